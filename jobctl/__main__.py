@@ -1,0 +1,3 @@
+from jobctl.cli.main import run
+
+run()

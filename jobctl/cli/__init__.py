@@ -1,0 +1,1 @@
+"""The ``jobctl`` command line: a thin skin over the service layer."""

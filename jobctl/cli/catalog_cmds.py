@@ -1,0 +1,75 @@
+"""``jobctl task-functions ...`` and ``jobctl job-types``: what can be scheduled, and how."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jobctl.cli import output
+from jobctl.cli.context import AppContext
+
+app = typer.Typer(help="Task functions: what jobs can run.", no_args_is_help=True)
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
+
+
+@app.command("list")
+def list_task_functions(
+    ctx: typer.Context,
+    active: Annotated[Optional[bool], typer.Option("--active/--inactive", help="Only active (or inactive) ones.", show_default=False)] = None,  # noqa: UP045
+    page: Annotated[int, typer.Option(help="Page number.")] = 1,
+    per_page: Annotated[int, typer.Option(help="Entries per page (1-100).")] = 50,
+    as_json: JsonFlag = False,
+) -> None:
+    """List task functions.
+
+    Example: jobctl task-functions list --active
+    """
+    app_ctx: AppContext = ctx.obj
+    data = app_ctx.service().list_task_functions(is_active=active, page=page, per_page=per_page)
+    if as_json:
+        output.print_json(data)
+        return
+    from rich.markup import escape
+
+    rows = [
+        [str(tf["id"]), escape(tf["name"]), tf["handlerType"], escape(tf["handlerPath"]), tf["queue"] or "-",
+         "yes" if tf["isActive"] else "[dim]no[/dim]", "yes" if tf["isSystem"] else "no"]
+        for tf in data["taskFunctions"]
+    ]  # fmt: skip
+    output.print_table(None, ["ID", "NAME", "TYPE", "HANDLER", "QUEUE", "ACTIVE", "SYSTEM"], rows,
+                       footer=f"{data['total']} task function(s)")  # fmt: skip
+
+
+@app.command("sync")
+def sync(ctx: typer.Context) -> None:
+    """Upsert the config's [[task_functions]] into the store; mark the ones that left it inactive.
+
+    Example: jobctl --config /etc/jobctl/jobctl.toml task-functions sync
+    """
+    from jobctl.service.registry import sync_task_functions
+
+    app_ctx: AppContext = ctx.obj
+    if app_ctx.is_remote():
+        from jobctl.errors import UsageError
+
+        raise UsageError("task-functions sync works on the store; run it without --api (the daemon syncs on start)")
+    report = sync_task_functions(app_ctx.store(), app_ctx.config.task_functions)
+    output.print_line(
+        f"synced {len(report.upserted)} task function(s)"
+        + (f"; marked inactive: {', '.join(report.deactivated)}" if report.deactivated else "")
+    )
+
+
+def job_types(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """List the schedule types (1 interval, 2 cron, 3 date).
+
+    Example: jobctl job-types --json
+    """
+    app_ctx: AppContext = ctx.obj
+    data = app_ctx.service().list_job_types()
+    if as_json:
+        output.print_json(data)
+        return
+    rows = [[str(t["id"]), t["name"], t["displayName"], t["description"] or ""] for t in data]
+    output.print_table(None, ["ID", "NAME", "DISPLAY NAME", "DESCRIPTION"], rows)

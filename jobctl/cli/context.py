@@ -1,0 +1,114 @@
+"""What every command needs: the settings, and one service (local store or remote API).
+
+Built lazily, so ``jobctl --help`` opens no store, and a command opens the store once.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from jobctl.config import Config, load_config
+from jobctl.errors import UsageError
+
+
+@dataclass(kw_only=True)
+class AppContext:
+    """Global options of the command line, resolved on first use."""
+
+    db_option: str | None = None
+    api_option: str | None = None
+    token_option: str | None = None
+    config_option: str | None = None
+    debug: bool = False
+    _config: Config | None = None
+    _store: Any = None
+    _service: Any = None
+    _closers: list[Any] = field(default_factory=list)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_option)
+        return self._config
+
+    # -- mode -----------------------------------------------------------------------------
+
+    def api_url(self) -> str | None:
+        """The daemon's URL when commands go through the API: ``--api``, ``$JOBCTL_API_URL``, ``[client]``.
+
+        ``--db`` (or ``$JOBCTL_DB``) wins over the config's ``[client]`` so a local store can always be named.
+        """
+        if self.api_option:
+            return self.api_option
+        if self.db_option:
+            return None
+        from_env = os.environ.get("JOBCTL_API_URL")
+        if from_env:
+            return from_env
+        if os.environ.get("JOBCTL_DB"):
+            return None
+        return self.config.api_url
+
+    def api_token(self) -> str | None:
+        return self.token_option or os.environ.get("JOBCTL_TOKEN") or self.config.token
+
+    def store_url(self) -> str:
+        """``--db``, ``$JOBCTL_DB``, ``[store] url``, else the default SQLite file."""
+        explicit = self.db_option or os.environ.get("JOBCTL_DB") or self.config.store_url
+        if explicit:
+            return explicit
+        from jobctl.store.url import default_sqlite_path
+
+        return f"sqlite:///{default_sqlite_path()}"
+
+    def check_not_both(self) -> None:
+        if self.db_option and self.api_option:
+            raise UsageError("give either --db or --api, not both")
+
+    # -- building -------------------------------------------------------------------------
+
+    def store(self) -> Any:
+        """The local store (for commands that only work on it: token, daemon, sync)."""
+        if self._store is None:
+            from jobctl.store import open_store
+
+            self._store = open_store(self.store_url())
+            self._closers.append(self._store)
+        return self._store
+
+    def service(self) -> Any:
+        """The scheduler's operations: a :class:`~jobctl.service.Service` or the remote client."""
+        if self._service is not None:
+            return self._service
+        self.check_not_both()
+        url = self.api_url()
+        if url:
+            from jobctl.client import RemoteService
+
+            self._service = RemoteService(url, token=self.api_token())
+            self._closers.append(self._service)
+        else:
+            from jobctl.models import Caller, Role
+            from jobctl.service import Service
+
+            caller = Caller(user_id=f"local:{_unix_user()}", role=Role.ADMIN)
+            self._service = Service(self.store(), caller, default_timezone=self.config.scheduler_timezone)
+        return self._service
+
+    def is_remote(self) -> bool:
+        return bool(self.api_url())
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer.close()
+        self._closers.clear()
+
+
+def _unix_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return str(os.getuid())

@@ -1,0 +1,44 @@
+"""``jobctl daemon``: run the scheduler and the REST API in the foreground."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from jobctl.cli.context import AppContext
+from jobctl.errors import UsageError
+
+
+def daemon(
+    ctx: typer.Context,
+    host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (default [daemon] host, 127.0.0.1).")] = None,  # noqa: UP045
+    port: Annotated[Optional[int], typer.Option("--port", help="Port (default [daemon] port, 8000).")] = None,  # noqa: UP045
+    log_format: Annotated[Optional[str], typer.Option("--log-format", help="text or json (default [daemon] log_format).")] = None,  # noqa: UP045
+    no_api: Annotated[bool, typer.Option("--no-api", help="Schedule and run jobs without serving the API.")] = False,
+) -> None:
+    """Run the scheduler and the REST API in the foreground (logs on stderr; SIGTERM stops, SIGHUP reloads).
+
+    Example: jobctl --db postgresql+psycopg://jobctl@db/jobctl daemon --host 0.0.0.0 --port 8000
+    """
+    from jobctl.daemon.logs import configure_logging
+    from jobctl.daemon.process import Daemon
+
+    app_ctx: AppContext = ctx.obj
+    if app_ctx.api_option:
+        raise UsageError("the daemon works on a store: give --db (or none), not --api")
+    config = app_ctx.config
+    chosen_format = log_format or config.log_format
+    if chosen_format not in ("text", "json"):
+        raise UsageError("--log-format takes text or json")
+    configure_logging(chosen_format)
+    chosen_port = port if port is not None else config.daemon_port
+    if not 0 < chosen_port < 65536:
+        raise UsageError("--port must be between 1 and 65535")
+    instance = Daemon(app_ctx.store(), config, host=host or config.daemon_host, port=chosen_port,
+                      config_path=app_ctx.config_option, serve_api=not no_api)  # fmt: skip
+    raise typer.Exit(instance.run())
+
+
+def register(app: typer.Typer) -> None:
+    app.command("daemon")(daemon)

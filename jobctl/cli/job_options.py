@@ -1,0 +1,139 @@
+"""``jobs create`` / ``jobs update`` options turned into an API request body."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jobctl.errors import UsageError, ValidationFailed
+from jobctl.models import SHELL_TASK_FUNCTION, JobType
+
+
+@dataclass(kw_only=True)
+class JobOptions:
+    """What the user gave on the command line; None means not given."""
+
+    every: str | None = None
+    cron: str | None = None
+    at: str | None = None
+    timezone: str | None = None
+    task: str | None = None
+    args: list[str] | None = None
+    command: str | None = None
+    timeout: str | None = None
+    retries: int | None = None
+    retry_delay: str | None = None
+    max_instances: int | None = None
+    description: str | None = None
+    misfire: str | None = None
+
+
+def read_json_body(source: str) -> dict[str, Any]:
+    """A full API body from a file or ``-`` (stdin). :raises UsageError:"""
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UsageError(f"{source} is not valid JSON: {exc}") from exc
+    if not isinstance(data, dict):
+        raise UsageError(f"{source} must hold a JSON object (an API job body)")
+    return data
+
+
+def schedule_fields(options: JobOptions, *, default_timezone: str, required: bool) -> dict[str, Any]:
+    """``jobTypeId`` and ``scheduleConfig`` from ``--every``, ``--cron`` or ``--at``."""
+    from jobctl.schedules import crontab_config, parse_at, parse_every
+
+    given = [flag for flag, value in (("--every", options.every), ("--cron", options.cron), ("--at", options.at)) if value]
+    if len(given) > 1:
+        raise UsageError(f"give only one of --every, --cron, --at (got {', '.join(given)})")
+    if not given:
+        if required:
+            raise UsageError("give a schedule: --every 1h30m, --cron '0 2 * * *' or --at TIME")
+        if options.timezone:
+            raise UsageError("--timezone goes with --cron or --at")
+        return {}
+    if options.every:
+        if options.timezone:
+            raise UsageError("--timezone goes with --cron or --at")
+        return {"jobTypeId": int(JobType.INTERVAL), "scheduleConfig": _cli_field(parse_every, options.every)}
+    if options.cron:
+        return {"jobTypeId": int(JobType.CRON), "scheduleConfig": _cli_field(crontab_config, options.cron, options.timezone)}
+    assert options.at is not None
+    zone = options.timezone or default_timezone
+    config = _cli_field(lambda text: parse_at(text, default_timezone=zone, now=datetime.now(UTC)), options.at)
+    return {"jobTypeId": int(JobType.DATE), "scheduleConfig": config}
+
+
+def task_fields(options: JobOptions, *, resolve_task: Any, required: bool) -> dict[str, Any]:
+    """``taskFunctionId`` and ``taskArgs`` from ``--command`` or ``--task`` with ``--arg``."""
+    if options.command and options.task:
+        raise UsageError("give either --command or --task, not both")
+    if options.command:
+        if options.args:
+            raise UsageError("--arg goes with --task; put arguments in the --command line")
+        return {"taskFunctionId": resolve_task(SHELL_TASK_FUNCTION), "taskArgs": {"command": options.command}}
+    if options.task:
+        return {"taskFunctionId": resolve_task(options.task), "taskArgs": parse_args(options.args or []) or None}
+    if required:
+        raise UsageError("give what to run: --command CMD or --task NAME [--arg K=V]...")
+    if options.args is not None:
+        return {"taskArgs": parse_args(options.args) or None}
+    return {}
+
+
+def setting_fields(options: JobOptions) -> dict[str, Any]:
+    """The optional settings that were given, as API fields."""
+    fields: dict[str, Any] = {}
+    if options.timeout is not None:
+        fields["timeoutSeconds"] = seconds(options.timeout, "--timeout")
+    if options.retries is not None:
+        fields["retryCount"] = options.retries
+    if options.retry_delay is not None:
+        fields["retryDelaySeconds"] = seconds(options.retry_delay, "--retry-delay")
+    if options.max_instances is not None:
+        fields["maxInstances"] = options.max_instances
+    if options.description is not None:
+        fields["description"] = options.description
+    if options.misfire is not None:
+        fields["misfirePolicy"] = options.misfire
+    return fields
+
+
+def parse_args(pairs: list[str]) -> dict[str, str]:
+    """``K=V`` pairs; the value stays a string. :raises UsageError:"""
+    parsed: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--arg takes KEY=VALUE, got {pair!r}")
+        parsed[key] = value
+    return parsed
+
+
+def seconds(text: str, flag: str) -> int:
+    """``300``, ``90s``, ``5m``, ``1h30m`` as whole seconds. :raises UsageError:"""
+    if text.isdigit():
+        return int(text)
+    from jobctl.schedules import parse_every
+
+    try:
+        parts = parse_every(text)
+    except ValidationFailed:
+        raise UsageError(f"{flag} takes seconds or a duration like 90s, 5m, 1h30m; got {text!r}") from None
+    factors = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
+    return sum(factors[key] * value for key, value in parts.items())
+
+
+def _cli_field(parse: Any, *args: Any) -> Any:
+    try:
+        return parse(*args)
+    except ValidationFailed as exc:
+        raise UsageError(exc.message) from None

@@ -1,0 +1,121 @@
+"""The ``jobctl`` entry point: global options, command groups, and the one error funnel.
+
+Every error reaches :func:`run`, which prints one line on stderr and exits with the code its
+class names (see ``jobctl/errors.py``); ``--debug`` or ``JOBCTL_DEBUG=1`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+from typing import Annotated, Optional
+
+import typer
+
+from jobctl import __version__
+from jobctl.cli.context import AppContext
+from jobctl.errors import JobctlError
+
+EXIT_CODES = {
+    0: "success",
+    1: "error (store unusable, run failed, internal error)",
+    2: "usage or validation error",
+    3: "not found",
+    4: "conflict (disabled job, maxInstances reached, duplicate name, system job)",
+    5: "not authorised, or the API cannot be reached",
+}
+"""The documented exit codes; ``jobctl run`` also exits with the job's own code, 124 on timeout."""
+
+app = typer.Typer(
+    name="jobctl",
+    help="Schedule, run and inspect jobs: a cron replacement with history and a REST API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"jobctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (sqlite:///PATH or postgresql+psycopg://...).", metavar="URL")] = None,  # noqa: UP045
+    api: Annotated[Optional[str], typer.Option("--api", help="Go through the daemon's REST API at URL.", metavar="URL")] = None,  # noqa: UP045
+    token: Annotated[Optional[str], typer.Option("--token", help="Bearer token for --api.", metavar="T")] = None,  # noqa: UP045
+    config: Annotated[Optional[str], typer.Option("--config", help="Config file (TOML).", metavar="PATH")] = None,  # noqa: UP045
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+) -> None:
+    """Global options; the store or API is opened only when a command needs it."""
+    ctx.obj = AppContext(db_option=db, api_option=api, token_option=token, config_option=config, debug=debug)
+    ctx.call_on_close(ctx.obj.close)
+
+
+def _register() -> None:
+    from jobctl.cli import catalog_cmds, executions_cmds, jobs_cmds, status_cmds, token_cmds
+
+    app.add_typer(jobs_cmds.app, name="jobs")
+    app.add_typer(executions_cmds.app, name="executions")
+    app.add_typer(catalog_cmds.app, name="task-functions")
+    app.add_typer(token_cmds.app, name="token")
+    app.command("job-types")(catalog_cmds.job_types)
+    app.command("status")(status_cmds.status)
+    for extra in _optional_commands():
+        extra(app)
+
+
+def _optional_commands() -> list:  # type: ignore[type-arg]
+    """Commands that live in later layers (daemon, run), registered when present."""
+    found = []
+    for module in ("jobctl.cli.daemon_cmd", "jobctl.cli.run_cmd"):
+        try:
+            found.append(__import__(module, fromlist=["register"]).register)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+    return found
+
+
+_register()
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Run the CLI and turn every error into one line on stderr and an exit code."""
+    debug = os.environ.get("JOBCTL_DEBUG") == "1" or "--debug" in (argv or sys.argv)
+    try:
+        code = app(args=argv, prog_name="jobctl", standalone_mode=False)
+    except JobctlError as exc:
+        _fail(f"jobctl: {exc.message}", exc.exit_code, debug)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code if isinstance(code, int) else 1)
+    except typer.Abort:
+        _fail("jobctl: aborted", 130, debug)
+    except KeyboardInterrupt:
+        _fail("jobctl: interrupted", 130, debug)
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - the funnel: never a bare traceback for a user
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        _fail(f"jobctl: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 1, debug)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _fail(message: str, code: int, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    sys.stderr.write(message + "\n")
+    sys.exit(code)

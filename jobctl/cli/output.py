@@ -1,0 +1,131 @@
+"""Everything the CLI prints: exact JSON for scripts, rich tables for people.
+
+rich is imported only when a table is drawn, so ``--json`` calls stay fast. Nothing decorative
+goes to a pipe: without a terminal, rich prints plain text with no colour.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+STATUS_STYLES = {
+    "success": "green",
+    "failed": "red",
+    "timeout": "red",
+    "running": "cyan",
+    "pending": "yellow",
+    "skipped": "dim",
+}
+
+
+def print_json(data: Any) -> None:
+    """The API's JSON, as is, on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+
+
+def print_line(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def note(text: str) -> None:
+    """A message for a person, on stderr, only when stderr is a terminal."""
+    if sys.stderr.isatty():
+        sys.stderr.write(text + "\n")
+
+
+def parse_time(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+def relative(value: str | None, *, now: datetime | None = None) -> str:
+    """``"in 4m"``, ``"3h ago"``, ``"now"`` or ``"-"`` for an API timestamp."""
+    moment = parse_time(value)
+    if moment is None:
+        return "-"
+    seconds = (moment - (now or datetime.now(UTC))).total_seconds()
+    if abs(seconds) < 1:
+        return "now"
+    text = _span(abs(seconds))
+    return f"in {text}" if seconds > 0 else f"{text} ago"
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            whole = int(seconds // size)
+            rest = int((seconds % size) // (size // 60 if size > 60 else 1))
+            minor = {"d": "h", "h": "m", "m": "s"}[unit]
+            return f"{whole}{unit}{rest}{minor}" if rest and whole < 10 else f"{whole}{unit}"
+    return f"{int(seconds)}s"
+
+
+def local_time(value: str | None) -> str:
+    """An API timestamp in the viewer's local zone, to the second."""
+    moment = parse_time(value)
+    return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def local_minute(value: str | None) -> str:
+    """Like :func:`local_time`, to the minute, for tables."""
+    moment = parse_time(value)
+    return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def styled_status(status: str | None) -> str:
+    if not status:
+        return "-"
+    style = STATUS_STYLES.get(status)
+    return f"[{style}]{status}[/{style}]" if style else status
+
+
+def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]], *, footer: str | None = None) -> None:
+    """A table for people; plain aligned text when stdout is not a terminal."""
+    from rich.table import Table
+
+    console = _console()
+    table = Table(title=title, box=None if not console.is_terminal else _box(), header_style="bold", pad_edge=False)
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    if footer:
+        console.print(footer)
+
+
+def print_fields(title: str, fields: Sequence[tuple[str, str]]) -> None:
+    """A ``name: value`` block for one record."""
+    from rich.console import Console
+
+    console = _console()
+    console.print(f"[bold]{title}[/bold]")
+    width = max((len(name) for name, _ in fields), default=0)
+    for name, value in fields:
+        console.print(f"  {name.ljust(width)}  {value}")
+
+
+def print_plain(text: str) -> None:
+    """Text that may contain rich markup-like brackets, printed verbatim."""
+    sys.stdout.write(text)
+    if text and not text.endswith("\n"):
+        sys.stdout.write("\n")
+
+
+def _console() -> Any:
+    """A console that wraps to the terminal, and does not wrap at all into a pipe."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=1000, no_color=True)
+    return console
+
+
+def _box() -> Any:
+    from rich import box
+
+    return box.SIMPLE_HEAD

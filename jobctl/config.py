@@ -1,0 +1,217 @@
+"""Settings from the TOML config file, the environment and the command line.
+
+Loaded on every CLI call, so it uses only the standard library (``tomllib``) and checks each
+key by hand against :data:`KEYS`: an unknown or mistyped key is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jobctl.errors import UsageError
+from jobctl.models import HandlerType, TaskFunctionSpec
+
+KEYS: dict[str, dict[str, tuple[type, ...]]] = {
+    "store": {"url": (str,)},
+    "daemon": {
+        "host": (str,),
+        "port": (int,),
+        "log_format": (str,),
+        "lease_ttl_seconds": (int, float),
+        "shutdown_grace_seconds": (int, float),
+        "max_concurrent_runs": (int,),
+    },
+    "scheduler": {"timezone": (str,), "misfire_grace_seconds": (int, float)},
+    "client": {"api_url": (str,), "token": (str,)},
+    "celery": {"broker_url": (str,), "result_backend": (str,)},
+}
+"""Every key of every table and the TOML types it accepts (``task_functions`` is checked apart)."""
+
+TASK_FUNCTION_KEYS: dict[str, tuple[type, ...]] = {
+    "name": (str,),
+    "display_name": (str,),
+    "description": (str,),
+    "handler_type": (str,),
+    "handler_path": (str,),
+    "queue": (str,),
+    "default_timeout_seconds": (int,),
+    "is_active": (bool,),
+    "is_system": (bool,),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Config:
+    """Every setting, with its default."""
+
+    path: Path | None = None
+    store_url: str | None = None
+    daemon_host: str = "127.0.0.1"
+    daemon_port: int = 8000
+    log_format: str = "text"
+    lease_ttl_seconds: float = 15.0
+    shutdown_grace_seconds: float = 30.0
+    max_concurrent_runs: int = 64
+    timezone: str | None = None
+    misfire_grace_seconds: float = 1.0
+    api_url: str | None = None
+    token: str | None = None
+    celery_broker_url: str | None = None
+    celery_result_backend: str | None = None
+    task_functions: tuple[TaskFunctionSpec, ...] = field(default=())
+
+    @property
+    def scheduler_timezone(self) -> str:
+        """The zone cron jobs use unless they name one: the config's, else the host's."""
+        return self.timezone or host_timezone()
+
+
+def default_config_path() -> Path:
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir("jobctl")) / "jobctl.toml"
+
+
+def load_config(explicit: str | None = None) -> Config:
+    """The config from ``explicit``, else ``$JOBCTL_CONFIG``, else the default path if it exists.
+
+    :raises UsageError: for a missing explicit file, bad TOML, or an unknown or mistyped key.
+    """
+    chosen = explicit or os.environ.get("JOBCTL_CONFIG")
+    path = Path(chosen) if chosen else default_config_path()
+    if not path.exists():
+        if chosen:
+            raise UsageError(f"config file {path} does not exist")
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read config file {path}: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"config file {path} is not valid TOML: {exc}") from exc
+    return config_from_dict(data, path=path)
+
+
+def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Config:
+    """Check ``data`` (a parsed TOML document) and build the :class:`Config`."""
+    where = f"config file {path}" if path else "config"
+    values: dict[str, Any] = {}
+    for table, content in data.items():
+        if table == "task_functions":
+            values["task_functions"] = tuple(_task_functions(content, where))
+            continue
+        if table not in KEYS:
+            raise UsageError(f"{where}: unknown table [{table}]")
+        if not isinstance(content, dict):
+            raise UsageError(f"{where}: [{table}] must be a table")
+        for key, value in content.items():
+            values[_field_name(table, key)] = _checked(table, key, value, KEYS[table], where)
+    config = Config(path=path, **values)
+    _check_values(config, where)
+    return config
+
+
+def _field_name(table: str, key: str) -> str:
+    if table == "store":
+        return "store_url"
+    if table == "celery":
+        return f"celery_{key}"
+    if table == "daemon" and key in ("host", "port"):
+        return f"daemon_{key}"
+    return key
+
+
+def _checked(table: str, key: str, value: Any, allowed: dict[str, tuple[type, ...]], where: str) -> Any:
+    if key not in allowed:
+        raise UsageError(f"{where}: unknown key {key!r} in [{table}]")
+    types = allowed[key]
+    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+        names = " or ".join(t.__name__ for t in types)
+        raise UsageError(f"{where}: [{table}] {key} must be {names}, not {type(value).__name__}")
+    return value
+
+
+def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
+    if not isinstance(content, list):
+        raise UsageError(f"{where}: task_functions must be an array of tables ([[task_functions]])")
+    specs: list[TaskFunctionSpec] = []
+    for index, entry in enumerate(content):
+        label = f"task_functions[{index}]"
+        if not isinstance(entry, dict):
+            raise UsageError(f"{where}: {label} must be a table")
+        for key, value in entry.items():
+            _checked(label, key, value, TASK_FUNCTION_KEYS, where)
+        for required in ("name", "handler_type", "handler_path"):
+            if not str(entry.get(required) or "").strip():
+                raise UsageError(f"{where}: {label} needs {required}")
+        for key in ("name", "display_name", "queue"):  # the store's columns hold 200 characters
+            if len(entry.get(key) or "") > 200:
+                raise UsageError(f"{where}: {label} {key} must be at most 200 characters")
+        if entry.get("default_timeout_seconds", 1) < 1:
+            raise UsageError(f"{where}: {label} default_timeout_seconds must be at least 1")
+        if entry["handler_type"] not in {h.value for h in HandlerType}:
+            raise UsageError(f"{where}: {label} handler_type must be command, python or celery_task")
+        specs.append(
+            TaskFunctionSpec(
+                name=entry["name"],
+                display_name=entry.get("display_name", entry["name"]),
+                description=entry.get("description"),
+                handler_type=entry["handler_type"],
+                handler_path=entry["handler_path"],
+                queue=entry.get("queue"),
+                default_timeout_seconds=entry.get("default_timeout_seconds"),
+                is_active=entry.get("is_active", True),
+                is_system=entry.get("is_system", False),
+            )
+        )
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{where}: task function names must be unique")
+    return specs
+
+
+def _check_values(config: Config, where: str) -> None:
+    if not 0 < config.daemon_port < 65536:
+        raise UsageError(f"{where}: [daemon] port must be between 1 and 65535")
+    if config.log_format not in ("text", "json"):
+        raise UsageError(f"{where}: [daemon] log_format must be 'text' or 'json'")
+    if not (math.isfinite(config.lease_ttl_seconds) and config.lease_ttl_seconds >= 2):
+        raise UsageError(f"{where}: [daemon] lease_ttl_seconds must be at least 2")
+    if config.max_concurrent_runs < 1:
+        raise UsageError(f"{where}: [daemon] max_concurrent_runs must be at least 1")
+    for table, key in (("daemon", "shutdown_grace_seconds"), ("scheduler", "misfire_grace_seconds")):
+        value = getattr(config, key)
+        if not (math.isfinite(value) and value >= 0):
+            raise UsageError(f"{where}: [{table}] {key} must be a number of seconds, at least 0")
+    if config.timezone is not None and not is_timezone(config.timezone):
+        raise UsageError(f"{where}: [scheduler] timezone {config.timezone!r} is not a known IANA zone")
+
+
+def is_timezone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def host_timezone() -> str:
+    """The host's IANA zone: ``$TZ``, the ``/etc/localtime`` link, ``/etc/timezone``, else UTC."""
+    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    try:
+        target = os.readlink("/etc/localtime")
+        candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
+    except OSError:
+        pass
+    try:
+        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+    except OSError:
+        pass
+    return next((name for name in candidates if name and is_timezone(name)), "UTC")

@@ -1,0 +1,1 @@
+"""``jobctl daemon``: the store, the scheduler loop, the runs and the REST API in one process."""

@@ -1,0 +1,136 @@
+"""The daemon process: composes store, leadership, scheduler, runner and API server.
+
+Threads: the scheduler loop, the heartbeat, the API server, and the run pool. Signal handlers
+only set flags (the main thread acts on them): SIGTERM/SIGINT stop, SIGHUP reloads the config.
+Shutdown order: stop claiming, hand the lease over, let runs finish for the grace period, stop
+what is left and record it, then mark this instance stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from jobctl.config import Config, load_config
+from jobctl.executors.guard import GroupGuard
+from jobctl.executors.process import KILL_GRACE_SECONDS
+from jobctl.scheduler.leadership import Leadership
+from jobctl.scheduler.loop import Scheduler
+from jobctl.scheduler.runner import Runner
+from jobctl.service.registry import sync_task_functions
+from jobctl.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Daemon:
+    """One ``jobctl daemon`` instance."""
+
+    def __init__(self, store: Store, config: Config, *, host: str, port: int, config_path: str | None,
+                 serve_api: bool = True) -> None:  # fmt: skip
+        self.store = store
+        self.config = config
+        self.host, self.port = host, port
+        self.config_path = config_path
+        self.serve_api = serve_api
+        self.stop_event = threading.Event()
+        self.reload_event = threading.Event()
+        self.guard = GroupGuard(KILL_GRACE_SECONDS)
+        self.leadership = Leadership(store, ttl_seconds=config.lease_ttl_seconds)
+        self.scheduler: Scheduler | None = None
+        self.runner = Runner(store, max_workers=config.max_concurrent_runs, on_group=self.guard,
+                             on_finish=self._wake, celery=_celery_executor(config))  # fmt: skip
+        self.scheduler = Scheduler(store, leadership=self.leadership, runner=self.runner,
+                                   default_timezone=config.scheduler_timezone,
+                                   misfire_grace_seconds=config.misfire_grace_seconds)  # fmt: skip
+        self._threads: list[threading.Thread] = []
+        self._server: Any = None
+
+    def _wake(self) -> None:
+        if self.scheduler is not None:
+            self.scheduler.wake()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def run(self) -> int:
+        """Serve until SIGTERM/SIGINT; returns the exit code."""
+        self._install_signal_handlers()
+        report = sync_task_functions(self.store, self.config.task_functions)
+        log.info("task functions synced: %d from config, inactive now: %s", len(report.upserted), report.deactivated or "none")
+        self.leadership.register()
+        self.leadership.beat()
+        self._start_thread("heartbeat", self._heartbeat_loop)
+        assert self.scheduler is not None
+        self._start_thread("scheduler", lambda: self.scheduler.run(self.stop_event))  # type: ignore[union-attr]
+        if self.serve_api:
+            self._start_api()
+        log.info("instance %s started (leader: %s)", self.leadership.instance_id, self.leadership.is_leader())
+        while not self.stop_event.is_set():
+            self.stop_event.wait(0.5)
+            if self.reload_event.is_set():
+                self.reload_event.clear()
+                self._reload()
+        self._shutdown()
+        return 0
+
+    def _heartbeat_loop(self) -> None:
+        interval = self.config.lease_ttl_seconds / 5
+        standby_check = min(0.5, interval)
+        while not self.stop_event.is_set():
+            leading = self.leadership.beat()
+            if leading:
+                self._wake()
+            self.stop_event.wait(interval if leading else standby_check)
+
+    def _start_api(self) -> None:
+        from jobctl.daemon.server import start_api_server
+
+        self._server = start_api_server(self.store, self.config, host=self.host, port=self.port, on_change=self._wake)
+
+    def _start_thread(self, name: str, target: Callable[[], None]) -> None:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        self._threads.append(thread)
+
+    def _shutdown(self) -> None:
+        log.info("shutting down: handing over the lease, letting runs finish for up to %.0fs",
+                 self.config.shutdown_grace_seconds)  # fmt: skip
+        self._wake()
+        for thread in self._threads:
+            thread.join(timeout=5)
+        self.leadership.resign()
+        if self._server is not None:
+            self._server.stop()
+        self.runner.shutdown(self.config.shutdown_grace_seconds)
+        self.guard.close()
+        self.leadership.mark_stopped()
+        log.info("stopped")
+
+    # -- signals --------------------------------------------------------------------------
+
+    def _install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop_event.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_event.set())
+
+    def _reload(self) -> None:
+        try:
+            config = load_config(self.config_path)
+        except Exception as exc:  # noqa: BLE001 - a bad edit must not kill a running daemon
+            log.error("config reload failed, keeping the old one: %s", exc)
+            return
+        self.config = config
+        report = sync_task_functions(self.store, config.task_functions)
+        log.info("config reloaded; task functions synced: %d, inactive now: %s", len(report.upserted),
+                 report.deactivated or "none")  # fmt: skip
+
+
+def _celery_executor(config: Config) -> Any:
+    if not config.celery_broker_url:
+        return None
+    from jobctl.executors.celery_task import CeleryExecutor
+
+    return CeleryExecutor(broker_url=config.celery_broker_url, result_backend=config.celery_result_backend)

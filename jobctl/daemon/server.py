@@ -1,0 +1,50 @@
+"""The REST API served by uvicorn on a thread of the daemon."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+
+from jobctl.config import Config
+from jobctl.errors import UsageError
+from jobctl.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class ApiServer:
+    """uvicorn running the API app; ``stop()`` ends it gracefully."""
+
+    def __init__(self, server: object, thread: threading.Thread) -> None:
+        self._server = server
+        self._thread = thread
+
+    def stop(self) -> None:
+        self._server.should_exit = True  # type: ignore[attr-defined]
+        self._thread.join(timeout=10)
+
+
+def start_api_server(store: Store, config: Config, *, host: str, port: int, on_change: Callable[[], None]) -> ApiServer:
+    """Bind ``host:port`` and serve; :raises UsageError: when the address cannot be bound."""
+    import socket
+
+    import uvicorn
+
+    from jobctl.api import create_app
+
+    app = create_app(store, default_timezone=config.scheduler_timezone, on_change=on_change)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    server_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5)
+    server = uvicorn.Server(server_config)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api", daemon=True)
+    thread.start()
+    log.info("API listening on http://%s:%d", host, port)
+    return ApiServer(server, thread)

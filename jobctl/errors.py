@@ -1,0 +1,133 @@
+"""The one exception tree of jobctl.
+
+Every error a user can cause or meet is a :class:`JobctlError`. Each class knows the exit code
+the CLI returns for it and the HTTP status the API answers with, and builds its message from
+the identifier it is about, so that the CLI and the API report the same thing the same way.
+
+::
+
+    JobctlError                      exit 1, HTTP 500
+    ├── UsageError                   exit 2, HTTP 400
+    ├── ValidationFailed             exit 2, HTTP 422   (carries field-level errors with ``loc``)
+    ├── NotFound                     exit 3, HTTP 404
+    ├── Conflict                     exit 4, HTTP 409
+    ├── NotAuthenticated             exit 5, HTTP 401
+    ├── PermissionDenied             exit 5, HTTP 403
+    ├── ApiUnreachable               exit 5, HTTP 502
+    └── StoreError                   exit 1, HTTP 503
+        └── StoreVersionError        exit 1, HTTP 503
+
+Foreign exceptions (sqlite3, psycopg, httpx, ...) are translated into this tree exactly once,
+at the module that owns the library.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+
+class JobctlError(Exception):
+    """Base of every error jobctl reports to a user."""
+
+    exit_code: ClassVar[int] = 1
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def detail(self) -> Any:
+        """The value of ``detail`` in the API's error body."""
+        return self.message
+
+
+class UsageError(JobctlError):
+    """The command line or request was malformed in a way no field names."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class ValidationFailed(JobctlError):
+    """One or more fields of the input are invalid.
+
+    ``errors`` holds dicts shaped like the API's validation errors:
+    ``{"loc": [...], "msg": "...", "type": "..."}``.
+    """
+
+    exit_code = 2
+    http_status = 422
+
+    def __init__(self, errors: Sequence[dict[str, Any]]) -> None:
+        self.errors = [dict(error) for error in errors]
+        super().__init__("; ".join(_describe(error) for error in self.errors))
+
+    @classmethod
+    def field(cls, loc: Sequence[str | int], msg: str, type_: str = "value_error") -> ValidationFailed:
+        """One invalid field at ``loc``."""
+        return cls([{"loc": list(loc), "msg": msg, "type": type_}])
+
+    def prefixed(self, *prefix: str | int) -> ValidationFailed:
+        """The same errors with ``prefix`` put in front of every ``loc``."""
+        return ValidationFailed([{**e, "loc": [*prefix, *e["loc"]]} for e in self.errors])
+
+    def detail(self) -> Any:
+        return self.errors
+
+
+def _describe(error: dict[str, Any]) -> str:
+    loc = [str(part) for part in error.get("loc", []) if part != "body"]
+    where = ".".join(loc)
+    return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+
+
+class NotFound(JobctlError):
+    """The named job, execution, task function or token does not exist."""
+
+    exit_code = 3
+    http_status = 404
+
+    def __init__(self, kind: str, ident: object) -> None:
+        super().__init__(f"no {kind} {ident!r}")
+        self.kind = kind
+        self.ident = ident
+
+
+class Conflict(JobctlError):
+    """The operation conflicts with the current state (disabled job, duplicate name, ...)."""
+
+    exit_code = 4
+    http_status = 409
+
+
+class NotAuthenticated(JobctlError):
+    """No token, or a token that is unknown or revoked."""
+
+    exit_code = 5
+    http_status = 401
+
+
+class PermissionDenied(JobctlError):
+    """The caller's role is too low for the operation."""
+
+    exit_code = 5
+    http_status = 403
+
+
+class ApiUnreachable(JobctlError):
+    """The daemon's API could not be reached or answered nonsense."""
+
+    exit_code = 5
+    http_status = 502
+
+
+class StoreError(JobctlError):
+    """The store cannot be opened, read or written."""
+
+    exit_code = 1
+    http_status = 503
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer jobctl than this one."""

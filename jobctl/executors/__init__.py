@@ -1,0 +1,1 @@
+"""Running work: child processes for ``command`` and ``python`` task functions, Celery for ``celery_task``."""

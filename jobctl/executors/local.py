@@ -1,0 +1,129 @@
+"""``command`` and ``python`` task functions: how each becomes a child process, and its outcome.
+
+Outcome rules: exit code 0 is ``success``; anything else is ``failed`` with an error naming the
+exit code (or signal, or exception) followed by the tail of stderr. ``result`` is, for a
+command, the last non-empty stdout line when it is a JSON object, else ``{"exitCode": N}``;
+for a Python callable, its return value (a dict as is, anything else as ``{"value": ...}``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from jobctl.executors.outcome import OutputSink, RunOutcome, RunRequest
+from jobctl.executors.process import KILL_GRACE_SECONDS, GroupListener, ProcessResult, run_process
+from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
+
+ERROR_TAIL_CHARS = 1000
+
+
+def run_local(request: RunRequest, *, task_name: str, sink: OutputSink, on_group: GroupListener | None = None,
+              stop_requested: Callable[[], bool] | None = None, kill_grace: float = KILL_GRACE_SECONDS) -> RunOutcome:  # fmt: skip
+    """Run a ``command`` or ``python`` task function to its end."""
+    env = run_environment(request)
+    if request.handler_type == HandlerType.PYTHON:
+        return _run_python(request, env, sink, on_group, stop_requested, kill_grace)
+    argv = command_argv(request, task_name)
+    if isinstance(argv, str):
+        from datetime import UTC, datetime
+
+        now = datetime.now(UTC)
+        return RunOutcome(status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=argv)
+    result = run_process(argv, env=env, timeout=request.timeout_seconds, sink=sink, on_group=on_group,
+                         stop_requested=stop_requested, kill_grace=kill_grace)  # fmt: skip
+    return _command_outcome(result, request)
+
+
+def command_argv(request: RunRequest, task_name: str) -> list[str] | str:
+    """The argv of a command run, or an error message when there is none."""
+    if task_name == SHELL_TASK_FUNCTION:
+        command = (request.task_args or {}).get("command")
+        if not isinstance(command, str) or not command.strip():
+            return "the shell task function needs taskArgs.command"
+        return ["/bin/sh", "-c", command]
+    try:
+        argv = shlex.split(request.handler_path)
+    except ValueError as exc:
+        return f"cannot parse handler_path {request.handler_path!r}: {exc}"
+    return argv or f"handler_path of task function {task_name!r} is empty"
+
+
+def run_environment(request: RunRequest) -> dict[str, str]:
+    """The daemon's environment plus the job's arguments and identity."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
+    args = request.task_args or {}
+    for key, value in args.items():
+        env[f"JOBCTL_ARG_{re.sub(r'[^A-Za-z0-9]', '_', key).upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    env["JOBCTL_TASK_ARGS"] = json.dumps(args)
+    env["JOBCTL_JOB_ID"] = request.job_id
+    env["JOBCTL_EXECUTION_ID"] = request.execution_id
+    return env
+
+
+def _command_outcome(result: ProcessResult, request: RunRequest) -> RunOutcome:
+    status, error = _status_and_error(result, request)
+    payload: Any = {"exitCode": result.exit_code} if result.exit_code is not None else None
+    parsed = _json_object(result.last_stdout_line)
+    if parsed is not None:
+        payload = parsed
+    return RunOutcome(status=status, started_at=result.started_at, completed_at=result.completed_at,
+                      result=payload, error_message=error, exit_code=result.exit_code)  # fmt: skip
+
+
+def _status_and_error(result: ProcessResult, request: RunRequest, reason: str | None = None) -> tuple[ExecutionStatus, str | None]:
+    if result.spawn_error:
+        return ExecutionStatus.FAILED, result.spawn_error
+    if result.timed_out:
+        return ExecutionStatus.TIMEOUT, _with_tail(f"timed out after {request.timeout_seconds:g}s; process group killed", result)
+    if result.exit_code == 0:
+        return ExecutionStatus.SUCCESS, None
+    if result.signal_name:
+        return ExecutionStatus.FAILED, _with_tail(reason or f"killed by {result.signal_name}", result)
+    return ExecutionStatus.FAILED, _with_tail(reason or f"exit code {result.exit_code}", result)
+
+
+def _with_tail(message: str, result: ProcessResult) -> str:
+    tail = result.stderr_tail.strip()[-ERROR_TAIL_CHARS:]
+    return f"{message}: {tail}" if tail else message
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
+    text = line.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _run_python(request: RunRequest, env: dict[str, str], sink: OutputSink, on_group: GroupListener | None,
+                stop_requested: Callable[[], bool] | None, kill_grace: float) -> RunOutcome:  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="jobctl-") as folder:
+        result_file = Path(folder) / "result.json"
+        env = {**env, "JOBCTL_RESULT_FILE": str(result_file)}
+        argv = [sys.executable, "-m", "jobctl.executors.python_runner", request.handler_path]
+        result = run_process(argv, env=env, timeout=request.timeout_seconds, sink=sink, on_group=on_group,
+                             stop_requested=stop_requested, kill_grace=kill_grace)  # fmt: skip
+        report = _read_report(result_file)
+    status, error = _status_and_error(result, request, reason=report.get("error"))
+    value = report.get("result") if status == ExecutionStatus.SUCCESS else None
+    return RunOutcome(status=status, started_at=result.started_at, completed_at=result.completed_at,
+                      result=value, error_message=error, exit_code=result.exit_code)  # fmt: skip
+
+
+def _read_report(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}

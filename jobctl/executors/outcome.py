@@ -1,0 +1,43 @@
+"""What a run asks for and what it ends as, independent of how it ran."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jobctl.models import ExecutionStatus
+
+OutputSink = Callable[[str], None]
+"""Receives output text as it arrives (stdout and stderr interleaved)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunRequest:
+    """One execution to run."""
+
+    execution_id: str
+    job_id: str
+    handler_type: str
+    handler_path: str
+    task_args: dict[str, Any] | None
+    timeout_seconds: float | None
+    queue: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunOutcome:
+    """How a run ended; ``exit_code`` is None when it never ran or was killed."""
+
+    status: ExecutionStatus
+    started_at: datetime
+    completed_at: datetime
+    result: Any
+    error_message: str | None
+    exit_code: int | None = None
+    celery_task_id: str | None = None
+
+    @property
+    def duration_seconds(self) -> float:
+        return max(0.0, (self.completed_at - self.started_at).total_seconds())

@@ -1,0 +1,192 @@
+"""Plain values shared by every layer: enums whose values are the wire strings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum, IntEnum
+from typing import Any
+
+
+class JobType(IntEnum):
+    """Schedule kinds; the ids are fixed by the API."""
+
+    INTERVAL = 1
+    CRON = 2
+    DATE = 3
+
+
+class ExecutionStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCESS = "success"
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    SKIPPED = "skipped"
+
+    @property
+    def is_active(self) -> bool:
+        """True while the run has not finished."""
+        return self in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING)
+
+
+class TriggeredBy(str, Enum):
+    SCHEDULER = "scheduler"
+    MANUAL = "manual"
+    RETRY = "retry"
+
+
+class HandlerType(str, Enum):
+    COMMAND = "command"
+    PYTHON = "python"
+    CELERY_TASK = "celery_task"
+
+
+class MisfirePolicy(str, Enum):
+    RUN_ONCE = "run_once"
+    SKIP = "skip"
+
+
+class Role(str, Enum):
+    """API roles, each allowed everything the ones before it are."""
+
+    VIEWER = "viewer"
+    OPERATOR = "operator"
+    ADMIN = "admin"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_ORDER.index(self)
+
+    def allows(self, needed: Role) -> bool:
+        return self.rank >= needed.rank
+
+
+_ROLE_ORDER = [Role.VIEWER, Role.OPERATOR, Role.ADMIN]
+
+SHELL_TASK_FUNCTION = "shell"
+"""Name of the built-in task function that runs ``taskArgs.command`` with ``/bin/sh -c``."""
+
+
+# -- records -------------------------------------------------------------------------------
+# Frozen values read from the store; the wire module turns them into the API's JSON.
+
+@dataclass(frozen=True, kw_only=True)
+class TaskFunctionSpec:
+    """A task function as the operator declares it (config file or built-in)."""
+
+    name: str
+    display_name: str
+    description: str | None
+    handler_type: str
+    handler_path: str
+    queue: str | None = None
+    default_timeout_seconds: int | None = None
+    is_active: bool = True
+    is_system: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskFunction:
+    id: int
+    name: str
+    display_name: str
+    description: str | None
+    handler_type: str
+    handler_path: str
+    queue: str | None
+    default_timeout_seconds: int | None
+    is_active: bool
+    is_system: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobTypeRecord:
+    id: int
+    name: str
+    display_name: str
+    description: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job:
+    id: str
+    name: str
+    description: str | None
+    task_function_id: int
+    job_type_id: int
+    schedule_config: dict[str, Any]
+    task_args: dict[str, Any] | None
+    max_instances: int
+    timeout_seconds: int | None
+    retry_count: int
+    retry_delay_seconds: int
+    is_enabled: bool
+    is_paused: bool
+    misfire_policy: str
+    next_run_time: datetime | None
+    next_slot: datetime | None
+    last_run_time: datetime | None
+    last_status: str | None
+    created_at: datetime
+    updated_at: datetime
+    created_by: str | None
+    updated_by: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Execution:
+    id: str
+    job_id: str
+    celery_task_id: str | None
+    status: str
+    scheduled_for: datetime | None
+    run_after: datetime | None
+    attempt: int
+    started_at: datetime | None
+    completed_at: datetime | None
+    duration_seconds: float | None
+    result: Any
+    error_message: str | None
+    triggered_by: str
+    triggered_by_user_id: str | None
+    instance_id: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Instance:
+    id: str
+    hostname: str
+    pid: int
+    version: str
+    started_at: datetime
+    last_heartbeat: datetime
+    stopped_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lease:
+    holder_id: str | None
+    term: int
+    acquired_at: datetime | None
+    expires_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiToken:
+    id: int
+    name: str
+    role: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Caller:
+    """Who asks: an API token's name and role, or the local admin on the store."""
+
+    user_id: str | None
+    role: Role

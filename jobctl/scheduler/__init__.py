@@ -1,0 +1,1 @@
+"""The scheduler: leadership, claiming due slots, and running what was claimed."""

@@ -1,0 +1,61 @@
+"""Running one triggered execution in this process, for ``jobctl run`` when no daemon leads.
+
+The process registers as an instance and heartbeats while the run lasts, so that if it is
+killed the leader (when one starts) finishes the run as failed instead of leaving it running.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import uuid
+from datetime import UTC, datetime
+
+from jobctl import __version__
+from jobctl.errors import StoreError
+from jobctl.models import Instance
+from jobctl.scheduler.runner import Runner
+from jobctl.store import Store
+
+HEARTBEAT_SECONDS = 2.0
+
+
+class ForegroundRun:
+    """Takes a pending execution for this process and runs it on a background thread."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        now = datetime.now(UTC)
+        self.instance = Instance(id=str(uuid.uuid4()), hostname=socket.gethostname(), pid=os.getpid(),
+                                 version=f"{__version__} (jobctl run)", started_at=now, last_heartbeat=now,
+                                 stopped_at=None)  # fmt: skip
+        self.runner = Runner(store, max_workers=1)
+        self._done = threading.Event()
+
+    def start(self, execution_id: str) -> bool:
+        """Take the execution and start it; False if a daemon took it first."""
+        self.store.cluster.register_instance(self.instance)
+        if not self.store.executions.mark_running(execution_id, instance_id=self.instance.id, started_at=datetime.now(UTC)):
+            self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
+            return False
+        execution = self.store.executions.get(execution_id)
+        job = self.store.jobs.get(execution.job_id) if execution else None
+        if execution is None or job is None:
+            return False
+        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        self.runner.submit(job, execution)
+        return True
+
+    def finish(self, *, interrupted: bool) -> None:
+        """Wait for the run (or stop it at once when ``interrupted``) and leave the instance list."""
+        self.runner.shutdown(0 if interrupted else float("inf"))
+        self._done.set()
+        self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
+
+    def _heartbeat(self) -> None:
+        while not self._done.wait(HEARTBEAT_SECONDS):
+            try:
+                self.store.cluster.heartbeat(self.instance.id, datetime.now(UTC))
+            except StoreError:
+                pass

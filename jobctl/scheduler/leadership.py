@@ -1,0 +1,106 @@
+"""Instance registration, heartbeats and the leader lease, with self-fencing.
+
+Every instance heartbeats; one holds the lease and schedules. The leader trusts its lease only
+until ``renewed_at + ttl - margin`` on its own monotonic clock, so a leader cut off from the
+store stops claiming before anyone else can take the lease over. Claims re-check the lease in
+their own transaction as well (see :mod:`jobctl.scheduler.claims`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from jobctl import __version__
+from jobctl.errors import StoreError
+from jobctl.models import Instance
+from jobctl.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class Leadership:
+    """This instance's membership and, when it leads, its lease.
+
+    ``beat()`` is called periodically by the daemon's heartbeat thread; ``is_leader()`` may be
+    asked from any thread.
+    """
+
+    def __init__(self, store: Store, *, ttl_seconds: float) -> None:
+        self.store = store
+        self.ttl = timedelta(seconds=ttl_seconds)
+        self.margin = ttl_seconds / 5
+        now = datetime.now(UTC)
+        self.instance = Instance(id=str(uuid.uuid4()), hostname=socket.gethostname(), pid=os.getpid(),
+                                 version=__version__, started_at=now, last_heartbeat=now, stopped_at=None)  # fmt: skip
+        self._valid_until = 0.0
+        self._term = 0
+        self._lock = threading.Lock()
+        self._standby_event = threading.Event()
+
+    @property
+    def instance_id(self) -> str:
+        return self.instance.id
+
+    @property
+    def term(self) -> int:
+        return self._term
+
+    def register(self) -> None:
+        self.store.cluster.register_instance(self.instance)
+
+    def is_leader(self) -> bool:
+        """True while the lease is certainly ours (renewed recently enough)."""
+        with self._lock:
+            return time.monotonic() < self._valid_until
+
+    def beat(self) -> bool:
+        """Heartbeat and take or renew the lease; returns whether this instance leads.
+
+        A store error makes this instance a follower at once (it cannot prove its lease).
+        """
+        started = time.monotonic()
+        now = datetime.now(UTC)
+        try:
+            self.store.cluster.heartbeat(self.instance_id, now)
+            lease = self.store.cluster.acquire_or_renew_lease(self.instance_id, now, self.ttl)
+        except StoreError as exc:
+            self._lose(f"store error: {exc.message}")
+            return False
+        if lease is None:
+            self._lose("another instance holds the lease")
+            return False
+        with self._lock:
+            was_leader = time.monotonic() < self._valid_until
+            self._valid_until = started + self.ttl.total_seconds() - self.margin
+            self._term = lease.term
+        if not was_leader:
+            log.info("became leader (term %d)", lease.term)
+        return True
+
+    def _lose(self, why: str) -> None:
+        with self._lock:
+            was_leader = time.monotonic() < self._valid_until
+            self._valid_until = 0.0
+        if was_leader:
+            log.warning("no longer leader: %s", why)
+
+    def resign(self) -> None:
+        """Give the lease up at once (clean shutdown) so a standby takes over without waiting."""
+        with self._lock:
+            self._valid_until = 0.0
+        try:
+            self.store.cluster.release_lease(self.instance_id)
+        except StoreError as exc:
+            log.warning("could not release the lease: %s", exc.message)
+
+    def mark_stopped(self) -> None:
+        try:
+            self.store.cluster.mark_stopped(self.instance_id, datetime.now(UTC))
+        except StoreError as exc:
+            log.warning("could not record this instance as stopped: %s", exc.message)

@@ -1,0 +1,108 @@
+"""The scheduler loop: ``tick(now)`` does one round and says how long to sleep.
+
+Only the leader claims slots and starts runs. The loop sleeps until the next due moment, but
+never longer than :data:`MAX_SLEEP_SECONDS`, so that changes written by other processes (the
+CLI on the store, another daemon) are seen within a second; ``wake()`` cuts a sleep short for
+changes made in this process (the API).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from jobctl.errors import StoreError
+from jobctl.models import Job
+from jobctl.scheduler.claims import ScheduleCache, claim_due_slots
+from jobctl.scheduler.leadership import Leadership
+from jobctl.scheduler.runner import Runner
+from jobctl.store import Store
+
+log = logging.getLogger(__name__)
+
+MAX_SLEEP_SECONDS = 0.5
+CLAIM_BATCH = 200
+REAP_INTERVAL_SECONDS = 2.0
+
+
+class Scheduler:
+    """Claims due slots and starts pending runs while this instance leads."""
+
+    def __init__(self, store: Store, *, leadership: Leadership, runner: Runner, default_timezone: str,
+                 misfire_grace_seconds: float, clock: Callable[[], datetime] | None = None) -> None:  # fmt: skip
+        self.store = store
+        self.leadership = leadership
+        self.runner = runner
+        self.schedules = ScheduleCache(default_timezone)
+        self.misfire_grace = timedelta(seconds=misfire_grace_seconds)
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._wake = threading.Event()
+        self._last_reap: datetime | None = None
+
+    def wake(self) -> None:
+        """Cut the current sleep short: something changed."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Tick until ``stop`` is set; store errors are logged and retried, never fatal."""
+        while not stop.is_set():
+            try:
+                delay = self.tick(self.clock())
+            except StoreError as exc:
+                log.warning("scheduler tick failed: %s", exc.message)
+                delay = MAX_SLEEP_SECONDS
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def tick(self, now: datetime) -> float:
+        """Claim what is due at ``now``, start pending runs, and return the seconds to sleep."""
+        if not self.leadership.is_leader():
+            return MAX_SLEEP_SECONDS
+        self._claim(now)
+        self._start_pending(now)
+        self._reap_if_due(now)
+        return self._sleep_after(self.clock())
+
+    def _claim(self, now: datetime) -> None:
+        while True:
+            due = self.store.jobs.due(now, limit=CLAIM_BATCH)
+            if not due:
+                return
+            claims = claim_due_slots(self.store, due, now=now, instance_id=self.leadership.instance_id,
+                                     term=self.leadership.term, schedules=self.schedules,
+                                     misfire_grace=self.misfire_grace)  # fmt: skip
+            for claim in claims:
+                self.runner.submit(claim.job, claim.execution)
+            if len(due) < CLAIM_BATCH or not self.leadership.is_leader():
+                return
+
+    def _start_pending(self, now: datetime) -> None:
+        """Start manual triggers and retries whose time has come (each taken by one instance only)."""
+        for execution in self.store.executions.startable(now, limit=CLAIM_BATCH):
+            job = self.store.jobs.get(execution.job_id)
+            if job is None or not self.leadership.is_leader():
+                continue
+            if self.store.executions.mark_running(execution.id, instance_id=self.leadership.instance_id, started_at=now):
+                started = self.store.executions.get(execution.id)
+                if started is not None:
+                    self.runner.submit(job, started)
+
+    def _reap_if_due(self, now: datetime) -> None:
+        if self._last_reap and (now - self._last_reap).total_seconds() < REAP_INTERVAL_SECONDS:
+            return
+        self._last_reap = now
+        from jobctl.scheduler.reaper import reap_dead_instances
+
+        reap_dead_instances(self.store, now=now, ttl=self.leadership.ttl, me=self.leadership.instance_id)
+
+    def _sleep_after(self, now: datetime) -> float:
+        moments = [m for m in (self.store.jobs.earliest_next_run_time(), self.store.executions.earliest_run_after()) if m]
+        if not moments:
+            return MAX_SLEEP_SECONDS
+        return max(0.0, min(MAX_SLEEP_SECONDS, (min(moments) - now).total_seconds()))
+
+
+def jobs_named(jobs: list[Job]) -> str:
+    return ", ".join(job.name for job in jobs)

@@ -1,0 +1,34 @@
+"""Runs orphaned by an instance that died are finished as ``failed``, within one lease period.
+
+An instance is dead when its heartbeat is older than the lease TTL. Its active executions can
+never be finished by it, so the leader records them as failed with a message saying why, and
+marks the instance stopped so it leaves the status list.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from jobctl.models import ExecutionStatus
+from jobctl.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def reap_dead_instances(store: Store, *, now: datetime, ttl: timedelta, me: str) -> int:
+    """Finish the active runs of dead instances; returns how many were finished."""
+    dead = [instance for instance in store.cluster.live_instances() if instance.id != me and now - instance.last_heartbeat > ttl]
+    orphans = store.executions.active_of_instances([i.id for i in dead])
+    names = {i.id: f"{i.hostname} pid {i.pid}" for i in dead}
+    for execution in orphans:
+        who = names.get(execution.instance_id or "", f"instance {execution.instance_id}")
+        store.executions.finish(
+            execution.id, status=ExecutionStatus.FAILED.value, started_at=None, completed_at=now, duration_seconds=None,
+            result=None, error_message=f"abandoned: the daemon running it ({who}) stopped heartbeating; outcome unknown",
+        )  # fmt: skip
+        log.warning("finished orphaned execution %s of %s as failed", execution.id, who)
+    for instance in dead:
+        store.cluster.mark_stopped(instance.id, instance.last_heartbeat)
+    store.cluster.forget_instances(stopped_before=now - timedelta(days=7))
+    return len(orphans)

@@ -1,0 +1,258 @@
+"""The operations of the scheduler API, once, for the REST API and the local CLI.
+
+Every public method mirrors one endpoint, takes plain values, returns the endpoint's JSON
+shape, checks the caller's role, and raises from :mod:`jobctl.errors`:
+``NotFound`` (404 / exit 3), ``Conflict`` (409 / exit 4), ``ValidationFailed`` (422 / exit 2),
+``PermissionDenied`` (403 / exit 5).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from jobctl.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from jobctl.models import Caller, ExecutionStatus, Job, Role, TaskFunction, TriggeredBy
+from jobctl.store import JobFilter, Store
+from jobctl.wire import shapes
+
+JsonDict = dict[str, Any]
+RECENT_EXECUTIONS = 10
+EXECUTION_STATUSES = frozenset(status.value for status in ExecutionStatus)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def check_page(page: int, per_page: int) -> tuple[int, int]:
+    """LIMIT and OFFSET for a page. :raises ValidationFailed: outside 1 <= per_page <= 100, page >= 1."""
+    errors = []
+    if page < 1:
+        errors.append({"loc": ["query", "page"], "msg": "must be at least 1", "type": "value_error"})
+    if not 1 <= per_page <= 100:
+        errors.append({"loc": ["query", "per_page"], "msg": "must be between 1 and 100", "type": "value_error"})
+    if errors:
+        raise ValidationFailed(errors)
+    return per_page, (page - 1) * per_page
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        uuid.UUID(text)
+    except ValueError:
+        return False
+    return len(text) == 36
+
+
+class Service:
+    """The scheduler's operations for one caller over one store."""
+
+    def __init__(self, store: Store, caller: Caller, *, default_timezone: str) -> None:
+        self.store = store
+        self.caller = caller
+        self.default_timezone = default_timezone
+
+    # -- access ---------------------------------------------------------------------------
+
+    def _require(self, role: Role) -> None:
+        if not self.caller.role.allows(role):
+            raise PermissionDenied(f"this needs the {role.value} role; the token has {self.caller.role.value}")
+
+    # -- catalog --------------------------------------------------------------------------
+
+    def list_task_functions(self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+        """``GET /task-functions``."""
+        limit, offset = check_page(page, per_page)
+        items, total = self.store.catalog.list_task_functions(is_active=is_active, limit=limit, offset=offset)
+        return {"taskFunctions": [shapes.task_function(tf) for tf in items], "total": total}
+
+    def resolve_task_function(self, name: str) -> int:
+        """The id of the task function called ``name``. :raises NotFound:"""
+        task_function = self.store.catalog.get_task_function_by_name(name)
+        if task_function is None:
+            raise NotFound("task function", name)
+        return task_function.id
+
+    def list_job_types(self) -> list[JsonDict]:
+        """``GET /job-types``."""
+        return [shapes.job_type(jt) for jt in self.store.catalog.list_job_types()]
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def list_jobs(
+        self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
+        page: int = 1, per_page: int = 20,
+    ) -> JsonDict:  # fmt: skip
+        """``GET /jobs``: one page and the counts for the same filters."""
+        limit, offset = check_page(page, per_page)
+        filters = JobFilter(name=name, is_enabled=is_enabled, task_function_id=task_function_id)
+        jobs = self.store.jobs.list(filters, limit=limit, offset=offset)
+        counts = self.store.jobs.counts(filters)
+        return {
+            "jobs": [shapes.job(job) for job in jobs],
+            "total": counts.total,
+            "enabledCount": counts.enabled,
+            "disabledCount": counts.disabled,
+            "runningCount": counts.running,
+        }
+
+    def get_job(self, job_id: str) -> JsonDict:
+        """``GET /jobs/{id}`` with task function, job type and the latest executions."""
+        return self._detail(self._job(job_id))
+
+    def resolve_job(self, ref: str) -> str:
+        """The id of the job whose id or unique name is ``ref``. :raises NotFound:"""
+        job = self.store.jobs.get(ref) if is_uuid(ref) else None
+        job = job or self.store.jobs.get_by_name(ref)
+        if job is None:
+            raise NotFound("job", ref)
+        return job.id
+
+    def create_job(self, body: Mapping[str, Any]) -> JsonDict:
+        """``POST /jobs``. Admin only."""
+        from jobctl.service.job_input import new_job_values
+
+        self._require(Role.ADMIN)
+        now = utcnow()
+        values = new_job_values(self.store, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
+        with self.store.transaction():
+            job = self.store.jobs.insert(values)
+            self.store.cluster.bump_generation()
+        return shapes.job(job)
+
+    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+        """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
+        from jobctl.service.job_input import changed_job_values
+
+        self._require(Role.ADMIN)
+        job = self._job(job_id)
+        now = utcnow()
+        values = changed_job_values(
+            self.store, job, body, caller=self.caller, default_timezone=self.default_timezone, now=now
+        )
+        with self.store.transaction():
+            self.store.jobs.update(job.id, values)
+            self.store.cluster.bump_generation()
+        return self._detail(self._job(job.id))
+
+    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+        """``PUT /jobs/{id}/status``: enable, disable, pause or resume. Operator or admin."""
+        from jobctl.service.job_input import status_values
+
+        self._require(Role.OPERATOR)
+        job = self._job(job_id)
+        now = utcnow()
+        values = status_values(job, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
+        with self.store.transaction():
+            self.store.jobs.update(job.id, values)
+            self.store.cluster.bump_generation()
+        return self._detail(self._job(job.id))
+
+    def delete_job(self, job_id: str) -> None:
+        """``DELETE /jobs/{id}``; jobs of a system task function are protected. Admin only."""
+        self._require(Role.ADMIN)
+        job = self._job(job_id)
+        task_function = self._task_function(job.task_function_id)
+        if task_function.is_system:
+            raise Conflict(f"job {job.name!r} uses the system task function {task_function.name!r} and cannot be deleted")
+        with self.store.transaction():
+            self.store.jobs.delete(job.id)
+            self.store.cluster.bump_generation()
+
+    def trigger_job(self, job_id: str) -> JsonDict:
+        """``POST /jobs/{id}/trigger``: record a pending manual run for the daemon. Operator or admin.
+
+        :raises Conflict: when the job is disabled or already runs ``maxInstances`` times.
+        """
+        self._require(Role.OPERATOR)
+        execution_id = str(uuid.uuid4())
+        with self.store.transaction():
+            job = self._job(job_id, lock=True)
+            if not job.is_enabled:
+                raise Conflict(f"job {job.name!r} is disabled; enable it before triggering")
+            active = self.store.executions.count_active(job.id)
+            if active >= job.max_instances:
+                raise Conflict(f"job {job.name!r} already has {active} active run(s) (maxInstances {job.max_instances})")
+            self.store.executions.insert(
+                {
+                    "id": execution_id, "job_id": job.id, "status": ExecutionStatus.PENDING.value,
+                    "attempt": 1, "triggered_by": TriggeredBy.MANUAL.value,
+                    "triggered_by_user_id": self.caller.user_id, "created_at": utcnow(),
+                }
+            )  # fmt: skip
+            self.store.cluster.bump_generation()
+        return {"jobId": job.id, "executionId": execution_id, "celeryTaskId": None, "message": "Job triggered successfully"}
+
+    # -- executions -----------------------------------------------------------------------
+
+    def list_executions(
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> JsonDict:
+        """``GET /executions``, newest first."""
+        limit, offset = check_page(page, per_page)
+        if status is not None and status not in EXECUTION_STATUSES:
+            raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
+        if job_id is not None and not is_uuid(job_id):
+            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+        items, total = self.store.executions.list(job_id=job_id, status=status, limit=limit, offset=offset)
+        return {"executions": [shapes.execution(e) for e in items], "total": total}
+
+    def list_job_executions(self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+        """``GET /jobs/{id}/executions``."""
+        job = self._job(job_id)
+        return self.list_executions(job_id=job.id, status=status, page=page, per_page=per_page)
+
+    def get_execution(self, execution_id: str) -> JsonDict:
+        """``GET /executions/{id}``."""
+        execution = self.store.executions.get(execution_id) if is_uuid(execution_id) else None
+        if execution is None:
+            raise NotFound("execution", execution_id)
+        return shapes.execution(execution)
+
+    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> JsonDict:
+        """``GET /executions/{id}/log``: output from ``offset``; ``complete`` once the run ended and all was read."""
+        if offset < 0:
+            raise ValidationFailed.field(["query", "offset"], "must be at least 0")
+        execution = self.store.executions.get(execution_id) if is_uuid(execution_id) else None
+        if execution is None:
+            raise NotFound("execution", execution_id)
+        data, next_offset = self.store.executions.read_output(execution.id, offset)
+        finished = not ExecutionStatus(execution.status).is_active
+        if finished and data:
+            _, end = self.store.executions.read_output(execution.id, next_offset, max_chars=1)
+            finished = end == next_offset
+        return {"data": data, "nextOffset": next_offset, "complete": finished}
+
+    # -- status ---------------------------------------------------------------------------
+
+    def get_status(self) -> JsonDict:
+        """``GET /status``: leader, instances and job counts."""
+        from jobctl.service.status import scheduler_status
+
+        return scheduler_status(self.store, utcnow())
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _job(self, job_id: str, *, lock: bool = False) -> Job:
+        job = self.store.jobs.get(job_id, lock=lock) if is_uuid(job_id) else None
+        if job is None:
+            raise NotFound("job", job_id)
+        return job
+
+    def _task_function(self, task_function_id: int) -> TaskFunction:
+        task_function = self.store.catalog.get_task_function(task_function_id)
+        if task_function is None:
+            raise NotFound("task function", task_function_id)
+        return task_function
+
+    def _detail(self, job: Job) -> JsonDict:
+        job_type = self.store.catalog.get_job_type(job.job_type_id)
+        assert job_type is not None, "jobs.job_type_id is a foreign key"
+        recent, _ = self.store.executions.list(job_id=job.id, status=None, limit=RECENT_EXECUTIONS, offset=0)
+        return shapes.job_detail(job, self._task_function(job.task_function_id), job_type, recent)
+
+
+__all__ = ["Service", "check_page", "is_uuid", "utcnow"]

@@ -1,0 +1,66 @@
+"""When a job runs next: its schedule's slots, the jitter added to them, and the first slot."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from jobctl.errors import ValidationFailed
+from jobctl.models import JobType
+from jobctl.schedules import Schedule, parse_schedule
+
+
+@dataclass(frozen=True, kw_only=True)
+class NextRun:
+    """A slot of the schedule and the moment it is due (the slot plus jitter)."""
+
+    slot: datetime | None
+    run_time: datetime | None
+
+
+NO_RUN = NextRun(slot=None, run_time=None)
+
+
+def build_schedule(job_type_id: int, config: Mapping[str, Any], *, default_timezone: str, anchor: datetime) -> Schedule:
+    """Validate a schedule. :raises ValidationFailed: with ``loc`` under ``body.scheduleConfig``."""
+    try:
+        return parse_schedule(job_type_id, config, default_timezone=default_timezone, anchor=anchor)
+    except ValidationFailed as exc:
+        raise exc.prefixed("body") from None
+
+
+def stored_config(job_type_id: int, config: Mapping[str, Any], default_timezone: str) -> dict[str, Any]:
+    """The config as stored: cron jobs keep the zone they were created in, so every process agrees."""
+    stored = dict(config)
+    if job_type_id == JobType.CRON and not stored.get("timezone"):
+        stored["timezone"] = default_timezone
+    return stored
+
+
+def first_run(schedule: Schedule, config: Mapping[str, Any], now: datetime) -> NextRun:
+    """The first run from ``now`` on.
+
+    An interval without ``start_date`` first runs one period after ``now`` (as APScheduler
+    does); every other schedule fires at its first slot at or after ``now``.
+    """
+    if schedule.job_type == JobType.INTERVAL and not config.get("start_date"):
+        slot = schedule.next_slot_after(now)
+    else:
+        slot = schedule.first_slot_at_or_after(now)
+    return with_jitter(schedule, slot)
+
+
+def run_after(schedule: Schedule, moment: datetime) -> NextRun:
+    """The first run strictly after ``moment`` (a slot just claimed, or now after a misfire)."""
+    return with_jitter(schedule, schedule.next_slot_after(moment))
+
+
+def with_jitter(schedule: Schedule, slot: datetime | None) -> NextRun:
+    if slot is None:
+        return NO_RUN
+    jitter = schedule.jitter_seconds
+    delay = timedelta(seconds=random.uniform(0, jitter)) if jitter else timedelta(0)
+    return NextRun(slot=slot, run_time=slot + delay)

@@ -1,0 +1,54 @@
+"""Persistence: one store over SQLite or Postgres, opened with :func:`open_store`.
+
+The store groups its tables into small record classes (``store.jobs``, ``store.executions``,
+...). Every method states what it raises; driver errors surface as :class:`jobctl.errors.StoreError`.
+"""
+
+from __future__ import annotations
+
+from jobctl.models import TaskFunctionSpec
+from jobctl.store.catalog import Catalog
+from jobctl.store.cluster import ClusterRecords
+from jobctl.store.database import Database
+from jobctl.store.executions import ExecutionRecords
+from jobctl.store.jobs import JobCounts, JobFilter, JobRecords
+from jobctl.store.schema_version import ensure_current
+from jobctl.store.tokens import TokenRecords
+from jobctl.store.url import StoreUrl, parse_store_url
+
+__all__ = ["JobCounts", "JobFilter", "Store", "TaskFunctionSpec", "open_store"]
+
+
+class Store:
+    """A jobctl store, current schema guaranteed."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self.url: StoreUrl = db.url
+        self.catalog = Catalog(db)
+        self.jobs = JobRecords(db)
+        self.executions = ExecutionRecords(db)
+        self.cluster = ClusterRecords(db)
+        self.tokens = TokenRecords(db)
+
+    def transaction(self):  # type: ignore[no-untyped-def]
+        """A write transaction spanning several record classes."""
+        return self.db.transaction()
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_store(url: str) -> Store:
+    """Open (creating or upgrading as needed) the store at ``url``.
+
+    :raises StoreError: when it cannot be opened, is not a jobctl store, or is read-only and needs changes.
+    :raises StoreVersionError: when it was written by a newer jobctl.
+    """
+    db = Database(parse_store_url(url))
+    try:
+        ensure_current(db)
+    except BaseException:
+        db.close()
+        raise
+    return Store(db)

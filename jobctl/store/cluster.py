@@ -1,0 +1,108 @@
+"""Scheduler instances, the leader lease, and the change counter that wakes schedulers."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from jobctl.models import Instance, Lease
+from jobctl.store.database import Database
+from jobctl.store.records import instance_from_row, lease_from_row
+
+LEASE_NAME = "scheduler"
+
+
+class ClusterRecords:
+    """Reads and writes ``scheduler_instances``, ``leases`` and ``store_state``."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # -- instances ------------------------------------------------------------------------
+
+    def register_instance(self, instance: Instance) -> None:
+        self.db.execute(
+            """
+            INSERT INTO scheduler_instances (id, hostname, pid, version, started_at, last_heartbeat)
+            VALUES (:id, :hostname, :pid, :version, :started_at, :last_heartbeat)
+            """,
+            {"id": instance.id, "hostname": instance.hostname, "pid": instance.pid, "version": instance.version,
+             "started_at": instance.started_at, "last_heartbeat": instance.last_heartbeat},
+        )  # fmt: skip
+
+    def heartbeat(self, instance_id: str, now: datetime) -> None:
+        self.db.execute(
+            "UPDATE scheduler_instances SET last_heartbeat = :now WHERE id = :id", {"now": now, "id": instance_id}
+        )
+
+    def mark_stopped(self, instance_id: str, now: datetime) -> None:
+        self.db.execute(
+            "UPDATE scheduler_instances SET stopped_at = :now, last_heartbeat = :now WHERE id = :id",
+            {"now": now, "id": instance_id},
+        )
+
+    def live_instances(self) -> list[Instance]:
+        """Instances that have not stopped cleanly, oldest first (some may be dead: see heartbeat)."""
+        rows = self.db.fetch_all("SELECT * FROM scheduler_instances WHERE stopped_at IS NULL ORDER BY started_at")
+        return [instance_from_row(row) for row in rows]
+
+    def forget_instances(self, stopped_before: datetime) -> None:
+        """Drop rows of instances long gone, so the table does not grow forever."""
+        self.db.execute(
+            "DELETE FROM scheduler_instances WHERE last_heartbeat < :before",
+            {"before": stopped_before},
+        )
+
+    # -- lease ----------------------------------------------------------------------------
+
+    def lease(self) -> Lease:
+        row = self.db.fetch_one("SELECT * FROM leases WHERE name = :name", {"name": LEASE_NAME})
+        return lease_from_row(row) if row else Lease(holder_id=None, term=0, acquired_at=None, expires_at=None)
+
+    def acquire_or_renew_lease(self, instance_id: str, now: datetime, ttl: timedelta) -> Lease | None:
+        """Hold the leader lease until ``now + ttl``; None while another instance holds it.
+
+        Taking a free or expired lease starts a new term; renewing keeps the term.
+        """
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO leases (name, term) VALUES (:name, 0) ON CONFLICT (name) DO NOTHING", {"name": LEASE_NAME}
+            )
+            changed = self.db.execute(
+                """
+                UPDATE leases SET
+                    term = CASE WHEN holder_id = :me THEN term ELSE term + 1 END,
+                    acquired_at = CASE WHEN holder_id = :me THEN acquired_at ELSE :now END,
+                    holder_id = :me, expires_at = :expires
+                WHERE name = :name AND (holder_id IS NULL OR holder_id = :me OR expires_at < :now)
+                """,
+                {"me": instance_id, "now": now, "expires": now + ttl, "name": LEASE_NAME},
+            )
+            return self.lease() if changed else None
+
+    def holds_lease(self, instance_id: str, term: int, now: datetime) -> bool:
+        """Whether ``instance_id`` still holds term ``term`` of the lease; call inside a transaction.
+
+        On Postgres the row is share-locked, so a new leader cannot take over until the
+        caller's transaction ends (its claims are fenced by the lease they were made under).
+        """
+        suffix = "" if self.db.is_sqlite else " FOR SHARE"
+        row = self.db.fetch_one(f"SELECT * FROM leases WHERE name = :name{suffix}", {"name": LEASE_NAME})
+        if row is None:
+            return False
+        lease = lease_from_row(row)
+        return lease.holder_id == instance_id and lease.term == term and lease.expires_at is not None and lease.expires_at > now
+
+    def release_lease(self, instance_id: str) -> None:
+        self.db.execute(
+            "UPDATE leases SET holder_id = NULL, expires_at = NULL WHERE name = :name AND holder_id = :me",
+            {"name": LEASE_NAME, "me": instance_id},
+        )
+
+    # -- change counter -------------------------------------------------------------------
+
+    def bump_generation(self) -> None:
+        """Tell every scheduler that jobs or pending executions changed."""
+        self.db.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
+
+    def generation(self) -> int:
+        return int(self.db.scalar("SELECT generation FROM store_state WHERE id = 1") or 0)

@@ -1,0 +1,196 @@
+"""Executions: every run, skip and retry of a job, and the output each one printed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from jobctl.models import Execution, ExecutionStatus
+from jobctl.store.database import Database, UniqueViolation
+from jobctl.store.records import dump_json, execution_from_row
+
+OUTPUT_LIMIT_CHARS = 1_000_000
+"""Output kept per execution; older chunks are dropped so the tail survives."""
+
+ACTIVE = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
+
+
+class ExecutionRecords:
+    """Reads and writes the ``executions`` and ``execution_output`` tables."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def insert(self, values: Mapping[str, Any]) -> Execution | None:
+        """Store a new execution; None when its ``(job, scheduledFor, attempt)`` is already taken."""
+        row = {key: dump_json(value) if key == "result" else value for key, value in values.items()}
+        names = ", ".join(row)
+        placeholders = ", ".join(f":{key}" for key in row)
+        # ON CONFLICT rather than catching the error: a failed INSERT aborts a surrounding Postgres
+        # transaction (a claim batch), while this must only report the taken slot.
+        inserted = self.db.execute(
+            f"INSERT INTO executions ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING", row
+        )
+        return self.get(str(values["id"])) if inserted else None
+
+    def get(self, execution_id: str) -> Execution | None:
+        row = self.db.fetch_one("SELECT * FROM executions WHERE id = :id", {"id": execution_id})
+        return execution_from_row(row) if row else None
+
+    def list(self, *, job_id: str | None, status: str | None, limit: int, offset: int) -> tuple[list[Execution], int]:
+        """One page, newest first, and the total for the filters."""
+        clauses, params = [], {}
+        if job_id is not None:
+            clauses.append("job_id = :job_id")
+            params["job_id"] = job_id
+        if status is not None:
+            clauses.append("status = :status")
+            params["status"] = status
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        total = int(self.db.scalar(f"SELECT COUNT(*) FROM executions {where}", params))
+        rows = self.db.fetch_all(
+            f"SELECT * FROM executions {where} ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        return [execution_from_row(row) for row in rows], total
+
+    def count_active(self, job_id: str) -> int:
+        return int(
+            self.db.scalar(
+                "SELECT COUNT(*) FROM executions WHERE job_id = :job_id AND status IN (:pending, :running)",
+                {"job_id": job_id, "pending": ACTIVE[0], "running": ACTIVE[1]},
+            )
+        )
+
+    def startable(self, now: datetime, *, limit: int) -> list[Execution]:
+        """Pending executions whose ``run_after`` has come, oldest first."""
+        rows = self.db.fetch_all(
+            """
+            SELECT * FROM executions WHERE status = :pending AND (run_after IS NULL OR run_after <= :now)
+            ORDER BY created_at LIMIT :limit
+            """,
+            {"pending": ExecutionStatus.PENDING.value, "now": now, "limit": limit},
+        )
+        return [execution_from_row(row) for row in rows]
+
+    def earliest_run_after(self) -> datetime | None:
+        """When the next delayed pending execution (a retry) becomes startable."""
+        from jobctl.store.database import to_utc
+
+        return to_utc(
+            self.db.scalar(
+                "SELECT MIN(run_after) FROM executions WHERE status = :pending AND run_after IS NOT NULL",
+                {"pending": ExecutionStatus.PENDING.value},
+            )
+        )
+
+    def mark_running(self, execution_id: str, *, instance_id: str, started_at: datetime) -> bool:
+        """Take a pending execution for this instance; False if another instance took it first."""
+        return (
+            self.db.execute(
+                """
+                UPDATE executions SET status = :running, instance_id = :instance_id, started_at = :started_at
+                WHERE id = :id AND status = :pending
+                """,
+                {"running": ExecutionStatus.RUNNING.value, "pending": ExecutionStatus.PENDING.value,
+                 "instance_id": instance_id, "started_at": started_at, "id": execution_id},
+            )
+            > 0
+        )  # fmt: skip
+
+    def set_celery_task_id(self, execution_id: str, celery_task_id: str) -> None:
+        self.db.execute(
+            "UPDATE executions SET celery_task_id = :task WHERE id = :id", {"task": celery_task_id, "id": execution_id}
+        )
+
+    def finish(self, execution_id: str, *, status: str, started_at: datetime | None, completed_at: datetime,
+               duration_seconds: float | None, result: Any, error_message: str | None) -> bool:  # fmt: skip
+        """Record the outcome of an active execution; False if it had already finished.
+
+        ``started_at`` replaces the claim time with the moment the process really started
+        (None keeps what is stored).
+        """
+        return (
+            self.db.execute(
+                """
+                UPDATE executions SET status = :status, completed_at = :completed_at,
+                    started_at = COALESCE(:started_at, started_at),
+                    duration_seconds = :duration, result = :result, error_message = :error
+                WHERE id = :id AND status IN (:pending, :running)
+                """,
+                {"status": status, "started_at": started_at, "completed_at": completed_at,
+                 "duration": duration_seconds, "result": dump_json(result), "error": error_message,
+                 "id": execution_id, "pending": ACTIVE[0], "running": ACTIVE[1]},
+            )
+            > 0
+        )  # fmt: skip
+
+    def release_to_pending(self, execution_id: str) -> None:
+        """Give a claimed run that never started back, so any leader can start it."""
+        self.db.execute(
+            "UPDATE executions SET status = :pending, instance_id = NULL, started_at = NULL WHERE id = :id AND status = :running",
+            {"pending": ACTIVE[0], "running": ACTIVE[1], "id": execution_id},
+        )
+
+    def active_of_instances(self, instance_ids: list[str]) -> list[Execution]:
+        """Active executions started by any of ``instance_ids``."""
+        if not instance_ids:
+            return []
+        keys = {f"i{n}": value for n, value in enumerate(instance_ids)}
+        rows = self.db.fetch_all(
+            f"""
+            SELECT * FROM executions WHERE status IN (:pending, :running)
+            AND instance_id IN ({", ".join(":" + key for key in keys)})
+            """,
+            {"pending": ACTIVE[0], "running": ACTIVE[1], **keys},
+        )
+        return [execution_from_row(row) for row in rows]
+
+    # -- output ---------------------------------------------------------------------------
+
+    def append_output(self, execution_id: str, start_offset: int, data: str) -> None:
+        """Store a chunk of output at ``start_offset`` and drop chunks beyond the kept tail."""
+        with self.db.transaction():
+            self.db.execute(
+                "INSERT INTO execution_output (execution_id, start_offset, data) VALUES (:id, :offset, :data)",
+                {"id": execution_id, "offset": start_offset, "data": data},
+            )
+            horizon = start_offset + len(data) - OUTPUT_LIMIT_CHARS
+            if horizon > 0:
+                self.db.execute(
+                    "DELETE FROM execution_output WHERE execution_id = :id AND start_offset < :horizon",
+                    {"id": execution_id, "horizon": horizon},
+                )
+
+    def read_output(self, execution_id: str, offset: int, *, max_chars: int = 1_000_000) -> tuple[str, int]:
+        """Output from ``offset`` on and the offset after it; skips what was dropped."""
+        rows = self.db.fetch_all(
+            """
+            SELECT start_offset, data FROM execution_output WHERE execution_id = :id
+            AND start_offset + LENGTH(data) > :offset ORDER BY start_offset
+            """,
+            {"id": execution_id, "offset": offset},
+        )
+        parts: list[str] = []
+        position = offset
+        for row in rows:
+            start, data = int(row["start_offset"]), str(row["data"])
+            position = max(position, start)
+            piece = data[position - start :]
+            if sum(map(len, parts)) + len(piece) > max_chars:
+                break
+            parts.append(piece)
+            position = start + len(data)
+        return "".join(parts), position
+
+    def output_tail(self, execution_id: str, max_chars: int) -> str:
+        """The last ``max_chars`` characters of output (for error messages)."""
+        rows = self.db.fetch_all(
+            "SELECT data FROM execution_output WHERE execution_id = :id ORDER BY start_offset DESC LIMIT 20",
+            {"id": execution_id},
+        )
+        return "".join(str(row["data"]) for row in reversed(rows))[-max_chars:]
+
+
+__all__ = ["ExecutionRecords", "OUTPUT_LIMIT_CHARS", "UniqueViolation"]

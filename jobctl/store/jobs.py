@@ -1,0 +1,182 @@
+"""Jobs: the schedule and settings of each thing jobctl runs."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jobctl.errors import Conflict
+from jobctl.models import Job
+from jobctl.store.database import Database, UniqueViolation
+from jobctl.store.records import dump_json, job_from_row
+
+JSON_COLUMNS = frozenset({"schedule_config", "task_args"})
+COLUMNS = (
+    "id", "name", "description", "task_function_id", "job_type_id", "schedule_config", "task_args",
+    "max_instances", "timeout_seconds", "retry_count", "retry_delay_seconds", "is_enabled", "is_paused",
+    "misfire_policy", "next_run_time", "next_slot", "last_run_time", "last_status", "created_at",
+    "updated_at", "created_by", "updated_by",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobFilter:
+    """The filters of ``GET /jobs``."""
+
+    name: str | None = None
+    is_enabled: bool | None = None
+    task_function_id: int | None = None
+
+    def where(self, *, with_enabled: bool = True) -> tuple[str, dict[str, Any]]:
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
+        if self.name:
+            clauses.append("LOWER(j.name) LIKE :name ESCAPE '\\'")
+            params["name"] = "%" + _escape_like(self.name.lower()) + "%"
+        if with_enabled and self.is_enabled is not None:
+            clauses.append("j.is_enabled = :is_enabled")
+            params["is_enabled"] = self.is_enabled
+        if self.task_function_id is not None:
+            clauses.append("j.task_function_id = :task_function_id")
+            params["task_function_id"] = self.task_function_id
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
+@dataclass(frozen=True, kw_only=True)
+class JobCounts:
+    total: int
+    enabled: int
+    disabled: int
+    running: int
+
+
+class JobRecords:
+    """Reads and writes the ``jobs`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def insert(self, values: Mapping[str, Any]) -> Job:
+        """Store a new job. :raises Conflict: when the name is taken."""
+        row = _to_columns(values)
+        names = ", ".join(row)
+        placeholders = ", ".join(f":{key}" for key in row)
+        try:
+            self.db.execute(f"INSERT INTO jobs ({names}) VALUES ({placeholders})", row)
+        except UniqueViolation as exc:
+            raise Conflict(f"a job named {values['name']!r} already exists") from exc
+        job = self.get(str(values["id"]))
+        assert job is not None
+        return job
+
+    def update(self, job_id: str, values: Mapping[str, Any]) -> bool:
+        """Change the given columns. :raises Conflict: when a new name is taken."""
+        row = _to_columns(values)
+        assignments = ", ".join(f"{key} = :{key}" for key in row)
+        try:
+            return self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = :job_id", {**row, "job_id": job_id}) > 0
+        except UniqueViolation as exc:
+            raise Conflict(f"a job named {values.get('name')!r} already exists") from exc
+
+    def delete(self, job_id: str) -> bool:
+        return self.db.execute("DELETE FROM jobs WHERE id = :id", {"id": job_id}) > 0
+
+    def get(self, job_id: str, *, lock: bool = False) -> Job | None:
+        """The job, or None; ``lock`` holds its row until the transaction ends (Postgres)."""
+        suffix = " FOR UPDATE" if lock and not self.db.is_sqlite else ""
+        row = self.db.fetch_one(f"SELECT * FROM jobs WHERE id = :id{suffix}", {"id": job_id})
+        return job_from_row(row) if row else None
+
+    def get_by_name(self, name: str) -> Job | None:
+        row = self.db.fetch_one("SELECT * FROM jobs WHERE name = :name", {"name": name})
+        return job_from_row(row) if row else None
+
+    def list(self, filters: JobFilter, *, limit: int, offset: int) -> list[Job]:
+        where, params = filters.where()
+        rows = self.db.fetch_all(
+            f"SELECT j.* FROM jobs j {where} ORDER BY j.created_at, j.id LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        return [job_from_row(row) for row in rows]
+
+    def counts(self, filters: JobFilter) -> JobCounts:
+        """Totals for the filters; enabled + disabled == total by construction."""
+        where, params = filters.where()
+        row = self.db.fetch_one(
+            f"""
+            SELECT COUNT(*) AS total,
+                   COALESCE(SUM(CASE WHEN j.is_enabled THEN 1 ELSE 0 END), 0) AS enabled,
+                   COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM executions e
+                        WHERE e.job_id = j.id AND e.status = 'running') THEN 1 ELSE 0 END), 0) AS running
+            FROM jobs j {where}
+            """,
+            params,
+        )
+        assert row is not None
+        total, enabled = int(row["total"]), int(row["enabled"])
+        return JobCounts(total=total, enabled=enabled, disabled=total - enabled, running=int(row["running"]))
+
+    def due(self, now: datetime, *, limit: int) -> list[Job]:
+        """Enabled, unpaused jobs whose next run time has come, earliest first."""
+        rows = self.db.fetch_all(
+            """
+            SELECT * FROM jobs WHERE next_run_time <= :now AND is_enabled = :yes AND is_paused = :no
+            ORDER BY next_run_time LIMIT :limit
+            """,
+            {"now": now, "yes": True, "no": False, "limit": limit},
+        )
+        return [job_from_row(row) for row in rows]
+
+    def earliest_next_run_time(self) -> datetime | None:
+        from jobctl.store.database import to_utc
+
+        value = self.db.scalar(
+            "SELECT MIN(next_run_time) FROM jobs WHERE is_enabled = :yes AND is_paused = :no",
+            {"yes": True, "no": False},
+        )
+        return to_utc(value)
+
+    def next_scheduled(self) -> Job | None:
+        row = self.db.fetch_one(
+            """
+            SELECT * FROM jobs WHERE next_run_time IS NOT NULL AND is_enabled = :yes AND is_paused = :no
+            ORDER BY next_run_time LIMIT 1
+            """,
+            {"yes": True, "no": False},
+        )
+        return job_from_row(row) if row else None
+
+    def advance(self, job_id: str, *, expected_slot: datetime, next_slot: datetime | None,
+                next_run_time: datetime | None, disable: bool, now: datetime) -> bool:  # fmt: skip
+        """Move a job past ``expected_slot``; False if someone else already moved it."""
+        return (
+            self.db.execute(
+                """
+                UPDATE jobs SET next_slot = :next_slot, next_run_time = :next_run_time, updated_at = :now,
+                    is_enabled = CASE WHEN :disable THEN :no ELSE is_enabled END
+                WHERE id = :id AND next_slot = :expected
+                """,
+                {"id": job_id, "expected": expected_slot, "next_slot": next_slot, "next_run_time": next_run_time,
+                 "disable": disable, "no": False, "now": now},
+            )
+            > 0
+        )
+
+    def record_outcome(self, job_id: str, *, last_run_time: datetime, last_status: str) -> None:
+        self.db.execute(
+            "UPDATE jobs SET last_run_time = :t, last_status = :s WHERE id = :id",
+            {"t": last_run_time, "s": last_status, "id": job_id},
+        )
+
+
+def _to_columns(values: Mapping[str, Any]) -> dict[str, Any]:
+    unknown = set(values) - set(COLUMNS)
+    if unknown:
+        raise ValueError(f"unknown job columns: {sorted(unknown)}")
+    return {key: dump_json(value) if key in JSON_COLUMNS else value for key, value in values.items()}
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

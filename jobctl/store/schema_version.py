@@ -1,0 +1,103 @@
+"""Schema versions: check on every open (cheap), upgrade with Alembic only when needed.
+
+Every open reads ``alembic_version`` through the DB-API. Only a store that is new or older
+than this jobctl imports SQLAlchemy and Alembic to migrate it, so ordinary CLI calls stay fast.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from jobctl.errors import StoreError, StoreVersionError
+from jobctl.store.database import Database
+
+log = logging.getLogger(__name__)
+
+SCHEMA_REVISIONS = ("0001", "0002")
+"""Every Alembic revision this jobctl knows, oldest first; the last is the head."""
+
+HEAD = SCHEMA_REVISIONS[-1]
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def current_revision(db: Database) -> str | None:
+    """The store's revision, or None for an empty database.
+
+    :raises StoreError: when the database holds tables but is not a jobctl store.
+    """
+    if db.is_sqlite:
+        tables = {row["name"] for row in db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    else:
+        rows = db.fetch_all("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()")
+        tables = {row["name"] for row in rows}
+    if "alembic_version" not in tables:
+        if tables & {"jobs", "executions"} or (tables and db.is_sqlite):
+            raise StoreError(f"{db.url.redacted()} holds tables but is not a jobctl store")
+        return None
+    revision = db.scalar("SELECT version_num FROM alembic_version")
+    return str(revision) if revision is not None else None
+
+
+def ensure_current(db: Database) -> None:
+    """Bring the store to :data:`HEAD`, creating it if empty.
+
+    :raises StoreVersionError: when the store was written by a newer jobctl.
+    """
+    revision = current_revision(db)
+    if revision == HEAD:
+        return
+    if revision is not None and revision not in SCHEMA_REVISIONS:
+        raise StoreVersionError(
+            f"store {db.url.redacted()} has schema version {revision}, newer than this jobctl knows "
+            f"(up to {HEAD}); upgrade jobctl to use it"
+        )
+    with _sqlite_upgrade_lock(db):
+        upgrade(db, HEAD)
+
+
+@contextmanager
+def _sqlite_upgrade_lock(db: Database) -> Iterator[None]:
+    """Serialise upgrades of one SQLite file across processes (Postgres uses an advisory lock).
+
+    The lock is taken on the store's folder, never on the database file: closing any
+    descriptor of that file would drop the POSIX locks SQLite itself holds on it.
+    """
+    if not db.is_sqlite or db.url.sqlite_path is None:
+        yield
+        return
+    fd = os.open(db.url.sqlite_path.parent, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)
+
+
+def upgrade(db: Database, target: str) -> None:
+    """Run the Alembic migrations up to ``target`` on the store's own URL."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy import create_engine, text
+
+    log.info("upgrading store %s to schema %s", db.url.redacted(), target)
+    engine = create_engine(db.url.sqlalchemy_url())
+    try:
+        with engine.begin() as connection:
+            if not db.is_sqlite:
+                # One upgrader at a time when several daemons start together on Postgres.
+                connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+            config = Config()
+            config.set_main_option("script_location", str(MIGRATIONS_DIR))
+            config.attributes["connection"] = connection
+            command.upgrade(config, target)
+    except Exception as exc:
+        if isinstance(exc, StoreError):
+            raise
+        raise StoreError(f"cannot upgrade store {db.url.redacted()}: {str(exc).splitlines()[0]}") from exc
+    finally:
+        engine.dispose()

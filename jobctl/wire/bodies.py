@@ -1,0 +1,131 @@
+"""Request bodies of the API, validated the same way for the REST API and the local CLI.
+
+Strict types (``"3"`` is not an integer, ``1`` is not a boolean) and unknown fields rejected,
+so a typo in a field name is an error instead of a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from jobctl.errors import ValidationFailed
+
+NAME_MAX = 200
+DESCRIPTION_MAX = 2000
+TIMEOUT_MAX = 30 * 24 * 3600
+RETRY_DELAY_MAX = 7 * 24 * 3600
+
+Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
+MaxInstances = Annotated[int, Field(ge=1, le=1000)]
+Timeout = Annotated[int, Field(ge=1, le=TIMEOUT_MAX)]
+RetryCount = Annotated[int, Field(ge=0, le=100)]
+RetryDelay = Annotated[int, Field(ge=0, le=RETRY_DELAY_MAX)]
+Id = Annotated[int, Field(ge=1)]
+MisfirePolicyName = Literal["run_once", "skip"]
+
+_STRICT = ConfigDict(strict=True, extra="forbid")
+
+
+class JobCreate(BaseModel):
+    """Body of ``POST /jobs``."""
+
+    model_config = _STRICT
+
+    name: Name
+    description: Description | None = None
+    taskFunctionId: Id
+    jobTypeId: Id
+    scheduleConfig: dict[str, Any]
+    taskArgs: dict[str, Any] | None = None
+    maxInstances: MaxInstances = 1
+    timeoutSeconds: Timeout | None = None
+    retryCount: RetryCount = 0
+    retryDelaySeconds: RetryDelay = 60
+    isEnabled: bool = True
+    isPaused: bool = False
+    misfirePolicy: MisfirePolicyName = "run_once"
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str) -> str:
+        return _not_blank(value)
+
+
+class JobUpdate(BaseModel):
+    """Body of ``PUT /jobs/{id}``: every field optional; only the ones sent change."""
+
+    model_config = _STRICT
+
+    name: Name | None = None
+    description: Description | None = None
+    taskFunctionId: Id | None = None
+    jobTypeId: Id | None = None
+    scheduleConfig: dict[str, Any] | None = None
+    taskArgs: dict[str, Any] | None = None
+    maxInstances: MaxInstances | None = None
+    timeoutSeconds: Timeout | None = None
+    retryCount: RetryCount | None = None
+    retryDelaySeconds: RetryDelay | None = None
+    isEnabled: bool | None = None
+    isPaused: bool | None = None
+    misfirePolicy: MisfirePolicyName | None = None
+
+    @field_validator(
+        "name", "taskFunctionId", "jobTypeId", "scheduleConfig", "maxInstances", "retryCount",
+        "retryDelaySeconds", "isEnabled", "isPaused", "misfirePolicy", mode="before",
+    )  # fmt: skip
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+    @field_validator("name")
+    @classmethod
+    def _name_not_blank(cls, value: str | None) -> str | None:
+        return None if value is None else _not_blank(value)
+
+
+class JobStatusUpdate(BaseModel):
+    """Body of ``PUT /jobs/{id}/status``: ``isEnabled``, ``isPaused`` or both."""
+
+    model_config = _STRICT
+
+    isEnabled: bool | None = None
+    isPaused: bool | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> JobStatusUpdate:
+        if self.isEnabled is None and self.isPaused is None:
+            raise ValueError("give isEnabled, isPaused or both")
+        return self
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    if any(ord(ch) < 32 for ch in value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+Body = TypeVar("Body", bound=BaseModel)
+
+
+def parse_body(model: type[Body], data: Any) -> Body:
+    """Validate ``data`` as ``model``. :raises ValidationFailed: with ``loc`` starting at ``"body"``."""
+    if not isinstance(data, Mapping):
+        raise ValidationFailed.field(["body"], "the body must be a JSON object", "type_error.dict")
+    try:
+        return model.model_validate(dict(data))
+    except ValidationError as exc:
+        raise ValidationFailed(pydantic_errors(exc, prefix=("body",))) from None
+
+
+def pydantic_errors(exc: ValidationError, *, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Pydantic's errors in the API's ``{"loc", "msg", "type"}`` shape."""
+    return [{"loc": [*prefix, *error["loc"]], "msg": error["msg"], "type": error["type"]} for error in exc.errors()]

@@ -1,0 +1,120 @@
+"""Shared fixtures: every store test runs on a real SQLite file and on a real Postgres schema.
+
+Postgres comes from ``$JOBCTL_TEST_PG_URL`` (default: the local server's ``test`` database).
+Each test gets a schema of its own, dropped afterwards. When the server is unreachable the
+Postgres cases are skipped, unless ``JOBCTL_TEST_REQUIRE_PG=1`` (set in CI) makes that a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jobctl.models import Caller, Role
+from jobctl.service import Service
+from jobctl.store import Store, open_store
+
+PG_URL = os.environ.get("JOBCTL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("JOBCTL_TEST_REQUIRE_PG") == "1"
+TEST_ZONE = "Europe/Berlin"
+ADMIN = Caller(user_id="tester", role=Role.ADMIN)
+
+
+def _pg_admin_connection():  # type: ignore[no-untyped-def]
+    import psycopg
+
+    from jobctl.store.url import parse_store_url
+
+    info = parse_store_url(PG_URL).pg_conninfo or {}
+    return psycopg.connect(autocommit=True, connect_timeout=5, **info)
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    try:
+        _pg_admin_connection().close()
+    except Exception as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"Postgres required but unreachable at {PG_URL}: {exc}")
+        return False
+    return True
+
+
+@pytest.fixture
+def pg_url(pg_available: bool) -> Iterator[str]:
+    """A Postgres store URL on a fresh schema of its own."""
+    if not pg_available:
+        pytest.skip("Postgres is not reachable")
+    schema = f"jobctl_t_{uuid.uuid4().hex[:12]}"
+    with _pg_admin_connection() as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    with _pg_admin_connection() as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'jobctl.db'}"
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The URL of an empty store, once per backend."""
+    name = "sqlite_url" if request.param == "sqlite" else "pg_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[Store]:
+    opened = open_store(store_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def service(store: Store) -> Service:
+    """The service as the local admin, cron jobs defaulting to Europe/Berlin."""
+    return Service(store, ADMIN, default_timezone=TEST_ZONE)
+
+
+@dataclass
+class Result:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Cli:
+    """Runs ``python -m jobctl`` as a real subprocess against one store."""
+
+    env: dict[str, str]
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
+        proc = subprocess.run(
+            [sys.executable, "-m", "jobctl", *args],
+            input=input, capture_output=True, text=True, env={**self.env, **(env or {})}, timeout=60,
+        )  # fmt: skip
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+@pytest.fixture
+def cli(store_url: str, tmp_path: Path) -> Cli:
+    """The CLI on this test's store, with an empty config and a fixed zone."""
+    config = tmp_path / "jobctl.toml"
+    config.write_text(f'[scheduler]\ntimezone = "{TEST_ZONE}"\n')
+    env = {
+        key: value for key, value in os.environ.items()
+        if not key.startswith("JOBCTL_") or key.startswith("JOBCTL_TEST_")
+    }  # fmt: skip
+    env.update({"JOBCTL_DB": store_url, "JOBCTL_CONFIG": str(config), "COLUMNS": "200"})
+    return Cli(env)

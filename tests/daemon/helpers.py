@@ -1,0 +1,127 @@
+"""Real ``jobctl daemon`` processes on a real store, and helpers to wait for what they do."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jobctl.service import Service
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class DaemonProcess:
+    proc: subprocess.Popen[bytes]
+    log_path: Path
+    port: int | None
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def signal(self, sig: int) -> None:
+        if self.alive():
+            os.kill(self.proc.pid, sig)
+
+    def stop(self, timeout: float = 30) -> int:
+        self.signal(signal.SIGTERM)
+        return self.proc.wait(timeout=timeout)
+
+
+@dataclass
+class DaemonFactory:
+    """Starts daemons on one store with one config; stops all of them at the end."""
+
+    store_url: str
+    config_path: Path
+    workdir: Path
+    started: list[DaemonProcess] = field(default_factory=list)
+
+    def start(self, *, api: bool = False, extra_env: dict[str, str] | None = None) -> DaemonProcess:
+        port = free_port() if api else None
+        args = [sys.executable, "-m", "jobctl", "--db", self.store_url, "--config", str(self.config_path), "daemon"]
+        args += ["--host", "127.0.0.1", "--port", str(port)] if api else ["--no-api"]
+        log_path = self.workdir / f"daemon-{len(self.started)}.log"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
+        env["PYTHONPATH"] = str(ROOT)
+        env.update(extra_env or {})
+        with open(log_path, "wb") as log:
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
+        daemon = DaemonProcess(proc, log_path, port)
+        self.started.append(daemon)
+        wait_for(lambda: "started (leader" in daemon.log() or not daemon.alive(), timeout=20, what="daemon start")
+        assert daemon.alive(), daemon.log()
+        return daemon
+
+    def stop_all(self) -> None:
+        for daemon in self.started:
+            if daemon.alive():
+                daemon.signal(signal.SIGKILL if daemon.proc.returncode is not None else signal.SIGTERM)
+                try:
+                    daemon.proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    daemon.signal(signal.SIGKILL)
+                    daemon.proc.wait(timeout=10)
+
+
+def write_config(path: Path, **daemon_settings: Any) -> Path:
+    lines = ['[scheduler]', 'timezone = "UTC"', 'misfire_grace_seconds = 1', "[daemon]"]
+    settings = {"lease_ttl_seconds": 15, "shutdown_grace_seconds": 5, **daemon_settings}
+    lines += [f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}" for key, value in settings.items()]
+    path.write_text("\n".join(lines).replace("'", '"') + "\n")
+    return path
+
+
+def wait_for(condition: Callable[[], Any], *, timeout: float, what: str, interval: float = 0.05) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def executions(service: Service, job_id: str) -> list[dict[str, Any]]:
+    """All executions of a job, oldest first."""
+    found: list[dict[str, Any]] = []
+    page = 1
+    while True:
+        data = service.list_executions(job_id=job_id, page=page, per_page=100)
+        found.extend(data["executions"])
+        if len(found) >= data["total"] or not data["executions"]:
+            return list(reversed(found))
+        page += 1
+
+
+def parse(value: str | None) -> datetime:
+    assert value is not None
+    return datetime.fromisoformat(value)
+
+
+def shell_job(service: Service, name: str, command: str, **fields: Any) -> dict[str, Any]:
+    body = {"name": name, "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"seconds": 1},
+            "taskArgs": {"command": command}, **fields}  # fmt: skip
+    return service.create_job(body)

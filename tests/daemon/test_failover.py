@@ -1,0 +1,143 @@
+"""Several daemons on one store: one leader, fast failover, no slot run twice, no orphan left."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jobctl.service import Service
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, parse, shell_job, wait_for, write_config
+
+TTL = 3
+
+
+@pytest.fixture
+def fast_lease(daemons: DaemonFactory, tmp_path: Path) -> DaemonFactory:
+    daemons.config_path = write_config(tmp_path / "fast.toml", lease_ttl_seconds=TTL, shutdown_grace_seconds=2)
+    return daemons
+
+
+def leader_pid(service: Service) -> int | None:
+    leader = service.get_status()["leaderInstance"]
+    return None if leader is None else int(leader["pid"])
+
+
+def the_leader(service: Service, started: list[DaemonProcess]) -> DaemonProcess:
+    pid = wait_for(lambda: leader_pid(service), timeout=10, what="a leader")
+    return next(d for d in started if d.pid == pid)
+
+
+def assert_each_slot_once(service: Service, job_ids: list[str], *, period: float, failovers: int) -> None:
+    for job_id in job_ids:
+        runs = [e for e in executions(service, job_id) if e["attempt"] == 1]
+        slots = [parse(e["scheduledFor"]) for e in runs]
+        assert len(slots) == len(set(slots)), f"a slot of {job_id} ran twice"
+        ordered = sorted(slots)
+        gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+        assert all(gap >= timedelta(seconds=period) for gap in gaps)
+        long_gaps = [gap for gap in gaps if gap > timedelta(seconds=period)]
+        assert len(long_gaps) <= failovers, f"slots lost outside the failover window: {long_gaps}"
+
+
+@pytest.mark.slow
+def test_kill_9_of_the_leader_fails_over_within_the_ttl(service: Service, fast_lease: DaemonFactory, store_url: str) -> None:
+    count = 2 if store_url.startswith("sqlite") else 3
+    jobs = [shell_job(service, f"beat-{n}", "true")["id"] for n in range(3)]
+    for _ in range(count):
+        fast_lease.start()
+    time.sleep(2.5)
+    old = the_leader(service, fast_lease.started)
+    old.signal(signal.SIGKILL)
+    old.proc.wait(timeout=5)
+    killed_at = time.monotonic()
+    new_pid = wait_for(lambda: (pid := leader_pid(service)) not in (None, old.pid) and pid, timeout=TTL + 5,
+                       what="a new leader")  # fmt: skip
+    wait_for(lambda: any(e["instanceId"] != old_id(service, old) for e in executions(service, jobs[0])[-1:]),
+             timeout=TTL + 5, what="a run by the new leader")  # fmt: skip
+    takeover = time.monotonic() - killed_at
+    assert takeover <= TTL + 2.5, f"failover took {takeover:.1f}s"
+    assert new_pid != old.pid
+    time.sleep(2)
+    for daemon in fast_lease.started:
+        if daemon.alive():
+            daemon.stop()
+    assert_each_slot_once(service, jobs, period=1, failovers=1)
+
+
+def old_id(service: Service, daemon: DaemonProcess) -> str:
+    runs = service.list_executions(per_page=100)["executions"]
+    del daemon
+    return runs[-1]["instanceId"] if runs else ""
+
+
+def test_clean_stop_hands_the_lease_over_at_once(service: Service, fast_lease: DaemonFactory) -> None:
+    first = fast_lease.start()
+    second = fast_lease.start()
+    leader = the_leader(service, [first, second])
+    standby = second if leader is first else first
+    begun = time.monotonic()
+    leader.stop()
+    wait_for(lambda: leader_pid(service) == standby.pid, timeout=5, what="the standby to lead")
+    assert time.monotonic() - begun < 4, "takeover after a clean stop waits for nobody"
+    assert "stopped" in leader.log()
+
+
+def test_runs_of_a_killed_daemon_are_failed_and_their_processes_killed(service: Service, fast_lease: DaemonFactory) -> None:
+    marker = "876.543"
+    job = shell_job(service, "long", f"sleep {marker}", scheduleConfig={"hours": 1})
+    first = fast_lease.start()
+    second = fast_lease.start()
+    leader = the_leader(service, [first, second])
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    wait_for(lambda: service.get_execution(execution_id)["status"] == "running", timeout=5, what="the run to start")
+    time.sleep(0.5)
+    leader.signal(signal.SIGKILL)
+    run = wait_for(lambda: (e := service.get_execution(execution_id))["status"] == "failed" and e, timeout=TTL + 6,
+                   what="the orphan to be finished")  # fmt: skip
+    assert "abandoned" in run["errorMessage"] and "stopped heartbeating" in run["errorMessage"]
+    wait_for(lambda: subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True).returncode == 1,
+             timeout=8, what="the orphaned process to be killed")  # fmt: skip
+    assert leader.pid not in {i["pid"] for i in service.get_status()["instances"]}
+
+
+@pytest.mark.parametrize("policy,expected", [("run_once", 1), ("skip", 0)], ids=["run_once", "skip"])
+def test_missed_slots_run_once_or_not_at_all(service: Service, daemons: DaemonFactory, policy: str, expected: int) -> None:
+    job = shell_job(service, "every2", "true", scheduleConfig={"seconds": 2}, misfirePolicy=policy)
+    daemon = daemons.start()
+    wait_for(lambda: executions(service, job["id"]), timeout=5, what="a first run")
+    daemon.stop()
+    stopped_runs = len(executions(service, job["id"]))
+    time.sleep(7)
+    daemons.start()
+    time.sleep(1.5)
+    everything = executions(service, job["id"])
+    after = everything[stopped_runs:]
+    late = [e for e in after if parse(e["startedAt"]) - parse(e["scheduledFor"]) > timedelta(seconds=1)]
+    assert len(late) == expected, everything
+    assert len(after) <= expected + 1, "missed slots were not queued up"
+
+
+def test_sigterm_lets_short_runs_finish_and_stops_long_ones(service: Service, fast_lease: DaemonFactory) -> None:
+    short = shell_job(service, "short", "sleep 0.8; echo done", scheduleConfig={"hours": 1})
+    long = shell_job(service, "long", "sleep 30", scheduleConfig={"hours": 1})
+    daemon = fast_lease.start()
+    short_id = service.trigger_job(short["id"])["executionId"]
+    long_id = service.trigger_job(long["id"])["executionId"]
+    wait_for(lambda: service.get_execution(long_id)["status"] == "running", timeout=5, what="runs to start")
+    begun = time.monotonic()
+    assert daemon.stop(timeout=20) == 0
+    assert time.monotonic() - begun < 10
+    assert service.get_execution(short_id)["status"] == "success"
+    stopped = service.get_execution(long_id)
+    assert stopped["status"] == "failed" and "stopped by daemon shutdown" in stopped["errorMessage"]
+    assert all(e["status"] not in ("running", "pending") for e in service.list_executions(per_page=100)["executions"])
+    by_status: dict[str, int] = defaultdict(int)
+    for entry in service.list_executions(per_page=100)["executions"]:
+        by_status[entry["status"]] += 1
+    assert by_status == {"success": 1, "failed": 1}
