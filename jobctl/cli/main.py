@@ -87,9 +87,25 @@ def _optional_commands() -> list:  # type: ignore[type-arg]
 _register()
 
 
+COMPLETE_VAR = "_JOBCTL_COMPLETE"
+"""Set by the shell completion scripts in completions/ when they ask for candidates."""
+
+
+def completion_script(shell: str) -> str:
+    """The completion script for ``shell`` (bash, zsh or fish), as shipped in completions/."""
+    from typer import completion
+
+    completion.completion_init()
+    return completion.get_completion_script(prog_name="jobctl", complete_var=COMPLETE_VAR, shell=shell)
+
+
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every error into one line on stderr and an exit code."""
     debug = os.environ.get("JOBCTL_DEBUG") == "1" or "--debug" in (argv or sys.argv)
+    if COMPLETE_VAR in os.environ:
+        from typer import completion
+
+        completion.completion_init()
     try:
         code = app(args=argv, prog_name="jobctl", standalone_mode=False)
     except JobctlError as exc:
@@ -107,11 +123,24 @@ def run(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - the funnel: never a bare traceback for a user
         import click
 
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        # Typer >= 0.20 vendors click: its usage errors are not click.ClickException.
+        if isinstance(exc, (click.ClickException, getattr(typer, "TyperException", click.ClickException))):
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+            _fail(f"jobctl: {exc.format_message()}{hint}", exc.exit_code, debug)
         _fail(f"jobctl: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 1, debug)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _click_exceptions() -> tuple[type[BaseException], ...]:
+    """Usage errors of the click that Typer runs on (recent Typer vendors its own copy)."""
+    kinds: list[type[BaseException]] = []
+    for module in ("typer._click.exceptions", "click.exceptions"):
+        try:
+            kinds.append(__import__(module, fromlist=["ClickException"]).ClickException)
+        except (ImportError, AttributeError):
+            continue
+    return tuple(kinds)
 
 
 def _fail(message: str, code: int, debug: bool) -> None:

@@ -1,0 +1,89 @@
+"""The documentation matches the code: commands, config keys, exit codes, completions, start-up."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer
+
+from jobctl.cli.main import EXIT_CODES, app
+from jobctl.config import KEYS, TASK_FUNCTION_KEYS, config_from_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def all_commands() -> list[tuple[str, Any]]:
+    root = typer.main.get_command(app)
+    found: list[tuple[str, Any]] = []
+    for name, command in root.commands.items():  # type: ignore[attr-defined]
+        if hasattr(command, "commands"):
+            found += [(f"{name} {sub}", child) for sub, child in command.commands.items()]
+        else:
+            found.append((name, command))
+    return found
+
+
+@pytest.mark.parametrize("path,command", all_commands(), ids=lambda value: value if isinstance(value, str) else "")
+def test_every_command_is_in_the_readme_and_has_an_example(path: str, command: Any) -> None:
+    assert f"jobctl {path}" in README
+    assert "Example" in (command.help or ""), f"jobctl {path} --help has no example"
+
+
+def test_example_config_documents_every_key_and_parses() -> None:
+    text = (ROOT / "jobctl.example.toml").read_text()
+    data = tomllib.loads(text)
+    for table, keys in KEYS.items():
+        assert table in data, f"[{table}] missing"
+        assert set(keys) == set(data[table]), f"[{table}] keys differ"
+    assert set(TASK_FUNCTION_KEYS) == set(data["task_functions"][0])
+    config_from_dict(data)
+
+
+def test_readme_exit_code_table_matches_the_code() -> None:
+    table = dict(re.findall(r"^\| (\d) \| (.+?) \|$", README, flags=re.MULTILINE))
+    assert {int(code): text for code, text in table.items()} == EXIT_CODES
+
+
+def test_readme_config_table_names_every_table() -> None:
+    for table in KEYS:
+        assert f"[{table}]" in README
+
+
+def test_completions_are_current() -> None:
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen-completions"), "--check"],
+                            capture_output=True, text=True)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+
+
+HEAVY = ("sqlalchemy", "alembic", "httpx", "uvicorn", "fastapi", "pydantic", "rich", "croniter", "psycopg")
+PROBE = """
+import sys
+from jobctl.cli.main import run
+try:
+    run({argv!r})
+except SystemExit:
+    pass
+print("LOADED", sorted({{name.split(".")[0] for name in sys.modules}} & set({heavy!r})))
+"""
+
+
+@pytest.mark.parametrize(
+    "argv,allowed",
+    [(["--help"], set()), (["jobs", "list", "--json"], set()), (["jobs", "list"], {"rich"})],
+    ids=["help", "jobs-list-json", "jobs-list-table"],
+)
+def test_start_up_imports_no_heavy_module(argv: list[str], allowed: set[str], sqlite_url: str) -> None:
+    from jobctl.store import open_store
+
+    open_store(sqlite_url).close()
+    code = PROBE.format(argv=["--db", sqlite_url, *argv], heavy=HEAVY)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    loaded = eval(result.stdout.rsplit("LOADED", 1)[1])  # noqa: S307 - our own probe's output
+    assert set(loaded) <= allowed, f"{argv} imported {loaded}"
