@@ -38,6 +38,7 @@ class Daemon:
         self.serve_api = serve_api
         self.stop_event = threading.Event()
         self.reload_event = threading.Event()
+        self._lease_event = threading.Event()
         self.guard = GroupGuard(KILL_GRACE_SECONDS)
         self.leadership = Leadership(store, ttl_seconds=config.lease_ttl_seconds)
         self.scheduler: Scheduler | None = None
@@ -63,6 +64,7 @@ class Daemon:
         self.leadership.register()
         self.leadership.beat()
         self._start_thread("heartbeat", self._heartbeat_loop)
+        self._start_thread("listener", self._listen)
         assert self.scheduler is not None
         self._start_thread("scheduler", lambda: self.scheduler.run(self.stop_event))  # type: ignore[union-attr]
         if self.serve_api:
@@ -80,10 +82,26 @@ class Daemon:
         interval = self.config.lease_ttl_seconds / 5
         standby_check = min(0.5, interval)
         while not self.stop_event.is_set():
-            leading = self.leadership.beat()
+            try:
+                leading = self.leadership.beat()
+            except Exception:
+                log.exception("heartbeat failed unexpectedly; retrying")
+                leading = False
             if leading:
                 self._wake()
-            self.stop_event.wait(interval if leading else standby_check)
+            self._lease_event.wait(interval if leading else standby_check)
+            self._lease_event.clear()
+
+    def _listen(self) -> None:
+        from jobctl.store.notifications import listen_for_changes
+
+        listen_for_changes(self.store.url, self._on_notification, self.stop_event)
+
+    def _on_notification(self) -> None:
+        """Another process changed jobs, runs or the lease: look now instead of at the next poll."""
+        self._wake()
+        if not self.leadership.is_leader():
+            self._lease_event.set()
 
     def _start_api(self) -> None:
         from jobctl.daemon.server import start_api_server
@@ -99,6 +117,7 @@ class Daemon:
         log.info("shutting down: handing over the lease, letting runs finish for up to %.0fs",
                  self.config.shutdown_grace_seconds)  # fmt: skip
         self._wake()
+        self._lease_event.set()
         for thread in self._threads:
             thread.join(timeout=5)
         self.leadership.resign()

@@ -14,7 +14,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from jobctl.errors import StoreError
-from jobctl.models import Job
 from jobctl.scheduler.claims import ScheduleCache, claim_due_slots
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.runner import Runner
@@ -24,6 +23,8 @@ log = logging.getLogger(__name__)
 
 MAX_SLEEP_SECONDS = 0.5
 CLAIM_BATCH = 200
+MAX_BATCHES_PER_TICK = 25
+"""Bounds one tick's work, so starting pending runs and reaping are never starved."""
 REAP_INTERVAL_SECONDS = 2.0
 
 
@@ -53,6 +54,9 @@ class Scheduler:
             except StoreError as exc:
                 log.warning("scheduler tick failed: %s", exc.message)
                 delay = MAX_SLEEP_SECONDS
+            except Exception:
+                log.exception("scheduler tick failed unexpectedly; retrying")
+                delay = MAX_SLEEP_SECONDS
             self._wake.wait(delay)
             self._wake.clear()
 
@@ -66,7 +70,7 @@ class Scheduler:
         return self._sleep_after(self.clock())
 
     def _claim(self, now: datetime) -> None:
-        while True:
+        for _ in range(MAX_BATCHES_PER_TICK):
             due = self.store.jobs.due(now, limit=CLAIM_BATCH)
             if not due:
                 return
@@ -102,7 +106,3 @@ class Scheduler:
         if not moments:
             return MAX_SLEEP_SECONDS
         return max(0.0, min(MAX_SLEEP_SECONDS, (min(moments) - now).total_seconds()))
-
-
-def jobs_named(jobs: list[Job]) -> str:
-    return ", ".join(job.name for job in jobs)

@@ -9,6 +9,8 @@ from jobctl.store.database import Database
 from jobctl.store.records import instance_from_row, lease_from_row
 
 LEASE_NAME = "scheduler"
+CHANGES_CHANNEL = "jobctl_changes"
+"""Postgres channel notified when jobs, pending runs or the lease change."""
 
 
 class ClusterRecords:
@@ -93,16 +95,23 @@ class ClusterRecords:
         return lease.holder_id == instance_id and lease.term == term and lease.expires_at is not None and lease.expires_at > now
 
     def release_lease(self, instance_id: str) -> None:
+        """Give the lease up; standbys listening on Postgres hear of it at once."""
         self.db.execute(
             "UPDATE leases SET holder_id = NULL, expires_at = NULL WHERE name = :name AND holder_id = :me",
             {"name": LEASE_NAME, "me": instance_id},
         )
+        self._notify()
 
     # -- change counter -------------------------------------------------------------------
 
     def bump_generation(self) -> None:
-        """Tell every scheduler that jobs or pending executions changed."""
+        """Tell every scheduler that jobs or pending executions changed (at once on Postgres)."""
         self.db.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
+        self._notify()
+
+    def _notify(self) -> None:
+        if not self.db.is_sqlite:
+            self.db.execute(f"NOTIFY {CHANGES_CHANNEL}")
 
     def generation(self) -> int:
         return int(self.db.scalar("SELECT generation FROM store_state WHERE id = 1") or 0)

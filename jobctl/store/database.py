@@ -27,6 +27,21 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another process's transaction before giving up."""
 
 
+PG_CONNECTION_DEFAULTS = {
+    "connect_timeout": "5",
+    "application_name": "jobctl",
+    "keepalives": "1",
+    "keepalives_idle": "5",
+    "keepalives_interval": "2",
+    "keepalives_count": "3",
+    "tcp_user_timeout": "10000",
+}
+"""libpq settings: a connection to a vanished server is noticed within about 10 s, not hours."""
+
+PG_SESSION_SETTINGS = {"idle_in_transaction_session_timeout": "10s", "lock_timeout": "5s"}
+"""A frozen (SIGSTOPped) or cut-off process cannot hold locks, such as the lease row, for long."""
+
+
 class UniqueViolation(Exception):
     """A write hit a unique constraint; callers turn it into a domain error."""
 
@@ -90,13 +105,28 @@ class Database:
             from psycopg.rows import dict_row
         except ImportError as exc:  # pragma: no cover - psycopg is a dependency
             raise StoreError("the Postgres driver psycopg is not installed") from exc
-        info = dict(self.url.pg_conninfo or {})
-        info.setdefault("connect_timeout", "10")
-        info.setdefault("application_name", "jobctl")
+        info = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
         try:
-            return psycopg.connect(autocommit=True, row_factory=dict_row, **info)
+            conn = psycopg.connect(autocommit=True, row_factory=dict_row, **info)
+            for setting, value in PG_SESSION_SETTINGS.items():
+                conn.execute(f"SET {setting} = '{value}'")
+            return conn
         except psycopg.Error as exc:
             raise StoreError(f"cannot open store {self.url.redacted()}: {_first_line(exc)}") from exc
+
+    def _discard_if_broken(self) -> None:
+        """Forget this thread's Postgres connection once it is unusable, so the next call reconnects."""
+        conn = getattr(self._local, "conn", None)
+        if conn is None or self.is_sqlite or not (conn.closed or conn.broken):
+            return
+        self._local.conn = None
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        try:
+            conn.close()
+        except Exception:  # noqa: BLE001 - it is already broken
+            pass
 
     # -- statements -----------------------------------------------------------------------
 
@@ -129,6 +159,7 @@ class Database:
                 return conn.execute(sql, values)
             return conn.execute(_to_pyformat(sql), values, prepare=True)
         except Exception as exc:
+            self._discard_if_broken()
             raise self._translate(exc) from exc
 
     @contextmanager
@@ -176,6 +207,7 @@ class Database:
             with conn.transaction():
                 yield
         except Exception as exc:
+            self._discard_if_broken()
             if isinstance(exc, (UniqueViolation, StoreError)) or not _is_driver_error(exc):
                 raise
             raise self._translate(exc) from exc
