@@ -130,7 +130,7 @@ def _checked(table: str, key: str, value: Any, allowed: dict[str, tuple[type, ..
     if key not in allowed:
         raise UsageError(f"{where}: unknown key {key!r} in [{table}]")
     types = allowed[key]
-    if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
         names = " or ".join(t.__name__ for t in types)
         raise UsageError(f"{where}: [{table}] {key} must be {names}, not {type(value).__name__}")
     return value
@@ -159,7 +159,7 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
         specs.append(
             TaskFunctionSpec(
                 name=entry["name"],
-                display_name=entry.get("display_name", entry["name"]),
+                display_name=str(entry.get("display_name", entry["name"])),
                 description=entry.get("description"),
                 handler_type=entry["handler_type"],
                 handler_path=entry["handler_path"],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 from typing import Any
 
 
@@ -16,7 +16,7 @@ class JobType(IntEnum):
     DATE = 3
 
 
-class ExecutionStatus(str, Enum):
+class ExecutionStatus(StrEnum):
     PENDING = "pending"
     RUNNING = "running"
     SUCCESS = "success"
@@ -30,24 +30,24 @@ class ExecutionStatus(str, Enum):
         return self in (ExecutionStatus.PENDING, ExecutionStatus.RUNNING)
 
 
-class TriggeredBy(str, Enum):
+class TriggeredBy(StrEnum):
     SCHEDULER = "scheduler"
     MANUAL = "manual"
     RETRY = "retry"
 
 
-class HandlerType(str, Enum):
+class HandlerType(StrEnum):
     COMMAND = "command"
     PYTHON = "python"
     CELERY_TASK = "celery_task"
 
 
-class MisfirePolicy(str, Enum):
+class MisfirePolicy(StrEnum):
     RUN_ONCE = "run_once"
     SKIP = "skip"
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     """API roles, each allowed everything the ones before it are."""
 
     VIEWER = "viewer"
@@ -70,6 +70,7 @@ SHELL_TASK_FUNCTION = "shell"
 
 # -- records -------------------------------------------------------------------------------
 # Frozen values read from the store; the wire module turns them into the API's JSON.
+
 
 @dataclass(frozen=True, kw_only=True)
 class TaskFunctionSpec:

@@ -52,6 +52,11 @@ def pg_url(pg_available: bool) -> Iterator[str]:
     """A Postgres store URL on a fresh schema of its own."""
     if not pg_available:
         pytest.skip("Postgres is not reachable")
+    yield from _fresh_pg_schema()
+
+
+def _fresh_pg_schema() -> Iterator[str]:
+    """Yields the URL of a new schema, and drops the schema when resumed."""
     schema = f"jobctl_t_{uuid.uuid4().hex[:12]}"
     with _pg_admin_connection() as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
@@ -59,6 +64,18 @@ def pg_url(pg_available: bool) -> Iterator[str]:
     yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
     with _pg_admin_connection() as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgres"])
+def module_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Like ``store_url``, but one store for all tests of a module, for tests that only read
+    or that check they changed nothing (hundreds of fresh stores would make them slow)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('store') / 'jobctl.db'}"
+    elif request.getfixturevalue("pg_available"):
+        yield from _fresh_pg_schema()
+    else:
+        pytest.skip("Postgres is not reachable")
 
 
 @pytest.fixture
@@ -102,8 +119,12 @@ class Cli:
     def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Result:
         proc = subprocess.run(
             [sys.executable, "-m", "jobctl", *args],
-            input=input, capture_output=True, text=True, env={**self.env, **(env or {})}, timeout=60,
-        )  # fmt: skip
+            input=input,
+            capture_output=True,
+            text=True,
+            env={**self.env, **(env or {})},
+            timeout=60,
+        )
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
@@ -113,8 +134,9 @@ def cli(store_url: str, tmp_path: Path) -> Cli:
     config = tmp_path / "jobctl.toml"
     config.write_text(f'[scheduler]\ntimezone = "{TEST_ZONE}"\n')
     env = {
-        key: value for key, value in os.environ.items()
+        key: value
+        for key, value in os.environ.items()
         if not key.startswith("JOBCTL_") or key.startswith("JOBCTL_TEST_")
-    }  # fmt: skip
+    }
     env.update({"JOBCTL_DB": store_url, "JOBCTL_CONFIG": str(config), "COLUMNS": "200"})
     return Cli(env)

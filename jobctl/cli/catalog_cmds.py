@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,7 +16,9 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 @app.command("list")
 def list_task_functions(
     ctx: typer.Context,
-    active: Annotated[Optional[bool], typer.Option("--active/--inactive", help="Only active (or inactive) ones.", show_default=False)] = None,  # noqa: UP045
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Only active (or inactive) ones.", show_default=False)
+    ] = None,
     page: Annotated[int, typer.Option(help="Page number.")] = 1,
     per_page: Annotated[int, typer.Option(help="Entries per page (1-100).")] = 50,
     as_json: JsonFlag = False,
@@ -33,12 +35,23 @@ def list_task_functions(
     from rich.markup import escape
 
     rows = [
-        [str(tf["id"]), escape(tf["name"]), tf["handlerType"], escape(tf["handlerPath"]), tf["queue"] or "-",
-         "yes" if tf["isActive"] else "[dim]no[/dim]", "yes" if tf["isSystem"] else "no"]
+        [
+            str(tf["id"]),
+            escape(tf["name"]),
+            tf["handlerType"],
+            escape(tf["handlerPath"]),
+            tf["queue"] or "-",
+            "yes" if tf["isActive"] else "[dim]no[/dim]",
+            "yes" if tf["isSystem"] else "no",
+        ]
         for tf in data["taskFunctions"]
-    ]  # fmt: skip
-    output.print_table(None, ["ID", "NAME", "TYPE", "HANDLER", "QUEUE", "ACTIVE", "SYSTEM"], rows,
-                       footer=f"{data['total']} task function(s)")  # fmt: skip
+    ]
+    output.print_table(
+        None,
+        ["ID", "NAME", "TYPE", "HANDLER", "QUEUE", "ACTIVE", "SYSTEM"],
+        rows,
+        footer=f"{data['total']} task function(s)",
+    )
 
 
 @app.command("sync")

@@ -12,9 +12,13 @@ from jobctl.errors import UsageError
 
 def daemon(
     ctx: typer.Context,
-    host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on (default [daemon] host, 127.0.0.1).")] = None,  # noqa: UP045
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (default [daemon] host, 127.0.0.1).")
+    ] = None,
     port: Annotated[Optional[int], typer.Option("--port", help="Port (default [daemon] port, 8000).")] = None,  # noqa: UP045
-    log_format: Annotated[Optional[str], typer.Option("--log-format", help="text or json (default [daemon] log_format).")] = None,  # noqa: UP045
+    log_format: Annotated[
+        str | None, typer.Option("--log-format", help="text or json (default [daemon] log_format).")
+    ] = None,
     no_api: Annotated[bool, typer.Option("--no-api", help="Schedule and run jobs without serving the API.")] = False,
 ) -> None:
     """Run the scheduler and the REST API in the foreground (logs on stderr; SIGTERM stops, SIGHUP reloads).
@@ -35,8 +39,14 @@ def daemon(
     chosen_port = port if port is not None else config.daemon_port
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")
-    instance = Daemon(app_ctx.store(), config, host=host or config.daemon_host, port=chosen_port,
-                      config_path=app_ctx.config_option, serve_api=not no_api)  # fmt: skip
+    instance = Daemon(
+        app_ctx.store(),
+        config,
+        host=host or config.daemon_host,
+        port=chosen_port,
+        config_path=app_ctx.config_option,
+        serve_api=not no_api,
+    )
     raise typer.Exit(instance.run())
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -16,8 +16,10 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 @app.command("list")
 def list_executions(
     ctx: typer.Context,
-    job: Annotated[Optional[str], typer.Option("--job", help="Only runs of this job (id or name).", metavar="JOB")] = None,  # noqa: UP045
-    status: Annotated[Optional[str], typer.Option("--status", help="pending, running, success, failed, timeout or skipped.")] = None,  # noqa: UP045
+    job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (id or name).", metavar="JOB")] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="pending, running, success, failed, timeout or skipped.")
+    ] = None,
     page: Annotated[int, typer.Option(help="Page number.")] = 1,
     per_page: Annotated[int, typer.Option(help="Runs per page (1-100).")] = 50,
     as_json: JsonFlag = False,
@@ -59,8 +61,12 @@ def show(
 @app.command("tail")
 def tail(
     ctx: typer.Context,
-    target: Annotated[Optional[str], typer.Argument(help="Execution id, or job id/name (default: all jobs).", metavar="[ID|JOB]")] = None,  # noqa: UP045
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep following: this run to its end, or new runs as they start.")] = False,
+    target: Annotated[
+        str | None, typer.Argument(help="Execution id, or job id/name (default: all jobs).", metavar="[ID|JOB]")
+    ] = None,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep following: this run to its end, or new runs as they start.")
+    ] = False,
 ) -> None:
     """Print the output of a run; with -f, follow it live (or every new run of a job, or of all jobs).
 

@@ -40,10 +40,14 @@ def follow_executions(service: Any, *, job_id: str | None, show_header: bool) ->
         for execution in started:
             seen.add(execution["id"])
             if show_header:
-                sys.stderr.write(f"==> execution {execution['id']} of job {execution['jobId']} ({execution['triggeredBy']})\n")
+                sys.stderr.write(
+                    f"==> execution {execution['id']} of job {execution['jobId']} ({execution['triggeredBy']})\n"
+                )
             final = stream_output(service, execution["id"], follow=True)
             if show_header:
-                sys.stderr.write(f"<== {final['status']}" + (f": {final['errorMessage']}" if final["errorMessage"] else "") + "\n")
+                sys.stderr.write(
+                    f"<== {final['status']}" + (f": {final['errorMessage']}" if final["errorMessage"] else "") + "\n"
+                )
         if not started:
             time.sleep(POLL_SECONDS)
 

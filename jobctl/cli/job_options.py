@@ -51,7 +51,9 @@ def schedule_fields(options: JobOptions, *, default_timezone: str, required: boo
     """``jobTypeId`` and ``scheduleConfig`` from ``--every``, ``--cron`` or ``--at``."""
     from jobctl.schedules import crontab_config, parse_at, parse_every
 
-    given = [flag for flag, value in (("--every", options.every), ("--cron", options.cron), ("--at", options.at)) if value]
+    given = [
+        flag for flag, value in (("--every", options.every), ("--cron", options.cron), ("--at", options.at)) if value
+    ]
     if len(given) > 1:
         raise UsageError(f"give only one of --every, --cron, --at (got {', '.join(given)})")
     if not given:
@@ -65,7 +67,10 @@ def schedule_fields(options: JobOptions, *, default_timezone: str, required: boo
             raise UsageError("--timezone goes with --cron or --at")
         return {"jobTypeId": int(JobType.INTERVAL), "scheduleConfig": _cli_field(parse_every, options.every)}
     if options.cron:
-        return {"jobTypeId": int(JobType.CRON), "scheduleConfig": _cli_field(crontab_config, options.cron, options.timezone)}
+        return {
+            "jobTypeId": int(JobType.CRON),
+            "scheduleConfig": _cli_field(crontab_config, options.cron, options.timezone),
+        }
     assert options.at is not None
     zone = options.timezone or default_timezone
     config = _cli_field(lambda text: parse_at(text, default_timezone=zone, now=datetime.now(UTC)), options.at)

@@ -16,18 +16,26 @@ JobArg = Annotated[str, typer.Argument(help="Job id or unique name.", metavar="J
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 Every = Annotated[Optional[str], typer.Option("--every", help="Interval, e.g. 30s, 5m, 1h30m, 1d.", metavar="DURATION")]  # noqa: UP045
 Cron = Annotated[Optional[str], typer.Option("--cron", help="Crontab expression, e.g. '0 2 * * *'.", metavar="EXPR")]  # noqa: UP045
-At = Annotated[Optional[str], typer.Option("--at", help="Run once at TIME (ISO 8601, or 'YYYY-MM-DD HH:MM' local).", metavar="TIME")]  # noqa: UP045
-Zone = Annotated[Optional[str], typer.Option("--timezone", help="Zone for --cron/--at (default: [scheduler] timezone).", metavar="ZONE")]  # noqa: UP045
+At = Annotated[
+    str | None,
+    typer.Option("--at", help="Run once at TIME (ISO 8601, or 'YYYY-MM-DD HH:MM' local).", metavar="TIME"),
+]
+Zone = Annotated[
+    str | None,
+    typer.Option("--timezone", help="Zone for --cron/--at (default: [scheduler] timezone).", metavar="ZONE"),
+]
 Task = Annotated[Optional[str], typer.Option("--task", help="Task function name.", metavar="NAME")]  # noqa: UP045
-Args = Annotated[Optional[list[str]], typer.Option("--arg", help="Task argument KEY=VALUE (repeatable).", metavar="K=V")]  # noqa: UP045
-Command = Annotated[Optional[str], typer.Option("--command", help="Shell command (runs with /bin/sh -c).", metavar="CMD")]  # noqa: UP045
+Args = Annotated[list[str] | None, typer.Option("--arg", help="Task argument KEY=VALUE (repeatable).", metavar="K=V")]
+Command = Annotated[str | None, typer.Option("--command", help="Shell command (runs with /bin/sh -c).", metavar="CMD")]
 Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Timeout: seconds or 5m, 1h.", metavar="DURATION")]  # noqa: UP045
 Retries = Annotated[Optional[int], typer.Option("--retries", help="Retries after a failure or timeout.")]  # noqa: UP045
 RetryDelay = Annotated[Optional[str], typer.Option("--retry-delay", help="Delay between retries.", metavar="DURATION")]  # noqa: UP045
 MaxInstances = Annotated[Optional[int], typer.Option("--max-instances", help="Runs allowed at once.")]  # noqa: UP045
 Description = Annotated[Optional[str], typer.Option("--description", help="Free text.")]  # noqa: UP045
-Misfire = Annotated[Optional[str], typer.Option("--misfire", help="After downtime: run_once or skip.", metavar="POLICY")]  # noqa: UP045
-FromJson = Annotated[Optional[str], typer.Option("--from-json", help="Full API body from FILE or - (stdin).", metavar="FILE")]  # noqa: UP045
+Misfire = Annotated[str | None, typer.Option("--misfire", help="After downtime: run_once or skip.", metavar="POLICY")]
+FromJson = Annotated[
+    str | None, typer.Option("--from-json", help="Full API body from FILE or - (stdin).", metavar="FILE")
+]
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
@@ -39,8 +47,13 @@ def _ctx(ctx: typer.Context) -> AppContext:
 def list_jobs(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Option("--name", help="Only names containing TEXT.", metavar="TEXT")] = None,  # noqa: UP045
-    enabled: Annotated[Optional[bool], typer.Option("--enabled/--disabled", help="Only enabled (or disabled) jobs.", show_default=False)] = None,  # noqa: UP045
-    task_function_id: Annotated[Optional[int], typer.Option("--task-function-id", help="Only jobs of this task function.")] = None,  # noqa: UP045
+    enabled: Annotated[
+        bool | None,
+        typer.Option("--enabled/--disabled", help="Only enabled (or disabled) jobs.", show_default=False),
+    ] = None,
+    task_function_id: Annotated[
+        int | None, typer.Option("--task-function-id", help="Only jobs of this task function.")
+    ] = None,
     page: Annotated[int, typer.Option(help="Page number.")] = 1,
     per_page: Annotated[int, typer.Option(help="Jobs per page (1-100).")] = 20,
     as_json: JsonFlag = False,
@@ -49,8 +62,10 @@ def list_jobs(
 
     Example: jobctl jobs list --enabled --json
     """
-    data = _ctx(ctx).service().list_jobs(
-        name=name, is_enabled=enabled, task_function_id=task_function_id, page=page, per_page=per_page
+    data = (
+        _ctx(ctx)
+        .service()
+        .list_jobs(name=name, is_enabled=enabled, task_function_id=task_function_id, page=page, per_page=per_page)
     )
     if as_json:
         output.print_json(data)
@@ -73,14 +88,23 @@ def show(ctx: typer.Context, job: JobArg, as_json: JsonFlag = False) -> None:
 def create(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Argument(help="Unique job name.", show_default=False)] = None,  # noqa: UP045
-    every: Every = None, cron: Cron = None, at: At = None, timezone: Zone = None,
-    task: Task = None, arg: Args = None, command: Command = None,
-    timeout: Timeout = None, retries: Retries = None, retry_delay: RetryDelay = None,
-    max_instances: MaxInstances = None, description: Description = None, misfire: Misfire = None,
+    every: Every = None,
+    cron: Cron = None,
+    at: At = None,
+    timezone: Zone = None,
+    task: Task = None,
+    arg: Args = None,
+    command: Command = None,
+    timeout: Timeout = None,
+    retries: Retries = None,
+    retry_delay: RetryDelay = None,
+    max_instances: MaxInstances = None,
+    description: Description = None,
+    misfire: Misfire = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
-) -> None:  # fmt: skip
+) -> None:
     """Create a job.
 
     Examples:
@@ -91,9 +115,21 @@ def create(
     """
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
-    options = JobOptions(every=every, cron=cron, at=at, timezone=timezone, task=task, args=arg, command=command,
-                         timeout=timeout, retries=retries, retry_delay=retry_delay, max_instances=max_instances,
-                         description=description, misfire=misfire)  # fmt: skip
+    options = JobOptions(
+        every=every,
+        cron=cron,
+        at=at,
+        timezone=timezone,
+        task=task,
+        args=arg,
+        command=command,
+        timeout=timeout,
+        retries=retries,
+        retry_delay=retry_delay,
+        max_instances=max_instances,
+        description=description,
+        misfire=misfire,
+    )
     if from_json:
         body = read_json_body(from_json)
         if name is not None:
@@ -119,13 +155,22 @@ def update(
     ctx: typer.Context,
     job: JobArg,
     name: Annotated[Optional[str], typer.Option("--name", help="Rename the job.")] = None,  # noqa: UP045
-    every: Every = None, cron: Cron = None, at: At = None, timezone: Zone = None,
-    task: Task = None, arg: Args = None, command: Command = None,
-    timeout: Timeout = None, retries: Retries = None, retry_delay: RetryDelay = None,
-    max_instances: MaxInstances = None, description: Description = None, misfire: Misfire = None,
+    every: Every = None,
+    cron: Cron = None,
+    at: At = None,
+    timezone: Zone = None,
+    task: Task = None,
+    arg: Args = None,
+    command: Command = None,
+    timeout: Timeout = None,
+    retries: Retries = None,
+    retry_delay: RetryDelay = None,
+    max_instances: MaxInstances = None,
+    description: Description = None,
+    misfire: Misfire = None,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
-) -> None:  # fmt: skip
+) -> None:
     """Change a job; only the options given change.
 
     Examples:
@@ -135,9 +180,21 @@ def update(
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
     job_id = service.resolve_job(job)
-    options = JobOptions(every=every, cron=cron, at=at, timezone=timezone, task=task, args=arg, command=command,
-                         timeout=timeout, retries=retries, retry_delay=retry_delay, max_instances=max_instances,
-                         description=description, misfire=misfire)  # fmt: skip
+    options = JobOptions(
+        every=every,
+        cron=cron,
+        at=at,
+        timezone=timezone,
+        task=task,
+        args=arg,
+        command=command,
+        timeout=timeout,
+        retries=retries,
+        retry_delay=retry_delay,
+        max_instances=max_instances,
+        description=description,
+        misfire=misfire,
+    )
     body: dict[str, Any] = read_json_body(from_json) if from_json else {}
     if name is not None:
         body["name"] = name
@@ -168,15 +225,27 @@ def _status_command(verb: str, body: dict[str, bool], doc: str) -> None:
     def command(ctx: typer.Context, job: JobArg, as_json: JsonFlag = False) -> None:
         service = _ctx(ctx).service()
         data = service.set_job_status(service.resolve_job(job), body)
-        output.print_json(data) if as_json else render.job_changed(data, verb + "d" if verb.endswith("e") else verb + "ed")
+        output.print_json(data) if as_json else render.job_changed(
+            data, verb + "d" if verb.endswith("e") else verb + "ed"
+        )
 
     command.__doc__ = doc
     app.command(verb)(command)
 
 
-_status_command("enable", {"isEnabled": True}, "Enable a job: it runs on schedule again.\n\nExample: jobctl jobs enable backup")
-_status_command("disable", {"isEnabled": False}, "Disable a job: no runs at all, triggers refused.\n\nExample: jobctl jobs disable backup")
-_status_command("pause", {"isPaused": True}, "Pause a job: no scheduled runs, manual triggers still allowed.\n\nExample: jobctl jobs pause backup")
+_status_command(
+    "enable", {"isEnabled": True}, "Enable a job: it runs on schedule again.\n\nExample: jobctl jobs enable backup"
+)
+_status_command(
+    "disable",
+    {"isEnabled": False},
+    "Disable a job: no runs at all, triggers refused.\n\nExample: jobctl jobs disable backup",
+)
+_status_command(
+    "pause",
+    {"isPaused": True},
+    "Pause a job: no scheduled runs, manual triggers still allowed.\n\nExample: jobctl jobs pause backup",
+)
 _status_command("resume", {"isPaused": False}, "Resume a paused job.\n\nExample: jobctl jobs resume backup")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import traceback
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -47,12 +47,19 @@ def _version(value: bool) -> None:
 @app.callback()
 def main(
     ctx: typer.Context,
-    db: Annotated[Optional[str], typer.Option("--db", help="Store URL (sqlite:///PATH or postgresql+psycopg://...).", metavar="URL")] = None,  # noqa: UP045
-    api: Annotated[Optional[str], typer.Option("--api", help="Go through the daemon's REST API at URL.", metavar="URL")] = None,  # noqa: UP045
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Store URL (sqlite:///PATH or postgresql+psycopg://...).", metavar="URL"),
+    ] = None,
+    api: Annotated[
+        str | None, typer.Option("--api", help="Go through the daemon's REST API at URL.", metavar="URL")
+    ] = None,
     token: Annotated[Optional[str], typer.Option("--token", help="Bearer token for --api.", metavar="T")] = None,  # noqa: UP045
     config: Annotated[Optional[str], typer.Option("--config", help="Config file (TOML).", metavar="PATH")] = None,  # noqa: UP045
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks of errors.")] = False,
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
 ) -> None:
     """Global options; the store or API is opened only when a command needs it."""
     ctx.obj = AppContext(db_option=db, api_option=api, token_option=token, config_option=config, debug=debug)
@@ -93,19 +100,24 @@ COMPLETE_VAR = "_JOBCTL_COMPLETE"
 
 def completion_script(shell: str) -> str:
     """The completion script for ``shell`` (bash, zsh or fish), as shipped in completions/."""
+    completion = _init_completion()
+    script: str = completion.get_completion_script(prog_name="jobctl", complete_var=COMPLETE_VAR, shell=shell)
+    return script
+
+
+def _init_completion() -> Any:
+    """Register Typer's shell completion classes (only when completing or generating scripts)."""
     from typer import completion
 
-    completion.completion_init()
-    return completion.get_completion_script(prog_name="jobctl", complete_var=COMPLETE_VAR, shell=shell)
+    completion.completion_init()  # type: ignore[attr-defined]
+    return completion
 
 
 def run(argv: list[str] | None = None) -> None:
     """Run the CLI and turn every error into one line on stderr and an exit code."""
     debug = os.environ.get("JOBCTL_DEBUG") == "1" or "--debug" in (argv or sys.argv)
     if COMPLETE_VAR in os.environ:
-        from typer import completion
-
-        completion.completion_init()
+        _init_completion()
     try:
         code = app(args=argv, prog_name="jobctl", standalone_mode=False)
     except JobctlError as exc:
@@ -120,16 +132,21 @@ def run(argv: list[str] | None = None) -> None:
     except BrokenPipeError:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(1)
-    except Exception as exc:  # noqa: BLE001 - the funnel: never a bare traceback for a user
-        import click
-
-        # Typer >= 0.20 vendors click: its usage errors are not click.ClickException.
-        if isinstance(exc, (click.ClickException, getattr(typer, "TyperException", click.ClickException))):
-            ctx = getattr(exc, "ctx", None)
-            hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
-            _fail(f"jobctl: {exc.format_message()}{hint}", exc.exit_code, debug)
-        _fail(f"jobctl: internal error: {type(exc).__name__}: {exc} (run with --debug for details)", 1, debug)
+    except Exception as error:  # noqa: BLE001 - the funnel: never a bare traceback for a user
+        if isinstance(error, _click_exceptions()):
+            _report_usage_error(error, debug)
+        _fail(f"jobctl: internal error: {type(error).__name__}: {error} (run with --debug for details)", 1, debug)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _report_usage_error(usage: Any, debug: bool) -> None:
+    """A click usage error as one line with a pointer to the help (a bare group shows its help)."""
+    if type(usage).__name__ == "NoArgsIsHelpError":
+        usage.show()
+        sys.exit(usage.exit_code)
+    ctx = getattr(usage, "ctx", None)
+    hint = f" (see '{ctx.command_path} --help')" if ctx is not None else ""
+    _fail(f"jobctl: {usage.format_message()}{hint}", usage.exit_code, debug)
 
 
 def _click_exceptions() -> tuple[type[BaseException], ...]:

@@ -82,7 +82,9 @@ def styled_status(status: str | None) -> str:
     return f"[{style}]{status}[/{style}]" if style else status
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]], *, footer: str | None = None) -> None:
+def print_table(
+    title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]], *, footer: str | None = None
+) -> None:
     """A table for people; plain aligned text when stdout is not a terminal."""
     from rich.table import Table
 
@@ -99,7 +101,6 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
 
 def print_fields(title: str, fields: Sequence[tuple[str, str]]) -> None:
     """A ``name: value`` block for one record."""
-    from rich.console import Console
 
     console = _console()
     console.print(f"[bold]{title}[/bold]")

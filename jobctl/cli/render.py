@@ -29,10 +29,16 @@ def when(value: str | None) -> str:
 
 def jobs_table(data: dict[str, Any], *, page: int, per_page: int) -> None:
     rows = [
-        [_escape(job["name"]), _escape(describe(job)), state(job), when(job["nextRunTime"]), relative(job["lastRunTime"]),
-         styled_status(job["lastStatus"])]
+        [
+            _escape(job["name"]),
+            _escape(describe(job)),
+            state(job),
+            when(job["nextRunTime"]),
+            relative(job["lastRunTime"]),
+            styled_status(job["lastStatus"]),
+        ]
         for job in data["jobs"]
-    ]  # fmt: skip
+    ]
     shown = f"page {page}, " if data["total"] > per_page else ""
     footer = (
         f"{shown}{data['total']} job(s): {data['enabledCount']} enabled, {data['disabledCount']} disabled, "
@@ -62,7 +68,9 @@ def job_detail(job: dict[str, Any]) -> None:
     ]
     output.print_fields(f"Job {_escape(job['name'])}", fields)
     if job["recentExecutions"]:
-        executions_table({"executions": job["recentExecutions"], "total": len(job["recentExecutions"])}, title="Recent runs")
+        executions_table(
+            {"executions": job["recentExecutions"], "total": len(job["recentExecutions"])}, title="Recent runs"
+        )
 
 
 def job_created(job: dict[str, Any]) -> None:
@@ -76,15 +84,24 @@ def job_changed(job: dict[str, Any], verb: str) -> None:
 
 def executions_table(data: dict[str, Any], *, title: str | None = None) -> None:
     rows = [
-        [e["id"], e.get("jobName") or e["jobId"][:8], styled_status(e["status"]), e["triggeredBy"],
-         str(e.get("attempt", 1)), local_time(e["startedAt"] or e.get("scheduledFor")), _duration(e["durationSeconds"]),
-         _escape((e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else "")]
+        [
+            e["id"],
+            e.get("jobName") or e["jobId"][:8],
+            styled_status(e["status"]),
+            e["triggeredBy"],
+            str(e.get("attempt", 1)),
+            local_time(e["startedAt"] or e.get("scheduledFor")),
+            _duration(e["durationSeconds"]),
+            _escape((e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else ""),
+        ]
         for e in data["executions"]
-    ]  # fmt: skip
+    ]
     output.print_table(
-        title, ["ID", "JOB", "STATUS", "BY", "TRY", "STARTED", "DURATION", "ERROR"], rows,
+        title,
+        ["ID", "JOB", "STATUS", "BY", "TRY", "STARTED", "DURATION", "ERROR"],
+        rows,
         footer=f"{data['total']} execution(s)" if title is None else None,
-    )  # fmt: skip
+    )
 
 
 def execution_detail(e: dict[str, Any]) -> None:
@@ -111,17 +128,27 @@ def status(data: dict[str, Any]) -> None:
     nxt = data["nextScheduledJob"]
     fields = [
         ("scheduler", running),
-        ("leader", f"{leader['hostname']} pid {leader['pid']} since {local_time(leader['leaderSince'])}" if leader else "-"),
+        (
+            "leader",
+            f"{leader['hostname']} pid {leader['pid']} since {local_time(leader['leaderSince'])}" if leader else "-",
+        ),
         ("jobs", f"{data['totalJobs']} total, {data['enabledJobs']} enabled, {data['runningJobs']} running"),
         ("next job", f"{_escape(nxt['name'])} {when(nxt['nextRunTime'])}" if nxt else "-"),
     ]
     output.print_fields("jobctl", fields)
     if data["instances"]:
         rows = [
-            [i["id"][:8], i["hostname"], str(i["pid"]), "leader" if i["isLeader"] else "standby",
-             relative(i["lastHeartbeat"]), i["version"], local_time(i["startedAt"])]
+            [
+                i["id"][:8],
+                i["hostname"],
+                str(i["pid"]),
+                "leader" if i["isLeader"] else "standby",
+                relative(i["lastHeartbeat"]),
+                i["version"],
+                local_time(i["startedAt"]),
+            ]
             for i in data["instances"]
-        ]  # fmt: skip
+        ]
         output.print_table("Instances", ["ID", "HOST", "PID", "ROLE", "HEARTBEAT", "VERSION", "STARTED"], rows)
 
 

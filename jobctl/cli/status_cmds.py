@@ -10,7 +10,9 @@ from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
 
 
-def status(ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False) -> None:
+def status(
+    ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False
+) -> None:
     """Show the scheduler's leader, its instances, job counts and the next job.
 
     Example: jobctl status

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -50,15 +50,20 @@ def list_tokens(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """
     from jobctl.service.tokens import list_tokens as listed
 
-    data = listed(_store(ctx))
+    data: list[dict[str, Any]] = listed(_store(ctx))
     if as_json:
         output.print_json(data)
         return
     rows = [
-        [str(t["name"]), str(t["role"]), output.local_time(t["createdAt"]),  # type: ignore[arg-type]
-         output.relative(t["lastUsedAt"]), "revoked" if t["revokedAt"] else "active"]  # type: ignore[arg-type]
+        [
+            str(t["name"]),
+            str(t["role"]),
+            output.local_time(t["createdAt"]),
+            output.relative(t["lastUsedAt"]),
+            "revoked" if t["revokedAt"] else "active",
+        ]
         for t in data
-    ]  # fmt: skip
+    ]
     output.print_table(None, ["NAME", "ROLE", "CREATED", "LAST USED", "STATE"], rows)
 
 

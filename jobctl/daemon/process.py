@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 class Daemon:
     """One ``jobctl daemon`` instance."""
 
-    def __init__(self, store: Store, config: Config, *, host: str, port: int, config_path: str | None,
-                 serve_api: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, store: Store, config: Config, *, host: str, port: int, config_path: str | None, serve_api: bool = True
+    ) -> None:
         self.store = store
         self.config = config
         self.host, self.port = host, port
@@ -42,11 +43,20 @@ class Daemon:
         self.guard = GroupGuard(KILL_GRACE_SECONDS)
         self.leadership = Leadership(store, ttl_seconds=config.lease_ttl_seconds)
         self.scheduler: Scheduler | None = None
-        self.runner = Runner(store, max_workers=config.max_concurrent_runs, on_group=self.guard,
-                             on_finish=self._wake, celery=_celery_executor(config))  # fmt: skip
-        self.scheduler = Scheduler(store, leadership=self.leadership, runner=self.runner,
-                                   default_timezone=config.scheduler_timezone,
-                                   misfire_grace_seconds=config.misfire_grace_seconds)  # fmt: skip
+        self.runner = Runner(
+            store,
+            max_workers=config.max_concurrent_runs,
+            on_group=self.guard,
+            on_finish=self._wake,
+            celery=_celery_executor(config),
+        )
+        self.scheduler = Scheduler(
+            store,
+            leadership=self.leadership,
+            runner=self.runner,
+            default_timezone=config.scheduler_timezone,
+            misfire_grace_seconds=config.misfire_grace_seconds,
+        )
         self._threads: list[threading.Thread] = []
         self._server: Any = None
 
@@ -60,7 +70,11 @@ class Daemon:
         """Serve until SIGTERM/SIGINT; returns the exit code."""
         self._install_signal_handlers()
         report = sync_task_functions(self.store, self.config.task_functions)
-        log.info("task functions synced: %d from config, inactive now: %s", len(report.upserted), report.deactivated or "none")
+        log.info(
+            "task functions synced: %d from config, inactive now: %s",
+            len(report.upserted),
+            report.deactivated or "none",
+        )
         self.leadership.register()
         self.leadership.beat()
         self._start_thread("heartbeat", self._heartbeat_loop)
@@ -114,8 +128,10 @@ class Daemon:
         self._threads.append(thread)
 
     def _shutdown(self) -> None:
-        log.info("shutting down: handing over the lease, letting runs finish for up to %.0fs",
-                 self.config.shutdown_grace_seconds)  # fmt: skip
+        log.info(
+            "shutting down: handing over the lease, letting runs finish for up to %.0fs",
+            self.config.shutdown_grace_seconds,
+        )
         self._wake()
         self._lease_event.set()
         for thread in self._threads:
@@ -143,8 +159,11 @@ class Daemon:
             return
         self.config = config
         report = sync_task_functions(self.store, config.task_functions)
-        log.info("config reloaded; task functions synced: %d, inactive now: %s", len(report.upserted),
-                 report.deactivated or "none")  # fmt: skip
+        log.info(
+            "config reloaded; task functions synced: %d, inactive now: %s",
+            len(report.upserted),
+            report.deactivated or "none",
+        )
 
 
 def _celery_executor(config: Config) -> Any:

@@ -17,8 +17,10 @@ class GroupGuard:
         self._lock = threading.Lock()
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "jobctl.executors.watchdog", str(kill_grace)],
-            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, start_new_session=True,
-        )  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def __call__(self, pgid: int, started: bool) -> None:
         self._send(f"{'+' if started else '-'}{pgid}")

@@ -25,8 +25,15 @@ from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
 ERROR_TAIL_CHARS = 1000
 
 
-def run_local(request: RunRequest, *, task_name: str, sink: OutputSink, on_group: GroupListener | None = None,
-              stop_requested: Callable[[], bool] | None = None, kill_grace: float = KILL_GRACE_SECONDS) -> RunOutcome:  # fmt: skip
+def run_local(
+    request: RunRequest,
+    *,
+    task_name: str,
+    sink: OutputSink,
+    on_group: GroupListener | None = None,
+    stop_requested: Callable[[], bool] | None = None,
+    kill_grace: float = KILL_GRACE_SECONDS,
+) -> RunOutcome:
     """Run a ``command`` or ``python`` task function to its end."""
     env = run_environment(request)
     if request.handler_type == HandlerType.PYTHON:
@@ -36,9 +43,18 @@ def run_local(request: RunRequest, *, task_name: str, sink: OutputSink, on_group
         from datetime import UTC, datetime
 
         now = datetime.now(UTC)
-        return RunOutcome(status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=argv)
-    result = run_process(argv, env=env, timeout=request.timeout_seconds, sink=sink, on_group=on_group,
-                         stop_requested=stop_requested, kill_grace=kill_grace)  # fmt: skip
+        return RunOutcome(
+            status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=argv
+        )
+    result = run_process(
+        argv,
+        env=env,
+        timeout=request.timeout_seconds,
+        sink=sink,
+        on_group=on_group,
+        stop_requested=stop_requested,
+        kill_grace=kill_grace,
+    )
     return _command_outcome(result, request)
 
 
@@ -61,7 +77,9 @@ def run_environment(request: RunRequest) -> dict[str, str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
     args = request.task_args or {}
     for key, value in args.items():
-        env[f"JOBCTL_ARG_{re.sub(r'[^A-Za-z0-9]', '_', key).upper()}"] = value if isinstance(value, str) else json.dumps(value)
+        env[f"JOBCTL_ARG_{re.sub(r'[^A-Za-z0-9]', '_', key).upper()}"] = (
+            value if isinstance(value, str) else json.dumps(value)
+        )
     env["JOBCTL_TASK_ARGS"] = json.dumps(args)
     env["JOBCTL_JOB_ID"] = request.job_id
     env["JOBCTL_EXECUTION_ID"] = request.execution_id
@@ -74,15 +92,25 @@ def _command_outcome(result: ProcessResult, request: RunRequest) -> RunOutcome:
     parsed = _json_object(result.last_stdout_line)
     if parsed is not None:
         payload = parsed
-    return RunOutcome(status=status, started_at=result.started_at, completed_at=result.completed_at,
-                      result=payload, error_message=error, exit_code=result.exit_code)  # fmt: skip
+    return RunOutcome(
+        status=status,
+        started_at=result.started_at,
+        completed_at=result.completed_at,
+        result=payload,
+        error_message=error,
+        exit_code=result.exit_code,
+    )
 
 
-def _status_and_error(result: ProcessResult, request: RunRequest, reason: str | None = None) -> tuple[ExecutionStatus, str | None]:
+def _status_and_error(
+    result: ProcessResult, request: RunRequest, reason: str | None = None
+) -> tuple[ExecutionStatus, str | None]:
     if result.spawn_error:
         return ExecutionStatus.FAILED, result.spawn_error
     if result.timed_out:
-        return ExecutionStatus.TIMEOUT, _with_tail(f"timed out after {request.timeout_seconds:g}s; process group killed", result)
+        return ExecutionStatus.TIMEOUT, _with_tail(
+            f"timed out after {request.timeout_seconds:g}s; process group killed", result
+        )
     if result.exit_code == 0:
         return ExecutionStatus.SUCCESS, None
     if result.signal_name:
@@ -106,19 +134,38 @@ def _json_object(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _run_python(request: RunRequest, env: dict[str, str], sink: OutputSink, on_group: GroupListener | None,
-                stop_requested: Callable[[], bool] | None, kill_grace: float) -> RunOutcome:  # fmt: skip
+def _run_python(
+    request: RunRequest,
+    env: dict[str, str],
+    sink: OutputSink,
+    on_group: GroupListener | None,
+    stop_requested: Callable[[], bool] | None,
+    kill_grace: float,
+) -> RunOutcome:
     with tempfile.TemporaryDirectory(prefix="jobctl-") as folder:
         result_file = Path(folder) / "result.json"
         env = {**env, "JOBCTL_RESULT_FILE": str(result_file)}
         argv = [sys.executable, "-m", "jobctl.executors.python_runner", request.handler_path]
-        result = run_process(argv, env=env, timeout=request.timeout_seconds, sink=sink, on_group=on_group,
-                             stop_requested=stop_requested, kill_grace=kill_grace)  # fmt: skip
+        result = run_process(
+            argv,
+            env=env,
+            timeout=request.timeout_seconds,
+            sink=sink,
+            on_group=on_group,
+            stop_requested=stop_requested,
+            kill_grace=kill_grace,
+        )
         report = _read_report(result_file)
     status, error = _status_and_error(result, request, reason=report.get("error"))
     value = report.get("result") if status == ExecutionStatus.SUCCESS else None
-    return RunOutcome(status=status, started_at=result.started_at, completed_at=result.completed_at,
-                      result=value, error_message=error, exit_code=result.exit_code)  # fmt: skip
+    return RunOutcome(
+        status=status,
+        started_at=result.started_at,
+        completed_at=result.completed_at,
+        result=value,
+        error_message=error,
+        exit_code=result.exit_code,
+    )
 
 
 def _read_report(path: Path) -> dict[str, Any]:

@@ -24,6 +24,8 @@ class RunRequest:
     task_args: dict[str, Any] | None
     timeout_seconds: float | None
     queue: str | None = None
+    celery_task_id: str | None = None
+    """For ``celery_task``: the id the service assigned at trigger time, if any (else the executor picks one)."""
 
 
 @dataclass(frozen=True, kw_only=True)

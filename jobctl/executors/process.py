@@ -49,10 +49,15 @@ GroupListener = Callable[[int, bool], None]
 
 
 def run_process(
-    argv: Sequence[str], *, env: Mapping[str, str], timeout: float | None, sink: OutputSink,
-    on_group: GroupListener | None = None, stop_requested: Callable[[], bool] | None = None,
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str],
+    timeout: float | None,
+    sink: OutputSink,
+    on_group: GroupListener | None = None,
+    stop_requested: Callable[[], bool] | None = None,
     kill_grace: float = KILL_GRACE_SECONDS,
-) -> ProcessResult:  # fmt: skip
+) -> ProcessResult:
     """Run ``argv`` to the end (or its timeout), streaming output to ``sink``.
 
     ``stop_requested`` lets the daemon end a run early (shutdown); it is treated like a timeout
@@ -61,14 +66,26 @@ def run_process(
     started_at = datetime.now(UTC)
     try:
         proc = subprocess.Popen(
-            list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            env=dict(env), process_group=0, close_fds=True,
-        )  # fmt: skip
+            list(argv),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=dict(env),
+            process_group=0,
+            close_fds=True,
+        )
     except OSError as exc:
         now = datetime.now(UTC)
-        return ProcessResult(exit_code=None, signal_name=None, timed_out=False, started_at=started_at,
-                             completed_at=now, last_stdout_line="", stderr_tail="",
-                             spawn_error=f"cannot start {argv[0]!r}: {exc.strerror or exc}")  # fmt: skip
+        return ProcessResult(
+            exit_code=None,
+            signal_name=None,
+            timed_out=False,
+            started_at=started_at,
+            completed_at=now,
+            last_stdout_line="",
+            stderr_tail="",
+            spawn_error=f"cannot start {argv[0]!r}: {exc.strerror or exc}",
+        )
     if on_group:
         on_group(proc.pid, True)
     try:
@@ -82,9 +99,12 @@ def run_process(
     return ProcessResult(
         exit_code=code if code is not None and code >= 0 else None,
         signal_name=signal.Signals(-code).name if code is not None and code < 0 else None,
-        timed_out=timed_out, started_at=started_at, completed_at=datetime.now(UTC),
-        last_stdout_line=capture.last_stdout_line(), stderr_tail=capture.stderr_tail(),
-    )  # fmt: skip
+        timed_out=timed_out,
+        started_at=started_at,
+        completed_at=datetime.now(UTC),
+        last_stdout_line=capture.last_stdout_line(),
+        stderr_tail=capture.stderr_tail(),
+    )
 
 
 class _Capture:
@@ -92,14 +112,21 @@ class _Capture:
 
     def __init__(self, sink: OutputSink) -> None:
         self.sink = sink
-        self.decoders = {"out": codecs.getincrementaldecoder("utf-8")("replace"),
-                         "err": codecs.getincrementaldecoder("utf-8")("replace")}  # fmt: skip
+        self.decoders = {
+            "out": codecs.getincrementaldecoder("utf-8")("replace"),
+            "err": codecs.getincrementaldecoder("utf-8")("replace"),
+        }
         self.stdout_lines: deque[str] = deque(maxlen=2)
         self.stdout_partial = ""
         self.stderr_text = ""
 
-    def pump(self, proc: subprocess.Popen[bytes], timeout: float | None,
-             stop_requested: Callable[[], bool] | None, kill_grace: float) -> bool:  # fmt: skip
+    def pump(
+        self,
+        proc: subprocess.Popen[bytes],
+        timeout: float | None,
+        stop_requested: Callable[[], bool] | None,
+        kill_grace: float,
+    ) -> bool:
         """Copy output until the pipes close and the child exits; True if the timeout hit."""
         assert proc.stdout is not None and proc.stderr is not None
         deadline = None if timeout is None else time.monotonic() + timeout

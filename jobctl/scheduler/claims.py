@@ -42,14 +42,23 @@ class ScheduleCache:
         entry = self._entries.get(job.id)
         if entry is not None and entry[0] == job.updated_at:
             return entry[1]
-        schedule = parse_schedule(job.job_type_id, job.schedule_config, default_timezone=self.default_timezone,
-                                  anchor=job.created_at)  # fmt: skip
+        schedule = parse_schedule(
+            job.job_type_id, job.schedule_config, default_timezone=self.default_timezone, anchor=job.created_at
+        )
         self._entries[job.id] = (job.updated_at, schedule)
         return schedule
 
 
-def claim_due_slots(store: Store, jobs: list[Job], *, now: datetime, instance_id: str, term: int,
-                    schedules: ScheduleCache, misfire_grace: timedelta) -> list[Claim]:  # fmt: skip
+def claim_due_slots(
+    store: Store,
+    jobs: list[Job],
+    *,
+    now: datetime,
+    instance_id: str,
+    term: int,
+    schedules: ScheduleCache,
+    misfire_grace: timedelta,
+) -> list[Claim]:
     """Claim the current slot of each due job; returns the executions to start now.
 
     Slots that find ``maxInstances`` runs active are recorded as ``skipped``. A slot missed by
@@ -62,15 +71,17 @@ def claim_due_slots(store: Store, jobs: list[Job], *, now: datetime, instance_id
             log.warning("lease lost before claiming; not claiming")
             return []
         for job in jobs:
-            claim = _claim_one(store, job, now=now, instance_id=instance_id, schedules=schedules,
-                               misfire_grace=misfire_grace)  # fmt: skip
+            claim = _claim_one(
+                store, job, now=now, instance_id=instance_id, schedules=schedules, misfire_grace=misfire_grace
+            )
             if claim is not None:
                 claims.append(claim)
     return claims
 
 
-def _claim_one(store: Store, job: Job, *, now: datetime, instance_id: str, schedules: ScheduleCache,
-               misfire_grace: timedelta) -> Claim | None:  # fmt: skip
+def _claim_one(
+    store: Store, job: Job, *, now: datetime, instance_id: str, schedules: ScheduleCache, misfire_grace: timedelta
+) -> Claim | None:
     slot = job.next_slot
     if slot is None or job.next_run_time is None:
         return None
@@ -83,8 +94,14 @@ def _claim_one(store: Store, job: Job, *, now: datetime, instance_id: str, sched
     missed = now - job.next_run_time > misfire_grace
     following: NextRun = run_after(schedule, now if missed else slot)
     one_shot_done = job.job_type_id == JobType.DATE and following.slot is None
-    if not store.jobs.advance(job.id, expected_slot=slot, next_slot=following.slot, next_run_time=following.run_time,
-                              disable=one_shot_done, now=now):  # fmt: skip
+    if not store.jobs.advance(
+        job.id,
+        expected_slot=slot,
+        next_slot=following.slot,
+        next_run_time=following.run_time,
+        disable=one_shot_done,
+        now=now,
+    ):
         return None
     if missed and job.misfire_policy == MisfirePolicy.SKIP:
         log.info("job %s missed its slot %s; skipping it (misfire policy skip)", job.name, slot.isoformat())
@@ -102,18 +119,29 @@ def _claim_one(store: Store, job: Job, *, now: datetime, instance_id: str, sched
 
 def _execution_row(job: Job, slot: datetime, now: datetime, instance_id: str) -> dict[str, Any]:
     return {
-        "id": str(uuid.uuid4()), "job_id": job.id, "status": ExecutionStatus.RUNNING.value, "scheduled_for": slot,
-        "attempt": 1, "started_at": now, "triggered_by": TriggeredBy.SCHEDULER.value,
-        "instance_id": instance_id, "created_at": now,
-    }  # fmt: skip
+        "id": str(uuid.uuid4()),
+        "job_id": job.id,
+        "status": ExecutionStatus.RUNNING.value,
+        "scheduled_for": slot,
+        "attempt": 1,
+        "started_at": now,
+        "triggered_by": TriggeredBy.SCHEDULER.value,
+        "instance_id": instance_id,
+        "created_at": now,
+    }
 
 
 def _record_skip(store: Store, job: Job, slot: datetime, now: datetime, active: int) -> None:
     store.executions.insert(
         {
-            "id": str(uuid.uuid4()), "job_id": job.id, "status": ExecutionStatus.SKIPPED.value,
-            "scheduled_for": slot, "attempt": 1, "completed_at": now, "triggered_by": TriggeredBy.SCHEDULER.value,
+            "id": str(uuid.uuid4()),
+            "job_id": job.id,
+            "status": ExecutionStatus.SKIPPED.value,
+            "scheduled_for": slot,
+            "attempt": 1,
+            "completed_at": now,
+            "triggered_by": TriggeredBy.SCHEDULER.value,
             "error_message": f"skipped: {active} run(s) still active and maxInstances is {job.max_instances}",
             "created_at": now,
         }
-    )  # fmt: skip
+    )

@@ -27,16 +27,24 @@ class ForegroundRun:
     def __init__(self, store: Store) -> None:
         self.store = store
         now = datetime.now(UTC)
-        self.instance = Instance(id=str(uuid.uuid4()), hostname=socket.gethostname(), pid=os.getpid(),
-                                 version=f"{__version__} (jobctl run)", started_at=now, last_heartbeat=now,
-                                 stopped_at=None)  # fmt: skip
+        self.instance = Instance(
+            id=str(uuid.uuid4()),
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            version=f"{__version__} (jobctl run)",
+            started_at=now,
+            last_heartbeat=now,
+            stopped_at=None,
+        )
         self.runner = Runner(store, max_workers=1)
         self._done = threading.Event()
 
     def start(self, execution_id: str) -> bool:
         """Take the execution and start it; False if a daemon took it first."""
         self.store.cluster.register_instance(self.instance)
-        if not self.store.executions.mark_running(execution_id, instance_id=self.instance.id, started_at=datetime.now(UTC)):
+        if not self.store.executions.mark_running(
+            execution_id, instance_id=self.instance.id, started_at=datetime.now(UTC)
+        ):
             self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
             return False
         execution = self.store.executions.get(execution_id)

@@ -36,8 +36,15 @@ class Leadership:
         self.ttl = timedelta(seconds=ttl_seconds)
         self.margin = ttl_seconds / 5
         now = datetime.now(UTC)
-        self.instance = Instance(id=str(uuid.uuid4()), hostname=socket.gethostname(), pid=os.getpid(),
-                                 version=__version__, started_at=now, last_heartbeat=now, stopped_at=None)  # fmt: skip
+        self.instance = Instance(
+            id=str(uuid.uuid4()),
+            hostname=socket.gethostname(),
+            pid=os.getpid(),
+            version=__version__,
+            started_at=now,
+            last_heartbeat=now,
+            stopped_at=None,
+        )
         self._valid_until = 0.0
         self._term = 0
         self._lock = threading.Lock()

@@ -31,8 +31,16 @@ REAP_INTERVAL_SECONDS = 2.0
 class Scheduler:
     """Claims due slots and starts pending runs while this instance leads."""
 
-    def __init__(self, store: Store, *, leadership: Leadership, runner: Runner, default_timezone: str,
-                 misfire_grace_seconds: float, clock: Callable[[], datetime] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        *,
+        leadership: Leadership,
+        runner: Runner,
+        default_timezone: str,
+        misfire_grace_seconds: float,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
         self.store = store
         self.leadership = leadership
         self.runner = runner
@@ -74,9 +82,15 @@ class Scheduler:
             due = self.store.jobs.due(now, limit=CLAIM_BATCH)
             if not due:
                 return
-            claims = claim_due_slots(self.store, due, now=now, instance_id=self.leadership.instance_id,
-                                     term=self.leadership.term, schedules=self.schedules,
-                                     misfire_grace=self.misfire_grace)  # fmt: skip
+            claims = claim_due_slots(
+                self.store,
+                due,
+                now=now,
+                instance_id=self.leadership.instance_id,
+                term=self.leadership.term,
+                schedules=self.schedules,
+                misfire_grace=self.misfire_grace,
+            )
             for claim in claims:
                 self.runner.submit(claim.job, claim.execution)
             if len(due) < CLAIM_BATCH or not self.leadership.is_leader():
@@ -88,7 +102,9 @@ class Scheduler:
             job = self.store.jobs.get(execution.job_id)
             if job is None or not self.leadership.is_leader():
                 continue
-            if self.store.executions.mark_running(execution.id, instance_id=self.leadership.instance_id, started_at=now):
+            if self.store.executions.mark_running(
+                execution.id, instance_id=self.leadership.instance_id, started_at=now
+            ):
                 started = self.store.executions.get(execution.id)
                 if started is not None:
                     self.runner.submit(job, started)
@@ -102,7 +118,9 @@ class Scheduler:
         reap_dead_instances(self.store, now=now, ttl=self.leadership.ttl, me=self.leadership.instance_id)
 
     def _sleep_after(self, now: datetime) -> float:
-        moments = [m for m in (self.store.jobs.earliest_next_run_time(), self.store.executions.earliest_run_after()) if m]
+        moments = [
+            m for m in (self.store.jobs.earliest_next_run_time(), self.store.executions.earliest_run_after()) if m
+        ]
         if not moments:
             return MAX_SLEEP_SECONDS
         return max(0.0, min(MAX_SLEEP_SECONDS, (min(moments) - now).total_seconds()))

@@ -35,7 +35,9 @@ class OutputWriter:
         with self._lock:
             self._pending.append(text)
             self._pending_size += len(text)
-            due = self._pending_size >= FLUSH_SIZE_CHARS or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_SECONDS
+            due = (
+                self._pending_size >= FLUSH_SIZE_CHARS or time.monotonic() - self._last_flush >= FLUSH_INTERVAL_SECONDS
+            )
         if due:
             self.flush()
 

@@ -18,15 +18,24 @@ log = logging.getLogger(__name__)
 
 def reap_dead_instances(store: Store, *, now: datetime, ttl: timedelta, me: str) -> int:
     """Finish the active runs of dead instances; returns how many were finished."""
-    dead = [instance for instance in store.cluster.live_instances() if instance.id != me and now - instance.last_heartbeat > ttl]
+    dead = [
+        instance
+        for instance in store.cluster.live_instances()
+        if instance.id != me and now - instance.last_heartbeat > ttl
+    ]
     orphans = store.executions.active_of_instances([i.id for i in dead])
     names = {i.id: f"{i.hostname} pid {i.pid}" for i in dead}
     for execution in orphans:
         who = names.get(execution.instance_id or "", f"instance {execution.instance_id}")
         store.executions.finish(
-            execution.id, status=ExecutionStatus.FAILED.value, started_at=None, completed_at=now, duration_seconds=None,
-            result=None, error_message=f"abandoned: the daemon running it ({who}) stopped heartbeating; outcome unknown",
-        )  # fmt: skip
+            execution.id,
+            status=ExecutionStatus.FAILED.value,
+            started_at=None,
+            completed_at=now,
+            duration_seconds=None,
+            result=None,
+            error_message=f"abandoned: the daemon running it ({who}) stopped heartbeating; outcome unknown",
+        )
         log.warning("finished orphaned execution %s of %s as failed", execution.id, who)
     for instance in dead:
         store.cluster.mark_stopped(instance.id, instance.last_heartbeat)

@@ -31,8 +31,15 @@ RemoteExecutor = Callable[[RunRequest, Callable[[str], None], Callable[[], bool]
 class Runner:
     """Starts executions, at most ``max_workers`` at once, and records their outcomes."""
 
-    def __init__(self, store: Store, *, max_workers: int, on_group: GroupListener | None = None,
-                 on_finish: Callable[[], None] | None = None, celery: RemoteExecutor | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_workers: int,
+        on_group: GroupListener | None = None,
+        on_finish: Callable[[], None] | None = None,
+        celery: RemoteExecutor | None = None,
+    ) -> None:
         self.store = store
         self.on_group = on_group
         self.on_finish = on_finish
@@ -76,24 +83,39 @@ class Runner:
         task_function = self.store.catalog.get_task_function(job.task_function_id)
         if task_function is None:
             now = datetime.now(UTC)
-            return RunOutcome(status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None,
-                              error_message=f"task function {job.task_function_id} no longer exists")  # fmt: skip
+            return RunOutcome(
+                status=ExecutionStatus.FAILED,
+                started_at=now,
+                completed_at=now,
+                result=None,
+                error_message=f"task function {job.task_function_id} no longer exists",
+            )
         request = _request(job, execution, task_function)
         if task_function.handler_type == HandlerType.CELERY_TASK:
             return self._execute_celery(request, execution)
         writer = OutputWriter(self.store, execution.id)
         try:
-            return run_local(request, task_name=task_function.name, sink=writer, on_group=self.on_group,
-                             stop_requested=self._stop.is_set)  # fmt: skip
+            return run_local(
+                request,
+                task_name=task_function.name,
+                sink=writer,
+                on_group=self.on_group,
+                stop_requested=self._stop.is_set,
+            )
         finally:
             writer.flush()
 
     def _execute_celery(self, request: RunRequest, execution: Execution) -> RunOutcome:
         if self.celery is None:
             now = datetime.now(UTC)
-            return RunOutcome(status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None,
-                              error_message="celery_task needs [celery] broker_url in the daemon's config "
-                              "and the jobctl[celery] extra installed")  # fmt: skip
+            return RunOutcome(
+                status=ExecutionStatus.FAILED,
+                started_at=now,
+                completed_at=now,
+                result=None,
+                error_message="celery_task needs [celery] broker_url in the daemon's config "
+                "and the jobctl[celery] extra installed",
+            )
 
         def record_task_id(task_id: str) -> None:
             self.store.executions.set_celery_task_id(execution.id, task_id)
@@ -105,13 +127,21 @@ class Runner:
     def _record(self, job: Job, execution: Execution, outcome: RunOutcome) -> None:
         error = outcome.error_message
         if self._stop.is_set() and outcome.status != ExecutionStatus.SUCCESS:
-            error = f"stopped by daemon shutdown after the grace period ({error})" if error else "stopped by daemon shutdown"
+            error = (
+                f"stopped by daemon shutdown after the grace period ({error})"
+                if error
+                else "stopped by daemon shutdown"
+            )
         with self.store.transaction():
             finished = self.store.executions.finish(
-                execution.id, status=outcome.status.value, started_at=outcome.started_at,
-                completed_at=outcome.completed_at, duration_seconds=outcome.duration_seconds,
-                result=outcome.result, error_message=error,
-            )  # fmt: skip
+                execution.id,
+                status=outcome.status.value,
+                started_at=outcome.started_at,
+                completed_at=outcome.completed_at,
+                duration_seconds=outcome.duration_seconds,
+                result=outcome.result,
+                error_message=error,
+            )
             if not finished:
                 return
             self.store.jobs.record_outcome(job.id, last_run_time=outcome.started_at, last_status=outcome.status.value)
@@ -124,20 +154,30 @@ class Runner:
             return
         self.store.executions.insert(
             {
-                "id": str(uuid.uuid4()), "job_id": job.id, "status": ExecutionStatus.PENDING.value,
-                "scheduled_for": execution.scheduled_for, "attempt": execution.attempt + 1,
+                "id": str(uuid.uuid4()),
+                "job_id": job.id,
+                "status": ExecutionStatus.PENDING.value,
+                "scheduled_for": execution.scheduled_for,
+                "attempt": execution.attempt + 1,
                 "run_after": now + timedelta(seconds=current.retry_delay_seconds),
-                "triggered_by": TriggeredBy.RETRY.value, "triggered_by_user_id": execution.triggered_by_user_id,
+                "triggered_by": TriggeredBy.RETRY.value,
+                "triggered_by_user_id": execution.triggered_by_user_id,
                 "created_at": now,
             }
-        )  # fmt: skip
+        )
 
     def _record_crash(self, job: Job, execution: Execution) -> None:
         now = datetime.now(UTC)
         try:
-            self.store.executions.finish(execution.id, status=ExecutionStatus.FAILED.value, started_at=None,
-                                         completed_at=now, duration_seconds=None, result=None,
-                                         error_message="internal error in the daemon while running; see its log")  # fmt: skip
+            self.store.executions.finish(
+                execution.id,
+                status=ExecutionStatus.FAILED.value,
+                started_at=None,
+                completed_at=now,
+                duration_seconds=None,
+                result=None,
+                error_message="internal error in the daemon while running; see its log",
+            )
         except StoreError:
             log.exception("could not record the failure of execution %s", execution.id)
 
@@ -170,14 +210,19 @@ class Runner:
             futures = list(self._futures.values())
         from concurrent.futures import wait
 
-        done, not_done = wait(futures, timeout=timeout)
+        _done, not_done = wait(futures, timeout=timeout)
         return not not_done
 
 
 def _request(job: Job, execution: Execution, task_function: TaskFunction) -> RunRequest:
     timeout: Any = job.timeout_seconds or task_function.default_timeout_seconds
     return RunRequest(
-        execution_id=execution.id, job_id=job.id, handler_type=task_function.handler_type,
-        handler_path=task_function.handler_path, task_args=job.task_args,
-        timeout_seconds=float(timeout) if timeout else None, queue=task_function.queue,
-    )  # fmt: skip
+        execution_id=execution.id,
+        job_id=job.id,
+        handler_type=task_function.handler_type,
+        handler_path=task_function.handler_path,
+        task_args=job.task_args,
+        timeout_seconds=float(timeout) if timeout else None,
+        queue=task_function.queue,
+        celery_task_id=execution.celery_task_id,
+    )

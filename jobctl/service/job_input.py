@@ -18,8 +18,9 @@ from jobctl.store import Store
 from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate, parse_body
 
 
-def new_job_values(store: Store, data: Mapping[str, Any], *, caller: Caller, default_timezone: str,
-                   now: datetime) -> dict[str, Any]:  # fmt: skip
+def new_job_values(
+    store: Store, data: Mapping[str, Any], *, caller: Caller, default_timezone: str, now: datetime
+) -> dict[str, Any]:
     """Columns of a new job from a ``POST /jobs`` body. :raises ValidationFailed:"""
     body = parse_body(JobCreate, data)
     _check_references(store, body.taskFunctionId, body.jobTypeId, body.taskArgs)
@@ -52,56 +53,98 @@ def new_job_values(store: Store, data: Mapping[str, Any], *, caller: Caller, def
     }
 
 
-def changed_job_values(store: Store, job: Job, data: Mapping[str, Any], *, caller: Caller, default_timezone: str,
-                       now: datetime) -> dict[str, Any]:  # fmt: skip
+def changed_job_values(
+    store: Store, job: Job, data: Mapping[str, Any], *, caller: Caller, default_timezone: str, now: datetime
+) -> dict[str, Any]:
     """Columns to change from a ``PUT /jobs/{id}`` body. :raises ValidationFailed:"""
     body = parse_body(JobUpdate, data)
     sent = body.model_dump(exclude_unset=True)
     task_function_id = sent.get("taskFunctionId", job.task_function_id)
     job_type_id = sent.get("jobTypeId", job.job_type_id)
-    task_args = sent["taskArgs"] if "taskArgs" in sent else job.task_args
+    task_args = sent.get("taskArgs", job.task_args)
     _check_references(store, task_function_id, job_type_id, task_args)
     values: dict[str, Any] = {_COLUMN[key]: value for key, value in sent.items()}
     if "scheduleConfig" in sent or "jobTypeId" in sent:
-        values["schedule_config"] = stored_config(job_type_id, sent.get("scheduleConfig", job.schedule_config), default_timezone)
+        values["schedule_config"] = stored_config(
+            job_type_id, sent.get("scheduleConfig", job.schedule_config), default_timezone
+        )
     enabled = sent.get("isEnabled", job.is_enabled)
     paused = sent.get("isPaused", job.is_paused)
     reschedule = "schedule_config" in values or not (job.is_enabled and not job.is_paused)
-    values.update(_next_run_columns(job, job_type_id, values.get("schedule_config", job.schedule_config),
-                                    active=enabled and not paused, reschedule=reschedule,
-                                    default_timezone=default_timezone, now=now))  # fmt: skip
+    values.update(
+        _next_run_columns(
+            job,
+            job_type_id,
+            values.get("schedule_config", job.schedule_config),
+            active=enabled and not paused,
+            reschedule=reschedule,
+            default_timezone=default_timezone,
+            now=now,
+        )
+    )
     values["updated_at"] = now
     values["updated_by"] = caller.user_id
     return values
 
 
-def status_values(job: Job, data: Mapping[str, Any], *, caller: Caller, default_timezone: str,
-                  now: datetime) -> dict[str, Any]:  # fmt: skip
+def status_values(
+    job: Job, data: Mapping[str, Any], *, caller: Caller, default_timezone: str, now: datetime
+) -> dict[str, Any]:
     """Columns to change from a ``PUT /jobs/{id}/status`` body. :raises ValidationFailed, Conflict:"""
     body = parse_body(JobStatusUpdate, data)
     enabled = job.is_enabled if body.isEnabled is None else body.isEnabled
     paused = job.is_paused if body.isPaused is None else body.isPaused
-    values: dict[str, Any] = {"is_enabled": enabled, "is_paused": paused, "updated_at": now, "updated_by": caller.user_id}
+    values: dict[str, Any] = {
+        "is_enabled": enabled,
+        "is_paused": paused,
+        "updated_at": now,
+        "updated_by": caller.user_id,
+    }
     was_active = job.is_enabled and not job.is_paused
     try:
-        values.update(_next_run_columns(job, job.job_type_id, job.schedule_config, active=enabled and not paused,
-                                        reschedule=not was_active, default_timezone=default_timezone, now=now))  # fmt: skip
+        values.update(
+            _next_run_columns(
+                job,
+                job.job_type_id,
+                job.schedule_config,
+                active=enabled and not paused,
+                reschedule=not was_active,
+                default_timezone=default_timezone,
+                now=now,
+            )
+        )
     except ValidationFailed as exc:
         raise Conflict(f"job {job.name!r} has no run left in its schedule; update its schedule first") from exc
     return values
 
 
 _COLUMN = {
-    "name": "name", "description": "description", "taskFunctionId": "task_function_id",
-    "jobTypeId": "job_type_id", "scheduleConfig": "schedule_config", "taskArgs": "task_args",
-    "maxInstances": "max_instances", "timeoutSeconds": "timeout_seconds", "retryCount": "retry_count",
-    "retryDelaySeconds": "retry_delay_seconds", "isEnabled": "is_enabled", "isPaused": "is_paused",
+    "name": "name",
+    "description": "description",
+    "taskFunctionId": "task_function_id",
+    "jobTypeId": "job_type_id",
+    "scheduleConfig": "schedule_config",
+    "taskArgs": "task_args",
+    "maxInstances": "max_instances",
+    "timeoutSeconds": "timeout_seconds",
+    "retryCount": "retry_count",
+    "retryDelaySeconds": "retry_delay_seconds",
+    "isEnabled": "is_enabled",
+    "isPaused": "is_paused",
     "misfirePolicy": "misfire_policy",
-}  # fmt: skip
+}
 
 
-def _next_run_columns(job: Job, job_type_id: int, config: Mapping[str, Any], *, active: bool, reschedule: bool,
-                      default_timezone: str, now: datetime) -> dict[str, Any]:  # fmt: skip
+def _next_run_columns(
+    job: Job,
+    job_type_id: int,
+    config: Mapping[str, Any],
+    *,
+    active: bool,
+    reschedule: bool,
+    default_timezone: str,
+    now: datetime,
+) -> dict[str, Any]:
     """``next_slot``/``next_run_time``: cleared while inactive, recomputed when the schedule or state changed."""
     schedule = build_schedule(job_type_id, config, default_timezone=default_timezone, anchor=job.created_at)
     if not active:
@@ -119,7 +162,9 @@ def _check_fires(upcoming: NextRun, job_type_id: int) -> None:
         raise ValidationFailed.field(["body", "scheduleConfig", field], "the schedule has no run left after now")
 
 
-def _check_references(store: Store, task_function_id: int, job_type_id: int, task_args: Mapping[str, Any] | None) -> None:
+def _check_references(
+    store: Store, task_function_id: int, job_type_id: int, task_args: Mapping[str, Any] | None
+) -> None:
     errors: list[dict[str, Any]] = []
     task_function = store.catalog.get_task_function(task_function_id)
     if task_function is None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobctl.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from jobctl.models import Caller, ExecutionStatus, Job, Role, TaskFunction, TriggeredBy
+from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, Role, TaskFunction, TriggeredBy
 from jobctl.store import JobFilter, Store
 from jobctl.wire import shapes
 
@@ -83,9 +83,14 @@ class Service:
     # -- jobs -----------------------------------------------------------------------------
 
     def list_jobs(
-        self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
-        page: int = 1, per_page: int = 20,
-    ) -> JsonDict:  # fmt: skip
+        self,
+        *,
+        name: str | None = None,
+        is_enabled: bool | None = None,
+        task_function_id: int | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> JsonDict:
         """``GET /jobs``: one page and the counts for the same filters."""
         limit, offset = check_page(page, per_page)
         filters = JobFilter(name=name, is_enabled=is_enabled, task_function_id=task_function_id)
@@ -157,13 +162,18 @@ class Service:
         job = self._job(job_id)
         task_function = self._task_function(job.task_function_id)
         if task_function.is_system:
-            raise Conflict(f"job {job.name!r} uses the system task function {task_function.name!r} and cannot be deleted")
+            raise Conflict(
+                f"job {job.name!r} uses the system task function {task_function.name!r} and cannot be deleted"
+            )
         with self.store.transaction():
             self.store.jobs.delete(job.id)
             self.store.cluster.bump_generation()
 
     def trigger_job(self, job_id: str) -> JsonDict:
         """``POST /jobs/{id}/trigger``: record a pending manual run for the daemon. Operator or admin.
+
+        For a Celery task function the Celery task id is chosen here and stored on the pending
+        execution, so the caller gets it at once (the executor sends the task under that id).
 
         :raises Conflict: when the job is disabled or already runs ``maxInstances`` times.
         """
@@ -175,16 +185,36 @@ class Service:
                 raise Conflict(f"job {job.name!r} is disabled; enable it before triggering")
             active = self.store.executions.count_active(job.id)
             if active >= job.max_instances:
-                raise Conflict(f"job {job.name!r} already has {active} active run(s) (maxInstances {job.max_instances})")
+                raise Conflict(
+                    f"job {job.name!r} already has {active} active run(s) (maxInstances {job.max_instances})"
+                )
+            celery_task_id = self._new_celery_task_id(job)
             self.store.executions.insert(
                 {
-                    "id": execution_id, "job_id": job.id, "status": ExecutionStatus.PENDING.value,
-                    "attempt": 1, "triggered_by": TriggeredBy.MANUAL.value,
-                    "triggered_by_user_id": self.caller.user_id, "created_at": utcnow(),
+                    "id": execution_id,
+                    "job_id": job.id,
+                    "status": ExecutionStatus.PENDING.value,
+                    "attempt": 1,
+                    "triggered_by": TriggeredBy.MANUAL.value,
+                    "triggered_by_user_id": self.caller.user_id,
+                    "created_at": utcnow(),
+                    "celery_task_id": celery_task_id,
                 }
-            )  # fmt: skip
+            )
             self.store.cluster.bump_generation()
-        return {"jobId": job.id, "executionId": execution_id, "celeryTaskId": None, "message": "Job triggered successfully"}
+        return {
+            "jobId": job.id,
+            "executionId": execution_id,
+            "celeryTaskId": celery_task_id,
+            "message": "Job triggered successfully",
+        }
+
+    def _new_celery_task_id(self, job: Job) -> str | None:
+        """A fresh Celery task id when the job's task function is a Celery task, else None."""
+        task_function = self.store.catalog.get_task_function(job.task_function_id)
+        if task_function is None or task_function.handler_type != HandlerType.CELERY_TASK:
+            return None
+        return str(uuid.uuid4())
 
     # -- executions -----------------------------------------------------------------------
 
@@ -200,7 +230,9 @@ class Service:
         items, total = self.store.executions.list(job_id=job_id, status=status, limit=limit, offset=offset)
         return {"executions": [shapes.execution(e) for e in items], "total": total}
 
-    def list_job_executions(self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+    def list_job_executions(
+        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> JsonDict:
         """``GET /jobs/{id}/executions``."""
         job = self._job(job_id)
         return self.list_executions(job_id=job.id, status=status, page=page, per_page=per_page)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime
+from typing import Any
 
 from jobctl.errors import NotAuthenticated, NotFound, ValidationFailed
 from jobctl.models import ApiToken, Caller, Role
@@ -35,7 +36,7 @@ def create_token(store: Store, name: str, role: str) -> tuple[str, ApiToken]:
     return secret, token
 
 
-def list_tokens(store: Store) -> list[dict[str, object]]:
+def list_tokens(store: Store) -> list[dict[str, Any]]:
     return [shapes.api_token(token) for token in store.tokens.list()]
 
 

@@ -6,6 +6,8 @@ The store groups its tables into small record classes (``store.jobs``, ``store.e
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+
 from jobctl.models import TaskFunctionSpec
 from jobctl.store.catalog import Catalog
 from jobctl.store.cluster import ClusterRecords
@@ -31,7 +33,7 @@ class Store:
         self.cluster = ClusterRecords(db)
         self.tokens = TokenRecords(db)
 
-    def transaction(self):  # type: ignore[no-untyped-def]
+    def transaction(self) -> AbstractContextManager[None]:
         """A write transaction spanning several record classes."""
         return self.db.transaction()
 

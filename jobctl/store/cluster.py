@@ -27,9 +27,15 @@ class ClusterRecords:
             INSERT INTO scheduler_instances (id, hostname, pid, version, started_at, last_heartbeat)
             VALUES (:id, :hostname, :pid, :version, :started_at, :last_heartbeat)
             """,
-            {"id": instance.id, "hostname": instance.hostname, "pid": instance.pid, "version": instance.version,
-             "started_at": instance.started_at, "last_heartbeat": instance.last_heartbeat},
-        )  # fmt: skip
+            {
+                "id": instance.id,
+                "hostname": instance.hostname,
+                "pid": instance.pid,
+                "version": instance.version,
+                "started_at": instance.started_at,
+                "last_heartbeat": instance.last_heartbeat,
+            },
+        )
 
     def heartbeat(self, instance_id: str, now: datetime) -> None:
         self.db.execute(
@@ -92,7 +98,12 @@ class ClusterRecords:
         if row is None:
             return False
         lease = lease_from_row(row)
-        return lease.holder_id == instance_id and lease.term == term and lease.expires_at is not None and lease.expires_at > now
+        return (
+            lease.holder_id == instance_id
+            and lease.term == term
+            and lease.expires_at is not None
+            and lease.expires_at > now
+        )
 
     def release_lease(self, instance_id: str) -> None:
         """Give the lease up; standbys listening on Postgres hear of it at once."""

@@ -87,7 +87,9 @@ class Database:
         assert path is not None
         _ensure_sqlite_file(path)
         try:
-            conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000)
+            conn = sqlite3.connect(
+                path, isolation_level=None, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+            )
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
@@ -105,7 +107,7 @@ class Database:
             from psycopg.rows import dict_row
         except ImportError as exc:  # pragma: no cover - psycopg is a dependency
             raise StoreError("the Postgres driver psycopg is not installed") from exc
-        info = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
+        info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
         try:
             conn = psycopg.connect(autocommit=True, row_factory=dict_row, **info)
             for setting, value in PG_SESSION_SETTINGS.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -38,7 +39,9 @@ class ExecutionRecords:
         row = self.db.fetch_one("SELECT * FROM executions WHERE id = :id", {"id": execution_id})
         return execution_from_row(row) if row else None
 
-    def list(self, *, job_id: str | None, status: str | None, limit: int, offset: int) -> tuple[list[Execution], int]:
+    def list(
+        self, *, job_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[builtins.list[Execution], int]:
         """One page, newest first, and the total for the filters."""
         clauses, params = [], {}
         if job_id is not None:
@@ -63,7 +66,7 @@ class ExecutionRecords:
             )
         )
 
-    def startable(self, now: datetime, *, limit: int) -> list[Execution]:
+    def startable(self, now: datetime, *, limit: int) -> builtins.list[Execution]:
         """Pending executions whose ``run_after`` has come, oldest first."""
         rows = self.db.fetch_all(
             """
@@ -93,19 +96,33 @@ class ExecutionRecords:
                 UPDATE executions SET status = :running, instance_id = :instance_id, started_at = :started_at
                 WHERE id = :id AND status = :pending
                 """,
-                {"running": ExecutionStatus.RUNNING.value, "pending": ExecutionStatus.PENDING.value,
-                 "instance_id": instance_id, "started_at": started_at, "id": execution_id},
+                {
+                    "running": ExecutionStatus.RUNNING.value,
+                    "pending": ExecutionStatus.PENDING.value,
+                    "instance_id": instance_id,
+                    "started_at": started_at,
+                    "id": execution_id,
+                },
             )
             > 0
-        )  # fmt: skip
+        )
 
     def set_celery_task_id(self, execution_id: str, celery_task_id: str) -> None:
         self.db.execute(
             "UPDATE executions SET celery_task_id = :task WHERE id = :id", {"task": celery_task_id, "id": execution_id}
         )
 
-    def finish(self, execution_id: str, *, status: str, started_at: datetime | None, completed_at: datetime,
-               duration_seconds: float | None, result: Any, error_message: str | None) -> bool:  # fmt: skip
+    def finish(
+        self,
+        execution_id: str,
+        *,
+        status: str,
+        started_at: datetime | None,
+        completed_at: datetime,
+        duration_seconds: float | None,
+        result: Any,
+        error_message: str | None,
+    ) -> bool:
         """Record the outcome of an active execution; False if it had already finished.
 
         ``started_at`` replaces the claim time with the moment the process really started
@@ -119,21 +136,32 @@ class ExecutionRecords:
                     duration_seconds = :duration, result = :result, error_message = :error
                 WHERE id = :id AND status IN (:pending, :running)
                 """,
-                {"status": status, "started_at": started_at, "completed_at": completed_at,
-                 "duration": duration_seconds, "result": dump_json(result), "error": error_message,
-                 "id": execution_id, "pending": ACTIVE[0], "running": ACTIVE[1]},
+                {
+                    "status": status,
+                    "started_at": started_at,
+                    "completed_at": completed_at,
+                    "duration": duration_seconds,
+                    "result": dump_json(result),
+                    "error": error_message,
+                    "id": execution_id,
+                    "pending": ACTIVE[0],
+                    "running": ACTIVE[1],
+                },
             )
             > 0
-        )  # fmt: skip
+        )
 
     def release_to_pending(self, execution_id: str) -> None:
         """Give a claimed run that never started back, so any leader can start it."""
         self.db.execute(
-            "UPDATE executions SET status = :pending, instance_id = NULL, started_at = NULL WHERE id = :id AND status = :running",
+            """
+            UPDATE executions SET status = :pending, instance_id = NULL, started_at = NULL
+            WHERE id = :id AND status = :running
+            """,
             {"pending": ACTIVE[0], "running": ACTIVE[1], "id": execution_id},
         )
 
-    def active_of_instances(self, instance_ids: list[str]) -> list[Execution]:
+    def active_of_instances(self, instance_ids: builtins.list[str]) -> builtins.list[Execution]:
         """Active executions started by any of ``instance_ids``."""
         if not instance_ids:
             return []
@@ -172,7 +200,7 @@ class ExecutionRecords:
             """,
             {"id": execution_id, "offset": offset},
         )
-        parts: list[str] = []
+        parts: builtins.list[str] = []
         position = offset
         for row in rows:
             start, data = int(row["start_offset"]), str(row["data"])
@@ -193,4 +221,4 @@ class ExecutionRecords:
         return "".join(str(row["data"]) for row in reversed(rows))[-max_chars:]
 
 
-__all__ = ["ExecutionRecords", "OUTPUT_LIMIT_CHARS", "UniqueViolation"]
+__all__ = ["OUTPUT_LIMIT_CHARS", "ExecutionRecords", "UniqueViolation"]

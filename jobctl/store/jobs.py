@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,11 +15,29 @@ from jobctl.store.records import dump_json, job_from_row
 
 JSON_COLUMNS = frozenset({"schedule_config", "task_args"})
 COLUMNS = (
-    "id", "name", "description", "task_function_id", "job_type_id", "schedule_config", "task_args",
-    "max_instances", "timeout_seconds", "retry_count", "retry_delay_seconds", "is_enabled", "is_paused",
-    "misfire_policy", "next_run_time", "next_slot", "last_run_time", "last_status", "created_at",
-    "updated_at", "created_by", "updated_by",
-)  # fmt: skip
+    "id",
+    "name",
+    "description",
+    "task_function_id",
+    "job_type_id",
+    "schedule_config",
+    "task_args",
+    "max_instances",
+    "timeout_seconds",
+    "retry_count",
+    "retry_delay_seconds",
+    "is_enabled",
+    "is_paused",
+    "misfire_policy",
+    "next_run_time",
+    "next_slot",
+    "last_run_time",
+    "last_status",
+    "created_at",
+    "updated_at",
+    "created_by",
+    "updated_by",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,7 +49,7 @@ class JobFilter:
     task_function_id: int | None = None
 
     def where(self, *, with_enabled: bool = True) -> tuple[str, dict[str, Any]]:
-        clauses: list[str] = []
+        clauses: builtins.list[str] = []
         params: dict[str, Any] = {}
         if self.name:
             clauses.append("LOWER(j.name) LIKE :name ESCAPE '\\'")
@@ -93,7 +112,7 @@ class JobRecords:
         row = self.db.fetch_one("SELECT * FROM jobs WHERE name = :name", {"name": name})
         return job_from_row(row) if row else None
 
-    def list(self, filters: JobFilter, *, limit: int, offset: int) -> list[Job]:
+    def list(self, filters: JobFilter, *, limit: int, offset: int) -> builtins.list[Job]:
         where, params = filters.where()
         rows = self.db.fetch_all(
             f"SELECT j.* FROM jobs j {where} ORDER BY j.created_at, j.id LIMIT :limit OFFSET :offset",
@@ -118,7 +137,7 @@ class JobRecords:
         total, enabled = int(row["total"]), int(row["enabled"])
         return JobCounts(total=total, enabled=enabled, disabled=total - enabled, running=int(row["running"]))
 
-    def due(self, now: datetime, *, limit: int) -> list[Job]:
+    def due(self, now: datetime, *, limit: int) -> builtins.list[Job]:
         """Enabled, unpaused jobs whose next run time has come, earliest first."""
         rows = self.db.fetch_all(
             """
@@ -148,8 +167,16 @@ class JobRecords:
         )
         return job_from_row(row) if row else None
 
-    def advance(self, job_id: str, *, expected_slot: datetime, next_slot: datetime | None,
-                next_run_time: datetime | None, disable: bool, now: datetime) -> bool:  # fmt: skip
+    def advance(
+        self,
+        job_id: str,
+        *,
+        expected_slot: datetime,
+        next_slot: datetime | None,
+        next_run_time: datetime | None,
+        disable: bool,
+        now: datetime,
+    ) -> bool:
         """Move a job past ``expected_slot``; False if someone else already moved it."""
         return (
             self.db.execute(
@@ -158,8 +185,15 @@ class JobRecords:
                     is_enabled = CASE WHEN :disable THEN :no ELSE is_enabled END
                 WHERE id = :id AND next_slot = :expected
                 """,
-                {"id": job_id, "expected": expected_slot, "next_slot": next_slot, "next_run_time": next_run_time,
-                 "disable": disable, "no": False, "now": now},
+                {
+                    "id": job_id,
+                    "expected": expected_slot,
+                    "next_slot": next_slot,
+                    "next_run_time": next_run_time,
+                    "disable": disable,
+                    "no": False,
+                    "now": now,
+                },
             )
             > 0
         )

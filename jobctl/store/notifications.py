@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from jobctl.store.cluster import CHANGES_CHANNEL
 from jobctl.store.database import PG_CONNECTION_DEFAULTS
@@ -28,7 +29,7 @@ def listen_for_changes(url: StoreUrl, on_change: Callable[[], None], stop: threa
         return
     import psycopg
 
-    info = {**PG_CONNECTION_DEFAULTS, **url.pg_conninfo}
+    info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **url.pg_conninfo}
     while not stop.is_set():
         try:
             with psycopg.connect(autocommit=True, **info) as conn:

@@ -43,7 +43,9 @@ def task_function_from_row(row: Row) -> TaskFunction:
 
 
 def job_type_from_row(row: Row) -> JobTypeRecord:
-    return JobTypeRecord(id=int(row["id"]), name=row["name"], display_name=row["display_name"], description=row["description"])
+    return JobTypeRecord(
+        id=int(row["id"]), name=row["name"], display_name=row["display_name"], description=row["description"]
+    )
 
 
 def job_from_row(row: Row) -> Job:

@@ -33,7 +33,9 @@ def current_revision(db: Database) -> str | None:
     if db.is_sqlite:
         tables = {row["name"] for row in db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")}
     else:
-        rows = db.fetch_all("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()")
+        rows = db.fetch_all(
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+        )
         tables = {row["name"] for row in rows}
     if "alembic_version" not in tables:
         if tables & {"jobs", "executions"} or (tables and db.is_sqlite):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 
 from jobctl.errors import Conflict
@@ -39,7 +40,7 @@ class TokenRecords:
         )
         return token_from_row(row) if row else None
 
-    def list(self) -> list[ApiToken]:
+    def list(self) -> builtins.list[ApiToken]:
         return [token_from_row(row) for row in self.db.fetch_all("SELECT * FROM api_tokens ORDER BY id")]
 
     def revoke(self, name: str, now: datetime) -> bool:

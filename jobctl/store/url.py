@@ -39,7 +39,7 @@ class StoreUrl:
         """The URL in the form SQLAlchemy and Alembic expect."""
         if self.backend == SQLITE:
             return f"sqlite:///{self.sqlite_path}"
-        scheme, _, rest = self.url.partition("://")
+        _scheme, _, rest = self.url.partition("://")
         return f"postgresql+psycopg://{rest}"
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jobctl.errors import ValidationFailed
 
@@ -19,12 +19,22 @@ TIMEOUT_MAX = 30 * 24 * 3600
 RETRY_DELAY_MAX = 7 * 24 * 3600
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX)]
+ID_MAX = 2**31 - 1
+"""Ids are 32-bit integer columns; a larger number is a 422, not a driver overflow."""
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")  # Postgres text cannot hold them
+    return value
+
+
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
 MaxInstances = Annotated[int, Field(ge=1, le=1000)]
 Timeout = Annotated[int, Field(ge=1, le=TIMEOUT_MAX)]
 RetryCount = Annotated[int, Field(ge=0, le=100)]
 RetryDelay = Annotated[int, Field(ge=0, le=RETRY_DELAY_MAX)]
-Id = Annotated[int, Field(ge=1)]
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 MisfirePolicyName = Literal["run_once", "skip"]
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
@@ -75,9 +85,18 @@ class JobUpdate(BaseModel):
     misfirePolicy: MisfirePolicyName | None = None
 
     @field_validator(
-        "name", "taskFunctionId", "jobTypeId", "scheduleConfig", "maxInstances", "retryCount",
-        "retryDelaySeconds", "isEnabled", "isPaused", "misfirePolicy", mode="before",
-    )  # fmt: skip
+        "name",
+        "taskFunctionId",
+        "jobTypeId",
+        "scheduleConfig",
+        "maxInstances",
+        "retryCount",
+        "retryDelaySeconds",
+        "isEnabled",
+        "isPaused",
+        "misfirePolicy",
+        mode="before",
+    )
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         if value is None:

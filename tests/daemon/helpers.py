@@ -87,7 +87,7 @@ class DaemonFactory:
 
 
 def write_config(path: Path, **daemon_settings: Any) -> Path:
-    lines = ['[scheduler]', 'timezone = "UTC"', 'misfire_grace_seconds = 1', "[daemon]"]
+    lines = ["[scheduler]", 'timezone = "UTC"', "misfire_grace_seconds = 1", "[daemon]"]
     settings = {"lease_ttl_seconds": 15, "shutdown_grace_seconds": 5, **daemon_settings}
     lines += [f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}" for key, value in settings.items()]
     path.write_text("\n".join(lines).replace("'", '"') + "\n")
@@ -122,6 +122,12 @@ def parse(value: str | None) -> datetime:
 
 
 def shell_job(service: Service, name: str, command: str, **fields: Any) -> dict[str, Any]:
-    body = {"name": name, "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"seconds": 1},
-            "taskArgs": {"command": command}, **fields}  # fmt: skip
+    body = {
+        "name": name,
+        "taskFunctionId": 1,
+        "jobTypeId": 1,
+        "scheduleConfig": {"seconds": 1},
+        "taskArgs": {"command": command},
+        **fields,
+    }
     return service.create_job(body)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import signal
 import subprocess
 import time
@@ -39,14 +40,16 @@ def assert_each_slot_once(service: Service, job_ids: list[str], *, period: float
         slots = [parse(e["scheduledFor"]) for e in runs]
         assert len(slots) == len(set(slots)), f"a slot of {job_id} ran twice"
         ordered = sorted(slots)
-        gaps = [b - a for a, b in zip(ordered, ordered[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(ordered)]
         assert all(gap >= timedelta(seconds=period) for gap in gaps)
         long_gaps = [gap for gap in gaps if gap > timedelta(seconds=period)]
         assert len(long_gaps) <= failovers, f"slots lost outside the failover window: {long_gaps}"
 
 
 @pytest.mark.slow
-def test_kill_9_of_the_leader_fails_over_within_the_ttl(service: Service, fast_lease: DaemonFactory, store_url: str) -> None:
+def test_kill_9_of_the_leader_fails_over_within_the_ttl(
+    service: Service, fast_lease: DaemonFactory, store_url: str
+) -> None:
     count = 2 if store_url.startswith("sqlite") else 3
     jobs = [shell_job(service, f"beat-{n}", "true")["id"] for n in range(3)]
     for _ in range(count):
@@ -56,10 +59,14 @@ def test_kill_9_of_the_leader_fails_over_within_the_ttl(service: Service, fast_l
     old.signal(signal.SIGKILL)
     old.proc.wait(timeout=5)
     killed_at = time.monotonic()
-    new_pid = wait_for(lambda: (pid := leader_pid(service)) not in (None, old.pid) and pid, timeout=TTL + 5,
-                       what="a new leader")  # fmt: skip
-    wait_for(lambda: any(e["instanceId"] != old_id(service, old) for e in executions(service, jobs[0])[-1:]),
-             timeout=TTL + 5, what="a run by the new leader")  # fmt: skip
+    new_pid = wait_for(
+        lambda: (pid := leader_pid(service)) not in (None, old.pid) and pid, timeout=TTL + 5, what="a new leader"
+    )
+    wait_for(
+        lambda: any(e["instanceId"] != old_id(service, old) for e in executions(service, jobs[0])[-1:]),
+        timeout=TTL + 5,
+        what="a run by the new leader",
+    )
     takeover = time.monotonic() - killed_at
     assert takeover <= TTL + 2.5, f"failover took {takeover:.1f}s"
     assert new_pid != old.pid
@@ -88,7 +95,9 @@ def test_clean_stop_hands_the_lease_over_at_once(service: Service, fast_lease: D
     assert "stopped" in leader.log()
 
 
-def test_runs_of_a_killed_daemon_are_failed_and_their_processes_killed(service: Service, fast_lease: DaemonFactory) -> None:
+def test_runs_of_a_killed_daemon_are_failed_and_their_processes_killed(
+    service: Service, fast_lease: DaemonFactory
+) -> None:
     marker = "876.543"
     job = shell_job(service, "long", f"sleep {marker}", scheduleConfig={"hours": 1})
     first = fast_lease.start()
@@ -98,16 +107,24 @@ def test_runs_of_a_killed_daemon_are_failed_and_their_processes_killed(service: 
     wait_for(lambda: service.get_execution(execution_id)["status"] == "running", timeout=5, what="the run to start")
     time.sleep(0.5)
     leader.signal(signal.SIGKILL)
-    run = wait_for(lambda: (e := service.get_execution(execution_id))["status"] == "failed" and e, timeout=TTL + 6,
-                   what="the orphan to be finished")  # fmt: skip
+    run = wait_for(
+        lambda: (e := service.get_execution(execution_id))["status"] == "failed" and e,
+        timeout=TTL + 6,
+        what="the orphan to be finished",
+    )
     assert "abandoned" in run["errorMessage"] and "stopped heartbeating" in run["errorMessage"]
-    wait_for(lambda: subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True).returncode == 1,
-             timeout=8, what="the orphaned process to be killed")  # fmt: skip
+    wait_for(
+        lambda: subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True).returncode == 1,
+        timeout=8,
+        what="the orphaned process to be killed",
+    )
     assert leader.pid not in {i["pid"] for i in service.get_status()["instances"]}
 
 
 @pytest.mark.parametrize("policy,expected", [("run_once", 1), ("skip", 0)], ids=["run_once", "skip"])
-def test_missed_slots_run_once_or_not_at_all(service: Service, daemons: DaemonFactory, policy: str, expected: int) -> None:
+def test_missed_slots_run_once_or_not_at_all(
+    service: Service, daemons: DaemonFactory, policy: str, expected: int
+) -> None:
     job = shell_job(service, "every2", "true", scheduleConfig={"seconds": 2}, misfirePolicy=policy)
     daemon = daemons.start()
     wait_for(lambda: executions(service, job["id"]), timeout=5, what="a first run")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ def test_one_second_interval_runs_once_per_second_with_exact_records(service: Se
     for slot in slots:
         offset = (slot - first).total_seconds()
         assert abs(offset - round(offset)) < 1e-3, "slots are anchored at creation, whole seconds apart"
-    assert all(b - a == timedelta(seconds=1) for a, b in zip(slots, slots[1:], strict=False))
+    assert all(b - a == timedelta(seconds=1) for a, b in itertools.pairwise(slots))
     for run in runs:
         assert run["status"] == "success", run
         assert run["triggeredBy"] == "scheduler" and run["attempt"] == 1 and run["instanceId"]
@@ -40,11 +41,17 @@ def test_one_second_interval_runs_once_per_second_with_exact_records(service: Se
     assert parse(detail["nextRunTime"]) > parse(runs[-1]["scheduledFor"])
 
 
-def test_created_and_triggered_from_cli_start_within_a_second(service: Service, daemons: DaemonFactory, store_url: str) -> None:
+def test_created_and_triggered_from_cli_start_within_a_second(
+    service: Service, daemons: DaemonFactory, store_url: str
+) -> None:
     daemons.start()
     env_cli = [sys.executable, "-m", "jobctl", "--db", store_url]
-    created = subprocess.run([*env_cli, "jobs", "create", "later", "--every", "1h", "--command", "echo manual"],
-                             capture_output=True, text=True, check=True)  # fmt: skip
+    created = subprocess.run(
+        [*env_cli, "jobs", "create", "later", "--every", "1h", "--command", "echo manual"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert "later" in created.stdout
     job_id = service.resolve_job("later")
     begun = time.monotonic()
@@ -53,7 +60,9 @@ def test_created_and_triggered_from_cli_start_within_a_second(service: Service, 
     wait_for(lambda: service.get_execution(execution_id)["status"] == "success", timeout=5, what="manual run")
     assert time.monotonic() - begun < 2.5
     run = service.get_execution(execution_id)
-    assert run["triggeredBy"] == "manual" and run["scheduledFor"] is None and run["triggeredByUserId"].startswith("local:")
+    assert (
+        run["triggeredBy"] == "manual" and run["scheduledFor"] is None and run["triggeredByUserId"].startswith("local:")
+    )
     assert service.get_execution_log(execution_id)["data"] == "manual\n"
     assert executions(service, job_id)[0]["id"] == execution_id
 
@@ -63,8 +72,7 @@ def test_created_and_triggered_from_cli_start_within_a_second(service: Service, 
 
 def test_timeout_kills_the_whole_process_group(service: Service, daemons: DaemonFactory) -> None:
     marker = "987.123"
-    job = shell_job(service, "slow", f"sleep {marker} & sleep {marker}", timeoutSeconds=1,
-                    scheduleConfig={"hours": 1})  # fmt: skip
+    job = shell_job(service, "slow", f"sleep {marker} & sleep {marker}", timeoutSeconds=1, scheduleConfig={"hours": 1})
     daemons.start()
     execution_id = service.trigger_job(job["id"])["executionId"]
     wait_for(lambda: service.get_execution(execution_id)["status"] == "timeout", timeout=10, what="timeout")
@@ -77,17 +85,21 @@ def test_timeout_kills_the_whole_process_group(service: Service, daemons: Daemon
 
 
 def test_retries_are_separate_attempts_spaced_by_the_delay(service: Service, daemons: DaemonFactory) -> None:
-    job = shell_job(service, "flaky", "echo failing >&2; exit 7", retryCount=2, retryDelaySeconds=1,
-                    scheduleConfig={"hours": 1})  # fmt: skip
+    job = shell_job(
+        service, "flaky", "echo failing >&2; exit 7", retryCount=2, retryDelaySeconds=1, scheduleConfig={"hours": 1}
+    )
     daemons.start()
     service.trigger_job(job["id"])
-    runs = wait_for(lambda: (r := executions(service, job["id"])) and len(r) == 3 and all(
-        e["status"] == "failed" for e in r) and r, timeout=15, what="three attempts")  # fmt: skip
+    runs = wait_for(
+        lambda: (r := executions(service, job["id"])) and len(r) == 3 and all(e["status"] == "failed" for e in r) and r,
+        timeout=15,
+        what="three attempts",
+    )
     assert [e["attempt"] for e in runs] == [1, 2, 3]
     assert [e["triggeredBy"] for e in runs] == ["manual", "retry", "retry"]
     assert all(e["errorMessage"] == "exit code 7: failing" for e in runs)
     assert all(e["result"] == {"exitCode": 7} for e in runs)
-    for before, after in zip(runs, runs[1:], strict=False):
+    for before, after in itertools.pairwise(runs):
         assert parse(after["startedAt"]) - parse(before["completedAt"]) >= timedelta(seconds=1)
     time.sleep(1.5)
     assert len(executions(service, job["id"])) == 3, "no fourth attempt"
@@ -103,9 +115,12 @@ def test_max_instances_skips_slots_and_never_overlaps(service: Service, daemons:
     assert statuses["success"] + statuses["running"] >= 2
     for skipped in (e for e in runs if e["status"] == "skipped"):
         assert "maxInstances is 1" in skipped["errorMessage"]
-    spans = sorted((parse(e["startedAt"]), parse(e["completedAt"]) if e["completedAt"] else datetime.now(UTC))
-                   for e in runs if e["status"] != "skipped")  # fmt: skip
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    spans = sorted(
+        (parse(e["startedAt"]), parse(e["completedAt"]) if e["completedAt"] else datetime.now(UTC))
+        for e in runs
+        if e["status"] != "skipped"
+    )
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert start >= end, "two runs of a maxInstances=1 job overlapped"
     assert len({e["scheduledFor"] for e in runs}) == len(runs), "each slot recorded once"
 
@@ -117,16 +132,28 @@ def test_pause_stops_scheduled_runs_but_allows_triggers(service: Service, daemon
     time.sleep(2.5)
     assert executions(service, job["id"]) == []
     execution_id = service.trigger_job(job["id"])["executionId"]
-    wait_for(lambda: service.get_execution(execution_id)["status"] == "success", timeout=5, what="manual run while paused")
+    wait_for(
+        lambda: service.get_execution(execution_id)["status"] == "success", timeout=5, what="manual run while paused"
+    )
     service.set_job_status(job["id"], {"isPaused": False})
-    wait_for(lambda: any(e["triggeredBy"] == "scheduler" for e in executions(service, job["id"])), timeout=4,
-             what="scheduled run after resume")  # fmt: skip
+    wait_for(
+        lambda: any(e["triggeredBy"] == "scheduler" for e in executions(service, job["id"])),
+        timeout=4,
+        what="scheduled run after resume",
+    )
 
 
 def test_date_job_runs_once_then_disables_itself(service: Service, daemons: DaemonFactory) -> None:
     when = (datetime.now(UTC) + timedelta(seconds=2)).isoformat().replace("+00:00", "Z")
-    job = service.create_job({"name": "once", "taskFunctionId": 1, "jobTypeId": 3, "scheduleConfig": {"run_date": when},
-                              "taskArgs": {"command": "echo once"}})  # fmt: skip
+    job = service.create_job(
+        {
+            "name": "once",
+            "taskFunctionId": 1,
+            "jobTypeId": 3,
+            "scheduleConfig": {"run_date": when},
+            "taskArgs": {"command": "echo once"},
+        }
+    )
     daemons.start()
     wait_for(lambda: service.get_job(job["id"])["lastStatus"] == "success", timeout=8, what="one-shot run")
     time.sleep(1)
@@ -140,14 +167,38 @@ def test_python_task_function_result_and_exception(service: Service, daemons: Da
 
     now = datetime.now(UTC)
     catalog = service.store.catalog
-    ok = catalog.upsert_task_function(TaskFunctionSpec(name="add", display_name="add", description=None,
-                                      handler_type="python", handler_path="tests.daemon.sample_tasks:add"), now)  # fmt: skip
-    boom = catalog.upsert_task_function(TaskFunctionSpec(name="boom", display_name="boom", description=None,
-                                        handler_type="python", handler_path="tests.daemon.sample_tasks.boom"), now)  # fmt: skip
-    add_job = service.create_job({"name": "add", "taskFunctionId": ok.id, "jobTypeId": 1, "scheduleConfig": {"hours": 1},
-                                  "taskArgs": {"a": 2, "b": 3}})  # fmt: skip
-    boom_job = service.create_job({"name": "boom", "taskFunctionId": boom.id, "jobTypeId": 1,
-                                   "scheduleConfig": {"hours": 1}})  # fmt: skip
+    ok = catalog.upsert_task_function(
+        TaskFunctionSpec(
+            name="add",
+            display_name="add",
+            description=None,
+            handler_type="python",
+            handler_path="tests.daemon.sample_tasks:add",
+        ),
+        now,
+    )
+    boom = catalog.upsert_task_function(
+        TaskFunctionSpec(
+            name="boom",
+            display_name="boom",
+            description=None,
+            handler_type="python",
+            handler_path="tests.daemon.sample_tasks.boom",
+        ),
+        now,
+    )
+    add_job = service.create_job(
+        {
+            "name": "add",
+            "taskFunctionId": ok.id,
+            "jobTypeId": 1,
+            "scheduleConfig": {"hours": 1},
+            "taskArgs": {"a": 2, "b": 3},
+        }
+    )
+    boom_job = service.create_job(
+        {"name": "boom", "taskFunctionId": boom.id, "jobTypeId": 1, "scheduleConfig": {"hours": 1}}
+    )
     daemons.start()
     first = service.trigger_job(add_job["id"])["executionId"]
     second = service.trigger_job(boom_job["id"])["executionId"]

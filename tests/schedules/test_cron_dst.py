@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from tests.schedules.schedule_helpers import build, slots, utc
 
 DAILY_0230 = {"hour": "2", "minute": "30"}

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, slots, utc
 
 from jobctl.schedules import crontab_config
+from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, slots, utc
 
 
 def expression_slots(expression: str, count: int, tz: str = "UTC") -> list[datetime]:

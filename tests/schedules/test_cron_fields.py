@@ -6,6 +6,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pytest
+
 from tests.schedules.schedule_helpers import ANCHOR, build, slots, utc
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tests.schedules.schedule_helpers import build, error_locs, utc
 
 from jobctl.errors import ValidationFailed
+from tests.schedules.schedule_helpers import build, error_locs, utc
 
 C = "scheduleConfig"
 

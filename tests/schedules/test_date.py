@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, slots, utc
 
 from jobctl.schedules import parse_at
+from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, slots, utc
 
 C = "scheduleConfig"
 

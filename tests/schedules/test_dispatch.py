@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, utc
 
 from jobctl.schedules import (
     CronSchedule,
@@ -17,6 +16,7 @@ from jobctl.schedules import (
     describe_schedule,
     normalize_schedule_config,
 )
+from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, utc
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs
 
 from jobctl.schedules import parse_every
+from tests.schedules.schedule_helpers import ANCHOR, build, error_locs
 
 
 @pytest.mark.parametrize(

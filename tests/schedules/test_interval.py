@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+
 from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, slots, utc
 
 C = "scheduleConfig"

@@ -4,9 +4,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from tests.schedules.schedule_helpers import utc
 
 from jobctl.schedules.zones import UnknownZone, as_utc, format_utc, load_zone, parse_iso, search_floor, wall_to_utc
+from tests.schedules.schedule_helpers import utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

@@ -1,0 +1,83 @@
+"""Helpers for driving the real ``jobctl`` subprocess (the ``cli`` fixture of tests/conftest.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@dataclass
+class Outcome:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class OneStoreCli:
+    """``python -m jobctl`` on a SQLite store of its own, for checks that do not depend on the backend."""
+
+    env: dict[str, str]
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None) -> Outcome:
+        proc = subprocess.run([sys.executable, "-m", "jobctl", *args], input=input, capture_output=True, text=True,
+                              env={**self.env, **(env or {})}, timeout=60)  # fmt: skip
+        return Outcome(proc.returncode, proc.stdout, proc.stderr)
+
+
+def check_ok(result: Any) -> Any:
+    """A successful call: exit 0 and nothing on stderr (notes go to a terminal only)."""
+    assert result.code == 0, f"exit {result.code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    assert result.stderr == "", result.stderr
+    return result
+
+
+def check_error(result: Any, code: int, *fragments: str) -> str:
+    """A failed call: the exit code, exactly one line on stderr, no traceback, nothing on stdout."""
+    assert result.code == code, (
+        f"expected exit {code}, got {result.code}\nstdout: {result.stdout}\nstderr: {result.stderr}"
+    )
+    assert "Traceback" not in result.stderr, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1, f"expected one line on stderr, got {len(lines)}:\n{result.stderr}"
+    assert result.stdout == "", result.stdout
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.fixture
+def ok() -> Callable[[Any], Any]:
+    return check_ok
+
+
+@pytest.fixture
+def fails() -> Callable[..., str]:
+    return check_error
+
+
+@pytest.fixture
+def run_json(cli: Any) -> Callable[..., Any]:
+    """Run a command that prints JSON and return the parsed document."""
+
+    def run(*args: str, input: str | None = None) -> Any:
+        return json.loads(check_ok(cli(*args, input=input)).stdout)
+
+    return run
+
+
+@pytest.fixture
+def sqlite_only_cli(tmp_path: Path) -> OneStoreCli:
+    config = tmp_path / "one-store.toml"
+    config.write_text('[scheduler]\ntimezone = "Europe/Berlin"\n')
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
+    env.update({"JOBCTL_DB": f"sqlite:///{tmp_path / 'one-store.db'}", "JOBCTL_CONFIG": str(config), "COLUMNS": "200"})
+    return OneStoreCli(env)

@@ -1,0 +1,252 @@
+"""The TOML config: every key with its type, and a clear UsageError for anything else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobctl.config import Config, config_from_dict, load_config
+from jobctl.errors import UsageError
+from jobctl.models import TaskFunctionSpec
+
+FULL_TOML = """
+[store]
+url = "sqlite:////var/lib/jobctl/jobctl.db"
+
+[daemon]
+host = "0.0.0.0"
+port = 8123
+log_format = "json"
+lease_ttl_seconds = 20
+shutdown_grace_seconds = 12.5
+max_concurrent_runs = 8
+
+[scheduler]
+timezone = "Europe/Berlin"
+misfire_grace_seconds = 2.5
+
+[client]
+api_url = "http://10.0.0.1:8000"
+token = "jobctl_secret"
+
+[celery]
+broker_url = "redis://localhost:6379/0"
+result_backend = "redis://localhost:6379/1"
+
+[[task_functions]]
+name = "cleanup_tmp"
+display_name = "Temp cleanup"
+description = "Delete old files from /tmp"
+handler_type = "command"
+handler_path = "find /tmp -type f -mtime +7 -delete"
+queue = "default"
+default_timeout_seconds = 300
+is_active = true
+is_system = false
+
+[[task_functions]]
+name = "report"
+handler_type = "celery_task"
+handler_path = "tasks.report"
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "jobctl.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No config from the environment or the user's home leaks into a test."""
+    monkeypatch.delenv("JOBCTL_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+
+
+def test_every_key_is_read_with_its_type(tmp_path: Path) -> None:
+    path = write(tmp_path, FULL_TOML)
+    config = load_config(str(path))
+    assert config.path == path
+    assert config.store_url == "sqlite:////var/lib/jobctl/jobctl.db"
+    assert (config.daemon_host, config.daemon_port, config.log_format) == ("0.0.0.0", 8123, "json")
+    assert (config.lease_ttl_seconds, config.shutdown_grace_seconds, config.max_concurrent_runs) == (20, 12.5, 8)
+    assert (config.timezone, config.scheduler_timezone, config.misfire_grace_seconds) == (
+        "Europe/Berlin", "Europe/Berlin", 2.5)  # fmt: skip
+    assert (config.api_url, config.token) == ("http://10.0.0.1:8000", "jobctl_secret")
+    assert (config.celery_broker_url, config.celery_result_backend) == (
+        "redis://localhost:6379/0", "redis://localhost:6379/1")  # fmt: skip
+    assert config.task_functions == (
+        TaskFunctionSpec(name="cleanup_tmp", display_name="Temp cleanup", description="Delete old files from /tmp",
+                         handler_type="command", handler_path="find /tmp -type f -mtime +7 -delete", queue="default",
+                         default_timeout_seconds=300, is_active=True, is_system=False),
+        TaskFunctionSpec(name="report", display_name="report", description=None, handler_type="celery_task",
+                         handler_path="tasks.report"),
+    )  # fmt: skip
+
+
+def test_an_empty_config_gives_the_defaults(tmp_path: Path) -> None:
+    config = load_config(str(write(tmp_path, "")))
+    assert config == Config(path=tmp_path / "jobctl.toml")
+    assert (config.daemon_host, config.daemon_port, config.store_url, config.task_functions) == (
+        "127.0.0.1", 8000, None, ())  # fmt: skip
+    assert config_from_dict({}) == Config()
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"stor": {"url": "x"}}, "[stor]"),
+        ({"daemon": {"hots": "x"}}, "'hots'"),
+        ({"scheduler": {"timezone": "UTC", "tz": "UTC"}}, "'tz'"),
+        ({"client": {"api-url": "x"}}, "'api-url'"),
+        ({"task_functions": [{"name": "a", "handler_type": "command", "handler_path": "x", "timeout": 3}]},
+         "'timeout'"),
+        ({"store": "sqlite:///x"}, "[store]"),
+    ],
+    ids=["unknown-table", "unknown-daemon-key", "unknown-scheduler-key", "dashed-key", "unknown-task-function-key",
+         "table-is-a-string"],
+)  # fmt: skip
+def test_unknown_tables_and_keys_are_errors_naming_them(data: dict[str, Any], named: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        config_from_dict(data)
+    assert named in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"daemon": {"port": "8000"}}, "port"),
+        ({"daemon": {"port": True}}, "port"),
+        ({"daemon": {"port": 8000.0}}, "port"),
+        ({"daemon": {"host": 127}}, "host"),
+        ({"daemon": {"lease_ttl_seconds": "15"}}, "lease_ttl_seconds"),
+        ({"daemon": {"lease_ttl_seconds": False}}, "lease_ttl_seconds"),
+        ({"daemon": {"max_concurrent_runs": 2.5}}, "max_concurrent_runs"),
+        ({"store": {"url": ["sqlite:///x"]}}, "url"),
+        ({"scheduler": {"timezone": 1}}, "timezone"),
+        ({"client": {"token": 123}}, "token"),
+        ({"task_functions": [{"name": "a", "handler_type": "command", "handler_path": "x",
+                              "default_timeout_seconds": "300"}]}, "default_timeout_seconds"),
+        ({"task_functions": [{"name": "a", "handler_type": "command", "handler_path": "x", "is_active": "yes"}]},
+         "is_active"),
+        ({"task_functions": [{"name": 5, "handler_type": "command", "handler_path": "x"}]}, "name"),
+    ],
+    ids=["port-string", "port-bool", "port-float", "host-int", "ttl-string", "ttl-bool", "runs-float", "url-list",
+         "timezone-int", "token-int", "timeout-string", "active-string", "name-int"],
+)  # fmt: skip
+def test_wrong_types_are_errors_naming_the_key(data: dict[str, Any], named: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        config_from_dict(data)
+    assert named in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("data", "named"),
+    [
+        ({"daemon": {"port": 0}}, "port"),
+        ({"daemon": {"port": 65536}}, "port"),
+        ({"daemon": {"port": -1}}, "port"),
+        ({"daemon": {"log_format": "xml"}}, "log_format"),
+        ({"daemon": {"lease_ttl_seconds": 1}}, "lease_ttl_seconds"),
+        ({"daemon": {"lease_ttl_seconds": float("nan")}}, "lease_ttl_seconds"),
+        ({"daemon": {"lease_ttl_seconds": float("inf")}}, "lease_ttl_seconds"),
+        ({"daemon": {"max_concurrent_runs": 0}}, "max_concurrent_runs"),
+        ({"daemon": {"shutdown_grace_seconds": -1}}, "shutdown_grace_seconds"),
+        ({"scheduler": {"misfire_grace_seconds": -0.5}}, "misfire_grace_seconds"),
+        ({"scheduler": {"timezone": "Mars/Base"}}, "Mars/Base"),
+        ({"scheduler": {"timezone": "../../etc/passwd"}}, "timezone"),
+    ],
+    ids=["port-0", "port-65536", "port-negative", "log-format", "ttl-too-short", "ttl-nan", "ttl-inf", "no-runs",
+         "negative-grace", "negative-misfire-grace", "unknown-zone", "path-as-zone"],
+)  # fmt: skip
+def test_out_of_range_values_are_errors_naming_the_key(data: dict[str, Any], named: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        config_from_dict(data)
+    assert named in caught.value.message
+
+
+def _function(**overrides: Any) -> dict[str, Any]:
+    return {"name": "f", "handler_type": "command", "handler_path": "/bin/true", **overrides}
+
+
+@pytest.mark.parametrize(
+    ("content", "named"),
+    [
+        ({"name": "f"}, "task_functions"),
+        ([_function(), "text"], "task_functions[1]"),
+        ([{"handler_type": "command", "handler_path": "x"}], "name"),
+        ([_function(name="")], "name"),
+        ([_function(name="  ")], "name"),
+        ([_function(name="x" * 201)], "name"),
+        ([_function(handler_path="")], "handler_path"),
+        ([{"name": "f", "handler_path": "x"}], "handler_type"),
+        ([_function(handler_type="shell")], "handler_type"),
+        ([_function(), _function()], "unique"),
+        ([_function(default_timeout_seconds=0)], "default_timeout_seconds"),
+        ([_function(default_timeout_seconds=-5)], "default_timeout_seconds"),
+    ],
+    ids=["not-an-array", "entry-not-a-table", "missing-name", "empty-name", "blank-name", "long-name",
+         "empty-handler-path", "missing-handler-type", "bad-handler-type", "duplicate-names", "zero-timeout",
+         "negative-timeout"],
+)  # fmt: skip
+def test_task_functions_are_validated(content: Any, named: str) -> None:
+    with pytest.raises(UsageError) as caught:
+        config_from_dict({"task_functions": content})
+    assert named in caught.value.message
+
+
+def test_every_handler_type_is_accepted() -> None:
+    functions = [_function(name=kind, handler_type=kind) for kind in ("command", "python", "celery_task")]
+    config = config_from_dict({"task_functions": functions})
+    assert [spec.handler_type for spec in config.task_functions] == ["command", "python", "celery_task"]
+
+
+def test_jobctl_config_env_is_used_and_an_explicit_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from_env = write(tmp_path, "[daemon]\nport = 9001\n", "env.toml")
+    explicit = write(tmp_path, "[daemon]\nport = 9002\n", "explicit.toml")
+    monkeypatch.setenv("JOBCTL_CONFIG", str(from_env))
+    assert load_config().daemon_port == 9001
+    assert load_config(str(explicit)).daemon_port == 9002
+
+
+def test_the_default_path_is_read_when_present_and_optional_when_absent(tmp_path: Path) -> None:
+    assert load_config() == Config()
+    default = tmp_path / "xdg" / "jobctl" / "jobctl.toml"
+    default.parent.mkdir(parents=True)
+    default.write_text('[scheduler]\ntimezone = "Asia/Tokyo"\n')
+    assert load_config().timezone == "Asia/Tokyo"
+
+
+@pytest.mark.parametrize("via_env", [False, True], ids=["option", "env"])
+def test_a_missing_config_file_that_was_asked_for_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              via_env: bool) -> None:  # fmt: skip
+    missing = tmp_path / "nope.toml"
+    if via_env:
+        monkeypatch.setenv("JOBCTL_CONFIG", str(missing))
+    with pytest.raises(UsageError) as caught:
+        load_config(None if via_env else str(missing))
+    assert str(missing) in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [("[daemon\nport = 1\n", "not valid TOML"), ("port = = 1\n", "not valid TOML"), ("\udcff", "cannot read")],
+    ids=["unclosed-table", "bad-value", "not-utf8"],
+)
+def test_an_unreadable_config_file_is_an_error_naming_it(tmp_path: Path, text: str, fragment: str) -> None:
+    path = tmp_path / "bad.toml"
+    path.write_bytes(text.encode("utf-8", "surrogateescape"))
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    assert fragment in caught.value.message and str(path) in caught.value.message
+    assert "\n" not in caught.value.message.strip()
+
+
+def test_a_config_file_error_names_the_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "[daemon]\nport = 0\n")
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    assert str(path) in caught.value.message
