@@ -93,13 +93,25 @@ class Database:
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA foreign_keys = ON")
-            mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-            if mode != "wal":
-                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA journal_mode").fetchone()
             conn.execute("PRAGMA synchronous = NORMAL")
         except sqlite3.Error as exc:
             raise _sqlite_error(exc, path) from exc
         return conn
+
+    def use_wal(self) -> None:
+        """Switch a SQLite store to write-ahead logging (kept in the file; readers never block writers).
+
+        Called only once the file is known to be a jobctl store, so a wrong path is left untouched.
+        """
+        if not self.is_sqlite:
+            return
+        try:
+            conn = self.connection()
+            if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.Error as exc:
+            raise self._translate(exc) from exc
 
     def _connect_postgres(self) -> Any:
         try:

@@ -51,6 +51,7 @@ def ensure_current(db: Database) -> None:
     :raises StoreVersionError: when the store was written by a newer jobctl.
     """
     revision = current_revision(db)
+    db.use_wal()
     if revision == HEAD:
         return
     if revision is not None and revision not in SCHEMA_REVISIONS:
