@@ -26,7 +26,7 @@ def daemon(
     Example: jobctl --db postgresql+psycopg://jobctl@db/jobctl daemon --host 0.0.0.0 --port 8000
     """
     from jobctl.daemon.logs import configure_logging
-    from jobctl.daemon.process import Daemon
+    from jobctl.daemon.process import Daemon, DaemonSignals
 
     app_ctx: AppContext = ctx.obj
     if app_ctx.api_option:
@@ -39,6 +39,7 @@ def daemon(
     chosen_port = port if port is not None else config.daemon_port
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")
+    signals = DaemonSignals.install()
     instance = Daemon(
         app_ctx.store(),
         config,
@@ -46,6 +47,7 @@ def daemon(
         port=chosen_port,
         config_path=app_ctx.config_option,
         serve_api=not no_api,
+        signals=signals,
     )
     raise typer.Exit(instance.run())
 

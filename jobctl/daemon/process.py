@@ -12,6 +12,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from jobctl.config import Config, load_config
@@ -26,19 +27,49 @@ from jobctl.store import Store
 log = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class DaemonSignals:
+    """Flags set by signal handlers; the daemon's main thread acts on them."""
+
+    stop: threading.Event
+    reload: threading.Event
+
+    @classmethod
+    def install(cls) -> DaemonSignals:
+        """Handle SIGTERM/SIGINT (stop) and SIGHUP (reload) from now on.
+
+        Installed before the store is opened, so a stop requested during start-up is a clean
+        stop right after it, never the default kill.
+        """
+        flags = cls(stop=threading.Event(), reload=threading.Event())
+        signal.signal(signal.SIGTERM, lambda *_: flags.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: flags.stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: flags.reload.set())
+        return flags
+
+
 class Daemon:
     """One ``jobctl daemon`` instance."""
 
     def __init__(
-        self, store: Store, config: Config, *, host: str, port: int, config_path: str | None, serve_api: bool = True
+        self,
+        store: Store,
+        config: Config,
+        *,
+        host: str,
+        port: int,
+        config_path: str | None,
+        serve_api: bool = True,
+        signals: DaemonSignals | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.host, self.port = host, port
         self.config_path = config_path
         self.serve_api = serve_api
-        self.stop_event = threading.Event()
-        self.reload_event = threading.Event()
+        self.signals = signals or DaemonSignals.install()
+        self.stop_event = self.signals.stop
+        self.reload_event = self.signals.reload
         self._lease_event = threading.Event()
         self.guard = GroupGuard(KILL_GRACE_SECONDS)
         self.leadership = Leadership(store, ttl_seconds=config.lease_ttl_seconds)
@@ -68,7 +99,6 @@ class Daemon:
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT; returns the exit code."""
-        self._install_signal_handlers()
         report = sync_task_functions(self.store, self.config.task_functions)
         log.info(
             "task functions synced: %d from config, inactive now: %s",
@@ -145,11 +175,6 @@ class Daemon:
         log.info("stopped")
 
     # -- signals --------------------------------------------------------------------------
-
-    def _install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGTERM, lambda *_: self.stop_event.set())
-        signal.signal(signal.SIGINT, lambda *_: self.stop_event.set())
-        signal.signal(signal.SIGHUP, lambda *_: self.reload_event.set())
 
     def _reload(self) -> None:
         try:
