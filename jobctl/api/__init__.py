@@ -1,0 +1,14 @@
+"""The REST API of ``jobctl daemon``: an ASGI app over the service layer (FastAPI).
+
+Importing this package builds nothing; :func:`create_app` makes an app for an open store.
+The CLI never imports it (only the daemon does), so ``jobctl --help`` stays fast.
+
+Layout: :mod:`.app` (factory), :mod:`.auth` (bearer token to caller), :mod:`.routes`
+(one module per resource), :mod:`.bodies` and :mod:`.params` (input), :mod:`.schemas`
+(response models for the OpenAPI document), :mod:`.errors` and :mod:`.limits` (the funnel,
+the body limit).
+"""
+
+from jobctl.api.app import ALIAS_PREFIX, API_PREFIX, create_app
+
+__all__ = ["ALIAS_PREFIX", "API_PREFIX", "create_app"]

@@ -1,0 +1,130 @@
+"""The API's one error funnel: every failure becomes ``{"detail": ...}`` with a fitting status.
+
+- :class:`~jobctl.errors.JobctlError` (raised by the service, the auth dependency and the body
+  reader) answers with its own ``http_status`` and ``detail()``; 401s add ``WWW-Authenticate``.
+- FastAPI's request validation (query and path parameters) becomes the same field-error list
+  the service produces for bodies, ``[{"loc", "msg", "type"}]``.
+- Starlette's HTTP errors (unknown path, wrong method) keep their status.
+- Anything else is a bug: logged with its traceback, answered with a bare 500 so no stack
+  trace or internal detail reaches the client.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from jobctl.api.schemas import ErrorBody, ValidationErrorBody
+from jobctl.errors import JobctlError, NotAuthenticated, StoreError
+
+log = logging.getLogger(__name__)
+
+CHALLENGE = {"WWW-Authenticate": "Bearer"}
+STORE_UNAVAILABLE = "the store cannot be used right now; the daemon's log has the cause"
+
+_DESCRIPTIONS = {
+    400: "Malformed request",
+    401: "Missing, invalid or revoked bearer token",
+    403: "The token's role is too low for this operation",
+    404: "No such job or execution",
+    409: "Conflicts with the current state (disabled job, maxInstances reached, duplicate name, system job)",
+    413: "Request body larger than 1 MiB",
+    422: "Invalid field, parameter or malformed JSON",
+    503: "The store cannot be read or written",
+}
+
+
+class PayloadTooLarge(JobctlError):
+    """A request body over the API's size limit."""
+
+    exit_code = 2
+    http_status = 413
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error statuses a route can answer with."""
+    every_route = (401, 503)
+    return {
+        status: {
+            "model": ValidationErrorBody if status == 422 else ErrorBody,
+            "description": _DESCRIPTIONS[status],
+        }
+        for status in sorted({*statuses, *every_route})
+    }
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the funnel on ``app`` (see the module docstring)."""
+    app.add_exception_handler(JobctlError, _jobctl_error)
+    app.add_exception_handler(RequestValidationError, _request_invalid)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_middleware(InternalErrorGuard)
+
+
+def error_response(exc: JobctlError) -> JSONResponse:
+    """The response for a jobctl error, also used by middleware that answers before routing.
+
+    A store failure is logged in full but answered without its message, which names the
+    store's URL or file path: API clients get to know that, not where the store lives.
+    """
+    headers = CHALLENGE if isinstance(exc, NotAuthenticated) else None
+    detail = exc.detail()
+    if isinstance(exc, StoreError):
+        log.error("store failure answered with %d: %s", exc.http_status, exc.message)
+        detail = STORE_UNAVAILABLE
+    return JSONResponse({"detail": detail}, status_code=exc.http_status, headers=headers)
+
+
+async def _jobctl_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, JobctlError)
+    return error_response(exc)
+
+
+async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "invalid")), "type": str(error.get("type", ""))}
+        for error in exc.errors()
+    ]
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+class InternalErrorGuard:
+    """ASGI middleware turning an unexpected exception into a logged, bare 500.
+
+    Starlette's own last-resort handler re-raises after answering, which makes the server log
+    the error a second time; this guard answers and logs once.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            log.exception("internal error answering %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await JSONResponse({"detail": "internal error"}, status_code=500)(scope, receive, send)

@@ -1,0 +1,41 @@
+"""Query and path parameters, declared once so every route checks and documents them alike.
+
+FastAPI rejects a bad value with a 422 naming the parameter (``["query", "per_page"]``)
+before the route runs. Upper bounds keep numbers inside what the store's integer columns and
+``OFFSET`` can hold, so an absurd value is a 422 rather than a driver error.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import Path, Query
+
+from jobctl.api.schemas import ExecutionStatusName
+from jobctl.wire.bodies import NAME_MAX
+
+INT32_MAX = 2**31 - 1
+OFFSET_MAX = 2**53
+
+BoolText = Literal["true", "false"]
+
+Page = Annotated[int, Query(ge=1, le=INT32_MAX, description="page number, from 1")]
+PerPage = Annotated[int, Query(ge=1, le=100, description="items per page, 1 to 100")]
+IsEnabled = Annotated[BoolText | None, Query(description='"true" or "false"')]
+IsActive = Annotated[BoolText | None, Query(description='"true" or "false"')]
+NameFilter = Annotated[
+    str | None, Query(max_length=NAME_MAX, pattern=r"^[^\x00]*$", description="part of the job name, any case")
+]
+TaskFunctionId = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
+StatusFilter = Annotated[ExecutionStatusName | None, Query(description="only executions in this status")]
+JobIdFilter = Annotated[uuid.UUID | None, Query(description="only executions of this job")]
+LogOffset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="character offset to read from")]
+
+JobId = Annotated[str, Path(description="the job's UUID")]
+ExecutionId = Annotated[str, Path(description="the execution's UUID")]
+
+
+def as_bool(text: BoolText | None) -> bool | None:
+    """``"true"``/``"false"`` as a boolean; None when the filter was not given."""
+    return None if text is None else text == "true"

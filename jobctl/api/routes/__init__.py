@@ -1,0 +1,23 @@
+"""The scheduler API's routes: one module per resource, each a thin call into the service.
+
+Routes are ``async def`` and call the (synchronous) service directly: every operation is a
+few short queries, and skipping the thread pool hop roughly doubles throughput (see
+docs/api.md). Each returns the service's dict in a ``JSONResponse`` so the response model
+documents the shape without revalidating it.
+"""
+
+from fastapi import APIRouter
+
+from jobctl.api.routes import catalog, executions, jobs
+
+
+def scheduler_router() -> APIRouter:
+    """Every scheduler endpoint, relative to the mount point (``/api/v1/scheduler``)."""
+    router = APIRouter()
+    router.include_router(jobs.router)
+    router.include_router(executions.router)
+    router.include_router(catalog.router)
+    return router
+
+
+__all__ = ["scheduler_router"]

@@ -1,0 +1,42 @@
+"""``/task-functions``, ``/job-types`` and ``/status``: what can be scheduled, and the scheduler."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from jobctl.api.auth import CurrentService
+from jobctl.api.errors import error_responses
+from jobctl.api.params import IsActive, Page, PerPage, as_bool
+from jobctl.api.schemas import JobTypeOut, SchedulerStatus, TaskFunctionList
+
+router = APIRouter()
+
+
+@router.get(
+    "/task-functions", response_model=TaskFunctionList, responses=error_responses(422), tags=["catalog"],
+    summary="List task functions",
+)  # fmt: skip
+async def list_task_functions(
+    service: CurrentService, is_active: IsActive = None, page: Page = 1, per_page: PerPage = 50
+) -> Response:
+    """What jobs can run; registered by the operator, never through the API."""
+    return JSONResponse(service.list_task_functions(is_active=as_bool(is_active), page=page, per_page=per_page))
+
+
+@router.get(
+    "/job-types", response_model=list[JobTypeOut], responses=error_responses(), tags=["catalog"],
+    summary="List schedule types",
+)  # fmt: skip
+async def list_job_types(service: CurrentService) -> Response:
+    """1 interval, 2 cron, 3 date."""
+    return JSONResponse(service.list_job_types())
+
+
+@router.get(
+    "/status", response_model=SchedulerStatus, responses=error_responses(), tags=["status"],
+    summary="Scheduler status",
+)  # fmt: skip
+async def get_status(service: CurrentService) -> Response:
+    """The leader, the live instances, job counts and the next job due."""
+    return JSONResponse(service.get_status())

@@ -1,0 +1,53 @@
+"""``/executions`` and ``/jobs/{id}/executions``: the history of runs and their output."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from fastapi.responses import JSONResponse
+
+from jobctl.api.auth import CurrentService
+from jobctl.api.errors import error_responses
+from jobctl.api.params import ExecutionId, JobId, JobIdFilter, LogOffset, Page, PerPage, StatusFilter
+from jobctl.api.schemas import ExecutionList, ExecutionLog, ExecutionOut
+
+router = APIRouter(tags=["executions"])
+
+
+@router.get("/executions", response_model=ExecutionList, responses=error_responses(422), summary="List executions")
+async def list_executions(
+    service: CurrentService, job_id: JobIdFilter = None, status: StatusFilter = None, page: Page = 1,
+    per_page: PerPage = 50,
+) -> Response:  # fmt: skip
+    """Runs of every job, newest first."""
+    data = service.list_executions(
+        job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page
+    )
+    return JSONResponse(data)
+
+
+@router.get(
+    "/jobs/{job_id}/executions", response_model=ExecutionList, responses=error_responses(404, 422),
+    summary="List a job's executions",
+)  # fmt: skip
+async def list_job_executions(
+    service: CurrentService, job_id: JobId, status: StatusFilter = None, page: Page = 1, per_page: PerPage = 50
+) -> Response:
+    """Runs of one job, newest first."""
+    return JSONResponse(service.list_job_executions(job_id, status=status, page=page, per_page=per_page))
+
+
+@router.get(
+    "/executions/{execution_id}", response_model=ExecutionOut, responses=error_responses(404, 422),
+    summary="Show an execution",
+)  # fmt: skip
+async def get_execution(service: CurrentService, execution_id: ExecutionId) -> Response:
+    return JSONResponse(service.get_execution(execution_id))
+
+
+@router.get(
+    "/executions/{execution_id}/log", response_model=ExecutionLog, responses=error_responses(404, 422),
+    summary="Read an execution's output",
+)  # fmt: skip
+async def get_execution_log(service: CurrentService, execution_id: ExecutionId, offset: LogOffset = 0) -> Response:
+    """Output from ``offset`` on; poll with ``nextOffset`` until ``complete`` to follow a run live."""
+    return JSONResponse(service.get_execution_log(execution_id, offset=offset))

@@ -1,0 +1,92 @@
+"""``/jobs``: list, read, create, change, delete and trigger scheduled jobs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from jobctl.api.auth import CurrentService, api_context
+from jobctl.api.bodies import json_body, request_body
+from jobctl.api.errors import error_responses
+from jobctl.api.params import IsEnabled, JobId, NameFilter, Page, PerPage, TaskFunctionId, as_bool
+from jobctl.api.schemas import JobDetail, JobList, JobOut, TriggerResult
+from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate
+
+router = APIRouter(tags=["jobs"])
+Body = Annotated[Any, Depends(json_body)]
+WRITE_ERRORS = error_responses(403, 404, 409, 413, 422)
+
+
+@router.get("/jobs", response_model=JobList, responses=error_responses(422), summary="List jobs")
+async def list_jobs(
+    service: CurrentService, name: NameFilter = None, is_enabled: IsEnabled = None,
+    task_function_id: TaskFunctionId = None, page: Page = 1, per_page: PerPage = 20,
+) -> Response:  # fmt: skip
+    """One page of jobs, oldest first, with counts over every job the filters match."""
+    data = service.list_jobs(
+        name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, page=page, per_page=per_page
+    )
+    return JSONResponse(data)
+
+
+@router.post(
+    "/jobs", status_code=201, response_model=JobOut, responses=error_responses(403, 409, 413, 422),
+    openapi_extra=request_body(JobCreate), summary="Create a job (admin)",
+)  # fmt: skip
+async def create_job(request: Request, service: CurrentService, body: Body) -> Response:
+    """Create a job; its ``nextRunTime`` is computed from the schedule at once."""
+    data = service.create_job(body)
+    api_context(request).changed()
+    return JSONResponse(data, status_code=201)
+
+
+@router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_responses(404, 422), summary="Show a job")
+async def get_job(service: CurrentService, job_id: JobId) -> Response:
+    """A job with its task function, job type and latest 10 executions."""
+    return JSONResponse(service.get_job(job_id))
+
+
+@router.put(
+    "/jobs/{job_id}", response_model=JobDetail, responses=WRITE_ERRORS,
+    openapi_extra=request_body(JobUpdate), summary="Change a job (admin)",
+)  # fmt: skip
+async def update_job(request: Request, service: CurrentService, job_id: JobId, body: Body) -> Response:
+    """Change the fields sent; the others keep their values."""
+    data = service.update_job(job_id, body)
+    api_context(request).changed()
+    return JSONResponse(data)
+
+
+@router.delete(
+    "/jobs/{job_id}", status_code=204, response_class=Response, responses=error_responses(403, 404, 409, 422),
+    summary="Delete a job (admin)",
+)  # fmt: skip
+async def delete_job(request: Request, service: CurrentService, job_id: JobId) -> Response:
+    """Delete a job and its history; jobs of a system task function are protected (409)."""
+    service.delete_job(job_id)
+    api_context(request).changed()
+    return Response(status_code=204)
+
+
+@router.put(
+    "/jobs/{job_id}/status", response_model=JobDetail, responses=WRITE_ERRORS,
+    openapi_extra=request_body(JobStatusUpdate), summary="Enable, disable, pause or resume a job (operator)",
+)  # fmt: skip
+async def set_job_status(request: Request, service: CurrentService, job_id: JobId, body: Body) -> Response:
+    """Set ``isEnabled``, ``isPaused`` or both."""
+    data = service.set_job_status(job_id, body)
+    api_context(request).changed()
+    return JSONResponse(data)
+
+
+@router.post(
+    "/jobs/{job_id}/trigger", response_model=TriggerResult, responses=error_responses(403, 404, 409, 422),
+    summary="Run a job now (operator)",
+)  # fmt: skip
+async def trigger_job(request: Request, service: CurrentService, job_id: JobId) -> Response:
+    """Record a pending manual run; the daemon starts it at once. 409 when disabled or at ``maxInstances``."""
+    data = service.trigger_job(job_id)
+    api_context(request).changed()
+    return JSONResponse(data)

@@ -1,0 +1,182 @@
+"""The service interface over the daemon's REST API, for the CLI's remote mode.
+
+:class:`RemoteService` has the public methods of :class:`jobctl.service.Service` with the same
+signatures, return values and errors, so every command works the same through ``--api`` as
+on the store; ``tests/remote`` holds both to one contract. Role checks happen on the server.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from jobctl.client.session import ApiSession
+from jobctl.errors import NotFound, ValidationFailed
+
+JsonDict = dict[str, Any]
+SEARCH_PAGE = 100
+"""Page size when searching by name; the API's maximum."""
+
+
+class RemoteService:
+    """The scheduler's operations, performed by the daemon at ``base_url`` for ``token``'s owner.
+
+    Pass ``client`` (an ``httpx.Client`` such as FastAPI's ``TestClient``) or ``transport`` to
+    talk to an app in-process. :raises ApiUnreachable: from every method when the API cannot be reached.
+    """
+
+    def __init__(
+        self, base_url: str, *, token: str | None, timeout: float = 10.0, client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:  # fmt: skip
+        self.base_url = base_url
+        self._session = ApiSession(base_url, token=token, timeout=timeout, client=client, transport=transport)
+
+    def close(self) -> None:
+        self._session.close()
+
+    def __enter__(self) -> RemoteService:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- catalog --------------------------------------------------------------------------
+
+    def list_task_functions(self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+        params = {"is_active": is_active, "page": page, "per_page": per_page}
+        result: JsonDict = self._session.request("GET", "/task-functions", params=params)
+        return result
+
+    def resolve_task_function(self, name: str) -> int:
+        """The id of the task function called ``name``. :raises NotFound:"""
+        for page in _pages(lambda number: self.list_task_functions(page=number, per_page=SEARCH_PAGE), "taskFunctions"):
+            for task_function in page:
+                if task_function["name"] == name:
+                    return int(task_function["id"])
+        raise NotFound("task function", name)
+
+    def list_job_types(self) -> list[JsonDict]:
+        result: list[JsonDict] = self._session.request("GET", "/job-types")
+        return result
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def list_jobs(
+        self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
+        page: int = 1, per_page: int = 20,
+    ) -> JsonDict:  # fmt: skip
+        params = {"name": name, "is_enabled": is_enabled, "task_function_id": task_function_id,
+                  "page": page, "per_page": per_page}  # fmt: skip
+        result: JsonDict = self._session.request("GET", "/jobs", params=params)
+        return result
+
+    def get_job(self, job_id: str) -> JsonDict:
+        result: JsonDict = self._job_request("GET", job_id, "")
+        return result
+
+    def resolve_job(self, ref: str) -> str:
+        """The id of the job whose id or unique name is ``ref``. :raises NotFound:"""
+        if _is_uuid(ref):
+            try:
+                return str(self.get_job(ref)["id"])
+            except NotFound:
+                pass  # a name that looks like an id, as the local service allows
+        try:
+            for page in _pages(lambda number: self.list_jobs(name=ref, page=number, per_page=SEARCH_PAGE), "jobs"):
+                for job in page:
+                    if job["name"] == ref:
+                        return str(job["id"])
+        except ValidationFailed:
+            pass  # no job can have a name the filter refuses (too long, NUL)
+        raise NotFound("job", ref)
+
+    def create_job(self, body: Mapping[str, Any]) -> JsonDict:
+        result: JsonDict = self._session.request("POST", "/jobs", body=dict(body))
+        return result
+
+    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+        result: JsonDict = self._job_request("PUT", job_id, "", body=dict(body))
+        return result
+
+    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+        result: JsonDict = self._job_request("PUT", job_id, "/status", body=dict(body))
+        return result
+
+    def delete_job(self, job_id: str) -> None:
+        self._job_request("DELETE", job_id, "")
+
+    def trigger_job(self, job_id: str) -> JsonDict:
+        result: JsonDict = self._job_request("POST", job_id, "/trigger")
+        return result
+
+    # -- executions -----------------------------------------------------------------------
+
+    def list_executions(
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> JsonDict:
+        params = {"job_id": job_id, "status": status, "page": page, "per_page": per_page}
+        result: JsonDict = self._session.request("GET", "/executions", params=params)
+        return result
+
+    def list_job_executions(
+        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> JsonDict:
+        params = {"status": status, "page": page, "per_page": per_page}
+        result: JsonDict = self._job_request("GET", job_id, "/executions", params=params)
+        return result
+
+    def get_execution(self, execution_id: str) -> JsonDict:
+        result: JsonDict = self._execution_request(execution_id, "")
+        return result
+
+    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> JsonDict:
+        result: JsonDict = self._execution_request(execution_id, "/log", params={"offset": offset})
+        return result
+
+    # -- status ---------------------------------------------------------------------------
+
+    def get_status(self) -> JsonDict:
+        result: JsonDict = self._session.request("GET", "/status")
+        return result
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _job_request(self, method: str, job_id: str, suffix: str, **kwargs: Any) -> Any:
+        """A request under ``/jobs/{id}``; an id that is no UUID cannot exist, as on the server."""
+        if not _is_uuid(job_id):
+            raise NotFound("job", job_id)
+        path = f"/jobs/{quote(job_id, safe='')}{suffix}"
+        return self._session.request(method, path, not_found=lambda: NotFound("job", job_id), **kwargs)
+
+    def _execution_request(self, execution_id: str, suffix: str, **kwargs: Any) -> Any:
+        if not _is_uuid(execution_id):
+            raise NotFound("execution", execution_id)
+        path = f"/executions/{quote(execution_id, safe='')}{suffix}"
+        return self._session.request("GET", path, not_found=lambda: NotFound("execution", execution_id), **kwargs)
+
+
+def _pages(fetch: Callable[[int], JsonDict], key: str) -> Iterator[list[JsonDict]]:
+    """The items of every page ``fetch(page_number)`` returns, until ``total`` is reached."""
+    number, seen = 1, 0
+    while True:
+        result = fetch(number)
+        items = result[key]
+        yield items
+        seen += len(items)
+        if not items or seen >= result["total"]:
+            return
+        number += 1
+
+
+def _is_uuid(text: str) -> bool:
+    """The same test as the service's: a canonical 36-character UUID."""
+    try:
+        uuid.UUID(text)
+    except (ValueError, TypeError):
+        return False
+    return len(text) == 36

@@ -1,0 +1,153 @@
+"""HTTP to the daemon's API, and the one place where httpx errors and HTTP statuses become
+:mod:`jobctl.errors` (as httpx's own transport maps httpcore's errors exactly once).
+
+::
+
+    connection refused, timeout, DNS, bad scheme   -> ApiUnreachable    (exit 5)
+    401 / 403                                      -> NotAuthenticated / PermissionDenied (exit 5)
+    404                                            -> NotFound          (exit 3)
+    409                                            -> Conflict          (exit 4)
+    422                                            -> ValidationFailed  (exit 2, the server's field errors)
+    400 / 413                                      -> UsageError        (exit 2)
+    anything else that is not 2xx                  -> JobctlError       (exit 1)
+    a 2xx body that is not JSON                    -> ApiUnreachable    (exit 5)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+
+from jobctl.errors import (
+    ApiUnreachable,
+    Conflict,
+    JobctlError,
+    NotAuthenticated,
+    NotFound,
+    PermissionDenied,
+    UsageError,
+    ValidationFailed,
+)
+
+API_PREFIX = "/api/v1/scheduler"
+
+NotFoundFactory = Callable[[], NotFound]
+_BY_STATUS: dict[int, type[JobctlError]] = {
+    400: UsageError,
+    401: NotAuthenticated,
+    403: PermissionDenied,
+    409: Conflict,
+    413: UsageError,
+}
+
+
+class ApiSession:
+    """Authenticated JSON requests to one daemon, relative to its scheduler API root.
+
+    ``client`` (an ``httpx.Client``, e.g. FastAPI's ``TestClient``) is used as given and not
+    closed; otherwise a client is made for ``base_url`` and closed by :meth:`close`.
+    """
+
+    def __init__(
+        self, base_url: str, *, token: str | None, timeout: float, client: httpx.Client | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:  # fmt: skip
+        self.base_url = base_url.rstrip("/")
+        token = token.strip() if token else None  # a token read from a file keeps its newline
+        self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._owned = client is None
+        self._client = client or _new_client(self.base_url, timeout, transport)
+        self._prefix = _api_root(self._client, self.base_url)
+
+    def close(self) -> None:
+        if self._owned:
+            self._client.close()
+
+    def request(
+        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
+        not_found: NotFoundFactory | None = None,
+    ) -> Any:  # fmt: skip
+        """The decoded JSON answer (None for 204). ``not_found`` builds the error for a 404.
+
+        :raises JobctlError: as mapped in the module docstring.
+        """
+        try:
+            response = self._client.request(
+                method, self._prefix + path, params=_query(params), json=body, headers=self._headers
+            )
+        except httpx.HTTPError as exc:
+            raise ApiUnreachable(f"cannot reach the jobctl API at {self.base_url}: {_reason(exc)}") from exc
+        if response.status_code >= 300:
+            raise _error_for(response, not_found)
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiUnreachable(f"the jobctl API at {self.base_url} answered with something that is not JSON") from exc
+
+
+def _new_client(base_url: str, timeout: float, transport: httpx.BaseTransport | None) -> httpx.Client:
+    """:raises UsageError: for a URL that is not ``http(s)://host[:port][/path]``."""
+    try:
+        url = httpx.URL(base_url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise UsageError(f"invalid API URL {base_url!r}: {exc}") from exc
+    if url.scheme not in ("http", "https") or not url.host:
+        raise UsageError(f"invalid API URL {base_url!r}: give http://HOST:PORT or https://HOST:PORT")
+    return httpx.Client(base_url=url, timeout=timeout, transport=transport)
+
+
+def _api_root(client: httpx.Client, base_url: str) -> str:
+    """The scheduler API's root path: ``--api`` may name the server or the API root itself."""
+    path = httpx.URL(base_url).path.rstrip("/") if base_url else client.base_url.path.rstrip("/")
+    return "" if path.endswith(API_PREFIX) else API_PREFIX
+
+
+def _query(params: Mapping[str, Any] | None) -> dict[str, str | int] | None:
+    """Query parameters without the unset ones, booleans as the API's ``"true"``/``"false"``."""
+    if not params:
+        return None
+    query: dict[str, str | int] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        query[key] = ("true" if value else "false") if isinstance(value, bool) else value
+    return query
+
+
+def _reason(exc: httpx.HTTPError) -> str:
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out"
+    text = str(exc).strip()
+    return text or type(exc).__name__
+
+
+def _error_for(response: httpx.Response, not_found: NotFoundFactory | None) -> JobctlError:
+    """The jobctl error an error response stands for."""
+    detail = _detail(response)
+    status = response.status_code
+    if status == 404:
+        return not_found() if not_found else NotFound("API path", response.request.url.path)
+    if status == 422:
+        return _validation_failed(detail)
+    error_class = _BY_STATUS.get(status)
+    if error_class is not None:
+        return error_class(str(detail))
+    return JobctlError(f"the jobctl API answered {status}: {detail}")
+
+
+def _detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return response.reason_phrase or f"HTTP {response.status_code}"
+    return body.get("detail", body) if isinstance(body, dict) else body
+
+
+def _validation_failed(detail: Any) -> ValidationFailed:
+    if isinstance(detail, list) and detail and all(isinstance(item, dict) for item in detail):
+        return ValidationFailed(detail)
+    return ValidationFailed.field(["body"], str(detail))

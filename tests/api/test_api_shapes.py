@@ -1,0 +1,224 @@
+"""Every endpoint answers with the seed's keys (plus the SPEC's extensions) and status codes,
+and the response models of the OpenAPI document match what the service really returns."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from jobctl.api import schemas
+from tests.api.api_helpers import Api, job_body, run_execution, start_leader
+
+TASK_FUNCTION_KEYS = {
+    "id", "name", "displayName", "description", "handlerPath", "handlerType", "queue",
+    "defaultTimeoutSeconds", "isActive", "isSystem", "createdAt",
+}  # fmt: skip
+JOB_TYPE_KEYS = {"id", "name", "displayName", "description"}
+JOB_KEYS = {
+    "id", "name", "description", "taskFunctionId", "jobTypeId", "scheduleConfig", "taskArgs", "maxInstances",
+    "timeoutSeconds", "retryCount", "retryDelaySeconds", "isEnabled", "isPaused", "nextRunTime", "lastRunTime",
+    "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy", "misfirePolicy",
+}  # fmt: skip
+DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
+EXECUTION_KEYS = {
+    "id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
+    "errorMessage", "triggeredBy", "triggeredByUserId", "scheduledFor", "attempt", "instanceId",
+}  # fmt: skip
+INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
+STATUS_KEYS = {
+    "isRunning",
+    "leaderInstance",
+    "totalJobs",
+    "enabledJobs",
+    "runningJobs",
+    "nextScheduledJob",
+    "instances",
+}
+
+
+def _assert_utc(value: str | None) -> None:
+    assert value is None or value.endswith("Z"), value
+
+
+def test_task_functions_list(api: Api) -> None:
+    body = api.get("/task-functions").json()
+    assert set(body) == {"taskFunctions", "total"}
+    assert body["total"] == len(body["taskFunctions"]) >= 1
+    assert set(body["taskFunctions"][0]) == TASK_FUNCTION_KEYS
+    _assert_utc(body["taskFunctions"][0]["createdAt"])
+
+
+def test_job_types_list(api: Api) -> None:
+    body = api.get("/job-types").json()
+    assert [(jt["id"], jt["name"]) for jt in body][:2] == [(1, "interval"), (2, "cron")]
+    assert all(set(jt) == JOB_TYPE_KEYS for jt in body)
+
+
+def test_create_job_is_201_with_the_job(api: Api) -> None:
+    response = api.call("POST", "/jobs", json={
+        "name": "nightly", "description": "d", "taskFunctionId": 1, "jobTypeId": 2,
+        "scheduleConfig": {"hour": "3", "minute": "0"}, "taskArgs": {"command": "true"}, "maxInstances": 2,
+        "timeoutSeconds": 30, "retryCount": 1, "retryDelaySeconds": 5, "isEnabled": True, "misfirePolicy": "skip",
+    })  # fmt: skip
+    assert response.status_code == 201
+    job = response.json()
+    assert set(job) == JOB_KEYS
+    assert job["scheduleConfig"] == {"hour": "3", "minute": "0", "timezone": "Europe/Berlin"}
+    assert (job["createdBy"], job["updatedBy"], job["misfirePolicy"]) == ("admin-token", "admin-token", "skip")
+    assert job["nextRunTime"].endswith("Z") and job["lastRunTime"] is None
+    assert api.changes, "on_change was not called after a create"
+
+
+def test_get_job_has_detail_and_recent_executions(api: Api) -> None:
+    job = api.create_job()
+    execution_id = run_execution(api, job["id"])
+    detail = api.get(f"/jobs/{job['id']}").json()
+    assert set(detail) == DETAIL_KEYS
+    assert set(detail["taskFunction"]) == TASK_FUNCTION_KEYS
+    assert set(detail["jobType"]) == JOB_TYPE_KEYS
+    assert [e["id"] for e in detail["recentExecutions"]] == [execution_id]
+    assert set(detail["recentExecutions"][0]) == EXECUTION_KEYS
+
+
+def test_update_job_returns_the_detail(api: Api) -> None:
+    job = api.create_job()
+    response = api.call("PUT", f"/jobs/{job['id']}", json={"name": "renamed", "scheduleConfig": {"hours": 2}})
+    assert response.status_code == 200
+    detail = response.json()
+    assert set(detail) == DETAIL_KEYS
+    assert (detail["name"], detail["scheduleConfig"]) == ("renamed", {"hours": 2})
+    assert api.get(f"/jobs/{job['id']}").json()["name"] == "renamed"
+
+
+@pytest.mark.parametrize(
+    ("body", "enabled", "paused", "has_next_run"),
+    [
+        ({"isEnabled": False}, False, False, False),
+        ({"isPaused": True}, True, True, False),
+        ({"isEnabled": True, "isPaused": False}, True, False, True),
+    ],
+    ids=["disable", "pause", "both"],
+)
+def test_status_update(api: Api, body: dict[str, bool], enabled: bool, paused: bool, has_next_run: bool) -> None:
+    job = api.create_job()
+    response = api.call("PUT", f"/jobs/{job['id']}/status", json=body)
+    assert response.status_code == 200
+    detail = response.json()
+    assert set(detail) == DETAIL_KEYS
+    assert (detail["isEnabled"], detail["isPaused"], detail["nextRunTime"] is not None) == (
+        enabled,
+        paused,
+        has_next_run,
+    )
+
+
+def test_delete_is_204_without_body(api: Api) -> None:
+    job = api.create_job()
+    changes = len(api.changes)
+    response = api.call("DELETE", f"/jobs/{job['id']}")
+    assert (response.status_code, response.content) == (204, b"")
+    assert api.get(f"/jobs/{job['id']}").status_code == 404
+    assert len(api.changes) == changes + 1
+
+
+def test_trigger_records_a_pending_manual_run(api: Api) -> None:
+    job = api.create_job()
+    response = api.call("POST", f"/jobs/{job['id']}/trigger", role="operator")
+    assert response.status_code == 200
+    body = response.json()
+    assert body == {"jobId": job["id"], "executionId": body["executionId"], "celeryTaskId": None,
+                    "message": "Job triggered successfully"}  # fmt: skip
+    execution = api.get(f"/executions/{body['executionId']}").json()
+    assert set(execution) == EXECUTION_KEYS
+    assert (execution["status"], execution["triggeredBy"], execution["triggeredByUserId"]) == (
+        "pending",
+        "manual",
+        "operator-token",
+    )
+    assert (execution["scheduledFor"], execution["attempt"]) == (None, 1)
+
+
+def test_execution_lists_and_log(api: Api) -> None:
+    job = api.create_job()
+    first = run_execution(api, job["id"], output="one\n")
+    second = run_execution(api, job["id"], output="two\n", status="failed")
+    everything = api.get("/executions").json()
+    assert set(everything) == {"executions", "total"}
+    assert [e["id"] for e in everything["executions"]] == [second, first]  # newest first
+    assert all(set(e) == EXECUTION_KEYS for e in everything["executions"])
+    assert api.get(f"/jobs/{job['id']}/executions").json() == everything
+    assert api.get(f"/jobs/{job['id']}/executions", params={"status": "failed"}).json()["total"] == 1
+    log = api.get(f"/executions/{first}/log").json()
+    assert log == {"data": "one\n", "nextOffset": 4, "complete": True}
+    assert api.get(f"/executions/{first}/log", params={"offset": 2}).json()["data"] == "e\n"
+
+
+def test_status_document(api: Api) -> None:
+    job = api.create_job()
+    start_leader(api)
+    status = api.get("/status").json()
+    assert set(status) == STATUS_KEYS
+    assert status["isRunning"] is True
+    assert set(status["leaderInstance"]) == INSTANCE_KEYS
+    assert [i["id"] for i in status["instances"]] == ["instance-1"]
+    assert (status["totalJobs"], status["enabledJobs"], status["runningJobs"]) == (1, 1, 0)
+    assert status["nextScheduledJob"] == {"id": job["id"], "name": job["name"], "nextRunTime": job["nextRunTime"]}
+
+
+def test_healthz_needs_no_token(api: Api) -> None:
+    response = api.client.get("/healthz")
+    assert (response.status_code, response.json()) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [("/jobs", "viewer"), ("/job-types", "viewer"), ("/task-functions", "viewer"), ("/status", "viewer"),
+     ("/executions", "viewer")],
+    ids=["jobs", "job-types", "task-functions", "status", "executions"],
+)  # fmt: skip
+def test_alias_paths_serve_the_same(api: Api, path: str, role: str) -> None:
+    api.create_job()
+    main = api.get(path, role=role)
+    alias = api.get(path, role=role, prefix="/api/setting/scheduler")
+    assert alias.status_code == main.status_code == 200
+    if path != "/status":
+        assert alias.json() == main.json()
+
+
+def test_alias_paths_accept_writes(api: Api) -> None:
+    alias = "/api/setting/scheduler"
+    created = api.call("POST", "/jobs", prefix=alias, json=job_body("via-alias"))
+    assert created.status_code == 201
+    job_id = created.json()["id"]
+    assert api.call("PUT", f"/jobs/{job_id}/status", prefix=alias, json={"isEnabled": True}).status_code == 200
+    assert api.call("POST", f"/jobs/{job_id}/trigger", prefix=alias).status_code == 200
+    assert api.call("DELETE", f"/jobs/{job_id}", prefix=alias).status_code == 204
+
+
+def _model_keys(model: type[BaseModel]) -> set[str]:
+    return set(model.model_fields)
+
+
+@pytest.mark.parametrize(
+    ("model", "keys"),
+    [(schemas.TaskFunctionOut, TASK_FUNCTION_KEYS), (schemas.JobTypeOut, JOB_TYPE_KEYS), (schemas.JobOut, JOB_KEYS),
+     (schemas.JobDetail, DETAIL_KEYS), (schemas.ExecutionOut, EXECUTION_KEYS), (schemas.InstanceOut, INSTANCE_KEYS),
+     (schemas.SchedulerStatus, STATUS_KEYS)],
+    ids=["task-function", "job-type", "job", "job-detail", "execution", "instance", "status"],
+)  # fmt: skip
+def test_response_models_match_the_wire_shapes(model: type[BaseModel], keys: set[str]) -> None:
+    assert _model_keys(model) == keys
+
+
+def test_real_responses_validate_against_the_response_models(api: Api) -> None:
+    job = api.create_job()
+    execution_id = run_execution(api, job["id"])
+    start_leader(api)
+    checks: list[tuple[type[BaseModel], str]] = [
+        (schemas.JobList, "/jobs"), (schemas.JobDetail, f"/jobs/{job['id']}"),
+        (schemas.ExecutionList, "/executions"), (schemas.ExecutionOut, f"/executions/{execution_id}"),
+        (schemas.ExecutionLog, f"/executions/{execution_id}/log"), (schemas.TaskFunctionList, "/task-functions"),
+        (schemas.SchedulerStatus, "/status"),
+    ]  # fmt: skip
+    for model, path in checks:
+        model.model_validate(api.get(path).json())

@@ -1,0 +1,142 @@
+"""The CLI through a real ``jobctl daemon`` over HTTP prints what it prints on the store.
+
+Real processes end to end: the daemon serves the API on a free port, and ``python -m jobctl
+--api URL --token T ...`` must give the same stdout, stderr and exit code as the same command
+run on the store, and exit 5 for a bad token, too low a role, or an API that is down. One
+daemon per module and backend keeps this affordable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+@dataclass
+class Daemon:
+    """A running daemon, the environment of CLI calls on its store, and tokens for its API."""
+
+    url: str
+    env: dict[str, str]
+    admin: str = ""
+    viewer: str = ""
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "jobctl", *args], capture_output=True, text=True, env=self.env, timeout=60
+        )
+
+    def remote(self, *args: str, token: str | None = None, url: str | None = None) -> subprocess.CompletedProcess[str]:
+        return self.cli("--api", url or self.url, "--token", token or self.admin, *args)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def daemon(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Daemon]:
+    """``jobctl daemon`` on the module's store, on a free port, with an admin and a viewer token."""
+    workdir = tmp_path_factory.mktemp("daemon")
+    (workdir / "jobctl.toml").write_text('[scheduler]\ntimezone = "Europe/Berlin"\n')
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_") or "_TEST_" in key}
+    env.update({"JOBCTL_DB": module_store_url, "JOBCTL_CONFIG": str(workdir / "jobctl.toml"), "COLUMNS": "200"})
+    port = _free_port()
+    running = Daemon(url=f"http://127.0.0.1:{port}", env=env)
+    log_path = workdir / "daemon.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "jobctl", "daemon", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+    try:
+        _wait_until_healthy(running.url, proc, log_path)
+        running.admin = running.cli("token", "create", "ops", "--role", "admin").stdout.strip()
+        running.viewer = running.cli("token", "create", "reader", "--role", "viewer").stdout.strip()
+        yield running
+    finally:
+        _stop(proc)
+
+
+def _wait_until_healthy(url: str, proc: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, log_path.read_text(errors="replace")
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    raise AssertionError(f"daemon not healthy: {log_path.read_text(errors='replace')}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    os.kill(proc.pid, signal.SIGTERM)
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=5)
+
+
+def _same(daemon: Daemon, *args: str) -> None:
+    """``args`` on the store and through the API (run side by side) must agree exactly."""
+    with ThreadPoolExecutor(2) as pool:
+        local_call, remote_call = pool.submit(daemon.cli, *args), pool.submit(daemon.remote, *args)
+        local, remote = local_call.result(), remote_call.result()
+    assert (remote.returncode, remote.stdout, remote.stderr) == (local.returncode, local.stdout, local.stderr), args
+
+
+def _wait_for_runs_to_finish(daemon: Daemon) -> dict[str, object]:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        listed = daemon.cli("executions", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        runs = json.loads(listed.stdout)["executions"]
+        if runs and all(run["status"] not in ("pending", "running") for run in runs):
+            return dict(runs[0])
+        time.sleep(0.2)
+    raise AssertionError("the triggered run did not finish")
+
+
+def test_remote_mode_prints_what_local_mode_prints(daemon: Daemon) -> None:
+    assert daemon.cli("jobs", "create", "backup", "--every", "1h", "--command", "echo done").returncode == 0
+    created = daemon.remote("jobs", "create", "nightly", "--cron", "0 3 * * *", "--command", "true", "--json")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["createdBy"] == "ops"
+    assert daemon.remote("jobs", "disable", "nightly").returncode == 0
+    assert daemon.remote("jobs", "trigger", "backup").returncode == 0
+    run = _wait_for_runs_to_finish(daemon)
+    assert (run["status"], run["triggeredBy"], run["triggeredByUserId"]) == ("success", "manual", "ops")
+    for args in (["jobs", "list", "--json"], ["jobs", "show", "backup", "--json"], ["job-types", "--json"],
+                 ["task-functions", "list", "--json"], ["executions", "list", "--job", "backup", "--json"],
+                 ["jobs", "show", "missing"], ["jobs", "trigger", "nightly"]):  # fmt: skip
+        _same(daemon, *args)
+
+
+@pytest.mark.parametrize("problem", ["bad-token", "viewer-writes", "api-down"])
+def test_remote_failures_exit_5(daemon: Daemon, problem: str) -> None:
+    if problem == "viewer-writes":
+        result = daemon.remote("jobs", "create", "x", "--every", "1h", "--command", "true", token=daemon.viewer)
+    elif problem == "bad-token":
+        result = daemon.remote("jobs", "list", token="jobctl_not-a-token")
+    else:
+        result = daemon.remote("jobs", "list", url=f"http://127.0.0.1:{_free_port()}")
+    assert (result.returncode, result.stdout) == (5, "")
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
