@@ -39,8 +39,9 @@ BROKER_CONNECT_TIMEOUT = 3.0
 BROKER_RETRIES = 2
 """Reconnects tried when sending or connecting fails: a down broker fails the run in seconds."""
 
-RESULT_SOCKET_TIMEOUT = 10.0
-"""Seconds one read of the result backend may take (Celery's default for Redis is 120 s)."""
+SOCKET_TIMEOUT = 5.0
+"""Seconds one command to a Redis broker or result backend may wait for its answer (the clients'
+defaults wait 120 s or forever, which would let a hung server stall a run)."""
 
 POLL_FIRST = 0.02
 POLL_MAX = 0.5
@@ -97,8 +98,9 @@ class CeleryExecutor:
     poll is one stateless read).
     """
 
-    def __init__(self, *, broker_url: str, result_backend: str | None,
-                 result_outage_limit: float = RESULT_OUTAGE_LIMIT) -> None:  # fmt: skip
+    def __init__(
+        self, *, broker_url: str, result_backend: str | None, result_outage_limit: float = RESULT_OUTAGE_LIMIT
+    ) -> None:
         self.broker_display = sanitized_url(broker_url)
         self.backend_display = sanitized_url(result_backend) if result_backend else None
         self.result_outage_limit = result_outage_limit
@@ -114,13 +116,14 @@ class CeleryExecutor:
         if self.problem:
             log.error("celery_task runs will fail: %s", self.problem)
 
-    def __call__(self, request: RunRequest, record_task_id: Callable[[str], None],
-                 stop_requested: Callable[[], bool]) -> RunOutcome:  # fmt: skip
+    def __call__(
+        self, request: RunRequest, record_task_id: Callable[[str], None], stop_requested: Callable[[], bool]
+    ) -> RunOutcome:
         """Send the task, follow it to its end, and say how it ended."""
         started_at, started_mono = datetime.now(UTC), time.monotonic()
         task_id = request.celery_task_id or str(uuid.uuid4())
         if self.problem is not None:
-            return _outcome(ExecutionStatus.FAILED, started_at, None, self.problem, task_id)
+            return _outcome(ExecutionStatus.FAILED, started_at, None, self.problem, request.celery_task_id)
         if request.celery_task_id is None:
             record_task_id(task_id)
         error = self._send(request, task_id)
@@ -168,26 +171,32 @@ class CeleryExecutor:
 
     def _poll(self, result: Any, follow: _Follow) -> str | None:
         """The task's state, or None while the result backend cannot be read (noted in ``follow``)."""
+        began = time.monotonic()
         try:
             state = str(result.state)
         except Exception as exc:  # noqa: BLE001 - any backend error is an outage to ride out
             if follow.outage_since is None:
-                follow.outage_since = time.monotonic()
+                follow.outage_since = began
                 log.warning("cannot read celery task %s from %s: %s", follow.task_id, self.backend_display, exc)
             follow.outage_error = _describe(exc)
             return None
         follow.outage_since = None
         return state
 
-    def _check_limits(self, request: RunRequest, follow: _Follow, stop_requested: Callable[[], bool]) -> RunOutcome | None:
+    def _check_limits(
+        self, request: RunRequest, follow: _Follow, stop_requested: Callable[[], bool]
+    ) -> RunOutcome | None:
         """The outcome when the run must end now though the task is not ready, else None."""
         now = time.monotonic()
         if stop_requested():  # the runner words it: "stopped by daemon shutdown after the grace period (...)"
             return self._abandon(follow, ExecutionStatus.FAILED, None)
         if follow.deadline is not None and now >= follow.deadline:
             if follow.outage_since is not None:
-                return self._abandon(follow, ExecutionStatus.FAILED, self._outage_message(now, follow)
-                                     + f" until the timeout of {request.timeout_seconds:g}s")  # fmt: skip
+                return self._abandon(
+                    follow,
+                    ExecutionStatus.FAILED,
+                    self._outage_message(now, follow) + f" until the timeout of {request.timeout_seconds:g}s",
+                )
             return self._abandon(follow, ExecutionStatus.TIMEOUT, f"timed out after {request.timeout_seconds:g}s")
         if follow.outage_since is not None and now - follow.outage_since >= self.result_outage_limit:
             return self._abandon(follow, ExecutionStatus.FAILED, self._outage_message(now, follow))
@@ -195,8 +204,10 @@ class CeleryExecutor:
 
     def _outage_message(self, now: float, follow: _Follow) -> str:
         assert follow.outage_since is not None
-        return (f"lost track of the task: the result backend at {self.backend_display} was unreachable for "
-                f"{now - follow.outage_since:.0f}s ({follow.outage_error})")  # fmt: skip
+        return (
+            f"lost track of the task: the result backend at {self.backend_display} was unreachable for "
+            f"{now - follow.outage_since:.0f}s ({follow.outage_error})"
+        )
 
     def _abandon(self, follow: _Follow, status: ExecutionStatus, reason: str | None) -> RunOutcome:
         """Revoke (terminate) a task the run stops following, and record why."""
@@ -246,8 +257,10 @@ def _config_problem(result_backend: str | None) -> str | None:
     if not result_backend:
         return "celery_task needs [celery] result_backend in the daemon's config: jobctl follows each task through it"
     if result_backend.split("://", 1)[0] == "rpc":
-        return ("the rpc:// result backend delivers a task's result only to the process that waits on it "
-                "and cannot be polled; use redis:// or a database result backend")  # fmt: skip
+        return (
+            "the rpc:// result backend delivers a task's result only to the process that waits on it "
+            "and cannot be polled; use redis:// or a database result backend"
+        )
     return None
 
 
@@ -267,11 +280,16 @@ def _make_app(broker_url: str, result_backend: str) -> Any:
     retry = {"max_retries": BROKER_RETRIES, "interval_start": 0, "interval_step": 0.5, "interval_max": 1}
     app.conf.update(
         broker_connection_timeout=BROKER_CONNECT_TIMEOUT,
-        broker_transport_options={**retry, "connect_retries_timeout": BROKER_CONNECT_TIMEOUT},
+        broker_transport_options={
+            **retry,
+            "connect_retries_timeout": BROKER_CONNECT_TIMEOUT,
+            "socket_connect_timeout": BROKER_CONNECT_TIMEOUT,  # Redis broker
+            "socket_timeout": SOCKET_TIMEOUT,  # Redis broker
+        },
         task_publish_retry=True,
         task_publish_retry_policy=retry,
         redis_socket_connect_timeout=BROKER_CONNECT_TIMEOUT,
-        redis_socket_timeout=RESULT_SOCKET_TIMEOUT,
+        redis_socket_timeout=SOCKET_TIMEOUT,
         result_backend_always_retry=False,
     )
     # Build the lazily created parts now, in one thread: first use from several runner threads
@@ -314,6 +332,14 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _outcome(status: ExecutionStatus, started_at: datetime, result: Any, error: str | None, task_id: str) -> RunOutcome:
-    return RunOutcome(status=status, started_at=started_at, completed_at=datetime.now(UTC), result=result,
-                      error_message=error, celery_task_id=task_id)  # fmt: skip
+def _outcome(
+    status: ExecutionStatus, started_at: datetime, result: Any, error: str | None, task_id: str | None
+) -> RunOutcome:
+    return RunOutcome(
+        status=status,
+        started_at=started_at,
+        completed_at=datetime.now(UTC),
+        result=result,
+        error_message=error,
+        celery_task_id=task_id,
+    )
