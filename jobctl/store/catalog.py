@@ -14,6 +14,7 @@ class Catalog:
 
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._job_types: list[JobTypeRecord] | None = None
 
     def list_task_functions(self, *, is_active: bool | None, limit: int, offset: int) -> tuple[list[TaskFunction], int]:
         """One page of task functions by id, and the total matching ``is_active``."""
@@ -79,8 +80,11 @@ class Catalog:
         return gone
 
     def list_job_types(self) -> list[JobTypeRecord]:
-        return [job_type_from_row(row) for row in self.db.fetch_all("SELECT * FROM job_types ORDER BY id")]
+        """The schedule kinds; read once per store object, as only migrations change them."""
+        if self._job_types is None:
+            rows = self.db.fetch_all("SELECT * FROM job_types ORDER BY id")
+            self._job_types = [job_type_from_row(row) for row in rows]
+        return list(self._job_types)
 
     def get_job_type(self, job_type_id: int) -> JobTypeRecord | None:
-        row = self.db.fetch_one("SELECT * FROM job_types WHERE id = :id", {"id": job_type_id})
-        return job_type_from_row(row) if row else None
+        return next((job_type for job_type in self.list_job_types() if job_type.id == job_type_id), None)

@@ -83,12 +83,11 @@ class JobRecords:
         names = ", ".join(row)
         placeholders = ", ".join(f":{key}" for key in row)
         try:
-            self.db.execute(f"INSERT INTO jobs ({names}) VALUES ({placeholders})", row)
+            stored = self.db.fetch_one(f"INSERT INTO jobs ({names}) VALUES ({placeholders}) RETURNING *", row)
         except UniqueViolation as exc:
             raise Conflict(f"a job named {values['name']!r} already exists") from exc
-        job = self.get(str(values["id"]))
-        assert job is not None
-        return job
+        assert stored is not None
+        return job_from_row(stored)
 
     def update(self, job_id: str, values: Mapping[str, Any]) -> bool:
         """Change the given columns. :raises Conflict: when a new name is taken."""
