@@ -1,4 +1,8 @@
-"""One DB-API connection per thread, the same small surface for SQLite and Postgres.
+"""Connections to the store, the same small surface for SQLite and Postgres.
+
+SQLite: one connection per thread (cheap, file-local). Postgres: a bounded pool
+(``psycopg_pool``), borrowed per statement or per transaction, so a daemon with many run
+threads holds a handful of server connections, not one per thread.
 
 SQL is written once with ``:name`` parameters and portable syntax (``ON CONFLICT``,
 ``RETURNING``, ``LIMIT/OFFSET``); this module adapts parameter style, timestamps and driver
@@ -9,6 +13,8 @@ from __future__ import annotations
 
 import os
 import re
+import select
+import socket
 import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
@@ -41,6 +47,11 @@ PG_CONNECTION_DEFAULTS = {
 PG_SESSION_SETTINGS = {"idle_in_transaction_session_timeout": "10s", "lock_timeout": "5s"}
 """A frozen (SIGSTOPped) or cut-off process cannot hold locks, such as the lease row, for long."""
 
+PG_POOL_MAX = 12
+"""Server connections one process may hold; run threads beyond it wait for a free one."""
+PG_POOL_WAIT_SECONDS = 10.0
+"""How long a statement waits for a pooled connection before failing with a StoreError."""
+
 
 class UniqueViolation(Exception):
     """A write hit a unique constraint; callers turn it into a domain error."""
@@ -58,14 +69,16 @@ class Database:
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
+        self._pool: Any = None
 
     # -- connections ----------------------------------------------------------------------
 
-    def connection(self) -> Any:
-        """This thread's connection, opened on first use."""
-        conn = getattr(self._local, "conn", None)
+    def connection(self) -> sqlite3.Connection:
+        """This thread's SQLite connection, opened on first use."""
+        assert self.is_sqlite, "Postgres connections come from the pool"
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = self._connect_sqlite() if self.is_sqlite else self._connect_postgres()
+            conn = self._connect_sqlite()
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
@@ -75,6 +88,9 @@ class Database:
         """Close every connection this object opened (from any thread)."""
         with self._lock:
             conns, self._all = self._all, []
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close(timeout=2)
         for conn in conns:
             try:
                 conn.close()
@@ -113,43 +129,59 @@ class Database:
         except sqlite3.Error as exc:
             raise self._translate(exc) from exc
 
-    def _connect_postgres(self) -> Any:
-        try:
-            import psycopg
-            from psycopg.rows import dict_row
-        except ImportError as exc:  # pragma: no cover - psycopg is a dependency
-            raise StoreError("the Postgres driver psycopg is not installed") from exc
-        info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
-        try:
-            conn = psycopg.connect(autocommit=True, row_factory=dict_row, **info)
-            for setting, value in PG_SESSION_SETTINGS.items():
-                conn.execute(f"SET {setting} = '{value}'")
-            return conn
-        except psycopg.Error as exc:
-            raise StoreError(f"cannot open store {self.url.redacted()}: {_first_line(exc)}") from exc
+    def _postgres_pool(self) -> Any:
+        """The pool, created on first use after one direct connection proves the store reachable.
 
-    def _discard_if_broken(self) -> None:
-        """Forget this thread's Postgres connection once it is unusable, so the next call reconnects."""
-        conn = getattr(self._local, "conn", None)
-        if conn is None or self.is_sqlite or not (conn.closed or conn.broken):
-            return
-        self._local.conn = None
+        The probe gives a clear error at once; a pool alone would only time out.
+        """
         with self._lock:
-            if conn in self._all:
-                self._all.remove(conn)
+            if self._pool is not None:
+                return self._pool
+            try:
+                import psycopg
+                from psycopg.rows import dict_row
+                from psycopg_pool import ConnectionPool
+            except ImportError as exc:  # pragma: no cover - both are dependencies
+                raise StoreError(f"the Postgres driver is not installed: {exc}") from exc
+            info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
+            try:
+                psycopg.connect(**info).close()
+            except psycopg.Error as exc:
+                raise StoreError(f"cannot open store {self.url.redacted()}: {_first_line(exc)}") from exc
+            self._pool = ConnectionPool(
+                "",
+                kwargs={**info, "autocommit": True, "row_factory": dict_row},
+                min_size=1,
+                max_size=PG_POOL_MAX,
+                timeout=PG_POOL_WAIT_SECONDS,
+                configure=_configure_session,
+                check=_check_alive,
+                name="jobctl",
+                open=True,
+            )
+            return self._pool
+
+    @contextmanager
+    def _pooled(self) -> Iterator[Any]:
+        """A connection borrowed from the pool for one statement or transaction."""
+        pool = self._postgres_pool()
         try:
-            conn.close()
-        except Exception:  # noqa: BLE001 - it is already broken
-            pass
+            with pool.connection() as conn:
+                yield conn
+        except Exception as exc:
+            if type(exc).__name__ == "PoolTimeout":
+                raise StoreError(
+                    f"store {self.url.redacted()}: no connection within {PG_POOL_WAIT_SECONDS:g}s "
+                    "(server unreachable or all pooled connections busy)"
+                ) from exc
+            raise
 
     # -- statements -----------------------------------------------------------------------
 
     def fetch_all(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         """Run a query and return its rows as dicts."""
-        cursor = self._execute(sql, params)
-        if self.is_sqlite:
-            return [dict(row) for row in cursor.fetchall()]
-        return list(cursor.fetchall())
+        rows, _ = self._run(sql, params)
+        return rows
 
     def fetch_one(self, sql: str, params: Mapping[str, Any] | None = None) -> Row | None:
         """The first row of a query, or None."""
@@ -163,17 +195,29 @@ class Database:
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None) -> int:
         """Run a statement and return the number of rows it changed."""
-        return int(self._execute(sql, params).rowcount)
+        _, count = self._run(sql, params)
+        return count
 
-    def _execute(self, sql: str, params: Mapping[str, Any] | None) -> Any:
-        conn = self.connection()
+    def _run(self, sql: str, params: Mapping[str, Any] | None) -> tuple[list[Row], int]:
         values = {key: self._adapt(value) for key, value in (params or {}).items()}
+        if self.is_sqlite:
+            try:
+                cursor = self.connection().execute(sql, values)
+                return [dict(row) for row in cursor.fetchall()], cursor.rowcount
+            except Exception as exc:
+                raise self._translate(exc) from exc
+        conn = getattr(self._local, "pg_conn", None)
+        if conn is not None:
+            return self._run_postgres(conn, sql, values)
+        with self._pooled() as borrowed:
+            return self._run_postgres(borrowed, sql, values)
+
+    def _run_postgres(self, conn: Any, sql: str, values: dict[str, Any]) -> tuple[list[Row], int]:
         try:
-            if self.is_sqlite:
-                return conn.execute(sql, values)
-            return conn.execute(_to_pyformat(sql), values, prepare=True)
+            cursor = conn.execute(_to_pyformat(sql), values, prepare=True)
+            rows = list(cursor.fetchall()) if cursor.description else []
+            return rows, int(cursor.rowcount)
         except Exception as exc:
-            self._discard_if_broken()
             raise self._translate(exc) from exc
 
     @contextmanager
@@ -190,13 +234,12 @@ class Database:
             finally:
                 self._local.depth = depth
             return
-        conn = self.connection()
         self._local.depth = 1
         try:
             if self.is_sqlite:
-                yield from self._sqlite_transaction(conn)
+                yield from self._sqlite_transaction(self.connection())
             else:
-                yield from self._postgres_transaction(conn)
+                yield from self._postgres_transaction()
         finally:
             self._local.depth = 0
 
@@ -216,12 +259,15 @@ class Database:
             conn.execute("ROLLBACK")
             raise self._translate(exc) from exc
 
-    def _postgres_transaction(self, conn: Any) -> Iterator[None]:
+    def _postgres_transaction(self) -> Iterator[None]:
         try:
-            with conn.transaction():
-                yield
+            with self._pooled() as conn, conn.transaction():
+                self._local.pg_conn = conn
+                try:
+                    yield
+                finally:
+                    self._local.pg_conn = None
         except Exception as exc:
-            self._discard_if_broken()
             if isinstance(exc, (UniqueViolation, StoreError)) or not _is_driver_error(exc):
                 raise
             raise self._translate(exc) from exc
@@ -268,6 +314,44 @@ def format_sqlite_time(value: datetime) -> str:
 def _to_pyformat(sql: str) -> str:
     escaped = sql.replace("%", "%%")
     return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", escaped)
+
+
+def _configure_session(conn: Any) -> None:
+    for setting, value in PG_SESSION_SETTINGS.items():
+        conn.execute(f"SET {setting} = '{value}'")
+
+
+def _check_alive(conn: Any) -> None:
+    """Pool check on borrow: a connection the server or network closed meanwhile is replaced."""
+    if _pg_closed(conn):
+        raise ConnectionError("the server closed this connection")
+
+
+def _pg_closed(conn: Any) -> bool:
+    """Whether an idle Postgres connection was closed by the other end, without reading from it.
+
+    Idle, a connection receives nothing but the odd notice; readable with nothing (FIN), a
+    reset, or an ErrorResponse (the server's FATAL before it hangs up) means it is gone. Costs
+    one poll() when nothing is pending.
+    """
+    if conn.closed or conn.broken:
+        return True
+    try:
+        fd = conn.pgconn.socket
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+        if not poller.poll(0):
+            return False
+        peek = socket.socket(fileno=fd)
+        try:
+            head = peek.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        finally:
+            peek.detach()
+    except BlockingIOError:
+        return False
+    except Exception:  # noqa: BLE001 - reset, bad descriptor: unusable either way
+        return True
+    return head in (b"", b"E")
 
 
 def _is_driver_error(exc: BaseException) -> bool:
