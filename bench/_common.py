@@ -114,9 +114,8 @@ def _ensure_venv(folder: Path, requirements: Sequence[str], *, jobctl: bool) -> 
         current = source_hash()
         if stamp.get("jobctl") != current:
             log(f"{folder.name}: pip install {ROOT} (source {current})")
-            if stamp.get("jobctl") is None:
-                _pip(python, str(ROOT))
-            else:
+            _pip(python, str(ROOT))  # picks up dependencies added since the last install
+            if stamp.get("jobctl") is not None:
                 _pip(python, "--no-deps", "--force-reinstall", str(ROOT))
             stamp["jobctl"] = current
             changed = True

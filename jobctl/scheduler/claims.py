@@ -70,9 +70,16 @@ def claim_due_slots(
         if not store.cluster.holds_lease(instance_id, term, now):
             log.warning("lease lost before claiming; not claiming")
             return []
+        active = store.executions.active_counts([job.id for job in jobs])
         for job in jobs:
             claim = _claim_one(
-                store, job, now=now, instance_id=instance_id, schedules=schedules, misfire_grace=misfire_grace
+                store,
+                job,
+                active=active.get(job.id, 0),
+                now=now,
+                instance_id=instance_id,
+                schedules=schedules,
+                misfire_grace=misfire_grace,
             )
             if claim is not None:
                 claims.append(claim)
@@ -80,7 +87,14 @@ def claim_due_slots(
 
 
 def _claim_one(
-    store: Store, job: Job, *, now: datetime, instance_id: str, schedules: ScheduleCache, misfire_grace: timedelta
+    store: Store,
+    job: Job,
+    *,
+    active: int,
+    now: datetime,
+    instance_id: str,
+    schedules: ScheduleCache,
+    misfire_grace: timedelta,
 ) -> Claim | None:
     slot = job.next_slot
     if slot is None or job.next_run_time is None:
@@ -106,7 +120,6 @@ def _claim_one(
     if missed and job.misfire_policy == MisfirePolicy.SKIP:
         log.info("job %s missed its slot %s; skipping it (misfire policy skip)", job.name, slot.isoformat())
         return None
-    active = store.executions.count_active(job.id)
     if active >= job.max_instances:
         _record_skip(store, job, slot, now, active)
         return None

@@ -46,6 +46,8 @@ class Leadership:
             stopped_at=None,
         )
         self._valid_until = 0.0
+        self._renewed_at = 0.0
+        self._announced = False  # "became leader" was logged and no loss since
         self._term = 0
         self._lock = threading.Lock()
         self._standby_event = threading.Event()
@@ -62,9 +64,23 @@ class Leadership:
         self.store.cluster.register_instance(self.instance)
 
     def is_leader(self) -> bool:
-        """True while the lease is certainly ours (renewed recently enough)."""
+        """True while the lease is certainly ours (renewed recently enough).
+
+        The first call after the lease lapsed unrenewed (store hung or unreachable, process
+        paused) logs the loss: nothing else would, the renewal being stuck or late.
+        """
         with self._lock:
-            return time.monotonic() < self._valid_until
+            now = time.monotonic()
+            valid = now < self._valid_until
+            lapsed = self._announced and not valid
+            if lapsed:
+                self._announced = False
+            since = now - self._renewed_at
+        if lapsed:
+            log.warning(
+                "no longer leader: the lease was not renewed in time (last renewed %.1fs ago); stopped claiming", since
+            )
+        return valid
 
     def beat(self) -> bool:
         """Heartbeat and take or renew the lease; returns whether this instance leads.
@@ -83,24 +99,26 @@ class Leadership:
             self._lose("another instance holds the lease")
             return False
         with self._lock:
-            was_leader = time.monotonic() < self._valid_until
+            announced, self._announced = self._announced, True
             self._valid_until = started + self.ttl.total_seconds() - self.margin
+            self._renewed_at = started
             self._term = lease.term
-        if not was_leader:
+        if not announced:
             log.info("became leader (term %d)", lease.term)
         return True
 
     def _lose(self, why: str) -> None:
         with self._lock:
-            was_leader = time.monotonic() < self._valid_until
+            announced, self._announced = self._announced, False
             self._valid_until = 0.0
-        if was_leader:
+        if announced:
             log.warning("no longer leader: %s", why)
 
     def resign(self) -> None:
         """Give the lease up at once (clean shutdown) so a standby takes over without waiting."""
         with self._lock:
             self._valid_until = 0.0
+            self._announced = False
         try:
             self.store.cluster.release_lease(self.instance_id)
         except StoreError as exc:

@@ -72,14 +72,22 @@ class Scheduler:
         """Claim what is due at ``now``, start pending runs, and return the seconds to sleep."""
         if not self.leadership.is_leader():
             return MAX_SLEEP_SECONDS
+        # Reap first: after a takeover, the dead leader's runs still count as active until they
+        # are finished, and would make the catch-up slot of their jobs a maxInstances skip.
+        self._reap_if_due(now)
         self._claim(now)
         self._start_pending(now)
-        self._reap_if_due(now)
         return self._sleep_after(self.clock())
 
     def _claim(self, now: datetime) -> None:
+        """Claim due slots, no more than there are free run slots: a claimed run starts at once,
+        so ``running`` in the store means running. Slots waiting for a free run slot stay due
+        (and count as missed after ``misfire_grace_seconds``, like any late slot)."""
         for _ in range(MAX_BATCHES_PER_TICK):
-            due = self.store.jobs.due(now, limit=CLAIM_BATCH)
+            limit = min(CLAIM_BATCH, self.runner.free_slots())
+            if limit <= 0:
+                return
+            due = self.store.jobs.due(now, limit=limit)
             if not due:
                 return
             claims = claim_due_slots(
@@ -93,12 +101,15 @@ class Scheduler:
             )
             for claim in claims:
                 self.runner.submit(claim.job, claim.execution)
-            if len(due) < CLAIM_BATCH or not self.leadership.is_leader():
+            if len(due) < limit or not self.leadership.is_leader():
                 return
 
     def _start_pending(self, now: datetime) -> None:
         """Start manual triggers and retries whose time has come (each taken by one instance only)."""
-        for execution in self.store.executions.startable(now, limit=CLAIM_BATCH):
+        free = min(CLAIM_BATCH, self.runner.free_slots())
+        if free <= 0:
+            return
+        for execution in self.store.executions.startable(now, limit=free):
             job = self.store.jobs.get(execution.job_id)
             if job is None or not self.leadership.is_leader():
                 continue
@@ -118,6 +129,8 @@ class Scheduler:
         reap_dead_instances(self.store, now=now, ttl=self.leadership.ttl, me=self.leadership.instance_id)
 
     def _sleep_after(self, now: datetime) -> float:
+        if self.runner.free_slots() <= 0:
+            return MAX_SLEEP_SECONDS  # a finishing run wakes the loop
         moments = [
             m for m in (self.store.jobs.earliest_next_run_time(), self.store.executions.earliest_run_after()) if m
         ]

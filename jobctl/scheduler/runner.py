@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,6 +23,15 @@ from jobctl.executors.process import GroupListener
 from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction, TriggeredBy
 from jobctl.scheduler.output_writer import OutputWriter
 from jobctl.store import Store
+
+TASK_FUNCTION_CACHE_SECONDS = 5.0
+"""How stale a task function may be when a run starts (a config sync takes effect this late)."""
+
+RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
+"""Waits between attempts to record an outcome while the store is unreachable (the last repeats)."""
+RECORD_ATTEMPTS_WHEN_CLOSING = 3
+"""Once shutting down, give up after this many more attempts: the reaper of the next leader
+finishes what is left once this instance stops heartbeating."""
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +55,14 @@ class Runner:
         self.on_group = on_group
         self.on_finish = on_finish
         self.celery = celery
+        self.max_workers = max_workers
         self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="run")
         self._lock = threading.Lock()
         self._futures: dict[str, Future[None]] = {}
         self._started: set[str] = set()
         self._stop = threading.Event()
+        self._closing = threading.Event()
+        self._task_functions: dict[int, tuple[float, TaskFunction]] = {}
 
     # -- starting ---------------------------------------------------------------------------
 
@@ -59,6 +73,11 @@ class Runner:
                 return
             self._futures[execution.id] = self._pool.submit(self._run, job, execution)
 
+    def free_slots(self) -> int:
+        """Runs that could start now without waiting for a worker."""
+        with self._lock:
+            return self.max_workers - len(self._futures)
+
     def active_count(self) -> int:
         with self._lock:
             return len(self._futures)
@@ -68,10 +87,10 @@ class Runner:
             with self._lock:
                 self._started.add(execution.id)
             outcome = self._execute(job, execution)
-            self._record(job, execution, outcome)
+            self._persist(execution, lambda: self._record(job, execution, outcome))
         except Exception:
             log.exception("run of execution %s failed unexpectedly", execution.id)
-            self._record_crash(job, execution)
+            self._persist(execution, lambda: self._record_crash(job, execution))
         finally:
             with self._lock:
                 self._futures.pop(execution.id, None)
@@ -80,7 +99,7 @@ class Runner:
                 self.on_finish()
 
     def _execute(self, job: Job, execution: Execution) -> RunOutcome:
-        task_function = self.store.catalog.get_task_function(job.task_function_id)
+        task_function = self._task_function(job.task_function_id)
         if task_function is None:
             now = datetime.now(UTC)
             return RunOutcome(
@@ -104,6 +123,17 @@ class Runner:
             )
         finally:
             writer.flush()
+
+    def _task_function(self, task_function_id: int) -> TaskFunction | None:
+        """The task function, read at most every few seconds (a sync changes it rarely)."""
+        now = time.monotonic()
+        cached = self._task_functions.get(task_function_id)
+        if cached is not None and now - cached[0] < TASK_FUNCTION_CACHE_SECONDS:
+            return cached[1]
+        task_function = self.store.catalog.get_task_function(task_function_id)
+        if task_function is not None:
+            self._task_functions[task_function_id] = (now, task_function)
+        return task_function
 
     def _execute_celery(self, request: RunRequest, execution: Execution) -> RunOutcome:
         if self.celery is None:
@@ -132,8 +162,9 @@ class Runner:
                 if error
                 else "stopped by daemon shutdown"
             )
-        with self.store.transaction():
-            finished = self.store.executions.finish(
+        retry = outcome.status in (ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT) and not self._stop.is_set()
+        with self.store.transaction() if retry else nullcontext():
+            finished = self.store.executions.finish_run(
                 execution.id,
                 status=outcome.status.value,
                 started_at=outcome.started_at,
@@ -142,11 +173,40 @@ class Runner:
                 result=outcome.result,
                 error_message=error,
             )
-            if not finished:
-                return
-            self.store.jobs.record_outcome(job.id, last_run_time=outcome.started_at, last_status=outcome.status.value)
-            if outcome.status in (ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT) and not self._stop.is_set():
+            if finished and retry:
                 self._queue_retry(job, execution, outcome.completed_at)
+
+    def _persist(self, execution: Execution, write: Callable[[], None]) -> None:
+        """Run ``write`` until the store takes it: an outcome that is never recorded would leave the
+        execution ``running`` for as long as this instance lives (no reaper finishes the runs of a
+        live instance). Writes are idempotent: ``finish`` only changes an active execution.
+        """
+        attempt = 0
+        left_when_closing = RECORD_ATTEMPTS_WHEN_CLOSING
+        while True:
+            try:
+                write()
+                if attempt:
+                    log.info("recorded the outcome of execution %s after %d failed attempt(s)", execution.id, attempt)
+                return
+            except StoreError as exc:
+                if self._closing.is_set():
+                    left_when_closing -= 1
+                    if left_when_closing <= 0:
+                        log.error("could not record the outcome of execution %s: %s", execution.id, exc.message)
+                        return
+                delay = RECORD_RETRY_DELAYS[min(attempt, len(RECORD_RETRY_DELAYS) - 1)]
+                attempt += 1
+                log.warning(
+                    "could not record the outcome of execution %s (%s); retrying in %.1fs",
+                    execution.id,
+                    exc.message,
+                    delay,
+                )
+                if self._closing.is_set():
+                    time.sleep(min(delay, 1.0))
+                else:
+                    self._closing.wait(delay)
 
     def _queue_retry(self, job: Job, execution: Execution, now: datetime) -> None:
         current = self.store.jobs.get(job.id)
@@ -168,23 +228,21 @@ class Runner:
 
     def _record_crash(self, job: Job, execution: Execution) -> None:
         now = datetime.now(UTC)
-        try:
-            self.store.executions.finish(
-                execution.id,
-                status=ExecutionStatus.FAILED.value,
-                started_at=None,
-                completed_at=now,
-                duration_seconds=None,
-                result=None,
-                error_message="internal error in the daemon while running; see its log",
-            )
-        except StoreError:
-            log.exception("could not record the failure of execution %s", execution.id)
+        self.store.executions.finish(
+            execution.id,
+            status=ExecutionStatus.FAILED.value,
+            started_at=None,
+            completed_at=now,
+            duration_seconds=None,
+            result=None,
+            error_message="internal error in the daemon while running; see its log",
+        )
 
     # -- stopping ---------------------------------------------------------------------------
 
     def shutdown(self, grace_seconds: float) -> None:
         """Let running runs finish for ``grace_seconds``, then stop them; hand back unstarted ones."""
+        self._closing.set()
         self._release_unstarted()
         waited = self._wait(grace_seconds)
         if not waited:

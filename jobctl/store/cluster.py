@@ -38,8 +38,11 @@ class ClusterRecords:
         )
 
     def heartbeat(self, instance_id: str, now: datetime) -> None:
+        """Record that the instance lives; clears ``stopped_at`` in case a leader reaped it as dead
+        while it was only cut off from the store or frozen (it would otherwise never be listed again)."""
         self.db.execute(
-            "UPDATE scheduler_instances SET last_heartbeat = :now WHERE id = :id", {"now": now, "id": instance_id}
+            "UPDATE scheduler_instances SET last_heartbeat = :now, stopped_at = NULL WHERE id = :id",
+            {"now": now, "id": instance_id},
         )
 
     def mark_stopped(self, instance_id: str, now: datetime) -> None:

@@ -17,6 +17,7 @@ import select
 import socket
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -156,7 +157,6 @@ class Database:
                 max_size=PG_POOL_MAX,
                 timeout=PG_POOL_WAIT_SECONDS,
                 configure=_configure_session,
-                check=_check_alive,
                 name="jobctl",
                 open=True,
             )
@@ -164,11 +164,23 @@ class Database:
 
     @contextmanager
     def _pooled(self) -> Iterator[Any]:
-        """A connection borrowed from the pool for one statement or transaction."""
+        """A connection borrowed from the pool for one statement or transaction.
+
+        A pooled connection that the server or the network closed meanwhile is closed and given
+        back at once (the pool replaces it), and the next one is tried without delay: after a
+        reset every pooled connection is dead, and the pool's own ``check`` would both hand a
+        dead one out again (it discards only connections whose state is bad) and back off 1, 2,
+        4 s between them, longer than a statement may wait.
+        """
         pool = self._postgres_pool()
+        deadline = time.monotonic() + PG_POOL_WAIT_SECONDS
         try:
-            with pool.connection() as conn:
-                yield conn
+            while True:
+                conn = pool.getconn(timeout=max(0.001, deadline - time.monotonic()))
+                if not _pg_closed(conn):
+                    break
+                conn.close()
+                pool.putconn(conn)
         except Exception as exc:
             if type(exc).__name__ == "PoolTimeout":
                 raise StoreError(
@@ -176,6 +188,11 @@ class Database:
                     "(server unreachable or all pooled connections busy)"
                 ) from exc
             raise
+        try:
+            with conn:
+                yield conn
+        finally:
+            pool.putconn(conn)
 
     # -- statements -----------------------------------------------------------------------
 
@@ -330,12 +347,6 @@ def _to_pyformat(sql: str) -> str:
 def _configure_session(conn: Any) -> None:
     for setting, value in PG_SESSION_SETTINGS.items():
         conn.execute(f"SET {setting} = '{value}'")
-
-
-def _check_alive(conn: Any) -> None:
-    """Pool check on borrow: a connection the server or network closed meanwhile is replaced."""
-    if _pg_closed(conn):
-        raise ConnectionError("the server closed this connection")
 
 
 def _pg_closed(conn: Any) -> bool:

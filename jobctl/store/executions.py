@@ -16,6 +16,20 @@ OUTPUT_LIMIT_CHARS = 1_000_000
 
 ACTIVE = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
 
+_FINISH_SQL = """
+    UPDATE executions SET status = :status, completed_at = :completed_at,
+        started_at = COALESCE(:started_at, started_at),
+        duration_seconds = :duration, result = :result, error_message = :error
+    WHERE id = :id AND status IN (:pending, :running)
+"""
+
+EMPTY_ROW: dict[str, Any] = {
+    "celery_task_id": None, "scheduled_for": None, "run_after": None, "attempt": 1, "started_at": None,
+    "completed_at": None, "duration_seconds": None, "result": None, "error_message": None,
+    "triggered_by_user_id": None, "instance_id": None,
+}  # fmt: skip
+"""Column defaults, so an inserted execution is returned without reading it back."""
+
 
 class ExecutionRecords:
     """Reads and writes the ``executions`` and ``execution_output`` tables."""
@@ -33,7 +47,7 @@ class ExecutionRecords:
         inserted = self.db.execute(
             f"INSERT INTO executions ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING", row
         )
-        return self.get(str(values["id"])) if inserted else None
+        return execution_from_row({**EMPTY_ROW, **values}) if inserted else None
 
     def get(self, execution_id: str) -> Execution | None:
         row = self.db.fetch_one("SELECT * FROM executions WHERE id = :id", {"id": execution_id})
@@ -65,6 +79,21 @@ class ExecutionRecords:
                 {"job_id": job_id, "pending": ACTIVE[0], "running": ACTIVE[1]},
             )
         )
+
+    def active_counts(self, job_ids: builtins.list[str]) -> dict[str, int]:
+        """Active executions per job, for many jobs in one query (jobs with none are absent)."""
+        if not job_ids:
+            return {}
+        keys = {f"j{n}": job_id for n, job_id in enumerate(job_ids)}
+        rows = self.db.fetch_all(
+            f"""
+            SELECT job_id, COUNT(*) AS active FROM executions
+            WHERE status IN (:pending, :running) AND job_id IN ({", ".join(":" + key for key in keys)})
+            GROUP BY job_id
+            """,
+            {"pending": ACTIVE[0], "running": ACTIVE[1], **keys},
+        )
+        return {row["job_id"]: int(row["active"]) for row in rows}
 
     def startable(self, now: datetime, *, limit: int) -> builtins.list[Execution]:
         """Pending executions whose ``run_after`` has come, oldest first."""
@@ -150,6 +179,50 @@ class ExecutionRecords:
             )
             > 0
         )
+
+    def finish_run(
+        self,
+        execution_id: str,
+        *,
+        status: str,
+        started_at: datetime,
+        completed_at: datetime,
+        duration_seconds: float | None,
+        result: Any,
+        error_message: str | None,
+    ) -> bool:
+        """:meth:`finish` plus the job's ``lastRunTime``/``lastStatus``; False if it had already finished.
+
+        One round trip on Postgres (the hot path of every run); a transaction on SQLite.
+        """
+        params = {
+            "status": status, "started_at": started_at, "completed_at": completed_at,
+            "duration": duration_seconds, "result": dump_json(result), "error": error_message,
+            "id": execution_id, "pending": ACTIVE[0], "running": ACTIVE[1],
+        }  # fmt: skip
+        if not self.db.is_sqlite:
+            return (
+                self.db.execute(
+                    f"""
+                    WITH finished AS ({_FINISH_SQL} RETURNING job_id)
+                    UPDATE jobs SET last_run_time = :started_at, last_status = :status
+                    WHERE id IN (SELECT job_id FROM finished)
+                    """,
+                    params,
+                )
+                > 0
+            )
+        with self.db.transaction():
+            if self.db.execute(_FINISH_SQL, params) == 0:
+                return False
+            self.db.execute(
+                """
+                UPDATE jobs SET last_run_time = :started_at, last_status = :status
+                WHERE id = (SELECT job_id FROM executions WHERE id = :id)
+                """,
+                params,
+            )
+        return True
 
     def release_to_pending(self, execution_id: str) -> None:
         """Give a claimed run that never started back, so any leader can start it."""
