@@ -7,23 +7,31 @@ the schedule (a cron field that cannot fire) live here, each reported at the fie
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from jobctl.errors import Conflict, ValidationFailed
-from jobctl.models import SHELL_TASK_FUNCTION, Caller, Job, JobType
+from jobctl.models import SHELL_TASK_FUNCTION, Caller, Job, JobType, TaskFunction
 from jobctl.service.timing import NO_RUN, NextRun, build_schedule, first_run, stored_config
 from jobctl.store import Store
 from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate, parse_body
 
+TaskFunctionLookup = Callable[[int], TaskFunction | None]
+
 
 def new_job_values(
-    store: Store, data: Mapping[str, Any], *, caller: Caller, default_timezone: str, now: datetime
+    store: Store,
+    data: Mapping[str, Any],
+    *,
+    caller: Caller,
+    default_timezone: str,
+    now: datetime,
+    task_function_of: TaskFunctionLookup | None = None,
 ) -> dict[str, Any]:
     """Columns of a new job from a ``POST /jobs`` body. :raises ValidationFailed:"""
     body = parse_body(JobCreate, data)
-    _check_references(store, body.taskFunctionId, body.jobTypeId, body.taskArgs)
+    _check_references(store, body.taskFunctionId, body.jobTypeId, body.taskArgs, task_function_of)
     config = stored_config(body.jobTypeId, body.scheduleConfig, default_timezone)
     schedule = build_schedule(body.jobTypeId, config, default_timezone=default_timezone, anchor=now)
     upcoming = first_run(schedule, config, now)
@@ -62,7 +70,7 @@ def changed_job_values(
     task_function_id = sent.get("taskFunctionId", job.task_function_id)
     job_type_id = sent.get("jobTypeId", job.job_type_id)
     task_args = sent.get("taskArgs", job.task_args)
-    _check_references(store, task_function_id, job_type_id, task_args)
+    _check_references(store, task_function_id, job_type_id, task_args, None)
     values: dict[str, Any] = {_COLUMN[key]: value for key, value in sent.items()}
     if "scheduleConfig" in sent or "jobTypeId" in sent:
         values["schedule_config"] = stored_config(
@@ -163,10 +171,14 @@ def _check_fires(upcoming: NextRun, job_type_id: int) -> None:
 
 
 def _check_references(
-    store: Store, task_function_id: int, job_type_id: int, task_args: Mapping[str, Any] | None
+    store: Store,
+    task_function_id: int,
+    job_type_id: int,
+    task_args: Mapping[str, Any] | None,
+    task_function_of: TaskFunctionLookup | None,
 ) -> None:
     errors: list[dict[str, Any]] = []
-    task_function = store.catalog.get_task_function(task_function_id)
+    task_function = (task_function_of or store.catalog.get_task_function)(task_function_id)
     if task_function is None:
         errors.append(_error("taskFunctionId", f"no task function with id {task_function_id}"))
     elif not task_function.is_active:

@@ -54,6 +54,7 @@ class Service:
         self.store = store
         self.caller = caller
         self.default_timezone = default_timezone
+        self._task_functions_seen: dict[int, TaskFunction | None] = {}
 
     # -- access ---------------------------------------------------------------------------
 
@@ -122,11 +123,15 @@ class Service:
 
         self._require(Role.ADMIN)
         now = utcnow()
-        values = new_job_values(self.store, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
-        with self.store.transaction():
-            job = self.store.jobs.insert(values)
-            self.store.cluster.bump_generation()
-        return shapes.job(job)
+        values = new_job_values(
+            self.store,
+            body,
+            caller=self.caller,
+            default_timezone=self.default_timezone,
+            now=now,
+            task_function_of=self._task_function_for_create,
+        )
+        return shapes.job(self.store.jobs.insert_and_announce(values))
 
     def update_job(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
         """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
@@ -273,6 +278,13 @@ class Service:
         if job is None:
             raise NotFound("job", job_id)
         return job
+
+    def _task_function_for_create(self, task_function_id: int) -> TaskFunction | None:
+        """Task functions looked up once per service object: a bulk create in one command or
+        request reads each once (the check was never atomic with the insert anyway)."""
+        if task_function_id not in self._task_functions_seen:
+            self._task_functions_seen[task_function_id] = self.store.catalog.get_task_function(task_function_id)
+        return self._task_functions_seen[task_function_id]
 
     def _task_function(self, task_function_id: int) -> TaskFunction:
         task_function = self.store.catalog.get_task_function(task_function_id)

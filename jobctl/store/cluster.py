@@ -9,6 +9,7 @@ from jobctl.store.database import Database
 from jobctl.store.records import instance_from_row, lease_from_row
 
 LEASE_NAME = "scheduler"
+BUMP_GENERATION_SQL = "UPDATE store_state SET generation = generation + 1 WHERE id = 1"
 CHANGES_CHANNEL = "jobctl_changes"
 """Postgres channel notified when jobs, pending runs or the lease change."""
 
@@ -120,7 +121,7 @@ class ClusterRecords:
 
     def bump_generation(self) -> None:
         """Tell every scheduler that jobs or pending executions changed (at once on Postgres)."""
-        self.db.execute("UPDATE store_state SET generation = generation + 1 WHERE id = 1")
+        self.db.execute(BUMP_GENERATION_SQL)
         self._notify()
 
     def _notify(self) -> None:
