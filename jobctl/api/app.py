@@ -21,7 +21,7 @@ from jobctl.store import Store
 
 API_PREFIX = "/api/v1/scheduler"
 ALIAS_PREFIX = "/api/setting/scheduler"
-"""The seed's Next.js proxy paths, served by the same handlers and left out of the OpenAPI document."""
+"""The Next.js front end's proxy paths, served by the same handlers and left out of the OpenAPI document."""
 
 DESCRIPTION = f"""\
 The REST API of the jobctl daemon. Every endpoint needs `Authorization: Bearer <token>`
