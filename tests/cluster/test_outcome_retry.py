@@ -1,0 +1,68 @@
+"""A run that ends while the store is unreachable is recorded once the store is back.
+
+Through the proxy, the store goes away while a run is in flight and stays away longer than a
+statement waits for a pooled connection, but less than a lease fence would allow a live daemon.
+Nobody would ever finish that execution otherwise: the reaper only finishes the runs of dead
+instances, and this one lives. (In-process Runner on a proxied Postgres store; no daemon.)
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+
+from jobctl.scheduler.runner import Runner
+from jobctl.store import Store, database, open_store
+from tests.cluster.helpers import admin_service
+from tests.cluster.proxy import TcpProxy
+from tests.daemon.helpers import shell_job, wait_for
+
+pytestmark = pytest.mark.slow
+
+OUTAGE = getattr(database, "PG_POOL_WAIT_SECONDS", 10.0) + 1.5
+"""Longer than one statement waits for a connection, so the first attempt to record fails."""
+
+
+@pytest.fixture
+def proxied(pg_url: str) -> Iterator[tuple[TcpProxy, Store, Store]]:
+    """(proxy, store through the proxy for the runner, direct store for the test)."""
+    direct = open_store(pg_url)
+    with TcpProxy() as proxy:
+        through = open_store(proxy.url_for(pg_url))
+        try:
+            yield proxy, through, direct
+        finally:
+            through.close()
+            direct.close()
+
+
+def test_outcome_is_recorded_after_an_outage_longer_than_a_statement_wait(
+    proxied: tuple[TcpProxy, Store, Store],
+) -> None:
+    proxy, through, direct = proxied
+    service = admin_service(direct)
+    job_id = shell_job(service, "slow", "sleep 1", scheduleConfig={"hours": 1})["id"]
+    execution_id = service.trigger_job(job_id)["executionId"]
+    assert direct.executions.mark_running(execution_id, instance_id=str(uuid.uuid4()), started_at=datetime.now(UTC))
+    execution, job = through.executions.get(execution_id), through.jobs.get(job_id)
+    assert execution is not None and job is not None
+    runner = Runner(through, max_workers=2)
+    try:
+        runner.submit(job, execution)
+        time.sleep(0.5)
+        proxy.cut()  # the run ends meanwhile; its outcome cannot be written
+        time.sleep(OUTAGE)
+        proxy.restore()
+        done = wait_for(
+            lambda: (e := direct.executions.get(execution_id)) is not None and str(e.status) != "running" and e,
+            timeout=15,
+            what="the outcome to be recorded after the outage",
+        )
+        assert str(done.status) == "success", done
+    finally:
+        proxy.restore()
+        runner.shutdown(5)
