@@ -1,5 +1,8 @@
 """Runs orphaned by an instance that died are finished as ``failed``, within one lease period.
 
+Also runs left active by an instance that stopped without recording them (its store was
+unreachable while it shut down).
+
 An instance is dead when its heartbeat is older than the lease TTL. Its active executions can
 never be finished by it, so the leader records them as failed with a message saying why, and
 marks the instance stopped so it leaves the status list.
@@ -27,17 +30,24 @@ def reap_dead_instances(store: Store, *, now: datetime, ttl: timedelta, me: str)
     names = {i.id: f"{i.hostname} pid {i.pid}" for i in dead}
     for execution in orphans:
         who = names.get(execution.instance_id or "", f"instance {execution.instance_id}")
-        store.executions.finish(
-            execution.id,
-            status=ExecutionStatus.FAILED.value,
-            started_at=None,
-            completed_at=now,
-            duration_seconds=None,
-            result=None,
-            error_message=f"abandoned: the daemon running it ({who}) stopped heartbeating; outcome unknown",
-        )
-        log.warning("finished orphaned execution %s of %s as failed", execution.id, who)
+        _abandon(store, execution.id, now, f"the daemon running it ({who}) stopped heartbeating")
+    leftovers = store.executions.active_of_gone_instances()
+    for execution in leftovers:
+        _abandon(store, execution.id, now, f"the daemon running it (instance {execution.instance_id}) stopped")
     for instance in dead:
         store.cluster.mark_stopped(instance.id, instance.last_heartbeat)
     store.cluster.forget_instances(stopped_before=now - timedelta(days=7))
-    return len(orphans)
+    return len(orphans) + len(leftovers)
+
+
+def _abandon(store: Store, execution_id: str, now: datetime, why: str) -> None:
+    store.executions.finish(
+        execution_id,
+        status=ExecutionStatus.FAILED.value,
+        started_at=None,
+        completed_at=now,
+        duration_seconds=None,
+        result=None,
+        error_message=f"abandoned: {why}; outcome unknown",
+    )
+    log.warning("finished orphaned execution %s as failed: %s", execution_id, why)

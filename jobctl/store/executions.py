@@ -234,6 +234,17 @@ class ExecutionRecords:
             {"pending": ACTIVE[0], "running": ACTIVE[1], "id": execution_id},
         )
 
+    def active_of_gone_instances(self) -> builtins.list[Execution]:
+        """Active executions whose instance stopped or was forgotten (a stop that could not record them)."""
+        rows = self.db.fetch_all(
+            """
+            SELECT * FROM executions WHERE status IN (:pending, :running) AND instance_id IS NOT NULL
+            AND instance_id NOT IN (SELECT id FROM scheduler_instances WHERE stopped_at IS NULL)
+            """,
+            {"pending": ACTIVE[0], "running": ACTIVE[1]},
+        )
+        return [execution_from_row(row) for row in rows]
+
     def active_of_instances(self, instance_ids: builtins.list[str]) -> builtins.list[Execution]:
         """Active executions started by any of ``instance_ids``."""
         if not instance_ids:
