@@ -164,6 +164,27 @@ def reexec_in(make_venv: Any, marker: str = "--in-venv") -> None:
     sys.exit(code)
 
 
+def run_benchmark(main: Any, make_venv: Any = None) -> None:
+    """The ``__main__`` of every script: re-run under its venv (default: jobctl's), then ``main()``.
+
+    ``main`` returns the exit code; a :class:`BenchError` is one ``FAILED`` line and exit 1.
+    """
+    reexec_in(make_venv or jobctl_venv)
+    try:
+        sys.exit(main())
+    except BenchError as exc:
+        log(f"FAILED: {exc}")
+        sys.exit(EXIT_ERROR)
+
+
+def with_peer_venvs() -> Path:
+    """jobctl's venv, after APScheduler's (the peer) and, with ``--py-spy``, the profiler's."""
+    aps_venv()
+    if "--py-spy" in sys.argv:
+        prof_venv()
+    return jobctl_venv()
+
+
 def venv_bin(python: Path, name: str) -> Path:
     return python.parent / name
 

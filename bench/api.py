@@ -166,9 +166,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    c.reexec_in(c.jobctl_venv)
-    try:
-        sys.exit(main())
-    except c.BenchError as exc:
-        c.log(f"FAILED: {exc}")
-        sys.exit(c.EXIT_ERROR)
+    c.run_benchmark(main)

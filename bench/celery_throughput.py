@@ -396,9 +396,4 @@ def report(cases: list[dict[str, Any]], runs: int) -> int:
 
 
 if __name__ == "__main__":
-    c.reexec_in(celery_venv)
-    try:
-        sys.exit(main())
-    except c.BenchError as exc:
-        c.log(f"FAILED: {exc}")
-        sys.exit(c.EXIT_ERROR)
+    c.run_benchmark(main, celery_venv)

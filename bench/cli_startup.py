@@ -238,9 +238,4 @@ if __name__ == "__main__":
             c.ensure_venv(ALT_VENV, [ALT_REQUIREMENT], jobctl=True)
         return c.jobctl_venv()
 
-    c.reexec_in(venvs)
-    try:
-        sys.exit(main())
-    except c.BenchError as exc:
-        c.log(f"FAILED: {exc}")
-        sys.exit(c.EXIT_ERROR)
+    c.run_benchmark(main, venvs)

@@ -300,16 +300,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-
-    def venvs() -> Path:
-        c.aps_venv()
-        if "--py-spy" in sys.argv:
-            c.prof_venv()
-        return c.jobctl_venv()
-
-    c.reexec_in(venvs)
-    try:
-        sys.exit(main())
-    except c.BenchError as exc:
-        c.log(f"FAILED: {exc}")
-        sys.exit(c.EXIT_ERROR)
+    c.run_benchmark(main, c.with_peer_venvs)

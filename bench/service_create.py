@@ -17,7 +17,6 @@ import argparse
 import json
 import random
 import sqlite3
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -403,9 +402,4 @@ if __name__ == "__main__":
         c.aps_venv()
         return c.jobctl_venv()
 
-    c.reexec_in(venvs)
-    try:
-        sys.exit(main())
-    except c.BenchError as exc:
-        c.log(f"FAILED: {exc}")
-        sys.exit(c.EXIT_ERROR)
+    c.run_benchmark(main, venvs)

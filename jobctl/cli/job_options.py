@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,12 @@ class JobOptions:
     max_instances: int | None = None
     description: str | None = None
     misfire: str | None = None
+
+
+def options_from(parameters: Mapping[str, Any]) -> JobOptions:
+    """The :class:`JobOptions` among a command's parameters (``--arg`` arrives as ``arg``)."""
+    picked = {spec.name: parameters[spec.name] for spec in fields(JobOptions) if spec.name in parameters}
+    return JobOptions(**picked, args=parameters.get("arg"))
 
 
 def read_json_body(source: str) -> dict[str, Any]:
