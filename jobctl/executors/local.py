@@ -15,6 +15,8 @@ import shlex
 import sys
 import tempfile
 from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ from jobctl.executors.process import KILL_GRACE_SECONDS, GroupListener, ProcessR
 from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
 
 ERROR_TAIL_CHARS = 1000
+
+Launch = Callable[..., ProcessResult]
+"""``run_process`` with the run's timeout, sink and stop settings bound: takes argv and env."""
 
 
 def run_local(
@@ -36,26 +41,23 @@ def run_local(
 ) -> RunOutcome:
     """Run a ``command`` or ``python`` task function to its end."""
     env = run_environment(request)
-    if request.handler_type == HandlerType.PYTHON:
-        return _run_python(request, env, sink, on_group, stop_requested, kill_grace)
-    argv = command_argv(request, task_name)
-    if isinstance(argv, str):
-        from datetime import UTC, datetime
-
-        now = datetime.now(UTC)
-        return RunOutcome(
-            status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=argv
-        )
-    result = run_process(
-        argv,
-        env=env,
+    launch: Launch = partial(
+        run_process,
         timeout=request.timeout_seconds,
         sink=sink,
         on_group=on_group,
         stop_requested=stop_requested,
         kill_grace=kill_grace,
     )
-    return _command_outcome(result, request)
+    if request.handler_type == HandlerType.PYTHON:
+        return _run_python(request, env, launch)
+    argv = command_argv(request, task_name)
+    if isinstance(argv, str):
+        now = datetime.now(UTC)
+        return RunOutcome(
+            status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=argv
+        )
+    return _command_outcome(launch(argv, env=env), request)
 
 
 def command_argv(request: RunRequest, task_name: str) -> list[str] | str:
@@ -134,27 +136,12 @@ def _json_object(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _run_python(
-    request: RunRequest,
-    env: dict[str, str],
-    sink: OutputSink,
-    on_group: GroupListener | None,
-    stop_requested: Callable[[], bool] | None,
-    kill_grace: float,
-) -> RunOutcome:
+def _run_python(request: RunRequest, env: dict[str, str], launch: Launch) -> RunOutcome:
     with tempfile.TemporaryDirectory(prefix="jobctl-") as folder:
         result_file = Path(folder) / "result.json"
         env = {**env, "JOBCTL_RESULT_FILE": str(result_file)}
         argv = [sys.executable, "-m", "jobctl.executors.python_runner", request.handler_path]
-        result = run_process(
-            argv,
-            env=env,
-            timeout=request.timeout_seconds,
-            sink=sink,
-            on_group=on_group,
-            stop_requested=stop_requested,
-            kill_grace=kill_grace,
-        )
+        result = launch(argv, env=env)
         report = _read_report(result_file)
     status, error = _status_and_error(result, request, reason=report.get("error"))
     value = report.get("result") if status == ExecutionStatus.SUCCESS else None

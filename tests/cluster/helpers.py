@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from jobctl.models import Caller, Role
 from jobctl.service import Service
@@ -70,25 +70,39 @@ class LeaseSample:
     expires_at: datetime | None
 
 
-class LeaseMonitor:
-    """Samples the lease row every ``interval`` seconds on a thread of its own."""
+class BackgroundLoop:
+    """A daemon thread running ``_run`` until :meth:`stop`; ``_stop`` is its stop flag."""
 
-    def __init__(self, url: str, interval: float = 0.05) -> None:
-        self.url = url
-        self.interval = interval
-        self.samples: list[LeaseSample] = []
-        self.errors = 0
+    thread_name = "background"
+
+    def __init__(self) -> None:
         self._stop = threading.Event()
-        self._lock = threading.Lock()
-        self._thread = threading.Thread(target=self._run, name="lease-monitor", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=self.thread_name, daemon=True)
 
-    def start(self) -> LeaseMonitor:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(timeout=5)
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+
+class LeaseMonitor(BackgroundLoop):
+    """Samples the lease row every ``interval`` seconds on a thread of its own."""
+
+    thread_name = "lease-monitor"
+
+    def __init__(self, url: str, interval: float = 0.05) -> None:
+        self.url = url
+        self.interval = interval
+        self.samples: list[LeaseSample] = []
+        self.errors = 0
+        self._lock = threading.Lock()
+        super().__init__()
 
     def _run(self) -> None:
         store = open_store(self.url)

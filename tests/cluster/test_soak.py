@@ -21,7 +21,6 @@ from __future__ import annotations
 import os
 import random
 import signal
-import threading
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -31,7 +30,7 @@ from typing import Any
 import pytest
 
 from jobctl.store import database
-from tests.cluster.helpers import Cluster, Node, analyse_slots, cluster_on, pg_connections, utcnow
+from tests.cluster.helpers import BackgroundLoop, Cluster, Node, analyse_slots, cluster_on, pg_connections, utcnow
 from tests.daemon.helpers import wait_for
 
 SOAK_SECONDS = float(os.environ.get("JOBCTL_SOAK_SECONDS", "120"))
@@ -70,23 +69,16 @@ def test_soak_random_leader_kills_keep_every_slot_exactly_once(
         _check(cluster, rows, periods, kills, t0=t0, t_end=t_end, duplicates=duplicates, capsys=capsys, sampler=sampler)
 
 
-class ConnectionSampler:
+class ConnectionSampler(BackgroundLoop):
     """Peak Postgres connections per daemon and in all, sampled every second."""
+
+    thread_name = "connection-sampler"
 
     def __init__(self, cluster: Cluster) -> None:
         self.cluster = cluster
         self.peak_one = 0
         self.peak_all = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="connection-sampler", daemon=True)
-
-    def start(self) -> ConnectionSampler:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+        super().__init__()
 
     def _run(self) -> None:
         while not self._stop.wait(1.0):
