@@ -594,6 +594,8 @@ def py_spy_start(pid: int, seconds: float, name: str, *, idle: bool = False) -> 
     ]
     if idle:
         cmd.append("--idle")
+    if os.environ.get("BENCH_PY_SPY_GIL"):
+        cmd.append("--gil")
     return spawn(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), out
 
 

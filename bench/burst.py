@@ -114,6 +114,15 @@ def run_jobctl(folder: Path, url: str, backend: str, count: int, pool: int, spy:
         for r in rows
         if r["status"] == "success" and r["started_at"] and r["scheduled_for"]
     ]
+    phases = {
+        "claim": [(r["created_at"] - r["scheduled_for"]).total_seconds() for r in rows if r["created_at"]],
+        "spawn": [
+            (r["started_at"] - r["created_at"]).total_seconds() for r in rows if r["started_at"] and r["created_at"]
+        ],
+        "run": [
+            (r["completed_at"] - r["started_at"]).total_seconds() for r in rows if r["completed_at"] and r["started_at"]
+        ],
+    }
     log_problems = daemon.problems()
     kept = daemon.keep_log(f"daemon-burst-{backend}-{pool}") if log_problems or code != 0 else None
     last_completed = max((r["completed_at"].timestamp() for r in rows if r["completed_at"]), default=float("nan"))
@@ -125,6 +134,7 @@ def run_jobctl(folder: Path, url: str, backend: str, count: int, pool: int, spy:
         "done_after": (done_at - t0) if done_at else None,
         "last_completed_after": last_completed - t0,
         "lags": lags,
+        "phases": phases,
         "integrity": c.integrity(rows),
         "jobs_with_runs": len(per_job),
         "max_runs_per_job": max(per_job.values(), default=0),
@@ -290,6 +300,15 @@ def main() -> int:
                 + (f"daemon's Postgres connections {r['pg_connections']}, " if r["pg_connections"] is not None else "")
                 + f"log warnings {len(r['log_problems'])}"
             )
+            print(
+                "  - phases, p50 / p99 ms: "
+                + "; ".join(
+                    f"{name} {1000 * c.percentile(values, 50):.1f} / {1000 * c.percentile(values, 99):.1f}"
+                    for name, values in r["phases"].items()
+                )
+                + " (claim = due moment -> execution row claimed; spawn = claimed -> process started;"
+                " run = process started -> ended)"
+            )
             for line in r["log_problems"][:3]:
                 print(f"  - log: {line[:200]}")
             if r["log_kept"]:
@@ -306,7 +325,7 @@ def main() -> int:
             "jobs": args.jobs,
             "spawn_limit_per_s": limit,
             "results": [
-                {k: v for k, v in r.items() if k not in ("lags", "finished")}
+                {k: v for k, v in r.items() if k not in ("lags", "finished", "phases")}
                 | {"lag_p50_ms": 1000 * c.percentile(r["lags"], 50), "lag_p99_ms": 1000 * c.percentile(r["lags"], 99)}
                 for r in results
             ],
