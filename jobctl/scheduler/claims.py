@@ -19,6 +19,7 @@ from jobctl.models import Execution, ExecutionStatus, Job, JobType, MisfirePolic
 from jobctl.schedules import Schedule, parse_schedule
 from jobctl.service.timing import NextRun, run_after
 from jobctl.store import Store
+from jobctl.store.jobs import Advance
 
 log = logging.getLogger(__name__)
 
@@ -63,39 +64,52 @@ def claim_due_slots(
 
     Slots that find ``maxInstances`` runs active are recorded as ``skipped``. A slot missed by
     more than ``misfire_grace`` runs once (``run_once``) or not at all (``skip``), and the job
-    moves on to its next future slot either way.
+    moves on to its next future slot either way. The whole batch is two statements, each sent
+    for all jobs at once: advance every job, then insert the executions of those that moved.
     """
-    claims: list[Claim] = []
     with store.transaction():
         if not store.cluster.holds_lease(instance_id, term, now):
             log.warning("lease lost before claiming; not claiming")
             return []
         active = store.executions.active_counts([job.id for job in jobs])
-        for job in jobs:
-            claim = _claim_one(
-                store,
-                job,
-                active=active.get(job.id, 0),
-                now=now,
-                instance_id=instance_id,
-                schedules=schedules,
-                misfire_grace=misfire_grace,
-            )
-            if claim is not None:
-                claims.append(claim)
+        plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
+        moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
+        rows: list[tuple[_Plan, dict[str, Any]]] = []
+        for plan, advanced in zip(plans, moved, strict=True):
+            if not advanced:
+                continue
+            job = plan.job
+            if plan.missed and job.misfire_policy == MisfirePolicy.SKIP:
+                log.info(
+                    "job %s missed its slot %s; skipping it (misfire policy skip)", job.name, plan.slot.isoformat()
+                )
+                continue
+            running = active.get(job.id, 0)
+            if running >= job.max_instances:
+                rows.append((plan, _skip_row(job, plan.slot, now, running)))
+            else:
+                rows.append((plan, _execution_row(job, plan.slot, now, instance_id)))
+        inserted = store.executions.insert_many([row for _, row in rows])
+    claims: list[Claim] = []
+    for (plan, row), execution in zip(rows, inserted, strict=True):
+        if execution is None:
+            log.warning("slot %s of job %s was already claimed", plan.slot.isoformat(), plan.job.name)
+        elif row["status"] == ExecutionStatus.RUNNING.value:
+            claims.append(Claim(job=plan.job, execution=execution))
     return claims
 
 
-def _claim_one(
-    store: Store,
-    job: Job,
-    *,
-    active: int,
-    now: datetime,
-    instance_id: str,
-    schedules: ScheduleCache,
-    misfire_grace: timedelta,
-) -> Claim | None:
+@dataclass(frozen=True, kw_only=True)
+class _Plan:
+    """Where a due job moves next, worked out before anything is written."""
+
+    job: Job
+    slot: datetime
+    missed: bool
+    advance: Advance
+
+
+def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfire_grace: timedelta) -> _Plan | None:
     slot = job.next_slot
     if slot is None or job.next_run_time is None:
         return None
@@ -107,27 +121,18 @@ def _claim_one(
         return None
     missed = now - job.next_run_time > misfire_grace
     following: NextRun = run_after(schedule, now if missed else slot)
-    one_shot_done = job.job_type_id == JobType.DATE and following.slot is None
-    if not store.jobs.advance(
-        job.id,
-        expected_slot=slot,
-        next_slot=following.slot,
-        next_run_time=following.run_time,
-        disable=one_shot_done,
-        now=now,
-    ):
-        return None
-    if missed and job.misfire_policy == MisfirePolicy.SKIP:
-        log.info("job %s missed its slot %s; skipping it (misfire policy skip)", job.name, slot.isoformat())
-        return None
-    if active >= job.max_instances:
-        _record_skip(store, job, slot, now, active)
-        return None
-    execution = store.executions.insert(_execution_row(job, slot, now, instance_id))
-    if execution is None:
-        log.warning("slot %s of job %s was already claimed", slot.isoformat(), job.name)
-        return None
-    return Claim(job=job, execution=execution)
+    return _Plan(
+        job=job,
+        slot=slot,
+        missed=missed,
+        advance=Advance(
+            job_id=job.id,
+            expected_slot=slot,
+            next_slot=following.slot,
+            next_run_time=following.run_time,
+            disable=job.job_type_id == JobType.DATE and following.slot is None,
+        ),
+    )
 
 
 def _execution_row(job: Job, slot: datetime, now: datetime, instance_id: str) -> dict[str, Any]:
@@ -144,17 +149,15 @@ def _execution_row(job: Job, slot: datetime, now: datetime, instance_id: str) ->
     }
 
 
-def _record_skip(store: Store, job: Job, slot: datetime, now: datetime, active: int) -> None:
-    store.executions.insert(
-        {
-            "id": str(uuid.uuid4()),
-            "job_id": job.id,
-            "status": ExecutionStatus.SKIPPED.value,
-            "scheduled_for": slot,
-            "attempt": 1,
-            "completed_at": now,
-            "triggered_by": TriggeredBy.SCHEDULER.value,
-            "error_message": f"skipped: {active} run(s) still active and maxInstances is {job.max_instances}",
-            "created_at": now,
-        }
-    )
+def _skip_row(job: Job, slot: datetime, now: datetime, active: int) -> dict[str, Any]:
+    return {
+        "id": str(uuid.uuid4()),
+        "job_id": job.id,
+        "status": ExecutionStatus.SKIPPED.value,
+        "scheduled_for": slot,
+        "attempt": 1,
+        "completed_at": now,
+        "triggered_by": TriggeredBy.SCHEDULER.value,
+        "error_message": f"skipped: {active} run(s) still active and maxInstances is {job.max_instances}",
+        "created_at": now,
+    }

@@ -83,10 +83,12 @@ class Scheduler:
         """Claim due slots, no more than there are free run slots: a claimed run starts at once,
         so ``running`` in the store means running. Slots waiting for a free run slot stay due
         (and count as missed after ``misfire_grace_seconds``, like any late slot)."""
-        for _ in range(MAX_BATCHES_PER_TICK):
+        for batch in range(MAX_BATCHES_PER_TICK):
             limit = min(CLAIM_BATCH, self.runner.free_slots())
             if limit <= 0:
                 return
+            if batch:
+                now = self.clock()  # spawning the previous batch took time: claim at the real moment
             due = self.store.jobs.due(now, limit=limit)
             if not due:
                 return

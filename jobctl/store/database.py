@@ -18,7 +18,7 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -219,6 +219,40 @@ class Database:
             return count
         _, count = self._run(sql, params)
         return count
+
+    def execute_many(self, sql: str, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+        """Run one statement for each parameter set; the rows each changed, in order.
+
+        On Postgres the statements go out in one pipeline (a single round trip, not one per row),
+        which is what makes batched claims and outcomes cheap there.
+        """
+        values = [{key: self._adapt(value) for key, value in row.items()} for row in rows]
+        if not values:
+            return []
+        if self.is_sqlite:
+            with self._sqlite_writer:
+                try:
+                    sqlite_conn = self.connection()
+                    return [sqlite_conn.execute(sql, one).rowcount for one in values]
+                except Exception as exc:
+                    raise self._translate(exc) from exc
+        conn = getattr(self._local, "pg_conn", None)
+        if conn is not None:
+            return self._run_postgres_many(conn, sql, values)
+        with self._pooled() as borrowed:
+            return self._run_postgres_many(borrowed, sql, values)
+
+    def _run_postgres_many(self, conn: Any, sql: str, values: list[dict[str, Any]]) -> list[int]:
+        try:
+            cursor = conn.cursor()
+            cursor.executemany(_to_pyformat(sql), values, returning=True)
+            counts = []
+            while True:
+                counts.append(int(cursor.rowcount))
+                if not cursor.nextset():
+                    return counts
+        except Exception as exc:
+            raise self._translate(exc) from exc
 
     def _run(self, sql: str, params: Mapping[str, Any] | None) -> tuple[list[Row], int]:
         values = {key: self._adapt(value) for key, value in (params or {}).items()}

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -23,12 +25,56 @@ _FINISH_SQL = """
     WHERE id = :id AND status IN (:pending, :running)
 """
 
+_FINISH_RUN_PG_SQL = f"""
+    WITH finished AS ({_FINISH_SQL} RETURNING job_id)
+    UPDATE jobs SET last_run_time = :started_at, last_status = :status
+    WHERE id IN (SELECT job_id FROM finished)
+"""
+
+_JOB_LAST_RUN_SQLITE_SQL = """
+    UPDATE jobs SET last_run_time = :started_at, last_status = :status
+    WHERE id = (SELECT job_id FROM executions WHERE id = :id)
+"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinishedRun:
+    """The outcome of one run, as :meth:`ExecutionRecords.finish_runs` records it."""
+
+    execution_id: str
+    status: str
+    started_at: datetime
+    completed_at: datetime
+    duration_seconds: float | None
+    result: Any
+    error_message: str | None
+
+
+def _finish_params(run: FinishedRun) -> dict[str, Any]:
+    return {
+        "status": run.status, "started_at": run.started_at, "completed_at": run.completed_at,
+        "duration": run.duration_seconds, "result": dump_json(run.result), "error": run.error_message,
+        "id": run.execution_id, "pending": ACTIVE[0], "running": ACTIVE[1],
+    }  # fmt: skip
+
+
 EMPTY_ROW: dict[str, Any] = {
     "celery_task_id": None, "scheduled_for": None, "run_after": None, "attempt": 1, "started_at": None,
     "completed_at": None, "duration_seconds": None, "result": None, "error_message": None,
     "triggered_by_user_id": None, "instance_id": None,
 }  # fmt: skip
 """Column defaults, so an inserted execution is returned without reading it back."""
+
+
+def _insert_row(values: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: dump_json(value) if key == "result" else value for key, value in values.items()}
+
+
+@functools.lru_cache(maxsize=32)
+def _insert_sql(names: tuple[str, ...]) -> str:
+    columns = ", ".join(names)
+    placeholders = ", ".join(f":{name}" for name in names)
+    return f"INSERT INTO executions ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
 
 
 class ExecutionRecords:
@@ -39,15 +85,24 @@ class ExecutionRecords:
 
     def insert(self, values: Mapping[str, Any]) -> Execution | None:
         """Store a new execution; None when its ``(job, scheduledFor, attempt)`` is already taken."""
-        row = {key: dump_json(value) if key == "result" else value for key, value in values.items()}
-        names = ", ".join(row)
-        placeholders = ", ".join(f":{key}" for key in row)
+        row = _insert_row(values)
         # ON CONFLICT rather than catching the error: a failed INSERT aborts a surrounding Postgres
         # transaction (a claim batch), while this must only report the taken slot.
-        inserted = self.db.execute(
-            f"INSERT INTO executions ({names}) VALUES ({placeholders}) ON CONFLICT DO NOTHING", row
-        )
+        inserted = self.db.execute(_insert_sql(tuple(row)), row)
         return execution_from_row({**EMPTY_ROW, **values}) if inserted else None
+
+    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> builtins.list[Execution | None]:
+        """:meth:`insert` for many executions (one round trip per set of columns on Postgres)."""
+        inserted: builtins.list[Execution | None] = [None] * len(rows)
+        by_columns: dict[tuple[str, ...], builtins.list[int]] = {}
+        for index, values in enumerate(rows):
+            by_columns.setdefault(tuple(values), []).append(index)
+        for names, indexes in by_columns.items():
+            counts = self.db.execute_many(_insert_sql(names), [_insert_row(rows[index]) for index in indexes])
+            for index, count in zip(indexes, counts, strict=True):
+                if count:
+                    inserted[index] = execution_from_row({**EMPTY_ROW, **rows[index]})
+        return inserted
 
     def get(self, execution_id: str) -> Execution | None:
         row = self.db.fetch_one("SELECT * FROM executions WHERE id = :id", {"id": execution_id})
@@ -180,49 +235,35 @@ class ExecutionRecords:
             > 0
         )
 
-    def finish_run(
-        self,
-        execution_id: str,
-        *,
-        status: str,
-        started_at: datetime,
-        completed_at: datetime,
-        duration_seconds: float | None,
-        result: Any,
-        error_message: str | None,
-    ) -> bool:
+    def finish_run(self, run: FinishedRun) -> bool:
         """:meth:`finish` plus the job's ``lastRunTime``/``lastStatus``; False if it had already finished.
 
         One round trip on Postgres (the hot path of every run); a transaction on SQLite.
         """
-        params = {
-            "status": status, "started_at": started_at, "completed_at": completed_at,
-            "duration": duration_seconds, "result": dump_json(result), "error": error_message,
-            "id": execution_id, "pending": ACTIVE[0], "running": ACTIVE[1],
-        }  # fmt: skip
+        params = _finish_params(run)
         if not self.db.is_sqlite:
-            return (
-                self.db.execute(
-                    f"""
-                    WITH finished AS ({_FINISH_SQL} RETURNING job_id)
-                    UPDATE jobs SET last_run_time = :started_at, last_status = :status
-                    WHERE id IN (SELECT job_id FROM finished)
-                    """,
-                    params,
-                )
-                > 0
-            )
+            return self.db.execute(_FINISH_RUN_PG_SQL, params) > 0
         with self.db.transaction():
             if self.db.execute(_FINISH_SQL, params) == 0:
                 return False
-            self.db.execute(
-                """
-                UPDATE jobs SET last_run_time = :started_at, last_status = :status
-                WHERE id = (SELECT job_id FROM executions WHERE id = :id)
-                """,
-                params,
-            )
+            self.db.execute(_JOB_LAST_RUN_SQLITE_SQL, params)
         return True
+
+    def finish_runs(self, runs: Sequence[FinishedRun]) -> None:
+        """:meth:`finish_run` for many runs in one transaction (one round trip on Postgres).
+
+        Runs that had already finished are left as they are, as by :meth:`finish_run`.
+        """
+        params = [_finish_params(run) for run in runs]
+        if not params:
+            return
+        if not self.db.is_sqlite:
+            self.db.execute_many(_FINISH_RUN_PG_SQL, params)
+            return
+        with self.db.transaction():
+            for one in params:
+                if self.db.execute(_FINISH_SQL, one):
+                    self.db.execute(_JOB_LAST_RUN_SQLITE_SQL, one)
 
     def release_to_pending(self, execution_id: str) -> None:
         """Give a claimed run that never started back, so any leader can start it."""
