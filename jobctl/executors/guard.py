@@ -6,6 +6,7 @@ import logging
 import subprocess
 import sys
 import threading
+from collections.abc import Sequence
 
 log = logging.getLogger(__name__)
 
@@ -22,8 +23,11 @@ class GroupGuard:
             start_new_session=True,
         )
 
-    def __call__(self, pgid: int, started: bool) -> None:
-        self._send(f"{'+' if started else '-'}{pgid}")
+    def __call__(self, started: Sequence[int], ended: Sequence[int]) -> None:
+        """One write for a batch of changes: the watchdog wakes once per batch, not twice per run."""
+        lines = [f"+{pgid}" for pgid in started] + [f"-{pgid}" for pgid in ended]
+        if lines:
+            self._send("\n".join(lines))
 
     def close(self) -> None:
         """Stop the watchdog cleanly (the daemon ended its runs itself)."""

@@ -8,56 +8,59 @@ for a Python callable, its return value (a dict as is, anything else as ``{"valu
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
 import shlex
+import shutil
 import sys
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
-from jobctl.executors.outcome import OutputSink, RunOutcome, RunRequest
-from jobctl.executors.process import KILL_GRACE_SECONDS, GroupListener, ProcessResult, run_process
+from jobctl.executors.outcome import RunOutcome, RunRequest
+from jobctl.executors.process import ProcessResult, SpawnedProcess, spawn, spawn_failure
 from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
 
 ERROR_TAIL_CHARS = 1000
 
-Launch = Callable[..., ProcessResult]
-"""``run_process`` with the run's timeout, sink and stop settings bound: takes argv and env."""
 
-
-def run_local(
-    request: RunRequest,
-    *,
-    task_name: str,
-    sink: OutputSink,
-    on_group: GroupListener | None = None,
-    stop_requested: Callable[[], bool] | None = None,
-    kill_grace: float = KILL_GRACE_SECONDS,
-) -> RunOutcome:
-    """Run a ``command`` or ``python`` task function to its end."""
+def start_local(request: RunRequest, *, task_name: str) -> LocalRun:
+    """Spawn the run's process now; whoever follows it turns its end into an outcome."""
     env = run_environment(request)
-    launch: Launch = partial(
-        run_process,
-        timeout=request.timeout_seconds,
-        sink=sink,
-        on_group=on_group,
-        stop_requested=stop_requested,
-        kill_grace=kill_grace,
-    )
     if request.handler_type == HandlerType.PYTHON:
-        return _run_python(request, env, launch)
+        folder = Path(tempfile.mkdtemp(prefix="jobctl-"))
+        report_file = folder / "result.json"
+        env["JOBCTL_RESULT_FILE"] = str(report_file)
+        python_argv = [sys.executable, "-m", "jobctl.executors.python_runner", request.handler_path]
+        return LocalRun(request, spawn(python_argv, env=env), report_file)
     argv = command_argv(request, task_name)
     if isinstance(argv, str):
-        now = datetime.now(UTC)
-        return RunOutcome(
-            status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=argv
-        )
-    return _command_outcome(launch(argv, env=env), request)
+        return LocalRun(request, spawn_failure(datetime.now(UTC), argv))
+    return LocalRun(request, spawn(argv, env=env))
+
+
+class LocalRun:
+    """A ``command`` or ``python`` run whose process was spawned (``process`` is a
+    :class:`SpawnedProcess`) or could not be (a :class:`ProcessResult` saying why)."""
+
+    def __init__(
+        self, request: RunRequest, process: SpawnedProcess | ProcessResult, report_file: Path | None = None
+    ) -> None:
+        self.request = request
+        self.process = process
+        self.report_file = report_file
+
+    def outcome(self, result: ProcessResult) -> RunOutcome:
+        """Apply the outcome rules to how the process ended (and clean up after a Python run)."""
+        if self.report_file is None:
+            return _command_outcome(result, self.request)
+        try:
+            return _python_outcome(result, self.request, _read_report(self.report_file))
+        finally:
+            shutil.rmtree(self.report_file.parent, ignore_errors=True)
 
 
 def command_argv(request: RunRequest, task_name: str) -> list[str] | str:
@@ -76,7 +79,7 @@ def command_argv(request: RunRequest, task_name: str) -> list[str] | str:
 
 def run_environment(request: RunRequest) -> dict[str, str]:
     """The daemon's environment plus the job's arguments and identity."""
-    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
+    env = dict(_inherited_environment())
     args = request.task_args or {}
     for key, value in args.items():
         env[f"JOBCTL_ARG_{re.sub(r'[^A-Za-z0-9]', '_', key).upper()}"] = (
@@ -86,6 +89,13 @@ def run_environment(request: RunRequest) -> dict[str, str]:
     env["JOBCTL_JOB_ID"] = request.job_id
     env["JOBCTL_EXECUTION_ID"] = request.execution_id
     return env
+
+
+@functools.cache
+def _inherited_environment() -> dict[str, str]:
+    """The daemon's own environment without its ``JOBCTL_`` settings, read once: it does not change
+    while the daemon runs, and reading ``os.environ`` decodes every entry each time."""
+    return {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
 
 
 def _command_outcome(result: ProcessResult, request: RunRequest) -> RunOutcome:
@@ -136,13 +146,7 @@ def _json_object(line: str) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _run_python(request: RunRequest, env: dict[str, str], launch: Launch) -> RunOutcome:
-    with tempfile.TemporaryDirectory(prefix="jobctl-") as folder:
-        result_file = Path(folder) / "result.json"
-        env = {**env, "JOBCTL_RESULT_FILE": str(result_file)}
-        argv = [sys.executable, "-m", "jobctl.executors.python_runner", request.handler_path]
-        result = launch(argv, env=env)
-        report = _read_report(result_file)
+def _python_outcome(result: ProcessResult, request: RunRequest, report: dict[str, Any]) -> RunOutcome:
     status, error = _status_and_error(result, request, reason=report.get("error"))
     value = report.get("result") if status == ExecutionStatus.SUCCESS else None
     return RunOutcome(

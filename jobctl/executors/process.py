@@ -1,16 +1,21 @@
-"""A child process in its own process group: output captured live, killed whole on timeout.
+"""Starting a child process in its own process group, and keeping what its output says.
 
 The group matters: ``sh -c 'sleep 100 & sleep 100'`` leaves grandchildren that a kill of the
-direct child would miss. On timeout the whole group gets SIGTERM, then SIGKILL after a grace.
+direct child would miss, so timeouts and shutdown signal the whole group
+(:mod:`jobctl.executors.reactor` follows the children).
+
+Children are started with ``posix_spawnp`` rather than ``subprocess.Popen``: the same
+``vfork``-style start in the C library without Popen's Python-level bookkeeping (file objects,
+an error pipe read back under the interpreter lock), which is most of the cost of a spawn when
+a burst of runs is due at once.
 """
 
 from __future__ import annotations
 
 import codecs
+import functools
 import os
-import selectors
 import signal
-import subprocess
 import time
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +34,10 @@ still write; then the rest of its process group is killed (a run ends with its m
 STDERR_TAIL_CHARS = 2000
 READ_SIZE = 65536
 
+RESET_SIGNALS = (signal.SIGPIPE, signal.SIGXFSZ)
+"""Signals Python ignores in the daemon that a child must get back at their defaults (as Popen's
+``restore_signals`` does): a shell pipeline in a job relies on SIGPIPE."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class ProcessResult:
@@ -44,71 +53,96 @@ class ProcessResult:
     spawn_error: str | None = None
 
 
-GroupListener = Callable[[int, bool], None]
-"""Told ``(pgid, True)`` when a group starts and ``(pgid, False)`` when it is gone."""
+GroupListener = Callable[[Sequence[int], Sequence[int]], None]
+"""Told ``(started, ended)``: process groups that started and groups that are gone, in batches."""
 
 
-def run_process(
-    argv: Sequence[str],
-    *,
-    env: Mapping[str, str],
-    timeout: float | None,
-    sink: OutputSink,
-    on_group: GroupListener | None = None,
-    stop_requested: Callable[[], bool] | None = None,
-    kill_grace: float = KILL_GRACE_SECONDS,
-) -> ProcessResult:
-    """Run ``argv`` to the end (or its timeout), streaming output to ``sink``.
+@dataclass(frozen=True, kw_only=True)
+class SpawnedProcess:
+    """A running child: its pid (also its process group id) and the read ends of its output pipes."""
 
-    ``stop_requested`` lets the daemon end a run early (shutdown); it is treated like a timeout
-    except that ``timed_out`` stays False.
+    pid: int
+    stdout: int
+    stderr: int
+    started_at: datetime
+    started_monotonic: float
+
+
+def spawn(argv: Sequence[str], *, env: Mapping[str, str]) -> SpawnedProcess | ProcessResult:
+    """Start ``argv`` (looked up on PATH) in a new process group, stdin from /dev/null.
+
+    Returns a :class:`ProcessResult` with ``spawn_error`` when it cannot start. Every descriptor
+    of the daemon is opened close-on-exec (Python's default, and the daemon marks inherited
+    ones at start-up), so the child gets only these three.
     """
     started_at = datetime.now(UTC)
+    started_monotonic = time.monotonic()
+    out_read, out_write = os.pipe()
+    err_read, err_write = os.pipe()
     try:
-        proc = subprocess.Popen(
+        pid = os.posix_spawnp(
+            argv[0],
             list(argv),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=dict(env),
-            process_group=0,
-            close_fds=True,
+            dict(env),
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, _devnull(), 0),
+                (os.POSIX_SPAWN_DUP2, out_write, 1),
+                (os.POSIX_SPAWN_DUP2, err_write, 2),
+            ],
+            setpgroup=0,
+            setsigdef=RESET_SIGNALS,
+            setsigmask=(),
         )
     except OSError as exc:
-        now = datetime.now(UTC)
-        return ProcessResult(
-            exit_code=None,
-            signal_name=None,
-            timed_out=False,
-            started_at=started_at,
-            completed_at=now,
-            last_stdout_line="",
-            stderr_tail="",
-            spawn_error=f"cannot start {argv[0]!r}: {exc.strerror or exc}",
-        )
-    if on_group:
-        on_group(proc.pid, True)
-    try:
-        capture = _Capture(sink)
-        timed_out = capture.pump(proc, timeout, stop_requested, kill_grace)
+        os.close(out_read)
+        os.close(err_read)
+        return spawn_failure(started_at, f"cannot start {argv[0]!r}: {exc.strerror or exc}")
     finally:
-        _kill_group(proc.pid, signal.SIGKILL)
-        if on_group:
-            on_group(proc.pid, False)
-    code = proc.returncode
-    return ProcessResult(
-        exit_code=code if code is not None and code >= 0 else None,
-        signal_name=signal.Signals(-code).name if code is not None and code < 0 else None,
-        timed_out=timed_out,
-        started_at=started_at,
-        completed_at=datetime.now(UTC),
-        last_stdout_line=capture.last_stdout_line(),
-        stderr_tail=capture.stderr_tail(),
+        os.close(out_write)
+        os.close(err_write)
+    return SpawnedProcess(
+        pid=pid, stdout=out_read, stderr=err_read, started_at=started_at, started_monotonic=started_monotonic
     )
 
 
-class _Capture:
-    """Reads both pipes until EOF, decoding incrementally, keeping what the outcome needs."""
+def spawn_failure(at: datetime, message: str) -> ProcessResult:
+    """The result of a run that never got a process."""
+    return ProcessResult(
+        exit_code=None,
+        signal_name=None,
+        timed_out=False,
+        started_at=at,
+        completed_at=datetime.now(UTC),
+        last_stdout_line="",
+        stderr_tail="",
+        spawn_error=message,
+    )
+
+
+def close_inherited_descriptors() -> None:
+    """Make every open descriptor above stderr close-on-exec.
+
+    ``posix_spawn`` does not close descriptors the way Popen's ``close_fds`` does; Python opens
+    its own close-on-exec, but the daemon may have inherited others (a socket from its parent,
+    a shell redirection) that no job should see.
+    """
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    for name in names:
+        fd = int(name)
+        if fd <= 2:
+            continue
+        try:
+            os.set_inheritable(fd, False)
+        except OSError:
+            pass  # closed meanwhile (the listing's own descriptor)
+
+
+class OutputCapture:
+    """Decodes a child's output as it arrives, passing it on and keeping what the outcome needs:
+    the last non-empty stdout line (a JSON result) and the tail of stderr (the error message)."""
 
     def __init__(self, sink: OutputSink) -> None:
         self.sink = sink
@@ -120,45 +154,17 @@ class _Capture:
         self.stdout_partial = ""
         self.stderr_text = ""
 
-    def pump(
-        self,
-        proc: subprocess.Popen[bytes],
-        timeout: float | None,
-        stop_requested: Callable[[], bool] | None,
-        kill_grace: float,
-    ) -> bool:
-        """Copy output until the pipes close and the child exits; True if the timeout hit."""
-        assert proc.stdout is not None and proc.stderr is not None
-        deadline = None if timeout is None else time.monotonic() + timeout
-        selector = selectors.DefaultSelector()
-        selector.register(proc.stdout, selectors.EVENT_READ, "out")
-        selector.register(proc.stderr, selectors.EVENT_READ, "err")
-        timed_out, terminated_at, exited_at = False, None, None
-        while selector.get_map():
-            for key, _ in selector.select(timeout=0.2):
-                chunk = os.read(key.fd, READ_SIZE)
-                if chunk:
-                    self._feed(key.data, self.decoders[key.data].decode(chunk))
-                else:
-                    selector.unregister(key.fileobj)
-            now = time.monotonic()
-            stop = stop_requested is not None and stop_requested()
-            if terminated_at is None and ((deadline is not None and now >= deadline) or stop):
-                timed_out = not stop
-                terminated_at = now
-                _kill_group(proc.pid, signal.SIGTERM)
-            elif terminated_at is not None and now - terminated_at >= kill_grace:
-                _kill_group(proc.pid, signal.SIGKILL)
-            if exited_at is None and proc.poll() is not None:
-                exited_at = now
-            if exited_at is not None and (terminated_at is not None or now - exited_at >= ORPHAN_DRAIN_SECONDS):
-                break
-        selector.close()
-        proc.stdout.close()
-        proc.stderr.close()
-        self._finish()
-        proc.wait()
-        return timed_out
+    def feed(self, stream: str, chunk: bytes) -> None:
+        """Take bytes read from ``stream`` ("out" or "err")."""
+        self._feed(stream, self.decoders[stream].decode(chunk))
+
+    def finish(self) -> None:
+        """The pipes are closed: flush what the decoders held back."""
+        for stream in ("out", "err"):
+            self._feed(stream, self.decoders[stream].decode(b"", final=True))
+        if self.stdout_partial.strip():
+            self.stdout_lines.append(self.stdout_partial)
+            self.stdout_partial = ""
 
     def _feed(self, stream: str, text: str) -> None:
         if not text:
@@ -177,13 +183,6 @@ class _Capture:
             if line.strip():
                 self.stdout_lines.append(line)
 
-    def _finish(self) -> None:
-        for stream in ("out", "err"):
-            self._feed(stream, self.decoders[stream].decode(b"", final=True))
-        if self.stdout_partial.strip():
-            self.stdout_lines.append(self.stdout_partial)
-            self.stdout_partial = ""
-
     def last_stdout_line(self) -> str:
         return self.stdout_lines[-1] if self.stdout_lines else ""
 
@@ -191,8 +190,15 @@ class _Capture:
         return self.stderr_text
 
 
-def _kill_group(pgid: int, sig: signal.Signals) -> None:
+def kill_group(pgid: int, sig: signal.Signals) -> None:
+    """Signal a whole process group; one that is gone already is fine."""
     try:
         os.killpg(pgid, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+@functools.cache
+def _devnull() -> int:
+    """One read-only /dev/null descriptor for every child's stdin."""
+    return os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)

@@ -1,7 +1,10 @@
-"""Running claimed executions on a thread pool and recording how they ended.
+"""Starting claimed executions, following them to their end, and recording how they ended.
 
-Each run: process (or Celery task) → outcome → one transaction that finishes the execution,
-updates the job's last run, and queues the next attempt when a failed run has retries left.
+A local run is spawned on the caller's thread (the scheduler's, right after the claim), followed
+by the process reactor (one thread for every child), and its outcome recorded by the recorder
+thread in a batch with whatever else finished meanwhile: one transaction finishes the
+executions, updates their jobs' last run, and queues the next attempt of a failed run with
+retries left. A Celery run is sent and followed on a pool thread (the broker may block).
 """
 
 from __future__ import annotations
@@ -12,31 +15,51 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import nullcontext
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobctl.errors import StoreError
-from jobctl.executors.local import run_local
+from jobctl.executors.local import LocalRun, start_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
-from jobctl.executors.process import GroupListener
+from jobctl.executors.process import GroupListener, ProcessResult, close_inherited_descriptors
+from jobctl.executors.reactor import ProcessReactor
 from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction, TriggeredBy
-from jobctl.scheduler.output_writer import OutputWriter
+from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
+from jobctl.scheduler.recorder import OutcomeRecorder
 from jobctl.store import Store
+from jobctl.store.executions import FinishedRun
 
 TASK_FUNCTION_CACHE_SECONDS = 5.0
 """How stale a task function may be when a run starts (a config sync takes effect this late)."""
 
-RECORD_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
-"""Waits between attempts to record an outcome while the store is unreachable (the last repeats)."""
-RECORD_ATTEMPTS_WHEN_CLOSING = 3
-"""Once shutting down, give up after this many more attempts: the reaper of the next leader
-finishes what is left once this instance stops heartbeating."""
+CRASH_MESSAGE = "internal error in the daemon while running; see its log"
 
 log = logging.getLogger(__name__)
 
 RemoteExecutor = Callable[[RunRequest, Callable[[str], None], Callable[[], bool]], RunOutcome]
 """Runs a ``celery_task`` request: (request, record_task_id, stop_requested) -> outcome."""
+
+
+@dataclass(eq=False, kw_only=True)
+class _Ended:
+    """A run that ended, on its way to the store. ``how`` is the outcome, or what computes it
+    (on the recorder thread: reading a Python run's report is file I/O)."""
+
+    job: Job
+    execution: Execution
+    how: RunOutcome | Callable[[], RunOutcome]
+    writer: OutputWriter | None = None
+    _outcome: RunOutcome | None = field(default=None, init=False)
+
+    def outcome(self) -> RunOutcome:
+        if self._outcome is None:
+            try:
+                self._outcome = self.how if isinstance(self.how, RunOutcome) else self.how()
+            except Exception:
+                log.exception("the outcome of execution %s could not be worked out", self.execution.id)
+                self._outcome = _failed(CRASH_MESSAGE)
+        return self._outcome
 
 
 class Runner:
@@ -52,77 +75,77 @@ class Runner:
         celery: RemoteExecutor | None = None,
     ) -> None:
         self.store = store
-        self.on_group = on_group
         self.on_finish = on_finish
         self.celery = celery
         self.max_workers = max_workers
-        self._pool = ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="run")
-        self._lock = threading.Lock()
-        self._futures: dict[str, Future[None]] = {}
-        self._started: set[str] = set()
+        self._cond = threading.Condition()
+        self._active: dict[str, OutputWriter | None] = {}
+        """Executions holding a run slot (until their outcome is recorded), with their output."""
+        self._celery_futures: dict[str, Future[None]] = {}
+        self._celery_pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._closing = threading.Event()
         self._task_functions: dict[int, tuple[float, TaskFunction]] = {}
+        close_inherited_descriptors()  # before the first spawn: children get stdin/out/err only
+        self._reactor = ProcessReactor(on_group=on_group)
+        self._recorder: OutcomeRecorder[_Ended] = OutcomeRecorder(
+            self._write_outcomes,
+            on_written=self._release,
+            on_failed=self._record_crash,
+            chores=self._flush_outputs,
+            chore_interval=FLUSH_INTERVAL_SECONDS,
+            closing=self._closing,
+        )
 
     # -- starting ---------------------------------------------------------------------------
 
     def submit(self, job: Job, execution: Execution) -> None:
-        """Queue a run whose execution row is already ``running`` for this instance."""
-        with self._lock:
-            if execution.id in self._futures:
+        """Start a run whose execution row is already ``running`` for this instance.
+
+        A local process is spawned here, on the caller's thread: one thread spawning in a row
+        is faster and more punctual than many threads competing for the interpreter.
+        """
+        with self._cond:
+            if execution.id in self._active:
                 return
-            self._futures[execution.id] = self._pool.submit(self._run, job, execution)
+            self._active[execution.id] = None
+        try:
+            self._start(job, execution)
+        except Exception:
+            log.exception("could not start execution %s", execution.id)
+            self._recorder.put(_Ended(job=job, execution=execution, how=_failed(CRASH_MESSAGE)))
 
     def free_slots(self) -> int:
-        """Runs that could start now without waiting for a worker."""
-        with self._lock:
-            return self.max_workers - len(self._futures)
+        """Runs that could start now without waiting for one to end."""
+        with self._cond:
+            return self.max_workers - len(self._active)
 
     def active_count(self) -> int:
-        with self._lock:
-            return len(self._futures)
+        with self._cond:
+            return len(self._active)
 
-    def _run(self, job: Job, execution: Execution) -> None:
-        try:
-            with self._lock:
-                self._started.add(execution.id)
-            outcome = self._execute(job, execution)
-            self._persist(execution, lambda: self._record(job, execution, outcome))
-        except Exception:
-            log.exception("run of execution %s failed unexpectedly", execution.id)
-            self._persist(execution, lambda: self._record_crash(job, execution))
-        finally:
-            with self._lock:
-                self._futures.pop(execution.id, None)
-                self._started.discard(execution.id)
-            if self.on_finish:
-                self.on_finish()
-
-    def _execute(self, job: Job, execution: Execution) -> RunOutcome:
+    def _start(self, job: Job, execution: Execution) -> None:
         task_function = self._task_function(job.task_function_id)
         if task_function is None:
-            now = datetime.now(UTC)
-            return RunOutcome(
-                status=ExecutionStatus.FAILED,
-                started_at=now,
-                completed_at=now,
-                result=None,
-                error_message=f"task function {job.task_function_id} no longer exists",
-            )
+            message = f"task function {job.task_function_id} no longer exists"
+            self._recorder.put(_Ended(job=job, execution=execution, how=_failed(message)))
+            return
         request = _request(job, execution, task_function)
         if task_function.handler_type == HandlerType.CELERY_TASK:
-            return self._execute_celery(request, execution)
-        writer = OutputWriter(self.store, execution.id)
-        try:
-            return run_local(
-                request,
-                task_name=task_function.name,
-                sink=writer,
-                on_group=self.on_group,
-                stop_requested=self._stop.is_set,
-            )
-        finally:
-            writer.flush()
+            self._start_celery(job, execution, request)
+            return
+        run = start_local(request, task_name=task_function.name)
+        if isinstance(run.process, ProcessResult):
+            self._recorder.put(_Ended(job=job, execution=execution, how=run.outcome(run.process)))
+            return
+        writer = OutputWriter(self.store, execution.id, on_full=self._recorder.poke)
+        with self._cond:
+            self._active[execution.id] = writer
+
+        def ended(result: ProcessResult, run: LocalRun = run) -> None:
+            self._recorder.put(_Ended(job=job, execution=execution, how=lambda: run.outcome(result), writer=writer))
+
+        self._reactor.follow(run.process, timeout=request.timeout_seconds, sink=writer, on_done=ended)
 
     def _task_function(self, task_function_id: int) -> TaskFunction | None:
         """The task function, read at most every few seconds (a sync changes it rarely)."""
@@ -134,6 +157,22 @@ class Runner:
         if task_function is not None:
             self._task_functions[task_function_id] = (now, task_function)
         return task_function
+
+    def _start_celery(self, job: Job, execution: Execution, request: RunRequest) -> None:
+        with self._cond:
+            if self._celery_pool is None:
+                self._celery_pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="celery")
+            self._celery_futures[execution.id] = self._celery_pool.submit(self._run_celery, job, execution, request)
+
+    def _run_celery(self, job: Job, execution: Execution, request: RunRequest) -> None:
+        with self._cond:
+            self._celery_futures.pop(execution.id, None)
+        try:
+            outcome = self._execute_celery(request, execution)
+        except Exception:
+            log.exception("run of execution %s failed unexpectedly", execution.id)
+            outcome = _failed(CRASH_MESSAGE)
+        self._recorder.put(_Ended(job=job, execution=execution, how=outcome))
 
     def _execute_celery(self, request: RunRequest, execution: Execution) -> RunOutcome:
         if self.celery is None:
@@ -152,9 +191,23 @@ class Runner:
 
         return self.celery(request, record_task_id, self._stop.is_set)
 
-    # -- recording --------------------------------------------------------------------------
+    # -- recording (on the recorder thread) ---------------------------------------------------
 
-    def _record(self, job: Job, execution: Execution, outcome: RunOutcome) -> None:
+    def _write_outcomes(self, batch: list[_Ended]) -> None:
+        """One transaction for a batch of outcomes; a failed run with retries left queues its next
+        attempt in the same transaction, so a crash cannot record the failure and lose the retry."""
+        for ended in batch:
+            if ended.writer is not None:
+                ended.writer.flush()  # all of a run's output is stored before it shows as ended
+        runs = [(ended, self._finished_run(ended)) for ended in batch]
+        with self.store.transaction():
+            self.store.executions.finish_runs([run for ended, run in runs if not self._retries(run)])
+            for ended, run in runs:
+                if self._retries(run) and self.store.executions.finish_run(run):
+                    self._queue_retry(ended.job, ended.execution, run.completed_at)
+
+    def _finished_run(self, ended: _Ended) -> FinishedRun:
+        outcome = ended.outcome()
         error = outcome.error_message
         if self._stop.is_set() and outcome.status != ExecutionStatus.SUCCESS:
             error = (
@@ -162,51 +215,19 @@ class Runner:
                 if error
                 else "stopped by daemon shutdown"
             )
-        retry = outcome.status in (ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT) and not self._stop.is_set()
-        with self.store.transaction() if retry else nullcontext():
-            finished = self.store.executions.finish_run(
-                execution.id,
-                status=outcome.status.value,
-                started_at=outcome.started_at,
-                completed_at=outcome.completed_at,
-                duration_seconds=outcome.duration_seconds,
-                result=outcome.result,
-                error_message=error,
-            )
-            if finished and retry:
-                self._queue_retry(job, execution, outcome.completed_at)
+        return FinishedRun(
+            execution_id=ended.execution.id,
+            status=outcome.status.value,
+            started_at=outcome.started_at,
+            completed_at=outcome.completed_at,
+            duration_seconds=outcome.duration_seconds,
+            result=outcome.result,
+            error_message=error,
+        )
 
-    def _persist(self, execution: Execution, write: Callable[[], None]) -> None:
-        """Run ``write`` until the store takes it: an outcome that is never recorded would leave the
-        execution ``running`` for as long as this instance lives (no reaper finishes the runs of a
-        live instance). Writes are idempotent: ``finish`` only changes an active execution.
-        """
-        attempt = 0
-        left_when_closing = RECORD_ATTEMPTS_WHEN_CLOSING
-        while True:
-            try:
-                write()
-                if attempt:
-                    log.info("recorded the outcome of execution %s after %d failed attempt(s)", execution.id, attempt)
-                return
-            except StoreError as exc:
-                if self._closing.is_set():
-                    left_when_closing -= 1
-                    if left_when_closing <= 0:
-                        log.error("could not record the outcome of execution %s: %s", execution.id, exc.message)
-                        return
-                delay = RECORD_RETRY_DELAYS[min(attempt, len(RECORD_RETRY_DELAYS) - 1)]
-                attempt += 1
-                log.warning(
-                    "could not record the outcome of execution %s (%s); retrying in %.1fs",
-                    execution.id,
-                    exc.message,
-                    delay,
-                )
-                if self._closing.is_set():
-                    time.sleep(min(delay, 1.0))
-                else:
-                    self._closing.wait(delay)
+    def _retries(self, run: FinishedRun) -> bool:
+        failed = run.status in (ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value)
+        return failed and not self._stop.is_set()
 
     def _queue_retry(self, job: Job, execution: Execution, now: datetime) -> None:
         current = self.store.jobs.get(job.id)
@@ -226,17 +247,33 @@ class Runner:
             }
         )
 
-    def _record_crash(self, job: Job, execution: Execution) -> None:
-        now = datetime.now(UTC)
+    def _record_crash(self, ended: _Ended, error: Exception) -> None:
+        log.error("could not record the outcome of execution %s: %s", ended.execution.id, error)
         self.store.executions.finish(
-            execution.id,
+            ended.execution.id,
             status=ExecutionStatus.FAILED.value,
             started_at=None,
-            completed_at=now,
+            completed_at=datetime.now(UTC),
             duration_seconds=None,
             result=None,
-            error_message="internal error in the daemon while running; see its log",
+            error_message=CRASH_MESSAGE,
         )
+
+    def _release(self, batch: list[_Ended]) -> None:
+        """Give the run slots back once their outcomes are stored, and let the scheduler know."""
+        with self._cond:
+            for ended in batch:
+                self._active.pop(ended.execution.id, None)
+            self._cond.notify_all()
+        if self.on_finish:
+            self.on_finish()
+
+    def _flush_outputs(self) -> None:
+        with self._cond:
+            writers = [writer for writer in self._active.values() if writer is not None]
+        for writer in writers:
+            if writer.flush_due():
+                writer.flush()
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -244,32 +281,44 @@ class Runner:
         """Let running runs finish for ``grace_seconds``, then stop them; hand back unstarted ones."""
         self._closing.set()
         self._release_unstarted()
-        waited = self._wait(grace_seconds)
-        if not waited:
+        if not self._wait(grace_seconds):
             log.warning("stopping %d run(s) still active after %.0fs", self.active_count(), grace_seconds)
             self._stop.set()
+            self._reactor.stop_all()
             self._wait(None)
-        self._pool.shutdown(wait=True)
+        self._recorder.close()
+        self._reactor.close()
+        if self._celery_pool is not None:
+            self._celery_pool.shutdown(wait=True)
 
     def _release_unstarted(self) -> None:
-        with self._lock:
-            pending = [(eid, fut) for eid, fut in self._futures.items() if eid not in self._started]
-        for execution_id, future in pending:
+        """Celery runs still waiting for a pool thread go back to ``pending`` for any leader."""
+        with self._cond:
+            waiting = list(self._celery_futures.items())
+        for execution_id, future in waiting:
             if future.cancel():
-                with self._lock:
-                    self._futures.pop(execution_id, None)
+                with self._cond:
+                    self._celery_futures.pop(execution_id, None)
+                    self._active.pop(execution_id, None)
+                    self._cond.notify_all()
                 try:
                     self.store.executions.release_to_pending(execution_id)
                 except StoreError:
                     log.exception("could not hand back execution %s", execution_id)
 
     def _wait(self, timeout: float | None) -> bool:
-        with self._lock:
-            futures = list(self._futures.values())
-        from concurrent.futures import wait
+        """Wait until every run's outcome is recorded; False if ``timeout`` passed first."""
+        if timeout is not None and timeout == float("inf"):
+            timeout = None
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._active, timeout)
 
-        _done, not_done = wait(futures, timeout=timeout)
-        return not not_done
+
+def _failed(message: str) -> RunOutcome:
+    now = datetime.now(UTC)
+    return RunOutcome(
+        status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=message
+    )
 
 
 def _request(job: Job, execution: Execution, task_function: TaskFunction) -> RunRequest:
