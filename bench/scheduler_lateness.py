@@ -86,8 +86,14 @@ def run_jobctl(folder: Path, count: int, period: int, phase: str, window: float,
         for r in in_window
         if r["status"] == "success" and r["started_at"] is not None
     ]
+    slowest: dict[float, float] = {}
+    for r in in_window:
+        if r["status"] == "success" and r["started_at"] is not None:
+            moment = r["scheduled_for"].timestamp()
+            slowest[moment] = max(slowest.get(moment, 0.0), (r["started_at"] - r["scheduled_for"]).total_seconds())
     return {
         "lags": lags,
+        "slowest_per_moment": [slowest[moment] for moment in sorted(slowest)],
         "in_window": c.integrity(in_window),
         "all": c.integrity(rows),
         "exit_code": code,
@@ -244,6 +250,11 @@ def main() -> int:
             f"statuses {r['jobctl']['in_window']['by_status']}, duplicates {r['jobctl']['in_window']['duplicates']}, "
             f"daemon start-up {r['jobctl']['startup_s']:.2f}s, log warnings {len(r['jobctl']['log_problems'])}"
         )
+        slowest = r["jobctl"]["slowest_per_moment"]
+        if slowest and r["phase"] == "aligned":
+            print(
+                f"  - latest start per due moment (ms), in order: {', '.join(f'{1000 * v:.0f}' for v in slowest[:20])}"
+            )
         for line in r["jobctl"]["log_problems"][:3]:
             print(f"  - log: {line[:200]}")
         if r["jobctl"]["log_kept"]:

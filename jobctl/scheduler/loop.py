@@ -101,8 +101,9 @@ class Scheduler:
                 schedules=self.schedules,
                 misfire_grace=self.misfire_grace,
             )
-            for claim in claims:
-                self.runner.submit(claim.job, claim.execution)
+            with self.runner.starting_batch():
+                for claim in claims:
+                    self.runner.submit(claim.job, claim.execution)
             if len(due) < limit or not self.leadership.is_leader():
                 return
 

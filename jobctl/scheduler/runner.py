@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -114,6 +115,11 @@ class Runner:
         except Exception:
             log.exception("could not start execution %s", execution.id)
             self._recorder.put(_Ended(job=job, execution=execution, how=_failed(CRASH_MESSAGE)))
+
+    def starting_batch(self) -> AbstractContextManager[None]:
+        """Around a loop of :meth:`submit` calls: every process of the batch is spawned before any
+        is followed (see :meth:`ProcessReactor.held`)."""
+        return self._reactor.held()
 
     def free_slots(self) -> int:
         """Runs that could start now without waiting for one to end."""

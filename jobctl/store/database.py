@@ -369,7 +369,7 @@ def format_sqlite_time(value: datetime) -> str:
     """Fixed-width UTC text, so that SQLite compares timestamps correctly as strings."""
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store")
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00:00")
+    return value.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
 
 
 @lru_cache(maxsize=512)
