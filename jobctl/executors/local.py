@@ -27,19 +27,40 @@ from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
 ERROR_TAIL_CHARS = 1000
 
 
-def start_local(request: RunRequest, *, task_name: str) -> LocalRun:
-    """Spawn the run's process now; whoever follows it turns its end into an outcome."""
+def prepare_local(request: RunRequest, *, task_name: str) -> LocalLaunch:
+    """Everything a run needs before its process starts (arguments, environment, a Python run's
+    report file), so that the moment of the spawn costs little more than the spawn itself."""
     env = run_environment(request)
     if request.handler_type == HandlerType.PYTHON:
         folder = Path(tempfile.mkdtemp(prefix="jobctl-"))
         report_file = folder / "result.json"
         env["JOBCTL_RESULT_FILE"] = str(report_file)
         python_argv = [sys.executable, "-m", "jobctl.executors.python_runner", request.handler_path]
-        return LocalRun(request, spawn(python_argv, env=env), report_file)
-    argv = command_argv(request, task_name)
-    if isinstance(argv, str):
-        return LocalRun(request, spawn_failure(datetime.now(UTC), argv))
-    return LocalRun(request, spawn(argv, env=env))
+        return LocalLaunch(request, python_argv, env, report_file)
+    return LocalLaunch(request, command_argv(request, task_name), env)
+
+
+class LocalLaunch:
+    """A prepared ``command`` or ``python`` run; ``argv`` is an error message when there is none."""
+
+    def __init__(
+        self, request: RunRequest, argv: list[str] | str, env: dict[str, str], report_file: Path | None = None
+    ) -> None:
+        self.request = request
+        self.argv = argv
+        self.env = env
+        self.report_file = report_file
+
+    def start(self) -> LocalRun:
+        """Spawn the process now; whoever follows it turns its end into an outcome."""
+        if isinstance(self.argv, str):
+            return LocalRun(self.request, spawn_failure(datetime.now(UTC), self.argv), self.report_file)
+        return LocalRun(self.request, spawn(self.argv, env=self.env), self.report_file)
+
+    def discard(self) -> None:
+        """Clean up a launch that will not happen."""
+        if self.report_file is not None:
+            shutil.rmtree(self.report_file.parent, ignore_errors=True)
 
 
 class LocalRun:

@@ -26,10 +26,12 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, kw_only=True)
 class Claim:
-    """A claimed slot ready to run (``execution.status == running``)."""
+    """A claimed slot ready to run (``execution.status == running``) at ``due_at``."""
 
     job: Job
     execution: Execution
+    due_at: datetime
+    """The slot's due moment (the slot plus jitter): a slot claimed ahead starts then, not before."""
 
 
 class ScheduleCache:
@@ -88,14 +90,14 @@ def claim_due_slots(
             if running >= job.max_instances:
                 rows.append((plan, _skip_row(job, plan.slot, now, running)))
             else:
-                rows.append((plan, _execution_row(job, plan.slot, now, instance_id)))
+                rows.append((plan, _execution_row(job, plan.slot, now, plan.due_at, instance_id)))
         inserted = store.executions.insert_many([row for _, row in rows])
     claims: list[Claim] = []
     for (plan, row), execution in zip(rows, inserted, strict=True):
         if execution is None:
             log.warning("slot %s of job %s was already claimed", plan.slot.isoformat(), plan.job.name)
         elif row["status"] == ExecutionStatus.RUNNING.value:
-            claims.append(Claim(job=plan.job, execution=execution))
+            claims.append(Claim(job=plan.job, execution=execution, due_at=plan.due_at))
     return claims
 
 
@@ -105,6 +107,7 @@ class _Plan:
 
     job: Job
     slot: datetime
+    due_at: datetime
     missed: bool
     advance: Advance
 
@@ -124,6 +127,7 @@ def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfi
     return _Plan(
         job=job,
         slot=slot,
+        due_at=job.next_run_time,
         missed=missed,
         advance=Advance(
             job_id=job.id,
@@ -135,14 +139,14 @@ def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfi
     )
 
 
-def _execution_row(job: Job, slot: datetime, now: datetime, instance_id: str) -> dict[str, Any]:
+def _execution_row(job: Job, slot: datetime, now: datetime, due_at: datetime, instance_id: str) -> dict[str, Any]:
     return {
         "id": str(uuid.uuid4()),
         "job_id": job.id,
         "status": ExecutionStatus.RUNNING.value,
         "scheduled_for": slot,
         "attempt": 1,
-        "started_at": now,
+        "started_at": max(now, due_at),  # until the outcome records the moment the process started
         "triggered_by": TriggeredBy.SCHEDULER.value,
         "instance_id": instance_id,
         "created_at": now,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from jobctl.errors import StoreError
-from jobctl.scheduler.claims import ScheduleCache, claim_due_slots
+from jobctl.scheduler.claims import Claim, ScheduleCache, claim_due_slots
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.runner import Runner
 from jobctl.store import Store
@@ -26,6 +27,9 @@ CLAIM_BATCH = 200
 MAX_BATCHES_PER_TICK = 25
 """Bounds one tick's work, so starting pending runs and reaping are never starved."""
 REAP_INTERVAL_SECONDS = 2.0
+CLAIM_AHEAD = timedelta(milliseconds=30)
+"""How far ahead of its due moment a slot is claimed and its run prepared, so that at the
+moment itself only the spawns are left (see docs/claim-ahead.md)."""
 
 
 class Scheduler:
@@ -89,7 +93,7 @@ class Scheduler:
                 return
             if batch:
                 now = self.clock()  # spawning the previous batch took time: claim at the real moment
-            due = self.store.jobs.due(now, limit=limit)
+            due = self.store.jobs.due(now + CLAIM_AHEAD, limit=limit)
             if not due:
                 return
             claims = claim_due_slots(
@@ -101,11 +105,20 @@ class Scheduler:
                 schedules=self.schedules,
                 misfire_grace=self.misfire_grace,
             )
-            with self.runner.starting_batch():
-                for claim in claims:
-                    self.runner.submit(claim.job, claim.execution)
+            self._start_claimed(claims)
             if len(due) < limit or not self.leadership.is_leader():
                 return
+
+    def _start_claimed(self, claims: list[Claim]) -> None:
+        """Prepare every claimed run, then launch each group at its due moment."""
+        prepared = [(claim.due_at, self.runner.prepare(claim.job, claim.execution)) for claim in claims]
+        moments = sorted({due_at for due_at, run in prepared if run is not None})
+        for moment in moments:
+            wait = (moment - self.clock()).total_seconds()
+            while wait > 0:  # never before the slot's time (short: claims look ahead only a little)
+                time.sleep(wait)
+                wait = (moment - self.clock()).total_seconds()
+            self.runner.launch([run for due_at, run in prepared if due_at == moment and run is not None])
 
     def _start_pending(self, now: datetime) -> None:
         """Start manual triggers and retries whose time has come (each taken by one instance only)."""
@@ -134,9 +147,13 @@ class Scheduler:
     def _sleep_after(self, now: datetime) -> float:
         if self.runner.free_slots() <= 0:
             return MAX_SLEEP_SECONDS  # a finishing run wakes the loop
-        moments = [
-            m for m in (self.store.jobs.earliest_next_run_time(), self.store.executions.earliest_run_after()) if m
-        ]
+        scheduled = self.store.jobs.earliest_next_run_time()
+        pending = self.store.executions.earliest_run_after()
+        moments = []
+        if scheduled is not None:
+            moments.append(scheduled - CLAIM_AHEAD)  # wake to claim (and prepare) a little ahead
+        if pending is not None:
+            moments.append(pending)
         if not moments:
             return MAX_SLEEP_SECONDS
         return max(0.0, min(MAX_SLEEP_SECONDS, (min(moments) - now).total_seconds()))

@@ -13,15 +13,14 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobctl.errors import StoreError
-from jobctl.executors.local import LocalRun, start_local
+from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
 from jobctl.executors.process import GroupListener, ProcessResult, close_inherited_descriptors
 from jobctl.executors.reactor import ProcessReactor
@@ -40,6 +39,16 @@ log = logging.getLogger(__name__)
 
 RemoteExecutor = Callable[[RunRequest, Callable[[str], None], Callable[[], bool]], RunOutcome]
 """Runs a ``celery_task`` request: (request, record_task_id, stop_requested) -> outcome."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreparedRun:
+    """A run holding a slot, ready to start: a local launch, a Celery request to send, or an
+    outcome decided before anything ran (its task function is gone)."""
+
+    job: Job
+    execution: Execution
+    how: LocalLaunch | RunRequest | RunOutcome
 
 
 @dataclass(eq=False, kw_only=True)
@@ -101,25 +110,40 @@ class Runner:
     # -- starting ---------------------------------------------------------------------------
 
     def submit(self, job: Job, execution: Execution) -> None:
-        """Start a run whose execution row is already ``running`` for this instance.
+        """Start a run whose execution row is already ``running`` for this instance."""
+        prepared = self.prepare(job, execution)
+        if prepared is not None:
+            self.launch([prepared])
 
-        A local process is spawned here, on the caller's thread: one thread spawning in a row
-        is faster and more punctual than many threads competing for the interpreter.
+    def prepare(self, job: Job, execution: Execution) -> PreparedRun | None:
+        """Take a run slot and get the run ready to start (None: this execution is already here).
+
+        The scheduler prepares a claimed batch a little before it is due and launches it at the
+        due moment, so the moment itself costs little more than the spawns.
         """
         with self._cond:
             if execution.id in self._active:
-                return
+                return None
             self._active[execution.id] = None
         try:
-            self._start(job, execution)
+            how = self._prepare(job, execution)
         except Exception:
-            log.exception("could not start execution %s", execution.id)
-            self._recorder.put(_Ended(job=job, execution=execution, how=_failed(CRASH_MESSAGE)))
+            log.exception("could not prepare execution %s", execution.id)
+            how = _failed(CRASH_MESSAGE)
+        return PreparedRun(job=job, execution=execution, how=how)
 
-    def starting_batch(self) -> AbstractContextManager[None]:
-        """Around a loop of :meth:`submit` calls: every process of the batch is spawned before any
-        is followed (see :meth:`ProcessReactor.held`)."""
-        return self._reactor.held()
+    def launch(self, runs: Sequence[PreparedRun]) -> None:
+        """Start prepared runs now, in order. Local processes are spawned here, on the caller's
+        thread, all of them before the reactor follows any (see :meth:`ProcessReactor.held`):
+        one thread spawning in a row is faster and more punctual than many threads competing
+        for the interpreter."""
+        with self._reactor.held():
+            for run in runs:
+                try:
+                    self._launch(run)
+                except Exception:
+                    log.exception("could not start execution %s", run.execution.id)
+                    self._recorder.put(_Ended(job=run.job, execution=run.execution, how=_failed(CRASH_MESSAGE)))
 
     def free_slots(self) -> int:
         """Runs that could start now without waiting for one to end."""
@@ -130,17 +154,24 @@ class Runner:
         with self._cond:
             return len(self._active)
 
-    def _start(self, job: Job, execution: Execution) -> None:
+    def _prepare(self, job: Job, execution: Execution) -> LocalLaunch | RunRequest | RunOutcome:
         task_function = self._task_function(job.task_function_id)
         if task_function is None:
-            message = f"task function {job.task_function_id} no longer exists"
-            self._recorder.put(_Ended(job=job, execution=execution, how=_failed(message)))
-            return
+            return _failed(f"task function {job.task_function_id} no longer exists")
         request = _request(job, execution, task_function)
         if task_function.handler_type == HandlerType.CELERY_TASK:
-            self._start_celery(job, execution, request)
+            return request
+        return prepare_local(request, task_name=task_function.name)
+
+    def _launch(self, prepared: PreparedRun) -> None:
+        job, execution, how = prepared.job, prepared.execution, prepared.how
+        if isinstance(how, RunOutcome):
+            self._recorder.put(_Ended(job=job, execution=execution, how=how))
             return
-        run = start_local(request, task_name=task_function.name)
+        if isinstance(how, RunRequest):
+            self._start_celery(job, execution, how)
+            return
+        run = how.start()
         if isinstance(run.process, ProcessResult):
             self._recorder.put(_Ended(job=job, execution=execution, how=run.outcome(run.process)))
             return
@@ -151,7 +182,7 @@ class Runner:
         def ended(result: ProcessResult, run: LocalRun = run) -> None:
             self._recorder.put(_Ended(job=job, execution=execution, how=lambda: run.outcome(result), writer=writer))
 
-        self._reactor.follow(run.process, timeout=request.timeout_seconds, sink=writer, on_done=ended)
+        self._reactor.follow(run.process, timeout=how.request.timeout_seconds, sink=writer, on_done=ended)
 
     def _task_function(self, task_function_id: int) -> TaskFunction | None:
         """The task function, read at most every few seconds (a sync changes it rarely)."""
