@@ -22,7 +22,7 @@ from typing import Any
 from jobctl.errors import StoreError
 from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
-from jobctl.executors.process import GroupListener, ProcessResult, close_inherited_descriptors
+from jobctl.executors.process import GroupListener, ProcessResult, close_inherited_descriptors, reserve_descriptors
 from jobctl.executors.reactor import ProcessReactor
 from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction, TriggeredBy
 from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
@@ -97,6 +97,7 @@ class Runner:
         self._closing = threading.Event()
         self._task_functions: dict[int, tuple[float, TaskFunction]] = {}
         close_inherited_descriptors()  # before the first spawn: children get stdin/out/err only
+        reserve_descriptors(max_workers)
         self._reactor = ProcessReactor(on_group=on_group)
         self._recorder: OutcomeRecorder[_Ended] = OutcomeRecorder(
             self._write_outcomes,

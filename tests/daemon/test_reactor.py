@@ -192,3 +192,32 @@ def test_the_watchdog_kills_the_groups_of_a_daemon_killed_with_sigkill(tmp_path:
         if daemon.poll() is None:
             daemon.kill()
             daemon.wait()
+
+
+def test_descriptor_room_is_reserved_and_the_soft_limit_raised() -> None:
+    """In a child interpreter with a low soft limit: the limit is raised towards the hard one and
+    a descriptor that happens to sit at the reserved top is left alone."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, resource\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))\n"
+        "from jobctl.executors.process import reserve_descriptors\n"
+        "reserve_descriptors(200)\n"
+        "keep = os.dup2(0, 3 * 200 + 64 - 1)\n"
+        "reserve_descriptors(200)\n"
+        "os.fstat(keep)\n"
+        "print(resource.getrlimit(resource.RLIMIT_NOFILE)[0], hard)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    soft, hard = (int(value) for value in done.stdout.split())
+    assert soft == min(hard, 3 * 200 + 64) or hard < 664
