@@ -140,28 +140,36 @@ def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfi
 
 
 def _execution_row(job: Job, slot: datetime, now: datetime, due_at: datetime, instance_id: str) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()),
-        "job_id": job.id,
-        "status": ExecutionStatus.RUNNING.value,
-        "scheduled_for": slot,
-        "attempt": 1,
-        "started_at": max(now, due_at),  # until the outcome records the moment the process started
-        "triggered_by": TriggeredBy.SCHEDULER.value,
-        "instance_id": instance_id,
-        "created_at": now,
-    }
+    return _slot_row(
+        job,
+        slot,
+        now,
+        ExecutionStatus.RUNNING,
+        started_at=max(now, due_at),  # until the outcome records the moment the process started
+        instance_id=instance_id,
+    )
 
 
 def _skip_row(job: Job, slot: datetime, now: datetime, active: int) -> dict[str, Any]:
+    return _slot_row(
+        job,
+        slot,
+        now,
+        ExecutionStatus.SKIPPED,
+        completed_at=now,
+        error_message=f"skipped: {active} run(s) still active and maxInstances is {job.max_instances}",
+    )
+
+
+def _slot_row(job: Job, slot: datetime, now: datetime, status: ExecutionStatus, **fields: Any) -> dict[str, Any]:
+    """The execution row of a scheduled slot (first attempt), with ``fields`` of its status."""
     return {
         "id": str(uuid.uuid4()),
         "job_id": job.id,
-        "status": ExecutionStatus.SKIPPED.value,
+        "status": status.value,
         "scheduled_for": slot,
         "attempt": 1,
-        "completed_at": now,
         "triggered_by": TriggeredBy.SCHEDULER.value,
-        "error_message": f"skipped: {active} run(s) still active and maxInstances is {job.max_instances}",
         "created_at": now,
+        **fields,
     }

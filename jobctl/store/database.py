@@ -18,17 +18,18 @@ import socket
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jobctl.errors import StoreError
 from jobctl.store.url import SQLITE, StoreUrl
 
 Row = dict[str, Any]
+_T = TypeVar("_T")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another process's transaction before giving up."""
@@ -236,11 +237,7 @@ class Database:
                     return [sqlite_conn.execute(sql, one).rowcount for one in values]
                 except Exception as exc:
                     raise self._translate(exc) from exc
-        conn = getattr(self._local, "pg_conn", None)
-        if conn is not None:
-            return self._run_postgres_many(conn, sql, values)
-        with self._pooled() as borrowed:
-            return self._run_postgres_many(borrowed, sql, values)
+        return self._on_postgres(lambda conn: self._run_postgres_many(conn, sql, values))
 
     def _run_postgres_many(self, conn: Any, sql: str, values: list[dict[str, Any]]) -> list[int]:
         try:
@@ -262,11 +259,15 @@ class Database:
                 return [dict(row) for row in cursor.fetchall()], cursor.rowcount
             except Exception as exc:
                 raise self._translate(exc) from exc
+        return self._on_postgres(lambda conn: self._run_postgres(conn, sql, values))
+
+    def _on_postgres(self, work: Callable[[Any], _T]) -> _T:
+        """Run ``work`` on this thread's transaction connection, or on one borrowed for it."""
         conn = getattr(self._local, "pg_conn", None)
         if conn is not None:
-            return self._run_postgres(conn, sql, values)
+            return work(conn)
         with self._pooled() as borrowed:
-            return self._run_postgres(borrowed, sql, values)
+            return work(borrowed)
 
     def _run_postgres(self, conn: Any, sql: str, values: dict[str, Any]) -> tuple[list[Row], int]:
         try:
