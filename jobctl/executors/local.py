@@ -57,11 +57,6 @@ class LocalLaunch:
             return LocalRun(self.request, spawn_failure(datetime.now(UTC), self.argv), self.report_file)
         return LocalRun(self.request, spawn(self.argv, env=self.env), self.report_file)
 
-    def discard(self) -> None:
-        """Clean up a launch that will not happen."""
-        if self.report_file is not None:
-            shutil.rmtree(self.report_file.parent, ignore_errors=True)
-
 
 class LocalRun:
     """A ``command`` or ``python`` run whose process was spawned (``process`` is a
