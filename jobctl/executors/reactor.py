@@ -236,9 +236,18 @@ class ProcessReactor:
             self._reap(child, time.monotonic())
 
     def _on_ready(self, child: _Child, stream: str, fd: int) -> None:
+        """Handle one event; an event left over from this round for a descriptor already closed
+        (a child that ended earlier in the same round) is ignored: its number may already belong
+        to a pipe another thread just opened."""
+        if child not in self._children:
+            return
         if stream == "exit":
+            if child.pidfd != fd:
+                return
             self._reap(child, time.monotonic())
         else:
+            if fd not in child.open_pipes:
+                return
             try:
                 chunk = os.read(fd, READ_SIZE)
             except OSError:

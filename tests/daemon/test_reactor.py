@@ -221,3 +221,16 @@ def test_descriptor_room_is_reserved_and_the_soft_limit_raised() -> None:
     assert done.returncode == 0, done.stderr
     soft, hard = (int(value) for value in done.stdout.split())
     assert soft == min(hard, 3 * 200 + 64) or hard < 664
+
+
+def test_children_ending_in_the_same_round_are_each_handled_once(
+    reactor: ProcessReactor, ends: Ends, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Timed out together, 40 children's exits and pipe closes arrive in the same epoll round;
+    events of a child finished earlier in that round must not touch its (closed) descriptors."""
+    caplog.set_level("WARNING", logger="jobctl.executors.reactor")
+    # sh waits for sleep: the shell's exit (pidfd) and the pipes' EOF (when sleep dies) race
+    pids = [ends.follow(reactor, ["/bin/sh", "-c", "sleep 30; true"], timeout=0.3) for _ in range(40)]
+    ends.wait(40, timeout=15)
+    assert all(ends.results[pid].timed_out for pid in pids)
+    assert not [record.getMessage() for record in caplog.records], "the reactor logged errors"
