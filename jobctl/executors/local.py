@@ -54,29 +54,27 @@ class LocalLaunch:
     def start(self) -> LocalRun:
         """Spawn the process now; whoever follows it turns its end into an outcome."""
         if isinstance(self.argv, str):
-            return LocalRun(self.request, spawn_failure(datetime.now(UTC), self.argv), self.report_file)
-        return LocalRun(self.request, spawn(self.argv, env=self.env), self.report_file)
+            return LocalRun(self, spawn_failure(datetime.now(UTC), self.argv))
+        return LocalRun(self, spawn(self.argv, env=self.env))
 
 
 class LocalRun:
     """A ``command`` or ``python`` run whose process was spawned (``process`` is a
     :class:`SpawnedProcess`) or could not be (a :class:`ProcessResult` saying why)."""
 
-    def __init__(
-        self, request: RunRequest, process: SpawnedProcess | ProcessResult, report_file: Path | None = None
-    ) -> None:
-        self.request = request
+    def __init__(self, launch: LocalLaunch, process: SpawnedProcess | ProcessResult) -> None:
+        self.launch = launch
         self.process = process
-        self.report_file = report_file
 
     def outcome(self, result: ProcessResult) -> RunOutcome:
         """Apply the outcome rules to how the process ended (and clean up after a Python run)."""
-        if self.report_file is None:
-            return _command_outcome(result, self.request)
+        request, report_file = self.launch.request, self.launch.report_file
+        if report_file is None:
+            return _command_outcome(result, request)
         try:
-            return _python_outcome(result, self.request, _read_report(self.report_file))
+            return _python_outcome(result, request, _read_report(report_file))
         finally:
-            shutil.rmtree(self.report_file.parent, ignore_errors=True)
+            shutil.rmtree(report_file.parent, ignore_errors=True)
 
 
 def command_argv(request: RunRequest, task_name: str) -> list[str] | str:

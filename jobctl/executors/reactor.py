@@ -94,10 +94,7 @@ class ProcessReactor:
 
         ``sink`` receives its output as it arrives, on the reactor thread (it must not block).
         """
-        try:
-            pidfd = os.pidfd_open(spawned.pid)
-        except ProcessLookupError:  # pragma: no cover - the pid is ours and not reaped yet
-            pidfd = -1
+        pidfd = os.pidfd_open(spawned.pid)  # our child, not reaped yet: it exists
         child = _Child(
             spawned=spawned,
             deadline=None if timeout is None else spawned.started_monotonic + timeout,
@@ -206,11 +203,11 @@ class ProcessReactor:
         """Tell the listener which groups started and ended this round, in one call: the watchdog
         learns of a new group within one round of this loop (it takes new children first)."""
         started, ended = self._group_changes
-        if not (started or ended) or self.on_group is None:
-            started.clear()
-            ended.clear()
+        if not (started or ended):
             return
         self._group_changes = ([], [])
+        if self.on_group is None:
+            return
         try:
             self.on_group(started, ended)
         except Exception:
@@ -230,10 +227,7 @@ class ProcessReactor:
         for fd, stream in ((spawned.stdout, "out"), (spawned.stderr, "err")):
             child.open_pipes.add(fd)
             self._selector.register(fd, selectors.EVENT_READ, (child, stream))
-        if child.pidfd >= 0:
-            self._selector.register(child.pidfd, selectors.EVENT_READ, (child, "exit"))
-        else:
-            self._reap(child, time.monotonic())
+        self._selector.register(child.pidfd, selectors.EVENT_READ, (child, "exit"))
 
     def _on_ready(self, child: _Child, stream: str, fd: int) -> None:
         """Handle one event; an event left over from this round for a descriptor already closed
@@ -265,10 +259,10 @@ class ProcessReactor:
             log.exception("output of process %d could not be handled", child.spawned.pid)
 
     def _reap(self, child: _Child, now: float) -> None:
-        if child.pidfd >= 0:
-            self._selector.unregister(child.pidfd)
-            os.close(child.pidfd)
-            child.pidfd = -1
+        """The child exited (its pidfd is readable): collect its status; -1 marks the pidfd closed."""
+        self._selector.unregister(child.pidfd)
+        os.close(child.pidfd)
+        child.pidfd = -1
         try:
             _, status = os.waitpid(child.spawned.pid, 0)
             child.returncode = os.waitstatus_to_exitcode(status)

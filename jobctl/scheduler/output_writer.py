@@ -36,7 +36,6 @@ class OutputWriter:
         self._pending_size = 0
         self._last_flush = time.monotonic()
         self._lock = threading.Lock()
-        self._flushing = threading.Lock()
 
     def __call__(self, text: str) -> None:
         """Buffer ``text``; never touches the store."""
@@ -55,16 +54,18 @@ class OutputWriter:
             )
 
     def flush(self) -> None:
-        """Append what is buffered to the store (output that cannot be written is logged and dropped)."""
-        with self._flushing:
-            with self._lock:
-                if not self._pending:
-                    return
-                data = "".join(self._pending)
-                self._pending, self._pending_size = [], 0
-                start, self.offset = self.offset, self.offset + len(data)
-                self._last_flush = time.monotonic()
-            try:
-                self.store.executions.append_output(self.execution_id, start, data)
-            except StoreError as exc:
-                log.warning("output of execution %s lost (%d chars): %s", self.execution_id, len(data), exc.message)
+        """Append what is buffered to the store (output that cannot be written is logged and dropped).
+
+        Called from one thread only (the recorder's), so chunks reach the store in order.
+        """
+        with self._lock:
+            if not self._pending:
+                return
+            data = "".join(self._pending)
+            self._pending, self._pending_size = [], 0
+            start, self.offset = self.offset, self.offset + len(data)
+            self._last_flush = time.monotonic()
+        try:
+            self.store.executions.append_output(self.execution_id, start, data)
+        except StoreError as exc:
+            log.warning("output of execution %s lost (%d chars): %s", self.execution_id, len(data), exc.message)

@@ -214,14 +214,8 @@ class Runner:
 
     def _execute_celery(self, request: RunRequest, execution: Execution) -> RunOutcome:
         if self.celery is None:
-            now = datetime.now(UTC)
-            return RunOutcome(
-                status=ExecutionStatus.FAILED,
-                started_at=now,
-                completed_at=now,
-                result=None,
-                error_message="celery_task needs [celery] broker_url in the daemon's config "
-                "and the jobctl[celery] extra installed",
+            return _failed(
+                "celery_task needs [celery] broker_url in the daemon's config and the jobctl[celery] extra installed"
             )
 
         def record_task_id(task_id: str) -> None:
@@ -238,10 +232,11 @@ class Runner:
             if ended.writer is not None:
                 ended.writer.flush()  # all of a run's output is stored before it shows as ended
         runs = [(ended, self._finished_run(ended)) for ended in batch]
+        retried = [(ended, run) for ended, run in runs if self._retries(run)]
         with self.store.transaction():
-            self.store.executions.finish_runs([run for ended, run in runs if not self._retries(run)])
-            for ended, run in runs:
-                if self._retries(run) and self.store.executions.finish_run(run):
+            self.store.executions.finish_runs([run for _, run in runs if not self._retries(run)])
+            for ended, run in retried:
+                if self.store.executions.finish_run(run):
                     self._queue_retry(ended.job, ended.execution, run.completed_at)
 
     def _finished_run(self, ended: _Ended) -> FinishedRun:

@@ -36,6 +36,7 @@ from tests.cluster.helpers import (
     IDLE_IN_TRANSACTION_SECONDS,
     Cluster,
     Node,
+    SlotReport,
     analyse_slots,
     cluster_on,
     log_lines,
@@ -82,6 +83,13 @@ def ran_each(cluster: Cluster, node: Node, jobs: list[str], *, after: datetime, 
 def in_transaction(cluster: Cluster, node: Node) -> list[dict[str, Any]]:
     """The node's sessions caught inside a transaction: they hold their locks until Postgres ends them."""
     return [s for s in cluster.backend_states(node) if str(s["state"]).startswith("idle in transaction")]
+
+
+def stop_and_analyse(cluster: Cluster, jobs: list[str], t_from: datetime, t_end: datetime) -> SlotReport:
+    """Stop every daemon, then check the 1 s slots of ``jobs`` from ``t_from`` to ``t_end``."""
+    cluster.stop_all()
+    rows = [row for row in cluster.executions() if row["job_id"] in jobs]
+    return analyse_slots([r for r in rows if r["scheduled_for"] >= t_from], dict.fromkeys(jobs, 1.0), until=t_end)
 
 
 def outage_scenario(
@@ -292,9 +300,7 @@ def _short_reset(cluster: Cluster, capsys: pytest.CaptureFixture[str]) -> None:
         what="the standby to take over",
     )
     handover = (taken.at - begun).total_seconds()
-    cluster.stop_all()
-    rows = [row for row in cluster.executions() if row["job_id"] in jobs]
-    report = analyse_slots([r for r in rows if r["scheduled_for"] >= t_from], dict.fromkeys(jobs, 1.0), until=t_end)
+    report = stop_and_analyse(cluster, jobs, t_from, t_end)
     with capsys.disabled():
         print(
             f"\n[short reset] run done {finished['completedAt']}, restored {t_restore:%H:%M:%S.%f}; "
@@ -370,9 +376,7 @@ def test_killed_leader_orphan_is_abandoned_and_restarted_daemon_rejoins_as_stand
     )
     assert cluster.monitor.holder() == new.instance_id, "the restarted daemon took the leadership"
     t_end = utcnow()
-    cluster.stop_all()
-    rows = [row for row in cluster.executions() if row["job_id"] in jobs]
-    report = analyse_slots([r for r in rows if r["scheduled_for"] >= t_from], dict.fromkeys(jobs, 1.0), until=t_end)
+    report = stop_and_analyse(cluster, jobs, t_from, t_end)
     with capsys.disabled():
         print(
             f"\n[kill -9] new leader {(taken.at - killed_at).total_seconds():.2f}s after the kill "
