@@ -53,14 +53,25 @@ def relative(value: str | None, *, now: datetime | None = None) -> str:
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
+SPAN_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
+"""Units of :func:`relative`, largest first; days are the largest (``"in 45d"`` reads fine)."""
+
+
 def _span(seconds: float) -> str:
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            whole = int(seconds // size)
-            rest = int((seconds % size) // (size // 60 if size > 60 else 1))
-            minor = {"d": "h", "h": "m", "m": "s"}[unit]
-            return f"{whole}{unit}{rest}{minor}" if rest and whole < 10 else f"{whole}{unit}"
-    return f"{int(seconds)}s"
+    """``seconds`` (>= 1) in its largest unit, plus the next smaller one while the first is below 10.
+
+    Truncated, never rounded up: 2 days 14 hours 59 minutes is ``2d14h``; 59.9 s is ``59s``.
+    """
+    whole_seconds = int(seconds)
+    for index, (unit, size) in enumerate(SPAN_UNITS):
+        if whole_seconds >= size or unit == "s":
+            whole, rest = divmod(whole_seconds, size)
+            if whole >= 10 or unit == "s":
+                return f"{whole}{unit}"
+            minor, minor_size = SPAN_UNITS[index + 1]
+            part = rest // minor_size
+            return f"{whole}{unit}{part}{minor}" if part else f"{whole}{unit}"
+    raise AssertionError("unreachable: the loop ends at seconds")
 
 
 def local_time(value: str | None) -> str:
