@@ -17,7 +17,7 @@ from typing import Any
 from jobctl.errors import ValidationFailed
 from jobctl.models import Execution, ExecutionStatus, Job, JobType, MisfirePolicy, TriggeredBy
 from jobctl.schedules import Schedule, parse_schedule
-from jobctl.service.timing import NextRun, run_after
+from jobctl.schedules.timing import NextRun, run_after
 from jobctl.store import Store
 from jobctl.store.jobs import Advance
 

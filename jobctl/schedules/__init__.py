@@ -14,7 +14,8 @@ nothing here touches pydantic.
 
 Modules: :mod:`.interval`, :mod:`.cron` (with :mod:`.cronfields` for the field grammar and
 :mod:`.cronsearch` for croniter), :mod:`.date`, :mod:`.zones` (wall time and UTC),
-:mod:`.durations`, :mod:`.checks` (error collection) and :mod:`.dispatch`.
+:mod:`.durations`, :mod:`.checks` (error collection), :mod:`.dispatch`, and :mod:`.timing` (a job's
+next run: slot plus jitter).
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ from typing import Any
 
 from jobctl.errors import Conflict, ValidationFailed
 from jobctl.models import SHELL_TASK_FUNCTION, Caller, Job, JobType, TaskFunction
-from jobctl.service.timing import NO_RUN, NextRun, build_schedule, first_run, stored_config
+from jobctl.schedules.timing import NO_RUN, NextRun, build_schedule, first_run, stored_config
 from jobctl.store import Store
 from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate, parse_body
 

@@ -1,4 +1,8 @@
-"""When a job runs next: its schedule's slots, the jitter added to them, and the first slot."""
+"""When a job runs next: its schedule's slots, the jitter added to them, and the first slot.
+
+Shared by the service (a job created or changed) and the scheduler (a slot claimed), so both
+agree, and the scheduler needs nothing from the service layer.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,8 @@ from typing import Any
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import JobType
-from jobctl.schedules import Schedule, parse_schedule
+from jobctl.schedules.dispatch import parse_schedule
+from jobctl.schedules.protocol import Schedule
 
 
 @dataclass(frozen=True, kw_only=True)
