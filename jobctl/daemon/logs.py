@@ -9,7 +9,11 @@ from datetime import UTC, datetime
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message (and the exception, if any)."""
+    """One JSON object per record: time, level, logger, message (and the exception, if any).
+
+    A record logged with ``extra={"fields": {...}}`` also carries those fields as keys (a finished
+    run's job, execution id, status, ...), so that log tools need not parse the message.
+    """
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
@@ -18,6 +22,9 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
         }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            entry.update({key: value for key, value in fields.items() if key not in entry})
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)

@@ -80,6 +80,7 @@ class Daemon:
             on_group=self.guard,
             on_finish=self._wake,
             celery=_celery_executor(config),
+            log_runs=True,
         )
         self.scheduler = Scheduler(
             store,

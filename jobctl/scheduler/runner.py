@@ -27,6 +27,7 @@ from jobctl.executors.reactor import ProcessReactor
 from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction, TriggeredBy
 from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
 from jobctl.scheduler.recorder import OutcomeRecorder
+from jobctl.scheduler.run_log import log_finished_run
 from jobctl.store import Store
 from jobctl.store.executions import FinishedRun
 
@@ -83,8 +84,11 @@ class Runner:
         on_group: GroupListener | None = None,
         on_finish: Callable[[], None] | None = None,
         celery: RemoteExecutor | None = None,
+        log_runs: bool = False,
     ) -> None:
         self.store = store
+        self.log_runs = log_runs
+        """Log one line per recorded run (the daemon does; ``jobctl run`` in the foreground does not)."""
         self.on_finish = on_finish
         self.celery = celery
         self.max_workers = max_workers
@@ -238,6 +242,18 @@ class Runner:
             for ended, run in retried:
                 if self.store.executions.finish_run(run):
                     self._queue_retry(ended.job, ended.execution, run.completed_at)
+        for ended, run in runs:
+            self._log_run(ended, run.status, run.duration_seconds)
+
+    def _log_run(self, ended: _Ended, status: str, duration_seconds: float | None) -> None:
+        if self.log_runs:
+            log_finished_run(
+                job_name=ended.job.name,
+                execution_id=ended.execution.id,
+                status=status,
+                duration_seconds=duration_seconds,
+                exit_code=ended.outcome().exit_code,
+            )
 
     def _finished_run(self, ended: _Ended) -> FinishedRun:
         outcome = ended.outcome()

@@ -1,0 +1,40 @@
+"""One daemon log line per finished run, so that the journal shows what cron's mail used to.
+
+Successful runs are logged at INFO, every other outcome (failed, timeout) at WARNING. The line
+carries the job's name, the execution id, the status, the duration and the exit code, both in
+the message and as fields (``extra={"fields": ...}``) that the JSON log format writes as keys.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from jobctl.models import ExecutionStatus
+
+log = logging.getLogger("jobctl.runs")
+
+
+def log_finished_run(
+    *, job_name: str, execution_id: str, status: str, duration_seconds: float | None, exit_code: int | None
+) -> None:
+    """Log one finished run (never raises: a log line must not stop the recorder)."""
+    level = logging.INFO if status == ExecutionStatus.SUCCESS.value else logging.WARNING
+    fields: dict[str, Any] = {
+        "job": job_name,
+        "executionId": execution_id,
+        "status": status,
+        "durationSeconds": None if duration_seconds is None else round(duration_seconds, 3),
+        "exitCode": exit_code,
+    }
+    duration = "-" if duration_seconds is None else f"{duration_seconds:.3f}s"
+    code = "-" if exit_code is None else str(exit_code)
+    try:
+        log.log(
+            level,
+            "run finished: job %s, execution %s, %s, duration %s, exit code %s",
+            job_name, execution_id, status, duration, code,
+            extra={"fields": fields},
+        )  # fmt: skip
+    except Exception:  # noqa: BLE001 - logging is best effort
+        pass

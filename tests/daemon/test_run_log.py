@@ -1,0 +1,62 @@
+"""The daemon logs one line per finished run: INFO for success, WARNING for failed and timeout."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from jobctl.service import Service
+from tests.daemon.helpers import DaemonFactory, shell_job, wait_for, write_config
+
+
+def _run_all(service: Service, jobs: list[dict[str, str]]) -> dict[str, str]:
+    """Trigger each job once; the execution id per job name once each has finished."""
+    ids = {job["name"]: service.trigger_job(job["id"])["executionId"] for job in jobs}
+    done = lambda: all(service.get_execution(i)["status"] not in ("pending", "running") for i in ids.values())  # noqa: E731
+    wait_for(done, timeout=20, what="the runs to finish")
+    return ids
+
+
+def _jobs(service: Service) -> list[dict[str, str]]:
+    hourly = {"scheduleConfig": {"hours": 1}}
+    return [
+        shell_job(service, "fine", "echo ok", **hourly),
+        shell_job(service, "broken", "exit 7", **hourly),
+        shell_job(service, "slow", "sleep 30", timeoutSeconds=1, **hourly),
+    ]
+
+
+def test_each_finished_run_is_one_text_log_line(service: Service, daemons: DaemonFactory) -> None:
+    daemon = daemons.start()
+    ids = _run_all(service, _jobs(service))
+    wait_for(lambda: daemon.log().count("run finished:") >= 3, timeout=10, what="the log lines")
+    lines = [line for line in daemon.log().splitlines() if "run finished:" in line]
+    assert len(lines) == 3, lines
+    by_job = {name: next(line for line in lines if ids[name] in line) for name in ids}
+    pattern = (
+        r" {level} jobctl\.runs: run finished: job {job}, execution {id}, {status}, "
+        r"duration [0-9.]+s, exit code {code}$"
+    )
+    expected = {
+        "fine": ("INFO", "success", "0"),
+        "broken": ("WARNING", "failed", "7"),
+        "slow": ("WARNING", "timeout", "-"),
+    }
+    for job, (level, status, code) in expected.items():
+        line = pattern.format(level=level, job=job, id=ids[job], status=status, code=code)
+        assert re.search(line, by_job[job]), by_job[job]
+
+
+def test_with_json_logs_the_run_fields_are_keys(service: Service, daemons: DaemonFactory) -> None:
+    write_config(daemons.config_path, log_format="json")
+    daemon = daemons.start()
+    ids = _run_all(service, _jobs(service))
+    wait_for(lambda: daemon.log().count("run finished:") >= 3, timeout=10, what="the log lines")
+    records = [json.loads(line) for line in daemon.log().splitlines() if line.startswith("{")]
+    runs = {record["executionId"]: record for record in records if record["logger"] == "jobctl.runs"}
+    assert set(runs) == set(ids.values())
+    fine, broken, slow = (runs[ids[name]] for name in ("fine", "broken", "slow"))
+    assert (fine["level"], fine["job"], fine["status"], fine["exitCode"]) == ("info", "fine", "success", 0)
+    assert (broken["level"], broken["status"], broken["exitCode"]) == ("warning", "failed", 7)
+    assert (slow["level"], slow["status"], slow["exitCode"]) == ("warning", "timeout", None)
+    assert 1.0 <= slow["durationSeconds"] < 10 and 0 <= fine["durationSeconds"] < 5
