@@ -8,10 +8,14 @@ from __future__ import annotations
 import getpass
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobctl.config import Config, load_config
 from jobctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from jobctl.service.contract import JobService
+    from jobctl.store import Store
 
 
 @dataclass(kw_only=True)
@@ -24,8 +28,8 @@ class AppContext:
     config_option: str | None = None
     debug: bool = False
     _config: Config | None = None
-    _store: Any = None
-    _service: Any = None
+    _store: Store | None = None
+    _service: JobService | None = None
     _closers: list[Any] = field(default_factory=list)
 
     @property
@@ -70,7 +74,7 @@ class AppContext:
 
     # -- building -------------------------------------------------------------------------
 
-    def store(self) -> Any:
+    def store(self) -> Store:
         """The local store (for commands that only work on it: token, daemon, sync)."""
         if self._store is None:
             from jobctl.store import open_store
@@ -79,24 +83,27 @@ class AppContext:
             self._closers.append(self._store)
         return self._store
 
-    def service(self) -> Any:
+    def service(self) -> JobService:
         """The scheduler's operations: a :class:`~jobctl.service.Service` or the remote client."""
-        if self._service is not None:
-            return self._service
-        self.check_not_both()
-        url = self.api_url()
-        if url:
-            from jobctl.client import RemoteService
-
-            self._service = RemoteService(url, token=self.api_token())
-            self._closers.append(self._service)
-        else:
-            from jobctl.models import Caller, Role
-            from jobctl.service import Service
-
-            caller = Caller(user_id=f"local:{_unix_user()}", role=Role.ADMIN)
-            self._service = Service(self.store(), caller, default_timezone=self.config.scheduler_timezone)
+        if self._service is None:
+            self.check_not_both()
+            url = self.api_url()
+            self._service = self._remote_service(url) if url else self._local_service()
         return self._service
+
+    def _remote_service(self, url: str) -> JobService:
+        from jobctl.client import RemoteService
+
+        remote = RemoteService(url, token=self.api_token())
+        self._closers.append(remote)
+        return remote
+
+    def _local_service(self) -> JobService:
+        from jobctl.models import Caller, Role
+        from jobctl.service import Service
+
+        caller = Caller(user_id=f"local:{_unix_user()}", role=Role.ADMIN)
+        return Service(self.store(), caller, default_timezone=self.config.scheduler_timezone)
 
     def is_remote(self) -> bool:
         return bool(self.api_url())

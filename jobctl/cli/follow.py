@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobctl.models import ExecutionStatus
+
+if TYPE_CHECKING:
+    from jobctl.service.contract import JobService
 
 POLL_SECONDS = 0.25
 ACTIVE = {ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value}
 
 
-def stream_output(service: Any, execution_id: str, *, follow: bool, offset: int = 0) -> dict[str, Any]:
+def stream_output(service: JobService, execution_id: str, *, follow: bool, offset: int = 0) -> dict[str, Any]:
     """Copy an execution's output to stdout; with ``follow``, until it has finished.
 
     Returns the execution as it was last read.
@@ -29,7 +32,7 @@ def stream_output(service: Any, execution_id: str, *, follow: bool, offset: int 
             time.sleep(POLL_SECONDS)
 
 
-def follow_executions(service: Any, *, job_id: str | None, show_header: bool) -> None:
+def follow_executions(service: JobService, *, job_id: str | None, show_header: bool) -> None:
     """Print runs as they start and their output as it comes, until interrupted."""
     seen: set[str] = set()
     latest = service.list_executions(job_id=job_id, page=1, per_page=1)["executions"]

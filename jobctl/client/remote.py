@@ -1,21 +1,25 @@
 """The service interface over the daemon's REST API, for the CLI's remote mode.
 
-:class:`RemoteService` has the public methods of :class:`jobctl.service.Service` with the same
-signatures, return values and errors, so every command works the same through ``--api`` as
-on the store; ``tests/remote`` holds both to one contract. Role checks happen on the server.
+:class:`RemoteService` implements :class:`jobctl.service.contract.JobService` (mypy checks it)
+with the same return values and errors as the local service, so every command works the same
+through ``--api`` as on the store; ``tests/remote`` holds both to one contract. Role checks
+happen on the server.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import httpx
 
 from jobctl.client.session import ApiSession
 from jobctl.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from jobctl.service.contract import JobService
 
 JsonDict = dict[str, Any]
 SEARCH_PAGE = 100
@@ -180,3 +184,10 @@ def _is_uuid(text: str) -> bool:
     except (ValueError, TypeError):
         return False
     return len(text) == 36
+
+
+if TYPE_CHECKING:
+
+    def _implements_the_contract(remote: RemoteService) -> JobService:
+        """Never called: mypy fails here if :class:`RemoteService` drifts from the contract."""
+        return remote

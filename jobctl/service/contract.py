@@ -1,0 +1,139 @@
+"""The scheduler's operations as a type: what the CLI may ask of a service, local or remote.
+
+:class:`JobService` is implemented twice, by :class:`jobctl.service.Service` over the store and
+by :class:`jobctl.client.RemoteService` over the daemon's REST API; mypy (strict) checks both
+against it, and ``tests/remote/test_remote_contract.py`` checks that they answer alike. Every
+method mirrors one endpoint and returns that endpoint's JSON.
+
+Errors are those of :mod:`jobctl.errors`, the same from both implementations:
+``NotFound`` (404 / exit 3), ``Conflict`` (409 / exit 4), ``ValidationFailed`` (422 / exit 2,
+with each field's ``loc``), ``PermissionDenied`` (403 / exit 5) when the caller's role is too
+low; the remote client also raises ``NotAuthenticated`` and ``ApiUnreachable`` (exit 5).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+JsonDict = dict[str, Any]
+
+
+class JobService(Protocol):
+    """The operations of the scheduler API, for one caller."""
+
+    # -- catalog --------------------------------------------------------------------------
+
+    def list_task_functions(self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+        """``GET /task-functions``: one page of the registered task functions.
+
+        :raises ValidationFailed: for a page outside ``page >= 1``, ``1 <= per_page <= 100``.
+        """
+        ...
+
+    def resolve_task_function(self, name: str) -> int:
+        """The id of the task function called ``name`` (active or not). :raises NotFound:"""
+        ...
+
+    def list_job_types(self) -> list[JsonDict]:
+        """``GET /job-types``: interval, cron, date."""
+        ...
+
+    # -- jobs -----------------------------------------------------------------------------
+
+    def list_jobs(
+        self,
+        *,
+        name: str | None = None,
+        is_enabled: bool | None = None,
+        task_function_id: int | None = None,
+        page: int = 1,
+        per_page: int = 20,
+    ) -> JsonDict:
+        """``GET /jobs``: one page of jobs, oldest first, and the counts for the same filters.
+
+        ``name`` matches part of the name, case-insensitively.
+
+        :raises ValidationFailed: for a bad page.
+        """
+        ...
+
+    def get_job(self, job_id: str) -> JsonDict:
+        """``GET /jobs/{id}``: the job with its task function, job type and latest executions.
+
+        :raises NotFound: for an unknown or malformed id.
+        """
+        ...
+
+    def resolve_job(self, ref: str) -> str:
+        """The id of the job whose id or unique name is ``ref``. :raises NotFound:"""
+        ...
+
+    def create_job(self, body: Mapping[str, Any]) -> JsonDict:
+        """``POST /jobs`` with an API body; the new job. Admin only.
+
+        :raises ValidationFailed: for a bad body (each field at its ``loc``).
+        :raises Conflict: when the name is taken.
+        :raises PermissionDenied:
+        """
+        ...
+
+    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+        """``PUT /jobs/{id}``: only the fields sent change; the job after the change. Admin only.
+
+        :raises NotFound, ValidationFailed, Conflict, PermissionDenied:
+        """
+        ...
+
+    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+        """``PUT /jobs/{id}/status`` with ``isEnabled``, ``isPaused`` or both. Operator or admin.
+
+        :raises NotFound, ValidationFailed, PermissionDenied:
+        :raises Conflict: when enabling a job whose schedule has no run left.
+        """
+        ...
+
+    def delete_job(self, job_id: str) -> None:
+        """``DELETE /jobs/{id}`` with its executions. Admin only.
+
+        :raises NotFound, PermissionDenied:
+        :raises Conflict: for a job of a system task function.
+        """
+        ...
+
+    def trigger_job(self, job_id: str) -> JsonDict:
+        """``POST /jobs/{id}/trigger``: a pending manual run that the daemon starts. Operator or admin.
+
+        :raises NotFound, PermissionDenied:
+        :raises Conflict: when the job is disabled or already runs ``maxInstances`` times.
+        """
+        ...
+
+    # -- executions -----------------------------------------------------------------------
+
+    def list_executions(
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> JsonDict:
+        """``GET /executions``, newest first. :raises ValidationFailed: for a bad filter or page."""
+        ...
+
+    def list_job_executions(
+        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> JsonDict:
+        """``GET /jobs/{id}/executions``, newest first. :raises NotFound, ValidationFailed:"""
+        ...
+
+    def get_execution(self, execution_id: str) -> JsonDict:
+        """``GET /executions/{id}``. :raises NotFound:"""
+        ...
+
+    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> JsonDict:
+        """``GET /executions/{id}/log``: output from ``offset`` on; ``complete`` once the run ended
+        and everything was read. :raises NotFound, ValidationFailed:"""
+        ...
+
+    # -- status ---------------------------------------------------------------------------
+
+    def get_status(self) -> JsonDict:
+        """``GET /status``: leader, instances and job counts."""
+        ...
