@@ -71,6 +71,11 @@ class Config:
         return self.timezone or host_timezone()
 
 
+LOCALTIME = "/etc/localtime"
+TIMEZONE_FILE = "/etc/timezone"
+"""Where the host's zone is set (a link into the zoneinfo tree; the name file on Debian)."""
+
+
 def default_config_path() -> Path:
     from platformdirs import user_config_dir
 
@@ -203,15 +208,20 @@ def is_timezone(name: str) -> bool:
 
 
 def host_timezone() -> str:
-    """The host's IANA zone: ``$TZ``, the ``/etc/localtime`` link, ``/etc/timezone``, else UTC."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
+    """The host's IANA zone: the ``/etc/localtime`` link, else ``/etc/timezone``, else UTC.
+
+    Never ``$TZ``: a default zone is stored with each cron job, and a job created through the
+    API (the daemon's environment) must get the same zone as one created with the local CLI
+    (whatever shell it runs in). ``$TZ`` still sets how times are shown to a person.
+    """
+    candidates: list[str] = []
     try:
-        target = os.readlink("/etc/localtime")
+        target = os.readlink(LOCALTIME)
         candidates.append(target.split("zoneinfo/", 1)[1] if "zoneinfo/" in target else "")
     except OSError:
         pass
     try:
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
+        candidates.append(Path(TIMEZONE_FILE).read_text(encoding="utf-8").strip())
     except OSError:
         pass
     return next((name for name in candidates if name and is_timezone(name)), "UTC")

@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from jobctl.config import Config, config_from_dict, load_config
+from jobctl import config as config_module
+from jobctl.config import Config, config_from_dict, host_timezone, load_config
 from jobctl.errors import UsageError
 from jobctl.models import TaskFunctionSpec
 
@@ -250,3 +251,21 @@ def test_a_config_file_error_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as caught:
         load_config(str(path))
     assert str(path) in caught.value.message
+
+
+def test_the_host_zone_comes_from_etc_localtime_never_from_tz(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    link = tmp_path / "localtime"
+    link.symlink_to("/usr/share/zoneinfo/America/Chicago")
+    monkeypatch.setattr(config_module, "LOCALTIME", str(link))
+    monkeypatch.setattr(config_module, "TIMEZONE_FILE", str(tmp_path / "missing"))
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    assert host_timezone() == "America/Chicago"
+    assert Config().scheduler_timezone == "America/Chicago"
+    link.unlink()
+    (tmp_path / "timezone").write_text("Europe/Lisbon\n")
+    monkeypatch.setattr(config_module, "TIMEZONE_FILE", str(tmp_path / "timezone"))
+    assert host_timezone() == "Europe/Lisbon"
+    monkeypatch.setattr(config_module, "TIMEZONE_FILE", str(tmp_path / "missing"))
+    assert host_timezone() == "UTC"
