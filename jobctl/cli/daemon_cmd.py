@@ -27,6 +27,7 @@ def daemon(
     """
     from jobctl.daemon.logs import configure_logging
     from jobctl.daemon.process import Daemon, DaemonSignals
+    from jobctl.executors.isolation import enter_run_directory
 
     app_ctx: AppContext = ctx.obj
     if app_ctx.api_option:
@@ -40,16 +41,30 @@ def daemon(
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")
     signals = DaemonSignals.install()
+    store = app_ctx.store()
+    config_path = _absolute_config_path(app_ctx.config_option)
+    enter_run_directory()  # every run starts in /, wherever the daemon was started
     instance = Daemon(
-        app_ctx.store(),
+        store,
         config,
         host=host or config.daemon_host,
         port=chosen_port,
-        config_path=app_ctx.config_option,
+        config_path=config_path,
         serve_api=not no_api,
         signals=signals,
     )
     raise typer.Exit(instance.run())
+
+
+def _absolute_config_path(option: str | None) -> str | None:
+    """The config file as an absolute path, so that SIGHUP re-reads it after the move to /."""
+    import os
+
+    if option is not None:
+        return os.path.abspath(option)
+    if os.environ.get("JOBCTL_CONFIG"):
+        os.environ["JOBCTL_CONFIG"] = os.path.abspath(os.environ["JOBCTL_CONFIG"])
+    return None
 
 
 def register(app: typer.Typer) -> None:

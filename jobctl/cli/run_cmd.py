@@ -24,9 +24,12 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     execution_id = service.trigger_job(service.resolve_job(job))["executionId"]
     foreground = None
     if not app_ctx.is_remote() and not service.get_status()["isRunning"]:
+        from jobctl.executors.isolation import enter_run_directory
         from jobctl.scheduler.foreground import ForegroundRun
 
-        candidate = ForegroundRun(app_ctx.store())
+        store = app_ctx.store()
+        enter_run_directory()  # as under a daemon, the run starts in /
+        candidate = ForegroundRun(store)
         if candidate.start(execution_id):
             foreground = candidate
     try:

@@ -14,12 +14,12 @@ import os
 import re
 import shlex
 import shutil
-import sys
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jobctl.executors.isolation import PYTHON_PATH_VARIABLE, child_import_path, python_argv
 from jobctl.executors.outcome import RunOutcome, RunRequest
 from jobctl.executors.process import ProcessResult, SpawnedProcess, spawn, spawn_failure
 from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
@@ -35,8 +35,8 @@ def prepare_local(request: RunRequest, *, task_name: str) -> LocalLaunch:
         folder = Path(tempfile.mkdtemp(prefix="jobctl-"))
         report_file = folder / "result.json"
         env["JOBCTL_RESULT_FILE"] = str(report_file)
-        python_argv = [sys.executable, "-m", "jobctl.executors.python_runner", request.handler_path]
-        return LocalLaunch(request, python_argv, env, report_file)
+        env[PYTHON_PATH_VARIABLE] = child_import_path()
+        return LocalLaunch(request, python_argv(request.handler_path), env, report_file)
     return LocalLaunch(request, command_argv(request, task_name), env)
 
 

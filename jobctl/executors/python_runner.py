@@ -1,6 +1,7 @@
 """Child-process side of ``python`` task functions: import, call with ``**taskArgs``, report.
 
-Run as ``python -m jobctl.executors.python_runner pkg.module:func``. Arguments come as JSON in
+Started by :func:`jobctl.executors.isolation.python_argv` (an isolated interpreter whose import
+path the daemon sets), with ``pkg.module:func`` as its argument. Arguments come as JSON in
 ``$JOBCTL_TASK_ARGS``; the outcome is written as JSON to ``$JOBCTL_RESULT_FILE``:
 ``{"result": ...}`` or ``{"error": "ValueError: ..."}``. A separate process lets the daemon
 time the call out and kill it, and keeps the callable's crashes out of the daemon.
@@ -40,7 +41,6 @@ def as_result(value: Any) -> Any:
 
 def main(argv: list[str]) -> int:
     report_path = os.environ["JOBCTL_RESULT_FILE"]
-    sys.path.insert(0, os.getcwd())
     try:
         kwargs = json.loads(os.environ.get("JOBCTL_TASK_ARGS") or "{}")
         report = {"result": as_result(load(argv[1])(**kwargs))}

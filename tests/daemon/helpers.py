@@ -59,16 +59,24 @@ class DaemonFactory:
     workdir: Path
     started: list[DaemonProcess] = field(default_factory=list)
 
-    def start(self, *, api: bool = False, extra_env: dict[str, str] | None = None) -> DaemonProcess:
+    def start(
+        self,
+        *,
+        api: bool = False,
+        extra_env: dict[str, str] | None = None,
+        cwd: Path = ROOT,
+        python_flags: tuple[str, ...] = (),
+    ) -> DaemonProcess:
         port = free_port() if api else None
-        args = [sys.executable, "-m", "jobctl", "--db", self.store_url, "--config", str(self.config_path), "daemon"]
+        args = [sys.executable, *python_flags, "-m", "jobctl", "--db", self.store_url]
+        args += ["--config", str(self.config_path), "daemon"]
         args += ["--host", "127.0.0.1", "--port", str(port)] if api else ["--no-api"]
         log_path = self.workdir / f"daemon-{len(self.started)}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
         env["PYTHONPATH"] = str(ROOT)
         env.update(extra_env or {})
         with open(log_path, "wb") as log:
-            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(ROOT))
+            proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(cwd))
         daemon = DaemonProcess(proc, log_path, port)
         self.started.append(daemon)
         wait_for(lambda: "started (leader" in daemon.log() or not daemon.alive(), timeout=20, what="daemon start")

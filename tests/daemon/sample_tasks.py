@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import sys
 
 
 def add(a: int, b: int) -> dict[str, object]:
@@ -11,3 +13,8 @@ def add(a: int, b: int) -> dict[str, object]:
 
 def boom() -> None:
     raise RuntimeError(f"the task broke (pid {os.getpid()})")
+
+
+def where() -> dict[str, object]:
+    """Where the run started and what it imports from (for the isolation tests)."""
+    return {"cwd": os.getcwd(), "json": json.__file__, "path": sys.path}
