@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobctl.errors import ValidationFailed
@@ -27,6 +27,8 @@ class NextRun:
 
 
 NO_RUN = NextRun(slot=None, run_time=None)
+END_OF_TIME = datetime.max.replace(tzinfo=UTC)
+"""The last instant a datetime holds (year 9999): no run time may pass it."""
 
 
 def build_schedule(job_type_id: int, config: Mapping[str, Any], *, default_timezone: str, anchor: datetime) -> Schedule:
@@ -50,11 +52,18 @@ def first_run(schedule: Schedule, config: Mapping[str, Any], now: datetime) -> N
 
     An interval without ``start_date`` first runs one period after ``now`` (as APScheduler
     does); every other schedule fires at its first slot at or after ``now``.
+
+    :raises ValidationFailed: at ``jitter`` when that slot plus the jitter passes the year 9999
+        (a run time that cannot be represented, so the job could not be scheduled).
     """
     if schedule.job_type == JobType.INTERVAL and not config.get("start_date"):
         slot = schedule.next_slot_after(now)
     else:
         slot = schedule.first_slot_at_or_after(now)
+    if slot is not None and END_OF_TIME - slot < timedelta(seconds=schedule.jitter_seconds):
+        raise ValidationFailed.field(
+            ["body", "scheduleConfig", "jitter"], "the first run plus the jitter would pass the end of the year 9999"
+        )
     return with_jitter(schedule, slot)
 
 
@@ -64,8 +73,10 @@ def run_after(schedule: Schedule, moment: datetime) -> NextRun:
 
 
 def with_jitter(schedule: Schedule, slot: datetime | None) -> NextRun:
+    """``slot`` and its run time: up to ``jitter`` seconds later, never past :data:`END_OF_TIME`
+    (a slot near the end of time is run within whatever room is left, not overflowed)."""
     if slot is None:
         return NO_RUN
     jitter = schedule.jitter_seconds
     delay = timedelta(seconds=random.uniform(0, jitter)) if jitter else timedelta(0)
-    return NextRun(slot=slot, run_time=slot + delay)
+    return NextRun(slot=slot, run_time=slot + min(delay, END_OF_TIME - slot))
