@@ -136,6 +136,60 @@ def test_a_0001_store_is_upgraded_in_place_without_losing_data(store_url: str) -
     assert revision_of(store_url) == HEAD
 
 
+def _insert_cron_job(db: Database, job_id: str, name: str, config: str) -> None:
+    db.execute(
+        """
+        INSERT INTO jobs (id, name, task_function_id, job_type_id, schedule_config, max_instances, retry_count,
+            retry_delay_seconds, is_enabled, is_paused, next_run_time, next_slot, created_at, updated_at)
+        VALUES (:id, :name, 1, 2, :config, 1, 0, 60, :yes, :no, :next, :next, :created, :created)
+        """,
+        {"id": job_id, "name": name, "config": config, "yes": True, "no": False,
+         "next": datetime(2030, 1, 1, 9, 0, 30, tzinfo=UTC), "created": CREATED},
+    )  # fmt: skip
+
+
+def test_upgrading_rewrites_six_field_cron_expressions_seconds_first_keeping_their_slots(store_url: str) -> None:
+    """Before 0004 a sixth field was seconds *last*; stored jobs must keep firing when they did."""
+    from jobctl.schedules import parse_schedule
+
+    old = {
+        "33333333-3333-4333-8333-333333333331": ("six", '{"expression": "0 9 * * 1-5 30", "timezone": "UTC"}'),
+        "33333333-3333-4333-8333-333333333332": ("six-steps", '{"expression": "*/10  *  * * * */20"}'),
+        "33333333-3333-4333-8333-333333333333": ("five", '{"expression": "0 9 * * 1-5"}'),
+        "33333333-3333-4333-8333-333333333334": ("macro", '{"expression": "@daily"}'),
+        "33333333-3333-4333-8333-333333333335": ("fields", '{"hour": "9", "second": "30"}'),
+    }
+    db = raw_db(store_url)
+    upgrade(db, "0003")
+    for job_id, (name, config) in old.items():
+        _insert_cron_job(db, job_id, name, config)
+    db.close()
+
+    store = open_store(store_url)
+    try:
+        configs = {job_id: store.jobs.get(job_id).schedule_config for job_id in old}  # type: ignore[union-attr]
+    finally:
+        store.close()
+    ids = list(old)
+    assert configs[ids[0]] == {"expression": "30 0 9 * * 1-5", "timezone": "UTC"}
+    assert configs[ids[1]] == {"expression": "*/20 */10 * * * *"}
+    assert configs[ids[2]] == {"expression": "0 9 * * 1-5"}
+    assert configs[ids[3]] == {"expression": "@daily"}
+    assert configs[ids[4]] == {"hour": "9", "second": "30"}
+    schedule = parse_schedule(2, configs[ids[0]], default_timezone="UTC", anchor=CREATED)
+    friday = datetime(2024, 1, 19, 9, 0, 30, tzinfo=UTC)
+    assert schedule.next_slot_after(datetime(2024, 1, 19, tzinfo=UTC)) == friday
+    assert schedule.next_slot_after(friday) == datetime(2024, 1, 22, 9, 0, 30, tzinfo=UTC)  # Monday
+    every = parse_schedule(2, configs[ids[1]], default_timezone="UTC", anchor=CREATED)
+    start = datetime(2024, 1, 19, 0, 1, tzinfo=UTC)
+    found = [every.next_slot_after(start)]
+    for _ in range(3):
+        found.append(every.next_slot_after(found[-1]))  # type: ignore[arg-type]
+    assert found == [datetime(2024, 1, 19, 0, 10, second, tzinfo=UTC) for second in (0, 20, 40)] + [
+        datetime(2024, 1, 19, 0, 20, tzinfo=UTC)
+    ]
+
+
 def test_schema_revisions_match_the_alembic_scripts() -> None:
     scripts = ScriptDirectory(str(MIGRATIONS_DIR))
     chain = [script.revision for script in scripts.walk_revisions()]  # head first

@@ -15,7 +15,18 @@ app = typer.Typer(help="Create, change and inspect jobs.", no_args_is_help=True)
 JobArg = Annotated[str, typer.Argument(help="Job id or unique name.", metavar="JOB")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 Every = Annotated[Optional[str], typer.Option("--every", help="Interval, e.g. 30s, 5m, 1h30m, 1d.", metavar="DURATION")]  # noqa: UP045
-Cron = Annotated[Optional[str], typer.Option("--cron", help="Crontab expression, e.g. '0 2 * * *'.", metavar="EXPR")]  # noqa: UP045
+Cron = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--cron",
+        help=(
+            "Crontab expression: 5 fields (minute hour day month weekday), e.g. '0 2 * * *', or 6 with "
+            "seconds FIRST (second minute hour day month weekday), e.g. '*/10 * * * * *' every 10 s, "
+            "'0 0 12 * * *' noon. Six fields valid only with seconds last are refused, showing both readings."
+        ),
+        metavar="EXPR",
+    ),
+]
 At = Annotated[
     str | None,
     typer.Option("--at", help="Run once at TIME (ISO 8601, or 'YYYY-MM-DD HH:MM' local).", metavar="TIME"),

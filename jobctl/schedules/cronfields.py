@@ -10,7 +10,10 @@ Two dialects reach this module:
   ``day_of_week``. ``day`` also takes ``last`` (last day of the month) and ``1st``-``5th``
   or ``last`` followed by a weekday name (``"2nd fri"``, ``"last sun"``); a month without
   that weekday is skipped. ``week`` is the ISO week number.
-* **crontab expressions** (``"*/5 * * * *"``): five fields, or six with seconds last. Weekdays
+* **crontab expressions** (``"*/5 * * * *"``): five fields, or six with seconds *first*
+  (``second minute hour day month weekday``, as Quartz, Spring, robfig/cron and node-cron
+  read them); six fields that are valid only when read with seconds last (croniter's order,
+  and jobctl's before) are refused with both readings, see :func:`crontab_spec`. Weekdays
   count from Sunday (0 or 7), names work in month and weekday, ``?`` means ``*`` in the two
   day fields, ``L`` in the day field means the last day of the month, ``5#2`` (second Friday)
   and ``5L`` or ``L5`` (last Friday) work in the weekday field, but not mixed with plain
@@ -101,7 +104,12 @@ _FIELD_DEFAULTS = {
     "second": "0",
 }
 
-CRONTAB_ORDER = ("minute", "hour", "day", "month", "day_of_week", "second")
+CRONTAB_ORDER = ("minute", "hour", "day", "month", "day_of_week")
+"""The five crontab fields; a sixth, seconds, comes first (:data:`SECONDS_FIRST_ORDER`)."""
+SECONDS_FIRST_ORDER = ("second", *CRONTAB_ORDER)
+SECONDS_LAST_ORDER = (*CRONTAB_ORDER, "second")
+"""The order jobctl read six fields in before seconds moved first; only for error messages."""
+_FIELD_LABELS = {"day_of_week": "weekday"}
 _CRONTAB_RULES = {**FIELD_RULES, "day_of_week": FieldRule(0, 7, SUNDAY_FIRST)}
 _MACROS = {
     "@yearly": "0 0 1 1 *",
@@ -268,7 +276,13 @@ def _fields_day(text: str) -> tuple[frozenset[int], bool, frozenset[tuple[int, i
 
 @lru_cache(maxsize=1024)
 def crontab_spec(expression: str) -> CronSpec:
-    """The spec of a crontab expression (five fields, or six with seconds last).
+    """The spec of a crontab expression: five fields, or six with seconds first.
+
+    Six fields are ``second minute hour day month weekday``. One that is invalid read that
+    way but valid read with seconds last (``minute hour day month weekday second``, the
+    order croniter uses and jobctl used before) is ambiguous: it was most likely written for
+    the other order, so it is refused with both readings and the seconds-first spelling of
+    the seconds-last one, instead of a bare error about the wrong field.
 
     :raises FieldError: naming the offending field in its message.
     """
@@ -277,9 +291,49 @@ def crontab_spec(expression: str) -> CronSpec:
     if text.startswith("@"):
         raise FieldError(f"unknown macro {expression.strip()!r}; use one of {', '.join(_MACROS)}")
     fields = text.split()
-    if len(fields) not in (5, 6):
-        raise FieldError(f"needs 5 fields (minute hour day month weekday) or 6 (seconds last), not {len(fields)}")
-    named = dict(zip(CRONTAB_ORDER, [*fields, "0"], strict=False))
+    if len(fields) == 5:
+        return _crontab_fields(dict(zip(CRONTAB_ORDER, fields, strict=True)) | {"second": "0"})
+    if len(fields) != 6:
+        raise FieldError(
+            f"needs 5 fields (minute hour day month weekday) or 6 (second minute hour day month weekday), "
+            f"not {len(fields)}"
+        )
+    try:
+        return _crontab_fields(dict(zip(SECONDS_FIRST_ORDER, fields, strict=True)))
+    except FieldError as first_error:
+        try:
+            _crontab_fields(dict(zip(SECONDS_LAST_ORDER, fields, strict=True)))
+        except FieldError:
+            raise first_error from None
+        raise FieldError(_ambiguous_message(fields, first_error)) from None
+
+
+def seconds_first(expression: str) -> str:
+    """A six-field expression written seconds last, rewritten seconds first (same meaning).
+
+    Anything else (five fields, a macro) comes back unchanged. The store upgrade that moved
+    stored expressions to the seconds-first order (revision 0004) does the same rotation.
+    """
+    fields = expression.split()
+    if len(fields) != 6:
+        return expression
+    return " ".join([fields[5], *fields[:5]])
+
+
+def _ambiguous_message(fields: list[str], first_error: FieldError) -> str:
+    def reading(order: tuple[str, ...]) -> str:
+        return " ".join(f"{_FIELD_LABELS.get(name, name)}={value}" for name, value in zip(order, fields, strict=True))
+
+    rewritten = seconds_first(" ".join(fields))
+    return (
+        f"six fields are read seconds first ({reading(SECONDS_FIRST_ORDER)}), and that reading is invalid: "
+        f"{first_error}; read seconds last ({reading(SECONDS_LAST_ORDER)}) it would be valid: "
+        f"if that is what you mean, write {rewritten!r}"
+    )
+
+
+def _crontab_fields(named: dict[str, str]) -> CronSpec:
+    """The spec of crontab fields by name (``second`` included)."""
 
     def numbers(name: str) -> frozenset[int]:
         return _located(name, named[name], lambda text: frozenset(_expand_list(text, FIELD_RULES[name])))

@@ -76,6 +76,7 @@ def test_usage_errors_get_exit_2_and_one_line(sqlite_only_cli: Any, tmp_path: Pa
     check_cases(cli, fails, [
         ("bad duration", (*create_x, "--every", "soon"), None, 2, "soon"),
         ("every and cron", (*create_x, "--every", "5m", "--cron", "0 2 * * *"), None, 2, "--every"),
+        ("cron seconds last", (*create_x, "--cron", "0 9 * * 1-5 30"), None, 2, "write '30 0 9 * * 1-5'"),
         ("no schedule", create_x, None, 2, "schedule"),
         ("nothing to run", ("jobs", "create", "x", "--every", "5m"), None, 2, "--command"),
         ("bad --arg", ("jobs", "create", "x", "--every", "5m", "--task", "shell", "--arg", "novalue"), None, 2,
