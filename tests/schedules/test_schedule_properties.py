@@ -15,7 +15,7 @@ from typing import Any
 from hypothesis import example, given, settings
 
 from jobctl.errors import ValidationFailed
-from jobctl.service.timing import END_OF_TIME, NO_RUN, build_schedule, first_run, run_after
+from jobctl.schedules.timing import END_OF_TIME, NO_RUN, build_schedule, first_run, run_after
 from tests.strategies import schedules
 
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_PROPERTY_EXAMPLES", "60")) * 5
