@@ -14,11 +14,12 @@ import socket
 import threading
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from jobctl import __version__
 from jobctl.errors import StoreError
 from jobctl.models import Instance
+from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.store import Store
 
 log = logging.getLogger(__name__)
@@ -31,11 +32,14 @@ class Leadership:
     asked from any thread.
     """
 
-    def __init__(self, store: Store, *, ttl_seconds: float) -> None:
+    def __init__(self, store: Store, *, ttl_seconds: float, clock: Clock | None = None) -> None:
         self.store = store
+        self.clock = clock or SystemClock()
+        """The wall clock of the times written to the store; the lease's validity here is kept on
+        the monotonic clock, which no change of wall time can stretch."""
         self.ttl = timedelta(seconds=ttl_seconds)
         self.margin = ttl_seconds / 5
-        now = datetime.now(UTC)
+        now = self.clock.now()
         self.instance = Instance(
             id=str(uuid.uuid4()),
             hostname=socket.gethostname(),
@@ -88,7 +92,7 @@ class Leadership:
         A store error makes this instance a follower at once (it cannot prove its lease).
         """
         started = time.monotonic()
-        now = datetime.now(UTC)
+        now = self.clock.now()
         try:
             self.store.cluster.heartbeat(self.instance_id, now)
             lease = self.store.cluster.acquire_or_renew_lease(self.instance_id, now, self.ttl)
@@ -126,6 +130,6 @@ class Leadership:
 
     def mark_stopped(self) -> None:
         try:
-            self.store.cluster.mark_stopped(self.instance_id, datetime.now(UTC))
+            self.store.cluster.mark_stopped(self.instance_id, self.clock.now())
         except StoreError as exc:
             log.warning("could not record this instance as stopped: %s", exc.message)

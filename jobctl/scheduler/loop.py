@@ -4,20 +4,26 @@ Only the leader claims slots and starts runs. The loop sleeps until the next due
 never longer than :data:`MAX_SLEEP_SECONDS`, so that changes written by other processes (the
 CLI on the store, another daemon) are seen within a second; ``wake()`` cuts a sleep short for
 changes made in this process (the API).
+
+Time is a parameter: ``tick`` decides from the ``now`` it is given, the loop reads the injected
+:class:`~jobctl.scheduler.clock.Clock` and waits through an injected ``wait`` (see
+docs/scheduler-clock.md), so every decision can be tested without sleeping.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable, Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
 
 from jobctl.errors import StoreError
+from jobctl.models import Execution, Job
 from jobctl.scheduler.claims import Claim, ScheduleCache, claim_due_slots
+from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.scheduler.leadership import Leadership
-from jobctl.scheduler.runner import Runner
+from jobctl.scheduler.runner import PreparedRun
 from jobctl.store import Store
 
 log = logging.getLogger(__name__)
@@ -32,6 +38,27 @@ CLAIM_AHEAD = timedelta(milliseconds=30)
 moment itself only the spawns are left (see docs/claim-ahead.md)."""
 
 
+class Launcher(Protocol):
+    """What the scheduler needs of whatever starts runs: the daemon's
+    :class:`~jobctl.scheduler.runner.Runner`."""
+
+    def free_slots(self) -> int:
+        """Runs that could start now without waiting for one to end."""
+        ...
+
+    def prepare(self, job: Job, execution: Execution) -> PreparedRun | None:
+        """Take a run slot and get a claimed run ready (None: this execution is already here)."""
+        ...
+
+    def launch(self, runs: Sequence[PreparedRun]) -> None:
+        """Start prepared runs now."""
+        ...
+
+    def submit(self, job: Job, execution: Execution) -> None:
+        """Prepare and start a run whose execution row is already ``running`` for this instance."""
+        ...
+
+
 class Scheduler:
     """Claims due slots and starts pending runs while this instance leads."""
 
@@ -40,17 +67,17 @@ class Scheduler:
         store: Store,
         *,
         leadership: Leadership,
-        runner: Runner,
+        runner: Launcher,
         default_timezone: str,
         misfire_grace_seconds: float,
-        clock: Callable[[], datetime] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.store = store
         self.leadership = leadership
         self.runner = runner
         self.schedules = ScheduleCache(default_timezone)
         self.misfire_grace = timedelta(seconds=misfire_grace_seconds)
-        self.clock = clock or (lambda: datetime.now(UTC))
+        self.clock = clock or SystemClock()
         self._wake = threading.Event()
         self._last_reap: datetime | None = None
 
@@ -58,22 +85,36 @@ class Scheduler:
         """Cut the current sleep short: something changed."""
         self._wake.set()
 
-    def run(self, stop: threading.Event) -> None:
-        """Tick until ``stop`` is set; store errors are logged and retried, never fatal."""
+    def run(self, stop: threading.Event, *, wait: Callable[[float], None] | None = None) -> None:
+        """Tick until ``stop`` is set; store errors are logged and retried, never fatal.
+
+        Between ticks the loop calls ``wait(seconds)``: by default it waits on an event that
+        :meth:`wake` sets. The seconds a tick asks for count from the moment it was given, so the
+        time the tick itself took is not slept again.
+        """
+        wait = wait or self._wait_for_wake
         while not stop.is_set():
+            now = self.clock.now()
             try:
-                delay = self.tick(self.clock())
+                delay = self.tick(now)
             except StoreError as exc:
                 log.warning("scheduler tick failed: %s", exc.message)
                 delay = MAX_SLEEP_SECONDS
             except Exception:
                 log.exception("scheduler tick failed unexpectedly; retrying")
                 delay = MAX_SLEEP_SECONDS
-            self._wake.wait(delay)
-            self._wake.clear()
+            wait(max(0.0, delay - (self.clock.now() - now).total_seconds()))
+
+    def _wait_for_wake(self, seconds: float) -> None:
+        self._wake.wait(seconds)
+        self._wake.clear()
 
     def tick(self, now: datetime) -> float:
-        """Claim what is due at ``now``, start pending runs, and return the seconds to sleep."""
+        """Claim what is due at ``now``, start pending runs, and return the seconds to sleep after ``now``.
+
+        Every decision is taken from ``now``; the clock is read only to wait for the due moment of
+        a slot claimed ahead (never starting it early).
+        """
         if not self.leadership.is_leader():
             return MAX_SLEEP_SECONDS
         # Reap first: after a takeover, the dead leader's runs still count as active until they
@@ -81,18 +122,16 @@ class Scheduler:
         self._reap_if_due(now)
         self._claim(now)
         self._start_pending(now)
-        return self._sleep_after(self.clock())
+        return self._sleep_after(now)
 
     def _claim(self, now: datetime) -> None:
         """Claim due slots, no more than there are free run slots: a claimed run starts at once,
         so ``running`` in the store means running. Slots waiting for a free run slot stay due
         (and count as missed after ``misfire_grace_seconds``, like any late slot)."""
-        for batch in range(MAX_BATCHES_PER_TICK):
+        for _ in range(MAX_BATCHES_PER_TICK):
             limit = min(CLAIM_BATCH, self.runner.free_slots())
             if limit <= 0:
                 return
-            if batch:
-                now = self.clock()  # spawning the previous batch took time: claim at the real moment
             due = self.store.jobs.due(now + CLAIM_AHEAD, limit=limit)
             if not due:
                 return
@@ -114,10 +153,7 @@ class Scheduler:
         prepared = [(claim.due_at, self.runner.prepare(claim.job, claim.execution)) for claim in claims]
         moments = sorted({due_at for due_at, run in prepared if run is not None})
         for moment in moments:
-            wait = (moment - self.clock()).total_seconds()
-            while wait > 0:  # never before the slot's time (short: claims look ahead only a little)
-                time.sleep(wait)
-                wait = (moment - self.clock()).total_seconds()
+            self.clock.sleep_until(moment)  # never before the slot's time (short: claims look ahead a little)
             self.runner.launch([run for due_at, run in prepared if due_at == moment and run is not None])
 
     def _start_pending(self, now: datetime) -> None:

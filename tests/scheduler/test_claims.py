@@ -1,0 +1,120 @@
+"""``claim_due_slots`` on a real store (SQLite file, Postgres) at moments a fake clock sets."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from jobctl.models import ExecutionStatus, Job
+from jobctl.scheduler.claims import Claim, claim_due_slots
+from jobctl.store import Store
+from tests.scheduler.helpers import Rig, S, iso, parse
+
+MINUTE = timedelta(minutes=1)
+
+
+def claim(rig: Rig, now: datetime, *, beat: bool = True, term: int | None = None) -> list[Claim]:
+    """Claim whatever is due at ``now`` as the rig's instance (heartbeating there first unless ``beat`` is False)."""
+    if beat:
+        rig.at(now)
+    due = rig.store.jobs.due(now, limit=100)
+    return claim_with(rig, due, now, term=term)
+
+
+def claim_with(rig: Rig, due: list[Job], now: datetime, *, term: int | None = None) -> list[Claim]:
+    return claim_due_slots(
+        rig.store,
+        due,
+        now=now,
+        instance_id=rig.leadership.instance_id,
+        term=rig.leadership.term if term is None else term,
+        schedules=rig.scheduler.schedules,
+        misfire_grace=timedelta(seconds=1),
+    )
+
+
+def test_a_due_slot_becomes_one_running_execution_once(rig: Rig) -> None:
+    job = rig.job("every-minute", {"minutes": 1, "start_date": iso(S)})
+    rig.at(S)
+    due = rig.store.jobs.due(S, limit=10)
+    claims = claim_with(rig, due, S)
+    assert [(c.job.id, c.execution.scheduled_for, c.due_at) for c in claims] == [(job["id"], S, S)]
+    assert claims[0].execution.status == ExecutionStatus.RUNNING
+    assert claims[0].execution.instance_id == rig.leadership.instance_id
+    assert claim_with(rig, due, S) == [], "the same slot, claimed again from a stale read, is not claimed twice"
+    stored = rig.stored(job["id"])
+    assert (stored.next_slot, stored.next_run_time) == (S + MINUTE, S + MINUTE)
+    assert [e["status"] for e in rig.runs(job["id"])] == ["running"]
+
+
+def test_a_slot_late_within_the_grace_runs_and_the_next_follows_the_slot(rig: Rig) -> None:
+    job = rig.job("late", {"minutes": 1, "start_date": iso(S)})
+    assert len(claim(rig, S + timedelta(milliseconds=900))) == 1
+    assert rig.stored(job["id"]).next_slot == S + MINUTE
+
+
+@pytest.mark.parametrize(
+    ("policy", "slots"),
+    [("run_once", [S, S + MINUTE]), ("skip", [S])],
+    ids=["run_once-runs-the-first-missed-slot", "skip-runs-none"],
+)
+def test_catch_up_after_a_gap(rig: Rig, policy: str, slots: list[datetime]) -> None:
+    job = rig.job("gap", {"minutes": 1, "start_date": iso(S)}, misfirePolicy=policy, maxInstances=2)
+    assert len(claim(rig, S)) == 1
+    later = S + timedelta(minutes=10, seconds=5)  # the slots S+1m ... S+10m were missed
+    claims = claim(rig, later)
+    assert [c.execution.scheduled_for for c in claims] == slots[1:]
+    assert rig.slots(job["id"]) == slots, "one run for all the missed slots, or none"
+    assert rig.stored(job["id"]).next_slot == S + timedelta(minutes=11), "then on at the next future slot"
+
+
+def test_a_slot_finding_max_instances_runs_active_is_recorded_skipped(rig: Rig) -> None:
+    job = rig.job("single", {"minutes": 1, "start_date": iso(S)}, maxInstances=1)
+    assert len(claim(rig, S)) == 1  # and it stays running
+    assert claim(rig, S + MINUTE) == []
+    first, second = rig.runs(job["id"])
+    assert first["status"] == "running"
+    assert second["status"] == "skipped" and parse(second["scheduledFor"]) == S + MINUTE
+    assert second["errorMessage"] == "skipped: 1 run(s) still active and maxInstances is 1"
+    assert rig.stored(job["id"]).next_slot == S + 2 * MINUTE
+
+
+def test_a_date_job_disables_itself_when_claimed(rig: Rig) -> None:
+    job = rig.job("once", {"run_date": iso(S)}, job_type=3)
+    assert [c.execution.scheduled_for for c in claim(rig, S)] == [S]
+    stored = rig.stored(job["id"])
+    assert not stored.is_enabled
+    assert (stored.next_slot, stored.next_run_time) == (None, None)
+    assert claim(rig, S + MINUTE) == []
+
+
+def _expire(rig: Rig) -> datetime:
+    """Let the rig's lease run out unrenewed; returns a moment after it expired."""
+    lapsed = S + timedelta(seconds=20)
+    rig.clock.current = lapsed
+    return lapsed
+
+
+def _take_over(store: Store, now: datetime) -> None:
+    assert store.cluster.acquire_or_renew_lease("another-instance", now, timedelta(seconds=15)) is not None
+
+
+@pytest.mark.parametrize(
+    "how",
+    ["expired", "taken-over", "older-term"],
+)
+def test_a_claim_without_the_lease_claims_nothing(rig: Rig, how: str) -> None:
+    job = rig.job("fenced", {"minutes": 1, "start_date": iso(S)})
+    rig.at(S)
+    now, term = S, None
+    if how == "expired":
+        now = _expire(rig)
+    elif how == "taken-over":
+        now = _expire(rig)
+        _take_over(rig.store, now)
+    else:
+        term = rig.leadership.term - 1
+    assert claim(rig, now, beat=False, term=term) == []
+    assert rig.runs(job["id"]) == []
+    assert rig.stored(job["id"]).next_slot == S, "the slot stays due for whoever holds the lease"
