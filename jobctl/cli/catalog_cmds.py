@@ -32,16 +32,14 @@ def list_task_functions(
     if as_json:
         output.print_json(data)
         return
-    from rich.markup import escape
-
     rows = [
         [
             str(tf["id"]),
-            escape(tf["name"]),
+            tf["name"],
             tf["handlerType"],
-            escape(tf["handlerPath"]),
+            tf["handlerPath"],
             tf["queue"] or "-",
-            "yes" if tf["isActive"] else "[dim]no[/dim]",
+            "yes" if tf["isActive"] else output.Markup("[dim]no[/dim]"),
             "yes" if tf["isSystem"] else "no",
         ]
         for tf in data["taskFunctions"]

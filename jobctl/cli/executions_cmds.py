@@ -55,7 +55,7 @@ def show(
     log = service.get_execution_log(execution_id, offset=0)
     if log["data"]:
         output.print_line("  output:")
-        output.print_plain(log["data"])
+        output.print_output(log["data"])
 
 
 @app.command("tail")

@@ -20,13 +20,15 @@ def stream_output(service: JobService, execution_id: str, *, follow: bool, offse
 
     Returns the execution as it was last read.
     """
+    from jobctl.cli.output import JobOutput
+
+    writer = JobOutput()
     while True:
         log = service.get_execution_log(execution_id, offset=offset)
-        if log["data"]:
-            sys.stdout.write(log["data"])
-            sys.stdout.flush()
+        writer.write(log["data"])
         offset = log["nextOffset"]
         if log["complete"] or not follow:
+            writer.end()
             return dict(service.get_execution(execution_id))
         if not log["data"]:
             time.sleep(POLL_SECONDS)

@@ -161,7 +161,9 @@ def _click_exceptions() -> tuple[type[BaseException], ...]:
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
+    from jobctl.cli.terminal import printable
+
     if debug:
         traceback.print_exc()
-    sys.stderr.write(message + "\n")
+    sys.stderr.write(printable(message) + "\n")
     sys.exit(code)

@@ -2,6 +2,9 @@
 
 rich is imported only when a table is drawn, so ``--json`` calls stay fast. Nothing decorative
 goes to a pipe: without a terminal, rich prints plain text with no colour.
+
+Every string given to the functions here is data and is shown with its control characters
+escaped (:mod:`jobctl.cli.terminal`); only a :class:`Markup` string is read as rich markup.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
+
+from jobctl.cli.terminal import printable
 
 STATUS_STYLES = {
     "success": "green",
@@ -22,19 +27,26 @@ STATUS_STYLES = {
 }
 
 
+class Markup(str):
+    """Text written by jobctl itself, whose ``[style]...[/style]`` rich markup is meant."""
+
+    __slots__ = ()
+
+
 def print_json(data: Any) -> None:
     """The API's JSON, as is, on stdout."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
 
 def print_line(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    """One line for people, its control characters escaped."""
+    sys.stdout.write(printable(text) + "\n")
 
 
 def note(text: str) -> None:
     """A message for a person, on stderr, only when stderr is a terminal."""
     if sys.stderr.isatty():
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(printable(text) + "\n")
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -90,7 +102,16 @@ def styled_status(status: str | None) -> str:
     if not status:
         return "-"
     style = STATUS_STYLES.get(status)
-    return f"[{style}]{status}[/{style}]" if style else status
+    return Markup(f"[{style}]{status}[/{style}]") if style else status
+
+
+def cell(text: str) -> str:
+    """Rich markup for ``text``: a :class:`Markup` as is, anything else escaped and made printable."""
+    if isinstance(text, Markup):
+        return str(text)
+    from rich.markup import escape
+
+    return escape(printable(text))
 
 
 def print_table(
@@ -100,31 +121,63 @@ def print_table(
     from rich.table import Table
 
     console = _console()
-    table = Table(title=title, box=None if not console.is_terminal else _box(), header_style="bold", pad_edge=False)
+    box = _box() if console.is_terminal else None
+    table = Table(title=cell(title) if title else None, box=box, header_style="bold", pad_edge=False)
     for column in columns:
         table.add_column(column, overflow="fold")
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*(cell(value) for value in row))
     console.print(table)
     if footer:
-        console.print(footer)
+        console.print(cell(footer))
 
 
 def print_fields(title: str, fields: Sequence[tuple[str, str]]) -> None:
     """A ``name: value`` block for one record."""
 
     console = _console()
-    console.print(f"[bold]{title}[/bold]")
+    console.print(f"[bold]{cell(title)}[/bold]")
     width = max((len(name) for name, _ in fields), default=0)
     for name, value in fields:
-        console.print(f"  {name.ljust(width)}  {value}")
+        console.print(f"  {name.ljust(width)}  {cell(value)}")
 
 
-def print_plain(text: str) -> None:
-    """Text that may contain rich markup-like brackets, printed verbatim."""
-    sys.stdout.write(text)
-    if text and not text.endswith("\n"):
-        sys.stdout.write("\n")
+class JobOutput:
+    """A job's own output on stdout: exact into a pipe or file, made safe on a terminal.
+
+    On a terminal its colours stay and every other control character is shown escaped
+    (:class:`jobctl.cli.terminal.OutputFilter`); redirected, the bytes are the job's own.
+    """
+
+    def __init__(self) -> None:
+        from jobctl.cli.terminal import OutputFilter
+
+        self._filter = OutputFilter() if sys.stdout.isatty() else None
+        self._last = "\n"
+
+    def write(self, chunk: str) -> None:
+        text = chunk if self._filter is None else self._filter.feed(chunk)
+        self._emit(text)
+
+    def end(self, *, newline: bool = False) -> None:
+        """The output is over: write what was held back, and a final newline if asked and missing."""
+        if self._filter is not None:
+            self._emit(self._filter.flush())
+        if newline and self._last != "\n":
+            self._emit("\n")
+
+    def _emit(self, text: str) -> None:
+        if text:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+            self._last = text[-1]
+
+
+def print_output(text: str) -> None:
+    """A whole piece of a job's output (see :class:`JobOutput`), ending with a newline."""
+    writer = JobOutput()
+    writer.write(text)
+    writer.end(newline=True)
 
 
 def _console() -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from jobctl.cli import output
-from jobctl.cli.output import local_minute, local_time, relative, styled_status
+from jobctl.cli.output import Markup, local_minute, local_time, relative, styled_status
 
 
 def describe(job: dict[str, Any]) -> str:
@@ -19,8 +19,8 @@ def describe(job: dict[str, Any]) -> str:
 
 def state(job: dict[str, Any]) -> str:
     if not job["isEnabled"]:
-        return "[dim]disabled[/dim]"
-    return "[yellow]paused[/yellow]" if job["isPaused"] else "[green]enabled[/green]"
+        return Markup("[dim]disabled[/dim]")
+    return Markup("[yellow]paused[/yellow]" if job["isPaused"] else "[green]enabled[/green]")
 
 
 def when(value: str | None) -> str:
@@ -30,8 +30,8 @@ def when(value: str | None) -> str:
 def jobs_table(data: dict[str, Any], *, page: int, per_page: int) -> None:
     rows = [
         [
-            _escape(job["name"]),
-            _escape(describe(job)),
+            job["name"],
+            describe(job),
             state(job),
             when(job["nextRunTime"]),
             relative(job["lastRunTime"]),
@@ -55,7 +55,7 @@ def job_detail(job: dict[str, Any]) -> None:
         ("schedule", describe(job)),
         ("state", state(job)),
         ("task", f"{task['name']} ({task['handlerType']}: {task['handlerPath']})"),
-        ("task args", _escape(str(job["taskArgs"])) if job["taskArgs"] is not None else "-"),
+        ("task args", str(job["taskArgs"]) if job["taskArgs"] is not None else "-"),
         ("next run", when(job["nextRunTime"])),
         ("last run", when(job["lastRunTime"])),
         ("last status", styled_status(job["lastStatus"])),
@@ -66,7 +66,7 @@ def job_detail(job: dict[str, Any]) -> None:
         ("created", f"{local_time(job['createdAt'])} by {job['createdBy'] or '-'}"),
         ("updated", f"{local_time(job['updatedAt'])} by {job['updatedBy'] or '-'}"),
     ]
-    output.print_fields(f"Job {_escape(job['name'])}", fields)
+    output.print_fields(f"Job {job['name']}", fields)
     if job["recentExecutions"]:
         executions_table(
             {"executions": job["recentExecutions"], "total": len(job["recentExecutions"])}, title="Recent runs"
@@ -92,7 +92,7 @@ def executions_table(data: dict[str, Any], *, title: str | None = None) -> None:
             str(e.get("attempt", 1)),
             local_time(e["startedAt"] or e.get("scheduledFor")),
             _duration(e["durationSeconds"]),
-            _escape((e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else ""),
+            (e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else "",
         ]
         for e in data["executions"]
     ]
@@ -114,8 +114,8 @@ def execution_detail(e: dict[str, Any]) -> None:
         ("started", local_time(e["startedAt"])),
         ("completed", local_time(e["completedAt"])),
         ("duration", _duration(e["durationSeconds"])),
-        ("result", _escape(str(e["result"])) if e["result"] is not None else "-"),
-        ("error", _escape(e["errorMessage"] or "-")),
+        ("result", str(e["result"]) if e["result"] is not None else "-"),
+        ("error", e["errorMessage"] or "-"),
         ("instance", e.get("instanceId") or "-"),
         ("celery task", e["celeryTaskId"] or "-"),
     ]
@@ -124,7 +124,9 @@ def execution_detail(e: dict[str, Any]) -> None:
 
 def status(data: dict[str, Any]) -> None:
     leader = data["leaderInstance"]
-    running = "[green]running[/green]" if data["isRunning"] else "[red]no leader: jobs are not being scheduled[/red]"
+    running = Markup(
+        "[green]running[/green]" if data["isRunning"] else "[red]no leader: jobs are not being scheduled[/red]"
+    )
     nxt = data["nextScheduledJob"]
     fields = [
         ("scheduler", running),
@@ -133,7 +135,7 @@ def status(data: dict[str, Any]) -> None:
             f"{leader['hostname']} pid {leader['pid']} since {local_time(leader['leaderSince'])}" if leader else "-",
         ),
         ("jobs", f"{data['totalJobs']} total, {data['enabledJobs']} enabled, {data['runningJobs']} running"),
-        ("next job", f"{_escape(nxt['name'])} {when(nxt['nextRunTime'])}" if nxt else "-"),
+        ("next job", f"{nxt['name']} {when(nxt['nextRunTime'])}" if nxt else "-"),
     ]
     output.print_fields("jobctl", fields)
     if data["instances"]:
@@ -156,9 +158,3 @@ def _duration(seconds: float | None) -> str:
     if seconds is None:
         return "-"
     return f"{seconds:.2f}s" if seconds < 60 else f"{int(seconds // 60)}m{int(seconds % 60)}s"
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)

@@ -43,7 +43,9 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     if final["status"] != "success" and final["errorMessage"]:
         import sys
 
-        sys.stderr.write(f"jobctl: run {final['status']}: {final['errorMessage'].splitlines()[0]}\n")
+        from jobctl.cli.terminal import printable
+
+        sys.stderr.write(f"jobctl: run {final['status']}: {printable(final['errorMessage'].splitlines()[0])}\n")
     raise typer.Exit(exit_code_of(final))
 
 

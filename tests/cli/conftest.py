@@ -81,3 +81,38 @@ def sqlite_only_cli(tmp_path: Path) -> OneStoreCli:
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
     env.update({"JOBCTL_DB": f"sqlite:///{tmp_path / 'one-store.db'}", "JOBCTL_CONFIG": str(config), "COLUMNS": "200"})
     return OneStoreCli(env)
+
+
+def in_terminal(env: dict[str, str], *args: str, columns: int = 80, timeout: float = 60) -> Outcome:
+    """``python -m jobctl ARGS`` with stdout on a pseudo-terminal ``columns`` wide, as a person sees it.
+
+    stderr stays a pipe, so what a terminal shows and what goes to stderr are told apart.
+    Output line ends come back as ``\\n`` (the terminal's own ``\\r\\n`` translation undone).
+    """
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    main_fd, child_fd = pty.openpty()
+    fcntl.ioctl(child_fd, termios.TIOCSWINSZ, struct.pack("HHHH", 50, columns, 0, 0))
+    full_env = {**env, "COLUMNS": str(columns), "TERM": "xterm-256color"}
+    for name in ("NO_COLOR", "FORCE_COLOR", "LINES"):
+        full_env.pop(name, None)
+    proc = subprocess.Popen([sys.executable, "-m", "jobctl", *args], stdin=subprocess.DEVNULL, stdout=child_fd,
+                            stderr=subprocess.PIPE, env=full_env)  # fmt: skip
+    os.close(child_fd)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(main_fd, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(main_fd)
+    assert proc.stderr is not None
+    stderr = proc.stderr.read().decode()
+    proc.wait(timeout=timeout)
+    return Outcome(proc.returncode, b"".join(chunks).decode().replace("\r\n", "\n"), stderr)
