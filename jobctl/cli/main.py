@@ -161,9 +161,12 @@ def _click_exceptions() -> tuple[type[BaseException], ...]:
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
+    """Print ``message`` (control characters escaped, passwords masked; with ``debug`` the
+    traceback too) and exit with ``code``."""
     from jobctl.cli.terminal import printable
+    from jobctl.redaction import redact
 
     if debug:
-        traceback.print_exc()
-    sys.stderr.write(printable(message) + "\n")
+        sys.stderr.write(redact(traceback.format_exc()))
+    sys.stderr.write(printable(redact(message)) + "\n")
     sys.exit(code)

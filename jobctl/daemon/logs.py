@@ -7,9 +7,19 @@ import logging
 import sys
 from datetime import UTC, datetime
 
+from jobctl.redaction import redact
+
+
+class TextFormatter(logging.Formatter):
+    """``time level logger: message``, passwords masked (a message may quote a store or broker URL)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message (and the exception, if any).
+    """One JSON object per record: time, level, logger, message (and the exception, if any),
+    passwords masked.
 
     A record logged with ``extra={"fields": {...}}`` also carries those fields as keys (a finished
     run's job, execution id, status, ...), so that log tools need not parse the message.
@@ -20,13 +30,15 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat().replace("+00:00", "Z"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            entry.update({key: value for key, value in fields.items() if key not in entry})
+            for key, value in fields.items():
+                if key not in entry:
+                    entry[key] = redact(value) if isinstance(value, str) else value
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(entry, ensure_ascii=False)
 
 
@@ -35,7 +47,7 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -64,18 +64,10 @@ READY_STATES = ("SUCCESS", "FAILURE", "REVOKED")
 
 
 def sanitized_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages and logs."""
-    from urllib.parse import urlsplit, urlunsplit
+    """``url`` with any password replaced by ``***``, for messages and logs (never raises)."""
+    from jobctl.redaction import redact
 
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    user = parts.username or ""
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if parts.port is not None else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
+    return redact(url)
 
 
 @dataclass

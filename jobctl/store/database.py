@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from jobctl.errors import StoreError
+from jobctl.redaction import redact
 from jobctl.store.url import SQLITE, StoreUrl
 
 Row = dict[str, Any]
@@ -416,8 +417,9 @@ def _is_driver_error(exc: BaseException) -> bool:
 
 
 def _first_line(exc: BaseException) -> str:
+    """The first line of a driver's message, passwords masked (libpq may quote connection parameters)."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
 def _ensure_sqlite_file(path: Path) -> None:

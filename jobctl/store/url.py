@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from jobctl.errors import StoreError
+from jobctl.errors import UsageError
+from jobctl.redaction import redact
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -29,11 +30,7 @@ class StoreUrl:
 
     def redacted(self) -> str:
         """The URL with any password replaced, safe for messages and logs."""
-        parts = urlsplit(self.url)
-        if parts.password is None:
-            return self.url
-        netloc = parts.netloc.replace(f":{parts.password}@", ":***@")
-        return parts._replace(netloc=netloc).geturl()
+        return redact(self.url)
 
     def sqlalchemy_url(self) -> str:
         """The URL in the form SQLAlchemy and Alembic expect."""
@@ -51,34 +48,48 @@ def default_sqlite_path() -> Path:
 
 
 def parse_store_url(url: str) -> StoreUrl:
-    """Parse ``url``; :raises StoreError: for a scheme jobctl cannot use."""
+    """Parse ``url``.
+
+    :raises UsageError: for a malformed URL (no or unknown scheme, bad port, no database, an
+        in-memory SQLite store), with the URL's password masked.
+    """
     scheme, sep, rest = url.partition("://")
     if not sep:
-        raise StoreError(f"store URL {url!r} has no scheme (use sqlite:///PATH or postgresql+psycopg://...)")
+        raise UsageError(
+            f"store URL {redact(url)!r} has no scheme (use sqlite:///PATH or postgresql+psycopg://user@host/dbname)"
+        )
     dialect = scheme.split("+", 1)[0].lower()
     if dialect == SQLITE:
         return _parse_sqlite(url, rest)
     if dialect in ("postgresql", "postgres"):
         return _parse_postgres(url)
-    raise StoreError(f"unsupported store URL scheme {scheme!r} (use sqlite or postgresql+psycopg)")
+    raise UsageError(f"unsupported store URL scheme {redact(scheme)!r} (use sqlite or postgresql+psycopg)")
 
 
 def _parse_sqlite(url: str, rest: str) -> StoreUrl:
     if not rest.startswith("/"):
-        raise StoreError(f"store URL {url!r}: expected sqlite:///relative/path or sqlite:////absolute/path")
+        raise UsageError(f"store URL {redact(url)!r}: expected sqlite:///relative/path or sqlite:////absolute/path")
     raw = rest[1:].split("?", 1)[0]
     if raw in ("", ":memory:"):
-        raise StoreError("an in-memory SQLite store cannot be shared between processes; give a file path")
+        raise UsageError("an in-memory SQLite store cannot be shared between processes; give a file path")
     return StoreUrl(url=url, backend=SQLITE, sqlite_path=Path(os.path.abspath(unquote(raw))))
 
 
 def _parse_postgres(url: str) -> StoreUrl:
-    parts = urlsplit(url)
+    where = f"store URL {redact(url)!r}"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        reason = "port must be a number from 1 to 65535" if "port" in str(exc).lower() else "malformed host"
+        raise UsageError(f"{where}: {reason}") from None
     info: dict[str, str] = {}
     if parts.hostname:
         info["host"] = unquote(parts.hostname)
-    if parts.port:
-        info["port"] = str(parts.port)
+    if port is not None:
+        if port == 0:
+            raise UsageError(f"{where}: port must be a number from 1 to 65535")
+        info["port"] = str(port)
     if parts.username:
         info["user"] = unquote(parts.username)
     if parts.password:
@@ -87,4 +98,6 @@ def _parse_postgres(url: str) -> StoreUrl:
     if dbname:
         info["dbname"] = unquote(dbname)
     info.update(dict(parse_qsl(parts.query)))
+    if not info.get("dbname"):
+        raise UsageError(f"{where} names no database (postgresql+psycopg://user@host/DBNAME)")
     return StoreUrl(url=url, backend=POSTGRESQL, pg_conninfo=info)
