@@ -20,7 +20,7 @@ from jobctl.errors import JobctlError
 EXIT_CODES = {
     0: "success",
     1: "error (store unusable, run failed, internal error)",
-    2: "usage or validation error",
+    2: "usage or validation error (a malformed store URL included: bad port, unknown scheme, no database)",
     3: "not found",
     4: "conflict (disabled job, maxInstances reached, duplicate name, system job)",
     5: "not authorised, or the API cannot be reached",
