@@ -14,6 +14,7 @@ from typing import Any
 from jobctl.errors import Conflict, ValidationFailed
 from jobctl.models import SHELL_TASK_FUNCTION, Caller, Job, JobType, TaskFunction
 from jobctl.schedules.timing import NO_RUN, NextRun, build_schedule, first_run, stored_config
+from jobctl.service.task_args import task_args_errors
 from jobctl.store import Store
 from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate, parse_body
 
@@ -189,6 +190,7 @@ def _check_references(
             errors.append(_error("taskArgs", "the shell task function needs taskArgs.command (a non-empty string)"))
     if store.catalog.get_job_type(job_type_id) is None:
         errors.append(_error("jobTypeId", f"no job type with id {job_type_id} (1 interval, 2 cron, 3 date)"))
+    errors.extend(task_args_errors(task_args))
     if errors:
         raise ValidationFailed(errors)
 
