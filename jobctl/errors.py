@@ -15,6 +15,7 @@ the identifier it is about, so that the CLI and the API report the same thing th
     ├── PermissionDenied             exit 5, HTTP 403
     ├── ApiUnreachable               exit 5, HTTP 502
     └── StoreError                   exit 1, HTTP 503
+        ├── StoreUnavailable         exit 1, HTTP 503   (an outage: worth retrying)
         └── StoreVersionError        exit 1, HTTP 503
 
 Foreign exceptions (sqlite3, psycopg, httpx, ...) are translated into this tree exactly once,
@@ -127,6 +128,14 @@ class StoreError(JobctlError):
 
     exit_code = 1
     http_status = 503
+
+
+class StoreUnavailable(StoreError):
+    """The store cannot be reached right now (connection lost, server gone, file busy).
+
+    Worth trying again later, unlike a :class:`StoreError` the store gave for the statement
+    itself (a value it refuses), which fails the same way every time.
+    """
 
 
 class StoreVersionError(StoreError):

@@ -253,9 +253,7 @@ def test_a_config_file_error_names_the_file(tmp_path: Path) -> None:
     assert str(path) in caught.value.message
 
 
-def test_the_host_zone_comes_from_etc_localtime_never_from_tz(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def test_the_host_zone_comes_from_etc_localtime_never_from_tz(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     link = tmp_path / "localtime"
     link.symlink_to("/usr/share/zoneinfo/America/Chicago")
     monkeypatch.setattr(config_module, "LOCALTIME", str(link))

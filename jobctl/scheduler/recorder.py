@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Generic, TypeVar
 
-from jobctl.errors import StoreError
+from jobctl.errors import JobctlError, StoreUnavailable
 
 T = TypeVar("T")
 
@@ -35,9 +35,10 @@ class OutcomeRecorder(Generic[T]):
     """Writes queued items with ``write_batch`` until the store takes them.
 
     An outcome that is never recorded would leave its execution ``running`` for as long as this
-    instance lives (no reaper finishes the runs of a live instance), so a :class:`StoreError`
-    is retried with backoff; writes must be idempotent. Any other error is taken as one item's
-    fault: the batch is written again item by item and a failing item goes to ``on_failed``.
+    instance lives (no reaper finishes the runs of a live instance), so an outage
+    (:class:`StoreUnavailable`) is retried with backoff; writes must be idempotent. Any other
+    error, a value the store refuses included, is taken as one item's fault: the batch is
+    written again item by item and a failing item goes to ``on_failed`` (the batch goes on).
     Every item is handed to ``on_written`` once it is recorded (or given up on when closing).
     """
 
@@ -109,6 +110,23 @@ class OutcomeRecorder(Generic[T]):
             log.exception("recorder chores failed; continuing")
 
     def _write(self, batch: list[T]) -> None:
+        """Write ``batch``; if the store refuses it (not an outage), write it item by item so that
+        only the faulty item fails, then hand every item on."""
+        error = self._attempt(batch)
+        if error is not None:
+            log.warning("recording %d outcome(s) failed (%s); writing them one by one", len(batch), _describe(error))
+            for item in batch:
+                failure = self._attempt([item]) if len(batch) > 1 else error
+                if failure is not None:
+                    self._fail(item, failure)
+        self._hand_on(batch)
+
+    def _attempt(self, batch: list[T]) -> Exception | None:
+        """Write ``batch``, retrying while the store is unavailable; the error that is not an outage.
+
+        While closing, an outage is given up on after :data:`ATTEMPTS_WHEN_CLOSING` attempts
+        (None is returned: the next leader's reaper finishes those runs).
+        """
         attempt = 0
         left_when_closing = ATTEMPTS_WHEN_CLOSING
         while True:
@@ -116,13 +134,13 @@ class OutcomeRecorder(Generic[T]):
                 self._write_batch(batch)
                 if attempt:
                     log.info("recorded %d outcome(s) after %d failed attempt(s)", len(batch), attempt)
-                break
-            except StoreError as exc:
+                return None
+            except StoreUnavailable as exc:
                 if self._closing.is_set():
                     left_when_closing -= 1
                     if left_when_closing <= 0:
                         log.error("could not record %d outcome(s), giving up: %s", len(batch), exc.message)
-                        break
+                        return None
                 delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)]
                 attempt += 1
                 log.warning("could not record %d outcome(s) (%s); retrying in %.1fs", len(batch), exc.message, delay)
@@ -130,24 +148,21 @@ class OutcomeRecorder(Generic[T]):
                     time.sleep(min(delay, 1.0))
                 else:
                     self._closing.wait(delay)
-            except Exception:
-                log.exception("recording %d outcome(s) failed unexpectedly; writing them one by one", len(batch))
-                self._write_one_by_one(batch)
-                break
-        self._hand_on(batch)
+            except Exception as exc:  # noqa: BLE001 - the store refused this batch: its items are tried alone
+                return exc
 
-    def _write_one_by_one(self, batch: list[T]) -> None:
-        for item in batch:
-            try:
-                self._write_batch([item])
-            except Exception as exc:  # noqa: BLE001 - handed to on_failed
-                try:
-                    self._on_failed(item, exc)
-                except Exception:
-                    log.exception("could not record a failed outcome")
+    def _fail(self, item: T, error: Exception) -> None:
+        try:
+            self._on_failed(item, error)
+        except Exception:
+            log.exception("could not record a failed outcome")
 
     def _hand_on(self, batch: list[T]) -> None:
         try:
             self._on_written(batch)
         except Exception:
             log.exception("after recording outcomes; continuing")
+
+
+def _describe(error: Exception) -> str:
+    return error.message if isinstance(error, JobctlError) else f"{type(error).__name__}: {error}"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobctl.errors import StoreError
+from jobctl.errors import JobctlError, StoreError
 from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
 from jobctl.executors.process import GroupListener, ProcessResult, close_inherited_descriptors, reserve_descriptors
@@ -35,6 +35,7 @@ TASK_FUNCTION_CACHE_SECONDS = 5.0
 """How stale a task function may be when a run starts (a config sync takes effect this late)."""
 
 CRASH_MESSAGE = "internal error in the daemon while running; see its log"
+OUTCOME_NOT_RECORDED = "the store refused this run's outcome"
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +298,10 @@ class Runner:
         )
 
     def _record_crash(self, ended: _Ended, error: Exception) -> None:
-        log.error("could not record the outcome of execution %s: %s", ended.execution.id, error)
+        """The store refused this outcome (not an outage): record the run ``failed`` with the
+        reason instead, so it does not stay ``running`` and the batch it came in goes on."""
+        reason = error.message if isinstance(error, JobctlError) else f"{type(error).__name__}: {error}"
+        log.error("could not record the outcome of execution %s: %s", ended.execution.id, reason)
         self.store.executions.finish(
             ended.execution.id,
             status=ExecutionStatus.FAILED.value,
@@ -305,8 +309,9 @@ class Runner:
             completed_at=datetime.now(UTC),
             duration_seconds=None,
             result=None,
-            error_message=CRASH_MESSAGE,
+            error_message=f"{OUTCOME_NOT_RECORDED}: {reason}",
         )
+        self._log_run(ended, ExecutionStatus.FAILED.value, None)
 
     def _release(self, batch: list[_Ended]) -> None:
         """Give the run slots back once their outcomes are stored, and let the scheduler know."""

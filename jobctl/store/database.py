@@ -25,7 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
-from jobctl.errors import StoreError
+from jobctl.errors import StoreError, StoreUnavailable
 from jobctl.redaction import redact
 from jobctl.store.url import SQLITE, StoreUrl
 
@@ -185,7 +185,7 @@ class Database:
                 pool.putconn(conn)
         except Exception as exc:
             if type(exc).__name__ == "PoolTimeout":
-                raise StoreError(
+                raise StoreUnavailable(
                     f"store {self.url.redacted()}: no connection within {PG_POOL_WAIT_SECONDS:g}s "
                     "(server unreachable or all pooled connections busy)"
                 ) from exc
@@ -353,7 +353,8 @@ class Database:
         if type(exc).__name__ == "UniqueViolation":
             return UniqueViolation(str(exc))
         if _is_driver_error(exc):
-            return StoreError(f"store {self.url.redacted()}: {_first_line(exc)}")
+            kind = StoreUnavailable if _is_outage(exc) else StoreError
+            return kind(f"store {self.url.redacted()}: {_first_line(exc)}")
         return exc
 
 
@@ -416,6 +417,14 @@ def _is_driver_error(exc: BaseException) -> bool:
     return type(exc).__module__.startswith("psycopg")
 
 
+def _is_outage(exc: BaseException) -> bool:
+    """A Postgres error that says nothing about the statement: the connection or the server
+    failed (``OperationalError``: lost connection, shutdown, cancelled, serialisation; or the
+    client's ``InterfaceError``). Data, integrity and programming errors fail every time."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"OperationalError", "InterfaceError", "PoolTimeout"})
+
+
 def _first_line(exc: BaseException) -> str:
     """The first line of a driver's message, passwords masked (libpq may quote connection parameters)."""
     text = str(exc).strip()
@@ -444,7 +453,9 @@ def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:
     if "readonly" in text or "read-only" in text:
         return StoreError(f"store {path} is read-only; nothing was written")
     if "unable to open" in text:
-        return StoreError(f"cannot open store {path}: {text}")
+        return StoreUnavailable(f"cannot open store {path}: {text}")
     if "locked" in text or "busy" in text:
-        return StoreError(f"store {path} is busy (another process holds a long write); try again")
+        return StoreUnavailable(f"store {path} is busy (another process holds a long write); try again")
+    if "disk I/O" in text or "full" in text:
+        return StoreUnavailable(f"store {path}: {text}")
     return StoreError(f"store {path}: {text}")

@@ -12,6 +12,7 @@ from typing import Any
 from jobctl.models import Execution, ExecutionStatus
 from jobctl.store.database import Database, UniqueViolation
 from jobctl.store.records import dump_json, execution_from_row
+from jobctl.store.text import optional_text, storable_json, storable_text
 
 OUTPUT_LIMIT_CHARS = 1_000_000
 """Output kept per execution; older chunks are dropped so the tail survives."""
@@ -53,7 +54,8 @@ class FinishedRun:
 def _finish_params(run: FinishedRun) -> dict[str, Any]:
     return {
         "status": run.status, "started_at": run.started_at, "completed_at": run.completed_at,
-        "duration": run.duration_seconds, "result": dump_json(run.result), "error": run.error_message,
+        "duration": run.duration_seconds, "result": dump_json(storable_json(run.result)),
+        "error": optional_text(run.error_message),
         "id": run.execution_id, "pending": ACTIVE[0], "running": ACTIVE[1],
     }  # fmt: skip
 
@@ -225,8 +227,8 @@ class ExecutionRecords:
                     "started_at": started_at,
                     "completed_at": completed_at,
                     "duration": duration_seconds,
-                    "result": dump_json(result),
-                    "error": error_message,
+                    "result": dump_json(storable_json(result)),
+                    "error": optional_text(error_message),
                     "id": execution_id,
                     "pending": ACTIVE[0],
                     "running": ACTIVE[1],
@@ -307,7 +309,7 @@ class ExecutionRecords:
         with self.db.transaction():
             self.db.execute(
                 "INSERT INTO execution_output (execution_id, start_offset, data) VALUES (:id, :offset, :data)",
-                {"id": execution_id, "offset": start_offset, "data": data},
+                {"id": execution_id, "offset": start_offset, "data": storable_text(data)},
             )
             horizon = start_offset + len(data) - OUTPUT_LIMIT_CHARS
             if horizon > 0:

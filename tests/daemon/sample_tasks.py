@@ -18,3 +18,11 @@ def boom() -> None:
 def where() -> dict[str, object]:
     """Where the run started and what it imports from (for the isolation tests)."""
     return {"cwd": os.getcwd(), "json": json.__file__, "path": sys.path}
+
+
+def nul_error() -> None:
+    raise ValueError("bad\0byte")
+
+
+def nul_result() -> dict[str, str]:
+    return {"text": "a\0b"}

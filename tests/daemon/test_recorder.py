@@ -5,18 +5,21 @@ from __future__ import annotations
 import threading
 import time
 
-from jobctl.errors import StoreError
+from jobctl.errors import StoreError, StoreUnavailable
 from jobctl.scheduler.recorder import OutcomeRecorder
 
 
 class Sink:
-    def __init__(self, *, fail_store_times: int = 0, poison: int | None = None, slow: float = 0.0) -> None:
+    def __init__(
+        self, *, fail_store_times: int = 0, poison: int | None = None, refused: int | None = None, slow: float = 0.0
+    ) -> None:
         self.batches: list[list[int]] = []
         self.written: list[int] = []
         self.handed_on: list[int] = []
         self.failed: list[tuple[int, str]] = []
         self.fail_store_times = fail_store_times
         self.poison = poison
+        self.refused = refused
         self.slow = slow
         self.lock = threading.Lock()
 
@@ -24,7 +27,9 @@ class Sink:
         time.sleep(self.slow)
         if self.fail_store_times:
             self.fail_store_times -= 1
-            raise StoreError("store unreachable")
+            raise StoreUnavailable("store unreachable")
+        if self.refused in batch:
+            raise StoreError(f"store refused {self.refused}")
         if self.poison in batch:
             raise ValueError(f"cannot record {self.poison}")
         with self.lock:
@@ -97,3 +102,16 @@ def test_when_closing_a_lasting_outage_is_given_up_on_not_waited_out() -> None:
     wait_until(lambda: sink.handed_on == [1])
     recorder.close()
     assert sink.written == [] and time.monotonic() - begin < 5
+
+
+def test_a_value_the_store_refuses_fails_that_outcome_alone_and_is_not_retried() -> None:
+    """A data error (Postgres refusing a value) is no outage: retrying the batch would block
+    every later outcome forever."""
+    sink = Sink(refused=2, slow=0.02)
+    recorder = sink.recorder()
+    for item in range(5):
+        recorder.put(item)
+    wait_until(lambda: len(sink.handed_on) == 5, timeout=3)
+    recorder.close()
+    assert sorted(sink.written) == [0, 1, 3, 4]
+    assert sink.failed == [(2, "store refused 2")]
