@@ -4,9 +4,9 @@ Importing this package builds nothing; :func:`create_app` makes an app for an op
 The CLI never imports it (only the daemon does), so ``jobctl --help`` stays fast.
 
 Layout: :mod:`.app` (factory), :mod:`.auth` (bearer token to caller), :mod:`.routes`
-(one module per resource), :mod:`.bodies` and :mod:`.params` (input), :mod:`.schemas`
-(response models for the OpenAPI document), :mod:`.errors` and :mod:`.limits` (the funnel,
-the body limit).
+(one module per resource), :mod:`.json_body` and :mod:`.params` (input), :mod:`.openapi`
+(the document's schemas, from :mod:`jobctl.wire`), :mod:`.errors` and :mod:`.limits` (the
+funnel, the body limit).
 """
 
 from jobctl.api.app import ALIAS_PREFIX, API_PREFIX, create_app

@@ -12,11 +12,10 @@ from fastapi.routing import APIRoute
 
 from jobctl import __version__
 from jobctl.api.auth import ApiContext
-from jobctl.api.bodies import request_schemas
 from jobctl.api.errors import install_error_handlers
 from jobctl.api.limits import BodyLimit
+from jobctl.api.openapi import Health, request_schemas
 from jobctl.api.routes import scheduler_router
-from jobctl.api.schemas import Health
 from jobctl.store import Store
 
 API_PREFIX = "/api/v1/scheduler"

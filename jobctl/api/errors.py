@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from jobctl.api.schemas import ErrorBody, ValidationErrorBody
+from jobctl.api.openapi import ErrorBody, ValidationErrorBody
 from jobctl.errors import JobctlError, NotAuthenticated, StoreError
 
 log = logging.getLogger(__name__)

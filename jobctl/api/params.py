@@ -12,13 +12,13 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
-from jobctl.api.schemas import ExecutionStatusName
-from jobctl.wire.bodies import NAME_MAX
+from jobctl.wire.requests import NAME_MAX
 
 INT32_MAX = 2**31 - 1
 OFFSET_MAX = 2**53
 
 BoolText = Literal["true", "false"]
+ExecutionStatusName = Literal["pending", "running", "success", "failed", "timeout", "skipped"]
 
 Page = Annotated[int, Query(ge=1, le=INT32_MAX, description="page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="items per page, 1 to 100")]

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from jobctl.models import ExecutionStatus
 
 if TYPE_CHECKING:
     from jobctl.service.contract import JobService
+    from jobctl.wire.responses import ExecutionOut
 
 POLL_SECONDS = 0.25
 ACTIVE = {ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value}
 
 
-def stream_output(service: JobService, execution_id: str, *, follow: bool, offset: int = 0) -> dict[str, Any]:
+def stream_output(service: JobService, execution_id: str, *, follow: bool, offset: int = 0) -> ExecutionOut:
     """Copy an execution's output to stdout; with ``follow``, until it has finished.
 
     Returns the execution as it was last read.
@@ -29,7 +30,7 @@ def stream_output(service: JobService, execution_id: str, *, follow: bool, offse
         offset = log["nextOffset"]
         if log["complete"] or not follow:
             writer.end()
-            return dict(service.get_execution(execution_id))
+            return service.get_execution(execution_id)
         if not log["data"]:
             time.sleep(POLL_SECONDS)
 
@@ -57,7 +58,7 @@ def follow_executions(service: JobService, *, job_id: str | None, show_header: b
             time.sleep(POLL_SECONDS)
 
 
-def exit_code_of(execution: dict[str, Any]) -> int:
+def exit_code_of(execution: ExecutionOut) -> int:
     """The shell exit code a finished run stands for: its own, 124 on timeout, 1 otherwise."""
     status = execution["status"]
     if status == ExecutionStatus.SUCCESS.value:

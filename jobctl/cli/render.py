@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from jobctl.cli import output
 from jobctl.cli.output import Markup, local_minute, local_time, relative, styled_status
 
+if TYPE_CHECKING:
+    from jobctl.wire.responses import ExecutionList, ExecutionOut, JobDetail, JobList, JobOut, SchedulerStatus
 
-def describe(job: dict[str, Any]) -> str:
+
+def describe(job: JobOut) -> str:
     from jobctl.schedules import describe_schedule
 
     try:
@@ -17,7 +20,7 @@ def describe(job: dict[str, Any]) -> str:
         return str(job["scheduleConfig"])
 
 
-def state(job: dict[str, Any]) -> str:
+def state(job: JobOut) -> str:
     if not job["isEnabled"]:
         return Markup("[dim]disabled[/dim]")
     return Markup("[yellow]paused[/yellow]" if job["isPaused"] else "[green]enabled[/green]")
@@ -27,7 +30,7 @@ def when(value: str | None) -> str:
     return "-" if value is None else f"{relative(value)} ({local_minute(value)})"
 
 
-def jobs_table(data: dict[str, Any], *, page: int, per_page: int) -> None:
+def jobs_table(data: JobList, *, page: int, per_page: int) -> None:
     rows = [
         [
             job["name"],
@@ -47,7 +50,7 @@ def jobs_table(data: dict[str, Any], *, page: int, per_page: int) -> None:
     output.print_table(None, ["NAME", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "LAST STATUS"], rows, footer=footer)
 
 
-def job_detail(job: dict[str, Any]) -> None:
+def job_detail(job: JobDetail) -> None:
     task = job["taskFunction"]
     fields = [
         ("id", job["id"]),
@@ -73,24 +76,24 @@ def job_detail(job: dict[str, Any]) -> None:
         )
 
 
-def job_created(job: dict[str, Any]) -> None:
+def job_created(job: JobOut) -> None:
     job_changed(job, "created")
 
 
-def job_changed(job: dict[str, Any], verb: str) -> None:
+def job_changed(job: JobOut, verb: str) -> None:
     next_run = "not scheduled" if job["nextRunTime"] is None else f"next run {when(job['nextRunTime'])}"
     output.print_line(f"{verb} job {job['name']!r} ({job['id']}): {describe(job)}, {next_run}")
 
 
-def executions_table(data: dict[str, Any], *, title: str | None = None) -> None:
+def executions_table(data: ExecutionList, *, title: str | None = None) -> None:
     rows = [
         [
             e["id"],
-            e.get("jobName") or e["jobId"][:8],
+            e["jobId"][:8],
             styled_status(e["status"]),
             e["triggeredBy"],
-            str(e.get("attempt", 1)),
-            local_time(e["startedAt"] or e.get("scheduledFor")),
+            str(e["attempt"]),
+            local_time(e["startedAt"] or e["scheduledFor"]),
             _duration(e["durationSeconds"]),
             (e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else "",
         ]
@@ -104,7 +107,7 @@ def executions_table(data: dict[str, Any], *, title: str | None = None) -> None:
     )
 
 
-def execution_detail(e: dict[str, Any]) -> None:
+def execution_detail(e: ExecutionOut) -> None:
     fields = [
         ("job", e["jobId"]),
         ("status", styled_status(e["status"])),
@@ -122,7 +125,7 @@ def execution_detail(e: dict[str, Any]) -> None:
     output.print_fields(f"Execution {e['id']}", fields)
 
 
-def status(data: dict[str, Any]) -> None:
+def status(data: SchedulerStatus) -> None:
     leader = data["leaderInstance"]
     running = Markup(
         "[green]running[/green]" if data["isRunning"] else "[red]no leader: jobs are not being scheduled[/red]"

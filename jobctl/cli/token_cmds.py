@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -33,7 +33,7 @@ def create(
     Example: TOKEN=$(jobctl token create ci --role operator)
     """
     from jobctl.service.tokens import create_token
-    from jobctl.wire.shapes import api_token
+    from jobctl.wire.responses import api_token
 
     secret, token = create_token(_store(ctx), name, role)
     if as_json:
@@ -50,7 +50,7 @@ def list_tokens(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """
     from jobctl.service.tokens import list_tokens as listed
 
-    data: list[dict[str, Any]] = listed(_store(ctx))
+    data = listed(_store(ctx))
     if as_json:
         output.print_json(data)
         return

@@ -2,7 +2,9 @@
 
 :class:`RemoteService` implements :class:`jobctl.service.contract.JobService` (mypy checks it)
 with the same return values and errors as the local service, so every command works the same
-through ``--api`` as on the store; ``tests/remote`` holds both to one contract. Role checks
+through ``--api`` as on the store; ``tests/remote`` holds both to one contract. Answers are typed with the shapes of
+:mod:`jobctl.wire.responses` as they are decoded (a TypedDict is a static type: the server
+built them from the same declarations). Role checks
 happen on the server.
 """
 
@@ -17,11 +19,22 @@ import httpx
 
 from jobctl.client.session import ApiSession
 from jobctl.errors import NotFound, ValidationFailed
+from jobctl.wire.responses import (
+    ExecutionList,
+    ExecutionLog,
+    ExecutionOut,
+    JobDetail,
+    JobList,
+    JobOut,
+    JobTypeOut,
+    SchedulerStatus,
+    TaskFunctionList,
+    TriggerResult,
+)
 
 if TYPE_CHECKING:
     from jobctl.service.contract import JobService
 
-JsonDict = dict[str, Any]
 SEARCH_PAGE = 100
 """Page size when searching by name; the API's maximum."""
 
@@ -51,9 +64,11 @@ class RemoteService:
 
     # -- catalog --------------------------------------------------------------------------
 
-    def list_task_functions(self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+    def list_task_functions(
+        self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50
+    ) -> TaskFunctionList:
         params = {"is_active": is_active, "page": page, "per_page": per_page}
-        result: JsonDict = self._session.request("GET", "/task-functions", params=params)
+        result: TaskFunctionList = self._session.request("GET", "/task-functions", params=params)
         return result
 
     def resolve_task_function(self, name: str) -> int:
@@ -64,8 +79,8 @@ class RemoteService:
                     return int(task_function["id"])
         raise NotFound("task function", name)
 
-    def list_job_types(self) -> list[JsonDict]:
-        result: list[JsonDict] = self._session.request("GET", "/job-types")
+    def list_job_types(self) -> list[JobTypeOut]:
+        result: list[JobTypeOut] = self._session.request("GET", "/job-types")
         return result
 
     # -- jobs -----------------------------------------------------------------------------
@@ -73,14 +88,14 @@ class RemoteService:
     def list_jobs(
         self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
         page: int = 1, per_page: int = 20,
-    ) -> JsonDict:  # fmt: skip
+    ) -> JobList:  # fmt: skip
         params = {"name": name, "is_enabled": is_enabled, "task_function_id": task_function_id,
                   "page": page, "per_page": per_page}  # fmt: skip
-        result: JsonDict = self._session.request("GET", "/jobs", params=params)
+        result: JobList = self._session.request("GET", "/jobs", params=params)
         return result
 
-    def get_job(self, job_id: str) -> JsonDict:
-        result: JsonDict = self._job_request("GET", job_id, "")
+    def get_job(self, job_id: str) -> JobDetail:
+        result: JobDetail = self._job_request("GET", job_id, "")
         return result
 
     def resolve_job(self, ref: str) -> str:
@@ -99,53 +114,53 @@ class RemoteService:
             pass  # no job can have a name the filter refuses (too long, NUL)
         raise NotFound("job", ref)
 
-    def create_job(self, body: Mapping[str, Any]) -> JsonDict:
-        result: JsonDict = self._session.request("POST", "/jobs", body=dict(body))
+    def create_job(self, body: Mapping[str, Any]) -> JobOut:
+        result: JobOut = self._session.request("POST", "/jobs", body=dict(body))
         return result
 
-    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
-        result: JsonDict = self._job_request("PUT", job_id, "", body=dict(body))
+    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
+        result: JobDetail = self._job_request("PUT", job_id, "", body=dict(body))
         return result
 
-    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
-        result: JsonDict = self._job_request("PUT", job_id, "/status", body=dict(body))
+    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
+        result: JobDetail = self._job_request("PUT", job_id, "/status", body=dict(body))
         return result
 
     def delete_job(self, job_id: str) -> None:
         self._job_request("DELETE", job_id, "")
 
-    def trigger_job(self, job_id: str) -> JsonDict:
-        result: JsonDict = self._job_request("POST", job_id, "/trigger")
+    def trigger_job(self, job_id: str) -> TriggerResult:
+        result: TriggerResult = self._job_request("POST", job_id, "/trigger")
         return result
 
     # -- executions -----------------------------------------------------------------------
 
     def list_executions(
         self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> JsonDict:
+    ) -> ExecutionList:
         params = {"job_id": job_id, "status": status, "page": page, "per_page": per_page}
-        result: JsonDict = self._session.request("GET", "/executions", params=params)
+        result: ExecutionList = self._session.request("GET", "/executions", params=params)
         return result
 
     def list_job_executions(
         self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> JsonDict:
+    ) -> ExecutionList:
         params = {"status": status, "page": page, "per_page": per_page}
-        result: JsonDict = self._job_request("GET", job_id, "/executions", params=params)
+        result: ExecutionList = self._job_request("GET", job_id, "/executions", params=params)
         return result
 
-    def get_execution(self, execution_id: str) -> JsonDict:
-        result: JsonDict = self._execution_request(execution_id, "")
+    def get_execution(self, execution_id: str) -> ExecutionOut:
+        result: ExecutionOut = self._execution_request(execution_id, "")
         return result
 
-    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> JsonDict:
-        result: JsonDict = self._execution_request(execution_id, "/log", params={"offset": offset})
+    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
+        result: ExecutionLog = self._execution_request(execution_id, "/log", params={"offset": offset})
         return result
 
     # -- status ---------------------------------------------------------------------------
 
-    def get_status(self) -> JsonDict:
-        result: JsonDict = self._session.request("GET", "/status")
+    def get_status(self) -> SchedulerStatus:
+        result: SchedulerStatus = self._session.request("GET", "/status")
         return result
 
     # -- helpers --------------------------------------------------------------------------
@@ -164,7 +179,7 @@ class RemoteService:
         return self._session.request("GET", path, not_found=lambda: NotFound("execution", execution_id), **kwargs)
 
 
-def _pages(fetch: Callable[[int], JsonDict], key: str) -> Iterator[list[JsonDict]]:
+def _pages(fetch: Callable[[int], Mapping[str, Any]], key: str) -> Iterator[list[Mapping[str, Any]]]:
     """The items of every page ``fetch(page_number)`` returns, until ``total`` is reached."""
     number, seen = 1, 0
     while True:

@@ -3,7 +3,8 @@
 :class:`JobService` is implemented twice, by :class:`jobctl.service.Service` over the store and
 by :class:`jobctl.client.RemoteService` over the daemon's REST API; mypy (strict) checks both
 against it, and ``tests/remote/test_remote_contract.py`` checks that they answer alike. Every
-method mirrors one endpoint and returns that endpoint's JSON.
+method mirrors one endpoint and returns that endpoint's JSON, a shape of
+:mod:`jobctl.wire.responses`.
 
 Errors are those of :mod:`jobctl.errors`, the same from both implementations:
 ``NotFound`` (404 / exit 3), ``Conflict`` (409 / exit 4), ``ValidationFailed`` (422 / exit 2,
@@ -16,7 +17,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-JsonDict = dict[str, Any]
+from jobctl.wire.responses import (
+    ExecutionList,
+    ExecutionLog,
+    ExecutionOut,
+    JobDetail,
+    JobList,
+    JobOut,
+    JobTypeOut,
+    SchedulerStatus,
+    TaskFunctionList,
+    TriggerResult,
+)
 
 
 class JobService(Protocol):
@@ -24,7 +36,9 @@ class JobService(Protocol):
 
     # -- catalog --------------------------------------------------------------------------
 
-    def list_task_functions(self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+    def list_task_functions(
+        self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50
+    ) -> TaskFunctionList:
         """``GET /task-functions``: one page of the registered task functions.
 
         :raises ValidationFailed: for a page outside ``page >= 1``, ``1 <= per_page <= 100``.
@@ -35,7 +49,7 @@ class JobService(Protocol):
         """The id of the task function called ``name`` (active or not). :raises NotFound:"""
         ...
 
-    def list_job_types(self) -> list[JsonDict]:
+    def list_job_types(self) -> list[JobTypeOut]:
         """``GET /job-types``: interval, cron, date."""
         ...
 
@@ -49,7 +63,7 @@ class JobService(Protocol):
         task_function_id: int | None = None,
         page: int = 1,
         per_page: int = 20,
-    ) -> JsonDict:
+    ) -> JobList:
         """``GET /jobs``: one page of jobs, oldest first, and the counts for the same filters.
 
         ``name`` matches part of the name, case-insensitively.
@@ -58,7 +72,7 @@ class JobService(Protocol):
         """
         ...
 
-    def get_job(self, job_id: str) -> JsonDict:
+    def get_job(self, job_id: str) -> JobDetail:
         """``GET /jobs/{id}``: the job with its task function, job type and latest executions.
 
         :raises NotFound: for an unknown or malformed id.
@@ -69,7 +83,7 @@ class JobService(Protocol):
         """The id of the job whose id or unique name is ``ref``. :raises NotFound:"""
         ...
 
-    def create_job(self, body: Mapping[str, Any]) -> JsonDict:
+    def create_job(self, body: Mapping[str, Any]) -> JobOut:
         """``POST /jobs`` with an API body; the new job. Admin only.
 
         :raises ValidationFailed: for a bad body (each field at its ``loc``).
@@ -78,14 +92,14 @@ class JobService(Protocol):
         """
         ...
 
-    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}``: only the fields sent change; the job after the change. Admin only.
 
         :raises NotFound, ValidationFailed, Conflict, PermissionDenied:
         """
         ...
 
-    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}/status`` with ``isEnabled``, ``isPaused`` or both. Operator or admin.
 
         :raises NotFound, ValidationFailed, PermissionDenied:
@@ -101,7 +115,7 @@ class JobService(Protocol):
         """
         ...
 
-    def trigger_job(self, job_id: str) -> JsonDict:
+    def trigger_job(self, job_id: str) -> TriggerResult:
         """``POST /jobs/{id}/trigger``: a pending manual run that the daemon starts. Operator or admin.
 
         :raises NotFound, PermissionDenied:
@@ -113,27 +127,27 @@ class JobService(Protocol):
 
     def list_executions(
         self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> JsonDict:
+    ) -> ExecutionList:
         """``GET /executions``, newest first. :raises ValidationFailed: for a bad filter or page."""
         ...
 
     def list_job_executions(
         self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> JsonDict:
+    ) -> ExecutionList:
         """``GET /jobs/{id}/executions``, newest first. :raises NotFound, ValidationFailed:"""
         ...
 
-    def get_execution(self, execution_id: str) -> JsonDict:
+    def get_execution(self, execution_id: str) -> ExecutionOut:
         """``GET /executions/{id}``. :raises NotFound:"""
         ...
 
-    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> JsonDict:
+    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         """``GET /executions/{id}/log``: output from ``offset`` on; ``complete`` once the run ended
         and everything was read. :raises NotFound, ValidationFailed:"""
         ...
 
     # -- status ---------------------------------------------------------------------------
 
-    def get_status(self) -> JsonDict:
+    def get_status(self) -> SchedulerStatus:
         """``GET /status``: leader, instances and job counts."""
         ...

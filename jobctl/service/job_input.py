@@ -16,7 +16,7 @@ from jobctl.models import SHELL_TASK_FUNCTION, Caller, Job, JobType, TaskFunctio
 from jobctl.schedules.timing import NO_RUN, NextRun, build_schedule, first_run, stored_config
 from jobctl.service.task_args import task_args_errors
 from jobctl.store import Store
-from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate, parse_body
+from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate, parse_body
 
 TaskFunctionLookup = Callable[[int], TaskFunction | None]
 

@@ -16,9 +16,20 @@ from jobctl.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, Role, TaskFunction, TriggeredBy
 from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
-from jobctl.wire import shapes
+from jobctl.wire import responses
+from jobctl.wire.responses import (
+    ExecutionList,
+    ExecutionLog,
+    ExecutionOut,
+    JobDetail,
+    JobList,
+    JobOut,
+    JobTypeOut,
+    SchedulerStatus,
+    TaskFunctionList,
+    TriggerResult,
+)
 
-JsonDict = dict[str, Any]
 RECENT_EXECUTIONS = 10
 EXECUTION_STATUSES = frozenset(status.value for status in ExecutionStatus)
 
@@ -64,11 +75,13 @@ class Service:
 
     # -- catalog --------------------------------------------------------------------------
 
-    def list_task_functions(self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50) -> JsonDict:
+    def list_task_functions(
+        self, *, is_active: bool | None = None, page: int = 1, per_page: int = 50
+    ) -> TaskFunctionList:
         """``GET /task-functions``."""
         limit, offset = check_page(page, per_page)
         items, total = self.store.catalog.list_task_functions(is_active=is_active, limit=limit, offset=offset)
-        return {"taskFunctions": [shapes.task_function(tf) for tf in items], "total": total}
+        return responses.task_function_list(items, total)
 
     def resolve_task_function(self, name: str) -> int:
         """The id of the task function called ``name``. :raises NotFound:"""
@@ -77,9 +90,9 @@ class Service:
             raise NotFound("task function", name)
         return task_function.id
 
-    def list_job_types(self) -> list[JsonDict]:
+    def list_job_types(self) -> list[JobTypeOut]:
         """``GET /job-types``."""
-        return [shapes.job_type(jt) for jt in self.store.catalog.list_job_types()]
+        return [responses.job_type(jt) for jt in self.store.catalog.list_job_types()]
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -91,21 +104,21 @@ class Service:
         task_function_id: int | None = None,
         page: int = 1,
         per_page: int = 20,
-    ) -> JsonDict:
+    ) -> JobList:
         """``GET /jobs``: one page and the counts for the same filters."""
         limit, offset = check_page(page, per_page)
         filters = JobFilter(name=name, is_enabled=is_enabled, task_function_id=task_function_id)
         jobs = self.store.jobs.list(filters, limit=limit, offset=offset)
         counts = self.store.jobs.counts(filters)
         return {
-            "jobs": [shapes.job(job) for job in jobs],
+            "jobs": [responses.job(job) for job in jobs],
             "total": counts.total,
             "enabledCount": counts.enabled,
             "disabledCount": counts.disabled,
             "runningCount": counts.running,
         }
 
-    def get_job(self, job_id: str) -> JsonDict:
+    def get_job(self, job_id: str) -> JobDetail:
         """``GET /jobs/{id}`` with task function, job type and the latest executions."""
         return self._detail(self._job(job_id))
 
@@ -117,7 +130,7 @@ class Service:
             raise NotFound("job", ref)
         return job.id
 
-    def create_job(self, body: Mapping[str, Any]) -> JsonDict:
+    def create_job(self, body: Mapping[str, Any]) -> JobOut:
         """``POST /jobs``. Admin only."""
         from jobctl.service.job_input import new_job_values
 
@@ -131,9 +144,9 @@ class Service:
             now=now,
             task_function_of=self._task_function_for_create,
         )
-        return shapes.job(self.store.jobs.insert_and_announce(values))
+        return responses.job(self.store.jobs.insert_and_announce(values))
 
-    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+    def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
         from jobctl.service.job_input import changed_job_values
 
@@ -148,7 +161,7 @@ class Service:
             self.store.cluster.bump_generation()
         return self._detail(self._job(job.id))
 
-    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JsonDict:
+    def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}/status``: enable, disable, pause or resume. Operator or admin."""
         from jobctl.service.job_input import status_values
 
@@ -174,7 +187,7 @@ class Service:
             self.store.jobs.delete(job.id)
             self.store.cluster.bump_generation()
 
-    def trigger_job(self, job_id: str) -> JsonDict:
+    def trigger_job(self, job_id: str) -> TriggerResult:
         """``POST /jobs/{id}/trigger``: record a pending manual run for the daemon. Operator or admin.
 
         For a Celery task function the Celery task id is chosen here and stored on the pending
@@ -207,12 +220,7 @@ class Service:
                 }
             )
             self.store.cluster.bump_generation()
-        return {
-            "jobId": job.id,
-            "executionId": execution_id,
-            "celeryTaskId": celery_task_id,
-            "message": "Job triggered successfully",
-        }
+        return responses.trigger_result(job_id=job.id, execution_id=execution_id, celery_task_id=celery_task_id)
 
     def _new_celery_task_id(self, job: Job) -> str | None:
         """A fresh Celery task id when the job's task function is a Celery task, else None."""
@@ -225,7 +233,7 @@ class Service:
 
     def list_executions(
         self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> JsonDict:
+    ) -> ExecutionList:
         """``GET /executions``, newest first."""
         limit, offset = check_page(page, per_page)
         if status is not None and status not in EXECUTION_STATUSES:
@@ -233,23 +241,23 @@ class Service:
         if job_id is not None and not is_uuid(job_id):
             raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
         items, total = self.store.executions.list(job_id=job_id, status=status, limit=limit, offset=offset)
-        return {"executions": [shapes.execution(e) for e in items], "total": total}
+        return responses.execution_list(items, total)
 
     def list_job_executions(
         self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> JsonDict:
+    ) -> ExecutionList:
         """``GET /jobs/{id}/executions``."""
         job = self._job(job_id)
         return self.list_executions(job_id=job.id, status=status, page=page, per_page=per_page)
 
-    def get_execution(self, execution_id: str) -> JsonDict:
+    def get_execution(self, execution_id: str) -> ExecutionOut:
         """``GET /executions/{id}``."""
         execution = self.store.executions.get(execution_id) if is_uuid(execution_id) else None
         if execution is None:
             raise NotFound("execution", execution_id)
-        return shapes.execution(execution)
+        return responses.execution(execution)
 
-    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> JsonDict:
+    def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         """``GET /executions/{id}/log``: output from ``offset``; ``complete`` once the run ended and all was read."""
         if offset < 0:
             raise ValidationFailed.field(["query", "offset"], "must be at least 0")
@@ -265,7 +273,7 @@ class Service:
 
     # -- status ---------------------------------------------------------------------------
 
-    def get_status(self) -> JsonDict:
+    def get_status(self) -> SchedulerStatus:
         """``GET /status``: leader, instances and job counts."""
         from jobctl.service.status import scheduler_status
 
@@ -292,11 +300,11 @@ class Service:
             raise NotFound("task function", task_function_id)
         return task_function
 
-    def _detail(self, job: Job) -> JsonDict:
+    def _detail(self, job: Job) -> JobDetail:
         job_type = self.store.catalog.get_job_type(job.job_type_id)
         assert job_type is not None, "jobs.job_type_id is a foreign key"
         recent, _ = self.store.executions.list(job_id=job.id, status=None, limit=RECENT_EXECUTIONS, offset=0)
-        return shapes.job_detail(job, self._task_function(job.task_function_id), job_type, recent)
+        return responses.job_detail(job, self._task_function(job.task_function_id), job_type, recent)
 
 
 def _implements_the_contract(service: Service) -> JobService:

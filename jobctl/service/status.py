@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from jobctl.store import JobFilter, Store
-from jobctl.wire import shapes
+from jobctl.wire import responses
+from jobctl.wire.responses import SchedulerStatus
 
 
-def scheduler_status(store: Store, now: datetime) -> dict[str, Any]:
+def scheduler_status(store: Store, now: datetime) -> SchedulerStatus:
     """The status document; ``isRunning`` means a live leader holds an unexpired lease."""
     lease = store.cluster.lease()
     leader_id = lease.holder_id if lease.expires_at is not None and lease.expires_at > now else None
     instances = [
-        shapes.instance(instance, leader_id=leader_id, leader_since=lease.acquired_at)
+        responses.instance(instance, leader_id=leader_id, leader_since=lease.acquired_at)
         for instance in store.cluster.live_instances()
     ]
     leader = next((entry for entry in instances if entry["isLeader"]), None)
@@ -26,8 +26,6 @@ def scheduler_status(store: Store, now: datetime) -> dict[str, Any]:
         "totalJobs": counts.total,
         "enabledJobs": counts.enabled,
         "runningJobs": counts.running,
-        "nextScheduledJob": None
-        if upcoming is None
-        else {"id": upcoming.id, "name": upcoming.name, "nextRunTime": shapes.timestamp(upcoming.next_run_time)},
+        "nextScheduledJob": None if upcoming is None else responses.next_scheduled_job(upcoming),
         "instances": instances,
     }

@@ -9,12 +9,12 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import UTC, datetime
-from typing import Any
 
 from jobctl.errors import NotAuthenticated, NotFound, ValidationFailed
 from jobctl.models import ApiToken, Caller, Role
 from jobctl.store import Store
-from jobctl.wire import shapes
+from jobctl.wire import responses
+from jobctl.wire.responses import TokenOut
 
 TOKEN_PREFIX = "jobctl_"
 
@@ -36,8 +36,8 @@ def create_token(store: Store, name: str, role: str) -> tuple[str, ApiToken]:
     return secret, token
 
 
-def list_tokens(store: Store) -> list[dict[str, Any]]:
-    return [shapes.api_token(token) for token in store.tokens.list()]
+def list_tokens(store: Store) -> list[TokenOut]:
+    return [responses.api_token(token) for token in store.tokens.list()]
 
 
 def revoke_token(store: Store, name: str) -> None:

@@ -1,1 +1,2 @@
-"""The API's JSON shapes: records to camelCase dicts (:mod:`.shapes`), bodies in (:mod:`.bodies`)."""
+"""The API's JSON, each shape declared once: request bodies (:mod:`.requests`, validated) and
+responses (:mod:`.responses`, built from records)."""

@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 
 from jobctl.api.auth import CurrentService
 from jobctl.api.errors import error_responses
+from jobctl.api.openapi import JobTypeOut, SchedulerStatus, TaskFunctionList
 from jobctl.api.params import IsActive, Page, PerPage, as_bool
-from jobctl.api.schemas import JobTypeOut, SchedulerStatus, TaskFunctionList
 
 router = APIRouter()
 

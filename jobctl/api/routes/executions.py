@@ -7,8 +7,8 @@ from fastapi.responses import JSONResponse
 
 from jobctl.api.auth import CurrentService
 from jobctl.api.errors import error_responses
+from jobctl.api.openapi import ExecutionList, ExecutionLog, ExecutionOut
 from jobctl.api.params import ExecutionId, JobId, JobIdFilter, LogOffset, Page, PerPage, StatusFilter
-from jobctl.api.schemas import ExecutionList, ExecutionLog, ExecutionOut
 
 router = APIRouter(tags=["executions"])
 

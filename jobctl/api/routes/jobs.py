@@ -8,11 +8,11 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from jobctl.api.auth import CurrentService, api_context
-from jobctl.api.bodies import json_body, request_body
 from jobctl.api.errors import error_responses
+from jobctl.api.json_body import json_body
+from jobctl.api.openapi import JobDetail, JobList, JobOut, TriggerResult, request_body
 from jobctl.api.params import IsEnabled, JobId, NameFilter, Page, PerPage, TaskFunctionId, as_bool
-from jobctl.api.schemas import JobDetail, JobList, JobOut, TriggerResult
-from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate
+from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate
 
 router = APIRouter(tags=["jobs"])
 Body = Annotated[Any, Depends(json_body)]

@@ -1,42 +1,40 @@
-"""Request bodies: read as plain JSON here, validated once, by the service.
+"""The OpenAPI document's schemas, from the one declaration of each shape.
 
-The routes hand the service the decoded JSON as it came, and the service validates it with
-the strict models of :mod:`jobctl.wire.bodies` (the local CLI goes through the same code).
-This module only turns bytes into JSON, reporting malformed input as a 422 at ``["body"]``,
-and describes those models in the OpenAPI document so clients see the real request schema.
+Responses are the TypedDicts of :mod:`jobctl.wire.responses`, re-exported from here once
+closed (``additionalProperties: false``, so a test and schemathesis catch a built dict that
+drifted from its declaration): routes name them as ``response_model`` (FastAPI has pydantic
+describe them) and return the service's dicts as they are, so the served schema stays
+accurate without revalidating every response on the hot path. Requests are the strict models
+of :mod:`jobctl.wire.requests`, which the service validates with; the routes read the body as
+plain JSON, so their schemas are added here.
 """
 
 from __future__ import annotations
 
-import json
-import re
 from typing import Any
 
-from fastapi import Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
-from jobctl.errors import ValidationFailed
-from jobctl.wire.bodies import JobCreate, JobStatusUpdate, JobUpdate
+from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate
+from jobctl.wire.responses import (
+    RESPONSE_SHAPES,
+    ErrorBody,
+    ExecutionList,
+    ExecutionLog,
+    ExecutionOut,
+    Health,
+    JobDetail,
+    JobList,
+    JobOut,
+    JobTypeOut,
+    SchedulerStatus,
+    TaskFunctionList,
+    TriggerResult,
+    ValidationErrorBody,
+)
 
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
-
-
-async def json_body(request: Request) -> Any:
-    """The request's JSON body, decoded. :raises ValidationFailed: when it is not valid JSON."""
-    raw = await request.body()
-    try:
-        data = json.loads(raw, parse_constant=_reject_constant)
-        if _ESCAPED_SURROGATE.search(raw):
-            json.dumps(data, ensure_ascii=False).encode("utf-8")  # a lone surrogate cannot be stored
-    except RecursionError:
-        raise ValidationFailed.field(["body"], "JSON nested too deeply", "json_invalid") from None
-    except ValueError as exc:
-        raise ValidationFailed.field(["body"], f"malformed JSON: {exc}", "json_invalid") from None
-    return data
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON")
+for _shape in RESPONSE_SHAPES:
+    _shape.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
 
 
 def request_body(model: type[BaseModel]) -> dict[str, Any]:
@@ -86,3 +84,10 @@ _SCHEDULE_HELP = (
     "cron (jobTypeId 2): year, month, day, week, day_of_week, hour, minute, second, start_date, end_date, "
     "timezone, jitter, or expression (a crontab line); date (jobTypeId 3): run_date"
 )
+
+
+__all__ = [
+    "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail", "JobList", "JobOut",
+    "JobTypeOut", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody", "request_body",
+    "request_schemas",
+]  # fmt: skip

@@ -1,0 +1,375 @@
+"""The API's response JSON: each shape declared once, as a TypedDict, next to the function that
+builds it from a record (camelCase keys, timestamps in UTC with a ``Z``).
+
+One declaration serves three readers: the service builds these dicts, the API describes them in
+its OpenAPI document (:mod:`jobctl.api.openapi` hands the classes to pydantic), and the remote
+client types what it decodes with them, so mypy checks that local and remote mode hand the CLI
+the same keys. TypedDicts cost nothing at run time, unlike pydantic models: ``jobctl jobs list
+--json`` goes through here on every call and imports no validation library
+(``docs/response-shapes.md``).
+
+Where the OpenAPI document needs more than the Python type says (a description, a date-time
+format, the allowed values of a string), the field's ``Annotated`` metadata carries a
+:class:`Schema`, which pydantic reads when the API builds its document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from enum import Enum
+from typing import Annotated, Any, Literal
+
+from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only from Python 3.12
+
+from jobctl.models import (
+    ApiToken,
+    ExecutionStatus,
+    HandlerType,
+    Instance,
+    Job,
+    JobTypeRecord,
+    MisfirePolicy,
+    TaskFunction,
+    TriggeredBy,
+)
+from jobctl.models import Execution as ExecutionRecord
+
+
+class Schema:
+    """JSON Schema details for a field: ``description``, ``format``, and ``enum`` (the values of
+    an enum class). Pydantic calls :meth:`__get_pydantic_json_schema__` on ``Annotated``
+    metadata; nothing here imports it."""
+
+    def __init__(self, description: str | None = None, *, format: str | None = None, enum: type[Enum] | None = None):
+        self.description = description
+        self.format = format
+        self.enum = enum
+
+    def __get_pydantic_json_schema__(self, core_schema: Any, handler: Callable[[Any], dict[str, Any]]) -> Any:
+        schema = handler(core_schema)
+        value_schema = schema["anyOf"][0] if "anyOf" in schema else schema  # X | None: the X part
+        if self.format:
+            value_schema["format"] = self.format
+        if self.enum:
+            value_schema["enum"] = [member.value for member in self.enum]
+        if self.description:
+            schema["description"] = self.description
+        return schema
+
+
+Timestamp = Annotated[str, Schema(format="date-time")]
+"""ISO 8601 in UTC with a ``Z``."""
+StatusName = Annotated[str, Schema(enum=ExecutionStatus)]
+
+
+def timestamp(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z``, or None."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+def _required_timestamp(value: datetime) -> str:
+    text = value.astimezone(UTC).isoformat()
+    return text.replace("+00:00", "Z")
+
+
+# -- catalog -------------------------------------------------------------------------------
+
+
+class TaskFunctionOut(TypedDict):
+    id: int
+    name: str
+    displayName: str
+    description: str | None
+    handlerPath: str
+    handlerType: Annotated[str, Schema(enum=HandlerType)]
+    queue: str | None
+    defaultTimeoutSeconds: int | None
+    isActive: bool
+    isSystem: bool
+    createdAt: Timestamp
+
+
+class TaskFunctionList(TypedDict):
+    taskFunctions: list[TaskFunctionOut]
+    total: int
+
+
+class JobTypeOut(TypedDict):
+    id: int
+    name: str
+    displayName: str
+    description: str | None
+
+
+def task_function(tf: TaskFunction) -> TaskFunctionOut:
+    return {
+        "id": tf.id,
+        "name": tf.name,
+        "displayName": tf.display_name,
+        "description": tf.description,
+        "handlerPath": tf.handler_path,
+        "handlerType": tf.handler_type,
+        "queue": tf.queue,
+        "defaultTimeoutSeconds": tf.default_timeout_seconds,
+        "isActive": tf.is_active,
+        "isSystem": tf.is_system,
+        "createdAt": _required_timestamp(tf.created_at),
+    }
+
+
+def task_function_list(items: Iterable[TaskFunction], total: int) -> TaskFunctionList:
+    return {"taskFunctions": [task_function(tf) for tf in items], "total": total}
+
+
+def job_type(jt: JobTypeRecord) -> JobTypeOut:
+    return {"id": jt.id, "name": jt.name, "displayName": jt.display_name, "description": jt.description}
+
+
+# -- executions ----------------------------------------------------------------------------
+
+
+class ExecutionOut(TypedDict):
+    id: Annotated[str, Schema("UUID of the execution")]
+    jobId: str
+    celeryTaskId: str | None
+    status: StatusName
+    startedAt: Timestamp | None
+    completedAt: Timestamp | None
+    durationSeconds: float | None
+    result: Annotated[Any, Schema("JSON value the run produced, or null")]
+    errorMessage: str | None
+    triggeredBy: Annotated[str, Schema(enum=TriggeredBy)]
+    triggeredByUserId: str | None
+    scheduledFor: Annotated[Timestamp | None, Schema("the schedule slot; null for manual runs")]
+    attempt: int
+    instanceId: str | None
+
+
+class ExecutionList(TypedDict):
+    executions: list[ExecutionOut]
+    total: int
+
+
+class ExecutionLog(TypedDict):
+    data: str
+    nextOffset: int
+    complete: Annotated[bool, Schema("true once the run has ended and all its output was read")]
+
+
+def execution(e: ExecutionRecord) -> ExecutionOut:
+    return {
+        "id": e.id,
+        "jobId": e.job_id,
+        "celeryTaskId": e.celery_task_id,
+        "status": e.status,
+        "startedAt": timestamp(e.started_at),
+        "completedAt": timestamp(e.completed_at),
+        "durationSeconds": e.duration_seconds,
+        "result": e.result,
+        "errorMessage": e.error_message,
+        "triggeredBy": e.triggered_by,
+        "triggeredByUserId": e.triggered_by_user_id,
+        "scheduledFor": timestamp(e.scheduled_for),
+        "attempt": e.attempt,
+        "instanceId": e.instance_id,
+    }
+
+
+def execution_list(items: Iterable[ExecutionRecord], total: int) -> ExecutionList:
+    return {"executions": [execution(e) for e in items], "total": total}
+
+
+# -- jobs ----------------------------------------------------------------------------------
+
+
+class JobOut(TypedDict):
+    id: Annotated[str, Schema("UUID of the job")]
+    name: str
+    description: str | None
+    taskFunctionId: int
+    jobTypeId: Annotated[int, Schema("1 interval, 2 cron, 3 date")]
+    scheduleConfig: dict[str, Any]
+    taskArgs: dict[str, Any] | None
+    maxInstances: int
+    timeoutSeconds: int | None
+    retryCount: int
+    retryDelaySeconds: int
+    isEnabled: bool
+    isPaused: bool
+    misfirePolicy: Annotated[str, Schema(enum=MisfirePolicy)]
+    nextRunTime: Annotated[Timestamp | None, Schema("null while the job is disabled or paused")]
+    lastRunTime: Timestamp | None
+    lastStatus: StatusName | None
+    createdAt: Timestamp
+    updatedAt: Timestamp
+    createdBy: str | None
+    updatedBy: str | None
+
+
+class JobList(TypedDict):
+    jobs: list[JobOut]
+    total: int
+    enabledCount: int
+    disabledCount: int
+    runningCount: Annotated[int, Schema("jobs with at least one running execution")]
+
+
+class JobDetail(JobOut):
+    taskFunction: TaskFunctionOut
+    jobType: JobTypeOut
+    recentExecutions: Annotated[list[ExecutionOut], Schema("the latest 10 executions, newest first")]
+
+
+class TriggerResult(TypedDict):
+    jobId: str
+    executionId: str
+    celeryTaskId: str | None
+    message: str
+
+
+def job(j: Job) -> JobOut:
+    return {
+        "id": j.id,
+        "name": j.name,
+        "description": j.description,
+        "taskFunctionId": j.task_function_id,
+        "jobTypeId": j.job_type_id,
+        "scheduleConfig": j.schedule_config,
+        "taskArgs": j.task_args,
+        "maxInstances": j.max_instances,
+        "timeoutSeconds": j.timeout_seconds,
+        "retryCount": j.retry_count,
+        "retryDelaySeconds": j.retry_delay_seconds,
+        "isEnabled": j.is_enabled,
+        "isPaused": j.is_paused,
+        "misfirePolicy": j.misfire_policy,
+        "nextRunTime": timestamp(j.next_run_time),
+        "lastRunTime": timestamp(j.last_run_time),
+        "lastStatus": j.last_status,
+        "createdAt": _required_timestamp(j.created_at),
+        "updatedAt": _required_timestamp(j.updated_at),
+        "createdBy": j.created_by,
+        "updatedBy": j.updated_by,
+    }
+
+
+def job_detail(j: Job, tf: TaskFunction, jt: JobTypeRecord, recent: Iterable[ExecutionRecord]) -> JobDetail:
+    return {
+        **job(j),
+        "taskFunction": task_function(tf),
+        "jobType": job_type(jt),
+        "recentExecutions": [execution(e) for e in recent],
+    }
+
+
+def trigger_result(*, job_id: str, execution_id: str, celery_task_id: str | None) -> TriggerResult:
+    return {
+        "jobId": job_id,
+        "executionId": execution_id,
+        "celeryTaskId": celery_task_id,
+        "message": "Job triggered successfully",
+    }
+
+
+# -- status --------------------------------------------------------------------------------
+
+
+class InstanceOut(TypedDict):
+    id: str
+    hostname: str
+    pid: int
+    isLeader: bool
+    leaderSince: Timestamp | None
+    lastHeartbeat: Timestamp
+    startedAt: Timestamp
+    version: str
+
+
+class NextScheduledJob(TypedDict):
+    id: str
+    name: str
+    nextRunTime: Timestamp | None
+
+
+class SchedulerStatus(TypedDict):
+    isRunning: bool
+    leaderInstance: InstanceOut | None
+    totalJobs: int
+    enabledJobs: int
+    runningJobs: int
+    nextScheduledJob: NextScheduledJob | None
+    instances: list[InstanceOut]
+
+
+def instance(i: Instance, *, leader_id: str | None, leader_since: datetime | None) -> InstanceOut:
+    is_leader = i.id == leader_id
+    return {
+        "id": i.id,
+        "hostname": i.hostname,
+        "pid": i.pid,
+        "isLeader": is_leader,
+        "leaderSince": timestamp(leader_since) if is_leader else None,
+        "lastHeartbeat": _required_timestamp(i.last_heartbeat),
+        "startedAt": _required_timestamp(i.started_at),
+        "version": i.version,
+    }
+
+
+def next_scheduled_job(j: Job) -> NextScheduledJob:
+    return {"id": j.id, "name": j.name, "nextRunTime": timestamp(j.next_run_time)}
+
+
+# -- tokens (CLI only: tokens are managed on the store, not through the API) ---------------
+
+
+class TokenOut(TypedDict):
+    id: int
+    name: str
+    role: str
+    createdAt: str
+    lastUsedAt: str | None
+    revokedAt: str | None
+
+
+def api_token(t: ApiToken) -> TokenOut:
+    return {
+        "id": t.id,
+        "name": t.name,
+        "role": t.role,
+        "createdAt": _required_timestamp(t.created_at),
+        "lastUsedAt": timestamp(t.last_used_at),
+        "revokedAt": timestamp(t.revoked_at),
+    }
+
+
+# -- the rest of the API -------------------------------------------------------------------
+
+
+class Health(TypedDict):
+    status: Literal["ok"]
+
+
+class ErrorBody(TypedDict):
+    detail: str
+
+
+class FieldError(TypedDict):
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorBody(TypedDict):
+    detail: list[FieldError]
+
+
+RESPONSE_SHAPES: tuple[type, ...] = (
+    TaskFunctionOut, TaskFunctionList, JobTypeOut, ExecutionOut, ExecutionList, ExecutionLog, JobOut, JobList,
+    JobDetail, TriggerResult, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody, FieldError,
+    ValidationErrorBody,
+)  # fmt: skip
+"""Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""
