@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,6 @@ class JobOptions:
     max_instances: int | None = None
     description: str | None = None
     misfire: str | None = None
-
-
-def options_from(parameters: Mapping[str, Any]) -> JobOptions:
-    """The :class:`JobOptions` among a command's parameters (``--arg`` arrives as ``arg``)."""
-    picked = {spec.name: parameters[spec.name] for spec in fields(JobOptions) if spec.name in parameters}
-    return JobOptions(**picked, args=parameters.get("arg"))
 
 
 def read_json_body(source: str) -> dict[str, Any]:

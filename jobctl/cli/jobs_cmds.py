@@ -8,7 +8,7 @@ import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
-from jobctl.cli.job_options import options_from, read_json_body, schedule_fields, setting_fields, task_fields
+from jobctl.cli.job_options import JobOptions, read_json_body, schedule_fields, setting_fields, task_fields
 
 app = typer.Typer(help="Create, change and inspect jobs.", no_args_is_help=True)
 
@@ -126,7 +126,21 @@ def create(
     """
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
-    options = options_from(locals())
+    options = JobOptions(
+        every=every,
+        cron=cron,
+        at=at,
+        timezone=timezone,
+        task=task,
+        args=arg,
+        command=command,
+        timeout=timeout,
+        retries=retries,
+        retry_delay=retry_delay,
+        max_instances=max_instances,
+        description=description,
+        misfire=misfire,
+    )
     if from_json:
         body = read_json_body(from_json)
         if name is not None:
@@ -177,7 +191,21 @@ def update(
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
     job_id = service.resolve_job(job)
-    options = options_from(locals())
+    options = JobOptions(
+        every=every,
+        cron=cron,
+        at=at,
+        timezone=timezone,
+        task=task,
+        args=arg,
+        command=command,
+        timeout=timeout,
+        retries=retries,
+        retry_delay=retry_delay,
+        max_instances=max_instances,
+        description=description,
+        misfire=misfire,
+    )
     body: dict[str, Any] = read_json_body(from_json) if from_json else {}
     if name is not None:
         body["name"] = name

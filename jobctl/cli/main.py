@@ -67,7 +67,7 @@ def main(
 
 
 def _register() -> None:
-    from jobctl.cli import catalog_cmds, executions_cmds, jobs_cmds, status_cmds, token_cmds
+    from jobctl.cli import catalog_cmds, daemon_cmd, executions_cmds, jobs_cmds, run_cmd, status_cmds, token_cmds
 
     app.add_typer(jobs_cmds.app, name="jobs")
     app.add_typer(executions_cmds.app, name="executions")
@@ -75,20 +75,8 @@ def _register() -> None:
     app.add_typer(token_cmds.app, name="token")
     app.command("job-types")(catalog_cmds.job_types)
     app.command("status")(status_cmds.status)
-    for extra in _optional_commands():
-        extra(app)
-
-
-def _optional_commands() -> list:  # type: ignore[type-arg]
-    """Commands that live in later layers (daemon, run), registered when present."""
-    found = []
-    for module in ("jobctl.cli.daemon_cmd", "jobctl.cli.run_cmd"):
-        try:
-            found.append(__import__(module, fromlist=["register"]).register)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-    return found
+    daemon_cmd.register(app)
+    run_cmd.register(app)
 
 
 _register()
@@ -150,14 +138,10 @@ def _report_usage_error(usage: Any, debug: bool) -> None:
 
 
 def _click_exceptions() -> tuple[type[BaseException], ...]:
-    """Usage errors of the click that Typer runs on (recent Typer vendors its own copy)."""
-    kinds: list[type[BaseException]] = []
-    for module in ("typer._click.exceptions", "click.exceptions"):
-        try:
-            kinds.append(__import__(module, fromlist=["ClickException"]).ClickException)
-        except (ImportError, AttributeError):
-            continue
-    return tuple(kinds)
+    """Usage errors of the click that Typer runs on."""
+    from click.exceptions import ClickException
+
+    return (ClickException,)
 
 
 def _fail(message: str, code: int, debug: bool) -> None:
