@@ -31,7 +31,12 @@ CREATED = datetime(2024, 1, 15, 10, 0, tzinfo=UTC)
 
 
 def raw_db(url: str) -> Database:
-    return Database(parse_store_url(url))
+    """The database under ``url`` without jobctl's checks (an empty SQLite file is made if missing)."""
+    parsed = parse_store_url(url)
+    if parsed.sqlite_path is not None:
+        parsed.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        parsed.sqlite_path.touch()
+    return Database(parsed)
 
 
 def revision_of(url: str) -> str | None:

@@ -44,10 +44,19 @@ class Store:
 def open_store(url: str) -> Store:
     """Open (creating or upgrading as needed) the store at ``url``.
 
-    :raises StoreError: when it cannot be opened, is not a jobctl store, or is read-only and needs changes.
+    A SQLite path that does not exist becomes a new store; an existing file must be one.
+
+    :raises UsageError: for a malformed URL.
+    :raises StoreError: when it cannot be opened, is not a jobctl store (an empty file included),
+        or is read-only and needs changes.
     :raises StoreVersionError: when it was written by a newer jobctl.
     """
-    db = Database(parse_store_url(url))
+    parsed = parse_store_url(url)
+    if parsed.sqlite_path is not None:
+        from jobctl.store.sqlite_file import create_if_missing
+
+        create_if_missing(parsed.sqlite_path)
+    db = Database(parsed)
     try:
         ensure_current(db)
     except BaseException:

@@ -11,7 +11,6 @@ errors. Driver exceptions are translated into :mod:`jobctl.errors` here and nowh
 
 from __future__ import annotations
 
-import os
 import re
 import select
 import socket
@@ -24,6 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 from jobctl.errors import StoreError, StoreUnavailable
 from jobctl.redaction import redact
@@ -103,12 +103,16 @@ class Database:
         self._local = threading.local()
 
     def _connect_sqlite(self) -> sqlite3.Connection:
+        """Open the existing file, never creating one (see :mod:`jobctl.store.sqlite_file`)."""
         path = self.url.sqlite_path
         assert path is not None
-        _ensure_sqlite_file(path)
         try:
             conn = sqlite3.connect(
-                path, isolation_level=None, check_same_thread=False, timeout=SQLITE_BUSY_TIMEOUT_MS / 1000
+                f"file:{quote(str(path))}?mode=rw",
+                uri=True,
+                isolation_level=None,
+                check_same_thread=False,
+                timeout=SQLITE_BUSY_TIMEOUT_MS / 1000,
             )
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
@@ -429,21 +433,6 @@ def _first_line(exc: BaseException) -> str:
     """The first line of a driver's message, passwords masked (libpq may quote connection parameters)."""
     text = str(exc).strip()
     return redact(text.splitlines()[0]) if text else type(exc).__name__
-
-
-def _ensure_sqlite_file(path: Path) -> None:
-    """Create the store file (0600) and its folder (0700) if missing."""
-    if path.exists():
-        return
-    try:
-        if not path.parent.exists():
-            path.parent.mkdir(parents=True, mode=0o700)
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-        os.close(fd)
-    except FileExistsError:
-        return
-    except OSError as exc:
-        raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
 
 
 def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:

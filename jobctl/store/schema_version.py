@@ -26,9 +26,12 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def current_revision(db: Database) -> str | None:
-    """The store's revision, or None for an empty database.
+    """The store's revision, or None for an empty Postgres schema (a new store).
 
-    :raises StoreError: when the database holds tables but is not a jobctl store.
+    :raises StoreError: when the database is not a jobctl store: on SQLite, any existing file
+        without jobctl's tables (new SQLite stores are created whole beforehand, see
+        :mod:`jobctl.store.sqlite_file`); on Postgres, a schema holding a foreign ``jobs`` or
+        ``executions`` table (a schema may be shared with other applications).
     """
     if db.is_sqlite:
         tables = {row["name"] for row in db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -38,11 +41,27 @@ def current_revision(db: Database) -> str | None:
         )
         tables = {row["name"] for row in rows}
     if "alembic_version" not in tables:
-        if tables & {"jobs", "executions"} or (tables and db.is_sqlite):
+        if db.is_sqlite:
+            raise StoreError(_not_a_sqlite_store(db, tables))
+        if tables & {"jobs", "executions"}:
             raise StoreError(f"{db.url.redacted()} holds tables but is not a jobctl store")
         return None
     revision = db.scalar("SELECT version_num FROM alembic_version")
     return str(revision) if revision is not None else None
+
+
+def _not_a_sqlite_store(db: Database, tables: set[str]) -> str:
+    path = db.url.sqlite_path
+    if path is not None and path.stat().st_size == 0:
+        what = "is an empty file"
+    elif tables:
+        what = "holds tables"
+    else:
+        what = "is a SQLite database without jobctl's tables"
+    return (
+        f"store {path} {what} but is not a jobctl store; it was left untouched "
+        "(give the path of a jobctl store, or one that does not exist yet to create a new store)"
+    )
 
 
 def ensure_current(db: Database) -> None:

@@ -1,0 +1,74 @@
+"""A SQLite store file comes into being whole, or not at all, and a foreign file is never adopted.
+
+A path that does not exist becomes a new store: it is built under a temporary name beside its
+final one (schema and all) and then hard-linked into place, which fails if anything appeared
+there meanwhile. So no process ever finds a half-made store at the path, two processes creating
+the same store at once end up sharing one, and a crash while creating leaves at most a hidden
+temporary file, never an empty "store".
+
+That is what lets every *existing* file be held to a strict rule: it must already be a jobctl
+store. An empty file, a file that is not SQLite, or a SQLite database without jobctl's tables
+is refused and left as it was (see :func:`jobctl.store.schema_version.current_revision`);
+before, an empty file given by mistake silently became a new store.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from pathlib import Path
+
+from jobctl.errors import StoreError
+from jobctl.store.database import Database
+from jobctl.store.schema_version import HEAD, upgrade
+from jobctl.store.url import SQLITE, StoreUrl
+
+NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
+"""Errors of ``link()`` on file systems without hard links (FAT, some network mounts)."""
+
+
+def create_if_missing(path: Path) -> None:
+    """Create a complete new store at ``path`` (mode 0600, its folder 0700) unless something is there.
+
+    :raises StoreError: when the folder or file cannot be created or the schema cannot be written.
+    """
+    if os.path.lexists(path):
+        return
+    scratch = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.new")
+    try:
+        if not path.parent.exists():
+            path.parent.mkdir(parents=True, mode=0o700)
+        os.close(os.open(scratch, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+    except OSError as exc:
+        raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
+    try:
+        _write_schema(scratch, path)
+        _link_into_place(scratch, path)
+    finally:
+        for leftover in (scratch, *(Path(f"{scratch}{suffix}") for suffix in ("-journal", "-wal", "-shm"))):
+            leftover.unlink(missing_ok=True)
+
+
+def _write_schema(scratch: Path, path: Path) -> None:
+    """The current schema in ``scratch``, in rollback-journal mode so it is all in the one file."""
+    db = Database(StoreUrl(url=f"sqlite:///{scratch}", backend=SQLITE, sqlite_path=scratch))
+    try:
+        upgrade(db, HEAD)
+    except StoreError as exc:
+        raise StoreError(f"cannot create store {path}: {exc.message}") from exc
+    finally:
+        db.close()
+
+
+def _link_into_place(scratch: Path, path: Path) -> None:
+    """Give the finished store its name, unless another process got there first (theirs is kept)."""
+    try:
+        os.link(scratch, path)
+    except FileExistsError:
+        return
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
+        if not os.path.lexists(path):  # no atomic no-replace rename here: a narrow race is left
+            os.rename(scratch, path)
