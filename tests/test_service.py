@@ -243,6 +243,35 @@ def test_trigger_at_max_instances_is_a_conflict(store: Store, service: Service) 
     assert service.list_jobs()["runningCount"] == 0
 
 
+@pytest.mark.parametrize(
+    "disable",
+    [lambda s, job_id: s.set_job_status(job_id, {"isEnabled": False}),
+     lambda s, job_id: s.update_job(job_id, {"isEnabled": False})],
+    ids=["status", "update"],
+)  # fmt: skip
+def test_disabling_ends_runs_that_have_not_started(
+    store: Store, service: Service, disable: Callable[[Service, str], Any]
+) -> None:
+    job = service.create_job(body("soon", maxInstances=3))
+    waiting = service.trigger_job(job["id"])["executionId"]
+    started = service.trigger_job(job["id"])["executionId"]
+    assert store.executions.mark_running(started, instance_id="i", started_at=datetime.now(UTC))
+    disable(service, job["id"])
+    ended = service.get_execution(waiting)
+    assert (ended["status"], ended["errorMessage"]) == ("skipped", "job disabled by tester before the run started")
+    assert ended["startedAt"] is None and ended["completedAt"] is not None
+    assert service.get_execution(started)["status"] == "running"  # a started run goes on
+    service.set_job_status(job["id"], {"isEnabled": True})
+    assert service.get_execution(waiting)["status"] == "skipped"  # enabling does not bring it back
+
+
+def test_pausing_keeps_runs_that_have_not_started(service: Service) -> None:
+    job = service.create_job(body("later"))
+    waiting = service.trigger_job(job["id"])["executionId"]
+    service.set_job_status(job["id"], {"isPaused": True})
+    assert service.get_execution(waiting)["status"] == "pending"
+
+
 def test_delete_removes_the_job_and_its_history(store: Store, service: Service) -> None:
     job = service.create_job(body("gone"))
     run = service.trigger_job(job["id"])["executionId"]

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from jobctl.errors import StoreError
-from jobctl.models import Execution, Job
+from jobctl.models import Execution, ExecutionStatus, Job, TriggeredBy
 from jobctl.scheduler.claims import Claim, ScheduleCache, claim_due_slots
 from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.scheduler.leadership import Leadership
@@ -165,12 +165,32 @@ class Scheduler:
             job = self.store.jobs.get(execution.job_id)
             if job is None or not self.leadership.is_leader():
                 continue
+            if not job.is_enabled:
+                self._skip_disabled(execution, now)
+                continue
             if self.store.executions.mark_running(
                 execution.id, instance_id=self.leadership.instance_id, started_at=now
             ):
                 started = self.store.executions.get(execution.id)
                 if started is not None:
                     self.runner.submit(job, started)
+
+    def _skip_disabled(self, execution: Execution, now: datetime) -> None:
+        """A disabled job gets no runs: a run that was already waiting ends without running.
+
+        Disabling ends waiting runs itself (in the service); this catches one queued while the
+        job was being disabled, e.g. the retry of a run that failed at that moment.
+        """
+        when = "the retry was due" if execution.triggered_by == TriggeredBy.RETRY else "the run started"
+        self.store.executions.finish(
+            execution.id,
+            status=ExecutionStatus.SKIPPED.value,
+            started_at=None,
+            completed_at=now,
+            duration_seconds=None,
+            result=None,
+            error_message=f"job disabled before {when}",
+        )
 
     def _reap_if_due(self, now: datetime) -> None:
         if self._last_reap and (now - self._last_reap).total_seconds() < REAP_INTERVAL_SECONDS:

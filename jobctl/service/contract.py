@@ -102,6 +102,8 @@ class JobService(Protocol):
     def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}/status`` with ``isEnabled``, ``isPaused`` or both. Operator or admin.
 
+        Disabling ends the job's waiting runs (retries, triggers not started) as ``skipped``.
+
         :raises NotFound, ValidationFailed, PermissionDenied:
         :raises Conflict: when enabling a job whose schedule has no run left.
         """

@@ -158,6 +158,7 @@ class Service:
         )
         with self.store.transaction():
             self.store.jobs.update(job.id, values)
+            self._end_waiting_runs_if_disabled(job, values, now)
             self.store.cluster.bump_generation()
         return self._detail(self._job(job.id))
 
@@ -171,8 +172,22 @@ class Service:
         values = status_values(job, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
         with self.store.transaction():
             self.store.jobs.update(job.id, values)
+            self._end_waiting_runs_if_disabled(job, values, now)
             self.store.cluster.bump_generation()
         return self._detail(self._job(job.id))
+
+    def _end_waiting_runs_if_disabled(self, job: Job, values: Mapping[str, Any], now: datetime) -> None:
+        """A disabled job gets no runs at all: its waiting retries and not-yet-started manual
+        runs end now as ``skipped``, saying why (docs/disabled-jobs.md). Pausing keeps them."""
+        if not job.is_enabled or values.get("is_enabled", True):
+            return
+        disabled = f"job disabled by {self.caller.user_id}" if self.caller.user_id else "job disabled"
+        self.store.executions.skip_waiting(
+            job.id,
+            now=now,
+            retry_reason=f"{disabled} before the retry was due",
+            other_reason=f"{disabled} before the run started",
+        )
 
     def delete_job(self, job_id: str) -> None:
         """``DELETE /jobs/{id}``; jobs of a system task function are protected. Admin only."""

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobctl.models import Execution, ExecutionStatus
+from jobctl.models import Execution, ExecutionStatus, TriggeredBy
 from jobctl.store.database import Database, UniqueViolation
 from jobctl.store.records import dump_json, execution_from_row
 from jobctl.store.text import optional_text, storable_json, storable_text
@@ -266,6 +266,29 @@ class ExecutionRecords:
             for one in params:
                 if self.db.execute(_FINISH_SQL, one):
                     self.db.execute(_JOB_LAST_RUN_SQLITE_SQL, one)
+
+    def skip_waiting(self, job_id: str, *, now: datetime, retry_reason: str, other_reason: str) -> int:
+        """End the job's pending executions without running them: ``skipped``, with the reason.
+
+        Retries get ``retry_reason``, anything else (a manual trigger not started yet)
+        ``other_reason``. Returns how many were ended.
+        """
+        return self.db.execute(
+            """
+            UPDATE executions SET status = :skipped, completed_at = :now,
+                error_message = CASE WHEN triggered_by = :retry THEN :retry_reason ELSE :other_reason END
+            WHERE job_id = :job_id AND status = :pending
+            """,
+            {
+                "skipped": ExecutionStatus.SKIPPED.value,
+                "now": now,
+                "retry": TriggeredBy.RETRY.value,
+                "retry_reason": retry_reason,
+                "other_reason": other_reason,
+                "job_id": job_id,
+                "pending": ACTIVE[0],
+            },
+        )
 
     def release_to_pending(self, execution_id: str) -> None:
         """Give a claimed run that never started back, so any leader can start it."""
