@@ -102,6 +102,45 @@ def load_config(explicit: str | None = None) -> Config:
     return config_from_dict(data, path=path)
 
 
+def exposure_warning(config: Config) -> str | None:
+    """A warning when the config file holds a secret and its group or others may read it.
+
+    Secrets: the ``[client] token``, and a password in ``[store] url`` or a ``[celery]`` URL.
+    Checked on the file as it is now (one ``stat``); None when there is nothing to say.
+    """
+    if config.path is None:
+        return None
+    held = secrets_held(config)
+    if not held:
+        return None
+    try:
+        mode = config.path.stat().st_mode & 0o777
+    except OSError:
+        return None
+    readers = [who for who, bit in (("its group", 0o040), ("other users", 0o004)) if mode & bit]
+    if not readers:
+        return None
+    return (
+        f"config file {config.path} holds {' and '.join(held)} but {' and '.join(readers)} can read it "
+        f"(mode {mode:04o}); run: chmod 600 {config.path}"
+    )
+
+
+def secrets_held(config: Config) -> list[str]:
+    """The config's settings that hold a secret, named as in the file."""
+    from jobctl.redaction import holds_password
+
+    held = ["a token ([client] token)"] if config.token else []
+    for name, url in (
+        ("[store] url", config.store_url),
+        ("[celery] broker_url", config.celery_broker_url),
+        ("[celery] result_backend", config.celery_result_backend),
+    ):
+        if url and holds_password(url):
+            held.append(f"a password ({name})")
+    return held
+
+
 def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Config:
     """Check ``data`` (a parsed TOML document) and build the :class:`Config`."""
     where = f"config file {path}" if path else "config"

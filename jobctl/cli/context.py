@@ -10,7 +10,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from jobctl.config import Config, load_config
+from jobctl.config import Config, exposure_warning, load_config
 from jobctl.errors import UsageError
 
 if TYPE_CHECKING:
@@ -34,8 +34,14 @@ class AppContext:
 
     @property
     def config(self) -> Config:
+        """The config, loaded once per invocation; a secret others can read is warned about then."""
         if self._config is None:
             self._config = load_config(self.config_option)
+            warning = exposure_warning(self._config)
+            if warning:
+                from jobctl.cli.output import warn
+
+                warn(warning)
         return self._config
 
     # -- mode -----------------------------------------------------------------------------

@@ -43,6 +43,11 @@ def print_line(text: str) -> None:
     sys.stdout.write(printable(text) + "\n")
 
 
+def warn(text: str) -> None:
+    """A warning on stderr, terminal or not (a script's log should keep it); never changes the exit code."""
+    sys.stderr.write(printable(f"jobctl: warning: {text}") + "\n")
+
+
 def note(text: str) -> None:
     """A message for a person, on stderr, only when stderr is a terminal."""
     if sys.stderr.isatty():

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from jobctl.config import Config, load_config
+from jobctl.config import Config, exposure_warning, load_config
 from jobctl.executors.guard import GroupGuard
 from jobctl.executors.process import KILL_GRACE_SECONDS
 from jobctl.scheduler.leadership import Leadership
@@ -184,6 +184,9 @@ class Daemon:
             log.error("config reload failed, keeping the old one: %s", exc)
             return
         self.config = config
+        warning = exposure_warning(config)
+        if warning:
+            log.warning("%s", warning)
         report = sync_task_functions(self.store, config.task_functions)
         log.info(
             "config reloaded; task functions synced: %d, inactive now: %s",
