@@ -61,11 +61,7 @@ def sync(ctx: typer.Context) -> None:
     from jobctl.service.registry import sync_task_functions
 
     app_ctx: AppContext = ctx.obj
-    if app_ctx.is_remote():
-        from jobctl.errors import UsageError
-
-        raise UsageError("task-functions sync works on the store; run it without --api (the daemon syncs on start)")
-    report = sync_task_functions(app_ctx.store(), app_ctx.config.task_functions)
+    report = sync_task_functions(app_ctx.direct_store("jobctl task-functions sync"), app_ctx.config.task_functions)
     output.print_line(
         f"synced {len(report.upserted)} task function(s)"
         + (f"; marked inactive: {', '.join(report.deactivated)}" if report.deactivated else "")

@@ -80,8 +80,31 @@ class AppContext:
 
     # -- building -------------------------------------------------------------------------
 
+    def direct_store(self, command: str) -> Store:
+        """The store, for ``command`` that works only on it (``token ...``, ``task-functions sync``, ``daemon``).
+
+        Such a command uses the store named by ``--db``, ``$JOBCTL_DB`` or ``[store] url``, even when
+        ``$JOBCTL_API_URL`` or ``[client] api_url`` sends the other commands to an API (one config
+        can serve both); with neither a store named nor ``--api``, the default SQLite file.
+
+        :raises UsageError: with ``--api``, or when an API applies and no store is named (the
+            default file is then most likely not the store the user means).
+        """
+        self.check_not_both()
+        if self.api_option:
+            raise UsageError(f"{command} works on the store, not through the API: run it without --api")
+        if self.api_url() and not self._store_named():
+            source = "$JOBCTL_API_URL" if os.environ.get("JOBCTL_API_URL") else "[client] api_url"
+            raise UsageError(
+                f"{command} works on the store, and {source} points at an API: name the store with --db URL"
+            )
+        return self.store()
+
+    def _store_named(self) -> bool:
+        return bool(self.db_option or os.environ.get("JOBCTL_DB") or self.config.store_url)
+
     def store(self) -> Store:
-        """The local store (for commands that only work on it: token, daemon, sync)."""
+        """The local store, wherever it is (see :meth:`direct_store` for commands that work only on it)."""
         if self._store is None:
             from jobctl.store import open_store
 

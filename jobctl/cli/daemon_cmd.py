@@ -30,8 +30,6 @@ def daemon(
     from jobctl.executors.isolation import enter_run_directory
 
     app_ctx: AppContext = ctx.obj
-    if app_ctx.api_option:
-        raise UsageError("the daemon works on a store: give --db (or none), not --api")
     config = app_ctx.config
     chosen_format = log_format or config.log_format
     if chosen_format not in ("text", "json"):
@@ -41,7 +39,7 @@ def daemon(
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")
     signals = DaemonSignals.install()
-    store = app_ctx.store()
+    store = app_ctx.direct_store("jobctl daemon")
     config_path = _absolute_config_path(app_ctx.config_option)
     enter_run_directory()  # every run starts in /, wherever the daemon was started
     instance = Daemon(

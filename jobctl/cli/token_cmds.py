@@ -2,23 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
-from jobctl.errors import UsageError
+
+if TYPE_CHECKING:
+    from jobctl.store import Store
 
 app = typer.Typer(help="API tokens (on the store; not through --api).", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _store(ctx: typer.Context):  # type: ignore[no-untyped-def]
+def _store(ctx: typer.Context, command: str) -> Store:
     app_ctx: AppContext = ctx.obj
-    if app_ctx.api_option:
-        raise UsageError("tokens are managed on the store: run jobctl token ... without --api")
-    return app_ctx.store()
+    return app_ctx.direct_store(f"jobctl token {command}")
 
 
 @app.command("create")
@@ -35,7 +35,7 @@ def create(
     from jobctl.service.tokens import create_token
     from jobctl.wire.responses import api_token
 
-    secret, token = create_token(_store(ctx), name, role)
+    secret, token = create_token(_store(ctx, "create"), name, role)
     if as_json:
         output.print_json({**api_token(token), "token": secret})
     else:
@@ -50,7 +50,7 @@ def list_tokens(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """
     from jobctl.service.tokens import list_tokens as listed
 
-    data = listed(_store(ctx))
+    data = listed(_store(ctx, "list"))
     if as_json:
         output.print_json(data)
         return
@@ -75,5 +75,5 @@ def revoke(ctx: typer.Context, name: Annotated[str, typer.Argument(help="Token n
     """
     from jobctl.service.tokens import revoke_token
 
-    revoke_token(_store(ctx), name)
+    revoke_token(_store(ctx, "revoke"), name)
     output.note(f"revoked token {name!r}")
