@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -21,3 +22,16 @@ def test_ruff_finds_nothing() -> None:
 def test_mypy_strict_finds_nothing(tmp_path: Path) -> None:
     result = _run("mypy", "jobctl", "--cache-dir", str(tmp_path / "mypy"))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_module_or_namespace_tricks_in_the_package() -> None:
+    """Imports are plain statements (so the import contracts see them) and parameters are named,
+    never collected with ``locals()``."""
+    tricks = {"locals", "globals", "vars", "__import__", "eval", "exec"}
+    found = [
+        f"{path.relative_to(ROOT)}:{node.lineno} {node.func.id}()"
+        for path in sorted((ROOT / "jobctl").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tricks
+    ]
+    assert found == []

@@ -8,7 +8,6 @@ nothing here touches pydantic.
 
     parse_schedule(job_type_id, config, default_timezone=..., anchor=...) -> Schedule
     Schedule.first_slot_at_or_after(t) / next_slot_after(t) -> datetime | None
-    normalize_schedule_config(job_type_id, config) -> dict      # what to store
     describe_schedule(job_type_id, config) -> str               # "every 1h30m"
     parse_every("1h30m"), crontab_config("*/5 * * * *"), parse_at("09:00", ...)  # CLI options
 
@@ -22,7 +21,7 @@ from __future__ import annotations
 
 from jobctl.schedules.cron import CronSchedule, crontab_config
 from jobctl.schedules.date import DateSchedule, parse_at
-from jobctl.schedules.dispatch import describe_schedule, normalize_schedule_config, parse_schedule
+from jobctl.schedules.dispatch import describe_schedule, parse_schedule
 from jobctl.schedules.durations import parse_every
 from jobctl.schedules.interval import IntervalSchedule
 from jobctl.schedules.protocol import Schedule
@@ -34,7 +33,6 @@ __all__ = [
     "Schedule",
     "crontab_config",
     "describe_schedule",
-    "normalize_schedule_config",
     "parse_at",
     "parse_every",
     "parse_schedule",

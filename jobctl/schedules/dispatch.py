@@ -1,4 +1,4 @@
-"""From ``(jobTypeId, scheduleConfig)`` to a schedule, a canonical config, or a short text."""
+"""From ``(jobTypeId, scheduleConfig)`` to a schedule, or to a short text."""
 
 from __future__ import annotations
 
@@ -8,16 +8,12 @@ from typing import Any
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import JobType
-from jobctl.schedules.checks import Problems, as_mapping
 from jobctl.schedules.cron import parse_cron
 from jobctl.schedules.cronfields import FIELD_ORDER
 from jobctl.schedules.date import parse_date
 from jobctl.schedules.durations import format_every
 from jobctl.schedules.interval import parse_interval
 from jobctl.schedules.protocol import Schedule
-from jobctl.schedules.zones import UnknownZone, format_utc, load_zone, parse_iso
-
-_DATE_KEYS = ("start_date", "end_date", "run_date")
 
 
 def job_type_of(job_type_id: object) -> JobType:
@@ -51,42 +47,6 @@ def parse_schedule(job_type_id: int, config: Mapping[str, Any], *, default_timez
     if kind is JobType.CRON:
         return parse_cron(config, default_timezone=default_timezone, anchor=anchor)
     return parse_date(config, default_timezone=default_timezone, anchor=anchor)
-
-
-def normalize_schedule_config(job_type_id: int, config: Mapping[str, Any]) -> dict[str, Any]:
-    """The config to store: nulls dropped and dates rewritten as UTC ``...Z`` strings.
-
-    Pinning dates to UTC keeps their meaning if the default zone changes later. Everything
-    else stays as the user wrote it (a cron job without ``timezone`` keeps following the
-    scheduler's zone). Call it on a config :func:`parse_schedule` accepted; ``timezone`` is
-    needed to read naive dates, so it is only consulted, never removed.
-
-    :raises ValidationFailed: at ``["jobTypeId"]`` for an unknown type, at
-        ``["scheduleConfig"]`` if the config is not an object.
-    """
-    kind = job_type_of(job_type_id)
-    values = as_mapping(config, Problems())
-    result = {key: value for key, value in values.items() if value is not None}
-    zone_name = result.get("timezone")
-    for key in _DATE_KEYS:
-        if isinstance(result.get(key), str):
-            result[key] = _pinned(result[key], zone_name, utc_default=kind is JobType.INTERVAL)
-    return result
-
-
-def _pinned(text: str, zone_name: object, *, utc_default: bool) -> str:
-    """``text`` as UTC, or unchanged if it has no offset and its zone is not known here."""
-    try:
-        if utc_default:
-            return format_utc(parse_iso(text, UTC))
-        aware = datetime.fromisoformat(text.strip())
-        if aware.tzinfo is not None:
-            return format_utc(aware)
-        if isinstance(zone_name, str):
-            return format_utc(parse_iso(text, load_zone(zone_name)))
-    except (ValueError, UnknownZone):
-        pass
-    return text
 
 
 def describe_schedule(job_type_id: int, config: Mapping[str, Any]) -> str:

@@ -1,4 +1,4 @@
-"""Job type dispatch, normalisation, descriptions and the package's import cost."""
+"""Job type dispatch, descriptions and the package's import cost."""
 
 from __future__ import annotations
 
@@ -14,9 +14,8 @@ from jobctl.schedules import (
     DateSchedule,
     IntervalSchedule,
     describe_schedule,
-    normalize_schedule_config,
 )
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, utc
+from tests.schedules.schedule_helpers import build, error_locs, utc
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -37,58 +36,6 @@ def test_unknown_job_types(job_type: Any) -> None:
 )
 def test_each_job_type_builds_its_schedule(job_type: int, config: dict[str, Any], kind: type) -> None:
     assert isinstance(build(job_type, config), kind)
-
-
-@pytest.mark.parametrize(
-    ("job_type", "config", "expected"),
-    [
-        (
-            1,
-            {"hours": 1, "minutes": None, "start_date": "2026-02-01T10:00:00"},
-            {"hours": 1, "start_date": "2026-02-01T10:00:00Z"},
-        ),
-        (
-            2,
-            {"hour": "9", "timezone": "Europe/Berlin", "start_date": "2026-02-01T10:00:00", "end_date": None},
-            {"hour": "9", "timezone": "Europe/Berlin", "start_date": "2026-02-01T09:00:00Z"},
-        ),
-        (
-            2,
-            {"expression": "0 9 * * *", "end_date": "2026-02-01T10:00:00+01:00"},
-            {"expression": "0 9 * * *", "end_date": "2026-02-01T09:00:00Z"},
-        ),
-        (
-            2,
-            {"expression": "0 9 * * *", "end_date": "2026-02-01T10:00:00"},
-            {"expression": "0 9 * * *", "end_date": "2026-02-01T10:00:00"},
-        ),
-        (
-            3,
-            {"run_date": "2026-12-01T09:00:00", "timezone": "America/New_York"},
-            {"run_date": "2026-12-01T14:00:00Z", "timezone": "America/New_York"},
-        ),
-        (3, {"run_date": "2026-12-01T09:00:00.500000Z"}, {"run_date": "2026-12-01T09:00:00.500000Z"}),
-    ],
-    ids=[
-        "interval-naive-is-utc",
-        "cron-naive-in-its-zone",
-        "offset-pinned",
-        "naive-without-zone-kept",
-        "date-pinned",
-        "microseconds",
-    ],
-)
-def test_normalize_schedule_config(job_type: int, config: dict[str, Any], expected: dict[str, Any]) -> None:
-    normalized = normalize_schedule_config(job_type, config)
-    assert normalized == expected
-    original = build(job_type, config, tz="Europe/Berlin")
-    again = build(job_type, normalized, tz="Europe/Berlin")
-    assert original.first_slot_at_or_after(ANCHOR) == again.first_slot_at_or_after(ANCHOR)
-
-
-def test_normalize_rejects_unknown_job_types_and_non_objects() -> None:
-    assert error_locs(lambda: normalize_schedule_config(7, {})) == [["jobTypeId"]]
-    assert error_locs(lambda: normalize_schedule_config(1, [1])) == [["scheduleConfig"]]  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize(
