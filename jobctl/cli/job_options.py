@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +46,26 @@ def read_json_body(source: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise UsageError(f"{source} must hold a JSON object (an API job body)")
     return data
+
+
+def job_body_from_json(source: str, *, resolve_task: Callable[[str], int]) -> dict[str, Any]:
+    """A job body from FILE or ``-``: an API body, or what ``jobs show --json`` printed.
+
+    The read-only keys of a job (``id``, ``createdAt``, ``nextRunTime``, ``recentExecutions``,
+    ...) are dropped; any other unknown key is left for the API to refuse. When the input names
+    its task function (``taskFunction.name``, as ``show`` prints it), the task function of that
+    name in *this* store is used: ids differ between stores, names do not.
+
+    :raises UsageError: for unreadable input. :raises NotFound: for a task function this store lacks.
+    """
+    from jobctl.wire.responses import JOB_READ_ONLY_KEYS
+
+    data = read_json_body(source)
+    body = {key: value for key, value in data.items() if key not in JOB_READ_ONLY_KEYS}
+    task = data.get("taskFunction")
+    if isinstance(task, dict) and isinstance(task.get("name"), str):
+        body["taskFunctionId"] = resolve_task(task["name"])
+    return body
 
 
 def schedule_fields(options: JobOptions, *, default_timezone: str, required: bool) -> dict[str, Any]:

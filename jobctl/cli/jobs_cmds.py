@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Optional
 
 import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
-from jobctl.cli.job_options import JobOptions, read_json_body, schedule_fields, setting_fields, task_fields
+from jobctl.cli.job_options import JobOptions, job_body_from_json, schedule_fields, setting_fields, task_fields
 
 app = typer.Typer(help="Create, change and inspect jobs.", no_args_is_help=True)
 
@@ -45,7 +45,10 @@ MaxInstances = Annotated[Optional[int], typer.Option("--max-instances", help="Ru
 Description = Annotated[Optional[str], typer.Option("--description", help="Free text.")]  # noqa: UP045
 Misfire = Annotated[str | None, typer.Option("--misfire", help="After downtime: run_once or skip.", metavar="POLICY")]
 FromJson = Annotated[
-    str | None, typer.Option("--from-json", help="Full API body from FILE or - (stdin).", metavar="FILE")
+    str | None,
+    typer.Option(
+        "--from-json", help="API body, or 'jobs show --json' output, from FILE or - (stdin).", metavar="FILE"
+    ),
 ]
 
 
@@ -123,6 +126,7 @@ def create(
       jobctl jobs create ping --every 5m --command 'curl -fsS https://example.org/health'
       jobctl jobs create cleanup --every 1d --task cleanup_tmp --arg days=7 --retries 2
       jobctl jobs create --from-json job.json
+      jobctl jobs show backup --json | jobctl --db sqlite:///other.db jobs create --from-json -
     """
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
@@ -142,7 +146,7 @@ def create(
         misfire=misfire,
     )
     if from_json:
-        body = read_json_body(from_json)
+        body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
         if name is not None:
             body["name"] = name
     else:
@@ -206,7 +210,7 @@ def update(
         description=description,
         misfire=misfire,
     )
-    body: dict[str, Any] = read_json_body(from_json) if from_json else {}
+    body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}
     if name is not None:
         body["name"] = name
     body.update(schedule_fields(options, default_timezone=app_ctx.config.scheduler_timezone, required=False))

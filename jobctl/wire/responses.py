@@ -224,6 +224,26 @@ class JobDetail(JobOut):
     recentExecutions: Annotated[list[ExecutionOut], Schema("the latest 10 executions, newest first")]
 
 
+JOB_READ_ONLY_KEYS = frozenset(
+    {
+        "id",
+        "nextRunTime",
+        "lastRunTime",
+        "lastStatus",
+        "createdAt",
+        "updatedAt",
+        "createdBy",
+        "updatedBy",
+        "taskFunction",
+        "jobType",
+        "recentExecutions",
+    }
+)
+"""Keys of :class:`JobDetail` that no request body sets. The CLI's ``--from-json`` drops them so
+that what ``jobs show --json`` prints can be fed back (the API itself refuses them, as any
+unknown field); a test holds this set to JobDetail's keys minus JobCreate's fields."""
+
+
 class TriggerResult(TypedDict):
     jobId: str
     executionId: str
