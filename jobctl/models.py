@@ -69,7 +69,8 @@ SHELL_TASK_FUNCTION = "shell"
 
 
 # -- records -------------------------------------------------------------------------------
-# Frozen values read from the store; the wire module turns them into the API's JSON.
+# Frozen values read from the store, choices as enums; :mod:`jobctl.wire.responses` turns them
+# into the API's JSON.
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -93,7 +94,7 @@ class TaskFunction:
     name: str
     display_name: str
     description: str | None
-    handler_type: str
+    handler_type: HandlerType
     handler_path: str
     queue: str | None
     default_timeout_seconds: int | None
@@ -111,8 +112,14 @@ class JobTypeRecord:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Job:
-    id: str
+class JobSettings:
+    """What the user sets on a job: the writable fields of the API's job, in snake_case.
+
+    The one place a new job setting is declared for the store: the store writes and reads
+    every field here (a ``dict`` is a JSON column, an enum its value), and the service maps
+    the API's camelCase fields onto these names (``docs/adding-a-field.md``).
+    """
+
     name: str
     description: str | None
     task_function_id: int
@@ -125,11 +132,18 @@ class Job:
     retry_delay_seconds: int
     is_enabled: bool
     is_paused: bool
-    misfire_policy: str
+    misfire_policy: MisfirePolicy
+
+
+@dataclass(frozen=True, kw_only=True)
+class Job(JobSettings):
+    """A stored job: its settings and what the scheduler and the store keep about it."""
+
+    id: str
     next_run_time: datetime | None
     next_slot: datetime | None
     last_run_time: datetime | None
-    last_status: str | None
+    last_status: ExecutionStatus | None
     created_at: datetime
     updated_at: datetime
     created_by: str | None
@@ -141,7 +155,7 @@ class Execution:
     id: str
     job_id: str
     celery_task_id: str | None
-    status: str
+    status: ExecutionStatus
     scheduled_for: datetime | None
     run_after: datetime | None
     attempt: int
@@ -150,7 +164,7 @@ class Execution:
     duration_seconds: float | None
     result: Any
     error_message: str | None
-    triggered_by: str
+    triggered_by: TriggeredBy
     triggered_by_user_id: str | None
     instance_id: str | None
     created_at: datetime
@@ -179,7 +193,7 @@ class Lease:
 class ApiToken:
     id: int
     name: str
-    role: str
+    role: Role
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

@@ -15,11 +15,12 @@ import pytest
 
 from jobctl.config import config_from_dict
 from jobctl.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
-from jobctl.models import Caller, Instance, Role, TaskFunctionSpec
+from jobctl.models import Caller, ExecutionStatus, Instance, Role, TaskFunctionSpec, TriggeredBy
 from jobctl.service import Service
 from jobctl.service.registry import sync_task_functions
 from jobctl.service.tokens import authenticate, create_token, list_tokens, revoke_token
 from jobctl.store import Store
+from jobctl.store.writes import NewExecution
 
 BERLIN = ZoneInfo("Europe/Berlin")
 
@@ -339,9 +340,10 @@ def test_executions_are_newest_first_and_recent_holds_the_latest_ten(store: Stor
     ids = []
     for n in range(12):
         execution_id = str(uuid.uuid4())
-        store.executions.insert({"id": execution_id, "job_id": job["id"], "status": "success", "attempt": 1,
-                                 "triggered_by": "scheduler", "scheduled_for": base + timedelta(minutes=n),
-                                 "created_at": base + timedelta(minutes=n)})  # fmt: skip
+        at = base + timedelta(minutes=n)
+        status, by = ExecutionStatus.SUCCESS, TriggeredBy.SCHEDULER
+        store.executions.insert(NewExecution(id=execution_id, job_id=job["id"], status=status, triggered_by=by,
+                                             scheduled_for=at, created_at=at))  # fmt: skip
         ids.append(execution_id)
     newest_first = ids[::-1]
     assert [e["id"] for e in service.get_job(job["id"])["recentExecutions"]] == newest_first[:10]

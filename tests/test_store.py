@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import stat
 import subprocess
@@ -15,30 +16,35 @@ from typing import Any
 import pytest
 
 from jobctl.errors import Conflict, StoreError
-from jobctl.models import ExecutionStatus
+from jobctl.models import ExecutionStatus, JobSettings, MisfirePolicy, TriggeredBy
 from jobctl.service import Service
 from jobctl.store import JobFilter, Store, open_store
 from jobctl.store import executions as executions_module
+from jobctl.store.writes import NO_NEXT_SLOT, JobChanges, NewExecution, NewJob
 
 T0 = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SHELL_ID = 1
 
 
-def job_values(name: str, **overrides: Any) -> dict[str, Any]:
-    """The columns of a plain interval job running the built-in shell task function."""
-    now = datetime.now(UTC)
-    return {
-        "id": str(uuid.uuid4()), "name": name, "task_function_id": SHELL_ID, "job_type_id": 1,
-        "schedule_config": {"minutes": 5}, "task_args": {"command": "true"}, "misfire_policy": "run_once",
-        "created_at": now, "updated_at": now, **overrides,
+def job_values(name: str, **overrides: Any) -> NewJob:
+    """A plain interval job running the built-in shell task function, without a next slot."""
+    settings: dict[str, Any] = {
+        "name": name, "description": None, "task_function_id": SHELL_ID, "job_type_id": 1,
+        "schedule_config": {"minutes": 5}, "task_args": {"command": "true"}, "max_instances": 1,
+        "timeout_seconds": None, "retry_count": 0, "retry_delay_seconds": 60, "is_enabled": True, "is_paused": False,
+        "misfire_policy": MisfirePolicy.RUN_ONCE, **overrides,
     }  # fmt: skip
+    return NewJob(settings=JobSettings(**settings), next=NO_NEXT_SLOT, created_at=datetime.now(UTC), created_by=None)
 
 
-def execution_values(job_id: str, **overrides: Any) -> dict[str, Any]:
-    return {
-        "id": str(uuid.uuid4()), "job_id": job_id, "status": ExecutionStatus.PENDING.value, "attempt": 1,
-        "triggered_by": "scheduler", "created_at": datetime.now(UTC), **overrides,
+def execution_values(job_id: str, **overrides: Any) -> NewExecution:
+    fields: dict[str, Any] = {
+        "job_id": job_id, "status": ExecutionStatus.PENDING, "triggered_by": TriggeredBy.SCHEDULER,
+        "created_at": datetime.now(UTC), **overrides,
     }  # fmt: skip
+    fields["status"] = ExecutionStatus(fields["status"])
+    fields["triggered_by"] = TriggeredBy(fields["triggered_by"])
+    return NewExecution(**fields)
 
 
 def create_body(name: str) -> dict[str, Any]:
@@ -117,6 +123,53 @@ def test_job_insert_get_list_and_duplicate_name(store: Store) -> None:
     listed = store.jobs.list(JobFilter(), limit=10, offset=0)
     assert [job.id for job in listed] == [inserted.id, second.id]
     assert [job.id for job in store.jobs.list(JobFilter(), limit=1, offset=1)] == [second.id]
+
+
+def test_job_records_carry_enums(store: Store) -> None:
+    job = store.jobs.insert(job_values("enums", misfire_policy=MisfirePolicy.SKIP))
+    store.executions.insert(execution_values(job.id, status="running"))
+    stored = store.jobs.get(job.id)
+    assert stored is not None and type(stored.misfire_policy) is MisfirePolicy and stored.misfire_policy == "skip"
+    [execution], _ = store.executions.list(job_id=job.id, status=None, limit=1, offset=0)
+    assert type(execution.status) is ExecutionStatus and type(execution.triggered_by) is TriggeredBy
+
+
+def test_job_changes_write_only_the_changed_settings(store: Store) -> None:
+    job = store.jobs.insert(job_values("changed"))
+    store.db.execute("UPDATE jobs SET is_enabled = :no WHERE id = :id", {"no": False, "id": job.id})  # meanwhile
+    later = job.created_at + timedelta(minutes=1)
+    changes = JobChanges(
+        settings=dataclasses.replace(job, retry_count=3), changed=frozenset({"retry_count"}), next=None,
+        updated_at=later, updated_by="someone",
+    )  # fmt: skip
+    assert store.jobs.update(job.id, changes)
+    stored = store.jobs.get(job.id)
+    assert stored is not None
+    assert (stored.retry_count, stored.is_enabled, stored.updated_by, stored.updated_at) == (3, False, "someone", later)
+    with pytest.raises(ValueError, match="next_slot"):
+        JobChanges(settings=job, changed=frozenset({"next_slot"}), next=None, updated_at=later, updated_by=None)
+
+
+def test_new_executions_are_returned_as_stored(store: Store) -> None:
+    job = store.jobs.insert(job_values("built"))
+    first = NewExecution.for_slot(job, T0, now=T0, start_at=T0, instance_id="i-1")
+    inserted = store.executions.insert(first)
+    retry = NewExecution.retry_of(inserted, now=T0, run_after=T0 + timedelta(seconds=60))  # type: ignore[arg-type]
+    built = [
+        first,
+        NewExecution.skipped_slot(job, T0 + timedelta(minutes=5), now=T0, reason="busy"),
+        NewExecution.manual(job, now=T0, user_id="ops", celery_task_id=None),
+        retry,
+    ]
+    for new in built[1:]:
+        assert store.executions.insert(new) is not None
+    stored = {e.id: e for e in store.executions.list(job_id=job.id, status=None, limit=10, offset=0)[0]}
+    assert inserted == stored[first.id]
+    summary = [(stored[n.id].status, stored[n.id].triggered_by, stored[n.id].attempt) for n in built]
+    assert summary == [("running", "scheduler", 1), ("skipped", "scheduler", 1), ("pending", "manual", 1),
+                       ("pending", "retry", 2)]  # fmt: skip
+    assert (stored[retry.id].scheduled_for, stored[retry.id].run_after) == (T0, T0 + timedelta(seconds=60))
+    assert store.executions.insert_many([]) == []
 
 
 def test_job_counts_add_up_and_count_jobs_with_a_running_execution(store: Store) -> None:

@@ -46,9 +46,7 @@ Description = Annotated[Optional[str], typer.Option("--description", help="Free 
 Misfire = Annotated[str | None, typer.Option("--misfire", help="After downtime: run_once or skip.", metavar="POLICY")]
 FromJson = Annotated[
     str | None,
-    typer.Option(
-        "--from-json", help="API body, or 'jobs show --json' output, from FILE or - (stdin).", metavar="FILE"
-    ),
+    typer.Option("--from-json", help="API body, or 'jobs show --json' output, from FILE or - (stdin).", metavar="FILE"),
 ]
 
 

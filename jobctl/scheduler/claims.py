@@ -9,17 +9,16 @@ a retried tick can never run a slot twice.
 from __future__ import annotations
 
 import logging
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from jobctl.errors import ValidationFailed
-from jobctl.models import Execution, ExecutionStatus, Job, JobType, MisfirePolicy, TriggeredBy
+from jobctl.models import Execution, ExecutionStatus, Job, JobType, MisfirePolicy
 from jobctl.schedules import Schedule, parse_schedule
 from jobctl.schedules.timing import NextRun, run_after
 from jobctl.store import Store
 from jobctl.store.jobs import Advance
+from jobctl.store.writes import NewExecution
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +75,7 @@ def claim_due_slots(
         active = store.executions.active_counts([job.id for job in jobs])
         plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
         moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
-        rows: list[tuple[_Plan, dict[str, Any]]] = []
+        rows: list[tuple[_Plan, NewExecution]] = []
         for plan, advanced in zip(plans, moved, strict=True):
             if not advanced:
                 continue
@@ -88,15 +87,19 @@ def claim_due_slots(
                 continue
             running = active.get(job.id, 0)
             if running >= job.max_instances:
-                rows.append((plan, _skip_row(job, plan.slot, now, running)))
+                reason = f"skipped: {running} run(s) still active and maxInstances is {job.max_instances}"
+                rows.append((plan, NewExecution.skipped_slot(job, plan.slot, now=now, reason=reason)))
             else:
-                rows.append((plan, _execution_row(job, plan.slot, now, plan.due_at, instance_id)))
+                start_at = max(now, plan.due_at)  # until the outcome records the moment the process started
+                rows.append(
+                    (plan, NewExecution.for_slot(job, plan.slot, now=now, start_at=start_at, instance_id=instance_id))
+                )
         inserted = store.executions.insert_many([row for _, row in rows])
     claims: list[Claim] = []
     for (plan, row), execution in zip(rows, inserted, strict=True):
         if execution is None:
             log.warning("slot %s of job %s was already claimed", plan.slot.isoformat(), plan.job.name)
-        elif row["status"] == ExecutionStatus.RUNNING.value:
+        elif row.status == ExecutionStatus.RUNNING:
             claims.append(Claim(job=plan.job, execution=execution, due_at=plan.due_at))
     return claims
 
@@ -137,39 +140,3 @@ def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfi
             disable=job.job_type_id == JobType.DATE and following.slot is None,
         ),
     )
-
-
-def _execution_row(job: Job, slot: datetime, now: datetime, due_at: datetime, instance_id: str) -> dict[str, Any]:
-    return _slot_row(
-        job,
-        slot,
-        now,
-        ExecutionStatus.RUNNING,
-        started_at=max(now, due_at),  # until the outcome records the moment the process started
-        instance_id=instance_id,
-    )
-
-
-def _skip_row(job: Job, slot: datetime, now: datetime, active: int) -> dict[str, Any]:
-    return _slot_row(
-        job,
-        slot,
-        now,
-        ExecutionStatus.SKIPPED,
-        completed_at=now,
-        error_message=f"skipped: {active} run(s) still active and maxInstances is {job.max_instances}",
-    )
-
-
-def _slot_row(job: Job, slot: datetime, now: datetime, status: ExecutionStatus, **fields: Any) -> dict[str, Any]:
-    """The execution row of a scheduled slot (first attempt), with ``fields`` of its status."""
-    return {
-        "id": str(uuid.uuid4()),
-        "job_id": job.id,
-        "status": status.value,
-        "scheduled_for": slot,
-        "attempt": 1,
-        "triggered_by": TriggeredBy.SCHEDULER.value,
-        "created_at": now,
-        **fields,
-    }

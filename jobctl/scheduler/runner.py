@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,12 +23,13 @@ from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
 from jobctl.executors.process import GroupListener, ProcessResult, close_inherited_descriptors, reserve_descriptors
 from jobctl.executors.reactor import ProcessReactor
-from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction, TriggeredBy
+from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction
 from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
 from jobctl.scheduler.recorder import OutcomeRecorder
 from jobctl.scheduler.run_log import log_finished_run
 from jobctl.store import Store
 from jobctl.store.executions import FinishedRun
+from jobctl.store.writes import NewExecution
 
 TASK_FUNCTION_CACHE_SECONDS = 5.0
 """How stale a task function may be when a run starts (a config sync takes effect this late)."""
@@ -283,19 +283,8 @@ class Runner:
         current = self.store.jobs.get(job.id)
         if current is None or not current.is_enabled or execution.attempt > current.retry_count:
             return
-        self.store.executions.insert(
-            {
-                "id": str(uuid.uuid4()),
-                "job_id": job.id,
-                "status": ExecutionStatus.PENDING.value,
-                "scheduled_for": execution.scheduled_for,
-                "attempt": execution.attempt + 1,
-                "run_after": now + timedelta(seconds=current.retry_delay_seconds),
-                "triggered_by": TriggeredBy.RETRY.value,
-                "triggered_by_user_id": execution.triggered_by_user_id,
-                "created_at": now,
-            }
-        )
+        run_after = now + timedelta(seconds=current.retry_delay_seconds)
+        self.store.executions.insert(NewExecution.retry_of(execution, now=now, run_after=run_after))
 
     def _record_crash(self, ended: _Ended, error: Exception) -> None:
         """The store refused this outcome (not an outage): record the run ``failed`` with the

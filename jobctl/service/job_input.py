@@ -1,27 +1,33 @@
-"""Turning request bodies into the columns of a job: validation beyond field types.
+"""Turning request bodies into a job's settings and changes: validation beyond field types.
 
 Checks that need the store (the task function exists and is active, the job type exists) or
 the schedule (a cron field that cannot fire) live here, each reported at the field's ``loc``.
+The body's camelCase fields become the snake_case settings of
+:class:`~jobctl.models.JobSettings` by name, so a new setting needs no change here.
 """
 
 from __future__ import annotations
 
-import uuid
+import dataclasses
+import enum
+import functools
+import typing
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from jobctl.errors import Conflict, ValidationFailed
-from jobctl.models import SHELL_TASK_FUNCTION, Caller, Job, JobType, TaskFunction
+from jobctl.models import SHELL_TASK_FUNCTION, Caller, Job, JobSettings, JobType, TaskFunction
 from jobctl.schedules.timing import NO_RUN, NextRun, build_schedule, first_run, stored_config
 from jobctl.service.task_args import task_args_errors
 from jobctl.store import Store
+from jobctl.store.writes import NO_NEXT_SLOT, JobChanges, NewJob, NextSlot
 from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate, parse_body
 
 TaskFunctionLookup = Callable[[int], TaskFunction | None]
 
 
-def new_job_values(
+def new_job(
     store: Store,
     data: Mapping[str, Any],
     *,
@@ -29,140 +35,112 @@ def new_job_values(
     default_timezone: str,
     now: datetime,
     task_function_of: TaskFunctionLookup | None = None,
-) -> dict[str, Any]:
-    """Columns of a new job from a ``POST /jobs`` body. :raises ValidationFailed:"""
+) -> NewJob:
+    """A new job from a ``POST /jobs`` body. :raises ValidationFailed:"""
     body = parse_body(JobCreate, data)
     _check_references(store, body.taskFunctionId, body.jobTypeId, body.taskArgs, task_function_of)
     config = stored_config(body.jobTypeId, body.scheduleConfig, default_timezone)
     schedule = build_schedule(body.jobTypeId, config, default_timezone=default_timezone, anchor=now)
     upcoming = first_run(schedule, config, now)
     _check_fires(upcoming, body.jobTypeId)
+    settings = JobSettings(**{**settings_from(body.model_dump()), "schedule_config": config})
     active = body.isEnabled and not body.isPaused
-    return {
-        "id": str(uuid.uuid4()),
-        "name": body.name,
-        "description": body.description,
-        "task_function_id": body.taskFunctionId,
-        "job_type_id": body.jobTypeId,
-        "schedule_config": config,
-        "task_args": body.taskArgs,
-        "max_instances": body.maxInstances,
-        "timeout_seconds": body.timeoutSeconds,
-        "retry_count": body.retryCount,
-        "retry_delay_seconds": body.retryDelaySeconds,
-        "is_enabled": body.isEnabled,
-        "is_paused": body.isPaused,
-        "misfire_policy": body.misfirePolicy,
-        "next_slot": upcoming.slot if active else None,
-        "next_run_time": upcoming.run_time if active else None,
-        "created_at": now,
-        "updated_at": now,
-        "created_by": caller.user_id,
-        "updated_by": caller.user_id,
-    }
+    return NewJob(
+        settings=settings,
+        next=NextSlot(slot=upcoming.slot, run_time=upcoming.run_time) if active else NO_NEXT_SLOT,
+        created_at=now,
+        created_by=caller.user_id,
+    )
 
 
-def changed_job_values(
+def job_changes(
     store: Store, job: Job, data: Mapping[str, Any], *, caller: Caller, default_timezone: str, now: datetime
-) -> dict[str, Any]:
-    """Columns to change from a ``PUT /jobs/{id}`` body. :raises ValidationFailed:"""
+) -> JobChanges:
+    """The change a ``PUT /jobs/{id}`` body makes. :raises ValidationFailed:"""
     body = parse_body(JobUpdate, data)
     sent = body.model_dump(exclude_unset=True)
     task_function_id = sent.get("taskFunctionId", job.task_function_id)
     job_type_id = sent.get("jobTypeId", job.job_type_id)
     task_args = sent.get("taskArgs", job.task_args)
     _check_references(store, task_function_id, job_type_id, task_args, None)
-    values: dict[str, Any] = {_COLUMN[key]: value for key, value in sent.items()}
+    changed = settings_from(sent)
     if "scheduleConfig" in sent or "jobTypeId" in sent:
-        values["schedule_config"] = stored_config(
+        changed["schedule_config"] = stored_config(
             job_type_id, sent.get("scheduleConfig", job.schedule_config), default_timezone
         )
-    enabled = sent.get("isEnabled", job.is_enabled)
-    paused = sent.get("isPaused", job.is_paused)
-    reschedule = "schedule_config" in values or not (job.is_enabled and not job.is_paused)
-    values.update(
-        _next_run_columns(
-            job,
-            job_type_id,
-            values.get("schedule_config", job.schedule_config),
-            active=enabled and not paused,
-            reschedule=reschedule,
-            default_timezone=default_timezone,
-            now=now,
-        )
+    after = dataclasses.replace(job, **changed)
+    reschedule = "schedule_config" in changed or not (job.is_enabled and not job.is_paused)
+    return JobChanges(
+        settings=after,
+        changed=frozenset(changed),
+        next=_next_slot(after, reschedule=reschedule, default_timezone=default_timezone, now=now),
+        updated_at=now,
+        updated_by=caller.user_id,
     )
-    values["updated_at"] = now
-    values["updated_by"] = caller.user_id
-    return values
 
 
-def status_values(
+def status_changes(
     job: Job, data: Mapping[str, Any], *, caller: Caller, default_timezone: str, now: datetime
-) -> dict[str, Any]:
-    """Columns to change from a ``PUT /jobs/{id}/status`` body. :raises ValidationFailed, Conflict:"""
+) -> JobChanges:
+    """The change a ``PUT /jobs/{id}/status`` body makes. :raises ValidationFailed, Conflict:"""
     body = parse_body(JobStatusUpdate, data)
     enabled = job.is_enabled if body.isEnabled is None else body.isEnabled
     paused = job.is_paused if body.isPaused is None else body.isPaused
-    values: dict[str, Any] = {
-        "is_enabled": enabled,
-        "is_paused": paused,
-        "updated_at": now,
-        "updated_by": caller.user_id,
-    }
+    after = dataclasses.replace(job, is_enabled=enabled, is_paused=paused)
     was_active = job.is_enabled and not job.is_paused
     try:
-        values.update(
-            _next_run_columns(
-                job,
-                job.job_type_id,
-                job.schedule_config,
-                active=enabled and not paused,
-                reschedule=not was_active,
-                default_timezone=default_timezone,
-                now=now,
-            )
-        )
+        following = _next_slot(after, reschedule=not was_active, default_timezone=default_timezone, now=now)
     except ValidationFailed as exc:
         raise Conflict(f"job {job.name!r} has no run left in its schedule; update its schedule first") from exc
-    return values
+    return JobChanges(
+        settings=after,
+        changed=frozenset({"is_enabled", "is_paused"}),
+        next=following,
+        updated_at=now,
+        updated_by=caller.user_id,
+    )
 
 
-_COLUMN = {
-    "name": "name",
-    "description": "description",
-    "taskFunctionId": "task_function_id",
-    "jobTypeId": "job_type_id",
-    "scheduleConfig": "schedule_config",
-    "taskArgs": "task_args",
-    "maxInstances": "max_instances",
-    "timeoutSeconds": "timeout_seconds",
-    "retryCount": "retry_count",
-    "retryDelaySeconds": "retry_delay_seconds",
-    "isEnabled": "is_enabled",
-    "isPaused": "is_paused",
-    "misfirePolicy": "misfire_policy",
-}
+def settings_from(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The API's job fields (camelCase) as :class:`JobSettings` values (snake_case, enums as enums)."""
+    names, enums = _setting_names(), _setting_enums()
+    settings = {names[key]: value for key, value in fields.items()}
+    return {name: _coerce(enums.get(name), value) for name, value in settings.items()}
 
 
-def _next_run_columns(
-    job: Job,
-    job_type_id: int,
-    config: Mapping[str, Any],
-    *,
-    active: bool,
-    reschedule: bool,
-    default_timezone: str,
-    now: datetime,
-) -> dict[str, Any]:
-    """``next_slot``/``next_run_time``: cleared while inactive, recomputed when the schedule or state changed."""
-    schedule = build_schedule(job_type_id, config, default_timezone=default_timezone, anchor=job.created_at)
-    if not active:
-        return {"next_slot": None, "next_run_time": None}
+def _coerce(kind: type[enum.Enum] | None, value: Any) -> Any:
+    return value if kind is None or value is None else kind(value)
+
+
+@functools.cache
+def _setting_names() -> dict[str, str]:
+    """camelCase API field -> setting, for every field of :class:`JobSettings`."""
+    return {_camel(f.name): f.name for f in dataclasses.fields(JobSettings)}
+
+
+@functools.cache
+def _setting_enums() -> dict[str, type[enum.Enum]]:
+    hints = typing.get_type_hints(JobSettings)
+    return {name: hint for name, hint in hints.items() if isinstance(hint, type) and issubclass(hint, enum.Enum)}
+
+
+def _camel(name: str) -> str:
+    first, *rest = name.split("_")
+    return first + "".join(part.title() for part in rest)
+
+
+def _next_slot(job: Job, *, reschedule: bool, default_timezone: str, now: datetime) -> NextSlot | None:
+    """The next slot of ``job`` as changed: cleared while inactive, recomputed when its schedule
+    or state changed, else None (kept as it is)."""
+    config = job.schedule_config
+    schedule = build_schedule(job.job_type_id, config, default_timezone=default_timezone, anchor=job.created_at)
+    if not (job.is_enabled and not job.is_paused):
+        return NO_NEXT_SLOT
     if not reschedule and job.next_slot is not None:
-        return {}
+        return None
     upcoming = first_run(schedule, config, now)
-    _check_fires(upcoming, job_type_id)
-    return {"next_slot": upcoming.slot, "next_run_time": upcoming.run_time}
+    _check_fires(upcoming, job.job_type_id)
+    return NextSlot(slot=upcoming.slot, run_time=upcoming.run_time)
 
 
 def _check_fires(upcoming: NextRun, job_type_id: int) -> None:

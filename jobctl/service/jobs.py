@@ -13,9 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobctl.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, Role, TaskFunction, TriggeredBy
+from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, Role, TaskFunction
 from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
+from jobctl.store.writes import JobChanges, NewExecution
 from jobctl.wire import responses
 from jobctl.wire.responses import (
     ExecutionList,
@@ -132,11 +133,11 @@ class Service:
 
     def create_job(self, body: Mapping[str, Any]) -> JobOut:
         """``POST /jobs``. Admin only."""
-        from jobctl.service.job_input import new_job_values
+        from jobctl.service.job_input import new_job
 
         self._require(Role.ADMIN)
         now = utcnow()
-        values = new_job_values(
+        new = new_job(
             self.store,
             body,
             caller=self.caller,
@@ -144,42 +145,42 @@ class Service:
             now=now,
             task_function_of=self._task_function_for_create,
         )
-        return responses.job(self.store.jobs.insert_and_announce(values))
+        return responses.job(self.store.jobs.insert_and_announce(new))
 
     def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
-        from jobctl.service.job_input import changed_job_values
+        from jobctl.service.job_input import job_changes
 
         self._require(Role.ADMIN)
         job = self._job(job_id)
         now = utcnow()
-        values = changed_job_values(
+        changes = job_changes(
             self.store, job, body, caller=self.caller, default_timezone=self.default_timezone, now=now
         )
         with self.store.transaction():
-            self.store.jobs.update(job.id, values)
-            self._end_waiting_runs_if_disabled(job, values, now)
+            self.store.jobs.update(job.id, changes)
+            self._end_waiting_runs_if_disabled(job, changes, now)
             self.store.cluster.bump_generation()
         return self._detail(self._job(job.id))
 
     def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}/status``: enable, disable, pause or resume. Operator or admin."""
-        from jobctl.service.job_input import status_values
+        from jobctl.service.job_input import status_changes
 
         self._require(Role.OPERATOR)
         job = self._job(job_id)
         now = utcnow()
-        values = status_values(job, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
+        changes = status_changes(job, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
         with self.store.transaction():
-            self.store.jobs.update(job.id, values)
-            self._end_waiting_runs_if_disabled(job, values, now)
+            self.store.jobs.update(job.id, changes)
+            self._end_waiting_runs_if_disabled(job, changes, now)
             self.store.cluster.bump_generation()
         return self._detail(self._job(job.id))
 
-    def _end_waiting_runs_if_disabled(self, job: Job, values: Mapping[str, Any], now: datetime) -> None:
+    def _end_waiting_runs_if_disabled(self, job: Job, changes: JobChanges, now: datetime) -> None:
         """A disabled job gets no runs at all: its waiting retries and not-yet-started manual
         runs end now as ``skipped``, saying why (docs/disabled-jobs.md). Pausing keeps them."""
-        if not job.is_enabled or values.get("is_enabled", True):
+        if not job.is_enabled or changes.settings.is_enabled:
             return
         disabled = f"job disabled by {self.caller.user_id}" if self.caller.user_id else "job disabled"
         self.store.executions.skip_waiting(
@@ -211,7 +212,6 @@ class Service:
         :raises Conflict: when the job is disabled or already runs ``maxInstances`` times.
         """
         self._require(Role.OPERATOR)
-        execution_id = str(uuid.uuid4())
         with self.store.transaction():
             job = self._job(job_id, lock=True)
             if not job.is_enabled:
@@ -222,20 +222,10 @@ class Service:
                     f"job {job.name!r} already has {active} active run(s) (maxInstances {job.max_instances})"
                 )
             celery_task_id = self._new_celery_task_id(job)
-            self.store.executions.insert(
-                {
-                    "id": execution_id,
-                    "job_id": job.id,
-                    "status": ExecutionStatus.PENDING.value,
-                    "attempt": 1,
-                    "triggered_by": TriggeredBy.MANUAL.value,
-                    "triggered_by_user_id": self.caller.user_id,
-                    "created_at": utcnow(),
-                    "celery_task_id": celery_task_id,
-                }
-            )
+            new = NewExecution.manual(job, now=utcnow(), user_id=self.caller.user_id, celery_task_id=celery_task_id)
+            self.store.executions.insert(new)
             self.store.cluster.bump_generation()
-        return responses.trigger_result(job_id=job.id, execution_id=execution_id, celery_task_id=celery_task_id)
+        return responses.trigger_result(job_id=job.id, execution_id=new.id, celery_task_id=celery_task_id)
 
     def _new_celery_task_id(self, job: Job) -> str | None:
         """A fresh Celery task id when the job's task function is a Celery task, else None."""

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import builtins
-import functools
-from collections.abc import Mapping, Sequence
+import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -13,6 +13,7 @@ from jobctl.models import Execution, ExecutionStatus, TriggeredBy
 from jobctl.store.database import Database, UniqueViolation
 from jobctl.store.records import dump_json, execution_from_row
 from jobctl.store.text import optional_text, storable_json, storable_text
+from jobctl.store.writes import NewExecution
 
 OUTPUT_LIMIT_CHARS = 1_000_000
 """Output kept per execution; older chunks are dropped so the tail survives."""
@@ -60,23 +61,22 @@ def _finish_params(run: FinishedRun) -> dict[str, Any]:
     }  # fmt: skip
 
 
-EMPTY_ROW: dict[str, Any] = {
-    "celery_task_id": None, "scheduled_for": None, "run_after": None, "attempt": 1, "started_at": None,
-    "completed_at": None, "duration_seconds": None, "result": None, "error_message": None,
-    "triggered_by_user_id": None, "instance_id": None,
-}  # fmt: skip
-"""Column defaults, so an inserted execution is returned without reading it back."""
+_INSERTED = tuple(f.name for f in dataclasses.fields(NewExecution))
+_INSERT_SQL = (
+    f"INSERT INTO executions ({', '.join(_INSERTED)}) VALUES ({', '.join(f':{name}' for name in _INSERTED)})"
+    " ON CONFLICT DO NOTHING"
+)
 
 
-def _insert_row(values: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: dump_json(value) if key == "result" else value for key, value in values.items()}
+def _insert_row(new: NewExecution) -> dict[str, Any]:
+    row = {name: getattr(new, name) for name in _INSERTED}
+    row.update(status=new.status.value, triggered_by=new.triggered_by.value)
+    return row
 
 
-@functools.lru_cache(maxsize=32)
-def _insert_sql(names: tuple[str, ...]) -> str:
-    columns = ", ".join(names)
-    placeholders = ", ".join(f":{name}" for name in names)
-    return f"INSERT INTO executions ({columns}) VALUES ({placeholders}) ON CONFLICT DO NOTHING"
+def _inserted(new: NewExecution) -> Execution:
+    """The record of an execution just inserted, without reading it back."""
+    return Execution(**{name: getattr(new, name) for name in _INSERTED}, duration_seconds=None, result=None)
 
 
 class ExecutionRecords:
@@ -85,26 +85,19 @@ class ExecutionRecords:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def insert(self, values: Mapping[str, Any]) -> Execution | None:
+    def insert(self, new: NewExecution) -> Execution | None:
         """Store a new execution; None when its ``(job, scheduledFor, attempt)`` is already taken."""
-        row = _insert_row(values)
         # ON CONFLICT rather than catching the error: a failed INSERT aborts a surrounding Postgres
         # transaction (a claim batch), while this must only report the taken slot.
-        inserted = self.db.execute(_insert_sql(tuple(row)), row)
-        return execution_from_row({**EMPTY_ROW, **values}) if inserted else None
+        inserted = self.db.execute(_INSERT_SQL, _insert_row(new))
+        return _inserted(new) if inserted else None
 
-    def insert_many(self, rows: Sequence[Mapping[str, Any]]) -> builtins.list[Execution | None]:
-        """:meth:`insert` for many executions (one round trip per set of columns on Postgres)."""
-        inserted: builtins.list[Execution | None] = [None] * len(rows)
-        by_columns: dict[tuple[str, ...], builtins.list[int]] = {}
-        for index, values in enumerate(rows):
-            by_columns.setdefault(tuple(values), []).append(index)
-        for names, indexes in by_columns.items():
-            counts = self.db.execute_many(_insert_sql(names), [_insert_row(rows[index]) for index in indexes])
-            for index, count in zip(indexes, counts, strict=True):
-                if count:
-                    inserted[index] = execution_from_row({**EMPTY_ROW, **rows[index]})
-        return inserted
+    def insert_many(self, news: Sequence[NewExecution]) -> builtins.list[Execution | None]:
+        """:meth:`insert` for many executions (one round trip on Postgres)."""
+        if not news:
+            return []
+        counts = self.db.execute_many(_INSERT_SQL, [_insert_row(new) for new in news])
+        return [_inserted(new) if count else None for new, count in zip(news, counts, strict=True)]
 
     def get(self, execution_id: str) -> Execution | None:
         row = self.db.fetch_one("SELECT * FROM executions WHERE id = :id", {"id": execution_id})

@@ -3,42 +3,19 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Mapping, Sequence
+import enum
+import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from jobctl.errors import Conflict
-from jobctl.models import Job
+from jobctl.models import Job, JobSettings
 from jobctl.store.cluster import BUMP_GENERATION_SQL, CHANGES_CHANNEL
 from jobctl.store.database import Database, UniqueViolation
-from jobctl.store.records import dump_json, job_from_row
-
-JSON_COLUMNS = frozenset({"schedule_config", "task_args"})
-COLUMNS = (
-    "id",
-    "name",
-    "description",
-    "task_function_id",
-    "job_type_id",
-    "schedule_config",
-    "task_args",
-    "max_instances",
-    "timeout_seconds",
-    "retry_count",
-    "retry_delay_seconds",
-    "is_enabled",
-    "is_paused",
-    "misfire_policy",
-    "next_run_time",
-    "next_slot",
-    "last_run_time",
-    "last_status",
-    "created_at",
-    "updated_at",
-    "created_by",
-    "updated_by",
-)
+from jobctl.store.records import dump_json, job_from_row, json_fields
+from jobctl.store.writes import SETTINGS, JobChanges, NewJob
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -78,19 +55,19 @@ class JobRecords:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def insert(self, values: Mapping[str, Any]) -> Job:
+    def insert(self, new: NewJob) -> Job:
         """Store a new job. :raises Conflict: when the name is taken."""
-        row = _to_columns(values)
+        row = _new_job_row(new)
         names = ", ".join(row)
         placeholders = ", ".join(f":{key}" for key in row)
         try:
             stored = self.db.fetch_one(f"INSERT INTO jobs ({names}) VALUES ({placeholders}) RETURNING *", row)
         except UniqueViolation as exc:
-            raise Conflict(f"a job named {values['name']!r} already exists") from exc
+            raise Conflict(f"a job named {new.settings.name!r} already exists") from exc
         assert stored is not None
         return job_from_row(stored)
 
-    def insert_and_announce(self, values: Mapping[str, Any]) -> Job:
+    def insert_and_announce(self, new: NewJob) -> Job:
         """:meth:`insert`, bump the change counter and notify schedulers, atomically.
 
         On Postgres one statement (a data-modifying CTE), so a create costs one round trip.
@@ -98,10 +75,10 @@ class JobRecords:
         """
         if self.db.is_sqlite:
             with self.db.transaction():
-                job = self.insert(values)
+                job = self.insert(new)
                 self.db.execute(BUMP_GENERATION_SQL)
             return job
-        row = _to_columns(values)
+        row = _new_job_row(new)
         names = ", ".join(row)
         placeholders = ", ".join(f":{key}" for key in row)
         try:
@@ -113,18 +90,21 @@ class JobRecords:
                 row,
             )
         except UniqueViolation as exc:
-            raise Conflict(f"a job named {values['name']!r} already exists") from exc
+            raise Conflict(f"a job named {new.settings.name!r} already exists") from exc
         assert stored is not None
         return job_from_row(stored)
 
-    def update(self, job_id: str, values: Mapping[str, Any]) -> bool:
-        """Change the given columns. :raises Conflict: when a new name is taken."""
-        row = _to_columns(values)
+    def update(self, job_id: str, changes: JobChanges) -> bool:
+        """Write the changed settings (and the next slot, when given). :raises Conflict: when a new name is taken."""
+        row = {name: _column(name, value) for name, value in changes.values().items()}
+        if changes.next is not None:
+            row.update(next_slot=changes.next.slot, next_run_time=changes.next.run_time)
+        row.update(updated_at=changes.updated_at, updated_by=changes.updated_by)
         assignments = ", ".join(f"{key} = :{key}" for key in row)
         try:
             return self.db.execute(f"UPDATE jobs SET {assignments} WHERE id = :job_id", {**row, "job_id": job_id}) > 0
         except UniqueViolation as exc:
-            raise Conflict(f"a job named {values.get('name')!r} already exists") from exc
+            raise Conflict(f"a job named {changes.settings.name!r} already exists") from exc
 
     def delete(self, job_id: str) -> bool:
         return self.db.execute("DELETE FROM jobs WHERE id = :id", {"id": job_id}) > 0
@@ -260,11 +240,31 @@ def _advance_params(step: Advance, now: datetime) -> dict[str, Any]:
     }
 
 
-def _to_columns(values: Mapping[str, Any]) -> dict[str, Any]:
-    unknown = set(values) - set(COLUMNS)
-    if unknown:
-        raise ValueError(f"unknown job columns: {sorted(unknown)}")
-    return {key: dump_json(value) if key in JSON_COLUMNS else value for key, value in values.items()}
+def _new_job_row(new: NewJob) -> dict[str, Any]:
+    """The columns of a new job: one per setting (same name), then the bookkeeping."""
+    row = {name: _column(name, getattr(new.settings, name)) for name in sorted(SETTINGS)}
+    row.update(
+        id=new.id,
+        next_slot=new.next.slot,
+        next_run_time=new.next.run_time,
+        created_at=new.created_at,
+        updated_at=new.created_at,
+        created_by=new.created_by,
+        updated_by=new.created_by,
+    )
+    return row
+
+
+def _column(setting: str, value: Any) -> Any:
+    """A setting's value as its column holds it: JSON text for a dict, an enum's value."""
+    if setting in _json_settings():
+        return dump_json(value)
+    return value.value if isinstance(value, enum.Enum) else value
+
+
+@functools.cache
+def _json_settings() -> frozenset[str]:
+    return json_fields(JobSettings)
 
 
 def _escape_like(text: str) -> str:

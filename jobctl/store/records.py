@@ -1,12 +1,37 @@
-"""Rows as they come from either driver, turned into the frozen records of :mod:`jobctl.models`."""
+"""Rows as they come from either driver, turned into the frozen records of :mod:`jobctl.models`.
+
+A job is read field by field from :class:`~jobctl.models.Job`'s declaration (each column named
+like its field, converted by the field's type), so a new job setting needs no change here.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+import functools
 import json
+import types
+import typing
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from jobctl.models import ApiToken, Execution, Instance, Job, JobTypeRecord, Lease, TaskFunction
+from jobctl.models import (
+    ApiToken,
+    Execution,
+    ExecutionStatus,
+    HandlerType,
+    Instance,
+    Job,
+    JobTypeRecord,
+    Lease,
+    Role,
+    TaskFunction,
+    TriggeredBy,
+)
 from jobctl.store.database import Row, to_utc
+
+Convert = Callable[[Any], Any]
 
 
 def load_json(value: Any) -> Any:
@@ -32,7 +57,7 @@ def task_function_from_row(row: Row) -> TaskFunction:
         name=row["name"],
         display_name=row["display_name"],
         description=row["description"],
-        handler_type=row["handler_type"],
+        handler_type=HandlerType(row["handler_type"]),
         handler_path=row["handler_path"],
         queue=row["queue"],
         default_timeout_seconds=row["default_timeout_seconds"],
@@ -49,30 +74,43 @@ def job_type_from_row(row: Row) -> JobTypeRecord:
 
 
 def job_from_row(row: Row) -> Job:
-    return Job(
-        id=row["id"],
-        name=row["name"],
-        description=row["description"],
-        task_function_id=int(row["task_function_id"]),
-        job_type_id=int(row["job_type_id"]),
-        schedule_config=load_json(row["schedule_config"]),
-        task_args=load_json(row["task_args"]),
-        max_instances=int(row["max_instances"]),
-        timeout_seconds=row["timeout_seconds"],
-        retry_count=int(row["retry_count"]),
-        retry_delay_seconds=int(row["retry_delay_seconds"]),
-        is_enabled=bool(row["is_enabled"]),
-        is_paused=bool(row["is_paused"]),
-        misfire_policy=row["misfire_policy"],
-        next_run_time=to_utc(row["next_run_time"]),
-        next_slot=to_utc(row["next_slot"]),
-        last_run_time=to_utc(row["last_run_time"]),
-        last_status=row["last_status"],
-        created_at=_required_time(row["created_at"]),
-        updated_at=_required_time(row["updated_at"]),
-        created_by=row["created_by"],
-        updated_by=row["updated_by"],
-    )
+    return Job(**{name: convert(row[name]) for name, convert in _readers(Job)})
+
+
+def json_fields(record: type) -> frozenset[str]:
+    """The fields of a record dataclass stored as JSON text (those typed as a ``dict``)."""
+    hints = typing.get_type_hints(record)
+    return frozenset(f.name for f in dataclasses.fields(record) if _base_type(hints[f.name]) is dict)
+
+
+@functools.cache
+def _readers(record: type) -> tuple[tuple[str, Convert], ...]:
+    """(field, column value -> field value) for every field of a record dataclass."""
+    hints = typing.get_type_hints(record)
+    return tuple((f.name, _reader(hints[f.name])) for f in dataclasses.fields(record))
+
+
+def _reader(hint: Any) -> Convert:
+    optional = type(None) in typing.get_args(hint)
+    base = _base_type(hint)
+    if base is datetime:
+        return to_utc if optional else _required_time
+    if base is dict:
+        return load_json
+    if base in (bool, int) or (isinstance(base, type) and issubclass(base, enum.Enum)):
+        return base if not optional else (lambda value: None if value is None else base(value))
+    return _as_is
+
+
+def _base_type(hint: Any) -> Any:
+    """``X`` for ``X``, ``X | None``, ``dict[...]``; the origin of a generic."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        (hint,) = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+    return typing.get_origin(hint) or hint
+
+
+def _as_is(value: Any) -> Any:
+    return value
 
 
 def execution_from_row(row: Row) -> Execution:
@@ -81,7 +119,7 @@ def execution_from_row(row: Row) -> Execution:
         id=row["id"],
         job_id=row["job_id"],
         celery_task_id=row["celery_task_id"],
-        status=row["status"],
+        status=ExecutionStatus(row["status"]),
         scheduled_for=to_utc(row["scheduled_for"]),
         run_after=to_utc(row["run_after"]),
         attempt=int(row["attempt"]),
@@ -90,7 +128,7 @@ def execution_from_row(row: Row) -> Execution:
         duration_seconds=None if duration is None else float(duration),
         result=load_json(row["result"]),
         error_message=row["error_message"],
-        triggered_by=row["triggered_by"],
+        triggered_by=TriggeredBy(row["triggered_by"]),
         triggered_by_user_id=row["triggered_by_user_id"],
         instance_id=row["instance_id"],
         created_at=_required_time(row["created_at"]),
@@ -122,7 +160,7 @@ def token_from_row(row: Row) -> ApiToken:
     return ApiToken(
         id=int(row["id"]),
         name=row["name"],
-        role=row["role"],
+        role=Role(row["role"]),
         created_at=_required_time(row["created_at"]),
         last_used_at=to_utc(row["last_used_at"]),
         revoked_at=to_utc(row["revoked_at"]),
