@@ -103,7 +103,8 @@ class Scheduler:
             except Exception:
                 log.exception("scheduler tick failed unexpectedly; retrying")
                 delay = MAX_SLEEP_SECONDS
-            wait(max(0.0, delay - (self.clock.now() - now).total_seconds()))
+            elapsed = (self.clock.now() - now).total_seconds()
+            wait(min(delay, max(0.0, delay - elapsed)))  # never longer than asked, even if wall time stepped back
 
     def _wait_for_wake(self, seconds: float) -> None:
         self._wake.wait(seconds)

@@ -14,7 +14,7 @@ import pytest
 from jobctl.scheduler.loop import CLAIM_AHEAD, MAX_SLEEP_SECONDS, Scheduler
 from jobctl.scheduler.runner import Runner
 from jobctl.store import Store
-from tests.scheduler.helpers import Rig, S, iso, last_sunday, parse
+from tests.scheduler.helpers import FakeClock, Rig, S, iso, last_sunday, parse
 
 MINUTE = timedelta(minutes=1)
 MS = timedelta(milliseconds=1)
@@ -170,3 +170,27 @@ def test_tick_starts_a_real_process_through_the_runner(rig: Rig, store: Store) -
         runner.shutdown(10)  # waits until every outcome is recorded
     [run] = rig.runs(job["id"])
     assert (run["status"], parse(run["scheduledFor"]), run["result"]) == ("success", S, {"exitCode": 0})
+
+
+class SteppingBack(FakeClock):
+    """A wall clock that NTP steps back an hour after each reading."""
+
+    def now(self) -> datetime:
+        reading = self.current
+        self.current -= timedelta(hours=1)
+        return reading
+
+
+def test_a_wall_clock_stepping_back_never_makes_the_loop_wait_longer_than_asked(rig: Rig) -> None:
+    rig.job("steady", {"minutes": 1, "start_date": iso(S)})
+    rig.at(S - timedelta(seconds=10))
+    rig.scheduler.clock = SteppingBack(rig.clock.now())
+    stop = threading.Event()
+    waits: list[float] = []
+
+    def wait(seconds: float) -> None:
+        waits.append(seconds)
+        stop.set()
+
+    rig.scheduler.run(stop, wait=wait)
+    assert waits == [MAX_SLEEP_SECONDS]
