@@ -168,6 +168,8 @@ class Execution:
     triggered_by_user_id: str | None
     instance_id: str | None
     created_at: datetime
+    output_dropped_bytes: int = 0
+    """Bytes of output dropped from the start to keep the last ``OUTPUT_LIMIT_CHARS`` characters."""
 
 
 @dataclass(frozen=True, kw_only=True)

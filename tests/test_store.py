@@ -273,12 +273,12 @@ def test_output_keeps_only_the_tail(store: Store, monkeypatch: pytest.MonkeyPatc
     for chunk in ("aaaa", "bbbb", "cccc", "dddd"):
         store.executions.append_output(execution.id, offset, chunk)
         offset += len(chunk)
-    # the kept chunks start within the last 10 characters: "cccc" at 8 and "dddd" at 12
+    # exactly the last 10 characters are read; "bbbb" (4..8) is kept as it holds 2 of them
     data, end = store.executions.read_output(execution.id, 0)
-    assert (data, end) == ("ccccdddd", 16)
+    assert (data, end) == ("bbccccdddd", 16)
     assert store.executions.read_output(execution.id, 9) == ("cccdddd", 16)
     kept = store.db.scalar("SELECT COUNT(*) FROM execution_output WHERE execution_id = :id", {"id": execution.id})
-    assert kept == 2
+    assert kept == 3
 
 
 # -- lease ---------------------------------------------------------------------------------

@@ -53,6 +53,9 @@ def show(
         return
     render.execution_detail(data)
     log = service.get_execution_log(execution_id, offset=0)
+    note = render.truncation_note(data)
+    if note:
+        output.print_line(f"  {note}")
     if log["data"]:
         output.print_line("  output:")
         output.print_output(log["data"])

@@ -107,6 +107,12 @@ def executions_table(data: ExecutionList, *, title: str | None = None) -> None:
     )
 
 
+def truncation_note(e: ExecutionOut) -> str | None:
+    """What a person is told when the start of a run's output was dropped to keep its tail."""
+    dropped = e.get("outputDroppedBytes", 0)
+    return f"output truncated: first {dropped} bytes dropped" if dropped else None
+
+
 def execution_detail(e: ExecutionOut) -> None:
     fields = [
         ("job", e["jobId"]),

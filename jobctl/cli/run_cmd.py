@@ -40,9 +40,14 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
         raise
     if foreground is not None:
         foreground.finish(interrupted=False)
-    if final["status"] != "success" and final["errorMessage"]:
-        import sys
+    import sys
 
+    from jobctl.cli.render import truncation_note
+
+    note = truncation_note(final)
+    if note:
+        sys.stderr.write(f"jobctl: {note}\n")
+    if final["status"] != "success" and final["errorMessage"]:
         from jobctl.cli.terminal import printable
 
         sys.stderr.write(f"jobctl: run {final['status']}: {printable(final['errorMessage'].splitlines()[0])}\n")

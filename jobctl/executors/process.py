@@ -184,9 +184,11 @@ class OutputCapture:
 
     def __init__(self, sink: OutputSink) -> None:
         self.sink = sink
+        # surrogateescape: a byte that is not UTF-8 stays one character, so the output writer can
+        # count the bytes it drops exactly; the store turns it into U+FFFD (docs/output-encoding.md)
         self.decoders = {
-            "out": codecs.getincrementaldecoder("utf-8")("replace"),
-            "err": codecs.getincrementaldecoder("utf-8")("replace"),
+            "out": codecs.getincrementaldecoder("utf-8")("surrogateescape"),
+            "err": codecs.getincrementaldecoder("utf-8")("surrogateescape"),
         }
         self.stdout_lines: deque[str] = deque(maxlen=2)
         self.stdout_partial = ""

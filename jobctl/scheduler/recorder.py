@@ -60,7 +60,6 @@ class OutcomeRecorder(Generic[T]):
         self._closing = closing
         self._cond = threading.Condition()
         self._queue: list[T] = []
-        self._poked = False
         self._closed = False
         self._thread = threading.Thread(target=self._loop, name="recorder", daemon=True)
         self._thread.start()
@@ -69,12 +68,6 @@ class OutcomeRecorder(Generic[T]):
         """Queue ``item`` to be written."""
         with self._cond:
             self._queue.append(item)
-            self._cond.notify()
-
-    def poke(self) -> None:
-        """Do the chores soon (a run's output buffer filled up)."""
-        with self._cond:
-            self._poked = True
             self._cond.notify()
 
     def close(self, timeout: float = 30.0) -> None:
@@ -88,14 +81,13 @@ class OutcomeRecorder(Generic[T]):
         next_chores = time.monotonic() + self._chore_interval
         while True:
             with self._cond:
-                while not self._queue and not self._poked and not self._closed:
+                while not self._queue and not self._closed:
                     if not self._cond.wait(max(0.0, next_chores - time.monotonic())):
                         break
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                poked, self._poked = self._poked, False
                 closed = self._closed
             now = time.monotonic()
-            if poked or batch or now >= next_chores:
+            if batch or now >= next_chores:
                 self._run_chores()
                 next_chores = now + self._chore_interval
             if batch:

@@ -181,7 +181,7 @@ class Runner:
         if isinstance(run.process, ProcessResult):
             self._recorder.put(_Ended(job=job, execution=execution, how=run.outcome(run.process)))
             return
-        writer = OutputWriter(self.store, execution.id, on_full=self._recorder.poke)
+        writer = OutputWriter(self.store, execution.id)
         with self._cond:
             self._active[execution.id] = writer
 

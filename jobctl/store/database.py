@@ -35,6 +35,10 @@ _T = TypeVar("_T")
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 """How long a writer waits for another process's transaction before giving up."""
 
+SQLITE_WAL_LIMIT_BYTES = 2 * 1024 * 1024
+"""The WAL is cut back to this size after a checkpoint: a burst of writes (a run printing fast
+keeps rewriting its output tail) would otherwise leave the WAL file at its high-water mark."""
+
 
 PG_CONNECTION_DEFAULTS = {
     "connect_timeout": "5",
@@ -119,6 +123,7 @@ class Database:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA journal_mode").fetchone()
             conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute(f"PRAGMA journal_size_limit = {SQLITE_WAL_LIMIT_BYTES}")
         except sqlite3.Error as exc:
             raise _sqlite_error(exc, path) from exc
         return conn

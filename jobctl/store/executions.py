@@ -16,7 +16,7 @@ from jobctl.store.text import optional_text, storable_json, storable_text
 from jobctl.store.writes import NewExecution
 
 OUTPUT_LIMIT_CHARS = 1_000_000
-"""Output kept per execution; older chunks are dropped so the tail survives."""
+"""Output kept per execution: its last this many characters (docs/output-limit.md)."""
 
 ACTIVE = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
 
@@ -320,8 +320,16 @@ class ExecutionRecords:
 
     # -- output ---------------------------------------------------------------------------
 
-    def append_output(self, execution_id: str, start_offset: int, data: str) -> None:
-        """Store a chunk of output at ``start_offset`` and drop chunks beyond the kept tail."""
+    def append_output(
+        self, execution_id: str, start_offset: int, data: str, *, dropped_bytes: int | None = None
+    ) -> None:
+        """Store a chunk of output at ``start_offset``; drop chunks wholly before the kept tail.
+
+        Offsets count characters from the start of the run's output, dropped or not. Rows are
+        only ever inserted and deleted, never rewritten, so a fast producer costs a bounded
+        number of writes per flush and the store keeps about the tail's size. ``dropped_bytes``,
+        when given, is the run's new ``output_dropped_bytes``.
+        """
         with self.db.transaction():
             self.db.execute(
                 "INSERT INTO execution_output (execution_id, start_offset, data) VALUES (:id, :offset, :data)",
@@ -330,12 +338,24 @@ class ExecutionRecords:
             horizon = start_offset + len(data) - OUTPUT_LIMIT_CHARS
             if horizon > 0:
                 self.db.execute(
-                    "DELETE FROM execution_output WHERE execution_id = :id AND start_offset < :horizon",
+                    """
+                    DELETE FROM execution_output WHERE execution_id = :id AND start_offset < :horizon
+                    AND start_offset + LENGTH(data) <= :horizon
+                    """,
                     {"id": execution_id, "horizon": horizon},
                 )
+            if dropped_bytes is not None:
+                self.db.execute(
+                    "UPDATE executions SET output_dropped_bytes = :dropped WHERE id = :id",
+                    {"id": execution_id, "dropped": dropped_bytes},
+                )
 
-    def read_output(self, execution_id: str, offset: int, *, max_chars: int = 1_000_000) -> tuple[str, int]:
-        """Output from ``offset`` on and the offset after it; skips what was dropped."""
+    def read_output(self, execution_id: str, offset: int, *, max_chars: int = OUTPUT_LIMIT_CHARS) -> tuple[str, int]:
+        """Output from ``offset`` on and the offset after it.
+
+        Only the last :data:`OUTPUT_LIMIT_CHARS` characters are kept: a read from before them
+        starts where the kept tail starts (a stored chunk may begin a little earlier).
+        """
         rows = self.db.fetch_all(
             """
             SELECT start_offset, data FROM execution_output WHERE execution_id = :id
@@ -343,15 +363,22 @@ class ExecutionRecords:
             """,
             {"id": execution_id, "offset": offset},
         )
+        if not rows:
+            return "", offset
+        end = int(rows[-1]["start_offset"]) + len(str(rows[-1]["data"]))
         parts: builtins.list[str] = []
-        position = offset
+        size = 0
+        position = max(offset, end - OUTPUT_LIMIT_CHARS)
         for row in rows:
             start, data = int(row["start_offset"]), str(row["data"])
+            if start + len(data) <= position:
+                continue
             position = max(position, start)
             piece = data[position - start :]
-            if sum(map(len, parts)) + len(piece) > max_chars:
+            if size + len(piece) > max_chars:
                 break
             parts.append(piece)
+            size += len(piece)
             position = start + len(data)
         return "".join(parts), position
 

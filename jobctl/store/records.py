@@ -132,6 +132,7 @@ def execution_from_row(row: Row) -> Execution:
         triggered_by_user_id=row["triggered_by_user_id"],
         instance_id=row["instance_id"],
         created_at=_required_time(row["created_at"]),
+        output_dropped_bytes=int(row.get("output_dropped_bytes") or 0),
     )
 
 

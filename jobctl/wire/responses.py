@@ -147,6 +147,9 @@ class ExecutionOut(TypedDict):
     scheduledFor: Annotated[Timestamp | None, Schema("the schedule slot; null for manual runs")]
     attempt: int
     instanceId: str | None
+    outputDroppedBytes: Annotated[
+        int, Schema("bytes dropped from the start of the output to keep its last 1,000,000 characters; 0 if none")
+    ]
 
 
 class ExecutionList(TypedDict):
@@ -176,6 +179,7 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
         "scheduledFor": timestamp(e.scheduled_for),
         "attempt": e.attempt,
         "instanceId": e.instance_id,
+        "outputDroppedBytes": e.output_dropped_bytes,
     }
 
 

@@ -23,7 +23,7 @@ JOB_KEYS = {
 DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {
     "id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
-    "errorMessage", "triggeredBy", "triggeredByUserId", "scheduledFor", "attempt", "instanceId",
+    "errorMessage", "triggeredBy", "triggeredByUserId", "scheduledFor", "attempt", "instanceId", "outputDroppedBytes",
 }  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {

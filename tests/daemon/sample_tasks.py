@@ -26,3 +26,8 @@ def nul_error() -> None:
 
 def nul_result() -> dict[str, str]:
     return {"text": "a\0b"}
+
+
+def print_lines(count: int) -> None:
+    """Print ``count`` numbered lines of 8 characters in one write (3 MB for 375,000)."""
+    sys.stdout.write("".join(f"{n:07d}\n" for n in range(count)))
