@@ -42,3 +42,18 @@ def test_a_json_py_in_the_daemons_directory_does_not_shadow_the_standard_library
     assert not result["json"].startswith(str(workdir)), result["json"]
     assert "" not in result["path"] and str(workdir) not in result["path"]
     assert service.get_execution_log(shell_run)["data"] == "/\n"
+
+
+def test_a_foreground_run_without_a_daemon_also_starts_in_the_root(
+    service: Service, store_url: str, tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    shell_job(service, "where-fg", "pwd", scheduleConfig={"hours": 1})
+    result = subprocess.run(
+        [sys.executable, "-m", "jobctl", "--db", store_url, "run", "where-fg"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "/\n"
