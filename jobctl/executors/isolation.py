@@ -50,7 +50,7 @@ def child_import_path() -> str:
         real = os.path.realpath(entry)
         if real == start and real not in chosen:
             continue
-        kept.append(entry)
+        kept.append(os.path.abspath(entry))  # a relative entry would mean something else from /
     return os.pathsep.join(kept)
 
 
