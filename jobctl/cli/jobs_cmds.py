@@ -161,6 +161,8 @@ def create(
             body["isEnabled"] = False
     data = service.create_job(body)
     output.print_json(data) if as_json else render.job_created(data)
+    if data["isEnabled"] and not data["isPaused"]:
+        warn_if_nothing_runs(app_ctx)
 
 
 @app.command("update")
@@ -268,10 +270,33 @@ def trigger(ctx: typer.Context, job: JobArg, as_json: JsonFlag = False) -> None:
 
     Example: jobctl jobs trigger backup
     """
-    service = _ctx(ctx).service()
+    app_ctx = _ctx(ctx)
+    service = app_ctx.service()
     data = service.trigger_job(service.resolve_job(job))
     if as_json:
         output.print_json(data)
     else:
         output.print_line(data["executionId"])
         output.note(f"triggered job {job!r}; follow it with: jobctl executions tail {data['executionId']} -f")
+    warn_if_nothing_runs(app_ctx)
+
+
+NO_DAEMON = "no daemon is running against this store: nothing will run until `jobctl daemon` starts"
+NO_LEADER = "the daemon at {url} is a standby and no daemon leads: nothing will run until one takes the lead"
+
+
+def warn_if_nothing_runs(app_ctx: AppContext) -> None:
+    """Warn when no daemon leads the scheduler (the job or run was recorded, but nothing starts it).
+
+    A warning only: the command did what it was asked, and its exit code stays. If the check
+    itself fails (the store or API went away just now), nothing is said.
+    """
+    from jobctl.errors import JobctlError
+
+    try:
+        running = app_ctx.service().scheduler_is_running()
+    except JobctlError:
+        return
+    if not running:
+        url = app_ctx.api_url()
+        output.warn(NO_LEADER.format(url=url) if url else NO_DAEMON)

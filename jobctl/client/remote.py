@@ -163,6 +163,10 @@ class RemoteService:
         result: SchedulerStatus = self._session.request("GET", "/status")
         return result
 
+    def scheduler_is_running(self) -> bool:
+        """``isRunning`` of ``GET /status``: the daemon answering may be a standby with no leader."""
+        return bool(self.get_status()["isRunning"])
+
     # -- helpers --------------------------------------------------------------------------
 
     def _job_request(self, method: str, job_id: str, suffix: str, **kwargs: Any) -> Any:

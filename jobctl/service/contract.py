@@ -153,3 +153,12 @@ class JobService(Protocol):
     def get_status(self) -> SchedulerStatus:
         """``GET /status``: leader, instances and job counts."""
         ...
+
+    def scheduler_is_running(self) -> bool:
+        """Whether a live daemon leads the scheduler, so pending and due runs will start.
+
+        Locally one query (an instance that has not stopped holds an unexpired lease); through
+        the API the ``isRunning`` of ``GET /status``, the same rule (a standby daemon answers,
+        but nobody leads: false).
+        """
+        ...

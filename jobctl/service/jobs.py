@@ -284,6 +284,10 @@ class Service:
 
         return scheduler_status(self.store, utcnow())
 
+    def scheduler_is_running(self) -> bool:
+        """Whether a live instance holds an unexpired lease (as ``isRunning`` of the status): one query."""
+        return self.store.cluster.has_live_leader(utcnow())
+
     # -- helpers --------------------------------------------------------------------------
 
     def _job(self, job_id: str, *, lock: bool = False) -> Job:

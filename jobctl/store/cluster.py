@@ -70,6 +70,17 @@ class ClusterRecords:
         row = self.db.fetch_one("SELECT * FROM leases WHERE name = :name", {"name": LEASE_NAME})
         return lease_from_row(row) if row else Lease(holder_id=None, term=0, acquired_at=None, expires_at=None)
 
+    def has_live_leader(self, now: datetime) -> bool:
+        """Whether an instance that has not stopped holds an unexpired lease (one query)."""
+        row = self.db.fetch_one(
+            """
+            SELECT 1 AS led FROM leases JOIN scheduler_instances ON scheduler_instances.id = leases.holder_id
+            WHERE leases.name = :name AND leases.expires_at > :now AND scheduler_instances.stopped_at IS NULL
+            """,
+            {"name": LEASE_NAME, "now": now},
+        )
+        return row is not None
+
     def acquire_or_renew_lease(self, instance_id: str, now: datetime, ttl: timedelta) -> Lease | None:
         """Hold the leader lease until ``now + ttl``; None while another instance holds it.
 

@@ -71,3 +71,56 @@ def test_the_configured_zone_wins_over_the_host_zone_in_both_modes(factory: Daem
     local = jobctl(factory, create[0], create[1], "local", *create[2:], env=shell)
     through_api = remote(factory, daemon, create[0], create[1], "remote", *create[2:], env=shell)
     assert stored_zone(local) == stored_zone(through_api) == "Europe/Berlin"
+
+
+def warning(text: str) -> str:
+    return f"jobctl: warning: {text}\n"
+
+
+def test_create_and_trigger_warn_while_no_daemon_leads(factory: DaemonFactory) -> None:
+    from jobctl.cli.jobs_cmds import NO_DAEMON
+
+    created = jobctl(factory, "jobs", "create", "a", "--every", "1h", "--command", "true")
+    assert (created.returncode, created.stderr) == (0, warning(NO_DAEMON))
+    disabled = jobctl(factory, "jobs", "create", "off", "--every", "1h", "--command", "true", "--disabled")
+    assert (disabled.returncode, disabled.stderr) == (0, ""), "a disabled job is not expected to run"
+    triggered = jobctl(factory, "jobs", "trigger", "a")
+    assert (triggered.returncode, triggered.stderr) == (0, warning(NO_DAEMON))
+    assert len(triggered.stdout.strip()) == 36, "the execution id is still printed"
+
+    daemon = factory.start(api=True)
+    for result in (
+        jobctl(factory, "jobs", "create", "b", "--every", "1h", "--command", "true"),
+        jobctl(factory, "jobs", "trigger", "b", "--json"),
+        remote(factory, daemon, "jobs", "create", "c", "--every", "1h", "--command", "true"),
+        remote(factory, daemon, "jobs", "trigger", "c"),
+    ):
+        assert (result.returncode, result.stderr) == (0, ""), result
+
+    assert daemon.stop() == 0
+    again = jobctl(factory, "jobs", "trigger", "b")
+    assert (again.returncode, again.stderr) == (0, warning(NO_DAEMON)), "a cleanly stopped daemon leads no more"
+
+
+def test_a_standby_daemon_with_no_leader_is_warned_about_through_the_api(
+    factory: DaemonFactory, store_url: str
+) -> None:
+    """The lease is held by an instance that is not alive (as after a leader vanished), so the
+    daemon answering the API stands by and nothing runs."""
+    from datetime import UTC, datetime, timedelta
+
+    from jobctl.cli.jobs_cmds import NO_DAEMON, NO_LEADER
+    from jobctl.store import open_store
+
+    store = open_store(store_url)
+    try:
+        assert store.cluster.acquire_or_renew_lease("gone", datetime.now(UTC), timedelta(minutes=10)) is not None
+    finally:
+        store.close()
+    daemon = factory.start(api=True)
+    assert "leader: False" in daemon.log()
+    url = f"http://127.0.0.1:{daemon.port}"
+    through_api = remote(factory, daemon, "jobs", "create", "r", "--every", "1h", "--command", "true")
+    assert (through_api.returncode, through_api.stderr) == (0, warning(NO_LEADER.format(url=url)))
+    local = jobctl(factory, "jobs", "trigger", "r")
+    assert (local.returncode, local.stderr) == (0, warning(NO_DAEMON))

@@ -47,6 +47,7 @@ READS: dict[str, Call] = {
     "log-from-offset": lambda s, ids: s.get_execution_log(ids["run"], offset=5),
     "log-of-pending-run": lambda s, ids: s.get_execution_log(ids["pending"]),
     "status": lambda s, ids: s.get_status(),
+    "scheduler-running": lambda s, ids: s.scheduler_is_running(),
 }
 
 FAILURES: dict[str, Call] = {
@@ -148,3 +149,29 @@ def test_resolve_job_pages_through_partial_matches(shared_pair: Pair) -> None:
     for name in names:
         shared_pair.local.create_job(job_body(name))
     assert shared_pair.remote.resolve_job("pager-104") == shared_pair.local.resolve_job("pager-104")
+
+
+def test_both_services_say_whether_a_live_daemon_leads(pair: Pair) -> None:
+    """The rule of ``isRunning``: an instance that has not stopped holds an unexpired lease."""
+    from datetime import UTC, datetime, timedelta
+
+    from jobctl.models import Instance
+
+    def running() -> tuple[bool, bool]:
+        return pair.local.scheduler_is_running(), pair.remote.scheduler_is_running()
+
+    cluster, now, ttl = pair.store.cluster, datetime.now(UTC), timedelta(seconds=60)
+    assert running() == (False, False), "no daemon ever ran"
+    assert cluster.acquire_or_renew_lease("ghost", now, ttl) is not None
+    assert running() == (False, False), "the lease is held, but by no live instance (a standby sees this)"
+    cluster.release_lease("ghost")
+    cluster.register_instance(Instance(id="i1", hostname="h", pid=1, version="0", started_at=now,
+                                       last_heartbeat=now, stopped_at=None))  # fmt: skip
+    assert running() == (False, False), "a standby alone"
+    assert cluster.acquire_or_renew_lease("i1", now, ttl) is not None
+    assert running() == (True, True)
+    assert cluster.acquire_or_renew_lease("i1", now - ttl * 2, ttl) is not None
+    assert running() == (False, False), "its lease expired"
+    assert cluster.acquire_or_renew_lease("i1", now, ttl) is not None
+    cluster.mark_stopped("i1", now)
+    assert running() == (False, False), "it stopped"
