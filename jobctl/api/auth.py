@@ -1,20 +1,25 @@
 """Who is asking: the bearer token turned into a :class:`~jobctl.models.Caller` and its service.
 
 Every request is checked against the store, nothing is cached: a revoked token stops working
-on its next request. Role checks are not made here; the service makes them per operation and
-raises ``PermissionDenied`` (403), so the API and the local CLI enforce the same rules.
+on its next request. Which role an operation needs is the service's rule
+(:func:`jobctl.service.access.authorize`); :func:`allowed_to` only asks it before the route reads a body, so
+a caller whose role is too low gets 403, never a 422 about a body it may not send.
+
+The dependencies here are plain functions: FastAPI runs them in its thread pool, so a token
+lookup waiting on a locked store never blocks the event loop (and ``/healthz`` with it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobctl.service import Service
+from jobctl.service.access import authorize
 from jobctl.service.tokens import authenticate
 from jobctl.store import Store
 
@@ -40,7 +45,7 @@ def api_context(request: Request) -> ApiContext:
     return context
 
 
-async def current_service(
+def current_service(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> Service:
     """The service acting for the token's owner. :raises NotAuthenticated: (401)"""
@@ -50,3 +55,17 @@ async def current_service(
 
 
 CurrentService = Annotated[Service, Depends(current_service)]
+
+
+def allowed_to(operation: str) -> Any:
+    """The caller's service as a dependency, once the service allows it ``operation``.
+
+    Declare it before the body in a route's parameters: FastAPI resolves dependencies in that
+    order, so the role is checked before the body is read. :raises PermissionDenied: (403)
+    """
+
+    def check(service: CurrentService) -> Service:
+        authorize(service.caller, operation)
+        return service
+
+    return Depends(check)

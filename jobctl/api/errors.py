@@ -35,6 +35,7 @@ _DESCRIPTIONS = {
     404: "No such job or execution",
     409: "Conflicts with the current state (disabled job, maxInstances reached, duplicate name, system job)",
     413: "Request body larger than 1 MiB",
+    415: "The body is not sent as Content-Type: application/json",
     422: "Invalid field, parameter or malformed JSON",
     503: "The store cannot be read or written",
 }
@@ -45,6 +46,13 @@ class PayloadTooLarge(JobctlError):
 
     exit_code = 2
     http_status = 413
+
+
+class UnsupportedMediaType(JobctlError):
+    """A request body sent with a content type other than JSON (or none)."""
+
+    exit_code = 2
+    http_status = 415
 
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

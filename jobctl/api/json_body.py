@@ -3,6 +3,10 @@
 The routes hand the service the decoded JSON as it came, and the service validates it with
 the strict models of :mod:`jobctl.wire.requests` (the local CLI goes through the same code).
 This module only turns bytes into JSON, reporting malformed input as a 422 at ``["body"]``.
+
+A body must come as ``Content-Type: application/json`` (parameters such as ``charset`` are
+allowed); anything else, or no content type, is a 415 before the body is read, so a form or a
+text body sent by mistake is not parsed as if it were JSON.
 """
 
 from __future__ import annotations
@@ -13,13 +17,25 @@ from typing import Any
 
 from fastapi import Request
 
+from jobctl.api.errors import UnsupportedMediaType
 from jobctl.errors import ValidationFailed
 
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
+JSON_MEDIA_TYPE = "application/json"
+
+
 async def json_body(request: Request) -> Any:
-    """The request's JSON body, decoded. :raises ValidationFailed: when it is not valid JSON."""
+    """The request's JSON body, decoded.
+
+    :raises UnsupportedMediaType: when it is not sent as ``application/json`` (415).
+    :raises ValidationFailed: when it is not valid JSON.
+    """
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != JSON_MEDIA_TYPE:
+        shown = f"Content-Type {media_type!r}" if media_type else "no Content-Type"
+        raise UnsupportedMediaType(f"the body must be sent as Content-Type: {JSON_MEDIA_TYPE}, not with {shown}")
     raw = await request.body()
     try:
         data = json.loads(raw, parse_constant=_reject_constant)

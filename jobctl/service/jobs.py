@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from jobctl.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, Role, TaskFunction
+from jobctl.errors import Conflict, NotFound, ValidationFailed
+from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, TaskFunction
+from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
 from jobctl.store.writes import JobChanges, NewExecution
@@ -67,12 +68,6 @@ class Service:
         self.caller = caller
         self.default_timezone = default_timezone
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
-
-    # -- access ---------------------------------------------------------------------------
-
-    def _require(self, role: Role) -> None:
-        if not self.caller.role.allows(role):
-            raise PermissionDenied(f"this needs the {role.value} role; the token has {self.caller.role.value}")
 
     # -- catalog --------------------------------------------------------------------------
 
@@ -135,7 +130,7 @@ class Service:
         """``POST /jobs``. Admin only."""
         from jobctl.service.job_input import new_job
 
-        self._require(Role.ADMIN)
+        authorize(self.caller, "create_job")
         now = utcnow()
         new = new_job(
             self.store,
@@ -151,7 +146,7 @@ class Service:
         """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
         from jobctl.service.job_input import job_changes
 
-        self._require(Role.ADMIN)
+        authorize(self.caller, "update_job")
         job = self._job(job_id)
         now = utcnow()
         changes = job_changes(
@@ -167,7 +162,7 @@ class Service:
         """``PUT /jobs/{id}/status``: enable, disable, pause or resume. Operator or admin."""
         from jobctl.service.job_input import status_changes
 
-        self._require(Role.OPERATOR)
+        authorize(self.caller, "set_job_status")
         job = self._job(job_id)
         now = utcnow()
         changes = status_changes(job, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
@@ -192,7 +187,7 @@ class Service:
 
     def delete_job(self, job_id: str) -> None:
         """``DELETE /jobs/{id}``; jobs of a system task function are protected. Admin only."""
-        self._require(Role.ADMIN)
+        authorize(self.caller, "delete_job")
         job = self._job(job_id)
         task_function = self._task_function(job.task_function_id)
         if task_function.is_system:
@@ -211,7 +206,7 @@ class Service:
 
         :raises Conflict: when the job is disabled or already runs ``maxInstances`` times.
         """
-        self._require(Role.OPERATOR)
+        authorize(self.caller, "trigger_job")
         with self.store.transaction():
             job = self._job(job_id, lock=True)
             if not job.is_enabled:

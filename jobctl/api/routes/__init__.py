@@ -1,9 +1,10 @@
 """The scheduler API's routes: one module per resource, each a thin call into the service.
 
-Routes are ``async def`` and call the (synchronous) service directly: every operation is a
-few short queries, and skipping the thread pool hop roughly doubles throughput (see
-docs/api.md). Each returns the service's dict in a ``JSONResponse`` so the response model
-documents the shape without revalidating it.
+Routes are plain ``def`` functions: FastAPI runs them in its thread pool, so a statement
+waiting on a locked SQLite file or a slow Postgres query holds one worker thread, never the
+event loop that every other request (``/healthz`` included) needs (see docs/api.md). Each
+returns the service's dict in a ``JSONResponse`` so the response model documents the shape
+without revalidating it.
 """
 
 from fastapi import APIRouter

@@ -17,7 +17,7 @@ router = APIRouter()
     "/task-functions", response_model=TaskFunctionList, responses=error_responses(422), tags=["catalog"],
     summary="List task functions",
 )  # fmt: skip
-async def list_task_functions(
+def list_task_functions(
     service: CurrentService, is_active: IsActive = None, page: Page = 1, per_page: PerPage = 50
 ) -> Response:
     """What jobs can run; registered by the operator, never through the API."""
@@ -28,7 +28,7 @@ async def list_task_functions(
     "/job-types", response_model=list[JobTypeOut], responses=error_responses(), tags=["catalog"],
     summary="List schedule types",
 )  # fmt: skip
-async def list_job_types(service: CurrentService) -> Response:
+def list_job_types(service: CurrentService) -> Response:
     """1 interval, 2 cron, 3 date."""
     return JSONResponse(service.list_job_types())
 
@@ -37,6 +37,6 @@ async def list_job_types(service: CurrentService) -> Response:
     "/status", response_model=SchedulerStatus, responses=error_responses(), tags=["status"],
     summary="Scheduler status",
 )  # fmt: skip
-async def get_status(service: CurrentService) -> Response:
+def get_status(service: CurrentService) -> Response:
     """The leader, the live instances, job counts and the next job due."""
     return JSONResponse(service.get_status())

@@ -14,7 +14,7 @@ router = APIRouter(tags=["executions"])
 
 
 @router.get("/executions", response_model=ExecutionList, responses=error_responses(422), summary="List executions")
-async def list_executions(
+def list_executions(
     service: CurrentService, job_id: JobIdFilter = None, status: StatusFilter = None, page: Page = 1,
     per_page: PerPage = 50,
 ) -> Response:  # fmt: skip
@@ -29,7 +29,7 @@ async def list_executions(
     "/jobs/{job_id}/executions", response_model=ExecutionList, responses=error_responses(404, 422),
     summary="List a job's executions",
 )  # fmt: skip
-async def list_job_executions(
+def list_job_executions(
     service: CurrentService, job_id: JobId, status: StatusFilter = None, page: Page = 1, per_page: PerPage = 50
 ) -> Response:
     """Runs of one job, newest first."""
@@ -40,7 +40,7 @@ async def list_job_executions(
     "/executions/{execution_id}", response_model=ExecutionOut, responses=error_responses(404, 422),
     summary="Show an execution",
 )  # fmt: skip
-async def get_execution(service: CurrentService, execution_id: ExecutionId) -> Response:
+def get_execution(service: CurrentService, execution_id: ExecutionId) -> Response:
     return JSONResponse(service.get_execution(execution_id))
 
 
@@ -48,6 +48,6 @@ async def get_execution(service: CurrentService, execution_id: ExecutionId) -> R
     "/executions/{execution_id}/log", response_model=ExecutionLog, responses=error_responses(404, 422),
     summary="Read an execution's output",
 )  # fmt: skip
-async def get_execution_log(service: CurrentService, execution_id: ExecutionId, offset: LogOffset = 0) -> Response:
+def get_execution_log(service: CurrentService, execution_id: ExecutionId, offset: LogOffset = 0) -> Response:
     """Output from ``offset`` on; poll with ``nextOffset`` until ``complete`` to follow a run live."""
     return JSONResponse(service.get_execution_log(execution_id, offset=offset))

@@ -7,20 +7,22 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from jobctl.api.auth import CurrentService, api_context
+from jobctl.api.auth import CurrentService, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
 from jobctl.api.openapi import JobDetail, JobList, JobOut, TriggerResult, request_body
 from jobctl.api.params import IsEnabled, JobId, NameFilter, Page, PerPage, TaskFunctionId, as_bool
+from jobctl.service import Service
 from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate
 
 router = APIRouter(tags=["jobs"])
 Body = Annotated[Any, Depends(json_body)]
-WRITE_ERRORS = error_responses(403, 404, 409, 413, 422)
+"""The decoded JSON body; declared after the service, so the role is checked before it is read."""
+WRITE_ERRORS = error_responses(403, 404, 409, 413, 415, 422)
 
 
 @router.get("/jobs", response_model=JobList, responses=error_responses(422), summary="List jobs")
-async def list_jobs(
+def list_jobs(
     service: CurrentService, name: NameFilter = None, is_enabled: IsEnabled = None,
     task_function_id: TaskFunctionId = None, page: Page = 1, per_page: PerPage = 20,
 ) -> Response:  # fmt: skip
@@ -32,10 +34,10 @@ async def list_jobs(
 
 
 @router.post(
-    "/jobs", status_code=201, response_model=JobOut, responses=error_responses(403, 409, 413, 422),
+    "/jobs", status_code=201, response_model=JobOut, responses=error_responses(403, 409, 413, 415, 422),
     openapi_extra=request_body(JobCreate), summary="Create a job (admin)",
 )  # fmt: skip
-async def create_job(request: Request, service: CurrentService, body: Body) -> Response:
+def create_job(request: Request, service: Annotated[Service, allowed_to("create_job")], body: Body) -> Response:
     """Create a job; its ``nextRunTime`` is computed from the schedule at once."""
     data = service.create_job(body)
     api_context(request).changed()
@@ -43,7 +45,7 @@ async def create_job(request: Request, service: CurrentService, body: Body) -> R
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_responses(404, 422), summary="Show a job")
-async def get_job(service: CurrentService, job_id: JobId) -> Response:
+def get_job(service: CurrentService, job_id: JobId) -> Response:
     """A job with its task function, job type and latest 10 executions."""
     return JSONResponse(service.get_job(job_id))
 
@@ -52,7 +54,9 @@ async def get_job(service: CurrentService, job_id: JobId) -> Response:
     "/jobs/{job_id}", response_model=JobDetail, responses=WRITE_ERRORS,
     openapi_extra=request_body(JobUpdate), summary="Change a job (admin)",
 )  # fmt: skip
-async def update_job(request: Request, service: CurrentService, job_id: JobId, body: Body) -> Response:
+def update_job(
+    request: Request, service: Annotated[Service, allowed_to("update_job")], job_id: JobId, body: Body
+) -> Response:
     """Change the fields sent; the others keep their values."""
     data = service.update_job(job_id, body)
     api_context(request).changed()
@@ -63,7 +67,7 @@ async def update_job(request: Request, service: CurrentService, job_id: JobId, b
     "/jobs/{job_id}", status_code=204, response_class=Response, responses=error_responses(403, 404, 409, 422),
     summary="Delete a job (admin)",
 )  # fmt: skip
-async def delete_job(request: Request, service: CurrentService, job_id: JobId) -> Response:
+def delete_job(request: Request, service: Annotated[Service, allowed_to("delete_job")], job_id: JobId) -> Response:
     """Delete a job and its history; jobs of a system task function are protected (409)."""
     service.delete_job(job_id)
     api_context(request).changed()
@@ -74,7 +78,9 @@ async def delete_job(request: Request, service: CurrentService, job_id: JobId) -
     "/jobs/{job_id}/status", response_model=JobDetail, responses=WRITE_ERRORS,
     openapi_extra=request_body(JobStatusUpdate), summary="Enable, disable, pause or resume a job (operator)",
 )  # fmt: skip
-async def set_job_status(request: Request, service: CurrentService, job_id: JobId, body: Body) -> Response:
+def set_job_status(
+    request: Request, service: Annotated[Service, allowed_to("set_job_status")], job_id: JobId, body: Body
+) -> Response:
     """Set ``isEnabled``, ``isPaused`` or both."""
     data = service.set_job_status(job_id, body)
     api_context(request).changed()
@@ -85,7 +91,7 @@ async def set_job_status(request: Request, service: CurrentService, job_id: JobI
     "/jobs/{job_id}/trigger", response_model=TriggerResult, responses=error_responses(403, 404, 409, 422),
     summary="Run a job now (operator)",
 )  # fmt: skip
-async def trigger_job(request: Request, service: CurrentService, job_id: JobId) -> Response:
+def trigger_job(request: Request, service: Annotated[Service, allowed_to("trigger_job")], job_id: JobId) -> Response:
     """Record a pending manual run; the daemon starts it at once. 409 when disabled or at ``maxInstances``."""
     data = service.trigger_job(job_id)
     api_context(request).changed()
