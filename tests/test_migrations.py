@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from alembic.script import ScriptDirectory
 
-from jobctl.errors import StoreError, StoreVersionError
+from jobctl.errors import Conflict, StoreError, StoreVersionError
 from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import JobFilter, open_store
@@ -139,6 +139,34 @@ def test_a_0001_store_is_upgraded_in_place_without_losing_data(store_url: str) -
         store.close()
     open_store(store_url).close()  # opening again at HEAD is a no-op
     assert revision_of(store_url) == HEAD
+
+
+def test_upgrading_keeps_tokens_and_frees_the_names_of_revoked_ones(store_url: str) -> None:
+    """Before 0006 a token name was unique over every row, revoked ones included."""
+    from jobctl.service.tokens import authenticate, create_token, hash_token, list_tokens
+
+    db = raw_db(store_url)
+    upgrade(db, "0005")
+    for name, secret, revoked in (("ci", "old-ci", CREATED), ("ops", "old-ops", None)):
+        db.execute(
+            "INSERT INTO api_tokens (name, role, token_hash, created_at, revoked_at) "
+            "VALUES (:name, 'viewer', :hash, :at, :revoked)",
+            {"name": name, "hash": hash_token(secret), "at": CREATED, "revoked": revoked},
+        )
+    db.close()
+
+    store = open_store(store_url)
+    try:
+        assert revision_of(store_url) == HEAD
+        assert authenticate(store, "old-ops") == Caller(user_id="ops", role=Role.VIEWER)
+        new_secret, _ = create_token(store, "ci", "admin")
+        assert authenticate(store, new_secret) == Caller(user_id="ci", role=Role.ADMIN)
+        with pytest.raises(Conflict):
+            create_token(store, "ops", "admin")
+        assert [(t["name"], t["revokedAt"] is None) for t in list_tokens(store)] == [
+            ("ci", False), ("ops", True), ("ci", True)]  # fmt: skip
+    finally:
+        store.close()
 
 
 def _insert_cron_job(db: Database, job_id: str, name: str, config: str) -> None:

@@ -12,7 +12,7 @@ lookup waiting on a locked store never blocks the event loop (and ``/healthz`` w
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
@@ -20,7 +20,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobctl.service import Service
 from jobctl.service.access import authorize
-from jobctl.service.tokens import authenticate
+from jobctl.service.tokens import LastUseThrottle, authenticate
 from jobctl.store import Store
 
 bearer = HTTPBearer(auto_error=False, description="A token made with `jobctl token create NAME --role ROLE`.")
@@ -33,6 +33,8 @@ class ApiContext:
     store: Store
     default_timezone: str
     on_change: Callable[[], None] | None = None
+    last_use: LastUseThrottle = field(default_factory=LastUseThrottle)
+    """Which token uses this app records as ``lastUsedAt`` (at most one a minute per token)."""
 
     def changed(self) -> None:
         """Tell the scheduler that jobs or executions changed, so it reconsiders at once."""
@@ -50,7 +52,7 @@ def current_service(
 ) -> Service:
     """The service acting for the token's owner. :raises NotAuthenticated: (401)"""
     context = api_context(request)
-    caller = authenticate(context.store, credentials.credentials if credentials else None)
+    caller = authenticate(context.store, credentials.credentials if credentials else None, context.last_use)
     return Service(context.store, caller, default_timezone=context.default_timezone)
 
 

@@ -18,7 +18,7 @@ from jobctl.store.database import Database
 
 log = logging.getLogger(__name__)
 
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005")
+SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
 """Every Alembic revision this jobctl knows, oldest first; the last is the head."""
 
 HEAD = SCHEMA_REVISIONS[-1]

@@ -1,4 +1,8 @@
-"""API tokens: only their SHA-256 hashes are stored."""
+"""API tokens: only their SHA-256 hashes are stored.
+
+A name is unique among active tokens only (a partial unique index): a revoked token keeps its
+row, as history, and its name can be given to a new token.
+"""
 
 from __future__ import annotations
 
@@ -18,20 +22,20 @@ class TokenRecords:
         self.db = db
 
     def insert(self, *, name: str, role: str, token_hash: str, now: datetime) -> ApiToken:
-        """:raises Conflict: when a token of that name exists."""
+        """:raises Conflict: when an active token of that name exists."""
         try:
             self.db.execute(
                 "INSERT INTO api_tokens (name, role, token_hash, created_at) VALUES (:name, :role, :hash, :now)",
                 {"name": name, "role": role, "hash": token_hash, "now": now},
             )
         except UniqueViolation as exc:
-            raise Conflict(f"a token named {name!r} already exists") from exc
-        token = self.get_by_name(name)
+            raise Conflict(f"an active token named {name!r} already exists; revoke it first") from exc
+        token = self.find_active_by_hash(token_hash)
         assert token is not None
         return token
 
-    def get_by_name(self, name: str) -> ApiToken | None:
-        row = self.db.fetch_one("SELECT * FROM api_tokens WHERE name = :name", {"name": name})
+    def get_active_by_name(self, name: str) -> ApiToken | None:
+        row = self.db.fetch_one("SELECT * FROM api_tokens WHERE name = :name AND revoked_at IS NULL", {"name": name})
         return token_from_row(row) if row else None
 
     def find_active_by_hash(self, token_hash: str) -> ApiToken | None:
@@ -53,4 +57,5 @@ class TokenRecords:
         )
 
     def touch(self, token_id: int, now: datetime) -> None:
+        """Record that the token was used at ``now`` (callers throttle this; see the service)."""
         self.db.execute("UPDATE api_tokens SET last_used_at = :now WHERE id = :id", {"now": now, "id": token_id})

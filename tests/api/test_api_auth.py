@@ -76,3 +76,17 @@ def test_every_role_reads(shared_api: Api, unchanged_job: dict[str, Any], role: 
     for path in ("/jobs", f"/jobs/{job_id}", "/executions", f"/jobs/{job_id}/executions", "/status",
                  "/task-functions", "/job-types"):  # fmt: skip
         assert shared_api.get(path, role=role).status_code == 200, path
+
+
+def test_a_request_records_the_tokens_last_use_once_a_minute(api: Api) -> None:
+    def last_used(name: str) -> Any:
+        return {t.name: t.last_used_at for t in api.store.tokens.list()}[name]
+
+    assert last_used("viewer-token") is None
+    assert api.get("/jobs", role="viewer").status_code == 200
+    recorded = last_used("viewer-token")
+    assert recorded is not None
+    for _ in range(3):
+        assert api.get("/status", role="viewer").status_code == 200
+    assert last_used("viewer-token") == recorded, "no write per request"
+    assert last_used("admin-token") is None
