@@ -8,6 +8,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -285,34 +286,66 @@ def test_output_keeps_only_the_tail(store: Store, monkeypatch: pytest.MonkeyPatc
 
 
 def test_lease_acquire_renew_expire_and_release(store: Store) -> None:
-    cluster, ttl = store.cluster, timedelta(seconds=15)
+    """Expiry is judged by the store's clock when the row is written (same host here, so the
+    caller's clock brackets it)."""
+    cluster, ttl, brief = store.cluster, timedelta(seconds=60), timedelta(seconds=0.3)
     assert cluster.lease().holder_id is None
-    first = cluster.acquire_or_renew_lease("a", T0, ttl)
-    assert first is not None and (first.holder_id, first.term, first.expires_at) == ("a", 1, T0 + ttl)
-    assert cluster.acquire_or_renew_lease("b", T0 + timedelta(seconds=1), ttl) is None
-    renewed = cluster.acquire_or_renew_lease("a", T0 + timedelta(seconds=5), ttl)
-    assert renewed is not None
-    assert (renewed.holder_id, renewed.term, renewed.acquired_at) == ("a", 1, T0)
-    assert renewed.expires_at == T0 + timedelta(seconds=20)
+    before = datetime.now(UTC)
+    first = cluster.acquire_or_renew_lease("a", ttl)
+    after = datetime.now(UTC)
+    assert first is not None and (first.holder_id, first.term) == ("a", 1)
+    assert first.expires_at is not None and before + ttl <= first.expires_at <= after + ttl
+    assert cluster.acquire_or_renew_lease("b", ttl) is None
+    renewed = cluster.acquire_or_renew_lease("a", ttl)
+    assert renewed is not None and renewed.expires_at is not None
+    assert (renewed.holder_id, renewed.term, renewed.acquired_at) == ("a", 1, first.acquired_at)
+    assert renewed.expires_at > first.expires_at
     with store.transaction():
-        assert cluster.holds_lease("a", 1, T0 + timedelta(seconds=19))
-        assert not cluster.holds_lease("a", 2, T0 + timedelta(seconds=19))
-        assert not cluster.holds_lease("b", 1, T0 + timedelta(seconds=19))
-        assert not cluster.holds_lease("a", 1, T0 + timedelta(seconds=20))
+        assert cluster.holds_lease("a", 1, for_at_least=timedelta(seconds=50))
+        assert not cluster.holds_lease("a", 1, for_at_least=timedelta(seconds=61)), "less than that is left"
+        assert not cluster.holds_lease("a", 2, for_at_least=timedelta(0))
+        assert not cluster.holds_lease("b", 1, for_at_least=timedelta(0))
 
-    taken = cluster.acquire_or_renew_lease("b", T0 + timedelta(seconds=21), ttl)
-    assert taken is not None and (taken.holder_id, taken.term) == ("b", 2)
-    assert cluster.acquire_or_renew_lease("a", T0 + timedelta(seconds=22), ttl) is None
+    assert cluster.acquire_or_renew_lease("a", brief) is not None
+    assert cluster.acquire_or_renew_lease("b", ttl) is None, "taken over before it expired"
+    time.sleep(brief.total_seconds() + 0.1)
     with store.transaction():
-        assert not cluster.holds_lease("a", 1, T0 + timedelta(seconds=22))
-        assert cluster.holds_lease("b", 2, T0 + timedelta(seconds=22))
+        assert not cluster.holds_lease("a", 1, for_at_least=timedelta(0)), "expired"
+    taken = cluster.acquire_or_renew_lease("b", ttl)
+    assert taken is not None and (taken.holder_id, taken.term) == ("b", 2)
+    assert cluster.acquire_or_renew_lease("a", ttl) is None
+    with store.transaction():
+        assert not cluster.holds_lease("a", 1, for_at_least=timedelta(0))
+        assert cluster.holds_lease("b", 2, for_at_least=timedelta(0))
 
     cluster.release_lease("a")  # not the holder: no effect
     assert cluster.lease().holder_id == "b"
     cluster.release_lease("b")
     assert cluster.lease().holder_id is None
-    again = cluster.acquire_or_renew_lease("a", T0 + timedelta(seconds=23), ttl)
+    again = cluster.acquire_or_renew_lease("a", ttl)
     assert again is not None and (again.holder_id, again.term) == ("a", 3)
+
+
+def test_takeover_does_not_wait_for_a_claim_transaction(pg_url: str) -> None:
+    """A leader's claim transaction left open (the process frozen inside it) does not lock the
+    lease row: another instance takes the expired lease over at once instead of waiting until
+    the server ends the frozen session. The claim's own final check then fails, so it cannot
+    commit on a lease someone else now holds."""
+    leader, standby = open_store(pg_url), open_store(pg_url)
+    try:
+        assert leader.cluster.acquire_or_renew_lease("old", timedelta(seconds=0.5)) is not None
+        with leader.transaction():
+            assert leader.cluster.holds_lease("old", 1, for_at_least=timedelta(0))  # what a claim does first
+            time.sleep(0.6)  # frozen mid-claim; the lease expires meanwhile
+            started = time.monotonic()
+            taken = standby.cluster.acquire_or_renew_lease("new", timedelta(seconds=15))
+            waited = time.monotonic() - started
+            assert taken is not None and (taken.holder_id, taken.term) == ("new", 2)
+            assert waited < 0.5, f"the takeover waited {waited:.2f}s for the open claim"
+            assert not leader.cluster.holds_lease("old", 1, for_at_least=timedelta(0))
+    finally:
+        leader.close()
+        standby.close()
 
 
 def test_only_one_of_many_threads_takes_a_free_lease(store: Store) -> None:
@@ -323,7 +356,7 @@ def test_only_one_of_many_threads_takes_a_free_lease(store: Store) -> None:
     def contender(name: str) -> None:
         try:
             barrier.wait()
-            if store.cluster.acquire_or_renew_lease(name, T0, timedelta(seconds=15)) is not None:
+            if store.cluster.acquire_or_renew_lease(name, timedelta(seconds=15)) is not None:
                 won.append(name)
         except BaseException as exc:
             errors.append(exc)

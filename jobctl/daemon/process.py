@@ -73,6 +73,9 @@ class Daemon:
         self._lease_event = threading.Event()
         self.guard = GroupGuard(KILL_GRACE_SECONDS)
         self.leadership = Leadership(store, ttl_seconds=config.lease_ttl_seconds)
+        # A session of this daemon frozen or cut off inside a transaction is ended by Postgres
+        # well within the lease, so its row locks never outlast it (docs/exactly-once.md).
+        store.db.limit_idle_transactions(self.leadership.idle_transaction_limit)
         self.scheduler: Scheduler | None = None
         self.runner = Runner(
             store,

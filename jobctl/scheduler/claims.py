@@ -9,6 +9,8 @@ a retried tick can never run a slot twice.
 from __future__ import annotations
 
 import logging
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -21,6 +23,10 @@ from jobctl.store.jobs import Advance
 from jobctl.store.writes import NewExecution
 
 log = logging.getLogger(__name__)
+
+_TEST_HOLD_SECONDS = float(os.environ.get("JOBCTL_TEST_CLAIM_HOLD_SECONDS") or 0)
+"""For tests only: stay this long inside every claim transaction, right after the first lease
+check, so that a test can freeze a leader mid-claim (tests/cluster/test_frozen_claim.py)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +64,7 @@ def claim_due_slots(
     now: datetime,
     instance_id: str,
     term: int,
+    fence: timedelta,
     schedules: ScheduleCache,
     misfire_grace: timedelta,
 ) -> list[Claim]:
@@ -67,34 +74,24 @@ def claim_due_slots(
     more than ``misfire_grace`` runs once (``run_once``) or not at all (``skip``), and the job
     moves on to its next future slot either way. The whole batch is two statements, each sent
     for all jobs at once: advance every job, then insert the executions of those that moved.
+
+    The transaction commits only if this instance still holds term ``term`` of the lease with
+    ``fence`` of it left by the store's clock, checked first and again last thing before the
+    commit, without locking the lease row (docs/exactly-once.md).
     """
-    with store.transaction():
-        if not store.cluster.holds_lease(instance_id, term, now):
-            log.warning("lease lost before claiming; not claiming")
-            return []
-        active = store.executions.active_counts([job.id for job in jobs])
-        plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
-        moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
-        rows: list[tuple[_Plan, NewExecution]] = []
-        for plan, advanced in zip(plans, moved, strict=True):
-            if not advanced:
-                continue
-            job = plan.job
-            if plan.missed and job.misfire_policy == MisfirePolicy.SKIP:
-                log.info(
-                    "job %s missed its slot %s; skipping it (misfire policy skip)", job.name, plan.slot.isoformat()
-                )
-                continue
-            running = active.get(job.id, 0)
-            if running >= job.max_instances:
-                reason = f"skipped: {running} run(s) still active and maxInstances is {job.max_instances}"
-                rows.append((plan, NewExecution.skipped_slot(job, plan.slot, now=now, reason=reason)))
-            else:
-                start_at = max(now, plan.due_at)  # until the outcome records the moment the process started
-                rows.append(
-                    (plan, NewExecution.for_slot(job, plan.slot, now=now, start_at=start_at, instance_id=instance_id))
-                )
-        inserted = store.executions.insert_many([row for _, row in rows])
+    try:
+        with store.transaction():
+            if not store.cluster.holds_lease(instance_id, term, for_at_least=fence):
+                log.warning("lease lost before claiming; not claiming")
+                return []
+            if _TEST_HOLD_SECONDS:
+                time.sleep(_TEST_HOLD_SECONDS)
+            rows, inserted = _claim_in_transaction(store, jobs, now, instance_id, schedules, misfire_grace)
+            if not store.cluster.holds_lease(instance_id, term, for_at_least=fence):
+                raise _LeaseLost
+    except _LeaseLost:
+        log.warning("lease lost while claiming; the claims were rolled back")
+        return []
     claims: list[Claim] = []
     for (plan, row), execution in zip(rows, inserted, strict=True):
         if execution is None:
@@ -102,6 +99,42 @@ def claim_due_slots(
         elif row.status == ExecutionStatus.RUNNING:
             claims.append(Claim(job=plan.job, execution=execution, due_at=plan.due_at))
     return claims
+
+
+class _LeaseLost(Exception):
+    """Raised inside a claim transaction to roll it back: the lease ran out meanwhile."""
+
+
+def _claim_in_transaction(
+    store: Store,
+    jobs: list[Job],
+    now: datetime,
+    instance_id: str,
+    schedules: ScheduleCache,
+    misfire_grace: timedelta,
+) -> tuple[list[tuple[_Plan, NewExecution]], list[Execution | None]]:
+    """Advance every due job and insert the executions of those that moved (or their skips)."""
+    active = store.executions.active_counts([job.id for job in jobs])
+    plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
+    moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
+    rows: list[tuple[_Plan, NewExecution]] = []
+    for plan, advanced in zip(plans, moved, strict=True):
+        if not advanced:
+            continue
+        job = plan.job
+        if plan.missed and job.misfire_policy == MisfirePolicy.SKIP:
+            log.info("job %s missed its slot %s; skipping it (misfire policy skip)", job.name, plan.slot.isoformat())
+            continue
+        running = active.get(job.id, 0)
+        if running >= job.max_instances:
+            reason = f"skipped: {running} run(s) still active and maxInstances is {job.max_instances}"
+            rows.append((plan, NewExecution.skipped_slot(job, plan.slot, now=now, reason=reason)))
+        else:
+            start_at = max(now, plan.due_at)  # until the outcome records the moment the process started
+            row = NewExecution.for_slot(job, plan.slot, now=now, start_at=start_at, instance_id=instance_id)
+            rows.append((plan, row))
+    inserted = store.executions.insert_many([row for _, row in rows])
+    return rows, inserted
 
 
 @dataclass(frozen=True, kw_only=True)

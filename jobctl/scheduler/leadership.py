@@ -4,6 +4,9 @@ Every instance heartbeats; one holds the lease and schedules. The leader trusts 
 until ``renewed_at + ttl - margin`` on its own monotonic clock, so a leader cut off from the
 store stops claiming before anyone else can take the lease over. Claims re-check the lease in
 their own transaction as well (see :mod:`jobctl.scheduler.claims`).
+
+Heartbeats and lease writes go through a connection of their own (``Database.dedicated``), so
+a burst of run outcomes filling the pool never delays a renewal (docs/lease-connection.md).
 """
 
 from __future__ import annotations
@@ -21,8 +24,17 @@ from jobctl.errors import StoreError
 from jobctl.models import Instance
 from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.store import Store
+from jobctl.store.cluster import ClusterRecords
 
 log = logging.getLogger(__name__)
+
+MARGIN_FRACTION = 0.2
+"""The leader stops trusting its lease this fraction of the TTL before it expires."""
+IDLE_TRANSACTION_FRACTION = 0.8
+"""Postgres ends a daemon session idle inside a transaction after this fraction of the margin:
+a claim either commits while its lease still holds or is rolled back (docs/exactly-once.md)."""
+LEASE_LOCK_FRACTION = 0.5
+"""A lease write waits for a row lock at most this fraction of the margin, then counts as failed."""
 
 
 class Leadership:
@@ -38,7 +50,12 @@ class Leadership:
         """The wall clock of the times written to the store; the lease's validity here is kept on
         the monotonic clock, which no change of wall time can stretch."""
         self.ttl = timedelta(seconds=ttl_seconds)
-        self.margin = ttl_seconds / 5
+        self.margin = ttl_seconds * MARGIN_FRACTION
+        self.idle_transaction_limit = self.margin * IDLE_TRANSACTION_FRACTION
+        """How long the daemon's Postgres sessions may sit idle inside a transaction."""
+        lock_ms = max(1, round(self.margin * LEASE_LOCK_FRACTION * 1000))
+        self.cluster = ClusterRecords(store.db.dedicated(lock_timeout=f"{lock_ms}ms"))
+        """The lease and heartbeat records, on the dedicated connection."""
         now = self.clock.now()
         self.instance = Instance(
             id=str(uuid.uuid4()),
@@ -63,6 +80,11 @@ class Leadership:
     @property
     def term(self) -> int:
         return self._term
+
+    @property
+    def fence(self) -> timedelta:
+        """How much of its lease a claim needs left, by the store's clock, to commit."""
+        return timedelta(seconds=self.margin)
 
     def register(self) -> None:
         self.store.cluster.register_instance(self.instance)
@@ -92,10 +114,9 @@ class Leadership:
         A store error makes this instance a follower at once (it cannot prove its lease).
         """
         started = time.monotonic()
-        now = self.clock.now()
         try:
-            self.store.cluster.heartbeat(self.instance_id, now)
-            lease = self.store.cluster.acquire_or_renew_lease(self.instance_id, now, self.ttl)
+            lease = self.cluster.acquire_or_renew_lease(self.instance_id, self.ttl)
+            self.cluster.heartbeat(self.instance_id, self.clock.now())
         except StoreError as exc:
             self._lose(f"store error: {exc.message}")
             return False
@@ -124,12 +145,13 @@ class Leadership:
             self._valid_until = 0.0
             self._announced = False
         try:
-            self.store.cluster.release_lease(self.instance_id)
+            self.cluster.release_lease(self.instance_id)
         except StoreError as exc:
             log.warning("could not release the lease: %s", exc.message)
 
     def mark_stopped(self) -> None:
         try:
-            self.store.cluster.mark_stopped(self.instance_id, self.clock.now())
+            self.cluster.mark_stopped(self.instance_id, self.clock.now())
         except StoreError as exc:
             log.warning("could not record this instance as stopped: %s", exc.message)
+        self.cluster.db.close()

@@ -142,6 +142,7 @@ class Scheduler:
                 now=now,
                 instance_id=self.leadership.instance_id,
                 term=self.leadership.term,
+                fence=self.leadership.fence,
                 schedules=self.schedules,
                 misfire_grace=self.misfire_grace,
             )

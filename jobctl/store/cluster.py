@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from jobctl.models import Instance, Lease
 from jobctl.store.database import Database
@@ -81,44 +82,71 @@ class ClusterRecords:
         )
         return row is not None
 
-    def acquire_or_renew_lease(self, instance_id: str, now: datetime, ttl: timedelta) -> Lease | None:
-        """Hold the leader lease until ``now + ttl``; None while another instance holds it.
+    def acquire_or_renew_lease(self, instance_id: str, ttl: timedelta) -> Lease | None:
+        """Hold the leader lease for ``ttl`` from now; None while another instance holds it.
 
-        Taking a free or expired lease starts a new term; renewing keeps the term.
+        Taking a free or expired lease starts a new term; renewing keeps the term. "Now" is the
+        store's clock at the moment the row is written (``clock_timestamp()`` on Postgres, the
+        time read once SQLite's write lock is held), never a time taken before waiting: one
+        host's clock judges every lease. One statement in its own transaction (plus an insert
+        the very first time), so no caller ever holds the lease row locked between statements.
         """
-        with self.db.transaction():
-            self.db.execute(
-                "INSERT INTO leases (name, term) VALUES (:name, 0) ON CONFLICT (name) DO NOTHING", {"name": LEASE_NAME}
-            )
-            changed = self.db.execute(
-                """
-                UPDATE leases SET
-                    term = CASE WHEN holder_id = :me THEN term ELSE term + 1 END,
-                    acquired_at = CASE WHEN holder_id = :me THEN acquired_at ELSE :now END,
-                    holder_id = :me, expires_at = :expires
-                WHERE name = :name AND (holder_id IS NULL OR holder_id = :me OR expires_at < :now)
-                """,
-                {"me": instance_id, "now": now, "expires": now + ttl, "name": LEASE_NAME},
-            )
-            return self.lease() if changed else None
+        if self.db.is_sqlite:
+            with self.db.transaction():
+                return self._take_lease(instance_id, ttl, datetime.now(UTC))
+        return self._take_lease(instance_id, ttl, None)
 
-    def holds_lease(self, instance_id: str, term: int, now: datetime) -> bool:
-        """Whether ``instance_id`` still holds term ``term`` of the lease; call inside a transaction.
-
-        On Postgres the row is share-locked, so a new leader cannot take over until the
-        caller's transaction ends (its claims are fenced by the lease they were made under).
-        """
-        suffix = "" if self.db.is_sqlite else " FOR SHARE"
-        row = self.db.fetch_one(f"SELECT * FROM leases WHERE name = :name{suffix}", {"name": LEASE_NAME})
-        if row is None:
-            return False
-        lease = lease_from_row(row)
-        return (
-            lease.holder_id == instance_id
-            and lease.term == term
-            and lease.expires_at is not None
-            and lease.expires_at > now
+    def _take_lease(self, instance_id: str, ttl: timedelta, now: datetime | None) -> Lease | None:
+        clock = ":now" if now is not None else "clock_timestamp()"
+        params: dict[str, Any] = {"me": instance_id, "name": LEASE_NAME}
+        if now is not None:
+            params |= {"now": now, "expires": now + ttl}
+            expires = ":expires"
+        else:
+            params["ttl"] = ttl.total_seconds()
+            expires = "clock_timestamp() + make_interval(secs => :ttl)"
+        row = self.db.fetch_one(
+            f"""
+            UPDATE leases SET
+                term = CASE WHEN holder_id = :me THEN term ELSE term + 1 END,
+                acquired_at = CASE WHEN holder_id = :me THEN acquired_at ELSE {clock} END,
+                holder_id = :me, expires_at = {expires}
+            WHERE name = :name AND (holder_id IS NULL OR holder_id = :me OR expires_at < {clock})
+            RETURNING *
+            """,
+            params,
         )
+        if row is None:  # held by another, or no lease row yet (a new store)
+            row = self.db.fetch_one(
+                f"""
+                INSERT INTO leases (name, term, holder_id, acquired_at, expires_at)
+                VALUES (:name, 1, :me, {clock}, {expires})
+                ON CONFLICT (name) DO NOTHING RETURNING *
+                """,
+                params,
+            )
+        return lease_from_row(row) if row else None
+
+    def holds_lease(self, instance_id: str, term: int, *, for_at_least: timedelta) -> bool:
+        """Whether ``instance_id`` holds term ``term`` of the lease for ``for_at_least`` more, by the
+        store's clock; call inside the transaction the lease fences.
+
+        A plain read, no row lock: a takeover never waits for a claim (docs/exactly-once.md says
+        why the claim stays fenced all the same).
+        """
+        params: dict[str, Any] = {"name": LEASE_NAME, "me": instance_id, "term": term}
+        if self.db.is_sqlite:
+            params["until"] = datetime.now(UTC) + for_at_least  # the write lock is held: no takeover meanwhile
+            until = ":until"
+        else:
+            params["left"] = for_at_least.total_seconds()
+            until = "clock_timestamp() + make_interval(secs => :left)"
+        row = self.db.fetch_one(
+            f"SELECT 1 AS held FROM leases WHERE name = :name AND holder_id = :me AND term = :term "
+            f"AND expires_at > {until}",
+            params,
+        )
+        return row is not None
 
     def release_lease(self, instance_id: str) -> None:
         """Give the lease up; standbys listening on Postgres hear of it at once."""

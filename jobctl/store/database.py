@@ -2,7 +2,9 @@
 
 SQLite: one connection per thread (cheap, file-local). Postgres: a bounded pool
 (``psycopg_pool``), borrowed per statement or per transaction, so a daemon with many run
-threads holds a handful of server connections, not one per thread.
+threads holds a handful of server connections, not one per thread. :meth:`Database.dedicated`
+gives the leader lease a connection of its own that never waits for the pool
+(docs/lease-connection.md).
 
 SQL is written once with ``:name`` parameters and portable syntax (``ON CONFLICT``,
 ``RETURNING``, ``LIMIT/OFFSET``); this module adapts parameter style, timestamps and driver
@@ -52,7 +54,8 @@ PG_CONNECTION_DEFAULTS = {
 """libpq settings: a connection to a vanished server is noticed within about 10 s, not hours."""
 
 PG_SESSION_SETTINGS = {"idle_in_transaction_session_timeout": "10s", "lock_timeout": "5s"}
-"""A frozen (SIGSTOPped) or cut-off process cannot hold locks, such as the lease row, for long."""
+"""A frozen (SIGSTOPped) or cut-off process cannot hold locks for long; the daemon shortens the
+idle limit to a fraction of its lease TTL (:meth:`Database.limit_idle_transactions`)."""
 
 PG_POOL_MAX = 12
 """Server connections one process may hold; run threads beyond it wait for a free one."""
@@ -70,14 +73,40 @@ class Database:
     :raises StoreError: when the store cannot be opened, read or written.
     """
 
-    def __init__(self, url: StoreUrl) -> None:
+    def __init__(self, url: StoreUrl, *, sqlite_writer: threading.RLock | None = None, single: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.backend == SQLITE
         self._local = threading.local()
         self._all: list[Any] = []
         self._lock = threading.Lock()
         self._pool: Any = None
-        self._sqlite_writer = threading.RLock()
+        self._single = single
+        self._session: dict[str, str] = dict(PG_SESSION_SETTINGS)
+        self._sqlite_writer = sqlite_writer or threading.RLock()
+
+    def dedicated(self, **session: str) -> Database:
+        """Another handle on this store whose statements never wait for this one's connections.
+
+        Postgres: one server connection of its own (opened on first use, reopened after an
+        error), with ``session`` settings on top of the usual ones. SQLite: the calling thread's
+        own connection, which still queues on this process's writer lock, since SQLite takes one
+        writer at a time anyway (docs/lease-connection.md).
+        """
+        handle = Database(self.url, sqlite_writer=self._sqlite_writer, single=True)
+        handle._session.update(session)
+        return handle
+
+    def limit_idle_transactions(self, seconds: float) -> None:
+        """Have Postgres end any session of this handle left idle inside a transaction for ``seconds``
+        (a frozen or cut-off process then holds its row locks no longer than that).
+
+        Applies to connections opened from now on; pooled ones are replaced.
+        """
+        self._session["idle_in_transaction_session_timeout"] = f"{max(1, round(seconds * 1000))}ms"
+        with self._lock:
+            pool = self._pool
+        if pool is not None:
+            pool.drain()
 
     # -- connections ----------------------------------------------------------------------
 
@@ -157,21 +186,29 @@ class Database:
             except ImportError as exc:  # pragma: no cover - both are dependencies
                 raise StoreError(f"the Postgres driver is not installed: {exc}") from exc
             info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
+            kwargs = {**info, "autocommit": True, "row_factory": dict_row}
+            if self._single:
+                self._pool = _OwnConnection(kwargs, self._configure_session)
+                return self._pool
             try:
                 psycopg.connect(**info).close()
             except psycopg.Error as exc:
                 raise StoreError(f"cannot open store {self.url.redacted()}: {_first_line(exc)}") from exc
             self._pool = ConnectionPool(
                 "",
-                kwargs={**info, "autocommit": True, "row_factory": dict_row},
+                kwargs=kwargs,
                 min_size=1,
                 max_size=PG_POOL_MAX,
                 timeout=PG_POOL_WAIT_SECONDS,
-                configure=_configure_session,
+                configure=self._configure_session,
                 name="jobctl",
                 open=True,
             )
             return self._pool
+
+    def _configure_session(self, conn: Any) -> None:
+        for setting, value in self._session.items():
+            conn.execute(f"SET {setting} = '{value}'")
 
     @contextmanager
     def _pooled(self) -> Iterator[Any]:
@@ -193,15 +230,20 @@ class Database:
                 conn.close()
                 pool.putconn(conn)
         except Exception as exc:
-            if type(exc).__name__ == "PoolTimeout":
+            if type(exc).__name__ in ("PoolTimeout", "TimeoutError"):
                 raise StoreUnavailable(
                     f"store {self.url.redacted()}: no connection within {PG_POOL_WAIT_SECONDS:g}s "
                     "(server unreachable or all pooled connections busy)"
                 ) from exc
+            if _is_driver_error(exc):  # the dedicated connection's own connect
+                raise StoreUnavailable(f"cannot open store {self.url.redacted()}: {_first_line(exc)}") from exc
             raise
         try:
-            with conn:
-                yield conn
+            if self._single:
+                yield conn  # a connection outside a pool would be closed by its own ``with``
+            else:
+                with conn:
+                    yield conn
         finally:
             pool.putconn(conn)
 
@@ -390,9 +432,51 @@ def _to_pyformat(sql: str) -> str:
     return re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r"%(\1)s", escaped)
 
 
-def _configure_session(conn: Any) -> None:
-    for setting, value in PG_SESSION_SETTINGS.items():
-        conn.execute(f"SET {setting} = '{value}'")
+class _OwnConnection:
+    """One Postgres connection lent to one user at a time, with the pool's ``getconn``/``putconn``
+    surface: what :meth:`Database.dedicated` uses instead of a pool.
+
+    Opened on first use and again after it broke; a statement that failed inside a transaction
+    leaves it rolled back for the next user.
+    """
+
+    def __init__(self, kwargs: dict[str, Any], configure: Callable[[Any], None]) -> None:
+        self._kwargs = kwargs
+        self._configure = configure
+        self._conn: Any = None
+        self._lock = threading.Lock()
+
+    def getconn(self, timeout: float) -> Any:
+        import psycopg
+
+        if not self._lock.acquire(timeout=timeout):
+            raise TimeoutError("the dedicated connection is busy")
+        try:
+            if self._conn is None or self._conn.closed:
+                self._conn = psycopg.connect(**self._kwargs)
+                self._configure(self._conn)
+        except BaseException:
+            self._lock.release()
+            raise
+        return self._conn
+
+    def putconn(self, conn: Any) -> None:
+        try:
+            if conn.broken:
+                conn.close()
+            elif not conn.closed and conn.info.transaction_status != 0:  # not idle: roll back
+                conn.rollback()
+        except Exception:  # noqa: BLE001 - a connection that cannot roll back is useless
+            conn.close()
+        finally:
+            if conn.closed:
+                self._conn = None
+            self._lock.release()
+
+    def close(self, timeout: float = 0) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.close()
 
 
 def _pg_closed(conn: Any) -> bool:

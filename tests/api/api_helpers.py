@@ -96,5 +96,5 @@ def start_leader(api: Api, instance_id: str = "instance-1") -> str:
         now = datetime.now(UTC)
         cluster.register_instance(Instance(id=instance_id, hostname="host-1", pid=4242, version="0.1.0",
                                            started_at=now, last_heartbeat=now, stopped_at=None))  # fmt: skip
-        assert cluster.acquire_or_renew_lease(instance_id, now, timedelta(minutes=5)) is not None
+        assert cluster.acquire_or_renew_lease(instance_id, timedelta(minutes=5)) is not None
     return instance_id

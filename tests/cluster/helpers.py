@@ -29,9 +29,6 @@ from jobctl.store.database import to_utc
 from tests.cluster.proxy import TcpProxy
 from tests.daemon.helpers import DaemonFactory, DaemonProcess, wait_for, write_config
 
-IDLE_IN_TRANSACTION_SECONDS = 10.0
-"""``idle_in_transaction_session_timeout`` the daemons set (jobctl.store.database)."""
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
