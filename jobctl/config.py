@@ -76,22 +76,38 @@ TIMEZONE_FILE = "/etc/timezone"
 """Where the host's zone is set (a link into the zoneinfo tree; the name file on Debian)."""
 
 
+SYSTEM_CONFIG_PATH = Path("/etc/jobctl/jobctl.toml")
+"""The system-wide config: read when neither ``--config``, ``$JOBCTL_CONFIG`` nor a user config
+names another, so root's ``jobctl`` and the system service read the same store."""
+
+
 def default_config_path() -> Path:
     from platformdirs import user_config_dir
 
     return Path(user_config_dir("jobctl")) / "jobctl.toml"
 
 
+def find_config(explicit: str | None = None) -> Path | None:
+    """The config file to read: ``explicit`` (``--config``), else ``$JOBCTL_CONFIG``, else the
+    user's ``jobctl.toml``, else :data:`SYSTEM_CONFIG_PATH`; None when none of the defaults exists.
+
+    :raises UsageError: when the file named by ``--config`` or ``$JOBCTL_CONFIG`` does not exist.
+    """
+    chosen = explicit or os.environ.get("JOBCTL_CONFIG")
+    if chosen:
+        if not Path(chosen).exists():
+            raise UsageError(f"config file {chosen} does not exist")
+        return Path(chosen)
+    return next((path for path in (default_config_path(), SYSTEM_CONFIG_PATH) if path.exists()), None)
+
+
 def load_config(explicit: str | None = None) -> Config:
-    """The config from ``explicit``, else ``$JOBCTL_CONFIG``, else the default path if it exists.
+    """The config from the file :func:`find_config` picks, or every default when there is none.
 
     :raises UsageError: for a missing explicit file, bad TOML, or an unknown or mistyped key.
     """
-    chosen = explicit or os.environ.get("JOBCTL_CONFIG")
-    path = Path(chosen) if chosen else default_config_path()
-    if not path.exists():
-        if chosen:
-            raise UsageError(f"config file {path} does not exist")
+    path = find_config(explicit)
+    if path is None:
         return Config()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

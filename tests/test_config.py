@@ -62,9 +62,10 @@ def write(tmp_path: Path, text: str, name: str = "jobctl.toml") -> Path:
 
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No config from the environment or the user's home leaks into a test."""
+    """No config from the environment, the user's home or the host's /etc leaks into a test."""
     monkeypatch.delenv("JOBCTL_CONFIG", raising=False)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(config_module, "SYSTEM_CONFIG_PATH", tmp_path / "etc" / "jobctl.toml")
 
 
 def test_every_key_is_read_with_its_type(tmp_path: Path) -> None:
@@ -219,6 +220,33 @@ def test_the_default_path_is_read_when_present_and_optional_when_absent(tmp_path
     default.parent.mkdir(parents=True)
     default.write_text('[scheduler]\ntimezone = "Asia/Tokyo"\n')
     assert load_config().timezone == "Asia/Tokyo"
+
+
+def test_the_system_config_is_read_when_there_is_no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Lookup order: --config, $JOBCTL_CONFIG, the user's jobctl.toml, /etc/jobctl/jobctl.toml."""
+    system = config_module.SYSTEM_CONFIG_PATH
+    system.parent.mkdir(parents=True)
+    system.write_text('[store]\nurl = "sqlite:////var/lib/jobctl/jobctl.db"\n')
+    assert load_config().store_url == "sqlite:////var/lib/jobctl/jobctl.db"
+    assert load_config().path == system
+    user = tmp_path / "xdg" / "jobctl" / "jobctl.toml"
+    user.parent.mkdir(parents=True)
+    user.write_text('[store]\nurl = "sqlite:////home/me/jobctl.db"\n')
+    assert load_config().store_url == "sqlite:////home/me/jobctl.db", "the user's config comes first"
+    from_env = write(tmp_path, '[store]\nurl = "sqlite:////env.db"\n', "env.toml")
+    monkeypatch.setenv("JOBCTL_CONFIG", str(from_env))
+    assert load_config().store_url == "sqlite:////env.db"
+    explicit = write(tmp_path, '[store]\nurl = "sqlite:////explicit.db"\n', "explicit.toml")
+    assert load_config(str(explicit)).store_url == "sqlite:////explicit.db"
+
+
+def test_a_broken_system_config_is_an_error_naming_it() -> None:
+    system = config_module.SYSTEM_CONFIG_PATH
+    system.parent.mkdir(parents=True)
+    system.write_text("[daemon]\nport = 'x'\n")
+    with pytest.raises(UsageError) as caught:
+        load_config()
+    assert str(system) in caught.value.message
 
 
 @pytest.mark.parametrize("via_env", [False, True], ids=["option", "env"])

@@ -13,7 +13,7 @@ import pytest
 import typer
 
 from jobctl.cli.main import EXIT_CODES, app
-from jobctl.config import KEYS, TASK_FUNCTION_KEYS, config_from_dict
+from jobctl.config import KEYS, TASK_FUNCTION_KEYS, Config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -36,14 +36,35 @@ def test_every_command_is_in_the_readme_and_has_an_example(path: str, command: A
     assert "Example" in (command.help or ""), f"jobctl {path} --help has no example"
 
 
-def test_example_config_documents_every_key_and_parses() -> None:
-    text = (ROOT / "jobctl.example.toml").read_text()
-    data = tomllib.loads(text)
+COMMENTED_SETTING = re.compile(r"^# ?((?:[a-z_]+ = .+)|(?:\[\[?[a-z_]+\]\]?.*))$")
+"""A commented key line (``# key = value``) or table header (``# [[task_functions]]``) of the example."""
+
+
+def uncommented(text: str) -> str:
+    """The example config with every commented key line and table header made live."""
+    return "\n".join(
+        match.group(1) if (match := COMMENTED_SETTING.match(line)) else line for line in text.splitlines()
+    )
+
+
+def test_example_config_documents_every_key_and_each_line_is_valid_uncommented(tmp_path: Path) -> None:
+    """Every commented setting of jobctl.example.toml, uncommented, goes through the real loader."""
+    path = tmp_path / "jobctl.toml"
+    path.write_text(uncommented((ROOT / "jobctl.example.toml").read_text()))
+    config = load_config(str(path))
+    data = tomllib.loads(path.read_text())
     for table, keys in KEYS.items():
         assert table in data, f"[{table}] missing"
         assert set(keys) == set(data[table]), f"[{table}] keys differ"
     assert set(TASK_FUNCTION_KEYS) == set(data["task_functions"][0])
-    config_from_dict(data)
+    assert config.api_url is not None and config.task_functions, "the uncommenting missed lines"
+
+
+def test_example_config_as_shipped_sets_nothing_that_changes_behaviour() -> None:
+    """Copied as it is, the example neither sends commands to a daemon ([client]) nor makes the
+    daemon load Celery: it loads with every default."""
+    config = load_config(str(ROOT / "jobctl.example.toml"))
+    assert config == Config(path=ROOT / "jobctl.example.toml")
 
 
 def test_readme_exit_code_table_matches_the_code() -> None:
