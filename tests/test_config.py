@@ -222,7 +222,9 @@ def test_the_default_path_is_read_when_present_and_optional_when_absent(tmp_path
     assert load_config().timezone == "Asia/Tokyo"
 
 
-def test_the_system_config_is_read_when_there_is_no_user_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_system_config_is_read_when_there_is_no_user_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Lookup order: --config, $JOBCTL_CONFIG, the user's jobctl.toml, /etc/jobctl/jobctl.toml."""
     system = config_module.SYSTEM_CONFIG_PATH
     system.parent.mkdir(parents=True)
