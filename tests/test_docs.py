@@ -42,9 +42,7 @@ COMMENTED_SETTING = re.compile(r"^# ?((?:[a-z_]+ = .+)|(?:\[\[?[a-z_]+\]\]?.*))$
 
 def uncommented(text: str) -> str:
     """The example config with every commented key line and table header made live."""
-    return "\n".join(
-        match.group(1) if (match := COMMENTED_SETTING.match(line)) else line for line in text.splitlines()
-    )
+    return "\n".join(match.group(1) if (match := COMMENTED_SETTING.match(line)) else line for line in text.splitlines())
 
 
 def test_example_config_documents_every_key_and_each_line_is_valid_uncommented(tmp_path: Path) -> None:
