@@ -113,6 +113,13 @@ class Rig:
         self.leadership.register()
         self.at(self.clock.now())
 
+    def expire_lease(self) -> None:
+        """Let the lease run out. Its expiry is judged by the store's clock, which the fake clock
+        does not move, so the row's expiry is set a second into the real past."""
+        self.store.db.execute(
+            "UPDATE leases SET expires_at = :past", {"past": datetime.now(UTC) - timedelta(seconds=1)}
+        )
+
     def at(self, moment: datetime) -> None:
         """Move the clock to ``moment`` and heartbeat there, as the daemon's heartbeat thread would."""
         self.clock.current = moment

@@ -29,6 +29,7 @@ def claim_with(rig: Rig, due: list[Job], now: datetime, *, term: int | None = No
         now=now,
         instance_id=rig.leadership.instance_id,
         term=rig.leadership.term if term is None else term,
+        fence=rig.leadership.fence,
         schedules=rig.scheduler.schedules,
         misfire_grace=timedelta(seconds=1),
     )
@@ -93,11 +94,12 @@ def _expire(rig: Rig) -> datetime:
     """Let the rig's lease run out unrenewed; returns a moment after it expired."""
     lapsed = S + timedelta(seconds=20)
     rig.clock.current = lapsed
+    rig.expire_lease()
     return lapsed
 
 
-def _take_over(store: Store, now: datetime) -> None:
-    assert store.cluster.acquire_or_renew_lease("another-instance", now, timedelta(seconds=15)) is not None
+def _take_over(store: Store) -> None:
+    assert store.cluster.acquire_or_renew_lease("another-instance", timedelta(seconds=15)) is not None
 
 
 @pytest.mark.parametrize(
@@ -112,7 +114,7 @@ def test_a_claim_without_the_lease_claims_nothing(rig: Rig, how: str) -> None:
         now = _expire(rig)
     elif how == "taken-over":
         now = _expire(rig)
-        _take_over(rig.store, now)
+        _take_over(rig.store)
     else:
         term = rig.leadership.term - 1
     assert claim(rig, now, beat=False, term=term) == []
