@@ -35,7 +35,7 @@ TASK_FUNCTION_CACHE_SECONDS = 5.0
 """How stale a task function may be when a run starts (a config sync takes effect this late)."""
 
 CRASH_MESSAGE = "internal error in the daemon while running; see its log"
-OUTCOME_NOT_RECORDED = "the store refused this run's outcome"
+OUTCOME_NOT_RECORDED = "the outcome of this run could not be stored"
 
 log = logging.getLogger(__name__)
 
