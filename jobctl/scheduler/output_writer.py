@@ -13,7 +13,7 @@ import threading
 import time
 from collections import deque
 
-from jobctl.errors import StoreError
+from jobctl.errors import StoreError, StoreUnavailable
 from jobctl.store import Store
 from jobctl.store.executions import OUTPUT_LIMIT_CHARS
 
@@ -85,8 +85,9 @@ class OutputWriter:
             return self._unflushed > 0 and time.monotonic() - self._last_flush >= FLUSH_INTERVAL_SECONDS
 
     def flush(self) -> None:
-        """Append the part of the window not stored yet (output that cannot be written is logged
-        and dropped).
+        """Append the part of the window not stored yet. During a store outage it stays unstored
+        and the next flush tries again (the window still bounds it); output the store refuses is
+        logged and dropped.
 
         Called from one thread only (the recorder's), so chunks reach the store in order.
         """
@@ -100,6 +101,11 @@ class OutputWriter:
             self._last_flush = time.monotonic()
         try:
             self.store.executions.append_output(self.execution_id, start, data, dropped_bytes=dropped)
+        except StoreUnavailable as exc:
+            with self._lock:  # still in the window (as far as it is still in the tail): next flush
+                self._unflushed = min(self._window_size, self._unflushed + len(data))
+            log.warning("output of execution %s not stored yet, will try again: %s", self.execution_id, exc.message)
+            return
         except StoreError as exc:
             log.warning("output of execution %s lost (%d chars): %s", self.execution_id, len(data), exc.message)
             return

@@ -66,3 +66,31 @@ def test_outcome_is_recorded_after_an_outage_longer_than_a_statement_wait(
     finally:
         proxy.restore()
         runner.shutdown(5)
+
+
+def test_output_printed_during_an_outage_is_stored_once_the_store_is_back(
+    proxied: tuple[TcpProxy, Store, Store],
+) -> None:
+    proxy, through, direct = proxied
+    service = admin_service(direct)
+    job_id = shell_job(service, "talks", "echo before; sleep 2; echo during", scheduleConfig={"hours": 1})["id"]
+    execution_id = service.trigger_job(job_id)["executionId"]
+    assert direct.executions.mark_running(execution_id, instance_id=str(uuid.uuid4()), started_at=datetime.now(UTC))
+    execution, job = through.executions.get(execution_id), through.jobs.get(job_id)
+    assert execution is not None and job is not None
+    runner = Runner(through, max_workers=2)
+    try:
+        runner.submit(job, execution)
+        time.sleep(1.0)
+        proxy.cut()  # "during" comes, and the run ends, while nothing can be written
+        time.sleep(OUTAGE)
+        proxy.restore()
+        wait_for(
+            lambda: (e := direct.executions.get(execution_id)) is not None and str(e.status) != "running",
+            timeout=30,
+            what="the outcome to be recorded after the outage",
+        )
+        assert direct.executions.read_output(execution_id, 0) == ("before\nduring\n", 14)
+    finally:
+        proxy.restore()
+        runner.shutdown(5)
