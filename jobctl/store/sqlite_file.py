@@ -40,6 +40,7 @@ def create_if_missing(path: Path) -> None:
         if not path.parent.exists():
             path.parent.mkdir(parents=True, mode=0o700)
         os.close(os.open(scratch, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
+        _give_to_folder_owner(scratch)
     except OSError as exc:
         raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
     try:
@@ -48,6 +49,18 @@ def create_if_missing(path: Path) -> None:
     finally:
         for leftover in (scratch, *(Path(f"{scratch}{suffix}") for suffix in ("-journal", "-wal", "-shm"))):
             leftover.unlink(missing_ok=True)
+
+
+def _give_to_folder_owner(scratch: Path) -> None:
+    """Root creating a store in another user's folder gives the file to that user, as SQLite does
+    for its journal and WAL files. Otherwise a ``jobctl`` command that root runs before the system
+    service's first start would leave the service (user ``jobctl``, folder /var/lib/jobctl) a
+    store it cannot open."""
+    if os.geteuid() != 0:
+        return
+    folder = scratch.parent.stat()
+    if folder.st_uid != 0:
+        os.chown(scratch, folder.st_uid, folder.st_gid)
 
 
 def _write_schema(scratch: Path, path: Path) -> None:
