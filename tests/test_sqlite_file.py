@@ -101,6 +101,20 @@ def test_processes_creating_one_new_store_at_once_all_share_it(tmp_path: Path) -
     assert sorted(name for name in os.listdir(tmp_path) if not name.startswith("raced.db")) == []
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can create a file for another user")
+def test_root_creating_a_store_in_another_users_folder_gives_it_to_that_user(tmp_path: Path) -> None:
+    """As when root runs ``jobctl`` before the system service's first start: the store lands in
+    the service's folder, and the service (its owner) must be able to open and write it."""
+    folder = tmp_path / "state"
+    folder.mkdir(mode=0o700)
+    os.chown(folder, 4242, 4343)
+    path = folder / "jobctl.db"
+    result = jobctl(f"sqlite:///{path}", "jobs", "create", "first", "--every", "1m", "--command", "true")
+    assert result.returncode == 0, result.stderr
+    owned = {name: ((folder / name).stat().st_uid, (folder / name).stat().st_gid) for name in os.listdir(folder)}
+    assert owned and set(owned.values()) == {(4242, 4343)}, owned
+
+
 def jobctl(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
     env.update({"JOBCTL_DB": url, "JOBCTL_CONFIG": os.devnull})
