@@ -25,6 +25,7 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
         "lease_ttl_seconds": (int, float),
         "shutdown_grace_seconds": (int, float),
         "max_concurrent_runs": (int,),
+        "docs": (bool,),
     },
     "scheduler": {"timezone": (str,), "misfire_grace_seconds": (int, float)},
     "client": {"api_url": (str,), "token": (str,)},
@@ -57,6 +58,8 @@ class Config:
     lease_ttl_seconds: float = 15.0
     shutdown_grace_seconds: float = 30.0
     max_concurrent_runs: int = 64
+    api_docs: bool = False
+    """Serve ``/docs`` (Swagger UI, loaded by the browser from a CDN) and a public ``/openapi.json``."""
     timezone: str | None = None
     misfire_grace_seconds: float = 1.0
     api_url: str | None = None
@@ -183,6 +186,8 @@ def _field_name(table: str, key: str) -> str:
         return f"celery_{key}"
     if table == "daemon" and key in ("host", "port"):
         return f"daemon_{key}"
+    if table == "daemon" and key == "docs":
+        return "api_docs"
     return key
 
 

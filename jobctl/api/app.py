@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from jobctl import __version__
 from jobctl.api.auth import ApiContext
+from jobctl.api.docs import install_docs
 from jobctl.api.errors import install_error_handlers
 from jobctl.api.limits import BodyLimit
 from jobctl.api.openapi import Health, request_schemas
@@ -31,22 +32,26 @@ Every path below is also served under `{ALIAS_PREFIX}`.
 """
 
 
-def create_app(store: Store, *, default_timezone: str, on_change: Callable[[], None] | None = None) -> FastAPI:
+def create_app(
+    store: Store, *, default_timezone: str, on_change: Callable[[], None] | None = None, docs: bool = False
+) -> FastAPI:
     """The ASGI app serving the scheduler API over ``store``.
 
     ``default_timezone`` is the zone of cron jobs created without one; ``on_change`` is called
     after every write the scheduler must notice (create, update, status, delete, trigger).
+    ``docs`` serves the ``/docs`` page and a public ``/openapi.json`` (see :mod:`.docs`).
     The store stays open and owned by the caller.
     """
     app = FastAPI(
-        title="jobctl scheduler API", version=__version__, description=DESCRIPTION, redoc_url=None,
-        generate_unique_id_function=_operation_id,
+        title="jobctl scheduler API", version=__version__, description=DESCRIPTION, openapi_url=None, docs_url=None,
+        redoc_url=None, generate_unique_id_function=_operation_id,
     )  # fmt: skip
     app.state.jobctl = ApiContext(store=store, default_timezone=default_timezone, on_change=on_change)
     router = scheduler_router()
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(router, prefix=ALIAS_PREFIX, include_in_schema=False)
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health, tags=["health"], summary="Liveness")
+    install_docs(app, public=docs)
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -33,7 +33,7 @@ def start_api_server(store: Store, config: Config, *, host: str, port: int, on_c
 
     from jobctl.api import create_app
 
-    app = create_app(store, default_timezone=config.scheduler_timezone, on_change=on_change)
+    app = create_app(store, default_timezone=config.scheduler_timezone, on_change=on_change, docs=config.api_docs)
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
     # without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).
@@ -49,4 +49,6 @@ def start_api_server(store: Store, config: Config, *, host: str, port: int, on_c
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="api", daemon=True)
     thread.start()
     log.info("API listening on http://%s:%d", host, port)
+    if config.api_docs:
+        log.info("API docs at http://%s:%d/docs (browsers load Swagger UI from cdn.jsdelivr.net)", host, port)
     return ApiServer(server, thread)

@@ -64,11 +64,11 @@ def job_body(name: str = "backup", **fields: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def make_api(store: Store, client_class: type[httpx.Client]) -> Iterator[Api]:
+def make_api(store: Store, client_class: type[httpx.Client], *, docs: bool = False) -> Iterator[Api]:
     """The app over ``store`` in a ``client_class`` (FastAPI's TestClient), one token per role."""
     secrets = {role: create_token(store, f"{role}-token", role)[0] for role in ROLES}
     changes: list[int] = []
-    app = create_app(store, default_timezone=ZONE, on_change=lambda: changes.append(1))
+    app = create_app(store, default_timezone=ZONE, on_change=lambda: changes.append(1), docs=docs)
     with client_class(app) as client:  # type: ignore[call-arg]
         yield Api(client=client, store=store, secrets=secrets, changes=changes)
 

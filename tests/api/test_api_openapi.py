@@ -27,7 +27,7 @@ EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))
 
 @pytest.fixture(scope="module")
 def document(shared_api: Api) -> dict[str, Any]:
-    response = shared_api.client.get("/openapi.json")
+    response = shared_api.client.get("/openapi.json", headers=shared_api.headers("viewer"))
     assert response.status_code == 200
     result: dict[str, Any] = response.json()
     return result
@@ -82,7 +82,7 @@ def test_every_operation_needs_the_bearer_token(document: dict[str, Any]) -> Non
 def api_schema(shared_api: Api) -> Any:
     """The served document, for schemathesis to call the app in-process as the admin."""
     shared_api.create_job(f"schemathesis-{uuid.uuid4().hex[:6]}")
-    return schemathesis.openapi.from_asgi("/openapi.json", shared_api.client.app)
+    return schemathesis.openapi.from_asgi("/openapi.json", shared_api.client.app, headers=shared_api.headers("viewer"))
 
 
 CHECKS = [
