@@ -27,6 +27,8 @@ class AppContext:
     token_option: str | None = None
     config_option: str | None = None
     debug: bool = False
+    warnings_to_log: bool = False
+    """Set by ``jobctl daemon``: config warnings go to its log (text or JSON), not straight to stderr."""
     _config: Config | None = None
     _store: Store | None = None
     _service: JobService | None = None
@@ -38,7 +40,7 @@ class AppContext:
         if self._config is None:
             self._config = load_config(self.config_option)
             warning = exposure_warning(self._config)
-            if warning:
+            if warning and not self.warnings_to_log:
                 from jobctl.cli.output import warn
 
                 warn(warning)

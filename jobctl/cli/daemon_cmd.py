@@ -26,15 +26,17 @@ def daemon(
     Example: jobctl --db postgresql+psycopg://jobctl@db/jobctl daemon --host 0.0.0.0 --port 8000
     """
     from jobctl.daemon.logs import configure_logging
-    from jobctl.daemon.process import Daemon, DaemonSignals
+    from jobctl.daemon.process import Daemon, DaemonSignals, log_config_warnings
     from jobctl.executors.isolation import enter_run_directory
 
     app_ctx: AppContext = ctx.obj
+    app_ctx.warnings_to_log = True
     config = app_ctx.config
     chosen_format = log_format or config.log_format
     if chosen_format not in ("text", "json"):
         raise UsageError("--log-format takes text or json")
     configure_logging(chosen_format)
+    log_config_warnings(config)
     chosen_port = port if port is not None else config.daemon_port
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")

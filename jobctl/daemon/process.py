@@ -187,15 +187,20 @@ class Daemon:
             log.error("config reload failed, keeping the old one: %s", exc)
             return
         self.config = config
-        warning = exposure_warning(config)
-        if warning:
-            log.warning("%s", warning)
+        log_config_warnings(config)
         report = sync_task_functions(self.store, config.task_functions)
         log.info(
             "config reloaded; task functions synced: %d, inactive now: %s",
             len(report.upserted),
             report.deactivated or "none",
         )
+
+
+def log_config_warnings(config: Config) -> None:
+    """Log what is wrong but not fatal in ``config`` (at start and on every reload)."""
+    warning = exposure_warning(config)
+    if warning:
+        log.warning("%s", warning)
 
 
 def _celery_executor(config: Config) -> Any:

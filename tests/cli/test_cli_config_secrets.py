@@ -59,3 +59,24 @@ def test_the_warning_comes_before_an_error_and_leaves_its_exit_code(
     assert result.code == 3
     lines = result.stderr.splitlines()
     assert len(lines) == 2 and lines[0].startswith("jobctl: warning: config file") and "no job" in lines[1]
+
+
+def test_the_daemon_logs_the_warning_at_start_and_on_reload(sqlite_url: str, tmp_path: Path) -> None:
+    import json
+    import signal
+
+    from tests.daemon.helpers import DaemonFactory, wait_for
+
+    path = config_file(tmp_path, SECRET_CONFIGS["client-token"] + '[daemon]\nlog_format = "json"\n', 0o644)
+    factory = DaemonFactory(sqlite_url, path, tmp_path)
+    try:
+        daemon = factory.start()
+        daemon.signal(signal.SIGHUP)
+        wait_for(lambda: "config reloaded" in daemon.log(), timeout=10, what="the reload")
+        assert daemon.stop() == 0
+    finally:
+        factory.stop_all()
+    entries = [json.loads(line) for line in daemon.log().splitlines()]  # every line is JSON
+    warned = [entry for entry in entries if entry["message"].startswith(f"config file {path} holds")]
+    assert [entry["level"] for entry in warned] == ["warning", "warning"], "at start and on reload"
+    assert SECRET not in daemon.log()
