@@ -8,6 +8,7 @@ the identifier it is about, so that the CLI and the API report the same thing th
 
     JobctlError                      exit 1, HTTP 500
     ├── UsageError                   exit 2, HTTP 400
+    │   └── AmbiguousId              exit 2, HTTP 400   (an id prefix of several jobs or executions)
     ├── ValidationFailed             exit 2, HTTP 422   (carries field-level errors with ``loc``)
     ├── NotFound                     exit 3, HTTP 404
     ├── Conflict                     exit 4, HTTP 409
@@ -48,6 +49,10 @@ class UsageError(JobctlError):
 
     exit_code = 2
     http_status = 400
+
+
+class AmbiguousId(UsageError):
+    """An id prefix that matches more than one job or execution; the message lists them."""
 
 
 class ValidationFailed(JobctlError):

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
+from jobctl.wire.ids import ID_PREFIX_PATTERN
 from jobctl.wire.requests import NAME_MAX
 
 INT32_MAX = 2**31 - 1
@@ -30,6 +31,10 @@ NameFilter = Annotated[
 TaskFunctionId = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
 StatusFilter = Annotated[ExecutionStatusName | None, Query(description="only executions in this status")]
 JobIdFilter = Annotated[uuid.UUID | None, Query(description="only executions of this job")]
+IdPrefix = Annotated[
+    str | None,
+    Query(max_length=36, pattern=ID_PREFIX_PATTERN, description="only ids starting with this (hex digits, dashes)"),
+]
 LogOffset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="character offset to read from")]
 
 JobId = Annotated[str, Path(description="the job's UUID")]

@@ -19,6 +19,7 @@ import httpx
 
 from jobctl.client.session import ApiSession
 from jobctl.errors import NotFound, ValidationFailed
+from jobctl.wire import ids
 from jobctl.wire.responses import (
     ExecutionList,
     ExecutionLog,
@@ -87,10 +88,10 @@ class RemoteService:
 
     def list_jobs(
         self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
-        page: int = 1, per_page: int = 20,
+        page: int = 1, per_page: int = 20, id_prefix: str | None = None,
     ) -> JobList:  # fmt: skip
         params = {"name": name, "is_enabled": is_enabled, "task_function_id": task_function_id,
-                  "page": page, "per_page": per_page}  # fmt: skip
+                  "page": page, "per_page": per_page, "id_prefix": id_prefix}  # fmt: skip
         result: JobList = self._session.request("GET", "/jobs", params=params)
         return result
 
@@ -112,6 +113,12 @@ class RemoteService:
                         return str(job["id"])
         except ValidationFailed:
             pass  # no job can have a name the filter refuses (too long, NUL)
+        prefix = ids.as_prefix(ref)
+        if prefix is not None:
+            found = self.list_jobs(id_prefix=prefix, per_page=ids.LISTED + 1)["jobs"]
+            match = ids.unique_match("job", ref, [(job["id"], job["name"]) for job in found])
+            if match is not None:
+                return match
         raise NotFound("job", ref)
 
     def create_job(self, body: Mapping[str, Any]) -> JobOut:
@@ -136,9 +143,10 @@ class RemoteService:
     # -- executions -----------------------------------------------------------------------
 
     def list_executions(
-        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> ExecutionList:
-        params = {"job_id": job_id, "status": status, "page": page, "per_page": per_page}
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50,
+        id_prefix: str | None = None,
+    ) -> ExecutionList:  # fmt: skip
+        params = {"job_id": job_id, "status": status, "page": page, "per_page": per_page, "id_prefix": id_prefix}
         result: ExecutionList = self._session.request("GET", "/executions", params=params)
         return result
 
@@ -148,6 +156,21 @@ class RemoteService:
         params = {"status": status, "page": page, "per_page": per_page}
         result: ExecutionList = self._job_request("GET", job_id, "/executions", params=params)
         return result
+
+    def resolve_execution(self, ref: str) -> str:
+        """The id of the execution whose id or unique id prefix is ``ref``. :raises NotFound, AmbiguousId:"""
+        if _is_uuid(ref):
+            try:
+                return str(self.get_execution(ref)["id"])
+            except NotFound:
+                pass
+        prefix = ids.as_prefix(ref)
+        if prefix is not None:
+            found = self.list_executions(id_prefix=prefix, per_page=ids.LISTED + 1)["executions"]
+            match = ids.unique_match("execution", ref, [(e["id"], e["status"]) for e in found])
+            if match is not None:
+                return match
+        raise NotFound("execution", ref)
 
     def get_execution(self, execution_id: str) -> ExecutionOut:
         result: ExecutionOut = self._execution_request(execution_id, "")

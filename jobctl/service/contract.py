@@ -63,10 +63,12 @@ class JobService(Protocol):
         task_function_id: int | None = None,
         page: int = 1,
         per_page: int = 20,
+        id_prefix: str | None = None,
     ) -> JobList:
         """``GET /jobs``: one page of jobs, oldest first, and the counts for the same filters.
 
-        ``name`` matches part of the name, case-insensitively.
+        ``name`` matches part of the name, case-insensitively; ``id_prefix`` the start of the id
+        (hex digits and dashes, any case).
 
         :raises ValidationFailed: for a bad page.
         """
@@ -80,7 +82,12 @@ class JobService(Protocol):
         ...
 
     def resolve_job(self, ref: str) -> str:
-        """The id of the job whose id or unique name is ``ref``. :raises NotFound:"""
+        """The id of the job whose id, unique name or unique id prefix is ``ref``, in that order
+        (prefix rules in :mod:`jobctl.wire.ids`).
+
+        :raises NotFound:
+        :raises AmbiguousId: for a prefix of several jobs' ids (exit 2).
+        """
         ...
 
     def create_job(self, body: Mapping[str, Any]) -> JobOut:
@@ -128,15 +135,27 @@ class JobService(Protocol):
     # -- executions -----------------------------------------------------------------------
 
     def list_executions(
-        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> ExecutionList:
-        """``GET /executions``, newest first. :raises ValidationFailed: for a bad filter or page."""
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50,
+        id_prefix: str | None = None,
+    ) -> ExecutionList:  # fmt: skip
+        """``GET /executions``, newest first; ``id_prefix`` keeps ids starting with it.
+
+        :raises ValidationFailed: for a bad filter or page.
+        """
         ...
 
     def list_job_executions(
         self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
     ) -> ExecutionList:
         """``GET /jobs/{id}/executions``, newest first. :raises NotFound, ValidationFailed:"""
+        ...
+
+    def resolve_execution(self, ref: str) -> str:
+        """The id of the execution whose id or unique id prefix is ``ref``.
+
+        :raises NotFound:
+        :raises AmbiguousId: for a prefix of several executions' ids (exit 2).
+        """
         ...
 
     def get_execution(self, execution_id: str) -> ExecutionOut:

@@ -18,7 +18,7 @@ from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
 from jobctl.store.writes import JobChanges, NewExecution
-from jobctl.wire import responses
+from jobctl.wire import ids, responses
 from jobctl.wire.responses import (
     ExecutionList,
     ExecutionLog,
@@ -100,10 +100,13 @@ class Service:
         task_function_id: int | None = None,
         page: int = 1,
         per_page: int = 20,
+        id_prefix: str | None = None,
     ) -> JobList:
         """``GET /jobs``: one page and the counts for the same filters."""
         limit, offset = check_page(page, per_page)
-        filters = JobFilter(name=name, is_enabled=is_enabled, task_function_id=task_function_id)
+        filters = JobFilter(
+            name=name, is_enabled=is_enabled, task_function_id=task_function_id, id_prefix=_id_prefix(id_prefix)
+        )
         jobs = self.store.jobs.list(filters, limit=limit, offset=offset)
         counts = self.store.jobs.counts(filters)
         return {
@@ -119,12 +122,39 @@ class Service:
         return self._detail(self._job(job_id))
 
     def resolve_job(self, ref: str) -> str:
-        """The id of the job whose id or unique name is ``ref``. :raises NotFound:"""
+        """The id of the job whose id, unique name or unique id prefix is ``ref`` (in that order).
+
+        :raises NotFound: :raises AmbiguousId: for a prefix of several ids (``jobctl.wire.ids``).
+        """
         job = self.store.jobs.get(ref) if is_uuid(ref) else None
         job = job or self.store.jobs.get_by_name(ref)
-        if job is None:
-            raise NotFound("job", ref)
-        return job.id
+        if job is not None:
+            return job.id
+        prefix = ids.as_prefix(ref)
+        if prefix is not None:
+            found = self.store.jobs.list(JobFilter(id_prefix=prefix), limit=ids.LISTED + 1, offset=0)
+            match = ids.unique_match("job", ref, [(j.id, j.name) for j in found])
+            if match is not None:
+                return match
+        raise NotFound("job", ref)
+
+    def resolve_execution(self, ref: str) -> str:
+        """The id of the execution whose id or unique id prefix is ``ref``.
+
+        :raises NotFound: :raises AmbiguousId: for a prefix of several ids.
+        """
+        execution = self.store.executions.get(ref) if is_uuid(ref) else None
+        if execution is not None:
+            return execution.id
+        prefix = ids.as_prefix(ref)
+        if prefix is not None:
+            found, _ = self.store.executions.list(
+                job_id=None, status=None, id_prefix=prefix, limit=ids.LISTED + 1, offset=0
+            )
+            match = ids.unique_match("execution", ref, [(e.id, e.status) for e in found])
+            if match is not None:
+                return match
+        raise NotFound("execution", ref)
 
     def create_job(self, body: Mapping[str, Any]) -> JobOut:
         """``POST /jobs``. Admin only."""
@@ -232,15 +262,18 @@ class Service:
     # -- executions -----------------------------------------------------------------------
 
     def list_executions(
-        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> ExecutionList:
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50,
+        id_prefix: str | None = None,
+    ) -> ExecutionList:  # fmt: skip
         """``GET /executions``, newest first."""
         limit, offset = check_page(page, per_page)
         if status is not None and status not in EXECUTION_STATUSES:
             raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
         if job_id is not None and not is_uuid(job_id):
             raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
-        items, total = self.store.executions.list(job_id=job_id, status=status, limit=limit, offset=offset)
+        items, total = self.store.executions.list(
+            job_id=job_id, status=status, limit=limit, offset=offset, id_prefix=_id_prefix(id_prefix)
+        )
         return responses.execution_list(items, total)
 
     def list_job_executions(
@@ -314,6 +347,15 @@ class Service:
 def _implements_the_contract(service: Service) -> JobService:
     """Never called: mypy fails here if :class:`Service` drifts from the contract."""
     return service
+
+
+def _id_prefix(text: str | None) -> str | None:
+    """The ``id_prefix`` filter in lower case. :raises ValidationFailed: unless hex digits and dashes."""
+    if text is None:
+        return None
+    if not ids.is_id_prefix_filter(text):
+        raise ValidationFailed.field(["query", "id_prefix"], "must be the start of an id: hex digits and dashes")
+    return text.lower()
 
 
 __all__ = ["Service", "check_page", "is_uuid", "utcnow"]

@@ -104,9 +104,12 @@ class ExecutionRecords:
         return execution_from_row(row) if row else None
 
     def list(
-        self, *, job_id: str | None, status: str | None, limit: int, offset: int
+        self, *, job_id: str | None, status: str | None, limit: int, offset: int, id_prefix: str | None = None
     ) -> tuple[builtins.list[Execution], int]:
-        """One page, newest first, and the total for the filters."""
+        """One page, newest first, and the total for the filters.
+
+        ``id_prefix`` is the start of the id in lower case (hex digits and dashes, no LIKE escaping).
+        """
         clauses, params = [], {}
         if job_id is not None:
             clauses.append("job_id = :job_id")
@@ -114,6 +117,9 @@ class ExecutionRecords:
         if status is not None:
             clauses.append("status = :status")
             params["status"] = status
+        if id_prefix:
+            clauses.append("id LIKE :id_prefix")
+            params["id_prefix"] = id_prefix + "%"
         where = "WHERE " + " AND ".join(clauses) if clauses else ""
         total = int(self.db.scalar(f"SELECT COUNT(*) FROM executions {where}", params))
         rows = self.db.fetch_all(

@@ -25,6 +25,8 @@ class JobFilter:
     name: str | None = None
     is_enabled: bool | None = None
     task_function_id: int | None = None
+    id_prefix: str | None = None
+    """The start of the id, in lower case (hex digits and dashes only, so no LIKE escaping)."""
 
     def where(self, *, with_enabled: bool = True) -> tuple[str, dict[str, Any]]:
         clauses: builtins.list[str] = []
@@ -38,6 +40,9 @@ class JobFilter:
         if self.task_function_id is not None:
             clauses.append("j.task_function_id = :task_function_id")
             params["task_function_id"] = self.task_function_id
+        if self.id_prefix:
+            clauses.append("j.id LIKE :id_prefix")
+            params["id_prefix"] = self.id_prefix + "%"
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 

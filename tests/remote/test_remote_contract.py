@@ -38,6 +38,12 @@ READS: dict[str, Call] = {
     "job": lambda s, ids: s.get_job(ids["backup"]),
     "resolve-job-by-name": lambda s, ids: s.resolve_job("backup"),
     "resolve-job-by-id": lambda s, ids: s.resolve_job(ids["backup"]),
+    "jobs-by-id-prefix": lambda s, ids: s.list_jobs(id_prefix=ids["backup"][:8].upper()),
+    "resolve-job-by-id-prefix": lambda s, ids: s.resolve_job(ids["backup"][:8]),
+    "resolve-job-by-dashed-prefix": lambda s, ids: s.resolve_job(ids["backup"][:11]),
+    "executions-by-id-prefix": lambda s, ids: s.list_executions(id_prefix=ids["run"][:4]),
+    "resolve-execution-by-id": lambda s, ids: s.resolve_execution(ids["run"]),
+    "resolve-execution-by-prefix": lambda s, ids: s.resolve_execution(ids["run"][:6]),
     "executions": lambda s, ids: s.list_executions(),
     "executions-of-job": lambda s, ids: s.list_executions(job_id=ids["backup"]),
     "executions-failed": lambda s, ids: s.list_executions(status="failed", per_page=1),
@@ -59,6 +65,11 @@ FAILURES: dict[str, Call] = {
     "unknown-job-uuid-ref": lambda s, ids: s.resolve_job(UNKNOWN),
     "overlong-job-name": lambda s, ids: s.resolve_job("x" * 300),
     "unknown-task-function": lambda s, ids: s.resolve_task_function("nope"),
+    "too-short-id-prefix": lambda s, ids: s.resolve_job(ids["backup"][:3]),
+    "unknown-execution-ref": lambda s, ids: s.resolve_execution("not-an-id"),
+    "too-short-execution-prefix": lambda s, ids: s.resolve_execution(ids["run"][:3]),
+    "bad-id-prefix-filter": lambda s, ids: s.list_jobs(id_prefix="xyz"),
+    "bad-execution-id-prefix-filter": lambda s, ids: s.list_executions(id_prefix="-abc"),
     "unknown-execution": lambda s, ids: s.get_execution(UNKNOWN),
     "malformed-execution-log": lambda s, ids: s.get_execution_log("nope"),
     "job-executions-of-unknown-job": lambda s, ids: s.list_job_executions(UNKNOWN),
@@ -175,3 +186,26 @@ def test_both_services_say_whether_a_live_daemon_leads(pair: Pair) -> None:
     assert cluster.acquire_or_renew_lease("i1", ttl) is not None
     cluster.mark_stopped("i1", now)
     assert running() == (False, False), "it stopped"
+
+
+def test_an_ambiguous_prefix_fails_alike(shared_pair: Pair) -> None:
+    """Two ids sharing a start: both modes refuse the shared part (exit 2, naming both) and take a longer one."""
+    import dataclasses
+
+    from jobctl.errors import AmbiguousId
+
+    store, local = shared_pair.store, shared_pair.local
+    job = store.jobs.get(shared_pair.ids["backup"])
+    assert job is not None
+    base = str(uuid.uuid4())
+    twins = [base[:6] + tail + base[7:] for tail in "ab"]
+    for number, twin in enumerate(twins):
+        store.jobs.insert({**dataclasses.asdict(job), "id": twin, "name": f"twin-{number}-{base[:4]}"})
+    failures = []
+    for service in (local, shared_pair.remote):
+        with pytest.raises(AmbiguousId) as caught:
+            service.resolve_job(base[:6])
+        failures.append(caught.value)
+        assert service.resolve_job(twins[1][:7]) == twins[1]
+    assert failures[0].message == failures[1].message and failures[0].exit_code == 2
+    assert all(twin in failures[0].message for twin in twins)

@@ -8,7 +8,7 @@ from fastapi.responses import JSONResponse
 from jobctl.api.auth import CurrentService
 from jobctl.api.errors import error_responses
 from jobctl.api.openapi import ExecutionList, ExecutionLog, ExecutionOut
-from jobctl.api.params import ExecutionId, JobId, JobIdFilter, LogOffset, Page, PerPage, StatusFilter
+from jobctl.api.params import ExecutionId, IdPrefix, JobId, JobIdFilter, LogOffset, Page, PerPage, StatusFilter
 
 router = APIRouter(tags=["executions"])
 
@@ -16,12 +16,13 @@ router = APIRouter(tags=["executions"])
 @router.get("/executions", response_model=ExecutionList, responses=error_responses(422), summary="List executions")
 def list_executions(
     service: CurrentService, job_id: JobIdFilter = None, status: StatusFilter = None, page: Page = 1,
-    per_page: PerPage = 50,
+    per_page: PerPage = 50, id_prefix: IdPrefix = None,
 ) -> Response:  # fmt: skip
     """Runs of every job, newest first."""
     data = service.list_executions(
-        job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page
-    )
+        job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page,
+        id_prefix=id_prefix,
+    )  # fmt: skip
     return JSONResponse(data)
 
 
