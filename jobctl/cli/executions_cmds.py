@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
+
+if TYPE_CHECKING:
+    from jobctl.wire.responses import ExecutionList
 
 app = typer.Typer(help="Inspect runs and their output.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
@@ -16,43 +19,85 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 @app.command("list")
 def list_executions(
     ctx: typer.Context,
-    job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (id or name).", metavar="JOB")] = None,
+    job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (name or id).", metavar="JOB")] = None,
     status: Annotated[
         str | None, typer.Option("--status", help="pending, running, success, failed, timeout or skipped.")
     ] = None,
-    page: Annotated[int, typer.Option(help="Page number.")] = 1,
-    per_page: Annotated[int, typer.Option(help="Runs per page (1-100).")] = 50,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Show the newest N runs (default 50; not with --json).")
+    ] = None,
+    page: Annotated[int | None, typer.Option(help="Only this page (default with --json: 1).")] = None,
+    per_page: Annotated[int | None, typer.Option(help="Runs per page, 1-100 (default with --json: 50).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every run (with --json: every page, in one answer).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """List runs, newest first.
+    """List runs, newest first: the latest 50 (--limit N), with a footer when there are more.
 
-    Example: jobctl executions list --job backup --status failed
+    With --json: one page of the API's answer (--page, --per-page), or every run (--all).
+
+    Examples:
+      jobctl executions list --job backup --status failed
+      jobctl executions list --limit 200
     """
+    from jobctl.cli import listing
+
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
+    paged = page is not None or per_page is not None
+    _check_choice(limit=limit is not None, paged=paged, every=every, as_json=as_json)
     job_id = service.resolve_job(job) if job else None
-    data = service.list_executions(job_id=job_id, status=status, page=page, per_page=per_page)
-    output.print_json(data) if as_json else render.executions_table(data)
+
+    def fetch(number: int, size: int) -> ExecutionList:
+        return service.list_executions(job_id=job_id, status=status, page=number, per_page=size)
+
+    if every:
+        data = listing.every_page(fetch, "executions")
+    elif paged or as_json:
+        data = fetch(page or 1, per_page or DEFAULT_LIMIT)
+    else:
+        data = listing.first_items(fetch, "executions", limit or DEFAULT_LIMIT)
+    if as_json:
+        output.print_json(data)
+        return
+    names = listing.job_names(service, {e["jobId"] for e in data["executions"]})
+    footer = render.executions_footer(len(data["executions"]), data["total"], paged=paged)
+    render.executions_table(data, names, footer=footer)
+
+
+DEFAULT_LIMIT = 50
+"""Runs shown to people unless --limit says otherwise (and the API's default page size)."""
+
+
+def _check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool) -> None:
+    """One way of choosing runs: --limit (people), --page/--per-page, or --all."""
+    from jobctl.errors import UsageError
+
+    if sum((limit, paged, every)) > 1:
+        raise UsageError("give one of --limit, --page/--per-page and --all")
+    if limit and as_json:
+        raise UsageError("--limit is for people; with --json use --page/--per-page or --all")
 
 
 @app.command("show")
 def show(
     ctx: typer.Context,
-    execution_id: Annotated[str, typer.Argument(help="Execution id.", metavar="ID")],
+    execution_id: Annotated[str, typer.Argument(help="Execution id, or a unique prefix of it.", metavar="ID")],
     as_json: JsonFlag = False,
 ) -> None:
     """Show one run and its output.
 
-    Example: jobctl executions show 3f2c9a4e-...
+    Example: jobctl executions show 3f2c9a4e
     """
+    from jobctl.cli.listing import job_names
+
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
-    data = service.get_execution(execution_id)
+    data = service.get_execution(service.resolve_execution(execution_id))
     if as_json:
         output.print_json(data)
         return
-    render.execution_detail(data)
-    log = service.get_execution_log(execution_id, offset=0)
+    render.execution_detail(data, job_names(service, [data["jobId"]]).get(data["jobId"]))
+    log = service.get_execution_log(data["id"], offset=0)
     note = render.truncation_note(data)
     if note:
         output.print_line(f"  {note}")
@@ -65,35 +110,42 @@ def show(
 def tail(
     ctx: typer.Context,
     target: Annotated[
-        str | None, typer.Argument(help="Execution id, or job id/name (default: all jobs).", metavar="[ID|JOB]")
+        str | None,
+        typer.Argument(help="Execution id or prefix, else a job name or id (default: all jobs).", metavar="[ID|JOB]"),
     ] = None,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep following: this run to its end, or new runs as they start.")
     ] = False,
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, max=100, help="For a job (or all jobs): start with the latest N runs.")
+    ] = 1,
 ) -> None:
-    """Print the output of a run; with -f, follow it live (or every new run of a job, or of all jobs).
+    """Print the output of a run; with -f, follow it live (or a job's runs, or every job's, as they start).
+
+    For a job, -f first shows its latest run (or the latest N with -n N), then only runs that
+    start from then on; each run's header and result go to stderr.
 
     Examples:
-      jobctl executions tail 3f2c9a4e-... -f
+      jobctl executions tail 3f2c9a4e -f
       jobctl executions tail backup -f
+      jobctl executions tail backup -n 5
     """
-    from jobctl.cli.follow import follow_executions, stream_output
+    from jobctl.cli.follow import follow_executions, show_runs, started_runs, stream_output
     from jobctl.errors import NotFound
 
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
     if target is not None:
         try:
-            execution = service.get_execution(target)
+            execution_id = service.resolve_execution(target)
         except NotFound:
-            execution = None
-        if execution is not None:
-            stream_output(service, execution["id"], follow=follow)
+            execution_id = None
+        if execution_id is not None:
+            stream_output(service, execution_id, follow=follow)
             return
     job_id = service.resolve_job(target) if target is not None else None
-    if not follow:
-        latest = service.list_executions(job_id=job_id, page=1, per_page=1)["executions"]
-        if latest:
-            stream_output(service, latest[0]["id"], follow=False)
-        return
-    follow_executions(service, job_id=job_id, show_header=True)
+    if follow:
+        follow_executions(service, job_id=job_id, latest=runs)
+    else:
+        latest = list(reversed(started_runs(service, job_id)[:runs]))
+        show_runs(service, latest, follow=False, headers=runs > 1)

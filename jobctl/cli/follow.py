@@ -35,27 +35,79 @@ def stream_output(service: JobService, execution_id: str, *, follow: bool, offse
             time.sleep(POLL_SECONDS)
 
 
-def follow_executions(service: JobService, *, job_id: str | None, show_header: bool) -> None:
-    """Print runs as they start and their output as it comes, until interrupted."""
-    seen: set[str] = set()
-    latest = service.list_executions(job_id=job_id, page=1, per_page=1)["executions"]
-    seen.update(e["id"] for e in latest if e["status"] not in ACTIVE)
+RECENT = 100
+"""Runs read per poll; a run seen once (or started before following began) is never shown again."""
+
+
+def started_runs(service: JobService, job_id: str | None) -> list[ExecutionOut]:
+    """The latest runs that have started (running or finished), newest first."""
+    executions = service.list_executions(job_id=job_id, page=1, per_page=RECENT)["executions"]
+    return [e for e in executions if e["status"] != ExecutionStatus.PENDING.value]
+
+
+def show_runs(service: JobService, runs: list[ExecutionOut], *, follow: bool, headers: bool) -> None:
+    """Each run's output in turn (oldest first as given), each between a header and a result line on stderr."""
+    names: dict[str, str] = {}
+    for execution in runs:
+        if headers:
+            _say(header(execution, _name(service, names, execution["jobId"])))
+        final = stream_output(service, execution["id"], follow=follow)
+        if headers:
+            _say(footer(final))
+
+
+def follow_executions(service: JobService, *, job_id: str | None, latest: int) -> None:
+    """The ``latest`` runs that had started, then every run that starts, live, until interrupted.
+
+    Runs that started before following began are never replayed as new ones: they are all
+    marked seen at the start (only the latest ``latest`` of them are shown), and a run
+    counts as new once it leaves ``pending`` and has not been seen.
+    """
+    known = started_runs(service, job_id)
+    seen = {e["id"] for e in known}
+    show_runs(service, list(reversed(known[:latest])), follow=True, headers=True)
     while True:
-        fresh = service.list_executions(job_id=job_id, page=1, per_page=20)["executions"]
-        started = [e for e in reversed(fresh) if e["id"] not in seen and e["status"] != ExecutionStatus.PENDING.value]
-        for execution in started:
-            seen.add(execution["id"])
-            if show_header:
-                sys.stderr.write(
-                    f"==> execution {execution['id']} of job {execution['jobId']} ({execution['triggeredBy']})\n"
-                )
-            final = stream_output(service, execution["id"], follow=True)
-            if show_header:
-                sys.stderr.write(
-                    f"<== {final['status']}" + (f": {final['errorMessage']}" if final["errorMessage"] else "") + "\n"
-                )
-        if not started:
+        fresh = [e for e in reversed(started_runs(service, job_id)) if e["id"] not in seen]
+        seen.update(e["id"] for e in fresh)
+        show_runs(service, fresh, follow=True, headers=True)
+        if not fresh:
             time.sleep(POLL_SECONDS)
+
+
+def header(execution: ExecutionOut, job_name: str) -> str:
+    """``==> 3f2c9a4e backup (schedule, attempt 2) started 2026-12-04 20:48:45``."""
+    from jobctl.cli.output import local_seconds
+    from jobctl.wire.ids import short_id
+
+    attempt = execution.get("attempt") or 1
+    how = execution["triggeredBy"] + (f", attempt {attempt}" if attempt > 1 else "")
+    started = local_seconds(execution["startedAt"])
+    return f"==> {short_id(execution['id'])} {job_name} ({how}) started {started}"
+
+
+def footer(execution: ExecutionOut) -> str:
+    """``<== success in 0.52s`` or ``<== failed: exit code 1``."""
+    if execution["errorMessage"]:
+        return f"<== {execution['status']}: {execution['errorMessage']}"
+    duration = execution["durationSeconds"]
+    return f"<== {execution['status']}" + (f" in {duration:.2f}s" if duration is not None else "")
+
+
+def _name(service: JobService, names: dict[str, str], job_id: str) -> str:
+    if job_id not in names:
+        from jobctl.cli.listing import job_names
+        from jobctl.wire.ids import short_id
+
+        names[job_id] = job_names(service, [job_id]).get(job_id) or short_id(job_id)
+    return names[job_id]
+
+
+def _say(line: str) -> None:
+    """A header or result line on stderr, one safe line."""
+    from jobctl.cli.terminal import printable
+
+    sys.stderr.write(printable(line) + "\n")
+    sys.stderr.flush()
 
 
 def exit_code_of(execution: ExecutionOut) -> int:

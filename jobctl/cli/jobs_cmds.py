@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
 from jobctl.cli.job_options import JobOptions, job_body_from_json, schedule_fields, setting_fields, task_fields
+
+if TYPE_CHECKING:
+    from jobctl.wire.responses import JobList
 
 app = typer.Typer(help="Create, change and inspect jobs.", no_args_is_help=True)
 
@@ -66,23 +69,44 @@ def list_jobs(
     task_function_id: Annotated[
         int | None, typer.Option("--task-function-id", help="Only jobs of this task function.")
     ] = None,
-    page: Annotated[int, typer.Option(help="Page number.")] = 1,
-    per_page: Annotated[int, typer.Option(help="Jobs per page (1-100).")] = 20,
+    page: Annotated[int | None, typer.Option(help="Only this page (default with --json: 1).")] = None,
+    per_page: Annotated[int | None, typer.Option(help="Jobs per page, 1-100 (default with --json: 20).")] = None,
+    every: Annotated[bool, typer.Option("--all", help="With --json: every page, in one answer.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """List jobs with their schedule, next run and last status.
+    """List jobs with their schedule, next run and last status: every job, by name.
 
-    Example: jobctl jobs list --enabled --json
+    With --json: one page of the API's answer (--page, --per-page), or every job (--all).
+
+    Examples:
+      jobctl jobs list
+      jobctl jobs list --enabled --json --all
     """
-    data = (
-        _ctx(ctx)
-        .service()
-        .list_jobs(name=name, is_enabled=enabled, task_function_id=task_function_id, page=page, per_page=per_page)
-    )
+    from jobctl.cli import listing
+
+    service = _ctx(ctx).service()
+    paged = page is not None or per_page is not None
+    if every and paged:
+        from jobctl.errors import UsageError
+
+        raise UsageError("give either --all or --page/--per-page")
+
+    def fetch(number: int, size: int) -> JobList:
+        return service.list_jobs(
+            name=name, is_enabled=enabled, task_function_id=task_function_id, page=number, per_page=size
+        )
+
+    if paged or (as_json and not every):
+        data = fetch(page or 1, per_page or 20)
+    else:
+        data = listing.every_page(fetch, "jobs")
     if as_json:
         output.print_json(data)
+    elif paged:
+        render.jobs_table(data, page=(page or 1, per_page or 20))
     else:
-        render.jobs_table(data, page=page, per_page=per_page)
+        by_name = sorted(data["jobs"], key=lambda job: (job["name"].casefold(), job["name"]))
+        render.jobs_table({**data, "jobs": by_name})
 
 
 @app.command("show")

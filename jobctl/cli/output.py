@@ -13,9 +13,12 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobctl.cli.terminal import printable
+
+if TYPE_CHECKING:
+    from jobctl.cli.tables import Column
 
 STATUS_STYLES = {
     "success": "green",
@@ -97,6 +100,12 @@ def local_time(value: str | None) -> str:
     return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+def local_seconds(value: str | None) -> str:
+    """Like :func:`local_time` without the zone's name, for tables (the viewer's own zone)."""
+    moment = parse_time(value)
+    return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
 def local_minute(value: str | None) -> str:
     """Like :func:`local_time`, to the minute, for tables."""
     moment = parse_time(value)
@@ -120,21 +129,17 @@ def cell(text: str) -> str:
 
 
 def print_table(
-    title: str | None, columns: Sequence[str], rows: Sequence[Sequence[str]], *, footer: str | None = None
+    title: str | None, columns: Sequence[str | Column], rows: Sequence[Sequence[str]], *, footer: str | None = None
 ) -> None:
-    """A table for people; plain aligned text when stdout is not a terminal."""
-    from rich.table import Table
+    """A table for people, fitted to the width (:mod:`jobctl.cli.tables`); plain text into a pipe."""
+    from jobctl.cli import tables
 
     console = _console()
     box = _box() if console.is_terminal else None
-    table = Table(title=cell(title) if title else None, box=box, header_style="bold", pad_edge=False)
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*(cell(value) for value in row))
-    console.print(table)
-    if footer:
-        console.print(cell(footer))
+    cells = [[cell(value) for value in row] for row in rows]
+    tables.print_table(console, cell(title) if title else None, columns, cells, box=box)
+    for line in (footer or "").splitlines():
+        console.print(cell(line))
 
 
 def print_fields(title: str, fields: Sequence[tuple[str, str]]) -> None:
@@ -186,13 +191,24 @@ def print_output(text: str) -> None:
 
 
 def _console() -> Any:
-    """A console that wraps to the terminal, and does not wrap at all into a pipe."""
+    """A console as wide as the terminal; into a pipe, ``$COLUMNS`` wide when set, else unlimited."""
     from rich.console import Console
 
     console = Console(highlight=False)
     if not console.is_terminal:
-        console = Console(highlight=False, width=1000, no_color=True)
+        console = Console(highlight=False, width=_columns() or PIPE_WIDTH, no_color=True)
     return console
+
+
+PIPE_WIDTH = 1000
+"""The width of human output into a pipe when ``$COLUMNS`` does not say: in effect, no limit."""
+
+
+def _columns() -> int | None:
+    import os
+
+    text = os.environ.get("COLUMNS", "")
+    return int(text) if text.isdigit() and int(text) > 0 else None
 
 
 def _box() -> Any:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jobctl.cli import output
-from jobctl.cli.output import Markup, local_minute, local_time, relative, styled_status
+from jobctl.cli.output import Markup, local_minute, local_seconds, local_time, relative, styled_status
+from jobctl.cli.tables import Column
+from jobctl.wire.ids import short_id
 
 if TYPE_CHECKING:
     from jobctl.wire.responses import ExecutionList, ExecutionOut, JobDetail, JobList, JobOut, SchedulerStatus
@@ -30,24 +32,46 @@ def when(value: str | None) -> str:
     return "-" if value is None else f"{relative(value)} ({local_minute(value)})"
 
 
-def jobs_table(data: JobList, *, page: int, per_page: int) -> None:
+JOB_COLUMNS = (
+    Column("NAME", shrink=True),
+    Column("ID", keep=5),
+    Column("SCHEDULE", shrink=True, min_width=10),
+    Column("STATE"),
+    Column("NEXT RUN", keep=7),
+    Column("AT", keep=2),
+    Column("LAST RUN", keep=4),
+    Column("RESULT", keep=6),
+)
+"""Jobs in a table; when it is too wide, AT goes first, then LAST RUN, ID, RESULT, NEXT RUN."""
+
+
+def jobs_table(data: JobList, *, page: tuple[int, int] | None = None) -> None:
+    """``data`` in the API's shape; ``page`` (number, size) when it is one page of the listing."""
     rows = [
         [
             job["name"],
+            short_id(job["id"]),
             describe(job),
             state(job),
-            when(job["nextRunTime"]),
+            relative(job["nextRunTime"]),
+            local_minute(job["nextRunTime"]),
             relative(job["lastRunTime"]),
             styled_status(job["lastStatus"]),
         ]
         for job in data["jobs"]
     ]
-    shown = f"page {page}, " if data["total"] > per_page else ""
+    total = data["total"]
     footer = (
-        f"{shown}{data['total']} job(s): {data['enabledCount']} enabled, {data['disabledCount']} disabled, "
-        f"{data['runningCount']} running"
+        f"{_count(total, 'job')}: {data['enabledCount']:,} enabled, {data['disabledCount']:,} disabled, "
+        f"{data['runningCount']:,} running"
     )
-    output.print_table(None, ["NAME", "SCHEDULE", "STATE", "NEXT RUN", "LAST RUN", "LAST STATUS"], rows, footer=footer)
+    if page is not None and len(rows) < total:
+        first = (page[0] - 1) * page[1] + 1
+        span = f"{first:,}-{first + len(rows) - 1:,}" if rows else "none"
+        footer += f"\nshowing {span} of {total:,} (page {page[0]}); without --page and --per-page every job is listed"
+    elif len(rows) < total:
+        footer += f"\nshowing {len(rows):,} of {total:,}: jobs were added while the list was read"
+    output.print_table(None, JOB_COLUMNS, rows, footer=footer)
 
 
 def job_detail(job: JobDetail) -> None:
@@ -71,9 +95,8 @@ def job_detail(job: JobDetail) -> None:
     ]
     output.print_fields(f"Job {job['name']}", fields)
     if job["recentExecutions"]:
-        executions_table(
-            {"executions": job["recentExecutions"], "total": len(job["recentExecutions"])}, title="Recent runs"
-        )
+        recent: ExecutionList = {"executions": job["recentExecutions"], "total": len(job["recentExecutions"])}
+        executions_table(recent, {}, title="Recent runs", with_job=False)
 
 
 def job_created(job: JobOut) -> None:
@@ -85,26 +108,42 @@ def job_changed(job: JobOut, verb: str) -> None:
     output.print_line(f"{verb} job {job['name']!r} ({job['id']}): {describe(job)}, {next_run}")
 
 
-def executions_table(data: ExecutionList, *, title: str | None = None) -> None:
+EXECUTION_COLUMNS = (
+    Column("ID"),
+    Column("JOB", shrink=True),
+    Column("STATUS"),
+    Column("BY", keep=3),
+    Column("TRY", keep=2),
+    Column("STARTED", keep=6),
+    Column("DURATION", keep=4),
+    Column("ERROR", keep=5, shrink=True, min_width=10),
+)
+"""Runs in a table; when it is too wide, TRY goes first, then BY, DURATION, ERROR, STARTED."""
+
+
+def executions_table(
+    data: ExecutionList, names: dict[str, str], *, title: str | None = None, footer: str | None = None,
+    with_job: bool = True,
+) -> None:  # fmt: skip
+    """Runs with their job's name (from ``names``, else the job's short id)."""
     rows = [
         [
-            e["id"],
-            e["jobId"][:8],
+            short_id(e["id"]),
+            names.get(e["jobId"]) or short_id(e["jobId"]),
             styled_status(e["status"]),
             e["triggeredBy"],
-            str(e["attempt"]),
-            local_time(e["startedAt"] or e["scheduledFor"]),
+            str(e.get("attempt", 1)),
+            local_seconds(e["startedAt"] or e.get("scheduledFor")),
             _duration(e["durationSeconds"]),
             (e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else "",
         ]
         for e in data["executions"]
     ]
-    output.print_table(
-        title,
-        ["ID", "JOB", "STATUS", "BY", "TRY", "STARTED", "DURATION", "ERROR"],
-        rows,
-        footer=f"{data['total']} execution(s)" if title is None else None,
-    )
+    columns: tuple[Column, ...] = EXECUTION_COLUMNS
+    if not with_job:
+        columns = tuple(column for column in EXECUTION_COLUMNS if column.header != "JOB")
+        rows = [row[:1] + row[2:] for row in rows]
+    output.print_table(title, columns, rows, footer=footer)
 
 
 def truncation_note(e: ExecutionOut) -> str | None:
@@ -113,9 +152,21 @@ def truncation_note(e: ExecutionOut) -> str | None:
     return f"output truncated: first {dropped} bytes dropped" if dropped else None
 
 
-def execution_detail(e: ExecutionOut) -> None:
+def executions_footer(shown: int, total: int, *, paged: bool) -> str:
+    """``"3 runs"``, or ``"showing 50 of 1,234 runs; use --limit N to see more"``."""
+    if shown >= total:
+        return _count(total, "run")
+    hint = "without --page and --per-page the newest are listed" if paged else "use --limit N to see more"
+    return f"showing {shown:,} of {_count(total, 'run')}; {hint}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+
+
+def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
     fields = [
-        ("job", e["jobId"]),
+        ("job", f"{job_name} ({short_id(e['jobId'])})" if job_name else e["jobId"]),
         ("status", styled_status(e["status"])),
         ("triggered by", f"{e['triggeredBy']}" + (f" ({e['triggeredByUserId']})" if e["triggeredByUserId"] else "")),
         ("attempt", str(e.get("attempt", 1))),

@@ -96,7 +96,7 @@ def test_readme_flow(cli: Any, store_url: str, run_json: Callable[..., Any], ok:
         assert "\x1b" not in human.stdout
         assert re.search(r"^ping\s.*every 5m.*\bin \d", human.stdout, re.M), human.stdout
         assert re.search(r"^backup\s.*\bin \d", human.stdout, re.M), human.stdout
-        assert "2 job(s): 2 enabled, 0 disabled" in human.stdout
+        assert "2 jobs: 2 enabled, 0 disabled" in human.stdout
 
         ok(cli("jobs", "delete", "ping"))
         fails(cli("jobs", "show", "ping"), 3, "ping")

@@ -7,11 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from jobctl.service import Service
-from tests.daemon.helpers import DaemonFactory, executions, shell_job, wait_for
+from tests.daemon.helpers import DaemonFactory, executions, parse, shell_job, wait_for
 
 
 def jobctl(store_url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -78,6 +79,38 @@ def test_executions_tail_follows_new_runs_live(service: Service, daemons: Daemon
         os.kill(tail.pid, signal.SIGINT)
         out, err = tail.communicate(timeout=10)
     assert f"start-{execution_id}\nend\n" in out
-    assert f"==> execution {execution_id}" in err and "<== success" in err
+    assert f"==> {execution_id[:8]} chatty (manual) started " in err and "<== success in " in err
     snapshot = jobctl(store_url, "executions", "tail", execution_id)
     assert snapshot.stdout == f"start-{execution_id}\nend\n"
+
+
+def test_tail_follow_of_a_busy_job_starts_at_its_latest_runs(
+    service: Service, daemons: DaemonFactory, store_url: str
+) -> None:
+    """``tail JOB -f -n 2`` shows the two latest runs, then only runs that start later: never the
+    older history again as if it were new."""
+    job = shell_job(service, "busy", "echo run-$JOBCTL_EXECUTION_ID", scheduleConfig={"seconds": 1})
+    daemons.start()
+    wait_for(lambda: len(executions(service, job["id"])) >= 6, timeout=20, what="six runs of the busy job")
+    began = datetime.now(UTC)
+    tail = subprocess.Popen(
+        [sys.executable, "-m", "jobctl", "--db", store_url, "executions", "tail", "busy", "-f", "-n", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        time.sleep(4.5)
+    finally:
+        os.kill(tail.pid, signal.SIGINT)
+        out, err = tail.communicate(timeout=10)
+    ended = datetime.now(UTC)
+    shown = [line.split()[1] for line in err.splitlines() if line.startswith("==> ")]
+    runs = {run["id"][:8]: run for run in executions(service, job["id"]) if run["startedAt"]}
+    assert len(shown) == len(set(shown)), f"a run was shown twice: {err}"
+    older = [short for short in shown if parse(runs[short]["startedAt"]) < began]
+    assert len(older) <= 2, f"replayed {len(older)} runs that started before tail -f:\n{err}"
+    assert shown == sorted(shown, key=lambda short: runs[short]["startedAt"]), "in the order they started"
+    window = [short for short, run in runs.items()
+              if began + timedelta(seconds=2) < parse(run["startedAt"]) < ended - timedelta(seconds=1.5)]  # fmt: skip
+    assert window and set(window) <= set(shown), f"runs that started while following were missed:\n{err}"
+    for short in shown:
+        assert f"run-{runs[short]['id']}" in out

@@ -128,6 +128,12 @@ def test_remote_mode_prints_what_local_mode_prints(daemon: Daemon) -> None:
                  ["task-functions", "list", "--json"], ["executions", "list", "--job", "backup", "--json"],
                  ["jobs", "show", "missing"], ["jobs", "trigger", "nightly"]):  # fmt: skip
         _same(daemon, *args)
+    short_run, short_job = str(run["id"])[:8], str(created.stdout and json.loads(created.stdout)["id"])[:8]
+    for args in (["jobs", "list"], ["executions", "list"], ["jobs", "list", "--json", "--all"],
+                 ["executions", "list", "--json", "--all"], ["executions", "list", "--limit", "1"],
+                 ["jobs", "show", short_job], ["executions", "show", short_run], ["executions", "tail", short_run],
+                 ["executions", "tail", "backup", "-n", "2"], ["jobs", "show", short_job[:3]]):  # fmt: skip
+        _same(daemon, *args)
 
 
 @pytest.mark.parametrize("problem", ["bad-token", "viewer-writes", "api-down"])

@@ -1,0 +1,132 @@
+"""What people see in lists: every job by name, the newest runs with a footer, tables that fit
+80 columns with short ids and job names, and unique id prefixes accepted wherever an id is."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from jobctl.models import Caller, Role
+from jobctl.service import Service
+from jobctl.store import Store, open_store
+from tests.cli.conftest import in_terminal
+
+FULL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
+SGR = re.compile(r"\x1b\[[0-9;:]*m")
+
+
+@pytest.fixture
+def local(store_url: str) -> Iterator[tuple[Store, Service]]:
+    """The CLI's store, opened in this process to set up what the CLI then shows."""
+    store = open_store(store_url)
+    yield store, Service(store, Caller(user_id="tester", role=Role.ADMIN), default_timezone="Europe/Berlin")
+    store.close()
+
+
+def make_jobs(service: Service, count: int, **fields: Any) -> list[dict[str, Any]]:
+    """``count`` shell jobs created in a shuffled name order, so creation order is not name order."""
+    names = [f"job-{(n * 7) % count:02d}" for n in range(count)]
+    return [service.create_job({"name": name, "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"hours": 1},
+                                "taskArgs": {"command": "true"}, **fields}) for name in names]  # fmt: skip
+
+
+def twin_job(store: Store, job_id: str, new_id: str, name: str) -> str:
+    """A copy of a job under a chosen id (ids are random; tests of prefixes need shared starts)."""
+    job = store.jobs.get(job_id)
+    assert job is not None
+    store.jobs.insert({**dataclasses.asdict(job), "id": new_id, "name": name})
+    return new_id
+
+
+def table_lines(text: str) -> list[str]:
+    return SGR.sub("", text).splitlines()
+
+
+def test_jobs_list_shows_every_job_by_name(cli: Any, local: tuple[Store, Service], ok: Callable[[Any], Any],
+                                           fails: Callable[..., str]) -> None:  # fmt: skip
+    _, service = local
+    make_jobs(service, 34)
+    human = ok(cli("jobs", "list")).stdout
+    names = [line.split()[0] for line in human.splitlines()[1:-1]]
+    assert names == [f"job-{n:02d}" for n in range(34)]
+    assert human.splitlines()[-1] == "34 jobs: 34 enabled, 0 disabled, 0 running"
+    page = ok(cli("jobs", "list", "--page", "2")).stdout.splitlines()
+    assert len(page) == 1 + 14 + 2 and page[-1].startswith("showing 21-34 of 34 (page 2)")
+    first = json.loads(ok(cli("jobs", "list", "--json")).stdout)
+    assert (len(first["jobs"]), first["total"]) == (20, 34), "--json keeps the API's paging"
+    every = json.loads(ok(cli("jobs", "list", "--json", "--all")).stdout)
+    assert every == {**service.list_jobs(per_page=100), "jobs": service.list_jobs(per_page=100)["jobs"]}
+    assert len(every["jobs"]) == 34 and every["total"] == 34
+    fails(cli("jobs", "list", "--all", "--page", "1"), 2, "--all")
+
+
+def test_executions_list_shows_the_newest_with_a_footer(
+    cli: Any, local: tuple[Store, Service], ok: Callable[[Any], Any], fails: Callable[..., str]
+) -> None:
+    _, service = local
+    [job] = make_jobs(service, 1, maxInstances=100)
+    runs = [service.trigger_job(job["id"])["executionId"] for _ in range(60)]
+    human = ok(cli("executions", "list")).stdout.splitlines()
+    assert len(human) == 1 + 50 + 1
+    assert human[-1] == "showing 50 of 60 runs; use --limit N to see more"
+    assert human[1].split()[:2] == [runs[-1][:8], "job-00"], "newest first, short id, job name"
+    assert ok(cli("executions", "list", "--limit", "60")).stdout.splitlines()[-1] == "60 runs"
+    assert len(json.loads(ok(cli("executions", "list", "--json")).stdout)["executions"]) == 50
+    every = json.loads(ok(cli("executions", "list", "--json", "--all")).stdout)
+    assert [e["id"] for e in every["executions"]] == runs[::-1] and every["total"] == 60
+    fails(cli("executions", "list", "--limit", "5", "--json"), 2, "--limit")
+    fails(cli("executions", "list", "--limit", "0"), 2, "--limit")
+
+
+def test_tables_fit_80_columns_with_short_ids_and_job_names(cli: Any, local: tuple[Store, Service],
+                                                            ok: Callable[[Any], Any]) -> None:  # fmt: skip
+    store, service = local
+    long_name = "nightly-database-backup-of-the-accounting-cluster"
+    schedule = {"expression": "15 2 * * 1-5", "timezone": "America/Argentina/Buenos_Aires"}
+    command = {"command": "tar czf /var/backups/accounting.tgz /srv/accounting"}
+    job = service.create_job({"name": long_name, "taskFunctionId": 1, "jobTypeId": 2, "description": "d " * 60,
+                              "scheduleConfig": schedule, "taskArgs": command})  # fmt: skip
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    store.executions.mark_running(execution_id, instance_id="i-1", started_at=datetime.now(UTC))
+    error = "exit code 2: tar: /srv/accounting: Cannot open: No such file or directory"
+    store.executions.finish(execution_id, status="failed", started_at=None, completed_at=datetime.now(UTC),
+                            duration_seconds=1.5, result={"exitCode": 2}, error_message=error)  # fmt: skip
+    narrow = {"COLUMNS": "80"}
+    for args in (["jobs", "list"], ["executions", "list"], ["jobs", "show", long_name], ["status"],
+                 ["executions", "show", execution_id[:8]]):  # fmt: skip
+        for shown in (ok(cli(*args, env=narrow)).stdout, in_terminal(cli.env, *args, columns=80).stdout):
+            lines = table_lines(shown)
+            assert max(len(line) for line in lines) <= 80, (args, shown)
+            if args[-1] == "list":
+                assert not any(FULL_ID.search(line) for line in lines), shown
+    executions = ok(cli("executions", "list", env=narrow)).stdout
+    assert execution_id[:8] in executions and "nightly-database" in executions and job["id"][:8] not in executions
+    jobs = ok(cli("jobs", "list", env=narrow)).stdout
+    assert "nightly-database" in jobs and "…" in jobs
+
+
+def test_unique_id_prefixes_are_accepted(cli: Any, local: tuple[Store, Service], ok: Callable[[Any], Any],
+                                         fails: Callable[..., str]) -> None:  # fmt: skip
+    store, service = local
+    [job, other] = make_jobs(service, 2)
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    shown = json.loads(ok(cli("jobs", "show", job["id"][:8].upper(), "--json")).stdout)
+    assert shown["id"] == job["id"]
+    assert json.loads(ok(cli("executions", "show", execution_id[:6], "--json")).stdout)["id"] == execution_id
+    listed = json.loads(ok(cli("executions", "list", "--job", job["id"][:4], "--json")).stdout)
+    assert [e["id"] for e in listed["executions"]] == [execution_id]
+    fails(cli("jobs", "show", job["id"][:3]), 3, "no job")
+    base = str(uuid.uuid4())
+    twins = [twin_job(store, job["id"], base[:5] + tail + base[6:], f"twin-{tail}") for tail in "01"]
+    message = fails(cli("jobs", "show", base[:5]), 2, "matches 2 jobs")
+    assert all(twin in message for twin in twins) and "twin-0" in message
+    assert json.loads(ok(cli("jobs", "show", twins[0][:6], "--json")).stdout)["id"] == twins[0]
+    named = twin_job(store, other["id"], base[:5] + "f" + base[6:], base[:5])
+    assert json.loads(ok(cli("jobs", "show", base[:5], "--json")).stdout)["id"] == named, "a name wins over a prefix"
