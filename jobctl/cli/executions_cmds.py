@@ -10,6 +10,7 @@ from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from jobctl.service.contract import JobService
     from jobctl.wire.responses import ExecutionList
 
 app = typer.Typer(help="Inspect runs and their output.", no_args_is_help=True)
@@ -131,21 +132,37 @@ def tail(
       jobctl executions tail backup -n 5
     """
     from jobctl.cli.follow import follow_executions, show_runs, started_runs, stream_output
-    from jobctl.errors import NotFound
 
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
-    if target is not None:
-        try:
-            execution_id = service.resolve_execution(target)
-        except NotFound:
-            execution_id = None
-        if execution_id is not None:
-            stream_output(service, execution_id, follow=follow)
-            return
-    job_id = service.resolve_job(target) if target is not None else None
+    execution_id, job_id = _tail_target(service, target) if target is not None else (None, None)
+    if execution_id is not None:
+        stream_output(service, execution_id, follow=follow)
+        return
     if follow:
         follow_executions(service, job_id=job_id, latest=runs)
     else:
         latest = list(reversed(started_runs(service, job_id)[:runs]))
         show_runs(service, latest, follow=False, headers=runs > 1)
+
+
+def _tail_target(service: JobService, target: str) -> tuple[str | None, str | None]:
+    """``(execution_id, None)`` or ``(None, job_id)`` for what ``tail TARGET`` names.
+
+    In this order: a whole execution id, a job's exact name, a unique execution id prefix,
+    a job id or unique job id prefix (``docs/id-prefixes.md``). :raises NotFound, AmbiguousId:
+    """
+    from jobctl.errors import NotFound
+
+    try:
+        job_id: str | None = service.resolve_job(target)
+    except NotFound:
+        job_id = None
+    if job_id is not None and service.get_job(job_id)["name"] == target:
+        return None, job_id
+    try:
+        return service.resolve_execution(target), None
+    except NotFound:
+        if job_id is None:
+            raise
+    return None, job_id

@@ -130,3 +130,15 @@ def test_unique_id_prefixes_are_accepted(cli: Any, local: tuple[Store, Service],
     assert json.loads(ok(cli("jobs", "show", twins[0][:6], "--json")).stdout)["id"] == twins[0]
     named = twin_job(store, other["id"], base[:5] + "f" + base[6:], base[:5])
     assert json.loads(ok(cli("jobs", "show", base[:5], "--json")).stdout)["id"] == named, "a name wins over a prefix"
+
+
+def test_tail_takes_a_job_name_before_a_run_id_prefix(cli: Any, local: tuple[Store, Service],
+                                                      ok: Callable[[Any], Any]) -> None:  # fmt: skip
+    store, service = local
+    [job, other] = make_jobs(service, 2)
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    store.executions.append_output(execution_id, 0, "from the run\n")
+    assert ok(cli("executions", "tail", execution_id[:6])).stdout == "from the run\n"
+    twin_job(store, other["id"], str(uuid.uuid4()), execution_id[:6])
+    assert ok(cli("executions", "tail", execution_id[:6])).stdout == "", "the job of that name, which never ran"
+    assert ok(cli("executions", "tail", execution_id[:7])).stdout == "from the run\n"
