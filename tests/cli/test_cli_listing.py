@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 
-from jobctl.models import Caller, Role
+from jobctl.models import Caller, JobSettings, Role
 from jobctl.service import Service
 from jobctl.store import Store, open_store
+from jobctl.store.writes import NO_NEXT_SLOT, NewJob
 from tests.cli.conftest import in_terminal
 
 FULL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
@@ -41,7 +42,9 @@ def twin_job(store: Store, job_id: str, new_id: str, name: str) -> str:
     """A copy of a job under a chosen id (ids are random; tests of prefixes need shared starts)."""
     job = store.jobs.get(job_id)
     assert job is not None
-    store.jobs.insert({**dataclasses.asdict(job), "id": new_id, "name": name})
+    settings = {field.name: getattr(job, field.name) for field in dataclasses.fields(JobSettings)}
+    store.jobs.insert(NewJob(id=new_id, settings=JobSettings(**{**settings, "name": name}), next=NO_NEXT_SLOT,
+                             created_at=job.created_at, created_by=None))  # fmt: skip
     return new_id
 
 

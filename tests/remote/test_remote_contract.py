@@ -193,6 +193,8 @@ def test_an_ambiguous_prefix_fails_alike(shared_pair: Pair) -> None:
     import dataclasses
 
     from jobctl.errors import AmbiguousId
+    from jobctl.models import JobSettings
+    from jobctl.store.writes import NO_NEXT_SLOT, NewJob
 
     store, local = shared_pair.store, shared_pair.local
     job = store.jobs.get(shared_pair.ids["backup"])
@@ -200,7 +202,10 @@ def test_an_ambiguous_prefix_fails_alike(shared_pair: Pair) -> None:
     base = str(uuid.uuid4())
     twins = [base[:6] + tail + base[7:] for tail in "ab"]
     for number, twin in enumerate(twins):
-        store.jobs.insert({**dataclasses.asdict(job), "id": twin, "name": f"twin-{number}-{base[:4]}"})
+        settings = {f.name: getattr(job, f.name) for f in dataclasses.fields(JobSettings)}
+        settings["name"] = f"twin-{number}-{base[:4]}"
+        store.jobs.insert(NewJob(id=twin, settings=JobSettings(**settings), next=NO_NEXT_SLOT,
+                                 created_at=job.created_at, created_by=None))  # fmt: skip
     failures = []
     for service in (local, shared_pair.remote):
         with pytest.raises(AmbiguousId) as caught:
