@@ -8,7 +8,7 @@
     404                                            -> NotFound          (exit 3)
     409                                            -> Conflict          (exit 4)
     422                                            -> ValidationFailed  (exit 2, the server's field errors)
-    400 / 413                                      -> UsageError        (exit 2)
+    400 / 413 / 415                                -> UsageError        (exit 2)
     anything else that is not 2xx                  -> JobctlError       (exit 1)
     a 2xx body that is not JSON                    -> ApiUnreachable    (exit 5)
 """
@@ -40,6 +40,7 @@ _BY_STATUS: dict[int, type[JobctlError]] = {
     403: PermissionDenied,
     409: Conflict,
     413: UsageError,
+    415: UsageError,
 }
 
 

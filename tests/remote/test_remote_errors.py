@@ -105,6 +105,7 @@ def _raising(error: Exception) -> RemoteService:
         (_raising(httpx.RemoteProtocolError("garbage")), ApiUnreachable, 5),
         (_answering(400, b'{"detail": "bad"}'), UsageError, 2),
         (_answering(413, b'{"detail": "too big"}'), UsageError, 2),
+        (_answering(415, b'{"detail": "not JSON"}'), UsageError, 2),
         (_answering(500, b'{"detail": "internal error"}'), JobctlError, 1),
         (_answering(502, b"<html>bad gateway</html>", "text/html"), JobctlError, 1),
         (_answering(503, b'{"detail": "store"}'), JobctlError, 1),
@@ -112,7 +113,7 @@ def _raising(error: Exception) -> RemoteService:
         (_answering(404, b'{"detail": "Not Found"}'), NotFound, 3),
         (_answering(200, b"<html>a proxy page</html>", "text/html"), ApiUnreachable, 5),
     ],
-    ids=["timeout", "connect", "protocol", "400", "413", "500", "502-html", "503", "422-odd", "404-other-path",
+    ids=["timeout", "connect", "protocol", "400", "413", "415", "500", "502-html", "503", "422-odd", "404-other-path",
          "200-not-json"],
 )  # fmt: skip
 def test_transport_failures_and_statuses(remote: RemoteService, error: type[JobctlError], exit_code: int) -> None:
