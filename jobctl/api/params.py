@@ -28,6 +28,9 @@ IsActive = Annotated[BoolText | None, Query(description='"true" or "false"')]
 NameFilter = Annotated[
     str | None, Query(max_length=NAME_MAX, pattern=r"^[^\x00]*$", description="part of the job name, any case")
 ]
+LabelFilter = Annotated[
+    list[str] | None, Query(description="key=value; only jobs with this label (repeat: all of them)")
+]
 TaskFunctionId = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
 StatusFilter = Annotated[ExecutionStatusName | None, Query(description="only executions in this status")]
 JobIdFilter = Annotated[uuid.UUID | None, Query(description="only executions of this job")]

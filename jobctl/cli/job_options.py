@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +31,8 @@ class JobOptions:
     max_instances: int | None = None
     description: str | None = None
     misfire: str | None = None
+    labels: list[str] | None = None
+    unlabels: list[str] | None = None
 
 
 def read_json_body(source: str) -> dict[str, Any]:
@@ -133,13 +135,25 @@ def setting_fields(options: JobOptions) -> dict[str, Any]:
     return fields
 
 
-def parse_args(pairs: list[str]) -> dict[str, str]:
+def label_fields(options: JobOptions, *, current: Callable[[], Mapping[str, str]]) -> dict[str, Any]:
+    """``labels`` from ``--label K=V`` (add or change) and ``--unlabel K`` (remove, if there),
+    applied to ``current()`` (the job's labels, read only when an option was given)."""
+    if not options.labels and not options.unlabels:
+        return {}
+    labels = dict(current())
+    labels.update(parse_args(options.labels or [], flag="--label"))
+    for key in options.unlabels or []:
+        labels.pop(key, None)
+    return {"labels": labels}
+
+
+def parse_args(pairs: list[str], *, flag: str = "--arg") -> dict[str, str]:
     """``K=V`` pairs; the value stays a string. :raises UsageError:"""
     parsed: dict[str, str] = {}
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not sep or not key:
-            raise UsageError(f"--arg takes KEY=VALUE, got {pair!r}")
+            raise UsageError(f"{flag} takes KEY=VALUE, got {pair!r}")
         parsed[key] = value
     return parsed
 

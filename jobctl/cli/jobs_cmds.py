@@ -8,7 +8,14 @@ import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
-from jobctl.cli.job_options import JobOptions, job_body_from_json, schedule_fields, setting_fields, task_fields
+from jobctl.cli.job_options import (
+    JobOptions,
+    job_body_from_json,
+    label_fields,
+    schedule_fields,
+    setting_fields,
+    task_fields,
+)
 
 if TYPE_CHECKING:
     from jobctl.wire.responses import JobList
@@ -47,6 +54,11 @@ RetryDelay = Annotated[Optional[str], typer.Option("--retry-delay", help="Delay 
 MaxInstances = Annotated[Optional[int], typer.Option("--max-instances", help="Runs allowed at once.")]  # noqa: UP045
 Description = Annotated[Optional[str], typer.Option("--description", help="Free text.")]  # noqa: UP045
 Misfire = Annotated[str | None, typer.Option("--misfire", help="After downtime: run_once or skip.", metavar="POLICY")]
+Label = Annotated[
+    list[str] | None,
+    typer.Option("--label", help="Label KEY=VALUE (repeatable); e.g. team=ops.", metavar="K=V"),
+]
+Unlabel = Annotated[list[str] | None, typer.Option("--unlabel", help="Remove label KEY (repeatable).", metavar="KEY")]
 FromJson = Annotated[
     str | None,
     typer.Option("--from-json", help="API body, or 'jobs show --json' output, from FILE or - (stdin).", metavar="FILE"),
@@ -69,6 +81,9 @@ def list_jobs(
     task_function_id: Annotated[
         int | None, typer.Option("--task-function-id", help="Only jobs of this task function.")
     ] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="Only jobs with label KEY=VALUE (repeat: all).", metavar="K=V")
+    ] = None,
     page: Annotated[int | None, typer.Option(help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[int | None, typer.Option(help="Jobs per page, 1-100 (default with --json: 20).")] = None,
     every: Annotated[bool, typer.Option("--all", help="With --json: every page, in one answer.")] = False,
@@ -81,6 +96,7 @@ def list_jobs(
     Examples:
       jobctl jobs list
       jobctl jobs list --enabled --json --all
+      jobctl jobs list --label team=ops --label tier=gold
     """
     from jobctl.cli import listing
 
@@ -93,7 +109,12 @@ def list_jobs(
 
     def fetch(number: int, size: int) -> JobList:
         return service.list_jobs(
-            name=name, is_enabled=enabled, task_function_id=task_function_id, page=number, per_page=size
+            name=name,
+            is_enabled=enabled,
+            task_function_id=task_function_id,
+            labels=label or (),
+            page=number,
+            per_page=size,
         )
 
     if paged or (as_json and not every):
@@ -137,6 +158,7 @@ def create(
     max_instances: MaxInstances = None,
     description: Description = None,
     misfire: Misfire = None,
+    label: Label = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -146,7 +168,7 @@ def create(
     Examples:
       jobctl jobs create backup --cron '0 2 * * *' --command 'tar czf /backup/etc.tgz /etc'
       jobctl jobs create ping --every 5m --command 'curl -fsS https://example.org/health'
-      jobctl jobs create cleanup --every 1d --task cleanup_tmp --arg days=7 --retries 2
+      jobctl jobs create cleanup --every 1d --task cleanup_tmp --arg days=7 --retries 2 --label team=ops
       jobctl jobs create --from-json job.json
       jobctl jobs show backup --json | jobctl --db sqlite:///other.db jobs create --from-json -
     """
@@ -166,11 +188,13 @@ def create(
         max_instances=max_instances,
         description=description,
         misfire=misfire,
+        labels=label,
     )
     if from_json:
         body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
         if name is not None:
             body["name"] = name
+        body.update(label_fields(options, current=lambda: body.get("labels", {})))
     else:
         if name is None:
             from jobctl.errors import UsageError
@@ -181,6 +205,7 @@ def create(
         body.update(schedule_fields(options, default_timezone=zone, required=True))
         body.update(task_fields(options, resolve_task=service.resolve_task_function, required=True))
         body.update(setting_fields(options))
+        body.update(label_fields(options, current=dict))
         if disabled:
             body["isEnabled"] = False
     data = service.create_job(body)
@@ -207,6 +232,8 @@ def update(
     max_instances: MaxInstances = None,
     description: Description = None,
     misfire: Misfire = None,
+    label: Label = None,
+    unlabel: Unlabel = None,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -215,6 +242,7 @@ def update(
     Examples:
       jobctl jobs update backup --cron '30 3 * * *'
       jobctl jobs update backup --timeout 1h --retries 3
+      jobctl jobs update backup --label tier=gold --unlabel team
     """
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
@@ -233,6 +261,8 @@ def update(
         max_instances=max_instances,
         description=description,
         misfire=misfire,
+        labels=label,
+        unlabels=unlabel,
     )
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}
     if name is not None:
@@ -240,6 +270,9 @@ def update(
     body.update(schedule_fields(options, default_timezone=app_ctx.config.scheduler_timezone, required=False))
     body.update(task_fields(options, resolve_task=service.resolve_task_function, required=False))
     body.update(setting_fields(options))
+    body.update(
+        label_fields(options, current=lambda: body["labels"] if "labels" in body else service.get_job(job_id)["labels"])
+    )
     if not body:
         from jobctl.errors import UsageError
 

@@ -90,6 +90,7 @@ def job_detail(job: JobDetail) -> None:
         ("retries", f"{job['retryCount']} ({job['retryDelaySeconds']}s apart)"),
         ("max instances", str(job["maxInstances"])),
         ("misfire policy", job["misfirePolicy"]),
+        ("labels", " ".join(f"{key}={value}" for key, value in sorted(job["labels"].items())) or "-"),
         ("created", f"{local_time(job['createdAt'])} by {job['createdBy'] or '-'}"),
         ("updated", f"{local_time(job['updatedAt'])} by {job['updatedBy'] or '-'}"),
     ]

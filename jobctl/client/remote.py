@@ -11,7 +11,7 @@ happen on the server.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -88,10 +88,10 @@ class RemoteService:
 
     def list_jobs(
         self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
-        page: int = 1, per_page: int = 20, id_prefix: str | None = None,
+        labels: Sequence[str] = (), page: int = 1, per_page: int = 20, id_prefix: str | None = None,
     ) -> JobList:  # fmt: skip
         params = {"name": name, "is_enabled": is_enabled, "task_function_id": task_function_id,
-                  "page": page, "per_page": per_page, "id_prefix": id_prefix}  # fmt: skip
+                  "label": list(labels), "page": page, "per_page": per_page, "id_prefix": id_prefix}  # fmt: skip
         result: JobList = self._session.request("GET", "/jobs", params=params)
         return result
 

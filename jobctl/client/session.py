@@ -107,13 +107,14 @@ def _api_root(client: httpx.Client, base_url: str) -> str:
     return "" if path.endswith(API_PREFIX) else API_PREFIX
 
 
-def _query(params: Mapping[str, Any] | None) -> dict[str, str | int] | None:
-    """Query parameters without the unset ones, booleans as the API's ``"true"``/``"false"``."""
+def _query(params: Mapping[str, Any] | None) -> dict[str, str | int | list[str]] | None:
+    """Query parameters without the unset (or empty list) ones, booleans as the API's
+    ``"true"``/``"false"``; a list repeats its parameter (``label=a=1&label=b=2``)."""
     if not params:
         return None
-    query: dict[str, str | int] = {}
+    query: dict[str, str | int | list[str]] = {}
     for key, value in params.items():
-        if value is None:
+        if value is None or value == []:
             continue
         query[key] = ("true" if value else "false") if isinstance(value, bool) else value
     return query

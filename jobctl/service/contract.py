@@ -14,7 +14,7 @@ low; the remote client also raises ``NotAuthenticated`` and ``ApiUnreachable`` (
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from jobctl.wire.responses import (
@@ -61,16 +61,19 @@ class JobService(Protocol):
         name: str | None = None,
         is_enabled: bool | None = None,
         task_function_id: int | None = None,
+        labels: Sequence[str] = (),
         page: int = 1,
         per_page: int = 20,
         id_prefix: str | None = None,
     ) -> JobList:
         """``GET /jobs``: one page of jobs, oldest first, and the counts for the same filters.
 
-        ``name`` matches part of the name, case-insensitively; ``id_prefix`` the start of the id
-        (hex digits and dashes, any case).
+        ``name`` matches part of the name, case-insensitively; each of ``labels`` (``key=value``)
+        must be on the job (all of them); ``id_prefix`` the start of the id (hex digits and
+        dashes, any case).
 
-        :raises ValidationFailed: for a bad page.
+        :raises ValidationFailed: for a bad page, or a label filter that is not ``key=value``
+            (at ``["query", "label"]``).
         """
         ...
 

@@ -8,7 +8,7 @@ plain values, returns the endpoint's JSON shape and checks the caller's role.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +19,7 @@ from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
 from jobctl.store.writes import JobChanges, NewExecution
 from jobctl.wire import ids, responses
+from jobctl.wire.labels import parse_filter as parse_label_filter
 from jobctl.wire.responses import (
     ExecutionList,
     ExecutionLog,
@@ -98,14 +99,20 @@ class Service:
         name: str | None = None,
         is_enabled: bool | None = None,
         task_function_id: int | None = None,
+        labels: Sequence[str] = (),
         page: int = 1,
         per_page: int = 20,
         id_prefix: str | None = None,
     ) -> JobList:
         """``GET /jobs``: one page and the counts for the same filters."""
         limit, offset = check_page(page, per_page)
+        pairs = tuple(parse_label_filter(text, loc=["query", "label"]) for text in labels)
         filters = JobFilter(
-            name=name, is_enabled=is_enabled, task_function_id=task_function_id, id_prefix=_id_prefix(id_prefix)
+            name=name,
+            is_enabled=is_enabled,
+            task_function_id=task_function_id,
+            id_prefix=_id_prefix(id_prefix),
+            labels=pairs,
         )
         jobs = self.store.jobs.list(filters, limit=limit, offset=offset)
         counts = self.store.jobs.counts(filters)

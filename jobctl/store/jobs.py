@@ -27,8 +27,10 @@ class JobFilter:
     task_function_id: int | None = None
     id_prefix: str | None = None
     """The start of the id, in lower case (hex digits and dashes only, so no LIKE escaping)."""
+    labels: tuple[tuple[str, str], ...] = ()
+    """(key, value) pairs the job must all carry; keys are checked label keys (no quotes)."""
 
-    def where(self, *, with_enabled: bool = True) -> tuple[str, dict[str, Any]]:
+    def where(self, *, sqlite: bool, with_enabled: bool = True) -> tuple[str, dict[str, Any]]:
         clauses: builtins.list[str] = []
         params: dict[str, Any] = {}
         if self.name:
@@ -43,6 +45,10 @@ class JobFilter:
         if self.id_prefix:
             clauses.append("j.id LIKE :id_prefix")
             params["id_prefix"] = self.id_prefix + "%"
+        for index, (key, value) in enumerate(self.labels):
+            clauses.append(_label_clause(index, sqlite=sqlite))
+            params[f"label_key_{index}"] = f'$."{key}"' if sqlite else key
+            params[f"label_value_{index}"] = value
         return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
 
 
@@ -125,7 +131,7 @@ class JobRecords:
         return job_from_row(row) if row else None
 
     def list(self, filters: JobFilter, *, limit: int, offset: int) -> builtins.list[Job]:
-        where, params = filters.where()
+        where, params = filters.where(sqlite=self.db.is_sqlite)
         rows = self.db.fetch_all(
             f"SELECT j.* FROM jobs j {where} ORDER BY j.created_at, j.id LIMIT :limit OFFSET :offset",
             {**params, "limit": limit, "offset": offset},
@@ -138,7 +144,7 @@ class JobRecords:
         Running jobs are found from the (few) running executions through the status index,
         not by probing the executions of every job.
         """
-        where, params = filters.where()
+        where, params = filters.where(sqlite=self.db.is_sqlite)
         row = self.db.fetch_one(
             f"""
             SELECT COUNT(*) AS total,
@@ -270,6 +276,13 @@ def _column(setting: str, value: Any) -> Any:
 @functools.cache
 def _json_settings() -> frozenset[str]:
     return json_fields(JobSettings)
+
+
+def _label_clause(index: int, *, sqlite: bool) -> str:
+    """The job carries label ``index`` (a JSON text column: SQLite's json_extract, Postgres' jsonb)."""
+    if sqlite:
+        return f"json_extract(j.labels, :label_key_{index}) = :label_value_{index}"
+    return f"(j.labels::jsonb ->> :label_key_{index}) = :label_value_{index}"
 
 
 def _escape_like(text: str) -> str:

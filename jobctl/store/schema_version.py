@@ -18,11 +18,15 @@ from jobctl.store.database import Database
 
 log = logging.getLogger(__name__)
 
-SCHEMA_REVISIONS = ("0001", "0002", "0003", "0004", "0005", "0006")
-"""Every Alembic revision this jobctl knows, oldest first; the last is the head."""
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+SCHEMA_REVISIONS = tuple(
+    sorted(path.name.partition("_")[0] for path in (MIGRATIONS_DIR / "versions").glob("[0-9][0-9][0-9][0-9]_*.py"))
+)
+"""Every Alembic revision this jobctl knows, oldest first; the last is the head. Read from the
+scripts' file names (``0007_job_labels.py``), so a new revision is one new file; a test checks
+that they match the scripts' own chain."""
 
 HEAD = SCHEMA_REVISIONS[-1]
-MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def current_revision(db: Database) -> str | None:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jobctl.errors import ValidationFailed
+from jobctl.wire import labels
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 2000
@@ -30,6 +31,19 @@ def _no_nul(value: str) -> str:
 
 
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
+LabelKey = Annotated[str, Field(min_length=1, max_length=labels.KEY_MAX, pattern=labels.KEY_PATTERN)]
+LabelValue = Annotated[str, Field(max_length=labels.VALUE_MAX, pattern=labels.VALUE_PATTERN)]
+Labels = Annotated[
+    dict[LabelKey, LabelValue],
+    Field(
+        max_length=labels.LABELS_MAX,
+        description="key/value pairs to select jobs by (docs/labels.md)",
+        json_schema_extra={  # a key must match the pattern, not only keys that do are checked
+            "additionalProperties": False,
+            "propertyNames": {"minLength": 1, "maxLength": labels.KEY_MAX, "pattern": labels.KEY_PATTERN},
+        },
+    ),
+]
 MaxInstances = Annotated[int, Field(ge=1, le=1000)]
 Timeout = Annotated[int, Field(ge=1, le=TIMEOUT_MAX)]
 RetryCount = Annotated[int, Field(ge=0, le=100)]
@@ -58,6 +72,7 @@ class JobCreate(BaseModel):
     isEnabled: bool = True
     isPaused: bool = False
     misfirePolicy: MisfirePolicyName = "run_once"
+    labels: Labels = Field(default_factory=dict)
 
     @field_validator("name")
     @classmethod
@@ -83,6 +98,7 @@ class JobUpdate(BaseModel):
     isEnabled: bool | None = None
     isPaused: bool | None = None
     misfirePolicy: MisfirePolicyName | None = None
+    labels: Labels | None = None
 
     @field_validator(
         "name",
@@ -95,6 +111,7 @@ class JobUpdate(BaseModel):
         "isEnabled",
         "isPaused",
         "misfirePolicy",
+        "labels",
         mode="before",
     )
     @classmethod

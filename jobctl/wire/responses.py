@@ -212,6 +212,7 @@ class JobOut(TypedDict):
     updatedAt: Timestamp
     createdBy: str | None
     updatedBy: str | None
+    labels: Annotated[dict[str, str], Schema("key/value pairs to select jobs by; {} when none")]
 
 
 class JobList(TypedDict):
@@ -278,6 +279,7 @@ def job(j: Job) -> JobOut:
         "updatedAt": _required_timestamp(j.updated_at),
         "createdBy": j.created_by,
         "updatedBy": j.updated_by,
+        "labels": j.labels,
     }
 
 

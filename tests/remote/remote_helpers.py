@@ -40,8 +40,8 @@ class Pair:
         spec = TaskFunctionSpec(name="sys", display_name="System", description=None, handler_type="command",
                                 handler_path="true", is_system=True)  # fmt: skip
         system = self.store.catalog.upsert_task_function(spec, datetime.now(UTC))
-        backup = self.local.create_job(job_body("backup", maxInstances=5))
-        self.local.create_job(job_body("backup-old", isEnabled=False))
+        backup = self.local.create_job(job_body("backup", maxInstances=5, labels={"team": "ops", "tier": "gold"}))
+        self.local.create_job(job_body("backup-old", isEnabled=False, labels={"team": "ops"}))
         self.local.create_job(job_body("nightly", jobTypeId=2, scheduleConfig={"hour": "3", "minute": "0"}))
         protected = self.local.create_job(job_body("protected", taskFunctionId=system.id, taskArgs=None))
         self.store.catalog.upsert_task_function(replace(spec, is_active=False), datetime.now(UTC))

@@ -155,3 +155,30 @@ def test_remote_failures_exit_5(daemon: Daemon, problem: str) -> None:
         result = daemon.remote("jobs", "list", url=f"http://127.0.0.1:{_free_port()}")
     assert (result.returncode, result.stdout) == (5, "")
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+
+
+def test_labels_work_alike_on_the_store_and_through_the_api(daemon: Daemon) -> None:
+    created = daemon.remote("jobs", "create", "lab-a", "--every", "1h", "--command", "true",
+                            "--label", "e1-team=ops", "--label", "e1-tier=gold", "--json")  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["labels"] == {"e1-team": "ops", "e1-tier": "gold"}
+    local = daemon.cli("jobs", "create", "lab-b", "--every", "1h", "--command", "true", "--label", "e1-team=ops")
+    assert local.returncode == 0, local.stderr
+    updated = daemon.remote("jobs", "update", "lab-b", "--label", "e1-tier=silver", "--unlabel", "e1-team",
+                            "--unlabel", "absent", "--json")  # fmt: skip
+    assert json.loads(updated.stdout)["labels"] == {"e1-tier": "silver"}
+    changed = daemon.cli("jobs", "update", "lab-a", "--label", "e1-team=dev", "--json")
+    assert json.loads(changed.stdout)["labels"] == {"e1-team": "dev", "e1-tier": "gold"}
+    listed = daemon.remote("jobs", "list", "--label", "e1-tier=gold", "--label", "e1-team=dev", "--json")
+    assert [job["name"] for job in json.loads(listed.stdout)["jobs"]] == ["lab-a"]
+    for args in (["jobs", "list", "--label", "e1-tier=silver", "--json"], ["jobs", "list", "--label", "e1-tier=gold"],
+                 ["jobs", "show", "lab-a"], ["jobs", "list", "--label", "e1-tier"],
+                 ["jobs", "update", "lab-a", "--label", "Bad=1"],
+                 ["jobs", "update", "lab-a", "--label", "novalue"]):  # fmt: skip
+        _same(daemon, *args)
+    bad = daemon.remote("jobs", "list", "--label", "e1-tier")
+    assert (bad.returncode, bad.stdout) == (2, "")
+    assert bad.stderr.count("\n") == 1 and "query.label" in bad.stderr
+    assert daemon.cli("jobs", "update", "lab-a", "--label", "novalue").stderr.startswith(
+        "jobctl: --label takes KEY=VALUE"
+    )

@@ -34,6 +34,8 @@ READS: dict[str, Call] = {
     "jobs-disabled": lambda s, ids: s.list_jobs(is_enabled=False),
     "jobs-enabled": lambda s, ids: s.list_jobs(is_enabled=True),
     "jobs-of-task-function": lambda s, ids: s.list_jobs(task_function_id=1),
+    "jobs-by-label": lambda s, ids: s.list_jobs(labels=["team=ops"]),
+    "jobs-by-two-labels": lambda s, ids: s.list_jobs(labels=["team=ops", "tier=gold"]),
     "jobs-page-2": lambda s, ids: s.list_jobs(page=2, per_page=3),
     "job": lambda s, ids: s.get_job(ids["backup"]),
     "resolve-job-by-name": lambda s, ids: s.resolve_job("backup"),
@@ -57,6 +59,9 @@ READS: dict[str, Call] = {
 }
 
 FAILURES: dict[str, Call] = {
+    "label-filter-without-value": lambda s, ids: s.list_jobs(labels=["team"]),
+    "label-filter-with-a-bad-key": lambda s, ids: s.list_jobs(labels=["Team=ops"]),
+    "bad-label-in-body": lambda s, ids: s.update_job(ids["backup"], {"labels": {"team": 1}}),
     "unknown-job": lambda s, ids: s.get_job(UNKNOWN),
     "malformed-job-id": lambda s, ids: s.get_job("not-an-id"),
     "empty-job-id": lambda s, ids: s.get_job(""),

@@ -11,7 +11,17 @@ from jobctl.api.auth import CurrentService, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
 from jobctl.api.openapi import JobDetail, JobList, JobOut, TriggerResult, request_body
-from jobctl.api.params import IdPrefix, IsEnabled, JobId, NameFilter, Page, PerPage, TaskFunctionId, as_bool
+from jobctl.api.params import (
+    IdPrefix,
+    IsEnabled,
+    JobId,
+    LabelFilter,
+    NameFilter,
+    Page,
+    PerPage,
+    TaskFunctionId,
+    as_bool,
+)
 from jobctl.service import Service
 from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate
 
@@ -24,12 +34,13 @@ WRITE_ERRORS = error_responses(403, 404, 409, 413, 415, 422)
 @router.get("/jobs", response_model=JobList, responses=error_responses(422), summary="List jobs")
 def list_jobs(
     service: CurrentService, name: NameFilter = None, is_enabled: IsEnabled = None,
-    task_function_id: TaskFunctionId = None, page: Page = 1, per_page: PerPage = 20, id_prefix: IdPrefix = None,
+    task_function_id: TaskFunctionId = None, label: LabelFilter = None, page: Page = 1, per_page: PerPage = 20,
+    id_prefix: IdPrefix = None,
 ) -> Response:  # fmt: skip
     """One page of jobs, oldest first, with counts over every job the filters match."""
     data = service.list_jobs(
-        name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, page=page, per_page=per_page,
-        id_prefix=id_prefix,
+        name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, labels=label or (),
+        page=page, per_page=per_page, id_prefix=id_prefix,
     )  # fmt: skip
     return JSONResponse(data)
 
