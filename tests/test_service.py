@@ -276,12 +276,68 @@ def test_pausing_keeps_runs_that_have_not_started(service: Service) -> None:
 def test_delete_removes_the_job_and_its_history(store: Store, service: Service) -> None:
     job = service.create_job(body("gone"))
     run = service.trigger_job(job["id"])["executionId"]
+    assert store.executions.finish(run, status="success", started_at=None, completed_at=datetime.now(UTC),
+                                   duration_seconds=0.1, result={"exitCode": 0}, error_message=None)  # fmt: skip
     service.delete_job(job["id"])
     for call in (lambda: service.get_job(job["id"]), lambda: service.get_execution(run),
                  lambda: service.delete_job(job["id"]), lambda: service.resolve_job("gone")):  # fmt: skip
         with pytest.raises(NotFound):
             call()
     assert writes(store)[:2] == (0, 0)
+
+
+def test_delete_of_a_job_with_active_runs_is_a_conflict_naming_them(store: Store, service: Service) -> None:
+    job = service.create_job(body("busy", maxInstances=2))
+    waiting = service.trigger_job(job["id"])["executionId"]
+    running = service.trigger_job(job["id"])["executionId"]
+    assert store.executions.mark_running(running, instance_id="i", started_at=datetime.now(UTC))
+    before = writes(store)
+    with pytest.raises(Conflict) as caught:
+        service.delete_job(job["id"])
+    assert caught.value.message == (
+        f"job 'busy' has 2 active runs: {waiting} (pending), {running} (running); "
+        "delete with force (jobs delete --force, DELETE ?force=true) to stop them first"
+    )
+    assert writes(store) == before
+    assert service.get_job(job["id"])["isEnabled"] is True
+
+
+def test_a_forced_delete_ends_waiting_runs_without_a_daemon(store: Store, service: Service) -> None:
+    """Nothing is running, so nothing waits for a daemon: the pending run is skipped and goes with the job."""
+    job = service.create_job(body("queued"))
+    waiting = service.trigger_job(job["id"])["executionId"]
+    seen: list[tuple[str, str | None]] = []
+    original = store.jobs.delete
+
+    def delete_seeing_the_run(job_id: str) -> bool:
+        ended = store.executions.get(waiting)
+        assert ended is not None
+        seen.append((ended.status, ended.error_message))
+        return original(job_id)
+
+    store.jobs.delete = delete_seeing_the_run  # type: ignore[method-assign]
+    service.delete_job(job["id"], force=True)
+    assert seen == [("skipped", "job deleted by tester before the run started")]
+    for call in (lambda: service.get_job(job["id"]), lambda: service.get_execution(waiting)):
+        with pytest.raises(NotFound):
+            call()
+
+
+def test_a_forced_delete_records_a_run_no_daemon_confirms(store: Store, service: Service) -> None:
+    """A running row whose daemon is gone: after the wait, the service records the stop itself."""
+    from jobctl.service.job_delete import stop_runs_for_delete
+
+    job = service.create_job(body("orphan"))
+    run = service.trigger_job(job["id"])["executionId"]
+    assert store.executions.mark_running(run, instance_id="gone", started_at=datetime.now(UTC))
+    stop_runs_for_delete(store, store.jobs.get(job["id"]), "tester", wait_seconds=0.2)  # type: ignore[arg-type]
+    ended = service.get_execution(run)
+    assert ended["status"] == "failed"
+    assert ended["errorMessage"] == (
+        "stopped: job 'orphan' deleted by tester; its daemon did not confirm the stop within 0.2s"
+    )
+    assert service.get_job(job["id"])["isEnabled"] is False
+    service.delete_job(job["id"])  # nothing active is left
 
 
 def test_delete_of_a_system_task_function_job_is_a_conflict(store: Store, service: Service) -> None:

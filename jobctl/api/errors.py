@@ -33,7 +33,10 @@ _DESCRIPTIONS = {
     401: "Missing, invalid or revoked bearer token",
     403: "The token's role is too low for this operation",
     404: "No such job or execution",
-    409: "Conflicts with the current state (disabled job, maxInstances reached, duplicate name, system job)",
+    409: (
+        "Conflicts with the current state (disabled job, maxInstances reached, duplicate name, system job, "
+        "delete of a job with active runs)"
+    ),
     413: "Request body larger than 1 MiB",
     415: "The body is not sent as Content-Type: application/json",
     422: "Invalid field, parameter or malformed JSON",

@@ -38,6 +38,10 @@ IdPrefix = Annotated[
     str | None,
     Query(max_length=36, pattern=ID_PREFIX_PATTERN, description="only ids starting with this (hex digits, dashes)"),
 ]
+Force = Annotated[
+    BoolText | None,
+    Query(description='"true": stop the job\'s active runs (TERM, grace, KILL) and record them, then delete'),
+]
 LogOffset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="character offset to read from")]
 
 JobId = Annotated[str, Path(description="the job's UUID")]

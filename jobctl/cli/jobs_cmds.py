@@ -282,14 +282,26 @@ def update(
 
 
 @app.command("delete")
-def delete(ctx: typer.Context, job: JobArg) -> None:
+def delete(
+    ctx: typer.Context,
+    job: JobArg,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Stop the job's running runs (TERM, grace, KILL), skip its waiting ones, then delete.",
+        ),
+    ] = False,
+) -> None:
     """Delete a job and its history.
+
+    A job with pending or running runs is refused (exit 4, naming them) unless --force.
 
     Example: jobctl jobs delete old-backup
     """
     service = _ctx(ctx).service()
     job_id = service.resolve_job(job)
-    service.delete_job(job_id)
+    service.delete_job(job_id, force=force)
     output.note(f"deleted job {job!r}")
 
 

@@ -22,7 +22,7 @@ EXIT_CODES = {
     1: "error (store unusable, run failed, internal error)",
     2: "usage or validation error (a malformed store URL included: bad port, unknown scheme, no database)",
     3: "not found",
-    4: "conflict (disabled job, maxInstances reached, duplicate name, system job)",
+    4: "conflict (disabled job, maxInstances reached, duplicate name, system job, delete of a job with active runs)",
     5: "not authorised, or the API cannot be reached",
 }
 """The documented exit codes; ``jobctl run`` also exits with the job's own code, 124 on timeout."""

@@ -40,6 +40,10 @@ SEARCH_PAGE = 100
 """Page size when searching by name; the API's maximum."""
 
 
+FORCED_DELETE_TIMEOUT = 30.0
+"""Seconds a forced delete may take: the server stops the job's runs first (kill grace included)."""
+
+
 class RemoteService:
     """The scheduler's operations, performed by the daemon at ``base_url`` for ``token``'s owner.
 
@@ -133,8 +137,12 @@ class RemoteService:
         result: JobDetail = self._job_request("PUT", job_id, "/status", body=dict(body))
         return result
 
-    def delete_job(self, job_id: str) -> None:
-        self._job_request("DELETE", job_id, "")
+    def delete_job(self, job_id: str, *, force: bool = False) -> None:
+        if not force:
+            self._job_request("DELETE", job_id, "")
+            return
+        # The server waits for the daemon to stop the runs (kill grace included): allow for it.
+        self._job_request("DELETE", job_id, "", params={"force": "true"}, timeout=FORCED_DELETE_TIMEOUT)
 
     def trigger_job(self, job_id: str) -> TriggerResult:
         result: TriggerResult = self._job_request("POST", job_id, "/trigger")

@@ -68,15 +68,17 @@ class ApiSession:
 
     def request(
         self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None,
-        not_found: NotFoundFactory | None = None,
+        not_found: NotFoundFactory | None = None, timeout: float | None = None,
     ) -> Any:  # fmt: skip
-        """The decoded JSON answer (None for 204). ``not_found`` builds the error for a 404.
+        """The decoded JSON answer (None for 204). ``not_found`` builds the error for a 404;
+        ``timeout`` replaces the session's for a request that may take long on the server.
 
         :raises JobctlError: as mapped in the module docstring.
         """
         try:
+            extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
             response = self._client.request(
-                method, self._prefix + path, params=_query(params), json=body, headers=self._headers
+                method, self._prefix + path, params=_query(params), json=body, headers=self._headers, **extra
             )
         except httpx.HTTPError as exc:
             raise ApiUnreachable(f"cannot reach the jobctl API at {self.base_url}: {_reason(exc)}") from exc

@@ -62,6 +62,7 @@ class _Child:
     terminated_at: float | None = None
     timed_out: bool = False
     killed: bool = False
+    stop_asked: bool = False
 
 
 class ProcessReactor:
@@ -77,6 +78,7 @@ class ProcessReactor:
         self._selector.register(self._wake_read, selectors.EVENT_READ, None)
         self._lock = threading.Lock()
         self._incoming: list[_Child] = []
+        self._to_stop: list[SpawnedProcess] = []
         self._children: set[_Child] = set()
         self._timers: list[tuple[float, int, _Child]] = []
         self._timer_seq = itertools.count()
@@ -134,6 +136,15 @@ class ProcessReactor:
                     self._resume.set()
             self._wake()
 
+    def stop(self, spawned: SpawnedProcess) -> None:
+        """Terminate one followed child's group: SIGTERM now, SIGKILL after the kill grace.
+
+        A child that already ended is left alone (its group is gone; its number may be reused).
+        """
+        with self._lock:
+            self._to_stop.append(spawned)
+        self._wake()
+
     def stop_all(self) -> None:
         """Terminate every child, now and any followed from now on (shutdown after the grace)."""
         with self._lock:
@@ -174,9 +185,12 @@ class ProcessReactor:
         self._resume.wait(MAX_HOLD_SECONDS)
         with self._lock:
             incoming, self._incoming = self._incoming, []
+            to_stop, self._to_stop = self._to_stop, []
             stopping, closed = self._stopping, self._closed
         for child in incoming:
             self._add(child)
+        if to_stop:
+            self._stop_children(to_stop, time.monotonic())
         self._group_changes[0].extend(child.spawned.pid for child in incoming)
         self._report_groups()
         if closed and not self._children:
@@ -277,14 +291,21 @@ class ProcessReactor:
         os.close(fd)
         child.open_pipes.discard(fd)
 
+    def _stop_children(self, to_stop: list[SpawnedProcess], now: float) -> None:
+        wanted = {id(spawned) for spawned in to_stop}
+        for child in list(self._children):
+            if id(child.spawned) in wanted:
+                child.stop_asked = True
+                self._check_timers(child, now)
+
     def _check_timers(self, child: _Child, now: float) -> None:
         if child not in self._children:
             return
         pgid = child.spawned.pid
         if child.terminated_at is None and child.exited_at is None:
             due = child.deadline is not None and now >= child.deadline
-            if due or self._stop_seen:
-                child.timed_out = due and not self._stop_seen
+            if due or self._stop_seen or child.stop_asked:
+                child.timed_out = due and not (self._stop_seen or child.stop_asked)
                 child.terminated_at = now
                 kill_group(pgid, signal.SIGTERM)
                 self._at(now + self.kill_grace, child)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -33,6 +33,8 @@ CLAIM_BATCH = 200
 MAX_BATCHES_PER_TICK = 25
 """Bounds one tick's work, so starting pending runs and reaping are never starved."""
 REAP_INTERVAL_SECONDS = 2.0
+STOP_CHECK_SECONDS = 0.25
+"""How often an instance with runs looks for stop requests (a forced delete waits on it)."""
 CLAIM_AHEAD = timedelta(milliseconds=30)
 """How far ahead of its due moment a slot is claimed and its run prepared, so that at the
 moment itself only the spawns are left (see docs/claim-ahead.md)."""
@@ -58,6 +60,14 @@ class Launcher(Protocol):
         """Prepare and start a run whose execution row is already ``running`` for this instance."""
         ...
 
+    def stop_requested(self, running: Callable[[], Mapping[str, str | None]]) -> None:
+        """Stop the runs the store asks to stop, or whose execution is gone with its job.
+
+        ``running()`` reads this instance's running executions with their stop reasons; it is
+        called only when there are runs to check.
+        """
+        ...
+
 
 class Scheduler:
     """Claims due slots and starts pending runs while this instance leads."""
@@ -80,6 +90,7 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self._wake = threading.Event()
         self._last_reap: datetime | None = None
+        self._last_stop_check: datetime | None = None
 
     def wake(self) -> None:
         """Cut the current sleep short: something changed."""
@@ -116,6 +127,7 @@ class Scheduler:
         Every decision is taken from ``now``; the clock is read only to wait for the due moment of
         a slot claimed ahead (never starting it early).
         """
+        self._stop_what_was_asked(now)  # whether or not this instance leads: its runs are its own
         if not self.leadership.is_leader():
             return MAX_SLEEP_SECONDS
         # Reap first: after a takeover, the dead leader's runs still count as active until they
@@ -193,6 +205,15 @@ class Scheduler:
             result=None,
             error_message=f"job disabled before {when}",
         )
+
+    def _stop_what_was_asked(self, now: datetime) -> None:
+        """A forced delete asks, through the store, for runs to stop (docs/deleting-jobs.md):
+        look every :data:`STOP_CHECK_SECONDS` while this instance has runs."""
+        if self._last_stop_check is not None and (now - self._last_stop_check).total_seconds() < STOP_CHECK_SECONDS:
+            return
+        self._last_stop_check = now
+        instance_id = self.leadership.instance_id
+        self.runner.stop_requested(lambda: self.store.executions.running_of_instance(instance_id))
 
     def _reap_if_due(self, now: datetime) -> None:
         if self._last_reap and (now - self._last_reap).total_seconds() < REAP_INTERVAL_SECONDS:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,7 +21,13 @@ from typing import Any
 from jobctl.errors import JobctlError, StoreError
 from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
-from jobctl.executors.process import GroupListener, ProcessResult, close_inherited_descriptors, reserve_descriptors
+from jobctl.executors.process import (
+    GroupListener,
+    ProcessResult,
+    SpawnedProcess,
+    close_inherited_descriptors,
+    reserve_descriptors,
+)
 from jobctl.executors.reactor import ProcessReactor
 from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction
 from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
@@ -34,6 +40,7 @@ from jobctl.store.writes import NewExecution
 TASK_FUNCTION_CACHE_SECONDS = 5.0
 """How stale a task function may be when a run starts (a config sync takes effect this late)."""
 
+EXECUTION_GONE = "stopped: its execution no longer exists (its job was deleted)"
 CRASH_MESSAGE = "internal error in the daemon while running; see its log"
 OUTCOME_NOT_RECORDED = "the outcome of this run could not be stored"
 
@@ -97,6 +104,11 @@ class Runner:
         self._active: dict[str, OutputWriter | None] = {}
         """Executions holding a run slot (until their outcome is recorded), with their output."""
         self._celery_futures: dict[str, Future[None]] = {}
+        self._following: dict[str, SpawnedProcess] = {}
+        """Local runs whose process the reactor still follows (a stop request can reach them)."""
+        self._celery_running: set[str] = set()
+        self._stop_reasons: dict[str, str] = {}
+        """Runs asked to stop (a forced delete), with the reason recorded as their error."""
         self._celery_pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._closing = threading.Event()
@@ -182,13 +194,20 @@ class Runner:
             self._recorder.put(_Ended(job=job, execution=execution, how=run.outcome(run.process)))
             return
         writer = OutputWriter(self.store, execution.id)
+        process = run.process
         with self._cond:
             self._active[execution.id] = writer
+            self._following[execution.id] = process
+            stop_now = execution.id in self._stop_reasons
 
         def ended(result: ProcessResult, run: LocalRun = run) -> None:
+            with self._cond:
+                self._following.pop(execution.id, None)
             self._recorder.put(_Ended(job=job, execution=execution, how=lambda: run.outcome(result), writer=writer))
 
-        self._reactor.follow(run.process, timeout=how.request.timeout_seconds, sink=writer, on_done=ended)
+        self._reactor.follow(process, timeout=how.request.timeout_seconds, sink=writer, on_done=ended)
+        if stop_now:  # asked while it was being prepared
+            self._reactor.stop(process)
 
     def _task_function(self, task_function_id: int) -> TaskFunction | None:
         """The task function, read at most every few seconds (a sync changes it rarely)."""
@@ -206,6 +225,7 @@ class Runner:
             if self._celery_pool is None:
                 self._celery_pool = ThreadPoolExecutor(max_workers=self.max_workers, thread_name_prefix="celery")
             self._celery_futures[execution.id] = self._celery_pool.submit(self._run_celery, job, execution, request)
+            self._celery_running.add(execution.id)
 
     def _run_celery(self, job: Job, execution: Execution, request: RunRequest) -> None:
         with self._cond:
@@ -215,6 +235,8 @@ class Runner:
         except Exception:
             log.exception("run of execution %s failed unexpectedly", execution.id)
             outcome = _failed(CRASH_MESSAGE)
+        with self._cond:
+            self._celery_running.discard(execution.id)
         self._recorder.put(_Ended(job=job, execution=execution, how=outcome))
 
     def _execute_celery(self, request: RunRequest, execution: Execution) -> RunOutcome:
@@ -226,7 +248,10 @@ class Runner:
         def record_task_id(task_id: str) -> None:
             self.store.executions.set_celery_task_id(execution.id, task_id)
 
-        return self.celery(request, record_task_id, self._stop.is_set)
+        def stop_requested() -> bool:
+            return self._stop.is_set() or execution.id in self._stop_reasons
+
+        return self.celery(request, record_task_id, stop_requested)
 
     # -- recording (on the recorder thread) ---------------------------------------------------
 
@@ -258,8 +283,11 @@ class Runner:
 
     def _finished_run(self, ended: _Ended) -> FinishedRun:
         outcome = ended.outcome()
-        error = outcome.error_message
-        if self._stop.is_set() and outcome.status != ExecutionStatus.SUCCESS:
+        status, error = outcome.status, outcome.error_message
+        asked = self._stop_reasons.get(ended.execution.id)
+        if asked is not None and status != ExecutionStatus.SUCCESS:
+            status, error = ExecutionStatus.FAILED, f"{asked} ({error})" if error else asked
+        elif self._stop.is_set() and status != ExecutionStatus.SUCCESS:
             error = (
                 f"stopped by daemon shutdown after the grace period ({error})"
                 if error
@@ -267,7 +295,7 @@ class Runner:
             )
         return FinishedRun(
             execution_id=ended.execution.id,
-            status=outcome.status.value,
+            status=status.value,
             started_at=outcome.started_at,
             completed_at=outcome.completed_at,
             duration_seconds=outcome.duration_seconds,
@@ -277,7 +305,7 @@ class Runner:
 
     def _retries(self, run: FinishedRun) -> bool:
         failed = run.status in (ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value)
-        return failed and not self._stop.is_set()
+        return failed and not self._stop.is_set() and run.execution_id not in self._stop_reasons
 
     def _queue_retry(self, job: Job, execution: Execution, now: datetime) -> None:
         current = self.store.jobs.get(job.id)
@@ -307,6 +335,7 @@ class Runner:
         with self._cond:
             for ended in batch:
                 self._active.pop(ended.execution.id, None)
+                self._stop_reasons.pop(ended.execution.id, None)
             self._cond.notify_all()
         if self.on_finish:
             self.on_finish()
@@ -319,6 +348,35 @@ class Runner:
                 writer.flush()
 
     # -- stopping ---------------------------------------------------------------------------
+
+    def stop_requested(self, running: Callable[[], Mapping[str, str | None]]) -> None:
+        """Stop runs that the store asks to stop, or whose execution row is gone.
+
+        ``running()`` gives this instance's running executions with the reason each was asked
+        to stop (None: not asked). A run of ours missing from it was deleted with its job (or
+        finished by someone else): its process must not live on unseen. A local run's group
+        gets SIGTERM, then SIGKILL after the kill grace; a Celery task is revoked. The run is
+        recorded ``failed`` with the reason (unless it succeeded first).
+        """
+        with self._cond:
+            candidates: dict[str, SpawnedProcess | None] = dict(self._following)
+            candidates.update(dict.fromkeys(self._celery_running))
+            candidates = {key: value for key, value in candidates.items() if key not in self._stop_reasons}
+        if not candidates:
+            return
+        asked = running()
+        stopping: list[tuple[str, SpawnedProcess | None, str]] = []
+        with self._cond:
+            for execution_id, process in candidates.items():
+                reason = asked.get(execution_id) if execution_id in asked else EXECUTION_GONE
+                if reason is None or execution_id in self._stop_reasons or execution_id not in self._active:
+                    continue
+                self._stop_reasons[execution_id] = reason
+                stopping.append((execution_id, process, reason))
+        for execution_id, process, reason in stopping:
+            log.warning("stopping execution %s: %s", execution_id, reason)
+            if process is not None:
+                self._reactor.stop(process)
 
     def shutdown(self, grace_seconds: float) -> None:
         """Let running runs finish for ``grace_seconds``, then stop them; hand back unstarted ones."""

@@ -119,11 +119,15 @@ class JobService(Protocol):
         """
         ...
 
-    def delete_job(self, job_id: str) -> None:
+    def delete_job(self, job_id: str, *, force: bool = False) -> None:
         """``DELETE /jobs/{id}`` with its executions. Admin only.
 
+        With ``force``, the job's waiting runs are skipped and its running ones stopped (TERM,
+        grace, KILL, by the daemon running them) and recorded before the job goes.
+
         :raises NotFound, PermissionDenied:
-        :raises Conflict: for a job of a system task function.
+        :raises Conflict: for a job of a system task function, and without ``force`` for a job
+            with pending or running executions (the message names them).
         """
         ...
 

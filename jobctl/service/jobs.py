@@ -222,8 +222,15 @@ class Service:
             other_reason=f"{disabled} before the run started",
         )
 
-    def delete_job(self, job_id: str) -> None:
-        """``DELETE /jobs/{id}``; jobs of a system task function are protected. Admin only."""
+    def delete_job(self, job_id: str, *, force: bool = False) -> None:
+        """``DELETE /jobs/{id}``, with the job's history. Admin only.
+
+        A job with active runs is a conflict naming them, unless ``force``: then its waiting
+        runs are skipped and its running ones stopped and recorded first (docs/deleting-jobs.md).
+        Jobs of a system task function are protected.
+        """
+        from jobctl.service.job_delete import active_runs_conflict, stop_runs_for_delete
+
         authorize(self.caller, "delete_job")
         job = self._job(job_id)
         task_function = self._task_function(job.task_function_id)
@@ -231,7 +238,13 @@ class Service:
             raise Conflict(
                 f"job {job.name!r} uses the system task function {task_function.name!r} and cannot be deleted"
             )
+        if force:
+            stop_runs_for_delete(self.store, job, self.caller.user_id)
         with self.store.transaction():
+            job = self._job(job.id, lock=True)
+            active = self.store.executions.active_of_job(job.id)
+            if active and not force:
+                raise active_runs_conflict(job, active)
             self.store.jobs.delete(job.id)
             self.store.cluster.bump_generation()
 

@@ -266,6 +266,49 @@ class ExecutionRecords:
                 if self.db.execute(_FINISH_SQL, one):
                     self.db.execute(_JOB_LAST_RUN_SQLITE_SQL, one)
 
+    def active_of_job(self, job_id: str) -> builtins.list[Execution]:
+        """The job's pending and running executions, oldest first."""
+        rows = self.db.fetch_all(
+            """
+            SELECT * FROM executions WHERE job_id = :job_id AND status IN (:pending, :running)
+            ORDER BY created_at, id
+            """,
+            {"job_id": job_id, "pending": ACTIVE[0], "running": ACTIVE[1]},
+        )
+        return [execution_from_row(row) for row in rows]
+
+    def request_stop(self, job_id: str, reason: str) -> builtins.list[Execution]:
+        """Ask whoever runs the job's running executions to stop them (``reason`` becomes their
+        error); returns those executions. The daemon running each sees it within a second."""
+        self.db.execute(
+            "UPDATE executions SET stop_requested = :reason WHERE job_id = :job_id AND status = :running",
+            {"reason": reason, "job_id": job_id, "running": ACTIVE[1]},
+        )
+        rows = self.db.fetch_all(
+            "SELECT * FROM executions WHERE job_id = :job_id AND status = :running ORDER BY created_at, id",
+            {"job_id": job_id, "running": ACTIVE[1]},
+        )
+        return [execution_from_row(row) for row in rows]
+
+    def running_of_instance(self, instance_id: str) -> dict[str, str | None]:
+        """This instance's running executions, each with the reason it was asked to stop (or None)."""
+        rows = self.db.fetch_all(
+            "SELECT id, stop_requested FROM executions WHERE status = :running AND instance_id = :instance_id",
+            {"running": ACTIVE[1], "instance_id": instance_id},
+        )
+        return {row["id"]: row["stop_requested"] for row in rows}
+
+    def still_running(self, execution_ids: Sequence[str]) -> builtins.list[str]:
+        """Which of ``execution_ids`` are still running."""
+        if not execution_ids:
+            return []
+        keys = {f"e{n}": value for n, value in enumerate(execution_ids)}
+        rows = self.db.fetch_all(
+            f"SELECT id FROM executions WHERE status = :running AND id IN ({', '.join(':' + key for key in keys)})",
+            {"running": ACTIVE[1], **keys},
+        )
+        return [row["id"] for row in rows]
+
     def skip_waiting(self, job_id: str, *, now: datetime, retry_reason: str, other_reason: str) -> int:
         """End the job's pending executions without running them: ``skipped``, with the reason.
 

@@ -48,5 +48,7 @@ def test_the_scheduler_is_told_about_writes_only(api: Api) -> None:
     api.call("PUT", f"/jobs/{job['id']}", json={"retryCount": 1})
     api.call("PUT", f"/jobs/{job['id']}/status", json={"isPaused": True})
     api.call("POST", f"/jobs/{job['id']}/trigger")
-    api.call("DELETE", f"/jobs/{job['id']}")
+    assert api.call("DELETE", f"/jobs/{job['id']}").status_code == 409  # its triggered run waits: nothing changed
+    assert len(api.changes) == 5
+    assert api.call("DELETE", f"/jobs/{job['id']}?force=true").status_code == 204
     assert len(api.changes) == 6

@@ -98,7 +98,8 @@ def test_readme_flow(cli: Any, store_url: str, run_json: Callable[..., Any], ok:
         assert re.search(r"^backup\s.*\bin \d", human.stdout, re.M), human.stdout
         assert "2 jobs: 2 enabled, 0 disabled" in human.stdout
 
-        ok(cli("jobs", "delete", "ping"))
+        fails(cli("jobs", "delete", "ping"), 4, execution_id)  # its triggered run waits
+        ok(cli("jobs", "delete", "ping", "--force"))
         fails(cli("jobs", "show", "ping"), 3, "ping")
         assert service.list_jobs()["total"] == 1 and service.list_executions()["total"] == 0
     finally:

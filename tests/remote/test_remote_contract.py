@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from jobctl.client import RemoteService
-from jobctl.errors import JobctlError, ValidationFailed
+from jobctl.errors import Conflict, JobctlError, ValidationFailed
 from jobctl.service import Service
 from jobctl.service.contract import JobService
 from tests.remote.remote_helpers import Pair, job_body
@@ -155,7 +155,13 @@ def test_trigger_and_delete(shared_pair: Pair) -> None:
     execution = shared_pair.local.get_execution(triggered["executionId"])
     assert (execution["status"], execution["triggeredBy"], execution["triggeredByUserId"]) == (
         "pending", "manual", "admin-token")  # fmt: skip
-    assert shared_pair.remote.delete_job(job["id"]) is None
+    with pytest.raises(Conflict) as remote_refusal:
+        shared_pair.remote.delete_job(job["id"])  # the triggered run waits
+    with pytest.raises(Conflict) as local_refusal:
+        shared_pair.local.delete_job(job["id"])
+    assert remote_refusal.value.message == local_refusal.value.message
+    assert triggered["executionId"] in remote_refusal.value.message
+    assert shared_pair.remote.delete_job(job["id"], force=True) is None
     with pytest.raises(JobctlError):
         shared_pair.local.get_job(job["id"])
 

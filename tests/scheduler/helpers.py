@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -88,6 +88,9 @@ class RecordingLauncher:
 
     def submit(self, job: Job, execution: Execution) -> None:
         self.launched.append(Launched(job, execution, self.clock.now()))
+
+    def stop_requested(self, running: Callable[[], Mapping[str, str | None]]) -> None:
+        """Nothing to stop: these runs are only records (stopping is tested with real daemons)."""
 
 
 @dataclass

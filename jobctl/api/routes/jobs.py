@@ -12,6 +12,7 @@ from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
 from jobctl.api.openapi import JobDetail, JobList, JobOut, TriggerResult, request_body
 from jobctl.api.params import (
+    Force,
     IdPrefix,
     IsEnabled,
     JobId,
@@ -79,9 +80,16 @@ def update_job(
     "/jobs/{job_id}", status_code=204, response_class=Response, responses=error_responses(403, 404, 409, 422),
     summary="Delete a job (admin)",
 )  # fmt: skip
-def delete_job(request: Request, service: Annotated[Service, allowed_to("delete_job")], job_id: JobId) -> Response:
-    """Delete a job and its history; jobs of a system task function are protected (409)."""
-    service.delete_job(job_id)
+def delete_job(
+    request: Request, service: Annotated[Service, allowed_to("delete_job")], job_id: JobId, force: Force = None
+) -> Response:
+    """Delete a job and its history; jobs of a system task function are protected (409).
+
+    A job with pending or running executions is a 409 naming them, unless ``force=true``:
+    then they are stopped and recorded first (the wait for the daemon happens on a worker
+    thread, as for every plain ``def`` route, not on the event loop).
+    """
+    service.delete_job(job_id, force=as_bool(force) or False)
     api_context(request).changed()
     return Response(status_code=204)
 

@@ -1,0 +1,118 @@
+"""Deleting a job whose run is active: refused, or with force stopped and recorded first (real daemon, real store).
+
+The run is a real ``sleep 600`` in its own process group; the CLI is a real subprocess, on the
+store or through the daemon's API (``--api``). See docs/deleting-jobs.md.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobctl.errors import NotFound
+from jobctl.service import Service
+from jobctl.service.job_delete import STOP_WAIT_SECONDS
+from jobctl.service.tokens import create_token
+from jobctl.store import Store
+from tests.conftest import Cli
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, wait_for
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def start_sleeper(service: Service, daemons: DaemonFactory, tmp_path: Path, *, trap_term: bool = False) -> tuple[
+    DaemonProcess, dict[str, Any], str, int
+]:  # fmt: skip
+    """A daemon running ``sleep 600`` for job ``sleeper``: (daemon, job, execution id, process group)."""
+    pidfile = tmp_path / "sleeper.pid"
+    trap = "trap '' TERM; " if trap_term else ""
+    job = service.create_job({
+        "name": "sleeper", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"hours": 1},
+        "taskArgs": {"command": f"{trap}echo $$ > {pidfile}; sleep 600"},
+    })  # fmt: skip
+    daemon = daemons.start(api=True)
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), timeout=10, what="the run to start")
+    pgid = int(pidfile.read_text())
+    assert service.get_execution(execution_id)["status"] == "running"
+    assert group_alive(pgid)
+    return daemon, job, execution_id, pgid
+
+
+@pytest.fixture(params=["local", "remote"])
+def jobctl(request: pytest.FixtureRequest, cli: Cli, store: Store) -> Any:
+    """The CLI on the store, or through the daemon's API with an admin token (``--api``)."""
+
+    def call(daemon: DaemonProcess, *args: str) -> Any:
+        if request.param == "local":
+            return cli(*args)
+        secret, _ = create_token(store, f"admin-{time.monotonic_ns()}", "admin")
+        return cli("--api", f"http://127.0.0.1:{daemon.port}", "--token", secret, *args)
+
+    call.mode = request.param  # type: ignore[attr-defined]
+    return call
+
+
+def test_delete_of_a_running_job_is_refused_then_forced_stops_records_and_deletes(
+    service: Service, daemons: DaemonFactory, tmp_path: Path, jobctl: Any
+) -> None:
+    daemon, job, execution_id, pgid = start_sleeper(service, daemons, tmp_path)
+
+    refused = jobctl(daemon, "jobs", "delete", "sleeper")
+    assert refused.code == 4, refused
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert f"{execution_id} (running)" in refused.stderr and "--force" in refused.stderr
+    assert group_alive(pgid), "a refused delete leaves the run alone"
+    assert service.get_job(job["id"])["name"] == "sleeper"
+    assert service.get_execution(execution_id)["status"] == "running"
+
+    begun = time.monotonic()
+    forced = jobctl(daemon, "jobs", "delete", "sleeper", "--force")
+    took = time.monotonic() - begun
+    assert forced.code == 0, forced
+    assert took < STOP_WAIT_SECONDS, "the daemon confirmed the stop (no waiting for the fallback)"
+    wait_for(lambda: not group_alive(pgid), timeout=3, what="the process group to be gone")
+    with pytest.raises(NotFound):
+        service.get_job(job["id"])
+    with pytest.raises(NotFound):  # its history goes with the job, as for any delete
+        service.get_execution(execution_id)
+    who = "local:" if jobctl.mode == "local" else "admin-"
+    log = daemon.log()
+    assert f"stopping execution {execution_id}: stopped: job 'sleeper' deleted by {who}" in log
+    assert f"run finished: job sleeper, execution {execution_id}, failed" in log
+
+
+def test_a_forced_delete_kills_a_run_that_ignores_sigterm_after_the_grace(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    daemon, job, execution_id, pgid = start_sleeper(service, daemons, tmp_path, trap_term=True)
+    begun = time.monotonic()
+    service.delete_job(job["id"], force=True)
+    took = time.monotonic() - begun
+    assert 4.5 <= took < STOP_WAIT_SECONDS, took  # TERM ignored: SIGKILL after the 5 s grace
+    wait_for(lambda: not group_alive(pgid), timeout=3, what="the process group to be gone")
+    with pytest.raises(NotFound):
+        service.get_job(job["id"])
+    assert f"run finished: job sleeper, execution {execution_id}, failed" in daemon.log()
+
+
+def test_a_run_whose_job_vanished_behind_the_daemons_back_is_killed(
+    service: Service, store: Store, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    """However a job goes (an old jobctl, a hand-written DELETE), its runs must not live on unseen."""
+    daemon, job, execution_id, pgid = start_sleeper(service, daemons, tmp_path)
+    with store.transaction():
+        store.jobs.delete(job["id"])  # the execution goes with it (ON DELETE CASCADE)
+        store.cluster.bump_generation()
+    wait_for(lambda: not group_alive(pgid), timeout=5, what="the orphaned run's process group to be killed")
+    assert f"stopping execution {execution_id}: stopped: its execution no longer exists" in daemon.log()
