@@ -8,6 +8,7 @@ import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
+from jobctl.cli.tables import Column
 
 app = typer.Typer(help="Task functions: what jobs can run.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
@@ -46,10 +47,21 @@ def list_task_functions(
     ]
     output.print_table(
         None,
-        ["ID", "NAME", "TYPE", "HANDLER", "QUEUE", "ACTIVE", "SYSTEM"],
+        TASK_FUNCTION_COLUMNS,
         rows,
         footer=f"{data['total']} task function(s)",
     )
+
+
+TASK_FUNCTION_COLUMNS = (
+    Column("ID"),
+    Column("NAME", shrink=True),
+    Column("TYPE"),
+    Column("HANDLER", shrink=True, min_width=12),
+    Column("QUEUE", keep=4),
+    Column("ACTIVE"),
+    Column("SYSTEM", keep=3),
+)
 
 
 @app.command("sync")
@@ -79,4 +91,4 @@ def job_types(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         output.print_json(data)
         return
     rows = [[str(t["id"]), t["name"], t["displayName"], t["description"] or ""] for t in data]
-    output.print_table(None, ["ID", "NAME", "DISPLAY NAME", "DESCRIPTION"], rows)
+    output.print_table(None, ["ID", "NAME", "DISPLAY NAME", Column("DESCRIPTION", shrink=True, min_width=12)], rows)

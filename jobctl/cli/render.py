@@ -212,7 +212,18 @@ def status(data: SchedulerStatus) -> None:
             ]
             for i in data["instances"]
         ]
-        output.print_table("Instances", ["ID", "HOST", "PID", "ROLE", "HEARTBEAT", "VERSION", "STARTED"], rows)
+        output.print_table("Instances", INSTANCE_COLUMNS, rows)
+
+
+INSTANCE_COLUMNS = (
+    Column("ID"),
+    Column("HOST", shrink=True),
+    Column("PID"),
+    Column("ROLE"),
+    Column("HEARTBEAT"),
+    Column("VERSION", keep=3),
+    Column("STARTED", keep=2),
+)
 
 
 def _duration(seconds: float | None) -> str:

@@ -8,6 +8,7 @@ import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
+from jobctl.cli.tables import Column
 
 if TYPE_CHECKING:
     from jobctl.store import Store
@@ -64,7 +65,10 @@ def list_tokens(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ]
         for t in data
     ]
-    output.print_table(None, ["NAME", "ROLE", "CREATED", "LAST USED", "STATE"], rows)
+    columns: list[str | Column] = [
+        Column("NAME", shrink=True), "ROLE", Column("CREATED", keep=3), Column("LAST USED", keep=4), "STATE"
+    ]
+    output.print_table(None, columns, rows)
 
 
 @app.command("revoke")

@@ -13,8 +13,9 @@ from typing import Any
 
 import pytest
 
-from jobctl.models import Caller, JobSettings, Role
+from jobctl.models import Caller, Instance, JobSettings, Role, TaskFunctionSpec
 from jobctl.service import Service
+from jobctl.service.tokens import create_token
 from jobctl.store import Store, open_store
 from jobctl.store.writes import NO_NEXT_SLOT, NewJob
 from tests.cli.conftest import in_terminal
@@ -101,14 +102,24 @@ def test_tables_fit_80_columns_with_short_ids_and_job_names(cli: Any, local: tup
     error = "exit code 2: tar: /srv/accounting: Cannot open: No such file or directory"
     store.executions.finish(execution_id, status="failed", started_at=None, completed_at=datetime.now(UTC),
                             duration_seconds=1.5, result={"exitCode": 2}, error_message=error)  # fmt: skip
+    now = datetime.now(UTC)
+    store.cluster.register_instance(Instance(id=str(uuid.uuid4()), hostname="batch-" + "x" * 60 + ".example.org",
+                                             pid=4242, version="0.1.0", started_at=now, last_heartbeat=now,
+                                             stopped_at=None))  # fmt: skip
+    create_token(store, "deploy-pipeline-of-the-accounting-team-" + "y" * 30, "operator")
+    store.catalog.upsert_task_function(TaskFunctionSpec(name="long-handler", display_name="Long", description=None,
+                                                        handler_type="command", handler_path="/opt/" + "z" * 90),
+                                       now)  # fmt: skip
     narrow = {"COLUMNS": "80"}
     for args in (["jobs", "list"], ["executions", "list"], ["jobs", "show", long_name], ["status"],
-                 ["executions", "show", execution_id[:8]]):  # fmt: skip
+                 ["executions", "show", execution_id[:8]], ["task-functions", "list"], ["token", "list"],
+                 ["job-types"]):  # fmt: skip
         for shown in (ok(cli(*args, env=narrow)).stdout, in_terminal(cli.env, *args, columns=80).stdout):
             lines = table_lines(shown)
             assert max(len(line) for line in lines) <= 80, (args, shown)
-            if args[-1] == "list":
+            if args[-1] in ("list", "job-types"):
                 assert not any(FULL_ID.search(line) for line in lines), shown
+                assert not any(line.startswith(" ") for line in lines), f"a row was folded over lines:\n{shown}"
     executions = ok(cli("executions", "list", env=narrow)).stdout
     assert execution_id[:8] in executions and "nightly-database" in executions and job["id"][:8] not in executions
     jobs = ok(cli("jobs", "list", env=narrow)).stdout
