@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jobctl.errors import UsageError
-from jobctl.models import HandlerType, TaskFunctionSpec
+from jobctl.models import DEFAULT_RUN_PATH, VARIABLE_NAME_PATTERN, HandlerType, TaskFunctionSpec
 
 KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "store": {"url": (str,)},
@@ -26,6 +27,8 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
         "shutdown_grace_seconds": (int, float),
         "max_concurrent_runs": (int,),
         "docs": (bool,),
+        "path": (str,),
+        "pass_environment": (list,),
     },
     "scheduler": {"timezone": (str,), "misfire_grace_seconds": (int, float)},
     "client": {"api_url": (str,), "token": (str,)},
@@ -60,6 +63,10 @@ class Config:
     max_concurrent_runs: int = 64
     api_docs: bool = False
     """Serve ``/docs`` (Swagger UI, loaded by the browser from a CDN) and a public ``/openapi.json``."""
+    run_path: str = DEFAULT_RUN_PATH
+    """``[daemon] path``: ``PATH`` of every local run (docs/run-environment.md)."""
+    pass_environment: tuple[str, ...] = ()
+    """Variables of the daemon's environment that runs get too (all others are left out)."""
     timezone: str | None = None
     misfire_grace_seconds: float = 1.0
     api_url: str | None = None
@@ -174,6 +181,8 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
             raise UsageError(f"{where}: [{table}] must be a table")
         for key, value in content.items():
             values[_field_name(table, key)] = _checked(table, key, value, KEYS[table], where)
+    if "pass_environment" in values:
+        values["pass_environment"] = _passed_names(values["pass_environment"], where)
     config = Config(path=path, **values)
     _check_values(config, where)
     return config
@@ -188,6 +197,8 @@ def _field_name(table: str, key: str) -> str:
         return f"daemon_{key}"
     if table == "daemon" and key == "docs":
         return "api_docs"
+    if table == "daemon" and key == "path":
+        return "run_path"
     return key
 
 
@@ -199,6 +210,18 @@ def _checked(table: str, key: str, value: Any, allowed: dict[str, tuple[type, ..
         names = " or ".join(t.__name__ for t in types)
         raise UsageError(f"{where}: [{table}] {key} must be {names}, not {type(value).__name__}")
     return value
+
+
+def _passed_names(names: list[Any], where: str) -> tuple[str, ...]:
+    """``[daemon] pass_environment``: variable names, none of them a run's own ``JOBCTL_*``."""
+    for name in names:
+        if not isinstance(name, str) or not re.fullmatch(VARIABLE_NAME_PATTERN, name):
+            raise UsageError(f"{where}: [daemon] pass_environment must list variable names, not {name!r}")
+        if name.startswith("JOBCTL_"):
+            raise UsageError(
+                f"{where}: [daemon] pass_environment cannot name {name}: JOBCTL_ variables are the run's own"
+            )
+    return tuple(names)
 
 
 def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
@@ -247,6 +270,8 @@ def _check_values(config: Config, where: str) -> None:
         raise UsageError(f"{where}: [daemon] log_format must be 'text' or 'json'")
     if not (math.isfinite(config.lease_ttl_seconds) and config.lease_ttl_seconds >= 2):
         raise UsageError(f"{where}: [daemon] lease_ttl_seconds must be at least 2")
+    if not config.run_path or "\0" in config.run_path:
+        raise UsageError(f"{where}: [daemon] path must be a non-empty list of folders separated by ':'")
     if config.max_concurrent_runs < 1:
         raise UsageError(f"{where}: [daemon] max_concurrent_runs must be at least 1")
     for table, key in (("daemon", "shutdown_grace_seconds"), ("scheduler", "misfire_grace_seconds")):

@@ -67,6 +67,12 @@ _ROLE_ORDER = [Role.VIEWER, Role.OPERATOR, Role.ADMIN]
 SHELL_TASK_FUNCTION = "shell"
 """Name of the built-in task function that runs ``taskArgs.command`` with ``/bin/sh -c``."""
 
+DEFAULT_RUN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+"""``PATH`` of a run unless ``[daemon] path`` says otherwise (systemd's default for services)."""
+
+VARIABLE_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
+"""What an environment variable handed to a run may be called (what a POSIX shell can expand)."""
+
 
 # -- records -------------------------------------------------------------------------------
 # Frozen values read from the store, choices as enums; :mod:`jobctl.wire.responses` turns them

@@ -23,6 +23,8 @@ log_format = "json"
 lease_ttl_seconds = 20
 shutdown_grace_seconds = 12.5
 max_concurrent_runs = 8
+path = "/opt/bin:/usr/bin:/bin"
+pass_environment = ["PGPASSWORD", "HTTPS_PROXY"]
 
 [scheduler]
 timezone = "Europe/Berlin"
@@ -75,6 +77,7 @@ def test_every_key_is_read_with_its_type(tmp_path: Path) -> None:
     assert config.store_url == "sqlite:////var/lib/jobctl/jobctl.db"
     assert (config.daemon_host, config.daemon_port, config.log_format) == ("0.0.0.0", 8123, "json")
     assert (config.lease_ttl_seconds, config.shutdown_grace_seconds, config.max_concurrent_runs) == (20, 12.5, 8)
+    assert (config.run_path, config.pass_environment) == ("/opt/bin:/usr/bin:/bin", ("PGPASSWORD", "HTTPS_PROXY"))
     assert (config.timezone, config.scheduler_timezone, config.misfire_grace_seconds) == (
         "Europe/Berlin", "Europe/Berlin", 2.5)  # fmt: skip
     assert (config.api_url, config.token) == ("http://10.0.0.1:8000", "jobctl_secret")
@@ -135,9 +138,13 @@ def test_unknown_tables_and_keys_are_errors_naming_them(data: dict[str, Any], na
         ({"task_functions": [{"name": "a", "handler_type": "command", "handler_path": "x", "is_active": "yes"}]},
          "is_active"),
         ({"task_functions": [{"name": 5, "handler_type": "command", "handler_path": "x"}]}, "name"),
+        ({"daemon": {"pass_environment": "HOME"}}, "pass_environment"),
+        ({"daemon": {"pass_environment": [1]}}, "pass_environment"),
+        ({"daemon": {"path": ["/bin"]}}, "path"),
     ],
     ids=["port-string", "port-bool", "port-float", "host-int", "ttl-string", "ttl-bool", "runs-float", "url-list",
-         "timezone-int", "token-int", "timeout-string", "active-string", "name-int"],
+         "timezone-int", "token-int", "timeout-string", "active-string", "name-int", "passed-string", "passed-int",
+         "path-list"],
 )  # fmt: skip
 def test_wrong_types_are_errors_naming_the_key(data: dict[str, Any], named: str) -> None:
     with pytest.raises(UsageError) as caught:
@@ -160,9 +167,13 @@ def test_wrong_types_are_errors_naming_the_key(data: dict[str, Any], named: str)
         ({"scheduler": {"misfire_grace_seconds": -0.5}}, "misfire_grace_seconds"),
         ({"scheduler": {"timezone": "Mars/Base"}}, "Mars/Base"),
         ({"scheduler": {"timezone": "../../etc/passwd"}}, "timezone"),
+        ({"daemon": {"pass_environment": ["A-B"]}}, "pass_environment"),
+        ({"daemon": {"pass_environment": ["JOBCTL_TOKEN"]}}, "JOBCTL_TOKEN"),
+        ({"daemon": {"path": ""}}, "path"),
     ],
     ids=["port-0", "port-65536", "port-negative", "log-format", "ttl-too-short", "ttl-nan", "ttl-inf", "no-runs",
-         "negative-grace", "negative-misfire-grace", "unknown-zone", "path-as-zone"],
+         "negative-grace", "negative-misfire-grace", "unknown-zone", "path-as-zone", "passed-bad-name",
+         "passed-jobctl-name", "empty-path"],
 )  # fmt: skip
 def test_out_of_range_values_are_errors_naming_the_key(data: dict[str, Any], named: str) -> None:
     with pytest.raises(UsageError) as caught:

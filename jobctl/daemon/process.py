@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobctl.config import Config, exposure_warning, load_config
+from jobctl.executors.environment import base_environment
 from jobctl.executors.guard import GroupGuard
 from jobctl.executors.process import KILL_GRACE_SECONDS
 from jobctl.scheduler.leadership import Leadership
@@ -84,6 +85,7 @@ class Daemon:
             on_finish=self._wake,
             celery=_celery_executor(config),
             log_runs=True,
+            base_env=base_environment(path=config.run_path, passed=config.pass_environment),
         )
         self.scheduler = Scheduler(
             store,

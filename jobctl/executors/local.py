@@ -8,13 +8,12 @@ for a Python callable, its return value (a dict as is, anything else as ``{"valu
 
 from __future__ import annotations
 
-import functools
 import json
-import os
 import re
 import shlex
 import shutil
 import tempfile
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,10 +26,13 @@ from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
 ERROR_TAIL_CHARS = 1000
 
 
-def prepare_local(request: RunRequest, *, task_name: str) -> LocalLaunch:
+def prepare_local(request: RunRequest, *, task_name: str, base_env: Mapping[str, str]) -> LocalLaunch:
     """Everything a run needs before its process starts (arguments, environment, a Python run's
-    report file), so that the moment of the spawn costs little more than the spawn itself."""
-    env = run_environment(request)
+    report file), so that the moment of the spawn costs little more than the spawn itself.
+
+    ``base_env`` is what the run gets from the daemon (:func:`jobctl.executors.environment.base_environment`).
+    """
+    env = run_environment(request, base_env)
     if request.handler_type == HandlerType.PYTHON:
         folder = Path(tempfile.mkdtemp(prefix="jobctl-"))
         report_file = folder / "result.json"
@@ -91,9 +93,9 @@ def command_argv(request: RunRequest, task_name: str) -> list[str] | str:
     return argv or f"handler_path of task function {task_name!r} is empty"
 
 
-def run_environment(request: RunRequest) -> dict[str, str]:
-    """The daemon's environment plus the job's arguments and identity."""
-    env = dict(_inherited_environment())
+def run_environment(request: RunRequest, base_env: Mapping[str, str]) -> dict[str, str]:
+    """``base_env`` plus the job's arguments and identity (set last: a job cannot fake them)."""
+    env = dict(base_env)
     args = request.task_args or {}
     for key, value in args.items():
         env[f"JOBCTL_ARG_{re.sub(r'[^A-Za-z0-9]', '_', key).upper()}"] = (
@@ -103,13 +105,6 @@ def run_environment(request: RunRequest) -> dict[str, str]:
     env["JOBCTL_JOB_ID"] = request.job_id
     env["JOBCTL_EXECUTION_ID"] = request.execution_id
     return env
-
-
-@functools.cache
-def _inherited_environment() -> dict[str, str]:
-    """The daemon's own environment without its ``JOBCTL_`` settings, read once: it does not change
-    while the daemon runs, and reading ``os.environ`` decodes every entry each time."""
-    return {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
 
 
 def _command_outcome(result: ProcessResult, request: RunRequest) -> RunOutcome:

@@ -10,6 +10,7 @@ import os
 import socket
 import threading
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from jobctl import __version__
@@ -24,7 +25,7 @@ HEARTBEAT_SECONDS = 2.0
 class ForegroundRun:
     """Takes a pending execution for this process and runs it on a background thread."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, base_env: Mapping[str, str] | None = None) -> None:
         self.store = store
         now = datetime.now(UTC)
         self.instance = Instance(
@@ -36,7 +37,7 @@ class ForegroundRun:
             last_heartbeat=now,
             stopped_at=None,
         )
-        self.runner = Runner(store, max_workers=1)
+        self.runner = Runner(store, max_workers=1, base_env=base_env)
         self._done = threading.Event()
 
     def start(self, execution_id: str) -> bool:

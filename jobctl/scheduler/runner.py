@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobctl.errors import JobctlError, StoreError
+from jobctl.executors.environment import base_environment
 from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
 from jobctl.executors.process import (
@@ -93,8 +94,11 @@ class Runner:
         on_finish: Callable[[], None] | None = None,
         celery: RemoteExecutor | None = None,
         log_runs: bool = False,
+        base_env: Mapping[str, str] | None = None,
     ) -> None:
         self.store = store
+        self.base_env = dict(base_environment() if base_env is None else base_env)
+        """What every local run's environment starts from (docs/run-environment.md)."""
         self.log_runs = log_runs
         """Log one line per recorded run (the daemon does; ``jobctl run`` in the foreground does not)."""
         self.on_finish = on_finish
@@ -179,7 +183,7 @@ class Runner:
         request = _request(job, execution, task_function)
         if task_function.handler_type == HandlerType.CELERY_TASK:
             return request
-        return prepare_local(request, task_name=task_function.name)
+        return prepare_local(request, task_name=task_function.name, base_env=self.base_env)
 
     def _launch(self, prepared: PreparedRun) -> None:
         job, execution, how = prepared.job, prepared.execution, prepared.how

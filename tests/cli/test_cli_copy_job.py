@@ -25,7 +25,7 @@ WRITABLE = sorted(set(JobCreate.model_fields) - {"taskFunctionId"})
 
 def config(path: Path, *names: str) -> Path:
     """A config declaring command task functions ``names``, in that order (so their ids follow it)."""
-    lines = ['[scheduler]', 'timezone = "Europe/Berlin"']
+    lines = ["[scheduler]", 'timezone = "Europe/Berlin"']
     for name in names:
         lines += ["[[task_functions]]", f'name = "{name}"', 'handler_type = "command"', f'handler_path = "echo {name}"']
     path.write_text("\n".join(lines) + "\n")

@@ -31,3 +31,8 @@ def nul_result() -> dict[str, str]:
 def print_lines(count: int) -> None:
     """Print ``count`` numbered lines of 8 characters in one write (3 MB for 375,000)."""
     sys.stdout.write("".join(f"{n:07d}\n" for n in range(count)))
+
+
+def environment() -> dict[str, object]:
+    """The run's whole environment, as its interpreter sees it (for the environment tests)."""
+    return {"environ": dict(os.environ)}
