@@ -12,6 +12,8 @@ error message (a refused connection, a malformed URL) or a log line:
 text nobody parsed (a driver's message, a traceback). It errs towards masking too much: in a
 whitespace-free run, everything from the userinfo's ``:`` to the run's last ``@`` is masked, so
 a password holding ``/``, ``?`` or ``@`` (a URL that was not percent-encoded) does not leak.
+It runs on every daemon log line, some of which quote a job's stderr, so it must stay linear
+in the length of its input whatever that holds: no pattern may backtrack over a long run.
 Standard library only: the CLI's error funnel calls it.
 """
 
@@ -21,21 +23,39 @@ import re
 
 MASK = "***"
 
-_USERINFO = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*):\S*@")
-"""``scheme://user:`` followed by the password, up to the last ``@`` before whitespace."""
+_RUN = re.compile(r"\S+")
+"""A whitespace-free run: a URL's userinfo never spans whitespace."""
+
+_USERINFO_START = re.compile(r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*://[^:/?#@\s]*:")
+"""``scheme://user:``, the password following. The look-behind makes each run of scheme-like
+characters a candidate once, not at every position, which keeps the search linear."""
 
 _KEY_VALUE = re.compile(
-    r"(?P<key>(?:ssl)?password|passwd|pwd)(?P<sep>\s*=\s*|%3D)(?P<value>'(?:[^'\\]|\\.)*'|[^&#\s]*)",
+    r"(?P<key>(?:ssl)?password|passwd|pwd)(?P<sep>\s*=\s*|%3D)(?P<value>'(?:[^'\\]|\\.){0,1000}'|[^&#\s]*)",
     re.IGNORECASE,
 )
-"""``password=VALUE`` in a query string, a connection string or an encoded ``options`` value."""
+"""``password=VALUE`` in a query string, a connection string or an encoded ``options`` value
+(a quoted value is looked for over at most 1,000 characters, so text full of unclosed quotes
+stays linear)."""
 
 
 def redact(text: str) -> str:
-    """``text`` with every password it may hold replaced by ``***``."""
-    if "://" in text:
-        text = _USERINFO.sub(lambda match: f"{match['head']}:{MASK}@", text)
+    """``text`` with every password it may hold replaced by ``***``, in time linear in its length."""
+    if "://" in text and "@" in text:
+        text = _RUN.sub(_mask_userinfo, text)
     return _KEY_VALUE.sub(lambda match: f"{match['key']}{match['sep']}{MASK}", text)
+
+
+def _mask_userinfo(run: re.Match[str]) -> str:
+    """Mask from the first ``scheme://user:`` to the run's last ``@`` (a password may hold ``@``)."""
+    token = run.group()
+    if "://" not in token:
+        return token
+    start = _USERINFO_START.search(token)
+    if start is None:
+        return token
+    at = token.rfind("@")
+    return token if at < start.end() else f"{token[: start.end()]}{MASK}{token[at:]}"
 
 
 def holds_password(url: str) -> bool:
