@@ -43,23 +43,24 @@ def print_table(
 ) -> None:
     """Print ``rows`` (rich markup cells) under ``columns``, fitted to ``console.width``."""
     specs = [column if isinstance(column, Column) else Column(column) for column in columns]
+    naturals = [_natural(spec, rows, index) for index, spec in enumerate(specs)]
     shown = list(range(len(specs)))
     limits: dict[int, int] = {}
-    table = _table(title, specs, rows, shown, limits, box)
+
+    def excess() -> int:
+        widths = sum(min(naturals[index], limits.get(index, naturals[index])) for index in shown)
+        return widths + _overhead(console, len(shown), box) - int(console.width)
+
     for floor in ("comfortable", "drop", "min"):
-        excess = _width(console, table) - console.width
-        if excess <= 0:
+        if excess() <= 0:
             break
         if floor == "drop":
-            while excess > 0 and any(specs[index].keep < ALWAYS for index in shown):
+            while excess() > 0 and any(specs[index].keep < ALWAYS for index in shown):
                 droppable = [index for index in shown if specs[index].keep < ALWAYS]
                 shown.remove(min(reversed(droppable), key=lambda index: specs[index].keep))
-                table = _table(title, specs, rows, shown, limits, box)
-                excess = _width(console, table) - console.width
             continue
-        limits = _shrunk(specs, rows, shown, excess, comfortable=floor == "comfortable", start=limits)
-        table = _table(title, specs, rows, shown, limits, box)
-    console.print(table)
+        limits = _shrunk(specs, naturals, shown, excess(), comfortable=floor == "comfortable", start=limits)
+    console.print(_table(title, specs, rows, shown, limits, box))
 
 
 def _table(
@@ -80,18 +81,26 @@ def _table(
     return table
 
 
-def _width(console: Any, table: Any) -> int:
+def _overhead(console: Any, count: int, box: Any) -> int:
+    """What a table of ``count`` columns adds to its cells' widths (padding, separators)."""
     from rich.measure import Measurement
+    from rich.table import Table
 
-    return int(Measurement.get(console, console.options.update(width=10_000), table).maximum)
+    if count == 0:
+        return 0
+    table = Table(box=box, pad_edge=False, show_edge=False)
+    for _ in range(count):
+        table.add_column("x")
+    table.add_row(*("x" * count))
+    return int(Measurement.get(console, console.options.update(width=10_000), table).maximum) - count
 
 
 def _shrunk(
-    specs: list[Column], rows: Sequence[Sequence[str]], shown: list[int], excess: int, *, comfortable: bool,
+    specs: list[Column], naturals: list[int], shown: list[int], excess: int, *, comfortable: bool,
     start: dict[int, int],
 ) -> dict[int, int]:  # fmt: skip
     """Widths for the shrinkable columns that take ``excess`` off, widest first, none below its floor."""
-    widths = {index: start.get(index, _natural(specs[index], rows, index)) for index in shown if specs[index].shrink}
+    widths = {index: start.get(index, naturals[index]) for index in shown if specs[index].shrink}
 
     def floor(index: int) -> int:
         return specs[index].comfortable_width if comfortable else specs[index].min_width
@@ -107,7 +116,11 @@ def _shrunk(
 
 
 def _natural(spec: Column, rows: Sequence[Sequence[str]], index: int) -> int:
+    """The width of a column's widest cell or header (cells without markup are measured as they are)."""
     from rich.cells import cell_len
     from rich.text import Text
 
-    return max([cell_len(spec.header), *(Text.from_markup(row[index]).cell_len for row in rows)])
+    def width(cell: str) -> int:
+        return cell_len(cell) if "[" not in cell else Text.from_markup(cell).cell_len
+
+    return max([cell_len(spec.header), *(width(row[index]) for row in rows)])
