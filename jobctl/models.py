@@ -140,6 +140,8 @@ class JobSettings:
     is_paused: bool
     misfire_policy: MisfirePolicy
     labels: dict[str, str] = field(default_factory=dict)
+    environment: dict[str, str] | None = None
+    """Variables set for every run of the job, over the daemon's base (docs/run-environment.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -119,6 +119,7 @@ def test_a_0001_store_is_upgraded_in_place_without_losing_data(store_url: str) -
         assert (job.max_instances, job.retry_count, job.retry_delay_seconds) == (2, 1, 30)
         assert job.misfire_policy == "run_once"
         assert job.labels == {}  # 0007: every existing job gets no labels
+        assert job.environment is None  # 0009: no variables of its own
         assert job.created_at == CREATED and job.next_run_time == datetime(2030, 1, 1, 8, tzinfo=UTC)
         execution = store.executions.get(EXECUTION_ID)
         assert execution is not None

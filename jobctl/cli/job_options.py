@@ -33,6 +33,8 @@ class JobOptions:
     misfire: str | None = None
     labels: list[str] | None = None
     unlabels: list[str] | None = None
+    env: list[str] | None = None
+    clear_env: bool = False
 
 
 def read_json_body(source: str) -> dict[str, Any]:
@@ -133,6 +135,16 @@ def setting_fields(options: JobOptions) -> dict[str, Any]:
     if options.misfire is not None:
         fields["misfirePolicy"] = options.misfire
     return fields
+
+
+def environment_fields(options: JobOptions) -> dict[str, Any]:
+    """``environment`` from ``--env NAME=VALUE`` (the whole map: the names given, only) or
+    ``--clear-env`` (none); nothing when neither was given."""
+    if options.clear_env:
+        return {"environment": None}
+    if options.env:
+        return {"environment": parse_args(options.env, flag="--env")}
+    return {}
 
 
 def label_fields(options: JobOptions, *, current: Callable[[], Mapping[str, str]]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
 from jobctl.cli.job_options import (
     JobOptions,
+    environment_fields,
     job_body_from_json,
     label_fields,
     schedule_fields,
@@ -57,6 +58,12 @@ Misfire = Annotated[str | None, typer.Option("--misfire", help="After downtime: 
 Label = Annotated[
     list[str] | None,
     typer.Option("--label", help="Label KEY=VALUE (repeatable); e.g. team=ops.", metavar="K=V"),
+]
+Env = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--env", help="Set variable NAME=VALUE for each run (repeatable; replaces the job's set).", metavar="NAME=V"
+    ),
 ]
 Unlabel = Annotated[list[str] | None, typer.Option("--unlabel", help="Remove label KEY (repeatable).", metavar="KEY")]
 FromJson = Annotated[
@@ -159,6 +166,7 @@ def create(
     description: Description = None,
     misfire: Misfire = None,
     label: Label = None,
+    env: Env = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -189,12 +197,14 @@ def create(
         description=description,
         misfire=misfire,
         labels=label,
+        env=env,
     )
     if from_json:
         body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
         if name is not None:
             body["name"] = name
         body.update(label_fields(options, current=lambda: body.get("labels", {})))
+        body.update(environment_fields(options))
     else:
         if name is None:
             from jobctl.errors import UsageError
@@ -206,6 +216,7 @@ def create(
         body.update(task_fields(options, resolve_task=service.resolve_task_function, required=True))
         body.update(setting_fields(options))
         body.update(label_fields(options, current=dict))
+        body.update(environment_fields(options))
         if disabled:
             body["isEnabled"] = False
     data = service.create_job(body)
@@ -234,6 +245,8 @@ def update(
     misfire: Misfire = None,
     label: Label = None,
     unlabel: Unlabel = None,
+    env: Env = None,
+    clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove the job's variables.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
 ) -> None:
@@ -242,6 +255,7 @@ def update(
     Examples:
       jobctl jobs update backup --cron '30 3 * * *'
       jobctl jobs update backup --timeout 1h --retries 3
+      jobctl jobs update backup --env TAR_OPTIONS=--one-file-system
       jobctl jobs update backup --label tier=gold --unlabel team
     """
     app_ctx = _ctx(ctx)
@@ -263,6 +277,8 @@ def update(
         misfire=misfire,
         labels=label,
         unlabels=unlabel,
+        env=env,
+        clear_env=clear_env,
     )
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}
     if name is not None:
@@ -270,6 +286,7 @@ def update(
     body.update(schedule_fields(options, default_timezone=app_ctx.config.scheduler_timezone, required=False))
     body.update(task_fields(options, resolve_task=service.resolve_task_function, required=False))
     body.update(setting_fields(options))
+    body.update(environment_fields(options))
     body.update(
         label_fields(options, current=lambda: body["labels"] if "labels" in body else service.get_job(job_id)["labels"])
     )

@@ -24,6 +24,7 @@ PAGE = 100
 FEW_JOBS = 5
 """Up to this many distinct jobs in a table, their names are read one by one; past it, all at once."""
 
+
 def every_page(fetch: Callable[[int, int], Listing], key: str) -> Listing:
     """Every item of a listing: the last page's answer with ``key`` holding the items of all pages.
 

@@ -66,7 +66,11 @@ def list_tokens(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         for t in data
     ]
     columns: list[str | Column] = [
-        Column("NAME", shrink=True), "ROLE", Column("CREATED", keep=3), Column("LAST USED", keep=4), "STATE"
+        Column("NAME", shrink=True),
+        "ROLE",
+        Column("CREATED", keep=3),
+        Column("LAST USED", keep=4),
+        "STATE",
     ]
     output.print_table(None, columns, rows)
 

@@ -94,8 +94,11 @@ def command_argv(request: RunRequest, task_name: str) -> list[str] | str:
 
 
 def run_environment(request: RunRequest, base_env: Mapping[str, str]) -> dict[str, str]:
-    """``base_env`` plus the job's arguments and identity (set last: a job cannot fake them)."""
+    """``base_env``, the job's ``environment`` over it, then the job's arguments and identity
+    (set last: nothing can fake them)."""
     env = dict(base_env)
+    if request.environment:
+        env.update(request.environment)
     args = request.task_args or {}
     for key, value in args.items():
         env[f"JOBCTL_ARG_{re.sub(r'[^A-Za-z0-9]', '_', key).upper()}"] = (

@@ -23,6 +23,8 @@ class RunRequest:
     handler_path: str
     task_args: dict[str, Any] | None
     timeout_seconds: float | None
+    environment: dict[str, str] | None = None
+    """The job's own variables, set over the daemon's base environment."""
     queue: str | None = None
     celery_task_id: str | None = None
     """For ``celery_task``: the id the service assigned at trigger time, if any (else the executor picks one)."""

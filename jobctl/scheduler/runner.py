@@ -434,6 +434,7 @@ def _request(job: Job, execution: Execution, task_function: TaskFunction) -> Run
         handler_type=task_function.handler_type,
         handler_path=task_function.handler_path,
         task_args=job.task_args,
+        environment=job.environment,
         timeout_seconds=float(timeout) if timeout else None,
         queue=task_function.queue,
         celery_task_id=execution.celery_task_id,

@@ -12,12 +12,18 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jobctl.errors import ValidationFailed
+from jobctl.models import VARIABLE_NAME_PATTERN
 from jobctl.wire import labels
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 2000
 TIMEOUT_MAX = 30 * 24 * 3600
 RETRY_DELAY_MAX = 7 * 24 * 3600
+ENV_NAME_MAX = 255
+ENV_VALUE_MAX = 32 * 1024
+ENV_VARIABLES_MAX = 256
+"""Bounds of a job's ``environment``: together well under what ``execve`` takes (2 MiB on Linux,
+128 KiB per string), so every run of a valid job can be started."""
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 ID_MAX = 2**31 - 1
@@ -42,6 +48,26 @@ Labels = Annotated[
             "additionalProperties": False,
             "propertyNames": {"minLength": 1, "maxLength": labels.KEY_MAX, "pattern": labels.KEY_PATTERN},
         },
+    ),
+]
+
+
+def _own_variable(name: str) -> str:
+    if name.startswith("JOBCTL_"):
+        raise ValueError("JOBCTL_ variables are set by jobctl for each run; choose another name")
+    return name
+
+
+VariableName = Annotated[
+    str, Field(pattern=f"^{VARIABLE_NAME_PATTERN}$", max_length=ENV_NAME_MAX), AfterValidator(_own_variable)
+]
+VariableValue = Annotated[str, Field(max_length=ENV_VALUE_MAX), AfterValidator(_no_nul)]
+Environment = Annotated[
+    dict[VariableName, VariableValue],
+    Field(
+        max_length=ENV_VARIABLES_MAX,
+        description="variables set for each run, over the daemon's base environment (docs/run-environment.md)",
+        json_schema_extra={"propertyNames": {"pattern": f"^{VARIABLE_NAME_PATTERN}$", "maxLength": ENV_NAME_MAX}},
     ),
 ]
 MaxInstances = Annotated[int, Field(ge=1, le=1000)]
@@ -73,6 +99,7 @@ class JobCreate(BaseModel):
     isPaused: bool = False
     misfirePolicy: MisfirePolicyName = "run_once"
     labels: Labels = Field(default_factory=dict)
+    environment: Environment | None = None
 
     @field_validator("name")
     @classmethod
@@ -99,6 +126,7 @@ class JobUpdate(BaseModel):
     isPaused: bool | None = None
     misfirePolicy: MisfirePolicyName | None = None
     labels: Labels | None = None
+    environment: Environment | None = None
 
     @field_validator(
         "name",

@@ -213,6 +213,9 @@ class JobOut(TypedDict):
     createdBy: str | None
     updatedBy: str | None
     labels: Annotated[dict[str, str], Schema("key/value pairs to select jobs by; {} when none")]
+    environment: Annotated[
+        dict[str, str] | None, Schema("variables set for each run (docs/run-environment.md); null when none")
+    ]
 
 
 class JobList(TypedDict):
@@ -280,6 +283,7 @@ def job(j: Job) -> JobOut:
         "createdBy": j.created_by,
         "updatedBy": j.updated_by,
         "labels": j.labels,
+        "environment": j.environment,
     }
 
 

@@ -18,7 +18,7 @@ JOB_TYPE_KEYS = {"id", "name", "displayName", "description"}
 JOB_KEYS = {
     "id", "name", "description", "taskFunctionId", "jobTypeId", "scheduleConfig", "taskArgs", "maxInstances",
     "timeoutSeconds", "retryCount", "retryDelaySeconds", "isEnabled", "isPaused", "nextRunTime", "lastRunTime",
-    "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy", "misfirePolicy", "labels",
+    "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy", "misfirePolicy", "labels", "environment",
 }  # fmt: skip
 DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {

@@ -97,3 +97,18 @@ def test_a_python_run_imports_its_task_without_the_daemons_variables(service: Se
     assert "PYTHONPATH" not in environ
     expected = _allowed_from_daemon() | {"PATH", "JOBCTL_TASK_ARGS", "JOBCTL_RESULT_FILE"}
     assert set(environ) == expected | set(_run_identity(job["id"], execution_id))
+
+
+def test_the_jobs_environment_is_set_over_the_base_and_under_the_runs_own(
+    service: Service, daemons: DaemonFactory
+) -> None:
+    variables = {"GREETING": "hello world", "PATH": "/bin:/usr/bin", "EMPTY": ""}
+    job = shell_job(service, "job-env", PRINT_ENVIRONMENT, scheduleConfig={"hours": 1}, environment=variables)
+    daemons.start(extra_env=DAEMON_ENV)
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    assert _finished(service, execution_id)["status"] == "success"
+    kernel_part = service.get_execution_log(execution_id)["data"].split("---\n")[0]
+    environ = dict(line.split("=", 1) for line in kernel_part.splitlines())
+    assert {name: environ[name] for name in variables} == variables
+    assert environ["JOBCTL_JOB_ID"] == job["id"]
+    assert SECRET not in kernel_part

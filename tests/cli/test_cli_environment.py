@@ -1,0 +1,25 @@
+"""``--env`` and ``--clear-env`` of ``jobs create``/``update``, and ``show --json`` accepted back."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+
+def test_env_options_set_replace_and_clear_and_show_json_goes_back_in(
+    cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
+) -> None:
+    created = run_json("jobs", "create", "env", "--every", "1h", "--command", "env",
+                       "--env", "A=1", "--env", "B=x=y", "--json")  # fmt: skip
+    assert created["environment"] == {"A": "1", "B": "x=y"}
+    assert run_json("jobs", "create", "plain", "--every", "1h", "--command", "env", "--json")["environment"] is None
+    updated = run_json("jobs", "update", "env", "--env", "C=3", "--json")
+    assert updated["environment"] == {"C": "3"}
+    shown = run_json("jobs", "show", "env", "--json")
+    check = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
+    assert check["environment"] == {"C": "3"}
+    assert run_json("jobs", "update", "env", "--clear-env", "--json")["environment"] is None
+    fails(cli("jobs", "update", "env", "--env", "NOVALUE"), 2, "--env")
+    fails(cli("jobs", "update", "env", "--env", "BAD-NAME=1"), 2, "environment")
+    assert run_json("jobs", "show", "env", "--json")["environment"] is None
