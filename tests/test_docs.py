@@ -96,8 +96,14 @@ print("LOADED", sorted({{name.split(".")[0] for name in sys.modules}} & set({hea
 
 @pytest.mark.parametrize(
     "argv,allowed",
-    [(["--help"], set()), (["jobs", "list", "--json"], set()), (["jobs", "list"], {"rich"})],
-    ids=["help", "jobs-list-json", "jobs-list-table"],
+    [
+        (["--help"], set()),
+        (["jobs", "list", "--json"], set()),
+        (["jobs", "list"], {"rich"}),
+        (["cron", "explain", "0 9 * * 1-5", "--json"], {"croniter"}),
+        (["cron", "explain", "0 9 * * 1-5"], {"croniter"}),
+    ],
+    ids=["help", "jobs-list-json", "jobs-list-table", "cron-explain-json", "cron-explain"],
 )
 def test_start_up_imports_no_heavy_module(argv: list[str], allowed: set[str], sqlite_url: str) -> None:
     from jobctl.store import open_store

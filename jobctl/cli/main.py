@@ -67,12 +67,22 @@ def main(
 
 
 def _register() -> None:
-    from jobctl.cli import catalog_cmds, daemon_cmd, executions_cmds, jobs_cmds, run_cmd, status_cmds, token_cmds
+    from jobctl.cli import (
+        catalog_cmds,
+        cron_cmds,
+        daemon_cmd,
+        executions_cmds,
+        jobs_cmds,
+        run_cmd,
+        status_cmds,
+        token_cmds,
+    )
 
     app.add_typer(jobs_cmds.app, name="jobs")
     app.add_typer(executions_cmds.app, name="executions")
     app.add_typer(catalog_cmds.app, name="task-functions")
     app.add_typer(token_cmds.app, name="token")
+    app.add_typer(cron_cmds.app, name="cron")
     app.command("job-types")(catalog_cmds.job_types)
     app.command("status")(status_cmds.status)
     daemon_cmd.register(app)

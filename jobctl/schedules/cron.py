@@ -81,6 +81,14 @@ class CronSchedule:
 
         None also when the answer would lie beyond what datetime can hold (year 9999).
         """
+        pair = self.unbounded_wall_slot_after(t)
+        return None if pair is None else pair[1]
+
+    def unbounded_wall_slot_after(self, t: datetime) -> tuple[datetime, datetime] | None:
+        """Like :meth:`unbounded_slot_after`, with the naive wall time that matched first.
+
+        The wall time differs from the slot on the zone's clock when it fell in a DST gap.
+        """
         try:
             wall = search_floor(t, self._zone)
             for _ in range(8):  # a second round only if a wall time maps to <= t; see zones
@@ -89,7 +97,7 @@ class CronSchedule:
                     return None
                 slot = wall_to_utc(found, self._zone)
                 if slot > t:
-                    return slot
+                    return found, slot
                 wall = found
         except OverflowError:
             pass

@@ -286,8 +286,7 @@ def crontab_spec(expression: str) -> CronSpec:
 
     :raises FieldError: naming the offending field in its message.
     """
-    text = expression.strip().lower()
-    text = _MACROS.get(text, text)
+    text = expand_macro(expression)
     if text.startswith("@"):
         raise FieldError(f"unknown macro {expression.strip()!r}; use one of {', '.join(_MACROS)}")
     fields = text.split()
@@ -306,6 +305,12 @@ def crontab_spec(expression: str) -> CronSpec:
         except FieldError:
             raise first_error from None
         raise FieldError(_ambiguous_message(fields, first_error)) from None
+
+
+def expand_macro(expression: str) -> str:
+    """``expression`` lower-cased and stripped, with a macro (``@daily``) replaced by its fields."""
+    text = expression.strip().lower()
+    return _MACROS.get(text, text)
 
 
 def seconds_first(expression: str) -> str:
