@@ -142,6 +142,12 @@ class JobSettings:
     labels: dict[str, str] = field(default_factory=dict)
     environment: dict[str, str] | None = None
     """Variables set for every run of the job, over the daemon's base (docs/run-environment.md)."""
+    working_directory: str | None = None
+    """Where runs start (absolute); None: ``/`` (docs/run-context.md)."""
+    umask: str | None = None
+    """Octal umask of runs, e.g. ``"027"``; None: ``022``."""
+    nice: int | None = None
+    """Nice value of runs (-20..19; below the daemon's only when it is root); None: the daemon's."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -35,6 +35,9 @@ class JobOptions:
     unlabels: list[str] | None = None
     env: list[str] | None = None
     clear_env: bool = False
+    working_directory: str | None = None
+    umask: str | None = None
+    nice: int | None = None
 
 
 def read_json_body(source: str) -> dict[str, Any]:
@@ -134,6 +137,12 @@ def setting_fields(options: JobOptions) -> dict[str, Any]:
         fields["description"] = options.description
     if options.misfire is not None:
         fields["misfirePolicy"] = options.misfire
+    if options.working_directory is not None:
+        fields["workingDirectory"] = options.working_directory
+    if options.umask is not None:
+        fields["umask"] = options.umask
+    if options.nice is not None:
+        fields["nice"] = options.nice
     return fields
 
 

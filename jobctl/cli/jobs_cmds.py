@@ -65,6 +65,11 @@ Env = Annotated[
         "--env", help="Set variable NAME=VALUE for each run (repeatable; replaces the job's set).", metavar="NAME=V"
     ),
 ]
+WorkingDirectory = Annotated[
+    str | None, typer.Option("--working-directory", help="Absolute directory runs start in (default /).", metavar="DIR")
+]
+Umask = Annotated[str | None, typer.Option("--umask", help="Octal umask of runs (default 022).", metavar="MASK")]
+Nice = Annotated[int | None, typer.Option("--nice", help="Nice value of runs, 0..19 (below 0: root daemon only).")]
 Unlabel = Annotated[list[str] | None, typer.Option("--unlabel", help="Remove label KEY (repeatable).", metavar="KEY")]
 FromJson = Annotated[
     str | None,
@@ -167,6 +172,9 @@ def create(
     misfire: Misfire = None,
     label: Label = None,
     env: Env = None,
+    working_directory: WorkingDirectory = None,
+    umask: Umask = None,
+    nice: Nice = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -177,6 +185,7 @@ def create(
       jobctl jobs create backup --cron '0 2 * * *' --command 'tar czf /backup/etc.tgz /etc'
       jobctl jobs create ping --every 5m --command 'curl -fsS https://example.org/health'
       jobctl jobs create cleanup --every 1d --task cleanup_tmp --arg days=7 --retries 2 --label team=ops
+      jobctl jobs create build --every 1h --command make --working-directory /srv/app --umask 027 --nice 10
       jobctl jobs create --from-json job.json
       jobctl jobs show backup --json | jobctl --db sqlite:///other.db jobs create --from-json -
     """
@@ -198,6 +207,9 @@ def create(
         misfire=misfire,
         labels=label,
         env=env,
+        working_directory=working_directory,
+        umask=umask,
+        nice=nice,
     )
     if from_json:
         body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
@@ -246,6 +258,9 @@ def update(
     label: Label = None,
     unlabel: Unlabel = None,
     env: Env = None,
+    working_directory: WorkingDirectory = None,
+    umask: Umask = None,
+    nice: Nice = None,
     clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove the job's variables.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -278,6 +293,9 @@ def update(
         labels=label,
         unlabels=unlabel,
         env=env,
+        working_directory=working_directory,
+        umask=umask,
+        nice=nice,
         clear_env=clear_env,
     )
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jobctl.executors import context
 from jobctl.executors.isolation import PYTHON_PATH_VARIABLE, child_import_path, python_argv
 from jobctl.executors.outcome import RunOutcome, RunRequest
 from jobctl.executors.process import ProcessResult, SpawnedProcess, spawn, spawn_failure
@@ -38,8 +39,12 @@ def prepare_local(request: RunRequest, *, task_name: str, base_env: Mapping[str,
         report_file = folder / "result.json"
         env["JOBCTL_RESULT_FILE"] = str(report_file)
         env[PYTHON_PATH_VARIABLE] = child_import_path()
-        return LocalLaunch(request, python_argv(request.handler_path), env, report_file)
-    return LocalLaunch(request, command_argv(request, task_name), env)
+        return LocalLaunch(request, _in_context(python_argv(request.handler_path), request), env, report_file)
+    return LocalLaunch(request, _in_context(command_argv(request, task_name), request), env)
+
+
+def _in_context(argv: list[str] | str, request: RunRequest) -> list[str] | str:
+    return argv if isinstance(argv, str) else context.prepare(argv, request.context)
 
 
 class LocalLaunch:
@@ -55,8 +60,9 @@ class LocalLaunch:
 
     def start(self) -> LocalRun:
         """Spawn the process now; whoever follows it turns its end into an outcome."""
-        if isinstance(self.argv, str):
-            return LocalRun(self, spawn_failure(datetime.now(UTC), self.argv))
+        problem = self.argv if isinstance(self.argv, str) else context.missing_directory(self.request.context)
+        if problem is not None:
+            return LocalRun(self, spawn_failure(datetime.now(UTC), problem))
         return LocalRun(self, spawn(self.argv, env=self.env))
 
 

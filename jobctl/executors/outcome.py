@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from jobctl.executors.context import RunContext
 from jobctl.models import ExecutionStatus
 
 OutputSink = Callable[[str], None]
@@ -25,6 +26,8 @@ class RunRequest:
     timeout_seconds: float | None
     environment: dict[str, str] | None = None
     """The job's own variables, set over the daemon's base environment."""
+    context: RunContext = field(default_factory=RunContext)
+    """Directory, umask and nice value the job asks for."""
     queue: str | None = None
     celery_task_id: str | None = None
     """For ``celery_task``: the id the service assigned at trigger time, if any (else the executor picks one)."""

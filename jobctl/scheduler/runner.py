@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobctl.errors import JobctlError, StoreError
+from jobctl.executors.context import RunContext, daemon_umask
 from jobctl.executors.environment import base_environment
 from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
@@ -117,6 +118,7 @@ class Runner:
         self._stop = threading.Event()
         self._closing = threading.Event()
         self._task_functions: dict[int, tuple[float, TaskFunction]] = {}
+        daemon_umask()  # read once, before threads that create files run
         close_inherited_descriptors()  # before the first spawn: children get stdin/out/err only
         reserve_descriptors(max_workers)
         self._reactor = ProcessReactor(on_group=on_group)
@@ -435,6 +437,7 @@ def _request(job: Job, execution: Execution, task_function: TaskFunction) -> Run
         handler_path=task_function.handler_path,
         task_args=job.task_args,
         environment=job.environment,
+        context=RunContext(working_directory=job.working_directory, umask=job.umask, nice=job.nice),
         timeout_seconds=float(timeout) if timeout else None,
         queue=task_function.queue,
         celery_task_id=execution.celery_task_id,

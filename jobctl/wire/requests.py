@@ -70,6 +70,13 @@ Environment = Annotated[
         json_schema_extra={"propertyNames": {"pattern": f"^{VARIABLE_NAME_PATTERN}$", "maxLength": ENV_NAME_MAX}},
     ),
 ]
+WorkingDirectory = Annotated[
+    str,
+    Field(min_length=1, max_length=4096, pattern="^/", description="absolute path where runs start"),
+    AfterValidator(_no_nul),
+]
+Umask = Annotated[str, Field(pattern="^0?[0-7]{3}$", description="octal umask of runs, e.g. 027")]
+Nice = Annotated[int, Field(ge=-20, le=19, description="nice value of runs; negative needs a root daemon")]
 MaxInstances = Annotated[int, Field(ge=1, le=1000)]
 Timeout = Annotated[int, Field(ge=1, le=TIMEOUT_MAX)]
 RetryCount = Annotated[int, Field(ge=0, le=100)]
@@ -100,6 +107,9 @@ class JobCreate(BaseModel):
     misfirePolicy: MisfirePolicyName = "run_once"
     labels: Labels = Field(default_factory=dict)
     environment: Environment | None = None
+    workingDirectory: WorkingDirectory | None = None
+    umask: Umask | None = None
+    nice: Nice | None = None
 
     @field_validator("name")
     @classmethod
@@ -127,6 +137,9 @@ class JobUpdate(BaseModel):
     misfirePolicy: MisfirePolicyName | None = None
     labels: Labels | None = None
     environment: Environment | None = None
+    workingDirectory: WorkingDirectory | None = None
+    umask: Umask | None = None
+    nice: Nice | None = None
 
     @field_validator(
         "name",

@@ -216,6 +216,9 @@ class JobOut(TypedDict):
     environment: Annotated[
         dict[str, str] | None, Schema("variables set for each run (docs/run-environment.md); null when none")
     ]
+    workingDirectory: Annotated[str | None, Schema("where runs start; null: /")]
+    umask: Annotated[str | None, Schema("octal umask of runs; null: 022")]
+    nice: Annotated[int | None, Schema("nice value of runs; null: the daemon's")]
 
 
 class JobList(TypedDict):
@@ -284,6 +287,9 @@ def job(j: Job) -> JobOut:
         "updatedBy": j.updated_by,
         "labels": j.labels,
         "environment": j.environment,
+        "workingDirectory": j.working_directory,
+        "umask": j.umask,
+        "nice": j.nice,
     }
 
 

@@ -23,3 +23,18 @@ def test_env_options_set_replace_and_clear_and_show_json_goes_back_in(
     fails(cli("jobs", "update", "env", "--env", "NOVALUE"), 2, "--env")
     fails(cli("jobs", "update", "env", "--env", "BAD-NAME=1"), 2, "environment")
     assert run_json("jobs", "show", "env", "--json")["environment"] is None
+
+
+def test_run_context_options_and_show_json_goes_back_in(
+    cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
+) -> None:
+    created = run_json("jobs", "create", "ctx", "--every", "1h", "--command", "pwd", "--working-directory", "/srv",
+                       "--umask", "027", "--nice", "5", "--json")  # fmt: skip
+    assert (created["workingDirectory"], created["umask"], created["nice"]) == ("/srv", "027", 5)
+    updated = run_json("jobs", "update", "ctx", "--nice", "0", "--json")
+    assert (updated["workingDirectory"], updated["umask"], updated["nice"]) == ("/srv", "027", 0)
+    shown = run_json("jobs", "show", "ctx", "--json")
+    copy = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
+    assert (copy["workingDirectory"], copy["umask"], copy["nice"]) == ("/srv", "027", 0)
+    fails(cli("jobs", "update", "ctx", "--working-directory", "relative"), 2, "workingDirectory")
+    fails(cli("jobs", "update", "ctx", "--umask", "8"), 2, "umask")

@@ -1,0 +1,57 @@
+"""``workingDirectory``, ``umask`` and ``nice``: what the run's process really gets."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from jobctl.executors.context import RunContext, prepare
+from jobctl.service import Service
+from tests.daemon.helpers import DaemonFactory, shell_job, wait_for
+
+SHOW_CONTEXT = "pwd; umask; cut -d' ' -f19 /proc/$$/stat; touch made; stat -c %a made"
+"""Directory, umask, nice value (field 19 of ``/proc/PID/stat``) and a new file's mode."""
+
+
+def _finished(service: Service, execution_id: str) -> dict[str, Any]:
+    wait_for(
+        lambda: service.get_execution(execution_id)["status"] not in ("pending", "running"), timeout=20, what="the run"
+    )
+    return service.get_execution(execution_id)
+
+
+def test_a_run_starts_in_its_directory_with_its_umask_and_nice_value(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    workdir = tmp_path / "work dir"
+    workdir.mkdir()
+    job = shell_job(service, "ctx", SHOW_CONTEXT, scheduleConfig={"hours": 1},
+                    workingDirectory=str(workdir), umask="027", nice=7)  # fmt: skip
+    negative = shell_job(service, "negative", "cut -d' ' -f19 /proc/$$/stat", scheduleConfig={"hours": 1}, nice=-3)
+    plain = shell_job(service, "plain", "pwd; umask; cut -d' ' -f19 /proc/$$/stat", scheduleConfig={"hours": 1})
+    daemons.start()
+    runs = [service.trigger_job(j["id"])["executionId"] for j in (job, negative, plain)]
+    for execution_id in runs:
+        execution = _finished(service, execution_id)
+        assert execution["status"] == "success", (execution["errorMessage"], service.get_execution_log(execution_id))
+    assert service.get_execution_log(runs[0])["data"] == f"{workdir}\n0027\n7\n640\n"
+    assert (workdir / "made").stat().st_mode & 0o777 == 0o640
+    assert service.get_execution_log(runs[1])["data"] == "-3\n"  # the daemon runs as root here
+    assert service.get_execution_log(runs[2])["data"] == "/\n0022\n0\n"
+
+
+def test_a_missing_directory_fails_the_run_with_that_reason(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    gone = tmp_path / "gone"
+    job = shell_job(service, "gone", "echo ran", scheduleConfig={"hours": 1}, workingDirectory=str(gone))
+    daemons.start()
+    execution = _finished(service, service.trigger_job(job["id"])["executionId"])
+    assert execution["status"] == "failed"
+    assert execution["errorMessage"] == f"working directory {gone} does not exist"
+
+
+def test_a_run_that_changes_nothing_keeps_the_plain_spawn() -> None:
+    assert prepare(["true"], RunContext()) == ["true"]
+    assert prepare(["true"], RunContext(working_directory="/", umask="022")) == ["true"]
+    assert prepare(["true"], RunContext(umask="027"))[:2] == ["/bin/sh", "-c"]
