@@ -27,6 +27,7 @@ from jobctl.wire.responses import (
     JobList,
     JobOut,
     JobTypeOut,
+    NextRunTimes,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -88,6 +89,6 @@ _SCHEDULE_HELP = (
 
 __all__ = [
     "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail", "JobList", "JobOut",
-    "JobTypeOut", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody", "request_body",
-    "request_schemas",
+    "JobTypeOut", "NextRunTimes", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody",
+    "request_body", "request_schemas",
 ]  # fmt: skip

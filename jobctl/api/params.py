@@ -42,6 +42,7 @@ Force = Annotated[
     BoolText | None,
     Query(description='"true": stop the job\'s active runs (TERM, grace, KILL) and record them, then delete'),
 ]
+NextCount = Annotated[int, Query(ge=1, le=100, description="how many next run times, 1 to 100")]
 LogOffset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="character offset to read from")]
 
 JobId = Annotated[str, Path(description="the job's UUID")]

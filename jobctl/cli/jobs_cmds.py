@@ -153,6 +153,25 @@ def show(ctx: typer.Context, job: JobArg, as_json: JsonFlag = False) -> None:
     output.print_json(data) if as_json else render.job_detail(data)
 
 
+@app.command("next")
+def next_runs(
+    ctx: typer.Context,
+    job: JobArg,
+    count: Annotated[int, typer.Option("-n", "--count", min=1, max=100, help="How many runs (1-100).")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """Show when a job runs next, in its zone and in UTC (a range when it has jitter).
+
+    Example: jobctl jobs next backup -n 10
+    """
+    from jobctl.cli.next_render import next_runs as render_next_runs
+
+    service = _ctx(ctx).service()
+    job_id = service.resolve_job(job)
+    data = service.get_next_runs(job_id, count=count)
+    output.print_json(data) if as_json else render_next_runs(service.get_job(job_id), data)
+
+
 @app.command("create")
 def create(
     ctx: typer.Context,

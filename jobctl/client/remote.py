@@ -28,6 +28,7 @@ from jobctl.wire.responses import (
     JobList,
     JobOut,
     JobTypeOut,
+    NextRunTimes,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -143,6 +144,10 @@ class RemoteService:
             return
         # The server waits for the daemon to stop the runs (kill grace included): allow for it.
         self._job_request("DELETE", job_id, "", params={"force": "true"}, timeout=FORCED_DELETE_TIMEOUT)
+
+    def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
+        result: NextRunTimes = self._job_request("GET", job_id, "/next", params={"count": count})
+        return result
 
     def trigger_job(self, job_id: str) -> TriggerResult:
         result: TriggerResult = self._job_request("POST", job_id, "/trigger")

@@ -67,6 +67,20 @@ def first_run(schedule: Schedule, config: Mapping[str, Any], now: datetime) -> N
     return with_jitter(schedule, slot)
 
 
+def upcoming_slots(
+    schedule: Schedule, config: Mapping[str, Any], *, next_slot: datetime | None, now: datetime, count: int
+) -> list[datetime]:
+    """The next ``count`` slots (fewer when the schedule ends): from the job's stored next slot
+    when it is still to come, else from where the job would start now (a paused or disabled
+    job: its slots once resumed). Start and end dates bound them as they bound runs."""
+    first = next_slot if next_slot is not None and next_slot >= now else first_run(schedule, config, now).slot
+    slots: list[datetime] = []
+    while first is not None and len(slots) < count:
+        slots.append(first)
+        first = schedule.next_slot_after(first)
+    return slots
+
+
 def run_after(schedule: Schedule, moment: datetime) -> NextRun:
     """The first run strictly after ``moment`` (a slot just claimed, or now after a misfire)."""
     return with_jitter(schedule, schedule.next_slot_after(moment))

@@ -25,6 +25,7 @@ from jobctl.wire.responses import (
     JobList,
     JobOut,
     JobTypeOut,
+    NextRunTimes,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -136,6 +137,17 @@ class JobService(Protocol):
 
         :raises NotFound, PermissionDenied:
         :raises Conflict: when the job is disabled or already runs ``maxInstances`` times.
+        """
+        ...
+
+    def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
+        """``GET /jobs/{id}/next?count=N``: the job's next ``count`` slots, before jitter.
+
+        Honours start and end dates; a paused or disabled job gets the slots it would have once
+        resumed or enabled. ``timezone`` is a cron job's zone, else the scheduler's default.
+
+        :raises NotFound:
+        :raises ValidationFailed: at ``["query", "count"]`` outside 1..100.
         """
         ...
 

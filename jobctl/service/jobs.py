@@ -28,12 +28,14 @@ from jobctl.wire.responses import (
     JobList,
     JobOut,
     JobTypeOut,
+    NextRunTimes,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
 )
 
 RECENT_EXECUTIONS = 10
+MAX_NEXT_RUNS = 100
 EXECUTION_STATUSES = frozenset(status.value for status in ExecutionStatus)
 
 
@@ -247,6 +249,23 @@ class Service:
                 raise active_runs_conflict(job, active)
             self.store.jobs.delete(job.id)
             self.store.cluster.bump_generation()
+
+    def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
+        """``GET /jobs/{id}/next``: the job's coming slots, computed as the scheduler would."""
+        from jobctl.models import JobType
+        from jobctl.schedules import parse_schedule
+        from jobctl.schedules.timing import upcoming_slots
+
+        if not 1 <= count <= MAX_NEXT_RUNS:
+            raise ValidationFailed.field(["query", "count"], f"must be between 1 and {MAX_NEXT_RUNS}")
+        job = self._job(job_id)
+        config = job.schedule_config
+        schedule = parse_schedule(
+            job.job_type_id, config, default_timezone=self.default_timezone, anchor=job.created_at
+        )
+        slots = upcoming_slots(schedule, config, next_slot=job.next_slot, now=utcnow(), count=count)
+        zone = config.get("timezone") if job.job_type_id == JobType.CRON else None
+        return responses.next_run_times(job_id=job.id, timezone=zone or self.default_timezone, slots=slots)
 
     def trigger_job(self, job_id: str) -> TriggerResult:
         """``POST /jobs/{id}/trigger``: record a pending manual run for the daemon. Operator or admin.

@@ -325,6 +325,18 @@ class InstanceOut(TypedDict):
     version: str
 
 
+class NextRunTimes(TypedDict):
+    """``GET /jobs/{id}/next``: the job's coming slots (before jitter) and the zone to read them in."""
+
+    jobId: str
+    timezone: str
+    nextRunTimes: list[str]
+
+
+def next_run_times(*, job_id: str, timezone: str, slots: Iterable[datetime]) -> NextRunTimes:
+    return {"jobId": job_id, "timezone": timezone, "nextRunTimes": [_required_timestamp(s) for s in slots]}
+
+
 class NextScheduledJob(TypedDict):
     id: str
     name: str
@@ -405,7 +417,7 @@ class ValidationErrorBody(TypedDict):
 
 RESPONSE_SHAPES: tuple[type, ...] = (
     TaskFunctionOut, TaskFunctionList, JobTypeOut, ExecutionOut, ExecutionList, ExecutionLog, JobOut, JobList,
-    JobDetail, TriggerResult, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody, FieldError,
-    ValidationErrorBody,
+    JobDetail, TriggerResult, NextRunTimes, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody,
+    FieldError, ValidationErrorBody,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""

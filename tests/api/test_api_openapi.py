@@ -19,7 +19,9 @@ SEED_OPERATIONS = {
     ("put", "/jobs/{job_id}/status"), ("post", "/jobs/{job_id}/trigger"), ("get", "/executions"),
     ("get", "/jobs/{job_id}/executions"), ("get", "/status"),
 }  # fmt: skip
-EXTENSIONS = {("get", "/executions/{execution_id}"), ("get", "/executions/{execution_id}/log")}
+EXTENSIONS = {
+    ("get", "/executions/{execution_id}"), ("get", "/executions/{execution_id}/log"), ("get", "/jobs/{job_id}/next"),
+}  # fmt: skip
 PREFIX = "/api/v1/scheduler"
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))
 """Examples per operation and mode; raise it (e.g. 500) for a deeper run than the default suite's."""

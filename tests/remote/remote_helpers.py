@@ -42,13 +42,14 @@ class Pair:
         system = self.store.catalog.upsert_task_function(spec, datetime.now(UTC))
         backup = self.local.create_job(job_body("backup", maxInstances=5, labels={"team": "ops", "tier": "gold"}))
         self.local.create_job(job_body("backup-old", isEnabled=False, labels={"team": "ops"}))
-        self.local.create_job(job_body("nightly", jobTypeId=2, scheduleConfig={"hour": "3", "minute": "0"}))
+        nightly = self.local.create_job(job_body("nightly", jobTypeId=2, scheduleConfig={"hour": "3", "minute": "0"}))
         protected = self.local.create_job(job_body("protected", taskFunctionId=system.id, taskArgs=None))
         self.store.catalog.upsert_task_function(replace(spec, is_active=False), datetime.now(UTC))
         runs = [self.local.trigger_job(backup["id"])["executionId"] for _ in range(3)]
         self._finish(runs[0], "success", "line one\nline two\n")
         self._finish(runs[1], "failed", "oops\n")
         self.ids.update(backup=backup["id"], protected=protected["id"], run=runs[0], pending=runs[2])
+        self.ids["nightly"] = nightly["id"]
         self.ids["disabled"] = self.local.resolve_job("backup-old")
 
     def _finish(self, execution_id: str, status: str, output: str) -> None:

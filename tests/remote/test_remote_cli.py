@@ -182,3 +182,26 @@ def test_labels_work_alike_on_the_store_and_through_the_api(daemon: Daemon) -> N
     assert daemon.cli("jobs", "update", "lab-a", "--label", "novalue").stderr.startswith(
         "jobctl: --label takes KEY=VALUE"
     )
+
+
+def test_jobs_next_works_alike_on_the_store_and_through_the_api(daemon: Daemon, tmp_path: Path) -> None:
+    body = {"name": "nx-interval", "taskFunctionId": 1, "jobTypeId": 1, "taskArgs": {"command": "true"},
+            "scheduleConfig": {"minutes": 30, "start_date": "2027-05-01T10:00:00Z", "jitter": 90}}  # fmt: skip
+    (tmp_path / "job.json").write_text(json.dumps(body))
+    assert daemon.cli("jobs", "create", "--from-json", str(tmp_path / "job.json")).returncode == 0
+    assert daemon.cli("jobs", "pause", "nx-interval").returncode == 0
+    cron = daemon.cli("jobs", "create", "nx-cron", "--cron", "30 2 * * *", "--timezone", "Europe/Berlin",
+                      "--command", "true")  # fmt: skip
+    assert cron.returncode == 0, cron.stderr
+    for args in (["jobs", "next", "nx-cron", "--json"], ["jobs", "next", "nx-cron", "-n", "3"],
+                 ["jobs", "next", "nx-interval"], ["jobs", "next", "nx-interval", "--json", "-n", "2"],
+                 ["jobs", "next", "missing"], ["jobs", "next", "nx-cron", "-n", "0"],
+                 ["jobs", "next", "nx-cron", "-n", "101"]):  # fmt: skip
+        _same(daemon, *args)
+    shown = daemon.remote("jobs", "next", "nx-interval", "-n", "2", token=daemon.viewer)
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[0] == "nx-interval: next runs (Europe/Berlin)"
+    assert "Sat 2027-05-01 12:00:00 to 12:01:30 CEST (jitter 90s)" in lines[1] and "2027-05-01T10:00:00Z" in lines[1]
+    assert "Sat 2027-05-01 12:30:00 to 12:31:30 CEST (jitter 90s)" in lines[2] and "2027-05-01T10:30:00Z" in lines[2]
+    assert lines[3] == "note: the job is paused: these runs happen only after 'jobctl jobs resume nx-interval'"

@@ -54,6 +54,8 @@ READS: dict[str, Call] = {
     "log": lambda s, ids: s.get_execution_log(ids["run"]),
     "log-from-offset": lambda s, ids: s.get_execution_log(ids["run"], offset=5),
     "log-of-pending-run": lambda s, ids: s.get_execution_log(ids["pending"]),
+    "next-runs": lambda s, ids: s.get_next_runs(ids["backup"]),
+    "next-runs-of-cron": lambda s, ids: s.get_next_runs(ids["nightly"], count=100),
     "status": lambda s, ids: s.get_status(),
     "scheduler-running": lambda s, ids: s.scheduler_is_running(),
 }
@@ -63,6 +65,9 @@ FAILURES: dict[str, Call] = {
     "label-filter-with-a-bad-key": lambda s, ids: s.list_jobs(labels=["Team=ops"]),
     "bad-label-in-body": lambda s, ids: s.update_job(ids["backup"], {"labels": {"team": 1}}),
     "unknown-job": lambda s, ids: s.get_job(UNKNOWN),
+    "next-runs-of-unknown-job": lambda s, ids: s.get_next_runs(UNKNOWN),
+    "next-runs-count-0": lambda s, ids: s.get_next_runs(ids["backup"], count=0),
+    "next-runs-count-101": lambda s, ids: s.get_next_runs(ids["backup"], count=101),
     "malformed-job-id": lambda s, ids: s.get_job("not-an-id"),
     "empty-job-id": lambda s, ids: s.get_job(""),
     "dotted-job-id": lambda s, ids: s.update_job("..", {"name": "x"}),

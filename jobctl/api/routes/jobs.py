@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from jobctl.api.auth import CurrentService, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
-from jobctl.api.openapi import JobDetail, JobList, JobOut, TriggerResult, request_body
+from jobctl.api.openapi import JobDetail, JobList, JobOut, NextRunTimes, TriggerResult, request_body
 from jobctl.api.params import (
     Force,
     IdPrefix,
@@ -18,6 +18,7 @@ from jobctl.api.params import (
     JobId,
     LabelFilter,
     NameFilter,
+    NextCount,
     Page,
     PerPage,
     TaskFunctionId,
@@ -61,6 +62,16 @@ def create_job(request: Request, service: Annotated[Service, allowed_to("create_
 def get_job(service: CurrentService, job_id: JobId) -> Response:
     """A job with its task function, job type and latest 10 executions."""
     return JSONResponse(service.get_job(job_id))
+
+
+@router.get(
+    "/jobs/{job_id}/next", response_model=NextRunTimes, responses=error_responses(404, 422),
+    summary="A job's next run times",
+)  # fmt: skip
+def get_next_runs(service: CurrentService, job_id: JobId, count: NextCount = 5) -> Response:
+    """The job's next ``count`` slots (before jitter), honouring its start and end dates; for a
+    paused or disabled job, those it would have once resumed or enabled."""
+    return JSONResponse(service.get_next_runs(job_id, count=count))
 
 
 @router.put(

@@ -1,0 +1,47 @@
+"""``jobctl jobs next``: a job's coming runs on the store (SQLite and Postgres), with notes.
+
+Both modes printing the same is checked in tests/remote/test_remote_cli.py; this holds the
+local output to exact times (schedules that start in the future) and the notes for a job
+that will not run as listed.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from tests.cli.conftest import check_error, check_ok
+
+
+def create_from_body(cli: Any, tmp_path: Path, body: dict[str, Any]) -> None:
+    path = tmp_path / f"{body['name']}.json"
+    path.write_text(json.dumps({"taskFunctionId": 1, "taskArgs": {"command": "true"}, **body}))
+    check_ok(cli("jobs", "create", "--from-json", str(path)))
+
+
+def test_cron_job_with_end_date_lists_only_its_remaining_runs(cli: Any, tmp_path: Path) -> None:
+    config = {"expression": "0 0 L * *", "timezone": "UTC", "start_date": "2027-01-20", "end_date": "2027-04-01"}
+    create_from_body(cli, tmp_path, {"name": "month-end", "jobTypeId": 2, "scheduleConfig": config})
+    document = json.loads(check_ok(cli("jobs", "next", "month-end", "--json", "-n", "10")).stdout)
+    assert document["timezone"] == "UTC"
+    assert document["nextRunTimes"] == ["2027-01-31T00:00:00Z", "2027-02-28T00:00:00Z", "2027-03-31T00:00:00Z"]
+    lines = check_ok(cli("jobs", "next", "month-end")).stdout.splitlines()
+    assert lines[0] == "month-end: next runs (UTC)"
+    assert lines[1].startswith("  Sun 2027-01-31 00:00:00 UTC ") and "2027-01-31T00:00:00Z" in lines[1]
+    assert len(lines) == 4  # three runs, no note: the job is enabled and not paused
+
+
+def test_disabled_job_says_so_and_a_date_job_lists_its_one_run(cli: Any, tmp_path: Path) -> None:
+    create_from_body(cli, tmp_path, {"name": "once", "jobTypeId": 3, "isEnabled": False,
+                                     "scheduleConfig": {"run_date": "2027-06-01T09:00:00Z"}})  # fmt: skip
+    lines = check_ok(cli("jobs", "next", "once")).stdout.splitlines()
+    assert "Tue 2027-06-01 11:00:00 CEST" in lines[1] and "2027-06-01T09:00:00Z" in lines[1]
+    assert lines[2:] == ["note: the job is disabled: these runs happen only after 'jobctl jobs enable once'"]
+
+
+def test_bad_count_and_unknown_job(cli: Any, tmp_path: Path) -> None:
+    create_from_body(cli, tmp_path, {"name": "hourly", "jobTypeId": 1, "scheduleConfig": {"hours": 1}})
+    check_error(cli("jobs", "next", "hourly", "-n", "0"), 2, "--count")
+    check_error(cli("jobs", "next", "hourly", "-n", "101"), 2, "--count")
+    check_error(cli("jobs", "next", "missing"), 3, "missing")
