@@ -147,6 +147,8 @@ class JobSettings:
     umask: str | None = None
     """Octal umask of runs, e.g. ``"027"``; None: ``022``."""
     nice: int | None = None
+    stdin: str | None = None
+    """Text given to each run on standard input (at most 64 KiB as UTF-8); None: /dev/null."""
     """Nice value of runs (-20..19; below the daemon's only when it is root); None: the daemon's."""
 
 

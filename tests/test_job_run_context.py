@@ -56,3 +56,24 @@ def test_bad_values_are_422_at_their_loc(service: Service, fields: dict[str, Any
         service.update_job(job["id"], fields)
     assert [error["loc"] for error in updated.value.errors] == [loc]
     assert service.get_job(job["id"])["umask"] == "027"
+
+
+def test_stdin_is_stored_and_bounded_in_bytes(service: Service) -> None:
+    assert service.create_job(body("none"))["stdin"] is None
+    at_limit = "é" * (32 * 1024)  # 65,536 bytes as UTF-8
+    assert service.create_job(body("limit", stdin=at_limit))["stdin"] == at_limit
+    job = service.create_job(body("text", stdin="line 1\nline 2\n"))
+    assert service.update_job(job["id"], {"stdin": None})["stdin"] is None
+    for bad in ("é" * (32 * 1024) + "x", "a\x00b", 5):
+        with pytest.raises(ValidationFailed) as failed:
+            service.create_job(body("bad", stdin=bad))
+        assert [error["loc"] for error in failed.value.errors] == [["body", "stdin"]]
+
+
+def test_the_shell_argument_must_be_an_absolute_path(service: Service) -> None:
+    job = service.create_job(body("bash", taskArgs={"command": "true", "shell": "/bin/bash"}))
+    assert job["taskArgs"]["shell"] == "/bin/bash"
+    for bad in ("bash", "", 5):
+        with pytest.raises(ValidationFailed) as failed:
+            service.create_job(body("bad", taskArgs={"command": "true", "shell": bad}))
+        assert [error["loc"] for error in failed.value.errors] == [["body", "taskArgs"]]

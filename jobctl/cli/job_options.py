@@ -38,6 +38,7 @@ class JobOptions:
     working_directory: str | None = None
     umask: str | None = None
     nice: int | None = None
+    stdin: str | None = None
 
 
 def read_json_body(source: str) -> dict[str, Any]:
@@ -143,6 +144,8 @@ def setting_fields(options: JobOptions) -> dict[str, Any]:
         fields["umask"] = options.umask
     if options.nice is not None:
         fields["nice"] = options.nice
+    if options.stdin is not None:
+        fields["stdin"] = options.stdin
     return fields
 
 

@@ -70,6 +70,9 @@ WorkingDirectory = Annotated[
 ]
 Umask = Annotated[str | None, typer.Option("--umask", help="Octal umask of runs (default 022).", metavar="MASK")]
 Nice = Annotated[int | None, typer.Option("--nice", help="Nice value of runs, 0..19 (below 0: root daemon only).")]
+Stdin = Annotated[
+    str | None, typer.Option("--stdin", help="Text given to each run on standard input (64 KiB at most).")
+]
 Unlabel = Annotated[list[str] | None, typer.Option("--unlabel", help="Remove label KEY (repeatable).", metavar="KEY")]
 FromJson = Annotated[
     str | None,
@@ -194,6 +197,7 @@ def create(
     working_directory: WorkingDirectory = None,
     umask: Umask = None,
     nice: Nice = None,
+    stdin: Stdin = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -229,6 +233,7 @@ def create(
         working_directory=working_directory,
         umask=umask,
         nice=nice,
+        stdin=stdin,
     )
     if from_json:
         body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
@@ -280,6 +285,7 @@ def update(
     working_directory: WorkingDirectory = None,
     umask: Umask = None,
     nice: Nice = None,
+    stdin: Stdin = None,
     clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove the job's variables.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -315,6 +321,7 @@ def update(
         working_directory=working_directory,
         umask=umask,
         nice=nice,
+        stdin=stdin,
         clear_env=clear_env,
     )
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}

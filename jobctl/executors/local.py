@@ -25,6 +25,8 @@ from jobctl.executors.process import ProcessResult, SpawnedProcess, spawn, spawn
 from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
 
 ERROR_TAIL_CHARS = 1000
+DEFAULT_SHELL = "/bin/sh"
+"""What the built-in ``shell`` task function runs ``taskArgs.command`` with unless ``taskArgs.shell`` names another."""
 
 
 def prepare_local(request: RunRequest, *, task_name: str, base_env: Mapping[str, str]) -> LocalLaunch:
@@ -63,7 +65,8 @@ class LocalLaunch:
         problem = self.argv if isinstance(self.argv, str) else context.missing_directory(self.request.context)
         if problem is not None:
             return LocalRun(self, spawn_failure(datetime.now(UTC), problem))
-        return LocalRun(self, spawn(self.argv, env=self.env))
+        stdin = self.request.stdin
+        return LocalRun(self, spawn(self.argv, env=self.env, stdin=None if stdin is None else stdin.encode()))
 
 
 class LocalRun:
@@ -91,7 +94,10 @@ def command_argv(request: RunRequest, task_name: str) -> list[str] | str:
         command = (request.task_args or {}).get("command")
         if not isinstance(command, str) or not command.strip():
             return "the shell task function needs taskArgs.command"
-        return ["/bin/sh", "-c", command]
+        shell = (request.task_args or {}).get("shell") or DEFAULT_SHELL
+        if not isinstance(shell, str) or not shell.startswith("/"):
+            return "taskArgs.shell must be an absolute path"
+        return [shell, "-c", command]
     try:
         argv = shlex.split(request.handler_path)
     except ValueError as exc:

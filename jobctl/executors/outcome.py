@@ -26,6 +26,8 @@ class RunRequest:
     timeout_seconds: float | None
     environment: dict[str, str] | None = None
     """The job's own variables, set over the daemon's base environment."""
+    stdin: str | None = None
+    """Text given to the run on its standard input (else it reads /dev/null)."""
     context: RunContext = field(default_factory=RunContext)
     """Directory, umask and nice value the job asks for."""
     queue: str | None = None

@@ -68,8 +68,10 @@ class SpawnedProcess:
     started_monotonic: float
 
 
-def spawn(argv: Sequence[str], *, env: Mapping[str, str]) -> SpawnedProcess | ProcessResult:
-    """Start ``argv`` (looked up on PATH) in a new process group, stdin from /dev/null.
+def spawn(argv: Sequence[str], *, env: Mapping[str, str], stdin: bytes | None = None) -> SpawnedProcess | ProcessResult:
+    """Start ``argv`` (looked up on PATH) in a new process group, stdin from /dev/null or, when
+    ``stdin`` is given, from an in-memory file holding it (read from its start; it never blocks
+    the daemon the way a pipe that the child does not read would).
 
     Returns a :class:`ProcessResult` with ``spawn_error`` when it cannot start. Every descriptor
     of the daemon is opened close-on-exec (Python's default, and the daemon marks inherited
@@ -79,13 +81,14 @@ def spawn(argv: Sequence[str], *, env: Mapping[str, str]) -> SpawnedProcess | Pr
     started_monotonic = time.monotonic()
     out_read, out_write = os.pipe()
     err_read, err_write = os.pipe()
+    stdin_fd = _devnull() if stdin is None else _memory_file(stdin)
     try:
         pid = os.posix_spawnp(
             argv[0],
             list(argv),
             dict(env),
             file_actions=[
-                (os.POSIX_SPAWN_DUP2, _devnull(), 0),
+                (os.POSIX_SPAWN_DUP2, stdin_fd, 0),
                 (os.POSIX_SPAWN_DUP2, out_write, 1),
                 (os.POSIX_SPAWN_DUP2, err_write, 2),
             ],
@@ -100,9 +103,21 @@ def spawn(argv: Sequence[str], *, env: Mapping[str, str]) -> SpawnedProcess | Pr
     finally:
         os.close(out_write)
         os.close(err_write)
+        if stdin is not None:
+            os.close(stdin_fd)
     return SpawnedProcess(
         pid=pid, stdout=out_read, stderr=err_read, started_at=started_at, started_monotonic=started_monotonic
     )
+
+
+def _memory_file(data: bytes) -> int:
+    """A close-on-exec in-memory file holding ``data``, positioned at its start."""
+    fd = os.memfd_create("jobctl-stdin", os.MFD_CLOEXEC)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def spawn_failure(at: datetime, message: str) -> ProcessResult:

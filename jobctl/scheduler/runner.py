@@ -437,6 +437,7 @@ def _request(job: Job, execution: Execution, task_function: TaskFunction) -> Run
         handler_path=task_function.handler_path,
         task_args=job.task_args,
         environment=job.environment,
+        stdin=job.stdin,
         context=RunContext(working_directory=job.working_directory, umask=job.umask, nice=job.nice),
         timeout_seconds=float(timeout) if timeout else None,
         queue=task_function.queue,

@@ -206,4 +206,3 @@ def _is_doubled(wall: datetime, zone: tzinfo) -> bool:
     first = wall.replace(tzinfo=zone, fold=0).utcoffset()
     second = wall.replace(tzinfo=zone, fold=1).utcoffset()
     return first is not None and second is not None and first > second
-

@@ -166,6 +166,9 @@ def _check_references(
         command = (task_args or {}).get("command")
         if not isinstance(command, str) or not command.strip():
             errors.append(_error("taskArgs", "the shell task function needs taskArgs.command (a non-empty string)"))
+        shell = (task_args or {}).get("shell")
+        if shell is not None and not (isinstance(shell, str) and shell.startswith("/")):
+            errors.append(_error("taskArgs", "taskArgs.shell must be an absolute path, e.g. /bin/bash"))
     if store.catalog.get_job_type(job_type_id) is None:
         errors.append(_error("jobTypeId", f"no job type with id {job_type_id} (1 interval, 2 cron, 3 date)"))
     errors.extend(task_args_errors(task_args))

@@ -19,6 +19,7 @@ NAME_MAX = 200
 DESCRIPTION_MAX = 2000
 TIMEOUT_MAX = 30 * 24 * 3600
 RETRY_DELAY_MAX = 7 * 24 * 3600
+STDIN_MAX_BYTES = 64 * 1024
 ENV_NAME_MAX = 255
 ENV_VALUE_MAX = 32 * 1024
 ENV_VARIABLES_MAX = 256
@@ -76,6 +77,20 @@ WorkingDirectory = Annotated[
     AfterValidator(_no_nul),
 ]
 Umask = Annotated[str, Field(pattern="^0?[0-7]{3}$", description="octal umask of runs, e.g. 027")]
+
+
+def _fits_stdin(value: str) -> str:
+    if len(value.encode("utf-8", "surrogatepass")) > STDIN_MAX_BYTES:
+        raise ValueError(f"must be at most {STDIN_MAX_BYTES} bytes as UTF-8")
+    return value
+
+
+Stdin = Annotated[
+    str,
+    Field(description="text given to each run on standard input, at most 64 KiB as UTF-8"),
+    AfterValidator(_no_nul),
+    AfterValidator(_fits_stdin),
+]
 Nice = Annotated[int, Field(ge=-20, le=19, description="nice value of runs; negative needs a root daemon")]
 MaxInstances = Annotated[int, Field(ge=1, le=1000)]
 Timeout = Annotated[int, Field(ge=1, le=TIMEOUT_MAX)]
@@ -110,6 +125,7 @@ class JobCreate(BaseModel):
     workingDirectory: WorkingDirectory | None = None
     umask: Umask | None = None
     nice: Nice | None = None
+    stdin: Stdin | None = None
 
     @field_validator("name")
     @classmethod
@@ -140,6 +156,7 @@ class JobUpdate(BaseModel):
     workingDirectory: WorkingDirectory | None = None
     umask: Umask | None = None
     nice: Nice | None = None
+    stdin: Stdin | None = None
 
     @field_validator(
         "name",

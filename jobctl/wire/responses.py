@@ -219,6 +219,7 @@ class JobOut(TypedDict):
     workingDirectory: Annotated[str | None, Schema("where runs start; null: /")]
     umask: Annotated[str | None, Schema("octal umask of runs; null: 022")]
     nice: Annotated[int | None, Schema("nice value of runs; null: the daemon's")]
+    stdin: Annotated[str | None, Schema("text given to each run on standard input; null: /dev/null")]
 
 
 class JobList(TypedDict):
@@ -290,6 +291,7 @@ def job(j: Job) -> JobOut:
         "workingDirectory": j.working_directory,
         "umask": j.umask,
         "nice": j.nice,
+        "stdin": j.stdin,
     }
 
 

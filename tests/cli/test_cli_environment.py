@@ -38,3 +38,14 @@ def test_run_context_options_and_show_json_goes_back_in(
     assert (copy["workingDirectory"], copy["umask"], copy["nice"]) == ("/srv", "027", 0)
     fails(cli("jobs", "update", "ctx", "--working-directory", "relative"), 2, "workingDirectory")
     fails(cli("jobs", "update", "ctx", "--umask", "8"), 2, "umask")
+
+
+def test_the_stdin_option_and_show_json_goes_back_in(
+    cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
+) -> None:
+    created = run_json("jobs", "create", "fed", "--every", "1h", "--command", "cat", "--stdin", "a\nb\n", "--json")
+    assert created["stdin"] == "a\nb\n"
+    shown = run_json("jobs", "show", "fed", "--json")
+    copy = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
+    assert copy["stdin"] == "a\nb\n"
+    fails(cli("jobs", "update", "fed", "--stdin", "x" * 65537), 2, "stdin")

@@ -55,3 +55,20 @@ def test_a_run_that_changes_nothing_keeps_the_plain_spawn() -> None:
     assert prepare(["true"], RunContext()) == ["true"]
     assert prepare(["true"], RunContext(working_directory="/", umask="022")) == ["true"]
     assert prepare(["true"], RunContext(umask="027"))[:2] == ["/bin/sh", "-c"]
+
+
+def test_stdin_reaches_the_run_and_the_shell_argument_picks_the_shell(service: Service, daemons: DaemonFactory) -> None:
+    text = "first line\nzweite Zeile ü\n"
+    fed = shell_job(service, "fed", "cat; echo end", scheduleConfig={"hours": 1}, stdin=text)
+    big = shell_job(service, "big", "wc -c", scheduleConfig={"hours": 1}, stdin="x" * 65536)
+    unfed = shell_job(service, "unfed", "cat; echo end", scheduleConfig={"hours": 1})
+    bash = shell_job(service, "bash", 'echo "${BASH_VERSION:+bash}"; echo $0', scheduleConfig={"hours": 1},
+                     taskArgs={"command": 'echo "${BASH_VERSION:+bash}"; echo $0', "shell": "/bin/bash"})  # fmt: skip
+    daemons.start()
+    runs = [service.trigger_job(j["id"])["executionId"] for j in (fed, big, unfed, bash)]
+    for execution_id in runs:
+        execution = _finished(service, execution_id)
+        assert execution["status"] == "success", (execution["errorMessage"], service.get_execution_log(execution_id))
+    logs = [service.get_execution_log(execution_id)["data"] for execution_id in runs]
+    assert logs[:3] == [text + "end\n", "65536\n", "end\n"]
+    assert logs[3] == "bash\n/bin/bash\n"
