@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -35,3 +36,21 @@ def test_no_module_or_namespace_tricks_in_the_package() -> None:
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in tricks
     ]
     assert found == []
+
+
+def test_shared_test_code_is_in_helpers_modules() -> None:
+    """A test package's shared code is in its ``helpers.py`` (its fixtures in ``conftest.py``); a
+    module that holds one thing is named for it (``proxy.py``, ``tasks.py``, ``strategies.py``)."""
+    misnamed = [
+        str(path.relative_to(ROOT))
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        if path.stem != "helpers" and (path.stem.endswith("helpers") or path.stem in {"support", "utils", "common"})
+    ]
+    assert misnamed == []
+    from_conftest = [
+        f"{path.relative_to(ROOT)}: {node.module}"
+        for path in sorted((ROOT / "tests").rglob("*.py"))
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ImportFrom) and re.fullmatch(r"tests\.\w+\.conftest", node.module or "")
+    ]
+    assert from_conftest == [], "what a package's tests import belongs in its helpers.py"

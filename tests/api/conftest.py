@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from jobctl.store import Store, open_store
-from tests.api.api_helpers import Api, make_api
+from tests.api.helpers import Api, make_api
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette suggests httpx2; the client under test is httpx

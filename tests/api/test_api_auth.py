@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from jobctl.service.tokens import create_token, revoke_token
-from tests.api.api_helpers import Api, job_body
+from tests.api.helpers import Api, job_body
 
 
 @pytest.mark.parametrize(

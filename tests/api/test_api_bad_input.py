@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.api_helpers import Api, job_body
+from tests.api.helpers import Api, job_body
 
 UNKNOWN_ID = "3f0c8a40-95a3-4b8e-9d1e-9b5e7b0f2a11"
 ONE_MIB = 1024 * 1024

@@ -12,7 +12,7 @@ import pytest
 from jobctl.config import config_from_dict
 from jobctl.errors import UsageError
 from jobctl.store import Store
-from tests.api.api_helpers import Api, make_api
+from tests.api.helpers import Api, make_api
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api.api_helpers import Api, job_body
+from tests.api.helpers import Api, job_body
 
 
 def test_a_bad_environment_is_422_at_its_loc_over_http(api: Api) -> None:

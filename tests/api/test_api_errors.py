@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from jobctl.service import Service
-from tests.api.api_helpers import Api
+from tests.api.helpers import Api
 
 
 def test_an_unexpected_error_is_a_bare_500_and_logged(api: Api, monkeypatch: pytest.MonkeyPatch,

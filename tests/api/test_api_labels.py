@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.api_helpers import Api, job_body
+from tests.api.helpers import Api, job_body
 
 
 def test_jobs_are_filtered_by_every_label_given(api: Api) -> None:

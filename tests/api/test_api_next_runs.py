@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.api_helpers import Api
+from tests.api.helpers import Api
 
 
 def next_runs(api: Api, job_id: str, **params: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode, checks
 
-from tests.api.api_helpers import Api
+from tests.api.helpers import Api
 
 SEED_OPERATIONS = {
     ("get", "/task-functions"), ("get", "/job-types"), ("get", "/jobs"), ("post", "/jobs"),

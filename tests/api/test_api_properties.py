@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from hypothesis import HealthCheck, example, given, settings
 
-from tests.api.api_helpers import Api, job_body
+from tests.api.helpers import Api, job_body
 from tests.strategies import job_bodies, schedules
 
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_PROPERTY_EXAMPLES", "60"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.api_helpers import Api
+from tests.api.helpers import Api
 
 BODY_ROUTES = {
     "create": ("POST", "/jobs", "admin"),

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.api_helpers import Api, job_body
+from tests.api.helpers import Api, job_body
 
 
 @pytest.fixture

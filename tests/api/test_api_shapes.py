@@ -8,7 +8,7 @@ from pydantic import TypeAdapter
 
 from jobctl.api import openapi
 from jobctl.wire import responses
-from tests.api.api_helpers import Api, job_body, run_execution, start_leader
+from tests.api.helpers import Api, job_body, run_execution, start_leader
 
 TASK_FUNCTION_KEYS = {
     "id", "name", "displayName", "description", "handlerPath", "handlerType", "queue",

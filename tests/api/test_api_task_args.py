@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jobctl.service.task_args import TASK_ARGS_MAX_BYTES
-from tests.api.api_helpers import Api, job_body
+from tests.api.helpers import Api, job_body
 
 
 def _with_size(size: int) -> dict[str, str]:

@@ -17,7 +17,7 @@ import pytest
 from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import open_store
-from tests.celery.support import BROKERS, Broker, CeleryEnv, Worker, reachable
+from tests.celery.helpers import BROKERS, Broker, CeleryEnv, Worker, reachable
 
 REQUIRE_SERVICES = os.environ.get("JOBCTL_TEST_REQUIRE_CELERY") == "1"
 """Set in an environment that must run these tests: an unreachable broker is then a failure, not a skip."""

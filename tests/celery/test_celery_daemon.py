@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from jobctl.executors.celery_task import sanitized_url
-from tests.celery.support import Broker, CeleryEnv, TcpProxy, task_state
+from tests.celery.helpers import Broker, CeleryEnv, TcpProxy, task_state
 from tests.daemon.helpers import executions, parse, wait_for
 
 pytest.importorskip("celery", reason="the jobctl[celery] extra is not installed")

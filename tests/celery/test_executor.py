@@ -12,7 +12,7 @@ import pytest
 from jobctl.executors.celery_task import CeleryExecutor, sanitized_url
 from jobctl.executors.outcome import RunRequest
 from jobctl.models import ExecutionStatus
-from tests.celery.support import RESULT_BACKEND, Broker, TcpProxy, Worker, task_state
+from tests.celery.helpers import RESULT_BACKEND, Broker, TcpProxy, Worker, task_state
 
 pytest.importorskip("celery", reason="the jobctl[celery] extra is not installed")
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import open_store
-from tests.celery.support import celery_spec, register
+from tests.celery.helpers import celery_spec, register
 
 
 def test_trigger_assigns_the_celery_task_id_only_for_celery_task_functions(tmp_path: Path) -> None:

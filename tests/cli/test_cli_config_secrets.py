@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.conftest import OneStoreCli
+from tests.cli.helpers import OneStoreCli
 
 SECRET = "S3cr3t-pw"
 SECRET_CONFIGS = {

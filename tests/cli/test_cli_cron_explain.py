@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import OneStoreCli, check_error, check_ok
+from tests.cli.helpers import OneStoreCli, check_error, check_ok
 
 
 def explain_json(cli: OneStoreCli, *args: str) -> Any:

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from tests.cli.conftest import check_error, check_ok
+from tests.cli.helpers import check_error, check_ok
 
 
 def create_from_body(cli: Any, tmp_path: Path, body: dict[str, Any]) -> None:

@@ -18,7 +18,7 @@ from jobctl.service import Service
 from jobctl.service.tokens import create_token
 from jobctl.store import Store, open_store
 from jobctl.store.writes import NO_NEXT_SLOT, NewJob
-from tests.cli.conftest import in_terminal
+from tests.cli.helpers import in_terminal
 
 FULL_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-")
 SGR = re.compile(r"\x1b\[[0-9;:]*m")

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.cli.conftest import Outcome
+from tests.cli.helpers import Outcome
 from tests.daemon.helpers import wait_for
 
 API = "http://127.0.0.1:9"  # nothing listens: a command that tried the API would fail differently

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from jobctl.cli.terminal import OutputFilter, printable
-from tests.cli.conftest import Outcome, in_terminal
+from tests.cli.helpers import Outcome, in_terminal
 
 HOSTILE_NAME = "evil\u202egnp.sh\x9b2J\x7f"  # names refuse C0 controls, not these
 HOSTILE_DESCRIPTION = "first\rOVERWRITTEN\x1b]0;pwned\x07\x1b[2J\u2066"

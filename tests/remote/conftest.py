@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from jobctl.store import Store, open_store
-from tests.remote.remote_helpers import Pair, make_pair
+from tests.remote.helpers import Pair, make_pair
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # starlette suggests httpx2; the client under test is httpx

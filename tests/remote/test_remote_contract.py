@@ -17,7 +17,7 @@ from jobctl.client import RemoteService
 from jobctl.errors import Conflict, JobctlError, ValidationFailed
 from jobctl.service import Service
 from jobctl.service.contract import JobService
-from tests.remote.remote_helpers import Pair, job_body
+from tests.remote.helpers import Pair, job_body
 
 UNKNOWN = "3f0c8a40-95a3-4b8e-9d1e-9b5e7b0f2a11"
 Call = Callable[[Any, dict[str, str]], Any]

@@ -19,7 +19,7 @@ from jobctl.errors import (
     UsageError,
     ValidationFailed,
 )
-from tests.remote.remote_helpers import Pair, job_body
+from tests.remote.helpers import Pair, job_body
 
 
 @pytest.mark.parametrize("role", [None, "revoked", "bogus"], ids=["no-token", "revoked", "unknown"])

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.schedules.schedule_helpers import build, slots, utc
+from tests.schedules.helpers import build, slots, utc
 
 DAILY_0230 = {"hour": "2", "minute": "30"}
 

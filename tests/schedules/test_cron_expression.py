@@ -8,7 +8,7 @@ import pytest
 
 from jobctl.errors import ValidationFailed
 from jobctl.schedules import crontab_config
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, slots, utc
+from tests.schedules.helpers import ANCHOR, build, error_locs, slots, utc
 
 
 def expression_slots(expression: str, count: int, tz: str = "UTC") -> list[datetime]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.schedules.schedule_helpers import ANCHOR, build, slots, utc
+from tests.schedules.helpers import ANCHOR, build, slots, utc
 
 
 def cron_slots(config: dict[str, Any], count: int, start: datetime = ANCHOR, tz: str = "UTC") -> list[datetime]:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from jobctl.errors import ValidationFailed
-from tests.schedules.schedule_helpers import build, error_locs, utc
+from tests.schedules.helpers import build, error_locs, utc
 
 C = "scheduleConfig"
 

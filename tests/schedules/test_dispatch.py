@@ -15,7 +15,7 @@ from jobctl.schedules import (
     IntervalSchedule,
     describe_schedule,
 )
-from tests.schedules.schedule_helpers import build, error_locs, utc
+from tests.schedules.helpers import build, error_locs, utc
 
 REPO = Path(__file__).resolve().parents[2]
 

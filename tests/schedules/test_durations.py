@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from jobctl.schedules import parse_every
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs
+from tests.schedules.helpers import ANCHOR, build, error_locs
 
 
 @pytest.mark.parametrize(

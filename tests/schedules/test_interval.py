@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.schedules.schedule_helpers import ANCHOR, build, error_locs, slots, utc
+from tests.schedules.helpers import ANCHOR, build, error_locs, slots, utc
 
 C = "scheduleConfig"
 

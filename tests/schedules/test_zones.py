@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobctl.schedules.zones import UnknownZone, as_utc, format_utc, load_zone, parse_iso, search_floor, wall_to_utc
-from tests.schedules.schedule_helpers import utc
+from tests.schedules.helpers import utc
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
