@@ -56,6 +56,10 @@ class CronSchedule:
     def job_type(self) -> JobType:
         return JobType.CRON
 
+    @property
+    def zone(self) -> tzinfo:
+        return self._zone
+
     def __repr__(self) -> str:
         return f"CronSchedule({self._search.expression!r}, timezone={self.timezone!r})"
 

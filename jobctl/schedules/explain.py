@@ -20,8 +20,9 @@ No store, no config, no pydantic: it must start as fast as ``jobs list``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
 from jobctl.schedules.cron import CronSchedule, crontab_config
@@ -31,6 +32,7 @@ from jobctl.schedules.english import describe_expression
 from jobctl.schedules.zones import UnknownZone, as_utc, format_utc, load_zone
 
 MAX_COUNT = 100
+_TICK = timedelta(microseconds=1)
 _FIELD_NAMES = {"day_of_week": "weekday"}
 _RANGE_SIZES = {"second": 60, "minute": 60, "hour": 24, "day": 31, "month": 12, "day_of_week": 7}
 _RESTART_UNITS = {"second": "minute", "minute": "hour", "hour": "day", "day": "month", "month": "year"}
@@ -200,6 +202,16 @@ def _dst_note(wall: datetime, utc: datetime, zone: tzinfo, name: str) -> Warning
             ),
         )
     return None
+
+
+def dst_notes(schedule: CronSchedule, slots: Sequence[datetime]) -> list[Warning_ | None]:
+    """For each of a cron job's ``slots``, how a DST gap or fold resolved it (None: neither)."""
+    notes: list[Warning_ | None] = []
+    for slot in slots:
+        pair = schedule.unbounded_wall_slot_after(slot - _TICK)
+        matched = pair is not None and pair[1] == slot
+        notes.append(_dst_note(pair[0], slot, schedule.zone, schedule.timezone) if pair and matched else None)
+    return notes
 
 
 def _is_doubled(wall: datetime, zone: tzinfo) -> bool:

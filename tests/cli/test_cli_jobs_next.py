@@ -45,3 +45,21 @@ def test_bad_count_and_unknown_job(cli: Any, tmp_path: Path) -> None:
     check_error(cli("jobs", "next", "hourly", "-n", "0"), 2, "--count")
     check_error(cli("jobs", "next", "hourly", "-n", "101"), 2, "--count")
     check_error(cli("jobs", "next", "missing"), 3, "missing")
+
+
+def test_dst_gap_and_fold_are_explained_under_the_runs_they_moved(cli: Any, tmp_path: Path) -> None:
+    create_from_body(cli, tmp_path, {"name": "spring", "jobTypeId": 2, "scheduleConfig": {
+        "expression": "30 2 * * *", "timezone": "Europe/Berlin", "start_date": "2027-03-27T00:00:00"}})  # fmt: skip
+    lines = check_ok(cli("jobs", "next", "spring", "-n", "3")).stdout.splitlines()
+    assert "Sun 2027-03-28 03:00:00 CEST" in lines[2] and "2027-03-28T01:00:00Z" in lines[2]
+    assert lines[3].startswith("    note: 2027-03-28 02:30:00 does not exist in Europe/Berlin")
+    assert "first valid instant after it" in lines[3]
+    assert len(lines) == 5  # the two other runs have no note
+    create_from_body(cli, tmp_path, {"name": "autumn", "jobTypeId": 2, "scheduleConfig": {
+        "hour": "*", "minute": "0", "timezone": "Europe/Berlin", "start_date": "2027-10-31T01:30:00"}})  # fmt: skip
+    document = json.loads(check_ok(cli("jobs", "next", "autumn", "-n", "3", "--json")).stdout)
+    assert document["nextRunTimes"] == ["2027-10-31T00:00:00Z", "2027-10-31T02:00:00Z", "2027-10-31T03:00:00Z"]
+    lines = check_ok(cli("jobs", "next", "autumn", "-n", "3")).stdout.splitlines()
+    assert lines[2].startswith("    note: 2027-10-31 02:00:00 happens twice in Europe/Berlin")
+    assert "runs once" in lines[2]
+    assert len(lines) == 5

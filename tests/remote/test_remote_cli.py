@@ -190,13 +190,17 @@ def test_jobs_next_works_alike_on_the_store_and_through_the_api(daemon: Daemon, 
     (tmp_path / "job.json").write_text(json.dumps(body))
     assert daemon.cli("jobs", "create", "--from-json", str(tmp_path / "job.json")).returncode == 0
     assert daemon.cli("jobs", "pause", "nx-interval").returncode == 0
+    dst = {**body, "name": "nx-dst", "jobTypeId": 2,
+           "scheduleConfig": {"expression": "30 2 * * *", "timezone": "Europe/Berlin", "start_date": "2027-03-27"}}
+    (tmp_path / "dst.json").write_text(json.dumps(dst))
+    assert daemon.cli("jobs", "create", "--from-json", str(tmp_path / "dst.json")).returncode == 0
     cron = daemon.cli("jobs", "create", "nx-cron", "--cron", "30 2 * * *", "--timezone", "Europe/Berlin",
                       "--command", "true")  # fmt: skip
     assert cron.returncode == 0, cron.stderr
     for args in (["jobs", "next", "nx-cron", "--json"], ["jobs", "next", "nx-cron", "-n", "3"],
                  ["jobs", "next", "nx-interval"], ["jobs", "next", "nx-interval", "--json", "-n", "2"],
                  ["jobs", "next", "missing"], ["jobs", "next", "nx-cron", "-n", "0"],
-                 ["jobs", "next", "nx-cron", "-n", "101"]):  # fmt: skip
+                 ["jobs", "next", "nx-cron", "-n", "101"], ["jobs", "next", "nx-dst", "-n", "3"]):  # fmt: skip
         _same(daemon, *args)
     shown = daemon.remote("jobs", "next", "nx-interval", "-n", "2", token=daemon.viewer)
     assert shown.returncode == 0, shown.stderr
