@@ -29,6 +29,8 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
         "docs": (bool,),
         "path": (str,),
         "pass_environment": (list,),
+        "default_run_as": (str,),
+        "allowed_run_as": (list,),
     },
     "scheduler": {"timezone": (str,), "misfire_grace_seconds": (int, float)},
     "client": {"api_url": (str,), "token": (str,)},
@@ -66,6 +68,10 @@ class Config:
     run_path: str = DEFAULT_RUN_PATH
     """``[daemon] path``: ``PATH`` of every local run (docs/run-environment.md)."""
     pass_environment: tuple[str, ...] = ()
+    default_run_as: str | None = None
+    """User of runs whose job names none; None: the daemon's own (docs/run-as.md)."""
+    allowed_run_as: tuple[str, ...] | None = None
+    """Users runs may switch to (``("*",)``: any); None: any but root unless the default is root."""
     """Variables of the daemon's environment that runs get too (all others are left out)."""
     timezone: str | None = None
     misfire_grace_seconds: float = 1.0
@@ -181,6 +187,10 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
             raise UsageError(f"{where}: [{table}] must be a table")
         for key, value in content.items():
             values[_field_name(table, key)] = _checked(table, key, value, KEYS[table], where)
+    if "allowed_run_as" in values:
+        if not all(isinstance(name, str) and name for name in values["allowed_run_as"]):
+            raise UsageError(f"{where}: [daemon] allowed_run_as must list user names or uids")
+        values["allowed_run_as"] = tuple(values["allowed_run_as"])
     if "pass_environment" in values:
         values["pass_environment"] = _passed_names(values["pass_environment"], where)
     config = Config(path=path, **values)

@@ -147,6 +147,10 @@ class JobSettings:
     umask: str | None = None
     """Octal umask of runs, e.g. ``"027"``; None: ``022``."""
     nice: int | None = None
+    run_as_user: str | None = None
+    """User (name or uid) runs switch to; None: ``[daemon] default_run_as``, else the daemon's (docs/run-as.md)."""
+    run_as_group: str | None = None
+    """Group (name or gid) of runs; None: the user's primary group."""
     stdin: str | None = None
     """Text given to each run on standard input (at most 64 KiB as UTF-8); None: /dev/null."""
     """Nice value of runs (-20..19; below the daemon's only when it is root); None: the daemon's."""

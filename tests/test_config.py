@@ -25,6 +25,8 @@ shutdown_grace_seconds = 12.5
 max_concurrent_runs = 8
 path = "/opt/bin:/usr/bin:/bin"
 pass_environment = ["PGPASSWORD", "HTTPS_PROXY"]
+default_run_as = "jobs"
+allowed_run_as = ["jobs", "backup"]
 
 [scheduler]
 timezone = "Europe/Berlin"
@@ -77,6 +79,7 @@ def test_every_key_is_read_with_its_type(tmp_path: Path) -> None:
     assert config.store_url == "sqlite:////var/lib/jobctl/jobctl.db"
     assert (config.daemon_host, config.daemon_port, config.log_format) == ("0.0.0.0", 8123, "json")
     assert (config.lease_ttl_seconds, config.shutdown_grace_seconds, config.max_concurrent_runs) == (20, 12.5, 8)
+    assert (config.default_run_as, config.allowed_run_as) == ("jobs", ("jobs", "backup"))
     assert (config.run_path, config.pass_environment) == ("/opt/bin:/usr/bin:/bin", ("PGPASSWORD", "HTTPS_PROXY"))
     assert (config.timezone, config.scheduler_timezone, config.misfire_grace_seconds) == (
         "Europe/Berlin", "Europe/Berlin", 2.5)  # fmt: skip
@@ -170,10 +173,11 @@ def test_wrong_types_are_errors_naming_the_key(data: dict[str, Any], named: str)
         ({"daemon": {"pass_environment": ["A-B"]}}, "pass_environment"),
         ({"daemon": {"pass_environment": ["JOBCTL_TOKEN"]}}, "JOBCTL_TOKEN"),
         ({"daemon": {"path": ""}}, "path"),
+        ({"daemon": {"allowed_run_as": [1]}}, "allowed_run_as"),
     ],
     ids=["port-0", "port-65536", "port-negative", "log-format", "ttl-too-short", "ttl-nan", "ttl-inf", "no-runs",
          "negative-grace", "negative-misfire-grace", "unknown-zone", "path-as-zone", "passed-bad-name",
-         "passed-jobctl-name", "empty-path"],
+         "passed-jobctl-name", "empty-path", "allowed-not-names"],
 )  # fmt: skip
 def test_out_of_range_values_are_errors_naming_the_key(data: dict[str, Any], named: str) -> None:
     with pytest.raises(UsageError) as caught:

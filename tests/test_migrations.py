@@ -122,6 +122,7 @@ def test_a_0001_store_is_upgraded_in_place_without_losing_data(store_url: str) -
         assert job.environment is None  # 0009: no variables of its own
         assert (job.working_directory, job.umask, job.nice) == (None, None, None)  # 0010: the defaults
         assert job.stdin is None  # 0011: /dev/null
+        assert (job.run_as_user, job.run_as_group) == (None, None)  # 0012: the daemon's default
         assert job.created_at == CREATED and job.next_run_time == datetime(2030, 1, 1, 8, tzinfo=UTC)
         execution = store.executions.get(EXECUTION_ID)
         assert execution is not None

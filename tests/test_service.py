@@ -30,7 +30,8 @@ JOB_TYPE_KEYS = {"id", "name", "displayName", "description"}
 JOB_KEYS = {"id", "name", "description", "taskFunctionId", "jobTypeId", "scheduleConfig", "taskArgs", "maxInstances",
             "timeoutSeconds", "retryCount", "retryDelaySeconds", "isEnabled", "isPaused", "nextRunTime",
             "lastRunTime", "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy",
-            "misfirePolicy", "labels", "environment", "workingDirectory", "umask", "nice", "stdin"}  # fmt: skip
+            "misfirePolicy", "labels", "environment", "workingDirectory", "umask", "nice", "stdin",
+            "runAsUser", "runAsGroup"}  # fmt: skip
 JOB_DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
                   "errorMessage", "triggeredBy", "triggeredByUserId",

@@ -39,6 +39,8 @@ class JobOptions:
     umask: str | None = None
     nice: int | None = None
     stdin: str | None = None
+    run_as_user: str | None = None
+    run_as_group: str | None = None
 
 
 def read_json_body(source: str) -> dict[str, Any]:
@@ -146,6 +148,10 @@ def setting_fields(options: JobOptions) -> dict[str, Any]:
         fields["nice"] = options.nice
     if options.stdin is not None:
         fields["stdin"] = options.stdin
+    if options.run_as_user is not None:
+        fields["runAsUser"] = options.run_as_user
+    if options.run_as_group is not None:
+        fields["runAsGroup"] = options.run_as_group
     return fields
 
 

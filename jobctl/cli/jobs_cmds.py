@@ -73,6 +73,8 @@ Nice = Annotated[int | None, typer.Option("--nice", help="Nice value of runs, 0.
 Stdin = Annotated[
     str | None, typer.Option("--stdin", help="Text given to each run on standard input (64 KiB at most).")
 ]
+RunAsUser = Annotated[str | None, typer.Option("--run-as-user", help="User (name or uid) runs switch to.")]
+RunAsGroup = Annotated[str | None, typer.Option("--run-as-group", help="Group (name or gid) of runs.")]
 Unlabel = Annotated[list[str] | None, typer.Option("--unlabel", help="Remove label KEY (repeatable).", metavar="KEY")]
 FromJson = Annotated[
     str | None,
@@ -198,6 +200,8 @@ def create(
     umask: Umask = None,
     nice: Nice = None,
     stdin: Stdin = None,
+    run_as_user: RunAsUser = None,
+    run_as_group: RunAsGroup = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -234,6 +238,8 @@ def create(
         umask=umask,
         nice=nice,
         stdin=stdin,
+        run_as_user=run_as_user,
+        run_as_group=run_as_group,
     )
     if from_json:
         body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
@@ -286,6 +292,8 @@ def update(
     umask: Umask = None,
     nice: Nice = None,
     stdin: Stdin = None,
+    run_as_user: RunAsUser = None,
+    run_as_group: RunAsGroup = None,
     clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove the job's variables.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -322,6 +330,8 @@ def update(
         umask=umask,
         nice=nice,
         stdin=stdin,
+        run_as_user=run_as_user,
+        run_as_group=run_as_group,
         clear_env=clear_env,
     )
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}

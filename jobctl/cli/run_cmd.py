@@ -24,6 +24,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     execution_id = service.trigger_job(service.resolve_job(job))["executionId"]
     foreground = None
     if not app_ctx.is_remote() and not service.get_status()["isRunning"]:
+        from jobctl.executors.context import RunAsPolicy
         from jobctl.executors.environment import base_environment
         from jobctl.executors.isolation import enter_run_directory
         from jobctl.scheduler.foreground import ForegroundRun
@@ -32,7 +33,8 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
         enter_run_directory()  # as under a daemon, the run starts in /
         config = app_ctx.config
         base_env = base_environment(path=config.run_path, passed=config.pass_environment)
-        candidate = ForegroundRun(store, base_env=base_env)
+        policy = RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as)
+        candidate = ForegroundRun(store, base_env=base_env, run_as=policy)
         if candidate.start(execution_id):
             foreground = candidate
     try:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobctl.config import Config, exposure_warning, load_config
+from jobctl.executors.context import RunAsPolicy
 from jobctl.executors.environment import base_environment
 from jobctl.executors.guard import GroupGuard
 from jobctl.executors.process import KILL_GRACE_SECONDS
@@ -86,6 +87,7 @@ class Daemon:
             celery=_celery_executor(config),
             log_runs=True,
             base_env=base_environment(path=config.run_path, passed=config.pass_environment),
+            run_as=RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as),
         )
         self.scheduler = Scheduler(
             store,

@@ -12,7 +12,9 @@ takes the plain spawn, as before.
 from __future__ import annotations
 
 import functools
+import grp
 import os
+import pwd
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -33,18 +35,104 @@ class RunContext:
     working_directory: str | None = None
     umask: str | None = None
     nice: int | None = None
+    run_as_user: str | None = None
+    run_as_group: str | None = None
 
 
-def prepare(argv: Sequence[str], context: RunContext) -> list[str] | str:
-    """The argv that starts ``argv`` in ``context``, or an error message when it cannot.
+@dataclass(frozen=True, kw_only=True)
+class RunAsPolicy:
+    """``[daemon] default_run_as`` and ``allowed_run_as`` (None: any user but root unless the
+    default user is root; ``("*",)``: any)."""
+
+    default_user: str | None = None
+    allowed: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """The user a run switches to, from the passwd and group databases."""
+
+    name: str
+    uid: int
+    gid: int
+    groups: tuple[int, ...]
+    home: str
+    shell: str
+    switch: bool
+    """False when it is the daemon's own identity already (nothing to change)."""
+
+    def variables(self) -> dict[str, str]:
+        return {"HOME": self.home, "USER": self.name, "LOGNAME": self.name, "SHELL": self.shell}
+
+
+def lookup_user(spec: str) -> pwd.struct_passwd | None:
+    """The passwd entry of a user name or a uid given as digits, or None."""
+    try:
+        return pwd.getpwuid(int(spec)) if spec.isdigit() else pwd.getpwnam(spec)
+    except (KeyError, OverflowError):
+        return None
+
+
+def lookup_group(spec: str) -> grp.struct_group | None:
+    """The group entry of a group name or a gid given as digits, or None."""
+    try:
+        return grp.getgrgid(int(spec)) if spec.isdigit() else grp.getgrnam(spec)
+    except (KeyError, OverflowError):
+        return None
+
+
+def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
+    """Who the run runs as (None: the daemon, unchanged), or why it cannot."""
+    wanted = context.run_as_user or policy.default_user
+    if wanted is None and context.run_as_group is None:
+        return None
+    entry = lookup_user(wanted) if wanted is not None else pwd.getpwuid(os.geteuid())
+    if entry is None:
+        return f"cannot run as {wanted}: no such user"
+    gid = entry.pw_gid
+    if context.run_as_group is not None:
+        group = lookup_group(context.run_as_group)
+        if group is None:
+            return f"cannot run as group {context.run_as_group}: no such group"
+        gid = group.gr_gid
+    own = entry.pw_uid == os.geteuid() and gid == os.getegid()
+    if not own:
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        if os.geteuid() != 0:
+            return f"cannot run as {wanted or entry.pw_name}: the daemon runs as {me} and is not root"
+        if not _allowed(entry, policy):
+            return f"cannot run as {entry.pw_name}: not allowed by [daemon] allowed_run_as"
+    groups = tuple(os.getgrouplist(entry.pw_name, gid))
+    return Identity(
+        name=entry.pw_name, uid=entry.pw_uid, gid=gid, groups=groups, home=entry.pw_dir,
+        shell=entry.pw_shell or "/bin/sh", switch=not own,
+    )  # fmt: skip
+
+
+def _allowed(entry: pwd.struct_passwd, policy: RunAsPolicy) -> bool:
+    if policy.allowed is not None:
+        return "*" in policy.allowed or entry.pw_name in policy.allowed or str(entry.pw_uid) in policy.allowed
+    default = lookup_user(policy.default_user) if policy.default_user else pwd.getpwuid(os.geteuid())
+    return entry.pw_uid != 0 or (default is not None and default.pw_uid == 0)
+
+
+def prepare(argv: Sequence[str], context: RunContext, who: Identity | None = None) -> list[str] | str:
+    """The argv that starts ``argv`` in ``context`` as ``who``, or an error message when it cannot.
 
     The plain ``argv`` when nothing differs from what the daemon's children get anyway.
     """
-    directory = context.working_directory or DEFAULT_DIRECTORY
+    directory = context.working_directory or (who.home if who is not None else DEFAULT_DIRECTORY)
     mask = int(context.umask, 8) if context.umask is not None else DEFAULT_UMASK
-    if directory == DEFAULT_DIRECTORY and mask == daemon_umask() and context.nice is None:
+    switch = who is not None and who.switch
+    if directory == DEFAULT_DIRECTORY and mask == daemon_umask() and context.nice is None and not switch:
         return list(argv)
     inner = list(argv)
+    if who is not None and who.switch:
+        setpriv = shutil.which("setpriv", path=DEFAULT_RUN_PATH)
+        if setpriv is None:
+            return f"cannot run as {who.name}: no setpriv program on the PATH"
+        groups = [f"--groups={','.join(map(str, who.groups))}"] if who.groups else ["--clear-groups"]
+        inner = [setpriv, f"--reuid={who.uid}", f"--regid={who.gid}", *groups, "--", *inner]
     if context.nice is not None:
         current = os.getpriority(os.PRIO_PROCESS, 0)
         if context.nice < current and os.geteuid() != 0:
@@ -56,9 +144,9 @@ def prepare(argv: Sequence[str], context: RunContext) -> list[str] | str:
     return ["/bin/sh", "-c", WRAPPER, "jobctl-run", directory, f"{mask:04o}", *inner]
 
 
-def missing_directory(context: RunContext) -> str | None:
+def missing_directory(context: RunContext, who: Identity | None = None) -> str | None:
     """Why the run cannot start in its directory (checked at the moment it starts), or None."""
-    directory = context.working_directory
+    directory = context.working_directory or (who.home if who is not None else None)
     if directory is None or os.path.isdir(directory):
         return None
     return f"working directory {directory} does not exist"

@@ -9,6 +9,7 @@ for a Python callable, its return value (a dict as is, anything else as ``{"valu
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
 import shutil
@@ -29,40 +30,58 @@ DEFAULT_SHELL = "/bin/sh"
 """What the built-in ``shell`` task function runs ``taskArgs.command`` with unless ``taskArgs.shell`` names another."""
 
 
-def prepare_local(request: RunRequest, *, task_name: str, base_env: Mapping[str, str]) -> LocalLaunch:
+def prepare_local(
+    request: RunRequest,
+    *,
+    task_name: str,
+    base_env: Mapping[str, str],
+    policy: context.RunAsPolicy = context.RunAsPolicy(),
+) -> LocalLaunch:
     """Everything a run needs before its process starts (arguments, environment, a Python run's
     report file), so that the moment of the spawn costs little more than the spawn itself.
 
-    ``base_env`` is what the run gets from the daemon (:func:`jobctl.executors.environment.base_environment`).
+    ``base_env`` is what the run gets from the daemon (:func:`jobctl.executors.environment.base_environment`);
+    ``policy`` bounds which user it may run as (docs/run-as.md).
     """
-    env = run_environment(request, base_env)
+    who = context.identity(request.context, policy)
+    if isinstance(who, str):
+        return LocalLaunch(request, who, {})
+    env = run_environment(request, base_env if who is None else {**base_env, **who.variables()})
     if request.handler_type == HandlerType.PYTHON:
         folder = Path(tempfile.mkdtemp(prefix="jobctl-"))
+        if who is not None and who.switch:
+            os.chown(folder, who.uid, who.gid)  # the run writes its report there
         report_file = folder / "result.json"
         env["JOBCTL_RESULT_FILE"] = str(report_file)
         env[PYTHON_PATH_VARIABLE] = child_import_path()
-        return LocalLaunch(request, _in_context(python_argv(request.handler_path), request), env, report_file)
-    return LocalLaunch(request, _in_context(command_argv(request, task_name), request), env)
+        return LocalLaunch(request, _in_context(python_argv(request.handler_path), request, who), env, report_file, who)
+    return LocalLaunch(request, _in_context(command_argv(request, task_name), request, who), env, who=who)
 
 
-def _in_context(argv: list[str] | str, request: RunRequest) -> list[str] | str:
-    return argv if isinstance(argv, str) else context.prepare(argv, request.context)
+def _in_context(argv: list[str] | str, request: RunRequest, who: context.Identity | None) -> list[str] | str:
+    return argv if isinstance(argv, str) else context.prepare(argv, request.context, who)
 
 
 class LocalLaunch:
     """A prepared ``command`` or ``python`` run; ``argv`` is an error message when there is none."""
 
     def __init__(
-        self, request: RunRequest, argv: list[str] | str, env: dict[str, str], report_file: Path | None = None
+        self,
+        request: RunRequest,
+        argv: list[str] | str,
+        env: dict[str, str],
+        report_file: Path | None = None,
+        who: context.Identity | None = None,
     ) -> None:
         self.request = request
+        self.who = who
         self.argv = argv
         self.env = env
         self.report_file = report_file
 
     def start(self) -> LocalRun:
         """Spawn the process now; whoever follows it turns its end into an outcome."""
-        problem = self.argv if isinstance(self.argv, str) else context.missing_directory(self.request.context)
+        problem = self.argv if isinstance(self.argv, str) else context.missing_directory(self.request.context, self.who)
         if problem is not None:
             return LocalRun(self, spawn_failure(datetime.now(UTC), problem))
         stdin = self.request.stdin

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 
 from jobctl import __version__
 from jobctl.errors import StoreError
+from jobctl.executors.context import RunAsPolicy
 from jobctl.models import Instance
 from jobctl.scheduler.runner import Runner
 from jobctl.store import Store
@@ -25,7 +26,9 @@ HEARTBEAT_SECONDS = 2.0
 class ForegroundRun:
     """Takes a pending execution for this process and runs it on a background thread."""
 
-    def __init__(self, store: Store, *, base_env: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self, store: Store, *, base_env: Mapping[str, str] | None = None, run_as: RunAsPolicy | None = None
+    ) -> None:
         self.store = store
         now = datetime.now(UTC)
         self.instance = Instance(
@@ -37,7 +40,7 @@ class ForegroundRun:
             last_heartbeat=now,
             stopped_at=None,
         )
-        self.runner = Runner(store, max_workers=1, base_env=base_env)
+        self.runner = Runner(store, max_workers=1, base_env=base_env, run_as=run_as)
         self._done = threading.Event()
 
     def start(self, execution_id: str) -> bool:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from jobctl.errors import JobctlError, StoreError
-from jobctl.executors.context import RunContext, daemon_umask
+from jobctl.executors.context import RunAsPolicy, RunContext, daemon_umask
 from jobctl.executors.environment import base_environment
 from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
@@ -96,10 +96,12 @@ class Runner:
         celery: RemoteExecutor | None = None,
         log_runs: bool = False,
         base_env: Mapping[str, str] | None = None,
+        run_as: RunAsPolicy | None = None,
     ) -> None:
         self.store = store
         self.base_env = dict(base_environment() if base_env is None else base_env)
         """What every local run's environment starts from (docs/run-environment.md)."""
+        self.run_as = run_as or RunAsPolicy()
         self.log_runs = log_runs
         """Log one line per recorded run (the daemon does; ``jobctl run`` in the foreground does not)."""
         self.on_finish = on_finish
@@ -185,7 +187,7 @@ class Runner:
         request = _request(job, execution, task_function)
         if task_function.handler_type == HandlerType.CELERY_TASK:
             return request
-        return prepare_local(request, task_name=task_function.name, base_env=self.base_env)
+        return prepare_local(request, task_name=task_function.name, base_env=self.base_env, policy=self.run_as)
 
     def _launch(self, prepared: PreparedRun) -> None:
         job, execution, how = prepared.job, prepared.execution, prepared.how
@@ -438,7 +440,13 @@ def _request(job: Job, execution: Execution, task_function: TaskFunction) -> Run
         task_args=job.task_args,
         environment=job.environment,
         stdin=job.stdin,
-        context=RunContext(working_directory=job.working_directory, umask=job.umask, nice=job.nice),
+        context=RunContext(
+            working_directory=job.working_directory,
+            umask=job.umask,
+            nice=job.nice,
+            run_as_user=job.run_as_user,
+            run_as_group=job.run_as_group,
+        ),
         timeout_seconds=float(timeout) if timeout else None,
         queue=task_function.queue,
         celery_task_id=execution.celery_task_id,

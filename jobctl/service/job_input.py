@@ -39,6 +39,7 @@ def new_job(
     """A new job from a ``POST /jobs`` body. :raises ValidationFailed:"""
     body = parse_body(JobCreate, data)
     _check_references(store, body.taskFunctionId, body.jobTypeId, body.taskArgs, task_function_of)
+    _check_run_as(body.runAsUser, body.runAsGroup)
     config = stored_config(body.jobTypeId, body.scheduleConfig, default_timezone)
     schedule = build_schedule(body.jobTypeId, config, default_timezone=default_timezone, anchor=now)
     upcoming = first_run(schedule, config, now)
@@ -63,6 +64,7 @@ def job_changes(
     job_type_id = sent.get("jobTypeId", job.job_type_id)
     task_args = sent.get("taskArgs", job.task_args)
     _check_references(store, task_function_id, job_type_id, task_args, None)
+    _check_run_as(sent.get("runAsUser"), sent.get("runAsGroup"))
     changed = settings_from(sent)
     if "scheduleConfig" in sent or "jobTypeId" in sent:
         changed["schedule_config"] = stored_config(
@@ -172,6 +174,19 @@ def _check_references(
     if store.catalog.get_job_type(job_type_id) is None:
         errors.append(_error("jobTypeId", f"no job type with id {job_type_id} (1 interval, 2 cron, 3 date)"))
     errors.extend(task_args_errors(task_args))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _check_run_as(user: str | None, group: str | None) -> None:
+    """An unknown user or group is refused when the job is set, not when it first runs."""
+    from jobctl.executors.context import lookup_group, lookup_user
+
+    errors = []
+    if user is not None and lookup_user(user) is None:
+        errors.append(_error("runAsUser", f"no user {user!r} on this host"))
+    if group is not None and lookup_group(group) is None:
+        errors.append(_error("runAsGroup", f"no group {group!r} on this host"))
     if errors:
         raise ValidationFailed(errors)
 

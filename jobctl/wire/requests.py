@@ -91,6 +91,9 @@ Stdin = Annotated[
     AfterValidator(_no_nul),
     AfterValidator(_fits_stdin),
 ]
+RunAs = Annotated[
+    str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x20:/]+$", description="a name or a numeric id")
+]
 Nice = Annotated[int, Field(ge=-20, le=19, description="nice value of runs; negative needs a root daemon")]
 MaxInstances = Annotated[int, Field(ge=1, le=1000)]
 Timeout = Annotated[int, Field(ge=1, le=TIMEOUT_MAX)]
@@ -126,6 +129,8 @@ class JobCreate(BaseModel):
     umask: Umask | None = None
     nice: Nice | None = None
     stdin: Stdin | None = None
+    runAsUser: RunAs | None = None
+    runAsGroup: RunAs | None = None
 
     @field_validator("name")
     @classmethod
@@ -157,6 +162,8 @@ class JobUpdate(BaseModel):
     umask: Umask | None = None
     nice: Nice | None = None
     stdin: Stdin | None = None
+    runAsUser: RunAs | None = None
+    runAsGroup: RunAs | None = None
 
     @field_validator(
         "name",

@@ -220,6 +220,8 @@ class JobOut(TypedDict):
     umask: Annotated[str | None, Schema("octal umask of runs; null: 022")]
     nice: Annotated[int | None, Schema("nice value of runs; null: the daemon's")]
     stdin: Annotated[str | None, Schema("text given to each run on standard input; null: /dev/null")]
+    runAsUser: Annotated[str | None, Schema("user runs switch to (name or uid); null: the daemon's default")]
+    runAsGroup: Annotated[str | None, Schema("group of runs (name or gid); null: the user's primary group")]
 
 
 class JobList(TypedDict):
@@ -292,6 +294,8 @@ def job(j: Job) -> JobOut:
         "umask": j.umask,
         "nice": j.nice,
         "stdin": j.stdin,
+        "runAsUser": j.run_as_user,
+        "runAsGroup": j.run_as_group,
     }
 
 

@@ -49,3 +49,15 @@ def test_the_stdin_option_and_show_json_goes_back_in(
     copy = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
     assert copy["stdin"] == "a\nb\n"
     fails(cli("jobs", "update", "fed", "--stdin", "x" * 65537), 2, "stdin")
+
+
+def test_run_as_options_and_show_json_goes_back_in(
+    cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
+) -> None:
+    created = run_json("jobs", "create", "as", "--every", "1h", "--command", "id", "--run-as-user", "nobody",
+                       "--run-as-group", "0", "--json")  # fmt: skip
+    assert (created["runAsUser"], created["runAsGroup"]) == ("nobody", "0")
+    shown = run_json("jobs", "show", "as", "--json")
+    copy = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
+    assert (copy["runAsUser"], copy["runAsGroup"]) == ("nobody", "0")
+    fails(cli("jobs", "update", "as", "--run-as-user", "no-such-user-x"), 2, "runAsUser")

@@ -66,11 +66,14 @@ class DaemonFactory:
         extra_env: dict[str, str] | None = None,
         cwd: Path = ROOT,
         python_flags: tuple[str, ...] = (),
+        user: str | None = None,
     ) -> DaemonProcess:
         port = free_port() if api else None
         args = [sys.executable, *python_flags, "-m", "jobctl", "--db", self.store_url]
         args += ["--config", str(self.config_path), "daemon"]
         args += ["--host", "127.0.0.1", "--port", str(port)] if api else ["--no-api"]
+        if user is not None:  # a daemon that is not root (the test runs as root)
+            args = ["runuser", "-u", user, "--", *args]
         log_path = self.workdir / f"daemon-{len(self.started)}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
         env["PYTHONPATH"] = str(ROOT)

@@ -1,0 +1,184 @@
+"""``runAsUser`` / ``runAsGroup``: the run's real uid, gid, groups, directory and identity
+variables, the daemon's bounds on them, and a daemon that is not root refusing other users.
+
+The tests run as root (as CI does) and create their users and groups, removing them after.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import secrets
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from jobctl.models import TaskFunctionSpec
+from jobctl.service import Service
+from jobctl.store import open_store
+from tests.conftest import ADMIN, TEST_ZONE
+from tests.daemon.helpers import ROOT, DaemonFactory, shell_job, wait_for, write_config
+
+if os.geteuid() != 0:
+    if os.environ.get("JOBCTL_TEST_REQUIRE_ROOT") == "1":
+        raise RuntimeError("the run-as tests create users and must run as root (JOBCTL_TEST_REQUIRE_ROOT=1)")
+    pytestmark = pytest.mark.skip(reason="creates users: needs root (CI runs as root)")
+
+SHOW_IDENTITY = "id -u; id -g; id -G; pwd; tr '\\0' '\\n' < /proc/$$/environ | grep -E '^(HOME|USER|LOGNAME|SHELL)='"
+
+
+@dataclass
+class TestUser:
+    __test__ = False  # a user of the tests, not a test class
+
+    name: str
+    uid: int
+    gid: int
+    home: str
+    extra_group: str
+    extra_gid: int
+    other_group: str
+    other_gid: int
+
+
+def _run(*argv: str) -> None:
+    subprocess.run(argv, check=True, capture_output=True, timeout=30)
+
+
+@pytest.fixture
+def user() -> Iterator[TestUser]:
+    tag = secrets.token_hex(3)
+    name, extra, other = f"jct{tag}", f"jcx{tag}", f"jco{tag}"
+    _run("groupadd", extra)
+    _run("groupadd", other)
+    try:
+        _run("useradd", "-m", "-U", "-G", extra, "-s", "/bin/sh", name)
+        entry = pwd.getpwnam(name)
+        import grp
+
+        extra_gid, other_gid = grp.getgrnam(extra).gr_gid, grp.getgrnam(other).gr_gid
+        yield TestUser(name=name, uid=entry.pw_uid, gid=entry.pw_gid, home=entry.pw_dir, extra_group=extra,
+                       extra_gid=extra_gid, other_group=other, other_gid=other_gid)  # fmt: skip
+    finally:
+        subprocess.run(["userdel", "-r", name], capture_output=True, timeout=30)
+        subprocess.run(["groupdel", extra], capture_output=True, timeout=30)
+        subprocess.run(["groupdel", other], capture_output=True, timeout=30)
+
+
+def reaches_our_interpreter(user: TestUser) -> bool:
+    """Whether ``user`` can start this Python (on some hosts it lives in root's home folder)."""
+    result = subprocess.run(["runuser", "-u", user.name, "--", sys.executable, "-c", "import json"],
+                            capture_output=True, timeout=30)  # fmt: skip
+    return result.returncode == 0
+
+
+def _finished(service: Service, execution_id: str) -> dict[str, Any]:
+    wait_for(
+        lambda: service.get_execution(execution_id)["status"] not in ("pending", "running"), timeout=20, what="the run"
+    )
+    return service.get_execution(execution_id)
+
+
+def test_a_run_switches_to_the_user_its_groups_home_and_identity(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    as_user = shell_job(service, "as-user", SHOW_IDENTITY, scheduleConfig={"hours": 1}, runAsUser=user.name)
+    as_group = shell_job(service, "as-group", "id -u; id -g", scheduleConfig={"hours": 1},
+                         runAsUser=str(user.uid), runAsGroup=user.other_group)  # fmt: skip
+    spec = TaskFunctionSpec(name="environment", display_name="environment", description=None, handler_type="python",
+                            handler_path="tests.daemon.sample_tasks:environment")  # fmt: skip
+    task = service.store.catalog.upsert_task_function(spec, datetime.now(UTC))
+    python_job = service.create_job({"name": "py", "taskFunctionId": task.id, "jobTypeId": 1,
+                                     "scheduleConfig": {"hours": 1}, "runAsUser": user.name})  # fmt: skip
+    daemons.start()
+    jobs = (as_user, as_group, python_job) if reaches_our_interpreter(user) else (as_user, as_group)
+    runs = [service.trigger_job(j["id"])["executionId"] for j in jobs]
+    for execution_id in runs:
+        execution = _finished(service, execution_id)
+        assert execution["status"] == "success", (execution["errorMessage"], service.get_execution_log(execution_id))
+    lines = service.get_execution_log(runs[0])["data"].splitlines()
+    assert lines[:2] == [str(user.uid), str(user.gid)]
+    assert sorted(map(int, lines[2].split())) == sorted({user.gid, user.extra_gid})
+    assert lines[3] == user.home
+    assert sorted(lines[4:]) == sorted([f"HOME={user.home}", f"LOGNAME={user.name}", "SHELL=/bin/sh",
+                                        f"USER={user.name}"])  # fmt: skip
+    assert service.get_execution_log(runs[1])["data"] == f"{user.uid}\n{user.other_gid}\n"
+    if len(runs) == 3:  # a Python run as the user: its report file is the user's to write
+        environ = service.get_execution(runs[2])["result"]["environ"]
+        assert (environ["USER"], environ["HOME"]) == (user.name, user.home)
+
+
+def test_unknown_users_and_groups_are_422(service: Service, user: TestUser) -> None:
+    from jobctl.errors import ValidationFailed
+
+    cases = [({"runAsUser": "no-such-user-x"}, "runAsUser"), ({"runAsGroup": "no-such-group-x"}, "runAsGroup"),
+             ({"runAsUser": "4000000000"}, "runAsUser"), ({"runAsUser": "a b"}, "runAsUser")]  # fmt: skip
+    for fields, loc in cases:
+        with pytest.raises(ValidationFailed) as failed:
+            shell_job(service, "bad", "true", **fields)
+        assert [error["loc"] for error in failed.value.errors] == [["body", loc]]
+    job = shell_job(service, "good", "true", runAsUser=user.name)
+    assert (job["runAsUser"], job["runAsGroup"]) == (user.name, None)
+    with pytest.raises(ValidationFailed):
+        service.update_job(job["id"], {"runAsGroup": "no-such-group-x"})
+
+
+def test_allowed_run_as_bounds_the_users(service: Service, daemons: DaemonFactory, user: TestUser) -> None:
+    write_config(daemons.config_path, allowed_run_as=["nobody"])
+    job = shell_job(service, "refused", "id -u", scheduleConfig={"hours": 1}, runAsUser=user.name)
+    daemons.start()
+    execution = _finished(service, service.trigger_job(job["id"])["executionId"])
+    assert execution["status"] == "failed"
+    assert execution["errorMessage"] == f"cannot run as {user.name}: not allowed by [daemon] allowed_run_as"
+
+
+def test_a_process_that_is_not_root_refuses_other_users(user: TestUser) -> None:
+    """The rule itself, in a process of the test user (the system's Python, jobctl from this tree)."""
+    code = ("from jobctl.executors.context import RunAsPolicy, RunContext, identity; "
+            "print(identity(RunContext(run_as_user='nobody'), RunAsPolicy())); "
+            f"print(identity(RunContext(run_as_user='{user.name}'), RunAsPolicy()).switch)")  # fmt: skip
+    result = subprocess.run(
+        ["runuser", "-u", user.name, "--", "env", f"PYTHONPATH={ROOT}", "/usr/bin/python3", "-c", code],
+        capture_output=True, text=True, timeout=30, cwd="/",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"cannot run as nobody: the daemon runs as {user.name} and is not root\nFalse\n"
+
+
+def test_a_daemon_that_is_not_root_refuses_other_users(pg_url: str, tmp_path: Path, user: TestUser) -> None:
+    if not reaches_our_interpreter(user):
+        pytest.skip("this Python lives where other users cannot read it; the rule is tested above")
+    shared = Path(tempfile.mkdtemp(prefix="jobctl-nonroot-"))
+    os.chmod(shared, 0o755)
+    try:
+        config = write_config(shared / "jobctl.toml")
+        store = open_store(pg_url)
+        try:
+            service = Service(store, ADMIN, default_timezone=TEST_ZONE)
+            other = shell_job(service, "other", "id -u", scheduleConfig={"hours": 1}, runAsUser="nobody")
+            own = shell_job(service, "own", "id -u; pwd", scheduleConfig={"hours": 1}, runAsUser=user.name)
+            daemons = DaemonFactory(pg_url, config, tmp_path)
+            try:
+                daemons.start(user=user.name)
+                refused = _finished(service, service.trigger_job(other["id"])["executionId"])
+                mine_id = service.trigger_job(own["id"])["executionId"]
+                mine = _finished(service, mine_id)
+            finally:
+                daemons.stop_all()
+            assert refused["status"] == "failed"
+            assert refused["errorMessage"] == f"cannot run as nobody: the daemon runs as {user.name} and is not root"
+            assert mine["status"] == "success", mine["errorMessage"]
+            assert service.get_execution_log(mine_id)["data"] == f"{user.uid}\n{user.home}\n"
+        finally:
+            store.close()
+    finally:
+        for path in shared.iterdir():
+            path.unlink()
+        shared.rmdir()
