@@ -67,9 +67,10 @@ class DaemonFactory:
         cwd: Path = ROOT,
         python_flags: tuple[str, ...] = (),
         user: str | None = None,
+        python: str = sys.executable,
     ) -> DaemonProcess:
         port = free_port() if api else None
-        args = [sys.executable, *python_flags, "-m", "jobctl", "--db", self.store_url]
+        args = [python, *python_flags, "-m", "jobctl", "--db", self.store_url]
         args += ["--config", str(self.config_path), "daemon"]
         args += ["--host", "127.0.0.1", "--port", str(port)] if api else ["--no-api"]
         if user is not None:  # a daemon that is not root (the test runs as root)

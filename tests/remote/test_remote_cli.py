@@ -190,8 +190,12 @@ def test_jobs_next_works_alike_on_the_store_and_through_the_api(daemon: Daemon, 
     (tmp_path / "job.json").write_text(json.dumps(body))
     assert daemon.cli("jobs", "create", "--from-json", str(tmp_path / "job.json")).returncode == 0
     assert daemon.cli("jobs", "pause", "nx-interval").returncode == 0
-    dst = {**body, "name": "nx-dst", "jobTypeId": 2,
-           "scheduleConfig": {"expression": "30 2 * * *", "timezone": "Europe/Berlin", "start_date": "2027-03-27"}}
+    dst = {
+        **body,
+        "name": "nx-dst",
+        "jobTypeId": 2,
+        "scheduleConfig": {"expression": "30 2 * * *", "timezone": "Europe/Berlin", "start_date": "2027-03-27"},
+    }
     (tmp_path / "dst.json").write_text(json.dumps(dst))
     assert daemon.cli("jobs", "create", "--from-json", str(tmp_path / "dst.json")).returncode == 0
     cron = daemon.cli("jobs", "create", "nx-cron", "--cron", "30 2 * * *", "--timezone", "Europe/Berlin",
