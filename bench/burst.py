@@ -48,7 +48,9 @@ def spawn_limit(count: int) -> dict[str, float]:
     return {"true": count / plain, "sh_piped": count / piped}
 
 
-def run_jobctl(folder: Path, url: str, backend: str, count: int, pool: int, spy: bool) -> dict[str, Any]:
+def run_jobctl(
+    folder: Path, url: str, backend: str, count: int, pool: int, spy: bool, run_as: str | None = None
+) -> dict[str, Any]:
     jobctl = c.venv_bin(Path(sys.executable), "jobctl")
     lead = 4.0 + count * SEED_SECONDS_PER_JOB[backend]
     t0 = float(int(time.time() + lead) + 1)
@@ -63,6 +65,8 @@ def run_jobctl(folder: Path, url: str, backend: str, count: int, pool: int, spy:
                     "jobTypeId": 3,
                     "scheduleConfig": {"run_date": run_date},
                     "taskArgs": {"command": "true"},
+                    # "/": a system user's home (nobody's /nonexistent) may not exist
+                    **({"runAsUser": run_as, "workingDirectory": "/"} if run_as else {}),
                 }
             )
         config = c.write_daemon_config(folder, max_concurrent_runs=pool)
@@ -163,6 +167,7 @@ def main() -> int:
     parser.add_argument("--no-pg", action="store_true", help="skip Postgres")
     parser.add_argument("--backends", default="sqlite,postgres", help="default %(default)s")
     parser.add_argument("--no-aps", action="store_true", help="skip the APScheduler peer")
+    parser.add_argument("--run-as", metavar="USER", help="every job runs as USER (runAsUser; the daemon must be root)")
     parser.add_argument("--py-spy", action="store_true", help="record each jobctl daemon for 5 s from the due moment")
     args = parser.parse_args()
     pools = [int(p) for p in args.pools.split(",")]
@@ -180,11 +185,17 @@ def main() -> int:
                 c.log(f"{label}: {args.jobs} date jobs")
                 if backend == "sqlite":
                     result = run_jobctl(
-                        folder, c.sqlite_url(folder / f"store-{pool}.db"), backend, args.jobs, pool, args.py_spy
+                        folder,
+                        c.sqlite_url(folder / f"store-{pool}.db"),
+                        backend,
+                        args.jobs,
+                        pool,
+                        args.py_spy,
+                        args.run_as,
                     )
                 else:
                     with c.pg_database(f"burst{pool}") as url:
-                        result = run_jobctl(folder, url, backend, args.jobs, pool, args.py_spy)
+                        result = run_jobctl(folder, url, backend, args.jobs, pool, args.py_spy, args.run_as)
                 integrity = result["integrity"]
                 if result["done_after"] is None:
                     problems.append(f"{label}: not all {args.jobs} executions succeeded within 60 s: {integrity}")
