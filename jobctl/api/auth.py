@@ -5,8 +5,13 @@ on its next request. Which role an operation needs is the service's rule
 (:func:`jobctl.service.access.authorize`); :func:`allowed_to` only asks it before the route reads a body, so
 a caller whose role is too low gets 403, never a 422 about a body it may not send.
 
-The dependencies here are plain functions: FastAPI runs them in its thread pool, so a token
-lookup waiting on a locked store never blocks the event loop (and ``/healthz`` with it).
+The token lookup reads the store, so it never runs on the event loop (a lookup waiting on a
+locked store would block ``/healthz`` with it), and it shares its worker thread with the
+operation: every thread hop costs a request about a fifth of its throughput (bench/README.md).
+:data:`Authenticated` only captures the token on the loop (no I/O); a read route, a plain
+``def`` that FastAPI runs in its thread pool, calls :meth:`Credentials.service` and then its
+operation in that one thread. :func:`allowed_to` is one sync dependency that authenticates and
+authorizes in one hop, before a write route reads its body.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from jobctl.errors import NotAuthenticated
 from jobctl.service import Service
 from jobctl.service.access import authorize
 from jobctl.service.tokens import LastUseThrottle, authenticate
@@ -47,13 +53,46 @@ def api_context(request: Request) -> ApiContext:
     return context
 
 
-def current_service(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
-) -> Service:
-    """The service acting for the token's owner. :raises NotAuthenticated: (401)"""
-    context = api_context(request)
-    caller = authenticate(context.store, credentials.credentials if credentials else None, context.last_use)
-    return Service(context.store, caller, default_timezone=context.default_timezone)
+@dataclass(frozen=True)
+class Credentials:
+    """The request's bearer token, captured on the event loop and not yet checked."""
+
+    context: ApiContext
+    secret: str | None
+
+    def service(self) -> Service:
+        """The service acting for the token's owner; reads the store, so call it off the loop.
+
+        :raises NotAuthenticated: (401)
+        """
+        caller = authenticate(self.context.store, self.secret, self.context.last_use)
+        return Service(self.context.store, caller, default_timezone=self.context.default_timezone)
+
+
+async def credentials(
+    request: Request, bearer_credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> Credentials:
+    """The token as sent; a request without one is 401 at once (no store needed to know).
+
+    ``async`` on purpose: it does no I/O, so running it on the loop spares the request a hop.
+    """
+    secret = bearer_credentials.credentials if bearer_credentials else None
+    if not secret:
+        raise NotAuthenticated("missing bearer token")
+    return Credentials(api_context(request), secret)
+
+
+Authenticated = Annotated[Credentials, Depends(credentials)]
+"""For a plain ``def`` route: ``credentials.service()`` in its body authenticates in the route's
+own worker thread, so a read crosses to the thread pool once."""
+
+
+def current_service(credentials: Authenticated) -> Service:
+    """The service acting for the token's owner, as a sync dependency (a hop of its own).
+
+    :raises NotAuthenticated: (401)
+    """
+    return credentials.service()
 
 
 CurrentService = Annotated[Service, Depends(current_service)]
@@ -63,10 +102,12 @@ def allowed_to(operation: str) -> Any:
     """The caller's service as a dependency, once the service allows it ``operation``.
 
     Declare it before the body in a route's parameters: FastAPI resolves dependencies in that
-    order, so the role is checked before the body is read. :raises PermissionDenied: (403)
+    order, so the role is checked before the body is read. The token lookup and the role check
+    share one worker thread. :raises NotAuthenticated: (401) :raises PermissionDenied: (403)
     """
 
-    def check(service: CurrentService) -> Service:
+    def check(credentials: Authenticated) -> Service:
+        service = credentials.service()
         authorize(service.caller, operation)
         return service
 

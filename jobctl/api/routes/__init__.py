@@ -2,7 +2,8 @@
 
 Routes are plain ``def`` functions: FastAPI runs them in its thread pool, so a statement
 waiting on a locked SQLite file or a slow Postgres query holds one worker thread, never the
-event loop that every other request (``/healthz`` included) needs (see docs/api.md). Each
+event loop that every other request (``/healthz`` included) needs (see docs/api.md). A read
+checks its token in that same thread (``credentials.service()``), so it hops only once. Each
 returns the service's dict in a ``JSONResponse`` so the response model documents the shape
 without revalidating it.
 """

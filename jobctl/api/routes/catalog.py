@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from jobctl.api.auth import CurrentService
+from jobctl.api.auth import Authenticated
 from jobctl.api.errors import error_responses
 from jobctl.api.openapi import JobTypeOut, SchedulerStatus, TaskFunctionList
 from jobctl.api.params import IsActive, Page, PerPage, as_bool
@@ -18,9 +18,10 @@ router = APIRouter()
     summary="List task functions",
 )  # fmt: skip
 def list_task_functions(
-    service: CurrentService, is_active: IsActive = None, page: Page = 1, per_page: PerPage = 50
+    credentials: Authenticated, is_active: IsActive = None, page: Page = 1, per_page: PerPage = 50
 ) -> Response:
     """What jobs can run; registered by the operator, never through the API."""
+    service = credentials.service()
     return JSONResponse(service.list_task_functions(is_active=as_bool(is_active), page=page, per_page=per_page))
 
 
@@ -28,8 +29,9 @@ def list_task_functions(
     "/job-types", response_model=list[JobTypeOut], responses=error_responses(), tags=["catalog"],
     summary="List schedule types",
 )  # fmt: skip
-def list_job_types(service: CurrentService) -> Response:
+def list_job_types(credentials: Authenticated) -> Response:
     """1 interval, 2 cron, 3 date."""
+    service = credentials.service()
     return JSONResponse(service.list_job_types())
 
 
@@ -37,6 +39,7 @@ def list_job_types(service: CurrentService) -> Response:
     "/status", response_model=SchedulerStatus, responses=error_responses(), tags=["status"],
     summary="Scheduler status",
 )  # fmt: skip
-def get_status(service: CurrentService) -> Response:
+def get_status(credentials: Authenticated) -> Response:
     """The leader, the live instances, job counts and the next job due."""
+    service = credentials.service()
     return JSONResponse(service.get_status())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
-from jobctl.api.auth import CurrentService
+from jobctl.api.auth import Authenticated
 from jobctl.api.errors import error_responses
 from jobctl.api.openapi import ExecutionList, ExecutionLog, ExecutionOut
 from jobctl.api.params import ExecutionId, IdPrefix, JobId, JobIdFilter, LogOffset, Page, PerPage, StatusFilter
@@ -15,10 +15,11 @@ router = APIRouter(tags=["executions"])
 
 @router.get("/executions", response_model=ExecutionList, responses=error_responses(422), summary="List executions")
 def list_executions(
-    service: CurrentService, job_id: JobIdFilter = None, status: StatusFilter = None, page: Page = 1,
+    credentials: Authenticated, job_id: JobIdFilter = None, status: StatusFilter = None, page: Page = 1,
     per_page: PerPage = 50, id_prefix: IdPrefix = None,
 ) -> Response:  # fmt: skip
     """Runs of every job, newest first."""
+    service = credentials.service()
     data = service.list_executions(
         job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page,
         id_prefix=id_prefix,
@@ -31,9 +32,10 @@ def list_executions(
     summary="List a job's executions",
 )  # fmt: skip
 def list_job_executions(
-    service: CurrentService, job_id: JobId, status: StatusFilter = None, page: Page = 1, per_page: PerPage = 50
+    credentials: Authenticated, job_id: JobId, status: StatusFilter = None, page: Page = 1, per_page: PerPage = 50
 ) -> Response:
     """Runs of one job, newest first."""
+    service = credentials.service()
     return JSONResponse(service.list_job_executions(job_id, status=status, page=page, per_page=per_page))
 
 
@@ -41,7 +43,8 @@ def list_job_executions(
     "/executions/{execution_id}", response_model=ExecutionOut, responses=error_responses(404, 422),
     summary="Show an execution",
 )  # fmt: skip
-def get_execution(service: CurrentService, execution_id: ExecutionId) -> Response:
+def get_execution(credentials: Authenticated, execution_id: ExecutionId) -> Response:
+    service = credentials.service()
     return JSONResponse(service.get_execution(execution_id))
 
 
@@ -49,6 +52,7 @@ def get_execution(service: CurrentService, execution_id: ExecutionId) -> Respons
     "/executions/{execution_id}/log", response_model=ExecutionLog, responses=error_responses(404, 422),
     summary="Read an execution's output",
 )  # fmt: skip
-def get_execution_log(service: CurrentService, execution_id: ExecutionId, offset: LogOffset = 0) -> Response:
+def get_execution_log(credentials: Authenticated, execution_id: ExecutionId, offset: LogOffset = 0) -> Response:
     """Output from ``offset`` on; poll with ``nextOffset`` until ``complete`` to follow a run live."""
+    service = credentials.service()
     return JSONResponse(service.get_execution_log(execution_id, offset=offset))

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
-from jobctl.api.auth import CurrentService, allowed_to, api_context
+from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
 from jobctl.api.openapi import JobDetail, JobList, JobOut, NextRunTimes, TriggerResult, request_body
@@ -35,11 +35,12 @@ WRITE_ERRORS = error_responses(403, 404, 409, 413, 415, 422)
 
 @router.get("/jobs", response_model=JobList, responses=error_responses(422), summary="List jobs")
 def list_jobs(
-    service: CurrentService, name: NameFilter = None, is_enabled: IsEnabled = None,
+    credentials: Authenticated, name: NameFilter = None, is_enabled: IsEnabled = None,
     task_function_id: TaskFunctionId = None, label: LabelFilter = None, page: Page = 1, per_page: PerPage = 20,
     id_prefix: IdPrefix = None,
 ) -> Response:  # fmt: skip
     """One page of jobs, oldest first, with counts over every job the filters match."""
+    service = credentials.service()
     data = service.list_jobs(
         name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, labels=label or (),
         page=page, per_page=per_page, id_prefix=id_prefix,
@@ -59,8 +60,9 @@ def create_job(request: Request, service: Annotated[Service, allowed_to("create_
 
 
 @router.get("/jobs/{job_id}", response_model=JobDetail, responses=error_responses(404, 422), summary="Show a job")
-def get_job(service: CurrentService, job_id: JobId) -> Response:
+def get_job(credentials: Authenticated, job_id: JobId) -> Response:
     """A job with its task function, job type and latest 10 executions."""
+    service = credentials.service()
     return JSONResponse(service.get_job(job_id))
 
 
@@ -68,9 +70,10 @@ def get_job(service: CurrentService, job_id: JobId) -> Response:
     "/jobs/{job_id}/next", response_model=NextRunTimes, responses=error_responses(404, 422),
     summary="A job's next run times",
 )  # fmt: skip
-def get_next_runs(service: CurrentService, job_id: JobId, count: NextCount = 5) -> Response:
+def get_next_runs(credentials: Authenticated, job_id: JobId, count: NextCount = 5) -> Response:
     """The job's next ``count`` slots (before jitter), honouring its start and end dates; for a
     paused or disabled job, those it would have once resumed or enabled."""
+    service = credentials.service()
     return JSONResponse(service.get_next_runs(job_id, count=count))
 
 
