@@ -23,6 +23,8 @@ class ExecutionStatus(StrEnum):
     FAILED = "failed"
     TIMEOUT = "timeout"
     SKIPPED = "skipped"
+    MISSED = "missed"
+    """Slots that were due but never ran (no leader, or the misfire policy): one row per range."""
 
     @property
     def is_active(self) -> bool:
@@ -191,6 +193,10 @@ class Execution:
     created_at: datetime
     output_dropped_bytes: int = 0
     """Bytes of output dropped from the start to keep the last ``OUTPUT_LIMIT_CHARS`` characters."""
+    missed_count: int | None = None
+    """For a ``missed`` execution: how many slots its range holds (docs/missed-slots.md)."""
+    missed_until: datetime | None = None
+    """For a ``missed`` execution: the last slot of its range (``scheduled_for`` is the first)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -228,3 +234,20 @@ class Caller:
 
     user_id: str | None
     role: Role
+
+
+@dataclass(frozen=True, kw_only=True)
+class AuditEntry:
+    """One change made through the service: who (``actor``), what (``action``), to what, when."""
+
+    id: int
+    at: datetime
+    actor: str
+    """The API token's name, or ``local:UNIXUSER`` for the CLI on the store."""
+    action: str
+    """``job.created``, ``job.paused``, ``token.revoked``, ... (docs/audit-log.md)."""
+    target_type: str
+    target_id: str | None
+    target_name: str | None
+    reason: str | None
+    details: dict[str, Any] | None

@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobctl.errors import Conflict, NotFound, ValidationFailed
-from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, TaskFunction
+from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, JobSettings, TaskFunction
+from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
@@ -179,7 +180,11 @@ class Service:
             now=now,
             task_function_of=self._task_function_for_create,
         )
-        return responses.job(self.store.jobs.insert_and_announce(new))
+        with self.store.transaction():
+            job = self.store.jobs.insert_and_announce(new)
+            details = {"settings": audit.settings_snapshot(job)}
+            audit.record_job(self.store, self.caller, audit.JOB_CREATED, job, details=details, at=now)
+        return responses.job(job)
 
     def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
@@ -195,6 +200,9 @@ class Service:
             self.store.jobs.update(job.id, changes)
             self._end_waiting_runs_if_disabled(job, changes, now)
             self.store.cluster.bump_generation()
+            fields = audit.field_changes(job, changes.settings, changes.changed)
+            if fields:
+                audit.record_job(self.store, self.caller, audit.JOB_UPDATED, job, details={"changes": fields}, at=now)
         return self._detail(self._job(job.id))
 
     def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
@@ -209,6 +217,9 @@ class Service:
             self.store.jobs.update(job.id, changes)
             self._end_waiting_runs_if_disabled(job, changes, now)
             self.store.cluster.bump_generation()
+            reason = body.get("pausedReason") or body.get("reason")
+            for action in _status_actions(job, changes.settings):
+                audit.record_job(self.store, self.caller, action, job, reason=reason, at=now)
         return self._detail(self._job(job.id))
 
     def _end_waiting_runs_if_disabled(self, job: Job, changes: JobChanges, now: datetime) -> None:
@@ -249,6 +260,8 @@ class Service:
                 raise active_runs_conflict(job, active)
             self.store.jobs.delete(job.id)
             self.store.cluster.bump_generation()
+            details = {"force": True, "activeRuns": len(active)} if force else None
+            audit.record_job(self.store, self.caller, audit.JOB_DELETED, job, details=details)
 
     def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
         """``GET /jobs/{id}/next``: the job's coming slots, computed as the scheduler would."""
@@ -289,6 +302,9 @@ class Service:
             new = NewExecution.manual(job, now=utcnow(), user_id=self.caller.user_id, celery_task_id=celery_task_id)
             self.store.executions.insert(new)
             self.store.cluster.bump_generation()
+            audit.record_job(
+                self.store, self.caller, audit.JOB_TRIGGERED, job, details={"executionId": new.id}, at=new.created_at
+            )
         return responses.trigger_result(job_id=job.id, execution_id=new.id, celery_task_id=celery_task_id)
 
     def _new_celery_task_id(self, job: Job) -> str | None:
@@ -386,6 +402,16 @@ class Service:
 def _implements_the_contract(service: Service) -> JobService:
     """Never called: mypy fails here if :class:`Service` drifts from the contract."""
     return service
+
+
+def _status_actions(before: Job, after: JobSettings) -> list[str]:
+    """The audit actions of a status change: enabled/disabled and paused/resumed, as they changed."""
+    actions = []
+    if before.is_enabled != after.is_enabled:
+        actions.append(audit.JOB_ENABLED if after.is_enabled else audit.JOB_DISABLED)
+    if before.is_paused != after.is_paused:
+        actions.append(audit.JOB_PAUSED if after.is_paused else audit.JOB_RESUMED)
+    return actions
 
 
 def _id_prefix(text: str | None) -> str | None:

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from jobctl.errors import NotAuthenticated, NotFound, StoreError, ValidationFailed
 from jobctl.models import ApiToken, Caller, Role
+from jobctl.service import audit
 from jobctl.store import Store
 from jobctl.wire import responses
 from jobctl.wire.responses import TokenOut
@@ -62,8 +63,9 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_token(store: Store, name: str, role: str) -> tuple[str, ApiToken]:
-    """A new token; returns the secret (shown once) and the stored record. :raises Conflict:"""
+def create_token(store: Store, name: str, role: str, *, actor: str | None = None) -> tuple[str, ApiToken]:
+    """A new token; returns the secret (shown once) and the stored record, audited as done by
+    ``actor`` (default ``local:UNIXUSER``). :raises Conflict:"""
     if not name.strip() or len(name) > 200:
         raise ValidationFailed.field(["name"], "a token name is 1 to 200 characters")
     try:
@@ -71,7 +73,13 @@ def create_token(store: Store, name: str, role: str) -> tuple[str, ApiToken]:
     except ValueError:
         raise ValidationFailed.field(["role"], "must be admin, operator or viewer") from None
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = store.tokens.insert(name=name, role=role, token_hash=hash_token(secret), now=datetime.now(UTC))
+    now = datetime.now(UTC)
+    with store.transaction():
+        token = store.tokens.insert(name=name, role=role, token_hash=hash_token(secret), now=now)
+        audit.record(
+            store, actor=actor or audit.local_actor(), action=audit.TOKEN_CREATED, target_type=audit.TOKEN,
+            target_id=str(token.id), target_name=token.name, details={"role": token.role.value}, at=now,
+        )  # fmt: skip
     return secret, token
 
 
@@ -79,10 +87,20 @@ def list_tokens(store: Store) -> list[TokenOut]:
     return [responses.api_token(token) for token in store.tokens.list()]
 
 
-def revoke_token(store: Store, name: str) -> None:
-    """:raises NotFound: when no active token has that name."""
-    if not store.tokens.revoke(name, datetime.now(UTC)):
-        raise NotFound("active token", name)
+def revoke_token(store: Store, name: str, *, actor: str | None = None) -> None:
+    """Revoke the active token ``name``, audited as done by ``actor`` (default ``local:UNIXUSER``).
+
+    :raises NotFound: when no active token has that name.
+    """
+    now = datetime.now(UTC)
+    with store.transaction():
+        token = store.tokens.get_active_by_name(name)
+        if token is None or not store.tokens.revoke(name, now):
+            raise NotFound("active token", name)
+        audit.record(
+            store, actor=actor or audit.local_actor(), action=audit.TOKEN_REVOKED, target_type=audit.TOKEN,
+            target_id=str(token.id), target_name=name, at=now,
+        )  # fmt: skip
 
 
 def authenticate(store: Store, secret: str | None, last_use: LastUseThrottle | None = None) -> Caller:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 
 from jobctl.models import TaskFunctionSpec
+from jobctl.store.audit import AuditRecords
 from jobctl.store.catalog import Catalog
 from jobctl.store.cluster import ClusterRecords
 from jobctl.store.database import Database
@@ -32,6 +33,7 @@ class Store:
         self.executions = ExecutionRecords(db)
         self.cluster = ClusterRecords(db)
         self.tokens = TokenRecords(db)
+        self.audit = AuditRecords(db)
 
     def transaction(self) -> AbstractContextManager[None]:
         """A write transaction spanning several record classes."""

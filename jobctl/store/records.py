@@ -133,6 +133,8 @@ def execution_from_row(row: Row) -> Execution:
         instance_id=row["instance_id"],
         created_at=_required_time(row["created_at"]),
         output_dropped_bytes=int(row.get("output_dropped_bytes") or 0),
+        missed_count=None if row.get("missed_count") is None else int(row["missed_count"]),
+        missed_until=to_utc(row.get("missed_until")),
     )
 
 
