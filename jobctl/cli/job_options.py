@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,22 +25,12 @@ class JobOptions:
     task: str | None = None
     args: list[str] | None = None
     command: str | None = None
-    timeout: str | None = None
-    retries: int | None = None
-    retry_delay: str | None = None
-    max_instances: int | None = None
-    description: str | None = None
-    misfire: str | None = None
+    settings: Mapping[str, Any] = field(default_factory=dict)
+    """The plain settings (``jobctl.wire.job_keys``) by key; None = not given."""
     labels: list[str] | None = None
     unlabels: list[str] | None = None
     env: list[str] | None = None
     clear_env: bool = False
-    working_directory: str | None = None
-    umask: str | None = None
-    nice: int | None = None
-    stdin: str | None = None
-    run_as_user: str | None = None
-    run_as_group: str | None = None
 
 
 def read_json_body(source: str) -> dict[str, Any]:
@@ -126,33 +116,17 @@ def task_fields(options: JobOptions, *, resolve_task: Any, required: bool) -> di
 
 
 def setting_fields(options: JobOptions) -> dict[str, Any]:
-    """The optional settings that were given, as API fields."""
-    fields: dict[str, Any] = {}
-    if options.timeout is not None:
-        fields["timeoutSeconds"] = seconds(options.timeout, "--timeout")
-    if options.retries is not None:
-        fields["retryCount"] = options.retries
-    if options.retry_delay is not None:
-        fields["retryDelaySeconds"] = seconds(options.retry_delay, "--retry-delay")
-    if options.max_instances is not None:
-        fields["maxInstances"] = options.max_instances
-    if options.description is not None:
-        fields["description"] = options.description
-    if options.misfire is not None:
-        fields["misfirePolicy"] = options.misfire
-    if options.working_directory is not None:
-        fields["workingDirectory"] = options.working_directory
-    if options.umask is not None:
-        fields["umask"] = options.umask
-    if options.nice is not None:
-        fields["nice"] = options.nice
-    if options.stdin is not None:
-        fields["stdin"] = options.stdin
-    if options.run_as_user is not None:
-        fields["runAsUser"] = options.run_as_user
-    if options.run_as_group is not None:
-        fields["runAsGroup"] = options.run_as_group
-    return fields
+    """The plain settings that were given, as API fields (``--timeout 5m`` -> ``timeoutSeconds``).
+
+    :raises UsageError: naming the option, for a value of the wrong kind.
+    """
+    from jobctl.wire.job_keys import setting_fields as fields_of
+
+    try:
+        return fields_of(dict(options.settings))
+    except ValidationFailed as exc:
+        error = exc.errors[0]
+        raise UsageError(f"{error['loc'][0]} {error['msg']}") from None
 
 
 def environment_fields(options: JobOptions) -> dict[str, Any]:
@@ -186,20 +160,6 @@ def parse_args(pairs: list[str], *, flag: str = "--arg") -> dict[str, str]:
             raise UsageError(f"{flag} takes KEY=VALUE, got {pair!r}")
         parsed[key] = value
     return parsed
-
-
-def seconds(text: str, flag: str) -> int:
-    """``300``, ``90s``, ``5m``, ``1h30m`` as whole seconds. :raises UsageError:"""
-    if text.isdigit():
-        return int(text)
-    from jobctl.schedules import parse_every
-
-    try:
-        parts = parse_every(text)
-    except ValidationFailed:
-        raise UsageError(f"{flag} takes seconds or a duration like 90s, 5m, 1h30m; got {text!r}") from None
-    factors = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
-    return sum(factors[key] * value for key, value in parts.items())
 
 
 def _cli_field(parse: Any, *args: Any) -> Any:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Optional
+import functools
+import inspect
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, Optional, get_type_hints
 
 import typer
 
@@ -19,6 +22,7 @@ from jobctl.cli.job_options import (
 )
 
 if TYPE_CHECKING:
+    from jobctl.wire.job_keys import SettingKey
     from jobctl.wire.responses import JobList
 
 app = typer.Typer(help="Create, change and inspect jobs.", no_args_is_help=True)
@@ -49,12 +53,6 @@ Zone = Annotated[
 Task = Annotated[Optional[str], typer.Option("--task", help="Task function name.", metavar="NAME")]  # noqa: UP045
 Args = Annotated[list[str] | None, typer.Option("--arg", help="Task argument KEY=VALUE (repeatable).", metavar="K=V")]
 Command = Annotated[str | None, typer.Option("--command", help="Shell command (runs with /bin/sh -c).", metavar="CMD")]
-Timeout = Annotated[Optional[str], typer.Option("--timeout", help="Timeout: seconds or 5m, 1h.", metavar="DURATION")]  # noqa: UP045
-Retries = Annotated[Optional[int], typer.Option("--retries", help="Retries after a failure or timeout.")]  # noqa: UP045
-RetryDelay = Annotated[Optional[str], typer.Option("--retry-delay", help="Delay between retries.", metavar="DURATION")]  # noqa: UP045
-MaxInstances = Annotated[Optional[int], typer.Option("--max-instances", help="Runs allowed at once.")]  # noqa: UP045
-Description = Annotated[Optional[str], typer.Option("--description", help="Free text.")]  # noqa: UP045
-Misfire = Annotated[str | None, typer.Option("--misfire", help="After downtime: run_once or skip.", metavar="POLICY")]
 Label = Annotated[
     list[str] | None,
     typer.Option("--label", help="Label KEY=VALUE (repeatable); e.g. team=ops.", metavar="K=V"),
@@ -65,21 +63,63 @@ Env = Annotated[
         "--env", help="Set variable NAME=VALUE for each run (repeatable; replaces the job's set).", metavar="NAME=V"
     ),
 ]
-WorkingDirectory = Annotated[
-    str | None, typer.Option("--working-directory", help="Absolute directory runs start in (default /).", metavar="DIR")
-]
-Umask = Annotated[str | None, typer.Option("--umask", help="Octal umask of runs (default 022).", metavar="MASK")]
-Nice = Annotated[int | None, typer.Option("--nice", help="Nice value of runs, 0..19 (below 0: root daemon only).")]
-Stdin = Annotated[
-    str | None, typer.Option("--stdin", help="Text given to each run on standard input (64 KiB at most).")
-]
-RunAsUser = Annotated[str | None, typer.Option("--run-as-user", help="User (name or uid) runs switch to.")]
-RunAsGroup = Annotated[str | None, typer.Option("--run-as-group", help="Group (name or gid) of runs.")]
 Unlabel = Annotated[list[str] | None, typer.Option("--unlabel", help="Remove label KEY (repeatable).", metavar="KEY")]
 FromJson = Annotated[
     str | None,
     typer.Option("--from-json", help="API body, or 'jobs show --json' output, from FILE or - (stdin).", metavar="FILE"),
 ]
+
+
+SettingValues = Optional[dict[str, Any]]  # noqa: UP045
+"""The plain settings' values by key, filled in by :func:`with_setting_options`."""
+
+
+def with_setting_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Give ``command`` one option per plain setting of ``jobctl.wire.job_keys``.
+
+    Typer reads a command's options from its signature; this extends the signature with an
+    option for every entry of ``JOB_SETTING_KEYS`` and hands their values to the command as one
+    ``settings`` dict, so ``jobs create`` and ``jobs update`` declare none of them and a new
+    plain field is one entry in that table.
+    """
+    from jobctl.wire.job_keys import JOB_SETTING_KEYS
+
+    hints = get_type_hints(command, include_extras=True)
+    own = [
+        parameter.replace(annotation=hints.get(parameter.name, parameter.annotation))
+        for parameter in inspect.signature(command).parameters.values()
+        if parameter.name != "settings"
+    ]
+    added = [
+        inspect.Parameter(
+            setting.key, inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=_option(setting)
+        )
+        for setting in JOB_SETTING_KEYS
+    ]
+    keys = [setting.key for setting in JOB_SETTING_KEYS]
+
+    @functools.wraps(command)
+    def with_settings(**kwargs: Any) -> None:
+        settings = {key: kwargs.pop(key) for key in keys}
+        command(**kwargs, settings=settings)
+
+    tail = next((i for i, parameter in enumerate(own) if parameter.name in _AFTER_SETTINGS), len(own))
+    parameters = own[:tail] + added + own[tail:]
+    with_settings.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    with_settings.__annotations__ = {parameter.name: parameter.annotation for parameter in parameters}
+    return with_settings
+
+
+_AFTER_SETTINGS = ("disabled", "clear_env", "from_json", "as_json")
+"""``--help`` lists the plain settings before the first of these."""
+
+
+def _option(setting: SettingKey) -> Any:
+    """The Typer annotation of one plain setting's option."""
+    python_type: type = int if setting.kind == "int" else str
+    value_type: Any = list[python_type] if setting.multiple else python_type  # type: ignore[valid-type]
+    option = typer.Option(setting.flag, help=setting.help, metavar=setting.metavar, show_default=False)
+    return Annotated[Optional[value_type], option]  # noqa: UP045
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
@@ -178,6 +218,7 @@ def next_runs(
 
 
 @app.command("create")
+@with_setting_options
 def create(
     ctx: typer.Context,
     name: Annotated[Optional[str], typer.Argument(help="Unique job name.", show_default=False)] = None,  # noqa: UP045
@@ -188,23 +229,12 @@ def create(
     task: Task = None,
     arg: Args = None,
     command: Command = None,
-    timeout: Timeout = None,
-    retries: Retries = None,
-    retry_delay: RetryDelay = None,
-    max_instances: MaxInstances = None,
-    description: Description = None,
-    misfire: Misfire = None,
     label: Label = None,
     env: Env = None,
-    working_directory: WorkingDirectory = None,
-    umask: Umask = None,
-    nice: Nice = None,
-    stdin: Stdin = None,
-    run_as_user: RunAsUser = None,
-    run_as_group: RunAsGroup = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
+    settings: SettingValues = None,
 ) -> None:
     """Create a job.
 
@@ -226,20 +256,9 @@ def create(
         task=task,
         args=arg,
         command=command,
-        timeout=timeout,
-        retries=retries,
-        retry_delay=retry_delay,
-        max_instances=max_instances,
-        description=description,
-        misfire=misfire,
         labels=label,
         env=env,
-        working_directory=working_directory,
-        umask=umask,
-        nice=nice,
-        stdin=stdin,
-        run_as_user=run_as_user,
-        run_as_group=run_as_group,
+        settings=settings or {},
     )
     if from_json:
         body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
@@ -268,6 +287,7 @@ def create(
 
 
 @app.command("update")
+@with_setting_options
 def update(
     ctx: typer.Context,
     job: JobArg,
@@ -279,24 +299,13 @@ def update(
     task: Task = None,
     arg: Args = None,
     command: Command = None,
-    timeout: Timeout = None,
-    retries: Retries = None,
-    retry_delay: RetryDelay = None,
-    max_instances: MaxInstances = None,
-    description: Description = None,
-    misfire: Misfire = None,
     label: Label = None,
     unlabel: Unlabel = None,
     env: Env = None,
-    working_directory: WorkingDirectory = None,
-    umask: Umask = None,
-    nice: Nice = None,
-    stdin: Stdin = None,
-    run_as_user: RunAsUser = None,
-    run_as_group: RunAsGroup = None,
     clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove the job's variables.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
+    settings: SettingValues = None,
 ) -> None:
     """Change a job; only the options given change.
 
@@ -317,22 +326,11 @@ def update(
         task=task,
         args=arg,
         command=command,
-        timeout=timeout,
-        retries=retries,
-        retry_delay=retry_delay,
-        max_instances=max_instances,
-        description=description,
-        misfire=misfire,
         labels=label,
         unlabels=unlabel,
         env=env,
-        working_directory=working_directory,
-        umask=umask,
-        nice=nice,
-        stdin=stdin,
-        run_as_user=run_as_user,
-        run_as_group=run_as_group,
         clear_env=clear_env,
+        settings=settings or {},
     )
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}
     if name is not None:

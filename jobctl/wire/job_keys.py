@@ -1,0 +1,138 @@
+"""The plain job settings of the command line and the jobs file, declared once.
+
+A plain setting is one option of ``jobs create`` / ``jobs update`` that becomes one field of
+the API body with at most a unit conversion (``--timeout 5m`` -> ``timeoutSeconds: 300``). The
+same key, without its dashes, is a key of a ``[[jobs]]`` table in a jobs file. Declaring it
+here, below the CLI and the service, lets the command line build its options from this table
+and lets the API read a jobs file with the same rules; adding a plain job field is one entry.
+
+Settings with more to them (the schedule, what to run, labels, the environment) have their own
+code: they combine several options or read the job's current value.
+
+Free of pydantic and Typer: the CLI imports it on every ``jobs create``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from jobctl.errors import ValidationFailed
+
+Kind = Literal["text", "int", "duration"]
+
+
+@dataclass(frozen=True)
+class SettingKey:
+    """One plain setting: its key (snake_case, the jobs-file key and, dashed, the long option),
+    the API field it fills, the kind of value it takes, and its help text."""
+
+    key: str
+    field: str
+    kind: Kind
+    help: str
+    metavar: str | None = None
+    multiple: bool = False
+    """Repeatable on the command line (``--x A --x B``), a list in the jobs file and the API."""
+
+    @property
+    def flag(self) -> str:
+        """The long option: ``retry_delay`` -> ``--retry-delay``."""
+        return "--" + self.key.replace("_", "-")
+
+    def to_field(self, value: Any, *, loc: Sequence[str | int] | None = None) -> Any:
+        """The API field's value for the option's (or the jobs file's) value.
+
+        :raises ValidationFailed: naming ``loc`` (default: the key) for a value of the wrong kind.
+        """
+        where = tuple(loc) if loc is not None else (self.key,)
+        if self.multiple:
+            if not isinstance(value, list | tuple):
+                raise _invalid(where, f"takes a list, got {value!r}")
+            return [self._one(item, (*where, index)) for index, item in enumerate(value)]
+        return self._one(value, where)
+
+    def _one(self, value: Any, where: tuple[str | int, ...]) -> Any:
+        if self.kind == "duration":
+            return duration_seconds(value, loc=where)
+        if self.kind == "int":
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise _invalid(where, f"takes a whole number, got {value!r}")
+            return value
+        if not isinstance(value, str):
+            raise _invalid(where, f"takes text, got {value!r}")
+        return value
+
+
+JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
+    SettingKey("timeout", "timeoutSeconds", "duration", "Timeout: seconds or 5m, 1h.", "DURATION"),
+    SettingKey("retries", "retryCount", "int", "Retries after a failure or timeout."),
+    SettingKey("retry_delay", "retryDelaySeconds", "duration", "Delay between retries.", "DURATION"),
+    SettingKey("max_instances", "maxInstances", "int", "Runs allowed at once."),
+    SettingKey("description", "description", "text", "Free text."),
+    SettingKey("misfire", "misfirePolicy", "text", "After downtime: run_once or skip.", "POLICY"),
+    SettingKey("working_directory", "workingDirectory", "text", "Absolute directory runs start in (default /).", "DIR"),
+    SettingKey("umask", "umask", "text", "Octal umask of runs (default 022).", "MASK"),
+    SettingKey("nice", "nice", "int", "Nice value of runs, 0..19 (below 0: root daemon only)."),
+    SettingKey("stdin", "stdin", "text", "Text given to each run on standard input (64 KiB at most)."),
+    SettingKey("run_as_user", "runAsUser", "text", "User (name or uid) runs switch to.", "USER"),
+    SettingKey("run_as_group", "runAsGroup", "text", "Group (name or gid) of runs.", "GROUP"),
+)
+"""Every plain setting, in the order ``--help`` lists them. A new plain job field is one entry."""
+
+SETTING_KEYS_BY_KEY: dict[str, SettingKey] = {setting.key: setting for setting in JOB_SETTING_KEYS}
+SETTING_KEYS_BY_FIELD: dict[str, SettingKey] = {setting.field: setting for setting in JOB_SETTING_KEYS}
+
+
+def setting_fields(values: dict[str, Any], *, flags: bool = True) -> dict[str, Any]:
+    """API fields for the plain settings given in ``values`` (key -> value; None = not given).
+
+    :param flags: name the value in errors by its option (``--timeout``) rather than its key.
+    :raises ValidationFailed: for the first value of the wrong kind.
+    """
+    fields: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None:
+            continue
+        setting = SETTING_KEYS_BY_KEY[key]
+        fields[setting.field] = setting.to_field(value, loc=(setting.flag,) if flags else None)
+    return fields
+
+
+def duration_seconds(value: Any, *, loc: Sequence[str | int] = ("duration",)) -> int:
+    """``300``, ``"300"``, ``"90s"``, ``"5m"``, ``"1h30m"`` as whole seconds.
+
+    :raises ValidationFailed: for anything else, naming ``loc``.
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        if value.isdigit():
+            return int(value)
+        from jobctl.schedules.durations import SECONDS_PER_UNIT, parse_every
+
+        try:
+            parts = parse_every(value)
+        except ValidationFailed:
+            pass
+        else:
+            return sum(SECONDS_PER_UNIT[unit] * count for unit, count in parts.items())
+    raise _invalid(tuple(loc), f"takes seconds or a duration like 90s, 5m, 1h30m; got {value!r}")
+
+
+def format_duration(seconds: int) -> str:
+    """Whole seconds the way a person writes them on the command line: 90 -> ``1m30s``,
+    5400 -> ``1h30m``, 0 -> ``0``; :func:`duration_seconds` reads it back to the same number."""
+    from jobctl.schedules.durations import format_every
+
+    if seconds <= 0:
+        return str(seconds)
+    units: dict[str, int] = {}
+    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60), ("seconds", 1)):
+        units[unit], seconds = divmod(seconds, size)
+    return format_every(units)
+
+
+def _invalid(loc: tuple[str | int, ...], message: str) -> ValidationFailed:
+    return ValidationFailed.field(loc, message)
