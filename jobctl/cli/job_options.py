@@ -1,4 +1,10 @@
-"""``jobs create`` / ``jobs update`` options turned into an API request body."""
+"""``jobs create`` / ``jobs update`` options turned into an API request body.
+
+The plain settings (``--timeout``, ``--retries``, ``--umask``, ...) are not declared here: each
+is one entry of ``JOB_SETTING_KEYS`` in ``jobctl/wire/job_keys.py``, which both commands and the
+jobs file read (see docs/adding-a-field.md). This module keeps the options that combine several
+fields or read the job's current value: the schedule, what to run, labels, the environment.
+"""
 
 from __future__ import annotations
 
