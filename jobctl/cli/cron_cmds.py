@@ -76,8 +76,9 @@ def _print_human(result: Explanation, after: datetime) -> None:
         lines.append(f"  {local:<32} {format_utc(instant.utc):<22} {when}")
         if instant.note is not None:
             lines.append(f"    note: {instant.note.message}")
+    notes = {instant.note for instant in result.next}
     for warning in result.warnings:
-        if not warning.code.startswith("dst_"):
+        if warning not in notes:  # already printed under its instant
             lines.append(f"warning: {warning.message}")
     for line in lines:
         output.print_line(line)

@@ -53,7 +53,15 @@ _ONE_WEEK = timedelta(days=7)
 
 
 class FieldError(ValueError):
-    """One field value is invalid; the message says why, the caller knows which field."""
+    """One field value is invalid; the message says why, the caller knows which field.
+
+    ``code`` sorts the mistake for scripts (crontab import's lint reports it): ``out_of_range``,
+    ``unknown_name``, ``step_zero``, ``field_count``, ``unknown_macro`` or ``bad_field``.
+    """
+
+    def __init__(self, message: str, *, code: str = "bad_field") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -70,9 +78,9 @@ class FieldRule:
         elif token in self.names:
             return self.names[token]
         else:
-            raise FieldError(f"{token!r} is not a number{' or name' if self.names else ''}")
+            raise FieldError(f"{token!r} is not a number{' or name' if self.names else ''}", code="unknown_name")
         if not self.low <= number <= self.high:
-            raise FieldError(f"{number} is out of range {self.low}-{self.high}")
+            raise FieldError(f"{number} is out of range {self.low}-{self.high}", code="out_of_range")
         return number
 
     @property
@@ -267,7 +275,7 @@ def _fields_day(text: str) -> tuple[frozenset[int], bool, frozenset[tuple[int, i
         elif ordinal:
             weekday = MONDAY_FIRST.get(ordinal["weekday"])
             if weekday is None:
-                raise FieldError(f"{ordinal['weekday']!r} is not a weekday name (mon-sun)")
+                raise FieldError(f"{ordinal['weekday']!r} is not a weekday name (mon-sun)", code="unknown_name")
             nth.add((_ORDINALS[ordinal["ordinal"]], weekday))
         else:
             days.update(_expand(part, FIELD_RULES["day"]))
@@ -288,14 +296,15 @@ def crontab_spec(expression: str) -> CronSpec:
     """
     text = expand_macro(expression)
     if text.startswith("@"):
-        raise FieldError(f"unknown macro {expression.strip()!r}; use one of {', '.join(_MACROS)}")
+        raise FieldError(f"unknown macro {expression.strip()!r}; use one of {', '.join(_MACROS)}", code="unknown_macro")
     fields = text.split()
     if len(fields) == 5:
         return _crontab_fields(dict(zip(CRONTAB_ORDER, fields, strict=True)) | {"second": "0"})
     if len(fields) != 6:
         raise FieldError(
             f"needs 5 fields (minute hour day month weekday) or 6 (second minute hour day month weekday), "
-            f"not {len(fields)}"
+            f"not {len(fields)}",
+            code="field_count",
         )
     try:
         return _crontab_fields(dict(zip(SECONDS_FIRST_ORDER, fields, strict=True)))
@@ -304,7 +313,7 @@ def crontab_spec(expression: str) -> CronSpec:
             _crontab_fields(dict(zip(SECONDS_LAST_ORDER, fields, strict=True)))
         except FieldError:
             raise first_error from None
-        raise FieldError(_ambiguous_message(fields, first_error)) from None
+        raise FieldError(_ambiguous_message(fields, first_error), code=first_error.code) from None
 
 
 def expand_macro(expression: str) -> str:
@@ -367,7 +376,7 @@ def _located(name: str, text: str, parse: Callable[[str], _T]) -> _T:
     try:
         return parse(text)
     except FieldError as exc:
-        raise FieldError(f"{name} field {text!r}: {exc}") from None
+        raise FieldError(f"{name} field {text!r}: {exc}", code=exc.code) from None
 
 
 def _crontab_day(text: str) -> tuple[frozenset[int], bool]:
@@ -397,7 +406,7 @@ def _crontab_weekday(text: str) -> tuple[frozenset[int], frozenset[tuple[int, in
         if numbered:
             ordinal = int(numbered["ordinal"])
             if not 1 <= ordinal <= 5:
-                raise FieldError(f"{part!r}: the week of the month must be 1-5")
+                raise FieldError(f"{part!r}: the week of the month must be 1-5", code="out_of_range")
             nth.add((ordinal, _monday_first(rule.value(numbered["weekday"]))))
         elif last:
             nth.add((LAST, _monday_first(rule.value(last["before"] or last["after"]))))
@@ -435,7 +444,10 @@ def _expand(part: str, rule: FieldRule) -> range:
         raise FieldError(f"{part!r} is not a value, a range (a-b) or a step (*/n, a-b/n)")
     step = int(match["step"]) if match["step"] else None
     if step is not None and not 1 <= step <= rule.high - rule.low:
-        raise FieldError(f"step {step} in {part!r} must be between 1 and {rule.high - rule.low}")
+        raise FieldError(
+            f"step {step} in {part!r} must be between 1 and {rule.high - rule.low}",
+            code="step_zero" if step == 0 else "out_of_range",
+        )
     if match["star"]:
         return range(rule.low, rule.high + 1, step or 1)
     first = rule.value(match["first"])

@@ -4,16 +4,11 @@ It reuses the parser that ``jobs create --cron`` uses (:func:`crontab_config`), 
 expression is accepted or refused here exactly as it would be there, with the same message.
 On top of that it gives what a person checks a schedule by: the fields as jobctl reads them
 (macros expanded, names lower-cased, the seconds field always present), the English meaning
-(:mod:`jobctl.schedules.english`), the next instants in the zone and in UTC, and warnings
-about expressions that do not do what they look like:
-
-* ``step`` - a ``*/n`` whose step does not divide its field's range (``*/35`` in minutes runs
-  at :00 and :35, not every 35 minutes): the count starts again each hour, day, month...;
-* ``day_or_weekday`` - day of month and weekday both restricted: cron runs on days that
-  match *either*, not both;
-* ``dst_gap`` / ``dst_fold`` - one of the listed instants comes from a wall time that does
-  not exist that day in the zone (it runs at the first valid instant after it) or exists twice
-  (it runs once, at the first).
+(:mod:`jobctl.schedules.english`), the next instants in the zone and in UTC, and the lint of
+:mod:`jobctl.schedules.cronlint` (the same warnings ``jobctl import crontab`` gives): an uneven
+step, both day fields restricted, and the DST gaps and folds of the coming year the schedule
+hits. A listed instant that a gap moved or a fold doubled carries its own note (``dst_gap`` /
+``dst_fold``); a DST warning of the year is left out when a listed instant already shows it.
 
 No store, no config, no pydantic: it must start as fast as ``jobs list``.
 """
@@ -26,24 +21,14 @@ from datetime import datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
 from jobctl.schedules.cron import CronSchedule, crontab_config
-from jobctl.schedules.cronfields import CRONTAB_ORDER, SECONDS_FIRST_ORDER, crontab_spec, expand_macro
+from jobctl.schedules.cronfields import SECONDS_FIRST_ORDER, crontab_spec
+from jobctl.schedules.cronlint import Finding, dst_findings, lint_fields, normalized_fields
 from jobctl.schedules.cronsearch import build_search
 from jobctl.schedules.english import describe_expression
 from jobctl.schedules.zones import UnknownZone, as_utc, format_utc, load_zone
 
 MAX_COUNT = 100
 _TICK = timedelta(microseconds=1)
-_FIELD_NAMES = {"day_of_week": "weekday"}
-_RANGE_SIZES = {"second": 60, "minute": 60, "hour": 24, "day": 31, "month": 12, "day_of_week": 7}
-_RESTART_UNITS = {"second": "minute", "minute": "hour", "hour": "day", "day": "month", "month": "year"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class Warning_:
-    """A lint finding: a stable ``code`` for scripts and a ``message`` for people."""
-
-    code: str
-    message: str
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -52,7 +37,7 @@ class Instant:
 
     utc: datetime
     local: datetime
-    note: Warning_ | None = None
+    note: Finding | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,7 +49,7 @@ class Explanation:
     description: str
     timezone: str
     next: list[Instant]
-    warnings: list[Warning_]
+    warnings: list[Finding]
 
     def as_json(self) -> dict[str, object]:
         """The ``--json`` shape: instants as ISO 8601 (local with its offset, UTC with ``Z``)."""
@@ -91,14 +76,18 @@ def explain(expression: str, *, timezone: str, after: datetime, count: int) -> E
     text = config["expression"]
     zone = _zone(timezone)
     fields = normalized_fields(text)
-    search = build_search(crontab_spec(text))
+    spec = crontab_spec(text)
+    search = build_search(spec)
     assert search is not None  # crontab_config refused it otherwise
     schedule = CronSchedule(search, zone, timezone=timezone)
     walls = _next_walls(schedule, as_utc(after), count)
     instants = [
         Instant(utc=utc, local=utc.astimezone(zone), note=_dst_note(wall, utc, zone, timezone)) for wall, utc in walls
     ]
-    warnings = [*lint_fields(fields), *(instant.note for instant in instants if instant.note is not None)]
+    notes = [instant.note for instant in instants if instant.note is not None]
+    shown = {(note.code, note.on) for note in notes}
+    year = [found for found in dst_findings(spec, timezone, after=after) if (found.code, found.on) not in shown]
+    warnings = [*lint_fields(fields), *notes, *year]
     description = describe_expression(" ".join(fields[name] for name in SECONDS_FIRST_ORDER))
     return Explanation(
         expression=text,
@@ -117,56 +106,6 @@ def _zone(name: str) -> tzinfo:
         raise ValidationFailed.field(["timezone"], f"unknown time zone {name!r}") from None
 
 
-def normalized_fields(expression: str) -> dict[str, str]:
-    """The six fields by name, seconds included (``"0"`` for a five-field expression)."""
-    parts = expand_macro(expression).split()
-    order = CRONTAB_ORDER if len(parts) == 5 else SECONDS_FIRST_ORDER
-    named = dict(zip(order, parts, strict=True))
-    return {name: named.get(name, "0") for name in SECONDS_FIRST_ORDER}
-
-
-def lint_fields(fields: dict[str, str]) -> list[Warning_]:
-    """Warnings about fields that parse but likely do not mean what they seem to."""
-    found: list[Warning_] = []
-    for name, text in fields.items():
-        for part in text.split(","):
-            warning = _uneven_step(name, part)
-            if warning is not None:
-                found.append(warning)
-    if fields["day"] not in ("*", "?") and fields["day_of_week"] not in ("*", "?"):
-        found.append(
-            Warning_(
-                code="day_or_weekday",
-                message=(
-                    f"day of month {fields['day']!r} and weekday {fields['day_of_week']!r} are both restricted: "
-                    "cron runs on days that match either one, not only on days that match both"
-                ),
-            )
-        )
-    return found
-
-
-def _uneven_step(name: str, part: str) -> Warning_ | None:
-    """A ``*/n`` whose step does not divide the field's range, as a warning."""
-    head, _, step_text = part.partition("/")
-    if head not in ("*", "?") or not step_text.isdigit() or name == "day_of_week":
-        return None
-    step, size = int(step_text), _RANGE_SIZES[name]
-    if size % step == 0:
-        return None
-    low = 1 if name in ("day", "month") else 0
-    values = ", ".join(str(value) for value in range(low, low + size, step))
-    label = _FIELD_NAMES.get(name, name)
-    unit = _RESTART_UNITS[name]
-    return Warning_(
-        code="step",
-        message=(
-            f"{part!r} in the {label} field does not divide its range: it runs at {label} {values}, "
-            f"starting again each {unit}, so not every {step} {label}s"
-        ),
-    )
-
-
 def _next_walls(schedule: CronSchedule, after: datetime, count: int) -> list[tuple[datetime, datetime]]:
     """The next ``count`` slots as (wall time matched, UTC instant)."""
     found: list[tuple[datetime, datetime]] = []
@@ -180,13 +119,14 @@ def _next_walls(schedule: CronSchedule, after: datetime, count: int) -> list[tup
     return found
 
 
-def _dst_note(wall: datetime, utc: datetime, zone: tzinfo, name: str) -> Warning_ | None:
+def _dst_note(wall: datetime, utc: datetime, zone: tzinfo, name: str) -> Finding | None:
     """How an instant is resolved when its wall time falls in a DST gap or fold of ``zone``."""
     local = utc.astimezone(zone)
     shown = f"{wall:%Y-%m-%d %H:%M:%S}"
     if local.replace(tzinfo=None) != wall:
-        return Warning_(
+        return Finding(
             code="dst_gap",
+            on=wall.date(),
             message=(
                 f"{shown} does not exist in {name} (the clocks jump forward): "
                 f"it runs at {local:%H:%M:%S %Z}, the first valid instant after it ({format_utc(utc)})"
@@ -194,8 +134,9 @@ def _dst_note(wall: datetime, utc: datetime, zone: tzinfo, name: str) -> Warning
         )
     if _is_doubled(wall, zone):
         again = wall.replace(tzinfo=zone, fold=1)
-        return Warning_(
+        return Finding(
             code="dst_fold",
+            on=wall.date(),
             message=(
                 f"{shown} happens twice in {name} (the clocks go back): it runs once, at the first "
                 f"({local:%H:%M:%S %Z}, {format_utc(utc)}), not again at {again:%H:%M:%S %Z}"
@@ -204,9 +145,9 @@ def _dst_note(wall: datetime, utc: datetime, zone: tzinfo, name: str) -> Warning
     return None
 
 
-def dst_notes(schedule: CronSchedule, slots: Sequence[datetime]) -> list[Warning_ | None]:
+def dst_notes(schedule: CronSchedule, slots: Sequence[datetime]) -> list[Finding | None]:
     """For each of a cron job's ``slots``, how a DST gap or fold resolved it (None: neither)."""
-    notes: list[Warning_ | None] = []
+    notes: list[Finding | None] = []
     for slot in slots:
         pair = schedule.unbounded_wall_slot_after(slot - _TICK)
         matched = pair is not None and pair[1] == slot

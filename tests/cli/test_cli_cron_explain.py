@@ -57,10 +57,12 @@ def test_missing_time_on_the_spring_dst_day_runs_at_the_jump(sqlite_only_cli: On
         {"local": "2026-03-29T03:00:00+02:00", "utc": "2026-03-29T01:00:00Z"},
         {"local": "2026-03-30T02:30:00+02:00", "utc": "2026-03-30T00:30:00Z"},
     ]
-    [gap] = document["warnings"]
+    gap, autumn = document["warnings"]  # the listed instant's note, then the year's other DST change
     assert gap["code"] == "dst_gap"
     assert "2026-03-29 02:30:00 does not exist in Europe/Berlin" in gap["message"]
     assert "first valid instant after it" in gap["message"]
+    assert autumn["code"] == "dst_fold"
+    assert "2026-10-25 02:30:00 happens twice in Europe/Berlin" in autumn["message"]
 
 
 def test_doubled_time_on_the_autumn_dst_day_runs_once(sqlite_only_cli: OneStoreCli) -> None:
@@ -71,7 +73,8 @@ def test_doubled_time_on_the_autumn_dst_day_runs_once(sqlite_only_cli: OneStoreC
         {"local": "2026-10-25T03:00:00+01:00", "utc": "2026-10-25T02:00:00Z"},  # no second 02:00 (01:00Z)
         {"local": "2026-10-25T04:00:00+01:00", "utc": "2026-10-25T03:00:00Z"},
     ]
-    [fold] = document["warnings"]
+    fold, spring = document["warnings"]  # the note of the listed 02:00, then next spring's gap
+    assert spring["code"] == "dst_gap" and "2027-03-28 02:00:00 does not exist" in spring["message"]
     assert fold["code"] == "dst_fold"
     assert "2026-10-25 02:00:00 happens twice in Europe/Berlin" in fold["message"]
     assert "runs once" in fold["message"]
@@ -141,7 +144,8 @@ def test_lint_warnings(sqlite_only_cli: OneStoreCli) -> None:
     assert "either" in either["message"]
     assert utcs(document) == ["2026-01-01T09:00:00Z", "2026-01-01T09:35:00Z"]
     for fine in ("*/15 * * * *", "0 */6 * * *", "0 0 * * 1-5", "0 0 1 */3 *"):
-        assert explain_json(sqlite_only_cli, fine)["warnings"] == [], fine
+        assert explain_json(sqlite_only_cli, fine, "--timezone", "UTC")["warnings"] == [], fine
+    assert explain_json(sqlite_only_cli, "0 12 * * *", "--timezone", "Europe/Berlin")["warnings"] == []
     human = check_ok(sqlite_only_cli("cron", "explain", "0 */5 * * *")).stdout
     assert "warning: '*/5' in the hour field does not divide its range" in human
 

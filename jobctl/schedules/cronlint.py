@@ -1,0 +1,210 @@
+"""Lint for crontab expressions: schedules that parse but do not do what they look like.
+
+One implementation serves ``jobctl cron explain`` and ``jobctl import crontab``, so a warning
+reads the same and carries the same ``code`` in both:
+
+* ``step`` - a ``*/n`` whose step does not divide its field's range (``*/35`` in minutes runs
+  at :00 and :35, not every 35 minutes): the count starts again each hour, day, month...;
+* ``day_or_weekday`` - day of month and weekday both restricted: cron runs on days that
+  match *either*, not both;
+* ``dst_gap`` / ``dst_fold`` - within the next year the schedule names a wall time that does
+  not exist in its zone (the clocks jump forward: it runs at the first valid instant after it)
+  or exists twice (the clocks go back: it runs once, at the first).
+
+The DST check walks the zone's transitions of the coming year (found once per zone and day,
+then cached) and asks, for each, whether the spec matches a wall time inside the skipped or
+repeated span: a few hundred comparisons per expression, so a 1,000-line crontab lints in
+milliseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+
+from jobctl.schedules.cronfields import CRONTAB_ORDER, SECONDS_FIRST_ORDER, CronSpec, expand_macro
+from jobctl.schedules.zones import load_zone
+
+LINT_DAYS = 366
+"""How far ahead the DST check looks: a year, so every yearly transition is seen once."""
+_FIELD_NAMES = {"day_of_week": "weekday"}
+_RANGE_SIZES = {"second": 60, "minute": 60, "hour": 24, "day": 31, "month": 12, "day_of_week": 7}
+_RESTART_UNITS = {"second": "minute", "minute": "hour", "hour": "day", "day": "month", "month": "year"}
+_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """A lint finding: a stable ``code`` for scripts and a ``message`` for people.
+
+    ``on`` is the local date a DST finding is about (None for the others), so a caller that
+    also lists instants can tell which findings those instants already show.
+    """
+
+    code: str
+    message: str
+    on: date | None = None
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One change of a zone's UTC offset: the instant, and the offsets before and after."""
+
+    at: datetime
+    before: timedelta
+    after: timedelta
+
+
+def normalized_fields(expression: str) -> dict[str, str]:
+    """The six fields by name, seconds included (``"0"`` for a five-field expression)."""
+    parts = expand_macro(expression).split()
+    order = CRONTAB_ORDER if len(parts) == 5 else SECONDS_FIRST_ORDER
+    named = dict(zip(order, parts, strict=True))
+    return {name: named.get(name, "0") for name in SECONDS_FIRST_ORDER}
+
+
+def lint_fields(fields: dict[str, str]) -> list[Finding]:
+    """Warnings about fields that parse but likely do not mean what they seem to.
+
+    ``fields`` are the six normalized fields by name (``second`` ... ``day_of_week``).
+    """
+    found: list[Finding] = []
+    for name, text in fields.items():
+        for part in text.split(","):
+            warning = _uneven_step(name, part)
+            if warning is not None:
+                found.append(warning)
+    if fields["day"] not in ("*", "?") and fields["day_of_week"] not in ("*", "?"):
+        found.append(
+            Finding(
+                code="day_or_weekday",
+                message=(
+                    f"day of month {fields['day']!r} and weekday {fields['day_of_week']!r} are both restricted: "
+                    "cron runs on days that match either one, not only on days that match both"
+                ),
+            )
+        )
+    return found
+
+
+def _uneven_step(name: str, part: str) -> Finding | None:
+    """A ``*/n`` whose step does not divide the field's range, as a warning."""
+    head, _, step_text = part.partition("/")
+    if head not in ("*", "?") or not step_text.isdigit() or name == "day_of_week":
+        return None
+    step, size = int(step_text), _RANGE_SIZES[name]
+    if step == 0 or size % step == 0:
+        return None
+    low = 1 if name in ("day", "month") else 0
+    values = ", ".join(str(value) for value in range(low, low + size, step))
+    label = _FIELD_NAMES.get(name, name)
+    unit = _RESTART_UNITS[name]
+    return Finding(
+        code="step",
+        message=(
+            f"{part!r} in the {label} field does not divide its range: it runs at {label} {values}, "
+            f"starting again each {unit}, so not every {step} {label}s"
+        ),
+    )
+
+
+def dst_findings(spec: CronSpec, zone_name: str, *, after: datetime, days: int = LINT_DAYS) -> list[Finding]:
+    """One warning per DST transition of ``zone_name`` in the ``days`` after ``after`` whose
+    skipped or repeated wall times the spec matches (an unknown zone has none)."""
+    found: list[Finding] = []
+    for transition in zone_transitions(zone_name, after.astimezone(UTC).date(), days):
+        first_wall = transition.at.replace(tzinfo=None) + min(transition.before, transition.after)
+        last_wall = transition.at.replace(tzinfo=None) + max(transition.before, transition.after)
+        hit = first_match(spec, first_wall, last_wall)
+        if hit is not None:
+            found.append(_dst_finding(hit, first_wall, last_wall, zone_name, gap=transition.after > transition.before))
+    return found
+
+
+def _dst_finding(hit: datetime, start: datetime, end: datetime, zone_name: str, *, gap: bool) -> Finding:
+    shown = f"{hit:%Y-%m-%d %H:%M:%S}"
+    if gap:
+        return Finding(
+            code="dst_gap",
+            on=hit.date(),
+            message=(
+                f"{shown} does not exist in {zone_name} (the clocks jump from {start:%H:%M} to {end:%H:%M}): "
+                f"it runs at {end:%H:%M}, the first valid instant after it"
+            ),
+        )
+    return Finding(
+        code="dst_fold",
+        on=hit.date(),
+        message=(
+            f"{shown} happens twice in {zone_name} (the clocks go back from {end:%H:%M} to {start:%H:%M}): "
+            "it runs once, at the first"
+        ),
+    )
+
+
+def first_match(spec: CronSpec, start: datetime, end: datetime) -> datetime | None:
+    """The first naive wall time in ``[start, end)`` that ``spec`` matches, or None.
+
+    Spans are DST shifts (an hour or less, two at most), so stepping by minute is cheap;
+    whole days, hours and minutes the spec excludes are jumped over.
+    """
+    seconds = sorted(spec.seconds)
+    t = start.replace(microsecond=0)
+    while t < end:
+        if not spec.matches_date(t.date()):
+            t = datetime.combine(t.date() + _DAY, time())
+        elif t.hour not in spec.hours:
+            t = t.replace(minute=0, second=0) + timedelta(hours=1)
+        elif t.minute not in spec.minutes:
+            t = t.replace(second=0) + timedelta(minutes=1)
+        else:
+            second = next((s for s in seconds if s >= t.second), None)
+            if second is not None:
+                found = t.replace(second=second)
+                return found if found < end else None
+            t = t.replace(second=0) + timedelta(minutes=1)
+    return None
+
+
+@lru_cache(maxsize=64)
+def zone_transitions(zone_name: str, first_day: date, days: int = LINT_DAYS) -> tuple[Transition, ...]:
+    """The offset changes of ``zone_name`` from ``first_day`` (UTC midnight) over ``days`` days.
+
+    Found by comparing offsets a day apart and bisecting each change to the second; zoneinfo
+    has no public list of transitions. An unknown zone has none (its error is reported
+    where the zone is read).
+    """
+    try:
+        zone = load_zone(zone_name)
+    except ValueError:
+        return ()
+    start = datetime.combine(first_day, time(), tzinfo=UTC)
+    found: list[Transition] = []
+    previous = _offset(start, zone)
+    for index in range(1, days + 1):
+        moment = start + index * _DAY
+        current = _offset(moment, zone)
+        if current != previous:
+            found.append(_bisect(moment - _DAY, moment, zone))
+        previous = current
+    return tuple(found)
+
+
+def _bisect(low: datetime, high: datetime, zone: tzinfo) -> Transition:
+    """The instant within ``(low, high]`` where the offset changes, to the second."""
+    before = _offset(low, zone)
+    low_ts, high_ts = int(low.timestamp()), int(high.timestamp())
+    while high_ts - low_ts > 1:
+        middle = (low_ts + high_ts) // 2
+        if _offset(datetime.fromtimestamp(middle, UTC), zone) == before:
+            low_ts = middle
+        else:
+            high_ts = middle
+    at = datetime.fromtimestamp(high_ts, UTC)
+    return Transition(at=at, before=before, after=_offset(at, zone))
+
+
+def _offset(moment: datetime, zone: tzinfo) -> timedelta:
+    offset = moment.astimezone(zone).utcoffset()
+    return offset if offset is not None else timedelta()

@@ -1,0 +1,343 @@
+"""Reading a crontab file as cron(5) defines it, with a lint that names the line of each problem.
+
+A crontab is read line by line:
+
+* blank lines and lines whose first non-blank character is ``#`` are skipped; a comment
+  ``# name: NAME`` right above a job line names that job;
+* ``NAME=value`` (blanks around ``=`` allowed, the value optionally in matching single or
+  double quotes to keep its outer blanks, the name optionally quoted too) sets a variable for
+  the job lines *after* it; nothing is expanded (``PATH=$HOME/bin`` is those characters);
+* a job line is five time fields (or one of ``@yearly @annually @monthly @weekly @daily
+  @midnight @hourly``), then, in the system format (``/etc/crontab``, ``/etc/cron.d/*``), the
+  user, then the command. In the command an unescaped ``%`` ends the command and the rest is
+  its standard input, where each further ``%`` is a newline; ``\\%`` is a literal ``%``.
+
+Everything else is an error. Errors and warnings are :class:`LintIssue` values with a stable
+``code``; the time-field checks are the parser ``jobs create --cron`` uses
+(:func:`~jobctl.schedules.cronfields.crontab_spec`) and the warnings come from
+:mod:`jobctl.schedules.cronlint`, shared with ``jobctl cron explain``. Nothing here does I/O:
+the caller reads the text and decides what to do with the entries.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from jobctl.models import VARIABLE_NAME_PATTERN
+from jobctl.schedules.cron import CronSchedule
+from jobctl.schedules.cronfields import MONTH_NAMES, SUNDAY_FIRST, FieldError, crontab_spec
+from jobctl.schedules.cronlint import dst_findings, lint_fields, normalized_fields
+from jobctl.schedules.cronsearch import build_search
+from jobctl.schedules.zones import UnknownZone, load_zone
+
+Severity = Literal["error", "warning"]
+MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
+ZONE_VARIABLES = ("CRON_TZ", "TZ")
+MAIL_VARIABLES = ("MAILTO", "MAILFROM", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING")
+"""Variables cron reads to mail a job's output; jobctl does not mail output (see import)."""
+VALUE_MAX = 32 * 1024
+
+_VARIABLE = re.compile(r"""\s*(?P<quote>['"]?)(?P<name>[^\s='"]+)(?P=quote)\s*=(?P<value>.*)""", re.DOTALL)
+_NAME_COMMENT = re.compile(r"#\s*name:\s*(?P<name>.*\S)\s*$", re.IGNORECASE)
+_WORD = re.compile(r"\s*(\S+)")
+_FIELD_CHARS = re.compile(r"[a-z0-9*?,/#-]+")
+_FIELD_WORDS = frozenset({*MONTH_NAMES, *SUNDAY_FIRST})
+_COMMAND_START_LOOKS_LIKE_FIELD = re.compile(r"[0-9*][0-9*,/-]*")
+
+
+@dataclass(frozen=True, kw_only=True)
+class LintIssue:
+    """One finding on one line: ``FILE:LINE: severity: message`` when printed."""
+
+    line: int
+    severity: Severity
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Variable:
+    """A ``NAME=value`` line in effect for the job lines after it."""
+
+    name: str
+    value: str
+    line: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CrontabEntry:
+    """One job line, read: its schedule, user, command, standard input and variables."""
+
+    line: int
+    expression: str
+    """The five fields as written (blanks collapsed), or the macro."""
+    user: str | None
+    command: str
+    stdin: str | None
+    name: str | None
+    """From a ``# name:`` comment on the line above, else None."""
+    variables: tuple[Variable, ...]
+    """Every variable set above the line, the latest value of each name, in first-set order."""
+    raw: str
+    """Everything after the fields (and user), as written: with the schedule, the job's identity."""
+
+
+@dataclass(kw_only=True)
+class Crontab:
+    """A read crontab: its job lines, and every error and warning, in line order."""
+
+    entries: list[CrontabEntry] = field(default_factory=list)
+    issues: list[LintIssue] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[LintIssue]:
+        return [issue for issue in self.issues if issue.severity == "error"]
+
+    def add(self, line: int, severity: Severity, code: str, message: str) -> None:
+        self.issues.append(LintIssue(line=line, severity=severity, code=code, message=message))
+
+
+def parse_crontab(
+    text: str, *, system: bool, default_timezone: str, now: datetime, skip_unsupported: bool = False
+) -> Crontab:
+    """Read crontab ``text``: entries, errors and warnings (see the module docstring).
+
+    ``default_timezone`` is the zone of jobs without ``CRON_TZ``/``TZ`` (for the DST lint);
+    ``now`` starts the year the DST lint looks at and the search for a first run. With
+    ``skip_unsupported`` an ``@reboot`` line is a warning and left out, else an error.
+    """
+    result = Crontab()
+    variables: dict[str, Variable] = {}
+    previous = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            variable = _variable(line)
+            if variable is not None:
+                _check_variable(Variable(name=variable[0], value=variable[1], line=number), result)
+                variables[variable[0]] = Variable(name=variable[0], value=variable[1], line=number)
+            else:
+                name = _comment_name(previous)
+                _read_job(
+                    stripped,
+                    number,
+                    name,
+                    tuple(variables.values()),
+                    result,
+                    system=system,
+                    skip_unsupported=skip_unsupported,
+                )
+        previous = stripped
+    for entry in result.entries:
+        _lint_schedule(entry, result, default_timezone=default_timezone, now=now)
+    result.issues.sort(key=lambda issue: issue.line)
+    return result
+
+
+def _variable(line: str) -> tuple[str, str] | None:
+    """``(name, value)`` if ``line`` is a variable assignment, as cron's ``load_env`` reads it."""
+    match = _VARIABLE.fullmatch(line)
+    if match is None:
+        return None
+    value = match["value"].strip()
+    if len(value) >= 2 and value[0] in "'\"" and value[-1] == value[0]:
+        value = value[1:-1]
+    return match["name"], value
+
+
+def _comment_name(line: str) -> str | None:
+    match = _NAME_COMMENT.fullmatch(line) if line.startswith("#") else None
+    return None if match is None else match["name"]
+
+
+def _check_variable(variable: Variable, result: Crontab) -> None:
+    """Refuse what a job could not be given: a bad name, an unknown zone, a relative shell."""
+    name, value, line = variable.name, variable.value, variable.line
+    if not re.fullmatch(VARIABLE_NAME_PATTERN, name) or name.startswith("JOBCTL_"):
+        reason = "JOBCTL_ names are set by jobctl for each run" if name.startswith("JOBCTL_") else "not a valid name"
+        result.add(line, "error", "bad_variable", f"variable {name!r}: {reason}")
+    elif len(value.encode()) > VALUE_MAX:
+        result.add(line, "error", "bad_variable", f"variable {name!r}: value longer than {VALUE_MAX} bytes")
+    elif name in ZONE_VARIABLES and value:
+        try:
+            load_zone(value)
+        except UnknownZone:
+            result.add(line, "error", "unknown_zone", f"{name}={value!r}: unknown time zone")
+    elif name == "SHELL" and not value.startswith("/"):
+        result.add(line, "error", "bad_shell", f"SHELL={value!r}: the shell must be an absolute path")
+
+
+def _read_job(
+    line: str,
+    number: int,
+    name: str | None,
+    variables: tuple[Variable, ...],
+    result: Crontab,
+    *,
+    system: bool,
+    skip_unsupported: bool,
+) -> None:
+    """Read one job line into an entry, or record why it cannot be one."""
+    if line.startswith("@"):
+        macro, rest = _take_words(line, 1)
+        expression = macro[0].lower()
+        if expression == "@reboot":
+            severity: Severity = "warning" if skip_unsupported else "error"
+            tail = "skipped" if skip_unsupported else "use --skip-unsupported to import the other lines"
+            result.add(number, severity, "reboot", f"@reboot runs at boot, which jobctl does not schedule: {tail}")
+            return
+        if expression not in MACROS:
+            result.add(number, "error", "unknown_macro", f"unknown macro {macro[0]!r}; use one of {', '.join(MACROS)}")
+            return
+    else:
+        fields, rest = _take_words(line, 5)
+        if not _check_field_count(fields, rest, number, result, system=system):
+            return
+        expression = " ".join(fields)
+    user = None
+    if system:
+        words, rest = _take_words(rest, 1)
+        user = words[0] if words else ""
+        if not _check_user(user, number, result):
+            return
+    raw = rest.strip()
+    command, stdin = split_percent(raw)
+    if not command.strip():
+        result.add(number, "error", "empty_command", "no command after the schedule")
+        return
+    if stdin is not None:
+        result.add(
+            number,
+            "warning",
+            "stdin",
+            f"'%' ends the command at {command!r} and sends the rest to it as standard input "
+            "(each further '%' a newline), as cron does; write '\\%' for a literal percent",
+        )
+    entry = CrontabEntry(
+        line=number,
+        expression=expression,
+        user=user,
+        command=command,
+        stdin=stdin,
+        name=name,
+        variables=variables,
+        raw=raw,
+    )
+    result.entries.append(entry)
+
+
+def _take_words(text: str, count: int) -> tuple[list[str], str]:
+    """The first ``count`` blank-separated words of ``text`` and the rest, blanks kept."""
+    words: list[str] = []
+    position = 0
+    while len(words) < count:
+        match = _WORD.match(text, position)
+        if match is None:
+            break
+        words.append(match[1])
+        position = match.end()
+    return words, text[position:]
+
+
+def _looks_like_field(word: str) -> bool:
+    """Whether ``word`` is written like a time field (then the field parser names its error),
+    rather than like the start of a command: field characters only, with a digit, ``*``,
+    ``?`` or a month or weekday name among them."""
+    lowered = word.lower()
+    if _FIELD_CHARS.fullmatch(lowered) is None:
+        return False
+    return bool(re.search(r"[0-9*?]", lowered)) or any(name in _FIELD_WORDS for name in re.findall(r"[a-z]+", lowered))
+
+
+def _check_field_count(fields: list[str], rest: str, number: int, result: Crontab, *, system: bool) -> bool:
+    """Whether the line has five time fields and something after them; records why not."""
+    count = next((index for index, word in enumerate(fields) if not _looks_like_field(word)), len(fields))
+    if count == 0:
+        result.add(number, "error", "not_a_job", "not a job (five time fields and a command), a variable or a comment")
+        return False
+    if count < 5:
+        after = f"before {fields[count]!r}" if count < len(fields) else "and nothing after them"
+        result.add(
+            number,
+            "error",
+            "field_count",
+            f"{count} time fields {after}: a crontab line needs 5 (minute hour day month weekday)",
+        )
+        return False
+    words, _ = _take_words(rest, 1)
+    if not system and words and _COMMAND_START_LOOKS_LIKE_FIELD.fullmatch(words[0]):
+        result.add(
+            number,
+            "error",
+            "field_count",
+            f"6 time fields: a crontab line has 5 (minute hour day month weekday), so {words[0]!r} "
+            "would start the command",
+        )
+        return False
+    return True
+
+
+def _check_user(user: str, number: int, result: Crontab) -> bool:
+    if not user:
+        result.add(number, "error", "missing_user", "no user and command after the schedule (system crontab format)")
+        return False
+    if _COMMAND_START_LOOKS_LIKE_FIELD.fullmatch(user):
+        result.add(
+            number,
+            "error",
+            "field_count",
+            f"6 time fields: a system crontab line has 5, then the user, so {user!r} would be the user",
+        )
+        return False
+    return True
+
+
+def split_percent(text: str) -> tuple[str, str | None]:
+    """A cron command and its standard input: an unescaped ``%`` ends the command; in the rest
+    each ``%`` is a newline; ``\\%`` is ``%`` in both; None when there is no unescaped ``%``."""
+    parts: list[list[str]] = [[]]
+    index = 0
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and text.startswith("%", index + 1):
+            parts[-1].append("%")
+            index += 2
+            continue
+        if char == "%":
+            parts.append([])
+        else:
+            parts[-1].append(char)
+        index += 1
+    command = "".join(parts[0])
+    if len(parts) == 1:
+        return command, None
+    return command, "\n".join("".join(part) for part in parts[1:])
+
+
+def _lint_schedule(entry: CrontabEntry, result: Crontab, *, default_timezone: str, now: datetime) -> None:
+    """The time-field errors of ``jobs create --cron`` and the warnings of the shared lint."""
+    try:
+        spec = crontab_spec(entry.expression)
+    except FieldError as exc:
+        result.add(entry.line, "error", exc.code, f"{entry.expression!r}: {exc}")
+        return
+    zone_name = _zone_name(entry, default_timezone)
+    try:
+        zone = load_zone(zone_name)
+    except UnknownZone:
+        return  # recorded at the variable's line
+    search = build_search(spec)
+    if search is None or CronSchedule(search, zone, timezone=zone_name).unbounded_slot_after(now) is None:
+        result.add(entry.line, "error", "never_fires", f"{entry.expression!r} never fires")
+        return
+    for finding in [*lint_fields(normalized_fields(entry.expression)), *dst_findings(spec, zone_name, after=now)]:
+        result.add(entry.line, "warning", finding.code, finding.message)
+
+
+def _zone_name(entry: CrontabEntry, default_timezone: str) -> str:
+    """The zone the line's schedule is read in: ``CRON_TZ``, else ``TZ``, else the default."""
+    found = {variable.name: variable.value for variable in entry.variables}
+    return found.get("CRON_TZ") or found.get("TZ") or default_timezone

@@ -1,0 +1,145 @@
+"""A read crontab as the ``[[jobs]]`` tables of a jobs file, for ``jobctl import crontab``.
+
+Each job line becomes one table (the keys of ``jobctl apply``), so an import is an apply with
+the source ``crontab:NAME``: a second import of the same crontab changes nothing, and
+``--prune`` deletes the jobs whose lines are gone. How cron's settings map (docs/crontab-import.md):
+
+* the schedule is ``cron`` as written (``@daily`` included); ``CRON_TZ``, else ``TZ``, is its
+  ``timezone`` (none: the scheduler's default zone);
+* the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
+  ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
+* every other variable (``PATH``, ``HOME``, ``TZ``, ...) is the job's ``env``, except cron's
+  mail settings: jobctl does not mail a job's output, so a non-empty ``MAILTO`` is reported on
+  each line it applies to, as not carried over;
+* the system format's user is ``run_as_user``.
+
+A job's name is its ``# name:`` comment, else a readable part of the command and a short hash
+of the line's schedule, user and command (:func:`job_name`), so it stays the same across
+re-imports while the line does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from jobctl.schedules.crontab_file import MAIL_VARIABLES, Crontab, CrontabEntry, LintIssue
+
+SOURCE_PREFIX = "crontab:"
+DEFAULT_SHELL = "/bin/sh"
+NAME_MAX = 200
+_SLUG_WORDS = 3
+_SLUG_MAX = 40
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SCHEDULE_VARIABLES = frozenset({"CRON_TZ", "SHELL", *MAIL_VARIABLES})
+"""Variables that set something other than the environment (``TZ`` does both)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportedJob:
+    """One job table and the crontab line it came from."""
+
+    line: int
+    table: dict[str, Any]
+
+
+def crontab_jobs(crontab: Crontab, *, prefix: str = "") -> tuple[list[ImportedJob], list[LintIssue]]:
+    """The job tables of ``crontab``'s entries and the issues the mapping finds.
+
+    Those are: ``mailto`` (warning: a non-empty ``MAILTO`` is not carried over) and
+    ``duplicate_name`` / ``name_too_long`` (errors: two lines give one name, or a name would
+    pass the API's limit).
+    """
+    jobs: list[ImportedJob] = []
+    issues: list[LintIssue] = []
+    first_line_of: dict[str, int] = {}
+    for entry in crontab.entries:
+        name = prefix + job_name(entry)
+        if name in first_line_of:
+            issues.append(_issue(entry.line, "error", "duplicate_name", _duplicate(name, first_line_of[name], entry)))
+            continue
+        if len(name) > NAME_MAX:
+            issues.append(
+                _issue(entry.line, "error", "name_too_long", f"job name {name[:40]!r}... is over {NAME_MAX} characters")
+            )
+            continue
+        first_line_of[name] = entry.line
+        mailto = _mailto(entry)
+        if mailto is not None:
+            issues.append(_issue(entry.line, "warning", "mailto", _mailto_message(mailto)))
+        jobs.append(ImportedJob(line=entry.line, table=job_table(entry, name)))
+    return jobs, issues
+
+
+def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
+    """The ``[[jobs]]`` table of one crontab line (keys in the order ``jobctl export`` writes)."""
+    variables = {variable.name: variable.value for variable in entry.variables}
+    table: dict[str, Any] = {"name": name, "cron": entry.expression}
+    zone = variables.get("CRON_TZ") or variables.get("TZ")
+    if zone:
+        table["timezone"] = zone
+    table["command"] = entry.command
+    shell = variables.get("SHELL")
+    if shell and shell != DEFAULT_SHELL:
+        table["args"] = {"shell": shell}
+    table["description"] = f"crontab: {entry.expression} {entry.user + ' ' if entry.user else ''}{entry.raw}"[:2000]
+    if entry.stdin is not None:
+        table["stdin"] = entry.stdin
+    if entry.user is not None:
+        table["run_as_user"] = entry.user
+    environment = {key: value for key, value in variables.items() if key not in _SCHEDULE_VARIABLES}
+    if environment:
+        table["env"] = environment
+    return table
+
+
+def job_name(entry: CrontabEntry) -> str:
+    """The ``# name:`` of the line, else ``SLUG-HASH``: up to three words of the command (paths
+    cut to their last part) and 6 hex digits of the line's schedule, user and command."""
+    if entry.name is not None:
+        return entry.name
+    words = [word.rsplit("/", 1)[-1] for word in entry.command.split()[:_SLUG_WORDS]]
+    slug = _NOT_SLUG.sub("-", " ".join(words).lower()).strip("-")[:_SLUG_MAX].strip("-") or "job"
+    identity = "\n".join((" ".join(entry.expression.split()), entry.user or "", entry.raw))
+    return f"{slug}-{hashlib.sha256(identity.encode()).hexdigest()[:6]}"
+
+
+def source_name(name: str) -> str:
+    """The apply source of an imported crontab called ``name``."""
+    return SOURCE_PREFIX + name
+
+
+def _mailto(entry: CrontabEntry) -> tuple[str, int] | None:
+    found = [variable for variable in entry.variables if variable.name == "MAILTO"]
+    if not found or not found[-1].value:
+        return None
+    return found[-1].value, found[-1].line
+
+
+def _mailto_message(mailto: tuple[str, int]) -> str:
+    address, line = mailto
+    return (
+        f"MAILTO={address!r} (line {line}) is not carried over: jobctl does not mail a job's output; "
+        "each run's output and outcome are kept (jobctl executions list, jobctl executions tail)"
+    )
+
+
+def _duplicate(name: str, first: int, entry: CrontabEntry) -> str:
+    if entry.name is not None:
+        return f"job name {name!r} is already used by line {first}"
+    return (
+        f"same schedule and command as line {first} (job name {name!r}): cron would run both; "
+        "give one a '# name: NAME' comment on the line above"
+    )
+
+
+def _issue(line: int, severity: Any, code: str, message: str) -> LintIssue:
+    return LintIssue(line=line, severity=severity, code=code, message=message)
+
+
+def lines_of(jobs: Sequence[ImportedJob]) -> list[int]:
+    """The crontab line of each table, by index (an apply error's ``loc`` holds the index)."""
+    return [job.line for job in jobs]

@@ -1,0 +1,171 @@
+"""Reading crontab files as cron(5) defines them, and the lint that names each problem's line."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from jobctl.schedules.cronfields import crontab_spec
+from jobctl.schedules.cronlint import dst_findings, first_match, zone_transitions
+from jobctl.schedules.crontab_file import Crontab, parse_crontab, split_percent
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def read(text: str, *, system: bool = False, zone: str = "UTC", skip: bool = False) -> Crontab:
+    return parse_crontab(text, system=system, default_timezone=zone, now=NOW, skip_unsupported=skip)
+
+
+def codes(crontab: Crontab) -> list[tuple[int, str, str]]:
+    return [(issue.line, issue.severity, issue.code) for issue in crontab.issues]
+
+
+def test_comments_blank_lines_variables_and_jobs() -> None:
+    crontab = read(
+        "# a comment\n"
+        "\n"
+        "   # indented comment\n"
+        "PATH = /usr/local/bin:/usr/bin\n"
+        "GREETING='  hi there  '\n"
+        '"QUOTED"="x"\n'
+        "EMPTY=\n"
+        "0 2 * * * /usr/local/bin/backup.sh --full\n"
+        "PATH=/opt/bin\n"
+        "\t*/15  *  *  *  mon-fri   run  two   spaces\n"
+    )
+    assert crontab.issues == []
+    first, second = crontab.entries
+    assert (first.line, first.expression, first.command, first.stdin) == (
+        8, "0 2 * * *", "/usr/local/bin/backup.sh --full", None,
+    )  # fmt: skip
+    assert [(v.name, v.value) for v in first.variables] == [
+        ("PATH", "/usr/local/bin:/usr/bin"), ("GREETING", "  hi there  "), ("QUOTED", "x"), ("EMPTY", ""),
+    ]  # fmt: skip
+    assert second.expression == "*/15 * * * mon-fri"
+    assert second.command == "run  two   spaces"  # the command's own blanks are kept
+    assert {v.name: v.value for v in second.variables}["PATH"] == "/opt/bin"  # applies to the lines after it
+
+
+@pytest.mark.parametrize("macro", ["@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly"])
+def test_every_macro_is_read(macro: str) -> None:
+    crontab = read(f"{macro} echo hi\n{macro.upper()} echo upper\n")
+    assert crontab.errors == []
+    assert [entry.expression for entry in crontab.entries] == [macro, macro]
+    assert [entry.command for entry in crontab.entries] == ["echo hi", "echo upper"]
+
+
+def test_names_ranges_lists_and_steps_are_accepted() -> None:
+    crontab = read("0 9-17/2 1,15 jan-jun,DEC sun,Sat cmd\n5 0 * * 7 sunday-as-seven\n0 0 1 */3 * quarterly\n")
+    assert crontab.errors == [] and len(crontab.entries) == 3
+
+
+def test_percent_makes_stdin_and_escaped_percent_is_literal() -> None:
+    assert split_percent("mail -s hi root%line one%line two") == ("mail -s hi root", "line one\nline two")
+    assert split_percent(r"date +\%Y-\%m-\%d") == ("date +%Y-%m-%d", None)
+    assert split_percent(r"cat%50\% done%") == ("cat", "50% done\n")
+    assert split_percent(r"echo a\b") == (r"echo a\b", None)  # other backslashes stay
+    crontab = read("0 0 * * * date +%Y-%m-%d\n0 1 * * * date +\\%F\n")
+    assert codes(crontab) == [(1, "warning", "stdin")]
+    assert "'date +'" in crontab.issues[0].message and "\\%" in crontab.issues[0].message
+    assert [(entry.command, entry.stdin) for entry in crontab.entries] == [("date +", "Y-\nm-\nd"), ("date +%F", None)]
+
+
+def test_name_comment_names_the_job_on_the_next_line_only() -> None:
+    crontab = read("# name: nightly-backup\n0 2 * * * backup\n\n# name: lost\n\n0 3 * * * other\n")
+    assert [entry.name for entry in crontab.entries] == ["nightly-backup", None]
+
+
+def test_system_format_reads_the_user() -> None:
+    crontab = read("17 * * * * root cd / && run-parts --report /etc/cron.hourly\n@daily www-data php cron.php\n",
+                   system=True)  # fmt: skip
+    assert crontab.errors == []
+    assert [(entry.user, entry.command) for entry in crontab.entries] == [
+        ("root", "cd / && run-parts --report /etc/cron.hourly"), ("www-data", "php cron.php"),
+    ]  # fmt: skip
+    assert codes(read("0 0 * * * root\n", system=True)) == [(1, "error", "empty_command")]
+    assert codes(read("0 0 * * *\n", system=True)) == [(1, "error", "missing_user")]
+    assert codes(read("0 0 * * * * root cmd\n", system=True)) == [(1, "error", "field_count")]
+
+
+@pytest.mark.parametrize(
+    "line,code,words",
+    [
+        ("0 2 * * backup.sh", "field_count", "4 time fields"),
+        ("0 2 * *", "field_count", "nothing after them"),
+        ("0 0 2 * * * cmd", "field_count", "6 time fields"),
+        ("61 * * * * cmd", "out_of_range", "61 is out of range 0-59"),
+        ("0 24 * * * cmd", "out_of_range", "hour"),
+        ("0 0 32 * * cmd", "out_of_range", "day"),
+        ("0 0 * 13 * cmd", "out_of_range", "month"),
+        ("0 0 * * 8 cmd", "out_of_range", "day_of_week"),
+        ("0 0 * jan-foo * cmd", "unknown_name", "'foo'"),
+        ("0 0 * * mon-funday cmd", "unknown_name", "'funday'"),
+        ("*/0 * * * * cmd", "step_zero", "step 0"),
+        ("0 0 30 2 * cmd", "never_fires", "never fires"),
+        ("0 0 31 4,6,9,11 * cmd", "never_fires", "never fires"),
+        ("0 0 * * *", "empty_command", "no command"),
+        ("0 0 * * * %only stdin", "empty_command", "no command"),
+        ("@reboot /usr/bin/start", "reboot", "@reboot"),
+        ("@fortnightly cmd", "unknown_macro", "@fortnightly"),
+        ("hello world", "not_a_job", "not a job"),
+        ("0 0 5-1 * * cmd", "bad_field", "backwards"),
+        ("JOBCTL_X=1", "bad_variable", "JOBCTL_"),
+        ("'BAD-NAME'=1", "bad_variable", "not a valid name"),
+        ("CRON_TZ=Mars/Olympus", "unknown_zone", "Mars/Olympus"),
+        ("SHELL=bash", "bad_shell", "absolute"),
+    ],
+    ids=lambda value: value if isinstance(value, str) and " " not in value else None,
+)
+def test_each_error_has_its_code_and_line(line: str, code: str, words: str) -> None:
+    crontab = read(f"# first line\n{line}\n")
+    [issue] = crontab.issues
+    assert (issue.line, issue.severity, issue.code) == (2, "error", code)
+    assert words in issue.message
+
+
+def test_reboot_is_skipped_with_a_warning_when_asked() -> None:
+    crontab = read("@reboot start\n0 0 * * * daily\n", skip=True)
+    assert codes(crontab) == [(1, "warning", "reboot")]
+    assert "skipped" in crontab.issues[0].message
+    assert [entry.command for entry in crontab.entries] == ["daily"]
+
+
+def test_warnings_step_either_day_and_dst() -> None:
+    crontab = read("*/35 * * * * a\n0 0 1,15 * 5 b\n30 2 * * * c\n", zone="Europe/Berlin")
+    assert codes(crontab) == [
+        (1, "warning", "step"), (1, "warning", "dst_gap"), (1, "warning", "dst_fold"),
+        (2, "warning", "day_or_weekday"),
+        (3, "warning", "dst_gap"), (3, "warning", "dst_fold"),
+    ]  # fmt: skip
+    gap = next(issue for issue in crontab.issues if issue.line == 3 and issue.code == "dst_gap")
+    assert gap.message.startswith("2026-03-29 02:30:00 does not exist in Europe/Berlin")
+
+
+def test_cron_tz_then_tz_set_the_zone_of_the_lines_after_them() -> None:
+    crontab = read("30 2 * * * utc\nTZ=America/New_York\n30 2 * * * ny\nCRON_TZ=UTC\n30 2 * * * utc-again\n",
+                   zone="UTC")  # fmt: skip
+    assert codes(crontab) == [(3, "warning", "dst_gap")]  # New York skips 02:00-03:00 on 2026-03-08
+    assert "2026-03-08 02:30:00 does not exist in America/New_York" in crontab.issues[0].message
+
+
+def test_dst_lint_finds_half_hour_shifts_and_only_matching_times() -> None:
+    transitions = zone_transitions("Australia/Lord_Howe", date(2026, 1, 1))
+    assert len(transitions) == 2 and {abs(t.after - t.before).seconds for t in transitions} == {1800}
+    assert dst_findings(crontab_spec("15 2 * * *"), "Australia/Lord_Howe", after=NOW) != []
+    assert dst_findings(crontab_spec("45 2 * * *"), "Australia/Lord_Howe", after=NOW) == []
+    assert dst_findings(crontab_spec("30 2 * * 1"), "Europe/Berlin", after=NOW) == []  # both changes are Sundays
+    assert dst_findings(crontab_spec("30 2 * * *"), "UTC", after=NOW) == []
+    span = (datetime(2026, 3, 29, 2, 0), datetime(2026, 3, 29, 3, 0))
+    assert first_match(crontab_spec("59 2 * * *"), *span) == datetime(2026, 3, 29, 2, 59)
+    assert first_match(crontab_spec("0 3 * * *"), *span) is None  # the end is not in the span
+
+
+def test_a_large_crontab_lints_fast() -> None:
+    import time
+
+    text = "".join(f"{i % 60} {i % 24} * * * /usr/bin/job{i} --flag\n" for i in range(1000))
+    started = time.perf_counter()
+    crontab = read(text, zone="Europe/Berlin")
+    assert len(crontab.entries) == 1000
+    assert time.perf_counter() - started < 2.0

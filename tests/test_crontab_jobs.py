@@ -1,0 +1,76 @@
+"""Crontab lines as jobs-file tables: names, zone, shell, stdin, environment, user, MAILTO."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from jobctl.schedules.crontab_file import parse_crontab
+from jobctl.service.crontab_import import crontab_jobs
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def tables(text: str, *, system: bool = False, prefix: str = "") -> list[dict[str, object]]:
+    crontab = parse_crontab(text, system=system, default_timezone="UTC", now=NOW)
+    assert crontab.errors == []
+    jobs, _ = crontab_jobs(crontab, prefix=prefix)
+    return [job.table for job in jobs]
+
+
+def test_every_cron_setting_maps_to_its_key() -> None:
+    [table] = tables(
+        "SHELL=/bin/bash\nPATH=/usr/local/bin:/usr/bin\nHOME=/srv\nCRON_TZ=Europe/Berlin\nMAILTO=\"\"\n"
+        "# name: report\n"
+        "5 4 * * sun mail -s report root%Hello\\%there%bye\n"
+    )
+    assert table == {
+        "name": "report",
+        "cron": "5 4 * * sun",
+        "timezone": "Europe/Berlin",
+        "command": "mail -s report root",
+        "args": {"shell": "/bin/bash"},
+        "description": "crontab: 5 4 * * sun mail -s report root%Hello\\%there%bye",
+        "stdin": "Hello%there\nbye",
+        "env": {"PATH": "/usr/local/bin:/usr/bin", "HOME": "/srv"},
+    }
+
+
+def test_tz_is_the_zone_and_stays_in_the_environment() -> None:
+    [table] = tables("TZ=Asia/Tokyo\n@daily date\n")
+    assert table["timezone"] == "Asia/Tokyo" and table["env"] == {"TZ": "Asia/Tokyo"}
+    [plain] = tables("SHELL=/bin/sh\n@hourly date\n")
+    assert "args" not in plain and "timezone" not in plain and "env" not in plain  # cron's defaults add nothing
+
+
+def test_system_user_is_run_as_user() -> None:
+    [table] = tables("0 * * * * www-data php /srv/cron.php\n", system=True)
+    assert table["run_as_user"] == "www-data"
+    assert table["command"] == "php /srv/cron.php"
+
+
+def test_generated_names_are_readable_stable_and_tell_lines_apart() -> None:
+    text = "0 2 * * * /usr/local/bin/backup.sh --full /srv\n0 3 * * * /usr/local/bin/backup.sh --full /srv\n"
+    first, second = (table["name"] for table in tables(text))
+    assert str(first).startswith("backup-sh-full-srv-") and len(str(first)) == len("backup-sh-full-srv-") + 6
+    assert first != second
+    assert [table["name"] for table in tables(text)] == [first, second]  # stable across imports
+    moved = tables("PATH=/bin\n\n" + text)  # other lines above and other variables: same names
+    assert [table["name"] for table in moved] == [first, second]
+    assert [table["name"] for table in tables(text, prefix="web1-")] == [f"web1-{first}", f"web1-{second}"]
+    [odd] = tables("@daily %%%\\%\n".replace("%%%\\%", "'!!!'"))
+    assert str(odd["name"]).startswith("job-")
+
+
+def test_duplicates_and_mailto_are_reported_per_line() -> None:
+    crontab = parse_crontab(
+        "MAILTO=ops@example.com\n@daily a\n@daily a\n# name: x\n@hourly b\n# name: x\n@hourly c\nMAILTO=\n@daily d\n",
+        system=False, default_timezone="UTC", now=NOW,
+    )  # fmt: skip
+    jobs, issues = crontab_jobs(crontab)
+    assert [(issue.line, issue.severity, issue.code) for issue in issues] == [
+        (2, "warning", "mailto"), (3, "error", "duplicate_name"),
+        (5, "warning", "mailto"), (7, "error", "duplicate_name"),
+    ]  # fmt: skip
+    assert "MAILTO='ops@example.com' (line 1) is not carried over" in issues[0].message
+    assert "line 2" in issues[1].message and "# name:" in issues[1].message
+    assert [job.line for job in jobs] == [2, 5, 9]
