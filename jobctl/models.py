@@ -155,6 +155,9 @@ class JobSettings:
     """Group (name or gid) of runs; None: the user's primary group."""
     stdin: str | None = None
     """Text given to each run on standard input (at most 64 KiB as UTF-8); None: /dev/null."""
+    source: str | None = None
+    """The jobs file (or other source) ``jobctl apply`` last set the job from; None: made by hand.
+    Set only by apply, never by a request body (docs/jobs-files.md)."""
     """Nice value of runs (-20..19; below the daemon's only when it is root); None: the daemon's."""
 
 

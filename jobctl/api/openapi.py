@@ -15,9 +15,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate
+from jobctl.wire.requests import ApplyRequest, JobCreate, JobStatusUpdate, JobUpdate
 from jobctl.wire.responses import (
     RESPONSE_SHAPES,
+    ApplyPlan,
     ErrorBody,
     ExecutionList,
     ExecutionLog,
@@ -52,6 +53,7 @@ def request_schemas() -> dict[str, dict[str, Any]]:
         "JobCreate": create,
         "JobUpdate": _update_schema(create),
         "JobStatusUpdate": _status_schema(),
+        "ApplyRequest": ApplyRequest.model_json_schema(ref_template="#/components/schemas/{model}"),
     }
 
 
@@ -88,7 +90,7 @@ _SCHEDULE_HELP = (
 
 
 __all__ = [
-    "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail", "JobList", "JobOut",
-    "JobTypeOut", "NextRunTimes", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody",
-    "request_body", "request_schemas",
+    "ApplyPlan", "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail", "JobList",
+    "JobOut", "JobTypeOut", "NextRunTimes", "SchedulerStatus", "TaskFunctionList", "TriggerResult",
+    "ValidationErrorBody", "request_body", "request_schemas",
 ]  # fmt: skip

@@ -21,6 +21,7 @@ from jobctl.client.session import ApiSession
 from jobctl.errors import NotFound, ValidationFailed
 from jobctl.wire import ids
 from jobctl.wire.responses import (
+    ApplyPlan,
     ExecutionList,
     ExecutionLog,
     ExecutionOut,
@@ -147,6 +148,13 @@ class RemoteService:
 
     def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
         result: NextRunTimes = self._job_request("GET", job_id, "/next", params={"count": count})
+        return result
+
+    def apply_jobs(
+        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+    ) -> ApplyPlan:
+        body = {"source": source, "jobs": [dict(job) for job in jobs], "prune": prune, "dryRun": dry_run}
+        result: ApplyPlan = self._session.request("POST", "/apply", body=body)
         return result
 
     def trigger_job(self, job_id: str) -> TriggerResult:

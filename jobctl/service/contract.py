@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from jobctl.wire.responses import (
+    ApplyPlan,
     ExecutionList,
     ExecutionLog,
     ExecutionOut,
@@ -148,6 +149,24 @@ class JobService(Protocol):
 
         :raises NotFound:
         :raises ValidationFailed: at ``["query", "count"]`` outside 1..100.
+        """
+        ...
+
+    def apply_jobs(
+        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+    ) -> ApplyPlan:
+        """``POST /apply``: make the jobs named in ``jobs`` (``[[jobs]]`` tables of a jobs file, its
+        keys: :mod:`jobctl.wire.job_tables`) be as they say, in one transaction. Admin only.
+
+        Jobs are known by name; each table declares the whole job (keys left out: defaults).
+        Jobs set are marked as coming from ``source``; with ``prune`` the jobs of ``source`` that
+        ``jobs`` does not name are deleted. An unchanged job is not written. With ``dry_run``
+        nothing is written. Returns the plan (done, or that would be done).
+
+        :raises ValidationFailed: with every error of every job, each at
+            ``["body", "jobs", INDEX, KEY]`` and naming its job; nothing is written.
+        :raises Conflict: when a job to prune has pending or running runs; nothing is written.
+        :raises PermissionDenied:
         """
         ...
 

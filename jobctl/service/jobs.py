@@ -22,6 +22,7 @@ from jobctl.store.writes import JobChanges, NewExecution
 from jobctl.wire import ids, responses
 from jobctl.wire.labels import parse_filter as parse_label_filter
 from jobctl.wire.responses import (
+    ApplyPlan,
     ExecutionList,
     ExecutionLog,
     ExecutionOut,
@@ -279,6 +280,28 @@ class Service:
         slots = upcoming_slots(schedule, config, next_slot=job.next_slot, now=utcnow(), count=count)
         zone = config.get("timezone") if job.job_type_id == JobType.CRON else None
         return responses.next_run_times(job_id=job.id, timezone=zone or self.default_timezone, slots=slots)
+
+    def apply_jobs(
+        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+    ) -> ApplyPlan:
+        """``POST /apply``: the jobs of a jobs file, all or nothing (:mod:`jobctl.service.apply`). Admin only."""
+        from jobctl.service.apply import execute_apply, plan_apply
+        from jobctl.wire.requests import ApplyRequest, parse_body
+
+        authorize(self.caller, "apply_jobs")
+        request = parse_body(ApplyRequest, {"source": source, "jobs": list(jobs), "prune": prune, "dryRun": dry_run})
+        now = utcnow()
+        plan = plan_apply(
+            self.store, request.jobs, source=request.source, prune=request.prune, caller=self.caller,
+            default_timezone=self.default_timezone, now=now,
+        )  # fmt: skip
+        if not request.dryRun:
+            execute_apply(
+                self.store,
+                plan,
+                end_waiting_runs=lambda job, changes: self._end_waiting_runs_if_disabled(job, changes, now),
+            )
+        return plan.summary()
 
     def trigger_job(self, job_id: str) -> TriggerResult:
         """``POST /jobs/{id}/trigger``: record a pending manual run for the daemon. Operator or admin.

@@ -206,6 +206,21 @@ class JobStatusUpdate(BaseModel):
         return self
 
 
+SOURCE_MAX = 200
+
+
+class ApplyRequest(BaseModel):
+    """Body of ``POST /apply``: the ``[[jobs]]`` tables of a jobs file as JSON (its keys, not
+    API fields; :mod:`jobctl.wire.job_tables`), the source they come from, and what to do."""
+
+    model_config = _STRICT
+
+    source: Annotated[str, Field(min_length=1, max_length=SOURCE_MAX, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    jobs: list[dict[str, Any]]
+    prune: bool = False
+    dryRun: bool = False
+
+
 def _not_blank(value: str) -> str:
     if not value.strip():
         raise ValueError("must not be blank")

@@ -222,6 +222,7 @@ class JobOut(TypedDict):
     stdin: Annotated[str | None, Schema("text given to each run on standard input; null: /dev/null")]
     runAsUser: Annotated[str | None, Schema("user runs switch to (name or uid); null: the daemon's default")]
     runAsGroup: Annotated[str | None, Schema("group of runs (name or gid); null: the user's primary group")]
+    source: Annotated[str | None, Schema("the jobs file jobctl apply last set the job from; null: made by hand")]
 
 
 class JobList(TypedDict):
@@ -251,6 +252,7 @@ JOB_READ_ONLY_KEYS = frozenset(
         "taskFunction",
         "jobType",
         "recentExecutions",
+        "source",
     }
 )
 """Keys of :class:`JobDetail` that no request body sets. The CLI's ``--from-json`` drops them so
@@ -296,6 +298,7 @@ def job(j: Job) -> JobOut:
         "stdin": j.stdin,
         "runAsUser": j.run_as_user,
         "runAsGroup": j.run_as_group,
+        "source": j.source,
     }
 
 
@@ -337,6 +340,22 @@ class NextRunTimes(TypedDict):
     jobId: str
     timezone: str
     nextRunTimes: list[str]
+
+
+class JobChangeOut(TypedDict):
+    """One job ``POST /apply`` changes: each changed key of the jobs file with its old and new value."""
+
+    name: str
+    changes: Annotated[dict[str, list[Any]], Schema("jobs-file key -> [old, new], values as in the file")]
+
+
+class ApplyPlan(TypedDict):
+    """``POST /apply``: what the jobs file changes (or, in a dry run, would change)."""
+
+    created: list[str]
+    updated: list[JobChangeOut]
+    deleted: list[str]
+    unchanged: Annotated[int, Schema("jobs of the file already as it says")]
 
 
 def next_run_times(*, job_id: str, timezone: str, slots: Iterable[datetime]) -> NextRunTimes:
@@ -424,6 +443,6 @@ class ValidationErrorBody(TypedDict):
 RESPONSE_SHAPES: tuple[type, ...] = (
     TaskFunctionOut, TaskFunctionList, JobTypeOut, ExecutionOut, ExecutionList, ExecutionLog, JobOut, JobList,
     JobDetail, TriggerResult, NextRunTimes, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody,
-    FieldError, ValidationErrorBody,
+    FieldError, ValidationErrorBody, JobChangeOut, ApplyPlan,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""

@@ -21,6 +21,7 @@ SEED_OPERATIONS = {
 }  # fmt: skip
 EXTENSIONS = {
     ("get", "/executions/{execution_id}"), ("get", "/executions/{execution_id}/log"), ("get", "/jobs/{job_id}/next"),
+    ("post", "/apply"),
 }  # fmt: skip
 PREFIX = "/api/v1/scheduler"
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))

@@ -19,7 +19,7 @@ JOB_KEYS = {
     "id", "name", "description", "taskFunctionId", "jobTypeId", "scheduleConfig", "taskArgs", "maxInstances",
     "timeoutSeconds", "retryCount", "retryDelaySeconds", "isEnabled", "isPaused", "nextRunTime", "lastRunTime",
     "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy", "misfirePolicy", "labels", "environment",
-    "workingDirectory", "umask", "nice", "stdin", "runAsUser", "runAsGroup",
+    "workingDirectory", "umask", "nice", "stdin", "runAsUser", "runAsGroup", "source",
 }  # fmt: skip
 DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
-from jobctl.api.openapi import JobDetail, JobList, JobOut, NextRunTimes, TriggerResult, request_body
+from jobctl.api.openapi import ApplyPlan, JobDetail, JobList, JobOut, NextRunTimes, TriggerResult, request_body
 from jobctl.api.params import (
     Force,
     IdPrefix,
@@ -25,7 +25,7 @@ from jobctl.api.params import (
     as_bool,
 )
 from jobctl.service import Service
-from jobctl.wire.requests import JobCreate, JobStatusUpdate, JobUpdate
+from jobctl.wire.requests import ApplyRequest, JobCreate, JobStatusUpdate, JobUpdate, parse_body
 
 router = APIRouter(tags=["jobs"])
 Body = Annotated[Any, Depends(json_body)]
@@ -129,4 +129,19 @@ def trigger_job(request: Request, service: Annotated[Service, allowed_to("trigge
     """Record a pending manual run; the daemon starts it at once. 409 when disabled or at ``maxInstances``."""
     data = service.trigger_job(job_id)
     api_context(request).changed()
+    return JSONResponse(data)
+
+
+@router.post(
+    "/apply", response_model=ApplyPlan, responses=error_responses(403, 409, 413, 415, 422),
+    openapi_extra=request_body(ApplyRequest), summary="Apply a jobs file (admin)",
+)  # fmt: skip
+def apply_jobs(request: Request, service: Annotated[Service, allowed_to("apply_jobs")], body: Body) -> Response:
+    """Make the jobs of a jobs file (its ``[[jobs]]`` tables as JSON) be as they say, all or
+    nothing, and answer the plan; with ``dryRun`` only the plan. ``prune`` deletes the jobs of
+    ``source`` the file no longer holds."""
+    parsed = parse_body(ApplyRequest, body)
+    data = service.apply_jobs(source=parsed.source, jobs=parsed.jobs, prune=parsed.prune, dry_run=parsed.dryRun)
+    if not parsed.dryRun and (data["created"] or data["updated"] or data["deleted"]):
+        api_context(request).changed()
     return JSONResponse(data)

@@ -1,0 +1,206 @@
+"""``apply_jobs``: a jobs file's tables made true in the store, all or nothing, writing nothing
+when nothing changed (counted on the database itself), on SQLite and Postgres."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from jobctl.errors import Conflict, PermissionDenied, ValidationFailed
+from jobctl.models import Caller, Role
+from jobctl.service import Service
+from jobctl.store import Store
+
+JOBS: list[dict[str, Any]] = [
+    {"name": "backup", "cron": "0 2 * * *", "command": "tar czf /tmp/etc.tgz /etc", "timeout": "30s",
+     "labels": {"team": "ops"}},
+    {"name": "ping", "every": "5m", "command": "true", "retries": 2, "retry_delay": "90s"},
+    {"name": "report", "cron": "0 9 * * 1-5", "timezone": "UTC", "command": "echo hi", "env": {"A": "1"},
+     "paused": True, "description": "weekday report"},
+]  # fmt: skip
+
+
+def write_counter(store: Store) -> Callable[[], int]:
+    """Rows written since the call: SQLite's total_changes, Postgres' row versions (xmin) and
+    the store's change generation, read from the database itself."""
+    if store.db.is_sqlite:
+        connection = store.db.connection()
+        start = connection.total_changes
+        return lambda: connection.total_changes - start
+
+    def versions() -> dict[str, Any]:
+        rows = store.db.fetch_all("SELECT id, xmin::text AS v FROM jobs")
+        state = store.db.fetch_all("SELECT xmin::text AS v FROM store_state")
+        return {**{row["id"]: row["v"] for row in rows}, "state": [row["v"] for row in state]}
+
+    before = versions()
+    return lambda: (
+        sum(1 for key, value in versions().items() if before.get(key) != value) + len(set(before) - set(versions()))
+    )
+
+
+def test_first_apply_creates_and_second_writes_nothing(service: Service, store: Store) -> None:
+    plan = service.apply_jobs(source="jobs.toml", jobs=JOBS)
+    assert plan == {"created": ["backup", "ping", "report"], "updated": [], "deleted": [], "unchanged": 0}
+    backup = service.get_job(service.resolve_job("backup"))
+    assert (backup["timeoutSeconds"], backup["labels"], backup["source"]) == (30, {"team": "ops"}, "jobs.toml")
+    assert backup["scheduleConfig"]["timezone"] == "Europe/Berlin"  # the service's default zone
+    report = service.get_job(service.resolve_job("report"))
+    assert (report["isPaused"], report["environment"], report["nextRunTime"]) == (True, {"A": "1"}, None)
+    updated_at = backup["updatedAt"]
+    writes = write_counter(store)
+    again = service.apply_jobs(source="jobs.toml", jobs=JOBS)
+    assert again == {"created": [], "updated": [], "deleted": [], "unchanged": 3}
+    assert writes() == 0
+    assert service.get_job(service.resolve_job("backup"))["updatedAt"] == updated_at
+
+
+def test_a_change_is_planned_per_key_and_written(service: Service) -> None:
+    service.apply_jobs(source="jobs.toml", jobs=JOBS)
+    before = service.get_job(service.resolve_job("backup"))
+    changed = [{**JOBS[0], "timeout": "1m", "cron": "30 2 * * *"}, {**JOBS[1], "retries": 0}, JOBS[2]]
+    plan = service.apply_jobs(source="jobs.toml", jobs=changed)
+    assert plan["updated"] == [
+        {"name": "backup", "changes": {"cron": ["0 2 * * *", "30 2 * * *"], "timeout": ["30s", "1m"]}},
+        {"name": "ping", "changes": {"retries": [2, 0]}},
+    ]
+    assert plan["unchanged"] == 1
+    backup = service.get_job(service.resolve_job("backup"))
+    assert (backup["timeoutSeconds"], backup["scheduleConfig"]["expression"]) == (60, "30 2 * * *")
+    assert backup["nextRunTime"] not in (None, before["nextRunTime"])  # rescheduled with the new schedule
+    assert (
+        service.get_job(service.resolve_job("report"))["updatedAt"]
+        == service.get_job(service.resolve_job("report"))["createdAt"]
+    )
+
+
+def test_dry_run_plans_and_writes_nothing(service: Service, store: Store) -> None:
+    writes = write_counter(store)
+    plan = service.apply_jobs(source="jobs.toml", jobs=JOBS, dry_run=True)
+    assert plan["created"] == ["backup", "ping", "report"]
+    assert writes() == 0
+    assert service.list_jobs()["total"] == 0
+
+
+def test_one_invalid_job_changes_nothing_and_every_error_names_its_job(service: Service, store: Store) -> None:
+    service.apply_jobs(source="jobs.toml", jobs=JOBS[:1])
+    writes = write_counter(store)
+    bad = [
+        {**JOBS[0], "timeout": "2m"},
+        {"name": "x", "every": "5q", "command": "true", "colour": "red"},
+        {"name": "y", "cron": "0 2 * * *", "task": "no-such-task", "retries": -1},
+        {"name": "z", "cron": "0 0 30 2 *", "command": "true"},
+        {"name": "backup", "every": "1h", "command": "true"},
+    ]
+    with pytest.raises(ValidationFailed) as caught:
+        service.apply_jobs(source="jobs.toml", jobs=bad)
+    found = {(tuple(error["loc"][2:]), error["msg"].split(":")[0]) for error in caught.value.errors}
+    assert found == {
+        ((1, "colour"), "job 'x'"),
+        ((1, "every"), "job 'x'"),
+        ((2, "task"), "job 'y'"),
+        ((2, "retries"), "job 'y'"),
+        ((3, "cron"), "job 'z'"),
+        ((4, "name"), "job 'backup'"),
+    }
+    assert all(error["loc"][:2] == ["body", "jobs"] for error in caught.value.errors)
+    assert writes() == 0
+    assert service.get_job(service.resolve_job("backup"))["timeoutSeconds"] == 30
+
+
+BAD_TABLES: list[tuple[dict[str, Any], str, str]] = [
+    ({"name": "a", "command": "true"}, "every", "give every, cron or at"),
+    ({"name": "a", "every": "1h", "cron": "* * * * *", "command": "true"}, "cron", "only one of"),
+    ({"name": "a", "every": "1h"}, "command", "give what to run"),
+    ({"name": "a", "every": "1h", "command": "true", "task": "shell"}, "task", "either command or task"),
+    ({"name": "a", "every": "1h", "command": "true", "timeout": "soon"}, "timeout", "duration"),
+    ({"name": "a", "every": "1h", "command": "true", "timeout": True}, "timeout", "got True"),
+    ({"name": "a", "every": "1h", "command": "true", "timezone": "UTC"}, "timezone", "goes with cron or at"),
+    ({"name": "a", "cron": "0 2 * * *", "timezone": "Mars/Base", "command": "true"}, "timezone", "Mars/Base"),
+    ({"name": "a", "at": "09:00", "command": "true"}, "at", "date-time"),
+    ({"name": "a", "at": "2001-01-01T00:00:00Z", "command": "true"}, "at", "past"),
+    ({"name": "a", "every": "1h", "command": "true", "labels": {"bad key": "x"}}, "labels", "labels"),
+    ({"name": "a", "every": "1h", "command": "true", "env": {"A": "1"}, "environment": {}}, "environment", "either"),
+    ({"name": "a", "every": "1h", "command": "true", "misfire": "often"}, "misfire", "misfire"),
+    ({"name": "a", "every": "1h", "command": "true", "enabled": "yes"}, "enabled", "enabled"),
+    ({"name": "", "every": "1h", "command": "true"}, "name", "name"),
+    ({"every": "1h", "command": "true"}, "name", "needs a name"),
+]
+"""A table, the key its error is at, and words of the message."""
+
+
+def test_bad_keys_are_reported_at_the_key(service: Service) -> None:
+    for table, key, words in BAD_TABLES:
+        with pytest.raises(ValidationFailed) as caught:
+            service.apply_jobs(source="f.toml", jobs=[table])
+        keys = {error["loc"][3] for error in caught.value.errors if len(error["loc"]) > 3}
+        assert key in keys, caught.value.errors
+        assert words in str(caught.value.errors), caught.value.errors
+    assert service.list_jobs()["total"] == 0
+
+
+def test_prune_deletes_only_jobs_of_that_source(service: Service) -> None:
+    service.apply_jobs(source="a.toml", jobs=JOBS[:2])
+    service.apply_jobs(source="b.toml", jobs=JOBS[2:])
+    service.create_job(
+        {"name": "by-hand", "taskFunctionId": service.resolve_task_function("shell"), "jobTypeId": 1,
+         "scheduleConfig": {"hours": 1}, "taskArgs": {"command": "true"}}
+    )  # fmt: skip
+    kept = service.apply_jobs(source="a.toml", jobs=JOBS[1:2])
+    assert kept["deleted"] == []  # without --prune nothing goes
+    plan = service.apply_jobs(source="a.toml", jobs=JOBS[1:2], prune=True)
+    assert (plan["deleted"], plan["unchanged"]) == (["backup"], 1)
+    names = sorted(job["name"] for job in service.list_jobs()["jobs"])
+    assert names == ["by-hand", "ping", "report"]
+
+
+def test_apply_adopts_a_job_made_by_hand_and_says_so(service: Service) -> None:
+    service.create_job(
+        {"name": "ping", "taskFunctionId": service.resolve_task_function("shell"), "jobTypeId": 1,
+         "scheduleConfig": {"minutes": 5}, "taskArgs": {"command": "true"}, "retryCount": 2,
+         "retryDelaySeconds": 90}
+    )  # fmt: skip
+    plan = service.apply_jobs(source="a.toml", jobs=[JOBS[1]])
+    assert plan["updated"] == [{"name": "ping", "changes": {"source": [None, "a.toml"]}}]
+    assert service.apply_jobs(source="a.toml", jobs=[JOBS[1]])["unchanged"] == 1
+
+
+def test_prune_of_a_job_with_a_pending_run_is_refused_and_changes_nothing(service: Service) -> None:
+    service.apply_jobs(source="a.toml", jobs=JOBS[:2])
+    service.trigger_job(service.resolve_job("backup"))
+    with pytest.raises(Conflict, match="backup"):
+        service.apply_jobs(source="a.toml", jobs=[{**JOBS[1], "retries": 5}], prune=True)
+    assert service.get_job(service.resolve_job("ping"))["retryCount"] == 2
+
+
+def test_disabling_through_apply_skips_waiting_runs(service: Service) -> None:
+    service.apply_jobs(source="a.toml", jobs=JOBS[:1])
+    run = service.trigger_job(service.resolve_job("backup"))
+    plan = service.apply_jobs(source="a.toml", jobs=[{**JOBS[0], "enabled": False}])
+    assert plan["updated"] == [{"name": "backup", "changes": {"enabled": [True, False]}}]
+    assert service.get_execution(run["executionId"])["status"] == "skipped"
+
+
+def test_apply_needs_the_admin_role(store: Store) -> None:
+    operator = Service(store, Caller(user_id="op", role=Role.OPERATOR), default_timezone="UTC")
+    with pytest.raises(PermissionDenied):
+        operator.apply_jobs(source="a.toml", jobs=JOBS, dry_run=True)
+
+
+def test_a_bad_source_is_refused_at_source(service: Service) -> None:
+    for source in ["", "x" * 201, "a\nb"]:
+        with pytest.raises(ValidationFailed) as caught:
+            service.apply_jobs(source=source, jobs=JOBS)
+        assert caught.value.errors[0]["loc"] == ["body", "source"]
+
+
+def test_the_tables_defaults_are_the_apis() -> None:
+    from jobctl.wire.job_keys import JOB_SETTING_KEYS
+    from jobctl.wire.job_tables import FIELD_DEFAULTS, KEY_ORDER
+    from jobctl.wire.requests import JobCreate
+
+    api_defaults = {setting.field: JobCreate.model_fields[setting.field].default for setting in JOB_SETTING_KEYS}
+    assert {field: value for field, value in api_defaults.items() if value is not None} == FIELD_DEFAULTS
+    assert {setting.key for setting in JOB_SETTING_KEYS} <= set(KEY_ORDER)  # each plain option is a file key
