@@ -71,6 +71,6 @@ def test_duplicates_and_mailto_are_reported_per_line() -> None:
         (2, "warning", "mailto"), (3, "error", "duplicate_name"),
         (5, "warning", "mailto"), (7, "error", "duplicate_name"),
     ]  # fmt: skip
-    assert "MAILTO='ops@example.com' (line 1) is not carried over" in issues[0].message
+    assert "MAILTO=ops@example.com (line 1) is not carried over" in issues[0].message
     assert "line 2" in issues[1].message and "# name:" in issues[1].message
     assert [job.line for job in jobs] == [2, 5, 9]

@@ -72,6 +72,7 @@ def _register() -> None:
         cron_cmds,
         daemon_cmd,
         executions_cmds,
+        import_cmds,
         jobs_cmds,
         run_cmd,
         status_cmds,
@@ -83,6 +84,7 @@ def _register() -> None:
     app.add_typer(catalog_cmds.app, name="task-functions")
     app.add_typer(token_cmds.app, name="token")
     app.add_typer(cron_cmds.app, name="cron")
+    app.add_typer(import_cmds.app, name="import")
     app.command("job-types")(catalog_cmds.job_types)
     app.command("status")(status_cmds.status)
     daemon_cmd.register(app)

@@ -51,6 +51,11 @@ def warn(text: str) -> None:
     sys.stderr.write(printable(f"jobctl: warning: {text}") + "\n")
 
 
+def print_diagnostic(text: str) -> None:
+    """One line on stderr as given (a compiler-style ``FILE:LINE: error: ...``), control characters escaped."""
+    sys.stderr.write(printable(text) + "\n")
+
+
 def note(text: str) -> None:
     """A message for a person, on stderr, only when stderr is a terminal."""
     if sys.stderr.isatty():

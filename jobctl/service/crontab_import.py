@@ -122,8 +122,8 @@ def _mailto(entry: CrontabEntry) -> tuple[str, int] | None:
 def _mailto_message(mailto: tuple[str, int]) -> str:
     address, line = mailto
     return (
-        f"MAILTO={address!r} (line {line}) is not carried over: jobctl does not mail a job's output; "
-        "each run's output and outcome are kept (jobctl executions list, jobctl executions tail)"
+        f"MAILTO={address} (line {line}) is not carried over: jobctl keeps each run's output "
+        "(jobctl executions show, tail) instead of mailing it"
     )
 
 

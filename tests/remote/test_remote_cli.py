@@ -213,3 +213,24 @@ def test_jobs_next_works_alike_on_the_store_and_through_the_api(daemon: Daemon, 
     assert "Sat 2027-05-01 12:00:00 to 12:01:30 CEST (jitter 90s)" in lines[1] and "2027-05-01T10:00:00Z" in lines[1]
     assert "Sat 2027-05-01 12:30:00 to 12:31:30 CEST (jitter 90s)" in lines[2] and "2027-05-01T10:30:00Z" in lines[2]
     assert lines[3] == "note: the job is paused: these runs happen only after 'jobctl jobs resume nx-interval'"
+
+
+def test_import_crontab_works_alike_on_the_store_and_through_the_api(daemon: Daemon, tmp_path: Path) -> None:
+    crontab = tmp_path / "crontab"
+    crontab.write_text("PATH=/usr/bin:/bin\n# name: ic-backup\n15 3 * * * backup --full\n*/35 * * * * often\n")
+    bad = tmp_path / "bad"
+    bad.write_text("@daily root true\n@hourly no-such-user-here true\n")  # refused by apply, at line 2
+    for args in (["import", "crontab", str(crontab), "--dry-run"], ["import", "crontab", str(crontab), "--dry-run",
+                 "--json"], ["import", "crontab", str(bad), "--system"],
+                 ["import", "crontab", str(crontab), "--strict"]):  # fmt: skip
+        _same(daemon, *args)
+    refused = daemon.remote("import", "crontab", str(bad), "--system")
+    assert refused.returncode == 2 and f"{bad}:2: error: run_as_user: " in refused.stderr
+    imported = daemon.remote("import", "crontab", str(crontab), "--json")
+    assert imported.returncode == 0, imported.stderr
+    plan = json.loads(imported.stdout)["plan"]
+    assert sorted(plan["created"])[0] == "ic-backup" and len(plan["created"]) == 2
+    again = daemon.cli("import", "crontab", str(crontab))  # the store sees the same source: nothing to do
+    assert (again.returncode, again.stdout) == (0, "no changes (2 unchanged)\n")
+    denied = daemon.remote("import", "crontab", str(crontab), token=daemon.viewer)
+    assert denied.returncode == 5 and "Traceback" not in denied.stderr

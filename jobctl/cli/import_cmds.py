@@ -1,0 +1,184 @@
+"""``jobctl import crontab``: bring a crontab in as jobs, through the apply machinery.
+
+The crontab is read and linted here (no store needed for that), each job line becomes a
+``[[jobs]]`` table (:mod:`jobctl.service.crontab_import`), and the tables go to the service's
+``apply_jobs`` with the source ``crontab:NAME``: locally in one store transaction, remotely
+as ``POST /apply``. So a re-import changes nothing, ``--prune`` deletes only the jobs whose
+lines are gone, and an error anywhere writes nothing. The file itself is only read.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, Optional
+
+import typer
+
+from jobctl.cli import output
+from jobctl.cli.context import AppContext
+from jobctl.errors import UsageError, ValidationFailed
+
+if TYPE_CHECKING:
+    from jobctl.schedules.crontab_file import LintIssue
+    from jobctl.service.crontab_import import ImportedJob
+
+app = typer.Typer(help="Bring jobs in from elsewhere.", no_args_is_help=True)
+
+MAX_BYTES = 1024 * 1024
+"""The largest crontab read (1 MiB), as for a jobs file: beyond it, a clear error."""
+STDIN = "-"
+
+
+@app.command("crontab")
+def import_crontab(
+    ctx: typer.Context,
+    file: Annotated[str, typer.Argument(help="The crontab to read; - (default) reads standard input.")] = STDIN,
+    system: Annotated[
+        bool, typer.Option("--system", help="System format (/etc/crontab, /etc/cron.d/*): a user after the times.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Lint and show the plan; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the lint and the plan as JSON.")] = False,
+    prefix: Annotated[str, typer.Option("--prefix", help="Put P in front of every job name.", metavar="P")] = "",
+    strict: Annotated[bool, typer.Option("--strict", help="Refuse on warnings too (exit 2).")] = False,
+    skip_unsupported: Annotated[
+        bool, typer.Option("--skip-unsupported", help="Leave out @reboot lines (with a warning) instead of refusing.")
+    ] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete the jobs of this crontab whose lines are gone.")
+    ] = False,
+    name: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--name",
+            help="The crontab's name in the source crontab:NAME (default: FILE's path; stdin for -).",
+            metavar="NAME",
+        ),
+    ] = None,
+) -> None:
+    """Import a crontab as jobs: lint it, then create, update (and with --prune delete) its jobs.
+
+    Lint lines go to stderr as FILE:LINE: error|warning: message. Errors (and with --strict,
+    warnings) write nothing and exit 2.
+
+    Example: crontab -l | jobctl import crontab - --dry-run
+    """
+    from jobctl.schedules.crontab_file import parse_crontab
+    from jobctl.service.crontab_import import crontab_jobs, source_name
+
+    app_ctx: AppContext = ctx.obj
+    text = read_crontab(file)
+    shown = "<stdin>" if file == STDIN else file
+    source = source_name(name or ("stdin" if file == STDIN else str(Path(file).resolve())))
+    crontab = parse_crontab(
+        text,
+        system=system,
+        default_timezone=app_ctx.config.scheduler_timezone,
+        now=datetime.now(UTC),
+        skip_unsupported=skip_unsupported,
+    )
+    jobs, more = crontab_jobs(crontab, prefix=prefix)
+    issues = sorted([*crontab.issues, *more], key=lambda issue: issue.line)
+    refused = [issue for issue in issues if issue.severity == "error" or strict]
+    plan: Any = None
+    if not refused:
+        try:
+            plan = app_ctx.service().apply_jobs(
+                source=source, jobs=[job.table for job in jobs], prune=prune, dry_run=dry_run
+            )
+        except ValidationFailed as exc:
+            issues = [*issues, *_rejections(exc, jobs)]
+            refused = [issue for issue in issues if issue.severity == "error"]
+    _print_issues(shown, issues)
+    if as_json:
+        output.print_json(_document(shown, source, issues, plan, dry_run=dry_run))
+    elif plan is not None:
+        _print_plan(plan, dry_run=dry_run)
+    if refused:
+        only_warnings = not any(issue.severity == "error" for issue in refused)
+        what = ("warning" if only_warnings else "error") + ("" if len(refused) == 1 else "s")
+        output.print_diagnostic(
+            f"jobctl: {shown}: {len(refused)} {what}{' (--strict)' if only_warnings else ''}: nothing imported"
+        )
+        raise typer.Exit(2)
+
+
+def read_crontab(file: str) -> str:
+    """The text of FILE (or standard input), at most :data:`MAX_BYTES`, as UTF-8.
+
+    :raises UsageError: when it cannot be read, is too large or is not UTF-8 text.
+    """
+    shown = "standard input" if file == STDIN else file
+    try:
+        if file == STDIN:
+            data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        else:
+            with open(file, "rb") as handle:
+                data = handle.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise UsageError(f"cannot read {shown}: {exc.strerror}") from None
+    if len(data) > MAX_BYTES:
+        raise UsageError(f"{shown} is over the 1 MiB limit ({MAX_BYTES} bytes): split it into several crontabs")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{shown} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _rejections(exc: ValidationFailed, jobs: list[ImportedJob]) -> list[LintIssue]:
+    """What apply refused, at the crontab line of each job (its ``loc`` holds the job's index)."""
+    from jobctl.schedules.crontab_file import LintIssue
+
+    found: list[LintIssue] = []
+    for error in exc.errors:
+        loc = [part for part in error.get("loc", []) if part != "body"]
+        index = loc[1] if len(loc) > 1 and loc[0] == "jobs" and isinstance(loc[1], int) else None
+        line = jobs[index].line if index is not None and 0 <= index < len(jobs) else 0
+        where = ".".join(str(part) for part in loc[2:])
+        message = f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+        found.append(LintIssue(line=line, severity="error", code="invalid_job", message=message))
+    return found
+
+
+def _print_issues(shown: str, issues: list[LintIssue]) -> None:
+    for issue in issues:
+        output.print_diagnostic(f"{shown}:{issue.line}: {issue.severity}: {issue.message}")
+
+
+def _document(shown: str, source: str, issues: list[LintIssue], plan: Any, *, dry_run: bool) -> dict[str, Any]:
+    """The ``--json`` output: the lint (each with its code) and the plan (null when refused)."""
+    return {
+        "file": shown,
+        "source": source,
+        "dryRun": dry_run,
+        "issues": [{"line": i.line, "severity": i.severity, "code": i.code, "message": i.message} for i in issues],
+        "plan": plan,
+    }
+
+
+def _print_plan(plan: Any, *, dry_run: bool) -> None:
+    """``+ create``, ``~ update`` (each key old -> new), ``- delete``, then the unchanged count."""
+    lines = [f"+ create {name}" for name in plan["created"]]
+    for updated in plan["updated"]:
+        changes = ", ".join(f"{key} {_value(old)} -> {_value(new)}" for key, (old, new) in updated["changes"].items())
+        lines.append(f"~ update {updated['name']}: {changes}")
+    lines.extend(f"- delete {name}" for name in plan["deleted"])
+    for line in lines:
+        output.print_line(line)
+    if not lines:
+        output.print_line(f"no changes ({plan['unchanged']} unchanged)")
+        return
+    output.print_line(f"{plan['unchanged']} unchanged")
+    if dry_run:
+        output.print_line("dry run: nothing was written")
+
+
+def _value(value: Any) -> str:
+    import json
+
+    if value is None:
+        return "(none)"
+    if isinstance(value, str):
+        return value if value and not any(ch.isspace() for ch in value) else json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))

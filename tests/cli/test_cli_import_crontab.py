@@ -1,0 +1,140 @@
+"""``jobctl import crontab``: a real crontab in, jobs out; re-import, prune, lint, limits.
+
+Real subprocesses on a real store: the full round trip (import, ``jobs list``, re-import with
+"no changes", prune) runs on every backend; the lint and bad-input cases, which stop before the
+store is written, run on SQLite only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from tests.cli.helpers import OneStoreCli, check_error, check_ok
+
+CRONTAB = """\
+# m h  dom mon dow   command
+SHELL=/bin/bash
+PATH=/usr/local/bin:/usr/bin:/bin
+MAILTO=""
+
+# name: nightly-backup
+15 3 * * *      /usr/local/bin/backup.sh --full /srv
+*/15 9-17 * * mon-fri  curl -fsS https://example.com/ping > /dev/null
+CRON_TZ=America/New_York
+0 12 1 * *      mail -s "monthly report" ops%Report attached\\%%Regards
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "crontab") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def jobs_json(cli: Any) -> dict[str, Any]:
+    document = json.loads(check_ok(cli("jobs", "list", "--json", "--all")).stdout)
+    return {job["name"]: job for job in document["jobs"]}
+
+
+def test_import_reimport_and_prune(cli: Any, tmp_path: Path) -> None:
+    path = write(tmp_path, CRONTAB)
+    before = (path.read_bytes(), path.stat().st_mtime_ns)
+    check_ok(cli("jobs", "create", "by-hand", "--every", "1h", "--command", "true"))
+    first = cli("import", "crontab", str(path))
+    assert first.code == 0, first.stderr
+    assert f"{path}:10: warning: '%' ends the command" in first.stderr
+    created = [line for line in first.stdout.splitlines() if line.startswith("+ create ")]
+    assert len(created) == 3 and "+ create nightly-backup" in created
+    jobs = jobs_json(cli)
+    backup = jobs["nightly-backup"]
+    assert backup["scheduleConfig"]["expression"] == "15 3 * * *"
+    assert backup["taskArgs"] == {"command": "/usr/local/bin/backup.sh --full /srv", "shell": "/bin/bash"}
+    assert backup["environment"] == {"PATH": "/usr/local/bin:/usr/bin:/bin"}
+    assert backup["source"] == f"crontab:{path}"
+    [report] = [job for name, job in jobs.items() if name.startswith("mail-s-monthly-")]
+    assert report["scheduleConfig"]["timezone"] == "America/New_York"
+    assert report["stdin"] == "Report attached%\nRegards"
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == before  # the source is only read
+
+    again = cli("import", "crontab", str(path))
+    assert again.code == 0 and again.stdout.strip() == "no changes (3 unchanged)"
+
+    path.write_text(CRONTAB.replace("15 3 * * *", "30 3 * * *").replace("*/15 9-17", "#*/15 9-17"))
+    pruned = cli("import", "crontab", str(path), "--prune", "--json")
+    assert pruned.code == 0, pruned.stderr
+    plan = json.loads(pruned.stdout)["plan"]
+    assert plan["created"] == [] and plan["unchanged"] == 1
+    assert [(u["name"], u["changes"].get("cron")) for u in plan["updated"]] == [
+        ("nightly-backup", ["15 3 * * *", "30 3 * * *"])
+    ]
+    assert len(plan["deleted"]) == 1 and plan["deleted"][0].startswith("curl-fss-")  # by-hand stays
+
+
+def test_dry_run_json_prefix_and_stdin(sqlite_only_cli: OneStoreCli) -> None:
+    result = sqlite_only_cli("import", "crontab", "-", "--dry-run", "--json", "--prefix", "web1-", input=CRONTAB)
+    assert result.code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["file"] == "<stdin>" and document["source"] == "crontab:stdin" and document["dryRun"] is True
+    created = document["plan"]["created"]
+    assert len(created) == 3 and all(name.startswith("web1-") for name in created)
+    assert "web1-nightly-backup" in created and any(name.startswith("web1-curl-fss-ping-") for name in created)
+    codes = [(issue["line"], issue["severity"], issue["code"]) for issue in document["issues"]]
+    assert codes == [(10, "warning", "stdin")]
+    assert "<stdin>:10: warning: '%' ends the command" in result.stderr
+    listed = json.loads(check_ok(sqlite_only_cli("jobs", "list", "--json")).stdout)
+    assert listed["jobs"] == []  # a dry run writes nothing
+
+
+def test_lint_errors_write_nothing_and_name_every_line(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    path = write(tmp_path, "@daily fine\n0 0 30 2 * never\n61 * * * * out\n@reboot start\n0 2 * * backup.sh\n")
+    result = sqlite_only_cli("import", "crontab", str(path), "--json")
+    assert result.code == 2
+    document = json.loads(result.stdout)
+    assert document["plan"] is None
+    assert [(i["line"], i["code"]) for i in document["issues"]] == [
+        (2, "never_fires"), (3, "out_of_range"), (4, "reboot"), (5, "field_count"),
+    ]  # fmt: skip
+    lines = result.stderr.splitlines()
+    assert lines[0] == f"{path}:2: error: '0 0 30 2 *' never fires"
+    assert lines[-1] == f"jobctl: {path}: 4 errors: nothing imported"
+    assert "Traceback" not in result.stderr
+    assert json.loads(check_ok(sqlite_only_cli("jobs", "list", "--json")).stdout)["jobs"] == []
+
+
+def test_skip_unsupported_and_strict(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    path = write(tmp_path, "@reboot start\nMAILTO=ops@example.com\n*/35 * * * * often\n")
+    strict = sqlite_only_cli("import", "crontab", str(path), "--skip-unsupported", "--strict")
+    assert strict.code == 2
+    assert f"{path}:1: warning: @reboot runs at boot" in strict.stderr
+    assert f"{path}:3: warning: MAILTO=ops@example.com (line 2) is not carried over" in strict.stderr
+    assert strict.stderr.splitlines()[-1] == f"jobctl: {path}: 5 warnings (--strict): nothing imported"  # and 2 DST
+    loose = sqlite_only_cli("import", "crontab", str(path), "--skip-unsupported")
+    assert loose.code == 0 and loose.stdout.startswith("+ create often-")
+
+
+def test_system_format_runs_as_the_user_and_apply_errors_point_at_the_line(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "# name: as-nobody\n17 12 * * * nobody /bin/true\n")
+    check_ok(sqlite_only_cli("import", "crontab", str(path), "--system"))
+    job = json.loads(check_ok(sqlite_only_cli("jobs", "show", "as-nobody", "--json")).stdout)
+    assert job["runAsUser"] == "nobody"
+    bad = write(tmp_path, "@daily root true\n@hourly no-such-user-here true\n", "bad")
+    result = sqlite_only_cli("import", "crontab", str(bad), "--system")
+    assert result.code == 2
+    assert f"{bad}:2: error: run_as_user: " in result.stderr and "no-such-user-here" in result.stderr
+    assert [j["name"] for j in json.loads(sqlite_only_cli("jobs", "list", "--json").stdout)["jobs"]] == ["as-nobody"]
+
+
+def test_bad_input_is_one_line_and_exit_2(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    check_error(sqlite_only_cli("import", "crontab", str(tmp_path / "missing")), 2, "cannot read", "missing")
+    big = tmp_path / "big"
+    big.write_text("@daily true\n" * (1024 * 1024 // 12 + 1))
+    assert os.path.getsize(big) > 1024 * 1024
+    check_error(sqlite_only_cli("import", "crontab", str(big)), 2, "1 MiB limit")
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"@daily echo \xff\n")
+    check_error(sqlite_only_cli("import", "crontab", str(binary)), 2, "not UTF-8")
