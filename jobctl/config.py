@@ -16,6 +16,7 @@ from typing import Any
 
 from jobctl.errors import UsageError
 from jobctl.models import DEFAULT_RUN_PATH, VARIABLE_NAME_PATTERN, HandlerType, TaskFunctionSpec
+from jobctl.notifier_config import NotifySettings, parse_notifiers, parse_notify
 
 KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "store": {"url": (str,)},
@@ -80,6 +81,8 @@ class Config:
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
     task_functions: tuple[TaskFunctionSpec, ...] = field(default=())
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    """``[[notifiers]]`` and ``[notify]`` (docs/notifications.md)."""
 
     @property
     def scheduler_timezone(self) -> str:
@@ -160,9 +163,11 @@ def exposure_warning(config: Config) -> str | None:
 
 def secrets_held(config: Config) -> list[str]:
     """The config's settings that hold a secret, named as in the file."""
+    from jobctl.notifier_config import notifier_holds_secret
     from jobctl.redaction import holds_password
 
     held = ["a token ([client] token)"] if config.token else []
+    held += [f"a secret (notifier {spec.name})" for spec in config.notify.notifiers if notifier_holds_secret(spec)]
     for name, url in (
         ("[store] url", config.store_url),
         ("[celery] broker_url", config.celery_broker_url),
@@ -177,9 +182,13 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
     """Check ``data`` (a parsed TOML document) and build the :class:`Config`."""
     where = f"config file {path}" if path else "config"
     values: dict[str, Any] = {}
+    notifiers = parse_notifiers(data.get("notifiers", []), where)
+    values["notify"] = parse_notify(data.get("notify", {}), notifiers, where)
     for table, content in data.items():
         if table == "task_functions":
             values["task_functions"] = tuple(_task_functions(content, where))
+            continue
+        if table in ("notifiers", "notify"):
             continue
         if table not in KEYS:
             raise UsageError(f"{where}: unknown table [{table}]")

@@ -159,6 +159,10 @@ class JobSettings:
     """The jobs file (or other source) ``jobctl apply`` last set the job from; None: made by hand.
     Set only by apply, never by a request body (docs/jobs-files.md)."""
     """Nice value of runs (-20..19; below the daemon's only when it is root); None: the daemon's."""
+    notify: list[dict[str, Any]] | None = None
+    """Notification rules ``{"notifier", "on", "eachAttempt"}``; None: ``[notify] default`` (docs/notifications.md)."""
+    pause_after_failures: int | None = None
+    """Pause the job after this many failed or timed-out final outcomes in a row; None: never."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -174,6 +178,14 @@ class Job(JobSettings):
     updated_at: datetime
     created_by: str | None
     updated_by: str | None
+    paused_reason: str | None = None
+    """Why the job is paused (auto-pause or the pauser's words); None when not paused or none given."""
+    paused_by: str | None = None
+    paused_at: datetime | None = None
+    consecutive_failures: int = 0
+    """Failed or timed-out final outcomes since the last success."""
+    last_final_status: ExecutionStatus | None = None
+    """Status of the last final outcome (no retry followed): what ``recovery`` compares with."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -254,3 +266,31 @@ class AuditEntry:
     target_name: str | None
     reason: str | None
     details: dict[str, Any] | None
+
+
+class DeliveryStatus(StrEnum):
+    """Where a notification stands: waiting (or retrying), delivered, or given up on."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Delivery:
+    """One notification of one event to one notifier (docs/notifications.md)."""
+
+    id: str
+    event: str
+    job_id: str | None
+    job_name: str | None
+    execution_id: str | None
+    notifier: str
+    status: DeliveryStatus
+    attempts: int
+    last_error: str | None
+    payload: dict[str, Any]
+    """The event JSON sent, exactly (the same bytes on every attempt)."""
+    created_at: datetime
+    next_attempt_at: datetime
+    sent_at: datetime | None

@@ -31,7 +31,8 @@ JOB_KEYS = {"id", "name", "description", "taskFunctionId", "jobTypeId", "schedul
             "timeoutSeconds", "retryCount", "retryDelaySeconds", "isEnabled", "isPaused", "nextRunTime",
             "lastRunTime", "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy",
             "misfirePolicy", "labels", "environment", "workingDirectory", "umask", "nice", "stdin",
-            "runAsUser", "runAsGroup", "source"}  # fmt: skip
+            "runAsUser", "runAsGroup", "source", "notify", "pauseAfterFailures", "pausedReason", "pausedBy",
+            "pausedAt"}  # fmt: skip
 JOB_DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
                   "errorMessage", "triggeredBy", "triggeredByUserId",

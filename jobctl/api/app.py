@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -17,6 +17,7 @@ from jobctl.api.errors import install_error_handlers
 from jobctl.api.limits import BodyLimit
 from jobctl.api.openapi import Health, request_schemas
 from jobctl.api.routes import scheduler_router
+from jobctl.notifier_config import NotifySettings
 from jobctl.store import Store
 
 API_PREFIX = "/api/v1/scheduler"
@@ -33,20 +34,26 @@ Every path below is also served under `{ALIAS_PREFIX}`.
 
 
 def create_app(
-    store: Store, *, default_timezone: str, on_change: Callable[[], None] | None = None, docs: bool = False
-) -> FastAPI:
+    store: Store, *, default_timezone: str, on_change: Callable[[], None] | None = None, docs: bool = False,
+    notify: NotifySettings | None = None, notify_env: Mapping[str, str] | None = None,
+) -> FastAPI:  # fmt: skip
     """The ASGI app serving the scheduler API over ``store``.
 
     ``default_timezone`` is the zone of cron jobs created without one; ``on_change`` is called
     after every write the scheduler must notice (create, update, status, delete, trigger).
     ``docs`` serves the ``/docs`` page and a public ``/openapi.json`` (see :mod:`.docs`).
+    ``notify`` holds the config's notifiers (``GET /notifiers``, the rules jobs may name) and
+    ``notify_env`` the environment command notifiers start from.
     The store stays open and owned by the caller.
     """
     app = FastAPI(
         title="jobctl scheduler API", version=__version__, description=DESCRIPTION, openapi_url=None, docs_url=None,
         redoc_url=None, generate_unique_id_function=_operation_id,
     )  # fmt: skip
-    app.state.jobctl = ApiContext(store=store, default_timezone=default_timezone, on_change=on_change)
+    app.state.jobctl = ApiContext(
+        store=store, default_timezone=default_timezone, on_change=on_change, notify=notify or NotifySettings(),
+        notify_env=dict(notify_env or {}),
+    )  # fmt: skip
     router = scheduler_router()
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(router, prefix=ALIAS_PREFIX, include_in_schema=False)

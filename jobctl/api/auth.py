@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobctl.errors import NotAuthenticated
+from jobctl.notifier_config import NotifySettings
 from jobctl.service import Service
 from jobctl.service.access import authorize
 from jobctl.service.tokens import LastUseThrottle, authenticate
@@ -39,6 +40,8 @@ class ApiContext:
     store: Store
     default_timezone: str
     on_change: Callable[[], None] | None = None
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    notify_env: dict[str, str] = field(default_factory=dict)
     last_use: LastUseThrottle = field(default_factory=LastUseThrottle)
     """Which token uses this app records as ``lastUsedAt`` (at most one a minute per token)."""
 
@@ -66,7 +69,11 @@ class Credentials:
         :raises NotAuthenticated: (401)
         """
         caller = authenticate(self.context.store, self.secret, self.context.last_use)
-        return Service(self.context.store, caller, default_timezone=self.context.default_timezone)
+        context = self.context
+        return Service(
+            context.store, caller, default_timezone=context.default_timezone, notify=context.notify,
+            notify_env=context.notify_env,
+        )  # fmt: skip
 
 
 async def credentials(

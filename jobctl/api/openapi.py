@@ -29,6 +29,9 @@ from jobctl.wire.responses import (
     JobOut,
     JobTypeOut,
     NextRunTimes,
+    NotificationList,
+    NotifierList,
+    NotifierTestResult,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -49,7 +52,9 @@ def request_schemas() -> dict[str, dict[str, Any]]:
     """JSON Schemas of the request bodies, tightened where a model validator adds rules."""
     create = JobCreate.model_json_schema(ref_template="#/components/schemas/{model}")
     create["properties"]["scheduleConfig"]["description"] = _SCHEDULE_HELP
+    nested = create.pop("$defs", {})  # models inside the body (a notification rule) join the components
     return {
+        **nested,
         "JobCreate": create,
         "JobUpdate": _update_schema(create),
         "JobStatusUpdate": _status_schema(),
@@ -76,7 +81,11 @@ def _status_schema() -> dict[str, Any]:
         "title": JobStatusUpdate.__name__,
         "description": JobStatusUpdate.__doc__,
         "type": "object",
-        "properties": {"isEnabled": flag, "isPaused": flag},
+        "properties": {
+            "isEnabled": flag,
+            "isPaused": flag,
+            "reason": {"type": "string", "minLength": 1, "maxLength": 2000, "description": "why (with isPaused: true)"},
+        },
         "additionalProperties": False,
         "minProperties": 1,
     }
@@ -91,6 +100,6 @@ _SCHEDULE_HELP = (
 
 __all__ = [
     "ApplyPlan", "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail", "JobList",
-    "JobOut", "JobTypeOut", "NextRunTimes", "SchedulerStatus", "TaskFunctionList", "TriggerResult",
-    "ValidationErrorBody", "request_body", "request_schemas",
+    "JobOut", "JobTypeOut", "NextRunTimes", "NotificationList", "NotifierList", "NotifierTestResult",
+    "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody", "request_body", "request_schemas",
 ]  # fmt: skip

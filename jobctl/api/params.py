@@ -34,6 +34,10 @@ LabelFilter = Annotated[
 TaskFunctionId = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
 StatusFilter = Annotated[ExecutionStatusName | None, Query(description="only executions in this status")]
 JobIdFilter = Annotated[uuid.UUID | None, Query(description="only executions of this job")]
+DeliveryStatusFilter = Annotated[
+    Literal["pending", "sent", "failed"] | None, Query(description="only notifications in this status")
+]
+NotifierName = Annotated[str, Path(description="the notifier's name in the daemon's config")]
 IdPrefix = Annotated[
     str | None,
     Query(max_length=36, pattern=ID_PREFIX_PATTERN, description="only ids starting with this (hex digits, dashes)"),

@@ -134,7 +134,13 @@ class AppContext:
         from jobctl.service import Service
 
         caller = Caller(user_id=f"local:{_unix_user()}", role=Role.ADMIN)
-        return Service(self.store(), caller, default_timezone=self.config.scheduler_timezone)
+        from jobctl.executors.environment import base_environment
+
+        config = self.config
+        return Service(
+            self.store(), caller, default_timezone=config.scheduler_timezone, notify=config.notify,
+            notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
+        )  # fmt: skip
 
     def is_remote(self) -> bool:
         return bool(self.api_url())

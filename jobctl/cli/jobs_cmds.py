@@ -374,7 +374,7 @@ def delete(
     output.note(f"deleted job {job!r}")
 
 
-def _status_command(verb: str, body: dict[str, bool], doc: str) -> None:
+def _status_command(verb: str, body: dict[str, object], doc: str) -> None:
     def command(ctx: typer.Context, job: JobArg, as_json: JsonFlag = False) -> None:
         service = _ctx(ctx).service()
         data = service.set_job_status(service.resolve_job(job), body)
@@ -394,11 +394,32 @@ _status_command(
     {"isEnabled": False},
     "Disable a job: no runs at all, triggers refused.\n\nExample: jobctl jobs disable backup",
 )
-_status_command(
-    "pause",
-    {"isPaused": True},
-    "Pause a job: no scheduled runs, manual triggers still allowed.\n\nExample: jobctl jobs pause backup",
-)
+
+
+@app.command("pause")
+def pause(
+    ctx: typer.Context,
+    job: JobArg,
+    reason: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--reason", help="Why: shown in jobs list and show until the job is resumed.", metavar="TEXT"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Pause a job: no scheduled runs, manual triggers still allowed.
+
+    Examples:
+      jobctl jobs pause backup
+      jobctl jobs pause backup --reason "disk replacement until Friday"
+    """
+    service = _ctx(ctx).service()
+    body: dict[str, object] = {"isPaused": True}
+    if reason is not None:
+        body["reason"] = reason
+    data = service.set_job_status(service.resolve_job(job), body)
+    output.print_json(data) if as_json else render.job_changed(data, "paused")
+
+
 _status_command("resume", {"isPaused": False}, "Resume a paused job.\n\nExample: jobctl jobs resume backup")
 
 

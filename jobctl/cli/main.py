@@ -74,6 +74,7 @@ def _register() -> None:
         executions_cmds,
         import_cmds,
         jobs_cmds,
+        notifications_cmds,
         run_cmd,
         status_cmds,
         token_cmds,
@@ -85,6 +86,7 @@ def _register() -> None:
     app.add_typer(token_cmds.app, name="token")
     app.add_typer(cron_cmds.app, name="cron")
     app.add_typer(import_cmds.app, name="import")
+    app.add_typer(notifications_cmds.app, name="notifications")
     app.command("job-types")(catalog_cmds.job_types)
     app.command("status")(status_cmds.status)
     daemon_cmd.register(app)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jobctl.cli import output
 from jobctl.cli.output import Markup, local_minute, local_seconds, local_time, relative, styled_status
@@ -25,7 +25,24 @@ def describe(job: JobOut) -> str:
 def state(job: JobOut) -> str:
     if not job["isEnabled"]:
         return Markup("[dim]disabled[/dim]")
-    return Markup("[yellow]paused[/yellow]" if job["isPaused"] else "[green]enabled[/green]")
+    if not job["isPaused"]:
+        return Markup("[green]enabled[/green]")
+    reason = job.get("pausedReason")
+    return f"paused: {_short(reason, 48)}" if reason else Markup("[yellow]paused[/yellow]")
+
+
+def _short(text: str, width: int) -> str:
+    line = text.splitlines()[0] if text else ""
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def paused_note(job: JobOut) -> str:
+    """Who paused the job, when and why (``jobs show``)."""
+    if not job["isPaused"]:
+        return "-"
+    by = f" by {job['pausedBy']}" if job.get("pausedBy") else ""
+    at = f" at {local_time(job['pausedAt'])}" if job.get("pausedAt") else ""
+    return f"{job.get('pausedReason') or 'no reason given'}{by}{at}"
 
 
 def when(value: str | None) -> str:
@@ -81,6 +98,8 @@ def job_detail(job: JobDetail) -> None:
         ("description", job["description"] or "-"),
         ("schedule", describe(job)),
         ("state", state(job)),
+        ("paused", paused_note(job)),
+        ("notify", _rules(job.get("notify"))),
         ("task", f"{task['name']} ({task['handlerType']}: {task['handlerPath']})"),
         ("task args", str(job["taskArgs"]) if job["taskArgs"] is not None else "-"),
         ("next run", when(job["nextRunTime"])),
@@ -98,6 +117,14 @@ def job_detail(job: JobDetail) -> None:
     if job["recentExecutions"]:
         recent: ExecutionList = {"executions": job["recentExecutions"], "total": len(job["recentExecutions"])}
         executions_table(recent, {}, title="Recent runs", with_job=False)
+
+
+def _rules(rules: list[dict[str, Any]] | None) -> str:
+    if rules is None:
+        return "the config's default"
+    each = " (each attempt)"
+    parts = [f"{r['notifier']}:{','.join(r['on'])}" + (each if r.get("eachAttempt") else "") for r in rules]
+    return " ".join(parts) or "none"
 
 
 def job_created(job: JobOut) -> None:

@@ -30,6 +30,9 @@ from jobctl.wire.responses import (
     JobOut,
     JobTypeOut,
     NextRunTimes,
+    NotificationList,
+    NotifierList,
+    NotifierTestResult,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -202,6 +205,24 @@ class RemoteService:
         return result
 
     # -- status ---------------------------------------------------------------------------
+
+    def list_notifications(
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> NotificationList:
+        params = {"job_id": job_id, "status": status, "page": page, "per_page": per_page}
+        result: NotificationList = self._session.request("GET", "/notifications", params=params)
+        return result
+
+    def list_notifiers(self) -> NotifierList:
+        result: NotifierList = self._session.request("GET", "/notifiers")
+        return result
+
+    def test_notifier(self, name: str) -> NotifierTestResult:
+        path = f"/notifiers/{quote(name, safe='')}/test"
+        result: NotifierTestResult = self._session.request(
+            "POST", path, not_found=lambda: NotFound("notifier", name), timeout=330.0
+        )
+        return result
 
     def get_status(self) -> SchedulerStatus:
         result: SchedulerStatus = self._session.request("GET", "/status")

@@ -22,6 +22,7 @@ from jobctl.executors.guard import GroupGuard
 from jobctl.executors.process import KILL_GRACE_SECONDS
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.loop import Scheduler
+from jobctl.scheduler.notify_sender import NotificationSender
 from jobctl.scheduler.runner import Runner
 from jobctl.service.registry import sync_task_functions
 from jobctl.store import Store
@@ -88,6 +89,10 @@ class Daemon:
             log_runs=True,
             base_env=base_environment(path=config.run_path, passed=config.pass_environment),
             run_as=RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as),
+            notify=config.notify,
+        )
+        self.sender = NotificationSender(
+            store, leadership=self.leadership, settings=config.notify, base_env=self.runner.base_env
         )
         self.scheduler = Scheduler(
             store,
@@ -102,6 +107,7 @@ class Daemon:
     def _wake(self) -> None:
         if self.scheduler is not None:
             self.scheduler.wake()
+        self.sender.wake()
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -119,6 +125,7 @@ class Daemon:
         self._start_thread("listener", self._listen)
         assert self.scheduler is not None
         self._start_thread("scheduler", lambda: self.scheduler.run(self.stop_event))  # type: ignore[union-attr]
+        self._start_thread("notify", lambda: self.sender.run(self.stop_event))
         if self.serve_api:
             self._start_api()
         log.info("instance %s started (leader: %s)", self.leadership.instance_id, self.leadership.is_leader())
@@ -191,6 +198,7 @@ class Daemon:
             log.error("config reload failed, keeping the old one: %s", exc)
             return
         self.config = config
+        self.runner.notify = self.sender.settings = config.notify
         log_config_warnings(config)
         report = sync_task_functions(self.store, config.task_functions)
         log.info(

@@ -32,8 +32,12 @@ def start_api_server(store: Store, config: Config, *, host: str, port: int, on_c
     import uvicorn
 
     from jobctl.api import create_app
+    from jobctl.executors.environment import base_environment
 
-    app = create_app(store, default_timezone=config.scheduler_timezone, on_change=on_change, docs=config.api_docs)
+    app = create_app(
+        store, default_timezone=config.scheduler_timezone, on_change=on_change, docs=config.api_docs,
+        notify=config.notify, notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
+    )  # fmt: skip
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
     # without it every keep-alive response waits ~40 ms for a delayed ACK (Nagle).

@@ -9,6 +9,7 @@ retries left. A Celery run is sent and followed on a pool thread (the broker may
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -32,9 +33,11 @@ from jobctl.executors.process import (
 )
 from jobctl.executors.reactor import ProcessReactor
 from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction
+from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
 from jobctl.scheduler.recorder import OutcomeRecorder
 from jobctl.scheduler.run_log import log_finished_run
+from jobctl.service.notifications import FinishedAttempt, outcome_effects
 from jobctl.store import Store
 from jobctl.store.executions import FinishedRun
 from jobctl.store.writes import NewExecution
@@ -97,8 +100,11 @@ class Runner:
         log_runs: bool = False,
         base_env: Mapping[str, str] | None = None,
         run_as: RunAsPolicy | None = None,
+        notify: NotifySettings | None = None,
     ) -> None:
         self.store = store
+        self.notify = notify or NotifySettings()
+        """Notifiers and default rules: each recorded outcome writes its deliveries (docs/notifications.md)."""
         self.base_env = dict(base_environment() if base_env is None else base_env)
         """What every local run's environment starts from (docs/run-environment.md)."""
         self.run_as = run_as or RunAsPolicy()
@@ -273,9 +279,17 @@ class Runner:
         retried = [(ended, run) for ended, run in runs if self._retries(run)]
         with self.store.transaction():
             self.store.executions.finish_runs([run for _, run in runs if not self._retries(run)])
+            queued: set[str] = set()
             for ended, run in retried:
-                if self.store.executions.finish_run(run):
-                    self._queue_retry(ended.job, ended.execution, run.completed_at)
+                if self.store.executions.finish_run(run) and self._queue_retry(
+                    ended.job, ended.execution, run.completed_at
+                ):
+                    queued.add(run.execution_id)
+            attempts = [
+                FinishedAttempt(execution=_as_finished(ended.execution, run), final=run.execution_id not in queued)
+                for ended, run in runs
+            ]
+            outcome_effects(self.store, self.notify, attempts)
         for ended, run in runs:
             self._log_run(ended, run.status, run.duration_seconds)
 
@@ -315,12 +329,13 @@ class Runner:
         failed = run.status in (ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value)
         return failed and not self._stop.is_set() and run.execution_id not in self._stop_reasons
 
-    def _queue_retry(self, job: Job, execution: Execution, now: datetime) -> None:
+    def _queue_retry(self, job: Job, execution: Execution, now: datetime) -> bool:
+        """Queue the next attempt if the job has one left; whether it did."""
         current = self.store.jobs.get(job.id)
         if current is None or not current.is_enabled or execution.attempt > current.retry_count:
-            return
+            return False
         run_after = now + timedelta(seconds=current.retry_delay_seconds)
-        self.store.executions.insert(NewExecution.retry_of(execution, now=now, run_after=run_after))
+        return self.store.executions.insert(NewExecution.retry_of(execution, now=now, run_after=run_after)) is not None
 
     def _record_crash(self, ended: _Ended, error: Exception) -> None:
         """The store refused this outcome (not an outage): record the run ``failed`` with the
@@ -421,6 +436,19 @@ class Runner:
             timeout = None
         with self._cond:
             return self._cond.wait_for(lambda: not self._active, timeout)
+
+
+def _as_finished(execution: Execution, run: FinishedRun) -> Execution:
+    """The execution as ``run`` finished it (what its notifications describe)."""
+    return dataclasses.replace(
+        execution,
+        status=ExecutionStatus(run.status),
+        started_at=run.started_at,
+        completed_at=run.completed_at,
+        duration_seconds=run.duration_seconds,
+        result=run.result,
+        error_message=run.error_message,
+    )
 
 
 def _failed(message: str) -> RunOutcome:

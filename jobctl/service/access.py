@@ -17,6 +17,7 @@ ROLE_NEEDED: dict[str, Role] = {
     "set_job_status": Role.OPERATOR,
     "trigger_job": Role.OPERATOR,
     "apply_jobs": Role.ADMIN,
+    "test_notifier": Role.ADMIN,
 }
 """The role each write operation (a service method's name) needs; every other one needs a valid
 token only, which is a viewer's."""

@@ -27,6 +27,9 @@ from jobctl.wire.responses import (
     JobOut,
     JobTypeOut,
     NextRunTimes,
+    NotificationList,
+    NotifierList,
+    NotifierTestResult,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -203,6 +206,30 @@ class JobService(Protocol):
     def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         """``GET /executions/{id}/log``: output from ``offset`` on; ``complete`` once the run ended
         and everything was read. :raises NotFound, ValidationFailed:"""
+        ...
+
+    # -- notifications --------------------------------------------------------------------
+
+    def list_notifications(
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> NotificationList:
+        """``GET /notifications``: deliveries, newest first (``status``: pending, sent, failed).
+
+        :raises ValidationFailed: for a bad filter or page.
+        """
+        ...
+
+    def list_notifiers(self) -> NotifierList:
+        """``GET /notifiers``: the notifiers of the config (the daemon's, remotely), secrets masked."""
+        ...
+
+    def test_notifier(self, name: str) -> NotifierTestResult:
+        """``POST /notifiers/{name}/test``: send a ``test`` event now; ``ok`` and the error say how it went.
+        Admin only.
+
+        :raises NotFound: for a notifier the config does not have.
+        :raises PermissionDenied:
+        """
         ...
 
     # -- status ---------------------------------------------------------------------------

@@ -35,9 +35,11 @@ def new_job(
     default_timezone: str,
     now: datetime,
     task_function_of: TaskFunctionLookup | None = None,
+    notifiers: frozenset[str] = frozenset(),
 ) -> NewJob:
     """A new job from a ``POST /jobs`` body. :raises ValidationFailed:"""
     body = parse_body(JobCreate, data)
+    _check_notifiers(data.get("notify"), notifiers)
     _check_references(store, body.taskFunctionId, body.jobTypeId, body.taskArgs, task_function_of)
     _check_run_as(body.runAsUser, body.runAsGroup)
     config = stored_config(body.jobTypeId, body.scheduleConfig, default_timezone)
@@ -55,10 +57,18 @@ def new_job(
 
 
 def job_changes(
-    store: Store, job: Job, data: Mapping[str, Any], *, caller: Caller, default_timezone: str, now: datetime
+    store: Store,
+    job: Job,
+    data: Mapping[str, Any],
+    *,
+    caller: Caller,
+    default_timezone: str,
+    now: datetime,
+    notifiers: frozenset[str] = frozenset(),
 ) -> JobChanges:
     """The change a ``PUT /jobs/{id}`` body makes. :raises ValidationFailed:"""
     body = parse_body(JobUpdate, data)
+    _check_notifiers(data.get("notify"), notifiers)
     sent = body.model_dump(exclude_unset=True)
     task_function_id = sent.get("taskFunctionId", job.task_function_id)
     job_type_id = sent.get("jobTypeId", job.job_type_id)
@@ -187,6 +197,19 @@ def _check_run_as(user: str | None, group: str | None) -> None:
         errors.append(_error("runAsUser", f"no user {user!r} on this host"))
     if group is not None and lookup_group(group) is None:
         errors.append(_error("runAsGroup", f"no group {group!r} on this host"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _check_notifiers(rules: Any, names: frozenset[str]) -> None:
+    """Each rule names a notifier of the config (the body's shape is already checked)."""
+    known = ", ".join(sorted(names)) or "none configured"
+    errors = [
+        {"loc": ["body", "notify", index, "notifier"], "msg": f"unknown notifier {rule['notifier']!r} (known: {known})",
+         "type": "value_error"}
+        for index, rule in enumerate(rules or [])
+        if rule["notifier"] not in names
+    ]  # fmt: skip
     if errors:
         raise ValidationFailed(errors)
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from jobctl.errors import Conflict, NotFound, ValidationFailed
 from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, JobSettings, TaskFunction
+from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
@@ -31,6 +32,9 @@ from jobctl.wire.responses import (
     JobOut,
     JobTypeOut,
     NextRunTimes,
+    NotificationList,
+    NotifierList,
+    NotifierTestResult,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -68,10 +72,22 @@ def is_uuid(text: str) -> bool:
 class Service:
     """The scheduler's operations for one caller over one store."""
 
-    def __init__(self, store: Store, caller: Caller, *, default_timezone: str) -> None:
+    def __init__(
+        self,
+        store: Store,
+        caller: Caller,
+        *,
+        default_timezone: str,
+        notify: NotifySettings | None = None,
+        notify_env: Mapping[str, str] | None = None,
+    ) -> None:
         self.store = store
         self.caller = caller
         self.default_timezone = default_timezone
+        self.notify = notify or NotifySettings()
+        """The config's notifiers: rules may name only these (docs/notifications.md)."""
+        self.notify_env = dict(notify_env or {})
+        """The environment command notifiers start from (the daemon's clean run environment)."""
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
 
     # -- catalog --------------------------------------------------------------------------
@@ -180,6 +196,7 @@ class Service:
             default_timezone=self.default_timezone,
             now=now,
             task_function_of=self._task_function_for_create,
+            notifiers=self.notify.names,
         )
         with self.store.transaction():
             job = self.store.jobs.insert_and_announce(new)
@@ -195,11 +212,13 @@ class Service:
         job = self._job(job_id)
         now = utcnow()
         changes = job_changes(
-            self.store, job, body, caller=self.caller, default_timezone=self.default_timezone, now=now
-        )
+            self.store, job, body, caller=self.caller, default_timezone=self.default_timezone, now=now,
+            notifiers=self.notify.names,
+        )  # fmt: skip
         with self.store.transaction():
             self.store.jobs.update(job.id, changes)
             self._end_waiting_runs_if_disabled(job, changes, now)
+            self._note_pause(job, changes.settings.is_paused, None, now)
             self.store.cluster.bump_generation()
             fields = audit.field_changes(job, changes.settings, changes.changed)
             if fields:
@@ -214,14 +233,22 @@ class Service:
         job = self._job(job_id)
         now = utcnow()
         changes = status_changes(job, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
+        reason = body.get("reason") if isinstance(body.get("reason"), str) else None
         with self.store.transaction():
             self.store.jobs.update(job.id, changes)
             self._end_waiting_runs_if_disabled(job, changes, now)
+            self._note_pause(job, changes.settings.is_paused, reason, now)
             self.store.cluster.bump_generation()
-            reason = body.get("pausedReason") or body.get("reason")
             for action in _status_actions(job, changes.settings):
                 audit.record_job(self.store, self.caller, action, job, reason=reason, at=now)
         return self._detail(self._job(job.id))
+
+    def _note_pause(self, job: Job, paused: bool, reason: str | None, now: datetime) -> None:
+        """Who paused the job, when and why; a resume clears it (docs/auto-pause.md)."""
+        if paused and (not job.is_paused or reason is not None):
+            self.store.job_health.set_pause_note(job.id, reason=reason, by=self.caller.user_id, at=now)
+        elif not paused and job.is_paused:
+            self.store.job_health.set_pause_note(job.id, reason=None, by=None, at=None)
 
     def _end_waiting_runs_if_disabled(self, job: Job, changes: JobChanges, now: datetime) -> None:
         """A disabled job gets no runs at all: its waiting retries and not-yet-started manual
@@ -381,6 +408,32 @@ class Service:
             _, end = self.store.executions.read_output(execution.id, next_offset, max_chars=1)
             finished = end == next_offset
         return {"data": data, "nextOffset": next_offset, "complete": finished}
+
+    # -- notifications --------------------------------------------------------------------
+
+    def list_notifications(
+        self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50
+    ) -> NotificationList:
+        """``GET /notifications``, newest first."""
+        from jobctl.service.notification_ops import list_notifications
+
+        limit, offset = check_page(page, per_page)
+        if job_id is not None and not is_uuid(job_id):
+            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+        return list_notifications(self.store, job_id=job_id, status=status, limit=limit, offset=offset)
+
+    def list_notifiers(self) -> NotifierList:
+        """``GET /notifiers``: the config's notifiers, secrets masked."""
+        from jobctl.service.notification_ops import list_notifiers
+
+        return list_notifiers(self.notify)
+
+    def test_notifier(self, name: str) -> NotifierTestResult:
+        """``POST /notifiers/{name}/test``: send a test event now. Admin only."""
+        from jobctl.service.notification_ops import test_notifier
+
+        authorize(self.caller, "test_notifier")
+        return test_notifier(self.notify, name, base_env=self.notify_env)
 
     # -- status ---------------------------------------------------------------------------
 

@@ -13,7 +13,9 @@ from jobctl.store.audit import AuditRecords
 from jobctl.store.catalog import Catalog
 from jobctl.store.cluster import ClusterRecords
 from jobctl.store.database import Database
+from jobctl.store.deliveries import DeliveryRecords
 from jobctl.store.executions import ExecutionRecords
+from jobctl.store.job_health import JobHealthRecords
 from jobctl.store.jobs import JobCounts, JobFilter, JobRecords
 from jobctl.store.schema_version import ensure_current
 from jobctl.store.tokens import TokenRecords
@@ -34,6 +36,8 @@ class Store:
         self.cluster = ClusterRecords(db)
         self.tokens = TokenRecords(db)
         self.audit = AuditRecords(db)
+        self.deliveries = DeliveryRecords(db)
+        self.job_health = JobHealthRecords(db)
 
     def transaction(self) -> AbstractContextManager[None]:
         """A write transaction spanning several record classes."""

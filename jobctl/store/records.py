@@ -80,7 +80,7 @@ def job_from_row(row: Row) -> Job:
 def json_fields(record: type) -> frozenset[str]:
     """The fields of a record dataclass stored as JSON text (those typed as a ``dict``)."""
     hints = typing.get_type_hints(record)
-    return frozenset(f.name for f in dataclasses.fields(record) if _base_type(hints[f.name]) is dict)
+    return frozenset(f.name for f in dataclasses.fields(record) if _base_type(hints[f.name]) in (dict, list))
 
 
 @functools.cache
@@ -95,7 +95,7 @@ def _reader(hint: Any) -> Convert:
     base = _base_type(hint)
     if base is datetime:
         return to_utc if optional else _required_time
-    if base is dict:
+    if base in (dict, list):
         return load_json
     if base in (bool, int) or (isinstance(base, type) and issubclass(base, enum.Enum)):
         return base if not optional else (lambda value: None if value is None else base(value))

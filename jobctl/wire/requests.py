@@ -101,6 +101,25 @@ RetryCount = Annotated[int, Field(ge=0, le=100)]
 RetryDelay = Annotated[int, Field(ge=0, le=RETRY_DELAY_MAX)]
 Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 MisfirePolicyName = Literal["run_once", "skip"]
+EventName = Literal[
+    "start", "success", "failure", "timeout", "recovery", "output", "skipped", "missed", "abandoned", "cancelled",
+    "paused",
+]  # fmt: skip
+PauseAfterFailures = Annotated[int, Field(ge=1, le=1000, description="pause after this many failed final outcomes")]
+PauseReason = Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
+
+
+class NotifyRuleBody(BaseModel):
+    """One notification rule of a job: send these events to that notifier (docs/notifications.md)."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    notifier: Annotated[str, Field(min_length=1, max_length=100)]
+    on: Annotated[list[EventName], Field(min_length=1, max_length=20)]
+    eachAttempt: bool = False
+
+
+NotifyRules = Annotated[list[NotifyRuleBody], Field(max_length=50)]
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -131,6 +150,8 @@ class JobCreate(BaseModel):
     stdin: Stdin | None = None
     runAsUser: RunAs | None = None
     runAsGroup: RunAs | None = None
+    notify: NotifyRules | None = None
+    pauseAfterFailures: PauseAfterFailures | None = None
 
     @field_validator("name")
     @classmethod
@@ -164,6 +185,8 @@ class JobUpdate(BaseModel):
     stdin: Stdin | None = None
     runAsUser: RunAs | None = None
     runAsGroup: RunAs | None = None
+    notify: NotifyRules | None = None
+    pauseAfterFailures: PauseAfterFailures | None = None
 
     @field_validator(
         "name",
@@ -198,11 +221,14 @@ class JobStatusUpdate(BaseModel):
 
     isEnabled: bool | None = None
     isPaused: bool | None = None
+    reason: PauseReason | None = None
 
     @model_validator(mode="after")
     def _something_to_change(self) -> JobStatusUpdate:
         if self.isEnabled is None and self.isPaused is None:
             raise ValueError("give isEnabled, isPaused or both")
+        if self.reason is not None and self.isPaused is not True:
+            raise ValueError("a reason goes with isPaused: true")
         return self
 
 

@@ -24,6 +24,8 @@ from typing_extensions import TypedDict  # pydantic reads typing.TypedDict only 
 
 from jobctl.models import (
     ApiToken,
+    Delivery,
+    DeliveryStatus,
     ExecutionStatus,
     HandlerType,
     Instance,
@@ -223,6 +225,16 @@ class JobOut(TypedDict):
     runAsUser: Annotated[str | None, Schema("user runs switch to (name or uid); null: the daemon's default")]
     runAsGroup: Annotated[str | None, Schema("group of runs (name or gid); null: the user's primary group")]
     source: Annotated[str | None, Schema("the jobs file jobctl apply last set the job from; null: made by hand")]
+    notify: Annotated[
+        list[dict[str, Any]] | None,
+        Schema("notification rules {notifier, on, eachAttempt}; null: the config's default"),
+    ]
+    pauseAfterFailures: Annotated[
+        int | None, Schema("pause after this many failed final outcomes in a row; null: never")
+    ]
+    pausedReason: Annotated[str | None, Schema("why the job is paused; null when not paused or no reason given")]
+    pausedBy: Annotated[str | None, Schema("who paused it ('jobctl' for an automatic pause)")]
+    pausedAt: Timestamp | None
 
 
 class JobList(TypedDict):
@@ -253,6 +265,9 @@ JOB_READ_ONLY_KEYS = frozenset(
         "jobType",
         "recentExecutions",
         "source",
+        "pausedReason",
+        "pausedBy",
+        "pausedAt",
     }
 )
 """Keys of :class:`JobDetail` that no request body sets. The CLI's ``--from-json`` drops them so
@@ -299,6 +314,11 @@ def job(j: Job) -> JobOut:
         "runAsUser": j.run_as_user,
         "runAsGroup": j.run_as_group,
         "source": j.source,
+        "notify": j.notify,
+        "pauseAfterFailures": j.pause_after_failures,
+        "pausedReason": j.paused_reason,
+        "pausedBy": j.paused_by,
+        "pausedAt": timestamp(j.paused_at),
     }
 
 
@@ -440,9 +460,72 @@ class ValidationErrorBody(TypedDict):
     detail: list[FieldError]
 
 
+# -- notifications -------------------------------------------------------------------------
+
+
+class NotificationOut(TypedDict):
+    id: Annotated[str, Schema("the delivery's id (the event JSON's deliveryId)")]
+    event: str
+    jobId: str | None
+    jobName: str | None
+    executionId: str | None
+    notifier: str
+    status: Annotated[str, Schema(enum=DeliveryStatus)]
+    attempts: int
+    lastError: str | None
+    createdAt: Timestamp
+    nextAttemptAt: Annotated[Timestamp | None, Schema("when a pending delivery is tried next; null otherwise")]
+    sentAt: Timestamp | None
+
+
+class NotificationList(TypedDict):
+    notifications: list[NotificationOut]
+    total: int
+
+
+class NotifierOut(TypedDict):
+    name: str
+    type: str
+    target: Annotated[str, Schema("where it sends, secrets masked: addresses, a URL's host, a command")]
+    settings: Annotated[dict[str, Any], Schema("the notifier's config keys, secrets and URL paths masked")]
+
+
+class NotifierList(TypedDict):
+    notifiers: list[NotifierOut]
+
+
+class NotifierTestResult(TypedDict):
+    notifier: str
+    ok: bool
+    error: Annotated[str | None, Schema("why the test event was not delivered; null when it was")]
+
+
+def notification(d: Delivery) -> NotificationOut:
+    return {
+        "id": d.id,
+        "event": d.event,
+        "jobId": d.job_id,
+        "jobName": d.job_name,
+        "executionId": d.execution_id,
+        "notifier": d.notifier,
+        "status": d.status,
+        "attempts": d.attempts,
+        "lastError": d.last_error,
+        "createdAt": _required_timestamp(d.created_at),
+        "nextAttemptAt": timestamp(d.next_attempt_at) if d.status == DeliveryStatus.PENDING else None,
+        "sentAt": timestamp(d.sent_at),
+    }
+
+
+def notification_list(items: Iterable[Delivery], total: int) -> NotificationList:
+    return {"notifications": [notification(d) for d in items], "total": total}
+
+
 RESPONSE_SHAPES: tuple[type, ...] = (
     TaskFunctionOut, TaskFunctionList, JobTypeOut, ExecutionOut, ExecutionList, ExecutionLog, JobOut, JobList,
     JobDetail, TriggerResult, NextRunTimes, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody,
     FieldError, ValidationErrorBody, JobChangeOut, ApplyPlan,
+    FieldError, ValidationErrorBody, NotificationOut, NotificationList, NotifierOut, NotifierList,
+    NotifierTestResult,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""

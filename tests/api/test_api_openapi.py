@@ -22,6 +22,7 @@ SEED_OPERATIONS = {
 EXTENSIONS = {
     ("get", "/executions/{execution_id}"), ("get", "/executions/{execution_id}/log"), ("get", "/jobs/{job_id}/next"),
     ("post", "/apply"),
+    ("get", "/notifications"), ("get", "/notifiers"), ("post", "/notifiers/{name}/test"),
 }  # fmt: skip
 PREFIX = "/api/v1/scheduler"
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))

@@ -20,6 +20,7 @@ JOB_KEYS = {
     "timeoutSeconds", "retryCount", "retryDelaySeconds", "isEnabled", "isPaused", "nextRunTime", "lastRunTime",
     "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy", "misfirePolicy", "labels", "environment",
     "workingDirectory", "umask", "nice", "stdin", "runAsUser", "runAsGroup", "source",
+    "notify", "pauseAfterFailures", "pausedReason", "pausedBy", "pausedAt",
 }  # fmt: skip
 DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {

@@ -10,7 +10,7 @@ without revalidating it.
 
 from fastapi import APIRouter
 
-from jobctl.api.routes import catalog, executions, jobs
+from jobctl.api.routes import catalog, executions, jobs, notifications
 
 
 def scheduler_router() -> APIRouter:
@@ -19,6 +19,7 @@ def scheduler_router() -> APIRouter:
     router.include_router(jobs.router)
     router.include_router(executions.router)
     router.include_router(catalog.router)
+    router.include_router(notifications.router)
     return router
 
 

@@ -1,0 +1,274 @@
+"""Notifiers and notification rules as the config declares them (``[[notifiers]]``, ``[notify]``).
+
+Read on every CLI call with the rest of the config, so standard library only. Each notifier is
+checked whole when the config loads: a typo in a key, a bad URL or a negative timeout is an
+error at start-up, not a delivery that fails at 3 a.m. (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from jobctl.errors import UsageError
+
+EVENTS = (
+    "start",
+    "success",
+    "failure",
+    "timeout",
+    "recovery",
+    "output",
+    "skipped",
+    "missed",
+    "abandoned",
+    "cancelled",
+    "paused",
+)
+"""Every event a rule may name."""
+
+ATTEMPT_EVENTS = frozenset({"start", "success", "failure", "timeout"})
+"""Events of an attempt: sent for the final attempt only, unless the rule has ``eachAttempt``."""
+
+NOTIFIER_TYPES = ("email", "webhook", "command")
+SMTP_SECURITY = ("starttls", "ssl", "none")
+WEBHOOK_FORMATS = ("json", "slack")
+DEFAULT_OUTPUT_TAIL_BYTES = 16 * 1024
+DEFAULT_RETRY_FOR_SECONDS = 3600.0
+DEFAULT_TIMEOUT_SECONDS = 10.0
+
+_KEYS: dict[str, dict[str, tuple[type, ...]]] = {
+    "email": {
+        "to": (list,), "from": (str,), "smtp_host": (str,), "smtp_port": (int,), "smtp_security": (str,),
+        "smtp_user": (str,), "smtp_password": (str,), "smtp_password_file": (str,), "sendmail": (str,),
+        "timeout": (int, float),
+    },
+    "webhook": {
+        "url": (str,), "headers": (dict,), "secret": (str,), "format": (str,), "timeout": (int, float),
+    },
+    "command": {"argv": (list,), "timeout": (int, float)},
+}  # fmt: skip
+"""Keys of each notifier type beside ``name`` and ``type``."""
+
+NOTIFY_KEYS: dict[str, tuple[type, ...]] = {
+    "default": (list,),
+    "output_tail_bytes": (int,),
+    "retry_for_seconds": (int, float),
+}
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifierSpec:
+    """One ``[[notifiers]]`` entry: its ``name``, ``type`` and the checked keys of that type."""
+
+    name: str
+    type: str
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timeout(self) -> float:
+        return float(self.settings.get("timeout", DEFAULT_TIMEOUT_SECONDS))
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifyRule:
+    """Send ``on`` events of a job to ``notifier`` (every attempt's with ``each_attempt``)."""
+
+    notifier: str
+    on: tuple[str, ...]
+    each_attempt: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotifySettings:
+    """Everything about notifications the config holds."""
+
+    notifiers: tuple[NotifierSpec, ...] = ()
+    default_rules: tuple[NotifyRule, ...] = ()
+    output_tail_bytes: int = DEFAULT_OUTPUT_TAIL_BYTES
+    retry_for_seconds: float = DEFAULT_RETRY_FOR_SECONDS
+
+    def notifier(self, name: str) -> NotifierSpec | None:
+        return next((spec for spec in self.notifiers if spec.name == name), None)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return frozenset(spec.name for spec in self.notifiers)
+
+
+def parse_notifiers(content: Any, where: str) -> tuple[NotifierSpec, ...]:
+    """``[[notifiers]]``. :raises UsageError: for any key, type or value that is wrong."""
+    if not isinstance(content, list):
+        raise UsageError(f"{where}: notifiers must be an array of tables ([[notifiers]])")
+    specs = tuple(_notifier(entry, f"{where}: notifiers[{index}]") for index, entry in enumerate(content))
+    names = [spec.name for spec in specs]
+    if len(set(names)) != len(names):
+        raise UsageError(f"{where}: notifier names must be unique")
+    return specs
+
+
+def parse_notify(content: Any, notifiers: tuple[NotifierSpec, ...], where: str) -> NotifySettings:
+    """``[notify]``, checked against the notifiers it may name."""
+    if not isinstance(content, dict):
+        raise UsageError(f"{where}: [notify] must be a table")
+    for key, value in content.items():
+        if key not in NOTIFY_KEYS:
+            raise UsageError(f"{where}: unknown key {key!r} in [notify]")
+        _check_type(f"[notify] {key}", value, NOTIFY_KEYS[key], where)
+    tail = content.get("output_tail_bytes", DEFAULT_OUTPUT_TAIL_BYTES)
+    if not 0 <= tail <= 1_000_000:
+        raise UsageError(f"{where}: [notify] output_tail_bytes must be between 0 and 1000000")
+    retry_for = float(content.get("retry_for_seconds", DEFAULT_RETRY_FOR_SECONDS))
+    if not 0 <= retry_for <= 30 * 24 * 3600:
+        raise UsageError(f"{where}: [notify] retry_for_seconds must be between 0 and 2592000")
+    names = frozenset(spec.name for spec in notifiers)
+    rules = []
+    for index, raw in enumerate(content.get("default", [])):
+        problem = rule_problem(raw, names)
+        if problem is not None:
+            raise UsageError(f"{where}: [notify] default[{index}]: {problem[1]}")
+        rules.append(rule_from_dict(raw))
+    return NotifySettings(
+        notifiers=notifiers, default_rules=tuple(rules), output_tail_bytes=tail, retry_for_seconds=retry_for
+    )
+
+
+def rule_problem(raw: Any, names: frozenset[str]) -> tuple[str, str] | None:
+    """What is wrong with one rule ``{"notifier", "on", "eachAttempt"}``: (field, message), or None."""
+    if not isinstance(raw, dict):
+        return "", "a rule must be a table {notifier, on}"
+    unknown = set(raw) - {"notifier", "on", "eachAttempt", "each_attempt"}
+    if unknown:
+        return sorted(unknown)[0], "unknown key in a notification rule"
+    notifier = raw.get("notifier")
+    if not isinstance(notifier, str) or notifier not in names:
+        known = ", ".join(sorted(names)) or "none configured"
+        return "notifier", f"unknown notifier {notifier!r} (known: {known})"
+    on = raw.get("on")
+    if not isinstance(on, list) or not on or not all(isinstance(event, str) for event in on):
+        return "on", "must be a non-empty list of events"
+    bad = [event for event in on if event not in EVENTS]
+    if bad:
+        return "on", f"unknown event {bad[0]!r} (events: {', '.join(EVENTS)})"
+    each = raw.get("eachAttempt", raw.get("each_attempt", False))
+    if not isinstance(each, bool):
+        return "eachAttempt", "must be true or false"
+    return None
+
+
+def rule_from_dict(raw: dict[str, Any]) -> NotifyRule:
+    """A rule already checked by :func:`rule_problem`."""
+    each = bool(raw.get("eachAttempt", raw.get("each_attempt", False)))
+    return NotifyRule(notifier=raw["notifier"], on=tuple(dict.fromkeys(raw["on"])), each_attempt=each)
+
+
+def _notifier(entry: Any, label: str) -> NotifierSpec:
+    if not isinstance(entry, dict):
+        raise UsageError(f"{label} must be a table")
+    name, kind = entry.get("name"), entry.get("type")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100:
+        raise UsageError(f"{label} needs a name (1 to 100 characters)")
+    if kind not in NOTIFIER_TYPES:
+        raise UsageError(f"{label} ({name}) type must be one of {', '.join(NOTIFIER_TYPES)}")
+    settings = {key: value for key, value in entry.items() if key not in ("name", "type")}
+    for key, value in settings.items():
+        if key not in _KEYS[kind]:
+            raise UsageError(f"{label} ({name}): unknown key {key!r} for a {kind} notifier")
+        _check_type(f"{label} ({name}) {key}", value, _KEYS[kind][key], "")
+    timeout = settings.get("timeout", DEFAULT_TIMEOUT_SECONDS)
+    if not 0 < timeout <= 300:
+        raise UsageError(f"{label} ({name}) timeout must be more than 0 and at most 300 seconds")
+    {"email": _check_email, "webhook": _check_webhook, "command": _check_command}[kind](settings, f"{label} ({name})")
+    return NotifierSpec(name=name, type=kind, settings=settings)
+
+
+def _check_type(label: str, value: Any, types: tuple[type, ...], where: str) -> None:
+    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
+        names = " or ".join("array" if t is list else "table" if t is dict else t.__name__ for t in types)
+        prefix = f"{where}: " if where else ""
+        raise UsageError(f"{prefix}{label} must be {names}, not {type(value).__name__}")
+
+
+def _check_email(settings: dict[str, Any], label: str) -> None:
+    to = settings.get("to")
+    if not to or not all(isinstance(address, str) and "@" in address for address in to):
+        raise UsageError(f"{label} to must list mail addresses")
+    if not isinstance(settings.get("from"), str) or "@" not in settings["from"]:
+        raise UsageError(f"{label} needs from (a mail address)")
+    has_smtp, has_sendmail = "smtp_host" in settings, "sendmail" in settings
+    if has_smtp == has_sendmail:
+        raise UsageError(f"{label} needs either smtp_host or sendmail (one of them)")
+    if has_sendmail and not settings["sendmail"].startswith("/"):
+        raise UsageError(f"{label} sendmail must be an absolute path")
+    if settings.get("smtp_security", "starttls") not in SMTP_SECURITY:
+        raise UsageError(f"{label} smtp_security must be one of {', '.join(SMTP_SECURITY)}")
+    if not 0 < settings.get("smtp_port", 25) < 65536:
+        raise UsageError(f"{label} smtp_port must be between 1 and 65535")
+    if "smtp_password" in settings and "smtp_password_file" in settings:
+        raise UsageError(f"{label} takes smtp_password or smtp_password_file, not both")
+    if "smtp_password_file" in settings and not Path(settings["smtp_password_file"]).is_absolute():
+        raise UsageError(f"{label} smtp_password_file must be an absolute path")
+
+
+def _check_webhook(settings: dict[str, Any], label: str) -> None:
+    url = settings.get("url")
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"{label} url must be an http:// or https:// URL")
+    if settings.get("format", "json") not in WEBHOOK_FORMATS:
+        raise UsageError(f"{label} format must be one of {', '.join(WEBHOOK_FORMATS)}")
+    headers = settings.get("headers", {})
+    if not all(isinstance(key, str) and isinstance(value, str) for key, value in headers.items()):
+        raise UsageError(f"{label} headers must map names to strings")
+
+
+def _check_command(settings: dict[str, Any], label: str) -> None:
+    argv = settings.get("argv")
+    if not argv or not all(isinstance(arg, str) for arg in argv) or not argv[0].startswith("/"):
+        raise UsageError(f"{label} argv must be a list of strings starting with an absolute path")
+
+
+SECRET_KEYS = frozenset({"smtp_password", "secret"})
+"""Keys whose value is a secret: never shown (``GET /notifiers`` prints them masked)."""
+
+
+def notifier_holds_secret(spec: NotifierSpec) -> bool:
+    """Whether the notifier's entry holds a secret in the config file itself."""
+    from jobctl.redaction import holds_password
+
+    url = spec.settings.get("url")
+    return bool(SECRET_KEYS & set(spec.settings)) or (isinstance(url, str) and holds_password(url))
+
+
+def masked_settings(spec: NotifierSpec) -> dict[str, Any]:
+    """The notifier's keys as ``GET /notifiers`` shows them: secrets, header values and URL paths masked."""
+    from urllib.parse import urlsplit as split
+
+    from jobctl.redaction import MASK
+
+    shown: dict[str, Any] = {}
+    for key, value in spec.settings.items():
+        if key in SECRET_KEYS:
+            shown[key] = MASK
+        elif key == "headers":
+            shown[key] = dict.fromkeys(value, MASK)
+        elif key == "url":
+            parts = split(value)
+            port = f":{parts.port}" if parts.port else ""
+            shown[key] = f"{parts.scheme}://{parts.hostname}{port}/{MASK}"
+        else:
+            shown[key] = value
+    return shown
+
+
+def target_of(spec: NotifierSpec) -> str:
+    """Where the notifier sends, in a few words and without secrets."""
+    shown = masked_settings(spec)
+    if spec.type == "email":
+        via = f"smtp {shown['smtp_host']}" if "smtp_host" in shown else shown["sendmail"]
+        return f"{', '.join(shown['to'])} via {via}"
+    if spec.type == "webhook":
+        return str(shown["url"])
+    return " ".join(shown["argv"])

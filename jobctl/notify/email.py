@@ -1,0 +1,119 @@
+"""Mail notifiers: SMTP (STARTTLS, TLS or plain, with AUTH) or a local ``sendmail``, as cron's MAILTO.
+
+Standard library only (``smtplib``, ``email``). The subject says what happened where, like
+``[jobctl] backup failed on HOST (exit 2)``; the body has the summary, the output tail and the
+command that shows the rest. The SMTP password is read from ``smtp_password`` or, at each send,
+from ``smtp_password_file``, and never appears in an error.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+import subprocess
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from jobctl.notifier_config import NotifierSpec
+from jobctl.notify import DeliveryFailed
+
+SUMMARY_WORDS = {
+    "failure": "failed", "timeout": "timed out", "success": "succeeded", "start": "started",
+    "recovery": "recovered", "output": "printed output", "skipped": "skipped a run", "missed": "missed a run",
+    "abandoned": "was abandoned", "cancelled": "was cancelled", "paused": "was paused",
+    "test": "test notification",
+}  # fmt: skip
+
+
+def subject_of(payload: dict[str, Any]) -> str:
+    job = (payload.get("job") or {}).get("name") or "jobctl"
+    execution = payload.get("execution") or {}
+    words = SUMMARY_WORDS.get(payload["event"], payload["event"])
+    exit_code = execution.get("exitCode")
+    tail = f" (exit {exit_code})" if exit_code not in (None, 0) else ""
+    return f"[jobctl] {job} {words} on {payload['host']}{tail}"
+
+
+def body_of(payload: dict[str, Any]) -> str:
+    execution = payload.get("execution") or {}
+    lines = [payload["message"], "", f"event:      {payload['event']}", f"host:       {payload['host']}"]
+    for label, key in (("execution", "id"), ("status", "status"), ("attempt", "attempt"),
+                       ("started", "startedAt"), ("finished", "completedAt"), ("exit code", "exitCode"),
+                       ("error", "errorMessage")):  # fmt: skip
+        if execution.get(key) is not None:
+            lines.append(f"{label + ':':<11} {execution[key]}")
+    if payload.get("outputTail"):
+        lines += ["", "--- end of output ---", str(payload["outputTail"]).rstrip("\n"), "---"]
+    if execution.get("id"):
+        lines += ["", f"All of it: jobctl executions show {execution['id']}"]
+    return "\n".join(lines) + "\n"
+
+
+def message_of(spec: NotifierSpec, payload: dict[str, Any]) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = spec.settings["from"]
+    message["To"] = ", ".join(spec.settings["to"])
+    message["Subject"] = subject_of(payload)
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="jobctl")
+    if payload.get("deliveryId"):
+        message["X-Jobctl-Delivery-Id"] = str(payload["deliveryId"])
+    message.set_content(body_of(payload))
+    return message
+
+
+def send_email(spec: NotifierSpec, payload: dict[str, Any]) -> None:
+    """Send the mail. :raises DeliveryFailed: with the reason (never the password)."""
+    message = message_of(spec, payload)
+    if "sendmail" in spec.settings:
+        _sendmail(spec, message)
+    else:
+        _smtp(spec, message)
+
+
+def _sendmail(spec: NotifierSpec, message: EmailMessage) -> None:
+    try:
+        done = subprocess.run(
+            [spec.settings["sendmail"], "-t", "-i"], input=message.as_bytes(), capture_output=True,
+            timeout=spec.timeout, check=False, env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise DeliveryFailed(f"sendmail failed: {type(exc).__name__}") from exc
+    if done.returncode != 0:
+        raise DeliveryFailed(f"sendmail exited {done.returncode}: {done.stderr.decode(errors='replace')[:200]}")
+
+
+def _password(spec: NotifierSpec) -> str | None:
+    if "smtp_password_file" in spec.settings:
+        try:
+            return Path(spec.settings["smtp_password_file"]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise DeliveryFailed(f"cannot read smtp_password_file: {exc.strerror}") from exc
+    password = spec.settings.get("smtp_password")
+    return password if isinstance(password, str) else None
+
+
+def _smtp(spec: NotifierSpec, message: EmailMessage) -> None:
+    host, security = spec.settings["smtp_host"], spec.settings.get("smtp_security", "starttls")
+    port = spec.settings.get("smtp_port", 465 if security == "ssl" else 25 if security == "none" else 587)
+    try:
+        if security == "ssl":
+            client: smtplib.SMTP = smtplib.SMTP_SSL(
+                host, port, timeout=spec.timeout, context=ssl.create_default_context()
+            )
+        else:
+            client = smtplib.SMTP(host, port, timeout=spec.timeout)
+        with client:
+            if security == "starttls":
+                client.starttls(context=ssl.create_default_context())
+            if spec.settings.get("smtp_user"):
+                client.login(spec.settings["smtp_user"], _password(spec) or "")
+            client.send_message(message)
+    except smtplib.SMTPAuthenticationError as exc:
+        raise DeliveryFailed(f"SMTP {host}:{port} refused the login ({exc.smtp_code})") from exc
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryFailed(f"SMTP {host}:{port} answered {exc.smtp_code}") from exc
+    except (TimeoutError, smtplib.SMTPException, OSError, ssl.SSLError) as exc:
+        raise DeliveryFailed(f"SMTP {host}:{port}: {type(exc).__name__}: {str(exc)[:200]}") from exc

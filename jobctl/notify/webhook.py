@@ -1,0 +1,85 @@
+"""Webhook notifiers: the event JSON (or Slack's ``{"text"}``) POSTed to a URL, optionally signed.
+
+The only module here that imports httpx. The URL may hold ``{job_name}``, ``{job_id}``,
+``{event}`` and ``{execution_id}``, filled in URL-encoded, so one notifier can ping a
+Healthchecks-style ``/start`` and ``/fail`` endpoint per job. With a ``secret`` the raw body is
+signed: ``X-Jobctl-Signature: sha256=HEX`` (HMAC-SHA256), so the receiver can check it came
+from us. Errors name the host only, never the path or query (a Slack or Healthchecks URL is
+itself the credential).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from jobctl.notifier_config import NotifierSpec
+from jobctl.notify import DeliveryFailed
+
+SIGNATURE_HEADER = "X-Jobctl-Signature"
+USER_AGENT = "jobctl-notify"
+
+
+def expand_url(template: str, payload: dict[str, Any]) -> str:
+    """``template`` with its placeholders filled in, each value URL-encoded."""
+    job = payload.get("job") or {}
+    execution = payload.get("execution") or {}
+    values = {
+        "job_name": job.get("name") or "",
+        "job_id": job.get("id") or "",
+        "event": payload.get("event") or "",
+        "execution_id": execution.get("id") or "",
+    }
+    url = template
+    for key, value in values.items():
+        url = url.replace("{" + key + "}", quote(str(value), safe=""))
+    return url
+
+
+def body_of(spec: NotifierSpec, payload: dict[str, Any]) -> bytes:
+    if spec.settings.get("format", "json") == "slack":
+        return json.dumps({"text": slack_text(payload)}).encode()
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def slack_text(payload: dict[str, Any]) -> str:
+    execution = payload.get("execution") or {}
+    lines = [f"*{payload['message']}* on {payload['host']}"]
+    if execution.get("errorMessage"):
+        lines.append(str(execution["errorMessage"])[:500])
+    if payload.get("outputTail"):
+        lines.append("```" + str(payload["outputTail"])[-1500:] + "```")
+    return "\n".join(lines)
+
+
+def signature(secret: str, body: bytes) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def where(url: str) -> str:
+    """The part of a URL safe to show: scheme, host and port."""
+    parts = urlsplit(url)
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+def send_webhook(spec: NotifierSpec, payload: dict[str, Any]) -> None:
+    """POST the event. :raises DeliveryFailed: on a network error, a timeout or a non-2xx answer."""
+    import httpx
+
+    url = expand_url(spec.settings["url"], payload)
+    body = body_of(spec, payload)
+    headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT, **spec.settings.get("headers", {})}
+    if spec.settings.get("secret"):
+        headers[SIGNATURE_HEADER] = signature(spec.settings["secret"], body)
+    try:
+        response = httpx.post(url, content=body, headers=headers, timeout=spec.timeout)
+    except httpx.TimeoutException as exc:
+        raise DeliveryFailed(f"no answer from {where(url)} within {spec.timeout:g}s") from exc
+    except httpx.HTTPError as exc:
+        raise DeliveryFailed(f"cannot reach {where(url)}: {type(exc).__name__}") from exc
+    if not 200 <= response.status_code < 300:
+        raise DeliveryFailed(f"{where(url)} answered {response.status_code}")

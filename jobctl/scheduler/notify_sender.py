@@ -1,0 +1,157 @@
+"""The leader's notification sender: its own thread and worker pools, never the scheduler's.
+
+Deliveries are rows written with the outcomes that cause them. While this instance leads, the
+sender claims due rows (a lease-checked transaction, like a slot claim) no faster than each
+notifier's workers can take them, sends each on that notifier's pool, and records the result:
+``sent``, or a failed attempt retried with exponential backoff until ``[notify]
+retry_for_seconds`` after the event, then ``failed``. A slow or dead receiver holds up only its
+own notifier's workers; runs are started and recorded by other threads and never wait for it
+(docs/notifications.md).
+
+A claim lasts the notifier's timeout plus :data:`CLAIM_MARGIN_SECONDS`: a leader that dies
+mid-send leaves the row to the next leader once the claim has run out. Only if it died after
+the receiver took the event and before ``sent`` was committed is the event sent again (its
+``deliveryId`` is the same, so a receiver can drop the copy).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from jobctl.errors import StoreError
+from jobctl.models import Delivery
+from jobctl.notifier_config import NotifierSpec, NotifySettings
+from jobctl.notify import DeliveryFailed
+from jobctl.notify.send import send
+from jobctl.scheduler.leadership import Leadership
+from jobctl.store import Store
+
+log = logging.getLogger(__name__)
+
+WORKERS_PER_NOTIFIER = 32
+POLL_SECONDS = 0.5
+CLAIM_MARGIN_SECONDS = 10.0
+BACKOFF_FIRST_SECONDS = 1.0
+BACKOFF_MAX_SECONDS = 600.0
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next try after ``attempts`` failed ones: 1, 2, 4, ... at most 10 minutes."""
+    return float(min(BACKOFF_MAX_SECONDS, BACKOFF_FIRST_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+class NotificationSender:
+    """Sends pending deliveries while this instance leads."""
+
+    def __init__(
+        self, store: Store, *, leadership: Leadership, settings: NotifySettings, base_env: Mapping[str, str]
+    ) -> None:
+        self.store = store
+        self.leadership = leadership
+        self.settings = settings
+        self.base_env = dict(base_env)
+        self._wake = threading.Event()
+        self._lock = threading.Lock()
+        self._busy: dict[str, int] = {}
+        self._pools: dict[str, ThreadPoolExecutor] = {}
+
+    def wake(self) -> None:
+        """Look for due deliveries now (an outcome was recorded, a worker is free)."""
+        self._wake.set()
+
+    def run(self, stop: threading.Event) -> None:
+        """Claim and send until ``stop`` is set; store errors are logged and retried."""
+        while not stop.is_set():
+            try:
+                if self.leadership.is_leader() and self.settings.notifiers:
+                    self.claim_and_send(datetime.now(UTC))
+            except StoreError as exc:
+                log.warning("notification sender: %s", exc.message)
+            except Exception:
+                log.exception("notification sender failed unexpectedly; retrying")
+            self._wake.wait(POLL_SECONDS)
+            self._wake.clear()
+        for pool in self._pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def claim_and_send(self, now: datetime) -> int:
+        """Claim what each notifier's free workers can send now and hand it to them; how many."""
+        due = self.store.deliveries.earliest_due()
+        if due is None or due > now:
+            return 0
+        handed = 0
+        for spec in self.settings.notifiers:
+            free = WORKERS_PER_NOTIFIER - self._busy.get(spec.name, 0)
+            if free <= 0:
+                continue
+            for delivery in self._claim(spec, now, free):
+                self._submit(spec, delivery)
+                handed += 1
+        self._give_up_orphans(now)
+        return handed
+
+    def _claim(self, spec: NotifierSpec, now: datetime, limit: int) -> list[Delivery]:
+        until = now + timedelta(seconds=spec.timeout + CLAIM_MARGIN_SECONDS)
+        leader = self.leadership
+        with self.store.transaction():
+            if not self.store.cluster.holds_lease(leader.instance_id, leader.term, for_at_least=leader.fence):
+                return []
+            return self.store.deliveries.claim_due(
+                now=now, until=until, instance_id=leader.instance_id, limit=limit, notifier=spec.name
+            )
+
+    def _give_up_orphans(self, now: datetime) -> None:
+        """Deliveries to a notifier no longer in the config fail at once, saying so."""
+        self.store.deliveries.fail_unknown_notifiers(sorted(self.settings.names), now=now)
+
+    def _submit(self, spec: NotifierSpec, delivery: Delivery) -> None:
+        with self._lock:
+            self._busy[spec.name] = self._busy.get(spec.name, 0) + 1
+            pool = self._pools.get(spec.name)
+            if pool is None:
+                pool = ThreadPoolExecutor(max_workers=WORKERS_PER_NOTIFIER, thread_name_prefix=f"notify-{spec.name}")
+                self._pools[spec.name] = pool
+        pool.submit(self._deliver, spec, delivery)
+
+    def _deliver(self, spec: NotifierSpec, delivery: Delivery) -> None:
+        try:
+            error = self._send(spec, delivery)
+            self._record(delivery, error)
+        except Exception:
+            log.exception("could not record delivery %s; it is sent again once its claim runs out", delivery.id)
+        finally:
+            with self._lock:
+                self._busy[spec.name] -= 1
+            self.wake()
+
+    def _send(self, spec: NotifierSpec, delivery: Delivery) -> str | None:
+        try:
+            send(spec, delivery.payload, base_env=self.base_env)
+        except DeliveryFailed as exc:
+            return exc.message
+        except Exception as exc:
+            log.exception("notifier %s failed unexpectedly", spec.name)
+            return f"internal error: {type(exc).__name__}"
+        return None
+
+    def _record(self, delivery: Delivery, error: str | None) -> None:
+        now = datetime.now(UTC)
+        me = self.leadership.instance_id
+        if error is None:
+            self.store.deliveries.mark_sent(delivery.id, instance_id=me, now=now)
+            return
+        attempts = delivery.attempts + 1
+        retry_at: datetime | None = now + timedelta(seconds=backoff(attempts))
+        deadline = delivery.created_at + timedelta(seconds=self.settings.retry_for_seconds)
+        if retry_at is not None and retry_at > deadline:
+            retry_at = None
+        log.warning(
+            "notification %s (%s of job %s) to %s failed (attempt %d): %s%s",
+            delivery.id, delivery.event, delivery.job_name, delivery.notifier, attempts, error,
+            "; giving up" if retry_at is None else f"; retrying at {retry_at.isoformat()}",
+        )  # fmt: skip
+        self.store.deliveries.mark_attempt_failed(delivery.id, instance_id=me, error=error, retry_at=retry_at)

@@ -1,0 +1,171 @@
+"""Which notifications an event makes, written in the transaction that records the event.
+
+The scheduler calls :func:`outcome_effects` with a batch of finished attempts inside the
+transaction that finishes them, and :func:`event_deliveries` for the other events (a start, a
+skip, an abandoned run); the deliveries are rows that the leader's sender delivers later, off
+the scheduling path. Auto-pause lives here too: it is decided by the same failure streak, in
+the same transaction (docs/notifications.md, docs/auto-pause.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+
+from jobctl.models import Execution, ExecutionStatus, Job
+from jobctl.notifier_config import ATTEMPT_EVENTS, NotifyRule, NotifySettings, rule_from_dict
+from jobctl.notify.payload import event_payload, tail_bytes
+from jobctl.service import audit
+from jobctl.store import Store
+from jobctl.store.deliveries import NewDelivery
+from jobctl.store.job_health import FinalOutcome
+
+AUTO_PAUSER = "jobctl"
+"""``pausedBy`` of a job paused after too many failures."""
+
+_EVENT_OF_STATUS = {
+    ExecutionStatus.SUCCESS: "success",
+    ExecutionStatus.FAILED: "failure",
+    ExecutionStatus.TIMEOUT: "timeout",
+}
+_FAILED = (ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT)
+
+
+@cache
+def host_name() -> str:
+    return socket.gethostname()
+
+
+@dataclass(frozen=True, kw_only=True)
+class FinishedAttempt:
+    """An attempt as just recorded; ``final`` when no retry follows it."""
+
+    execution: Execution
+    final: bool
+
+
+def rules_of(job: Job, settings: NotifySettings) -> tuple[NotifyRule, ...]:
+    """The job's own rules, else ``[notify] default`` (an empty list of its own means none)."""
+    if job.notify is None:
+        return settings.default_rules
+    return tuple(rule_from_dict(raw) for raw in job.notify)
+
+
+def wanted(rules: Sequence[NotifyRule], event: str, *, final: bool = True) -> list[str]:
+    """The notifiers whose rule takes ``event`` (an attempt's event: only a final one, unless ``eachAttempt``)."""
+    chosen = [
+        rule.notifier
+        for rule in rules
+        if event in rule.on and (final or rule.each_attempt or event not in ATTEMPT_EVENTS | {"output"})
+    ]
+    return list(dict.fromkeys(chosen))
+
+
+def event_deliveries(
+    store: Store,
+    settings: NotifySettings,
+    job: Job,
+    event: str,
+    *,
+    execution: Execution | None,
+    now: datetime,
+    final: bool = True,
+    subject: str | None = None,
+    message: str | None = None,
+) -> list[NewDelivery]:
+    """The deliveries ``event`` makes for ``job`` (none when no rule takes it); not written yet.
+
+    ``subject`` keys the event for exactly-once delivery; default: the execution's id.
+    """
+    notifiers = [name for name in wanted(rules_of(job, settings), event, final=final) if settings.notifier(name)]
+    if not notifiers:
+        return []
+    tail = None
+    if execution is not None and settings.output_tail_bytes:
+        text = store.executions.output_tail(execution.id, settings.output_tail_bytes)
+        tail = tail_bytes(text, settings.output_tail_bytes) or None
+    payload = event_payload(
+        event, occurred_at=now, host=host_name(), job=job, execution=execution, output_tail=tail, message=message
+    )
+    key = subject or (execution.id if execution is not None else f"{job.id}:{now.isoformat()}")
+    return [
+        NewDelivery(
+            event=event,
+            subject=key,
+            job_id=job.id,
+            job_name=job.name,
+            execution_id=execution.id if execution is not None else None,
+            notifier=name,
+            payload=payload,
+            created_at=now,
+        )
+        for name in notifiers
+    ]
+
+
+def outcome_effects(
+    store: Store, settings: NotifySettings, attempts: Sequence[FinishedAttempt], *, now: datetime | None = None
+) -> None:
+    """Deliveries, failure streaks and auto-pauses for attempts just finished; call inside their transaction."""
+    if not attempts:
+        return
+    now = now or datetime.now(UTC)
+    jobs = store.job_health.get_many([a.execution.job_id for a in attempts])
+    deliveries: list[NewDelivery] = []
+    streaks: dict[str, FinalOutcome] = {}
+    for attempt in attempts:
+        job = jobs.get(attempt.execution.job_id)
+        if job is None:
+            continue
+        deliveries += _attempt_deliveries(store, settings, job, attempt, now)
+        if attempt.final and attempt.execution.status in _EVENT_OF_STATUS:
+            job = _after_final(store, settings, job, attempt.execution, now, deliveries)
+            jobs[job.id] = job
+            streaks[job.id] = FinalOutcome(
+                job_id=job.id, consecutive_failures=job.consecutive_failures,
+                last_final_status=str(attempt.execution.status),
+            )  # fmt: skip
+    store.job_health.record_final_outcomes(list(streaks.values()))
+    store.deliveries.insert_many(deliveries)
+
+
+def _attempt_deliveries(
+    store: Store, settings: NotifySettings, job: Job, attempt: FinishedAttempt, now: datetime
+) -> list[NewDelivery]:
+    execution = attempt.execution
+    event = _EVENT_OF_STATUS.get(ExecutionStatus(execution.status))
+    found: list[NewDelivery] = []
+    if event is not None:
+        found += event_deliveries(store, settings, job, event, execution=execution, now=now, final=attempt.final)
+    rules = rules_of(job, settings)
+    if wanted(rules, "output", final=attempt.final) and store.executions.output_tail(execution.id, 1):
+        found += event_deliveries(store, settings, job, "output", execution=execution, now=now, final=attempt.final)
+    return found
+
+
+def _after_final(
+    store: Store, settings: NotifySettings, job: Job, execution: Execution, now: datetime, out: list[NewDelivery]
+) -> Job:
+    """The job's streak after a final outcome; a ``recovery`` and an auto-pause when they follow."""
+    failed = execution.status in _FAILED
+    if not failed:
+        if job.consecutive_failures > 0 or job.last_final_status in _FAILED:
+            out += event_deliveries(store, settings, job, "recovery", execution=execution, now=now)
+        return dataclasses.replace(job, consecutive_failures=0, last_final_status=execution.status)
+    streak = job.consecutive_failures + 1
+    job = dataclasses.replace(job, consecutive_failures=streak, last_final_status=execution.status)
+    limit = job.pause_after_failures
+    if limit and streak >= limit and job.is_enabled and not job.is_paused:
+        when = (execution.completed_at or now).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        reason = f"paused after {streak} consecutive failures, last at {when}"
+        if store.job_health.pause(job.id, reason=reason, by=AUTO_PAUSER, now=now):
+            audit.record_job(store, AUTO_PAUSER, audit.JOB_PAUSED, job, reason=reason, at=now)
+            job = dataclasses.replace(job, is_paused=True, paused_reason=reason, paused_by=AUTO_PAUSER, paused_at=now)
+            out += event_deliveries(
+                store, settings, job, "paused", execution=execution, now=now, subject=f"{execution.id}", message=reason
+            )
+    return job

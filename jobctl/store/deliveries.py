@@ -1,0 +1,197 @@
+"""Notification deliveries: one row per (event, subject, notifier), claimed by the leader to send.
+
+A row is written in the transaction that records what caused it, under a unique ``dedupe_key``
+(``event:subject:notifier``), so an outcome recorded twice or a check that fires on two daemons
+still makes one delivery. The leader claims due rows for a while (``claimed_until``) in a
+transaction that also checks its lease, exactly as it claims schedule slots; another leader can
+take a row only once that claim has run out (docs/notifications.md).
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from jobctl.models import Delivery, DeliveryStatus
+from jobctl.store.database import Database, Row, to_utc
+from jobctl.store.records import dump_json, load_json
+from jobctl.store.text import optional_text
+
+_COLUMNS = (
+    "id", "dedupe_key", "event", "job_id", "job_name", "execution_id", "notifier", "status", "payload",
+    "created_at", "next_attempt_at",
+)  # fmt: skip
+_INSERT_SQL = (
+    f"INSERT INTO notification_deliveries ({', '.join(_COLUMNS)}, attempts)"
+    f" VALUES ({', '.join(':' + name for name in _COLUMNS)}, 0) ON CONFLICT DO NOTHING"
+)
+LAST_ERROR_MAX = 2000
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewDelivery:
+    """A delivery to write; ``payload`` is the event JSON (its ``deliveryId`` is ``id``)."""
+
+    id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    event: str
+    subject: str
+    """What the event is about, for the unique key: an execution id, or a job id and a moment."""
+    job_id: str | None
+    job_name: str | None
+    execution_id: str | None
+    notifier: str
+    payload: dict[str, Any]
+    created_at: datetime
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "dedupe_key": f"{self.event}:{self.subject}:{self.notifier}", "event": self.event,
+            "job_id": self.job_id, "job_name": self.job_name, "execution_id": self.execution_id,
+            "notifier": self.notifier, "status": DeliveryStatus.PENDING.value,
+            "payload": dump_json({**self.payload, "deliveryId": self.id}),
+            "created_at": self.created_at, "next_attempt_at": self.created_at,
+        }  # fmt: skip
+
+
+class DeliveryRecords:
+    """Reads and writes the ``notification_deliveries`` table."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def insert_many(self, news: Sequence[NewDelivery]) -> int:
+        """Write deliveries, leaving out those whose (event, subject, notifier) exists; how many were new."""
+        if not news:
+            return 0
+        return sum(self.db.execute_many(_INSERT_SQL, [new.row() for new in news]))
+
+    def claim_due(
+        self, *, now: datetime, until: datetime, instance_id: str, limit: int, notifier: str
+    ) -> builtins.list[Delivery]:
+        """Take ``notifier``'s pending deliveries that are due and not claimed by anyone, until ``until``.
+
+        Call inside the transaction that checks the lease: a row goes to one leader at a time.
+        """
+        rows = self.db.fetch_all(
+            """
+            SELECT id FROM notification_deliveries
+            WHERE status = :pending AND notifier = :notifier AND next_attempt_at <= :now
+                AND (claimed_until IS NULL OR claimed_until < :now)
+            ORDER BY next_attempt_at LIMIT :limit
+            """,
+            {"pending": DeliveryStatus.PENDING.value, "now": now, "limit": limit, "notifier": notifier},
+        )
+        claimed: builtins.list[Delivery] = []
+        for row in rows:
+            taken = self.db.fetch_one(
+                """
+                UPDATE notification_deliveries SET claimed_by = :me, claimed_until = :until
+                WHERE id = :id AND status = :pending AND (claimed_until IS NULL OR claimed_until < :now)
+                RETURNING *
+                """,
+                {"me": instance_id, "until": until, "id": row["id"], "pending": DeliveryStatus.PENDING.value,
+                 "now": now},
+            )  # fmt: skip
+            if taken is not None:
+                claimed.append(delivery_from_row(taken))
+        return claimed
+
+    def mark_sent(self, delivery_id: str, *, instance_id: str, now: datetime) -> bool:
+        """Record a delivery the receiver took; False if this instance no longer held its claim."""
+        return (
+            self.db.execute(
+                """
+                UPDATE notification_deliveries SET status = :sent, sent_at = :now, attempts = attempts + 1,
+                    claimed_by = NULL, claimed_until = NULL
+                WHERE id = :id AND claimed_by = :me AND status = :pending
+                """,
+                {
+                    "sent": DeliveryStatus.SENT.value,
+                    "now": now,
+                    "id": delivery_id,
+                    "me": instance_id,
+                    "pending": DeliveryStatus.PENDING.value,
+                },
+            )
+            > 0
+        )
+
+    def mark_attempt_failed(self, delivery_id: str, *, instance_id: str, error: str, retry_at: datetime | None) -> None:
+        """Record a failed attempt: retried at ``retry_at``, or ``failed`` for good when None."""
+        status = DeliveryStatus.PENDING if retry_at is not None else DeliveryStatus.FAILED
+        self.db.execute(
+            """
+            UPDATE notification_deliveries SET status = :status, attempts = attempts + 1, last_error = :error,
+                next_attempt_at = COALESCE(:retry_at, next_attempt_at), claimed_by = NULL, claimed_until = NULL
+            WHERE id = :id AND claimed_by = :me AND status = :pending
+            """,
+            {"status": status.value, "error": optional_text(error[:LAST_ERROR_MAX]), "retry_at": retry_at,
+             "id": delivery_id, "me": instance_id, "pending": DeliveryStatus.PENDING.value},
+        )  # fmt: skip
+
+    def fail_unknown_notifiers(self, known: Sequence[str], *, now: datetime) -> int:
+        """Give up on due deliveries to notifiers that left the config; how many."""
+        keys = {f"n{n}": name for n, name in enumerate(known)}
+        not_in = f"AND notifier NOT IN ({', '.join(':' + k for k in keys)})" if keys else ""
+        return self.db.execute(
+            f"""
+            UPDATE notification_deliveries SET status = :failed, last_error = :error, next_attempt_at = :now
+            WHERE status = :pending AND next_attempt_at <= :now {not_in}
+            """,
+            {"failed": DeliveryStatus.FAILED.value, "pending": DeliveryStatus.PENDING.value, "now": now,
+             "error": "no notifier of this name in the daemon's config", **keys},
+        )  # fmt: skip
+
+    def earliest_due(self) -> datetime | None:
+        """When the next pending delivery is due (None: nothing pending)."""
+        return to_utc(
+            self.db.scalar(
+                "SELECT MIN(next_attempt_at) FROM notification_deliveries WHERE status = :pending",
+                {"pending": DeliveryStatus.PENDING.value},
+            )
+        )
+
+    def list(
+        self, *, job_id: str | None, status: str | None, limit: int, offset: int
+    ) -> tuple[builtins.list[Delivery], int]:
+        """One page, newest first, and the total for the filters."""
+        clauses, params = [], {}
+        if job_id is not None:
+            clauses.append("job_id = :job_id")
+            params["job_id"] = job_id
+        if status is not None:
+            clauses.append("status = :status")
+            params["status"] = status
+        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        total = int(self.db.scalar(f"SELECT COUNT(*) FROM notification_deliveries {where}", params))
+        rows = self.db.fetch_all(
+            f"SELECT * FROM notification_deliveries {where} ORDER BY created_at DESC, id DESC"
+            " LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit, "offset": offset},
+        )
+        return [delivery_from_row(row) for row in rows], total
+
+
+def delivery_from_row(row: Row) -> Delivery:
+    created = to_utc(row["created_at"])
+    due = to_utc(row["next_attempt_at"])
+    assert created is not None and due is not None
+    return Delivery(
+        id=row["id"],
+        event=row["event"],
+        job_id=row["job_id"],
+        job_name=row["job_name"],
+        execution_id=row["execution_id"],
+        notifier=row["notifier"],
+        status=DeliveryStatus(row["status"]),
+        attempts=int(row["attempts"]),
+        last_error=row["last_error"],
+        payload=load_json(row["payload"]),
+        created_at=created,
+        next_attempt_at=due,
+        sent_at=to_utc(row["sent_at"]),
+    )
