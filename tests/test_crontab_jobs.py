@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jobctl.schedules.crontab_file import parse_crontab
-from jobctl.service.crontab_import import crontab_jobs
+from jobctl.service.crontab_import import crontab_jobs, mail_routes
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -71,6 +71,28 @@ def test_duplicates_and_mailto_are_reported_per_line() -> None:
         (2, "warning", "mailto"), (3, "error", "duplicate_name"),
         (5, "warning", "mailto"), (7, "error", "duplicate_name"),
     ]  # fmt: skip
-    assert "MAILTO=ops@example.com (line 1) is not carried over" in issues[0].message
+    assert "MAILTO=ops@example.com (line 1): no email notifier sends to ops@example.com" in issues[0].message
     assert "line 2" in issues[1].message and "# name:" in issues[1].message
     assert [job.line for job in jobs] == [2, 5, 9]
+
+
+def test_mailto_becomes_an_output_rule_for_each_notifier_that_mails_its_addresses() -> None:
+    notifiers = [
+        {"name": "ops-mail", "type": "email", "target": "", "settings": {"to": ["Ops@Example.com", "dev@example.com"]}},
+        {"name": "dev-mail", "type": "email", "target": "", "settings": {"to": ["dev@example.com"]}},
+        {"name": "hook", "type": "webhook", "target": "", "settings": {"url": "https://example.com/***"}},
+    ]
+    routes = mail_routes(notifiers)
+    assert routes == {"ops@example.com": ["ops-mail"], "dev@example.com": ["ops-mail", "dev-mail"]}
+    crontab = parse_crontab(
+        "MAILTO=ops@example.com\n@daily a\nMAILTO=\"dev@example.com, nobody@example.com\"\n@daily b\n",
+        system=False, default_timezone="UTC", now=NOW,
+    )  # fmt: skip
+    jobs, issues = crontab_jobs(crontab, mail_routes=routes)
+    assert [job.table.get("notify") for job in jobs] == [
+        [{"notifier": "ops-mail", "on": ["output"]}],
+        [{"notifier": "ops-mail", "on": ["output"]}, {"notifier": "dev-mail", "on": ["output"]}],
+    ]
+    [missing] = issues
+    assert (missing.line, missing.severity, missing.code) == (4, "warning", "mailto")
+    assert "no email notifier sends to nobody@example.com" in missing.message

@@ -65,7 +65,7 @@ def import_crontab(
     Example: crontab -l | jobctl import crontab - --dry-run
     """
     from jobctl.schedules.crontab_file import parse_crontab
-    from jobctl.service.crontab_import import crontab_jobs, source_name
+    from jobctl.service.crontab_import import crontab_jobs, mail_routes, source_name, uses_mailto
 
     app_ctx: AppContext = ctx.obj
     text = read_crontab(file)
@@ -78,7 +78,8 @@ def import_crontab(
         now=datetime.now(UTC),
         skip_unsupported=skip_unsupported,
     )
-    jobs, more = crontab_jobs(crontab, prefix=prefix)
+    routes = mail_routes(app_ctx.service().list_notifiers()["notifiers"]) if uses_mailto(crontab) else {}
+    jobs, more = crontab_jobs(crontab, prefix=prefix, mail_routes=routes)
     issues = sorted([*crontab.issues, *more], key=lambda issue: issue.line)
     refused = [issue for issue in issues if issue.severity == "error" or strict]
     plan: Any = None

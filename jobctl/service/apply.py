@@ -65,8 +65,10 @@ def plan_apply(
     caller: Caller,
     default_timezone: str,
     now: datetime,
+    notifiers: frozenset[str] = frozenset(),
 ) -> PlannedApply:
-    """What applying ``tables`` (from ``source``) changes. Reads only.
+    """What applying ``tables`` (from ``source``) changes. Reads only. ``notifiers``: the names
+    notification rules may use (the config's).
 
     :raises ValidationFailed: with every error of every job, each naming its job.
     """
@@ -103,7 +105,7 @@ def plan_apply(
             if current is None:
                 new = new_job(
                     store, body, caller=caller, default_timezone=default_timezone, now=now,
-                    task_function_of=by_id.get,
+                    task_function_of=by_id.get, notifiers=notifiers,
                 )  # fmt: skip
                 plan.creates.append(dataclasses.replace(new, settings=dataclasses.replace(new.settings, source=source)))
                 continue
@@ -114,7 +116,9 @@ def plan_apply(
                 plan.unchanged += 1
                 continue
             sent = {f: body[f] for key in changes if key != "source" for f in job_tables.FIELDS_OF_KEY[key]}
-            change = job_changes(store, current, sent, caller=caller, default_timezone=default_timezone, now=now)
+            change = job_changes(
+                store, current, sent, caller=caller, default_timezone=default_timezone, now=now, notifiers=notifiers
+            )
             change = dataclasses.replace(
                 change,
                 settings=dataclasses.replace(change.settings, source=source),

@@ -9,7 +9,10 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
 * the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
   ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
 * every other variable (``PATH``, ``HOME``, ``TZ``, ...) is the job's ``env``, except cron's
-  mail settings: jobctl does not mail a job's output, so a non-empty ``MAILTO`` is reported on
+  mail settings;
+* a non-empty ``MAILTO`` becomes a ``notify`` rule ``on = ["output"]`` (cron mails a run's
+  output, whatever its outcome: the ``output`` event is that) for each email notifier of the
+  config whose ``to`` holds one of its addresses; an address no notifier sends to is reported on
   each line it applies to, as not carried over;
 * the system format's user is ``run_as_user``.
 
@@ -22,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +37,11 @@ NAME_MAX = 200
 _SLUG_WORDS = 3
 _SLUG_MAX = 40
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_ADDRESS_SEPARATORS = re.compile(r"[,\s]+")
+MAIL_EVENTS = ("output",)
+"""What cron mails: any output of a run, whatever its outcome."""
+MailRoutes = Mapping[str, Sequence[str]]
+"""An address (lower-cased) -> the names of the email notifiers that send to it."""
 _SCHEDULE_VARIABLES = frozenset({"CRON_TZ", "SHELL", *MAIL_VARIABLES})
 """Variables that set something other than the environment (``TZ`` does both)."""
 
@@ -46,10 +54,13 @@ class ImportedJob:
     table: dict[str, Any]
 
 
-def crontab_jobs(crontab: Crontab, *, prefix: str = "") -> tuple[list[ImportedJob], list[LintIssue]]:
+def crontab_jobs(
+    crontab: Crontab, *, prefix: str = "", mail_routes: MailRoutes | None = None
+) -> tuple[list[ImportedJob], list[LintIssue]]:
     """The job tables of ``crontab``'s entries and the issues the mapping finds.
 
-    Those are: ``mailto`` (warning: a non-empty ``MAILTO`` is not carried over) and
+    ``mail_routes`` (see :func:`mail_routes`) says which notifiers mail which address. The issues
+    are: ``mailto`` (warning: an address of a non-empty ``MAILTO`` that no notifier mails) and
     ``duplicate_name`` / ``name_too_long`` (errors: two lines give one name, or a name would
     pass the API's limit).
     """
@@ -67,10 +78,15 @@ def crontab_jobs(crontab: Crontab, *, prefix: str = "") -> tuple[list[ImportedJo
             )
             continue
         first_line_of[name] = entry.line
+        table = job_table(entry, name)
         mailto = _mailto(entry)
         if mailto is not None:
-            issues.append(_issue(entry.line, "warning", "mailto", _mailto_message(mailto)))
-        jobs.append(ImportedJob(line=entry.line, table=job_table(entry, name)))
+            notifiers, missing = _route(mailto[0], mail_routes or {})
+            if notifiers:
+                table["notify"] = [{"notifier": notifier, "on": list(MAIL_EVENTS)} for notifier in notifiers]
+            if missing:
+                issues.append(_issue(entry.line, "warning", "mailto", _mailto_message(mailto, missing)))
+        jobs.append(ImportedJob(line=entry.line, table=table))
     return jobs, issues
 
 
@@ -119,11 +135,40 @@ def _mailto(entry: CrontabEntry) -> tuple[str, int] | None:
     return found[-1].value, found[-1].line
 
 
-def _mailto_message(mailto: tuple[str, int]) -> str:
+def uses_mailto(crontab: Crontab) -> bool:
+    """Whether a job line has a non-empty ``MAILTO`` (then the notifiers are worth asking for)."""
+    return any(_mailto(entry) is not None for entry in crontab.entries)
+
+
+def mail_routes(notifiers: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Which email notifiers (``GET /notifiers`` entries) send to which address, by address."""
+    routes: dict[str, list[str]] = {}
+    for notifier in notifiers:
+        settings = notifier.get("settings") or {}
+        if notifier.get("type") != "email" or not isinstance(settings.get("to"), list):
+            continue
+        for address in settings["to"]:
+            routes.setdefault(str(address).strip().lower(), []).append(str(notifier["name"]))
+    return routes
+
+
+def _route(mailto: str, routes: MailRoutes) -> tuple[list[str], list[str]]:
+    """The notifiers that mail ``MAILTO``'s addresses (each once, in order), and the addresses none mails."""
+    notifiers: list[str] = []
+    missing: list[str] = []
+    for address in filter(None, _ADDRESS_SEPARATORS.split(mailto)):
+        found = routes.get(address.lower())
+        if not found:
+            missing.append(address)
+        notifiers.extend(name for name in found or [] if name not in notifiers)
+    return notifiers, missing
+
+
+def _mailto_message(mailto: tuple[str, int], missing: Sequence[str]) -> str:
     address, line = mailto
     return (
-        f"MAILTO={address} (line {line}) is not carried over: jobctl keeps each run's output "
-        "(jobctl executions show, tail) instead of mailing it"
+        f"MAILTO={address} (line {line}): no email notifier sends to {', '.join(missing)}, so that mail is not "
+        "carried over; add one to [[notifiers]] (type = \"email\", to = [...]) and import again"
     )
 
 

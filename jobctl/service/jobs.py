@@ -320,7 +320,7 @@ class Service:
         now = utcnow()
         plan = plan_apply(
             self.store, request.jobs, source=request.source, prune=request.prune, caller=self.caller,
-            default_timezone=self.default_timezone, now=now,
+            default_timezone=self.default_timezone, now=now, notifiers=self.notify.names,
         )  # fmt: skip
         if not request.dryRun:
             execute_apply(

@@ -54,6 +54,9 @@ TASK_KEYS = ("command", "task", "args")
 STATE_KEYS = ("enabled", "paused")
 ENV_KEY = "env"
 ENV_ALIAS = "environment"
+NOTIFY_KEY = "notify"
+"""Notification rules: ``notify = [{notifier = "ops", on = ["failure"], each_attempt = true}]``."""
+_RULE_KEYS = {"notifier": "notifier", "on": "on", "each_attempt": "eachAttempt"}
 
 KEY_ORDER: tuple[str, ...] = (
     "name",
@@ -64,6 +67,7 @@ KEY_ORDER: tuple[str, ...] = (
     *STATE_KEYS,
     "labels",
     ENV_KEY,
+    NOTIFY_KEY,
 )
 """Every key a ``[[jobs]]`` table may hold (``environment`` is also read, as ``env``), in export order."""
 
@@ -76,6 +80,7 @@ FIELDS_OF_KEY: dict[str, tuple[str, ...]] = {
     "paused": ("isPaused",),
     "labels": ("labels",),
     ENV_KEY: ("environment",),
+    NOTIFY_KEY: ("notify",),
 }
 """The API fields each key sets: a change of the key is sent as these fields."""
 
@@ -86,6 +91,7 @@ _KEY_OF_FIELD: dict[str, str] = {
     "isPaused": "paused",
     "labels": "labels",
     "environment": ENV_KEY,
+    "notify": NOTIFY_KEY,
 }
 _KEY_OF_SCHEDULE_FIELD = {"run_date": "at", "expression": "cron", **{k: k for k in SCHEDULE_EXTRA_KEYS}}
 
@@ -148,7 +154,27 @@ def partial_body(
     body["isPaused"] = table.get("paused", False)
     body["labels"] = table.get("labels", {})
     body["environment"] = table.get(ENV_KEY)
+    body["notify"] = _notify_field(table.get(NOTIFY_KEY), errors)
     return body, errors
+
+
+def _notify_field(rules: Any, errors: list[dict[str, Any]]) -> Any:
+    """The API's ``notify`` from the file's rule tables (``each_attempt`` -> ``eachAttempt``);
+    the API's model checks the values."""
+    if rules is None or not isinstance(rules, list):
+        if rules is not None:
+            errors.append(_error([NOTIFY_KEY], "must be a list of rule tables (notifier, on, each_attempt)"))
+        return None
+    converted: list[Any] = []
+    for index, rule in enumerate(rules):
+        if not isinstance(rule, Mapping):
+            errors.append(_error([NOTIFY_KEY, index], "must be a table with notifier and on"))
+            continue
+        for key in rule:
+            if key not in _RULE_KEYS:
+                errors.append(_error([NOTIFY_KEY, index, key], f"unknown key {key!r} (notifier, on, each_attempt)"))
+        converted.append({_RULE_KEYS[key]: value for key, value in rule.items() if key in _RULE_KEYS})
+    return converted
 
 
 def _schedule_fields(table: Mapping[str, Any], *, default_timezone: str, **_: Any) -> dict[str, Any]:
@@ -281,6 +307,17 @@ def table_from_fields(fields: Mapping[str, Any], *, task_name: str) -> dict[str,
         value = fields.get(field)
         if value:
             table[key] = dict(value) if isinstance(value, Mapping) else value
+    rules = fields.get("notify")
+    if isinstance(rules, list):
+        table[NOTIFY_KEY] = [_rule_table(rule) for rule in rules]
+    return table
+
+
+def _rule_table(rule: Mapping[str, Any]) -> dict[str, Any]:
+    """A notification rule as a file writes it: ``each_attempt`` only when true."""
+    table: dict[str, Any] = {"notifier": rule.get("notifier"), "on": list(rule.get("on") or [])}
+    if rule.get("eachAttempt"):
+        table["each_attempt"] = True
     return table
 
 

@@ -109,7 +109,9 @@ def test_skip_unsupported_and_strict(sqlite_only_cli: OneStoreCli, tmp_path: Pat
     strict = sqlite_only_cli("import", "crontab", str(path), "--skip-unsupported", "--strict")
     assert strict.code == 2
     assert f"{path}:1: warning: @reboot runs at boot" in strict.stderr
-    assert f"{path}:3: warning: MAILTO=ops@example.com (line 2) is not carried over" in strict.stderr
+    assert f"{path}:3: warning: MAILTO=ops@example.com (line 2): no email notifier sends to ops@example.com" in (
+        strict.stderr
+    )
     assert strict.stderr.splitlines()[-1] == f"jobctl: {path}: 5 warnings (--strict): nothing imported"  # and 2 DST
     loose = sqlite_only_cli("import", "crontab", str(path), "--skip-unsupported")
     assert loose.code == 0 and loose.stdout.startswith("+ create often-")
@@ -138,3 +140,19 @@ def test_bad_input_is_one_line_and_exit_2(sqlite_only_cli: OneStoreCli, tmp_path
     binary = tmp_path / "binary"
     binary.write_bytes(b"@daily echo \xff\n")
     check_error(sqlite_only_cli("import", "crontab", str(binary)), 2, "not UTF-8")
+
+
+def test_mailto_maps_to_the_notifier_that_mails_it(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    config = tmp_path / "with-mail.toml"
+    config.write_text(
+        '[scheduler]\ntimezone = "UTC"\n\n[[notifiers]]\nname = "ops-mail"\ntype = "email"\n'
+        'to = ["ops@example.com"]\nfrom = "jobctl@example.com"\nsendmail = "/usr/sbin/sendmail"\n'
+    )
+    env = {"JOBCTL_CONFIG": str(config)}
+    path = write(tmp_path, "MAILTO=ops@example.com\n# name: mailed\n0 12 * * * echo hi\n")
+    first = sqlite_only_cli("import", "crontab", str(path), env=env)
+    assert (first.code, first.stderr, first.stdout) == (0, "", "+ create mailed\n0 unchanged\n")
+    job = json.loads(check_ok(sqlite_only_cli("jobs", "show", "mailed", "--json", env=env)).stdout)
+    assert job["notify"] == [{"notifier": "ops-mail", "on": ["output"], "eachAttempt": False}]
+    again = sqlite_only_cli("import", "crontab", str(path), env=env)
+    assert (again.code, again.stdout) == (0, "no changes (1 unchanged)\n")
