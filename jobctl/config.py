@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from jobctl.errors import UsageError
-from jobctl.models import DEFAULT_RUN_PATH, VARIABLE_NAME_PATTERN, HandlerType, TaskFunctionSpec
+from jobctl.models import DEFAULT_RUN_PATH, VARIABLE_NAME_PATTERN, HandlerType, RetentionPolicy, TaskFunctionSpec
 from jobctl.notifier_config import NotifySettings, parse_notifiers, parse_notify
 
 KEYS: dict[str, dict[str, tuple[type, ...]]] = {
@@ -36,6 +36,7 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "scheduler": {"timezone": (str,), "misfire_grace_seconds": (int, float)},
     "client": {"api_url": (str,), "token": (str,)},
     "celery": {"broker_url": (str,), "result_backend": (str,)},
+    "history": {"keep_days": (int,), "keep_per_job": (int,), "output_keep_days": (int,), "audit_keep_days": (int,)},
 }
 """Every key of every table and the TOML types it accepts (``task_functions`` is checked apart)."""
 
@@ -83,6 +84,8 @@ class Config:
     task_functions: tuple[TaskFunctionSpec, ...] = field(default=())
     notify: NotifySettings = field(default_factory=NotifySettings)
     """``[[notifiers]]`` and ``[notify]`` (docs/notifications.md)."""
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    """``[history]``: how long executions, their output and the audit log are kept."""
 
     @property
     def scheduler_timezone(self) -> str:
@@ -196,6 +199,9 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
             raise UsageError(f"{where}: [{table}] must be a table")
         for key, value in content.items():
             values[_field_name(table, key)] = _checked(table, key, value, KEYS[table], where)
+    history = {key: values.pop(key) for key in KEYS["history"] if key in values}
+    if history:
+        values["retention"] = _retention(history, where)
     if "allowed_run_as" in values:
         if not all(isinstance(name, str) and name for name in values["allowed_run_as"]):
             raise UsageError(f"{where}: [daemon] allowed_run_as must list user names or uids")
@@ -229,6 +235,14 @@ def _checked(table: str, key: str, value: Any, allowed: dict[str, tuple[type, ..
         names = " or ".join(t.__name__ for t in types)
         raise UsageError(f"{where}: [{table}] {key} must be {names}, not {type(value).__name__}")
     return value
+
+
+def _retention(history: dict[str, int], where: str) -> RetentionPolicy:
+    """``[history]``: every value a whole number of at least 1 (keeping nothing is not retention)."""
+    for key, value in history.items():
+        if value < 1:
+            raise UsageError(f"{where}: [history] {key} must be at least 1, not {value}")
+    return RetentionPolicy(**history)
 
 
 def _passed_names(names: list[Any], where: str) -> tuple[str, ...]:

@@ -212,6 +212,8 @@ class Execution:
     """For a ``missed`` execution: how many slots its range holds (docs/missed-slots.md)."""
     missed_until: datetime | None = None
     """For a ``missed`` execution: the last slot of its range (``scheduled_for`` is the first)."""
+    output_pruned: bool = False
+    """Retention removed this run's output (``[history] output_keep_days``, docs/retention.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -294,3 +296,17 @@ class Delivery:
     created_at: datetime
     next_attempt_at: datetime
     sent_at: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class RetentionPolicy:
+    """How long history is kept (``[history]``); every value is at least 1 (docs/retention.md)."""
+
+    keep_days: int = 90
+    """Finished executions older than this many days are deleted."""
+    keep_per_job: int = 1000
+    """Each job keeps at most its newest this many executions."""
+    output_keep_days: int = 30
+    """A finished run's output is deleted after this many days; its row says so (``outputPruned``)."""
+    audit_keep_days: int = 365
+    """Audit log entries older than this many days are deleted."""

@@ -77,6 +77,7 @@ def _register() -> None:
         notifications_cmds,
         run_cmd,
         status_cmds,
+        store_cmds,
         token_cmds,
     )
 
@@ -87,6 +88,7 @@ def _register() -> None:
     app.add_typer(cron_cmds.app, name="cron")
     app.add_typer(import_cmds.app, name="import")
     app.add_typer(notifications_cmds.app, name="notifications")
+    app.add_typer(store_cmds.app, name="store")
     app.command("job-types")(catalog_cmds.job_types)
     app.command("status")(status_cmds.status)
     daemon_cmd.register(app)

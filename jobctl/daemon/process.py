@@ -1,6 +1,6 @@
 """The daemon process: composes store, leadership, scheduler, runner and API server.
 
-Threads: the scheduler loop, the heartbeat, the API server, and the run pool. Signal handlers
+Threads: the scheduler loop, the heartbeat, the history pruner, the API server, and the run pool. Signal handlers
 only set flags (the main thread acts on them): SIGTERM/SIGINT stop, SIGHUP reloads the config.
 Shutdown order: stop claiming, hand the lease over, let runs finish for the grace period, stop
 what is left and record it, then mark this instance stopped.
@@ -126,6 +126,7 @@ class Daemon:
         assert self.scheduler is not None
         self._start_thread("scheduler", lambda: self.scheduler.run(self.stop_event))  # type: ignore[union-attr]
         self._start_thread("notify", lambda: self.sender.run(self.stop_event))
+        self._start_thread("pruner", self._prune_history)
         if self.serve_api:
             self._start_api()
         log.info("instance %s started (leader: %s)", self.leadership.instance_id, self.leadership.is_leader())
@@ -136,6 +137,13 @@ class Daemon:
                 self._reload()
         self._shutdown()
         return 0
+
+    def _prune_history(self) -> None:
+        """Keep history within ``[history]`` while this instance leads (docs/retention.md)."""
+        from jobctl.scheduler.pruner import BackgroundPruner
+
+        pruner = BackgroundPruner(self.store, policy=lambda: self.config.retention, is_leader=self.leadership.is_leader)
+        pruner.run(self.stop_event)
 
     def _heartbeat_loop(self) -> None:
         interval = self.config.lease_ttl_seconds / 5

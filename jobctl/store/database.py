@@ -291,6 +291,18 @@ class Database:
                     raise self._translate(exc) from exc
         return self._on_postgres(lambda conn: self._run_postgres_many(conn, sql, values))
 
+    def run_sqlite_script(self, script: str) -> None:
+        """Run SQLite statements to completion under this process's writer lock.
+
+        For pragmas that work step by step (``incremental_vacuum``): ``execute`` steps them once.
+        """
+        assert self.is_sqlite, "a script is SQLite's"
+        with self._sqlite_writer:
+            try:
+                self.connection().executescript(script)
+            except sqlite3.Error as exc:
+                raise self._translate(exc) from exc
+
     def _run_postgres_many(self, conn: Any, sql: str, values: list[dict[str, Any]]) -> list[int]:
         try:
             cursor = conn.cursor()

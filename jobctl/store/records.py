@@ -135,6 +135,7 @@ def execution_from_row(row: Row) -> Execution:
         output_dropped_bytes=int(row.get("output_dropped_bytes") or 0),
         missed_count=None if row.get("missed_count") is None else int(row["missed_count"]),
         missed_until=to_utc(row.get("missed_until")),
+        output_pruned=bool(row.get("output_pruned")),
     )
 
 

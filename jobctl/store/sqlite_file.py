@@ -65,8 +65,11 @@ def _give_to_folder_owner(scratch: Path) -> None:
 
 def _write_schema(scratch: Path, path: Path) -> None:
     """The current schema in ``scratch``, in rollback-journal mode so it is all in the one file."""
+    from jobctl.store.maintenance import use_incremental_vacuum
+
     db = Database(StoreUrl(url=f"sqlite:///{scratch}", backend=SQLITE, sqlite_path=scratch))
     try:
+        use_incremental_vacuum(scratch)
         upgrade(db, HEAD)
     except StoreError as exc:
         raise StoreError(f"cannot create store {path}: {exc.message}") from exc

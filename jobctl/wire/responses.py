@@ -152,6 +152,7 @@ class ExecutionOut(TypedDict):
     outputDroppedBytes: Annotated[
         int, Schema("bytes dropped from the start of the output to keep its last 1,000,000 characters; 0 if none")
     ]
+    outputPruned: Annotated[bool, Schema("true when retention removed the run's output ([history] output_keep_days)")]
 
 
 class ExecutionList(TypedDict):
@@ -182,6 +183,7 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
         "attempt": e.attempt,
         "instanceId": e.instance_id,
         "outputDroppedBytes": e.output_dropped_bytes,
+        "outputPruned": e.output_pruned,
     }
 
 

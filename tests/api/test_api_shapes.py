@@ -26,6 +26,7 @@ DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {
     "id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
     "errorMessage", "triggeredBy", "triggeredByUserId", "scheduledFor", "attempt", "instanceId", "outputDroppedBytes",
+    "outputPruned",
 }  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {

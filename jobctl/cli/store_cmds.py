@@ -1,0 +1,166 @@
+"""``jobctl store ...``: retention, size, backups and checks of the store itself (not through --api)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from jobctl.cli import output
+from jobctl.cli.context import AppContext
+
+if TYPE_CHECKING:
+    from jobctl.store import Store
+
+app = typer.Typer(help="Look after the store: prune, info, backup, check, vacuum (not through --api).",
+                  no_args_is_help=True)  # fmt: skip
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _store(ctx: typer.Context, command: str) -> Store:
+    app_ctx: AppContext = ctx.obj
+    return app_ctx.direct_store(f"jobctl store {command}")
+
+
+def _size(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{count} B"  # pragma: no cover
+
+
+PRUNED = {
+    "expiredExecutions": "executions past keep_days",
+    "excessExecutions": "executions past keep_per_job",
+    "outputs": "runs' output past output_keep_days",
+}
+"""How ``store prune`` names what each pruner removes."""
+
+
+@app.command("prune")
+def prune(
+    ctx: typer.Context,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only count what would be removed.")] = False,
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove history past the [history] settings now, and say how much (the daemon's leader
+    also does this continuously; pending and running executions are never removed).
+
+    Example: jobctl store prune --dry-run
+    """
+    from jobctl.service.jobs import utcnow
+    from jobctl.service.retention import prune_store
+
+    app_ctx: AppContext = ctx.obj
+    store = _store(ctx, "prune")
+    report = prune_store(store, app_ctx.config.retention, now=utcnow(), dry_run=dry_run)
+    data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
+            "pagesReleased": report.pages_released, "seconds": round(report.seconds, 3)}  # fmt: skip
+    if as_json:
+        output.print_json(data)
+        return
+    verb = "would remove" if dry_run else "removed"
+    parts = ", ".join(f"{count} {PRUNED.get(name, name)}" for name, count in report.removed.items())
+    output.print_line(f"{verb} {report.total} rows ({parts}) in {report.seconds:.1f}s")
+    if report.pages_released:
+        output.print_line(f"gave {report.pages_released} free pages back to the file system")
+
+
+@app.command("info")
+def info(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Show the store's backend, location, size, schema version, rows per table, oldest and
+    newest execution, and the retention settings.
+
+    Example: jobctl store info
+    """
+    from jobctl.service.maintenance import store_info
+
+    app_ctx: AppContext = ctx.obj
+    data = store_info(_store(ctx, "info"), app_ctx.config.retention)
+    if as_json:
+        output.print_json(data)
+        return
+    fields = [
+        ("backend", data["backend"]),
+        ("location", data["location"]),
+        ("size", _size(data["sizeBytes"])),
+        ("schema version", str(data["schemaVersion"])),
+        ("oldest execution", output.local_time(data["oldestExecution"]) or "-"),
+        ("newest execution", output.local_time(data["newestExecution"]) or "-"),
+    ]
+    if "freePages" in data:
+        fields.append(("free pages", f"{data['freePages']} (incremental vacuum: {_yes(data['incrementalVacuum'])})"))
+    kept = data["retention"]
+    fields.append(
+        ("retention", f"{kept['keepDays']} days, {kept['keepPerJob']} per job, output {kept['outputKeepDays']} days, "
+                      f"audit {kept['auditKeepDays']} days")
+    )  # fmt: skip
+    fields += [(f"rows: {table}", str(count)) for table, count in data["rowCounts"].items()]
+    output.print_fields("store", fields)
+
+
+def _yes(value: Any) -> str:
+    return "on" if value else "off"
+
+
+@app.command("backup")
+def backup(
+    ctx: typer.Context,
+    path: Annotated[str, typer.Argument(help="New file to write the copy to.", metavar="PATH")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Copy a SQLite store to PATH, consistent while the daemon runs (the copy is a store:
+    jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump command to use instead.
+
+    Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
+    """
+    from jobctl.service.maintenance import backup_store
+
+    data = backup_store(_store(ctx, "backup"), path)
+    if as_json:
+        output.print_json(data)
+        return
+    output.print_line(f"backed up to {data['path']} ({_size(data['sizeBytes'])})")
+
+
+@app.command("check")
+def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Check the store: SQLite's integrity check and jobctl's invariants (one execution per slot,
+    no active execution without a live instance); exit 1 when anything is wrong.
+
+    Example: jobctl store check
+    """
+    from jobctl.service.jobs import utcnow
+    from jobctl.service.maintenance import check_store
+
+    app_ctx: AppContext = ctx.obj
+    data = check_store(_store(ctx, "check"), now=utcnow(), lease_ttl_seconds=app_ctx.config.lease_ttl_seconds)
+    if as_json:
+        output.print_json(data)
+    elif data["ok"]:
+        output.print_line("ok: integrity and invariants hold")
+    else:
+        for problem in data["problems"]:
+            output.print_line(f"{problem['check']}: {problem['detail']}")
+    if not data["ok"]:
+        raise typer.Exit(1)
+
+
+@app.command("vacuum")
+def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
+    """Compact the store and say how much space it gave back (SQLite: rewrites the file, and
+    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE).
+
+    Example: jobctl store vacuum
+    """
+    from jobctl.service.maintenance import vacuum_store
+
+    data = vacuum_store(_store(ctx, "vacuum"))
+    if as_json:
+        output.print_json(data)
+        return
+    output.print_line(
+        f"gave back {_size(data['freedBytes'])}: {_size(data['sizeBeforeBytes'])} -> {_size(data['sizeAfterBytes'])}"
+    )

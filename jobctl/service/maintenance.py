@@ -1,0 +1,92 @@
+"""``jobctl store ...``: what an operator asks of the store itself, as JSON-ready dicts.
+
+These work on the store directly (never through the API): a backup, an integrity check or a
+vacuum is the business of whoever holds the store, like token management.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jobctl.errors import UsageError
+from jobctl.models import RetentionPolicy
+from jobctl.store import Store
+from jobctl.store import maintenance as m
+from jobctl.store.schema_version import current_revision
+from jobctl.wire.responses import timestamp
+
+
+def retention_settings(policy: RetentionPolicy) -> dict[str, int]:
+    return {
+        "keepDays": policy.keep_days,
+        "keepPerJob": policy.keep_per_job,
+        "outputKeepDays": policy.output_keep_days,
+        "auditKeepDays": policy.audit_keep_days,
+    }
+
+
+def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:
+    """Backend, masked location, size, schema version, rows per table, execution span, retention."""
+    db = store.db
+    oldest, newest = m.execution_span(db)
+    info: dict[str, Any] = {
+        "backend": "sqlite" if db.is_sqlite else "postgresql",
+        "location": str(db.url.sqlite_path) if db.is_sqlite else db.url.redacted(),
+        "sizeBytes": m.store_size(db),
+        "schemaVersion": current_revision(db),
+        "rowCounts": m.row_counts(db),
+        "oldestExecution": timestamp(oldest),
+        "newestExecution": timestamp(newest),
+        "retention": retention_settings(policy),
+    }
+    if db.is_sqlite:
+        info["freePages"] = m.free_pages(db)
+        info["incrementalVacuum"] = m.auto_vacuum_mode(db) == m.INCREMENTAL
+    return info
+
+
+def backup_store(store: Store, target: str) -> dict[str, Any]:
+    """Copy a SQLite store to ``target`` while it is in use.
+
+    :raises UsageError: on Postgres (the message gives the ``pg_dump`` command), or when
+        ``target`` exists, is a folder or cannot be written.
+    """
+    db = store.db
+    if not db.is_sqlite:
+        raise UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(store)}")
+    path = Path(target).expanduser().absolute()
+    size = m.backup_sqlite(db, path)
+    return {"path": str(path), "sizeBytes": size}
+
+
+def pg_dump_command(store: Store) -> str:
+    """The ``pg_dump`` command for this Postgres store, without its password (pg_dump asks, or
+    reads ``~/.pgpass``)."""
+    info = dict(store.db.url.pg_conninfo or {})
+    parts = ["pg_dump", "--format=custom"]
+    for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
+        if info.get(key):
+            parts.append(f"{option}={info[key]}")
+    options = info.get("options", "")
+    if "search_path=" in options:
+        parts.append(f"--schema={options.split('search_path=', 1)[1].split()[0]}")
+    parts += ["--file=jobctl.dump", str(info.get("dbname", ""))]
+    return " ".join(parts)
+
+
+def check_store(store: Store, *, now: datetime, lease_ttl_seconds: float) -> dict[str, Any]:
+    """SQLite's integrity check and jobctl's invariants; ``ok`` is false when anything is wrong."""
+    findings = m.integrity_findings(store.db) + m.invariant_findings(
+        store.db, now=now, stale_after_seconds=2 * lease_ttl_seconds
+    )
+    return {"ok": not findings, "problems": [{"check": f.check, "detail": f.detail} for f in findings]}
+
+
+def vacuum_store(store: Store) -> dict[str, Any]:
+    """Compact the store; the bytes it took before and after."""
+    before = m.store_size(store.db)
+    m.vacuum(store.db)
+    after = m.store_size(store.db)
+    return {"sizeBeforeBytes": before, "sizeAfterBytes": after, "freedBytes": max(0, before - after)}

@@ -1,0 +1,218 @@
+"""Looking after a store: its size and contents, giving freed space back, backups, integrity.
+
+SQLite stores are created with ``auto_vacuum = INCREMENTAL``, so pages that a prune frees can
+be handed back to the file system a few at a time (:func:`release_free_pages`) without the
+whole-file rewrite of ``VACUUM``; a store made before that switches on its first
+``jobctl store vacuum`` (docs/sqlite-space.md). Postgres reuses freed space itself (autovacuum).
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from jobctl.errors import StoreError, UsageError
+from jobctl.store.database import Database, to_utc
+from jobctl.store.executions import ACTIVE
+
+INCREMENTAL = 2
+"""``PRAGMA auto_vacuum`` value of incremental mode (0 none, 1 full)."""
+RELEASE_STEP_PAGES = 256
+"""Pages given back per step: about 1 MiB, a few milliseconds of the writer lock."""
+
+TABLES = (
+    "jobs", "executions", "execution_output", "task_functions", "job_types",
+    "scheduler_instances", "leases", "api_tokens", "store_state",
+)  # fmt: skip
+"""jobctl's tables, as ``store info`` counts them (others join when they exist)."""
+
+
+# -- space ---------------------------------------------------------------------------------
+
+
+def use_incremental_vacuum(path: Path) -> None:
+    """Make a new, still empty SQLite file keep its free pages releasable (``auto_vacuum``
+    can only change on an empty database without a ``VACUUM``)."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            conn.execute("CREATE TABLE jobctl_header (x INTEGER)")  # writes the header with the mode
+            conn.execute("DROP TABLE jobctl_header")
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise StoreError(f"cannot prepare store {path}: {exc}") from exc
+
+
+def auto_vacuum_mode(db: Database) -> int:
+    return int(db.scalar("PRAGMA auto_vacuum"))
+
+
+def free_pages(db: Database) -> int:
+    return int(db.scalar("PRAGMA freelist_count"))
+
+
+def release_free_pages(
+    db: Database,
+    *,
+    pause: Callable[[float], object] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> int:
+    """Give a SQLite store's free pages back to the file system, :data:`RELEASE_STEP_PAGES` per
+    step; the number given back. Nothing for a store without incremental auto-vacuum."""
+    if not db.is_sqlite or auto_vacuum_mode(db) != INCREMENTAL:
+        return 0
+    released = 0
+    while not should_stop():
+        free = free_pages(db)
+        if free == 0:
+            break
+        began = time.monotonic()
+        db.run_sqlite_script(f"PRAGMA incremental_vacuum({RELEASE_STEP_PAGES});")
+        released += free - free_pages(db)
+        if pause is not None:
+            pause(time.monotonic() - began)
+    return released
+
+
+def store_size(db: Database) -> int:
+    """Bytes the store takes: the SQLite file with its WAL, or the Postgres tables with indexes."""
+    if db.is_sqlite:
+        path = db.url.sqlite_path
+        assert path is not None
+        return sum(os.path.getsize(f"{path}{suffix}") for suffix in ("", "-wal") if os.path.exists(f"{path}{suffix}"))
+    tables = existing_tables(db)
+    return sum(int(db.scalar("SELECT pg_total_relation_size(:t)", {"t": table})) for table in tables)
+
+
+def vacuum(db: Database) -> None:
+    """Rewrite a SQLite file without its free pages (switching it to incremental auto-vacuum),
+    or ``VACUUM ANALYZE`` jobctl's Postgres tables."""
+    if db.is_sqlite:
+        db.run_sqlite_script("PRAGMA auto_vacuum = INCREMENTAL; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
+        return
+    for table in existing_tables(db):
+        db.execute(f"VACUUM ANALYZE {table}")
+
+
+# -- contents ------------------------------------------------------------------------------
+
+
+def existing_tables(db: Database) -> list[str]:
+    """jobctl's tables present in this store (:data:`TABLES` plus any it does not know yet)."""
+    if db.is_sqlite:
+        rows = db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
+    else:
+        rows = db.fetch_all(
+            "SELECT table_name AS name FROM information_schema.tables "
+            "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+        )
+    names = {str(row["name"]) for row in rows} - {"alembic_version"}
+    return [name for name in TABLES if name in names] + sorted(names - set(TABLES))
+
+
+def row_counts(db: Database) -> dict[str, int]:
+    return {table: int(db.scalar(f"SELECT COUNT(*) FROM {table}")) for table in existing_tables(db)}
+
+
+def execution_span(db: Database) -> tuple[datetime | None, datetime | None]:
+    """When the oldest and the newest stored execution were created."""
+    row = db.fetch_one("SELECT MIN(created_at) AS oldest, MAX(created_at) AS newest FROM executions")
+    return (to_utc(row["oldest"]), to_utc(row["newest"])) if row else (None, None)
+
+
+# -- backups -------------------------------------------------------------------------------
+
+
+def backup_sqlite(db: Database, target: Path) -> int:
+    """Copy a SQLite store to ``target`` with SQLite's online backup API (consistent while the
+    daemon writes); the copy's size.
+
+    :raises UsageError: when ``target`` exists or its folder cannot be written (nothing made).
+    """
+    if os.path.lexists(target):
+        raise UsageError(f"backup target {target} already exists; give a new path")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write backup {target}: folder {folder} does not exist or is not writable")
+    try:
+        copy = sqlite3.connect(f"file:{target}?mode=rwc", uri=True, isolation_level=None)
+    except sqlite3.Error as exc:
+        raise UsageError(f"cannot write backup {target}: {exc}") from exc
+    try:
+        # In one step: a step is one read transaction, which in WAL mode never blocks writers,
+        # while a backup made of several steps starts over whenever another connection writes.
+        db.connection().backup(copy, pages=-1)
+        copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+    except sqlite3.Error as exc:
+        copy.close()
+        target.unlink(missing_ok=True)
+        raise StoreError(f"backup to {target} failed: {exc}") from exc
+    copy.close()
+    os.chmod(target, 0o600)
+    return target.stat().st_size
+
+
+# -- checks --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """One thing ``store check`` found wrong."""
+
+    check: str
+    detail: str
+
+
+def integrity_findings(db: Database) -> list[Finding]:
+    """SQLite's own ``integrity_check`` and ``foreign_key_check`` (Postgres enforces both itself)."""
+    if not db.is_sqlite:
+        return []
+    found = [
+        Finding(check="integrity", detail=str(row["integrity_check"]))
+        for row in db.fetch_all("PRAGMA integrity_check")
+        if row["integrity_check"] != "ok"
+    ]
+    found += [
+        Finding(check="foreign keys", detail=f"{row['table']} row {row['rowid']} points at a missing {row['parent']}")
+        for row in db.fetch_all("PRAGMA foreign_key_check")
+    ]
+    return found
+
+
+def invariant_findings(db: Database, *, now: datetime, stale_after_seconds: float) -> list[Finding]:
+    """jobctl's own rules: one execution per slot and attempt; no active execution whose
+    instance is dead (stopped, forgotten, or silent for ``stale_after_seconds``)."""
+    found = [
+        Finding(
+            check="one execution per slot",
+            detail=f"job {row['job_id']}: {row['n']} runs of slot {row['scheduled_for']} attempt {row['attempt']}",
+        )
+        for row in db.fetch_all(
+            """
+            SELECT job_id, scheduled_for, attempt, COUNT(*) AS n FROM executions WHERE scheduled_for IS NOT NULL
+            GROUP BY job_id, scheduled_for, attempt HAVING COUNT(*) > 1
+            """
+        )
+    ]  # fmt: skip
+    rows = db.fetch_all(
+        """
+        SELECT e.id, e.status, e.instance_id FROM executions e
+        LEFT JOIN scheduler_instances i ON i.id = e.instance_id
+        WHERE (e.status = :running OR (e.status = :pending AND e.instance_id IS NOT NULL))
+        AND (i.id IS NULL OR i.stopped_at IS NOT NULL OR i.last_heartbeat < :stale)
+        """,
+        {"running": ACTIVE[1], "pending": ACTIVE[0], "stale": now - timedelta(seconds=stale_after_seconds)},
+    )
+    found += [
+        Finding(check="active execution without a live instance",
+                detail=f"execution {row['id']} is {row['status']} on instance {row['instance_id'] or 'none'}")
+        for row in rows
+    ]  # fmt: skip
+    return found

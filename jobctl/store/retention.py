@@ -1,0 +1,268 @@
+"""Retention: small per-table pruners that each delete old history in short transactions.
+
+Every pruner removes at most ``limit`` rows per :meth:`TablePruner.prune_batch` call, in one
+transaction, after reading what to remove outside it; the caller (``jobctl store prune`` or
+the leader's background pruner, :mod:`jobctl.service.retention`) sizes the batches so that
+each transaction stays well under 50 ms and pauses between them, so pruning a backlog of
+millions of rows never holds the scheduler's writes back for long.
+
+A table that wants its history bounded adds one pruner to :func:`pruners_for`; a pruner whose
+table this store does not have is left out. Pending and running executions are never pruned
+(every delete re-checks the status inside its transaction). See docs/retention.md.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from jobctl.models import RetentionPolicy
+from jobctl.store.database import Database
+from jobctl.store.executions import ACTIVE
+
+DAY = timedelta(days=1)
+JOBS_PER_BATCH = 200
+"""Jobs whose excess executions one batch of :class:`ExcessExecutions` looks at (reads only)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Batch:
+    """What one :meth:`TablePruner.prune_batch` did."""
+
+    removed: int
+    """Rows removed (executions, or runs whose output went)."""
+    done: bool
+    """Nothing more was found to remove at the ``now`` it was given."""
+
+
+class TablePruner(Protocol):
+    """Removes one kind of expired history."""
+
+    name: str
+    """What it removes, as reports name it (``expiredExecutions``, ``excessExecutions``, ``outputs``)."""
+
+    def pending(self, now: datetime) -> int:
+        """How many rows a prune at ``now`` would remove (``jobctl store prune --dry-run``)."""
+        ...
+
+    def prune_batch(self, now: datetime, limit: int) -> Batch:
+        """Remove at most ``limit`` expired rows in one short transaction."""
+        ...
+
+
+def pruners_for(db: Database, policy: RetentionPolicy) -> list[TablePruner]:
+    """The pruners of this store's tables, in the order a pass runs them: rows before output
+    (output of a row about to go is not worth pruning on its own)."""
+    return [
+        ExpiredExecutions(db, keep_days=policy.keep_days),
+        ExcessExecutions(db, keep_per_job=policy.keep_per_job, keep_days=policy.keep_days),
+        ExpiredOutput(db, policy),
+    ]
+
+
+def _id_list(prefix: str, ids: Sequence[str]) -> tuple[str, dict[str, Any]]:
+    keys = {f"{prefix}{n}": value for n, value in enumerate(ids)}
+    return ", ".join(":" + key for key in keys), keys
+
+
+_FINISHED = "status NOT IN (:pending, :running)"
+_ACTIVE_PARAMS = {"pending": ACTIVE[0], "running": ACTIVE[1]}
+
+
+def delete_executions(db: Database, ids: Sequence[str]) -> int:
+    """Delete these executions and their output in one transaction, unless they became active."""
+    if not ids:
+        return 0
+    placeholders, params = _id_list("e", ids)
+    params.update(_ACTIVE_PARAMS)
+    with db.transaction():
+        db.execute(
+            f"DELETE FROM execution_output WHERE execution_id IN "
+            f"(SELECT id FROM executions WHERE id IN ({placeholders}) AND {_FINISHED})",
+            params,
+        )
+        return db.execute(f"DELETE FROM executions WHERE id IN ({placeholders}) AND {_FINISHED}", params)
+
+
+class ExpiredExecutions:
+    """Finished executions created more than ``keep_days`` ago."""
+
+    name = "expiredExecutions"
+
+    def __init__(self, db: Database, *, keep_days: int) -> None:
+        self.db = db
+        self.keep = keep_days * DAY
+
+    def pending(self, now: datetime) -> int:
+        return int(
+            self.db.scalar(
+                f"SELECT COUNT(*) FROM executions WHERE created_at < :cutoff AND {_FINISHED}",
+                {"cutoff": now - self.keep, **_ACTIVE_PARAMS},
+            )
+        )
+
+    def prune_batch(self, now: datetime, limit: int) -> Batch:
+        rows = self.db.fetch_all(
+            f"SELECT id FROM executions WHERE created_at < :cutoff AND {_FINISHED} ORDER BY created_at LIMIT :limit",
+            {"cutoff": now - self.keep, "limit": limit, **_ACTIVE_PARAMS},
+        )
+        removed = delete_executions(self.db, [row["id"] for row in rows])
+        return Batch(removed=removed, done=len(rows) < limit)
+
+
+class ExcessExecutions:
+    """Executions of a job beyond its newest ``keep_per_job`` (active ones count, but stay).
+
+    Each job is looked at with one index probe (its executions newest first, past the kept
+    ones). The first pass looks at every job; later passes only at jobs that got executions
+    since the previous pass began, so a quiet store of 100,000 jobs costs little.
+    """
+
+    name = "excessExecutions"
+
+    def __init__(self, db: Database, *, keep_per_job: int, keep_days: int) -> None:
+        self.db = db
+        self.keep_per_job = keep_per_job
+        self.keep = keep_days * DAY
+        self._queue: deque[str] = deque()
+        self._since: datetime | None = None
+        self._sweep_started: datetime | None = None
+
+    def pending(self, now: datetime) -> int:
+        """Excess rows not already older than ``keep_days`` (those count as ``expiredExecutions``)."""
+        return int(
+            self.db.scalar(
+                f"""
+                SELECT COUNT(*) FROM (
+                    SELECT created_at, status,
+                        ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY created_at DESC, id DESC) AS newest
+                    FROM executions
+                ) ranked WHERE newest > :keep AND created_at >= :cutoff AND {_FINISHED}
+                """,
+                {"keep": self.keep_per_job, "cutoff": now - self.keep, **_ACTIVE_PARAMS},
+            )
+        )
+
+    def prune_batch(self, now: datetime, limit: int) -> Batch:
+        if not self._queue and not self._refill(now):
+            return Batch(removed=0, done=True)
+        doomed: list[str] = []
+        for _ in range(JOBS_PER_BATCH):
+            if not self._queue or len(doomed) >= limit:
+                break
+            job_id = self._queue[0]
+            found = self._excess_of(job_id, limit - len(doomed))
+            doomed.extend(found.ids)
+            if found.complete:
+                self._queue.popleft()
+        removed = delete_executions(self.db, doomed)
+        if not self._queue:
+            self._since = self._sweep_started
+        return Batch(removed=removed, done=not self._queue)
+
+    def _refill(self, now: datetime) -> bool:
+        """Queue the jobs to look at in this pass; False when there are none."""
+        if self._since is None:
+            rows = self.db.fetch_all("SELECT id AS job_id FROM jobs ORDER BY id")
+        else:
+            rows = self.db.fetch_all(
+                "SELECT DISTINCT job_id FROM executions WHERE created_at >= :since", {"since": self._since}
+            )
+        self._sweep_started = now
+        self._queue.extend(row["job_id"] for row in rows)
+        if not self._queue:
+            self._since = now
+        return bool(self._queue)
+
+    @dataclass(frozen=True)
+    class _Excess:
+        ids: list[str]
+        complete: bool
+
+    def _excess_of(self, job_id: str, limit: int) -> ExcessExecutions._Excess:
+        rows = self.db.fetch_all(
+            """
+            SELECT id, status FROM executions WHERE job_id = :job_id
+            ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :keep
+            """,
+            {"job_id": job_id, "limit": limit, "keep": self.keep_per_job},
+        )
+        ids = [row["id"] for row in rows if row["status"] not in ACTIVE]
+        return ExcessExecutions._Excess(ids=ids, complete=len(rows) < limit)
+
+
+class ExpiredOutput:
+    """The output of finished runs created more than ``output_keep_days`` ago.
+
+    The run's row stays and says so (``output_pruned``); rows not looked at yet are found
+    through a partial index that holds only them (migration 0016).
+    """
+
+    name = "outputs"
+
+    def __init__(self, db: Database, policy: RetentionPolicy) -> None:
+        self.db = db
+        self.keep_output = policy.output_keep_days * DAY
+        self.keep = policy.keep_days * DAY
+        self.keep_per_job = policy.keep_per_job
+
+    def pending(self, now: datetime) -> int:
+        """Runs whose output would go (not counting rows that go whole)."""
+        return int(
+            self.db.scalar(
+                f"""
+                SELECT COUNT(*) FROM (
+                    SELECT id, created_at, status, output_pruned,
+                        ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY created_at DESC, id DESC) AS newest
+                    FROM executions
+                ) ranked WHERE newest <= :keep AND output_pruned IS NULL AND created_at < :cutoff
+                AND created_at >= :row_cutoff AND {_FINISHED}
+                AND EXISTS (SELECT 1 FROM execution_output o WHERE o.execution_id = ranked.id)
+                """,
+                {
+                    "keep": self.keep_per_job,
+                    "cutoff": now - self.keep_output,
+                    "row_cutoff": now - self.keep,
+                    **_ACTIVE_PARAMS,
+                },
+            )
+        )
+
+    def prune_batch(self, now: datetime, limit: int) -> Batch:
+        rows = self.db.fetch_all(
+            f"""
+            SELECT id FROM executions WHERE output_pruned IS NULL AND created_at < :cutoff AND {_FINISHED}
+            ORDER BY created_at LIMIT :limit
+            """,
+            {"cutoff": now - self.keep_output, "limit": limit, **_ACTIVE_PARAMS},
+        )
+        if not rows:
+            return Batch(removed=0, done=True)
+        placeholders, params = _id_list("e", [row["id"] for row in rows])
+        params.update(_ACTIVE_PARAMS)
+        with self.db.transaction():
+            had_output = int(
+                self.db.scalar(
+                    f"SELECT COUNT(DISTINCT execution_id) FROM execution_output WHERE execution_id IN ({placeholders})",
+                    params,
+                )
+            )
+            self.db.execute(
+                f"""
+                UPDATE executions SET output_pruned = EXISTS (
+                    SELECT 1 FROM execution_output o WHERE o.execution_id = executions.id)
+                WHERE id IN ({placeholders}) AND {_FINISHED}
+                """,
+                params,
+            )
+            self.db.execute(
+                f"""
+                DELETE FROM execution_output WHERE execution_id IN (
+                    SELECT id FROM executions WHERE id IN ({placeholders}) AND output_pruned)
+                """,
+                params,
+            )
+        return Batch(removed=had_output, done=len(rows) < limit)

@@ -1,0 +1,55 @@
+"""A prune killed with SIGKILL half way leaves a consistent store that the next prune finishes."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from datetime import timedelta
+
+from jobctl.store import open_store
+from jobctl.store.maintenance import integrity_findings, invariant_findings
+from tests.conftest import Cli
+from tests.store.helpers import NOW, add_executions, add_job
+
+BACKLOG = 40_000
+
+
+def test_a_prune_killed_half_way_leaves_a_consistent_store(sqlite_url: str, bare_cli: Cli) -> None:
+    store = open_store(sqlite_url)
+    job = add_job(store.db, "j")
+    kept = add_executions(store.db, job, [timedelta(minutes=n) for n in range(50)], output="kept\n")
+    add_executions(store.db, job, [timedelta(days=100, seconds=n) for n in range(BACKLOG)], output="old\n")
+    running = add_executions(store.db, job, [timedelta(days=200)], status="pending")
+    count = "SELECT COUNT(*) FROM executions"
+
+    proc = subprocess.Popen([sys.executable, "-m", "jobctl", "--db", sqlite_url, "store", "prune"],
+                            env=bare_cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while int(store.db.scalar(count)) > BACKLOG * 0.8 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    assert proc.returncode == -signal.SIGKILL, "the prune ended before it could be killed: make the backlog larger"
+    left = int(store.db.scalar(count))
+    store.close()
+
+    store = open_store(sqlite_url)
+    try:
+        assert len(kept) + 1 < left < BACKLOG + len(kept) + 1, left  # killed half way
+        assert integrity_findings(store.db) == []
+        assert invariant_findings(store.db, now=NOW, stale_after_seconds=1e9) == []
+        orphans = "SELECT COUNT(*) FROM execution_output WHERE execution_id NOT IN (SELECT id FROM executions)"
+        assert store.db.scalar(orphans) == 0
+    finally:
+        store.close()
+    result = bare_cli("--db", sqlite_url, "store", "prune", "--json")
+    assert result.code == 0, result
+    store = open_store(sqlite_url)
+    try:
+        ids = {row["id"] for row in store.db.fetch_all("SELECT id FROM executions")}
+        assert ids == set(kept + running)
+        assert store.db.scalar("SELECT COUNT(*) FROM execution_output") == len(kept)
+    finally:
+        store.close()

@@ -1,0 +1,153 @@
+"""Retention on real stores: what each pruner removes, what it never touches, dry runs, the
+leader's background pruner, and the [history] settings."""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jobctl.config import load_config
+from jobctl.errors import UsageError
+from jobctl.models import RetentionPolicy
+from jobctl.scheduler.pruner import BackgroundPruner
+from jobctl.service import Service
+from jobctl.service.retention import prune_store
+from jobctl.store import Store
+from tests.conftest import Cli
+from tests.scheduler.helpers import FakeClock
+from tests.store.helpers import NOW, add_executions, add_job, days, ids_of, output_rows
+
+POLICY = RetentionPolicy(keep_days=90, keep_per_job=1000, output_keep_days=30)
+
+
+def test_executions_past_keep_days_go_with_their_output_and_active_ones_stay(store: Store) -> None:
+    job = add_job(store.db, "old")
+    old = add_executions(store.db, job, days(91, 120, 400), output="old output\n")
+    young = add_executions(store.db, job, days(1, 89))
+    pending = add_executions(store.db, job, days(200), status="pending")
+    running = add_executions(store.db, job, days(300), status="running")
+
+    report = prune_store(store, POLICY, now=NOW)
+
+    assert report.removed["expiredExecutions"] == len(old)
+    assert ids_of(store) == set(young + pending + running)
+    assert output_rows(store) == 0
+
+
+def test_each_job_keeps_its_newest_keep_per_job_executions(store: Store) -> None:
+    busy, quiet = add_job(store.db, "busy"), add_job(store.db, "quiet")
+    busy_ids = add_executions(store.db, busy, [timedelta(hours=hour) for hour in range(1, 16)])  # newest first
+    running = add_executions(store.db, busy, [timedelta(hours=30)], status="running")  # the oldest of all
+    quiet_ids = add_executions(store.db, quiet, [timedelta(hours=hour) for hour in range(1, 6)])
+
+    report = prune_store(store, RetentionPolicy(keep_per_job=10), now=NOW)
+
+    assert report.removed["excessExecutions"] == 5
+    assert ids_of(store, busy) == set(busy_ids[:10] + running)
+    assert ids_of(store, quiet) == set(quiet_ids)
+
+
+def test_output_goes_before_the_row_and_the_row_says_so(store: Store, service: Service) -> None:
+    job = add_job(store.db, "chatty")
+    [expired] = add_executions(store.db, job, days(31), output="x" * 5000)
+    [silent] = add_executions(store.db, job, days(32))
+    [recent] = add_executions(store.db, job, days(29), output="recent\n")
+    [running] = add_executions(store.db, job, days(40), status="running", output="still going\n")
+
+    report = prune_store(store, POLICY, now=NOW)
+
+    assert report.removed["outputs"] == 1
+    assert ids_of(store) == {expired, silent, recent, running}
+    shown = {e: service.get_execution(e)["outputPruned"] for e in (expired, silent, recent, running)}
+    assert shown == {expired: True, silent: False, recent: False, running: False}
+    assert service.get_execution_log(expired)["data"] == ""
+    assert service.get_execution_log(recent)["data"] == "recent\n"
+    assert service.get_execution_log(running)["data"] == "still going\n"
+    assert prune_store(store, POLICY, now=NOW).total == 0  # nothing is looked at twice
+
+
+def test_a_dry_run_counts_exactly_what_a_prune_then_removes_and_changes_nothing(store: Store) -> None:
+    job, other = add_job(store.db, "a"), add_job(store.db, "b")
+    add_executions(store.db, job, days(100, 95, 91), output="o")
+    add_executions(store.db, job, [timedelta(days=40 + n / 10) for n in range(12)], output="o")
+    add_executions(store.db, other, days(35, 5), output="o")
+    policy = RetentionPolicy(keep_per_job=10, keep_days=90, output_keep_days=30)
+    before = (ids_of(store), output_rows(store))
+
+    dry = prune_store(store, policy, now=NOW, dry_run=True)
+
+    assert (ids_of(store), output_rows(store)) == before
+    assert dry.removed == {"expiredExecutions": 3, "excessExecutions": 2, "outputs": 11}
+    assert prune_store(store, policy, now=NOW).removed == dry.removed
+
+
+def test_batches_stay_small_while_a_backlog_is_pruned(store: Store) -> None:
+    """Many batches, none of them long: each transaction holds the store for milliseconds."""
+    job = add_job(store.db, "backlog")
+    add_executions(store.db, job, [timedelta(days=100, seconds=n) for n in range(6000)], output="out\n")
+    pauses: list[float] = []
+
+    report = prune_store(store, POLICY, now=NOW, pause=pauses.append)
+
+    assert report.removed["expiredExecutions"] == 6000 and ids_of(store) == set()
+    assert len(pauses) >= 3
+    assert sorted(pauses)[int(len(pauses) * 0.9)] < 0.05, pauses
+
+
+def test_the_background_pruner_prunes_only_while_it_leads(store: Store) -> None:
+    job = add_job(store.db, "j")
+    add_executions(store.db, job, days(100, 200))
+    leading = threading.Event()
+    pruner = BackgroundPruner(
+        store, policy=lambda: POLICY, is_leader=leading.is_set, interval_seconds=0.05, clock=FakeClock(NOW)
+    )
+    stop = threading.Event()
+    thread = threading.Thread(target=pruner.run, args=(stop,))
+    thread.start()
+    try:
+        threading.Event().wait(0.3)
+        assert len(ids_of(store)) == 2  # a standby prunes nothing
+        leading.set()
+        deadline = threading.Event()
+        for _ in range(100):
+            if not ids_of(store):
+                break
+            deadline.wait(0.05)
+        assert ids_of(store) == set()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+@pytest.mark.parametrize("key", ["keep_days", "keep_per_job", "output_keep_days", "audit_keep_days"])
+@pytest.mark.parametrize("value", ["0", "-5", "1.5", '"30"'], ids=["zero", "negative", "float", "string"])
+def test_retention_values_must_be_whole_numbers_of_at_least_1(tmp_path: Path, key: str, value: str) -> None:
+    path = tmp_path / "jobctl.toml"
+    path.write_text(f"[history]\n{key} = {value}\n")
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    assert f"[history] {key}" in caught.value.message
+
+
+def test_history_settings_are_read(tmp_path: Path) -> None:
+    path = tmp_path / "jobctl.toml"
+    path.write_text("[history]\nkeep_days = 7\nkeep_per_job = 3\noutput_keep_days = 1\naudit_keep_days = 2\n")
+    assert load_config(str(path)).retention == RetentionPolicy(
+        keep_days=7, keep_per_job=3, output_keep_days=1, audit_keep_days=2
+    )
+    assert load_config(None).retention == RetentionPolicy()
+
+
+def test_a_bad_retention_value_is_exit_2_on_one_line_and_nothing_is_pruned(sqlite_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[history]\nkeep_days = 0\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
+    result = Cli(env)("--db", sqlite_url, "--config", str(config), "store", "prune")
+    assert result.code == 2, result
+    assert result.stderr.count("\n") == 1 and "[history] keep_days must be at least 1" in result.stderr
+    assert result.stdout == ""

@@ -1,0 +1,176 @@
+"""``jobctl store info|backup|check|vacuum|prune`` as real subprocesses on real stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jobctl.store import Store, open_store
+from jobctl.store.database import Database
+from jobctl.store.schema_version import HEAD, upgrade
+from jobctl.store.url import parse_store_url
+from tests.conftest import Cli
+from tests.store.helpers import NOW, add_executions, add_job, days
+
+
+def file_size(path: Path) -> int:
+    return sum(os.path.getsize(f"{path}{end}") for end in ("", "-wal") if os.path.exists(f"{path}{end}"))
+
+
+def one_line_error(result: object, code: int, fragment: str) -> None:
+    assert result.code == code, result  # type: ignore[attr-defined]
+    stderr = result.stderr  # type: ignore[attr-defined]
+    assert stderr.count("\n") == 1 and "Traceback" not in stderr, stderr
+    assert fragment in stderr, stderr
+
+
+def test_info_shows_what_the_store_holds(store: Store, cli: Cli, store_url: str) -> None:
+    job = add_job(store.db, "a")
+    add_executions(store.db, job, days(3, 1), output="out\n")
+    data = json.loads(cli("store", "info", "--json").stdout)
+    assert data["backend"] == ("sqlite" if store.db.is_sqlite else "postgresql")
+    assert data["schemaVersion"] == HEAD
+    assert data["rowCounts"]["jobs"] == 1 and data["rowCounts"]["executions"] == 2
+    assert data["rowCounts"]["execution_output"] == 2
+    assert data["oldestExecution"] == (NOW - timedelta(days=3)).isoformat().replace("+00:00", "Z")
+    assert data["newestExecution"] == (NOW - timedelta(days=1)).isoformat().replace("+00:00", "Z")
+    assert data["retention"] == {"keepDays": 90, "keepPerJob": 1000, "outputKeepDays": 30, "auditKeepDays": 365}
+    assert data["sizeBytes"] > 0
+    human = cli("store", "info")
+    assert human.code == 0 and "rows: executions" in human.stdout
+
+
+def test_info_masks_the_password_of_a_postgres_url(pg_url: str, bare_cli: Cli) -> None:
+    open_store(pg_url).close()
+    with_password = pg_url.replace("postgres@", "postgres:s3cret@", 1)
+    result = bare_cli("--db", with_password, "store", "info", "--json")
+    assert result.code == 0, result
+    assert "s3cret" not in result.stdout and json.loads(result.stdout)["location"].count("***") == 1
+
+
+def test_a_backup_taken_while_another_process_writes_is_a_store(sqlite_url: str, tmp_path: Path, bare_cli: Cli) -> None:
+    store = open_store(sqlite_url)
+    job = add_job(store.db, "busy")
+    add_executions(store.db, job, [timedelta(seconds=n) for n in range(20_000)], output="o" * 200)
+    stop = threading.Event()
+    written: list[int] = []
+
+    def keep_writing() -> None:
+        writer = open_store(sqlite_url)
+        minute = 0
+        while not stop.is_set():
+            minute += 1
+            written.append(minute)
+            add_executions(writer.db, job, [timedelta(days=-30, microseconds=minute)])
+            stop.wait(0.002)
+        writer.close()
+
+    thread = threading.Thread(target=keep_writing)
+    thread.start()
+    try:
+        result = bare_cli("--db", sqlite_url, "store", "backup", str(tmp_path / "copy.db"), "--json")
+    finally:
+        stop.set()
+        thread.join()
+    assert result.code == 0, result
+    assert len(written) > 10, "nothing was written while the backup ran"
+    copy = f"sqlite:///{tmp_path / 'copy.db'}"
+    assert bare_cli("--db", copy, "store", "check").code == 0
+    listed = json.loads(bare_cli("--db", copy, "executions", "list", "--json", "--per-page", "1").stdout)
+    assert listed["total"] >= 20_000
+    assert oct((tmp_path / "copy.db").stat().st_mode & 0o777) == "0o600"
+    store.close()
+
+
+def test_a_backup_never_overwrites_and_needs_a_writable_folder(sqlite_url: str, tmp_path: Path, bare_cli: Cli) -> None:
+    open_store(sqlite_url).close()
+    taken = tmp_path / "taken.db"
+    taken.write_text("keep me")
+    one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(taken)), 2, "already exists")
+    assert taken.read_text() == "keep me"
+    one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(tmp_path)), 2, "already exists")
+    missing = tmp_path / "no" / "such" / "copy.db"
+    one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(missing)), 2, "not writable")
+    assert not missing.parent.exists()
+
+
+def test_a_postgres_backup_is_refused_with_the_pg_dump_command(pg_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    open_store(pg_url).close()
+    result = bare_cli("--db", pg_url, "store", "backup", str(tmp_path / "x.db"))
+    one_line_error(result, 2, "pg_dump --format=custom --host=127.0.0.1")
+    assert "--schema=jobctl_t_" in result.stderr
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_check_finds_an_active_execution_without_a_live_instance(store: Store, cli: Cli) -> None:
+    job = add_job(store.db, "j")
+    add_executions(store.db, job, days(1, 2))
+    assert cli("store", "check").code == 0
+    [orphan] = add_executions(store.db, job, days(0.5), status="running", instance_id="gone-instance")
+    result = cli("store", "check", "--json")
+    assert result.code == 1, result
+    problems = json.loads(result.stdout)["problems"]
+    assert [p["check"] for p in problems] == ["active execution without a live instance"]
+    assert orphan in problems[0]["detail"]
+    human = cli("store", "check")
+    assert human.code == 1 and orphan in human.stdout
+
+
+def test_vacuum_gives_space_back_and_switches_an_old_file_to_incremental(tmp_path: Path, bare_cli: Cli) -> None:
+    path = tmp_path / "old.db"
+    path.touch()
+    url = f"sqlite:///{path}"
+    db = Database(parse_store_url(url))
+    upgrade(db, HEAD)  # made like a store of an earlier release: no incremental auto-vacuum
+    job = add_job(db, "j")
+    add_executions(db, job, [timedelta(seconds=n) for n in range(3000)], output="x" * 2000)
+    db.execute("DELETE FROM execution_output")
+    db.close()
+    assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone() == (0,)
+
+    result = bare_cli("--db", url, "store", "vacuum", "--json")
+
+    assert result.code == 0, result
+    data = json.loads(result.stdout)
+    assert data["freedBytes"] > 5_000_000 and data["sizeAfterBytes"] < data["sizeBeforeBytes"]
+    assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone() == (2,)
+
+
+def test_a_prune_shrinks_the_sqlite_file(sqlite_url: str, bare_cli: Cli) -> None:
+    store = open_store(sqlite_url)
+    job = add_job(store.db, "j")
+    add_executions(store.db, job, [timedelta(days=100, seconds=n) for n in range(4000)], output="y" * 2000)
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    path = store.url.sqlite_path
+    assert path is not None
+    before = file_size(path)
+    store.close()
+
+    result = bare_cli("--db", sqlite_url, "store", "prune", "--json")
+
+    assert result.code == 0, result
+    data = json.loads(result.stdout)
+    assert data["removed"]["expiredExecutions"] == 4000 and data["pagesReleased"] > 1000
+    assert file_size(path) < before / 2
+
+
+@pytest.mark.parametrize("dry", [True, False], ids=["dry-run", "prune"])
+def test_prune_says_what_it_removed(store: Store, cli: Cli, dry: bool) -> None:
+    job = add_job(store.db, "j")
+    add_executions(store.db, job, [timedelta(days=100 + n) for n in range(7)])
+    result = cli("store", "prune", *(["--dry-run"] if dry else []))
+    assert result.code == 0, result
+    assert result.stdout.startswith(f"{'would remove' if dry else 'removed'} 7 rows (7 executions past keep_days")
+    remaining = int(store.db.scalar("SELECT COUNT(*) FROM executions"))
+    assert remaining == (7 if dry else 0)
+
+
+def test_store_commands_refuse_the_api(bare_cli: Cli) -> None:
+    result = bare_cli("--api", "http://127.0.0.1:9", "store", "info")
+    one_line_error(result, 2, "works on the store, not through the API")
