@@ -35,6 +35,8 @@ PRUNED = {
     "expiredExecutions": "executions past keep_days",
     "excessExecutions": "executions past keep_per_job",
     "outputs": "runs' output past output_keep_days",
+    "auditEntries": "audit entries past audit_keep_days",
+    "deliveries": "notification deliveries past keep_days",
 }
 """How ``store prune`` names what each pruner removes."""
 
@@ -51,11 +53,11 @@ def prune(
     Example: jobctl store prune --dry-run
     """
     from jobctl.service.jobs import utcnow
-    from jobctl.service.retention import prune_store
+    from jobctl.service.maintenance import prune_now
 
     app_ctx: AppContext = ctx.obj
     store = _store(ctx, "prune")
-    report = prune_store(store, app_ctx.config.retention, now=utcnow(), dry_run=dry_run)
+    report = prune_now(store, app_ctx.config.retention, now=utcnow(), dry_run=dry_run)
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "seconds": round(report.seconds, 3)}  # fmt: skip
     if as_json:

@@ -12,10 +12,15 @@ from typing import Any
 
 from jobctl.errors import UsageError
 from jobctl.models import RetentionPolicy
+from jobctl.service import audit
+from jobctl.service.retention import PruneReport, prune_store
 from jobctl.store import Store
 from jobctl.store import maintenance as m
 from jobctl.store.schema_version import current_revision
 from jobctl.wire.responses import timestamp
+
+STORE_PRUNED = "store.pruned"
+"""Audit action of a prune run by hand."""
 
 
 def retention_settings(policy: RetentionPolicy) -> dict[str, int]:
@@ -25,6 +30,17 @@ def retention_settings(policy: RetentionPolicy) -> dict[str, int]:
         "outputKeepDays": policy.output_keep_days,
         "auditKeepDays": policy.audit_keep_days,
     }
+
+
+def prune_now(store: Store, policy: RetentionPolicy, *, now: datetime, dry_run: bool) -> PruneReport:
+    """``jobctl store prune``: the pass the leader makes, at once and without pauses; a prune that
+    removed anything is recorded in the audit log (the leader's own passes are not: they are
+    the settings at work, not somebody's change)."""
+    report = prune_store(store, policy, now=now, dry_run=dry_run)
+    if not dry_run and report.total:
+        audit.record(store, actor=audit.local_actor(), action=STORE_PRUNED, target_type="store",
+                     details={"removed": report.removed})  # fmt: skip
+    return report
 
 
 def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:

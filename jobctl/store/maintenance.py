@@ -27,7 +27,7 @@ RELEASE_STEP_PAGES = 256
 
 TABLES = (
     "jobs", "executions", "execution_output", "task_functions", "job_types",
-    "scheduler_instances", "leases", "api_tokens", "store_state",
+    "scheduler_instances", "leases", "api_tokens", "store_state", "audit_log", "notification_deliveries",
 )  # fmt: skip
 """jobctl's tables, as ``store info`` counts them (others join when they exist)."""
 

@@ -6,8 +6,8 @@ the leader's background pruner, :mod:`jobctl.service.retention`) sizes the batch
 each transaction stays well under 50 ms and pauses between them, so pruning a backlog of
 millions of rows never holds the scheduler's writes back for long.
 
-A table that wants its history bounded adds one pruner to :func:`pruners_for`; a pruner whose
-table this store does not have is left out. Pending and running executions are never pruned
+A table that wants its history bounded adds one pruner to :func:`pruners_for` (a log-like
+table with a time column needs only an :class:`ExpiredRows`). Pending and running executions are never pruned
 (every delete re-checks the status inside its transaction). See docs/retention.md.
 """
 
@@ -60,7 +60,12 @@ def pruners_for(db: Database, policy: RetentionPolicy) -> list[TablePruner]:
         ExpiredExecutions(db, keep_days=policy.keep_days),
         ExcessExecutions(db, keep_per_job=policy.keep_per_job, keep_days=policy.keep_days),
         ExpiredOutput(db, policy),
-    ]
+        ExpiredRows(db, name="auditEntries", table="audit_log", key="id", time="at", keep_days=policy.audit_keep_days),
+        ExpiredRows(
+            db, name="deliveries", table="notification_deliveries", key="id", time="created_at",
+            keep_days=policy.keep_days, unless="status = 'pending'",
+        ),
+    ]  # fmt: skip
 
 
 def _id_list(prefix: str, ids: Sequence[str]) -> tuple[str, dict[str, Any]]:
@@ -266,3 +271,34 @@ class ExpiredOutput:
                 params,
             )
         return Batch(removed=had_output, done=len(rows) < limit)
+
+
+class ExpiredRows:
+    """Rows of a log-like ``table`` whose ``time`` column is more than ``keep_days`` old (the
+    audit log, notification deliveries), except those matching ``unless`` (deliveries still
+    to be sent)."""
+
+    def __init__(
+        self, db: Database, *, name: str, table: str, key: str, time: str, keep_days: int, unless: str | None = None
+    ) -> None:
+        self.db = db
+        self.name = name
+        self.keep = keep_days * DAY
+        kept = f" AND NOT ({unless})" if unless else ""
+        self._where = f"FROM {table} WHERE {time} < :cutoff{kept}"
+        self._delete = f"DELETE FROM {table} WHERE {key} IN ({{ids}}){kept}"
+        self._key = key
+
+    def pending(self, now: datetime) -> int:
+        return int(self.db.scalar(f"SELECT COUNT(*) {self._where}", {"cutoff": now - self.keep}))
+
+    def prune_batch(self, now: datetime, limit: int) -> Batch:
+        rows = self.db.fetch_all(
+            f"SELECT {self._key} AS k {self._where} LIMIT :limit", {"cutoff": now - self.keep, "limit": limit}
+        )
+        if not rows:
+            return Batch(removed=0, done=True)
+        placeholders, params = _id_list("k", [row["k"] for row in rows])
+        with self.db.transaction():
+            removed = self.db.execute(self._delete.format(ids=placeholders), params)
+        return Batch(removed=removed, done=len(rows) < limit)

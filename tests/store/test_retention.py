@@ -14,7 +14,7 @@ from jobctl.config import load_config
 from jobctl.errors import UsageError
 from jobctl.models import RetentionPolicy
 from jobctl.scheduler.pruner import BackgroundPruner
-from jobctl.service import Service
+from jobctl.service import Service, audit
 from jobctl.service.retention import prune_store
 from jobctl.store import Store
 from tests.conftest import Cli
@@ -81,7 +81,8 @@ def test_a_dry_run_counts_exactly_what_a_prune_then_removes_and_changes_nothing(
     dry = prune_store(store, policy, now=NOW, dry_run=True)
 
     assert (ids_of(store), output_rows(store)) == before
-    assert dry.removed == {"expiredExecutions": 3, "excessExecutions": 2, "outputs": 11}
+    assert dry.removed == {"expiredExecutions": 3, "excessExecutions": 2, "outputs": 11,
+                           "auditEntries": 0, "deliveries": 0}  # fmt: skip
     assert prune_store(store, policy, now=NOW).removed == dry.removed
 
 
@@ -122,6 +123,27 @@ def test_the_background_pruner_prunes_only_while_it_leads(store: Store) -> None:
         stop.set()
         thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_audit_entries_and_sent_deliveries_go_when_old_and_waiting_deliveries_stay(store: Store) -> None:
+    for age in (400, 366, 10):
+        audit.record(store, actor="t", action="job.created", target_type="job", at=NOW - timedelta(days=age))
+    for number, (age, status) in enumerate([(100, "sent"), (100, "failed"), (100, "pending"), (5, "sent")]):
+        at = NOW - timedelta(days=age)
+        store.db.execute(
+            """
+            INSERT INTO notification_deliveries (id, dedupe_key, event, notifier, status, payload, created_at,
+                next_attempt_at) VALUES (:id, :key, 'failure', 'ops', :status, '{}', :at, :at)
+            """,
+            {"id": f"d{number}", "key": f"k{number}", "status": status, "at": at},
+        )  # fmt: skip
+
+    report = prune_store(store, POLICY, now=NOW)
+
+    assert (report.removed["auditEntries"], report.removed["deliveries"]) == (2, 2)
+    assert store.db.scalar("SELECT COUNT(*) FROM audit_log") == 1
+    left = {row["id"] for row in store.db.fetch_all("SELECT id FROM notification_deliveries")}
+    assert left == {"d2", "d3"}
 
 
 @pytest.mark.parametrize("key", ["keep_days", "keep_per_job", "output_keep_days", "audit_keep_days"])

@@ -169,6 +169,11 @@ def test_prune_says_what_it_removed(store: Store, cli: Cli, dry: bool) -> None:
     assert result.stdout.startswith(f"{'would remove' if dry else 'removed'} 7 rows (7 executions past keep_days")
     remaining = int(store.db.scalar("SELECT COUNT(*) FROM executions"))
     assert remaining == (7 if dry else 0)
+    recorded = store.db.fetch_all("SELECT actor, details FROM audit_log WHERE action = 'store.pruned'")
+    assert len(recorded) == (0 if dry else 1)
+    if not dry:
+        assert recorded[0]["actor"].startswith("local:")
+        assert json.loads(recorded[0]["details"])["removed"]["expiredExecutions"] == 7
 
 
 def test_store_commands_refuse_the_api(bare_cli: Cli) -> None:
