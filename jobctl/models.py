@@ -163,6 +163,12 @@ class JobSettings:
     """Notification rules ``{"notifier", "on", "eachAttempt"}``; None: ``[notify] default`` (docs/notifications.md)."""
     pause_after_failures: int | None = None
     """Pause the job after this many failed or timed-out final outcomes in a row; None: never."""
+    start_grace_seconds: int | None = None
+    """A scheduled run starting later than this after its slot is a ``late`` event; None: no check."""
+    max_runtime_alert_seconds: int | None = None
+    """A run still running after this long is a ``long_running`` event (it is not stopped); None: no check."""
+    expect_success_within_seconds: int | None = None
+    """No success for this long is a ``no_success`` event (the dead-man check); None: no check."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,9 @@ EVENTS = (
     "abandoned",
     "cancelled",
     "paused",
+    "late",
+    "long_running",
+    "no_success",
 )
 """Every event a rule may name."""
 

@@ -32,7 +32,7 @@ JOB_KEYS = {"id", "name", "description", "taskFunctionId", "jobTypeId", "schedul
             "lastRunTime", "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy",
             "misfirePolicy", "labels", "environment", "workingDirectory", "umask", "nice", "stdin",
             "runAsUser", "runAsGroup", "source", "notify", "pauseAfterFailures", "pausedReason", "pausedBy",
-            "pausedAt"}  # fmt: skip
+            "pausedAt", "startGraceSeconds", "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds"}  # fmt: skip
 JOB_DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
                   "errorMessage", "triggeredBy", "triggeredByUserId",

@@ -100,6 +100,7 @@ class Daemon:
             runner=self.runner,
             default_timezone=config.scheduler_timezone,
             misfire_grace_seconds=config.misfire_grace_seconds,
+            notify=config.notify,
         )
         self._threads: list[threading.Thread] = []
         self._server: Any = None
@@ -207,6 +208,8 @@ class Daemon:
             return
         self.config = config
         self.runner.notify = self.sender.settings = config.notify
+        if self.scheduler is not None:
+            self.scheduler.notify = config.notify
         log_config_warnings(config)
         report = sync_task_functions(self.store, config.task_functions)
         log.info(

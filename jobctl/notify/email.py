@@ -23,6 +23,7 @@ SUMMARY_WORDS = {
     "failure": "failed", "timeout": "timed out", "success": "succeeded", "start": "started",
     "recovery": "recovered", "output": "printed output", "skipped": "skipped a run", "missed": "missed a run",
     "abandoned": "was abandoned", "cancelled": "was cancelled", "paused": "was paused",
+    "late": "started late", "long_running": "is still running", "no_success": "has not succeeded in time",
     "test": "test notification",
 }  # fmt: skip
 

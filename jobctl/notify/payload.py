@@ -19,6 +19,9 @@ MESSAGES = {
     "abandoned": "{job}: the daemon running it died; outcome unknown",
     "cancelled": "{job}: a run was cancelled",
     "paused": "{job} was paused",
+    "late": "{job} started late",
+    "long_running": "{job} is still running",
+    "no_success": "{job} has not succeeded in time",
     "test": "test notification from jobctl",
 }
 

@@ -16,8 +16,10 @@ from datetime import datetime, timedelta
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import Execution, ExecutionStatus, Job, JobType, MisfirePolicy
+from jobctl.notifier_config import NotifySettings
 from jobctl.schedules import Schedule, parse_schedule
 from jobctl.schedules.timing import NextRun, run_after
+from jobctl.service.notifications import scheduled_effects
 from jobctl.store import Store
 from jobctl.store.jobs import Advance
 from jobctl.store.writes import NewExecution
@@ -67,6 +69,7 @@ def claim_due_slots(
     fence: timedelta,
     schedules: ScheduleCache,
     misfire_grace: timedelta,
+    notify: NotifySettings | None = None,
 ) -> list[Claim]:
     """Claim the current slot of each due job; returns the executions to start now.
 
@@ -87,6 +90,11 @@ def claim_due_slots(
             if _TEST_HOLD_SECONDS:
                 time.sleep(_TEST_HOLD_SECONDS)
             rows, inserted = _claim_in_transaction(store, jobs, now, instance_id, schedules, misfire_grace)
+            if notify is not None:  # start, late and skipped events commit with the claims
+                written = [
+                    (plan.job, execution) for (plan, _), execution in zip(rows, inserted, strict=True) if execution
+                ]
+                scheduled_effects(store, notify, written, now=now)
             if not store.cluster.holds_lease(instance_id, term, for_at_least=fence):
                 raise _LeaseLost
     except _LeaseLost:

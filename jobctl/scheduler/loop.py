@@ -20,10 +20,12 @@ from typing import Protocol
 
 from jobctl.errors import StoreError
 from jobctl.models import Execution, ExecutionStatus, Job, TriggeredBy
+from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.claims import Claim, ScheduleCache, claim_due_slots
 from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.runner import PreparedRun
+from jobctl.service.notifications import scheduled_effects
 from jobctl.store import Store
 
 log = logging.getLogger(__name__)
@@ -81,8 +83,11 @@ class Scheduler:
         default_timezone: str,
         misfire_grace_seconds: float,
         clock: Clock | None = None,
+        notify: NotifySettings | None = None,
     ) -> None:
         self.store = store
+        self.notify = notify
+        """Notifiers and default rules for the events of claims, starts and reaped runs (None: none)."""
         self.leadership = leadership
         self.runner = runner
         self.schedules = ScheduleCache(default_timezone)
@@ -157,6 +162,7 @@ class Scheduler:
                 fence=self.leadership.fence,
                 schedules=self.schedules,
                 misfire_grace=self.misfire_grace,
+                notify=self.notify,
             )
             self._start_claimed(claims)
             if len(due) < limit or not self.leadership.is_leader():
@@ -182,12 +188,21 @@ class Scheduler:
             if not job.is_enabled:
                 self._skip_disabled(execution, now)
                 continue
-            if self.store.executions.mark_running(
+            started = self._mark_started(job, execution, now)
+            if started is not None:
+                self.runner.submit(job, started)
+
+    def _mark_started(self, job: Job, execution: Execution, now: datetime) -> Execution | None:
+        """Take a pending execution for this instance, with its ``start`` event; None if another took it."""
+        with self.store.transaction():
+            if not self.store.executions.mark_running(
                 execution.id, instance_id=self.leadership.instance_id, started_at=now
             ):
-                started = self.store.executions.get(execution.id)
-                if started is not None:
-                    self.runner.submit(job, started)
+                return None
+            started = self.store.executions.get(execution.id)
+            if started is not None and self.notify is not None:
+                scheduled_effects(self.store, self.notify, [(job, started)], now=now)
+            return started
 
     def _skip_disabled(self, execution: Execution, now: datetime) -> None:
         """A disabled job gets no runs: a run that was already waiting ends without running.
@@ -221,7 +236,9 @@ class Scheduler:
         self._last_reap = now
         from jobctl.scheduler.reaper import reap_dead_instances
 
-        reap_dead_instances(self.store, now=now, ttl=self.leadership.ttl, me=self.leadership.instance_id)
+        reap_dead_instances(
+            self.store, now=now, ttl=self.leadership.ttl, me=self.leadership.instance_id, notify=self.notify
+        )
 
     def _sleep_after(self, now: datetime) -> float:
         if self.runner.free_slots() <= 0:

@@ -28,12 +28,15 @@ from jobctl.notifier_config import NotifierSpec, NotifySettings
 from jobctl.notify import DeliveryFailed
 from jobctl.notify.send import send
 from jobctl.scheduler.leadership import Leadership
+from jobctl.service.job_checks import check_deliveries
 from jobctl.store import Store
 
 log = logging.getLogger(__name__)
 
 WORKERS_PER_NOTIFIER = 32
 POLL_SECONDS = 0.5
+CHECK_SECONDS = 1.0
+"""How often the leader looks for runs running too long and jobs past their success deadline."""
 CLAIM_MARGIN_SECONDS = 10.0
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 600.0
@@ -58,6 +61,8 @@ class NotificationSender:
         self._lock = threading.Lock()
         self._busy: dict[str, int] = {}
         self._pools: dict[str, ThreadPoolExecutor] = {}
+        self._last_check: datetime | None = None
+        self._checked: set[str] = set()
 
     def wake(self) -> None:
         """Look for due deliveries now (an outcome was recorded, a worker is free)."""
@@ -68,7 +73,9 @@ class NotificationSender:
         while not stop.is_set():
             try:
                 if self.leadership.is_leader() and self.settings.notifiers:
-                    self.claim_and_send(datetime.now(UTC))
+                    now = datetime.now(UTC)
+                    self.run_checks(now)
+                    self.claim_and_send(now)
             except StoreError as exc:
                 log.warning("notification sender: %s", exc.message)
             except Exception:
@@ -77,6 +84,14 @@ class NotificationSender:
             self._wake.clear()
         for pool in self._pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
+
+    def run_checks(self, now: datetime) -> None:
+        """The time-based checks (``long_running``, ``no_success``), at most every :data:`CHECK_SECONDS`."""
+        if self._last_check is not None and (now - self._last_check).total_seconds() < CHECK_SECONDS:
+            return
+        self._last_check = now
+        if check_deliveries(self.store, self.settings, now=now, seen=self._checked):
+            self.wake()
 
     def claim_and_send(self, now: datetime) -> int:
         """Claim what each notifier's free workers can send now and hand it to them; how many."""

@@ -10,16 +10,21 @@ marks the instance stopped so it leaves the status list.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from datetime import datetime, timedelta
 
-from jobctl.models import ExecutionStatus
+from jobctl.models import Execution, ExecutionStatus
+from jobctl.notifier_config import NotifySettings
+from jobctl.service.notifications import abandoned_effects
 from jobctl.store import Store
 
 log = logging.getLogger(__name__)
 
 
-def reap_dead_instances(store: Store, *, now: datetime, ttl: timedelta, me: str) -> int:
+def reap_dead_instances(
+    store: Store, *, now: datetime, ttl: timedelta, me: str, notify: NotifySettings | None = None
+) -> int:
     """Finish the active runs of dead instances; returns how many were finished."""
     dead = [
         instance
@@ -30,24 +35,30 @@ def reap_dead_instances(store: Store, *, now: datetime, ttl: timedelta, me: str)
     names = {i.id: f"{i.hostname} pid {i.pid}" for i in dead}
     for execution in orphans:
         who = names.get(execution.instance_id or "", f"instance {execution.instance_id}")
-        _abandon(store, execution.id, now, f"the daemon running it ({who}) stopped heartbeating")
+        _abandon(store, execution, now, f"the daemon running it ({who}) stopped heartbeating", notify)
     leftovers = store.executions.active_of_gone_instances()
     for execution in leftovers:
-        _abandon(store, execution.id, now, f"the daemon running it (instance {execution.instance_id}) stopped")
+        _abandon(store, execution, now, f"the daemon running it (instance {execution.instance_id}) stopped", notify)
     for instance in dead:
         store.cluster.mark_stopped(instance.id, instance.last_heartbeat)
     store.cluster.forget_instances(stopped_before=now - timedelta(days=7))
     return len(orphans) + len(leftovers)
 
 
-def _abandon(store: Store, execution_id: str, now: datetime, why: str) -> None:
-    store.executions.finish(
-        execution_id,
-        status=ExecutionStatus.FAILED.value,
-        started_at=None,
-        completed_at=now,
-        duration_seconds=None,
-        result=None,
-        error_message=f"abandoned: {why}; outcome unknown",
-    )
-    log.warning("finished orphaned execution %s as failed: %s", execution_id, why)
+def _abandon(store: Store, execution: Execution, now: datetime, why: str, notify: NotifySettings | None) -> None:
+    """Finish the run as failed, with its ``abandoned`` event in the same transaction."""
+    error = f"abandoned: {why}; outcome unknown"
+    with store.transaction():
+        finished = store.executions.finish(
+            execution.id,
+            status=ExecutionStatus.FAILED.value,
+            started_at=None,
+            completed_at=now,
+            duration_seconds=None,
+            result=None,
+            error_message=error,
+        )
+        if finished and notify is not None:
+            ended = dataclasses.replace(execution, status=ExecutionStatus.FAILED, completed_at=now, error_message=error)
+            abandoned_effects(store, notify, ended, now=now)
+    log.warning("finished orphaned execution %s as failed: %s", execution.id, why)

@@ -169,3 +169,37 @@ def _after_final(
                 store, settings, job, "paused", execution=execution, now=now, subject=f"{execution.id}", message=reason
             )
     return job
+
+
+def scheduled_effects(
+    store: Store, settings: NotifySettings, claimed: Sequence[tuple[Job, Execution]], *, now: datetime
+) -> None:
+    """``start``, ``late`` and ``skipped`` deliveries of executions just claimed or started; call
+    inside the transaction that writes them. Costs nothing for jobs without rules for them."""
+    deliveries: list[NewDelivery] = []
+    for job, execution in claimed:
+        if execution.status == ExecutionStatus.SKIPPED:
+            deliveries += event_deliveries(store, settings, job, "skipped", execution=execution, now=now)
+            continue
+        first = execution.attempt == 1
+        deliveries += event_deliveries(store, settings, job, "start", execution=execution, now=now, final=first)
+        late = _lateness(job, execution, now)
+        if late is not None:
+            message = f"{job.name} started {late:.0f}s after its slot (grace {job.start_grace_seconds}s)"
+            deliveries += event_deliveries(store, settings, job, "late", execution=execution, now=now, message=message)
+    store.deliveries.insert_many(deliveries)
+
+
+def _lateness(job: Job, execution: Execution, now: datetime) -> float | None:
+    """Seconds a scheduled run starts after its slot, when that is past the job's grace."""
+    if job.start_grace_seconds is None or execution.scheduled_for is None or execution.attempt != 1:
+        return None
+    late = ((execution.started_at or now) - execution.scheduled_for).total_seconds()
+    return late if late > job.start_grace_seconds else None
+
+
+def abandoned_effects(store: Store, settings: NotifySettings, execution: Execution, *, now: datetime) -> None:
+    """The ``abandoned`` delivery of a run whose daemon died; call in the transaction that finishes it."""
+    job = store.jobs.get(execution.job_id)
+    if job is not None:
+        store.deliveries.insert_many(event_deliveries(store, settings, job, "abandoned", execution=execution, now=now))

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from jobctl.models import Job
+from jobctl.models import Execution, ExecutionStatus, Job
 from jobctl.store.cluster import BUMP_GENERATION_SQL
-from jobctl.store.database import Database
-from jobctl.store.records import job_from_row
+from jobctl.store.database import Database, to_utc
+from jobctl.store.records import execution_from_row, job_from_row
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -63,3 +63,36 @@ class JobHealthRecords:
             f"UPDATE jobs SET paused_reason = :reason, paused_by = :by, paused_at = :at{streak} WHERE id = :id",
             {"reason": reason, "by": by, "at": at, "id": job_id},
         )
+
+    def running_with_runtime_alert(self) -> list[tuple[Job, Execution]]:
+        """Running executions of jobs that set ``max_runtime_alert_seconds``, with their job."""
+        rows = self.db.fetch_all(
+            """
+            SELECT e.* FROM executions e JOIN jobs j ON j.id = e.job_id
+            WHERE e.status = :running AND j.max_runtime_alert_seconds IS NOT NULL
+            """,
+            {"running": ExecutionStatus.RUNNING.value},
+        )
+        executions = [execution_from_row(row) for row in rows]
+        jobs = self.get_many([e.job_id for e in executions])
+        return [(jobs[e.job_id], e) for e in executions if e.job_id in jobs]
+
+    def expecting_success(self) -> list[tuple[Job, datetime | None]]:
+        """Enabled jobs that set ``expect_success_within_seconds``, each with its last success (or None)."""
+        rows = self.db.fetch_all(
+            "SELECT * FROM jobs WHERE expect_success_within_seconds IS NOT NULL AND is_enabled = :true",
+            {"true": True},
+        )
+        jobs = [job_from_row(row) for row in rows]
+        if not jobs:
+            return []
+        keys = {f"j{n}": job.id for n, job in enumerate(jobs)}
+        last = self.db.fetch_all(
+            f"""
+            SELECT job_id, MAX(completed_at) AS last_success FROM executions
+            WHERE status = :success AND job_id IN ({", ".join(":" + k for k in keys)}) GROUP BY job_id
+            """,
+            {"success": ExecutionStatus.SUCCESS.value, **keys},
+        )
+        by_job = {row["job_id"]: to_utc(row["last_success"]) for row in last}
+        return [(job, by_job.get(job.id)) for job in jobs]

@@ -78,6 +78,18 @@ JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
     SettingKey("stdin", "stdin", "text", "Text given to each run on standard input (64 KiB at most)."),
     SettingKey("run_as_user", "runAsUser", "text", "User (name or uid) runs switch to.", "USER"),
     SettingKey("run_as_group", "runAsGroup", "text", "Group (name or gid) of runs.", "GROUP"),
+    SettingKey("pause_after_failures", "pauseAfterFailures", "int", "Pause after N failed final outcomes in a row."),
+    SettingKey("start_grace", "startGraceSeconds", "duration", "Late event when a run starts this late.", "DURATION"),
+    SettingKey(
+        "max_runtime_alert", "maxRuntimeAlertSeconds", "duration", "long_running event after this long.", "DURATION"
+    ),
+    SettingKey(
+        "expect_success_within",
+        "expectSuccessWithinSeconds",
+        "duration",
+        "no_success event after this long without a success (dead-man check).",
+        "DURATION",
+    ),
 )
 """Every plain setting, in the order ``--help`` lists them. A new plain job field is one entry."""
 

@@ -103,8 +103,9 @@ Id = Annotated[int, Field(ge=1, le=ID_MAX)]
 MisfirePolicyName = Literal["run_once", "skip"]
 EventName = Literal[
     "start", "success", "failure", "timeout", "recovery", "output", "skipped", "missed", "abandoned", "cancelled",
-    "paused",
+    "paused", "late", "long_running", "no_success",
 ]  # fmt: skip
+CheckSeconds = Annotated[int, Field(ge=1, le=TIMEOUT_MAX * 12, description="seconds (at most 360 days)")]
 PauseAfterFailures = Annotated[int, Field(ge=1, le=1000, description="pause after this many failed final outcomes")]
 PauseReason = Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
 
@@ -152,6 +153,9 @@ class JobCreate(BaseModel):
     runAsGroup: RunAs | None = None
     notify: NotifyRules | None = None
     pauseAfterFailures: PauseAfterFailures | None = None
+    startGraceSeconds: CheckSeconds | None = None
+    maxRuntimeAlertSeconds: CheckSeconds | None = None
+    expectSuccessWithinSeconds: CheckSeconds | None = None
 
     @field_validator("name")
     @classmethod
@@ -187,6 +191,9 @@ class JobUpdate(BaseModel):
     runAsGroup: RunAs | None = None
     notify: NotifyRules | None = None
     pauseAfterFailures: PauseAfterFailures | None = None
+    startGraceSeconds: CheckSeconds | None = None
+    maxRuntimeAlertSeconds: CheckSeconds | None = None
+    expectSuccessWithinSeconds: CheckSeconds | None = None
 
     @field_validator(
         "name",

@@ -237,6 +237,9 @@ class JobOut(TypedDict):
     pausedReason: Annotated[str | None, Schema("why the job is paused; null when not paused or no reason given")]
     pausedBy: Annotated[str | None, Schema("who paused it ('jobctl' for an automatic pause)")]
     pausedAt: Timestamp | None
+    startGraceSeconds: Annotated[int | None, Schema("a run starting later than this after its slot: late event")]
+    maxRuntimeAlertSeconds: Annotated[int | None, Schema("a run still running after this long: long_running event")]
+    expectSuccessWithinSeconds: Annotated[int | None, Schema("no success for this long: no_success event")]
 
 
 class JobList(TypedDict):
@@ -321,6 +324,9 @@ def job(j: Job) -> JobOut:
         "pausedReason": j.paused_reason,
         "pausedBy": j.paused_by,
         "pausedAt": timestamp(j.paused_at),
+        "startGraceSeconds": j.start_grace_seconds,
+        "maxRuntimeAlertSeconds": j.max_runtime_alert_seconds,
+        "expectSuccessWithinSeconds": j.expect_success_within_seconds,
     }
 
 

@@ -20,7 +20,8 @@ JOB_KEYS = {
     "timeoutSeconds", "retryCount", "retryDelaySeconds", "isEnabled", "isPaused", "nextRunTime", "lastRunTime",
     "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy", "misfirePolicy", "labels", "environment",
     "workingDirectory", "umask", "nice", "stdin", "runAsUser", "runAsGroup", "source",
-    "notify", "pauseAfterFailures", "pausedReason", "pausedBy", "pausedAt",
+    "notify", "pauseAfterFailures", "pausedReason", "pausedBy", "pausedAt", "startGraceSeconds",
+    "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds",
 }  # fmt: skip
 DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {

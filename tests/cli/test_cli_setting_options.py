@@ -22,6 +22,10 @@ SAMPLES: dict[str, tuple[list[str], Any]] = {
     "stdin": (["hello"], "hello"),
     "run_as_user": (["root"], "root"),
     "run_as_group": (["root"], "root"),
+    "pause_after_failures": (["3"], 3),
+    "start_grace": (["2m"], 120),
+    "max_runtime_alert": (["1h"], 3600),
+    "expect_success_within": (["1d"], 86400),
 }
 
 
