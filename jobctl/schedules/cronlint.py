@@ -7,6 +7,8 @@ reads the same and carries the same ``code`` in both:
   at :00 and :35, not every 35 minutes): the count starts again each hour, day, month...;
 * ``day_or_weekday`` - day of month and weekday both restricted: cron runs on days that
   match *either*, not both;
+* ``day_star_step`` - the same, with one of them starting with ``*`` (``*/2``): Vixie cron and
+  cronie then need *both* to match, jobctl (like croniter) either;
 * ``dst_gap`` / ``dst_fold`` - within the next year the schedule names a wall time that does
   not exist in its zone (the clocks jump forward: it runs at the first valid instant after it)
   or exists twice (the clocks go back: it runs once, at the first).
@@ -76,16 +78,30 @@ def lint_fields(fields: dict[str, str]) -> list[Finding]:
             if warning is not None:
                 found.append(warning)
     if fields["day"] not in ("*", "?") and fields["day_of_week"] not in ("*", "?"):
-        found.append(
-            Finding(
-                code="day_or_weekday",
-                message=(
-                    f"day of month {fields['day']!r} and weekday {fields['day_of_week']!r} are both restricted: "
-                    "cron runs on days that match either one, not only on days that match both"
-                ),
-            )
-        )
+        found.append(_both_days(fields["day"], fields["day_of_week"]))
     return found
+
+
+def _both_days(day: str, weekday: str) -> Finding:
+    """Both day fields restricted: jobctl, like cron, runs on days matching either. Vixie cron and
+    cronie, though, count a field that *starts* with ``*`` (``*/2``) as unrestricted and then
+    need both to match: jobctl does not follow that quirk, so it gets a warning of its own."""
+    starred = [f"{label} {text!r}" for label, text in (("day of month", day), ("weekday", weekday)) if text[0] == "*"]
+    if starred:
+        return Finding(
+            code="day_star_step",
+            message=(
+                f"{' and '.join(starred)} starts with '*': Vixie cron and cronie then run only on days matching "
+                f"both day {day!r} and weekday {weekday!r}; jobctl runs on days matching either"
+            ),
+        )
+    return Finding(
+        code="day_or_weekday",
+        message=(
+            f"day of month {day!r} and weekday {weekday!r} are both restricted: "
+            "cron runs on days that match either one, not only on days that match both"
+        ),
+    )
 
 
 def _uneven_step(name: str, part: str) -> Finding | None:

@@ -169,3 +169,11 @@ def test_a_large_crontab_lints_fast() -> None:
     crontab = read(text, zone="Europe/Berlin")
     assert len(crontab.entries) == 1000
     assert time.perf_counter() - started < 2.0
+
+
+def test_a_day_field_starting_with_a_star_is_where_cron_and_jobctl_differ() -> None:
+    crontab = read("0 0 */2 * 1 a\n0 0 1,15 * */2 b\n0 0 */10 * * c\n")
+    assert [(issue.line, issue.code) for issue in crontab.issues if issue.code.startswith("day_")] == [
+        (1, "day_star_step"), (2, "day_star_step"),
+    ]  # fmt: skip
+    assert "only on days matching both" in crontab.issues[1].message
