@@ -37,6 +37,7 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "client": {"api_url": (str,), "token": (str,)},
     "celery": {"broker_url": (str,), "result_backend": (str,)},
     "history": {"keep_days": (int,), "keep_per_job": (int,), "output_keep_days": (int,), "audit_keep_days": (int,)},
+    "metrics": {"public": (bool,)},
 }
 """Every key of every table and the TOML types it accepts (``task_functions`` is checked apart)."""
 
@@ -81,6 +82,8 @@ class Config:
     token: str | None = None
     celery_broker_url: str | None = None
     celery_result_backend: str | None = None
+    metrics_public: bool = False
+    """``[metrics] public``: serve ``GET /metrics`` without a token (docs/metrics.md)."""
     task_functions: tuple[TaskFunctionSpec, ...] = field(default=())
     notify: NotifySettings = field(default_factory=NotifySettings)
     """``[[notifiers]]`` and ``[notify]`` (docs/notifications.md)."""
@@ -216,8 +219,8 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
 def _field_name(table: str, key: str) -> str:
     if table == "store":
         return "store_url"
-    if table == "celery":
-        return f"celery_{key}"
+    if table in ("celery", "metrics"):
+        return f"{table}_{key}"
     if table == "daemon" and key in ("host", "port"):
         return f"daemon_{key}"
     if table == "daemon" and key == "docs":

@@ -15,6 +15,7 @@ from jobctl.api.auth import ApiContext
 from jobctl.api.docs import install_docs
 from jobctl.api.errors import install_error_handlers
 from jobctl.api.limits import BodyLimit
+from jobctl.api.metrics import MetricsEndpoint, install_metrics
 from jobctl.api.openapi import Health, request_schemas
 from jobctl.api.routes import scheduler_router
 from jobctl.notifier_config import NotifySettings
@@ -36,6 +37,7 @@ Every path below is also served under `{ALIAS_PREFIX}`.
 def create_app(
     store: Store, *, default_timezone: str, on_change: Callable[[], None] | None = None, docs: bool = False,
     notify: NotifySettings | None = None, notify_env: Mapping[str, str] | None = None,
+    metrics: MetricsEndpoint | None = None,
 ) -> FastAPI:  # fmt: skip
     """The ASGI app serving the scheduler API over ``store``.
 
@@ -44,6 +46,7 @@ def create_app(
     ``docs`` serves the ``/docs`` page and a public ``/openapi.json`` (see :mod:`.docs`).
     ``notify`` holds the config's notifiers (``GET /notifiers``, the rules jobs may name) and
     ``notify_env`` the environment command notifiers start from.
+    ``metrics`` serves ``/metrics`` (see :mod:`.metrics`).
     The store stays open and owned by the caller.
     """
     app = FastAPI(
@@ -59,6 +62,8 @@ def create_app(
     app.include_router(router, prefix=ALIAS_PREFIX, include_in_schema=False)
     app.add_api_route("/healthz", healthz, methods=["GET"], response_model=Health, tags=["health"], summary="Liveness")
     install_docs(app, public=docs)
+    if metrics is not None:
+        install_metrics(app, metrics)
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jobctl.config import Config, exposure_warning, load_config
 from jobctl.executors.context import RunAsPolicy
@@ -24,8 +24,12 @@ from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.loop import Scheduler
 from jobctl.scheduler.notify_sender import NotificationSender
 from jobctl.scheduler.runner import Runner
+from jobctl.scheduler.stats import SchedulerStats
 from jobctl.service.registry import sync_task_functions
 from jobctl.store import Store
+
+if TYPE_CHECKING:
+    from jobctl.api.metrics import MetricsEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +84,7 @@ class Daemon:
         # well within the lease, so its row locks never outlast it (docs/exactly-once.md).
         store.db.limit_idle_transactions(self.leadership.idle_transaction_limit)
         self.scheduler: Scheduler | None = None
+        self.stats = SchedulerStats()
         self.runner = Runner(
             store,
             max_workers=config.max_concurrent_runs,
@@ -101,6 +106,7 @@ class Daemon:
             default_timezone=config.scheduler_timezone,
             misfire_grace_seconds=config.misfire_grace_seconds,
             notify=config.notify,
+            stats=self.stats,
         )
         self._threads: list[threading.Thread] = []
         self._server: Any = None
@@ -174,7 +180,19 @@ class Daemon:
     def _start_api(self) -> None:
         from jobctl.daemon.server import start_api_server
 
-        self._server = start_api_server(self.store, self.config, host=self.host, port=self.port, on_change=self._wake)
+        self._server = start_api_server(
+            self.store, self.config, host=self.host, port=self.port, on_change=self._wake, metrics=self._metrics()
+        )
+
+    def _metrics(self) -> MetricsEndpoint:
+        """``/metrics`` of this daemon; whether it is public follows the config, reloads included."""
+        from jobctl.api.metrics import MetricsEndpoint
+        from jobctl.daemon.metrics import CONTENT_TYPE, daemon_exposition
+
+        exposition = daemon_exposition(self.store, self.stats, self.leadership.is_leader)
+        return MetricsEndpoint(
+            render=exposition.render, content_type=CONTENT_TYPE, public=lambda: self.config.metrics_public
+        )
 
     def _start_thread(self, name: str, target: Callable[[], None]) -> None:
         thread = threading.Thread(target=target, name=name, daemon=True)
@@ -224,6 +242,11 @@ def log_config_warnings(config: Config) -> None:
     warning = exposure_warning(config)
     if warning:
         log.warning("%s", warning)
+    if config.metrics_public:
+        log.warning(
+            "[metrics] public = true: GET /metrics answers without a token; "
+            "anyone who can reach the API can read every job's name and outcome"
+        )
 
 
 def _celery_executor(config: Config) -> Any:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from jobctl.config import Config
 from jobctl.errors import UsageError
 from jobctl.store import Store
+
+if TYPE_CHECKING:
+    from jobctl.api.metrics import MetricsEndpoint
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +29,15 @@ class ApiServer:
         self._thread.join(timeout=10)
 
 
-def start_api_server(store: Store, config: Config, *, host: str, port: int, on_change: Callable[[], None]) -> ApiServer:
+def start_api_server(
+    store: Store,
+    config: Config,
+    *,
+    host: str,
+    port: int,
+    on_change: Callable[[], None],
+    metrics: MetricsEndpoint | None = None,
+) -> ApiServer:
     """Bind ``host:port`` and serve; :raises UsageError: when the address cannot be bound."""
     import socket
 
@@ -37,6 +49,7 @@ def start_api_server(store: Store, config: Config, *, host: str, port: int, on_c
     app = create_app(
         store, default_timezone=config.scheduler_timezone, on_change=on_change, docs=config.api_docs,
         notify=config.notify, notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
+        metrics=metrics,
     )  # fmt: skip
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and

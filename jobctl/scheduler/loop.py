@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -25,6 +26,7 @@ from jobctl.scheduler.claims import Claim, ScheduleCache, claim_due_slots
 from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.runner import PreparedRun
+from jobctl.scheduler.stats import SchedulerStats
 from jobctl.service.notifications import scheduled_effects
 from jobctl.store import Store
 
@@ -84,10 +86,13 @@ class Scheduler:
         misfire_grace_seconds: float,
         clock: Clock | None = None,
         notify: NotifySettings | None = None,
+        stats: SchedulerStats | None = None,
     ) -> None:
         self.store = store
         self.notify = notify
         """Notifiers and default rules for the events of claims, starts and reaped runs (None: none)."""
+        self.stats = stats or SchedulerStats()
+        """How late runs start and how long claims take, for the metrics endpoint."""
         self.leadership = leadership
         self.runner = runner
         self.schedules = ScheduleCache(default_timezone)
@@ -153,6 +158,7 @@ class Scheduler:
             due = self.store.jobs.due(now + CLAIM_AHEAD, limit=limit)
             if not due:
                 return
+            claim_started = time.perf_counter()
             claims = claim_due_slots(
                 self.store,
                 due,
@@ -164,6 +170,7 @@ class Scheduler:
                 misfire_grace=self.misfire_grace,
                 notify=self.notify,
             )
+            self.stats.claim_batches.observe(time.perf_counter() - claim_started)
             self._start_claimed(claims)
             if len(due) < limit or not self.leadership.is_leader():
                 return
@@ -174,7 +181,11 @@ class Scheduler:
         moments = sorted({due_at for due_at, run in prepared if run is not None})
         for moment in moments:
             self.clock.sleep_until(moment)  # never before the slot's time (short: claims look ahead a little)
-            self.runner.launch([run for due_at, run in prepared if due_at == moment and run is not None])
+            runs = [run for due_at, run in prepared if due_at == moment and run is not None]
+            lateness = max(0.0, (self.clock.now() - moment).total_seconds())
+            self.runner.launch(runs)
+            for _ in runs:
+                self.stats.lateness.observe(lateness)
 
     def _start_pending(self, now: datetime) -> None:
         """Start manual triggers and retries whose time has come (each taken by one instance only)."""

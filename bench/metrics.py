@@ -1,0 +1,198 @@
+"""``GET /metrics`` with 10,000 jobs: how long one scrape takes.
+
+Target: one scrape of a daemon whose store holds 10,000 jobs takes <= 300 ms, the store read
+included (a "cold" scrape: the daemon keeps the store's figures for at most 5 s, and Prometheus
+scrapes every 15 s or more, so every real scrape is cold).
+
+A SQLite store gets ``--jobs`` hourly jobs through the service and ``--history`` executions per
+job (successes, a failure in every fifth job, a timeout, a skipped slot or a missed range in a
+few: see :func:`history_statuses`), written straight into the executions table. A real ``jobctl daemon`` serves the API on 127.0.0.1; each cold scrape
+waits out the cache first. Peers in the same run: ``GET /healthz`` on the same daemon (the HTTP
+floor), and ``prometheus_client`` rendering the same number of constant samples in this process
+(the library's own floor for that much text).
+
+Usage: python bench/metrics.py [--jobs 10000] [--history 20] [--cold 5] [--warm 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import _common as c
+
+
+def history_statuses(n: int, history: int, rng: random.Random) -> list[str]:
+    """A job's executions, oldest first: successes, with a failure in every fifth job, a timeout in
+    every twentieth, a skipped slot in every twentieth and a missed range in every fiftieth."""
+    statuses = ["success"] * history
+    for every, status in ((5, "failed"), (20, "timeout"), (20, "skipped"), (50, "missed")):
+        if n % every == every - 1:
+            statuses[rng.randrange(history)] = status
+    return statuses
+
+
+def seed(url: str, jobs: int, history: int) -> tuple[str, int]:
+    """Jobs through the service, executions straight into the table; a viewer token."""
+    from jobctl.service.tokens import create_token
+
+    service = c.open_service(url)
+    store = service.store
+    now = datetime.now(UTC)
+    ids = []
+    for n in range(jobs):
+        job = service.create_job({"name": f"job-{n:05d}", "taskFunctionId": 1, "jobTypeId": 1,
+                                  "scheduleConfig": {"hours": 1}, "taskArgs": {"command": "true"}})  # fmt: skip
+        ids.append(job["id"])
+    rows: list[dict[str, Any]] = []
+    rng = random.Random(14)
+    for n, job_id in enumerate(ids):
+        for k, status in enumerate(history_statuses(n, history, rng)):
+            slot = now - timedelta(hours=history - k)
+            ran = status not in ("skipped", "missed")
+            rows.append({
+                "id": str(uuid.uuid4()), "job_id": job_id, "status": status, "triggered_by": "scheduler",
+                "scheduled_for": slot, "started_at": slot if ran else None,
+                "completed_at": slot + timedelta(seconds=2) if ran else slot, "duration": 2.0 if ran else None,
+                "created_at": slot, "missed_count": 3 if status == "missed" else None,
+            })  # fmt: skip
+    with store.transaction():
+        store.db.execute_many(
+            """INSERT INTO executions (id, job_id, status, triggered_by, scheduled_for, started_at, completed_at,
+                   duration_seconds, created_at, attempt, missed_count)
+               VALUES (:id, :job_id, :status, :triggered_by, :scheduled_for, :started_at, :completed_at,
+                   :duration, :created_at, 1, :missed_count)""",
+            rows,
+        )
+        store.db.execute(
+            """UPDATE jobs SET last_run_time = (SELECT MAX(started_at) FROM executions e WHERE e.job_id = jobs.id),
+                   last_status = 'success'"""
+        )
+    token, _ = create_token(store, "bench", "viewer")
+    store.close()
+    return token, len(rows)
+
+
+def scrape(client: Any, path: str) -> tuple[float, bytes]:
+    begun = time.perf_counter()
+    response = client.get(path)
+    elapsed = (time.perf_counter() - begun) * 1000
+    if response.status_code != 200:
+        raise c.BenchError(f"{path} answered {response.status_code}: {response.text[:200]}")
+    return elapsed, response.content
+
+
+def library_floor(samples: int, rounds: int = 5) -> float:
+    """prometheus_client rendering ``samples`` constant gauge samples with a ``job`` label, ms."""
+    from prometheus_client import CollectorRegistry, generate_latest
+    from prometheus_client.core import GaugeMetricFamily
+
+    class Constant:
+        def collect(self) -> Any:
+            family = GaugeMetricFamily("bench_constant", "constant samples", labels=["job"])
+            for n in range(samples):
+                family.add_metric([f"job-{n:05d}"], float(n))
+            yield family
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Constant())
+    times = []
+    for _ in range(rounds):
+        begun = time.perf_counter()
+        generate_latest(registry)
+        times.append((time.perf_counter() - begun) * 1000)
+    return c.median(times)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=10_000)
+    parser.add_argument("--history", type=int, default=20)
+    parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--warm", type=int, default=20)
+    args = parser.parse_args()
+    import httpx
+    from prometheus_client.parser import text_string_to_metric_families
+
+    with c.temp_dir("jobctl-bench-metrics-") as folder:
+        url = c.sqlite_url(folder / "jobctl.db")
+        c.log(f"seeding {args.jobs} jobs and {args.history} executions each")
+        token, executions = seed(url, args.jobs, args.history)
+        port = _free_port()
+        log_file = (folder / "daemon.log").open("wb")
+        daemon = c.spawn([str(c.venv_bin(Path(sys.executable), "jobctl")), "--db", url, "daemon", "--port", str(port)],
+                         env=c.run_env(), stderr=log_file)  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
+            _wait(client)
+            cold, warm, health = [], [], []
+            text = b""
+            for n in range(args.cold):
+                c.log(f"cold scrape {n + 1}/{args.cold} (waiting out the 5 s cache)")
+                time.sleep(5.2)
+                elapsed, text = scrape(client, "/metrics")
+                cold.append(elapsed)
+            for _ in range(args.warm):
+                warm.append(scrape(client, "/metrics")[0])
+                health.append(scrape(client, "/healthz")[0])
+        c.stop(daemon)
+        log_file.close()
+
+    families = {family.name: family for family in text_string_to_metric_families(text.decode())}
+    jobs_seen = {sample.labels["job"] for sample in families["jobctl_job_running"].samples}
+    if len(jobs_seen) != args.jobs:
+        raise c.BenchError(f"the scrape reported {len(jobs_seen)} jobs, not {args.jobs}")
+    samples = sum(len(family.samples) for family in families.values())
+    floor = library_floor(samples)
+    cold_p50 = c.median(cold)
+    c.print_header("GET /metrics (bench/metrics.py)")
+    print(c.md_table(
+        ["what", "p50 ms", "max ms", "vs prometheus_client floor"],
+        [[f"cold scrape: {args.jobs:,} jobs, {executions:,} executions, SQLite", c.fmt(cold_p50), c.fmt(max(cold)),
+          c.ratio(cold_p50, floor)],
+         ["warm scrape (store figures cached, < 5 s old)", c.fmt(c.median(warm)), c.fmt(max(warm)),
+          c.ratio(c.median(warm), floor)],
+         [f"prometheus_client rendering {samples:,} constant samples, in process", c.fmt(floor), "", "1.00x"],
+         ["GET /healthz on the same daemon", c.fmt(c.median(health)), c.fmt(max(health)), ""]],
+    ))  # fmt: skip
+    met = max(cold) <= 300
+    print()
+    print(f"- {samples:,} samples, {len(text) / 1e6:.1f} MB of text per scrape")
+    print(
+        f"- Target one scrape with {args.jobs:,} jobs <= 300 ms: max {max(cold):.0f} ms -> {'MET' if met else 'MISSED'}"
+    )
+    c.save_results("metrics", {"cold_ms": cold, "warm_ms": warm, "healthz_ms": health, "floor_ms": floor,
+                               "samples": samples, "bytes": len(text)})  # fmt: skip
+    return 0 if met else c.EXIT_TARGET_MISSED
+
+
+def _wait(client: Any, timeout: float = 60) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/healthz").status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise c.BenchError("the daemon did not answer")
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+if __name__ == "__main__":
+    c.run_benchmark(main)

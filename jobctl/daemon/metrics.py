@@ -1,0 +1,211 @@
+"""``GET /metrics``: the Prometheus text format, produced with ``prometheus_client``.
+
+Two custom collectors, each rendered by ``prometheus_client``:
+
+- :class:`StoreCollector` reads what every daemon must report alike (per-job figures, the lease
+  term, the live instances) from the store, in a few aggregate statements whatever the number of
+  jobs. Its rendered text is kept for at most :data:`STORE_FIGURES_MAX_AGE` seconds, so scrapes
+  arriving together cost the store one read, and a leader and a standby answer the same.
+- :class:`InstanceCollector` reports this process: whether it leads, how late its runs started,
+  how long its claims took, and the build. Read live on every scrape (no I/O).
+
+The two texts are concatenated; their metric names never overlap. This is the only module that
+imports ``prometheus_client`` (docs/metrics.md says why the scheduler keeps plain counters).
+"""
+
+from __future__ import annotations
+
+import platform
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily, Metric
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.utils import floatToGoString
+
+from jobctl import __version__
+from jobctl.models import ExecutionStatus
+from jobctl.scheduler.stats import DistributionSnapshot, SchedulerStats
+from jobctl.store import Store
+from jobctl.store.figures import JobFigures
+
+ACTIVE_STATUSES = frozenset(status.value for status in ExecutionStatus if status.is_active)
+"""Statuses a run leaves again: not counted in ``jobctl_job_runs_total``, whose series only grow."""
+
+STORE_FIGURES_MAX_AGE = 5.0
+"""Seconds a rendering of the store's figures is served again before the store is read anew."""
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+"""The text exposition format every Prometheus version reads."""
+
+
+class StoreCollector:
+    """Per-job figures and the cluster's view of the lease, read from the store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[Metric]:
+        cluster = self.store.figures.cluster_figures()
+        yield _gauge(
+            "jobctl_scheduler_lease_term",
+            "Term of the leader lease (grows at every change of leader)",
+            cluster.lease_term,
+        )
+        yield _gauge(
+            "jobctl_scheduler_live_instances",
+            "Daemons that have not stopped (by their heartbeat rows)",
+            cluster.live_instances,
+        )
+        yield _gauge(
+            "jobctl_store_round_trip_seconds",
+            "Time one small read of the store took, at the last refresh",
+            cluster.round_trip_seconds,
+        )
+        yield from job_families(self.store.figures.job_figures())
+
+
+JOB_FAMILIES: tuple[tuple[str, str, str], ...] = (
+    ("jobctl_job_last_success_timestamp_seconds", "gauge", "When the job's latest successful run ended (Unix time)"),
+    ("jobctl_job_last_run_timestamp_seconds", "gauge",
+     "When the job's latest finished run started (Unix time), labelled with its status"),
+    ("jobctl_job_last_duration_seconds", "gauge", "How long the job's latest finished run took"),
+    ("jobctl_job_next_run_timestamp_seconds", "gauge",
+     "When the job runs next (Unix time); absent while paused, disabled or out of slots"),
+    ("jobctl_job_runs", "counter", "Finished executions of the job by status"),
+    ("jobctl_job_missed_slots", "counter", "Scheduled slots of the job that were missed (absent: none yet)"),
+    ("jobctl_job_skipped_slots", "counter",
+     "Scheduled slots of the job recorded as skipped, maxInstances and the like (absent: none yet)"),
+    ("jobctl_job_running", "gauge", "Runs of the job going on now (absent: none)"),
+)  # fmt: skip
+"""Name, type and help of each per-job family, in the order they are written."""
+
+
+def job_families(jobs: list[JobFigures]) -> list[Metric]:
+    """The per-job metric families, label ``job`` = the job's name.
+
+    Only what a job has is written: a timestamp it does not have yet (never ran, never
+    succeeded, no next run) is left out rather than reported as 0; ``runs_total`` has one series
+    per finished status the job has executions in (pending and running come and go, so they are
+    no counter: ``running`` is the gauge of the runs going on, present while there are some); the
+    slot counters appear with the job's first skipped or missed slot. With 10,000 jobs every
+    series that is always there costs a scrape about 30 ms (docs/metrics.md).
+    """
+    families = [Metric(name, documentation, kind) for name, kind, documentation in JOB_FAMILIES]
+    last_success, last_run, last_duration, next_run, runs, missed, skipped, running = families
+    for job in jobs:
+        label = {"job": job.name}
+        if job.last_success_time is not None:
+            last_success.add_sample(last_success.name, label, job.last_success_time.timestamp())
+        if job.last_status is not None and job.last_run_time is not None:
+            last_run.add_sample(last_run.name, {**label, "status": job.last_status}, job.last_run_time.timestamp())
+        if job.last_duration_seconds is not None:
+            last_duration.add_sample(last_duration.name, label, job.last_duration_seconds)
+        if job.next_run_time is not None:
+            next_run.add_sample(next_run.name, label, job.next_run_time.timestamp())
+        for status, count in job.runs_by_status.items():
+            if status not in ACTIVE_STATUSES:
+                runs.add_sample(f"{runs.name}_total", {**label, "status": status}, count)
+        for counter, status in ((missed, "missed"), (skipped, "skipped")):
+            if status in job.slots_by_status:
+                counter.add_sample(f"{counter.name}_total", label, job.slots_by_status[status])
+        if job.running:
+            running.add_sample(running.name, label, job.running)
+    return families
+
+
+class InstanceCollector:
+    """This daemon's own figures: leadership, scheduler distributions, build."""
+
+    def __init__(self, stats: SchedulerStats, is_leader: Callable[[], bool], store_backend: str) -> None:
+        self.stats = stats
+        self.is_leader = is_leader
+        self.store_backend = store_backend
+
+    def collect(self) -> Iterator[Metric]:
+        yield _gauge(
+            "jobctl_scheduler_leader",
+            "1 while this daemon holds the leader lease, else 0",
+            1 if self.is_leader() else 0,
+        )
+        yield _histogram(
+            "jobctl_scheduler_lateness_seconds",
+            "Seconds from a slot's due moment to the launch of its run, on this daemon",
+            self.stats.lateness.snapshot(),
+        )
+        yield _histogram(
+            "jobctl_scheduler_claim_batch_duration_seconds",
+            "Seconds each claim transaction of due slots took, on this daemon",
+            self.stats.claim_batches.snapshot(),
+        )
+        info = InfoMetricFamily("jobctl_build", "The jobctl build this daemon runs")
+        info.add_metric([], {"version": __version__, "python": platform.python_version(), "store": self.store_backend})
+        yield info
+
+
+@dataclass
+class _Rendered:
+    text: bytes
+    at: float
+
+
+class MetricsExposition:
+    """Renders ``/metrics``: the store's part cached for at most ``max_age`` seconds, this
+    instance's part live. Safe to call from several request threads: one refreshes, the others
+    wait for its result rather than reading the store too."""
+
+    def __init__(
+        self,
+        store_collector: StoreCollector,
+        instance_collector: InstanceCollector,
+        *,
+        max_age: float = STORE_FIGURES_MAX_AGE,
+    ) -> None:
+        self.max_age = max_age
+        self._store_registry = _registry(store_collector)
+        self._instance_registry = _registry(instance_collector)
+        self._cached: _Rendered | None = None
+        self._lock = threading.Lock()
+
+    def render(self) -> bytes:
+        """The whole exposition. :raises StoreError: when the store cannot be read."""
+        return self._store_text() + generate_latest(self._instance_registry)
+
+    def _store_text(self) -> bytes:
+        with self._lock:
+            cached = self._cached
+            if cached is None or time.monotonic() - cached.at >= self.max_age:
+                cached = _Rendered(text=generate_latest(self._store_registry), at=time.monotonic())
+                self._cached = cached
+            return cached.text
+
+
+def daemon_exposition(store: Store, stats: SchedulerStats, is_leader: Callable[[], bool]) -> MetricsExposition:
+    """The exposition of one daemon over ``store``."""
+    backend = "sqlite" if store.db.is_sqlite else "postgresql"
+    return MetricsExposition(StoreCollector(store), InstanceCollector(stats, is_leader, backend))
+
+
+# -- building families -------------------------------------------------------------------
+
+
+def _registry(collector: StoreCollector | InstanceCollector) -> CollectorRegistry:
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(collector)
+    return registry
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)
+
+
+def _histogram(name: str, documentation: str, snapshot: DistributionSnapshot) -> HistogramMetricFamily:
+    cumulative: list[tuple[str, float]] = []
+    running_total = 0
+    for bound, count in zip([*snapshot.bounds, float("inf")], snapshot.counts, strict=True):
+        running_total += count
+        cumulative.append((floatToGoString(bound), running_total))  # type: ignore[no-untyped-call]
+    return HistogramMetricFamily(name, documentation, buckets=cumulative, sum_value=snapshot.total)

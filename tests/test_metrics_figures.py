@@ -1,0 +1,149 @@
+"""The per-job figures behind ``GET /metrics``, read from a real store (SQLite and Postgres), and
+the exposition built from them: parsed back with prometheus_client's own parser."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from prometheus_client.parser import text_string_to_metric_families
+
+import jobctl
+from jobctl.daemon.metrics import MetricsExposition, daemon_exposition
+from jobctl.models import ExecutionStatus, TriggeredBy
+from jobctl.scheduler.stats import SchedulerStats
+from jobctl.service import Service
+from jobctl.store import Store
+from jobctl.store.executions import FinishedRun
+from jobctl.store.writes import NewExecution
+
+T0 = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def _job(service: Service, name: str) -> str:
+    body = {"name": name, "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"hours": 1},
+            "taskArgs": {"command": "true"}}  # fmt: skip
+    return str(service.create_job(body)["id"])
+
+
+def _run(store: Store, job_id: str, status: ExecutionStatus, at: datetime, duration: float) -> None:
+    """A scheduled run started at ``at`` and finished ``duration`` seconds later, as the runner records it."""
+    new = NewExecution(job_id=job_id, status=ExecutionStatus.RUNNING, triggered_by=TriggeredBy.SCHEDULER,
+                       created_at=at, scheduled_for=at, started_at=at)  # fmt: skip
+    assert store.executions.insert(new) is not None
+    store.executions.finish_runs([FinishedRun(
+        execution_id=new.id, status=status.value, started_at=at, completed_at=at + timedelta(seconds=duration),
+        duration_seconds=duration, result=None, error_message=None,
+    )])  # fmt: skip
+
+
+def _row(store: Store, job_id: str, status: ExecutionStatus, at: datetime, *, by: TriggeredBy, **more: Any) -> None:
+    new = NewExecution(job_id=job_id, status=status, triggered_by=by, created_at=at,
+                       scheduled_for=at if by == TriggeredBy.SCHEDULER else None, completed_at=at)  # fmt: skip
+    assert store.executions.insert(new) is not None
+    if more:
+        sets = ", ".join(f"{key} = :{key}" for key in more)
+        store.db.execute(f"UPDATE executions SET {sets} WHERE id = :id", {**more, "id": new.id})
+
+
+def _seed(service: Service) -> dict[str, str]:
+    store = service.store
+    ids = {name: _job(service, name) for name in ("ok", "flaky", "idle", "busy")}
+    _run(store, ids["ok"], ExecutionStatus.SUCCESS, T0, 1.5)
+    _run(store, ids["ok"], ExecutionStatus.SUCCESS, T0 + timedelta(hours=1), 2.5)
+    _run(store, ids["flaky"], ExecutionStatus.SUCCESS, T0, 1.0)
+    _run(store, ids["flaky"], ExecutionStatus.FAILED, T0 + timedelta(hours=1), 4.0)
+    _run(store, ids["flaky"], ExecutionStatus.TIMEOUT, T0 + timedelta(hours=2), 9.0)
+    _row(store, ids["flaky"], ExecutionStatus.SKIPPED, T0 + timedelta(hours=3), by=TriggeredBy.SCHEDULER)
+    _row(store, ids["flaky"], ExecutionStatus.SKIPPED, T0 + timedelta(hours=4), by=TriggeredBy.MANUAL)
+    _row(store, ids["flaky"], ExecutionStatus.MISSED, T0 + timedelta(hours=5), by=TriggeredBy.SCHEDULER,
+         missed_count=1000)  # fmt: skip
+    _row(store, ids["flaky"], ExecutionStatus.MISSED, T0 + timedelta(days=5), by=TriggeredBy.SCHEDULER,
+         missed_count=7)  # fmt: skip
+    new = NewExecution(job_id=ids["busy"], status=ExecutionStatus.RUNNING, triggered_by=TriggeredBy.MANUAL,
+                       created_at=T0, started_at=T0)  # fmt: skip
+    assert store.executions.insert(new) is not None
+    service.set_job_status(ids["idle"], {"isPaused": True})
+    return ids
+
+
+def _scrape(exposition: MetricsExposition) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """Samples by name, then by their sorted labels."""
+    samples: dict[str, dict[tuple[tuple[str, str], ...], float]] = {}
+    for family in text_string_to_metric_families(exposition.render().decode()):
+        for sample in family.samples:
+            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+def _job_values(samples: dict[str, dict[tuple[tuple[str, str], ...], float]], name: str) -> dict[str, float]:
+    return {dict(labels)["job"]: value for labels, value in samples.get(name, {}).items()}
+
+
+def test_job_figures_count_every_status_and_slot_as_stored(service: Service) -> None:
+    ids = _seed(service)
+    figures = {figure.name: figure for figure in service.store.figures.job_figures()}
+    assert set(figures) == set(ids)
+    flaky = figures["flaky"]
+    assert flaky.runs_by_status == {"success": 1, "failed": 1, "timeout": 1, "skipped": 2, "missed": 2}
+    assert flaky.slots_by_status == {"skipped": 1, "missed": 1007}, "a manual skip is no slot; a missed row is a range"
+    assert flaky.last_success_time == T0 + timedelta(seconds=1)
+    assert (flaky.last_status, flaky.last_run_time) == ("timeout", T0 + timedelta(hours=2))
+    assert flaky.last_duration_seconds == 9.0, "skips and missed rows have no duration"
+    assert figures["ok"].last_duration_seconds == 2.5
+    assert figures["ok"].last_success_time == T0 + timedelta(hours=1, seconds=2.5)
+    assert figures["busy"].running == 1 and figures["busy"].last_run_time is None
+    assert figures["idle"].next_run_time is None and figures["ok"].next_run_time is not None
+    assert figures["idle"].runs_by_status == {} and figures["idle"].last_success_time is None
+
+
+def test_exposition_matches_the_store(service: Service) -> None:
+    ids = _seed(service)
+    store = service.store
+    stats = SchedulerStats()
+    stats.lateness.observe(0.003)
+    stats.lateness.observe(42.0)
+    samples = _scrape(daemon_exposition(store, stats, lambda: False))
+    for name, job_id in ids.items():
+        for status in ExecutionStatus:
+            total = service.list_job_executions(job_id, status=status.value, per_page=1)["total"]
+            series = samples["jobctl_job_runs_total"].get((("job", name), ("status", status.value)))
+            if status.is_active or total == 0:
+                assert series is None, (name, status)
+            else:
+                assert series == total, (name, status)
+    assert _job_values(samples, "jobctl_job_missed_slots_total") == {"flaky": 1007}
+    assert _job_values(samples, "jobctl_job_skipped_slots_total") == {"flaky": 1}
+    assert _job_values(samples, "jobctl_job_running") == {"busy": 1}
+    assert _job_values(samples, "jobctl_job_last_duration_seconds") == {"ok": 2.5, "flaky": 9.0}
+    last_success = _job_values(samples, "jobctl_job_last_success_timestamp_seconds")
+    assert last_success == {"ok": (T0 + timedelta(hours=1, seconds=2.5)).timestamp(), "flaky": T0.timestamp() + 1}
+    last_run = samples["jobctl_job_last_run_timestamp_seconds"]
+    assert last_run[(("job", "flaky"), ("status", "timeout"))] == (T0 + timedelta(hours=2)).timestamp()
+    assert set(last_run) == {(("job", "flaky"), ("status", "timeout")), (("job", "ok"), ("status", "success"))}
+    next_runs = _job_values(samples, "jobctl_job_next_run_timestamp_seconds")
+    assert set(next_runs) == {"ok", "flaky", "busy"}, "a paused job has no next run"
+    assert next_runs["ok"] == service.store.jobs.get(ids["ok"]).next_run_time.timestamp()  # type: ignore[union-attr]
+    assert samples["jobctl_scheduler_leader"][()] == 0
+    assert samples["jobctl_scheduler_lateness_seconds_count"][()] == 2
+    assert samples["jobctl_scheduler_lateness_seconds_sum"][()] == 42.003
+    assert samples["jobctl_scheduler_lateness_seconds_bucket"][(("le", "0.005"),)] == 1
+    assert samples["jobctl_scheduler_lateness_seconds_bucket"][(("le", "60.0"),)] == 2
+    assert samples["jobctl_scheduler_claim_batch_duration_seconds_count"][()] == 0
+    assert samples["jobctl_scheduler_live_instances"][()] == 0
+    assert samples["jobctl_store_round_trip_seconds"][()] > 0
+    backend = "sqlite" if store.db.is_sqlite else "postgresql"
+    [build] = [dict(labels) for labels in samples["jobctl_build_info"]]
+    assert build["store"] == backend and build["version"] == jobctl.__version__ and build["python"]
+
+
+def test_store_figures_are_kept_at_most_max_age(service: Service) -> None:
+    ids = _seed(service)
+    exposition = daemon_exposition(service.store, SchedulerStats(), lambda: True)
+    exposition.max_age = 0.3
+    before = _job_values(_scrape(exposition), "jobctl_job_last_duration_seconds")
+    _run(service.store, ids["ok"], ExecutionStatus.SUCCESS, T0 + timedelta(hours=3), 7.0)
+    assert _job_values(_scrape(exposition), "jobctl_job_last_duration_seconds") == before, "served from the cache"
+    time.sleep(0.35)
+    assert _job_values(_scrape(exposition), "jobctl_job_last_duration_seconds")["ok"] == 7.0
