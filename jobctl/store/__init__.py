@@ -15,8 +15,8 @@ from jobctl.store.cluster import ClusterRecords
 from jobctl.store.database import Database
 from jobctl.store.deliveries import DeliveryRecords
 from jobctl.store.executions import ExecutionRecords
-from jobctl.store.job_health import JobHealthRecords
 from jobctl.store.figures import FigureRecords
+from jobctl.store.job_health import JobHealthRecords
 from jobctl.store.jobs import JobCounts, JobFilter, JobRecords
 from jobctl.store.schema_version import ensure_current
 from jobctl.store.tokens import TokenRecords
