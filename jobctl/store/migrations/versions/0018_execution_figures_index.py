@@ -3,16 +3,16 @@
 It answers a job's latest success with one index seek, and lets the count of executions by job
 and status read the index alone instead of the table (docs/metrics.md).
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0017"
-down_revision = "0016"
+revision = "0018"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
