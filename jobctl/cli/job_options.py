@@ -37,6 +37,9 @@ class JobOptions:
     unlabels: list[str] | None = None
     env: list[str] | None = None
     clear_env: bool = False
+    notify: list[str] | None = None
+    """``NOTIFIER:EVENT[,EVENT...][:each-attempt]`` rules; given, they replace the job's."""
+    clear_notify: bool = False
 
 
 def read_json_body(source: str) -> dict[str, Any]:
@@ -173,3 +176,29 @@ def _cli_field(parse: Any, *args: Any) -> Any:
         return parse(*args)
     except ValidationFailed as exc:
         raise UsageError(exc.message) from None
+
+
+def notify_fields(options: JobOptions) -> dict[str, Any]:
+    """``notify`` from ``--notify NOTIFIER:EVENT[,EVENT...][:each-attempt]`` (repeatable: one rule
+    each), or ``null`` (the config's default rules) for ``--clear-notify``. :raises UsageError:"""
+    if options.clear_notify:
+        if options.notify:
+            raise UsageError("give --notify or --clear-notify, not both")
+        return {"notify": None}
+    if not options.notify:
+        return {}
+    return {"notify": [_notify_rule(text) for text in options.notify]}
+
+
+def _notify_rule(text: str) -> dict[str, Any]:
+    parts = text.split(":")
+    each = len(parts) == 3 and parts[2] == "each-attempt"
+    events = [event.strip() for event in parts[1].split(",")] if len(parts) >= 2 else []
+    if len(parts) not in (2, 3) or (len(parts) == 3 and not each) or not parts[0] or not all(events):
+        raise UsageError(
+            f"--notify takes NOTIFIER:EVENT[,EVENT...][:each-attempt], e.g. ops:failure,timeout; got {text!r}"
+        )
+    rule: dict[str, Any] = {"notifier": parts[0], "on": events}
+    if each:
+        rule["eachAttempt"] = True
+    return rule

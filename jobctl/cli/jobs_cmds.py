@@ -16,6 +16,7 @@ from jobctl.cli.job_options import (
     environment_fields,
     job_body_from_json,
     label_fields,
+    notify_fields,
     schedule_fields,
     setting_fields,
     task_fields,
@@ -61,6 +62,15 @@ Env = Annotated[
     list[str] | None,
     typer.Option(
         "--env", help="Set variable NAME=VALUE for each run (repeatable; replaces the job's set).", metavar="NAME=V"
+    ),
+]
+Notify = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--notify",
+        help="Tell NOTIFIER about EVENTs (repeatable; replaces the job's rules): NOTIFIER:EVENT[,EVENT...]"
+        "[:each-attempt], e.g. ops-mail:failure,timeout.",
+        metavar="RULE",
     ),
 ]
 Unlabel = Annotated[list[str] | None, typer.Option("--unlabel", help="Remove label KEY (repeatable).", metavar="KEY")]
@@ -231,6 +241,7 @@ def create(
     command: Command = None,
     label: Label = None,
     env: Env = None,
+    notify: Notify = None,
     disabled: Annotated[bool, typer.Option("--disabled", help="Create it disabled.")] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
@@ -243,6 +254,7 @@ def create(
       jobctl jobs create ping --every 5m --command 'curl -fsS https://example.org/health'
       jobctl jobs create cleanup --every 1d --task cleanup_tmp --arg days=7 --retries 2 --label team=ops
       jobctl jobs create build --every 1h --command make --working-directory /srv/app --umask 027 --nice 10
+      jobctl jobs create sync --every 15m --command /usr/local/bin/sync --notify slack:failure,recovery
       jobctl jobs create --from-json job.json
       jobctl jobs show backup --json | jobctl --db sqlite:///other.db jobs create --from-json -
     """
@@ -258,6 +270,7 @@ def create(
         command=command,
         labels=label,
         env=env,
+        notify=notify,
         settings=settings or {},
     )
     if from_json:
@@ -266,6 +279,7 @@ def create(
             body["name"] = name
         body.update(label_fields(options, current=lambda: body.get("labels", {})))
         body.update(environment_fields(options))
+        body.update(notify_fields(options))
     else:
         if name is None:
             from jobctl.errors import UsageError
@@ -278,6 +292,7 @@ def create(
         body.update(setting_fields(options))
         body.update(label_fields(options, current=dict))
         body.update(environment_fields(options))
+        body.update(notify_fields(options))
         if disabled:
             body["isEnabled"] = False
     data = service.create_job(body)
@@ -303,6 +318,10 @@ def update(
     unlabel: Unlabel = None,
     env: Env = None,
     clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove the job's variables.")] = False,
+    notify: Notify = None,
+    clear_notify: Annotated[
+        bool, typer.Option("--clear-notify", help="Drop the job's rules: the config's [notify] default applies.")
+    ] = False,
     from_json: FromJson = None,
     as_json: JsonFlag = False,
     settings: SettingValues = None,
@@ -314,6 +333,7 @@ def update(
       jobctl jobs update backup --timeout 1h --retries 3
       jobctl jobs update backup --env TAR_OPTIONS=--one-file-system
       jobctl jobs update backup --label tier=gold --unlabel team
+      jobctl jobs update backup --notify ops-mail:failure,timeout --pause-after-failures 3
     """
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
@@ -330,6 +350,8 @@ def update(
         unlabels=unlabel,
         env=env,
         clear_env=clear_env,
+        notify=notify,
+        clear_notify=clear_notify,
         settings=settings or {},
     )
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}
@@ -339,6 +361,7 @@ def update(
     body.update(task_fields(options, resolve_task=service.resolve_task_function, required=False))
     body.update(setting_fields(options))
     body.update(environment_fields(options))
+    body.update(notify_fields(options))
     body.update(
         label_fields(options, current=lambda: body["labels"] if "labels" in body else service.get_job(job_id)["labels"])
     )

@@ -149,3 +149,29 @@ def test_cli_notifications_and_pause_reason(cli: Cli) -> None:
         receiver.stop()
     down = cli("notifications", "test", "hook")
     assert down.code == 1 and "failed" in down.stderr and SECRET not in down.stderr
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_cli_notify_option_sets_replaces_and_clears_rules(cli: Cli) -> None:
+    import json
+
+    notifying_cli(cli, "http://127.0.0.1:9")
+    created = cli("jobs", "create", "n", "--every", "1h", "--command", "true", "--notify", "hook:failure,timeout",
+                  "--notify", "hook:start:each-attempt", "--pause-after-failures", "3", "--expect-success-within",
+                  "1d", "--json")  # fmt: skip
+    assert created.code == 0, created.stderr
+    job = json.loads(created.stdout)
+    assert job["notify"] == [{"notifier": "hook", "on": ["failure", "timeout"], "eachAttempt": False},
+                             {"notifier": "hook", "on": ["start"], "eachAttempt": True}]  # fmt: skip
+    assert (job["pauseAfterFailures"], job["expectSuccessWithinSeconds"]) == (3, 86400)
+    cleared = json.loads(cli("jobs", "update", "n", "--clear-notify", "--json").stdout)
+    assert cleared["notify"] is None
+    for bad, message in (
+        (["--notify", "hook"], "--notify takes NOTIFIER:EVENT"),
+        (["--notify", "ghost:failure"], "unknown notifier 'ghost'"),
+        (["--notify", "hook:explosion"], "notify.0.on.0: Input should be"),
+        (["--start-grace", "-5"], "start-grace"),
+    ):
+        result = cli("jobs", "update", "n", *bad)
+        assert result.code == 2 and message in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    assert json.loads(cli("jobs", "show", "n", "--json").stdout)["notify"] is None, "nothing written"
