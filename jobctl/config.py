@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from jobctl.errors import UsageError
-from jobctl.models import DEFAULT_RUN_PATH, VARIABLE_NAME_PATTERN, HandlerType, RetentionPolicy, TaskFunctionSpec
+from jobctl.models import (
+    DEFAULT_RUN_PATH,
+    KILL_GRACE_SECONDS,
+    VARIABLE_NAME_PATTERN,
+    HandlerType,
+    RetentionPolicy,
+    TaskFunctionSpec,
+)
 from jobctl.notifier_config import NotifySettings, parse_notifiers, parse_notify
 
 KEYS: dict[str, dict[str, tuple[type, ...]]] = {
@@ -26,6 +33,7 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
         "log_format": (str,),
         "lease_ttl_seconds": (int, float),
         "shutdown_grace_seconds": (int, float),
+        "kill_grace_seconds": (int, float),
         "max_concurrent_runs": (int,),
         "docs": (bool,),
         "path": (str,),
@@ -65,6 +73,8 @@ class Config:
     log_format: str = "text"
     lease_ttl_seconds: float = 15.0
     shutdown_grace_seconds: float = 30.0
+    kill_grace_seconds: float = KILL_GRACE_SECONDS
+    """Between SIGTERM and SIGKILL when a run is stopped (timeout, cancel, forced delete, shutdown)."""
     max_concurrent_runs: int = 64
     api_docs: bool = False
     """Serve ``/docs`` (Swagger UI, loaded by the browser from a CDN) and a public ``/openapi.json``."""
@@ -310,6 +320,8 @@ def _check_values(config: Config, where: str) -> None:
         raise UsageError(f"{where}: [daemon] path must be a non-empty list of folders separated by ':'")
     if config.max_concurrent_runs < 1:
         raise UsageError(f"{where}: [daemon] max_concurrent_runs must be at least 1")
+    if not (math.isfinite(config.kill_grace_seconds) and 0 <= config.kill_grace_seconds <= 60):
+        raise UsageError(f"{where}: [daemon] kill_grace_seconds must be a number of seconds from 0 to 60")
     for table, key in (("daemon", "shutdown_grace_seconds"), ("scheduler", "misfire_grace_seconds")):
         value = getattr(config, key)
         if not (math.isfinite(value) and value >= 0):

@@ -25,6 +25,7 @@ class ExecutionStatus(StrEnum):
     SKIPPED = "skipped"
     MISSED = "missed"
     """Slots that were due but never ran (no leader, or the misfire policy): one row per range."""
+    CANCELLED = "cancelled"
 
     @property
     def is_active(self) -> bool:
@@ -71,6 +72,9 @@ SHELL_TASK_FUNCTION = "shell"
 
 DEFAULT_RUN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 """``PATH`` of a run unless ``[daemon] path`` says otherwise (systemd's default for services)."""
+
+KILL_GRACE_SECONDS = 5.0
+"""Default seconds between SIGTERM and SIGKILL when a run is stopped (``[daemon] kill_grace_seconds``)."""
 
 VARIABLE_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 """What an environment variable handed to a run may be called (what a POSIX shell can expand)."""
@@ -220,6 +224,8 @@ class Execution:
     """For a ``missed`` execution: the last slot of its range (``scheduled_for`` is the first)."""
     output_pruned: bool = False
     """Retention removed this run's output (``[history] output_keep_days``, docs/retention.md)."""
+    cancelled_by: str | None = None
+    """Who cancelled the run (a token's name, ``local:USER``), once someone asked (docs/cancelling-runs.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -18,6 +18,7 @@ from jobctl.api.limits import BodyLimit
 from jobctl.api.metrics import MetricsEndpoint, install_metrics
 from jobctl.api.openapi import Health, request_schemas
 from jobctl.api.routes import scheduler_router
+from jobctl.models import KILL_GRACE_SECONDS
 from jobctl.notifier_config import NotifySettings
 from jobctl.store import Store
 
@@ -38,6 +39,7 @@ def create_app(
     store: Store, *, default_timezone: str, on_change: Callable[[], None] | None = None, docs: bool = False,
     notify: NotifySettings | None = None, notify_env: Mapping[str, str] | None = None,
     metrics: MetricsEndpoint | None = None,
+    kill_grace_seconds: float = KILL_GRACE_SECONDS,
 ) -> FastAPI:  # fmt: skip
     """The ASGI app serving the scheduler API over ``store``.
 
@@ -47,6 +49,7 @@ def create_app(
     ``notify`` holds the config's notifiers (``GET /notifiers``, the rules jobs may name) and
     ``notify_env`` the environment command notifiers start from.
     ``metrics`` serves ``/metrics`` (see :mod:`.metrics`).
+    ``kill_grace_seconds`` is how long a cancel waits for a stopped run beyond its SIGTERM.
     The store stays open and owned by the caller.
     """
     app = FastAPI(
@@ -55,7 +58,7 @@ def create_app(
     )  # fmt: skip
     app.state.jobctl = ApiContext(
         store=store, default_timezone=default_timezone, on_change=on_change, notify=notify or NotifySettings(),
-        notify_env=dict(notify_env or {}),
+        notify_env=dict(notify_env or {}), kill_grace_seconds=kill_grace_seconds,
     )  # fmt: skip
     router = scheduler_router()
     app.include_router(router, prefix=API_PREFIX)

@@ -24,6 +24,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobctl.errors import NotAuthenticated
+from jobctl.models import KILL_GRACE_SECONDS
 from jobctl.notifier_config import NotifySettings
 from jobctl.service import Service
 from jobctl.service.access import authorize
@@ -42,6 +43,7 @@ class ApiContext:
     on_change: Callable[[], None] | None = None
     notify: NotifySettings = field(default_factory=NotifySettings)
     notify_env: dict[str, str] = field(default_factory=dict)
+    kill_grace_seconds: float = KILL_GRACE_SECONDS
     last_use: LastUseThrottle = field(default_factory=LastUseThrottle)
     """Which token uses this app records as ``lastUsedAt`` (at most one a minute per token)."""
 
@@ -73,6 +75,7 @@ class Credentials:
         return Service(
             context.store, caller, default_timezone=context.default_timezone, notify=context.notify,
             notify_env=context.notify_env,
+            kill_grace_seconds=context.kill_grace_seconds,
         )  # fmt: skip
 
 

@@ -35,7 +35,7 @@ _DESCRIPTIONS = {
     404: "No such job or execution",
     409: (
         "Conflicts with the current state (disabled job, maxInstances reached, duplicate name, system job, "
-        "delete of a job with active runs)"
+        "delete of a job with active runs, cancel of a run that already ended)"
     ),
     413: "Request body larger than 1 MiB",
     415: "The body is not sent as Content-Type: application/json",

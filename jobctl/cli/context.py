@@ -140,6 +140,7 @@ class AppContext:
         return Service(
             self.store(), caller, default_timezone=config.scheduler_timezone, notify=config.notify,
             notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
+            kill_grace_seconds=config.kill_grace_seconds,
         )  # fmt: skip
 
     def is_remote(self) -> bool:

@@ -1,4 +1,4 @@
-"""``jobctl executions ...``: list, show and tail the runs of jobs."""
+"""``jobctl executions ...``: list, show, tail and cancel the runs of jobs."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def list_executions(
     ctx: typer.Context,
     job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (name or id).", metavar="JOB")] = None,
     status: Annotated[
-        str | None, typer.Option("--status", help="pending, running, success, failed, timeout or skipped.")
+        str | None,
+        typer.Option("--status", help="pending, running, success, failed, timeout, skipped or cancelled."),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Show the newest N runs (default 50; not with --json).")
@@ -105,6 +106,26 @@ def show(
     if log["data"]:
         output.print_line("  output:")
         output.print_output(log["data"])
+
+
+@app.command("cancel")
+def cancel(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(help="Execution id, or a unique prefix of it.", metavar="ID")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Cancel a run: a waiting one ends at once, a running one is stopped (TERM, then KILL after
+    the kill grace, on its whole process group) and recorded cancelled. Exit 4 if it already ended.
+
+    Example: jobctl executions cancel 3f2c9a4e
+    """
+    app_ctx: AppContext = ctx.obj
+    service = app_ctx.service()
+    data = service.cancel_execution(service.resolve_execution(execution_id))
+    if as_json:
+        output.print_json(data)
+        return
+    output.print_line(render.cancel_summary(data))
 
 
 @app.command("tail")

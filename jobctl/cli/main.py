@@ -22,10 +22,14 @@ EXIT_CODES = {
     1: "error (store unusable, run failed, internal error)",
     2: "usage or validation error (a malformed store URL included: bad port, unknown scheme, no database)",
     3: "not found",
-    4: "conflict (disabled job, maxInstances reached, duplicate name, system job, delete of a job with active runs)",
+    4: (
+        "conflict (disabled job, maxInstances reached, duplicate name, system job, delete of a job with active runs, "
+        "cancel of a run that already ended)"
+    ),
     5: "not authorised, or the API cannot be reached",
 }
-"""The documented exit codes; ``jobctl run`` also exits with the job's own code, 124 on timeout."""
+"""The documented exit codes; ``jobctl run`` also exits with the job's own code, 124 on timeout,
+130 when Ctrl-C cancelled the run."""
 
 app = typer.Typer(
     name="jobctl",

@@ -27,6 +27,7 @@ STATUS_STYLES = {
     "running": "cyan",
     "pending": "yellow",
     "skipped": "dim",
+    "cancelled": "magenta",
 }
 
 

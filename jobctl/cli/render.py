@@ -204,10 +204,18 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
         ("duration", _duration(e["durationSeconds"])),
         ("result", str(e["result"]) if e["result"] is not None else "-"),
         ("error", e["errorMessage"] or "-"),
+        *([("cancelled by", str(e["cancelledBy"]))] if e.get("cancelledBy") else []),
         ("instance", e.get("instanceId") or "-"),
         ("celery task", e["celeryTaskId"] or "-"),
     ]
     output.print_fields(f"Execution {e['id']}", fields)
+
+
+def cancel_summary(e: ExecutionOut) -> str:
+    """One line saying how a cancel ended: cancelled, or finished first (it succeeded)."""
+    if e["status"] == "cancelled":
+        return f"Cancelled execution {e['id']}" + (f": {e['errorMessage']}" if e["errorMessage"] else "")
+    return f"Execution {e['id']} ended {e['status']} before it could be stopped"
 
 
 def status(data: SchedulerStatus) -> None:

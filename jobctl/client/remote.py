@@ -47,6 +47,8 @@ SEARCH_PAGE = 100
 
 FORCED_DELETE_TIMEOUT = 30.0
 """Seconds a forced delete may take: the server stops the job's runs first (kill grace included)."""
+CANCEL_TIMEOUT = 90.0
+"""Seconds a cancel may take: the daemon stops the run first (``kill_grace_seconds``, at most 60, and 3 more)."""
 
 
 class RemoteService:
@@ -200,6 +202,11 @@ class RemoteService:
         result: ExecutionOut = self._execution_request(execution_id, "")
         return result
 
+    def cancel_execution(self, execution_id: str) -> ExecutionOut:
+        # The server waits for the daemon to stop the run (kill grace included): allow for it.
+        result: ExecutionOut = self._execution_request(execution_id, "/cancel", method="POST", timeout=CANCEL_TIMEOUT)
+        return result
+
     def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         result: ExecutionLog = self._execution_request(execution_id, "/log", params={"offset": offset})
         return result
@@ -241,11 +248,11 @@ class RemoteService:
         path = f"/jobs/{quote(job_id, safe='')}{suffix}"
         return self._session.request(method, path, not_found=lambda: NotFound("job", job_id), **kwargs)
 
-    def _execution_request(self, execution_id: str, suffix: str, **kwargs: Any) -> Any:
+    def _execution_request(self, execution_id: str, suffix: str, *, method: str = "GET", **kwargs: Any) -> Any:
         if not _is_uuid(execution_id):
             raise NotFound("execution", execution_id)
         path = f"/executions/{quote(execution_id, safe='')}{suffix}"
-        return self._session.request("GET", path, not_found=lambda: NotFound("execution", execution_id), **kwargs)
+        return self._session.request(method, path, not_found=lambda: NotFound("execution", execution_id), **kwargs)
 
 
 def _pages(fetch: Callable[[int], Mapping[str, Any]], key: str) -> Iterator[list[Mapping[str, Any]]]:

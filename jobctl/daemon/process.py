@@ -19,7 +19,6 @@ from jobctl.config import Config, exposure_warning, load_config
 from jobctl.executors.context import RunAsPolicy
 from jobctl.executors.environment import base_environment
 from jobctl.executors.guard import GroupGuard
-from jobctl.executors.process import KILL_GRACE_SECONDS
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.loop import Scheduler
 from jobctl.scheduler.notify_sender import NotificationSender
@@ -78,7 +77,7 @@ class Daemon:
         self.stop_event = self.signals.stop
         self.reload_event = self.signals.reload
         self._lease_event = threading.Event()
-        self.guard = GroupGuard(KILL_GRACE_SECONDS)
+        self.guard = GroupGuard(config.kill_grace_seconds)
         self.leadership = Leadership(store, ttl_seconds=config.lease_ttl_seconds)
         # A session of this daemon frozen or cut off inside a transaction is ended by Postgres
         # well within the lease, so its row locks never outlast it (docs/exactly-once.md).
@@ -95,6 +94,7 @@ class Daemon:
             base_env=base_environment(path=config.run_path, passed=config.pass_environment),
             run_as=RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as),
             notify=config.notify,
+            kill_grace=config.kill_grace_seconds,
         )
         self.sender = NotificationSender(
             store, leadership=self.leadership, settings=config.notify, base_env=self.runner.base_env

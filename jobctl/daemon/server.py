@@ -50,6 +50,7 @@ def start_api_server(
         store, default_timezone=config.scheduler_timezone, on_change=on_change, docs=config.api_docs,
         notify=config.notify, notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
         metrics=metrics,
+        kill_grace_seconds=config.kill_grace_seconds,
     )  # fmt: skip
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and

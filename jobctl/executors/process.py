@@ -23,9 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from jobctl.executors.outcome import OutputSink
-
-KILL_GRACE_SECONDS = 5.0
-"""Time between SIGTERM and SIGKILL of a timed-out process group."""
+from jobctl.models import KILL_GRACE_SECONDS as KILL_GRACE_SECONDS  # the default; [daemon] kill_grace_seconds
 
 ORPHAN_DRAIN_SECONDS = 0.5
 """After the main process exits, how long to keep reading output that its leftover children

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -16,19 +17,22 @@ from datetime import UTC, datetime
 from jobctl import __version__
 from jobctl.errors import StoreError
 from jobctl.executors.context import RunAsPolicy
-from jobctl.models import Instance
+from jobctl.models import KILL_GRACE_SECONDS, Instance
 from jobctl.scheduler.runner import Runner
 from jobctl.store import Store
 
 HEARTBEAT_SECONDS = 2.0
+STOP_CHECK_SECONDS = 0.25
+"""How often the run is checked for a cancel asked through the store (as a daemon does)."""
 
 
 class ForegroundRun:
     """Takes a pending execution for this process and runs it on a background thread."""
 
     def __init__(
-        self, store: Store, *, base_env: Mapping[str, str] | None = None, run_as: RunAsPolicy | None = None
-    ) -> None:
+        self, store: Store, *, base_env: Mapping[str, str] | None = None, run_as: RunAsPolicy | None = None,
+        kill_grace: float = KILL_GRACE_SECONDS,
+    ) -> None:  # fmt: skip
         self.store = store
         now = datetime.now(UTC)
         self.instance = Instance(
@@ -40,7 +44,7 @@ class ForegroundRun:
             last_heartbeat=now,
             stopped_at=None,
         )
-        self.runner = Runner(store, max_workers=1, base_env=base_env, run_as=run_as)
+        self.runner = Runner(store, max_workers=1, base_env=base_env, run_as=run_as, kill_grace=kill_grace)
         self._done = threading.Event()
 
     def start(self, execution_id: str) -> bool:
@@ -55,7 +59,7 @@ class ForegroundRun:
         job = self.store.jobs.get(execution.job_id) if execution else None
         if execution is None or job is None:
             return False
-        threading.Thread(target=self._heartbeat, name="heartbeat", daemon=True).start()
+        threading.Thread(target=self._watch, name="heartbeat", daemon=True).start()
         self.runner.submit(job, execution)
         return True
 
@@ -65,9 +69,15 @@ class ForegroundRun:
         self._done.set()
         self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
 
-    def _heartbeat(self) -> None:
-        while not self._done.wait(HEARTBEAT_SECONDS):
+    def _watch(self) -> None:
+        """Heartbeat, and stop the run when someone cancels it (``jobctl executions cancel``, the
+        API, or this command's own Ctrl-C), as the daemon's scheduler loop does for its runs."""
+        last_beat = time.monotonic()
+        while not self._done.wait(STOP_CHECK_SECONDS):
             try:
-                self.store.cluster.heartbeat(self.instance.id, datetime.now(UTC))
+                self.runner.stop_requested(lambda: self.store.executions.running_of_instance(self.instance.id))
+                if time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+                    last_beat = time.monotonic()
+                    self.store.cluster.heartbeat(self.instance.id, datetime.now(UTC))
             except StoreError:
                 pass

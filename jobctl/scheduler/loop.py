@@ -29,6 +29,7 @@ from jobctl.scheduler.runner import PreparedRun
 from jobctl.scheduler.stats import SchedulerStats
 from jobctl.service.notifications import scheduled_effects
 from jobctl.store import Store
+from jobctl.store.executions import StopRequest
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ MAX_BATCHES_PER_TICK = 25
 """Bounds one tick's work, so starting pending runs and reaping are never starved."""
 REAP_INTERVAL_SECONDS = 2.0
 STOP_CHECK_SECONDS = 0.25
-"""How often an instance with runs looks for stop requests (a forced delete waits on it)."""
+"""How often an instance with runs looks for stop requests (a cancel or a forced delete waits on it)."""
 CLAIM_AHEAD = timedelta(milliseconds=30)
 """How far ahead of its due moment a slot is claimed and its run prepared, so that at the
 moment itself only the spawns are left (see docs/claim-ahead.md)."""
@@ -64,7 +65,7 @@ class Launcher(Protocol):
         """Prepare and start a run whose execution row is already ``running`` for this instance."""
         ...
 
-    def stop_requested(self, running: Callable[[], Mapping[str, str | None]]) -> None:
+    def stop_requested(self, running: Callable[[], Mapping[str, StopRequest | None]]) -> None:
         """Stop the runs the store asks to stop, or whose execution is gone with its job.
 
         ``running()`` reads this instance's running executions with their stop reasons; it is
@@ -233,8 +234,9 @@ class Scheduler:
         )
 
     def _stop_what_was_asked(self, now: datetime) -> None:
-        """A forced delete asks, through the store, for runs to stop (docs/deleting-jobs.md):
-        look every :data:`STOP_CHECK_SECONDS` while this instance has runs."""
+        """A cancel or a forced delete asks, through the store, for runs to stop
+        (docs/cancelling-runs.md, docs/deleting-jobs.md): look every :data:`STOP_CHECK_SECONDS`
+        while this instance has runs."""
         if self._last_stop_check is not None and (now - self._last_stop_check).total_seconds() < STOP_CHECK_SECONDS:
             return
         self._last_stop_check = now

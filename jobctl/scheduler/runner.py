@@ -25,6 +25,7 @@ from jobctl.executors.environment import base_environment
 from jobctl.executors.local import LocalLaunch, LocalRun, prepare_local
 from jobctl.executors.outcome import RunOutcome, RunRequest
 from jobctl.executors.process import (
+    KILL_GRACE_SECONDS,
     GroupListener,
     ProcessResult,
     SpawnedProcess,
@@ -39,7 +40,7 @@ from jobctl.scheduler.recorder import OutcomeRecorder
 from jobctl.scheduler.run_log import log_finished_run
 from jobctl.service.notifications import FinishedAttempt, outcome_effects
 from jobctl.store import Store
-from jobctl.store.executions import FinishedRun
+from jobctl.store.executions import FinishedRun, StopRequest
 from jobctl.store.writes import NewExecution
 
 TASK_FUNCTION_CACHE_SECONDS = 5.0
@@ -101,6 +102,7 @@ class Runner:
         base_env: Mapping[str, str] | None = None,
         run_as: RunAsPolicy | None = None,
         notify: NotifySettings | None = None,
+        kill_grace: float = KILL_GRACE_SECONDS,
     ) -> None:
         self.store = store
         self.notify = notify or NotifySettings()
@@ -120,8 +122,8 @@ class Runner:
         self._following: dict[str, SpawnedProcess] = {}
         """Local runs whose process the reactor still follows (a stop request can reach them)."""
         self._celery_running: set[str] = set()
-        self._stop_reasons: dict[str, str] = {}
-        """Runs asked to stop (a forced delete), with the reason recorded as their error."""
+        self._stop_reasons: dict[str, StopRequest] = {}
+        """Runs asked to stop (a cancel, a forced delete), with the reason recorded as their error."""
         self._celery_pool: ThreadPoolExecutor | None = None
         self._stop = threading.Event()
         self._closing = threading.Event()
@@ -129,7 +131,7 @@ class Runner:
         daemon_umask()  # read once, before threads that create files run
         close_inherited_descriptors()  # before the first spawn: children get stdin/out/err only
         reserve_descriptors(max_workers)
-        self._reactor = ProcessReactor(on_group=on_group)
+        self._reactor = ProcessReactor(on_group=on_group, kill_grace=kill_grace)
         self._recorder: OutcomeRecorder[_Ended] = OutcomeRecorder(
             self._write_outcomes,
             on_written=self._release,
@@ -308,7 +310,8 @@ class Runner:
         status, error = outcome.status, outcome.error_message
         asked = self._stop_reasons.get(ended.execution.id)
         if asked is not None and status != ExecutionStatus.SUCCESS:
-            status, error = ExecutionStatus.FAILED, f"{asked} ({error})" if error else asked
+            status = ExecutionStatus.FAILED if asked.cancelled_by is None else ExecutionStatus.CANCELLED
+            error = f"{asked.reason} ({error})" if error else asked.reason
         elif self._stop.is_set() and status != ExecutionStatus.SUCCESS:
             error = (
                 f"stopped by daemon shutdown after the grace period ({error})"
@@ -334,6 +337,9 @@ class Runner:
         current = self.store.jobs.get(job.id)
         if current is None or not current.is_enabled or execution.attempt > current.retry_count:
             return False
+        recorded = self.store.executions.get(execution.id)
+        if recorded is None or recorded.status == ExecutionStatus.CANCELLED:
+            return False  # cancelled just as it failed (before this daemon saw the request): not retried
         run_after = now + timedelta(seconds=current.retry_delay_seconds)
         return self.store.executions.insert(NewExecution.retry_of(execution, now=now, run_after=run_after)) is not None
 
@@ -372,14 +378,15 @@ class Runner:
 
     # -- stopping ---------------------------------------------------------------------------
 
-    def stop_requested(self, running: Callable[[], Mapping[str, str | None]]) -> None:
+    def stop_requested(self, running: Callable[[], Mapping[str, StopRequest | None]]) -> None:
         """Stop runs that the store asks to stop, or whose execution row is gone.
 
-        ``running()`` gives this instance's running executions with the reason each was asked
-        to stop (None: not asked). A run of ours missing from it was deleted with its job (or
-        finished by someone else): its process must not live on unseen. A local run's group
-        gets SIGTERM, then SIGKILL after the kill grace; a Celery task is revoked. The run is
-        recorded ``failed`` with the reason (unless it succeeded first).
+        ``running()`` gives this instance's running executions with why each was asked to stop
+        (None: not asked). A run of ours missing from it was deleted with its job (or finished
+        by someone else): its process must not live on unseen. A local run's group gets
+        SIGTERM, then SIGKILL after the kill grace; a Celery task is revoked. The run is
+        recorded with the reason (unless it succeeded first): ``cancelled`` when cancelled,
+        else ``failed``.
         """
         with self._cond:
             candidates: dict[str, SpawnedProcess | None] = dict(self._following)
@@ -388,16 +395,16 @@ class Runner:
         if not candidates:
             return
         asked = running()
-        stopping: list[tuple[str, SpawnedProcess | None, str]] = []
+        stopping: list[tuple[str, SpawnedProcess | None, StopRequest]] = []
         with self._cond:
             for execution_id, process in candidates.items():
-                reason = asked.get(execution_id) if execution_id in asked else EXECUTION_GONE
+                reason = asked.get(execution_id) if execution_id in asked else StopRequest(EXECUTION_GONE)
                 if reason is None or execution_id in self._stop_reasons or execution_id not in self._active:
                     continue
                 self._stop_reasons[execution_id] = reason
                 stopping.append((execution_id, process, reason))
         for execution_id, process, reason in stopping:
-            log.warning("stopping execution %s: %s", execution_id, reason)
+            log.warning("stopping execution %s: %s", execution_id, reason.reason)
             if process is not None:
                 self._reactor.stop(process)
 

@@ -18,6 +18,7 @@ ROLE_NEEDED: dict[str, Role] = {
     "trigger_job": Role.OPERATOR,
     "apply_jobs": Role.ADMIN,
     "test_notifier": Role.ADMIN,
+    "cancel_execution": Role.OPERATOR,
 }
 """The role each write operation (a service method's name) needs; every other one needs a valid
 token only, which is a viewer's."""

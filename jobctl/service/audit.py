@@ -42,6 +42,8 @@ JOB_TRIGGERED = "job.triggered"
 TOKEN_CREATED = "token.created"
 TOKEN_REVOKED = "token.revoked"
 TASK_FUNCTIONS_SYNCED = "task_functions.synced"
+EXECUTION_CANCELLED = "execution.cancelled"
+"""A run cancelled (recorded against its job, with ``executionId`` and the state it was in)."""
 
 JOB = "job"
 TOKEN = "token"

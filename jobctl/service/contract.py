@@ -203,6 +203,18 @@ class JobService(Protocol):
         """``GET /executions/{id}``. :raises NotFound:"""
         ...
 
+    def cancel_execution(self, execution_id: str) -> ExecutionOut:
+        """``POST /executions/{id}/cancel``: the execution after the cancel. Operator or admin.
+
+        A pending run ends ``cancelled`` at once; a running one is stopped (TERM to its process
+        group, KILL after the kill grace; a Celery task is revoked) by the daemon running it,
+        and the call returns once that is recorded ``cancelled`` (``cancelledBy``: the caller).
+
+        :raises NotFound, PermissionDenied:
+        :raises Conflict: when the run already ended.
+        """
+        ...
+
     def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         """``GET /executions/{id}/log``: output from ``offset`` on; ``complete`` once the run ended
         and everything was read. :raises NotFound, ValidationFailed:"""

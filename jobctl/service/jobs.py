@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobctl.errors import Conflict, NotFound, ValidationFailed
-from jobctl.models import Caller, ExecutionStatus, HandlerType, Job, JobSettings, TaskFunction
+from jobctl.models import KILL_GRACE_SECONDS, Caller, ExecutionStatus, HandlerType, Job, JobSettings, TaskFunction
 from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.access import authorize
@@ -80,6 +80,7 @@ class Service:
         default_timezone: str,
         notify: NotifySettings | None = None,
         notify_env: Mapping[str, str] | None = None,
+        kill_grace_seconds: float = KILL_GRACE_SECONDS,
     ) -> None:
         self.store = store
         self.caller = caller
@@ -88,6 +89,8 @@ class Service:
         """The config's notifiers: rules may name only these (docs/notifications.md)."""
         self.notify_env = dict(notify_env or {})
         """The environment command notifiers start from (the daemon's clean run environment)."""
+        self.kill_grace_seconds = kill_grace_seconds
+        """How long a stopped run may take to end (``[daemon] kill_grace_seconds``): a cancel waits for it."""
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
 
     # -- catalog --------------------------------------------------------------------------
@@ -394,6 +397,19 @@ class Service:
         if execution is None:
             raise NotFound("execution", execution_id)
         return responses.execution(execution)
+
+    def cancel_execution(self, execution_id: str) -> ExecutionOut:
+        """``POST /executions/{id}/cancel``: a pending run ends ``cancelled`` at once; a running
+        one is stopped by its daemon and recorded ``cancelled``. Operator or admin."""
+        from jobctl.service.execution_cancel import cancel_execution
+
+        authorize(self.caller, "cancel_execution")
+        if not is_uuid(execution_id):
+            raise NotFound("execution", execution_id)
+        who = self.caller.user_id or "an unnamed caller"
+        return responses.execution(
+            cancel_execution(self.store, execution_id, who, kill_grace_seconds=self.kill_grace_seconds)
+        )
 
     def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         """``GET /executions/{id}/log``: output from ``offset``; ``complete`` once the run ended and all was read."""

@@ -21,22 +21,35 @@ OUTPUT_LIMIT_CHARS = 1_000_000
 ACTIVE = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
 
 _FINISH_SQL = """
-    UPDATE executions SET status = :status, completed_at = :completed_at,
+    UPDATE executions SET
+        status = CASE WHEN cancelled_by IS NOT NULL AND :status <> :success THEN :cancelled ELSE :status END,
+        completed_at = :completed_at,
         started_at = COALESCE(:started_at, started_at),
         duration_seconds = :duration, result = :result, error_message = :error
     WHERE id = :id AND status IN (:pending, :running)
 """
 
 _FINISH_RUN_PG_SQL = f"""
-    WITH finished AS ({_FINISH_SQL} RETURNING job_id)
-    UPDATE jobs SET last_run_time = :started_at, last_status = :status
-    WHERE id IN (SELECT job_id FROM finished)
+    WITH finished AS ({_FINISH_SQL} RETURNING job_id, status)
+    UPDATE jobs SET last_run_time = :started_at, last_status = finished.status
+    FROM finished WHERE jobs.id = finished.job_id
 """
+"""A run that someone cancelled (``cancelled_by``) and that did not succeed is ``cancelled``,
+even when it ended on its own before its daemon saw the request (docs/cancelling-runs.md)."""
 
 _JOB_LAST_RUN_SQLITE_SQL = """
-    UPDATE jobs SET last_run_time = :started_at, last_status = :status
+    UPDATE jobs SET last_run_time = :started_at, last_status = (SELECT status FROM executions WHERE id = :id)
     WHERE id = (SELECT job_id FROM executions WHERE id = :id)
 """
+
+
+@dataclass(frozen=True)
+class StopRequest:
+    """Why a running execution is asked to stop: ``reason`` becomes its error message; a
+    cancel (``cancelled_by`` set) is recorded ``cancelled``, a forced delete ``failed``."""
+
+    reason: str
+    cancelled_by: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -58,6 +71,7 @@ def _finish_params(run: FinishedRun) -> dict[str, Any]:
         "duration": run.duration_seconds, "result": dump_json(storable_json(run.result)),
         "error": optional_text(run.error_message),
         "id": run.execution_id, "pending": ACTIVE[0], "running": ACTIVE[1],
+        "success": ExecutionStatus.SUCCESS.value, "cancelled": ExecutionStatus.CANCELLED.value,
     }  # fmt: skip
 
 
@@ -290,13 +304,54 @@ class ExecutionRecords:
         )
         return [execution_from_row(row) for row in rows]
 
-    def running_of_instance(self, instance_id: str) -> dict[str, str | None]:
-        """This instance's running executions, each with the reason it was asked to stop (or None)."""
+    def running_of_instance(self, instance_id: str) -> dict[str, StopRequest | None]:
+        """This instance's running executions, each with why it was asked to stop (or None)."""
         rows = self.db.fetch_all(
-            "SELECT id, stop_requested FROM executions WHERE status = :running AND instance_id = :instance_id",
+            """
+            SELECT id, stop_requested, cancelled_by FROM executions
+            WHERE status = :running AND instance_id = :instance_id
+            """,
             {"running": ACTIVE[1], "instance_id": instance_id},
         )
-        return {row["id"]: row["stop_requested"] for row in rows}
+        return {
+            row["id"]: StopRequest(row["stop_requested"], row["cancelled_by"]) if row["stop_requested"] else None
+            for row in rows
+        }
+
+    def cancel_pending(self, execution_id: str, *, who: str, reason: str, now: datetime) -> bool:
+        """End a pending execution as ``cancelled`` before it starts; False unless it was pending."""
+        return (
+            self.db.execute(
+                """
+                UPDATE executions SET status = :cancelled, completed_at = :now, error_message = :reason,
+                    cancelled_by = :who
+                WHERE id = :id AND status = :pending
+                """,
+                {
+                    "cancelled": ExecutionStatus.CANCELLED.value,
+                    "now": now,
+                    "reason": reason,
+                    "who": who,
+                    "id": execution_id,
+                    "pending": ACTIVE[0],
+                },
+            )
+            > 0
+        )
+
+    def request_cancel(self, execution_id: str, *, who: str, reason: str) -> bool:
+        """Ask the daemon running the execution to stop it and record it ``cancelled``;
+        False unless it is running. The daemon sees it within a second."""
+        return (
+            self.db.execute(
+                """
+                UPDATE executions SET stop_requested = :reason, cancelled_by = :who
+                WHERE id = :id AND status = :running
+                """,
+                {"reason": reason, "who": who, "id": execution_id, "running": ACTIVE[1]},
+            )
+            > 0
+        )
 
     def still_running(self, execution_ids: Sequence[str]) -> builtins.list[str]:
         """Which of ``execution_ids`` are still running."""
@@ -440,4 +495,4 @@ class ExecutionRecords:
         return "".join(str(row["data"]) for row in reversed(rows))[-max_chars:]
 
 
-__all__ = ["OUTPUT_LIMIT_CHARS", "ExecutionRecords", "UniqueViolation"]
+__all__ = ["OUTPUT_LIMIT_CHARS", "ExecutionRecords", "StopRequest", "UniqueViolation"]

@@ -136,6 +136,7 @@ def execution_from_row(row: Row) -> Execution:
         missed_count=None if row.get("missed_count") is None else int(row["missed_count"]),
         missed_until=to_utc(row.get("missed_until")),
         output_pruned=bool(row.get("output_pruned")),
+        cancelled_by=row.get("cancelled_by"),
     )
 
 

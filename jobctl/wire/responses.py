@@ -153,6 +153,7 @@ class ExecutionOut(TypedDict):
         int, Schema("bytes dropped from the start of the output to keep its last 1,000,000 characters; 0 if none")
     ]
     outputPruned: Annotated[bool, Schema("true when retention removed the run's output ([history] output_keep_days)")]
+    cancelledBy: Annotated[str | None, Schema("who cancelled the run (token name or local:USER); null if nobody")]
 
 
 class ExecutionList(TypedDict):
@@ -184,6 +185,7 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
         "instanceId": e.instance_id,
         "outputDroppedBytes": e.output_dropped_bytes,
         "outputPruned": e.output_pruned,
+        "cancelledBy": e.cancelled_by,
     }
 
 

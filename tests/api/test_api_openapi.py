@@ -23,6 +23,7 @@ EXTENSIONS = {
     ("get", "/executions/{execution_id}"), ("get", "/executions/{execution_id}/log"), ("get", "/jobs/{job_id}/next"),
     ("post", "/apply"),
     ("get", "/notifications"), ("get", "/notifiers"), ("post", "/notifiers/{name}/test"),
+    ("post", "/executions/{execution_id}/cancel"),
 }  # fmt: skip
 PREFIX = "/api/v1/scheduler"
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))

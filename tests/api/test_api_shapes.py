@@ -28,6 +28,7 @@ EXECUTION_KEYS = {
     "id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
     "errorMessage", "triggeredBy", "triggeredByUserId", "scheduledFor", "attempt", "instanceId", "outputDroppedBytes",
     "outputPruned",
+    "cancelledBy",
 }  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {

@@ -96,6 +96,9 @@ FAILURES: dict[str, Call] = {
     "unknown-status": lambda s, ids: s.list_executions(status="done"),
     "malformed-job-filter": lambda s, ids: s.list_executions(job_id="x"),
     "negative-log-offset": lambda s, ids: s.get_execution_log(ids["run"], offset=-1),
+    "cancel-ended-run": lambda s, ids: s.cancel_execution(ids["run"]),
+    "cancel-unknown-execution": lambda s, ids: s.cancel_execution(UNKNOWN),
+    "cancel-malformed-execution-id": lambda s, ids: s.cancel_execution("nope"),
 }
 
 
@@ -169,6 +172,16 @@ def test_trigger_and_delete(shared_pair: Pair) -> None:
     assert shared_pair.remote.delete_job(job["id"], force=True) is None
     with pytest.raises(JobctlError):
         shared_pair.local.get_job(job["id"])
+
+
+def test_cancel_of_a_pending_run_returns_what_the_service_then_reads(shared_pair: Pair) -> None:
+    job = shared_pair.local.create_job(job_body(f"c-{uuid.uuid4().hex[:6]}"))
+    execution_id = shared_pair.local.trigger_job(job["id"])["executionId"]
+    cancelled = shared_pair.remote.cancel_execution(execution_id)
+    assert cancelled == shared_pair.local.get_execution(execution_id)
+    assert (cancelled["status"], cancelled["cancelledBy"]) == ("cancelled", "admin-token")
+    with pytest.raises(Conflict):
+        shared_pair.local.cancel_execution(execution_id)
 
 
 def test_resolve_job_pages_through_partial_matches(shared_pair: Pair) -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 
-from jobctl.api.auth import Authenticated
+from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.openapi import ExecutionList, ExecutionLog, ExecutionOut
 from jobctl.api.params import ExecutionId, IdPrefix, JobId, JobIdFilter, LogOffset, Page, PerPage, StatusFilter
+from jobctl.service import Service
 
 router = APIRouter(tags=["executions"])
 
@@ -56,3 +59,18 @@ def get_execution_log(credentials: Authenticated, execution_id: ExecutionId, off
     """Output from ``offset`` on; poll with ``nextOffset`` until ``complete`` to follow a run live."""
     service = credentials.service()
     return JSONResponse(service.get_execution_log(execution_id, offset=offset))
+
+
+@router.post(
+    "/executions/{execution_id}/cancel", response_model=ExecutionOut, responses=error_responses(403, 404, 409, 422),
+    summary="Cancel a run (operator)",
+)  # fmt: skip
+def cancel_execution(
+    request: Request, service: Annotated[Service, allowed_to("cancel_execution")], execution_id: ExecutionId
+) -> Response:
+    """A pending run ends ``cancelled`` at once; a running one is stopped (TERM to its process group,
+    KILL after the kill grace; a Celery task is revoked) by the daemon running it, and the answer
+    comes once it is recorded ``cancelled``. 409 when the run already ended."""
+    data = service.cancel_execution(execution_id)
+    api_context(request).changed()
+    return JSONResponse(data)

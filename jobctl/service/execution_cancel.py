@@ -1,0 +1,92 @@
+"""Cancelling a run: a pending one ends at once, a running one is stopped by its daemon.
+
+The process belongs to the daemon that started it (any instance, leader or not, or a
+``jobctl run`` in the foreground), which may not be the process serving this request. So the
+request goes through the store, as a forced delete does: the execution is marked
+(``stop_requested`` with the reason, ``cancelled_by``), the daemon running it finds the mark
+within a fraction of a second, sends SIGTERM to the run's process group, SIGKILL after
+``[daemon] kill_grace_seconds``, revokes a Celery task, and records the run ``cancelled``.
+The caller waits for that record (docs/cancelling-runs.md).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+
+from jobctl.errors import Conflict, NotFound
+from jobctl.models import Execution, ExecutionStatus
+from jobctl.service import audit
+from jobctl.store import Store
+
+CONFIRM_MARGIN_SECONDS = 3.0
+"""Beyond the kill grace: up to a second for the daemon to notice, plus the record itself."""
+_POLL_SECONDS = 0.05
+_ATTEMPTS = 3
+"""A run may change state between our read and our write (pending -> running): read again."""
+
+
+def cancel_execution(store: Store, execution_id: str, who: str, *, kill_grace_seconds: float) -> Execution:
+    """Cancel the execution and return it as recorded afterwards.
+
+    :raises NotFound: for an unknown execution.
+    :raises Conflict: for one that already ended (cancelling changes nothing then).
+    """
+    reason = f"cancelled by {who}"
+    for _ in range(_ATTEMPTS):
+        execution = _get(store, execution_id)
+        if execution.status == ExecutionStatus.PENDING:
+            with store.transaction():
+                if store.executions.cancel_pending(execution.id, who=who, reason=reason, now=datetime.now(UTC)):
+                    _record(store, execution, who)
+                    return _get(store, execution.id)
+        elif execution.status == ExecutionStatus.RUNNING:
+            with store.transaction():
+                asked = store.executions.request_cancel(execution.id, who=who, reason=reason)
+                if asked:
+                    _record(store, execution, who)
+            if asked:
+                return _wait_for_stop(store, execution.id, reason, kill_grace_seconds + CONFIRM_MARGIN_SECONDS)
+        else:
+            raise Conflict(
+                f"execution {execution.id} already ended ({execution.status.value}); "
+                "only a pending or running run can be cancelled"
+            )
+    raise Conflict(f"execution {execution_id} kept changing state; try again")
+
+
+def _wait_for_stop(store: Store, execution_id: str, reason: str, wait_seconds: float) -> Execution:
+    """Wait until the daemon running it records the run; record it here if none did in time
+    (its daemon died or lost the store: a daemon still alive kills the process once it sees
+    the run is no longer running)."""
+    deadline = time.monotonic() + wait_seconds
+    while store.executions.still_running([execution_id]):
+        if time.monotonic() >= deadline:
+            store.executions.finish(
+                execution_id,
+                status=ExecutionStatus.CANCELLED.value,
+                started_at=None,
+                completed_at=datetime.now(UTC),
+                duration_seconds=None,
+                result=None,
+                error_message=f"{reason}; its daemon did not confirm the stop within {wait_seconds:g}s",
+            )
+            break
+        time.sleep(_POLL_SECONDS)
+    return _get(store, execution_id)
+
+
+def _record(store: Store, execution: Execution, who: str) -> None:
+    """The audit entry (in the cancel's transaction) and a nudge to every scheduler."""
+    job = store.jobs.get(execution.job_id)
+    if job is not None:
+        details = {"executionId": execution.id, "was": execution.status.value}
+        audit.record_job(store, who, audit.EXECUTION_CANCELLED, job, details=details)
+    store.cluster.bump_generation()
+
+
+def _get(store: Store, execution_id: str) -> Execution:
+    execution = store.executions.get(execution_id)
+    if execution is None:
+        raise NotFound("execution", execution_id)
+    return execution
