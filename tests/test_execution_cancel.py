@@ -47,6 +47,9 @@ def test_a_pending_manual_run_is_cancelled_at_once_and_only_once(service: Servic
     with pytest.raises(Conflict, match=r"already ended \(cancelled\)"):
         operator.cancel_execution(execution_id)
     service.trigger_job(job["id"])  # the job's slot is free again (maxInstances 1)
+    [entry] = [e for e in store.audit.of_target("job", job["id"], until=datetime.now(UTC))
+               if e.action == "execution.cancelled"]  # fmt: skip
+    assert (entry.actor, entry.details) == ("ops-token", {"executionId": execution_id, "was": "pending"})
 
 
 def test_a_waiting_retry_is_cancelled(service: Service, store: Store) -> None:

@@ -23,7 +23,7 @@ def list_executions(
     job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (name or id).", metavar="JOB")] = None,
     status: Annotated[
         str | None,
-        typer.Option("--status", help="pending, running, success, failed, timeout, skipped or cancelled."),
+        typer.Option("--status", help="pending, running, success, failed, timeout, skipped, missed or cancelled."),
     ] = None,
     limit: Annotated[
         int | None, typer.Option("--limit", min=1, help="Show the newest N runs (default 50; not with --json).")

@@ -29,22 +29,12 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
     execution_id = service.trigger_job(service.resolve_job(job))["executionId"]
-    foreground = None
-    if not app_ctx.is_remote() and not service.get_status()["isRunning"]:
-        from jobctl.executors.context import RunAsPolicy
-        from jobctl.executors.environment import base_environment
-        from jobctl.executors.isolation import enter_run_directory
-        from jobctl.scheduler.foreground import ForegroundRun
-
-        store = app_ctx.store()
-        enter_run_directory()  # as under a daemon, the run starts in /
-        config = app_ctx.config
-        base_env = base_environment(path=config.run_path, passed=config.pass_environment)
-        policy = RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as)
-        candidate = ForegroundRun(store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds)
-        if candidate.start(execution_id):
-            foreground = candidate
-    try:
+    foreground: ForegroundRun | None = None
+    try:  # from here on, Ctrl-C cancels the run: even one taken by this process a moment ago
+        if not app_ctx.is_remote() and not service.get_status()["isRunning"]:
+            foreground = _foreground(app_ctx)
+            if not foreground.start(execution_id):
+                foreground = None  # a daemon took it first
         final = stream_output(service, execution_id, follow=True)
     except KeyboardInterrupt:
         _cancel_on_interrupt(service, execution_id, foreground)
@@ -62,6 +52,21 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
 
         sys.stderr.write(f"jobctl: run {final['status']}: {printable(final['errorMessage'].splitlines()[0])}\n")
     raise typer.Exit(exit_code_of(final))
+
+
+def _foreground(app_ctx: AppContext) -> ForegroundRun:
+    """A runner in this process, set up as the daemon's would be (no daemon leads)."""
+    from jobctl.executors.context import RunAsPolicy
+    from jobctl.executors.environment import base_environment
+    from jobctl.executors.isolation import enter_run_directory
+    from jobctl.scheduler.foreground import ForegroundRun
+
+    store = app_ctx.store()
+    enter_run_directory()  # as under a daemon, the run starts in /
+    config = app_ctx.config
+    base_env = base_environment(path=config.run_path, passed=config.pass_environment)
+    policy = RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as)
+    return ForegroundRun(store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds)
 
 
 def _cancel_on_interrupt(service: JobService, execution_id: str, foreground: ForegroundRun | None) -> NoReturn:
