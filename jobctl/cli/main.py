@@ -77,6 +77,7 @@ def _register() -> None:
         daemon_cmd,
         executions_cmds,
         import_cmds,
+        jobfile_cmds,
         jobs_cmds,
         notifications_cmds,
         run_cmd,
@@ -97,6 +98,7 @@ def _register() -> None:
     app.command("status")(status_cmds.status)
     daemon_cmd.register(app)
     run_cmd.register(app)
+    jobfile_cmds.register(app)
 
 
 _register()

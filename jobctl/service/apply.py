@@ -131,7 +131,8 @@ def plan_apply(
     if errors:
         raise ValidationFailed(errors)
     if prune:
-        plan.deletes = [job for job in stored.values() if job.source == source and job.name not in seen]
+        gone = [job for job in stored.values() if job.source == source and job.name not in seen]
+        plan.deletes = sorted(gone, key=lambda job: job.name)
     return plan
 
 

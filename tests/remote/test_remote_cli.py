@@ -234,3 +234,24 @@ def test_import_crontab_works_alike_on_the_store_and_through_the_api(daemon: Dae
     assert (again.returncode, again.stdout) == (0, "no changes (2 unchanged)\n")
     denied = daemon.remote("import", "crontab", str(crontab), token=daemon.viewer)
     assert denied.returncode == 5 and "Traceback" not in denied.stderr
+
+
+def test_apply_and_export_through_the_daemon_match_the_store(daemon: Daemon, tmp_path: Path) -> None:
+    """``jobctl apply`` / ``export`` (POST /apply and the reads) print what they print on the store."""
+    path = tmp_path / "team.toml"
+    path.write_text('[[jobs]]\nname = "r-nightly"\ncron = "0 3 * * *"\ncommand = "true"\ntimeout = "30s"\n')
+    remote = daemon.remote("apply", "-f", str(path))
+    assert (remote.returncode, remote.stdout, remote.stderr) == (0, "+ create r-nightly\n0 unchanged\n", "")
+    bad = tmp_path / "bad.toml"
+    bad.write_text(path.read_text().replace('"30s"', '"1m"') + "colour = 1\n")
+    path.write_text(path.read_text().replace('"30s"', '"1m"'))
+    for args in (["apply", "-f", str(bad)], ["apply", "-f", str(path), "--dry-run"], ["export", "r-nightly"]):
+        _same(daemon, *args)
+    errors = daemon.remote("apply", "-f", str(bad), "--json")
+    assert (errors.returncode, errors.stdout) == (2, "")
+    assert (
+        errors.stderr
+        == f"{bad}:6: error: job 'r-nightly': colour: unknown key 'colour' (keys are the long options of jobs create)\n"
+    )
+    viewer = daemon.remote("apply", "-f", str(path), token=daemon.viewer)
+    assert viewer.returncode == 5 and "admin" in viewer.stderr

@@ -1,0 +1,180 @@
+"""``jobctl apply`` and ``jobctl export``: jobs kept in a file (in git), applied and written back.
+
+Both go through the service interface, so they work the same on a local store and through the
+API (``POST /apply``; export reads ``GET /jobs`` and ``GET /task-functions``). What the file's
+keys mean and how a plan is made: docs/jobs-files.md.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+from jobctl.cli import output
+from jobctl.cli.context import AppContext
+from jobctl.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from jobctl.cli.jobs_file import JobsFile
+    from jobctl.service.contract import JobService
+
+
+class ExportFormat(StrEnum):
+    TOML = "toml"
+    JSON = "json"
+    CRONTAB = "crontab"
+
+
+def apply(
+    ctx: typer.Context,
+    file: Annotated[
+        str, typer.Option("-f", "--file", help="Jobs file (TOML, or .json); - reads stdin.", metavar="FILE")
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option("--source", help="Name the jobs are recorded under (default: the file's name).", metavar="NAME"),
+    ] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Delete jobs of this source that the file no longer holds.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as the API's JSON.")] = False,
+) -> None:
+    """Make the jobs of a jobs file exist as it says: create, update (and with --prune delete).
+
+    Jobs are known by name; each [[jobs]] table declares the whole job (keys left out take their
+    defaults). Nothing changes unless every job is valid; a second apply of the same file
+    changes nothing.
+
+    Examples:
+      jobctl apply -f jobs.toml --dry-run
+      jobctl apply -f jobs.toml --prune
+      jobctl export -o jobs.toml && jobctl --db sqlite:///other.db apply -f jobs.toml
+    """
+    from jobctl.cli.jobs_file import read_jobs_file
+    from jobctl.cli.plan_render import print_plan
+    from jobctl.errors import UsageError
+
+    if file == "-" and not source:
+        raise UsageError("give --source NAME when the jobs file comes from stdin (-f -)")
+    jobs_file = read_jobs_file(file)
+    name = source or Path(file).name
+    service = _ctx(ctx).service()
+    try:
+        plan = service.apply_jobs(source=name, jobs=jobs_file.tables, prune=prune, dry_run=dry_run)
+    except ValidationFailed as exc:
+        _report(jobs_file, exc)
+    output.print_json(plan) if as_json else print_plan(plan, dry_run=dry_run)
+
+
+def export(
+    ctx: typer.Context,
+    jobs: Annotated[
+        list[str] | None, typer.Argument(help="Jobs (id or name); default: every job.", metavar="[JOB]...")
+    ] = None,
+    export_format: Annotated[
+        ExportFormat, typer.Option("--format", help="toml (default), json, or crontab.", case_sensitive=False)
+    ] = ExportFormat.TOML,
+    out: Annotated[
+        str | None,
+        typer.Option("-o", "--output", help="Write to FILE instead of stdout.", metavar="FILE"),
+    ] = None,
+) -> None:
+    """Write jobs as a jobs file that apply reads back (or as a crontab).
+
+    Jobs are sorted by name; settings at their defaults are left out. A job the format cannot
+    hold is left out with a warning (in a crontab: a comment saying why).
+
+    Examples:
+      jobctl export -o jobs.toml
+      jobctl export backup report --format json
+      jobctl export --format crontab
+    """
+    from jobctl.cli import export_formats
+
+    service = _ctx(ctx).service()
+    tables, skipped = export_tables(service, jobs or [])
+    if export_format == ExportFormat.CRONTAB:
+        text = export_formats.crontab_text(tables, skipped=skipped)
+    elif export_format == ExportFormat.JSON:
+        text = export_formats.json_text(tables)
+    else:
+        text = export_formats.toml_text(tables)
+    if export_format != ExportFormat.CRONTAB:
+        for name, why in skipped:
+            output.warn(f"not exported: {name}: {why}")
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        Path(out).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        from jobctl.errors import UsageError
+
+        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+
+
+def export_tables(service: JobService, refs: list[str]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+    """The ``[[jobs]]`` tables of the jobs named (every job when none), sorted by name, and the
+    jobs no table can hold, with the reason."""
+    from jobctl.cli import listing
+    from jobctl.wire.job_tables import NotExportable, table_from_fields
+
+    if refs:
+        jobs: list[Any] = [service.get_job(service.resolve_job(ref)) for ref in refs]
+    else:
+        every = listing.every_page(lambda page, size: service.list_jobs(page=page, per_page=size), "jobs")
+        jobs = every["jobs"]
+    task_names = _task_function_names(service)
+    tables, skipped = [], []
+    for job in sorted(jobs, key=lambda job: job["name"]):
+        try:
+            tables.append(table_from_fields(job, task_name=task_names.get(job["taskFunctionId"], "?")))
+        except NotExportable as exc:
+            skipped.append((job["name"], exc.message))
+    return tables, skipped
+
+
+def _task_function_names(service: JobService) -> dict[int, str]:
+    from jobctl.cli import listing
+
+    names: dict[int, str] = {}
+    page = 1
+    while True:
+        result = service.list_task_functions(page=page, per_page=listing.PAGE)
+        names.update({tf["id"]: tf["name"] for tf in result["taskFunctions"]})
+        if not result["taskFunctions"] or page * listing.PAGE >= result["total"]:
+            return names
+        page += 1
+
+
+def _report(jobs_file: JobsFile, exc: ValidationFailed) -> NoReturn:
+    """Every error on its own line, ``FILE:LINE: error: job 'NAME': KEY: message``; exit 2 (nothing
+    was applied: the service checks every job before it writes)."""
+    from jobctl.cli.terminal import printable
+
+    for error in exc.errors:
+        loc = [part for part in error.get("loc", []) if part != "body"]
+        where = jobs_file.path
+        if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int):
+            line = jobs_file.line_of(loc[1], str(loc[2]) if len(loc) > 2 else None)
+            where = f"{where}:{line}" if line else f"{where}: job #{loc[1] + 1}"
+            message = str(error.get("msg"))
+        else:
+            message = f"{'.'.join(str(part) for part in loc)}: {error.get('msg')}" if loc else str(error.get("msg"))
+        sys.stderr.write(printable(f"{where}: error: {message}") + "\n")
+    raise typer.Exit(2)
+
+
+def _ctx(ctx: typer.Context) -> AppContext:
+    obj: AppContext = ctx.obj
+    return obj
+
+
+def register(app: typer.Typer) -> None:
+    app.command("apply")(apply)
+    app.command("export")(export)

@@ -1,0 +1,193 @@
+"""``jobctl apply`` and ``jobctl export`` as real subprocesses: plans, errors with their lines,
+limits, the export formats and the round trip export -> apply -> export (SQLite and Postgres)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.cli.helpers import OneStoreCli, check_error, check_ok
+
+JOBS_TOML = """\
+# jobs of the ops team
+[[jobs]]
+name = "backup"
+cron = "0 2 * * *"
+command = "tar czf /tmp/etc.tgz /etc"
+timeout = "30s"
+labels = { team = "ops" }
+
+[[jobs]]
+name = "ping"
+every = "90s"
+command = "curl -fsS https://example.org/health"
+retries = 2
+retry_delay = 0
+env = { A = "1" }
+
+[[jobs]]
+name = "once"
+at = 2030-01-01T09:00:00Z
+command = "cat"
+stdin = "first\\nsecond"
+paused = true
+
+[[jobs]]
+name = "weekly"
+cron = "@weekly"
+timezone = "UTC"
+task = "shell"
+args = { command = "echo hi", shell = "/bin/bash" }
+description = "weekly \\"hi\\""
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "jobs.toml") -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture
+def second_store_url(store_url: str, tmp_path: Path) -> Iterator[str]:
+    """Another empty store on the backend of ``store_url``."""
+    if store_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'second.db'}"
+        return
+    from tests.conftest import _fresh_pg_schema
+
+    schema = _fresh_pg_schema()
+    yield next(schema)
+    next(schema, None)
+
+
+def test_round_trip_export_apply_export_is_byte_for_byte(cli: Any, tmp_path: Path, second_store_url: str) -> None:
+    """Export from the backend under test, apply on an empty store of the same backend, export again."""
+    check_ok(cli("apply", "-f", write(tmp_path, JOBS_TOML)))
+    first = check_ok(cli("export")).stdout
+    assert 'every = "90s"' in first  # as written, not recomputed
+    assert '\nretry_delay = "0"\n' in first and '[jobs.env]\nA = "1"\n' in first
+    other = dict(cli.env, JOBCTL_DB=second_store_url)
+    check_ok(cli("apply", "-f", write(tmp_path, first, "exported.toml"), env=other))
+    assert check_ok(cli("export", env=other)).stdout == first
+
+
+def test_plan_then_no_changes_then_a_change(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    cli = sqlite_only_cli
+    path = write(tmp_path, JOBS_TOML)
+    dry = check_ok(cli("apply", "-f", path, "--dry-run"))
+    assert dry.stdout.splitlines() == [
+        "+ create backup", "+ create ping", "+ create once", "+ create weekly", "0 unchanged",
+        "dry run: nothing was written",
+    ]  # fmt: skip
+    assert json.loads(cli("jobs", "list", "--json").stdout)["total"] == 0
+    check_ok(cli("apply", "-f", path))
+    assert check_ok(cli("apply", "-f", path)).stdout == "no changes (4 unchanged)\n"
+    Path(path).write_text(JOBS_TOML.replace('timeout = "30s"', 'timeout = "1m"').replace("retries = 2\n", ""))
+    assert check_ok(cli("apply", "-f", path)).stdout.splitlines() == [
+        "~ update backup: timeout 30s -> 1m",
+        "~ update ping: retries 2 -> 0",
+        "2 unchanged",
+    ]
+    plan = json.loads(check_ok(cli("apply", "-f", path, "--json")).stdout)
+    assert plan == {"created": [], "updated": [], "deleted": [], "unchanged": 4}
+    shown = json.loads(cli("jobs", "show", "backup", "--json").stdout)
+    assert (shown["timeoutSeconds"], shown["source"]) == (60, "jobs.toml")
+
+
+def test_prune_and_source(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    cli = sqlite_only_cli
+    path = write(tmp_path, JOBS_TOML)
+    check_ok(cli("apply", "-f", path, "--source", "team-ops"))
+    check_ok(cli("jobs", "create", "by-hand", "--every", "1h", "--command", "true"))
+    only_ping = JOBS_TOML.split("[[jobs]]")[2]
+    Path(path).write_text("[[jobs]]" + only_ping)
+    assert check_ok(cli("apply", "-f", path, "--source", "team-ops", "--prune")).stdout.splitlines() == [
+        "- delete backup", "- delete once", "- delete weekly", "1 unchanged",
+    ]  # fmt: skip
+    names = sorted(job["name"] for job in json.loads(cli("jobs", "list", "--json").stdout)["jobs"])
+    assert names == ["by-hand", "ping"]
+    plan = check_ok(cli("apply", "-f", "-", "--source", "team-ops", "--prune", input="")).stdout
+    assert plan.splitlines() == ["- delete ping", "0 unchanged"]
+
+
+def test_every_error_is_reported_with_its_line_and_nothing_is_applied(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    cli = sqlite_only_cli
+    bad = JOBS_TOML.replace('timeout = "30s"', 'timeout = "soon"').replace("retries = 2", "retries = 2\ncolour = 1")
+    result = cli("apply", "-f", write(tmp_path, bad))
+    assert result.code == 2 and result.stdout == ""
+    path = str(tmp_path / "jobs.toml")
+    assert result.stderr.splitlines() == [
+        f"{path}:6: error: job 'backup': timeout: takes seconds or a duration like 90s, 5m, 1h30m; got 'soon'",
+        f"{path}:14: error: job 'ping': colour: unknown key 'colour' (keys are the long options of jobs create)",
+    ]
+    assert json.loads(cli("jobs", "list", "--json").stdout)["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("[[jobs]\nname = 1", "not valid TOML"),
+        ('title = "x"\n', "unknown top-level key(s) title"),
+        ('jobs = "x"\n', "jobs must be an array of tables"),
+        ('[[jobs]]\nname = "a"\nevery = "1h"\ncommand = "true"\n[[jobs]]\nname = "a"\nevery = "2h"\ncommand = "x"\n',
+         "jobs.toml:6: error: job 'a': name: the name is already used by job #1"),
+    ],
+)  # fmt: skip
+def test_bad_files_are_one_line_and_exit_2(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path, text: str, fragment: str
+) -> None:
+    check_error(sqlite_only_cli("apply", "-f", write(tmp_path, text)), 2, fragment)
+
+
+def test_limits_and_usage(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    cli = sqlite_only_cli
+    big = write(tmp_path, "# " + "x" * (1024 * 1024) + "\n", "big.toml")
+    check_error(cli("apply", "-f", big), 2, "larger than 1048576 bytes")
+    check_error(cli("apply", "-f", str(tmp_path / "missing.toml")), 2, "cannot read")
+    check_error(cli("apply", "-f", "-", input="[[jobs]]\n"), 2, "--source")
+    check_error(cli("export", "--format", "yaml"), 2, "yaml")
+    check_error(cli("export", "no-such-job"), 3, "no-such-job")
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text().split("## Jobs in git", 1)[1]
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    plan = check_ok(cli("apply", "-f", write(tmp_path, example, "readme.toml"), "--dry-run")).stdout
+    assert plan.splitlines()[:2] == ["+ create backup", "+ create ping"]  # the README's example is a valid file
+
+
+def test_export_formats(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    cli = sqlite_only_cli
+    check_ok(cli("apply", "-f", write(tmp_path, JOBS_TOML)))
+    check_ok(cli("jobs", "create", "fields", "--every", "1h", "--command", "x"))
+    out = tmp_path / "one.toml"
+    check_ok(cli("export", "backup", "-o", str(out)))
+    assert out.read_text() == (
+        '[[jobs]]\nname = "backup"\ncron = "0 2 * * *"\ntimezone = "Europe/Berlin"\n'
+        'command = "tar czf /tmp/etc.tgz /etc"\ntimeout = "30s"\n\n[jobs.labels]\nteam = "ops"\n'
+    )
+    as_json = write(tmp_path, check_ok(cli("export", "--format", "json")).stdout, "jobs.json")
+    assert json.loads(Path(as_json).read_text())["jobs"][0]["name"] == "backup"
+    check_ok(cli("apply", "-f", as_json, "--source", "jobs.toml"))  # JSON reads back: nothing to change
+    assert check_ok(cli("apply", "-f", as_json, "--source", "jobs.toml")).stdout == "no changes (5 unchanged)\n"
+    crontab = check_ok(cli("export", "--format", "crontab")).stdout
+    assert crontab.splitlines() == [
+        "# jobs exported by jobctl; read back with: jobctl import crontab FILE",
+        "# not exported: backup: timeout = 30s (cron has no such setting)",
+        "# not exported: fields: an interval schedule (cron has only calendar schedules)",
+        "# not exported: once: a one-time run (use at(1)); paused",
+        "# not exported: ping: an interval schedule (cron has only calendar schedules); retries = 2 (cron has no such"
+        " setting); retry_delay = 0 (cron has no such setting); variables (a crontab variable applies to every"
+        " later line)",
+        "# not exported: weekly: task arguments (a shell other than /bin/sh: cron's SHELL applies to every later line)",
+    ]
+    Path(tmp_path / "cron.toml").write_text(
+        '[[jobs]]\nname = "nightly"\ncron = "30 1 * * *"\ncommand = "date +%F"\nstdin = "a\\nb\\n"\n'
+    )
+    check_ok(cli("apply", "-f", str(tmp_path / "cron.toml")))
+    crontab = check_ok(cli("export", "nightly", "--format", "crontab")).stdout
+    assert crontab.splitlines()[1:] == ["CRON_TZ=Europe/Berlin", "# name: nightly", "30 1 * * * date +\\%F%a%b"]
