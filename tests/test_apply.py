@@ -70,6 +70,13 @@ def test_a_change_is_planned_per_key_and_written(service: Service) -> None:
     backup = service.get_job(service.resolve_job("backup"))
     assert (backup["timeoutSeconds"], backup["scheduleConfig"]["expression"]) == (60, "30 2 * * *")
     assert backup["nextRunTime"] not in (None, before["nextRunTime"])  # rescheduled with the new schedule
+    from jobctl.store.audit import AuditFilter
+
+    entries, _ = service.store.audit.list(AuditFilter(), limit=20, offset=0)
+    updates = [e for e in entries if e.action == "job.updated"]
+    assert sorted(e.target_name for e in updates) == ["backup", "ping"]
+    assert all(e.details and e.details["appliedFrom"] == "jobs.toml" for e in updates)
+    assert {e.target_name for e in entries if e.action == "job.created"} == {"backup", "ping", "report"}
     assert (
         service.get_job(service.resolve_job("report"))["updatedAt"]
         == service.get_job(service.resolve_job("report"))["createdAt"]
@@ -196,11 +203,33 @@ def test_a_bad_source_is_refused_at_source(service: Service) -> None:
         assert caught.value.errors[0]["loc"] == ["body", "source"]
 
 
-def test_the_tables_defaults_are_the_apis() -> None:
+def test_the_tables_defaults_are_the_apis_and_every_setting_is_a_file_key() -> None:
+    """A job field added later is a jobs-file key (through JOB_SETTING_KEYS, or by name in
+    jobctl/wire/job_tables.py), else export would drop it and apply could not set it."""
+    import dataclasses
+
+    from jobctl.models import JobSettings
     from jobctl.wire.job_keys import JOB_SETTING_KEYS
-    from jobctl.wire.job_tables import FIELD_DEFAULTS, KEY_ORDER
+    from jobctl.wire.job_tables import FIELD_DEFAULTS, FIELDS_OF_KEY, KEY_ORDER
     from jobctl.wire.requests import JobCreate
 
     api_defaults = {setting.field: JobCreate.model_fields[setting.field].default for setting in JOB_SETTING_KEYS}
     assert {field: value for field, value in api_defaults.items() if value is not None} == FIELD_DEFAULTS
     assert {setting.key for setting in JOB_SETTING_KEYS} <= set(KEY_ORDER)  # each plain option is a file key
+    covered = {field for fields in FIELDS_OF_KEY.values() for field in fields} | {"source"}
+    camel = {"".join(part.title() if i else part for i, part in enumerate(f.name.split("_")))
+             for f in dataclasses.fields(JobSettings)}  # fmt: skip
+    assert camel - covered == set()
+
+
+def test_notify_rules_and_pause_after_failures_are_file_keys(service: Service) -> None:
+    table = {**JOBS[1], "notify": [], "pause_after_failures": 3}
+    service.apply_jobs(source="n.toml", jobs=[table])
+    job = service.get_job(service.resolve_job("ping"))
+    assert (job["notify"], job["pauseAfterFailures"]) == ([], 3)
+    assert service.apply_jobs(source="n.toml", jobs=[table])["unchanged"] == 1
+    plan = service.apply_jobs(source="n.toml", jobs=[JOBS[1]], dry_run=True)
+    assert plan["updated"] == [{"name": "ping", "changes": {"pause_after_failures": [3, None], "notify": [[], None]}}]
+    with pytest.raises(ValidationFailed) as caught:
+        service.apply_jobs(source="n.toml", jobs=[{**table, "notify": [{"notifier": "nobody", "on": ["failure"]}]}])
+    assert caught.value.errors[0]["loc"] == ["body", "jobs", 0, "notify", 0, "notifier"]

@@ -19,7 +19,7 @@ def tables(text: str, *, system: bool = False, prefix: str = "") -> list[dict[st
 
 def test_every_cron_setting_maps_to_its_key() -> None:
     [table] = tables(
-        "SHELL=/bin/bash\nPATH=/usr/local/bin:/usr/bin\nHOME=/srv\nCRON_TZ=Europe/Berlin\nMAILTO=\"\"\n"
+        'SHELL=/bin/bash\nPATH=/usr/local/bin:/usr/bin\nHOME=/srv\nCRON_TZ=Europe/Berlin\nMAILTO=""\n'
         "# name: report\n"
         "5 4 * * sun mail -s report root%Hello\\%there%bye\n"
     )

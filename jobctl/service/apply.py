@@ -158,14 +158,27 @@ def _checked_body(
     return body
 
 
-def execute_apply(store: Store, plan: PlannedApply, *, end_waiting_runs: Callable[[Job, JobChanges], None]) -> None:
-    """Write ``plan`` in one transaction (nothing at all when it changes nothing).
+def execute_apply(
+    store: Store,
+    plan: PlannedApply,
+    *,
+    caller: Caller,
+    source: str,
+    now: datetime,
+    after_update: Callable[[Job, JobChanges], None],
+) -> None:
+    """Write ``plan`` in one transaction, each change with its audit entry (nothing at all when
+    the plan changes nothing). ``after_update`` does what an update of a job entails besides
+    the write (ending a disabled job's waiting runs, noting a pause).
 
     :raises Conflict: for a pruned job with pending or running runs, or a name taken meanwhile;
         nothing is written then.
     """
+    from jobctl.service import audit
+
     if not plan.writes_anything:
         return
+    applied = {"appliedFrom": source}
     with store.transaction():
         busy = [job.name for job in plan.deletes if store.executions.active_of_job(job.id)]
         if busy:
@@ -173,11 +186,16 @@ def execute_apply(store: Store, plan: PlannedApply, *, end_waiting_runs: Callabl
             raise Conflict(f"cannot prune job(s) with pending or running runs: {names}; nothing was applied")
         for job in plan.deletes:
             store.jobs.delete(job.id)
+            audit.record_job(store, caller, audit.JOB_DELETED, job, details={**applied, "pruned": True}, at=now)
         for job, changes in plan.updates:
             store.jobs.update(job.id, changes)
-            end_waiting_runs(job, changes)
+            after_update(job, changes)
+            fields = audit.field_changes(job, changes.settings, changes.changed)
+            audit.record_job(store, caller, audit.JOB_UPDATED, job, details={**applied, "changes": fields}, at=now)
         for new in plan.creates:
-            store.jobs.insert(new)
+            job = store.jobs.insert(new)
+            details = {**applied, "settings": audit.settings_snapshot(job)}
+            audit.record_job(store, caller, audit.JOB_CREATED, job, details=details, at=now)
         store.cluster.bump_generation()
 
 

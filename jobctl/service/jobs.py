@@ -325,11 +325,14 @@ class Service:
             self.store, request.jobs, source=request.source, prune=request.prune, caller=self.caller,
             default_timezone=self.default_timezone, now=now, notifiers=self.notify.names,
         )  # fmt: skip
+
+        def after_update(job: Job, changes: JobChanges) -> None:
+            self._end_waiting_runs_if_disabled(job, changes, now)
+            self._note_pause(job, changes.settings.is_paused, None, now)
+
         if not request.dryRun:
             execute_apply(
-                self.store,
-                plan,
-                end_waiting_runs=lambda job, changes: self._end_waiting_runs_if_disabled(job, changes, now),
+                self.store, plan, caller=self.caller, source=request.source, now=now, after_update=after_update
             )
         return plan.summary()
 

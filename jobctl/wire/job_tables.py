@@ -332,7 +332,7 @@ def _schedule_keys(fields: Mapping[str, Any]) -> dict[str, Any]:
     elif job_type == JobType.CRON:
         if not isinstance(config.get("expression"), str):
             raise NotExportable(
-                "its cron schedule is in the API's field form (minute, hour, ...), which a jobs file cannot hold"
+                f"job {fields['name']!r}: its cron schedule is in API field form, which a jobs file cannot hold"
             )
         keys["cron"] = config["expression"]
         if config.get("timezone"):
