@@ -18,6 +18,7 @@ import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
+from jobctl.cli.jobs_file import MAX_FILE_BYTES
 from jobctl.errors import UsageError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Bring jobs in from elsewhere.", no_args_is_help=True)
 
-MAX_BYTES = 1024 * 1024
-"""The largest crontab read (1 MiB), as for a jobs file: beyond it, a clear error."""
+MAX_BYTES = MAX_FILE_BYTES
+"""The largest crontab read (1 MiB), the limit of a jobs file: beyond it, a clear error."""
 STDIN = "-"
 
 
@@ -95,7 +96,9 @@ def import_crontab(
     if as_json:
         output.print_json(_document(shown, source, issues, plan, dry_run=dry_run))
     elif plan is not None:
-        _print_plan(plan, dry_run=dry_run)
+        from jobctl.cli.plan_render import print_plan
+
+        print_plan(plan, dry_run=dry_run)
     if refused:
         only_warnings = not any(issue.severity == "error" for issue in refused)
         what = ("warning" if only_warnings else "error") + ("" if len(refused) == 1 else "s")
@@ -156,30 +159,3 @@ def _document(shown: str, source: str, issues: list[LintIssue], plan: Any, *, dr
         "issues": [{"line": i.line, "severity": i.severity, "code": i.code, "message": i.message} for i in issues],
         "plan": plan,
     }
-
-
-def _print_plan(plan: Any, *, dry_run: bool) -> None:
-    """``+ create``, ``~ update`` (each key old -> new), ``- delete``, then the unchanged count."""
-    lines = [f"+ create {name}" for name in plan["created"]]
-    for updated in plan["updated"]:
-        changes = ", ".join(f"{key} {_value(old)} -> {_value(new)}" for key, (old, new) in updated["changes"].items())
-        lines.append(f"~ update {updated['name']}: {changes}")
-    lines.extend(f"- delete {name}" for name in plan["deleted"])
-    for line in lines:
-        output.print_line(line)
-    if not lines:
-        output.print_line(f"no changes ({plan['unchanged']} unchanged)")
-        return
-    output.print_line(f"{plan['unchanged']} unchanged")
-    if dry_run:
-        output.print_line("dry run: nothing was written")
-
-
-def _value(value: Any) -> str:
-    import json
-
-    if value is None:
-        return "(none)"
-    if isinstance(value, str):
-        return value if value and not any(ch.isspace() for ch in value) else json.dumps(value, ensure_ascii=False)
-    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
