@@ -217,7 +217,8 @@ def test_jobs_next_works_alike_on_the_store_and_through_the_api(daemon: Daemon, 
 
 def test_import_crontab_works_alike_on_the_store_and_through_the_api(daemon: Daemon, tmp_path: Path) -> None:
     crontab = tmp_path / "crontab"
-    crontab.write_text("PATH=/usr/bin:/bin\n# name: ic-backup\n15 3 * * * backup --full\n*/35 * * * * often\n")
+    crontab.write_text("PATH=/usr/bin:/bin\nMAILTO=ops@example.com\n# name: ic-backup\n15 3 * * * backup --full\n"
+                       "*/35 * * * * often\n")  # fmt: skip
     bad = tmp_path / "bad"
     bad.write_text("@daily root true\n@hourly no-such-user-here true\n")  # refused by apply, at line 2
     for args in (["import", "crontab", str(crontab), "--dry-run"], ["import", "crontab", str(crontab), "--dry-run",
@@ -230,6 +231,7 @@ def test_import_crontab_works_alike_on_the_store_and_through_the_api(daemon: Dae
     assert imported.returncode == 0, imported.stderr
     plan = json.loads(imported.stdout)["plan"]
     assert sorted(plan["created"])[0] == "ic-backup" and len(plan["created"]) == 2
+    assert "MAILTO=ops@example.com (line 2): no email notifier sends to" in imported.stderr  # the daemon's notifiers
     again = daemon.cli("import", "crontab", str(crontab))  # the store sees the same source: nothing to do
     assert (again.returncode, again.stdout) == (0, "no changes (2 unchanged)\n")
     denied = daemon.remote("import", "crontab", str(crontab), token=daemon.viewer)
