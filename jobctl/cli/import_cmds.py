@@ -82,6 +82,7 @@ def import_crontab(
     routes = mail_routes(app_ctx.service().list_notifiers()["notifiers"]) if uses_mailto(crontab) else {}
     jobs, more = crontab_jobs(crontab, prefix=prefix, mail_routes=routes)
     issues = sorted([*crontab.issues, *more], key=lambda issue: issue.line)
+    _print_issues(shown, issues)  # before applying: a refusal of apply (exit 4, 5) keeps them
     refused = [issue for issue in issues if issue.severity == "error" or strict]
     plan: Any = None
     if not refused:
@@ -90,9 +91,9 @@ def import_crontab(
                 source=source, jobs=[job.table for job in jobs], prune=prune, dry_run=dry_run
             )
         except ValidationFailed as exc:
-            issues = [*issues, *_rejections(exc, jobs)]
-            refused = [issue for issue in issues if issue.severity == "error"]
-    _print_issues(shown, issues)
+            rejected = _rejections(exc, jobs)
+            _print_issues(shown, rejected)
+            issues, refused = [*issues, *rejected], rejected
     if as_json:
         output.print_json(_document(shown, source, issues, plan, dry_run=dry_run))
     elif plan is not None:

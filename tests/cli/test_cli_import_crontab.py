@@ -156,3 +156,18 @@ def test_mailto_maps_to_the_notifier_that_mails_it(sqlite_only_cli: OneStoreCli,
     assert job["notify"] == [{"notifier": "ops-mail", "on": ["output"], "eachAttempt": False}]
     again = sqlite_only_cli("import", "crontab", str(path), env=env)
     assert (again.code, again.stdout) == (0, "no changes (1 unchanged)\n")
+
+
+def test_prune_of_a_job_with_a_waiting_run_is_a_conflict_and_changes_nothing(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    path = write(tmp_path, "# name: keep\n0 12 * * * true\n# name: busy\n0 13 * * * true\n")
+    check_ok(sqlite_only_cli("import", "crontab", str(path)))
+    check_ok(sqlite_only_cli("jobs", "trigger", "busy"))  # pending: no daemon runs it
+    path.write_text("*/35 12 * * * new\n# name: keep\n0 12 * * * true\n")
+    result = sqlite_only_cli("import", "crontab", str(path), "--prune")
+    assert result.code == 4 and result.stdout == ""
+    assert f"{path}:1: warning: '*/35' in the minute field" in result.stderr  # the lint is still shown
+    assert "busy" in result.stderr.splitlines()[-1]
+    names = [job["name"] for job in json.loads(sqlite_only_cli("jobs", "list", "--json").stdout)["jobs"]]
+    assert sorted(names) == ["busy", "keep"]
