@@ -8,6 +8,7 @@ before the route runs. Upper bounds keep numbers inside what the store's integer
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
@@ -34,6 +35,14 @@ LabelFilter = Annotated[
 TaskFunctionId = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
 StatusFilter = Annotated[ExecutionStatusName | None, Query(description="only executions in this status")]
 JobIdFilter = Annotated[uuid.UUID | None, Query(description="only executions of this job")]
+AfterCursor = Annotated[
+    str | None, Query(max_length=36, description="an execution's id: the page after it (older runs); see nextCursor")
+]
+BeforeCursor = Annotated[
+    str | None, Query(max_length=36, description="an execution's id: the page before it (newer runs, the nearest)")
+]
+SinceFilter = Annotated[datetime | None, Query(description="only executions created at or after this time (ISO 8601)")]
+UntilFilter = Annotated[datetime | None, Query(description="only executions created before this time (ISO 8601)")]
 DeliveryStatusFilter = Annotated[
     Literal["pending", "sent", "failed"] | None, Query(description="only notifications in this status")
 ]

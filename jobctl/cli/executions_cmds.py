@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+import sys
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
 
@@ -53,7 +55,9 @@ def list_executions(
         return service.list_executions(job_id=job_id, status=status, page=number, per_page=size)
 
     if every:
-        data = listing.every_page(fetch, "executions")
+        data = listing.every_execution(
+            lambda cursor: service.list_executions(job_id=job_id, status=status, per_page=listing.PAGE, after=cursor)
+        )
     elif paged or as_json:
         data = fetch(page or 1, per_page or DEFAULT_LIMIT)
     else:
@@ -62,7 +66,8 @@ def list_executions(
         output.print_json(data)
         return
     names = listing.job_names(service, {e["jobId"] for e in data["executions"]})
-    footer = render.executions_footer(len(data["executions"]), data["total"], paged=paged)
+    total = data["total"] if data["total"] is not None else len(data["executions"])
+    footer = render.executions_footer(len(data["executions"]), total, paged=paged)
     render.executions_table(data, names, footer=footer)
 
 
@@ -78,6 +83,81 @@ def _check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool) -> No
         raise UsageError("give one of --limit, --page/--per-page and --all")
     if limit and as_json:
         raise UsageError("--limit is for people; with --json use --page/--per-page or --all")
+
+
+@app.command("export")
+def export(
+    ctx: typer.Context,
+    job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (name or id).", metavar="JOB")] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Only runs recorded at or after TIME (ISO 8601).", metavar="TIME")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Only runs recorded before TIME (ISO 8601).", metavar="TIME")
+    ] = None,
+    fmt: Annotated[str, typer.Option("--format", help="csv, json or ndjson.", metavar="FORMAT")] = "csv",
+    to: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write to FILE (default stdout).", metavar="FILE")
+    ] = None,
+) -> None:
+    """Write every run matching the filters, newest first, streaming (constant memory for
+    millions of runs); times without an offset are in [scheduler] timezone.
+
+    Examples:
+      jobctl executions export --job backup --since 2026-11-01 --format ndjson -o backup.ndjson
+      jobctl executions export --format csv > runs.csv
+    """
+    from jobctl.cli import export as exporting
+
+    app_ctx: AppContext = ctx.obj
+    if fmt not in exporting.FORMATS:
+        from jobctl.errors import UsageError
+
+        raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
+    zone = app_ctx.config.scheduler_timezone
+    start, end = _export_time("--since", since, zone), _export_time("--until", until, zone)
+    out = _export_target(to)
+    service = app_ctx.service()
+    job_id = service.resolve_job(job) if job else None
+
+    def fetch(cursor: str | None) -> ExecutionList:
+        return service.list_executions(job_id=job_id, per_page=exporting.PAGE, after=cursor, since=start, until=end)
+
+    try:
+        count = exporting.write(exporting.walk(fetch), out, fmt)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    output.note(f"exported {count} runs" + (f" to {to}" if to else ""))
+
+
+def _export_time(option: str, text: str | None, zone: str) -> datetime | None:
+    """An ISO 8601 time (a date alone is its midnight; no offset: ``zone``). :raises UsageError:"""
+    if text is None:
+        return None
+    from jobctl.errors import UsageError
+    from jobctl.schedules.zones import load_zone, parse_iso
+
+    try:
+        return parse_iso(text, load_zone(zone))
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not an ISO 8601 time like 2026-11-01 or 2026-11-01T09:00Z") from None
+
+
+def _export_target(path: str | None) -> TextIO:
+    """stdout, or FILE opened for writing. :raises UsageError: for a folder or a file that cannot be written."""
+    if path is None:
+        return sys.stdout
+    import os
+
+    from jobctl.errors import UsageError
+
+    if os.path.isdir(path):
+        raise UsageError(f"-o {path} is a folder; give a file to write the export to")
+    try:
+        return open(path, "w", encoding="utf-8", newline="")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 @app.command("show")

@@ -43,6 +43,22 @@ def every_page(fetch: Callable[[int, int], Listing], key: str) -> Listing:
         number += 1
 
 
+def every_execution(fetch: Callable[[str | None], ExecutionList]) -> ExecutionList:
+    """Every execution of a listing, by keyset walk (``fetch(cursor)`` reads the page after
+    ``cursor``): runs recorded while it reads neither repeat nor push others out (docs/keyset-paging.md).
+
+    The answer is ``GET /executions``' shape, ``total`` the number of executions in it.
+    """
+    items: list[Any] = []
+    cursor: str | None = None
+    while True:
+        page = fetch(cursor)
+        items.extend(page["executions"])
+        cursor = page["nextCursor"]
+        if cursor is None:
+            return {"executions": items, "total": len(items), "nextCursor": None}
+
+
 def first_items(fetch: Callable[[int, int], Listing], key: str, limit: int) -> Listing:
     """The first ``limit`` items of a listing (as many pages as that takes), in the API's shape."""
     if limit <= PAGE:

@@ -115,7 +115,9 @@ def job_detail(job: JobDetail) -> None:
     ]
     output.print_fields(f"Job {job['name']}", fields)
     if job["recentExecutions"]:
-        recent: ExecutionList = {"executions": job["recentExecutions"], "total": len(job["recentExecutions"])}
+        recent: ExecutionList = {
+            "executions": job["recentExecutions"], "total": len(job["recentExecutions"]), "nextCursor": None
+        }  # fmt: skip
         executions_table(recent, {}, title="Recent runs", with_job=False)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -170,16 +171,20 @@ class RemoteService:
 
     def list_executions(
         self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50,
-        id_prefix: str | None = None,
+        id_prefix: str | None = None, after: str | None = None, before: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> ExecutionList:  # fmt: skip
-        params = {"job_id": job_id, "status": status, "page": page, "per_page": per_page, "id_prefix": id_prefix}
+        params = {"job_id": job_id, "status": status, "page": page, "per_page": per_page, "id_prefix": id_prefix,
+                  **_cursor_params(after, before, since, until)}  # fmt: skip
         result: ExecutionList = self._session.request("GET", "/executions", params=params)
         return result
 
     def list_job_executions(
-        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> ExecutionList:
-        params = {"status": status, "page": page, "per_page": per_page}
+        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50,
+        after: str | None = None, before: str | None = None, since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ExecutionList:  # fmt: skip
+        params = {"status": status, "page": page, "per_page": per_page, **_cursor_params(after, before, since, until)}
         result: ExecutionList = self._job_request("GET", job_id, "/executions", params=params)
         return result
 
@@ -266,6 +271,15 @@ def _pages(fetch: Callable[[int], Mapping[str, Any]], key: str) -> Iterator[list
         if not items or seen >= result["total"]:
             return
         number += 1
+
+
+def _cursor_params(
+    after: str | None, before: str | None, since: datetime | None, until: datetime | None
+) -> dict[str, str | None]:
+    """The keyset paging parameters of the execution listings, times in UTC with a ``Z``."""
+    from jobctl.wire.responses import timestamp
+
+    return {"after": after, "before": before, "since": timestamp(since), "until": timestamp(until)}
 
 
 def _is_uuid(text: str) -> bool:

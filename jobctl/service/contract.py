@@ -15,6 +15,7 @@ low; the remote client also raises ``NotAuthenticated`` and ``ApiUnreachable`` (
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from jobctl.wire.responses import (
@@ -177,18 +178,28 @@ class JobService(Protocol):
 
     def list_executions(
         self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50,
-        id_prefix: str | None = None,
+        id_prefix: str | None = None, after: str | None = None, before: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> ExecutionList:  # fmt: skip
-        """``GET /executions``, newest first; ``id_prefix`` keeps ids starting with it.
+        """``GET /executions``, newest first; ``id_prefix`` keeps ids starting with it; ``since``
+        (included) and ``until`` (excluded) bound the creation time.
 
-        :raises ValidationFailed: for a bad filter or page.
+        Keyset paging: ``after`` / ``before`` an execution's id give the page after (older) or
+        before (newer) it, unaffected by runs recorded meanwhile; ``nextCursor`` continues the
+        walk; ``total`` is null with a cursor (docs/keyset-paging.md).
+
+        :raises ValidationFailed: for a bad filter or page, both cursors, a cursor with a page
+            past the first, or a cursor naming no stored execution (at its ``loc``).
         """
         ...
 
     def list_job_executions(
-        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> ExecutionList:
-        """``GET /jobs/{id}/executions``, newest first. :raises NotFound, ValidationFailed:"""
+        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50,
+        after: str | None = None, before: str | None = None, since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ExecutionList:  # fmt: skip
+        """``GET /jobs/{id}/executions``, newest first, paged as :meth:`list_executions`.
+        :raises NotFound, ValidationFailed:"""
         ...
 
     def resolve_execution(self, ref: str) -> str:

@@ -374,25 +374,32 @@ class Service:
 
     def list_executions(
         self, *, job_id: str | None = None, status: str | None = None, page: int = 1, per_page: int = 50,
-        id_prefix: str | None = None,
+        id_prefix: str | None = None, after: str | None = None, before: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
     ) -> ExecutionList:  # fmt: skip
-        """``GET /executions``, newest first."""
+        """``GET /executions``, newest first, by page or by cursor (:mod:`jobctl.service.execution_listing`)."""
+        from jobctl.service.execution_listing import aware, list_executions
+        from jobctl.store.executions import ExecutionFilter
+
         limit, offset = check_page(page, per_page)
         if status is not None and status not in EXECUTION_STATUSES:
             raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
         if job_id is not None and not is_uuid(job_id):
             raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
-        items, total = self.store.executions.list(
-            job_id=job_id, status=status, limit=limit, offset=offset, id_prefix=_id_prefix(id_prefix)
-        )
-        return responses.execution_list(items, total)
+        filters = ExecutionFilter(
+            job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=aware(since), until=aware(until),
+        )  # fmt: skip
+        return list_executions(self.store, filters, limit=limit, offset=offset, after=after, before=before)
 
     def list_job_executions(
-        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50
-    ) -> ExecutionList:
+        self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50,
+        after: str | None = None, before: str | None = None, since: datetime | None = None,
+        until: datetime | None = None,
+    ) -> ExecutionList:  # fmt: skip
         """``GET /jobs/{id}/executions``."""
         job = self._job(job_id)
-        return self.list_executions(job_id=job.id, status=status, page=page, per_page=per_page)
+        return self.list_executions(job_id=job.id, status=status, page=page, per_page=per_page, after=after,
+                                    before=before, since=since, until=until)  # fmt: skip
 
     def get_execution(self, execution_id: str) -> ExecutionOut:
         """``GET /executions/{id}``."""

@@ -93,6 +93,35 @@ def _inserted(new: NewExecution) -> Execution:
     return Execution(**{name: getattr(new, name) for name in _INSERTED}, duration_seconds=None, result=None)
 
 
+@dataclass(frozen=True, kw_only=True)
+class ExecutionFilter:
+    """The filters of ``GET /executions``; times compare with ``created_at`` (``since`` included,
+    ``until`` not)."""
+
+    job_id: str | None = None
+    status: str | None = None
+    id_prefix: str | None = None
+    """The start of the id in lower case (hex digits and dashes: no LIKE escaping needed)."""
+    since: datetime | None = None
+    until: datetime | None = None
+
+    def where(self) -> tuple[str, dict[str, Any]]:
+        clauses: builtins.list[str] = []
+        params: dict[str, Any] = {}
+        for column, operator, value in (
+            ("job_id", "=", self.job_id), ("status", "=", self.status), ("created_at", ">=", self.since),
+            ("created_at", "<", self.until),
+        ):  # fmt: skip
+            if value is not None:
+                key = f"filter_{len(params)}"
+                clauses.append(f"{column} {operator} :{key}")
+                params[key] = value
+        if self.id_prefix:
+            clauses.append("id LIKE :id_prefix")
+            params["id_prefix"] = self.id_prefix + "%"
+        return ("WHERE " + " AND ".join(clauses) if clauses else ""), params
+
+
 class ExecutionRecords:
     """Reads and writes the ``executions`` and ``execution_output`` tables."""
 
@@ -124,23 +153,46 @@ class ExecutionRecords:
 
         ``id_prefix`` is the start of the id in lower case (hex digits and dashes, no LIKE escaping).
         """
-        clauses, params = [], {}
-        if job_id is not None:
-            clauses.append("job_id = :job_id")
-            params["job_id"] = job_id
-        if status is not None:
-            clauses.append("status = :status")
-            params["status"] = status
-        if id_prefix:
-            clauses.append("id LIKE :id_prefix")
-            params["id_prefix"] = id_prefix + "%"
-        where = "WHERE " + " AND ".join(clauses) if clauses else ""
+        where, params = ExecutionFilter(job_id=job_id, status=status, id_prefix=id_prefix).where()
         total = int(self.db.scalar(f"SELECT COUNT(*) FROM executions {where}", params))
         rows = self.db.fetch_all(
             f"SELECT * FROM executions {where} ORDER BY created_at DESC, id DESC LIMIT :limit OFFSET :offset",
             {**params, "limit": limit, "offset": offset},
         )
         return [execution_from_row(row) for row in rows], total
+
+    def count(self, filters: ExecutionFilter) -> int:
+        where, params = filters.where()
+        return int(self.db.scalar(f"SELECT COUNT(*) FROM executions {where}", params))
+
+    def page(
+        self, filters: ExecutionFilter, *, limit: int, offset: int = 0, after: Execution | None = None,
+        before: Execution | None = None,
+    ) -> tuple[builtins.list[Execution], bool]:  # fmt: skip
+        """Up to ``limit`` executions newest first, and whether more follow in the walk's direction.
+
+        Keyset paging (docs/keyset-paging.md): ``after`` gives the ones listed after that
+        execution (older), ``before`` the ones listed before it (newer, the nearest of them), by
+        ``(created_at, id)``, so rows recorded meanwhile never shift a walk.
+        """
+        where, params = filters.where()
+        clauses = [where.removeprefix("WHERE ")] if where else []
+        order = "DESC"
+        if after is not None:
+            clauses.append("(created_at < :cursor_at OR (created_at = :cursor_at AND id < :cursor_id))")
+            params.update(cursor_at=after.created_at, cursor_id=after.id)
+        elif before is not None:
+            clauses.append("(created_at > :cursor_at OR (created_at = :cursor_at AND id > :cursor_id))")
+            params.update(cursor_at=before.created_at, cursor_id=before.id)
+            order = "ASC"
+        condition = "WHERE " + " AND ".join(clauses) if clauses else ""
+        rows = self.db.fetch_all(
+            f"SELECT * FROM executions {condition} ORDER BY created_at {order}, id {order} LIMIT :limit OFFSET :offset",
+            {**params, "limit": limit + 1, "offset": offset},
+        )
+        more = len(rows) > limit
+        found = [execution_from_row(row) for row in rows[:limit]]
+        return (found[::-1] if order == "ASC" else found), more
 
     def count_active(self, job_id: str) -> int:
         return int(

@@ -158,7 +158,10 @@ class ExecutionOut(TypedDict):
 
 class ExecutionList(TypedDict):
     executions: list[ExecutionOut]
-    total: int
+    total: Annotated[int | None, Schema("executions matching the filters; null when the request gives a cursor")]
+    nextCursor: Annotated[
+        str | None, Schema("the id to pass as after (as before, in a before walk) for the next page; null at the end")
+    ]
 
 
 class ExecutionLog(TypedDict):
@@ -189,8 +192,10 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
     }
 
 
-def execution_list(items: Iterable[ExecutionRecord], total: int) -> ExecutionList:
-    return {"executions": [execution(e) for e in items], "total": total}
+def execution_list(
+    items: Iterable[ExecutionRecord], total: int | None, *, next_cursor: str | None = None
+) -> ExecutionList:
+    return {"executions": [execution(e) for e in items], "total": total, "nextCursor": next_cursor}
 
 
 # -- jobs ----------------------------------------------------------------------------------

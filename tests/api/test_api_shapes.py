@@ -149,7 +149,7 @@ def test_execution_lists_and_log(api: Api) -> None:
     first = run_execution(api, job["id"], output="one\n")
     second = run_execution(api, job["id"], output="two\n", status="failed")
     everything = api.get("/executions").json()
-    assert set(everything) == {"executions", "total"}
+    assert set(everything) == {"executions", "total", "nextCursor"}
     assert [e["id"] for e in everything["executions"]] == [second, first]  # newest first
     assert all(set(e) == EXECUTION_KEYS for e in everything["executions"])
     assert api.get(f"/jobs/{job['id']}/executions").json() == everything

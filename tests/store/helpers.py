@@ -43,12 +43,15 @@ def add_executions(
     status: str = "success",
     output: str | None = None,
     instance_id: str | None = None,
+    manual: bool = False,
 ) -> list[str]:
-    """One execution per age (created ``NOW - age``, each its own slot), with ``output`` if given."""
+    """One execution per age (created ``NOW - age``, each its own slot, or none when ``manual``),
+    with ``output`` if given."""
     rows: list[dict[str, Any]] = []
     for age in ages:
         at = NOW - age
-        rows.append({"id": str(uuid.uuid4()), "job_id": job_id, "status": status, "scheduled_for": at,
+        slot = None if manual else at
+        rows.append({"id": str(uuid.uuid4()), "job_id": job_id, "status": status, "scheduled_for": slot,
                      "created_at": at, "instance_id": instance_id})  # fmt: skip
     with db.transaction():
         db.execute_many(_EXECUTION_SQL, rows)

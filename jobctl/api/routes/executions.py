@@ -10,7 +10,20 @@ from fastapi.responses import JSONResponse
 from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.openapi import ExecutionList, ExecutionLog, ExecutionOut
-from jobctl.api.params import ExecutionId, IdPrefix, JobId, JobIdFilter, LogOffset, Page, PerPage, StatusFilter
+from jobctl.api.params import (
+    AfterCursor,
+    BeforeCursor,
+    ExecutionId,
+    IdPrefix,
+    JobId,
+    JobIdFilter,
+    LogOffset,
+    Page,
+    PerPage,
+    SinceFilter,
+    StatusFilter,
+    UntilFilter,
+)
 from jobctl.service import Service
 
 router = APIRouter(tags=["executions"])
@@ -19,13 +32,14 @@ router = APIRouter(tags=["executions"])
 @router.get("/executions", response_model=ExecutionList, responses=error_responses(422), summary="List executions")
 def list_executions(
     credentials: Authenticated, job_id: JobIdFilter = None, status: StatusFilter = None, page: Page = 1,
-    per_page: PerPage = 50, id_prefix: IdPrefix = None,
+    per_page: PerPage = 50, id_prefix: IdPrefix = None, after: AfterCursor = None, before: BeforeCursor = None,
+    since: SinceFilter = None, until: UntilFilter = None,
 ) -> Response:  # fmt: skip
-    """Runs of every job, newest first."""
+    """Runs of every job, newest first: by page, or by cursor (``after``/``before`` and ``nextCursor``)."""
     service = credentials.service()
     data = service.list_executions(
         job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page,
-        id_prefix=id_prefix,
+        id_prefix=id_prefix, after=after, before=before, since=since, until=until,
     )  # fmt: skip
     return JSONResponse(data)
 
@@ -35,11 +49,14 @@ def list_executions(
     summary="List a job's executions",
 )  # fmt: skip
 def list_job_executions(
-    credentials: Authenticated, job_id: JobId, status: StatusFilter = None, page: Page = 1, per_page: PerPage = 50
-) -> Response:
-    """Runs of one job, newest first."""
+    credentials: Authenticated, job_id: JobId, status: StatusFilter = None, page: Page = 1, per_page: PerPage = 50,
+    after: AfterCursor = None, before: BeforeCursor = None, since: SinceFilter = None, until: UntilFilter = None,
+) -> Response:  # fmt: skip
+    """Runs of one job, newest first, by page or by cursor."""
     service = credentials.service()
-    return JSONResponse(service.list_job_executions(job_id, status=status, page=page, per_page=per_page))
+    data = service.list_job_executions(job_id, status=status, page=page, per_page=per_page, after=after,
+                                       before=before, since=since, until=until)  # fmt: skip
+    return JSONResponse(data)
 
 
 @router.get(

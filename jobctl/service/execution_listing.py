@@ -1,0 +1,78 @@
+"""``GET /executions``: a page by number (as the seed defines it) or by cursor (keyset paging).
+
+Page numbers shift while runs are recorded: a new run at the top pushes every row one place
+down, so a walk page by page sees one row twice and misses another. A cursor does not shift:
+``after=ID`` lists what comes after that execution in the listing's order (older runs),
+``before=ID`` what comes before it (newer ones), by ``(createdAt, id)``. Every answer carries
+``nextCursor``: the id to pass as ``after`` (or, in a ``before`` walk, as ``before`` again) for
+the next page, or null when nothing more follows. With a cursor, ``total`` is null: counting
+millions of rows for every page of a walk would cost more than the page (docs/keyset-paging.md).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from jobctl.errors import ValidationFailed
+from jobctl.models import Execution
+from jobctl.store import Store
+from jobctl.store.executions import ExecutionFilter
+from jobctl.wire import responses
+from jobctl.wire.responses import ExecutionList
+
+
+def list_executions(
+    store: Store,
+    filters: ExecutionFilter,
+    *,
+    limit: int,
+    offset: int,
+    after: str | None = None,
+    before: str | None = None,
+) -> ExecutionList:
+    """One page; ``limit``/``offset`` come from a checked page and per_page.
+
+    :raises ValidationFailed: for both cursors, a cursor with a page past the first, a cursor
+        that names no stored execution, or ``until`` not after ``since``.
+    """
+    _check(filters, offset=offset, after=after, before=before)
+    after_row = _cursor_row(store, "after", after)
+    before_row = _cursor_row(store, "before", before)
+    items, more = store.executions.page(filters, limit=limit, offset=offset, after=after_row, before=before_row)
+    cursor_given = after_row is not None or before_row is not None
+    total = None if cursor_given else store.executions.count(filters)
+    next_cursor = None
+    if more and items:
+        next_cursor = items[0].id if before_row is not None else items[-1].id
+    return responses.execution_list(items, total, next_cursor=next_cursor)
+
+
+def _check(filters: ExecutionFilter, *, offset: int, after: str | None, before: str | None) -> None:
+    if after is not None and before is not None:
+        raise ValidationFailed.field(["query", "before"], "give after or before, not both")
+    if (after is not None or before is not None) and offset:
+        raise ValidationFailed.field(["query", "page"], "a cursor (after or before) replaces the page number")
+    if filters.since is not None and filters.until is not None and filters.until <= filters.since:
+        raise ValidationFailed.field(["query", "until"], "must be later than since")
+
+
+def _cursor_row(store: Store, name: str, execution_id: str | None) -> Execution | None:
+    from jobctl.service.jobs import is_uuid
+
+    if execution_id is None:
+        return None
+    if not is_uuid(execution_id):
+        raise ValidationFailed.field(["query", name], "must be a UUID", "type_error.uuid")
+    row = store.executions.get(execution_id)
+    if row is None:
+        raise ValidationFailed.field(["query", name], "no execution with this id (it may have been pruned)")
+    return row
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """A ``since``/``until`` time; one without a zone is UTC (the API's times all are)."""
+    if value is None:
+        return None
+    from datetime import UTC
+
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
