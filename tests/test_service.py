@@ -108,7 +108,8 @@ def test_every_method_returns_the_seed_shape(store: Store, service: Service) -> 
     triggered = service.trigger_job(created["id"])
     assert set(triggered) == TRIGGER_KEYS
     executions = service.list_executions()
-    assert set(executions) == {"executions", "total", "nextCursor"} and set(executions["executions"][0]) == EXECUTION_KEYS
+    assert set(executions) == {"executions", "total", "nextCursor"}
+    assert set(executions["executions"][0]) == EXECUTION_KEYS
     assert service.list_job_executions(created["id"]) == executions
     assert set(service.get_execution(triggered["executionId"])) == EXECUTION_KEYS
     assert set(service.get_job(created["id"])["recentExecutions"][0]) == EXECUTION_KEYS
