@@ -32,6 +32,7 @@ from jobctl.wire.responses import (
     NotificationList,
     NotifierList,
     NotifierTestResult,
+    Overview,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -101,5 +102,6 @@ _SCHEDULE_HELP = (
 __all__ = [
     "ApplyPlan", "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail", "JobList",
     "JobOut", "JobTypeOut", "NextRunTimes", "NotificationList", "NotifierList", "NotifierTestResult",
-    "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody", "request_body", "request_schemas",
+    "Overview", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody", "request_body",
+    "request_schemas",
 ]  # fmt: skip

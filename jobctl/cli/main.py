@@ -84,6 +84,7 @@ def _register() -> None:
         status_cmds,
         store_cmds,
         token_cmds,
+        top_cmd,
     )
 
     app.add_typer(jobs_cmds.app, name="jobs")
@@ -96,6 +97,7 @@ def _register() -> None:
     app.add_typer(store_cmds.app, name="store")
     app.command("job-types")(catalog_cmds.job_types)
     app.command("status")(status_cmds.status)
+    app.command("top")(top_cmd.top)
     daemon_cmd.register(app)
     run_cmd.register(app)
     jobfile_cmds.register(app)

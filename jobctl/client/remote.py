@@ -34,6 +34,7 @@ from jobctl.wire.responses import (
     NotificationList,
     NotifierList,
     NotifierTestResult,
+    Overview,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -243,6 +244,10 @@ class RemoteService:
     def scheduler_is_running(self) -> bool:
         """``isRunning`` of ``GET /status``: the daemon answering may be a standby with no leader."""
         return bool(self.get_status()["isRunning"])
+
+    def get_overview(self) -> Overview:
+        result: Overview = self._session.request("GET", "/overview")
+        return result
 
     # -- helpers --------------------------------------------------------------------------
 

@@ -31,6 +31,7 @@ from jobctl.wire.responses import (
     NotificationList,
     NotifierList,
     NotifierTestResult,
+    Overview,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -268,4 +269,10 @@ class JobService(Protocol):
         the API the ``isRunning`` of ``GET /status``, the same rule (a standby daemon answers,
         but nobody leads: false).
         """
+        ...
+
+    def get_overview(self) -> Overview:
+        """``GET /overview``: what ``jobctl top`` draws, in one call: the status (leader,
+        instances), the runs going on (longest first), the next slots (soonest first), the latest
+        failed or timed-out runs and the latest missed ranges (newest first), up to 20 each."""
         ...

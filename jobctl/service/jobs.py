@@ -35,6 +35,7 @@ from jobctl.wire.responses import (
     NotificationList,
     NotifierList,
     NotifierTestResult,
+    Overview,
     SchedulerStatus,
     TaskFunctionList,
     TriggerResult,
@@ -472,6 +473,12 @@ class Service:
     def scheduler_is_running(self) -> bool:
         """Whether a live instance holds an unexpired lease (as ``isRunning`` of the status): one query."""
         return self.store.cluster.has_live_leader(utcnow())
+
+    def get_overview(self) -> Overview:
+        """``GET /overview``: status, runs going on, next slots, latest failures and missed ranges."""
+        from jobctl.service.overview import overview
+
+        return overview(self.store, utcnow())
 
     # -- helpers --------------------------------------------------------------------------
 

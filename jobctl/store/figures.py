@@ -11,12 +11,13 @@ status added later is counted without a change here.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from jobctl.models import ExecutionStatus, TriggeredBy
+from jobctl.models import Execution, ExecutionStatus, TriggeredBy
 from jobctl.store.database import Database, Row, to_utc
+from jobctl.store.records import execution_from_row
 
 _JOBS_SQL = """
     SELECT j.id, j.name, j.last_run_time, j.last_status, j.next_run_time,
@@ -74,6 +75,14 @@ class ClusterFigures:
     """How long one trivial statement took to come back from the store."""
 
 
+@dataclass(frozen=True)
+class NamedRow:
+    """An execution with the name of its job."""
+
+    execution: Execution
+    job_name: str
+
+
 class FigureRecords:
     """Reads for monitoring; nothing here writes."""
 
@@ -86,6 +95,28 @@ class FigureRecords:
         runs = _by_job(self.db.fetch_all(_COUNTS_SQL), "runs")
         slots = _by_job(self.db.fetch_all(_SLOTS_SQL, _SLOT_PARAMS), "slots")
         return list(_figures(jobs, runs, slots))
+
+    def named_executions(self, statuses: Sequence[str], *, limit: int, oldest_first: bool = False) -> list[NamedRow]:
+        """The latest (or oldest) ``limit`` executions in ``statuses``, each with its job's name."""
+        names = {f"status_{index}": status for index, status in enumerate(statuses)}
+        rows = self.db.fetch_all(
+            f"""
+            SELECT e.*, j.name AS job_name FROM executions e JOIN jobs j ON j.id = e.job_id
+            WHERE e.status IN ({", ".join(f":{key}" for key in names)})
+            ORDER BY e.created_at {"ASC" if oldest_first else "DESC"}, e.id LIMIT :limit
+            """,
+            {**names, "limit": limit},
+        )
+        return [NamedRow(execution=execution_from_row(row), job_name=row["job_name"]) for row in rows]
+
+    def upcoming(self, *, limit: int) -> list[tuple[str, str, datetime]]:
+        """``(job id, name, next run time)`` of the ``limit`` jobs due soonest."""
+        rows = self.db.fetch_all(
+            "SELECT id, name, next_run_time FROM jobs WHERE next_run_time IS NOT NULL "
+            "ORDER BY next_run_time, id LIMIT :limit",
+            {"limit": limit},
+        )
+        return [(row["id"], row["name"], _required(to_utc(row["next_run_time"]))) for row in rows]
 
     def cluster_figures(self) -> ClusterFigures:
         """The lease term and the count of instances that have not stopped, timed as a round trip."""
@@ -106,6 +137,11 @@ _SLOT_PARAMS = {
     "missed": ExecutionStatus.MISSED.value,
     "scheduler": TriggeredBy.SCHEDULER.value,
 }
+
+
+def _required(moment: datetime | None) -> datetime:
+    assert moment is not None
+    return moment
 
 
 def _by_job(rows: Iterable[Row], column: str) -> dict[str, dict[str, int]]:

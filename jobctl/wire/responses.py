@@ -544,3 +544,80 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     NotifierTestResult,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""
+
+
+# -- overview (jobctl top) -----------------------------------------------------------------
+
+
+class ActiveRun(TypedDict):
+    executionId: str
+    jobId: str
+    jobName: str
+    status: StatusName
+    startedAt: Timestamp | None
+    scheduledFor: Timestamp | None
+    attempt: int
+    instanceId: str | None
+
+
+class RecentOutcome(TypedDict):
+    executionId: str
+    jobId: str
+    jobName: str
+    status: StatusName
+    startedAt: Timestamp | None
+    completedAt: Timestamp | None
+    durationSeconds: float | None
+    errorMessage: str | None
+
+
+class MissedRange(TypedDict):
+    executionId: str
+    jobId: str
+    jobName: str
+    firstSlot: Annotated[Timestamp | None, Schema("the first missed slot (the execution's scheduledFor)")]
+    lastSlot: Annotated[Timestamp | None, Schema("the last missed slot of the range")]
+    slots: Annotated[int, Schema("how many slots the range holds")]
+    reason: str | None
+
+
+class UpcomingSlot(TypedDict):
+    jobId: str
+    jobName: str
+    nextRunTime: Timestamp
+
+
+class Overview(TypedDict):
+    generatedAt: Annotated[Timestamp, Schema("the server's time when the overview was read")]
+    status: SchedulerStatus
+    running: Annotated[list[ActiveRun], Schema("runs going on now, the longest running first")]
+    upcoming: Annotated[list[UpcomingSlot], Schema("the next slots of all jobs, soonest first")]
+    recentFailures: Annotated[list[RecentOutcome], Schema("the latest failed or timed-out runs, newest first")]
+    missed: Annotated[list[MissedRange], Schema("the latest missed ranges, newest first")]
+
+
+def active_run(e: ExecutionRecord, job_name: str) -> ActiveRun:
+    return {
+        "executionId": e.id, "jobId": e.job_id, "jobName": job_name, "status": e.status,
+        "startedAt": timestamp(e.started_at), "scheduledFor": timestamp(e.scheduled_for), "attempt": e.attempt,
+        "instanceId": e.instance_id,
+    }  # fmt: skip
+
+
+def recent_outcome(e: ExecutionRecord, job_name: str) -> RecentOutcome:
+    return {
+        "executionId": e.id, "jobId": e.job_id, "jobName": job_name, "status": e.status,
+        "startedAt": timestamp(e.started_at), "completedAt": timestamp(e.completed_at),
+        "durationSeconds": e.duration_seconds, "errorMessage": e.error_message,
+    }  # fmt: skip
+
+
+def missed_range(e: ExecutionRecord, job_name: str) -> MissedRange:
+    return {
+        "executionId": e.id, "jobId": e.job_id, "jobName": job_name, "firstSlot": timestamp(e.scheduled_for),
+        "lastSlot": timestamp(e.missed_until or e.scheduled_for), "slots": e.missed_count or 1,
+        "reason": e.error_message,
+    }  # fmt: skip
+
+
+RESPONSE_SHAPES += (ActiveRun, RecentOutcome, MissedRange, UpcomingSlot, Overview)

@@ -24,6 +24,7 @@ EXTENSIONS = {
     ("post", "/apply"),
     ("get", "/notifications"), ("get", "/notifiers"), ("post", "/notifiers/{name}/test"),
     ("post", "/executions/{execution_id}/cancel"),
+    ("get", "/overview"),
 }  # fmt: skip
 PREFIX = "/api/v1/scheduler"
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))

@@ -243,3 +243,10 @@ def test_an_ambiguous_prefix_fails_alike(shared_pair: Pair) -> None:
         assert service.resolve_job(twins[1][:7]) == twins[1]
     assert failures[0].message == failures[1].message and failures[0].exit_code == 2
     assert all(twin in failures[0].message for twin in twins)
+
+
+def test_overview_is_the_same_but_for_its_time(shared_pair: Pair) -> None:
+    remote, local = shared_pair.remote.get_overview(), shared_pair.local.get_overview()
+    assert remote.pop("generatedAt") and local.pop("generatedAt")  # type: ignore[misc]
+    assert remote == local
+    assert [slot["jobName"] for slot in local["upcoming"]], "the shared store has scheduled jobs"

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from jobctl.api.auth import Authenticated
 from jobctl.api.errors import error_responses
-from jobctl.api.openapi import JobTypeOut, SchedulerStatus, TaskFunctionList
+from jobctl.api.openapi import JobTypeOut, Overview, SchedulerStatus, TaskFunctionList
 from jobctl.api.params import IsActive, Page, PerPage, as_bool
 
 router = APIRouter()
@@ -43,3 +43,13 @@ def get_status(credentials: Authenticated) -> Response:
     """The leader, the live instances, job counts and the next job due."""
     service = credentials.service()
     return JSONResponse(service.get_status())
+
+
+@router.get(
+    "/overview", response_model=Overview, responses=error_responses(), tags=["status"],
+    summary="Overview for a live view",
+)  # fmt: skip
+def get_overview(credentials: Authenticated) -> Response:
+    """The status, the runs going on, the next slots, the latest failures and missed ranges (``jobctl top``)."""
+    service = credentials.service()
+    return JSONResponse(service.get_overview())
