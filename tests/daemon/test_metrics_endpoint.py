@@ -114,7 +114,7 @@ def test_leader_serves_the_stores_figures_to_a_viewer(cluster: Cluster) -> None:
     assert samples["jobctl_scheduler_live_instances"][()] == 2
     assert samples["jobctl_scheduler_lease_term"][()] >= 1
     assert samples["jobctl_scheduler_lateness_seconds_count"][()] >= 4, "every scheduled run was observed"
-    assert samples["jobctl_scheduler_claim_batch_duration_seconds_count"][()] >= 4
+    assert samples["jobctl_scheduler_claim_batch_duration_seconds_count"][()] >= 2, "one batch may claim both jobs"
     assert samples["jobctl_store_round_trip_seconds"][()] > 0
 
 
