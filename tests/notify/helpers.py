@@ -81,6 +81,7 @@ class SmtpServer:
     messages: list[Any] = field(default_factory=list)
     logins: list[str] = field(default_factory=list)
     port: int = 0
+    require_auth: bool = True
     _controller: Any = None
 
     def start(self) -> SmtpServer:
@@ -110,7 +111,7 @@ class SmtpServer:
         warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS")
         self._controller = Controller(
             Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticate, auth_require_tls=False,
-            auth_required=True,
+            auth_required=self.require_auth,
         )  # fmt: skip
         self._controller.start()
         return self
