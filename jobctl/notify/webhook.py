@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import threading
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -66,6 +67,23 @@ def where(url: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
+_clients: dict[float, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _client(timeout: float) -> Any:
+    """One ``httpx.Client`` per timeout, shared by every thread (it is thread-safe): connections to
+    a receiver are kept alive and reused instead of opened per event."""
+    import httpx
+
+    with _clients_lock:
+        client = _clients.get(timeout)
+        if client is None:
+            limits = httpx.Limits(max_connections=64, max_keepalive_connections=16)
+            client = _clients[timeout] = httpx.Client(timeout=timeout, limits=limits)
+        return client
+
+
 def send_webhook(spec: NotifierSpec, payload: dict[str, Any]) -> None:
     """POST the event. :raises DeliveryFailed: on a network error, a timeout or a non-2xx answer."""
     import httpx
@@ -76,7 +94,7 @@ def send_webhook(spec: NotifierSpec, payload: dict[str, Any]) -> None:
     if spec.settings.get("secret"):
         headers[SIGNATURE_HEADER] = signature(spec.settings["secret"], body)
     try:
-        response = httpx.post(url, content=body, headers=headers, timeout=spec.timeout)
+        response = _client(spec.timeout).post(url, content=body, headers=headers)
     except httpx.TimeoutException as exc:
         raise DeliveryFailed(f"no answer from {where(url)} within {spec.timeout:g}s") from exc
     except httpx.HTTPError as exc:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
@@ -33,8 +34,13 @@ from jobctl.store import Store
 
 log = logging.getLogger(__name__)
 
-WORKERS_PER_NOTIFIER = 32
+WORKERS_PER_NOTIFIER = 8
+"""Sends in flight per notifier. More would not help a slow receiver much and would take the
+interpreter from the scheduler's thread more often."""
 POLL_SECONDS = 0.5
+GATHER_SECONDS = 0.01
+"""After a wake-up, results that finish within this are recorded in the same transaction."""
+ORPHAN_CHECK_SECONDS = 30.0
 CHECK_SECONDS = 1.0
 """How often the leader looks for runs running too long and jobs past their success deadline."""
 CLAIM_MARGIN_SECONDS = 10.0
@@ -62,7 +68,15 @@ class NotificationSender:
         self._busy: dict[str, int] = {}
         self._pools: dict[str, ThreadPoolExecutor] = {}
         self._last_check: datetime | None = None
+        self._last_orphan_check: datetime | None = None
         self._checked: set[str] = set()
+        self._results: list[tuple[Delivery, str | None]] = []
+        """Sends finished by the workers, recorded by the sender's thread in one transaction."""
+
+    def in_flight(self) -> int:
+        """Sends started and not yet recorded."""
+        with self._lock:
+            return sum(self._busy.values()) + len(self._results)
 
     def wake(self) -> None:
         """Look for due deliveries now (an outcome was recorded, a worker is free)."""
@@ -71,19 +85,25 @@ class NotificationSender:
     def run(self, stop: threading.Event) -> None:
         """Claim and send until ``stop`` is set; store errors are logged and retried."""
         while not stop.is_set():
-            try:
-                if self.leadership.is_leader() and self.settings.notifiers:
-                    now = datetime.now(UTC)
-                    self.run_checks(now)
-                    self.claim_and_send(now)
-            except StoreError as exc:
-                log.warning("notification sender: %s", exc.message)
-            except Exception:
-                log.exception("notification sender failed unexpectedly; retrying")
-            self._wake.wait(POLL_SECONDS)
+            self.step(datetime.now(UTC))
+            if self._wake.wait(POLL_SECONDS):
+                time.sleep(GATHER_SECONDS)
             self._wake.clear()
         for pool in self._pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
+        self.record_results()
+
+    def step(self, now: datetime) -> None:
+        """One round: record finished sends, run the checks, claim and hand out what is due."""
+        try:
+            self.record_results()
+            if self.leadership.is_leader() and self.settings.notifiers:
+                self.run_checks(now)
+                self.claim_and_send(now)
+        except StoreError as exc:
+            log.warning("notification sender: %s", exc.message)
+        except Exception:
+            log.exception("notification sender failed unexpectedly; retrying")
 
     def run_checks(self, now: datetime) -> None:
         """The time-based checks (``long_running``, ``no_success``), at most every :data:`CHECK_SECONDS`."""
@@ -106,7 +126,9 @@ class NotificationSender:
             for delivery in self._claim(spec, now, free):
                 self._submit(spec, delivery)
                 handed += 1
-        self._give_up_orphans(now)
+        if self._last_orphan_check is None or (now - self._last_orphan_check).total_seconds() >= ORPHAN_CHECK_SECONDS:
+            self._last_orphan_check = now
+            self._give_up_orphans(now)
         return handed
 
     def _claim(self, spec: NotifierSpec, now: datetime, limit: int) -> list[Delivery]:
@@ -133,15 +155,28 @@ class NotificationSender:
         pool.submit(self._deliver, spec, delivery)
 
     def _deliver(self, spec: NotifierSpec, delivery: Delivery) -> None:
+        error = self._send(spec, delivery)
+        with self._lock:
+            self._busy[spec.name] -= 1
+            self._results.append((delivery, error))
+        self.wake()
+
+    def record_results(self) -> None:
+        """Record every finished send in one transaction. A result that cannot be recorded (the
+        store is down) is kept for the next round; its claim may run out meanwhile, and then the
+        delivery is sent again (at least once)."""
+        with self._lock:
+            results, self._results = self._results, []
+        if not results:
+            return
         try:
-            error = self._send(spec, delivery)
-            self._record(delivery, error)
+            with self.store.transaction():
+                for delivery, error in results:
+                    self._record(delivery, error)
         except Exception:
-            log.exception("could not record delivery %s; it is sent again once its claim runs out", delivery.id)
-        finally:
             with self._lock:
-                self._busy[spec.name] -= 1
-            self.wake()
+                self._results = results + self._results
+            raise
 
     def _send(self, spec: NotifierSpec, delivery: Delivery) -> str | None:
         try:

@@ -76,29 +76,36 @@ class DeliveryRecords:
 
         Call inside the transaction that checks the lease: a row goes to one leader at a time.
         """
-        rows = self.db.fetch_all(
-            """
-            SELECT id FROM notification_deliveries
-            WHERE status = :pending AND notifier = :notifier AND next_attempt_at <= :now
-                AND (claimed_until IS NULL OR claimed_until < :now)
-            ORDER BY next_attempt_at LIMIT :limit
-            """,
-            {"pending": DeliveryStatus.PENDING.value, "now": now, "limit": limit, "notifier": notifier},
-        )
-        claimed: builtins.list[Delivery] = []
-        for row in rows:
-            taken = self.db.fetch_one(
+        params = {"pending": DeliveryStatus.PENDING.value, "now": now, "notifier": notifier}
+        ids = [
+            row["id"]
+            for row in self.db.fetch_all(
                 """
-                UPDATE notification_deliveries SET claimed_by = :me, claimed_until = :until
-                WHERE id = :id AND status = :pending AND (claimed_until IS NULL OR claimed_until < :now)
-                RETURNING *
+                SELECT id FROM notification_deliveries
+                WHERE status = :pending AND notifier = :notifier AND next_attempt_at <= :now
+                    AND (claimed_until IS NULL OR claimed_until < :now)
+                ORDER BY next_attempt_at LIMIT :limit
                 """,
-                {"me": instance_id, "until": until, "id": row["id"], "pending": DeliveryStatus.PENDING.value,
-                 "now": now},
-            )  # fmt: skip
-            if taken is not None:
-                claimed.append(delivery_from_row(taken))
-        return claimed
+                {**params, "limit": limit},
+            )
+        ]
+        if not ids:
+            return []
+        keys = {f"d{n}": value for n, value in enumerate(ids)}
+        in_ids = ", ".join(":" + key for key in keys)
+        self.db.execute(
+            f"""
+            UPDATE notification_deliveries SET claimed_by = :me, claimed_until = :until
+            WHERE id IN ({in_ids}) AND status = :pending AND (claimed_until IS NULL OR claimed_until < :now)
+            """,
+            {**params, **keys, "me": instance_id, "until": until},
+        )
+        rows = self.db.fetch_all(
+            f"SELECT * FROM notification_deliveries WHERE id IN ({in_ids})"
+            " AND claimed_by = :me AND claimed_until = :until",
+            {**keys, "me": instance_id, "until": until},
+        )
+        return [delivery_from_row(row) for row in rows]
 
     def mark_sent(self, delivery_id: str, *, instance_id: str, now: datetime) -> bool:
         """Record a delivery the receiver took; False if this instance no longer held its claim."""
@@ -147,10 +154,14 @@ class DeliveryRecords:
         )  # fmt: skip
 
     def earliest_due(self) -> datetime | None:
-        """When the next pending delivery is due (None: nothing pending)."""
+        """When the next pending delivery can be claimed: due and not claimed (None: nothing pending)."""
         return to_utc(
             self.db.scalar(
-                "SELECT MIN(next_attempt_at) FROM notification_deliveries WHERE status = :pending",
+                """
+                SELECT MIN(CASE WHEN claimed_until IS NOT NULL AND claimed_until > next_attempt_at
+                    THEN claimed_until ELSE next_attempt_at END)
+                FROM notification_deliveries WHERE status = :pending
+                """,
                 {"pending": DeliveryStatus.PENDING.value},
             )
         )

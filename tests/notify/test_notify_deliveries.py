@@ -74,7 +74,12 @@ class Rig:
         return self.service.list_notifications(job_id=job_id, per_page=100)["notifications"]
 
     def send_all(self) -> None:
-        self.sender.claim_and_send(datetime.now(UTC))
+        """One round of the sender: claim and send what is due, then record the results."""
+        self.sender.step(datetime.now(UTC))
+        deadline = time.monotonic() + 5
+        while self.sender.in_flight() and time.monotonic() < deadline:
+            time.sleep(0.02)
+            self.sender.record_results()
 
 
 def make_rig(store: Store, settings: NotifySettings) -> Iterator[Rig]:
