@@ -110,7 +110,8 @@ def test_a_store_of_the_previous_release_is_upgraded_with_its_data(store_url: st
         assert seen == list(reversed(runs))
         assert authenticate(store, "old-secret") == Caller(user_id="ci", role=Role.OPERATOR)
 
-        report = prune_store(store, RetentionPolicy(keep_days=3650, keep_per_job=30, output_keep_days=1), now=datetime.now(UTC))
+        policy = RetentionPolicy(keep_days=3650, keep_per_job=30, output_keep_days=1)
+        report = prune_store(store, policy, now=datetime.now(UTC))
         assert report.removed["excessExecutions"] == JOBS * (RUNS_PER_JOB - 30)
         assert service.get_execution(runs[-1])["outputPruned"] is True
     finally:
