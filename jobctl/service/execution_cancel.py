@@ -16,7 +16,9 @@ from datetime import UTC, datetime
 
 from jobctl.errors import Conflict, NotFound
 from jobctl.models import Execution, ExecutionStatus
+from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
+from jobctl.service.notifications import execution_event
 from jobctl.store import Store
 
 CONFIRM_MARGIN_SECONDS = 3.0
@@ -26,7 +28,9 @@ _ATTEMPTS = 3
 """A run may change state between our read and our write (pending -> running): read again."""
 
 
-def cancel_execution(store: Store, execution_id: str, who: str, *, kill_grace_seconds: float) -> Execution:
+def cancel_execution(
+    store: Store, execution_id: str, who: str, *, kill_grace_seconds: float, notify: NotifySettings | None = None
+) -> Execution:
     """Cancel the execution and return it as recorded afterwards.
 
     :raises NotFound: for an unknown execution.
@@ -39,14 +43,16 @@ def cancel_execution(store: Store, execution_id: str, who: str, *, kill_grace_se
             with store.transaction():
                 if store.executions.cancel_pending(execution.id, who=who, reason=reason, now=datetime.now(UTC)):
                     _record(store, execution, who)
-                    return _get(store, execution.id)
+                    cancelled = _get(store, execution.id)
+                    execution_event(store, notify, cancelled, "cancelled", now=datetime.now(UTC))
+                    return cancelled
         elif execution.status == ExecutionStatus.RUNNING:
             with store.transaction():
                 asked = store.executions.request_cancel(execution.id, who=who, reason=reason)
                 if asked:
                     _record(store, execution, who)
             if asked:
-                return _wait_for_stop(store, execution.id, reason, kill_grace_seconds + CONFIRM_MARGIN_SECONDS)
+                return _wait_for_stop(store, execution.id, reason, kill_grace_seconds + CONFIRM_MARGIN_SECONDS, notify)
         else:
             raise Conflict(
                 f"execution {execution.id} already ended ({execution.status.value}); "
@@ -55,22 +61,26 @@ def cancel_execution(store: Store, execution_id: str, who: str, *, kill_grace_se
     raise Conflict(f"execution {execution_id} kept changing state; try again")
 
 
-def _wait_for_stop(store: Store, execution_id: str, reason: str, wait_seconds: float) -> Execution:
+def _wait_for_stop(
+    store: Store, execution_id: str, reason: str, wait_seconds: float, notify: NotifySettings | None
+) -> Execution:
     """Wait until the daemon running it records the run; record it here if none did in time
     (its daemon died or lost the store: a daemon still alive kills the process once it sees
     the run is no longer running)."""
     deadline = time.monotonic() + wait_seconds
     while store.executions.still_running([execution_id]):
         if time.monotonic() >= deadline:
-            store.executions.finish(
-                execution_id,
-                status=ExecutionStatus.CANCELLED.value,
-                started_at=None,
-                completed_at=datetime.now(UTC),
-                duration_seconds=None,
-                result=None,
-                error_message=f"{reason}; its daemon did not confirm the stop within {wait_seconds:g}s",
-            )
+            with store.transaction():
+                if store.executions.finish(
+                    execution_id,
+                    status=ExecutionStatus.CANCELLED.value,
+                    started_at=None,
+                    completed_at=datetime.now(UTC),
+                    duration_seconds=None,
+                    result=None,
+                    error_message=f"{reason}; its daemon did not confirm the stop within {wait_seconds:g}s",
+                ):
+                    execution_event(store, notify, _get(store, execution_id), "cancelled", now=datetime.now(UTC))
             break
         time.sleep(_POLL_SECONDS)
     return _get(store, execution_id)

@@ -419,7 +419,9 @@ class Service:
             raise NotFound("execution", execution_id)
         who = self.caller.user_id or "an unnamed caller"
         return responses.execution(
-            cancel_execution(self.store, execution_id, who, kill_grace_seconds=self.kill_grace_seconds)
+            cancel_execution(
+                self.store, execution_id, who, kill_grace_seconds=self.kill_grace_seconds, notify=self.notify
+            )
         )
 
     def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:

@@ -139,6 +139,8 @@ def _attempt_deliveries(
     execution = attempt.execution
     event = _EVENT_OF_STATUS.get(ExecutionStatus(execution.status))
     found: list[NewDelivery] = []
+    if execution.status == ExecutionStatus.CANCELLED:
+        event = "cancelled"
     if event is not None:
         found += event_deliveries(store, settings, job, event, execution=execution, now=now, final=attempt.final)
     rules = rules_of(job, settings)
@@ -203,3 +205,13 @@ def abandoned_effects(store: Store, settings: NotifySettings, execution: Executi
     job = store.jobs.get(execution.job_id)
     if job is not None:
         store.deliveries.insert_many(event_deliveries(store, settings, job, "abandoned", execution=execution, now=now))
+
+
+def execution_event(
+    store: Store, settings: NotifySettings | None, execution: Execution, event: str, *, now: datetime
+) -> None:
+    """Write the deliveries of ``event`` about ``execution`` (a cancel recorded outside a run's
+    outcome); call inside the transaction that records it."""
+    job = store.jobs.get(execution.job_id)
+    if settings is not None and job is not None:
+        store.deliveries.insert_many(event_deliveries(store, settings, job, event, execution=execution, now=now))

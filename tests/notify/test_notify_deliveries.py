@@ -225,3 +225,11 @@ def test_old_deliveries_give_up_after_retry_for_seconds(store: Store, receiver: 
         wait_for(lambda rig=doomed: rig.deliveries()[0]["status"] == "failed", timeout=5, what="given up")
         assert doomed.service.list_notifications(status="failed")["total"] == 1
         assert doomed.deliveries()[0]["nextAttemptAt"] is None
+
+
+def test_a_cancelled_pending_run_notifies_cancelled(rig: Rig) -> None:
+    job = rig.job("stoppable", "true", notify=[{"notifier": "hook", "on": ["cancelled"]}])
+    execution_id = rig.service.trigger_job(job["id"])["executionId"]
+    assert rig.service.cancel_execution(execution_id)["status"] == "cancelled"
+    [delivery] = rig.deliveries(job["id"])
+    assert (delivery["event"], delivery["executionId"]) == ("cancelled", execution_id)
