@@ -245,6 +245,8 @@ class Lease:
     term: int
     acquired_at: datetime | None
     expires_at: datetime | None
+    vacated_at: datetime | None = None
+    """When the term before this one ended (its lease expired or was released); None if unknown."""
 
 
 @dataclass(frozen=True, kw_only=True)

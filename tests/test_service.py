@@ -37,7 +37,7 @@ JOB_DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
                   "errorMessage", "triggeredBy", "triggeredByUserId",
                   "scheduledFor", "attempt", "instanceId", "outputDroppedBytes", "outputPruned",
-                  "cancelledBy"}  # fmt: skip
+                  "cancelledBy", "missedCount", "missedUntil"}  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {"isRunning", "leaderInstance", "totalJobs", "enabledJobs", "runningJobs", "nextScheduledJob",
                "instances"}  # fmt: skip

@@ -28,6 +28,7 @@ STATUS_STYLES = {
     "pending": "yellow",
     "skipped": "dim",
     "cancelled": "magenta",
+    "missed": "yellow",
 }
 
 

@@ -201,6 +201,7 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
         ("triggered by", f"{e['triggeredBy']}" + (f" ({e['triggeredByUserId']})" if e["triggeredByUserId"] else "")),
         ("attempt", str(e.get("attempt", 1))),
         ("scheduled for", local_time(e.get("scheduledFor"))),
+        *_missed_range(e),
         ("started", local_time(e["startedAt"])),
         ("completed", local_time(e["completedAt"])),
         ("duration", _duration(e["durationSeconds"])),
@@ -218,6 +219,14 @@ def cancel_summary(e: ExecutionOut) -> str:
     if e["status"] == "cancelled":
         return f"Cancelled execution {e['id']}" + (f": {e['errorMessage']}" if e["errorMessage"] else "")
     return f"Execution {e['id']} ended {e['status']} before it could be stopped"
+
+
+def _missed_range(e: ExecutionOut) -> list[tuple[str, str]]:
+    """A missed execution's range: its slot count and last slot (``scheduled for`` is the first)."""
+    count = e.get("missedCount")
+    if count is None:
+        return []
+    return [("missed slots", f"{count:,} through {local_time(e.get('missedUntil'))}")]
 
 
 def status(data: SchedulerStatus) -> None:

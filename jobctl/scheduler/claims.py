@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jobctl.errors import ValidationFailed
-from jobctl.models import Execution, ExecutionStatus, Job, JobType, MisfirePolicy
+from jobctl.models import Execution, ExecutionStatus, Job, JobType
 from jobctl.notifier_config import NotifySettings
+from jobctl.scheduler.missed import LeaderGap, plan_missed
 from jobctl.schedules import Schedule, parse_schedule
 from jobctl.schedules.timing import NextRun, run_after
 from jobctl.service.notifications import scheduled_effects
@@ -70,11 +71,14 @@ def claim_due_slots(
     schedules: ScheduleCache,
     misfire_grace: timedelta,
     notify: NotifySettings | None = None,
+    gap: LeaderGap | None = None,
 ) -> list[Claim]:
     """Claim the current slot of each due job; returns the executions to start now.
 
-    Slots that find ``maxInstances`` runs active are recorded as ``skipped``. A slot missed by
-    more than ``misfire_grace`` runs once (``run_once``) or not at all (``skip``), and the job
+    Slots that find ``maxInstances`` runs active are recorded as ``skipped``. A slot claimed
+    more than ``misfire_grace`` late means every slot from it up to now was missed: ``run_once``
+    runs the last of them, ``skip`` none, the others become one ``missed`` row (why: ``gap``,
+    the time no daemon led before this term, or a late scheduler; :mod:`.missed`), and the job
     moves on to its next future slot either way. The whole batch is two statements, each sent
     for all jobs at once: advance every job, then insert the executions of those that moved.
 
@@ -89,8 +93,8 @@ def claim_due_slots(
                 return []
             if _TEST_HOLD_SECONDS:
                 time.sleep(_TEST_HOLD_SECONDS)
-            rows, inserted = _claim_in_transaction(store, jobs, now, instance_id, schedules, misfire_grace)
-            if notify is not None:  # start, late and skipped events commit with the claims
+            rows, inserted = _claim_in_transaction(store, jobs, now, instance_id, schedules, misfire_grace, gap)
+            if notify is not None:  # start, late, skipped and missed events commit with the claims
                 written = [
                     (plan.job, execution) for (plan, _), execution in zip(rows, inserted, strict=True) if execution
                 ]
@@ -102,6 +106,8 @@ def claim_due_slots(
         return []
     claims: list[Claim] = []
     for (plan, row), execution in zip(rows, inserted, strict=True):
+        if row.status == ExecutionStatus.MISSED:
+            continue
         if execution is None:
             log.warning("slot %s of job %s was already claimed", plan.slot.isoformat(), plan.job.name)
         elif row.status == ExecutionStatus.RUNNING:
@@ -120,8 +126,10 @@ def _claim_in_transaction(
     instance_id: str,
     schedules: ScheduleCache,
     misfire_grace: timedelta,
+    gap: LeaderGap | None,
 ) -> tuple[list[tuple[_Plan, NewExecution]], list[Execution | None]]:
-    """Advance every due job and insert the executions of those that moved (or their skips)."""
+    """Advance every due job and insert the executions of those that moved (or their skips and
+    missed ranges)."""
     active = store.executions.active_counts([job.id for job in jobs])
     plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
     moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
@@ -130,19 +138,32 @@ def _claim_in_transaction(
         if not advanced:
             continue
         job = plan.job
-        if plan.missed and job.misfire_policy == MisfirePolicy.SKIP:
-            log.info("job %s missed its slot %s; skipping it (misfire policy skip)", job.name, plan.slot.isoformat())
-            continue
+        slot = plan.slot
+        if plan.missed:
+            outcome = plan_missed(job, plan.schedule, now=now, gap=gap, misfire_grace=misfire_grace)
+            if outcome.missed is not None:
+                _log_missed(job, outcome.missed)
+                rows.append((plan, outcome.missed))
+            if outcome.catch_up is None:
+                continue
+            slot = outcome.catch_up
         running = active.get(job.id, 0)
         if running >= job.max_instances:
             reason = f"skipped: {running} run(s) still active and maxInstances is {job.max_instances}"
-            rows.append((plan, NewExecution.skipped_slot(job, plan.slot, now=now, reason=reason)))
+            rows.append((plan, NewExecution.skipped_slot(job, slot, now=now, reason=reason)))
         else:
             start_at = max(now, plan.due_at)  # until the outcome records the moment the process started
-            row = NewExecution.for_slot(job, plan.slot, now=now, start_at=start_at, instance_id=instance_id)
+            row = NewExecution.for_slot(job, slot, now=now, start_at=start_at, instance_id=instance_id)
             rows.append((plan, row))
     inserted = store.executions.insert_many([row for _, row in rows])
     return rows, inserted
+
+
+def _log_missed(job: Job, missed: NewExecution) -> None:
+    log.info(
+        "job %s missed %d slot(s) from %s: %s", job.name, missed.missed_count or 0,
+        missed.scheduled_for.isoformat() if missed.scheduled_for else "?", missed.error_message,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -150,6 +171,7 @@ class _Plan:
     """Where a due job moves next, worked out before anything is written."""
 
     job: Job
+    schedule: Schedule
     slot: datetime
     due_at: datetime
     missed: bool
@@ -170,6 +192,7 @@ def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfi
     following: NextRun = run_after(schedule, now if missed else slot)
     return _Plan(
         job=job,
+        schedule=schedule,
         slot=slot,
         due_at=job.next_run_time,
         missed=missed,

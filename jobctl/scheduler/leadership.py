@@ -21,8 +21,9 @@ from datetime import timedelta
 
 from jobctl import __version__
 from jobctl.errors import StoreError
-from jobctl.models import Instance
+from jobctl.models import Instance, Lease
 from jobctl.scheduler.clock import Clock, SystemClock
+from jobctl.scheduler.missed import LeaderGap
 from jobctl.store import Store
 from jobctl.store.cluster import ClusterRecords
 
@@ -70,6 +71,7 @@ class Leadership:
         self._renewed_at = 0.0
         self._announced = False  # "became leader" was logged and no loss since
         self._term = 0
+        self._gap: LeaderGap | None = None
         self._lock = threading.Lock()
         self._standby_event = threading.Event()
 
@@ -80,6 +82,12 @@ class Leadership:
     @property
     def term(self) -> int:
         return self._term
+
+    @property
+    def gap(self) -> LeaderGap | None:
+        """The time before this instance's current term when no daemon led (None before it leads):
+        what a missed range right after a takeover is put down to."""
+        return self._gap
 
     @property
     def fence(self) -> timedelta:
@@ -127,6 +135,8 @@ class Leadership:
             announced, self._announced = self._announced, True
             self._valid_until = started + self.ttl.total_seconds() - self.margin
             self._renewed_at = started
+            if lease.term != self._term or self._gap is None:
+                self._gap = _gap_before(lease)
             self._term = lease.term
         if not announced:
             log.info("became leader (term %d)", lease.term)
@@ -155,3 +165,10 @@ class Leadership:
         except StoreError as exc:
             log.warning("could not record this instance as stopped: %s", exc.message)
         self.cluster.db.close()
+
+
+def _gap_before(lease: Lease) -> LeaderGap | None:
+    """No daemon led from the end of the previous term until this one began."""
+    if lease.acquired_at is None:
+        return None
+    return LeaderGap(since=lease.vacated_at, until=lease.acquired_at)

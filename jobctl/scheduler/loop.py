@@ -170,6 +170,7 @@ class Scheduler:
                 schedules=self.schedules,
                 misfire_grace=self.misfire_grace,
                 notify=self.notify,
+                gap=self.leadership.gap,
             )
             self.stats.claim_batches.observe(time.perf_counter() - claim_started)
             self._start_claimed(claims)

@@ -176,12 +176,19 @@ def _after_final(
 def scheduled_effects(
     store: Store, settings: NotifySettings, claimed: Sequence[tuple[Job, Execution]], *, now: datetime
 ) -> None:
-    """``start``, ``late`` and ``skipped`` deliveries of executions just claimed or started; call
-    inside the transaction that writes them. Costs nothing for jobs without rules for them."""
+    """``start``, ``late``, ``skipped`` and ``missed`` deliveries of executions just claimed or
+    started (a missed range is one event); call inside the transaction that writes them. Costs
+    nothing for jobs without rules for them."""
     deliveries: list[NewDelivery] = []
     for job, execution in claimed:
         if execution.status == ExecutionStatus.SKIPPED:
             deliveries += event_deliveries(store, settings, job, "skipped", execution=execution, now=now)
+            continue
+        if execution.status == ExecutionStatus.MISSED:
+            message = f"{job.name} missed {execution.missed_count} slot(s): {execution.error_message}"
+            deliveries += event_deliveries(
+                store, settings, job, "missed", execution=execution, now=now, message=message
+            )
             continue
         first = execution.attempt == 1
         deliveries += event_deliveries(store, settings, job, "start", execution=execution, now=now, final=first)

@@ -110,6 +110,7 @@ class ClusterRecords:
             UPDATE leases SET
                 term = CASE WHEN holder_id = :me THEN term ELSE term + 1 END,
                 acquired_at = CASE WHEN holder_id = :me THEN acquired_at ELSE {clock} END,
+                vacated_at = CASE WHEN holder_id = :me THEN vacated_at ELSE expires_at END,
                 holder_id = :me, expires_at = {expires}
             WHERE name = :name AND (holder_id IS NULL OR holder_id = :me OR expires_at < {clock})
             RETURNING *
@@ -149,10 +150,15 @@ class ClusterRecords:
         return row is not None
 
     def release_lease(self, instance_id: str) -> None:
-        """Give the lease up; standbys listening on Postgres hear of it at once."""
+        """Give the lease up; standbys listening on Postgres hear of it at once.
+
+        The lease expires now (rather than being cleared), so the next leader records when this
+        term ended as its ``vacated_at``.
+        """
+        clock = ":now" if self.db.is_sqlite else "clock_timestamp()"
         self.db.execute(
-            "UPDATE leases SET holder_id = NULL, expires_at = NULL WHERE name = :name AND holder_id = :me",
-            {"name": LEASE_NAME, "me": instance_id},
+            f"UPDATE leases SET holder_id = NULL, expires_at = {clock} WHERE name = :name AND holder_id = :me",
+            {"name": LEASE_NAME, "me": instance_id, **({"now": datetime.now(UTC)} if self.db.is_sqlite else {})},
         )
         self._notify()
 

@@ -199,7 +199,11 @@ class JobRecords:
         disable: bool,
         now: datetime,
     ) -> bool:
-        """Move a job past ``expected_slot``; False if someone else already moved it."""
+        """Move a job past ``expected_slot``; False if someone else already moved it.
+
+        The scheduler's bookkeeping only: ``updated_at``/``updated_by`` say when someone last
+        changed the job, and running it is no change.
+        """
         step = Advance(
             job_id=job_id,
             expected_slot=expected_slot,
@@ -233,7 +237,7 @@ class Advance:
 
 
 _ADVANCE_SQL = """
-    UPDATE jobs SET next_slot = :next_slot, next_run_time = :next_run_time, updated_at = :now,
+    UPDATE jobs SET next_slot = :next_slot, next_run_time = :next_run_time,
         is_enabled = CASE WHEN :disable THEN :no ELSE is_enabled END
     WHERE id = :id AND next_slot = :expected
 """
@@ -247,7 +251,6 @@ def _advance_params(step: Advance, now: datetime) -> dict[str, Any]:
         "next_run_time": step.next_run_time,
         "disable": step.disable,
         "no": False,
-        "now": now,
     }
 
 

@@ -158,6 +158,7 @@ def lease_from_row(row: Row) -> Lease:
         term=int(row["term"]),
         acquired_at=to_utc(row["acquired_at"]),
         expires_at=to_utc(row["expires_at"]),
+        vacated_at=to_utc(row.get("vacated_at")),
     )
 
 

@@ -69,7 +69,7 @@ class JobChanges:
 @dataclass(frozen=True, kw_only=True)
 class NewExecution:
     """An execution to insert. Build one with :meth:`for_slot`, :meth:`skipped_slot`,
-    :meth:`manual` or :meth:`retry_of`, which set its status, trigger and attempt consistently."""
+    :meth:`missed_range`, :meth:`manual` or :meth:`retry_of`, which set its status, trigger and attempt consistently."""
 
     id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()))
     job_id: str
@@ -85,6 +85,8 @@ class NewExecution:
     triggered_by_user_id: str | None = None
     instance_id: str | None = None
     celery_task_id: str | None = None
+    missed_count: int | None = None
+    missed_until: datetime | None = None
 
     @classmethod
     def for_slot(cls, job: Job, slot: datetime, *, now: datetime, start_at: datetime, instance_id: str) -> NewExecution:
@@ -102,7 +104,7 @@ class NewExecution:
 
     @classmethod
     def skipped_slot(cls, job: Job, slot: datetime, *, now: datetime, reason: str) -> NewExecution:
-        """A scheduled slot that does not run (``maxInstances`` reached), recorded ``skipped``."""
+        """A scheduled slot that does not run (``maxInstances`` reached), recorded ``skipped`` with why."""
         return cls(
             job_id=job.id,
             status=ExecutionStatus.SKIPPED,
@@ -111,6 +113,24 @@ class NewExecution:
             scheduled_for=slot,
             completed_at=now,
             error_message=reason,
+        )
+
+    @classmethod
+    def missed_range(
+        cls, job: Job, *, first: datetime, last: datetime, count: int, now: datetime, reason: str
+    ) -> NewExecution:
+        """Slots ``first`` .. ``last`` (``count`` of them) that were due and never ran, as one
+        ``missed`` row: ``scheduled_for`` is the first, ``missed_until`` the last."""
+        return cls(
+            job_id=job.id,
+            status=ExecutionStatus.MISSED,
+            triggered_by=TriggeredBy.SCHEDULER,
+            created_at=now,
+            scheduled_for=first,
+            completed_at=now,
+            error_message=reason,
+            missed_count=count,
+            missed_until=last,
         )
 
     @classmethod

@@ -154,6 +154,8 @@ class ExecutionOut(TypedDict):
     ]
     outputPruned: Annotated[bool, Schema("true when retention removed the run's output ([history] output_keep_days)")]
     cancelledBy: Annotated[str | None, Schema("who cancelled the run (token name or local:USER); null if nobody")]
+    missedCount: Annotated[int | None, Schema("status missed: how many slots the range holds; else null")]
+    missedUntil: Annotated[Timestamp | None, Schema("status missed: the range's last slot (scheduledFor is its first)")]
 
 
 class ExecutionList(TypedDict):
@@ -189,6 +191,8 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
         "outputDroppedBytes": e.output_dropped_bytes,
         "outputPruned": e.output_pruned,
         "cancelledBy": e.cancelled_by,
+        "missedCount": e.missed_count,
+        "missedUntil": timestamp(e.missed_until),
     }
 
 

@@ -29,6 +29,8 @@ EXECUTION_KEYS = {
     "errorMessage", "triggeredBy", "triggeredByUserId", "scheduledFor", "attempt", "instanceId", "outputDroppedBytes",
     "outputPruned",
     "cancelledBy",
+    "missedCount",
+    "missedUntil",
 }  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {

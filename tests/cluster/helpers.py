@@ -327,7 +327,8 @@ def analyse_slots(
     count = 0
     by_job: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        if row["attempt"] == 1 and row["triggered_by"] == "scheduler" and row["scheduled_for"] < until:
+        ran = row["status"] != "missed"  # a missed range is the record of slots that did not run
+        if ran and row["attempt"] == 1 and row["triggered_by"] == "scheduler" and row["scheduled_for"] < until:
             by_job.setdefault(row["job_id"], []).append(row)
     for job_id, runs in by_job.items():
         period = timedelta(seconds=periods[job_id])

@@ -198,7 +198,11 @@ def _lost_slots(
     """Slots on each job's grid between its first and last run in the window that never ran."""
     lost: list[datetime] = []
     for job_id, period in periods.items():
-        slots = sorted(row["scheduled_for"] for row in rows if row["job_id"] == job_id and row["attempt"] == 1)
+        slots = sorted(
+            row["scheduled_for"]
+            for row in rows
+            if row["job_id"] == job_id and row["attempt"] == 1 and row["status"] != "missed"
+        )
         if not slots:
             continue
         step = timedelta(seconds=period)

@@ -237,7 +237,10 @@ def _slots_between(cluster: Cluster, job_id: str, start: datetime, end: datetime
 def _lost(rows: list[dict[str, Any]], periods: dict[str, float]) -> list[tuple[str, datetime]]:
     lost: list[tuple[str, datetime]] = []
     for job_id, period in periods.items():
-        slots = sorted({row["scheduled_for"] for row in rows if row["job_id"] == job_id and row["attempt"] == 1})
+        slots = sorted(
+            {row["scheduled_for"] for row in rows if row["job_id"] == job_id and row["attempt"] == 1}
+            - {row["scheduled_for"] for row in rows if row["status"] == "missed"}
+        )
         present, step = set(slots), timedelta(seconds=period)
         moment = slots[0] if slots else None
         while moment is not None and moment <= slots[-1]:

@@ -56,17 +56,23 @@ def test_a_slot_late_within_the_grace_runs_and_the_next_follows_the_slot(rig: Ri
 
 
 @pytest.mark.parametrize(
-    ("policy", "slots"),
-    [("run_once", [S, S + MINUTE]), ("skip", [S])],
-    ids=["run_once-runs-the-first-missed-slot", "skip-runs-none"],
+    ("policy", "run", "missed"),
+    [("run_once", [S + 10 * MINUTE], (9, S + 9 * MINUTE)), ("skip", [], (10, S + 10 * MINUTE))],
+    ids=["run_once-runs-the-last-missed-slot", "skip-runs-none"],
 )
-def test_catch_up_after_a_gap(rig: Rig, policy: str, slots: list[datetime]) -> None:
+def test_catch_up_after_a_gap(rig: Rig, policy: str, run: list[datetime], missed: tuple[int, datetime]) -> None:
     job = rig.job("gap", {"minutes": 1, "start_date": iso(S)}, misfirePolicy=policy, maxInstances=2)
     assert len(claim(rig, S)) == 1
     later = S + timedelta(minutes=10, seconds=5)  # the slots S+1m ... S+10m were missed
     claims = claim(rig, later)
-    assert [c.execution.scheduled_for for c in claims] == slots[1:]
-    assert rig.slots(job["id"]) == slots, "one run for all the missed slots, or none"
+    assert [c.execution.scheduled_for for c in claims] == run, "one run for all the missed slots, or none"
+    first, *rest = rig.runs(job["id"])
+    assert first["status"] == "running" and parse(first["scheduledFor"]) == S
+    range_row = next(e for e in rest if e["status"] == "missed")
+    assert (range_row["missedCount"], parse(range_row["missedUntil"])) == missed
+    assert parse(range_row["scheduledFor"]) == S + MINUTE, "the range starts at the first missed slot"
+    assert range_row["errorMessage"].startswith("claimed more than the misfire grace (1s) late")
+    assert len(rest) == 1 + len(run), "one row for the range, one for the catch-up run"
     assert rig.stored(job["id"]).next_slot == S + timedelta(minutes=11), "then on at the next future slot"
 
 

@@ -17,6 +17,7 @@ from jobctl.store import Store
 from tests.scheduler.helpers import FakeClock, Rig, S, iso, last_sunday, parse
 
 MINUTE = timedelta(minutes=1)
+HOUR = timedelta(hours=1)
 MS = timedelta(milliseconds=1)
 
 
@@ -40,18 +41,20 @@ def test_tick_sleeps_at_most_half_a_second_and_claims_nothing_without_a_free_run
 
 
 @pytest.mark.parametrize(
-    ("policy", "slots"),
-    [("run_once", [S, S + MINUTE]), ("skip", [S])],
+    ("policy", "slots", "missed"),
+    [("run_once", [S, S + MINUTE, S + 3 * HOUR], 179), ("skip", [S, S + MINUTE], 180)],
     ids=["run_once", "skip"],
 )
-def test_catch_up_after_a_gap(rig: Rig, policy: str, slots: list[datetime]) -> None:
+def test_catch_up_after_a_gap(rig: Rig, policy: str, slots: list[datetime], missed: int) -> None:
     job = rig.job("gap", {"minutes": 1, "start_date": iso(S)}, misfirePolicy=policy, maxInstances=2)
     rig.tick(S)
     later = S + timedelta(hours=3, seconds=7)  # the daemon was down for three hours
     rig.tick(later)
-    assert rig.slots(job["id"]) == slots
-    assert [run.at for run in rig.launcher.launched] == [S, later][: len(slots)], "a catch-up run starts at once"
+    assert rig.slots(job["id"]) == slots, "the run at S, the missed range from S+1m, the catch-up at the last slot"
+    assert [e["missedCount"] for e in rig.runs(job["id"])] == [None, missed, None][: len(slots)]
+    assert [run.at for run in rig.launcher.launched] == [S, later][: len(slots) - 1], "a catch-up run starts at once"
     assert rig.stored(job["id"]).next_slot == S + timedelta(hours=3, minutes=1)
+    assert rig.stored(job["id"]).updated_at == rig.stored(job["id"]).created_at, "running a job is no change to it"
 
 
 def test_a_lost_lease_claims_nothing(rig: Rig) -> None:

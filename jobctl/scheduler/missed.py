@@ -1,0 +1,81 @@
+"""Missed slots: the range a late claim leaves behind, and why it was missed.
+
+When the scheduler claims a slot more than ``misfire_grace_seconds`` late, every slot from the
+job's next slot up to now was missed. They become one ``missed`` execution (first slot, last
+slot, count; docs/missed-slots.md), unless the misfire policy ``run_once`` runs the last of them:
+then the run is its own row at that slot and the missed row holds the others. Nothing here runs
+in a normal tick: only a claim that is already late calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from jobctl.models import Job, MisfirePolicy
+from jobctl.schedules import Schedule
+from jobctl.schedules.spans import SlotSpan, span_through
+from jobctl.store.writes import NewExecution
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaderGap:
+    """The time before this instance's term when no daemon led: from ``since`` (when the previous
+    term's lease expired or was released; None when unknown) until ``until`` (when this term began)."""
+
+    since: datetime | None
+    until: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class MissedSlots:
+    """What a late claim does with the slots behind it."""
+
+    catch_up: datetime | None
+    """The slot to run now (``run_once``: the last missed one), or None (``skip``)."""
+    missed: NewExecution | None
+    """The ``missed`` row for the other slots, or None when there are none."""
+
+
+def plan_missed(
+    job: Job,
+    schedule: Schedule,
+    *,
+    now: datetime,
+    gap: LeaderGap | None,
+    misfire_grace: timedelta,
+) -> MissedSlots:
+    """The catch-up slot and the missed range of ``job``, whose ``next_slot`` is late at ``now``."""
+    first = job.next_slot
+    assert first is not None, "only a job with a next slot is claimed"
+    span = span_through(schedule, first, max(now, first))
+    assert span is not None
+    cause = missed_cause(first, gap=gap, misfire_grace=misfire_grace)
+    if job.misfire_policy == MisfirePolicy.SKIP:
+        return MissedSlots(catch_up=None, missed=_row(job, span, now=now, reason=f"{cause}; misfire policy skip"))
+    if span.before_last is None:
+        return MissedSlots(catch_up=span.last, missed=None)
+    others = SlotSpan(first=span.first, last=span.before_last, count=span.count - 1, before_last=None)
+    reason = f"{cause}; caught up with one run at {_moment(span.last)} (misfire policy run_once)"
+    return MissedSlots(catch_up=span.last, missed=_row(job, others, now=now, reason=reason))
+
+
+def missed_cause(first: datetime, *, gap: LeaderGap | None, misfire_grace: timedelta) -> str:
+    """Why slots from ``first`` on were missed: no leader at the time, or a late scheduler."""
+    if gap is not None and gap.until > first:
+        if gap.since is None:
+            return f"no daemon was leading before {_moment(gap.until)}"
+        return f"no daemon was leading from {_moment(gap.since)} to {_moment(gap.until)}"
+    return (
+        f"claimed more than the misfire grace ({misfire_grace.total_seconds():g}s) late: "
+        "every run slot was busy or the scheduler was held up"
+    )
+
+
+def _row(job: Job, span: SlotSpan, *, now: datetime, reason: str) -> NewExecution:
+    return NewExecution.missed_range(job, first=span.first, last=span.last, count=span.count, now=now, reason=reason)
+
+
+def _moment(value: datetime) -> str:
+    """A UTC instant in reasons: second precision, ``Z``."""
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ")
