@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from jobctl.wire.history import HISTORY_SHAPES, AuditList, JobTimeline
 from jobctl.wire.requests import ApplyRequest, JobCreate, JobStatusUpdate, JobUpdate
 from jobctl.wire.responses import (
     RESPONSE_SHAPES,
@@ -39,7 +40,7 @@ from jobctl.wire.responses import (
     ValidationErrorBody,
 )
 
-for _shape in RESPONSE_SHAPES:
+for _shape in (*RESPONSE_SHAPES, *HISTORY_SHAPES):
     _shape.__pydantic_config__ = ConfigDict(extra="forbid")  # type: ignore[attr-defined]
 
 
@@ -100,8 +101,9 @@ _SCHEDULE_HELP = (
 
 
 __all__ = [
-    "ApplyPlan", "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail", "JobList",
-    "JobOut", "JobTypeOut", "NextRunTimes", "NotificationList", "NotifierList", "NotifierTestResult",
-    "Overview", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody", "request_body",
+    "ApplyPlan", "AuditList", "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail",
+    "JobList", "JobOut", "JobTimeline", "JobTypeOut", "NextRunTimes", "NotificationList", "NotifierList",
+    "NotifierTestResult", "Overview", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody",
+    "request_body",
     "request_schemas",
 ]  # fmt: skip

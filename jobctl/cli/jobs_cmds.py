@@ -1,4 +1,4 @@
-"""``jobctl jobs ...``: list, show, create, update, delete, enable, disable, pause, resume, trigger."""
+"""``jobctl jobs ...``: list, show, why, create, update, delete, enable, disable, pause, resume, trigger."""
 
 from __future__ import annotations
 
@@ -225,6 +225,31 @@ def next_runs(
     job_id = service.resolve_job(job)
     data = service.get_next_runs(job_id, count=count)
     output.print_json(data) if as_json else render_next_runs(service.get_job(job_id), data)
+
+
+@app.command("why")
+def why(
+    ctx: typer.Context,
+    job: JobArg,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", help="Start: ISO 8601 time or a duration ago (24h, 7d); default 24h.", metavar="TIME"),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option("--until", help="End: ISO 8601 time, a duration ago or now (default).", metavar="TIME"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Why a job ran or did not: its runs, skipped and missed slots and changes, then a verdict.
+
+    Example: jobctl jobs why backup --since 7d
+    """
+    from jobctl.cli.why_render import timeline
+
+    service = _ctx(ctx).service()
+    data = service.get_job_timeline(service.resolve_job(job), since=since, until=until)
+    output.print_json(data) if as_json else timeline(data)
 
 
 @app.command("create")

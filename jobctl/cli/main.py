@@ -72,6 +72,7 @@ def main(
 
 def _register() -> None:
     from jobctl.cli import (
+        audit_cmds,
         catalog_cmds,
         cron_cmds,
         daemon_cmd,
@@ -98,6 +99,7 @@ def _register() -> None:
     app.command("job-types")(catalog_cmds.job_types)
     app.command("status")(status_cmds.status)
     app.command("top")(top_cmd.top)
+    app.command("audit")(audit_cmds.audit)
     daemon_cmd.register(app)
     run_cmd.register(app)
     jobfile_cmds.register(app)

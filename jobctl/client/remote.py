@@ -21,6 +21,7 @@ import httpx
 from jobctl.client.session import ApiSession
 from jobctl.errors import NotFound, ValidationFailed
 from jobctl.wire import ids
+from jobctl.wire.history import AuditList, JobTimeline
 from jobctl.wire.responses import (
     ApplyPlan,
     ExecutionList,
@@ -155,6 +156,18 @@ class RemoteService:
 
     def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
         result: NextRunTimes = self._job_request("GET", job_id, "/next", params={"count": count})
+        return result
+
+    def get_job_timeline(self, job_id: str, *, since: str | None = None, until: str | None = None) -> JobTimeline:
+        result: JobTimeline = self._job_request("GET", job_id, "/timeline", params={"since": since, "until": until})
+        return result
+
+    def list_audit(
+        self, *, job_id: str | None = None, actor: str | None = None, since: str | None = None, page: int = 1,
+        per_page: int = 50,
+    ) -> AuditList:  # fmt: skip
+        params = {"job_id": job_id, "actor": actor, "since": since, "page": page, "per_page": per_page}
+        result: AuditList = self._session.request("GET", "/audit", params=params)
         return result
 
     def apply_jobs(

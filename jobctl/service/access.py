@@ -20,8 +20,8 @@ ROLE_NEEDED: dict[str, Role] = {
     "test_notifier": Role.ADMIN,
     "cancel_execution": Role.OPERATOR,
 }
-"""The role each write operation (a service method's name) needs; every other one needs a valid
-token only, which is a viewer's."""
+"""The role each write operation (a service method's name) and the audit log need; every other
+one needs a valid token only, which is a viewer's."""
 
 
 def authorize(caller: Caller, operation: str) -> None:

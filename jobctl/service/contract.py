@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from jobctl.wire.history import AuditList, JobTimeline
 from jobctl.wire.responses import (
     ApplyPlan,
     ExecutionList,
@@ -172,6 +173,33 @@ class JobService(Protocol):
             ``["body", "jobs", INDEX, KEY]`` and naming its job; nothing is written.
         :raises Conflict: when a job to prune has pending or running runs; nothing is written.
         :raises PermissionDenied:
+        """
+        ...
+
+    def get_job_timeline(self, job_id: str, *, since: str | None = None, until: str | None = None) -> JobTimeline:
+        """``GET /jobs/{id}/timeline``: runs (grouped when consecutive ones share a status), skipped
+        slots, missed ranges and changes between ``since`` and ``until`` (default: the last 24 h),
+        the next slot, and the verdict on the most recent slot that was due (docs/why.md).
+
+        ``since``/``until`` are ISO 8601 instants, durations before now (``24h``, ``7d``) or ``now``.
+
+        :raises NotFound:
+        :raises ValidationFailed: at ``["query", "since"]``/``["query", "until"]`` for a bad time,
+            a reversed window (at ``until``) or one longer than 366 days (at ``since``).
+        """
+        ...
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def list_audit(
+        self, *, job_id: str | None = None, actor: str | None = None, since: str | None = None, page: int = 1,
+        per_page: int = 50,
+    ) -> AuditList:  # fmt: skip
+        """``GET /audit``: the audit log, newest first; ``job_id`` keeps the entries about that job
+        (deleted ones too), ``actor`` one actor's, ``since`` those from then on. Admin only.
+
+        :raises PermissionDenied:
+        :raises ValidationFailed: for a bad page, job id or time.
         """
         ...
 

@@ -21,6 +21,7 @@ from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
 from jobctl.store.writes import JobChanges, NewExecution
 from jobctl.wire import ids, responses
+from jobctl.wire.history import AuditList, JobTimeline
 from jobctl.wire.labels import parse_filter as parse_label_filter
 from jobctl.wire.responses import (
     ApplyPlan,
@@ -370,6 +371,39 @@ class Service:
         if task_function is None or task_function.handler_type != HandlerType.CELERY_TASK:
             return None
         return str(uuid.uuid4())
+
+    def get_job_timeline(self, job_id: str, *, since: str | None = None, until: str | None = None) -> JobTimeline:
+        """``GET /jobs/{id}/timeline``: the job's runs, skips, missed ranges and changes in the
+        window, its next slot and the verdict on its most recent slot (docs/why.md)."""
+        from jobctl.service.timeline import job_timeline
+        from jobctl.service.windows import parse_window
+
+        job = self._job(job_id)
+        now = utcnow()
+        window = parse_window(since, until, now=now)
+        return job_timeline(self.store, job, window, now=now, default_timezone=self.default_timezone)
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def list_audit(
+        self, *, job_id: str | None = None, actor: str | None = None, since: str | None = None, page: int = 1,
+        per_page: int = 50,
+    ) -> AuditList:  # fmt: skip
+        """``GET /audit``: one page of the audit log, newest first. Admin only."""
+        from jobctl.service.windows import parse_instant
+        from jobctl.store.audit import AuditFilter
+        from jobctl.wire.history import audit_entry
+
+        authorize(self.caller, "list_audit")
+        limit, offset = check_page(page, per_page)
+        if job_id is not None and not is_uuid(job_id):
+            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+        start = None if since is None else parse_instant(since, loc=["query", "since"], now=utcnow())
+        filters = AuditFilter(
+            target_type=None if job_id is None else audit.JOB, target_id=job_id, actor=actor, since=start
+        )
+        entries, total = self.store.audit.list(filters, limit=limit, offset=offset)
+        return {"entries": [audit_entry(entry) for entry in entries], "total": total}
 
     # -- executions -----------------------------------------------------------------------
 

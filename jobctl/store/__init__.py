@@ -16,6 +16,7 @@ from jobctl.store.database import Database
 from jobctl.store.deliveries import DeliveryRecords
 from jobctl.store.executions import ExecutionRecords
 from jobctl.store.figures import FigureRecords
+from jobctl.store.history import HistoryRecords
 from jobctl.store.job_health import JobHealthRecords
 from jobctl.store.jobs import JobCounts, JobFilter, JobRecords
 from jobctl.store.schema_version import ensure_current
@@ -40,6 +41,7 @@ class Store:
         self.deliveries = DeliveryRecords(db)
         self.job_health = JobHealthRecords(db)
         self.figures = FigureRecords(db)
+        self.history = HistoryRecords(db)
 
     def transaction(self) -> AbstractContextManager[None]:
         """A write transaction spanning several record classes."""

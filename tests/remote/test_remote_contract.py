@@ -9,6 +9,7 @@ from __future__ import annotations
 import inspect
 import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,9 @@ from jobctl.service.contract import JobService
 from tests.remote.helpers import Pair, job_body
 
 UNKNOWN = "3f0c8a40-95a3-4b8e-9d1e-9b5e7b0f2a11"
+UNTIL = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+SINCE = (datetime.now(UTC) - timedelta(days=2)).isoformat()
+"""A fixed window for timelines, so both calls read the same one."""
 Call = Callable[[Any, dict[str, str]], Any]
 
 READS: dict[str, Call] = {
@@ -57,6 +61,11 @@ READS: dict[str, Call] = {
     "next-runs": lambda s, ids: s.get_next_runs(ids["backup"]),
     "next-runs-of-cron": lambda s, ids: s.get_next_runs(ids["nightly"], count=100),
     "status": lambda s, ids: s.get_status(),
+    "timeline": lambda s, ids: s.get_job_timeline(ids["backup"], since=SINCE, until=UNTIL),
+    "timeline-of-cron-job": lambda s, ids: s.get_job_timeline(ids["nightly"], since=SINCE, until=UNTIL),
+    "audit": lambda s, ids: s.list_audit(per_page=100),
+    "audit-of-job": lambda s, ids: s.list_audit(job_id=ids["backup"], since="1d"),
+    "audit-of-actor": lambda s, ids: s.list_audit(actor="admin-token", page=2, per_page=2),
     "scheduler-running": lambda s, ids: s.scheduler_is_running(),
 }
 
@@ -65,6 +74,13 @@ FAILURES: dict[str, Call] = {
     "label-filter-with-a-bad-key": lambda s, ids: s.list_jobs(labels=["Team=ops"]),
     "bad-label-in-body": lambda s, ids: s.update_job(ids["backup"], {"labels": {"team": 1}}),
     "unknown-job": lambda s, ids: s.get_job(UNKNOWN),
+    "timeline-of-unknown-job": lambda s, ids: s.get_job_timeline(UNKNOWN),
+    "timeline-reversed": lambda s, ids: s.get_job_timeline(ids["backup"], since="1h", until="2h"),
+    "timeline-over-366-days": lambda s, ids: s.get_job_timeline(ids["backup"], since="367d"),
+    "timeline-bad-until": lambda s, ids: s.get_job_timeline(ids["backup"], until="yesterday"),
+    "audit-bad-job-id": lambda s, ids: s.list_audit(job_id="nope"),
+    "audit-bad-since": lambda s, ids: s.list_audit(since="2026-13-01"),
+    "audit-page-0": lambda s, ids: s.list_audit(page=0),
     "next-runs-of-unknown-job": lambda s, ids: s.get_next_runs(UNKNOWN),
     "next-runs-count-0": lambda s, ids: s.get_next_runs(ids["backup"], count=0),
     "next-runs-count-101": lambda s, ids: s.get_next_runs(ids["backup"], count=101),

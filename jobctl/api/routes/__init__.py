@@ -10,7 +10,7 @@ without revalidating it.
 
 from fastapi import APIRouter
 
-from jobctl.api.routes import catalog, executions, jobs, notifications
+from jobctl.api.routes import catalog, executions, history, jobs, notifications
 
 
 def scheduler_router() -> APIRouter:
@@ -20,6 +20,7 @@ def scheduler_router() -> APIRouter:
     router.include_router(executions.router)
     router.include_router(catalog.router)
     router.include_router(notifications.router)
+    router.include_router(history.router)
     return router
 
 

@@ -1,0 +1,333 @@
+"""A job's timeline over a window, and the verdict on its most recent slot (``jobctl jobs why``).
+
+The answer to "why didn't my job run?" in one read: the job's executions (consecutive ones of
+the same status grouped, so a month of a minutely job is a few lines, not 43,200), its missed
+ranges, the changes the audit log holds, the end of its schedule, its next slot, and a verdict
+in words on the most recent slot that was due. Texts are built here, in the job's zone, so the
+CLI prints the same words in both modes.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+from zoneinfo import ZoneInfo
+
+from jobctl.errors import ValidationFailed
+from jobctl.models import AuditEntry, ExecutionStatus, Job, JobType, TriggeredBy
+from jobctl.schedules import Schedule, parse_schedule
+from jobctl.schedules.spans import last_slot_at_or_before
+from jobctl.schedules.timing import first_run
+from jobctl.service import audit
+from jobctl.service.windows import Window
+from jobctl.store import Store
+from jobctl.store.history import RunRow
+from jobctl.wire.history import EventKind, JobTimeline, TimelineEvent, Verdict, event
+from jobctl.wire.responses import timestamp
+
+_ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+@dataclass(frozen=True)
+class Times:
+    """Instants as the timeline's texts show them: in ``zone``, the date only when it is not
+    the window's last day."""
+
+    zone: ZoneInfo
+    day: Any
+
+    def short(self, moment: datetime) -> str:
+        local = moment.astimezone(self.zone)
+        return f"{local:%H:%M:%S}" if local.date() == self.day else f"{local:%Y-%m-%d %H:%M:%S}"
+
+    def precise(self, moment: datetime) -> str:
+        local = moment.astimezone(self.zone)
+        text = f"{local:%H:%M:%S}.{local.microsecond // 1000:03d}"
+        return text if local.date() == self.day else f"{local:%Y-%m-%d} {text}"
+
+    def localized(self, text: str) -> str:
+        """``text`` with the UTC instants that reasons hold (``2026-12-04T01:58:00Z``) in this zone."""
+        return _ISO_INSTANT.sub(lambda m: self.short(datetime.fromisoformat(m.group().replace("Z", "+00:00"))), text)
+
+
+def job_timeline(store: Store, job: Job, window: Window, *, now: datetime, default_timezone: str) -> JobTimeline:
+    """The timeline of ``job`` over ``window`` (see the module docstring)."""
+    zone_name = _zone_of(job, default_timezone)
+    times = Times(ZoneInfo(zone_name), window.until.astimezone(ZoneInfo(zone_name)).date())
+    schedule = _schedule(job, default_timezone)
+    changes = store.audit.of_target(audit.JOB, job.id, until=window.until)
+    items: list[tuple[datetime, int, Any]] = []
+    for row in store.history.runs_between(job.id, window.since, window.until):
+        if window.since <= row.moment <= window.until:
+            items.append((row.moment, 1, row))
+    for row in store.history.missed_overlapping(job.id, window.since, window.until):
+        items.append((row.moment, 1, row))
+    for entry in changes:
+        if entry.at >= window.since:
+            items.append((entry.at, 0, entry))
+    items.sort(key=lambda item: (item[0], item[1]))
+    events = list(_events(items, times))
+    end = _schedule_end(schedule, job, now)
+    if end is not None and window.since <= end <= window.until:
+        events.append(event(_ts(end), "end", f"the schedule ended at {times.short(end)}: no more runs"))
+    active = job.is_enabled and not job.is_paused
+    return {
+        "jobId": job.id,
+        "jobName": job.name,
+        "since": _ts(window.since),
+        "until": _ts(window.until),
+        "timezone": zone_name,
+        "events": events,
+        "nextSlot": timestamp(job.next_slot) if active else None,
+        "verdict": _verdict(store, job, schedule, changes, min(window.until, now), now, times),
+    }
+
+
+# -- events --------------------------------------------------------------------------------
+
+
+def _events(items: list[tuple[datetime, int, Any]], times: Times) -> Iterable[TimelineEvent]:
+    """Audit entries and executions in order; consecutive executions of one status (and, for
+    skips, one reason) become one ``runs``/``skipped`` event."""
+    group: list[RunRow] = []
+    for _, _, item in items:
+        if isinstance(item, AuditEntry):
+            yield from _flush(group, times)
+            group = []
+            yield _change(item, times)
+        elif item.status == ExecutionStatus.MISSED:
+            yield from _flush(group, times)
+            group = []
+            yield _missed(item, times)
+        else:
+            if group and _group_key(group[-1]) != _group_key(item):
+                yield from _flush(group, times)
+                group = []
+            group.append(item)
+    yield from _flush(group, times)
+
+
+def _group_key(row: RunRow) -> tuple[str, str]:
+    reason = (row.error_message or "").split(":")[0] if row.status == ExecutionStatus.SKIPPED else ""
+    return row.status.value, reason
+
+
+def _flush(group: list[RunRow], times: Times) -> Iterable[TimelineEvent]:
+    if len(group) == 1:
+        yield _single(group[0], times)
+    elif group:
+        yield _grouped(group, times)
+
+
+def _single(row: RunRow, times: Times) -> TimelineEvent:
+    lateness = _lateness(row)
+    if row.status == ExecutionStatus.SKIPPED:
+        text = f"slot {times.short(row.moment)} skipped: {row.error_message or 'no reason recorded'}"
+        return event(_ts(row.moment), "skipped", text, status=row.status.value, execution_id=row.id)
+    what = _trigger(row)
+    text = f"{what}: {_outcome(row, times)}"
+    return event(_ts(row.moment), "run", text, status=row.status.value, execution_id=row.id, lateness=lateness)
+
+
+def _grouped(group: list[RunRow], times: Times) -> TimelineEvent:
+    first, last = group[0], group[-1]
+    status = first.status.value
+    span = f"{times.short(first.moment)} to {times.short(last.moment)}"
+    lateness = [late for late in map(_lateness, group) if late is not None]
+    worst = max(lateness) if lateness else None
+    kind: EventKind = "skipped" if first.status == ExecutionStatus.SKIPPED else "runs"
+    if kind == "skipped":
+        text = f"{len(group):,} slots skipped, {span}: {last.error_message or 'no reason recorded'}"
+    else:
+        text = f"{len(group):,} runs {status}, {span}"
+        if worst is not None:
+            text += f", at most {_seconds(worst)} late"
+        if last.error_message and first.status != ExecutionStatus.SUCCESS:
+            text += f" (last: {_first_line(last.error_message)})"
+    return event(_ts(first.moment), kind, text, status=status, count=len(group), until=_ts(last.moment), lateness=worst)
+
+
+def _missed(row: RunRow, times: Times) -> TimelineEvent:
+    last = row.missed_until or row.moment
+    count = row.missed_count or 1
+    span = times.short(row.moment) if count == 1 else f"{times.short(row.moment)} to {times.short(last)}"
+    text = f"{count:,} slot{'s' if count != 1 else ''} missed, {span}: {times.localized(row.error_message or '')}"
+    return event(
+        _ts(row.moment), "missed", text, status=row.status.value, execution_id=row.id, count=count, until=_ts(last)
+    )
+
+
+def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
+    verb = entry.action.split(".", 1)[-1]
+    text = f"{verb} by {entry.actor}"
+    if entry.reason:
+        text += f" with reason {entry.reason!r}"
+    changes = (entry.details or {}).get("changes") if entry.action == audit.JOB_UPDATED else None
+    if isinstance(changes, dict) and changes:
+        text += ": " + "; ".join(
+            f"{name} {_short(c.get('old'))} -> {_short(c.get('new'))}" for name, c in changes.items()
+        )
+    return event(_ts(entry.at), "change", text, actor=entry.actor, action=entry.action, reason=entry.reason)
+
+
+# -- the verdict ---------------------------------------------------------------------------
+
+
+def _verdict(
+    store: Store,
+    job: Job,
+    schedule: Schedule | None,
+    changes: list[AuditEntry],
+    moment: datetime,
+    now: datetime,
+    times: Times,
+) -> Verdict:
+    first = _first_slot(schedule, job)
+    slot = None if schedule is None or first is None else last_slot_at_or_before(schedule, moment, not_before=first)
+    if slot is None:
+        return {"slot": None, "outcome": "none", "text": "no slot was due yet"}
+    rows = store.history.at_slot(job.id, slot)
+    ran = [row for row in rows if row.status != ExecutionStatus.MISSED and row.scheduled_for == slot]
+    missed = [row for row in rows if row.status == ExecutionStatus.MISSED]
+    outcome, text = _slot_outcome(ran[-1], times) if ran else ("", "")
+    if not ran and missed:
+        outcome, text = "not_run", f"not run: {times.localized(missed[0].error_message or 'missed')}"
+    if not outcome:
+        outcome, text = _unrecorded(store, job, slot, changes, now, times)
+    return cast(Verdict, {"slot": _ts(slot), "outcome": outcome, "text": text})
+
+
+def _slot_outcome(row: RunRow, times: Times) -> tuple[str, str]:
+    if row.status == ExecutionStatus.SKIPPED:
+        return "not_run", f"not run: {row.error_message or 'skipped'}"
+    if row.status == ExecutionStatus.PENDING:
+        when = f" (retry at {times.short(row.created_at)})" if row.triggered_by == TriggeredBy.RETRY else ""
+        return "due", f"waiting to start{when}"
+    if row.status == ExecutionStatus.RUNNING:
+        return "running", f"running since {times.precise(row.started_at or row.created_at)}"
+    return "ran", _outcome(row, times)
+
+
+def _unrecorded(
+    store: Store, job: Job, slot: datetime, changes: list[AuditEntry], now: datetime, times: Times
+) -> tuple[str, str]:
+    """No execution and no missed range holds the slot: the job was paused or disabled then, or
+    the slot is still waiting to be claimed."""
+    state = _state_at(changes, slot)
+    if state is not None:
+        entry, what = state
+        reason = f" with reason {entry.reason!r}" if entry.reason else ""
+        return "not_run", f"not run: {what} by {entry.actor} at {times.short(entry.at)}{reason}"
+    if job.next_slot is not None and job.next_slot <= slot:
+        if store.cluster.has_live_leader(now):
+            return "due", "due, not started yet"
+        return "due", "not run yet: no daemon is leading, so the slot still waits"
+    if not job.is_enabled or job.is_paused:
+        return "not_run", f"not run: the job was {'disabled' if not job.is_enabled else 'paused'}"
+    return "not_run", "not run: no record of this slot"
+
+
+def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, str] | None:
+    """The pause or disable in force at ``slot`` (the entry that made it), if any."""
+    paused: AuditEntry | None = None
+    disabled: AuditEntry | None = None
+    for entry in changes:
+        if entry.at > slot:
+            break
+        if entry.action == audit.JOB_CREATED:
+            settings = (entry.details or {}).get("settings") or {}
+            paused = entry if settings.get("isPaused") else None
+            disabled = entry if settings.get("isEnabled") is False else None
+        elif entry.action in (audit.JOB_PAUSED, audit.JOB_RESUMED):
+            paused = entry if entry.action == audit.JOB_PAUSED else None
+        elif entry.action in (audit.JOB_DISABLED, audit.JOB_ENABLED):
+            disabled = entry if entry.action == audit.JOB_DISABLED else None
+    if disabled is not None:
+        return disabled, "created disabled" if disabled.action == audit.JOB_CREATED else "disabled"
+    if paused is not None:
+        return paused, "created paused" if paused.action == audit.JOB_CREATED else "paused"
+    return None
+
+
+# -- pieces --------------------------------------------------------------------------------
+
+
+def _outcome(row: RunRow, times: Times) -> str:
+    started = row.started_at or row.created_at
+    text = f"ran at {times.precise(started)}, {row.status.value}"
+    if row.status in (ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT) and row.error_message:
+        text += f": {_first_line(row.error_message)}"
+    if row.status == ExecutionStatus.RUNNING:
+        text = f"running since {times.precise(started)}"
+    return text
+
+
+def _trigger(row: RunRow) -> str:
+    if row.triggered_by == TriggeredBy.MANUAL:
+        return f"manual run by {row.triggered_by_user_id or 'someone'}"
+    if row.triggered_by == TriggeredBy.RETRY:
+        return f"retry (attempt {row.attempt})"
+    late = _lateness(row)
+    return "scheduled run" + (f" ({_seconds(late)} late)" if late is not None else "")
+
+
+def _lateness(row: RunRow) -> float | None:
+    if row.scheduled_for is None or row.started_at is None or row.triggered_by != TriggeredBy.SCHEDULER:
+        return None
+    return round((row.started_at - row.scheduled_for).total_seconds(), 3)
+
+
+def _seconds(value: float) -> str:
+    return f"{value * 1000:.0f} ms" if abs(value) < 1 else f"{value:.1f} s"
+
+
+def _schedule(job: Job, default_timezone: str) -> Schedule | None:
+    try:
+        return parse_schedule(
+            job.job_type_id, job.schedule_config, default_timezone=default_timezone, anchor=job.created_at
+        )
+    except ValidationFailed:
+        return None
+
+
+def _first_slot(schedule: Schedule | None, job: Job) -> datetime | None:
+    """The job's first slot after it was created (an interval without a start date first runs one
+    period after its creation, so the creation instant itself is no slot)."""
+    if schedule is None:
+        return None
+    try:
+        return first_run(schedule, job.schedule_config, job.created_at).slot
+    except ValidationFailed:
+        return None
+
+
+def _schedule_end(schedule: Schedule | None, job: Job, now: datetime) -> datetime | None:
+    """When the schedule ran out, if it has (its end date, or a one-shot's slot)."""
+    if schedule is None or schedule.first_slot_at_or_after(now) is not None:
+        return None
+    end = getattr(schedule, "end", None) or getattr(schedule, "run_date", None)
+    if isinstance(end, datetime):
+        return end
+    first = _first_slot(schedule, job)
+    return None if first is None else last_slot_at_or_before(schedule, now, not_before=first)
+
+
+def _zone_of(job: Job, default_timezone: str) -> str:
+    zone = job.schedule_config.get("timezone") if job.job_type_id == JobType.CRON else None
+    return str(zone or default_timezone)
+
+
+def _ts(moment: datetime) -> str:
+    return timestamp(moment) or ""
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _short(value: Any) -> str:
+    text = repr(value) if isinstance(value, str) else str(value)
+    return text if len(text) <= 60 else text[:57] + "..."

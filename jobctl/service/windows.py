@@ -1,0 +1,72 @@
+"""Time windows of history queries (``--since``/``--until``, ``?since=&until=``), parsed once.
+
+Both CLI modes pass the user's text through unchanged and the service parses it here, so the
+store and the API accept exactly the same forms and refuse them with the same 422:
+
+- an ISO 8601 instant (``2026-12-04T02:00:00Z``, ``2026-12-04 02:00+01:00``; without an
+  offset it is UTC);
+- a duration before now (``24h``, ``7d``, ``1h30m``: the units of ``--every``);
+- ``now``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from jobctl.errors import ValidationFailed
+from jobctl.schedules.durations import SECONDS_PER_UNIT, parse_every
+
+DEFAULT_SPAN = timedelta(hours=24)
+MAX_SPAN = timedelta(days=366)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Window:
+    """From ``since`` through ``until`` (aware UTC)."""
+
+    since: datetime
+    until: datetime
+
+
+def parse_window(
+    since: str | None, until: str | None, *, now: datetime, default_span: timedelta = DEFAULT_SPAN
+) -> Window:
+    """The window the texts name: ``until`` defaults to now, ``since`` to ``default_span`` before it.
+
+    :raises ValidationFailed: at ``["query", "since"]`` / ``["query", "until"]`` for text that is
+        no time, at ``until`` when the window ends before it starts, at ``since`` when it spans
+        more than 366 days.
+    """
+    end = now if until is None else parse_instant(until, loc=["query", "until"], now=now)
+    start = end - default_span if since is None else parse_instant(since, loc=["query", "since"], now=now)
+    if end < start:
+        raise ValidationFailed.field(["query", "until"], "must not be before since (the window is reversed)")
+    if end - start > MAX_SPAN:
+        raise ValidationFailed.field(["query", "since"], "the window may span at most 366 days")
+    return Window(since=start, until=end)
+
+
+def parse_instant(text: str, *, loc: list[str | int], now: datetime) -> datetime:
+    """An instant in one of the module's forms. :raises ValidationFailed: at ``loc``."""
+    value = text.strip()
+    if value.lower() == "now":
+        return now
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        return now - _duration(value, loc)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _duration(text: str, loc: list[str | int]) -> timedelta:
+    try:
+        units = parse_every(text)
+    except ValidationFailed:
+        raise ValidationFailed.field(
+            loc,
+            f"{text!r} is not a time: give an ISO 8601 instant (2026-12-04T02:00:00Z), a duration ago (24h, 7d) or now",
+        ) from None
+    return timedelta(seconds=sum(SECONDS_PER_UNIT[unit] * count for unit, count in units.items()))
