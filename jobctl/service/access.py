@@ -19,6 +19,7 @@ ROLE_NEEDED: dict[str, Role] = {
     "apply_jobs": Role.ADMIN,
     "test_notifier": Role.ADMIN,
     "cancel_execution": Role.OPERATOR,
+    "list_audit": Role.ADMIN,
 }
 """The role each write operation (a service method's name) and the audit log need; every other
 one needs a valid token only, which is a viewer's."""

@@ -9,6 +9,7 @@ CLI prints the same words in both modes.
 
 from __future__ import annotations
 
+import heapq
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,6 +30,9 @@ from jobctl.wire.history import EventKind, JobTimeline, TimelineEvent, Verdict, 
 from jobctl.wire.responses import timestamp
 
 _ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+MISSED = ExecutionStatus.MISSED.value
+SKIPPED = ExecutionStatus.SKIPPED.value
+_FAILURES = frozenset({ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value})
 
 
 @dataclass(frozen=True)
@@ -59,17 +63,11 @@ def job_timeline(store: Store, job: Job, window: Window, *, now: datetime, defau
     times = Times(ZoneInfo(zone_name), window.until.astimezone(ZoneInfo(zone_name)).date())
     schedule = _schedule(job, default_timezone)
     changes = store.audit.of_target(audit.JOB, job.id, until=window.until)
-    items: list[tuple[datetime, int, Any]] = []
-    for row in store.history.runs_between(job.id, window.since, window.until):
-        if window.since <= row.moment <= window.until:
-            items.append((row.moment, 1, row))
-    for row in store.history.missed_overlapping(job.id, window.since, window.until):
-        items.append((row.moment, 1, row))
-    for entry in changes:
-        if entry.at >= window.since:
-            items.append((entry.at, 0, entry))
-    items.sort(key=lambda item: (item[0], item[1]))
-    events = list(_events(items, times))
+    runs = store.history.runs_between(job.id, window.since, window.until)  # in time order already
+    others: list[RunRow | AuditEntry] = [*store.history.missed_overlapping(job.id, window.since, window.until)]
+    others += [entry for entry in changes if entry.at >= window.since]
+    others.sort(key=_moment_of)
+    events = list(_events(heapq.merge(others, runs, key=_moment_of), times))
     end = _schedule_end(schedule, job, now)
     if end is not None and window.since <= end <= window.until:
         events.append(event(_ts(end), "end", f"the schedule ended at {times.short(end)}: no more runs"))
@@ -89,16 +87,21 @@ def job_timeline(store: Store, job: Job, window: Window, *, now: datetime, defau
 # -- events --------------------------------------------------------------------------------
 
 
-def _events(items: list[tuple[datetime, int, Any]], times: Times) -> Iterable[TimelineEvent]:
-    """Audit entries and executions in order; consecutive executions of one status (and, for
-    skips, one reason) become one ``runs``/``skipped`` event."""
+def _moment_of(item: RunRow | AuditEntry) -> datetime:
+    return item.at if isinstance(item, AuditEntry) else item.moment
+
+
+def _events(items: Iterable[RunRow | AuditEntry], times: Times) -> Iterable[TimelineEvent]:
+    """Audit entries and executions in time order (a change before a run at the same instant);
+    consecutive executions of one status (and, for skips, one reason) become one
+    ``runs``/``skipped`` event."""
     group: list[RunRow] = []
-    for _, _, item in items:
+    for item in items:
         if isinstance(item, AuditEntry):
             yield from _flush(group, times)
             group = []
             yield _change(item, times)
-        elif item.status == ExecutionStatus.MISSED:
+        elif item.status == MISSED:
             yield from _flush(group, times)
             group = []
             yield _missed(item, times)
@@ -111,8 +114,8 @@ def _events(items: list[tuple[datetime, int, Any]], times: Times) -> Iterable[Ti
 
 
 def _group_key(row: RunRow) -> tuple[str, str]:
-    reason = (row.error_message or "").split(":")[0] if row.status == ExecutionStatus.SKIPPED else ""
-    return row.status.value, reason
+    reason = (row.error_message or "").split(":")[0] if row.status == SKIPPED else ""
+    return row.status, reason
 
 
 def _flush(group: list[RunRow], times: Times) -> Iterable[TimelineEvent]:
@@ -124,28 +127,28 @@ def _flush(group: list[RunRow], times: Times) -> Iterable[TimelineEvent]:
 
 def _single(row: RunRow, times: Times) -> TimelineEvent:
     lateness = _lateness(row)
-    if row.status == ExecutionStatus.SKIPPED:
+    if row.status == SKIPPED:
         text = f"slot {times.short(row.moment)} skipped: {row.error_message or 'no reason recorded'}"
-        return event(_ts(row.moment), "skipped", text, status=row.status.value, execution_id=row.id)
+        return event(_ts(row.moment), "skipped", text, status=row.status, execution_id=row.id)
     what = _trigger(row)
     text = f"{what}: {_outcome(row, times)}"
-    return event(_ts(row.moment), "run", text, status=row.status.value, execution_id=row.id, lateness=lateness)
+    return event(_ts(row.moment), "run", text, status=row.status, execution_id=row.id, lateness=lateness)
 
 
 def _grouped(group: list[RunRow], times: Times) -> TimelineEvent:
     first, last = group[0], group[-1]
-    status = first.status.value
+    status = first.status
     span = f"{times.short(first.moment)} to {times.short(last.moment)}"
     lateness = [late for late in map(_lateness, group) if late is not None]
     worst = max(lateness) if lateness else None
-    kind: EventKind = "skipped" if first.status == ExecutionStatus.SKIPPED else "runs"
+    kind: EventKind = "skipped" if first.status == SKIPPED else "runs"
     if kind == "skipped":
         text = f"{len(group):,} slots skipped, {span}: {last.error_message or 'no reason recorded'}"
     else:
         text = f"{len(group):,} runs {status}, {span}"
         if worst is not None:
             text += f", at most {_seconds(worst)} late"
-        if last.error_message and first.status != ExecutionStatus.SUCCESS:
+        if last.error_message and first.status != ExecutionStatus.SUCCESS.value:
             text += f" (last: {_first_line(last.error_message)})"
     return event(_ts(first.moment), kind, text, status=status, count=len(group), until=_ts(last.moment), lateness=worst)
 
@@ -155,9 +158,7 @@ def _missed(row: RunRow, times: Times) -> TimelineEvent:
     count = row.missed_count or 1
     span = times.short(row.moment) if count == 1 else f"{times.short(row.moment)} to {times.short(last)}"
     text = f"{count:,} slot{'s' if count != 1 else ''} missed, {span}: {times.localized(row.error_message or '')}"
-    return event(
-        _ts(row.moment), "missed", text, status=row.status.value, execution_id=row.id, count=count, until=_ts(last)
-    )
+    return event(_ts(row.moment), "missed", text, status=row.status, execution_id=row.id, count=count, until=_ts(last))
 
 
 def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
@@ -190,8 +191,8 @@ def _verdict(
     if slot is None:
         return {"slot": None, "outcome": "none", "text": "no slot was due yet"}
     rows = store.history.at_slot(job.id, slot)
-    ran = [row for row in rows if row.status != ExecutionStatus.MISSED and row.scheduled_for == slot]
-    missed = [row for row in rows if row.status == ExecutionStatus.MISSED]
+    ran = [row for row in rows if row.status != MISSED and row.moment == slot]
+    missed = [row for row in rows if row.status == MISSED]
     outcome, text = _slot_outcome(ran[-1], times) if ran else ("", "")
     if not ran and missed:
         outcome, text = "not_run", f"not run: {times.localized(missed[0].error_message or 'missed')}"
@@ -201,13 +202,12 @@ def _verdict(
 
 
 def _slot_outcome(row: RunRow, times: Times) -> tuple[str, str]:
-    if row.status == ExecutionStatus.SKIPPED:
+    if row.status == SKIPPED:
         return "not_run", f"not run: {row.error_message or 'skipped'}"
-    if row.status == ExecutionStatus.PENDING:
-        when = f" (retry at {times.short(row.created_at)})" if row.triggered_by == TriggeredBy.RETRY else ""
-        return "due", f"waiting to start{when}"
-    if row.status == ExecutionStatus.RUNNING:
-        return "running", f"running since {times.precise(row.started_at or row.created_at)}"
+    if row.status == ExecutionStatus.PENDING.value:
+        return "due", "waiting to start" + (" (a retry)" if row.triggered_by == TriggeredBy.RETRY.value else "")
+    if row.status == ExecutionStatus.RUNNING.value:
+        return "running", f"running since {times.precise(row.started_at or row.moment)}"
     return "ran", _outcome(row, times)
 
 
@@ -256,28 +256,28 @@ def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, st
 
 
 def _outcome(row: RunRow, times: Times) -> str:
-    started = row.started_at or row.created_at
-    text = f"ran at {times.precise(started)}, {row.status.value}"
-    if row.status in (ExecutionStatus.FAILED, ExecutionStatus.TIMEOUT) and row.error_message:
+    started = row.started_at or row.moment
+    if row.status == ExecutionStatus.RUNNING.value:
+        return f"running since {times.precise(started)}"
+    if row.status == ExecutionStatus.PENDING.value:
+        return "waiting to start"
+    text = f"ran at {times.precise(started)}, {row.status}"
+    if row.status in _FAILURES and row.error_message:
         text += f": {_first_line(row.error_message)}"
-    if row.status == ExecutionStatus.RUNNING:
-        text = f"running since {times.precise(started)}"
     return text
 
 
 def _trigger(row: RunRow) -> str:
-    if row.triggered_by == TriggeredBy.MANUAL:
+    if row.triggered_by == TriggeredBy.MANUAL.value:
         return f"manual run by {row.triggered_by_user_id or 'someone'}"
-    if row.triggered_by == TriggeredBy.RETRY:
+    if row.triggered_by == TriggeredBy.RETRY.value:
         return f"retry (attempt {row.attempt})"
     late = _lateness(row)
     return "scheduled run" + (f" ({_seconds(late)} late)" if late is not None else "")
 
 
 def _lateness(row: RunRow) -> float | None:
-    if row.scheduled_for is None or row.started_at is None or row.triggered_by != TriggeredBy.SCHEDULER:
-        return None
-    return round((row.started_at - row.scheduled_for).total_seconds(), 3)
+    return row.lateness if row.scheduled else None
 
 
 def _seconds(value: float) -> str:

@@ -1,14 +1,14 @@
 """A job's executions over a window, read lean for its timeline (``jobctl jobs why``).
 
 A month of a minutely job is 43,200 executions: only the columns a timeline shows are read
-(no results, no output), through the ``(job_id, created_at)`` index.
+(no results, no output), through the ``(job_id, created_at)`` index, with the lateness computed
+by the database.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import NamedTuple
 
 from jobctl.models import ExecutionStatus, TriggeredBy
 from jobctl.store.database import Database, Row, to_utc
@@ -19,28 +19,33 @@ CLAIM_SLACK = timedelta(minutes=1)
 _COLUMNS = """id, status, scheduled_for, started_at, completed_at, error_message, triggered_by,
     triggered_by_user_id, attempt, missed_count, missed_until, created_at"""
 
+_LATENESS = {
+    True: "(julianday(started_at) - julianday(scheduled_for)) * 86400.0",
+    False: "EXTRACT(EPOCH FROM (started_at - scheduled_for))",
+}
+"""A run's start minus its slot, in seconds, computed by the database (no timestamp parsing per row)."""
 
-@dataclass(frozen=True, kw_only=True)
-class RunRow:
-    """What a timeline shows of one execution."""
+
+class RunRow(NamedTuple):
+    """What a timeline shows of one execution; built per row of a month of runs, so a plain tuple."""
 
     id: str
-    status: ExecutionStatus
-    scheduled_for: datetime | None
-    started_at: datetime | None
-    completed_at: datetime | None
+    status: str
+    moment: datetime
+    """Where the row sits in time: its slot, else when it started, else when it was made."""
+    lateness: float | None
+    """Start minus slot in seconds (None without both)."""
     error_message: str | None
-    triggered_by: TriggeredBy
+    triggered_by: str
     triggered_by_user_id: str | None
     attempt: int
-    missed_count: int | None
-    missed_until: datetime | None
-    created_at: datetime
+    started_at: datetime | None
+    missed_count: int | None = None
+    missed_until: datetime | None = None
 
     @property
-    def moment(self) -> datetime:
-        """Where the row sits in time: its slot, else when it started, else when it was made."""
-        return self.scheduled_for or self.started_at or self.created_at
+    def scheduled(self) -> bool:
+        return self.triggered_by == TriggeredBy.SCHEDULER.value
 
 
 class HistoryRecords:
@@ -50,17 +55,40 @@ class HistoryRecords:
         self.db = db
 
     def runs_between(self, job_id: str, since: datetime, until: datetime) -> list[RunRow]:
-        """Executions written in the window (and a minute before it), oldest first, missed ranges
-        excluded (see :meth:`missed_overlapping`)."""
+        """Executions of the window (written in it, or a minute before), in time order, missed
+        ranges excluded (see :meth:`missed_overlapping`). Lean: the lateness comes computed, and
+        timestamps are parsed only for the moment each row sits at."""
         rows = self.db.fetch_all(
             f"""
-            SELECT {_COLUMNS} FROM executions
+            SELECT id, status, COALESCE(scheduled_for, started_at, created_at) AS moment,
+                {_LATENESS[self.db.is_sqlite]} AS lateness, error_message, triggered_by, triggered_by_user_id,
+                attempt, started_at
+            FROM executions
             WHERE job_id = :job_id AND created_at >= :since AND created_at <= :until AND status <> :missed
-            ORDER BY created_at, id
+            ORDER BY moment, attempt
             """,
             {"job_id": job_id, "since": since - CLAIM_SLACK, "until": until, "missed": ExecutionStatus.MISSED.value},
         )
-        return [_run(row) for row in rows]
+        parse = _parse_text_time if self.db.is_sqlite else _as_utc
+        found = []
+        for row in rows:
+            moment = parse(row["moment"])
+            if since <= moment <= until:
+                late = row["lateness"]
+                found.append(
+                    RunRow(
+                        row["id"],
+                        row["status"],
+                        moment,
+                        None if late is None else round(float(late), 3),
+                        row["error_message"],
+                        row["triggered_by"],
+                        row["triggered_by_user_id"],
+                        row["attempt"],
+                        None if row["started_at"] is None else parse(row["started_at"]),
+                    )
+                )
+        return found
 
     def missed_overlapping(self, job_id: str, since: datetime, until: datetime) -> list[RunRow]:
         """Missed ranges with a slot in the window, whenever they were written (a range is
@@ -77,36 +105,39 @@ class HistoryRecords:
 
     def at_slot(self, job_id: str, slot: datetime) -> list[RunRow]:
         """The executions of one slot (every attempt) and the missed range holding it, if any."""
+        params = {"job_id": job_id, "slot": slot, "missed": ExecutionStatus.MISSED.value}
         rows = self.db.fetch_all(
+            f"SELECT {_COLUMNS} FROM executions WHERE job_id = :job_id AND scheduled_for = :slot ORDER BY attempt",
+            params,
+        )  # the (job, slot, attempt) key
+        rows += self.db.fetch_all(
             f"""
             SELECT {_COLUMNS} FROM executions
-            WHERE job_id = :job_id AND (scheduled_for = :slot
-                OR (status = :missed AND scheduled_for <= :slot AND missed_until >= :slot))
-            ORDER BY attempt
+            WHERE status = :missed AND job_id = :job_id AND scheduled_for < :slot AND missed_until >= :slot
             """,
-            {"job_id": job_id, "slot": slot, "missed": ExecutionStatus.MISSED.value},
-        )
+            params,
+        )  # the status index: missed rows are few
         return [_run(row) for row in rows]
 
 
 def _run(row: Row) -> RunRow:
-    return RunRow(
-        id=row["id"],
-        status=ExecutionStatus(row["status"]),
-        scheduled_for=to_utc(row["scheduled_for"]),
-        started_at=to_utc(row["started_at"]),
-        completed_at=to_utc(row["completed_at"]),
-        error_message=row["error_message"],
-        triggered_by=TriggeredBy(row["triggered_by"]),
-        triggered_by_user_id=row["triggered_by_user_id"],
-        attempt=int(row["attempt"]),
-        missed_count=None if row["missed_count"] is None else int(row["missed_count"]),
-        missed_until=to_utc(row["missed_until"]),
-        created_at=_created(row["created_at"]),
-    )
-
-
-def _created(value: Any) -> datetime:
-    moment = to_utc(value)
+    """A row of :data:`_COLUMNS` (the few missed ranges and one slot's executions)."""
+    scheduled, started = to_utc(row["scheduled_for"]), to_utc(row["started_at"])
+    moment = scheduled or started or to_utc(row["created_at"])
     assert moment is not None, "executions.created_at is NOT NULL"
-    return moment
+    late = (started - scheduled).total_seconds() if scheduled and started else None
+    return RunRow(
+        row["id"], row["status"], moment, None if late is None else round(late, 3), row["error_message"],
+        row["triggered_by"], row["triggered_by_user_id"], int(row["attempt"]), started,
+        None if row["missed_count"] is None else int(row["missed_count"]), to_utc(row["missed_until"]),
+    )  # fmt: skip
+
+
+def _parse_text_time(value: str) -> datetime:
+    """SQLite's fixed-width UTC text (``jobctl.store.database.format_sqlite_time``), parsed directly."""
+    return datetime.fromisoformat(value)
+
+
+def _as_utc(value: datetime) -> datetime:
+    """Postgres hands back aware datetimes already (in the session's zone: compared as instants)."""
+    return value

@@ -257,3 +257,34 @@ def test_apply_and_export_through_the_daemon_match_the_store(daemon: Daemon, tmp
     )
     viewer = daemon.remote("apply", "-f", str(path), token=daemon.viewer)
     assert viewer.returncode == 5 and "admin" in viewer.stderr
+
+
+def test_why_and_audit_work_alike_and_name_both_kinds_of_actor(daemon: Daemon) -> None:
+    import getpass
+    from datetime import UTC, datetime, timedelta
+
+    local = f"local:{getpass.getuser()}"
+    assert daemon.cli("jobs", "create", "au-job", "--every", "1h", "--command", "true").returncode == 0
+    assert daemon.remote("jobs", "pause", "au-job", "--reason", "disk full").returncode == 0
+    assert daemon.cli("jobs", "resume", "au-job").returncode == 0
+    listed = daemon.remote("audit", "--job", "au-job", "--json")
+    assert listed.returncode == 0, listed.stderr
+    entries = list(reversed(json.loads(listed.stdout)["entries"]))
+    assert [(e["action"], e["actor"], e["reason"]) for e in entries] == [
+        ("job.created", local, None), ("job.paused", "ops", "disk full"), ("job.resumed", local, None)
+    ]  # fmt: skip
+    since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
+    until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+    for args in (["audit", "--job", "au-job", "--json"], ["audit", "--actor", "ops", "--json"],
+                 ["jobs", "why", "au-job", "--since", since, "--until", until],
+                 ["jobs", "why", "au-job", "--since", since, "--until", until, "--json"],
+                 ["jobs", "why", "au-job", "--since", "1h", "--until", "2h"], ["audit", "--since", "tomorrow"],
+                 ["jobs", "why", "missing"]):  # fmt: skip
+        _same(daemon, *args)
+    why = daemon.remote("jobs", "why", "au-job", "--since", since, "--until", until).stdout.splitlines()
+    assert any("paused by ops with reason 'disk full'" in line for line in why), why
+    assert why[-1].startswith("verdict"), why
+    bad = daemon.remote("jobs", "why", "au-job", "--since", "400d")
+    assert (bad.returncode, bad.stdout) == (2, "") and bad.stderr.count("\n") == 1 and "query.since" in bad.stderr
+    refused = daemon.remote("audit", token=daemon.viewer)
+    assert (refused.returncode, refused.stdout) == (5, "") and "admin" in refused.stderr

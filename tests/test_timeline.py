@@ -1,0 +1,165 @@
+"""A job's timeline and the verdict on its latest slot, over a real store (both backends).
+
+History is written as the scheduler writes it (claimed slots finished, a skipped slot, a missed
+range) for a job that was created an hour ago; only the creation time and the moment of the
+pause are moved back, since the test cannot wait an hour.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from jobctl.errors import ValidationFailed
+from jobctl.models import Caller, Role
+from jobctl.service import Service
+from jobctl.store import Store
+from jobctl.store.writes import NewExecution
+from tests.conftest import TEST_ZONE
+
+MINUTE = timedelta(minutes=1)
+ZONE = ZoneInfo(TEST_ZONE)
+OPS = Caller(user_id="ops-token", role=Role.OPERATOR)
+
+
+def minutely_job_from(service: Service, store: Store, start: datetime, **fields: Any) -> dict[str, Any]:
+    """A job every minute from ``start``, as if created then."""
+    job = service.create_job({
+        "name": "backup", "taskFunctionId": 1, "jobTypeId": 1, "taskArgs": {"command": "true"},
+        "scheduleConfig": {"minutes": 1, "start_date": start.isoformat()}, **fields,
+    })  # fmt: skip
+    store.db.execute("UPDATE jobs SET created_at = :t WHERE id = :id", {"t": start - MINUTE, "id": job["id"]})
+    store.db.execute("UPDATE audit_log SET at = :t WHERE target_id = :id", {"t": start - MINUTE, "id": job["id"]})
+    return job
+
+
+def ran(store: Store, job_id: str, slot: datetime, status: str = "success", late: float = 0.012) -> None:
+    job = store.jobs.get(job_id)
+    assert job is not None
+    started = slot + timedelta(seconds=late)
+    row = NewExecution.for_slot(job, slot, now=slot, start_at=started, instance_id="i-1")
+    store.executions.insert(row)
+    store.executions.finish(row.id, status=status, started_at=started, completed_at=started + timedelta(seconds=1),
+                            duration_seconds=1.0, result=None, error_message="exit code 3" if status != "success"
+                            else None)  # fmt: skip
+
+
+def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now - 60 * MINUTE
+    job = minutely_job_from(service, store, start)
+    for k in range(20):
+        ran(store, job["id"], start + k * MINUTE)
+    ran(store, job["id"], start + 20 * MINUTE, status="failed")
+    job_row = store.jobs.get(job["id"])
+    assert job_row is not None
+    skipped = NewExecution.skipped_slot(job_row, start + 21 * MINUTE, now=start + 21 * MINUTE,
+                                        reason="skipped: 1 run(s) still active and maxInstances is 1")  # fmt: skip
+    missed = NewExecution.missed_range(
+        job_row, first=start + 22 * MINUTE, last=start + 29 * MINUTE, count=8, now=start + 30 * MINUTE,
+        reason="no daemon was leading from 2026-01-01T00:00:00Z to 2026-01-01T00:10:00Z; caught up",
+    )  # fmt: skip
+    store.executions.insert_many([skipped, missed])
+    ran(store, job["id"], start + 30 * MINUTE, late=480.5)
+    paused_at = start + 30 * MINUTE + timedelta(seconds=20)
+    Service(store, OPS, default_timezone="UTC").set_job_status(job["id"], {"isPaused": True, "reason": "disk full"})
+    store.db.execute(
+        "UPDATE audit_log SET at = :t WHERE target_id = :id AND action = 'job.paused'",
+        {"t": paused_at, "id": job["id"]},
+    )
+
+    timeline = service.get_job_timeline(job["id"], since="2h")
+    kinds = [(e["kind"], e["count"]) for e in timeline["events"]]
+    assert kinds == [("change", 1), ("runs", 20), ("run", 1), ("skipped", 1), ("missed", 8), ("run", 1),
+                     ("change", 1)], timeline["events"]  # fmt: skip
+    created, runs, failed, skip, gap, late, pause = timeline["events"]
+    assert created["text"] == "created by local:test" or created["text"].startswith("created by ")
+    assert runs["status"] == "success" and runs["latenessSeconds"] == 0.012 and "at most 12 ms late" in runs["text"]
+    assert failed["text"].endswith("failed: exit code 3")
+    assert "maxInstances is 1" in skip["text"]
+    assert gap["until"] is not None and gap["text"].startswith("8 slots missed")
+    assert "no daemon was leading from" in gap["text"] and "Z" not in gap["text"], "reasons in the job's zone"
+    assert late["latenessSeconds"] == 480.5
+    assert (pause["action"], pause["actor"], pause["reason"]) == ("job.paused", "ops-token", "disk full")
+    assert timeline["nextSlot"] is None
+    verdict = timeline["verdict"]
+    assert verdict["outcome"] == "not_run"
+    local = paused_at.astimezone(ZoneInfo(timeline["timezone"]))
+    assert verdict["text"] == f"not run: paused by ops-token at {local:%H:%M:%S} with reason 'disk full'"
+    assert verdict["slot"] is not None and datetime.fromisoformat(verdict["slot"]) == now
+
+
+@pytest.mark.parametrize(
+    ("outcome", "verdict"),
+    [("success", "ran at {t}.012, success"), ("failed", "ran at {t}.012, failed: exit code 3"),
+     ("missed", "not run: no daemon was leading from {g0} to {g1}; misfire policy skip")],
+    ids=["success", "failure", "missed"],
+)  # fmt: skip
+def test_the_verdict_names_the_outcome_of_the_latest_slot(
+    store: Store, service: Service, outcome: str, verdict: str
+) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now - 10 * MINUTE
+    job = minutely_job_from(service, store, start)
+    if outcome == "missed":
+        job_row = store.jobs.get(job["id"])
+        assert job_row is not None
+        gap = (start - MINUTE, now + timedelta(seconds=1))
+        iso = "%Y-%m-%dT%H:%M:%SZ"
+        reason = f"no daemon was leading from {gap[0]:{iso}} to {gap[1]:{iso}}; misfire policy skip"
+        store.executions.insert(
+            NewExecution.missed_range(job_row, first=start, last=now, count=11, now=now, reason=reason)
+        )
+        expected = verdict.format(g0=f"{gap[0].astimezone(ZONE):%H:%M:%S}", g1=f"{gap[1].astimezone(ZONE):%H:%M:%S}")
+    else:
+        ran(store, job["id"], now, status=outcome)
+        expected = verdict.format(t=f"{now.astimezone(ZONE):%H:%M:%S}")
+    timeline = service.get_job_timeline(job["id"], since="1h", until="now")
+    assert timeline["timezone"] == TEST_ZONE
+    assert timeline["verdict"]["text"] == expected
+    assert timeline["verdict"]["outcome"] == ("not_run" if outcome == "missed" else "ran")
+
+
+def test_a_slot_nobody_claimed_yet_is_due_and_says_whether_a_daemon_leads(store: Store, service: Service) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    job = minutely_job_from(service, store, now - 5 * MINUTE)
+    store.db.execute("UPDATE jobs SET next_slot = :s, next_run_time = :s WHERE id = :id",
+                     {"s": now - 2 * MINUTE, "id": job["id"]})  # fmt: skip
+    verdict = service.get_job_timeline(job["id"])["verdict"]
+    assert (verdict["outcome"], verdict["text"]) == (
+        "due",
+        "not run yet: no daemon is leading, so the slot still waits",
+    )
+
+
+def test_a_window_of_a_month_of_a_minutely_job_answers_in_a_few_lines(store: Store, service: Service) -> None:
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now - 3 * 24 * 60 * MINUTE
+    job = minutely_job_from(service, store, start)
+    job_row = store.jobs.get(job["id"])
+    assert job_row is not None
+    rows = [NewExecution.for_slot(job_row, start + k * MINUTE, now=start + k * MINUTE, start_at=start + k * MINUTE,
+                                  instance_id="i-1") for k in range(3 * 24 * 60)]  # fmt: skip
+    store.executions.insert_many(rows)
+    timeline = service.get_job_timeline(job["id"], since="30d")
+    assert [(e["kind"], e["count"]) for e in timeline["events"]] == [("change", 1), ("runs", 3 * 24 * 60)]
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "loc", "fragment"),
+    [("1h", "2h", "until", "reversed"), ("367d", None, "since", "366 days"), ("soon", None, "since", "not a time"),
+     (None, "2026-02-30T00:00:00Z", "until", "not a time"), ("5x", None, "since", "not a time")],
+    ids=["reversed", "too-long", "word", "no-such-date", "unknown-unit"],
+)  # fmt: skip
+def test_a_bad_window_is_refused_at_its_field(
+    service: Service, since: str | None, until: str | None, loc: str, fragment: str
+) -> None:
+    job = service.create_job({"name": "w", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"minutes": 5},
+                              "taskArgs": {"command": "true"}})  # fmt: skip
+    with pytest.raises(ValidationFailed) as caught:
+        service.get_job_timeline(job["id"], since=since, until=until)
+    [error] = caught.value.errors
+    assert error["loc"] == ["query", loc] and fragment in error["msg"]
