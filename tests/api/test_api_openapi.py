@@ -25,6 +25,7 @@ EXTENSIONS = {
     ("get", "/notifications"), ("get", "/notifiers"), ("post", "/notifiers/{name}/test"),
     ("post", "/executions/{execution_id}/cancel"),
     ("get", "/overview"),
+    ("get", "/jobs/{job_id}/timeline"), ("get", "/audit"),
 }  # fmt: skip
 PREFIX = "/api/v1/scheduler"
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))
