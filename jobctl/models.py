@@ -45,6 +45,13 @@ class HandlerType(StrEnum):
     CELERY_TASK = "celery_task"
 
 
+class RetryBackoff(StrEnum):
+    """How the delay between attempts grows (docs/retry-backoff.md)."""
+
+    FIXED = "fixed"
+    EXPONENTIAL = "exponential"
+
+
 class MisfirePolicy(StrEnum):
     RUN_ONCE = "run_once"
     SKIP = "skip"
@@ -173,6 +180,12 @@ class JobSettings:
     """A run still running after this long is a ``long_running`` event (it is not stopped); None: no check."""
     expect_success_within_seconds: int | None = None
     """No success for this long is a ``no_success`` event (the dead-man check); None: no check."""
+    retry_backoff: RetryBackoff = RetryBackoff.FIXED
+    """``fixed``: every retry ``retry_delay_seconds`` later; ``exponential``: doubling (docs/retry-backoff.md)."""
+    retry_max_delay_seconds: int | None = None
+    """Cap of an exponential delay; None: the largest retry delay allowed (7 days)."""
+    retry_on_exit_codes: list[int] | None = None
+    """Retry only failures with one of these exit codes; None or empty: any failure or timeout."""
 
 
 @dataclass(frozen=True, kw_only=True)

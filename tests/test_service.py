@@ -32,12 +32,14 @@ JOB_KEYS = {"id", "name", "description", "taskFunctionId", "jobTypeId", "schedul
             "lastRunTime", "lastStatus", "createdAt", "updatedAt", "createdBy", "updatedBy",
             "misfirePolicy", "labels", "environment", "workingDirectory", "umask", "nice", "stdin",
             "runAsUser", "runAsGroup", "source", "notify", "pauseAfterFailures", "pausedReason", "pausedBy",
-            "pausedAt", "startGraceSeconds", "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds"}  # fmt: skip
+            "pausedAt", "startGraceSeconds", "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds",
+            "retryBackoff", "retryMaxDelaySeconds", "retryOnExitCodes"}  # fmt: skip
 JOB_DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
                   "errorMessage", "triggeredBy", "triggeredByUserId",
                   "scheduledFor", "attempt", "instanceId", "outputDroppedBytes", "outputPruned",
-                  "cancelledBy", "missedCount", "missedUntil"}  # fmt: skip
+                  "cancelledBy", "missedCount", "missedUntil",
+                  "pendingReason"}  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {"isRunning", "leaderInstance", "totalJobs", "enabledJobs", "runningJobs", "nextScheduledJob",
                "instances"}  # fmt: skip

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from jobctl.cli.context import AppContext
+from jobctl.config import Config
 from jobctl.errors import UsageError
 
 
@@ -35,6 +36,7 @@ def daemon(
     chosen_format = log_format or config.log_format
     if chosen_format not in ("text", "json"):
         raise UsageError("--log-format takes text or json")
+    _check_default_run_as(config)
     configure_logging(chosen_format)
     log_config_warnings(config)
     chosen_port = port if port is not None else config.daemon_port
@@ -54,6 +56,20 @@ def daemon(
         signals=signals,
     )
     raise typer.Exit(instance.run())
+
+
+def _check_default_run_as(config: Config) -> None:
+    """``[daemon] default_run_as`` must name a user of this host: checked once at start, so a
+    typo stops the daemon with one line instead of failing every run of every job later.
+
+    :raises UsageError: (exit 2)
+    """
+    from jobctl.executors.context import lookup_user
+
+    name = config.default_run_as
+    if name is not None and lookup_user(name) is None:
+        where = f"config file {config.path}" if config.path else "config"
+        raise UsageError(f"{where}: [daemon] default_run_as names no user of this host: {name!r}")
 
 
 def _absolute_config_path(option: str | None) -> str | None:

@@ -36,6 +36,7 @@ class JobOptions:
     labels: list[str] | None = None
     unlabels: list[str] | None = None
     env: list[str] | None = None
+    unset_env: list[str] | None = None
     clear_env: bool = False
     notify: list[str] | None = None
     """``NOTIFIER:EVENT[,EVENT...][:each-attempt]`` rules; given, they replace the job's."""
@@ -138,14 +139,27 @@ def setting_fields(options: JobOptions) -> dict[str, Any]:
         raise UsageError(f"{error['loc'][0]} {error['msg']}") from None
 
 
-def environment_fields(options: JobOptions) -> dict[str, Any]:
-    """``environment`` from ``--env NAME=VALUE`` (the whole map: the names given, only) or
-    ``--clear-env`` (none); nothing when neither was given."""
-    if options.clear_env:
-        return {"environment": None}
-    if options.env:
-        return {"environment": parse_args(options.env, flag="--env")}
-    return {}
+def environment_fields(
+    options: JobOptions, *, current: Callable[[], Mapping[str, str] | None] | None = None
+) -> dict[str, Any]:
+    """``environment`` from ``--env NAME=VALUE``, ``--unset-env NAME`` and ``--clear-env``;
+    nothing when none was given.
+
+    Creating (no ``current``), the variables given are the set. Updating, they are applied to
+    ``current()`` (the job's variables, read only when needed), as labels are: ``--env`` adds
+    or changes a variable, ``--unset-env`` removes one, ``--clear-env`` starts from none. An
+    empty result is ``null`` (no variables).
+    """
+    if not options.env and not options.unset_env and not options.clear_env:
+        return {}
+    given = parse_args(options.env or [], flag="--env")
+    if current is None:
+        return {"environment": given or None}
+    variables = {} if options.clear_env else dict(current() or {})
+    variables.update(given)
+    for name in options.unset_env or []:
+        variables.pop(name, None)
+    return {"environment": variables or None}
 
 
 def label_fields(options: JobOptions, *, current: Callable[[], Mapping[str, str]]) -> dict[str, Any]:

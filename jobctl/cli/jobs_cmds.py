@@ -61,7 +61,9 @@ Label = Annotated[
 Env = Annotated[
     list[str] | None,
     typer.Option(
-        "--env", help="Set variable NAME=VALUE for each run (repeatable; replaces the job's set).", metavar="NAME=V"
+        "--env",
+        help="Set variable NAME=VALUE for each run (repeatable; on update, added to the job's or changed).",
+        metavar="NAME=V",
     ),
 ]
 Notify = Annotated[
@@ -342,7 +344,10 @@ def update(
     label: Label = None,
     unlabel: Unlabel = None,
     env: Env = None,
-    clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove the job's variables.")] = False,
+    unset_env: Annotated[
+        list[str] | None, typer.Option("--unset-env", help="Remove variable NAME (repeatable).", metavar="NAME")
+    ] = None,
+    clear_env: Annotated[bool, typer.Option("--clear-env", help="Remove all the job's variables first.")] = False,
     notify: Notify = None,
     clear_notify: Annotated[
         bool, typer.Option("--clear-notify", help="Drop the job's rules: the config's [notify] default applies.")
@@ -356,7 +361,7 @@ def update(
     Examples:
       jobctl jobs update backup --cron '30 3 * * *'
       jobctl jobs update backup --timeout 1h --retries 3
-      jobctl jobs update backup --env TAR_OPTIONS=--one-file-system
+      jobctl jobs update backup --env TAR_OPTIONS=--one-file-system --unset-env OLD_NAME
       jobctl jobs update backup --label tier=gold --unlabel team
       jobctl jobs update backup --notify ops-mail:failure,timeout --pause-after-failures 3
     """
@@ -374,6 +379,7 @@ def update(
         labels=label,
         unlabels=unlabel,
         env=env,
+        unset_env=unset_env,
         clear_env=clear_env,
         notify=notify,
         clear_notify=clear_notify,
@@ -385,7 +391,12 @@ def update(
     body.update(schedule_fields(options, default_timezone=app_ctx.config.scheduler_timezone, required=False))
     body.update(task_fields(options, resolve_task=service.resolve_task_function, required=False))
     body.update(setting_fields(options))
-    body.update(environment_fields(options))
+    body.update(
+        environment_fields(
+            options,
+            current=lambda: body["environment"] if "environment" in body else service.get_job(job_id)["environment"],
+        )
+    )
     body.update(notify_fields(options))
     body.update(
         label_fields(options, current=lambda: body["labels"] if "labels" in body else service.get_job(job_id)["labels"])

@@ -106,10 +106,11 @@ def job_detail(job: JobDetail) -> None:
         ("last run", when(job["lastRunTime"])),
         ("last status", styled_status(job["lastStatus"])),
         ("timeout", f"{job['timeoutSeconds']}s" if job["timeoutSeconds"] else "task default"),
-        ("retries", f"{job['retryCount']} ({job['retryDelaySeconds']}s apart)"),
+        ("retries", retries(job)),
         ("max instances", str(job["maxInstances"])),
         ("misfire policy", job["misfirePolicy"]),
         ("labels", " ".join(f"{key}={value}" for key, value in sorted(job["labels"].items())) or "-"),
+        *run_context(job),
         ("created", f"{local_time(job['createdAt'])} by {job['createdBy'] or '-'}"),
         ("updated", f"{local_time(job['updatedAt'])} by {job['updatedBy'] or '-'}"),
     ]
@@ -119,6 +120,39 @@ def job_detail(job: JobDetail) -> None:
             "executions": job["recentExecutions"], "total": len(job["recentExecutions"]), "nextCursor": None
         }  # fmt: skip
         executions_table(recent, {}, title="Recent runs", with_job=False)
+
+
+def retries(job: JobOut) -> str:
+    """``3, 60s apart`` or ``3, exponential from 60s (at most 600s), on exit 3 4``."""
+    count, delay = job["retryCount"], job["retryDelaySeconds"]
+    if not count:
+        return "none"
+    if job.get("retryBackoff") == "exponential":
+        cap = job.get("retryMaxDelaySeconds")
+        text = f"{count}, exponential from {delay}s" + (f" (at most {cap}s)" if cap else "")
+    else:
+        text = f"{count}, {delay}s apart"
+    codes = job.get("retryOnExitCodes")
+    return text + (f", on exit {' '.join(str(code) for code in codes)}" if codes else "")
+
+
+def run_context(job: JobOut) -> list[tuple[str, str]]:
+    """How runs start: user, directory, umask, nice, environment names, stdin size.
+
+    Environment values and the stdin text are left out: they are where secrets are handed to
+    jobs, and ``jobs show`` is for reading over a shoulder (``--json`` has them).
+    """
+    user, group = job.get("runAsUser"), job.get("runAsGroup")
+    environment = job.get("environment") or {}
+    stdin = job.get("stdin")
+    return [
+        ("run as", (user or "the daemon's default") + (f", group {group}" if group else "")),
+        ("directory", job.get("workingDirectory") or ("the user's home" if user else "/")),
+        ("umask", job.get("umask") or "022"),
+        ("nice", "the daemon's" if job.get("nice") is None else str(job.get("nice"))),
+        ("environment", " ".join(sorted(environment)) or "-"),
+        ("stdin", "-" if stdin is None else f"{len(stdin.encode('utf-8')):,} bytes"),
+    ]
 
 
 def _rules(rules: list[dict[str, Any]] | None) -> str:
@@ -208,6 +242,7 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
         ("result", str(e["result"]) if e["result"] is not None else "-"),
         ("error", e["errorMessage"] or "-"),
         *([("cancelled by", str(e["cancelledBy"]))] if e.get("cancelledBy") else []),
+        *([("waiting", str(e["pendingReason"]))] if e.get("pendingReason") else []),
         ("instance", e.get("instanceId") or "-"),
         ("celery task", e["celeryTaskId"] or "-"),
     ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -37,6 +38,7 @@ from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunc
 from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
 from jobctl.scheduler.recorder import OutcomeRecorder
+from jobctl.scheduler.retry_policy import retry_delay_seconds, retry_wanted
 from jobctl.scheduler.run_log import log_finished_run
 from jobctl.service.notifications import FinishedAttempt, outcome_effects
 from jobctl.store import Store
@@ -284,7 +286,7 @@ class Runner:
             queued: set[str] = set()
             for ended, run in retried:
                 if self.store.executions.finish_run(run) and self._queue_retry(
-                    ended.job, ended.execution, run.completed_at
+                    ended.job, ended.execution, run, ended.outcome().exit_code
                 ):
                     queued.add(run.execution_id)
             attempts = [
@@ -332,15 +334,22 @@ class Runner:
         failed = run.status in (ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value)
         return failed and not self._stop.is_set() and run.execution_id not in self._stop_reasons
 
-    def _queue_retry(self, job: Job, execution: Execution, now: datetime) -> bool:
-        """Queue the next attempt if the job has one left; whether it did."""
+    def _queue_retry(self, job: Job, execution: Execution, run: FinishedRun, exit_code: int | None) -> bool:
+        """Queue the next attempt if the job has one left and retries this failure; whether it did.
+
+        The job is read again: a change of its retry settings applies to the next retry.
+        """
         current = self.store.jobs.get(job.id)
         if current is None or not current.is_enabled or execution.attempt > current.retry_count:
+            return False
+        if not retry_wanted(current, status=run.status, exit_code=exit_code):
             return False
         recorded = self.store.executions.get(execution.id)
         if recorded is None or recorded.status == ExecutionStatus.CANCELLED:
             return False  # cancelled just as it failed (before this daemon saw the request): not retried
-        run_after = now + timedelta(seconds=current.retry_delay_seconds)
+        now = run.completed_at
+        delay = retry_delay_seconds(current, execution.attempt, jitter=random.random())
+        run_after = now + timedelta(seconds=delay)
         return self.store.executions.insert(NewExecution.retry_of(execution, now=now, run_after=run_after)) is not None
 
     def _record_crash(self, ended: _Ended, error: Exception) -> None:

@@ -90,6 +90,16 @@ JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
         "no_success event after this long without a success (dead-man check).",
         "DURATION",
     ),
+    SettingKey("retry_backoff", "retryBackoff", "text", "Retry delays: fixed or exponential (doubling).", "BACKOFF"),
+    SettingKey("retry_max_delay", "retryMaxDelaySeconds", "duration", "Cap of exponential retry delays.", "DURATION"),
+    SettingKey(
+        "retry_on_exit_code",
+        "retryOnExitCodes",
+        "int",
+        "Retry only on this exit code (repeatable).",
+        "CODE",
+        multiple=True,
+    ),
 )
 """Every plain setting, in the order ``--help`` lists them. A new plain job field is one entry."""
 

@@ -29,6 +29,7 @@ FIELD_DEFAULTS: dict[str, Any] = {
     "retryDelaySeconds": 60,
     "maxInstances": 1,
     "misfirePolicy": "run_once",
+    "retryBackoff": "fixed",
 }
 """The API's default of each plain setting that has one other than null (a test holds this to
 ``JobCreate``): a table leaving the key out means it, and export leaves it out."""

@@ -94,6 +94,12 @@ Stdin = Annotated[
 RunAs = Annotated[
     str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x20:/]+$", description="a name or a numeric id")
 ]
+RetryBackoffName = Literal["fixed", "exponential"]
+RetryMaxDelay = Annotated[int, Field(ge=1, le=RETRY_DELAY_MAX, description="cap of an exponential retry delay")]
+RetryExitCodes = Annotated[
+    list[Annotated[int, Field(ge=1, le=255)]],
+    Field(max_length=255, description="retry only failures with these exit codes; empty: any failure"),
+]
 Nice = Annotated[int, Field(ge=-20, le=19, description="nice value of runs; negative needs a root daemon")]
 MaxInstances = Annotated[int, Field(ge=1, le=1000)]
 Timeout = Annotated[int, Field(ge=1, le=TIMEOUT_MAX)]
@@ -156,6 +162,9 @@ class JobCreate(BaseModel):
     startGraceSeconds: CheckSeconds | None = None
     maxRuntimeAlertSeconds: CheckSeconds | None = None
     expectSuccessWithinSeconds: CheckSeconds | None = None
+    retryBackoff: RetryBackoffName = "fixed"
+    retryMaxDelaySeconds: RetryMaxDelay | None = None
+    retryOnExitCodes: RetryExitCodes | None = None
 
     @field_validator("name")
     @classmethod
@@ -194,9 +203,13 @@ class JobUpdate(BaseModel):
     startGraceSeconds: CheckSeconds | None = None
     maxRuntimeAlertSeconds: CheckSeconds | None = None
     expectSuccessWithinSeconds: CheckSeconds | None = None
+    retryBackoff: RetryBackoffName | None = None
+    retryMaxDelaySeconds: RetryMaxDelay | None = None
+    retryOnExitCodes: RetryExitCodes | None = None
 
     @field_validator(
         "name",
+        "retryBackoff",
         "taskFunctionId",
         "jobTypeId",
         "scheduleConfig",

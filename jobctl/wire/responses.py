@@ -156,6 +156,7 @@ class ExecutionOut(TypedDict):
     cancelledBy: Annotated[str | None, Schema("who cancelled the run (token name or local:USER); null if nobody")]
     missedCount: Annotated[int | None, Schema("status missed: how many slots the range holds; else null")]
     missedUntil: Annotated[Timestamp | None, Schema("status missed: the range's last slot (scheduledFor is its first)")]
+    pendingReason: Annotated[str | None, Schema("why a pending run waits, e.g. 'retry at TIME'; null otherwise")]
 
 
 class ExecutionList(TypedDict):
@@ -193,7 +194,15 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
         "cancelledBy": e.cancelled_by,
         "missedCount": e.missed_count,
         "missedUntil": timestamp(e.missed_until),
+        "pendingReason": pending_reason(e),
     }
+
+
+def pending_reason(e: ExecutionRecord) -> str | None:
+    """Why a pending run waits: a retry waits for its due time (``retry at TIME``)."""
+    if e.status == ExecutionStatus.PENDING and e.triggered_by == TriggeredBy.RETRY and e.run_after is not None:
+        return f"retry at {timestamp(e.run_after)}"
+    return None
 
 
 def execution_list(
@@ -251,6 +260,9 @@ class JobOut(TypedDict):
     startGraceSeconds: Annotated[int | None, Schema("a run starting later than this after its slot: late event")]
     maxRuntimeAlertSeconds: Annotated[int | None, Schema("a run still running after this long: long_running event")]
     expectSuccessWithinSeconds: Annotated[int | None, Schema("no success for this long: no_success event")]
+    retryBackoff: Annotated[str, Schema("fixed or exponential (retryDelaySeconds x 2^(attempt-1), up to 10% less)")]
+    retryMaxDelaySeconds: Annotated[int | None, Schema("cap of an exponential retry delay; null: 7 days")]
+    retryOnExitCodes: Annotated[list[int] | None, Schema("retry only these exit codes; null or empty: any failure")]
 
 
 class JobList(TypedDict):
@@ -338,6 +350,9 @@ def job(j: Job) -> JobOut:
         "startGraceSeconds": j.start_grace_seconds,
         "maxRuntimeAlertSeconds": j.max_runtime_alert_seconds,
         "expectSuccessWithinSeconds": j.expect_success_within_seconds,
+        "retryBackoff": j.retry_backoff.value,
+        "retryMaxDelaySeconds": j.retry_max_delay_seconds,
+        "retryOnExitCodes": j.retry_on_exit_codes,
     }
 
 

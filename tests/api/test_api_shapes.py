@@ -22,6 +22,7 @@ JOB_KEYS = {
     "workingDirectory", "umask", "nice", "stdin", "runAsUser", "runAsGroup", "source",
     "notify", "pauseAfterFailures", "pausedReason", "pausedBy", "pausedAt", "startGraceSeconds",
     "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds",
+    "retryBackoff", "retryMaxDelaySeconds", "retryOnExitCodes",
 }  # fmt: skip
 DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {
@@ -31,6 +32,7 @@ EXECUTION_KEYS = {
     "cancelledBy",
     "missedCount",
     "missedUntil",
+    "pendingReason",
 }  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {

@@ -1,4 +1,5 @@
-"""``--env`` and ``--clear-env`` of ``jobs create``/``update``, and ``show --json`` accepted back."""
+"""``--env``, ``--unset-env`` and ``--clear-env`` of ``jobs create``/``update``, ``jobs show``,
+and ``show --json`` accepted back."""
 
 from __future__ import annotations
 
@@ -14,8 +15,12 @@ def test_env_options_set_replace_and_clear_and_show_json_goes_back_in(
                        "--env", "A=1", "--env", "B=x=y", "--json")  # fmt: skip
     assert created["environment"] == {"A": "1", "B": "x=y"}
     assert run_json("jobs", "create", "plain", "--every", "1h", "--command", "env", "--json")["environment"] is None
-    updated = run_json("jobs", "update", "env", "--env", "C=3", "--json")
+    updated = run_json("jobs", "update", "env", "--env", "C=3", "--env", "A=changed", "--json")
+    assert updated["environment"] == {"A": "changed", "B": "x=y", "C": "3"}, "--env adds and changes, keeps the rest"
+    updated = run_json("jobs", "update", "env", "--unset-env", "A", "--unset-env", "B", "--unset-env", "NONE", "--json")
     assert updated["environment"] == {"C": "3"}
+    assert run_json("jobs", "update", "env", "--clear-env", "--env", "Z=1", "--json")["environment"] == {"Z": "1"}
+    assert run_json("jobs", "update", "env", "--unset-env", "Z", "--env", "C=3", "--json")["environment"] == {"C": "3"}
     shown = run_json("jobs", "show", "env", "--json")
     check = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
     assert check["environment"] == {"C": "3"}
@@ -61,3 +66,43 @@ def test_run_as_options_and_show_json_goes_back_in(
     copy = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
     assert (copy["runAsUser"], copy["runAsGroup"]) == ("nobody", "0")
     fails(cli("jobs", "update", "as", "--run-as-user", "no-such-user-x"), 2, "runAsUser")
+
+
+def _fields(text: str) -> dict[str, str]:
+    """``label    value`` lines of ``jobs show`` as a mapping."""
+    import re
+
+    found = (re.match(r"^\s*([a-z][a-z ]*?)\s{2,}(.*\S)\s*$", line) for line in text.splitlines())
+    return {match.group(1): match.group(2) for match in found if match}
+
+
+def test_jobs_show_tells_how_runs_start_without_the_secret_values(cli: Any, run_json: Callable[..., Any]) -> None:
+    run_json("jobs", "create", "ctx-show", "--every", "1h", "--command", "true", "--env", "DB_PASSWORD=hunter2",
+             "--env", "MODE=fast", "--working-directory", "/srv", "--umask", "027", "--nice", "5",
+             "--run-as-user", "root", "--run-as-group", "root", "--stdin", "secret-input", "--retries", "2",
+             "--retry-backoff", "exponential", "--retry-max-delay", "10m", "--retry-on-exit-code", "75",
+             "--json")  # fmt: skip
+    shown = cli("jobs", "show", "ctx-show")
+    assert shown.code == 0, shown
+    fields = _fields(shown.stdout)
+    assert fields["run as"] == "root, group root", fields
+    assert (fields["directory"], fields["umask"], fields["nice"]) == ("/srv", "027", "5")
+    assert fields["environment"] == "DB_PASSWORD MODE"
+    assert fields["stdin"] == "12 bytes"
+    assert fields["retries"] == "2, exponential from 60s (at most 600s), on exit 75"
+    assert "hunter2" not in shown.stdout and "secret-input" not in shown.stdout
+    run_json("jobs", "create", "plain-show", "--every", "1h", "--command", "true", "--json")
+    plain = _fields(cli("jobs", "show", "plain-show").stdout)
+    assert {key: plain[key] for key in ("run as", "directory", "umask", "nice", "environment", "stdin", "retries")} == {
+        "run as": "the daemon's default", "directory": "/", "umask": "022", "nice": "the daemon's",
+        "environment": "-", "stdin": "-", "retries": "none"}  # fmt: skip
+
+
+def test_a_daemon_whose_default_run_as_user_does_not_exist_does_not_start(cli: Any, tmp_path: Any) -> None:
+    config = tmp_path / "bad-default.toml"
+    config.write_text('[daemon]\ndefault_run_as = "no-such-user-here"\n')
+    result = cli("--config", str(config), "daemon", "--no-api")
+    assert result.code == 2, result
+    assert result.stderr == (
+        f"jobctl: config file {config}: [daemon] default_run_as names no user of this host: 'no-such-user-here'\n"
+    )

@@ -26,6 +26,9 @@ SAMPLES: dict[str, tuple[list[str], Any]] = {
     "start_grace": (["2m"], 120),
     "max_runtime_alert": (["1h"], 3600),
     "expect_success_within": (["1d"], 86400),
+    "retry_backoff": (["exponential"], "exponential"),
+    "retry_max_delay": (["10m"], 600),
+    "retry_on_exit_code": (["3", "75"], [3, 75]),
 }
 
 
