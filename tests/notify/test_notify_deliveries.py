@@ -196,6 +196,7 @@ def test_manual_pause_with_a_reason(rig: Rig) -> None:
         rig.service.set_job_status(job["id"], {"isPaused": False, "reason": "why not"})
 
 
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the body's rules, the same on both stores
 @pytest.mark.parametrize(
     ("rules", "loc"),
     [

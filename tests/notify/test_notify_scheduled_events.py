@@ -102,12 +102,13 @@ def test_long_running_alerts_once_and_does_not_stop_the_run(store: Store, notice
     assert noticed.get_execution(execution_id)["status"] == "running"
 
 
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # the body's rules, the same on both stores
 @pytest.mark.parametrize("field", ["startGraceSeconds", "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds"])
-@pytest.mark.parametrize("value", [-5, 0, "60", 10**9], ids=["negative", "zero", "text", "huge"])
-def test_bad_check_seconds_are_422_at_the_field(noticed: Service, field: str, value: object) -> None:
+def test_bad_check_seconds_are_422_at_the_field(noticed: Service, field: str) -> None:
     from jobctl.errors import ValidationFailed
 
-    with pytest.raises(ValidationFailed) as caught:
-        create(noticed, "bad", **{field: value})
-    assert caught.value.errors[0]["loc"][:2] == ["body", field]
+    for value in (-5, 0, "60", 10**9):  # negative, zero, text, more than 360 days
+        with pytest.raises(ValidationFailed) as caught:
+            create(noticed, "bad", **{field: value})
+        assert caught.value.errors[0]["loc"][:2] == ["body", field], value
     assert noticed.list_jobs()["total"] == 0
