@@ -7,6 +7,7 @@ pause are moved back, since the test cannot wait an hour.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +17,7 @@ import pytest
 from jobctl.errors import ValidationFailed
 from jobctl.models import Caller, Role
 from jobctl.service import Service
-from jobctl.store import Store
+from jobctl.store import Store, open_store
 from jobctl.store.writes import NewExecution
 from tests.conftest import TEST_ZONE
 
@@ -148,6 +149,19 @@ def test_a_window_of_a_month_of_a_minutely_job_answers_in_a_few_lines(store: Sto
     assert [(e["kind"], e["count"]) for e in timeline["events"]] == [("change", 1), ("runs", 3 * 24 * 60)]
 
 
+@pytest.fixture(scope="module")
+def windowed(module_store_url: str) -> Iterator[tuple[Service, str]]:
+    """A service and a job on a store shared by the bad-window cases (they write nothing)."""
+    store = open_store(module_store_url)
+    service = Service(store, OPS, default_timezone=TEST_ZONE)
+    job = Service(store, Caller(user_id="admin", role=Role.ADMIN), default_timezone=TEST_ZONE).create_job(
+        {"name": "w", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"minutes": 5},
+         "taskArgs": {"command": "true"}}
+    )  # fmt: skip
+    yield service, job["id"]
+    store.close()
+
+
 @pytest.mark.parametrize(
     ("since", "until", "loc", "fragment"),
     [("1h", "2h", "until", "reversed"), ("367d", None, "since", "366 days"), ("soon", None, "since", "not a time"),
@@ -155,11 +169,10 @@ def test_a_window_of_a_month_of_a_minutely_job_answers_in_a_few_lines(store: Sto
     ids=["reversed", "too-long", "word", "no-such-date", "unknown-unit"],
 )  # fmt: skip
 def test_a_bad_window_is_refused_at_its_field(
-    service: Service, since: str | None, until: str | None, loc: str, fragment: str
+    windowed: tuple[Service, str], since: str | None, until: str | None, loc: str, fragment: str
 ) -> None:
-    job = service.create_job({"name": "w", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"minutes": 5},
-                              "taskArgs": {"command": "true"}})  # fmt: skip
+    service, job_id = windowed
     with pytest.raises(ValidationFailed) as caught:
-        service.get_job_timeline(job["id"], since=since, until=until)
+        service.get_job_timeline(job_id, since=since, until=until)
     [error] = caught.value.errors
     assert error["loc"] == ["query", loc] and fragment in error["msg"]

@@ -32,7 +32,8 @@ from jobctl.wire.responses import timestamp
 _ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 MISSED = ExecutionStatus.MISSED.value
 SKIPPED = ExecutionStatus.SKIPPED.value
-_FAILURES = frozenset({ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value})
+_FAILURES = frozenset({ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value, ExecutionStatus.CANCELLED.value})
+"""Outcomes whose error message the timeline quotes ("cancelled by ops", "exit code 3")."""
 
 
 @dataclass(frozen=True)

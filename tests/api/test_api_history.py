@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from tests.api.helpers import Api
@@ -39,10 +41,9 @@ def test_only_admins_read_the_audit_log(api: Api, role: str) -> None:
     ids=["audit-since", "audit-job-id", "audit-per-page", "reversed", "too-long", "bad-until"],
 )  # fmt: skip
 def test_bad_windows_and_filters_are_422_at_their_field(
-    api: Api, path: str, params: dict[str, object], loc: list[str]
+    shared_api: Api, unchanged_job: dict[str, Any], path: str, params: dict[str, object], loc: list[str]
 ) -> None:
-    job = api.create_job("w")
-    response = api.get(path.format(id=job["id"]), params=params)
+    response = shared_api.get(path.format(id=unchanged_job["id"]), params=params)
     assert response.status_code == 422, response.text
     assert [error["loc"] for error in response.json()["detail"]] == [loc]
 
