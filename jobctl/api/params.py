@@ -20,7 +20,7 @@ INT32_MAX = 2**31 - 1
 OFFSET_MAX = 2**53
 
 BoolText = Literal["true", "false"]
-ExecutionStatusName = Literal["pending", "running", "success", "failed", "timeout", "skipped", "missed"]
+ExecutionStatusName = Literal["pending", "running", "success", "failed", "timeout", "skipped", "missed", "cancelled"]
 
 Page = Annotated[int, Query(ge=1, le=INT32_MAX, description="page number, from 1")]
 PerPage = Annotated[int, Query(ge=1, le=100, description="items per page, 1 to 100")]

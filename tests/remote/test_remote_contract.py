@@ -196,6 +196,9 @@ def test_cancel_of_a_pending_run_returns_what_the_service_then_reads(shared_pair
     cancelled = shared_pair.remote.cancel_execution(execution_id)
     assert cancelled == shared_pair.local.get_execution(execution_id)
     assert (cancelled["status"], cancelled["cancelledBy"]) == ("cancelled", "admin-token")
+    listed = shared_pair.remote.list_executions(job_id=job["id"], status="cancelled")
+    assert listed == shared_pair.local.list_executions(job_id=job["id"], status="cancelled")
+    assert [e["id"] for e in listed["executions"]] == [execution_id]
     with pytest.raises(Conflict):
         shared_pair.local.cancel_execution(execution_id)
 
