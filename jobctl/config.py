@@ -16,9 +16,11 @@ from typing import Any
 
 from jobctl.errors import UsageError
 from jobctl.models import (
+    CONCURRENCY_GROUP_PATTERN,
     DEFAULT_RUN_PATH,
     KILL_GRACE_SECONDS,
     VARIABLE_NAME_PATTERN,
+    ConcurrencyGroup,
     HandlerType,
     RetentionPolicy,
     TaskFunctionSpec,
@@ -47,7 +49,10 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "history": {"keep_days": (int,), "keep_per_job": (int,), "output_keep_days": (int,), "audit_keep_days": (int,)},
     "metrics": {"public": (bool,)},
 }
-"""Every key of every table and the TOML types it accepts (``task_functions`` is checked apart)."""
+"""Every key of every table and the TOML types it accepts (``task_functions`` and
+``concurrency_groups`` are checked apart)."""
+
+CONCURRENCY_GROUP_KEYS: dict[str, tuple[type, ...]] = {"name": (str,), "limit": (int,)}
 
 TASK_FUNCTION_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,),
@@ -99,6 +104,12 @@ class Config:
     """``[[notifiers]]`` and ``[notify]`` (docs/notifications.md)."""
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     """``[history]``: how long executions, their output and the audit log are kept."""
+    concurrency_groups: tuple[ConcurrencyGroup, ...] = field(default=())
+    """``[[concurrency_groups]]``: limits shared by the runs of every job naming the group."""
+
+    @property
+    def concurrency_group_names(self) -> frozenset[str]:
+        return frozenset(group.name for group in self.concurrency_groups)
 
     @property
     def scheduler_timezone(self) -> str:
@@ -204,6 +215,9 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
         if table == "task_functions":
             values["task_functions"] = tuple(_task_functions(content, where))
             continue
+        if table == "concurrency_groups":
+            values["concurrency_groups"] = tuple(_concurrency_groups(content, where))
+            continue
         if table in ("notifiers", "notify"):
             continue
         if table not in KEYS:
@@ -307,6 +321,34 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
     if len(set(names)) != len(names):
         raise UsageError(f"{where}: task function names must be unique")
     return specs
+
+
+def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:
+    """``[[concurrency_groups]]``: each a ``name`` and a ``limit`` of at least 1, names unique."""
+    if not isinstance(content, list):
+        raise UsageError(f"{where}: concurrency_groups must be an array of tables ([[concurrency_groups]])")
+    groups: list[ConcurrencyGroup] = []
+    for index, entry in enumerate(content):
+        label = f"concurrency_groups[{index}]"
+        if not isinstance(entry, dict):
+            raise UsageError(f"{where}: {label} must be a table")
+        for key, value in entry.items():
+            _checked(label, key, value, CONCURRENCY_GROUP_KEYS, where)
+        for required in ("name", "limit"):
+            if required not in entry:
+                raise UsageError(f"{where}: {label} needs {required}")
+        if not re.fullmatch(CONCURRENCY_GROUP_PATTERN, entry["name"]):
+            raise UsageError(
+                f"{where}: {label} name {entry['name']!r} must be 1-200 letters, digits, '.', '_' or '-'"
+            )
+        if entry["limit"] < 1:
+            raise UsageError(f"{where}: {label} limit must be at least 1, not {entry['limit']}")
+        groups.append(ConcurrencyGroup(name=entry["name"], limit=entry["limit"]))
+    names = [group.name for group in groups]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise UsageError(f"{where}: concurrency group names must be unique ({', '.join(duplicates)} repeated)")
+    return groups
 
 
 def _check_values(config: Config, where: str) -> None:

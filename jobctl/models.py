@@ -57,6 +57,17 @@ class MisfirePolicy(StrEnum):
     SKIP = "skip"
 
 
+class OverlapPolicy(StrEnum):
+    """What a slot does when it finds ``maxInstances`` runs of its job active (docs/overlap.md)."""
+
+    SKIP = "skip"
+    """Recorded ``skipped`` (cron's behaviour with a lock file, and jobctl's default)."""
+    QUEUE = "queue"
+    """Waits as ``pending`` (at most ``maxQueued`` slots) and starts when a run ends."""
+    REPLACE = "replace"
+    """The oldest active run is stopped and recorded ``cancelled``; the slot starts after it."""
+
+
 class Role(StrEnum):
     """API roles, each allowed everything the ones before it are."""
 
@@ -82,6 +93,9 @@ DEFAULT_RUN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 
 KILL_GRACE_SECONDS = 5.0
 """Default seconds between SIGTERM and SIGKILL when a run is stopped (``[daemon] kill_grace_seconds``)."""
+
+CONCURRENCY_GROUP_PATTERN = r"[A-Za-z0-9_.-]{1,200}"
+"""What a concurrency group may be called (in the config and in a job's ``concurrencyGroup``)."""
 
 VARIABLE_NAME_PATTERN = r"[A-Za-z_][A-Za-z0-9_]*"
 """What an environment variable handed to a run may be called (what a POSIX shell can expand)."""
@@ -169,6 +183,12 @@ class JobSettings:
     source: str | None = None
     """The jobs file (or other source) ``jobctl apply`` last set the job from; None: made by hand.
     Set only by apply, never by a request body (docs/jobs-files.md)."""
+    overlap_policy: OverlapPolicy = OverlapPolicy.SKIP
+    """What a slot does when ``max_instances`` runs are active (docs/overlap.md)."""
+    max_queued: int = 1
+    """With ``queue``: how many slots may wait at once; later ones are skipped."""
+    concurrency_group: str | None = None
+    """Name of a ``[[concurrency_groups]]`` entry whose limit the job's runs share (docs/concurrency-groups.md)."""
     """Nice value of runs (-20..19; below the daemon's only when it is root); None: the daemon's."""
     notify: list[dict[str, Any]] | None = None
     """Notification rules ``{"notifier", "on", "eachAttempt"}``; None: ``[notify] default`` (docs/notifications.md)."""
@@ -239,6 +259,18 @@ class Execution:
     """Retention removed this run's output (``[history] output_keep_days``, docs/retention.md)."""
     cancelled_by: str | None = None
     """Who cancelled the run (a token's name, ``local:USER``), once someone asked (docs/cancelling-runs.md)."""
+    pending_reason: str | None = None
+    """Why a ``pending`` execution waits ("retry at TIME", "queued behind ID", "group db full")."""
+    concurrency_group: str | None = None
+    """The group whose limit this run counts against (the job's when the run was created or started)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConcurrencyGroup:
+    """A ``[[concurrency_groups]]`` entry: at most ``limit`` runs of its jobs at once, across daemons."""
+
+    name: str
+    limit: int
 
 
 @dataclass(frozen=True, kw_only=True)

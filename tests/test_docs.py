@@ -13,7 +13,7 @@ import pytest
 import typer
 
 from jobctl.cli.main import EXIT_CODES, app
-from jobctl.config import KEYS, TASK_FUNCTION_KEYS, Config, load_config
+from jobctl.config import CONCURRENCY_GROUP_KEYS, KEYS, TASK_FUNCTION_KEYS, Config, load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -55,6 +55,8 @@ def test_example_config_documents_every_key_and_each_line_is_valid_uncommented(t
         assert table in data, f"[{table}] missing"
         assert set(keys) == set(data[table]), f"[{table}] keys differ"
     assert set(TASK_FUNCTION_KEYS) == set(data["task_functions"][0])
+    assert set(CONCURRENCY_GROUP_KEYS) == set(data["concurrency_groups"][0])
+    assert config.concurrency_groups, "the uncommenting missed the groups"
     assert config.api_url is not None and config.task_functions, "the uncommenting missed lines"
 
 
@@ -73,6 +75,7 @@ def test_readme_exit_code_table_matches_the_code() -> None:
 def test_readme_config_table_names_every_table() -> None:
     for table in KEYS:
         assert f"[{table}]" in README
+    assert "`[[concurrency_groups]]`" in README and "`limit`" in README
 
 
 def test_completions_are_current() -> None:

@@ -34,6 +34,7 @@ JOB_KEYS = {"id", "name", "description", "taskFunctionId", "jobTypeId", "schedul
             "runAsUser", "runAsGroup", "source", "notify", "pauseAfterFailures", "pausedReason", "pausedBy",
             "pausedAt", "startGraceSeconds", "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds",
             "retryBackoff", "retryMaxDelaySeconds", "retryOnExitCodes"}  # fmt: skip
+JOB_KEYS |= {"overlapPolicy", "maxQueued", "concurrencyGroup"}
 JOB_DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
                   "errorMessage", "triggeredBy", "triggeredByUserId",
@@ -43,6 +44,7 @@ EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "complet
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {"isRunning", "leaderInstance", "totalJobs", "enabledJobs", "runningJobs", "nextScheduledJob",
                "instances"}  # fmt: skip
+STATUS_KEYS |= {"concurrencyGroups"}
 JOB_LIST_KEYS = {"jobs", "total", "enabledCount", "disabledCount", "runningCount"}
 TRIGGER_KEYS = {"jobId", "executionId", "celeryTaskId", "message"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from fastapi import FastAPI
@@ -40,6 +40,7 @@ def create_app(
     notify: NotifySettings | None = None, notify_env: Mapping[str, str] | None = None,
     metrics: MetricsEndpoint | None = None,
     kill_grace_seconds: float = KILL_GRACE_SECONDS,
+    concurrency_groups: Callable[[], Collection[str]] = frozenset,
 ) -> FastAPI:  # fmt: skip
     """The ASGI app serving the scheduler API over ``store``.
 
@@ -50,6 +51,7 @@ def create_app(
     ``notify_env`` the environment command notifiers start from.
     ``metrics`` serves ``/metrics`` (see :mod:`.metrics`).
     ``kill_grace_seconds`` is how long a cancel waits for a stopped run beyond its SIGTERM.
+    ``concurrency_groups`` gives the names a job's ``concurrencyGroup`` may take (the config's).
     The store stays open and owned by the caller.
     """
     app = FastAPI(
@@ -58,7 +60,7 @@ def create_app(
     )  # fmt: skip
     app.state.jobctl = ApiContext(
         store=store, default_timezone=default_timezone, on_change=on_change, notify=notify or NotifySettings(),
-        notify_env=dict(notify_env or {}), kill_grace_seconds=kill_grace_seconds,
+        notify_env=dict(notify_env or {}), kill_grace_seconds=kill_grace_seconds, concurrency_groups=concurrency_groups,
     )  # fmt: skip
     router = scheduler_router()
     app.include_router(router, prefix=API_PREFIX)

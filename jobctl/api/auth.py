@@ -16,7 +16,7 @@ authorizes in one hop, before a write route reads its body.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -44,6 +44,8 @@ class ApiContext:
     notify: NotifySettings = field(default_factory=NotifySettings)
     notify_env: dict[str, str] = field(default_factory=dict)
     kill_grace_seconds: float = KILL_GRACE_SECONDS
+    concurrency_groups: Callable[[], Collection[str]] = frozenset
+    """The group names jobs may name: the daemon's config (as reloaded)."""
     last_use: LastUseThrottle = field(default_factory=LastUseThrottle)
     """Which token uses this app records as ``lastUsedAt`` (at most one a minute per token)."""
 
@@ -76,6 +78,7 @@ class Credentials:
             context.store, caller, default_timezone=context.default_timezone, notify=context.notify,
             notify_env=context.notify_env,
             kill_grace_seconds=context.kill_grace_seconds,
+            concurrency_groups=context.concurrency_groups(),
         )  # fmt: skip
 
 

@@ -141,6 +141,7 @@ class AppContext:
             self.store(), caller, default_timezone=config.scheduler_timezone, notify=config.notify,
             notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
             kill_grace_seconds=config.kill_grace_seconds,
+            concurrency_groups=config.concurrency_group_names,
         )  # fmt: skip
 
     def is_remote(self) -> bool:

@@ -199,7 +199,7 @@ def executions_table(
             str(e.get("attempt", 1)),
             local_seconds(e["startedAt"] or e.get("scheduledFor")),
             _duration(e["durationSeconds"]),
-            (e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else "",
+            _note(e),
         ]
         for e in data["executions"]
     ]
@@ -208,6 +208,14 @@ def executions_table(
         columns = tuple(column for column in EXECUTION_COLUMNS if column.header != "JOB")
         rows = [row[:1] + row[2:] for row in rows]
     output.print_table(title, columns, rows, footer=footer)
+
+
+def _note(e: ExecutionOut) -> str:
+    """The ERROR column: why a pending run waits, else the first line of its error."""
+    waiting = e.get("pendingReason")
+    if waiting:
+        return f"waiting: {waiting}"
+    return (e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else ""
 
 
 def truncation_note(e: ExecutionOut) -> str | None:
@@ -232,6 +240,7 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
     fields = [
         ("job", f"{job_name} ({short_id(e['jobId'])})" if job_name else e["jobId"]),
         ("status", styled_status(e["status"])),
+        *([("waiting", str(e["pendingReason"]))] if e.get("pendingReason") else []),
         ("triggered by", f"{e['triggeredBy']}" + (f" ({e['triggeredByUserId']})" if e["triggeredByUserId"] else "")),
         ("attempt", str(e.get("attempt", 1))),
         ("scheduled for", local_time(e.get("scheduledFor"))),
@@ -294,6 +303,10 @@ def status(data: SchedulerStatus) -> None:
             for i in data["instances"]
         ]
         output.print_table("Instances", INSTANCE_COLUMNS, rows)
+    groups = data.get("concurrencyGroups") or []
+    if groups:
+        rows = [[g["name"], str(g["limit"]), str(g["running"]), str(g["waiting"])] for g in groups]
+        output.print_table("Concurrency groups", GROUP_COLUMNS, rows)
 
 
 INSTANCE_COLUMNS = (
@@ -305,6 +318,9 @@ INSTANCE_COLUMNS = (
     Column("VERSION", keep=3),
     Column("STARTED", keep=2),
 )
+
+
+GROUP_COLUMNS = (Column("GROUP", shrink=True), Column("LIMIT"), Column("RUNNING"), Column("WAITING"))
 
 
 def _duration(seconds: float | None) -> str:

@@ -13,6 +13,7 @@ import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from jobctl.config import Config, exposure_warning, load_config
@@ -126,6 +127,7 @@ class Daemon:
             len(report.upserted),
             report.deactivated or "none",
         )
+        self._sync_concurrency_groups(self.config)
         self.leadership.register()
         self.leadership.beat()
         self._start_thread("heartbeat", self._heartbeat_loop)
@@ -181,8 +183,9 @@ class Daemon:
         from jobctl.daemon.server import start_api_server
 
         self._server = start_api_server(
-            self.store, self.config, host=self.host, port=self.port, on_change=self._wake, metrics=self._metrics()
-        )
+            self.store, self.config, host=self.host, port=self.port, on_change=self._wake, metrics=self._metrics(),
+            concurrency_groups=lambda: self.config.concurrency_group_names,
+        )  # fmt: skip
 
     def _metrics(self) -> MetricsEndpoint:
         """``/metrics`` of this daemon; whether it is public follows the config, reloads included."""
@@ -235,6 +238,17 @@ class Daemon:
             len(report.upserted),
             report.deactivated or "none",
         )
+        self._sync_concurrency_groups(config)
+
+    def _sync_concurrency_groups(self, config: Config) -> None:
+        """Write the config's group limits to the store, where every start checks them."""
+        self.store.groups.sync(config.concurrency_groups, now=datetime.now(UTC))
+        self._wake()  # a raised limit may let waiting runs start
+        if config.concurrency_groups:
+            log.info(
+                "concurrency groups: %s",
+                ", ".join(f"{group.name} (limit {group.limit})" for group in config.concurrency_groups),
+            )
 
 
 def log_config_warnings(config: Config) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING
 
 from jobctl.config import Config
@@ -37,8 +37,11 @@ def start_api_server(
     port: int,
     on_change: Callable[[], None],
     metrics: MetricsEndpoint | None = None,
+    concurrency_groups: Callable[[], Collection[str]] | None = None,
 ) -> ApiServer:
-    """Bind ``host:port`` and serve; :raises UsageError: when the address cannot be bound."""
+    """Bind ``host:port`` and serve; :raises UsageError: when the address cannot be bound.
+
+    ``concurrency_groups`` gives the group names jobs may name (the daemon's config, as reloaded)."""
     import socket
 
     import uvicorn
@@ -51,6 +54,7 @@ def start_api_server(
         notify=config.notify, notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
         metrics=metrics,
         kill_grace_seconds=config.kill_grace_seconds,
+        concurrency_groups=concurrency_groups or (lambda: config.concurrency_group_names),
     )  # fmt: skip
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and

@@ -18,6 +18,7 @@ from jobctl.errors import ValidationFailed
 from jobctl.models import Execution, ExecutionStatus, Job, JobType
 from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.missed import LeaderGap, plan_missed
+from jobctl.scheduler.overlap import GroupSeats, SlotDecision, decide_slot
 from jobctl.schedules import Schedule, parse_schedule
 from jobctl.schedules.timing import NextRun, run_after
 from jobctl.service.notifications import scheduled_effects
@@ -26,6 +27,9 @@ from jobctl.store.jobs import Advance
 from jobctl.store.writes import NewExecution
 
 log = logging.getLogger(__name__)
+
+REPLACED_BY = "jobctl"
+"""``cancelledBy`` of a run a slot replaced (``overlapPolicy: replace``): jobctl itself."""
 
 _TEST_HOLD_SECONDS = float(os.environ.get("JOBCTL_TEST_CLAIM_HOLD_SECONDS") or 0)
 """For tests only: stay this long inside every claim transaction, right after the first lease
@@ -75,7 +79,9 @@ def claim_due_slots(
 ) -> list[Claim]:
     """Claim the current slot of each due job; returns the executions to start now.
 
-    Slots that find ``maxInstances`` runs active are recorded as ``skipped``. A slot claimed
+    A slot that finds ``maxInstances`` runs active is ``skipped``, waits, or replaces the oldest
+    run, as its job's ``overlapPolicy`` says; one whose concurrency group is full waits
+    (:mod:`jobctl.scheduler.overlap`). A slot claimed
     more than ``misfire_grace`` late means every slot from it up to now was missed: ``run_once``
     runs the last of them, ``skip`` none, the others become one ``missed`` row (why: ``gap``,
     the time no daemon led before this term, or a late scheduler; :mod:`.missed`), and the job
@@ -95,9 +101,10 @@ def claim_due_slots(
                 time.sleep(_TEST_HOLD_SECONDS)
             rows, inserted = _claim_in_transaction(store, jobs, now, instance_id, schedules, misfire_grace, gap)
             if notify is not None:  # start, late, skipped and missed events commit with the claims
-                written = [
-                    (plan.job, execution) for (plan, _), execution in zip(rows, inserted, strict=True) if execution
-                ]
+                written = [  # a waiting slot's start event is written when it starts
+                    (plan.job, execution) for (plan, _), execution in zip(rows, inserted, strict=True)
+                    if execution and execution.status != ExecutionStatus.PENDING
+                ]  # fmt: skip
                 scheduled_effects(store, notify, written, now=now)
             if not store.cluster.holds_lease(instance_id, term, for_at_least=fence):
                 raise _LeaseLost
@@ -128,33 +135,31 @@ def _claim_in_transaction(
     misfire_grace: timedelta,
     gap: LeaderGap | None,
 ) -> tuple[list[tuple[_Plan, NewExecution]], list[Execution | None]]:
-    """Advance every due job and insert the executions of those that moved (or their skips and
-    missed ranges)."""
-    active = store.executions.active_counts([job.id for job in jobs])
+    """Advance every due job and insert the executions of those that moved (running, waiting or
+    skipped) and their missed ranges."""
+    active = store.executions.active_of_jobs([job.id for job in jobs])
     plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
     moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
     rows: list[tuple[_Plan, NewExecution]] = []
+    claimed: list[tuple[_Plan, datetime]] = []
     for plan, advanced in zip(plans, moved, strict=True):
         if not advanced:
             continue
-        job = plan.job
         slot = plan.slot
         if plan.missed:
-            outcome = plan_missed(job, plan.schedule, now=now, gap=gap, misfire_grace=misfire_grace)
+            outcome = plan_missed(plan.job, plan.schedule, now=now, gap=gap, misfire_grace=misfire_grace)
             if outcome.missed is not None:
-                _log_missed(job, outcome.missed)
+                _log_missed(plan.job, outcome.missed)
                 rows.append((plan, outcome.missed))
             if outcome.catch_up is None:
                 continue
             slot = outcome.catch_up
-        running = active.get(job.id, 0)
-        if running >= job.max_instances:
-            reason = f"skipped: {running} run(s) still active and maxInstances is {job.max_instances}"
-            rows.append((plan, NewExecution.skipped_slot(job, slot, now=now, reason=reason)))
-        else:
-            start_at = max(now, plan.due_at)  # until the outcome records the moment the process started
-            row = NewExecution.for_slot(job, slot, now=now, start_at=start_at, instance_id=instance_id)
-            rows.append((plan, row))
+        claimed.append((plan, slot))
+    seats = _lock_groups(store, {plan.job.concurrency_group for plan, _ in claimed})
+    for plan, slot in claimed:
+        decision = decide_slot(plan.job, slot, active.get(plan.job.id, []), seats)
+        _apply_side_effects(store, decision, now)
+        rows.append((plan, _row(plan, slot, decision, now, instance_id)))
     inserted = store.executions.insert_many([row for _, row in rows])
     return rows, inserted
 
@@ -164,6 +169,45 @@ def _log_missed(job: Job, missed: NewExecution) -> None:
         "job %s missed %d slot(s) from %s: %s", job.name, missed.missed_count or 0,
         missed.scheduled_for.isoformat() if missed.scheduled_for else "?", missed.error_message,
     )  # fmt: skip
+
+
+def _lock_groups(store: Store, groups: set[str | None]) -> GroupSeats:
+    """Lock each group's row (in name order, so two transactions never wait on each other) and
+    count its free places: the group's limit less its running executions."""
+    free: dict[str, int | None] = {}
+    for group in sorted(name for name in groups if name is not None):
+        limit = store.groups.lock(group)
+        free[group] = None if limit is None else limit - store.groups.running(group)
+    return GroupSeats(free)
+
+
+def _apply_side_effects(store: Store, decision: SlotDecision, now: datetime) -> None:
+    """End the waiting executions the slot supersedes and have the runs it replaces cancelled,
+    as a cancel does (docs/cancelling-runs.md), by :data:`REPLACED_BY`."""
+    for ending in decision.ending:
+        if ending.status == ExecutionStatus.CANCELLED:
+            store.executions.cancel_pending(ending.execution_id, who=REPLACED_BY, reason=ending.reason, now=now)
+            continue
+        store.executions.finish(
+            ending.execution_id, status=ending.status.value, started_at=None, completed_at=now,
+            duration_seconds=None, result=None, error_message=ending.reason,
+        )  # fmt: skip
+    for execution_id in decision.stopping:
+        assert decision.stop_reason is not None
+        log.info("stopping execution %s: %s", execution_id, decision.stop_reason)
+        store.executions.request_cancel(execution_id, who=REPLACED_BY, reason=decision.stop_reason)
+
+
+def _row(plan: _Plan, slot: datetime, decision: SlotDecision, now: datetime, instance_id: str) -> NewExecution:
+    job = plan.job
+    if decision.action == "skip":
+        assert decision.reason is not None
+        return NewExecution.skipped_slot(job, slot, now=now, reason=decision.reason)
+    if decision.action == "wait":
+        assert decision.reason is not None
+        return NewExecution.waiting_slot(job, slot, now=now, due_at=plan.due_at, reason=decision.reason)
+    start_at = max(now, plan.due_at)  # until the outcome records the moment the process started
+    return NewExecution.for_slot(job, slot, now=now, start_at=start_at, instance_id=instance_id)
 
 
 @dataclass(frozen=True, kw_only=True)

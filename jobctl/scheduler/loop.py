@@ -12,6 +12,7 @@ docs/scheduler-clock.md), so every decision can be tested without sleeping.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -22,6 +23,7 @@ from typing import Protocol
 from jobctl.errors import StoreError
 from jobctl.models import Execution, ExecutionStatus, Job, TriggeredBy
 from jobctl.notifier_config import NotifySettings
+from jobctl.scheduler.admission import WaitingQueue, start_waiting
 from jobctl.scheduler.claims import Claim, ScheduleCache, claim_due_slots
 from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.scheduler.leadership import Leadership
@@ -144,8 +146,10 @@ class Scheduler:
         # Reap first: after a takeover, the dead leader's runs still count as active until they
         # are finished, and would make the catch-up slot of their jobs a maxInstances skip.
         self._reap_if_due(now)
-        self._claim(now)
+        # Waiting runs first: their slots came before anything claimed now, so a freed place in
+        # a job or a concurrency group goes to them (docs/overlap.md).
         self._start_pending(now)
+        self._claim(now)
         return self._sleep_after(now)
 
     def _claim(self, now: datetime) -> None:
@@ -190,32 +194,43 @@ class Scheduler:
                 self.stats.lateness.observe(lateness)
 
     def _start_pending(self, now: datetime) -> None:
-        """Start manual triggers and retries whose time has come (each taken by one instance only)."""
+        """Start waiting runs whose time has come, in the order they became due: manual
+        triggers, retries, queued slots and slots waiting for their group (each taken by one
+        instance only, within its job's and its group's limits)."""
         free = min(CLAIM_BATCH, self.runner.free_slots())
         if free <= 0:
             return
-        for execution in self.store.executions.startable(now, limit=free):
+        waiting = self.store.executions.startable(now, limit=CLAIM_BATCH)
+        if not waiting:
+            return
+        queue = WaitingQueue(self.store, waiting)
+        for execution in waiting:
+            if free <= 0 or not self.leadership.is_leader():
+                return
             job = self.store.jobs.get(execution.job_id)
-            if job is None or not self.leadership.is_leader():
+            if job is None:
                 continue
             if not job.is_enabled:
                 self._skip_disabled(execution, now)
                 continue
-            started = self._mark_started(job, execution, now)
+            reason = queue.holding_back(job)
+            if reason is not None:
+                if reason != execution.pending_reason:
+                    self.store.executions.set_pending_reason(execution.id, reason)
+                continue
+            started = start_waiting(
+                self.store, job, execution, instance_id=self.leadership.instance_id, now=now,
+                on_started=functools.partial(self._started_effects, job, now=now),
+            )  # fmt: skip
             if started is not None:
+                queue.started(job, started.id)
                 self.runner.submit(job, started)
+                free -= 1
 
-    def _mark_started(self, job: Job, execution: Execution, now: datetime) -> Execution | None:
-        """Take a pending execution for this instance, with its ``start`` event; None if another took it."""
-        with self.store.transaction():
-            if not self.store.executions.mark_running(
-                execution.id, instance_id=self.leadership.instance_id, started_at=now
-            ):
-                return None
-            started = self.store.executions.get(execution.id)
-            if started is not None and self.notify is not None:
-                scheduled_effects(self.store, self.notify, [(job, started)], now=now)
-            return started
+    def _started_effects(self, job: Job, started: Execution, *, now: datetime) -> None:
+        """The ``start`` event of a waiting run, written in the transaction that starts it."""
+        if self.notify is not None:
+            scheduled_effects(self.store, self.notify, [(job, started)], now=now)
 
     def _skip_disabled(self, execution: Execution, now: datetime) -> None:
         """A disabled job gets no runs: a run that was already waiting ends without running.
@@ -258,7 +273,7 @@ class Scheduler:
         if self.runner.free_slots() <= 0:
             return MAX_SLEEP_SECONDS  # a finishing run wakes the loop
         scheduled = self.store.jobs.earliest_next_run_time()
-        pending = self.store.executions.earliest_run_after()
+        pending = self.store.executions.earliest_run_after(now)
         moments = []
         if scheduled is not None:
             moments.append(scheduled - CLAIM_AHEAD)  # wake to claim (and prepare) a little ahead

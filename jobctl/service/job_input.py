@@ -12,7 +12,7 @@ import dataclasses
 import enum
 import functools
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,12 +36,14 @@ def new_job(
     now: datetime,
     task_function_of: TaskFunctionLookup | None = None,
     notifiers: frozenset[str] = frozenset(),
+    concurrency_groups: Collection[str] = (),
 ) -> NewJob:
     """A new job from a ``POST /jobs`` body. :raises ValidationFailed:"""
     body = parse_body(JobCreate, data)
     _check_notifiers(data.get("notify"), notifiers)
     _check_references(store, body.taskFunctionId, body.jobTypeId, body.taskArgs, task_function_of)
     _check_run_as(body.runAsUser, body.runAsGroup)
+    _check_group(body.concurrencyGroup, concurrency_groups)
     config = stored_config(body.jobTypeId, body.scheduleConfig, default_timezone)
     schedule = build_schedule(body.jobTypeId, config, default_timezone=default_timezone, anchor=now)
     upcoming = first_run(schedule, config, now)
@@ -65,6 +67,7 @@ def job_changes(
     default_timezone: str,
     now: datetime,
     notifiers: frozenset[str] = frozenset(),
+    concurrency_groups: Collection[str] = (),
 ) -> JobChanges:
     """The change a ``PUT /jobs/{id}`` body makes. :raises ValidationFailed:"""
     body = parse_body(JobUpdate, data)
@@ -75,6 +78,7 @@ def job_changes(
     task_args = sent.get("taskArgs", job.task_args)
     _check_references(store, task_function_id, job_type_id, task_args, None)
     _check_run_as(sent.get("runAsUser"), sent.get("runAsGroup"))
+    _check_group(sent.get("concurrencyGroup"), concurrency_groups)
     changed = settings_from(sent)
     if "scheduleConfig" in sent or "jobTypeId" in sent:
         changed["schedule_config"] = stored_config(
@@ -212,6 +216,16 @@ def _check_notifiers(rules: Any, names: frozenset[str]) -> None:
     ]  # fmt: skip
     if errors:
         raise ValidationFailed(errors)
+
+
+def _check_group(group: str | None, declared: Collection[str]) -> None:
+    """A job may only name a group its config declares (a remote server checks against its own)."""
+    if group is None or group in declared:
+        return
+    known = ", ".join(sorted(declared)) if declared else "none are declared"
+    raise ValidationFailed(
+        [_error("concurrencyGroup", f"no concurrency group {group!r} in [[concurrency_groups]] ({known})")]
+    )
 
 
 def _error(field: str, msg: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ plain values, returns the endpoint's JSON shape and checks the caller's role.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -83,6 +83,7 @@ class Service:
         notify: NotifySettings | None = None,
         notify_env: Mapping[str, str] | None = None,
         kill_grace_seconds: float = KILL_GRACE_SECONDS,
+        concurrency_groups: Collection[str] = (),
     ) -> None:
         self.store = store
         self.caller = caller
@@ -93,6 +94,8 @@ class Service:
         """The environment command notifiers start from (the daemon's clean run environment)."""
         self.kill_grace_seconds = kill_grace_seconds
         """How long a stopped run may take to end (``[daemon] kill_grace_seconds``): a cancel waits for it."""
+        self.concurrency_groups = frozenset(concurrency_groups)
+        """Groups a job may name: those of this process's config (a remote server checks its own)."""
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
 
     # -- catalog --------------------------------------------------------------------------
@@ -202,6 +205,7 @@ class Service:
             now=now,
             task_function_of=self._task_function_for_create,
             notifiers=self.notify.names,
+            concurrency_groups=self.concurrency_groups,
         )
         with self.store.transaction():
             job = self.store.jobs.insert_and_announce(new)
@@ -219,6 +223,7 @@ class Service:
         changes = job_changes(
             self.store, job, body, caller=self.caller, default_timezone=self.default_timezone, now=now,
             notifiers=self.notify.names,
+            concurrency_groups=self.concurrency_groups,
         )  # fmt: skip
         with self.store.transaction():
             self.store.jobs.update(job.id, changes)

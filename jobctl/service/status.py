@@ -28,4 +28,8 @@ def scheduler_status(store: Store, now: datetime) -> SchedulerStatus:
         "runningJobs": counts.running,
         "nextScheduledJob": None if upcoming is None else responses.next_scheduled_job(upcoming),
         "instances": instances,
+        "concurrencyGroups": [
+            responses.concurrency_group(group.name, group.limit, group.running, group.waiting)
+            for group in store.groups.usage()
+        ],
     }

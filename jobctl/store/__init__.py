@@ -16,6 +16,7 @@ from jobctl.store.database import Database
 from jobctl.store.deliveries import DeliveryRecords
 from jobctl.store.executions import ExecutionRecords
 from jobctl.store.figures import FigureRecords
+from jobctl.store.groups import GroupRecords
 from jobctl.store.history import HistoryRecords
 from jobctl.store.job_health import JobHealthRecords
 from jobctl.store.jobs import JobCounts, JobFilter, JobRecords
@@ -42,6 +43,7 @@ class Store:
         self.job_health = JobHealthRecords(db)
         self.figures = FigureRecords(db)
         self.history = HistoryRecords(db)
+        self.groups = GroupRecords(db)
 
     def transaction(self) -> AbstractContextManager[None]:
         """A write transaction spanning several record classes."""

@@ -23,7 +23,7 @@ ACTIVE = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
 _FINISH_SQL = """
     UPDATE executions SET
         status = CASE WHEN cancelled_by IS NOT NULL AND :status <> :success THEN :cancelled ELSE :status END,
-        completed_at = :completed_at,
+        completed_at = :completed_at, pending_reason = NULL,
         started_at = COALESCE(:started_at, started_at),
         duration_seconds = :duration, result = :result, error_message = :error
     WHERE id = :id AND status IN (:pending, :running)
@@ -218,33 +218,40 @@ class ExecutionRecords:
         return {row["job_id"]: int(row["active"]) for row in rows}
 
     def startable(self, now: datetime, *, limit: int) -> builtins.list[Execution]:
-        """Pending executions whose ``run_after`` has come, oldest first."""
+        """Pending executions whose ``run_after`` has come, in the order they became due (a
+        waiting slot or a retry by its due moment, a manual trigger by when it was made)."""
         rows = self.db.fetch_all(
             """
             SELECT * FROM executions WHERE status = :pending AND (run_after IS NULL OR run_after <= :now)
-            ORDER BY created_at LIMIT :limit
+            ORDER BY COALESCE(run_after, created_at), created_at, id LIMIT :limit
             """,
             {"pending": ExecutionStatus.PENDING.value, "now": now, "limit": limit},
         )
         return [execution_from_row(row) for row in rows]
 
-    def earliest_run_after(self) -> datetime | None:
-        """When the next delayed pending execution (a retry) becomes startable."""
+    def earliest_run_after(self, now: datetime) -> datetime | None:
+        """When the next delayed pending execution (a retry, a slot claimed ahead) becomes
+        startable; later than ``now`` only (one already due waits for a run to end, which wakes
+        the scheduler)."""
         from jobctl.store.database import to_utc
 
         return to_utc(
             self.db.scalar(
-                "SELECT MIN(run_after) FROM executions WHERE status = :pending AND run_after IS NOT NULL",
-                {"pending": ExecutionStatus.PENDING.value},
+                "SELECT MIN(run_after) FROM executions WHERE status = :pending AND run_after > :now",
+                {"pending": ExecutionStatus.PENDING.value, "now": now},
             )
         )
 
-    def mark_running(self, execution_id: str, *, instance_id: str, started_at: datetime) -> bool:
-        """Take a pending execution for this instance; False if another instance took it first."""
+    def mark_running(
+        self, execution_id: str, *, instance_id: str, started_at: datetime, concurrency_group: str | None = None
+    ) -> bool:
+        """Take a pending execution for this instance, counted against ``concurrency_group``;
+        False if another instance took it first."""
         return (
             self.db.execute(
                 """
-                UPDATE executions SET status = :running, instance_id = :instance_id, started_at = :started_at
+                UPDATE executions SET status = :running, instance_id = :instance_id, started_at = :started_at,
+                    pending_reason = NULL, concurrency_group = :group
                 WHERE id = :id AND status = :pending
                 """,
                 {
@@ -252,11 +259,54 @@ class ExecutionRecords:
                     "pending": ExecutionStatus.PENDING.value,
                     "instance_id": instance_id,
                     "started_at": started_at,
+                    "group": concurrency_group,
                     "id": execution_id,
                 },
             )
             > 0
         )
+
+    def set_pending_reason(self, execution_id: str, reason: str | None) -> None:
+        """Say why a pending execution still waits."""
+        self.db.execute(
+            "UPDATE executions SET pending_reason = :reason WHERE id = :id AND status = :pending",
+            {"reason": reason, "id": execution_id, "pending": ExecutionStatus.PENDING.value},
+        )
+
+    def running_of_jobs(self, job_ids: builtins.list[str]) -> dict[str, builtins.list[str]]:
+        """The running executions of each job (ids, the longest running first); jobs with none are absent."""
+        if not job_ids:
+            return {}
+        keys = {f"j{n}": job_id for n, job_id in enumerate(job_ids)}
+        rows = self.db.fetch_all(
+            f"""
+            SELECT id, job_id FROM executions WHERE status = :running
+            AND job_id IN ({", ".join(":" + key for key in keys)}) ORDER BY started_at, created_at, id
+            """,
+            {"running": ExecutionStatus.RUNNING.value, **keys},
+        )
+        found: dict[str, builtins.list[str]] = {}
+        for row in rows:
+            found.setdefault(row["job_id"], []).append(row["id"])
+        return found
+
+    def active_of_jobs(self, job_ids: builtins.list[str]) -> dict[str, builtins.list[Execution]]:
+        """The pending and running executions of each job, oldest first; jobs with none are absent."""
+        if not job_ids:
+            return {}
+        keys = {f"j{n}": job_id for n, job_id in enumerate(job_ids)}
+        rows = self.db.fetch_all(
+            f"""
+            SELECT * FROM executions WHERE status IN (:pending, :running)
+            AND job_id IN ({", ".join(":" + key for key in keys)}) ORDER BY created_at, id
+            """,
+            {"pending": ACTIVE[0], "running": ACTIVE[1], **keys},
+        )
+        found: dict[str, builtins.list[Execution]] = {}
+        for row in rows:
+            execution = execution_from_row(row)
+            found.setdefault(execution.job_id, []).append(execution)
+        return found
 
     def set_celery_task_id(self, execution_id: str, celery_task_id: str) -> None:
         self.db.execute(
@@ -282,7 +332,7 @@ class ExecutionRecords:
         return (
             self.db.execute(
                 """
-                UPDATE executions SET status = :status, completed_at = :completed_at,
+                UPDATE executions SET status = :status, completed_at = :completed_at, pending_reason = NULL,
                     started_at = COALESCE(:started_at, started_at),
                     duration_seconds = :duration, result = :result, error_message = :error
                 WHERE id = :id AND status IN (:pending, :running)
@@ -424,7 +474,7 @@ class ExecutionRecords:
         """
         return self.db.execute(
             """
-            UPDATE executions SET status = :skipped, completed_at = :now,
+            UPDATE executions SET status = :skipped, completed_at = :now, pending_reason = NULL,
                 error_message = CASE WHEN triggered_by = :retry THEN :retry_reason ELSE :other_reason END
             WHERE job_id = :job_id AND status = :pending
             """,

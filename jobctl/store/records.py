@@ -137,6 +137,8 @@ def execution_from_row(row: Row) -> Execution:
         missed_until=to_utc(row.get("missed_until")),
         output_pruned=bool(row.get("output_pruned")),
         cancelled_by=row.get("cancelled_by"),
+        pending_reason=row.get("pending_reason"),
+        concurrency_group=row.get("concurrency_group"),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from jobctl.models import Execution, ExecutionStatus, Job, JobSettings, TriggeredBy
@@ -87,6 +87,8 @@ class NewExecution:
     celery_task_id: str | None = None
     missed_count: int | None = None
     missed_until: datetime | None = None
+    pending_reason: str | None = None
+    concurrency_group: str | None = None
 
     @classmethod
     def for_slot(cls, job: Job, slot: datetime, *, now: datetime, start_at: datetime, instance_id: str) -> NewExecution:
@@ -100,6 +102,22 @@ class NewExecution:
             scheduled_for=slot,
             started_at=start_at,
             instance_id=instance_id,
+            concurrency_group=job.concurrency_group,
+        )
+
+    @classmethod
+    def waiting_slot(cls, job: Job, slot: datetime, *, now: datetime, due_at: datetime, reason: str) -> NewExecution:
+        """A scheduled slot that cannot start yet (queued behind the job's runs, or its group is
+        full): ``pending`` with the reason, startable from its due moment (docs/overlap.md)."""
+        return cls(
+            job_id=job.id,
+            status=ExecutionStatus.PENDING,
+            triggered_by=TriggeredBy.SCHEDULER,
+            created_at=now,
+            scheduled_for=slot,
+            run_after=due_at,
+            pending_reason=reason,
+            concurrency_group=job.concurrency_group,
         )
 
     @classmethod
@@ -157,4 +175,5 @@ class NewExecution:
             scheduled_for=previous.scheduled_for,
             run_after=run_after,
             triggered_by_user_id=previous.triggered_by_user_id,
+            pending_reason=f"retry at {run_after.astimezone(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}",
         )

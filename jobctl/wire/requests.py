@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jobctl.errors import ValidationFailed
-from jobctl.models import VARIABLE_NAME_PATTERN
+from jobctl.models import CONCURRENCY_GROUP_PATTERN, VARIABLE_NAME_PATTERN
 from jobctl.wire import labels
 
 NAME_MAX = 200
@@ -127,6 +127,18 @@ class NotifyRuleBody(BaseModel):
 
 
 NotifyRules = Annotated[list[NotifyRuleBody], Field(max_length=50)]
+OverlapPolicyName = Annotated[
+    Literal["skip", "queue", "replace"],
+    Field(description="what a slot does when maxInstances runs are active (docs/overlap.md)"),
+]
+MaxQueued = Annotated[int, Field(ge=1, le=100, description="with overlapPolicy queue: slots that may wait at once")]
+GroupName = Annotated[
+    str,
+    Field(
+        pattern=f"^{CONCURRENCY_GROUP_PATTERN}$",
+        description="a [[concurrency_groups]] name of the daemon's config (docs/concurrency-groups.md)",
+    ),
+]
 
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
@@ -165,6 +177,9 @@ class JobCreate(BaseModel):
     retryBackoff: RetryBackoffName = "fixed"
     retryMaxDelaySeconds: RetryMaxDelay | None = None
     retryOnExitCodes: RetryExitCodes | None = None
+    overlapPolicy: OverlapPolicyName = "skip"
+    maxQueued: MaxQueued = 1
+    concurrencyGroup: GroupName | None = None
 
     @field_validator("name")
     @classmethod
@@ -206,6 +221,9 @@ class JobUpdate(BaseModel):
     retryBackoff: RetryBackoffName | None = None
     retryMaxDelaySeconds: RetryMaxDelay | None = None
     retryOnExitCodes: RetryExitCodes | None = None
+    overlapPolicy: OverlapPolicyName | None = None
+    maxQueued: MaxQueued | None = None
+    concurrencyGroup: GroupName | None = None
 
     @field_validator(
         "name",
@@ -220,6 +238,8 @@ class JobUpdate(BaseModel):
         "isPaused",
         "misfirePolicy",
         "labels",
+        "overlapPolicy",
+        "maxQueued",
         mode="before",
     )
     @classmethod

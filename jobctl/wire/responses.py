@@ -32,6 +32,7 @@ from jobctl.models import (
     Job,
     JobTypeRecord,
     MisfirePolicy,
+    OverlapPolicy,
     TaskFunction,
     TriggeredBy,
 )
@@ -156,7 +157,10 @@ class ExecutionOut(TypedDict):
     cancelledBy: Annotated[str | None, Schema("who cancelled the run (token name or local:USER); null if nobody")]
     missedCount: Annotated[int | None, Schema("status missed: how many slots the range holds; else null")]
     missedUntil: Annotated[Timestamp | None, Schema("status missed: the range's last slot (scheduledFor is its first)")]
-    pendingReason: Annotated[str | None, Schema("why a pending run waits, e.g. 'retry at TIME'; null otherwise")]
+    pendingReason: Annotated[
+        str | None,
+        Schema('why a pending execution waits ("retry at TIME", "queued behind ID", "group NAME full"); else null'),
+    ]
 
 
 class ExecutionList(TypedDict):
@@ -199,8 +203,13 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
 
 
 def pending_reason(e: ExecutionRecord) -> str | None:
-    """Why a pending run waits: a retry waits for its due time (``retry at TIME``)."""
-    if e.status == ExecutionStatus.PENDING and e.triggered_by == TriggeredBy.RETRY and e.run_after is not None:
+    """Why a pending run waits: what the scheduler last recorded ("queued behind ID", "group db
+    full"), else, for a retry, its due time (``retry at TIME``); null once it is not pending."""
+    if e.status != ExecutionStatus.PENDING:
+        return None
+    if e.pending_reason:
+        return e.pending_reason
+    if e.triggered_by == TriggeredBy.RETRY and e.run_after is not None:
         return f"retry at {timestamp(e.run_after)}"
     return None
 
@@ -263,6 +272,9 @@ class JobOut(TypedDict):
     retryBackoff: Annotated[str, Schema("fixed or exponential (retryDelaySeconds x 2^(attempt-1), up to 10% less)")]
     retryMaxDelaySeconds: Annotated[int | None, Schema("cap of an exponential retry delay; null: 7 days")]
     retryOnExitCodes: Annotated[list[int] | None, Schema("retry only these exit codes; null or empty: any failure")]
+    overlapPolicy: Annotated[str, Schema("what a slot does when maxInstances runs are active", enum=OverlapPolicy)]
+    maxQueued: Annotated[int, Schema("with overlapPolicy queue: slots that may wait at once")]
+    concurrencyGroup: Annotated[str | None, Schema("the concurrency group whose limit runs share; null: none")]
 
 
 class JobList(TypedDict):
@@ -353,6 +365,9 @@ def job(j: Job) -> JobOut:
         "retryBackoff": j.retry_backoff.value,
         "retryMaxDelaySeconds": j.retry_max_delay_seconds,
         "retryOnExitCodes": j.retry_on_exit_codes,
+        "overlapPolicy": j.overlap_policy,
+        "maxQueued": j.max_queued,
+        "concurrencyGroup": j.concurrency_group,
     }
 
 
@@ -422,6 +437,13 @@ class NextScheduledJob(TypedDict):
     nextRunTime: Timestamp | None
 
 
+class ConcurrencyGroupOut(TypedDict):
+    name: str
+    limit: int
+    running: Annotated[int, Schema("runs of the group's jobs running now, on any daemon")]
+    waiting: Annotated[int, Schema("pending executions counted against the group")]
+
+
 class SchedulerStatus(TypedDict):
     isRunning: bool
     leaderInstance: InstanceOut | None
@@ -430,6 +452,13 @@ class SchedulerStatus(TypedDict):
     runningJobs: int
     nextScheduledJob: NextScheduledJob | None
     instances: list[InstanceOut]
+    concurrencyGroups: Annotated[
+        list[ConcurrencyGroupOut], Schema("each group the daemons declare, by name (docs/concurrency-groups.md)")
+    ]
+
+
+def concurrency_group(name: str, limit: int, running: int, waiting: int) -> ConcurrencyGroupOut:
+    return {"name": name, "limit": limit, "running": running, "waiting": waiting}
 
 
 def instance(i: Instance, *, leader_id: str | None, leader_since: datetime | None) -> InstanceOut:
@@ -560,7 +589,7 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     JobDetail, TriggerResult, NextRunTimes, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody,
     FieldError, ValidationErrorBody, JobChangeOut, ApplyPlan,
     FieldError, ValidationErrorBody, NotificationOut, NotificationList, NotifierOut, NotifierList,
-    NotifierTestResult,
+    NotifierTestResult, ConcurrencyGroupOut,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""
 

@@ -24,6 +24,7 @@ JOB_KEYS = {
     "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds",
     "retryBackoff", "retryMaxDelaySeconds", "retryOnExitCodes",
 }  # fmt: skip
+JOB_KEYS |= {"overlapPolicy", "maxQueued", "concurrencyGroup"}  # docs/overlap.md, docs/concurrency-groups.md
 DETAIL_KEYS = JOB_KEYS | {"taskFunction", "jobType", "recentExecutions"}
 EXECUTION_KEYS = {
     "id", "jobId", "celeryTaskId", "status", "startedAt", "completedAt", "durationSeconds", "result",
@@ -34,6 +35,7 @@ EXECUTION_KEYS = {
     "missedUntil",
     "pendingReason",
 }  # fmt: skip
+EXECUTION_KEYS |= {"pendingReason"}
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {
     "isRunning",
@@ -44,6 +46,7 @@ STATUS_KEYS = {
     "nextScheduledJob",
     "instances",
 }
+STATUS_KEYS |= {"concurrencyGroups"}
 
 
 def _assert_utc(value: str | None) -> None:

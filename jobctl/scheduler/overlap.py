@@ -1,0 +1,140 @@
+"""What a due slot does, given its job's active runs and its concurrency group's free places.
+
+A pure decision (:func:`decide_slot`), taken inside the claim transaction from rows read in it:
+the slot starts, waits as ``pending`` (queued behind the job's runs, or its group full), or is
+``skipped``; older waiting slots of the job may end, and with ``replace`` the oldest active
+run is stopped and recorded ``cancelled`` (docs/overlap.md, docs/concurrency-groups.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from jobctl.models import Execution, ExecutionStatus, Job, OverlapPolicy, TriggeredBy
+
+
+def moment(value: datetime) -> str:
+    """A slot as reasons name it: ISO 8601 in UTC with a ``Z``."""
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def group_full(group: str) -> str:
+    return f"group {group} full"
+
+
+def group_unknown(group: str) -> str:
+    return f"group {group} is not declared in the daemon's [[concurrency_groups]]"
+
+
+def queued_behind(execution_id: str) -> str:
+    return f"queued behind {execution_id}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Ending:
+    """A pending execution the slot ends without running it."""
+
+    execution_id: str
+    status: ExecutionStatus
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SlotDecision:
+    """What the claim writes for one slot."""
+
+    action: str
+    """``start``, ``wait`` or ``skip``."""
+    reason: str | None = None
+    """Why it waits (its ``pendingReason``) or was skipped (its ``errorMessage``)."""
+    ending: list[Ending] = field(default_factory=list)
+    stopping: list[str] = field(default_factory=list)
+    """Running executions to stop and record ``cancelled`` (``replace``)."""
+    stop_reason: str | None = None
+
+
+class GroupSeats:
+    """Free places per concurrency group within one transaction: ``None`` for a group no
+    daemon declares. Filled by the caller (which locks each group's row first)."""
+
+    def __init__(self, free: dict[str, int | None]) -> None:
+        self._free = free
+
+    def free(self, group: str) -> int | None:
+        return self._free.get(group)
+
+    def take(self, group: str) -> None:
+        left = self._free.get(group)
+        if left is not None:
+            self._free[group] = left - 1
+
+
+def decide_slot(job: Job, slot: datetime, active: Sequence[Execution], seats: GroupSeats) -> SlotDecision:
+    """The fate of ``job``'s slot ``slot`` given its ``active`` executions (oldest first).
+
+    Waiting slots of the job (``pending``, from the scheduler) are not runs: what counts against
+    ``maxInstances`` is its running executions and its other pending ones (a manual trigger, a
+    retry), as before overlap policies existed.
+    """
+    waiting = [e for e in active if e.status == ExecutionStatus.PENDING and e.triggered_by == TriggeredBy.SCHEDULER]
+    busy = [e for e in active if e not in waiting]
+    if len(busy) >= job.max_instances:
+        return _overlapping(job, slot, busy, waiting)
+    # The job has room, so a slot still waiting waits for its group: the next slot came first.
+    ending = [_skipped_waiting(e, slot) for e in waiting]
+    group = job.concurrency_group
+    if group is None:
+        return SlotDecision(action="start", ending=ending)
+    free = seats.free(group)
+    if free is None:
+        return SlotDecision(action="wait", reason=group_unknown(group), ending=ending)
+    if free <= 0:
+        return SlotDecision(action="wait", reason=group_full(group), ending=ending)
+    seats.take(group)
+    return SlotDecision(action="start", ending=ending)
+
+
+def _overlapping(job: Job, slot: datetime, busy: list[Execution], waiting: list[Execution]) -> SlotDecision:
+    if job.overlap_policy == OverlapPolicy.QUEUE:
+        if len(waiting) < job.max_queued:
+            return SlotDecision(action="wait", reason=queued_behind(_oldest_running(busy).id))
+        reason = f"skipped: {len(waiting)} slot(s) already queued and maxQueued is {job.max_queued}"
+        return SlotDecision(action="skip", reason=reason)
+    if job.overlap_policy == OverlapPolicy.REPLACE:
+        replaced = f"replaced by the slot of {moment(slot)}"
+        excess = len(busy) - job.max_instances + 1
+        doomed = busy[:excess]
+        ending = [Ending(execution_id=e.id, status=ExecutionStatus.CANCELLED, reason=replaced) for e in waiting]
+        ending += [
+            Ending(execution_id=e.id, status=ExecutionStatus.CANCELLED, reason=replaced)
+            for e in doomed
+            if e.status == ExecutionStatus.PENDING
+        ]
+        stopping = [e.id for e in doomed if e.status == ExecutionStatus.RUNNING]
+        behind = stopping[0] if stopping else doomed[0].id
+        return SlotDecision(
+            action="wait",
+            reason=f"{queued_behind(behind)}, which it replaces",
+            ending=ending,
+            stopping=stopping,
+            stop_reason=replaced,
+        )
+    reason = f"skipped: {len(busy)} run(s) still active and maxInstances is {job.max_instances}"
+    ending = [_skipped_waiting(e, slot) for e in waiting]
+    return SlotDecision(action="skip", reason=reason, ending=ending)
+
+
+def _oldest_running(busy: list[Execution]) -> Execution:
+    running = [e for e in busy if e.status == ExecutionStatus.RUNNING]
+    return (running or busy)[0]
+
+
+def _skipped_waiting(execution: Execution, slot: datetime) -> Ending:
+    why = execution.pending_reason or "still waiting"
+    return Ending(
+        execution_id=execution.id,
+        status=ExecutionStatus.SKIPPED,
+        reason=f"skipped: {why} until the next slot ({moment(slot)}) came",
+    )
