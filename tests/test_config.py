@@ -312,3 +312,28 @@ def test_the_host_zone_comes_from_etc_localtime_never_from_tz(monkeypatch: pytes
     assert host_timezone() == "Europe/Lisbon"
     monkeypatch.setattr(config_module, "TIMEZONE_FILE", str(tmp_path / "missing"))
     assert host_timezone() == "UTC"
+
+
+@pytest.mark.parametrize(
+    ("groups", "fragment"),
+    [
+        ([{"name": "db"}], "concurrency_groups[0] needs limit"),
+        ([{"name": "db", "limit": "1"}], "limit must be int"),
+        ([{"name": "db", "limit": 1, "max": 2}], "unknown key 'max'"),
+        ({"name": "db"}, "must be an array of tables"),
+        ([{"name": "", "limit": 1}], "must be 1-200 letters"),
+    ],
+    ids=["no-limit", "limit-text", "unknown-key", "not-an-array", "empty-name"],
+)
+def test_bad_concurrency_groups_are_usage_errors(groups: object, fragment: str) -> None:
+    with pytest.raises(UsageError) as raised:
+        config_from_dict({"concurrency_groups": groups})
+    assert fragment in raised.value.message and "\n" not in raised.value.message
+
+
+def test_concurrency_groups_are_read() -> None:
+    from jobctl.models import ConcurrencyGroup
+
+    config = config_from_dict({"concurrency_groups": [{"name": "db", "limit": 2}, {"name": "gpu", "limit": 1}]})
+    assert config.concurrency_groups == (ConcurrencyGroup(name="db", limit=2), ConcurrencyGroup(name="gpu", limit=1))
+    assert config.concurrency_group_names == {"db", "gpu"}

@@ -109,6 +109,8 @@ def job_detail(job: JobDetail) -> None:
         ("retries", retries(job)),
         ("max instances", str(job["maxInstances"])),
         ("misfire policy", job["misfirePolicy"]),
+        ("overlap", _overlap(job)),
+        ("concurrency group", job.get("concurrencyGroup") or "-"),
         ("labels", " ".join(f"{key}={value}" for key, value in sorted(job["labels"].items())) or "-"),
         *run_context(job),
         ("created", f"{local_time(job['createdAt'])} by {job['createdBy'] or '-'}"),
@@ -161,6 +163,11 @@ def _rules(rules: list[dict[str, Any]] | None) -> str:
     each = " (each attempt)"
     parts = [f"{r['notifier']}:{','.join(r['on'])}" + (each if r.get("eachAttempt") else "") for r in rules]
     return " ".join(parts) or "none"
+
+
+def _overlap(job: JobOut) -> str:
+    policy = str(job.get("overlapPolicy", "skip"))
+    return f"queue (at most {job.get('maxQueued', 1)} waiting)" if policy == "queue" else policy
 
 
 def job_created(job: JobOut) -> None:

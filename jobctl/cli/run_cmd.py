@@ -33,7 +33,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     try:  # from here on, Ctrl-C cancels the run: even one taken by this process a moment ago
         if not app_ctx.is_remote() and not service.get_status()["isRunning"]:
             foreground = _foreground(app_ctx)
-            if not foreground.start(execution_id):
+            if not foreground.start(execution_id, on_wait=_say_it_waits):
                 foreground = None  # a daemon took it first
         final = stream_output(service, execution_id, follow=True)
     except KeyboardInterrupt:
@@ -104,6 +104,12 @@ def _cancel_on_interrupt(service: JobService, execution_id: str, foreground: For
             os._exit(INTERRUPTED_EXIT)  # the runner's threads follow the run; this process must not wait for them
         raise typer.Exit(INTERRUPTED_EXIT) from None
     raise typer.Exit(INTERRUPTED_EXIT)
+
+
+def _say_it_waits(reason: str) -> None:
+    import sys
+
+    sys.stderr.write(f"jobctl: waiting: {reason}\n")
 
 
 def register(app: typer.Typer) -> None:

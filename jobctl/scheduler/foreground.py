@@ -11,19 +11,22 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from jobctl import __version__
 from jobctl.errors import StoreError
 from jobctl.executors.context import RunAsPolicy
-from jobctl.models import KILL_GRACE_SECONDS, Instance
+from jobctl.models import KILL_GRACE_SECONDS, ExecutionStatus, Instance
+from jobctl.scheduler.admission import start_waiting
 from jobctl.scheduler.runner import Runner
 from jobctl.store import Store
 
 HEARTBEAT_SECONDS = 2.0
 STOP_CHECK_SECONDS = 0.25
 """How often the run is checked for a cancel asked through the store (as a daemon does)."""
+WAIT_POLL_SECONDS = 0.25
+"""How often a run that waits for its job or its group looks again."""
 
 
 class ForegroundRun:
@@ -47,21 +50,36 @@ class ForegroundRun:
         self.runner = Runner(store, max_workers=1, base_env=base_env, run_as=run_as, kill_grace=kill_grace)
         self._done = threading.Event()
 
-    def start(self, execution_id: str) -> bool:
-        """Take the execution and start it; False if a daemon took it first."""
+    def start(self, execution_id: str, *, on_wait: Callable[[str], None] | None = None) -> bool:
+        """Take the execution and start it; False if a daemon took it first.
+
+        The run starts only within its job's ``maxInstances`` and its concurrency group's limit,
+        as under a daemon (:func:`~jobctl.scheduler.admission.start_waiting`): while they are
+        reached it waits, telling ``on_wait`` why once.
+        """
         self.store.cluster.register_instance(self.instance)
-        if not self.store.executions.mark_running(
-            execution_id, instance_id=self.instance.id, started_at=datetime.now(UTC)
-        ):
-            self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
-            return False
-        execution = self.store.executions.get(execution_id)
-        job = self.store.jobs.get(execution.job_id) if execution else None
-        if execution is None or job is None:
-            return False
         threading.Thread(target=self._watch, name="heartbeat", daemon=True).start()
-        self.runner.submit(job, execution)
-        return True
+        told = False
+        while True:
+            execution = self.store.executions.get(execution_id)
+            job = self.store.jobs.get(execution.job_id) if execution else None
+            if execution is None or job is None or execution.status != ExecutionStatus.PENDING:
+                self._leave()
+                return False
+            started = start_waiting(self.store, job, execution, instance_id=self.instance.id, now=datetime.now(UTC))
+            if started is not None:
+                self.runner.submit(job, started)
+                return True
+            if on_wait is not None and not told:
+                waiting = self.store.executions.get(execution_id)
+                if waiting is not None and waiting.pending_reason:
+                    on_wait(waiting.pending_reason)
+                    told = True
+            time.sleep(WAIT_POLL_SECONDS)
+
+    def _leave(self) -> None:
+        self._done.set()
+        self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
 
     def finish(self, *, interrupted: bool) -> None:
         """Wait for the run (or stop it at once when ``interrupted``) and leave the instance list."""

@@ -161,6 +161,7 @@ class NewExecution:
             created_at=now,
             triggered_by_user_id=user_id,
             celery_task_id=celery_task_id,
+            concurrency_group=job.concurrency_group,
         )
 
     @classmethod
@@ -175,5 +176,6 @@ class NewExecution:
             scheduled_for=previous.scheduled_for,
             run_after=run_after,
             triggered_by_user_id=previous.triggered_by_user_id,
+            concurrency_group=previous.concurrency_group,
             pending_reason=f"retry at {run_after.astimezone(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}",
         )

@@ -100,6 +100,9 @@ JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
         "CODE",
         multiple=True,
     ),
+    SettingKey("overlap", "overlapPolicy", "text", "When runs are active at a slot: skip, queue or replace.", "POLICY"),
+    SettingKey("max_queued", "maxQueued", "int", "With --overlap queue: slots that may wait at once (default 1)."),
+    SettingKey("concurrency_group", "concurrencyGroup", "text", "Concurrency group whose limit runs share.", "GROUP"),
 )
 """Every plain setting, in the order ``--help`` lists them. A new plain job field is one entry."""
 

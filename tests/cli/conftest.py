@@ -36,7 +36,7 @@ def run_json(cli: Any) -> Callable[..., Any]:
 @pytest.fixture
 def sqlite_only_cli(tmp_path: Path) -> OneStoreCli:
     config = tmp_path / "one-store.toml"
-    config.write_text('[scheduler]\ntimezone = "Europe/Berlin"\n')
+    config.write_text('[scheduler]\ntimezone = "Europe/Berlin"\n[[concurrency_groups]]\nname = "db"\nlimit = 1\n')
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
     env.update({"JOBCTL_DB": f"sqlite:///{tmp_path / 'one-store.db'}", "JOBCTL_CONFIG": str(config), "COLUMNS": "200"})
     return OneStoreCli(env)

@@ -29,6 +29,9 @@ SAMPLES: dict[str, tuple[list[str], Any]] = {
     "retry_backoff": (["exponential"], "exponential"),
     "retry_max_delay": (["10m"], 600),
     "retry_on_exit_code": (["3", "75"], [3, 75]),
+    "overlap": (["queue"], "queue"),
+    "max_queued": (["3"], 3),
+    "concurrency_group": (["db"], "db"),  # declared in the fixture's config
 }
 
 
