@@ -15,7 +15,7 @@ longer holds, and only those (docs/jobs-files.md).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -66,6 +66,7 @@ def plan_apply(
     default_timezone: str,
     now: datetime,
     notifiers: frozenset[str] = frozenset(),
+    concurrency_groups: Collection[str] = (),
 ) -> PlannedApply:
     """What applying ``tables`` (from ``source``) changes. Reads only. ``notifiers``: the names
     notification rules may use (the config's).
@@ -105,7 +106,7 @@ def plan_apply(
             if current is None:
                 new = new_job(
                     store, body, caller=caller, default_timezone=default_timezone, now=now,
-                    task_function_of=by_id.get, notifiers=notifiers,
+                    task_function_of=by_id.get, notifiers=notifiers, concurrency_groups=concurrency_groups,
                 )  # fmt: skip
                 plan.creates.append(dataclasses.replace(new, settings=dataclasses.replace(new.settings, source=source)))
                 continue
@@ -117,8 +118,9 @@ def plan_apply(
                 continue
             sent = {f: body[f] for key in changes if key != "source" for f in job_tables.FIELDS_OF_KEY[key]}
             change = job_changes(
-                store, current, sent, caller=caller, default_timezone=default_timezone, now=now, notifiers=notifiers
-            )
+                store, current, sent, caller=caller, default_timezone=default_timezone, now=now, notifiers=notifiers,
+                concurrency_groups=concurrency_groups,
+            )  # fmt: skip
             change = dataclasses.replace(
                 change,
                 settings=dataclasses.replace(change.settings, source=source),

@@ -331,6 +331,7 @@ class Service:
         plan = plan_apply(
             self.store, request.jobs, source=request.source, prune=request.prune, caller=self.caller,
             default_timezone=self.default_timezone, now=now, notifiers=self.notify.names,
+            concurrency_groups=self.concurrency_groups,
         )  # fmt: skip
 
         def after_update(job: Job, changes: JobChanges) -> None:

@@ -30,6 +30,8 @@ FIELD_DEFAULTS: dict[str, Any] = {
     "maxInstances": 1,
     "misfirePolicy": "run_once",
     "retryBackoff": "fixed",
+    "overlapPolicy": "skip",
+    "maxQueued": 1,
 }
 """The API's default of each plain setting that has one other than null (a test holds this to
 ``JobCreate``): a table leaving the key out means it, and export leaves it out."""

@@ -29,7 +29,9 @@ CREATE = ("jobs", "create", "x", "--every", "1h", "--command", "true")
     ],
     ids=["policy", "max-queued-0", "max-queued-text", "unknown-group", "bad-group-name"],
 )
-def test_bad_values_are_one_line_and_exit_2(sqlite_only_cli: OneStoreCli, options: tuple[str, ...], fragment: str) -> None:
+def test_bad_values_are_one_line_and_exit_2(
+    sqlite_only_cli: OneStoreCli, options: tuple[str, ...], fragment: str
+) -> None:
     check_error(sqlite_only_cli(*CREATE, *options), 2, fragment)
 
 

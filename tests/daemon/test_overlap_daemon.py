@@ -9,6 +9,7 @@ own, and two jobs sharing a group of limit 1. Each run writes its own start and 
 from __future__ import annotations
 
 import os
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -62,7 +63,7 @@ def test_queue_replace_and_a_group_with_a_real_daemon(store_url: str, tmp_path: 
         # queue: every slot runs, each after the one before it ended, never two at once
         runs = wait_for(lambda: len(found := spans(queued_log)) >= 3 and found, timeout=15, what="three queued runs")
         ordered = sorted(runs.values())
-        for (_, end), (start, _) in zip(ordered, ordered[1:], strict=False):
+        for (_, end), (start, _) in pairwise(ordered):
             assert start >= end, "a queued run started before the one it waited for ended"
             assert start - end < 0.6, "a queued run starts as soon as the run before it ends"
 
@@ -81,9 +82,10 @@ def test_queue_replace_and_a_group_with_a_real_daemon(store_url: str, tmp_path: 
         # group of 1: runs of the two jobs never overlap, and both jobs ran
         wait_for(lambda: len(spans(group_log)) >= 4, timeout=15, what="four runs of the group")
         group_runs = sorted(spans(group_log).values())
-        for (_, end), (start, _) in zip(group_runs, group_runs[1:], strict=False):
+        for (_, end), (start, _) in pairwise(group_runs):
             assert start >= end, f"two runs of group db overlapped: {group_runs}"
-        ran = {e["jobId"] for job in (first, second) for e in executions(service, job["id"]) if e["status"] == "success"}
+        done = [e for job in (first, second) for e in executions(service, job["id"]) if e["status"] == "success"]
+        ran = {e["jobId"] for e in done}
         assert ran == {first["id"], second["id"]}
         groups = service.get_status()["concurrencyGroups"]
         assert [(g["name"], g["limit"]) for g in groups] == [("db", 1)] and groups[0]["running"] <= 1

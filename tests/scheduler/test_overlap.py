@@ -268,3 +268,12 @@ def test_bad_overlap_and_group_fields_are_422_at_their_loc(
         with pytest.raises(ValidationFailed) as create:
             every_minute(rig, "new", **fields)
         assert [e["loc"] for e in create.value.errors] == [loc]
+
+
+def test_a_jobs_file_sets_overlap_and_group_keys(rig: Rig) -> None:
+    table = {"name": "filed", "every": "1m", "command": "true", "overlap": "queue", "max_queued": 2,
+             "concurrency_group": "db"}  # fmt: skip
+    assert rig.service.apply_jobs(source="jobs.toml", jobs=[table])["created"] == ["filed"]
+    job = rig.store.jobs.get_by_name("filed")
+    assert job is not None and (job.overlap_policy, job.max_queued, job.concurrency_group) == ("queue", 2, "db")
+    assert rig.service.apply_jobs(source="jobs.toml", jobs=[table])["unchanged"] == 1
