@@ -145,7 +145,7 @@ def main() -> int:
         log_file.close()
 
     families = {family.name: family for family in text_string_to_metric_families(text.decode())}
-    jobs_seen = {sample.labels["job"] for sample in families["jobctl_job_running"].samples}
+    jobs_seen = {sample.labels["job"] for sample in families["jobctl_job_last_run_timestamp_seconds"].samples}
     if len(jobs_seen) != args.jobs:
         raise c.BenchError(f"the scrape reported {len(jobs_seen)} jobs, not {args.jobs}")
     samples = sum(len(family.samples) for family in families.values())

@@ -281,3 +281,15 @@ def test_why_and_audit_work_alike_and_name_both_kinds_of_actor(daemon: Daemon) -
     assert (bad.returncode, bad.stdout) == (2, "") and bad.stderr.count("\n") == 1 and "query.since" in bad.stderr
     refused = daemon.remote("audit", token=daemon.viewer)
     assert (refused.returncode, refused.stdout) == (5, "") and "admin" in refused.stderr
+
+
+def test_top_snapshot_through_the_api_is_the_one_on_the_store(daemon: Daemon) -> None:
+    assert daemon.cli("jobs", "create", "watched", "--every", "1h", "--command", "true").returncode == 0
+    local, remote = daemon.cli("top"), daemon.remote("top", token=daemon.viewer)
+    assert (local.returncode, remote.returncode) == (0, 0), remote.stderr
+
+    def without_clock(out: str) -> list[str]:  # the header's time is the second each call ran in
+        return RELATIVE_TIME.sub("T", out).splitlines()[1:]
+
+    assert without_clock(remote.stdout) == without_clock(local.stdout)
+    assert "scheduler: running" in remote.stdout and "  watched" in remote.stdout
