@@ -147,3 +147,22 @@ def test_store_figures_are_kept_at_most_max_age(service: Service) -> None:
     assert _job_values(_scrape(exposition), "jobctl_job_last_duration_seconds") == before, "served from the cache"
     time.sleep(0.35)
     assert _job_values(_scrape(exposition), "jobctl_job_last_duration_seconds")["ok"] == 7.0
+
+
+def test_periodic_scrapes_find_the_figures_refreshed_ahead(service: Service) -> None:
+    ids = _seed(service)
+    exposition = daemon_exposition(service.store, SchedulerStats(), lambda: True)
+    exposition.max_age, exposition.lead = 0.6, 0.3
+    try:
+        exposition.render()
+        time.sleep(1.0)
+        exposition.render()  # scrapes 1 s apart: the next is expected 1 s from now, refreshed 0.3 s before
+        assert exposition.refreshes == 2
+        _run(service.store, ids["ok"], ExecutionStatus.SUCCESS, T0 + timedelta(hours=3), 7.0)
+        time.sleep(0.85)
+        assert exposition.refreshes == 3, "refreshed ahead, without a scrape"
+        time.sleep(0.15)
+        assert _job_values(_scrape(exposition), "jobctl_job_last_duration_seconds")["ok"] == 7.0
+        assert exposition.refreshes == 3, "the scrape was served the text refreshed ahead"
+    finally:
+        exposition.close()
