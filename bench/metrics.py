@@ -147,8 +147,9 @@ def main() -> int:
                 health.append(scrape(client, "/healthz")[0])
             periodic = []
             c.log(f"{args.periodic + 2} scrapes every {args.every:g} s (the first two teach the daemon the interval)")
-            for n in range(args.periodic + 2):
-                time.sleep(args.every)
+            start = time.monotonic()
+            for n in range(args.periodic + 2):  # at fixed moments, as Prometheus does, whatever each scrape took
+                time.sleep(max(0.0, start + (n + 1) * args.every - time.monotonic()))
                 elapsed = scrape(client, "/metrics")[0]
                 if n >= 2:
                     periodic.append(elapsed)

@@ -170,7 +170,8 @@ class MetricsExposition:
     Prometheus scrapes at a steady interval, usually longer than ``max_age``, so a plain cache
     would be stale at every scrape and each scrape would wait for the store and the rendering
     (most of a second with 10,000 jobs). So the exposition learns the interval between the last
-    two scrapes and refreshes the store's part ``lead`` seconds before the next one is due, in a
+    two scrapes and refreshes the store's part ``lead`` seconds before the next one is due (more
+    when the last refresh took long, never so early that the text is stale by then), in a
     thread of its own: a periodic scrape finds a text at most about ``lead`` old and only renders
     the daemon's own part. It costs one refresh per scrape, as before, not one per ``max_age``;
     an irregular or first scrape still refreshes on the spot (docs/metrics.md).
@@ -193,6 +194,7 @@ class MetricsExposition:
         self._cached: _Rendered | None = None
         self._lock = threading.Lock()
         self._last_scrape: float | None = None
+        self._refresh_seconds = 0.0
         self._timer: threading.Timer | None = None
         self._timer_lock = threading.Lock()
 
@@ -209,6 +211,7 @@ class MetricsExposition:
                 cached = _Rendered(text=generate_latest(self._store_registry), at=begun)
                 self._cached = cached
                 self.refreshes += 1
+                self._refresh_seconds = time.monotonic() - begun
             return cached.text
 
     def _plan_next_refresh(self, now: float) -> None:
@@ -222,7 +225,10 @@ class MetricsExposition:
             interval = None if previous is None else now - previous
             if interval is None or not self.max_age < interval <= MAX_PLANNED_INTERVAL:
                 return
-            self._timer = threading.Timer(max(0.0, interval - self.lead), self._refresh_ahead)
+            # Early enough for the last refresh's duration to pass half again, late enough that the
+            # text is still younger than max_age when the scrape comes.
+            lead = min(max(self.lead, 1.5 * self._refresh_seconds), 0.9 * self.max_age)
+            self._timer = threading.Timer(max(0.0, interval - lead), self._refresh_ahead)
             self._timer.daemon = True
             self._timer.start()
 
