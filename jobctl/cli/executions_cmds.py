@@ -39,6 +39,7 @@ def list_executions(
 
     With --json: one page of the API's answer (--page, --per-page), or every run (--all).
 
+    \b
     Examples:
       jobctl executions list --job backup --status failed
       jobctl executions list --limit 200
@@ -103,6 +104,7 @@ def export(
     """Write every run matching the filters, newest first, streaming (constant memory for
     millions of runs); times without an offset are in [scheduler] timezone.
 
+    \b
     Examples:
       jobctl executions export --job backup --since 2026-11-01 --format ndjson -o backup.ndjson
       jobctl executions export --format csv > runs.csv
@@ -227,6 +229,7 @@ def tail(
     For a job, -f first shows its latest run (or the latest N with -n N), then only runs that
     start from then on; each run's header and result go to stderr.
 
+    \b
     Examples:
       jobctl executions tail 3f2c9a4e -f
       jobctl executions tail backup -f

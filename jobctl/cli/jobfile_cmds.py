@@ -50,6 +50,7 @@ def apply(
     defaults). Nothing changes unless every job is valid; a second apply of the same file
     changes nothing.
 
+    \b
     Examples:
       jobctl apply -f jobs.toml --dry-run
       jobctl apply -f jobs.toml --prune
@@ -89,6 +90,7 @@ def export(
     Jobs are sorted by name; settings at their defaults are left out. A job the format cannot
     hold is left out with a warning (in a crontab: a comment saying why).
 
+    \b
     Examples:
       jobctl export -o jobs.toml
       jobctl export backup report --format json

@@ -162,6 +162,7 @@ def list_jobs(
 
     With --json: one page of the API's answer (--page, --per-page), or every job (--all).
 
+    \b
     Examples:
       jobctl jobs list
       jobctl jobs list --enabled --json --all
@@ -276,6 +277,7 @@ def create(
 ) -> None:
     """Create a job.
 
+    \b
     Examples:
       jobctl jobs create backup --cron '0 2 * * *' --command 'tar czf /backup/etc.tgz /etc'
       jobctl jobs create ping --every 5m --command 'curl -fsS https://example.org/health'
@@ -358,6 +360,7 @@ def update(
 ) -> None:
     """Change a job; only the options given change.
 
+    \b
     Examples:
       jobctl jobs update backup --cron '30 3 * * *'
       jobctl jobs update backup --timeout 1h --retries 3
@@ -467,6 +470,7 @@ def pause(
 ) -> None:
     """Pause a job: no scheduled runs, manual triggers still allowed.
 
+    \b
     Examples:
       jobctl jobs pause backup
       jobctl jobs pause backup --reason "disk replacement until Friday"

@@ -24,6 +24,7 @@ def list_notifications(
 ) -> None:
     """List notifications, newest first: event, job, notifier, status, attempts and the last error.
 
+    \b
     Examples:
       jobctl notifications list --status failed
       jobctl notifications list --job backup

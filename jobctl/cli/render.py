@@ -100,7 +100,9 @@ def job_detail(job: JobDetail) -> None:
         ("state", state(job)),
         ("paused", paused_note(job)),
         ("notify", _rules(job.get("notify"))),
-        ("task", f"{task['name']} ({task['handlerType']}: {task['handlerPath']})"),
+        ("alerts", alerts(job)),
+        ("auto-pause", _auto_pause(job.get("pauseAfterFailures"))),
+        ("task", f"{task['name']} ({task['handlerType']}: {_handler(job)})"),
         ("task args", str(job["taskArgs"]) if job["taskArgs"] is not None else "-"),
         ("next run", when(job["nextRunTime"])),
         ("last run", when(job["lastRunTime"])),
@@ -113,6 +115,7 @@ def job_detail(job: JobDetail) -> None:
         ("concurrency group", job.get("concurrencyGroup") or "-"),
         ("labels", " ".join(f"{key}={value}" for key, value in sorted(job["labels"].items())) or "-"),
         *run_context(job),
+        ("source", job.get("source") or "-"),
         ("created", f"{local_time(job['createdAt'])} by {job['createdBy'] or '-'}"),
         ("updated", f"{local_time(job['updatedAt'])} by {job['updatedBy'] or '-'}"),
     ]
@@ -136,6 +139,29 @@ def retries(job: JobOut) -> str:
         text = f"{count}, {delay}s apart"
     codes = job.get("retryOnExitCodes")
     return text + (f", on exit {' '.join(str(code) for code in codes)}" if codes else "")
+
+
+def _handler(job: JobDetail) -> str:
+    """The task's handler; for the built-in shell, the shell the job's ``taskArgs`` name (``--arg shell=``)."""
+    task, args = job["taskFunction"], job["taskArgs"] or {}
+    shell = args.get("shell") if task["name"] == "shell" else None
+    return f"{shell} -c" if isinstance(shell, str) and shell else task["handlerPath"]
+
+
+def alerts(job: JobOut) -> str:
+    """The thresholds of the ``late``, ``long_running`` and ``no_success`` events, or ``-``."""
+    from jobctl.wire.job_keys import format_duration
+
+    thresholds = (
+        ("late after", job.get("startGraceSeconds")),
+        ("long running after", job.get("maxRuntimeAlertSeconds")),
+        ("no success within", job.get("expectSuccessWithinSeconds")),
+    )
+    return ", ".join(f"{label} {format_duration(seconds)}" for label, seconds in thresholds if seconds) or "-"
+
+
+def _auto_pause(failures: int | None) -> str:
+    return f"after {failures} failed outcomes in a row" if failures else "-"
 
 
 def run_context(job: JobOut) -> list[tuple[str, str]]:

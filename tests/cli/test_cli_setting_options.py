@@ -3,6 +3,7 @@ and reaches its API field, through the real CLI on a real store."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jobctl.wire.job_keys import JOB_SETTING_KEYS
@@ -68,3 +69,49 @@ def _json(outcome: Any) -> Any:
     import json
 
     return json.loads(check_ok(outcome).stdout)
+
+
+def test_jobs_show_for_people_shows_the_settings_that_shape_runs_and_alerts(sqlite_only_cli: OneStoreCli) -> None:
+    argv = [part for key in SAMPLES for part in _argv(key)]
+    bash = ["--task", "shell", "--arg", "command=true", "--arg", "shell=/bin/bash"]
+    check_ok(sqlite_only_cli("jobs", "create", "all", "--every", "1h", *bash, "--env", "API_KEY=s3cret", *argv))
+    shown = check_ok(sqlite_only_cli("jobs", "show", "all")).stdout
+    fields = dict(re.split(r"\s{2,}", line.strip(), maxsplit=1) for line in shown.splitlines()[1:] if line.strip())
+    assert fields["alerts"] == "late after 2m, long running after 1h, no success within 1d"
+    assert fields["auto-pause"] == "after 3 failed outcomes in a row"
+    assert fields["task"] == "shell (command: /bin/bash -c)"
+    assert fields["retries"] == "2, exponential from 90s (at most 600s), on exit 3 75"
+    assert fields["environment"] == "API_KEY"
+    assert "s3cret" not in shown
+    assert fields["source"] == "-"
+    plain = check_ok(sqlite_only_cli("jobs", "create", "plain", "--every", "1h", "--command", "true"))
+    assert plain.code == 0
+    shown = check_ok(sqlite_only_cli("jobs", "show", "plain")).stdout
+    assert "  alerts  " in shown and "  auto-pause  " in shown
+    assert "shell (command: /bin/sh -c)" in shown
+
+
+def test_help_keeps_each_example_on_its_own_line() -> None:
+    import click
+    import typer.main
+
+    from jobctl.cli.main import app
+
+    def commands(group: click.Command, path: tuple[str, ...]) -> Any:
+        yield path, group
+        if isinstance(group, click.Group):
+            for name, sub in group.commands.items():
+                yield from commands(sub, (*path, name))
+
+    checked = 0
+    for path, command in commands(typer.main.get_command(app), ("jobctl",)):
+        _, marker, rest = (command.help or "").partition("Examples:\n")
+        examples = [line.strip() for line in rest.split("\n\n")[0].splitlines()] if marker else []
+        if not examples:
+            continue
+        with click.Context(command, info_name=" ".join(path)) as ctx:
+            shown = [line.strip() for line in command.get_help(ctx).splitlines()]
+        for example in examples:
+            assert example in shown, f"{' '.join(path)} --help rewraps: {example}"
+        checked += 1
+    assert checked >= 10
