@@ -7,16 +7,16 @@ an index range read backwards that stops after one page, where the single-column
 The new indexes take over from ``ix_executions_status`` and ``ix_executions_job_created``,
 whose columns they start with.
 
-Revision ID: 0020
-Revises: 0019
+Revision ID: 0022
+Revises: 0021
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0020"
-down_revision = "0019"
+revision = "0022"
+down_revision = "0021"
 branch_labels = None
 depends_on = None
 
