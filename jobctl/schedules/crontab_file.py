@@ -242,6 +242,10 @@ def _take_words(text: str, count: int) -> tuple[list[str], str]:
     return words, text[position:]
 
 
+_NAMED_FIELDS = {3: "month name: jan..dec", 4: "weekday name: sun..sat"}
+"""The fields that take names, by position, for the error of a line whose name is misspelt."""
+
+
 def _looks_like_field(word: str) -> bool:
     """Whether ``word`` is written like a time field (then the field parser names its error),
     rather than like the start of a command: field characters only, with a digit, ``*``,
@@ -260,6 +264,8 @@ def _check_field_count(fields: list[str], rest: str, number: int, result: Cronta
         return False
     if count < 5:
         after = f"before {fields[count]!r}" if count < len(fields) else "and nothing after them"
+        if count < len(fields) and count in _NAMED_FIELDS and fields[count].isalpha():
+            after += f" (not a {_NAMED_FIELDS[count]})"  # a misspelt name reads as the command's start
         result.add(
             number,
             "error",

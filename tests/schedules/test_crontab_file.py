@@ -92,6 +92,8 @@ def test_system_format_reads_the_user() -> None:
     "line,code,words",
     [
         ("0 2 * * backup.sh", "field_count", "4 time fields"),
+        ("0 1 * * blursday echo d", "field_count", "before 'blursday' (not a weekday name: sun..sat)"),
+        ("0 1 * smarch * echo d", "field_count", "before 'smarch' (not a month name: jan..dec)"),
         ("0 2 * *", "field_count", "nothing after them"),
         ("0 0 2 * * * cmd", "field_count", "6 time fields"),
         ("61 * * * * cmd", "out_of_range", "61 is out of range 0-59"),
