@@ -111,6 +111,7 @@ class Daemon:
         )
         self._threads: list[threading.Thread] = []
         self._server: Any = None
+        self._closers: list[Callable[[], None]] = []
 
     def _wake(self) -> None:
         if self.scheduler is not None:
@@ -193,6 +194,7 @@ class Daemon:
         from jobctl.daemon.metrics import CONTENT_TYPE, daemon_exposition
 
         exposition = daemon_exposition(self.store, self.stats, self.leadership.is_leader)
+        self._closers.append(exposition.close)  # no refresh planned for after the store closes
         return MetricsEndpoint(
             render=exposition.render, content_type=CONTENT_TYPE, public=lambda: self.config.metrics_public
         )
@@ -214,6 +216,8 @@ class Daemon:
         self.leadership.resign()
         if self._server is not None:
             self._server.stop()
+        for close in self._closers:
+            close()
         self.runner.shutdown(self.config.shutdown_grace_seconds)
         self.guard.close()
         self.leadership.mark_stopped()
