@@ -322,8 +322,10 @@ def test_the_host_zone_comes_from_etc_localtime_never_from_tz(monkeypatch: pytes
         ([{"name": "db", "limit": 1, "max": 2}], "unknown key 'max'"),
         ({"name": "db"}, "must be an array of tables"),
         ([{"name": "", "limit": 1}], "must be 1-200 letters"),
+        ([{"name": "d b", "limit": 1}], "name 'd b' must be"),
+        ([{"name": "db", "limit": -3}], "limit must be at least 1, not -3"),
     ],
-    ids=["no-limit", "limit-text", "unknown-key", "not-an-array", "empty-name"],
+    ids=["no-limit", "limit-text", "unknown-key", "not-an-array", "empty-name", "space-in-name", "negative"],
 )
 def test_bad_concurrency_groups_are_usage_errors(groups: object, fragment: str) -> None:
     with pytest.raises(UsageError) as raised:
