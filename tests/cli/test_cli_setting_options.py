@@ -115,3 +115,25 @@ def test_help_keeps_each_example_on_its_own_line() -> None:
             assert example in shown, f"{' '.join(path)} --help rewraps: {example}"
         checked += 1
     assert checked >= 10
+
+
+def test_jobs_show_for_people_changes_with_every_setting(sqlite_only_cli: OneStoreCli, monkeypatch: Any) -> None:
+    """A setting added to the table shows in ``jobs show``: each sample changes the human view."""
+    from jobctl.cli import output, render
+
+    argv = [part for key in SAMPLES for part in _argv(key)]
+    check_ok(sqlite_only_cli("jobs", "create", "every", "--every", "1h", "--command", "true", *argv))
+    check_ok(sqlite_only_cli("jobs", "create", "bare", "--every", "1h", "--command", "true"))
+    every, plain = (_json(sqlite_only_cli("jobs", "show", name, "--json")) for name in ("every", "bare"))
+    shown: list[list[tuple[str, str]]] = []
+    monkeypatch.setattr(output, "print_fields", lambda title, fields: shown.append(list(fields)))
+
+    def view(job: dict[str, Any]) -> list[tuple[str, str]]:
+        render.job_detail({**job, "recentExecutions": []})  # type: ignore[typeddict-item]
+        return shown[-1]
+
+    for setting in JOB_SETTING_KEYS:
+        # a retry policy shows with retries, its cap with a backoff, a queue length with queueing
+        policy = {key: every[key] for key in ("retryCount", "retryBackoff", "overlapPolicy") if key != setting.field}
+        base = plain if setting.key == "retries" else {**plain, **policy}
+        assert view({**base, setting.field: every[setting.field]}) != view(base), f"jobs show omits {setting.key}"
