@@ -97,7 +97,7 @@ def _extras(config: Mapping[str, Any]) -> str:
     if config.get("end_date"):
         parts.append(f" until {config['end_date']}")
     if config.get("jitter"):
-        parts.append(f" ±{config['jitter']}s")
+        parts.append(f" (+0-{config['jitter']}s jitter)")  # runs start up to jitter late, never early
     return "".join(parts)
 
 

@@ -43,7 +43,7 @@ def test_each_job_type_builds_its_schedule(job_type: int, config: dict[str, Any]
     [
         (1, {"hours": 1, "minutes": 30, "seconds": 0}, "every 1h30m"),
         (1, {"weeks": 1, "days": 2}, "every 1w2d"),
-        (1, {"seconds": 90, "jitter": 10}, "every 90s ±10s"),
+        (1, {"seconds": 90, "jitter": 10}, "every 90s (+0-10s jitter)"),
         (1, {"hours": 1, "end_date": "2027-01-01T00:00:00Z"}, "every 1h until 2027-01-01T00:00:00Z"),
         (2, {"expression": "0 2 * * *", "timezone": "Europe/Berlin"}, "cron 0 2 * * * (Europe/Berlin)"),
         (2, {"expression": "*/5  * * * *"}, "cron */5 * * * *"),
