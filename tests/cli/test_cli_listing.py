@@ -90,7 +90,10 @@ def test_executions_list_shows_the_newest_with_a_footer(
 
 
 def test_tables_fit_80_columns_with_short_ids_and_job_names(cli: Any, local: tuple[Store, Service],
-                                                            ok: Callable[[Any], Any]) -> None:  # fmt: skip
+                                                            ok: Callable[[Any], Any],
+                                                            store_url: str) -> None:  # fmt: skip
+    if not store_url.startswith("sqlite"):
+        pytest.skip("table widths, the same on either store: checked on SQLite")
     store, service = local
     long_name = "nightly-database-backup-of-the-accounting-cluster"
     schedule = {"expression": "15 2 * * 1-5", "timezone": "America/Argentina/Buenos_Aires"}
