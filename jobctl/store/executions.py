@@ -229,15 +229,16 @@ class ExecutionRecords:
         )
         return [execution_from_row(row) for row in rows]
 
-    def earliest_run_after(self, now: datetime) -> datetime | None:
+    def earliest_run_after(self, now: datetime | None = None) -> datetime | None:
         """When the next delayed pending execution (a retry, a slot claimed ahead) becomes
-        startable; later than ``now`` only (one already due waits for a run to end, which wakes
-        the scheduler)."""
+        startable; with ``now``, later than it only (one already due waits for a run to end,
+        which wakes the scheduler)."""
         from jobctl.store.database import to_utc
 
+        later = "AND run_after > :now" if now is not None else "AND run_after IS NOT NULL"
         return to_utc(
             self.db.scalar(
-                "SELECT MIN(run_after) FROM executions WHERE status = :pending AND run_after > :now",
+                f"SELECT MIN(run_after) FROM executions WHERE status = :pending {later}",
                 {"pending": ExecutionStatus.PENDING.value, "now": now},
             )
         )
