@@ -141,7 +141,9 @@ def _rejections(exc: ValidationFailed, jobs: list[ImportedJob]) -> list[LintIssu
         index = loc[1] if len(loc) > 1 and loc[0] == "jobs" and isinstance(loc[1], int) else None
         line = jobs[index].line if index is not None and 0 <= index < len(jobs) else 0
         where = ".".join(str(part) for part in loc[2:])
-        message = f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+        message = str(error.get("msg", "invalid"))
+        if where and f"{where}: " not in message:  # apply's messages name the job and key already
+            message = f"{where}: {message}"
         found.append(LintIssue(line=line, severity="error", code="invalid_job", message=message))
     return found
 

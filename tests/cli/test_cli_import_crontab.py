@@ -127,7 +127,9 @@ def test_system_format_runs_as_the_user_and_apply_errors_point_at_the_line(
     bad = write(tmp_path, "@daily root true\n@hourly no-such-user-here true\n", "bad")
     result = sqlite_only_cli("import", "crontab", str(bad), "--system")
     assert result.code == 2
-    assert f"{bad}:2: error: run_as_user: " in result.stderr and "no-such-user-here" in result.stderr
+    assert f"{bad}:2: error: job '" in result.stderr
+    assert "': run_as_user: no user 'no-such-user-here' on this host" in result.stderr
+    assert result.stderr.count("run_as_user") == 1, result.stderr  # said once, not before the job's name too
     assert [j["name"] for j in json.loads(sqlite_only_cli("jobs", "list", "--json").stdout)["jobs"]] == ["as-nobody"]
 
 

@@ -240,7 +240,8 @@ def test_import_crontab_works_alike_on_the_store_and_through_the_api(daemon: Dae
                  ["import", "crontab", str(crontab), "--strict"]):  # fmt: skip
         _same(daemon, *args)
     refused = daemon.remote("import", "crontab", str(bad), "--system")
-    assert refused.returncode == 2 and f"{bad}:2: error: run_as_user: " in refused.stderr
+    assert refused.returncode == 2 and f"{bad}:2: error: job '" in refused.stderr
+    assert "': run_as_user: no user 'no-such-user-here' on this host" in refused.stderr
     imported = daemon.remote("import", "crontab", str(crontab), "--json")
     assert imported.returncode == 0, imported.stderr
     plan = json.loads(imported.stdout)["plan"]
