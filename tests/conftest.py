@@ -25,6 +25,38 @@ PG_URL = os.environ.get("JOBCTL_TEST_PG_URL", "postgresql+psycopg://postgres@127
 REQUIRE_PG = os.environ.get("JOBCTL_TEST_REQUIRE_PG") == "1"
 TEST_ZONE = "Europe/Berlin"
 ADMIN = Caller(user_id="tester", role=Role.ADMIN)
+ROOT = Path(__file__).resolve().parents[1]
+
+SERIAL = (
+    "tests/cluster/",  # failover within a lease TTL, measured in wall time
+    "tests/celery/",  # workers on shared broker queues
+    "tests/daemon/test_scheduling.py",  # runs within a second of their slot
+    "tests/daemon/test_failover.py",
+    "tests/daemon/test_watchdog.py",  # kill grace periods
+    "tests/daemon/test_run_as.py",  # useradd/groupadd lock /etc/passwd
+)
+"""Tests that measure wall time or share a system resource: marked ``serial``, and run on
+their own after the others (see the README's test command), not beside them in parallel."""
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C reaches the CLI processes the tests start, however pytest itself was started.
+
+    A process started in the background by a non-interactive shell, and each pytest-xdist
+    worker, ignores SIGINT, and an ignored signal stays ignored across ``exec``: the tests that
+    interrupt ``jobctl run`` or ``executions tail -f`` would then wait on a CLI that never sees
+    the signal. With a handler installed here, the children start with the default instead.
+    """
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.relative_to(ROOT).as_posix().startswith(SERIAL):
+            item.add_marker(pytest.mark.serial)
 
 
 def _pg_admin_connection():  # type: ignore[no-untyped-def]
