@@ -19,6 +19,7 @@ def describe_expression(expression: str) -> str:
 
     options = Options(locale_code="en_US", use_24hour_time_format=True)
     try:
-        return str(ExpressionDescriptor(expression, options).get_description())
+        # upper case: jobctl keeps fields lower-cased, and cron-descriptor reads only "L" and "W" as last and weekday
+        return str(ExpressionDescriptor(expression.upper(), options).get_description())
     except Exception:  # noqa: BLE001 - the library's own error tree is not documented
         return ""

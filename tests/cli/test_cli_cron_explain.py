@@ -134,6 +134,12 @@ def test_six_fields_are_described_seconds_first(sqlite_only_cli: OneStoreCli) ->
     assert explain_json(sqlite_only_cli, "0 0 9 * * 1-5")["description"] == "At 09:00, Monday through Friday"
 
 
+def test_last_day_is_described_as_such(sqlite_only_cli: OneStoreCli) -> None:
+    # the fields are kept lower-cased ("l"); the English still reads it as the last day
+    assert explain_json(sqlite_only_cli, "0 0 L * *")["description"] == "At 00:00, on the last day of the month"
+    assert explain_json(sqlite_only_cli, "0 0 * * 5l")["description"] == "At 00:00, on the last Friday of the month"
+
+
 def test_lint_warnings(sqlite_only_cli: OneStoreCli) -> None:
     document = explain_json(sqlite_only_cli, "*/35 9 1,15 * 5", "--timezone", "UTC", "-n", "2",
                             "--from", "2026-01-01T00:00:00Z")  # fmt: skip
