@@ -154,3 +154,16 @@ def test_bad_notifier_config_is_a_clear_error(entry: dict[str, object], message:
 def test_bad_notify_table_is_a_clear_error(notify: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError, match=message):
         config_from_dict({"notifiers": [{"name": "n", "type": "webhook", "url": "http://x"}], "notify": notify})
+
+
+def test_email_through_a_local_sendmail(tmp_path: Path) -> None:
+    """A sendmail stand-in (a real script) gets the message on stdin with -t -i, as cron hands it."""
+    spool = tmp_path / "spool"
+    sendmail = tmp_path / "sendmail"
+    sendmail.write_text(f'#!/bin/sh\necho "$@" > {spool}.args\ncat > {spool}\n')
+    sendmail.chmod(0o755)
+    send(spec("email", to=["root@localhost"], **{"from": "jobctl@localhost"}, sendmail=str(sendmail)),
+         payload(), base_env={})  # fmt: skip
+    assert Path(f"{spool}.args").read_text().split() == ["-t", "-i"]
+    message = spool.read_text()
+    assert "Subject: [jobctl] back up/db failed on box (exit 2)" in message and "To: root@localhost" in message
