@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,33 @@ from typing import Any
 import pytest
 
 from jobctl.service import Service
-from tests.daemon.helpers import DaemonFactory, executions, parse, shell_job, wait_for
+from jobctl.store import open_store
+from tests.conftest import ADMIN, TEST_ZONE
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, parse, shell_job, wait_for, write_config
+
+
+@dataclass
+class Running:
+    """A daemon leading on a store shared by this module's daemon tests (each uses jobs of its own)."""
+
+    store_url: str
+    service: Service
+    daemon: DaemonProcess
+
+
+@pytest.fixture(scope="module")
+def running(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Running]:
+    workdir = tmp_path_factory.mktemp("daemon")
+    daemons = DaemonFactory(module_store_url, write_config(workdir / "jobctl.toml"), workdir)
+    store = open_store(module_store_url)
+    try:
+        service = Service(store, ADMIN, default_timezone=TEST_ZONE)
+        daemon = daemons.start()
+        wait_for(lambda: service.get_status()["isRunning"], timeout=5, what="a leader")
+        yield Running(module_store_url, service, daemon)
+    finally:
+        daemons.stop_all()
+        store.close()
 
 
 def jobctl(store_url: str, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -51,25 +78,22 @@ def test_run_without_a_daemon_runs_in_the_foreground(
     assert service.get_status()["instances"] == [], "the foreground run left the instance list"
 
 
-def test_run_with_a_daemon_is_run_by_the_daemon(service: Service, daemons: DaemonFactory, store_url: str) -> None:
-    shell_job(service, "via-daemon", "echo from daemon; exit 5", scheduleConfig={"hours": 1})
-    daemon = daemons.start()
-    wait_for(lambda: service.get_status()["isRunning"], timeout=5, what="a leader")
-    result = jobctl(store_url, "run", "via-daemon")
+def test_run_with_a_daemon_is_run_by_the_daemon(running: Running) -> None:
+    service = running.service
+    job = shell_job(service, "via-daemon", "echo from daemon; exit 5", scheduleConfig={"hours": 1})
+    result = jobctl(running.store_url, "run", "via-daemon")
     assert result.returncode == 5
     assert result.stdout == "from daemon\n"
-    [run] = service.list_executions()["executions"]
+    [run] = executions(service, job["id"])
     assert run["instanceId"] == service.get_status()["leaderInstance"]["id"]
-    assert daemon.alive()
+    assert running.daemon.alive()
 
 
-def test_executions_tail_follows_new_runs_live(
-    service: Service, daemons: DaemonFactory, store_url: str, tmp_path: Path
-) -> None:
+def test_executions_tail_follows_new_runs_live(running: Running, tmp_path: Path) -> None:
+    service, store_url = running.service, running.store_url
     job = shell_job(
         service, "chatty", "echo start-$JOBCTL_EXECUTION_ID; sleep 0.6; echo end", scheduleConfig={"hours": 1}
     )
-    daemons.start()
     with following(store_url, tmp_path, "chatty", "-f") as (out, err):
         time.sleep(1.0)  # the tail is following (no output to tell) before the run starts
         execution_id = service.trigger_job(job["id"])["executionId"]
@@ -96,13 +120,11 @@ def following(store_url: str, tmp_path: Path, *args: str) -> Iterator[tuple[Path
         tail.wait(timeout=10)
 
 
-def test_tail_follow_of_a_busy_job_starts_at_its_latest_runs(
-    service: Service, daemons: DaemonFactory, store_url: str, tmp_path: Path
-) -> None:
+def test_tail_follow_of_a_busy_job_starts_at_its_latest_runs(running: Running, tmp_path: Path) -> None:
     """``tail JOB -f -n 2`` shows the two latest runs, then only runs that start later: never the
     older history again as if it were new."""
+    service, store_url = running.service, running.store_url
     job = shell_job(service, "busy", "echo run-$JOBCTL_EXECUTION_ID", scheduleConfig={"seconds": 1})
-    daemons.start()
     wait_for(lambda: len(executions(service, job["id"])) >= 4, timeout=20, what="four runs of the busy job")
     began = datetime.now(UTC)
 
