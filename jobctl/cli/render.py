@@ -115,6 +115,7 @@ def job_detail(job: JobDetail) -> None:
         ("concurrency group", job.get("concurrencyGroup") or "-"),
         ("labels", " ".join(f"{key}={value}" for key, value in sorted(job["labels"].items())) or "-"),
         *run_context(job),
+        *other_settings(job),
         ("source", job.get("source") or "-"),
         ("created", f"{local_time(job['createdAt'])} by {job['createdBy'] or '-'}"),
         ("updated", f"{local_time(job['updatedAt'])} by {job['updatedBy'] or '-'}"),
@@ -158,6 +159,31 @@ def alerts(job: JobOut) -> str:
         ("no success within", job.get("expectSuccessWithinSeconds")),
     )
     return ", ".join(f"{label} {format_duration(seconds)}" for label, seconds in thresholds if seconds) or "-"
+
+
+SHOWN_ABOVE = frozenset({
+    "description", "notify", "startGraceSeconds", "maxRuntimeAlertSeconds", "expectSuccessWithinSeconds",
+    "pauseAfterFailures", "timeoutSeconds", "retryCount", "retryDelaySeconds", "retryBackoff", "retryMaxDelaySeconds",
+    "retryOnExitCodes", "maxInstances", "misfirePolicy", "overlapPolicy", "maxQueued", "concurrencyGroup",
+    "runAsUser", "runAsGroup", "workingDirectory", "umask", "nice", "stdin",
+})  # fmt: skip
+"""The plain settings ``job_detail`` words itself; every other one is shown by :func:`other_settings`."""
+
+
+def other_settings(job: JobOut) -> list[tuple[str, str]]:
+    """A line per plain setting (``jobctl.wire.job_keys``) with no wording of its own above,
+    named by its key, so a setting added to that table shows in ``jobs show`` without an edit here."""
+    from jobctl.wire.job_keys import JOB_SETTING_KEYS, format_duration
+
+    lines = []
+    for setting in JOB_SETTING_KEYS:
+        if setting.field in SHOWN_ABOVE:
+            continue
+        value = job.get(setting.field)
+        values = value if isinstance(value, list) else [] if value is None else [value]
+        texts = [format_duration(v) if setting.kind == "duration" and isinstance(v, int) else str(v) for v in values]
+        lines.append((setting.key.replace("_", " "), " ".join(texts) or "-"))
+    return lines
 
 
 def _auto_pause(failures: int | None) -> str:

@@ -137,3 +137,18 @@ def test_jobs_show_for_people_changes_with_every_setting(sqlite_only_cli: OneSto
         policy = {key: every[key] for key in ("retryCount", "retryBackoff", "overlapPolicy") if key != setting.field}
         base = plain if setting.key == "retries" else {**plain, **policy}
         assert view({**base, setting.field: every[setting.field]}) != view(base), f"jobs show omits {setting.key}"
+
+
+def test_a_setting_without_wording_of_its_own_still_shows_in_jobs_show(monkeypatch: Any) -> None:
+    """Adding a setting to the table is enough for ``jobs show``: it gets a line named by its key."""
+    from jobctl.cli import render
+    from jobctl.wire import job_keys
+
+    added = (
+        job_keys.SettingKey("cool_down", "coolDownSeconds", "duration", "Pause between runs.", "DURATION"),
+        job_keys.SettingKey("tags_seen", "tagsSeen", "text", "Tags.", multiple=True),
+        job_keys.SettingKey("spare", "spare", "int", "Not set on this job."),
+    )
+    monkeypatch.setattr(job_keys, "JOB_SETTING_KEYS", job_keys.JOB_SETTING_KEYS + added)
+    job = {"coolDownSeconds": 5400, "tagsSeen": ["a", "b"], "spare": None}
+    assert render.other_settings(job) == [("cool down", "1h30m"), ("tags seen", "a b"), ("spare", "-")]  # type: ignore[arg-type]
