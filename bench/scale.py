@@ -231,7 +231,7 @@ def api_latency(port: int, token: str, job_id: str, requests: int = 200) -> dict
             "health_p99_ms": c.percentile(health, 99)}  # fmt: skip
 
 
-def daemon_figures(jobctl: Path, url: str, folder: Path, job_id: str, idle: float) -> dict[str, Any]:
+def daemon_figures(jobctl: Path, url: str, folder: Path, job_id: str, idle: float, keep_days: int) -> dict[str, Any]:
     from jobctl.service.tokens import create_token
     from jobctl.store import open_store
 
@@ -239,7 +239,7 @@ def daemon_figures(jobctl: Path, url: str, folder: Path, job_id: str, idle: floa
     token, _ = create_token(store, f"bench-{uuid.uuid4().hex[:6]}", "viewer")
     store.close()
     port = free_port()
-    config = c.write_daemon_config(folder)
+    config = history_config(folder, keep_days)
     daemon = c.Daemon(jobctl, url, config, folder, api=True, port=port, name="scale")
     try:
         leader = daemon.wait_started(timeout=120)
@@ -262,9 +262,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def history_config(folder: Path, keep_days: int) -> Path:
+    """The daemon's config with ``[history] keep_days``: the prune measured and the daemon share it,
+    so the daemon's own pruner finds nothing left while its idle figures are taken."""
+    config = c.write_daemon_config(folder)
+    config.write_text(config.read_text() + f"\n[history]\nkeep_days = {keep_days}\n")
+    return config
+
+
 def prune_figures(jobctl: Path, url: str, folder: Path, keep_days: int) -> dict[str, Any]:
-    config = folder / "prune.toml"
-    config.write_text(f"[history]\nkeep_days = {keep_days}\noutput_keep_days = {keep_days}\n")
+    config = history_config(folder, keep_days)
     begin = time.perf_counter()
     done = subprocess.run([str(jobctl), "--db", url, "--config", str(config), "store", "prune", "--json"],
                           capture_output=True, env=c.run_env(), timeout=7200)  # fmt: skip
@@ -298,7 +305,7 @@ def measure(backend: str, url: str, folder: Path, args: argparse.Namespace) -> d
     c.log(f"{backend}: prune of executions older than {args.keep_days} days")
     figures["prune"] = prune_figures(jobctl, url, folder, args.keep_days)
     c.log(f"{backend}: daemon (idle: its pruner finds nothing left)")
-    figures.update(daemon_figures(jobctl, url, folder, job_id, args.idle))
+    figures.update(daemon_figures(jobctl, url, folder, job_id, args.idle, args.keep_days))
     return figures
 
 
