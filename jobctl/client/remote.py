@@ -48,8 +48,8 @@ SEARCH_PAGE = 100
 """Page size when searching by name; the API's maximum."""
 
 
-FORCED_DELETE_TIMEOUT = 30.0
-"""Seconds a forced delete may take: the server stops the job's runs first (kill grace included)."""
+FORCED_DELETE_TIMEOUT = 90.0
+"""Seconds a forced delete may take: the server stops the job's runs first (`kill_grace_seconds`, at most 60, and 3 more)."""
 CANCEL_TIMEOUT = 90.0
 """Seconds a cancel may take: the daemon stops the run first (``kill_grace_seconds``, at most 60, and 3 more)."""
 

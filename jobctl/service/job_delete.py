@@ -19,9 +19,11 @@ from jobctl.models import Execution, ExecutionStatus, Job
 from jobctl.store import Store
 from jobctl.store.writes import NO_NEXT_SLOT, JobChanges
 
-STOP_WAIT_SECONDS = KILL_GRACE_SECONDS + 3.0
-"""How long a forced delete waits for the daemons to stop and record the job's runs: the kill
-grace, plus up to a second for the daemon to notice, plus the record itself."""
+STOP_MARGIN_SECONDS = 3.0
+"""Beyond the kill grace: up to a second for the daemon to notice, plus the record itself."""
+STOP_WAIT_SECONDS = KILL_GRACE_SECONDS + STOP_MARGIN_SECONDS
+"""How long a forced delete waits for the daemons to stop and record the job's runs, with the
+default kill grace (the service passes ``[daemon] kill_grace_seconds`` plus the margin)."""
 _POLL_SECONDS = 0.05
 
 

@@ -280,7 +280,7 @@ class Service:
         runs are skipped and its running ones stopped and recorded first (docs/deleting-jobs.md).
         Jobs of a system task function are protected.
         """
-        from jobctl.service.job_delete import active_runs_conflict, stop_runs_for_delete
+        from jobctl.service.job_delete import STOP_MARGIN_SECONDS, active_runs_conflict, stop_runs_for_delete
 
         authorize(self.caller, "delete_job")
         job = self._job(job_id)
@@ -290,7 +290,9 @@ class Service:
                 f"job {job.name!r} uses the system task function {task_function.name!r} and cannot be deleted"
             )
         if force:
-            stop_runs_for_delete(self.store, job, self.caller.user_id)
+            stop_runs_for_delete(
+                self.store, job, self.caller.user_id, wait_seconds=self.kill_grace_seconds + STOP_MARGIN_SECONDS
+            )
         with self.store.transaction():
             job = self._job(job.id, lock=True)
             active = self.store.executions.active_of_job(job.id)

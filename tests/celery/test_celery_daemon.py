@@ -160,3 +160,18 @@ def _outage_and_recovery(env: CeleryEnv, broker: Broker, proxy: TcpProxy) -> Non
     assert len(finished(env, shell["id"], "success")) > shell_runs, "the shell job kept running"
     statuses = {e["status"] for e in executions(env.service, ticker["id"])}
     assert statuses <= {"success", "failed", "skipped", "running", "pending"}, statuses
+
+
+def test_a_cancel_revokes_the_running_task(env: CeleryEnv) -> None:
+    job = env.job("cancelled", "slow", taskArgs={"seconds": 30}, retryCount=2, retryDelaySeconds=0)
+    env.start_daemon()
+    response = env.service.trigger_job(job["id"])
+    task_id = response["celeryTaskId"]
+    wait_for(lambda: f"slow[{task_id}] received" in env.worker.log(), timeout=10, what="the worker receiving the task")
+    run = env.service.cancel_execution(response["executionId"])
+    who = run["cancelledBy"]
+    assert run["status"] == "cancelled" and who, run
+    assert run["errorMessage"] == f"cancelled by {who} (task {task_id} revoked)"
+    wait_for(lambda: task_state(task_id) == "REVOKED", timeout=10, what="the task revoked")
+    time.sleep(0.5)
+    assert len(executions(env.service, job["id"])) == 1, "a cancelled run is not retried"
