@@ -49,7 +49,8 @@ SEARCH_PAGE = 100
 
 
 FORCED_DELETE_TIMEOUT = 90.0
-"""Seconds a forced delete may take: the server stops the job's runs first (`kill_grace_seconds`, at most 60, and 3 more)."""
+"""Seconds a forced delete may take: the server stops the job's runs first (``kill_grace_seconds``,
+at most 60, and 3 s more)."""
 CANCEL_TIMEOUT = 90.0
 """Seconds a cancel may take: the daemon stops the run first (``kill_grace_seconds``, at most 60, and 3 more)."""
 
