@@ -310,7 +310,6 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
         ("result", str(e["result"]) if e["result"] is not None else "-"),
         ("error", e["errorMessage"] or "-"),
         *([("cancelled by", str(e["cancelledBy"]))] if e.get("cancelledBy") else []),
-        *([("waiting", str(e["pendingReason"]))] if e.get("pendingReason") else []),
         ("instance", e.get("instanceId") or "-"),
         ("celery task", e["celeryTaskId"] or "-"),
     ]

@@ -427,7 +427,7 @@ class ExecutionRecords:
             self.db.execute(
                 """
                 UPDATE executions SET status = :cancelled, completed_at = :now, error_message = :reason,
-                    cancelled_by = :who
+                    cancelled_by = :who, pending_reason = NULL
                 WHERE id = :id AND status = :pending
                 """,
                 {
