@@ -63,7 +63,7 @@ def test_a_waiting_retry_is_cancelled(service: Service, store: Store) -> None:
                             result=None, error_message="exit 1")  # fmt: skip
     cancelled = service.cancel_execution(retry.id)
     assert (cancelled["status"], cancelled["attempt"], cancelled["cancelledBy"]) == ("cancelled", 2, "tester")
-    assert store.executions.earliest_run_after() is None, "nothing waits any more"
+    assert store.executions.earliest_run_after(now) is None, "nothing waits any more"
 
 
 def test_cancel_refuses_finished_unknown_and_viewers(service: Service, store: Store) -> None:

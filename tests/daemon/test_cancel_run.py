@@ -229,7 +229,7 @@ def test_ctrl_c_on_a_foreground_run_cancels_it(sqlite_url: str, tmp_path: Path) 
         service = Service(store, Caller(user_id="tester", role=Role.ADMIN), default_timezone=TEST_ZONE)
         pidfile = tmp_path / "run.pid"
         job = service.create_job({"name": "fg", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"hours": 1},
-                                  "taskArgs": {"command": f"echo $$ > {pidfile}; echo started; sleep 600"}},
+                                  "taskArgs": {"command": f"echo started; echo $$ > {pidfile}; sleep 600"}},
                                  )  # fmt: skip
         config = write_config(tmp_path / "jobctl.toml", kill_grace_seconds=KILL_GRACE)
         env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
