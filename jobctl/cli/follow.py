@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from jobctl.models import ExecutionStatus
@@ -16,15 +17,22 @@ POLL_SECONDS = 0.25
 ACTIVE = {ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value}
 
 
-def stream_output(service: JobService, execution_id: str, *, follow: bool, offset: int = 0) -> ExecutionOut:
+def stream_output(
+    service: JobService, execution_id: str, *, follow: bool, offset: int = 0,
+    interrupted: Callable[[], bool] | None = None,
+) -> ExecutionOut:  # fmt: skip
     """Copy an execution's output to stdout; with ``follow``, until it has finished.
 
-    Returns the execution as it was last read.
+    Returns the execution as it was last read. :raises KeyboardInterrupt: between two reads once
+    ``interrupted()`` says so (a Ctrl-C noted by a signal handler, never in the middle of a read).
     """
     from jobctl.cli.output import JobOutput
 
     writer = JobOutput()
     while True:
+        if interrupted is not None and interrupted():
+            writer.end()
+            raise KeyboardInterrupt
         log = service.get_execution_log(execution_id, offset=offset)
         writer.write(log["data"])
         offset = log["nextOffset"]

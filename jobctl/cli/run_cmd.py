@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -30,14 +30,17 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     service = app_ctx.service()
     execution_id = service.trigger_job(service.resolve_job(job))["executionId"]
     foreground: ForegroundRun | None = None
-    try:  # from here on, Ctrl-C cancels the run: even one taken by this process a moment ago
+    interrupts = _Interrupts.install()  # from here on, Ctrl-C cancels the run
+    try:
         if not app_ctx.is_remote() and not service.get_status()["isRunning"]:
             foreground = _foreground(app_ctx)
-            if not foreground.start(execution_id, on_wait=_say_it_waits):
+            if not foreground.start(execution_id, on_wait=_say_it_waits, interrupted=interrupts.seen):
                 foreground = None  # a daemon took it first
-        final = stream_output(service, execution_id, follow=True)
+        final = stream_output(service, execution_id, follow=True, interrupted=interrupts.seen)
     except KeyboardInterrupt:
         _cancel_on_interrupt(service, execution_id, foreground)
+    finally:
+        interrupts.uninstall()
     if foreground is not None:
         foreground.finish(interrupted=False)
     import sys
@@ -52,6 +55,38 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
 
         sys.stderr.write(f"jobctl: run {final['status']}: {printable(final['errorMessage'].splitlines()[0])}\n")
     raise typer.Exit(exit_code_of(final))
+
+
+class _Interrupts:
+    """SIGINT while ``jobctl run`` follows its run. The first Ctrl-C is only noted: the loops
+    that start and follow the run raise ``KeyboardInterrupt`` between two store reads, so no
+    read or write is cut in half (a store connection interrupted inside a call can hang the
+    cancel that follows). The second raises at once, to leave without waiting."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._previous: Any = None
+
+    @classmethod
+    def install(cls) -> _Interrupts:
+        import signal
+
+        interrupts = cls()
+        interrupts._previous = signal.signal(signal.SIGINT, interrupts._on_sigint)
+        return interrupts
+
+    def uninstall(self) -> None:
+        import signal
+
+        signal.signal(signal.SIGINT, self._previous)
+
+    def seen(self) -> bool:
+        return self.count > 0
+
+    def _on_sigint(self, signum: int, frame: Any) -> None:
+        self.count += 1
+        if self.count > 1:
+            raise KeyboardInterrupt
 
 
 def _foreground(app_ctx: AppContext) -> ForegroundRun:
@@ -100,9 +135,9 @@ def _cancel_on_interrupt(service: JobService, execution_id: str, foreground: For
         )
         sys.stderr.flush()
         sys.stdout.flush()
-        if foreground is not None:
-            os._exit(INTERRUPTED_EXIT)  # the runner's threads follow the run; this process must not wait for them
-        raise typer.Exit(INTERRUPTED_EXIT) from None
+        # At once: the interrupt may have cut a store call in half (its locks held), and a
+        # foreground run's threads still follow the run; nothing here may wait for either.
+        os._exit(INTERRUPTED_EXIT)
     raise typer.Exit(INTERRUPTED_EXIT)
 
 

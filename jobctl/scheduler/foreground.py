@@ -50,12 +50,16 @@ class ForegroundRun:
         self.runner = Runner(store, max_workers=1, base_env=base_env, run_as=run_as, kill_grace=kill_grace)
         self._done = threading.Event()
 
-    def start(self, execution_id: str, *, on_wait: Callable[[str], None] | None = None) -> bool:
+    def start(
+        self, execution_id: str, *, on_wait: Callable[[str], None] | None = None,
+        interrupted: Callable[[], bool] | None = None,
+    ) -> bool:  # fmt: skip
         """Take the execution and start it; False if a daemon took it first.
 
         The run starts only within its job's ``maxInstances`` and its concurrency group's limit,
         as under a daemon (:func:`~jobctl.scheduler.admission.start_waiting`): while they are
-        reached it waits, telling ``on_wait`` why once.
+        reached it waits, telling ``on_wait`` why once. :raises KeyboardInterrupt: while
+        waiting, once ``interrupted()`` says so (a Ctrl-C noted by ``jobctl run``).
         """
         self.store.cluster.register_instance(self.instance)
         threading.Thread(target=self._watch, name="heartbeat", daemon=True).start()
@@ -75,6 +79,8 @@ class ForegroundRun:
                 if waiting is not None and waiting.pending_reason:
                     on_wait(waiting.pending_reason)
                     told = True
+            if interrupted is not None and interrupted():
+                raise KeyboardInterrupt
             time.sleep(WAIT_POLL_SECONDS)
 
     def _leave(self) -> None:

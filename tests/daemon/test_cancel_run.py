@@ -239,7 +239,12 @@ def test_ctrl_c_on_a_foreground_run_cancels_it(sqlite_url: str, tmp_path: Path) 
         wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), timeout=10, what="the run to start")
         pgid = int(pidfile.read_text())
         os.kill(proc.pid, signal.SIGINT)
-        _, err = proc.communicate(timeout=15)
+        try:
+            _, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            _, err = proc.communicate()
+            raise AssertionError(f"hung; stderr: {err!r}; runs: {executions(service, job['id'])}") from None
         assert proc.returncode == 130, err
         [run] = executions(service, job["id"])
         assert run["status"] == "cancelled" and run["cancelledBy"].startswith("local:"), run
