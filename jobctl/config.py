@@ -338,9 +338,7 @@ def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:
             if required not in entry:
                 raise UsageError(f"{where}: {label} needs {required}")
         if not re.fullmatch(CONCURRENCY_GROUP_PATTERN, entry["name"]):
-            raise UsageError(
-                f"{where}: {label} name {entry['name']!r} must be 1-200 letters, digits, '.', '_' or '-'"
-            )
+            raise UsageError(f"{where}: {label} name {entry['name']!r} must be 1-200 letters, digits, '.', '_' or '-'")
         if entry["limit"] < 1:
             raise UsageError(f"{where}: {label} limit must be at least 1, not {entry['limit']}")
         groups.append(ConcurrencyGroup(name=entry["name"], limit=entry["limit"]))

@@ -39,8 +39,11 @@ def test_rules_read_and_written_back() -> None:
 
 @pytest.mark.parametrize(
     "value,loc",
-    [("ops-mail", ["notify"]), (["ops-mail"], ["notify", 0]), ([{"notifier": "a", "on": ["x"], "when": 1}],
-                                                               ["notify", 0, "when"])],
+    [
+        ("ops-mail", ["notify"]),
+        (["ops-mail"], ["notify", 0]),
+        ([{"notifier": "a", "on": ["x"], "when": 1}], ["notify", 0, "when"]),
+    ],
     ids=["not-a-list", "not-a-table", "unknown-key"],
 )
 def test_bad_rules_are_errors_at_their_key(value: Any, loc: list[Any]) -> None:

@@ -20,6 +20,12 @@ def test_ruff_finds_nothing() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+def test_ruff_format_changes_nothing() -> None:
+    """One layout everywhere, so a diff shows what changed and not who formatted it last."""
+    result = _run("ruff", "format", "--check", "--no-cache", "jobctl", "tests", "bench")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_mypy_strict_finds_nothing(tmp_path: Path) -> None:
     result = _run("mypy", "jobctl", "--cache-dir", str(tmp_path / "mypy"))
     assert result.returncode == 0, result.stdout + result.stderr

@@ -168,7 +168,7 @@ def _mailto_message(mailto: tuple[str, int], missing: Sequence[str]) -> str:
     address, line = mailto
     return (
         f"MAILTO={address} (line {line}): no email notifier sends to {', '.join(missing)}, so that mail is not "
-        "carried over; add one to [[notifiers]] (type = \"email\", to = [...]) and import again"
+        'carried over; add one to [[notifiers]] (type = "email", to = [...]) and import again'
     )
 
 
