@@ -587,8 +587,8 @@ def notification_list(items: Iterable[Delivery], total: int) -> NotificationList
 RESPONSE_SHAPES: tuple[type, ...] = (
     TaskFunctionOut, TaskFunctionList, JobTypeOut, ExecutionOut, ExecutionList, ExecutionLog, JobOut, JobList,
     JobDetail, TriggerResult, NextRunTimes, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody,
-    FieldError, ValidationErrorBody, JobChangeOut, ApplyPlan, NotificationOut, NotificationList, NotifierOut, NotifierList,
-    NotifierTestResult, ConcurrencyGroupOut,
+    FieldError, ValidationErrorBody, JobChangeOut, ApplyPlan, NotificationOut, NotificationList, NotifierOut,
+    NotifierList, NotifierTestResult, ConcurrencyGroupOut,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""
 
