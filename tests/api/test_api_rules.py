@@ -66,7 +66,11 @@ def test_execution_filters_and_paging(api: Api, three_jobs: list[dict[str, Any]]
     assert api.get("/executions", params={"job_id": alpha["id"]}).json()["total"] == 1
     assert api.get("/executions", params={"status": "pending", "per_page": 1}).json()["total"] == 2
     assert len(api.get("/executions", params={"per_page": 1, "page": 2}).json()["executions"]) == 1
-    assert api.get("/executions", params={"status": "success"}).json() == {"executions": [], "total": 0, "nextCursor": None}
+    assert api.get("/executions", params={"status": "success"}).json() == {
+        "executions": [],
+        "total": 0,
+        "nextCursor": None,
+    }
 
 
 def test_task_function_filter(api: Api) -> None:
