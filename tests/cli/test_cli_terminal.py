@@ -92,7 +92,11 @@ def test_names_messages_and_output_are_escaped_for_people(
     assert raw_controls(error) == [] and "no\\x1b[2Jsuch" in error
 
 
-def test_job_output_on_a_terminal_keeps_colours_and_escapes_the_rest(cli: Any, run_json: Callable[..., Any]) -> None:
+def test_job_output_on_a_terminal_keeps_colours_and_escapes_the_rest(
+    cli: Any, run_json: Callable[..., Any], store_url: str
+) -> None:
+    if not store_url.startswith("sqlite"):  # the output's bytes round-trip on both stores in the test above
+        pytest.skip("what a terminal is shown, the same on either store: checked on SQLite")
     created = run_json("jobs", "create", "colours", "--every", "1h", "--command", JOB_SCRIPT, "--json")
     run = in_terminal(cli.env, "run", created["id"])
     assert run.code == 3, run
