@@ -1,6 +1,6 @@
 """CLI start-up: wall time of ``jobctl`` calls against a SQLite store of 1,000 jobs.
 
-Target: ``jobctl jobs list --json`` median <= 150 ms. Peers in the same run, same interpreter:
+Targets: ``jobctl jobs list --json`` and ``jobctl cron explain '0 9 * * 1-5'`` median <= 150 ms. Peers in the same run, same interpreter:
 ``python -c pass`` and ``python -c "import sqlite3"``. Also shows which packages dominate
 start-up (``python -X importtime``) and checks that ``jobctl --help`` imports none of the heavy
 libraries.
@@ -27,6 +27,8 @@ TARGET_MS = 150.0
 ALT_REQUIREMENT = "typer<0.29"
 """An experiment run next to the real install: typer 0.29 coerces every parameter through pydantic."""
 ALT_VENV = "cli-typer028"
+CRON_EXPLAIN = "jobctl cron explain '0 9 * * 1-5'"
+"""No store involved: parsing, the English description and the next runs, all at start-up cost."""
 BANNED = ("sqlalchemy", "alembic", "httpx", "uvicorn", "fastapi", "pydantic", "rich")
 
 
@@ -121,6 +123,7 @@ def main() -> int:
             "jobctl jobs list --json": [*base, "jobs", "list", "--json"],
             "jobctl jobs list --json --per-page 100": [*base, "jobs", "list", "--json", "--per-page", "100"],
             "jobctl jobs list (table, piped)": [*base, "jobs", "list"],
+            CRON_EXPLAIN: [str(jobctl), "cron", "explain", "0 9 * * 1-5"],
         }
         if not args.no_alt and alt_jobctl.exists():
             commands[f"experiment, {ALT_REQUIREMENT}: jobctl jobs list --json"] = [
@@ -178,12 +181,17 @@ def main() -> int:
         f"(fork + exec + run + exit).\n"
     )
     print(c.md_table(["command", "median ms", "p90 ms", "min ms", "vs python -c pass", "ms over python -c pass"], rows))
-    target = c.median(times["jobctl jobs list --json"])
-    met = target <= TARGET_MS
-    print(
-        f"\nTarget `jobctl jobs list --json` median <= {TARGET_MS:.0f} ms: {target:.1f} ms -> "
-        f"{'MET' if met else f'MISSED by {target - TARGET_MS:.1f} ms ({target / TARGET_MS:.2f}x)'}\n"
-    )
+    print()
+    verdicts = {}
+    for label in ("jobctl jobs list --json", CRON_EXPLAIN):
+        value = c.median(times[label])
+        verdicts[label] = value <= TARGET_MS
+        print(
+            f"Target `{label}` median <= {TARGET_MS:.0f} ms: {value:.1f} ms -> "
+            f"{'MET' if verdicts[label] else f'MISSED by {value - TARGET_MS:.1f} ms ({value / TARGET_MS:.2f}x)'}"
+        )
+    print()
+    met = all(verdicts.values())
 
     help_modules = {name.split(".")[0] for name, _, _ in profile_help}
     json_modules = {name.split(".")[0] for name, _, _ in profile_json}
@@ -221,6 +229,7 @@ def main() -> int:
                 label: {"median": c.median(v), "p90": c.percentile(v, 90), "min": min(v)} for label, v in times.items()
             },
             "target_met": met,
+            "targets_met": verdicts,
             "help_banned_imports": leaked,
             "import_packages_json": by_package(profile_json)[:20],
             "import_packages_help": by_package(profile_help)[:20],
