@@ -30,7 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from _common import pg_available, pg_database
+from _common import jobctl_venv, pg_available, pg_database, reexec_in
+
+if __name__ == "__main__":
+    reexec_in(jobctl_venv)  # jobctl's dependencies (alembic, SQLAlchemy, ...) live in bench/.venv-cli
 
 from jobctl.models import Caller, Role
 from jobctl.service import Service
