@@ -11,7 +11,6 @@ The caller waits for that record (docs/cancelling-runs.md).
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime
 
 from jobctl.errors import Conflict, NotFound
@@ -19,11 +18,11 @@ from jobctl.models import Execution, ExecutionStatus
 from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.notifications import execution_event
+from jobctl.service.stop_wait import record_unconfirmed_stop, still_running_after
 from jobctl.store import Store
 
 CONFIRM_MARGIN_SECONDS = 3.0
 """Beyond the kill grace: up to a second for the daemon to notice, plus the record itself."""
-_POLL_SECONDS = 0.05
 _ATTEMPTS = 3
 """A run may change state between our read and our write (pending -> running): read again."""
 
@@ -67,22 +66,10 @@ def _wait_for_stop(
     """Wait until the daemon running it records the run; record it here if none did in time
     (its daemon died or lost the store: a daemon still alive kills the process once it sees
     the run is no longer running)."""
-    deadline = time.monotonic() + wait_seconds
-    while store.executions.still_running([execution_id]):
-        if time.monotonic() >= deadline:
-            with store.transaction():
-                if store.executions.finish(
-                    execution_id,
-                    status=ExecutionStatus.CANCELLED.value,
-                    started_at=None,
-                    completed_at=datetime.now(UTC),
-                    duration_seconds=None,
-                    result=None,
-                    error_message=f"{reason}; its daemon did not confirm the stop within {wait_seconds:g}s",
-                ):
-                    execution_event(store, notify, _get(store, execution_id), "cancelled", now=datetime.now(UTC))
-            break
-        time.sleep(_POLL_SECONDS)
+    if still_running_after(store, [execution_id], wait_seconds):
+        with store.transaction():
+            if record_unconfirmed_stop(store, execution_id, ExecutionStatus.CANCELLED, reason, wait_seconds):
+                execution_event(store, notify, _get(store, execution_id), "cancelled", now=datetime.now(UTC))
     return _get(store, execution_id)
 
 

@@ -10,12 +10,12 @@ its history, as a delete always did (docs/deleting-jobs.md).
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import UTC, datetime
 
 from jobctl.errors import Conflict
 from jobctl.executors.process import KILL_GRACE_SECONDS
 from jobctl.models import Execution, ExecutionStatus, Job
+from jobctl.service.stop_wait import record_unconfirmed_stop, still_running_after
 from jobctl.store import Store
 from jobctl.store.writes import NO_NEXT_SLOT, JobChanges
 
@@ -24,7 +24,6 @@ STOP_MARGIN_SECONDS = 3.0
 STOP_WAIT_SECONDS = KILL_GRACE_SECONDS + STOP_MARGIN_SECONDS
 """How long a forced delete waits for the daemons to stop and record the job's runs, with the
 default kill grace (the service passes ``[daemon] kill_grace_seconds`` plus the margin)."""
-_POLL_SECONDS = 0.05
 
 
 def active_runs_conflict(job: Job, active: list[Execution]) -> Conflict:
@@ -63,17 +62,5 @@ def stop_runs_for_delete(store: Store, job: Job, who: str | None, *, wait_second
         )
         stopping = [execution.id for execution in store.executions.request_stop(job.id, reason)]
         store.cluster.bump_generation()
-    deadline = time.monotonic() + wait_seconds
-    while stopping and time.monotonic() < deadline:
-        time.sleep(_POLL_SECONDS)
-        stopping = store.executions.still_running(stopping)
-    for execution_id in stopping:
-        store.executions.finish(
-            execution_id,
-            status=ExecutionStatus.FAILED.value,
-            started_at=None,
-            completed_at=datetime.now(UTC),
-            duration_seconds=None,
-            result=None,
-            error_message=f"{reason}; its daemon did not confirm the stop within {wait_seconds:g}s",
-        )
+    for execution_id in still_running_after(store, stopping, wait_seconds):
+        record_unconfirmed_stop(store, execution_id, ExecutionStatus.FAILED, reason, wait_seconds)
