@@ -10,6 +10,7 @@ import math
 import os
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -284,16 +285,25 @@ def _passed_names(names: list[Any], where: str) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
+def _array_of_tables(
+    content: Any, section: str, keys: dict[str, tuple[type, ...]], where: str
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """``[[section]]`` entries, each with its label (``section[0]``) and its keys checked against
+    ``keys``. :raises UsageError: for anything but an array of tables of known keys."""
     if not isinstance(content, list):
-        raise UsageError(f"{where}: task_functions must be an array of tables ([[task_functions]])")
-    specs: list[TaskFunctionSpec] = []
+        raise UsageError(f"{where}: {section} must be an array of tables ([[{section}]])")
     for index, entry in enumerate(content):
-        label = f"task_functions[{index}]"
+        label = f"{section}[{index}]"
         if not isinstance(entry, dict):
             raise UsageError(f"{where}: {label} must be a table")
         for key, value in entry.items():
-            _checked(label, key, value, TASK_FUNCTION_KEYS, where)
+            _checked(label, key, value, keys, where)
+        yield label, entry
+
+
+def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
+    specs: list[TaskFunctionSpec] = []
+    for label, entry in _array_of_tables(content, "task_functions", TASK_FUNCTION_KEYS, where):
         for required in ("name", "handler_type", "handler_path"):
             if not str(entry.get(required) or "").strip():
                 raise UsageError(f"{where}: {label} needs {required}")
@@ -325,15 +335,8 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
 
 def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:
     """``[[concurrency_groups]]``: each a ``name`` and a ``limit`` of at least 1, names unique."""
-    if not isinstance(content, list):
-        raise UsageError(f"{where}: concurrency_groups must be an array of tables ([[concurrency_groups]])")
     groups: list[ConcurrencyGroup] = []
-    for index, entry in enumerate(content):
-        label = f"concurrency_groups[{index}]"
-        if not isinstance(entry, dict):
-            raise UsageError(f"{where}: {label} must be a table")
-        for key, value in entry.items():
-            _checked(label, key, value, CONCURRENCY_GROUP_KEYS, where)
+    for label, entry in _array_of_tables(content, "concurrency_groups", CONCURRENCY_GROUP_KEYS, where):
         for required in ("name", "limit"):
             if required not in entry:
                 raise UsageError(f"{where}: {label} needs {required}")
