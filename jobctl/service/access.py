@@ -17,7 +17,7 @@ ROLE_NEEDED: dict[str, Role] = {
     "set_job_status": Role.OPERATOR,
     "trigger_job": Role.OPERATOR,
     "apply_jobs": Role.ADMIN,
-    "test_notifier": Role.ADMIN,
+    "test_notifier": Role.OPERATOR,  # reachability checks are an operator's, as pausing is
     "cancel_execution": Role.OPERATOR,
     "list_audit": Role.ADMIN,
 }

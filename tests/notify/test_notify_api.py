@@ -1,5 +1,5 @@
 """The notification endpoints over the real app (in-process HTTP) and the CLI in both modes:
-notifiers listed with secrets masked, test sends (admin), deliveries paged, pause reasons, and
+notifiers listed with secrets masked, test sends (operator), deliveries paged, pause reasons, and
 the same answers from the local service and the remote client."""
 
 from __future__ import annotations
@@ -83,12 +83,14 @@ def test_notifiers_are_listed_to_viewers_with_secrets_masked(rig: Rig) -> None:
     assert rig.remote.list_notifiers() == rig.local.list_notifiers()
 
 
-def test_a_test_send_is_for_admins_and_reports_the_result(rig: Rig) -> None:
+def test_a_test_send_is_for_operators_and_reports_the_result(rig: Rig) -> None:
     before = len(rig.receiver.received)
-    assert rig.call("POST", "/notifiers/hook/test", role="operator").status_code == 403  # type: ignore[attr-defined]
+    assert rig.call("POST", "/notifiers/hook/test", role="viewer").status_code == 403  # type: ignore[attr-defined]
     assert len(rig.receiver.received) == before
+    as_operator = rig.call("POST", "/notifiers/hook/test", role="operator")
+    assert as_operator.status_code == 200 and as_operator.json()["ok"] is True  # type: ignore[attr-defined]
     assert rig.remote.test_notifier("hook") == {"notifier": "hook", "ok": True, "error": None}
-    [got] = rig.receiver.received[before:]
+    [_, got] = rig.receiver.received[before:]
     assert got.signature_ok and got.json()["event"] == "test" and got.json()["job"] is None
     failed = rig.remote.test_notifier("mail")  # nobody listens on its port
     assert failed["ok"] is False and failed["error"] and SMTP_SECRET not in failed["error"]

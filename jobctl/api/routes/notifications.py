@@ -39,7 +39,7 @@ def list_notifiers(credentials: Authenticated) -> Response:
 
 @router.post(
     "/notifiers/{name}/test", response_model=NotifierTestResult, responses=error_responses(403, 404, 422),
-    summary="Send a test notification (admin)",
+    summary="Send a test notification (operator)",
 )  # fmt: skip
 def test_notifier(service: Annotated[Service, allowed_to("test_notifier")], name: NotifierName) -> Response:
     """Send a ``test`` event through the notifier now; ``ok`` says whether it was delivered."""
