@@ -41,9 +41,11 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
         _cancel_on_interrupt(service, execution_id, foreground)
     finally:
         interrupts.uninstall()
+    import sys
+
     if foreground is not None:
         foreground.finish(interrupted=False)
-    import sys
+        _send_notifications(foreground, execution_id)
 
     from jobctl.cli.render import truncation_note
 
@@ -101,7 +103,27 @@ def _foreground(app_ctx: AppContext) -> ForegroundRun:
     config = app_ctx.config
     base_env = base_environment(path=config.run_path, passed=config.pass_environment)
     policy = RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as)
-    return ForegroundRun(store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds)
+    return ForegroundRun(
+        store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify
+    )
+
+
+def _send_notifications(foreground: ForegroundRun, execution_id: str) -> None:
+    """No daemon leads, so nobody else will send the run's notifications: send them now. A
+    failed one is said on stderr (it stays pending for a daemon to retry); the run's exit
+    code is not changed by it."""
+    import sys
+
+    from jobctl.errors import StoreError
+
+    try:
+        tried = foreground.notify_outcome(execution_id)
+    except StoreError as exc:
+        sys.stderr.write(f"jobctl: the run's notifications were not sent: {exc.message}\n")
+        return
+    for event, notifier, error in tried:
+        if error is not None:
+            sys.stderr.write(f"jobctl: {event} notification to {notifier} failed (a daemon will retry it): {error}\n")
 
 
 def _cancel_on_interrupt(service: JobService, execution_id: str, foreground: ForegroundRun | None) -> NoReturn:

@@ -6,6 +6,7 @@ killed the leader (when one starts) finishes the run as failed instead of leavin
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
 import threading
@@ -17,7 +18,8 @@ from datetime import UTC, datetime
 from jobctl import __version__
 from jobctl.errors import StoreError
 from jobctl.executors.context import RunAsPolicy
-from jobctl.models import KILL_GRACE_SECONDS, ExecutionStatus, Instance
+from jobctl.models import KILL_GRACE_SECONDS, Execution, ExecutionStatus, Instance, Job
+from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.admission import start_waiting
 from jobctl.scheduler.runner import Runner
 from jobctl.store import Store
@@ -34,9 +36,12 @@ class ForegroundRun:
 
     def __init__(
         self, store: Store, *, base_env: Mapping[str, str] | None = None, run_as: RunAsPolicy | None = None,
-        kill_grace: float = KILL_GRACE_SECONDS,
+        kill_grace: float = KILL_GRACE_SECONDS, notify: NotifySettings | None = None,
     ) -> None:  # fmt: skip
         self.store = store
+        self.notify = notify or NotifySettings()
+        """The config's notifiers: the run's outcome writes its deliveries, and :meth:`notify_outcome` sends them."""
+        self.base_env = dict(base_env or {})
         now = datetime.now(UTC)
         self.instance = Instance(
             id=str(uuid.uuid4()),
@@ -47,7 +52,9 @@ class ForegroundRun:
             last_heartbeat=now,
             stopped_at=None,
         )
-        self.runner = Runner(store, max_workers=1, base_env=base_env, run_as=run_as, kill_grace=kill_grace)
+        self.runner = Runner(
+            store, max_workers=1, base_env=base_env, run_as=run_as, kill_grace=kill_grace, notify=self.notify
+        )
         self._done = threading.Event()
 
     def start(
@@ -70,7 +77,11 @@ class ForegroundRun:
             if execution is None or job is None or execution.status != ExecutionStatus.PENDING:
                 self._leave()
                 return False
-            started = start_waiting(self.store, job, execution, instance_id=self.instance.id, now=datetime.now(UTC))
+            now = datetime.now(UTC)
+            started = start_waiting(
+                self.store, job, execution, instance_id=self.instance.id, now=now,
+                on_started=functools.partial(self._started_effects, job, now=now),
+            )  # fmt: skip
             if started is not None:
                 self.runner.submit(job, started)
                 return True
@@ -82,6 +93,23 @@ class ForegroundRun:
             if interrupted is not None and interrupted():
                 raise KeyboardInterrupt
             time.sleep(WAIT_POLL_SECONDS)
+
+    def _started_effects(self, job: Job, started: Execution, *, now: datetime) -> None:
+        """The run's ``start`` (and ``late``) deliveries, in the transaction that starts it, as under a daemon."""
+        from jobctl.service.notifications import scheduled_effects
+
+        scheduled_effects(self.store, self.notify, [(job, started)], now=now)
+
+    def notify_outcome(self, execution_id: str) -> list[tuple[str, str, str | None]]:
+        """Send the run's notifications now, as no leader will (call after :meth:`finish`);
+        (event, notifier, error or None) for each one tried."""
+        if not self.notify.notifiers:
+            return []
+        from jobctl.scheduler.foreground_notify import send_run_notifications
+
+        return send_run_notifications(
+            self.store, self.notify, execution_id, instance_id=self.instance.id, base_env=self.base_env
+        )
 
     def _leave(self) -> None:
         self._done.set()

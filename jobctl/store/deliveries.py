@@ -107,6 +107,28 @@ class DeliveryRecords:
         )
         return [delivery_from_row(row) for row in rows]
 
+    def claim_of_execution(
+        self, execution_id: str, *, notifier: str, now: datetime, until: datetime, instance_id: str
+    ) -> builtins.list[Delivery]:
+        """Take the due deliveries of one execution to ``notifier`` that nobody holds, until ``until``
+        (``jobctl run`` sending its own run's notifications when no daemon leads)."""
+        params = {"pending": DeliveryStatus.PENDING.value, "now": now, "notifier": notifier,
+                  "execution_id": execution_id, "me": instance_id, "until": until}  # fmt: skip
+        self.db.execute(
+            """
+            UPDATE notification_deliveries SET claimed_by = :me, claimed_until = :until
+            WHERE execution_id = :execution_id AND notifier = :notifier AND status = :pending
+                AND next_attempt_at <= :now AND (claimed_until IS NULL OR claimed_until < :now)
+            """,
+            params,
+        )
+        rows = self.db.fetch_all(
+            "SELECT * FROM notification_deliveries WHERE execution_id = :execution_id AND notifier = :notifier"
+            " AND claimed_by = :me AND claimed_until = :until ORDER BY created_at",
+            params,
+        )
+        return [delivery_from_row(row) for row in rows]
+
     def mark_sent(self, delivery_id: str, *, instance_id: str, now: datetime) -> bool:
         """Record a delivery the receiver took; False if this instance no longer held its claim."""
         return (
