@@ -1,10 +1,12 @@
 """``GET /metrics`` with 10,000 jobs: how long one scrape takes.
 
-Target: one scrape of a daemon whose store holds 10,000 jobs takes <= 300 ms. Measured three
-ways: "cold" scrapes (the 5 s cache waited out and no rhythm to plan for: the store is read and
-the text rendered while the scraper waits), "periodic" scrapes (a steady interval, as Prometheus
-scrapes: the daemon refreshes the store's figures ahead of each one), and "warm" scrapes (back
-to back, served from the cache).
+Target: one scrape of a daemon whose store holds 10,000 jobs takes <= 300 ms. Measured four
+ways: the "first" scrape (sent the moment the daemon answers ``/healthz``: it may wait for the
+rendering of every job that the daemon starts at once), "cold" scrapes (the 5 s cache waited out
+and no rhythm to plan for, ``--changed`` jobs changed in the store since the previous scrape:
+the store is read and those jobs rendered while the scraper waits), "periodic" scrapes (a steady
+interval, as Prometheus scrapes: the daemon refreshes the store's figures ahead of each one),
+and "warm" scrapes (back to back, served from the cache).
 
 A SQLite store gets ``--jobs`` hourly jobs through the service and ``--history`` executions per
 job (successes, a failure in every fifth job, a timeout, a skipped slot or a missed range in a
@@ -13,12 +15,14 @@ waits out the cache first. Peers in the same run: ``GET /healthz`` on the same d
 floor), and ``prometheus_client`` rendering the same number of constant samples in this process
 (the library's own floor for that much text).
 
-Usage: python bench/metrics.py [--jobs 10000] [--history 20] [--cold 5] [--warm 20] [--periodic 6] [--every 10]
+Usage: python bench/metrics.py [--jobs 10000] [--history 20] [--first-only] [--cold 5] [--changed 100] [--warm 20]
+       [--periodic 6] [--every 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -81,6 +85,30 @@ def seed(url: str, jobs: int, history: int) -> tuple[str, int]:
     return token, len(rows)
 
 
+def change_jobs(url: str, count: int, round_: int) -> None:
+    """A finished run of ``count`` jobs, as the store records one: the job's last run moves on and
+    a success is added to its executions (what a busy minute of a real store looks like)."""
+    from jobctl.store import open_store
+
+    store = open_store(url)
+    try:
+        rows = store.db.fetch_all("SELECT id FROM jobs ORDER BY name LIMIT :count OFFSET :offset",
+                                  {"count": count, "offset": (round_ * count) % 9_000})  # fmt: skip
+        now = datetime.now(UTC)
+        with store.transaction():
+            for row in rows:
+                store.db.execute(
+                    """INSERT INTO executions (id, job_id, status, triggered_by, scheduled_for, started_at,
+                           completed_at, duration_seconds, created_at, attempt)
+                       VALUES (:id, :job_id, 'success', 'scheduler', :at, :at, :at, 0.5, :at, 1)""",
+                    {"id": str(uuid.uuid4()), "job_id": row["id"], "at": now},
+                )
+                store.db.execute("UPDATE jobs SET last_run_time = :at, last_status = 'success' WHERE id = :id",
+                                 {"at": now, "id": row["id"]})  # fmt: skip
+    finally:
+        store.close()
+
+
 def scrape(client: Any, path: str) -> tuple[float, bytes]:
     begun = time.perf_counter()
     response = client.get(path)
@@ -116,7 +144,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=10_000)
     parser.add_argument("--history", type=int, default=20)
+    parser.add_argument("--first-only", action="store_true", help="only the first scrape after a start")
     parser.add_argument("--cold", type=int, default=5)
+    parser.add_argument("--changed", type=int, default=100, help="jobs changed in the store before each cold scrape")
     parser.add_argument("--warm", type=int, default=20)
     parser.add_argument("--periodic", type=int, default=6, help="scrapes at a steady interval, after two to learn it")
     parser.add_argument("--every", type=float, default=10.0, help="seconds between periodic scrapes")
@@ -130,25 +160,30 @@ def main() -> int:
         token, executions = seed(url, args.jobs, args.history)
         port = _free_port()
         log_file = (folder / "daemon.log").open("wb")
+        started = time.perf_counter()
         daemon = c.spawn([str(c.venv_bin(Path(sys.executable), "jobctl")), "--db", url, "daemon", "--port", str(port)],
                          env=c.run_env(), stderr=log_file)  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=30) as client:
             _wait(client)
+            up = (time.perf_counter() - started) * 1000
+            first, text = scrape(client, "/metrics")
             cold, warm, health = [], [], []
-            text = b""
-            for n in range(args.cold):
-                c.log(f"cold scrape {n + 1}/{args.cold} (waiting out the 5 s cache, irregularly: nothing to plan for)")
+            for n in range(0 if args.first_only else args.cold):
+                c.log(f"cold scrape {n + 1}/{args.cold} (waiting out the 5 s cache, irregularly: nothing to plan for; "
+                      f"{args.changed} jobs changed)")  # fmt: skip
                 time.sleep(5.5 + 4 * n)
+                change_jobs(url, args.changed, n)
                 elapsed, text = scrape(client, "/metrics")
                 cold.append(elapsed)
-            for _ in range(args.warm):
+            for _ in range(0 if args.first_only else args.warm):
                 warm.append(scrape(client, "/metrics")[0])
                 health.append(scrape(client, "/healthz")[0])
-            periodic = []
-            c.log(f"{args.periodic + 2} scrapes every {args.every:g} s (the first two teach the daemon the interval)")
+            periodic: list[float] = []
+            rounds = 0 if args.first_only else args.periodic + 2
+            c.log(f"{rounds} scrapes every {args.every:g} s (the first two teach the daemon the interval)")
             start = time.monotonic()
-            for n in range(args.periodic + 2):  # at fixed moments, as Prometheus does, whatever each scrape took
+            for n in range(rounds):  # at fixed moments, as Prometheus does, whatever each scrape took
                 time.sleep(max(0.0, start + (n + 1) * args.every - time.monotonic()))
                 elapsed = scrape(client, "/metrics")[0]
                 if n >= 2:
@@ -162,32 +197,43 @@ def main() -> int:
         raise c.BenchError(f"the scrape reported {len(jobs_seen)} jobs, not {args.jobs}")
     samples = sum(len(family.samples) for family in families.values())
     floor = library_floor(samples)
-    cold_p50 = c.median(cold)
+    load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     c.print_header("GET /metrics (bench/metrics.py)")
-    print(c.md_table(
-        ["what", "p50 ms", "max ms", "vs prometheus_client floor"],
-        [[f"cold scrape: {args.jobs:,} jobs, {executions:,} executions, SQLite", c.fmt(cold_p50), c.fmt(max(cold)),
-          c.ratio(cold_p50, floor)],
-         [f"periodic scrape every {args.every:g} s (store figures refreshed ahead)", c.fmt(c.median(periodic)),
-          c.fmt(max(periodic)), c.ratio(c.median(periodic), floor)],
-         ["warm scrape (store figures cached, < 5 s old)", c.fmt(c.median(warm)), c.fmt(max(warm)),
-          c.ratio(c.median(warm), floor)],
-         [f"prometheus_client rendering {samples:,} constant samples, in process", c.fmt(floor), "", "1.00x"],
-         ["GET /healthz on the same daemon", c.fmt(c.median(health)), c.fmt(max(health)), ""]],
-    ))  # fmt: skip
-    met = max(periodic) <= 300
+    rows = [
+        [
+            f"first scrape, sent when /healthz first answered ({up:,.0f} ms after the start): "
+            f"{args.jobs:,} jobs, {executions:,} executions, SQLite",
+            c.fmt(first),
+            c.fmt(first),
+            c.ratio(first, floor),
+        ]
+    ]
+    if not args.first_only:
+        rows += [
+            [f"cold scrape: cache waited out off-rhythm, {args.changed} jobs changed since the previous one",
+             c.fmt(c.median(cold)), c.fmt(max(cold)), c.ratio(c.median(cold), floor)],
+            [f"periodic scrape every {args.every:g} s (store figures refreshed ahead)", c.fmt(c.median(periodic)),
+             c.fmt(max(periodic)), c.ratio(c.median(periodic), floor)],
+            ["warm scrape (store figures cached, < 5 s old)", c.fmt(c.median(warm)), c.fmt(max(warm)),
+             c.ratio(c.median(warm), floor)],
+            ["GET /healthz on the same daemon", c.fmt(c.median(health)), c.fmt(max(health)), ""],
+        ]  # fmt: skip
+    rows.append(
+        [f"floor: prometheus_client rendering {samples:,} constant samples, in process", c.fmt(floor), "", "1.00x"]
+    )
+    print(c.md_table(["what", "p50 ms", "max ms", "vs prometheus_client floor"], rows))
     print()
-    print(f"- {samples:,} samples, {len(text) / 1e6:.1f} MB of text per scrape")
-    print(
-        f"- Target one scrape with {args.jobs:,} jobs <= 300 ms, periodic scrapes (as Prometheus scrapes): "
-        f"max {max(periodic):.0f} ms -> {'MET' if met else 'MISSED'}"
-    )
-    print(
-        f"- A cold scrape (the first, or one off the rhythm) waits for the store and the rendering: "
-        f"max {max(cold):.0f} ms, {'within' if max(cold) <= 300 else 'over'} 300 ms"
-    )
-    c.save_results("metrics", {"cold_ms": cold, "warm_ms": warm, "periodic_ms": periodic, "healthz_ms": health, "floor_ms": floor,
-                               "samples": samples, "bytes": len(text)})  # fmt: skip
+    print(f"- {samples:,} samples, {len(text) / 1e6:.1f} MB of text per scrape; load average at the end {load}")
+    met = True
+    if not args.first_only:
+        met = max(cold) <= 300 and max(periodic) <= 300
+        print(
+            f"- Target one scrape with {args.jobs:,} jobs <= 300 ms: cold max {max(cold):.0f} ms, periodic max "
+            f"{max(periodic):.0f} ms -> {'MET' if met else 'MISSED'} (the first scrape after a start: {first:.0f} ms)"
+        )
+    c.save_results("metrics", {"first_ms": first, "up_ms": up, "cold_ms": cold, "warm_ms": warm, "periodic_ms": periodic,
+                               "healthz_ms": health, "floor_ms": floor, "samples": samples, "bytes": len(text),
+                               "load": os.getloadavg()})  # fmt: skip
     return 0 if met else c.EXIT_TARGET_MISSED
 
 

@@ -166,3 +166,58 @@ def test_periodic_scrapes_find_the_figures_refreshed_ahead(service: Service) -> 
         assert exposition.refreshes == 3, "the scrape was served the text refreshed ahead"
     finally:
         exposition.close()
+
+
+def _job_samples(exposition: MetricsExposition) -> dict[str, dict[tuple[tuple[str, str], ...], float]]:
+    """The per-job samples of a scrape."""
+    return {name: series for name, series in _scrape(exposition).items() if name.startswith("jobctl_job_")}
+
+
+def test_a_refresh_renders_only_the_jobs_that_changed_and_matches_a_full_one(service: Service) -> None:
+    ids = _seed(service)
+    exposition = daemon_exposition(service.store, SchedulerStats(), lambda: True)
+    exposition.max_age, exposition.plan_ahead = 0.2, False
+    first = _job_samples(exposition)
+    assert exposition.jobs_rendered == 4, "the first read renders every job"
+    time.sleep(0.25)
+    assert _job_samples(exposition) == first and exposition.jobs_rendered == 0, "nothing changed, nothing rendered"
+
+    _run(service.store, ids["ok"], ExecutionStatus.FAILED, T0 + timedelta(hours=3), 3.0)
+    service.delete_job(ids["idle"])
+    _job(service, "fresh")
+    time.sleep(0.25)
+    samples = _job_samples(exposition)
+    assert exposition.jobs_rendered == 2, "the job that failed and the new one"
+    assert samples["jobctl_job_runs_total"][(("job", "ok"), ("status", "failed"))] == 1
+    assert (
+        samples["jobctl_job_last_run_timestamp_seconds"][(("job", "ok"), ("status", "failed"))]
+        == (T0 + timedelta(hours=3)).timestamp()
+    )
+    assert _job_values(samples, "jobctl_job_last_duration_seconds")["ok"] == 3.0
+    assert "fresh" in _job_values(samples, "jobctl_job_next_run_timestamp_seconds")
+    named = {dict(labels)["job"] for series in samples.values() for labels in series}
+    assert "idle" not in named, "a deleted job's lines are dropped"
+    assert samples == _job_samples(daemon_exposition(service.store, SchedulerStats(), lambda: True)), (
+        "the kept and re-rendered lines say what a full read of the store says"
+    )
+
+
+def test_a_run_replacing_a_pruned_one_is_seen(service: Service) -> None:
+    """Counts unchanged (one success deleted, one added): the latest completion tells the change."""
+    ids = _seed(service)
+    exposition = daemon_exposition(service.store, SchedulerStats(), lambda: True)
+    exposition.max_age, exposition.plan_ahead = 0.0, False
+    _job_samples(exposition)
+    oldest = service.store.db.scalar(
+        "SELECT id FROM executions WHERE job_id = :id ORDER BY created_at LIMIT 1", {"id": ids["ok"]}
+    )
+    service.store.db.execute("DELETE FROM executions WHERE id = :id", {"id": oldest})
+    at = T0 + timedelta(hours=5)
+    new = NewExecution(job_id=ids["ok"], status=ExecutionStatus.SUCCESS, triggered_by=TriggeredBy.MANUAL,
+                       created_at=at, started_at=at, completed_at=at + timedelta(seconds=8))  # fmt: skip
+    assert service.store.executions.insert(new) is not None
+    service.store.db.execute("UPDATE executions SET duration_seconds = 8.0 WHERE id = :id", {"id": new.id})
+    samples = _job_samples(exposition)
+    assert samples["jobctl_job_runs_total"][(("job", "ok"), ("status", "success"))] == 2
+    assert _job_values(samples, "jobctl_job_last_duration_seconds")["ok"] == 8.0
+    assert _job_values(samples, "jobctl_job_last_success_timestamp_seconds")["ok"] == (at.timestamp() + 8)

@@ -1,16 +1,20 @@
 """``GET /metrics``: the Prometheus text format, produced with ``prometheus_client``.
 
-Two custom collectors, each rendered by ``prometheus_client``:
+Three parts, each rendered by ``prometheus_client``:
 
-- :class:`StoreCollector` reads what every daemon must report alike (per-job figures, the lease
-  term, the live instances) from the store, in a few aggregate statements whatever the number of
-  jobs. Its rendered text is kept for at most :data:`STORE_FIGURES_MAX_AGE` seconds, so scrapes
-  arriving together cost the store one read, and a leader and a standby answer the same.
+- :class:`StoreCollector` reads what every daemon must report alike about the cluster (the lease
+  term, the live instances, a store round trip).
+- :class:`JobLines` holds the per-job families: every job's sample lines, rendered by
+  ``prometheus_client`` when the job's figures changed and kept until they change again, so a
+  refresh reads the store (a few aggregate statements whatever the number of jobs) and renders
+  only the jobs that changed since the previous one; the families are the kept lines joined.
 - :class:`InstanceCollector` reports this process: whether it leads, how late its runs started,
   how long its claims took, and the build. Read live on every scrape (no I/O).
 
-The two texts are concatenated; their metric names never overlap. This is the only module that
-imports ``prometheus_client`` (docs/metrics.md says why the scheduler keeps plain counters).
+The store's parts are kept for at most :data:`STORE_FIGURES_MAX_AGE` seconds, so scrapes arriving
+together cost the store one read, and a leader and a standby answer the same. The texts are
+concatenated; their metric names never overlap. This is the only module that imports
+``prometheus_client`` (docs/metrics.md says why the scheduler keeps plain counters).
 """
 
 from __future__ import annotations
@@ -25,13 +29,14 @@ from dataclasses import dataclass
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, HistogramMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.registry import Collector
 from prometheus_client.utils import floatToGoString
 
 from jobctl import __version__
 from jobctl.models import ExecutionStatus
 from jobctl.scheduler.stats import DistributionSnapshot, SchedulerStats
 from jobctl.store import Store
-from jobctl.store.figures import JobFigures
+from jobctl.store.figures import FigureChanges, JobFigures, JobSignature
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,6 @@ class StoreCollector:
             "Time one small read of the store took, at the last refresh",
             cluster.round_trip_seconds,
         )
-        yield from job_families(self.store.figures.job_figures())
 
 
 JOB_FAMILIES: tuple[tuple[str, str, str], ...] = (
@@ -95,18 +99,26 @@ JOB_FAMILIES: tuple[tuple[str, str, str], ...] = (
 
 
 def job_families(jobs: list[JobFigures]) -> list[Metric]:
-    """The per-job metric families, label ``job`` = the job's name.
+    """The per-job metric families of ``jobs``, label ``job`` = the job's name."""
+    families, _ = _job_families_counted(jobs)
+    return families
+
+
+def _job_families_counted(jobs: list[JobFigures]) -> tuple[list[Metric], list[tuple[int, ...]]]:
+    """The per-job families of ``jobs``, and how many samples each job has in each family.
 
     Only what a job has is written: a timestamp it does not have yet (never ran, never
     succeeded, no next run) is left out rather than reported as 0; ``runs_total`` has one series
     per finished status the job has executions in (pending and running come and go, so they are
     no counter: ``running`` is the gauge of the runs going on, present while there are some); the
     slot counters appear with the job's first skipped or missed slot. With 10,000 jobs every
-    series that is always there costs a scrape about 30 ms (docs/metrics.md).
+    series that is always there costs a full rendering about 30 ms (docs/metrics.md).
     """
     families = [Metric(name, documentation, kind) for name, kind, documentation in JOB_FAMILIES]
     last_success, last_run, last_duration, next_run, runs, missed, skipped, running = families
+    counts: list[tuple[int, ...]] = []
     for job in jobs:
+        before = [len(family.samples) for family in families]
         label = {"job": job.name}
         if job.last_success_time is not None:
             last_success.add_sample(last_success.name, label, job.last_success_time.timestamp())
@@ -124,7 +136,83 @@ def job_families(jobs: list[JobFigures]) -> list[Metric]:
                 counter.add_sample(f"{counter.name}_total", label, job.slots_by_status[status])
         if job.running:
             running.add_sample(running.name, label, job.running)
-    return families
+        counts.append(tuple(len(family.samples) - start for family, start in zip(families, before, strict=True)))
+    return families, counts
+
+
+class JobLines:
+    """Every job's sample lines in each per-job family, as ``prometheus_client`` rendered them.
+
+    The text format wants each family's samples together under its ``# HELP``/``# TYPE`` lines,
+    so a job's lines are kept per family, and a family's text is its header followed by every
+    job's lines in it. :meth:`apply` renders the jobs a store read found changed (all of them
+    at the first read) in one ``generate_latest`` call and cuts its output into each job's lines
+    by the number of samples each job put in each family (the format writes one line per
+    sample); a job that is gone is dropped. A refresh with a few changed jobs then costs the
+    store read and a join, not the rendering of every job's samples (docs/metrics.md).
+    """
+
+    def __init__(self) -> None:
+        self.signatures: dict[str, JobSignature] = {}
+        """What the store said about each job at the read its lines come from."""
+        self._lines: dict[str, list[bytes]] = {}
+        self._headers = [block[0] for block in _family_blocks(generate_latest(_Families(job_families([]))), [])]
+
+    def apply(self, changes: FigureChanges) -> int:
+        """Take in a store read; returns how many jobs were rendered anew."""
+        for job_id in changes.removed:
+            self._lines.pop(job_id, None)
+        if changes.changed:
+            families, counts = _job_families_counted(changes.changed)
+            blocks = _family_blocks(generate_latest(_Families(families)), counts)
+            for index, job in enumerate(changes.changed):
+                self._lines[job.job_id] = [block[index + 1] for block in blocks]
+        self.signatures = changes.signatures
+        return len(changes.changed)
+
+    def text(self) -> bytes:
+        """The per-job families, every job's kept lines under each family's header."""
+        parts: list[bytes] = []
+        jobs = list(self._lines.values())
+        for family, header in enumerate(self._headers):
+            parts.append(header)
+            parts.extend(lines[family] for lines in jobs)
+        return b"".join(parts)
+
+
+def _family_blocks(text: bytes, counts: list[tuple[int, ...]]) -> list[list[bytes]]:
+    """``text`` rendered from the per-job families, cut into ``[header, job 1's lines, ...]`` per family.
+
+    ``counts[j][f]`` is how many samples job ``j`` has in family ``f``; the text is, for each
+    family in order, its two header lines, then one line per sample in the order they were added.
+    """
+    lines = [line + b"\n" for line in text.split(b"\n")[:-1]]  # one per line; label values escape "\n"
+    blocks: list[list[bytes]] = []
+    position = 0
+    for family in range(len(JOB_FAMILIES)):
+        header = lines[position] + lines[position + 1]
+        if not header.startswith(b"# HELP "):
+            raise AssertionError(f"unexpected exposition layout at line {position}: {header[:80]!r}")
+        position += 2
+        block = [header]
+        for job_counts in counts:
+            end = position + job_counts[family]
+            block.append(b"".join(lines[position:end]))
+            position = end
+        blocks.append(block)
+    if position != len(lines):
+        raise AssertionError(f"{len(lines) - position} lines of the exposition were not accounted for")
+    return blocks
+
+
+class _Families:
+    """Ready families, as a collector ``generate_latest`` can render."""
+
+    def __init__(self, families: list[Metric]) -> None:
+        self.families = families
+
+    def collect(self) -> Iterator[Metric]:
+        return iter(self.families)
 
 
 class InstanceCollector:
@@ -168,8 +256,8 @@ class MetricsExposition:
     wait for its result rather than reading the store too.
 
     Prometheus scrapes at a steady interval, usually longer than ``max_age``, so a plain cache
-    would be stale at every scrape and each scrape would wait for the store and the rendering
-    (most of a second with 10,000 jobs). So the exposition learns the interval between the last
+    would be stale at every scrape and each scrape would wait for the store read and the
+    rendering of the jobs that changed (:class:`JobLines`). So the exposition learns the interval between the last
     two scrapes and refreshes the store's part ``lead`` seconds before the next one is due (more
     when the last refresh took long, never so early that the text is stale by then), in a
     thread of its own: a periodic scrape finds a text at most about ``lead`` old and only renders
@@ -179,17 +267,23 @@ class MetricsExposition:
 
     def __init__(
         self,
-        store_collector: StoreCollector,
+        store: Store,
         instance_collector: InstanceCollector,
         *,
         max_age: float = STORE_FIGURES_MAX_AGE,
         lead: float = REFRESH_LEAD_SECONDS,
     ) -> None:
+        self.store = store
         self.max_age = max_age
         self.lead = lead
         self.refreshes = 0
         """How many times the store's part was read and rendered (for tests and the benchmark)."""
-        self._store_registry = _registry(store_collector)
+        self.jobs_rendered = 0
+        """How many jobs the latest refresh rendered anew (the others' lines were kept)."""
+        self.plan_ahead = True
+        """Whether to refresh ahead of the scrape expected next (off: every refresh is a scrape's)."""
+        self._store_registry = _registry(StoreCollector(store))
+        self._job_lines = JobLines()
         self._instance_registry = _registry(instance_collector)
         self._cached: _Rendered | None = None
         self._lock = threading.Lock()
@@ -208,7 +302,11 @@ class MetricsExposition:
             cached = self._cached
             if ahead or cached is None or time.monotonic() - cached.at >= self.max_age:
                 begun = time.monotonic()  # the data is as old as the moment it was read
-                cached = _Rendered(text=generate_latest(self._store_registry), at=begun)
+                cluster = generate_latest(self._store_registry)
+                self.jobs_rendered = self._job_lines.apply(
+                    self.store.figures.job_figure_changes(self._job_lines.signatures)
+                )
+                cached = _Rendered(text=cluster + self._job_lines.text(), at=begun)
                 self._cached = cached
                 self.refreshes += 1
                 self._refresh_seconds = time.monotonic() - begun
@@ -223,7 +321,7 @@ class MetricsExposition:
                 self._timer.cancel()
                 self._timer = None
             interval = None if previous is None else now - previous
-            if interval is None or not self.max_age < interval <= MAX_PLANNED_INTERVAL:
+            if interval is None or not self.plan_ahead or not self.max_age < interval <= MAX_PLANNED_INTERVAL:
                 return
             # Early enough for the last refresh's duration to pass half again, late enough that the
             # text is still younger than max_age when the scrape comes.
@@ -231,6 +329,22 @@ class MetricsExposition:
             self._timer = threading.Timer(max(0.0, interval - lead), self._refresh_ahead)
             self._timer.daemon = True
             self._timer.start()
+
+    def prewarm(self) -> threading.Thread:
+        """Render every job's lines now, in a thread of its own: at a daemon's start, so that its
+        first scrape reads the store and renders only what changed since, rather than all of it.
+        The text is not kept for serving: the first scrape still gets the store as it is then."""
+        thread = threading.Thread(target=self._warm, name="metrics-prewarm", daemon=True)
+        thread.start()
+        return thread
+
+    def _warm(self) -> None:
+        try:
+            with self._lock:
+                if self._cached is None:
+                    self._job_lines.apply(self.store.figures.job_figure_changes(self._job_lines.signatures))
+        except Exception as exc:  # noqa: BLE001 - the first scrape will read it all and report it
+            log.warning("metrics: rendering every job's figures at start failed: %s", exc)
 
     def close(self) -> None:
         """Cancel a planned refresh (the store is about to close)."""
@@ -249,13 +363,13 @@ class MetricsExposition:
 def daemon_exposition(store: Store, stats: SchedulerStats, is_leader: Callable[[], bool]) -> MetricsExposition:
     """The exposition of one daemon over ``store``."""
     backend = "sqlite" if store.db.is_sqlite else "postgresql"
-    return MetricsExposition(StoreCollector(store), InstanceCollector(stats, is_leader, backend))
+    return MetricsExposition(store, InstanceCollector(stats, is_leader, backend))
 
 
 # -- building families -------------------------------------------------------------------
 
 
-def _registry(collector: StoreCollector | InstanceCollector) -> CollectorRegistry:
+def _registry(collector: Collector) -> CollectorRegistry:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(collector)
     return registry

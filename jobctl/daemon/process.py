@@ -195,6 +195,7 @@ class Daemon:
 
         exposition = daemon_exposition(self.store, self.stats, self.leadership.is_leader)
         self._closers.append(exposition.close)  # no refresh planned for after the store closes
+        exposition.prewarm()  # every job's lines rendered before the first scrape (docs/metrics.md)
         return MetricsEndpoint(
             render=exposition.render, content_type=CONTENT_TYPE, public=lambda: self.config.metrics_public
         )

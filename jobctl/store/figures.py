@@ -1,17 +1,19 @@
-"""Figures for monitoring: every job's latest outcome and run counts, read in three aggregate statements.
+"""Figures for monitoring: every job's latest outcome and run counts, read in a few aggregate statements.
 
 What ``GET /metrics`` shows per job comes from here, so every daemon (leader or standby) reports
-the same values, and the cost of a scrape does not grow with a query per job: one statement reads
-the jobs with their latest success and latest duration (index lookups, one pair per job), one
-counts executions by job and status (one pass over an index), one counts the slots recorded as
-skipped or missed (through the index on status). Statuses are counted as they are stored: a
-status added later is counted without a change here.
+the same values, and the cost of a scrape does not grow with a query per job. A read compares
+each job with what the reader already has (:meth:`FigureRecords.job_figure_changes`): three
+cheap statements read every job's row, its executions counted by status with the latest
+completion of each status (one pass over a covering index) and its skipped and missed slots;
+only the jobs whose answer differs from the previous read are converted and get their latest
+duration looked up (an index seek and a row fetch per job, the costly part). Statuses are
+counted as they are stored: a status added later is counted without a change here.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -19,18 +21,25 @@ from jobctl.models import Execution, ExecutionStatus, TriggeredBy
 from jobctl.store.database import Database, Row, to_utc
 from jobctl.store.records import execution_from_row
 
-_JOBS_SQL = """
-    SELECT j.id, j.name, j.last_run_time, j.last_status, j.next_run_time,
-        (SELECT MAX(e.completed_at) FROM executions e
-            WHERE e.job_id = j.id AND e.status = :success) AS last_success_time,
-        (SELECT e.duration_seconds FROM executions e
+_JOBS_SQL = "SELECT id, name, last_run_time, last_status, next_run_time FROM jobs"
+
+_COUNTS_SQL = """
+    SELECT job_id, status, COUNT(*) AS runs, MAX(completed_at) AS latest FROM executions GROUP BY job_id, status
+"""
+"""Reads only the index on (job_id, status, completed_at). ``latest`` of ``success`` is the last
+success; with the count it also tells a reader whether a job's executions changed (a run that
+finishes, a row inserted or deleted moves one of them)."""
+
+_DURATION_SQL = """
+    SELECT j.id, (SELECT e.duration_seconds FROM executions e
             WHERE e.job_id = j.id AND e.duration_seconds IS NOT NULL
-            ORDER BY e.created_at DESC LIMIT 1) AS last_duration_seconds
+            ORDER BY e.created_at DESC LIMIT 1) AS duration
     FROM jobs j
 """
+"""The duration of each job's latest execution that has one; the costliest read per job."""
 
-_COUNTS_SQL = "SELECT job_id, status, COUNT(*) AS runs FROM executions GROUP BY job_id, status"
-"""Reads only the index on (job_id, status, completed_at)."""
+DURATION_BATCH = 500
+"""Jobs whose durations are looked up in one statement (bound parameters in an ``IN`` list)."""
 
 _SLOTS_SQL = """
     SELECT job_id, status, SUM(COALESCE(missed_count, 1)) AS slots FROM executions
@@ -75,6 +84,22 @@ class ClusterFigures:
     """How long one trivial statement took to come back from the store."""
 
 
+JobSignature = tuple[object, ...]
+"""What one read said about a job, as stored (compared, never interpreted)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FigureChanges:
+    """One read of every job's figures, against what the reader had."""
+
+    changed: list[JobFigures]
+    """Jobs that are new or whose figures may differ from the reader's; the others are unchanged."""
+    removed: list[str]
+    """Ids of jobs the reader had that no longer exist."""
+    signatures: dict[str, JobSignature]
+    """Every job's signature at this read: give it to the next read as ``known``."""
+
+
 @dataclass(frozen=True)
 class NamedRow:
     """An execution with the name of its job."""
@@ -90,11 +115,48 @@ class FigureRecords:
         self.db = db
 
     def job_figures(self) -> list[JobFigures]:
-        """Every job's figures, in no particular order (three statements, whatever the number of jobs)."""
-        jobs = self.db.fetch_all(_JOBS_SQL, {"success": ExecutionStatus.SUCCESS.value})
-        runs = _by_job(self.db.fetch_all(_COUNTS_SQL), "runs")
-        slots = _by_job(self.db.fetch_all(_SLOTS_SQL, _SLOT_PARAMS), "slots")
-        return list(_figures(jobs, runs, slots))
+        """Every job's figures, in no particular order (four statements, whatever the number of jobs)."""
+        return self.job_figure_changes({}).changed
+
+    def job_figure_changes(self, known: Mapping[str, JobSignature]) -> FigureChanges:
+        """Every job whose figures changed since the read that returned the signatures ``known``.
+
+        A job's signature is its row's monitored columns, its execution count and latest
+        completion per status, and its slot counts, as stored: a run that starts, finishes or is
+        deleted, a job renamed, moved on or deleted changes it. The latest duration is not in it
+        (reading it is what costs): it changes only with an execution that finishes or is
+        deleted, which moves a count or a latest completion.
+        """
+        jobs = self.db.fetch_all(_JOBS_SQL)
+        runs = _group_by_job(self.db.fetch_all(_COUNTS_SQL))
+        slots = _group_by_job(self.db.fetch_all(_SLOTS_SQL, _SLOT_PARAMS))
+        signatures: dict[str, JobSignature] = {}
+        changed_rows: list[Row] = []
+        for row in jobs:
+            job_id = row["id"]
+            signature = (tuple(row.values()), runs.get(job_id, ()), slots.get(job_id, ()))
+            signatures[job_id] = signature
+            if known.get(job_id) != signature:
+                changed_rows.append(row)
+        durations = self._durations([row["id"] for row in changed_rows], everyone=len(changed_rows) == len(jobs))
+        changed = [_figures(row, runs.get(row["id"], ()), slots.get(row["id"], ()), durations) for row in changed_rows]
+        return FigureChanges(
+            changed=changed, removed=[job_id for job_id in known if job_id not in signatures], signatures=signatures
+        )
+
+    def _durations(self, job_ids: list[str], *, everyone: bool) -> dict[str, float]:
+        """The latest duration of each of ``job_ids``: one statement for every job, else batches of ids."""
+        if not job_ids:
+            return {}
+        if everyone:
+            rows = self.db.fetch_all(_DURATION_SQL)
+        else:
+            rows = []
+            for start in range(0, len(job_ids), DURATION_BATCH):
+                batch = {f"id_{n}": job_id for n, job_id in enumerate(job_ids[start : start + DURATION_BATCH])}
+                keys = ", ".join(f":{key}" for key in batch)
+                rows.extend(self.db.fetch_all(f"{_DURATION_SQL} WHERE j.id IN ({keys})", batch))
+        return {row["id"]: float(row["duration"]) for row in rows if row["duration"] is not None}
 
     def named_executions(self, statuses: Sequence[str], *, limit: int, oldest_first: bool = False) -> list[NamedRow]:
         """The latest (or oldest) ``limit`` executions in ``statuses``, each with its job's name."""
@@ -144,26 +206,31 @@ def _required(moment: datetime | None) -> datetime:
     return moment
 
 
-def _by_job(rows: Iterable[Row], column: str) -> dict[str, dict[str, int]]:
-    counts: dict[str, dict[str, int]] = {}
+def _group_by_job(rows: Iterable[Row]) -> dict[str, tuple[tuple[object, ...], ...]]:
+    """``(status, figure...)`` rows of each job, in a stable order (to compare reads)."""
+    grouped: dict[str, list[tuple[object, ...]]] = {}
     for row in rows:
-        counts.setdefault(row["job_id"], {})[row["status"]] = int(row[column])
-    return counts
+        values = tuple(row.values())
+        grouped.setdefault(values[0], []).append(values[1:])
+    return {job_id: tuple(sorted(groups, key=lambda group: str(group[0]))) for job_id, groups in grouped.items()}
 
 
 def _figures(
-    jobs: Iterable[Row], runs: dict[str, dict[str, int]], slots: dict[str, dict[str, int]]
-) -> Iterable[JobFigures]:
-    for row in jobs:
-        duration = row["last_duration_seconds"]
-        yield JobFigures(
-            job_id=row["id"],
-            name=row["name"],
-            last_run_time=to_utc(row["last_run_time"]),
-            last_status=row["last_status"],
-            last_success_time=to_utc(row["last_success_time"]),
-            last_duration_seconds=None if duration is None else float(duration),
-            next_run_time=to_utc(row["next_run_time"]),
-            runs_by_status=runs.get(row["id"], {}),
-            slots_by_status=slots.get(row["id"], {}),
-        )
+    row: Row,
+    runs: tuple[tuple[object, ...], ...],
+    slots: tuple[tuple[object, ...], ...],
+    durations: dict[str, float],
+) -> JobFigures:
+    runs_by_status = {str(status): int(count) for status, count, _ in runs}  # type: ignore[call-overload]
+    success = [latest for status, _, latest in runs if status == ExecutionStatus.SUCCESS.value]
+    return JobFigures(
+        job_id=row["id"],
+        name=row["name"],
+        last_run_time=to_utc(row["last_run_time"]),
+        last_status=row["last_status"],
+        last_success_time=to_utc(success[0]) if success else None,
+        last_duration_seconds=durations.get(row["id"]),
+        next_run_time=to_utc(row["next_run_time"]),
+        runs_by_status=runs_by_status,
+        slots_by_status={str(status): int(count) for status, count in slots},  # type: ignore[call-overload]
+    )
