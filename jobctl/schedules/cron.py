@@ -60,6 +60,11 @@ class CronSchedule:
     def zone(self) -> tzinfo:
         return self._zone
 
+    @property
+    def search(self) -> WallSearch:
+        """The spec's fields and wall-time search (the missed-range count reads its times of day)."""
+        return self._search
+
     def __repr__(self) -> str:
         return f"CronSchedule({self._search.expression!r}, timezone={self.timezone!r})"
 

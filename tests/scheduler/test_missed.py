@@ -158,3 +158,17 @@ def test_a_cron_range_is_counted_across_a_dst_change(rig: Rig) -> None:
     assert row["status"] == "missed" and parse(row["scheduledFor"]) == start
     assert (row["missedCount"], parse(row["missedUntil"])) == (len(listed), listed[-1])
     assert len(listed) in (9, 10), "00:00 00:30 01:00 01:30 (CET), 03:00 .. 05:00 (CEST)"
+
+
+def test_a_million_seconds_of_a_per_second_cron_job_are_one_row(rig: Rig) -> None:
+    """A 6-field cron with seconds, down for a million seconds: one row with the exact count
+    (counted a day at a time past the first slots; bench/tick.py measures how long it takes)."""
+    job = rig.job("cron-per-second", {"expression": "* * * * * *", "timezone": "UTC"}, job_type=2,
+                  misfirePolicy="skip")  # fmt: skip
+    rig.store.db.execute("UPDATE jobs SET next_slot = :s, next_run_time = :s WHERE id = :id", {"s": S, "id": job["id"]})
+    rig.tick(S + timedelta(seconds=1_000_000, milliseconds=500))
+    [row] = rig.runs(job["id"])
+    assert (row["status"], row["missedCount"]) == ("missed", 1_000_001)
+    assert parse(row["scheduledFor"]) == S
+    assert parse(row["missedUntil"]) == S + timedelta(seconds=1_000_000)
+    assert "misfire policy skip" in row["errorMessage"]
