@@ -59,7 +59,8 @@ def prune(
     store = _store(ctx, "prune")
     report = prune_now(store, app_ctx.config.retention, now=utcnow(), dry_run=dry_run)
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
-            "pagesReleased": report.pages_released, "seconds": round(report.seconds, 3)}  # fmt: skip
+            "pagesReleased": report.pages_released, "seconds": round(report.seconds, 3),
+            "longestBatchMs": round(report.longest_batch * 1000, 1)}  # fmt: skip
     if as_json:
         output.print_json(data)
         return

@@ -17,11 +17,16 @@ from datetime import datetime
 from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 from jobctl.store.maintenance import release_free_pages
-from jobctl.store.retention import TablePruner, pruners_for
+from jobctl.store.retention import TablePruner, checkpoint, pruners_for, pruning_connection
 
-TARGET_BATCH_SECONDS = 0.015
-"""What one batch should take: well under the 50 ms a write may hold the scheduler back."""
+TARGET_BATCH_SECONDS = 0.025
+"""What one batch should take: well under the 50 ms a write may hold the scheduler back, and
+long enough that a batch's fixed costs (the read, the commit) are spread over many rows."""
 MIN_BATCH, FIRST_BATCH, MAX_BATCH = 10, 200, 5000
+CHECKPOINT_EVERY = 10
+"""Batches between two SQLite checkpoints in a prune that does not pause (``store prune``); one
+that pauses (the leader's) checkpoints after every batch, so the scheduler's next commit never
+has a pruner's pages to copy (docs/retention.md)."""
 
 
 class BatchSizer:
@@ -46,6 +51,8 @@ class PruneReport:
     pages_released: int = 0
     """SQLite pages given back to the file system after the prune."""
     seconds: float = 0.0
+    longest_batch: float = 0.0
+    """Seconds the longest batch took (its read and its transaction)."""
 
     @property
     def total(self) -> int:
@@ -76,10 +83,11 @@ def prune_store(
         report.removed = {pruner.name: pruner.pending(now) for pruner in pruners}
     else:
         sizer = BatchSizer()
-        for pruner in pruners:
-            report.removed[pruner.name] = _drain(pruner, now, sizer, pause, should_stop)
-            if should_stop():
-                break
+        with pruning_connection(store.db):
+            for pruner in pruners:
+                report.removed[pruner.name] = _drain(store, pruner, now, sizer, report, pause, should_stop)
+                if should_stop():
+                    break
         if report.total and store.db.is_sqlite:
             report.pages_released = release_free_pages(store.db, pause=pause, should_stop=should_stop)
     report.seconds = time.monotonic() - started
@@ -87,21 +95,27 @@ def prune_store(
 
 
 def _drain(
+    store: Store,
     pruner: TablePruner,
     now: datetime,
     sizer: BatchSizer,
+    report: PruneReport,
     pause: Callable[[float], object] | None,
     should_stop: Callable[[], bool],
 ) -> int:
-    removed = 0
+    removed = batches = 0
     while not should_stop():
         began = time.monotonic()
         batch = pruner.prune_batch(now, sizer.size)
         took = time.monotonic() - began
         sizer.record(took)
+        report.longest_batch = max(report.longest_batch, took)
         removed += batch.removed
+        batches += 1
         if batch.done:
             break
+        if pause is not None or batches % CHECKPOINT_EVERY == 0:
+            checkpoint(store.db)
         if pause is not None:
             pause(took)
     return removed

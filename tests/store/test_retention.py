@@ -16,7 +16,8 @@ from jobctl.models import RetentionPolicy
 from jobctl.scheduler.pruner import BackgroundPruner
 from jobctl.service import Service, audit
 from jobctl.service.retention import prune_store
-from jobctl.store import Store
+from jobctl.store import Store, open_store
+from jobctl.store.retention import Batch, ExpiredExecutions
 from tests.conftest import Cli
 from tests.scheduler.helpers import FakeClock
 from tests.store.helpers import NOW, add_executions, add_job, days, ids_of, output_rows
@@ -97,6 +98,40 @@ def test_batches_stay_small_while_a_backlog_is_pruned(store: Store) -> None:
     assert report.removed["expiredExecutions"] == 6000 and ids_of(store) == set()
     assert len(pauses) >= 3
     assert sorted(pauses)[int(len(pauses) * 0.9)] < 0.05, pauses
+
+
+def test_a_pass_goes_on_from_the_last_batch_and_the_next_pass_starts_from_the_oldest(store: Store) -> None:
+    """Batches walk forward from where the previous one stopped (Postgres keeps the index entries
+    of deleted rows until vacuum); rows older than that point, left by a pass, are found by the next."""
+    job = add_job(store.db, "cursor")
+    add_executions(store.db, job, days(95, 96, 97, 98, 99, 100))
+    pruner = ExpiredExecutions(store.db, keep_days=90)
+    assert pruner.prune_batch(NOW, 4) == Batch(removed=4, done=False)
+    late = add_executions(store.db, job, days(300))  # older than where the pass is
+
+    assert pruner.prune_batch(NOW, 4) == Batch(removed=2, done=True)
+    assert ids_of(store) == set(late)
+    assert pruner.prune_batch(NOW, 4) == Batch(removed=1, done=True) and ids_of(store) == set()
+
+
+def test_a_prune_gives_the_connection_its_settings_back(sqlite_url: str) -> None:
+    """The pruning connection's bigger cache and its own checkpoints last only as long as the prune."""
+    store = open_store(sqlite_url)
+    try:
+        add_executions(store.db, add_job(store.db, "j"), days(100, 101, 102))
+        pragmas = ("cache_size", "wal_autocheckpoint", "temp_store")
+
+        def settings() -> list[object]:
+            return [store.db.scalar(f"PRAGMA {name}") for name in pragmas]
+
+        before = settings()
+
+        report = prune_store(store, POLICY, now=NOW)
+
+        assert report.removed["expiredExecutions"] == 3 and 0 < report.longest_batch < 5
+        assert settings() == before
+    finally:
+        store.close()
 
 
 def test_the_background_pruner_prunes_only_while_it_leads(store: Store) -> None:
