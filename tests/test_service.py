@@ -45,7 +45,7 @@ INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartb
 STATUS_KEYS = {"isRunning", "leaderInstance", "totalJobs", "enabledJobs", "runningJobs", "nextScheduledJob",
                "instances"}  # fmt: skip
 STATUS_KEYS |= {"concurrencyGroups"}
-JOB_LIST_KEYS = {"jobs", "total", "enabledCount", "disabledCount", "runningCount"}
+JOB_LIST_KEYS = {"jobs", "total", "enabledCount", "disabledCount", "runningCount", "nextCursor"}
 TRIGGER_KEYS = {"jobId", "executionId", "celeryTaskId", "message"}
 
 

@@ -38,6 +38,10 @@ JobIdFilter = Annotated[uuid.UUID | None, Query(description="only executions of 
 AfterCursor = Annotated[
     str | None, Query(max_length=36, description="an execution's id: the page after it (older runs); see nextCursor")
 ]
+JobsAfterCursor = Annotated[
+    str | None,
+    Query(max_length=128, description="a nextCursor of an earlier answer: the page after it (no counts)"),
+]
 BeforeCursor = Annotated[
     str | None, Query(max_length=36, description="an execution's id: the page before it (newer runs, the nearest)")
 ]

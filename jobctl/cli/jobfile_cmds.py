@@ -129,8 +129,7 @@ def export_tables(service: JobService, refs: list[str]) -> tuple[list[dict[str, 
     if refs:
         jobs: list[Any] = [service.get_job(service.resolve_job(ref)) for ref in refs]
     else:
-        every = listing.every_page(lambda page, size: service.list_jobs(page=page, per_page=size), "jobs")
-        jobs = every["jobs"]
+        jobs = listing.every_job_of(service)["jobs"]
     task_names = _task_function_names(service)
     tables, skipped = [], []
     for job in sorted(jobs, key=lambda job: job["name"]):

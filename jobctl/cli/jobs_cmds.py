@@ -155,12 +155,17 @@ def list_jobs(
     ] = None,
     page: Annotated[int | None, typer.Option(help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[int | None, typer.Option(help="Jobs per page, 1-100 (default with --json: 20).")] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Only the page after CURSOR (a nextCursor of --json).", metavar="CURSOR"),
+    ] = None,
     every: Annotated[bool, typer.Option("--all", help="With --json: every page, in one answer.")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List jobs with their schedule, next run and last status: every job, by name.
 
-    With --json: one page of the API's answer (--page, --per-page), or every job (--all).
+    With --json: one page of the API's answer (--page, --per-page; --after the nextCursor of the
+    page before), or every job (--all).
 
     \b
     Examples:
@@ -171,13 +176,13 @@ def list_jobs(
     from jobctl.cli import listing
 
     service = _ctx(ctx).service()
-    paged = page is not None or per_page is not None
+    paged = page is not None or per_page is not None or after is not None
     if every and paged:
         from jobctl.errors import UsageError
 
-        raise UsageError("give either --all or --page/--per-page")
+        raise UsageError("give either --all or --page/--per-page/--after")
 
-    def fetch(number: int, size: int) -> JobList:
+    def fetch(number: int, size: int, cursor: str | None = None) -> JobList:
         return service.list_jobs(
             name=name,
             is_enabled=enabled,
@@ -185,16 +190,19 @@ def list_jobs(
             labels=label or (),
             page=number,
             per_page=size,
+            after=cursor,
         )
 
     if paged or (as_json and not every):
-        data = fetch(page or 1, per_page or 20)
-    else:
-        data = listing.every_page(fetch, "jobs")
+        one = fetch(page or 1, per_page or 20, after)
+        if as_json:
+            output.print_json(one)
+        else:
+            render.jobs_table(one, page=(page or 1, per_page or 20), next_cursor=one["nextCursor"])
+        return
+    data = listing.every_job(lambda cursor: fetch(1, listing.PAGE, cursor))
     if as_json:
         output.print_json(data)
-    elif paged:
-        render.jobs_table(data, page=(page or 1, per_page or 20))
     else:
         by_name = sorted(data["jobs"], key=lambda job: (job["name"].casefold(), job["name"]))
         render.jobs_table({**data, "jobs": by_name})

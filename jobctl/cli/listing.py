@@ -7,13 +7,13 @@ People see every job (``jobs list``) and the newest runs up to a limit (``execut
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, cast
 
 from jobctl.errors import NotFound
 
 if TYPE_CHECKING:
     from jobctl.service.contract import JobService
-    from jobctl.wire.responses import ExecutionList, JobList
+    from jobctl.wire.responses import ExecutionList, JobList, JobOut
 
 JsonDict = dict[str, Any]
 Listing = TypeVar("Listing", "JobList", "ExecutionList")
@@ -21,26 +21,43 @@ Listing = TypeVar("Listing", "JobList", "ExecutionList")
 PAGE = 100
 """Items per request: the API's maximum ``per_page``."""
 
+
+class EveryJob(TypedDict):
+    """``jobs list --json --all``: ``GET /jobs``' shape without ``nextCursor`` (a JobList is one too)."""
+
+    jobs: list[JobOut]
+    total: int | None
+    enabledCount: int | None
+    disabledCount: int | None
+    runningCount: int | None
+
+
 FEW_JOBS = 5
 """Up to this many distinct jobs in a table, their names are read one by one; past it, all at once."""
 
 
-def every_page(fetch: Callable[[int, int], Listing], key: str) -> Listing:
-    """Every item of a listing: the last page's answer with ``key`` holding the items of all pages.
+def every_job(fetch: Callable[[str | None], JobList]) -> EveryJob:
+    """Every job of a listing, by keyset walk: ``fetch(None)`` reads the first page (with the
+    counts), ``fetch(cursor)`` the page after ``cursor`` (without them, so they are taken once).
 
-    Items keep the API's order; one that moved to a later page while reading is kept once.
+    Jobs created or deleted while it reads neither repeat nor push others out of the walk
+    (docs/keyset-paging.md). The answer has the shape ``jobs list --json --all`` always printed:
+    the jobs in the API's order and the counts of the first answer, no cursor.
     """
-    items: list[JsonDict] = []
-    seen: set[Any] = set()
-    number = 1
-    while True:
-        result = cast(JsonDict, fetch(number, PAGE))
-        fresh = [item for item in result[key] if item["id"] not in seen]
-        items.extend(fresh)
-        seen.update(item["id"] for item in fresh)
-        if not result[key] or number * PAGE >= result["total"]:
-            return cast(Listing, {**result, key: items})
-        number += 1
+    first = fetch(None)
+    items = list(first["jobs"])
+    cursor = first["nextCursor"]
+    while cursor is not None:
+        page = fetch(cursor)
+        items.extend(page["jobs"])
+        cursor = page["nextCursor"]
+    return {"jobs": items, "total": first["total"], "enabledCount": first["enabledCount"],
+            "disabledCount": first["disabledCount"], "runningCount": first["runningCount"]}  # fmt: skip
+
+
+def every_job_of(service: JobService) -> EveryJob:
+    """Every job, by :func:`every_job`, without filters."""
+    return every_job(lambda cursor: service.list_jobs(page=1, per_page=PAGE, after=cursor))
 
 
 def every_execution(fetch: Callable[[str | None], ExecutionList]) -> ExecutionList:
@@ -84,5 +101,4 @@ def job_names(service: JobService, job_ids: Iterable[str]) -> dict[str, str]:
             except NotFound:
                 continue
         return names
-    every = every_page(lambda page, per_page: service.list_jobs(page=page, per_page=per_page), "jobs")
-    return {job["id"]: job["name"] for job in every["jobs"] if job["id"] in wanted}
+    return {job["id"]: job["name"] for job in every_job_of(service)["jobs"] if job["id"] in wanted}

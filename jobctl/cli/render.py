@@ -10,7 +10,8 @@ from jobctl.cli.tables import Column
 from jobctl.wire.ids import short_id
 
 if TYPE_CHECKING:
-    from jobctl.wire.responses import ExecutionList, ExecutionOut, JobDetail, JobList, JobOut, SchedulerStatus
+    from jobctl.cli.listing import EveryJob
+    from jobctl.wire.responses import ExecutionList, ExecutionOut, JobDetail, JobOut, SchedulerStatus
 
 
 def describe(job: JobOut) -> str:
@@ -62,8 +63,9 @@ JOB_COLUMNS = (
 """Jobs in a table; when it is too wide, AT goes first, then LAST RUN, ID, RESULT, NEXT RUN."""
 
 
-def jobs_table(data: JobList, *, page: tuple[int, int] | None = None) -> None:
-    """``data`` in the API's shape; ``page`` (number, size) when it is one page of the listing."""
+def jobs_table(data: EveryJob, *, page: tuple[int, int] | None = None, next_cursor: str | None = None) -> None:
+    """``data`` in the API's shape; ``page`` (number, size) when it is one page of the listing,
+    ``next_cursor`` that page's ``nextCursor`` when it was read after a cursor (it has no counts)."""
     rows = [
         [
             job["name"],
@@ -77,18 +79,25 @@ def jobs_table(data: JobList, *, page: tuple[int, int] | None = None) -> None:
         ]
         for job in data["jobs"]
     ]
+    output.print_table(None, JOB_COLUMNS, rows, footer=_jobs_footer(data, len(rows), page, next_cursor))
+
+
+def _jobs_footer(data: EveryJob, shown: int, page: tuple[int, int] | None, next_cursor: str | None) -> str:
     total = data["total"]
+    if total is None:  # a page after a cursor: the API counts nothing then
+        more = f"; next page: --after {next_cursor}" if next_cursor else ""
+        return f"{_count(shown, 'job')} after the cursor{more}"
     footer = (
-        f"{_count(total, 'job')}: {data['enabledCount']:,} enabled, {data['disabledCount']:,} disabled, "
-        f"{data['runningCount']:,} running"
+        f"{_count(total, 'job')}: {data['enabledCount'] or 0:,} enabled, {data['disabledCount'] or 0:,} disabled, "
+        f"{data['runningCount'] or 0:,} running"
     )
-    if page is not None and len(rows) < total:
+    if page is not None and shown < total:
         first = (page[0] - 1) * page[1] + 1
-        span = f"{first:,}-{first + len(rows) - 1:,}" if rows else "none"
+        span = f"{first:,}-{first + shown - 1:,}" if shown else "none"
         footer += f"\nshowing {span} of {total:,} (page {page[0]}); without --page and --per-page every job is listed"
-    elif len(rows) < total:
-        footer += f"\nshowing {len(rows):,} of {total:,}: jobs were added while the list was read"
-    output.print_table(None, JOB_COLUMNS, rows, footer=footer)
+    elif page is None and shown != total:
+        footer += f"\nshowing {shown:,}, {total:,} when the list was started: jobs were created or deleted meanwhile"
+    return footer
 
 
 def job_detail(job: JobDetail) -> None:

@@ -104,9 +104,11 @@ class RemoteService:
     def list_jobs(
         self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
         labels: Sequence[str] = (), page: int = 1, per_page: int = 20, id_prefix: str | None = None,
+        after: str | None = None,
     ) -> JobList:  # fmt: skip
         params = {"name": name, "is_enabled": is_enabled, "task_function_id": task_function_id,
-                  "label": list(labels), "page": page, "per_page": per_page, "id_prefix": id_prefix}  # fmt: skip
+                  "label": list(labels), "page": page, "per_page": per_page, "id_prefix": id_prefix,
+                  "after": after}  # fmt: skip
         result: JobList = self._session.request("GET", "/jobs", params=params)
         return result
 
@@ -122,10 +124,9 @@ class RemoteService:
             except NotFound:
                 pass  # a name that looks like an id, as the local service allows
         try:
-            for page in _pages(lambda number: self.list_jobs(name=ref, page=number, per_page=SEARCH_PAGE), "jobs"):
-                for job in page:
-                    if job["name"] == ref:
-                        return str(job["id"])
+            for job in self._jobs_named_like(ref):
+                if job["name"] == ref:
+                    return str(job["id"])
         except ValidationFailed:
             pass  # no job can have a name the filter refuses (too long, NUL)
         prefix = ids.as_prefix(ref)
@@ -135,6 +136,17 @@ class RemoteService:
             if match is not None:
                 return match
         raise NotFound("job", ref)
+
+    def _jobs_named_like(self, text: str) -> Iterator[JobOut]:
+        """The jobs whose name contains ``text``, by keyset walk (a name search may match
+        thousands: page numbers would recount them all on every page)."""
+        cursor: str | None = None
+        while True:
+            page = self.list_jobs(name=text, per_page=SEARCH_PAGE, after=cursor)
+            yield from page["jobs"]
+            cursor = page["nextCursor"]
+            if cursor is None:
+                return
 
     def create_job(self, body: Mapping[str, Any]) -> JobOut:
         result: JobOut = self._session.request("POST", "/jobs", body=dict(body))

@@ -73,15 +73,19 @@ class JobService(Protocol):
         page: int = 1,
         per_page: int = 20,
         id_prefix: str | None = None,
+        after: str | None = None,
     ) -> JobList:
         """``GET /jobs``: one page of jobs, oldest first, and the counts for the same filters.
+
+        ``after`` (a ``nextCursor`` of an earlier answer) gives the page after that place
+        instead of page ``page``; the counts are then null (docs/keyset-paging.md).
 
         ``name`` matches part of the name, case-insensitively; each of ``labels`` (``key=value``)
         must be on the job (all of them); ``id_prefix`` the start of the id (hex digits and
         dashes, any case).
 
-        :raises ValidationFailed: for a bad page, or a label filter that is not ``key=value``
-            (at ``["query", "label"]``).
+        :raises ValidationFailed: for a bad page, a label filter that is not ``key=value``
+            (at ``["query", "label"]``), or a bad cursor (at ``["query", "after"]``).
         """
         ...
 

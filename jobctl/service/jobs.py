@@ -131,8 +131,11 @@ class Service:
         page: int = 1,
         per_page: int = 20,
         id_prefix: str | None = None,
+        after: str | None = None,
     ) -> JobList:
-        """``GET /jobs``: one page and the counts for the same filters."""
+        """``GET /jobs``, oldest first, by page or by cursor (:mod:`jobctl.service.job_listing`)."""
+        from jobctl.service.job_listing import list_jobs
+
         limit, offset = check_page(page, per_page)
         pairs = tuple(parse_label_filter(text, loc=["query", "label"]) for text in labels)
         filters = JobFilter(
@@ -142,15 +145,7 @@ class Service:
             id_prefix=_id_prefix(id_prefix),
             labels=pairs,
         )
-        jobs = self.store.jobs.list(filters, limit=limit, offset=offset)
-        counts = self.store.jobs.counts(filters)
-        return {
-            "jobs": [responses.job(job) for job in jobs],
-            "total": counts.total,
-            "enabledCount": counts.enabled,
-            "disabledCount": counts.disabled,
-            "runningCount": counts.running,
-        }
+        return list_jobs(self.store, filters, limit=limit, offset=offset, after=after)
 
     def get_job(self, job_id: str) -> JobDetail:
         """``GET /jobs/{id}`` with task function, job type and the latest executions."""

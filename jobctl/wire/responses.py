@@ -279,10 +279,11 @@ class JobOut(TypedDict):
 
 class JobList(TypedDict):
     jobs: list[JobOut]
-    total: int
-    enabledCount: int
-    disabledCount: int
-    runningCount: Annotated[int, Schema("jobs with at least one running execution")]
+    total: Annotated[int | None, Schema("jobs matching the filters; null when the request gives a cursor (after)")]
+    enabledCount: Annotated[int | None, Schema("enabled jobs matching the filters; null with a cursor")]
+    disabledCount: Annotated[int | None, Schema("disabled jobs matching the filters; null with a cursor")]
+    runningCount: Annotated[int | None, Schema("jobs with at least one running execution; null with a cursor")]
+    nextCursor: Annotated[str | None, Schema("pass as after for the next page, oldest first; null at the end")]
 
 
 class JobDetail(JobOut):

@@ -312,3 +312,28 @@ def test_top_snapshot_through_the_api_is_the_one_on_the_store(daemon: Daemon) ->
 
     assert without_clock(remote.stdout) == without_clock(local.stdout)
     assert "scheduler: running" in remote.stdout and "  watched" in remote.stdout
+
+
+def test_jobs_list_all_walks_every_page_by_cursor_alike_on_the_store_and_through_the_api(daemon: Daemon) -> None:
+    from jobctl.store import open_store
+    from tests.store.helpers import add_job
+
+    store = open_store(daemon.env["JOBCTL_DB"])
+    try:
+        bulk = {add_job(store.db, f"bulk-{n:03d}") for n in range(230)}  # created at one instant: by id
+    finally:
+        store.close()
+    local, remote = daemon.cli("jobs", "list", "--json", "--all"), daemon.remote("jobs", "list", "--json", "--all")
+    assert (local.returncode, local.stderr) == (0, "") and remote.stdout == local.stdout
+    every = json.loads(local.stdout)
+    listed = [job["id"] for job in every["jobs"]]
+    assert len(listed) == len(set(listed)) == every["total"] >= 230 and bulk <= set(listed)
+    assert set(every) == {"jobs", "total", "enabledCount", "disabledCount", "runningCount"}
+    first = json.loads(daemon.remote("jobs", "list", "--json", "--per-page", "100").stdout)
+    resumed = daemon.remote("jobs", "list", "--json", "--per-page", "100", "--after", first["nextCursor"])
+    second = json.loads(resumed.stdout)
+    assert [job["id"] for job in second["jobs"]] == listed[100:200] and second["total"] is None
+    _same(daemon, "jobs", "list", "--json", "--per-page", "100", "--after", first["nextCursor"])
+    for bad in (daemon.remote("jobs", "list", "--after", "nope"), daemon.cli("jobs", "list", "--after", "nope")):
+        assert (bad.returncode, bad.stdout) == (2, "")
+        assert bad.stderr.count("\n") == 1 and "query.after" in bad.stderr and "Traceback" not in bad.stderr

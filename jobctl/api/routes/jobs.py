@@ -16,6 +16,7 @@ from jobctl.api.params import (
     IdPrefix,
     IsEnabled,
     JobId,
+    JobsAfterCursor,
     LabelFilter,
     NameFilter,
     NextCount,
@@ -37,13 +38,14 @@ WRITE_ERRORS = error_responses(403, 404, 409, 413, 415, 422)
 def list_jobs(
     credentials: Authenticated, name: NameFilter = None, is_enabled: IsEnabled = None,
     task_function_id: TaskFunctionId = None, label: LabelFilter = None, page: Page = 1, per_page: PerPage = 20,
-    id_prefix: IdPrefix = None,
+    id_prefix: IdPrefix = None, after: JobsAfterCursor = None,
 ) -> Response:  # fmt: skip
-    """One page of jobs, oldest first, with counts over every job the filters match."""
+    """One page of jobs, oldest first: by page, with counts over every job the filters match, or
+    by cursor (``after`` and ``nextCursor``), without them."""
     service = credentials.service()
     data = service.list_jobs(
         name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, labels=label or (),
-        page=page, per_page=per_page, id_prefix=id_prefix,
+        page=page, per_page=per_page, id_prefix=id_prefix, after=after,
     )  # fmt: skip
     return JSONResponse(data)
 
