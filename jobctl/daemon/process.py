@@ -97,9 +97,6 @@ class Daemon:
             notify=config.notify,
             kill_grace=config.kill_grace_seconds,
         )
-        self.sender = NotificationSender(
-            store, leadership=self.leadership, settings=config.notify, base_env=self.runner.base_env
-        )
         self.scheduler = Scheduler(
             store,
             leadership=self.leadership,
@@ -109,6 +106,10 @@ class Daemon:
             notify=config.notify,
             stats=self.stats,
         )
+        self.sender = NotificationSender(
+            store, leadership=self.leadership, settings=config.notify, base_env=self.runner.base_env,
+            quiet_for=self.scheduler.quiet_for,
+        )  # fmt: skip
         self._threads: list[threading.Thread] = []
         self._server: Any = None
         self._closers: list[Callable[[], None]] = []

@@ -22,3 +22,11 @@ def send(spec: NotifierSpec, payload: dict[str, Any], *, base_env: Mapping[str, 
         from jobctl.notify.command import send_command
 
         send_command(spec, payload, base_env=base_env)
+
+
+def prepare(spec: NotifierSpec) -> None:
+    """Load and build ahead what sending through ``spec`` needs (a webhook's HTTP client)."""
+    if spec.type == "webhook":
+        from jobctl.notify.webhook import prepare_webhook
+
+        prepare_webhook(spec)

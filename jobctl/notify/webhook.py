@@ -84,6 +84,11 @@ def _client(timeout: float) -> Any:
         return client
 
 
+def prepare_webhook(spec: NotifierSpec) -> None:
+    """Build the shared client of ``spec``'s timeout now (importing httpx, creating its TLS context)."""
+    _client(spec.timeout)
+
+
 def send_webhook(spec: NotifierSpec, payload: dict[str, Any]) -> None:
     """POST the event. :raises DeliveryFailed: on a network error, a timeout or a non-2xx answer."""
     import httpx

@@ -104,6 +104,21 @@ class Scheduler:
         self._wake = threading.Event()
         self._last_reap: datetime | None = None
         self._last_stop_check: datetime | None = None
+        self._backlog = False
+        self._busy = True
+        """In a tick, or left due work behind (no free run slot, batch bound reached)."""
+        self._next_claim = 0.0
+        """``time.monotonic()`` at which the loop next wakes to claim."""
+
+    def quiet_for(self) -> float:
+        """Seconds during which this loop is known not to need the store (0: now or soon).
+
+        Other work of the daemon that writes to the store (the notification sender) waits for
+        such a gap, so it never holds the write lock or the interpreter when a slot is due
+        (docs/notifications.md)."""
+        if self._busy:
+            return 0.0
+        return max(0.0, self._next_claim - time.monotonic())
 
     def wake(self) -> None:
         """Cut the current sleep short: something changed."""
@@ -119,6 +134,7 @@ class Scheduler:
         wait = wait or self._wait_for_wake
         while not stop.is_set():
             now = self.clock.now()
+            self._busy = True
             try:
                 delay = self.tick(now)
             except StoreError as exc:
@@ -128,7 +144,10 @@ class Scheduler:
                 log.exception("scheduler tick failed unexpectedly; retrying")
                 delay = MAX_SLEEP_SECONDS
             elapsed = (self.clock.now() - now).total_seconds()
-            wait(min(delay, max(0.0, delay - elapsed)))  # never longer than asked, even if wall time stepped back
+            seconds = min(delay, max(0.0, delay - elapsed))  # never longer than asked, even if wall time stepped back
+            self._next_claim = time.monotonic() + seconds
+            self._busy = self._backlog
+            wait(seconds)
 
     def _wait_for_wake(self, seconds: float) -> None:
         self._wake.wait(seconds)
@@ -141,6 +160,7 @@ class Scheduler:
         a slot claimed ahead (never starting it early).
         """
         self._stop_what_was_asked(now)  # whether or not this instance leads: its runs are its own
+        self._backlog = False
         if not self.leadership.is_leader():
             return MAX_SLEEP_SECONDS
         # Reap first: after a takeover, the dead leader's runs still count as active until they
@@ -158,10 +178,11 @@ class Scheduler:
         (and count as missed after ``misfire_grace_seconds``, like any late slot)."""
         for _ in range(MAX_BATCHES_PER_TICK):
             limit = min(CLAIM_BATCH, self.runner.free_slots())
-            if limit <= 0:
-                return
-            due = self.store.jobs.due(now + CLAIM_AHEAD, limit=limit)
+            due = self.store.jobs.due(now + CLAIM_AHEAD, limit=max(1, limit))
             if not due:
+                return
+            if limit <= 0:
+                self._backlog = True  # due slots wait for a run slot: a finishing run wakes the loop
                 return
             claim_started = time.perf_counter()
             claims = claim_due_slots(
@@ -180,6 +201,7 @@ class Scheduler:
             self._start_claimed(claims)
             if len(due) < limit or not self.leadership.is_leader():
                 return
+        self._backlog = True
 
     def _start_claimed(self, claims: list[Claim]) -> None:
         """Prepare every claimed run, then launch each group at its due moment."""

@@ -8,7 +8,8 @@ retry_for_seconds`` after the event, then ``failed``. A slow or dead receiver ho
 own notifier's workers; runs are started and recorded by other threads and never wait for it
 (docs/notifications.md).
 
-A claim lasts the notifier's timeout plus :data:`CLAIM_MARGIN_SECONDS`: a leader that dies
+A claim lasts the notifier's timeout (times the sends queued ahead of it per worker) plus
+:data:`CLAIM_MARGIN_SECONDS`: a leader that dies
 mid-send leaves the row to the next leader once the claim has run out. Only if it died after
 the receiver took the event and before ``sent`` was committed is the event sent again (its
 ``deliveryId`` is the same, so a receiver can drop the copy).
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
@@ -27,7 +28,7 @@ from jobctl.errors import StoreError
 from jobctl.models import Delivery
 from jobctl.notifier_config import NotifierSpec, NotifySettings
 from jobctl.notify import DeliveryFailed
-from jobctl.notify.send import send
+from jobctl.notify.send import prepare, send
 from jobctl.scheduler.leadership import Leadership
 from jobctl.service.job_checks import check_deliveries
 from jobctl.store import Store
@@ -37,6 +38,10 @@ log = logging.getLogger(__name__)
 WORKERS_PER_NOTIFIER = 8
 """Sends in flight per notifier. More would not help a slow receiver much and would take the
 interpreter from the scheduler's thread more often."""
+QUEUED_PER_WORKER = 4
+"""Deliveries claimed per worker of a notifier: the workers find the next one queued while the
+sender's thread records and claims (a round per 8 sends held a fast receiver to ~100/s while
+rounds waited for the scheduler's gaps). A claim lasts as long as the sends queued before it may take."""
 POLL_SECONDS = 0.5
 GATHER_SECONDS = 0.01
 """After a wake-up, results that finish within this are recorded in the same transaction."""
@@ -44,6 +49,13 @@ ORPHAN_CHECK_SECONDS = 30.0
 CHECK_SECONDS = 1.0
 """How often the leader looks for runs running too long and jobs past their success deadline."""
 CLAIM_MARGIN_SECONDS = 10.0
+QUIET_NEEDED_SECONDS = 0.01
+"""A round of the sender (claim, record: a few ms) starts only when the scheduler will not need
+the store for at least this long."""
+MAX_DEFER_SECONDS = 5.0
+"""Longest wait for such a gap: a scheduler that is never quiet (runs waiting for a run slot all
+the time) still gets deliveries out, one round at a time. Well below a claim's length, so a result
+is recorded before its claim runs out."""
 BACKOFF_FIRST_SECONDS = 1.0
 BACKOFF_MAX_SECONDS = 600.0
 
@@ -57,9 +69,18 @@ class NotificationSender:
     """Sends pending deliveries while this instance leads."""
 
     def __init__(
-        self, store: Store, *, leadership: Leadership, settings: NotifySettings, base_env: Mapping[str, str]
+        self,
+        store: Store,
+        *,
+        leadership: Leadership,
+        settings: NotifySettings,
+        base_env: Mapping[str, str],
+        quiet_for: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
+        self.quiet_for = quiet_for
+        """Seconds the scheduling path will leave the store alone (the scheduler's
+        :meth:`~jobctl.scheduler.loop.Scheduler.quiet_for`); None: never wait for it."""
         self.leadership = leadership
         self.settings = settings
         self.base_env = dict(base_env)
@@ -84,7 +105,9 @@ class NotificationSender:
 
     def run(self, stop: threading.Event) -> None:
         """Claim and send until ``stop`` is set; store errors are logged and retried."""
+        self.prepare()
         while not stop.is_set():
+            self.wait_for_quiet(stop)
             self.step(datetime.now(UTC))
             if self._wake.wait(POLL_SECONDS):
                 time.sleep(GATHER_SECONDS)
@@ -92,6 +115,33 @@ class NotificationSender:
         for pool in self._pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
         self.record_results()
+
+    def prepare(self) -> None:
+        """Load what the notifiers send with (httpx, TLS contexts) before the first event: done at
+        the first send, it took the interpreter for a few hundred ms in the middle of a burst."""
+        for spec in self.settings.notifiers:
+            try:
+                prepare(spec)
+            except Exception:
+                log.exception("notifier %s could not be prepared; it will be at its first send", spec.name)
+
+    def wait_for_quiet(self, stop: threading.Event) -> float:
+        """Wait until the scheduler will leave the store alone for :data:`QUIET_NEEDED_SECONDS`
+        (at most :data:`MAX_DEFER_SECONDS`); the seconds waited.
+
+        Claiming and recording deliveries take SQLite's write lock and the interpreter; done while
+        slots are due or runs wait for a run slot, they made other jobs' runs start later."""
+        if self.quiet_for is None:
+            return 0.0
+        started = time.monotonic()
+        deadline = started + MAX_DEFER_SECONDS
+        while not stop.is_set():
+            quiet = self.quiet_for()
+            now = time.monotonic()
+            if quiet >= QUIET_NEEDED_SECONDS or now >= deadline:
+                return now - started
+            stop.wait(min(max(quiet, 0.005), 0.05, deadline - now))
+        return time.monotonic() - started
 
     def step(self, now: datetime) -> None:
         """One round: record finished sends, run the checks, claim and hand out what is due."""
@@ -120,10 +170,11 @@ class NotificationSender:
             return 0
         handed = 0
         for spec in self.settings.notifiers:
-            free = WORKERS_PER_NOTIFIER - self._busy.get(spec.name, 0)
+            busy = self._busy.get(spec.name, 0)
+            free = WORKERS_PER_NOTIFIER * QUEUED_PER_WORKER - busy
             if free <= 0:
                 continue
-            for delivery in self._claim(spec, now, free):
+            for delivery in self._claim(spec, now, free, ahead=busy):
                 self._submit(spec, delivery)
                 handed += 1
         if self._last_orphan_check is None or (now - self._last_orphan_check).total_seconds() >= ORPHAN_CHECK_SECONDS:
@@ -131,8 +182,11 @@ class NotificationSender:
             self._give_up_orphans(now)
         return handed
 
-    def _claim(self, spec: NotifierSpec, now: datetime, limit: int) -> list[Delivery]:
-        until = now + timedelta(seconds=spec.timeout + CLAIM_MARGIN_SECONDS)
+    def _claim(self, spec: NotifierSpec, now: datetime, limit: int, *, ahead: int) -> list[Delivery]:
+        """Claim up to ``limit`` due deliveries of ``spec``, queued behind ``ahead`` sends: the claim
+        lasts until the last of them may have been tried (each takes at most the timeout)."""
+        rounds = -(-(ahead + limit) // WORKERS_PER_NOTIFIER)
+        until = now + timedelta(seconds=spec.timeout * rounds + CLAIM_MARGIN_SECONDS)
         leader = self.leadership
         with self.store.transaction():
             if not self.store.cluster.holds_lease(leader.instance_id, leader.term, for_at_least=leader.fence):

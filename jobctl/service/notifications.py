@@ -76,16 +76,18 @@ def event_deliveries(
     final: bool = True,
     subject: str | None = None,
     message: str | None = None,
+    has_output: bool | None = None,
 ) -> list[NewDelivery]:
     """The deliveries ``event`` makes for ``job`` (none when no rule takes it); not written yet.
 
     ``subject`` keys the event for exactly-once delivery; default: the execution's id.
+    ``has_output`` False spares the read of an output tail that is known to be empty.
     """
     notifiers = [name for name in wanted(rules_of(job, settings), event, final=final) if settings.notifier(name)]
     if not notifiers:
         return []
     tail = None
-    if execution is not None and settings.output_tail_bytes:
+    if execution is not None and settings.output_tail_bytes and has_output is not False:
         text = store.executions.output_tail(execution.id, settings.output_tail_bytes)
         tail = tail_bytes(text, settings.output_tail_bytes) or None
     payload = event_payload(
@@ -115,15 +117,17 @@ def outcome_effects(
         return
     now = now or datetime.now(UTC)
     jobs = store.job_health.get_many([a.execution.job_id for a in attempts])
+    with_output = _with_output(store, settings, jobs, attempts)
     deliveries: list[NewDelivery] = []
     streaks: dict[str, FinalOutcome] = {}
     for attempt in attempts:
         job = jobs.get(attempt.execution.job_id)
         if job is None:
             continue
-        deliveries += _attempt_deliveries(store, settings, job, attempt, now)
+        has_output = attempt.execution.id in with_output
+        deliveries += _attempt_deliveries(store, settings, job, attempt, now, has_output=has_output)
         if attempt.final and attempt.execution.status in _EVENT_OF_STATUS:
-            job = _after_final(store, settings, job, attempt.execution, now, deliveries)
+            job = _after_final(store, settings, job, attempt.execution, now, deliveries, has_output=has_output)
             jobs[job.id] = job
             streaks[job.id] = FinalOutcome(
                 job_id=job.id, consecutive_failures=job.consecutive_failures,
@@ -133,8 +137,18 @@ def outcome_effects(
     store.deliveries.insert_many(deliveries)
 
 
+def _with_output(
+    store: Store, settings: NotifySettings, jobs: dict[str, Job], attempts: Sequence[FinishedAttempt]
+) -> set[str]:
+    """The attempts that printed anything, in one query, and only if some job has rules at all:
+    a burst of outcomes then costs one read instead of one per delivery."""
+    if not settings.notifiers or not any(rules_of(job, settings) for job in jobs.values()):
+        return set()
+    return store.executions.with_output([a.execution.id for a in attempts])
+
+
 def _attempt_deliveries(
-    store: Store, settings: NotifySettings, job: Job, attempt: FinishedAttempt, now: datetime
+    store: Store, settings: NotifySettings, job: Job, attempt: FinishedAttempt, now: datetime, *, has_output: bool
 ) -> list[NewDelivery]:
     execution = attempt.execution
     event = _EVENT_OF_STATUS.get(ExecutionStatus(execution.status))
@@ -142,21 +156,34 @@ def _attempt_deliveries(
     if execution.status == ExecutionStatus.CANCELLED:
         event = "cancelled"
     if event is not None:
-        found += event_deliveries(store, settings, job, event, execution=execution, now=now, final=attempt.final)
+        found += event_deliveries(
+            store, settings, job, event, execution=execution, now=now, final=attempt.final, has_output=has_output
+        )
     rules = rules_of(job, settings)
-    if wanted(rules, "output", final=attempt.final) and store.executions.output_tail(execution.id, 1):
-        found += event_deliveries(store, settings, job, "output", execution=execution, now=now, final=attempt.final)
+    if has_output and wanted(rules, "output", final=attempt.final):
+        found += event_deliveries(
+            store, settings, job, "output", execution=execution, now=now, final=attempt.final, has_output=True
+        )
     return found
 
 
 def _after_final(
-    store: Store, settings: NotifySettings, job: Job, execution: Execution, now: datetime, out: list[NewDelivery]
+    store: Store,
+    settings: NotifySettings,
+    job: Job,
+    execution: Execution,
+    now: datetime,
+    out: list[NewDelivery],
+    *,
+    has_output: bool,
 ) -> Job:
     """The job's streak after a final outcome; a ``recovery`` and an auto-pause when they follow."""
     failed = execution.status in _FAILED
     if not failed:
         if job.consecutive_failures > 0 or job.last_final_status in _FAILED:
-            out += event_deliveries(store, settings, job, "recovery", execution=execution, now=now)
+            out += event_deliveries(
+                store, settings, job, "recovery", execution=execution, now=now, has_output=has_output
+            )
         return dataclasses.replace(job, consecutive_failures=0, last_final_status=execution.status)
     streak = job.consecutive_failures + 1
     job = dataclasses.replace(job, consecutive_failures=streak, last_final_status=execution.status)
@@ -168,8 +195,9 @@ def _after_final(
             audit.record_job(store, AUTO_PAUSER, audit.JOB_PAUSED, job, reason=reason, at=now)
             job = dataclasses.replace(job, is_paused=True, paused_reason=reason, paused_by=AUTO_PAUSER, paused_at=now)
             out += event_deliveries(
-                store, settings, job, "paused", execution=execution, now=now, subject=f"{execution.id}", message=reason
-            )
+                store, settings, job, "paused", execution=execution, now=now, subject=f"{execution.id}",
+                message=reason, has_output=has_output,
+            )  # fmt: skip
     return job
 
 

@@ -589,6 +589,16 @@ class ExecutionRecords:
             position = start + len(data)
         return "".join(parts), position
 
+    def with_output(self, execution_ids: Sequence[str]) -> set[str]:
+        """Those of ``execution_ids`` that stored any output (one query for a batch of outcomes)."""
+        if not execution_ids:
+            return set()
+        keys = {f"e{n}": value for n, value in enumerate(dict.fromkeys(execution_ids))}
+        in_ids = ", ".join(":" + key for key in keys)
+        sql = f"SELECT DISTINCT execution_id FROM execution_output WHERE execution_id IN ({in_ids})"
+        rows = self.db.fetch_all(sql, keys)
+        return {str(row["execution_id"]) for row in rows}
+
     def output_tail(self, execution_id: str, max_chars: int) -> str:
         """The last ``max_chars`` characters of output (for error messages)."""
         rows = self.db.fetch_all(

@@ -3,6 +3,7 @@ leader's sender, retried while the receiver is down, auto-pause, recovery, and e
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from jobctl.config import config_from_dict
 from jobctl.errors import ValidationFailed
 from jobctl.models import Caller, Role
 from jobctl.notifier_config import NotifySettings
+from jobctl.scheduler import notify_sender
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.notify_sender import NotificationSender
 from jobctl.scheduler.runner import Runner
@@ -234,3 +236,45 @@ def test_a_cancelled_pending_run_notifies_cancelled(rig: Rig) -> None:
     assert rig.service.cancel_execution(execution_id)["status"] == "cancelled"
     [delivery] = rig.deliveries(job["id"])
     assert (delivery["event"], delivery["executionId"]) == ("cancelled", execution_id)
+
+
+def test_the_sender_claims_nothing_until_the_scheduler_leaves_it_a_gap(rig: Rig, receiver: HttpReceiver) -> None:
+    """While slots are due (``quiet_for`` 0), the sender's thread takes neither the store nor the
+    receiver; once the scheduler says it will be quiet, the pending delivery goes out."""
+    quiet = {"seconds": 0.0}
+    asked = threading.Event()
+
+    def quiet_for() -> float:
+        asked.set()
+        return quiet["seconds"]
+
+    rig.sender.quiet_for = quiet_for
+    job = rig.job("busy-night", "exit 1", notify=[{"notifier": "hook", "on": ["failure"]}])
+    rig.run(job["id"])
+    stop = threading.Event()
+    thread = threading.Thread(target=rig.sender.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        assert asked.wait(5), "the sender asks before its first round"
+        time.sleep(0.3)
+        [waiting] = rig.deliveries(job["id"])
+        assert waiting["status"] == "pending" and waiting["attempts"] == 0 and receiver.received == []
+        assert rig.store.db.scalar("SELECT COUNT(*) FROM notification_deliveries WHERE claimed_by IS NOT NULL") == 0
+        quiet["seconds"] = 1.0
+        wait_for(lambda: rig.deliveries(job["id"])[0]["status"] == "sent", timeout=5, what="sent once quiet")
+    finally:
+        stop.set()
+        thread.join(5)
+    assert len(receiver.received) == 1
+
+
+def test_a_scheduler_that_is_never_quiet_still_gets_a_round_after_the_longest_wait(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(notify_sender, "MAX_DEFER_SECONDS", 0.2)
+    calls: list[float] = []
+    rig.sender.quiet_for = lambda: calls.append(time.monotonic()) or 0.0
+    waited = rig.sender.wait_for_quiet(threading.Event())
+    assert waited >= 0.2 and len(calls) >= 2, "it kept asking, then gave up waiting"
+    rig.sender.quiet_for = lambda: 0.5
+    assert rig.sender.wait_for_quiet(threading.Event()) < 0.2, "a quiet scheduler is not waited for"

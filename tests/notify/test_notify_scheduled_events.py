@@ -1,4 +1,4 @@
-"""Events that come from the scheduler and from time: start, late and skipped written with the
+"""Events that come from the scheduler and from time: start, late, skipped and missed written with the
 claim (a fake clock, a real store), and the long_running and no_success checks, which are worked
 out from stored times and so also catch what happened while no daemon ran."""
 
@@ -47,6 +47,18 @@ def test_start_late_and_skipped_are_written_with_the_claim(rig: Rig) -> None:
     rig.tick(S + MINUTE + timedelta(seconds=5))  # both first runs are still running; 5 s past the slot
     assert events(rig.store, single["id"]) == ["skipped", "start"], "maxInstances 1: the slot is skipped"
     assert events(rig.store, double["id"]) == ["late", "start", "start"], "5 s late with a 3 s grace"
+
+
+def test_a_missed_range_is_one_missed_event_written_with_the_claim(rig: Rig) -> None:
+    noticing(rig)
+    job = rig.job("gappy", {"minutes": 1, "start_date": iso(S)}, notify=[{"notifier": "hook", "on": ["missed"]}],
+                  misfirePolicy="skip")  # fmt: skip
+    rig.tick(S)
+    rig.tick(S + timedelta(hours=1, seconds=7))  # 60 slots passed while nothing claimed them
+    [missed] = [e for e in rig.runs(job["id"]) if e["status"] == "missed"]
+    [delivery], _ = rig.store.deliveries.list(job_id=job["id"], status=None, limit=10, offset=0)
+    assert (delivery.event, delivery.execution_id) == ("missed", missed["id"])
+    assert delivery.payload["message"].startswith(f"gappy missed {missed['missedCount']} slot(s)")
 
 
 def test_a_job_without_rules_for_an_event_gets_no_delivery(rig: Rig) -> None:

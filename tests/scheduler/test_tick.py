@@ -198,3 +198,27 @@ def test_a_wall_clock_stepping_back_never_makes_the_loop_wait_longer_than_asked(
 
     rig.scheduler.run(stop, wait=wait)
     assert waits == [MAX_SLEEP_SECONDS]
+
+
+def test_the_loop_says_when_it_will_leave_the_store_alone(rig: Rig) -> None:
+    """Other writers of the daemon (the notification sender) wait for ``quiet_for() > 0``: it is 0
+    while due slots wait for a run slot, and the time to the next wake-up otherwise."""
+    job = rig.job("gapped", {"minutes": 1, "start_date": iso(S)})
+    rig.at(S - timedelta(seconds=5))
+    seen: list[float] = []
+    stop = threading.Event()
+
+    def wait(seconds: float) -> None:
+        seen.append(rig.scheduler.quiet_for())
+        if len(seen) == 1:
+            rig.launcher.slots = 0  # every run slot taken when the slot comes
+            rig.at(S)
+        elif len(seen) == 2:
+            rig.launcher.slots = 1000
+        else:
+            stop.set()
+
+    rig.scheduler.run(stop, wait=wait)
+    assert seen[0] > 0, "nothing due: quiet until the next wake-up"
+    assert seen[1] == 0, "a due slot waits for a run slot: the loop claims as soon as one frees"
+    assert seen[2] > 0 and rig.launcher.launched[0].job.id == job["id"], "claimed: quiet again"
