@@ -11,18 +11,14 @@ retry within ``[notify] retry_for_seconds`` (docs/notifications.md).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 
-from jobctl.models import Delivery
 from jobctl.notifier_config import NotifySettings
 from jobctl.notify import DeliveryFailed
 from jobctl.notify.send import send
-from jobctl.scheduler.notify_sender import CLAIM_MARGIN_SECONDS, backoff
+from jobctl.scheduler.notify_sender import CLAIM_MARGIN_SECONDS, record_result
 from jobctl.store import Store
-
-log = logging.getLogger(__name__)
 
 
 def send_run_notifications(
@@ -43,19 +39,6 @@ def send_run_notifications(
                 error = None
             except DeliveryFailed as exc:
                 error = exc.message
-            _record(store, settings, delivery, error, instance_id=instance_id)
+            record_result(store, settings, delivery, error, instance_id=instance_id)
             tried.append((delivery.event, spec.name, error))
     return tried
-
-
-def _record(store: Store, settings: NotifySettings, delivery: Delivery, error: str | None, *, instance_id: str) -> None:
-    """``sent``, or a failed attempt left pending with the sender's backoff while the event is
-    younger than ``retry_for_seconds`` (then ``failed``)."""
-    now = datetime.now(UTC)
-    if error is None:
-        store.deliveries.mark_sent(delivery.id, instance_id=instance_id, now=now)
-        return
-    retry_at: datetime | None = now + timedelta(seconds=backoff(delivery.attempts + 1))
-    if retry_at is not None and retry_at > delivery.created_at + timedelta(seconds=settings.retry_for_seconds):
-        retry_at = None
-    store.deliveries.mark_attempt_failed(delivery.id, instance_id=instance_id, error=error, retry_at=retry_at)

@@ -243,19 +243,28 @@ class NotificationSender:
         return None
 
     def _record(self, delivery: Delivery, error: str | None) -> None:
-        now = datetime.now(UTC)
-        me = self.leadership.instance_id
-        if error is None:
-            self.store.deliveries.mark_sent(delivery.id, instance_id=me, now=now)
-            return
-        attempts = delivery.attempts + 1
-        retry_at: datetime | None = now + timedelta(seconds=backoff(attempts))
-        deadline = delivery.created_at + timedelta(seconds=self.settings.retry_for_seconds)
-        if retry_at is not None and retry_at > deadline:
-            retry_at = None
-        log.warning(
-            "notification %s (%s of job %s) to %s failed (attempt %d): %s%s",
-            delivery.id, delivery.event, delivery.job_name, delivery.notifier, attempts, error,
-            "; giving up" if retry_at is None else f"; retrying at {retry_at.isoformat()}",
-        )  # fmt: skip
-        self.store.deliveries.mark_attempt_failed(delivery.id, instance_id=me, error=error, retry_at=retry_at)
+        retry_at = record_result(self.store, self.settings, delivery, error, instance_id=self.leadership.instance_id)
+        if error is not None:
+            log.warning(
+                "notification %s (%s of job %s) to %s failed (attempt %d): %s%s",
+                delivery.id, delivery.event, delivery.job_name, delivery.notifier, delivery.attempts + 1, error,
+                "; giving up" if retry_at is None else f"; retrying at {retry_at.isoformat()}",
+            )  # fmt: skip
+
+
+def record_result(
+    store: Store, settings: NotifySettings, delivery: Delivery, error: str | None, *, instance_id: str
+) -> datetime | None:
+    """``sent``, or a failed attempt: pending again after :func:`backoff` while the event is
+    younger than ``[notify] retry_for_seconds`` (the time of the next try is returned), else
+    ``failed`` for good (None). Only a claim held by ``instance_id`` is changed."""
+    now = datetime.now(UTC)
+    if error is None:
+        store.deliveries.mark_sent(delivery.id, instance_id=instance_id, now=now)
+        return None
+    retry_at: datetime | None = now + timedelta(seconds=backoff(delivery.attempts + 1))
+    deadline = delivery.created_at + timedelta(seconds=settings.retry_for_seconds)
+    if retry_at is not None and retry_at > deadline:
+        retry_at = None
+    store.deliveries.mark_attempt_failed(delivery.id, instance_id=instance_id, error=error, retry_at=retry_at)
+    return retry_at
