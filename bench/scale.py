@@ -8,8 +8,10 @@ each backend:
 
 - store size per 1,000,000 executions (SQLite file with WAL; Postgres tables with indexes);
 - CLI wall time (median of 3 runs, a real ``jobctl`` subprocess): ``jobs list --json`` first page,
-  ``jobs list --json --all``, ``executions list --job X --json``, ``executions list --status
-  failed --json``; peer: ``jobctl --help`` (the CLI's start-up, paid by every command);
+  ``jobs list --json --all`` (on the store, and through a daemon's API with ``--api``; the
+  number of jobs printed is checked), ``executions list --job X --json``, ``executions list
+  --status failed --json``; peer: ``jobctl --help`` (the CLI's start-up, paid by every command),
+  with the load average before and after;
 - the daemon: start-up to leader, idle CPU and RSS over ``--idle`` seconds; ``GET
   /executions?job_id=...&per_page=100`` latency (200 requests, p50/p99) with ``GET /healthz`` as
   the peer;
@@ -21,8 +23,11 @@ jobs every second for ``--window`` seconds on a store without a backlog, then th
 ``--backlog`` expired executions that its pruner removes meanwhile; lateness p99 of both, and
 the ratio (target: <= 1.5).
 
+``--only-jobs`` measures the jobs listing alone (its figures and query plans).
+
 Usage:
   python bench/scale.py [--jobs 100000] [--executions 1000000] [--backends sqlite,postgres]
+  python bench/scale.py --only-jobs --executions 100000
   python bench/scale.py --lateness [--backlog 1000000] [--window 60] [--backends sqlite]
 """
 
@@ -31,6 +36,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import math
 import os
 import random
 import sqlite3
@@ -217,6 +223,119 @@ def plans(url: str, job_id: str) -> dict[str, list[str]]:
     return found
 
 
+def jobctl_seconds(jobctl: Path, *args: str, runs: int = 3) -> tuple[float, bytes]:
+    """Median wall time of ``jobctl ARGS`` and the last run's stdout."""
+    times, out = [], b""
+    for _ in range(runs):
+        begin = time.perf_counter()
+        done = subprocess.run([str(jobctl), *args], capture_output=True, env=c.run_env(), timeout=600)
+        times.append(time.perf_counter() - begin)
+        if done.returncode != 0:
+            raise c.BenchError(f"jobctl {' '.join(args)} failed: {done.stderr.decode()[-500:]}")
+        out = done.stdout
+    return c.median(times), out
+
+
+def jobs_figures(jobctl: Path, url: str, config: Path, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """The jobs listing: first page and ``--json --all``, on the store and through a daemon's API
+    (``--api``), next to ``jobctl --help``; ``--all`` must print every job once."""
+    from jobctl.service.tokens import create_token
+    from jobctl.store import open_store
+
+    store_args = ["--db", url, "--config", str(config)]
+    figures: dict[str, Any] = {"load_before": os.getloadavg()[0],
+                               "help_s": jobctl_seconds(jobctl, *store_args, "--help")[0],
+                               "jobs_first_page_s": jobctl_seconds(jobctl, *store_args, *FIRST_PAGE)[0]}  # fmt: skip
+    if args.no_jobs_all:
+        return {**figures, "jobs_all_s": math.nan, "jobs_all_api_s": math.nan, "load_after": os.getloadavg()[0]}
+    figures["jobs_all_s"], out = jobctl_seconds(jobctl, *store_args, *EVERY_JOB, runs=1)
+    _check_every_job(out, args.jobs)
+    store = open_store(url)
+    token, _ = create_token(store, f"bench-{uuid.uuid4().hex[:6]}", "viewer")
+    store.close()
+    port = free_port()
+    daemon = c.Daemon(jobctl, url, history_config(folder, args.keep_days), folder, api=True, port=port, name="jobs")
+    try:
+        daemon.wait_started(timeout=120)
+        api_args = ["--api", f"http://127.0.0.1:{port}", "--token", token, "--config", str(config)]
+        figures["jobs_first_page_api_s"] = jobctl_seconds(jobctl, *api_args, *FIRST_PAGE)[0]
+        figures["jobs_all_api_s"], out = jobctl_seconds(jobctl, *api_args, *EVERY_JOB, runs=1)
+    finally:
+        daemon.stop()
+    _check_every_job(out, args.jobs)
+    figures["load_after"] = os.getloadavg()[0]
+    return figures
+
+
+FIRST_PAGE = ("jobs", "list", "--json", "--per-page", "20")
+EVERY_JOB = ("jobs", "list", "--json", "--all")
+
+
+def _check_every_job(out: bytes, count: int) -> None:
+    listed = [job["id"] for job in json.loads(out)["jobs"]]
+    if len(listed) != count or len(set(listed)) != count:
+        raise c.BenchError(f"jobs list --json --all printed {len(listed):,} jobs ({len(set(listed)):,} distinct), "
+                           f"not the {count:,} seeded")  # fmt: skip
+
+
+def job_plans(url: str) -> dict[str, list[str]]:
+    """``EXPLAIN`` of the jobs listing's queries: first page, a page after a cursor, the counts."""
+    from jobctl.store import open_store
+    from jobctl.store.jobs import JobFilter
+
+    store = open_store(url)
+    try:
+        middle = store.db.fetch_one("SELECT created_at, id FROM jobs ORDER BY created_at, id LIMIT 1 OFFSET "
+                                    "(SELECT COUNT(*) / 2 FROM jobs)")  # fmt: skip
+        assert middle is not None
+        params = {"at": middle["created_at"], "id": middle["id"], "no": False, "running": "running"}
+        queries = {
+            "jobs first page": "SELECT j.* FROM jobs j ORDER BY j.created_at, j.id LIMIT 21 OFFSET 0",
+            "jobs page after a cursor": ("SELECT j.* FROM jobs j WHERE (j.created_at, j.id) > (:at, :id) "
+                                         "ORDER BY j.created_at, j.id LIMIT 101 OFFSET 0"),
+            "jobs page after a cursor, written with OR": (
+                "SELECT j.* FROM jobs j WHERE (j.created_at > :at OR (j.created_at = :at AND j.id > :id)) "
+                "ORDER BY j.created_at, j.id LIMIT 101 OFFSET 0"),
+            "jobs counts (total, disabled, running)": (
+                "SELECT (SELECT COUNT(*) FROM jobs j) AS total, "
+                "(SELECT COUNT(*) FROM jobs j WHERE j.is_enabled = :no) AS disabled, "
+                "(SELECT COUNT(DISTINCT e.job_id) FROM executions e JOIN jobs j ON j.id = e.job_id "
+                "WHERE e.status = :running) AS running"),
+        }  # fmt: skip
+        found = {}
+        for name, sql in queries.items():
+            if store.db.is_sqlite:
+                found[name] = [str(row["detail"]) for row in store.db.fetch_all("EXPLAIN QUERY PLAN " + sql, params)]
+            else:
+                rows = store.db.fetch_all("EXPLAIN " + sql, params)
+                found[name] = [str(next(iter(row.values()))) for row in rows]
+        found["jobs counts, in-process, median of 5"] = [
+            f"now {_median_ms(lambda: store.jobs.counts(JobFilter())):.2f} ms; the query before migration 0023 "
+            f"(peer: sum over every row, running jobs matched against every job's id) "
+            f"{_median_ms(lambda: store.db.fetch_one(COUNTS_BEFORE, {'running': 'running'})):.2f} ms"
+        ]
+    finally:
+        store.close()
+    return found
+
+
+COUNTS_BEFORE = """
+    SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN j.is_enabled THEN 1 ELSE 0 END), 0) AS enabled,
+           (SELECT COUNT(DISTINCT e.job_id) FROM executions e WHERE e.status = :running
+            AND e.job_id IN (SELECT j.id FROM jobs j)) AS running
+    FROM jobs j
+"""
+
+
+def _median_ms(call: Any, runs: int = 5) -> float:
+    times = []
+    for _ in range(runs):
+        begin = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - begin) * 1000)
+    return c.median(times)
+
+
 def api_latency(port: int, token: str, job_id: str, requests: int = 200) -> dict[str, float]:
     def timed(path: str) -> float:
         request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Authorization": f"Bearer {token}"})
@@ -294,14 +413,16 @@ def measure(backend: str, url: str, folder: Path, args: argparse.Namespace) -> d
     c.log(f"{backend}: seeded in {seeded['seconds']:.0f}s, {size / 1e6:.0f} MB; CLI listings")
     figures: dict[str, Any] = {
         "seed_s": seeded["seconds"], "size_bytes": size, "gb_per_m": size / 1e9 / (args.executions / 1e6),
-        "help_s": cli_seconds(jobctl, url, config, "--help"),
-        "jobs_first_page_s": cli_seconds(jobctl, url, config, "jobs", "list", "--json", "--per-page", "20"),
-        "jobs_all_s": (cli_seconds(jobctl, url, config, "jobs", "list", "--json", "--all", runs=1)
-                       if not args.no_jobs_all else float("nan")),
+        **jobs_figures(jobctl, url, config, folder, args),
+    }  # fmt: skip
+    if args.only_jobs:
+        figures["plans"] = job_plans(url)
+        return figures
+    figures |= {
         "executions_job_s": cli_seconds(jobctl, url, config, "executions", "list", "--job", job_id, "--json"),
         "executions_failed_s": cli_seconds(jobctl, url, config, "executions", "list", "--status", "failed", "--json"),
     }  # fmt: skip
-    figures["plans"] = plans(url, job_id)
+    figures["plans"] = {**plans(url, job_id), **job_plans(url)}
     c.log(f"{backend}: prune of executions older than {args.keep_days} days")
     figures["prune"] = prune_figures(jobctl, url, folder, args.keep_days)
     c.log(f"{backend}: daemon (idle: its pruner finds nothing left)")
@@ -376,7 +497,7 @@ def _count(url: str) -> int:
 # -- main --------------------------------------------------------------------------------------
 
 
-def url_maker(backend: str) -> Any:
+def url_maker(backend: str, tag: str = "scale") -> Any:
     import contextlib
 
     @contextlib.contextmanager
@@ -384,7 +505,7 @@ def url_maker(backend: str) -> Any:
         if backend == "sqlite":
             yield c.sqlite_url(path)
         else:
-            with c.pg_database("scale") as url:
+            with c.pg_database(tag) as url:
                 yield url
 
     return make
@@ -398,7 +519,10 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
         nonlocal missed
         cells = []
         for backend, figures in results.items():
-            value = get(figures)
+            try:
+                value = get(figures)
+            except KeyError:  # not measured in this run (--only-jobs)
+                value = math.nan
             if value != value:  # NaN: not measured in this run
                 cells.append("not measured")
                 continue
@@ -414,6 +538,9 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     row("`jobctl --help` (start-up, peer)", "s", 1.0, lambda f: f["help_s"])
     row("`jobs list --json` first page", "s", TARGETS["jobs_first_page_s"], lambda f: f["jobs_first_page_s"])
     row("`jobs list --json --all`", "s", TARGETS["jobs_all_s"], lambda f: f["jobs_all_s"])
+    row("`jobs list --json` first page, --api", "s", TARGETS["jobs_first_page_s"],
+        lambda f: f["jobs_first_page_api_s"])  # fmt: skip
+    row("`jobs list --json --all`, --api", "s", TARGETS["jobs_all_s"], lambda f: f["jobs_all_api_s"])
     row("`executions list --job X`", "s", TARGETS["executions_job_s"], lambda f: f["executions_job_s"])
     row("`executions list --status failed`", "s", TARGETS["executions_failed_s"],
         lambda f: f["executions_failed_s"])  # fmt: skip
@@ -426,8 +553,11 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     print(c.md_table(["figure", *results.keys(), "target"], rows))
     print()
     for backend, figures in results.items():
-        print(f"{backend}: {args.jobs:,} jobs, {args.executions:,} executions, seeded in {figures['seed_s']:.0f}s; "
-              f"prune removed {figures['prune']['rows']:,} rows in {figures['prune']['seconds']:.1f}s")  # fmt: skip
+        pruned = (f"; prune removed {figures['prune']['rows']:,} rows in {figures['prune']['seconds']:.1f}s"
+                  if "prune" in figures else "")  # fmt: skip
+        print(f"{backend}: {args.jobs:,} jobs, {args.executions:,} executions, seeded in {figures['seed_s']:.0f}s"
+              f"{pruned}; load average (1 min) {figures['load_before']:.2f} before the jobs rows, "
+              f"{figures['load_after']:.2f} after")  # fmt: skip
         for name, plan in figures["plans"].items():
             print(f"\n{backend} plan, {name}:\n" + "\n".join(f"    {line}" for line in plan))
     return c.EXIT_TARGET_MISSED if missed else 0
@@ -443,6 +573,7 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--lateness", action="store_true")
     parser.add_argument("--no-jobs-all", action="store_true", help="skip `jobs list --json --all` (minutes at 100k)")
+    parser.add_argument("--only-jobs", action="store_true", help="the jobs listing's figures and plans alone")
     parser.add_argument("--backlog", type=int, default=1_000_000)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--lateness-jobs", type=int, default=100)
@@ -454,7 +585,8 @@ def main() -> int:
         if args.lateness:
             results[backend] = lateness(backend, url_maker(backend), args)
             continue
-        with c.temp_dir("jobctl-bench-scale-") as folder, url_maker(backend)(folder / "scale.db") as url:
+        tag = "scale_jobslist" if args.only_jobs else "scale"
+        with c.temp_dir("jobctl-bench-scale-") as folder, url_maker(backend, tag)(folder / "scale.db") as url:
             results[backend] = measure(backend, url, folder, args)
     c.save_results("scale-lateness" if args.lateness else "scale", {"args": vars(args), "results": results})
     if args.lateness:
