@@ -155,28 +155,30 @@ class JobLines:
     def __init__(self) -> None:
         self.signatures: dict[str, JobSignature] = {}
         """What the store said about each job at the read its lines come from."""
-        self._lines: dict[str, list[bytes]] = {}
+        self._families: list[dict[str, bytes]] = [{} for _ in JOB_FAMILIES]
+        """Each family's lines of each job, by job id."""
         self._headers = [block[0] for block in _family_blocks(generate_latest(_Families(job_families([]))), [])]
 
     def apply(self, changes: FigureChanges) -> int:
         """Take in a store read; returns how many jobs were rendered anew."""
         for job_id in changes.removed:
-            self._lines.pop(job_id, None)
+            for lines in self._families:
+                lines.pop(job_id, None)
         if changes.changed:
             families, counts = _job_families_counted(changes.changed)
             blocks = _family_blocks(generate_latest(_Families(families)), counts)
-            for index, job in enumerate(changes.changed):
-                self._lines[job.job_id] = [block[index + 1] for block in blocks]
+            for lines, block in zip(self._families, blocks, strict=True):
+                for index, job in enumerate(changes.changed):
+                    lines[job.job_id] = block[index + 1]
         self.signatures = changes.signatures
         return len(changes.changed)
 
     def text(self) -> bytes:
         """The per-job families, every job's kept lines under each family's header."""
         parts: list[bytes] = []
-        jobs = list(self._lines.values())
-        for family, header in enumerate(self._headers):
+        for header, lines in zip(self._headers, self._families, strict=True):
             parts.append(header)
-            parts.extend(lines[family] for lines in jobs)
+            parts.append(b"".join(lines.values()))
         return b"".join(parts)
 
 

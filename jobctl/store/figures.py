@@ -13,9 +13,12 @@ counted as they are stored: a status added later is counted without a change her
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
 
 from jobctl.models import Execution, ExecutionStatus, TriggeredBy
 from jobctl.store.database import Database, Row, to_utc
@@ -24,7 +27,8 @@ from jobctl.store.records import execution_from_row
 _JOBS_SQL = "SELECT id, name, last_run_time, last_status, next_run_time FROM jobs"
 
 _COUNTS_SQL = """
-    SELECT job_id, status, COUNT(*) AS runs, MAX(completed_at) AS latest FROM executions GROUP BY job_id, status
+    SELECT job_id, status, COUNT(*) AS runs, MAX(completed_at) AS latest FROM executions
+    GROUP BY job_id, status ORDER BY job_id, status
 """
 """Reads only the index on (job_id, status, completed_at). ``latest`` of ``success`` is the last
 success; with the count it also tells a reader whether a job's executions changed (a run that
@@ -45,7 +49,7 @@ _SLOTS_SQL = """
     SELECT job_id, status, SUM(COALESCE(missed_count, 1)) AS slots FROM executions
     WHERE status IN (:skipped, :missed) AND scheduled_for IS NOT NULL
         AND (status = :missed OR triggered_by = :scheduler)
-    GROUP BY job_id, status
+    GROUP BY job_id, status ORDER BY job_id, status
 """
 """A missed row stands for ``missed_count`` slots; a skipped row for one, if the scheduler made it
 (a manual run skipped because its job was disabled is not a slot)."""
@@ -206,23 +210,19 @@ def _required(moment: datetime | None) -> datetime:
     return moment
 
 
-def _group_by_job(rows: Iterable[Row]) -> dict[str, tuple[tuple[object, ...], ...]]:
-    """``(status, figure...)`` rows of each job, in a stable order (to compare reads)."""
-    grouped: dict[str, list[tuple[object, ...]]] = {}
-    for row in rows:
-        values = tuple(row.values())
-        grouped.setdefault(values[0], []).append(values[1:])
-    return {job_id: tuple(sorted(groups, key=lambda group: str(group[0]))) for job_id, groups in grouped.items()}
+def _group_by_job(rows: list[Row]) -> dict[str, tuple[tuple[Any, ...], ...]]:
+    """Each job's ``(job id, status, figure...)`` rows, in the statement's order (by job, then status)."""
+    return {job_id: tuple(group) for job_id, group in groupby(map(tuple, map(dict.values, rows)), itemgetter(0))}
 
 
 def _figures(
     row: Row,
-    runs: tuple[tuple[object, ...], ...],
-    slots: tuple[tuple[object, ...], ...],
+    runs: tuple[tuple[Any, ...], ...],
+    slots: tuple[tuple[Any, ...], ...],
     durations: dict[str, float],
 ) -> JobFigures:
-    runs_by_status = {str(status): int(count) for status, count, _ in runs}  # type: ignore[call-overload]
-    success = [latest for status, _, latest in runs if status == ExecutionStatus.SUCCESS.value]
+    runs_by_status = {str(status): int(count) for _, status, count, _ in runs}
+    success = [latest for _, status, _, latest in runs if status == ExecutionStatus.SUCCESS.value]
     return JobFigures(
         job_id=row["id"],
         name=row["name"],
@@ -232,5 +232,5 @@ def _figures(
         last_duration_seconds=durations.get(row["id"]),
         next_run_time=to_utc(row["next_run_time"]),
         runs_by_status=runs_by_status,
-        slots_by_status={str(status): int(count) for status, count in slots},  # type: ignore[call-overload]
+        slots_by_status={str(status): int(count) for _, status, count in slots},
     )
