@@ -118,6 +118,38 @@ def scrape(client: Any, path: str) -> tuple[float, bytes]:
     return elapsed, response.content
 
 
+def in_process(url: str, changed: int, samples: int, rounds: int = 5) -> dict[str, list[float]]:
+    """The store's part refreshed in this process (no HTTP, no scheduler beside it), in alternating
+    rounds with the library floor: the first full rendering, then refreshes after ``changed`` jobs
+    changed, and after none. Times in ms."""
+    from jobctl.daemon.metrics import daemon_exposition
+    from jobctl.scheduler.stats import SchedulerStats
+    from jobctl.store import open_store
+
+    store = open_store(url)
+    times: dict[str, list[float]] = {"full": [], "changed": [], "unchanged": [], "floor": []}
+    try:
+        exposition = daemon_exposition(store, SchedulerStats(), lambda: True)
+        exposition.max_age, exposition.plan_ahead = 0.0, False
+        begun = time.perf_counter()
+        exposition.render()
+        times["full"].append((time.perf_counter() - begun) * 1000)
+        for n in range(rounds):
+            change_jobs(url, changed, 100 + n)
+            begun = time.perf_counter()
+            exposition.render()
+            times["changed"].append((time.perf_counter() - begun) * 1000)
+            if exposition.jobs_rendered != changed:
+                raise c.BenchError(f"{exposition.jobs_rendered} jobs were rendered anew, not {changed}")
+            begun = time.perf_counter()
+            exposition.render()
+            times["unchanged"].append((time.perf_counter() - begun) * 1000)
+            times["floor"].append(library_floor(samples, rounds=1))
+    finally:
+        store.close()
+    return times
+
+
 def library_floor(samples: int, rounds: int = 5) -> float:
     """prometheus_client rendering ``samples`` constant gauge samples with a ``job`` label, ms."""
     from prometheus_client import CollectorRegistry, generate_latest
@@ -190,12 +222,14 @@ def main() -> int:
                     periodic.append(elapsed)
         c.stop(daemon)
         log_file.close()
+        families = {family.name: family for family in text_string_to_metric_families(text.decode())}
+        jobs_seen = {sample.labels["job"] for sample in families["jobctl_job_last_run_timestamp_seconds"].samples}
+        if len(jobs_seen) != args.jobs:
+            raise c.BenchError(f"the scrape reported {len(jobs_seen)} jobs, not {args.jobs}")
+        samples = sum(len(family.samples) for family in families.values())
+        c.log("the store's part refreshed in process, alternating with the library floor")
+        local = in_process(url, args.changed, samples) if not args.first_only else {}
 
-    families = {family.name: family for family in text_string_to_metric_families(text.decode())}
-    jobs_seen = {sample.labels["job"] for sample in families["jobctl_job_last_run_timestamp_seconds"].samples}
-    if len(jobs_seen) != args.jobs:
-        raise c.BenchError(f"the scrape reported {len(jobs_seen)} jobs, not {args.jobs}")
-    samples = sum(len(family.samples) for family in families.values())
     floor = library_floor(samples)
     load = " / ".join(f"{value:.2f}" for value in os.getloadavg())
     c.print_header("GET /metrics (bench/metrics.py)")
@@ -221,6 +255,17 @@ def main() -> int:
     rows.append(
         [f"floor: prometheus_client rendering {samples:,} constant samples, in process", c.fmt(floor), "", "1.00x"]
     )
+    if local:
+        local_floor = c.median(local["floor"])
+        rows += [
+            ["in process: the first rendering of every job", c.fmt(local["full"][0]), "", c.ratio(local["full"][0], local_floor)],
+            [f"in process: a refresh with {args.changed} jobs changed", c.fmt(c.median(local["changed"])),
+             c.fmt(max(local["changed"])), c.ratio(c.median(local["changed"]), local_floor)],
+            ["in process: a refresh with nothing changed", c.fmt(c.median(local["unchanged"])),
+             c.fmt(max(local["unchanged"])), c.ratio(c.median(local["unchanged"]), local_floor)],
+            ["in process: the floor, once per round between the refreshes", c.fmt(local_floor), c.fmt(max(local["floor"])),
+             "1.00x"],
+        ]  # fmt: skip
     print(c.md_table(["what", "p50 ms", "max ms", "vs prometheus_client floor"], rows))
     print()
     print(f"- {samples:,} samples, {len(text) / 1e6:.1f} MB of text per scrape; load average at the end {load}")
@@ -233,7 +278,7 @@ def main() -> int:
         )
     c.save_results("metrics", {"first_ms": first, "up_ms": up, "cold_ms": cold, "warm_ms": warm, "periodic_ms": periodic,
                                "healthz_ms": health, "floor_ms": floor, "samples": samples, "bytes": len(text),
-                               "load": os.getloadavg()})  # fmt: skip
+                               "load": os.getloadavg(), "in_process_ms": local})  # fmt: skip
     return 0 if met else c.EXIT_TARGET_MISSED
 
 
