@@ -374,6 +374,17 @@ def _psql(sql: str) -> None:
         raise BenchError(f"psql failed: {sql}: {done.stderr.strip()}")
 
 
+def psql_create_database(name: str) -> None:
+    """Create the Postgres database ``name`` unless it exists (a store kept between runs)."""
+    if not name.replace("_", "").isalnum():
+        raise BenchError(f"not a plain database name: {name!r}")
+    try:
+        _psql(f"CREATE DATABASE {name}")
+    except BenchError as exc:
+        if "already exists" not in str(exc):
+            raise
+
+
 def pg_available() -> bool:
     try:
         _psql("SELECT 1")

@@ -49,10 +49,22 @@ def spawn_limit(count: int) -> dict[str, float]:
 
 
 def run_jobctl(
-    folder: Path, url: str, backend: str, count: int, pool: int, spy: bool, run_as: str | None = None
+    folder: Path,
+    url: str,
+    backend: str,
+    count: int,
+    pool: int,
+    spy: bool,
+    run_as: str | None = None,
+    *,
+    lead: float | None = None,
+    poll: float = 0.01,
+    window: float = 60.0,
 ) -> dict[str, Any]:
+    """``count`` date jobs due ``lead`` seconds ahead (default: from the creation rate), a daemon
+    started before that moment, the store polled every ``poll`` s for up to ``window`` s."""
     jobctl = c.venv_bin(Path(sys.executable), "jobctl")
-    lead = 4.0 + count * SEED_SECONDS_PER_JOB[backend]
+    lead = lead if lead is not None else 4.0 + count * SEED_SECONDS_PER_JOB[backend]
     t0 = float(int(time.time() + lead) + 1)
     run_date = c.iso_z(datetime.fromtimestamp(t0, UTC))
     service = c.open_service(url)
@@ -81,7 +93,7 @@ def run_jobctl(
         profile = c.py_spy_start(daemon.pid, 5, f"py-spy-burst-{backend}-{pool}") if spy else None
         db = service.store.db
         done_at = None
-        deadline = t0 + 60
+        deadline = t0 + window
         max_running = 0
         max_connections = 0
         while time.time() < deadline:
@@ -102,7 +114,7 @@ def run_jobctl(
                 break  # all finished, not all successfully
             if daemon.proc.poll() is not None:
                 raise c.BenchError(f"daemon exited during the burst:\n{daemon.log_tail()}")
-            time.sleep(0.01)
+            time.sleep(poll)
         cpu1 = c.cpu_seconds(daemon.pid)
         jobs_left = int(
             db.scalar("SELECT COUNT(*) FROM jobs WHERE next_run_time IS NOT NULL OR is_enabled = :y", {"y": True})
