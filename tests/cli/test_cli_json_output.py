@@ -1,0 +1,29 @@
+"""``--json`` output is written by orjson and must be the bytes the standard library's
+``json.dumps(indent=2, ensure_ascii=False)`` wrote before, falling back to it for what orjson refuses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from jobctl.cli import output
+
+SAMPLES: list[Any] = [
+    {"jobs": [{"id": "a", "name": "zürich-ü-\u2028", "labels": {}, "env": {"K": "v\"\\\n\t"}, "codes": [],
+               "nested": {"list": [1, 2.5, None, True, False, {"x": []}]}}], "total": 1, "nextCursor": None},
+    [],
+    {},
+    "line\x00with control",
+    {"big": 2**70},  # over 64 bits: orjson refuses it, the standard library writes it
+]  # fmt: skip
+
+
+IDS = ["listing", "empty-list", "empty-dict", "control", "big-int"]
+
+
+@pytest.mark.parametrize("data", SAMPLES, ids=IDS)
+def test_json_output_is_what_the_standard_library_writes(data: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    output.print_json(data)
+    assert capsys.readouterr().out == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
