@@ -202,8 +202,8 @@ def test_a_refresh_renders_only_the_jobs_that_changed_and_matches_a_full_one(ser
     )
 
 
-def test_a_run_replacing_a_pruned_one_is_seen(service: Service) -> None:
-    """Counts unchanged (one success deleted, one added): the latest completion tells the change."""
+def test_a_run_after_a_pruned_one_is_counted_on_top(service: Service) -> None:
+    """A pruned success stays counted (counters never go down); the one added is seen."""
     ids = _seed(service)
     exposition = daemon_exposition(service.store, SchedulerStats(), lambda: True)
     exposition.max_age, exposition.plan_ahead = 0.0, False
@@ -218,6 +218,6 @@ def test_a_run_replacing_a_pruned_one_is_seen(service: Service) -> None:
     assert service.store.executions.insert(new) is not None
     service.store.db.execute("UPDATE executions SET duration_seconds = 8.0 WHERE id = :id", {"id": new.id})
     samples = _job_samples(exposition)
-    assert samples["jobctl_job_runs_total"][(("job", "ok"), ("status", "success"))] == 2
+    assert samples["jobctl_job_runs_total"][(("job", "ok"), ("status", "success"))] == 3
     assert _job_values(samples, "jobctl_job_last_duration_seconds")["ok"] == 8.0
     assert _job_values(samples, "jobctl_job_last_success_timestamp_seconds")["ok"] == (at.timestamp() + 8)

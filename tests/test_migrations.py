@@ -128,6 +128,12 @@ def test_a_0001_store_is_upgraded_in_place_without_losing_data(store_url: str) -
         assert execution is not None
         assert (execution.job_id, execution.status, execution.result, execution.scheduled_for) == (
             JOB_ID, "success", {"exitCode": 0}, CREATED)  # fmt: skip
+        figures = store.figures.job_figures()  # 0024: existing executions counted once
+        assert [(f.runs_by_status, f.last_duration_seconds, f.last_success_time) for f in figures] == [
+            ({"success": 1}, 1.5, CREATED)]  # fmt: skip
+        store.executions.finish(EXECUTION_ID, status="failed", started_at=None, completed_at=CREATED,
+                                duration_seconds=1.0, result=None, error_message=None)  # fmt: skip
+        assert store.db.scalar("SELECT SUM(runs) FROM job_run_stats") == 1, "a finished run is not counted again"
         assert store.cluster.generation() == 0  # store_state exists with its one row
         store.cluster.bump_generation()
         assert store.cluster.generation() == 1

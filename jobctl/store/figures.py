@@ -1,13 +1,13 @@
-"""Figures for monitoring: every job's latest outcome and run counts, read in a few aggregate statements.
+"""Figures for monitoring: every job's latest outcome and run counts, read in three statements.
 
 What ``GET /metrics`` shows per job comes from here, so every daemon (leader or standby) reports
-the same values, and the cost of a scrape does not grow with a query per job. A read compares
-each job with what the reader already has (:meth:`FigureRecords.job_figure_changes`): three
-cheap statements read every job's row, its executions counted by status with the latest
-completion of each status (one pass over a covering index) and its skipped and missed slots;
-only the jobs whose answer differs from the previous read are converted and get their latest
-duration looked up (an index seek and a row fetch per job, the costly part). Statuses are
-counted as they are stored: a status added later is counted without a change here.
+the same values, and the cost of a scrape grows with the jobs, not with the executions kept. The
+counts of finished runs, the slots, the latest completion and duration per status are kept in
+``job_run_stats`` by triggers on ``executions`` (migration 0024, docs/metrics.md): a read is the
+jobs' rows, that table (a row per job and finished status) and the running executions (a range
+of the status index). A read compares each job with what the reader already has
+(:meth:`FigureRecords.job_figure_changes`) and converts only the jobs whose answer differs.
+Statuses are counted as they are stored: a status added later is counted without a change here.
 """
 
 from __future__ import annotations
@@ -20,39 +20,26 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from jobctl.models import Execution, ExecutionStatus, TriggeredBy
+from jobctl.models import Execution, ExecutionStatus
 from jobctl.store.database import Database, Row, to_utc
 from jobctl.store.records import execution_from_row
 
 _JOBS_SQL = "SELECT id, name, last_run_time, last_status, next_run_time FROM jobs"
 
-_COUNTS_SQL = """
-    SELECT job_id, status, COUNT(*) AS runs, MAX(completed_at) AS latest FROM executions
-    GROUP BY job_id, status ORDER BY job_id, status
+_STATS_SQL = """
+    SELECT job_id, status, runs, slots, latest_completed_at, last_duration_seconds, last_duration_created_at
+    FROM job_run_stats ORDER BY job_id, status
 """
-"""Reads only the index on (job_id, status, completed_at). ``latest`` of ``success`` is the last
-success; with the count it also tells a reader whether a job's executions changed (a run that
-finishes, a row inserted or deleted moves one of them)."""
+"""Finished runs by job and status as the triggers counted them: never fewer after retention.
+``latest_completed_at`` of ``success`` is the last success; the duration of the job's latest
+created run that has one is the ``last_duration_seconds`` of its status with the latest
+``last_duration_created_at``."""
 
-_DURATION_SQL = """
-    SELECT j.id, (SELECT e.duration_seconds FROM executions e
-            WHERE e.job_id = j.id AND e.duration_seconds IS NOT NULL
-            ORDER BY e.created_at DESC LIMIT 1) AS duration
-    FROM jobs j
+_RUNNING_SQL = """
+    SELECT job_id, COUNT(*) AS running FROM executions WHERE status = :running
+    GROUP BY job_id ORDER BY job_id
 """
-"""The duration of each job's latest execution that has one; the costliest read per job."""
-
-DURATION_BATCH = 500
-"""Jobs whose durations are looked up in one statement (bound parameters in an ``IN`` list)."""
-
-_SLOTS_SQL = """
-    SELECT job_id, status, SUM(COALESCE(missed_count, 1)) AS slots FROM executions
-    WHERE status IN (:skipped, :missed) AND scheduled_for IS NOT NULL
-        AND (status = :missed OR triggered_by = :scheduler)
-    GROUP BY job_id, status ORDER BY job_id, status
-"""
-"""A missed row stands for ``missed_count`` slots; a skipped row for one, if the scheduler made it
-(a manual run skipped because its job was disabled is not a slot)."""
+"""Runs going on now: a gauge, read from the executions themselves (a range of the status index)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -69,7 +56,8 @@ class JobFigures:
     """How long the latest run that has a duration took (skips and missed slots have none)."""
     next_run_time: datetime | None
     runs_by_status: dict[str, int] = field(default_factory=dict)
-    """Executions of the job by stored status (statuses with none are left out)."""
+    """Finished executions of the job by status, as counted when they finished (retention does
+    not lower them), and ``running``: the runs going on now. Statuses with none are left out."""
     slots_by_status: dict[str, int] = field(default_factory=dict)
     """Scheduled slots recorded without a run: ``skipped`` and ``missed`` (a missed row may stand for many)."""
 
@@ -119,48 +107,30 @@ class FigureRecords:
         self.db = db
 
     def job_figures(self) -> list[JobFigures]:
-        """Every job's figures, in no particular order (four statements, whatever the number of jobs)."""
+        """Every job's figures, in no particular order (three statements, whatever the number of jobs)."""
         return self.job_figure_changes({}).changed
 
     def job_figure_changes(self, known: Mapping[str, JobSignature]) -> FigureChanges:
         """Every job whose figures changed since the read that returned the signatures ``known``.
 
-        A job's signature is its row's monitored columns, its execution count and latest
-        completion per status, and its slot counts, as stored: a run that starts, finishes or is
-        deleted, a job renamed, moved on or deleted changes it. The latest duration is not in it
-        (reading it is what costs): it changes only with an execution that finishes or is
-        deleted, which moves a count or a latest completion.
+        A job's signature is its row's monitored columns, its ``job_run_stats`` rows and its
+        count of running executions, as stored: a run that starts or finishes, a job renamed,
+        moved on or deleted changes it; deleting executions (retention) does not.
         """
         jobs = self.db.fetch_all(_JOBS_SQL)
-        runs = _group_by_job(self.db.fetch_all(_COUNTS_SQL))
-        slots = _group_by_job(self.db.fetch_all(_SLOTS_SQL, _SLOT_PARAMS))
+        stats = _group_by_job(self.db.fetch_all(_STATS_SQL))
+        running = {row["job_id"]: int(row["running"]) for row in self.db.fetch_all(_RUNNING_SQL, _RUNNING_PARAMS)}
         signatures: dict[str, JobSignature] = {}
-        changed_rows: list[Row] = []
+        changed: list[JobFigures] = []
         for row in jobs:
             job_id = row["id"]
-            signature = (tuple(row.values()), runs.get(job_id, ()), slots.get(job_id, ()))
+            signature = (tuple(row.values()), stats.get(job_id, ()), running.get(job_id, 0))
             signatures[job_id] = signature
             if known.get(job_id) != signature:
-                changed_rows.append(row)
-        durations = self._durations([row["id"] for row in changed_rows], everyone=len(changed_rows) == len(jobs))
-        changed = [_figures(row, runs.get(row["id"], ()), slots.get(row["id"], ()), durations) for row in changed_rows]
+                changed.append(_figures(row, stats.get(job_id, ()), running.get(job_id, 0)))
         return FigureChanges(
             changed=changed, removed=[job_id for job_id in known if job_id not in signatures], signatures=signatures
         )
-
-    def _durations(self, job_ids: list[str], *, everyone: bool) -> dict[str, float]:
-        """The latest duration of each of ``job_ids``: one statement for every job, else batches of ids."""
-        if not job_ids:
-            return {}
-        if everyone:
-            rows = self.db.fetch_all(_DURATION_SQL)
-        else:
-            rows = []
-            for start in range(0, len(job_ids), DURATION_BATCH):
-                batch = {f"id_{n}": job_id for n, job_id in enumerate(job_ids[start : start + DURATION_BATCH])}
-                keys = ", ".join(f":{key}" for key in batch)
-                rows.extend(self.db.fetch_all(f"{_DURATION_SQL} WHERE j.id IN ({keys})", batch))
-        return {row["id"]: float(row["duration"]) for row in rows if row["duration"] is not None}
 
     def named_executions(self, statuses: Sequence[str], *, limit: int, oldest_first: bool = False) -> list[NamedRow]:
         """The latest (or oldest) ``limit`` executions in ``statuses``, each with its job's name."""
@@ -198,11 +168,7 @@ class FigureRecords:
         return ClusterFigures(lease_term=int(row["term"]), live_instances=int(row["live"]), round_trip_seconds=elapsed)
 
 
-_SLOT_PARAMS = {
-    "skipped": ExecutionStatus.SKIPPED.value,
-    "missed": ExecutionStatus.MISSED.value,
-    "scheduler": TriggeredBy.SCHEDULER.value,
-}
+_RUNNING_PARAMS = {"running": ExecutionStatus.RUNNING.value}
 
 
 def _required(moment: datetime | None) -> datetime:
@@ -215,22 +181,21 @@ def _group_by_job(rows: list[Row]) -> dict[str, tuple[tuple[Any, ...], ...]]:
     return {job_id: tuple(group) for job_id, group in groupby(map(tuple, map(dict.values, rows)), itemgetter(0))}
 
 
-def _figures(
-    row: Row,
-    runs: tuple[tuple[Any, ...], ...],
-    slots: tuple[tuple[Any, ...], ...],
-    durations: dict[str, float],
-) -> JobFigures:
-    runs_by_status = {str(status): int(count) for _, status, count, _ in runs}
-    success = [latest for _, status, _, latest in runs if status == ExecutionStatus.SUCCESS.value]
+def _figures(row: Row, stats: tuple[tuple[Any, ...], ...], running: int) -> JobFigures:
+    """A job's figures from its row, its ``job_run_stats`` rows (``_STATS_SQL``'s columns) and its running count."""
+    runs_by_status = {str(status): int(runs) for _, status, runs, *_ in stats if runs}
+    if running:
+        runs_by_status[ExecutionStatus.RUNNING.value] = running
+    success = [latest for _, status, _, _, latest, *_ in stats if status == ExecutionStatus.SUCCESS.value]
+    durations = [(created, duration) for *_, duration, created in stats if created is not None]
     return JobFigures(
         job_id=row["id"],
         name=row["name"],
         last_run_time=to_utc(row["last_run_time"]),
         last_status=row["last_status"],
         last_success_time=to_utc(success[0]) if success else None,
-        last_duration_seconds=durations.get(row["id"]),
+        last_duration_seconds=float(max(durations, key=itemgetter(0))[1]) if durations else None,
         next_run_time=to_utc(row["next_run_time"]),
         runs_by_status=runs_by_status,
-        slots_by_status={str(status): int(count) for _, status, count in slots},
+        slots_by_status={str(status): int(slots) for _, status, _, slots, *_ in stats if slots},
     )
