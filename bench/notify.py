@@ -39,8 +39,11 @@ import _common as c
 
 PROBES = 20
 MISFIRE_GRACE_SECONDS = 60
-SEED_SECONDS_PER_JOB = {"sqlite": 0.005, "postgres": 0.01}
+SEED_SECONDS_PER_JOB = {"sqlite": 0.006, "postgres": 0.02}
 LATENESS_TARGET = 1.5
+LATE_SECONDS = 0.1
+"""A probe run later than this counts as delayed (the column that shows a cost outside the
+burst's own seconds, which the percentiles, all inside the burst, would not)."""
 RATE_TARGET = 200.0
 CASES = ("baseline", "slow", "fast")
 
@@ -198,7 +201,8 @@ def main() -> int:
             lateness = results[case]["lateness"]
             p95, p99 = c.percentile(lateness, 95), c.percentile(lateness, 99)
             rows.append([
-                n, case, len(lateness), results[case]["failed"], f"{1000 * c.percentile(lateness, 50):.0f}",
+                n, case, len(lateness), results[case]["failed"], sum(1 for x in lateness if x > LATE_SECONDS),
+                f"{1000 * c.percentile(lateness, 50):.0f}",
                 f"{1000 * p95:.0f}", f"{1000 * p99:.0f}",
                 c.ratio(p95, c.percentile(base, 95)), c.ratio(p99, c.percentile(base, 99)),
             ])  # fmt: skip
@@ -208,9 +212,10 @@ def main() -> int:
     }
     for case in CASES:
         m95, m99 = medians[case][95], medians[case][99]
-        rows.append(["median", case, "", "", "", f"{1000 * m95:.0f}", f"{1000 * m99:.0f}",
+        late = statistics.median(sum(1 for x in r[case]["lateness"] if x > LATE_SECONDS) for r in rounds)
+        rows.append(["median", case, "", "", f"{late:g}", "", f"{1000 * m95:.0f}", f"{1000 * m99:.0f}",
                      c.ratio(m95, medians["baseline"][95]), c.ratio(m99, medians["baseline"][99])])  # fmt: skip
-    print(c.md_table(["round", "case", "probe runs", "burst failed", "p50 ms", "p95 ms", "p99 ms", "p95 vs base",
+    print(c.md_table(["round", "case", "probe runs", "burst failed", "> 100 ms late", "p50 ms", "p95 ms", "p99 ms", "p95 vs base",
                       "p99 vs base"], rows))  # fmt: skip
     rates = [r["fast"]["rate"] or {} for r in rounds]
     print()
