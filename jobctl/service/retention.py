@@ -30,16 +30,15 @@ has a pruner's pages to copy (docs/retention.md)."""
 
 
 class BatchSizer:
-    """Rows per batch: doubled while batches are quick, halved when one is slow."""
+    """Rows per batch, aimed at :data:`TARGET_BATCH_SECONDS`: scaled by how far the last batch
+    was from it (at most halved or doubled at a time, so one stall does not shrink it to nothing)."""
 
     def __init__(self) -> None:
         self.size = FIRST_BATCH
 
     def record(self, seconds: float) -> None:
-        if seconds > TARGET_BATCH_SECONDS:
-            self.size = max(MIN_BATCH, self.size // 2)
-        elif seconds < TARGET_BATCH_SECONDS / 3:
-            self.size = min(MAX_BATCH, self.size * 2)
+        scale = min(2.0, max(0.5, TARGET_BATCH_SECONDS / max(seconds, 1e-6)))
+        self.size = min(MAX_BATCH, max(MIN_BATCH, int(self.size * scale)))
 
 
 @dataclass(kw_only=True)
