@@ -35,6 +35,7 @@ Usage:
   python bench/scale.py --only-jobs --executions 100000
   python bench/scale.py --executions 10000000 --store bench/tmp/big --seed-only   # seed once, keep
   python bench/scale.py --executions 10000000 --store bench/tmp/big --no-prune    # measure it
+  python bench/scale.py --prune-only --keep-days 1    # the prune figure alone (99 % expired)
   python bench/scale.py --lateness [--backlog 1000000] [--window 60] [--backends sqlite]
 """
 
@@ -557,7 +558,8 @@ def prune_figures(jobctl: Path, url: str, folder: Path, keep_days: int) -> dict[
         raise c.BenchError(f"store prune failed: {done.stderr.decode()[-500:]}")
     report = json.loads(done.stdout)
     return {"rows": report["total"], "seconds": seconds, "rows_s": report["total"] / seconds,
-            "pages_released": report["pagesReleased"]}  # fmt: skip
+            "pages_released": report["pagesReleased"], "longest_batch_ms": report.get("longestBatchMs", math.nan),
+            "load": os.getloadavg()[0]}  # fmt: skip
 
 
 def measure(backend: str, url: str, folder: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -574,6 +576,12 @@ def measure(backend: str, url: str, folder: Path, args: argparse.Namespace) -> d
     figures: dict[str, Any] = {"seed_s": seeded["seconds"], "size_bytes": size, "executions": executions,
                                "gb_per_m": size / 1e9 / (executions / 1e6)}  # fmt: skip
     if args.seed_only:
+        return figures
+    if args.prune_only:
+        figures |= {"load_before": os.getloadavg()[0], "plans": {}}
+        c.log(f"{backend}: prune of executions older than {args.keep_days} days")
+        figures["prune"] = prune_figures(jobctl, url, folder, args.keep_days)
+        figures["load_after"] = os.getloadavg()[0]
         return figures
     job_id = seeded["job_ids"][len(seeded["job_ids"]) // 2]
     config = folder / "plain.toml"
@@ -762,6 +770,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     row("idle CPU (fraction of a core)", "", TARGETS["idle_cpu"], lambda f: f["idle_cpu"])
     row("idle RSS", "MB", TARGETS["idle_rss_mb"], lambda f: f["idle_rss_mb"])
     row("prune rows/s", "rows/s", TARGETS["prune_rows_s"], lambda f: f["prune"]["rows_s"], lower=False)
+    row("longest prune batch (read + transaction)", "ms", 50.0, lambda f: f["prune"]["longest_batch_ms"])
     print(c.md_table(["figure", *results.keys(), "target"], rows))
     print()
     for backend, figures in results.items():
@@ -790,6 +799,7 @@ def main() -> int:
     parser.add_argument("--pg-db", default="jobctl_scale_bench", help="the Postgres database kept with --store")
     parser.add_argument("--seed-only", action="store_true", help="seed (or report the kept store's size) and stop")
     parser.add_argument("--no-prune", action="store_true", help="skip `store prune` (the daemon then prunes nothing)")
+    parser.add_argument("--prune-only", action="store_true", help="seed, then measure only `jobctl store prune`")
     parser.add_argument("--backlog", type=int, default=1_000_000)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--lateness-jobs", type=int, default=100)
