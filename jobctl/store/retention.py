@@ -79,7 +79,7 @@ _FINISHED = "status NOT IN (:pending, :running)"
 _ACTIVE_PARAMS = {"pending": ACTIVE[0], "running": ACTIVE[1]}
 PRUNE_CACHE_KIB = 65_536
 """SQLite page cache of the pruning connection while it prunes (64 MiB, given back after): more
-of the interior pages of the seven b-trees a deleted row touches stay in memory than in the
+of the pages of the eight b-trees a deleted row touches stay in memory than in the
 default 2 MiB (docs/retention.md)."""
 
 
