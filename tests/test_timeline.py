@@ -48,6 +48,15 @@ def ran(store: Store, job_id: str, slot: datetime, status: str = "success", late
                             else None)  # fmt: skip
 
 
+def as_shown(moment: datetime, timeline: Any) -> str:
+    """``moment`` as the timeline writes it: in its zone, with the date only when that is not
+    the window's last day (so the expectation holds across local midnight)."""
+    zone = ZoneInfo(timeline["timezone"])
+    local = moment.astimezone(zone)
+    last_day = datetime.fromisoformat(timeline["until"].replace("Z", "+00:00")).astimezone(zone).date()
+    return f"{local:%H:%M:%S}" if local.date() == last_day else f"{local:%Y-%m-%d %H:%M:%S}"
+
+
 def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service) -> None:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     start = now - 60 * MINUTE
@@ -88,8 +97,7 @@ def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service
     assert timeline["nextSlot"] is None
     verdict = timeline["verdict"]
     assert verdict["outcome"] == "not_run"
-    local = paused_at.astimezone(ZoneInfo(timeline["timezone"]))
-    assert verdict["text"] == f"not run: paused by ops-token at {local:%H:%M:%S} with reason 'disk full'"
+    assert verdict["text"] == f"not run: paused by ops-token at {as_shown(paused_at, timeline)} with reason 'disk full'"
     assert verdict["slot"] is not None and datetime.fromisoformat(verdict["slot"]) == now
 
 
@@ -114,11 +122,13 @@ def test_the_verdict_names_the_outcome_of_the_latest_slot(
         store.executions.insert(
             NewExecution.missed_range(job_row, first=start, last=now, count=11, now=now, reason=reason)
         )
-        expected = verdict.format(g0=f"{gap[0].astimezone(ZONE):%H:%M:%S}", g1=f"{gap[1].astimezone(ZONE):%H:%M:%S}")
     else:
         ran(store, job["id"], now, status=outcome)
-        expected = verdict.format(t=f"{now.astimezone(ZONE):%H:%M:%S}")
     timeline = service.get_job_timeline(job["id"], since="1h", until="now")
+    if outcome == "missed":
+        expected = verdict.format(g0=as_shown(gap[0], timeline), g1=as_shown(gap[1], timeline))
+    else:
+        expected = verdict.format(t=as_shown(now, timeline))
     assert timeline["timezone"] == TEST_ZONE
     assert timeline["verdict"]["text"] == expected
     assert timeline["verdict"]["outcome"] == ("not_run" if outcome == "missed" else "ran")
