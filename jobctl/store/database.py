@@ -320,7 +320,7 @@ class Database:
         if self.is_sqlite:
             try:
                 cursor = self.connection().execute(sql, values)
-                return [dict(row) for row in cursor.fetchall()], cursor.rowcount
+                return _sqlite_rows(cursor), cursor.rowcount
             except Exception as exc:
                 raise self._translate(exc) from exc
         return self._on_postgres(lambda conn: self._run_postgres(conn, sql, values))
@@ -419,6 +419,19 @@ class Database:
             kind = StoreUnavailable if _is_outage(exc) else StoreError
             return kind(f"store {self.url.redacted()}: {_first_line(exc)}")
         return exc
+
+
+def _sqlite_rows(cursor: sqlite3.Cursor) -> list[Row]:
+    """The cursor's rows as dicts. Zipping the column names with plain tuples costs a third of
+    ``dict(sqlite3.Row)``, which looks each name up again; a result with a column name twice (a
+    join's ``*``) keeps the first, as ``sqlite3.Row`` does."""
+    if cursor.description is None:
+        return []
+    names = [column[0] for column in cursor.description]
+    if len(set(names)) != len(names):
+        return [dict(row) for row in cursor.fetchall()]
+    cursor.row_factory = None  # type: ignore[assignment]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def to_utc(value: Any) -> datetime | None:
