@@ -17,7 +17,7 @@ from jobctl.scheduler.pruner import BackgroundPruner
 from jobctl.service import Service, audit
 from jobctl.service.retention import prune_store
 from jobctl.store import Store, open_store
-from jobctl.store.retention import Batch, ExpiredExecutions
+from jobctl.store.retention import Batch, ExpiredExecutions, jobs_with_runs_since_sql
 from tests.conftest import Cli
 from tests.scheduler.helpers import FakeClock
 from tests.store.helpers import NOW, add_executions, add_job, days, ids_of, output_rows
@@ -208,3 +208,15 @@ def test_a_bad_retention_value_is_exit_2_on_one_line_and_nothing_is_pruned(sqlit
     assert result.code == 2, result
     assert result.stderr.count("\n") == 1 and "[history] keep_days must be at least 1" in result.stderr
     assert result.stdout == ""
+
+
+def test_a_later_pass_finds_new_runs_by_a_range_of_the_created_at_index(store: Store) -> None:
+    old, new = add_job(store.db, "old"), add_job(store.db, "new")
+    add_executions(store.db, old, days(10, 11))
+    add_executions(store.db, new, days(1, 2, 3))
+    sql = jobs_with_runs_since_sql(sqlite=store.db.is_sqlite)
+    assert [row["job_id"] for row in store.db.fetch_all(sql, {"since": NOW - timedelta(days=5)})] == [new]
+    assert store.db.fetch_all(sql, {"since": NOW}) == []
+    if store.db.is_sqlite:
+        plan = " ".join(row["detail"] for row in store.db.fetch_all(f"EXPLAIN QUERY PLAN {sql}", {"since": NOW}))
+        assert "SEARCH executions USING INDEX ix_executions_created_id" in plan, plan
