@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from datetime import datetime
+from datetime import UTC, datetime
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import Job
@@ -52,8 +52,6 @@ def list_jobs(store: Store, filters: JobFilter, *, limit: int, offset: int, afte
 
 def cursor_of(job: Job) -> str:
     """The cursor after ``job``: its ``created_at`` (to the microsecond, UTC) and id, base64url."""
-    from datetime import UTC
-
     text = job.created_at.astimezone(UTC).isoformat(timespec="microseconds") + _SEPARATOR + job.id
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
