@@ -9,6 +9,8 @@ what is left and record it, then mark this instance stopped.
 from __future__ import annotations
 
 import logging
+import os
+import select
 import signal
 import threading
 from collections.abc import Callable
@@ -33,26 +35,60 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
 
 @dataclass(frozen=True)
 class DaemonSignals:
-    """Flags set by signal handlers; the daemon's main thread acts on them."""
+    """SIGTERM/SIGINT (stop) and SIGHUP (reload), as flags the daemon's threads read.
+
+    The signal handlers themselves do nothing. A Python handler runs in the main thread between
+    two bytecodes, possibly while that thread holds the lock inside ``Event.wait``; a handler that
+    sets an event then waits for that lock forever, and the daemon never stops (the ``signal``
+    module's documentation warns against locks in handlers). Instead ``signal.set_wakeup_fd``
+    writes each signal's number to a pipe, and the main thread, in :meth:`wait`, reads it and
+    sets the events itself.
+    """
 
     stop: threading.Event
     reload: threading.Event
+    wakeup_fd: int
+    """The pipe's reading end: one byte per signal received, its number."""
 
     @classmethod
     def install(cls) -> DaemonSignals:
-        """Handle SIGTERM/SIGINT (stop) and SIGHUP (reload) from now on.
+        """Handle SIGTERM/SIGINT (stop) and SIGHUP (reload) from now on (main thread only).
 
         Installed before the store is opened, so a stop requested during start-up is a clean
         stop right after it, never the default kill.
         """
-        flags = cls(stop=threading.Event(), reload=threading.Event())
-        signal.signal(signal.SIGTERM, lambda *_: flags.stop.set())
-        signal.signal(signal.SIGINT, lambda *_: flags.stop.set())
-        signal.signal(signal.SIGHUP, lambda *_: flags.reload.set())
-        return flags
+        read_fd, write_fd = os.pipe()
+        for fd in (read_fd, write_fd):
+            os.set_blocking(fd, False)
+            os.set_inheritable(fd, False)
+        for number in (*STOP_SIGNALS, signal.SIGHUP):
+            signal.signal(number, _noted)
+        signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+        return cls(stop=threading.Event(), reload=threading.Event(), wakeup_fd=read_fd)
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for a signal, then set the events of those received."""
+        ready, _, _ = select.select([self.wakeup_fd], [], [], timeout)
+        if not ready:
+            return
+        try:
+            received = os.read(self.wakeup_fd, 512)
+        except BlockingIOError:
+            return
+        for number in received:
+            if number in STOP_SIGNALS:
+                self.stop.set()
+            elif number == signal.SIGHUP:
+                self.reload.set()
+
+
+def _noted(signum: int, frame: object) -> None:
+    """The Python-level handler: nothing to do, the pipe carries the signal (see DaemonSignals)."""
 
 
 class Daemon:
@@ -142,7 +178,7 @@ class Daemon:
             self._start_api()
         log.info("instance %s started (leader: %s)", self.leadership.instance_id, self.leadership.is_leader())
         while not self.stop_event.is_set():
-            self.stop_event.wait(0.5)
+            self.signals.wait(0.5)
             if self.reload_event.is_set():
                 self.reload_event.clear()
                 self._reload()
@@ -215,6 +251,8 @@ class Daemon:
         self._lease_event.set()
         for thread in self._threads:
             thread.join(timeout=5)
+            if thread.is_alive():
+                log.warning("thread %s has not stopped after 5s; going on without it", thread.name)
         self.leadership.resign()
         if self._server is not None:
             self._server.stop()

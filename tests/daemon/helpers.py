@@ -46,8 +46,21 @@ class DaemonProcess:
             os.kill(self.proc.pid, sig)
 
     def stop(self, timeout: float = 30) -> int:
+        """SIGTERM and wait; a daemon still there after ``timeout`` is made to print every
+        thread's stack (``PYTHONFAULTHANDLER`` is set for it) into the failure's message."""
         self.signal(signal.SIGTERM)
-        return self.proc.wait(timeout=timeout)
+        try:
+            return self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.signal(signal.SIGABRT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.signal(signal.SIGKILL)
+                self.proc.wait(timeout=10)
+            raise AssertionError(
+                f"the daemon did not stop within {timeout}s; its log:\n{self.log()[-20000:]}"
+            ) from None
 
 
 @dataclass
@@ -78,6 +91,7 @@ class DaemonFactory:
         log_path = self.workdir / f"daemon-{len(self.started)}.log"
         env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
         env["PYTHONPATH"] = str(ROOT)
+        env["PYTHONFAULTHANDLER"] = "1"  # SIGABRT prints every thread's stack: see DaemonProcess.stop
         env.update(extra_env or {})
         with open(log_path, "wb") as log:
             proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(cwd))
