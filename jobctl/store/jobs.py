@@ -17,6 +17,16 @@ from jobctl.store.database import Database, UniqueViolation
 from jobctl.store.records import dump_json, job_from_row, json_fields
 from jobctl.store.writes import SETTINGS, JobChanges, NewJob
 
+DUE_SQL = """
+SELECT * FROM jobs WHERE is_enabled = :yes AND is_paused = :no AND next_run_time <= :now
+ORDER BY next_run_time LIMIT :limit
+"""
+"""The jobs whose next run has come, earliest first: a range of ``ix_jobs_due``, in its order
+(migration 0025; a test holds the plan on SQLite)."""
+
+EARLIEST_NEXT_RUN_SQL = "SELECT MIN(next_run_time) FROM jobs WHERE is_enabled = :yes AND is_paused = :no"
+"""When the scheduler must look again: the first entry of a range of ``ix_jobs_due``."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class JobFilter:
@@ -173,7 +183,7 @@ class JobRecords:
 
         Three counts in one statement, none reading more rows than it must at 100,000 jobs
         (plans in docs/scale-query-plans.md): without filters the total is a count of the
-        smallest index; disabled jobs are a range of ``ix_jobs_enabled`` (usually few; the
+        smallest index; disabled jobs are a range of ``ix_jobs_due`` (usually few; the
         enabled ones are the difference); running jobs start from the (few) running
         executions through the status index and look their job up by key, rather than
         listing every job's id to match them against.
@@ -198,22 +208,13 @@ class JobRecords:
 
     def due(self, now: datetime, *, limit: int) -> builtins.list[Job]:
         """Enabled, unpaused jobs whose next run time has come, earliest first."""
-        rows = self.db.fetch_all(
-            """
-            SELECT * FROM jobs WHERE next_run_time <= :now AND is_enabled = :yes AND is_paused = :no
-            ORDER BY next_run_time LIMIT :limit
-            """,
-            {"now": now, "yes": True, "no": False, "limit": limit},
-        )
+        rows = self.db.fetch_all(DUE_SQL, {"now": now, "yes": True, "no": False, "limit": limit})
         return [job_from_row(row) for row in rows]
 
     def earliest_next_run_time(self) -> datetime | None:
         from jobctl.store.database import to_utc
 
-        value = self.db.scalar(
-            "SELECT MIN(next_run_time) FROM jobs WHERE is_enabled = :yes AND is_paused = :no",
-            {"yes": True, "no": False},
-        )
+        value = self.db.scalar(EARLIEST_NEXT_RUN_SQL, {"yes": True, "no": False})
         return to_utc(value)
 
     def next_scheduled(self) -> Job | None:
