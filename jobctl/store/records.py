@@ -35,10 +35,25 @@ Convert = Callable[[Any], Any]
 
 
 def load_json(value: Any) -> Any:
-    """A JSON text column; Postgres may already hand back a parsed value."""
+    """A JSON text column; Postgres may already hand back a parsed value.
+
+    The decoder's scanner is called directly: ``json.loads`` wraps it in two Python layers and
+    two regular-expression matches for surrounding whitespace, which :func:`dump_json` never
+    writes; those cost three times the scan of a small column (a listing of 100,000 jobs reads
+    300,000). Text the scanner does not take whole goes through ``json.loads`` as before.
+    """
     if value is None or not isinstance(value, str):
         return value
-    return json.loads(value)
+    if value == "{}":
+        return {}
+    try:
+        parsed, end = _scan(value)
+    except ValueError:
+        return json.loads(value)
+    return parsed if end == len(value) else json.loads(value)
+
+
+_scan = json.JSONDecoder().raw_decode
 
 
 def dump_json(value: Any) -> str | None:
