@@ -444,6 +444,27 @@ def to_utc(value: Any) -> datetime | None:
     return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+def utc_text(value: Any) -> str | None:
+    """A stored timestamp as ISO 8601 UTC text ending in ``Z``: exactly
+    ``to_utc(value).isoformat()`` with ``+00:00`` spelt ``Z`` (the API's timestamps).
+
+    The fixed-width text :func:`format_sqlite_time` writes is re-spelt by slicing, without a
+    datetime in between: a listing of 100,000 jobs reads half a million timestamps. Anything
+    else (a Postgres datetime, text in another form) goes the long way.
+    """
+    if value is None:
+        return None
+    if type(value) is str and len(value) == _SQLITE_TIME_CHARS and value.endswith("+00:00") and value[10] == " ":
+        fraction = value[19:26]
+        return value[:10] + "T" + value[11:19] + ("" if fraction == ".000000" else fraction) + "Z"
+    utc = to_utc(value)
+    assert utc is not None
+    return utc.isoformat().replace("+00:00", "Z")
+
+
+_SQLITE_TIME_CHARS = len("2026-01-01 00:00:00.000000+00:00")
+
+
 def format_sqlite_time(value: datetime) -> str:
     """Fixed-width UTC text, so that SQLite compares timestamps correctly as strings."""
     if value.tzinfo is None:

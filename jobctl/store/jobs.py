@@ -13,7 +13,7 @@ from typing import Any
 from jobctl.errors import Conflict
 from jobctl.models import ExecutionStatus, Job, JobSettings
 from jobctl.store.cluster import BUMP_GENERATION_SQL, CHANGES_CHANNEL
-from jobctl.store.database import Database, UniqueViolation
+from jobctl.store.database import Database, Row, UniqueViolation
 from jobctl.store.records import dump_json, job_from_row, json_fields
 from jobctl.store.writes import SETTINGS, JobChanges, NewJob
 
@@ -159,7 +159,17 @@ class JobRecords:
     def page(
         self, filters: JobFilter, *, limit: int, offset: int = 0, after: JobKey | None = None
     ) -> tuple[builtins.list[Job], bool]:
-        """Up to ``limit`` jobs oldest first, and whether more follow.
+        """Up to ``limit`` jobs oldest first, and whether more follow (:meth:`page_rows`)."""
+        rows, more = self.page_rows(filters, limit=limit, offset=offset, after=after)
+        return [job_from_row(row) for row in rows], more
+
+    def page_rows(
+        self, filters: JobFilter, *, limit: int, offset: int = 0, after: JobKey | None = None
+    ) -> tuple[builtins.list[Row], bool]:
+        """The rows of up to ``limit`` jobs oldest first, as stored, and whether more follow.
+
+        For a listing that shapes each row itself (``GET /jobs``): a :class:`Job` in between
+        would cost more than the listing's own work (docs/keyset-paging.md).
 
         Keyset paging (docs/keyset-paging.md): ``after`` gives the jobs listed after that key,
         by ``(created_at, id)``. The condition is a row value, which both stores read as one
@@ -176,7 +186,7 @@ class JobRecords:
             f"SELECT j.* FROM jobs j {condition} ORDER BY j.created_at, j.id LIMIT :limit OFFSET :offset",
             {**params, "limit": limit + 1, "offset": offset},
         )
-        return [job_from_row(row) for row in rows[:limit]], len(rows) > limit
+        return rows[:limit], len(rows) > limit
 
     def counts(self, filters: JobFilter) -> JobCounts:
         """Totals for the filters; enabled + disabled == total by construction.
