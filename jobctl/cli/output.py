@@ -9,11 +9,12 @@ escaped (:mod:`jobctl.cli.terminal`); only a :class:`Markup` string is read as r
 
 from __future__ import annotations
 
+import codecs
 import json
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from jobctl.cli.terminal import printable
 
@@ -47,14 +48,39 @@ def print_json(data: Any) -> None:
     refuses (an integer over 64 bits) is printed by the standard library. The
     one difference is the spelling of some small floats (``0.00001`` for ``1e-05``): the same
     number to any JSON reader.
+
+    When stdout encodes UTF-8 (a file, a pipe, a terminal in a UTF-8 locale), orjson's bytes go
+    to it as they are: decoding 137 MB to text for the text layer to encode it again took
+    longer than writing the JSON.
     """
     import orjson
 
     try:
-        text = orjson.dumps(data, option=orjson.OPT_INDENT_2).decode()
+        encoded = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-    sys.stdout.write(text + "\n")
+        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        return
+    binary = _utf8_buffer(sys.stdout)
+    if binary is None:
+        sys.stdout.write(encoded.decode())
+        return
+    sys.stdout.flush()
+    binary.write(encoded)
+    binary.flush()
+
+
+def _utf8_buffer(stream: TextIO) -> BinaryIO | None:
+    """The byte stream under a text stream that encodes UTF-8, else None (then text is written)."""
+    binary = getattr(stream, "buffer", None)
+    encoding = getattr(stream, "encoding", None)
+    if binary is None or not encoding:
+        return None
+    try:
+        if codecs.lookup(encoding).name != "utf-8":
+            return None
+    except LookupError:
+        return None
+    return cast(BinaryIO, binary)
 
 
 def print_line(text: str) -> None:

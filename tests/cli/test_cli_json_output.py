@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -27,3 +30,14 @@ IDS = ["listing", "empty-list", "empty-dict", "control", "big-int"]
 def test_json_output_is_what_the_standard_library_writes(data: Any, capsys: pytest.CaptureFixture[str]) -> None:
     output.print_json(data)
     assert capsys.readouterr().out == json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
+def test_json_output_to_a_pipe_is_the_same_bytes_and_keeps_its_place(encoding: str) -> None:
+    """Into a pipe orjson's bytes go under the text layer when it encodes UTF-8; what was printed
+    before stays before them, and another encoding gets text, encoded by the stream as ever."""
+    data = {"name": "caf\u00e9", "n": [1, None]}
+    script = f"import sys; from jobctl.cli import output; sys.stdout.write('before\\n'); output.print_json({data!r})"
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True,
+                          env={**os.environ, "PYTHONIOENCODING": encoding})  # fmt: skip
+    assert done.stdout == ("before\n" + json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(encoding)
