@@ -457,12 +457,17 @@ def utc_text(value: Any) -> str | None:
     if type(value) is str and len(value) == _SQLITE_TIME_CHARS and value.endswith("+00:00") and value[10] == " ":
         fraction = value[19:26]
         return value[:10] + "T" + value[11:19] + ("" if fraction == ".000000" else fraction) + "Z"
+    if isinstance(value, datetime) and (value.tzinfo is UTC or getattr(value.tzinfo, "key", None) in _UTC_KEYS):
+        return value.isoformat()[:-6] + "Z"  # its "+00:00"; psycopg gives the session's zone, here Etc/UTC
     utc = to_utc(value)
     assert utc is not None
     return utc.isoformat().replace("+00:00", "Z")
 
 
 _SQLITE_TIME_CHARS = len("2026-01-01 00:00:00.000000+00:00")
+_UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"})
+"""Names of zones that are UTC at every instant (a ``ZoneInfo``'s ``key``): a time in them is
+spelt in UTC without a conversion."""
 
 
 def format_sqlite_time(value: datetime) -> str:
