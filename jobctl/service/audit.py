@@ -28,7 +28,6 @@ from typing import Any
 from jobctl.models import Caller, Job, JobSettings
 from jobctl.redaction import MASK, redact
 from jobctl.store import Store
-from jobctl.store.audit import NewAuditEntry
 from jobctl.store.writes import SETTINGS
 
 JOB_CREATED = "job.created"
@@ -89,6 +88,8 @@ def record(
     :raises StoreError: when it cannot be written; inside a transaction the change is rolled
         back with it, so no change goes unrecorded.
     """
+    from jobctl.store.audit import NewAuditEntry  # with store.audit, on first use (Store)
+
     store.audit.insert(
         NewAuditEntry(
             at=at or datetime.now(UTC),
