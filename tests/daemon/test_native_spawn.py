@@ -27,7 +27,7 @@ def only_native(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     def refused(*args: object, **kwargs: object) -> int:
         raise AssertionError("os.posix_spawnp used")
 
-    monkeypatch.setattr(os, "posix_spawnp", refused)
+    monkeypatch.setattr(process.os, "posix_spawnp", refused)
     yield
 
 
