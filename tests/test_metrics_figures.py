@@ -221,3 +221,35 @@ def test_a_run_after_a_pruned_one_is_counted_on_top(service: Service) -> None:
     assert samples["jobctl_job_runs_total"][(("job", "ok"), ("status", "success"))] == 3
     assert _job_values(samples, "jobctl_job_last_duration_seconds")["ok"] == 8.0
     assert _job_values(samples, "jobctl_job_last_success_timestamp_seconds")["ok"] == (at.timestamp() + 8)
+
+
+def test_a_read_in_spans_of_two_jobs_says_what_one_span_says(service: Service) -> None:
+    """The daemon reads the jobs a span of ids at a time (memory stays bounded at 100,000 jobs):
+    every job is in exactly one span, with its own counters and running runs, whatever the
+    boundaries; and a job gone since the last read is dropped however the spans fall."""
+    from jobctl.daemon.metrics import JobLines
+
+    ids = _seed(service)
+    for name in ("a", "b", "c"):
+        _job(service, name)
+    store = service.store
+    whole = store.figures.job_figure_changes({})
+    spans = list(store.figures.job_figure_chunks({}, chunk_size=2))
+    assert [len(span.signatures) for span in spans] == [2, 2, 2, 1]
+    assert sorted(job for span in spans for job in span.signatures) == sorted(whole.signatures)
+    assert {figures.job_id: figures for span in spans for figures in span.changed} == {
+        figures.job_id: figures for figures in whole.changed
+    }
+
+    in_spans, in_one = JobLines(), JobLines()
+    assert in_spans.apply(store.figures.job_figure_chunks({}, chunk_size=2)) == 7
+    assert in_one.apply(store.figures.job_figure_chunks({})) == 7
+    assert sorted(in_spans.text().splitlines()) == sorted(in_one.text().splitlines())
+
+    service.delete_job(ids["ok"])
+    _run(store, ids["flaky"], ExecutionStatus.SUCCESS, T0 + timedelta(days=6), 1.0)
+    assert in_spans.apply(store.figures.job_figure_chunks(in_spans.signatures, chunk_size=2)) == 1
+    assert b'job="ok"' not in in_spans.text()
+    fresh = JobLines()
+    fresh.apply(store.figures.job_figure_chunks({}))
+    assert sorted(in_spans.text().splitlines()) == sorted(fresh.text().splitlines())
