@@ -16,7 +16,8 @@ on each backend:
   --status failed --json``; peer: ``jobctl --help`` (the CLI's start-up, paid by every command),
   with the load average before and after; ``--help``, the jobs first page and the executions
   listings also on an empty store of the same backend, interleaved with the big store's runs;
-- the daemon: start-up to leader, idle CPU and RSS over ``--idle`` seconds; ``GET
+- the daemon: start-up to leader, the time and CPU of its start-up work (the metrics' first
+  rendering), then idle CPU and RSS over ``--idle`` seconds once that is done; ``GET
   /executions?job_id=...&per_page=100`` latency (200 requests, p50/p99) with ``GET /healthz`` as
   the peer;
 - ``jobctl store prune`` of the executions older than ``--keep-days``: rows/s (``--no-prune``
@@ -462,7 +463,8 @@ def daemon_figures(jobctl: Path, url: str, folder: Path, job_id: str, idle: floa
     daemon = c.Daemon(jobctl, url, config, folder, api=True, port=port, name="scale")
     try:
         leader = daemon.wait_started(timeout=120)
-        time.sleep(2)
+        settle = _wait_idle(daemon.pid)  # its start-up work (the metrics' first rendering) is not idling
+        start_cpu = c.cpu_seconds(daemon.pid)
         cpu0, t0 = c.cpu_seconds(daemon.pid), time.monotonic()
         time.sleep(idle)
         cpu = (c.cpu_seconds(daemon.pid) - cpu0) / (time.monotonic() - t0)
@@ -470,7 +472,8 @@ def daemon_figures(jobctl: Path, url: str, folder: Path, job_id: str, idle: floa
         latency = api_latency(port, token, job_id)
     finally:
         daemon.stop()
-    return {"leader_s": leader, "idle_cpu": cpu, "idle_rss_mb": rss, **latency}
+    return {"leader_s": leader, "idle_cpu": cpu, "idle_rss_mb": rss, "start_work_s": settle,
+            "start_cpu_s": start_cpu, **latency}  # fmt: skip
 
 
 def reaim_jobs(url: str, jobs: int) -> None:
@@ -767,6 +770,8 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     row("GET /healthz p50 (peer)", "ms", None, lambda f: f["health_p50_ms"])
     row("daemon start to leader", "s", TARGETS["leader_s"], lambda f: f["leader_s"])
     row("daemon start to leader, empty store (peer)", "s", None, lambda f: f["empty"]["leader_s"])
+    row("daemon start-up work: seconds until idle", "s", None, lambda f: f["start_work_s"])
+    row("daemon CPU seconds by then", "s", None, lambda f: f["start_cpu_s"])
     row("idle CPU (fraction of a core)", "", TARGETS["idle_cpu"], lambda f: f["idle_cpu"])
     row("idle RSS", "MB", TARGETS["idle_rss_mb"], lambda f: f["idle_rss_mb"])
     row("prune rows/s", "rows/s", TARGETS["prune_rows_s"], lambda f: f["prune"]["rows_s"], lower=False)
