@@ -246,10 +246,13 @@ def test_a_read_in_spans_of_two_jobs_says_what_one_span_says(service: Service) -
     assert in_one.apply(store.figures.job_figure_chunks({})) == 7
     assert sorted(in_spans.text().splitlines()) == sorted(in_one.text().splitlines())
 
+    assert b'jobctl_job_running{job="busy"} 1.0' in in_spans.text()
     service.delete_job(ids["ok"])
     _run(store, ids["flaky"], ExecutionStatus.SUCCESS, T0 + timedelta(days=6), 1.0)
-    assert in_spans.apply(store.figures.job_figure_chunks(in_spans.signatures, chunk_size=2)) == 1
+    store.db.execute("UPDATE executions SET status = 'success' WHERE job_id = :id", {"id": ids["busy"]})
+    assert in_spans.apply(store.figures.job_figure_chunks(in_spans.signatures, chunk_size=2)) == 2
     assert b'job="ok"' not in in_spans.text()
+    assert b'jobctl_job_running{job="busy"}' not in in_spans.text(), "a line the job no longer has is dropped"
     fresh = JobLines()
     fresh.apply(store.figures.job_figure_chunks({}))
     assert sorted(in_spans.text().splitlines()) == sorted(fresh.text().splitlines())

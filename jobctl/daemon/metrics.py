@@ -185,7 +185,10 @@ class JobLines:
             blocks = _family_blocks(generate_latest(_Families(families)), counts)
             for lines, block in zip(self._families, blocks, strict=True):
                 for index, job in enumerate(chunk):
-                    lines[job.job_id] = block[index + 1]
+                    if block[index + 1]:
+                        lines[job.job_id] = block[index + 1]
+                    else:  # no sample in this family: no entry (most jobs have none in several)
+                        lines.pop(job.job_id, None)
 
     def text(self) -> bytes:
         """The per-job families, every job's kept lines under each family's header."""
