@@ -115,15 +115,18 @@ def listed_job(row: Row) -> JobOut:
 
 def cursor_of(job: Job) -> str:
     """The cursor after ``job``: its ``created_at`` (to the microsecond, UTC) and id, base64url."""
-    text = job.created_at.astimezone(UTC).isoformat(timespec="microseconds") + _SEPARATOR + job.id
-    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
+    return _encode_cursor(job.created_at, job.id)
 
 
 def _cursor_of_row(row: Row) -> str:
     """:func:`cursor_of` the job of a stored row."""
     created_at = to_utc(row["created_at"])
     assert created_at is not None, "jobs.created_at is NOT NULL"
-    text = created_at.isoformat(timespec="microseconds") + _SEPARATOR + row["id"]
+    return _encode_cursor(created_at, row["id"])
+
+
+def _encode_cursor(created_at: datetime, job_id: str) -> str:
+    text = created_at.astimezone(UTC).isoformat(timespec="microseconds") + _SEPARATOR + job_id
     return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 

@@ -6,7 +6,7 @@ counts of finished runs, the slots, the latest completion and duration per statu
 ``job_run_stats`` by triggers on ``executions`` (migration 0024, docs/metrics.md): a read is the
 jobs' rows, that table (a row per job and finished status) and the running executions (a range
 of the status index). A read compares each job with what the reader already has
-(:meth:`FigureRecords.job_figure_changes`) and converts only the jobs whose answer differs.
+(:meth:`FigureRecords.job_figure_chunks`) and converts only the jobs whose answer differs.
 Statuses are counted as they are stored: a status added later is counted without a change here.
 """
 
@@ -94,18 +94,6 @@ jobs that is about one chance in 10^14 per read."""
 
 
 @dataclass(frozen=True, kw_only=True)
-class FigureChanges:
-    """One read of every job's figures, against what the reader had."""
-
-    changed: list[JobFigures]
-    """Jobs that are new or whose figures may differ from the reader's; the others are unchanged."""
-    removed: list[str]
-    """Ids of jobs the reader had that no longer exist."""
-    signatures: dict[str, JobSignature]
-    """Every job's signature at this read: give it to the next read as ``known``."""
-
-
-@dataclass(frozen=True, kw_only=True)
 class FigureChunk:
     """A read's jobs of one span of ids (:data:`FIGURES_CHUNK` at most)."""
 
@@ -131,19 +119,7 @@ class FigureRecords:
 
     def job_figures(self) -> list[JobFigures]:
         """Every job's figures, by job id (three statements per :data:`FIGURES_CHUNK` jobs)."""
-        return self.job_figure_changes({}).changed
-
-    def job_figure_changes(self, known: Mapping[str, JobSignature]) -> FigureChanges:
-        """Every job whose figures changed since the read that returned the signatures ``known``
-        (:meth:`job_figure_chunks`, gathered)."""
-        changed: list[JobFigures] = []
-        signatures: dict[str, JobSignature] = {}
-        for chunk in self.job_figure_chunks(known):
-            changed.extend(chunk.changed)
-            signatures.update(chunk.signatures)
-        return FigureChanges(
-            changed=changed, removed=[job_id for job_id in known if job_id not in signatures], signatures=signatures
-        )
+        return [figures for chunk in self.job_figure_chunks({}) for figures in chunk.changed]
 
     def job_figure_chunks(
         self, known: Mapping[str, JobSignature], *, chunk_size: int = FIGURES_CHUNK
@@ -167,10 +143,11 @@ class FigureRecords:
             chunk = FigureChunk(changed=[], signatures={})
             for row in jobs:
                 job_id = row["id"]
-                signature = hash((tuple(row.values()), stats.get(job_id, ()), running.get(job_id, 0)))
+                job_stats, job_running = stats.get(job_id, ()), running.get(job_id, 0)
+                signature = hash((tuple(row.values()), job_stats, job_running))
                 chunk.signatures[job_id] = signature
                 if known.get(job_id) != signature:
-                    chunk.changed.append(_figures(row, stats.get(job_id, ()), running.get(job_id, 0)))
+                    chunk.changed.append(_figures(row, job_stats, job_running))
             yield chunk
             if len(jobs) < chunk_size:
                 return

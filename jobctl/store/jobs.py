@@ -13,7 +13,7 @@ from typing import Any
 from jobctl.errors import Conflict
 from jobctl.models import ExecutionStatus, Job, JobSettings
 from jobctl.store.cluster import BUMP_GENERATION_SQL, CHANGES_CHANNEL
-from jobctl.store.database import Database, Row, UniqueViolation
+from jobctl.store.database import Database, Row, UniqueViolation, to_utc
 from jobctl.store.records import dump_json, job_from_row, json_fields
 from jobctl.store.writes import SETTINGS, JobChanges, NewJob
 
@@ -222,8 +222,6 @@ class JobRecords:
         return [job_from_row(row) for row in rows]
 
     def earliest_next_run_time(self) -> datetime | None:
-        from jobctl.store.database import to_utc
-
         value = self.db.scalar(EARLIEST_NEXT_RUN_SQL, {"yes": True, "no": False})
         return to_utc(value)
 
