@@ -37,6 +37,7 @@ Usage:
   python bench/scale.py --executions 10000000 --store bench/tmp/big --seed-only   # seed once, keep
   python bench/scale.py --executions 10000000 --store bench/tmp/big --no-prune    # measure it
   python bench/scale.py --prune-only --keep-days 1    # the prune figure alone (99 % expired)
+  python bench/scale.py --prune-only --keep-days 1 --seed-examined   # rows past 30 days' output examined
   python bench/scale.py --lateness [--backlog 1000000] [--window 60] [--backends sqlite]
 """
 
@@ -98,7 +99,10 @@ STATUS_SQL = ("CASE WHEN roll < 9000 THEN 'success' WHEN roll < 9800 THEN 'faile
               "ELSE 'exit code 1: timeout' END")  # fmt: skip
 
 
-def seed(url: str, jobs: int, executions: int, days: float) -> dict[str, Any]:
+def seed(url: str, jobs: int, executions: int, days: float, examined_days: int | None = None) -> dict[str, Any]:
+    """``examined_days``: executions older than that many days are seeded as retention's output
+    pass leaves them (their output removed, ``output_pruned`` set), the steady state of a store
+    whose ``output_keep_days`` is that; None seeds every execution as not yet looked at."""
     from jobctl.store import open_store
 
     open_store(url).close()  # the schema at head
@@ -106,12 +110,20 @@ def seed(url: str, jobs: int, executions: int, days: float) -> dict[str, Any]:
     begin = time.perf_counter()
     rows = job_rows(jobs, now)
     job_ids = [row[0] for row in rows]
-    spec = {"count": executions, "jobs": jobs, "now": now.timestamp(), "span": days * 86400}
+    spec = {"count": executions, "jobs": jobs, "now": now.timestamp(), "span": days * 86400,
+            "examined_before": None if examined_days is None else now - timedelta(days=examined_days)}
     if url.startswith("sqlite"):
         _seed_sqlite(Path(url.removeprefix("sqlite:///")), rows, spec)
     else:
         _seed_postgres(url, rows, spec)
     return {"seconds": time.perf_counter() - begin, "job_ids": job_ids}
+
+EXAMINED_SQL = ("UPDATE executions SET output_pruned = EXISTS (SELECT 1 FROM execution_output o "
+                "WHERE o.execution_id = executions.id) WHERE created_at < {cutoff}")  # fmt: skip
+EXAMINED_OUTPUT_SQL = ("DELETE FROM execution_output WHERE execution_id IN "
+                       "(SELECT id FROM executions WHERE created_at < {cutoff})")  # fmt: skip
+"""``--seed-examined``: what retention's output pass did to an execution older than
+``output_keep_days`` in a store it has been keeping (docs/retention.md)."""
 
 
 def seeded_job_ids(url: str) -> list[str]:
@@ -167,6 +179,12 @@ def _seed_sqlite(path: Path, jobs: list[tuple[Any, ...]], spec: dict[str, Any]) 
         conn.execute(output, {"after": after, "data": "x" * 200})
         conn.execute("COMMIT")
         c.log(f"  sqlite: {min(lo + CHUNK, spec['count']):,} executions")
+    if spec["examined_before"] is not None:
+        conn.execute("BEGIN")
+        conn.execute(EXAMINED_SQL.format(cutoff="?"), (_sqlite_time(spec["examined_before"]),))
+        conn.execute(EXAMINED_OUTPUT_SQL.format(cutoff="?"), (_sqlite_time(spec["examined_before"]),))
+        conn.execute("COMMIT")
+        c.log("  sqlite: executions older than the output's retention seeded as examined")
     for name, sql in indexes:
         begin = time.perf_counter()
         conn.execute(sql)
@@ -217,6 +235,11 @@ def _seed_postgres(url: str, jobs: list[tuple[Any, ...]], spec: dict[str, Any]) 
         conn.execute("INSERT INTO execution_output (execution_id, start_offset, data) "
                      "SELECT id, 0, repeat('x', 200) FROM executions WHERE random() < 0.05")  # fmt: skip
         conn.commit()
+        if spec["examined_before"] is not None:
+            conn.execute(EXAMINED_SQL.format(cutoff="%(cutoff)s"), {"cutoff": spec["examined_before"]})
+            conn.execute(EXAMINED_OUTPUT_SQL.format(cutoff="%(cutoff)s"), {"cutoff": spec["examined_before"]})
+            conn.commit()
+            c.log("  postgres: executions older than the output's retention seeded as examined")
         for name, sql in indexes:
             begin = time.perf_counter()
             conn.execute(sql)
@@ -572,7 +595,7 @@ def measure(backend: str, url: str, folder: Path, args: argparse.Namespace) -> d
         seeded: dict[str, Any] = {"seconds": float("nan"), "job_ids": seeded_job_ids(url)}
     else:
         c.log(f"{backend}: seeding {args.jobs:,} jobs and {args.executions:,} executions")
-        seeded = seed(url, args.jobs, args.executions, args.days)
+        seeded = seed(url, args.jobs, args.executions, args.days, 30 if args.seed_examined else None)
     size = store_bytes(url)
     executions = _count(url)
     c.log(f"{backend}: seeded in {seeded['seconds']:.0f}s, {executions:,} executions, {size / 1e6:.0f} MB")
@@ -805,6 +828,9 @@ def main() -> int:
     parser.add_argument("--seed-only", action="store_true", help="seed (or report the kept store's size) and stop")
     parser.add_argument("--no-prune", action="store_true", help="skip `store prune` (the daemon then prunes nothing)")
     parser.add_argument("--prune-only", action="store_true", help="seed, then measure only `jobctl store prune`")
+    parser.add_argument("--seed-examined", action="store_true",
+                        help="seed executions older than 30 days (the default output_keep_days) as retention's "
+                        "output pass leaves them: the steady state of a kept store")  # fmt: skip
     parser.add_argument("--backlog", type=int, default=1_000_000)
     parser.add_argument("--window", type=float, default=60.0)
     parser.add_argument("--lateness-jobs", type=int, default=100)

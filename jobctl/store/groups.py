@@ -16,6 +16,21 @@ from datetime import datetime
 from jobctl.models import ConcurrencyGroup, ExecutionStatus
 from jobctl.store.database import Database
 
+GROUP_RUNNING_SQL = "SELECT COUNT(*) FROM executions WHERE concurrency_group = :name AND status = :running"
+RUNNING_BY_GROUP_SQL = """
+    SELECT concurrency_group AS name, COUNT(*) AS n FROM executions
+    WHERE status = :running AND concurrency_group IS NOT NULL GROUP BY concurrency_group
+"""
+GROUP_USAGE_SQL = """
+    SELECT g.name, g.max_running,
+        (SELECT COUNT(*) FROM executions e WHERE e.concurrency_group = g.name AND e.status = :running) AS running,
+        (SELECT COUNT(*) FROM executions e WHERE e.concurrency_group = g.name AND e.status = :pending) AS waiting
+    FROM concurrency_groups g ORDER BY g.name
+"""
+"""The group questions name a group, which implies the condition of the partial index
+``ix_executions_group_status`` (``concurrency_group IS NOT NULL``, migration 0026): both stores
+answer them from it, and runs without a group have no entry in it."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class GroupUsage:
@@ -63,32 +78,19 @@ class GroupRecords:
         """Running executions counted against the group."""
         return int(
             self.db.scalar(
-                "SELECT COUNT(*) FROM executions WHERE concurrency_group = :name AND status = :running",
+                GROUP_RUNNING_SQL,
                 {"name": name, "running": ExecutionStatus.RUNNING.value},
             )
         )
 
     def running_by_group(self) -> dict[str, int]:
-        rows = self.db.fetch_all(
-            """
-            SELECT concurrency_group AS name, COUNT(*) AS n FROM executions
-            WHERE status = :running AND concurrency_group IS NOT NULL GROUP BY concurrency_group
-            """,
-            {"running": ExecutionStatus.RUNNING.value},
-        )
+        rows = self.db.fetch_all(RUNNING_BY_GROUP_SQL, {"running": ExecutionStatus.RUNNING.value})
         return {row["name"]: int(row["n"]) for row in rows}
 
     def usage(self) -> list[GroupUsage]:
         """Every declared group with its running and waiting (pending) executions, by name."""
         rows = self.db.fetch_all(
-            """
-            SELECT g.name, g.max_running,
-                (SELECT COUNT(*) FROM executions e WHERE e.concurrency_group = g.name AND e.status = :running)
-                    AS running,
-                (SELECT COUNT(*) FROM executions e WHERE e.concurrency_group = g.name AND e.status = :pending)
-                    AS waiting
-            FROM concurrency_groups g ORDER BY g.name
-            """,
+            GROUP_USAGE_SQL,
             {"running": ExecutionStatus.RUNNING.value, "pending": ExecutionStatus.PENDING.value},
         )
         return [

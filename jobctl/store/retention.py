@@ -81,12 +81,16 @@ PRUNE_CACHE_KIB = 65_536
 """SQLite page cache of the pruning connection while it prunes (64 MiB, given back after): more
 of the pages of the eight b-trees a deleted row touches stay in memory than in the
 default 2 MiB (docs/retention.md)."""
+PRUNE_MMAP_BYTES = 1 << 30
+"""SQLite reads the store's file through a memory map of up to 1 GiB while it prunes: a page the
+cache does not hold is read in place instead of copied by a system call (most of a deleted row's
+index pages are such pages; docs/retention.md). Unmapped when the prune ends."""
 
 
 @contextmanager
 def pruning_connection(db: Database) -> Iterator[None]:
     """This thread's SQLite connection set up for a prune, for the time of one: a bigger page
-    cache, temporary b-trees in memory, and no checkpoint run by its own commits (the pruner
+    cache, the file read through a memory map, temporary b-trees in memory, and no checkpoint run by its own commits (the pruner
     calls :func:`checkpoint` between batches, outside the write lock, instead of each commit
     copying the WAL into the file while the lock is held). The defaults, and the cache's memory,
     come back afterwards. Nothing on Postgres."""
@@ -95,15 +99,17 @@ def pruning_connection(db: Database) -> Iterator[None]:
         return
     cache = int(db.scalar("PRAGMA cache_size"))
     autocheckpoint = int(db.scalar("PRAGMA wal_autocheckpoint"))
+    mmap = int(db.scalar("PRAGMA mmap_size") or 0)
     db.run_sqlite_script(
         f"PRAGMA cache_size = -{PRUNE_CACHE_KIB}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;"
+        f" PRAGMA mmap_size = {PRUNE_MMAP_BYTES};"
     )
     try:
         yield
     finally:
         db.run_sqlite_script(
             f"PRAGMA cache_size = {cache}; PRAGMA temp_store = DEFAULT; PRAGMA wal_autocheckpoint = {autocheckpoint};"
-            " PRAGMA shrink_memory;"
+            f" PRAGMA mmap_size = {mmap}; PRAGMA shrink_memory;"
         )
         checkpoint(db)
 

@@ -115,11 +115,12 @@ def test_a_pass_goes_on_from_the_last_batch_and_the_next_pass_starts_from_the_ol
 
 
 def test_a_prune_gives_the_connection_its_settings_back(sqlite_url: str) -> None:
-    """The pruning connection's bigger cache and its own checkpoints last only as long as the prune."""
+    """The pruning connection's bigger cache, its memory map and its own checkpoints last only as
+    long as the prune."""
     store = open_store(sqlite_url)
     try:
         add_executions(store.db, add_job(store.db, "j"), days(100, 101, 102))
-        pragmas = ("cache_size", "wal_autocheckpoint", "temp_store")
+        pragmas = ("cache_size", "wal_autocheckpoint", "temp_store", "mmap_size")
 
         def settings() -> list[object]:
             return [store.db.scalar(f"PRAGMA {name}") for name in pragmas]
