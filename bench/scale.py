@@ -110,13 +110,19 @@ def seed(url: str, jobs: int, executions: int, days: float, examined_days: int |
     begin = time.perf_counter()
     rows = job_rows(jobs, now)
     job_ids = [row[0] for row in rows]
-    spec = {"count": executions, "jobs": jobs, "now": now.timestamp(), "span": days * 86400,
-            "examined_before": None if examined_days is None else now - timedelta(days=examined_days)}
+    spec = {
+        "count": executions,
+        "jobs": jobs,
+        "now": now.timestamp(),
+        "span": days * 86400,
+        "examined_before": None if examined_days is None else now - timedelta(days=examined_days),
+    }
     if url.startswith("sqlite"):
         _seed_sqlite(Path(url.removeprefix("sqlite:///")), rows, spec)
     else:
         _seed_postgres(url, rows, spec)
     return {"seconds": time.perf_counter() - begin, "job_ids": job_ids}
+
 
 EXAMINED_SQL = ("UPDATE executions SET output_pruned = EXISTS (SELECT 1 FROM execution_output o "
                 "WHERE o.execution_id = executions.id) WHERE created_at < {cutoff}")  # fmt: skip
