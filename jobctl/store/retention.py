@@ -92,8 +92,8 @@ def pruning_connection(db: Database) -> Iterator[None]:
     """This thread's SQLite connection set up for a prune, for the time of one: a bigger page
     cache, the file read through a memory map, temporary b-trees in memory, and no checkpoint
     run by its own commits (the pruner calls :func:`checkpoint` between batches, outside the
-    write lock, instead of each commit copying the WAL into the file while the lock is held). The defaults, and the cache's memory,
-    come back afterwards. Nothing on Postgres."""
+    write lock, instead of each commit copying the WAL into the file while the lock is held).
+    The defaults, the cache's memory and the map come back afterwards. Nothing on Postgres."""
     if not db.is_sqlite:
         yield
         return
