@@ -19,6 +19,11 @@ OUTPUT_LIMIT_CHARS = 1_000_000
 """Output kept per execution: its last this many characters (docs/output-limit.md)."""
 
 ACTIVE = (ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value)
+ACTIVE_SQL = f"status IN ('{ACTIVE[0]}', '{ACTIVE[1]}')"
+"""The condition of the partial index ``ix_executions_job_active`` (migration 0026), written out
+with the statuses themselves: a query about a job's active runs says it in these words, so that
+SQLite (and Postgres, with prepared statements) can tell it implies the index's condition, which
+a bound parameter hides from them (docs/scale-query-plans.md)."""
 
 _FINISH_SQL = """
     UPDATE executions SET
@@ -200,8 +205,8 @@ class ExecutionRecords:
     def count_active(self, job_id: str) -> int:
         return int(
             self.db.scalar(
-                "SELECT COUNT(*) FROM executions WHERE job_id = :job_id AND status IN (:pending, :running)",
-                {"job_id": job_id, "pending": ACTIVE[0], "running": ACTIVE[1]},
+                f"SELECT COUNT(*) FROM executions WHERE job_id = :job_id AND {ACTIVE_SQL}",
+                {"job_id": job_id},
             )
         )
 
@@ -213,10 +218,10 @@ class ExecutionRecords:
         rows = self.db.fetch_all(
             f"""
             SELECT job_id, COUNT(*) AS active FROM executions
-            WHERE status IN (:pending, :running) AND job_id IN ({", ".join(":" + key for key in keys)})
+            WHERE {ACTIVE_SQL} AND job_id IN ({", ".join(":" + key for key in keys)})
             GROUP BY job_id
             """,
-            {"pending": ACTIVE[0], "running": ACTIVE[1], **keys},
+            keys,
         )
         return {row["job_id"]: int(row["active"]) for row in rows}
 
@@ -301,10 +306,10 @@ class ExecutionRecords:
         keys = {f"j{n}": job_id for n, job_id in enumerate(job_ids)}
         rows = self.db.fetch_all(
             f"""
-            SELECT * FROM executions WHERE status IN (:pending, :running)
+            SELECT * FROM executions WHERE {ACTIVE_SQL}
             AND job_id IN ({", ".join(":" + key for key in keys)}) ORDER BY created_at, id
             """,
-            {"pending": ACTIVE[0], "running": ACTIVE[1], **keys},
+            keys,
         )
         found: dict[str, builtins.list[Execution]] = {}
         for row in rows:
@@ -389,11 +394,8 @@ class ExecutionRecords:
     def active_of_job(self, job_id: str) -> builtins.list[Execution]:
         """The job's pending and running executions, oldest first."""
         rows = self.db.fetch_all(
-            """
-            SELECT * FROM executions WHERE job_id = :job_id AND status IN (:pending, :running)
-            ORDER BY created_at, id
-            """,
-            {"job_id": job_id, "pending": ACTIVE[0], "running": ACTIVE[1]},
+            f"SELECT * FROM executions WHERE job_id = :job_id AND {ACTIVE_SQL} ORDER BY created_at, id",
+            {"job_id": job_id},
         )
         return [execution_from_row(row) for row in rows]
 
@@ -401,11 +403,13 @@ class ExecutionRecords:
         """Ask whoever runs the job's running executions to stop them (``reason`` becomes their
         error); returns those executions. The daemon running each sees it within a second."""
         self.db.execute(
-            "UPDATE executions SET stop_requested = :reason WHERE job_id = :job_id AND status = :running",
+            f"UPDATE executions SET stop_requested = :reason"
+            f" WHERE job_id = :job_id AND {ACTIVE_SQL} AND status = :running",
             {"reason": reason, "job_id": job_id, "running": ACTIVE[1]},
         )
         rows = self.db.fetch_all(
-            "SELECT * FROM executions WHERE job_id = :job_id AND status = :running ORDER BY created_at, id",
+            f"SELECT * FROM executions WHERE job_id = :job_id AND {ACTIVE_SQL} AND status = :running"
+            " ORDER BY created_at, id",
             {"job_id": job_id, "running": ACTIVE[1]},
         )
         return [execution_from_row(row) for row in rows]
@@ -477,10 +481,10 @@ class ExecutionRecords:
         ``other_reason``. Returns how many were ended.
         """
         return self.db.execute(
-            """
+            f"""
             UPDATE executions SET status = :skipped, completed_at = :now, pending_reason = NULL,
                 error_message = CASE WHEN triggered_by = :retry THEN :retry_reason ELSE :other_reason END
-            WHERE job_id = :job_id AND status = :pending
+            WHERE job_id = :job_id AND {ACTIVE_SQL} AND status = :pending
             """,
             {
                 "skipped": ExecutionStatus.SKIPPED.value,

@@ -78,7 +78,8 @@ class JobHealthRecords:
         return [(jobs[e.job_id], e) for e in executions if e.job_id in jobs]
 
     def expecting_success(self) -> list[tuple[Job, datetime | None]]:
-        """Enabled jobs that set ``expect_success_within_seconds``, each with its last success (or None)."""
+        """Enabled jobs that set ``expect_success_within_seconds``, each with its last success (or
+        None), as ``job_run_stats`` counted it: a success pruned since still counts."""
         rows = self.db.fetch_all(
             "SELECT * FROM jobs WHERE expect_success_within_seconds IS NOT NULL AND is_enabled = :true",
             {"true": True},
@@ -87,10 +88,10 @@ class JobHealthRecords:
         if not jobs:
             return []
         keys = {f"j{n}": job.id for n, job in enumerate(jobs)}
-        last = self.db.fetch_all(
+        last = self.db.fetch_all(  # kept by triggers (migration 0024): one row per job, and retention leaves it
             f"""
-            SELECT job_id, MAX(completed_at) AS last_success FROM executions
-            WHERE status = :success AND job_id IN ({", ".join(":" + k for k in keys)}) GROUP BY job_id
+            SELECT job_id, latest_completed_at AS last_success FROM job_run_stats
+            WHERE status = :success AND job_id IN ({", ".join(":" + k for k in keys)})
             """,
             {"success": ExecutionStatus.SUCCESS.value, **keys},
         )
