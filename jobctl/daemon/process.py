@@ -12,6 +12,7 @@ import logging
 import os
 import select
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+SWITCH_INTERVAL_SECONDS = 0.0005
+"""How long a thread waiting for the interpreter lock lets the holder run before asking for it
+(Python's default: 5 ms). The scheduler gives the lock up during every spawn and needs it back
+right after; with the default it waited up to 5 ms behind the recorder each time
+(docs/spawn-interpreter-lock.md)."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,7 @@ class Daemon:
 
     def run(self) -> int:
         """Serve until SIGTERM/SIGINT; returns the exit code."""
+        sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         report = sync_task_functions(self.store, self.config.task_functions)
         log.info(
             "task functions synced: %d from config, inactive now: %s",

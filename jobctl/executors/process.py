@@ -7,7 +7,9 @@ direct child would miss, so timeouts and shutdown signal the whole group
 Children are started with ``posix_spawnp`` rather than ``subprocess.Popen``: the same
 ``vfork``-style start in the C library without Popen's Python-level bookkeeping (file objects,
 an error pipe read back under the interpreter lock), which is most of the cost of a spawn when
-a burst of runs is due at once.
+a burst of runs is due at once. It is called through ``ctypes`` (:mod:`jobctl.executors.native_spawn`)
+where it can be, because ``os.posix_spawnp`` holds the interpreter lock until the child has
+executed its program, and every other thread of the daemon waits that long.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from jobctl.executors import native_spawn
 from jobctl.executors.outcome import OutputSink
 from jobctl.models import KILL_GRACE_SECONDS as KILL_GRACE_SECONDS  # the default; [daemon] kill_grace_seconds
 
@@ -81,19 +84,22 @@ def spawn(argv: Sequence[str], *, env: Mapping[str, str], stdin: bytes | None = 
     err_read, err_write = os.pipe()
     stdin_fd = _devnull() if stdin is None else _memory_file(stdin)
     try:
-        pid = os.posix_spawnp(
-            argv[0],
-            list(argv),
-            dict(env),
-            file_actions=[
-                (os.POSIX_SPAWN_DUP2, stdin_fd, 0),
-                (os.POSIX_SPAWN_DUP2, out_write, 1),
-                (os.POSIX_SPAWN_DUP2, err_write, 2),
-            ],
-            setpgroup=0,
-            setsigdef=RESET_SIGNALS,
-            setsigmask=(),
-        )
+        if native_spawn.available(RESET_SIGNALS):
+            pid = native_spawn.spawnp(argv, env, (stdin_fd, out_write, err_write), RESET_SIGNALS)
+        else:
+            pid = os.posix_spawnp(
+                argv[0],
+                list(argv),
+                dict(env),
+                file_actions=[
+                    (os.POSIX_SPAWN_DUP2, stdin_fd, 0),
+                    (os.POSIX_SPAWN_DUP2, out_write, 1),
+                    (os.POSIX_SPAWN_DUP2, err_write, 2),
+                ],
+                setpgroup=0,
+                setsigdef=RESET_SIGNALS,
+                setsigmask=(),
+            )
     except OSError as exc:
         os.close(out_read)
         os.close(err_read)
