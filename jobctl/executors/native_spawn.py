@@ -38,6 +38,9 @@ class _Library:
     def __init__(self, default_signals: Sequence[int]) -> None:
         name = ctypes.util.find_library("c") or "libc.so.6"
         libc = ctypes.CDLL(name, use_errno=True)  # CDLL, not PyDLL: each call releases the lock
+        # The same library through calls that keep the lock, for the file actions (they only fill
+        # memory): every call that lets the lock go is one more wait to win it back.
+        quick = ctypes.PyDLL(name)
         self.spawnp = libc.posix_spawnp
         self.spawnp.argtypes = [
             ctypes.POINTER(ctypes.c_int),
@@ -48,10 +51,10 @@ class _Library:
             ctypes.POINTER(ctypes.c_char_p),
         ]
         self.spawnp.restype = ctypes.c_int
-        self.actions_init = libc.posix_spawn_file_actions_init
-        self.actions_adddup2 = libc.posix_spawn_file_actions_adddup2
+        self.actions_init = quick.posix_spawn_file_actions_init
+        self.actions_adddup2 = quick.posix_spawn_file_actions_adddup2
         self.actions_adddup2.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_int]
-        self.actions_destroy = libc.posix_spawn_file_actions_destroy
+        self.actions_destroy = quick.posix_spawn_file_actions_destroy
         self.attributes = ctypes.create_string_buffer(OPAQUE_BYTES)
         """Never changed after this: every spawn reads it, from any thread."""
         defaults = ctypes.create_string_buffer(OPAQUE_BYTES)
@@ -103,7 +106,7 @@ def spawnp(
     if lib is None:
         raise OSError("posix_spawnp is not available through ctypes")
     args = [_encoded(arg) for arg in argv]
-    variables = [_variable(name, value) for name, value in env.items()]
+    variables = _variables(env)
     arg_array = (ctypes.c_char_p * (len(args) + 1))(*args, None)
     env_array = (ctypes.c_char_p * (len(variables) + 1))(*variables, None)
     actions = ctypes.create_string_buffer(OPAQUE_BYTES)
@@ -125,6 +128,15 @@ def _encoded(text: str) -> bytes:
     if b"\0" in data:
         raise ValueError("embedded null byte")
     return data
+
+
+def _variables(env: Mapping[str, str]) -> list[bytes]:
+    """``NAME=value`` of every variable, checked as :func:`_variable` does, in one pass when all
+    are fine (a run's environment has dozens of variables, and this is on the spawn's path)."""
+    variables = [os.fsencode(f"{name}={value}") for name, value in env.items()]
+    if any(b"\0" in variable for variable in variables) or any(not name or "=" in name[1:] for name in env):
+        return [_variable(name, value) for name, value in env.items()]  # raises with the culprit
+    return variables
 
 
 def _variable(name: str, value: str) -> bytes:
