@@ -45,13 +45,6 @@ from jobctl.store import Store
 from jobctl.store.executions import FinishedRun, StopRequest
 from jobctl.store.writes import NewExecution
 
-WAKE_FRACTION = 8
-"""With every run slot taken, the scheduler is woken once an eighth of them are free again, not
-at each recorded outcome: in a burst each wake-up is a tick (the waiting runs, the due jobs,
-a claim transaction, the next moment: some ten store round trips on Postgres) that would claim a
-handful of slots. A run waiting meanwhile starts at the scheduler's next tick, within
-``MAX_SLEEP_SECONDS`` (docs/claim-ahead.md)."""
-
 TASK_FUNCTION_CACHE_SECONDS = 5.0
 """How stale a task function may be when a run starts (a config sync takes effect this late)."""
 
@@ -124,8 +117,6 @@ class Runner:
         self.on_finish = on_finish
         self.celery = celery
         self.max_workers = max_workers
-        self.wake_at_free = max(1, max_workers // WAKE_FRACTION)
-        """Free run slots that wake the scheduler when outcomes are recorded (see :data:`WAKE_FRACTION`)."""
         self._cond = threading.Condition()
         self._active: dict[str, OutputWriter | None] = {}
         """Executions holding a run slot (until their outcome is recorded), with their output."""
@@ -384,8 +375,7 @@ class Runner:
                 self._active.pop(ended.execution.id, None)
                 self._stop_reasons.pop(ended.execution.id, None)
             self._cond.notify_all()
-            wake = self.max_workers - len(self._active) >= self.wake_at_free
-        if self.on_finish and wake:
+        if self.on_finish:
             self.on_finish()
 
     def _flush_outputs(self) -> None:
