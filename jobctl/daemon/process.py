@@ -196,7 +196,13 @@ class Daemon:
         """Keep history within ``[history]`` while this instance leads (docs/retention.md)."""
         from jobctl.scheduler.pruner import BackgroundPruner
 
-        pruner = BackgroundPruner(self.store, policy=lambda: self.config.retention, is_leader=self.leadership.is_leader)
+        assert self.scheduler is not None
+        pruner = BackgroundPruner(
+            self.store,
+            policy=lambda: self.config.retention,
+            is_leader=self.leadership.is_leader,
+            quiet_for=self.scheduler.quiet_for,
+        )
         pruner.run(self.stop_event)
 
     def _heartbeat_loop(self) -> None:

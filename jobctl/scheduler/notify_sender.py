@@ -30,6 +30,7 @@ from jobctl.notifier_config import NotifierSpec, NotifySettings
 from jobctl.notify import DeliveryFailed
 from jobctl.notify.send import prepare, send
 from jobctl.scheduler.leadership import Leadership
+from jobctl.scheduler.quiet import wait_for_quiet
 from jobctl.service.job_checks import check_deliveries
 from jobctl.store import Store
 
@@ -131,17 +132,7 @@ class NotificationSender:
 
         Claiming and recording deliveries take SQLite's write lock and the interpreter; done while
         slots are due or runs wait for a run slot, they made other jobs' runs start later."""
-        if self.quiet_for is None:
-            return 0.0
-        started = time.monotonic()
-        deadline = started + MAX_DEFER_SECONDS
-        while not stop.is_set():
-            quiet = self.quiet_for()
-            now = time.monotonic()
-            if quiet >= QUIET_NEEDED_SECONDS or now >= deadline:
-                return now - started
-            stop.wait(min(max(quiet, 0.005), 0.05, deadline - now))
-        return time.monotonic() - started
+        return wait_for_quiet(self.quiet_for, stop, needed=QUIET_NEEDED_SECONDS, longest=MAX_DEFER_SECONDS)
 
     def step(self, now: datetime) -> None:
         """One round: record finished sends, run the checks, claim and hand out what is due."""

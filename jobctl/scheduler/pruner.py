@@ -1,10 +1,11 @@
 """The leader's background pruner: history kept within ``[history]`` without anyone asking.
 
 It runs in a thread of its own, never in the scheduler loop, and only while this instance
-leads (one pruner per store). A pass drains every pruner in batches of about 15 ms and
+leads (one pruner per store). A pass drains every pruner in batches of about 25 ms and
 sleeps as long after each batch as the batch took, so it takes at most half of the store's
-write time and no scheduler write waits behind it for more than one short batch; then it
-waits :data:`PASS_INTERVAL_SECONDS` (docs/retention.md).
+write time; and it starts a batch only in a gap the scheduler announces (no slot due within
+:data:`QUIET_NEEDED_SECONDS`), so a claim rarely waits behind one. Then it waits
+:data:`PASS_INTERVAL_SECONDS` (docs/retention.md).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from datetime import datetime, timedelta
 from jobctl.errors import StoreError
 from jobctl.models import RetentionPolicy
 from jobctl.scheduler.clock import Clock, SystemClock
+from jobctl.scheduler.quiet import wait_for_quiet
 from jobctl.service.retention import prune_store
 from jobctl.store import Store
 from jobctl.store.retention import TablePruner, pruners_for
@@ -25,6 +27,12 @@ log = logging.getLogger(__name__)
 
 PASS_INTERVAL_SECONDS = 60.0
 """Time between the end of one pass and the start of the next."""
+QUIET_NEEDED_SECONDS = 0.1
+"""A batch starts only when the scheduler will leave the store alone this long: a batch aims at
+25 ms, and under load one now and then takes two or three times that."""
+MAX_DEFER_SECONDS = 2.0
+"""The longest a batch waits for such a gap: a scheduler that is never quiet still gets its
+history pruned, a batch every two seconds at least (several hundred rows)."""
 FULL_SWEEP = timedelta(hours=6)
 """How often every job's excess executions are looked at again, not only those of jobs that ran."""
 
@@ -40,8 +48,12 @@ class BackgroundPruner:
         is_leader: Callable[[], bool],
         interval_seconds: float = PASS_INTERVAL_SECONDS,
         clock: Clock | None = None,
+        quiet_for: Callable[[], float] | None = None,
     ) -> None:
         self.store = store
+        self.quiet_for = quiet_for
+        """Seconds the scheduler will leave the store alone (its
+        :meth:`~jobctl.scheduler.loop.Scheduler.quiet_for`); None: batches never wait for a gap."""
         self.policy = policy
         self.is_leader = is_leader
         self.interval = interval_seconds
@@ -63,10 +75,16 @@ class BackgroundPruner:
 
     def prune_once(self, stop: threading.Event) -> int:
         """One pass; the rows it removed."""
+
+        def pause(took: float) -> None:
+            stop.wait(took)
+            self._wait_for_gap(stop)
+
+        self._wait_for_gap(stop)
         now = self.clock.now()
         report = prune_store(
             self.store, self.policy(), now=now, pruners=self._current_pruners(now),
-            pause=stop.wait, should_stop=lambda: stop.is_set() or not self.is_leader(),
+            pause=pause, should_stop=lambda: stop.is_set() or not self.is_leader(),
         )  # fmt: skip
         if report.total:
             log.info(
@@ -75,6 +93,11 @@ class BackgroundPruner:
                 report.seconds, report.pages_released,
             )  # fmt: skip
         return report.total
+
+    def _wait_for_gap(self, stop: threading.Event) -> float:
+        """Wait for a gap in the scheduler's work long enough for a batch (at most
+        :data:`MAX_DEFER_SECONDS`); the seconds waited."""
+        return wait_for_quiet(self.quiet_for, stop, needed=QUIET_NEEDED_SECONDS, longest=MAX_DEFER_SECONDS)
 
     def _current_pruners(self, now: datetime) -> list[TablePruner]:
         """The pruners, kept across passes (they remember which jobs ran since), renewed when the

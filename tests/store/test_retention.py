@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 from jobctl.config import load_config
 from jobctl.errors import UsageError
 from jobctl.models import RetentionPolicy
+from jobctl.scheduler import pruner as pruner_module
 from jobctl.scheduler.pruner import BackgroundPruner
 from jobctl.service import Service, audit
 from jobctl.service.retention import prune_store
@@ -155,6 +157,72 @@ def test_the_background_pruner_prunes_only_while_it_leads(store: Store) -> None:
                 break
             deadline.wait(0.05)
         assert ids_of(store) == set()
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+def _run_pruner(pruner: BackgroundPruner) -> tuple[threading.Event, threading.Thread]:
+    stop = threading.Event()
+    thread = threading.Thread(target=pruner.run, args=(stop,))
+    thread.start()
+    return stop, thread
+
+
+def _wait_until(condition: Callable[[], bool], seconds: float) -> bool:
+    pause = threading.Event()
+    for _ in range(int(seconds / 0.05)):
+        if condition():
+            return True
+        pause.wait(0.05)
+    return condition()
+
+
+def test_the_background_pruner_starts_batches_only_in_the_schedulers_gaps(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pruner_module, "MAX_DEFER_SECONDS", 60.0)
+    add_executions(store.db, add_job(store.db, "j"), days(100, 200, 300))
+    gap = {"seconds": 0.0}
+    asked = threading.Event()
+
+    def quiet_for() -> float:
+        asked.set()
+        return gap["seconds"]
+
+    pruner = BackgroundPruner(
+        store, policy=lambda: POLICY, is_leader=lambda: True, interval_seconds=0.05, clock=FakeClock(NOW),
+        quiet_for=quiet_for,
+    )  # fmt: skip
+    stop, thread = _run_pruner(pruner)
+    try:
+        assert asked.wait(5), "the pruner asks the scheduler before its first batch"
+        threading.Event().wait(0.5)
+        assert len(ids_of(store)) == 3, "no batch while a slot is due within the needed gap"
+        gap["seconds"] = pruner_module.QUIET_NEEDED_SECONDS / 2
+        threading.Event().wait(0.3)
+        assert len(ids_of(store)) == 3, "a gap shorter than a batch needs is not taken"
+        gap["seconds"] = 5.0
+        assert _wait_until(lambda: not ids_of(store), 5), "pruned once the scheduler is quiet"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive(), "stopping ends a wait for a gap at once"
+
+
+def test_a_scheduler_that_is_never_quiet_still_gets_its_history_pruned(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pruner_module, "MAX_DEFER_SECONDS", 0.2)
+    add_executions(store.db, add_job(store.db, "j"), days(100, 200))
+    pruner = BackgroundPruner(
+        store, policy=lambda: POLICY, is_leader=lambda: True, interval_seconds=0.05, clock=FakeClock(NOW),
+        quiet_for=lambda: 0.0,
+    )  # fmt: skip
+    stop, thread = _run_pruner(pruner)
+    try:
+        assert _wait_until(lambda: not ids_of(store), 5), "after the longest wait a batch goes anyway"
     finally:
         stop.set()
         thread.join(timeout=5)
