@@ -6,6 +6,7 @@ day the suite runs: a Berlin DST day, month ends, start and end dates, a one-sho
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -55,7 +56,15 @@ def test_next_run_times_of_every_job_type(api: Api, job_type: int, config: dict[
                                           expected: list[str]) -> None:  # fmt: skip
     job = api.create_job("planned", jobTypeId=job_type, scheduleConfig=config)
     assert next_runs(api, job["id"], count=3) == {"jobId": job["id"], "timezone": zone, "nextRunTimes": expected}
-    assert job["nextRunTime"] is not None and job["nextRunTime"] >= expected[0]  # jitter only delays
+    assert job["nextRunTime"] is not None
+    jitter = config.get("jitter", 0)
+    delay = (_instant(job["nextRunTime"]) - _instant(expected[0])).total_seconds()
+    assert 0 <= delay <= jitter, "jitter only delays, and by at most its seconds"
+
+
+def _instant(text: str) -> datetime:
+    """An API time as an instant: compared as text, ``...:00.877Z`` sorts before ``...:00Z``."""
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def test_default_count_is_five_and_paused_or_disabled_jobs_still_list(api: Api) -> None:
