@@ -111,10 +111,14 @@ def _drain(
         report.longest_batch = max(report.longest_batch, took)
         removed += batch.removed
         batches += 1
-        if batch.done:
+        if batch.done and pause is None:
             break
         if pause is not None or batches % CHECKPOINT_EVERY == 0:
             checkpoint(store.db)
         if pause is not None:
+            # also after a table's last batch: what comes next (the next table's first batch,
+            # giving back free pages) must not follow at once, without a pause or a gap
             pause(took)
+        if batch.done:
+            break
     return removed

@@ -229,6 +229,43 @@ def test_a_scheduler_that_is_never_quiet_still_gets_its_history_pruned(
     assert not thread.is_alive()
 
 
+def test_the_next_table_of_a_pass_also_waits_for_a_gap(store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A gap lets one batch through. When that batch finishes a table (the expired executions),
+    the first batch of the next table (the audit log here) waits for a gap of its own too."""
+    monkeypatch.setattr(pruner_module, "MAX_DEFER_SECONDS", 60.0)
+    add_executions(store.db, add_job(store.db, "j"), days(100, 200))
+    audit.record(store, actor="t", action="job.created", target_type="job", at=NOW - timedelta(days=400))
+    gaps = {"left": 1}
+    lock = threading.Lock()
+
+    def quiet_for() -> float:
+        with lock:
+            if gaps["left"] > 0:
+                gaps["left"] -= 1
+                return 5.0
+            return 0.0
+
+    def audit_entries() -> int:
+        return int(store.db.scalar("SELECT COUNT(*) FROM audit_log"))
+
+    pruner = BackgroundPruner(
+        store, policy=lambda: POLICY, is_leader=lambda: True, interval_seconds=0.05, clock=FakeClock(NOW),
+        quiet_for=quiet_for,
+    )  # fmt: skip
+    stop, thread = _run_pruner(pruner)
+    try:
+        assert _wait_until(lambda: not ids_of(store), 5), "the one gap's batch"
+        threading.Event().wait(0.5)
+        assert audit_entries() == 1, "the audit log's first batch went without a gap"
+        with lock:
+            gaps["left"] = 100
+        assert _wait_until(lambda: audit_entries() == 0, 5), "pruned in the next gaps"
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
 def test_audit_entries_and_sent_deliveries_go_when_old_and_waiting_deliveries_stay(store: Store) -> None:
     for age in (400, 366, 10):
         audit.record(store, actor="t", action="job.created", target_type="job", at=NOW - timedelta(days=age))
