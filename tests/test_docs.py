@@ -116,3 +116,15 @@ def test_start_up_imports_no_heavy_module(argv: list[str], allowed: set[str], sq
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     loaded = eval(result.stdout.rsplit("LOADED", 1)[1])
     assert set(loaded) <= allowed, f"{argv} imported {loaded}"
+
+
+def test_remote_start_up_skips_httpx_command_line_program() -> None:
+    """Remote mode loads httpx, but not the command-line program httpx's package would import
+    (click's and rich's help rendering, pygments): about 45 ms of every `--api` command."""
+    code = PROBE.format(argv=["--api", "http://127.0.0.1:9", "jobs", "list", "--json"], heavy=(*HEAVY, "pygments"))
+    code += "print('HTTPX_MAIN', sys.modules.get('httpx._main', 'absent'))\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    loaded = eval(result.stdout.split("LOADED", 1)[1].splitlines()[0])
+    assert "httpx" in loaded, result.stdout + result.stderr  # the remote client really ran
+    assert set(loaded) <= {"httpx"}, f"remote jobs list imported {loaded}"
+    assert "HTTPX_MAIN None" in result.stdout
