@@ -200,7 +200,12 @@ def list_jobs(
         else:
             render.jobs_table(one, page=(page or 1, per_page or 20), next_cursor=one["nextCursor"])
         return
-    data = listing.every_job(lambda cursor: fetch(1, listing.PAGE, cursor))
+    data = listing.every_job(
+        lambda: fetch(1, listing.PAGE),
+        lambda cursor: service.stream_jobs(
+            name=name, is_enabled=enabled, task_function_id=task_function_id, labels=label or (), after=cursor
+        ),
+    )
     if as_json:
         output.print_json(data)
     else:

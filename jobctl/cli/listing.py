@@ -36,28 +36,27 @@ FEW_JOBS = 5
 """Up to this many distinct jobs in a table, their names are read one by one; past it, all at once."""
 
 
-def every_job(fetch: Callable[[str | None], JobList]) -> EveryJob:
-    """Every job of a listing, by keyset walk: ``fetch(None)`` reads the first page (with the
-    counts), ``fetch(cursor)`` the page after ``cursor`` (without them, so they are taken once).
+def every_job(first_page: Callable[[], JobList], after: Callable[[str], Iterable[list[JobOut]]]) -> EveryJob:
+    """Every job of a listing: ``first_page()`` reads the first page with the counts, then
+    ``after(cursor)`` the jobs after its ``nextCursor``, in one walk (``GET /jobs/stream``
+    through the API: one answer instead of a request per page of 100).
 
     Jobs created or deleted while it reads neither repeat nor push others out of the walk
     (docs/keyset-paging.md). The answer has the shape ``jobs list --json --all`` always printed:
     the jobs in the API's order and the counts of the first answer, no cursor.
     """
-    first = fetch(None)
+    first = first_page()
     items = list(first["jobs"])
-    cursor = first["nextCursor"]
-    while cursor is not None:
-        page = fetch(cursor)
-        items.extend(page["jobs"])
-        cursor = page["nextCursor"]
+    if first["nextCursor"] is not None:
+        for page in after(first["nextCursor"]):
+            items.extend(page)
     return {"jobs": items, "total": first["total"], "enabledCount": first["enabledCount"],
             "disabledCount": first["disabledCount"], "runningCount": first["runningCount"]}  # fmt: skip
 
 
 def every_job_of(service: JobService) -> EveryJob:
     """Every job, by :func:`every_job`, without filters."""
-    return every_job(lambda cursor: service.list_jobs(page=1, per_page=PAGE, after=cursor))
+    return every_job(lambda: service.list_jobs(page=1, per_page=PAGE), lambda cursor: service.stream_jobs(after=cursor))
 
 
 def every_execution(fetch: Callable[[str | None], ExecutionList]) -> ExecutionList:

@@ -7,7 +7,7 @@ import sys
 # remote command's start-up for a program jobctl never runs. A None in sys.modules makes that
 # import raise ImportError, which httpx catches (it then defines a stub that says to install
 # httpx[cli]). setdefault: a process that already loaded the real module keeps it.
-sys.modules.setdefault("httpx._main", None)
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]  # None is the import system's "absent"
 
 from jobctl.client.remote import RemoteService  # noqa: E402  (after the line above, on purpose)
 

@@ -112,6 +112,15 @@ class RemoteService:
         result: JobList = self._session.request("GET", "/jobs", params=params)
         return result
 
+    def stream_jobs(
+        self, *, name: str | None = None, is_enabled: bool | None = None, task_function_id: int | None = None,
+        labels: Sequence[str] = (), after: str | None = None,
+    ) -> Iterator[list[JobOut]]:  # fmt: skip
+        params = {"name": name, "is_enabled": is_enabled, "task_function_id": task_function_id,
+                  "label": list(labels), "after": after}  # fmt: skip
+        pages: Iterator[list[JobOut]] = self._session.stream_lines("/jobs/stream", params=params)
+        return pages
+
     def get_job(self, job_id: str) -> JobDetail:
         result: JobDetail = self._job_request("GET", job_id, "")
         return result

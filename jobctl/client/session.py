@@ -15,7 +15,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import json
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -90,6 +91,39 @@ class ApiSession:
             return response.json()
         except ValueError as exc:
             raise ApiUnreachable(f"the jobctl API at {self.base_url} answered with something that is not JSON") from exc
+
+    def stream_lines(
+        self, path: str, *, params: Mapping[str, Any] | None = None, lines_per_batch: int = 500
+    ) -> Iterator[list[Any]]:
+        """The decoded lines of a newline-delimited JSON answer, ``lines_per_batch`` at a time,
+        as they arrive.
+
+        :raises JobctlError: as :meth:`request` for an error status; :class:`ApiUnreachable`
+            when the answer ends early (the daemon closed it before its end) or a line is not JSON.
+        """
+        try:
+            url, query = self._prefix + path, _query(params)
+            with self._client.stream("GET", url, params=query, headers=self._headers) as response:
+                if response.status_code >= 300:
+                    response.read()
+                    raise _error_for(response, None)
+                batch: list[Any] = []
+                rest = b""
+                for chunk in response.iter_bytes():
+                    lines = (rest + chunk).split(b"\n")
+                    rest = lines.pop()
+                    batch.extend(json.loads(line) for line in lines if line)
+                    if len(batch) >= lines_per_batch:
+                        yield batch
+                        batch = []
+                if rest.strip():
+                    batch.append(json.loads(rest))
+                if batch:
+                    yield batch
+        except httpx.HTTPError as exc:
+            raise ApiUnreachable(f"the jobctl API at {self.base_url} broke off its answer: {_reason(exc)}") from exc
+        except ValueError as exc:
+            raise ApiUnreachable(f"the jobctl API at {self.base_url} answered with a line that is not JSON") from exc
 
 
 def _new_client(base_url: str, timeout: float, transport: httpx.BaseTransport | None) -> httpx.Client:

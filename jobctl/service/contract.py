@@ -14,7 +14,7 @@ low; the remote client also raises ``NotAuthenticated`` and ``ApiUnreachable`` (
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -86,6 +86,24 @@ class JobService(Protocol):
 
         :raises ValidationFailed: for a bad page, a label filter that is not ``key=value``
             (at ``["query", "label"]``), or a bad cursor (at ``["query", "after"]``).
+        """
+        ...
+
+    def stream_jobs(
+        self,
+        *,
+        name: str | None = None,
+        is_enabled: bool | None = None,
+        task_function_id: int | None = None,
+        labels: Sequence[str] = (),
+        after: str | None = None,
+    ) -> Iterator[list[JobOut]]:
+        """``GET /jobs/stream``: every job the filters match after ``after`` (a ``nextCursor``;
+        from the first job without one), in the order of :meth:`list_jobs`, a page at a time
+        (of the implementation's size). One walk instead of a request per page of 100: what
+        ``jobs list --json --all`` reads after its first page (docs/keyset-paging.md).
+
+        :raises ValidationFailed: as :meth:`list_jobs`, before anything is read.
         """
         ...
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import cast
 
@@ -30,6 +31,10 @@ CURSOR_MAX_CHARS = 128
 """Longer than any cursor this module makes (about 92 characters); the API refuses longer ones."""
 
 _SEPARATOR = "/"
+
+STREAM_PAGE = 500
+"""Jobs read per query of :func:`stream_jobs`: the rows of one query are a few hundred KB, and
+each query starts a range of ``ix_jobs_created_id`` afresh."""
 
 
 def list_jobs(store: Store, filters: JobFilter, *, limit: int, offset: int, after: str | None = None) -> JobList:
@@ -50,6 +55,32 @@ def list_jobs(store: Store, filters: JobFilter, *, limit: int, offset: int, afte
     counts = store.jobs.counts(filters)
     return {"jobs": items, "total": counts.total, "enabledCount": counts.enabled, "disabledCount": counts.disabled,
             "runningCount": counts.running, "nextCursor": next_cursor}  # fmt: skip
+
+
+def stream_jobs(store: Store, filters: JobFilter, *, after: str | None) -> Iterator[list[JobOut]]:
+    """Every job the filters match after the cursor (from the first without one), in the
+    listing's order, a page of :data:`STREAM_PAGE` at a time (``GET /jobs/stream``).
+
+    Each page is its own keyset query, so jobs created or deleted during the walk neither
+    repeat nor push others out, as in a walk of ``GET /jobs`` by cursor (docs/keyset-paging.md).
+
+    :raises ValidationFailed: at ``["query", "after"]`` for a text that is no cursor of this
+        listing (before anything is read).
+    """
+    key = parse_cursor(after) if after is not None else None
+    return _stream_pages(store, filters, key)
+
+
+def _stream_pages(store: Store, filters: JobFilter, key: JobKey | None) -> Iterator[list[JobOut]]:
+    while True:
+        rows, more = store.jobs.page_rows(filters, limit=STREAM_PAGE, after=key)
+        if rows:
+            yield [listed_job(row) for row in rows]
+        if not more or not rows:
+            return
+        created_at = to_utc(rows[-1]["created_at"])
+        assert created_at is not None, "jobs.created_at is NOT NULL"
+        key = JobKey(created_at=created_at, id=rows[-1]["id"])
 
 
 def listed_job(row: Row) -> JobOut:

@@ -8,7 +8,7 @@ plain values, returns the endpoint's JSON shape and checks the caller's role.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -146,6 +146,22 @@ class Service:
             labels=pairs,
         )
         return list_jobs(self.store, filters, limit=limit, offset=offset, after=after)
+
+    def stream_jobs(
+        self,
+        *,
+        name: str | None = None,
+        is_enabled: bool | None = None,
+        task_function_id: int | None = None,
+        labels: Sequence[str] = (),
+        after: str | None = None,
+    ) -> Iterator[list[JobOut]]:
+        """``GET /jobs/stream``: every job after the cursor, by pages of the store's keyset walk."""
+        from jobctl.service.job_listing import stream_jobs
+
+        pairs = tuple(parse_label_filter(text, loc=["query", "label"]) for text in labels)
+        filters = JobFilter(name=name, is_enabled=is_enabled, task_function_id=task_function_id, labels=pairs)
+        return stream_jobs(self.store, filters, after=after)
 
     def get_job(self, job_id: str) -> JobDetail:
         """``GET /jobs/{id}`` with task function, job type and the latest executions."""

@@ -74,7 +74,8 @@ def test_the_cursor_walk_of_jobs_list_all_sees_every_job_once_while_jobs_come_an
             churn.after(answer["jobs"], seen)
         return answer
 
-    every = listing.every_job(fetch)
+    first = fetch(None)
+    every = listing.every_job(lambda: first, lambda cursor: _pages_after(fetch, cursor))
     assert max(Counter(listed).values()) == 1
     assert [job["id"] for job in every["jobs"]] == listed
     kept = set(order) - churn.deleted
@@ -85,6 +86,70 @@ def test_the_cursor_walk_of_jobs_list_all_sees_every_job_once_while_jobs_come_an
     assert answers[0]["total"] == 55 and all(a["total"] is None for a in answers[1:]), "counted once"
     assert (every["total"], every["enabledCount"], every["disabledCount"], every["runningCount"]) == (55, 55, 0, 0)
     assert set(every) == {"jobs", "total", "enabledCount", "disabledCount", "runningCount"}
+
+
+def _pages_after(fetch: Any, cursor: str | None) -> Any:
+    """The pages a cursor walk of ``GET /jobs`` reads after ``cursor``."""
+    while cursor is not None:
+        answer = fetch(cursor)
+        yield answer["jobs"]
+        cursor = answer["nextCursor"]
+
+
+@pytest.mark.parametrize("name", SIDES)
+def test_the_stream_walk_sees_every_job_once_while_jobs_come_and_go(
+    pair: Pair, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``GET /jobs/stream`` (what ``--all`` reads after its first page) is a keyset walk too:
+    locally, jobs created and deleted between two of its store pages are seen as by the cursor
+    walk; through the API the whole answer is read first, and must equal the local walk."""
+    from jobctl.service import job_listing
+
+    monkeypatch.setattr(job_listing, "STREAM_PAGE", 7)
+    service = side(pair, name)
+    order = fill(pair)
+    first = service.list_jobs(per_page=7)
+    seen = {job["id"] for job in first["jobs"]}
+    listed = [job["id"] for job in first["jobs"]]
+    assert first["nextCursor"] is not None
+    churn = Churn(pair, order)
+    pages = 0
+    created_before_last_page: list[str] = []
+    for page in service.stream_jobs(after=first["nextCursor"]):
+        pages += 1
+        ids = [job["id"] for job in page]
+        listed.extend(ids)
+        seen.update(ids)
+        if name == "local":
+            created_before_last_page = list(churn.created)  # what churn adds after the last page is for the next walk
+            churn.after(page, seen)
+    assert max(Counter(listed).values()) == 1
+    if name == "local":
+        assert pages >= 7, "many store pages"
+        assert set(order) - churn.deleted <= seen, "a job that stayed all along is listed"
+        assert churn.deleted_unread and not churn.deleted_unread & seen, "a job deleted before its page is not listed"
+        assert created_before_last_page and set(created_before_last_page) <= seen, "jobs created meanwhile are read"
+    else:
+        assert listed == [job["id"] for job in pair.local.list_jobs(per_page=100)["jobs"]], "the listing's order"
+
+
+@pytest.mark.parametrize("name", SIDES)
+def test_the_stream_takes_the_listing_filters_and_refuses_a_bad_cursor(pair: Pair, name: str) -> None:
+    service = side(pair, name)
+    order = fill(pair)
+    pair.local.set_job_status(order[3], {"isEnabled": False})
+    pair.local.set_job_status(order[40], {"isEnabled": False})
+    streamed = [job["id"] for page in service.stream_jobs(is_enabled=False) for job in page]
+    assert sorted(streamed) == sorted([order[3], order[40]]) and streamed[-1] == order[40]
+    named = [job["name"] for page in service.stream_jobs(name="job-1") for job in page]
+    assert named == [f"job-1{n}" for n in range(10)]
+    first = service.list_jobs(per_page=30)
+    rest = [job["id"] for page in service.stream_jobs(after=first["nextCursor"]) for job in page]
+    in_order = [job["id"] for job in pair.local.list_jobs(per_page=100)["jobs"]]
+    assert [job["id"] for job in first["jobs"]] + rest == in_order and sorted(in_order) == sorted(order)
+    with pytest.raises(ValidationFailed) as caught:
+        list(service.stream_jobs(after="not-a-cursor"))
+    assert caught.value.errors[0]["loc"] == ["query", "after"]
 
 
 @pytest.mark.parametrize("name", SIDES)

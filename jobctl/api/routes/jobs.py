@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
@@ -48,6 +50,39 @@ def list_jobs(
         page=page, per_page=per_page, id_prefix=id_prefix, after=after,
     )  # fmt: skip
     return JSONResponse(data)
+
+
+NDJSON = "application/x-ndjson"
+_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+"""One encoder for every line (``json.dumps`` with options builds one per call)."""
+
+
+@router.get(
+    "/jobs/stream", response_class=StreamingResponse, responses={
+        200: {"description": "One job per line, as in `jobs` of `GET /jobs`",
+              "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/JobOut"}}}},
+        **error_responses(422),
+    }, summary="Every job, streamed",
+)  # fmt: skip
+def stream_jobs(
+    credentials: Authenticated, name: NameFilter = None, is_enabled: IsEnabled = None,
+    task_function_id: TaskFunctionId = None, label: LabelFilter = None, after: JobsAfterCursor = None,
+) -> Response:  # fmt: skip
+    """Every job the filters match, oldest first as in ``GET /jobs``, after ``after`` (a
+    ``nextCursor``) or from the first: newline-delimited JSON, one job per line, in one answer
+    instead of a request per page. An answer cut short (the connection closed before the end of
+    its chunked body, as when the store fails midway) is incomplete, never the whole list."""
+    service = credentials.service()
+    pages = service.stream_jobs(
+        name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, labels=label or (), after=after
+    )
+    return StreamingResponse(_ndjson(pages), media_type=NDJSON)
+
+
+def _ndjson(pages: Iterator[list[Any]]) -> Iterator[bytes]:
+    """A chunk per page: one line per item."""
+    for page in pages:
+        yield "".join(_LINE.encode(item) + "\n" for item in page).encode()
 
 
 @router.post(
