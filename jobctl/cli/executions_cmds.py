@@ -56,9 +56,7 @@ def list_executions(
         return service.list_executions(job_id=job_id, status=status, page=number, per_page=size)
 
     if every:
-        data = listing.every_execution(
-            lambda cursor: service.list_executions(job_id=job_id, status=status, per_page=listing.PAGE, after=cursor)
-        )
+        data = listing.every_execution(service.stream_executions(job_id=job_id, status=status))
     elif paged or as_json:
         data = fetch(page or 1, per_page or DEFAULT_LIMIT)
     else:
@@ -122,11 +120,9 @@ def export(
     service = app_ctx.service()
     job_id = service.resolve_job(job) if job else None
 
-    def fetch(cursor: str | None) -> ExecutionList:
-        return service.list_executions(job_id=job_id, per_page=exporting.PAGE, after=cursor, since=start, until=end)
-
     try:
-        count = exporting.write(exporting.walk(fetch), out, fmt)
+        rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))
+        count = exporting.write(rows, out, fmt)
     finally:
         if out is not sys.stdout:
             out.close()

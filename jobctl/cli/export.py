@@ -1,23 +1,22 @@
 """``executions export``: every execution matching the filters, written as it is read.
 
-The rows come through the service interface one keyset page at a time (``after`` and
-``nextCursor``, 100 per page), the same locally and through ``--api``, and each page is written
-before the next is read: memory stays that of one page however many millions of rows there
-are (docs/keyset-paging.md).
+The rows come through the service interface's stream (``JobService.stream_executions``: a
+keyset walk of the store locally, one chunked answer of ``GET /executions/stream`` through
+``--api``), a page at a time, and each page is written before the next is read: memory stays
+that of one page however many millions of rows there are (docs/keyset-paging.md).
 """
 
 from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, TextIO
 
 if TYPE_CHECKING:
-    from jobctl.wire.responses import ExecutionList, ExecutionOut
+    from jobctl.wire.responses import ExecutionOut
 
 FORMATS = ("csv", "json", "ndjson")
-PAGE = 100
 
 CSV_COLUMNS = (
     "id", "jobId", "status", "scheduledFor", "startedAt", "completedAt", "durationSeconds", "attempt", "triggeredBy",
@@ -27,21 +26,20 @@ CSV_COLUMNS = (
 """CSV columns: the execution's JSON keys (result as JSON text); JSON formats keep every key."""
 
 
-def walk(fetch: Callable[[str | None], ExecutionList]) -> Iterator[ExecutionOut]:
-    """Every execution of a keyset walk: ``fetch(cursor)`` reads the page after ``cursor``.
+def walk(pages: Iterable[list[ExecutionOut]]) -> Iterator[ExecutionOut]:
+    """Every execution of a stream of pages, one by one.
 
-    The first page is read at once, so a bad filter fails before anything is written.
+    The first page is read at once, so a bad filter or an API that cannot be reached fails
+    before anything is written (a remote stream asks for its answer on its first page).
     """
-    return _pages(fetch(None), fetch)
+    rest = iter(pages)
+    return _rows(next(rest, []), rest)
 
 
-def _pages(page: ExecutionList, fetch: Callable[[str | None], ExecutionList]) -> Iterator[ExecutionOut]:
-    while True:
-        yield from page["executions"]
-        cursor = page["nextCursor"]
-        if cursor is None:
-            return
-        page = fetch(cursor)
+def _rows(first: list[ExecutionOut], rest: Iterator[list[ExecutionOut]]) -> Iterator[ExecutionOut]:
+    yield from first
+    for page in rest:
+        yield from page
 
 
 def write(rows: Iterator[ExecutionOut], out: TextIO, fmt: str) -> int:

@@ -13,7 +13,7 @@ from jobctl.errors import NotFound
 
 if TYPE_CHECKING:
     from jobctl.service.contract import JobService
-    from jobctl.wire.responses import ExecutionList, JobList, JobOut
+    from jobctl.wire.responses import ExecutionList, ExecutionOut, JobList, JobOut
 
 JsonDict = dict[str, Any]
 Listing = TypeVar("Listing", "JobList", "ExecutionList")
@@ -59,20 +59,17 @@ def every_job_of(service: JobService) -> EveryJob:
     return every_job(lambda: service.list_jobs(page=1, per_page=PAGE), lambda cursor: service.stream_jobs(after=cursor))
 
 
-def every_execution(fetch: Callable[[str | None], ExecutionList]) -> ExecutionList:
-    """Every execution of a listing, by keyset walk (``fetch(cursor)`` reads the page after
-    ``cursor``): runs recorded while it reads neither repeat nor push others out (docs/keyset-paging.md).
+def every_execution(pages: Iterable[list[ExecutionOut]]) -> ExecutionList:
+    """Every execution of a listing from its stream (``JobService.stream_executions``: one
+    answer of ``GET /executions/stream`` through the API, a keyset walk of the store locally):
+    runs recorded while it reads neither repeat nor push others out (docs/keyset-paging.md).
 
     The answer is ``GET /executions``' shape, ``total`` the number of executions in it.
     """
-    items: list[Any] = []
-    cursor: str | None = None
-    while True:
-        page = fetch(cursor)
-        items.extend(page["executions"])
-        cursor = page["nextCursor"]
-        if cursor is None:
-            return {"executions": items, "total": len(items), "nextCursor": None}
+    items: list[ExecutionOut] = []
+    for page in pages:
+        items.extend(page)
+    return {"executions": items, "total": len(items), "nextCursor": None}
 
 
 def first_items(fetch: Callable[[int, int], Listing], key: str, limit: int) -> Listing:

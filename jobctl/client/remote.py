@@ -215,6 +215,14 @@ class RemoteService:
         result: ExecutionList = self._session.request("GET", "/executions", params=params)
         return result
 
+    def stream_executions(
+        self, *, job_id: str | None = None, status: str | None = None, after: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> Iterator[list[ExecutionOut]]:  # fmt: skip
+        params = {"job_id": job_id, "status": status, **_cursor_params(after, None, since, until)}
+        pages: Iterator[list[ExecutionOut]] = self._session.stream_lines("/executions/stream", params=params)
+        return pages
+
     def list_job_executions(
         self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50,
         after: str | None = None, before: str | None = None, since: datetime | None = None,

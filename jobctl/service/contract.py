@@ -244,6 +244,21 @@ class JobService(Protocol):
         """
         ...
 
+    def stream_executions(
+        self, *, job_id: str | None = None, status: str | None = None, after: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> Iterator[list[ExecutionOut]]:  # fmt: skip
+        """``GET /executions/stream``: every execution the filters match after ``after`` (an
+        execution's id, as a ``nextCursor``; from the newest without one), newest first as
+        :meth:`list_executions`, a page at a time (of the implementation's size). One walk
+        instead of a request per page of 100: what ``executions export`` and ``executions list
+        --json --all`` read (docs/keyset-paging.md).
+
+        :raises ValidationFailed: as :meth:`list_executions` for the filters and the cursor,
+            before anything is read (through the API: when the first page is asked for).
+        """
+        ...
+
     def list_job_executions(
         self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50,
         after: str | None = None, before: str | None = None, since: datetime | None = None,

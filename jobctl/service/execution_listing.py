@@ -11,6 +11,7 @@ millions of rows for every page of a walk would cost more than the page (docs/ke
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from jobctl.errors import ValidationFailed
@@ -18,7 +19,12 @@ from jobctl.models import Execution
 from jobctl.store import Store
 from jobctl.store.executions import ExecutionFilter
 from jobctl.wire import responses
-from jobctl.wire.responses import ExecutionList
+from jobctl.wire.responses import ExecutionList, ExecutionOut
+
+STREAM_PAGE = 500
+"""Executions read per query of :func:`stream_executions`, as ``STREAM_PAGE`` of the jobs'
+stream: each query starts a range of ``ix_executions_created_id`` afresh, and a page of rows
+is a few hundred KB."""
 
 
 def list_executions(
@@ -45,6 +51,31 @@ def list_executions(
     if more and items:
         next_cursor = items[0].id if before_row is not None else items[-1].id
     return responses.execution_list(items, total, next_cursor=next_cursor)
+
+
+def stream_executions(store: Store, filters: ExecutionFilter, *, after: str | None) -> Iterator[list[ExecutionOut]]:
+    """Every execution the filters match after the one named by ``after`` (from the newest
+    without it), newest first as the listing, a page of :data:`STREAM_PAGE` at a time
+    (``GET /executions/stream``).
+
+    Each page is its own keyset query after the last row of the one before, so runs recorded
+    during the walk are not in it and none shifts it: each execution is read once.
+
+    :raises ValidationFailed: as :func:`list_executions` for the cursor and ``until``, before
+        anything is read (the generator is made after the checks).
+    """
+    _check(filters, offset=0, after=after, before=None)
+    return _stream_pages(store, filters, _cursor_row(store, "after", after))
+
+
+def _stream_pages(store: Store, filters: ExecutionFilter, last: Execution | None) -> Iterator[list[ExecutionOut]]:
+    while True:
+        items, more = store.executions.page(filters, limit=STREAM_PAGE, after=last)
+        if items:
+            yield [responses.execution(e) for e in items]
+        if not more or not items:
+            return
+        last = items[-1]
 
 
 def _check(filters: ExecutionFilter, *, offset: int, after: str | None, before: str | None) -> None:

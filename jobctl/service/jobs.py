@@ -19,6 +19,7 @@ from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
 from jobctl.store import JobFilter, Store
+from jobctl.store.executions import ExecutionFilter
 from jobctl.store.writes import JobChanges, NewExecution
 from jobctl.wire import ids, responses
 from jobctl.wire.history import AuditList, JobTimeline
@@ -432,18 +433,22 @@ class Service:
         since: datetime | None = None, until: datetime | None = None,
     ) -> ExecutionList:  # fmt: skip
         """``GET /executions``, newest first, by page or by cursor (:mod:`jobctl.service.execution_listing`)."""
-        from jobctl.service.execution_listing import aware, list_executions
-        from jobctl.store.executions import ExecutionFilter
+        from jobctl.service.execution_listing import list_executions
 
         limit, offset = check_page(page, per_page)
-        if status is not None and status not in EXECUTION_STATUSES:
-            raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
-        if job_id is not None and not is_uuid(job_id):
-            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
-        filters = ExecutionFilter(
-            job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=aware(since), until=aware(until),
-        )  # fmt: skip
+        filters = _execution_filter(job_id, status, since, until, id_prefix=id_prefix)
         return list_executions(self.store, filters, limit=limit, offset=offset, after=after, before=before)
+
+    def stream_executions(
+        self, *, job_id: str | None = None, status: str | None = None, after: str | None = None,
+        since: datetime | None = None, until: datetime | None = None,
+    ) -> Iterator[list[ExecutionOut]]:  # fmt: skip
+        """``GET /executions/stream``: every execution after the cursor, newest first, by pages
+        of the store's keyset walk (:func:`jobctl.service.execution_listing.stream_executions`)."""
+        from jobctl.service.execution_listing import stream_executions
+
+        filters = _execution_filter(job_id, status, since, until)
+        return stream_executions(self.store, filters, after=after)
 
     def list_job_executions(
         self, job_id: str, *, status: str | None = None, page: int = 1, per_page: int = 50,
@@ -576,6 +581,22 @@ def _status_actions(before: Job, after: JobSettings) -> list[str]:
     if before.is_paused != after.is_paused:
         actions.append(audit.JOB_PAUSED if after.is_paused else audit.JOB_RESUMED)
     return actions
+
+
+def _execution_filter(
+    job_id: str | None, status: str | None, since: datetime | None, until: datetime | None, *,
+    id_prefix: str | None = None,
+) -> ExecutionFilter:  # fmt: skip
+    """The filters of the execution listings, checked. :raises ValidationFailed: at the query's loc."""
+    from jobctl.service.execution_listing import aware
+
+    if status is not None and status not in EXECUTION_STATUSES:
+        raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
+    if job_id is not None and not is_uuid(job_id):
+        raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+    return ExecutionFilter(
+        job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=aware(since), until=aware(until),
+    )  # fmt: skip
 
 
 def _id_prefix(text: str | None) -> str | None:

@@ -25,7 +25,7 @@ EXTENSIONS = {
     ("get", "/notifications"), ("get", "/notifiers"), ("post", "/notifiers/{name}/test"),
     ("post", "/executions/{execution_id}/cancel"),
     ("get", "/overview"),
-    ("get", "/jobs/{job_id}/timeline"), ("get", "/audit"), ("get", "/jobs/stream"),
+    ("get", "/jobs/{job_id}/timeline"), ("get", "/audit"), ("get", "/jobs/stream"), ("get", "/executions/stream"),
 }  # fmt: skip
 PREFIX = "/api/v1/scheduler"
 EXAMPLES = int(os.environ.get("JOBCTL_TEST_FUZZ_EXAMPLES", "15"))

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, StreamingResponse
 
 from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
+from jobctl.api.ndjson import ndjson_ok, ndjson_response
 from jobctl.api.openapi import ExecutionList, ExecutionLog, ExecutionOut
 from jobctl.api.params import (
     AfterCursor,
@@ -42,6 +43,28 @@ def list_executions(
         id_prefix=id_prefix, after=after, before=before, since=since, until=until,
     )  # fmt: skip
     return JSONResponse(data)
+
+
+@router.get(
+    "/executions/stream", response_class=StreamingResponse,
+    responses={**ndjson_ok("ExecutionOut", "One execution per line, as in `executions` of `GET /executions`"),
+               **error_responses(422)},
+    summary="Every execution, streamed",
+)  # fmt: skip
+def stream_executions(
+    credentials: Authenticated, job_id: JobIdFilter = None, status: StatusFilter = None, after: AfterCursor = None,
+    since: SinceFilter = None, until: UntilFilter = None,
+) -> Response:  # fmt: skip
+    """Every execution the filters match, newest first as in ``GET /executions``, after ``after``
+    (an execution's id, as a ``nextCursor``) or from the newest: newline-delimited JSON, one
+    execution per line, in one answer instead of a request per page. Declared before
+    ``/executions/{execution_id}``, which would take ``stream`` for an id. An answer cut short
+    (the connection closed before the end of its chunked body) is incomplete, never the whole list."""
+    service = credentials.service()
+    pages = service.stream_executions(
+        job_id=None if job_id is None else str(job_id), status=status, after=after, since=since, until=until
+    )
+    return ndjson_response(pages)
 
 
 @router.get(

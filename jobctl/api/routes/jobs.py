@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -12,6 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
+from jobctl.api.ndjson import ndjson_ok, ndjson_response
 from jobctl.api.openapi import ApplyPlan, JobDetail, JobList, JobOut, NextRunTimes, TriggerResult, request_body
 from jobctl.api.params import (
     Force,
@@ -52,17 +51,10 @@ def list_jobs(
     return JSONResponse(data)
 
 
-NDJSON = "application/x-ndjson"
-_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-"""One encoder for every line (``json.dumps`` with options builds one per call)."""
-
-
 @router.get(
-    "/jobs/stream", response_class=StreamingResponse, responses={
-        200: {"description": "One job per line, as in `jobs` of `GET /jobs`",
-              "content": {NDJSON: {"schema": {"$ref": "#/components/schemas/JobOut"}}}},
-        **error_responses(422),
-    }, summary="Every job, streamed",
+    "/jobs/stream", response_class=StreamingResponse,
+    responses={**ndjson_ok("JobOut", "One job per line, as in `jobs` of `GET /jobs`"), **error_responses(422)},
+    summary="Every job, streamed",
 )  # fmt: skip
 def stream_jobs(
     credentials: Authenticated, name: NameFilter = None, is_enabled: IsEnabled = None,
@@ -76,13 +68,7 @@ def stream_jobs(
     pages = service.stream_jobs(
         name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, labels=label or (), after=after
     )
-    return StreamingResponse(_ndjson(pages), media_type=NDJSON)
-
-
-def _ndjson(pages: Iterator[list[Any]]) -> Iterator[bytes]:
-    """A chunk per page: one line per item."""
-    for page in pages:
-        yield "".join(_LINE.encode(item) + "\n" for item in page).encode()
+    return ndjson_response(pages)
 
 
 @router.post(
