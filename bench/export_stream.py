@@ -167,7 +167,7 @@ def main() -> int:
         m = found["median"]
         rows.append([backend, c.fmt(m["before_api"], 2), c.fmt(m["after_api"], 2),
                      c.ratio(m["before_api"], m["after_api"]), c.fmt(m["before_local"], 2), c.fmt(m["after_local"], 2),
-                     c.ratio(m["after_api"], m["after_local"]), "%.1f-%.1f" % found["load"]])  # fmt: skip
+                     c.ratio(m["after_api"], m["after_local"]), "{:.1f}-{:.1f}".format(*found["load"])])  # fmt: skip
     print(c.md_table(["backend", "--api before (s)", "--api after (s)", "before / after", "local before (s)",
                       "local after (s)", "--api after / local after", "load"], rows))  # fmt: skip
     c.save_results("export_stream", {"args": vars(args), "before": commit, "results": results})

@@ -31,4 +31,5 @@ def _chunks(pages: Iterator[list[Any]]) -> Iterator[bytes]:
 
 def ndjson_ok(schema: str, description: str) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI entry of a stream's 200 answer: one ``schema`` object per line."""
-    return {200: {"description": description, "content": {NDJSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}}}
+    content = {NDJSON: {"schema": {"$ref": f"#/components/schemas/{schema}"}}}
+    return {200: {"description": description, "content": content}}
