@@ -1,0 +1,127 @@
+"""``GET /executions/stream``, ``executions export`` and ``executions list --json --all``
+through a real daemon over HTTP: the same bytes as on the store for more than two of the
+stream's store pages, each run once while new runs are recorded, and an answer cut short is an
+error (exit 5), never an export that looks whole."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+
+from jobctl.service.execution_listing import STREAM_PAGE
+from jobctl.store import open_store
+from tests.daemon.helpers import DaemonFactory
+from tests.daemon.test_jobs_stream import cut_short_server  # noqa: F401  (a fixture)
+from tests.store.helpers import add_executions, add_job
+
+RUNS = 2 * STREAM_PAGE + 137
+"""More than two of the stream's store pages, some of them at the same instant."""
+BURST = 300
+
+
+def jobctl(factory: DaemonFactory, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
+    env.update({"JOBCTL_DB": factory.store_url, "JOBCTL_CONFIG": str(factory.config_path)})
+    if token is not None:
+        env["JOBCTL_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "jobctl", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+@pytest.fixture
+def filled(daemons: DaemonFactory) -> tuple[DaemonFactory, str]:
+    """Runs of two disabled jobs (the daemon records none of its own while the test reads), one
+    with output; the id of the first job. Retention keeps more than ``keep_per_job``'s default
+    of 1,000 runs a job, so the daemon's pruner takes none away."""
+    with daemons.config_path.open("a") as config:
+        config.write("[history]\nkeep_per_job = 100000\n")
+    store = open_store(daemons.store_url)
+    try:
+        job, other = add_job(store.db, "backup"), add_job(store.db, "other")
+        store.db.execute("UPDATE jobs SET is_enabled = :off", {"off": False})
+        add_executions(store.db, job, [timedelta(minutes=n) for n in range(RUNS - 100)], output="x")
+        add_executions(store.db, job, [timedelta(days=3)] * 60, manual=True, status="failed")
+        add_executions(store.db, other, [timedelta(minutes=n, seconds=7) for n in range(40)])
+    finally:
+        store.close()
+    return daemons, job
+
+
+def test_export_through_the_api_equals_the_local_export(filled: tuple[DaemonFactory, str], tmp_path: Path) -> None:
+    factory, _ = filled
+    daemon = factory.start(api=True)
+    token = jobctl(factory, "token", "create", "reader", "--role", "viewer").stdout.strip()
+    api = ("--api", f"http://127.0.0.1:{daemon.port}")
+    for fmt in ("ndjson", "csv", "json"):
+        local, remote = tmp_path / f"local.{fmt}", tmp_path / f"remote.{fmt}"
+        done = jobctl(factory, "executions", "export", "--format", fmt, "-o", str(local))
+        through = jobctl(factory, *api, "executions", "export", "--format", fmt, "-o", str(remote), token=token)
+        assert done.returncode == 0 and through.returncode == 0, done.stderr + through.stderr
+        assert through.stdout == through.stderr == "", through.stderr  # the count is noted on a terminal only
+        assert remote.read_bytes() == local.read_bytes(), fmt
+    lines = [json.loads(line) for line in (tmp_path / "remote.ndjson").read_text().splitlines()]
+    assert len(lines) == len({row["id"] for row in lines}) == RUNS
+
+    since = ("--job", "backup", "--since", lines[700]["startedAt"], "--until", lines[20]["startedAt"])
+    local = jobctl(factory, "executions", "export", "--format", "ndjson", *since)
+    remote = jobctl(factory, *api, "executions", "export", "--format", "ndjson", *since, token=token)
+    assert remote.returncode == 0 and remote.stdout == local.stdout and remote.stdout.count("\n") > 600
+
+    every_local = jobctl(factory, "executions", "list", "--json", "--all")
+    every_remote = jobctl(factory, *api, "executions", "list", "--json", "--all", token=token)
+    assert every_remote.returncode == 0, every_remote.stderr
+    assert json.loads(every_remote.stdout) == json.loads(every_local.stdout)
+    assert json.loads(every_remote.stdout)["total"] == RUNS
+
+
+def test_the_stream_is_chunked_and_sees_each_run_once_during_a_burst(filled: tuple[DaemonFactory, str]) -> None:
+    """New runs recorded after the first chunk arrived are newer than the walk's position: the
+    rest of the answer is every older run, each once, as the listing had them before."""
+    factory, job = filled
+    daemon = factory.start(api=True)
+    token = jobctl(factory, "token", "create", "reader", "--role", "viewer").stdout.strip()
+    headers = {"Authorization": f"Bearer {token}"}
+    base = f"http://127.0.0.1:{daemon.port}/api/v1/scheduler"
+    before = _ids(httpx.get(f"{base}/executions/stream", headers=headers).text)
+    assert len(before) == RUNS
+
+    store = open_store(factory.store_url)
+    body, chunks = b"", 0
+    try:
+        with httpx.stream("GET", f"{base}/executions/stream", headers=headers, timeout=60) as answer:
+            assert answer.status_code == 200
+            assert answer.headers["content-type"].startswith("application/x-ndjson")
+            assert answer.headers.get("transfer-encoding") == "chunked"
+            for chunk in answer.iter_bytes():
+                if not chunks:  # a burst of runs, newer than any before, recorded during the walk
+                    add_executions(store.db, job, [timedelta(seconds=-(n + 1)) for n in range(BURST)])
+                chunks += 1
+                body += chunk
+    finally:
+        store.close()
+    streamed = _ids(body.decode())
+    assert streamed == before, "each run once, in the listing's order; none of the burst"
+    assert chunks >= 2
+    again = _ids(httpx.get(f"{base}/executions/stream", headers=headers).text)
+    assert len(again) == RUNS + BURST and again[BURST:] == before, "the burst was recorded, for the next walk"
+
+    bad = httpx.get(f"{base}/executions/stream", params={"after": "0" * 36}, headers=headers)
+    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "after"]
+
+
+def _ids(text: str) -> list[str]:
+    return [json.loads(line)["id"] for line in text.splitlines()]
+
+
+def test_an_export_cut_short_fails_with_exit_5(daemons: DaemonFactory, cut_short_server: int) -> None:  # noqa: F811
+    done = jobctl(daemons, "--api", f"http://127.0.0.1:{cut_short_server}", "executions", "export", "--format",
+                  "ndjson", token="t")  # fmt: skip
+    assert done.returncode == 5, done
+    assert "broke off its answer" in done.stderr and "exported" not in done.stderr
+    assert done.stderr.count("\n") == 1
