@@ -73,6 +73,10 @@ def test_export_through_the_api_equals_the_local_export(filled: tuple[DaemonFact
     remote = jobctl(factory, *api, "executions", "export", "--format", "ndjson", *since, token=token)
     assert remote.returncode == 0 and remote.stdout == local.stdout and remote.stdout.count("\n") > 600
 
+    bad = jobctl(factory, *api, "executions", "export", "--since", "2026-02-01", "--until", "2026-01-01", token=token)
+    assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1, bad
+    assert "until" in bad.stderr
+
     every_local = jobctl(factory, "executions", "list", "--json", "--all")
     every_remote = jobctl(factory, *api, "executions", "list", "--json", "--all", token=token)
     assert every_remote.returncode == 0, every_remote.stderr
