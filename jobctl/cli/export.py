@@ -24,6 +24,8 @@ CSV_COLUMNS = (
     "outputPruned",
 )  # fmt: skip
 """CSV columns: the execution's JSON keys (result as JSON text); JSON formats keep every key."""
+_ENCODE = json.JSONEncoder(ensure_ascii=False).encode
+"""What ``json.dumps(row, ensure_ascii=False)`` gives, by one encoder for every row instead of one per call."""
 
 
 def walk(pages: Iterable[list[ExecutionOut]]) -> Iterator[ExecutionOut]:
@@ -71,7 +73,7 @@ def _json(rows: Iterator[ExecutionOut], out: TextIO) -> int:
     count = 0
     for row in rows:
         out.write(",\n" if count else "\n")
-        out.write(json.dumps(row, ensure_ascii=False))
+        out.write(_ENCODE(row))
         count += 1
     out.write("\n]\n" if count else "]\n")
     return count
@@ -80,6 +82,6 @@ def _json(rows: Iterator[ExecutionOut], out: TextIO) -> int:
 def _ndjson(rows: Iterator[ExecutionOut], out: TextIO) -> int:
     count = 0
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        out.write(_ENCODE(row) + "\n")
         count += 1
     return count
