@@ -155,6 +155,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     _, commit = before_tree(args.before)
+    args.before = commit  # the same tree on every backend, however the branch moves meanwhile
     backends = [b for b in args.backends.split(",") if b == "sqlite" or c.pg_available()]
     c.print_header(f"executions export --format ndjson of {args.executions:,} runs, before ({commit}) and after")
     results: dict[str, dict[str, Any]] = {}
