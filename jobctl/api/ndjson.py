@@ -7,15 +7,13 @@ reads them with ``ApiSession.stream_lines`` (docs/keyset-paging.md).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 from fastapi.responses import StreamingResponse
 
 NDJSON = "application/x-ndjson"
-_LINE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-"""One encoder for every line (``json.dumps`` with options builds one per call)."""
 
 
 def ndjson_response(pages: Iterator[list[Any]]) -> StreamingResponse:
@@ -25,8 +23,11 @@ def ndjson_response(pages: Iterator[list[Any]]) -> StreamingResponse:
 
 
 def _chunks(pages: Iterator[list[Any]]) -> Iterator[bytes]:
+    """Each line by orjson, compact and in UTF-8 (what ``json.dumps`` with ``ensure_ascii=False``
+    and no spaces writes): the standard library's encoder took 1.65 s of the 4.1 s the daemon
+    spent streaming 100,000 jobs, as much as reading their rows (docs/keyset-paging.md)."""
     for page in pages:
-        yield "".join(_LINE.encode(item) + "\n" for item in page).encode()
+        yield b"".join(orjson.dumps(item, option=orjson.OPT_APPEND_NEWLINE) for item in page)
 
 
 def ndjson_ok(schema: str, description: str) -> dict[int | str, dict[str, Any]]:

@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -101,6 +100,8 @@ class ApiSession:
         :raises JobctlError: as :meth:`request` for an error status; :class:`ApiUnreachable`
             when the answer ends early (the daemon closed it before its end) or a line is not JSON.
         """
+        import orjson  # a third of the client's decoding time of json.loads; loaded for streams only
+
         try:
             url, query = self._prefix + path, _query(params)
             with self._client.stream("GET", url, params=query, headers=self._headers) as response:
@@ -112,12 +113,12 @@ class ApiSession:
                 for chunk in response.iter_bytes():
                     lines = (rest + chunk).split(b"\n")
                     rest = lines.pop()
-                    batch.extend(json.loads(line) for line in lines if line)
+                    batch.extend(orjson.loads(line) for line in lines if line)
                     if len(batch) >= lines_per_batch:
                         yield batch
                         batch = []
                 if rest.strip():
-                    batch.append(json.loads(rest))
+                    batch.append(orjson.loads(rest))
                 if batch:
                     yield batch
         except httpx.HTTPError as exc:
