@@ -43,7 +43,19 @@ def redact(text: str) -> str:
     """``text`` with every password it may hold replaced by ``***``, in time linear in its length."""
     if "://" in text and "@" in text:
         text = _RUN.sub(_mask_userinfo, text)
+    if not _may_hold_key(text):
+        return text
     return _KEY_VALUE.sub(lambda match: f"{match['key']}{match['sep']}{MASK}", text)
+
+
+def _may_hold_key(text: str) -> bool:
+    """Whether ``text`` may hold a key of :data:`_KEY_VALUE` (each holds ``pass`` or ``pwd``).
+
+    Case-folded, as the pattern ignores case (``ſ`` folds to ``s``): a line without either is
+    returned as it is without the pattern's scan, the costlier part of redacting a daemon's log
+    line (one per finished run)."""
+    folded = text.casefold()
+    return "pass" in folded or "pwd" in folded
 
 
 def _mask_userinfo(run: re.Match[str]) -> str:

@@ -18,8 +18,12 @@ log = logging.getLogger("jobctl.runs")
 def log_finished_run(
     *, job_name: str, execution_id: str, status: str, duration_seconds: float | None, exit_code: int | None
 ) -> None:
-    """Log one finished run (never raises: a log line must not stop the recorder)."""
+    """Log one finished run (never raises: a log line must not stop the recorder).
+
+    Nothing is built when the level is off (a daemon logging only warnings skips its successes)."""
     level = logging.INFO if status == ExecutionStatus.SUCCESS.value else logging.WARNING
+    if not log.isEnabledFor(level):
+        return
     fields: dict[str, Any] = {
         "job": job_name,
         "executionId": execution_id,

@@ -9,7 +9,6 @@ retries left. A Celery run is sent and followed on a pool thread (the broker may
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import random
 import threading
@@ -290,7 +289,7 @@ class Runner:
                 ):
                     queued.add(run.execution_id)
             attempts = [
-                FinishedAttempt(execution=_as_finished(ended.execution, run), final=run.execution_id not in queued)
+                FinishedAttempt(claimed=ended.execution, run=run, final=run.execution_id not in queued)
                 for ended, run in runs
             ]
             outcome_effects(self.store, self.notify, attempts)
@@ -452,19 +451,6 @@ class Runner:
             timeout = None
         with self._cond:
             return self._cond.wait_for(lambda: not self._active, timeout)
-
-
-def _as_finished(execution: Execution, run: FinishedRun) -> Execution:
-    """The execution as ``run`` finished it (what its notifications describe)."""
-    return dataclasses.replace(
-        execution,
-        status=ExecutionStatus(run.status),
-        started_at=run.started_at,
-        completed_at=run.completed_at,
-        duration_seconds=run.duration_seconds,
-        result=run.result,
-        error_message=run.error_message,
-    )
 
 
 def _failed(message: str) -> RunOutcome:

@@ -10,6 +10,7 @@ the same transaction (docs/notifications.md, docs/auto-pause.md).
 from __future__ import annotations
 
 import dataclasses
+import functools
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from jobctl.notify.payload import event_payload, tail_bytes
 from jobctl.service import audit
 from jobctl.store import Store
 from jobctl.store.deliveries import NewDelivery
-from jobctl.store.job_health import FinalOutcome
+from jobctl.store.executions import FinishedRun
+from jobctl.store.job_health import FinalOutcome, JobStreak
 
 AUTO_PAUSER = "jobctl"
 """``pausedBy`` of a job paused after too many failures."""
@@ -42,10 +44,38 @@ def host_name() -> str:
 
 @dataclass(frozen=True, kw_only=True)
 class FinishedAttempt:
-    """An attempt as just recorded; ``final`` when no retry follows it."""
+    """An attempt as just recorded (``claimed`` as it started, ``run`` how it ended); ``final``
+    when no retry follows it.
 
-    execution: Execution
+    The finished :attr:`execution` record is built only when a delivery needs it: a burst of
+    outcomes of jobs without rules never copies an execution (docs/spawn-interpreter-lock.md).
+    """
+
+    claimed: Execution
+    run: FinishedRun
     final: bool
+
+    @property
+    def job_id(self) -> str:
+        return self.claimed.job_id
+
+    @property
+    def status(self) -> str:
+        return self.run.status
+
+    @functools.cached_property
+    def execution(self) -> Execution:
+        """The execution as ``run`` finished it (what its notifications describe)."""
+        run = self.run
+        return dataclasses.replace(
+            self.claimed,
+            status=ExecutionStatus(run.status),
+            started_at=run.started_at,
+            completed_at=run.completed_at,
+            duration_seconds=run.duration_seconds,
+            result=run.result,
+            error_message=run.error_message,
+        )
 
 
 def rules_of(job: Job, settings: NotifySettings) -> tuple[NotifyRule, ...]:
@@ -112,21 +142,35 @@ def event_deliveries(
 def outcome_effects(
     store: Store, settings: NotifySettings, attempts: Sequence[FinishedAttempt], *, now: datetime | None = None
 ) -> None:
-    """Deliveries, failure streaks and auto-pauses for attempts just finished; call inside their transaction."""
+    """Deliveries, failure streaks and auto-pauses for attempts just finished; call inside their transaction.
+
+    Each job's streak columns are read (one narrow query); the whole job only for jobs whose
+    outcome can make a delivery (they have rules) or pause them (``pauseAfterFailures``). A
+    burst of runs of jobs without either costs no job record per outcome.
+    """
     if not attempts:
         return
     now = now or datetime.now(UTC)
-    jobs = store.job_health.get_many([a.execution.job_id for a in attempts])
+    streaks_now = store.job_health.streaks([a.job_id for a in attempts])
+    whole = [job_id for job_id, streak in streaks_now.items() if _may_act(streak, settings)]
+    jobs = store.job_health.get_many(whole) if whole else {}
+    failures = {job_id: streak.consecutive_failures for job_id, streak in streaks_now.items()}
     with_output = _with_output(store, settings, jobs, attempts)
     deliveries: list[NewDelivery] = []
     streaks: dict[str, FinalOutcome] = {}
     for attempt in attempts:
-        job = jobs.get(attempt.execution.job_id)
-        if job is None:
+        job_id = attempt.job_id
+        job = jobs.get(job_id)
+        if job is None:  # no rules, no auto-pause (or the job is gone): only its streak moves
+            if job_id in failures and attempt.final and attempt.status in _EVENT_OF_STATUS:
+                failures[job_id] = failures[job_id] + 1 if attempt.status in _FAILED else 0
+                streaks[job_id] = FinalOutcome(
+                    job_id=job_id, consecutive_failures=failures[job_id], last_final_status=attempt.status
+                )
             continue
-        has_output = attempt.execution.id in with_output
+        has_output = attempt.run.execution_id in with_output
         deliveries += _attempt_deliveries(store, settings, job, attempt, now, has_output=has_output)
-        if attempt.final and attempt.execution.status in _EVENT_OF_STATUS:
+        if attempt.final and attempt.status in _EVENT_OF_STATUS:
             job = _after_final(store, settings, job, attempt.execution, now, deliveries, has_output=has_output)
             jobs[job.id] = job
             streaks[job.id] = FinalOutcome(
@@ -137,6 +181,12 @@ def outcome_effects(
     store.deliveries.insert_many(deliveries)
 
 
+def _may_act(streak: JobStreak, settings: NotifySettings) -> bool:
+    """Whether an outcome of this job can make a delivery or pause it (then its whole record is read)."""
+    has_rules = bool(settings.default_rules) if streak.notify is None else bool(streak.notify)
+    return has_rules or bool(streak.pause_after_failures)
+
+
 def _with_output(
     store: Store, settings: NotifySettings, jobs: dict[str, Job], attempts: Sequence[FinishedAttempt]
 ) -> set[str]:
@@ -144,7 +194,7 @@ def _with_output(
     a burst of outcomes then costs one read instead of one per delivery."""
     if not settings.notifiers or not any(rules_of(job, settings) for job in jobs.values()):
         return set()
-    return store.executions.with_output([a.execution.id for a in attempts])
+    return store.executions.with_output([a.run.execution_id for a in attempts if a.job_id in jobs])
 
 
 def _attempt_deliveries(
