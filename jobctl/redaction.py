@@ -51,7 +51,7 @@ def redact(text: str) -> str:
 def _may_hold_key(text: str) -> bool:
     """Whether ``text`` may hold a key of :data:`_KEY_VALUE` (each holds ``pass`` or ``pwd``).
 
-    Case-folded, as the pattern ignores case (``ſ`` folds to ``s``): a line without either is
+    Case-folded, as the pattern ignores case (the long s folds to ``s``): a line without either is
     returned as it is without the pattern's scan, the costlier part of redacting a daemon's log
     line (one per finished run)."""
     folded = text.casefold()

@@ -336,7 +336,10 @@ class Database:
     def _run_postgres(self, conn: Any, sql: str, values: dict[str, Any]) -> tuple[list[Row], int]:
         try:
             cursor = conn.execute(_to_pyformat(sql), values, prepare=True)
-            rows = list(cursor.fetchall()) if cursor.description else []
+            # The result's status says whether it has rows: ``cursor.description`` would build a
+            # column object for each of the columns (some 50 of a job) on every statement.
+            result = cursor.pgresult
+            rows = list(cursor.fetchall()) if result is not None and result.status == _TUPLES_OK else []
             return rows, int(cursor.rowcount)
         except Exception as exc:
             raise self._translate(exc) from exc
@@ -475,6 +478,10 @@ def format_sqlite_time(value: datetime) -> str:
     if value.tzinfo is None:
         raise ValueError("naive datetime given to the store")
     return value.astimezone(UTC).isoformat(sep=" ", timespec="microseconds")
+
+
+_TUPLES_OK = 2
+"""``psycopg.pq.ExecStatus.TUPLES_OK``: a result that holds rows (libpq's ``PGRES_TUPLES_OK``)."""
 
 
 @lru_cache(maxsize=512)
