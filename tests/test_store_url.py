@@ -41,9 +41,13 @@ SECRET = "S3cr3t-pw"
         ("postgresql://u@h:5432/x?options=-csearch_path%3Ds1", "postgresql://u@h:5432/x?options=-csearch_path%3Ds1"),
         ("http://127.0.0.1:8000/api/v1/scheduler", "http://127.0.0.1:8000/api/v1/scheduler"),
         ("sqlite:////var/lib/jobctl/jobctl.db", "sqlite:////var/lib/jobctl/jobctl.db"),
+        (f"host=h PassWd={SECRET} dbname=x", "host=h PassWd=*** dbname=x"),
+        (f"host=h pa\u017f\u017fword={SECRET}", "host=h pa\u017f\u017fword=***"),
+        ("run finished: job pass-through, exit code 0", "run finished: job pass-through, exit code 0"),
     ],
     ids=["userinfo", "query", "query-upper-case", "options", "sslpassword", "conninfo", "conninfo-quoted",
-         "redis", "amqp", "unencoded-slash", "in-a-message", "options-without-password", "api-url", "sqlite"],
+         "redis", "amqp", "unencoded-slash", "in-a-message", "options-without-password", "api-url", "sqlite",
+         "passwd-mixed-case", "long-s-folds-to-s", "pass-without-a-key"],
 )  # fmt: skip
 def test_every_password_form_is_masked(text: str, expected: str) -> None:
     assert redact(text) == expected

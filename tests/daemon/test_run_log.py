@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 
+import pytest
+
+from jobctl.scheduler.run_log import log_finished_run
 from jobctl.service import Service
 from tests.daemon.helpers import DaemonFactory, shell_job, wait_for, write_config
 
@@ -60,3 +64,21 @@ def test_with_json_logs_the_run_fields_are_keys(service: Service, daemons: Daemo
     assert (broken["level"], broken["status"], broken["exitCode"]) == ("warning", "failed", 7)
     assert (slow["level"], slow["status"], slow["exitCode"]) == ("warning", "timeout", None)
     assert 1.0 <= slow["durationSeconds"] < 10 and 0 <= fine["durationSeconds"] < 5
+
+
+def test_at_warning_level_a_success_is_not_logged_and_a_failure_says_the_same(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The line is built only when its level is on (a burst of successes costs nothing then)."""
+    caplog.set_level(logging.WARNING, logger="jobctl.runs")
+    log_finished_run(job_name="fine", execution_id="e-1", status="success", duration_seconds=0.01, exit_code=0)
+    log_finished_run(job_name="broken", execution_id="e-2", status="failed", duration_seconds=1.23456, exit_code=7)
+    log_finished_run(job_name="slow", execution_id="e-3", status="timeout", duration_seconds=None, exit_code=None)
+    records = [record for record in caplog.records if record.name == "jobctl.runs"]
+    assert [record.getMessage() for record in records] == [
+        "run finished: job broken, execution e-2, failed, duration 1.235s, exit code 7",
+        "run finished: job slow, execution e-3, timeout, duration -, exit code -",
+    ]
+    assert records[0].fields == {  # type: ignore[attr-defined]
+        "job": "broken", "executionId": "e-2", "status": "failed", "durationSeconds": 1.235, "exitCode": 7,
+    }  # fmt: skip
