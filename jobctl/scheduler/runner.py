@@ -13,6 +13,7 @@ import logging
 import random
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,6 +51,10 @@ TASK_FUNCTION_CACHE_SECONDS = 5.0
 EXECUTION_GONE = "stopped: its execution no longer exists (its job was deleted)"
 CRASH_MESSAGE = "internal error in the daemon while running; see its log"
 OUTCOME_NOT_RECORDED = "the outcome of this run could not be stored"
+NOT_STARTED = "stopped by daemon shutdown before it started"
+
+INLINE_LAUNCH_MAX = 2
+"""Batches up to this size are spawned on the scheduler's own thread when the spawner is idle."""
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +91,52 @@ class _Ended:
                 log.exception("the outcome of execution %s could not be worked out", self.execution.id)
                 self._outcome = _failed(CRASH_MESSAGE)
         return self._outcome
+
+
+class _Spawner:
+    """One thread that spawns the batches handed to it, in order, while their sender goes on."""
+
+    def __init__(self, launch: Callable[[Sequence[PreparedRun]], None]) -> None:
+        self._launch = launch
+        self._cond = threading.Condition()
+        self._queue: deque[list[PreparedRun]] = deque()
+        self._busy = False
+        self._closed = False
+        self._thread = threading.Thread(target=self._loop, name="spawner", daemon=True)
+        self._thread.start()
+
+    def idle(self) -> bool:
+        with self._cond:
+            return not self._busy and not self._queue
+
+    def put(self, runs: list[PreparedRun]) -> None:
+        with self._cond:
+            self._queue.append(runs)
+            self._busy = True
+            self._cond.notify()
+
+    def close(self, timeout: float = 30.0) -> None:
+        """Spawn what is queued, then stop the thread."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        while True:
+            with self._cond:
+                while not self._queue and not self._closed:
+                    self._busy = False
+                    self._cond.wait()
+                if not self._queue:
+                    self._busy = False
+                    return
+                runs = self._queue.popleft()
+                self._busy = True
+            try:
+                self._launch(runs)
+            except Exception:  # _launch records each run's failure itself; this is a last resort
+                log.exception("spawner: unexpected error; continuing")
 
 
 class Runner:
@@ -133,6 +184,7 @@ class Runner:
         close_inherited_descriptors()  # before the first spawn: children get stdin/out/err only
         reserve_descriptors(max_workers)
         self._reactor = ProcessReactor(on_group=on_group, kill_grace=kill_grace)
+        self._spawner = _Spawner(self._launch_now)
         self._recorder: OutcomeRecorder[_Ended] = OutcomeRecorder(
             self._write_outcomes,
             on_written=self._release,
@@ -168,13 +220,26 @@ class Runner:
         return PreparedRun(job=job, execution=execution, how=how)
 
     def launch(self, runs: Sequence[PreparedRun]) -> None:
-        """Start prepared runs now, in order. Local processes are spawned here, on the caller's
-        thread, all of them before the reactor follows any (see :meth:`ProcessReactor.held`):
-        one thread spawning in a row is faster and more punctual than many threads competing
-        for the interpreter."""
+        """Start prepared runs now, in order.
+
+        A batch of at most :data:`INLINE_LAUNCH_MAX` runs, when the spawner thread is idle, is
+        spawned here on the caller's thread (a lone run starts without a hand-over); a larger
+        batch goes to the spawner thread, so that the scheduler claims the next batch while the
+        kernel starts these (docs/spawn-interpreter-lock.md). Either way one thread spawns a
+        batch in a row, all of it before the reactor follows any (:meth:`ProcessReactor.held`).
+        """
+        if len(runs) <= INLINE_LAUNCH_MAX and self._spawner.idle():
+            self._launch_now(runs)
+        else:
+            self._spawner.put(list(runs))
+
+    def _launch_now(self, runs: Sequence[PreparedRun]) -> None:
         with self._reactor.held():
             for run in runs:
                 try:
+                    if self._stop.is_set():  # queued for the spawner when the grace ran out
+                        self._recorder.put(_Ended(job=run.job, execution=run.execution, how=_failed(NOT_STARTED)))
+                        continue
                     self._launch(run)
                 except Exception:
                     log.exception("could not start execution %s", run.execution.id)
@@ -425,6 +490,7 @@ class Runner:
             self._stop.set()
             self._reactor.stop_all()
             self._wait(None)
+        self._spawner.close()
         self._recorder.close()
         self._reactor.close()
         if self._celery_pool is not None:
