@@ -1,7 +1,8 @@
 """Starting claimed executions, following them to their end, and recording how they ended.
 
-A local run is spawned on the caller's thread (the scheduler's, right after the claim), followed
-by the process reactor (one thread for every child), and its outcome recorded by the recorder
+A local run is spawned by the spawner thread (a batch, while the scheduler claims the next one) or
+on the caller's thread (a lone run, at its due moment), followed by the process reactor (one
+thread for every child), and its outcome recorded by the recorder
 thread in a batch with whatever else finished meanwhile: one transaction finishes the
 executions, updates their jobs' last run, and queues the next attempt of a failed run with
 retries left. A Celery run is sent and followed on a pool thread (the broker may block).
