@@ -17,8 +17,9 @@ from typing import cast
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import Execution, ExecutionStatus, TriggeredBy
+from jobctl.service.keyset_walk import created_key, walk_pages
 from jobctl.store import Store
-from jobctl.store.database import Row, to_utc, utc_text
+from jobctl.store.database import Row, utc_text
 from jobctl.store.executions import ExecutionFilter
 from jobctl.store.records import load_json
 from jobctl.wire import responses
@@ -72,16 +73,12 @@ def stream_executions(store: Store, filters: ExecutionFilter, *, after: str | No
 
 
 def _stream_pages(store: Store, filters: ExecutionFilter, cursor: Execution | None) -> Iterator[list[ExecutionOut]]:
-    key = None if cursor is None else (cursor.created_at, cursor.id)
-    while True:
-        rows, more = store.executions.page_rows(filters, limit=STREAM_PAGE, after=key)
-        if rows:
-            yield [listed_execution(row) for row in rows]
-        if not more or not rows:
-            return
-        created_at = to_utc(rows[-1]["created_at"])
-        assert created_at is not None, "executions.created_at is NOT NULL"
-        key = (created_at, rows[-1]["id"])
+    return walk_pages(
+        lambda after: store.executions.page_rows(filters, limit=STREAM_PAGE, after=after),
+        None if cursor is None else (cursor.created_at, cursor.id),
+        created_key,
+        listed_execution,
+    )
 
 
 def listed_execution(row: Row) -> ExecutionOut:

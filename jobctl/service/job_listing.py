@@ -21,6 +21,7 @@ from typing import cast
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import Job
+from jobctl.service.keyset_walk import created_key, walk_pages
 from jobctl.store import Store
 from jobctl.store.database import Row, to_utc, utc_text
 from jobctl.store.jobs import JobFilter, JobKey
@@ -72,15 +73,17 @@ def stream_jobs(store: Store, filters: JobFilter, *, after: str | None) -> Itera
 
 
 def _stream_pages(store: Store, filters: JobFilter, key: JobKey | None) -> Iterator[list[JobOut]]:
-    while True:
-        rows, more = store.jobs.page_rows(filters, limit=STREAM_PAGE, after=key)
-        if rows:
-            yield [listed_job(row) for row in rows]
-        if not more or not rows:
-            return
-        created_at = to_utc(rows[-1]["created_at"])
-        assert created_at is not None, "jobs.created_at is NOT NULL"
-        key = JobKey(created_at=created_at, id=rows[-1]["id"])
+    return walk_pages(
+        lambda after: store.jobs.page_rows(filters, limit=STREAM_PAGE, after=after),
+        key,
+        _job_key,
+        listed_job,
+    )
+
+
+def _job_key(row: Row) -> JobKey:
+    created_at, job_id = created_key(row)
+    return JobKey(created_at=created_at, id=job_id)
 
 
 def listed_job(row: Row) -> JobOut:

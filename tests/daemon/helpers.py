@@ -157,3 +157,13 @@ def shell_job(service: Service, name: str, command: str, **fields: Any) -> dict[
         **fields,
     }
     return service.create_job(body)
+
+
+def cli(factory: DaemonFactory, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``python -m jobctl ARGS`` on the factory's store and config (``token`` as ``$JOBCTL_TOKEN``),
+    with no other ``JOBCTL_`` setting of the calling shell."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
+    env.update({"JOBCTL_DB": factory.store_url, "JOBCTL_CONFIG": str(factory.config_path)})
+    if token is not None:
+        env["JOBCTL_TOKEN"] = token
+    return subprocess.run([sys.executable, "-m", "jobctl", *args], capture_output=True, text=True, env=env, timeout=120)

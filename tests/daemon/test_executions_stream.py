@@ -6,9 +6,6 @@ error (exit 5), never an export that looks whole."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,20 +15,13 @@ import pytest
 from jobctl.service.execution_listing import STREAM_PAGE
 from jobctl.store import open_store
 from tests.daemon.helpers import DaemonFactory
+from tests.daemon.helpers import cli as jobctl
 from tests.daemon.test_jobs_stream import cut_short_server  # noqa: F401  (a fixture)
 from tests.store.helpers import add_executions, add_job
 
 RUNS = 2 * STREAM_PAGE + 137
 """More than two of the stream's store pages, some of them at the same instant."""
 BURST = 300
-
-
-def jobctl(factory: DaemonFactory, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
-    env.update({"JOBCTL_DB": factory.store_url, "JOBCTL_CONFIG": str(factory.config_path)})
-    if token is not None:
-        env["JOBCTL_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "jobctl", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.fixture

@@ -5,10 +5,7 @@ error, never a shorter list."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 
@@ -20,18 +17,11 @@ from jobctl.errors import ApiUnreachable
 from jobctl.service.job_listing import STREAM_PAGE
 from jobctl.store import open_store
 from tests.daemon.helpers import DaemonFactory
+from tests.daemon.helpers import cli as jobctl
 from tests.store.helpers import add_job
 
 JOBS = 2 * STREAM_PAGE + 37
 """More than two of the stream's store pages."""
-
-
-def jobctl(factory: DaemonFactory, *args: str, token: str | None = None) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
-    env.update({"JOBCTL_DB": factory.store_url, "JOBCTL_CONFIG": str(factory.config_path)})
-    if token is not None:
-        env["JOBCTL_TOKEN"] = token
-    return subprocess.run([sys.executable, "-m", "jobctl", *args], capture_output=True, text=True, env=env, timeout=120)
 
 
 @pytest.fixture
