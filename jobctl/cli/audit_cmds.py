@@ -62,7 +62,7 @@ def audit(
 def _job_id(service: JobService, ref: str) -> str:
     """The job's id; the id itself for a job that was deleted (its entries stay)."""
     from jobctl.errors import NotFound
-    from jobctl.service.jobs import is_uuid
+    from jobctl.wire.ids import is_uuid
 
     try:
         return service.resolve_job(ref)

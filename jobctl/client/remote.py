@@ -10,7 +10,6 @@ happen on the server.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -127,7 +126,7 @@ class RemoteService:
 
     def resolve_job(self, ref: str) -> str:
         """The id of the job whose id or unique name is ``ref``. :raises NotFound:"""
-        if _is_uuid(ref):
+        if ids.is_uuid(ref):
             try:
                 return str(self.get_job(ref)["id"])
             except NotFound:
@@ -234,7 +233,7 @@ class RemoteService:
 
     def resolve_execution(self, ref: str) -> str:
         """The id of the execution whose id or unique id prefix is ``ref``. :raises NotFound, AmbiguousId:"""
-        if _is_uuid(ref):
+        if ids.is_uuid(ref):
             try:
                 return str(self.get_execution(ref)["id"])
             except NotFound:
@@ -296,13 +295,13 @@ class RemoteService:
 
     def _job_request(self, method: str, job_id: str, suffix: str, **kwargs: Any) -> Any:
         """A request under ``/jobs/{id}``; an id that is no UUID cannot exist, as on the server."""
-        if not _is_uuid(job_id):
+        if not ids.is_uuid(job_id):
             raise NotFound("job", job_id)
         path = f"/jobs/{quote(job_id, safe='')}{suffix}"
         return self._session.request(method, path, not_found=lambda: NotFound("job", job_id), **kwargs)
 
     def _execution_request(self, execution_id: str, suffix: str, *, method: str = "GET", **kwargs: Any) -> Any:
-        if not _is_uuid(execution_id):
+        if not ids.is_uuid(execution_id):
             raise NotFound("execution", execution_id)
         path = f"/executions/{quote(execution_id, safe='')}{suffix}"
         return self._session.request(method, path, not_found=lambda: NotFound("execution", execution_id), **kwargs)
@@ -328,15 +327,6 @@ def _cursor_params(
     from jobctl.wire.responses import timestamp
 
     return {"after": after, "before": before, "since": timestamp(since), "until": timestamp(until)}
-
-
-def _is_uuid(text: str) -> bool:
-    """The same test as the service's: a canonical 36-character UUID."""
-    try:
-        uuid.UUID(text)
-    except (ValueError, TypeError):
-        return False
-    return len(text) == 36
 
 
 if TYPE_CHECKING:

@@ -137,7 +137,7 @@ def _check(filters: ExecutionFilter, *, offset: int, after: str | None, before: 
 
 
 def _cursor_row(store: Store, name: str, execution_id: str | None) -> Execution | None:
-    from jobctl.service.jobs import is_uuid
+    from jobctl.wire.ids import is_uuid
 
     if execution_id is None:
         return None

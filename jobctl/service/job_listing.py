@@ -167,7 +167,7 @@ def _encode_cursor(created_at: datetime, job_id: str) -> str:
 def parse_cursor(cursor: str) -> JobKey:
     """The key a cursor holds. :raises ValidationFailed: at ``["query", "after"]`` for anything
     :func:`cursor_of` did not make."""
-    from jobctl.service.jobs import is_uuid
+    from jobctl.wire.ids import is_uuid
 
     try:
         if len(cursor) > CURSOR_MAX_CHARS:

@@ -23,6 +23,7 @@ from jobctl.store.executions import ExecutionFilter
 from jobctl.store.writes import JobChanges, NewExecution
 from jobctl.wire import ids, responses
 from jobctl.wire.history import AuditList, JobTimeline
+from jobctl.wire.ids import is_uuid
 from jobctl.wire.labels import parse_filter as parse_label_filter
 from jobctl.wire.responses import (
     ApplyPlan,
@@ -62,14 +63,6 @@ def check_page(page: int, per_page: int) -> tuple[int, int]:
     if errors:
         raise ValidationFailed(errors)
     return per_page, (page - 1) * per_page
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return len(text) == 36
 
 
 class Service:

@@ -10,12 +10,24 @@ Names come before prefixes: a job called ``cafe`` is that job, whatever ids star
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import Sequence
 
 from jobctl.errors import AmbiguousId
 
 MIN_PREFIX = 4
 """Fewer hex digits than this are never taken as an id prefix (1 in 65,536 ids share 4)."""
+
+
+def is_uuid(text: str) -> bool:
+    """A whole id: a canonical 36-character UUID (the local service and the remote client both
+    tell a whole id from a name or a prefix with this)."""
+    try:
+        uuid.UUID(text)
+    except (ValueError, TypeError):
+        return False
+    return len(text) == 36
+
 
 SHORT_ID = 8
 """How many characters of an id tables show."""
