@@ -7,6 +7,7 @@ pause are moved back, since the test cannot wait an hour.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +49,19 @@ def ran(store: Store, job_id: str, slot: datetime, status: str = "success", late
                             else None)  # fmt: skip
 
 
+def a_minute_with_room(room_seconds: float = 15.0) -> datetime:
+    """The current minute, started; if fewer than ``room_seconds`` of it are left, the next one.
+
+    The verdict is about the latest slot of a minutely job, so a test that writes history up to
+    this minute and then asks must not straddle the minute's end (on a loaded machine the writes
+    alone take seconds)."""
+    moment = datetime.now(UTC)
+    left = 60 - moment.second - moment.microsecond / 1e6
+    if left < room_seconds:
+        time.sleep(left + 0.05)
+    return datetime.now(UTC).replace(second=0, microsecond=0)
+
+
 def as_shown(moment: datetime, timeline: Any) -> str:
     """``moment`` as the timeline writes it: in its zone, with the date only when that is not
     the window's last day (so the expectation holds across local midnight)."""
@@ -58,7 +72,7 @@ def as_shown(moment: datetime, timeline: Any) -> str:
 
 
 def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service) -> None:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = a_minute_with_room()
     start = now - 60 * MINUTE
     job = minutely_job_from(service, store, start)
     for k in range(20):
@@ -110,7 +124,7 @@ def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service
 def test_the_verdict_names_the_outcome_of_the_latest_slot(
     store: Store, service: Service, outcome: str, verdict: str
 ) -> None:
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    now = a_minute_with_room()
     start = now - 10 * MINUTE
     job = minutely_job_from(service, store, start)
     if outcome == "missed":
