@@ -365,9 +365,19 @@ def jobs_figures(jobctl: Path, url: str, config: Path, folder: Path, args: argpa
                                "help_s": jobctl_seconds(jobctl, *store_args, "--help")[0],
                                "jobs_first_page_s": jobctl_seconds(jobctl, *store_args, *FIRST_PAGE)[0]}  # fmt: skip
     if args.no_jobs_all:
-        return {**figures, "jobs_all_s": math.nan, "jobs_all_api_s": math.nan, "load_after": os.getloadavg()[0]}
+        return {
+            **figures,
+            "jobs_all_s": math.nan,
+            "jobs_table_s": math.nan,
+            "jobs_all_api_s": math.nan,
+            "load_after": os.getloadavg()[0],
+        }
     figures["jobs_all_s"], out = jobctl_seconds(jobctl, *store_args, *EVERY_JOB, runs=1)
     _check_every_job(out, args.jobs)
+    figures["jobs_table_s"], out = jobctl_seconds(jobctl, *store_args, *EVERY_JOB_TABLE, runs=1)
+    lines = out.count(b"\n")
+    if lines < args.jobs + 2:  # the header, every job, the counts
+        raise c.BenchError(f"jobs list printed {lines:,} lines for {args.jobs:,} jobs")
     store = open_store(url)
     token, _ = create_token(store, f"bench-{uuid.uuid4().hex[:6]}", "viewer")
     store.close()
@@ -400,6 +410,8 @@ def _wait_idle(pid: int, timeout: float = 180.0) -> float:
 
 FIRST_PAGE = ("jobs", "list", "--json", "--per-page", "20")
 EVERY_JOB = ("jobs", "list", "--json", "--all")
+EVERY_JOB_TABLE = ("jobs", "list")
+"""The table for people: every job, by name (no target of its own; ``--json --all`` is its peer)."""
 
 
 def _check_every_job(out: bytes, count: int) -> None:
@@ -789,6 +801,7 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
     row("`jobctl --help` on the empty store (peer)", "s", None, lambda f: f["empty"]["help_s"])
     row("`jobs list --json` first page", "s", TARGETS["jobs_first_page_s"], lambda f: f["jobs_first_page_s"])
     row("`jobs list --json --all`", "s", TARGETS["jobs_all_s"], lambda f: f["jobs_all_s"])
+    row("`jobs list` (the table of every job)", "s", None, lambda f: f["jobs_table_s"])
     row("`jobs list --json` first page, --api", "s", TARGETS["jobs_first_page_s"],
         lambda f: f["jobs_first_page_api_s"])  # fmt: skip
     row("`jobs list --json --all`, --api", "s", TARGETS["jobs_all_s"], lambda f: f["jobs_all_api_s"])

@@ -170,6 +170,8 @@ def cell(text: str) -> str:
     """Rich markup for ``text``: a :class:`Markup` as is, anything else escaped and made printable."""
     if isinstance(text, Markup):
         return str(text)
+    if text.isascii() and text.isprintable() and "[" not in text and not text.endswith("\\"):
+        return text  # nothing to escape: most cells of a long listing
     from rich.markup import escape
 
     return escape(printable(text))
