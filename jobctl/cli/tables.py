@@ -104,7 +104,6 @@ class RowWriter:
         from rich.cells import cell_len
 
         widths = self._widths
-        last = len(widths) - 1
         out: list[str] = []
         for row in rows:
             parts: list[str] = []
@@ -113,7 +112,7 @@ class RowWriter:
                 if "[" not in text and text.isprintable():
                     length = len(text) if text.isascii() else cell_len(text)
                     if length <= width:
-                        parts.append(text if index == last and length == width else text + " " * (width - length))
+                        parts.append(text + " " * (width - length))
                         continue
                     if text.isascii():
                         parts.append(text[: width - 1] + "…")

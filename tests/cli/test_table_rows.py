@@ -3,8 +3,9 @@ exactly as rich would have drawn them (:class:`jobctl.cli.tables.RowWriter`).
 
 Each case prints the same table twice on the same kind of console, once the usual way and once
 with rich drawing every row, and compares the bytes: pipes (no colour, any width) and terminals
-(colour, a header rule), with plain, accented, wide and control characters, markup, styled
-status words, text long enough to be cut, and widths that make columns shrink or go.
+(colour, a header rule), with or without a title; cells of plain, accented, wide and control
+characters, markup, styled status words, text long enough to be cut; and widths that make
+columns shrink or go.
 """
 
 from __future__ import annotations
@@ -45,14 +46,22 @@ COLUMNS = st.lists(
 )
 
 
-def printed(rows: list[list[str]], columns: list[Column], *, terminal: bool, width: int, rich_rows: bool) -> str:
+def printed(
+    rows: list[list[str]],
+    columns: list[Column],
+    *,
+    terminal: bool,
+    width: int,
+    rich_rows: bool,
+    title: str | None = None,
+) -> str:
     out = io.StringIO()
     if terminal:
         console = Console(file=out, force_terminal=True, color_system="standard", width=width, highlight=False)
     else:
         console = Console(file=out, force_terminal=False, width=width, highlight=False, no_color=True)
     box: Any = boxes.SIMPLE_HEAD if terminal else None
-    tables.print_table(console, None, columns, rows, box=box, rich_rows=rich_rows)
+    tables.print_table(console, title, columns, rows, box=box, rich_rows=rich_rows)
     return out.getvalue()
 
 
@@ -62,13 +71,14 @@ def printed(rows: list[list[str]], columns: list[Column], *, terminal: bool, wid
     data=st.data(),
     terminal=st.booleans(),
     width=st.one_of(st.just(1000), st.integers(min_value=10, max_value=140)),
+    title=st.one_of(st.none(), WORDS.map(cell)),
 )
 def test_rows_written_as_text_read_as_rich_draws_them(
-    columns: list[Column], data: st.DataObject, terminal: bool, width: int
+    columns: list[Column], data: st.DataObject, terminal: bool, width: int, title: str | None
 ) -> None:
     rows = data.draw(st.lists(st.lists(CELLS, min_size=len(columns), max_size=len(columns)), min_size=2, max_size=12))
-    expected = printed(rows, columns, terminal=terminal, width=width, rich_rows=True)
-    assert printed(rows, columns, terminal=terminal, width=width, rich_rows=False) == expected
+    expected = printed(rows, columns, terminal=terminal, width=width, rich_rows=True, title=title)
+    assert printed(rows, columns, terminal=terminal, width=width, rich_rows=False, title=title) == expected
 
 
 def test_a_long_listing_is_written_as_text_after_its_first_row() -> None:
