@@ -120,6 +120,9 @@ def outage_scenario(
     )
     new = cluster.node_of(taken.holder_id)
     assert new is not None and new is not old
+    # Cut off or frozen after the server ran some writes of a batch but before its Sync, a session
+    # keeps its row locks until the old leader comes back: a known limit (docs/exactly-once.md).
+    held = [session for session in cluster.backend_states(old) if session["wrote"]]
     last_expiry = cluster.monitor.last_expiry_of(old.instance_id, before=taken.at)
     assert last_expiry is not None
     fence = last_expiry - timedelta(seconds=MARGIN)
@@ -176,7 +179,9 @@ def outage_scenario(
             f"{rejoin:.2f}s later; "
             f"{report.runs} runs, late claims per job <= {report.max_late_runs()}, long gaps per job <= "
             f"{report.max_long_gaps()}, lost slots {len(lost)}, abandoned {len(abandoned)}, "
-            f"old leader's runs started after the takeover {len(old_after_takeover)}"
+            f"old leader's runs started after the takeover {len(old_after_takeover)}; "
+            f"its sessions inside a writing transaction at the takeover {len(held)} "
+            f"{[(session['state'], str(session['query'])[:40]) for session in held]}"
         )
 
     assert takeover_after_cut <= TTL + SLACK, f"takeover {takeover_after_cut:.2f}s after the cut"
@@ -185,9 +190,13 @@ def outage_scenario(
     assert all(row["created_at"] <= fence + CLOCK_TOLERANCE for row in old_after_takeover), old_after_takeover
     assert not report.duplicates, report.duplicates
     assert not report.bad_spacing, report.bad_spacing
-    assert report.max_long_gaps() <= 1, report.long_gaps
     assert report.max_late_runs() <= 1, report.late_runs
-    assert all(t_cut - CLOCK_TOLERANCE <= slot <= taken.at for slot in lost), (lost, t_cut, taken.at)
+    if not held:
+        assert report.max_long_gaps() <= 1, report.long_gaps
+        assert all(t_cut - CLOCK_TOLERANCE <= slot <= taken.at for slot in lost), (lost, t_cut, taken.at)
+    else:  # the new leader's claims of the locked jobs waited for the old leader's return
+        assert report.max_long_gaps() <= 2, report.long_gaps
+        assert all(t_cut - CLOCK_TOLERANCE <= slot <= t_restore for slot in lost), (lost, t_cut, t_restore)
     assert not active, f"executions left active after a clean stop: {active}"
     assert "Traceback" not in old.log(), old.log()[-4000:]
 
