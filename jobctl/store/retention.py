@@ -14,6 +14,7 @@ table with a time column needs only an :class:`ExpiredRows`). Pending and runnin
 from __future__ import annotations
 
 import json
+import os
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -81,6 +82,12 @@ PRUNE_CACHE_KIB = 65_536
 """SQLite page cache of the pruning connection while it prunes (64 MiB, given back after): more
 of the pages of the eight b-trees a deleted row touches stay in memory than in the
 default 2 MiB (docs/retention.md)."""
+PRUNE_LOG_BYTES = 256 << 20
+"""How far SQLite's write-ahead log may grow in a prune nobody else writes beside (``jobctl store
+prune`` with no daemon leading) before the pruner copies it into the file: a deleted row
+rewrites a page of each of the three b-trees keyed by a random UUID or a job, and every
+checkpoint writes each page it finds once and syncs the file, so the fewer checkpoints, the
+more deletions a page write carries (docs/retention.md). The log is cut back afterwards."""
 PRUNE_MMAP_BYTES = 1 << 30
 """SQLite reads the store's file through a memory map of up to 1 GiB while it prunes: a page the
 cache does not hold is read in place instead of copied by a system call (most of a deleted row's
@@ -88,30 +95,51 @@ index pages are such pages; docs/retention.md). Unmapped when the prune ends."""
 
 
 @contextmanager
-def pruning_connection(db: Database) -> Iterator[None]:
+def pruning_connection(db: Database, *, log_bytes: int | None = None) -> Iterator[None]:
     """This thread's SQLite connection set up for a prune, for the time of one: a bigger page
     cache, the file read through a memory map, temporary b-trees in memory, and no checkpoint
     run by its own commits (the pruner calls :func:`checkpoint` between batches, outside the
     write lock, instead of each commit copying the WAL into the file while the lock is held).
-    The defaults, the cache's memory and the map come back afterwards. Nothing on Postgres."""
+
+    ``log_bytes``: the size the log file is cut back to when it starts afresh, for the time of
+    the prune (instead of the store's 2 MiB), so a prune that lets the log grow that far between
+    checkpoints (:func:`log_exceeds`) rewrites the same file instead of cutting it back and
+    growing it again every time. The defaults, the cache's memory and the map come back
+    afterwards. Nothing on Postgres."""
     if not db.is_sqlite:
         yield
         return
     cache = int(db.scalar("PRAGMA cache_size"))
     autocheckpoint = int(db.scalar("PRAGMA wal_autocheckpoint"))
     mmap = int(db.scalar("PRAGMA mmap_size") or 0)
+    log_limit = int(db.scalar("PRAGMA journal_size_limit"))
     db.run_sqlite_script(
         f"PRAGMA cache_size = -{PRUNE_CACHE_KIB}; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 0;"
-        f" PRAGMA mmap_size = {PRUNE_MMAP_BYTES};"
+        f" PRAGMA mmap_size = {PRUNE_MMAP_BYTES}; PRAGMA journal_size_limit = {log_bytes or log_limit};"
     )
     try:
         yield
     finally:
         db.run_sqlite_script(
             f"PRAGMA cache_size = {cache}; PRAGMA temp_store = DEFAULT; PRAGMA wal_autocheckpoint = {autocheckpoint};"
-            f" PRAGMA mmap_size = {mmap}; PRAGMA shrink_memory;"
+            f" PRAGMA mmap_size = {mmap}; PRAGMA journal_size_limit = {log_limit}; PRAGMA shrink_memory;"
         )
         checkpoint(db)
+
+
+def log_exceeds(db: Database, limit: int) -> bool:
+    """Whether SQLite's write-ahead log file is larger than ``limit`` bytes. Inside
+    :func:`pruning_connection` with ``log_bytes=limit`` the file starts afresh at no more than
+    ``limit`` (SQLite cuts it back to that when the log restarts), so it grows past ``limit``
+    only when the log itself holds more; a file left bigger by someone else only makes the
+    pruner checkpoint sooner. False on Postgres."""
+    path = db.url.sqlite_path
+    if not db.is_sqlite or path is None:
+        return False
+    try:
+        return os.stat(f"{path}-wal").st_size > limit
+    except FileNotFoundError:
+        return False
 
 
 def checkpoint(db: Database) -> None:

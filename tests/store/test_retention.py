@@ -5,20 +5,23 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from jobctl.config import load_config
 from jobctl.errors import UsageError
-from jobctl.models import RetentionPolicy
+from jobctl.models import Instance, RetentionPolicy
 from jobctl.scheduler import pruner as pruner_module
 from jobctl.scheduler.pruner import BackgroundPruner
 from jobctl.service import Service, audit
-from jobctl.service.retention import prune_store
+from jobctl.service.retention import CHECKPOINT_EVERY, PruneCheckpoints, prune_store
 from jobctl.store import Store, open_store
+from jobctl.store.database import SQLITE_WAL_LIMIT_BYTES
+from jobctl.store.maintenance import rewrite_pays
 from jobctl.store.retention import Batch, ExpiredExecutions, jobs_with_runs_since_sql
 from tests.conftest import Cli
 from tests.scheduler.helpers import FakeClock
@@ -122,7 +125,7 @@ def test_a_prune_gives_the_connection_its_settings_back(sqlite_url: str) -> None
     store = open_store(sqlite_url)
     try:
         add_executions(store.db, add_job(store.db, "j"), days(100, 101, 102))
-        pragmas = ("cache_size", "wal_autocheckpoint", "temp_store", "mmap_size")
+        pragmas = ("cache_size", "wal_autocheckpoint", "temp_store", "mmap_size", "journal_size_limit")
 
         def settings() -> list[object]:
             return [store.db.scalar(f"PRAGMA {name}") for name in pragmas]
@@ -133,6 +136,124 @@ def test_a_prune_gives_the_connection_its_settings_back(sqlite_url: str) -> None
 
         assert report.removed["expiredExecutions"] == 3 and 0 < report.longest_batch < 5
         assert settings() == before
+    finally:
+        store.close()
+
+
+def wal_bytes(url: str) -> int:
+    path = Path(url.removeprefix("sqlite:///") + "-wal")
+    return path.stat().st_size if path.exists() else 0
+
+
+def start_leading(store: Store) -> None:
+    now = datetime.now(UTC)
+    instance = Instance(id=str(uuid.uuid4()), hostname="h", pid=os.getpid(), version="1",
+                        started_at=now, last_heartbeat=now, stopped_at=None)  # fmt: skip
+    store.cluster.register_instance(instance)
+    assert store.cluster.acquire_or_renew_lease(instance.id, timedelta(seconds=60)) is not None
+
+
+def test_a_prune_beside_no_daemon_checkpoints_only_when_the_log_is_long(sqlite_url: str) -> None:
+    """With no daemon leading, ``store prune`` lets SQLite's log gather a batch's rewritten pages
+    until it passes its limit; once a daemon leads, it checkpoints every few batches again."""
+    store = open_store(sqlite_url)
+    try:
+        add_executions(store.db, add_job(store.db, "j"), days(*range(100, 400)), output="x" * 2000 + "\n")
+        assert wal_bytes(sqlite_url) > 4096  # the rows just written are still in the log
+
+        alone = PruneCheckpoints(store, pauses=False, log_bytes=1 << 30)
+        for _ in range(3 * CHECKPOINT_EVERY):
+            alone.after_batch()
+        assert alone.done == 0
+
+        long_log = PruneCheckpoints(store, pauses=False, log_bytes=4096)
+        long_log.after_batch()
+        assert long_log.done == 1
+
+        start_leading(store)
+        beside_a_leader = PruneCheckpoints(store, pauses=False, log_bytes=1 << 30)
+        for _ in range(3 * CHECKPOINT_EVERY):
+            beside_a_leader.after_batch()
+        assert beside_a_leader.done == 3
+
+        leaders_own = PruneCheckpoints(store, pauses=True, log_bytes=1 << 30)
+        for _ in range(5):
+            leaders_own.after_batch()
+        assert leaders_own.done == 5
+    finally:
+        store.close()
+
+
+def test_a_daemon_that_starts_during_a_prune_gets_short_logs_again(sqlite_url: str) -> None:
+    store = open_store(sqlite_url)
+    try:
+        checkpoints = PruneCheckpoints(store, pauses=False, log_bytes=1 << 30)
+        for _ in range(CHECKPOINT_EVERY):
+            checkpoints.after_batch()
+        assert checkpoints.done == 0
+        start_leading(store)
+        for _ in range(2 * CHECKPOINT_EVERY):
+            checkpoints.after_batch()
+        assert checkpoints.done == 2
+    finally:
+        store.close()
+
+
+def test_a_long_log_is_cut_back_after_the_prune(sqlite_url: str) -> None:
+    """The log grown during a prune (here past a limit of 1 MiB, so it is copied into the file
+    several times) goes back to the store's usual size, and everything expired went."""
+    store = open_store(sqlite_url)
+    try:
+        for n in range(40):
+            add_executions(store.db, add_job(store.db, f"j{n}"), days(*range(100, 200)), output="y" * 3000 + "\n")
+        report = prune_store(store, POLICY, now=NOW, log_bytes=1 << 20)
+        assert report.removed["expiredExecutions"] == 4000 and ids_of(store) == set()
+        assert report.checkpoints >= 1
+        assert wal_bytes(sqlite_url) <= SQLITE_WAL_LIMIT_BYTES
+        assert store.db.scalar("PRAGMA integrity_check") == "ok"
+    finally:
+        store.close()
+
+
+def test_a_prune_rewrites_a_mostly_free_file_only_when_no_daemon_leads(tmp_path: Path) -> None:
+    """Freed pages go back by a rewrite when nothing else writes and little is left, step by
+    step while a daemon leads; the file shrinks either way and nothing left is lost."""
+    for leading in (False, True):
+        url = f"sqlite:///{tmp_path}/{'led' if leading else 'alone'}.db"
+        store = open_store(url)
+        try:
+            job = add_job(store.db, "j")
+            kept = add_executions(store.db, job, days(*range(1, 51)), output="kept\n")
+            add_executions(store.db, job, days(*range(100, 3100)), output="z" * 3000 + "\n")
+            if leading:
+                start_leading(store)
+            store.db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
+            before = int(store.db.scalar("PRAGMA page_count"))
+
+            report = prune_store(store, POLICY, now=NOW)
+
+            assert report.removed["expiredExecutions"] == 3000 and ids_of(store) == set(kept)
+            assert report.rewritten is not leading
+            after = int(store.db.scalar("PRAGMA page_count"))
+            assert after < before / 4 and abs(report.pages_released - (before - after)) < 20
+            assert int(store.db.scalar("PRAGMA freelist_count")) == 0
+            assert int(store.db.scalar("PRAGMA auto_vacuum")) == 2
+            assert store.db.scalar("PRAGMA integrity_check") == "ok"
+        finally:
+            store.close()
+
+
+def test_a_rewrite_pays_only_when_most_of_the_file_is_free_and_little_is_left(sqlite_url: str) -> None:
+    store = open_store(sqlite_url)
+    try:
+        job = add_job(store.db, "j")
+        add_executions(store.db, job, days(*range(1, 301)), output="w" * 3000 + "\n")
+        assert not rewrite_pays(store.db)  # nothing free
+        store.db.execute("DELETE FROM execution_output WHERE execution_id IN (SELECT id FROM executions LIMIT 100)")
+        assert not rewrite_pays(store.db)  # a third free
+        store.db.execute("DELETE FROM execution_output")
+        assert rewrite_pays(store.db)
+        assert not rewrite_pays(store.db, live_limit=4096)  # what is left is more than the limit
     finally:
         store.close()
 
