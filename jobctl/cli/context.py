@@ -29,6 +29,11 @@ class AppContext:
     debug: bool = False
     warnings_to_log: bool = False
     """Set by ``jobctl daemon``: config warnings go to its log (text or JSON), not straight to stderr."""
+    store_threads: bool = False
+    """Set by ``jobctl daemon`` and ``jobctl run`` before the store opens: they use it from several
+    threads at once, so a Postgres store gets a pool of connections. Every other command uses it
+    from one thread and gets one connection, opened when first needed, without the pool's import
+    and its second connection (docs/cli-start-up.md)."""
     _config: Config | None = None
     _store: Store | None = None
     _service: JobService | None = None
@@ -110,7 +115,7 @@ class AppContext:
         if self._store is None:
             from jobctl.store import open_store
 
-            self._store = open_store(self.store_url())
+            self._store = open_store(self.store_url(), one_connection=not self.store_threads)
             self._closers.append(self._store)
         return self._store
 

@@ -32,6 +32,7 @@ def daemon(
 
     app_ctx: AppContext = ctx.obj
     app_ctx.warnings_to_log = True
+    app_ctx.store_threads = True
     config = app_ctx.config
     chosen_format = log_format or config.log_format
     if chosen_format not in ("text", "json"):

@@ -27,6 +27,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     from jobctl.cli.follow import exit_code_of, stream_output
 
     app_ctx: AppContext = ctx.obj
+    app_ctx.store_threads = True  # a run in this process records from its runner's threads
     service = app_ctx.service()
     execution_id = service.trigger_job(service.resolve_job(job))["executionId"]
     foreground: ForegroundRun | None = None

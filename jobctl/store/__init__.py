@@ -101,10 +101,12 @@ class Store:
         self.db.close()
 
 
-def open_store(url: str) -> Store:
+def open_store(url: str, *, one_connection: bool = False) -> Store:
     """Open (creating or upgrading as needed) the store at ``url``.
 
     A SQLite path that does not exist becomes a new store; an existing file must be one.
+    ``one_connection``: on Postgres, one connection used by one thread at a time instead of a
+    pool (a command line call, which makes its statements one after the other).
 
     :raises UsageError: for a malformed URL.
     :raises StoreError: when it cannot be opened, is not a jobctl store (an empty file included),
@@ -116,7 +118,7 @@ def open_store(url: str) -> Store:
         from jobctl.store.sqlite_file import create_if_missing
 
         create_if_missing(parsed.sqlite_path)
-    db = Database(parsed)
+    db = Database(parsed, single=one_connection)
     try:
         ensure_current(db)
     except BaseException:

@@ -182,14 +182,15 @@ class Database:
             try:
                 import psycopg
                 from psycopg.rows import dict_row
-                from psycopg_pool import ConnectionPool
-            except ImportError as exc:  # pragma: no cover - both are dependencies
+            except ImportError as exc:  # pragma: no cover - a dependency
                 raise StoreError(f"the Postgres driver is not installed: {exc}") from exc
             info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
             kwargs = {**info, "autocommit": True, "row_factory": dict_row}
-            if self._single:
+            if self._single:  # a CLI command: one connection, and not the pool's import (5 ms)
                 self._pool = _OwnConnection(kwargs, self._configure_session)
                 return self._pool
+            from psycopg_pool import ConnectionPool
+
             try:
                 psycopg.connect(**info).close()
             except psycopg.Error as exc:
