@@ -58,9 +58,8 @@ class PruneCheckpoints:
     scheduler back); with no daemon leading, only when the log has grown past ``log_bytes``:
     each checkpoint writes every page it finds once, and most of a batch's pages are pages of
     the random-keyed b-trees that later batches rewrite, so letting them gather makes the prune
-    about 1.6 times as fast. Whether a daemon leads is asked again every
-    :data:`CHECKPOINT_EVERY` batches, so one started during the prune is noticed.
-    Nothing on Postgres."""
+    about 1.6 times as fast. Whether a daemon leads is asked at each of those batches, so one
+    started during the prune is noticed. Nothing on Postgres."""
 
     def __init__(self, store: Store, *, pauses: bool, log_bytes: int) -> None:
         self.store = store
@@ -68,17 +67,14 @@ class PruneCheckpoints:
         self.log_bytes = log_bytes
         self.batches = 0
         self.done = 0
-        self.shared = store.db.is_sqlite and not pauses and self.daemon_leads()
 
     def after_batch(self) -> None:
         """Called after every batch: checkpoint now if the rules above say so."""
         if not self.store.db.is_sqlite:
             return
         self.batches += 1
-        if not self.pauses and self.batches % CHECKPOINT_EVERY == 0:
-            self.shared = self.daemon_leads()
-        regular = self.pauses or (self.shared and self.batches % CHECKPOINT_EVERY == 0)
-        if regular or log_exceeds(self.store.db, self.log_bytes):
+        every_few = self.batches % CHECKPOINT_EVERY == 0
+        if self.pauses or (every_few and self.daemon_leads()) or log_exceeds(self.store.db, self.log_bytes):
             checkpoint(self.store.db)
             self.done += 1
 
