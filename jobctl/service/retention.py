@@ -19,6 +19,8 @@ from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 from jobctl.store.maintenance import release_free_pages, rewrite_pays, rewrite_without_free_pages
 from jobctl.store.retention import (
+    COMMAND_PRUNE_CACHE_KIB,
+    PRUNE_CACHE_KIB,
     PRUNE_LOG_BYTES,
     TablePruner,
     checkpoint,
@@ -28,24 +30,74 @@ from jobctl.store.retention import (
 )
 
 TARGET_BATCH_SECONDS = 0.025
-"""What one batch should take: well under the 50 ms a write may hold the scheduler back, and
-long enough that a batch's fixed costs (the read, the commit) are spread over many rows."""
-MIN_BATCH, FIRST_BATCH, MAX_BATCH = 10, 200, 5000
+"""What one batch should take beside a scheduler (the leader's pruner, or ``jobctl store prune``
+while a daemon leads): well under the 50 ms a write may hold the scheduler back, and long enough
+that a batch's fixed costs (the read, the commit) are spread over many rows."""
+ALONE_BATCH_SECONDS = 0.5
+"""What one batch of ``jobctl store prune`` should take while no daemon leads on the store: no
+scheduler waits behind it, and a longer transaction rewrites each page of the random-keyed
+b-trees once for more rows (docs/retention.md); another command's write waits at most about
+this long, far within SQLite's busy timeout."""
+MIN_BATCH, FIRST_BATCH, MAX_BATCH = 10, 200, 20_000
+"""Rows per batch. The most is below SQLite's limit of 32,766 bound values per statement (the
+output and log pruners name their rows one placeholder each)."""
 CHECKPOINT_EVERY = 10
 """Batches between two SQLite checkpoints in a prune that does not pause (``store prune``) while
 a daemon leads on the same store (see :class:`PruneCheckpoints`)."""
+ASK_AGAIN_SECONDS = 0.25
+"""How long a prune that does not pause goes at most before asking again whether a daemon leads
+(also asked every :data:`CHECKPOINT_EVERY` batches): a daemon started during a prune of long
+batches finds the batches short again within a second or two of leading."""
 
 
 class BatchSizer:
-    """Rows per batch, aimed at :data:`TARGET_BATCH_SECONDS`: scaled by how far the last batch
-    was from it (at most halved or doubled at a time, so one stall does not shrink it to nothing)."""
+    """Rows per batch, aimed at ``target`` seconds: scaled by how far the last batch was from it
+    (at most halved or doubled at a time, so one stall does not shrink it to nothing)."""
 
-    def __init__(self) -> None:
+    def __init__(self, target: float = TARGET_BATCH_SECONDS) -> None:
         self.size = FIRST_BATCH
+        self.target = target
+
+    def aim(self, target: float) -> None:
+        """Aim at another time per batch, scaling the size at once by the ratio of the two: a
+        daemon that starts leading must not wait for the size to halve step by step."""
+        if target != self.target:
+            self.size = self._bounded(self.size * target / self.target)
+            self.target = target
 
     def record(self, seconds: float) -> None:
-        scale = min(2.0, max(0.5, TARGET_BATCH_SECONDS / max(seconds, 1e-6)))
-        self.size = min(MAX_BATCH, max(MIN_BATCH, int(self.size * scale)))
+        scale = min(2.0, max(0.5, self.target / max(seconds, 1e-6)))
+        self.size = self._bounded(self.size * scale)
+
+    @staticmethod
+    def _bounded(size: float) -> int:
+        return min(MAX_BATCH, max(MIN_BATCH, int(size)))
+
+
+class LeaderWatch:
+    """Whether a daemon leads on the store beside a prune that does not pause (it would be
+    writing beside it), asked at the start, every :data:`CHECKPOINT_EVERY` batches and whenever
+    :data:`ASK_AGAIN_SECONDS` have passed since the last answer. The answer sets how long a
+    batch may be and how often SQLite's log is copied into the file."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.batches = 0
+        self.leads = self._ask()
+
+    def after_batch(self) -> bool:
+        self.batches += 1
+        if self.batches % CHECKPOINT_EVERY == 0 or time.monotonic() - self._asked_at >= ASK_AGAIN_SECONDS:
+            self.leads = self._ask()
+        return self.leads
+
+    def ask_now(self) -> bool:
+        self.leads = self._ask()
+        return self.leads
+
+    def _ask(self) -> bool:
+        self._asked_at = time.monotonic()
+        return self.store.cluster.has_live_leader(datetime.now(UTC))
 
 
 class PruneCheckpoints:
@@ -58,8 +110,7 @@ class PruneCheckpoints:
     scheduler back); with no daemon leading, only when the log has grown past ``log_bytes``:
     each checkpoint writes every page it finds once, and most of a batch's pages are pages of
     the random-keyed b-trees that later batches rewrite, so letting them gather makes the prune
-    about 1.6 times as fast. Whether a daemon leads is asked at each of those batches, so one
-    started during the prune is noticed. Nothing on Postgres."""
+    about 1.6 times as fast. Nothing on Postgres."""
 
     def __init__(self, store: Store, *, pauses: bool, log_bytes: int) -> None:
         self.store = store
@@ -68,19 +119,16 @@ class PruneCheckpoints:
         self.batches = 0
         self.done = 0
 
-    def after_batch(self) -> None:
-        """Called after every batch: checkpoint now if the rules above say so."""
+    def after_batch(self, *, daemon_leads: bool) -> None:
+        """Called after every batch with what :class:`LeaderWatch` knows: checkpoint now if the
+        rules above say so."""
         if not self.store.db.is_sqlite:
             return
         self.batches += 1
         every_few = self.batches % CHECKPOINT_EVERY == 0
-        if self.pauses or (every_few and self.daemon_leads()) or log_exceeds(self.store.db, self.log_bytes):
+        if self.pauses or (every_few and daemon_leads) or log_exceeds(self.store.db, self.log_bytes):
             checkpoint(self.store.db)
             self.done += 1
-
-    def daemon_leads(self) -> bool:
-        """Whether a daemon leads on this store now (it would be writing beside the prune)."""
-        return self.store.cluster.has_live_leader(datetime.now(UTC))
 
 
 @dataclass(kw_only=True)
@@ -130,63 +178,82 @@ def prune_store(
     if dry_run:
         report.removed = {pruner.name: pruner.pending(now) for pruner in pruners}
     else:
-        sizer = BatchSizer()
-        with pruning_connection(store.db, log_bytes=None if pause is not None else log_bytes):
-            checkpoints = PruneCheckpoints(store, pauses=pause is not None, log_bytes=log_bytes)
+        pace = _PrunePace(store, pause=pause, log_bytes=log_bytes)
+        leaders = pause is not None
+        with pruning_connection(
+            store.db,
+            log_bytes=None if leaders else log_bytes,
+            cache_kib=PRUNE_CACHE_KIB if leaders else COMMAND_PRUNE_CACHE_KIB,
+        ):
             for pruner in pruners:
-                report.removed[pruner.name] = _drain(pruner, now, sizer, checkpoints, report, pause, should_stop)
+                report.removed[pruner.name] = _drain(pruner, now, pace, report, should_stop)
                 if should_stop():
                     break
-            report.checkpoints = checkpoints.done
+            report.checkpoints = pace.checkpoints.done
         if report.total and store.db.is_sqlite:
-            report.pages_released, report.rewritten = _give_back_free_pages(store, checkpoints, pause, should_stop)
+            report.pages_released, report.rewritten = _give_back_free_pages(store, pace, should_stop)
     report.seconds = time.monotonic() - started
     return report
 
 
-def _give_back_free_pages(
-    store: Store,
-    checkpoints: PruneCheckpoints,
-    pause: Callable[[float], object] | None,
-    should_stop: Callable[[], bool],
-) -> tuple[int, bool]:
+class _PrunePace:
+    """How a prune goes from batch to batch: the batch size and its aim, the checkpoints, the
+    pause. The leader's pruner (``pause`` given) always aims at :data:`TARGET_BATCH_SECONDS`;
+    ``jobctl store prune`` aims at :data:`ALONE_BATCH_SECONDS` while no daemon leads on the
+    store and at :data:`TARGET_BATCH_SECONDS` while one does (:class:`LeaderWatch`)."""
+
+    def __init__(self, store: Store, *, pause: Callable[[float], object] | None, log_bytes: int) -> None:
+        self.pause = pause
+        self.watch = LeaderWatch(store) if pause is None else None
+        self.sizer = BatchSizer(self._target(self.watch.leads if self.watch else True))
+        self.checkpoints = PruneCheckpoints(store, pauses=pause is not None, log_bytes=log_bytes)
+
+    def after_batch(self, took: float) -> None:
+        self.sizer.record(took)
+        leads = self.watch.after_batch() if self.watch else True
+        self.sizer.aim(self._target(leads))
+        self.checkpoints.after_batch(daemon_leads=leads)
+
+    def daemon_leads_now(self) -> bool:
+        """Asked afresh (the leader's own pruner: always)."""
+        return self.watch.ask_now() if self.watch else True
+
+    @staticmethod
+    def _target(daemon_leads: bool) -> float:
+        return TARGET_BATCH_SECONDS if daemon_leads else ALONE_BATCH_SECONDS
+
+
+def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[[], bool]) -> tuple[int, bool]:
     """Free pages back to the file system after a SQLite prune: step by step, or, when nothing
     else writes and most of the file is free, by rewriting the file at once
     (:func:`~jobctl.store.maintenance.rewrite_pays`). A rewrite that cannot start (another
     process holds the write lock too long) falls back to the steps. The pages given back, and
     whether the file was rewritten."""
-    if pause is None and not should_stop() and rewrite_pays(store.db) and not checkpoints.daemon_leads():
+    if not should_stop() and rewrite_pays(store.db) and not pace.daemon_leads_now():
         try:
             return rewrite_without_free_pages(store.db), True
         except StoreError:
             pass
-    return release_free_pages(store.db, pause=pause, should_stop=should_stop), False
+    return release_free_pages(store.db, pause=pace.pause, should_stop=should_stop), False
 
 
 def _drain(
-    pruner: TablePruner,
-    now: datetime,
-    sizer: BatchSizer,
-    checkpoints: PruneCheckpoints,
-    report: PruneReport,
-    pause: Callable[[float], object] | None,
-    should_stop: Callable[[], bool],
+    pruner: TablePruner, now: datetime, pace: _PrunePace, report: PruneReport, should_stop: Callable[[], bool]
 ) -> int:
     removed = 0
     while not should_stop():
         began = time.monotonic()
-        batch = pruner.prune_batch(now, sizer.size)
+        batch = pruner.prune_batch(now, pace.sizer.size)
         took = time.monotonic() - began
-        sizer.record(took)
         report.longest_batch = max(report.longest_batch, took)
         removed += batch.removed
-        if batch.done and pause is None:
+        if batch.done and pace.pause is None:
             break
-        checkpoints.after_batch()
-        if pause is not None:
+        pace.after_batch(took)
+        if pace.pause is not None:
             # also after a table's last batch: what comes next (the next table's first batch,
             # giving back free pages) must not follow at once, without a pause or a gap
-            pause(took)
+            pace.pause(took)
         if batch.done:
             break
     return removed

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -18,11 +19,28 @@ from jobctl.models import Instance, RetentionPolicy
 from jobctl.scheduler import pruner as pruner_module
 from jobctl.scheduler.pruner import BackgroundPruner
 from jobctl.service import Service, audit
-from jobctl.service.retention import CHECKPOINT_EVERY, PruneCheckpoints, prune_store
+from jobctl.service.retention import (
+    ALONE_BATCH_SECONDS,
+    ASK_AGAIN_SECONDS,
+    CHECKPOINT_EVERY,
+    FIRST_BATCH,
+    MAX_BATCH,
+    TARGET_BATCH_SECONDS,
+    BatchSizer,
+    LeaderWatch,
+    PruneCheckpoints,
+    prune_store,
+)
 from jobctl.store import Store, open_store
 from jobctl.store.database import SQLITE_WAL_LIMIT_BYTES
 from jobctl.store.maintenance import rewrite_pays
-from jobctl.store.retention import Batch, ExpiredExecutions, jobs_with_runs_since_sql
+from jobctl.store.retention import (
+    COMMAND_PRUNE_CACHE_KIB,
+    PRUNE_CACHE_KIB,
+    Batch,
+    ExpiredExecutions,
+    jobs_with_runs_since_sql,
+)
 from tests.conftest import Cli
 from tests.scheduler.helpers import FakeClock
 from tests.store.helpers import NOW, add_executions, add_job, days, ids_of, output_rows
@@ -155,7 +173,7 @@ def start_leading(store: Store) -> None:
 
 def test_a_prune_beside_no_daemon_checkpoints_only_when_the_log_is_long(sqlite_url: str) -> None:
     """With no daemon leading, ``store prune`` lets SQLite's log gather a batch's rewritten pages
-    until it passes its limit; once a daemon leads, it checkpoints every few batches again."""
+    until it passes its limit; while a daemon leads, it checkpoints every few batches."""
     store = open_store(sqlite_url)
     try:
         add_executions(store.db, add_job(store.db, "j"), days(*range(100, 400)), output="x" * 2000 + "\n")
@@ -163,40 +181,110 @@ def test_a_prune_beside_no_daemon_checkpoints_only_when_the_log_is_long(sqlite_u
 
         alone = PruneCheckpoints(store, pauses=False, log_bytes=1 << 30)
         for _ in range(3 * CHECKPOINT_EVERY):
-            alone.after_batch()
+            alone.after_batch(daemon_leads=False)
         assert alone.done == 0
 
         long_log = PruneCheckpoints(store, pauses=False, log_bytes=4096)
-        long_log.after_batch()
+        long_log.after_batch(daemon_leads=False)
         assert long_log.done == 1
 
-        start_leading(store)
         beside_a_leader = PruneCheckpoints(store, pauses=False, log_bytes=1 << 30)
         for _ in range(3 * CHECKPOINT_EVERY):
-            beside_a_leader.after_batch()
+            beside_a_leader.after_batch(daemon_leads=True)
         assert beside_a_leader.done == 3
 
         leaders_own = PruneCheckpoints(store, pauses=True, log_bytes=1 << 30)
         for _ in range(5):
-            leaders_own.after_batch()
+            leaders_own.after_batch(daemon_leads=True)
         assert leaders_own.done == 5
     finally:
         store.close()
 
 
-def test_a_daemon_that_starts_during_a_prune_gets_short_logs_again(sqlite_url: str) -> None:
+def test_a_daemon_that_starts_during_a_prune_is_noticed_within_a_few_batches_or_a_moment(sqlite_url: str) -> None:
     store = open_store(sqlite_url)
     try:
-        checkpoints = PruneCheckpoints(store, pauses=False, log_bytes=1 << 30)
-        for _ in range(CHECKPOINT_EVERY):
-            checkpoints.after_batch()
-        assert checkpoints.done == 0
+        by_batches = LeaderWatch(store)
+        by_time = LeaderWatch(store)
+        assert not by_batches.leads and not by_batches.after_batch()
         start_leading(store)
-        for _ in range(2 * CHECKPOINT_EVERY):
-            checkpoints.after_batch()
-        assert checkpoints.done == 2
+        assert LeaderWatch(store).leads  # asked at the start
+        answers = [by_batches.after_batch() for _ in range(CHECKPOINT_EVERY - 1)]
+        assert answers[-1] is True  # the tenth batch asks, however quick the batches were
+        time.sleep(ASK_AGAIN_SECONDS)
+        assert by_time.after_batch() is True  # one batch, but long enough since the last answer
     finally:
         store.close()
+
+
+def test_the_batch_size_follows_its_aim_and_a_new_aim_at_once() -> None:
+    sizer = BatchSizer(ALONE_BATCH_SECONDS)
+    assert sizer.size == FIRST_BATCH
+    sizer.record(ALONE_BATCH_SECONDS / 10)  # ten times too quick: doubled, not more
+    assert sizer.size == 2 * FIRST_BATCH
+    sizer.record(ALONE_BATCH_SECONDS * 4)  # four times too slow: halved, not less
+    assert sizer.size == FIRST_BATCH
+    sizer.size = 8000
+    sizer.aim(TARGET_BATCH_SECONDS)  # a daemon leads now: 20 times shorter at once
+    assert sizer.size == 400 and sizer.target == TARGET_BATCH_SECONDS
+    for _ in range(30):
+        sizer.record(1e-4)
+    assert sizer.size == MAX_BATCH  # bounded, whatever the aim
+
+
+class SlowPruner:
+    """The real pruner of expired executions, with every batch 30 ms longer: what the batch
+    sizes do then does not depend on how fast this machine deletes."""
+
+    def __init__(self, store: Store) -> None:
+        self.inner = ExpiredExecutions(store.db, keep_days=POLICY.keep_days)
+        self.name = self.inner.name
+        self.sizes: list[int] = []
+        self.caches: set[int] = set()
+
+    def pending(self, now: datetime) -> int:
+        return self.inner.pending(now)
+
+    def prune_batch(self, now: datetime, limit: int) -> Batch:
+        self.sizes.append(limit)
+        if self.inner.db.is_sqlite:
+            self.caches.add(int(self.inner.db.scalar("PRAGMA cache_size")))
+        time.sleep(0.03)
+        return self.inner.prune_batch(now, limit)
+
+
+def test_store_prune_makes_long_batches_only_while_no_daemon_leads(tmp_path: Path) -> None:
+    """Alone, the batches of ``store prune`` grow far past what 25 ms allows; beside a leading
+    daemon they stay at that size. Everything expired goes either way."""
+    for leading in (False, True):
+        store = open_store(f"sqlite:///{tmp_path}/{'led' if leading else 'alone'}.db")
+        try:
+            add_executions(store.db, add_job(store.db, "j"), [timedelta(days=100, seconds=n) for n in range(6000)])
+            if leading:
+                start_leading(store)
+            slow = SlowPruner(store)
+
+            report = prune_store(store, POLICY, now=NOW, pruners=[slow])
+
+            assert report.removed == {"expiredExecutions": 6000} and ids_of(store) == set()
+            if leading:
+                assert max(slow.sizes) <= FIRST_BATCH, slow.sizes
+            else:
+                assert slow.sizes[:4] == [FIRST_BATCH, 2 * FIRST_BATCH, 4 * FIRST_BATCH, 8 * FIRST_BATCH], slow.sizes
+            assert slow.caches == {-COMMAND_PRUNE_CACHE_KIB}  # KiB: a negative cache_size
+        finally:
+            store.close()
+
+
+def test_the_leaders_pruner_keeps_short_batches_and_the_smaller_cache(store: Store) -> None:
+    add_executions(store.db, add_job(store.db, "j"), [timedelta(days=100, seconds=n) for n in range(1500)])
+    slow = SlowPruner(store)
+
+    report = prune_store(store, POLICY, now=NOW, pause=lambda seconds: None, pruners=[slow])
+
+    assert report.removed == {"expiredExecutions": 1500} and ids_of(store) == set()
+    assert max(slow.sizes) <= FIRST_BATCH, slow.sizes
+    assert slow.caches == ({-PRUNE_CACHE_KIB} if store.db.is_sqlite else set())
 
 
 def test_a_long_log_is_cut_back_after_the_prune(sqlite_url: str) -> None:
