@@ -59,8 +59,8 @@ def prune(
     store = _store(ctx, "prune")
     report = prune_now(store, app_ctx.config.retention, now=utcnow(), dry_run=dry_run)
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
-            "pagesReleased": report.pages_released, "seconds": round(report.seconds, 3),
-            "longestBatchMs": round(report.longest_batch * 1000, 1)}  # fmt: skip
+            "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
+            "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints}  # fmt: skip
     if as_json:
         output.print_json(data)
         return
@@ -68,7 +68,8 @@ def prune(
     parts = ", ".join(f"{count} {PRUNED.get(name, name)}" for name, count in report.removed.items())
     output.print_line(f"{verb} {report.total} rows ({parts}) in {report.seconds:.1f}s")
     if report.pages_released:
-        output.print_line(f"gave {report.pages_released} free pages back to the file system")
+        how = " by rewriting the file" if report.rewritten else ""
+        output.print_line(f"gave {report.pages_released} free pages back to the file system{how}")
 
 
 @app.command("info")

@@ -4,6 +4,7 @@ leader's background pruner, and the [history] settings."""
 from __future__ import annotations
 
 import os
+import sqlite3
 import threading
 import time
 import uuid
@@ -31,7 +32,7 @@ from jobctl.service.retention import (
     PruneCheckpoints,
     prune_store,
 )
-from jobctl.store import Store, open_store
+from jobctl.store import Store, database, open_store
 from jobctl.store.database import SQLITE_WAL_LIMIT_BYTES
 from jobctl.store.maintenance import rewrite_pays
 from jobctl.store.retention import (
@@ -329,6 +330,72 @@ def test_a_prune_rewrites_a_mostly_free_file_only_when_no_daemon_leads(tmp_path:
             assert store.db.scalar("PRAGMA integrity_check") == "ok"
         finally:
             store.close()
+
+
+class LockAfterLastBatch:
+    """The real pruner of expired executions; after its last batch another connection takes the
+    write lock and keeps it for ``hold`` seconds (another process writing while the prune ends)."""
+
+    def __init__(self, store: Store, path: str, hold: float) -> None:
+        self.inner = ExpiredExecutions(store.db, keep_days=POLICY.keep_days)
+        self.name = self.inner.name
+        self.path, self.hold = path, hold
+        self.holder: threading.Thread | None = None
+
+    def pending(self, now: datetime) -> int:
+        return self.inner.pending(now)
+
+    def prune_batch(self, now: datetime, limit: int) -> Batch:
+        batch = self.inner.prune_batch(now, limit)
+        if batch.done:
+            locked = threading.Event()
+            self.holder = threading.Thread(target=self._hold_the_lock, args=(locked,))
+            self.holder.start()
+            assert locked.wait(5)
+        return batch
+
+    def _hold_the_lock(self, locked: threading.Event) -> None:
+        other = sqlite3.connect(self.path, isolation_level=None)
+        other.execute("BEGIN IMMEDIATE")
+        locked.set()
+        time.sleep(self.hold)
+        other.execute("ROLLBACK")
+        other.close()
+
+
+@pytest.mark.parametrize("hold", [1.5, 4.0], ids=["free-again-for-the-steps", "busy-throughout"])
+def test_a_rewrite_that_cannot_get_the_lock_falls_back_to_releasing_the_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hold: float
+) -> None:
+    """Another writer holds the lock past the busy timeout (1 s here) when the rewrite would
+    start: the rewrite gives up and the pages are released step by step once the lock is free.
+    If it is still not free then, the prune ends all the same with its rows removed, and the
+    pages stay free for later. Nothing kept is lost either way."""
+    monkeypatch.setattr(database, "SQLITE_BUSY_TIMEOUT_MS", 1000)
+    path = tmp_path / "locked.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        job = add_job(store.db, "j")
+        kept = add_executions(store.db, job, days(*range(1, 51)), output="kept\n")
+        add_executions(store.db, job, days(*range(100, 3100)), output="z" * 3000 + "\n")
+        store.db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = int(store.db.scalar("PRAGMA page_count"))
+        pruner = LockAfterLastBatch(store, str(path), hold=hold)
+
+        report = prune_store(store, POLICY, now=NOW, pruners=[pruner])
+
+        assert pruner.holder is not None
+        pruner.holder.join()
+        assert report.removed == {"expiredExecutions": 3000} and ids_of(store) == set(kept)
+        assert report.rewritten is False
+        if hold < 3:  # the rewrite gave up at 1 s, the steps waited until the lock was free at 1.5 s
+            assert report.pages_released > before * 3 / 4
+            assert int(store.db.scalar("PRAGMA freelist_count")) == 0
+        else:  # the steps gave up at 2 s too
+            assert report.pages_released == 0 and int(store.db.scalar("PRAGMA freelist_count")) > before * 3 / 4
+        assert store.db.scalar("PRAGMA integrity_check") == "ok"
+    finally:
+        store.close()
 
 
 def test_a_rewrite_pays_only_when_most_of_the_file_is_free_and_little_is_left(sqlite_url: str) -> None:

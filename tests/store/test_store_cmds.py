@@ -157,6 +157,7 @@ def test_a_prune_shrinks_the_sqlite_file(sqlite_url: str, bare_cli: Cli) -> None
     assert result.code == 0, result
     data = json.loads(result.stdout)
     assert data["removed"]["expiredExecutions"] == 4000 and data["pagesReleased"] > 1000
+    assert data["rewritten"] is True  # no daemon leads and almost all of the file was free
     assert file_size(path) < before / 2
 
 
