@@ -836,7 +836,10 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace) -> int:
         lambda f: f["prune"]["rows_cpu_s"],
         lower=False,
     )
-    row("longest prune batch (read + transaction)", "ms", 50.0, lambda f: f["prune"]["longest_batch_ms"])
+    # `store prune` with no daemon leading aims its batches at 0.5 s (docs/retention.md); the 50 ms
+    # a batch may take beside a scheduler is the leader's, measured by --lateness.
+    row("longest prune batch (read + transaction), no daemon leading", "ms", None,
+        lambda f: f["prune"]["longest_batch_ms"])  # fmt: skip
     print(c.md_table(["figure", *results.keys(), "target"], rows))
     print()
     for backend, figures in results.items():
