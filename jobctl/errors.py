@@ -143,5 +143,9 @@ class StoreUnavailable(StoreError):
     """
 
 
+class StoreBusy(StoreUnavailable):
+    """Another process held SQLite's write lock for longer than the busy timeout."""
+
+
 class StoreVersionError(StoreError):
     """The store was written by a newer jobctl than this one."""

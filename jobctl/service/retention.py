@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from jobctl.errors import StoreError, StoreUnavailable
+from jobctl.errors import StoreBusy, StoreError
 from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 from jobctl.store.maintenance import release_free_pages, rewrite_pays, rewrite_without_free_pages
@@ -238,7 +238,7 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
     before = int(store.db.scalar("PRAGMA page_count"))
     try:
         release_free_pages(store.db, pause=pace.pause, should_stop=should_stop)
-    except StoreUnavailable:
+    except StoreBusy:
         # Another process kept the write lock past the busy timeout. The rows are gone already;
         # the pages still free are reused by later writes and given back by the next prune.
         pass

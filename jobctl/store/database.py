@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from jobctl.errors import StoreError, StoreUnavailable
+from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
 from jobctl.redaction import redact
 from jobctl.store.url import SQLITE, StoreUrl
 
@@ -592,7 +592,7 @@ def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:
     if "unable to open" in text:
         return StoreUnavailable(f"cannot open store {path}: {text}")
     if "locked" in text or "busy" in text:
-        return StoreUnavailable(f"store {path} is busy (another process holds a long write); try again")
+        return StoreBusy(f"store {path} is busy (another process holds a long write); try again")
     if "disk I/O" in text or "full" in text:
         return StoreUnavailable(f"store {path}: {text}")
     return StoreError(f"store {path}: {text}")
