@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from jobctl.errors import StoreBusy, StoreError
 from jobctl.models import RetentionPolicy
 from jobctl.store import Store
-from jobctl.store.maintenance import release_free_pages, rewrite_pays, rewrite_without_free_pages
+from jobctl.store.maintenance import page_count, release_free_pages, rewrite_pays, vacuum
 from jobctl.store.retention import (
     COMMAND_PRUNE_CACHE_KIB,
     PRUNE_CACHE_KIB,
@@ -83,21 +83,18 @@ class LeaderWatch:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.batches = 0
-        self.leads = self._ask()
+        self.leads = self.ask_now()
 
     def after_batch(self) -> bool:
         self.batches += 1
         if self.batches % CHECKPOINT_EVERY == 0 or time.monotonic() - self._asked_at >= ASK_AGAIN_SECONDS:
-            self.leads = self._ask()
+            return self.ask_now()
         return self.leads
 
     def ask_now(self) -> bool:
-        self.leads = self._ask()
-        return self.leads
-
-    def _ask(self) -> bool:
         self._asked_at = time.monotonic()
-        return self.store.cluster.has_live_leader(datetime.now(UTC))
+        self.leads = self.store.cluster.has_live_leader(datetime.now(UTC))
+        return self.leads
 
 
 class PruneCheckpoints:
@@ -230,19 +227,22 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
     process holds the write lock too long) falls back to the steps; steps that cannot get the
     lock either leave the rest for later, without failing the prune. The pages given back, and
     whether the file was rewritten."""
+    before = page_count(store.db)
+    rewritten = False
     if not should_stop() and rewrite_pays(store.db) and not pace.daemon_leads_now():
         try:
-            return rewrite_without_free_pages(store.db), True
+            vacuum(store.db)
+            rewritten = True
         except StoreError:
             pass
-    before = int(store.db.scalar("PRAGMA page_count"))
-    try:
-        release_free_pages(store.db, pause=pace.pause, should_stop=should_stop)
-    except StoreBusy:
-        # Another process kept the write lock past the busy timeout. The rows are gone already;
-        # the pages still free are reused by later writes and given back by the next prune.
-        pass
-    return before - int(store.db.scalar("PRAGMA page_count")), False
+    if not rewritten:
+        try:
+            release_free_pages(store.db, pause=pace.pause, should_stop=should_stop)
+        except StoreBusy:
+            # Another process kept the write lock past the busy timeout. The rows are gone
+            # already; the pages still free are reused by later writes and given back by the next prune.
+            pass
+    return before - page_count(store.db), rewritten
 
 
 def _drain(

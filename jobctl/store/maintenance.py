@@ -95,15 +95,13 @@ def rewrite_pays(db: Database, *, live_limit: int = REWRITE_LIVE_BYTES) -> bool:
     if not db.is_sqlite or auto_vacuum_mode(db) != INCREMENTAL:
         return False
     free = free_pages(db)
-    live = int(db.scalar("PRAGMA page_count")) - free
+    live = page_count(db) - free
     return free > live and live * int(db.scalar("PRAGMA page_size")) <= live_limit
 
 
-def rewrite_without_free_pages(db: Database) -> int:
-    """:func:`vacuum` a SQLite file; the number of pages it gave back."""
-    before = int(db.scalar("PRAGMA page_count"))
-    vacuum(db)
-    return before - int(db.scalar("PRAGMA page_count"))
+def page_count(db: Database) -> int:
+    """Pages in a SQLite file (free ones included)."""
+    return int(db.scalar("PRAGMA page_count"))
 
 
 def store_size(db: Database) -> int:
