@@ -87,7 +87,7 @@ class AppContext:
 
     # -- building -------------------------------------------------------------------------
 
-    def direct_store(self, command: str) -> Store:
+    def direct_store(self, command: str, *, create: bool = True, migrate: bool = True) -> Store:
         """The store, for ``command`` that works only on it (``token ...``, ``task-functions sync``, ``daemon``).
 
         Such a command uses the store named by ``--db``, ``$JOBCTL_DB`` or ``[store] url``, even when
@@ -105,17 +105,22 @@ class AppContext:
             raise UsageError(
                 f"{command} works on the store, and {source} points at an API: name the store with --db URL"
             )
-        return self.store()
+        return self.store(create=create, migrate=migrate)
 
     def _store_named(self) -> bool:
         return bool(self.db_option or os.environ.get("JOBCTL_DB") or self.config.store_url)
 
-    def store(self) -> Store:
-        """The local store, wherever it is (see :meth:`direct_store` for commands that work only on it)."""
+    def store(self, *, create: bool = True, migrate: bool = True) -> Store:
+        """The local store, wherever it is (see :meth:`direct_store` for commands that work only on it).
+
+        ``create``, ``migrate``: as :func:`jobctl.store.open_store` takes them, for the first open.
+        """
         if self._store is None:
             from jobctl.store import open_store
 
-            self._store = open_store(self.store_url(), one_connection=not self.store_threads)
+            self._store = open_store(
+                self.store_url(), one_connection=not self.store_threads, create=create, migrate=migrate
+            )
             self._closers.append(self._store)
         return self._store
 

@@ -17,9 +17,12 @@ app = typer.Typer(help="Look after the store: prune, info, backup, check, vacuum
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _store(ctx: typer.Context, command: str) -> Store:
+def _store(ctx: typer.Context, command: str, *, migrate: bool = True) -> Store:
+    """The existing store (these commands never create one: a mistyped path is an error, not a
+    new empty store). ``migrate=False`` for the commands that read it as it is: an older store
+    is then left at its version (docs/store-maintenance.md)."""
     app_ctx: AppContext = ctx.obj
-    return app_ctx.direct_store(f"jobctl store {command}")
+    return app_ctx.direct_store(f"jobctl store {command}", create=False, migrate=migrate)
 
 
 def _size(count: int) -> str:
@@ -56,8 +59,8 @@ def prune(
     from jobctl.service.maintenance import prune_now
 
     app_ctx: AppContext = ctx.obj
-    store = _store(ctx, "prune")
-    report = prune_now(store, app_ctx.config.retention, now=utcnow(), dry_run=dry_run)
+    policy = app_ctx.config.retention  # a bad setting is exit 2 before anything else
+    report = prune_now(_store(ctx, "prune"), policy, now=utcnow(), dry_run=dry_run)
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
             "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints}  # fmt: skip
@@ -82,7 +85,8 @@ def info(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     from jobctl.service.maintenance import store_info
 
     app_ctx: AppContext = ctx.obj
-    data = store_info(_store(ctx, "info"), app_ctx.config.retention)
+    policy = app_ctx.config.retention
+    data = store_info(_store(ctx, "info", migrate=False), policy)
     if as_json:
         output.print_json(data)
         return
@@ -90,7 +94,7 @@ def info(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ("backend", data["backend"]),
         ("location", data["location"]),
         ("size", _size(data["sizeBytes"])),
-        ("schema version", str(data["schemaVersion"])),
+        ("schema version", _schema(data)),
         ("oldest execution", output.local_time(data["oldestExecution"]) or "-"),
         ("newest execution", output.local_time(data["newestExecution"]) or "-"),
     ]
@@ -103,6 +107,15 @@ def info(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     )  # fmt: skip
     fields += [(f"rows: {table}", str(count)) for table, count in data["rowCounts"].items()]
     output.print_fields("store", fields)
+
+
+def _schema(info: dict[str, Any]) -> str:
+    if not info["schemaUpgradePending"]:
+        return str(info["schemaVersion"])
+    from jobctl.store.schema_version import HEAD
+
+    older = f"older than this jobctl's {HEAD}: any command but store info, check and backup upgrades it"
+    return f"{info['schemaVersion']} ({older})"
 
 
 def _yes(value: Any) -> str:
@@ -122,7 +135,7 @@ def backup(
     """
     from jobctl.service.maintenance import backup_store
 
-    data = backup_store(_store(ctx, "backup"), path)
+    data = backup_store(_store(ctx, "backup", migrate=False), path)
     if as_json:
         output.print_json(data)
         return
@@ -140,7 +153,8 @@ def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     from jobctl.service.maintenance import check_store
 
     app_ctx: AppContext = ctx.obj
-    data = check_store(_store(ctx, "check"), now=utcnow(), lease_ttl_seconds=app_ctx.config.lease_ttl_seconds)
+    lease_ttl_seconds = app_ctx.config.lease_ttl_seconds
+    data = check_store(_store(ctx, "check", migrate=False), now=utcnow(), lease_ttl_seconds=lease_ttl_seconds)
     if as_json:
         output.print_json(data)
     elif data["ok"]:

@@ -16,7 +16,7 @@ from jobctl.service import audit
 from jobctl.service.retention import PruneReport, prune_store
 from jobctl.store import Store
 from jobctl.store import maintenance as m
-from jobctl.store.schema_version import current_revision
+from jobctl.store.schema_version import HEAD, current_revision
 from jobctl.wire.responses import timestamp
 
 STORE_PRUNED = "store.pruned"
@@ -52,6 +52,7 @@ def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:
         "location": str(db.url.sqlite_path) if db.is_sqlite else db.url.redacted(),
         "sizeBytes": m.store_size(db),
         "schemaVersion": current_revision(db),
+        "schemaUpgradePending": store.revision != HEAD,
         "rowCounts": m.row_counts(db),
         "oldestExecution": timestamp(oldest),
         "newestExecution": timestamp(newest),

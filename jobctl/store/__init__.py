@@ -6,16 +6,18 @@ The store groups its tables into small record classes (``store.jobs``, ``store.e
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager
 from functools import cached_property
 from typing import TYPE_CHECKING
 
+from jobctl.errors import StoreError
 from jobctl.models import TaskFunctionSpec
 from jobctl.store.catalog import Catalog
 from jobctl.store.cluster import ClusterRecords
 from jobctl.store.database import Database
 from jobctl.store.jobs import JobCounts, JobFilter, JobRecords
-from jobctl.store.schema_version import ensure_current
+from jobctl.store.schema_version import HEAD, ensure_current
 from jobctl.store.url import StoreUrl, parse_store_url
 
 if TYPE_CHECKING:
@@ -32,14 +34,17 @@ __all__ = ["JobCounts", "JobFilter", "Store", "TaskFunctionSpec", "open_store"]
 
 
 class Store:
-    """A jobctl store, current schema guaranteed.
+    """A jobctl store, current schema guaranteed (unless opened with ``migrate=False``:
+    ``revision`` is then the schema it has).
 
     The record classes a short command may not touch are made (and their modules imported) on
     first use: every CLI command opens the store, and ``jobs list`` needs only the jobs.
     """
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, *, revision: str = HEAD) -> None:
         self.db = db
+        self.revision = revision
+        """The store's schema version: :data:`~jobctl.store.schema_version.HEAD` unless opened without upgrading."""
         self.url: StoreUrl = db.url
         self.catalog = Catalog(db)
         self.jobs = JobRecords(db)
@@ -101,27 +106,34 @@ class Store:
         self.db.close()
 
 
-def open_store(url: str, *, one_connection: bool = False) -> Store:
+def open_store(url: str, *, one_connection: bool = False, create: bool = True, migrate: bool = True) -> Store:
     """Open (creating or upgrading as needed) the store at ``url``.
 
     A SQLite path that does not exist becomes a new store; an existing file must be one.
     ``one_connection``: on Postgres, one connection used by one thread at a time instead of a
     pool (a command line call, which makes its statements one after the other).
+    ``create=False``: the store must already exist (a SQLite file, a Postgres schema holding
+    jobctl's tables); nothing is created. ``migrate=False``: an older store is opened as it is,
+    not upgraded (``store.revision`` says which it is); only code that reads what every schema
+    version has may use it (``jobctl store info``, ``check``, ``backup``: docs/store-maintenance.md).
 
     :raises UsageError: for a malformed URL.
     :raises StoreError: when it cannot be opened, is not a jobctl store (an empty file included),
-        or is read-only and needs changes.
+        does not exist and ``create`` is false, or is read-only and needs changes.
     :raises StoreVersionError: when it was written by a newer jobctl.
     """
     parsed = parse_store_url(url)
     if parsed.sqlite_path is not None:
-        from jobctl.store.sqlite_file import create_if_missing
+        if create:
+            from jobctl.store.sqlite_file import create_if_missing
 
-        create_if_missing(parsed.sqlite_path)
+            create_if_missing(parsed.sqlite_path)
+        elif not os.path.lexists(parsed.sqlite_path):
+            raise StoreError(f"no store at {parsed.sqlite_path}: the file does not exist (check --db)")
     db = Database(parsed, single=one_connection)
     try:
-        ensure_current(db)
+        revision = ensure_current(db, create=create, migrate=migrate)
     except BaseException:
         db.close()
         raise
-    return Store(db)
+    return Store(db, revision=revision)

@@ -68,22 +68,31 @@ def _not_a_sqlite_store(db: Database, tables: set[str]) -> str:
     )
 
 
-def ensure_current(db: Database) -> None:
-    """Bring the store to :data:`HEAD`, creating it if empty.
+def ensure_current(db: Database, *, create: bool = True, migrate: bool = True) -> str:
+    """Bring the store to :data:`HEAD`, creating it if empty; the revision it has now.
 
+    ``create=False``: an empty Postgres schema is not made a store. ``migrate=False``: an older
+    store stays as it is (its revision is returned).
+
+    :raises StoreError: when ``create`` is false and there is no store.
     :raises StoreVersionError: when the store was written by a newer jobctl.
     """
     revision = current_revision(db)
+    if revision is None and not create:
+        raise StoreError(f"no jobctl store in {db.url.redacted()} (its schema holds no jobctl tables; check --db)")
     db.use_wal()
     if revision == HEAD:
-        return
+        return HEAD
     if revision is not None and revision not in SCHEMA_REVISIONS:
         raise StoreVersionError(
             f"store {db.url.redacted()} has schema version {revision}, newer than this jobctl knows "
             f"(up to {HEAD}); upgrade jobctl to use it"
         )
+    if revision is not None and not migrate:
+        return revision
     with _sqlite_upgrade_lock(db):
         upgrade(db, HEAD)
+    return HEAD
 
 
 @contextmanager
