@@ -98,12 +98,12 @@ def info(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         ("oldest execution", output.local_time(data["oldestExecution"]) or "-"),
         ("newest execution", output.local_time(data["newestExecution"]) or "-"),
     ]
-    if "freePages" in data:
+    if data["freePages"] is not None:
         fields.append(("free pages", f"{data['freePages']} (incremental vacuum: {_yes(data['incrementalVacuum'])})"))
     kept = data["retention"]
     fields.append(
-        ("retention", f"{kept['keepDays']} days, {kept['keepPerJob']} per job, output {kept['outputKeepDays']} days, "
-                      f"audit {kept['auditKeepDays']} days")
+        ("retention", f"{_days(kept['keepDays'])}, {kept['keepPerJob']} per job, "
+                      f"output {_days(kept['outputKeepDays'])}, audit {_days(kept['auditKeepDays'])}")
     )  # fmt: skip
     fields += [(f"rows: {table}", str(count)) for table, count in data["rowCounts"].items()]
     output.print_fields("store", fields)
@@ -116,6 +116,10 @@ def _schema(info: dict[str, Any]) -> str:
 
     older = f"older than this jobctl's {HEAD}: any command but store info, check and backup upgrades it"
     return f"{info['schemaVersion']} ({older})"
+
+
+def _days(count: int) -> str:
+    return "1 day" if count == 1 else f"{count} days"
 
 
 def _yes(value: Any) -> str:
@@ -179,6 +183,12 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     if as_json:
         output.print_json(data)
         return
-    output.print_line(
-        f"gave back {_size(data['freedBytes'])}: {_size(data['sizeBeforeBytes'])} -> {_size(data['sizeAfterBytes'])}"
-    )
+    sizes = f"{_size(data['sizeBeforeBytes'])} -> {_size(data['sizeAfterBytes'])}"
+    if data["backend"] == "postgresql":
+        # VACUUM marks dead rows' space reusable inside the tables; only VACUUM FULL would shrink
+        # the files, and it locks each table while it rewrites it.
+        output.print_line(f"vacuumed and analysed: {sizes} (Postgres keeps freed space in the tables for reuse)")
+    elif data["freedBytes"]:
+        output.print_line(f"gave back {_size(data['freedBytes'])}: {sizes}")
+    else:
+        output.print_line(f"nothing to give back: {sizes}")

@@ -58,9 +58,9 @@ def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:
         "newestExecution": timestamp(newest),
         "retention": retention_settings(policy),
     }
-    if db.is_sqlite:
-        info["freePages"] = m.free_pages(db)
-        info["incrementalVacuum"] = m.auto_vacuum_mode(db) == m.INCREMENTAL
+    sqlite = db.is_sqlite  # the two SQLite fields are null on Postgres: one shape for scripts
+    info["freePages"] = m.free_pages(db) if sqlite else None
+    info["incrementalVacuum"] = m.auto_vacuum_mode(db) == m.INCREMENTAL if sqlite else None
     return info
 
 
@@ -106,4 +106,7 @@ def vacuum_store(store: Store) -> dict[str, Any]:
     before = m.store_size(store.db)
     m.vacuum(store.db)
     after = m.store_size(store.db)
-    return {"sizeBeforeBytes": before, "sizeAfterBytes": after, "freedBytes": max(0, before - after)}
+    return {
+        "backend": "sqlite" if store.db.is_sqlite else "postgresql",
+        "sizeBeforeBytes": before, "sizeAfterBytes": after, "freedBytes": max(0, before - after),
+    }  # fmt: skip

@@ -123,3 +123,31 @@ def test_prune_and_vacuum_upgrade_an_older_store_first(command: list[str], sqlit
     result = bare_cli("--db", sqlite_url, "store", *command)
     assert result.code == 0, result
     assert _revision_of_file(Path(sqlite_url.removeprefix("sqlite:///"))) == HEAD
+
+
+def test_info_has_one_shape_on_both_backends(store_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    open_store(store_url).close()
+    config = tmp_path / "one-day.toml"
+    config.write_text("[history]\nkeep_days = 1\noutput_keep_days = 1\n")
+    data = json.loads(bare_cli("--db", store_url, "store", "info", "--json").stdout)
+    assert {"freePages", "incrementalVacuum", "schemaUpgradePending"} <= data.keys()
+    if store_url.startswith("sqlite"):
+        assert isinstance(data["freePages"], int) and data["incrementalVacuum"] is True
+    else:
+        assert data["freePages"] is None and data["incrementalVacuum"] is None
+    text = bare_cli("--db", store_url, "--config", str(config), "store", "info").stdout
+    assert "1 day, 1000 per job, output 1 day, audit 365 days" in text, text
+
+
+def test_vacuum_says_what_it_did_on_each_backend(store_url: str, bare_cli: Cli) -> None:
+    open_store(store_url).close()
+    result = bare_cli("--db", store_url, "store", "vacuum")
+    assert result.code == 0, result
+    if store_url.startswith("sqlite"):
+        assert result.stdout.startswith(("nothing to give back: ", "gave back ")), result.stdout
+    else:
+        assert result.stdout.startswith("vacuumed and analysed: ") and "gave back" not in result.stdout
+    assert json.loads(bare_cli("--db", store_url, "store", "vacuum", "--json").stdout)["backend"] in (
+        "sqlite",
+        "postgresql",
+    )
