@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -162,7 +163,8 @@ def find_config(explicit: str | None = None) -> Path | None:
 def load_config(explicit: str | None = None) -> Config:
     """The config from the file :func:`find_config` picks, or every default when there is none.
 
-    :raises UsageError: for a missing explicit file, bad TOML, or an unknown or mistyped key.
+    :raises UsageError: for a missing explicit file, bad TOML (a number of too many digits included), or an
+        unknown or mistyped key.
     """
     path = find_config(explicit)
     if path is None:
@@ -173,6 +175,9 @@ def load_config(explicit: str | None = None) -> Config:
         raise UsageError(f"cannot read config file {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from exc
+    except ValueError as exc:  # tomllib lets int()'s refusal of a number of over 4,300 digits through
+        most = sys.get_int_max_str_digits()
+        raise UsageError(f"config file {path} holds a number too long to read (over {most} digits)") from exc
     return config_from_dict(data, path=path)
 
 
