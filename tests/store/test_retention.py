@@ -4,6 +4,7 @@ leader's background pruner, and the [history] settings."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sqlite3
 import subprocess
@@ -18,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from jobctl.config import HISTORY_MAXIMA, KEYS, load_config
-from jobctl.errors import UsageError
+from jobctl.errors import StoreError, StoreUnavailable, UsageError
 from jobctl.models import MAX_KEEP_DAYS, MAX_KEEP_PER_JOB, Instance, RetentionPolicy
 from jobctl.scheduler import pruner as pruner_module
 from jobctl.scheduler.pruner import BackgroundPruner
@@ -43,6 +44,7 @@ from jobctl.store.retention import (
     PRUNE_CACHE_KIB,
     Batch,
     ExpiredExecutions,
+    ExpiredOutput,
     jobs_with_runs_since_sql,
 )
 from tests.conftest import Cli
@@ -543,6 +545,108 @@ def test_the_next_table_of_a_pass_also_waits_for_a_gap(store: Store, monkeypatch
         stop.set()
         thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def _history_of_every_kind(store: Store) -> dict[str, list[str]]:
+    """Something for each pruner of a pass to remove under POLICY, and runs it keeps."""
+    job = add_job(store.db, "j")
+    expired = add_executions(store.db, job, days(100, 200), output="old\n")
+    output_due = add_executions(store.db, job, days(40, 50), output="output past output_keep_days\n")
+    fresh = add_executions(store.db, job, days(1), output="fresh\n")
+    audit.record(store, actor="t", action="job.created", target_type="job", at=NOW - timedelta(days=400))
+    store.db.execute(
+        """
+        INSERT INTO notification_deliveries (id, dedupe_key, event, notifier, status, payload, created_at,
+            next_attempt_at) VALUES ('d', 'k', 'failure', 'ops', 'sent', '{}', :at, :at)
+        """,
+        {"at": NOW - timedelta(days=100)},
+    )  # fmt: skip
+    return {"expired": expired, "output_due": output_due, "fresh": fresh}
+
+
+def _outputs_left(store: Store, ids: list[str]) -> int:
+    return sum(
+        int(store.db.scalar("SELECT COUNT(*) FROM execution_output WHERE execution_id = :id", {"id": one}))
+        for one in ids
+    )
+
+
+def _fail_the_output_pruner(monkeypatch: pytest.MonkeyPatch, error: Exception) -> list[int]:
+    calls: list[int] = []
+
+    def failing(self: ExpiredOutput, now: datetime, limit: int) -> Batch:
+        calls.append(limit)
+        with self.db.transaction():  # fails half-way through its transaction, which is rolled back
+            self.db.execute("UPDATE executions SET output_pruned = :yes", {"yes": True})
+            raise error
+
+    monkeypatch.setattr(ExpiredOutput, "prune_batch", failing)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("error", "level", "traceback"),
+    [
+        (OverflowError("date value out of range"), logging.ERROR, True),
+        (StoreError("store sqlite:///x: a value the store refuses"), logging.WARNING, False),
+    ],
+    ids=["unexpected", "store-refuses-a-statement"],
+)
+def test_one_kind_of_history_failing_does_not_keep_the_leaders_pass_from_the_others(
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    level: int,
+    traceback: bool,
+) -> None:
+    """The output pruner fails in the middle of the pass: the audit log and the deliveries, which
+    come after it, are pruned all the same; the output is pruned at the next pass."""
+    rows = _history_of_every_kind(store)
+    calls = _fail_the_output_pruner(monkeypatch, error)
+    pruner = BackgroundPruner(store, policy=lambda: POLICY, is_leader=lambda: True, clock=FakeClock(NOW))
+    stop = threading.Event()
+
+    with caplog.at_level(logging.INFO, logger="jobctl.scheduler.pruner"):
+        removed = pruner.prune_once(stop)
+
+    assert calls, "the output pruner ran, and failed"
+    assert removed == 2 + 1 + 1  # the expired runs, the audit entry, the delivery
+    assert ids_of(store) == {*rows["output_due"], *rows["fresh"]}
+    assert store.db.scalar("SELECT COUNT(*) FROM audit_log") == 0
+    assert store.db.scalar("SELECT COUNT(*) FROM notification_deliveries") == 0
+    assert _outputs_left(store, rows["output_due"]) == 2, "the failed kind is left for the next pass"
+    assert store.db.scalar("SELECT COUNT(*) FROM executions WHERE output_pruned IS NOT NULL") == 0, "rolled back"
+    failures = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(failures) == 1, caplog.text
+    assert failures[0].levelno == level and failures[0].getMessage().startswith("pruning history (outputs) failed")
+    assert "the rest of the pass goes on" in failures[0].getMessage()
+    assert (failures[0].exc_info is not None) == traceback
+    assert "pruned 4 rows of history" in caplog.text
+    kept = {pruner.name: pruner for pruner in pruner._pruners or []}
+
+    monkeypatch.undo()
+    assert pruner.prune_once(stop) == 2
+    assert _outputs_left(store, rows["output_due"]) == 0 and _outputs_left(store, rows["fresh"]) == 1
+    again = {pruner.name: pruner for pruner in pruner._pruners or []}
+    assert again["outputs"] is not kept["outputs"], "the failed pruner starts afresh"
+    assert again["excessExecutions"] is kept["excessExecutions"], "the others keep what they remember"
+
+
+def test_store_prune_still_stops_at_a_failure_and_the_leader_at_an_unavailable_store(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _history_of_every_kind(store)
+    _fail_the_output_pruner(monkeypatch, OverflowError("date value out of range"))
+    with pytest.raises(OverflowError):
+        prune_store(store, POLICY, now=NOW)  # jobctl store prune: an internal error, exit 1
+    assert store.db.scalar("SELECT COUNT(*) FROM audit_log") == 1
+
+    _fail_the_output_pruner(monkeypatch, StoreUnavailable("store sqlite:///x: connection lost"))
+    reported: list[str] = []
+    with pytest.raises(StoreUnavailable):  # every pruner would fail alike: the pass ends
+        prune_store(store, POLICY, now=NOW, pause=lambda _: None, on_failure=lambda name, _: reported.append(name))
+    assert reported == [] and store.db.scalar("SELECT COUNT(*) FROM audit_log") == 1
 
 
 def test_audit_entries_and_sent_deliveries_go_when_old_and_waiting_deliveries_stay(store: Store) -> None:
