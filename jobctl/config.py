@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from jobctl.models import (
     CONCURRENCY_GROUP_PATTERN,
     DEFAULT_RUN_PATH,
     KILL_GRACE_SECONDS,
+    MAX_KEEP_DAYS,
+    MAX_KEEP_PER_JOB,
     VARIABLE_NAME_PATTERN,
     ConcurrencyGroup,
     HandlerType,
@@ -52,6 +55,15 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
 }
 """Every key of every table and the TOML types it accepts (``task_functions`` and
 ``concurrency_groups`` are checked apart)."""
+
+HISTORY_MAXIMA: dict[str, tuple[int, str]] = {
+    "keep_days": (MAX_KEEP_DAYS, " (100 years)"),
+    "keep_per_job": (MAX_KEEP_PER_JOB, ""),
+    "output_keep_days": (MAX_KEEP_DAYS, " (100 years)"),
+    "audit_keep_days": (MAX_KEEP_DAYS, " (100 years)"),
+}
+"""The largest value of each ``[history]`` key (every key of ``KEYS["history"]`` has one), and
+what to say of it: the largest keeps for ever in practice (docs/retention.md)."""
 
 CONCURRENCY_GROUP_KEYS: dict[str, tuple[type, ...]] = {"name": (str,), "limit": (int,)}
 
@@ -151,7 +163,8 @@ def find_config(explicit: str | None = None) -> Path | None:
 def load_config(explicit: str | None = None) -> Config:
     """The config from the file :func:`find_config` picks, or every default when there is none.
 
-    :raises UsageError: for a missing explicit file, bad TOML, or an unknown or mistyped key.
+    :raises UsageError: for a missing explicit file, bad TOML (a number of too many digits included), or an
+        unknown or mistyped key.
     """
     path = find_config(explicit)
     if path is None:
@@ -162,6 +175,9 @@ def load_config(explicit: str | None = None) -> Config:
         raise UsageError(f"cannot read config file {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"config file {path} is not valid TOML: {exc}") from exc
+    except ValueError as exc:  # tomllib lets int()'s refusal of a number of over 4,300 digits through
+        most = sys.get_int_max_str_digits()
+        raise UsageError(f"config file {path} holds a number too long to read (over {most} digits)") from exc
     return config_from_dict(data, path=path)
 
 
@@ -266,10 +282,15 @@ def _checked(table: str, key: str, value: Any, allowed: dict[str, tuple[type, ..
 
 
 def _retention(history: dict[str, int], where: str) -> RetentionPolicy:
-    """``[history]``: every value a whole number of at least 1 (keeping nothing is not retention)."""
+    """``[history]``: every value a whole number of at least 1 (keeping nothing is not retention)
+    and at most its :data:`HISTORY_MAXIMA` (beyond it the pruner could not compute its cutoff
+    or bind the number)."""
     for key, value in history.items():
         if value < 1:
             raise UsageError(f"{where}: [history] {key} must be at least 1, not {value}")
+        most, said = HISTORY_MAXIMA[key]
+        if value > most:
+            raise UsageError(f"{where}: [history] {key} must be at most {most}{said}, not {value}")
     return RetentionPolicy(**history)
 
 

@@ -357,9 +357,19 @@ class Delivery:
     sent_at: datetime | None
 
 
+MAX_KEEP_DAYS = 36_500
+"""The most days a ``[history]`` setting may keep anything (100 years, "for ever" in practice).
+A pruner's cutoff, now minus the days, is a date, and dates begin at the year 1: a few hundred
+thousand days back there is none, and the pruner could not run (docs/retention.md)."""
+MAX_KEEP_PER_JOB = 1_000_000_000
+"""The most runs ``[history] keep_per_job`` may keep of a job ("all of them" in practice): it is
+bound as an SQL parameter, and this fits a 32-bit integer, which every backend takes."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class RetentionPolicy:
-    """How long history is kept (``[history]``); every value is at least 1 (docs/retention.md)."""
+    """How long history is kept (``[history]``); every value is at least 1 and at most
+    :data:`MAX_KEEP_DAYS` (days) or :data:`MAX_KEEP_PER_JOB` (runs) (docs/retention.md)."""
 
     keep_days: int = 90
     """Finished executions older than this many days are deleted."""

@@ -279,8 +279,13 @@ def test_a_missing_config_file_that_was_asked_for_is_an_error(tmp_path: Path, mo
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("[daemon\nport = 1\n", "not valid TOML"), ("port = = 1\n", "not valid TOML"), ("\udcff", "cannot read")],
-    ids=["unclosed-table", "bad-value", "not-utf8"],
+    [
+        ("[daemon\nport = 1\n", "not valid TOML"),
+        ("port = = 1\n", "not valid TOML"),
+        ("\udcff", "cannot read"),
+        (f"[history]\nkeep_days = {'9' * 5000}\n", "a number too long to read (over 4300 digits)"),
+    ],
+    ids=["unclosed-table", "bad-value", "not-utf8", "5000-digits"],
 )
 def test_an_unreadable_config_file_is_an_error_naming_it(tmp_path: Path, text: str, fragment: str) -> None:
     path = tmp_path / "bad.toml"

@@ -5,7 +5,8 @@ leads (one pruner per store). A pass drains every pruner in batches of about 25 
 sleeps as long after each batch as the batch took, so it takes at most half of the store's
 write time; and it starts a batch only in a gap the scheduler announces (no slot due within
 :data:`QUIET_NEEDED_SECONDS`), so a claim rarely waits behind one. Then it waits
-:data:`PASS_INTERVAL_SECONDS` (docs/retention.md).
+:data:`PASS_INTERVAL_SECONDS` (docs/retention.md). One kind of history that fails to be pruned
+is logged and left for the next pass; the pass goes on with the others.
 """
 
 from __future__ import annotations
@@ -60,6 +61,9 @@ class BackgroundPruner:
         self.clock = clock or SystemClock()
         self._pruners: list[TablePruner] | None = None
         self._pruners_made: tuple[RetentionPolicy, datetime] | None = None
+        self._failed_pruners: set[str] = set()
+        """Pruners that failed in the last pass: the next one starts them afresh (a failed one
+        may have stopped half-way through what it remembers)."""
 
     def run(self, stop: threading.Event) -> None:
         """Prune every interval until ``stop`` is set; errors are logged and the pass retried later."""
@@ -84,7 +88,7 @@ class BackgroundPruner:
         now = self.clock.now()
         report = prune_store(
             self.store, self.policy(), now=now, pruners=self._current_pruners(now),
-            pause=pause, should_stop=lambda: stop.is_set() or not self.is_leader(),
+            pause=pause, should_stop=lambda: stop.is_set() or not self.is_leader(), on_failure=self._failed,
         )  # fmt: skip
         if report.total:
             log.info(
@@ -94,6 +98,18 @@ class BackgroundPruner:
             )  # fmt: skip
         return report.total
 
+    def _failed(self, name: str, error: Exception) -> None:
+        """One pruner of the pass failed (``prune_store`` goes on with the others): say so, and
+        start it afresh at the next pass."""
+        self._failed_pruners.add(name)
+        if isinstance(error, StoreError):
+            log.warning("pruning history (%s) failed: %s; the rest of the pass goes on", name, error.message)
+        else:
+            log.error(
+                "pruning history (%s) failed unexpectedly; the rest of the pass goes on, and this is retried "
+                "at the next pass", name, exc_info=error,
+            )  # fmt: skip
+
     def _wait_for_gap(self, stop: threading.Event) -> float:
         """Wait for a gap in the scheduler's work long enough for a batch (at most
         :data:`MAX_DEFER_SECONDS`); the seconds waited."""
@@ -101,10 +117,14 @@ class BackgroundPruner:
 
     def _current_pruners(self, now: datetime) -> list[TablePruner]:
         """The pruners, kept across passes (they remember which jobs ran since), renewed when the
-        policy changes and every :data:`FULL_SWEEP`."""
+        policy changes and every :data:`FULL_SWEEP`; one that failed in the last pass, alone."""
         policy = self.policy()
         made = self._pruners_made
         if self._pruners is None or made is None or made[0] != policy or now - made[1] > FULL_SWEEP:
             self._pruners = pruners_for(self.store.db, policy)
             self._pruners_made = (policy, now)
+        elif self._failed_pruners:
+            fresh = {pruner.name: pruner for pruner in pruners_for(self.store.db, policy)}
+            self._pruners = [fresh[p.name] if p.name in self._failed_pruners else p for p in self._pruners]
+        self._failed_pruners.clear()
         return self._pruners

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from jobctl.errors import StoreBusy, StoreError
+from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
 from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 from jobctl.store.maintenance import page_count, release_free_pages, rewrite_pays, vacuum
@@ -159,6 +159,7 @@ def prune_store(
     should_stop: Callable[[], bool] = lambda: False,
     pruners: list[TablePruner] | None = None,
     log_bytes: int = PRUNE_LOG_BYTES,
+    on_failure: Callable[[str, Exception], object] | None = None,
 ) -> PruneReport:
     """Remove what ``policy`` says has expired at ``now`` (``dry_run``: only count it).
 
@@ -168,6 +169,12 @@ def prune_store(
     be given to keep their state across passes (see :class:`ExcessExecutions`). ``log_bytes``:
     how far SQLite's log may grow between checkpoints in a prune that does not pause, when
     nothing else writes (see :class:`PruneCheckpoints`).
+
+    ``on_failure(name, error)``: when given (the leader's pruner), a pruner that fails is reported
+    to it and the prune goes on with the next one (after a pause), so one kind of history that
+    cannot be pruned does not keep the others from it. The store being unavailable
+    (:class:`~jobctl.errors.StoreUnavailable`) still ends the prune: every pruner would fail
+    alike. Without it (``jobctl store prune``), any error ends the prune.
     """
     started = time.monotonic()
     pruners = pruners if pruners is not None else pruners_for(store.db, policy)
@@ -183,7 +190,17 @@ def prune_store(
             cache_kib=PRUNE_CACHE_KIB if leaders else COMMAND_PRUNE_CACHE_KIB,
         ):
             for pruner in pruners:
-                report.removed[pruner.name] = _drain(pruner, now, pace, report, should_stop)
+                report.removed[pruner.name] = 0
+                try:
+                    _drain(pruner, now, pace, report, should_stop)
+                except StoreUnavailable:
+                    raise
+                except Exception as exc:
+                    if on_failure is None:
+                        raise
+                    on_failure(pruner.name, exc)  # what it removed before is in report.removed
+                    if pace.pause is not None:
+                        pace.pause(0.0)  # the next pruner's first batch waits for a gap too
                 if should_stop():
                     break
             report.checkpoints = pace.checkpoints.done
@@ -247,14 +264,14 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
 
 def _drain(
     pruner: TablePruner, now: datetime, pace: _PrunePace, report: PruneReport, should_stop: Callable[[], bool]
-) -> int:
-    removed = 0
+) -> None:
+    """Run ``pruner``'s batches until it is done; each batch's rows are counted in ``report`` as it ends."""
     while not should_stop():
         began = time.monotonic()
         batch = pruner.prune_batch(now, pace.sizer.size)
         took = time.monotonic() - began
         report.longest_batch = max(report.longest_batch, took)
-        removed += batch.removed
+        report.removed[pruner.name] += batch.removed
         if batch.done and pace.pause is None:
             break
         pace.after_batch(took)
@@ -264,4 +281,3 @@ def _drain(
             pace.pause(took)
         if batch.done:
             break
-    return removed

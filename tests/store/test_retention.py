@@ -3,8 +3,12 @@ leader's background pruner, and the [history] settings."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -14,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from jobctl.config import load_config
-from jobctl.errors import UsageError
-from jobctl.models import Instance, RetentionPolicy
+from jobctl.config import HISTORY_MAXIMA, KEYS, load_config
+from jobctl.errors import StoreError, StoreUnavailable, UsageError
+from jobctl.models import MAX_KEEP_DAYS, MAX_KEEP_PER_JOB, Instance, RetentionPolicy
 from jobctl.scheduler import pruner as pruner_module
 from jobctl.scheduler.pruner import BackgroundPruner
 from jobctl.service import Service, audit
@@ -40,6 +44,7 @@ from jobctl.store.retention import (
     PRUNE_CACHE_KIB,
     Batch,
     ExpiredExecutions,
+    ExpiredOutput,
     jobs_with_runs_since_sql,
 )
 from tests.conftest import Cli
@@ -542,6 +547,108 @@ def test_the_next_table_of_a_pass_also_waits_for_a_gap(store: Store, monkeypatch
     assert not thread.is_alive()
 
 
+def _history_of_every_kind(store: Store) -> dict[str, list[str]]:
+    """Something for each pruner of a pass to remove under POLICY, and runs it keeps."""
+    job = add_job(store.db, "j")
+    expired = add_executions(store.db, job, days(100, 200), output="old\n")
+    output_due = add_executions(store.db, job, days(40, 50), output="output past output_keep_days\n")
+    fresh = add_executions(store.db, job, days(1), output="fresh\n")
+    audit.record(store, actor="t", action="job.created", target_type="job", at=NOW - timedelta(days=400))
+    store.db.execute(
+        """
+        INSERT INTO notification_deliveries (id, dedupe_key, event, notifier, status, payload, created_at,
+            next_attempt_at) VALUES ('d', 'k', 'failure', 'ops', 'sent', '{}', :at, :at)
+        """,
+        {"at": NOW - timedelta(days=100)},
+    )  # fmt: skip
+    return {"expired": expired, "output_due": output_due, "fresh": fresh}
+
+
+def _outputs_left(store: Store, ids: list[str]) -> int:
+    return sum(
+        int(store.db.scalar("SELECT COUNT(*) FROM execution_output WHERE execution_id = :id", {"id": one}))
+        for one in ids
+    )
+
+
+def _fail_the_output_pruner(monkeypatch: pytest.MonkeyPatch, error: Exception) -> list[int]:
+    calls: list[int] = []
+
+    def failing(self: ExpiredOutput, now: datetime, limit: int) -> Batch:
+        calls.append(limit)
+        with self.db.transaction():  # fails half-way through its transaction, which is rolled back
+            self.db.execute("UPDATE executions SET output_pruned = :yes", {"yes": True})
+            raise error
+
+    monkeypatch.setattr(ExpiredOutput, "prune_batch", failing)
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("error", "level", "traceback"),
+    [
+        (OverflowError("date value out of range"), logging.ERROR, True),
+        (StoreError("store sqlite:///x: a value the store refuses"), logging.WARNING, False),
+    ],
+    ids=["unexpected", "store-refuses-a-statement"],
+)
+def test_one_kind_of_history_failing_does_not_keep_the_leaders_pass_from_the_others(
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    error: Exception,
+    level: int,
+    traceback: bool,
+) -> None:
+    """The output pruner fails in the middle of the pass: the audit log and the deliveries, which
+    come after it, are pruned all the same; the output is pruned at the next pass."""
+    rows = _history_of_every_kind(store)
+    calls = _fail_the_output_pruner(monkeypatch, error)
+    pruner = BackgroundPruner(store, policy=lambda: POLICY, is_leader=lambda: True, clock=FakeClock(NOW))
+    stop = threading.Event()
+
+    with caplog.at_level(logging.INFO, logger="jobctl.scheduler.pruner"):
+        removed = pruner.prune_once(stop)
+
+    assert calls, "the output pruner ran, and failed"
+    assert removed == 2 + 1 + 1  # the expired runs, the audit entry, the delivery
+    assert ids_of(store) == {*rows["output_due"], *rows["fresh"]}
+    assert store.db.scalar("SELECT COUNT(*) FROM audit_log") == 0
+    assert store.db.scalar("SELECT COUNT(*) FROM notification_deliveries") == 0
+    assert _outputs_left(store, rows["output_due"]) == 2, "the failed kind is left for the next pass"
+    assert store.db.scalar("SELECT COUNT(*) FROM executions WHERE output_pruned IS NOT NULL") == 0, "rolled back"
+    failures = [record for record in caplog.records if record.levelno >= logging.WARNING]
+    assert len(failures) == 1, caplog.text
+    assert failures[0].levelno == level and failures[0].getMessage().startswith("pruning history (outputs) failed")
+    assert "the rest of the pass goes on" in failures[0].getMessage()
+    assert (failures[0].exc_info is not None) == traceback
+    assert "pruned 4 rows of history" in caplog.text
+    kept = {pruner.name: pruner for pruner in pruner._pruners or []}
+
+    monkeypatch.undo()
+    assert pruner.prune_once(stop) == 2
+    assert _outputs_left(store, rows["output_due"]) == 0 and _outputs_left(store, rows["fresh"]) == 1
+    again = {pruner.name: pruner for pruner in pruner._pruners or []}
+    assert again["outputs"] is not kept["outputs"], "the failed pruner starts afresh"
+    assert again["excessExecutions"] is kept["excessExecutions"], "the others keep what they remember"
+
+
+def test_store_prune_still_stops_at_a_failure_and_the_leader_at_an_unavailable_store(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _history_of_every_kind(store)
+    _fail_the_output_pruner(monkeypatch, OverflowError("date value out of range"))
+    with pytest.raises(OverflowError):
+        prune_store(store, POLICY, now=NOW)  # jobctl store prune: an internal error, exit 1
+    assert store.db.scalar("SELECT COUNT(*) FROM audit_log") == 1
+
+    _fail_the_output_pruner(monkeypatch, StoreUnavailable("store sqlite:///x: connection lost"))
+    reported: list[str] = []
+    with pytest.raises(StoreUnavailable):  # every pruner would fail alike: the pass ends
+        prune_store(store, POLICY, now=NOW, pause=lambda _: None, on_failure=lambda name, _: reported.append(name))
+    assert reported == [] and store.db.scalar("SELECT COUNT(*) FROM audit_log") == 1
+
+
 def test_audit_entries_and_sent_deliveries_go_when_old_and_waiting_deliveries_stay(store: Store) -> None:
     for age in (400, 366, 10):
         audit.record(store, actor="t", action="job.created", target_type="job", at=NOW - timedelta(days=age))
@@ -590,6 +697,128 @@ def test_a_bad_retention_value_is_exit_2_on_one_line_and_nothing_is_pruned(sqlit
     assert result.code == 2, result
     assert result.stderr.count("\n") == 1 and "[history] keep_days must be at least 1" in result.stderr
     assert result.stdout == ""
+
+
+def test_every_history_setting_has_a_largest_value() -> None:
+    assert set(HISTORY_MAXIMA) == set(KEYS["history"])
+    assert {most for most, _ in HISTORY_MAXIMA.values()} == {MAX_KEEP_DAYS, MAX_KEEP_PER_JOB}
+    assert (MAX_KEEP_DAYS, MAX_KEEP_PER_JOB) == (36_500, 1_000_000_000)
+
+
+@pytest.mark.parametrize("key", sorted(KEYS["history"]))
+@pytest.mark.parametrize("beyond", [1, 2**31, 2**63, 10**20], ids=["one-more", "2**31", "2**63", "10**20"])
+def test_retention_values_above_their_largest_are_a_config_error(tmp_path: Path, key: str, beyond: int) -> None:
+    most = HISTORY_MAXIMA[key][0]
+    value = most + 1 if beyond == 1 else beyond
+    path = tmp_path / "jobctl.toml"
+    path.write_text(f"[history]\n{key} = {value}\n")
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    years = " (100 years)" if key.endswith("_days") else ""
+    assert caught.value.message == f"config file {path}: [history] {key} must be at most {most}{years}, not {value}"
+
+
+def _cli_without_jobctl_env() -> Cli:
+    return Cli({key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")})
+
+
+@pytest.mark.parametrize(
+    ("setting", "command"),
+    [
+        ("keep_days = 800000", "store prune --dry-run"),
+        ("keep_days = 99999999999999999999", "store prune"),
+        ("keep_days = 36501", "store info"),
+        ("output_keep_days = 36501", "store prune --dry-run"),
+        ("output_keep_days = 800000", "store prune"),
+        ("audit_keep_days = 1000000", "store prune --dry-run"),
+        ("audit_keep_days = 36501", "store info"),
+        ("keep_per_job = 9223372036854775808", "store prune --dry-run"),
+        ("keep_per_job = 1000000001", "store prune"),
+        ("keep_per_job = 1_000_000_000_000", "store info"),
+    ],
+)
+def test_a_retention_value_too_large_is_exit_2_on_one_line(
+    sqlite_url: str, tmp_path: Path, setting: str, command: str
+) -> None:
+    """Before the bound, the prune failed with an internal error (OverflowError, exit 1) and
+    ``store info`` showed the value as if it were fine."""
+    store = open_store(sqlite_url)
+    try:
+        add_executions(store.db, add_job(store.db, "j"), days(100, 200), output="old\n")
+    finally:
+        store.close()
+    config = tmp_path / "bad.toml"
+    config.write_text(f"[history]\n{setting}\n")
+    result = _cli_without_jobctl_env()("--db", sqlite_url, "--config", str(config), *command.split())
+    key, value = setting.split(" = ")
+    most = HISTORY_MAXIMA[key][0]
+    assert result.code == 2, result
+    assert result.stderr.startswith(f"jobctl: config file {config}: [history] {key} must be at most {most}"), result
+    assert result.stderr.endswith(f", not {int(value)}\n") and result.stderr.count("\n") == 1, result
+    assert result.stdout == ""
+    store = open_store(sqlite_url)
+    try:
+        assert len(ids_of(store)) == 2 and output_rows(store) == 2, "nothing is pruned"
+    finally:
+        store.close()
+
+
+def test_the_daemon_refuses_to_start_with_a_retention_value_too_large(sqlite_url: str, tmp_path: Path) -> None:
+    """Before the bound, it started, and its pruner failed with a traceback on every pass."""
+    config = tmp_path / "bad.toml"
+    config.write_text("[history]\nkeep_days = 800000\n")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "jobctl", "--config", str(config), "--db", sqlite_url, "daemon", "--no-api"],
+        capture_output=True, text=True, timeout=60, env=env,
+    )  # fmt: skip
+    assert result.returncode == 2, result
+    assert result.stderr == (
+        f"jobctl: config file {config}: [history] keep_days must be at most 36500 (100 years), not 800000\n"
+    ), result.stderr
+    assert result.stdout == ""
+
+
+LARGEST = "\n".join(f"{key} = {most}" for key, (most, _) in HISTORY_MAXIMA.items())
+
+
+def test_the_largest_retention_values_keep_a_century_and_prune_what_is_older(store: Store, tmp_path: Path) -> None:
+    """At the largest values, the cutoffs are a hundred years back and the count a billion, on
+    either backend: a prune runs, removes what is older than that and keeps the rest."""
+    path = tmp_path / "jobctl.toml"
+    path.write_text(f"[history]\n{LARGEST}\n")
+    policy = load_config(str(path)).retention
+    assert policy == RetentionPolicy(
+        keep_days=MAX_KEEP_DAYS, keep_per_job=MAX_KEEP_PER_JOB, output_keep_days=MAX_KEEP_DAYS,
+        audit_keep_days=MAX_KEEP_DAYS,
+    )  # fmt: skip
+    job = add_job(store.db, "j")
+    kept = add_executions(store.db, job, days(1, 400, MAX_KEEP_DAYS - 1), output="kept\n")
+    gone = add_executions(store.db, job, days(MAX_KEEP_DAYS + 1, MAX_KEEP_DAYS + 30), output="gone\n")
+    for age in (MAX_KEEP_DAYS - 1, MAX_KEEP_DAYS + 1):
+        audit.record(store, actor="t", action="job.created", target_type="job", at=NOW - timedelta(days=age))
+
+    dry = prune_store(store, policy, now=NOW, dry_run=True)
+    report = prune_store(store, policy, now=NOW)
+
+    expected = {"expiredExecutions": 2, "excessExecutions": 0, "outputs": 0, "auditEntries": 1, "deliveries": 0}
+    assert dry.removed == expected and report.removed == expected
+    assert ids_of(store) == set(kept) and not set(gone) & ids_of(store)
+    assert output_rows(store) == 3
+    assert store.db.scalar("SELECT COUNT(*) FROM audit_log") == 1
+
+
+def test_store_info_and_prune_take_the_largest_retention_values(sqlite_url: str, tmp_path: Path) -> None:
+    config = tmp_path / "largest.toml"
+    config.write_text(f"[history]\n{LARGEST}\n")
+    cli = _cli_without_jobctl_env()
+    info = cli("--db", sqlite_url, "--config", str(config), "store", "info", "--json")
+    assert info.code == 0, info
+    assert json.loads(info.stdout)["retention"] == {
+        "keepDays": 36_500, "keepPerJob": 1_000_000_000, "outputKeepDays": 36_500, "auditKeepDays": 36_500,
+    }  # fmt: skip
+    pruned = cli("--db", sqlite_url, "--config", str(config), "store", "prune")
+    assert pruned.code == 0 and pruned.stdout.startswith("removed 0 rows"), pruned
 
 
 def test_a_later_pass_finds_new_runs_by_a_range_of_the_created_at_index(store: Store) -> None:
