@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
 from jobctl.models import RetentionPolicy
 from jobctl.store import Store
-from jobctl.store.maintenance import page_count, release_free_pages, rewrite_pays, vacuum
+from jobctl.store.maintenance import free_pages, page_count, release_free_pages, rewrite_pays, vacuum
 from jobctl.store.retention import (
     COMMAND_PRUNE_CACHE_KIB,
     PRUNE_CACHE_KIB,
@@ -204,7 +204,7 @@ def prune_store(
                 if should_stop():
                     break
             report.checkpoints = pace.checkpoints.done
-        if report.total and store.db.is_sqlite:
+        if store.db.is_sqlite and (report.total or _pages_left_free(store, leaders=pause is not None)):
             report.pages_released, report.rewritten = _give_back_free_pages(store, pace, should_stop)
     report.seconds = time.monotonic() - started
     return report
@@ -235,6 +235,19 @@ class _PrunePace:
     @staticmethod
     def _target(daemon_leads: bool) -> float:
         return TARGET_BATCH_SECONDS if daemon_leads else ALONE_BATCH_SECONDS
+
+
+LEFTOVER_FREE_PAGES = 1024
+"""Free pages (4 MiB) that make the leader's pass give them back though it removed nothing."""
+
+
+def _pages_left_free(store: Store, *, leaders: bool) -> bool:
+    """Whether free pages that an earlier prune did not give back (its release was stopped, or
+    could not get the write lock) should go now, in a pass that removed nothing: any at all for
+    ``jobctl store prune``, at least :data:`LEFTOVER_FREE_PAGES` for the leader's pass (the few
+    pages ordinary writes free come and go; releasing them every minute would only make the file
+    grow again)."""
+    return free_pages(store.db) >= (LEFTOVER_FREE_PAGES if leaders else 1)
 
 
 def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[[], bool]) -> tuple[int, bool]:

@@ -29,6 +29,7 @@ from jobctl.service.retention import (
     ASK_AGAIN_SECONDS,
     CHECKPOINT_EVERY,
     FIRST_BATCH,
+    LEFTOVER_FREE_PAGES,
     MAX_BATCH,
     TARGET_BATCH_SECONDS,
     BatchSizer,
@@ -399,6 +400,41 @@ def test_a_rewrite_that_cannot_get_the_lock_falls_back_to_releasing_the_pages(
         else:  # the steps gave up at 2 s too
             assert report.pages_released == 0 and int(store.db.scalar("PRAGMA freelist_count")) > before * 3 / 4
         assert store.db.scalar("PRAGMA integrity_check") == "ok"
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize("leaders", [False, True], ids=["store prune", "leader's pass"])
+def test_pages_an_earlier_prune_left_free_go_back_in_a_prune_that_removes_nothing(
+    sqlite_url: str, leaders: bool
+) -> None:
+    """A prune whose release of free pages was stopped or could not get the lock leaves them
+    free; the next prune gives them back even when it has no rows to remove: ``store prune``
+    any at all, the leader's pass from LEFTOVER_FREE_PAGES on (a few come and go with writes)."""
+    store = open_store(sqlite_url)
+    pause = (lambda seconds: None) if leaders else None
+    try:
+        job = add_job(store.db, "j")
+        hours = [timedelta(hours=n) for n in range(1, 301)]  # none past the policy's limits
+        kept = add_executions(store.db, job, hours, output="w" * 20_000 + "\n")
+        store.db.execute("DELETE FROM execution_output WHERE execution_id = :id", {"id": kept[0]})
+        few = int(store.db.scalar("PRAGMA freelist_count"))
+        assert 0 < few < LEFTOVER_FREE_PAGES
+
+        report = prune_store(store, POLICY, now=NOW, pause=pause)
+
+        assert report.total == 0
+        if leaders:
+            assert report.pages_released == 0 and int(store.db.scalar("PRAGMA freelist_count")) == few
+        else:
+            assert report.pages_released == few and int(store.db.scalar("PRAGMA freelist_count")) == 0
+
+        store.db.execute("DELETE FROM execution_output")  # what a stopped prune leaves: many free pages
+        assert int(store.db.scalar("PRAGMA freelist_count")) >= LEFTOVER_FREE_PAGES
+        report = prune_store(store, POLICY, now=NOW, pause=pause)
+        assert report.total == 0 and report.pages_released >= LEFTOVER_FREE_PAGES
+        assert int(store.db.scalar("PRAGMA freelist_count")) == 0
+        assert ids_of(store) == set(kept) and store.db.scalar("PRAGMA integrity_check") == "ok"
     finally:
         store.close()
 
