@@ -115,14 +115,16 @@ def backup(
     path: Annotated[str, typer.Argument(help="New file to write the copy to.", metavar="PATH")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Copy a SQLite store to PATH, consistent while the daemon runs (the copy is a store:
-    jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump command to use instead.
+    """Copy a SQLite store to PATH, a new file readable only by you, consistent while the daemon
+    runs (the copy is a store: jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump
+    command to use instead.
 
     Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
     """
-    from jobctl.service.maintenance import backup_store
+    from jobctl.service.maintenance import backup_store, backup_target
 
-    data = backup_store(_store(ctx, "backup"), path)
+    target = backup_target(path)
+    data = backup_store(_store(ctx, "backup"), target)
     if as_json:
         output.print_json(data)
         return

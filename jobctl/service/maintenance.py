@@ -6,6 +6,7 @@ vacuum is the business of whoever holds the store, like token management.
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -63,18 +64,43 @@ def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:
     return info
 
 
-def backup_store(store: Store, target: str) -> dict[str, Any]:
-    """Copy a SQLite store to ``target`` while it is in use.
+def backup_target(target: str) -> Path:
+    """The absolute path a backup named ``target`` goes to: a new file in a folder that exists.
+
+    Checked on the name as given, before any store is opened (``Path`` would turn ``''`` into
+    ``.`` and drop a trailing slash).
+
+    :raises UsageError: for ``-``, an empty name, a name ending in ``/``, ``.`` or ``..``, an
+        existing path (a directory said so), a folder that does not exist or cannot be written.
+    """
+    if target == "-":
+        raise UsageError("store backup writes a file, not standard output: give a new file path instead of -")
+    if not target:
+        raise UsageError("store backup needs a file path; PATH is empty")
+    if os.path.basename(target) in ("", ".", ".."):
+        raise UsageError(f"backup target {target} names a folder; give a new file path")
+    path = Path(os.path.expanduser(target)).absolute()
+    if path.is_dir():
+        raise UsageError(f"backup target {path} is a directory; give a new file path")
+    if os.path.lexists(path):
+        raise UsageError(f"backup target {path} already exists; give a new file path")
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write backup {path}: folder {folder} does not exist or is not writable")
+    return path
+
+
+def backup_store(store: Store, target: Path) -> dict[str, Any]:
+    """Copy a SQLite store to ``target`` (from :func:`backup_target`) while it is in use.
 
     :raises UsageError: on Postgres (the message gives the ``pg_dump`` command), or when
-        ``target`` exists, is a folder or cannot be written.
+        ``target`` exists or cannot be created.
     """
     db = store.db
     if not db.is_sqlite:
         raise UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(store)}")
-    path = Path(target).expanduser().absolute()
-    size = m.backup_sqlite(db, path)
-    return {"path": str(path), "sizeBytes": size}
+    size = m.backup_sqlite(db, target)
+    return {"path": str(target), "sizeBytes": size}
 
 
 def pg_dump_command(store: Store) -> str:
