@@ -117,14 +117,20 @@ def backup(
 ) -> None:
     """Copy a SQLite store to PATH, a new file readable only by you, consistent while the daemon
     runs (the copy is a store: jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump
-    command to use instead.
+    command to use instead, without connecting.
 
     Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
     """
-    from jobctl.service.maintenance import backup_store, backup_target
+    from jobctl.service.maintenance import backup_store, backup_target, postgres_backup_refusal
+    from jobctl.store.url import SQLITE, parse_store_url
 
+    app_ctx: AppContext = ctx.obj
+    # The URL and PATH decide before the store opens: opening one creates its schema.
+    url = parse_store_url(app_ctx.direct_store_url("jobctl store backup"))
     target = backup_target(path)
-    data = backup_store(_store(ctx, "backup"), target)
+    if url.backend != SQLITE:
+        raise postgres_backup_refusal(url, target)
+    data = backup_store(app_ctx.store(), target)
     if as_json:
         output.print_json(data)
         return

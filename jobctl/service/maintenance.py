@@ -18,6 +18,7 @@ from jobctl.service.retention import PruneReport, prune_store
 from jobctl.store import Store
 from jobctl.store import maintenance as m
 from jobctl.store.schema_version import current_revision
+from jobctl.store.url import StoreUrl
 from jobctl.wire.responses import timestamp
 
 STORE_PRUNED = "store.pruned"
@@ -98,15 +99,20 @@ def backup_store(store: Store, target: Path) -> dict[str, Any]:
     """
     db = store.db
     if not db.is_sqlite:
-        raise UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(store)}")
+        raise postgres_backup_refusal(db.url, target)
     size = m.backup_sqlite(db, target)
     return {"path": str(target), "sizeBytes": size}
 
 
-def pg_dump_command(store: Store) -> str:
+def postgres_backup_refusal(url: StoreUrl, target: Path) -> UsageError:
+    """``store backup`` on Postgres: exit 2, naming the ``pg_dump`` command that does it."""
+    return UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(url)}")
+
+
+def pg_dump_command(url: StoreUrl) -> str:
     """The ``pg_dump`` command for this Postgres store, without its password (pg_dump asks, or
     reads ``~/.pgpass``)."""
-    info = dict(store.db.url.pg_conninfo or {})
+    info = dict(url.pg_conninfo or {})
     parts = ["pg_dump", "--format=custom"]
     for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
         if info.get(key):

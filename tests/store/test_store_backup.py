@@ -1,5 +1,5 @@
-"""``jobctl store backup`` with the paths people give it, as real subprocesses on real stores
-(the copy while another process writes: tests/store/test_store_cmds.py)."""
+"""``jobctl store backup`` with the paths people give it, and on Postgres, as real subprocesses
+on real stores (the copy while another process writes: tests/store/test_store_cmds.py)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from jobctl.errors import StoreError
 from jobctl.store import open_store
 from jobctl.store.database import Database
 from jobctl.store.maintenance import backup_sqlite
+from jobctl.store.url import parse_store_url
 from tests.conftest import Cli, Result
 from tests.store.helpers import add_job
 from tests.store.test_store_cmds import one_line_error
@@ -229,3 +230,34 @@ def test_a_copy_that_fails_or_is_interrupted_is_removed(filled: str, out: Path, 
     finally:
         store.close()
     assert listing(out) == {}
+
+
+# -- Postgres: the pg_dump command, without connecting ---------------------------------------
+
+
+def schema_tables(pg_url: str) -> int:
+    """How many tables the URL's schema holds."""
+    import psycopg
+
+    with psycopg.connect(**(parse_store_url(pg_url).pg_conninfo or {})) as conn:
+        row = conn.execute(
+            "SELECT current_schema(), count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchone()
+    assert row is not None and row[0].startswith("jobctl_t_"), row
+    return int(row[1])
+
+
+def test_a_postgres_backup_creates_no_schema(pg_url: str, out: Path, bare_cli: Cli) -> None:
+    assert schema_tables(pg_url) == 0
+    result = in_folder(bare_cli, out, "--db", pg_url, "store", "backup", "copy.dump")
+    one_line_error(result, 2, "for Postgres run: pg_dump ")
+    assert schema_tables(pg_url) == 0, "store backup created jobctl's tables"
+    assert listing(out) == {}
+
+
+def test_a_postgres_backup_is_refused_without_connecting(out: Path, bare_cli: Cli) -> None:
+    # no server listens on port 9: a connection attempt would fail (exit 1), not print the command
+    nowhere = "postgresql+psycopg://jobctl:s3cret@127.0.0.1:9/jobctl?connect_timeout=1"
+    result = bare_cli("--db", nowhere, "store", "backup", str(out / "copy.dump"))
+    one_line_error(result, 2, "--host=127.0.0.1 --port=9 --username=jobctl")
+    assert "s3cret" not in result.stderr
