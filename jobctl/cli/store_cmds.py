@@ -117,7 +117,7 @@ def backup(
 ) -> None:
     """Copy a SQLite store to PATH, a new file readable only by you, consistent while the daemon
     runs (the copy is a store: jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump
-    command to use instead, without connecting.
+    command that writes PATH instead, without connecting.
 
     Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
     """

@@ -7,6 +7,7 @@ vacuum is the business of whoever holds the store, like token management.
 from __future__ import annotations
 
 import os
+import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -106,22 +107,73 @@ def backup_store(store: Store, target: Path) -> dict[str, Any]:
 
 def postgres_backup_refusal(url: StoreUrl, target: Path) -> UsageError:
     """``store backup`` on Postgres: exit 2, naming the ``pg_dump`` command that does it."""
-    return UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(url)}")
+    return UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(url, target)}")
 
 
-def pg_dump_command(url: StoreUrl) -> str:
-    """The ``pg_dump`` command for this Postgres store, without its password (pg_dump asks, or
-    reads ``~/.pgpass``)."""
+def pg_dump_command(url: StoreUrl, target: Path) -> str:
+    """The ``pg_dump`` command that writes this Postgres store to ``target`` in pg_dump's custom
+    format (``pg_restore`` reads it), shell-quoted and without the password (pg_dump asks, or
+    reads ``~/.pgpass`` or ``$PGPASSWORD``).
+
+    When the URL sets ``search_path`` (``options=-c search_path=jobctl,public``), only its first
+    schema is dumped: jobctl creates its tables unqualified, so they are in that schema
+    (``current_schema()``), while the others may hold what is not jobctl's. A path that starts
+    with ``$user``, or none, dumps the whole database.
+    """
     info = dict(url.pg_conninfo or {})
     parts = ["pg_dump", "--format=custom"]
     for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
         if info.get(key):
             parts.append(f"{option}={info[key]}")
-    options = info.get("options", "")
-    if "search_path=" in options:
-        parts.append(f"--schema={options.split('search_path=', 1)[1].split()[0]}")
-    parts += ["--file=jobctl.dump", str(info.get("dbname", ""))]
-    return " ".join(parts)
+    schema = _first_schema(info.get("options", ""))
+    if schema is not None:
+        parts.append(f"--schema={schema}")
+    parts += [f"--file={target}", info.get("dbname", "")]
+    return shlex.join(parts)
+
+
+def _first_schema(options: str) -> str | None:
+    """The first schema of the ``search_path`` that libpq ``options`` set (the last setting
+    wins, as on the server), as written there; None when they set none, or it is ``$user``."""
+    args, arg, escaped = [], "", False
+    for char in options:  # libpq splits options at spaces; a backslash keeps the next character
+        if escaped:
+            arg, escaped = arg + char, False
+        elif char == "\\":
+            escaped = True
+        elif char.isspace():
+            if arg:
+                args.append(arg)
+            arg = ""
+        else:
+            arg += char
+    if arg:
+        args.append(arg)
+    settings = [arg[2:] if arg.startswith(("-c", "--")) else arg for arg in args]
+    value = None
+    for setting in settings:
+        name, sep, rest = setting.partition("=")
+        if sep and name.strip().lower().replace("-", "_") == "search_path":
+            value = rest
+    if value is None:
+        return None
+    first = _split_search_path(value)[:1]
+    return first[0] if first and first[0].strip('"') != "$user" else None
+
+
+def _split_search_path(value: str) -> list[str]:
+    """``search_path`` entries: comma-separated, a double-quoted name keeps its commas."""
+    names, name, quoted = [], "", False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            names.append(name.strip())
+            name = ""
+        else:
+            name += char
+    names.append(name.strip())
+    return [name for name in names if name]
 
 
 def check_store(store: Store, *, now: datetime, lease_ttl_seconds: float) -> dict[str, Any]:

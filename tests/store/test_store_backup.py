@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shlex
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -261,3 +263,53 @@ def test_a_postgres_backup_is_refused_without_connecting(out: Path, bare_cli: Cl
     result = bare_cli("--db", nowhere, "store", "backup", str(out / "copy.dump"))
     one_line_error(result, 2, "--host=127.0.0.1 --port=9 --username=jobctl")
     assert "s3cret" not in result.stderr
+
+
+def test_the_pg_dump_command_dumps_jobctls_schema_to_path(pg_url: str, out: Path, bare_cli: Cli) -> None:
+    store = open_store(pg_url)
+    add_job(store.db, "nightly")
+    store.close()
+    # jobctl's schema first, then public; a password the command must not show
+    url = pg_url.replace("postgres@", "postgres:s3cret@", 1) + ",public"
+    target = out / "it's a $(dump).pgdump"
+    result = bare_cli("--db", url, "store", "backup", str(target))
+    one_line_error(result, 2, "for Postgres run: pg_dump --format=custom --host=127.0.0.1")
+    assert "s3cret" not in result.stderr
+    command = result.stderr.strip().split("for Postgres run: ", 1)[1]
+    schema = pg_url.rsplit("search_path%3D", 1)[1]
+    argv = shlex.split(command)
+    assert [arg for arg in argv if arg.startswith("--schema")] == [f"--schema={schema}"]
+    assert f"--file={target}" in argv
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump is not installed")
+    dumped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert dumped.returncode == 0, dumped.stderr
+    assert list(listing(out)) == [target.name]
+    contents = subprocess.run(["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True)
+    data = [line.split() for line in contents.stdout.splitlines() if " TABLE DATA " in line]
+    assert {fields[5] for fields in data} == {schema}
+    assert {"jobs", "executions", "api_tokens"} <= {fields[6] for fields in data}
+
+
+@pytest.mark.parametrize(
+    ("options", "schema"),
+    [
+        ("-csearch_path%3Dops", "--schema=ops"),
+        ("-c%20search_path%3Dops,public", "--schema=ops"),
+        ("-c%20search_path%3Dops,%5C%20public", "--schema=ops"),
+        ("--search_path%3Dops", "--schema=ops"),
+        ("-c%20statement_timeout%3D5s%20-c%20search_path%3Dold%20-c%20search_path%3Dnew", "--schema=new"),
+        ("-c%20search_path%3D%22Ops%2CTeam%22,public", '--schema="Ops,Team"'),
+        ("-c%20search_path%3D%22%24user%22,public", None),
+        ("-c%20search_path%3D$user", None),
+        ("-c%20statement_timeout%3D5s", None),
+    ],
+)
+def test_the_pg_dump_command_names_the_first_schema_of_the_search_path(
+    out: Path, bare_cli: Cli, options: str, schema: str | None
+) -> None:
+    url = f"postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?connect_timeout=1&options={options}"
+    result = bare_cli("--db", url, "store", "backup", str(out / "copy.dump"))
+    one_line_error(result, 2, "pg_dump --format=custom")
+    argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
+    assert [arg for arg in argv if arg.startswith("--schema")] == ([schema] if schema else [])
