@@ -97,6 +97,14 @@ class AppContext:
         :raises UsageError: with ``--api``, or when an API applies and no store is named (the
             default file is then most likely not the store the user means).
         """
+        self.direct_store_url(command)
+        return self.store(create=create, migrate=migrate)
+
+    def direct_store_url(self, command: str) -> str:
+        """The URL of the store :meth:`direct_store` would open, without opening it.
+
+        :raises UsageError: as :meth:`direct_store`.
+        """
         self.check_not_both()
         if self.api_option:
             raise UsageError(f"{command} works on the store, not through the API: run it without --api")
@@ -105,7 +113,7 @@ class AppContext:
             raise UsageError(
                 f"{command} works on the store, and {source} points at an API: name the store with --db URL"
             )
-        return self.store(create=create, migrate=migrate)
+        return self.store_url()
 
     def _store_named(self) -> bool:
         return bool(self.db_option or os.environ.get("JOBCTL_DB") or self.config.store_url)

@@ -132,14 +132,22 @@ def backup(
     path: Annotated[str, typer.Argument(help="New file to write the copy to.", metavar="PATH")],
     as_json: JsonFlag = False,
 ) -> None:
-    """Copy a SQLite store to PATH, consistent while the daemon runs (the copy is a store:
-    jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump command to use instead.
+    """Copy a SQLite store to PATH, a new file readable only by you, consistent while the daemon
+    runs (the copy is a store: jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump
+    command that writes PATH instead, without connecting.
 
     Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
     """
-    from jobctl.service.maintenance import backup_store
+    from jobctl.service.maintenance import backup_store, backup_target, postgres_backup_refusal
+    from jobctl.store.url import SQLITE, parse_store_url
 
-    data = backup_store(_store(ctx, "backup", migrate=False), path)
+    app_ctx: AppContext = ctx.obj
+    # The URL and PATH decide before the store opens: a Postgres store is not even connected to.
+    url = parse_store_url(app_ctx.direct_store_url("jobctl store backup"))
+    target = backup_target(path)
+    if url.backend != SQLITE:
+        raise postgres_backup_refusal(url, target)
+    data = backup_store(_store(ctx, "backup", migrate=False), target)
     if as_json:
         output.print_json(data)
         return

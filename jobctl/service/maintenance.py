@@ -6,6 +6,8 @@ vacuum is the business of whoever holds the store, like token management.
 
 from __future__ import annotations
 
+import os
+import shlex
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ from jobctl.service.retention import PruneReport, prune_store
 from jobctl.store import Store
 from jobctl.store import maintenance as m
 from jobctl.store.schema_version import HEAD, current_revision
+from jobctl.store.url import StoreUrl
 from jobctl.wire.responses import timestamp
 
 STORE_PRUNED = "store.pruned"
@@ -64,33 +67,114 @@ def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:
     return info
 
 
-def backup_store(store: Store, target: str) -> dict[str, Any]:
-    """Copy a SQLite store to ``target`` while it is in use.
+def backup_target(target: str) -> Path:
+    """The absolute path a backup named ``target`` goes to: a new file in a folder that exists.
+
+    Checked on the name as given, before any store is opened (``Path`` would turn ``''`` into
+    ``.`` and drop a trailing slash).
+
+    :raises UsageError: for ``-``, an empty name, a name ending in ``/``, ``.`` or ``..``, an
+        existing path (a directory said so), a folder that does not exist or cannot be written.
+    """
+    if target == "-":
+        raise UsageError("store backup writes a file, not standard output: give a new file path instead of -")
+    if not target:
+        raise UsageError("store backup needs a file path; PATH is empty")
+    if os.path.basename(target) in ("", ".", ".."):
+        raise UsageError(f"backup target {target} names a folder; give a new file path")
+    path = Path(os.path.expanduser(target)).absolute()
+    if path.is_dir():
+        raise UsageError(f"backup target {path} is a directory; give a new file path")
+    if os.path.lexists(path):
+        raise UsageError(f"backup target {path} already exists; give a new file path")
+    folder = path.parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write backup {path}: folder {folder} does not exist or is not writable")
+    return path
+
+
+def backup_store(store: Store, target: Path) -> dict[str, Any]:
+    """Copy a SQLite store to ``target`` (from :func:`backup_target`) while it is in use.
 
     :raises UsageError: on Postgres (the message gives the ``pg_dump`` command), or when
-        ``target`` exists, is a folder or cannot be written.
+        ``target`` exists or cannot be created.
     """
     db = store.db
     if not db.is_sqlite:
-        raise UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(store)}")
-    path = Path(target).expanduser().absolute()
-    size = m.backup_sqlite(db, path)
-    return {"path": str(path), "sizeBytes": size}
+        raise postgres_backup_refusal(db.url, target)
+    size = m.backup_sqlite(db, target)
+    return {"path": str(target), "sizeBytes": size}
 
 
-def pg_dump_command(store: Store) -> str:
-    """The ``pg_dump`` command for this Postgres store, without its password (pg_dump asks, or
-    reads ``~/.pgpass``)."""
-    info = dict(store.db.url.pg_conninfo or {})
+def postgres_backup_refusal(url: StoreUrl, target: Path) -> UsageError:
+    """``store backup`` on Postgres: exit 2, naming the ``pg_dump`` command that does it."""
+    return UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(url, target)}")
+
+
+def pg_dump_command(url: StoreUrl, target: Path) -> str:
+    """The ``pg_dump`` command that writes this Postgres store to ``target`` in pg_dump's custom
+    format (``pg_restore`` reads it), shell-quoted and without the password (pg_dump asks, or
+    reads ``~/.pgpass`` or ``$PGPASSWORD``).
+
+    When the URL sets ``search_path`` (``options=-c search_path=jobctl,public``), only its first
+    schema is dumped: jobctl creates its tables unqualified, so they are in that schema
+    (``current_schema()``), while the others may hold what is not jobctl's. A path that starts
+    with ``$user``, or none, dumps the whole database.
+    """
+    info = dict(url.pg_conninfo or {})
     parts = ["pg_dump", "--format=custom"]
     for option, key in (("--host", "host"), ("--port", "port"), ("--username", "user")):
         if info.get(key):
             parts.append(f"{option}={info[key]}")
-    options = info.get("options", "")
-    if "search_path=" in options:
-        parts.append(f"--schema={options.split('search_path=', 1)[1].split()[0]}")
-    parts += ["--file=jobctl.dump", str(info.get("dbname", ""))]
-    return " ".join(parts)
+    schema = _first_schema(info.get("options", ""))
+    if schema is not None:
+        parts.append(f"--schema={schema}")
+    parts += [f"--file={target}", info.get("dbname", "")]
+    return shlex.join(parts)
+
+
+def _first_schema(options: str) -> str | None:
+    """The first schema of the ``search_path`` that libpq ``options`` set (the last setting
+    wins, as on the server), as written there; None when they set none, or it is ``$user``."""
+    args, arg, escaped = [], "", False
+    for char in options:  # libpq splits options at spaces; a backslash keeps the next character
+        if escaped:
+            arg, escaped = arg + char, False
+        elif char == "\\":
+            escaped = True
+        elif char.isspace():
+            if arg:
+                args.append(arg)
+            arg = ""
+        else:
+            arg += char
+    if arg:
+        args.append(arg)
+    settings = [arg[2:] if arg.startswith(("-c", "--")) else arg for arg in args]
+    value = None
+    for setting in settings:
+        name, sep, rest = setting.partition("=")
+        if sep and name.strip().lower().replace("-", "_") == "search_path":
+            value = rest
+    if value is None:
+        return None
+    first = _split_search_path(value)[:1]
+    return first[0] if first and first[0].strip('"') != "$user" else None
+
+
+def _split_search_path(value: str) -> list[str]:
+    """``search_path`` entries: comma-separated, a double-quoted name keeps its commas."""
+    names, name, quoted = [], "", False
+    for char in value:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            names.append(name.strip())
+            name = ""
+        else:
+            name += char
+    names.append(name.strip())
+    return [name for name in names if name]
 
 
 def check_store(store: Store, *, now: datetime, lease_ttl_seconds: float) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 from jobctl.errors import StoreError, UsageError
 from jobctl.store.database import Database, to_utc
@@ -154,32 +155,60 @@ def execution_span(db: Database) -> tuple[datetime | None, datetime | None]:
 
 
 def backup_sqlite(db: Database, target: Path) -> int:
-    """Copy a SQLite store to ``target`` with SQLite's online backup API (consistent while the
-    daemon writes); the copy's size.
+    """Copy a SQLite store to exactly ``target`` with SQLite's online backup API (consistent
+    while the daemon writes); the copy's size.
 
-    :raises UsageError: when ``target`` exists or its folder cannot be written (nothing made).
+    ``target`` is created here, atomically and only if nothing is there (not even a dangling
+    symlink), readable by its owner alone from the start: the copy holds token hashes and the
+    jobs' environment. SQLite then opens that very file (``mode=rw``: it never creates one of
+    its own, and the path is quoted, so ``?``, ``#`` and ``%`` in it are part of the name). A
+    copy that fails or is interrupted is removed.
+
+    :raises UsageError: when ``target`` exists or cannot be created (nothing made).
+    :raises StoreError: when the copy fails (the partial file removed).
     """
-    if os.path.lexists(target):
-        raise UsageError(f"backup target {target} already exists; give a new path")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write backup {target}: folder {folder} does not exist or is not writable")
+    _create_backup_file(target)
+    copy: sqlite3.Connection | None = None
     try:
-        copy = sqlite3.connect(f"file:{target}?mode=rwc", uri=True, isolation_level=None)
-    except sqlite3.Error as exc:
-        raise UsageError(f"cannot write backup {target}: {exc}") from exc
-    try:
+        uri = f"file://{quote(str(target.absolute()))}?mode=rw"  # an empty authority: file:///...
+        copy = sqlite3.connect(uri, uri=True, isolation_level=None)
         # In one step: a step is one read transaction, which in WAL mode never blocks writers,
         # while a backup made of several steps starts over whenever another connection writes.
         db.connection().backup(copy, pages=-1)
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
-    except sqlite3.Error as exc:
         copy.close()
-        target.unlink(missing_ok=True)
-        raise StoreError(f"backup to {target} failed: {exc}") from exc
-    copy.close()
-    os.chmod(target, 0o600)
+    except BaseException as exc:  # an interrupted copy goes too, not only a failed one
+        if copy is not None:
+            copy.close()
+        _remove_backup_file(target)
+        if isinstance(exc, sqlite3.Error):
+            raise StoreError(f"backup to {target} failed: {exc}") from exc
+        raise
     return target.stat().st_size
+
+
+def _create_backup_file(target: Path) -> None:
+    """Create ``target`` empty, mode 0600, or say why it cannot be (exit 2)."""
+    try:
+        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
+    except FileExistsError:
+        what = "is a directory" if target.is_dir() else "already exists"
+        raise UsageError(f"backup target {target} {what}; give a new file path") from None
+    except (FileNotFoundError, NotADirectoryError):
+        raise UsageError(f"cannot write backup {target}: folder {target.parent} does not exist") from None
+    except OSError as exc:
+        raise UsageError(f"cannot write backup {target}: {exc.strerror or exc}") from None
+    try:
+        os.fchmod(fd, 0o600)  # whatever the umask took away, the owner can write it
+    finally:
+        # Closed before SQLite opens the file: closing any descriptor of a file drops the
+        # process's POSIX locks on it, SQLite's included.
+        os.close(fd)
+
+
+def _remove_backup_file(target: Path) -> None:
+    for end in ("", "-journal", "-wal", "-shm"):
+        Path(f"{target}{end}").unlink(missing_ok=True)
 
 
 # -- checks --------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ def test_a_backup_never_overwrites_and_needs_a_writable_folder(sqlite_url: str, 
     taken.write_text("keep me")
     one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(taken)), 2, "already exists")
     assert taken.read_text() == "keep me"
-    one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(tmp_path)), 2, "already exists")
+    one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(tmp_path)), 2, "is a directory")
     missing = tmp_path / "no" / "such" / "copy.db"
     one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(missing)), 2, "not writable")
     assert not missing.parent.exists()

@@ -1,0 +1,315 @@
+"""``jobctl store backup`` with the paths people give it, and on Postgres, as real subprocesses
+on real stores (the copy while another process writes: tests/store/test_store_cmds.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import shlex
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from jobctl.errors import StoreError
+from jobctl.store import open_store
+from jobctl.store.database import Database
+from jobctl.store.maintenance import backup_sqlite
+from jobctl.store.url import parse_store_url
+from tests.conftest import Cli, Result
+from tests.store.helpers import add_job
+from tests.store.test_store_cmds import one_line_error
+
+
+def in_folder(cli: Cli, folder: Path, *args: str, preexec: object = None, python: list[str] | None = None) -> Result:
+    """``jobctl ARGS`` run from ``folder`` (relative paths land there)."""
+    proc = subprocess.run(
+        [*(python or [sys.executable, "-m", "jobctl"]), *args],
+        capture_output=True,
+        text=True,
+        env=cli.env,
+        cwd=folder,
+        timeout=60,
+        preexec_fn=preexec,  # type: ignore[arg-type]
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def listing(folder: Path) -> dict[str, int]:
+    """Every file under ``folder`` with its size."""
+    return {str(path.relative_to(folder)): path.lstat().st_size for path in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> str:
+    """A SQLite store with one job, in a folder of its own."""
+    (tmp_path / "store").mkdir()
+    url = f"sqlite:///{tmp_path / 'store' / 'jobctl.db'}"
+    store = open_store(url)
+    add_job(store.db, "nightly")
+    store.close()
+    return url
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    """The folder backups go to, and the CLI's working directory."""
+    folder = tmp_path / "out"
+    folder.mkdir()
+    return folder
+
+
+def make_victim(path: Path) -> None:
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE precious (x)")
+        conn.execute("INSERT INTO precious VALUES (42)")
+    conn.close()
+
+
+def tables(path: Path) -> list[str]:
+    conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
+    try:
+        return [row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    finally:
+        conn.close()
+
+
+# -- the copy goes to exactly PATH -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["victim.db?v=2", "a#b.db", "e%41f.db", "victim.db?mode=rwc#x", "sp ace ü.db"])
+def test_a_backup_goes_to_exactly_the_path_given(filled: str, out: Path, bare_cli: Cli, name: str) -> None:
+    make_victim(out / "victim.db")
+    before = listing(out)
+    result = in_folder(bare_cli, out, "--db", filled, "store", "backup", str(out / name), "--json")
+    assert result.code == 0, result
+    copy = out / name
+    assert listing(out).keys() == {*before, name}, "written somewhere else than PATH"
+    assert tables(out / "victim.db") == ["precious"], "the file next to PATH was overwritten"
+    assert "jobs" in tables(copy)
+    assert oct(copy.stat().st_mode & 0o777) == "0o600"
+    # the copy is a store: its URL percent-encodes what a URL would read otherwise
+    listed = bare_cli("--db", f"sqlite:///{quote(str(copy))}", "jobs", "list", "--json")
+    assert listed.code == 0, listed
+    assert "nightly" in listed.stdout
+
+
+def test_a_relative_path_lands_in_the_working_folder(filled: str, out: Path, bare_cli: Cli) -> None:
+    result = in_folder(bare_cli, out, "--db", filled, "store", "backup", "q?x#y%20.db", "--json")
+    assert result.code == 0, result
+    assert list(listing(out)) == ["q?x#y%20.db"]
+    assert json.loads(result.stdout)["path"] == str(out / "q?x#y%20.db")
+
+
+# -- paths that are no file name -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("target", "fragment"),
+    [
+        ("-", "not standard output"),
+        ("", "PATH is empty"),
+        ("newdir/", "names a folder"),
+        ("newdir/.", "names a folder"),
+        (".", "names a folder"),
+        ("..", "names a folder"),
+        ("{out}", "is a directory"),
+        ("{out}/sub", "is a directory"),
+        ("{out}/taken.db", "already exists"),
+        ("{out}/dangling", "already exists"),
+        ("{out}/no/such/copy.db", "does not exist"),
+        ("{out}/taken.db/copy.db", "does not exist"),
+    ],
+)
+def test_a_path_that_is_no_new_file_is_refused_and_nothing_is_written(
+    filled: str, out: Path, bare_cli: Cli, target: str, fragment: str
+) -> None:
+    (out / "sub").mkdir()
+    (out / "taken.db").write_text("keep me")
+    (out / "dangling").symlink_to(out / "nowhere.db")
+    before = listing(out)
+    result = in_folder(bare_cli, out, "--db", filled, "store", "backup", target.format(out=out))
+    one_line_error(result, 2, fragment)
+    assert listing(out) == before
+    assert (out / "taken.db").read_text() == "keep me"
+    assert not (out / "nowhere.db").exists()
+
+
+def test_a_folder_that_cannot_be_written_is_refused(filled: str, out: Path, bare_cli: Cli) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root writes into any folder")
+    out.chmod(0o500)
+    try:
+        one_line_error(bare_cli("--db", filled, "store", "backup", str(out / "copy.db")), 2, "not writable")
+    finally:
+        out.chmod(0o700)
+    assert listing(out) == {}
+
+
+# -- a backup that fails or stops ------------------------------------------------------------
+
+
+def _file_size_limit(limit: int) -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.RLIM_INFINITY))
+
+
+def test_a_backup_that_fails_half_way_leaves_nothing(filled: str, out: Path, bare_cli: Cli) -> None:
+    # writes past 64 KiB fail (EFBIG): the copy of a 200 KiB store breaks off part-way
+    result = in_folder(
+        bare_cli, out, "--db", filled, "store", "backup", "copy.db", preexec=lambda: _file_size_limit(64 * 1024)
+    )
+    one_line_error(result, 1, "backup to")
+    assert listing(out) == {}
+
+
+def test_a_backup_killed_half_way_leaves_a_file_only_its_owner_reads(filled: str, out: Path, bare_cli: Cli) -> None:
+    # SIGXFSZ's default action kills the CLI at the first write past 64 KiB, in the copy
+    killed_at_the_limit = [
+        sys.executable,
+        "-c",
+        "import runpy, signal; signal.signal(signal.SIGXFSZ, signal.SIG_DFL); "
+        "runpy.run_module('jobctl', run_name='__main__')",
+    ]
+
+    def limit() -> None:
+        os.umask(0o022)
+        _file_size_limit(64 * 1024)
+
+    result = in_folder(bare_cli, out, "--db", filled, "store", "backup", "copy.db", preexec=limit,
+                       python=killed_at_the_limit)  # fmt: skip
+    assert result.code == -signal.SIGXFSZ, result
+    assert (out / "copy.db").stat().st_size > 0
+    assert oct((out / "copy.db").stat().st_mode & 0o777) == "0o600"
+
+
+class StepsFirst:
+    """A store's database whose backup runs ``step`` before copying (what is on disk then)."""
+
+    def __init__(self, db: Database, step: object) -> None:
+        self.db, self.step = db, step
+
+    def connection(self) -> StepsFirst:
+        return self
+
+    def backup(self, target: sqlite3.Connection, *, pages: int) -> None:
+        self.step()  # type: ignore[operator]
+        self.db.connection().backup(target, pages=pages)
+
+
+def test_the_copy_is_its_owners_alone_before_any_page_is_copied(filled: str, out: Path) -> None:
+    store = open_store(filled)
+    target = out / "copy.db"
+    modes: list[int] = []
+    old_umask = os.umask(0)  # the file's mode is the code's, not the umask's
+    try:
+        backup_sqlite(StepsFirst(store.db, lambda: modes.append(target.stat().st_mode & 0o777)), target)  # type: ignore[arg-type]
+    finally:
+        os.umask(old_umask)
+        store.close()
+    assert [oct(mode) for mode in modes] == ["0o600"]
+    assert oct(target.stat().st_mode & 0o777) == "0o600"
+    assert "jobs" in tables(target)
+
+
+@pytest.mark.parametrize("stop", [sqlite3.OperationalError("disk I/O error"), KeyboardInterrupt()])
+def test_a_copy_that_fails_or_is_interrupted_is_removed(filled: str, out: Path, stop: BaseException) -> None:
+    store = open_store(filled)
+
+    def fail() -> None:
+        assert (out / "copy.db").exists()
+        raise stop
+
+    expected = StoreError if isinstance(stop, sqlite3.Error) else KeyboardInterrupt
+    try:
+        with pytest.raises(expected):
+            backup_sqlite(StepsFirst(store.db, fail), out / "copy.db")  # type: ignore[arg-type]
+    finally:
+        store.close()
+    assert listing(out) == {}
+
+
+# -- Postgres: the pg_dump command, without connecting ---------------------------------------
+
+
+def schema_tables(pg_url: str) -> int:
+    """How many tables the URL's schema holds."""
+    import psycopg
+
+    with psycopg.connect(**(parse_store_url(pg_url).pg_conninfo or {})) as conn:
+        row = conn.execute(
+            "SELECT current_schema(), count(*) FROM information_schema.tables WHERE table_schema = current_schema()"
+        ).fetchone()
+    assert row is not None and row[0].startswith("jobctl_t_"), row
+    return int(row[1])
+
+
+def test_a_postgres_backup_creates_no_schema(pg_url: str, out: Path, bare_cli: Cli) -> None:
+    assert schema_tables(pg_url) == 0
+    result = in_folder(bare_cli, out, "--db", pg_url, "store", "backup", "copy.dump")
+    one_line_error(result, 2, "for Postgres run: pg_dump ")
+    assert schema_tables(pg_url) == 0, "store backup created jobctl's tables"
+    assert listing(out) == {}
+
+
+def test_a_postgres_backup_is_refused_without_connecting(out: Path, bare_cli: Cli) -> None:
+    # no server listens on port 9: a connection attempt would fail (exit 1), not print the command
+    nowhere = "postgresql+psycopg://jobctl:s3cret@127.0.0.1:9/jobctl?connect_timeout=1"
+    result = bare_cli("--db", nowhere, "store", "backup", str(out / "copy.dump"))
+    one_line_error(result, 2, "--host=127.0.0.1 --port=9 --username=jobctl")
+    assert "s3cret" not in result.stderr
+
+
+def test_the_pg_dump_command_dumps_jobctls_schema_to_path(pg_url: str, out: Path, bare_cli: Cli) -> None:
+    store = open_store(pg_url)
+    add_job(store.db, "nightly")
+    store.close()
+    # jobctl's schema first, then public; a password the command must not show
+    url = pg_url.replace("postgres@", "postgres:s3cret@", 1) + ",public"
+    target = out / "it's a $(dump).pgdump"
+    result = bare_cli("--db", url, "store", "backup", str(target))
+    one_line_error(result, 2, "for Postgres run: pg_dump --format=custom --host=127.0.0.1")
+    assert "s3cret" not in result.stderr
+    command = result.stderr.strip().split("for Postgres run: ", 1)[1]
+    schema = pg_url.rsplit("search_path%3D", 1)[1]
+    argv = shlex.split(command)
+    assert [arg for arg in argv if arg.startswith("--schema")] == [f"--schema={schema}"]
+    assert f"--file={target}" in argv
+    if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
+        pytest.skip("pg_dump is not installed")
+    dumped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert dumped.returncode == 0, dumped.stderr
+    assert list(listing(out)) == [target.name]
+    contents = subprocess.run(["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True)
+    data = [line.split() for line in contents.stdout.splitlines() if " TABLE DATA " in line]
+    assert {fields[5] for fields in data} == {schema}
+    assert {"jobs", "executions", "api_tokens"} <= {fields[6] for fields in data}
+
+
+@pytest.mark.parametrize(
+    ("options", "schema"),
+    [
+        ("-csearch_path%3Dops", "--schema=ops"),
+        ("-c%20search_path%3Dops,public", "--schema=ops"),
+        ("-c%20search_path%3Dops,%5C%20public", "--schema=ops"),
+        ("--search_path%3Dops", "--schema=ops"),
+        ("-c%20statement_timeout%3D5s%20-c%20search_path%3Dold%20-c%20search_path%3Dnew", "--schema=new"),
+        ("-c%20search_path%3D%22Ops%2CTeam%22,public", '--schema="Ops,Team"'),
+        ("-c%20search_path%3D%22%24user%22,public", None),
+        ("-c%20search_path%3D$user", None),
+        ("-c%20statement_timeout%3D5s", None),
+    ],
+)
+def test_the_pg_dump_command_names_the_first_schema_of_the_search_path(
+    out: Path, bare_cli: Cli, options: str, schema: str | None
+) -> None:
+    url = f"postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?connect_timeout=1&options={options}"
+    result = bare_cli("--db", url, "store", "backup", str(out / "copy.dump"))
+    one_line_error(result, 2, "pg_dump --format=custom")
+    argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
+    assert [arg for arg in argv if arg.startswith("--schema")] == ([schema] if schema else [])
