@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -100,7 +99,8 @@ def export(
     ] = None,
 ) -> None:
     """Write every run matching the filters, newest first, streaming (constant memory for
-    millions of runs); times without an offset are in [scheduler] timezone.
+    millions of runs); times without an offset are in [scheduler] timezone. A plain -o FILE is
+    replaced only once the export is whole: bad input or a failure midway leaves it as it was.
 
     \b
     Examples:
@@ -116,16 +116,12 @@ def export(
         raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
     zone = app_ctx.config.scheduler_timezone
     start, end = _export_time("--since", since, zone), _export_time("--until", until, zone)
-    out = _export_target(to)
-    service = app_ctx.service()
-    job_id = service.resolve_job(job) if job else None
-
-    try:
+    with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
+        service = app_ctx.service()
+        job_id = service.resolve_job(job) if job else None
         rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))
-        count = exporting.write(rows, out, fmt)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+        count = target.write(rows, fmt)  # the first page was read: the export starts
+        target.finish()
     output.note(f"exported {count} runs" + (f" to {to}" if to else ""))
 
 
@@ -140,22 +136,6 @@ def _export_time(option: str, text: str | None, zone: str) -> datetime | None:
         return parse_iso(text, load_zone(zone))
     except ValueError:
         raise UsageError(f"{option}: {text!r} is not an ISO 8601 time like 2026-11-01 or 2026-11-01T09:00Z") from None
-
-
-def _export_target(path: str | None) -> TextIO:
-    """stdout, or FILE opened for writing. :raises UsageError: for a folder or a file that cannot be written."""
-    if path is None:
-        return sys.stdout
-    import os
-
-    from jobctl.errors import UsageError
-
-    if os.path.isdir(path):
-        raise UsageError(f"-o {path} is a folder; give a file to write the export to")
-    try:
-        return open(path, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
 
 
 @app.command("show")

@@ -5,6 +5,13 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import resource
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
 import tracemalloc
 from datetime import timedelta
 from pathlib import Path
@@ -12,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from jobctl.cli import export as exporting
+from jobctl.errors import UsageError
 from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import Store, open_store
@@ -73,6 +81,131 @@ def test_bad_export_arguments_are_exit_2_on_one_line(
     assert result.code == 2, result
     assert result.stderr.count("\n") == 1 and fragment in result.stderr, result.stderr
     assert result.stdout == "" and sorted(tmp_path.iterdir()) == before
+
+
+KEPT = "precious, from before\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["--job", "nosuchjob"], 3, "no job 'nosuchjob'"),
+        (["--since", "2026-12-07", "--until", "2026-12-01"], 2, "until"),
+        (["--since", "2026-12-01", "--format", "xml"], 2, "--format"),
+    ],
+    ids=["unknown-job", "reversed-range", "format"],
+)
+def test_bad_input_leaves_the_output_file_as_it_was(
+    store: Store, cli: Cli, tmp_path: Path, args: list[str], code: int, fragment: str
+) -> None:
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=1)])
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    before = sorted(tmp_path.iterdir())
+    result = cli("executions", "export", *args, "-o", str(target))
+    assert result.code == code and fragment in result.stderr, result
+    assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
+
+
+def test_a_store_that_cannot_be_opened_leaves_the_output_file_as_it_was(bare_cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    before = sorted(tmp_path.iterdir())
+    result = bare_cli("--db", "postgresql://postgres@127.0.0.1:1/nope", "executions", "export", "-o", str(target))
+    assert result.code == 1 and "cannot open store" in result.stderr, result
+    assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
+
+
+def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:
+    """The file size limit (as a full disk or a quota would) stops the export after 64 KiB of
+    about 250: the temporary file it was writing goes, and FILE keeps what it held."""
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(500)])
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    before = sorted(tmp_path.iterdir())
+    limit = 64 * 1024
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "jobctl", "executions", "export", "--format", "ndjson", "-o", str(target)],
+        capture_output=True, text=True, env=cli.env, timeout=60, preexec_fn=limited,
+    )  # fmt: skip
+    assert done.returncode == 2 and "cannot write" in done.stderr and done.stderr.count("\n") == 1, done
+    assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
+    whole = cli("executions", "export", "--format", "ndjson").stdout
+    assert len(whole) > 3 * limit
+
+
+def test_a_file_is_replaced_whole_with_its_permissions(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    target = tmp_path / "runs.ndjson"
+    target.write_text(KEPT * 1000)
+    target.chmod(0o640)
+    result = bare_cli("--db", sqlite_url, "executions", "export", "--format", "ndjson", "-o", str(target))
+    assert result.code == 0, result
+    assert len(target.read_text().splitlines()) == 3 and stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bare.toml", "jobctl.db", "runs.ndjson"]
+
+    fresh = tmp_path / "fresh.csv"
+    done = subprocess.run(
+        ["sh", "-c", 'umask 027 && exec "$0" -m jobctl --db "$1" executions export -o "$2"', sys.executable,
+         sqlite_url, str(fresh)],
+        capture_output=True, text=True, env=bare_cli.env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640 and len(fresh.read_text().splitlines()) == 4
+
+
+def test_a_fifo_stdout_and_a_symlink_are_written_in_place(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    """What is not a plain file is opened and written as the runs come, never replaced."""
+    store = open_store(sqlite_url)
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    export = ("--db", sqlite_url, "executions", "export", "--format", "ndjson", "-o")
+
+    fifo = tmp_path / "runs.fifo"
+    os.mkfifo(fifo)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(fifo.read_text()), daemon=True)
+    reader.start()
+    assert bare_cli(*export, str(fifo)).code == 0
+    reader.join(timeout=30)
+    assert [json.loads(line)["id"] for line in read[0].splitlines()] == ids
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+    to_stdout = bare_cli(*export, "/dev/stdout")
+    assert to_stdout.code == 0 and [json.loads(line)["id"] for line in to_stdout.stdout.splitlines()] == ids
+
+    real, link = tmp_path / "real.ndjson", tmp_path / "link.ndjson"
+    real.write_text(KEPT)
+    link.symlink_to(real)
+    assert bare_cli(*export, str(link)).code == 0
+    assert link.is_symlink() and [json.loads(line)["id"] for line in real.read_text().splitlines()] == ids
+
+
+def test_a_file_in_a_folder_this_user_cannot_write_is_written_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No temporary file can be made beside FILE (as in a folder this user may not write, which
+    root always may): a FILE this user may write is written in place, once the export starts."""
+
+    def refused(**_: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    target = tmp_path / "runs.ndjson"
+    target.write_text(KEPT)
+    with exporting.Destination(str(target)) as out:
+        assert target.read_text() == KEPT
+        assert out.write(iter([{"id": "a"}]), "ndjson") == 1  # type: ignore[list-item]
+        out.finish()
+    assert target.read_text() == '{"id": "a"}\n'
+    with pytest.raises(UsageError, match=r"cannot write .*new\.ndjson: Permission denied"):
+        exporting.Destination(str(tmp_path / "new.ndjson"))
 
 
 def test_export_memory_does_not_grow_with_the_number_of_runs(sqlite_url: str) -> None:
