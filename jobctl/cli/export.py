@@ -19,21 +19,28 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import Any, TextIO
 
 from jobctl.errors import UsageError
-
-if TYPE_CHECKING:
-    from jobctl.wire.responses import ExecutionOut
+from jobctl.wire.responses import ExecutionOut
 
 FORMATS = ("csv", "json", "ndjson")
 
-CSV_COLUMNS = (
+_FIRST_COLUMNS = (
     "id", "jobId", "status", "scheduledFor", "startedAt", "completedAt", "durationSeconds", "attempt", "triggeredBy",
     "triggeredByUserId", "instanceId", "celeryTaskId", "errorMessage", "result", "outputDroppedBytes",
     "outputPruned",
 )  # fmt: skip
-"""CSV columns: the execution's JSON keys (result as JSON text); JSON formats keep every key."""
+"""The order of the CSV's first columns, as the export has always written them."""
+_KEYS = tuple(ExecutionOut.__annotations__)
+"""The keys of the API's execution, in its order: :class:`~jobctl.wire.responses.ExecutionOut`
+declares them for the service, the API's OpenAPI document and the remote client alike."""
+CSV_COLUMNS = tuple(key for key in _FIRST_COLUMNS if key in _KEYS) + tuple(
+    key for key in _KEYS if key not in _FIRST_COLUMNS
+)
+"""One CSV column per key of the API's execution, every one of them and no other: those of
+``_FIRST_COLUMNS`` in that order, then any other in the execution's order (a key added to
+:class:`~jobctl.wire.responses.ExecutionOut` becomes the last column)."""
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 """What ``json.dumps(row, ensure_ascii=False)`` gives, by one encoder for every row instead of one per call."""
 

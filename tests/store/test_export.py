@@ -24,7 +24,7 @@ from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import Store, open_store
 from tests.conftest import Cli
-from tests.store.helpers import NOW, add_executions, add_job
+from tests.store.helpers import NOW, add_executions, add_job, add_runs_of_every_kind
 
 
 def test_export_writes_each_format_with_the_filters(store: Store, cli: Cli, tmp_path: Path) -> None:
@@ -51,6 +51,28 @@ def test_export_writes_each_format_with_the_filters(store: Store, cli: Cli, tmp_
     assert json.loads(table[0]["result"]) == {"exitCode": 0}
     assert cli("executions", "export", "--format", "json", "--job", "other", "--since",
                (NOW + timedelta(days=1)).isoformat()).stdout == "[]\n"  # fmt: skip
+
+
+def test_the_csv_has_one_column_per_key_of_the_json(store: Store, cli: Cli) -> None:
+    """The runs of every kind, exported as JSON and as CSV: the CSV's header holds each key of
+    the JSON's executions (the API's execution) once, and no other; the first ones in the order
+    the export has always had."""
+    wanted = add_runs_of_every_kind(store.db, add_job(store.db, "j"))
+    as_json = json.loads(cli("executions", "export", "--format", "json").stdout)
+    table = list(csv.reader(io.StringIO(cli("executions", "export").stdout)))
+    header = table[0]
+    assert len(as_json) == len(wanted) == len(table) - 1
+    for run in as_json:
+        assert sorted(header) == sorted(run) and len(header) == len(run)
+    assert header[:3] == ["id", "jobId", "status"]
+    assert {"cancelledBy", "missedCount", "missedUntil", "pendingReason"} <= set(header)
+    by_id = {run["id"]: run for run in as_json}
+    for row in table[1:]:
+        cells = dict(zip(header, row, strict=True))
+        run = by_id[cells["id"]]
+        for key in ("cancelledBy", "missedUntil", "pendingReason"):
+            assert cells[key] == (run[key] or ""), key
+        assert cells["missedCount"] == ("" if run["missedCount"] is None else str(run["missedCount"]))
 
 
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
