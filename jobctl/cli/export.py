@@ -67,21 +67,28 @@ def write(rows: Iterator[ExecutionOut], out: TextIO, fmt: str) -> int:
     return writer(rows, out)
 
 
+JSON_TEXT_COLUMNS = frozenset({"result"})
+"""Columns whose value is any JSON value: a cell of JSON text whatever it is (a string in quotes)."""
+
+
 def _csv(rows: Iterator[ExecutionOut], out: TextIO) -> int:
     table = csv.writer(out)
     table.writerow(CSV_COLUMNS)
+    columns = [(column, column in JSON_TEXT_COLUMNS) for column in CSV_COLUMNS]
     count = 0
     for row in rows:
-        table.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+        table.writerow([_cell(row.get(column), json_text) for column, json_text in columns])
         count += 1
     return count
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, json_text: bool) -> Any:
+    """A value as JSON spells it: null an empty cell, ``true``/``false``, an object or array (and
+    any value of a ``json_text`` column) as JSON text; strings and numbers as they are."""
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+    if json_text or isinstance(value, (bool, dict, list)):
+        return _ENCODE(value)
     return value
 
 

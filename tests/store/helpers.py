@@ -103,6 +103,8 @@ def _runs_of_every_kind(job_id: str) -> list[dict[str, Any]]:
         {"status": "missed", "scheduled_for": WHOLE_SECOND - timedelta(hours=1), "missed_count": 42,
          "missed_until": FRACTION, "error_message": "no daemon was leading"},
         {"status": "cancelled", "cancelled_by": "local:root", "completed_at": WHOLE_SECOND, "result": "null"},
+        {"status": "success", "triggered_by": "manual", "result": '"done, \\"quoted\\""', "duration_seconds": 1e-05},
+        {"status": "success", "triggered_by": "manual", "result": "true"},
     ]  # fmt: skip
     rows = []
     for n, case in enumerate(cases):

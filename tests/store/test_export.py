@@ -53,10 +53,11 @@ def test_export_writes_each_format_with_the_filters(store: Store, cli: Cli, tmp_
                (NOW + timedelta(days=1)).isoformat()).stdout == "[]\n"  # fmt: skip
 
 
-def test_the_csv_has_one_column_per_key_of_the_json(store: Store, cli: Cli) -> None:
+def test_the_csv_has_one_column_per_key_of_the_json_spelt_as_json(store: Store, cli: Cli) -> None:
     """The runs of every kind, exported as JSON and as CSV: the CSV's header holds each key of
     the JSON's executions (the API's execution) once, and no other; the first ones in the order
-    the export has always had."""
+    the export has always had. Each cell is its value as JSON spells it: null an empty cell,
+    true/false, objects, arrays and every result as JSON text, strings and numbers as they are."""
     wanted = add_runs_of_every_kind(store.db, add_job(store.db, "j"))
     as_json = json.loads(cli("executions", "export", "--format", "json").stdout)
     table = list(csv.reader(io.StringIO(cli("executions", "export").stdout)))
@@ -66,13 +67,21 @@ def test_the_csv_has_one_column_per_key_of_the_json(store: Store, cli: Cli) -> N
         assert sorted(header) == sorted(run) and len(header) == len(run)
     assert header[:3] == ["id", "jobId", "status"]
     assert {"cancelledBy", "missedCount", "missedUntil", "pendingReason"} <= set(header)
-    by_id = {run["id"]: run for run in as_json}
-    for row in table[1:]:
-        cells = dict(zip(header, row, strict=True))
-        run = by_id[cells["id"]]
-        for key in ("cancelledBy", "missedUntil", "pendingReason"):
-            assert cells[key] == (run[key] or ""), key
-        assert cells["missedCount"] == ("" if run["missedCount"] is None else str(run["missedCount"]))
+
+    def spelt(key: str, value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str) and key != "result":
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
+    assert [dict(zip(header, row, strict=True)) for row in table[1:]] == [
+        {key: spelt(key, value) for key, value in run.items()} for run in as_json
+    ]
+    cells = {(row[header.index("status")], row[header.index("result")], row[header.index("outputPruned")])
+             for row in table[1:]}  # fmt: skip
+    assert {("failed", '{"exitCode": 1}', "true"), ("success", "true", "false"),
+            ("success", '"done, \\"quoted\\""', "false"), ("running", "", "false")} <= cells  # fmt: skip
 
 
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
