@@ -108,14 +108,15 @@ def export(
       jobctl executions export --format csv > runs.csv
     """
     from jobctl.cli import export as exporting
+    from jobctl.errors import UsageError
 
     app_ctx: AppContext = ctx.obj
     if fmt not in exporting.FORMATS:
-        from jobctl.errors import UsageError
-
         raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
     zone = app_ctx.config.scheduler_timezone
     start, end = _export_time("--since", since, zone), _export_time("--until", until, zone)
+    if start is not None and end is not None and end <= start:  # as the service would, but in the options' terms
+        raise UsageError("--until must be later than --since")
     with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
         service = app_ctx.service()
         job_id = service.resolve_job(job) if job else None

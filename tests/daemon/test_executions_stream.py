@@ -71,7 +71,7 @@ def test_export_through_the_api_equals_the_local_export(filled: tuple[DaemonFact
 
     bad = jobctl(factory, *api, "executions", "export", "--since", "2026-02-01", "--until", "2026-01-01", token=token)
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1, bad
-    assert "until" in bad.stderr
+    assert bad.stderr == "jobctl: --until must be later than --since\n"
 
     every_local = jobctl(factory, "executions", "list", "--json", "--all")
     every_remote = jobctl(factory, *api, "executions", "list", "--json", "--all", token=token)

@@ -99,9 +99,10 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
         (["-o", "{dir}/missing/x.csv"], "cannot write"),
         (["--format", "xml"], "--format must be one of csv, json, ndjson"),
         (["--since", "last tuesday"], "--since: 'last tuesday' is not an ISO 8601 time"),
-        (["--since", "2026-02-01", "--until", "2026-01-01"], "until"),
+        (["--since", "2026-02-01", "--until", "2026-01-01"], "jobctl: --until must be later than --since\n"),
+        (["--since", "2026-02-01T00:00Z", "--until", "2026-02-01"], "jobctl: --until must be later than --since\n"),
     ],
-    ids=["folder", "missing-folder", "format", "since", "until-before-since"],
+    ids=["folder", "missing-folder", "format", "since", "until-before-since", "until-at-since"],
 )
 def test_bad_export_arguments_are_exit_2_on_one_line(
     sqlite_url: str, bare_cli: Cli, tmp_path: Path, args: list[str], fragment: str
