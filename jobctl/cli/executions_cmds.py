@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -88,10 +88,16 @@ def export(
     ctx: typer.Context,
     job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (name or id).", metavar="JOB")] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only runs recorded at or after TIME (ISO 8601).", metavar="TIME")
+        str | None,
+        typer.Option(
+            "--since", help="Only runs recorded at or after TIME: ISO 8601 or a duration ago (24h, 7d).", metavar="TIME"
+        ),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Only runs recorded before TIME (ISO 8601).", metavar="TIME")
+        str | None,
+        typer.Option(
+            "--until", help="Only runs recorded before TIME: ISO 8601, a duration ago or now.", metavar="TIME"
+        ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, json or ndjson.", metavar="FORMAT")] = "csv",
     to: Annotated[
@@ -105,7 +111,7 @@ def export(
     \b
     Examples:
       jobctl executions export --job backup --since 2026-11-01 --format ndjson -o backup.ndjson
-      jobctl executions export --format csv > runs.csv
+      jobctl executions export --since 7d --format csv > runs.csv
     """
     from jobctl.cli import export as exporting
     from jobctl.errors import UsageError
@@ -113,8 +119,8 @@ def export(
     app_ctx: AppContext = ctx.obj
     if fmt not in exporting.FORMATS:
         raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
-    zone = app_ctx.config.scheduler_timezone
-    start, end = _export_time("--since", since, zone), _export_time("--until", until, zone)
+    zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
+    start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
     if start is not None and end is not None and end <= start:  # as the service would, but in the options' terms
         raise UsageError("--until must be later than --since")
     with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
@@ -126,17 +132,22 @@ def export(
     output.note(f"exported {count} runs" + (f" to {to}" if to else ""))
 
 
-def _export_time(option: str, text: str | None, zone: str) -> datetime | None:
-    """An ISO 8601 time (a date alone is its midnight; no offset: ``zone``). :raises UsageError:"""
+def _export_time(option: str, text: str | None, zone: str, now: datetime) -> datetime | None:
+    """A time as ``jobs why`` and ``audit`` take one (:mod:`jobctl.schedules.moments`): ISO 8601
+    (a date alone is its midnight; no offset: ``zone``), a duration before ``now``, or now.
+
+    :raises UsageError:
+    """
     if text is None:
         return None
     from jobctl.errors import UsageError
-    from jobctl.schedules.zones import load_zone, parse_iso
+    from jobctl.schedules.moments import FORMS, parse_moment
+    from jobctl.schedules.zones import load_zone
 
     try:
-        return parse_iso(text, load_zone(zone))
+        return parse_moment(text, now=now, zone=load_zone(zone))
     except ValueError:
-        raise UsageError(f"{option}: {text!r} is not an ISO 8601 time like 2026-11-01 or 2026-11-01T09:00Z") from None
+        raise UsageError(f"{option}: {text!r} is not a time: give {FORMS}") from None
 
 
 @app.command("show")

@@ -13,8 +13,9 @@ import sys
 import tempfile
 import threading
 import tracemalloc
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,7 +24,7 @@ from jobctl.errors import UsageError
 from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import Store, open_store
-from tests.conftest import Cli
+from tests.conftest import TEST_ZONE, Cli
 from tests.store.helpers import NOW, add_executions, add_job, add_runs_of_every_kind
 
 
@@ -84,6 +85,30 @@ def test_the_csv_has_one_column_per_key_of_the_json_spelt_as_json(store: Store, 
             ("success", '"done, \\"quoted\\""', "false"), ("running", "", "false")} <= cells  # fmt: skip
 
 
+def test_since_and_until_take_a_duration_ago_or_now_as_jobs_why_does(store: Store, cli: Cli) -> None:
+    """One run 12 h into each of the last ten days: --since 7d keeps the seven newest, --until 2d
+    drops the two newest, now ends at the export's start; a date-time without an offset is in
+    [scheduler] timezone (Europe/Berlin here) and a date alone its midnight, as before."""
+    ages = [timedelta(days=n, hours=12) for n in range(10)]
+    ids = add_executions(store.db, add_job(store.db, "j"), ages)
+
+    def exported(*args: str) -> list[str]:
+        result = cli("executions", "export", "--format", "ndjson", *args)
+        assert result.code == 0, result
+        return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+    assert exported("--since", "7d") == ids[:7]
+    assert exported("--since", "1w") == exported("--since", "168h") == ids[:7]
+    assert exported("--since", "7d", "--until", "2d") == ids[2:7]
+    assert exported("--since", "1d12h30m", "--until", "now") == ids[:2]
+    assert exported("--until", " NOW ") == ids
+    wall = (NOW - timedelta(days=3)).astimezone(ZoneInfo(TEST_ZONE)).replace(tzinfo=None)
+    assert exported("--since", wall.isoformat()) == ids[:3]
+    midnight = datetime.combine(wall.date(), time(), ZoneInfo(TEST_ZONE))
+    since_midnight = [run for run, age in zip(ids, ages, strict=True) if NOW - age >= midnight]
+    assert exported("--since", wall.date().isoformat()) == since_midnight and len(since_midnight) in (3, 4)
+
+
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     job = add_job(store.db, "j")
     ids = add_executions(store.db, job, [timedelta(minutes=n) for n in range(230)])
@@ -98,11 +123,22 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
         (["-o", "{dir}"], "is a folder"),
         (["-o", "{dir}/missing/x.csv"], "cannot write"),
         (["--format", "xml"], "--format must be one of csv, json, ndjson"),
-        (["--since", "last tuesday"], "--since: 'last tuesday' is not an ISO 8601 time"),
+        (["--since", "last tuesday"], "--since: 'last tuesday' is not a time: give an ISO 8601 time"),
+        (["--until", "7x"], "--until: '7x' is not a time"),
+        (["--since", "2d", "--until", "3d"], "jobctl: --until must be later than --since\n"),
         (["--since", "2026-02-01", "--until", "2026-01-01"], "jobctl: --until must be later than --since\n"),
         (["--since", "2026-02-01T00:00Z", "--until", "2026-02-01"], "jobctl: --until must be later than --since\n"),
     ],
-    ids=["folder", "missing-folder", "format", "since", "until-before-since", "until-at-since"],
+    ids=[
+        "folder",
+        "missing-folder",
+        "format",
+        "since",
+        "until",
+        "durations-reversed",
+        "until-before-since",
+        "until-at-since",
+    ],
 )
 def test_bad_export_arguments_are_exit_2_on_one_line(
     sqlite_url: str, bare_cli: Cli, tmp_path: Path, args: list[str], fragment: str
