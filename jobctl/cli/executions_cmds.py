@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, TextIO
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -89,10 +88,16 @@ def export(
     ctx: typer.Context,
     job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (name or id).", metavar="JOB")] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="Only runs recorded at or after TIME (ISO 8601).", metavar="TIME")
+        str | None,
+        typer.Option(
+            "--since", help="Only runs recorded at or after TIME: ISO 8601 or a duration ago (24h, 7d).", metavar="TIME"
+        ),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Only runs recorded before TIME (ISO 8601).", metavar="TIME")
+        str | None,
+        typer.Option(
+            "--until", help="Only runs recorded before TIME: ISO 8601, a duration ago or now.", metavar="TIME"
+        ),
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, json or ndjson.", metavar="FORMAT")] = "csv",
     to: Annotated[
@@ -100,62 +105,49 @@ def export(
     ] = None,
 ) -> None:
     """Write every run matching the filters, newest first, streaming (constant memory for
-    millions of runs); times without an offset are in [scheduler] timezone.
+    millions of runs); times without an offset are in [scheduler] timezone. A plain -o FILE is
+    replaced only once the export is whole: bad input or a failure midway leaves it as it was.
 
     \b
     Examples:
       jobctl executions export --job backup --since 2026-11-01 --format ndjson -o backup.ndjson
-      jobctl executions export --format csv > runs.csv
+      jobctl executions export --since 7d --format csv > runs.csv
     """
     from jobctl.cli import export as exporting
+    from jobctl.errors import UsageError
 
     app_ctx: AppContext = ctx.obj
     if fmt not in exporting.FORMATS:
-        from jobctl.errors import UsageError
-
         raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
-    zone = app_ctx.config.scheduler_timezone
-    start, end = _export_time("--since", since, zone), _export_time("--until", until, zone)
-    out = _export_target(to)
-    service = app_ctx.service()
-    job_id = service.resolve_job(job) if job else None
-
-    try:
+    zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
+    start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
+    if start is not None and end is not None and end <= start:  # as the service would, but in the options' terms
+        raise UsageError("--until must be later than --since")
+    with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
+        service = app_ctx.service()
+        job_id = service.resolve_job(job) if job else None
         rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))
-        count = exporting.write(rows, out, fmt)
-    finally:
-        if out is not sys.stdout:
-            out.close()
+        count = target.write(rows, fmt)  # the first page was read: the export starts
+        target.finish()
     output.note(f"exported {count} runs" + (f" to {to}" if to else ""))
 
 
-def _export_time(option: str, text: str | None, zone: str) -> datetime | None:
-    """An ISO 8601 time (a date alone is its midnight; no offset: ``zone``). :raises UsageError:"""
+def _export_time(option: str, text: str | None, zone: str, now: datetime) -> datetime | None:
+    """A time as ``jobs why`` and ``audit`` take one (:mod:`jobctl.schedules.moments`): ISO 8601
+    (a date alone is its midnight; no offset: ``zone``), a duration before ``now``, or now.
+
+    :raises UsageError:
+    """
     if text is None:
         return None
     from jobctl.errors import UsageError
-    from jobctl.schedules.zones import load_zone, parse_iso
+    from jobctl.schedules.moments import FORMS, parse_moment
+    from jobctl.schedules.zones import load_zone
 
     try:
-        return parse_iso(text, load_zone(zone))
+        return parse_moment(text, now=now, zone=load_zone(zone))
     except ValueError:
-        raise UsageError(f"{option}: {text!r} is not an ISO 8601 time like 2026-11-01 or 2026-11-01T09:00Z") from None
-
-
-def _export_target(path: str | None) -> TextIO:
-    """stdout, or FILE opened for writing. :raises UsageError: for a folder or a file that cannot be written."""
-    if path is None:
-        return sys.stdout
-    import os
-
-    from jobctl.errors import UsageError
-
-    if os.path.isdir(path):
-        raise UsageError(f"-o {path} is a folder; give a file to write the export to")
-    try:
-        return open(path, "w", encoding="utf-8", newline="")
-    except OSError as exc:
-        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+        raise UsageError(f"{option}: {text!r} is not a time: give {FORMS}") from None
 
 
 @app.command("show")

@@ -4,26 +4,43 @@ The rows come through the service interface's stream (``JobService.stream_execut
 keyset walk of the store locally, one chunked answer of ``GET /executions/stream`` through
 ``--api``), a page at a time, and each page is written before the next is read: memory stays
 that of one page however many millions of rows there are (docs/keyset-paging.md).
+
+``-o FILE`` is written only once the export is known to start (:class:`Destination`): a bad
+job, range or store leaves FILE as it was, and so does an export that fails midway.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
+import stat
+import sys
+import tempfile
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, TextIO
+from types import TracebackType
+from typing import Any, TextIO
 
-if TYPE_CHECKING:
-    from jobctl.wire.responses import ExecutionOut
+from jobctl.errors import UsageError
+from jobctl.wire.responses import ExecutionOut
 
 FORMATS = ("csv", "json", "ndjson")
 
-CSV_COLUMNS = (
+_FIRST_COLUMNS = (
     "id", "jobId", "status", "scheduledFor", "startedAt", "completedAt", "durationSeconds", "attempt", "triggeredBy",
     "triggeredByUserId", "instanceId", "celeryTaskId", "errorMessage", "result", "outputDroppedBytes",
     "outputPruned",
 )  # fmt: skip
-"""CSV columns: the execution's JSON keys (result as JSON text); JSON formats keep every key."""
+"""The order of the CSV's first columns, as the export has always written them."""
+_KEYS = tuple(ExecutionOut.__annotations__)
+"""The keys of the API's execution, in its order: :class:`~jobctl.wire.responses.ExecutionOut`
+declares them for the service, the API's OpenAPI document and the remote client alike."""
+CSV_COLUMNS = tuple(key for key in _FIRST_COLUMNS if key in _KEYS) + tuple(
+    key for key in _KEYS if key not in _FIRST_COLUMNS
+)
+"""One CSV column per key of the API's execution, every one of them and no other: those of
+``_FIRST_COLUMNS`` in that order, then any other in the execution's order (a key added to
+:class:`~jobctl.wire.responses.ExecutionOut` becomes the last column)."""
 _ENCODE = json.JSONEncoder(ensure_ascii=False).encode
 """What ``json.dumps(row, ensure_ascii=False)`` gives, by one encoder for every row instead of one per call."""
 
@@ -50,21 +67,28 @@ def write(rows: Iterator[ExecutionOut], out: TextIO, fmt: str) -> int:
     return writer(rows, out)
 
 
+JSON_TEXT_COLUMNS = frozenset({"result"})
+"""Columns whose value is any JSON value: a cell of JSON text whatever it is (a string in quotes)."""
+
+
 def _csv(rows: Iterator[ExecutionOut], out: TextIO) -> int:
     table = csv.writer(out)
     table.writerow(CSV_COLUMNS)
+    columns = [(column, column in JSON_TEXT_COLUMNS) for column in CSV_COLUMNS]
     count = 0
     for row in rows:
-        table.writerow([_cell(row.get(column)) for column in CSV_COLUMNS])
+        table.writerow([_cell(row.get(column), json_text) for column, json_text in columns])
         count += 1
     return count
 
 
-def _cell(value: Any) -> Any:
+def _cell(value: Any, json_text: bool) -> Any:
+    """A value as JSON spells it: null an empty cell, ``true``/``false``, an object or array (and
+    any value of a ``json_text`` column) as JSON text; strings and numbers as they are."""
     if value is None:
         return ""
-    if isinstance(value, (dict, list)):
-        return json.dumps(value, ensure_ascii=False)
+    if json_text or isinstance(value, (bool, dict, list)):
+        return _ENCODE(value)
     return value
 
 
@@ -85,3 +109,137 @@ def _ndjson(rows: Iterator[ExecutionOut], out: TextIO) -> int:
         out.write(_ENCODE(row) + "\n")
         count += 1
     return count
+
+
+class Destination:
+    """Where an export goes: stdout, or ``-o FILE``.
+
+    A FILE that is a regular file (with no other hard link) or does not exist yet is written
+    under a temporary name in its folder and renamed over FILE by :meth:`finish`, with FILE's
+    permissions (a new one: those ``open`` gives): until then FILE is as it was, and an export
+    that fails, midway or before it starts, only removes the temporary file. Anything else at
+    FILE (a FIFO, a device, a symlink such as ``/dev/stdout``), and a FILE this user may write
+    in a folder he may not, is opened by :meth:`open`, once the export starts, and written as
+    the runs come. Memory stays that of one page either way.
+
+    Use as a context manager: leaving it without :meth:`finish` discards what was written.
+    """
+
+    def __init__(self, path: str | None) -> None:
+        """Check ``path`` (and make the temporary file) without changing what is at ``path``.
+
+        :raises UsageError: for a folder or a file that cannot be written.
+        """
+        self.path = path
+        self._temp: str | None = None
+        self._stream: TextIO | None = None
+        if path is None:
+            return
+        if os.path.isdir(path):
+            raise UsageError(f"-o {path} is a folder; give a file to write the export to")
+        try:
+            info: os.stat_result | None = os.lstat(path)
+        except FileNotFoundError:
+            info = None
+        except OSError as exc:
+            raise _cannot_write(path, exc) from None
+        if info is None or (stat.S_ISREG(info.st_mode) and info.st_nlink == 1):
+            try:
+                self._stream = self._beside(path, info)
+                return
+            except OSError as exc:
+                if info is None or not os.access(path, os.W_OK):
+                    raise _cannot_write(path, exc) from None
+        elif os.path.exists(path) and not os.access(path, os.W_OK):
+            raise UsageError(f"cannot write {path}: Permission denied")
+
+    def _beside(self, path: str, info: os.stat_result | None) -> TextIO:
+        """A new temporary file in ``path``'s folder, with ``path``'s mode (and owner, if allowed)."""
+        folder, name = os.path.split(path)
+        descriptor, self._temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder or ".")
+        try:
+            if info is None:
+                mask = os.umask(0)
+                os.umask(mask)
+                os.fchmod(descriptor, 0o666 & ~mask)
+            else:
+                os.fchmod(descriptor, stat.S_IMODE(info.st_mode))
+                if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
+                    try:
+                        os.fchown(descriptor, info.st_uid, info.st_gid)
+                    except OSError:
+                        pass  # not allowed (not root): the file becomes this user's, as cp would make it
+            return open(descriptor, "w", encoding="utf-8", newline="")
+        except BaseException:
+            os.close(descriptor)
+            self._discard_temp()
+            raise
+
+    def open(self) -> TextIO:
+        """The stream to write the export to: call once it is known to start. :raises UsageError:"""
+        if self.path is None:
+            return sys.stdout
+        if self._stream is None:
+            try:
+                self._stream = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - finish or discard closes it
+            except OSError as exc:
+                raise _cannot_write(self.path, exc) from None
+        return self._stream
+
+    def write(self, rows: Iterator[ExecutionOut], fmt: str) -> int:
+        """:func:`write` to :meth:`open`'s stream. :raises UsageError: when FILE cannot take it (a full disk)."""
+        out = self.open()
+        if self.path is None:
+            return write(rows, out, fmt)
+        try:
+            return write(rows, out, fmt)
+        except OSError as exc:
+            raise _cannot_write(self.path, exc) from None
+
+    def finish(self) -> None:
+        """The export is whole: flush it, and rename the temporary file over FILE. :raises UsageError:"""
+        if self.path is None:
+            sys.stdout.flush()
+            return
+        try:
+            if self._stream is not None:
+                self._stream.flush()
+                if self._temp is not None:
+                    os.fsync(self._stream.fileno())
+                stream, self._stream = self._stream, None
+                stream.close()
+            if self._temp is not None:
+                os.replace(self._temp, self.path)
+                self._temp = None
+        except OSError as exc:
+            raise _cannot_write(self.path, exc) from None
+
+    def discard(self) -> None:
+        """After a failure: close the stream and remove the temporary file (FILE stays as it was)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            try:
+                stream.close()
+            except OSError:
+                pass  # a FIFO whose reader left, a full disk: what was written is discarded anyway
+        self._discard_temp()
+
+    def _discard_temp(self) -> None:
+        temp, self._temp = self._temp, None
+        if temp is not None:
+            try:
+                os.unlink(temp)
+            except FileNotFoundError:
+                pass
+
+    def __enter__(self) -> Destination:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        self.discard()
+
+
+def _cannot_write(path: str, exc: OSError) -> UsageError:
+    return UsageError(f"cannot write {path}: {exc.strerror or exc}")

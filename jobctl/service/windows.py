@@ -1,21 +1,18 @@
 """Time windows of history queries (``--since``/``--until``, ``?since=&until=``), parsed once.
 
 Both CLI modes pass the user's text through unchanged and the service parses it here, so the
-store and the API accept exactly the same forms and refuse them with the same 422:
-
-- an ISO 8601 instant (``2026-12-04T02:00:00Z``, ``2026-12-04 02:00+01:00``; without an
-  offset it is UTC);
-- a duration before now (``24h``, ``7d``, ``1h30m``: the units of ``--every``);
-- ``now``.
+store and the API accept exactly the same forms and refuse them with the same 422: those of
+:mod:`jobctl.schedules.moments` (an ISO 8601 instant, without an offset in UTC; a duration
+before now such as ``24h`` or ``7d``; ``now``), which ``executions export`` reads too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from jobctl.errors import ValidationFailed
-from jobctl.schedules.durations import SECONDS_PER_UNIT, parse_every
+from jobctl.schedules.moments import parse_moment
 
 DEFAULT_SPAN = timedelta(hours=24)
 MAX_SPAN = timedelta(days=366)
@@ -49,24 +46,10 @@ def parse_window(
 
 def parse_instant(text: str, *, loc: list[str | int], now: datetime) -> datetime:
     """An instant in one of the module's forms. :raises ValidationFailed: at ``loc``."""
-    value = text.strip()
-    if value.lower() == "now":
-        return now
     try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
+        return parse_moment(text, now=now)
     except ValueError:
-        return now - _duration(value, loc)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
-
-
-def _duration(text: str, loc: list[str | int]) -> timedelta:
-    try:
-        units = parse_every(text)
-    except ValidationFailed:
         raise ValidationFailed.field(
             loc,
             f"{text!r} is not a time: give an ISO 8601 instant (2026-12-04T02:00:00Z), a duration ago (24h, 7d) or now",
         ) from None
-    return timedelta(seconds=sum(SECONDS_PER_UNIT[unit] * count for unit, count in units.items()))

@@ -6,6 +6,12 @@ error (exit 5), never an export that looks whole."""
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -65,7 +71,7 @@ def test_export_through_the_api_equals_the_local_export(filled: tuple[DaemonFact
 
     bad = jobctl(factory, *api, "executions", "export", "--since", "2026-02-01", "--until", "2026-01-01", token=token)
     assert bad.returncode == 2 and bad.stdout == "" and bad.stderr.count("\n") == 1, bad
-    assert "until" in bad.stderr
+    assert bad.stderr == "jobctl: --until must be later than --since\n"
 
     every_local = jobctl(factory, "executions", "list", "--json", "--all")
     every_remote = jobctl(factory, *api, "executions", "list", "--json", "--all", token=token)
@@ -119,3 +125,49 @@ def test_an_export_cut_short_fails_with_exit_5(daemons: DaemonFactory, cut_short
     assert done.returncode == 5, done
     assert "broke off its answer" in done.stderr and "exported" not in done.stderr
     assert done.stderr.count("\n") == 1
+
+
+@pytest.fixture
+def cut_after_a_batch_server() -> Iterator[int]:
+    """A real HTTP server on 127.0.0.1 whose NDJSON answer breaks off after 700 lines: more than
+    the client's first batch of 500, so the export has started writing when it fails."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            body = b"".join(b'{"id": "%d"}\n' % n for n in range(700))
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + f"{len(body):x}\r\n".encode()
+                + body
+                + b"\r\n"
+            )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    thread.join(timeout=5)
+    listener.close()
+
+
+@pytest.mark.parametrize("to_file", [True, False], ids=["file", "stdout"])
+def test_an_export_cut_after_it_started_leaves_the_file_as_it_was(
+    cut_after_a_batch_server: int, tmp_path: Path, to_file: bool
+) -> None:
+    """To -o FILE the runs go to a temporary file that is dropped: FILE keeps what it held. To
+    stdout they are written as they come, and the exit status says the export is not whole."""
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "runs.ndjson"
+    target.write_text("precious\n")
+    config = tmp_path / "jobctl.toml"
+    config.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
+    env.update({"JOBCTL_CONFIG": str(config), "JOBCTL_TOKEN": "t"})
+    args = ["--api", f"http://127.0.0.1:{cut_after_a_batch_server}", "executions", "export", "--format", "ndjson"]
+    done = subprocess.run([sys.executable, "-m", "jobctl", *args, *(["-o", str(target)] if to_file else [])],
+                          capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert done.returncode == 5 and "broke off its answer" in done.stderr, done
+    assert target.read_text() == "precious\n" and [path.name for path in target.parent.iterdir()] == ["runs.ndjson"]
+    assert len(done.stdout.splitlines()) == (0 if to_file else 700)  # those that came

@@ -63,6 +63,65 @@ def add_executions(
     return [row["id"] for row in rows]
 
 
+WHOLE_SECOND = datetime(2031, 5, 6, 7, 8, 9, tzinfo=UTC)
+"""A timestamp without microseconds: ``isoformat`` then writes none, and neither may the listing."""
+FRACTION = datetime(2031, 5, 6, 7, 8, 9, 120, tzinfo=UTC)
+"""Microseconds with leading zeros (``.000120``)."""
+
+_EVERY_KIND_COLUMNS = (
+    "id, job_id, celery_task_id, status, scheduled_for, run_after, attempt, started_at, completed_at, "
+    "duration_seconds, result, error_message, triggered_by, triggered_by_user_id, instance_id, created_at, "
+    "output_dropped_bytes, missed_count, missed_until, output_pruned, cancelled_by, pending_reason, "
+    "concurrency_group"
+)
+
+
+def _runs_of_every_kind(job_id: str) -> list[dict[str, Any]]:
+    """One row per case: each status, each source of ``pendingReason``, every column set or null."""
+    base: dict[str, Any] = {
+        "job_id": job_id, "celery_task_id": None, "status": "success", "scheduled_for": None, "run_after": None,
+        "attempt": 1, "started_at": None, "completed_at": None, "duration_seconds": None, "result": None,
+        "error_message": None, "triggered_by": "scheduler", "triggered_by_user_id": None, "instance_id": None,
+        "output_dropped_bytes": 0, "missed_count": None, "missed_until": None, "output_pruned": False,
+        "cancelled_by": None, "pending_reason": None, "concurrency_group": None,
+    }  # fmt: skip
+    cases: list[dict[str, Any]] = [
+        {"status": "success", "scheduled_for": WHOLE_SECOND, "started_at": WHOLE_SECOND, "completed_at": FRACTION,
+         "duration_seconds": 72.4, "result": '{"exitCode": 0, "note": "Ünïcødé \\u2603"}', "instance_id": "i-1"},
+        {"status": "failed", "started_at": FRACTION, "completed_at": FRACTION, "duration_seconds": 0.0,
+         "result": '{"exitCode": 1}', "error_message": "exit code 1: \"quoted\"\nsecond line",
+         "output_dropped_bytes": 12345, "output_pruned": True, "attempt": 3},
+        {"status": "timeout", "celery_task_id": "celery-1", "duration_seconds": 3, "result": "[1, 2]"},
+        {"status": "running", "started_at": FRACTION, "instance_id": "i-2", "concurrency_group": "db"},
+        {"status": "pending", "triggered_by": "retry", "run_after": FRACTION, "attempt": 2},
+        {"status": "pending", "triggered_by": "retry", "run_after": WHOLE_SECOND, "pending_reason": "group db full"},
+        {"status": "pending", "triggered_by": "manual", "triggered_by_user_id": "alice",
+         "pending_reason": "queued behind 0b9e8a8e-1c7e-4d55-a1c6-3c8f8b8e2d11"},
+        {"status": "pending", "triggered_by": "manual"},
+        {"status": "skipped", "scheduled_for": FRACTION, "error_message": "2 runs active (maxInstances 2)",
+         "pending_reason": "left from when it waited"},
+        {"status": "missed", "scheduled_for": WHOLE_SECOND - timedelta(hours=1), "missed_count": 42,
+         "missed_until": FRACTION, "error_message": "no daemon was leading"},
+        {"status": "cancelled", "cancelled_by": "local:root", "completed_at": WHOLE_SECOND, "result": "null"},
+        {"status": "success", "triggered_by": "manual", "result": '"done, \\"quoted\\""', "duration_seconds": 1e-05},
+        {"status": "success", "triggered_by": "manual", "result": "true"},
+    ]  # fmt: skip
+    rows = []
+    for n, case in enumerate(cases):
+        created = (WHOLE_SECOND if n % 2 else FRACTION) - timedelta(minutes=n)
+        rows.append({**base, **case, "id": str(uuid.uuid4()), "created_at": created})
+    return rows
+
+
+def add_runs_of_every_kind(db: Database, job_id: str) -> list[dict[str, Any]]:
+    """A run of every kind (each status, each source of ``pendingReason``, every column set or
+    null), written straight into ``executions``; the rows written, newest first."""
+    rows = _runs_of_every_kind(job_id)
+    names = ", ".join(":" + name.strip() for name in _EVERY_KIND_COLUMNS.split(","))
+    db.execute_many(f"INSERT INTO executions ({_EVERY_KIND_COLUMNS}) VALUES ({names})", rows)
+    return rows
+
+
 def days(*values: float) -> list[timedelta]:
     return [timedelta(days=value) for value in values]
 

@@ -5,18 +5,27 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import resource
+import stat
+import subprocess
+import sys
+import tempfile
+import threading
 import tracemalloc
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from jobctl.cli import export as exporting
+from jobctl.errors import UsageError
 from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import Store, open_store
-from tests.conftest import Cli
-from tests.store.helpers import NOW, add_executions, add_job
+from tests.conftest import TEST_ZONE, Cli
+from tests.store.helpers import NOW, add_executions, add_job, add_runs_of_every_kind
 
 
 def test_export_writes_each_format_with_the_filters(store: Store, cli: Cli, tmp_path: Path) -> None:
@@ -45,6 +54,61 @@ def test_export_writes_each_format_with_the_filters(store: Store, cli: Cli, tmp_
                (NOW + timedelta(days=1)).isoformat()).stdout == "[]\n"  # fmt: skip
 
 
+def test_the_csv_has_one_column_per_key_of_the_json_spelt_as_json(store: Store, cli: Cli) -> None:
+    """The runs of every kind, exported as JSON and as CSV: the CSV's header holds each key of
+    the JSON's executions (the API's execution) once, and no other; the first ones in the order
+    the export has always had. Each cell is its value as JSON spells it: null an empty cell,
+    true/false, objects, arrays and every result as JSON text, strings and numbers as they are."""
+    wanted = add_runs_of_every_kind(store.db, add_job(store.db, "j"))
+    as_json = json.loads(cli("executions", "export", "--format", "json").stdout)
+    table = list(csv.reader(io.StringIO(cli("executions", "export").stdout)))
+    header = table[0]
+    assert len(as_json) == len(wanted) == len(table) - 1
+    for run in as_json:
+        assert sorted(header) == sorted(run) and len(header) == len(run)
+    assert header[:3] == ["id", "jobId", "status"]
+    assert {"cancelledBy", "missedCount", "missedUntil", "pendingReason"} <= set(header)
+
+    def spelt(key: str, value: object) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, str) and key != "result":
+            return value
+        return json.dumps(value, ensure_ascii=False)
+
+    assert [dict(zip(header, row, strict=True)) for row in table[1:]] == [
+        {key: spelt(key, value) for key, value in run.items()} for run in as_json
+    ]
+    cells = {(row[header.index("status")], row[header.index("result")], row[header.index("outputPruned")])
+             for row in table[1:]}  # fmt: skip
+    assert {("failed", '{"exitCode": 1}', "true"), ("success", "true", "false"),
+            ("success", '"done, \\"quoted\\""', "false"), ("running", "", "false")} <= cells  # fmt: skip
+
+
+def test_since_and_until_take_a_duration_ago_or_now_as_jobs_why_does(store: Store, cli: Cli) -> None:
+    """One run 12 h into each of the last ten days: --since 7d keeps the seven newest, --until 2d
+    drops the two newest, now ends at the export's start; a date-time without an offset is in
+    [scheduler] timezone (Europe/Berlin here) and a date alone its midnight, as before."""
+    ages = [timedelta(days=n, hours=12) for n in range(10)]
+    ids = add_executions(store.db, add_job(store.db, "j"), ages)
+
+    def exported(*args: str) -> list[str]:
+        result = cli("executions", "export", "--format", "ndjson", *args)
+        assert result.code == 0, result
+        return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+    assert exported("--since", "7d") == ids[:7]
+    assert exported("--since", "1w") == exported("--since", "168h") == ids[:7]
+    assert exported("--since", "7d", "--until", "2d") == ids[2:7]
+    assert exported("--since", "1d12h30m", "--until", "now") == ids[:2]
+    assert exported("--until", " NOW ") == ids
+    wall = (NOW - timedelta(days=3)).astimezone(ZoneInfo(TEST_ZONE)).replace(tzinfo=None)
+    assert exported("--since", wall.isoformat()) == ids[:3]
+    midnight = datetime.combine(wall.date(), time(), ZoneInfo(TEST_ZONE))
+    since_midnight = [run for run, age in zip(ids, ages, strict=True) if NOW - age >= midnight]
+    assert exported("--since", wall.date().isoformat()) == since_midnight and len(since_midnight) in (3, 4)
+
+
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     job = add_job(store.db, "j")
     ids = add_executions(store.db, job, [timedelta(minutes=n) for n in range(230)])
@@ -59,10 +123,22 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
         (["-o", "{dir}"], "is a folder"),
         (["-o", "{dir}/missing/x.csv"], "cannot write"),
         (["--format", "xml"], "--format must be one of csv, json, ndjson"),
-        (["--since", "last tuesday"], "--since: 'last tuesday' is not an ISO 8601 time"),
-        (["--since", "2026-02-01", "--until", "2026-01-01"], "until"),
+        (["--since", "last tuesday"], "--since: 'last tuesday' is not a time: give an ISO 8601 time"),
+        (["--until", "7x"], "--until: '7x' is not a time"),
+        (["--since", "2d", "--until", "3d"], "jobctl: --until must be later than --since\n"),
+        (["--since", "2026-02-01", "--until", "2026-01-01"], "jobctl: --until must be later than --since\n"),
+        (["--since", "2026-02-01T00:00Z", "--until", "2026-02-01"], "jobctl: --until must be later than --since\n"),
     ],
-    ids=["folder", "missing-folder", "format", "since", "until-before-since"],
+    ids=[
+        "folder",
+        "missing-folder",
+        "format",
+        "since",
+        "until",
+        "durations-reversed",
+        "until-before-since",
+        "until-at-since",
+    ],
 )
 def test_bad_export_arguments_are_exit_2_on_one_line(
     sqlite_url: str, bare_cli: Cli, tmp_path: Path, args: list[str], fragment: str
@@ -73,6 +149,131 @@ def test_bad_export_arguments_are_exit_2_on_one_line(
     assert result.code == 2, result
     assert result.stderr.count("\n") == 1 and fragment in result.stderr, result.stderr
     assert result.stdout == "" and sorted(tmp_path.iterdir()) == before
+
+
+KEPT = "precious, from before\n"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["--job", "nosuchjob"], 3, "no job 'nosuchjob'"),
+        (["--since", "2026-12-07", "--until", "2026-12-01"], 2, "until"),
+        (["--since", "2026-12-01", "--format", "xml"], 2, "--format"),
+    ],
+    ids=["unknown-job", "reversed-range", "format"],
+)
+def test_bad_input_leaves_the_output_file_as_it_was(
+    store: Store, cli: Cli, tmp_path: Path, args: list[str], code: int, fragment: str
+) -> None:
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=1)])
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    before = sorted(tmp_path.iterdir())
+    result = cli("executions", "export", *args, "-o", str(target))
+    assert result.code == code and fragment in result.stderr, result
+    assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
+
+
+def test_a_store_that_cannot_be_opened_leaves_the_output_file_as_it_was(bare_cli: Cli, tmp_path: Path) -> None:
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    before = sorted(tmp_path.iterdir())
+    result = bare_cli("--db", "postgresql://postgres@127.0.0.1:1/nope", "executions", "export", "-o", str(target))
+    assert result.code == 1 and "cannot open store" in result.stderr, result
+    assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
+
+
+def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:
+    """The file size limit (as a full disk or a quota would) stops the export after 64 KiB of
+    about 250: the temporary file it was writing goes, and FILE keeps what it held."""
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(500)])
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    before = sorted(tmp_path.iterdir())
+    limit = 64 * 1024
+
+    def limited() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    done = subprocess.run(
+        [sys.executable, "-m", "jobctl", "executions", "export", "--format", "ndjson", "-o", str(target)],
+        capture_output=True, text=True, env=cli.env, timeout=60, preexec_fn=limited,
+    )  # fmt: skip
+    assert done.returncode == 2 and "cannot write" in done.stderr and done.stderr.count("\n") == 1, done
+    assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
+    whole = cli("executions", "export", "--format", "ndjson").stdout
+    assert len(whole) > 3 * limit
+
+
+def test_a_file_is_replaced_whole_with_its_permissions(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    target = tmp_path / "runs.ndjson"
+    target.write_text(KEPT * 1000)
+    target.chmod(0o640)
+    result = bare_cli("--db", sqlite_url, "executions", "export", "--format", "ndjson", "-o", str(target))
+    assert result.code == 0, result
+    assert len(target.read_text().splitlines()) == 3 and stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["bare.toml", "jobctl.db", "runs.ndjson"]
+
+    fresh = tmp_path / "fresh.csv"
+    done = subprocess.run(
+        ["sh", "-c", 'umask 027 && exec "$0" -m jobctl --db "$1" executions export -o "$2"', sys.executable,
+         sqlite_url, str(fresh)],
+        capture_output=True, text=True, env=bare_cli.env, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640 and len(fresh.read_text().splitlines()) == 4
+
+
+def test_a_fifo_stdout_and_a_symlink_are_written_in_place(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    """What is not a plain file is opened and written as the runs come, never replaced."""
+    store = open_store(sqlite_url)
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    export = ("--db", sqlite_url, "executions", "export", "--format", "ndjson", "-o")
+
+    fifo = tmp_path / "runs.fifo"
+    os.mkfifo(fifo)
+    read: list[str] = []
+    reader = threading.Thread(target=lambda: read.append(fifo.read_text()), daemon=True)
+    reader.start()
+    assert bare_cli(*export, str(fifo)).code == 0
+    reader.join(timeout=30)
+    assert [json.loads(line)["id"] for line in read[0].splitlines()] == ids
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+    to_stdout = bare_cli(*export, "/dev/stdout")
+    assert to_stdout.code == 0 and [json.loads(line)["id"] for line in to_stdout.stdout.splitlines()] == ids
+
+    real, link = tmp_path / "real.ndjson", tmp_path / "link.ndjson"
+    real.write_text(KEPT)
+    link.symlink_to(real)
+    assert bare_cli(*export, str(link)).code == 0
+    assert link.is_symlink() and [json.loads(line)["id"] for line in real.read_text().splitlines()] == ids
+
+
+def test_a_file_in_a_folder_this_user_cannot_write_is_written_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No temporary file can be made beside FILE (as in a folder this user may not write, which
+    root always may): a FILE this user may write is written in place, once the export starts."""
+
+    def refused(**_: object) -> tuple[int, str]:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refused)
+    target = tmp_path / "runs.ndjson"
+    target.write_text(KEPT)
+    with exporting.Destination(str(target)) as out:
+        assert target.read_text() == KEPT
+        assert out.write(iter([{"id": "a"}]), "ndjson") == 1  # type: ignore[list-item]
+        out.finish()
+    assert target.read_text() == '{"id": "a"}\n'
+    with pytest.raises(UsageError, match=r"cannot write .*new\.ndjson: Permission denied"):
+        exporting.Destination(str(tmp_path / "new.ndjson"))
 
 
 def test_export_memory_does_not_grow_with_the_number_of_runs(sqlite_url: str) -> None:
