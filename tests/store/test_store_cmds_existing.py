@@ -151,3 +151,10 @@ def test_vacuum_says_what_it_did_on_each_backend(store_url: str, bare_cli: Cli) 
         "sqlite",
         "postgresql",
     )
+
+
+def test_an_export_from_a_missing_sqlite_store_is_an_error(tmp_path: Path, bare_cli: Cli) -> None:
+    missing = tmp_path / "typo" / "jobctl.db"
+    result = bare_cli("--db", f"sqlite:///{missing}", "executions", "export", "-o", str(tmp_path / "runs.csv"))
+    one_line_error(result, 1, f"no store at {missing}")
+    assert not missing.parent.exists() and not (tmp_path / "runs.csv").exists()
