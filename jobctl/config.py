@@ -21,15 +21,20 @@ from jobctl.models import (
     CONCURRENCY_GROUP_PATTERN,
     DEFAULT_RUN_PATH,
     KILL_GRACE_SECONDS,
+    MAX_CONCURRENT_RUNS,
+    MAX_GROUP_LIMIT,
     MAX_KEEP_DAYS,
     MAX_KEEP_PER_JOB,
+    MAX_LEASE_TTL_SECONDS,
+    MAX_SECONDS_SETTING,
+    MAX_TIMEOUT_SECONDS,
     VARIABLE_NAME_PATTERN,
     ConcurrencyGroup,
     HandlerType,
     RetentionPolicy,
     TaskFunctionSpec,
 )
-from jobctl.notifier_config import NotifySettings, parse_notifiers, parse_notify
+from jobctl.notifier_config import NOTIFIER_MAXIMA, NOTIFY_MAXIMA, NotifySettings, parse_notifiers, parse_notify
 
 KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "store": {"url": (str,)},
@@ -66,6 +71,25 @@ HISTORY_MAXIMA: dict[str, tuple[int, str]] = {
 what to say of it: the largest keeps for ever in practice (docs/retention.md)."""
 
 CONCURRENCY_GROUP_KEYS: dict[str, tuple[type, ...]] = {"name": (str,), "limit": (int,)}
+
+MAXIMA: dict[str, dict[str, tuple[float, str]]] = {
+    "daemon": {
+        "port": (65535, ""),
+        "lease_ttl_seconds": (MAX_LEASE_TTL_SECONDS, " (1 day)"),
+        "shutdown_grace_seconds": (MAX_SECONDS_SETTING, " (30 days)"),
+        "kill_grace_seconds": (60, ""),
+        "max_concurrent_runs": (MAX_CONCURRENT_RUNS, ""),
+    },
+    "scheduler": {"misfire_grace_seconds": (MAX_SECONDS_SETTING, " (30 days)")},
+    "history": {key: (most, said) for key, (most, said) in HISTORY_MAXIMA.items()},
+    "task_functions": {"default_timeout_seconds": (MAX_TIMEOUT_SECONDS, " (30 days)")},
+    "concurrency_groups": {"limit": (MAX_GROUP_LIMIT, "")},
+    "notifiers": NOTIFIER_MAXIMA,
+    "notify": NOTIFY_MAXIMA,
+}
+"""The largest value of every number the config takes, by table (every ``int`` or ``float`` key
+has one), and what to say of it. Each works wherever the value goes: a ``timedelta``, a thread's
+wait, an SQL parameter of a 32-bit column (docs/config-limits.md)."""
 
 TASK_FUNCTION_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,),
@@ -333,6 +357,7 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
                 raise UsageError(f"{where}: {label} {key} must be at most 200 characters")
         if entry.get("default_timeout_seconds", 1) < 1:
             raise UsageError(f"{where}: {label} default_timeout_seconds must be at least 1")
+        _at_most(entry.get("default_timeout_seconds", 1), "task_functions", "default_timeout_seconds", label, where)
         if entry["handler_type"] not in {h.value for h in HandlerType}:
             raise UsageError(f"{where}: {label} handler_type must be command, python or celery_task")
         specs.append(
@@ -365,6 +390,7 @@ def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:
             raise UsageError(f"{where}: {label} name {entry['name']!r} must be 1-200 letters, digits, '.', '_' or '-'")
         if entry["limit"] < 1:
             raise UsageError(f"{where}: {label} limit must be at least 1, not {entry['limit']}")
+        _at_most(entry["limit"], "concurrency_groups", "limit", label, where)
         groups.append(ConcurrencyGroup(name=entry["name"], limit=entry["limit"]))
     names = [group.name for group in groups]
     duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -378,20 +404,29 @@ def _check_values(config: Config, where: str) -> None:
         raise UsageError(f"{where}: [daemon] port must be between 1 and 65535")
     if config.log_format not in ("text", "json"):
         raise UsageError(f"{where}: [daemon] log_format must be 'text' or 'json'")
-    if not (math.isfinite(config.lease_ttl_seconds) and config.lease_ttl_seconds >= 2):
-        raise UsageError(f"{where}: [daemon] lease_ttl_seconds must be at least 2")
     if not config.run_path or "\0" in config.run_path:
         raise UsageError(f"{where}: [daemon] path must be a non-empty list of folders separated by ':'")
-    if config.max_concurrent_runs < 1:
-        raise UsageError(f"{where}: [daemon] max_concurrent_runs must be at least 1")
     if not (math.isfinite(config.kill_grace_seconds) and 0 <= config.kill_grace_seconds <= 60):
         raise UsageError(f"{where}: [daemon] kill_grace_seconds must be a number of seconds from 0 to 60")
-    for table, key in (("daemon", "shutdown_grace_seconds"), ("scheduler", "misfire_grace_seconds")):
+    for table, key, least in (
+        ("daemon", "lease_ttl_seconds", 2),
+        ("daemon", "shutdown_grace_seconds", 0),
+        ("daemon", "max_concurrent_runs", 1),
+        ("scheduler", "misfire_grace_seconds", 0),
+    ):
         value = getattr(config, key)
-        if not (math.isfinite(value) and value >= 0):
-            raise UsageError(f"{where}: [{table}] {key} must be a number of seconds, at least 0")
+        _at_most(value, table, key, f"[{table}]", where)  # inf too
+        if not value >= least:  # nan too
+            raise UsageError(f"{where}: [{table}] {key} must be at least {least}, not {value}")
     if config.timezone is not None and not is_timezone(config.timezone):
         raise UsageError(f"{where}: [scheduler] timezone {config.timezone!r} is not a known IANA zone")
+
+
+def _at_most(value: float, table: str, key: str, label: str, where: str) -> None:
+    """:raises UsageError: when ``value`` is above the :data:`MAXIMA` of ``table``'s ``key`` (or inf)."""
+    most, said = MAXIMA[table][key]
+    if value > most:
+        raise UsageError(f"{where}: {label} {key} must be at most {most:.0f}{said}, not {value}")
 
 
 def is_timezone(name: str) -> bool:

@@ -94,6 +94,24 @@ DEFAULT_RUN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 KILL_GRACE_SECONDS = 5.0
 """Default seconds between SIGTERM and SIGKILL when a run is stopped (``[daemon] kill_grace_seconds``)."""
 
+MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
+"""The longest timeout of a run (30 days): a job's ``timeoutSeconds`` and a task function's
+``default_timeout_seconds``, which stands in for it. Both are 32-bit columns, and a run's
+timer waits this long without overflow (docs/config-limits.md)."""
+MAX_SECONDS_SETTING = 30 * 24 * 3600
+"""The largest ``[daemon] shutdown_grace_seconds`` and ``[scheduler] misfire_grace_seconds`` (30
+days): a shutdown may wait as long as a run may last; both become a ``timedelta`` or a thread's
+wait, which overflow far above it (docs/config-limits.md)."""
+MAX_LEASE_TTL_SECONDS = 24 * 3600
+"""The largest ``[daemon] lease_ttl_seconds`` (1 day): a crashed leader is replaced within the TTL,
+and fractions of it become Postgres timeouts in milliseconds, which are 32-bit (docs/config-limits.md)."""
+MAX_CONCURRENT_RUNS = 10_000
+"""The largest ``[daemon] max_concurrent_runs``: each run is a thread and a few file descriptors,
+reserved when the daemon starts (docs/config-limits.md)."""
+MAX_GROUP_LIMIT = 1_000_000
+"""The largest ``[[concurrency_groups]] limit`` ("no limit" in practice across all daemons); it is
+stored in a 32-bit column (docs/config-limits.md)."""
+
 CONCURRENCY_GROUP_PATTERN = r"[A-Za-z0-9_.-]{1,200}"
 """What a concurrency group may be called (in the config and in a job's ``concurrencyGroup``)."""
 

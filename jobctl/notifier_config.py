@@ -61,6 +61,14 @@ NOTIFY_KEYS: dict[str, tuple[type, ...]] = {
     "retry_for_seconds": (int, float),
 }
 
+NOTIFIER_MAXIMA: dict[str, tuple[float, str]] = {"timeout": (300, ""), "smtp_port": (65535, "")}
+"""The largest value of each number a notifier takes (of any type)."""
+NOTIFY_MAXIMA: dict[str, tuple[float, str]] = {
+    "output_tail_bytes": (1_000_000, ""),
+    "retry_for_seconds": (30 * 24 * 3600, ""),
+}
+"""The largest value of each number of ``[notify]``."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class NotifierSpec:
@@ -121,10 +129,10 @@ def parse_notify(content: Any, notifiers: tuple[NotifierSpec, ...], where: str) 
             raise UsageError(f"{where}: unknown key {key!r} in [notify]")
         _check_type(f"[notify] {key}", value, NOTIFY_KEYS[key], where)
     tail = content.get("output_tail_bytes", DEFAULT_OUTPUT_TAIL_BYTES)
-    if not 0 <= tail <= 1_000_000:
+    if not 0 <= tail <= NOTIFY_MAXIMA["output_tail_bytes"][0]:
         raise UsageError(f"{where}: [notify] output_tail_bytes must be between 0 and 1000000")
     retry_for = float(content.get("retry_for_seconds", DEFAULT_RETRY_FOR_SECONDS))
-    if not 0 <= retry_for <= 30 * 24 * 3600:
+    if not 0 <= retry_for <= NOTIFY_MAXIMA["retry_for_seconds"][0]:
         raise UsageError(f"{where}: [notify] retry_for_seconds must be between 0 and 2592000")
     names = frozenset(spec.name for spec in notifiers)
     rules = []
@@ -181,7 +189,7 @@ def _notifier(entry: Any, label: str) -> NotifierSpec:
             raise UsageError(f"{label} ({name}): unknown key {key!r} for a {kind} notifier")
         _check_type(f"{label} ({name}) {key}", value, _KEYS[kind][key], "")
     timeout = settings.get("timeout", DEFAULT_TIMEOUT_SECONDS)
-    if not 0 < timeout <= 300:
+    if not 0 < timeout <= NOTIFIER_MAXIMA["timeout"][0]:
         raise UsageError(f"{label} ({name}) timeout must be more than 0 and at most 300 seconds")
     {"email": _check_email, "webhook": _check_webhook, "command": _check_command}[kind](settings, f"{label} ({name})")
     return NotifierSpec(name=name, type=kind, settings=settings)
@@ -207,7 +215,7 @@ def _check_email(settings: dict[str, Any], label: str) -> None:
         raise UsageError(f"{label} sendmail must be an absolute path")
     if settings.get("smtp_security", "starttls") not in SMTP_SECURITY:
         raise UsageError(f"{label} smtp_security must be one of {', '.join(SMTP_SECURITY)}")
-    if not 0 < settings.get("smtp_port", 25) < 65536:
+    if not 0 < settings.get("smtp_port", 25) <= NOTIFIER_MAXIMA["smtp_port"][0]:
         raise UsageError(f"{label} smtp_port must be between 1 and 65535")
     if "smtp_password" in settings and "smtp_password_file" in settings:
         raise UsageError(f"{label} takes smtp_password or smtp_password_file, not both")

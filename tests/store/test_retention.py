@@ -847,7 +847,7 @@ def test_the_largest_retention_values_keep_a_century_and_prune_what_is_older(sto
 def test_store_info_and_prune_take_the_largest_retention_values(sqlite_url: str, tmp_path: Path) -> None:
     config = tmp_path / "largest.toml"
     config.write_text(f"[history]\n{LARGEST}\n")
-    open_store(sqlite_url).close()  # the store commands work on a store that exists
+    open_store(sqlite_url).close()  # the store commands never create a store
     cli = _cli_without_jobctl_env()
     info = cli("--db", sqlite_url, "--config", str(config), "store", "info", "--json")
     assert info.code == 0, info
