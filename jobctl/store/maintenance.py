@@ -11,14 +11,14 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
 from jobctl.errors import StoreError, UsageError
-from jobctl.store.database import Database, to_utc
+from jobctl.store.database import Database, Row, to_utc
 from jobctl.store.executions import ACTIVE
 
 INCREMENTAL = 2
@@ -223,37 +223,93 @@ class Finding:
 
 
 def integrity_findings(db: Database) -> list[Finding]:
-    """SQLite's own ``integrity_check`` and ``foreign_key_check`` (Postgres enforces both itself)."""
+    """SQLite's own ``integrity_check`` and ``foreign_key_check`` (Postgres enforces both itself).
+
+    Each problem is a finding of its own: SQLite puts several on one row, a line each. A check
+    that damaged pages stop part-way is a finding too, not an error: ``integrity_check`` gives
+    up where it looks an index's rows up in a page it cannot read, so the pages are then listed
+    by ``quick_check``, which does not cross-check indexes and reads on.
+    """
     if not db.is_sqlite:
         return []
-    found = [
-        Finding(check="integrity", detail=str(row["integrity_check"]))
-        for row in db.fetch_all("PRAGMA integrity_check")
-        if row["integrity_check"] != "ok"
-    ]
+    problems, stopped = _sqlite_check(db, "integrity_check")
+    if stopped is not None:
+        problems, _ = _sqlite_check(db, "quick_check")
+        problems.append(f"integrity_check stopped: {stopped}")
+    found = [Finding(check="integrity", detail=problem) for problem in problems]
+    rows = _rows_unless_damaged(db, "PRAGMA foreign_key_check")
+    if isinstance(rows, str):
+        return [*found, Finding(check="foreign keys", detail=f"not checked: {rows}")]
     found += [
         Finding(check="foreign keys", detail=f"{row['table']} row {row['rowid']} points at a missing {row['parent']}")
-        for row in db.fetch_all("PRAGMA foreign_key_check")
+        for row in rows
     ]
     return found
 
 
+CHECK_HEADING = "*** in database main ***"
+"""The line SQLite puts before the problems of a database when it finds any."""
+
+
+def _sqlite_check(db: Database, pragma: str) -> tuple[list[str], str | None]:
+    """The problems ``PRAGMA integrity_check`` or ``quick_check`` reports, a line each (none
+    when it says ``ok``), and SQLite's error if damaged pages stopped it."""
+    rows = _rows_unless_damaged(db, f"PRAGMA {pragma}")
+    if isinstance(rows, str):
+        return [], rows
+    return problem_lines(str(next(iter(row.values()))) for row in rows), None
+
+
+def _rows_unless_damaged(db: Database, sql: str, params: dict[str, object] | None = None) -> list[Row] | str:
+    """The rows of a query, or SQLite's message when damaged pages stop it (other errors raise)."""
+    try:
+        return db.fetch_all(sql, params)
+    except StoreError as exc:
+        stopped = damage(exc)
+        if stopped is None:
+            raise
+        return stopped
+
+
+def problem_lines(results: Iterable[str]) -> list[str]:
+    """The problems in the rows of an integrity or quick check: one per line of each row, without
+    the ``ok`` of a sound file and the heading that names the database."""
+    lines = (line.strip() for result in results for line in result.splitlines())
+    return [line for line in lines if line and line not in ("ok", CHECK_HEADING)]
+
+
+def damage(exc: BaseException) -> str | None:
+    """SQLite's message when ``exc`` (or the SQLite error it stands for) says the file's pages are
+    damaged (``SQLITE_CORRUPT``, ``SQLITE_NOTADB``); None for any other error."""
+    for error in (exc, exc.__cause__):
+        if isinstance(error, sqlite3.DatabaseError) and (error.sqlite_errorcode & 0xFF) in (11, 26):
+            return str(error)
+    return None
+
+
 def invariant_findings(db: Database, *, now: datetime, stale_after_seconds: float) -> list[Finding]:
     """jobctl's own rules: one execution per slot and attempt; no active execution whose
-    instance is dead (stopped, forgotten, or silent for ``stale_after_seconds``)."""
-    found = [
-        Finding(
-            check="one execution per slot",
-            detail=f"job {row['job_id']}: {row['n']} runs of slot {row['scheduled_for']} attempt {row['attempt']}",
-        )
-        for row in db.fetch_all(
-            """
-            SELECT job_id, scheduled_for, attempt, COUNT(*) AS n FROM executions WHERE scheduled_for IS NOT NULL
-            GROUP BY job_id, scheduled_for, attempt HAVING COUNT(*) > 1
-            """
-        )
-    ]  # fmt: skip
-    rows = db.fetch_all(
+    instance is dead (stopped, forgotten, or silent for ``stale_after_seconds``). A rule whose
+    rows damaged pages keep from being read is a finding that says so."""
+    slot, orphan = "one execution per slot", "active execution without a live instance"
+    found: list[Finding] = []
+    rows = _rows_unless_damaged(
+        db,
+        """
+        SELECT job_id, scheduled_for, attempt, COUNT(*) AS n FROM executions WHERE scheduled_for IS NOT NULL
+        GROUP BY job_id, scheduled_for, attempt HAVING COUNT(*) > 1
+        """,
+    )
+    if isinstance(rows, str):
+        found.append(Finding(check=slot, detail=f"not checked: {rows}"))
+    else:
+        found += [
+            Finding(check=slot,
+                    detail=f"job {row['job_id']}: {row['n']} runs of slot {row['scheduled_for']} attempt {row['attempt']}")
+            for row in rows
+        ]  # fmt: skip
+    rows = _rows_unless_damaged(
+        db,
         """
         SELECT e.id, e.status, e.instance_id FROM executions e
         LEFT JOIN scheduler_instances i ON i.id = e.instance_id
@@ -262,9 +318,12 @@ def invariant_findings(db: Database, *, now: datetime, stale_after_seconds: floa
         """,
         {"running": ACTIVE[1], "pending": ACTIVE[0], "stale": now - timedelta(seconds=stale_after_seconds)},
     )
-    found += [
-        Finding(check="active execution without a live instance",
-                detail=f"execution {row['id']} is {row['status']} on instance {row['instance_id'] or 'none'}")
-        for row in rows
-    ]  # fmt: skip
+    if isinstance(rows, str):
+        found.append(Finding(check=orphan, detail=f"not checked: {rows}"))
+    else:
+        found += [
+            Finding(check=orphan,
+                    detail=f"execution {row['id']} is {row['status']} on instance {row['instance_id'] or 'none'}")
+            for row in rows
+        ]  # fmt: skip
     return found

@@ -1,0 +1,99 @@
+"""``jobctl store check`` on SQLite stores with damaged pages, as real subprocesses: each
+problem a line (a finding in ``--json``), damage that stops a check reported as a finding."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from jobctl.store import open_store
+from tests.conftest import Cli
+from tests.store.helpers import add_executions, add_job
+from tests.store.test_store_cmds import one_line_error
+
+PAGE = 4096
+
+
+@pytest.fixture
+def filled(tmp_path: Path) -> Path:
+    """A SQLite store with 2,000 runs: its executions table and indexes span many pages."""
+    path = tmp_path / "jobctl.db"
+    store = open_store(f"sqlite:///{path}")
+    job = add_job(store.db, "nightly")
+    add_executions(store.db, job, [timedelta(seconds=n) for n in range(2000)], output="x" * 100)
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    return path
+
+
+def damage_root_page(path: Path, name: str) -> int:
+    """Overwrite the page header of table or index ``name``'s root page (the file still opens);
+    the page's offset in the file."""
+    conn = sqlite3.connect(path)
+    try:
+        [(root,)] = conn.execute("SELECT rootpage FROM sqlite_master WHERE name = ?", (name,)).fetchall()
+        assert conn.execute("PRAGMA page_size").fetchone() == (PAGE,)
+    finally:
+        conn.close()
+    with path.open("r+b") as file:
+        file.seek(PAGE * (root - 1))
+        file.write(b"\xff" * 8)
+    return int(PAGE * (root - 1))
+
+
+def lines_of_one_row(path: Path) -> list[str]:
+    """What ``PRAGMA integrity_check`` says, as SQLite gives it: rows that hold several lines."""
+    conn = sqlite3.connect(path)
+    try:
+        return [row[0] for row in conn.execute("PRAGMA integrity_check")]
+    finally:
+        conn.close()
+
+
+def test_each_problem_of_the_integrity_check_is_a_line_and_a_finding(filled: Path, bare_cli: Cli) -> None:
+    damage_root_page(filled, "executions")
+    [row] = lines_of_one_row(filled)
+    assert row.count("\n") > 5, "SQLite put the problems in one row"
+    url = f"sqlite:///{filled}"
+
+    result = bare_cli("--db", url, "store", "check", "--json")
+
+    assert result.code == 1 and result.stderr == "", result
+    data = json.loads(result.stdout)
+    assert data["ok"] is False
+    integrity = [p["detail"] for p in data["problems"] if p["check"] == "integrity"]
+    assert integrity[0].startswith("Page ") and "btreeInitPage() returns error code 11" in integrity[0]
+    assert len(integrity) == row.count("\n"), "one finding per problem, without the '*** in database main ***' line"
+    assert all("\n" not in detail and "***" not in detail for detail in integrity)
+    # the foreign keys cannot be read past the damaged table: a finding, not an error
+    assert {"check": "foreign keys", "detail": "not checked: database disk image is malformed"} in data["problems"]
+    human = bare_cli("--db", url, "store", "check")
+    assert human.code == 1 and "\\n" not in human.stdout, human
+    assert human.stdout.splitlines() == [f"{p['check']}: {p['detail']}" for p in data["problems"]]
+
+
+def test_damage_that_stops_the_integrity_check_is_reported_as_findings(filled: Path, bare_cli: Cli) -> None:
+    damage_root_page(filled, "ix_executions_created_id")
+    with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+        lines_of_one_row(filled)  # integrity_check itself gives up on this file
+
+    result = bare_cli("--db", f"sqlite:///{filled}", "store", "check", "--json")
+
+    assert result.code == 1 and result.stderr == "", result
+    problems = json.loads(result.stdout)["problems"]
+    details = [p["detail"] for p in problems if p["check"] == "integrity"]
+    assert "btreeInitPage() returns error code 11" in details[0]  # listed by quick_check instead
+    assert "Page" in details[1] and "is never used" in details[1]
+    assert details[-1] == "integrity_check stopped: database disk image is malformed"
+
+
+def test_a_file_that_does_not_open_is_one_line_on_stderr(filled: Path, bare_cli: Cli) -> None:
+    with filled.open("r+b") as file:
+        file.write(b"not a sqlite file")
+    result = bare_cli("--db", f"sqlite:///{filled}", "store", "check", "--json")
+    one_line_error(result, 1, "is not a usable SQLite database")
+    assert result.stdout == ""
