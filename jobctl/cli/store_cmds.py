@@ -133,8 +133,9 @@ def backup(
     as_json: JsonFlag = False,
 ) -> None:
     """Copy a SQLite store to PATH, a new file readable only by you, consistent while the daemon
-    runs (the copy is a store: jobctl --db sqlite:///PATH ...). On Postgres, prints the pg_dump
-    command that writes PATH instead, without connecting.
+    runs (the copy is a store: jobctl --db sqlite:///PATH ...), and check the copy with SQLite's
+    quick check: a copy that fails it is kept, with a warning and exit 1. On Postgres, prints the
+    pg_dump command that writes PATH instead, without connecting.
 
     Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
     """
@@ -150,8 +151,14 @@ def backup(
     data = backup_store(_store(ctx, "backup", migrate=False), target)
     if as_json:
         output.print_json(data)
-        return
-    output.print_line(f"backed up to {data['path']} ({_size(data['sizeBytes'])})")
+    else:
+        output.print_line(f"backed up to {data['path']} ({_size(data['sizeBytes'])})")
+    problems = data["quickCheck"]
+    if problems != "ok":  # the pages are copied as they are: the store has the same damage
+        first = f"{problems[0]}" + (f", and {len(problems) - 1} more" if len(problems) > 1 else "")
+        output.warn(f"the copy {data['path']} (and so the store) fails SQLite's quick check ({first}); "
+                    "run jobctl store check")  # fmt: skip
+        raise typer.Exit(1)
 
 
 @app.command("check")

@@ -94,7 +94,8 @@ def backup_target(target: str) -> Path:
 
 
 def backup_store(store: Store, target: Path) -> dict[str, Any]:
-    """Copy a SQLite store to ``target`` (from :func:`backup_target`) while it is in use.
+    """Copy a SQLite store to ``target`` (from :func:`backup_target`) while it is in use;
+    ``quickCheck`` is ``"ok"``, or the problems SQLite's quick check finds in the copy (kept).
 
     :raises UsageError: on Postgres (the message gives the ``pg_dump`` command), or when
         ``target`` exists or cannot be created.
@@ -102,8 +103,8 @@ def backup_store(store: Store, target: Path) -> dict[str, Any]:
     db = store.db
     if not db.is_sqlite:
         raise postgres_backup_refusal(db.url, target)
-    size = m.backup_sqlite(db, target)
-    return {"path": str(target), "sizeBytes": size}
+    copy = m.backup_sqlite(db, target)
+    return {"path": str(target), "sizeBytes": copy.size, "quickCheck": copy.problems or "ok"}
 
 
 def postgres_backup_refusal(url: StoreUrl, target: Path) -> UsageError:

@@ -1,5 +1,6 @@
-"""``jobctl store check`` on SQLite stores with damaged pages, as real subprocesses: each
-problem a line (a finding in ``--json``), damage that stops a check reported as a finding."""
+"""``jobctl store check`` and ``store backup`` on SQLite stores with damaged pages, as real
+subprocesses: each problem a line (a finding in ``--json``), damage that stops a check reported
+as a finding, a copy that fails SQLite's quick check kept with a warning and exit 1."""
 
 from __future__ import annotations
 
@@ -97,3 +98,32 @@ def test_a_file_that_does_not_open_is_one_line_on_stderr(filled: Path, bare_cli:
     result = bare_cli("--db", f"sqlite:///{filled}", "store", "check", "--json")
     one_line_error(result, 1, "is not a usable SQLite database")
     assert result.stdout == ""
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["human", "json"])
+def test_a_backup_of_a_damaged_store_is_kept_and_says_so(
+    filled: Path, tmp_path: Path, bare_cli: Cli, as_json: bool
+) -> None:
+    at = damage_root_page(filled, "ix_executions_created_id")
+    copy = tmp_path / "copy.db"
+
+    result = bare_cli("--db", f"sqlite:///{filled}", "store", "backup", str(copy), *(["--json"] if as_json else []))
+
+    assert result.code == 1, result
+    assert copy.read_bytes()[at : at + PAGE] == filled.read_bytes()[at : at + PAGE], "the copy is kept, damage and all"
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"jobctl: warning: the copy {copy} (and so the store) fails SQLite's quick check (")
+    assert result.stderr.endswith("; run jobctl store check\n")
+    if as_json:
+        data = json.loads(result.stdout)
+        assert data["path"] == str(copy) and data["sizeBytes"] == copy.stat().st_size
+        assert "btreeInitPage() returns error code 11" in data["quickCheck"][0]
+        assert all("\n" not in problem for problem in data["quickCheck"])
+    else:
+        assert result.stdout.startswith(f"backed up to {copy} (")
+
+
+def test_a_backup_of_a_sound_store_passes_the_quick_check(filled: Path, tmp_path: Path, bare_cli: Cli) -> None:
+    result = bare_cli("--db", f"sqlite:///{filled}", "store", "backup", str(tmp_path / "copy.db"), "--json")
+    assert result.code == 0 and result.stderr == "", result
+    assert json.loads(result.stdout)["quickCheck"] == "ok"
