@@ -331,8 +331,8 @@ def invariant_findings(db: Database, *, now: datetime, stale_after_seconds: floa
         found.append(Finding(check=slot, detail=f"not checked: {rows}"))
     else:
         found += [
-            Finding(check=slot,
-                    detail=f"job {row['job_id']}: {row['n']} runs of slot {row['scheduled_for']} attempt {row['attempt']}")
+            Finding(check=slot, detail=f"job {row['job_id']}: {row['n']} runs of slot {row['scheduled_for']} "
+                                       f"attempt {row['attempt']}")
             for row in rows
         ]  # fmt: skip
     rows = _rows_unless_damaged(
