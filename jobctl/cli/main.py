@@ -182,7 +182,9 @@ def run(argv: list[str] | None = None) -> None:
         cli = build_app(None if completing else command_named(sys.argv[1:] if argv is None else argv))
         code = cli(args=argv, prog_name="jobctl", standalone_mode=False)
     except JobctlError as exc:
-        _fail(f"jobctl: {exc.message}", exc.exit_code, debug)
+        from jobctl.cli.option_terms import cli_message
+
+        _fail(f"jobctl: {cli_message(exc)}", exc.exit_code, debug)
     except (typer.Exit, SystemExit) as exc:
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         sys.exit(code if isinstance(code, int) else 1)
