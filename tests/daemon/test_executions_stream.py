@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -171,3 +173,66 @@ def test_an_export_cut_after_it_started_leaves_the_file_as_it_was(
     assert done.returncode == 5 and "broke off its answer" in done.stderr, done
     assert target.read_text() == "precious\n" and [path.name for path in target.parent.iterdir()] == ["runs.ndjson"]
     assert len(done.stdout.splitlines()) == (0 if to_file else 700)  # those that came
+
+
+@pytest.fixture
+def stalled_after_a_batch_server() -> Iterator[int]:
+    """A real HTTP server on 127.0.0.1 that sends 700 NDJSON lines and then neither more nor
+    the end: the export has written its first batch to its temporary file and waits."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    release = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            body = b"".join(b'{"id": "%d"}\n' % n for n in range(700))
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+                + f"{len(body):x}\r\n".encode()
+                + body
+                + b"\r\n"
+            )
+            release.wait(60)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield listener.getsockname()[1]
+    release.set()
+    thread.join(timeout=5)
+    listener.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_an_export_to_a_file_ended_by_a_signal_leaves_nothing_behind(
+    stalled_after_a_batch_server: int, tmp_path: Path, signum: int
+) -> None:
+    """``kill`` of an export to -o FILE: FILE keeps what it held and the temporary file goes."""
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "runs.ndjson"
+    target.write_text("precious\n")
+    config = tmp_path / "jobctl.toml"
+    config.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
+    env.update({"JOBCTL_CONFIG": str(config), "JOBCTL_TOKEN": "t"})
+    args = ["--api", f"http://127.0.0.1:{stalled_after_a_batch_server}", "executions", "export", "--format", "ndjson"]
+    export = subprocess.Popen([sys.executable, "-m", "jobctl", *args, "-o", str(target)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # the first batch is in the temporary file: the export waits for more
+            parts = [path for path in target.parent.iterdir() if path.name.endswith(".part")]
+            if parts and parts[0].stat().st_size > 0:
+                break
+            time.sleep(0.05)
+        else:
+            pytest.fail("the export never wrote its first batch")
+        export.send_signal(signum)
+        _, stderr = export.communicate(timeout=30)
+    finally:
+        if export.poll() is None:
+            export.kill()
+            export.wait()
+    assert export.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr
+    assert target.read_text() == "precious\n" and [path.name for path in target.parent.iterdir()] == ["runs.ndjson"]
