@@ -52,7 +52,7 @@ def test_store_errors_get_their_exit_code_and_one_line(cli: Any, store_url: str,
         ("delete system job", ("jobs", "delete", "protected"), None, 4, "system"),
         ("invalid cron", ("jobs", "create", "x", "--command", "true", "--cron", "61 * * * *"), None, 2, "61"),
         ("zero interval", ("jobs", "create", "x", "--command", "true", "--every", "0s"), None, 2, "0s"),
-        ("per-page 101", ("jobs", "list", "--per-page", "101"), None, 2, "per_page"),
+        ("per-page 101", ("jobs", "list", "--per-page", "101"), None, 2, "--per-page"),
         ("update without changes", ("jobs", "update", "dup"), None, 2, "nothing to change"),
     ])  # fmt: skip
     assert run_json("jobs", "list", "--json") == before
