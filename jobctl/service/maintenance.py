@@ -130,8 +130,31 @@ def pg_dump_command(url: StoreUrl, target: Path) -> str:
     schema = _first_schema(info.get("options", ""))
     if schema is not None:
         parts.append(f"--schema={schema}")
-    parts += [f"--file={target}", info.get("dbname", "")]
+    parts += [f"--file={target}", _database_argument(info)]
     return shlex.join(parts)
+
+
+NAMED_BY_OPTIONS = frozenset({"host", "port", "user", "password", "dbname", "options"})
+"""Connection settings the command gives as options of its own (the password never)."""
+
+
+def _database_argument(info: dict[str, str]) -> str:
+    """The database name, or, when the URL sets more than the command's options say (``sslmode``,
+    ``sslrootcert``, ``connect_timeout``...), a libpq connection string holding them with it:
+    pg_dump must reach the server the way jobctl does (a TLS-only server refuses it otherwise)."""
+    extra = {key: value for key, value in info.items() if key not in NAMED_BY_OPTIONS}
+    if not extra:
+        return info.get("dbname", "")
+    settings = {"dbname": info.get("dbname", ""), **extra}
+    return " ".join(f"{key}={_conninfo_value(value)}" for key, value in settings.items())
+
+
+def _conninfo_value(value: str) -> str:
+    """A value as a libpq connection string takes it: bare if it can be, else in single quotes,
+    with backslashes and single quotes escaped by a backslash."""
+    if value and not any(char.isspace() or char in "'\\" for char in value):
+        return value
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _first_schema(options: str) -> str | None:

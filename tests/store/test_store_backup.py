@@ -313,3 +313,23 @@ def test_the_pg_dump_command_names_the_first_schema_of_the_search_path(
     one_line_error(result, 2, "pg_dump --format=custom")
     argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
     assert [arg for arg in argv if arg.startswith("--schema")] == ([schema] if schema else [])
+
+
+def test_the_pg_dump_command_keeps_the_urls_other_connection_settings(pg_url: str, out: Path, bare_cli: Cli) -> None:
+    """sslmode and the like travel in a connection string as the database argument, so pg_dump
+    reaches the server as jobctl does; the command still runs."""
+    store = open_store(pg_url)
+    add_job(store.db, "nightly")
+    store.close()
+    url = f"{pg_url}&sslmode=disable&application_name=jobctl%20backup&connect_timeout=5"
+    target = out / "with-settings.pgdump"
+    result = bare_cli("--db", url, "store", "backup", str(target))
+    one_line_error(result, 2, "for Postgres run: pg_dump --format=custom")
+    argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
+    dbname = (parse_store_url(pg_url).pg_conninfo or {})["dbname"]
+    assert argv[-1] == f"dbname={dbname} sslmode=disable application_name='jobctl backup' connect_timeout=5", argv
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    dumped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert dumped.returncode == 0, dumped.stderr
+    assert target.stat().st_size > 0
