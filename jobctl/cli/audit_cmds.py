@@ -72,11 +72,18 @@ def _job_id(service: JobService, ref: str) -> str:
         raise
 
 
+def _detail(key: str, value: object) -> str:
+    """``key=value``; a mapping (``store.pruned``'s counts) as ``key: name value, ...``, not a Python repr."""
+    if isinstance(value, dict):
+        return f"{key}: " + ", ".join(f"{name} {count}" for name, count in value.items())
+    return f"{key}={value}"
+
+
 def _summary(reason: str | None, details: dict[str, object] | None) -> str:
     parts = [f"reason: {reason}"] if reason else []
     changes = (details or {}).get("changes")
     if isinstance(changes, dict):
         parts += [f"{name} {value.get('old')!r} -> {value.get('new')!r}" for name, value in changes.items()]
     elif details:
-        parts += [f"{key}={value}" for key, value in details.items() if key != "settings"]
+        parts += [_detail(key, value) for key, value in details.items() if key != "settings"]
     return "; ".join(parts) or "-"

@@ -38,7 +38,12 @@ def stream_output(
         offset = log["nextOffset"]
         if log["complete"] or not follow:
             writer.end()
-            return service.get_execution(execution_id)
+            final = service.get_execution(execution_id)
+            if final.get("outputPruned"):  # else no output reads like a run that printed nothing
+                from jobctl.cli.render import PRUNED_NOTE
+
+                _say(f"jobctl: {PRUNED_NOTE}")
+            return final
         if not log["data"]:
             time.sleep(POLL_SECONDS)
 

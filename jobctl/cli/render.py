@@ -286,8 +286,15 @@ def _note(e: ExecutionOut) -> str:
     return (e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else ""
 
 
+PRUNED_NOTE = "output pruned: older than [history] output_keep_days"
+"""What a person is told of a run whose output retention removed (``outputPruned``)."""
+
+
 def truncation_note(e: ExecutionOut) -> str | None:
-    """What a person is told when the start of a run's output was dropped to keep its tail."""
+    """What a person is told when the start of a run's output was dropped to keep its tail, or
+    when retention removed all of it (no output must not read as a run that printed nothing)."""
+    if e.get("outputPruned"):
+        return PRUNED_NOTE
     dropped = e.get("outputDroppedBytes", 0)
     return f"output truncated: first {dropped} bytes dropped" if dropped else None
 

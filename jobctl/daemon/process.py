@@ -290,10 +290,16 @@ class Daemon:
             self.scheduler.notify = config.notify
         log_config_warnings(config)
         report = sync_task_functions(self.store, config.task_functions)
+        kept = config.retention
         log.info(
-            "config reloaded; task functions synced: %d, inactive now: %s",
+            "config reloaded; task functions synced: %d, inactive now: %s; history kept %d days, %d per job,"
+            " output %d days, audit %d days",
             len(report.upserted),
             report.deactivated or "none",
+            kept.keep_days,
+            kept.keep_per_job,
+            kept.output_keep_days,
+            kept.audit_keep_days,
         )
         self._sync_concurrency_groups(config)
 

@@ -90,11 +90,11 @@ class BackgroundPruner:
             self.store, self.policy(), now=now, pruners=self._current_pruners(now),
             pause=pause, should_stop=lambda: stop.is_set() or not self.is_leader(), on_failure=self._failed,
         )  # fmt: skip
-        if report.total:
+        if report.total or report.pages_released:
+            given_back = f"; {report.pages_released} free pages given back" if report.pages_released else ""
             log.info(
-                "pruned %d rows of history (%s) in %.1fs; %d free pages given back",
-                report.total, ", ".join(f"{k} {v}" for k, v in report.removed.items()),
-                report.seconds, report.pages_released,
+                "pruned %d rows of history (%s) in %.1fs%s",
+                report.total, ", ".join(f"{k} {v}" for k, v in report.removed.items()), report.seconds, given_back,
             )  # fmt: skip
         return report.total
 

@@ -34,6 +34,18 @@ def test_sighup_reloads_the_config_and_syncs_task_functions(service: Service, da
     assert daemon.alive(), "a bad config edit must not stop a running daemon"
 
 
+def test_sighup_applies_history_settings_and_logs_them(daemons: DaemonFactory) -> None:
+    """[history] is read by the leader's pruner at every pass: a reload changes it, and the log
+    says what is now kept, so an operator can see that it took."""
+    daemon = daemons.start()
+    daemons.config_path.write_text(
+        daemons.config_path.read_text() + "\n[history]\nkeep_days = 7\nkeep_per_job = 3\naudit_keep_days = 30\n"
+    )
+    daemon.signal(signal.SIGHUP)
+    wanted = "history kept 7 days, 3 per job, output 30 days, audit 30 days"
+    wait_for(lambda: wanted in daemon.log(), timeout=5, what="the reload's log line")
+
+
 def test_json_logs_are_one_object_per_line(store_url: str, tmp_path: Path) -> None:
     proc = subprocess.Popen(
         [sys.executable, "-m", "jobctl", "--db", store_url, "daemon", "--no-api", "--log-format", "json"],

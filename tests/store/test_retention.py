@@ -868,3 +868,19 @@ def test_a_later_pass_finds_new_runs_by_a_range_of_the_created_at_index(store: S
     if store.db.is_sqlite:
         plan = " ".join(row["detail"] for row in store.db.fetch_all(f"EXPLAIN QUERY PLAN {sql}", {"since": NOW}))
         assert "SEARCH executions USING INDEX ix_executions_created_id" in plan, plan
+
+
+def test_show_and_tail_say_that_a_runs_output_was_pruned(store: Store, cli: Cli) -> None:
+    """A run whose output retention removed does not read like a run that printed nothing."""
+    job = add_job(store.db, "j")
+    old, new = add_executions(store.db, job, days(5, 0.1), output="hello\n")
+    report = prune_store(store, RetentionPolicy(keep_days=90, keep_per_job=1000, output_keep_days=1), now=NOW)
+    assert report.removed["outputs"] == 1
+    shown = cli("executions", "show", old)
+    assert shown.code == 0 and "output pruned: older than [history] output_keep_days" in shown.stdout, shown
+    tailed = cli("executions", "tail", old)
+    assert tailed.code == 0 and tailed.stdout == "", tailed
+    assert "jobctl: output pruned: older than [history] output_keep_days" in tailed.stderr
+    kept = cli("executions", "show", new)
+    assert "output pruned" not in kept.stdout and "hello" in kept.stdout
+    assert "output pruned" not in cli("executions", "tail", new).stderr

@@ -175,6 +175,9 @@ def test_prune_says_what_it_removed(store: Store, cli: Cli, dry: bool) -> None:
     if not dry:
         assert recorded[0]["actor"].startswith("local:")
         assert json.loads(recorded[0]["details"])["removed"]["expiredExecutions"] == 7
+        audit_table = cli("audit")
+        assert "removed: expiredExecutions 7, excessExecutions 0" in audit_table.stdout, audit_table
+        assert "{'" not in audit_table.stdout  # no Python repr
 
 
 def test_store_commands_refuse_the_api(bare_cli: Cli) -> None:
