@@ -29,13 +29,14 @@ that they match the scripts' own chain."""
 HEAD = SCHEMA_REVISIONS[-1]
 
 
-def current_revision(db: Database) -> str | None:
+def current_revision(db: Database, *, create: bool = True) -> str | None:
     """The store's revision, or None for an empty Postgres schema (a new store).
 
     :raises StoreError: when the database is not a jobctl store: on SQLite, any existing file
         without jobctl's tables (new SQLite stores are created whole beforehand, see
         :mod:`jobctl.store.sqlite_file`); on Postgres, a schema holding a foreign ``jobs`` or
-        ``executions`` table (a schema may be shared with other applications).
+        ``executions`` table (a schema may be shared with other applications). ``create``: whether
+        the caller would create a missing store (its message then says so).
     """
     if db.is_sqlite:
         tables = {row["name"] for row in db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -46,7 +47,7 @@ def current_revision(db: Database) -> str | None:
         tables = {row["name"] for row in rows}
     if "alembic_version" not in tables:
         if db.is_sqlite:
-            raise StoreError(_not_a_sqlite_store(db, tables))
+            raise StoreError(_not_a_sqlite_store(db, tables, create=create))
         if tables & {"jobs", "executions"}:
             raise StoreError(f"{db.url.redacted()} holds tables but is not a jobctl store")
         return None
@@ -54,7 +55,7 @@ def current_revision(db: Database) -> str | None:
     return str(revision) if revision is not None else None
 
 
-def _not_a_sqlite_store(db: Database, tables: set[str]) -> str:
+def _not_a_sqlite_store(db: Database, tables: set[str], *, create: bool) -> str:
     path = db.url.sqlite_path
     if path is not None and path.stat().st_size == 0:
         what = "is an empty file"
@@ -62,10 +63,11 @@ def _not_a_sqlite_store(db: Database, tables: set[str]) -> str:
         what = "holds tables"
     else:
         what = "is a SQLite database without jobctl's tables"
-    return (
-        f"store {path} {what} but is not a jobctl store; it was left untouched "
-        "(give the path of a jobctl store, or one that does not exist yet to create a new store)"
-    )
+    # the store commands never create a store: the other way out is not theirs to offer
+    fix = "give the path of a jobctl store"
+    if create:
+        fix += ", or one that does not exist yet to create a new store"
+    return f"store {path} {what} but is not a jobctl store; it was left untouched ({fix})"
 
 
 def ensure_current(db: Database, *, create: bool = True, migrate: bool = True) -> str:
@@ -77,7 +79,7 @@ def ensure_current(db: Database, *, create: bool = True, migrate: bool = True) -
     :raises StoreError: when ``create`` is false and there is no store.
     :raises StoreVersionError: when the store was written by a newer jobctl.
     """
-    revision = current_revision(db)
+    revision = current_revision(db, create=create)
     if revision is None and not create:
         raise StoreError(f"no jobctl store in {db.url.redacted()} (its schema holds no jobctl tables; check --db)")
     db.use_wal()

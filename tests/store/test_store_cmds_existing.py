@@ -158,3 +158,17 @@ def test_an_export_from_a_missing_sqlite_store_is_an_error(tmp_path: Path, bare_
     result = bare_cli("--db", f"sqlite:///{missing}", "executions", "export", "-o", str(tmp_path / "runs.csv"))
     one_line_error(result, 1, f"no store at {missing}")
     assert not missing.parent.exists() and not (tmp_path / "runs.csv").exists()
+
+
+@pytest.mark.parametrize("command", [["jobs", "list"], ["store", "info"]], ids=lambda c: " ".join(c))
+def test_a_foreign_file_is_refused_with_the_way_out_the_command_has(
+    command: list[str], tmp_path: Path, bare_cli: Cli
+) -> None:
+    foreign = tmp_path / "other.db"
+    sqlite3.connect(foreign).close()
+    foreign.write_bytes(b"")  # an empty file: not a store
+    result = bare_cli("--db", f"sqlite:///{foreign}", *command)
+    one_line_error(result, 1, "is an empty file but is not a jobctl store")
+    offers_a_new_store = "or one that does not exist yet to create a new store" in result.stderr
+    assert offers_a_new_store == (command[0] != "store")
+    assert foreign.read_bytes() == b""
