@@ -129,10 +129,10 @@ def test_an_export_cut_short_fails_with_exit_5(daemons: DaemonFactory, cut_short
     assert done.stderr.count("\n") == 1
 
 
-@pytest.fixture
-def cut_after_a_batch_server() -> Iterator[int]:
-    """A real HTTP server on 127.0.0.1 whose NDJSON answer breaks off after 700 lines: more than
-    the client's first batch of 500, so the export has started writing when it fails."""
+def _ndjson_server_after_700_lines(then: threading.Event | None) -> Iterator[int]:
+    """A real HTTP server on 127.0.0.1 that sends 700 NDJSON lines in a chunked answer, more than
+    the client's first batch of 500, and then either breaks off (``then`` None) or holds the
+    connection open, sending neither more nor the end, until ``then`` is set."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
@@ -146,12 +146,35 @@ def cut_after_a_batch_server() -> Iterator[int]:
                 + body
                 + b"\r\n"
             )
+            if then is not None:
+                then.wait(60)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     yield listener.getsockname()[1]
+    if then is not None:
+        then.set()
     thread.join(timeout=5)
     listener.close()
+
+
+@pytest.fixture
+def cut_after_a_batch_server() -> Iterator[int]:
+    """The answer breaks off after 700 lines: the export has started writing when it fails."""
+    yield from _ndjson_server_after_700_lines(None)
+
+
+def _precious_target_and_env(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """An export target that already holds something, alone in its folder, and the environment
+    of a CLI with an empty config and a token."""
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "runs.ndjson"
+    target.write_text("precious\n")
+    config = tmp_path / "jobctl.toml"
+    config.write_text("")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
+    env.update({"JOBCTL_CONFIG": str(config), "JOBCTL_TOKEN": "t"})
+    return target, env
 
 
 @pytest.mark.parametrize("to_file", [True, False], ids=["file", "stdout"])
@@ -160,13 +183,7 @@ def test_an_export_cut_after_it_started_leaves_the_file_as_it_was(
 ) -> None:
     """To -o FILE the runs go to a temporary file that is dropped: FILE keeps what it held. To
     stdout they are written as they come, and the exit status says the export is not whole."""
-    (tmp_path / "out").mkdir()
-    target = tmp_path / "out" / "runs.ndjson"
-    target.write_text("precious\n")
-    config = tmp_path / "jobctl.toml"
-    config.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
-    env.update({"JOBCTL_CONFIG": str(config), "JOBCTL_TOKEN": "t"})
+    target, env = _precious_target_and_env(tmp_path)
     args = ["--api", f"http://127.0.0.1:{cut_after_a_batch_server}", "executions", "export", "--format", "ndjson"]
     done = subprocess.run([sys.executable, "-m", "jobctl", *args, *(["-o", str(target)] if to_file else [])],
                           capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
@@ -177,30 +194,8 @@ def test_an_export_cut_after_it_started_leaves_the_file_as_it_was(
 
 @pytest.fixture
 def stalled_after_a_batch_server() -> Iterator[int]:
-    """A real HTTP server on 127.0.0.1 that sends 700 NDJSON lines and then neither more nor
-    the end: the export has written its first batch to its temporary file and waits."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    release = threading.Event()
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            body = b"".join(b'{"id": "%d"}\n' % n for n in range(700))
-            conn.sendall(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
-                + f"{len(body):x}\r\n".encode()
-                + body
-                + b"\r\n"
-            )
-            release.wait(60)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield listener.getsockname()[1]
-    release.set()
-    thread.join(timeout=5)
-    listener.close()
+    """700 lines, then nothing: the export has written its first batch to its temporary file and waits."""
+    yield from _ndjson_server_after_700_lines(threading.Event())
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
@@ -208,13 +203,7 @@ def test_an_export_to_a_file_ended_by_a_signal_leaves_nothing_behind(
     stalled_after_a_batch_server: int, tmp_path: Path, signum: int
 ) -> None:
     """``kill`` of an export to -o FILE: FILE keeps what it held and the temporary file goes."""
-    (tmp_path / "out").mkdir()
-    target = tmp_path / "out" / "runs.ndjson"
-    target.write_text("precious\n")
-    config = tmp_path / "jobctl.toml"
-    config.write_text("")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
-    env.update({"JOBCTL_CONFIG": str(config), "JOBCTL_TOKEN": "t"})
+    target, env = _precious_target_and_env(tmp_path)
     args = ["--api", f"http://127.0.0.1:{stalled_after_a_batch_server}", "executions", "export", "--format", "ndjson"]
     export = subprocess.Popen([sys.executable, "-m", "jobctl", *args, "-o", str(target)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)  # fmt: skip
