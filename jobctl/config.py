@@ -61,7 +61,7 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
 """Every key of every table and the TOML types it accepts (``task_functions`` and
 ``concurrency_groups`` are checked apart)."""
 
-HISTORY_MAXIMA: dict[str, tuple[int, str]] = {
+HISTORY_MAXIMA: dict[str, tuple[float, str]] = {
     "keep_days": (MAX_KEEP_DAYS, " (100 years)"),
     "keep_per_job": (MAX_KEEP_PER_JOB, ""),
     "output_keep_days": (MAX_KEEP_DAYS, " (100 years)"),
@@ -81,7 +81,7 @@ MAXIMA: dict[str, dict[str, tuple[float, str]]] = {
         "max_concurrent_runs": (MAX_CONCURRENT_RUNS, ""),
     },
     "scheduler": {"misfire_grace_seconds": (MAX_SECONDS_SETTING, " (30 days)")},
-    "history": {key: (most, said) for key, (most, said) in HISTORY_MAXIMA.items()},
+    "history": HISTORY_MAXIMA,
     "task_functions": {"default_timeout_seconds": (MAX_TIMEOUT_SECONDS, " (30 days)")},
     "concurrency_groups": {"limit": (MAX_GROUP_LIMIT, "")},
     "notifiers": NOTIFIER_MAXIMA,
@@ -312,9 +312,7 @@ def _retention(history: dict[str, int], where: str) -> RetentionPolicy:
     for key, value in history.items():
         if value < 1:
             raise UsageError(f"{where}: [history] {key} must be at least 1, not {value}")
-        most, said = HISTORY_MAXIMA[key]
-        if value > most:
-            raise UsageError(f"{where}: [history] {key} must be at most {most}{said}, not {value}")
+        _at_most(value, "history", key, "[history]", where)
     return RetentionPolicy(**history)
 
 

@@ -18,7 +18,7 @@ from jobctl.service import audit
 from jobctl.service.retention import PruneReport, prune_store
 from jobctl.store import Store
 from jobctl.store import maintenance as m
-from jobctl.store.schema_version import HEAD, current_revision
+from jobctl.store.schema_version import HEAD
 from jobctl.store.url import StoreUrl
 from jobctl.wire.responses import timestamp
 
@@ -54,7 +54,7 @@ def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:
         "backend": "sqlite" if db.is_sqlite else "postgresql",
         "location": str(db.url.sqlite_path) if db.is_sqlite else db.url.redacted(),
         "sizeBytes": m.store_size(db),
-        "schemaVersion": current_revision(db),
+        "schemaVersion": store.revision,  # read when the store was opened (older ones stay as they are)
         "schemaUpgradePending": store.revision != HEAD,
         "rowCounts": m.row_counts(db),
         "oldestExecution": timestamp(oldest),

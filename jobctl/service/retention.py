@@ -204,7 +204,7 @@ def prune_store(
                 if should_stop():
                     break
             report.checkpoints = pace.checkpoints.done
-        if store.db.is_sqlite and (report.total or _pages_left_free(store, leaders=pause is not None)):
+        if store.db.is_sqlite and (report.total or _pages_left_free(store, leaders=leaders)):
             report.pages_released, report.rewritten = _give_back_free_pages(store, pace, should_stop)
     report.seconds = time.monotonic() - started
     return report

@@ -264,14 +264,21 @@ def integrity_findings(db: Database) -> list[Finding]:
         problems, _ = _sqlite_check(db, "quick_check")
         problems.append(f"integrity_check stopped: {stopped}")
     found = [Finding(check="integrity", detail=problem) for problem in problems]
-    rows = _rows_unless_damaged(db, "PRAGMA foreign_key_check")
+    return found + _rule_findings(
+        db, "foreign keys", "PRAGMA foreign_key_check",
+        lambda row: f"{row['table']} row {row['rowid']} points at a missing {row['parent']}",
+    )  # fmt: skip
+
+
+def _rule_findings(
+    db: Database, check: str, sql: str, describe: Callable[[Row], str], params: dict[str, object] | None = None
+) -> list[Finding]:
+    """A finding of ``check`` for each row ``sql`` returns, or one saying it could not be
+    checked when damaged pages stop the query."""
+    rows = _rows_unless_damaged(db, sql, params)
     if isinstance(rows, str):
-        return [*found, Finding(check="foreign keys", detail=f"not checked: {rows}")]
-    found += [
-        Finding(check="foreign keys", detail=f"{row['table']} row {row['rowid']} points at a missing {row['parent']}")
-        for row in rows
-    ]
-    return found
+        return [Finding(check=check, detail=f"not checked: {rows}")]
+    return [Finding(check=check, detail=describe(row)) for row in rows]
 
 
 CHECK_HEADING = "*** in database main ***"
@@ -305,11 +312,15 @@ def problem_lines(results: Iterable[str]) -> list[str]:
     return [line for line in lines if line and line not in ("ok", CHECK_HEADING)]
 
 
+DAMAGE_CODES = (11, 26)
+"""``SQLITE_CORRUPT`` and ``SQLITE_NOTADB``: the primary result codes of a file with damaged pages."""
+
+
 def damage(exc: BaseException) -> str | None:
     """SQLite's message when ``exc`` (or the SQLite error it stands for) says the file's pages are
     damaged (``SQLITE_CORRUPT``, ``SQLITE_NOTADB``); None for any other error."""
     for error in (exc, exc.__cause__):
-        if isinstance(error, sqlite3.DatabaseError) and (error.sqlite_errorcode & 0xFF) in (11, 26):
+        if isinstance(error, sqlite3.DatabaseError) and (error.sqlite_errorcode & 0xFF) in DAMAGE_CODES:
             return str(error)
     return None
 
@@ -318,39 +329,23 @@ def invariant_findings(db: Database, *, now: datetime, stale_after_seconds: floa
     """jobctl's own rules: one execution per slot and attempt; no active execution whose
     instance is dead (stopped, forgotten, or silent for ``stale_after_seconds``). A rule whose
     rows damaged pages keep from being read is a finding that says so."""
-    slot, orphan = "one execution per slot", "active execution without a live instance"
-    found: list[Finding] = []
-    rows = _rows_unless_damaged(
-        db,
+    slots = _rule_findings(
+        db, "one execution per slot",
         """
         SELECT job_id, scheduled_for, attempt, COUNT(*) AS n FROM executions WHERE scheduled_for IS NOT NULL
         GROUP BY job_id, scheduled_for, attempt HAVING COUNT(*) > 1
         """,
-    )
-    if isinstance(rows, str):
-        found.append(Finding(check=slot, detail=f"not checked: {rows}"))
-    else:
-        found += [
-            Finding(check=slot, detail=f"job {row['job_id']}: {row['n']} runs of slot {row['scheduled_for']} "
-                                       f"attempt {row['attempt']}")
-            for row in rows
-        ]  # fmt: skip
-    rows = _rows_unless_damaged(
-        db,
+        lambda row: f"job {row['job_id']}: {row['n']} runs of slot {row['scheduled_for']} attempt {row['attempt']}",
+    )  # fmt: skip
+    orphans = _rule_findings(
+        db, "active execution without a live instance",
         """
         SELECT e.id, e.status, e.instance_id FROM executions e
         LEFT JOIN scheduler_instances i ON i.id = e.instance_id
         WHERE (e.status = :running OR (e.status = :pending AND e.instance_id IS NOT NULL))
         AND (i.id IS NULL OR i.stopped_at IS NOT NULL OR i.last_heartbeat < :stale)
         """,
+        lambda row: f"execution {row['id']} is {row['status']} on instance {row['instance_id'] or 'none'}",
         {"running": ACTIVE[1], "pending": ACTIVE[0], "stale": now - timedelta(seconds=stale_after_seconds)},
-    )
-    if isinstance(rows, str):
-        found.append(Finding(check=orphan, detail=f"not checked: {rows}"))
-    else:
-        found += [
-            Finding(check=orphan,
-                    detail=f"execution {row['id']} is {row['status']} on instance {row['instance_id'] or 'none'}")
-            for row in rows
-        ]  # fmt: skip
-    return found
+    )  # fmt: skip
+    return slots + orphans
