@@ -218,18 +218,21 @@ class ExpiredExecutions:
             removed, found = delete_executions(self.db, [row["k"] for row in rows]), len(rows)
             last = rows[-1]["created_at"] if rows else None
         else:  # one statement: the choice, the output and the rows, without a round trip per step
+            # Counted from the rows chosen, not those deleted: a row another pruner (the leader's,
+            # beside `jobctl store prune`) deleted first is skipped by this DELETE, and a short
+            # count of deleted rows would end the pass with expired rows still ahead of it.
             with self.db.transaction():
-                rows = self.db.fetch_all(
+                counts = self.db.fetch_all(
                     f"""
-                    WITH doomed AS (SELECT id {choose}),
-                    output AS (DELETE FROM execution_output o USING doomed d WHERE o.execution_id = d.id)
-                    DELETE FROM executions e USING doomed d WHERE e.id = d.id AND e.{_FINISHED}
-                    RETURNING e.created_at
+                    WITH doomed AS (SELECT id, created_at {choose}),
+                    output AS (DELETE FROM execution_output o USING doomed d WHERE o.execution_id = d.id),
+                    gone AS (DELETE FROM executions e USING doomed d WHERE e.id = d.id AND e.{_FINISHED} RETURNING 1)
+                    SELECT (SELECT COUNT(*) FROM gone) AS removed, COUNT(*) AS found, MAX(created_at) AS last
+                    FROM doomed
                     """,
                     params,
-                )
-            removed = found = len(rows)
-            last = max((row["created_at"] for row in rows), default=None)
+                )[0]
+            removed, found, last = int(counts["removed"]), int(counts["found"]), counts["last"]
         done = found < limit
         self._from = None if done else last
         return Batch(removed=removed, done=done)

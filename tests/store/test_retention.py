@@ -144,6 +144,47 @@ def test_a_pass_goes_on_from_the_last_batch_and_the_next_pass_starts_from_the_ol
     assert pruner.prune_batch(NOW, 4) == Batch(removed=1, done=True) and ids_of(store) == set()
 
 
+def test_a_postgres_batch_whose_rows_another_pruner_took_first_does_not_end_the_pass(pg_url: str) -> None:
+    """`jobctl store prune` beside the leader's pruner: rows of a batch that the other deleted
+    first (its transaction held them, then committed) are skipped by this batch's DELETE. The
+    batch still chose a full batch, so the pass goes on instead of ending with rows left."""
+    store, other = open_store(pg_url), open_store(pg_url)
+    try:
+        job = add_job(store.db, "raced")
+        oldest_first = list(reversed(add_executions(store.db, job, days(95, 96, 97, 98, 99, 100))))
+        pruner = ExpiredExecutions(store.db, keep_days=90)
+        result: list[Batch | BaseException] = []
+
+        def prune_a_batch() -> None:
+            try:
+                result.append(pruner.prune_batch(NOW, 4))
+            except BaseException as exc:  # shown by the assertion below
+                result.append(exc)
+
+        with other.db.transaction():
+            taken = {"a": oldest_first[0], "b": oldest_first[1]}
+            assert other.db.execute("DELETE FROM executions WHERE id IN (:a, :b)", taken) == 2
+            racing = threading.Thread(target=prune_a_batch)
+            racing.start()
+            deadline = time.monotonic() + 4  # within the store's lock_timeout (5 s)
+            waiting = (
+                "SELECT COUNT(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%WITH doomed%'"
+            )
+            while other.db.scalar("SELECT pg_stat_clear_snapshot()") or not other.db.scalar(waiting):
+                # (a transaction reads pg_stat_activity once unless told to read it again)
+                assert racing.is_alive(), result
+                assert time.monotonic() < deadline, "the batch never waited for the other pruner's rows"
+                time.sleep(0.02)
+        racing.join(20)
+
+        assert result == [Batch(removed=2, done=False)]
+        assert pruner.prune_batch(NOW, 4) == Batch(removed=2, done=True)
+        assert ids_of(store) == set()
+    finally:
+        other.close()
+        store.close()
+
+
 def test_a_prune_gives_the_connection_its_settings_back(sqlite_url: str) -> None:
     """The pruning connection's bigger cache, its memory map and its own checkpoints last only as
     long as the prune."""
