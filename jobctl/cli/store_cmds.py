@@ -63,13 +63,16 @@ def prune(
     report = prune_now(_store(ctx, "prune"), policy, now=utcnow(), dry_run=dry_run)
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
-            "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints}  # fmt: skip
+            "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints,
+            "daemonLed": report.daemon_led}  # fmt: skip
     if as_json:
         output.print_json(data)
         return
     verb = "would remove" if dry_run else "removed"
     parts = ", ".join(f"{count} {PRUNED.get(name, name)}" for name, count in report.removed.items())
     output.print_line(f"{verb} {report.total} rows ({parts}) in {report.seconds:.1f}s")
+    if report.daemon_led:
+        output.print_line("a daemon leads on this store: batches were kept short beside its scheduler")
     if report.pages_released:
         how = " by rewriting the file" if report.rewritten else ""
         output.print_line(f"gave {report.pages_released} free pages back to the file system{how}")

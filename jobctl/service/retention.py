@@ -83,6 +83,8 @@ class LeaderWatch:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.batches = 0
+        self.ever_led = False
+        """Whether any answer was yes: the prune ran, at least for a while, beside a daemon."""
         self.leads = self.ask_now()
 
     def after_batch(self) -> bool:
@@ -94,6 +96,7 @@ class LeaderWatch:
     def ask_now(self) -> bool:
         self._asked_at = time.monotonic()
         self.leads = self.store.cluster.has_live_leader(datetime.now(UTC))
+        self.ever_led = self.ever_led or self.leads
         return self.leads
 
 
@@ -143,6 +146,9 @@ class PruneReport:
     """SQLite checkpoints run between batches."""
     rewritten: bool = False
     """The SQLite file was rewritten to give its free pages back (not released step by step)."""
+    daemon_led: bool | None = None
+    """``jobctl store prune``: whether a daemon led on the store during the prune, which kept its
+    batches short (None: a dry run or the leader's own pruner, which do not ask)."""
 
     @property
     def total(self) -> int:
@@ -204,6 +210,7 @@ def prune_store(
                 if should_stop():
                     break
             report.checkpoints = pace.checkpoints.done
+            report.daemon_led = pace.watch.ever_led if pace.watch else None
         if store.db.is_sqlite and (report.total or _pages_left_free(store, leaders=leaders)):
             report.pages_released, report.rewritten = _give_back_free_pages(store, pace, should_stop)
     report.seconds = time.monotonic() - started

@@ -33,14 +33,18 @@ def seeded_store(path: Path) -> tuple[str, list[str]]:
     return url, kept
 
 
-def store_prune(url: str, config: Path) -> dict[str, object]:
+def store_prune_output(url: str, config: Path, *options: str) -> str:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
     done = subprocess.run(
-        [sys.executable, "-m", "jobctl", "--db", url, "--config", str(config), "store", "prune", "--json"],
+        [sys.executable, "-m", "jobctl", "--db", url, "--config", str(config), "store", "prune", *options],
         capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    report: dict[str, object] = json.loads(done.stdout)
+    return done.stdout
+
+
+def store_prune(url: str, config: Path) -> dict[str, object]:
+    report: dict[str, object] = json.loads(store_prune_output(url, config, "--json"))
     return report
 
 
@@ -53,7 +57,7 @@ def test_store_prune_sees_a_leading_daemon_and_does_not_rewrite_the_file(tmp_pat
 
     alone_url, _ = seeded_store(tmp_path / "alone.db")
     alone = store_prune(alone_url, prune_config)
-    assert alone["removed"] == REMOVED and alone["rewritten"] is True
+    assert alone["removed"] == REMOVED and alone["rewritten"] is True and alone["daemonLed"] is False
 
     led_url, kept = seeded_store(tmp_path / "led.db")
     daemons = DaemonFactory(led_url, daemon_config, tmp_path)
@@ -61,11 +65,13 @@ def test_store_prune_sees_a_leading_daemon_and_does_not_rewrite_the_file(tmp_pat
         daemon = daemons.start()
         assert "started (leader" in daemon.log()
         led = store_prune(led_url, prune_config)
+        again = store_prune_output(led_url, prune_config)  # nothing left: the table for people says why it was short
         assert daemon.alive()
     finally:
         daemons.stop_all()
 
-    assert led["removed"] == REMOVED and led["rewritten"] is False
+    assert led["removed"] == REMOVED and led["rewritten"] is False and led["daemonLed"] is True
+    assert again.startswith("removed 0 rows") and "a daemon leads on this store: batches were kept short" in again
     assert isinstance(led["pagesReleased"], int) and led["pagesReleased"] > 0  # given back step by step
     store = open_store(led_url)
     try:

@@ -315,6 +315,7 @@ def test_store_prune_makes_long_batches_only_while_no_daemon_leads(tmp_path: Pat
             report = prune_store(store, POLICY, now=NOW, pruners=[slow])
 
             assert report.removed == {"expiredExecutions": 6000} and ids_of(store) == set()
+            assert report.daemon_led is leading  # what `store prune` tells the operator
             if leading:
                 assert max(slow.sizes) <= FIRST_BATCH, slow.sizes
             else:

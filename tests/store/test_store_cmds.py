@@ -158,6 +158,7 @@ def test_a_prune_shrinks_the_sqlite_file(sqlite_url: str, bare_cli: Cli) -> None
     data = json.loads(result.stdout)
     assert data["removed"]["expiredExecutions"] == 4000 and data["pagesReleased"] > 1000
     assert data["rewritten"] is True  # no daemon leads and almost all of the file was free
+    assert data["daemonLed"] is False
     assert file_size(path) < before / 2
 
 
@@ -168,6 +169,7 @@ def test_prune_says_what_it_removed(store: Store, cli: Cli, dry: bool) -> None:
     result = cli("store", "prune", *(["--dry-run"] if dry else []))
     assert result.code == 0, result
     assert result.stdout.startswith(f"{'would remove' if dry else 'removed'} 7 rows (7 executions past keep_days")
+    assert "a daemon leads" not in result.stdout
     remaining = int(store.db.scalar("SELECT COUNT(*) FROM executions"))
     assert remaining == (7 if dry else 0)
     recorded = store.db.fetch_all("SELECT actor, details FROM audit_log WHERE action = 'store.pruned'")
