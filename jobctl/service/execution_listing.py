@@ -149,10 +149,21 @@ def _cursor_row(store: Store, name: str, execution_id: str | None) -> Execution 
     return row
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """A ``since``/``until`` time; one without a zone is UTC (the API's times all are)."""
+def query_time(value: datetime | None, name: str) -> datetime | None:
+    """A ``since``/``until`` time in UTC; one without a zone is UTC (the API's times all are).
+
+    :raises ValidationFailed: at ``["query", name]`` for a time whose UTC instant falls outside
+        the years 1-9999 (``0001-01-01T00:00:00+01:00``): the store keeps UTC times.
+    """
     if value is None:
         return None
     from datetime import UTC
 
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValidationFailed.field(
+            ["query", name], "is out of range: its UTC time falls outside the years 1-9999"
+        ) from None

@@ -581,14 +581,15 @@ def _execution_filter(
     id_prefix: str | None = None,
 ) -> ExecutionFilter:  # fmt: skip
     """The filters of the execution listings, checked. :raises ValidationFailed: at the query's loc."""
-    from jobctl.service.execution_listing import aware
+    from jobctl.service.execution_listing import query_time
 
     if status is not None and status not in EXECUTION_STATUSES:
         raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
     if job_id is not None and not is_uuid(job_id):
         raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
     return ExecutionFilter(
-        job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=aware(since), until=aware(until),
+        job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=query_time(since, "since"),
+        until=query_time(until, "until"),
     )  # fmt: skip
 
 

@@ -168,6 +168,15 @@ def test_bad_or_unknown_execution_ids_are_404(
         ("/jobs/{id}/executions", {"per_page": 0}, ["query", "per_page"]),
         ("/jobs/{id}/executions", {"status": "nope"}, ["query", "status"]),
         ("/executions/{id}/log", {"offset": -1}, ["query", "offset"]),
+        # times whose UTC instant is outside the years 1-9999: the store keeps UTC times
+        ("/executions", {"since": "0001-01-01T00:00:00+01:00"}, ["query", "since"]),
+        ("/executions", {"until": "9999-12-31T23:59:59-05:00"}, ["query", "until"]),
+        ("/jobs/{id}/executions", {"until": "9999-12-31T23:59:59-05:00"}, ["query", "until"]),
+        ("/executions/stream", {"since": "0001-01-01T00:00:00+01:00"}, ["query", "since"]),
+        ("/executions/stream", {"until": "9999-12-31T23:59:59-05:00"}, ["query", "until"]),
+        ("/jobs/{id}/timeline", {"since": "0001-01-01T00:00:00+01:00"}, ["query", "since"]),
+        ("/jobs/{id}/timeline", {"until": "9999-12-31T23:59:59-05:00"}, ["query", "until"]),
+        ("/audit", {"since": "0001-01-01T00:00:00+01:00"}, ["query", "since"]),
     ],
     ids=lambda value: None if not isinstance(value, dict) else "-".join(f"{k}={v}"[:24] for k, v in value.items()),
 )
