@@ -13,10 +13,10 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
+from jobctl.models import INT32_MAX
 from jobctl.wire.ids import ID_PREFIX_PATTERN
 from jobctl.wire.requests import NAME_MAX
 
-INT32_MAX = 2**31 - 1
 OFFSET_MAX = 2**53
 
 BoolText = Literal["true", "false"]

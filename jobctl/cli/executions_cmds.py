@@ -57,7 +57,7 @@ def list_executions(
     if every:
         data = listing.every_execution(service.stream_executions(job_id=job_id, status=status))
     elif paged or as_json:
-        data = fetch(page or 1, per_page or DEFAULT_LIMIT)
+        data = fetch(1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page)
     else:
         data = listing.first_items(fetch, "executions", limit or DEFAULT_LIMIT)
     if as_json:

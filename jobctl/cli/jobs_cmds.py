@@ -194,11 +194,12 @@ def list_jobs(
         )
 
     if paged or (as_json and not every):
-        one = fetch(page or 1, per_page or 20, after)
+        number, size = 1 if page is None else page, 20 if per_page is None else per_page  # 0 is refused
+        one = fetch(number, size, after)
         if as_json:
             output.print_json(one)
         else:
-            render.jobs_table(one, page=(page or 1, per_page or 20), next_cursor=one["nextCursor"])
+            render.jobs_table(one, page=(number, size), next_cursor=one["nextCursor"])
         return
     data = listing.every_job(
         lambda: fetch(1, listing.PAGE),

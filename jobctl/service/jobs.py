@@ -13,7 +13,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from jobctl.errors import Conflict, NotFound, ValidationFailed
-from jobctl.models import KILL_GRACE_SECONDS, Caller, ExecutionStatus, HandlerType, Job, JobSettings, TaskFunction
+from jobctl.models import (
+    INT32_MAX,
+    KILL_GRACE_SECONDS,
+    Caller,
+    ExecutionStatus,
+    HandlerType,
+    Job,
+    JobSettings,
+    TaskFunction,
+)
 from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.access import authorize
@@ -54,10 +63,11 @@ def utcnow() -> datetime:
 
 
 def check_page(page: int, per_page: int) -> tuple[int, int]:
-    """LIMIT and OFFSET for a page. :raises ValidationFailed: outside 1 <= per_page <= 100, page >= 1."""
+    """LIMIT and OFFSET for a page. :raises ValidationFailed: outside 1 <= per_page <= 100,
+    1 <= page <= 2**31 - 1 (the API's bounds: the CLI on the store gets the same answer)."""
     errors = []
-    if page < 1:
-        errors.append({"loc": ["query", "page"], "msg": "must be at least 1", "type": "value_error"})
+    if not 1 <= page <= INT32_MAX:
+        errors.append({"loc": ["query", "page"], "msg": f"must be between 1 and {INT32_MAX}", "type": "value_error"})
     if not 1 <= per_page <= 100:
         errors.append({"loc": ["query", "per_page"], "msg": "must be between 1 and 100", "type": "value_error"})
     if errors:

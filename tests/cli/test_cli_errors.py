@@ -53,6 +53,13 @@ def test_store_errors_get_their_exit_code_and_one_line(cli: Any, store_url: str,
         ("invalid cron", ("jobs", "create", "x", "--command", "true", "--cron", "61 * * * *"), None, 2, "61"),
         ("zero interval", ("jobs", "create", "x", "--command", "true", "--every", "0s"), None, 2, "0s"),
         ("per-page 101", ("jobs", "list", "--per-page", "101"), None, 2, "--per-page"),
+        # 0 is refused like the API refuses it, not taken for the default; pages past the API's last too
+        ("per-page 0", ("jobs", "list", "--json", "--per-page", "0"), None, 2, "--per-page must be between 1 and 100"),
+        ("page 0", ("jobs", "list", "--page", "0"), None, 2, "--page must be between 1 and 2147483647"),
+        ("page past 2**31", ("jobs", "list", "--json", "--page", "99999999999"), None, 2, "--page must be between"),
+        ("runs per-page 0", ("executions", "list", "--json", "--per-page", "0"), None, 2, "--per-page must be"),
+        ("runs page 0", ("executions", "list", "--page", "0"), None, 2, "--page must be between 1 and 2147483647"),
+        ("runs page past 2**64", ("executions", "list", "--json", "--page", str(10**21)), None, 2, "--page must be"),
         ("update without changes", ("jobs", "update", "dup"), None, 2, "nothing to change"),
     ])  # fmt: skip
     assert run_json("jobs", "list", "--json") == before
