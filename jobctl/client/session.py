@@ -102,9 +102,11 @@ class ApiSession:
         """
         import orjson  # a third of the client's decoding time of json.loads; loaded for streams only
 
+        answered = False  # an error before the answer began is a daemon not reached, not one that broke off
         try:
             url, query = self._prefix + path, _query(params)
             with self._client.stream("GET", url, params=query, headers=self._headers) as response:
+                answered = True
                 if response.status_code >= 300:
                     response.read()
                     raise _error_for(response, None)
@@ -122,6 +124,8 @@ class ApiSession:
                 if batch:
                     yield batch
         except httpx.HTTPError as exc:
+            if not answered:
+                raise ApiUnreachable(f"cannot reach the jobctl API at {self.base_url}: {_reason(exc)}") from exc
             raise ApiUnreachable(f"the jobctl API at {self.base_url} broke off its answer: {_reason(exc)}") from exc
         except ValueError as exc:
             raise ApiUnreachable(f"the jobctl API at {self.base_url} answered with a line that is not JSON") from exc

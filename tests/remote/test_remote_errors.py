@@ -76,9 +76,20 @@ def _free_port() -> int:
 @pytest.mark.parametrize(
     "url", [f"http://127.0.0.1:{_free_port()}", "http://no-such-host.invalid:8000"], ids=["refused", "dns"]
 )
-def test_an_unreachable_api_is_api_unreachable(url: str) -> None:
+@pytest.mark.parametrize(
+    "ask",
+    [
+        lambda remote: remote.list_jobs(),
+        lambda remote: list(remote.stream_executions()),  # `executions export`, `executions list --all`
+        lambda remote: list(remote.stream_jobs()),  # `jobs list --all`
+    ],
+    ids=["answer", "executions-stream", "jobs-stream"],
+)
+def test_an_unreachable_api_is_api_unreachable(url: str, ask: Callable[[RemoteService], object]) -> None:
+    """Not reached at all is said alike for a plain answer and a stream (which, once begun, may
+    instead break off)."""
     with RemoteService(url, token="t", timeout=2) as remote, pytest.raises(ApiUnreachable) as caught:
-        remote.list_jobs()
+        ask(remote)
     assert str(caught.value).startswith(f"cannot reach the jobctl API at {url}: ")
     assert caught.value.exit_code == 5
 
