@@ -51,8 +51,8 @@ def list_executions(
     _check_choice(limit=limit is not None, paged=paged, every=every, as_json=as_json)
     job_id = service.resolve_job(job) if job else None
 
-    def fetch(number: int, size: int) -> ExecutionList:
-        return service.list_executions(job_id=job_id, status=status, page=number, per_page=size)
+    def fetch(number: int, size: int, after: str | None = None) -> ExecutionList:
+        return service.list_executions(job_id=job_id, status=status, page=number, per_page=size, after=after)
 
     if every:
         data = listing.every_execution(service.stream_executions(job_id=job_id, status=status))

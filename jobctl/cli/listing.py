@@ -72,18 +72,23 @@ def every_execution(pages: Iterable[list[ExecutionOut]]) -> ExecutionList:
     return {"executions": items, "total": len(items), "nextCursor": None}
 
 
-def first_items(fetch: Callable[[int, int], Listing], key: str, limit: int) -> Listing:
-    """The first ``limit`` items of a listing (as many pages as that takes), in the API's shape."""
+def first_items(fetch: Callable[[int, int, str | None], Listing], key: str, limit: int) -> Listing:
+    """The first ``limit`` items of a listing (as many pages as that takes), in the API's shape.
+
+    ``fetch(page, per_page, after)``. The first page is asked by number (its answer has the
+    ``total``), the next ones after the previous page's ``nextCursor``: by page number, a row
+    recorded meanwhile would push the last row of one page onto the next, shown twice
+    (docs/keyset-paging.md)."""
     if limit <= PAGE:
-        return fetch(1, limit)
-    items: list[JsonDict] = []
-    number = 1
-    while True:
-        result = cast(JsonDict, fetch(number, PAGE))
-        items.extend(result[key])
-        if len(items) >= limit or not result[key] or number * PAGE >= result["total"]:
-            return cast(Listing, {**result, key: items[:limit]})
-        number += 1
+        return fetch(1, limit, None)
+    first = cast(JsonDict, fetch(1, PAGE, None))
+    items: list[JsonDict] = list(first[key])
+    cursor = first["nextCursor"]
+    while len(items) < limit and cursor is not None:
+        page = cast(JsonDict, fetch(1, PAGE, cursor))
+        items.extend(page[key])
+        cursor = page["nextCursor"]
+    return cast(Listing, {**first, key: items[:limit]})
 
 
 def job_names(service: JobService, job_ids: Iterable[str]) -> dict[str, str]:

@@ -8,7 +8,7 @@ import json
 import re
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -169,3 +169,29 @@ def test_tail_takes_a_job_name_before_a_run_id_prefix(cli: Any, local: tuple[Sto
     twin_job(store, other["id"], str(uuid.uuid4()), execution_id[:6])
     assert ok(cli("executions", "tail", execution_id[:6])).stdout == "", "the job of that name, which never ran"
     assert ok(cli("executions", "tail", execution_id[:7])).stdout == "from the run\n"
+
+
+def test_the_newest_runs_past_one_page_are_walked_by_cursor_so_a_run_recorded_meanwhile_repeats_none(
+    store: Store, service: Service
+) -> None:
+    """`executions list --limit 200` reads 100 a page. A run recorded between two pages pushes
+    every row down by one: by page number, page 1's last row would show again as page 2's first."""
+    from jobctl.cli.listing import first_items
+    from tests.store.helpers import add_executions, add_job
+
+    job = add_job(store.db, "busy")
+    add_executions(store.db, job, [timedelta(minutes=n) for n in range(1, 251)])
+    before = [e["id"] for e in service.list_executions(per_page=100)["executions"]]
+    before += [e["id"] for e in service.list_executions(per_page=100, page=2)["executions"]]
+    pages: list[int] = []
+
+    def fetch(number: int, size: int, after: str | None) -> Any:
+        pages.append(number)
+        if len(pages) == 2:  # between the first page and the second
+            add_executions(store.db, job, [timedelta(0)])
+        return service.list_executions(page=number, per_page=size, after=after)
+
+    shown = [e["id"] for e in first_items(fetch, "executions", 200)["executions"]]
+
+    assert len(pages) == 2 and len(shown) == len(set(shown)) == 200
+    assert shown == before  # the 200 newest when the walk began, in order
