@@ -11,9 +11,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
+from fastapi import Request
 from fastapi.responses import StreamingResponse
 
+from jobctl.errors import ValidationFailed
+
 NDJSON = "application/x-ndjson"
+
+
+def refuse_paging(request: Request, names: tuple[str, ...]) -> None:
+    """A stream sends every item after ``after``: ``page``, ``per_page`` or ``before`` given to it
+    (a script moving from the paged listing) would otherwise be ignored without a word, and the
+    whole history sent. :raises ValidationFailed: at ``["query", name]`` for each one given."""
+    given = [name for name in names if name in request.query_params]
+    if given:
+        raise ValidationFailed([
+            {"loc": ["query", name], "msg": "a stream has no pages and no before: it sends every item after "
+                                            "`after` (the paged listing takes page, per_page and before)",
+             "type": "value_error"}
+            for name in given
+        ])  # fmt: skip
 
 
 def ndjson_response(pages: Iterator[list[Any]]) -> StreamingResponse:

@@ -177,6 +177,12 @@ def test_bad_or_unknown_execution_ids_are_404(
         ("/jobs/{id}/timeline", {"since": "0001-01-01T00:00:00+01:00"}, ["query", "since"]),
         ("/jobs/{id}/timeline", {"until": "9999-12-31T23:59:59-05:00"}, ["query", "until"]),
         ("/audit", {"since": "0001-01-01T00:00:00+01:00"}, ["query", "since"]),
+        # a stream sends every item after `after`: paging parameters are refused, not ignored
+        ("/executions/stream", {"before": UNKNOWN_ID}, ["query", "before"]),
+        ("/executions/stream", {"page": 2}, ["query", "page"]),
+        ("/executions/stream", {"per_page": 5}, ["query", "per_page"]),
+        ("/jobs/stream", {"page": 2}, ["query", "page"]),
+        ("/jobs/stream", {"per_page": 5}, ["query", "per_page"]),
     ],
     ids=lambda value: None if not isinstance(value, dict) else "-".join(f"{k}={v}"[:24] for k, v in value.items()),
 )
