@@ -143,7 +143,7 @@ def _cursor_row(store: Store, name: str, execution_id: str | None) -> Execution 
         return None
     if not is_uuid(execution_id):
         raise ValidationFailed.field(["query", name], "must be a UUID", "type_error.uuid")
-    row = store.executions.get(execution_id)
+    row = store.executions.get(execution_id.lower())  # ids are stored in lower case, as job_id is matched
     if row is None:
         raise ValidationFailed.field(["query", name], "no execution with this id (it may have been pruned)")
     return row

@@ -88,6 +88,15 @@ def test_since_and_until_bound_the_creation_time(pair: Pair, name: str) -> None:
     assert first["nextCursor"] == first["executions"][-1]["id"] and first["total"] == 10
 
 
+@pytest.mark.parametrize("name", SIDES)
+def test_a_cursor_in_capitals_is_the_same_execution(pair: Pair, name: str) -> None:
+    """A UUID in capitals names the same run (as `job_id` in capitals names the same job)."""
+    service = side(pair, name)
+    ids = add_executions(pair.store.db, add_job(pair.store.db, "j"), [timedelta(minutes=n) for n in range(1, 6)])
+    page = service.list_executions(per_page=2, after=ids[1].upper())
+    assert [e["id"] for e in page["executions"]] == ids[2:4]
+
+
 BAD: list[tuple[dict[str, Any], list[str]]] = [
     ({"after": "a" * 8, "before": "b" * 8}, ["query", "before"]),
     ({"after": "00000000-0000-4000-8000-000000000000", "page": 2}, ["query", "page"]),
