@@ -175,8 +175,14 @@ def parse_cursor(cursor: str) -> JobKey:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         at, _, job_id = text.partition(_SEPARATOR)
         created_at = datetime.fromisoformat(at)
-    except (ValueError, binascii.Error):
-        created_at, job_id = None, ""
-    if created_at is None or created_at.tzinfo is None or not is_uuid(job_id):
+        # Only what cursor_of makes, byte for byte: base64 decoding forgives junk after the text,
+        # padding and spaces, and a forged time in another zone may not even convert to UTC.
+        made_here = (
+            created_at.tzinfo is not None and is_uuid(job_id) and job_id == job_id.lower()
+            and _encode_cursor(created_at, job_id) == cursor
+        )  # fmt: skip
+    except (ValueError, binascii.Error, OverflowError):
+        made_here = False
+    if not made_here:
         raise ValidationFailed.field(["query", "after"], "not a cursor of the jobs listing: pass a nextCursor as given")
     return JobKey(created_at=created_at, id=job_id)

@@ -216,20 +216,34 @@ BAD: list[tuple[dict[str, Any], list[str]]] = [
     ({"after": "00000000-0000-4000-8000-000000000000"}, ["query", "after"]),  # a job id is no cursor
     ({"after": "x" * 129}, ["query", "after"]),
     ({"after": VALID, "page": 2}, ["query", "page"]),
+    # only a cursor as jobctl makes it: a time outside UTC's years 1-9999, junk base64 forgives, an id in capitals
+    ({"after": _cursor("0001-01-01T00:00:00+05:00/00000000-0000-4000-8000-000000000000")}, ["query", "after"]),
+    ({"after": _cursor("9999-12-31T23:59:59-05:00/00000000-0000-4000-8000-000000000000")}, ["query", "after"]),
+    ({"after": VALID + "!!"}, ["query", "after"]),
+    ({"after": VALID + "=="}, ["query", "after"]),
+    ({"after": _cursor("2026-12-05T21:57:14.123456+00:00/0000000A-0000-4000-8000-000000000000")}, ["query", "after"]),
 ]
 
 
 @pytest.mark.parametrize("name", SIDES)
-@pytest.mark.parametrize(("params", "loc"), BAD, ids=["text", "no-id", "no-zone", "job-id", "too-long", "with-page"])
+@pytest.mark.parametrize(
+    ("params", "loc"), BAD,
+    ids=["text", "no-id", "no-zone", "job-id", "too-long", "with-page", "year-1", "year-9999", "junk", "padding",
+         "capitals"],
+)  # fmt: skip
 def test_bad_cursors_are_422_at_their_loc(shared_pair: Pair, name: str, params: dict[str, Any], loc: list[str]) -> None:
     with pytest.raises(ValidationFailed) as caught:
         side(shared_pair, name).list_jobs(**params)
     assert [error["loc"] for error in caught.value.errors] == [loc]
 
 
-def test_the_api_answers_a_bad_cursor_with_422(shared_pair: Pair) -> None:
+@pytest.mark.parametrize("path", ["jobs", "jobs/stream"])
+@pytest.mark.parametrize("cursor", ["nope", BAD[6][0]["after"]], ids=["text", "year-1"])
+def test_the_api_answers_a_bad_cursor_with_422(shared_pair: Pair, path: str, cursor: str) -> None:
+    """Before anything is sent, on the stream too (a time that does not convert to UTC was a 500
+    on SQLite, and the stream a 200 cut short)."""
     response = shared_pair.client.get(
-        "/api/v1/scheduler/jobs", params={"after": "nope"},
+        f"/api/v1/scheduler/{path}", params={"after": cursor},
         headers={"Authorization": f"Bearer {shared_pair.secrets['viewer']}"},
     )  # fmt: skip
     assert response.status_code == 422
