@@ -183,6 +183,8 @@ def test_bad_or_unknown_execution_ids_are_404(
         ("/executions/stream", {"per_page": 5}, ["query", "per_page"]),
         ("/jobs/stream", {"page": 2}, ["query", "page"]),
         ("/jobs/stream", {"per_page": 5}, ["query", "per_page"]),
+        ("/jobs/stream", {"id_prefix": "ffff"}, ["query", "id_prefix"]),
+        ("/executions/stream", {"id_prefix": "ffff"}, ["query", "id_prefix"]),
     ],
     ids=lambda value: None if not isinstance(value, dict) else "-".join(f"{k}={v}"[:24] for k, v in value.items()),
 )

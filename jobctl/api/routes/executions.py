@@ -60,7 +60,7 @@ def stream_executions(
     execution per line, in one answer instead of a request per page. Declared before
     ``/executions/{execution_id}``, which would take ``stream`` for an id. An answer cut short
     (the connection closed before the end of its chunked body) is incomplete, never the whole list."""
-    refuse_paging(request, ("page", "per_page", "before"))
+    refuse_paging(request, ("page", "per_page", "before", "id_prefix"))
     service = credentials.service()
     pages = service.stream_executions(
         job_id=None if job_id is None else str(job_id), status=status, after=after, since=since, until=until

@@ -64,7 +64,7 @@ def stream_jobs(
     ``nextCursor``) or from the first: newline-delimited JSON, one job per line, in one answer
     instead of a request per page. An answer cut short (the connection closed before the end of
     its chunked body, as when the store fails midway) is incomplete, never the whole list."""
-    refuse_paging(request, ("page", "per_page"))
+    refuse_paging(request, ("page", "per_page", "id_prefix"))
     service = credentials.service()
     pages = service.stream_jobs(
         name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, labels=label or (), after=after
