@@ -127,7 +127,8 @@ def export_tables(service: JobService, refs: list[str]) -> tuple[list[dict[str, 
     from jobctl.wire.job_tables import NotExportable, table_from_fields
 
     if refs:
-        jobs: list[Any] = [service.get_job(service.resolve_job(ref)) for ref in refs]
+        ids = dict.fromkeys(service.resolve_job(ref) for ref in refs)  # a job named twice (by name, id, prefix) once
+        jobs: list[Any] = [service.get_job(job_id) for job_id in ids]
     else:
         jobs = listing.every_job_of(service)["jobs"]
     task_names = _task_function_names(service)

@@ -170,6 +170,9 @@ def test_export_formats(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
         '[[jobs]]\nname = "backup"\ncron = "0 2 * * *"\ntimezone = "Europe/Berlin"\n'
         'command = "tar czf /tmp/etc.tgz /etc"\ntimeout = "30s"\n\n[jobs.labels]\nteam = "ops"\n'
     )
+    backup_id = json.loads(check_ok(cli("jobs", "show", "backup", "--json")).stdout)["id"]
+    named_thrice = check_ok(cli("export", "backup", backup_id, backup_id[:8])).stdout  # one job, three names
+    assert named_thrice == out.read_text()  # once: apply refuses a file naming a job twice
     as_json = write(tmp_path, check_ok(cli("export", "--format", "json")).stdout, "jobs.json")
     assert json.loads(Path(as_json).read_text())["jobs"][0]["name"] == "backup"
     check_ok(cli("apply", "-f", as_json, "--source", "jobs.toml"))  # JSON reads back: nothing to change
