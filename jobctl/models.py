@@ -94,6 +94,8 @@ DEFAULT_RUN_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 KILL_GRACE_SECONDS = 5.0
 """Default seconds between SIGTERM and SIGKILL when a run is stopped (``[daemon] kill_grace_seconds``)."""
 
+NAME_MAX = 200
+"""The longest job name (and so the longest name filter a listing takes)."""
 INT32_MAX = 2**31 - 1
 """The largest page number and task function id a request may give (a signed 32-bit integer)."""
 MAX_TIMEOUT_SECONDS = 30 * 24 * 3600

@@ -13,9 +13,8 @@ from typing import Annotated, Literal
 
 from fastapi import Path, Query
 
-from jobctl.models import INT32_MAX
+from jobctl.models import INT32_MAX, NAME_MAX
 from jobctl.wire.ids import ID_PREFIX_PATTERN
-from jobctl.wire.requests import NAME_MAX
 
 OFFSET_MAX = 2**53
 

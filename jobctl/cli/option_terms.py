@@ -20,6 +20,8 @@ QUERY_OPTIONS = {
     "per_page": "--per-page",
     "after": "--after",
     "count": "--count",
+    "name": "--name",
+    "task_function_id": "--task-function-id",
 }
 """Query parameters and the options that set them (the same in every command that has them)."""
 

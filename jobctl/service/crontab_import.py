@@ -29,11 +29,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from jobctl.models import NAME_MAX
 from jobctl.schedules.crontab_file import MAIL_VARIABLES, Crontab, CrontabEntry, LintIssue
 
 SOURCE_PREFIX = "crontab:"
 DEFAULT_SHELL = "/bin/sh"
-NAME_MAX = 200
 _SLUG_WORDS = 3
 _SLUG_MAX = 40
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")

@@ -16,6 +16,7 @@ from jobctl.errors import Conflict, NotFound, ValidationFailed
 from jobctl.models import (
     INT32_MAX,
     KILL_GRACE_SECONDS,
+    NAME_MAX,
     Caller,
     ExecutionStatus,
     HandlerType,
@@ -141,14 +142,7 @@ class Service:
         from jobctl.service.job_listing import list_jobs
 
         limit, offset = check_page(page, per_page)
-        pairs = tuple(parse_label_filter(text, loc=["query", "label"]) for text in labels)
-        filters = JobFilter(
-            name=name,
-            is_enabled=is_enabled,
-            task_function_id=task_function_id,
-            id_prefix=_id_prefix(id_prefix),
-            labels=pairs,
-        )
+        filters = _job_filter(name, is_enabled, task_function_id, labels, id_prefix=_id_prefix(id_prefix))
         return list_jobs(self.store, filters, limit=limit, offset=offset, after=after)
 
     def stream_jobs(
@@ -163,8 +157,7 @@ class Service:
         """``GET /jobs/stream``: every job after the cursor, by pages of the store's keyset walk."""
         from jobctl.service.job_listing import stream_jobs
 
-        pairs = tuple(parse_label_filter(text, loc=["query", "label"]) for text in labels)
-        filters = JobFilter(name=name, is_enabled=is_enabled, task_function_id=task_function_id, labels=pairs)
+        filters = _job_filter(name, is_enabled, task_function_id, labels)
         return stream_jobs(self.store, filters, after=after)
 
     def get_job(self, job_id: str) -> JobDetail:
@@ -601,6 +594,22 @@ def _execution_filter(
         job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=query_time(since, "since"),
         until=query_time(until, "until"),
     )  # fmt: skip
+
+
+def _job_filter(
+    name: str | None, is_enabled: bool | None, task_function_id: int | None, labels: Sequence[str], *,
+    id_prefix: str | None = None,
+) -> JobFilter:  # fmt: skip
+    """The filters of the jobs listings, checked as the API checks them, so that the CLI on the
+    store refuses what it refuses. :raises ValidationFailed: at the query's loc."""
+    if name is not None and len(name) > NAME_MAX:
+        raise ValidationFailed.field(["query", "name"], f"must be at most {NAME_MAX} characters (a job name's most)")
+    if task_function_id is not None and not 1 <= task_function_id <= INT32_MAX:
+        raise ValidationFailed.field(["query", "task_function_id"], f"must be between 1 and {INT32_MAX}")
+    pairs = tuple(parse_label_filter(text, loc=["query", "label"]) for text in labels)
+    return JobFilter(
+        name=name, is_enabled=is_enabled, task_function_id=task_function_id, id_prefix=id_prefix, labels=pairs
+    )
 
 
 def _id_prefix(text: str | None) -> str | None:

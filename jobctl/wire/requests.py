@@ -12,10 +12,9 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from jobctl.errors import ValidationFailed
-from jobctl.models import CONCURRENCY_GROUP_PATTERN, MAX_TIMEOUT_SECONDS, VARIABLE_NAME_PATTERN
+from jobctl.models import CONCURRENCY_GROUP_PATTERN, MAX_TIMEOUT_SECONDS, NAME_MAX, VARIABLE_NAME_PATTERN
 from jobctl.wire import labels
 
-NAME_MAX = 200
 DESCRIPTION_MAX = 2000
 TIMEOUT_MAX = MAX_TIMEOUT_SECONDS
 RETRY_DELAY_MAX = 7 * 24 * 3600

@@ -60,6 +60,9 @@ def test_store_errors_get_their_exit_code_and_one_line(cli: Any, store_url: str,
         ("runs per-page 0", ("executions", "list", "--json", "--per-page", "0"), None, 2, "--per-page must be"),
         ("runs page 0", ("executions", "list", "--page", "0"), None, 2, "--page must be between 1 and 2147483647"),
         ("runs page past 2**64", ("executions", "list", "--json", "--page", str(10**21)), None, 2, "--page must be"),
+        # filters the API bounds are bounded on the store too (they gave exit 0 there, exit 2 through --api)
+        ("task function 0", ("jobs", "list", "--task-function-id", "0"), None, 2, "--task-function-id must be"),
+        ("name over 200", ("jobs", "list", "--json", "--all", "--name", "x" * 201), None, 2, "--name must be at most"),
         ("update without changes", ("jobs", "update", "dup"), None, 2, "nothing to change"),
     ])  # fmt: skip
     assert run_json("jobs", "list", "--json") == before
