@@ -188,7 +188,10 @@ def print_table(
     cells = [[cell(value) for value in row] for row in rows]
     tables.print_table(console, cell(title) if title else None, columns, cells, box=box)
     for line in (footer or "").splitlines():
-        console.print(cell(line))
+        # A word wider than the terminal (a cursor to pass back with --after) is not broken into
+        # lines, which would break it when copied: the terminal wraps that line itself.
+        unbreakable = any(len(word) > console.width for word in line.split())
+        console.print(cell(line), soft_wrap=unbreakable)
 
 
 def print_fields(title: str, fields: Sequence[tuple[str, str]]) -> None:

@@ -195,3 +195,19 @@ def test_the_newest_runs_past_one_page_are_walked_by_cursor_so_a_run_recorded_me
 
     assert len(pages) == 2 and len(shown) == len(set(shown)) == 200
     assert shown == before  # the 200 newest when the walk began, in order
+
+
+def test_the_cursor_of_the_next_page_is_shown_whole_on_a_narrow_terminal(
+    cli: Any, local: tuple[Store, Service], ok: Callable[[Any], Any], store_url: str
+) -> None:
+    """`--after CURSOR` in the footer: a cursor is wider than 80 columns, and broken over two
+    lines it could not be copied back."""
+    if not store_url.startswith("sqlite"):
+        pytest.skip("what a terminal shows, the same on either store: checked on SQLite")
+    make_jobs(local[1], 3)
+    first = json.loads(ok(cli("jobs", "list", "--json", "--per-page", "1")).stdout)["nextCursor"]
+    second = json.loads(ok(cli("jobs", "list", "--json", "--per-page", "1", "--after", first)).stdout)["nextCursor"]
+    assert len(second) > 80
+    shown = in_terminal(cli.env, "jobs", "list", "--per-page", "1", "--after", first, columns=80)
+    assert shown.code == 0, shown
+    assert f"next page: --after {second}" in SGR.sub("", shown.stdout), shown.stdout
