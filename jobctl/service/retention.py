@@ -279,6 +279,10 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
             # Another process kept the write lock past the busy timeout. The rows are gone
             # already; the pages still free are reused by later writes and given back by the next prune.
             pass
+        # The steps shorten the store in the log; the file itself shrinks only when the log is
+        # copied into it, which otherwise waits for some later commit to fill the log (hours on a
+        # quiet daemon). Passive: it takes no lock, and a reader in the way only delays the rest.
+        checkpoint(store.db)
     return before - page_count(store.db), rewritten
 
 

@@ -481,6 +481,34 @@ def test_pages_an_earlier_prune_left_free_go_back_in_a_prune_that_removes_nothin
         store.close()
 
 
+@pytest.mark.parametrize("leaders", [False, True], ids=["store prune beside a daemon", "leader's pass"])
+def test_the_file_itself_shrinks_when_pages_are_released_step_by_step(tmp_path: Path, leaders: bool) -> None:
+    """Released pages leave the file only when SQLite's log is copied into it. Before, nothing
+    did so after the last step: ``PRAGMA page_count`` was small at once, but the file kept its
+    size until some later commit filled the log (hours on a quiet daemon), and ``store info``
+    showed the store bigger than before the prune (the file plus a full log)."""
+    path = tmp_path / "steps.db"
+    store = open_store(f"sqlite:///{path}")
+    try:
+        job = add_job(store.db, "j")
+        kept = add_executions(store.db, job, days(*range(1, 51)), output="kept\n")
+        add_executions(store.db, job, days(*range(100, 3100)), output="z" * 3000 + "\n")
+        if not leaders:
+            start_leading(store)  # beside a daemon, store prune too releases the pages step by step
+        store.db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
+        before = path.stat().st_size
+
+        report = prune_store(store, POLICY, now=NOW, pause=(lambda _: None) if leaders else None)
+
+        assert report.removed["expiredExecutions"] == 3000 and ids_of(store) == set(kept)
+        assert report.rewritten is False and report.pages_released > 0
+        assert path.stat().st_size < before / 4, (before, path.stat().st_size)
+        assert path.stat().st_size + wal_bytes(f"sqlite:///{path}") < before / 2
+        assert store.db.scalar("PRAGMA integrity_check") == "ok"
+    finally:
+        store.close()
+
+
 def test_a_rewrite_pays_only_when_most_of_the_file_is_free_and_little_is_left(sqlite_url: str) -> None:
     store = open_store(sqlite_url)
     try:
