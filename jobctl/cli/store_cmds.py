@@ -56,11 +56,12 @@ def prune(
     Example: jobctl store prune --dry-run
     """
     from jobctl.service.jobs import utcnow
-    from jobctl.service.maintenance import prune_now
+    from jobctl.service.maintenance import pages_kept_in_the_file, prune_now
 
     app_ctx: AppContext = ctx.obj
     policy = app_ctx.config.retention  # a bad setting is exit 2 before anything else
-    report = prune_now(_store(ctx, "prune"), policy, now=utcnow(), dry_run=dry_run)
+    store = _store(ctx, "prune")
+    report = prune_now(store, policy, now=utcnow(), dry_run=dry_run)
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
             "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints,
@@ -76,6 +77,11 @@ def prune(
     if report.pages_released:
         how = " by rewriting the file" if report.rewritten else ""
         output.print_line(f"gave {report.pages_released} free pages back to the file system{how}")
+    if not dry_run and pages_kept_in_the_file(store):  # else the file silently keeps its size for ever
+        output.print_line(
+            "the file keeps its size: this store was made without incremental vacuum; run `jobctl store vacuum`"
+            " once (docs/sqlite-space.md)"
+        )
 
 
 @app.command("info")

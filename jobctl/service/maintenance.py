@@ -46,6 +46,16 @@ def prune_now(store: Store, policy: RetentionPolicy, *, now: datetime, dry_run: 
     return report
 
 
+def pages_kept_in_the_file(store: Store) -> int:
+    """Free pages a SQLite store made without incremental vacuum (by an earlier release) keeps in
+    its file: a prune cannot give them back until ``jobctl store vacuum`` has rewritten it once
+    (docs/sqlite-space.md). 0 for any other store."""
+    db = store.db
+    if not db.is_sqlite or m.auto_vacuum_mode(db) == m.INCREMENTAL:
+        return 0
+    return m.free_pages(db)
+
+
 def store_info(store: Store, policy: RetentionPolicy) -> dict[str, Any]:
     """Backend, masked location, size, schema version, rows per table, execution span, retention."""
     db = store.db

@@ -162,6 +162,31 @@ def test_a_prune_shrinks_the_sqlite_file(sqlite_url: str, bare_cli: Cli) -> None
     assert file_size(path) < before / 2
 
 
+def test_a_prune_of_a_file_that_cannot_give_pages_back_says_how_to_make_it(tmp_path: Path, bare_cli: Cli) -> None:
+    """A store made by an earlier release has no incremental vacuum: its freed pages stay in the
+    file. Before, ``store prune`` said nothing of it, and the file simply did not shrink."""
+    path = tmp_path / "old.db"
+    path.touch()
+    url = f"sqlite:///{path}"
+    db = Database(parse_store_url(url))
+    upgrade(db, HEAD)  # made like a store of an earlier release: no incremental auto-vacuum
+    job = add_job(db, "j")
+    add_executions(db, job, [timedelta(days=100, seconds=n) for n in range(1000)], output="x" * 2000)
+    db.close()
+
+    result = bare_cli("--db", url, "store", "prune")
+
+    assert result.code == 0, result
+    assert result.stdout.startswith("removed 1000 rows"), result
+    assert (
+        "the file keeps its size: this store was made without incremental vacuum; run `jobctl store vacuum`"
+        " once (docs/sqlite-space.md)\n"
+    ) in result.stdout, result
+    assert bare_cli("--db", url, "store", "vacuum").code == 0
+    again = bare_cli("--db", url, "store", "prune")
+    assert again.code == 0 and "store vacuum" not in again.stdout, again
+
+
 @pytest.mark.parametrize("dry", [True, False], ids=["dry-run", "prune"])
 def test_prune_says_what_it_removed(store: Store, cli: Cli, dry: bool) -> None:
     job = add_job(store.db, "j")
