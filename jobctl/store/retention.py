@@ -371,17 +371,15 @@ class ExpiredOutput:
         placeholders, params = _id_list("e", [row["id"] for row in rows])
         params.update(_ACTIVE_PARAMS)
         with self.db.transaction():
-            had_output = int(
-                self.db.scalar(
-                    f"SELECT COUNT(DISTINCT execution_id) FROM execution_output WHERE execution_id IN ({placeholders})",
-                    params,
-                )
-            )
-            self.db.execute(
+            # Only runs nobody has looked at since they were chosen: another pruner (the leader's,
+            # beside `jobctl store prune`) may have chosen them too and pruned them first, and
+            # its true must not become false (their output is gone) nor be counted again.
+            marked = self.db.fetch_all(
                 f"""
                 UPDATE executions SET output_pruned = EXISTS (
                     SELECT 1 FROM execution_output o WHERE o.execution_id = executions.id)
-                WHERE id IN ({placeholders}) AND {_FINISHED}
+                WHERE id IN ({placeholders}) AND output_pruned IS NULL AND {_FINISHED}
+                RETURNING output_pruned
                 """,
                 params,
             )
@@ -392,7 +390,7 @@ class ExpiredOutput:
                 """,
                 params,
             )
-        return Batch(removed=had_output, done=len(rows) < limit)
+        return Batch(removed=sum(1 for row in marked if row["output_pruned"]), done=len(rows) < limit)
 
 
 class ExpiredRows:

@@ -48,7 +48,7 @@ from jobctl.store.retention import (
     ExpiredOutput,
     jobs_with_runs_since_sql,
 )
-from tests.conftest import Cli
+from tests.conftest import ADMIN, Cli
 from tests.scheduler.helpers import FakeClock
 from tests.store.helpers import NOW, add_executions, add_job, days, ids_of, output_rows
 
@@ -183,6 +183,45 @@ def test_a_postgres_batch_whose_rows_another_pruner_took_first_does_not_end_the_
     finally:
         other.close()
         store.close()
+
+
+def test_two_pruners_that_chose_the_same_run_leave_it_saying_its_output_was_pruned(store_url: str) -> None:
+    """`jobctl store prune` beside the leader's pruner: both chose the same run, outside their
+    transactions, and the second to write found its output gone. Before, that one wrote
+    ``output_pruned = false`` over the first one's true (SQLite: the run then said its output
+    was never pruned), or counted the run a second time (Postgres)."""
+    stores = [open_store(store_url) for _ in range(3)]
+    first, second, holder = stores
+    try:
+        job = add_job(first.db, "raced")
+        [run] = add_executions(first.db, job, days(40), output="old output\n")
+        results: list[Batch | BaseException] = []
+
+        def prune_a_batch(store: Store) -> None:
+            try:
+                results.append(ExpiredOutput(store.db, POLICY).prune_batch(NOW, 10))
+            except BaseException as exc:  # shown by the assertion below
+                results.append(exc)
+
+        racers = [threading.Thread(target=prune_a_batch, args=(store,)) for store in (first, second)]
+        with holder.db.transaction():  # both choose the run, then wait to write
+            if not holder.db.is_sqlite:
+                holder.db.execute("LOCK TABLE executions IN EXCLUSIVE MODE")
+            for racer in racers:
+                racer.start()
+            time.sleep(1.0)  # well within SQLite's busy timeout and Postgres's lock_timeout
+            assert all(racer.is_alive() for racer in racers), results
+        for racer in racers:
+            racer.join(20)
+
+        assert sorted(results, key=lambda batch: getattr(batch, "removed", -1)) == [
+            Batch(removed=0, done=True), Batch(removed=1, done=True),
+        ], results  # fmt: skip
+        assert output_rows(first) == 0
+        assert Service(first, ADMIN, default_timezone="UTC").get_execution(run)["outputPruned"] is True
+    finally:
+        for store in stores:
+            store.close()
 
 
 def test_a_prune_gives_the_connection_its_settings_back(sqlite_url: str) -> None:
