@@ -125,7 +125,8 @@ def export(
         raise UsageError("--until must be later than --since")
     with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
         if not app_ctx.is_remote():
-            app_ctx.store(create=False)  # exporting from a mistyped path is an error, not a new empty store
+            store = app_ctx.store(create=False)  # exporting from a mistyped path is an error, not a new empty store
+            exporting.refuse_the_store(to, store.url.sqlite_path)
         service = app_ctx.service()
         job_id = service.resolve_job(job) if job else None
         rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))

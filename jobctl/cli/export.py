@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -111,6 +112,27 @@ def _ndjson(rows: Iterator[ExecutionOut], out: TextIO) -> int:
         out.write(_ENCODE(row) + "\n")
         count += 1
     return count
+
+
+STORE_FILE_ENDINGS = ("", "-wal", "-shm", "-journal")
+"""A SQLite store's file and the files SQLite keeps beside it (its log, its index of the log, a
+rollback journal)."""
+
+
+def refuse_the_store(path: str | None, store_file: Path | None) -> None:
+    """Refuse an ``-o FILE`` that is the SQLite store being exported (``store_file``) or one of
+    SQLite's files beside it, by name or through a link: the export would be renamed over it,
+    and the store, or the writes its log holds, replaced by the export of its own history.
+
+    :raises UsageError:
+    """
+    if path is None or store_file is None:
+        return
+    for ending in STORE_FILE_ENDINGS:
+        name = f"{store_file}{ending}"
+        same = os.path.realpath(path) == os.path.realpath(name)
+        if same or (os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name)):
+            raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
 
 
 class Destination:

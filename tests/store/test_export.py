@@ -184,6 +184,23 @@ def test_a_store_that_cannot_be_opened_leaves_the_output_file_as_it_was(bare_cli
     assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
 
 
+@pytest.mark.parametrize("ending", ["", "-wal", "-shm", "-journal"], ids=["store", "wal", "shm", "journal"])
+def test_an_export_onto_the_store_itself_is_refused(sqlite_url: str, bare_cli: Cli, ending: str) -> None:
+    """``-o`` naming the SQLite store being exported, or SQLite's files beside it (a slip of the
+    hand in a script): exit 2 and the store as it was, not a store replaced by its own CSV."""
+    store = open_store(sqlite_url)
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    path = store.url.sqlite_path
+    assert path is not None
+    store.close()
+    folder = sorted(path.parent.iterdir())
+    result = bare_cli("--db", sqlite_url, "executions", "export", "-o", f"{path}{ending}")
+    assert result.code == 2 and result.stderr.count("\n") == 1 and "is the store" in result.stderr, result
+    assert sorted(path.parent.iterdir()) == folder
+    listed = bare_cli("--db", sqlite_url, "executions", "export", "--format", "ndjson")
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == ids, listed
+
+
 def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:
     """The file size limit (as a full disk or a quota would) stops the export after 64 KiB of
     about 250: the temporary file it was writing goes, and FILE keeps what it held."""
