@@ -49,7 +49,7 @@ def list_executions(
     service = app_ctx.service()
     paged = page is not None or per_page is not None
     _check_choice(limit=limit is not None, paged=paged, every=every, as_json=as_json)
-    job_id = service.resolve_job(job) if job else None
+    job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
 
     def fetch(number: int, size: int, after: str | None = None) -> ExecutionList:
         return service.list_executions(job_id=job_id, status=status, page=number, per_page=size, after=after)
@@ -128,7 +128,7 @@ def export(
             store = app_ctx.store(create=False)  # exporting from a mistyped path is an error, not a new empty store
             exporting.refuse_the_store(to, store.url.sqlite_path)
         service = app_ctx.service()
-        job_id = service.resolve_job(job) if job else None
+        job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
         rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))
         count = target.write(rows, fmt)  # the first page was read: the export starts
         target.finish()

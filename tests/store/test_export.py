@@ -175,6 +175,19 @@ def test_bad_input_leaves_the_output_file_as_it_was(
     assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
 
 
+@pytest.mark.parametrize("command", ["export", "list"])
+def test_an_empty_job_is_no_job_not_every_job(store: Store, cli: Cli, tmp_path: Path, command: str) -> None:
+    """``--job "$JOB"`` with JOB unset in a script: "no job ''" (exit 3, as ``audit --job ''``
+    says), not the runs of every job, and the output file as it was."""
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=1)])
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    to_file = ["-o", str(target)] if command == "export" else []
+    result = cli("executions", command, "--job", "", *to_file)
+    assert result.code == 3 and result.stderr == "jobctl: no job ''\n" and result.stdout == "", result
+    assert target.read_text() == KEPT
+
+
 def test_a_store_that_cannot_be_opened_leaves_the_output_file_as_it_was(bare_cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "keep.txt"
     target.write_text(KEPT)
