@@ -101,7 +101,7 @@ def export(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, json or ndjson.", metavar="FORMAT")] = "csv",
     to: Annotated[
-        str | None, typer.Option("-o", "--output", help="Write to FILE (default stdout).", metavar="FILE")
+        str | None, typer.Option("-o", "--output", help="Write to FILE (default, or -: stdout).", metavar="FILE")
     ] = None,
 ) -> None:
     """Write every run matching the filters, newest first, streaming (constant memory for
@@ -119,6 +119,8 @@ def export(
     app_ctx: AppContext = ctx.obj
     if fmt not in exporting.FORMATS:
         raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
+    if to == "-":  # standard output, as - is standard input to --from-json and import crontab
+        to = None
     zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
     start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
     if start is not None and end is not None and end <= start:  # as the service would, but in the options' terms

@@ -285,6 +285,23 @@ def test_a_fifo_stdout_and_a_symlink_are_written_in_place(sqlite_url: str, bare_
     assert link.is_symlink() and [json.loads(line)["id"] for line in real.read_text().splitlines()] == ids
 
 
+def test_output_dash_is_standard_output(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    """``-o -`` writes to standard output, as ``-`` means standard input to ``--from-json`` and
+    ``import crontab``: not a file named ``-`` in the current folder."""
+    store = open_store(sqlite_url)
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    here = tmp_path / "here"
+    here.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "jobctl", "--db", sqlite_url, "executions", "export", "--format", "ndjson", "-o", "-"],
+        capture_output=True, text=True, env=bare_cli.env, timeout=60, cwd=here,
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == ids
+    assert list(here.iterdir()) == []
+
+
 def test_a_file_in_a_folder_this_user_cannot_write_is_written_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
