@@ -152,7 +152,7 @@ class Destination:
     def __init__(self, path: str | None) -> None:
         """Check ``path`` (and make the temporary file) without changing what is at ``path``.
 
-        :raises UsageError: for a folder or a file that cannot be written.
+        :raises UsageError: for an empty path, a folder or a file that cannot be written.
         """
         self.path = path
         self._temp: str | None = None
@@ -160,6 +160,8 @@ class Destination:
         self._previous_handlers: dict[int, Any] = {}
         if path is None:
             return
+        if not path:  # open('') would say "No such file or directory" about a name nobody sees
+            raise UsageError("-o is empty: give a file to write the export to, or - for standard output")
         if os.path.isdir(path):
             raise UsageError(f"-o {path} is a folder; give a file to write the export to")
         try:

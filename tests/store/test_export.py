@@ -122,6 +122,7 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     [
         (["-o", "{dir}"], "is a folder"),
         (["-o", "{dir}/missing/x.csv"], "cannot write"),
+        (["-o", ""], "jobctl: -o is empty: give a file to write the export to, or - for standard output\n"),
         (["--format", "xml"], "--format must be one of csv, json, ndjson"),
         (["--since", "last tuesday"], "--since: 'last tuesday' is not a time: give an ISO 8601 time"),
         (["--until", "7x"], "--until: '7x' is not a time"),
@@ -132,6 +133,7 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     ids=[
         "folder",
         "missing-folder",
+        "empty-output",
         "format",
         "since",
         "until",
