@@ -134,8 +134,10 @@ def pg_dump_command(url: StoreUrl, target: Path) -> str:
     return shlex.join(parts)
 
 
-NAMED_BY_OPTIONS = frozenset({"host", "port", "user", "password", "dbname", "options"})
-"""Connection settings the command gives as options of its own (the password never)."""
+NAMED_BY_OPTIONS = frozenset({"host", "port", "user", "password", "sslpassword", "dbname", "options"})
+"""Connection settings the command gives as options of its own, or never: the password and the
+client key's passphrase (``sslpassword``) are left for pg_dump to ask for. Masked in the message,
+a passphrase would be pasted as ``***`` (and the mask took the connection string's closing quote)."""
 
 
 def _database_argument(info: dict[str, str]) -> str:
