@@ -344,3 +344,16 @@ def test_the_pg_dump_command_leaves_out_the_ssl_keys_password(out: Path, bare_cl
     one_line_error(result, 2, "pg_dump --format=custom")
     argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
     assert argv[-1] == "dbname=jobctl sslmode=verify-full", argv
+
+
+@pytest.mark.parametrize("ending", ["-wal", "-shm", "-journal"])
+def test_a_backup_named_as_sqlites_file_beside_the_store_is_refused(filled: str, bare_cli: Cli, ending: str) -> None:
+    """SQLite owns the files beside the store: a copy written as ``jobctl.db-wal`` was read as
+    the store's log when the store was opened to be copied, found not to be one and deleted, and
+    the command said "backed up to" a file that was gone. Refused, exit 2, nothing written."""
+    path = parse_store_url(filled).sqlite_path
+    assert path is not None
+    before = listing(path.parent)
+    result = bare_cli("--db", filled, "store", "backup", f"{path}{ending}")
+    one_line_error(result, 2, "SQLite's own file beside the store")
+    assert listing(path.parent) == before
