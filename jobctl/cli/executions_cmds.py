@@ -49,7 +49,7 @@ def list_executions(
     service = app_ctx.service()
     paged = page is not None or per_page is not None
     _check_choice(limit=limit is not None, paged=paged, every=every, as_json=as_json)
-    job_id = service.resolve_job(job) if job else None
+    job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
 
     def fetch(number: int, size: int, after: str | None = None) -> ExecutionList:
         return service.list_executions(job_id=job_id, status=status, page=number, per_page=size, after=after)
@@ -101,7 +101,7 @@ def export(
     ] = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, json or ndjson.", metavar="FORMAT")] = "csv",
     to: Annotated[
-        str | None, typer.Option("-o", "--output", help="Write to FILE (default stdout).", metavar="FILE")
+        str | None, typer.Option("-o", "--output", help="Write to FILE (default, or -: stdout).", metavar="FILE")
     ] = None,
 ) -> None:
     """Write every run matching the filters, newest first, streaming (constant memory for
@@ -119,15 +119,18 @@ def export(
     app_ctx: AppContext = ctx.obj
     if fmt not in exporting.FORMATS:
         raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
+    if to == "-":  # standard output, as - is standard input to --from-json and import crontab
+        to = None
     zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
     start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
     if start is not None and end is not None and end <= start:  # as the service would, but in the options' terms
         raise UsageError("--until must be later than --since")
     with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
         if not app_ctx.is_remote():
-            app_ctx.store(create=False)  # exporting from a mistyped path is an error, not a new empty store
+            store = app_ctx.store(create=False)  # exporting from a mistyped path is an error, not a new empty store
+            exporting.refuse_the_store(to, store.url.sqlite_path)
         service = app_ctx.service()
-        job_id = service.resolve_job(job) if job else None
+        job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
         rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))
         count = target.write(rows, fmt)  # the first page was read: the export starts
         target.finish()

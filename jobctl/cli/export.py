@@ -20,6 +20,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
@@ -113,6 +114,27 @@ def _ndjson(rows: Iterator[ExecutionOut], out: TextIO) -> int:
     return count
 
 
+STORE_FILE_ENDINGS = ("", "-wal", "-shm", "-journal")
+"""A SQLite store's file and the files SQLite keeps beside it (its log, its index of the log, a
+rollback journal)."""
+
+
+def refuse_the_store(path: str | None, store_file: Path | None) -> None:
+    """Refuse an ``-o FILE`` that is the SQLite store being exported (``store_file``) or one of
+    SQLite's files beside it, by name or through a link: the export would be renamed over it,
+    and the store, or the writes its log holds, replaced by the export of its own history.
+
+    :raises UsageError:
+    """
+    if path is None or store_file is None:
+        return
+    for ending in STORE_FILE_ENDINGS:
+        name = f"{store_file}{ending}"
+        same = os.path.realpath(path) == os.path.realpath(name)
+        if same or (os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name)):
+            raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
+
+
 class Destination:
     """Where an export goes: stdout, or ``-o FILE``.
 
@@ -130,7 +152,7 @@ class Destination:
     def __init__(self, path: str | None) -> None:
         """Check ``path`` (and make the temporary file) without changing what is at ``path``.
 
-        :raises UsageError: for a folder or a file that cannot be written.
+        :raises UsageError: for an empty path, a folder or a file that cannot be written.
         """
         self.path = path
         self._temp: str | None = None
@@ -138,6 +160,8 @@ class Destination:
         self._previous_handlers: dict[int, Any] = {}
         if path is None:
             return
+        if not path:  # open('') would say "No such file or directory" about a name nobody sees
+            raise UsageError("-o is empty: give a file to write the export to, or - for standard output")
         if os.path.isdir(path):
             raise UsageError(f"-o {path} is a folder; give a file to write the export to")
         try:

@@ -148,7 +148,12 @@ def backup(
 
     Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
     """
-    from jobctl.service.maintenance import backup_store, backup_target, postgres_backup_refusal
+    from jobctl.service.maintenance import (
+        backup_store,
+        backup_target,
+        postgres_backup_refusal,
+        refuse_sqlite_file_beside,
+    )
     from jobctl.store.url import SQLITE, parse_store_url
 
     app_ctx: AppContext = ctx.obj
@@ -157,6 +162,8 @@ def backup(
     target = backup_target(path)
     if url.backend != SQLITE:
         raise postgres_backup_refusal(url, target)
+    if url.sqlite_path is not None:
+        refuse_sqlite_file_beside(url.sqlite_path, target)
     data = backup_store(_store(ctx, "backup", migrate=False), target)
     if as_json:
         output.print_json(data)

@@ -103,6 +103,23 @@ def backup_target(target: str) -> Path:
     return path
 
 
+SQLITE_FILES_BESIDE = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a store: its log, the log's index, a rollback journal."""
+
+
+def refuse_sqlite_file_beside(store_file: Path, target: Path) -> None:
+    """Refuse a backup named as one of SQLite's files beside the store (``jobctl.db-wal``...):
+    opening the store to copy it, SQLite reads such a file as its own, finds it is not, and
+    deletes it, so the copy would be gone by the time the command says where it is.
+
+    :raises UsageError:
+    """
+    for ending in SQLITE_FILES_BESIDE:
+        if os.path.realpath(target) == os.path.realpath(f"{store_file}{ending}"):
+            raise UsageError(f"backup target {target} is SQLite's own file beside the store {store_file}; "
+                             "give another file path")  # fmt: skip
+
+
 def backup_store(store: Store, target: Path) -> dict[str, Any]:
     """Copy a SQLite store to ``target`` (from :func:`backup_target`) while it is in use;
     ``quickCheck`` is ``"ok"``, or the problems SQLite's quick check finds in the copy (kept).
@@ -144,8 +161,10 @@ def pg_dump_command(url: StoreUrl, target: Path) -> str:
     return shlex.join(parts)
 
 
-NAMED_BY_OPTIONS = frozenset({"host", "port", "user", "password", "dbname", "options"})
-"""Connection settings the command gives as options of its own (the password never)."""
+NAMED_BY_OPTIONS = frozenset({"host", "port", "user", "password", "sslpassword", "dbname", "options"})
+"""Connection settings the command gives as options of its own, or never: the password and the
+client key's passphrase (``sslpassword``) are left for pg_dump to ask for. Masked in the message,
+a passphrase would be pasted as ``***`` (and the mask took the connection string's closing quote)."""
 
 
 def _database_argument(info: dict[str, str]) -> str:

@@ -27,10 +27,12 @@ RELEASE_STEP_PAGES = 256
 """Pages given back per step: about 1 MiB, a few milliseconds of the writer lock."""
 
 TABLES = (
-    "jobs", "executions", "execution_output", "task_functions", "job_types",
-    "scheduler_instances", "leases", "api_tokens", "store_state", "audit_log", "notification_deliveries",
+    "jobs", "executions", "execution_output", "task_functions", "job_types", "scheduler_instances", "leases",
+    "api_tokens", "store_state", "audit_log", "notification_deliveries", "concurrency_groups", "job_run_stats",
 )  # fmt: skip
-"""jobctl's tables, as ``store info`` counts them (others join when they exist)."""
+"""jobctl's tables, as ``store info`` counts them: every table a migration creates, and no other.
+A Postgres schema may hold other applications' tables too, which are not jobctl's to count,
+size or vacuum."""
 
 
 # -- space ---------------------------------------------------------------------------------
@@ -129,7 +131,7 @@ def vacuum(db: Database) -> None:
 
 
 def existing_tables(db: Database) -> list[str]:
-    """jobctl's tables present in this store (:data:`TABLES` plus any it does not know yet)."""
+    """jobctl's tables present in this store (:data:`TABLES`; an older store lacks the newer ones)."""
     if db.is_sqlite:
         rows = db.fetch_all("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")
     else:
@@ -137,8 +139,8 @@ def existing_tables(db: Database) -> list[str]:
             "SELECT table_name AS name FROM information_schema.tables "
             "WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
         )
-    names = {str(row["name"]) for row in rows} - {"alembic_version"}
-    return [name for name in TABLES if name in names] + sorted(names - set(TABLES))
+    names = {str(row["name"]) for row in rows}
+    return [name for name in TABLES if name in names]
 
 
 def row_counts(db: Database) -> dict[str, int]:

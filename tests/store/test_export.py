@@ -122,6 +122,7 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     [
         (["-o", "{dir}"], "is a folder"),
         (["-o", "{dir}/missing/x.csv"], "cannot write"),
+        (["-o", ""], "jobctl: -o is empty: give a file to write the export to, or - for standard output\n"),
         (["--format", "xml"], "--format must be one of csv, json, ndjson"),
         (["--since", "last tuesday"], "--since: 'last tuesday' is not a time: give an ISO 8601 time"),
         (["--until", "7x"], "--until: '7x' is not a time"),
@@ -132,6 +133,7 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     ids=[
         "folder",
         "missing-folder",
+        "empty-output",
         "format",
         "since",
         "until",
@@ -175,6 +177,19 @@ def test_bad_input_leaves_the_output_file_as_it_was(
     assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
 
 
+@pytest.mark.parametrize("command", ["export", "list"])
+def test_an_empty_job_is_no_job_not_every_job(store: Store, cli: Cli, tmp_path: Path, command: str) -> None:
+    """``--job "$JOB"`` with JOB unset in a script: "no job ''" (exit 3, as ``audit --job ''``
+    says), not the runs of every job, and the output file as it was."""
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=1)])
+    target = tmp_path / "keep.txt"
+    target.write_text(KEPT)
+    to_file = ["-o", str(target)] if command == "export" else []
+    result = cli("executions", command, "--job", "", *to_file)
+    assert result.code == 3 and result.stderr == "jobctl: no job ''\n" and result.stdout == "", result
+    assert target.read_text() == KEPT
+
+
 def test_a_store_that_cannot_be_opened_leaves_the_output_file_as_it_was(bare_cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "keep.txt"
     target.write_text(KEPT)
@@ -182,6 +197,23 @@ def test_a_store_that_cannot_be_opened_leaves_the_output_file_as_it_was(bare_cli
     result = bare_cli("--db", "postgresql://postgres@127.0.0.1:1/nope", "executions", "export", "-o", str(target))
     assert result.code == 1 and "cannot open store" in result.stderr, result
     assert target.read_text() == KEPT and sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize("ending", ["", "-wal", "-shm", "-journal"], ids=["store", "wal", "shm", "journal"])
+def test_an_export_onto_the_store_itself_is_refused(sqlite_url: str, bare_cli: Cli, ending: str) -> None:
+    """``-o`` naming the SQLite store being exported, or SQLite's files beside it (a slip of the
+    hand in a script): exit 2 and the store as it was, not a store replaced by its own CSV."""
+    store = open_store(sqlite_url)
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    path = store.url.sqlite_path
+    assert path is not None
+    store.close()
+    folder = sorted(path.parent.iterdir())
+    result = bare_cli("--db", sqlite_url, "executions", "export", "-o", f"{path}{ending}")
+    assert result.code == 2 and result.stderr.count("\n") == 1 and "is the store" in result.stderr, result
+    assert sorted(path.parent.iterdir()) == folder
+    listed = bare_cli("--db", sqlite_url, "executions", "export", "--format", "ndjson")
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == ids, listed
 
 
 def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:
@@ -253,6 +285,23 @@ def test_a_fifo_stdout_and_a_symlink_are_written_in_place(sqlite_url: str, bare_
     link.symlink_to(real)
     assert bare_cli(*export, str(link)).code == 0
     assert link.is_symlink() and [json.loads(line)["id"] for line in real.read_text().splitlines()] == ids
+
+
+def test_output_dash_is_standard_output(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    """``-o -`` writes to standard output, as ``-`` means standard input to ``--from-json`` and
+    ``import crontab``: not a file named ``-`` in the current folder."""
+    store = open_store(sqlite_url)
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    here = tmp_path / "here"
+    here.mkdir()
+    done = subprocess.run(
+        [sys.executable, "-m", "jobctl", "--db", sqlite_url, "executions", "export", "--format", "ndjson", "-o", "-"],
+        capture_output=True, text=True, env=bare_cli.env, timeout=60, cwd=here,
+    )  # fmt: skip
+    assert done.returncode == 0, done
+    assert [json.loads(line)["id"] for line in done.stdout.splitlines()] == ids
+    assert list(here.iterdir()) == []
 
 
 def test_a_file_in_a_folder_this_user_cannot_write_is_written_in_place(

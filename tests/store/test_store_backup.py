@@ -333,3 +333,27 @@ def test_the_pg_dump_command_keeps_the_urls_other_connection_settings(pg_url: st
     dumped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert dumped.returncode == 0, dumped.stderr
     assert target.stat().st_size > 0
+
+
+def test_the_pg_dump_command_leaves_out_the_ssl_keys_password(out: Path, bare_cli: Cli) -> None:
+    """``sslpassword`` (the client key's passphrase) is a secret like the password: left out of
+    the command for pg_dump to ask for, not printed as ``sslpassword=***``, which pg_dump would
+    take for the passphrase if the line were pasted."""
+    url = "postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?sslmode=verify-full&sslpassword=k3y-s3cret"
+    result = bare_cli("--db", url, "store", "backup", str(out / "copy.dump"))
+    one_line_error(result, 2, "pg_dump --format=custom")
+    argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
+    assert argv[-1] == "dbname=jobctl sslmode=verify-full", argv
+
+
+@pytest.mark.parametrize("ending", ["-wal", "-shm", "-journal"])
+def test_a_backup_named_as_sqlites_file_beside_the_store_is_refused(filled: str, bare_cli: Cli, ending: str) -> None:
+    """SQLite owns the files beside the store: a copy written as ``jobctl.db-wal`` was read as
+    the store's log when the store was opened to be copied, found not to be one and deleted, and
+    the command said "backed up to" a file that was gone. Refused, exit 2, nothing written."""
+    path = parse_store_url(filled).sqlite_path
+    assert path is not None
+    before = listing(path.parent)
+    result = bare_cli("--db", filled, "store", "backup", f"{path}{ending}")
+    one_line_error(result, 2, "SQLite's own file beside the store")
+    assert listing(path.parent) == before

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from jobctl.store import Store, open_store
+from jobctl.store import maintenance as m
 from jobctl.store.database import Database
 from jobctl.store.schema_version import HEAD, upgrade
 from jobctl.store.url import parse_store_url
@@ -210,3 +211,28 @@ def test_prune_says_what_it_removed(store: Store, cli: Cli, dry: bool) -> None:
 def test_store_commands_refuse_the_api(bare_cli: Cli) -> None:
     result = bare_cli("--api", "http://127.0.0.1:9", "store", "info")
     one_line_error(result, 2, "works on the store, not through the API")
+
+
+def test_info_and_vacuum_leave_other_applications_tables_alone(store: Store, cli: Cli) -> None:
+    """A Postgres schema may be shared with other applications (docs/sqlite-store-file.md): their
+    tables are not jobctl's to count, size or vacuum. Only jobctl's own tables are."""
+    if store.db.is_sqlite:
+        made = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+    else:
+        made = "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = current_schema()"
+    assert {row["name"] for row in store.db.fetch_all(made)} - {"alembic_version"} == set(m.TABLES)
+    store.db.execute("CREATE TABLE billing_invoices (id INTEGER PRIMARY KEY, amount TEXT)")
+    store.db.execute_many(
+        "INSERT INTO billing_invoices (id, amount) VALUES (:id, 'x')", [{"id": n} for n in range(500)]
+    )
+    data = json.loads(cli("store", "info", "--json").stdout)
+    assert sorted(data["rowCounts"]) == sorted(m.TABLES)
+    assert "billing_invoices" not in cli("store", "info").stdout
+    if store.db.is_sqlite:
+        return
+    own = sum(int(store.db.scalar("SELECT pg_total_relation_size(:t)", {"t": table})) for table in m.TABLES)
+    assert data["sizeBytes"] == own
+    assert cli("store", "vacuum").code == 0
+    vacuumed = "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relid = CAST(:t AS regclass)"
+    assert store.db.scalar(vacuumed, {"t": "jobs"}) is True
+    assert store.db.scalar(vacuumed, {"t": "billing_invoices"}) is False
