@@ -68,8 +68,13 @@ class JobHealthRecords:
         return {row["id"]: _streak(row) for row in rows}
 
     def record_final_outcomes(self, outcomes: Sequence[FinalOutcome]) -> None:
+        """Write each job's streak after its final outcome, only where it changed: a job that
+        succeeds run after run keeps ``0`` and ``success``, and an update that writes the same
+        values still makes a new version of the row on Postgres (with every index entry, when the
+        page has no room) and a page in SQLite's log."""
         self.db.execute_many(
-            "UPDATE jobs SET consecutive_failures = :streak, last_final_status = :status WHERE id = :id",
+            "UPDATE jobs SET consecutive_failures = :streak, last_final_status = :status WHERE id = :id"
+            " AND (consecutive_failures <> :streak OR last_final_status IS NULL OR last_final_status <> :status)",
             [{"streak": o.consecutive_failures, "status": o.last_final_status, "id": o.job_id} for o in outcomes],
         )
 

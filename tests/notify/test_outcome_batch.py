@@ -15,6 +15,7 @@ from jobctl.service import Service
 from jobctl.service.notifications import FinishedAttempt, outcome_effects
 from jobctl.store import Store
 from jobctl.store.executions import FinishedRun
+from jobctl.store.job_health import FinalOutcome
 
 SETTINGS = config_from_dict({
     "notifiers": [{"name": "hook", "type": "webhook", "url": "http://127.0.0.1:9/{event}", "timeout": 2}],
@@ -116,3 +117,32 @@ def test_a_burst_through_the_runner_is_recorded_once_per_run(store: Store, servi
     assert counted == {(works, "success"): 5, (breaks, "failed"): 5}
     assert _streak(store, breaks) == (5, "failed", False)
     assert _streak(store, works) == (0, "success", False)
+
+
+def _jobs_writes(store: Store, job_id: str) -> str:
+    """Something that changes whenever a statement writes the job's row: its row version on
+    Postgres, the connection's count of changed rows on SQLite."""
+    if store.db.is_sqlite:
+        return str(store.db.scalar("SELECT total_changes()"))
+    return str(store.db.scalar("SELECT xmin::text FROM jobs WHERE id = :id", {"id": job_id}))
+
+
+def test_a_streak_that_does_not_change_is_not_written_again(store: Store, service: Service) -> None:
+    steady = _job(service, "steady")
+    success = ExecutionStatus.SUCCESS
+    _record(store, [_attempt(_running(store, service, steady), success)])
+    assert _streak(store, steady) == (0, "success", False)
+    before = _jobs_writes(store, steady)
+    store.job_health.record_final_outcomes(
+        [FinalOutcome(job_id=steady, consecutive_failures=0, last_final_status="success")]
+    )
+    assert _jobs_writes(store, steady) == before, "the same streak again: the row is left as it is"
+    store.job_health.record_final_outcomes(
+        [FinalOutcome(job_id=steady, consecutive_failures=1, last_final_status="failed")]
+    )
+    assert _jobs_writes(store, steady) != before
+    assert _streak(store, steady) == (1, "failed", False)
+    store.job_health.record_final_outcomes(
+        [FinalOutcome(job_id=steady, consecutive_failures=1, last_final_status="timeout")]
+    )
+    assert _streak(store, steady) == (1, "timeout", False), "a new status with the same count is written"
