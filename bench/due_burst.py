@@ -101,6 +101,10 @@ def main() -> int:
               + "; phases p50 / p99 / max s: "
               + "; ".join(f"{name} {c.percentile(v, 50):.2f} / {c.percentile(v, 99):.2f} / {max(v, default=0):.2f}"
                           for name, v in r["phases"].items()))  # fmt: skip
+    for r in results:
+        if r["server_writes_per_run"]:
+            print(f"- {r['label']}: the server's work per run (pg_stat counters of the store's database): "
+                  + ", ".join(f"{key} {value:g}" for key, value in r["server_writes_per_run"].items()))  # fmt: skip
     missed = [r for r in results if max(r["lags"], default=float("inf")) > TARGET_S]
     for r in results:
         worst = max(r["lags"], default=float("nan"))
