@@ -82,7 +82,7 @@ def export(
     ] = ExportFormat.TOML,
     out: Annotated[
         str | None,
-        typer.Option("-o", "--output", help="Write to FILE instead of stdout.", metavar="FILE"),
+        typer.Option("-o", "--output", help="Write to FILE instead of stdout (-: stdout).", metavar="FILE"),
     ] = None,
 ) -> None:
     """Write jobs as a jobs file that apply reads back (or as a crontab).
@@ -97,8 +97,19 @@ def export(
       jobctl export --format crontab
     """
     from jobctl.cli import export_formats
+    from jobctl.errors import UsageError
 
-    service = _ctx(ctx).service()
+    if out == "-":  # standard output, as for executions export and as - is standard input to apply
+        out = None
+    if out == "":
+        raise UsageError("-o is empty: give a file to write the jobs to, or - for standard output")
+    app_ctx = _ctx(ctx)
+    if out is not None and not app_ctx.is_remote():
+        from jobctl.cli.export import refuse_the_store
+        from jobctl.store.url import parse_store_url
+
+        refuse_the_store(out, parse_store_url(app_ctx.store_url()).sqlite_path)  # else the store is overwritten
+    service = app_ctx.service()
     tables, skipped = export_tables(service, jobs or [])
     if export_format == ExportFormat.CRONTAB:
         text = export_formats.crontab_text(tables, skipped=skipped)
@@ -115,8 +126,6 @@ def export(
     try:
         Path(out).write_text(text, encoding="utf-8")
     except OSError as exc:
-        from jobctl.errors import UsageError
-
         raise UsageError(f"cannot write {out}: {exc.strerror}") from None
 
 

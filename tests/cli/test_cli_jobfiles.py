@@ -194,3 +194,19 @@ def test_export_formats(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     check_ok(cli("apply", "-f", str(tmp_path / "cron.toml")))
     crontab = check_ok(cli("export", "nightly", "--format", "crontab")).stdout
     assert crontab.splitlines()[1:] == ["CRON_TZ=Europe/Berlin", "# name: nightly", "30 1 * * * date +\\%F%a%b"]
+
+
+def test_export_output_dash_empty_and_the_store_itself(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """``-o -`` is standard output (as for ``executions export``); an empty ``-o`` and ``-o`` naming
+    the SQLite store (or SQLite's files beside it) are exit 2 with the store as it was."""
+    cli = sqlite_only_cli
+    check_ok(cli("apply", "-f", write(tmp_path, JOBS_TOML)))
+    to_stdout = check_ok(cli("export", "backup", "-o", "-")).stdout
+    assert to_stdout == check_ok(cli("export", "backup")).stdout and 'name = "backup"' in to_stdout
+    check_error(cli("export", "-o", ""), 2, "-o is empty")
+    store_file = tmp_path / "one-store.db"
+    before = store_file.read_bytes()
+    for name in (str(store_file), f"{store_file}-wal"):
+        check_error(cli("export", "-o", name), 2, "is the store's own file")
+    assert store_file.read_bytes() == before
+    assert "backup" in check_ok(cli("jobs", "list")).stdout
