@@ -31,7 +31,7 @@ def list_notifications(
     """
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
-    job_id = service.resolve_job(job) if job else None
+    job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
     data = service.list_notifications(job_id=job_id, status=status, page=page, per_page=per_page)
     if as_json:
         output.print_json(data)

@@ -146,6 +146,7 @@ def test_cli_notifications_and_pause_reason(cli: Cli) -> None:
         missing = cli("notifications", "test", "nope")
         assert missing.code == 3 and missing.stderr.count("\n") == 1
         assert cli("notifications", "list", "--status", "lost").code == 2
+        assert cli("notifications", "list", "--job", "").code == 3, "an unset $JOB is no job, not every job"
         assert cli("jobs", "create", "nightly", "--every", "1h", "--command", "true").code == 0
         assert cli("jobs", "pause", "nightly", "--reason", "disk swap until Friday").code == 0
         listed = cli("jobs", "list")
