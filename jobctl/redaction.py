@@ -45,7 +45,15 @@ def redact(text: str) -> str:
         text = _RUN.sub(_mask_userinfo, text)
     if not _may_hold_key(text):
         return text
-    return _KEY_VALUE.sub(lambda match: f"{match['key']}{match['sep']}{MASK}", text)
+    return _KEY_VALUE.sub(_mask_value, text)
+
+
+def _mask_value(match: re.Match[str]) -> str:
+    """``key=***``, keeping the quote that closes a quoted string the unquoted value ended
+    (``'dbname=x password=SECRET'``): masked with it, the text around could not be pasted back."""
+    value = match["value"]
+    closing = "'" if value.endswith("'") and not value.startswith("'") else ""
+    return f"{match['key']}{match['sep']}{MASK}{closing}"
 
 
 def _may_hold_key(text: str) -> bool:

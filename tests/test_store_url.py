@@ -44,10 +44,11 @@ SECRET = "S3cr3t-pw"
         (f"host=h PassWd={SECRET} dbname=x", "host=h PassWd=*** dbname=x"),
         (f"host=h pa\u017f\u017fword={SECRET}", "host=h pa\u017f\u017fword=***"),
         ("run finished: job pass-through, exit code 0", "run finished: job pass-through, exit code 0"),
+        (f"pg_dump 'dbname=x password={SECRET}' -f b", "pg_dump 'dbname=x password=***' -f b"),
     ],
     ids=["userinfo", "query", "query-upper-case", "options", "sslpassword", "conninfo", "conninfo-quoted",
          "redis", "amqp", "unencoded-slash", "in-a-message", "options-without-password", "api-url", "sqlite",
-         "passwd-mixed-case", "long-s-folds-to-s", "pass-without-a-key"],
+         "passwd-mixed-case", "long-s-folds-to-s", "pass-without-a-key", "closing-quote-kept"],
 )  # fmt: skip
 def test_every_password_form_is_masked(text: str, expected: str) -> None:
     assert redact(text) == expected
