@@ -51,23 +51,29 @@ def prune(
     as_json: JsonFlag = False,
 ) -> None:
     """Remove history past the [history] settings now, and say how much (the daemon's leader
-    also does this continuously; pending and running executions are never removed).
+    also does this continuously; pending and running executions are never removed). Ctrl-C
+    stops it after the batch under way and says what it removed (exit 130); a second Ctrl-C
+    stops it at once.
 
     Example: jobctl store prune --dry-run
     """
+    from jobctl.cli.stop_request import stop_requested_by_signal
     from jobctl.service.jobs import utcnow
     from jobctl.service.maintenance import pages_kept_in_the_file, prune_now
 
     app_ctx: AppContext = ctx.obj
     policy = app_ctx.config.retention  # a bad setting is exit 2 before anything else
     store = _store(ctx, "prune")
-    report = prune_now(store, policy, now=utcnow(), dry_run=dry_run)
+    with stop_requested_by_signal() as asked:
+        report = prune_now(store, policy, now=utcnow(), dry_run=dry_run, should_stop=asked.is_set)
+    interrupted = asked.is_set()
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
             "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints,
-            "daemonLed": report.daemon_led}  # fmt: skip
+            "daemonLed": report.daemon_led, "interrupted": interrupted}  # fmt: skip
     if as_json:
         output.print_json(data)
+        _exit_if_interrupted(interrupted)
         return
     verb = "would remove" if dry_run else "removed"
     parts = ", ".join(f"{count} {PRUNED.get(name, name)}" for name, count in report.removed.items())
@@ -82,6 +88,16 @@ def prune(
             "the file keeps its size: this store was made without incremental vacuum; run `jobctl store vacuum`"
             " once (docs/sqlite-space.md)"
         )
+    _exit_if_interrupted(interrupted)
+
+
+def _exit_if_interrupted(interrupted: bool) -> None:
+    """Exit 130, as an interrupted command does, once the report of what was done is out."""
+    if interrupted:
+        output.print_diagnostic(
+            "jobctl: interrupted: the prune stopped after its last batch; the rest is left for the next prune"
+        )
+        raise typer.Exit(130)
 
 
 @app.command("info")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -35,11 +36,19 @@ def retention_settings(policy: RetentionPolicy) -> dict[str, int]:
     }
 
 
-def prune_now(store: Store, policy: RetentionPolicy, *, now: datetime, dry_run: bool) -> PruneReport:
+def prune_now(
+    store: Store,
+    policy: RetentionPolicy,
+    *,
+    now: datetime,
+    dry_run: bool,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> PruneReport:
     """``jobctl store prune``: the pass the leader makes, at once and without pauses; a prune that
     removed anything is recorded in the audit log (the leader's own passes are not: they are
-    the settings at work, not somebody's change)."""
-    report = prune_store(store, policy, now=now, dry_run=dry_run)
+    the settings at work, not somebody's change). ``should_stop()`` ends it after the batch under
+    way (Ctrl-C): what it removed until then is reported and recorded all the same."""
+    report = prune_store(store, policy, now=now, dry_run=dry_run, should_stop=should_stop)
     if not dry_run and report.total:
         audit.record(store, actor=audit.local_actor(), action=STORE_PRUNED, target_type="store",
                      details={"removed": report.removed})  # fmt: skip

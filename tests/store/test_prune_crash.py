@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -53,3 +54,38 @@ def test_a_prune_killed_half_way_leaves_a_consistent_store(sqlite_url: str, bare
         assert store.db.scalar("SELECT COUNT(*) FROM execution_output") == len(kept)
     finally:
         store.close()
+
+
+def test_ctrl_c_stops_a_prune_after_its_batch_and_it_says_what_it_removed(sqlite_url: str, bare_cli: Cli) -> None:
+    """SIGINT (Ctrl-C) half way: the prune ends after the batch under way, prints what it removed
+    (and records it in the audit log), says it was interrupted on one line of stderr, exits 130,
+    and the store is consistent; the next prune removes the rest."""
+    store = open_store(sqlite_url)
+    job = add_job(store.db, "j")
+    kept = add_executions(store.db, job, [timedelta(minutes=n) for n in range(50)], output="kept\n")
+    add_executions(store.db, job, [timedelta(days=100, seconds=n) for n in range(BACKLOG)], output="old\n")
+    count = "SELECT COUNT(*) FROM executions"
+
+    proc = subprocess.Popen([sys.executable, "-m", "jobctl", "--db", sqlite_url, "store", "prune", "--json"],
+                            env=bare_cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 60
+    while int(store.db.scalar(count)) > BACKLOG * 0.8 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, (proc.returncode, out, err)
+    report = json.loads(out)
+    left = int(store.db.scalar(count))
+    removed = report["removed"]["expiredExecutions"]
+    assert report["interrupted"] is True and 0 < removed < BACKLOG, report
+    assert left == BACKLOG + len(kept) - removed, "what it says it removed is what is gone"
+    assert err == "jobctl: interrupted: the prune stopped after its last batch; the rest is left for the next prune\n"
+    [audited] = store.db.fetch_all("SELECT details FROM audit_log WHERE action = 'store.pruned'")
+    assert json.loads(audited["details"])["removed"]["expiredExecutions"] == removed
+    assert integrity_findings(store.db) == []
+    assert invariant_findings(store.db, now=NOW, stale_after_seconds=1e9) == []
+    store.close()
+
+    result = bare_cli("--db", sqlite_url, "store", "prune", "--json")
+    assert result.code == 0 and json.loads(result.stdout)["interrupted"] is False, result
+    assert json.loads(result.stdout)["removed"]["expiredExecutions"] == BACKLOG - removed
