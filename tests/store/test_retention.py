@@ -250,6 +250,15 @@ def wal_bytes(url: str) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
+def _kept_and_a_backlog_with_output(store: Store) -> list[str]:
+    """A job with 50 runs to keep (1-50 days old) and 3,000 expired ones (100-3,099 days old)
+    with 3 KB of output each: enough freed pages for a prune to give back. The kept runs' ids."""
+    job = add_job(store.db, "j")
+    kept = add_executions(store.db, job, days(*range(1, 51)), output="kept\n")
+    add_executions(store.db, job, days(*range(100, 3100)), output="z" * 3000 + "\n")
+    return kept
+
+
 def start_leading(store: Store) -> None:
     now = datetime.now(UTC)
     instance = Instance(id=str(uuid.uuid4()), hostname="h", pid=os.getpid(), version="1",
@@ -398,9 +407,7 @@ def test_a_prune_rewrites_a_mostly_free_file_only_when_no_daemon_leads(tmp_path:
         url = f"sqlite:///{tmp_path}/{'led' if leading else 'alone'}.db"
         store = open_store(url)
         try:
-            job = add_job(store.db, "j")
-            kept = add_executions(store.db, job, days(*range(1, 51)), output="kept\n")
-            add_executions(store.db, job, days(*range(100, 3100)), output="z" * 3000 + "\n")
+            kept = _kept_and_a_backlog_with_output(store)
             if leading:
                 start_leading(store)
             store.db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -462,9 +469,7 @@ def test_a_rewrite_that_cannot_get_the_lock_falls_back_to_releasing_the_pages(
     path = tmp_path / "locked.db"
     store = open_store(f"sqlite:///{path}")
     try:
-        job = add_job(store.db, "j")
-        kept = add_executions(store.db, job, days(*range(1, 51)), output="kept\n")
-        add_executions(store.db, job, days(*range(100, 3100)), output="z" * 3000 + "\n")
+        kept = _kept_and_a_backlog_with_output(store)
         store.db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
         before = int(store.db.scalar("PRAGMA page_count"))
         pruner = LockAfterLastBatch(store, str(path), hold=hold)
@@ -529,9 +534,7 @@ def test_the_file_itself_shrinks_when_pages_are_released_step_by_step(tmp_path: 
     path = tmp_path / "steps.db"
     store = open_store(f"sqlite:///{path}")
     try:
-        job = add_job(store.db, "j")
-        kept = add_executions(store.db, job, days(*range(1, 51)), output="kept\n")
-        add_executions(store.db, job, days(*range(100, 3100)), output="z" * 3000 + "\n")
+        kept = _kept_and_a_backlog_with_output(store)
         if not leaders:
             start_leading(store)  # beside a daemon, store prune too releases the pages step by step
         store.db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")

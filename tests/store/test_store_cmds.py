@@ -123,12 +123,18 @@ def test_check_finds_an_active_execution_without_a_live_instance(store: Store, c
     assert human.code == 1 and orphan in human.stdout
 
 
-def test_vacuum_gives_space_back_and_switches_an_old_file_to_incremental(tmp_path: Path, bare_cli: Cli) -> None:
-    path = tmp_path / "old.db"
+def _store_of_an_earlier_release(path: Path) -> tuple[str, Database]:
+    """A SQLite store made as an earlier release made it: no incremental auto-vacuum."""
     path.touch()
     url = f"sqlite:///{path}"
     db = Database(parse_store_url(url))
-    upgrade(db, HEAD)  # made like a store of an earlier release: no incremental auto-vacuum
+    upgrade(db, HEAD)
+    return url, db
+
+
+def test_vacuum_gives_space_back_and_switches_an_old_file_to_incremental(tmp_path: Path, bare_cli: Cli) -> None:
+    path = tmp_path / "old.db"
+    url, db = _store_of_an_earlier_release(path)
     job = add_job(db, "j")
     add_executions(db, job, [timedelta(seconds=n) for n in range(3000)], output="x" * 2000)
     db.execute("DELETE FROM execution_output")
@@ -167,10 +173,7 @@ def test_a_prune_of_a_file_that_cannot_give_pages_back_says_how_to_make_it(tmp_p
     """A store made by an earlier release has no incremental vacuum: its freed pages stay in the
     file. Before, ``store prune`` said nothing of it, and the file simply did not shrink."""
     path = tmp_path / "old.db"
-    path.touch()
-    url = f"sqlite:///{path}"
-    db = Database(parse_store_url(url))
-    upgrade(db, HEAD)  # made like a store of an earlier release: no incremental auto-vacuum
+    url, db = _store_of_an_earlier_release(path)
     job = add_job(db, "j")
     add_executions(db, job, [timedelta(days=100, seconds=n) for n in range(1000)], output="x" * 2000)
     db.close()
