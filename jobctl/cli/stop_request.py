@@ -14,25 +14,39 @@ from typing import Any
 STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class StopRequest:
+    """Whether, and by which signal, the command was asked to stop."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+
+    def is_set(self) -> bool:
+        return self.signum is not None
+
+    def exit_code(self) -> int:
+        """128 + the signal's number, as a shell reports a command the signal ended (130 for Ctrl-C)."""
+        return 128 + (self.signum or 0)
+
+
 @contextmanager
-def stop_requested_by_signal() -> Iterator[threading.Event]:
-    """An event set by the first SIGINT or SIGTERM while the block runs; a second one raises
+def stop_requested_by_signal() -> Iterator[StopRequest]:
+    """A request set by the first SIGINT or SIGTERM while the block runs; a second one raises
     ``KeyboardInterrupt`` at once (for a person who does not want to wait for the step). The
     signals' previous handlers come back afterwards. Only in the main thread: elsewhere the
-    event is never set and the signals keep their handlers."""
-    asked = threading.Event()
+    request is never set and the signals keep their handlers."""
+    request = StopRequest()
     if threading.current_thread() is not threading.main_thread():
-        yield asked
+        yield request
         return
 
-    def ask(_signum: int, _frame: FrameType | None) -> None:
-        if asked.is_set():
+    def ask(signum: int, _frame: FrameType | None) -> None:
+        if request.is_set():
             raise KeyboardInterrupt
-        asked.set()
+        request.signum = signum
 
     previous: dict[int, Any] = {signum: signal.signal(signum, ask) for signum in STOPPING_SIGNALS}
     try:
-        yield asked
+        yield request
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

@@ -52,8 +52,8 @@ def prune(
 ) -> None:
     """Remove history past the [history] settings now, and say how much (the daemon's leader
     also does this continuously; pending and running executions are never removed). Ctrl-C
-    stops it after the batch under way and says what it removed (exit 130); a second Ctrl-C
-    stops it at once.
+    (or SIGTERM) stops it after the batch under way and says what it removed (exit 130, 143); a
+    second one stops it at once.
 
     Example: jobctl store prune --dry-run
     """
@@ -66,14 +66,14 @@ def prune(
     store = _store(ctx, "prune")
     with stop_requested_by_signal() as asked:
         report = prune_now(store, policy, now=utcnow(), dry_run=dry_run, should_stop=asked.is_set)
-    interrupted = asked.is_set()
+    exit_code = asked.exit_code() if asked.is_set() else 0
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
             "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints,
-            "daemonLed": report.daemon_led, "interrupted": interrupted}  # fmt: skip
+            "daemonLed": report.daemon_led, "interrupted": bool(exit_code)}  # fmt: skip
     if as_json:
         output.print_json(data)
-        _exit_if_interrupted(interrupted)
+        _exit_if_interrupted(exit_code)
         return
     verb = "would remove" if dry_run else "removed"
     parts = ", ".join(f"{count} {PRUNED.get(name, name)}" for name, count in report.removed.items())
@@ -88,16 +88,17 @@ def prune(
             "the file keeps its size: this store was made without incremental vacuum; run `jobctl store vacuum`"
             " once (docs/sqlite-space.md)"
         )
-    _exit_if_interrupted(interrupted)
+    _exit_if_interrupted(exit_code)
 
 
-def _exit_if_interrupted(interrupted: bool) -> None:
-    """Exit 130, as an interrupted command does, once the report of what was done is out."""
-    if interrupted:
+def _exit_if_interrupted(exit_code: int) -> None:
+    """Exit as an interrupted command does (130 for Ctrl-C, 143 for SIGTERM), once the report of
+    what was done is out; nothing when ``exit_code`` is 0."""
+    if exit_code:
         output.print_diagnostic(
             "jobctl: interrupted: the prune stopped after its last batch; the rest is left for the next prune"
         )
-        raise typer.Exit(130)
+        raise typer.Exit(exit_code)
 
 
 @app.command("info")

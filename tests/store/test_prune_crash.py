@@ -9,6 +9,8 @@ import sys
 import time
 from datetime import timedelta
 
+import pytest
+
 from jobctl.store import open_store
 from jobctl.store.maintenance import integrity_findings, invariant_findings
 from tests.conftest import Cli
@@ -56,10 +58,13 @@ def test_a_prune_killed_half_way_leaves_a_consistent_store(sqlite_url: str, bare
         store.close()
 
 
-def test_ctrl_c_stops_a_prune_after_its_batch_and_it_says_what_it_removed(sqlite_url: str, bare_cli: Cli) -> None:
-    """SIGINT (Ctrl-C) half way: the prune ends after the batch under way, prints what it removed
-    (and records it in the audit log), says it was interrupted on one line of stderr, exits 130,
-    and the store is consistent; the next prune removes the rest."""
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_stops_a_prune_after_its_batch_and_it_says_what_it_removed(
+    sqlite_url: str, bare_cli: Cli, signum: int
+) -> None:
+    """SIGINT (Ctrl-C) or SIGTERM half way: the prune ends after the batch under way, prints what
+    it removed (and records it in the audit log), says it was interrupted on one line of stderr,
+    exits 128 + the signal, and the store is consistent; the next prune removes the rest."""
     store = open_store(sqlite_url)
     job = add_job(store.db, "j")
     kept = add_executions(store.db, job, [timedelta(minutes=n) for n in range(50)], output="kept\n")
@@ -71,9 +76,9 @@ def test_ctrl_c_stops_a_prune_after_its_batch_and_it_says_what_it_removed(sqlite
     deadline = time.monotonic() + 60
     while int(store.db.scalar(count)) > BACKLOG * 0.8 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.01)
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     out, err = proc.communicate(timeout=30)
-    assert proc.returncode == 130, (proc.returncode, out, err)
+    assert proc.returncode == 128 + signum, (proc.returncode, out, err)
     report = json.loads(out)
     left = int(store.db.scalar(count))
     removed = report["removed"]["expiredExecutions"]
