@@ -171,7 +171,11 @@ def upgrade(db: Database, target: str) -> None:
                         "start again to retry"
                     ) from exc
                 if not waited:
-                    log.info("store busy: waiting for other sessions' transactions on its tables to end, to upgrade")
+                    log.info(
+                        "store busy: other sessions' transactions use its tables; the upgrade tries again"
+                        " until they end (for up to %.0fs)",
+                        UPGRADE_BUSY_SECONDS,
+                    )
                     waited = True
                 time.sleep(UPGRADE_RETRY_SECONDS * (1 + random.random()))
     except Exception as exc:
