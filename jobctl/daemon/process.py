@@ -2,8 +2,9 @@
 
 Threads: the scheduler loop, the heartbeat, the history pruner, the API server, and the run pool. Signal handlers
 only set flags (the main thread acts on them): SIGTERM/SIGINT stop, SIGHUP reloads the config.
-Shutdown order: stop claiming, hand the lease over, let runs finish for the grace period, stop
-what is left and record it, then mark this instance stopped.
+Shutdown order: stop claiming, hand the lease over, let runs finish for the grace period (still
+heartbeating, so that no leader takes them for abandoned), stop what is left and record it, then
+mark this instance stopped.
 """
 
 from __future__ import annotations
@@ -219,6 +220,12 @@ class Daemon:
             self._lease_event.wait(interval if leading else standby_check)
             self._lease_event.clear()
 
+    def _heartbeat_while_draining(self, drained: threading.Event) -> None:
+        """Heartbeat (without the lease) while runs finish in the shutdown grace, which may last
+        longer than the lease TTL: a leader reaps the runs of an instance whose heartbeat is older."""
+        while not drained.wait(self.config.lease_ttl_seconds / 5):
+            self.leadership.heartbeat()
+
     def _listen(self) -> None:
         from jobctl.store.notifications import listen_for_changes
 
@@ -271,7 +278,14 @@ class Daemon:
             self._server.stop()
         for close in self._closers:
             close()
-        self.runner.shutdown(self.config.shutdown_grace_seconds)
+        drained = threading.Event()
+        beating = threading.Thread(target=self._heartbeat_while_draining, args=(drained,), name="drain-heartbeat")
+        beating.start()
+        try:
+            self.runner.shutdown(self.config.shutdown_grace_seconds)
+        finally:
+            drained.set()
+            beating.join()  # its last heartbeat must not come after mark_stopped below
         self.guard.close()
         self.leadership.mark_stopped()
         log.info("stopped")

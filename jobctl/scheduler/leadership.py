@@ -159,6 +159,14 @@ class Leadership:
         except StoreError as exc:
             log.warning("could not release the lease: %s", exc.message)
 
+    def heartbeat(self) -> None:
+        """Record that this instance lives without taking or renewing the lease: a stopping
+        daemon whose runs are still finishing, so that no leader takes them for abandoned."""
+        try:
+            self.cluster.heartbeat(self.instance_id, self.clock.now())
+        except StoreError as exc:
+            log.warning("heartbeat failed: %s", exc.message)
+
     def mark_stopped(self) -> None:
         try:
             self.cluster.mark_stopped(self.instance_id, self.clock.now())

@@ -9,9 +9,12 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from jobctl.errors import StoreError, StoreVersionError
 from jobctl.store.database import Database
@@ -27,6 +30,19 @@ scripts' file names (``0007_job_labels.py``), so a new revision is one new file;
 that they match the scripts' own chain."""
 
 HEAD = SCHEMA_REVISIONS[-1]
+
+UPGRADE_UNLOCKED = frozenset({"leases", "scheduler_instances", "store_state"})
+"""Tables an upgrade on Postgres leaves unlocked: the lease, heartbeats and the change counter,
+which the daemons still running write on their own connection with a short lock timeout. A
+leader kept from renewing for the length of a migration would lose its lease."""
+UPGRADE_LOCK_TIMEOUT = "1s"
+"""How long an upgrade waits for its table locks before it gives way and tries again."""
+UPGRADE_RETRY_SECONDS = 0.5
+"""Pause before the next attempt (up to twice this, at random, so two upgraders do not keep meeting)."""
+UPGRADE_BUSY_SECONDS = 60.0
+"""How long an upgrade keeps trying while the store's tables are in use before it fails."""
+_BUSY_SQLSTATES = frozenset({"55P03", "40P01"})
+"""lock_not_available (the lock timeout passed) and deadlock_detected: the attempt was rolled back whole."""
 
 
 def current_revision(db: Database, *, create: bool = True) -> str | None:
@@ -116,25 +132,89 @@ def _sqlite_upgrade_lock(db: Database) -> Iterator[None]:
 
 
 def upgrade(db: Database, target: str) -> None:
-    """Run the Alembic migrations up to ``target`` on the store's own URL."""
+    """Run the Alembic migrations up to ``target`` on the store's own URL.
+
+    On Postgres, other daemons (of this release or the previous one, in a rolling upgrade) may
+    go on using the store meanwhile. The migrations then run in one transaction that first locks
+    every jobctl table they may change at once (:func:`_lock_for_upgrade`): a migration that
+    took a weak lock on a table and asked for a stronger one later could deadlock with a
+    daemon's transaction that read the table and then wrote to it. Until those locks are had,
+    the attempt gives way and is made again (docs/upgrading.md).
+    """
     from alembic import command
     from alembic.config import Config
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
 
     log.info("upgrading store %s to schema %s", db.url.redacted(), target)
     engine = create_engine(db.url.sqlalchemy_url())
+    give_up = time.monotonic() + UPGRADE_BUSY_SECONDS
+    waited = False
     try:
-        with engine.begin() as connection:
-            if not db.is_sqlite:
-                # One upgrader at a time when several daemons start together on Postgres.
-                connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
-            config = Config()
-            config.set_main_option("script_location", str(MIGRATIONS_DIR))
-            config.attributes["connection"] = connection
-            command.upgrade(config, target)
+        while True:
+            try:
+                with engine.begin() as connection:
+                    if not db.is_sqlite:
+                        _lock_for_upgrade(connection, target)
+                    config = Config()
+                    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+                    config.attributes["connection"] = connection
+                    command.upgrade(config, target)
+                return
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) not in _BUSY_SQLSTATES:
+                    raise
+                if time.monotonic() >= give_up:
+                    raise StoreError(
+                        f"cannot upgrade store {db.url.redacted()}: its tables stayed in use by other sessions "
+                        f"for {UPGRADE_BUSY_SECONDS:.0f}s (a long transaction, a VACUUM?); nothing was changed, "
+                        "start again to retry"
+                    ) from exc
+                if not waited:
+                    log.info(
+                        "store busy: other sessions' transactions use its tables; the upgrade tries again"
+                        " until they end (for up to %.0fs)",
+                        UPGRADE_BUSY_SECONDS,
+                    )
+                    waited = True
+                time.sleep(UPGRADE_RETRY_SECONDS * (1 + random.random()))
     except Exception as exc:
         if isinstance(exc, StoreError):
             raise
         raise StoreError(f"cannot upgrade store {db.url.redacted()}: {str(exc).splitlines()[0]}") from exc
     finally:
         engine.dispose()
+
+
+def _lock_for_upgrade(connection: Any, target: str) -> None:
+    """Take the upgrade's locks on Postgres, in the transaction of the migrations.
+
+    First the advisory lock that lets one upgrader at a time in (waited for as long as another
+    one upgrades), then, unless that one left the store at ``target``, ACCESS EXCLUSIVE on every
+    jobctl table there is but those of the lease (:data:`UPGRADE_UNLOCKED`), waiting at most
+    :data:`UPGRADE_LOCK_TIMEOUT`: while it waits, every other session's statement on those
+    tables waits behind it.
+
+    :raises sqlalchemy.exc.OperationalError: lock_not_available or deadlock_detected, when the
+        tables are in use; the caller tries again.
+    """
+    from sqlalchemy import text
+
+    from jobctl.store.maintenance import TABLES
+
+    # One upgrader at a time when several daemons start together.
+    connection.execute(text("SELECT pg_advisory_xact_lock(727274)"))
+    present = {
+        str(name)
+        for name in connection.execute(
+            text("SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")
+        ).scalars()
+    }
+    if "alembic_version" not in present:
+        return  # a new store: nothing to wait for
+    if connection.execute(text("SELECT version_num FROM alembic_version")).scalar() == target:
+        return  # upgraded by the daemon that held the advisory lock before
+    tables = [name for name in TABLES if name in present and name not in UPGRADE_UNLOCKED]
+    connection.execute(text(f"SET LOCAL lock_timeout = '{UPGRADE_LOCK_TIMEOUT}'"))
+    connection.execute(text(f"LOCK TABLE {', '.join(tables)} IN ACCESS EXCLUSIVE MODE"))
+    connection.execute(text("SET LOCAL lock_timeout TO DEFAULT"))

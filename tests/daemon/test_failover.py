@@ -159,3 +159,27 @@ def test_sigterm_lets_short_runs_finish_and_stops_long_ones(service: Service, fa
     for entry in service.list_executions(per_page=100)["executions"]:
         by_status[entry["status"]] += 1
     assert by_status == {"success": 1, "failed": 1}
+
+
+def test_a_run_finishing_in_its_stopping_daemons_grace_is_not_taken_for_abandoned(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    """A stopped daemon lets its runs finish for ``shutdown_grace_seconds`` (30 s by default),
+    longer than the lease TTL (15 s). It stopped heartbeating as soon as it began to stop, so the
+    new leader's reaper finished a run still going on as failed ("abandoned: the daemon running it
+    ... stopped heartbeating; outcome unknown"), and the run's real outcome was lost."""
+    daemons.config_path = write_config(tmp_path / "grace.toml", lease_ttl_seconds=TTL, shutdown_grace_seconds=20)
+    job = shell_job(service, "long", "sleep 6; echo done", scheduleConfig={"hours": 1})
+    first = daemons.start()
+    second = daemons.start()
+    leader = the_leader(service, [first, second])
+    standby = second if leader is first else first
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    wait_for(lambda: service.get_execution(execution_id)["status"] == "running", timeout=5, what="the run to start")
+    leader.signal(signal.SIGTERM)
+    wait_for(lambda: leader_pid(service) == standby.pid, timeout=5, what="the standby to lead")
+    assert leader.proc.wait(timeout=20) == 0
+    run = service.get_execution(execution_id)
+    assert (run["status"], run["errorMessage"]) == ("success", None)
+    assert "orphaned" not in standby.log()
+    assert leader.pid not in {i["pid"] for i in service.get_status()["instances"]}
