@@ -187,13 +187,17 @@ def server_writes(url: str) -> dict[str, int]:
         for table, ins, upd, hot, dele in conn.execute(
             "SELECT relname, n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del FROM pg_stat_user_tables"
         ):
-            counts.update({f"{table} inserted": ins, f"{table} updated": upd, f"{table} HOT": hot, f"{table} deleted": dele})
+            counts.update(
+                {f"{table} inserted": ins, f"{table} updated": upd, f"{table} HOT": hot, f"{table} deleted": dele}
+            )
     return counts
 
 
 def _per_run(after: dict[str, int], before: dict[str, int], runs: int) -> dict[str, float]:
     """What changed between two :func:`server_writes` readings, per run, leaving out what did not."""
-    return {key: round((after[key] - before.get(key, 0)) / runs, 3) for key in after if after[key] != before.get(key, 0)}
+    return {
+        key: round((after[key] - before.get(key, 0)) / runs, 3) for key in after if after[key] != before.get(key, 0)
+    }
 
 
 def run_aps(folder: Path, count: int, pool: int) -> dict[str, Any]:
