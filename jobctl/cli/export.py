@@ -114,11 +114,6 @@ def _ndjson(rows: Iterator[ExecutionOut], out: TextIO) -> int:
     return count
 
 
-STORE_FILE_ENDINGS = ("", "-wal", "-shm", "-journal")
-"""A SQLite store's file and the files SQLite keeps beside it (its log, its index of the log, a
-rollback journal)."""
-
-
 def refuse_the_store(path: str | None, store_file: Path | None) -> None:
     """Refuse an ``-o FILE`` that is the SQLite store being exported (``store_file``) or one of
     SQLite's files beside it, by name or through a link: the export would be renamed over it,
@@ -128,11 +123,11 @@ def refuse_the_store(path: str | None, store_file: Path | None) -> None:
     """
     if path is None or store_file is None:
         return
-    for ending in STORE_FILE_ENDINGS:
-        name = f"{store_file}{ending}"
-        same = os.path.realpath(path) == os.path.realpath(name)
-        if same or (os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name)):
-            raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
+    from jobctl.store.sqlite_file import store_file_named
+
+    name = store_file_named(path, store_file, including_itself=True)
+    if name is not None:
+        raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
 
 
 class Destination:

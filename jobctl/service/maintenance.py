@@ -112,10 +112,6 @@ def backup_target(target: str) -> Path:
     return path
 
 
-SQLITE_FILES_BESIDE = ("-wal", "-shm", "-journal")
-"""The files SQLite keeps beside a store: its log, the log's index, a rollback journal."""
-
-
 def refuse_sqlite_file_beside(store_file: Path, target: Path) -> None:
     """Refuse a backup named as one of SQLite's files beside the store (``jobctl.db-wal``...):
     opening the store to copy it, SQLite reads such a file as its own, finds it is not, and
@@ -123,10 +119,11 @@ def refuse_sqlite_file_beside(store_file: Path, target: Path) -> None:
 
     :raises UsageError:
     """
-    for ending in SQLITE_FILES_BESIDE:
-        if os.path.realpath(target) == os.path.realpath(f"{store_file}{ending}"):
-            raise UsageError(f"backup target {target} is SQLite's own file beside the store {store_file}; "
-                             "give another file path")  # fmt: skip
+    from jobctl.store.sqlite_file import store_file_named
+
+    if store_file_named(target, store_file, including_itself=False) is not None:
+        raise UsageError(f"backup target {target} is SQLite's own file beside the store {store_file}; "
+                         "give another file path")  # fmt: skip
 
 
 def backup_store(store: Store, target: Path) -> dict[str, Any]:

@@ -236,7 +236,9 @@ def _create_backup_file(target: Path) -> None:
 
 
 def _remove_backup_file(target: Path) -> None:
-    for end in ("", "-journal", "-wal", "-shm"):
+    from jobctl.store.sqlite_file import SIDE_FILE_SUFFIXES
+
+    for end in ("", *SIDE_FILE_SUFFIXES):
         Path(f"{target}{end}").unlink(missing_ok=True)
 
 

@@ -27,6 +27,23 @@ from jobctl.store.url import SQLITE, StoreUrl
 NO_HARD_LINKS = {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EMLINK, errno.ENOSYS}
 """Errors of ``link()`` on file systems without hard links (FAT, some network mounts)."""
 
+SIDE_FILE_SUFFIXES = ("-wal", "-shm", "-journal")
+"""The files SQLite keeps beside a store file: its log, the log's index, a rollback journal."""
+
+
+def store_file_named(path: str | Path, store_file: Path, *, including_itself: bool) -> str | None:
+    """The file of the store at ``store_file`` that ``path`` names, by name or through a link:
+    the store itself (if ``including_itself``) or one of SQLite's files beside it; None for any
+    other path. A command writing to such a path would overwrite the store, or have SQLite take
+    what it wrote for its own log or journal."""
+    for suffix in ("", *SIDE_FILE_SUFFIXES) if including_itself else SIDE_FILE_SUFFIXES:
+        name = f"{store_file}{suffix}"
+        if os.path.realpath(path) == os.path.realpath(name):
+            return name
+        if os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name):
+            return name
+    return None
+
 
 def create_if_missing(path: Path) -> None:
     """Create a complete new store at ``path`` (mode 0600, its folder 0700) unless something is there.
@@ -47,7 +64,7 @@ def create_if_missing(path: Path) -> None:
         _write_schema(scratch, path)
         _link_into_place(scratch, path)
     finally:
-        for leftover in (scratch, *(Path(f"{scratch}{suffix}") for suffix in ("-journal", "-wal", "-shm"))):
+        for leftover in (scratch, *(Path(f"{scratch}{suffix}") for suffix in SIDE_FILE_SUFFIXES)):
             leftover.unlink(missing_ok=True)
 
 
