@@ -14,16 +14,15 @@ from __future__ import annotations
 import csv
 import json
 import os
-import signal
 import stat
 import sys
 import tempfile
-import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TextIO
 
+from jobctl.cli.stop_request import end_on_termination, restore_handlers
 from jobctl.errors import UsageError
 from jobctl.wire.responses import ExecutionOut
 
@@ -255,7 +254,7 @@ class Destination:
                 pass
 
     def __enter__(self) -> Destination:
-        self._previous_handlers = _end_on_termination()
+        self._previous_handlers = end_on_termination()
         return self
 
     def __exit__(
@@ -264,29 +263,7 @@ class Destination:
         try:
             self.discard()
         finally:
-            for signum, handler in self._previous_handlers.items():
-                signal.signal(signum, handler)
-
-
-TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
-"""Signals that end an export as Ctrl-C does: through :meth:`Destination.__exit__`, which removes
-the temporary file (``kill`` of a script, a closed terminal). SIGKILL cannot be caught: it leaves
-the hidden ``.FILE.*.part`` beside FILE, FILE itself untouched."""
-
-
-def _end_on_termination() -> dict[int, Any]:
-    """Make the signals of :data:`TERMINATING_SIGNALS` raise ``SystemExit(128 + signal)`` in this
-    (the main) thread while an export runs; the handlers they had, to put back."""
-    if threading.current_thread() is not threading.main_thread():
-        return {}
-
-    def end(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
-
-    previous: dict[int, Any] = {}
-    for signum in TERMINATING_SIGNALS:
-        previous[signum] = signal.signal(signum, end)
-    return previous
+            restore_handlers(self._previous_handlers)
 
 
 def _cannot_write(path: str, exc: OSError) -> UsageError:

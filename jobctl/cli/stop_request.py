@@ -1,6 +1,8 @@
-"""Ctrl-C (or SIGTERM) as a request to stop after the step under way, for commands whose work
-is a series of committed steps (``store prune``): stopping between two steps loses nothing,
-and the command can still say what it did before it stopped."""
+"""Signals that end a command which writes: as a request to stop after the step under way,
+for commands whose work is a series of committed steps (``store prune``: stopping between two
+steps loses nothing, and the command can still say what it did before it stopped), or as an
+exception, for commands that write one file (``executions export -o``, ``store backup``), so
+that their clean-up runs as for Ctrl-C."""
 
 from __future__ import annotations
 
@@ -50,3 +52,38 @@ def stop_requested_by_signal() -> Iterator[StopRequest]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals that end a command writing a file as Ctrl-C does, through its clean-up (``kill`` of a
+script, a closed terminal). SIGKILL cannot be caught: it leaves the hidden ``.FILE.*.part``
+beside FILE, FILE itself untouched."""
+
+
+def end_on_termination() -> dict[int, Any]:
+    """Make the signals of :data:`TERMINATING_SIGNALS` raise ``SystemExit(128 + signal)`` in this
+    (the main) thread; the handlers they had, for :func:`restore_handlers`. Elsewhere nothing
+    changes (signal handlers belong to the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def end(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return {signum: signal.signal(signum, end) for signum in TERMINATING_SIGNALS}
+
+
+def restore_handlers(previous: dict[int, Any]) -> None:
+    """Put back the handlers :func:`end_on_termination` replaced."""
+    for signum, handler in previous.items():
+        signal.signal(signum, handler)
+
+
+@contextmanager
+def ending_on_termination() -> Iterator[None]:
+    """:func:`end_on_termination` for the time of a block."""
+    previous = end_on_termination()
+    try:
+        yield
+    finally:
+        restore_handlers(previous)

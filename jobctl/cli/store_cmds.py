@@ -165,6 +165,7 @@ def backup(
 
     Example: jobctl store backup /var/backups/jobctl-$(date +%F).db
     """
+    from jobctl.cli.stop_request import ending_on_termination
     from jobctl.service.maintenance import (
         backup_store,
         backup_target,
@@ -181,7 +182,8 @@ def backup(
         raise postgres_backup_refusal(url, target)
     if url.sqlite_path is not None:
         refuse_sqlite_file_beside(url.sqlite_path, target)
-    data = backup_store(_store(ctx, "backup", migrate=False), target)
+    with ending_on_termination():  # SIGTERM or SIGHUP remove the partial copy, as Ctrl-C does
+        data = backup_store(_store(ctx, "backup", migrate=False), target)
     if as_json:
         output.print_json(data)
     else:

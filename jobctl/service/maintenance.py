@@ -101,7 +101,7 @@ def backup_target(target: str) -> Path:
         raise UsageError("store backup needs a file path; PATH is empty")
     if os.path.basename(target) in ("", ".", ".."):
         raise UsageError(f"backup target {target} names a folder; give a new file path")
-    path = Path(os.path.expanduser(target)).absolute()
+    path = Path(target).absolute()  # as written: a quoted "~" is a folder named ~, as for cp
     if path.is_dir():
         raise UsageError(f"backup target {path} is a directory; give a new file path")
     if os.path.lexists(path):

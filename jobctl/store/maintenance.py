@@ -8,7 +8,9 @@ whole-file rewrite of ``VACUUM``; a store made before that switches on its first
 
 from __future__ import annotations
 
+import errno
 import os
+import secrets
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -175,19 +177,28 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
     per 100 MB (docs/store-backup.md). It does not compare indexes with their tables, as
     ``store check``'s ``integrity_check`` does.
 
-    ``target`` is created here, atomically and only if nothing is there (not even a dangling
-    symlink), readable by its owner alone from the start: the copy holds token hashes and the
-    jobs' environment. SQLite then opens that very file (``mode=rw``: it never creates one of
+    The copy is written to a hidden ``.NAME.XXXXXXXX.part`` file beside ``target``, created
+    readable by its owner alone from the start (the copy holds token hashes and the jobs'
+    environment), and is linked to ``target`` only once it is whole and checked: a link never
+    replaces what is there (not even a dangling symlink), and a copy killed outright (SIGKILL, a
+    power cut) leaves the ``.part`` file, never a ``target`` that looks like a store and is not
+    a whole one. SQLite opens the ``.part`` file itself (``mode=rw``: it never creates one of
     its own, and the path is quoted, so ``?``, ``#`` and ``%`` in it are part of the name). A
-    copy that fails or is interrupted is removed.
+    copy that fails or is interrupted (Ctrl-C, SIGTERM) is removed.
 
     :raises UsageError: when ``target`` exists or cannot be created (nothing made).
     :raises StoreError: when the copy fails (the partial file removed).
     """
-    _create_backup_file(target)
+    if os.path.lexists(target):  # at once: nothing is copied for a name that cannot be taken
+        what = "is a directory" if target.is_dir() else "already exists"
+        raise UsageError(f"backup target {target} {what}; give a new file path")
+    part = target.with_name(f".{target.name}.{secrets.token_hex(4)}{PART_SUFFIX}")
     copy: sqlite3.Connection | None = None
+    made = False
     try:
-        uri = f"file://{quote(str(target.absolute()))}?mode=rw"  # an empty authority: file:///...
+        _create_part_file(part, target)
+        made = True
+        uri = f"file://{quote(str(part))}?mode=rw"  # an empty authority: file:///...
         copy = sqlite3.connect(uri, uri=True, isolation_level=None)
         # In one step: a step is one read transaction, which in WAL mode never blocks writers,
         # while a backup made of several steps starts over whenever another connection writes.
@@ -195,13 +206,16 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
         copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
         problems = _quick_check(copy)
         copy.close()
-    except BaseException as exc:  # an interrupted copy goes too, not only a failed one
+        copy = None
+        _sync_file(part)
+        _link_into_place(part, target)
+    except sqlite3.Error as exc:
+        raise StoreError(f"backup to {target} failed: {exc}") from exc
+    finally:  # whole (linked to target), failed or interrupted, the part goes
         if copy is not None:
             copy.close()
-        _remove_backup_file(target)
-        if isinstance(exc, sqlite3.Error):
-            raise StoreError(f"backup to {target} failed: {exc}") from exc
-        raise
+        if made:
+            _remove_sqlite_files(part)
     return BackupCopy(size=target.stat().st_size, problems=problems)
 
 
@@ -216,13 +230,14 @@ def _quick_check(conn: sqlite3.Connection) -> list[str]:
     return problem_lines(str(row[0]) for row in rows)
 
 
-def _create_backup_file(target: Path) -> None:
-    """Create ``target`` empty, mode 0600, or say why it cannot be (exit 2)."""
+PART_SUFFIX = ".part"
+"""The end of the hidden file a backup is written to before it takes its name (as an export's)."""
+
+
+def _create_part_file(part: Path, target: Path) -> None:
+    """Create ``part`` empty, mode 0600, or say why it cannot be (exit 2)."""
     try:
-        fd = os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
-    except FileExistsError:
-        what = "is a directory" if target.is_dir() else "already exists"
-        raise UsageError(f"backup target {target} {what}; give a new file path") from None
+        fd = os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
     except (FileNotFoundError, NotADirectoryError):
         raise UsageError(f"cannot write backup {target}: folder {target.parent} does not exist") from None
     except OSError as exc:
@@ -235,11 +250,41 @@ def _create_backup_file(target: Path) -> None:
         os.close(fd)
 
 
-def _remove_backup_file(target: Path) -> None:
+def _sync_file(path: Path) -> None:
+    """Flush ``path`` to disk before it takes its name: a backup that exists is a whole one."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _link_into_place(part: Path, target: Path) -> None:
+    """Give the whole copy its name: a hard link, which fails rather than replace anything at
+    ``target`` (made there since the start of the copy). A file system without hard links gets
+    a rename when nothing is there, checked just before.
+
+    :raises UsageError: when ``target`` has come to exist (the copy is removed by the caller).
+    """
+    try:
+        os.link(part, target)
+        return
+    except FileExistsError:
+        raise UsageError(f"backup target {target} was created while the copy was made; give a new file path") from None
+    except OSError as exc:
+        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise UsageError(f"cannot write backup {target}: {exc.strerror or exc}") from None
+    if os.path.lexists(target):
+        raise UsageError(f"backup target {target} was created while the copy was made; give a new file path")
+    os.rename(part, target)
+
+
+def _remove_sqlite_files(path: Path) -> None:
+    """Remove ``path`` and the files SQLite may have left beside it (a journal)."""
     from jobctl.store.sqlite_file import SIDE_FILE_SUFFIXES
 
     for end in ("", *SIDE_FILE_SUFFIXES):
-        Path(f"{target}{end}").unlink(missing_ok=True)
+        Path(f"{path}{end}").unlink(missing_ok=True)
 
 
 # -- checks --------------------------------------------------------------------------------

@@ -12,12 +12,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from jobctl.errors import StoreError
+from jobctl.errors import StoreError, UsageError
 from jobctl.store import open_store
 from jobctl.store.database import Database
 from jobctl.store.maintenance import backup_sqlite
@@ -168,7 +169,14 @@ def test_a_backup_that_fails_half_way_leaves_nothing(filled: str, out: Path, bar
     assert listing(out) == {}
 
 
-def test_a_backup_killed_half_way_leaves_a_file_only_its_owner_reads(filled: str, out: Path, bare_cli: Cli) -> None:
+def part_files(folder: Path, name: str = "copy.db") -> list[Path]:
+    """The hidden files a backup to ``folder/name`` writes before the copy takes its name."""
+    return sorted(folder.glob(f".{name}.*.part"))
+
+
+def test_a_backup_killed_half_way_leaves_nothing_at_path_only_a_hidden_part_its_owner_reads(
+    filled: str, out: Path, bare_cli: Cli
+) -> None:
     # SIGXFSZ's default action kills the CLI at the first write past 64 KiB, in the copy
     killed_at_the_limit = [
         sys.executable,
@@ -184,8 +192,46 @@ def test_a_backup_killed_half_way_leaves_a_file_only_its_owner_reads(filled: str
     result = in_folder(bare_cli, out, "--db", filled, "store", "backup", "copy.db", preexec=limit,
                        python=killed_at_the_limit)  # fmt: skip
     assert result.code == -signal.SIGXFSZ, result
-    assert (out / "copy.db").stat().st_size > 0
-    assert oct((out / "copy.db").stat().st_mode & 0o777) == "0o600"
+    assert not (out / "copy.db").exists(), "a partial copy took PATH: it would pass for a backup"
+    [part] = part_files(out)
+    assert part.stat().st_size > 0
+    assert oct(part.stat().st_mode & 0o777) == "0o600"
+    # PATH is still free: the next backup to it works
+    again = in_folder(bare_cli, out, "--db", filled, "store", "backup", "copy.db")
+    assert again.code == 0, again
+    assert "jobs" in tables(out / "copy.db")
+
+
+def big_store(tmp_path: Path) -> str:
+    """A store padded to 300 MB, whose copy takes long enough to be stopped in the middle."""
+    url = f"sqlite:///{tmp_path / 'big.db'}"
+    store = open_store(url)
+    add_job(store.db, "nightly")
+    store.close()
+    with sqlite3.connect(tmp_path / "big.db") as conn:
+        conn.execute("CREATE TABLE padding (x)")
+        conn.executemany("INSERT INTO padding VALUES (zeroblob(1000000))", [()] * 300)
+    conn.close()
+    return url
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_backup_ended_by_sigterm_or_sighup_removes_its_partial_copy(
+    tmp_path: Path, out: Path, bare_cli: Cli, signum: int
+) -> None:
+    url = big_store(tmp_path)
+    command = [sys.executable, "-m", "jobctl", "--db", url, "store", "backup", "copy.db"]
+    proc = subprocess.Popen(command, cwd=out, env=bare_cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        while not part_files(out) and proc.poll() is None:
+            time.sleep(0.002)  # the part file appears once the store is open and the copy starts
+        proc.send_signal(signum)
+        _, stderr = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 128 + signum, (proc.returncode, stderr)
+    assert listing(out) == {}, "the partial copy stayed"
 
 
 class StepsFirst:
@@ -206,15 +252,22 @@ def test_the_copy_is_its_owners_alone_before_any_page_is_copied(filled: str, out
     store = open_store(filled)
     target = out / "copy.db"
     modes: list[int] = []
+
+    def before_the_copy() -> None:
+        [part] = part_files(out)
+        assert not target.exists(), "PATH is taken before the copy is whole"
+        modes.append(part.stat().st_mode & 0o777)
+
     old_umask = os.umask(0)  # the file's mode is the code's, not the umask's
     try:
-        backup_sqlite(StepsFirst(store.db, lambda: modes.append(target.stat().st_mode & 0o777)), target)  # type: ignore[arg-type]
+        backup_sqlite(StepsFirst(store.db, before_the_copy), target)  # type: ignore[arg-type]
     finally:
         os.umask(old_umask)
         store.close()
     assert [oct(mode) for mode in modes] == ["0o600"]
     assert oct(target.stat().st_mode & 0o777) == "0o600"
     assert "jobs" in tables(target)
+    assert list(listing(out)) == ["copy.db"], "the part file stayed beside the copy"
 
 
 @pytest.mark.parametrize("stop", [sqlite3.OperationalError("disk I/O error"), KeyboardInterrupt()])
@@ -222,7 +275,7 @@ def test_a_copy_that_fails_or_is_interrupted_is_removed(filled: str, out: Path, 
     store = open_store(filled)
 
     def fail() -> None:
-        assert (out / "copy.db").exists()
+        assert part_files(out), "the copy is being written"
         raise stop
 
     expected = StoreError if isinstance(stop, sqlite3.Error) else KeyboardInterrupt
@@ -232,6 +285,30 @@ def test_a_copy_that_fails_or_is_interrupted_is_removed(filled: str, out: Path, 
     finally:
         store.close()
     assert listing(out) == {}
+
+
+def test_a_file_made_at_path_during_the_copy_is_kept_and_the_copy_refused(filled: str, out: Path) -> None:
+    store = open_store(filled)
+    target = out / "copy.db"
+    try:
+        with pytest.raises(UsageError, match="was created while the copy was made"):
+            backup_sqlite(StepsFirst(store.db, lambda: target.write_text("someone else's")), target)  # type: ignore[arg-type]
+    finally:
+        store.close()
+    assert target.read_text() == "someone else's"
+    assert list(listing(out)) == ["copy.db"], "the part file stayed"
+
+
+def test_a_tilde_in_path_is_read_as_written(filled: str, out: Path, bare_cli: Cli, tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    (out / "~").mkdir()
+    env = {**bare_cli.env, "HOME": str(home)}
+    proc = subprocess.run([sys.executable, "-m", "jobctl", "--db", filled, "store", "backup", "~/copy.db"],
+                          cwd=out, env=env, capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert (out / "~" / "copy.db").is_file()
+    assert list(home.iterdir()) == [], "~ was read as the home folder"
 
 
 # -- Postgres: the pg_dump command, without connecting ---------------------------------------
