@@ -199,7 +199,9 @@ class Destination:
     def open(self) -> TextIO:
         """The stream to write the export to: call once it is known to start. :raises UsageError:"""
         if self.path is None:
-            return sys.stdout
+            from jobctl.cli.output import data_stream
+
+            return data_stream()
         if self._stream is None:
             try:
                 self._stream = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - finish or discard closes it
@@ -214,6 +216,8 @@ class Destination:
             return write(rows, out, fmt)
         try:
             return write(rows, out, fmt)
+        except BrokenPipeError:
+            raise  # FILE is a pipe or FIFO whose reader left: as on stdout (jobctl.cli.main)
         except OSError as exc:
             raise _cannot_write(self.path, exc) from None
 
@@ -232,6 +236,8 @@ class Destination:
             if self._temp is not None:
                 os.replace(self._temp, self.path)
                 self._temp = None
+        except BrokenPipeError:
+            raise
         except OSError as exc:
             raise _cannot_write(self.path, exc) from None
 

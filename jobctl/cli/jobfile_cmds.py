@@ -121,7 +121,7 @@ def export(
         for name, why in skipped:
             output.warn(f"not exported: {name}: {why}")
     if out is None:
-        sys.stdout.write(text)
+        output.data_stream().write(text)
         return
     try:
         Path(out).write_text(text, encoding="utf-8")

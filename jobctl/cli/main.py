@@ -153,6 +153,12 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(name)
 
 
+EXIT_READER_LEFT = 128 + 13
+"""The exit status when stdout's reader has gone (``jobctl ... | head``): 141, what a shell
+reports for ``cat``, ``seq`` or ``grep`` ended by SIGPIPE there, so a script that accepts that of
+those commands under ``set -o pipefail`` accepts jobctl's too. Nothing is printed: the reader
+left on purpose."""
+
 COMPLETE_VAR = "_JOBCTL_COMPLETE"
 """Set by the shell completion scripts in completions/ when they ask for candidates."""
 
@@ -178,6 +184,9 @@ def run(argv: list[str] | None = None) -> None:
     completing = COMPLETE_VAR in os.environ
     if completing:
         _init_completion()
+    from jobctl.cli.output import escape_what_stdout_cannot_show
+
+    escape_what_stdout_cannot_show()
     try:
         cli = build_app(None if completing else command_named(sys.argv[1:] if argv is None else argv))
         code = cli(args=argv, prog_name="jobctl", standalone_mode=False)
@@ -186,20 +195,30 @@ def run(argv: list[str] | None = None) -> None:
 
         _fail(f"jobctl: {cli_message(exc)}", exc.exit_code, debug)
     except (typer.Exit, SystemExit) as exc:
+        if _ended_by_a_closed_pipe(exc):
+            sys.exit(EXIT_READER_LEFT)
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
         sys.exit(code if isinstance(code, int) else 1)
     except typer.Abort:
         _fail("jobctl: aborted", 130, debug)
     except KeyboardInterrupt:
         _fail("jobctl: interrupted", 130, debug)
-    except BrokenPipeError:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        sys.exit(1)
+    except BrokenPipeError:  # `jobctl ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        sys.exit(EXIT_READER_LEFT)
     except Exception as error:  # noqa: BLE001 - the funnel: never a bare traceback for a user
         if isinstance(error, _click_exceptions()):
             _report_usage_error(error, debug)
         _fail(f"jobctl: internal error: {type(error).__name__}: {error} (run with --debug for details)", 1, debug)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _ended_by_a_closed_pipe(exit_: BaseException) -> bool:
+    """Whether click or rich ended the command because stdout's reader left: both turn a
+    ``BrokenPipeError`` into ``SystemExit(1)`` while handling it (stdout already pointed at
+    /dev/null)."""
+    cause = exit_.__context__
+    return isinstance(cause, BrokenPipeError)
 
 
 def _report_usage_error(usage: Any, debug: bool) -> None:

@@ -49,19 +49,19 @@ def print_json(data: Any) -> None:
     one difference is the spelling of some small floats (``0.00001`` for ``1e-05``): the same
     number to any JSON reader.
 
-    When stdout encodes UTF-8 (a file, a pipe, a terminal in a UTF-8 locale), orjson's bytes go
-    to it as they are: decoding 137 MB to text for the text layer to encode it again took
-    longer than writing the JSON.
+    JSON is UTF-8 whatever the locale (as jq writes it, and as RFC 8259 has it between
+    systems): orjson's bytes go to stdout's byte stream as they are. Decoding 137 MB to text for
+    the text layer to encode it again also took longer than writing the JSON.
     """
     import orjson
 
     try:
         encoded = orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE)
     except TypeError:  # orjson.JSONEncodeError is a TypeError
-        sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        data_stream().write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
         return
-    binary = _utf8_buffer(sys.stdout)
-    if binary is None:
+    binary = cast(BinaryIO | None, getattr(sys.stdout, "buffer", None))
+    if binary is None:  # a stream of text only (a test's capture)
         sys.stdout.write(encoded.decode())
         return
     sys.stdout.flush()
@@ -69,18 +69,36 @@ def print_json(data: Any) -> None:
     binary.flush()
 
 
-def _utf8_buffer(stream: TextIO) -> BinaryIO | None:
-    """The byte stream under a text stream that encodes UTF-8, else None (then text is written)."""
-    binary = getattr(stream, "buffer", None)
+def data_stream() -> TextIO:
+    """stdout for what other programs read (JSON lines, an export, a jobs file, a job's own
+    output into a pipe): UTF-8 whatever the locale, since that is how jobctl stores the text
+    and how a file written with ``-o`` is encoded. A stdout that encodes otherwise (a terminal
+    or a pipe under ``LANG=en_US.ISO-8859-1``) is switched to UTF-8; one that cannot switch is
+    written as it is."""
+    stream = sys.stdout
+    if not _encodes_utf8(stream) and hasattr(stream, "reconfigure"):
+        stream.flush()
+        stream.reconfigure(encoding="utf-8", errors="strict")
+    return stream
+
+
+def escape_what_stdout_cannot_show() -> None:
+    """Text for people on a stdout whose encoding is not UTF-8 shows each character it cannot
+    encode as ``\\u20ac`` instead of failing the command half way through a table (Python's
+    own stderr does the same). Called once as the CLI starts; a UTF-8 stdout is left alone."""
+    stream = sys.stdout
+    if not _encodes_utf8(stream) and hasattr(stream, "reconfigure"):
+        stream.reconfigure(errors="backslashreplace")
+
+
+def _encodes_utf8(stream: TextIO) -> bool:
     encoding = getattr(stream, "encoding", None)
-    if binary is None or not encoding:
-        return None
+    if not encoding:
+        return False
     try:
-        if codecs.lookup(encoding).name != "utf-8":
-            return None
+        return codecs.lookup(encoding).name == "utf-8"
     except LookupError:
-        return None
-    return cast(BinaryIO, binary)
+        return False
 
 
 def print_line(text: str) -> None:
@@ -230,8 +248,9 @@ class JobOutput:
 
     def _emit(self, text: str) -> None:
         if text:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            stream = sys.stdout if self._filter is not None else data_stream()
+            stream.write(text)
+            stream.flush()
             self._last = text[-1]
 
 

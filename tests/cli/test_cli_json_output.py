@@ -34,10 +34,11 @@ def test_json_output_is_what_the_standard_library_writes(data: Any, capsys: pyte
 
 @pytest.mark.parametrize("encoding", ["utf-8", "latin-1"])
 def test_json_output_to_a_pipe_is_the_same_bytes_and_keeps_its_place(encoding: str) -> None:
-    """Into a pipe orjson's bytes go under the text layer when it encodes UTF-8; what was printed
-    before stays before them, and another encoding gets text, encoded by the stream as ever."""
+    """Into a pipe orjson's bytes go under the text layer, UTF-8 whatever the stream's encoding
+    (JSON between programs is UTF-8); what was printed before stays before them."""
     data = {"name": "caf\u00e9", "n": [1, None]}
     script = f"import sys; from jobctl.cli import output; sys.stdout.write('before\\n'); output.print_json({data!r})"
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True,
                           env={**os.environ, "PYTHONIOENCODING": encoding})  # fmt: skip
-    assert done.stdout == ("before\n" + json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode(encoding)
+    as_json = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    assert done.stdout == "before\n".encode(encoding) + as_json.encode("utf-8")
