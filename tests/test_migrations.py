@@ -412,3 +412,55 @@ def test_an_unopenable_store_url_is_one_line_and_exit_1(url: str, fragment: str,
     result = plain_cli("jobs", "list", "--json", env={"JOBCTL_DB": url})
     assert_one_line_error(result, 1, fragment)
     assert result.stdout == ""
+
+
+# -- an upgrade that is killed half way ----------------------------------------------------
+
+KILLED_HALF_WAY = """
+import os, signal, sys
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from jobctl.store import open_store
+
+def kill_at(conn, cursor, statement, parameters, context, executemany):
+    # migration 0026 has dropped an index and made it again; before its second index, the end
+    if "ix_executions_job_active" in statement:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+event.listen(Engine, "before_cursor_execute", kill_at)
+open_store(sys.argv[1])
+"""
+
+
+def sqlite_indexes(path: Path) -> dict[str, str]:
+    """The store's indexes with their SQL, read with the sqlite3 module."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        rows = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+        return {str(name): str(sql) for name, sql in rows}
+    finally:
+        conn.close()
+
+
+def test_a_sqlite_upgrade_killed_half_way_leaves_the_store_as_it_was_and_the_next_start_upgrades_it(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "jobctl.db"
+    url = f"sqlite:///{path}"
+    db = raw_db(url)
+    upgrade(db, "0025")
+    db.close()
+    before = sqlite_indexes(path)
+    assert "ix_executions_job_status_completed" in before
+
+    killed = subprocess.run([sys.executable, "-c", KILLED_HALF_WAY, url], capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    assert revision_of(url) == "0025"
+    assert sqlite_indexes(path) == before, "the migration's first statements stayed: the store is half upgraded"
+
+    open_store(url).close()  # the next start upgrades it whole
+    assert revision_of(url) == HEAD
+    after = sqlite_indexes(path)
+    assert "ix_executions_job_active" in after and "ix_executions_job_status_completed" not in after

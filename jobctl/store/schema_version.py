@@ -148,6 +148,8 @@ def upgrade(db: Database, target: str) -> None:
 
     log.info("upgrading store %s to schema %s", db.url.redacted(), target)
     engine = create_engine(db.url.sqlalchemy_url())
+    if db.is_sqlite:
+        _one_sqlite_transaction(engine)
     give_up = time.monotonic() + UPGRADE_BUSY_SECONDS
     waited = False
     try:
@@ -184,6 +186,30 @@ def upgrade(db: Database, target: str) -> None:
         raise StoreError(f"cannot upgrade store {db.url.redacted()}: {str(exc).splitlines()[0]}") from exc
     finally:
         engine.dispose()
+
+
+def _one_sqlite_transaction(engine: Any) -> None:
+    """Make ``engine.begin()`` one SQLite transaction that holds every statement of the upgrade.
+
+    Python's ``sqlite3`` module (below SQLAlchemy) opens a transaction only before an INSERT,
+    UPDATE or DELETE: a ``CREATE INDEX`` or ``DROP INDEX`` before the first of them committed at
+    once, so an upgrade killed half way (SIGKILL, a power cut, a full disk) left a store half
+    upgraded at its old revision, and the next start ran the migration again on top of it. SQLite's
+    DDL is transactional: with the module's own transaction handling turned off and ``BEGIN
+    IMMEDIATE`` (the write lock at once) issued when SQLAlchemy begins, the whole upgrade and
+    its new revision commit together, or not at all (SQLAlchemy's documented recipe for
+    pysqlite).
+    """
+    from sqlalchemy import event
+
+    def no_implicit_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    def begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    event.listen(engine, "connect", no_implicit_transactions)
+    event.listen(engine, "begin", begin_immediate)
 
 
 def _lock_for_upgrade(connection: Any, target: str) -> None:
