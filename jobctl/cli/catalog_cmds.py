@@ -10,7 +10,7 @@ from jobctl.cli import output
 from jobctl.cli.context import AppContext
 from jobctl.cli.tables import Column
 
-app = typer.Typer(help="Task functions: what jobs can run.", no_args_is_help=True)
+app = typer.Typer(suggest_commands=False, help="Task functions: what jobs can run.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 
 

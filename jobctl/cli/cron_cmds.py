@@ -18,7 +18,9 @@ from jobctl.errors import ValidationFailed
 if TYPE_CHECKING:
     from jobctl.schedules.explain import Explanation
 
-app = typer.Typer(help="Crontab expressions: check one before a job uses it.", no_args_is_help=True)
+app = typer.Typer(
+    suggest_commands=False, help="Crontab expressions: check one before a job uses it.", no_args_is_help=True
+)
 
 
 @app.command("explain")

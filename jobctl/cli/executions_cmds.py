@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from jobctl.service.contract import JobService
     from jobctl.wire.responses import ExecutionList
 
-app = typer.Typer(help="Inspect runs and their output.", no_args_is_help=True)
+app = typer.Typer(suggest_commands=False, help="Inspect runs and their output.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from jobctl.schedules.crontab_file import LintIssue
     from jobctl.service.crontab_import import ImportedJob
 
-app = typer.Typer(help="Bring jobs in from elsewhere.", no_args_is_help=True)
+app = typer.Typer(suggest_commands=False, help="Bring jobs in from elsewhere.", no_args_is_help=True)
 
 MAX_BYTES = MAX_FILE_BYTES
 """The largest crontab read (1 MiB), the limit of a jobs file: beyond it, a clear error."""

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from jobctl.wire.job_keys import SettingKey
     from jobctl.wire.responses import JobList
 
-app = typer.Typer(help="Create, change and inspect jobs.", no_args_is_help=True)
+app = typer.Typer(suggest_commands=False, help="Create, change and inspect jobs.", no_args_is_help=True)
 
 JobArg = Annotated[str, typer.Argument(help="Job id or unique name.", metavar="JOB")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]

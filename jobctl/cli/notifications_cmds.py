@@ -9,7 +9,9 @@ import typer
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
 
-app = typer.Typer(help="Notifications: deliveries, notifiers and test sends.", no_args_is_help=True)
+app = typer.Typer(
+    suggest_commands=False, help="Notifications: deliveries, notifiers and test sends.", no_args_is_help=True
+)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
 
 

@@ -12,8 +12,11 @@ from jobctl.cli.context import AppContext
 if TYPE_CHECKING:
     from jobctl.store import Store
 
-app = typer.Typer(help="Look after the store: prune, info, backup, check, vacuum (not through --api).",
-                  no_args_is_help=True)  # fmt: skip
+app = typer.Typer(
+    help="Look after the store: prune, info, backup, check, vacuum (not through --api).",
+    no_args_is_help=True,
+    suggest_commands=False,
+)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 

@@ -13,7 +13,7 @@ from jobctl.cli.tables import Column
 if TYPE_CHECKING:
     from jobctl.store import Store
 
-app = typer.Typer(help="API tokens (on the store; not through --api).", no_args_is_help=True)
+app = typer.Typer(suggest_commands=False, help="API tokens (on the store; not through --api).", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 

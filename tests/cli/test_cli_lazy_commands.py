@@ -9,7 +9,7 @@ import sys
 import pytest
 import typer.main
 
-from jobctl.cli.main import COMMANDS, build_app, command_named
+from jobctl.cli.main import COMMANDS, build_app, command_named, subcommand_named
 
 PROBE = """
 import sys
@@ -74,3 +74,48 @@ def test_each_command_alone_is_the_command_of_the_whole_cli(name: str) -> None:
     assert name in alone.commands
     ctx = typer.Context(whole)
     assert alone.commands[name].get_help(ctx) == whole.commands[name].get_help(ctx)
+
+
+def _groups() -> list[tuple[str, str]]:
+    """Every (group, subcommand) pair of the whole CLI."""
+    whole = typer.main.get_command(build_app())
+    assert isinstance(whole, typer.core.TyperGroup)
+    return [
+        (name, sub)
+        for name, command in sorted(whole.commands.items())
+        if isinstance(command, typer.core.TyperGroup)
+        for sub in sorted(command.commands)
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv,expected",
+    [
+        (["jobs", "list"], "list"),
+        (["--db", "sqlite:///x.db", "executions", "show", "abc"], "show"),
+        (["jobs", "--help"], None),
+        (["jobs"], None),
+        (["--help"], None),
+        (["frobnicate", "list"], None),
+    ],
+)
+def test_the_subcommand_is_the_word_after_the_command(argv: list[str], expected: str | None) -> None:
+    assert subcommand_named(argv) == expected
+
+
+@pytest.mark.parametrize(("group", "sub"), _groups(), ids=lambda value: str(value))
+def test_each_subcommand_alone_is_the_subcommand_of_the_whole_cli(group: str, sub: str) -> None:
+    whole = typer.main.get_command(build_app())
+    alone = typer.main.get_command(build_app(group, sub))
+    assert isinstance(whole, typer.core.TyperGroup) and isinstance(alone, typer.core.TyperGroup)
+    whole_group, alone_group = whole.commands[group], alone.commands[group]
+    assert isinstance(whole_group, typer.core.TyperGroup) and isinstance(alone_group, typer.core.TyperGroup)
+    assert list(alone_group.commands) == [sub], "only the subcommand given is built"
+    ctx = typer.Context(whole_group)
+    assert alone_group.commands[sub].get_help(ctx) == whole_group.commands[sub].get_help(ctx)
+
+
+def test_a_mistyped_subcommand_builds_the_whole_group_and_is_suggested_once(sqlite_url: str) -> None:
+    code, _, out = probe(["--db", sqlite_url, "jobs", "lst"])
+    assert code == 2, out
+    assert "No such command 'lst'" in out and out.count("Did you mean") == 1 and "'list'" in out, out
