@@ -30,11 +30,41 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
     if value.lower() == "now":
         return now
     try:
-        return parse_iso(value.replace("z", "Z"), zone)
+        instant = _iso_instant(value.replace("z", "Z"), zone)
     except ValueError:
-        pass
+        raise ValueError(f"{text!r} is not a time: give {FORMS}") from None
+    if instant is not None:
+        return instant
     try:
         units = parse_every(value)
     except ValidationFailed:
         raise ValueError(f"{text!r} is not a time: give {FORMS}") from None
     return now - timedelta(seconds=sum(SECONDS_PER_UNIT[unit] * count for unit, count in units.items()))
+
+
+FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
+LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
+def _iso_instant(value: str, zone: tzinfo) -> datetime | None:
+    """``value`` as ISO 8601 in ``zone``, or None when it is not ISO 8601.
+
+    A time written without an offset that ``zone`` carries past the first or the last instant a
+    datetime holds (``--since 0001-01-01`` read in a zone east of UTC, ``--until
+    9999-12-31T23:59`` west of it) is that first or last instant: no stored time lies beyond it,
+    so a window bounded there holds the same runs, where the reading in the zone, not the time
+    written, would fail as out of range. A time whose own offset does that is out of range (the
+    API answers 422 for it), as before.
+
+    :raises ValueError: for such a time with an offset.
+    """
+    try:
+        written = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    try:
+        return parse_iso(value, zone)
+    except ValueError:
+        if written.tzinfo is not None:
+            raise
+        return FIRST_INSTANT if written.year == FIRST_INSTANT.year else LAST_INSTANT

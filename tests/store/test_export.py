@@ -109,6 +109,30 @@ def test_since_and_until_take_a_duration_ago_or_now_as_jobs_why_does(store: Stor
     assert exported("--since", wall.date().isoformat()) == since_midnight and len(since_midnight) in (3, 4)
 
 
+def test_the_first_and_last_dates_are_the_ends_of_time_in_any_zone(store: Store, cli: Cli, tmp_path: Path) -> None:
+    """0001-01-01 in a zone east of UTC (Europe/Berlin here) is before the first instant a time
+    can hold, 9999-12-31T23:59 west of it (New York) after the last: each bounds nothing, so every
+    run is exported (both were refused as "not a time")."""
+    ids = add_executions(store.db, add_job(store.db, "j"), [timedelta(days=n) for n in range(3)])
+    west = tmp_path / "west.toml"
+    west.write_text('[scheduler]\ntimezone = "America/New_York"\n')
+
+    def exported(*args: str, env: dict[str, str] | None = None) -> list[str]:
+        result = cli("executions", "export", "--format", "ndjson", *args, env=env)
+        assert result.code == 0, result
+        return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+    assert exported("--since", "0001-01-01") == ids
+    assert (
+        exported("--since", "0001-01-01T00:00", "--until", "9999-12-31T23:59", env={"JOBCTL_CONFIG": str(west)}) == ids
+    )
+    assert exported("--until", "0001-01-01") == [], "a window that ends at the first instant holds no run"
+    spans = cli("audit", "--since", "0001-01-01")
+    assert spans.code == 0, spans
+    too_long = cli("jobs", "why", "j", "--since", "0001-01-01")
+    assert too_long.code == 2 and "at most 366 days" in too_long.stderr, too_long
+
+
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     job = add_job(store.db, "j")
     ids = add_executions(store.db, job, [timedelta(minutes=n) for n in range(230)])
