@@ -242,6 +242,11 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         # the files, and it locks each table while it rewrites it.
         output.print_line(f"vacuumed and analysed: {sizes} (Postgres keeps freed space in the tables for reuse)")
     elif data["freedBytes"]:
-        output.print_line(f"gave back {_size(data['freedBytes'])}: {sizes}")
+        log = data["logFreedBytes"] or 0
+        of_which = ""
+        if log:
+            part = "all of it" if log == data["freedBytes"] else f"{_size(log)} of it"
+            of_which = f" ({part} the write-ahead log, emptied; a running daemon fills it again)"
+        output.print_line(f"gave back {_size(data['freedBytes'])}: {sizes}{of_which}")
     else:
         output.print_line(f"nothing to give back: {sizes}")

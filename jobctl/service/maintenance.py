@@ -245,11 +245,19 @@ def check_store(store: Store, *, now: datetime, lease_ttl_seconds: float) -> dic
 
 
 def vacuum_store(store: Store) -> dict[str, Any]:
-    """Compact the store; the bytes it took before and after."""
-    before = m.store_size(store.db)
+    """Compact the store; the bytes it took before and after.
+
+    On SQLite the sizes count the write-ahead log beside the file, and the vacuum empties it:
+    ``logFreedBytes`` says how much of ``freedBytes`` that was. Beside a running daemon the log
+    holds its latest writes and fills again, so that part is no space won for long, and a store
+    with nothing to compact still gives some back (None on Postgres).
+    """
+    before, log_before = m.store_size(store.db), m.log_size(store.db)
     m.vacuum(store.db)
-    after = m.store_size(store.db)
+    after, log_after = m.store_size(store.db), m.log_size(store.db)
+    freed = max(0, before - after)
+    log_freed = None if log_before is None or log_after is None else min(freed, max(0, log_before - log_after))
     return {
         "backend": "sqlite" if store.db.is_sqlite else "postgresql",
-        "sizeBeforeBytes": before, "sizeAfterBytes": after, "freedBytes": max(0, before - after),
+        "sizeBeforeBytes": before, "sizeAfterBytes": after, "freedBytes": freed, "logFreedBytes": log_freed,
     }  # fmt: skip

@@ -119,6 +119,18 @@ def store_size(db: Database) -> int:
     return sum(int(db.scalar("SELECT pg_total_relation_size(:t)", {"t": table})) for table in tables)
 
 
+def log_size(db: Database) -> int | None:
+    """Bytes of a SQLite store's write-ahead log (0 when there is none); None on Postgres."""
+    if not db.is_sqlite:
+        return None
+    path = db.url.sqlite_path
+    assert path is not None
+    try:
+        return os.path.getsize(f"{path}-wal")
+    except FileNotFoundError:
+        return 0
+
+
 def vacuum(db: Database) -> None:
     """Rewrite a SQLite file without its free pages (switching it to incremental auto-vacuum),
     or ``VACUUM ANALYZE`` jobctl's Postgres tables."""

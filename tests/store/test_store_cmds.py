@@ -146,7 +146,35 @@ def test_vacuum_gives_space_back_and_switches_an_old_file_to_incremental(tmp_pat
     assert result.code == 0, result
     data = json.loads(result.stdout)
     assert data["freedBytes"] > 5_000_000 and data["sizeAfterBytes"] < data["sizeBeforeBytes"]
+    assert data["logFreedBytes"] == 0, "no log was left beside the file"
     assert sqlite3.connect(path).execute("PRAGMA auto_vacuum").fetchone() == (2,)
+
+
+def test_vacuum_says_which_part_of_what_it_gave_back_was_the_log(sqlite_url: str, bare_cli: Cli) -> None:
+    """Beside another connection (a daemon's) the write-ahead log holds the latest writes; the
+    vacuum empties it, and says that was all it gave back on a store with nothing to compact."""
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "j"), [timedelta(seconds=n) for n in range(200)], output="z" * 500)
+    path = store.url.sqlite_path
+    assert path is not None
+    bare_cli("--db", sqlite_url, "store", "vacuum")  # compacted: nothing left for the next one
+    holder = sqlite3.connect(path)  # keeps the log from being removed when the writer closes
+    holder.execute("SELECT count(*) FROM jobs").fetchone()
+    try:
+        add_executions(store.db, add_job(store.db, "k"), [timedelta(seconds=n) for n in range(50)])
+        log = Path(f"{path}-wal").stat().st_size
+        assert log > 0
+        result = bare_cli("--db", sqlite_url, "store", "vacuum", "--json")
+        assert result.code == 0, result
+        data = json.loads(result.stdout)
+        assert data["logFreedBytes"] == data["freedBytes"] > 0, data
+        add_executions(store.db, add_job(store.db, "l"), [timedelta(seconds=n) for n in range(50)])
+        text = bare_cli("--db", sqlite_url, "store", "vacuum")
+        assert text.code == 0, text
+        assert "(all of it the write-ahead log, emptied; a running daemon fills it again)" in text.stdout, text
+    finally:
+        holder.close()
+        store.close()
 
 
 def test_a_prune_shrinks_the_sqlite_file(sqlite_url: str, bare_cli: Cli) -> None:
