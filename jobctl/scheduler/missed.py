@@ -65,6 +65,14 @@ def missed_cause(first: datetime, *, gap: LeaderGap | None, misfire_grace: timed
     if gap is not None and gap.until > first:
         if gap.since is None:
             return f"no daemon was leading before {_moment(gap.until)}"
+        if first < gap.since:
+            # The slot came while the previous leader still held its lease: it had stopped
+            # renewing it (killed, hung, cut off from the store) and claimed nothing more, and
+            # no other daemon could lead until the lease ran out.
+            return (
+                f"the leading daemon stopped renewing its lease before this slot (it ran out at "
+                f"{_moment(gap.since)}); no daemon led until {_moment(gap.until)}"
+            )
         return f"no daemon was leading from {_moment(gap.since)} to {_moment(gap.until)}"
     return (
         f"claimed more than the misfire grace ({misfire_grace.total_seconds():g}s) late: "

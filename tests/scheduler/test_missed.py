@@ -117,7 +117,12 @@ def test_a_failover_window_is_a_missed_range_from_the_dead_leaders_lease_expiry(
         gap = leader.gap
         assert gap is not None and gap.since is not None
         assert abs((gap.since - lease_end).total_seconds()) < 0.5, "no daemon led once the crashed one's lease ran out"
-        assert row["errorMessage"].startswith(f"no daemon was leading from {gap.since:%Y-%m-%dT%H:%M:%SZ} to ")
+        # the first missed slot came before the lease ran out: while the crashed leader held it
+        assert parse(row["scheduledFor"]) < gap.since
+        assert row["errorMessage"].startswith(
+            "the leading daemon stopped renewing its lease before this slot (it ran out at "
+            f"{gap.since:%Y-%m-%dT%H:%M:%SZ}); no daemon led until {gap.until:%Y-%m-%dT%H:%M:%SZ}"
+        ), row["errorMessage"]
         assert row["missedCount"] >= 1
     finally:
         store.close()
