@@ -76,3 +76,29 @@ def test_an_upgrade_beside_an_older_daemons_transaction_waits_for_it_instead_of_
         assert upgrader.returncode == 0, stderr
         assert "deadlock" not in stderr
         assert admin.execute("SELECT version_num FROM alembic_version").fetchone() == (HEAD,)
+
+
+def test_a_statement_kept_waiting_past_lock_timeout_by_an_upgrade_is_an_outage_to_retry(pg_url: str) -> None:
+    """An upgrade holds its table locks for as long as its migrations take (index builds on a
+    big store: seconds). A daemon's statement that waits for them longer than the store's
+    ``lock_timeout`` (5 s) fails with Postgres' lock_not_available, which jobctl takes for
+    :class:`StoreUnavailable`: the claim is made again at the next tick and an outcome written
+    again, as after a lost connection, rather than a :class:`StoreError` for the statement
+    itself, which would fail the run whose outcome it was."""
+    from jobctl.errors import StoreUnavailable
+    from jobctl.store import open_store
+
+    store = open_store(pg_url)
+    job = add_job(store.db, "waits")
+    conninfo = parse_store_url(pg_url).pg_conninfo or {}
+    try:
+        with psycopg.connect(**conninfo) as upgrader:
+            upgrader.execute("LOCK TABLE executions IN ACCESS EXCLUSIVE MODE")  # as an upgrade does
+            started = time.monotonic()
+            with pytest.raises(StoreUnavailable, match="lock timeout"):
+                store.db.fetch_all("SELECT id FROM executions WHERE job_id = :job", {"job": job})
+            assert 4.5 < time.monotonic() - started < 15, "it waited for the store's lock_timeout"
+            upgrader.rollback()
+        assert store.db.fetch_all("SELECT id FROM executions WHERE job_id = :job", {"job": job}) == []
+    finally:
+        store.close()
