@@ -206,10 +206,15 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
         raise UsageError(f"backup target {target} {what}; give a new file path")
     part = target.with_name(f".{target.name}.{secrets.token_hex(4)}{PART_SUFFIX}")
     copy: sqlite3.Connection | None = None
-    made = False
+    # Ours to remove from here on: a signal can end the command between the file's creation and
+    # any line after it, so it is not "ours once made" but "ours unless making it failed".
+    owned = True
     try:
-        _create_part_file(part, target)
-        made = True
+        try:
+            _create_part_file(part, target)
+        except UsageError:
+            owned = False  # nothing was made (or the random name was taken by another file)
+            raise
         uri = f"file://{quote(str(part))}?mode=rw"  # an empty authority: file:///...
         copy = sqlite3.connect(uri, uri=True, isolation_level=None)
         # In one step: a step is one read transaction, which in WAL mode never blocks writers,
@@ -226,7 +231,7 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
     finally:  # whole (linked to target), failed or interrupted, the part goes
         if copy is not None:
             copy.close()
-        if made:
+        if owned:
             _remove_sqlite_files(part)
     return BackupCopy(size=target.stat().st_size, problems=problems)
 
