@@ -66,12 +66,12 @@ def missed_cause(first: datetime, *, gap: LeaderGap | None, misfire_grace: timed
         if gap.since is None:
             return f"no daemon was leading before {_moment(gap.until)}"
         if first < gap.since:
-            # The slot came while the previous leader still held its lease: it had stopped
-            # renewing it (killed, hung, cut off from the store) and claimed nothing more, and
-            # no other daemon could lead until the lease ran out.
+            # The slot came while the previous leader still held its lease, and it claimed
+            # nothing more: it had stopped (killed, hung or cut off from the store, its lease
+            # running on until it expired; or stopping cleanly, before it gave the lease up).
             return (
-                f"the leading daemon stopped renewing its lease before this slot (it ran out at "
-                f"{_moment(gap.since)}); no daemon led until {_moment(gap.until)}"
+                f"the leading daemon stopped before this slot; its lease ended at {_moment(gap.since)} "
+                f"and no daemon led until {_moment(gap.until)}"
             )
         return f"no daemon was leading from {_moment(gap.since)} to {_moment(gap.until)}"
     return (
