@@ -20,7 +20,8 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
 
     With a daemon leading, the daemon runs it; otherwise (local mode) it runs in this process.
     The run is recorded like any other manual trigger. Ctrl-C cancels the run and exits 130;
-    a second Ctrl-C leaves at once and lets the run go on.
+    a second Ctrl-C leaves at once and lets the run go on. A reader of stdout that leaves
+    (``| head``) cancels it too, and the command exits 141.
 
     Example: jobctl run backup && echo "backup ok"
     """
@@ -40,6 +41,8 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
         final = stream_output(service, execution_id, follow=True, interrupted=interrupts.seen)
     except KeyboardInterrupt:
         _cancel_on_interrupt(service, execution_id, foreground)
+    except BrokenPipeError:
+        _cancel_when_the_reader_left(service, execution_id, foreground)
     finally:
         interrupts.uninstall()
     import sys
@@ -162,6 +165,29 @@ def _cancel_on_interrupt(service: JobService, execution_id: str, foreground: For
         # foreground run's threads still follow the run; nothing here may wait for either.
         os._exit(INTERRUPTED_EXIT)
     raise typer.Exit(INTERRUPTED_EXIT)
+
+
+def _cancel_when_the_reader_left(service: JobService, execution_id: str, foreground: ForegroundRun | None) -> NoReturn:
+    """stdout's reader left (``jobctl run backup | head``): cancel the run, as SIGPIPE ends a
+    command writing into that pipe in a shell, say so on stderr, and exit 141 as that command
+    would. Before, the command ended there: a run in this process was killed with it and stayed
+    ``running`` in the store, and one in a daemon went on unseen.
+    """
+    import os
+    import sys
+
+    from jobctl.cli.main import EXIT_READER_LEFT
+    from jobctl.errors import Conflict
+
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # what is still buffered goes nowhere
+    try:
+        final = service.cancel_execution(execution_id)
+        sys.stderr.write(f"jobctl: stdout's reader left: execution {execution_id} {final['status']}\n")
+    except Conflict:
+        pass  # it had ended already: nothing was lost but the output nobody reads
+    if foreground is not None:
+        foreground.finish(interrupted=False)  # stopped and recorded: only waits for that
+    raise typer.Exit(EXIT_READER_LEFT)
 
 
 def _say_it_waits(reason: str) -> None:

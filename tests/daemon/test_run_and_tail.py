@@ -89,6 +89,44 @@ def test_run_with_a_daemon_is_run_by_the_daemon(running: Running) -> None:
     assert running.daemon.alive()
 
 
+def run_into_a_closed_pipe(store_url: str, job: str) -> tuple[int, str, float]:
+    """``jobctl run JOB`` with stdout a pipe whose reader has gone (``| head`` once it has its
+    lines): exit status, stderr and seconds taken."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    started = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, "-m", "jobctl", "--db", store_url, "run", job],
+                              stdout=write_end, stderr=subprocess.PIPE, text=True, timeout=60)  # fmt: skip
+    finally:
+        os.close(write_end)
+    return proc.returncode, proc.stderr, time.monotonic() - started
+
+
+def test_run_whose_reader_left_cancels_the_run_in_the_foreground(service: Service, store_url: str) -> None:
+    """Before, the command ended there: the run, in this process, was killed with it and stayed
+    ``running`` in the store, holding the job's one instance until a daemon reaped it."""
+    job = shell_job(service, "spam", "echo first; sleep 30; echo never", scheduleConfig={"hours": 1})
+    code, stderr, took = run_into_a_closed_pipe(store_url, "spam")
+    assert code == 141, stderr
+    assert took < 25, "the run was stopped, not waited for"
+    [run] = executions(service, job["id"])
+    assert run["status"] == "cancelled", run
+    assert f"stdout's reader left: execution {run['id']} cancelled" in stderr
+    assert service.get_status()["instances"] == [], "the foreground run left the instance list"
+
+
+def test_run_whose_reader_left_cancels_the_run_in_the_daemon(running: Running) -> None:
+    service = running.service
+    job = shell_job(service, "spam-daemon", "echo first; sleep 30; echo never", scheduleConfig={"hours": 1})
+    code, stderr, took = run_into_a_closed_pipe(running.store_url, "spam-daemon")
+    assert code == 141, stderr
+    assert took < 25
+    [run] = executions(service, job["id"])
+    assert run["status"] == "cancelled" and run["instanceId"] == service.get_status()["leaderInstance"]["id"], run
+    assert running.daemon.alive()
+
+
 def test_executions_tail_follows_new_runs_live(running: Running, tmp_path: Path) -> None:
     service, store_url = running.service, running.store_url
     job = shell_job(
