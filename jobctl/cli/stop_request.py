@@ -50,8 +50,7 @@ def stop_requested_by_signal() -> Iterator[StopRequest]:
     try:
         yield request
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        restore_handlers(previous)
 
 
 TERMINATING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)

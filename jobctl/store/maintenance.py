@@ -8,7 +8,6 @@ whole-file rewrite of ``VACUUM``; a store made before that switches on its first
 
 from __future__ import annotations
 
-import errno
 import os
 import secrets
 import sqlite3
@@ -201,6 +200,8 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
     :raises UsageError: when ``target`` exists or cannot be created (nothing made).
     :raises StoreError: when the copy fails (the partial file removed).
     """
+    from jobctl.store.sqlite_file import link_as_new, remove_with_side_files
+
     if os.path.lexists(target):  # at once: nothing is copied for a name that cannot be taken
         what = "is a directory" if target.is_dir() else "already exists"
         raise UsageError(f"backup target {target} {what}; give a new file path")
@@ -225,14 +226,19 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
         copy.close()
         copy = None
         _sync_file(part)
-        _link_into_place(part, target)
+        try:
+            linked = link_as_new(part, target)
+        except OSError as exc:
+            raise UsageError(f"cannot write backup {target}: {exc.strerror or exc}") from None
+        if not linked:
+            raise UsageError(f"backup target {target} was created while the copy was made; give a new file path")
     except sqlite3.Error as exc:
         raise StoreError(f"backup to {target} failed: {exc}") from exc
     finally:  # whole (linked to target), failed or interrupted, the part goes
         if copy is not None:
             copy.close()
         if owned:
-            _remove_sqlite_files(part)
+            remove_with_side_files(part)
     return BackupCopy(size=target.stat().st_size, problems=problems)
 
 
@@ -274,34 +280,6 @@ def _sync_file(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _link_into_place(part: Path, target: Path) -> None:
-    """Give the whole copy its name: a hard link, which fails rather than replace anything at
-    ``target`` (made there since the start of the copy). A file system without hard links gets
-    a rename when nothing is there, checked just before.
-
-    :raises UsageError: when ``target`` has come to exist (the copy is removed by the caller).
-    """
-    try:
-        os.link(part, target)
-        return
-    except FileExistsError:
-        raise UsageError(f"backup target {target} was created while the copy was made; give a new file path") from None
-    except OSError as exc:
-        if exc.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
-            raise UsageError(f"cannot write backup {target}: {exc.strerror or exc}") from None
-    if os.path.lexists(target):
-        raise UsageError(f"backup target {target} was created while the copy was made; give a new file path")
-    os.rename(part, target)
-
-
-def _remove_sqlite_files(path: Path) -> None:
-    """Remove ``path`` and the files SQLite may have left beside it (a journal)."""
-    from jobctl.store.sqlite_file import SIDE_FILE_SUFFIXES
-
-    for end in ("", *SIDE_FILE_SUFFIXES):
-        Path(f"{path}{end}").unlink(missing_ok=True)
 
 
 # -- checks --------------------------------------------------------------------------------

@@ -62,10 +62,40 @@ def create_if_missing(path: Path) -> None:
         raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
     try:
         _write_schema(scratch, path)
-        _link_into_place(scratch, path)
+        try:
+            link_as_new(scratch, path)  # False: another process made the store first; theirs is kept
+        except OSError as exc:
+            raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
     finally:
-        for leftover in (scratch, *(Path(f"{scratch}{suffix}") for suffix in SIDE_FILE_SUFFIXES)):
-            leftover.unlink(missing_ok=True)
+        remove_with_side_files(scratch)
+
+
+def link_as_new(scratch: Path, path: Path) -> bool:
+    """Give the finished file ``scratch`` the name ``path`` unless something is there; whether it
+    did. A hard link never replaces anything, a dangling symlink included. A file system without
+    hard links gets a rename when ``path`` is still free (no atomic no-replace rename there: a
+    narrow race is left). ``scratch`` keeps its own name too: remove it afterwards.
+
+    :raises OSError: when neither can be made for another reason.
+    """
+    try:
+        os.link(scratch, path)
+        return True
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        if exc.errno not in NO_HARD_LINKS:
+            raise
+    if os.path.lexists(path):
+        return False
+    os.rename(scratch, path)
+    return True
+
+
+def remove_with_side_files(path: Path) -> None:
+    """Remove ``path`` and the files SQLite may have left beside it (:data:`SIDE_FILE_SUFFIXES`)."""
+    for suffix in ("", *SIDE_FILE_SUFFIXES):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
 
 
 def _give_to_folder_owner(scratch: Path) -> None:
@@ -92,16 +122,3 @@ def _write_schema(scratch: Path, path: Path) -> None:
         raise StoreError(f"cannot create store {path}: {exc.message}") from exc
     finally:
         db.close()
-
-
-def _link_into_place(scratch: Path, path: Path) -> None:
-    """Give the finished store its name, unless another process got there first (theirs is kept)."""
-    try:
-        os.link(scratch, path)
-    except FileExistsError:
-        return
-    except OSError as exc:
-        if exc.errno not in NO_HARD_LINKS:
-            raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
-        if not os.path.lexists(path):  # no atomic no-replace rename here: a narrow race is left
-            os.rename(scratch, path)
