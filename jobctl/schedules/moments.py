@@ -24,13 +24,20 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
     """The aware UTC instant ``text`` names, in one of the module's forms; a date-time without
     an offset is read in ``zone`` (skipped and repeated wall times as :func:`parse_iso` reads them).
 
-    :raises ValueError: for text in none of the forms, or out of range.
+    :raises TimeOutOfRange: for an ISO 8601 time whose own offset carries it past the first or
+        the last instant (its message says so, ready to show).
+    :raises ValueError: for text in none of the forms.
     """
     value = text.strip()
     if value.lower() == "now":
         return now
     try:
         instant = _iso_instant(value.replace("z", "Z"), zone)
+    except TimeOutOfRange:
+        raise TimeOutOfRange(
+            f"{text!r} lies outside the times a store holds (0001-01-01 to 9999-12-31 UTC): "
+            "give a time between them"
+        ) from None
     except ValueError:
         raise ValueError(f"{text!r} is not a time: give {FORMS}") from None
     if instant is not None:
@@ -46,6 +53,11 @@ FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
 LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
 
 
+class TimeOutOfRange(ValueError):
+    """A well-formed time whose own offset carries it past the first or the last instant: told
+    apart from text that is not a time, so the message says which mistake it was."""
+
+
 def _iso_instant(value: str, zone: tzinfo) -> datetime | None:
     """``value`` as ISO 8601 in ``zone``, or None when it is not ISO 8601.
 
@@ -56,7 +68,7 @@ def _iso_instant(value: str, zone: tzinfo) -> datetime | None:
     written, would fail as out of range. A time whose own offset does that is out of range (the
     API answers 422 for it), as before.
 
-    :raises ValueError: for such a time with an offset.
+    :raises TimeOutOfRange: for such a time with an offset.
     """
     try:
         written = datetime.fromisoformat(value)
@@ -66,5 +78,5 @@ def _iso_instant(value: str, zone: tzinfo) -> datetime | None:
         return parse_iso(value, zone)
     except ValueError:
         if written.tzinfo is not None:
-            raise
+            raise TimeOutOfRange(value) from None
         return FIRST_INSTANT if written.year == FIRST_INSTANT.year else LAST_INSTANT

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jobctl.errors import ValidationFailed
-from jobctl.schedules.moments import parse_moment
+from jobctl.schedules.moments import TimeOutOfRange, parse_moment
 
 DEFAULT_SPAN = timedelta(hours=24)
 MAX_SPAN = timedelta(days=366)
@@ -48,6 +48,8 @@ def parse_instant(text: str, *, loc: list[str | int], now: datetime) -> datetime
     """An instant in one of the module's forms. :raises ValidationFailed: at ``loc``."""
     try:
         return parse_moment(text, now=now)
+    except TimeOutOfRange as exc:
+        raise ValidationFailed.field(loc, str(exc)) from None
     except ValueError:
         raise ValidationFailed.field(
             loc,

@@ -131,6 +131,11 @@ def test_the_first_and_last_dates_are_the_ends_of_time_in_any_zone(store: Store,
     assert spans.code == 0, spans
     too_long = cli("jobs", "why", "j", "--since", "0001-01-01")
     assert too_long.code == 2 and "at most 366 days" in too_long.stderr, too_long
+    own_offset = cli("audit", "--since", "0001-01-01T00:00:00+05:00")
+    assert own_offset.code == 2 and own_offset.stderr == (
+        "jobctl: --since: '0001-01-01T00:00:00+05:00' lies outside the times a store holds "
+        "(0001-01-01 to 9999-12-31 UTC): give a time between them\n"
+    ), own_offset
 
 
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
@@ -150,6 +155,11 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
         (["--format", "xml"], "--format must be one of csv, json, ndjson"),
         (["--since", "last tuesday"], "--since: 'last tuesday' is not a time: give an ISO 8601 time"),
         (["--until", "7x"], "--until: '7x' is not a time"),
+        (
+            ["--since", "0001-01-01T00:00:00+05:00"],
+            "--since: '0001-01-01T00:00:00+05:00' lies outside the times a store holds (0001-01-01 to 9999-12-31",
+        ),
+        (["--until", "9999-12-31T23:00-05:00"], "--until: '9999-12-31T23:00-05:00' lies outside the times"),
         (["--since", "2d", "--until", "3d"], "jobctl: --until must be later than --since\n"),
         (["--since", "2026-02-01", "--until", "2026-01-01"], "jobctl: --until must be later than --since\n"),
         (["--since", "2026-02-01T00:00Z", "--until", "2026-02-01"], "jobctl: --until must be later than --since\n"),
@@ -161,6 +171,8 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
         "format",
         "since",
         "until",
+        "since-before-the-first-instant",
+        "until-after-the-last-instant",
         "durations-reversed",
         "until-before-since",
         "until-at-since",
