@@ -35,8 +35,7 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
         instant = _iso_instant(value.replace("z", "Z"), zone)
     except TimeOutOfRange:
         raise TimeOutOfRange(
-            f"{text!r} lies outside the times a store holds (0001-01-01 to 9999-12-31 UTC): "
-            "give a time between them"
+            f"{text!r} lies outside the times a store holds (0001-01-01 to 9999-12-31 UTC): give a time between them"
         ) from None
     except ValueError:
         raise ValueError(f"{text!r} is not a time: give {FORMS}") from None
