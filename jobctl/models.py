@@ -285,9 +285,6 @@ class Execution:
     """Why a ``pending`` execution waits ("retry at TIME", "queued behind ID", "group db full")."""
     concurrency_group: str | None = None
     """The group whose limit this run counts against (the job's when the run was created or started)."""
-    exit_code: int | None = None
-    """The code the run's process exited with; None when it got none (a signal, a timeout, a
-    Celery task) or was recorded before migration 0027."""
 
 
 @dataclass(frozen=True, kw_only=True)

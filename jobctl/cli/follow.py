@@ -130,8 +130,6 @@ def exit_code_of(execution: ExecutionOut) -> int:
         return 0
     if status == ExecutionStatus.TIMEOUT.value:
         return 124
-    code = execution.get("exitCode")
-    if code is None:  # recorded before the field, or by a daemon of a release without it
-        result = execution.get("result")
-        code = result.get("exitCode") if isinstance(result, dict) else None
+    result = execution.get("result")
+    code = result.get("exitCode") if isinstance(result, dict) else None
     return code if isinstance(code, int) and 0 < code < 256 else 1

@@ -40,7 +40,7 @@ def tail_bytes(text: str, limit: int) -> str:
 
 def execution_part(execution: Execution, *, exit_code: int | None = None) -> dict[str, Any]:
     result = execution.result if isinstance(execution.result, dict) else {}
-    code = next((c for c in (exit_code, execution.exit_code, result.get("exitCode")) if c is not None), None)
+    code = exit_code if exit_code is not None else result.get("exitCode")
     return {
         "id": execution.id,
         "status": str(execution.status),

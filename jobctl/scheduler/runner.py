@@ -393,7 +393,6 @@ class Runner:
             duration_seconds=outcome.duration_seconds,
             result=outcome.result,
             error_message=error,
-            exit_code=outcome.exit_code,
         )
 
     def _retries(self, run: FinishedRun) -> bool:

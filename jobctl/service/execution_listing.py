@@ -114,7 +114,6 @@ def listed_execution(row: Row) -> ExecutionOut:
         "missedCount": None if missed is None else int(missed),
         "missedUntil": utc_text(row["missed_until"]),
         "pendingReason": _pending_reason(row) if status == ExecutionStatus.PENDING.value else None,
-        "exitCode": None if row["exit_code"] is None else int(row["exit_code"]),
     }
     return cast(ExecutionOut, item)  # the enums as their values (str), which JSON spells alike
 

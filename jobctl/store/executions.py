@@ -30,7 +30,7 @@ _FINISH_SQL = """
         status = CASE WHEN cancelled_by IS NOT NULL AND :status <> :success THEN :cancelled ELSE :status END,
         completed_at = :completed_at, pending_reason = NULL,
         started_at = COALESCE(:started_at, started_at),
-        duration_seconds = :duration, result = :result, error_message = :error, exit_code = :exit_code
+        duration_seconds = :duration, result = :result, error_message = :error
     WHERE id = :id AND status IN (:pending, :running)
 """
 
@@ -68,14 +68,13 @@ class FinishedRun:
     duration_seconds: float | None
     result: Any
     error_message: str | None
-    exit_code: int | None = None
 
 
 def _finish_params(run: FinishedRun) -> dict[str, Any]:
     return {
         "status": run.status, "started_at": run.started_at, "completed_at": run.completed_at,
         "duration": run.duration_seconds, "result": dump_json(storable_json(run.result)),
-        "error": optional_text(run.error_message), "exit_code": run.exit_code,
+        "error": optional_text(run.error_message),
         "id": run.execution_id, "pending": ACTIVE[0], "running": ACTIVE[1],
         "success": ExecutionStatus.SUCCESS.value, "cancelled": ExecutionStatus.CANCELLED.value,
     }  # fmt: skip
@@ -353,20 +352,18 @@ class ExecutionRecords:
         duration_seconds: float | None,
         result: Any,
         error_message: str | None,
-        exit_code: int | None = None,
     ) -> bool:
         """Record the outcome of an active execution; False if it had already finished.
 
         ``started_at`` replaces the claim time with the moment the process really started
-        (None keeps what is stored); ``exit_code`` is the process's, None when it got none.
+        (None keeps what is stored).
         """
         return (
             self.db.execute(
                 """
                 UPDATE executions SET status = :status, completed_at = :completed_at, pending_reason = NULL,
                     started_at = COALESCE(:started_at, started_at),
-                    duration_seconds = :duration, result = :result, error_message = :error,
-                    exit_code = :exit_code
+                    duration_seconds = :duration, result = :result, error_message = :error
                 WHERE id = :id AND status IN (:pending, :running)
                 """,
                 {
@@ -376,7 +373,6 @@ class ExecutionRecords:
                     "duration": duration_seconds,
                     "result": dump_json(storable_json(result)),
                     "error": optional_text(error_message),
-                    "exit_code": exit_code,
                     "id": execution_id,
                     "pending": ACTIVE[0],
                     "running": ACTIVE[1],

@@ -169,7 +169,6 @@ def execution_from_row(row: Row) -> Execution:
         cancelled_by=row.get("cancelled_by"),
         pending_reason=row.get("pending_reason"),
         concurrency_group=row.get("concurrency_group"),
-        exit_code=None if row.get("exit_code") is None else int(row["exit_code"]),
     )
 
 

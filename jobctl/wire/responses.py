@@ -161,10 +161,6 @@ class ExecutionOut(TypedDict):
         str | None,
         Schema('why a pending execution waits ("retry at TIME", "queued behind ID", "group NAME full"); else null'),
     ]
-    exitCode: Annotated[
-        int | None,
-        Schema("the code the run's process exited with; null when it got none (a signal, a timeout, a Celery task)"),
-    ]
 
 
 class ExecutionList(TypedDict):
@@ -203,7 +199,6 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
         "missedCount": e.missed_count,
         "missedUntil": timestamp(e.missed_until),
         "pendingReason": pending_reason(e),
-        "exitCode": e.exit_code,
     }
 
 

@@ -34,7 +34,6 @@ EXECUTION_KEYS = {
     "missedCount",
     "missedUntil",
     "pendingReason",
-    "exitCode",
 }  # fmt: skip
 EXECUTION_KEYS |= {"pendingReason"}
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
