@@ -336,12 +336,23 @@ class Database:
 
     def _run_postgres(self, conn: Any, sql: str, values: dict[str, Any]) -> tuple[list[Row], int]:
         try:
-            cursor = conn.execute(_to_pyformat(sql), values, prepare=True)
-            # The result's status says whether it has rows: ``cursor.description`` would build a
-            # column object for each of the columns (some 50 of a job) on every statement.
-            result = cursor.pgresult
-            rows = list(cursor.fetchall()) if result is not None and result.status == _TUPLES_OK else []
-            return rows, int(cursor.rowcount)
+            return _prepared_statement(conn, sql, values)
+        except Exception as exc:
+            if not _is_stale_plan(exc):
+                raise self._translate(exc) from exc
+            stale = exc
+        # A newer jobctl added a column to a table this connection's prepared ``SELECT *`` or
+        # ``RETURNING *`` reads: Postgres refuses to run such a statement again, every time.
+        # psycopg forgets its prepared statements on a rollback, so a transaction's failure is
+        # passed on as an outage (its caller runs it again, on statements prepared afresh);
+        # a statement of its own is run again at once, after ``DEALLOCATE ALL`` (psycopg reads
+        # that command too). Without this, a daemon went on failing every tick after a rolling
+        # upgrade, holding the lease all the while (docs/upgrading.md).
+        if conn.info.transaction_status != _PG_IDLE:
+            raise StoreUnavailable(f"store {self.url.redacted()}: {_first_line(stale)}") from stale
+        try:
+            conn.execute("DEALLOCATE ALL")
+            return _prepared_statement(conn, sql, values)
         except Exception as exc:
             raise self._translate(exc) from exc
 
@@ -423,6 +434,26 @@ class Database:
             kind = StoreUnavailable if _is_outage(exc) else StoreError
             return kind(f"store {self.url.redacted()}: {_first_line(exc)}")
         return exc
+
+
+def _prepared_statement(conn: Any, sql: str, values: dict[str, Any]) -> tuple[list[Row], int]:
+    """Run ``sql`` as a prepared statement on a psycopg connection: its rows and row count."""
+    cursor = conn.execute(_to_pyformat(sql), values, prepare=True)
+    # The result's status says whether it has rows: ``cursor.description`` would build a column
+    # object for each of the columns (some 50 of a job) on every statement.
+    result = cursor.pgresult
+    rows = list(cursor.fetchall()) if result is not None and result.status == _TUPLES_OK else []
+    return rows, int(cursor.rowcount)
+
+
+_PG_IDLE = 0
+"""``psycopg.pq.TransactionStatus.IDLE``: no transaction open on the connection."""
+
+
+def _is_stale_plan(exc: BaseException) -> bool:
+    """Postgres' refusal to run a prepared statement whose result's columns changed since it was
+    prepared (SQLSTATE 0A000, "cached plan must not change result type")."""
+    return getattr(exc, "sqlstate", None) == "0A000" and "cached plan must not change result type" in str(exc)
 
 
 def _sqlite_rows(cursor: sqlite3.Cursor) -> list[Row]:
