@@ -130,6 +130,21 @@ def exit_code_of(execution: ExecutionOut) -> int:
         return 0
     if status == ExecutionStatus.TIMEOUT.value:
         return 124
-    result = execution.get("result")
-    code = result.get("exitCode") if isinstance(result, dict) else None
+    code = _code_in_error(execution.get("errorMessage"))
+    if code is None:
+        result = execution.get("result")
+        code = result.get("exitCode") if isinstance(result, dict) else None
     return code if isinstance(code, int) and 0 < code < 256 else 1
+
+
+def _code_in_error(message: str | None) -> int | None:
+    """The code a failed command's error begins with (``exit code 7``, then its stderr's tail).
+
+    The error, not the result, is read first: a command whose last stdout line is a JSON object
+    has that object as its result, with no code in it, and ``jobctl run`` exited 1 for it
+    whatever the job's code was.
+    """
+    import re
+
+    found = re.match(r"exit code (\d{1,3})(?!\d)", message or "")
+    return int(found[1]) if found else None

@@ -311,6 +311,13 @@ def _count(number: int, noun: str) -> str:
     return f"{number:,} {noun}" + ("" if number == 1 else "s")
 
 
+def _json_text(value: Any) -> str:
+    """A run's result as the JSON it is (``{"rows": 12}``), not as Python prints it (``{'rows': 12}``)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
 def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
     fields = [
         ("job", f"{job_name} ({short_id(e['jobId'])})" if job_name else e["jobId"]),
@@ -323,7 +330,7 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
         ("started", local_time(e["startedAt"])),
         ("completed", local_time(e["completedAt"])),
         ("duration", _duration(e["durationSeconds"])),
-        ("result", str(e["result"]) if e["result"] is not None else "-"),
+        ("result", _json_text(e["result"]) if e["result"] is not None else "-"),
         ("error", e["errorMessage"] or "-"),
         *([("cancelled by", str(e["cancelledBy"]))] if e.get("cancelledBy") else []),
         ("instance", e.get("instanceId") or "-"),

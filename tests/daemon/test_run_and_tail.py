@@ -57,9 +57,10 @@ def jobctl(store_url: str, *args: str, timeout: float = 60) -> subprocess.Comple
     [
         ("echo out; echo err >&2; exit 0", None, 0, "success"),
         ("echo partial; exit 3", None, 3, "failed"),
+        ("""echo '{"rows": 12}'; exit 7""", None, 7, "failed"),
         ("sleep 30", 1, 124, "timeout"),
     ],
-    ids=["success", "exit-3", "timeout"],
+    ids=["success", "exit-3", "exit-7-after-a-json-line", "timeout"],
 )
 def test_run_without_a_daemon_runs_in_the_foreground(
     service: Service, store_url: str, command: str, timeout: int | None, code: int, status: str
@@ -87,6 +88,19 @@ def test_run_with_a_daemon_is_run_by_the_daemon(running: Running) -> None:
     [run] = executions(service, job["id"])
     assert run["instanceId"] == service.get_status()["leaderInstance"]["id"]
     assert running.daemon.alive()
+
+
+def test_run_by_the_daemon_exits_with_the_code_of_a_job_whose_last_line_is_json(running: Running) -> None:
+    """The run's ``result`` is then that JSON object, which holds no exit code: the command used
+    to exit 1 for it, whatever the job's code was."""
+    service = running.service
+    job = shell_job(service, "json-then-6", """echo '{"copied": 3}'; exit 6""", scheduleConfig={"hours": 1})
+    result = jobctl(running.store_url, "run", "json-then-6")
+    assert result.returncode == 6, result.stderr
+    [run] = executions(service, job["id"])
+    assert (run["status"], run["result"]) == ("failed", {"copied": 3})
+    shown = jobctl(running.store_url, "executions", "show", run["id"])
+    assert ["result", '{"copied": 3}'] in [line.split(None, 1) for line in shown.stdout.splitlines()], shown.stdout
 
 
 def run_into_a_closed_pipe(store_url: str, job: str) -> tuple[int, str, float]:
