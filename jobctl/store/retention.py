@@ -244,7 +244,10 @@ class ExcessExecutions:
     Each job is looked at with one index probe (its executions newest first, past the kept
     ones). The first pass looks at the jobs that have more than ``keep_per_job`` executions (one
     scan of the job index finds them); later passes only at jobs that got executions since the
-    previous pass began, so a quiet store of 100,000 jobs costs little.
+    previous pass began, so a quiet store of 100,000 jobs costs little, and at jobs whose excess
+    held active runs when they were last looked at: those runs may have ended since, and no new
+    run of their job need come to bring them back (before, they stayed until the periodic full
+    sweep, hours later, while ``store prune --dry-run`` counted them).
     """
 
     name = "excessExecutions"
@@ -256,6 +259,8 @@ class ExcessExecutions:
         self._queue: deque[str] = deque()
         self._since: datetime | None = None
         self._sweep_started: datetime | None = None
+        self._held_back: set[str] = set()
+        """Jobs whose excess held active runs, looked at again in the next pass."""
 
     def pending(self, now: datetime) -> int:
         """Excess rows not already older than ``keep_days`` (those count as ``expiredExecutions``)."""
@@ -282,6 +287,8 @@ class ExcessExecutions:
             job_id = self._queue[0]
             found = self._excess_of(job_id, limit - len(doomed))
             doomed.extend(found.ids)
+            if found.held_back:
+                self._held_back.add(job_id)
             if found.complete:
                 self._queue.popleft()
         removed = delete_executions(self.db, doomed)
@@ -298,7 +305,8 @@ class ExcessExecutions:
         else:
             rows = self.db.fetch_all(jobs_with_runs_since_sql(sqlite=self.db.is_sqlite), {"since": self._since})
         self._sweep_started = now
-        self._queue.extend(row["job_id"] for row in rows)
+        again, self._held_back = self._held_back, set()
+        self._queue.extend(dict.fromkeys([*(row["job_id"] for row in rows), *sorted(again)]))
         if not self._queue:
             self._since = now
         return bool(self._queue)
@@ -308,6 +316,8 @@ class ExcessExecutions:
         ids: list[Any]
         """Keys from :func:`row_key`."""
         complete: bool
+        held_back: bool
+        """Some of the excess were active runs, left for now."""
 
     def _excess_of(self, job_id: str, limit: int) -> ExcessExecutions._Excess:
         rows = self.db.fetch_all(
@@ -318,7 +328,7 @@ class ExcessExecutions:
             {"job_id": job_id, "limit": limit, "keep": self.keep_per_job},
         )
         ids = [row["k"] for row in rows if row["status"] not in ACTIVE]
-        return ExcessExecutions._Excess(ids=ids, complete=len(rows) < limit)
+        return ExcessExecutions._Excess(ids=ids, complete=len(rows) < limit, held_back=len(ids) < len(rows))
 
 
 class ExpiredOutput:

@@ -44,6 +44,7 @@ from jobctl.store.retention import (
     COMMAND_PRUNE_CACHE_KIB,
     PRUNE_CACHE_KIB,
     Batch,
+    ExcessExecutions,
     ExpiredExecutions,
     ExpiredOutput,
     jobs_with_runs_since_sql,
@@ -80,6 +81,34 @@ def test_each_job_keeps_its_newest_keep_per_job_executions(store: Store) -> None
     assert report.removed["excessExecutions"] == 5
     assert ids_of(store, busy) == set(busy_ids[:10] + running)
     assert ids_of(store, quiet) == set(quiet_ids)
+
+
+def test_excess_runs_left_while_active_go_at_the_next_pass_once_they_ended(store: Store) -> None:
+    """The leader's later passes look only at jobs with new runs; a job whose excess was still
+    running is looked at again too, though it got no new run (before, its runs stayed until the
+    full sweep hours later, while a dry run counted them)."""
+    job = add_job(store.db, "mix")
+    running = add_executions(store.db, job, [timedelta(hours=hour) for hour in (10, 11, 12)], status="running")
+    kept = add_executions(store.db, job, [timedelta(hours=hour) for hour in (1, 2, 3)])
+    excess = ExcessExecutions(store.db, keep_per_job=3, keep_days=90)
+
+    def one_pass(now: datetime) -> int:
+        removed = 0
+        while not (batch := excess.prune_batch(now, 100)).done:
+            removed += batch.removed
+        return removed + batch.removed
+
+    assert one_pass(NOW) == 0
+    assert one_pass(NOW + timedelta(minutes=1)) == 0, "still running: still kept"
+    store.db.execute(
+        "UPDATE executions SET status = 'failed', completed_at = :now WHERE job_id = :job AND status = 'running'",
+        {"now": NOW, "job": job},
+    )
+    assert excess.pending(NOW) == 3
+    assert one_pass(NOW + timedelta(minutes=2)) == 3
+    assert ids_of(store, job) == set(kept)
+    assert not set(running) & ids_of(store)
+    assert one_pass(NOW + timedelta(minutes=3)) == 0
 
 
 def test_output_goes_before_the_row_and_the_row_says_so(store: Store, service: Service) -> None:
