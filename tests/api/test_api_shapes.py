@@ -93,6 +93,19 @@ def test_get_job_has_detail_and_recent_executions(api: Api) -> None:
     assert set(detail["recentExecutions"][0]) == EXECUTION_KEYS
 
 
+def test_an_id_in_the_path_may_be_written_in_capitals(api: Api) -> None:
+    """Ids are stored in lower case; ``job_id=``, ``after=`` and the CLI took capitals, while
+    the paths answered 404 for a job or run that exists."""
+    job = api.create_job()
+    execution_id = run_execution(api, job["id"])
+    upper_job, upper_run = job["id"].upper(), execution_id.upper()
+    assert api.get(f"/jobs/{upper_job}").json()["id"] == job["id"]
+    assert [e["id"] for e in api.get(f"/jobs/{upper_job}/executions").json()["executions"]] == [execution_id]
+    assert api.get(f"/executions/{upper_run}").json()["id"] == execution_id
+    assert api.get(f"/executions/{upper_run}/log").status_code == 200
+    assert api.get(f"/jobs/{upper_job}/next").status_code == 200
+
+
 def test_update_job_returns_the_detail(api: Api) -> None:
     job = api.create_job()
     response = api.call("PUT", f"/jobs/{job['id']}", json={"name": "renamed", "scheduleConfig": {"hours": 2}})
