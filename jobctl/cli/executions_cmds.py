@@ -65,7 +65,8 @@ def list_executions(
         return
     names = listing.job_names(service, {e["jobId"] for e in data["executions"]})
     total = data["total"] if data["total"] is not None else len(data["executions"])
-    footer = render.executions_footer(len(data["executions"]), total, paged=paged)
+    shown_page = (1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page) if paged else None
+    footer = render.executions_footer(len(data["executions"]), total, page=shown_page)
     render.executions_table(data, names, footer=footer)
 
 

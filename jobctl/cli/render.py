@@ -299,12 +299,19 @@ def truncation_note(e: ExecutionOut) -> str | None:
     return f"output truncated: first {dropped} bytes dropped" if dropped else None
 
 
-def executions_footer(shown: int, total: int, *, paged: bool) -> str:
-    """``"3 runs"``, or ``"showing 50 of 1,234 runs; use --limit N to see more"``."""
-    if shown >= total:
+def executions_footer(shown: int, total: int, *, page: tuple[int, int] | None) -> str:
+    """``"3 runs"``, ``"showing 50 of 1,234 runs; use --limit N to see more"``, or for
+    ``--page 2 --per-page 5``, which runs of the listing the page holds, as ``jobs list`` says it:
+    ``"showing 6-10 of 19 runs (page 2); ..."`` (``none`` past the last page)."""
+    if page is None:
+        if shown >= total:
+            return _count(total, "run")
+        return f"showing {shown:,} of {_count(total, 'run')}; use --limit N to see more"
+    if shown >= total and page[0] == 1:
         return _count(total, "run")
-    hint = "without --page and --per-page the newest are listed" if paged else "use --limit N to see more"
-    return f"showing {shown:,} of {_count(total, 'run')}; {hint}"
+    first = (page[0] - 1) * page[1] + 1
+    span = f"{first:,}-{first + shown - 1:,}" if shown else "none"
+    return f"showing {span} of {_count(total, 'run')} (page {page[0]}); without --page and --per-page the newest are listed"
 
 
 def _count(number: int, noun: str) -> str:

@@ -92,6 +92,13 @@ def test_executions_list_shows_the_newest_with_a_footer(
     assert human[-1] == "showing 50 of 60 runs; use --limit N to see more"
     assert human[1].split()[:2] == [runs[-1][:8], "job-00"], "newest first, short id, job name"
     assert ok(cli("executions", "list", "--limit", "60")).stdout.splitlines()[-1] == "60 runs"
+    paged = "without --page and --per-page the newest are listed"
+    second = ok(cli("executions", "list", "--page", "2", "--per-page", "25")).stdout.splitlines()
+    assert second[-1] == f"showing 26-50 of 60 runs (page 2); {paged}", "which runs the page holds"
+    assert second[1].split()[0] == runs[-26][:8]
+    past = ok(cli("executions", "list", "--page", "9", "--per-page", "25")).stdout.splitlines()[-1]
+    assert past == f"showing none of 60 runs (page 9); {paged}"
+    assert ok(cli("executions", "list", "--per-page", "100")).stdout.splitlines()[-1] == "60 runs"
     assert len(json.loads(ok(cli("executions", "list", "--json")).stdout)["executions"]) == 50
     every = json.loads(ok(cli("executions", "list", "--json", "--all")).stdout)
     assert [e["id"] for e in every["executions"]] == runs[::-1] and every["total"] == 60
