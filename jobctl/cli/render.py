@@ -311,7 +311,8 @@ def executions_footer(shown: int, total: int, *, page: tuple[int, int] | None) -
         return _count(total, "run")
     first = (page[0] - 1) * page[1] + 1
     span = f"{first:,}-{first + shown - 1:,}" if shown else "none"
-    return f"showing {span} of {_count(total, 'run')} (page {page[0]}); without --page and --per-page the newest are listed"
+    hint = "without --page and --per-page the newest are listed"
+    return f"showing {span} of {_count(total, 'run')} (page {page[0]}); {hint}"
 
 
 def _count(number: int, noun: str) -> str:
