@@ -129,6 +129,25 @@ def refuse_the_store(path: str | None, store_file: Path | None) -> None:
         raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
 
 
+def refuse_a_sqlite_file(path: str | None) -> None:
+    """Refuse an ``-o FILE`` that is a SQLite file (:func:`jobctl.store.sqlite_file.sqlite_file_at`:
+    a database, its log or journal, by content or by name), whichever store it belongs to. An
+    export is never SQLite, so writing one over such a file is always a mistake, and one that
+    destroys it: through ``--api`` the store's own path is not known here, and an export given
+    the daemon's store file replaced the live store with CSV.
+
+    :raises UsageError:
+    """
+    if path is None:
+        return
+    from jobctl.store.sqlite_file import sqlite_file_at
+
+    what = sqlite_file_at(path)
+    if what is not None:
+        raise UsageError(f"-o {path} is {what}: an export is never SQLite, and writing it there would "
+                         "destroy that file; give another file to write the export to")  # fmt: skip
+
+
 class Destination:
     """Where an export goes: stdout, or ``-o FILE``.
 

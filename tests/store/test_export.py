@@ -7,12 +7,14 @@ import io
 import json
 import os
 import resource
+import sqlite3
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import tracemalloc
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -250,6 +252,90 @@ def test_an_export_onto_the_store_itself_is_refused(sqlite_url: str, bare_cli: C
     assert sorted(path.parent.iterdir()) == folder
     listed = bare_cli("--db", sqlite_url, "executions", "export", "--format", "ndjson")
     assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == ids, listed
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (symlinks as their target's name) with what it holds."""
+    return {
+        str(path.relative_to(folder)): os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_symlink() or path.is_file()
+    }
+
+
+@pytest.fixture
+def sqlite_files(tmp_path: Path) -> Iterator[Path]:
+    """A folder of SQLite files and names for them: a database (with a WAL-mode connection open,
+    so its log holds writes not yet in the file), a hard link to it, a symlink to its folder, a
+    copy of its log and a rollback journal under names of their own, and a symlink to the name
+    of its (absent) journal."""
+    folder = tmp_path / "files"
+    (folder / "real").mkdir(parents=True)
+    database = folder / "real" / "s.db"
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE precious (x)")
+    conn.execute("INSERT INTO precious VALUES (42)")
+    (folder / "log.bin").write_bytes((folder / "real" / "s.db-wal").read_bytes())
+    (folder / "undo.bin").write_bytes(bytes.fromhex("d9d505f920a163d7") + bytes(504))
+    os.link(database, folder / "hard.db")
+    (folder / "alias").symlink_to(folder / "real")
+    (folder / "out.csv").symlink_to(folder / "real" / "s.db-journal")
+    yield folder
+    conn.close()
+
+
+REMOTE = {"option": ["--api", "http://127.0.0.1:1", "--token", "t"], "config": []}
+"""Two ways to export through an API (none answers at this port: were the file not refused, the
+export would fail there, exit 5): ``--api URL`` and a config's ``[client] api_url``."""
+
+
+SQLITE_FILES = [
+    ("real/s.db", "is a SQLite database:"),
+    ("hard.db", "is a SQLite database:"),
+    ("alias/s.db", "is a SQLite database:"),
+    ("log.bin", "is a SQLite write-ahead log:"),
+    ("undo.bin", "is a SQLite rollback journal:"),
+    ("real/s.db-wal", "is the write-ahead log of the SQLite database {folder}/real/s.db:"),
+    ("real/s.db-shm", "is the write-ahead log's shared-memory index of the SQLite database {folder}/real/s.db:"),
+    ("real/s.db-journal", "is the rollback journal of the SQLite database {folder}/real/s.db:"),
+    ("alias/s.db-wal", "is the write-ahead log of the SQLite database {folder}/alias/s.db:"),
+    ("hard.db-journal", "is the rollback journal of the SQLite database {folder}/hard.db:"),
+    ("out.csv", "is the rollback journal of the SQLite database {folder}/real/s.db:"),
+]
+"""Names under :func:`sqlite_files` and what ``-o`` naming each is said to be."""
+
+
+@pytest.mark.parametrize(("name", "what"), SQLITE_FILES, ids=[name for name, _ in SQLITE_FILES])
+@pytest.mark.parametrize("remote", ["option", "config"])
+def test_an_export_through_the_api_onto_a_sqlite_file_is_refused(
+    sqlite_files: Path, bare_cli: Cli, tmp_path: Path, name: str, what: str, remote: str
+) -> None:
+    """Through an API the store's path is not known, and ``-o`` naming the daemon's store file
+    replaced the live store with CSV (exit 0). Any SQLite file is refused, by its first bytes or
+    as a database's -wal, -shm or -journal, whatever store it is: exit 2, every file as it was."""
+    config = tmp_path / "client.toml"
+    config.write_text('[client]\napi_url = "http://127.0.0.1:1"\ntoken = "t"\n')
+    config.chmod(0o600)
+    env = {"JOBCTL_CONFIG": str(config)} if remote == "config" else None
+    before = _contents(sqlite_files)
+    result = bare_cli(*REMOTE[remote], "executions", "export", "-o", str(sqlite_files / name), env=env)
+    assert result.code == 2 and result.stdout == "", result
+    assert result.stderr == (
+        f"jobctl: -o {sqlite_files / name} {what.format(folder=sqlite_files)} an export is never SQLite, and "
+        "writing it there would destroy that file; give another file to write the export to\n"
+    )
+    assert _contents(sqlite_files) == before
+
+
+@pytest.mark.parametrize("name", ["runs.csv", "notes-wal", "log.bin-wal", "real-journal"])
+def test_an_export_through_the_api_to_any_other_file_goes_ahead(sqlite_files: Path, bare_cli: Cli, name: str) -> None:
+    """A file that is no SQLite file, and a -wal or -journal name after no database (a log's own
+    name, a folder's), is written as before: the export goes on to ask the API (down: exit 5)."""
+    (sqlite_files / "notes").write_text("not SQLite")
+    result = bare_cli(*REMOTE["option"], "executions", "export", "-o", str(sqlite_files / name))
+    assert result.code == 5 and "cannot reach the jobctl API" in result.stderr, result
 
 
 def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:
