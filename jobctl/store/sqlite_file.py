@@ -36,13 +36,19 @@ def store_file_named(path: str | Path, store_file: Path, *, including_itself: bo
     """The file of the store at ``store_file`` that ``path`` names, by name or through a link:
     the store itself (if ``including_itself``) or one of SQLite's files beside it; None for any
     other path. A command writing to such a path would overwrite the store, or have SQLite take
-    what it wrote for its own log or journal."""
+    what it wrote for its own log or journal.
+
+    SQLite names its side files after the store file with symlinks resolved (``alias.db`` ->
+    ``real/s.db`` logs to ``real/s.db-wal``), so those names count as well as the ones beside
+    ``store_file`` as given."""
+    stores = dict.fromkeys((str(store_file), os.path.realpath(store_file)))
     for suffix in ("", *SIDE_FILE_SUFFIXES) if including_itself else SIDE_FILE_SUFFIXES:
-        name = f"{store_file}{suffix}"
-        if os.path.realpath(path) == os.path.realpath(name):
-            return name
-        if os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name):
-            return name
+        for store in stores:
+            name = f"{store}{suffix}"
+            if os.path.realpath(path) == os.path.realpath(name):
+                return name
+            if os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name):
+                return name
     return None
 
 

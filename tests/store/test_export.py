@@ -338,6 +338,61 @@ def test_an_export_through_the_api_to_any_other_file_goes_ahead(sqlite_files: Pa
     assert result.code == 5 and "cannot reach the jobctl API" in result.stderr, result
 
 
+WRITER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute("UPDATE jobs SET description = 'in the log only'")
+print("ready", flush=True)
+sys.stdin.read()
+conn.close()
+"""
+"""A daemon's connection to the store at ``argv[1]``: a write left in the log, held open until
+stdin closes. In a process of its own: this one reading the files would drop its locks (POSIX
+locks go with any descriptor of the file closed), and the export's store, closing last, would
+then checkpoint the log and remove it."""
+
+
+@pytest.mark.parametrize("ending", ["-wal", "-shm"])
+def test_an_export_onto_the_log_of_a_store_named_through_a_symlink_is_refused(
+    tmp_path: Path, bare_cli: Cli, ending: str
+) -> None:
+    """``--db`` names the store through a symlink (alias.db -> real/s.db): SQLite keeps its log
+    and index beside the real file, real/s.db-wal, which the check of the store's own files
+    missed (it looked beside alias.db), and the export replaced the live log, exit 0."""
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "s.db"
+    store = open_store(f"sqlite:///{real}")
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    (tmp_path / "alias.db").symlink_to(real)
+    daemon = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "alias.db")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert daemon.stdout is not None and daemon.stdout.readline() == "ready\n"
+        log = Path(f"{real}{ending}")
+        assert log.exists()
+        before = _contents(tmp_path / "real")
+        result = bare_cli("--db", f"sqlite:///{tmp_path / 'alias.db'}", "executions", "export", "-o", str(log))
+        assert result.code == 2 and result.stderr.count("\n") == 1, result
+        assert (
+            result.stderr
+            == f"jobctl: -o {log} is the store's own file {log}; give another file to write the export to\n"
+        )
+        after = _contents(tmp_path / "real")  # the index's read marks are the export's to set: not compared
+        assert {name: after[name] for name in ("s.db", "s.db-wal")} == {
+            name: before[name] for name in ("s.db", "s.db-wal")
+        }
+        assert after["s.db-shm"][:4] == before["s.db-shm"][:4]
+    finally:
+        daemon.communicate("", timeout=60)
+    conn = sqlite3.connect(real)
+    assert conn.execute("SELECT description FROM jobs").fetchall() == [("in the log only",)], "the log's write is lost"
+    conn.close()
+    listed = bare_cli("--db", f"sqlite:///{real}", "executions", "export", "--format", "ndjson")
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == ids, listed
+
+
 def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:
     """The file size limit (as a full disk or a quota would) stops the export after 64 KiB of
     about 250: the temporary file it was writing goes, and FILE keeps what it held."""

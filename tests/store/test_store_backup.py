@@ -454,3 +454,18 @@ def test_a_backup_named_as_sqlites_file_beside_the_store_is_refused(filled: str,
     result = bare_cli("--db", filled, "store", "backup", f"{path}{ending}")
     one_line_error(result, 2, "SQLite's own file beside the store")
     assert listing(path.parent) == before
+
+
+@pytest.mark.parametrize("ending", ["-wal", "-shm", "-journal"])
+def test_a_backup_named_as_sqlites_file_beside_the_real_store_file_is_refused(
+    filled: str, bare_cli: Cli, tmp_path: Path, ending: str
+) -> None:
+    """``--db`` names the store through a symlink: SQLite keeps its files beside the real file,
+    which the check missed (it looked beside the symlink). Refused as beside the store itself."""
+    path = parse_store_url(filled).sqlite_path
+    assert path is not None
+    (tmp_path / "alias.db").symlink_to(path)
+    before = listing(path.parent)
+    result = bare_cli("--db", f"sqlite:///{tmp_path / 'alias.db'}", "store", "backup", f"{path}{ending}")
+    one_line_error(result, 2, "SQLite's own file beside the store")
+    assert listing(path.parent) == before
