@@ -175,6 +175,11 @@ class Destination:
             return
         if not path:  # open('') would say "No such file or directory" about a name nobody sees
             raise UsageError("-o is empty: give a file to write the export to, or - for standard output")
+        from jobctl.store.file_names import too_long
+
+        why = too_long(path)
+        if why is not None:
+            raise UsageError(f"cannot write {path}: {why}")
         if os.path.isdir(path):
             raise UsageError(f"-o {path} is a folder; give a file to write the export to")
         try:
@@ -194,9 +199,13 @@ class Destination:
             raise UsageError(f"cannot write {path}: Permission denied")
 
     def _beside(self, path: str, info: os.stat_result | None) -> TextIO:
-        """A new temporary file in ``path``'s folder, with ``path``'s mode (and owner, if allowed)."""
+        """A new temporary file in ``path``'s folder, with ``path``'s mode (and owner, if allowed):
+        ``.FILE.XXXXXXXX.part``, FILE cut short when that name would be over the file system's limit."""
+        from jobctl.store.file_names import PART_SUFFIX, part_prefix
+
         folder, name = os.path.split(path)
-        descriptor, self._temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder or ".")
+        folder = folder or "."
+        descriptor, self._temp = tempfile.mkstemp(prefix=part_prefix(name, folder), suffix=PART_SUFFIX, dir=folder)
         try:
             if info is None:
                 mask = os.umask(0)

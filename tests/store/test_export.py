@@ -393,6 +393,44 @@ def test_an_export_onto_the_log_of_a_store_named_through_a_symlink_is_refused(
     assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == ids, listed
 
 
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("a" * 257 + ".csv", "its name is 261 bytes long, over the limit of 255 bytes a file name can have there"),
+        (
+            "d" * 300 + "/runs.csv",
+            "the folder name dddddddddddddddd... is 300 bytes long, over the limit of 255 bytes a file name can have",
+        ),
+    ],
+    ids=["name", "folder-name"],
+)
+def test_an_output_name_over_the_file_systems_limit_is_refused_naming_the_limit(
+    sqlite_url: str, bare_cli: Cli, tmp_path: Path, name: str, fragment: str
+) -> None:
+    open_store(sqlite_url).close()
+    before = sorted(tmp_path.iterdir())
+    result = bare_cli("--db", sqlite_url, "executions", "export", "-o", str(tmp_path / name))
+    assert result.code == 2 and result.stderr == f"jobctl: cannot write {tmp_path / name}: {fragment}\n", result
+    assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "name", ["a" * 251 + ".csv", "ü" * 125 + ".csv", "b" * 241 + ".csv"], ids=["255", "254-encoded", "245"]
+)
+def test_an_output_name_the_file_system_takes_is_written_whatever_its_length(
+    sqlite_url: str, bare_cli: Cli, tmp_path: Path, name: str
+) -> None:
+    """Names up to the limit that ``touch`` makes: the temporary file beside, 15 bytes longer,
+    was refused ("File name too long"); its name keeps within the limit (FILE in it cut short)."""
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    result = bare_cli("--db", sqlite_url, "executions", "export", "-o", str(tmp_path / name))
+    assert result.code == 0, result
+    assert len((tmp_path / name).read_text().splitlines()) == 4
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["bare.toml", "jobctl.db", name])
+
+
 def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:
     """The file size limit (as a full disk or a quota would) stops the export after 64 KiB of
     about 250: the temporary file it was writing goes, and FILE keeps what it held."""

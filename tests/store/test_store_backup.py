@@ -469,3 +469,49 @@ def test_a_backup_named_as_sqlites_file_beside_the_real_store_file_is_refused(
     result = bare_cli("--db", f"sqlite:///{tmp_path / 'alias.db'}", "store", "backup", f"{path}{ending}")
     one_line_error(result, 2, "SQLite's own file beside the store")
     assert listing(path.parent) == before
+
+
+# -- names at the file system's limits -------------------------------------------------------
+
+NOWHERE = "postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?connect_timeout=1"
+"""A Postgres store no server answers for: the backup is refused before any connection."""
+
+
+@pytest.mark.parametrize(
+    ("target", "fragment"),
+    [
+        ("{out}/" + "a" * 257 + ".db", "its name is 260 bytes long, over the limit of 255 bytes a file name can have"),
+        ("{out}/" + "ü" * 127 + ".db", "its name is 257 bytes long, over the limit of 255 bytes"),
+        (
+            "{out}/" + "d" * 300 + "/copy.db",
+            "the folder name dddddddddddddddd... is 300 bytes long, over the limit of 255",
+        ),
+        ("{out}/" + "d/" * 2100 + "copy.db", "bytes long, over the limit of 4095 bytes a path can have"),
+    ],
+    ids=["name", "encoded-name", "folder-name", "path"],
+)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_name_over_the_file_systems_limit_is_refused_naming_the_limit(
+    filled: str, out: Path, bare_cli: Cli, target: str, fragment: str, backend: str
+) -> None:
+    """A name longer than the file system takes was ``internal error: OSError: [Errno 36] File
+    name too long`` (exit 1), on either backend: one line naming the limit, exit 2, nothing written."""
+    url = filled if backend == "sqlite" else NOWHERE
+    result = bare_cli("--db", url, "store", "backup", target.format(out=out))
+    one_line_error(result, 2, fragment)
+    assert result.stderr.startswith("jobctl: cannot write backup ")
+    assert listing(out) == {}
+
+
+@pytest.mark.parametrize("name", ["a" * 252 + ".db", "ü" * 126 + ".db", "b" * 240 + ".db", "c" * 200],
+                         ids=["255", "255-encoded", "243", "200"])  # fmt: skip
+def test_a_name_the_file_system_takes_is_backed_up_to_whatever_its_length(
+    filled: str, out: Path, bare_cli: Cli, name: str
+) -> None:
+    """Names up to the limit (255 bytes) that ``touch`` makes: the hidden part file, 15 bytes
+    longer, and its journal, 8 more, were refused ("File name too long", or an internal error
+    from the journal). The part file's name keeps within the limit: NAME in it is cut short."""
+    result = bare_cli("--db", filled, "store", "backup", str(out / name))
+    assert result.code == 0, result
+    assert list(listing(out)) == [name]
+    assert "jobs" in tables(out / name)
