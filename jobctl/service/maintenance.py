@@ -94,7 +94,7 @@ def backup_target(target: str) -> Path:
 
     :raises UsageError: for ``-``, an empty name, a name ending in ``/``, ``.`` or ``..``, a
         name longer than the file system takes, an existing path (a directory said so), a
-        folder that does not exist or cannot be written.
+        folder that does not exist, is not a folder or cannot be written.
     """
     from jobctl.store.file_names import too_long
 
@@ -114,10 +114,13 @@ def backup_target(target: str) -> Path:
             raise UsageError(f"backup target {path} is a directory; give a new file path")
         if os.path.lexists(path):
             raise UsageError(f"backup target {path} already exists; give a new file path")
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            raise UsageError(f"cannot write backup {path}: folder {folder} does not exist or is not writable")
+        if not folder.is_dir():
+            what = "is not a folder" if os.path.lexists(folder) else "does not exist"
+            raise UsageError(f"cannot write backup {path}: folder {folder} {what}")
     except OSError as exc:  # a folder on the way this user may not search, say
         raise UsageError(f"cannot write backup {path}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write backup {path}: folder {folder} is not writable")
     return path
 
 

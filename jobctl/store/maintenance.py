@@ -260,8 +260,12 @@ def _create_part_file(part: Path, target: Path) -> None:
     """Create ``part`` empty, mode 0600, or say why it cannot be (exit 2)."""
     try:
         fd = os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
-    except (FileNotFoundError, NotADirectoryError):
-        raise UsageError(f"cannot write backup {target}: folder {target.parent} does not exist") from None
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        folder = target.parent
+        if folder.is_dir():  # /proc, /sys: folders that exist and take no new file
+            raise UsageError(f"cannot write backup {target}: no file can be created in folder {folder} "
+                             f"({exc.strerror})") from None  # fmt: skip
+        raise UsageError(f"cannot write backup {target}: folder {folder} does not exist") from None
     except OSError as exc:
         raise UsageError(f"cannot write backup {target}: {exc.strerror or exc}") from None
     try:

@@ -125,7 +125,7 @@ def test_a_relative_path_lands_in_the_working_folder(filled: str, out: Path, bar
         ("{out}/taken.db", "already exists"),
         ("{out}/dangling", "already exists"),
         ("{out}/no/such/copy.db", "does not exist"),
-        ("{out}/taken.db/copy.db", "does not exist"),
+        ("{out}/taken.db/copy.db", "folder {out}/taken.db is not a folder"),
     ],
 )
 def test_a_path_that_is_no_new_file_is_refused_and_nothing_is_written(
@@ -136,7 +136,7 @@ def test_a_path_that_is_no_new_file_is_refused_and_nothing_is_written(
     (out / "dangling").symlink_to(out / "nowhere.db")
     before = listing(out)
     result = in_folder(bare_cli, out, "--db", filled, "store", "backup", target.format(out=out))
-    one_line_error(result, 2, fragment)
+    one_line_error(result, 2, fragment.format(out=out))
     assert listing(out) == before
     assert (out / "taken.db").read_text() == "keep me"
     assert not (out / "nowhere.db").exists()
@@ -151,6 +151,20 @@ def test_a_folder_that_cannot_be_written_is_refused(filled: str, out: Path, bare
     finally:
         out.chmod(0o700)
     assert listing(out) == {}
+
+
+def test_a_folder_that_takes_no_new_file_is_not_said_not_to_exist(filled: str, bare_cli: Cli) -> None:
+    """/proc exists, and no file can be made in it: the backup said "folder /proc does not
+    exist" (root, whom the folder's mode lets write), or "does not exist or is not writable"."""
+    folder = "/proc"
+    result = bare_cli("--db", filled, "store", "backup", f"{folder}/x.db")
+    one_line_error(result, 2, f"cannot write backup {folder}/x.db: ")
+    assert "does not exist" not in result.stderr, result.stderr
+    if os.geteuid() == 0:
+        assert f"no file can be created in folder {folder} (" in result.stderr, result.stderr
+    else:
+        assert f"folder {folder} is not writable" in result.stderr, result.stderr
+    assert not os.path.lexists(f"{folder}/x.db")
 
 
 # -- a backup that fails or stops ------------------------------------------------------------
