@@ -97,7 +97,9 @@ def test_a_backup_never_overwrites_and_needs_a_writable_folder(sqlite_url: str, 
     assert taken.read_text() == "keep me"
     one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(tmp_path)), 2, "is a directory")
     missing = tmp_path / "no" / "such" / "copy.db"
-    one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(missing)), 2, "not writable")
+    one_line_error(
+        bare_cli("--db", sqlite_url, "store", "backup", str(missing)), 2, f"folder {missing.parent} does not exist"
+    )
     assert not missing.parent.exists()
 
 
