@@ -140,6 +140,28 @@ def test_the_first_and_last_dates_are_the_ends_of_time_in_any_zone(store: Store,
     ), own_offset
 
 
+def test_a_duration_of_any_length_is_a_time_ago_and_one_before_the_first_instant_is_that_instant(
+    store: Store, cli: Cli
+) -> None:
+    """``--since 100000d`` (273 years), ``52000w`` and ``2400000h`` were "not a time", for the
+    hundred years ``--every`` is bounded by, while ``--since 0001-01-01`` worked: each is the
+    time that long ago, and a duration reaching before the first instant a time can hold is that
+    instant, as 0001-01-01 is, bounding nothing."""
+    ids = add_executions(store.db, add_job(store.db, "j"), [timedelta(days=n) for n in range(3)])
+
+    def exported(*args: str) -> list[str]:
+        result = cli("executions", "export", "--format", "ndjson", *args)
+        assert result.code == 0, result
+        return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+    for long_ago in ("100000d", "52000w", "2400000h", "1000000000d", "9" * 40 + "s"):
+        assert exported("--since", long_ago) == ids, long_ago
+        assert exported("--until", long_ago) == [], long_ago
+    assert exported("--since", "1000000000d", "--until", "1d") == ids[1:]
+    audit = cli("audit", "--since", "100000d")
+    assert audit.code == 0, audit
+
+
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     job = add_job(store.db, "j")
     ids = add_executions(store.db, job, [timedelta(minutes=n) for n in range(230)])
