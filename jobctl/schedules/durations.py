@@ -16,6 +16,9 @@ MAX_SECONDS = 100 * 366 * 86400
 
 SECONDS_PER_UNIT: dict[str, int] = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 
+_DIGITS = 30
+"""Digits read of a unit's count: 10**30 seconds is over every bound (a hundred years, the
+first instant a time can hold) by far, so a longer count is read as 10**30."""
 _PART = re.compile(r"(\d+)([a-z])")
 _WHOLE = re.compile(r"(?:\d+[a-z])+")
 
@@ -57,7 +60,10 @@ def parse_units(text: str) -> dict[str, int]:
             raise _bad(text, f"has an unknown unit {letter!r}; use w, d, h, m or s")
         if key in result:
             raise _bad(text, f"gives {key} twice")
-        result[key] = int(number)
+        # A number of more digits than any bound needs stands for one over every bound: int()
+        # refuses over 4,300 digits (ValueError, which no caller expects of a duration).
+        digits = number.lstrip("0") or "0"
+        result[key] = int(digits) if len(digits) <= _DIGITS else 10**_DIGITS
     if total_seconds(result) == 0:
         raise _bad(text, "must be longer than zero")
     return result
