@@ -103,8 +103,13 @@ class AppContext:
     def direct_store_url(self, command: str) -> str:
         """The URL of the store :meth:`direct_store` would open, without opening it.
 
-        :raises UsageError: as :meth:`direct_store`.
+        The config is loaded first, whether or not a setting of it is needed: a broken config
+        file is exit 2 with its one line here as for every other command (``store backup`` and
+        ``store vacuum`` given ``--db`` read no setting, and ran on as if it were sound).
+
+        :raises UsageError: as :meth:`direct_store`, and for a config file that does not load.
         """
+        self.config  # noqa: B018 - loaded for its errors
         self.check_not_both()
         if self.api_option:
             raise UsageError(f"{command} works on the store, not through the API: run it without --api")

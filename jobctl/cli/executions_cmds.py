@@ -130,6 +130,7 @@ def export(
         if not app_ctx.is_remote():
             store = app_ctx.store(create=False)  # exporting from a mistyped path is an error, not a new empty store
             exporting.refuse_the_store(to, store.url.sqlite_path)
+        exporting.refuse_a_sqlite_file(to)  # any SQLite file, in either mode: an --api daemon's store too
         service = app_ctx.service()
         job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
         rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))

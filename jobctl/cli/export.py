@@ -129,6 +129,25 @@ def refuse_the_store(path: str | None, store_file: Path | None) -> None:
         raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
 
 
+def refuse_a_sqlite_file(path: str | None) -> None:
+    """Refuse an ``-o FILE`` that is a SQLite file (:func:`jobctl.store.sqlite_file.sqlite_file_at`:
+    a database, its log or journal, by content or by name), whichever store it belongs to. An
+    export is never SQLite, so writing one over such a file is always a mistake, and one that
+    destroys it: through ``--api`` the store's own path is not known here, and an export given
+    the daemon's store file replaced the live store with CSV.
+
+    :raises UsageError:
+    """
+    if path is None:
+        return
+    from jobctl.store.sqlite_file import sqlite_file_at
+
+    what = sqlite_file_at(path)
+    if what is not None:
+        raise UsageError(f"-o {path} is {what}: an export is never SQLite, and writing it there would "
+                         "destroy that file; give another file to write the export to")  # fmt: skip
+
+
 class Destination:
     """Where an export goes: stdout, or ``-o FILE``.
 
@@ -156,6 +175,11 @@ class Destination:
             return
         if not path:  # open('') would say "No such file or directory" about a name nobody sees
             raise UsageError("-o is empty: give a file to write the export to, or - for standard output")
+        from jobctl.store.file_names import too_long
+
+        why = too_long(path)
+        if why is not None:
+            raise UsageError(f"cannot write {path}: {why}")
         if os.path.isdir(path):
             raise UsageError(f"-o {path} is a folder; give a file to write the export to")
         try:
@@ -175,9 +199,13 @@ class Destination:
             raise UsageError(f"cannot write {path}: Permission denied")
 
     def _beside(self, path: str, info: os.stat_result | None) -> TextIO:
-        """A new temporary file in ``path``'s folder, with ``path``'s mode (and owner, if allowed)."""
+        """A new temporary file in ``path``'s folder, with ``path``'s mode (and owner, if allowed):
+        ``.FILE.XXXXXXXX.part``, FILE cut short when that name would be over the file system's limit."""
+        from jobctl.store.file_names import PART_SUFFIX, part_prefix
+
         folder, name = os.path.split(path)
-        descriptor, self._temp = tempfile.mkstemp(prefix=f".{name}.", suffix=".part", dir=folder or ".")
+        folder = folder or "."
+        descriptor, self._temp = tempfile.mkstemp(prefix=part_prefix(name, folder), suffix=PART_SUFFIX, dir=folder)
         try:
             if info is None:
                 mask = os.umask(0)

@@ -16,6 +16,9 @@ MAX_SECONDS = 100 * 366 * 86400
 
 SECONDS_PER_UNIT: dict[str, int] = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 
+_DIGITS = 30
+"""Digits read of a unit's count: 10**30 seconds is over every bound (a hundred years, the
+first instant a time can hold) by far, so a longer count is read as 10**30."""
 _PART = re.compile(r"(\d+)([a-z])")
 _WHOLE = re.compile(r"(?:\d+[a-z])+")
 
@@ -26,7 +29,26 @@ def parse_every(text: str) -> dict[str, int]:
     Units are ``w d h m s``, each at most once, in any order. The result holds only the
     units written (``{"hours": 1, "minutes": 30}``), ready for ``parse_schedule``.
 
-    :raises ValidationFailed: at ``["every"]`` for anything else, including a zero total.
+    :raises ValidationFailed: at ``["every"]`` for anything else, including a zero total and
+        one over :data:`MAX_SECONDS`.
+    """
+    result = parse_units(text)
+    if total_seconds(result) > MAX_SECONDS:
+        raise _bad(text, "is longer than a hundred years")
+    return result
+
+
+def total_seconds(units: Mapping[str, int]) -> int:
+    """The seconds the units of :func:`parse_units` add up to."""
+    return sum(SECONDS_PER_UNIT[key] * value for key, value in units.items())
+
+
+def parse_units(text: str) -> dict[str, int]:
+    """The units of a duration, as :func:`parse_every` reads them but of any length: the
+    hundred years are a bound on how often a job may run, not on how far back a time may be
+    (``--since 100000d`` is a time, as ``--since 1753-12-06`` is).
+
+    :raises ValidationFailed: at ``["every"]`` for text in no duration's form, or a zero total.
     """
     compact = text.strip().lower().replace(" ", "")
     if not _WHOLE.fullmatch(compact):
@@ -38,12 +60,12 @@ def parse_every(text: str) -> dict[str, int]:
             raise _bad(text, f"has an unknown unit {letter!r}; use w, d, h, m or s")
         if key in result:
             raise _bad(text, f"gives {key} twice")
-        result[key] = int(number)
-    total = sum(SECONDS_PER_UNIT[key] * value for key, value in result.items())
-    if total == 0:
+        # A number of more digits than any bound needs stands for one over every bound: int()
+        # refuses over 4,300 digits (ValueError, which no caller expects of a duration).
+        digits = number.lstrip("0") or "0"
+        result[key] = int(digits) if len(digits) <= _DIGITS else 10**_DIGITS
+    if total_seconds(result) == 0:
         raise _bad(text, "must be longer than zero")
-    if total > MAX_SECONDS:
-        raise _bad(text, "is longer than a hundred years")
     return result
 
 

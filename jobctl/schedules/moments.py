@@ -4,7 +4,9 @@
 - an ISO 8601 date or date-time (``2026-12-04``, ``2026-12-04T02:00:00Z``, ``2026-12-04
   02:00+01:00``; a date alone is its midnight; without an offset it is read in the zone the
   caller gives);
-- a duration before now (``24h``, ``7d``, ``1h30m``: the units of ``--every``);
+- a duration before now (``24h``, ``7d``, ``1h30m``: the units of ``--every``, of any length:
+  ``--every``'s bound of a hundred years is not one on how far back a time may be; a duration
+  that reaches before the first instant a time can hold is that instant, as ``0001-01-01`` is);
 - ``now``.
 """
 
@@ -13,7 +15,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
-from jobctl.schedules.durations import SECONDS_PER_UNIT, parse_every
+from jobctl.schedules.durations import parse_units, total_seconds
 from jobctl.schedules.zones import parse_iso
 
 FORMS = "an ISO 8601 time (2026-12-04, 2026-12-04T02:00:00Z), a duration ago (24h, 7d) or now"
@@ -42,10 +44,12 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
     if instant is not None:
         return instant
     try:
-        units = parse_every(value)
+        seconds = total_seconds(parse_units(value))
     except ValidationFailed:
         raise ValueError(f"{text!r} is not a time: give {FORMS}") from None
-    return now - timedelta(seconds=sum(SECONDS_PER_UNIT[unit] * count for unit, count in units.items()))
+    if seconds >= (now - FIRST_INSTANT).total_seconds():
+        return FIRST_INSTANT  # as --since 0001-01-01 does: no stored time lies before it
+    return now - timedelta(seconds=seconds)
 
 
 FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)

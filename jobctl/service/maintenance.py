@@ -92,9 +92,12 @@ def backup_target(target: str) -> Path:
     Checked on the name as given, before any store is opened (``Path`` would turn ``''`` into
     ``.`` and drop a trailing slash).
 
-    :raises UsageError: for ``-``, an empty name, a name ending in ``/``, ``.`` or ``..``, an
-        existing path (a directory said so), a folder that does not exist or cannot be written.
+    :raises UsageError: for ``-``, an empty name, a name ending in ``/``, ``.`` or ``..``, a
+        name longer than the file system takes, an existing path (a directory said so), a
+        folder that does not exist, is not a folder or cannot be written.
     """
+    from jobctl.store.file_names import too_long
+
     if target == "-":
         raise UsageError("store backup writes a file, not standard output: give a new file path instead of -")
     if not target:
@@ -102,13 +105,22 @@ def backup_target(target: str) -> Path:
     if os.path.basename(target) in ("", ".", ".."):
         raise UsageError(f"backup target {target} names a folder; give a new file path")
     path = Path(target).absolute()  # as written: a quoted "~" is a folder named ~, as for cp
-    if path.is_dir():
-        raise UsageError(f"backup target {path} is a directory; give a new file path")
-    if os.path.lexists(path):
-        raise UsageError(f"backup target {path} already exists; give a new file path")
+    why = too_long(path)
+    if why is not None:
+        raise UsageError(f"cannot write backup {path}: {why}")
     folder = path.parent
-    if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-        raise UsageError(f"cannot write backup {path}: folder {folder} does not exist or is not writable")
+    try:
+        if path.is_dir():
+            raise UsageError(f"backup target {path} is a directory; give a new file path")
+        if os.path.lexists(path):
+            raise UsageError(f"backup target {path} already exists; give a new file path")
+        if not folder.is_dir():
+            what = "is not a folder" if os.path.lexists(folder) else "does not exist"
+            raise UsageError(f"cannot write backup {path}: folder {folder} {what}")
+    except OSError as exc:  # a folder on the way this user may not search, say
+        raise UsageError(f"cannot write backup {path}: {exc.strerror or exc}") from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write backup {path}: folder {folder} is not writable")
     return path
 
 

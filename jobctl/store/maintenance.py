@@ -188,7 +188,8 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
     per 100 MB (docs/store-backup.md). It does not compare indexes with their tables, as
     ``store check``'s ``integrity_check`` does.
 
-    The copy is written to a hidden ``.NAME.XXXXXXXX.part`` file beside ``target``, created
+    The copy is written to a hidden ``.NAME.XXXXXXXX.part`` file beside ``target`` (NAME cut
+    short when the part's name would be over the file system's limit), created
     readable by its owner alone from the start (the copy holds token hashes and the jobs'
     environment), and is linked to ``target`` only once it is whole and checked: a link never
     replaces what is there (not even a dangling symlink), and a copy killed outright (SIGKILL, a
@@ -200,12 +201,14 @@ def backup_sqlite(db: Database, target: Path) -> BackupCopy:
     :raises UsageError: when ``target`` exists or cannot be created (nothing made).
     :raises StoreError: when the copy fails (the partial file removed).
     """
-    from jobctl.store.sqlite_file import link_as_new, remove_with_side_files
+    from jobctl.store.file_names import PART_SUFFIX, part_prefix
+    from jobctl.store.sqlite_file import SIDE_FILE_SUFFIXES, link_as_new, remove_with_side_files
 
     if os.path.lexists(target):  # at once: nothing is copied for a name that cannot be taken
         what = "is a directory" if target.is_dir() else "already exists"
         raise UsageError(f"backup target {target} {what}; give a new file path")
-    part = target.with_name(f".{target.name}.{secrets.token_hex(4)}{PART_SUFFIX}")
+    prefix = part_prefix(target.name, target.parent, beside=max(SIDE_FILE_SUFFIXES, key=len))  # its journal too
+    part = target.with_name(f"{prefix}{secrets.token_hex(4)}{PART_SUFFIX}")
     copy: sqlite3.Connection | None = None
     # Ours to remove from here on: a signal can end the command between the file's creation and
     # any line after it, so it is not "ours once made" but "ours unless making it failed".
@@ -253,16 +256,16 @@ def _quick_check(conn: sqlite3.Connection) -> list[str]:
     return problem_lines(str(row[0]) for row in rows)
 
 
-PART_SUFFIX = ".part"
-"""The end of the hidden file a backup is written to before it takes its name (as an export's)."""
-
-
 def _create_part_file(part: Path, target: Path) -> None:
     """Create ``part`` empty, mode 0600, or say why it cannot be (exit 2)."""
     try:
         fd = os.open(part, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o600)
-    except (FileNotFoundError, NotADirectoryError):
-        raise UsageError(f"cannot write backup {target}: folder {target.parent} does not exist") from None
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        folder = target.parent
+        if folder.is_dir():  # /proc, /sys: folders that exist and take no new file
+            raise UsageError(f"cannot write backup {target}: no file can be created in folder {folder} "
+                             f"({exc.strerror})") from None  # fmt: skip
+        raise UsageError(f"cannot write backup {target}: folder {folder} does not exist") from None
     except OSError as exc:
         raise UsageError(f"cannot write backup {target}: {exc.strerror or exc}") from None
     try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 from pathlib import Path
 
 from jobctl.errors import StoreError
@@ -35,13 +36,73 @@ def store_file_named(path: str | Path, store_file: Path, *, including_itself: bo
     """The file of the store at ``store_file`` that ``path`` names, by name or through a link:
     the store itself (if ``including_itself``) or one of SQLite's files beside it; None for any
     other path. A command writing to such a path would overwrite the store, or have SQLite take
-    what it wrote for its own log or journal."""
+    what it wrote for its own log or journal.
+
+    SQLite names its side files after the store file with symlinks resolved (``alias.db`` ->
+    ``real/s.db`` logs to ``real/s.db-wal``), so those names count as well as the ones beside
+    ``store_file`` as given."""
+    stores = dict.fromkeys((str(store_file), os.path.realpath(store_file)))
     for suffix in ("", *SIDE_FILE_SUFFIXES) if including_itself else SIDE_FILE_SUFFIXES:
-        name = f"{store_file}{suffix}"
-        if os.path.realpath(path) == os.path.realpath(name):
-            return name
-        if os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name):
-            return name
+        for store in stores:
+            name = f"{store}{suffix}"
+            if os.path.realpath(path) == os.path.realpath(name):
+                return name
+            if os.path.exists(path) and os.path.exists(name) and os.path.samefile(path, name):
+                return name
+    return None
+
+
+_SIDE_FILE_NAMES = {
+    "-wal": "the write-ahead log",
+    "-shm": "the write-ahead log's shared-memory index",
+    "-journal": "the rollback journal",
+}
+"""What each of :data:`SIDE_FILE_SUFFIXES` is to the database it is named after."""
+DATABASE_HEADER = b"SQLite format 3\x00"
+"""The first 16 bytes of every SQLite database file."""
+WAL_MAGIC = (bytes.fromhex("377f0682"), bytes.fromhex("377f0683"))
+"""The first 4 bytes of a write-ahead log (big-endian; the last bit says the checksums' byte order)."""
+JOURNAL_MAGIC = bytes.fromhex("d9d505f920a163d7")
+"""The first 8 bytes of a rollback journal that holds a transaction."""
+
+
+def sqlite_file_at(path: str | Path) -> str | None:
+    """What SQLite file ``path`` is, as a message says it ("a SQLite database", "the
+    write-ahead log of the SQLite database /var/lib/jobctl/jobctl.db"), or None for any other.
+
+    Told by its first bytes (a database, a write-ahead log, a rollback journal: through
+    symlinks, and so by any hard link too), or by its name: ``-wal``, ``-shm`` or ``-journal``
+    after the name of a SQLite database, as given or with symlinks resolved, names that file
+    whether it exists yet or not. This needs no store URL: it is how a command that writes a
+    file of its own (an export through ``--api``, where the daemon's store is not known) keeps
+    from overwriting any SQLite file, the one a daemon has open included.
+    """
+    for name in dict.fromkeys((str(path), os.path.realpath(path))):
+        for suffix, what in _SIDE_FILE_NAMES.items():
+            base = name.removesuffix(suffix)
+            if base != name and base and _kind_by_content(base) == "database":
+                return f"{what} of the SQLite database {base}"
+    kind = _kind_by_content(path)
+    return None if kind is None else f"a SQLite {kind}"
+
+
+def _kind_by_content(path: str | Path) -> str | None:
+    """ "database", "write-ahead log" or "rollback journal" by the first bytes of the regular
+    file at ``path``; None for anything else, or nothing readable there (a FIFO is not opened:
+    that would wait for a writer)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, "rb") as file:
+            head = file.read(len(DATABASE_HEADER))
+    except (OSError, ValueError):  # ValueError: a NUL in the name
+        return None
+    if head.startswith(DATABASE_HEADER):
+        return "database"
+    if head[:4] in WAL_MAGIC:
+        return "write-ahead log"
+    if head.startswith(JOURNAL_MAGIC):
+        return "rollback journal"
     return None
 
 

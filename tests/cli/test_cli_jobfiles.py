@@ -210,3 +210,21 @@ def test_export_output_dash_empty_and_the_store_itself(sqlite_only_cli: OneStore
         check_error(cli("export", "-o", name), 2, "is the store's own file")
     assert store_file.read_bytes() == before
     assert "backup" in check_ok(cli("jobs", "list")).stdout
+
+
+def test_export_through_the_api_onto_a_sqlite_file_is_refused(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """Through an API the store's path is not known: ``-o`` naming a SQLite database, or its
+    -wal, -shm or -journal, is refused all the same (exit 2), before the API is asked (none
+    answers at this port: exit 5 for any other file)."""
+    cli = sqlite_only_cli
+    check_ok(cli("apply", "-f", write(tmp_path, JOBS_TOML)))
+    store_file = tmp_path / "one-store.db"
+    before = store_file.read_bytes()
+    remote = ("--api", "http://127.0.0.1:1", "--token", "t")
+    check_error(cli(*remote, "export", "-o", str(store_file)), 2, "is a SQLite database: an export is never SQLite")
+    for ending in ("-wal", "-shm", "-journal"):
+        check_error(cli(*remote, "export", "-o", f"{store_file}{ending}"), 2, f"of the SQLite database {store_file}:")
+    assert store_file.read_bytes() == before and sorted(path.name for path in tmp_path.glob("one-store.db*")) == [
+        "one-store.db"
+    ]
+    check_error(cli(*remote, "export", "-o", str(tmp_path / "jobs.toml")), 5, "cannot reach the jobctl API")

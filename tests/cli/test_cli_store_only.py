@@ -101,3 +101,13 @@ def test_the_daemon_runs_on_the_store_named_in_a_config_that_also_sets_an_api(tm
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
     assert (tmp_path / "jobctl.db").exists() and not (tmp_path / "data").exists()
+
+
+@pytest.mark.parametrize("command", [command for command in STORE_ONLY if command != "daemon"])
+def test_a_broken_config_is_refused_though_the_store_is_named(
+    tmp_path: Path, sqlite_url: str, command: str, fails: Callable[..., str]
+) -> None:
+    """With ``--db`` naming the store no setting is read, and these ran on (exit 0) with a
+    config file that every other command refuses: exit 2 with the config's one line."""
+    result = jobctl(tmp_path, "--db", sqlite_url, *STORE_ONLY[command], config="[history]\nkeep_days = 36501\n")
+    fails(result, 2, "[history] keep_days must be at most 36500 (100 years), not 36501")

@@ -269,6 +269,27 @@ def test_apply_and_export_through_the_daemon_match_the_store(daemon: Daemon, tmp
     assert viewer.returncode == 5 and "admin" in viewer.stderr
 
 
+def test_an_export_through_the_api_onto_the_daemons_store_is_refused(
+    module_store_url: str, request: pytest.FixtureRequest
+) -> None:
+    """``executions export -o`` through the API naming the daemon's own SQLite store, or its
+    log: the CLI cannot know the daemon's store, and replaced the live store with CSV (exit 0).
+    Refused, exit 2, and the store still serves what it held."""
+    if not module_store_url.startswith("sqlite"):
+        pytest.skip("a daemon's SQLite file: there is none on Postgres")
+    daemon: Daemon = request.getfixturevalue("daemon")
+    store_file = Path(module_store_url.removeprefix("sqlite:///"))
+    listed = daemon.remote("jobs", "list", "--json")
+    assert listed.returncode == 0, listed
+    for name in (str(store_file), f"{store_file}-wal", f"{store_file}-shm"):
+        done = daemon.remote("executions", "export", "-o", name)
+        assert done.returncode == 2 and done.stderr.count("\n") == 1, done
+        assert done.stderr.startswith(f"jobctl: -o {name} is ") and "SQLite" in done.stderr, done
+    assert store_file.read_bytes()[:16] == b"SQLite format 3\x00"
+    again = daemon.remote("jobs", "list", "--json")
+    assert again.returncode == 0 and json.loads(again.stdout) == json.loads(listed.stdout), again
+
+
 def test_why_and_audit_work_alike_and_name_both_kinds_of_actor(daemon: Daemon) -> None:
     _rendering_only(daemon)
     import getpass

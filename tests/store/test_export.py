@@ -7,12 +7,14 @@ import io
 import json
 import os
 import resource
+import sqlite3
 import stat
 import subprocess
 import sys
 import tempfile
 import threading
 import tracemalloc
+from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -138,6 +140,28 @@ def test_the_first_and_last_dates_are_the_ends_of_time_in_any_zone(store: Store,
     ), own_offset
 
 
+def test_a_duration_of_any_length_is_a_time_ago_and_one_before_the_first_instant_is_that_instant(
+    store: Store, cli: Cli
+) -> None:
+    """``--since 100000d`` (273 years), ``52000w`` and ``2400000h`` were "not a time", for the
+    hundred years ``--every`` is bounded by, while ``--since 0001-01-01`` worked: each is the
+    time that long ago, and a duration reaching before the first instant a time can hold is that
+    instant, as 0001-01-01 is, bounding nothing."""
+    ids = add_executions(store.db, add_job(store.db, "j"), [timedelta(days=n) for n in range(3)])
+
+    def exported(*args: str) -> list[str]:
+        result = cli("executions", "export", "--format", "ndjson", *args)
+        assert result.code == 0, result
+        return [json.loads(line)["id"] for line in result.stdout.splitlines()]
+
+    for long_ago in ("100000d", "52000w", "2400000h", "1000000000d", "9" * 40 + "s"):
+        assert exported("--since", long_ago) == ids, long_ago
+        assert exported("--until", long_ago) == [], long_ago
+    assert exported("--since", "1000000000d", "--until", "1d") == ids[1:]
+    audit = cli("audit", "--since", "100000d")
+    assert audit.code == 0, audit
+
+
 def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     job = add_job(store.db, "j")
     ids = add_executions(store.db, job, [timedelta(minutes=n) for n in range(230)])
@@ -250,6 +274,183 @@ def test_an_export_onto_the_store_itself_is_refused(sqlite_url: str, bare_cli: C
     assert sorted(path.parent.iterdir()) == folder
     listed = bare_cli("--db", sqlite_url, "executions", "export", "--format", "ndjson")
     assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == ids, listed
+
+
+def _contents(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` (symlinks as their target's name) with what it holds."""
+    return {
+        str(path.relative_to(folder)): os.readlink(path).encode() if path.is_symlink() else path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_symlink() or path.is_file()
+    }
+
+
+@pytest.fixture
+def sqlite_files(tmp_path: Path) -> Iterator[Path]:
+    """A folder of SQLite files and names for them: a database (with a WAL-mode connection open,
+    so its log holds writes not yet in the file), a hard link to it, a symlink to its folder, a
+    copy of its log and a rollback journal under names of their own, and a symlink to the name
+    of its (absent) journal."""
+    folder = tmp_path / "files"
+    (folder / "real").mkdir(parents=True)
+    database = folder / "real" / "s.db"
+    conn = sqlite3.connect(database, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA wal_autocheckpoint = 0")
+    conn.execute("CREATE TABLE precious (x)")
+    conn.execute("INSERT INTO precious VALUES (42)")
+    (folder / "log.bin").write_bytes((folder / "real" / "s.db-wal").read_bytes())
+    (folder / "undo.bin").write_bytes(bytes.fromhex("d9d505f920a163d7") + bytes(504))
+    os.link(database, folder / "hard.db")
+    (folder / "alias").symlink_to(folder / "real")
+    (folder / "out.csv").symlink_to(folder / "real" / "s.db-journal")
+    yield folder
+    conn.close()
+
+
+REMOTE = {"option": ["--api", "http://127.0.0.1:1", "--token", "t"], "config": []}
+"""Two ways to export through an API (none answers at this port: were the file not refused, the
+export would fail there, exit 5): ``--api URL`` and a config's ``[client] api_url``."""
+
+
+SQLITE_FILES = [
+    ("real/s.db", "is a SQLite database:"),
+    ("hard.db", "is a SQLite database:"),
+    ("alias/s.db", "is a SQLite database:"),
+    ("log.bin", "is a SQLite write-ahead log:"),
+    ("undo.bin", "is a SQLite rollback journal:"),
+    ("real/s.db-wal", "is the write-ahead log of the SQLite database {folder}/real/s.db:"),
+    ("real/s.db-shm", "is the write-ahead log's shared-memory index of the SQLite database {folder}/real/s.db:"),
+    ("real/s.db-journal", "is the rollback journal of the SQLite database {folder}/real/s.db:"),
+    ("alias/s.db-wal", "is the write-ahead log of the SQLite database {folder}/alias/s.db:"),
+    ("hard.db-journal", "is the rollback journal of the SQLite database {folder}/hard.db:"),
+    ("out.csv", "is the rollback journal of the SQLite database {folder}/real/s.db:"),
+]
+"""Names under :func:`sqlite_files` and what ``-o`` naming each is said to be."""
+
+
+@pytest.mark.parametrize(("name", "what"), SQLITE_FILES, ids=[name for name, _ in SQLITE_FILES])
+@pytest.mark.parametrize("remote", ["option", "config"])
+def test_an_export_through_the_api_onto_a_sqlite_file_is_refused(
+    sqlite_files: Path, bare_cli: Cli, tmp_path: Path, name: str, what: str, remote: str
+) -> None:
+    """Through an API the store's path is not known, and ``-o`` naming the daemon's store file
+    replaced the live store with CSV (exit 0). Any SQLite file is refused, by its first bytes or
+    as a database's -wal, -shm or -journal, whatever store it is: exit 2, every file as it was."""
+    config = tmp_path / "client.toml"
+    config.write_text('[client]\napi_url = "http://127.0.0.1:1"\ntoken = "t"\n')
+    config.chmod(0o600)
+    env = {"JOBCTL_CONFIG": str(config)} if remote == "config" else None
+    before = _contents(sqlite_files)
+    result = bare_cli(*REMOTE[remote], "executions", "export", "-o", str(sqlite_files / name), env=env)
+    assert result.code == 2 and result.stdout == "", result
+    assert result.stderr == (
+        f"jobctl: -o {sqlite_files / name} {what.format(folder=sqlite_files)} an export is never SQLite, and "
+        "writing it there would destroy that file; give another file to write the export to\n"
+    )
+    assert _contents(sqlite_files) == before
+
+
+@pytest.mark.parametrize("name", ["runs.csv", "notes-wal", "log.bin-wal", "real-journal"])
+def test_an_export_through_the_api_to_any_other_file_goes_ahead(sqlite_files: Path, bare_cli: Cli, name: str) -> None:
+    """A file that is no SQLite file, and a -wal or -journal name after no database (a log's own
+    name, a folder's), is written as before: the export goes on to ask the API (down: exit 5)."""
+    (sqlite_files / "notes").write_text("not SQLite")
+    result = bare_cli(*REMOTE["option"], "executions", "export", "-o", str(sqlite_files / name))
+    assert result.code == 5 and "cannot reach the jobctl API" in result.stderr, result
+
+
+WRITER = """
+import sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA wal_autocheckpoint = 0")
+conn.execute("UPDATE jobs SET description = 'in the log only'")
+print("ready", flush=True)
+sys.stdin.read()
+conn.close()
+"""
+"""A daemon's connection to the store at ``argv[1]``: a write left in the log, held open until
+stdin closes. In a process of its own: this one reading the files would drop its locks (POSIX
+locks go with any descriptor of the file closed), and the export's store, closing last, would
+then checkpoint the log and remove it."""
+
+
+@pytest.mark.parametrize("ending", ["-wal", "-shm"])
+def test_an_export_onto_the_log_of_a_store_named_through_a_symlink_is_refused(
+    tmp_path: Path, bare_cli: Cli, ending: str
+) -> None:
+    """``--db`` names the store through a symlink (alias.db -> real/s.db): SQLite keeps its log
+    and index beside the real file, real/s.db-wal, which the check of the store's own files
+    missed (it looked beside alias.db), and the export replaced the live log, exit 0."""
+    (tmp_path / "real").mkdir()
+    real = tmp_path / "real" / "s.db"
+    store = open_store(f"sqlite:///{real}")
+    ids = add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    (tmp_path / "alias.db").symlink_to(real)
+    daemon = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path / "alias.db")],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert daemon.stdout is not None and daemon.stdout.readline() == "ready\n"
+        log = Path(f"{real}{ending}")
+        assert log.exists()
+        before = _contents(tmp_path / "real")
+        result = bare_cli("--db", f"sqlite:///{tmp_path / 'alias.db'}", "executions", "export", "-o", str(log))
+        assert result.code == 2 and result.stderr.count("\n") == 1, result
+        assert (
+            result.stderr
+            == f"jobctl: -o {log} is the store's own file {log}; give another file to write the export to\n"
+        )
+        after = _contents(tmp_path / "real")  # the index's read marks are the export's to set: not compared
+        assert {name: after[name] for name in ("s.db", "s.db-wal")} == {
+            name: before[name] for name in ("s.db", "s.db-wal")
+        }
+        assert after["s.db-shm"][:4] == before["s.db-shm"][:4]
+    finally:
+        daemon.communicate("", timeout=60)
+    conn = sqlite3.connect(real)
+    assert conn.execute("SELECT description FROM jobs").fetchall() == [("in the log only",)], "the log's write is lost"
+    conn.close()
+    listed = bare_cli("--db", f"sqlite:///{real}", "executions", "export", "--format", "ndjson")
+    assert [json.loads(line)["id"] for line in listed.stdout.splitlines()] == ids, listed
+
+
+@pytest.mark.parametrize(
+    ("name", "fragment"),
+    [
+        ("a" * 257 + ".csv", "its name is 261 bytes long, over the limit of 255 bytes a file name can have there"),
+        (
+            "d" * 300 + "/runs.csv",
+            "the folder name dddddddddddddddd... is 300 bytes long, over the limit of 255 bytes a file name can have",
+        ),
+    ],
+    ids=["name", "folder-name"],
+)
+def test_an_output_name_over_the_file_systems_limit_is_refused_naming_the_limit(
+    sqlite_url: str, bare_cli: Cli, tmp_path: Path, name: str, fragment: str
+) -> None:
+    open_store(sqlite_url).close()
+    before = sorted(tmp_path.iterdir())
+    result = bare_cli("--db", sqlite_url, "executions", "export", "-o", str(tmp_path / name))
+    assert result.code == 2 and result.stderr == f"jobctl: cannot write {tmp_path / name}: {fragment}\n", result
+    assert sorted(tmp_path.iterdir()) == before
+
+
+@pytest.mark.parametrize(
+    "name", ["a" * 251 + ".csv", "ü" * 125 + ".csv", "b" * 241 + ".csv"], ids=["255", "254-encoded", "245"]
+)
+def test_an_output_name_the_file_system_takes_is_written_whatever_its_length(
+    sqlite_url: str, bare_cli: Cli, tmp_path: Path, name: str
+) -> None:
+    """Names up to the limit that ``touch`` makes: the temporary file beside, 15 bytes longer,
+    was refused ("File name too long"); its name keeps within the limit (FILE in it cut short)."""
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    result = bare_cli("--db", sqlite_url, "executions", "export", "-o", str(tmp_path / name))
+    assert result.code == 0, result
+    assert len((tmp_path / name).read_text().splitlines()) == 4
+    assert sorted(path.name for path in tmp_path.iterdir()) == sorted(["bare.toml", "jobctl.db", name])
 
 
 def test_an_export_that_fails_midway_leaves_the_output_file_as_it_was(store: Store, cli: Cli, tmp_path: Path) -> None:

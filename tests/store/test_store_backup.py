@@ -125,7 +125,7 @@ def test_a_relative_path_lands_in_the_working_folder(filled: str, out: Path, bar
         ("{out}/taken.db", "already exists"),
         ("{out}/dangling", "already exists"),
         ("{out}/no/such/copy.db", "does not exist"),
-        ("{out}/taken.db/copy.db", "does not exist"),
+        ("{out}/taken.db/copy.db", "folder {out}/taken.db is not a folder"),
     ],
 )
 def test_a_path_that_is_no_new_file_is_refused_and_nothing_is_written(
@@ -136,7 +136,7 @@ def test_a_path_that_is_no_new_file_is_refused_and_nothing_is_written(
     (out / "dangling").symlink_to(out / "nowhere.db")
     before = listing(out)
     result = in_folder(bare_cli, out, "--db", filled, "store", "backup", target.format(out=out))
-    one_line_error(result, 2, fragment)
+    one_line_error(result, 2, fragment.format(out=out))
     assert listing(out) == before
     assert (out / "taken.db").read_text() == "keep me"
     assert not (out / "nowhere.db").exists()
@@ -151,6 +151,20 @@ def test_a_folder_that_cannot_be_written_is_refused(filled: str, out: Path, bare
     finally:
         out.chmod(0o700)
     assert listing(out) == {}
+
+
+def test_a_folder_that_takes_no_new_file_is_not_said_not_to_exist(filled: str, bare_cli: Cli) -> None:
+    """/proc exists, and no file can be made in it: the backup said "folder /proc does not
+    exist" (root, whom the folder's mode lets write), or "does not exist or is not writable"."""
+    folder = "/proc"
+    result = bare_cli("--db", filled, "store", "backup", f"{folder}/x.db")
+    one_line_error(result, 2, f"cannot write backup {folder}/x.db: ")
+    assert "does not exist" not in result.stderr, result.stderr
+    if os.geteuid() == 0:
+        assert f"no file can be created in folder {folder} (" in result.stderr, result.stderr
+    else:
+        assert f"folder {folder} is not writable" in result.stderr, result.stderr
+    assert not os.path.lexists(f"{folder}/x.db")
 
 
 # -- a backup that fails or stops ------------------------------------------------------------
@@ -454,3 +468,64 @@ def test_a_backup_named_as_sqlites_file_beside_the_store_is_refused(filled: str,
     result = bare_cli("--db", filled, "store", "backup", f"{path}{ending}")
     one_line_error(result, 2, "SQLite's own file beside the store")
     assert listing(path.parent) == before
+
+
+@pytest.mark.parametrize("ending", ["-wal", "-shm", "-journal"])
+def test_a_backup_named_as_sqlites_file_beside_the_real_store_file_is_refused(
+    filled: str, bare_cli: Cli, tmp_path: Path, ending: str
+) -> None:
+    """``--db`` names the store through a symlink: SQLite keeps its files beside the real file,
+    which the check missed (it looked beside the symlink). Refused as beside the store itself."""
+    path = parse_store_url(filled).sqlite_path
+    assert path is not None
+    (tmp_path / "alias.db").symlink_to(path)
+    before = listing(path.parent)
+    result = bare_cli("--db", f"sqlite:///{tmp_path / 'alias.db'}", "store", "backup", f"{path}{ending}")
+    one_line_error(result, 2, "SQLite's own file beside the store")
+    assert listing(path.parent) == before
+
+
+# -- names at the file system's limits -------------------------------------------------------
+
+NOWHERE = "postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?connect_timeout=1"
+"""A Postgres store no server answers for: the backup is refused before any connection."""
+
+
+@pytest.mark.parametrize(
+    ("target", "fragment"),
+    [
+        ("{out}/" + "a" * 257 + ".db", "its name is 260 bytes long, over the limit of 255 bytes a file name can have"),
+        ("{out}/" + "ü" * 127 + ".db", "its name is 257 bytes long, over the limit of 255 bytes"),
+        (
+            "{out}/" + "d" * 300 + "/copy.db",
+            "the folder name dddddddddddddddd... is 300 bytes long, over the limit of 255",
+        ),
+        ("{out}/" + "d/" * 2100 + "copy.db", "bytes long, over the limit of 4095 bytes a path can have"),
+    ],
+    ids=["name", "encoded-name", "folder-name", "path"],
+)
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_a_name_over_the_file_systems_limit_is_refused_naming_the_limit(
+    filled: str, out: Path, bare_cli: Cli, target: str, fragment: str, backend: str
+) -> None:
+    """A name longer than the file system takes was ``internal error: OSError: [Errno 36] File
+    name too long`` (exit 1), on either backend: one line naming the limit, exit 2, nothing written."""
+    url = filled if backend == "sqlite" else NOWHERE
+    result = bare_cli("--db", url, "store", "backup", target.format(out=out))
+    one_line_error(result, 2, fragment)
+    assert result.stderr.startswith("jobctl: cannot write backup ")
+    assert listing(out) == {}
+
+
+@pytest.mark.parametrize("name", ["a" * 252 + ".db", "ü" * 126 + ".db", "b" * 240 + ".db", "c" * 200],
+                         ids=["255", "255-encoded", "243", "200"])  # fmt: skip
+def test_a_name_the_file_system_takes_is_backed_up_to_whatever_its_length(
+    filled: str, out: Path, bare_cli: Cli, name: str
+) -> None:
+    """Names up to the limit (255 bytes) that ``touch`` makes: the hidden part file, 15 bytes
+    longer, and its journal, 8 more, were refused ("File name too long", or an internal error
+    from the journal). The part file's name keeps within the limit: NAME in it is cut short."""
+    result = bare_cli("--db", filled, "store", "backup", str(out / name))
+    assert result.code == 0, result
+    assert list(listing(out)) == [name]
+    assert "jobs" in tables(out / name)

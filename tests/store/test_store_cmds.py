@@ -97,7 +97,9 @@ def test_a_backup_never_overwrites_and_needs_a_writable_folder(sqlite_url: str, 
     assert taken.read_text() == "keep me"
     one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(tmp_path)), 2, "is a directory")
     missing = tmp_path / "no" / "such" / "copy.db"
-    one_line_error(bare_cli("--db", sqlite_url, "store", "backup", str(missing)), 2, "not writable")
+    one_line_error(
+        bare_cli("--db", sqlite_url, "store", "backup", str(missing)), 2, f"folder {missing.parent} does not exist"
+    )
     assert not missing.parent.exists()
 
 
@@ -267,3 +269,42 @@ def test_info_and_vacuum_leave_other_applications_tables_alone(store: Store, cli
     vacuumed = "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relid = CAST(:t AS regclass)"
     assert store.db.scalar(vacuumed, {"t": "jobs"}) is True
     assert store.db.scalar(vacuumed, {"t": "billing_invoices"}) is False
+
+
+STORE_COMMANDS = {"prune": [], "info": [], "backup": ["{folder}/copy.db"], "check": [], "vacuum": []}
+"""Every ``jobctl store`` command, with the arguments it needs."""
+BROKEN_CONFIGS = {
+    "setting": ("[history]\nkeep_days = 36501\n", "[history] keep_days must be at most 36500 (100 years), not 36501"),
+    "toml": ("[history\nkeep_days = 30\n", "is not valid TOML: "),
+}
+"""A config file with a setting out of range, and one that is not TOML, with what each is said to be."""
+
+
+def test_every_store_command_is_checked_for_a_broken_config() -> None:
+    import typer
+
+    from jobctl.cli.store_cmds import app
+
+    assert set(typer.main.get_command(app).commands) == set(STORE_COMMANDS)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("broken", list(BROKEN_CONFIGS))
+@pytest.mark.parametrize("command", list(STORE_COMMANDS))
+def test_a_broken_config_is_exit_2_for_every_store_command(
+    sqlite_url: str, bare_cli: Cli, tmp_path: Path, command: str, broken: str
+) -> None:
+    """``store backup`` and ``store vacuum`` given ``--db`` read no setting, and ran on (exit 0)
+    with a config file that every other command refuses: exit 2 with its one line, for every
+    store command, and the store and its folder as they were."""
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "j"), days(400, 1))
+    store.close()
+    text, fragment = BROKEN_CONFIGS[broken]
+    config = tmp_path / "broken.toml"
+    config.write_text(text)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    args = [arg.format(folder=tmp_path) for arg in STORE_COMMANDS[command]]
+    result = bare_cli("--db", sqlite_url, "store", command, *args, env={"JOBCTL_CONFIG": str(config)})
+    one_line_error(result, 2, fragment)
+    assert result.stderr.startswith(f"jobctl: config file {config}") and result.stdout == "", result
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
