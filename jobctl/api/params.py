@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import Path, Query
-from pydantic import AfterValidator
 
 from jobctl.models import INT32_MAX, NAME_MAX
 from jobctl.wire.ids import ID_PREFIX_PATTERN
+from jobctl.wire.requests import IN_LOWER_CASE
 
 OFFSET_MAX = 2**53
 
@@ -62,10 +62,8 @@ Force = Annotated[
 NextCount = Annotated[int, Query(ge=1, le=100, description="how many next run times, 1 to 100")]
 LogOffset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="character offset to read from")]
 
-JobId = Annotated[str, AfterValidator(str.lower), Path(description="the job's UUID (any case)")]
-ExecutionId = Annotated[str, AfterValidator(str.lower), Path(description="the execution's UUID (any case)")]
-"""Ids are stored in lower case; a UUID written in capitals (as some tools print them) names the
-same job or run, as it does in ``job_id=``, ``after=`` and on the command line."""
+JobId = Annotated[str, IN_LOWER_CASE, Path(description="the job's UUID (any case)")]
+ExecutionId = Annotated[str, IN_LOWER_CASE, Path(description="the execution's UUID (any case)")]
 
 
 def as_bool(text: BoolText | None) -> bool | None:

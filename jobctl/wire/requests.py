@@ -37,6 +37,10 @@ def _no_nul(value: str) -> str:
 
 
 Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
+
+IN_LOWER_CASE = AfterValidator(str.lower)
+"""For an id in a URL's path: ids are stored in lower case, and a UUID written in capitals (as
+some tools print them) names the same job or run, as in ``job_id=``, ``after=`` and the CLI."""
 LabelKey = Annotated[str, Field(min_length=1, max_length=labels.KEY_MAX, pattern=labels.KEY_PATTERN)]
 LabelValue = Annotated[str, Field(max_length=labels.VALUE_MAX, pattern=labels.VALUE_PATTERN)]
 Labels = Annotated[
