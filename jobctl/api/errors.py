@@ -100,10 +100,41 @@ async def _jobctl_error(request: Request, exc: Exception) -> JSONResponse:
 async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(error.get("loc", ())), "msg": str(error.get("msg", "invalid")), "type": str(error.get("type", ""))}
+        {"loc": list(loc), "msg": _in_service_terms(request, error), "type": str(error.get("type", ""))}
         for error in exc.errors()
+        for loc in [error.get("loc", ())]
     ]
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _in_service_terms(request: Request, error: dict[str, Any]) -> str:
+    """A query parameter out of its range or not one of its values is told in the service's
+    words (``must be between 1 and 100``, ``must be one of cancelled, failed, ...``), which
+    the command line shows the same in both modes, instead of pydantic's ("Input should be
+    greater than or equal to 1"); anything else keeps pydantic's message."""
+    kind, message = error.get("type"), str(error.get("msg", "invalid"))
+    if kind in ("greater_than_equal", "less_than_equal"):
+        bounds = _declared_bounds(request, list(error.get("loc", ())))
+        return f"must be between {bounds[0]} and {bounds[1]}" if bounds else message
+    if kind == "literal_error":
+        import re
+
+        names = re.findall(r"'([^']*)'", str((error.get("ctx") or {}).get("expected", "")))
+        return f"must be one of {', '.join(sorted(names))}" if names else message
+    return message
+
+
+def _declared_bounds(request: Request, loc: list[Any]) -> tuple[Any, Any] | None:
+    """The ``ge`` and ``le`` the route declares for the query parameter at ``loc``, when it has both."""
+    if len(loc) != 2 or loc[0] != "query":
+        return None
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    for param in getattr(dependant, "query_params", ()):
+        if param.alias == loc[1]:
+            low = next((m.ge for m in param.field_info.metadata if getattr(m, "ge", None) is not None), None)
+            high = next((m.le for m in param.field_info.metadata if getattr(m, "le", None) is not None), None)
+            return (low, high) if low is not None and high is not None else None
+    return None
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:

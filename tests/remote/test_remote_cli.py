@@ -338,6 +338,12 @@ def test_a_bad_option_is_named_as_typed_on_the_store_and_through_the_api(daemon:
         ("jobs", "list", "--label", "=x"): "--label: a label key is 1 to 63 of a-z, 0-9, '.', '_', '/', '-', "
                                           "starting with a letter or digit; got '=x'",
         ("executions", "export", "--since", "1h", "--until", "2h"): "--until must be later than --since",
+        ("executions", "list", "--per-page", "0"): "--per-page must be between 1 and 100",
+        ("executions", "list", "--per-page", "101"): "--per-page must be between 1 and 100",
+        ("executions", "list", "--page", "0"): "--page must be between 1 and 2147483647",
+        ("executions", "list", "--status", "bogus"):
+            "--status must be one of cancelled, failed, missed, pending, running, skipped, success, timeout",
+        ("jobs", "list", "--per-page", "0"): "--per-page must be between 1 and 100",
     }  # fmt: skip
     for args, message in expected.items():
         local, remote = daemon.cli(*args), daemon.remote(*args)
