@@ -25,7 +25,10 @@ from jobctl.store.executions import ACTIVE
 INCREMENTAL = 2
 """``PRAGMA auto_vacuum`` value of incremental mode (0 none, 1 full)."""
 RELEASE_STEP_PAGES = 256
-"""Pages given back per step: about 1 MiB, a few milliseconds of the writer lock."""
+"""Pages given back per step when nothing else writes: about 1 MiB. How long a step holds the
+write lock varies with the file (SQLite finds each page on the free list, and moves a live page
+from the end of the file into its place): from under 1 ms to 80 ms for 256 pages on one file.
+Beside a scheduler the steps are sized by their time instead (:mod:`jobctl.service.retention`)."""
 
 TABLES = (
     "jobs", "executions", "execution_output", "task_functions", "job_types", "scheduler_instances", "leases",
@@ -67,9 +70,12 @@ def release_free_pages(
     *,
     pause: Callable[[float], object] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    step_pages: Callable[[], int] = lambda: RELEASE_STEP_PAGES,
 ) -> int:
-    """Give a SQLite store's free pages back to the file system, :data:`RELEASE_STEP_PAGES` per
-    step; the number given back. Nothing for a store without incremental auto-vacuum."""
+    """Give a SQLite store's free pages back to the file system, ``step_pages()`` per step (one
+    transaction each, holding the write lock); the number given back. ``pause(seconds)`` is
+    called after every step with the time it took. Nothing for a store without incremental
+    auto-vacuum."""
     if not db.is_sqlite or auto_vacuum_mode(db) != INCREMENTAL:
         return 0
     released = 0
@@ -78,7 +84,7 @@ def release_free_pages(
         if free == 0:
             break
         began = time.monotonic()
-        db.run_sqlite_script(f"PRAGMA incremental_vacuum({RELEASE_STEP_PAGES});")
+        db.run_sqlite_script(f"PRAGMA incremental_vacuum({max(1, step_pages())});")
         released += free - free_pages(db)
         if pause is not None:
             pause(time.monotonic() - began)
