@@ -162,6 +162,8 @@ class PruneReport:
     """Rows each pruner removed (or, for a dry run, would remove)."""
 
     removed: dict[str, int] = field(default_factory=dict)
+    """Every pruner's name, in the order they run, with its count (0 for one a stopped prune
+    did not reach)."""
     dry_run: bool = False
     pages_released: int = 0
     """SQLite pages given back to the file system after the prune."""
@@ -214,6 +216,8 @@ def prune_store(
     if dry_run:
         report.removed = {pruner.name: pruner.pending(now) for pruner in pruners}
     else:
+        # Every kind from the start: a prune stopped early reports 0 for those it did not reach.
+        report.removed = {pruner.name: 0 for pruner in pruners}
         pace = _PrunePace(store, pause=pause, log_bytes=log_bytes)
         leaders = pause is not None
         with pruning_connection(
@@ -222,7 +226,6 @@ def prune_store(
             cache_kib=PRUNE_CACHE_KIB if leaders else COMMAND_PRUNE_CACHE_KIB,
         ):
             for pruner in pruners:
-                report.removed[pruner.name] = 0
                 try:
                     _drain(pruner, now, pace, report, should_stop)
                 except StoreUnavailable:

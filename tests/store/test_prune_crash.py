@@ -17,6 +17,7 @@ from tests.conftest import Cli
 from tests.store.helpers import NOW, add_executions, add_job
 
 BACKLOG = 40_000
+NOTHING = {"expiredExecutions": 0, "excessExecutions": 0, "outputs": 0, "auditEntries": 0, "deliveries": 0}
 
 
 def test_a_prune_killed_half_way_leaves_a_consistent_store(sqlite_url: str, bare_cli: Cli) -> None:
@@ -83,10 +84,11 @@ def test_ctrl_c_stops_a_prune_after_its_batch_and_it_says_what_it_removed(
     left = int(store.db.scalar(count))
     removed = report["removed"]["expiredExecutions"]
     assert report["interrupted"] is True and 0 < removed < BACKLOG, report
+    assert report["removed"] == {**NOTHING, "expiredExecutions": removed}, "every kind, 0 for those not reached"
     assert left == BACKLOG + len(kept) - removed, "what it says it removed is what is gone"
     assert err == "jobctl: interrupted: the prune stopped after its last batch; the rest is left for the next prune\n"
     [audited] = store.db.fetch_all("SELECT details FROM audit_log WHERE action = 'store.pruned'")
-    assert json.loads(audited["details"])["removed"]["expiredExecutions"] == removed
+    assert json.loads(audited["details"])["removed"] == report["removed"]
     assert integrity_findings(store.db) == []
     assert invariant_findings(store.db, now=NOW, stale_after_seconds=1e9) == []
     store.close()
