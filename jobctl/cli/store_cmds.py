@@ -10,6 +10,7 @@ from jobctl.cli import output
 from jobctl.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from jobctl.service.retention import PruneReport
     from jobctl.store import Store
 
 app = typer.Typer(
@@ -55,28 +56,42 @@ def prune(
 ) -> None:
     """Remove history past the [history] settings now, and say how much (the daemon's leader
     also does this continuously; pending and running executions are never removed). Ctrl-C
-    (or SIGTERM) stops it after the batch under way and says what it removed (exit 130, 143); a
-    second one stops it at once.
+    (or SIGTERM) stops it after the batch under way and says, and records, what it removed
+    (exit 130, 143); pressing it again changes nothing, the stop is already under way.
 
     Example: jobctl store prune --dry-run
     """
     from jobctl.cli.stop_request import stop_requested_by_signal
     from jobctl.service.jobs import utcnow
-    from jobctl.service.maintenance import pages_kept_in_the_file, prune_now
+    from jobctl.service.maintenance import prune_now
 
     app_ctx: AppContext = ctx.obj
     policy = app_ctx.config.retention  # a bad setting is exit 2 before anything else
     store = _store(ctx, "prune")
-    with stop_requested_by_signal() as asked:
+    # The signals stay ours until the report is out: a second Ctrl-C must not cut it (or the
+    # audit entry) off; the prune stops within a batch of the first.
+    with stop_requested_by_signal(again=STOPPING) as asked:
         report = prune_now(store, policy, now=utcnow(), dry_run=dry_run, should_stop=asked.is_set)
-    exit_code = asked.exit_code() if asked.is_set() else 0
+        exit_code = asked.exit_code() if asked.is_set() else 0
+        _print_prune(report, store, exit_code=exit_code, as_json=as_json)
+        _exit_if_interrupted(exit_code)
+
+
+STOPPING = "jobctl: stopping after the batch under way; what was removed is reported and recorded"
+"""What a second Ctrl-C during ``store prune`` says on a terminal."""
+
+
+def _print_prune(report: PruneReport, store: Store, *, exit_code: int, as_json: bool) -> None:
+    """``store prune``'s report: JSON, or a line per count and note."""
+    from jobctl.service.maintenance import pages_kept_in_the_file
+
+    dry_run = report.dry_run
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
             "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints,
             "daemonLed": report.daemon_led, "interrupted": bool(exit_code)}  # fmt: skip
     if as_json:
         output.print_json(data)
-        _exit_if_interrupted(exit_code)
         return
     verb = "would remove" if dry_run else "removed"
     parts = ", ".join(f"{count} {PRUNED.get(name, name)}" for name, count in report.removed.items())
@@ -91,7 +106,6 @@ def prune(
             "the file keeps its size: this store was made without incremental vacuum; run `jobctl store vacuum`"
             " once (docs/sqlite-space.md)"
         )
-    _exit_if_interrupted(exit_code)
 
 
 def _exit_if_interrupted(exit_code: int) -> None:
