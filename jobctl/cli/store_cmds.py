@@ -67,7 +67,11 @@ def prune(
 
     app_ctx: AppContext = ctx.obj
     policy = app_ctx.config.retention  # a bad setting is exit 2 before anything else
-    store = _store(ctx, "prune")
+    # A dry run writes nothing, an upgrade included: it opens the store as it is, and counts only
+    # on this jobctl's schema (the pruners' queries need its columns and indexes).
+    store = _store(ctx, "prune", migrate=not dry_run)
+    if dry_run:
+        _refuse_an_older_schema(store)
     # The signals stay ours until the report is out: a second Ctrl-C must not cut it (or the
     # audit entry) off; the prune stops within a batch of the first.
     with stop_requested_by_signal(again=STOPPING) as asked:
@@ -75,6 +79,24 @@ def prune(
         exit_code = asked.exit_code() if asked.is_set() else 0
         _print_prune(report, store, exit_code=exit_code, as_json=as_json)
         _exit_if_interrupted(exit_code)
+
+
+def _refuse_an_older_schema(store: Store) -> None:
+    """``store prune --dry-run`` on a store an older jobctl wrote: exit 1, saying it needs an
+    upgrade first. Its queries need this jobctl's columns (0016's ``output_pruned``, later
+    indexes), and an upgrade cannot be undone, so the dry run neither upgrades nor guesses.
+
+    :raises StoreError:
+    """
+    from jobctl.errors import StoreError
+    from jobctl.store.schema_version import HEAD
+
+    if store.revision != HEAD:
+        raise StoreError(
+            f"store prune --dry-run: the store is at schema version {store.revision}, older than this jobctl's "
+            f"{HEAD}, and needs an upgrade first; a dry run writes nothing, so it does not upgrade it (any other "
+            "command but store info, check and backup does: jobctl store prune, or jobctl jobs list)"
+        )
 
 
 STOPPING = "jobctl: stopping after the batch under way; what was removed is reported and recorded"
@@ -157,7 +179,9 @@ def _schema(info: dict[str, Any]) -> str:
         return str(info["schemaVersion"])
     from jobctl.store.schema_version import HEAD
 
-    older = f"older than this jobctl's {HEAD}: any command but store info, check and backup upgrades it"
+    older = (
+        f"older than this jobctl's {HEAD}: any command but store info, check, backup and prune --dry-run upgrades it"
+    )
     return f"{info['schemaVersion']} ({older})"
 
 
