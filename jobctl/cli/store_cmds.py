@@ -264,13 +264,57 @@ def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command("vacuum")
 def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Compact the store and say how much space it gave back (SQLite: rewrites the file, and
-    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE).
+    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE). On SQLite, Ctrl-C
+    (or SIGTERM) stops the rewrite at once and leaves the store as it was (exit 130, 143).
 
     Example: jobctl store vacuum
     """
+    from jobctl.cli.stop_request import stop_requested_by_signal
     from jobctl.service.maintenance import vacuum_store
 
-    data = vacuum_store(_store(ctx, "vacuum"))
+    store = _store(ctx, "vacuum")
+    if not store.db.is_sqlite:  # VACUUM ANALYZE table by table: Ctrl-C ends it as any command
+        data = vacuum_store(store)
+        assert data is not None
+        _print_vacuum(data, as_json=as_json)
+        return
+    with stop_requested_by_signal() as asked:
+        data = vacuum_store(store, should_stop=asked.is_set, on_wait=_say_vacuum_waits)
+        if data is None:
+            output.print_diagnostic(
+                "jobctl: interrupted: the vacuum was stopped before it was done; the store is as it was"
+            )
+            raise typer.Exit(asked.exit_code())
+        _print_vacuum(data, as_json=as_json)
+        if asked.is_set():  # it came once the rewrite was committed (its last step, in C, cannot be stopped)
+            rest = "" if data["logCopied"] else (
+                ", but its write-ahead log was not copied into the file yet: the file shrinks at the next "
+                "checkpoint (run jobctl store vacuum again)"
+            )  # fmt: skip
+            output.print_diagnostic(f"jobctl: interrupted: the store had been rewritten when the stop came{rest}")
+            raise typer.Exit(asked.exit_code())
+        if data["logCopied"] is False:
+            output.warn(
+                "the store was rewritten, but its write-ahead log could not be copied into the file: another "
+                f"connection kept a read transaction open (or wrote) for the {_log_wait()} it waited. The file "
+                f"shrinks to {_size(data['sizeOnceLogCopiedBytes'])} at the next checkpoint after that connection is "
+                "done: run jobctl store vacuum again then (a daemon's writes also make one)"
+            )
+
+
+def _log_wait() -> str:
+    """How long ``store vacuum`` waits to copy the log into the file, as its messages say it."""
+    from jobctl.store.maintenance import LOG_COPY_WAIT_SECONDS
+
+    return f"{LOG_COPY_WAIT_SECONDS:g} s"
+
+
+def _say_vacuum_waits() -> None:
+    output.note(f"waiting (up to {_log_wait()}) for another connection to the store to end its read or write...")
+
+
+def _print_vacuum(data: dict[str, Any], *, as_json: bool) -> None:
+    """``store vacuum``'s result: JSON, or one line."""
     if as_json:
         output.print_json(data)
         return
@@ -279,6 +323,9 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         # VACUUM marks dead rows' space reusable inside the tables; only VACUUM FULL would shrink
         # the files, and it locks each table while it rewrites it.
         output.print_line(f"vacuumed and analysed: {sizes} (Postgres keeps freed space in the tables for reuse)")
+    elif not data["logCopied"]:  # the rewritten pages are in the log until it is copied into the file
+        once = _size(data["sizeOnceLogCopiedBytes"])
+        output.print_line(f"rewrote the file: {sizes} for now, {once} once its write-ahead log is copied into it")
     elif data["freedBytes"]:
         log = data["logFreedBytes"] or 0
         of_which = ""

@@ -296,9 +296,8 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
     before = page_count(store.db)
     rewritten = False
     if not should_stop() and rewrite_pays(store.db) and not pace.daemon_leads_now():
-        try:
-            vacuum(store.db)
-            rewritten = True
+        try:  # a stop (Ctrl-C) ends the rewrite at once, the file as it was and its pages still free
+            rewritten = vacuum(store.db, should_stop=should_stop).rewritten
         except StoreError:
             pass
     if not rewritten:
