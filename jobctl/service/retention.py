@@ -239,9 +239,9 @@ def prune_store(
                 if should_stop():
                     break
             report.checkpoints = pace.checkpoints.done
-            report.daemon_led = pace.watch.ever_led if pace.watch else None
         if store.db.is_sqlite and (report.total or _pages_left_free(store, leaders=leaders)):
             report.pages_released, report.rewritten = _give_back_free_pages(store, pace, should_stop)
+        report.daemon_led = pace.watch.ever_led if pace.watch else None  # the release asks too
     report.seconds = time.monotonic() - started
     return report
 
