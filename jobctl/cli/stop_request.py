@@ -1,11 +1,13 @@
 """Signals that end a command which writes: as a request to stop after the step under way,
 for commands whose work is a series of committed steps (``store prune``: stopping between two
-steps loses nothing, and the command can still say what it did before it stopped), or as an
+steps loses nothing, and the command can still say, and record, what it did before it
+stopped; a second signal does not change that), or as an
 exception, for commands that write one file (``executions export -o``, ``store backup``), so
 that their clean-up runs as for Ctrl-C."""
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -21,6 +23,8 @@ class StopRequest:
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.repeated = False
+        """A second signal came (a person who does not want to wait)."""
 
     def is_set(self) -> bool:
         return self.signum is not None
@@ -31,20 +35,26 @@ class StopRequest:
 
 
 @contextmanager
-def stop_requested_by_signal() -> Iterator[StopRequest]:
-    """A request set by the first SIGINT or SIGTERM while the block runs; a second one raises
-    ``KeyboardInterrupt`` at once (for a person who does not want to wait for the step). The
-    signals' previous handlers come back afterwards. Only in the main thread: elsewhere the
-    request is never set and the signals keep their handlers."""
+def stop_requested_by_signal(*, again: str | None = None) -> Iterator[StopRequest]:
+    """A request set by the first SIGINT or SIGTERM while the block runs. Later ones change
+    nothing but, the first time, write ``again`` on a terminal's stderr (that the stop is under
+    way): they used to raise ``KeyboardInterrupt`` at once, which cut the command off before it
+    could say, or record, what its committed steps had done; and a step ends within a second
+    anyway, while what takes longer (SQLite's own work in C) could not be cut short by an
+    exception either. The signals' previous handlers come back afterwards. Only in the main
+    thread: elsewhere the request is never set and the signals keep their handlers."""
     request = StopRequest()
     if threading.current_thread() is not threading.main_thread():
         yield request
         return
 
     def ask(signum: int, _frame: FrameType | None) -> None:
-        if request.is_set():
-            raise KeyboardInterrupt
-        request.signum = signum
+        if not request.is_set():
+            request.signum = signum
+            return
+        if not request.repeated and again is not None and os.isatty(2):
+            os.write(2, f"{again}\n".encode())  # not through sys.stderr: the main thread may be writing to it
+        request.repeated = True
 
     previous: dict[int, Any] = {signum: signal.signal(signum, ask) for signum in STOPPING_SIGNALS}
     try:

@@ -10,6 +10,7 @@ from jobctl.cli import output
 from jobctl.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from jobctl.service.retention import PruneReport
     from jobctl.store import Store
 
 app = typer.Typer(
@@ -55,28 +56,64 @@ def prune(
 ) -> None:
     """Remove history past the [history] settings now, and say how much (the daemon's leader
     also does this continuously; pending and running executions are never removed). Ctrl-C
-    (or SIGTERM) stops it after the batch under way and says what it removed (exit 130, 143); a
-    second one stops it at once.
+    (or SIGTERM) stops it after the batch under way and says, and records, what it removed
+    (exit 130, 143); pressing it again changes nothing, the stop is already under way.
 
     Example: jobctl store prune --dry-run
     """
     from jobctl.cli.stop_request import stop_requested_by_signal
     from jobctl.service.jobs import utcnow
-    from jobctl.service.maintenance import pages_kept_in_the_file, prune_now
+    from jobctl.service.maintenance import prune_now
 
     app_ctx: AppContext = ctx.obj
     policy = app_ctx.config.retention  # a bad setting is exit 2 before anything else
-    store = _store(ctx, "prune")
-    with stop_requested_by_signal() as asked:
+    # A dry run writes nothing, an upgrade included: it opens the store as it is, and counts only
+    # on this jobctl's schema (the pruners' queries need its columns and indexes).
+    store = _store(ctx, "prune", migrate=not dry_run)
+    if dry_run:
+        _refuse_an_older_schema(store)
+    # The signals stay ours until the report is out: a second Ctrl-C must not cut it (or the
+    # audit entry) off; the prune stops within a batch of the first.
+    with stop_requested_by_signal(again=STOPPING) as asked:
         report = prune_now(store, policy, now=utcnow(), dry_run=dry_run, should_stop=asked.is_set)
-    exit_code = asked.exit_code() if asked.is_set() else 0
+        exit_code = asked.exit_code() if asked.is_set() else 0
+        _print_prune(report, store, exit_code=exit_code, as_json=as_json)
+        _exit_if_interrupted(exit_code)
+
+
+def _refuse_an_older_schema(store: Store) -> None:
+    """``store prune --dry-run`` on a store an older jobctl wrote: exit 1, saying it needs an
+    upgrade first. Its queries need this jobctl's columns (0016's ``output_pruned``, later
+    indexes), and an upgrade cannot be undone, so the dry run neither upgrades nor guesses.
+
+    :raises StoreError:
+    """
+    from jobctl.errors import StoreError
+    from jobctl.store.schema_version import HEAD
+
+    if store.revision != HEAD:
+        raise StoreError(
+            f"store prune --dry-run: the store is at schema version {store.revision}, older than this jobctl's "
+            f"{HEAD}, and needs an upgrade first; a dry run writes nothing, so it does not upgrade it (any other "
+            "command but store info, check and backup does: jobctl store prune, or jobctl jobs list)"
+        )
+
+
+STOPPING = "jobctl: stopping after the batch under way; what was removed is reported and recorded"
+"""What a second Ctrl-C during ``store prune`` says on a terminal."""
+
+
+def _print_prune(report: PruneReport, store: Store, *, exit_code: int, as_json: bool) -> None:
+    """``store prune``'s report: JSON, or a line per count and note."""
+    from jobctl.service.maintenance import pages_kept_in_the_file
+
+    dry_run = report.dry_run
     data = {"dryRun": report.dry_run, "removed": report.removed, "total": report.total,
             "pagesReleased": report.pages_released, "rewritten": report.rewritten, "seconds": round(report.seconds, 3),
             "longestBatchMs": round(report.longest_batch * 1000, 1), "checkpoints": report.checkpoints,
             "daemonLed": report.daemon_led, "interrupted": bool(exit_code)}  # fmt: skip
     if as_json:
         output.print_json(data)
-        _exit_if_interrupted(exit_code)
         return
     verb = "would remove" if dry_run else "removed"
     parts = ", ".join(f"{count} {PRUNED.get(name, name)}" for name, count in report.removed.items())
@@ -91,7 +128,6 @@ def prune(
             "the file keeps its size: this store was made without incremental vacuum; run `jobctl store vacuum`"
             " once (docs/sqlite-space.md)"
         )
-    _exit_if_interrupted(exit_code)
 
 
 def _exit_if_interrupted(exit_code: int) -> None:
@@ -143,7 +179,9 @@ def _schema(info: dict[str, Any]) -> str:
         return str(info["schemaVersion"])
     from jobctl.store.schema_version import HEAD
 
-    older = f"older than this jobctl's {HEAD}: any command but store info, check and backup upgrades it"
+    older = (
+        f"older than this jobctl's {HEAD}: any command but store info, check, backup and prune --dry-run upgrades it"
+    )
     return f"{info['schemaVersion']} ({older})"
 
 
@@ -226,13 +264,57 @@ def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command("vacuum")
 def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Compact the store and say how much space it gave back (SQLite: rewrites the file, and
-    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE).
+    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE). On SQLite, Ctrl-C
+    (or SIGTERM) stops the rewrite at once and leaves the store as it was (exit 130, 143).
 
     Example: jobctl store vacuum
     """
+    from jobctl.cli.stop_request import stop_requested_by_signal
     from jobctl.service.maintenance import vacuum_store
 
-    data = vacuum_store(_store(ctx, "vacuum"))
+    store = _store(ctx, "vacuum")
+    if not store.db.is_sqlite:  # VACUUM ANALYZE table by table: Ctrl-C ends it as any command
+        data = vacuum_store(store)
+        assert data is not None
+        _print_vacuum(data, as_json=as_json)
+        return
+    with stop_requested_by_signal() as asked:
+        data = vacuum_store(store, should_stop=asked.is_set, on_wait=_say_vacuum_waits)
+        if data is None:
+            output.print_diagnostic(
+                "jobctl: interrupted: the vacuum was stopped before it was done; the store is as it was"
+            )
+            raise typer.Exit(asked.exit_code())
+        _print_vacuum(data, as_json=as_json)
+        if asked.is_set():  # it came once the rewrite was committed (its last step, in C, cannot be stopped)
+            rest = "" if data["logCopied"] else (
+                ", but its write-ahead log was not copied into the file yet: the file shrinks at the next "
+                "checkpoint (run jobctl store vacuum again)"
+            )  # fmt: skip
+            output.print_diagnostic(f"jobctl: interrupted: the store had been rewritten when the stop came{rest}")
+            raise typer.Exit(asked.exit_code())
+        if data["logCopied"] is False:
+            output.warn(
+                "the store was rewritten, but its write-ahead log could not be copied into the file: another "
+                f"connection kept a read transaction open (or wrote) for the {_log_wait()} it waited. The file "
+                f"shrinks to {_size(data['sizeOnceLogCopiedBytes'])} at the next checkpoint after that connection is "
+                "done: run jobctl store vacuum again then (a daemon's writes also make one)"
+            )
+
+
+def _log_wait() -> str:
+    """How long ``store vacuum`` waits to copy the log into the file, as its messages say it."""
+    from jobctl.store.maintenance import LOG_COPY_WAIT_SECONDS
+
+    return f"{LOG_COPY_WAIT_SECONDS:g} s"
+
+
+def _say_vacuum_waits() -> None:
+    output.note(f"waiting (up to {_log_wait()}) for another connection to the store to end its read or write...")
+
+
+def _print_vacuum(data: dict[str, Any], *, as_json: bool) -> None:
+    """``store vacuum``'s result: JSON, or one line."""
     if as_json:
         output.print_json(data)
         return
@@ -241,6 +323,9 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
         # VACUUM marks dead rows' space reusable inside the tables; only VACUUM FULL would shrink
         # the files, and it locks each table while it rewrites it.
         output.print_line(f"vacuumed and analysed: {sizes} (Postgres keeps freed space in the tables for reuse)")
+    elif not data["logCopied"]:  # the rewritten pages are in the log until it is copied into the file
+        once = _size(data["sizeOnceLogCopiedBytes"])
+        output.print_line(f"rewrote the file: {sizes} for now, {once} once its write-ahead log is copied into it")
     elif data["freedBytes"]:
         log = data["logFreedBytes"] or 0
         of_which = ""

@@ -256,20 +256,35 @@ def check_store(store: Store, *, now: datetime, lease_ttl_seconds: float) -> dic
     return {"ok": not findings, "problems": [{"check": f.check, "detail": f.detail} for f in findings]}
 
 
-def vacuum_store(store: Store) -> dict[str, Any]:
-    """Compact the store; the bytes it took before and after.
+def vacuum_store(
+    store: Store, *, should_stop: Callable[[], bool] = lambda: False, on_wait: Callable[[], object] | None = None
+) -> dict[str, Any] | None:
+    """Compact the store; the bytes it took before and after. None when ``should_stop()`` (Ctrl-C)
+    ended a SQLite rewrite before it was done: it was rolled back, and the store is as it was
+    (:func:`~jobctl.store.maintenance.vacuum`, which also says what ``on_wait`` is for).
 
     On SQLite the sizes count the write-ahead log beside the file, and the vacuum empties it:
     ``logFreedBytes`` says how much of ``freedBytes`` that was. Beside a running daemon the log
     holds its latest writes and fills again, so that part is no space won for long, and a store
     with nothing to compact still gives some back (None on Postgres).
+
+    ``logCopied`` is false when the log could not be copied into the file after the rewrite
+    (another connection held a read transaction open, or the wait was stopped): the rewritten
+    pages are then in the log, the sizes after are the file's and the log's as they are (larger
+    than before, at first), and ``sizeOnceLogCopiedBytes`` is what the file becomes at the next
+    checkpoint. Both are None on Postgres.
     """
+    sqlite = store.db.is_sqlite
     before, log_before = m.store_size(store.db), m.log_size(store.db)
-    m.vacuum(store.db)
+    done = m.vacuum(store.db, should_stop=should_stop, on_wait=on_wait)
+    if not done.rewritten:
+        return None
     after, log_after = m.store_size(store.db), m.log_size(store.db)
     freed = max(0, before - after)
     log_freed = None if log_before is None or log_after is None else min(freed, max(0, log_before - log_after))
     return {
-        "backend": "sqlite" if store.db.is_sqlite else "postgresql",
+        "backend": "sqlite" if sqlite else "postgresql",
         "sizeBeforeBytes": before, "sizeAfterBytes": after, "freedBytes": freed, "logFreedBytes": log_freed,
+        "logCopied": done.log_copied if sqlite else None,
+        "sizeOnceLogCopiedBytes": done.file_bytes if sqlite else None,
     }  # fmt: skip

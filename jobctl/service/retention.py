@@ -17,7 +17,14 @@ from datetime import UTC, datetime
 from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
 from jobctl.models import RetentionPolicy
 from jobctl.store import Store
-from jobctl.store.maintenance import free_pages, page_count, release_free_pages, rewrite_pays, vacuum
+from jobctl.store.maintenance import (
+    RELEASE_STEP_PAGES,
+    free_pages,
+    page_count,
+    release_free_pages,
+    rewrite_pays,
+    vacuum,
+)
 from jobctl.store.retention import (
     COMMAND_PRUNE_CACHE_KIB,
     PRUNE_CACHE_KIB,
@@ -44,6 +51,22 @@ output and log pruners name their rows one placeholder each)."""
 CHECKPOINT_EVERY = 10
 """Batches between two SQLite checkpoints in a prune that does not pause (``store prune``) while
 a daemon leads on the same store (see :class:`PruneCheckpoints`)."""
+RELEASE_STEP_SECONDS = 0.02
+"""What one step of giving free pages back should take beside a scheduler (the leader's pruner,
+or ``jobctl store prune`` while a daemon leads): like a batch, well under the 50 ms a write may
+hold the scheduler back. A step is one transaction that holds the write lock throughout, and its
+time per page varies from file to file and step to step (256 pages: under 1 ms to 80 ms,
+:data:`~jobctl.store.maintenance.RELEASE_STEP_PAGES`), so the pages per step follow the time as
+a batch's rows do, between :data:`RELEASE_STEP_RANGE`'s bounds."""
+RELEASE_STEP_RANGE = (8, 64, 1024)
+"""The fewest, first and most pages of a step sized by :data:`RELEASE_STEP_SECONDS`."""
+RELEASE_PAUSE_SECONDS = 0.02
+"""The least pause after a step of ``jobctl store prune`` beside a leading daemon (else as long
+as the step took). The daemon's writes wait for the lock in SQLite's busy handler, which tries
+again after 1, 2, 5, 10, 15, 20 and 25 ms: a pause as long as the step it waited behind holds
+at least one of its tries. With no pause (the gap between two steps was a fraction of a
+millisecond) the tries fell inside the steps, and the scheduler waited until the release of
+the pages ended or its busy timeout did: slots missed, the lease lost."""
 ASK_AGAIN_SECONDS = 0.25
 """How long a prune that does not pause goes at most before asking again whether a daemon leads
 (also asked every :data:`CHECKPOINT_EVERY` batches): a daemon started during a prune of long
@@ -54,8 +77,12 @@ class BatchSizer:
     """Rows per batch, aimed at ``target`` seconds: scaled by how far the last batch was from it
     (at most halved or doubled at a time, so one stall does not shrink it to nothing)."""
 
-    def __init__(self, target: float = TARGET_BATCH_SECONDS) -> None:
-        self.size = FIRST_BATCH
+    def __init__(
+        self, target: float = TARGET_BATCH_SECONDS, *, first: int = FIRST_BATCH, least: int = MIN_BATCH,
+        most: int = MAX_BATCH,
+    ) -> None:  # fmt: skip
+        self.least, self.most = least, most
+        self.size = first
         self.target = target
 
     def aim(self, target: float) -> None:
@@ -69,9 +96,8 @@ class BatchSizer:
         scale = min(2.0, max(0.5, self.target / max(seconds, 1e-6)))
         self.size = self._bounded(self.size * scale)
 
-    @staticmethod
-    def _bounded(size: float) -> int:
-        return min(MAX_BATCH, max(MIN_BATCH, int(size)))
+    def _bounded(self, size: float) -> int:
+        return min(self.most, max(self.least, int(size)))
 
 
 class LeaderWatch:
@@ -136,6 +162,8 @@ class PruneReport:
     """Rows each pruner removed (or, for a dry run, would remove)."""
 
     removed: dict[str, int] = field(default_factory=dict)
+    """Every pruner's name, in the order they run, with its count (0 for one a stopped prune
+    did not reach)."""
     dry_run: bool = False
     pages_released: int = 0
     """SQLite pages given back to the file system after the prune."""
@@ -188,6 +216,8 @@ def prune_store(
     if dry_run:
         report.removed = {pruner.name: pruner.pending(now) for pruner in pruners}
     else:
+        # Every kind from the start: a prune stopped early reports 0 for those it did not reach.
+        report.removed = {pruner.name: 0 for pruner in pruners}
         pace = _PrunePace(store, pause=pause, log_bytes=log_bytes)
         leaders = pause is not None
         with pruning_connection(
@@ -196,7 +226,6 @@ def prune_store(
             cache_kib=PRUNE_CACHE_KIB if leaders else COMMAND_PRUNE_CACHE_KIB,
         ):
             for pruner in pruners:
-                report.removed[pruner.name] = 0
                 try:
                     _drain(pruner, now, pace, report, should_stop)
                 except StoreUnavailable:
@@ -210,9 +239,9 @@ def prune_store(
                 if should_stop():
                     break
             report.checkpoints = pace.checkpoints.done
-            report.daemon_led = pace.watch.ever_led if pace.watch else None
         if store.db.is_sqlite and (report.total or _pages_left_free(store, leaders=leaders)):
             report.pages_released, report.rewritten = _give_back_free_pages(store, pace, should_stop)
+        report.daemon_led = pace.watch.ever_led if pace.watch else None  # the release asks too
     report.seconds = time.monotonic() - started
     return report
 
@@ -267,14 +296,14 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
     before = page_count(store.db)
     rewritten = False
     if not should_stop() and rewrite_pays(store.db) and not pace.daemon_leads_now():
-        try:
-            vacuum(store.db)
-            rewritten = True
+        try:  # a stop (Ctrl-C) ends the rewrite at once, the file as it was and its pages still free
+            rewritten = vacuum(store.db, should_stop=should_stop).rewritten
         except StoreError:
             pass
     if not rewritten:
+        steps = _ReleaseSteps(pace)
         try:
-            release_free_pages(store.db, pause=pace.pause, should_stop=should_stop)
+            release_free_pages(store.db, pause=steps.after_step, should_stop=should_stop, step_pages=steps.pages)
         except StoreBusy:
             # Another process kept the write lock past the busy timeout. The rows are gone
             # already; the pages still free are reused by later writes and given back by the next prune.
@@ -284,6 +313,37 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
         # quiet daemon). Passive: it takes no lock, and a reader in the way only delays the rest.
         checkpoint(store.db)
     return before - page_count(store.db), rewritten
+
+
+class _ReleaseSteps:
+    """How the free pages go back after a prune. Beside a scheduler (the leader's pruner, or
+    ``jobctl store prune`` while a daemon leads on the store, asked as between batches) each
+    step aims at :data:`RELEASE_STEP_SECONDS` and is followed by a pause: the leader's own
+    (as long as the step, then a gap in its scheduler's work), or the command's (as long as the
+    step, at least :data:`RELEASE_PAUSE_SECONDS`), in which the daemon's scheduler gets the
+    write lock. With no daemon leading, the command's steps of
+    :data:`~jobctl.store.maintenance.RELEASE_STEP_PAGES` follow each other at once."""
+
+    def __init__(self, pace: _PrunePace) -> None:
+        self.pace = pace
+        least, first, most = RELEASE_STEP_RANGE
+        self.sizer = BatchSizer(RELEASE_STEP_SECONDS, first=first, least=least, most=most)
+        self.beside = pace.daemon_leads_now()
+        """Whether the step under way runs beside a scheduler."""
+
+    def pages(self) -> int:
+        return self.sizer.size if self.beside else RELEASE_STEP_PAGES
+
+    def after_step(self, took: float) -> None:
+        if self.beside:
+            self.sizer.record(took)
+        if self.pace.pause is not None:  # the leader's pruner
+            self.pace.pause(took)
+            return
+        assert self.pace.watch is not None
+        self.beside = self.pace.watch.after_batch()
+        if self.beside:
+            time.sleep(max(took, RELEASE_PAUSE_SECONDS))
 
 
 def _drain(

@@ -19,13 +19,16 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jobctl.errors import StoreError, UsageError
-from jobctl.store.database import Database, Row, to_utc
+from jobctl.store.database import SQLITE_BUSY_TIMEOUT_MS, Database, Row, to_utc
 from jobctl.store.executions import ACTIVE
 
 INCREMENTAL = 2
 """``PRAGMA auto_vacuum`` value of incremental mode (0 none, 1 full)."""
 RELEASE_STEP_PAGES = 256
-"""Pages given back per step: about 1 MiB, a few milliseconds of the writer lock."""
+"""Pages given back per step when nothing else writes: about 1 MiB. How long a step holds the
+write lock varies with the file (SQLite finds each page on the free list, and moves a live page
+from the end of the file into its place): from under 1 ms to 80 ms for 256 pages on one file.
+Beside a scheduler the steps are sized by their time instead (:mod:`jobctl.service.retention`)."""
 
 TABLES = (
     "jobs", "executions", "execution_output", "task_functions", "job_types", "scheduler_instances", "leases",
@@ -67,9 +70,12 @@ def release_free_pages(
     *,
     pause: Callable[[float], object] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
+    step_pages: Callable[[], int] = lambda: RELEASE_STEP_PAGES,
 ) -> int:
-    """Give a SQLite store's free pages back to the file system, :data:`RELEASE_STEP_PAGES` per
-    step; the number given back. Nothing for a store without incremental auto-vacuum."""
+    """Give a SQLite store's free pages back to the file system, ``step_pages()`` per step (one
+    transaction each, holding the write lock); the number given back. ``pause(seconds)`` is
+    called after every step with the time it took. Nothing for a store without incremental
+    auto-vacuum."""
     if not db.is_sqlite or auto_vacuum_mode(db) != INCREMENTAL:
         return 0
     released = 0
@@ -78,7 +84,7 @@ def release_free_pages(
         if free == 0:
             break
         began = time.monotonic()
-        db.run_sqlite_script(f"PRAGMA incremental_vacuum({RELEASE_STEP_PAGES});")
+        db.run_sqlite_script(f"PRAGMA incremental_vacuum({max(1, step_pages())});")
         released += free - free_pages(db)
         if pause is not None:
             pause(time.monotonic() - began)
@@ -130,14 +136,98 @@ def log_size(db: Database) -> int | None:
         return 0
 
 
-def vacuum(db: Database) -> None:
+@dataclass(frozen=True, kw_only=True)
+class Vacuumed:
+    """What :func:`vacuum` did."""
+
+    rewritten: bool
+    """False when ``should_stop()`` ended a SQLite rewrite before it was done: SQLite rolled it
+    back, and the store is as it was."""
+    log_copied: bool
+    """The write-ahead log was copied into the SQLite file and emptied after the rewrite, so the
+    file has its new size. False when another connection kept that from happening for
+    :data:`LOG_COPY_WAIT_SECONDS` (a read transaction left open: the log holds the rewritten
+    pages until it ends), or a stop came first; the next checkpoint does it. True on Postgres."""
+    file_bytes: int | None
+    """The SQLite file's size once the log is copied into it (its pages after the rewrite);
+    None on Postgres, or when nothing was rewritten."""
+
+
+LOG_COPY_WAIT_SECONDS = SQLITE_BUSY_TIMEOUT_MS / 1000
+"""How long :func:`vacuum` waits for other connections to let it copy the log into the file."""
+LOG_COPY_TRY_MS = 50
+"""How long one try at that waits (SQLite's busy timeout meanwhile): it keeps other writers out
+while it waits for readers, so between two tries they get a gap as long."""
+STOP_CHECK_STEPS = 1000
+"""SQLite virtual-machine steps between two looks at whether a rewrite should stop (a few
+milliseconds): the command's signal handler runs then too, in the main thread."""
+
+
+def vacuum(
+    db: Database, *, should_stop: Callable[[], bool] = lambda: False, on_wait: Callable[[], object] | None = None
+) -> Vacuumed:
     """Rewrite a SQLite file without its free pages (switching it to incremental auto-vacuum),
-    or ``VACUUM ANALYZE`` jobctl's Postgres tables."""
-    if db.is_sqlite:
-        db.run_sqlite_script("PRAGMA auto_vacuum = INCREMENTAL; VACUUM; PRAGMA wal_checkpoint(TRUNCATE);")
-        return
-    for table in existing_tables(db):
-        db.execute(f"VACUUM ANALYZE {table}")
+    or ``VACUUM ANALYZE`` jobctl's Postgres tables.
+
+    On SQLite ``should_stop()`` is asked every :data:`STOP_CHECK_STEPS` steps of the rewrite,
+    which it ends at once (rolled back: the store as it was), and between two tries at copying
+    the log into the file afterwards. That copy (a truncating checkpoint) needs every other
+    connection off the log; ``on_wait()`` is called once when one is not, and after
+    :data:`LOG_COPY_WAIT_SECONDS` the vacuum gives up on it: the rewritten pages wait in the log,
+    and the file keeps its size, until the next checkpoint after that connection is done.
+    """
+    if not db.is_sqlite:
+        for table in existing_tables(db):
+            db.execute(f"VACUUM ANALYZE {table}")
+        return Vacuumed(rewritten=True, log_copied=True, file_bytes=None)
+    conn = db.connection()
+    conn.set_progress_handler(lambda: bool(should_stop()), STOP_CHECK_STEPS)
+    try:
+        db.run_sqlite_script("PRAGMA auto_vacuum = INCREMENTAL; VACUUM;")
+    except StoreError as exc:
+        if not (interrupted(exc) and should_stop()):
+            raise
+        return Vacuumed(rewritten=False, log_copied=False, file_bytes=None)
+    finally:
+        conn.set_progress_handler(None, 0)
+    copied = _copy_log_into_file(db, should_stop=should_stop, on_wait=on_wait)
+    return Vacuumed(rewritten=True, log_copied=copied, file_bytes=page_count(db) * int(db.scalar("PRAGMA page_size")))
+
+
+def _copy_log_into_file(db: Database, *, should_stop: Callable[[], bool], on_wait: Callable[[], object] | None) -> bool:
+    """Copy SQLite's write-ahead log into the file and empty it (a truncating checkpoint), in
+    tries of :data:`LOG_COPY_TRY_MS` with a gap between them, for at most
+    :data:`LOG_COPY_WAIT_SECONDS` or until ``should_stop()``; whether it was done.
+
+    SQLite reports a checkpoint that could not finish in its result (``busy``), not as an
+    error: read from it, a reader in the way is no longer "nothing to give back"."""
+    deadline = time.monotonic() + LOG_COPY_WAIT_SECONDS
+    db.fetch_all(f"PRAGMA busy_timeout = {LOG_COPY_TRY_MS}")
+    try:
+        while True:
+            result = db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")[0]
+            if not result["busy"]:
+                return True
+            if should_stop() or time.monotonic() >= deadline:
+                return False
+            if on_wait is not None:
+                on_wait()
+                on_wait = None
+            time.sleep(LOG_COPY_TRY_MS / 1000)
+    finally:
+        db.fetch_all(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+
+
+INTERRUPT_CODE = 9
+"""``SQLITE_INTERRUPT``: a statement ended by the progress handler (or ``interrupt()``)."""
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` (or the SQLite error it stands for) is a statement SQLite was told to stop."""
+    return any(
+        isinstance(error, sqlite3.Error) and (getattr(error, "sqlite_errorcode", 0) & 0xFF) == INTERRUPT_CODE
+        for error in (exc, exc.__cause__)
+    )
 
 
 # -- contents ------------------------------------------------------------------------------

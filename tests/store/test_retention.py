@@ -146,6 +146,26 @@ def test_a_dry_run_counts_exactly_what_a_prune_then_removes_and_changes_nothing(
     assert prune_store(store, policy, now=NOW).removed == dry.removed
 
 
+def test_a_prune_stopped_early_names_every_kind_of_history(store: Store) -> None:
+    """A prune stopped after its first batch (Ctrl-C) reports 0 for the kinds it did not reach,
+    not nothing: a script reading ``removed["outputs"]`` must not fail on an interrupted prune."""
+    job = add_job(store.db, "j")
+    add_executions(store.db, job, [timedelta(days=100, seconds=n) for n in range(500)])
+    batches: list[int] = []
+    policy = RetentionPolicy(keep_days=90, keep_per_job=1000, output_keep_days=30)
+
+    def after_one_batch() -> bool:
+        batches.append(1)
+        return len(batches) > 1
+
+    report = prune_store(store, policy, now=NOW, should_stop=after_one_batch)
+
+    assert 0 < report.removed["expiredExecutions"] < 500, report
+    assert report.removed == {"expiredExecutions": report.removed["expiredExecutions"], "excessExecutions": 0,
+                              "outputs": 0, "auditEntries": 0, "deliveries": 0}  # fmt: skip
+    assert list(report.removed) == list(prune_store(store, policy, now=NOW, dry_run=True).removed)
+
+
 def test_batches_stay_small_while_a_backlog_is_pruned(store: Store) -> None:
     """Many batches, none of them long: each transaction holds the store for milliseconds."""
     job = add_job(store.db, "backlog")

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -177,6 +181,103 @@ def test_vacuum_says_which_part_of_what_it_gave_back_was_the_log(sqlite_url: str
     finally:
         holder.close()
         store.close()
+
+
+@pytest.mark.parametrize("as_json", [True, False], ids=["json", "text"])
+def test_a_vacuum_beside_an_open_read_transaction_says_the_file_shrinks_once_it_ends(
+    sqlite_url: str, bare_cli: Cli, as_json: bool
+) -> None:
+    """Another connection holds a read transaction throughout: the rewrite is done, but its pages
+    stay in the write-ahead log, which cannot be copied into the file while that reader may need
+    the old pages. Before, the vacuum waited 10 s and said "nothing to give back: 4.9 MiB ->
+    8.5 MiB" (exit 0, freedBytes 0). Now it says the log was not copied, why, what the file
+    becomes once it is, and what to do; and that is what the file becomes."""
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "j"), [timedelta(seconds=n) for n in range(2000)], output="x" * 2000)
+    store.db.execute("DELETE FROM execution_output")
+    store.db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    path = Path(sqlite_url.removeprefix("sqlite:///"))
+    reader = sqlite3.connect(path, isolation_level=None)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM executions").fetchone()
+    try:
+        result = bare_cli("--db", sqlite_url, "store", "vacuum", *(["--json"] if as_json else []))
+    finally:
+        reader.execute("COMMIT")
+        reader.close()
+
+    assert result.code == 0, result
+    assert "the store was rewritten, but its write-ahead log could not be copied into the file: another connection" in (
+        result.stderr
+    ), result
+    assert "run jobctl store vacuum again then" in result.stderr and result.stderr.count("\n") == 1, result
+    if as_json:
+        data = json.loads(result.stdout)
+        assert data["logCopied"] is False and data["freedBytes"] == 0, data
+        once = data["sizeOnceLogCopiedBytes"]
+        assert once < data["sizeBeforeBytes"] / 2 < data["sizeAfterBytes"], data
+    else:
+        assert result.stdout.startswith("rewrote the file: ") and " for now, " in result.stdout, result
+        assert "once its write-ahead log is copied into it" in result.stdout and "nothing" not in result.stdout
+    again = bare_cli("--db", sqlite_url, "store", "vacuum", "--json")  # the reader is gone: the log goes in
+    assert again.code == 0 and json.loads(again.stdout)["logCopied"] is True, again
+    if as_json:
+        assert path.stat().st_size == once
+
+
+def test_ctrl_c_stops_a_vacuum_at_once_and_leaves_the_store_as_it_was(tmp_path: Path, bare_cli: Cli) -> None:
+    """Before, Ctrl-C waited for the rewrite to end, then exited 130 saying nothing, the file
+    rewritten all the same. Now SQLite is told to stop: the rewrite is rolled back at once."""
+    path = tmp_path / "old.db"
+    url, db = _store_of_an_earlier_release(path)  # no incremental vacuum: the vacuum would switch it
+    db.use_wal()  # as any command leaves it: the command's first write lock is the rewrite's
+    db.execute("CREATE TABLE filler (data BLOB)")
+    db.execute(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)"
+        " INSERT INTO filler SELECT randomblob(3000) FROM n"
+    )
+    db.execute("DELETE FROM filler WHERE rowid % 4 = 0")
+    db.fetch_all("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = (int(db.scalar("PRAGMA page_count")), int(db.scalar("PRAGMA freelist_count")))
+    db.close()
+    probe = sqlite3.connect(path, timeout=0, isolation_level=None)
+
+    proc = subprocess.Popen([sys.executable, "-m", "jobctl", "--db", url, "store", "vacuum", "--json"],
+                            env=bare_cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and proc.poll() is None and not _write_locked(probe):
+        time.sleep(0.005)  # until the rewrite has begun (it holds the write lock throughout)
+    probe.close()
+    began = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    took = time.monotonic() - began
+
+    assert proc.returncode == 130, (proc.returncode, out, err)
+    assert out == ""
+    assert err == "jobctl: interrupted: the vacuum was stopped before it was done; the store is as it was\n"
+    assert took < 1.0, took
+    conn = sqlite3.connect(path)
+    try:
+        assert (
+            conn.execute("PRAGMA page_count").fetchone()[0],
+            conn.execute("PRAGMA freelist_count").fetchone()[0],
+        ) == before
+        assert conn.execute("PRAGMA auto_vacuum").fetchone() == (0,)
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    finally:
+        conn.close()
+
+
+def _write_locked(conn: sqlite3.Connection) -> bool:
+    """Whether another connection holds the store's write lock (``conn`` waits for nothing)."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:
+        return True
+    conn.execute("ROLLBACK")
+    return False
 
 
 def test_a_prune_shrinks_the_sqlite_file(sqlite_url: str, bare_cli: Cli) -> None:

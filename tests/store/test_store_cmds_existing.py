@@ -116,13 +116,43 @@ def test_info_shows_an_older_postgres_store_as_it_is(pg_url: str, bare_cli: Cli)
         store.close()
 
 
-@pytest.mark.parametrize("command", [["prune", "--dry-run"], ["vacuum"]], ids=lambda c: " ".join(c))
+@pytest.mark.parametrize("command", [["prune"], ["vacuum"]], ids=lambda c: " ".join(c))
 def test_prune_and_vacuum_upgrade_an_older_store_first(command: list[str], sqlite_url: str, bare_cli: Cli) -> None:
     """They work with this jobctl's queries, so the store is brought up to date like any command does."""
     _older_store(sqlite_url)
     result = bare_cli("--db", sqlite_url, "store", *command)
     assert result.code == 0, result
     assert _revision_of_file(Path(sqlite_url.removeprefix("sqlite:///"))) == HEAD
+
+
+def test_a_dry_run_leaves_an_older_store_as_it_is_and_says_it_needs_an_upgrade(
+    store_url: str, bare_cli: Cli, tmp_path: Path
+) -> None:
+    """A dry run writes nothing, and an upgrade cannot be undone: before, ``store prune
+    --dry-run`` took a store at 0012 to the head. Now it refuses on one line (exit 1); once the
+    store is upgraded, the dry run counts."""
+    _older_store(store_url)
+    config = tmp_path / "keep-a-day.toml"
+    config.write_text("[history]\nkeep_days = 1\n")  # the 0012 store's runs are months old
+
+    result = bare_cli("--db", store_url, "--config", str(config), "store", "prune", "--dry-run")
+
+    one_line_error(result, 1, f"the store is at schema version {PREVIOUS_HEAD}, older than this jobctl's {HEAD}")
+    assert "needs an upgrade first; a dry run writes nothing" in result.stderr, result
+    assert result.stdout == ""
+    assert _revision(store_url) == PREVIOUS_HEAD
+    assert bare_cli("--db", store_url, "jobs", "list").code == 0  # upgrades it
+    counted = bare_cli("--db", store_url, "--config", str(config), "store", "prune", "--dry-run", "--json")
+    assert counted.code == 0, counted
+    assert json.loads(counted.stdout)["removed"]["expiredExecutions"] > 0
+
+
+def _revision(url: str) -> str:
+    store = open_store(url, create=False, migrate=False)
+    try:
+        return store.revision
+    finally:
+        store.close()
 
 
 def test_info_has_one_shape_on_both_backends(store_url: str, bare_cli: Cli, tmp_path: Path) -> None:
