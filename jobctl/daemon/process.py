@@ -306,8 +306,8 @@ class Daemon:
         report = sync_task_functions(self.store, config.task_functions)
         kept = config.retention
         log.info(
-            "config reloaded; task functions synced: %d, inactive now: %s; history kept %d days, %d per job,"
-            " output %d days, audit %d days",
+            "config reloaded; task functions synced: %d, inactive now: %s; [history] keep_days = %d,"
+            " keep_per_job = %d, output_keep_days = %d, audit_keep_days = %d",
             len(report.upserted),
             report.deactivated or "none",
             kept.keep_days,

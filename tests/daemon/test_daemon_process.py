@@ -42,7 +42,7 @@ def test_sighup_applies_history_settings_and_logs_them(daemons: DaemonFactory) -
         daemons.config_path.read_text() + "\n[history]\nkeep_days = 7\nkeep_per_job = 3\naudit_keep_days = 30\n"
     )
     daemon.signal(signal.SIGHUP)
-    wanted = "history kept 7 days, 3 per job, output 30 days, audit 30 days"
+    wanted = "[history] keep_days = 7, keep_per_job = 3, output_keep_days = 30, audit_keep_days = 30"
     wait_for(lambda: wanted in daemon.log(), timeout=5, what="the reload's log line")
 
 
