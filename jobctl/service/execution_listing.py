@@ -114,6 +114,7 @@ def listed_execution(row: Row) -> ExecutionOut:
         "missedCount": None if missed is None else int(missed),
         "missedUntil": utc_text(row["missed_until"]),
         "pendingReason": _pending_reason(row) if status == ExecutionStatus.PENDING.value else None,
+        "createdAt": utc_text(row["created_at"]),
     }
     return cast(ExecutionOut, item)  # the enums as their values (str), which JSON spells alike
 

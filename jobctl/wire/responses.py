@@ -161,6 +161,10 @@ class ExecutionOut(TypedDict):
         str | None,
         Schema('why a pending execution waits ("retry at TIME", "queued behind ID", "group NAME full"); else null'),
     ]
+    createdAt: Annotated[
+        Timestamp,
+        Schema("when the execution was recorded: listings sort by it, since/until and [history] keep_days count from it"),
+    ]
 
 
 class ExecutionList(TypedDict):
@@ -199,6 +203,7 @@ def execution(e: ExecutionRecord) -> ExecutionOut:
         "missedCount": e.missed_count,
         "missedUntil": timestamp(e.missed_until),
         "pendingReason": pending_reason(e),
+        "createdAt": _required_timestamp(e.created_at),
     }
 
 

@@ -34,6 +34,7 @@ EXECUTION_KEYS = {
     "missedCount",
     "missedUntil",
     "pendingReason",
+    "createdAt",
 }  # fmt: skip
 EXECUTION_KEYS |= {"pendingReason"}
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}

@@ -170,6 +170,19 @@ def test_list_json_all_walks_by_cursor(store: Store, cli: Cli) -> None:
     assert data["total"] == 230 and data["nextCursor"] is None
 
 
+def test_a_walk_goes_on_from_the_created_at_of_the_last_run_it_saw(store: Store, cli: Cli) -> None:
+    """``createdAt`` is the time listings sort by: a walk whose cursor was pruned goes on with
+    ``--until`` (newest first, ``until`` excluded) at the last run it saw, missing none."""
+    job = add_job(store.db, "j")
+    ids = add_executions(store.db, job, [timedelta(minutes=n) for n in range(30)])
+    items = json.loads(cli("executions", "list", "--json", "--per-page", "10").stdout)["executions"]
+    assert [e["createdAt"] for e in items] == [
+        (NOW - timedelta(minutes=n)).isoformat().replace("+00:00", "Z") for n in range(10)
+    ]
+    rest = cli("executions", "export", "--format", "ndjson", "--until", items[-1]["createdAt"])
+    assert [json.loads(line)["id"] for line in rest.stdout.splitlines()] == ids[10:]
+
+
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
