@@ -163,7 +163,7 @@ class ExecutionOut(TypedDict):
     ]
     createdAt: Annotated[
         Timestamp,
-        Schema("when the execution was recorded: listings sort by it, since/until and [history] keep_days count from it"),
+        Schema("when the execution was recorded: listings sort by it; since, until and keep_days count from it"),
     ]
 
 
