@@ -124,7 +124,9 @@ def _say(line: str) -> None:
 
 
 def exit_code_of(execution: ExecutionOut) -> int:
-    """The shell exit code a finished run stands for: its own, 124 on timeout, 1 otherwise."""
+    """The shell exit code a finished run stands for: its own, 124 on timeout, 128 + N for a
+    failed run killed by signal N (as a shell reports it: 137 for SIGKILL, the OOM killer's), 1
+    otherwise."""
     status = execution["status"]
     if status == ExecutionStatus.SUCCESS.value:
         return 0
@@ -138,13 +140,22 @@ def exit_code_of(execution: ExecutionOut) -> int:
 
 
 def _code_in_error(message: str | None) -> int | None:
-    """The code a failed command's error begins with (``exit code 7``, then its stderr's tail).
+    """The code a failed command's error begins with (``exit code 7``, or ``killed by SIGKILL``
+    as 137), then its stderr's tail.
 
     The error, not the result, is read first: a command whose last stdout line is a JSON object
     has that object as its result, with no code in it, and ``jobctl run`` exited 1 for it
     whatever the job's code was.
     """
     import re
+    import signal
 
-    found = re.match(r"exit code (\d{1,3})(?!\d)", message or "")
-    return int(found[1]) if found else None
+    found = re.match(r"exit code (\d{1,3})(?!\d)|killed by (SIG[A-Z0-9]+)\b", message or "")
+    if found is None:
+        return None
+    if found[1] is not None:
+        return int(found[1])
+    try:
+        return 128 + signal.Signals[found[2]].value
+    except KeyError:
+        return None

@@ -31,8 +31,8 @@ EXIT_CODES = {
     ),
     5: "not authorised, or the API cannot be reached",
 }
-"""The documented exit codes; ``jobctl run`` also exits with the job's own code, 124 on timeout,
-130 when Ctrl-C cancelled the run."""
+"""The documented exit codes; ``jobctl run`` also exits with the job's own code, 128 + N when
+signal N killed it, 124 on timeout, 130 when Ctrl-C cancelled the run."""
 
 
 def _version(value: bool) -> None:

@@ -58,9 +58,10 @@ def jobctl(store_url: str, *args: str, timeout: float = 60) -> subprocess.Comple
         ("echo out; echo err >&2; exit 0", None, 0, "success"),
         ("echo partial; exit 3", None, 3, "failed"),
         ("""echo '{"rows": 12}'; exit 7""", None, 7, "failed"),
+        ("echo going; kill -KILL $$", None, 137, "failed"),
         ("sleep 30", 1, 124, "timeout"),
     ],
-    ids=["success", "exit-3", "exit-7-after-a-json-line", "timeout"],
+    ids=["success", "exit-3", "exit-7-after-a-json-line", "killed-by-sigkill", "timeout"],
 )
 def test_run_without_a_daemon_runs_in_the_foreground(
     service: Service, store_url: str, command: str, timeout: int | None, code: int, status: str
