@@ -40,7 +40,7 @@ EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "complet
                   "errorMessage", "triggeredBy", "triggeredByUserId",
                   "scheduledFor", "attempt", "instanceId", "outputDroppedBytes", "outputPruned",
                   "cancelledBy", "missedCount", "missedUntil",
-                  "pendingReason"}  # fmt: skip
+                  "pendingReason", "createdAt"}  # fmt: skip
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {"isRunning", "leaderInstance", "totalJobs", "enabledJobs", "runningJobs", "nextScheduledJob",
                "instances"}  # fmt: skip
