@@ -200,3 +200,17 @@ def test_a_bad_window_is_refused_at_its_field(
         service.get_job_timeline(job_id, since=since, until=until)
     [error] = caught.value.errors
     assert error["loc"] == ["query", loc] and fragment in error["msg"]
+
+
+def test_a_time_without_an_offset_is_read_in_the_zone_the_timeline_is_shown_in(windowed: tuple[Service, str]) -> None:
+    """The window's ends come back in UTC and the texts in the job's zone; a time copied from
+    those texts (no offset) names the instant shown, not one hours off read as UTC."""
+    service, job_id = windowed
+    timeline = service.get_job_timeline(job_id, since="2026-07-01T09:00", until="2026-07-01T18:30")
+    assert timeline["timezone"] == TEST_ZONE
+    assert (timeline["since"], timeline["until"]) == (
+        datetime(2026, 7, 1, 9, tzinfo=ZONE).astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        datetime(2026, 7, 1, 18, 30, tzinfo=ZONE).astimezone(UTC).isoformat().replace("+00:00", "Z"),
+    )
+    with_offset = service.get_job_timeline(job_id, since="2026-07-01T09:00Z", until="2026-07-01T18:30+00:00")
+    assert (with_offset["since"], with_offset["until"]) == ("2026-07-01T09:00:00Z", "2026-07-01T18:30:00Z")

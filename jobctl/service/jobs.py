@@ -391,12 +391,17 @@ class Service:
     def get_job_timeline(self, job_id: str, *, since: str | None = None, until: str | None = None) -> JobTimeline:
         """``GET /jobs/{id}/timeline``: the job's runs, skips, missed ranges and changes in the
         window, its next slot and the verdict on its most recent slot (docs/why.md)."""
-        from jobctl.service.timeline import job_timeline
+        from zoneinfo import ZoneInfo
+
+        from jobctl.service.timeline import job_timeline, timeline_zone
         from jobctl.service.windows import parse_window
 
         job = self._job(job_id)
         now = utcnow()
-        window = parse_window(since, until, now=now)
+        # A time without an offset is read in the job's zone, the one the timeline's texts show:
+        # a time copied from them names the same instant (read as UTC it was hours off).
+        zone = ZoneInfo(timeline_zone(job, self.default_timezone))
+        window = parse_window(since, until, now=now, zone=zone)
         return job_timeline(self.store, job, window, now=now, default_timezone=self.default_timezone)
 
     # -- audit ----------------------------------------------------------------------------

@@ -60,7 +60,7 @@ class Times:
 
 def job_timeline(store: Store, job: Job, window: Window, *, now: datetime, default_timezone: str) -> JobTimeline:
     """The timeline of ``job`` over ``window`` (see the module docstring)."""
-    zone_name = _zone_of(job, default_timezone)
+    zone_name = timeline_zone(job, default_timezone)
     times = Times(ZoneInfo(zone_name), window.until.astimezone(ZoneInfo(zone_name)).date())
     schedule = _schedule(job, default_timezone)
     changes = store.audit.of_target(audit.JOB, job.id, until=window.until)
@@ -316,7 +316,9 @@ def _schedule_end(schedule: Schedule | None, job: Job, now: datetime) -> datetim
     return None if first is None else last_slot_at_or_before(schedule, now, not_before=first)
 
 
-def _zone_of(job: Job, default_timezone: str) -> str:
+def timeline_zone(job: Job, default_timezone: str) -> str:
+    """The zone a job's timeline is shown in, and its window's times without an offset read in:
+    a cron job's own, else the default."""
     zone = job.schedule_config.get("timezone") if job.job_type_id == JobType.CRON else None
     return str(zone or default_timezone)
 
