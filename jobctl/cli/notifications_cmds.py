@@ -8,6 +8,7 @@ import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
+from jobctl.errors import JobctlError
 
 app = typer.Typer(
     suggest_commands=False, help="Notifications: deliveries, notifiers and test sends.", no_args_is_help=True
@@ -89,6 +90,6 @@ def test_notifier(
     elif result["ok"]:
         output.print_line(f"test notification delivered through {notifier}")
     if not result["ok"]:
-        if not as_json:
-            output.warn(f"test notification through {notifier} failed: {result['error']}")
+        if not as_json:  # the command's own failure (exit 1), not a warning beside a success
+            raise JobctlError(f"test notification through {notifier} failed: {result['error']}")
         raise typer.Exit(1)

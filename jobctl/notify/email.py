@@ -46,7 +46,7 @@ def body_of(payload: dict[str, Any]) -> str:
         if execution.get(key) is not None:
             lines.append(f"{label + ':':<11} {execution[key]}")
     if payload.get("outputTail"):
-        lines += ["", "--- end of output ---", str(payload["outputTail"]).rstrip("\n"), "---"]
+        lines += ["", "--- the output's last lines ---", str(payload["outputTail"]).rstrip("\n"), "--- end ---"]
     if execution.get("id"):
         lines += ["", f"All of it: jobctl executions show {execution['id']}"]
     return "\n".join(lines) + "\n"
@@ -57,7 +57,7 @@ def message_of(spec: NotifierSpec, payload: dict[str, Any]) -> EmailMessage:
     message["From"] = spec.settings["from"]
     message["To"] = ", ".join(spec.settings["to"])
     message["Subject"] = subject_of(payload)
-    message["Date"] = formatdate(localtime=False)
+    message["Date"] = formatdate(usegmt=True)  # "GMT": RFC 5322's "-0000" says the zone is unknown
     message["Message-ID"] = make_msgid(domain="jobctl")
     if payload.get("deliveryId"):
         message["X-Jobctl-Delivery-Id"] = str(payload["deliveryId"])

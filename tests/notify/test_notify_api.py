@@ -158,6 +158,7 @@ def test_cli_notifications_and_pause_reason(cli: Cli) -> None:
         receiver.stop()
     down = cli("notifications", "test", "hook")
     assert down.code == 1 and "failed" in down.stderr and SECRET not in down.stderr
+    assert down.stderr.startswith("jobctl: test notification through hook failed: ") and "warning" not in down.stderr
 
 
 @pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)

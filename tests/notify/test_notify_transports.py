@@ -86,6 +86,8 @@ def test_email_over_smtp_with_auth(smtp: SmtpServer, tmp_path: Path) -> None:
     assert message["Subject"] == "[jobctl] back up/db failed on box (exit 2)"
     body = message.get_payload()
     assert "disk full" in body and "jobctl executions show e-1" in body
+    assert "--- the output's last lines ---\r\ndisk full\r\n--- end ---" in body, "the tail is labelled above it"
+    assert not message["Date"].endswith("-0000"), "a known zone: -0000 says it is unknown"
     assert smtp.logins
 
 
