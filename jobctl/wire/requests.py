@@ -312,5 +312,10 @@ def parse_body(model: type[Body], data: Any) -> Body:
 
 
 def pydantic_errors(exc: ValidationError, *, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Pydantic's errors in the API's ``{"loc", "msg", "type"}`` shape."""
-    return [{"loc": [*prefix, *error["loc"]], "msg": error["msg"], "type": error["type"]} for error in exc.errors()]
+    """Pydantic's errors in the API's ``{"loc", "msg", "type"}`` shape; our own validators'
+    sentences without the ``Value error, `` pydantic puts before them (``name: must not contain
+    control characters``, not ``name: Value error, must not ...``)."""
+    return [
+        {"loc": [*prefix, *error["loc"]], "msg": error["msg"].removeprefix("Value error, "), "type": error["type"]}
+        for error in exc.errors()
+    ]
