@@ -35,6 +35,9 @@ class SettingKey:
     metavar: str | None = None
     multiple: bool = False
     """Repeatable on the command line (``--x A --x B``), a list in the jobs file and the API."""
+    clearable: bool = False
+    """An empty value (``--run-as-user ''``) puts the setting back to its default (null in the
+    API): without it ``jobs update`` could set such a setting but never unset it."""
 
     @property
     def flag(self) -> str:
@@ -76,14 +79,35 @@ JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
         "working_directory",
         "workingDirectory",
         "text",
-        "Absolute directory runs start in (default /, or the run-as user's home).",
+        "Absolute directory runs start in (default /, or the run-as user's home; '' for the default).",
         "DIR",
+        clearable=True,
     ),
     SettingKey("umask", "umask", "text", "Octal umask of runs (default 022).", "MASK"),
     SettingKey("nice", "nice", "int", "Nice value of runs, 0..19 (below 0: root daemon only)."),
-    SettingKey("stdin", "stdin", "text", "Text given to each run on standard input (64 KiB at most)."),
-    SettingKey("run_as_user", "runAsUser", "text", "User (name or uid) runs switch to.", "USER"),
-    SettingKey("run_as_group", "runAsGroup", "text", "Group (name or gid) of runs.", "GROUP"),
+    SettingKey(
+        "stdin",
+        "stdin",
+        "text",
+        "Text given to each run on standard input (64 KiB at most; '' for none).",
+        clearable=True,
+    ),
+    SettingKey(
+        "run_as_user",
+        "runAsUser",
+        "text",
+        "User (name or uid) runs switch to ('' for the default).",
+        "USER",
+        clearable=True,
+    ),
+    SettingKey(
+        "run_as_group",
+        "runAsGroup",
+        "text",
+        "Group (name or gid) of runs ('' for the default).",
+        "GROUP",
+        clearable=True,
+    ),
     SettingKey("pause_after_failures", "pauseAfterFailures", "int", "Pause after N failed final outcomes in a row."),
     SettingKey("start_grace", "startGraceSeconds", "duration", "Late event when a run starts this late.", "DURATION"),
     SettingKey(
@@ -127,6 +151,9 @@ def setting_fields(values: dict[str, Any], *, flags: bool = True) -> dict[str, A
         if value is None:
             continue
         setting = SETTING_KEYS_BY_KEY[key]
+        if setting.clearable and value == "":
+            fields[setting.field] = None  # back to the default
+            continue
         fields[setting.field] = setting.to_field(value, loc=(setting.flag,) if flags else None)
     return fields
 

@@ -58,6 +58,21 @@ def test_create_and_update_take_every_setting(sqlite_only_cli: OneStoreCli) -> N
         assert plain[setting.field] != updated[setting.field], setting.key
 
 
+def test_an_empty_value_puts_a_clearable_setting_back_to_its_default(sqlite_only_cli: OneStoreCli) -> None:
+    """``jobs update`` could set the run-as user, group, directory and stdin but never unset them
+    (``--run-as-user ''`` was refused as too short)."""
+    clearable = [setting for setting in JOB_SETTING_KEYS if setting.clearable]
+    assert {setting.key for setting in clearable} == {"working_directory", "stdin", "run_as_user", "run_as_group"}
+    argv = [part for setting in clearable for part in _argv(setting.key)]
+    created = _json(sqlite_only_cli("jobs", "create", "set", "--every", "1h", "--command", "true", *argv, "--json"))
+    assert all(created[setting.field] == SAMPLES[setting.key][1] for setting in clearable)
+    cleared = [part for setting in clearable for part in (setting.flag, "")]
+    updated = _json(sqlite_only_cli("jobs", "update", "set", *cleared, "--json"))
+    assert {setting.field: updated[setting.field] for setting in clearable} == dict.fromkeys(
+        (setting.field for setting in clearable), None
+    )
+
+
 def test_a_duration_of_the_wrong_kind_names_its_option(sqlite_only_cli: OneStoreCli) -> None:
     message = check_error(
         sqlite_only_cli("jobs", "create", "bad", "--every", "1h", "--command", "true", "--timeout", "soon"), code=2
