@@ -115,6 +115,20 @@ def test_prune_and_source(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     assert plan.splitlines() == ["- delete ping", "0 unchanged"]
 
 
+def test_a_dry_run_prune_of_a_job_with_a_waiting_run_exits_4_as_the_apply(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    cli = sqlite_only_cli
+    path = write(tmp_path, JOBS_TOML)
+    check_ok(cli("apply", "-f", path))
+    check_ok(cli("jobs", "trigger", "backup"))
+    Path(path).write_text("[[jobs]]" + JOBS_TOML.split("[[jobs]]")[2])
+    message = "cannot prune job(s) with pending or running runs: 'backup'"
+    dry = check_error(cli("apply", "-f", path, "--prune", "--dry-run"), 4, message)
+    assert dry == check_error(cli("apply", "-f", path, "--prune"), 4, message)
+    assert len(json.loads(cli("jobs", "list", "--json").stdout)["jobs"]) == 4
+
+
 def test_every_error_is_reported_with_its_line_and_nothing_is_applied(
     sqlite_only_cli: OneStoreCli, tmp_path: Path
 ) -> None:
