@@ -182,6 +182,21 @@ def test_prune_of_a_job_with_a_pending_run_is_refused_and_changes_nothing(servic
     assert service.get_job(service.resolve_job("ping"))["retryCount"] == 2
 
 
+def test_a_dry_run_meets_the_conflict_the_apply_would(service: Service, store: Store) -> None:
+    """The dry run answers what the apply would: the same 409, not a plan that deletes the job."""
+    service.apply_jobs(source="a.toml", jobs=JOBS[:2])
+    service.trigger_job(service.resolve_job("backup"))
+    writes = write_counter(store)
+    with pytest.raises(Conflict) as dry:
+        service.apply_jobs(source="a.toml", jobs=JOBS[1:2], prune=True, dry_run=True)
+    with pytest.raises(Conflict) as real:
+        service.apply_jobs(source="a.toml", jobs=JOBS[1:2], prune=True)
+    assert dry.value.message == real.value.message
+    assert "cannot prune job(s) with pending or running runs: 'backup'" in dry.value.message
+    assert writes() == 0
+    assert service.apply_jobs(source="a.toml", jobs=JOBS[1:2], dry_run=True)["deleted"] == []  # no prune: no conflict
+
+
 def test_disabling_through_apply_skips_waiting_runs(service: Service) -> None:
     service.apply_jobs(source="a.toml", jobs=JOBS[:1])
     run = service.trigger_job(service.resolve_job("backup"))

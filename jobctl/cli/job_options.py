@@ -149,10 +149,19 @@ def environment_fields(
     ``current()`` (the job's variables, read only when needed), as labels are: ``--env`` adds
     or changes a variable, ``--unset-env`` removes one, ``--clear-env`` starts from none. An
     empty result is ``null`` (no variables).
+
+    A name given to both ``--env`` and ``--unset-env`` is refused: the command line does not
+    keep the order of different options, so either reading (set, or removed) would be a guess.
+
+    :raises UsageError: for a malformed ``--env`` or a name both set and unset.
     """
     if not options.env and not options.unset_env and not options.clear_env:
         return {}
     given = parse_args(options.env or [], flag="--env")
+    both = [name for name in dict.fromkeys(options.unset_env or []) if name in given]
+    if both:
+        names = ", ".join(both)
+        raise UsageError(f"--env and --unset-env both name {names}: give each variable to one of them")
     if current is None:
         return {"environment": given or None}
     variables = {} if options.clear_env else dict(current() or {})

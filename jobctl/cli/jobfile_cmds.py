@@ -36,7 +36,9 @@ def apply(
     ],
     source: Annotated[
         str | None,
-        typer.Option("--source", help="Name the jobs are recorded under (default: the file's name).", metavar="NAME"),
+        typer.Option(
+            "--source", help="Name the jobs are recorded under (default: the file's absolute path).", metavar="NAME"
+        ),
     ] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the plan; change nothing.")] = False,
     prune: Annotated[
@@ -63,13 +65,51 @@ def apply(
     if file == "-" and not source:
         raise UsageError("give --source NAME when the jobs file comes from stdin (-f -)")
     jobs_file = read_jobs_file(file)
-    name = source or Path(file).name
+    name = source or default_source(file)
     service = _ctx(ctx).service()
     try:
         plan = service.apply_jobs(source=name, jobs=jobs_file.tables, prune=prune, dry_run=dry_run)
     except ValidationFailed as exc:
         _report(jobs_file, exc)
     output.print_json(plan) if as_json else print_plan(plan, dry_run=dry_run)
+    if prune and not source:
+        _warn_of_jobs_under_the_files_name(service, file, jobs_file)
+
+
+def default_source(file: str) -> str:
+    """The source of a file applied without ``--source``: its absolute path, symbolic links
+    resolved, as ``import crontab`` names a crontab. Computed here, by the client, so through
+    ``--api`` it is the client's path too. A file's name alone (what apply recorded before) is
+    shared by every directory's ``jobs.toml``, and ``--prune`` of one deleted the other's jobs.
+
+    :raises UsageError: for a path longer than a source may be (give ``--source``).
+    """
+    from jobctl.errors import UsageError
+    from jobctl.wire.requests import SOURCE_MAX
+
+    path = str(Path(file).resolve())
+    if len(path) > SOURCE_MAX:
+        raise UsageError(f"the path of {file} is over {SOURCE_MAX} characters, the longest source: give --source NAME")
+    return path
+
+
+def _warn_of_jobs_under_the_files_name(service: JobService, file: str, jobs_file: JobsFile) -> None:
+    """Warn of the jobs that still have the file's name as their source (how apply recorded
+    them before it recorded the path) and that the file does not hold: ``--prune`` leaves them,
+    since a ``jobs.toml`` of another directory may hold them. The ones the file holds were
+    adopted by name (the plan's ``source NAME -> PATH``)."""
+    from jobctl.cli import listing
+
+    old = Path(file).name
+    held = {table.get("name") for table in jobs_file.tables if isinstance(table, dict)}
+    left = sorted(job["name"] for job in listing.every_job_of(service)["jobs"] if job["source"] == old)
+    left = [job_name for job_name in left if job_name not in held]
+    if left:
+        names = ", ".join(repr(job_name) for job_name in left)
+        output.warn(
+            f"not pruned: {names}: source {old!r}, a file's name as apply recorded it before it recorded the path, "
+            f"so another directory's {old} may hold them: apply that file, or delete them with jobctl jobs delete"
+        )
 
 
 def export(

@@ -21,7 +21,10 @@ def print_plan(plan: ApplyPlan, *, dry_run: bool) -> None:
     for name in plan["created"]:
         output.print_line(f"+ create {name}")
     for change in plan["updated"]:
-        parts = [f"{key} {value_text(old)} -> {value_text(new)}" for key, (old, new) in change["changes"].items()]
+        parts = [
+            f"{key} {value_text(old, cut=key != 'source')} -> {value_text(new, cut=key != 'source')}"
+            for key, (old, new) in change["changes"].items()
+        ]
         output.print_line(f"~ update {change['name']}: {', '.join(parts)}")
     for name in plan["deleted"]:
         output.print_line(f"- delete {name}")
@@ -35,8 +38,9 @@ def print_plan(plan: ApplyPlan, *, dry_run: bool) -> None:
             output.print_line("dry run: nothing was written")
 
 
-def value_text(value: Any) -> str:
-    """A value as the jobs file writes it, briefly: ``30s``, ``"tar czf ..."``, ``{"team":"ops"}``."""
+def value_text(value: Any, *, cut: bool = True) -> str:
+    """A value as the jobs file writes it, briefly: ``30s``, ``"tar czf ..."``, ``{"team":"ops"}``.
+    ``cut=False`` keeps it whole: a source is a file's path, told apart by its end."""
     if value is None:
         text = "(none)"
     elif isinstance(value, bool):
@@ -45,4 +49,4 @@ def value_text(value: Any) -> str:
         text = value if value and not any(ch.isspace() for ch in value) else json.dumps(value, ensure_ascii=False)
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
+    return text if len(text) <= VALUE_MAX or not cut else text[: VALUE_MAX - 1] + "…"

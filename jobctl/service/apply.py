@@ -72,6 +72,7 @@ def plan_apply(
     notification rules may use (the config's).
 
     :raises ValidationFailed: with every error of every job, each naming its job.
+    :raises Conflict: when a job to prune has pending or running runs (:func:`refuse_busy_prunes`).
     """
     from jobctl.service.job_input import job_changes, new_job
 
@@ -135,7 +136,21 @@ def plan_apply(
     if prune:
         gone = [job for job in stored.values() if job.source == source and job.name not in seen]
         plan.deletes = sorted(gone, key=lambda job: job.name)
+        refuse_busy_prunes(store, plan.deletes)  # a dry run answers as the apply would
     return plan
+
+
+def refuse_busy_prunes(store: Store, deletes: Sequence[Job]) -> None:
+    """Refuse a plan that prunes a job with pending or running runs. Checked when planning, so
+    a dry run reports the conflict the apply would meet (same message, 409, exit 4), and again
+    in the apply's transaction, for a run started in between.
+
+    :raises Conflict: naming every such job.
+    """
+    busy = [job.name for job in deletes if store.executions.active_of_job(job.id)]
+    if busy:
+        names = ", ".join(repr(name) for name in busy)
+        raise Conflict(f"cannot prune job(s) with pending or running runs: {names}; nothing was applied")
 
 
 _STAND_INS = {"name": "-", "jobTypeId": 1, "scheduleConfig": {}, "taskFunctionId": 1, "taskArgs": None}
@@ -182,10 +197,7 @@ def execute_apply(
         return
     applied = {"appliedFrom": source}
     with store.transaction():
-        busy = [job.name for job in plan.deletes if store.executions.active_of_job(job.id)]
-        if busy:
-            names = ", ".join(repr(name) for name in busy)
-            raise Conflict(f"cannot prune job(s) with pending or running runs: {names}; nothing was applied")
+        refuse_busy_prunes(store, plan.deletes)
         for job in plan.deletes:
             store.jobs.delete(job.id)
             audit.record_job(store, caller, audit.JOB_DELETED, job, details={**applied, "pruned": True}, at=now)

@@ -193,7 +193,8 @@ class JobService(Protocol):
 
         :raises ValidationFailed: with every error of every job, each at
             ``["body", "jobs", INDEX, KEY]`` and naming its job; nothing is written.
-        :raises Conflict: when a job to prune has pending or running runs; nothing is written.
+        :raises Conflict: when a job to prune has pending or running runs (in a dry run too);
+            nothing is written.
         :raises PermissionDenied:
         """
         ...

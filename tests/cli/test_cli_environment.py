@@ -32,6 +32,19 @@ def test_env_options_set_replace_and_clear_and_show_json_goes_back_in(
     assert run_json("jobs", "show", "env", "--json")["environment"] is None
 
 
+def test_a_variable_both_set_and_unset_is_refused_and_the_job_kept(
+    cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
+) -> None:
+    """Options of different names lose their order on the command line: ``--unset-env A --env A=3``
+    could mean either, so it is exit 2 and the job stays as it was."""
+    run_json("jobs", "create", "both", "--every", "1h", "--command", "env", "--env", "A=1", "--env", "B=2", "--json")
+    message = fails(cli("jobs", "update", "both", "--unset-env", "A", "--env", "A=3"), 2, "--unset-env")
+    assert "both name A" in message
+    fails(cli("jobs", "update", "both", "--env", "A=3", "--unset-env", "B", "--unset-env", "A"), 2, "both name A")
+    assert run_json("jobs", "show", "both", "--json")["environment"] == {"A": "1", "B": "2"}
+    assert run_json("jobs", "update", "both", "--clear-env", "--env", "A=3", "--json")["environment"] == {"A": "3"}
+
+
 def test_run_context_options_and_show_json_goes_back_in(
     cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
 ) -> None:

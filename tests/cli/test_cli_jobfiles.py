@@ -96,7 +96,7 @@ def test_plan_then_no_changes_then_a_change(sqlite_only_cli: OneStoreCli, tmp_pa
     plan = json.loads(check_ok(cli("apply", "-f", path, "--json")).stdout)
     assert plan == {"created": [], "updated": [], "deleted": [], "unchanged": 4}
     shown = json.loads(cli("jobs", "show", "backup", "--json").stdout)
-    assert (shown["timeoutSeconds"], shown["source"]) == (60, "jobs.toml")
+    assert (shown["timeoutSeconds"], shown["source"]) == (60, str(Path(path).resolve()))
 
 
 def test_prune_and_source(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
@@ -113,6 +113,82 @@ def test_prune_and_source(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     assert names == ["by-hand", "ping"]
     plan = check_ok(cli("apply", "-f", "-", "--source", "team-ops", "--prune", input="")).stdout
     assert plan.splitlines() == ["- delete ping", "0 unchanged"]
+
+
+def test_a_dry_run_prune_of_a_job_with_a_waiting_run_exits_4_as_the_apply(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    cli = sqlite_only_cli
+    path = write(tmp_path, JOBS_TOML)
+    check_ok(cli("apply", "-f", path))
+    check_ok(cli("jobs", "trigger", "backup"))
+    Path(path).write_text("[[jobs]]" + JOBS_TOML.split("[[jobs]]")[2])
+    message = "cannot prune job(s) with pending or running runs: 'backup'"
+    dry = check_error(cli("apply", "-f", path, "--prune", "--dry-run"), 4, message)
+    assert dry == check_error(cli("apply", "-f", path, "--prune"), 4, message)
+    assert len(json.loads(cli("jobs", "list", "--json").stdout)["jobs"]) == 4
+
+
+def one_job(name: str) -> str:
+    return f'[[jobs]]\nname = "{name}"\nevery = "1h"\ncommand = "echo {name}"\n'
+
+
+def test_the_default_source_is_the_files_path_so_a_same_named_file_elsewhere_prunes_only_its_own(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """Two directories' jobs.toml are two sources: --prune of one never deletes the other's jobs.
+    The path is absolute and resolved: the same file by another path (.., a link) is the same source."""
+    cli = sqlite_only_cli
+    for app in ("app1", "app2"):
+        (tmp_path / app).mkdir()
+    app1 = write(tmp_path / "app1", one_job("app1-clean"))
+    app2 = write(tmp_path / "app2", one_job("app2-clean"))
+    check_ok(cli("apply", "-f", app1))
+    dry = check_ok(cli("apply", "-f", app2, "--prune", "--dry-run"))
+    assert dry.stdout.splitlines() == ["+ create app2-clean", "0 unchanged", "dry run: nothing was written"]
+    check_ok(cli("apply", "-f", app2, "--prune"))
+    jobs = {job["name"]: job["source"] for job in json.loads(cli("jobs", "list", "--json").stdout)["jobs"]}
+    assert jobs == {"app1-clean": str((tmp_path / "app1/jobs.toml").resolve()),
+                    "app2-clean": str((tmp_path / "app2/jobs.toml").resolve())}  # fmt: skip
+    (tmp_path / "link.toml").symlink_to(tmp_path / "app1/jobs.toml")
+    for same_file in (str(tmp_path / "app2/../app1/jobs.toml"), str(tmp_path / "link.toml")):
+        assert check_ok(cli("apply", "-f", same_file, "--prune")).stdout == "no changes (1 unchanged)\n"
+    assert json.loads(cli("jobs", "list", "--json").stdout)["total"] == 2
+    check_error(cli("apply", "-f", write(tmp_path, one_job("x"), "y" * 201 + ".toml")), 2, "give --source NAME")
+
+
+def test_jobs_applied_under_the_files_name_are_adopted_by_name_and_never_pruned(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """A store whose jobs carry a file's name as their source (what apply recorded before it
+    recorded the path): applying the file again adopts the jobs it names, as any job of that name
+    (the plan says so), and --prune leaves the others with a warning, as another directory's
+    file of that name may hold them."""
+    cli = sqlite_only_cli
+    (tmp_path / "app2").mkdir()
+    check_ok(cli("apply", "-f", "-", "--source", "jobs.toml", input=one_job("app1-clean")))
+    check_ok(cli("apply", "-f", "-", "--source", "jobs.toml", input=one_job("app2-clean") + one_job("app2-gone")))
+    path = write(tmp_path / "app2", one_job("app2-clean"))
+    source = str(Path(path).resolve())
+    result = cli("apply", "-f", path, "--prune")
+    assert result.code == 0, result
+    assert result.stdout.splitlines() == [f"~ update app2-clean: source jobs.toml -> {source}", "0 unchanged"]
+    assert result.stderr.splitlines() == [
+        "jobctl: warning: not pruned: 'app1-clean', 'app2-gone': source 'jobs.toml', a file's name as apply recorded"
+        " it before it recorded the path, so another directory's jobs.toml may hold them: apply that file, or delete"
+        " them with jobctl jobs delete"
+    ]
+    jobs = {job["name"]: job["source"] for job in json.loads(cli("jobs", "list", "--json").stdout)["jobs"]}
+    assert jobs == {"app1-clean": "jobs.toml", "app2-clean": source, "app2-gone": "jobs.toml"}
+    assert check_ok(cli("apply", "-f", path)).stdout == "no changes (1 unchanged)\n"
+    check_ok(cli("jobs", "delete", "app2-gone"))
+    Path(path).write_text(one_job("app2-clean") + one_job("app2-new"))
+    again = cli("apply", "-f", path, "--prune", "--dry-run")
+    assert (again.code, again.stdout.splitlines()) == (
+        0,
+        ["+ create app2-new", "1 unchanged", "dry run: nothing was written"],
+    )
+    assert again.stderr.count("warning: not pruned: 'app1-clean': source 'jobs.toml'") == 1
 
 
 def test_every_error_is_reported_with_its_line_and_nothing_is_applied(
@@ -175,8 +251,9 @@ def test_export_formats(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     assert named_thrice == out.read_text()  # once: apply refuses a file naming a job twice
     as_json = write(tmp_path, check_ok(cli("export", "--format", "json")).stdout, "jobs.json")
     assert json.loads(Path(as_json).read_text())["jobs"][0]["name"] == "backup"
-    check_ok(cli("apply", "-f", as_json, "--source", "jobs.toml"))  # JSON reads back: nothing to change
-    assert check_ok(cli("apply", "-f", as_json, "--source", "jobs.toml")).stdout == "no changes (5 unchanged)\n"
+    toml_source = str((tmp_path / "jobs.toml").resolve())
+    check_ok(cli("apply", "-f", as_json, "--source", toml_source))  # JSON reads back: nothing to change
+    assert check_ok(cli("apply", "-f", as_json, "--source", toml_source)).stdout == "no changes (5 unchanged)\n"
     crontab = check_ok(cli("export", "--format", "crontab")).stdout
     assert crontab.splitlines() == [
         "# jobs exported by jobctl; read back with: jobctl import crontab FILE",

@@ -260,6 +260,9 @@ def test_apply_and_export_through_the_daemon_match_the_store(daemon: Daemon, tmp
     path.write_text('[[jobs]]\nname = "r-nightly"\ncron = "0 3 * * *"\ncommand = "true"\ntimeout = "30s"\n')
     remote = daemon.remote("apply", "-f", str(path))
     assert (remote.returncode, remote.stdout, remote.stderr) == (0, "+ create r-nightly\n0 unchanged\n", "")
+    shown = json.loads(daemon.cli("jobs", "show", "r-nightly", "--json").stdout)
+    assert shown["source"] == str(path.resolve())  # the client's path, as the CLI on the store records it
+    assert daemon.cli("apply", "-f", str(path)).stdout == "no changes (1 unchanged)\n"
     bad = tmp_path / "bad.toml"
     bad.write_text(path.read_text().replace('"30s"', '"1m"') + "colour = 1\n")
     path.write_text(path.read_text().replace('"30s"', '"1m"'))
