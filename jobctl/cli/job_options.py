@@ -173,11 +173,21 @@ def environment_fields(
 
 def label_fields(options: JobOptions, *, current: Callable[[], Mapping[str, str]]) -> dict[str, Any]:
     """``labels`` from ``--label K=V`` (add or change) and ``--unlabel K`` (remove, if there),
-    applied to ``current()`` (the job's labels, read only when an option was given)."""
+    applied to ``current()`` (the job's labels, read only when an option was given).
+
+    A key given to both is refused, as a variable given to ``--env`` and ``--unset-env`` is:
+    the label was removed whatever the order on the command line.
+
+    :raises UsageError: for a malformed ``--label`` or a key both set and removed.
+    """
     if not options.labels and not options.unlabels:
         return {}
+    given = parse_args(options.labels or [], flag="--label")
+    both = [key for key in dict.fromkeys(options.unlabels or []) if key in given]
+    if both:
+        raise UsageError(f"--label and --unlabel both name {', '.join(both)}: give each label to one of them")
     labels = dict(current())
-    labels.update(parse_args(options.labels or [], flag="--label"))
+    labels.update(given)
     for key in options.unlabels or []:
         labels.pop(key, None)
     return {"labels": labels}

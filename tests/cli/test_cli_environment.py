@@ -43,6 +43,9 @@ def test_a_variable_both_set_and_unset_is_refused_and_the_job_kept(
     fails(cli("jobs", "update", "both", "--env", "A=3", "--unset-env", "B", "--unset-env", "A"), 2, "both name A")
     assert run_json("jobs", "show", "both", "--json")["environment"] == {"A": "1", "B": "2"}
     assert run_json("jobs", "update", "both", "--clear-env", "--env", "A=3", "--json")["environment"] == {"A": "3"}
+    assert run_json("jobs", "update", "both", "--label", "team=ops", "--json")["labels"] == {"team": "ops"}
+    fails(cli("jobs", "update", "both", "--unlabel", "team", "--label", "team=db"), 2, "--unlabel both name team")
+    assert run_json("jobs", "show", "both", "--json")["labels"] == {"team": "ops"}, "the label was removed"
 
 
 def test_run_context_options_and_show_json_goes_back_in(
