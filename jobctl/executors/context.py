@@ -82,7 +82,12 @@ def lookup_group(spec: str) -> grp.struct_group | None:
 
 
 def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
-    """Who the run runs as (None: the daemon, unchanged), or why it cannot."""
+    """Who the run runs as (None: the daemon, unchanged), or why it cannot: docs/run-as.md's rules.
+
+    A user the job or ``default_run_as`` names is held to ``allowed_run_as`` even when it is the
+    daemon's own: "own" only spares a run the switch, never the check, or a job naming root would
+    pass every bound of a root daemon. A daemon that is not root can run as nothing but itself.
+    """
     wanted = context.run_as_user or policy.default_user
     if wanted is None and context.run_as_group is None:
         return None
@@ -96,12 +101,12 @@ def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
             return f"cannot run as group {context.run_as_group}: no such group"
         gid = group.gr_gid
     own = entry.pw_uid == os.geteuid() and gid == os.getegid()
-    if not own:
-        me = pwd.getpwuid(os.geteuid()).pw_name
-        if os.geteuid() != 0:
+    if os.geteuid() != 0:
+        if not own:
+            me = pwd.getpwuid(os.geteuid()).pw_name
             return f"cannot run as {wanted or entry.pw_name}: the daemon runs as {me} and is not root"
-        if not _allowed(entry, policy):
-            return f"cannot run as {entry.pw_name}: not allowed by [daemon] allowed_run_as"
+    elif wanted is not None and not _allowed(entry, policy):
+        return f"cannot run as {entry.pw_name}: not allowed by [daemon] allowed_run_as"
     groups = tuple(os.getgrouplist(entry.pw_name, gid))
     return Identity(
         name=entry.pw_name, uid=entry.pw_uid, gid=gid, groups=groups, home=entry.pw_dir,

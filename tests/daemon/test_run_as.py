@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 
+from jobctl.errors import ValidationFailed
+from jobctl.executors.context import Identity, RunAsPolicy, RunContext, identity
 from jobctl.models import TaskFunctionSpec
 from jobctl.service import Service
 from jobctl.store import open_store
 from tests.conftest import ADMIN, TEST_ZONE
-from tests.daemon.helpers import ROOT, DaemonFactory, shell_job, wait_for, write_config
+from tests.daemon.helpers import ROOT, DaemonFactory, cli, shell_job, wait_for, write_config
 
 if os.geteuid() != 0:
     if os.environ.get("JOBCTL_TEST_REQUIRE_ROOT") == "1":
@@ -124,8 +126,6 @@ def test_a_run_switches_to_the_user_its_groups_home_and_identity(
 
 
 def test_unknown_users_and_groups_are_422(service: Service, user: TestUser) -> None:
-    from jobctl.errors import ValidationFailed
-
     cases = [({"runAsUser": "no-such-user-x"}, "runAsUser"), ({"runAsGroup": "no-such-group-x"}, "runAsGroup"),
              ({"runAsUser": "4000000000"}, "runAsUser"), ({"runAsUser": "a b"}, "runAsUser")]  # fmt: skip
     for fields, loc in cases:
@@ -145,6 +145,45 @@ def test_allowed_run_as_bounds_the_users(service: Service, daemons: DaemonFactor
     execution = _finished(service, service.trigger_job(job["id"])["executionId"])
     assert execution["status"] == "failed"
     assert execution["errorMessage"] == f"cannot run as {user.name}: not allowed by [daemon] allowed_run_as"
+
+
+def test_root_is_held_to_the_bounds_like_any_other_user(user: TestUser) -> None:
+    """A root daemon's own user is no exception: a job naming root (or uid 0) is checked."""
+    refused = "cannot run as root: not allowed by [daemon] allowed_run_as"
+    bounded = [RunAsPolicy(default_user=user.name, allowed=(user.name,)), RunAsPolicy(default_user=user.name),
+               RunAsPolicy(allowed=(user.name,))]  # fmt: skip
+    for policy in bounded:
+        for spec in ("root", "0"):
+            assert identity(RunContext(run_as_user=spec), policy) == refused, (policy, spec)
+    allowing = [RunAsPolicy(), RunAsPolicy(default_user="root"), RunAsPolicy(default_user=user.name, allowed=("*",)),
+                RunAsPolicy(allowed=("0",))]  # fmt: skip
+    for policy in allowing:
+        who = identity(RunContext(run_as_user="root"), policy)
+        assert isinstance(who, Identity) and (who.uid, who.switch) == (0, False), policy
+    assert identity(RunContext(), RunAsPolicy(allowed=(user.name,))) is None  # no user named: the daemon's own
+    refused_default = identity(RunContext(), RunAsPolicy(default_user="root", allowed=(user.name,)))
+    assert refused_default == refused  # the default user is held to the list too
+
+
+def test_a_daemon_and_jobctl_run_refuse_root_unless_allowed(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    write_config(daemons.config_path, default_run_as=user.name, allowed_run_as=[user.name])
+    as_root = shell_job(service, "r", "id -u", scheduleConfig={"hours": 1}, runAsUser="root")
+    as_zero = shell_job(service, "r0", "id -u", scheduleConfig={"hours": 1}, runAsUser="0")
+    default = shell_job(service, "d", "id -u", scheduleConfig={"hours": 1})
+    refused = "cannot run as root: not allowed by [daemon] allowed_run_as"
+    for name in ("r", "r0"):
+        foreground = cli(daemons, "run", name)
+        assert foreground.returncode != 0 and refused in foreground.stderr, foreground
+        assert "uid=0" not in foreground.stdout
+    daemons.start()
+    runs = [service.trigger_job(job["id"])["executionId"] for job in (as_root, as_zero, default)]
+    for execution_id in runs[:2]:
+        execution = _finished(service, execution_id)
+        assert (execution["status"], execution["errorMessage"]) == ("failed", refused)
+    assert _finished(service, runs[2])["status"] == "success"
+    assert service.get_execution_log(runs[2])["data"] == f"{user.uid}\n"
 
 
 def test_a_process_that_is_not_root_refuses_other_users(user: TestUser) -> None:
