@@ -94,7 +94,7 @@ def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
     entry = lookup_user(wanted) if wanted is not None else pwd.getpwuid(os.geteuid())
     if entry is None:
         return f"cannot run as {wanted}: no such user"
-    gid = entry.pw_gid
+    gid, group = entry.pw_gid, None
     if context.run_as_group is not None:
         group = lookup_group(context.run_as_group)
         if group is None:
@@ -107,11 +107,19 @@ def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
             return f"cannot run as {wanted or entry.pw_name}: the daemon runs as {me} and is not root"
     elif wanted is not None and not _allowed(entry, policy):
         return f"cannot run as {entry.pw_name}: not allowed by [daemon] allowed_run_as"
+    if group is not None and not member_of(entry, gid):
+        return f"cannot run as group {group.gr_name}: {entry.pw_name} is not a member"
     groups = tuple(os.getgrouplist(entry.pw_name, gid))
     return Identity(
         name=entry.pw_name, uid=entry.pw_uid, gid=gid, groups=groups, home=entry.pw_dir,
         shell=entry.pw_shell or "/bin/sh", switch=not own,
     )  # fmt: skip
+
+
+def member_of(entry: pwd.struct_passwd, gid: int) -> bool:
+    """Whether the user may run with group ``gid``, as sudo's ``-g`` allows: root any group, anyone
+    else its primary group or a supplementary one of the group database (``getgrouplist``)."""
+    return entry.pw_uid == 0 or gid in os.getgrouplist(entry.pw_name, entry.pw_gid)
 
 
 def _allowed(entry: pwd.struct_passwd, policy: RunAsPolicy) -> bool:

@@ -102,7 +102,7 @@ def test_a_run_switches_to_the_user_its_groups_home_and_identity(
 ) -> None:
     as_user = shell_job(service, "as-user", SHOW_IDENTITY, scheduleConfig={"hours": 1}, runAsUser=user.name)
     as_group = shell_job(service, "as-group", "id -u; id -g", scheduleConfig={"hours": 1},
-                         runAsUser=str(user.uid), runAsGroup=user.other_group)  # fmt: skip
+                         runAsUser=str(user.uid), runAsGroup=user.extra_group)  # fmt: skip
     spec = TaskFunctionSpec(name="environment", display_name="environment", description=None, handler_type="python",
                             handler_path="tests.daemon.sample_tasks:environment")  # fmt: skip
     task = service.store.catalog.upsert_task_function(spec, datetime.now(UTC))
@@ -120,7 +120,7 @@ def test_a_run_switches_to_the_user_its_groups_home_and_identity(
     assert lines[3] == user.home
     assert sorted(lines[4:]) == sorted([f"HOME={user.home}", f"LOGNAME={user.name}", "SHELL=/bin/sh",
                                         f"USER={user.name}"])  # fmt: skip
-    assert service.get_execution_log(runs[1])["data"] == f"{user.uid}\n{user.other_gid}\n"
+    assert service.get_execution_log(runs[1])["data"] == f"{user.uid}\n{user.extra_gid}\n"
     environ = service.get_execution(runs[2])["result"]["environ"]  # its report file was the user's to write
     assert (environ["USER"], environ["HOME"]) == (user.name, user.home)
 
@@ -184,6 +184,51 @@ def test_a_daemon_and_jobctl_run_refuse_root_unless_allowed(
         assert (execution["status"], execution["errorMessage"]) == ("failed", refused)
     assert _finished(service, runs[2])["status"] == "success"
     assert service.get_execution_log(runs[2])["data"] == f"{user.uid}\n"
+
+
+def test_a_group_the_user_is_not_in_is_refused(user: TestUser) -> None:
+    policy = RunAsPolicy(default_user=user.name, allowed=(user.name,))
+    for spec, name in (("root", "root"), ("0", "root"), (user.other_group, user.other_group)):
+        refused = f"cannot run as group {name}: {user.name} is not a member"
+        assert identity(RunContext(run_as_user=user.name, run_as_group=spec), policy) == refused
+        assert identity(RunContext(run_as_group=spec), policy) == refused  # the default user's
+    for spec, gid in ((user.extra_group, user.extra_gid), (str(user.extra_gid), user.extra_gid), (user.name, user.gid)):
+        who = identity(RunContext(run_as_group=spec), policy)
+        assert isinstance(who, Identity) and (who.uid, who.gid) == (user.uid, gid), spec
+    for context in (RunContext(run_as_user="root", run_as_group=user.other_group), RunContext(run_as_group="0")):
+        who = identity(context, RunAsPolicy())  # root may take any group
+        assert isinstance(who, Identity) and who.uid == 0, context
+
+
+def test_a_daemon_refuses_a_group_its_run_user_is_not_in(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    write_config(daemons.config_path, default_run_as=user.name, allowed_run_as=[user.name])
+    root_group = shell_job(service, "g0", "id", scheduleConfig={"hours": 1}, runAsGroup="root")
+    in_group = shell_job(service, "gx", "id -u; id -g; pwd", scheduleConfig={"hours": 1}, runAsGroup=user.extra_group)
+    daemons.start()
+    refused_id, in_group_id = (service.trigger_job(job["id"])["executionId"] for job in (root_group, in_group))
+    refused = _finished(service, refused_id)
+    assert (refused["status"], refused["errorMessage"]) == (
+        "failed",
+        f"cannot run as group root: {user.name} is not a member",
+    )
+    assert _finished(service, in_group_id)["status"] == "success"
+    assert service.get_execution_log(in_group_id)["data"] == f"{user.uid}\n{user.extra_gid}\n{user.home}\n"
+
+
+def test_a_job_naming_a_group_its_user_is_not_in_is_422(service: Service, user: TestUser) -> None:
+    for group in ("root", "0", user.other_group):
+        with pytest.raises(ValidationFailed) as failed:
+            shell_job(service, "bad", "true", runAsUser=user.name, runAsGroup=group)
+        assert [error["loc"] for error in failed.value.errors] == [["body", "runAsGroup"]]
+        assert "is not a member of group" in failed.value.errors[0]["msg"]
+    job = shell_job(service, "in", "true", runAsUser=user.name, runAsGroup=user.extra_group)
+    for change in ({"runAsGroup": user.other_group}, {"runAsUser": "nobody"}):
+        with pytest.raises(ValidationFailed):
+            service.update_job(job["id"], change)
+    assert service.update_job(job["id"], {"runAsUser": "root", "runAsGroup": "0"})["runAsGroup"] == "0"  # root: any
+    assert shell_job(service, "group-only", "true", runAsGroup="root")["runAsUser"] is None  # the daemon's to check
 
 
 def test_a_process_that_is_not_root_refuses_other_users(user: TestUser) -> None:
