@@ -60,6 +60,9 @@ class Identity:
     shell: str
     switch: bool
     """False when it is the daemon's own identity already (nothing to change)."""
+    named: bool
+    """Whether the job or ``default_run_as`` named the user. A run with only a ``runAsGroup``
+    keeps the daemon's user, and with it the daemon's directory default (``/``) and variables."""
 
     def variables(self) -> dict[str, str]:
         return {"HOME": self.home, "USER": self.name, "LOGNAME": self.name, "SHELL": self.shell}
@@ -112,7 +115,7 @@ def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
     groups = tuple(os.getgrouplist(entry.pw_name, gid))
     return Identity(
         name=entry.pw_name, uid=entry.pw_uid, gid=gid, groups=groups, home=entry.pw_dir,
-        shell=entry.pw_shell or "/bin/sh", switch=not own,
+        shell=entry.pw_shell or "/bin/sh", switch=not own, named=wanted is not None,
     )  # fmt: skip
 
 
@@ -134,7 +137,7 @@ def prepare(argv: Sequence[str], context: RunContext, who: Identity | None = Non
 
     The plain ``argv`` when nothing differs from what the daemon's children get anyway.
     """
-    directory = context.working_directory or (who.home if who is not None else DEFAULT_DIRECTORY)
+    directory = _directory(context, who) or DEFAULT_DIRECTORY
     mask = int(context.umask, 8) if context.umask is not None else DEFAULT_UMASK
     switch = who is not None and who.switch
     if directory == DEFAULT_DIRECTORY and mask == daemon_umask() and context.nice is None and not switch:
@@ -159,10 +162,15 @@ def prepare(argv: Sequence[str], context: RunContext, who: Identity | None = Non
 
 def missing_directory(context: RunContext, who: Identity | None = None) -> str | None:
     """Why the run cannot start in its directory (checked at the moment it starts), or None."""
-    directory = context.working_directory or (who.home if who is not None else None)
+    directory = _directory(context, who)
     if directory is None or os.path.isdir(directory):
         return None
     return f"working directory {directory} does not exist"
+
+
+def _directory(context: RunContext, who: Identity | None) -> str | None:
+    """The job's directory, else its named user's home, else None (the default, ``/``)."""
+    return context.working_directory or (who.home if who is not None and who.named else None)
 
 
 @functools.cache

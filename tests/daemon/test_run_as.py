@@ -231,6 +231,19 @@ def test_a_job_naming_a_group_its_user_is_not_in_is_422(service: Service, user: 
     assert shell_job(service, "group-only", "true", runAsGroup="root")["runAsUser"] is None  # the daemon's to check
 
 
+def test_a_run_with_only_a_group_keeps_the_daemons_directory_and_variables(
+    service: Service, daemons: DaemonFactory, user: TestUser, tmp_path: Path
+) -> None:
+    """No user named: the run is the daemon's user's, in ``/`` with the daemon's HOME, as a plain run."""
+    job = shell_job(service, "g", 'id -u; id -g; pwd; echo "$HOME"', scheduleConfig={"hours": 1},
+                    runAsGroup=user.extra_group)  # fmt: skip
+    daemons.start(extra_env={"HOME": str(tmp_path)})
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    execution = _finished(service, execution_id)
+    assert execution["status"] == "success", execution["errorMessage"]
+    assert service.get_execution_log(execution_id)["data"] == f"0\n{user.extra_gid}\n/\n{tmp_path}\n"
+
+
 def test_a_process_that_is_not_root_refuses_other_users(user: TestUser) -> None:
     """The rule itself, in a process of the test user (the system's Python, jobctl from this tree)."""
     code = ("from jobctl.executors.context import RunAsPolicy, RunContext, identity; "
