@@ -60,6 +60,9 @@ class Identity:
     shell: str
     switch: bool
     """False when it is the daemon's own identity already (nothing to change)."""
+    named: bool
+    """Whether the job or ``default_run_as`` named the user. A run with only a ``runAsGroup``
+    keeps the daemon's user, and with it the daemon's directory default (``/``) and variables."""
 
     def variables(self) -> dict[str, str]:
         return {"HOME": self.home, "USER": self.name, "LOGNAME": self.name, "SHELL": self.shell}
@@ -82,31 +85,44 @@ def lookup_group(spec: str) -> grp.struct_group | None:
 
 
 def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
-    """Who the run runs as (None: the daemon, unchanged), or why it cannot."""
+    """Who the run runs as (None: the daemon, unchanged), or why it cannot: docs/run-as.md's rules.
+
+    A user the job or ``default_run_as`` names is held to ``allowed_run_as`` even when it is the
+    daemon's own: "own" only spares a run the switch, never the check, or a job naming root would
+    pass every bound of a root daemon. A daemon that is not root can run as nothing but itself.
+    """
     wanted = context.run_as_user or policy.default_user
     if wanted is None and context.run_as_group is None:
         return None
     entry = lookup_user(wanted) if wanted is not None else pwd.getpwuid(os.geteuid())
     if entry is None:
         return f"cannot run as {wanted}: no such user"
-    gid = entry.pw_gid
+    gid, group = entry.pw_gid, None
     if context.run_as_group is not None:
         group = lookup_group(context.run_as_group)
         if group is None:
             return f"cannot run as group {context.run_as_group}: no such group"
         gid = group.gr_gid
     own = entry.pw_uid == os.geteuid() and gid == os.getegid()
-    if not own:
-        me = pwd.getpwuid(os.geteuid()).pw_name
-        if os.geteuid() != 0:
+    if os.geteuid() != 0:
+        if not own:
+            me = pwd.getpwuid(os.geteuid()).pw_name
             return f"cannot run as {wanted or entry.pw_name}: the daemon runs as {me} and is not root"
-        if not _allowed(entry, policy):
-            return f"cannot run as {entry.pw_name}: not allowed by [daemon] allowed_run_as"
+    elif wanted is not None and not _allowed(entry, policy):
+        return f"cannot run as {entry.pw_name}: not allowed by [daemon] allowed_run_as"
+    if group is not None and not member_of(entry, gid):
+        return f"cannot run as group {group.gr_name}: {entry.pw_name} is not a member"
     groups = tuple(os.getgrouplist(entry.pw_name, gid))
     return Identity(
         name=entry.pw_name, uid=entry.pw_uid, gid=gid, groups=groups, home=entry.pw_dir,
-        shell=entry.pw_shell or "/bin/sh", switch=not own,
+        shell=entry.pw_shell or "/bin/sh", switch=not own, named=wanted is not None,
     )  # fmt: skip
+
+
+def member_of(entry: pwd.struct_passwd, gid: int) -> bool:
+    """Whether the user may run with group ``gid``, as sudo's ``-g`` allows: root any group, anyone
+    else its primary group or a supplementary one of the group database (``getgrouplist``)."""
+    return entry.pw_uid == 0 or gid in os.getgrouplist(entry.pw_name, entry.pw_gid)
 
 
 def _allowed(entry: pwd.struct_passwd, policy: RunAsPolicy) -> bool:
@@ -121,7 +137,7 @@ def prepare(argv: Sequence[str], context: RunContext, who: Identity | None = Non
 
     The plain ``argv`` when nothing differs from what the daemon's children get anyway.
     """
-    directory = context.working_directory or (who.home if who is not None else DEFAULT_DIRECTORY)
+    directory = _directory(context, who) or DEFAULT_DIRECTORY
     mask = int(context.umask, 8) if context.umask is not None else DEFAULT_UMASK
     switch = who is not None and who.switch
     if directory == DEFAULT_DIRECTORY and mask == daemon_umask() and context.nice is None and not switch:
@@ -146,10 +162,15 @@ def prepare(argv: Sequence[str], context: RunContext, who: Identity | None = Non
 
 def missing_directory(context: RunContext, who: Identity | None = None) -> str | None:
     """Why the run cannot start in its directory (checked at the moment it starts), or None."""
-    directory = context.working_directory or (who.home if who is not None else None)
+    directory = _directory(context, who)
     if directory is None or os.path.isdir(directory):
         return None
     return f"working directory {directory} does not exist"
+
+
+def _directory(context: RunContext, who: Identity | None) -> str | None:
+    """The job's directory, else its named user's home, else None (the default, ``/``)."""
+    return context.working_directory or (who.home if who is not None and who.named else None)
 
 
 @functools.cache

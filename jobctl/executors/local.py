@@ -46,7 +46,7 @@ def prepare_local(
     who = context.identity(request.context, policy)
     if isinstance(who, str):
         return LocalLaunch(request, who, {})
-    env = run_environment(request, base_env if who is None else {**base_env, **who.variables()})
+    env = run_environment(request, {**base_env, **who.variables()} if who is not None and who.named else base_env)
     if request.handler_type == HandlerType.PYTHON:
         folder = Path(tempfile.mkdtemp(prefix="jobctl-"))
         if who is not None and who.switch:

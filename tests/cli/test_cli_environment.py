@@ -4,6 +4,7 @@ and ``show --json`` accepted back."""
 from __future__ import annotations
 
 import json
+import pwd
 from collections.abc import Callable
 from typing import Any
 
@@ -77,13 +78,15 @@ def test_the_stdin_option_and_show_json_goes_back_in(
 def test_run_as_options_and_show_json_goes_back_in(
     cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
 ) -> None:
+    group = str(pwd.getpwnam("nobody").pw_gid)  # a group nobody is in: its own
     created = run_json("jobs", "create", "as", "--every", "1h", "--command", "id", "--run-as-user", "nobody",
-                       "--run-as-group", "0", "--json")  # fmt: skip
-    assert (created["runAsUser"], created["runAsGroup"]) == ("nobody", "0")
+                       "--run-as-group", group, "--json")  # fmt: skip
+    assert (created["runAsUser"], created["runAsGroup"]) == ("nobody", group)
     shown = run_json("jobs", "show", "as", "--json")
     copy = run_json("jobs", "create", "--from-json", "-", "--json", input=json.dumps({**shown, "name": "copy"}))
-    assert (copy["runAsUser"], copy["runAsGroup"]) == ("nobody", "0")
+    assert (copy["runAsUser"], copy["runAsGroup"]) == ("nobody", group)
     fails(cli("jobs", "update", "as", "--run-as-user", "no-such-user-x"), 2, "runAsUser")
+    fails(cli("jobs", "update", "as", "--run-as-group", "0"), 2, "runAsGroup")
 
 
 def _fields(text: str) -> dict[str, str]:

@@ -20,11 +20,13 @@ from typing import Any
 
 import pytest
 
+from jobctl.errors import ValidationFailed
+from jobctl.executors.context import Identity, RunAsPolicy, RunContext, identity
 from jobctl.models import TaskFunctionSpec
 from jobctl.service import Service
 from jobctl.store import open_store
 from tests.conftest import ADMIN, TEST_ZONE
-from tests.daemon.helpers import ROOT, DaemonFactory, shell_job, wait_for, write_config
+from tests.daemon.helpers import ROOT, DaemonFactory, cli, shell_job, wait_for, write_config
 
 if os.geteuid() != 0:
     if os.environ.get("JOBCTL_TEST_REQUIRE_ROOT") == "1":
@@ -100,7 +102,7 @@ def test_a_run_switches_to_the_user_its_groups_home_and_identity(
 ) -> None:
     as_user = shell_job(service, "as-user", SHOW_IDENTITY, scheduleConfig={"hours": 1}, runAsUser=user.name)
     as_group = shell_job(service, "as-group", "id -u; id -g", scheduleConfig={"hours": 1},
-                         runAsUser=str(user.uid), runAsGroup=user.other_group)  # fmt: skip
+                         runAsUser=str(user.uid), runAsGroup=user.extra_group)  # fmt: skip
     spec = TaskFunctionSpec(name="environment", display_name="environment", description=None, handler_type="python",
                             handler_path="tests.daemon.sample_tasks:environment")  # fmt: skip
     task = service.store.catalog.upsert_task_function(spec, datetime.now(UTC))
@@ -118,14 +120,12 @@ def test_a_run_switches_to_the_user_its_groups_home_and_identity(
     assert lines[3] == user.home
     assert sorted(lines[4:]) == sorted([f"HOME={user.home}", f"LOGNAME={user.name}", "SHELL=/bin/sh",
                                         f"USER={user.name}"])  # fmt: skip
-    assert service.get_execution_log(runs[1])["data"] == f"{user.uid}\n{user.other_gid}\n"
+    assert service.get_execution_log(runs[1])["data"] == f"{user.uid}\n{user.extra_gid}\n"
     environ = service.get_execution(runs[2])["result"]["environ"]  # its report file was the user's to write
     assert (environ["USER"], environ["HOME"]) == (user.name, user.home)
 
 
 def test_unknown_users_and_groups_are_422(service: Service, user: TestUser) -> None:
-    from jobctl.errors import ValidationFailed
-
     cases = [({"runAsUser": "no-such-user-x"}, "runAsUser"), ({"runAsGroup": "no-such-group-x"}, "runAsGroup"),
              ({"runAsUser": "4000000000"}, "runAsUser"), ({"runAsUser": "a b"}, "runAsUser")]  # fmt: skip
     for fields, loc in cases:
@@ -145,6 +145,103 @@ def test_allowed_run_as_bounds_the_users(service: Service, daemons: DaemonFactor
     execution = _finished(service, service.trigger_job(job["id"])["executionId"])
     assert execution["status"] == "failed"
     assert execution["errorMessage"] == f"cannot run as {user.name}: not allowed by [daemon] allowed_run_as"
+
+
+def test_root_is_held_to_the_bounds_like_any_other_user(user: TestUser) -> None:
+    """A root daemon's own user is no exception: a job naming root (or uid 0) is checked."""
+    refused = "cannot run as root: not allowed by [daemon] allowed_run_as"
+    bounded = [RunAsPolicy(default_user=user.name, allowed=(user.name,)), RunAsPolicy(default_user=user.name),
+               RunAsPolicy(allowed=(user.name,))]  # fmt: skip
+    for policy in bounded:
+        for spec in ("root", "0"):
+            assert identity(RunContext(run_as_user=spec), policy) == refused, (policy, spec)
+    allowing = [RunAsPolicy(), RunAsPolicy(default_user="root"), RunAsPolicy(default_user=user.name, allowed=("*",)),
+                RunAsPolicy(allowed=("0",))]  # fmt: skip
+    for policy in allowing:
+        who = identity(RunContext(run_as_user="root"), policy)
+        assert isinstance(who, Identity) and (who.uid, who.switch) == (0, False), policy
+    assert identity(RunContext(), RunAsPolicy(allowed=(user.name,))) is None  # no user named: the daemon's own
+    refused_default = identity(RunContext(), RunAsPolicy(default_user="root", allowed=(user.name,)))
+    assert refused_default == refused  # the default user is held to the list too
+
+
+def test_a_daemon_and_jobctl_run_refuse_root_unless_allowed(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    write_config(daemons.config_path, default_run_as=user.name, allowed_run_as=[user.name])
+    as_root = shell_job(service, "r", "id -u", scheduleConfig={"hours": 1}, runAsUser="root")
+    as_zero = shell_job(service, "r0", "id -u", scheduleConfig={"hours": 1}, runAsUser="0")
+    default = shell_job(service, "d", "id -u", scheduleConfig={"hours": 1})
+    refused = "cannot run as root: not allowed by [daemon] allowed_run_as"
+    for name in ("r", "r0"):
+        foreground = cli(daemons, "run", name)
+        assert foreground.returncode != 0 and refused in foreground.stderr, foreground
+        assert "uid=0" not in foreground.stdout
+    daemons.start()
+    runs = [service.trigger_job(job["id"])["executionId"] for job in (as_root, as_zero, default)]
+    for execution_id in runs[:2]:
+        execution = _finished(service, execution_id)
+        assert (execution["status"], execution["errorMessage"]) == ("failed", refused)
+    assert _finished(service, runs[2])["status"] == "success"
+    assert service.get_execution_log(runs[2])["data"] == f"{user.uid}\n"
+
+
+def test_a_group_the_user_is_not_in_is_refused(user: TestUser) -> None:
+    policy = RunAsPolicy(default_user=user.name, allowed=(user.name,))
+    for spec, name in (("root", "root"), ("0", "root"), (user.other_group, user.other_group)):
+        refused = f"cannot run as group {name}: {user.name} is not a member"
+        assert identity(RunContext(run_as_user=user.name, run_as_group=spec), policy) == refused
+        assert identity(RunContext(run_as_group=spec), policy) == refused  # the default user's
+    for spec, gid in ((user.extra_group, user.extra_gid), (str(user.extra_gid), user.extra_gid), (user.name, user.gid)):
+        who = identity(RunContext(run_as_group=spec), policy)
+        assert isinstance(who, Identity) and (who.uid, who.gid) == (user.uid, gid), spec
+    for context in (RunContext(run_as_user="root", run_as_group=user.other_group), RunContext(run_as_group="0")):
+        who = identity(context, RunAsPolicy())  # root may take any group
+        assert isinstance(who, Identity) and who.uid == 0, context
+
+
+def test_a_daemon_refuses_a_group_its_run_user_is_not_in(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    write_config(daemons.config_path, default_run_as=user.name, allowed_run_as=[user.name])
+    root_group = shell_job(service, "g0", "id", scheduleConfig={"hours": 1}, runAsGroup="root")
+    in_group = shell_job(service, "gx", "id -u; id -g; pwd", scheduleConfig={"hours": 1}, runAsGroup=user.extra_group)
+    daemons.start()
+    refused_id, in_group_id = (service.trigger_job(job["id"])["executionId"] for job in (root_group, in_group))
+    refused = _finished(service, refused_id)
+    assert (refused["status"], refused["errorMessage"]) == (
+        "failed",
+        f"cannot run as group root: {user.name} is not a member",
+    )
+    assert _finished(service, in_group_id)["status"] == "success"
+    assert service.get_execution_log(in_group_id)["data"] == f"{user.uid}\n{user.extra_gid}\n{user.home}\n"
+
+
+def test_a_job_naming_a_group_its_user_is_not_in_is_422(service: Service, user: TestUser) -> None:
+    for group in ("root", "0", user.other_group):
+        with pytest.raises(ValidationFailed) as failed:
+            shell_job(service, "bad", "true", runAsUser=user.name, runAsGroup=group)
+        assert [error["loc"] for error in failed.value.errors] == [["body", "runAsGroup"]]
+        assert "is not a member of group" in failed.value.errors[0]["msg"]
+    job = shell_job(service, "in", "true", runAsUser=user.name, runAsGroup=user.extra_group)
+    for change in ({"runAsGroup": user.other_group}, {"runAsUser": "nobody"}):
+        with pytest.raises(ValidationFailed):
+            service.update_job(job["id"], change)
+    assert service.update_job(job["id"], {"runAsUser": "root", "runAsGroup": "0"})["runAsGroup"] == "0"  # root: any
+    assert shell_job(service, "group-only", "true", runAsGroup="root")["runAsUser"] is None  # the daemon's to check
+
+
+def test_a_run_with_only_a_group_keeps_the_daemons_directory_and_variables(
+    service: Service, daemons: DaemonFactory, user: TestUser, tmp_path: Path
+) -> None:
+    """No user named: the run is the daemon's user's, in ``/`` with the daemon's HOME, as a plain run."""
+    job = shell_job(service, "g", 'id -u; id -g; pwd; echo "$HOME"', scheduleConfig={"hours": 1},
+                    runAsGroup=user.extra_group)  # fmt: skip
+    daemons.start(extra_env={"HOME": str(tmp_path)})
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    execution = _finished(service, execution_id)
+    assert execution["status"] == "success", execution["errorMessage"]
+    assert service.get_execution_log(execution_id)["data"] == f"0\n{user.extra_gid}\n/\n{tmp_path}\n"
 
 
 def test_a_process_that_is_not_root_refuses_other_users(user: TestUser) -> None:
