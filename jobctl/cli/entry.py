@@ -10,16 +10,18 @@ by a shell without job control) stays ignored.
 
 from __future__ import annotations
 
-import signal
+# ``_signal``, the C module under ``signal``: importing ``signal`` itself builds its enums (about
+# a millisecond), and a Ctrl-C in that millisecond still printed the traceback this module is for.
+import _signal
 
 
 def run() -> None:
     """Import the command line with SIGINT's default action, then run it."""
-    interrupts_raise = signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    interrupts_raise = _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler
     if interrupts_raise:
-        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        _signal.signal(_signal.SIGINT, _signal.SIG_DFL)
     from jobctl.cli.main import run as run_command
 
     if interrupts_raise:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        _signal.signal(_signal.SIGINT, _signal.default_int_handler)
     run_command()
