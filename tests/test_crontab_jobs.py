@@ -76,6 +76,24 @@ def test_duplicates_and_mailto_are_reported_per_line() -> None:
     assert [job.line for job in jobs] == [2, 5, 9]
 
 
+def test_a_user_crontab_line_with_a_user_column_is_warned_about() -> None:
+    """``/etc/crontab``'s format read as a user crontab: ``root`` became the command's first
+    word, and the job would run ``root cd / && ...`` as the daemon's user, with no word said."""
+    text = (
+        "17 * * * * root cd / && run-parts /etc/cron.hourly\n5 * * * * id -u\n9 * * * * nobody-here echo\n"
+        '0 12 1 * * mail -s "monthly report" ops\n'  # Debian has a user mail; -s is no command
+        "1 2 * * * root /usr/local/bin/backup.sh\n"
+    )
+    crontab = parse_crontab(text, system=False, default_timezone="UTC", now=NOW)
+    _, issues = crontab_jobs(crontab)
+    assert [(issue.line, issue.severity, issue.code) for issue in issues] == [
+        (1, "warning", "user_column"), (5, "warning", "user_column"),
+    ]  # fmt: skip
+    assert "'root', a user on this host" in issues[0].message and "--system" in issues[0].message
+    system = parse_crontab(text.splitlines()[0] + "\n", system=True, default_timezone="UTC", now=NOW)
+    assert crontab_jobs(system)[1] == [], "read with --system, root is the user"
+
+
 def test_mailto_becomes_an_output_rule_for_each_notifier_that_mails_its_addresses() -> None:
     notifiers = [
         {"name": "ops-mail", "type": "email", "target": "", "settings": {"to": ["Ops@Example.com", "dev@example.com"]}},

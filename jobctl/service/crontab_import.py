@@ -14,7 +14,9 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
   output, whatever its outcome: the ``output`` event is that) for each email notifier of the
   config whose ``to`` holds one of its addresses; an address no notifier sends to is reported on
   each line it applies to, as not carried over;
-* the system format's user is ``run_as_user``.
+* the system format's user is ``run_as_user``; in a user crontab, a command whose first word
+  is a user of this host and no command is warned about (``user_column``: the file reads like
+  ``/etc/crontab``, to be imported with ``--system``).
 
 A job's name is its ``# name:`` comment, else a readable part of the command and a short hash
 of the line's schedule, user and command (:func:`job_name`), so it stays the same across
@@ -86,8 +88,51 @@ def crontab_jobs(
                 table["notify"] = [{"notifier": notifier, "on": list(MAIL_EVENTS)} for notifier in notifiers]
             if missing:
                 issues.append(_issue(entry.line, "warning", "mailto", _mailto_message(mailto, missing)))
+        user_column = _user_column(entry)
+        if user_column is not None:
+            issues.append(_issue(entry.line, "warning", "user_column", user_column))
         jobs.append(ImportedJob(line=entry.line, table=table))
     return jobs, issues
+
+
+def _user_column(entry: CrontabEntry) -> str | None:
+    """Why a user crontab's line reads like ``/etc/crontab``'s, with a user after the schedule:
+    its command begins with a user of this host that is no command, followed by what is one
+    (a path, a command on ``PATH`` or a shell builtin: ``root cd / && ...``). Imported as it
+    is, the job would run ``root cd / && ...`` as the daemon's user, and an update from such a
+    file turned a job that ran as a user into one that runs as the daemon's (root, for a system
+    daemon). ``mail -s ...`` is left alone: Debian has a user ``mail``, but ``-s`` is no command.
+    """
+    if entry.user is not None:
+        return None
+    words = entry.command.split()
+    if len(words) < 2 or "/" in words[0] or not _is_a_user(words[0]):
+        return None
+    import shutil
+
+    first, second = words[0], words[1]
+    if shutil.which(first) is not None:
+        return None
+    if "/" not in second and second not in _SHELL_BUILTINS and shutil.which(second) is None:
+        return None
+    return (
+        f"the command begins with {first!r}, a user on this host and no command: a line of "
+        "/etc/crontab's format (a user after the schedule)? Import such a file with --system"
+    )
+
+
+_SHELL_BUILTINS = frozenset({"cd", "test", "[", "exec", "echo", "true", "false", "set", ".", "export", "umask", "nice"})
+"""Words that start a command in ``sh -c`` though no file of that name need be on ``PATH``."""
+
+
+def _is_a_user(name: str) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwnam(name)
+    except (KeyError, ValueError):
+        return False
+    return True
 
 
 def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
