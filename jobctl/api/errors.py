@@ -100,9 +100,12 @@ async def _jobctl_error(request: Request, exc: Exception) -> JSONResponse:
 async def _request_invalid(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = [
-        {"loc": list(loc), "msg": _in_service_terms(request, error), "type": str(error.get("type", ""))}
+        {
+            "loc": list(error.get("loc", ())),
+            "msg": _in_service_terms(request, error),
+            "type": str(error.get("type", "")),
+        }
         for error in exc.errors()
-        for loc in [error.get("loc", ())]
     ]
     return JSONResponse({"detail": errors}, status_code=422)
 

@@ -127,10 +127,11 @@ def export(
     if start is not None and end is not None and end <= start:  # as the service would, but in the options' terms
         raise UsageError("--until must be later than --since")
     with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
+        store_file = None  # through --api: any SQLite file is refused, the daemon's store among them
         if not app_ctx.is_remote():
             store = app_ctx.store(create=False)  # exporting from a mistyped path is an error, not a new empty store
-            exporting.refuse_the_store(to, store.url.sqlite_path)
-        exporting.refuse_a_sqlite_file(to)  # any SQLite file, in either mode: an --api daemon's store too
+            store_file = store.url.sqlite_path
+        exporting.refuse_the_store(to, store_file)
         service = app_ctx.service()
         job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
         rows = exporting.walk(service.stream_executions(job_id=job_id, since=start, until=end))

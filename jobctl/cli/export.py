@@ -114,22 +114,26 @@ def _ndjson(rows: Iterator[ExecutionOut], out: TextIO) -> int:
 
 
 def refuse_the_store(path: str | None, store_file: Path | None) -> None:
-    """Refuse an ``-o FILE`` that is the SQLite store being exported (``store_file``) or one of
-    SQLite's files beside it, by name or through a link: the export would be renamed over it,
-    and the store, or the writes its log holds, replaced by the export of its own history.
+    """Refuse an ``-o FILE`` that is the SQLite store being exported (``store_file``, None when
+    it is not known here: through ``--api``) or one of SQLite's files beside it, by name or
+    through a link: the export would be renamed over it, and the store, or the writes its log
+    holds, replaced by the export of its own history; and, in either mode, any other SQLite
+    file (:func:`_refuse_a_sqlite_file`).
 
     :raises UsageError:
     """
-    if path is None or store_file is None:
+    if path is None:
         return
-    from jobctl.store.sqlite_file import store_file_named
+    if store_file is not None:
+        from jobctl.store.sqlite_file import store_file_named
 
-    name = store_file_named(path, store_file, including_itself=True)
-    if name is not None:
-        raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
+        name = store_file_named(path, store_file, including_itself=True)
+        if name is not None:
+            raise UsageError(f"-o {path} is the store's own file {name}; give another file to write the export to")
+    _refuse_a_sqlite_file(path)
 
 
-def refuse_a_sqlite_file(path: str | None) -> None:
+def _refuse_a_sqlite_file(path: str) -> None:
     """Refuse an ``-o FILE`` that is a SQLite file (:func:`jobctl.store.sqlite_file.sqlite_file_at`:
     a database, its log or journal, by content or by name), whichever store it belongs to. An
     export is never SQLite, so writing one over such a file is always a mistake, and one that
@@ -138,8 +142,6 @@ def refuse_a_sqlite_file(path: str | None) -> None:
 
     :raises UsageError:
     """
-    if path is None:
-        return
     from jobctl.store.sqlite_file import sqlite_file_at
 
     what = sqlite_file_at(path)

@@ -145,13 +145,14 @@ def export(
         raise UsageError("-o is empty: give a file to write the jobs to, or - for standard output")
     app_ctx = _ctx(ctx)
     if out is not None:
-        from jobctl.cli.export import refuse_a_sqlite_file, refuse_the_store
+        from jobctl.cli.export import refuse_the_store
 
+        store_file = None  # through --api: any SQLite file is refused, the daemon's store among them
         if not app_ctx.is_remote():
             from jobctl.store.url import parse_store_url
 
-            refuse_the_store(out, parse_store_url(app_ctx.store_url()).sqlite_path)  # else the store is overwritten
-        refuse_a_sqlite_file(out)  # any SQLite file, in either mode: an --api daemon's store too
+            store_file = parse_store_url(app_ctx.store_url()).sqlite_path  # else the store is overwritten
+        refuse_the_store(out, store_file)
     service = app_ctx.service()
     tables, skipped = export_tables(service, jobs or [])
     if export_format == ExportFormat.CRONTAB:

@@ -92,9 +92,8 @@ def _jobs_footer(data: EveryJob, shown: int, page: tuple[int, int] | None, next_
         f"{data['runningCount'] or 0:,} running"
     )
     if page is not None and shown < total:
-        first = (page[0] - 1) * page[1] + 1
-        span = f"{first:,}-{first + shown - 1:,}" if shown else "none"
-        footer += f"\nshowing {span} of {total:,} (page {page[0]}); without --page and --per-page every job is listed"
+        hint = "without --page and --per-page every job is listed"
+        footer += f"\nshowing {_page_span(page, shown)} of {total:,} (page {page[0]}); {hint}"
     elif page is None and shown != total:
         footer += f"\nshowing {shown:,}, {total:,} when the list was started: jobs were created or deleted meanwhile"
     return footer
@@ -309,10 +308,15 @@ def executions_footer(shown: int, total: int, *, page: tuple[int, int] | None) -
         return f"showing {shown:,} of {_count(total, 'run')}; use --limit N to see more"
     if shown >= total and page[0] == 1:
         return _count(total, "run")
-    first = (page[0] - 1) * page[1] + 1
-    span = f"{first:,}-{first + shown - 1:,}" if shown else "none"
     hint = "without --page and --per-page the newest are listed"
-    return f"showing {span} of {_count(total, 'run')} (page {page[0]}); {hint}"
+    return f"showing {_page_span(page, shown)} of {_count(total, 'run')} (page {page[0]}); {hint}"
+
+
+def _page_span(page: tuple[int, int], shown: int) -> str:
+    """Which items of a listing page ``(number, size)`` holds when it shows ``shown``: ``26-50``,
+    or ``none`` past the last page."""
+    first = (page[0] - 1) * page[1] + 1
+    return f"{first:,}-{first + shown - 1:,}" if shown else "none"
 
 
 def _count(number: int, noun: str) -> str:
