@@ -81,6 +81,8 @@ def test_notifier(
 ) -> None:
     """Send a test event through NOTIFIER now; exit 1 when it was not delivered.
 
+    A sample job (jobctl-test-job) and run fill every placeholder, as a real event would.
+
     Example: jobctl notifications test ops-mail
     """
     app_ctx: AppContext = ctx.obj
