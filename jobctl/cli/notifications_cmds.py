@@ -27,6 +27,8 @@ def list_notifications(
 ) -> None:
     """List notifications, newest first: event, job, notifier, status, attempts and the last error.
 
+    A sent delivery shows no error; --json keeps its last failed attempt's (lastFailedAttemptError).
+
     \b
     Examples:
       jobctl notifications list --status failed
