@@ -27,7 +27,7 @@ def daemon(
     Example: jobctl --db postgresql+psycopg://jobctl@db/jobctl daemon --host 0.0.0.0 --port 8000
     """
     from jobctl.daemon.logs import configure_logging
-    from jobctl.daemon.process import Daemon, DaemonSignals, log_config_warnings
+    from jobctl.daemon.process import Daemon, DaemonSignals, log_config_warnings, log_start_warnings
     from jobctl.executors.isolation import enter_run_directory
 
     app_ctx: AppContext = ctx.obj
@@ -40,6 +40,7 @@ def daemon(
     _check_default_run_as(config)
     configure_logging(chosen_format)
     log_config_warnings(config)
+    log_start_warnings(config)
     chosen_port = port if port is not None else config.daemon_port
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")
