@@ -18,6 +18,7 @@ the identifier it is about, so that the CLI and the API report the same thing th
     └── StoreError                   exit 1, HTTP 503
         ├── StoreUnavailable         exit 1, HTTP 503   (an outage: worth retrying)
         └── StoreVersionError        exit 1, HTTP 503
+            └── StoreTooNewForDaemon exit 78            (``jobctl daemon``'s refusal: EX_CONFIG, not restarted)
 
 Foreign exceptions (sqlite3, psycopg, httpx, ...) are translated into this tree exactly once,
 at the module that owns the library.
@@ -149,3 +150,19 @@ class StoreBusy(StoreUnavailable):
 
 class StoreVersionError(StoreError):
     """The store was written by a newer jobctl than this one."""
+
+
+EXIT_STORE_TOO_NEW = 78
+"""``jobctl daemon``'s exit code when the store's schema is newer than it knows: EX_CONFIG of
+sysexits.h, named in the systemd unit's ``RestartPreventExitStatus=`` (docs/upgrading.md)."""
+
+
+class StoreTooNewForDaemon(StoreVersionError):
+    """The daemon refused a store a newer jobctl upgraded.
+
+    Its own exit code, so a service manager can tell it from an outage: restarting the same
+    release every few seconds cannot help, only installing the newer one can. Other commands
+    keep exit 1 for the same refusal (SPEC's "1 error").
+    """
+
+    exit_code = EXIT_STORE_TOO_NEW

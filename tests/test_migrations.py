@@ -276,6 +276,20 @@ def test_a_store_from_a_newer_jobctl_is_refused_and_left_alone(store_url: str, c
         db.close()
 
 
+def test_a_daemon_refuses_a_newer_store_with_exit_78_so_systemd_does_not_restart_it(store_url: str, cli: Any) -> None:
+    """Exit 78 (EX_CONFIG) is in the unit's ``RestartPreventExitStatus=``; exit 1 was restarted every 2 s."""
+    open_store(store_url).close()
+    db = raw_db(store_url)
+    db.execute("UPDATE alembic_version SET version_num = '9999'")
+    db.close()
+    refused = cli("daemon", "--no-api")
+    assert_one_line_error(refused, 78, "9999", "newer than this jobctl knows", "upgrade jobctl")
+    assert cli("jobs", "list", "--json").code == 1, "other commands keep exit 1 (SPEC: 1 error)"
+    unit = (Path(__file__).parents[1] / "contrib" / "jobctl.service").read_text()
+    prevented = [line.split("=", 1)[1].split() for line in unit.splitlines() if line.startswith("RestartPrevent")]
+    assert prevented == [["2", "78"]]
+
+
 def test_a_corrupt_sqlite_file_is_a_clear_error_and_stays_untouched(tmp_path: Path, plain_cli: PlainCli) -> None:
     path = tmp_path / "corrupt.db"
     garbage = os.urandom(8192)

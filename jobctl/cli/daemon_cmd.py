@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
 from jobctl.cli.context import AppContext
 from jobctl.config import Config
-from jobctl.errors import UsageError
+from jobctl.errors import StoreTooNewForDaemon, StoreVersionError, UsageError
+
+if TYPE_CHECKING:
+    from jobctl.store import Store
 
 
 def daemon(
@@ -27,7 +30,7 @@ def daemon(
     Example: jobctl --db postgresql+psycopg://jobctl@db/jobctl daemon --host 0.0.0.0 --port 8000
     """
     from jobctl.daemon.logs import configure_logging
-    from jobctl.daemon.process import Daemon, DaemonSignals, log_config_warnings
+    from jobctl.daemon.process import Daemon, DaemonSignals, log_config_warnings, log_start_warnings
     from jobctl.executors.isolation import enter_run_directory
 
     app_ctx: AppContext = ctx.obj
@@ -40,11 +43,12 @@ def daemon(
     _check_default_run_as(config)
     configure_logging(chosen_format)
     log_config_warnings(config)
+    log_start_warnings(config)
     chosen_port = port if port is not None else config.daemon_port
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")
     signals = DaemonSignals.install()
-    store = app_ctx.direct_store("jobctl daemon")
+    store = _open_store(app_ctx)
     config_path = _absolute_config_path(app_ctx.config_option)
     enter_run_directory()  # every run starts in /, wherever the daemon was started
     instance = Daemon(
@@ -57,6 +61,18 @@ def daemon(
         signals=signals,
     )
     raise typer.Exit(instance.run())
+
+
+def _open_store(app_ctx: AppContext) -> Store:
+    """The daemon's store, upgraded to this release's schema.
+
+    :raises StoreTooNewForDaemon: (exit 78) when a newer jobctl upgraded it: a refusal systemd's
+        ``RestartPreventExitStatus=`` stops restarting, where exit 1 was restarted every 2 s forever.
+    """
+    try:
+        return app_ctx.direct_store("jobctl daemon")
+    except StoreVersionError as exc:
+        raise StoreTooNewForDaemon(exc.message) from exc
 
 
 def _check_default_run_as(config: Config) -> None:

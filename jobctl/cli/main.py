@@ -32,7 +32,8 @@ EXIT_CODES = {
     5: "not authorised, or the API cannot be reached",
 }
 """The documented exit codes; ``jobctl run`` also exits with the job's own code, 128 + N when
-signal N killed it, 124 on timeout, 130 when Ctrl-C cancelled the run."""
+signal N killed it, 124 on timeout, 130 when Ctrl-C cancelled the run; ``jobctl daemon`` exits
+78 when it refuses a store newer than it knows (:data:`jobctl.errors.EXIT_STORE_TOO_NEW`)."""
 
 
 def _version(value: bool) -> None:

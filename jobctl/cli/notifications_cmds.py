@@ -27,6 +27,8 @@ def list_notifications(
 ) -> None:
     """List notifications, newest first: event, job, notifier, status, attempts and the last error.
 
+    A sent delivery shows no error; --json keeps its last failed attempt's (lastFailedAttemptError).
+
     \b
     Examples:
       jobctl notifications list --status failed
@@ -80,6 +82,8 @@ def test_notifier(
     as_json: JsonFlag = False,
 ) -> None:
     """Send a test event through NOTIFIER now; exit 1 when it was not delivered.
+
+    A sample job (jobctl-test-job) and run fill every placeholder, as a real event would.
 
     Example: jobctl notifications test ops-mail
     """

@@ -340,6 +340,16 @@ def log_config_warnings(config: Config) -> None:
         )
 
 
+def log_start_warnings(config: Config) -> None:
+    """Log what is odd in the settings that apply only from a start (not re-read on SIGHUP, so not
+    checked again on a reload, when they would speak of a config not in force)."""
+    from jobctl.executors.context import root_default_warning
+
+    warning = root_default_warning(RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as))
+    if warning:
+        log.warning("%s", warning)
+
+
 def _celery_executor(config: Config) -> Any:
     if not config.celery_broker_url:
         return None

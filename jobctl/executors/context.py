@@ -119,6 +119,21 @@ def identity(context: RunContext, policy: RunAsPolicy) -> Identity | str | None:
     )  # fmt: skip
 
 
+def root_default_warning(policy: RunAsPolicy) -> str | None:
+    """A warning when a root daemon bounds the users jobs may name but not the user of the jobs
+    that name none: those run as root, which a reader of ``allowed_run_as`` alone would not
+    expect (docs/run-as.md's table). None when there is nothing to say.
+    """
+    if os.geteuid() != 0 or policy.allowed is None or policy.default_user is not None:
+        return None
+    listed = [name for name in policy.allowed if name != "*" and name not in ("root", "0")]
+    example = listed[0] if listed else "USER"
+    return (
+        "jobs that name no user run as root: [daemon] allowed_run_as is set but default_run_as is not; "
+        f'add default_run_as = "{example}" to [daemon] to run them as that user'
+    )
+
+
 def member_of(entry: pwd.struct_passwd, gid: int) -> bool:
     """Whether the user may run with group ``gid``, as sudo's ``-g`` allows: root any group, anyone
     else its primary group or a supplementary one of the group database (``getgrouplist``)."""

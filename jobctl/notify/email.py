@@ -47,7 +47,7 @@ def body_of(payload: dict[str, Any]) -> str:
             lines.append(f"{label + ':':<11} {execution[key]}")
     if payload.get("outputTail"):
         lines += ["", "--- the output's last lines ---", str(payload["outputTail"]).rstrip("\n"), "--- end ---"]
-    if execution.get("id"):
+    if execution.get("id") and payload["event"] != "test":  # a test's run is a sample: nothing to show
         lines += ["", f"All of it: jobctl executions show {execution['id']}"]
     return "\n".join(lines) + "\n"
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,8 +23,15 @@ MESSAGES = {
     "late": "{job} started late",
     "long_running": "{job} is still running",
     "no_success": "{job} has not succeeded in time",
-    "test": "test notification from jobctl",
+    "test": "test notification from jobctl: its job and run are samples, nothing ran",
 }
+
+TEST_JOB_NAME = "jobctl-test-job"
+"""The sample job of a test event: every placeholder and field a real event fills is filled,
+with values that say they are samples (docs/notifications.md, "What a test event holds")."""
+TEST_JOB_ID = "00000000-0000-0000-0000-000000000000"
+TEST_EXECUTION_ID = "00000000-0000-0000-0000-000000000001"
+TEST_OUTPUT_TAIL = "sample output of a jobctl test notification\n"
 
 
 def iso(value: datetime | None) -> str | None:
@@ -75,4 +83,29 @@ def event_payload(
         "execution": execution_part(execution) if execution is not None else None,
         "outputTail": output_tail,
         "message": message or MESSAGES.get(event, event).format(job=name),
+    }
+
+
+def sample_test_event(*, occurred_at: datetime, host: str) -> dict[str, Any]:
+    """The ``test`` event: a real event's shape with a sample job and a sample successful run.
+
+    A template (a webhook URL's ``{job_name}``, a mail's subject, a command's
+    ``JOBCTL_JOB_NAME``) is checked only when the test fills what a real event fills, so nothing
+    is left empty; each value names itself a sample (the nil UUID, ``jobctl-test-job``), and the
+    event stays ``test``. ``deliveryId`` is new at every test, so a receiver that drops copies
+    by it does not drop the second test.
+    """
+    payload = event_payload(
+        "test", occurred_at=occurred_at, host=host, job=None, execution=None, output_tail=TEST_OUTPUT_TAIL
+    )
+    at = iso(occurred_at)
+    sample_run = {
+        "id": TEST_EXECUTION_ID, "status": "success", "attempt": 1, "scheduledFor": None, "startedAt": at,
+        "completedAt": at, "durationSeconds": 0.0, "exitCode": 0, "errorMessage": None,
+    }  # fmt: skip
+    return {
+        **payload,
+        "deliveryId": str(uuid.uuid4()),
+        "job": {"id": TEST_JOB_ID, "name": TEST_JOB_NAME},
+        "execution": sample_run,
     }

@@ -10,7 +10,7 @@ from jobctl.errors import NotFound, ValidationFailed
 from jobctl.models import DeliveryStatus
 from jobctl.notifier_config import NotifySettings, masked_settings, target_of
 from jobctl.notify import DeliveryFailed
-from jobctl.notify.payload import event_payload
+from jobctl.notify.payload import sample_test_event
 from jobctl.store import Store
 from jobctl.wire import responses
 from jobctl.wire.responses import NotificationList, NotifierList, NotifierTestResult
@@ -37,16 +37,15 @@ def list_notifiers(settings: NotifySettings) -> NotifierList:
 
 
 def test_notifier(settings: NotifySettings, name: str, *, base_env: Mapping[str, str]) -> NotifierTestResult:
-    """Send a ``test`` event through notifier ``name`` now and say how it went. :raises NotFound:"""
+    """Send a ``test`` event (a sample job and run, see :func:`sample_test_event`) through notifier
+    ``name`` now and say how it went. :raises NotFound:"""
     from jobctl.notify.send import send
     from jobctl.service.notifications import host_name
 
     spec = settings.notifier(name)
     if spec is None:
         raise NotFound("notifier", name)
-    payload: dict[str, Any] = event_payload(
-        "test", occurred_at=datetime.now(UTC), host=host_name(), job=None, execution=None
-    )
+    payload: dict[str, Any] = sample_test_event(occurred_at=datetime.now(UTC), host=host_name())
     try:
         send(spec, payload, base_env=base_env)
     except DeliveryFailed as exc:

@@ -540,8 +540,14 @@ class NotificationOut(TypedDict):
     executionId: str | None
     notifier: str
     status: Annotated[str, Schema(enum=DeliveryStatus)]
-    attempts: int
-    lastError: str | None
+    attempts: Annotated[int, Schema("attempts made, the one that sent it included")]
+    lastError: Annotated[
+        str | None, Schema("why the latest attempt failed; null once sent (the latest attempt worked) or before any")
+    ]
+    lastFailedAttemptError: Annotated[
+        str | None,
+        Schema("why the most recent failed attempt failed, kept after a later one sent it; null if none failed"),
+    ]
     createdAt: Timestamp
     nextAttemptAt: Annotated[Timestamp | None, Schema("when a pending delivery is tried next; null otherwise")]
     sentAt: Timestamp | None
@@ -570,6 +576,9 @@ class NotifierTestResult(TypedDict):
 
 
 def notification(d: Delivery) -> NotificationOut:
+    """A delivery as the API shows it. The store keeps the error of the last failed attempt after a
+    retry sent the event; ``lastError`` is the state now (null once ``sent``, as an error beside
+    ``sent`` reads as a delivery that went wrong), ``lastFailedAttemptError`` the history."""
     return {
         "id": d.id,
         "event": d.event,
@@ -579,7 +588,8 @@ def notification(d: Delivery) -> NotificationOut:
         "notifier": d.notifier,
         "status": d.status,
         "attempts": d.attempts,
-        "lastError": d.last_error,
+        "lastError": None if d.status == DeliveryStatus.SENT else d.last_error,
+        "lastFailedAttemptError": d.last_error,
         "createdAt": _required_timestamp(d.created_at),
         "nextAttemptAt": timestamp(d.next_attempt_at) if d.status == DeliveryStatus.PENDING else None,
         "sentAt": timestamp(d.sent_at),

@@ -147,6 +147,26 @@ def test_allowed_run_as_bounds_the_users(service: Service, daemons: DaemonFactor
     assert execution["errorMessage"] == f"cannot run as {user.name}: not allowed by [daemon] allowed_run_as"
 
 
+def test_a_root_daemon_bounding_users_without_a_default_warns_that_jobs_naming_none_run_as_root(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    write_config(daemons.config_path, allowed_run_as=[user.name])
+    job = shell_job(service, "nameless", "id -u", scheduleConfig={"hours": 1})
+    daemon = daemons.start()
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    assert _finished(service, execution_id)["status"] == "success"
+    assert service.get_execution_log(execution_id)["data"] == "0\n", "what the warning says: it ran as root"
+    assert daemon.stop() == 0
+    warnings = [line for line in daemon.log().splitlines() if " WARNING " in line]
+    assert len(warnings) == 1, daemon.log()
+    assert "jobs that name no user run as root" in warnings[0]
+    assert f'add default_run_as = "{user.name}" to [daemon]' in warnings[0]
+    write_config(daemons.config_path, allowed_run_as=[user.name], default_run_as=user.name)
+    bounded = daemons.start()
+    assert bounded.stop() == 0
+    assert " WARNING " not in bounded.log(), bounded.log()
+
+
 def test_root_is_held_to_the_bounds_like_any_other_user(user: TestUser) -> None:
     """A root daemon's own user is no exception: a job naming root (or uid 0) is checked."""
     refused = "cannot run as root: not allowed by [daemon] allowed_run_as"

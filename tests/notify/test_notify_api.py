@@ -91,7 +91,7 @@ def test_a_test_send_is_for_operators_and_reports_the_result(rig: Rig) -> None:
     assert as_operator.status_code == 200 and as_operator.json()["ok"] is True  # type: ignore[attr-defined]
     assert rig.remote.test_notifier("hook") == {"notifier": "hook", "ok": True, "error": None}
     [_, got] = rig.receiver.received[before:]
-    assert got.signature_ok and got.json()["event"] == "test" and got.json()["job"] is None
+    assert got.signature_ok and got.json()["event"] == "test" and got.json()["job"]["name"] == "jobctl-test-job"
     failed = rig.remote.test_notifier("mail")  # nobody listens on its port
     assert failed["ok"] is False and failed["error"] and SMTP_SECRET not in failed["error"]
     assert rig.call("POST", "/notifiers/nope/test").status_code == 404  # type: ignore[attr-defined]

@@ -3,6 +3,7 @@ leader, which delivers it once; the dead-man check fires for time no daemon was 
 
 from __future__ import annotations
 
+import json
 import signal
 import time
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ from jobctl.config import load_config
 from jobctl.service import Service
 from jobctl.store import Store, open_store
 from tests.conftest import ADMIN
-from tests.daemon.helpers import DaemonFactory, free_port, shell_job, wait_for, write_config
+from tests.daemon.helpers import DaemonFactory, cli, free_port, shell_job, wait_for, write_config
 from tests.notify.helpers import SECRET, HttpReceiver
 
 
@@ -91,3 +92,35 @@ def test_no_success_fires_for_time_no_daemon_was_running(setting: tuple[Store, S
         assert got.path == "/no_success" and got.json()["job"]["id"] == job["id"]
     finally:
         receiver.stop()
+
+
+@pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)
+def test_a_delivery_sent_after_failed_attempts_shows_no_error_but_keeps_the_last_failure(
+    setting: tuple[Store, Service, DaemonFactory, int],
+) -> None:
+    _store, service, factory, port = setting
+    job = shell_job(service, "flaky", "exit 3", scheduleConfig={"hours": 1},
+                    notify=[{"notifier": "hook", "on": ["failure"]}])  # fmt: skip
+    receiver = HttpReceiver(port=port, status=503).start()
+    try:
+        daemon = factory.start(api=True)
+        service.trigger_job(job["id"])
+        wait_for(lambda: deliveries(service).get("failure", {}).get("attempts", 0) >= 1, timeout=15,
+                 what="a failed attempt: the receiver answers 503")  # fmt: skip
+        assert "answered 503" in deliveries(service)["failure"]["lastError"]
+        receiver.status = 200
+        wait_for(lambda: deliveries(service)["failure"]["status"] == "sent", timeout=15, what="the retry sent it")
+    finally:
+        receiver.stop()
+    table = cli(factory, "notifications", "list")
+    assert table.returncode == 0, table.stderr
+    [row] = [line for line in table.stdout.splitlines() if " flaky " in line]
+    assert " sent " in row and "503" not in row, "a sent delivery has no error to show"
+    token = cli(factory, "token", "create", "viewer", "--role", "viewer").stdout.strip()
+    api = f"http://127.0.0.1:{daemon.port}"
+    for argv in (["notifications", "list", "--json"], ["--api", api, "notifications", "list", "--json"]):
+        listed = cli(factory, *argv, token=token)
+        assert listed.returncode == 0, listed.stderr
+        [sent] = json.loads(listed.stdout)["notifications"]
+        assert sent["status"] == "sent" and sent["attempts"] >= 2 and sent["lastError"] is None
+        assert "answered 503" in sent["lastFailedAttemptError"], "the history of its attempts stays"

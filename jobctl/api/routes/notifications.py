@@ -42,5 +42,5 @@ def list_notifiers(credentials: Authenticated) -> Response:
     summary="Send a test notification (operator)",
 )  # fmt: skip
 def test_notifier(service: Annotated[Service, allowed_to("test_notifier")], name: NotifierName) -> Response:
-    """Send a ``test`` event through the notifier now; ``ok`` says whether it was delivered."""
+    """Send a ``test`` event (a sample job and run) through the notifier now; ``ok`` says whether it was delivered."""
     return JSONResponse(service.test_notifier(name))
