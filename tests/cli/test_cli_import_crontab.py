@@ -173,3 +173,28 @@ def test_prune_of_a_job_with_a_waiting_run_is_a_conflict_and_changes_nothing(
     assert "busy" in result.stderr.splitlines()[-1]
     names = [job["name"] for job in json.loads(sqlite_only_cli("jobs", "list", "--json").stdout)["jobs"]]
     assert sorted(names) == ["busy", "keep"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """A crontab saved by a Windows editor starts with U+FEFF: the first line reads as without it,
+    whether it is a variable, a ``# name:`` comment or a job, in the lint and in the import."""
+    bom = "\ufeff".encode()
+    for first, rest in (
+        ("SHELL=/bin/bash", "# name: after-a-variable\n0 3 * * * echo hi\n"),
+        ("# name: named-on-the-first-line", "@daily true\n"),
+        ("@weekly echo first", ""),
+    ):
+        text = f"{first}\n{rest}"
+        plain, marked = tmp_path / "plain", tmp_path / "marked"
+        plain.write_text(text)
+        marked.write_bytes(bom + text.encode())
+        expected = json.loads(sqlite_only_cli("import", "crontab", str(plain), "--dry-run", "--json").stdout)
+        linted = sqlite_only_cli("import", "crontab", str(marked), "--dry-run", "--json")
+        assert linted.code == 0, linted.stdout
+        document = json.loads(linted.stdout)
+        assert document["issues"] == expected["issues"] == []
+        assert document["plan"]["created"] == expected["plan"]["created"] != []
+        assert sqlite_only_cli("import", "crontab", "-", "--dry-run", input=bom.decode() + text).code == 0
+    marked.write_bytes(bom + b"SHELL=/bin/bash\n# name: bash-job\n0 3 * * * echo hi\n")
+    check_ok(sqlite_only_cli("import", "crontab", str(marked)))
+    assert jobs_json(sqlite_only_cli)["bash-job"]["taskArgs"] == {"command": "echo hi", "shell": "/bin/bash"}
