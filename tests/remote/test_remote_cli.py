@@ -266,7 +266,8 @@ def test_apply_and_export_through_the_daemon_match_the_store(daemon: Daemon, tmp
     bad = tmp_path / "bad.toml"
     bad.write_text(path.read_text().replace('"30s"', '"1m"') + "colour = 1\n")
     path.write_text(path.read_text().replace('"30s"', '"1m"'))
-    for args in (["apply", "-f", str(bad)], ["apply", "-f", str(path), "--dry-run"], ["export", "r-nightly"]):
+    crontab = ["export", "r-nightly", "--format", "crontab"]  # refused (a timeout): exit 1, its line on stderr
+    for args in (["apply", "-f", str(bad)], ["apply", "-f", str(path), "--dry-run"], ["export", "r-nightly"], crontab):
         _same(daemon, *args)  # the refused file: one line per error, FILE:LINE: error: job 'r-nightly': colour: ...
     viewer = daemon.remote("apply", "-f", str(path), token=daemon.viewer)
     assert viewer.returncode == 5 and "admin" in viewer.stderr
