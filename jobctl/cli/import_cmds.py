@@ -60,8 +60,9 @@ def import_crontab(
 ) -> None:
     """Import a crontab as jobs: lint it, then create, update (and with --prune delete) its jobs.
 
-    Lint lines go to stderr as FILE:LINE: error|warning: message. Errors (and with --strict,
-    warnings) write nothing and exit 2.
+    Lint lines go to stderr as FILE:LINE: error|warning: message (with --json only into the
+    JSON's issues, as every --json command keeps to stdout what its JSON holds). Errors (and
+    with --strict, warnings) write nothing and exit 2.
 
     Example: crontab -l | jobctl import crontab - --dry-run
     """
@@ -82,7 +83,8 @@ def import_crontab(
     routes = mail_routes(app_ctx.service().list_notifiers()["notifiers"]) if uses_mailto(crontab) else {}
     jobs, more = crontab_jobs(crontab, prefix=prefix, mail_routes=routes)
     issues = sorted([*crontab.issues, *more], key=lambda issue: issue.line)
-    _print_issues(shown, issues)  # before applying: a refusal of apply (exit 4, 5) keeps them
+    if not as_json:
+        _print_issues(shown, issues)  # before applying: a refusal of apply (exit 4, 5) keeps them
     refused = [issue for issue in issues if issue.severity == "error" or strict]
     plan: Any = None
     if not refused:
@@ -92,7 +94,8 @@ def import_crontab(
             )
         except ValidationFailed as exc:
             rejected = _rejections(exc, jobs)
-            _print_issues(shown, rejected)
+            if not as_json:
+                _print_issues(shown, rejected)
             issues, refused = [*issues, *rejected], rejected
     if as_json:
         output.print_json(_document(shown, source, issues, plan, dry_run=dry_run))
@@ -100,6 +103,8 @@ def import_crontab(
         from jobctl.cli.plan_render import print_plan
 
         print_plan(plan, dry_run=dry_run)
+    if refused and as_json:
+        raise typer.Exit(2)  # the JSON says it: its issues, and a null plan
     if refused:
         only_warnings = not any(issue.severity == "error" for issue in refused)
         what = ("warning" if only_warnings else "error") + ("" if len(refused) == 1 else "s")

@@ -125,10 +125,12 @@ def export(
         typer.Option("-o", "--output", help="Write to FILE instead of stdout (-: stdout).", metavar="FILE"),
     ] = None,
 ) -> None:
-    """Write jobs as a jobs file that apply reads back (or as a crontab).
+    """Write jobs as a jobs file that apply reads back (or as a crontab that import crontab reads back).
 
     Jobs are sorted by name; settings at their defaults are left out. A job the format cannot
-    hold is left out with a warning (in a crontab: a comment saying why).
+    hold is left out with a warning. In a crontab, zone, shell, MAILTO and variables are lines
+    above the jobs that use them; a job no crontab holds is a comment saying why, and a line
+    jobctl: not exported: JOB: why on stderr, and the exit code is 1.
 
     \b
     Examples:
@@ -155,8 +157,9 @@ def export(
         refuse_the_store(out, store_file)
     service = app_ctx.service()
     tables, skipped = export_tables(service, jobs or [])
+    refused: list[tuple[str, str]] = []
     if export_format == ExportFormat.CRONTAB:
-        text = export_formats.crontab_text(tables, skipped=skipped)
+        text, refused = _crontab(service, tables, skipped)
     elif export_format == ExportFormat.JSON:
         text = export_formats.json_text(tables)
     else:
@@ -166,11 +169,32 @@ def export(
             output.warn(f"not exported: {name}: {why}")
     if out is None:
         output.data_stream().write(text)
-        return
-    try:
-        Path(out).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    else:
+        try:
+            Path(out).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+    for name, why in refused:
+        output.print_diagnostic(f"jobctl: not exported: {name}: {why}")
+    if refused:
+        raise typer.Exit(1)
+
+
+def _crontab(
+    service: JobService, tables: list[dict[str, Any]], skipped: list[tuple[str, str]]
+) -> tuple[str, list[tuple[str, str]]]:
+    """The crontab of ``tables`` and the jobs it cannot hold, with why (docs/crontab-import.md).
+    Its ``MAILTO`` lines name addresses of the notifiers the import would read them with: the
+    store's config locally, the daemon's through ``--api``."""
+    from datetime import UTC, datetime
+
+    from jobctl.service.crontab_export import crontab_export
+    from jobctl.service.crontab_import import mail_routes
+
+    notified = any(table.get("notify") for table in tables)
+    routes = mail_routes(service.list_notifiers()["notifiers"]) if notified else {}
+    result = crontab_export(tables, mail_routes=routes, now=datetime.now(UTC), skipped=skipped)
+    return result.text, result.refused
 
 
 def export_tables(service: JobService, refs: list[str]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:

@@ -46,7 +46,11 @@ def prepare_local(
     who = context.identity(request.context, policy)
     if isinstance(who, str):
         return LocalLaunch(request, who, {})
-    env = run_environment(request, {**base_env, **who.variables()} if who is not None and who.named else base_env)
+    inherited = {**base_env, **who.variables()} if who is not None and who.named else dict(base_env)
+    shell = chosen_shell(request, task_name)
+    if shell is not None:
+        inherited["SHELL"] = shell
+    env = run_environment(request, inherited)
     if request.handler_type == HandlerType.PYTHON:
         folder = Path(tempfile.mkdtemp(prefix="jobctl-"))
         if who is not None and who.switch:
@@ -105,6 +109,21 @@ class LocalRun:
             return _python_outcome(result, request, _read_report(report_file))
         finally:
             shutil.rmtree(report_file.parent, ignore_errors=True)
+
+
+def chosen_shell(request: RunRequest, task_name: str) -> str | None:
+    """The shell a ``shell`` job names in ``taskArgs.shell`` (a crontab's ``SHELL=`` line), else None.
+
+    That shell runs the command, and the run's ``SHELL`` names it, as cron sets ``SHELL`` in a
+    job's environment: a command that starts ``$SHELL`` (``script``, ``make``, ``$SHELL -c``) gets
+    the shell its job asked for, not the daemon's or the run-as user's login shell. The job's own
+    ``environment`` can still set ``SHELL`` over it. Without ``taskArgs.shell`` (``/bin/sh``)
+    ``SHELL`` stays the user's or the daemon's (README, "A run's environment").
+    """
+    if task_name != SHELL_TASK_FUNCTION:
+        return None
+    shell = (request.task_args or {}).get("shell")
+    return shell if isinstance(shell, str) and shell.startswith("/") else None
 
 
 def command_argv(request: RunRequest, task_name: str) -> list[str] | str:

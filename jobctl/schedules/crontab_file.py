@@ -2,6 +2,8 @@
 
 A crontab is read line by line:
 
+* a UTF-8 byte order mark at the start of the text (some Windows editors save one) is not part
+  of the first line;
 * blank lines and lines whose first non-blank character is ``#`` are skipped; a comment
   ``# name: NAME`` right above a job line names that job;
 * ``NAME=value`` (blanks around ``=`` allowed, the value optionally in matching single or
@@ -39,6 +41,9 @@ ZONE_VARIABLES = ("CRON_TZ", "TZ")
 MAIL_VARIABLES = ("MAILTO", "MAILFROM", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING")
 """Variables cron reads to mail a job's output; jobctl does not mail output (see import)."""
 VALUE_MAX = 32 * 1024
+BYTE_ORDER_MARK = "\ufeff"
+"""What some Windows editors save before a UTF-8 file's text. It belongs to no line: read as
+one, it made the first line (a variable, a job, a ``# name:``) an error or a comment no more."""
 
 _VARIABLE = re.compile(r"""\s*(?P<quote>['"]?)(?P<name>[^\s='"]+)(?P=quote)\s*=(?P<value>.*)""", re.DOTALL)
 _NAME_COMMENT = re.compile(r"#\s*name:\s*(?P<name>.*\S)\s*$", re.IGNORECASE)
@@ -112,7 +117,7 @@ def parse_crontab(
     result = Crontab()
     variables: dict[str, Variable] = {}
     previous = ""
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.removeprefix(BYTE_ORDER_MARK).splitlines(), 1):
         stripped = line.strip()
         if stripped and not stripped.startswith("#"):
             variable = _variable(line)

@@ -83,7 +83,7 @@ def crontab_jobs(
         table = job_table(entry, name)
         mailto = _mailto(entry)
         if mailto is not None:
-            notifiers, missing = _route(mailto[0], mail_routes or {})
+            notifiers, missing = route_mailto(mailto[0], mail_routes or {})
             if notifiers:
                 table["notify"] = [{"notifier": notifier, "on": list(MAIL_EVENTS)} for notifier in notifiers]
             if missing:
@@ -197,7 +197,7 @@ def mail_routes(notifiers: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
     return routes
 
 
-def _route(mailto: str, routes: MailRoutes) -> tuple[list[str], list[str]]:
+def route_mailto(mailto: str, routes: MailRoutes) -> tuple[list[str], list[str]]:
     """The notifiers that mail ``MAILTO``'s addresses (each once, in order), and the addresses none mails."""
     notifiers: list[str] = []
     missing: list[str] = []

@@ -83,21 +83,26 @@ def test_dry_run_json_prefix_and_stdin(sqlite_only_cli: OneStoreCli) -> None:
     assert "web1-nightly-backup" in created and any(name.startswith("web1-curl-fss-ping-") for name in created)
     codes = [(issue["line"], issue["severity"], issue["code"]) for issue in document["issues"]]
     assert codes == [(10, "warning", "stdin")]
-    assert "<stdin>:10: warning: '%' ends the command" in result.stderr
+    assert result.stderr == ""  # the warning is in the JSON, as cron explain --json keeps its own
     listed = json.loads(check_ok(sqlite_only_cli("jobs", "list", "--json")).stdout)
     assert listed["jobs"] == []  # a dry run writes nothing
 
 
 def test_lint_errors_write_nothing_and_name_every_line(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """Each error once: in the JSON with ``--json`` (stderr empty, as for every ``--json``
+    command whose JSON holds the findings), else on stderr, a line each and the count last."""
     path = write(tmp_path, "@daily fine\n0 0 30 2 * never\n61 * * * * out\n@reboot start\n0 2 * * backup.sh\n")
     result = sqlite_only_cli("import", "crontab", str(path), "--json")
-    assert result.code == 2
+    assert (result.code, result.stderr) == (2, "")
     document = json.loads(result.stdout)
     assert document["plan"] is None
     assert [(i["line"], i["code"]) for i in document["issues"]] == [
         (2, "never_fires"), (3, "out_of_range"), (4, "reboot"), (5, "field_count"),
     ]  # fmt: skip
+    result = sqlite_only_cli("import", "crontab", str(path))
+    assert (result.code, result.stdout) == (2, "")
     lines = result.stderr.splitlines()
+    assert len(lines) == 5
     assert lines[0] == f"{path}:2: error: '0 0 30 2 *' never fires"
     assert lines[-1] == f"jobctl: {path}: 4 errors: nothing imported"
     assert "Traceback" not in result.stderr
@@ -125,6 +130,11 @@ def test_system_format_runs_as_the_user_and_apply_errors_point_at_the_line(
     job = json.loads(check_ok(sqlite_only_cli("jobs", "show", "as-nobody", "--json")).stdout)
     assert job["runAsUser"] == "nobody"
     bad = write(tmp_path, "@daily root true\n@hourly no-such-user-here true\n", "bad")
+    as_json = sqlite_only_cli("import", "crontab", str(bad), "--system", "--json")
+    assert (as_json.code, as_json.stderr) == (2, "")  # what apply refused, in the JSON only
+    [refusal] = [issue for issue in json.loads(as_json.stdout)["issues"] if issue["severity"] == "error"]
+    assert (refusal["line"], refusal["code"]) == (2, "invalid_job")
+    assert "no user 'no-such-user-here'" in refusal["message"]
     result = sqlite_only_cli("import", "crontab", str(bad), "--system")
     assert result.code == 2
     assert f"{bad}:2: error: job '" in result.stderr
@@ -173,3 +183,28 @@ def test_prune_of_a_job_with_a_waiting_run_is_a_conflict_and_changes_nothing(
     assert "busy" in result.stderr.splitlines()[-1]
     names = [job["name"] for job in json.loads(sqlite_only_cli("jobs", "list", "--json").stdout)["jobs"]]
     assert sorted(names) == ["busy", "keep"]
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_line(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """A crontab saved by a Windows editor starts with U+FEFF: the first line reads as without it,
+    whether it is a variable, a ``# name:`` comment or a job, in the lint and in the import."""
+    bom = "\ufeff".encode()
+    for first, rest in (
+        ("SHELL=/bin/bash", "# name: after-a-variable\n0 3 * * * echo hi\n"),
+        ("# name: named-on-the-first-line", "@daily true\n"),
+        ("@weekly echo first", ""),
+    ):
+        text = f"{first}\n{rest}"
+        plain, marked = tmp_path / "plain", tmp_path / "marked"
+        plain.write_text(text)
+        marked.write_bytes(bom + text.encode())
+        expected = json.loads(sqlite_only_cli("import", "crontab", str(plain), "--dry-run", "--json").stdout)
+        linted = sqlite_only_cli("import", "crontab", str(marked), "--dry-run", "--json")
+        assert linted.code == 0, linted.stdout
+        document = json.loads(linted.stdout)
+        assert document["issues"] == expected["issues"] == []
+        assert document["plan"]["created"] == expected["plan"]["created"] != []
+        assert sqlite_only_cli("import", "crontab", "-", "--dry-run", input=bom.decode() + text).code == 0
+    marked.write_bytes(bom + b"SHELL=/bin/bash\n# name: bash-job\n0 3 * * * echo hi\n")
+    check_ok(sqlite_only_cli("import", "crontab", str(marked)))
+    assert jobs_json(sqlite_only_cli)["bash-job"]["taskArgs"] == {"command": "echo hi", "shell": "/bin/bash"}

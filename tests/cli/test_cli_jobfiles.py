@@ -254,23 +254,29 @@ def test_export_formats(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     toml_source = str((tmp_path / "jobs.toml").resolve())
     check_ok(cli("apply", "-f", as_json, "--source", toml_source))  # JSON reads back: nothing to change
     assert check_ok(cli("apply", "-f", as_json, "--source", toml_source)).stdout == "no changes (5 unchanged)\n"
-    crontab = check_ok(cli("export", "--format", "crontab")).stdout
-    assert crontab.splitlines() == [
-        "# jobs exported by jobctl; read back with: jobctl import crontab FILE",
-        "# not exported: backup: timeout = 30s (cron has no such setting)",
-        "# not exported: fields: an interval schedule (cron has only calendar schedules)",
-        "# not exported: once: a one-time run (use at(1)); paused",
-        "# not exported: ping: an interval schedule (cron has only calendar schedules); retries = 2 (cron has no such"
-        " setting); retry_delay = 0 (cron has no such setting); variables (a crontab variable applies to every"
-        " later line)",
-        "# not exported: weekly: task arguments (a shell other than /bin/sh: cron's SHELL applies to every later line)",
+    crontab = cli("export", "--format", "crontab")
+    not_exported = [
+        "not exported: backup: timeout = 30s (cron has no such setting)",
+        "not exported: fields: an interval schedule (cron has only calendar schedules)",
+        "not exported: once: a one-time run (use at(1)); paused",
+        "not exported: ping: an interval schedule (cron has only calendar schedules); retries = 2 (cron has no such"
+        " setting); retry_delay = 0 (cron has no such setting)",
     ]
+    assert crontab.stdout.splitlines() == [
+        "# jobs exported by jobctl; read back with: jobctl import crontab FILE",
+        "CRON_TZ=UTC",
+        "SHELL=/bin/bash",
+        "# name: weekly",
+        "@weekly echo hi",
+        *(f"# {line}" for line in not_exported),
+    ]
+    assert (crontab.code, crontab.stderr.splitlines()) == (1, [f"jobctl: {line}" for line in not_exported])
     Path(tmp_path / "cron.toml").write_text(
         '[[jobs]]\nname = "nightly"\ncron = "30 1 * * *"\ncommand = "date +%F"\nstdin = "a\\nb\\n"\n'
     )
     check_ok(cli("apply", "-f", str(tmp_path / "cron.toml")))
     crontab = check_ok(cli("export", "nightly", "--format", "crontab")).stdout
-    assert crontab.splitlines()[1:] == ["CRON_TZ=Europe/Berlin", "# name: nightly", "30 1 * * * date +\\%F%a%b"]
+    assert crontab.splitlines()[1:] == ["CRON_TZ=Europe/Berlin", "# name: nightly", "30 1 * * * date +\\%F%a%b%"]
 
 
 def test_export_output_dash_empty_and_the_store_itself(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:

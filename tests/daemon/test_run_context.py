@@ -7,6 +7,7 @@ from typing import Any
 
 from jobctl.executors.context import RunContext, prepare
 from jobctl.service import Service
+from tests.conftest import Cli
 from tests.daemon.helpers import DaemonFactory, shell_job, wait_for
 
 SHOW_CONTEXT = "pwd; umask; cut -d' ' -f19 /proc/$$/stat; touch made; stat -c %a made"
@@ -72,3 +73,28 @@ def test_stdin_reaches_the_run_and_the_shell_argument_picks_the_shell(service: S
     logs = [service.get_execution_log(execution_id)["data"] for execution_id in runs]
     assert logs[:3] == [text + "end\n", "65536\n", "end\n"]
     assert logs[3] == "bash\n/bin/bash\n"
+
+
+def test_a_crontab_shell_runs_the_command_and_is_the_runs_shell_variable(
+    service: Service, daemons: DaemonFactory, cli: Cli, tmp_path: Path
+) -> None:
+    """cron runs each line after ``SHELL=/bin/bash`` with bash *and* sets ``SHELL=/bin/bash`` in
+    its environment; here the daemon's own ``SHELL`` is dash, which knows no ``[[`` or ``$'..'``.
+    A line without ``SHELL=`` keeps the daemon's ``SHELL``, as before."""
+    crontab = tmp_path / "crontab"
+    crontab.write_text(
+        "# name: plain\n0 3 * * * printenv SHELL\n"
+        "SHELL=/bin/bash\n"
+        "# name: bash-only\n"
+        "0 3 * * * printenv SHELL && [[ -n $'\\x41' ]] && $SHELL -c '[[ a == a ]] && echo \"bash via $0\"'\n"
+    )
+    imported = cli("import", "crontab", str(crontab))
+    assert imported.code == 0, imported.stderr
+    daemons.start(extra_env={"SHELL": "/bin/sh"})
+    jobs = {job["name"]: job for job in service.list_jobs(per_page=10)["jobs"]}
+    runs = {name: service.trigger_job(jobs[name]["id"])["executionId"] for name in ("plain", "bash-only")}
+    for execution_id in runs.values():
+        execution = _finished(service, execution_id)
+        assert execution["status"] == "success", (execution["errorMessage"], service.get_execution_log(execution_id))
+    assert service.get_execution_log(runs["bash-only"])["data"] == "/bin/bash\nbash via /bin/bash\n"
+    assert service.get_execution_log(runs["plain"])["data"] == "/bin/sh\n"

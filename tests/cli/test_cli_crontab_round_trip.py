@@ -1,0 +1,140 @@
+"""``jobctl export --format crontab`` of imported jobs, read back by ``jobctl import crontab``.
+
+A sysadmin's crontab with variables, ``SHELL``, ``MAILTO`` and ``CRON_TZ`` goes in, comes out as
+a crontab, and goes in again (on the same store: no changes; on a new one: the same jobs).
+Jobs no crontab can hold are each named on one whole line with the reason, exit 1.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.cli.helpers import OneStoreCli, check_ok
+
+CONFIG = """\
+[scheduler]
+timezone = "UTC"
+
+[[notifiers]]
+name = "ops-mail"
+type = "email"
+to = ["ops@example.com"]
+from = "jobctl@example.com"
+sendmail = "/usr/sbin/sendmail"
+
+[[notifiers]]
+name = "dev-mail"
+type = "email"
+to = ["Dev@example.com"]
+from = "jobctl@example.com"
+sendmail = "/usr/sbin/sendmail"
+"""
+
+CRONTAB = """\
+SHELL=/bin/bash
+PATH=/usr/local/bin:/usr/bin:/bin
+MAILTO=ops@example.com, dev@example.com
+CRON_TZ=Europe/Berlin
+# name: backup
+30 2 * * *      /usr/local/bin/backup.sh --full /srv
+*/10 * * * *    curl -fsS https://example.com/health > /dev/null
+MAILTO=""
+GREETING="  two words  "
+# name: report
+0 6 * * mon-fri mail -s "daily report" ops%Totals: 100\\% done%bye%
+SHELL=/bin/sh
+MAILTO=dev@example.com
+CRON_TZ=UTC
+@weekly date +\\%F
+"""
+
+EXPORTED = """\
+# jobs exported by jobctl; read back with: jobctl import crontab FILE
+CRON_TZ=Europe/Berlin
+SHELL=/bin/bash
+MAILTO=ops@example.com,dev@example.com
+PATH=/usr/local/bin:/usr/bin:/bin
+# name: backup
+30 2 * * * /usr/local/bin/backup.sh --full /srv
+# name: {curl}
+*/10 * * * * curl -fsS https://example.com/health > /dev/null
+CRON_TZ=UTC
+SHELL=/bin/sh
+MAILTO=dev@example.com
+GREETING="  two words  "
+# name: {date}
+@weekly date +\\%F
+CRON_TZ=Europe/Berlin
+SHELL=/bin/bash
+MAILTO=""
+# name: report
+0 6 * * mon-fri mail -s "daily report" ops%Totals: 100\\% done%bye%
+"""
+
+
+def _cli(sqlite_only_cli: OneStoreCli, tmp_path: Path, store: str) -> OneStoreCli:
+    config = tmp_path / "mail.toml"
+    config.write_text(CONFIG)
+    url = f"sqlite:///{tmp_path / store}"
+    return OneStoreCli({**sqlite_only_cli.env, "JOBCTL_DB": url, "JOBCTL_CONFIG": str(config)})
+
+
+def test_an_imported_crontab_exports_as_a_crontab_that_imports_back_to_the_same_jobs(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    here, there = _cli(sqlite_only_cli, tmp_path, "here.db"), _cli(sqlite_only_cli, tmp_path, "there.db")
+    original = tmp_path / "crontab"
+    original.write_text(CRONTAB)
+    assert here("import", "crontab", str(original), "--name", "web1").code == 0
+    exported = tmp_path / "exported"
+    check_ok(here("export", "--format", "crontab", "-o", str(exported)))
+    names = check_ok(here("jobs", "list", "--json", "--all")).stdout
+    curl = next(word for word in names.split('"') if word.startswith("curl-fss-"))
+    date = next(word for word in names.split('"') if word.startswith("date-f-"))
+    assert exported.read_text() == EXPORTED.format(curl=curl, date=date)
+
+    again = here("import", "crontab", str(exported), "--name", "web1")
+    assert (again.code, again.stdout) == (0, "no changes (4 unchanged)\n"), again.stderr
+    assert there("import", "crontab", str(exported), "--name", "web1").code == 0
+    as_toml = [check_ok(cli("export")).stdout for cli in (here, there)]
+    assert as_toml[0] == as_toml[1]
+    report = json.loads(check_ok(there("jobs", "show", "report", "--json")).stdout)
+    assert report["stdin"] == "Totals: 100% done\nbye\n" and report["environment"]["GREETING"] == "  two words  "
+    assert report["notify"] is None and report["taskArgs"]["shell"] == "/bin/bash"
+
+
+def test_each_job_no_crontab_holds_is_one_whole_line_with_why_and_exit_1(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    cli = _cli(sqlite_only_cli, tmp_path, "store.db")
+    jobs = tmp_path / "jobs.toml"
+    jobs.write_text(
+        '[[jobs]]\nname = "fits"\ncron = "0 1 * * *"\ncommand = "true"\nenv = { A = "1" }\n\n'
+        '[[jobs]]\nname = "wider"\ncron = "0 2 * * *"\ncommand = "true"\nenv = { A = "2", B = "x" }\n\n'
+        '[[jobs]]\nname = "other-vars"\ncron = "0 3 * * *"\ncommand = "true"\nenv = { C = "1" }\n\n'
+        '[[jobs]]\nname = "on-failure"\ncron = "0 4 * * *"\ncommand = "true"\nenv = { A = "1" }\n'
+        'notify = [{ notifier = "ops-mail", on = ["failure", "timeout"], each_attempt = true }]\n\n'
+        '[[jobs]]\nname = "limited"\ncron = "0 5 * * *"\ncommand = "true"\ntimeout = "1h"\n'
+        'max_runtime_alert = "30m"\n'
+    )
+    check_ok(cli("apply", "-f", str(jobs)))
+    result = cli("export", "--format", "crontab")
+    assert result.code == 1
+    assert result.stderr.splitlines() == [
+        "jobctl: not exported: limited: timeout = 1h (cron has no such setting); max_runtime_alert = 30m (cron has"
+        " no such setting)",
+        "jobctl: not exported: on-failure: notify rule ops-mail on failure, timeout, each attempt (cron's MAILTO"
+        " mails output, nothing else)",
+        "jobctl: not exported: other-vars: its variables (C) do not fit beside the other jobs' (A, B): a crontab"
+        " variable holds for every later line and cannot be unset; export it on its own (jobctl export other-vars"
+        " --format crontab)",
+    ]
+    lines = result.stdout.splitlines()
+    assert lines[1:9] == [
+        "CRON_TZ=UTC", "A=1", "# name: fits", "0 1 * * * true", "A=2", "B=x", "# name: wider", "0 2 * * * true",
+    ]  # fmt: skip
+    assert lines[9:] == ["# " + line.removeprefix("jobctl: ") for line in result.stderr.splitlines()]
+    alone = cli("export", "other-vars", "--format", "crontab")
+    assert (alone.code, alone.stderr) == (0, "")
+    assert alone.stdout.splitlines()[1:] == ["CRON_TZ=UTC", "C=1", "# name: other-vars", "0 3 * * * true"]
