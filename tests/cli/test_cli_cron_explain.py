@@ -166,6 +166,15 @@ def test_last_day_is_described_as_such(sqlite_only_cli: OneStoreCli) -> None:
     assert explain_json(sqlite_only_cli, "0 0 * * 5l")["description"] == "At 00:00, on the last Friday of the month"
 
 
+def test_both_day_fields_restricted_are_described_as_the_runs_listed(sqlite_only_cli: OneStoreCli) -> None:
+    document = explain_json(sqlite_only_cli, "0 0 */1 * 1", "--timezone", "UTC", "-n", "3",
+                            "--from", "2026-12-07T12:00:00Z")  # fmt: skip
+    assert document["description"] == "At 00:00, on every day of the month, or on Monday"
+    assert utcs(document) == ["2026-12-08T00:00:00Z", "2026-12-09T00:00:00Z", "2026-12-10T00:00:00Z"]
+    human = check_ok(sqlite_only_cli("cron", "explain", "0 0 1,15 * 5", "--timezone", "UTC")).stdout
+    assert "meaning      At 00:00, on day 1 and 15 of the month, or on Friday" in human.splitlines()
+
+
 def test_lint_warnings(sqlite_only_cli: OneStoreCli) -> None:
     document = explain_json(sqlite_only_cli, "*/35 9 1,15 * 5", "--timezone", "UTC", "-n", "2",
                             "--from", "2026-01-01T00:00:00Z")  # fmt: skip
