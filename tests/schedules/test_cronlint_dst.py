@@ -8,7 +8,7 @@ scheduler does on that day.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -66,7 +66,7 @@ def spring_gap(expression: str, zone: str = "Europe/Berlin", after: datetime = B
 )
 def test_a_gap_warning_names_every_skipped_time_and_that_they_run_once(expression: str, message: str) -> None:
     gap = spring_gap(expression)
-    assert (gap.code, gap.on, gap.message) == ("dst_gap", datetime(2027, 3, 28).date(), message)
+    assert (gap.code, gap.on, gap.message) == ("dst_gap", date(2027, 3, 28), message)
 
 
 @pytest.mark.parametrize("expression", ["30 2 * * *", "15,45 2 * * *", "0 2,3 * * *", "*/5 2 * * *", "*/10 2-3 * * *"])
@@ -102,3 +102,37 @@ def test_a_gap_across_midnight_and_one_of_a_whole_day_name_the_dates() -> None:
     hourly = dst_findings(crontab_spec("0 * * * *"), "Pacific/Apia", after=december_2011)[0]
     assert hourly.message.startswith("2011-12-30 00:00:00 to 23:00:00 (24 times) do not exist in Pacific/Apia")
     assert hourly.message.endswith("together with the schedule's own 2011-12-31 00:00:00 run: one run, not 25")
+
+
+@pytest.mark.parametrize("expression", ["17 * * * *", "0 * * * *", "@hourly", "*/15 * * * *", "5,20 * * * *"])
+def test_hourly_and_more_frequent_lines_get_both_dst_warnings_of_the_year(expression: str) -> None:
+    """cron runs such lines in real time across DST, jobctl by its one rule: the lint must say so."""
+    found = dst_findings(crontab_spec(expression), "Europe/Berlin", after=BEFORE_2027)
+    assert [(finding.code, finding.on) for finding in found] == [
+        ("dst_gap", date(2027, 3, 28)),
+        ("dst_fold", date(2027, 10, 31)),
+    ]
+    crontab = parse_crontab(f"{expression} run\n", system=False, default_timezone="Europe/Berlin", now=BEFORE_2027)
+    assert [(issue.code, issue.message) for issue in crontab.issues] == [(f.code, f.message) for f in found]
+
+
+def test_an_hourly_line_runs_as_its_dst_warnings_say() -> None:
+    gap, fold = dst_findings(crontab_spec("17 * * * *"), "Europe/Berlin", after=BEFORE_2027)
+    assert gap.message == (
+        "2027-03-28 02:17:00 does not exist in Europe/Berlin (the clocks jump from 02:00 to 03:00): "
+        "it runs at 03:00, the first valid instant after it"
+    )
+    assert fold.message == (
+        "2027-10-31 02:17:00 happens twice in Europe/Berlin (the clocks go back from 03:00 to 02:00): "
+        "it runs once, at the first"
+    )
+    schedule = build(JobType.CRON, {"expression": "17 * * * *", "timezone": "Europe/Berlin"})
+    # spring: 01:17 CET, the skipped 02:17 at 03:00 CEST, 03:17 CEST; autumn: 02:17 CEST only, then 03:17 CET
+    assert slots(schedule, utc(2027, 3, 28, 0), 3) == [
+        utc(2027, 3, 28, 0, 17),
+        utc(2027, 3, 28, 1),
+        utc(2027, 3, 28, 1, 17),
+    ]
+    assert slots(schedule, utc(2027, 10, 31, 0), 2) == [utc(2027, 10, 31, 0, 17), utc(2027, 10, 31, 2, 17)]
+    on_the_hour = dst_findings(crontab_spec("@hourly"), "Europe/Berlin", after=BEFORE_2027)[0]
+    assert on_the_hour.message.endswith("together with the schedule's own 03:00:00 run: one run, not 2")
