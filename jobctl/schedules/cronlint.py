@@ -13,6 +13,12 @@ reads the same and carries the same ``code`` in both:
   not exist in its zone (the clocks jump forward: it runs at the first valid instant after it)
   or exists twice (the clocks go back: it runs once, at the first).
 
+Every wall time of one gap maps to the same instant, the gap's end, so the scheduler runs them
+all as one run, together with a run the schedule names at the end itself (``0 2,3 * * *`` runs
+once at 03:00 on a day that skips 02:00-03:00). A ``dst_gap`` message therefore names every
+skipped time of that gap (or, past :data:`NAMED_MAX`, their count and the first and last) and
+how many runs became one: a warning naming only the first would read as if the others still ran.
+
 The DST check walks the zone's transitions of the coming year (found once per zone and day,
 then cached) and asks, for each, whether the spec matches a wall time inside the skipped or
 repeated span: a few hundred comparisons per expression, so a 1,000-line crontab lints in
@@ -21,6 +27,7 @@ milliseconds.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
@@ -30,6 +37,8 @@ from jobctl.schedules.zones import load_zone
 
 LINT_DAYS = 366
 """How far ahead the DST check looks: a year, so every yearly transition is seen once."""
+NAMED_MAX = 4
+"""A ``dst_gap`` message lists up to this many skipped times; more are given as count, first and last."""
 _FIELD_NAMES = {"day_of_week": "weekday"}
 _RANGE_SIZES = {"second": 60, "minute": 60, "hour": 24, "day": 31, "month": 12, "day_of_week": 7}
 _RESTART_UNITS = {"second": "minute", "minute": "hour", "hour": "day", "day": "month", "month": "year"}
@@ -132,23 +141,103 @@ def dst_findings(spec: CronSpec, zone_name: str, *, after: datetime, days: int =
     for transition in zone_transitions(zone_name, after.astimezone(UTC).date(), days):
         first_wall = transition.at.replace(tzinfo=None) + min(transition.before, transition.after)
         last_wall = transition.at.replace(tzinfo=None) + max(transition.before, transition.after)
+        if transition.after > transition.before:
+            run = gap_run(spec, first_wall, last_wall)
+            if run is not None:
+                # a gap of a whole day (Pacific/Apia, 2011) ends on another date: say which
+                lands = f"{last_wall:%H:%M}" if last_wall.date() == first_wall.date() else f"{last_wall:%Y-%m-%d %H:%M}"
+                clocks = f"the clocks jump from {first_wall:%H:%M} to {lands}"
+                found.append(gap_finding(run, zone_name, clocks=clocks, runs_at=lands))
+            continue
         hit = first_match(spec, first_wall, last_wall)
         if hit is not None:
-            found.append(_dst_finding(hit, first_wall, last_wall, zone_name, gap=transition.after > transition.before))
+            found.append(_fold_finding(hit, first_wall, last_wall, zone_name))
     return found
 
 
-def _dst_finding(hit: datetime, start: datetime, end: datetime, zone_name: str, *, gap: bool) -> Finding:
+@dataclass(frozen=True, kw_only=True)
+class GapRun:
+    """The wall times of one DST gap that a spec names: all of them run as one run at ``end``.
+
+    ``named`` holds every one of them when there are at most :data:`NAMED_MAX`, else the first
+    ones only; ``count`` is how many there are. ``end_too`` says the spec also names ``end``
+    (the first valid wall time after the gap), whose run is that same run.
+    """
+
+    named: tuple[datetime, ...]
+    last: datetime
+    count: int
+    end: datetime
+    end_too: bool
+
+
+def gap_run(spec: CronSpec, start: datetime, end: datetime) -> GapRun | None:
+    """The wall times in the gap ``[start, end)`` that ``spec`` names, or None if it names none."""
+    named: list[datetime] = []
+    last: datetime | None = None
+    count = 0
+    for last in matches_between(spec, start, end):
+        count += 1
+        if len(named) < NAMED_MAX:
+            named.append(last)
+    if last is None:
+        return None
+    return GapRun(named=tuple(named), last=last, count=count, end=end, end_too=_names(spec, end))
+
+
+def gap_finding(run: GapRun, zone_name: str, *, clocks: str, runs_at: str, utc: str = "") -> Finding:
+    """The ``dst_gap`` warning for ``run``: every skipped time (or their count, first and last),
+    where they run, and how many runs became one.
+
+    ``clocks`` says how the clocks move ("the clocks jump from 02:00 to 03:00"), ``runs_at``
+    the instant they run at as the caller shows it ("03:00", "03:00:00 CEST"), ``utc`` that
+    instant in UTC when the caller shows it.
+    """
+    first = run.named[0]
+    after = f" ({utc})" if utc else ""
+    if run.count == 1:
+        subject = f"{first:%Y-%m-%d %H:%M:%S} does not exist"
+        outcome = f"it runs at {runs_at}, the first valid instant after it{after}"
+    else:
+        subject = f"{_skipped_times(run)} do not exist"
+        outcome = f"they run once together at {runs_at}, the first valid instant after them{after}"
+    runs = run.count
+    if run.end_too:
+        outcome += f", together with the schedule's own {_clock(run.end, first)} run"
+        runs += 1
+    if runs > 1:
+        outcome += f": one run, not {runs}"
+    return Finding(code="dst_gap", on=first.date(), message=f"{subject} in {zone_name} ({clocks}): {outcome}")
+
+
+def _skipped_times(run: GapRun) -> str:
+    """``2027-03-28 02:15:00 and 02:45:00``, or ``2027-03-28 02:00:00 to 02:55:00 (12 times)``."""
+    first = run.named[0]
+    head = f"{first:%Y-%m-%d %H:%M:%S}"
+    if run.count > NAMED_MAX:
+        return f"{head} to {_clock(run.last, first)} ({run.count} times)"
+    rest = [_clock(moment, first) for moment in run.named[1:]]
+    return f"{', '.join([head, *rest[:-1]])} and {rest[-1]}"
+
+
+def _clock(moment: datetime, first: datetime) -> str:
+    """``moment``'s time of day, with its date too when that is not ``first``'s."""
+    return f"{moment:%H:%M:%S}" if moment.date() == first.date() else f"{moment:%Y-%m-%d %H:%M:%S}"
+
+
+def _names(spec: CronSpec, wall: datetime) -> bool:
+    """Whether ``spec`` matches the naive wall time ``wall`` (to the second)."""
+    return (
+        spec.matches_date(wall.date())
+        and wall.hour in spec.hours
+        and wall.minute in spec.minutes
+        and wall.second in spec.seconds
+        and wall.microsecond == 0
+    )
+
+
+def _fold_finding(hit: datetime, start: datetime, end: datetime, zone_name: str) -> Finding:
     shown = f"{hit:%Y-%m-%d %H:%M:%S}"
-    if gap:
-        return Finding(
-            code="dst_gap",
-            on=hit.date(),
-            message=(
-                f"{shown} does not exist in {zone_name} (the clocks jump from {start:%H:%M} to {end:%H:%M}): "
-                f"it runs at {end:%H:%M}, the first valid instant after it"
-            ),
-        )
     return Finding(
         code="dst_fold",
         on=hit.date(),
@@ -160,13 +249,20 @@ def _dst_finding(hit: datetime, start: datetime, end: datetime, zone_name: str, 
 
 
 def first_match(spec: CronSpec, start: datetime, end: datetime) -> datetime | None:
-    """The first naive wall time in ``[start, end)`` that ``spec`` matches, or None.
+    """The first naive wall time in ``[start, end)`` that ``spec`` matches, or None."""
+    return next(matches_between(spec, start, end), None)
 
-    Spans are DST shifts (an hour or less, two at most), so stepping by minute is cheap;
-    whole days, hours and minutes the spec excludes are jumped over.
+
+def matches_between(spec: CronSpec, start: datetime, end: datetime) -> Iterator[datetime]:
+    """Every naive wall time in ``[start, end)`` that ``spec`` matches, in order.
+
+    Spans are DST shifts (an hour or less, a day at the very most), so stepping by minute is
+    cheap; whole days, hours and minutes the spec excludes are jumped over.
     """
     seconds = sorted(spec.seconds)
     t = start.replace(microsecond=0)
+    if t < start:
+        t += timedelta(seconds=1)
     while t < end:
         if not spec.matches_date(t.date()):
             t = datetime.combine(t.date() + _DAY, time())
@@ -175,12 +271,13 @@ def first_match(spec: CronSpec, start: datetime, end: datetime) -> datetime | No
         elif t.minute not in spec.minutes:
             t = t.replace(second=0) + timedelta(minutes=1)
         else:
-            second = next((s for s in seconds if s >= t.second), None)
-            if second is not None:
+            for second in seconds:
                 found = t.replace(second=second)
-                return found if found < end else None
+                if found >= end:
+                    return
+                if second >= t.second:
+                    yield found
             t = t.replace(second=0) + timedelta(minutes=1)
-    return None
 
 
 @lru_cache(maxsize=64)

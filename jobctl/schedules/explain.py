@@ -21,8 +21,16 @@ from datetime import datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
 from jobctl.schedules.cron import CronSchedule, crontab_config
-from jobctl.schedules.cronfields import SECONDS_FIRST_ORDER, crontab_spec
-from jobctl.schedules.cronlint import Finding, dst_findings, lint_fields, normalized_fields
+from jobctl.schedules.cronfields import SECONDS_FIRST_ORDER, CronSpec, crontab_spec
+from jobctl.schedules.cronlint import (
+    Finding,
+    GapRun,
+    dst_findings,
+    gap_finding,
+    gap_run,
+    lint_fields,
+    normalized_fields,
+)
 from jobctl.schedules.cronsearch import build_search
 from jobctl.schedules.english import describe_expression
 from jobctl.schedules.zones import UnknownZone, as_utc, format_utc, load_zone
@@ -82,7 +90,8 @@ def explain(expression: str, *, timezone: str, after: datetime, count: int) -> E
     schedule = CronSchedule(search, zone, timezone=timezone)
     walls = _next_walls(schedule, as_utc(after), count)
     instants = [
-        Instant(utc=utc, local=utc.astimezone(zone), note=_dst_note(wall, utc, zone, timezone)) for wall, utc in walls
+        Instant(utc=utc, local=utc.astimezone(zone), note=_dst_note(spec, wall, utc, zone, timezone))
+        for wall, utc in walls
     ]
     notes = [instant.note for instant in instants if instant.note is not None]
     shown = {(note.code, note.on) for note in notes}
@@ -119,18 +128,21 @@ def _next_walls(schedule: CronSchedule, after: datetime, count: int) -> list[tup
     return found
 
 
-def _dst_note(wall: datetime, utc: datetime, zone: tzinfo, name: str) -> Finding | None:
-    """How an instant is resolved when its wall time falls in a DST gap or fold of ``zone``."""
+def _dst_note(spec: CronSpec, wall: datetime, utc: datetime, zone: tzinfo, name: str) -> Finding | None:
+    """How an instant is resolved when its wall time falls in a DST gap or fold of ``zone``.
+
+    In a gap, ``wall`` is the first wall time the spec names there; the note names the others
+    too, since they all run as this one instant (:func:`jobctl.schedules.cronlint.gap_run`).
+    """
     local = utc.astimezone(zone)
     shown = f"{wall:%Y-%m-%d %H:%M:%S}"
     if local.replace(tzinfo=None) != wall:
-        return Finding(
-            code="dst_gap",
-            on=wall.date(),
-            message=(
-                f"{shown} does not exist in {name} (the clocks jump forward): "
-                f"it runs at {local:%H:%M:%S %Z}, the first valid instant after it ({format_utc(utc)})"
-            ),
+        end = local.replace(tzinfo=None)
+        run = gap_run(spec, _gap_start(utc, zone), end)
+        if run is None:  # cannot happen (wall lies in the gap), but a note must never fail
+            run = GapRun(named=(wall,), last=wall, count=1, end=end, end_too=False)
+        return gap_finding(
+            run, name, clocks="the clocks jump forward", runs_at=f"{local:%H:%M:%S %Z}", utc=format_utc(utc)
         )
     if _is_doubled(wall, zone):
         again = wall.replace(tzinfo=zone, fold=1)
@@ -150,9 +162,18 @@ def dst_notes(schedule: CronSchedule, slots: Sequence[datetime]) -> list[Finding
     notes: list[Finding | None] = []
     for slot in slots:
         pair = schedule.unbounded_wall_slot_after(slot - _TICK)
-        matched = pair is not None and pair[1] == slot
-        notes.append(_dst_note(pair[0], slot, schedule.zone, schedule.timezone) if pair and matched else None)
+        if pair is None or pair[1] != slot:
+            notes.append(None)
+            continue
+        notes.append(_dst_note(schedule.search.spec, pair[0], slot, schedule.zone, schedule.timezone))
     return notes
+
+
+def _gap_start(jump: datetime, zone: tzinfo) -> datetime:
+    """The naive wall time at which the clocks jumped forward at UTC ``jump`` (the gap's first)."""
+    before = (jump - timedelta(seconds=1)).astimezone(zone).utcoffset()
+    assert before is not None
+    return (jump + before).replace(tzinfo=None)
 
 
 def _is_doubled(wall: datetime, zone: tzinfo) -> bool:

@@ -80,6 +80,32 @@ def test_doubled_time_on_the_autumn_dst_day_runs_once(sqlite_only_cli: OneStoreC
     assert "runs once" in fold["message"]
 
 
+def test_times_a_gap_joins_into_one_run_are_all_named(sqlite_only_cli: OneStoreCli) -> None:
+    document = explain_json(sqlite_only_cli, "15,45 2 * * *", "--timezone", "Europe/Berlin", "-n", "3",
+                            "--from", "2027-03-27T12:00")  # fmt: skip
+    assert document["next"] == [  # 02:15 and 02:45 are one run at the jump
+        {"local": "2027-03-28T03:00:00+02:00", "utc": "2027-03-28T01:00:00Z"},
+        {"local": "2027-03-29T02:15:00+02:00", "utc": "2027-03-29T00:15:00Z"},
+        {"local": "2027-03-29T02:45:00+02:00", "utc": "2027-03-29T00:45:00Z"},
+    ]
+    assert document["warnings"][0] == {
+        "code": "dst_gap",
+        "message": "2027-03-28 02:15:00 and 02:45:00 do not exist in Europe/Berlin (the clocks jump forward): "
+        "they run once together at 03:00:00 CEST, the first valid instant after them (2027-03-28T01:00:00Z): "
+        "one run, not 2",
+    }
+    assert document["warnings"][2]["message"].startswith("2028-03-26 02:15:00 and 02:45:00 do not exist")
+    both = check_ok(sqlite_only_cli("cron", "explain", "0 2,3 * * *", "--timezone", "Europe/Berlin", "-n", "2",
+                                    "--from", "2027-03-27T12:00")).stdout.splitlines()  # fmt: skip
+    index = next(i for i, line in enumerate(both) if "2027-03-28T01:00:00Z" in line)
+    assert both[index + 1] == (
+        "    note: 2027-03-28 02:00:00 does not exist in Europe/Berlin (the clocks jump forward): it runs at "
+        "03:00:00 CEST, the first valid instant after it (2027-03-28T01:00:00Z), together with the schedule's "
+        "own 03:00:00 run: one run, not 2"
+    )
+    assert "2027-03-29 02:00:00" in both[index + 2]  # no second run at 03:00 on the 28th
+
+
 def test_human_output_puts_a_note_under_the_moved_instant(sqlite_only_cli: OneStoreCli) -> None:
     result = check_ok(sqlite_only_cli("cron", "explain", "30 2 * * *", "--timezone", "Europe/Berlin", "-n", "2",
                                       "--from", "2026-03-28T12:00"))  # fmt: skip
@@ -138,6 +164,15 @@ def test_last_day_is_described_as_such(sqlite_only_cli: OneStoreCli) -> None:
     # the fields are kept lower-cased ("l"); the English still reads it as the last day
     assert explain_json(sqlite_only_cli, "0 0 L * *")["description"] == "At 00:00, on the last day of the month"
     assert explain_json(sqlite_only_cli, "0 0 * * 5l")["description"] == "At 00:00, on the last Friday of the month"
+
+
+def test_both_day_fields_restricted_are_described_as_the_runs_listed(sqlite_only_cli: OneStoreCli) -> None:
+    document = explain_json(sqlite_only_cli, "0 0 */1 * 1", "--timezone", "UTC", "-n", "3",
+                            "--from", "2026-12-07T12:00:00Z")  # fmt: skip
+    assert document["description"] == "At 00:00, on every day of the month, or on Monday"
+    assert utcs(document) == ["2026-12-08T00:00:00Z", "2026-12-09T00:00:00Z", "2026-12-10T00:00:00Z"]
+    human = check_ok(sqlite_only_cli("cron", "explain", "0 0 1,15 * 5", "--timezone", "UTC")).stdout
+    assert "meaning      At 00:00, on day 1 and 15 of the month, or on Friday" in human.splitlines()
 
 
 def test_lint_warnings(sqlite_only_cli: OneStoreCli) -> None:
