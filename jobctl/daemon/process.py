@@ -28,6 +28,7 @@ from jobctl.config import Config, exposure_warning, load_config
 from jobctl.executors.context import RunAsPolicy
 from jobctl.executors.environment import base_environment
 from jobctl.executors.guard import GroupGuard
+from jobctl.models import HEARTBEATS_PER_LEASE
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.loop import Scheduler
 from jobctl.scheduler.notify_sender import NotificationSender
@@ -220,7 +221,7 @@ class Daemon:
         pruner.run(self.stop_event)
 
     def _heartbeat_loop(self) -> None:
-        interval = self.config.lease_ttl_seconds / 5
+        interval = self.config.lease_ttl_seconds / HEARTBEATS_PER_LEASE
         standby_check = min(0.5, interval)
         while not self.stop_event.is_set():
             try:
@@ -236,7 +237,7 @@ class Daemon:
     def _heartbeat_while_draining(self, drained: threading.Event) -> None:
         """Heartbeat (without the lease) while runs finish in the shutdown grace, which may last
         longer than the lease TTL: a leader reaps the runs of an instance whose heartbeat is older."""
-        while not drained.wait(self.config.lease_ttl_seconds / 5):
+        while not drained.wait(self.config.lease_ttl_seconds / HEARTBEATS_PER_LEASE):
             self.leadership.heartbeat()
 
     def _listen(self) -> None:
