@@ -306,6 +306,11 @@ class Instance:
     stopped_at: datetime | None
 
 
+HEARTBEATS_PER_LEASE = 5
+"""A daemon heartbeats this many times per lease TTL, the leader renewing its lease at each beat
+just before: a reader of the store knows from it when the next heartbeat is due."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class Lease:
     holder_id: str | None

@@ -31,6 +31,7 @@ def daemon(
     """
     from jobctl.daemon.logs import configure_logging
     from jobctl.daemon.process import Daemon, DaemonSignals, log_config_warnings, log_start_warnings
+    from jobctl.daemon.server import bind_listener
     from jobctl.executors.isolation import enter_run_directory
 
     app_ctx: AppContext = ctx.obj
@@ -41,25 +42,20 @@ def daemon(
     if chosen_format not in ("text", "json"):
         raise UsageError("--log-format takes text or json")
     _check_default_run_as(config)
-    configure_logging(chosen_format)
-    log_config_warnings(config)
-    log_start_warnings(config)
     chosen_port = port if port is not None else config.daemon_port
     if not 0 < chosen_port < 65536:
         raise UsageError("--port must be between 1 and 65535")
+    # Before the store is even opened: a daemon that cannot serve its address exits having done
+    # nothing, with that one line (docs/daemon-start.md).
+    listener = None if no_api else bind_listener(host or config.daemon_host, chosen_port)
+    configure_logging(chosen_format)
+    log_config_warnings(config)
+    log_start_warnings(config)
     signals = DaemonSignals.install()
     store = _open_store(app_ctx)
     config_path = _absolute_config_path(app_ctx.config_option)
     enter_run_directory()  # every run starts in /, wherever the daemon was started
-    instance = Daemon(
-        store,
-        config,
-        host=host or config.daemon_host,
-        port=chosen_port,
-        config_path=config_path,
-        serve_api=not no_api,
-        signals=signals,
-    )
+    instance = Daemon(store, config, listener=listener, config_path=config_path, signals=signals)
     raise typer.Exit(instance.run())
 
 

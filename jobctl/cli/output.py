@@ -134,7 +134,7 @@ def relative(value: str | None, *, now: datetime | None = None) -> str:
     seconds = (moment - (now or datetime.now(UTC))).total_seconds()
     if abs(seconds) < 1:
         return "now"
-    text = _span(abs(seconds))
+    text = span(abs(seconds))
     return f"in {text}" if seconds > 0 else f"{text} ago"
 
 
@@ -142,7 +142,7 @@ SPAN_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 """Units of :func:`relative`, largest first; days are the largest (``"in 45d"`` reads fine)."""
 
 
-def _span(seconds: float) -> str:
+def span(seconds: float) -> str:
     """``seconds`` (>= 1) in its largest unit, plus the next smaller one while the first is below 10.
 
     Truncated, never rounded up: 2 days 14 hours 59 minutes is ``2d14h``; 59.9 s is ``59s``.

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobctl.cli import output
 from jobctl.cli.output import Markup, local_minute, local_seconds, local_time, relative, styled_status
+from jobctl.cli.scheduler_state import leader_silence
 from jobctl.cli.tables import Column
 from jobctl.wire.ids import short_id
 
@@ -368,12 +369,9 @@ def _missed_range(e: ExecutionOut) -> list[tuple[str, str]]:
 
 def status(data: SchedulerStatus) -> None:
     leader = data["leaderInstance"]
-    running = Markup(
-        "[green]running[/green]" if data["isRunning"] else "[red]no leader: jobs are not being scheduled[/red]"
-    )
     nxt = data["nextScheduledJob"]
     fields = [
-        ("scheduler", running),
+        ("scheduler", _scheduler_state(data)),
         (
             "leader",
             f"{leader['hostname']} pid {leader['pid']} since {local_time(leader['leaderSince'])}" if leader else "-",
@@ -400,6 +398,16 @@ def status(data: SchedulerStatus) -> None:
     if groups:
         rows = [[g["name"], str(g["limit"]), str(g["running"]), str(g["waiting"])] for g in groups]
         output.print_table("Concurrency groups", GROUP_COLUMNS, rows)
+
+
+def _scheduler_state(data: SchedulerStatus) -> Markup:
+    """Running, a leader that stopped heartbeating (its lease not yet ended), or no leader."""
+    silence = leader_silence(data)
+    if silence:
+        return Markup(f"[yellow]{silence}[/yellow]")
+    if data["isRunning"]:
+        return Markup("[green]running[/green]")
+    return Markup("[red]no leader: jobs are not being scheduled[/red]")
 
 
 INSTANCE_COLUMNS = (

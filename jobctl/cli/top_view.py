@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from jobctl.cli.output import local_seconds, parse_time, relative
+from jobctl.cli.scheduler_state import leader_silence
 from jobctl.cli.terminal import printable
 from jobctl.wire.responses import Overview
 
@@ -55,13 +56,15 @@ def _header(data: Overview) -> list[str]:
     leader = status["leaderInstance"]
     since = local_seconds(leader["leaderSince"]) if leader else ""
     leading = f"{leader['hostname']} pid {leader['pid']} since {since}" if leader else "-"
+    now = parse_time(data["generatedAt"])
+    silence = leader_silence(status, now=now)
+    scheduler = "running" if status["isRunning"] else "NO LEADER: jobs are not being scheduled"
     lines = [
         f"jobctl top  {local_seconds(data['generatedAt'])}",
-        "scheduler: " + ("running" if status["isRunning"] else "NO LEADER: jobs are not being scheduled"),
+        "scheduler: " + (silence or scheduler),
         "leader: " + printable(leading),
         f"jobs: {status['totalJobs']} total, {status['enabledJobs']} enabled, {status['runningJobs']} running",
     ]  # fmt: skip
-    now = parse_time(data["generatedAt"])
     lines += _section(
         f"INSTANCES ({len(status['instances'])})",
         ["ID", "HOST", "PID", "ROLE", "HEARTBEAT", "VERSION"],

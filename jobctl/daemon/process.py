@@ -2,6 +2,10 @@
 
 Threads: the scheduler loop, the heartbeat, the history pruner, the API server, and the run pool. Signal handlers
 only set flags (the main thread acts on them): SIGTERM/SIGINT stop, SIGHUP reloads the config.
+Start order: whatever can fail (the API's socket, bound by the caller; the API server) comes before
+this instance registers and may take the lease, so a daemon that fails to start has claimed and
+run nothing; anything that fails once it may lead goes through the shutdown below, as SIGTERM
+does (docs/daemon-start.md).
 Shutdown order: stop claiming, hand the lease over, let runs finish for the grace period (still
 heartbeating, so that no leader takes them for abandoned), stop what is left and record it, then
 mark this instance stopped.
@@ -24,6 +28,7 @@ from jobctl.config import Config, exposure_warning, load_config
 from jobctl.executors.context import RunAsPolicy
 from jobctl.executors.environment import base_environment
 from jobctl.executors.guard import GroupGuard
+from jobctl.models import HEARTBEATS_PER_LEASE
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.loop import Scheduler
 from jobctl.scheduler.notify_sender import NotificationSender
@@ -34,6 +39,7 @@ from jobctl.store import Store
 
 if TYPE_CHECKING:
     from jobctl.api.metrics import MetricsEndpoint
+    from jobctl.daemon.server import Listener
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +112,15 @@ class Daemon:
         store: Store,
         config: Config,
         *,
-        host: str,
-        port: int,
+        listener: Listener | None,
         config_path: str | None,
-        serve_api: bool = True,
         signals: DaemonSignals | None = None,
     ) -> None:
         self.store = store
         self.config = config
-        self.host, self.port = host, port
+        self.listener = listener
+        """The API's socket, already listening (None: ``--no-api``)."""
         self.config_path = config_path
-        self.serve_api = serve_api
         self.signals = signals or DaemonSignals.install()
         self.stop_event = self.signals.stop
         self.reload_event = self.signals.reload
@@ -165,7 +169,11 @@ class Daemon:
     # -- lifecycle ------------------------------------------------------------------------
 
     def run(self) -> int:
-        """Serve until SIGTERM/SIGINT; returns the exit code."""
+        """Serve until SIGTERM/SIGINT; returns the exit code.
+
+        :raises JobctlError: when the start fails (nothing was claimed, the lease was not taken), or
+            when something fails later (after the same clean shutdown as SIGTERM's).
+        """
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         report = sync_task_functions(self.store, self.config.task_functions)
         log.info(
@@ -174,7 +182,22 @@ class Daemon:
             report.deactivated or "none",
         )
         self._sync_concurrency_groups(self.config)
+        if self.listener is not None:
+            self._start_api(self.listener)
         self.leadership.register()
+        try:
+            self._start_scheduling()
+            while not self.stop_event.is_set():
+                self.signals.wait(0.5)
+                if self.reload_event.is_set():
+                    self.reload_event.clear()
+                    self._reload()
+        finally:
+            self._shutdown()
+        return 0
+
+    def _start_scheduling(self) -> None:
+        """Take the lease if free and start the threads that schedule and run jobs."""
         self.leadership.beat()
         self._start_thread("heartbeat", self._heartbeat_loop)
         self._start_thread("listener", self._listen)
@@ -182,16 +205,7 @@ class Daemon:
         self._start_thread("scheduler", lambda: self.scheduler.run(self.stop_event))  # type: ignore[union-attr]
         self._start_thread("notify", lambda: self.sender.run(self.stop_event))
         self._start_thread("pruner", self._prune_history)
-        if self.serve_api:
-            self._start_api()
         log.info("instance %s started (leader: %s)", self.leadership.instance_id, self.leadership.is_leader())
-        while not self.stop_event.is_set():
-            self.signals.wait(0.5)
-            if self.reload_event.is_set():
-                self.reload_event.clear()
-                self._reload()
-        self._shutdown()
-        return 0
 
     def _prune_history(self) -> None:
         """Keep history within ``[history]`` while this instance leads (docs/retention.md)."""
@@ -207,7 +221,7 @@ class Daemon:
         pruner.run(self.stop_event)
 
     def _heartbeat_loop(self) -> None:
-        interval = self.config.lease_ttl_seconds / 5
+        interval = self.config.lease_ttl_seconds / HEARTBEATS_PER_LEASE
         standby_check = min(0.5, interval)
         while not self.stop_event.is_set():
             try:
@@ -223,7 +237,7 @@ class Daemon:
     def _heartbeat_while_draining(self, drained: threading.Event) -> None:
         """Heartbeat (without the lease) while runs finish in the shutdown grace, which may last
         longer than the lease TTL: a leader reaps the runs of an instance whose heartbeat is older."""
-        while not drained.wait(self.config.lease_ttl_seconds / 5):
+        while not drained.wait(self.config.lease_ttl_seconds / HEARTBEATS_PER_LEASE):
             self.leadership.heartbeat()
 
     def _listen(self) -> None:
@@ -237,13 +251,20 @@ class Daemon:
         if not self.leadership.is_leader():
             self._lease_event.set()
 
-    def _start_api(self) -> None:
+    def _start_api(self, listener: Listener) -> None:
+        """Serve the API on ``listener``; on failure the socket and the metrics' resources are
+        closed here, as no shutdown will follow (this instance was not started yet)."""
         from jobctl.daemon.server import start_api_server
 
-        self._server = start_api_server(
-            self.store, self.config, host=self.host, port=self.port, on_change=self._wake, metrics=self._metrics(),
-            concurrency_groups=lambda: self.config.concurrency_group_names,
-        )  # fmt: skip
+        try:
+            self._server = start_api_server(
+                self.store, self.config, listener=listener, on_change=self._wake, metrics=self._metrics(),
+                concurrency_groups=lambda: self.config.concurrency_group_names,
+            )  # fmt: skip
+        except BaseException:
+            listener.close()
+            self._close_resources()
+            raise
 
     def _metrics(self) -> MetricsEndpoint:
         """``/metrics`` of this daemon; whether it is public follows the config, reloads included."""
@@ -267,6 +288,7 @@ class Daemon:
             "shutting down: handing over the lease, letting runs finish for up to %.0fs",
             self.config.shutdown_grace_seconds,
         )
+        self.stop_event.set()  # already set after a signal; not when something failed
         self._wake()
         self._lease_event.set()
         for thread in self._threads:
@@ -276,8 +298,7 @@ class Daemon:
         self.leadership.resign()
         if self._server is not None:
             self._server.stop()
-        for close in self._closers:
-            close()
+        self._close_resources()
         drained = threading.Event()
         beating = threading.Thread(target=self._heartbeat_while_draining, args=(drained,), name="drain-heartbeat")
         beating.start()
@@ -289,6 +310,11 @@ class Daemon:
         self.guard.close()
         self.leadership.mark_stopped()
         log.info("stopped")
+
+    def _close_resources(self) -> None:
+        for close in self._closers:
+            close()
+        self._closers.clear()
 
     # -- signals --------------------------------------------------------------------------
 

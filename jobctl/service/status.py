@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from jobctl.models import HEARTBEATS_PER_LEASE, Instance, Lease
 from jobctl.store import JobFilter, Store
 from jobctl.wire import responses
 from jobctl.wire.responses import SchedulerStatus
@@ -13,16 +14,17 @@ def scheduler_status(store: Store, now: datetime) -> SchedulerStatus:
     """The status document; ``isRunning`` means a live leader holds an unexpired lease."""
     lease = store.cluster.lease()
     leader_id = lease.holder_id if lease.expires_at is not None and lease.expires_at > now else None
-    instances = [
-        responses.instance(instance, leader_id=leader_id, leader_since=lease.acquired_at)
-        for instance in store.cluster.live_instances()
-    ]
+    live = store.cluster.live_instances()
+    instances = [responses.instance(instance, leader_id=leader_id, leader_since=lease.acquired_at) for instance in live]
     leader = next((entry for entry in instances if entry["isLeader"]), None)
+    leading = next((instance for instance in live if instance.id == leader_id), None)
     counts = store.jobs.counts(JobFilter())
     upcoming = store.jobs.next_scheduled()
     return {
         "isRunning": leader is not None,
         "leaderInstance": leader,
+        "leaseExpiresAt": responses.timestamp(lease.expires_at) if leader is not None else None,
+        "leaderHeartbeatOverdue": leading is not None and heartbeat_overdue(leading, lease, now),
         "totalJobs": counts.total,
         "enabledJobs": counts.enabled,
         "runningJobs": counts.running,
@@ -33,3 +35,22 @@ def scheduler_status(store: Store, now: datetime) -> SchedulerStatus:
             for group in store.groups.usage()
         ],
     }
+
+
+MISSED_HEARTBEATS = 2
+"""Heartbeats a leader may miss before status says it is not heartbeating: one late beat (a slow
+store write) is not news, two mean it is dead, frozen or cut off (docs/leader-heartbeat.md)."""
+
+
+def heartbeat_overdue(leader: Instance, lease: Lease, now: datetime) -> bool:
+    """Whether the lease holder has missed :data:`MISSED_HEARTBEATS` heartbeats at ``now``.
+
+    Its heartbeat interval is its lease TTL over :data:`HEARTBEATS_PER_LEASE`. The TTL is the
+    daemon's setting, which the reader may not share; it is read from the store instead: the
+    leader renews the lease (``expires_at`` = renewal + TTL) and writes its heartbeat at once
+    after, so ``expires_at - last_heartbeat`` is the TTL, a few milliseconds short.
+    """
+    if lease.expires_at is None:
+        return False
+    ttl = lease.expires_at - leader.last_heartbeat
+    return now - leader.last_heartbeat > ttl * MISSED_HEARTBEATS / HEARTBEATS_PER_LEASE

@@ -453,6 +453,16 @@ class ConcurrencyGroupOut(TypedDict):
 class SchedulerStatus(TypedDict):
     isRunning: bool
     leaderInstance: InstanceOut | None
+    leaseExpiresAt: Annotated[
+        Timestamp | None, Schema("when the leader's lease ends unless it renews it; null when none leads")
+    ]
+    leaderHeartbeatOverdue: Annotated[
+        bool,
+        Schema(
+            "the leader has missed two heartbeats: dead, frozen or cut off from the store; until its lease"
+            " ends no other daemon may lead, then one takes over (docs/leader-heartbeat.md)"
+        ),
+    ]
     totalJobs: int
     enabledJobs: int
     runningJobs: int

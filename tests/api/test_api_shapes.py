@@ -47,7 +47,7 @@ STATUS_KEYS = {
     "nextScheduledJob",
     "instances",
 }
-STATUS_KEYS |= {"concurrencyGroups"}
+STATUS_KEYS |= {"concurrencyGroups", "leaseExpiresAt", "leaderHeartbeatOverdue"}
 
 
 def _assert_utc(value: str | None) -> None:

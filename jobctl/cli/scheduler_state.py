@@ -1,0 +1,27 @@
+"""The scheduler's state in words, for ``jobctl status`` and ``jobctl top``."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from jobctl.cli.output import parse_time, span
+from jobctl.wire.responses import SchedulerStatus
+
+
+def leader_silence(status: SchedulerStatus, *, now: datetime | None = None) -> str | None:
+    """``"leader not heartbeating for 7s (lease ends in 8s)"`` while the leader holds its lease
+    but has missed its heartbeats (``leaderHeartbeatOverdue``); None otherwise.
+
+    Until the lease ends no other daemon may lead, so nothing is being scheduled although the
+    store still names a leader (docs/leader-heartbeat.md). ``.get``: an older daemon's API
+    answers without these keys.
+    """
+    leader = status["leaderInstance"]
+    expires = parse_time(status.get("leaseExpiresAt"))
+    last_beat = parse_time(leader["lastHeartbeat"]) if leader is not None else None
+    if not status.get("leaderHeartbeatOverdue") or expires is None or last_beat is None:
+        return None
+    now = now or datetime.now(UTC)
+    left = (expires - now).total_seconds()
+    ends = f"lease ends in {span(left)}" if left >= 1 else "lease ending now"
+    return f"leader not heartbeating for {span((now - last_beat).total_seconds())} ({ends})"

@@ -1,0 +1,52 @@
+"""``jobctl status`` during a failover: a leader that stopped heartbeating is said to have stopped.
+
+Its lease holds for up to the TTL after its last renewal, so for that long it is still the
+leader in the store; status used to call that ``scheduler running``.
+"""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+from jobctl.service import Service
+from tests.daemon.helpers import DaemonFactory, cli, shell_job, wait_for, write_config
+
+TTL = 10
+"""Heartbeats every 2 s; overdue after 4 s without one; the lease ends 10 s after the last."""
+
+
+def scheduler_line(factory: DaemonFactory) -> str:
+    result = cli(factory, "status")
+    assert (result.returncode, result.stderr) == (0, ""), "status reports; it does not fail (SPEC exit codes)"
+    return next(line for line in result.stdout.splitlines() if line.lstrip().startswith("scheduler"))
+
+
+def silent_leader_line(factory: DaemonFactory) -> str | None:
+    line = scheduler_line(factory)
+    return line if "not heartbeating" in line else None
+
+
+def test_status_says_when_the_leader_stopped_heartbeating(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    daemons.config_path = write_config(tmp_path / "ttl.toml", lease_ttl_seconds=TTL)
+    shell_job(service, "hourly", "true", scheduleConfig={"hours": 1})
+    leader = daemons.start()
+    assert scheduler_line(daemons).split() == ["scheduler", "running"]
+
+    leader.signal(signal.SIGKILL)
+    leader.proc.wait(timeout=10)
+    line = wait_for(lambda: silent_leader_line(daemons), timeout=TTL, what="status to say the leader is silent")
+    words = line.split()
+    assert words[:5] == ["scheduler", "leader", "not", "heartbeating", "for"], words
+    assert words[6:9] == ["(lease", "ends", "in"], words
+    silent, left = int(words[5].removesuffix("s")), int(words[9].removesuffix("s)"))
+    assert 2 * TTL / 5 <= silent < TTL and 0 < left <= TTL - 2 * TTL / 5 and silent + left <= TTL, words
+    status = service.get_status()
+    assert status["isRunning"] is True, "the dead leader's lease still holds: nobody else may lead yet"
+    assert status["leaderHeartbeatOverdue"] is True and status["leaderInstance"]["pid"] == leader.pid
+    assert status["leaseExpiresAt"] is not None
+
+    wait_for(lambda: not service.get_status()["isRunning"], timeout=TTL, what="the lease to end")
+    assert "no leader" in scheduler_line(daemons)
