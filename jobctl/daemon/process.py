@@ -242,7 +242,7 @@ class Daemon:
 
         self._server = start_api_server(
             self.store, self.config, host=self.host, port=self.port, on_change=self._wake, metrics=self._metrics(),
-            concurrency_groups=lambda: self.config.concurrency_group_names,
+            concurrency_groups=lambda: self.config.concurrency_group_names, retention=lambda: self.config.retention,
         )  # fmt: skip
 
     def _metrics(self) -> MetricsEndpoint:

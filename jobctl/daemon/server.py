@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from jobctl.config import Config
 from jobctl.errors import UsageError
+from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 
 if TYPE_CHECKING:
@@ -38,10 +39,12 @@ def start_api_server(
     on_change: Callable[[], None],
     metrics: MetricsEndpoint | None = None,
     concurrency_groups: Callable[[], Collection[str]] | None = None,
+    retention: Callable[[], RetentionPolicy] | None = None,
 ) -> ApiServer:
     """Bind ``host:port`` and serve; :raises UsageError: when the address cannot be bound.
 
-    ``concurrency_groups`` gives the group names jobs may name (the daemon's config, as reloaded)."""
+    ``concurrency_groups`` gives the group names jobs may name and ``retention`` the ``[history]``
+    settings (the daemon's config, as reloaded)."""
     import socket
 
     import uvicorn
@@ -55,6 +58,7 @@ def start_api_server(
         metrics=metrics,
         kill_grace_seconds=config.kill_grace_seconds,
         concurrency_groups=concurrency_groups or (lambda: config.concurrency_group_names),
+        retention=retention or (lambda: config.retention),
     )  # fmt: skip
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP, not 0: asyncio sets TCP_NODELAY only on sockets whose proto says TCP, and
