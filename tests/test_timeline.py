@@ -16,11 +16,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from jobctl.errors import ValidationFailed
-from jobctl.models import Caller, Role
+from jobctl.models import Caller, RetentionPolicy, Role
 from jobctl.service import Service
+from jobctl.service.retention import prune_store
 from jobctl.store import Store, open_store
 from jobctl.store.writes import NewExecution
-from tests.conftest import TEST_ZONE
+from tests.conftest import ADMIN, TEST_ZONE
 
 MINUTE = timedelta(minutes=1)
 ZONE = ZoneInfo(TEST_ZONE)
@@ -171,6 +172,87 @@ def test_a_window_of_a_month_of_a_minutely_job_answers_in_a_few_lines(store: Sto
     store.executions.insert_many(rows)
     timeline = service.get_job_timeline(job["id"], since="30d")
     assert [(e["kind"], e["count"]) for e in timeline["events"]] == [("change", 1), ("runs", 3 * 24 * 60)]
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def test_slots_whose_runs_keep_per_job_pruned_are_unknown_not_unrun(store: Store, service: Service) -> None:
+    """A minutely job ran every slot of half an hour; a real prune with ``keep_per_job = 5`` left
+    the last five. A slot before them did run: its verdict is "unknown", and the timeline marks
+    where the kept history begins."""
+    now = a_minute_with_room()
+    start = now - 30 * MINUTE
+    job = minutely_job_from(service, store, start)
+    for k in range(31):
+        ran(store, job["id"], start + k * MINUTE)
+    store.db.execute("UPDATE jobs SET next_slot = :s, next_run_time = :s WHERE id = :id",
+                     {"s": now + MINUTE, "id": job["id"]})  # fmt: skip  # as the scheduler leaves it
+    policy = RetentionPolicy(keep_per_job=5)
+    assert prune_store(store, policy, now=datetime.now(UTC)).removed["excessExecutions"] == 26
+    kept_from = now - 4 * MINUTE
+    retained = Service(store, ADMIN, default_timezone=TEST_ZONE, retention=policy)
+
+    pruned_window = retained.get_job_timeline(
+        job["id"], since=_iso(start + 5 * MINUTE), until=_iso(start + 10 * MINUTE)
+    )
+    [mark] = pruned_window["events"]
+    assert (mark["kind"], mark["at"], mark["until"], mark["count"]) == (
+        "pruned", _iso(start + 5 * MINUTE), _iso(kept_from), 0
+    )  # fmt: skip
+    shown = as_shown(kept_from, pruned_window)
+    assert mark["text"] == f"runs before {shown} pruned by retention ([history] keep_per_job = 5)"
+    assert pruned_window["verdict"] == {
+        "slot": _iso(start + 10 * MINUTE),
+        "outcome": "pruned",
+        "text": "unknown: history pruned by retention ([history] keep_per_job = 5)",
+    }
+
+    whole = retained.get_job_timeline(job["id"], since="2h")
+    assert [(e["kind"], e["count"]) for e in whole["events"]] == [("change", 1), ("pruned", 0), ("runs", 5)]
+    assert whole["events"][1]["at"] == _iso(start) and whole["events"][2]["at"] == _iso(kept_from)
+    assert whole["verdict"]["outcome"] == "ran", "the latest slot was kept"
+
+    # With settings under which this job's runs were never retention's to remove, a missing
+    # record stays "no record": the span comes from the settings, not from the gap alone.
+    keeps_all = Service(store, ADMIN, default_timezone=TEST_ZONE, retention=RetentionPolicy(keep_per_job=1000))
+    unpruned = keeps_all.get_job_timeline(job["id"], since=_iso(start + 5 * MINUTE), until=_iso(start + 10 * MINUTE))
+    assert unpruned["events"] == []
+    assert (unpruned["verdict"]["outcome"], unpruned["verdict"]["text"]) == (
+        "not_run",
+        "not run: no record of this slot",
+    )
+
+
+def test_slots_older_than_keep_days_are_unknown_and_the_timeline_says_from_when(store: Store, service: Service) -> None:
+    """An hourly job ran for three days; a real prune with ``keep_days = 1`` removed the runs of
+    all but the last day."""
+    now = a_minute_with_room()
+    start = now - 72 * 60 * MINUTE
+    job = service.create_job({
+        "name": "hourly", "taskFunctionId": 1, "jobTypeId": 1, "taskArgs": {"command": "true"},
+        "scheduleConfig": {"hours": 1, "start_date": start.isoformat()},
+    })  # fmt: skip
+    store.db.execute("UPDATE jobs SET created_at = :t, next_slot = :n, next_run_time = :n WHERE id = :id",
+                     {"t": start - MINUTE, "n": now + 60 * MINUTE, "id": job["id"]})  # fmt: skip
+    store.db.execute("UPDATE audit_log SET at = :t WHERE target_id = :id", {"t": start - MINUTE, "id": job["id"]})
+    for k in range(73):
+        ran(store, job["id"], start + k * 60 * MINUTE)
+    policy = RetentionPolicy(keep_days=1)
+    assert prune_store(store, policy, now=datetime.now(UTC)).removed["expiredExecutions"] == 49
+    retained = Service(store, ADMIN, default_timezone=TEST_ZONE, retention=policy)
+
+    whole = retained.get_job_timeline(job["id"], since="4d")
+    assert [(e["kind"], e["count"]) for e in whole["events"]] == [("change", 1), ("pruned", 0), ("runs", 24)]
+    mark = whole["events"][1]
+    cutoff = datetime.fromisoformat(mark["until"].replace("Z", "+00:00"))
+    assert abs(cutoff - (now - 24 * 60 * MINUTE)) < MINUTE, "kept history begins keep_days ago"
+    assert mark["text"] == f"runs before {as_shown(cutoff, whole)} pruned by retention ([history] keep_days = 1)"
+    two_days_ago = retained.get_job_timeline(job["id"], since="3d", until="2d")
+    assert (two_days_ago["verdict"]["outcome"], two_days_ago["verdict"]["text"]) == (
+        "pruned", "unknown: history pruned by retention ([history] keep_days = 1)"
+    )  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from jobctl.api.limits import BodyLimit
 from jobctl.api.metrics import MetricsEndpoint, install_metrics
 from jobctl.api.openapi import Health, request_schemas
 from jobctl.api.routes import scheduler_router
-from jobctl.models import KILL_GRACE_SECONDS
+from jobctl.models import KILL_GRACE_SECONDS, RetentionPolicy
 from jobctl.notifier_config import NotifySettings
 from jobctl.store import Store
 
@@ -41,6 +41,7 @@ def create_app(
     metrics: MetricsEndpoint | None = None,
     kill_grace_seconds: float = KILL_GRACE_SECONDS,
     concurrency_groups: Callable[[], Collection[str]] = frozenset,
+    retention: Callable[[], RetentionPolicy] = RetentionPolicy,
 ) -> FastAPI:  # fmt: skip
     """The ASGI app serving the scheduler API over ``store``.
 
@@ -52,6 +53,7 @@ def create_app(
     ``metrics`` serves ``/metrics`` (see :mod:`.metrics`).
     ``kill_grace_seconds`` is how long a cancel waits for a stopped run beyond its SIGTERM.
     ``concurrency_groups`` gives the names a job's ``concurrencyGroup`` may take (the config's).
+    ``retention`` gives ``[history]`` (the config's), what job timelines take as pruned.
     The store stays open and owned by the caller.
     """
     app = FastAPI(
@@ -61,6 +63,7 @@ def create_app(
     app.state.jobctl = ApiContext(
         store=store, default_timezone=default_timezone, on_change=on_change, notify=notify or NotifySettings(),
         notify_env=dict(notify_env or {}), kill_grace_seconds=kill_grace_seconds, concurrency_groups=concurrency_groups,
+        retention=retention,
     )  # fmt: skip
     router = scheduler_router()
     app.include_router(router, prefix=API_PREFIX)

@@ -24,7 +24,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobctl.errors import NotAuthenticated
-from jobctl.models import KILL_GRACE_SECONDS
+from jobctl.models import KILL_GRACE_SECONDS, RetentionPolicy
 from jobctl.notifier_config import NotifySettings
 from jobctl.service import Service
 from jobctl.service.access import authorize
@@ -46,6 +46,8 @@ class ApiContext:
     kill_grace_seconds: float = KILL_GRACE_SECONDS
     concurrency_groups: Callable[[], Collection[str]] = frozenset
     """The group names jobs may name: the daemon's config (as reloaded)."""
+    retention: Callable[[], RetentionPolicy] = RetentionPolicy
+    """``[history]`` of the daemon's config (as reloaded): what job timelines take as pruned."""
     last_use: LastUseThrottle = field(default_factory=LastUseThrottle)
     """Which token uses this app records as ``lastUsedAt`` (at most one a minute per token)."""
 
@@ -78,7 +80,7 @@ class Credentials:
             context.store, caller, default_timezone=context.default_timezone, notify=context.notify,
             notify_env=context.notify_env,
             kill_grace_seconds=context.kill_grace_seconds,
-            concurrency_groups=context.concurrency_groups(),
+            concurrency_groups=context.concurrency_groups(), retention=context.retention(),
         )  # fmt: skip
 
 

@@ -164,7 +164,7 @@ class AppContext:
             self.store(), caller, default_timezone=config.scheduler_timezone, notify=config.notify,
             notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
             kill_grace_seconds=config.kill_grace_seconds,
-            concurrency_groups=config.concurrency_group_names,
+            concurrency_groups=config.concurrency_group_names, retention=config.retention,
         )  # fmt: skip
 
     def is_remote(self) -> bool:

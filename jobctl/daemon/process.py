@@ -259,7 +259,7 @@ class Daemon:
         try:
             self._server = start_api_server(
                 self.store, self.config, listener=listener, on_change=self._wake, metrics=self._metrics(),
-                concurrency_groups=lambda: self.config.concurrency_group_names,
+                concurrency_groups=lambda: self.config.concurrency_group_names, retention=lambda: self.config.retention,
             )  # fmt: skip
         except BaseException:
             listener.close()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from jobctl.config import Config
 from jobctl.errors import JobctlError, UsageError
+from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 
 if TYPE_CHECKING:
@@ -82,10 +83,12 @@ def start_api_server(
     on_change: Callable[[], None],
     metrics: MetricsEndpoint | None = None,
     concurrency_groups: Callable[[], Collection[str]] | None = None,
+    retention: Callable[[], RetentionPolicy] | None = None,
 ) -> ApiServer:
     """Serve on ``listener``, returning once the server has started.
 
-    ``concurrency_groups`` gives the group names jobs may name (the daemon's config, as reloaded).
+    ``concurrency_groups`` gives the group names jobs may name and ``retention`` the ``[history]``
+    settings (the daemon's config, as reloaded).
 
     :raises JobctlError: when the server stopped before it started serving (its log says why).
     """
@@ -100,6 +103,7 @@ def start_api_server(
         metrics=metrics,
         kill_grace_seconds=config.kill_grace_seconds,
         concurrency_groups=concurrency_groups or (lambda: config.concurrency_group_names),
+        retention=retention or (lambda: config.retention),
     )  # fmt: skip
     server_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5)
     server = uvicorn.Server(server_config)

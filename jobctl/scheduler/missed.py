@@ -17,6 +17,11 @@ from jobctl.schedules import Schedule
 from jobctl.schedules.spans import SlotSpan, span_through
 from jobctl.store.writes import NewExecution
 
+PROMPT_TAKEOVER = timedelta(seconds=1)
+"""A takeover this soon after the previous lease ended left no leaderless time worth a window:
+reasons show whole seconds, and "no daemon led until" the same second (or the next) read as a
+gap that was not there (docs/missed-slots.md)."""
+
 
 @dataclass(frozen=True, kw_only=True)
 class LeaderGap:
@@ -69,6 +74,12 @@ def missed_cause(first: datetime, *, gap: LeaderGap | None, misfire_grace: timed
             # The slot came while the previous leader still held its lease, and it claimed
             # nothing more: it had stopped (killed, hung or cut off from the store, its lease
             # running on until it expired; or stopping cleanly, before it gave the lease up).
+            if gap.until - gap.since < PROMPT_TAKEOVER:
+                # A standby took the lease as it ended: there was no leaderless window to name.
+                return (
+                    f"the leading daemon stopped before this slot (its lease ended at {_moment(gap.since)}, "
+                    "when the next daemon took over)"
+                )
             return (
                 f"the leading daemon stopped before this slot; its lease ended at {_moment(gap.since)} "
                 f"and no daemon led until {_moment(gap.until)}"

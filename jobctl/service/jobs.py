@@ -22,6 +22,7 @@ from jobctl.models import (
     HandlerType,
     Job,
     JobSettings,
+    RetentionPolicy,
     TaskFunction,
 )
 from jobctl.notifier_config import NotifySettings
@@ -89,6 +90,7 @@ class Service:
         notify_env: Mapping[str, str] | None = None,
         kill_grace_seconds: float = KILL_GRACE_SECONDS,
         concurrency_groups: Collection[str] = (),
+        retention: RetentionPolicy | None = None,
     ) -> None:
         self.store = store
         self.caller = caller
@@ -101,6 +103,9 @@ class Service:
         """How long a stopped run may take to end (``[daemon] kill_grace_seconds``): a cancel waits for it."""
         self.concurrency_groups = frozenset(concurrency_groups)
         """Groups a job may name: those of this process's config (a remote server checks its own)."""
+        self.retention = retention or RetentionPolicy()
+        """``[history]`` of this process's config (a remote server's own): what a job's timeline
+        takes as pruned (docs/why.md)."""
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
 
     # -- catalog --------------------------------------------------------------------------
@@ -402,7 +407,9 @@ class Service:
         # a time copied from them names the same instant (read as UTC it was hours off).
         zone = ZoneInfo(timeline_zone(job, self.default_timezone))
         window = parse_window(since, until, now=now, zone=zone)
-        return job_timeline(self.store, job, window, now=now, default_timezone=self.default_timezone)
+        return job_timeline(
+            self.store, job, window, now=now, default_timezone=self.default_timezone, retention=self.retention
+        )
 
     # -- audit ----------------------------------------------------------------------------
 

@@ -3,8 +3,10 @@
 The answer to "why didn't my job run?" in one read: the job's executions (consecutive ones of
 the same status grouped, so a month of a minutely job is a few lines, not 43,200), its missed
 ranges, the changes the audit log holds, the end of its schedule, its next slot, and a verdict
-in words on the most recent slot that was due. Texts are built here, in the job's zone, so the
-CLI prints the same words in both modes.
+in words on the most recent slot that was due. Where retention removed the job's history
+(:mod:`jobctl.service.pruned_history`), the timeline marks the span and a slot in it with no
+record left is "unknown", not "not run". Texts are built here, in the job's zone, so the CLI
+prints the same words in both modes.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from jobctl.errors import ValidationFailed
-from jobctl.models import AuditEntry, ExecutionStatus, Job, JobType, TriggeredBy
+from jobctl.models import AuditEntry, ExecutionStatus, Job, JobType, RetentionPolicy, TriggeredBy
 from jobctl.schedules import Schedule, parse_schedule
 from jobctl.schedules.spans import last_slot_at_or_before
 from jobctl.schedules.timing import first_run
 from jobctl.service import audit
+from jobctl.service.pruned_history import PrunedSpan, pruned_span
 from jobctl.service.windows import Window
 from jobctl.store import Store
 from jobctl.store.history import RunRow
@@ -58,15 +61,28 @@ class Times:
         return _ISO_INSTANT.sub(lambda m: self.short(datetime.fromisoformat(m.group().replace("Z", "+00:00"))), text)
 
 
-def job_timeline(store: Store, job: Job, window: Window, *, now: datetime, default_timezone: str) -> JobTimeline:
-    """The timeline of ``job`` over ``window`` (see the module docstring)."""
+def job_timeline(
+    store: Store, job: Job, window: Window, *, now: datetime, default_timezone: str, retention: RetentionPolicy
+) -> JobTimeline:
+    """The timeline of ``job`` over ``window`` (see the module docstring); ``retention`` is the
+    ``[history]`` in force, which says what history may be gone."""
     zone_name = timeline_zone(job, default_timezone)
     times = Times(ZoneInfo(zone_name), window.until.astimezone(ZoneInfo(zone_name)).date())
     schedule = _schedule(job, default_timezone)
+    first = _first_slot(schedule, job)
+    slot = _due_slot(schedule, first, min(window.until, now))
+    pruned = pruned_span(
+        store, job.id, retention, first_slot=first or job.created_at, now=now,
+        looking_from=window.since if slot is None else min(window.since, slot),
+    )  # fmt: skip
     changes = store.audit.of_target(audit.JOB, job.id, until=window.until)
     runs = store.history.runs_between(job.id, window.since, window.until)  # in time order already
-    others: list[RunRow | AuditEntry] = [*store.history.missed_overlapping(job.id, window.since, window.until)]
+    others: list[RunRow | AuditEntry | _PrunedMark] = [
+        *store.history.missed_overlapping(job.id, window.since, window.until)
+    ]
     others += [entry for entry in changes if entry.at >= window.since]
+    if pruned is not None and window.since < pruned.until and pruned.since <= window.until:
+        others.append(_PrunedMark(max(window.since, pruned.since), pruned))
     others.sort(key=_moment_of)
     events = list(_events(heapq.merge(others, runs, key=_moment_of), times))
     end = _schedule_end(schedule, job, now)
@@ -81,18 +97,26 @@ def job_timeline(store: Store, job: Job, window: Window, *, now: datetime, defau
         "timezone": zone_name,
         "events": events,
         "nextSlot": timestamp(job.next_slot) if active else None,
-        "verdict": _verdict(store, job, schedule, changes, min(window.until, now), now, times),
+        "verdict": _verdict(store, job, slot, changes, pruned, now, times),
     }
 
 
 # -- events --------------------------------------------------------------------------------
 
 
-def _moment_of(item: RunRow | AuditEntry) -> datetime:
-    return item.at if isinstance(item, AuditEntry) else item.moment
+@dataclass(frozen=True)
+class _PrunedMark:
+    """Where the span retention removed begins in the window."""
+
+    at: datetime
+    span: PrunedSpan
 
 
-def _events(items: Iterable[RunRow | AuditEntry], times: Times) -> Iterable[TimelineEvent]:
+def _moment_of(item: RunRow | AuditEntry | _PrunedMark) -> datetime:
+    return item.moment if isinstance(item, RunRow) else item.at
+
+
+def _events(items: Iterable[RunRow | AuditEntry | _PrunedMark], times: Times) -> Iterable[TimelineEvent]:
     """Audit entries and executions in time order (a change before a run at the same instant);
     consecutive executions of one status (and, for skips, one reason) become one
     ``runs``/``skipped`` event."""
@@ -102,6 +126,10 @@ def _events(items: Iterable[RunRow | AuditEntry], times: Times) -> Iterable[Time
             yield from _flush(group, times)
             group = []
             yield _change(item, times)
+        elif isinstance(item, _PrunedMark):
+            yield from _flush(group, times)
+            group = []
+            yield _pruned(item, times)
         elif item.status == MISSED:
             yield from _flush(group, times)
             group = []
@@ -162,6 +190,12 @@ def _missed(row: RunRow, times: Times) -> TimelineEvent:
     return event(_ts(row.moment), "missed", text, status=row.status, execution_id=row.id, count=count, until=_ts(last))
 
 
+def _pruned(mark: _PrunedMark, times: Times) -> TimelineEvent:
+    span = mark.span
+    text = f"runs before {times.short(span.until)} pruned by retention ({span.settings(mark.at)})"
+    return event(_ts(mark.at), "pruned", text, count=0, until=_ts(span.until))
+
+
 def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
     verb = entry.action.split(".", 1)[-1]
     text = f"{verb} by {entry.actor}"
@@ -181,14 +215,13 @@ def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
 def _verdict(
     store: Store,
     job: Job,
-    schedule: Schedule | None,
+    slot: datetime | None,
     changes: list[AuditEntry],
-    moment: datetime,
+    pruned: PrunedSpan | None,
     now: datetime,
     times: Times,
 ) -> Verdict:
-    first = _first_slot(schedule, job)
-    slot = None if schedule is None or first is None else last_slot_at_or_before(schedule, moment, not_before=first)
+    """About ``slot``, the schedule's last slot due by the window's end (None: none was due)."""
     if slot is None:
         return {"slot": None, "outcome": "none", "text": "no slot was due yet"}
     rows = store.history.at_slot(job.id, slot)
@@ -198,8 +231,15 @@ def _verdict(
     if not ran and missed:
         outcome, text = "not_run", f"not run: {times.localized(missed[0].error_message or 'missed')}"
     if not outcome:
-        outcome, text = _unrecorded(store, job, slot, changes, now, times)
+        outcome, text = _unrecorded(store, job, slot, changes, pruned, now, times)
     return cast(Verdict, {"slot": _ts(slot), "outcome": outcome, "text": text})
+
+
+def _due_slot(schedule: Schedule | None, first: datetime | None, moment: datetime) -> datetime | None:
+    """The schedule's last slot at or before ``moment``, not before the job's first one."""
+    if schedule is None or first is None:
+        return None
+    return last_slot_at_or_before(schedule, moment, not_before=first)
 
 
 def _slot_outcome(row: RunRow, times: Times) -> tuple[str, str]:
@@ -213,10 +253,16 @@ def _slot_outcome(row: RunRow, times: Times) -> tuple[str, str]:
 
 
 def _unrecorded(
-    store: Store, job: Job, slot: datetime, changes: list[AuditEntry], now: datetime, times: Times
+    store: Store,
+    job: Job,
+    slot: datetime,
+    changes: list[AuditEntry],
+    pruned: PrunedSpan | None,
+    now: datetime,
+    times: Times,
 ) -> tuple[str, str]:
-    """No execution and no missed range holds the slot: the job was paused or disabled then, or
-    the slot is still waiting to be claimed."""
+    """No execution and no missed range holds the slot: the job was paused or disabled then, the
+    slot is still waiting to be claimed, or retention removed what was recorded of it."""
     state = _state_at(changes, slot)
     if state is not None:
         entry, what = state
@@ -226,6 +272,8 @@ def _unrecorded(
         if store.cluster.has_live_leader(now):
             return "due", "due, not started yet"
         return "due", "not run yet: no daemon is leading, so the slot still waits"
+    if pruned is not None and pruned.holds(slot):
+        return "pruned", f"unknown: history pruned by retention ({pruned.settings(slot)})"
     if not job.is_enabled or job.is_paused:
         return "not_run", f"not run: the job was {'disabled' if not job.is_enabled else 'paused'}"
     return "not_run", "not run: no record of this slot"

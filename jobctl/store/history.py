@@ -13,6 +13,8 @@ from typing import NamedTuple
 from jobctl.models import ExecutionStatus, TriggeredBy
 from jobctl.store.database import Database, Row, to_utc
 
+_ACTIVE_PARAMS = {"pending": ExecutionStatus.PENDING.value, "running": ExecutionStatus.RUNNING.value}
+
 CLAIM_SLACK = timedelta(minutes=1)
 """A slot's execution is written up to a little before the slot (claimed ahead): read that much earlier."""
 
@@ -118,6 +120,28 @@ class HistoryRecords:
             params,
         )  # the status index: missed rows are few
         return [_run(row) for row in rows]
+
+    def oldest_finished(self, job_id: str) -> datetime | None:
+        """Where the job's oldest finished execution still stored sits in time (its slot, else its
+        start, else its creation, as :attr:`RunRow.moment`); oldest in retention's order (by
+        creation, then id): every finished one before it is gone, if retention removed any."""
+        row = self.db.fetch_one(
+            """
+            SELECT COALESCE(scheduled_for, started_at, created_at) AS moment FROM executions
+            WHERE job_id = :job_id AND status NOT IN (:pending, :running) ORDER BY created_at, id LIMIT 1
+            """,
+            {"job_id": job_id, **_ACTIVE_PARAMS},
+        )  # the (job_id, created_at, id) index, from its oldest end
+        return None if row is None else to_utc(row["moment"])
+
+    def has_at_least(self, job_id: str, count: int) -> bool:
+        """Whether the job has ``count`` executions or more: the ``count``-th newest, probed as the
+        ``keep_per_job`` pruner orders them (at most ``count`` entries of one job's index)."""
+        found = self.db.fetch_one(
+            "SELECT id FROM executions WHERE job_id = :job_id ORDER BY created_at DESC, id DESC LIMIT 1 OFFSET :skip",
+            {"job_id": job_id, "skip": count - 1},
+        )
+        return found is not None
 
 
 def _run(row: Row) -> RunRow:

@@ -46,7 +46,7 @@ def audit_entry(entry: AuditEntry) -> AuditEntryOut:
     }
 
 
-EventKind = Literal["run", "runs", "skipped", "missed", "change", "end"]
+EventKind = Literal["run", "runs", "skipped", "missed", "change", "end", "pruned"]
 
 
 class TimelineEvent(TypedDict):
@@ -55,14 +55,17 @@ class TimelineEvent(TypedDict):
         EventKind,
         Schema(
             "run: one execution; runs: consecutive executions of one status, grouped; skipped; "
-            "missed: a range of slots that never ran; change: an audit entry; end: the schedule ended"
+            "missed: a range of slots that never ran; change: an audit entry; end: the schedule ended; "
+            "pruned: retention removed the job's history from here until `until`"
         ),
     ]
     text: Annotated[str, Schema("the event in words, times in the timeline's zone")]
     status: str | None
     executionId: str | None
-    count: Annotated[int, Schema("executions (runs) or slots (missed) the event stands for")]
-    until: Annotated[Timestamp | None, Schema("the last slot of a group or a missed range")]
+    count: Annotated[int, Schema("executions (runs) or slots (missed) the event stands for; 0 for pruned (unknown)")]
+    until: Annotated[
+        Timestamp | None, Schema("the last slot of a group or a missed range; for pruned, where kept history begins")
+    ]
     latenessSeconds: Annotated[float | None, Schema("start minus slot; for a group, the largest")]
     actor: str | None
     action: str | None
@@ -71,7 +74,10 @@ class TimelineEvent(TypedDict):
 
 class Verdict(TypedDict):
     slot: Annotated[Timestamp | None, Schema("the most recent slot that was due, or null")]
-    outcome: Annotated[Literal["ran", "running", "not_run", "due", "none"], Schema("what became of it")]
+    outcome: Annotated[
+        Literal["ran", "running", "not_run", "due", "none", "pruned"],
+        Schema("what became of it; pruned: unknown, retention removed its history"),
+    ]
     text: str
 
 

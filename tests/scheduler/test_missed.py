@@ -134,6 +134,34 @@ def test_a_failover_window_is_a_missed_range_from_the_dead_leaders_lease_expiry(
         store.close()
 
 
+def test_a_standby_taking_over_as_the_dead_leaders_lease_ends_names_no_empty_window(store: Store) -> None:
+    """A leader killed with ``kill -9`` claims nothing more; a standby polling the lease takes it
+    the moment it runs out. Its slots were missed while the dead leader held the lease, and no
+    time passed without a leader: the reason says so, not "no daemon led until" the same second."""
+    service = Service(store, Caller(user_id="ops", role=Role.ADMIN), default_timezone="UTC")
+    job = every_second(service, "skip")
+    killed = Leadership(store, ttl_seconds=1)
+    killed.register()
+    assert killed.beat()  # and never again: its lease runs out a second later
+    standby = Leadership(store, ttl_seconds=15)
+    standby.register()
+    deadline = time.monotonic() + 10
+    while not standby.beat():
+        assert time.monotonic() < deadline, "the standby never took the lease over"
+        time.sleep(0.02)
+    gap = standby.gap
+    assert gap is not None and gap.since is not None
+    assert gap.until - gap.since < timedelta(seconds=0.5), f"the standby took over late: {gap}"
+    time.sleep(0.5)  # the job's first slot is well past the misfire grace when the standby ticks
+    scheduler_on(store, standby).tick(datetime.now(UTC))
+    [row] = [e for e in rows(service, job["id"]) if e["status"] == "missed"]
+    assert parse(row["scheduledFor"]) < gap.since, "the first slot came while the killed leader held the lease"
+    assert row["errorMessage"] == (
+        f"the leading daemon stopped before this slot (its lease ended at {gap.since:%Y-%m-%dT%H:%M:%SZ}, "
+        "when the next daemon took over); misfire policy skip"
+    ), row["errorMessage"]
+
+
 def test_a_million_missed_slots_are_one_row_counted_at_once(rig: Rig) -> None:
     job = rig.job("per-second", {"seconds": 1, "start_date": iso(S)}, maxInstances=2)
     rig.tick(S)
