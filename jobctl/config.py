@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from jobctl.config_types import type_problem
 from jobctl.errors import UsageError
 from jobctl.models import (
     CONCURRENCY_GROUP_PATTERN,
@@ -266,7 +267,7 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
         if not isinstance(content, dict):
             raise UsageError(f"{where}: [{table}] must be a table")
         for key, value in content.items():
-            values[_field_name(table, key)] = _checked(table, key, value, KEYS[table], where)
+            values[_field_name(table, key)] = _checked(f"[{table}]", key, value, KEYS[table], where)
     history = {key: values.pop(key) for key in KEYS["history"] if key in values}
     if history:
         values["retention"] = _retention(history, where)
@@ -295,13 +296,14 @@ def _field_name(table: str, key: str) -> str:
     return key
 
 
-def _checked(table: str, key: str, value: Any, allowed: dict[str, tuple[type, ...]], where: str) -> Any:
+def _checked(label: str, key: str, value: Any, allowed: dict[str, tuple[type, ...]], where: str) -> Any:
+    """``value`` of ``key`` in the table ``label`` (``[history]``, ``task_functions[0]``), known and
+    of a type it takes. :raises UsageError: naming the type as the docs do (:mod:`jobctl.config_types`)."""
     if key not in allowed:
-        raise UsageError(f"{where}: unknown key {key!r} in [{table}]")
-    types = allowed[key]
-    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-        names = " or ".join(t.__name__ for t in types)
-        raise UsageError(f"{where}: [{table}] {key} must be {names}, not {type(value).__name__}")
+        raise UsageError(f"{where}: unknown key {key!r} in {label}")
+    problem = type_problem(value, allowed[key])
+    if problem:
+        raise UsageError(f"{where}: {label} {key} {problem}")
     return value
 
 

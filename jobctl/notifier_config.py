@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from jobctl.config_types import type_problem
 from jobctl.errors import UsageError
 
 EVENTS = (
@@ -196,10 +197,10 @@ def _notifier(entry: Any, label: str) -> NotifierSpec:
 
 
 def _check_type(label: str, value: Any, types: tuple[type, ...], where: str) -> None:
-    if (isinstance(value, bool) and bool not in types) or not isinstance(value, types):
-        names = " or ".join("array" if t is list else "table" if t is dict else t.__name__ for t in types)
+    problem = type_problem(value, types)
+    if problem:
         prefix = f"{where}: " if where else ""
-        raise UsageError(f"{prefix}{label} must be {names}, not {type(value).__name__}")
+        raise UsageError(f"{prefix}{label} {problem}")
 
 
 def _check_email(settings: dict[str, Any], label: str) -> None:

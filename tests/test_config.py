@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -153,6 +154,65 @@ def test_wrong_types_are_errors_naming_the_key(data: dict[str, Any], named: str)
     with pytest.raises(UsageError) as caught:
         config_from_dict(data)
     assert named in caught.value.message
+
+
+WEBHOOK = '[[notifiers]]\nname = "hook"\ntype = "webhook"\nurl = "https://example.org/hook"\n'
+TASK_FUNCTION = '[[task_functions]]\nname = "f"\nhandler_type = "command"\nhandler_path = "/bin/true"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ('[history]\nkeep_days = "90d"', '[history] keep_days must be a whole number, not "90d"'),
+        ("[history]\nkeep_days = 2.0", "[history] keep_days must be a whole number, not 2.0"),
+        ("[history]\nkeep_per_job = true", "[history] keep_per_job must be a whole number, not true"),
+        ("[history]\naudit_keep_days = 1e300", "[history] audit_keep_days must be a whole number, not 1e+300"),
+        ("[history]\noutput_keep_days = [30]", "[history] output_keep_days must be a whole number, not an array"),
+        ('[daemon]\nport = "8000"', '[daemon] port must be a whole number, not "8000"'),
+        ('[daemon]\nlease_ttl_seconds = "15s"', '[daemon] lease_ttl_seconds must be a number, not "15s"'),
+        ("[scheduler]\nmisfire_grace_seconds = false", "[scheduler] misfire_grace_seconds must be a number, not false"),
+        ('[daemon]\ndocs = "yes"', '[daemon] docs must be true or false, not "yes"'),
+        ("[metrics]\npublic = 1", "[metrics] public must be true or false, not 1"),
+        ("[daemon]\nhost = 127", "[daemon] host must be a string, not 127"),
+        ("[daemon]\nhost = 2026-01-01", "[daemon] host must be a string, not 2026-01-01"),
+        ('[store]\nurl = ["sqlite:///x"]', "[store] url must be a string, not an array"),
+        ("[client]\ntoken = { value = 1 }", "[client] token must be a string, not a table"),
+        ('[daemon]\npass_environment = "HOME"', '[daemon] pass_environment must be an array, not "HOME"'),
+        (f'{TASK_FUNCTION}default_timeout_seconds = "300"',
+         'task_functions[0] default_timeout_seconds must be a whole number, not "300"'),
+        (f'{TASK_FUNCTION}is_active = "yes"', 'task_functions[0] is_active must be true or false, not "yes"'),
+        ('[[concurrency_groups]]\nname = "db"\nlimit = 1.5',
+         "concurrency_groups[0] limit must be a whole number, not 1.5"),
+        (f'{WEBHOOK}headers = "X-Token: 1"', 'notifiers[0] (hook) headers must be a table, not "X-Token: 1"'),
+        (f"{WEBHOOK}timeout = true", "notifiers[0] (hook) timeout must be a number, not true"),
+        ('[notify]\noutput_tail_bytes = "16k"', '[notify] output_tail_bytes must be a whole number, not "16k"'),
+        ('[notify]\ndefault = "ops"', '[notify] default must be an array, not "ops"'),
+    ],
+    ids=["days-text", "days-float", "per-job-bool", "audit-1e300", "output-array", "port-text", "ttl-text",
+         "misfire-bool", "docs-text", "public-int", "host-int", "host-date", "url-array", "token-table",
+         "passed-text", "timeout-text", "active-text", "limit-float", "headers-text", "notifier-timeout-bool",
+         "tail-text", "rules-text"],
+)  # fmt: skip
+def test_a_value_of_the_wrong_type_is_named_in_the_config_s_words(tmp_path: Path, text: str, said: str) -> None:
+    """As the README and jobctl.example.toml name the types ("a whole number"), with the value as
+    written (a string quoted, ``true``), never Python's ``must be int, not str``."""
+    path = write(tmp_path, text + "\n")
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    assert caught.value.message == f"config file {path}: {said}"
+
+
+def test_a_wrong_type_is_one_line_and_exit_2_from_the_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write(tmp_path, '[history]\nkeep_days = "90d"\n')
+    env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
+    result = subprocess.run([sys.executable, "-m", "jobctl", "--config", str(path), "store", "info"],
+                            capture_output=True, text=True, env=env, timeout=60)  # fmt: skip
+    assert result.returncode == 2, result
+    expected = f'jobctl: config file {path}: [history] keep_days must be a whole number, not "90d"'
+    assert result.stderr.splitlines() == [expected]
 
 
 @pytest.mark.parametrize(
@@ -323,7 +383,7 @@ def test_the_host_zone_comes_from_etc_localtime_never_from_tz(monkeypatch: pytes
     ("groups", "fragment"),
     [
         ([{"name": "db"}], "concurrency_groups[0] needs limit"),
-        ([{"name": "db", "limit": "1"}], "limit must be int"),
+        ([{"name": "db", "limit": "1"}], 'limit must be a whole number, not "1"'),
         ([{"name": "db", "limit": 1, "max": 2}], "unknown key 'max'"),
         ({"name": "db"}, "must be an array of tables"),
         ([{"name": "", "limit": 1}], "must be 1-200 letters"),

@@ -128,3 +128,40 @@ def test_remote_start_up_skips_httpx_command_line_program() -> None:
     assert "httpx" in loaded, result.stdout + result.stderr  # the remote client really ran
     assert set(loaded) <= {"httpx"}, f"remote jobs list imported {loaded}"
     assert "HTTPX_MAIN None" in result.stdout
+
+
+RELOADED_ON_SIGHUP = (
+    "task functions",
+    "concurrency groups",
+    "notifiers",
+    "[history]",
+    "[metrics] public",
+    "shutdown grace",
+)
+"""What a daemon re-reads on SIGHUP (``Daemon._reload``), as the README's SIGHUP paragraph says."""
+
+
+def _flat(text: str) -> str:
+    return " ".join(text.replace("`", "").split())
+
+
+def test_each_place_that_offers_systemctl_reload_names_what_it_re_reads() -> None:
+    """The systemd section and the unit's comment offered ``systemctl reload`` "for task
+    functions" alone, while SIGHUP re-reads [history], the notifiers and more."""
+    sighup = README.split("SIGHUP re-reads the config", 1)[1].split("\n\n", 1)[0]
+    systemd = README.split("## Running as a system service", 1)[1].split("\n## ", 1)[0]
+    unit = (ROOT / "contrib" / "jobctl.service").read_text()
+    unit_comments = "\n".join(line.lstrip("# ") for line in unit.splitlines() if line.startswith("#"))
+    for where, text in (("README SIGHUP", sighup), ("README systemd", systemd), ("jobctl.service", unit_comments)):
+        missing = [item for item in RELOADED_ON_SIGHUP if item not in _flat(text)]
+        assert not missing, f"{where} does not name {missing}"
+
+
+def test_the_retention_docs_say_history_is_read_from_each_hosts_config() -> None:
+    """``store info`` and ``store prune`` use the invoking host's [history], the leader its own."""
+    history = README.split("- History is bounded", 1)[1].split("\n- ", 1)[0]
+    retention = (ROOT / "docs" / "retention.md").read_text()
+    for where, text in (("README", history), ("docs/retention.md", retention)):
+        flat = _flat(text).lower()
+        assert "each host's own config" in flat or "config of the host" in flat, where
+        assert "keep [history] the same on every host" in flat, where

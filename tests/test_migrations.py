@@ -250,6 +250,62 @@ def test_a_new_store_is_created_at_head(store_url: str) -> None:
     assert revision_of(store_url) == HEAD
 
 
+# -- the upgrade is told ---------------------------------------------------------------------
+
+PREVIOUS_MIGRATION = SCHEMA_REVISIONS[-2]
+"""The head before the newest migration: a store of the release before it."""
+
+
+def upgrade_line(upgraded_from: str) -> str:
+    return (
+        f"jobctl: upgraded the store's schema from {upgraded_from} to {HEAD} (jobctl releases before this one, "
+        "daemons included, can no longer open it; docs/upgrading.md)"
+    )
+
+
+def test_the_command_that_upgrades_the_store_says_so_on_stderr_and_the_next_says_nothing(
+    tmp_path: Path, plain_cli: PlainCli
+) -> None:
+    """An upgrade shuts out the other hosts' daemons of the earlier release at their next start:
+    before, ``store vacuum`` (or any command) upgraded the store without a word."""
+    url = f"sqlite:///{tmp_path / 'jobctl.db'}"
+    db = raw_db(url)
+    upgrade(db, PREVIOUS_MIGRATION)
+    db.close()
+    env = {"JOBCTL_DB": url}
+    info = plain_cli("store", "info", env=env)  # leaves it as it is, and says nothing of an upgrade
+    assert (info.code, info.stderr) == (0, ""), info
+    assert revision_of(url) == PREVIOUS_MIGRATION
+
+    vacuum = plain_cli("store", "vacuum", env=env)
+
+    assert vacuum.code == 0, vacuum
+    assert vacuum.stderr.splitlines() == [upgrade_line(PREVIOUS_MIGRATION)]
+    assert "upgraded" not in vacuum.stdout
+    assert revision_of(url) == HEAD
+    for args in (("jobs", "list", "--json"), ("store", "vacuum")):
+        again = plain_cli(*args, env=env)
+        assert (again.code, again.stderr) == (0, ""), again
+
+
+def test_a_daemon_that_upgrades_the_store_logs_it(tmp_path: Path) -> None:
+    from tests.daemon.helpers import DaemonFactory, write_config
+
+    url = f"sqlite:///{tmp_path / 'jobctl.db'}"
+    db = raw_db(url)
+    upgrade(db, PREVIOUS_MIGRATION)
+    db.close()
+    daemons = DaemonFactory(url, write_config(tmp_path / "jobctl.toml"), tmp_path)
+    try:
+        daemon = daemons.start()
+        assert daemon.stop() == 0
+    finally:
+        daemons.stop_all()
+    lines = daemon.log().splitlines()
+    told = [line for line in lines if upgrade_line(PREVIOUS_MIGRATION).removeprefix("jobctl: ") in line]
+    assert len(told) == 1 and "WARNING" in told[0], lines
+
+
 # -- refused stores ------------------------------------------------------------------------
 
 

@@ -135,7 +135,19 @@ class AppContext:
                 self.store_url(), one_connection=not self.store_threads, create=create, migrate=migrate
             )
             self._closers.append(self._store)
+            self._tell_of_upgrade(self._store)
         return self._store
+
+    def _tell_of_upgrade(self, store: Store) -> None:
+        """One line on stderr when this command upgraded the store: the other hosts' daemons of an
+        earlier release can no longer start on it, and nothing else would say why (the daemon
+        logs the same line instead: ``warnings_to_log``)."""
+        if store.upgraded_from is None or self.warnings_to_log:
+            return
+        from jobctl.cli.output import print_diagnostic
+        from jobctl.store.schema_version import upgrade_notice
+
+        print_diagnostic(f"jobctl: {upgrade_notice(store.upgraded_from, store.revision)}")
 
     def service(self) -> JobService:
         """The scheduler's operations: a :class:`~jobctl.service.Service` or the remote client."""

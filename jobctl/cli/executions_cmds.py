@@ -116,6 +116,7 @@ def export(
     """
     from jobctl.cli import export as exporting
     from jobctl.errors import UsageError
+    from jobctl.service.windows import check_order
 
     app_ctx: AppContext = ctx.obj
     if fmt not in exporting.FORMATS:
@@ -124,8 +125,7 @@ def export(
         to = None
     zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
     start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
-    if start is not None and end is not None and end <= start:  # as the service would, but in the options' terms
-        raise UsageError("--until must be later than --since")
+    check_order(start, end)  # the service's rule, before -o is touched
     with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
         store_file = None  # through --api: any SQLite file is refused, the daemon's store among them
         if not app_ctx.is_remote():

@@ -36,6 +36,7 @@ from jobctl.scheduler.runner import Runner
 from jobctl.scheduler.stats import SchedulerStats
 from jobctl.service.registry import sync_task_functions
 from jobctl.store import Store
+from jobctl.store.schema_version import upgrade_notice
 
 if TYPE_CHECKING:
     from jobctl.api.metrics import MetricsEndpoint
@@ -175,6 +176,8 @@ class Daemon:
             when something fails later (after the same clean shutdown as SIGTERM's).
         """
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
+        if self.store.upgraded_from is not None:
+            log.warning("%s", upgrade_notice(self.store.upgraded_from, self.store.revision))
         report = sync_task_functions(self.store, self.config.task_functions)
         log.info(
             "task functions synced: %d from config, inactive now: %s",

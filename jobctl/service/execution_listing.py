@@ -18,6 +18,7 @@ from typing import cast
 from jobctl.errors import ValidationFailed
 from jobctl.models import Execution, ExecutionStatus, TriggeredBy
 from jobctl.service.keyset_walk import created_key, walk_pages
+from jobctl.service.windows import check_order
 from jobctl.store import Store
 from jobctl.store.database import Row, utc_text
 from jobctl.store.executions import ExecutionFilter
@@ -133,8 +134,7 @@ def _check(filters: ExecutionFilter, *, offset: int, after: str | None, before: 
         raise ValidationFailed.field(["query", "before"], "give after or before, not both")
     if (after is not None or before is not None) and offset:
         raise ValidationFailed.field(["query", "page"], "a cursor (after or before) replaces the page number")
-    if filters.since is not None and filters.until is not None and filters.until <= filters.since:
-        raise ValidationFailed.field(["query", "until"], "must be later than since")
+    check_order(filters.since, filters.until)
 
 
 def _cursor_row(store: Store, name: str, execution_id: str | None) -> Execution | None:

@@ -153,7 +153,15 @@ def backup_store(store: Store, target: Path) -> dict[str, Any]:
 
 
 def postgres_backup_refusal(url: StoreUrl, target: Path) -> UsageError:
-    """``store backup`` on Postgres: exit 2, naming the ``pg_dump`` command that does it."""
+    """``store backup`` on Postgres: exit 2, naming the ``pg_dump`` command that does it.
+
+    ``target`` (from :func:`backup_target`) is first put to the test a SQLite backup's copy meets
+    when it is created (:func:`jobctl.store.maintenance.check_a_file_can_be_created`): a command
+    naming a file in ``/proc`` would only fail once pasted.
+
+    :raises UsageError: when no file can be created at ``target``.
+    """
+    m.check_a_file_can_be_created(target)
     return UsageError(f"store backup copies SQLite stores; for Postgres run: {pg_dump_command(url, target)}")
 
 
@@ -161,6 +169,11 @@ def pg_dump_command(url: StoreUrl, target: Path) -> str:
     """The ``pg_dump`` command that writes this Postgres store to ``target`` in pg_dump's custom
     format (``pg_restore`` reads it), shell-quoted and without the password (pg_dump asks, or
     reads ``~/.pgpass`` or ``$PGPASSWORD``).
+
+    It runs in a subshell with ``umask 077``: the dump holds what a SQLite backup does (token
+    hashes, the jobs' environment), and pg_dump creates its file under the shell's umask (0644
+    under the usual 022), where a SQLite copy is its owner's alone. The subshell keeps the umask
+    from staying in the shell the line is pasted into.
 
     When the URL sets ``search_path`` (``options=-c search_path=jobctl,public``), only its first
     schema is dumped: jobctl creates its tables unqualified, so they are in that schema
@@ -176,7 +189,7 @@ def pg_dump_command(url: StoreUrl, target: Path) -> str:
     if schema is not None:
         parts.append(f"--schema={schema}")
     parts += [f"--file={target}", _database_argument(info)]
-    return shlex.join(parts)
+    return f"(umask 077 && {shlex.join(parts)})"
 
 
 NAMED_BY_OPTIONS = frozenset({"host", "port", "user", "password", "sslpassword", "dbname", "options"})

@@ -5,6 +5,11 @@ store and the API accept exactly the same forms and refuse them with the same 42
 :mod:`jobctl.schedules.moments` (an ISO 8601 time, without an offset in the zone the query is
 about: a job's timeline in the job's zone, which its texts show, the audit log in UTC; a
 duration before now such as ``24h`` or ``7d``; ``now``), which ``executions export`` reads too.
+
+One rule for the order of a window's ends, wherever both are known (:func:`check_order`):
+``until`` must be later than ``since``. A reversed window (``--since 1h --until 2h``) and an
+empty one (``--since now --until now``) hold nothing, so either is a mistyped command, refused
+alike by ``jobs why``, ``executions export`` and the API's listings (docs/history-windows.md).
 """
 
 from __future__ import annotations
@@ -13,7 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
-from jobctl.schedules.moments import TimeOutOfRange, parse_moment
 
 DEFAULT_SPAN = timedelta(hours=24)
 MAX_SPAN = timedelta(days=366)
@@ -39,16 +43,29 @@ def parse_window(
     it; a time without an offset is read in ``zone``.
 
     :raises ValidationFailed: at ``["query", "since"]`` / ``["query", "until"]`` for text that is
-        no time, at ``until`` when the window ends before it starts, at ``since`` when it spans
-        more than 366 days.
+        no time, at ``until`` when the window does not end after it starts (:func:`check_order`), at
+        ``since`` when it spans more than 366 days.
     """
     end = now if until is None else parse_instant(until, loc=["query", "until"], now=now, zone=zone)
     start = end - default_span if since is None else parse_instant(since, loc=["query", "since"], now=now, zone=zone)
-    if end < start:
-        raise ValidationFailed.field(["query", "until"], "must not be before since (the window is reversed)")
+    check_order(start, end)
     if end - start > MAX_SPAN:
         raise ValidationFailed.field(["query", "since"], "the window may span at most 366 days")
     return Window(since=start, until=end)
+
+
+UNTIL_NOT_LATER = "must be later than since"
+"""What :func:`check_order` says at ``["query", "until"]``; the CLI reads it in its options' terms
+(``--until must be later than --since``: jobctl/cli/option_terms.py)."""
+
+
+def check_order(since: datetime | None, until: datetime | None) -> None:
+    """The one rule for a window's ends: ``until`` later than ``since`` (either may be open).
+
+    :raises ValidationFailed: at ``["query", "until"]`` for a reversed or an empty window.
+    """
+    if since is not None and until is not None and until <= since:
+        raise ValidationFailed.field(["query", "until"], UNTIL_NOT_LATER)
 
 
 def parse_instant(text: str, *, loc: list[str | int], now: datetime, zone: tzinfo = UTC) -> datetime:
@@ -56,6 +73,9 @@ def parse_instant(text: str, *, loc: list[str | int], now: datetime, zone: tzinf
 
     :raises ValidationFailed: at ``loc``.
     """
+    # here, not at the top: the listings import this module for check_order, and jobctl.schedules loads croniter
+    from jobctl.schedules.moments import TimeOutOfRange, parse_moment
+
     try:
         return parse_moment(text, now=now, zone=zone)
     except TimeOutOfRange as exc:

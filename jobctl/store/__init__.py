@@ -41,10 +41,14 @@ class Store:
     first use: every CLI command opens the store, and ``jobs list`` needs only the jobs.
     """
 
-    def __init__(self, db: Database, *, revision: str = HEAD) -> None:
+    def __init__(self, db: Database, *, revision: str = HEAD, upgraded_from: str | None = None) -> None:
         self.db = db
         self.revision = revision
         """The store's schema version: :data:`~jobctl.store.schema_version.HEAD` unless opened without upgrading."""
+        self.upgraded_from = upgraded_from
+        """The schema version this open upgraded the store from, or None: the caller says so to the
+        user (:func:`~jobctl.store.schema_version.upgrade_notice`), since earlier releases can no
+        longer open it."""
         self.url: StoreUrl = db.url
         self.catalog = Catalog(db)
         self.jobs = JobRecords(db)
@@ -116,6 +120,7 @@ def open_store(url: str, *, one_connection: bool = False, create: bool = True, m
     jobctl's tables); nothing is created. ``migrate=False``: an older store is opened as it is,
     not upgraded (``store.revision`` says which it is); only code that reads what every schema
     version has may use it (``jobctl store info``, ``check``, ``backup``: docs/store-maintenance.md).
+    An upgrade is not reported here: ``store.upgraded_from`` says it happened, for the caller to tell.
 
     :raises UsageError: for a malformed URL.
     :raises StoreError: when it cannot be opened, is not a jobctl store (an empty file included),
@@ -132,8 +137,8 @@ def open_store(url: str, *, one_connection: bool = False, create: bool = True, m
             raise StoreError(f"no store at {parsed.sqlite_path}: the file does not exist (check --db)")
     db = Database(parsed, single=one_connection)
     try:
-        revision = ensure_current(db, create=create, migrate=migrate)
+        schema = ensure_current(db, create=create, migrate=migrate)
     except BaseException:
         db.close()
         raise
-    return Store(db, revision=revision)
+    return Store(db, revision=schema.revision, upgraded_from=schema.upgraded_from)

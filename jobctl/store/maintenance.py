@@ -346,6 +346,21 @@ def _quick_check(conn: sqlite3.Connection) -> list[str]:
     return problem_lines(str(row[0]) for row in rows)
 
 
+def check_a_file_can_be_created(target: Path) -> None:
+    """Make the checks a SQLite backup's copy meets when it is created, for a backup written by
+    another program (``store backup`` prints the ``pg_dump`` command on Postgres): a hidden file
+    beside ``target`` is created, owner-only, and removed at once, so a folder that takes no new
+    file (``/proc``, ``/sys``) or that this user cannot write is said now, in the same words.
+
+    :raises UsageError: when no file can be created there (nothing left behind).
+    """
+    from jobctl.store.file_names import PART_SUFFIX, part_prefix
+
+    probe = target.with_name(f"{part_prefix(target.name, target.parent)}{secrets.token_hex(4)}{PART_SUFFIX}")
+    _create_part_file(probe, target)
+    probe.unlink()
+
+
 def _create_part_file(part: Path, target: Path) -> None:
     """Create ``part`` empty, mode 0600, or say why it cannot be (exit 2)."""
     try:

@@ -13,6 +13,7 @@ import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -86,8 +87,32 @@ def _not_a_sqlite_store(db: Database, tables: set[str], *, create: bool) -> str:
     return f"store {path} {what} but is not a jobctl store; it was left untouched ({fix})"
 
 
-def ensure_current(db: Database, *, create: bool = True, migrate: bool = True) -> str:
-    """Bring the store to :data:`HEAD`, creating it if empty; the revision it has now.
+@dataclass(frozen=True, kw_only=True)
+class SchemaState:
+    """What opening a store found and did to its schema."""
+
+    revision: str
+    """The schema version the store has now."""
+    upgraded_from: str | None = None
+    """The version this open upgraded it from; None when it upgraded nothing (the store was
+    current, new, or left as it was). An upgrade cannot be undone and shuts out every earlier
+    release, so the caller tells the user: :func:`upgrade_notice`."""
+
+
+def upgrade_notice(upgraded_from: str, revision: str) -> str:
+    """The one sentence that tells a user this jobctl upgraded the store, and what that costs.
+
+    The store layer writes nothing to the terminal: the CLI prints it on stderr, the daemon logs it.
+    """
+    return (
+        f"upgraded the store's schema from {upgraded_from} to {revision} (jobctl releases before this "
+        "one, daemons included, can no longer open it; docs/upgrading.md)"
+    )
+
+
+def ensure_current(db: Database, *, create: bool = True, migrate: bool = True) -> SchemaState:
+    """Bring the store to :data:`HEAD`, creating it if empty; its revision now, and the one it
+    was upgraded from.
 
     ``create=False``: an empty Postgres schema is not made a store. ``migrate=False``: an older
     store stays as it is (its revision is returned).
@@ -100,17 +125,18 @@ def ensure_current(db: Database, *, create: bool = True, migrate: bool = True) -
         raise StoreError(f"no jobctl store in {db.url.redacted()} (its schema holds no jobctl tables; check --db)")
     db.use_wal()
     if revision == HEAD:
-        return HEAD
+        return SchemaState(revision=HEAD)
     if revision is not None and revision not in SCHEMA_REVISIONS:
         raise StoreVersionError(
             f"store {db.url.redacted()} has schema version {revision}, newer than this jobctl knows "
             f"(up to {HEAD}); upgrade jobctl to use it"
         )
     if revision is not None and not migrate:
-        return revision
+        return SchemaState(revision=revision)
     with _sqlite_upgrade_lock(db):
-        upgrade(db, HEAD)
-    return HEAD
+        found = upgrade(db, HEAD)
+    # ``found`` was read under the upgrade's lock: a store another process upgraded meanwhile is not ours to report.
+    return SchemaState(revision=HEAD, upgraded_from=found if found not in (None, HEAD) else None)
 
 
 @contextmanager
@@ -131,8 +157,9 @@ def _sqlite_upgrade_lock(db: Database) -> Iterator[None]:
         os.close(fd)
 
 
-def upgrade(db: Database, target: str) -> None:
-    """Run the Alembic migrations up to ``target`` on the store's own URL.
+def upgrade(db: Database, target: str) -> str | None:
+    """Run the Alembic migrations up to ``target`` on the store's own URL; the revision the store
+    had when they began (None for a new store), read in their transaction, under their locks.
 
     On Postgres, other daemons (of this release or the previous one, in a rolling upgrade) may
     go on using the store meanwhile. The migrations then run in one transaction that first locks
@@ -143,6 +170,7 @@ def upgrade(db: Database, target: str) -> None:
     """
     from alembic import command
     from alembic.config import Config
+    from alembic.runtime.migration import MigrationContext
     from sqlalchemy import create_engine
     from sqlalchemy.exc import OperationalError
 
@@ -161,8 +189,9 @@ def upgrade(db: Database, target: str) -> None:
                     config = Config()
                     config.set_main_option("script_location", str(MIGRATIONS_DIR))
                     config.attributes["connection"] = connection
+                    found = MigrationContext.configure(connection).get_current_revision()
                     command.upgrade(config, target)
-                return
+                return found
             except OperationalError as exc:
                 if getattr(exc.orig, "sqlstate", None) not in _BUSY_SQLSTATES:
                     raise

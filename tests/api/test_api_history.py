@@ -54,3 +54,24 @@ def test_a_viewer_reads_a_timeline_and_an_unknown_job_is_404(api: Api) -> None:
     assert timeline.status_code == 200, timeline.text
     assert [e["text"] for e in timeline.json()["events"]] == ["created by admin-token"]
     assert api.get("/jobs/3f0c8a40-95a3-4b8e-9d1e-9b5e7b0f2a11/timeline", role="viewer").status_code == 404
+
+
+AN_INSTANT = "2026-12-01T00:00:00Z"
+
+
+@pytest.mark.parametrize("path", ["/executions", "/jobs/{id}/executions", "/executions/stream", "/jobs/{id}/timeline"])
+@pytest.mark.parametrize(
+    "params",
+    [{"since": AN_INSTANT, "until": AN_INSTANT}, {"since": AN_INSTANT, "until": "2026-11-30T23:59:59Z"}],
+    ids=["empty", "reversed"],
+)
+def test_every_window_refuses_an_empty_or_reversed_one_in_the_same_words(
+    shared_api: Api, unchanged_job: dict[str, Any], path: str, params: dict[str, str]
+) -> None:
+    """The timeline said ``must not be before since (the window is reversed)`` and took an empty
+    window where the execution listings refused both with ``must be later than since``."""
+    response = shared_api.get(path.format(id=unchanged_job["id"]), params=params)
+    assert response.status_code == 422, response.text
+    assert [(e["loc"], e["msg"]) for e in response.json()["detail"]] == [
+        (["query", "until"], "must be later than since")
+    ]

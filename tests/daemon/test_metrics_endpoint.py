@@ -143,7 +143,7 @@ def test_config_refuses_a_public_flag_that_is_not_a_boolean(tmp_path: Path) -> N
 
     path = tmp_path / "jobctl.toml"
     path.write_text('[metrics]\npublic = "yes"\n')
-    with pytest.raises(UsageError, match=r"\[metrics\] public must be bool"):
+    with pytest.raises(UsageError, match=r"\[metrics\] public must be true or false, not \"yes\""):
         load_config(str(path))
     path.write_text("[metrics]\nopen = true\n")
     with pytest.raises(UsageError, match="unknown key 'open' in \\[metrics\\]"):

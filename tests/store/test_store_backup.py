@@ -348,6 +348,21 @@ def test_a_tilde_in_path_is_read_as_written(filled: str, out: Path, bare_cli: Cl
 # -- Postgres: the pg_dump command, without connecting ---------------------------------------
 
 
+OWNER_ONLY = "(umask 077 && "
+
+
+def pg_dump_line(result: Result) -> str:
+    """The command ``store backup`` printed on Postgres, as a shell runs it."""
+    return result.stderr.strip().split("for Postgres run: ", 1)[1]
+
+
+def pg_dump_argv(result: Result) -> list[str]:
+    """The ``pg_dump`` command's own words, out of the owner-only subshell that holds them."""
+    line = pg_dump_line(result)
+    assert line.startswith(OWNER_ONLY) and line.endswith(")"), line
+    return shlex.split(line.removeprefix(OWNER_ONLY).removesuffix(")"))
+
+
 def schema_tables(pg_url: str) -> int:
     """How many tables the URL's schema holds."""
     import psycopg
@@ -363,7 +378,7 @@ def schema_tables(pg_url: str) -> int:
 def test_a_postgres_backup_creates_no_schema(pg_url: str, out: Path, bare_cli: Cli) -> None:
     assert schema_tables(pg_url) == 0
     result = in_folder(bare_cli, out, "--db", pg_url, "store", "backup", "copy.dump")
-    one_line_error(result, 2, "for Postgres run: pg_dump ")
+    one_line_error(result, 2, f"for Postgres run: {OWNER_ONLY}pg_dump ")
     assert schema_tables(pg_url) == 0, "store backup created jobctl's tables"
     assert listing(out) == {}
 
@@ -384,16 +399,15 @@ def test_the_pg_dump_command_dumps_jobctls_schema_to_path(pg_url: str, out: Path
     url = pg_url.replace("postgres@", "postgres:s3cret@", 1) + ",public"
     target = out / "it's a $(dump).pgdump"
     result = bare_cli("--db", url, "store", "backup", str(target))
-    one_line_error(result, 2, "for Postgres run: pg_dump --format=custom --host=127.0.0.1")
+    one_line_error(result, 2, f"for Postgres run: {OWNER_ONLY}pg_dump --format=custom --host=127.0.0.1")
     assert "s3cret" not in result.stderr
-    command = result.stderr.strip().split("for Postgres run: ", 1)[1]
     schema = pg_url.rsplit("search_path%3D", 1)[1]
-    argv = shlex.split(command)
+    argv = pg_dump_argv(result)
     assert [arg for arg in argv if arg.startswith("--schema")] == [f"--schema={schema}"]
     assert f"--file={target}" in argv
     if shutil.which("pg_dump") is None or shutil.which("pg_restore") is None:
         pytest.skip("pg_dump is not installed")
-    dumped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    dumped = subprocess.run(["sh", "-c", pg_dump_line(result)], capture_output=True, text=True, timeout=60)
     assert dumped.returncode == 0, dumped.stderr
     assert list(listing(out)) == [target.name]
     contents = subprocess.run(["pg_restore", "--list", str(target)], capture_output=True, text=True, check=True)
@@ -422,7 +436,7 @@ def test_the_pg_dump_command_names_the_first_schema_of_the_search_path(
     url = f"postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?connect_timeout=1&options={options}"
     result = bare_cli("--db", url, "store", "backup", str(out / "copy.dump"))
     one_line_error(result, 2, "pg_dump --format=custom")
-    argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
+    argv = pg_dump_argv(result)
     assert [arg for arg in argv if arg.startswith("--schema")] == ([schema] if schema else [])
 
 
@@ -435,15 +449,61 @@ def test_the_pg_dump_command_keeps_the_urls_other_connection_settings(pg_url: st
     url = f"{pg_url}&sslmode=disable&application_name=jobctl%20backup&connect_timeout=5"
     target = out / "with-settings.pgdump"
     result = bare_cli("--db", url, "store", "backup", str(target))
-    one_line_error(result, 2, "for Postgres run: pg_dump --format=custom")
-    argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
+    one_line_error(result, 2, f"for Postgres run: {OWNER_ONLY}pg_dump --format=custom")
+    argv = pg_dump_argv(result)
     dbname = (parse_store_url(pg_url).pg_conninfo or {})["dbname"]
     assert argv[-1] == f"dbname={dbname} sslmode=disable application_name='jobctl backup' connect_timeout=5", argv
     if shutil.which("pg_dump") is None:
         pytest.skip("pg_dump is not installed")
-    dumped = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    dumped = subprocess.run(["sh", "-c", pg_dump_line(result)], capture_output=True, text=True, timeout=60)
     assert dumped.returncode == 0, dumped.stderr
     assert target.stat().st_size > 0
+
+
+def test_the_pg_dump_command_writes_a_file_only_its_owner_can_read(pg_url: str, out: Path, bare_cli: Cli) -> None:
+    """The dump holds what a SQLite backup does (token hashes, the jobs' environment), and a
+    SQLite backup is its owner's alone: pg_dump made its file 0644 under the usual umask. The
+    umask is set in a subshell, so the shell the line is pasted into keeps its own."""
+    if shutil.which("pg_dump") is None:
+        pytest.skip("pg_dump is not installed")
+    store = open_store(pg_url)
+    add_job(store.db, "nightly")
+    store.close()
+    target = out / "jobctl.pgdump"
+    result = bare_cli("--db", pg_url, "store", "backup", str(target))
+    one_line_error(result, 2, "for Postgres run: ")
+    pasted = f"umask 022\n{pg_dump_line(result)}\numask"
+    shell = subprocess.run(["sh", "-c", pasted], capture_output=True, text=True, timeout=60)
+    assert shell.returncode == 0, shell.stderr
+    assert target.stat().st_size > 0
+    assert oct(target.stat().st_mode & 0o777) == oct(0o600)
+    assert shell.stdout.strip() == "0022", "the pasted line changed the shell's umask"
+
+
+NOWHERE = "postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?connect_timeout=1"
+"""A Postgres store no server answers for: store backup must not connect to print its command."""
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/proc/jobctl.dump", "/sys/jobctl.dump", "{out}/no/such/folder/jobctl.dump", "{out}", "{out}/taken.dump"],
+    ids=["proc", "sys", "missing-folder", "a-directory", "existing-file"],
+)
+def test_a_postgres_backups_path_is_checked_as_a_sqlite_backups_is(
+    filled: str, out: Path, bare_cli: Cli, path: str
+) -> None:
+    """The same line, exit 2, as the SQLite backup to that path, and no command printed: before,
+    ``/proc/jobctl.dump`` and ``/sys/jobctl.dump`` got a pg_dump command that could only fail."""
+    (out / "taken.dump").write_text("keep me")
+    target = path.format(out=out)
+    before = listing(out)
+    sqlite = bare_cli("--db", filled, "store", "backup", target)
+    postgres = bare_cli("--db", NOWHERE, "store", "backup", target)
+    one_line_error(sqlite, 2, "backup")
+    one_line_error(postgres, 2, "backup")
+    assert postgres.stderr == sqlite.stderr
+    assert "pg_dump" not in postgres.stderr
+    assert listing(out) == before
 
 
 def test_the_pg_dump_command_leaves_out_the_ssl_keys_password(out: Path, bare_cli: Cli) -> None:
@@ -453,7 +513,7 @@ def test_the_pg_dump_command_leaves_out_the_ssl_keys_password(out: Path, bare_cl
     url = "postgresql+psycopg://jobctl@127.0.0.1:9/jobctl?sslmode=verify-full&sslpassword=k3y-s3cret"
     result = bare_cli("--db", url, "store", "backup", str(out / "copy.dump"))
     one_line_error(result, 2, "pg_dump --format=custom")
-    argv = shlex.split(result.stderr.strip().split("for Postgres run: ", 1)[1])
+    argv = pg_dump_argv(result)
     assert argv[-1] == "dbname=jobctl sslmode=verify-full", argv
 
 

@@ -110,7 +110,7 @@ def test_a_backup_never_overwrites_and_needs_a_writable_folder(sqlite_url: str, 
 def test_a_postgres_backup_is_refused_with_the_pg_dump_command(pg_url: str, bare_cli: Cli, tmp_path: Path) -> None:
     open_store(pg_url).close()
     result = bare_cli("--db", pg_url, "store", "backup", str(tmp_path / "x.db"))
-    one_line_error(result, 2, "pg_dump --format=custom --host=127.0.0.1")
+    one_line_error(result, 2, "(umask 077 && pg_dump --format=custom --host=127.0.0.1")
     assert "--schema=jobctl_t_" in result.stderr
     assert not (tmp_path / "x.db").exists()
 
