@@ -206,6 +206,14 @@ def test_both_day_fields_restricted_are_described_as_the_runs_listed(sqlite_only
     assert "meaning      At 00:00, on day 1 and 15 of the month, or on Friday" in human.splitlines()
 
 
+def test_a_weekday_start_with_a_step_is_described_as_the_days_it_runs(sqlite_only_cli: OneStoreCli) -> None:
+    document = explain_json(sqlite_only_cli, "0 0 * * 5/2", "--timezone", "UTC", "-n", "4",
+                            "--from", "2027-01-01")  # fmt: skip
+    assert document["description"] == "At 00:00, only on Friday and Sunday"  # 5/2 is 5-7/2, as in cron
+    assert utcs(document) == ["2027-01-03T00:00:00Z", "2027-01-08T00:00:00Z", "2027-01-10T00:00:00Z",
+                              "2027-01-15T00:00:00Z"]  # fmt: skip
+
+
 def test_lint_warnings(sqlite_only_cli: OneStoreCli) -> None:
     document = explain_json(sqlite_only_cli, "*/35 9 1,15 * 5", "--timezone", "UTC", "-n", "2",
                             "--from", "2026-01-01T00:00:00Z")  # fmt: skip
