@@ -418,6 +418,18 @@ def _crontab_weekday(text: str) -> tuple[frozenset[int], frozenset[tuple[int, in
     return weekdays, frozenset(nth)
 
 
+def crontab_element_values(name: str, element: str) -> range:
+    """The numbers one comma-separated element (``5/2``, ``1-5``, ``*/3``) of crontab field
+    ``name`` stands for, in crontab's numbering (weekday 0 and 7 = Sunday), in order.
+
+    For a reader of a field (the English of :mod:`jobctl.schedules.english`) that must say
+    exactly what jobctl runs, such as ``5/2`` in the weekday field being ``5-7/2``.
+
+    :raises FieldError: for an element that is not a number, name, range or step.
+    """
+    return _expand(element.lower(), _CRONTAB_RULES[name])
+
+
 def _monday_first(sunday_first: int) -> int:
     """Crontab's weekday number (0 and 7 = Sunday) in Python's numbering (0 = Monday)."""
     return (sunday_first - 1) % 7

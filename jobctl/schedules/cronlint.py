@@ -18,6 +18,8 @@ all as one run, together with a run the schedule names at the end itself (``0 2,
 once at 03:00 on a day that skips 02:00-03:00). A ``dst_gap`` message therefore names every
 skipped time of that gap (or, past :data:`NAMED_MAX`, their count and the first and last) and
 how many runs became one: a warning naming only the first would read as if the others still ran.
+A ``dst_fold`` message names every repeated time alike, each of which runs once, at its first
+occurrence (``*/15 * * * *`` on a day that repeats 02:00-03:00: 4 runs, not 8).
 
 The DST check walks the zone's transitions of the coming year (found once per zone and day,
 then cached) and asks, for each, whether the spec matches a wall time inside the skipped or
@@ -38,7 +40,7 @@ from jobctl.schedules.zones import load_zone
 LINT_DAYS = 366
 """How far ahead the DST check looks: a year, so every yearly transition is seen once."""
 NAMED_MAX = 4
-"""A ``dst_gap`` message lists up to this many skipped times; more are given as count, first and last."""
+"""A DST message lists up to this many skipped or repeated times; more are given as count, first and last."""
 _FIELD_NAMES = {"day_of_week": "weekday"}
 _RANGE_SIZES = {"second": 60, "minute": 60, "hour": 24, "day": 31, "month": 12, "day_of_week": 7}
 _RESTART_UNITS = {"second": "minute", "minute": "hour", "hour": "day", "day": "month", "month": "year"}
@@ -149,30 +151,40 @@ def dst_findings(spec: CronSpec, zone_name: str, *, after: datetime, days: int =
                 clocks = f"the clocks jump from {first_wall:%H:%M} to {lands}"
                 found.append(gap_finding(run, zone_name, clocks=clocks, runs_at=lands))
             continue
-        hit = first_match(spec, first_wall, last_wall)
-        if hit is not None:
-            found.append(_fold_finding(hit, first_wall, last_wall, zone_name))
+        repeated = wall_times(spec, first_wall, last_wall)
+        if repeated is not None:
+            clocks = f"the clocks go back from {last_wall:%H:%M} to {first_wall:%H:%M}"
+            found.append(fold_finding(repeated, zone_name, clocks=clocks))
     return found
 
 
 @dataclass(frozen=True, kw_only=True)
-class GapRun:
-    """The wall times of one DST gap that a spec names: all of them run as one run at ``end``.
+class WallTimes:
+    """The wall times a spec names within one DST gap or fold.
 
     ``named`` holds every one of them when there are at most :data:`NAMED_MAX`, else the first
-    ones only; ``count`` is how many there are. ``end_too`` says the spec also names ``end``
-    (the first valid wall time after the gap), whose run is that same run.
+    ones only; ``last`` is the last of them and ``count`` how many there are.
     """
 
     named: tuple[datetime, ...]
     last: datetime
     count: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class GapRun(WallTimes):
+    """The wall times of one DST gap that a spec names: all of them run as one run at ``end``.
+
+    ``end_too`` says the spec also names ``end`` (the first valid wall time after the gap),
+    whose run is that same run.
+    """
+
     end: datetime
     end_too: bool
 
 
-def gap_run(spec: CronSpec, start: datetime, end: datetime) -> GapRun | None:
-    """The wall times in the gap ``[start, end)`` that ``spec`` names, or None if it names none."""
+def wall_times(spec: CronSpec, start: datetime, end: datetime) -> WallTimes | None:
+    """The wall times in ``[start, end)`` that ``spec`` names, or None if it names none."""
     named: list[datetime] = []
     last: datetime | None = None
     count = 0
@@ -182,7 +194,15 @@ def gap_run(spec: CronSpec, start: datetime, end: datetime) -> GapRun | None:
             named.append(last)
     if last is None:
         return None
-    return GapRun(named=tuple(named), last=last, count=count, end=end, end_too=_names(spec, end))
+    return WallTimes(named=tuple(named), last=last, count=count)
+
+
+def gap_run(spec: CronSpec, start: datetime, end: datetime) -> GapRun | None:
+    """The wall times in the gap ``[start, end)`` that ``spec`` names, or None if it names none."""
+    times = wall_times(spec, start, end)
+    if times is None:
+        return None
+    return GapRun(named=times.named, last=times.last, count=times.count, end=end, end_too=_names(spec, end))
 
 
 def gap_finding(run: GapRun, zone_name: str, *, clocks: str, runs_at: str, utc: str = "") -> Finding:
@@ -199,7 +219,7 @@ def gap_finding(run: GapRun, zone_name: str, *, clocks: str, runs_at: str, utc: 
         subject = f"{first:%Y-%m-%d %H:%M:%S} does not exist"
         outcome = f"it runs at {runs_at}, the first valid instant after it{after}"
     else:
-        subject = f"{_skipped_times(run)} do not exist"
+        subject = f"{_times(run)} do not exist"
         outcome = f"they run once together at {runs_at}, the first valid instant after them{after}"
     runs = run.count
     if run.end_too:
@@ -210,13 +230,33 @@ def gap_finding(run: GapRun, zone_name: str, *, clocks: str, runs_at: str, utc: 
     return Finding(code="dst_gap", on=first.date(), message=f"{subject} in {zone_name} ({clocks}): {outcome}")
 
 
-def _skipped_times(run: GapRun) -> str:
+def fold_finding(times: WallTimes, zone_name: str, *, clocks: str, first: str = "", again: str = "") -> Finding:
+    """The ``dst_fold`` warning for ``times``: every repeated time (or their count, first and
+    last), and that each runs once, at its first occurrence.
+
+    ``clocks`` says how the clocks move ("the clocks go back from 03:00 to 02:00"); ``first``
+    where the runs are when the caller shows it ("02:00:00 CEST, 2027-10-31T00:00:00Z"), and
+    ``again`` where they are not ("02:00:00 CET").
+    """
+    where = f" ({first})" if first else ""
+    not_again = f", not again {again}" if again else ""
+    if times.count == 1:
+        subject = f"{times.named[0]:%Y-%m-%d %H:%M:%S} happens twice"
+        outcome = f"it runs once, at the first{where}{not_again}"
+    else:
+        subject = f"{_times(times)} happen twice"
+        runs = f"{times.count} runs, not {2 * times.count}"
+        outcome = f"each runs once, at its first occurrence{where}{not_again}: {runs}"
+    return Finding(code="dst_fold", on=times.named[0].date(), message=f"{subject} in {zone_name} ({clocks}): {outcome}")
+
+
+def _times(times: WallTimes) -> str:
     """``2027-03-28 02:15:00 and 02:45:00``, or ``2027-03-28 02:00:00 to 02:55:00 (12 times)``."""
-    first = run.named[0]
+    first = times.named[0]
     head = f"{first:%Y-%m-%d %H:%M:%S}"
-    if run.count > NAMED_MAX:
-        return f"{head} to {_clock(run.last, first)} ({run.count} times)"
-    rest = [_clock(moment, first) for moment in run.named[1:]]
+    if times.count > NAMED_MAX:
+        return f"{head} to {_clock(times.last, first)} ({times.count} times)"
+    rest = [_clock(moment, first) for moment in times.named[1:]]
     return f"{', '.join([head, *rest[:-1]])} and {rest[-1]}"
 
 
@@ -233,18 +273,6 @@ def _names(spec: CronSpec, wall: datetime) -> bool:
         and wall.minute in spec.minutes
         and wall.second in spec.seconds
         and wall.microsecond == 0
-    )
-
-
-def _fold_finding(hit: datetime, start: datetime, end: datetime, zone_name: str) -> Finding:
-    shown = f"{hit:%Y-%m-%d %H:%M:%S}"
-    return Finding(
-        code="dst_fold",
-        on=hit.date(),
-        message=(
-            f"{shown} happens twice in {zone_name} (the clocks go back from {end:%H:%M} to {start:%H:%M}): "
-            "it runs once, at the first"
-        ),
     )
 
 
@@ -299,13 +327,13 @@ def zone_transitions(zone_name: str, first_day: date, days: int = LINT_DAYS) -> 
         moment = start + index * _DAY
         current = _offset(moment, zone)
         if current != previous:
-            found.append(_bisect(moment - _DAY, moment, zone))
+            found.append(transition_between(moment - _DAY, moment, zone))
         previous = current
     return tuple(found)
 
 
-def _bisect(low: datetime, high: datetime, zone: tzinfo) -> Transition:
-    """The instant within ``(low, high]`` where the offset changes, to the second."""
+def transition_between(low: datetime, high: datetime, zone: tzinfo) -> Transition:
+    """The instant within ``(low, high]`` where ``zone``'s offset changes (once), to the second."""
     before = _offset(low, zone)
     low_ts, high_ts = int(low.timestamp()), int(high.timestamp())
     while high_ts - low_ts > 1:

@@ -11,11 +11,31 @@ put together here from cron-descriptor's parts: its own sentence rewrites ``*/1`
 then drops that field ("At 00:00, only on Monday" for ``0 0 */1 * 1``, which runs every day),
 and joins a weekday range or step without an "or" ("on day 1 of the month, Monday through
 Friday"), both of which read as the days that match *both*.
+
+A start with a step and no range (``N/S``) means ``N-MAX/S`` in every field, as in cron, and
+cron-descriptor misreads it in several ways, so such an element is rewritten, with jobctl's
+own reading (:func:`jobctl.schedules.cronfields.crontab_element_values`), before it is
+described. In the weekday field cron-descriptor turns ``1/2`` into ``*/2`` (Sunday, Tuesday...
+where jobctl runs Monday, Wednesday, Friday, Sunday) and ends ``N/S`` at Saturday, not at
+Sunday (7), then reads that range as weeks ("every 2 weeks, only on Friday" for ``5/2``,
+which runs every Friday and Sunday): a weekday ``N/S`` becomes its days ("only on Friday and
+Sunday"). In the other fields it says "every S minutes, starting at N" also when the runs do
+not come every S minutes: ``50/15`` runs only at :50, ``5/35`` at :05 and :40, ``20/15`` skips
+from :50 to :20, and day ``25/10`` is only the 25th. Such an element becomes its single value,
+its values when they are few (``5,40``: "At 5 and 40 minutes past the hour"), else a range
+with a step that ends at its last run ("every 10 days, between day 1 and 31 of the month").
+Only an element whose runs really are every S units, across the hour, day or year
+(``5/15`` in minutes, ``3/6`` in hours, ``2/3`` in months), keeps cron-descriptor's reading.
+In a comma list (``1,20/6``, which cron-descriptor reads as "on day 1 and every 6 days, of
+the month") an ``N/S`` element becomes its values.
 """
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
+
+from jobctl.schedules.cronfields import SECONDS_FIRST_ORDER, crontab_element_values
 
 if TYPE_CHECKING:
     from cron_descriptor import ExpressionDescriptor, Options
@@ -23,6 +43,13 @@ if TYPE_CHECKING:
 _ANY = ("*", "?")
 _DAY_FIELD = 3
 _WEEKDAY_FIELD = 5
+_START_STEP = re.compile(r"[a-z0-9]+/[0-9]+", re.ASCII)
+"""``N/S``: a start (number or name) and a step, no range and no ``*``."""
+_CYCLES = {"second": (0, 60), "minute": (0, 60), "hour": (0, 24), "day": (1, 31), "month": (1, 12)}
+"""Each field's first value and how many values one cycle of it has (the weekday is listed)."""
+_LISTED_MAX = 6
+"""An ``N/S`` element of at most this many values is described as its values, not as a range."""
+_WEEK = 7
 
 
 def describe_expression(expression: str) -> str:
@@ -36,7 +63,7 @@ def describe_expression(expression: str) -> str:
     options = Options(locale_code="en_US", use_24hour_time_format=True)
     try:
         # upper case: jobctl keeps fields lower-cased, and cron-descriptor reads only "L" and "W" as last and weekday
-        descriptor = ExpressionDescriptor(expression.upper(), options)
+        descriptor = ExpressionDescriptor(as_runs(expression).upper(), options)
         if both_days_restricted(expression):
             return _either_day(descriptor, options)
         return str(descriptor.get_description())
@@ -70,3 +97,42 @@ def _either_day(descriptor: ExpressionDescriptor, options: Options) -> str:
     rest = descriptor.transform_verbosity(descriptor.get_month_description() + descriptor.get_year_description())
     sentence = f"{time}, {day}, or {weekday}{rest}"
     return str(descriptor.transform_case(sentence, options.casing_type))
+
+
+def as_runs(expression: str) -> str:
+    """Six-field ``expression`` with every ``N/S`` element that cron-descriptor misreads written
+    as what jobctl runs: ``"0 0 0 * * 5/2"`` becomes ``"0 0 0 * * 5,0"`` (Friday and Sunday)."""
+    fields = expression.lower().split()
+    if len(fields) != len(SECONDS_FIRST_ORDER):
+        return expression
+    return " ".join(_field_as_runs(name, text) for name, text in zip(SECONDS_FIRST_ORDER, fields, strict=True))
+
+
+def _field_as_runs(name: str, text: str) -> str:
+    elements = text.split(",")
+    if not any(_START_STEP.fullmatch(element) for element in elements):
+        return text
+    if len(elements) == 1 and name != "day_of_week":
+        return _start_step(name, text)
+    written: list[str] = []
+    for element in elements:
+        if not _START_STEP.fullmatch(element):
+            written.append(element)
+            continue
+        values = crontab_element_values(name, element)
+        written.extend(str(value % _WEEK if name == "day_of_week" else value) for value in values)
+    if name == "day_of_week" and len(elements) == 1 and len(set(written)) == _WEEK:
+        return "*"
+    return ",".join(dict.fromkeys(written))
+
+
+def _start_step(name: str, text: str) -> str:
+    """One ``N/S`` element of a field other than the weekday, as cron-descriptor reads it right."""
+    values = crontab_element_values(name, text)
+    first, size = _CYCLES[name]
+    if size % values.step == 0 and values.start - first < values.step:
+        return text  # every S units without a break, across cycles: "every 15 minutes, starting at..."
+    if len(values) <= _LISTED_MAX:
+        return ",".join(str(value) for value in values)
+    step = f"/{values.step}" if values.step > 1 else ""
+    return f"{values.start}-{values[-1]}{step}"

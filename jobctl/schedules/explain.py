@@ -7,8 +7,9 @@ On top of that it gives what a person checks a schedule by: the fields as jobctl
 (:mod:`jobctl.schedules.english`), the next instants in the zone and in UTC, and the lint of
 :mod:`jobctl.schedules.cronlint` (the same warnings ``jobctl import crontab`` gives): an uneven
 step, both day fields restricted, and the DST gaps and folds of the coming year the schedule
-hits. A listed instant that a gap moved or a fold doubled carries its own note (``dst_gap`` /
-``dst_fold``); a DST warning of the year is left out when a listed instant already shows it.
+hits. A listed instant that a gap moved or a fold doubled carries a note (``dst_gap`` /
+``dst_fold``; the runs of one fold share theirs, shown under the first of them listed); a DST
+warning of the year is left out when a listed instant already shows it.
 
 No store, no config, no pydantic: it must start as fast as ``jobs list``.
 """
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
 from jobctl.schedules.cron import CronSchedule, crontab_config
@@ -25,11 +26,15 @@ from jobctl.schedules.cronfields import SECONDS_FIRST_ORDER, CronSpec, crontab_s
 from jobctl.schedules.cronlint import (
     Finding,
     GapRun,
+    WallTimes,
     dst_findings,
+    fold_finding,
     gap_finding,
     gap_run,
     lint_fields,
     normalized_fields,
+    transition_between,
+    wall_times,
 )
 from jobctl.schedules.cronsearch import build_search
 from jobctl.schedules.english import describe_expression
@@ -89,9 +94,9 @@ def explain(expression: str, *, timezone: str, after: datetime, count: int) -> E
     assert search is not None  # crontab_config refused it otherwise
     schedule = CronSchedule(search, zone, timezone=timezone)
     walls = _next_walls(schedule, as_utc(after), count)
+    notes_of = first_only([_dst_note(spec, wall, utc, zone, timezone) for wall, utc in walls])
     instants = [
-        Instant(utc=utc, local=utc.astimezone(zone), note=_dst_note(spec, wall, utc, zone, timezone))
-        for wall, utc in walls
+        Instant(utc=utc, local=utc.astimezone(zone), note=note) for (_, utc), note in zip(walls, notes_of, strict=True)
     ]
     notes = [instant.note for instant in instants if instant.note is not None]
     shown = {(note.code, note.on) for note in notes}
@@ -133,9 +138,11 @@ def _dst_note(spec: CronSpec, wall: datetime, utc: datetime, zone: tzinfo, name:
 
     In a gap, ``wall`` is the first wall time the spec names there; the note names the others
     too, since they all run as this one instant (:func:`jobctl.schedules.cronlint.gap_run`).
+    In a fold, the note names every repeated time the spec names there, each of which runs
+    once: it is the same note for each of those instants, shown under the first one listed
+    (:func:`first_only`).
     """
     local = utc.astimezone(zone)
-    shown = f"{wall:%Y-%m-%d %H:%M:%S}"
     if local.replace(tzinfo=None) != wall:
         end = local.replace(tzinfo=None)
         run = gap_run(spec, _gap_start(utc, zone), end)
@@ -145,20 +152,47 @@ def _dst_note(spec: CronSpec, wall: datetime, utc: datetime, zone: tzinfo, name:
             run, name, clocks="the clocks jump forward", runs_at=f"{local:%H:%M:%S %Z}", utc=format_utc(utc)
         )
     if _is_doubled(wall, zone):
-        again = wall.replace(tzinfo=zone, fold=1)
-        return Finding(
-            code="dst_fold",
-            on=wall.date(),
-            message=(
-                f"{shown} happens twice in {name} (the clocks go back): it runs once, at the first "
-                f"({local:%H:%M:%S %Z}, {format_utc(utc)}), not again at {again:%H:%M:%S %Z}"
-            ),
-        )
+        return _fold_note(spec, wall, zone, name)
     return None
 
 
+def _fold_note(spec: CronSpec, wall: datetime, zone: tzinfo, name: str) -> Finding:
+    """The ``dst_fold`` note of the fold around the doubled wall time ``wall``: its repeated
+    times the spec names, where each runs (the first occurrence) and where it does not."""
+    first_utc = wall.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    second_utc = wall.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    change = transition_between(first_utc, second_utc, zone)
+    moment = change.at.replace(tzinfo=None)
+    times = wall_times(spec, moment + change.after, moment + change.before)
+    if times is None:  # cannot happen (wall lies in the fold), but a note must never fail
+        times = WallTimes(named=(wall,), last=wall, count=1)
+    runs = [(times.named[0] - change.before).replace(tzinfo=UTC), (times.last - change.before).replace(tzinfo=UTC)]
+    before, after = (moment.astimezone(zone) for moment in (runs[0], runs[0] + change.before - change.after))
+    if times.count == 1:
+        first, again = f"{before:%H:%M:%S %Z}, {format_utc(runs[0])}", f"at {after:%H:%M:%S %Z}"
+    else:
+        first, again = f"in {before:%Z}, {format_utc(runs[0])} to {format_utc(runs[1])}", f"in {after:%Z}"
+    return fold_finding(times, name, clocks="the clocks go back", first=first, again=again)
+
+
+def first_only(notes: Sequence[Finding | None]) -> list[Finding | None]:
+    """``notes`` with each note that an earlier instant already carries replaced by None.
+
+    The instants of one fold share their note (it names all of them); it is shown once, under
+    the first of them, and is one entry of ``--json``'s warnings.
+    """
+    seen: set[Finding] = set()
+    kept: list[Finding | None] = []
+    for note in notes:
+        kept.append(None if note is None or note in seen else note)
+        if note is not None:
+            seen.add(note)
+    return kept
+
+
 def dst_notes(schedule: CronSchedule, slots: Sequence[datetime]) -> list[Finding | None]:
-    """For each of a cron job's ``slots``, how a DST gap or fold resolved it (None: neither)."""
+    """For each of a cron job's ``slots``, how a DST gap or fold resolved it (None: neither,
+    or the same note as an earlier slot's)."""
     notes: list[Finding | None] = []
     for slot in slots:
         pair = schedule.unbounded_wall_slot_after(slot - _TICK)
@@ -166,7 +200,7 @@ def dst_notes(schedule: CronSchedule, slots: Sequence[datetime]) -> list[Finding
             notes.append(None)
             continue
         notes.append(_dst_note(schedule.search.spec, pair[0], slot, schedule.zone, schedule.timezone))
-    return notes
+    return first_only(notes)
 
 
 def _gap_start(jump: datetime, zone: tzinfo) -> datetime:

@@ -106,6 +106,37 @@ def test_times_a_gap_joins_into_one_run_are_all_named(sqlite_only_cli: OneStoreC
     assert "2027-03-29 02:00:00" in both[index + 2]  # no second run at 03:00 on the 28th
 
 
+def test_times_a_fold_repeats_are_all_named_and_run_once_each(sqlite_only_cli: OneStoreCli) -> None:
+    year = explain_json(sqlite_only_cli, "*/15 * * * *", "--timezone", "Europe/Berlin",
+                        "--from", "2027-03-27T12:00")  # fmt: skip
+    assert year["warnings"][1] == {
+        "code": "dst_fold",
+        "message": "2027-10-31 02:00:00, 02:15:00, 02:30:00 and 02:45:00 happen twice in Europe/Berlin (the clocks "
+        "go back from 03:00 to 02:00): each runs once, at its first occurrence: 4 runs, not 8",
+    }
+    document = explain_json(sqlite_only_cli, "*/15 * * * *", "--timezone", "Europe/Berlin", "-n", "4",
+                            "--from", "2027-10-31T02:20+02:00")  # fmt: skip
+    assert utcs(document) == [  # 02:30 and 02:45 CEST, then 03:00 CET: no second 02:30 or 02:45
+        "2027-10-31T00:30:00Z",
+        "2027-10-31T00:45:00Z",
+        "2027-10-31T02:00:00Z",
+        "2027-10-31T02:15:00Z",
+    ]
+    note = (
+        "2027-10-31 02:00:00, 02:15:00, 02:30:00 and 02:45:00 happen twice in Europe/Berlin (the clocks go back): "
+        "each runs once, at its first occurrence (in CEST, 2027-10-31T00:00:00Z to 2027-10-31T00:45:00Z), "
+        "not again in CET: 4 runs, not 8"
+    )
+    assert document["warnings"][0] == {"code": "dst_fold", "message": note}
+    assert [w["code"] for w in document["warnings"]] == ["dst_fold", "dst_gap", "dst_fold"]  # 2028's follow
+    human = check_ok(sqlite_only_cli("cron", "explain", "*/15 * * * *", "--timezone", "Europe/Berlin", "-n", "4",
+                                     "--from", "2027-10-31T02:20+02:00")).stdout.splitlines()  # fmt: skip
+    index = next(i for i, line in enumerate(human) if "2027-10-31T00:30:00Z" in line)
+    assert human[index + 1] == f"    note: {note}"  # once, under the first listed run of the fold
+    assert "2027-10-31T00:45:00Z" in human[index + 2] and "2027-10-31T02:00:00Z" in human[index + 3]
+    assert sum("note:" in line for line in human) == 1
+
+
 def test_human_output_puts_a_note_under_the_moved_instant(sqlite_only_cli: OneStoreCli) -> None:
     result = check_ok(sqlite_only_cli("cron", "explain", "30 2 * * *", "--timezone", "Europe/Berlin", "-n", "2",
                                       "--from", "2026-03-28T12:00"))  # fmt: skip
@@ -173,6 +204,14 @@ def test_both_day_fields_restricted_are_described_as_the_runs_listed(sqlite_only
     assert utcs(document) == ["2026-12-08T00:00:00Z", "2026-12-09T00:00:00Z", "2026-12-10T00:00:00Z"]
     human = check_ok(sqlite_only_cli("cron", "explain", "0 0 1,15 * 5", "--timezone", "UTC")).stdout
     assert "meaning      At 00:00, on day 1 and 15 of the month, or on Friday" in human.splitlines()
+
+
+def test_a_weekday_start_with_a_step_is_described_as_the_days_it_runs(sqlite_only_cli: OneStoreCli) -> None:
+    document = explain_json(sqlite_only_cli, "0 0 * * 5/2", "--timezone", "UTC", "-n", "4",
+                            "--from", "2027-01-01")  # fmt: skip
+    assert document["description"] == "At 00:00, only on Friday and Sunday"  # 5/2 is 5-7/2, as in cron
+    assert utcs(document) == ["2027-01-03T00:00:00Z", "2027-01-08T00:00:00Z", "2027-01-10T00:00:00Z",
+                              "2027-01-15T00:00:00Z"]  # fmt: skip
 
 
 def test_lint_warnings(sqlite_only_cli: OneStoreCli) -> None:

@@ -63,3 +63,18 @@ def test_dst_gap_and_fold_are_explained_under_the_runs_they_moved(cli: Any, tmp_
     assert lines[2].startswith("    note: 2027-10-31 02:00:00 happens twice in Europe/Berlin")
     assert "runs once" in lines[2]
     assert len(lines) == 5
+
+
+def test_a_fold_note_names_every_repeated_time_once(cli: Any, tmp_path: Path) -> None:
+    create_from_body(cli, tmp_path, {"name": "quarter", "jobTypeId": 2, "scheduleConfig": {
+        "expression": "*/15 * * * *", "timezone": "Europe/Berlin", "start_date": "2027-10-31T01:50:00"}})  # fmt: skip
+    lines = check_ok(cli("jobs", "next", "quarter", "-n", "5")).stdout.splitlines()
+    assert "Sun 2027-10-31 02:00:00 CEST" in lines[1] and "2027-10-31T00:00:00Z" in lines[1]
+    assert lines[2] == (
+        "    note: 2027-10-31 02:00:00, 02:15:00, 02:30:00 and 02:45:00 happen twice in Europe/Berlin (the clocks "
+        "go back): each runs once, at its first occurrence (in CEST, 2027-10-31T00:00:00Z to 2027-10-31T00:45:00Z), "
+        "not again in CET: 4 runs, not 8"
+    )
+    assert "2027-10-31T00:15:00Z" in lines[3] and "2027-10-31T00:30:00Z" in lines[4]
+    assert "2027-10-31T00:45:00Z" in lines[5] and "Sun 2027-10-31 03:00:00 CET" in lines[6]
+    assert len(lines) == 7  # the note once, under the first run of the fold

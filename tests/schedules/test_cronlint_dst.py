@@ -136,3 +136,63 @@ def test_an_hourly_line_runs_as_its_dst_warnings_say() -> None:
     assert slots(schedule, utc(2027, 10, 31, 0), 2) == [utc(2027, 10, 31, 0, 17), utc(2027, 10, 31, 2, 17)]
     on_the_hour = dst_findings(crontab_spec("@hourly"), "Europe/Berlin", after=BEFORE_2027)[0]
     assert on_the_hour.message.endswith("together with the schedule's own 03:00:00 run: one run, not 2")
+
+
+def autumn_fold(expression: str) -> Finding:
+    [fold] = [
+        f for f in dst_findings(crontab_spec(expression), "Europe/Berlin", after=BEFORE_2027) if f.code == "dst_fold"
+    ]
+    return fold
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        (
+            "30 2 * * *",
+            "2027-10-31 02:30:00 happens twice in Europe/Berlin (the clocks go back from 03:00 to 02:00): "
+            "it runs once, at the first",
+        ),
+        (
+            "15,45 2 * * *",
+            "2027-10-31 02:15:00 and 02:45:00 happen twice in Europe/Berlin (the clocks go back from 03:00 to 02:00): "
+            "each runs once, at its first occurrence: 2 runs, not 4",
+        ),
+        (
+            "*/15 * * * *",
+            "2027-10-31 02:00:00, 02:15:00, 02:30:00 and 02:45:00 happen twice in Europe/Berlin (the clocks go back "
+            "from 03:00 to 02:00): each runs once, at its first occurrence: 4 runs, not 8",
+        ),
+        (
+            "*/5 2-3 * * *",
+            "2027-10-31 02:00:00 to 02:55:00 (12 times) happen twice in Europe/Berlin (the clocks go back from 03:00 "
+            "to 02:00): each runs once, at its first occurrence: 12 runs, not 24",
+        ),
+    ],
+    ids=["one-time", "two-times", "every-quarter-hour", "many"],
+)
+def test_a_fold_warning_names_every_repeated_time_and_that_each_runs_once(expression: str, message: str) -> None:
+    fold = autumn_fold(expression)
+    assert (fold.code, fold.on, fold.message) == ("dst_fold", date(2027, 10, 31), message)
+
+
+@pytest.mark.parametrize("expression", ["30 2 * * *", "15,45 2 * * *", "*/15 * * * *", "*/5 2-3 * * *"])
+def test_the_times_a_fold_warning_names_each_run_once_on_the_scheduler(expression: str) -> None:
+    """What the message claims, checked on the scheduler: 02:00-03:00 happens twice (00:00Z to
+    01:00Z in CEST, then 01:00Z to 02:00Z in CET); each time the spec names in it runs in the
+    first hour only, so the day has as many runs there as the message counts, not twice as many."""
+    schedule = build(JobType.CRON, {"expression": expression, "timezone": "Europe/Berlin"})
+    fold = [slot for slot in slots(schedule, utc(2027, 10, 31, 0), 30) if slot < utc(2027, 10, 31, 2)]
+    assert fold and all(slot < utc(2027, 10, 31, 1) for slot in fold)
+    message = autumn_fold(expression).message
+    if len(fold) == 1:
+        assert message.endswith("it runs once, at the first")
+    else:
+        assert message.endswith(f"each runs once, at its first occurrence: {len(fold)} runs, not {2 * len(fold)}")
+
+
+def test_import_crontab_gives_the_same_fold_warning() -> None:
+    crontab = parse_crontab("*/15 * * * * run\n", system=False, default_timezone="Europe/Berlin", now=BEFORE_2027)
+    [fold] = [issue for issue in crontab.issues if issue.code == "dst_fold"]
+    assert fold.message == autumn_fold("*/15 * * * *").message
+    assert fold.message.startswith("2027-10-31 02:00:00, 02:15:00, 02:30:00 and 02:45:00 happen twice")
