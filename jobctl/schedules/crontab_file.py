@@ -12,7 +12,9 @@ A crontab is read line by line:
 * a job line is five time fields (or one of ``@yearly @annually @monthly @weekly @daily
   @midnight @hourly``), then, in the system format (``/etc/crontab``, ``/etc/cron.d/*``), the
   user, then the command. In the command an unescaped ``%`` ends the command and the rest is
-  its standard input, where each further ``%`` is a newline; ``\\%`` is a literal ``%``.
+  its standard input, where each further ``%`` is a newline; ``\\%`` is a literal ``%``, and
+  in the command a backslash pairs with the character after it (``\\\\%``: the ``%`` is
+  unescaped), as cron's ``do_command.c`` reads it (:func:`split_percent`).
 
 Everything else is an error. Errors and warnings are :class:`LintIssue` values with a stable
 ``code``; the time-field checks are the parser ``jobs create --cron`` uses
@@ -307,25 +309,48 @@ def _check_user(user: str, number: int, result: Crontab) -> bool:
 
 
 def split_percent(text: str) -> tuple[str, str | None]:
-    """A cron command and its standard input: an unescaped ``%`` ends the command; in the rest
-    each ``%`` is a newline; ``\\%`` is ``%`` in both; None when there is no unescaped ``%``."""
-    parts: list[list[str]] = [[]]
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and text.startswith("%", index + 1):
-            parts[-1].append("%")
-            index += 2
+    """A cron command and its standard input, read as cron's ``do_command.c`` reads them.
+
+    In the command a backslash takes the character after it as a pair: ``\\%`` is a literal
+    ``%`` (the backslash dropped), any other pair is kept as written (``\\\\`` stays two
+    backslashes, so the ``%`` after it is unescaped); the first unescaped ``%`` ends the command.
+    The rest is the standard input (:func:`_standard_input`); None when there is no unescaped ``%``.
+    """
+    command: list[str] = []
+    escaped = False
+    for index, char in enumerate(text):
+        if escaped:
+            if char == "%":
+                command[-1] = "%"  # the backslash before it is dropped
+            else:
+                command.append(char)
+            escaped = False
             continue
         if char == "%":
-            parts.append([])
-        else:
-            parts[-1].append(char)
-        index += 1
-    command = "".join(parts[0])
-    if len(parts) == 1:
-        return command, None
-    return command, "\n".join("".join(part) for part in parts[1:])
+            return "".join(command), _standard_input(text[index + 1 :])
+        command.append(char)
+        escaped = char == "\\"
+    return "".join(command), None
+
+
+def _standard_input(text: str) -> str:
+    """What cron writes to the command's standard input for the text after its ``%``: each
+    ``%`` a newline, ``\\%`` a literal ``%``, every other backslash kept (unlike the command,
+    a backslash here is no pair: ``\\\\%`` is ``\\%``)."""
+    written: list[str] = []
+    escaped = False
+    for char in text:
+        if escaped:
+            if char != "%":
+                written.append("\\")
+        elif char == "%":
+            char = "\n"
+        escaped = char == "\\"
+        if not escaped:
+            written.append(char)
+    if escaped:
+        written.append("\\")
+    return "".join(written)
 
 
 def _lint_schedule(entry: CrontabEntry, result: Crontab, *, default_timezone: str, now: datetime) -> None:

@@ -71,6 +71,16 @@ def test_percent_makes_stdin_and_escaped_percent_is_literal() -> None:
     assert [(entry.command, entry.stdin) for entry in crontab.entries] == [("date +", "Y-\nm-\nd"), ("date +%F", None)]
 
 
+def test_a_backslash_pair_in_the_command_is_a_pair_as_in_cron() -> None:
+    """cron's loop (do_command.c) takes ``\\\\`` as a pair, kept as written, so the ``%`` after it
+    is unescaped and starts the standard input; the input part knows no such pairs."""
+    [entry] = read("0 5 * * * echo a\\\\%b\n").entries
+    assert (entry.command, entry.stdin) == ("echo a\\\\", "b")
+    assert split_percent(r"printf '\\\%d'") == (r"printf '\\%d'", None)  # a pair, then an escaped %
+    # in the input, a backslash escapes only a % right after it; every other backslash stays
+    assert split_percent("x\\a%in\\\\%\\%\\") == ("x\\a", "in\\%%\\")
+
+
 def test_name_comment_names_the_job_on_the_next_line_only() -> None:
     crontab = read("# name: nightly-backup\n0 2 * * * backup\n\n# name: lost\n\n0 3 * * * other\n")
     assert [entry.name for entry in crontab.entries] == ["nightly-backup", None]
