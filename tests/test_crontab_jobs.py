@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jobctl.schedules.crontab_file import parse_crontab
+from jobctl.service.crontab_export import crontab_export
 from jobctl.service.crontab_import import crontab_jobs, mail_routes
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -114,3 +115,20 @@ def test_mailto_becomes_an_output_rule_for_each_notifier_that_mails_its_addresse
     [missing] = issues
     assert (missing.line, missing.severity, missing.code) == (4, "warning", "mailto")
     assert "no email notifier sends to nobody@example.com" in missing.message
+
+
+def exported(*jobs: dict[str, object]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The lines (after the header) of the crontab ``jobctl export --format crontab`` writes for ``jobs``."""
+    result = crontab_export([dict(job) for job in jobs], mail_routes={}, now=NOW)
+    return result.text.splitlines()[1:], result.refused
+
+
+def test_blanks_at_a_line_s_end_stay_and_keep_the_job_s_name() -> None:
+    [blanks] = tables("0 4 * * * cat -A%hello   \n")
+    [plain] = tables("0 4 * * * cat -A%hello\n")
+    assert blanks["stdin"] == "hello   " and blanks["name"] == plain["name"]
+    assert tables("0 5 * * * echo hi  \n")[0]["command"] == "echo hi  "
+    lines, refused = exported({"name": "padded", "cron": "0 5 * * *", "command": "echo a\\ "})
+    assert (lines, refused) == (["# name: padded", "0 5 * * * echo a\\ "], [])  # reads back as it is
+    _, refused = exported({"name": "indented", "cron": "0 5 * * *", "command": " echo a"})
+    assert refused == [("indented", "a command with blanks at its start (cron skips those after the schedule)")]

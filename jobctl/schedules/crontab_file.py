@@ -11,7 +11,8 @@ A crontab is read line by line:
   the job lines *after* it; nothing is expanded (``PATH=$HOME/bin`` is those characters);
 * a job line is five time fields (or one of ``@yearly @annually @monthly @weekly @daily
   @midnight @hourly``), then, in the system format (``/etc/crontab``, ``/etc/cron.d/*``), the
-  user, then the command. In the command an unescaped ``%`` ends the command and the rest is
+  user, then the command: the rest of the line, blanks at its end kept (cron reads it to the
+  line's end). In the command an unescaped ``%`` ends the command and the rest is
   its standard input, where each further ``%`` is a newline; ``\\%`` is a literal ``%``, and
   in the command a backslash pairs with the character after it (``\\\\%``: the ``%`` is
   unescaped), as cron's ``do_command.c`` reads it (:func:`split_percent`).
@@ -89,7 +90,9 @@ class CrontabEntry:
     variables: tuple[Variable, ...]
     """Every variable set above the line, the latest value of each name, in first-set order."""
     raw: str
-    """Everything after the fields (and user), as written: with the schedule, the job's identity."""
+    """Everything after the fields (and user), as written but for blanks at its end: with the
+    schedule, the job's identity (so blanks an editor adds or drops at a line's end do not
+    change the job's generated name)."""
 
 
 @dataclass(kw_only=True)
@@ -129,7 +132,7 @@ def parse_crontab(
             else:
                 name = _comment_name(previous)
                 _read_job(
-                    stripped,
+                    line.lstrip(),  # the line's end is the command's: cron keeps its blanks
                     number,
                     name,
                     tuple(variables.values()),
@@ -210,8 +213,9 @@ def _read_job(
         user = words[0] if words else ""
         if not _check_user(user, number, result):
             return
-    raw = rest.strip()
-    command, stdin = split_percent(raw)
+    text = rest.lstrip()  # cron skips the blanks before the command, and keeps those at its end
+    raw = text.rstrip()
+    command, stdin = split_percent(text)
     if not command.strip():
         result.add(number, "error", "empty_command", "no command after the schedule")
         return

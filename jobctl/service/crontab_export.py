@@ -155,8 +155,8 @@ def _schedule_and_command(table: dict[str, Any]) -> list[str]:
     if isinstance(command, str):
         if _breaks_lines(command):
             why.append("a command of several lines")
-        elif command != command.lstrip() or (not stdin and command != command.rstrip()):
-            why.append("a command with blanks at its start or end (cron drops them)")
+        elif command != command.lstrip():
+            why.append("a command with blanks at its start (cron skips those after the schedule)")
     if isinstance(stdin, str) and _breaks_lines(stdin.replace("\n", "")):
         why.append("standard input with a line break other than \\n (each % of cron's is a \\n)")
     return why

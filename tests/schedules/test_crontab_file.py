@@ -81,6 +81,15 @@ def test_a_backslash_pair_in_the_command_is_a_pair_as_in_cron() -> None:
     assert split_percent("x\\a%in\\\\%\\%\\") == ("x\\a", "in\\%%\\")
 
 
+def test_blanks_at_the_end_of_a_line_belong_to_its_command_or_input_as_in_cron() -> None:
+    """cron reads the command to the line's end (cronie's get_string up to the newline): blanks
+    there stay, in the standard input as in the command; those after the schedule do not."""
+    first, second = read("0 4 * * * cat -A%hello   \n0 5 * * *   echo a\\ \t\n").entries
+    assert (first.command, first.stdin) == ("cat -A", "hello   ")
+    assert (second.command, second.stdin) == ("echo a\\ \t", None)
+    assert (first.raw, second.raw) == ("cat -A%hello", "echo a\\")  # the identity ignores them
+
+
 def test_name_comment_names_the_job_on_the_next_line_only() -> None:
     crontab = read("# name: nightly-backup\n0 2 * * * backup\n\n# name: lost\n\n0 3 * * * other\n")
     assert [entry.name for entry in crontab.entries] == ["nightly-backup", None]
