@@ -31,7 +31,7 @@ def test_every_cron_setting_maps_to_its_key() -> None:
         "command": "mail -s report root",
         "args": {"shell": "/bin/bash"},
         "description": "crontab: 5 4 * * sun mail -s report root%Hello\\%there%bye",
-        "stdin": "Hello%there\nbye",
+        "stdin": "Hello%there\nbye\n",
         "env": {"PATH": "/usr/local/bin:/usr/bin", "HOME": "/srv"},
     }
 
@@ -126,7 +126,7 @@ def exported(*jobs: dict[str, object]) -> tuple[list[str], list[tuple[str, str]]
 def test_blanks_at_a_line_s_end_stay_and_keep_the_job_s_name() -> None:
     [blanks] = tables("0 4 * * * cat -A%hello   \n")
     [plain] = tables("0 4 * * * cat -A%hello\n")
-    assert blanks["stdin"] == "hello   " and blanks["name"] == plain["name"]
+    assert blanks["stdin"] == "hello   \n" and blanks["name"] == plain["name"]
     assert tables("0 5 * * * echo hi  \n")[0]["command"] == "echo hi  "
     lines, refused = exported({"name": "padded", "cron": "0 5 * * *", "command": "echo a\\ "})
     assert (lines, refused) == (["# name: padded", "0 5 * * * echo a\\ "], [])  # reads back as it is

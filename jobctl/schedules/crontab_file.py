@@ -340,9 +340,12 @@ def split_percent(text: str) -> tuple[str, str | None]:
 def _standard_input(text: str) -> str:
     """What cron writes to the command's standard input for the text after its ``%``: each
     ``%`` a newline, ``\\%`` a literal ``%``, every other backslash kept (unlike the command,
-    a backslash here is no pair: ``\\\\%`` is ``\\%``)."""
+    a backslash here is no pair: ``\\\\%`` is ``\\%``), and a final newline when the last
+    character it wrote was not one (``%hello`` gives ``hello\\n``, ``%hello%`` the same).
+    cronie's loop, char for char: a backslash at the very end is written after that check, so
+    it may end the input without a newline."""
     written: list[str] = []
-    escaped = False
+    escaped = need_newline = False
     for char in text:
         if escaped:
             if char != "%":
@@ -352,8 +355,11 @@ def _standard_input(text: str) -> str:
         escaped = char == "\\"
         if not escaped:
             written.append(char)
+            need_newline = char != "\n"
     if escaped:
         written.append("\\")
+    if need_newline:
+        written.append("\n")
     return "".join(written)
 
 

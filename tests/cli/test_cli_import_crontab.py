@@ -56,7 +56,7 @@ def test_import_reimport_and_prune(cli: Any, tmp_path: Path) -> None:
     assert backup["source"] == f"crontab:{path}"
     [report] = [job for name, job in jobs.items() if name.startswith("mail-s-monthly-")]
     assert report["scheduleConfig"]["timezone"] == "America/New_York"
-    assert report["stdin"] == "Report attached%\nRegards"
+    assert report["stdin"] == "Report attached%\nRegards\n"
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before  # the source is only read
 
     again = cli("import", "crontab", str(path))

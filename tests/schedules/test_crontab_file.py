@@ -61,31 +61,41 @@ def test_names_ranges_lists_and_steps_are_accepted() -> None:
 
 
 def test_percent_makes_stdin_and_escaped_percent_is_literal() -> None:
-    assert split_percent("mail -s hi root%line one%line two") == ("mail -s hi root", "line one\nline two")
+    assert split_percent("mail -s hi root%line one%line two") == ("mail -s hi root", "line one\nline two\n")
     assert split_percent(r"date +\%Y-\%m-\%d") == ("date +%Y-%m-%d", None)
     assert split_percent(r"cat%50\% done%") == ("cat", "50% done\n")
     assert split_percent(r"echo a\b") == (r"echo a\b", None)  # other backslashes stay
     crontab = read("0 0 * * * date +%Y-%m-%d\n0 1 * * * date +\\%F\n")
     assert codes(crontab) == [(1, "warning", "stdin")]
     assert "'date +'" in crontab.issues[0].message and "\\%" in crontab.issues[0].message
-    assert [(entry.command, entry.stdin) for entry in crontab.entries] == [("date +", "Y-\nm-\nd"), ("date +%F", None)]
+    assert [(entry.command, entry.stdin) for entry in crontab.entries] == [("date +", "Y-\nm-\nd\n"), ("date +%F", None)]
 
 
 def test_a_backslash_pair_in_the_command_is_a_pair_as_in_cron() -> None:
     """cron's loop (do_command.c) takes ``\\\\`` as a pair, kept as written, so the ``%`` after it
     is unescaped and starts the standard input; the input part knows no such pairs."""
     [entry] = read("0 5 * * * echo a\\\\%b\n").entries
-    assert (entry.command, entry.stdin) == ("echo a\\\\", "b")
+    assert (entry.command, entry.stdin) == ("echo a\\\\", "b\n")
     assert split_percent(r"printf '\\\%d'") == (r"printf '\\%d'", None)  # a pair, then an escaped %
     # in the input, a backslash escapes only a % right after it; every other backslash stays
-    assert split_percent("x\\a%in\\\\%\\%\\") == ("x\\a", "in\\%%\\")
+    assert split_percent("x\\a%in\\\\%\\%\\") == ("x\\a", "in\\%%\\\n")
+
+
+def test_the_input_ends_with_a_newline_as_cron_writes_it() -> None:
+    """cron adds a newline after the input when the last character it wrote was not one (so a
+    ``read`` loop sees the last line); a final ``%`` is that newline already."""
+    assert [entry.stdin for entry in read("0 4 * * * cat%hello\n0 5 * * * cat%hello%\n").entries] == ["hello\n"] * 2
+    assert split_percent("cat%a%%") == ("cat", "a\n\n")
+    assert split_percent("cat%") == ("cat", "")  # nothing written: an empty input
+    assert split_percent("cat%a\\") == ("cat", "a\\\n")
+    assert split_percent("cat%\\") == ("cat", "\\")  # cronie's loop writes a final backslash after the check
 
 
 def test_blanks_at_the_end_of_a_line_belong_to_its_command_or_input_as_in_cron() -> None:
     """cron reads the command to the line's end (cronie's get_string up to the newline): blanks
     there stay, in the standard input as in the command; those after the schedule do not."""
     first, second = read("0 4 * * * cat -A%hello   \n0 5 * * *   echo a\\ \t\n").entries
-    assert (first.command, first.stdin) == ("cat -A", "hello   ")
+    assert (first.command, first.stdin) == ("cat -A", "hello   \n")
     assert (second.command, second.stdin) == ("echo a\\ \t", None)
     assert (first.raw, second.raw) == ("cat -A%hello", "echo a\\")  # the identity ignores them
 
