@@ -9,7 +9,8 @@ A crontab is read line by line:
 * ``NAME=value`` (blanks around ``=`` allowed, the value optionally in matching single or
   double quotes to keep its outer blanks, the name optionally quoted too) sets a variable for
   the job lines *after* it; nothing is expanded (``PATH=$HOME/bin`` is those characters);
-* a job line is five time fields (or one of ``@yearly @annually @monthly @weekly @daily
+* a job line is, after an optional ``-`` (cronie: do not log its runs; left out, with a
+  warning), five time fields (or one of ``@yearly @annually @monthly @weekly @daily
   @midnight @hourly``), then, in the system format (``/etc/crontab``, ``/etc/cron.d/*``), the
   user, then the command: the rest of the line, blanks at its end kept (cron reads it to the
   line's end). In the command an unescaped ``%`` ends the command and the rest is
@@ -44,6 +45,8 @@ ZONE_VARIABLES = ("CRON_TZ", "TZ")
 MAIL_VARIABLES = ("MAILTO", "MAILFROM", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING")
 """Variables cron reads to mail a job's output; jobctl does not mail output (see import)."""
 VALUE_MAX = 32 * 1024
+DONT_LOG = "-"
+"""cronie's mark before a job line's schedule: do not syslog its runs (root's and system crontabs)."""
 BYTE_ORDER_MARK = "\ufeff"
 """What some Windows editors save before a UTF-8 file's text. It belongs to no line: read as
 one, it made the first line (a variable, a job, a ``# name:``) an error or a comment no more."""
@@ -191,6 +194,23 @@ def _read_job(
     skip_unsupported: bool,
 ) -> None:
     """Read one job line into an entry, or record why it cannot be one."""
+    if line.startswith(DONT_LOG):
+        line = line.removeprefix(DONT_LOG)
+        if not line[:1] or line[:1].isspace():
+            result.add(
+                number,
+                "error",
+                "not_a_job",
+                "'-' (cron: do not log this job) must be followed by the schedule, no blank between",
+            )
+            return
+        result.add(
+            number,
+            "warning",
+            "dont_log",
+            "'-' at the line's start (cron: do not log this job's runs; root's and system crontabs only) "
+            "is left out: jobctl records every run in its history",
+        )
     if line.startswith("@"):
         macro, rest = _take_words(line, 1)
         expression = macro[0].lower()

@@ -100,6 +100,16 @@ def test_blanks_at_the_end_of_a_line_belong_to_its_command_or_input_as_in_cron()
     assert (first.raw, second.raw) == ("cat -A%hello", "echo a\\")  # the identity ignores them
 
 
+def test_a_leading_dash_is_cron_s_do_not_log_mark_left_out_with_a_warning() -> None:
+    crontab = read("-0 5 * * * echo quiet\n-@daily date\n- 0 5 * * * spaced\n0 6 * * * loud\n")
+    assert codes(crontab) == [(1, "warning", "dont_log"), (2, "warning", "dont_log"), (3, "error", "not_a_job")]
+    assert "jobctl records every run" in crontab.issues[0].message
+    assert [(entry.expression, entry.command) for entry in crontab.entries] == [
+        ("0 5 * * *", "echo quiet"), ("@daily", "date"), ("0 6 * * *", "loud"),
+    ]  # fmt: skip
+    assert read("-0 5 * * * root run\n", system=True).entries[0].user == "root"
+
+
 def test_name_comment_names_the_job_on_the_next_line_only() -> None:
     crontab = read("# name: nightly-backup\n0 2 * * * backup\n\n# name: lost\n\n0 3 * * * other\n")
     assert [entry.name for entry in crontab.entries] == ["nightly-backup", None]
