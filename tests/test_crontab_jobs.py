@@ -36,9 +36,10 @@ def test_every_cron_setting_maps_to_its_key() -> None:
     }
 
 
-def test_tz_is_the_zone_and_stays_in_the_environment() -> None:
-    [table] = tables("TZ=Asia/Tokyo\n@daily date\n")
-    assert table["timezone"] == "Asia/Tokyo" and table["env"] == {"TZ": "Asia/Tokyo"}
+def test_tz_is_the_command_s_variable_and_cron_tz_the_zone() -> None:
+    tz_only, both = tables("TZ=Asia/Tokyo\n@daily date\nCRON_TZ=Europe/Paris\n@hourly date\n")
+    assert "timezone" not in tz_only and tz_only["env"] == {"TZ": "Asia/Tokyo"}  # cron schedules in its default
+    assert both["timezone"] == "Europe/Paris" and both["env"] == {"TZ": "Asia/Tokyo"}
     [plain] = tables("SHELL=/bin/sh\n@hourly date\n")
     assert "args" not in plain and "timezone" not in plain and "env" not in plain  # cron's defaults add nothing
 
@@ -132,3 +133,9 @@ def test_blanks_at_a_line_s_end_stay_and_keep_the_job_s_name() -> None:
     assert (lines, refused) == (["# name: padded", "0 5 * * * echo a\\ "], [])  # reads back as it is
     _, refused = exported({"name": "indented", "cron": "0 5 * * *", "command": " echo a"})
     assert refused == [("indented", "a command with blanks at its start (cron skips those after the schedule)")]
+
+
+def test_a_job_s_tz_variable_exports_as_tz_and_reads_back_as_it_is() -> None:
+    """Read as the zone, ``TZ=`` gave the job a zone it did not have, and such a job was refused."""
+    job = {"name": "tokyo-clock", "cron": "0 9 * * *", "command": "date", "env": {"TZ": "Asia/Tokyo"}}
+    assert exported(job) == (["TZ=Asia/Tokyo", "# name: tokyo-clock", "0 9 * * * date"], [])

@@ -41,7 +41,8 @@ from jobctl.schedules.zones import UnknownZone, load_zone
 
 Severity = Literal["error", "warning"]
 MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-ZONE_VARIABLES = ("CRON_TZ", "TZ")
+ZONE_VARIABLE = "CRON_TZ"
+"""The variable whose zone the schedule is read in (cronie reads only it: ``TZ`` is the commands')."""
 MAIL_VARIABLES = ("MAILTO", "MAILFROM", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING")
 """Variables cron reads to mail a job's output; jobctl does not mail output (see import)."""
 VALUE_MAX = 32 * 1024
@@ -118,7 +119,7 @@ def parse_crontab(
 ) -> Crontab:
     """Read crontab ``text``: entries, errors and warnings (see the module docstring).
 
-    ``default_timezone`` is the zone of jobs without ``CRON_TZ``/``TZ`` (for the DST lint);
+    ``default_timezone`` is the zone of jobs without ``CRON_TZ`` (for the DST lint);
     ``now`` starts the year the DST lint looks at and the search for a first run. With
     ``skip_unsupported`` an ``@reboot`` line is a warning and left out, else an error.
     """
@@ -146,6 +147,7 @@ def parse_crontab(
         previous = stripped
     for entry in result.entries:
         _lint_schedule(entry, result, default_timezone=default_timezone, now=now)
+        _lint_tz_variable(entry, result)
     result.issues.sort(key=lambda issue: issue.line)
     return result
 
@@ -174,7 +176,7 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
         result.add(line, "error", "bad_variable", f"variable {name!r}: {reason}")
     elif len(value.encode()) > VALUE_MAX:
         result.add(line, "error", "bad_variable", f"variable {name!r}: value longer than {VALUE_MAX} bytes")
-    elif name in ZONE_VARIABLES and value:
+    elif name == ZONE_VARIABLE and value:
         try:
             load_zone(value)
         except UnknownZone:
@@ -404,6 +406,22 @@ def _lint_schedule(entry: CrontabEntry, result: Crontab, *, default_timezone: st
 
 
 def _zone_name(entry: CrontabEntry, default_timezone: str) -> str:
-    """The zone the line's schedule is read in: ``CRON_TZ``, else ``TZ``, else the default."""
+    """The zone the line's schedule is read in: ``CRON_TZ``, else the default (never ``TZ``)."""
     found = {variable.name: variable.value for variable in entry.variables}
-    return found.get("CRON_TZ") or found.get("TZ") or default_timezone
+    return found.get(ZONE_VARIABLE) or default_timezone
+
+
+def _lint_tz_variable(entry: CrontabEntry, result: Crontab) -> None:
+    """Warn about a line with ``TZ=`` and no ``CRON_TZ=``: cron schedules it in its default zone,
+    ``TZ`` reaching only the command (crontab(5)), which a reader of ``TZ=`` does not expect."""
+    found = {variable.name: variable for variable in entry.variables}
+    tz = found.get("TZ")
+    if tz is None or not tz.value or (ZONE_VARIABLE in found and found[ZONE_VARIABLE].value):
+        return
+    result.add(
+        entry.line,
+        "warning",
+        "tz_variable",
+        f"TZ={tz.value} (line {tz.line}) sets TZ for the command only, as in cron: the schedule stays in the "
+        f"default zone ([scheduler] timezone); add CRON_TZ={tz.value} above the line to schedule it in that zone",
+    )

@@ -4,8 +4,9 @@ Each job line becomes one table (the keys of ``jobctl apply``), so an import is 
 the source ``crontab:NAME``: a second import of the same crontab changes nothing, and
 ``--prune`` deletes the jobs whose lines are gone. How cron's settings map (docs/crontab-import.md):
 
-* the schedule is ``cron`` as written (``@daily`` included); ``CRON_TZ``, else ``TZ``, is its
-  ``timezone`` (none: the scheduler's default zone);
+* the schedule is ``cron`` as written (``@daily`` included); ``CRON_TZ`` is its ``timezone``
+  (none: the scheduler's default zone). ``TZ`` is not: cron schedules in ``CRON_TZ`` only, and
+  ``TZ`` is the commands' variable, as any other;
 * the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
   ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
 * every other variable (``PATH``, ``HOME``, ``TZ``, ...) is the job's ``env``, except cron's
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobctl.models import NAME_MAX
-from jobctl.schedules.crontab_file import MAIL_VARIABLES, Crontab, CrontabEntry, LintIssue
+from jobctl.schedules.crontab_file import MAIL_VARIABLES, ZONE_VARIABLE, Crontab, CrontabEntry, LintIssue
 
 SOURCE_PREFIX = "crontab:"
 DEFAULT_SHELL = "/bin/sh"
@@ -44,8 +45,9 @@ MAIL_EVENTS = ("output",)
 """What cron mails: any output of a run, whatever its outcome."""
 MailRoutes = Mapping[str, Sequence[str]]
 """An address (lower-cased) -> the names of the email notifiers that send to it."""
-_SCHEDULE_VARIABLES = frozenset({"CRON_TZ", "SHELL", *MAIL_VARIABLES})
-"""Variables that set something other than the environment (``TZ`` does both)."""
+_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, "SHELL", *MAIL_VARIABLES})
+"""Variables that set something other than the environment. cron also hands ``CRON_TZ`` to the
+command; jobctl keeps it out, as its zone is the job's ``timezone`` (docs/crontab-import.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +141,7 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     """The ``[[jobs]]`` table of one crontab line (keys in the order ``jobctl export`` writes)."""
     variables = {variable.name: variable.value for variable in entry.variables}
     table: dict[str, Any] = {"name": name, "cron": entry.expression}
-    zone = variables.get("CRON_TZ") or variables.get("TZ")
+    zone = variables.get(ZONE_VARIABLE)
     if zone:
         table["timezone"] = zone
     table["command"] = entry.command

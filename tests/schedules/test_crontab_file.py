@@ -183,11 +183,23 @@ def test_warnings_step_either_day_and_dst() -> None:
     assert gap.message.startswith("2026-03-29 02:30:00 does not exist in Europe/Berlin")
 
 
-def test_cron_tz_then_tz_set_the_zone_of_the_lines_after_them() -> None:
-    crontab = read("30 2 * * * utc\nTZ=America/New_York\n30 2 * * * ny\nCRON_TZ=UTC\n30 2 * * * utc-again\n",
+def test_cron_tz_sets_the_zone_of_the_lines_after_it() -> None:
+    crontab = read("30 2 * * * utc\nCRON_TZ=America/New_York\n30 2 * * * ny\nCRON_TZ=UTC\n30 2 * * * utc-again\n",
                    zone="UTC")  # fmt: skip
     assert codes(crontab) == [(3, "warning", "dst_gap")]  # New York skips 02:00-03:00 on 2026-03-08
     assert "2026-03-08 02:30:00 does not exist in America/New_York" in crontab.issues[0].message
+
+
+def test_tz_is_the_command_s_variable_and_a_line_with_it_but_no_cron_tz_is_warned_about() -> None:
+    """crontab(5): TZ affects only the commands, not when they run; cronie schedules in CRON_TZ."""
+    crontab = read(
+        "TZ=America/New_York\n30 2 * * * ny-tz\nCRON_TZ=Asia/Tokyo\n30 2 * * * tokyo\nCRON_TZ=\n30 2 * * * back\n"
+        "TZ=Not/A_Zone\n0 1 * * * odd\n",
+        zone="UTC",
+    )
+    assert codes(crontab) == [(2, "warning", "tz_variable"), (6, "warning", "tz_variable"), (8, "warning", "tz_variable")]
+    assert "TZ=America/New_York (line 1) sets TZ for the command only" in crontab.issues[0].message
+    assert "add CRON_TZ=America/New_York" in crontab.issues[0].message  # no dst_gap: the schedule is UTC's
 
 
 def test_dst_lint_finds_half_hour_shifts_and_only_matching_times() -> None:
