@@ -68,7 +68,9 @@ def test_percent_makes_stdin_and_escaped_percent_is_literal() -> None:
     crontab = read("0 0 * * * date +%Y-%m-%d\n0 1 * * * date +\\%F\n")
     assert codes(crontab) == [(1, "warning", "stdin")]
     assert "'date +'" in crontab.issues[0].message and "\\%" in crontab.issues[0].message
-    assert [(entry.command, entry.stdin) for entry in crontab.entries] == [("date +", "Y-\nm-\nd\n"), ("date +%F", None)]
+    assert [(entry.command, entry.stdin) for entry in crontab.entries] == [
+        ("date +", "Y-\nm-\nd\n"), ("date +%F", None),
+    ]  # fmt: skip
 
 
 def test_a_backslash_pair_in_the_command_is_a_pair_as_in_cron() -> None:
@@ -197,7 +199,7 @@ def test_tz_is_the_command_s_variable_and_a_line_with_it_but_no_cron_tz_is_warne
         "TZ=Not/A_Zone\n0 1 * * * odd\n",
         zone="UTC",
     )
-    assert codes(crontab) == [(2, "warning", "tz_variable"), (6, "warning", "tz_variable"), (8, "warning", "tz_variable")]
+    assert codes(crontab) == [(line, "warning", "tz_variable") for line in (2, 6, 8)]
     assert "TZ=America/New_York (line 1) sets TZ for the command only" in crontab.issues[0].message
     assert "add CRON_TZ=America/New_York" in crontab.issues[0].message  # no dst_gap: the schedule is UTC's
 
