@@ -139,3 +139,15 @@ def test_a_job_s_tz_variable_exports_as_tz_and_reads_back_as_it_is() -> None:
     """Read as the zone, ``TZ=`` gave the job a zone it did not have, and such a job was refused."""
     job = {"name": "tokyo-clock", "cron": "0 9 * * *", "command": "date", "env": {"TZ": "Asia/Tokyo"}}
     assert exported(job) == (["TZ=Asia/Tokyo", "# name: tokyo-clock", "0 9 * * * date"], [])
+
+
+def test_logname_and_user_are_left_out_as_cron_sets_them_to_the_owner() -> None:
+    text = "LOGNAME=bob\nUSER=bob\nPATH=/bin\n@daily id\n"
+    crontab = parse_crontab(text, system=False, default_timezone="UTC", now=NOW)
+    assert [(issue.line, issue.severity, issue.code) for issue in crontab.issues] == [
+        (1, "warning", "user_variable"), (2, "warning", "user_variable"),
+    ]  # fmt: skip
+    [job], _ = crontab_jobs(crontab)
+    assert job.table["env"] == {"PATH": "/bin"}
+    _, refused = exported({"name": "as-bob", "cron": "@daily", "command": "id", "env": {"LOGNAME": "bob"}})
+    assert refused == [("as-bob", "variable LOGNAME (cron sets it to the crontab's owner over a LOGNAME= line)")]

@@ -45,6 +45,8 @@ ZONE_VARIABLE = "CRON_TZ"
 """The variable whose zone the schedule is read in (cronie reads only it: ``TZ`` is the commands')."""
 MAIL_VARIABLES = ("MAILTO", "MAILFROM", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING")
 """Variables cron reads to mail a job's output; jobctl does not mail output (see import)."""
+IDENTITY_VARIABLES = ("LOGNAME", "USER")
+"""Variables cron sets to the crontab's owner after reading the crontab: a crontab cannot change them."""
 VALUE_MAX = 32 * 1024
 DONT_LOG = "-"
 """cronie's mark before a job line's schedule: do not syslog its runs (root's and system crontabs)."""
@@ -183,6 +185,14 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
             result.add(line, "error", "unknown_zone", f"{name}={value!r}: unknown time zone")
     elif name == "SHELL" and not value.startswith("/"):
         result.add(line, "error", "bad_shell", f"SHELL={value!r}: the shell must be an absolute path")
+    elif name in IDENTITY_VARIABLES:
+        result.add(
+            line,
+            "warning",
+            "user_variable",
+            f"{name}={value}: cron sets LOGNAME and USER to the crontab's owner over the crontab's (crontab(5): "
+            "LOGNAME cannot be changed), so no command sees this value; left out: a run gets its run-as user's",
+        )
 
 
 def _read_job(

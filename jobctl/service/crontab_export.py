@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobctl.schedules.crontab_file import MAIL_VARIABLES, parse_crontab
+from jobctl.schedules.crontab_file import IDENTITY_VARIABLES, MAIL_VARIABLES, parse_crontab
 from jobctl.service.crontab_import import DEFAULT_SHELL, MAIL_EVENTS, MailRoutes, crontab_jobs, route_mailto
 
 HEADER = "# jobs exported by jobctl; read back with: jobctl import crontab FILE"
@@ -176,6 +176,8 @@ def _shell(args: Any) -> str:
 def _variable_problem(name: str, value: Any) -> str | None:
     if name in RESERVED:
         return f"variable {name} (a crontab's {name}= line is cron's own setting, kept out of the environment)"
+    if name in IDENTITY_VARIABLES:
+        return f"variable {name} (cron sets it to the crontab's owner over a {name}= line)"
     if not isinstance(value, str) or _breaks_lines(value):
         return f"variable {name} holds a line break (a crontab variable is one line)"
     return None

@@ -10,7 +10,7 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
 * the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
   ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
 * every other variable (``PATH``, ``HOME``, ``TZ``, ...) is the job's ``env``, except cron's
-  mail settings;
+  mail settings and ``LOGNAME``/``USER``, which cron sets to the owner over the crontab's;
 * a non-empty ``MAILTO`` becomes a ``notify`` rule ``on = ["output"]`` (cron mails a run's
   output, whatever its outcome: the ``output`` event is that) for each email notifier of the
   config whose ``to`` holds one of its addresses; an address no notifier sends to is reported on
@@ -33,7 +33,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobctl.models import NAME_MAX
-from jobctl.schedules.crontab_file import MAIL_VARIABLES, ZONE_VARIABLE, Crontab, CrontabEntry, LintIssue
+from jobctl.schedules.crontab_file import (
+    IDENTITY_VARIABLES,
+    MAIL_VARIABLES,
+    ZONE_VARIABLE,
+    Crontab,
+    CrontabEntry,
+    LintIssue,
+)
 
 SOURCE_PREFIX = "crontab:"
 DEFAULT_SHELL = "/bin/sh"
@@ -45,9 +52,11 @@ MAIL_EVENTS = ("output",)
 """What cron mails: any output of a run, whatever its outcome."""
 MailRoutes = Mapping[str, Sequence[str]]
 """An address (lower-cased) -> the names of the email notifiers that send to it."""
-_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, "SHELL", *MAIL_VARIABLES})
-"""Variables that set something other than the environment. cron also hands ``CRON_TZ`` to the
-command; jobctl keeps it out, as its zone is the job's ``timezone`` (docs/crontab-import.md)."""
+_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, "SHELL", *MAIL_VARIABLES, *IDENTITY_VARIABLES})
+"""Variables kept out of the environment. The first set something else; cron also hands ``CRON_TZ``
+to the command, but jobctl keeps it out, as its zone is the job's ``timezone``. ``LOGNAME`` and
+``USER`` never reach a command in cron, which sets them to the owner after the crontab's
+variables: a run gets its run-as user's (docs/crontab-import.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)

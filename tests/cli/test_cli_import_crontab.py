@@ -208,3 +208,16 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(sqlite_only_cli: OneSto
     marked.write_bytes(bom + b"SHELL=/bin/bash\n# name: bash-job\n0 3 * * * echo hi\n")
     check_ok(sqlite_only_cli("import", "crontab", str(marked)))
     assert jobs_json(sqlite_only_cli)["bash-job"]["taskArgs"] == {"command": "echo hi", "shell": "/bin/bash"}
+
+
+def test_a_crontab_s_logname_and_user_do_not_reach_the_run(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """cron sets LOGNAME and USER to the crontab's owner after its variables: a crontab's own
+    values never reach a command. They are left out (with a warning), so a run keeps its user's."""
+    path = write(tmp_path, "LOGNAME=someone-else\nUSER=someone-else\n# name: who\n0 5 * * * echo $LOGNAME $USER\n")
+    imported = sqlite_only_cli("import", "crontab", str(path))
+    assert imported.code == 0, imported.stderr
+    assert [line.split(": ")[1] for line in imported.stderr.splitlines() if ": warning: " in line] == ["warning"] * 2
+    assert "LOGNAME=someone-else: cron sets LOGNAME and USER to the crontab's owner" in imported.stderr
+    assert jobs_json(sqlite_only_cli)["who"]["environment"] in (None, {})
+    ran = sqlite_only_cli("run", "who", env={"LOGNAME": "the-runner", "USER": "the-runner"})
+    assert ran.code == 0 and ran.stdout.splitlines()[0] == "the-runner the-runner", ran
