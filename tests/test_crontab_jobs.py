@@ -31,6 +31,7 @@ def test_every_cron_setting_maps_to_its_key() -> None:
         "command": "mail -s report root",
         "args": {"shell": "/bin/bash"},
         "description": "crontab: 5 4 * * sun mail -s report root%Hello\\%there%bye",
+        "working_directory": "/srv",
         "stdin": "Hello%there\nbye\n",
         "env": {"PATH": "/usr/local/bin:/usr/bin", "HOME": "/srv"},
     }
@@ -151,3 +152,15 @@ def test_logname_and_user_are_left_out_as_cron_sets_them_to_the_owner() -> None:
     assert job.table["env"] == {"PATH": "/bin"}
     _, refused = exported({"name": "as-bob", "cron": "@daily", "command": "id", "env": {"LOGNAME": "bob"}})
     assert refused == [("as-bob", "variable LOGNAME (cron sets it to the crontab's owner over a LOGNAME= line)")]
+
+
+def test_home_is_where_runs_start_and_exports_as_one_home_line() -> None:
+    """cron starts a run in its HOME (cronie's cron_change_user_permanently), the crontab's when it
+    sets one: so does the job, and a crontab says a job's directory only as that HOME."""
+    [table] = tables("HOME=/srv/app\n@daily make\n")
+    assert table["working_directory"] == "/srv/app" and table["env"] == {"HOME": "/srv/app"}
+    job = {"name": "build", "cron": "@daily", "command": "make", "working_directory": "/srv/app"}
+    assert exported({**job, "env": {"HOME": "/srv/app"}}) == (["HOME=/srv/app", "# name: build", "@daily make"], [])
+    _, refused = exported(job)
+    assert refused == [("build", "working_directory = /srv/app and no HOME variable (cron starts a run in HOME: a "
+                                 "crontab's HOME= line sets both)")]  # fmt: skip

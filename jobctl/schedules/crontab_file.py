@@ -45,6 +45,8 @@ ZONE_VARIABLE = "CRON_TZ"
 """The variable whose zone the schedule is read in (cronie reads only it: ``TZ`` is the commands')."""
 MAIL_VARIABLES = ("MAILTO", "MAILFROM", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING")
 """Variables cron reads to mail a job's output; jobctl does not mail output (see import)."""
+HOME_VARIABLE = "HOME"
+"""cron starts a run in the job's ``HOME``: the crontab's, else the owner's from passwd."""
 IDENTITY_VARIABLES = ("LOGNAME", "USER")
 """Variables cron sets to the crontab's owner after reading the crontab: a crontab cannot change them."""
 VALUE_MAX = 32 * 1024
@@ -185,6 +187,13 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
             result.add(line, "error", "unknown_zone", f"{name}={value!r}: unknown time zone")
     elif name == "SHELL" and not value.startswith("/"):
         result.add(line, "error", "bad_shell", f"SHELL={value!r}: the shell must be an absolute path")
+    elif name == HOME_VARIABLE and not value.startswith("/"):
+        result.add(
+            line,
+            "error",
+            "bad_home",
+            f"HOME={value!r}: cron starts each run in HOME, and jobctl needs an absolute directory to start it in",
+        )
     elif name in IDENTITY_VARIABLES:
         result.add(
             line,

@@ -9,6 +9,8 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
   ``TZ`` is the commands' variable, as any other;
 * the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
   ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
+* ``HOME`` is also the job's ``working_directory``: cron starts a run in its HOME (without
+  ``HOME=``, the run-as user's home, which a job naming a user starts in anyway);
 * every other variable (``PATH``, ``HOME``, ``TZ``, ...) is the job's ``env``, except cron's
   mail settings and ``LOGNAME``/``USER``, which cron sets to the owner over the crontab's;
 * a non-empty ``MAILTO`` becomes a ``notify`` rule ``on = ["output"]`` (cron mails a run's
@@ -34,6 +36,7 @@ from typing import Any
 
 from jobctl.models import NAME_MAX
 from jobctl.schedules.crontab_file import (
+    HOME_VARIABLE,
     IDENTITY_VARIABLES,
     MAIL_VARIABLES,
     ZONE_VARIABLE,
@@ -158,6 +161,8 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     if shell and shell != DEFAULT_SHELL:
         table["args"] = {"shell": shell}
     table["description"] = f"crontab: {entry.expression} {entry.user + ' ' if entry.user else ''}{entry.raw}"[:2000]
+    if variables.get(HOME_VARIABLE):
+        table["working_directory"] = variables[HOME_VARIABLE]  # cron starts each run in HOME
     if entry.stdin is not None:
         table["stdin"] = entry.stdin
     if entry.user is not None:

@@ -221,3 +221,13 @@ def test_a_crontab_s_logname_and_user_do_not_reach_the_run(sqlite_only_cli: OneS
     assert jobs_json(sqlite_only_cli)["who"]["environment"] in (None, {})
     ran = sqlite_only_cli("run", "who", env={"LOGNAME": "the-runner", "USER": "the-runner"})
     assert ran.code == 0 and ran.stdout.splitlines()[0] == "the-runner the-runner", ran
+
+
+def test_a_run_starts_in_the_crontab_s_home(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """cron changes to the job's HOME before it runs the command; a run started in / instead."""
+    home = tmp_path / "home"
+    home.mkdir()
+    path = write(tmp_path, f"HOME={home}\n# name: where\n0 5 * * * pwd; echo $HOME\n")
+    check_ok(sqlite_only_cli("import", "crontab", str(path)))
+    ran = sqlite_only_cli("run", "where")
+    assert ran.code == 0 and ran.stdout.splitlines()[:2] == [str(home), str(home)], ran

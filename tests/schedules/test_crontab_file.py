@@ -157,6 +157,8 @@ def test_system_format_reads_the_user() -> None:
         ("'BAD-NAME'=1", "bad_variable", "not a valid name"),
         ("CRON_TZ=Mars/Olympus", "unknown_zone", "Mars/Olympus"),
         ("SHELL=bash", "bad_shell", "absolute"),
+        ("HOME=srv", "bad_home", "absolute directory"),
+        ('HOME=""', "bad_home", "HOME=''"),
     ],
     ids=lambda value: value if isinstance(value, str) and " " not in value else None,
 )
