@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jobctl.schedules.crontab_file import parse_crontab
+from jobctl.service.crontab_export import crontab_export
 from jobctl.service.crontab_import import crontab_jobs, mail_routes
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -30,14 +31,16 @@ def test_every_cron_setting_maps_to_its_key() -> None:
         "command": "mail -s report root",
         "args": {"shell": "/bin/bash"},
         "description": "crontab: 5 4 * * sun mail -s report root%Hello\\%there%bye",
-        "stdin": "Hello%there\nbye",
+        "working_directory": "/srv",
+        "stdin": "Hello%there\nbye\n",
         "env": {"PATH": "/usr/local/bin:/usr/bin", "HOME": "/srv"},
     }
 
 
-def test_tz_is_the_zone_and_stays_in_the_environment() -> None:
-    [table] = tables("TZ=Asia/Tokyo\n@daily date\n")
-    assert table["timezone"] == "Asia/Tokyo" and table["env"] == {"TZ": "Asia/Tokyo"}
+def test_tz_is_the_command_s_variable_and_cron_tz_the_zone() -> None:
+    tz_only, both = tables("TZ=Asia/Tokyo\n@daily date\nCRON_TZ=Europe/Paris\n@hourly date\n")
+    assert "timezone" not in tz_only and tz_only["env"] == {"TZ": "Asia/Tokyo"}  # cron schedules in its default
+    assert both["timezone"] == "Europe/Paris" and both["env"] == {"TZ": "Asia/Tokyo"}
     [plain] = tables("SHELL=/bin/sh\n@hourly date\n")
     assert "args" not in plain and "timezone" not in plain and "env" not in plain  # cron's defaults add nothing
 
@@ -114,3 +117,50 @@ def test_mailto_becomes_an_output_rule_for_each_notifier_that_mails_its_addresse
     [missing] = issues
     assert (missing.line, missing.severity, missing.code) == (4, "warning", "mailto")
     assert "no email notifier sends to nobody@example.com" in missing.message
+
+
+def exported(*jobs: dict[str, object]) -> tuple[list[str], list[tuple[str, str]]]:
+    """The lines (after the header) of the crontab ``jobctl export --format crontab`` writes for ``jobs``."""
+    result = crontab_export([dict(job) for job in jobs], mail_routes={}, now=NOW)
+    return result.text.splitlines()[1:], result.refused
+
+
+def test_blanks_at_a_line_s_end_stay_and_keep_the_job_s_name() -> None:
+    [blanks] = tables("0 4 * * * cat -A%hello   \n")
+    [plain] = tables("0 4 * * * cat -A%hello\n")
+    assert blanks["stdin"] == "hello   \n" and blanks["name"] == plain["name"]
+    assert tables("0 5 * * * echo hi  \n")[0]["command"] == "echo hi  "
+    lines, refused = exported({"name": "padded", "cron": "0 5 * * *", "command": "echo a\\ "})
+    assert (lines, refused) == (["# name: padded", "0 5 * * * echo a\\ "], [])  # reads back as it is
+    _, refused = exported({"name": "indented", "cron": "0 5 * * *", "command": " echo a"})
+    assert refused == [("indented", "a command with blanks at its start (cron skips those after the schedule)")]
+
+
+def test_a_job_s_tz_variable_exports_as_tz_and_reads_back_as_it_is() -> None:
+    """Read as the zone, ``TZ=`` gave the job a zone it did not have, and such a job was refused."""
+    job = {"name": "tokyo-clock", "cron": "0 9 * * *", "command": "date", "env": {"TZ": "Asia/Tokyo"}}
+    assert exported(job) == (["TZ=Asia/Tokyo", "# name: tokyo-clock", "0 9 * * * date"], [])
+
+
+def test_logname_and_user_are_left_out_as_cron_sets_them_to_the_owner() -> None:
+    text = "LOGNAME=bob\nUSER=bob\nPATH=/bin\n@daily id\n"
+    crontab = parse_crontab(text, system=False, default_timezone="UTC", now=NOW)
+    assert [(issue.line, issue.severity, issue.code) for issue in crontab.issues] == [
+        (1, "warning", "user_variable"), (2, "warning", "user_variable"),
+    ]  # fmt: skip
+    [job], _ = crontab_jobs(crontab)
+    assert job.table["env"] == {"PATH": "/bin"}
+    _, refused = exported({"name": "as-bob", "cron": "@daily", "command": "id", "env": {"LOGNAME": "bob"}})
+    assert refused == [("as-bob", "variable LOGNAME (cron sets it to the crontab's owner over a LOGNAME= line)")]
+
+
+def test_home_is_where_runs_start_and_exports_as_one_home_line() -> None:
+    """cron starts a run in its HOME (cronie's cron_change_user_permanently), the crontab's when it
+    sets one: so does the job, and a crontab says a job's directory only as that HOME."""
+    [table] = tables("HOME=/srv/app\n@daily make\n")
+    assert table["working_directory"] == "/srv/app" and table["env"] == {"HOME": "/srv/app"}
+    job = {"name": "build", "cron": "@daily", "command": "make", "working_directory": "/srv/app"}
+    assert exported({**job, "env": {"HOME": "/srv/app"}}) == (["HOME=/srv/app", "# name: build", "@daily make"], [])
+    _, refused = exported(job)
+    assert refused == [("build", "working_directory = /srv/app and no HOME variable (cron starts a run in HOME: a "
+                                 "crontab's HOME= line sets both)")]  # fmt: skip

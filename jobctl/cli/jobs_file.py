@@ -3,7 +3,8 @@
 The file is TOML (``tomllib``, in the standard library) or, for a name ending in ``.json``, the
 JSON that ``jobctl export --format json`` writes. Only ``jobs`` may be at the top. TOML dates
 and times become ISO 8601 strings, so ``at = 2026-12-01T09:00:00Z`` reads as it would quoted
-and the tables travel to the API as JSON unchanged. Lines are found by scanning the text for
+and the tables travel to the API as JSON unchanged. A byte order mark at the start (some Windows
+editors save one) is no part of the text, as for ``import crontab``. Lines are found by scanning the text for
 the ``[[jobs]]`` headers (the TOML parser does not give them), so an error can say where its
 job and key are.
 """
@@ -21,6 +22,10 @@ from jobctl.errors import UsageError
 
 MAX_FILE_BYTES = 1024 * 1024
 """The largest jobs file apply reads (and crontab import), 1 MiB."""
+
+BYTE_ORDER_MARK = "\ufeff"
+"""What some Windows editors save before a UTF-8 file's text: no part of it, in TOML or JSON (a
+TOML parser refuses it as an invalid statement at line 1, column 1; ``json.loads`` as well)."""
 
 _HEADER = re.compile(r"^\s*\[\[\s*jobs\s*\]\]\s*(#.*)?$")
 
@@ -62,7 +67,7 @@ def read_jobs_file(path: str) -> JobsFile:
     """
     raw = _read_bytes(path)
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").removeprefix(BYTE_ORDER_MARK)
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
     data = _parse(path, text)

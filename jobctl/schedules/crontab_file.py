@@ -9,10 +9,14 @@ A crontab is read line by line:
 * ``NAME=value`` (blanks around ``=`` allowed, the value optionally in matching single or
   double quotes to keep its outer blanks, the name optionally quoted too) sets a variable for
   the job lines *after* it; nothing is expanded (``PATH=$HOME/bin`` is those characters);
-* a job line is five time fields (or one of ``@yearly @annually @monthly @weekly @daily
+* a job line is, after an optional ``-`` (cronie: do not log its runs; left out, with a
+  warning), five time fields (or one of ``@yearly @annually @monthly @weekly @daily
   @midnight @hourly``), then, in the system format (``/etc/crontab``, ``/etc/cron.d/*``), the
-  user, then the command. In the command an unescaped ``%`` ends the command and the rest is
-  its standard input, where each further ``%`` is a newline; ``\\%`` is a literal ``%``.
+  user, then the command: the rest of the line, blanks at its end kept (cron reads it to the
+  line's end). In the command an unescaped ``%`` ends the command and the rest is
+  its standard input, where each further ``%`` is a newline; ``\\%`` is a literal ``%``, and
+  in the command a backslash pairs with the character after it (``\\\\%``: the ``%`` is
+  unescaped), as cron's ``do_command.c`` reads it (:func:`split_percent`).
 
 Everything else is an error. Errors and warnings are :class:`LintIssue` values with a stable
 ``code``; the time-field checks are the parser ``jobs create --cron`` uses
@@ -37,10 +41,17 @@ from jobctl.schedules.zones import UnknownZone, load_zone
 
 Severity = Literal["error", "warning"]
 MACROS = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")
-ZONE_VARIABLES = ("CRON_TZ", "TZ")
+ZONE_VARIABLE = "CRON_TZ"
+"""The variable whose zone the schedule is read in (cronie reads only it: ``TZ`` is the commands')."""
 MAIL_VARIABLES = ("MAILTO", "MAILFROM", "CONTENT_TYPE", "CONTENT_TRANSFER_ENCODING")
 """Variables cron reads to mail a job's output; jobctl does not mail output (see import)."""
+HOME_VARIABLE = "HOME"
+"""cron starts a run in the job's ``HOME``: the crontab's, else the owner's from passwd."""
+IDENTITY_VARIABLES = ("LOGNAME", "USER")
+"""Variables cron sets to the crontab's owner after reading the crontab: a crontab cannot change them."""
 VALUE_MAX = 32 * 1024
+DONT_LOG = "-"
+"""cronie's mark before a job line's schedule: do not syslog its runs (root's and system crontabs)."""
 BYTE_ORDER_MARK = "\ufeff"
 """What some Windows editors save before a UTF-8 file's text. It belongs to no line: read as
 one, it made the first line (a variable, a job, a ``# name:``) an error or a comment no more."""
@@ -87,7 +98,9 @@ class CrontabEntry:
     variables: tuple[Variable, ...]
     """Every variable set above the line, the latest value of each name, in first-set order."""
     raw: str
-    """Everything after the fields (and user), as written: with the schedule, the job's identity."""
+    """Everything after the fields (and user), as written but for blanks at its end: with the
+    schedule, the job's identity (so blanks an editor adds or drops at a line's end do not
+    change the job's generated name)."""
 
 
 @dataclass(kw_only=True)
@@ -110,7 +123,7 @@ def parse_crontab(
 ) -> Crontab:
     """Read crontab ``text``: entries, errors and warnings (see the module docstring).
 
-    ``default_timezone`` is the zone of jobs without ``CRON_TZ``/``TZ`` (for the DST lint);
+    ``default_timezone`` is the zone of jobs without ``CRON_TZ`` (for the DST lint);
     ``now`` starts the year the DST lint looks at and the search for a first run. With
     ``skip_unsupported`` an ``@reboot`` line is a warning and left out, else an error.
     """
@@ -127,7 +140,7 @@ def parse_crontab(
             else:
                 name = _comment_name(previous)
                 _read_job(
-                    stripped,
+                    line.lstrip(),  # the line's end is the command's: cron keeps its blanks
                     number,
                     name,
                     tuple(variables.values()),
@@ -138,6 +151,7 @@ def parse_crontab(
         previous = stripped
     for entry in result.entries:
         _lint_schedule(entry, result, default_timezone=default_timezone, now=now)
+        _lint_tz_variable(entry, result)
     result.issues.sort(key=lambda issue: issue.line)
     return result
 
@@ -166,13 +180,28 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
         result.add(line, "error", "bad_variable", f"variable {name!r}: {reason}")
     elif len(value.encode()) > VALUE_MAX:
         result.add(line, "error", "bad_variable", f"variable {name!r}: value longer than {VALUE_MAX} bytes")
-    elif name in ZONE_VARIABLES and value:
+    elif name == ZONE_VARIABLE and value:
         try:
             load_zone(value)
         except UnknownZone:
             result.add(line, "error", "unknown_zone", f"{name}={value!r}: unknown time zone")
     elif name == "SHELL" and not value.startswith("/"):
         result.add(line, "error", "bad_shell", f"SHELL={value!r}: the shell must be an absolute path")
+    elif name == HOME_VARIABLE and not value.startswith("/"):
+        result.add(
+            line,
+            "error",
+            "bad_home",
+            f"HOME={value!r}: cron starts each run in HOME, and jobctl needs an absolute directory to start it in",
+        )
+    elif name in IDENTITY_VARIABLES:
+        result.add(
+            line,
+            "warning",
+            "user_variable",
+            f"{name}={value}: cron sets LOGNAME and USER to the crontab's owner over the crontab's (crontab(5): "
+            "LOGNAME cannot be changed), so no command sees this value; left out: a run gets its run-as user's",
+        )
 
 
 def _read_job(
@@ -186,6 +215,23 @@ def _read_job(
     skip_unsupported: bool,
 ) -> None:
     """Read one job line into an entry, or record why it cannot be one."""
+    if line.startswith(DONT_LOG):
+        line = line.removeprefix(DONT_LOG)
+        if not line[:1] or line[:1].isspace():
+            result.add(
+                number,
+                "error",
+                "not_a_job",
+                "'-' (cron: do not log this job) must be followed by the schedule, no blank between",
+            )
+            return
+        result.add(
+            number,
+            "warning",
+            "dont_log",
+            "'-' at the line's start (cron: do not log this job's runs; root's and system crontabs only) "
+            "is left out: jobctl records every run in its history",
+        )
     if line.startswith("@"):
         macro, rest = _take_words(line, 1)
         expression = macro[0].lower()
@@ -208,8 +254,9 @@ def _read_job(
         user = words[0] if words else ""
         if not _check_user(user, number, result):
             return
-    raw = rest.strip()
-    command, stdin = split_percent(raw)
+    text = rest.lstrip()  # cron skips the blanks before the command, and keeps those at its end
+    raw = text.rstrip()
+    command, stdin = split_percent(text)
     if not command.strip():
         result.add(number, "error", "empty_command", "no command after the schedule")
         return
@@ -307,25 +354,54 @@ def _check_user(user: str, number: int, result: Crontab) -> bool:
 
 
 def split_percent(text: str) -> tuple[str, str | None]:
-    """A cron command and its standard input: an unescaped ``%`` ends the command; in the rest
-    each ``%`` is a newline; ``\\%`` is ``%`` in both; None when there is no unescaped ``%``."""
-    parts: list[list[str]] = [[]]
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and text.startswith("%", index + 1):
-            parts[-1].append("%")
-            index += 2
+    """A cron command and its standard input, read as cron's ``do_command.c`` reads them.
+
+    In the command a backslash takes the character after it as a pair: ``\\%`` is a literal
+    ``%`` (the backslash dropped), any other pair is kept as written (``\\\\`` stays two
+    backslashes, so the ``%`` after it is unescaped); the first unescaped ``%`` ends the command.
+    The rest is the standard input (:func:`_standard_input`); None when there is no unescaped ``%``.
+    """
+    command: list[str] = []
+    escaped = False
+    for index, char in enumerate(text):
+        if escaped:
+            if char == "%":
+                command[-1] = "%"  # the backslash before it is dropped
+            else:
+                command.append(char)
+            escaped = False
             continue
         if char == "%":
-            parts.append([])
-        else:
-            parts[-1].append(char)
-        index += 1
-    command = "".join(parts[0])
-    if len(parts) == 1:
-        return command, None
-    return command, "\n".join("".join(part) for part in parts[1:])
+            return "".join(command), _standard_input(text[index + 1 :])
+        command.append(char)
+        escaped = char == "\\"
+    return "".join(command), None
+
+
+def _standard_input(text: str) -> str:
+    """What cron writes to the command's standard input for the text after its ``%``: each
+    ``%`` a newline, ``\\%`` a literal ``%``, every other backslash kept (unlike the command,
+    a backslash here is no pair: ``\\\\%`` is ``\\%``), and a final newline when the last
+    character it wrote was not one (``%hello`` gives ``hello\\n``, ``%hello%`` the same).
+    cronie's loop, char for char: a backslash at the very end is written after that check, so
+    it may end the input without a newline."""
+    written: list[str] = []
+    escaped = need_newline = False
+    for char in text:
+        if escaped:
+            if char != "%":
+                written.append("\\")
+        elif char == "%":
+            char = "\n"
+        escaped = char == "\\"
+        if not escaped:
+            written.append(char)
+            need_newline = char != "\n"
+    if escaped:
+        written.append("\\")
+    if need_newline:
+        written.append("\n")
+    return "".join(written)
 
 
 def _lint_schedule(entry: CrontabEntry, result: Crontab, *, default_timezone: str, now: datetime) -> None:
@@ -349,6 +425,22 @@ def _lint_schedule(entry: CrontabEntry, result: Crontab, *, default_timezone: st
 
 
 def _zone_name(entry: CrontabEntry, default_timezone: str) -> str:
-    """The zone the line's schedule is read in: ``CRON_TZ``, else ``TZ``, else the default."""
+    """The zone the line's schedule is read in: ``CRON_TZ``, else the default (never ``TZ``)."""
     found = {variable.name: variable.value for variable in entry.variables}
-    return found.get("CRON_TZ") or found.get("TZ") or default_timezone
+    return found.get(ZONE_VARIABLE) or default_timezone
+
+
+def _lint_tz_variable(entry: CrontabEntry, result: Crontab) -> None:
+    """Warn about a line with ``TZ=`` and no ``CRON_TZ=``: cron schedules it in its default zone,
+    ``TZ`` reaching only the command (crontab(5)), which a reader of ``TZ=`` does not expect."""
+    found = {variable.name: variable for variable in entry.variables}
+    tz = found.get("TZ")
+    if tz is None or not tz.value or (ZONE_VARIABLE in found and found[ZONE_VARIABLE].value):
+        return
+    result.add(
+        entry.line,
+        "warning",
+        "tz_variable",
+        f"TZ={tz.value} (line {tz.line}) sets TZ for the command only, as in cron: the schedule stays in the "
+        f"default zone ([scheduler] timezone); add CRON_TZ={tz.value} above the line to schedule it in that zone",
+    )

@@ -3,7 +3,8 @@
 A crontab line holds a schedule and a command (standard input after a ``%``); everything else
 cron knows is a variable line above it, in force for every line after it until set again:
 ``CRON_TZ`` (the zone), ``SHELL`` (``taskArgs.shell``), ``MAILTO`` (``notify`` rules on the
-``output`` event of email notifiers, which is what cron's mail is) and the job's environment.
+``output`` event of email notifiers, which is what cron's mail is) and the job's environment,
+whose ``HOME`` is also its working directory (cron starts a run there).
 So the writer keeps the variables in force and, before each line, sets those its job needs
 otherwise. A variable cannot be unset, only set again, so jobs whose environments name
 different variables share one crontab only in an order where each job names every variable
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobctl.schedules.crontab_file import MAIL_VARIABLES, parse_crontab
+from jobctl.schedules.crontab_file import HOME_VARIABLE, IDENTITY_VARIABLES, MAIL_VARIABLES, parse_crontab
 from jobctl.service.crontab_import import DEFAULT_SHELL, MAIL_EVENTS, MailRoutes, crontab_jobs, route_mailto
 
 HEADER = "# jobs exported by jobctl; read back with: jobctl import crontab FILE"
@@ -38,7 +39,7 @@ UNSET = {"CRON_TZ": "", "SHELL": DEFAULT_SHELL, "MAILTO": ""}
 ``taskArgs.shell``, no ``notify`` rule)."""
 RESERVED = frozenset({*SETTINGS, *MAIL_VARIABLES})
 """Names the import takes as cron's settings, never as a variable of the environment."""
-_HELD = frozenset({"name", "cron", "timezone", "command", "stdin", "env", "notify", *NOTES})
+_HELD = frozenset({"name", "cron", "timezone", "command", "stdin", "env", "notify", "working_directory", *NOTES})
 _MAX_SHOWN = 60
 _WHY = {
     "every": "an interval schedule (cron has only calendar schedules)",
@@ -116,6 +117,9 @@ def crontab_job(table: dict[str, Any], routes: MailRoutes) -> _Job | str:
     """``table`` as a crontab line's variables, or why no crontab holds it (every reason, ``; `` apart)."""
     why = [_WHY.get(key) or _no_such_setting(key, value) for key, value in table.items() if not _held(key, value)]
     why += _schedule_and_command(table)
+    home = _home(table)
+    if home:
+        why.append(home)
     mailto, unmailable = _mailto(table.get("notify"), routes)
     if unmailable:
         why.append(unmailable)
@@ -133,6 +137,19 @@ def _held(key: str, value: Any) -> bool:
     if key in _HELD:
         return True
     return key == "args" and isinstance(value, dict) and set(value) == {"shell"} and value["shell"] != DEFAULT_SHELL
+
+
+def _home(table: dict[str, Any]) -> str | None:
+    """Why the job's directory and its ``HOME`` are not what one ``HOME=`` line gives (cron, and
+    the import, start a run in ``HOME``), or None."""
+    directory = table.get("working_directory")
+    env = table.get("env")
+    home = env.get(HOME_VARIABLE) if isinstance(env, dict) else None
+    if directory == home:
+        return None
+    said = f"working_directory = {_shown(directory)}" if directory is not None else "no working_directory"
+    has = f"HOME = {_shown(home)}" if home is not None else "no HOME variable"
+    return f"{said} and {has} (cron starts a run in HOME: a crontab's HOME= line sets both)"
 
 
 def _no_such_setting(key: str, value: Any) -> str:
@@ -155,8 +172,8 @@ def _schedule_and_command(table: dict[str, Any]) -> list[str]:
     if isinstance(command, str):
         if _breaks_lines(command):
             why.append("a command of several lines")
-        elif command != command.lstrip() or (not stdin and command != command.rstrip()):
-            why.append("a command with blanks at its start or end (cron drops them)")
+        elif command != command.lstrip():
+            why.append("a command with blanks at its start (cron skips those after the schedule)")
     if isinstance(stdin, str) and _breaks_lines(stdin.replace("\n", "")):
         why.append("standard input with a line break other than \\n (each % of cron's is a \\n)")
     return why
@@ -176,6 +193,8 @@ def _shell(args: Any) -> str:
 def _variable_problem(name: str, value: Any) -> str | None:
     if name in RESERVED:
         return f"variable {name} (a crontab's {name}= line is cron's own setting, kept out of the environment)"
+    if name in IDENTITY_VARIABLES:
+        return f"variable {name} (cron sets it to the crontab's owner over a {name}= line)"
     if not isinstance(value, str) or _breaks_lines(value):
         return f"variable {name} holds a line break (a crontab variable is one line)"
     return None

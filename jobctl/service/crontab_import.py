@@ -4,12 +4,15 @@ Each job line becomes one table (the keys of ``jobctl apply``), so an import is 
 the source ``crontab:NAME``: a second import of the same crontab changes nothing, and
 ``--prune`` deletes the jobs whose lines are gone. How cron's settings map (docs/crontab-import.md):
 
-* the schedule is ``cron`` as written (``@daily`` included); ``CRON_TZ``, else ``TZ``, is its
-  ``timezone`` (none: the scheduler's default zone);
+* the schedule is ``cron`` as written (``@daily`` included); ``CRON_TZ`` is its ``timezone``
+  (none: the scheduler's default zone). ``TZ`` is not: cron schedules in ``CRON_TZ`` only, and
+  ``TZ`` is the commands' variable, as any other;
 * the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
   ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
+* ``HOME`` is also the job's ``working_directory``: cron starts a run in its HOME (without
+  ``HOME=``, the run-as user's home, which a job naming a user starts in anyway);
 * every other variable (``PATH``, ``HOME``, ``TZ``, ...) is the job's ``env``, except cron's
-  mail settings;
+  mail settings and ``LOGNAME``/``USER``, which cron sets to the owner over the crontab's;
 * a non-empty ``MAILTO`` becomes a ``notify`` rule ``on = ["output"]`` (cron mails a run's
   output, whatever its outcome: the ``output`` event is that) for each email notifier of the
   config whose ``to`` holds one of its addresses; an address no notifier sends to is reported on
@@ -32,7 +35,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from jobctl.models import NAME_MAX
-from jobctl.schedules.crontab_file import MAIL_VARIABLES, Crontab, CrontabEntry, LintIssue
+from jobctl.schedules.crontab_file import (
+    HOME_VARIABLE,
+    IDENTITY_VARIABLES,
+    MAIL_VARIABLES,
+    ZONE_VARIABLE,
+    Crontab,
+    CrontabEntry,
+    LintIssue,
+)
 
 SOURCE_PREFIX = "crontab:"
 DEFAULT_SHELL = "/bin/sh"
@@ -44,8 +55,11 @@ MAIL_EVENTS = ("output",)
 """What cron mails: any output of a run, whatever its outcome."""
 MailRoutes = Mapping[str, Sequence[str]]
 """An address (lower-cased) -> the names of the email notifiers that send to it."""
-_SCHEDULE_VARIABLES = frozenset({"CRON_TZ", "SHELL", *MAIL_VARIABLES})
-"""Variables that set something other than the environment (``TZ`` does both)."""
+_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, "SHELL", *MAIL_VARIABLES, *IDENTITY_VARIABLES})
+"""Variables kept out of the environment. The first set something else; cron also hands ``CRON_TZ``
+to the command, but jobctl keeps it out, as its zone is the job's ``timezone``. ``LOGNAME`` and
+``USER`` never reach a command in cron, which sets them to the owner after the crontab's
+variables: a run gets its run-as user's (docs/crontab-import.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -139,7 +153,7 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     """The ``[[jobs]]`` table of one crontab line (keys in the order ``jobctl export`` writes)."""
     variables = {variable.name: variable.value for variable in entry.variables}
     table: dict[str, Any] = {"name": name, "cron": entry.expression}
-    zone = variables.get("CRON_TZ") or variables.get("TZ")
+    zone = variables.get(ZONE_VARIABLE)
     if zone:
         table["timezone"] = zone
     table["command"] = entry.command
@@ -147,6 +161,8 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     if shell and shell != DEFAULT_SHELL:
         table["args"] = {"shell": shell}
     table["description"] = f"crontab: {entry.expression} {entry.user + ' ' if entry.user else ''}{entry.raw}"[:2000]
+    if variables.get(HOME_VARIABLE):
+        table["working_directory"] = variables[HOME_VARIABLE]  # cron starts each run in HOME
     if entry.stdin is not None:
         table["stdin"] = entry.stdin
     if entry.user is not None:

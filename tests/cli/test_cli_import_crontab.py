@@ -56,7 +56,7 @@ def test_import_reimport_and_prune(cli: Any, tmp_path: Path) -> None:
     assert backup["source"] == f"crontab:{path}"
     [report] = [job for name, job in jobs.items() if name.startswith("mail-s-monthly-")]
     assert report["scheduleConfig"]["timezone"] == "America/New_York"
-    assert report["stdin"] == "Report attached%\nRegards"
+    assert report["stdin"] == "Report attached%\nRegards\n"
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before  # the source is only read
 
     again = cli("import", "crontab", str(path))
@@ -208,3 +208,26 @@ def test_a_byte_order_mark_is_not_part_of_the_first_line(sqlite_only_cli: OneSto
     marked.write_bytes(bom + b"SHELL=/bin/bash\n# name: bash-job\n0 3 * * * echo hi\n")
     check_ok(sqlite_only_cli("import", "crontab", str(marked)))
     assert jobs_json(sqlite_only_cli)["bash-job"]["taskArgs"] == {"command": "echo hi", "shell": "/bin/bash"}
+
+
+def test_a_crontab_s_logname_and_user_do_not_reach_the_run(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """cron sets LOGNAME and USER to the crontab's owner after its variables: a crontab's own
+    values never reach a command. They are left out (with a warning), so a run keeps its user's."""
+    path = write(tmp_path, "LOGNAME=someone-else\nUSER=someone-else\n# name: who\n0 5 * * * echo $LOGNAME $USER\n")
+    imported = sqlite_only_cli("import", "crontab", str(path))
+    assert imported.code == 0, imported.stderr
+    assert [line.split(": ")[1] for line in imported.stderr.splitlines() if ": warning: " in line] == ["warning"] * 2
+    assert "LOGNAME=someone-else: cron sets LOGNAME and USER to the crontab's owner" in imported.stderr
+    assert jobs_json(sqlite_only_cli)["who"]["environment"] in (None, {})
+    ran = sqlite_only_cli("run", "who", env={"LOGNAME": "the-runner", "USER": "the-runner"})
+    assert ran.code == 0 and ran.stdout.splitlines()[0] == "the-runner the-runner", ran
+
+
+def test_a_run_starts_in_the_crontab_s_home(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """cron changes to the job's HOME before it runs the command; a run started in / instead."""
+    home = tmp_path / "home"
+    home.mkdir()
+    path = write(tmp_path, f"HOME={home}\n# name: where\n0 5 * * * pwd; echo $HOME\n")
+    check_ok(sqlite_only_cli("import", "crontab", str(path)))
+    ran = sqlite_only_cli("run", "where")
+    assert ran.code == 0 and ran.stdout.splitlines()[:2] == [str(home), str(home)], ran

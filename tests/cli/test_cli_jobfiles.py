@@ -311,3 +311,20 @@ def test_export_through_the_api_onto_a_sqlite_file_is_refused(sqlite_only_cli: O
         "one-store.db"
     ]
     check_error(cli(*remote, "export", "-o", str(tmp_path / "jobs.toml")), 5, "cannot reach the jobctl API")
+
+
+def test_a_byte_order_mark_at_the_start_of_a_jobs_file_is_no_part_of_it(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """A jobs file saved by a Windows editor starts with U+FEFF: it reads as without it, TOML or
+    JSON, and an error still names its line."""
+    bom = "\ufeff".encode()
+    toml_text = '[[jobs]]\nname = "marked"\ncron = "0 2 * * *"\ncommand = "true"\n'
+    json_text = '{"jobs": [{"name": "marked-json", "cron": "0 3 * * *", "command": "true"}]}'
+    for name, text in (("jobs.toml", toml_text), ("jobs.json", json_text)):
+        path = tmp_path / name
+        path.write_bytes(bom + text.encode())
+        check_ok(sqlite_only_cli("apply", "-f", str(path)))
+    assert check_ok(sqlite_only_cli("apply", "-f", str(tmp_path / "jobs.toml"))).stdout == "no changes (1 unchanged)\n"
+    (tmp_path / "bad.toml").write_bytes(bom + toml_text.replace('cron = "0 2 * * *"', 'cron = "0 25 * * *"').encode())
+    check_error(sqlite_only_cli("apply", "-f", str(tmp_path / "bad.toml")), 2, "bad.toml:3")

@@ -61,14 +61,55 @@ def test_names_ranges_lists_and_steps_are_accepted() -> None:
 
 
 def test_percent_makes_stdin_and_escaped_percent_is_literal() -> None:
-    assert split_percent("mail -s hi root%line one%line two") == ("mail -s hi root", "line one\nline two")
+    assert split_percent("mail -s hi root%line one%line two") == ("mail -s hi root", "line one\nline two\n")
     assert split_percent(r"date +\%Y-\%m-\%d") == ("date +%Y-%m-%d", None)
     assert split_percent(r"cat%50\% done%") == ("cat", "50% done\n")
     assert split_percent(r"echo a\b") == (r"echo a\b", None)  # other backslashes stay
     crontab = read("0 0 * * * date +%Y-%m-%d\n0 1 * * * date +\\%F\n")
     assert codes(crontab) == [(1, "warning", "stdin")]
     assert "'date +'" in crontab.issues[0].message and "\\%" in crontab.issues[0].message
-    assert [(entry.command, entry.stdin) for entry in crontab.entries] == [("date +", "Y-\nm-\nd"), ("date +%F", None)]
+    assert [(entry.command, entry.stdin) for entry in crontab.entries] == [
+        ("date +", "Y-\nm-\nd\n"), ("date +%F", None),
+    ]  # fmt: skip
+
+
+def test_a_backslash_pair_in_the_command_is_a_pair_as_in_cron() -> None:
+    """cron's loop (do_command.c) takes ``\\\\`` as a pair, kept as written, so the ``%`` after it
+    is unescaped and starts the standard input; the input part knows no such pairs."""
+    [entry] = read("0 5 * * * echo a\\\\%b\n").entries
+    assert (entry.command, entry.stdin) == ("echo a\\\\", "b\n")
+    assert split_percent(r"printf '\\\%d'") == (r"printf '\\%d'", None)  # a pair, then an escaped %
+    # in the input, a backslash escapes only a % right after it; every other backslash stays
+    assert split_percent("x\\a%in\\\\%\\%\\") == ("x\\a", "in\\%%\\\n")
+
+
+def test_the_input_ends_with_a_newline_as_cron_writes_it() -> None:
+    """cron adds a newline after the input when the last character it wrote was not one (so a
+    ``read`` loop sees the last line); a final ``%`` is that newline already."""
+    assert [entry.stdin for entry in read("0 4 * * * cat%hello\n0 5 * * * cat%hello%\n").entries] == ["hello\n"] * 2
+    assert split_percent("cat%a%%") == ("cat", "a\n\n")
+    assert split_percent("cat%") == ("cat", "")  # nothing written: an empty input
+    assert split_percent("cat%a\\") == ("cat", "a\\\n")
+    assert split_percent("cat%\\") == ("cat", "\\")  # cronie's loop writes a final backslash after the check
+
+
+def test_blanks_at_the_end_of_a_line_belong_to_its_command_or_input_as_in_cron() -> None:
+    """cron reads the command to the line's end (cronie's get_string up to the newline): blanks
+    there stay, in the standard input as in the command; those after the schedule do not."""
+    first, second = read("0 4 * * * cat -A%hello   \n0 5 * * *   echo a\\ \t\n").entries
+    assert (first.command, first.stdin) == ("cat -A", "hello   \n")
+    assert (second.command, second.stdin) == ("echo a\\ \t", None)
+    assert (first.raw, second.raw) == ("cat -A%hello", "echo a\\")  # the identity ignores them
+
+
+def test_a_leading_dash_is_cron_s_do_not_log_mark_left_out_with_a_warning() -> None:
+    crontab = read("-0 5 * * * echo quiet\n-@daily date\n- 0 5 * * * spaced\n0 6 * * * loud\n")
+    assert codes(crontab) == [(1, "warning", "dont_log"), (2, "warning", "dont_log"), (3, "error", "not_a_job")]
+    assert "jobctl records every run" in crontab.issues[0].message
+    assert [(entry.expression, entry.command) for entry in crontab.entries] == [
+        ("0 5 * * *", "echo quiet"), ("@daily", "date"), ("0 6 * * *", "loud"),
+    ]  # fmt: skip
+    assert read("-0 5 * * * root run\n", system=True).entries[0].user == "root"
 
 
 def test_name_comment_names_the_job_on_the_next_line_only() -> None:
@@ -116,6 +157,8 @@ def test_system_format_reads_the_user() -> None:
         ("'BAD-NAME'=1", "bad_variable", "not a valid name"),
         ("CRON_TZ=Mars/Olympus", "unknown_zone", "Mars/Olympus"),
         ("SHELL=bash", "bad_shell", "absolute"),
+        ("HOME=srv", "bad_home", "absolute directory"),
+        ('HOME=""', "bad_home", "HOME=''"),
     ],
     ids=lambda value: value if isinstance(value, str) and " " not in value else None,
 )
@@ -144,11 +187,23 @@ def test_warnings_step_either_day_and_dst() -> None:
     assert gap.message.startswith("2026-03-29 02:30:00 does not exist in Europe/Berlin")
 
 
-def test_cron_tz_then_tz_set_the_zone_of_the_lines_after_them() -> None:
-    crontab = read("30 2 * * * utc\nTZ=America/New_York\n30 2 * * * ny\nCRON_TZ=UTC\n30 2 * * * utc-again\n",
+def test_cron_tz_sets_the_zone_of_the_lines_after_it() -> None:
+    crontab = read("30 2 * * * utc\nCRON_TZ=America/New_York\n30 2 * * * ny\nCRON_TZ=UTC\n30 2 * * * utc-again\n",
                    zone="UTC")  # fmt: skip
     assert codes(crontab) == [(3, "warning", "dst_gap")]  # New York skips 02:00-03:00 on 2026-03-08
     assert "2026-03-08 02:30:00 does not exist in America/New_York" in crontab.issues[0].message
+
+
+def test_tz_is_the_command_s_variable_and_a_line_with_it_but_no_cron_tz_is_warned_about() -> None:
+    """crontab(5): TZ affects only the commands, not when they run; cronie schedules in CRON_TZ."""
+    crontab = read(
+        "TZ=America/New_York\n30 2 * * * ny-tz\nCRON_TZ=Asia/Tokyo\n30 2 * * * tokyo\nCRON_TZ=\n30 2 * * * back\n"
+        "TZ=Not/A_Zone\n0 1 * * * odd\n",
+        zone="UTC",
+    )
+    assert codes(crontab) == [(line, "warning", "tz_variable") for line in (2, 6, 8)]
+    assert "TZ=America/New_York (line 1) sets TZ for the command only" in crontab.issues[0].message
+    assert "add CRON_TZ=America/New_York" in crontab.issues[0].message  # no dst_gap: the schedule is UTC's
 
 
 def test_dst_lint_finds_half_hour_shifts_and_only_matching_times() -> None:
