@@ -322,6 +322,20 @@ class Lease:
 
 
 @dataclass(frozen=True, kw_only=True)
+class LeadingDaemon:
+    """The daemon that leads the scheduler, as ``isRunning`` of ``GET /status`` sees one: an
+    instance that has not stopped holds an unexpired lease. It may still be dead or frozen:
+    ``heartbeat_overdue`` says it has missed its heartbeats (docs/leader-heartbeat.md)."""
+
+    hostname: str
+    pid: int
+    last_heartbeat: datetime
+    lease_expires_at: datetime | None
+    """When its lease ends unless renewed; None from an older daemon's API, which does not say."""
+    heartbeat_overdue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
 class ApiToken:
     id: int
     name: str

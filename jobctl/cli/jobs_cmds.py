@@ -522,7 +522,8 @@ NO_LEADER = "the daemon at {url} is a standby and no daemon leads: nothing will 
 
 
 def warn_if_nothing_runs(app_ctx: AppContext) -> None:
-    """Warn when no daemon leads the scheduler (the job or run was recorded, but nothing starts it).
+    """Warn when no daemon leads the scheduler, or the leader has missed its heartbeats (dead or
+    frozen): the job or run was recorded, but nothing starts it for now (docs/no-daemon-warning.md).
 
     A warning only: the command did what it was asked, and its exit code stays. If the check
     itself fails (the store or API went away just now), nothing is said.
@@ -530,9 +531,13 @@ def warn_if_nothing_runs(app_ctx: AppContext) -> None:
     from jobctl.errors import JobctlError
 
     try:
-        running = app_ctx.service().scheduler_is_running()
+        leader = app_ctx.service().leading_daemon()
     except JobctlError:
         return
-    if not running:
+    if leader is None:
         url = app_ctx.api_url()
         output.warn(NO_LEADER.format(url=url) if url else NO_DAEMON)
+    elif leader.heartbeat_overdue:
+        from jobctl.cli.scheduler_state import silent_leader_warning
+
+        output.warn(silent_leader_warning(leader))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from jobctl.cli.output import parse_time, span
+from jobctl.models import LeadingDaemon
 from jobctl.wire.responses import SchedulerStatus
 
 
@@ -25,3 +26,18 @@ def leader_silence(status: SchedulerStatus, *, now: datetime | None = None) -> s
     left = (expires - now).total_seconds()
     ends = f"lease ends in {span(left)}" if left >= 1 else "lease ending now"
     return f"leader not heartbeating for {span((now - last_beat).total_seconds())} ({ends})"
+
+
+def silent_leader_warning(leader: LeadingDaemon, *, now: datetime | None = None) -> str:
+    """What ``jobs create``/``trigger`` say while the leader has missed its heartbeats: ``"the
+    leading daemon (web1 pid 4242) has not heartbeated for 7s: nothing will run until it is back
+    or another daemon takes over (a standby can when its lease ends, in 8s)"``.
+    """
+    now = now or datetime.now(UTC)
+    silent = span((now - leader.last_heartbeat).total_seconds())
+    said = f"the leading daemon ({leader.hostname} pid {leader.pid}) has not heartbeated for {silent}"
+    said += ": nothing will run until it is back or another daemon takes over"
+    if leader.lease_expires_at is None:
+        return said
+    left = (leader.lease_expires_at - now).total_seconds()
+    return said + (f" (a standby can when its lease ends, in {span(left)})" if left >= 1 else " (a standby can now)")

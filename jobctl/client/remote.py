@@ -19,6 +19,7 @@ import httpx
 
 from jobctl.client.session import ApiSession
 from jobctl.errors import NotFound, ValidationFailed
+from jobctl.models import LeadingDaemon
 from jobctl.wire import ids
 from jobctl.wire.history import AuditList, JobTimeline
 from jobctl.wire.responses import (
@@ -283,9 +284,21 @@ class RemoteService:
         result: SchedulerStatus = self._session.request("GET", "/status")
         return result
 
-    def scheduler_is_running(self) -> bool:
-        """``isRunning`` of ``GET /status``: the daemon answering may be a standby with no leader."""
-        return bool(self.get_status()["isRunning"])
+    def leading_daemon(self) -> LeadingDaemon | None:
+        """From ``GET /status``: the daemon answering may be a standby with no leader. An older
+        daemon's answer has no ``leaseExpiresAt`` and ``leaderHeartbeatOverdue``: not overdue."""
+        status = self.get_status()
+        leader = status["leaderInstance"]
+        if not status["isRunning"] or leader is None:
+            return None
+        expires = status.get("leaseExpiresAt")
+        return LeadingDaemon(
+            hostname=leader["hostname"],
+            pid=leader["pid"],
+            last_heartbeat=datetime.fromisoformat(leader["lastHeartbeat"]),
+            lease_expires_at=None if expires is None else datetime.fromisoformat(expires),
+            heartbeat_overdue=bool(status.get("leaderHeartbeatOverdue")),
+        )
 
     def get_overview(self) -> Overview:
         result: Overview = self._session.request("GET", "/overview")

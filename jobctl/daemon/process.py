@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from jobctl.config import Config, exposure_warning, load_config
+from jobctl.errors import StoreError
 from jobctl.executors.context import RunAsPolicy
 from jobctl.executors.environment import base_environment
 from jobctl.executors.guard import GroupGuard
@@ -34,7 +35,7 @@ from jobctl.scheduler.loop import Scheduler
 from jobctl.scheduler.notify_sender import NotificationSender
 from jobctl.scheduler.runner import Runner
 from jobctl.scheduler.stats import SchedulerStats
-from jobctl.service.registry import sync_task_functions
+from jobctl.service.registry import SyncReport, sync_task_functions
 from jobctl.store import Store
 from jobctl.store.schema_version import upgrade_notice
 
@@ -178,13 +179,13 @@ class Daemon:
         sys.setswitchinterval(SWITCH_INTERVAL_SECONDS)
         if self.store.upgraded_from is not None:
             log.warning("%s", upgrade_notice(self.store.upgraded_from, self.store.revision))
-        report = sync_task_functions(self.store, self.config.task_functions)
+        report = self._sync_declarations(self.config)
         log.info(
             "task functions synced: %d from config, inactive now: %s",
             len(report.upserted),
             report.deactivated or "none",
         )
-        self._sync_concurrency_groups(self.config)
+        self._log_concurrency_groups(self.config)
         if self.listener is not None:
             self._start_api(self.listener)
         self.leadership.register()
@@ -322,17 +323,29 @@ class Daemon:
     # -- signals --------------------------------------------------------------------------
 
     def _reload(self) -> None:
+        """Apply the config file again, all of it or none of it: a SIGHUP never stops the daemon.
+
+        The store's part (task functions, concurrency groups) is written first, in one
+        transaction; only once it is committed does the daemon take the new config for itself. A
+        config that does not load, or a store that fails the sync (Postgres restarting, a lock
+        held past the lock timeout, SQLite busy past its timeout), leaves the old config in force
+        in the store and in memory, and is logged in one line (docs/config-reload.md).
+        """
         try:
             config = load_config(self.config_path)
         except Exception as exc:  # noqa: BLE001 - a bad edit must not kill a running daemon
             log.error("config reload failed, keeping the old one: %s", exc)
+            return
+        try:
+            report = self._sync_declarations(config)
+        except StoreError as exc:
+            log.error("config reload failed, keeping the old one: %s: %s", "syncing task functions and groups", exc)
             return
         self.config = config
         self.runner.notify = self.sender.settings = config.notify
         if self.scheduler is not None:
             self.scheduler.notify = config.notify
         log_config_warnings(config)
-        report = sync_task_functions(self.store, config.task_functions)
         kept = config.retention
         log.info(
             "config reloaded; task functions synced: %d, inactive now: %s; [history] keep_days = %d,"
@@ -344,12 +357,22 @@ class Daemon:
             kept.output_keep_days,
             kept.audit_keep_days,
         )
-        self._sync_concurrency_groups(config)
+        self._log_concurrency_groups(config)
 
-    def _sync_concurrency_groups(self, config: Config) -> None:
-        """Write the config's group limits to the store, where every start checks them."""
-        self.store.groups.sync(config.concurrency_groups, now=datetime.now(UTC))
+    def _sync_declarations(self, config: Config) -> SyncReport:
+        """Write the config's concurrency groups and task functions to the store, in one
+        transaction: both or neither (the groups first, so that a wait for their table holds no
+        row that other writers need, like the change counter the task functions' sync bumps).
+
+        :raises StoreError: when the store fails; nothing of ``config`` is then written.
+        """
+        with self.store.transaction():
+            self.store.groups.sync(config.concurrency_groups, now=datetime.now(UTC))
+            report = sync_task_functions(self.store, config.task_functions)
         self._wake()  # a raised limit may let waiting runs start
+        return report
+
+    def _log_concurrency_groups(self, config: Config) -> None:
         if config.concurrency_groups:
             log.info(
                 "concurrency groups: %s",

@@ -18,6 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from jobctl.models import LeadingDaemon
 from jobctl.wire.history import AuditList, JobTimeline
 from jobctl.wire.responses import (
     ApplyPlan,
@@ -328,12 +329,14 @@ class JobService(Protocol):
         """``GET /status``: leader, instances and job counts."""
         ...
 
-    def scheduler_is_running(self) -> bool:
-        """Whether a live daemon leads the scheduler, so pending and due runs will start.
+    def leading_daemon(self) -> LeadingDaemon | None:
+        """The daemon that leads the scheduler (None when none does), and whether it has missed
+        its heartbeats (dead or frozen: then nothing starts until it is back or its lease ends
+        and another daemon takes over).
 
-        Locally one query (an instance that has not stopped holds an unexpired lease); through
-        the API the ``isRunning`` of ``GET /status``, the same rule (a standby daemon answers,
-        but nobody leads: false).
+        Locally one query; through the API ``isRunning``, ``leaderInstance``, ``leaseExpiresAt``
+        and ``leaderHeartbeatOverdue`` of ``GET /status``, the same rules (a standby daemon
+        answers, but nobody leads: None).
         """
         ...
 

@@ -22,6 +22,7 @@ from jobctl.models import (
     HandlerType,
     Job,
     JobSettings,
+    LeadingDaemon,
     RetentionPolicy,
     TaskFunction,
 )
@@ -538,9 +539,11 @@ class Service:
 
         return scheduler_status(self.store, utcnow())
 
-    def scheduler_is_running(self) -> bool:
-        """Whether a live instance holds an unexpired lease (as ``isRunning`` of the status): one query."""
-        return self.store.cluster.has_live_leader(utcnow())
+    def leading_daemon(self) -> LeadingDaemon | None:
+        """The daemon that leads, as ``isRunning`` and ``leaderHeartbeatOverdue`` of the status see it: one query."""
+        from jobctl.service.status import leading_daemon
+
+        return leading_daemon(self.store, utcnow())
 
     def get_overview(self) -> Overview:
         """``GET /overview``: status, runs going on, next slots, latest failures and missed ranges."""

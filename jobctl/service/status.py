@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from jobctl.models import HEARTBEATS_PER_LEASE, Instance, Lease
+from jobctl.models import HEARTBEATS_PER_LEASE, Instance, LeadingDaemon, Lease
 from jobctl.store import JobFilter, Store
 from jobctl.wire import responses
 from jobctl.wire.responses import SchedulerStatus
@@ -54,3 +54,19 @@ def heartbeat_overdue(leader: Instance, lease: Lease, now: datetime) -> bool:
         return False
     ttl = lease.expires_at - leader.last_heartbeat
     return now - leader.last_heartbeat > ttl * MISSED_HEARTBEATS / HEARTBEATS_PER_LEASE
+
+
+def leading_daemon(store: Store, now: datetime) -> LeadingDaemon | None:
+    """The daemon that leads at ``now`` by the rule of ``isRunning``, and whether its heartbeat
+    is overdue by the rule of ``leaderHeartbeatOverdue`` (one query); None when none leads."""
+    found = store.cluster.live_leader(now)
+    if found is None:
+        return None
+    instance, lease = found
+    return LeadingDaemon(
+        hostname=instance.hostname,
+        pid=instance.pid,
+        last_heartbeat=instance.last_heartbeat,
+        lease_expires_at=lease.expires_at,
+        heartbeat_overdue=heartbeat_overdue(instance, lease, now),
+    )

@@ -73,14 +73,20 @@ class ClusterRecords:
 
     def has_live_leader(self, now: datetime) -> bool:
         """Whether an instance that has not stopped holds an unexpired lease (one query)."""
+        return self.live_leader(now) is not None
+
+    def live_leader(self, now: datetime) -> tuple[Instance, Lease] | None:
+        """The instance that holds an unexpired lease at ``now`` and its lease, unless that
+        instance has stopped; None when there is none (one query)."""
         row = self.db.fetch_one(
             """
-            SELECT 1 AS led FROM leases JOIN scheduler_instances ON scheduler_instances.id = leases.holder_id
+            SELECT leases.*, scheduler_instances.*
+            FROM leases JOIN scheduler_instances ON scheduler_instances.id = leases.holder_id
             WHERE leases.name = :name AND leases.expires_at > :now AND scheduler_instances.stopped_at IS NULL
             """,
             {"name": LEASE_NAME, "now": now},
         )
-        return row is not None
+        return None if row is None else (instance_from_row(row), lease_from_row(row))
 
     def acquire_or_renew_lease(self, instance_id: str, ttl: timedelta) -> Lease | None:
         """Hold the leader lease for ``ttl`` from now; None while another instance holds it.

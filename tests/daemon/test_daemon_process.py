@@ -7,10 +7,16 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
+
 from jobctl.service import Service
-from tests.daemon.helpers import DaemonFactory, wait_for
+from jobctl.store import open_store
+from tests.conftest import ADMIN, TEST_ZONE
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, wait_for, write_config
 
 TASK = """
 [[task_functions]]
@@ -32,6 +38,75 @@ def test_sighup_reloads_the_config_and_syncs_task_functions(service: Service, da
     daemon.signal(signal.SIGHUP)
     wait_for(lambda: "config reload failed" in daemon.log(), timeout=5, what="the failed reload to be logged")
     assert daemon.alive(), "a bad config edit must not stop a running daemon"
+
+
+RELOAD_FAILED = "config reload failed, keeping the old one"
+
+
+@contextmanager
+def table_locked(store_url: str, table: str) -> Iterator[None]:
+    """``table`` of a Postgres store locked against every other session until the block ends, as
+    by a long migration or maintenance: a statement that needs it waits, up to its lock timeout."""
+    import psycopg
+
+    from jobctl.store.url import parse_store_url
+
+    with psycopg.connect(connect_timeout=5, **(parse_store_url(store_url).pg_conninfo or {})) as conn:
+        conn.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
+        try:
+            yield
+        finally:
+            conn.rollback()
+
+
+def test_a_store_failure_during_a_reload_keeps_the_old_config_and_the_daemon(pg_url: str, tmp_path: Path) -> None:
+    """The daemon's sync waits for a table another session holds, past the lock timeout. The
+    reload is refused as a bad config file is: one line, the daemon goes on, and nothing of the
+    new config applies (neither its task functions and groups in the store, nor its settings in
+    the daemon); a SIGHUP once the lock is gone applies all of it."""
+    factory = DaemonFactory(pg_url, write_config(tmp_path / "jobctl.toml"), tmp_path)
+    config = factory.config_path
+    config.write_text(config.read_text() + TASK.format(name="first"))
+    store = open_store(pg_url)
+    service = Service(store, ADMIN, default_timezone=TEST_ZONE)
+    try:
+        daemon = factory.start(api=True)
+        metrics = f"http://127.0.0.1:{daemon.port}/metrics"
+        config.write_text(
+            config.read_text().replace('"first"', '"second"')
+            + '[[concurrency_groups]]\nname = "db"\nlimit = 1\n[metrics]\npublic = true\n'
+        )
+        old = ({"shell": True, "first": True}, [], 401)
+        assert in_force(service, metrics) == old
+        with table_locked(pg_url, "concurrency_groups"):
+            daemon.signal(signal.SIGHUP)
+            wait_for(lambda: RELOAD_FAILED in daemon.log() or not daemon.alive(), timeout=20, what="the reload")
+        assert daemon.alive(), f"a store failure on reload stopped the daemon:\n{daemon.log()}"
+        failed = reload_failure(daemon)
+        assert "syncing task functions and groups" in failed and "lock timeout" in failed, failed
+        assert in_force(service, metrics) == old, "nothing of the new config applies"
+        daemon.signal(signal.SIGHUP)
+        new = ({"shell": True, "first": False, "second": True}, [("db", 1)], 200)
+        wait_for(lambda: in_force(service, metrics) == new, timeout=10, what="the second reload")
+        assert daemon.stop() == 0
+    finally:
+        factory.stop_all()
+        store.close()
+
+
+def in_force(service: Service, metrics_url: str) -> tuple[dict[str, bool], list[tuple[str, int]], int]:
+    """The task functions and groups in the store, and whether the daemon serves /metrics without a token."""
+    functions = {tf["name"]: tf["isActive"] for tf in service.list_task_functions()["taskFunctions"]}
+    groups = [(group["name"], group["limit"]) for group in service.get_status()["concurrencyGroups"]]
+    return functions, groups, httpx.get(metrics_url, timeout=10).status_code
+
+
+def reload_failure(daemon: DaemonProcess) -> str:
+    """The failed reload's log line; the line after it is not a traceback."""
+    lines = daemon.log().splitlines()
+    at = next(n for n, line in enumerate(lines) if RELOAD_FAILED in line)
+    assert not lines[at + 1 :] or not lines[at + 1].startswith("Traceback"), lines[at + 1]
+    return lines[at]
 
 
 def test_sighup_applies_history_settings_and_logs_them(daemons: DaemonFactory) -> None:

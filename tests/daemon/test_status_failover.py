@@ -1,16 +1,23 @@
-"""``jobctl status`` during a failover: a leader that stopped heartbeating is said to have stopped.
+"""``jobctl status`` and ``jobs trigger`` during a failover: a leader that stopped heartbeating
+is said to have stopped.
 
 Its lease holds for up to the TTL after its last renewal, so for that long it is still the
-leader in the store; status used to call that ``scheduler running``.
+leader in the store; status used to call that ``scheduler running``, and a trigger warned of
+nothing.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import signal
+import socket
 from pathlib import Path
 
+import pytest
+
 from jobctl.service import Service
-from tests.daemon.helpers import DaemonFactory, cli, shell_job, wait_for, write_config
+from tests.daemon.helpers import DaemonFactory, cli, executions, shell_job, wait_for, write_config
 
 TTL = 10
 """Heartbeats every 2 s; overdue after 4 s without one; the lease ends 10 s after the last."""
@@ -50,3 +57,39 @@ def test_status_says_when_the_leader_stopped_heartbeating(
 
     wait_for(lambda: not service.get_status()["isRunning"], timeout=TTL, what="the lease to end")
     assert "no leader" in scheduler_line(daemons)
+
+
+SILENT_LEADER_WARNING = re.compile(
+    r"jobctl: warning: the leading daemon \((?P<host>\S+) pid (?P<pid>\d+)\) has not heartbeated for (?P<silent>\d+)s:"
+    r" nothing will run until it is back or another daemon takes over"
+    r" \(a standby can (?:when its lease ends, in (?P<left>\d+)s|now)\)\n"
+)
+
+
+@pytest.mark.parametrize("stop", ["SIGKILL", "SIGSTOP"], ids=["killed", "frozen"])
+def test_a_trigger_warns_while_the_leader_is_not_heartbeating(
+    service: Service, daemons: DaemonFactory, tmp_path: Path, stop: str
+) -> None:
+    """The warning of ``jobs trigger`` follows status's rule: the leader's lease still holds (no
+    other daemon may lead), but it has missed two heartbeats, so the run waits for it to come
+    back or for the lease to end (docs/no-daemon-warning.md). A frozen leader that comes back
+    runs it."""
+    daemons.config_path = write_config(tmp_path / "ttl.toml", lease_ttl_seconds=TTL)
+    job = shell_job(service, "hourly", "true", scheduleConfig={"hours": 1})
+    leader = daemons.start()
+    os.kill(leader.pid, getattr(signal, stop))
+    wait_for(lambda: service.get_status()["leaderHeartbeatOverdue"], timeout=TTL, what="the heartbeat to be overdue")
+
+    triggered = cli(daemons, "jobs", "trigger", "hourly")
+    assert triggered.returncode == 0, triggered.stderr
+    warning = SILENT_LEADER_WARNING.fullmatch(triggered.stderr)
+    assert warning is not None, triggered.stderr
+    assert (warning["host"], int(warning["pid"])) == (socket.gethostname(), leader.pid)
+    silent, left = int(warning["silent"]), int(warning["left"] or 0)
+    assert 2 * TTL / 5 <= silent < TTL and silent + left <= TTL, triggered.stderr
+
+    if stop == "SIGSTOP":
+        os.kill(leader.pid, signal.SIGCONT)
+        wait_for(lambda: [e["status"] for e in executions(service, job["id"])] == ["success"], timeout=TTL,
+                 what="the leader, back, to run the triggered run")  # fmt: skip
+        assert cli(daemons, "jobs", "trigger", "hourly").stderr == "", "a leader heartbeating again: no warning"

@@ -66,7 +66,7 @@ READS: dict[str, Call] = {
     "audit": lambda s, ids: s.list_audit(per_page=100),
     "audit-of-job": lambda s, ids: s.list_audit(job_id=ids["backup"], since="1d"),
     "audit-of-actor": lambda s, ids: s.list_audit(actor="admin-token", page=2, per_page=2),
-    "scheduler-running": lambda s, ids: s.scheduler_is_running(),
+    "leading-daemon": lambda s, ids: s.leading_daemon(),
 }
 
 FAILURES: dict[str, Call] = {
@@ -210,30 +210,37 @@ def test_resolve_job_pages_through_partial_matches(shared_pair: Pair) -> None:
     assert shared_pair.remote.resolve_job("pager-104") == shared_pair.local.resolve_job("pager-104")
 
 
-def test_both_services_say_whether_a_live_daemon_leads(pair: Pair) -> None:
-    """The rule of ``isRunning``: an instance that has not stopped holds an unexpired lease."""
+def test_both_services_say_whether_a_live_daemon_leads_and_whether_it_heartbeats(pair: Pair) -> None:
+    """The rules of ``isRunning`` (an instance that has not stopped holds an unexpired lease) and
+    of ``leaderHeartbeatOverdue`` (it missed two heartbeats, the TTL read from the store)."""
     from datetime import UTC, datetime, timedelta
 
     from jobctl.models import Instance
 
-    def running() -> tuple[bool, bool]:
-        return pair.local.scheduler_is_running(), pair.remote.scheduler_is_running()
+    def leader() -> tuple[int, bool] | None:
+        """The leader's pid and whether it is overdue, the same from both services."""
+        local, remote = pair.local.leading_daemon(), pair.remote.leading_daemon()
+        assert local == remote
+        return None if local is None else (local.pid, local.heartbeat_overdue)
 
     cluster, now, ttl = pair.store.cluster, datetime.now(UTC), timedelta(seconds=60)
-    assert running() == (False, False), "no daemon ever ran"
+    assert leader() is None, "no daemon ever ran"
     assert cluster.acquire_or_renew_lease("ghost", ttl) is not None
-    assert running() == (False, False), "the lease is held, but by no live instance (a standby sees this)"
+    assert leader() is None, "the lease is held, but by no live instance (a standby sees this)"
     cluster.release_lease("ghost")
     cluster.register_instance(Instance(id="i1", hostname="h", pid=1, version="0", started_at=now,
                                        last_heartbeat=now, stopped_at=None))  # fmt: skip
-    assert running() == (False, False), "a standby alone"
+    assert leader() is None, "a standby alone"
     assert cluster.acquire_or_renew_lease("i1", ttl) is not None
-    assert running() == (True, True)
+    cluster.heartbeat("i1", datetime.now(UTC))
+    assert leader() == (1, False)
+    cluster.heartbeat("i1", datetime.now(UTC) - timedelta(seconds=50))  # the TTL read is 110 s: 44 s is overdue
+    assert leader() == (1, True), "silent for two heartbeats, its lease running on"
     pair.store.db.execute("UPDATE leases SET expires_at = :past", {"past": now - ttl})  # the store's clock moved on
-    assert running() == (False, False), "its lease expired"
+    assert leader() is None, "its lease expired"
     assert cluster.acquire_or_renew_lease("i1", ttl) is not None
     cluster.mark_stopped("i1", now)
-    assert running() == (False, False), "it stopped"
+    assert leader() is None, "it stopped"
 
 
 def test_an_ambiguous_prefix_fails_alike(shared_pair: Pair) -> None:
