@@ -57,7 +57,8 @@ def prune(
     """Remove history past the [history] settings now, and say how much (the daemon's leader
     also does this continuously; pending and running executions are never removed). Ctrl-C
     (or SIGTERM) stops it after the batch under way and says, and records, what it removed
-    (exit 130, 143); pressing it again changes nothing, the stop is already under way.
+    (exit 130, 143); pressing it again changes nothing, the stop is already under way. A SQLite
+    store is checked first (SQLite's quick check): one that fails it is not pruned (exit 1).
 
     Example: jobctl store prune --dry-run
     """
@@ -76,6 +77,10 @@ def prune(
     # audit entry) off; the prune stops within a batch of the first.
     with stop_requested_by_signal(again=STOPPING) as asked:
         report = prune_now(store, policy, now=utcnow(), dry_run=dry_run, should_stop=asked.is_set)
+        if report is None:  # stopped in SQLite's check of the file, before anything else
+            output.print_diagnostic("jobctl: interrupted: the prune stopped while it checked the store; nothing "
+                                    "was counted or removed")  # fmt: skip
+            raise typer.Exit(asked.exit_code())
         exit_code = asked.exit_code() if asked.is_set() else 0
         _print_prune(report, store, exit_code=exit_code, as_json=as_json)
         _exit_if_interrupted(exit_code)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
+from jobctl.errors import StoreBusy, StoreDamaged, StoreError, StoreUnavailable
 from jobctl.redaction import redact
 from jobctl.store.url import SQLITE, StoreUrl
 
@@ -614,10 +614,15 @@ def _first_line(exc: BaseException) -> str:
     return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
+SQLITE_DAMAGE_CODES = (11, 26)
+"""``SQLITE_CORRUPT`` and ``SQLITE_NOTADB``: the primary result codes of a file with damaged pages."""
+
+
 def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:
     text = str(exc)
-    if "not a database" in text or "malformed" in text:
-        return StoreError(f"store {path} is not a usable SQLite database ({text})")
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in SQLITE_DAMAGE_CODES or "not a database" in text or "malformed" in text:
+        return StoreDamaged(f"store {path} is not a usable SQLite database ({text})")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"store {path} is read-only; nothing was written")
     if "unable to open" in text:
