@@ -269,8 +269,9 @@ def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command("vacuum")
 def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Compact the store and say how much space it gave back (SQLite: rewrites the file, and
-    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE). On SQLite, Ctrl-C
-    (or SIGTERM) stops the rewrite at once and leaves the store as it was (exit 130, 143).
+    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE). Ctrl-C (or
+    SIGTERM) stops it at once (exit 130, 143): on SQLite the rewrite is rolled back and the store
+    is as it was; on Postgres the VACUUM under way is cancelled on the server.
 
     Example: jobctl store vacuum
     """
@@ -278,25 +279,16 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     from jobctl.service.maintenance import vacuum_store
 
     store = _store(ctx, "vacuum")
-    if not store.db.is_sqlite:  # VACUUM ANALYZE table by table: Ctrl-C ends it as any command
-        data = vacuum_store(store)
-        assert data is not None
-        _print_vacuum(data, as_json=as_json)
-        return
+    sqlite = store.db.is_sqlite
     with stop_requested_by_signal() as asked:
         data = vacuum_store(store, should_stop=asked.is_set, on_wait=_say_vacuum_waits)
         if data is None:
-            output.print_diagnostic(
-                "jobctl: interrupted: the vacuum was stopped before it was done; the store is as it was"
-            )
+            stopped = "the vacuum was stopped before it was done"
+            output.print_diagnostic(f"jobctl: interrupted: {stopped}; {_as_left(sqlite)}")
             raise typer.Exit(asked.exit_code())
         _print_vacuum(data, as_json=as_json)
-        if asked.is_set():  # it came once the rewrite was committed (its last step, in C, cannot be stopped)
-            rest = "" if data["logCopied"] else (
-                ", but its write-ahead log was not copied into the file yet: the file shrinks at the next "
-                "checkpoint (run jobctl store vacuum again)"
-            )  # fmt: skip
-            output.print_diagnostic(f"jobctl: interrupted: the store had been rewritten when the stop came{rest}")
+        if asked.is_set():  # it came once the work was done (SQLite: its last step, in C, cannot be stopped)
+            output.print_diagnostic(f"jobctl: interrupted: {_done_when_stopped(data)}")
             raise typer.Exit(asked.exit_code())
         if data["logCopied"] is False:
             output.warn(
@@ -305,6 +297,25 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 f"shrinks to {_size(data['sizeOnceLogCopiedBytes'])} at the next checkpoint after that connection is "
                 "done: run jobctl store vacuum again then (a daemon's writes also make one)"
             )
+
+
+def _as_left(sqlite: bool) -> str:
+    """What an interrupted vacuum left."""
+    if sqlite:
+        return "the store is as it was"
+    return ("Postgres cancelled the VACUUM under way, and the tables it had not done keep their dead rows "
+            "for the next vacuum (or autovacuum)")  # fmt: skip
+
+
+def _done_when_stopped(data: dict[str, Any]) -> str:
+    """What a vacuum that a stop reached only once its work was done did."""
+    if data["backend"] == "postgresql":
+        return "every table had been vacuumed when the stop came"
+    rest = "" if data["logCopied"] else (
+        ", but its write-ahead log was not copied into the file yet: the file shrinks at the next "
+        "checkpoint (run jobctl store vacuum again)"
+    )  # fmt: skip
+    return f"the store had been rewritten when the stop came{rest}"
 
 
 def _log_wait() -> str:

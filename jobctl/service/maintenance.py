@@ -312,8 +312,9 @@ def vacuum_store(
     store: Store, *, should_stop: Callable[[], bool] = lambda: False, on_wait: Callable[[], object] | None = None
 ) -> dict[str, Any] | None:
     """Compact the store; the bytes it took before and after. None when ``should_stop()`` (Ctrl-C)
-    ended a SQLite rewrite before it was done: it was rolled back, and the store is as it was
-    (:func:`~jobctl.store.maintenance.vacuum`, which also says what ``on_wait`` is for).
+    ended it before it was done: a SQLite rewrite was rolled back, and the store is as it was; on
+    Postgres the VACUUM under way was cancelled on the server, and the tables not done are left
+    as they were (:func:`~jobctl.store.maintenance.vacuum`, which also says what ``on_wait`` is for).
 
     On SQLite the sizes count the write-ahead log beside the file, and the vacuum empties it:
     ``logFreedBytes`` says how much of ``freedBytes`` that was. Beside a running daemon the log

@@ -142,7 +142,8 @@ class Vacuumed:
 
     rewritten: bool
     """False when ``should_stop()`` ended a SQLite rewrite before it was done: SQLite rolled it
-    back, and the store is as it was."""
+    back, and the store is as it was. On Postgres: false when it ended the vacuum before every
+    table was done (the ``VACUUM`` under way cancelled on the server)."""
     log_copied: bool
     """The write-ahead log was copied into the SQLite file and emptied after the rewrite, so the
     file has its new size. False when another connection kept that from happening for
@@ -169,6 +170,11 @@ def vacuum(
     """Rewrite a SQLite file without its free pages (switching it to incremental auto-vacuum),
     or ``VACUUM ANALYZE`` jobctl's Postgres tables.
 
+    On Postgres ``should_stop()`` is asked before each table and, while a table's ``VACUUM``
+    runs, every few hundredths of a second: the statement is then cancelled on the server
+    (:meth:`~jobctl.store.database.Database.run_postgres_until_stopped`) and the tables not yet
+    done are left for the next vacuum or autovacuum (``rewritten`` false).
+
     On SQLite ``should_stop()`` is asked every :data:`STOP_CHECK_STEPS` steps of the rewrite,
     which it ends at once (rolled back: the store as it was), and between two tries at copying
     the log into the file afterwards. That copy (a truncating checkpoint) needs every other
@@ -178,7 +184,8 @@ def vacuum(
     """
     if not db.is_sqlite:
         for table in existing_tables(db):
-            db.execute(f"VACUUM ANALYZE {table}")
+            if should_stop() or not db.run_postgres_until_stopped(f"VACUUM ANALYZE {table}", should_stop):
+                return Vacuumed(rewritten=False, log_copied=False, file_bytes=None)
         return Vacuumed(rewritten=True, log_copied=True, file_bytes=None)
     conn = db.connection()
     conn.set_progress_handler(lambda: bool(should_stop()), STOP_CHECK_STEPS)
