@@ -17,6 +17,7 @@ the identifier it is about, so that the CLI and the API report the same thing th
     ├── ApiUnreachable               exit 5, HTTP 502
     └── StoreError                   exit 1, HTTP 503
         ├── StoreUnavailable         exit 1, HTTP 503   (an outage: worth retrying)
+        ├── StoreDamaged             exit 1, HTTP 503   (SQLite says the file is malformed)
         └── StoreVersionError        exit 1, HTTP 503
             └── StoreTooNewForDaemon exit 78            (``jobctl daemon``'s refusal: EX_CONFIG, not restarted)
 
@@ -146,6 +147,13 @@ class StoreUnavailable(StoreError):
 
 class StoreBusy(StoreUnavailable):
     """Another process held SQLite's write lock for longer than the busy timeout."""
+
+
+class StoreDamaged(StoreError):
+    """SQLite found the store's file damaged (``SQLITE_CORRUPT``, ``SQLITE_NOTADB``: "database
+    disk image is malformed"). Unlike an outage it does not go away by trying again, and whatever
+    writes on (a prune, a release of free pages) writes into a file whose structure SQLite can no
+    longer vouch for: prunes stop at it (docs/retention.md)."""
 
 
 class StoreVersionError(StoreError):

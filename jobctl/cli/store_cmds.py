@@ -57,7 +57,8 @@ def prune(
     """Remove history past the [history] settings now, and say how much (the daemon's leader
     also does this continuously; pending and running executions are never removed). Ctrl-C
     (or SIGTERM) stops it after the batch under way and says, and records, what it removed
-    (exit 130, 143); pressing it again changes nothing, the stop is already under way.
+    (exit 130, 143); pressing it again changes nothing, the stop is already under way. A SQLite
+    store is checked first (SQLite's quick check): one that fails it is not pruned (exit 1).
 
     Example: jobctl store prune --dry-run
     """
@@ -76,6 +77,10 @@ def prune(
     # audit entry) off; the prune stops within a batch of the first.
     with stop_requested_by_signal(again=STOPPING) as asked:
         report = prune_now(store, policy, now=utcnow(), dry_run=dry_run, should_stop=asked.is_set)
+        if report is None:  # stopped in SQLite's check of the file, before anything else
+            output.print_diagnostic("jobctl: interrupted: the prune stopped while it checked the store; nothing "
+                                    "was counted or removed")  # fmt: skip
+            raise typer.Exit(asked.exit_code())
         exit_code = asked.exit_code() if asked.is_set() else 0
         _print_prune(report, store, exit_code=exit_code, as_json=as_json)
         _exit_if_interrupted(exit_code)
@@ -264,8 +269,9 @@ def check(ctx: typer.Context, as_json: JsonFlag = False) -> None:
 @app.command("vacuum")
 def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     """Compact the store and say how much space it gave back (SQLite: rewrites the file, and
-    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE). On SQLite, Ctrl-C
-    (or SIGTERM) stops the rewrite at once and leaves the store as it was (exit 130, 143).
+    switches an older store to incremental vacuum; Postgres: VACUUM ANALYZE). Ctrl-C (or
+    SIGTERM) stops it at once (exit 130, 143): on SQLite the rewrite is rolled back and the store
+    is as it was; on Postgres the VACUUM under way is cancelled on the server.
 
     Example: jobctl store vacuum
     """
@@ -273,25 +279,16 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     from jobctl.service.maintenance import vacuum_store
 
     store = _store(ctx, "vacuum")
-    if not store.db.is_sqlite:  # VACUUM ANALYZE table by table: Ctrl-C ends it as any command
-        data = vacuum_store(store)
-        assert data is not None
-        _print_vacuum(data, as_json=as_json)
-        return
+    sqlite = store.db.is_sqlite
     with stop_requested_by_signal() as asked:
         data = vacuum_store(store, should_stop=asked.is_set, on_wait=_say_vacuum_waits)
         if data is None:
-            output.print_diagnostic(
-                "jobctl: interrupted: the vacuum was stopped before it was done; the store is as it was"
-            )
+            stopped = "the vacuum was stopped before it was done"
+            output.print_diagnostic(f"jobctl: interrupted: {stopped}; {_as_left(sqlite)}")
             raise typer.Exit(asked.exit_code())
         _print_vacuum(data, as_json=as_json)
-        if asked.is_set():  # it came once the rewrite was committed (its last step, in C, cannot be stopped)
-            rest = "" if data["logCopied"] else (
-                ", but its write-ahead log was not copied into the file yet: the file shrinks at the next "
-                "checkpoint (run jobctl store vacuum again)"
-            )  # fmt: skip
-            output.print_diagnostic(f"jobctl: interrupted: the store had been rewritten when the stop came{rest}")
+        if asked.is_set():  # it came once the work was done (SQLite: its last step, in C, cannot be stopped)
+            output.print_diagnostic(f"jobctl: interrupted: {_done_when_stopped(data)}")
             raise typer.Exit(asked.exit_code())
         if data["logCopied"] is False:
             output.warn(
@@ -300,6 +297,25 @@ def vacuum(ctx: typer.Context, as_json: JsonFlag = False) -> None:
                 f"shrinks to {_size(data['sizeOnceLogCopiedBytes'])} at the next checkpoint after that connection is "
                 "done: run jobctl store vacuum again then (a daemon's writes also make one)"
             )
+
+
+def _as_left(sqlite: bool) -> str:
+    """What an interrupted vacuum left."""
+    if sqlite:
+        return "the store is as it was"
+    return ("Postgres cancelled the VACUUM under way, and the tables it had not done keep their dead rows "
+            "for the next vacuum (or autovacuum)")  # fmt: skip
+
+
+def _done_when_stopped(data: dict[str, Any]) -> str:
+    """What a vacuum that a stop reached only once its work was done did."""
+    if data["backend"] == "postgresql":
+        return "every table had been vacuumed when the stop came"
+    rest = "" if data["logCopied"] else (
+        ", but its write-ahead log was not copied into the file yet: the file shrinks at the next "
+        "checkpoint (run jobctl store vacuum again)"
+    )  # fmt: skip
+    return f"the store had been rewritten when the stop came{rest}"
 
 
 def _log_wait() -> str:

@@ -6,7 +6,8 @@ sleeps as long after each batch as the batch took, so it takes at most half of t
 write time; and it starts a batch only in a gap the scheduler announces (no slot due within
 :data:`QUIET_NEEDED_SECONDS`), so a claim rarely waits behind one. Then it waits
 :data:`PASS_INTERVAL_SECONDS` (docs/retention.md). One kind of history that fails to be pruned
-is logged and left for the next pass; the pass goes on with the others.
+is logged and left for the next pass; the pass goes on with the others. A store SQLite says is
+damaged stops the pruner until the daemon restarts.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from jobctl.errors import StoreError
 from jobctl.models import RetentionPolicy
 from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.scheduler.quiet import wait_for_quiet
-from jobctl.service.retention import prune_store
+from jobctl.service.retention import PruneMetDamage, prune_store
 from jobctl.store import Store
 from jobctl.store.retention import TablePruner, pruners_for
 
@@ -66,12 +67,24 @@ class BackgroundPruner:
         may have stopped half-way through what it remembers)."""
 
     def run(self, stop: threading.Event) -> None:
-        """Prune every interval until ``stop`` is set; errors are logged and the pass retried later."""
+        """Prune every interval until ``stop`` is set; errors are logged and the pass retried later.
+
+        Except damage: a store SQLite says is malformed ends the pruner for the life of the
+        process, logged once at ERROR. Every pass would meet it again, and each would first
+        delete what it could reach and move free pages about in a file SQLite no longer vouches
+        for; the scheduler goes on (docs/retention.md, "When a pruner fails")."""
         while not stop.wait(self.interval if self._pruners_made else min(self.interval, 1.0)):
             if not self.is_leader():
                 continue
             try:
                 self.prune_once(stop)
+            except PruneMetDamage as exc:
+                removed = f" (this pass removed {exc.report.total} rows before it)" if exc.report.total else ""
+                log.error(
+                    "pruning history stopped: %s%s; the daemon prunes no more until it is restarted: "
+                    "run jobctl store check, and restore a backup (docs/store-backup.md)", exc.message, removed,
+                )  # fmt: skip
+                return
             except StoreError as exc:
                 log.warning("pruning history failed: %s", exc.message)
             except Exception:

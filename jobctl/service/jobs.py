@@ -493,17 +493,9 @@ class Service:
 
     def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         """``GET /executions/{id}/log``: output from ``offset``; ``complete`` once the run ended and all was read."""
-        if offset < 0:
-            raise ValidationFailed.field(["query", "offset"], "must be at least 0")
-        execution = self.store.executions.get(execution_id) if is_uuid(execution_id) else None
-        if execution is None:
-            raise NotFound("execution", execution_id)
-        data, next_offset = self.store.executions.read_output(execution.id, offset)
-        finished = not ExecutionStatus(execution.status).is_active
-        if finished and data:
-            _, end = self.store.executions.read_output(execution.id, next_offset, max_chars=1)
-            finished = end == next_offset
-        return {"data": data, "nextOffset": next_offset, "complete": finished}
+        from jobctl.service.execution_log import read_execution_log
+
+        return read_execution_log(self.store, execution_id, offset=offset).body
 
     # -- notifications --------------------------------------------------------------------
 

@@ -13,10 +13,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jobctl.errors import UsageError
+from jobctl.errors import StoreDamaged, UsageError
 from jobctl.models import RetentionPolicy
 from jobctl.service import audit
-from jobctl.service.retention import PruneReport, prune_store
+from jobctl.service.retention import PruneMetDamage, PruneReport, prune_store
 from jobctl.store import Store
 from jobctl.store import maintenance as m
 from jobctl.store.schema_version import HEAD
@@ -43,16 +43,68 @@ def prune_now(
     now: datetime,
     dry_run: bool,
     should_stop: Callable[[], bool] = lambda: False,
-) -> PruneReport:
+) -> PruneReport | None:
     """``jobctl store prune``: the pass the leader makes, at once and without pauses; a prune that
     removed anything is recorded in the audit log (the leader's own passes are not: they are
     the settings at work, not somebody's change). ``should_stop()`` ends it after the batch under
-    way (Ctrl-C): what it removed until then is reported and recorded all the same."""
-    report = prune_store(store, policy, now=now, dry_run=dry_run, should_stop=should_stop)
+    way (Ctrl-C): what it removed until then is reported and recorded all the same.
+
+    A SQLite store is checked first (:func:`refuse_a_damaged_store`), dry run or not; None when
+    ``should_stop()`` ended that check (nothing counted or removed).
+
+    :raises StoreDamaged: when SQLite says the file is damaged, before the prune (nothing
+        removed) or in one of its statements (it stops there; the message says what the batches
+        before removed). Nothing is recorded in the audit log of such a store.
+    """
+    refuse_a_damaged_store(store, dry_run=dry_run, should_stop=should_stop)
+    if should_stop():  # Ctrl-C during the check: nothing was counted, nothing removed
+        return None
+    try:
+        report = prune_store(store, policy, now=now, dry_run=dry_run, should_stop=should_stop)
+    except PruneMetDamage as exc:  # what the check could not see, met by a statement: not one more write
+        raise StoreDamaged(damaged_store_message(exc.message, _stopped_after(exc.report))) from exc
     if not dry_run and report.total:
         audit.record(store, actor=audit.local_actor(), action=STORE_PRUNED, target_type="store",
                      details={"removed": report.removed})  # fmt: skip
     return report
+
+
+def refuse_a_damaged_store(store: Store, *, dry_run: bool, should_stop: Callable[[], bool]) -> None:
+    """Before ``store prune`` (or its dry run) reads a row: SQLite's quick check of the whole file
+    (nothing on Postgres). A prune of a damaged file used to delete rows up to the first damaged
+    page it met (or never meet one, and exit 0), and to give free pages back by moving pages
+    about; a dry run of the same file failed. Now neither starts: exit 1, nothing removed.
+
+    :raises StoreDamaged: when the check finds anything wrong, or damage stops it.
+    """
+    problems = m.quick_check_problems(store.db, should_stop=should_stop)
+    if not problems:  # sound, or stopped (Ctrl-C)
+        return
+    location = store.db.url.sqlite_path
+    if problems == [MALFORMED]:
+        what = MALFORMED
+    else:
+        more = f", and {len(problems) - 1} more" if len(problems) > 1 else ""
+        what = f"SQLite's quick check: {problems[0]}{more}"
+    done = "store prune --dry-run counted nothing" if dry_run else "store prune removed nothing"
+    raise StoreDamaged(damaged_store_message(f"store {location} is not a usable SQLite database ({what})", done))
+
+
+MALFORMED = "database disk image is malformed"
+"""SQLite's message for a file with damaged pages (``SQLITE_CORRUPT``)."""
+
+
+def damaged_store_message(damage: str, done: str) -> str:
+    """The one line ``store prune`` ends with on a damaged store: SQLite's finding, what the
+    prune did, and where to go from there."""
+    return f"{damage}; {done}: run jobctl store check, and restore a backup (docs/store-backup.md)"
+
+
+def _stopped_after(report: PruneReport) -> str:
+    """What a prune that met damage had done before it: its batches before were committed."""
+    if not report.total:
+        return "store prune stopped there and removed nothing"
+    return f"store prune stopped there, after removing {report.total} rows in the batches before it"
 
 
 def pages_kept_in_the_file(store: Store) -> int:
@@ -273,8 +325,9 @@ def vacuum_store(
     store: Store, *, should_stop: Callable[[], bool] = lambda: False, on_wait: Callable[[], object] | None = None
 ) -> dict[str, Any] | None:
     """Compact the store; the bytes it took before and after. None when ``should_stop()`` (Ctrl-C)
-    ended a SQLite rewrite before it was done: it was rolled back, and the store is as it was
-    (:func:`~jobctl.store.maintenance.vacuum`, which also says what ``on_wait`` is for).
+    ended it before it was done: a SQLite rewrite was rolled back, and the store is as it was; on
+    Postgres the VACUUM under way was cancelled on the server, and the tables not done are left
+    as they were (:func:`~jobctl.store.maintenance.vacuum`, which also says what ``on_wait`` is for).
 
     On SQLite the sizes count the write-ahead log beside the file, and the vacuum empties it:
     ``logFreedBytes`` says how much of ``freedBytes`` that was. Beside a running daemon the log

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
+from jobctl.errors import StoreBusy, StoreDamaged, StoreError, StoreUnavailable
 from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 from jobctl.store.maintenance import (
@@ -183,6 +183,16 @@ class PruneReport:
         return sum(self.removed.values())
 
 
+class PruneMetDamage(StoreDamaged):
+    """A prune that SQLite told its file is damaged ("database disk image is malformed"): it
+    stopped there, writing nothing more. ``report`` holds what the batches before removed (each
+    committed whole; the batch that met the damage was rolled back)."""
+
+    def __init__(self, damage: StoreDamaged, report: PruneReport) -> None:
+        super().__init__(damage.message)
+        self.report = report
+
+
 def prune_store(
     store: Store,
     policy: RetentionPolicy,
@@ -209,10 +219,37 @@ def prune_store(
     cannot be pruned does not keep the others from it. The store being unavailable
     (:class:`~jobctl.errors.StoreUnavailable`) still ends the prune: every pruner would fail
     alike. Without it (``jobctl store prune``), any error ends the prune.
+
+    :raises PruneMetDamage: when SQLite says the file is damaged, in a batch or while free pages
+        are given back: the prune ends at once, whoever runs it, and writes nothing more.
     """
     started = time.monotonic()
-    pruners = pruners if pruners is not None else pruners_for(store.db, policy)
     report = PruneReport(dry_run=dry_run)
+    try:
+        _prune(store, policy, report, now=now, pause=pause, should_stop=should_stop, pruners=pruners,
+               log_bytes=log_bytes, on_failure=on_failure)  # fmt: skip
+    except StoreDamaged as exc:
+        report.seconds = time.monotonic() - started
+        raise PruneMetDamage(exc, report) from exc
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _prune(
+    store: Store,
+    policy: RetentionPolicy,
+    report: PruneReport,
+    *,
+    now: datetime,
+    pause: Callable[[float], object] | None,
+    should_stop: Callable[[], bool],
+    pruners: list[TablePruner] | None,
+    log_bytes: int,
+    on_failure: Callable[[str, Exception], object] | None,
+) -> None:
+    """:func:`prune_store`'s work, counted in ``report`` as it goes."""
+    pruners = pruners if pruners is not None else pruners_for(store.db, policy)
+    dry_run = report.dry_run
     if dry_run:
         report.removed = {pruner.name: pruner.pending(now) for pruner in pruners}
     else:
@@ -228,7 +265,7 @@ def prune_store(
             for pruner in pruners:
                 try:
                     _drain(pruner, now, pace, report, should_stop)
-                except StoreUnavailable:
+                except (StoreUnavailable, StoreDamaged):  # every pruner would meet it; and writes must stop
                     raise
                 except Exception as exc:
                     if on_failure is None:
@@ -242,8 +279,6 @@ def prune_store(
         if store.db.is_sqlite and (report.total or _pages_left_free(store, leaders=leaders)):
             report.pages_released, report.rewritten = _give_back_free_pages(store, pace, should_stop)
         report.daemon_led = pace.watch.ever_led if pace.watch else None  # the release asks too
-    report.seconds = time.monotonic() - started
-    return report
 
 
 class _PrunePace:
@@ -298,6 +333,8 @@ def _give_back_free_pages(store: Store, pace: _PrunePace, should_stop: Callable[
     if not should_stop() and rewrite_pays(store.db) and not pace.daemon_leads_now():
         try:  # a stop (Ctrl-C) ends the rewrite at once, the file as it was and its pages still free
             rewritten = vacuum(store.db, should_stop=should_stop).rewritten
+        except StoreDamaged:
+            raise  # not one more write: releasing pages of a damaged file moves them about
         except StoreError:
             pass
     if not rewritten:

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
+from jobctl.errors import StoreBusy, StoreDamaged, StoreError, StoreUnavailable
 from jobctl.redaction import redact
 from jobctl.store.url import SQLITE, StoreUrl
 
@@ -304,6 +304,33 @@ class Database:
             except sqlite3.Error as exc:
                 raise self._translate(exc) from exc
 
+    def run_postgres_until_stopped(self, sql: str, should_stop: Callable[[], bool]) -> bool:
+        """Run one Postgres statement of its own (no parameters, outside any transaction: a
+        ``VACUUM``), cancelled on the server as soon as ``should_stop()`` says so; whether it
+        ran to its end.
+
+        The calling thread waits inside the driver while the statement runs, so a thread of its
+        own asks ``should_stop()`` every :data:`STOP_POLL_SECONDS` and then sends the server a
+        cancel request (psycopg's connection cancel): the statement ends with ``QueryCanceled``.
+        A signal handler that only notes the request (Ctrl-C, SIGTERM) runs meanwhile, as the
+        driver's wait lets it. Without this a SIGTERM ended the client and left the server's
+        statement running to its end.
+
+        :raises StoreError: when it fails for any other reason.
+        """
+        assert not self.is_sqlite, "a Postgres statement"
+        with self._pooled() as conn:
+            cancelled = _cancel_when(conn, should_stop)
+            try:
+                conn.execute(sql)
+            except Exception as exc:
+                if cancelled.is_set() and getattr(exc, "sqlstate", None) == _PG_QUERY_CANCELED:
+                    return False
+                raise self._translate(exc) from exc
+            finally:
+                cancelled.stop_watching()
+        return True
+
     def _run_postgres_many(self, conn: Any, sql: str, values: list[dict[str, Any]]) -> list[int]:
         try:
             cursor = conn.cursor()
@@ -569,6 +596,49 @@ class _OwnConnection:
             conn.close()
 
 
+STOP_POLL_SECONDS = 0.05
+"""How often a statement run by :meth:`Database.run_postgres_until_stopped` asks whether to stop."""
+_PG_QUERY_CANCELED = "57014"
+"""SQLSTATE of a statement a cancel request ended."""
+
+
+class _StatementCanceller(threading.Thread):
+    """Sends one cancel request for the statement running on ``conn`` once ``should_stop()``
+    says so, asking every :data:`STOP_POLL_SECONDS` until :meth:`stop_watching`."""
+
+    def __init__(self, conn: Any, should_stop: Callable[[], bool]) -> None:
+        super().__init__(name="statement-cancel", daemon=True)
+        self._conn = conn
+        self._should_stop = should_stop
+        self._done = threading.Event()
+        self._sent = threading.Event()
+
+    def is_set(self) -> bool:
+        """Whether the cancel request was sent."""
+        return self._sent.is_set()
+
+    def run(self) -> None:
+        while not self._done.wait(STOP_POLL_SECONDS):
+            if self._should_stop():
+                cancel = getattr(self._conn, "cancel_safe", None) or self._conn.cancel  # cancel_safe: psycopg 3.2
+                self._sent.set()
+                try:
+                    cancel()
+                except Exception:  # noqa: BLE001 - the statement then ends on its own; nothing else to do
+                    pass
+                return
+
+    def stop_watching(self) -> None:
+        self._done.set()
+        self.join()
+
+
+def _cancel_when(conn: Any, should_stop: Callable[[], bool]) -> _StatementCanceller:
+    canceller = _StatementCanceller(conn, should_stop)
+    canceller.start()
+    return canceller
+
+
 def _pg_closed(conn: Any) -> bool:
     """Whether an idle Postgres connection was closed by the other end, without reading from it.
 
@@ -614,10 +684,15 @@ def _first_line(exc: BaseException) -> str:
     return redact(text.splitlines()[0]) if text else type(exc).__name__
 
 
+SQLITE_DAMAGE_CODES = (11, 26)
+"""``SQLITE_CORRUPT`` and ``SQLITE_NOTADB``: the primary result codes of a file with damaged pages."""
+
+
 def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:
     text = str(exc)
-    if "not a database" in text or "malformed" in text:
-        return StoreError(f"store {path} is not a usable SQLite database ({text})")
+    code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
+    if code in SQLITE_DAMAGE_CODES or "not a database" in text or "malformed" in text:
+        return StoreDamaged(f"store {path} is not a usable SQLite database ({text})")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"store {path} is read-only; nothing was written")
     if "unable to open" in text:

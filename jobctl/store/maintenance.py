@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jobctl.errors import StoreError, UsageError
-from jobctl.store.database import SQLITE_BUSY_TIMEOUT_MS, Database, Row, to_utc
+from jobctl.store.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_DAMAGE_CODES, Database, Row, to_utc
 from jobctl.store.executions import ACTIVE
 
 INCREMENTAL = 2
@@ -142,7 +142,8 @@ class Vacuumed:
 
     rewritten: bool
     """False when ``should_stop()`` ended a SQLite rewrite before it was done: SQLite rolled it
-    back, and the store is as it was."""
+    back, and the store is as it was. On Postgres: false when it ended the vacuum before every
+    table was done (the ``VACUUM`` under way cancelled on the server)."""
     log_copied: bool
     """The write-ahead log was copied into the SQLite file and emptied after the rewrite, so the
     file has its new size. False when another connection kept that from happening for
@@ -169,6 +170,11 @@ def vacuum(
     """Rewrite a SQLite file without its free pages (switching it to incremental auto-vacuum),
     or ``VACUUM ANALYZE`` jobctl's Postgres tables.
 
+    On Postgres ``should_stop()`` is asked before each table and, while a table's ``VACUUM``
+    runs, every few hundredths of a second: the statement is then cancelled on the server
+    (:meth:`~jobctl.store.database.Database.run_postgres_until_stopped`) and the tables not yet
+    done are left for the next vacuum or autovacuum (``rewritten`` false).
+
     On SQLite ``should_stop()`` is asked every :data:`STOP_CHECK_STEPS` steps of the rewrite,
     which it ends at once (rolled back: the store as it was), and between two tries at copying
     the log into the file afterwards. That copy (a truncating checkpoint) needs every other
@@ -178,7 +184,8 @@ def vacuum(
     """
     if not db.is_sqlite:
         for table in existing_tables(db):
-            db.execute(f"VACUUM ANALYZE {table}")
+            if should_stop() or not db.run_postgres_until_stopped(f"VACUUM ANALYZE {table}", should_stop):
+                return Vacuumed(rewritten=False, log_copied=False, file_bytes=None)
         return Vacuumed(rewritten=True, log_copied=True, file_bytes=None)
     conn = db.connection()
     conn.set_progress_handler(lambda: bool(should_stop()), STOP_CHECK_STEPS)
@@ -393,6 +400,30 @@ def _sync_file(path: Path) -> None:
 # -- checks --------------------------------------------------------------------------------
 
 
+def quick_check_problems(db: Database, *, should_stop: Callable[[], bool] = lambda: False) -> list[str] | None:
+    """What SQLite's ``quick_check`` finds wrong with a SQLite store's pages, a line each (none
+    for a sound file, and on Postgres); SQLite's own message when damage stops the check itself.
+    None when ``should_stop()`` (Ctrl-C, asked every :data:`STOP_CHECK_STEPS` steps) ended it first.
+
+    It reads every page and checks each b-tree's structure, as ``store backup`` does on its copy
+    (about 0.1 s per 100 MB the page cache holds), but does not look each row up in every index
+    (``store check``'s ``integrity_check``, many times as long on a large store).
+    """
+    if not db.is_sqlite:
+        return []
+    conn = db.connection()
+    conn.set_progress_handler(lambda: bool(should_stop()), STOP_CHECK_STEPS)
+    try:
+        problems, stopped = _sqlite_check(db, "quick_check")
+    except StoreError as exc:
+        if interrupted(exc) and should_stop():
+            return None
+        raise
+    finally:
+        conn.set_progress_handler(None, 0)
+    return problems if stopped is None else [*problems, stopped]
+
+
 @dataclass(frozen=True, kw_only=True)
 class Finding:
     """One thing ``store check`` found wrong."""
@@ -464,15 +495,11 @@ def problem_lines(results: Iterable[str]) -> list[str]:
     return [line for line in lines if line and line not in ("ok", CHECK_HEADING)]
 
 
-DAMAGE_CODES = (11, 26)
-"""``SQLITE_CORRUPT`` and ``SQLITE_NOTADB``: the primary result codes of a file with damaged pages."""
-
-
 def damage(exc: BaseException) -> str | None:
     """SQLite's message when ``exc`` (or the SQLite error it stands for) says the file's pages are
     damaged (``SQLITE_CORRUPT``, ``SQLITE_NOTADB``); None for any other error."""
     for error in (exc, exc.__cause__):
-        if isinstance(error, sqlite3.DatabaseError) and (error.sqlite_errorcode & 0xFF) in DAMAGE_CODES:
+        if isinstance(error, sqlite3.DatabaseError) and (error.sqlite_errorcode & 0xFF) in SQLITE_DAMAGE_CODES:
             return str(error)
     return None
 

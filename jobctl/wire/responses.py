@@ -16,6 +16,7 @@ format, the allowed values of a string), the field's ``Annotated`` metadata carr
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import Enum
 from typing import Annotated, Any, Literal
@@ -179,6 +180,19 @@ class ExecutionLog(TypedDict):
     data: str
     nextOffset: int
     complete: Annotated[bool, Schema("true once the run has ended and all its output was read")]
+
+
+OUTPUT_PRUNED_HEADER = "X-Jobctl-Output-Pruned"
+"""Header of ``GET /executions/{id}/log``: ``true`` when retention removed the run's output (its
+``outputPruned``), else ``false``. A header, since the contract fixes the body's three keys."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ExecutionLogPage:
+    """``GET /executions/{id}/log``'s answer: its body, and what :data:`OUTPUT_PRUNED_HEADER` says."""
+
+    body: ExecutionLog
+    output_pruned: bool
 
 
 def execution(e: ExecutionRecord) -> ExecutionOut:

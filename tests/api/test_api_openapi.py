@@ -55,6 +55,14 @@ def test_document_lists_every_endpoint_once(document: dict[str, Any]) -> None:
     assert set(document["paths"]) - {PREFIX + path for _, path in operations} == {"/healthz"}
 
 
+def test_the_log_describes_its_output_pruned_header(document: dict[str, Any]) -> None:
+    answer = document["paths"][f"{PREFIX}/executions/{{execution_id}}/log"]["get"]["responses"]["200"]
+    assert answer["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ExecutionLog"}
+    header = answer["headers"]["X-Jobctl-Output-Pruned"]
+    assert header["schema"] == {"type": "string", "enum": ["true", "false"]}
+    assert "retention removed the run's output" in header["description"]
+
+
 def test_request_bodies_are_described(document: dict[str, Any]) -> None:
     components = document["components"]["schemas"]
     for method, path, model in (("post", "/jobs", "JobCreate"), ("put", "/jobs/{job_id}", "JobUpdate"),

@@ -409,3 +409,54 @@ def test_a_broken_config_is_exit_2_for_every_store_command(
     one_line_error(result, 2, fragment)
     assert result.stderr.startswith(f"jobctl: config file {config}") and result.stdout == "", result
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before
+
+
+VACUUMING = """
+    SELECT DISTINCT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid
+    WHERE a.state = 'active' AND a.query LIKE 'VACUUM%' AND l.relation = CAST('execution_output' AS regclass)
+"""
+"""The server's sessions vacuuming this schema's ``execution_output`` (other tests' schemas have theirs)."""
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)], ids=["ctrl-c", "sigterm"])
+def test_a_stop_cancels_a_postgres_vacuum_on_the_server(pg_url: str, bare_cli: Cli, signum: int, code: int) -> None:
+    """Ctrl-C and SIGTERM end ``store vacuum`` on Postgres as on SQLite: at once, with the same
+    first words, exit 130 or 143, and the server's VACUUM cancelled. Before, Ctrl-C exited 130
+    saying nothing, and SIGTERM ended the command while the server went on vacuuming."""
+    store = open_store(pg_url)
+    try:
+        [run] = add_executions(store.db, add_job(store.db, "j"), days(1))
+        store.db.execute(
+            "INSERT INTO execution_output (execution_id, start_offset, data)"
+            " SELECT :run, n, repeat('x', 200) FROM generate_series(1, 1000000) AS n",
+            {"run": run},
+        )
+        store.db.execute("DELETE FROM execution_output WHERE start_offset % 2 = 0")  # half a million dead rows
+        probe = open_store(pg_url)
+        command = [sys.executable, "-m", "jobctl", "--db", pg_url, "store", "vacuum", "--json"]
+        proc = subprocess.Popen(command, env=bare_cli.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and proc.poll() is None and not probe.db.fetch_all(VACUUMING):
+            time.sleep(0.01)  # until the server vacuums the big table (the first two are small)
+        server = probe.db.fetch_all(VACUUMING)
+        assert server and proc.poll() is None, "the vacuum of execution_output takes a while"
+        time.sleep(0.3)
+        began = time.monotonic()
+        proc.send_signal(signum)
+        out, err = proc.communicate(timeout=60)
+        took = time.monotonic() - began
+
+        assert proc.returncode == code, (proc.returncode, out, err)
+        assert out == ""
+        assert err == (
+            "jobctl: interrupted: the vacuum was stopped before it was done; Postgres cancelled the VACUUM under way, "
+            "and the tables it had not done keep their dead rows for the next vacuum (or autovacuum)\n"
+        )
+        assert took < 2.0, took
+        assert probe.db.fetch_all(VACUUMING) == [], "the server's VACUUM ended with the command"
+        vacuumed = "SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables WHERE relid = CAST(:t AS regclass)"
+        assert store.db.scalar(vacuumed, {"t": "executions"}) is True  # vacuumed before the big one
+        assert store.db.scalar(vacuumed, {"t": "audit_log"}) is False  # after the big one: never begun
+        probe.close()
+    finally:
+        store.close()

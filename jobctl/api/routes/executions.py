@@ -26,6 +26,8 @@ from jobctl.api.params import (
     UntilFilter,
 )
 from jobctl.service import Service
+from jobctl.service.execution_log import read_execution_log
+from jobctl.wire.responses import OUTPUT_PRUNED_HEADER
 
 router = APIRouter(tags=["executions"])
 
@@ -92,14 +94,25 @@ def get_execution(credentials: Authenticated, execution_id: ExecutionId) -> Resp
     return JSONResponse(service.get_execution(execution_id))
 
 
+_LOG_HEADERS = {
+    OUTPUT_PRUNED_HEADER: {
+        "description": "true when retention removed the run's output (its outputPruned; the log is then empty), "
+        "else false",
+        "schema": {"type": "string", "enum": ["true", "false"]},
+    }
+}
+
+
 @router.get(
-    "/executions/{execution_id}/log", response_model=ExecutionLog, responses=error_responses(404, 422),
-    summary="Read an execution's output",
+    "/executions/{execution_id}/log", response_model=ExecutionLog,
+    responses={200: {"headers": _LOG_HEADERS}, **error_responses(404, 422)}, summary="Read an execution's output",
 )  # fmt: skip
 def get_execution_log(credentials: Authenticated, execution_id: ExecutionId, offset: LogOffset = 0) -> Response:
-    """Output from ``offset`` on; poll with ``nextOffset`` until ``complete`` to follow a run live."""
-    service = credentials.service()
-    return JSONResponse(service.get_execution_log(execution_id, offset=offset))
+    """Output from ``offset`` on; poll with ``nextOffset`` until ``complete`` to follow a run live.
+    The ``X-Jobctl-Output-Pruned`` header says whether retention removed the run's output."""
+    service = credentials.service()  # authenticates: any role reads
+    page = read_execution_log(service.store, execution_id, offset=offset)
+    return JSONResponse(page.body, headers={OUTPUT_PRUNED_HEADER: "true" if page.output_pruned else "false"})
 
 
 @router.post(
