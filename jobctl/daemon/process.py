@@ -2,10 +2,11 @@
 
 Threads: the scheduler loop, the heartbeat, the history pruner, the API server, and the run pool. Signal handlers
 only set flags (the main thread acts on them): SIGTERM/SIGINT stop, SIGHUP reloads the config.
-Start order: whatever can fail (the API's socket, bound by the caller; the API server) comes before
-this instance registers and may take the lease, so a daemon that fails to start has claimed and
-run nothing; anything that fails once it may lead goes through the shutdown below, as SIGTERM
-does (docs/daemon-start.md).
+Start order: what can fail for a reason outside the daemon (the API's socket, bound and listening
+by the caller; the store) comes before this instance registers and may take the lease, so a
+daemon that fails to start has claimed and run nothing; the API server is then started on that
+socket after the scheduler, so the lease is not held back by its start-up, and anything that
+fails once it may lead goes through the shutdown below, as SIGTERM does (docs/daemon-start.md).
 Shutdown order: stop claiming, hand the lease over, let runs finish for the grace period (still
 heartbeating, so that no leader takes them for abandoned), stop what is left and record it, then
 mark this instance stopped.
@@ -186,11 +187,11 @@ class Daemon:
             report.deactivated or "none",
         )
         self._log_concurrency_groups(self.config)
-        if self.listener is not None:
-            self._start_api(self.listener)
         self.leadership.register()
         try:
             self._start_scheduling()
+            if self.listener is not None:
+                self._start_api(self.listener)
             while not self.stop_event.is_set():
                 self.signals.wait(0.5)
                 if self.reload_event.is_set():
@@ -256,8 +257,8 @@ class Daemon:
             self._lease_event.set()
 
     def _start_api(self, listener: Listener) -> None:
-        """Serve the API on ``listener``; on failure the socket and the metrics' resources are
-        closed here, as no shutdown will follow (this instance was not started yet)."""
+        """Serve the API on ``listener``; on failure the socket is closed here (no server took it)
+        and the caller's shutdown follows."""
         from jobctl.daemon.server import start_api_server
 
         try:

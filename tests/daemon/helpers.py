@@ -97,7 +97,8 @@ class DaemonFactory:
             proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=str(cwd))
         daemon = DaemonProcess(proc, log_path, port)
         self.started.append(daemon)
-        wait_for(lambda: "started (leader" in daemon.log() or not daemon.alive(), timeout=20, what="daemon start")
+        ready = "API listening on" if api else "started (leader"  # the API starts after the scheduler
+        wait_for(lambda: ready in daemon.log() or not daemon.alive(), timeout=20, what="daemon start")
         assert daemon.alive(), daemon.log()
         return daemon
 
