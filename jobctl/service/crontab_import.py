@@ -15,8 +15,9 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
   mail settings and ``LOGNAME``/``USER``, which cron sets to the owner over the crontab's;
 * a non-empty ``MAILTO`` becomes a ``notify`` rule ``on = ["output"]`` (cron mails a run's
   output, whatever its outcome: the ``output`` event is that) for each email notifier of the
-  config whose ``to`` holds one of its addresses; an address no notifier sends to is reported on
-  each line it applies to, as not carried over;
+  config whose ``to`` holds one of its addresses, ``on = ["failure"]`` for a line with cronie's
+  ``-n`` (mail only when the run fails); an address no notifier sends to is reported on each
+  line it applies to, as not carried over;
 * the system format's user is ``run_as_user``; in a user crontab, a command whose first word
   is a user of this host and no command is warned about (``user_column``: the file reads like
   ``/etc/crontab``, to be imported with ``--system``).
@@ -53,6 +54,8 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _ADDRESS_SEPARATORS = re.compile(r"[,\s]+")
 MAIL_EVENTS = ("output",)
 """What cron mails: any output of a run, whatever its outcome."""
+FAILURE_MAIL_EVENTS = ("failure",)
+"""What cronie mails for a line with ``-n``: a run that did not exit 0 (and printed something)."""
 MailRoutes = Mapping[str, Sequence[str]]
 """An address (lower-cased) -> the names of the email notifiers that send to it."""
 _SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, "SHELL", *MAIL_VARIABLES, *IDENTITY_VARIABLES})
@@ -99,7 +102,8 @@ def crontab_jobs(
         if mailto is not None:
             notifiers, missing = route_mailto(mailto[0], mail_routes or {})
             if notifiers:
-                table["notify"] = [{"notifier": notifier, "on": list(MAIL_EVENTS)} for notifier in notifiers]
+                events = FAILURE_MAIL_EVENTS if entry.mail_on_failure else MAIL_EVENTS
+                table["notify"] = [{"notifier": notifier, "on": list(events)} for notifier in notifiers]
             if missing:
                 issues.append(_issue(entry.line, "warning", "mailto", _mailto_message(mailto, missing)))
         user_column = _user_column(entry)
