@@ -53,6 +53,11 @@ IDENTITY_VARIABLES = ("LOGNAME", "USER")
 VALUE_MAX = 32 * 1024
 DONT_LOG = "-"
 """cronie's mark before a job line's schedule: do not syslog its runs (root's and system crontabs)."""
+RANDOM_DELAY_VARIABLE = "RANDOM_DELAY"
+"""cronie: delay each job of the lines after it by a random number of minutes below this one."""
+RANDOM_DELAY_MAX_MINUTES = 24 * 60
+"""The largest ``RANDOM_DELAY`` cronie takes; above it (or below 0) it logs "bad value" and delays nothing."""
+_LEADING_NUMBER = re.compile(r"\s*[+-]?\d+")
 MAIL_ON_FAILURE = "-n"
 """cronie's option before a command: mail the run's output only when the run fails. It is the
 only option cronie knows: a command starting with any other ``-`` is refused there (and would
@@ -204,6 +209,8 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
             "bad_home",
             f"HOME={value!r}: cron starts each run in HOME, and jobctl needs an absolute directory to start it in",
         )
+    elif name == RANDOM_DELAY_VARIABLE and random_delay_minutes(value)[1] is not None:
+        result.add(line, "warning", "random_delay", f"{name}={value}: {random_delay_minutes(value)[1]}")
     elif name in IDENTITY_VARIABLES:
         result.add(
             line,
@@ -212,6 +219,24 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
             f"{name}={value}: cron sets LOGNAME and USER to the crontab's owner over the crontab's (crontab(5): "
             "LOGNAME cannot be changed), so no command sees this value; left out: a run gets its run-as user's",
         )
+
+
+def random_delay_minutes(value: str) -> tuple[int, str | None]:
+    """The minutes of a ``RANDOM_DELAY`` value as cronie reads it (``strtol``: the whole number at
+    its start, 0 when there is none; over :data:`RANDOM_DELAY_MAX_MINUTES` or below 0 no delay at
+    all), and what a reader should be told when that is not simply the value (else None)."""
+    if not value or (value.isdigit() and int(value) <= RANDOM_DELAY_MAX_MINUTES):
+        return int(value or 0), None
+    match = _LEADING_NUMBER.match(value)
+    if match is None:
+        return 0, "not a number of minutes: cron reads it as 0 and delays nothing; no jitter"
+    minutes = int(match[0])
+    if not 0 <= minutes <= RANDOM_DELAY_MAX_MINUTES:
+        return 0, (
+            f"cron takes 0 to {RANDOM_DELAY_MAX_MINUTES} minutes (it logs 'bad value of RANDOM_DELAY' and delays "
+            "nothing); no jitter"
+        )
+    return minutes, f"read as {minutes} minutes, as cron reads the number at its start"
 
 
 def _read_job(

@@ -2,10 +2,11 @@
 
 A crontab line holds a schedule and a command (standard input after a ``%``); everything else
 cron knows is a variable line above it, in force for every line after it until set again:
-``CRON_TZ`` (the zone), ``SHELL`` (``taskArgs.shell``), ``MAILTO`` (``notify`` rules on the
-``output`` event of email notifiers, which is what cron's mail is; rules on ``failure`` are
-``MAILTO`` and cronie's ``-n`` before the command) and the job's environment,
-whose ``HOME`` is also its working directory (cron starts a run there).
+``CRON_TZ`` (the zone), ``RANDOM_DELAY`` (``jitter``, in whole minutes), ``SHELL``
+(``taskArgs.shell``), ``MAILTO`` (``notify`` rules on the ``output`` event of email notifiers,
+which is what cron's mail is; rules on ``failure`` are ``MAILTO`` and cronie's ``-n`` before the
+command) and the job's environment, whose ``HOME`` is also its working directory (cron starts a
+run there).
 So the writer keeps the variables in force and, before each line, sets those its job needs
 otherwise. A variable cannot be unset, only set again, so jobs whose environments name
 different variables share one crontab only in an order where each job names every variable
@@ -32,6 +33,8 @@ from jobctl.schedules.crontab_file import (
     IDENTITY_VARIABLES,
     MAIL_ON_FAILURE,
     MAIL_VARIABLES,
+    RANDOM_DELAY_MAX_MINUTES,
+    RANDOM_DELAY_VARIABLE,
     parse_crontab,
 )
 from jobctl.service.crontab_import import (
@@ -42,15 +45,16 @@ from jobctl.service.crontab_import import (
     crontab_jobs,
     route_mailto,
 )
+from jobctl.wire.job_keys import duration_seconds
 
 HEADER = "# jobs exported by jobctl; read back with: jobctl import crontab FILE"
 NOTES = frozenset({"description", "labels"})
 """jobctl's own notes on a job: dropped, as the import describes each job by its line."""
-SETTINGS = ("CRON_TZ", "SHELL", "MAILTO")
+SETTINGS = ("CRON_TZ", RANDOM_DELAY_VARIABLE, "SHELL", "MAILTO")
 """The variables cron reads as settings, written before a job's environment."""
-UNSET = {"CRON_TZ": "", "SHELL": DEFAULT_SHELL, "MAILTO": ""}
+UNSET = {"CRON_TZ": "", RANDOM_DELAY_VARIABLE: "0", "SHELL": DEFAULT_SHELL, "MAILTO": ""}
 """What each setting is in a crontab that does not set it, as the import reads it (no zone, no
-``taskArgs.shell``, no ``notify`` rule)."""
+jitter, no ``taskArgs.shell``, no ``notify`` rule); ``RANDOM_DELAY=0`` puts the jitter back to none."""
 RESERVED = frozenset({*SETTINGS, *MAIL_VARIABLES})
 """Names the import takes as cron's settings, never as a variable of the environment."""
 _HELD = frozenset({"name", "cron", "timezone", "command", "stdin", "env", "notify", "working_directory", *NOTES})
@@ -63,7 +67,7 @@ _WHY = {
     "paused": "paused",
     "start_date": "a start date",
     "end_date": "an end date",
-    "jitter": "jitter",
+    "jitter": f"jitter other than whole minutes up to {RANDOM_DELAY_MAX_MINUTES} (cronie's RANDOM_DELAY)",
     "run_as_user": "a run-as user (a user crontab has no user field)",
 }
 
@@ -139,7 +143,12 @@ def crontab_job(table: dict[str, Any], routes: MailRoutes) -> _Job | str:
     mailto, on_failure, unmailable = _mailto(table.get("notify"), routes)
     if unmailable:
         why.append(unmailable)
-    variables = {"CRON_TZ": str(table.get("timezone") or ""), "SHELL": _shell(table.get("args")), "MAILTO": mailto}
+    variables = {
+        "CRON_TZ": str(table.get("timezone") or ""),
+        RANDOM_DELAY_VARIABLE: str(_jitter_seconds(table.get("jitter")) // 60),
+        "SHELL": _shell(table.get("args")),
+        "MAILTO": mailto,
+    }
     for name, value in (table.get("env") or {}).items():
         problem = _variable_problem(name, value)
         if problem:
@@ -152,7 +161,15 @@ def _held(key: str, value: Any) -> bool:
     """Whether a crontab can say ``key``: a task argument only as ``SHELL``, a shell but the default."""
     if key in _HELD:
         return True
+    if key == "jitter":
+        seconds = _jitter_seconds(value)
+        return seconds % 60 == 0 and seconds // 60 <= RANDOM_DELAY_MAX_MINUTES
     return key == "args" and isinstance(value, dict) and set(value) == {"shell"} and value["shell"] != DEFAULT_SHELL
+
+
+def _jitter_seconds(value: Any) -> int:
+    """A table's ``jitter`` (a duration as the jobs file writes it) in seconds; 0 when it has none."""
+    return duration_seconds(value, loc=["jitter"]) if value else 0
 
 
 def _home(table: dict[str, Any]) -> str | None:

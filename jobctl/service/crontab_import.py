@@ -7,6 +7,8 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
 * the schedule is ``cron`` as written (``@daily`` included); ``CRON_TZ`` is its ``timezone``
   (none: the scheduler's default zone). ``TZ`` is not: cron schedules in ``CRON_TZ`` only, and
   ``TZ`` is the commands' variable, as any other;
+* ``RANDOM_DELAY`` (cronie: delay each run by a random number of minutes below it) is the
+  job's ``jitter``, in seconds, up to that many minutes; kept out of the environment as ``CRON_TZ`` is;
 * the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
   ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
 * ``HOME`` is also the job's ``working_directory``: cron starts a run in its HOME (without
@@ -40,11 +42,14 @@ from jobctl.schedules.crontab_file import (
     HOME_VARIABLE,
     IDENTITY_VARIABLES,
     MAIL_VARIABLES,
+    RANDOM_DELAY_VARIABLE,
     ZONE_VARIABLE,
     Crontab,
     CrontabEntry,
     LintIssue,
+    random_delay_minutes,
 )
+from jobctl.wire.job_keys import format_duration
 
 SOURCE_PREFIX = "crontab:"
 DEFAULT_SHELL = "/bin/sh"
@@ -58,9 +63,10 @@ FAILURE_MAIL_EVENTS = ("failure",)
 """What cronie mails for a line with ``-n``: a run that did not exit 0 (and printed something)."""
 MailRoutes = Mapping[str, Sequence[str]]
 """An address (lower-cased) -> the names of the email notifiers that send to it."""
-_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, "SHELL", *MAIL_VARIABLES, *IDENTITY_VARIABLES})
+_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, RANDOM_DELAY_VARIABLE, "SHELL", *MAIL_VARIABLES, *IDENTITY_VARIABLES})
 """Variables kept out of the environment. The first set something else; cron also hands ``CRON_TZ``
-to the command, but jobctl keeps it out, as its zone is the job's ``timezone``. ``LOGNAME`` and
+and ``RANDOM_DELAY`` to the command, but jobctl keeps them out, as they are the job's ``timezone``
+and ``jitter``. ``LOGNAME`` and
 ``USER`` never reach a command in cron, which sets them to the owner after the crontab's
 variables: a run gets its run-as user's (docs/crontab-import.md)."""
 
@@ -160,6 +166,9 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     zone = variables.get(ZONE_VARIABLE)
     if zone:
         table["timezone"] = zone
+    delay, _ = random_delay_minutes(variables.get(RANDOM_DELAY_VARIABLE, ""))
+    if delay:
+        table["jitter"] = format_duration(delay * 60)
     table["command"] = entry.command
     shell = variables.get("SHELL")
     if shell and shell != DEFAULT_SHELL:

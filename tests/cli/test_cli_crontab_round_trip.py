@@ -159,3 +159,31 @@ def test_mail_on_failure_only_goes_out_as_cronie_s_n_and_comes_back(
     assert (again.code, again.stdout) == (0, "no changes (2 unchanged)\n"), again.stderr
     check_ok(there("import", "crontab", "-", "--name", "web1", input=exported))
     assert check_ok(here("export")).stdout == check_ok(there("export")).stdout
+
+
+def test_jitter_goes_out_as_random_delay_and_comes_back(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    here, there = _cli(sqlite_only_cli, tmp_path, "here.db"), _cli(sqlite_only_cli, tmp_path, "there.db")
+    original = tmp_path / "crontab"
+    original.write_text(
+        "RANDOM_DELAY=30\n# name: spread\n*/5 * * * * /usr/local/bin/poll.sh\n"
+        "RANDOM_DELAY=0\n# name: sharp\n0 6 * * * /usr/local/bin/report.sh\n"
+    )
+    check_ok(here("import", "crontab", str(original), "--name", "web1"))
+    exported = check_ok(here("export", "--format", "crontab")).stdout
+    assert exported.splitlines()[1:] == [
+        "CRON_TZ=UTC", "# name: sharp", "0 6 * * * /usr/local/bin/report.sh",
+        "RANDOM_DELAY=30", "# name: spread", "*/5 * * * * /usr/local/bin/poll.sh",
+    ]  # fmt: skip
+    again = here("import", "crontab", "-", "--name", "web1", input=exported)
+    assert (again.code, again.stdout) == (0, "no changes (2 unchanged)\n"), again.stderr
+    check_ok(there("import", "crontab", "-", "--name", "web1", input=exported))
+    assert check_ok(here("export")).stdout == check_ok(there("export")).stdout
+
+    jobs = tmp_path / "jobs.toml"
+    jobs.write_text('[[jobs]]\nname = "seconds"\ncron = "0 7 * * *"\ncommand = "true"\njitter = "90s"\n')
+    check_ok(here("apply", "-f", str(jobs)))
+    refused = here("export", "seconds", "--format", "crontab")
+    assert (refused.code, refused.stderr) == (
+        1,
+        "jobctl: not exported: seconds: jitter other than whole minutes up to 1440 (cronie's RANDOM_DELAY)\n",
+    )

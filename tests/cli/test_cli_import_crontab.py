@@ -272,3 +272,26 @@ def test_any_other_option_before_the_command_is_refused_as_cronie_does(sqlite_on
     assert [(issue["line"], issue["code"]) for issue in issues] == [
         (1, "bad_option"), (2, "bad_option"), (3, "bad_option"), (4, "empty_command"),
     ]  # fmt: skip
+
+
+def test_random_delay_is_the_jitter_of_the_lines_after_it(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """cronie delays each job of the lines after ``RANDOM_DELAY=N`` by up to N minutes; it was
+    imported as a variable of the jobs' environment, and the jobs ran at their slots."""
+    path = write(
+        tmp_path,
+        "# name: first\n0 5 * * * true\nRANDOM_DELAY=10\n# name: spread\n0 5 * * * true\n"
+        "RANDOM_DELAY=5m\n# name: leading\n0 5 * * * true\nRANDOM_DELAY=0\n# name: back\n0 5 * * * true\n"
+        "RANDOM_DELAY=1441\n# name: too-long\n0 5 * * * true\nRANDOM_DELAY=soon\n# name: words\n0 5 * * * true\n",
+    )
+    imported = sqlite_only_cli("import", "crontab", str(path), "--json")
+    assert imported.code == 0, imported.stderr
+    assert [(issue["line"], issue["code"]) for issue in json.loads(imported.stdout)["issues"]] == [
+        (6, "random_delay"), (12, "random_delay"), (15, "random_delay"),
+    ]  # fmt: skip
+    jobs = jobs_json(sqlite_only_cli)
+    jitter = {name: job["scheduleConfig"].get("jitter") for name, job in jobs.items()}
+    assert jitter == {"first": None, "spread": 600, "leading": 300, "back": None, "too-long": None, "words": None}
+    assert all(not job["environment"] for job in jobs.values())
+    strict = sqlite_only_cli("import", "crontab", "-", "--strict", "--dry-run", input="RANDOM_DELAY=-1\n@daily true\n")
+    assert strict.code == 2
+    assert "<stdin>:1: warning: RANDOM_DELAY=-1: cron takes 0 to 1440 minutes" in strict.stderr
