@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from jobctl.errors import StoreBusy, StoreError, StoreUnavailable
+from jobctl.errors import StoreBusy, StoreError, StoreUnavailable, StoreUnusable
 from jobctl.redaction import redact
 from jobctl.store.url import SQLITE, StoreUrl
 
@@ -183,7 +183,7 @@ class Database:
                 import psycopg
                 from psycopg.rows import dict_row
             except ImportError as exc:  # pragma: no cover - a dependency
-                raise StoreError(f"the Postgres driver is not installed: {exc}") from exc
+                raise StoreUnusable(f"the Postgres driver is not installed: {exc}") from exc
             info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
             kwargs = {**info, "autocommit": True, "row_factory": dict_row}
             if self._single:  # a CLI command: one connection, and not the pool's import (5 ms)
@@ -617,7 +617,7 @@ def _first_line(exc: BaseException) -> str:
 def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:
     text = str(exc)
     if "not a database" in text or "malformed" in text:
-        return StoreError(f"store {path} is not a usable SQLite database ({text})")
+        return StoreUnusable(f"store {path} is not a usable SQLite database ({text})")
     if "readonly" in text or "read-only" in text:
         return StoreError(f"store {path} is read-only; nothing was written")
     if "unable to open" in text:
