@@ -185,6 +185,12 @@ def find_config(explicit: str | None = None) -> Path | None:
     return next((path for path in (default_config_path(), SYSTEM_CONFIG_PATH) if path.exists()), None)
 
 
+BYTE_ORDER_MARK = "\ufeff"
+"""What some Windows editors save before a UTF-8 file's text: no part of the TOML (``tomllib``
+refused it as ``Invalid statement (at line 1, column 1)``); it ends no line, so lines in errors
+are counted as without it."""
+
+
 def load_config(explicit: str | None = None) -> Config:
     """The config from the file :func:`find_config` picks, or every default when there is none.
 
@@ -195,7 +201,7 @@ def load_config(explicit: str | None = None) -> Config:
     if path is None:
         return Config()
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8").removeprefix(BYTE_ORDER_MARK))
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read config file {path}: {exc}") from exc
     except tomllib.TOMLDecodeError as exc:

@@ -17,9 +17,10 @@ the identifier it is about, so that the CLI and the API report the same thing th
     ├── ApiUnreachable               exit 5, HTTP 502
     └── StoreError                   exit 1, HTTP 503
         ├── StoreUnavailable         exit 1, HTTP 503   (an outage: worth retrying)
-        ├── StoreDamaged             exit 1, HTTP 503   (SQLite says the file is malformed)
-        └── StoreVersionError        exit 1, HTTP 503
-            └── StoreTooNewForDaemon exit 78            (``jobctl daemon``'s refusal: EX_CONFIG, not restarted)
+        └── StoreUnusable            exit 1, HTTP 503   (never usable as given: not a jobctl store, ...)
+            ├── StoreDamaged         exit 1, HTTP 503   (SQLite says the file is malformed)
+            ├── StoreVersionError    exit 1, HTTP 503   (written by a newer jobctl)
+            └── StoreUnusableForDaemon exit 78          (``jobctl daemon``'s refusal: EX_CONFIG, not restarted)
 
 Foreign exceptions (sqlite3, psycopg, httpx, ...) are translated into this tree exactly once,
 at the module that owns the library.
@@ -149,28 +150,40 @@ class StoreBusy(StoreUnavailable):
     """Another process held SQLite's write lock for longer than the busy timeout."""
 
 
-class StoreDamaged(StoreError):
+class StoreUnusable(StoreError):
+    """The store named can never be used as it is, however often it is tried: a file that is no
+    jobctl store (empty, another application's database, not SQLite at all, damaged), no regular
+    file (a directory, a FIFO, a device), a Postgres schema holding another application's
+    ``jobs`` table, a backend whose driver is not installed, a schema of a newer jobctl.
+
+    Unlike :class:`StoreUnavailable`, only a person can fix it (another ``--db``, a repair, an
+    install); an outage, a busy store or a store that cannot be reached is never this.
+    """
+
+
+class StoreDamaged(StoreUnusable):
     """SQLite found the store's file damaged (``SQLITE_CORRUPT``, ``SQLITE_NOTADB``: "database
     disk image is malformed"). Unlike an outage it does not go away by trying again, and whatever
     writes on (a prune, a release of free pages) writes into a file whose structure SQLite can no
     longer vouch for: prunes stop at it (docs/retention.md)."""
 
 
-class StoreVersionError(StoreError):
+class StoreVersionError(StoreUnusable):
     """The store was written by a newer jobctl than this one."""
 
 
-EXIT_STORE_TOO_NEW = 78
-"""``jobctl daemon``'s exit code when the store's schema is newer than it knows: EX_CONFIG of
-sysexits.h, named in the systemd unit's ``RestartPreventExitStatus=`` (docs/upgrading.md)."""
+EXIT_STORE_UNUSABLE = 78
+"""``jobctl daemon``'s exit code when it refuses a store it can never use as configured (a newer
+schema, not a jobctl store, ...): EX_CONFIG of sysexits.h, named in the systemd unit's
+``RestartPreventExitStatus=`` (docs/systemd.md, docs/upgrading.md)."""
 
 
-class StoreTooNewForDaemon(StoreVersionError):
-    """The daemon refused a store a newer jobctl upgraded.
+class StoreUnusableForDaemon(StoreUnusable):
+    """The daemon refused a store it can never use as configured (:class:`StoreUnusable`).
 
-    Its own exit code, so a service manager can tell it from an outage: restarting the same
-    release every few seconds cannot help, only installing the newer one can. Other commands
-    keep exit 1 for the same refusal (SPEC's "1 error").
+    Its own exit code, so a service manager can tell it from an outage: restarting the daemon
+    every few seconds cannot help, only a person can (install the newer release, point the config
+    at the right store). Other commands keep exit 1 for the same refusal (SPEC's "1 error").
     """
 
-    exit_code = EXIT_STORE_TOO_NEW
+    exit_code = EXIT_STORE_UNUSABLE

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +14,8 @@ from jobctl import config as config_module
 from jobctl.config import Config, config_from_dict, host_timezone, load_config
 from jobctl.errors import UsageError
 from jobctl.models import TaskFunctionSpec
+
+BOM = "\ufeff".encode()
 
 FULL_TOML = """
 [store]
@@ -354,6 +358,21 @@ def test_an_unreadable_config_file_is_an_error_naming_it(tmp_path: Path, text: s
         load_config(str(path))
     assert fragment in caught.value.message and str(path) in caught.value.message
     assert "\n" not in caught.value.message.strip()
+
+
+def test_a_byte_order_mark_at_the_start_is_no_part_of_the_config(tmp_path: Path) -> None:
+    """Some Windows editors save one: tomllib refused it as ``Invalid statement (at line 1, column 1)``,
+    and every command that reads the config failed."""
+    path = tmp_path / "marked.toml"
+    path.write_bytes(BOM + b'[scheduler]\ntimezone = "Asia/Tokyo"\n')
+    assert load_config(str(path)).scheduler_timezone == "Asia/Tokyo"
+    command = [sys.executable, "-m", "jobctl", "--config", str(path), "cron", "explain", "0 9 * * *"]
+    explained = subprocess.run(command, capture_output=True, text=True, timeout=60)
+    assert (explained.returncode, explained.stderr) == (0, "") and "Asia/Tokyo" in explained.stdout
+    path.write_bytes(BOM + b"[daemon]\nport = 8000\nhost = = 1\n")
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    assert "(at line 3, column 8)" in caught.value.message  # lines counted as without it
 
 
 def test_a_config_file_error_names_the_file(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ import typer
 
 from jobctl.cli.context import AppContext
 from jobctl.config import Config
-from jobctl.errors import StoreTooNewForDaemon, StoreVersionError, UsageError
+from jobctl.errors import StoreUnusable, StoreUnusableForDaemon, UsageError
 
 if TYPE_CHECKING:
     from jobctl.store import Store
@@ -62,13 +62,15 @@ def daemon(
 def _open_store(app_ctx: AppContext) -> Store:
     """The daemon's store, upgraded to this release's schema.
 
-    :raises StoreTooNewForDaemon: (exit 78) when a newer jobctl upgraded it: a refusal systemd's
-        ``RestartPreventExitStatus=`` stops restarting, where exit 1 was restarted every 2 s forever.
+    :raises StoreUnusableForDaemon: (exit 78) when the store can never be used as configured (a
+        newer jobctl upgraded it, it is no jobctl store, no regular file, ...): a refusal systemd's
+        ``RestartPreventExitStatus=`` stops restarting, where exit 1 was restarted every 2 s
+        forever. A store that cannot be reached or is busy stays exit 1: a restart may find it.
     """
     try:
         return app_ctx.direct_store("jobctl daemon")
-    except StoreVersionError as exc:
-        raise StoreTooNewForDaemon(exc.message) from exc
+    except StoreUnusable as exc:
+        raise StoreUnusableForDaemon(exc.message) from exc
 
 
 def _check_default_run_as(config: Config) -> None:

@@ -33,7 +33,8 @@ EXIT_CODES = {
 }
 """The documented exit codes; ``jobctl run`` also exits with the job's own code, 128 + N when
 signal N killed it, 124 on timeout, 130 when Ctrl-C cancelled the run; ``jobctl daemon`` exits
-78 when it refuses a store newer than it knows (:data:`jobctl.errors.EXIT_STORE_TOO_NEW`)."""
+78 when it refuses a store it can never use as configured, a newer one or one that is no jobctl
+store (:data:`jobctl.errors.EXIT_STORE_UNUSABLE`)."""
 
 
 def _version(value: bool) -> None:

@@ -4,7 +4,9 @@ One implementation serves ``jobctl cron explain`` and ``jobctl import crontab``,
 reads the same and carries the same ``code`` in both:
 
 * ``step`` - a ``*/n`` whose step does not divide its field's range (``*/35`` in minutes runs
-  at :00 and :35, not every 35 minutes): the count starts again each hour, day, month...;
+  at :00 and :35, not every 35 minutes): the count starts again each hour, day, month...; and
+  a ``start/n`` (cron's ``start-MAX/n``) whose runs are not ``n`` apart across that restart
+  (``5/35``: :05 and :40; day ``1/10``: days 1, 11, 21 and 31);
 * ``day_or_weekday`` - day of month and weekday both restricted: cron runs on days that
   match *either*, not both;
 * ``day_star_step`` - the same, with one of them starting with ``*`` (``*/2``): Vixie cron and
@@ -34,7 +36,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 
-from jobctl.schedules.cronfields import CRONTAB_ORDER, SECONDS_FIRST_ORDER, CronSpec, expand_macro
+from jobctl.schedules.cronfields import (
+    CRONTAB_ORDER,
+    SECONDS_FIRST_ORDER,
+    CronSpec,
+    FieldError,
+    crontab_element_values,
+    expand_macro,
+)
 from jobctl.schedules.zones import load_zone
 
 LINT_DAYS = 366
@@ -116,22 +125,40 @@ def _both_days(day: str, weekday: str) -> Finding:
 
 
 def _uneven_step(name: str, part: str) -> Finding | None:
-    """A ``*/n`` whose step does not divide the field's range, as a warning."""
-    head, _, step_text = part.partition("/")
-    if head not in ("*", "?") or not step_text.isdigit() or name == "day_of_week":
+    """A step that does not run every ``n`` units, as a warning: ``*/n`` whose ``n`` does not
+    divide the field's range, or ``start/n`` (``start-MAX/n``) whose last run and the next
+    unit's first are not ``n`` apart. The weekday field is left out (Sunday is both 0 and 7)."""
+    head, slash, step_text = part.partition("/")
+    if not slash or not step_text.isdigit() or name == "day_of_week" or "-" in head:
         return None
     step, size = int(step_text), _RANGE_SIZES[name]
-    if step == 0 or size % step == 0:
-        return None
-    low = 1 if name in ("day", "month") else 0
-    values = ", ".join(str(value) for value in range(low, low + size, step))
+    if head in ("*", "?"):
+        if step == 0 or size % step == 0:
+            return None
+        low = _field_low(name)
+        return _step_finding(name, part, range(low, low + size, step), "does not divide its range: it runs")
+    try:
+        values = crontab_element_values(name, part.lower())
+    except FieldError:
+        return None  # the parser reports it
+    if values[0] + size - values[-1] == step:
+        return None  # the next unit's first run comes `step` after the last: every `step` units
+    high = _field_low(name) + size - 1
+    return _step_finding(name, part, values, f"(cron's {head}-{high}/{step}) runs")
+
+
+def _field_low(name: str) -> int:
+    return 1 if name in ("day", "month") else 0
+
+
+def _step_finding(name: str, part: str, values: range, how: str) -> Finding:
     label = _FIELD_NAMES.get(name, name)
-    unit = _RESTART_UNITS[name]
+    shown = ", ".join(str(value) for value in values)
     return Finding(
         code="step",
         message=(
-            f"{part!r} in the {label} field does not divide its range: it runs at {label} {values}, "
-            f"starting again each {unit}, so not every {step} {label}s"
+            f"{part!r} in the {label} field {how} at {label} {shown}, starting again each "
+            f"{_RESTART_UNITS[name]}, so not every {values.step} {label}s"
         ),
     )
 

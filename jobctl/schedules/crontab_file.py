@@ -12,11 +12,12 @@ A crontab is read line by line:
 * a job line is, after an optional ``-`` (cronie: do not log its runs; left out, with a
   warning), five time fields (or one of ``@yearly @annually @monthly @weekly @daily
   @midnight @hourly``), then, in the system format (``/etc/crontab``, ``/etc/cron.d/*``), the
-  user, then the command: the rest of the line, blanks at its end kept (cron reads it to the
-  line's end). In the command an unescaped ``%`` ends the command and the rest is
-  its standard input, where each further ``%`` is a newline; ``\\%`` is a literal ``%``, and
-  in the command a backslash pairs with the character after it (``\\\\%``: the ``%`` is
-  unescaped), as cron's ``do_command.c`` reads it (:func:`split_percent`).
+  user, then cronie's option ``-n`` (mail the output only when the run fails; any other
+  ``-`` before the command is an error, as in cronie), then the command: the rest of the line,
+  blanks at its end kept (cron reads it to the line's end). In the command an unescaped ``%``
+  ends the command and the rest is its standard input, where each further ``%`` is a newline;
+  ``\\%`` is a literal ``%``, and in the command a backslash pairs with the character after
+  it (``\\\\%``: the ``%`` is unescaped), as cron's ``do_command.c`` reads it (:func:`split_percent`).
 
 Everything else is an error. Errors and warnings are :class:`LintIssue` values with a stable
 ``code``; the time-field checks are the parser ``jobs create --cron`` uses
@@ -52,6 +53,17 @@ IDENTITY_VARIABLES = ("LOGNAME", "USER")
 VALUE_MAX = 32 * 1024
 DONT_LOG = "-"
 """cronie's mark before a job line's schedule: do not syslog its runs (root's and system crontabs)."""
+RANDOM_DELAY_VARIABLE = "RANDOM_DELAY"
+"""cronie: delay each job of the lines after it by a random number of minutes below this one."""
+RANDOM_DELAY_MAX_MINUTES = 24 * 60
+"""The largest ``RANDOM_DELAY`` cronie takes; above it (or below 0) it logs "bad value" and delays nothing."""
+_LEADING_NUMBER = re.compile(r"\s*[+-]?\d+")
+MAIL_ON_FAILURE = "-n"
+"""cronie's option before a command: mail the run's output only when the run fails. It is the
+only option cronie knows: a command starting with any other ``-`` is refused there (and would
+be an option of ``/bin/sh -c`` here, failing every run)."""
+_OPTION_BLANKS = " \t"
+"""What cronie skips after an option: blanks and tabs (``Skip_Blanks``)."""
 BYTE_ORDER_MARK = "\ufeff"
 """What some Windows editors save before a UTF-8 file's text. It belongs to no line: read as
 one, it made the first line (a variable, a job, a ``# name:``) an error or a comment no more."""
@@ -98,9 +110,11 @@ class CrontabEntry:
     variables: tuple[Variable, ...]
     """Every variable set above the line, the latest value of each name, in first-set order."""
     raw: str
-    """Everything after the fields (and user), as written but for blanks at its end: with the
-    schedule, the job's identity (so blanks an editor adds or drops at a line's end do not
+    """Everything after the fields (and user), as written but for blanks at its end (and after
+    ``-n``): with the schedule, the job's identity (so blanks an editor adds or drops at a line's end do not
     change the job's generated name)."""
+    mail_on_failure: bool = False
+    """cronie's ``-n`` before the command: mail the output only when the run fails."""
 
 
 @dataclass(kw_only=True)
@@ -152,6 +166,7 @@ def parse_crontab(
     for entry in result.entries:
         _lint_schedule(entry, result, default_timezone=default_timezone, now=now)
         _lint_tz_variable(entry, result)
+        _lint_mail_on_failure(entry, result)
     result.issues.sort(key=lambda issue: issue.line)
     return result
 
@@ -194,6 +209,8 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
             "bad_home",
             f"HOME={value!r}: cron starts each run in HOME, and jobctl needs an absolute directory to start it in",
         )
+    elif name == RANDOM_DELAY_VARIABLE and random_delay_minutes(value)[1] is not None:
+        result.add(line, "warning", "random_delay", f"{name}={value}: {random_delay_minutes(value)[1]}")
     elif name in IDENTITY_VARIABLES:
         result.add(
             line,
@@ -202,6 +219,24 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
             f"{name}={value}: cron sets LOGNAME and USER to the crontab's owner over the crontab's (crontab(5): "
             "LOGNAME cannot be changed), so no command sees this value; left out: a run gets its run-as user's",
         )
+
+
+def random_delay_minutes(value: str) -> tuple[int, str | None]:
+    """The minutes of a ``RANDOM_DELAY`` value as cronie reads it (``strtol``: the whole number at
+    its start, 0 when there is none; over :data:`RANDOM_DELAY_MAX_MINUTES` or below 0 no delay at
+    all), and what a reader should be told when that is not simply the value (else None)."""
+    if not value or (value.isdigit() and int(value) <= RANDOM_DELAY_MAX_MINUTES):
+        return int(value or 0), None
+    match = _LEADING_NUMBER.match(value)
+    if match is None:
+        return 0, "not a number of minutes: cron reads it as 0 and delays nothing; no jitter"
+    minutes = int(match[0])
+    if not 0 <= minutes <= RANDOM_DELAY_MAX_MINUTES:
+        return 0, (
+            f"cron takes 0 to {RANDOM_DELAY_MAX_MINUTES} minutes (it logs 'bad value of RANDOM_DELAY' and delays "
+            "nothing); no jitter"
+        )
+    return minutes, f"read as {minutes} minutes, as cron reads the number at its start"
 
 
 def _read_job(
@@ -256,6 +291,12 @@ def _read_job(
             return
     text = rest.lstrip()  # cron skips the blanks before the command, and keeps those at its end
     raw = text.rstrip()
+    options = _take_options(text, number, result)
+    if options is None:
+        return
+    mail_on_failure, text = options
+    if mail_on_failure:  # blanks after it collapsed, as between the fields: the same line, the same job
+        raw = f"{MAIL_ON_FAILURE} {text.rstrip()}"
     command, stdin = split_percent(text)
     if not command.strip():
         result.add(number, "error", "empty_command", "no command after the schedule")
@@ -277,8 +318,35 @@ def _read_job(
         name=name,
         variables=variables,
         raw=raw,
+        mail_on_failure=mail_on_failure,
     )
     result.entries.append(entry)
+
+
+def _take_options(text: str, number: int, result: Crontab) -> tuple[bool, str] | None:
+    """cronie's options before the command, as its ``load_entry`` reads them: ``-n`` (once),
+    then at least one blank; whether it was there and the command after it, or None (recorded
+    as ``bad_option`` or ``empty_command``) for any other ``-`` at the command's start."""
+    mail_on_failure = False
+    while text.startswith("-"):
+        option = text[:2]
+        if option != MAIL_ON_FAILURE or mail_on_failure or not text[2:3] or text[2:3] not in _OPTION_BLANKS:
+            said = text.split()[0]
+            why = "given twice" if option == MAIL_ON_FAILURE and mail_on_failure else "not an option cron knows"
+            result.add(
+                number,
+                "error",
+                "bad_option",
+                f"{said!r} before the command: {why}; cron reads a '-' there as an option, knows only "
+                "'-n' followed by a blank (mail only when the run fails), and refuses the line",
+            )
+            return None
+        text = text[2:].lstrip(_OPTION_BLANKS)
+        mail_on_failure = True
+    if mail_on_failure and not text.strip():
+        result.add(number, "error", "empty_command", "no command after '-n'")
+        return None
+    return mail_on_failure, text
 
 
 def _take_words(text: str, count: int) -> tuple[list[str], str]:
@@ -428,6 +496,25 @@ def _zone_name(entry: CrontabEntry, default_timezone: str) -> str:
     """The zone the line's schedule is read in: ``CRON_TZ``, else the default (never ``TZ``)."""
     found = {variable.name: variable.value for variable in entry.variables}
     return found.get(ZONE_VARIABLE) or default_timezone
+
+
+def _lint_mail_on_failure(entry: CrontabEntry, result: Crontab) -> None:
+    """Warn about ``-n`` with no ``MAILTO``: cron then mails the crontab's owner, on failures only,
+    which no rule of the import can say (the job follows ``[notify] default``). With ``MAILTO``
+    the import makes failure rules; with ``MAILTO=""`` cron mails nothing, ``-n`` or not."""
+    if not entry.mail_on_failure:
+        return
+    found = {variable.name: variable.value for variable in entry.variables}
+    if "MAILTO" in found:
+        return
+    result.add(
+        entry.line,
+        "warning",
+        "mail_on_failure",
+        "'-n' (cron: mail the output only when the run fails) without MAILTO: cron mails the crontab's owner, "
+        "and jobctl has no owner to mail; the job follows [notify] default. Set MAILTO to an address an email "
+        "notifier sends to, and failed runs are mailed there",
+    )
 
 
 def _lint_tz_variable(entry: CrontabEntry, result: Crontab) -> None:

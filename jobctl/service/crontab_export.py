@@ -2,9 +2,11 @@
 
 A crontab line holds a schedule and a command (standard input after a ``%``); everything else
 cron knows is a variable line above it, in force for every line after it until set again:
-``CRON_TZ`` (the zone), ``SHELL`` (``taskArgs.shell``), ``MAILTO`` (``notify`` rules on the
-``output`` event of email notifiers, which is what cron's mail is) and the job's environment,
-whose ``HOME`` is also its working directory (cron starts a run there).
+``CRON_TZ`` (the zone), ``RANDOM_DELAY`` (``jitter``, in whole minutes), ``SHELL``
+(``taskArgs.shell``), ``MAILTO`` (``notify`` rules on the ``output`` event of email notifiers,
+which is what cron's mail is; rules on ``failure`` are ``MAILTO`` and cronie's ``-n`` before the
+command) and the job's environment, whose ``HOME`` is also its working directory (cron starts a
+run there).
 So the writer keeps the variables in force and, before each line, sets those its job needs
 otherwise. A variable cannot be unset, only set again, so jobs whose environments name
 different variables share one crontab only in an order where each job names every variable
@@ -26,17 +28,33 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from jobctl.schedules.crontab_file import HOME_VARIABLE, IDENTITY_VARIABLES, MAIL_VARIABLES, parse_crontab
-from jobctl.service.crontab_import import DEFAULT_SHELL, MAIL_EVENTS, MailRoutes, crontab_jobs, route_mailto
+from jobctl.schedules.crontab_file import (
+    HOME_VARIABLE,
+    IDENTITY_VARIABLES,
+    MAIL_ON_FAILURE,
+    MAIL_VARIABLES,
+    RANDOM_DELAY_MAX_MINUTES,
+    RANDOM_DELAY_VARIABLE,
+    parse_crontab,
+)
+from jobctl.service.crontab_import import (
+    DEFAULT_SHELL,
+    FAILURE_MAIL_EVENTS,
+    MAIL_EVENTS,
+    MailRoutes,
+    crontab_jobs,
+    route_mailto,
+)
+from jobctl.wire.job_keys import duration_seconds
 
 HEADER = "# jobs exported by jobctl; read back with: jobctl import crontab FILE"
 NOTES = frozenset({"description", "labels"})
 """jobctl's own notes on a job: dropped, as the import describes each job by its line."""
-SETTINGS = ("CRON_TZ", "SHELL", "MAILTO")
+SETTINGS = ("CRON_TZ", RANDOM_DELAY_VARIABLE, "SHELL", "MAILTO")
 """The variables cron reads as settings, written before a job's environment."""
-UNSET = {"CRON_TZ": "", "SHELL": DEFAULT_SHELL, "MAILTO": ""}
+UNSET = {"CRON_TZ": "", RANDOM_DELAY_VARIABLE: "0", "SHELL": DEFAULT_SHELL, "MAILTO": ""}
 """What each setting is in a crontab that does not set it, as the import reads it (no zone, no
-``taskArgs.shell``, no ``notify`` rule)."""
+jitter, no ``taskArgs.shell``, no ``notify`` rule); ``RANDOM_DELAY=0`` puts the jitter back to none."""
 RESERVED = frozenset({*SETTINGS, *MAIL_VARIABLES})
 """Names the import takes as cron's settings, never as a variable of the environment."""
 _HELD = frozenset({"name", "cron", "timezone", "command", "stdin", "env", "notify", "working_directory", *NOTES})
@@ -49,7 +67,7 @@ _WHY = {
     "paused": "paused",
     "start_date": "a start date",
     "end_date": "an end date",
-    "jitter": "jitter",
+    "jitter": f"jitter other than whole minutes up to {RANDOM_DELAY_MAX_MINUTES} (cronie's RANDOM_DELAY)",
     "run_as_user": "a run-as user (a user crontab has no user field)",
 }
 
@@ -68,6 +86,8 @@ class _Job:
 
     table: dict[str, Any]
     variables: dict[str, str]
+    mail_on_failure: bool = False
+    """Its rules mail failures only: cronie's ``-n`` before the command."""
 
     @property
     def name(self) -> str:
@@ -120,23 +140,36 @@ def crontab_job(table: dict[str, Any], routes: MailRoutes) -> _Job | str:
     home = _home(table)
     if home:
         why.append(home)
-    mailto, unmailable = _mailto(table.get("notify"), routes)
+    mailto, on_failure, unmailable = _mailto(table.get("notify"), routes)
     if unmailable:
         why.append(unmailable)
-    variables = {"CRON_TZ": str(table.get("timezone") or ""), "SHELL": _shell(table.get("args")), "MAILTO": mailto}
+    variables = {
+        "CRON_TZ": str(table.get("timezone") or ""),
+        RANDOM_DELAY_VARIABLE: str(_jitter_seconds(table.get("jitter")) // 60),
+        "SHELL": _shell(table.get("args")),
+        "MAILTO": mailto,
+    }
     for name, value in (table.get("env") or {}).items():
         problem = _variable_problem(name, value)
         if problem:
             why.append(problem)
         variables[name] = value
-    return "; ".join(why) if why else _Job(table=table, variables=variables)
+    return "; ".join(why) if why else _Job(table=table, variables=variables, mail_on_failure=on_failure)
 
 
 def _held(key: str, value: Any) -> bool:
     """Whether a crontab can say ``key``: a task argument only as ``SHELL``, a shell but the default."""
     if key in _HELD:
         return True
+    if key == "jitter":
+        seconds = _jitter_seconds(value)
+        return seconds % 60 == 0 and seconds // 60 <= RANDOM_DELAY_MAX_MINUTES
     return key == "args" and isinstance(value, dict) and set(value) == {"shell"} and value["shell"] != DEFAULT_SHELL
+
+
+def _jitter_seconds(value: Any) -> int:
+    """A table's ``jitter`` (a duration as the jobs file writes it) in seconds; 0 when it has none."""
+    return duration_seconds(value, loc=["jitter"]) if value else 0
 
 
 def _home(table: dict[str, Any]) -> str | None:
@@ -200,31 +233,52 @@ def _variable_problem(name: str, value: Any) -> str | None:
     return None
 
 
-def _mailto(rules: Any, routes: MailRoutes) -> tuple[str, str | None]:
+def _mailto(rules: Any, routes: MailRoutes) -> tuple[str, bool, str | None]:
     """The ``MAILTO`` whose addresses the import turns into exactly ``rules`` (empty for none),
-    and why no ``MAILTO`` does, or None."""
+    whether the line needs ``-n`` (rules on failures only), and why no ``MAILTO`` does, or None."""
     if rules is None:
-        return "", None
+        return "", False, None
     if not rules:
-        return "", "notify = [] (no notification at all, where a crontab without MAILTO follows [notify] default)"
+        return (
+            "",
+            False,
+            "notify = [] (no notification at all, where a crontab without MAILTO follows [notify] default)",
+        )
+    events = list(rules[0].get("on") or [])
     wanted = []
     for rule in rules:
-        if list(rule.get("on") or []) != list(MAIL_EVENTS) or rule.get("each_attempt"):
-            events = ", ".join(rule.get("on") or []) + (", each attempt" if rule.get("each_attempt") else "")
-            return "", f"notify rule {rule.get('notifier')} on {events} (cron's MAILTO mails output, nothing else)"
+        if list(rule.get("on") or []) != events or rule.get("each_attempt") or tuple(events) not in _MAIL_OF:
+            said = ", ".join(rule.get("on") or []) + (", each attempt" if rule.get("each_attempt") else "")
+            return (
+                "",
+                False,
+                (
+                    f"notify rule {rule.get('notifier')} on {said} (cron's MAILTO mails output, or with -n the "
+                    "output of failed runs, the same for each address: nothing else)"
+                ),
+            )
         wanted.append(str(rule.get("notifier")))
+    on_failure = _MAIL_OF[tuple(events)]
     chosen: list[str] = []
     for notifier in wanted:
         if notifier in route_mailto(",".join(chosen), routes)[0]:
             continue
         fits = [address for address, names in routes.items() if notifier in names and set(names) <= set(wanted)]
         if not fits:
-            return "", f"notify rule {notifier} (no MAILTO address reaches it: it is no email notifier of this config)"
+            return (
+                "",
+                False,
+                f"notify rule {notifier} (no MAILTO address reaches it: it is no email notifier of this config)",
+            )
         chosen.append(fits[0])
     mailto = ",".join(chosen)
     if route_mailto(mailto, routes)[0] != wanted:
-        return "", f"notify rules {', '.join(wanted)} (no MAILTO reaches exactly these notifiers, in this order)"
-    return mailto, None
+        return "", False, f"notify rules {', '.join(wanted)} (no MAILTO reaches exactly these notifiers, in this order)"
+    return mailto, on_failure, None
+
+
+_MAIL_OF = {MAIL_EVENTS: False, FAILURE_MAIL_EVENTS: True}
+"""The events of the rules a ``MAILTO`` line makes: whether they need ``-n`` (failures only)."""
 
 
 def _chain(jobs: list[_Job]) -> tuple[list[_Job], dict[str, str]]:
@@ -272,6 +326,8 @@ def _write(jobs: Sequence[_Job]) -> tuple[list[str], dict[int, str]]:
                 in_force[name] = value
                 owners[len(lines) + 1] = job.name
         command = _command(job.table["command"], job.table.get("stdin"))
+        if job.mail_on_failure:
+            command = f"{MAIL_ON_FAILURE} {command}"
         lines += [f"# name: {job.name}", f"{job.table['cron']} {command}"]
         owners[len(lines)] = owners[len(lines) + 1] = job.name
     return lines, owners

@@ -7,6 +7,8 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
 * the schedule is ``cron`` as written (``@daily`` included); ``CRON_TZ`` is its ``timezone``
   (none: the scheduler's default zone). ``TZ`` is not: cron schedules in ``CRON_TZ`` only, and
   ``TZ`` is the commands' variable, as any other;
+* ``RANDOM_DELAY`` (cronie: delay each run by a random number of minutes below it) is the
+  job's ``jitter``, in seconds, up to that many minutes; kept out of the environment as ``CRON_TZ`` is;
 * the command runs with the built-in shell task, ``SHELL`` (other than ``/bin/sh``) as its
   ``shell`` argument; text after an unescaped ``%`` is ``stdin``;
 * ``HOME`` is also the job's ``working_directory``: cron starts a run in its HOME (without
@@ -15,8 +17,9 @@ the source ``crontab:NAME``: a second import of the same crontab changes nothing
   mail settings and ``LOGNAME``/``USER``, which cron sets to the owner over the crontab's;
 * a non-empty ``MAILTO`` becomes a ``notify`` rule ``on = ["output"]`` (cron mails a run's
   output, whatever its outcome: the ``output`` event is that) for each email notifier of the
-  config whose ``to`` holds one of its addresses; an address no notifier sends to is reported on
-  each line it applies to, as not carried over;
+  config whose ``to`` holds one of its addresses, ``on = ["failure"]`` for a line with cronie's
+  ``-n`` (mail only when the run fails); an address no notifier sends to is reported on each
+  line it applies to, as not carried over;
 * the system format's user is ``run_as_user``; in a user crontab, a command whose first word
   is a user of this host and no command is warned about (``user_column``: the file reads like
   ``/etc/crontab``, to be imported with ``--system``).
@@ -39,11 +42,14 @@ from jobctl.schedules.crontab_file import (
     HOME_VARIABLE,
     IDENTITY_VARIABLES,
     MAIL_VARIABLES,
+    RANDOM_DELAY_VARIABLE,
     ZONE_VARIABLE,
     Crontab,
     CrontabEntry,
     LintIssue,
+    random_delay_minutes,
 )
+from jobctl.wire.job_keys import format_duration
 
 SOURCE_PREFIX = "crontab:"
 DEFAULT_SHELL = "/bin/sh"
@@ -53,11 +59,14 @@ _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 _ADDRESS_SEPARATORS = re.compile(r"[,\s]+")
 MAIL_EVENTS = ("output",)
 """What cron mails: any output of a run, whatever its outcome."""
+FAILURE_MAIL_EVENTS = ("failure",)
+"""What cronie mails for a line with ``-n``: a run that did not exit 0 (and printed something)."""
 MailRoutes = Mapping[str, Sequence[str]]
 """An address (lower-cased) -> the names of the email notifiers that send to it."""
-_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, "SHELL", *MAIL_VARIABLES, *IDENTITY_VARIABLES})
+_SCHEDULE_VARIABLES = frozenset({ZONE_VARIABLE, RANDOM_DELAY_VARIABLE, "SHELL", *MAIL_VARIABLES, *IDENTITY_VARIABLES})
 """Variables kept out of the environment. The first set something else; cron also hands ``CRON_TZ``
-to the command, but jobctl keeps it out, as its zone is the job's ``timezone``. ``LOGNAME`` and
+and ``RANDOM_DELAY`` to the command, but jobctl keeps them out, as they are the job's ``timezone``
+and ``jitter``. ``LOGNAME`` and
 ``USER`` never reach a command in cron, which sets them to the owner after the crontab's
 variables: a run gets its run-as user's (docs/crontab-import.md)."""
 
@@ -99,7 +108,8 @@ def crontab_jobs(
         if mailto is not None:
             notifiers, missing = route_mailto(mailto[0], mail_routes or {})
             if notifiers:
-                table["notify"] = [{"notifier": notifier, "on": list(MAIL_EVENTS)} for notifier in notifiers]
+                events = FAILURE_MAIL_EVENTS if entry.mail_on_failure else MAIL_EVENTS
+                table["notify"] = [{"notifier": notifier, "on": list(events)} for notifier in notifiers]
             if missing:
                 issues.append(_issue(entry.line, "warning", "mailto", _mailto_message(mailto, missing)))
         user_column = _user_column(entry)
@@ -156,6 +166,9 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     zone = variables.get(ZONE_VARIABLE)
     if zone:
         table["timezone"] = zone
+    delay, _ = random_delay_minutes(variables.get(RANDOM_DELAY_VARIABLE, ""))
+    if delay:
+        table["jitter"] = format_duration(delay * 60)
     table["command"] = entry.command
     shell = variables.get("SHELL")
     if shell and shell != DEFAULT_SHELL:

@@ -123,18 +123,21 @@ def open_store(url: str, *, one_connection: bool = False, create: bool = True, m
     An upgrade is not reported here: ``store.upgraded_from`` says it happened, for the caller to tell.
 
     :raises UsageError: for a malformed URL.
-    :raises StoreError: when it cannot be opened, is not a jobctl store (an empty file included),
-        does not exist and ``create`` is false, or is read-only and needs changes.
-    :raises StoreVersionError: when it was written by a newer jobctl.
+    :raises StoreError: when it cannot be opened, does not exist and ``create`` is false, or is
+        read-only and needs changes.
+    :raises StoreUnusable: when it can never be used as it is: not a jobctl store (an empty file
+        included), not a regular file, not SQLite, or (:class:`StoreVersionError`) written by a
+        newer jobctl.
     """
     parsed = parse_store_url(url)
     if parsed.sqlite_path is not None:
-        if create:
-            from jobctl.store.sqlite_file import create_if_missing
+        from jobctl.store.sqlite_file import create_if_missing, refuse_other_than_a_file
 
+        if create:
             create_if_missing(parsed.sqlite_path)
         elif not os.path.lexists(parsed.sqlite_path):
             raise StoreError(f"no store at {parsed.sqlite_path}: the file does not exist (check --db)")
+        refuse_other_than_a_file(parsed.sqlite_path)
     db = Database(parsed, single=one_connection)
     try:
         schema = ensure_current(db, create=create, migrate=migrate)

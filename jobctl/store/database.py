@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
 
-from jobctl.errors import StoreBusy, StoreDamaged, StoreError, StoreUnavailable
+from jobctl.errors import StoreBusy, StoreDamaged, StoreError, StoreUnavailable, StoreUnusable
 from jobctl.redaction import redact
 from jobctl.store.url import SQLITE, StoreUrl
 
@@ -183,7 +183,7 @@ class Database:
                 import psycopg
                 from psycopg.rows import dict_row
             except ImportError as exc:  # pragma: no cover - a dependency
-                raise StoreError(f"the Postgres driver is not installed: {exc}") from exc
+                raise StoreUnusable(f"the Postgres driver is not installed: {exc}") from exc
             info: dict[str, Any] = {**PG_CONNECTION_DEFAULTS, **(self.url.pg_conninfo or {})}
             kwargs = {**info, "autocommit": True, "row_factory": dict_row}
             if self._single:  # a CLI command: one connection, and not the pool's import (5 ms)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jobctl.errors import StoreError, StoreVersionError
+from jobctl.errors import StoreError, StoreUnusable, StoreVersionError
 from jobctl.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ _BUSY_SQLSTATES = frozenset({"55P03", "40P01"})
 def current_revision(db: Database, *, create: bool = True) -> str | None:
     """The store's revision, or None for an empty Postgres schema (a new store).
 
-    :raises StoreError: when the database is not a jobctl store: on SQLite, any existing file
+    :raises StoreUnusable: when the database is not a jobctl store: on SQLite, any existing file
         without jobctl's tables (new SQLite stores are created whole beforehand, see
         :mod:`jobctl.store.sqlite_file`); on Postgres, a schema holding a foreign ``jobs`` or
         ``executions`` table (a schema may be shared with other applications). ``create``: whether
@@ -64,9 +64,9 @@ def current_revision(db: Database, *, create: bool = True) -> str | None:
         tables = {row["name"] for row in rows}
     if "alembic_version" not in tables:
         if db.is_sqlite:
-            raise StoreError(_not_a_sqlite_store(db, tables, create=create))
+            raise StoreUnusable(_not_a_sqlite_store(db, tables, create=create))
         if tables & {"jobs", "executions"}:
-            raise StoreError(f"{db.url.redacted()} holds tables but is not a jobctl store")
+            raise StoreUnusable(f"{db.url.redacted()} holds tables but is not a jobctl store")
         return None
     revision = db.scalar("SELECT version_num FROM alembic_version")
     return str(revision) if revision is not None else None

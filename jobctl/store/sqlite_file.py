@@ -20,7 +20,7 @@ import secrets
 import stat
 from pathlib import Path
 
-from jobctl.errors import StoreError
+from jobctl.errors import StoreError, StoreUnusable
 from jobctl.store.database import Database
 from jobctl.store.schema_version import HEAD, upgrade
 from jobctl.store.url import SQLITE, StoreUrl
@@ -104,6 +104,34 @@ def _kind_by_content(path: str | Path) -> str | None:
     if head.startswith(JOURNAL_MAGIC):
         return "rollback journal"
     return None
+
+
+_NOT_FILES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def refuse_other_than_a_file(path: Path) -> None:
+    """Refuse a store path that names something other than a regular file (through symlinks).
+
+    SQLite said "unable to open database file" for a directory and "disk I/O error" for a named
+    pipe, which read as an outage worth a retry (a daemon was restarted every 2 s for it); and it
+    read ``/dev/null`` as an empty file. Nothing there (a dangling symlink included) is left to
+    the open, which may yet find it.
+
+    :raises StoreUnusable: naming what is there.
+    """
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    kind = next((what for test, what in _NOT_FILES if test(mode)), None)
+    if kind is not None:
+        raise StoreUnusable(f"store {path} is {kind}, not a SQLite file; give the path of a jobctl store (check --db)")
 
 
 def create_if_missing(path: Path) -> None:

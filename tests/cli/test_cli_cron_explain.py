@@ -214,6 +214,30 @@ def test_a_weekday_start_with_a_step_is_described_as_the_days_it_runs(sqlite_onl
                               "2027-01-15T00:00:00Z"]  # fmt: skip
 
 
+def test_a_start_with_a_step_that_restarts_unevenly_is_warned_about(sqlite_only_cli: OneStoreCli) -> None:
+    """``N/S`` is cron's ``N-MAX/S``: its count restarts each hour (day, month) as ``*/S``'s does,
+    so ``5/35`` runs at :05 and :40, 25 minutes after :40, and day ``1/10`` on the 31st and the 1st."""
+    minutes = explain_json(sqlite_only_cli, "5/35 * * * *", "--timezone", "UTC")["warnings"]
+    assert minutes == [
+        {
+            "code": "step",
+            "message": "'5/35' in the minute field (cron's 5-59/35) runs at minute 5, 40, starting again each hour, "
+            "so not every 35 minutes",
+        }
+    ]
+    days = explain_json(sqlite_only_cli, "0 0 1/10 * *", "--timezone", "UTC")["warnings"]
+    assert [warning["code"] for warning in days] == ["step"]
+    assert "day 1, 11, 21, 31, starting again each month, so not every 10 days" in days[0]["message"]
+    for fine in ("5/15 * * * *", "0 3/6 * * *", "0 0 * 1/3 *", "0/30 * * * *"):  # every S units, across the restart
+        assert explain_json(sqlite_only_cli, fine, "--timezone", "UTC")["warnings"] == [], fine
+    human = check_ok(sqlite_only_cli("cron", "explain", "50/15 * * * *", "--timezone", "UTC")).stdout
+    assert "warning: '50/15' in the minute field (cron's 50-59/15) runs at minute 50, starting again" in human
+    imported = sqlite_only_cli(
+        "import", "crontab", "-", "--dry-run", "--json", input="CRON_TZ=UTC\n5/35 * * * * true\n"
+    )
+    assert [issue["code"] for issue in json.loads(imported.stdout)["issues"]] == ["step"]
+
+
 def test_lint_warnings(sqlite_only_cli: OneStoreCli) -> None:
     document = explain_json(sqlite_only_cli, "*/35 9 1,15 * 5", "--timezone", "UTC", "-n", "2",
                             "--from", "2026-01-01T00:00:00Z")  # fmt: skip

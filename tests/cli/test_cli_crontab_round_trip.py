@@ -125,7 +125,7 @@ def test_each_job_no_crontab_holds_is_one_whole_line_with_why_and_exit_1(
         "jobctl: not exported: limited: timeout = 1h (cron has no such setting); max_runtime_alert = 30m (cron has"
         " no such setting)",
         "jobctl: not exported: on-failure: notify rule ops-mail on failure, timeout, each attempt (cron's MAILTO"
-        " mails output, nothing else)",
+        " mails output, or with -n the output of failed runs, the same for each address: nothing else)",
         "jobctl: not exported: other-vars: its variables (C) do not fit beside the other jobs' (A, B): a crontab"
         " variable holds for every later line and cannot be unset; export it on its own (jobctl export other-vars"
         " --format crontab)",
@@ -138,3 +138,52 @@ def test_each_job_no_crontab_holds_is_one_whole_line_with_why_and_exit_1(
     alone = cli("export", "other-vars", "--format", "crontab")
     assert (alone.code, alone.stderr) == (0, "")
     assert alone.stdout.splitlines()[1:] == ["CRON_TZ=UTC", "C=1", "# name: other-vars", "0 3 * * * true"]
+
+
+def test_mail_on_failure_only_goes_out_as_cronie_s_n_and_comes_back(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    here, there = _cli(sqlite_only_cli, tmp_path, "here.db"), _cli(sqlite_only_cli, tmp_path, "there.db")
+    original = tmp_path / "crontab"
+    original.write_text(
+        "MAILTO=ops@example.com\n# name: failures\n0 5 * * * -n  /usr/local/bin/sync.sh\n"
+        "# name: output\n0 6 * * * /usr/local/bin/report.sh\n"
+    )
+    check_ok(here("import", "crontab", str(original), "--name", "web1"))
+    exported = check_ok(here("export", "--format", "crontab")).stdout
+    assert exported.splitlines()[1:] == [
+        "CRON_TZ=UTC", "MAILTO=ops@example.com", "# name: failures", "0 5 * * * -n /usr/local/bin/sync.sh",
+        "# name: output", "0 6 * * * /usr/local/bin/report.sh",
+    ]  # fmt: skip
+    again = here("import", "crontab", "-", "--name", "web1", input=exported)
+    assert (again.code, again.stdout) == (0, "no changes (2 unchanged)\n"), again.stderr
+    check_ok(there("import", "crontab", "-", "--name", "web1", input=exported))
+    assert check_ok(here("export")).stdout == check_ok(there("export")).stdout
+
+
+def test_jitter_goes_out_as_random_delay_and_comes_back(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    here, there = _cli(sqlite_only_cli, tmp_path, "here.db"), _cli(sqlite_only_cli, tmp_path, "there.db")
+    original = tmp_path / "crontab"
+    original.write_text(
+        "RANDOM_DELAY=30\n# name: spread\n*/5 * * * * /usr/local/bin/poll.sh\n"
+        "RANDOM_DELAY=0\n# name: sharp\n0 6 * * * /usr/local/bin/report.sh\n"
+    )
+    check_ok(here("import", "crontab", str(original), "--name", "web1"))
+    exported = check_ok(here("export", "--format", "crontab")).stdout
+    assert exported.splitlines()[1:] == [
+        "CRON_TZ=UTC", "# name: sharp", "0 6 * * * /usr/local/bin/report.sh",
+        "RANDOM_DELAY=30", "# name: spread", "*/5 * * * * /usr/local/bin/poll.sh",
+    ]  # fmt: skip
+    again = here("import", "crontab", "-", "--name", "web1", input=exported)
+    assert (again.code, again.stdout) == (0, "no changes (2 unchanged)\n"), again.stderr
+    check_ok(there("import", "crontab", "-", "--name", "web1", input=exported))
+    assert check_ok(here("export")).stdout == check_ok(there("export")).stdout
+
+    jobs = tmp_path / "jobs.toml"
+    jobs.write_text('[[jobs]]\nname = "seconds"\ncron = "0 7 * * *"\ncommand = "true"\njitter = "90s"\n')
+    check_ok(here("apply", "-f", str(jobs)))
+    refused = here("export", "seconds", "--format", "crontab")
+    assert (refused.code, refused.stderr) == (
+        1,
+        "jobctl: not exported: seconds: jitter other than whole minutes up to 1440 (cronie's RANDOM_DELAY)\n",
+    )

@@ -231,3 +231,67 @@ def test_a_run_starts_in_the_crontab_s_home(sqlite_only_cli: OneStoreCli, tmp_pa
     check_ok(sqlite_only_cli("import", "crontab", str(path)))
     ran = sqlite_only_cli("run", "where")
     assert ran.code == 0 and ran.stdout.splitlines()[:2] == [str(home), str(home)], ran
+
+
+MAIL_CONFIG = (
+    '[scheduler]\ntimezone = "UTC"\n\n[[notifiers]]\nname = "ops-mail"\ntype = "email"\n'
+    'to = ["ops@example.com"]\nfrom = "jobctl@example.com"\nsendmail = "/usr/sbin/sendmail"\n'
+)
+
+
+def test_cronie_s_n_option_is_no_part_of_the_command(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """cronie reads ``-n`` before a command as "mail only when the run fails": kept as the
+    command's start, it made ``/bin/sh -c '-n echo hi'`` (Illegal option) of every run."""
+    config = tmp_path / "with-mail.toml"
+    config.write_text(MAIL_CONFIG)
+    env = {"JOBCTL_CONFIG": str(config)}
+    path = write(
+        tmp_path, "# name: quiet\n0 5 * * * -n echo hi\nMAILTO=ops@example.com\n# name: mailed\n0 6 * * * -n\t true\n"
+    )
+    imported = sqlite_only_cli("import", "crontab", str(path), env=env)
+    assert imported.code == 0, imported.stderr
+    assert imported.stderr.splitlines() == [
+        f"{path}:2: warning: '-n' (cron: mail the output only when the run fails) without MAILTO: cron mails the"
+        " crontab's owner, and jobctl has no owner to mail; the job follows [notify] default. Set MAILTO to an"
+        " address an email notifier sends to, and failed runs are mailed there"
+    ]
+    jobs = jobs_json(sqlite_only_cli)
+    assert jobs["quiet"]["taskArgs"] == {"command": "echo hi"} and jobs["quiet"]["notify"] is None
+    assert jobs["mailed"]["taskArgs"] == {"command": "true"}
+    assert jobs["mailed"]["notify"] == [{"notifier": "ops-mail", "on": ["failure"], "eachAttempt": False}]
+    assert jobs["quiet"]["description"] == "crontab: 0 5 * * * -n echo hi"
+    ran = sqlite_only_cli("run", "quiet", env=env)
+    assert (ran.code, ran.stdout) == (0, "hi\n"), ran.stderr
+
+
+def test_any_other_option_before_the_command_is_refused_as_cronie_does(sqlite_only_cli: OneStoreCli) -> None:
+    text = "0 5 * * * -x echo\n0 5 * * * -n -n echo\n0 5 * * * -necho\n0 5 * * * -n \n"
+    result = sqlite_only_cli("import", "crontab", "-", "--json", input=text)
+    assert result.code == 2
+    issues = json.loads(result.stdout)["issues"]
+    assert [(issue["line"], issue["code"]) for issue in issues] == [
+        (1, "bad_option"), (2, "bad_option"), (3, "bad_option"), (4, "empty_command"),
+    ]  # fmt: skip
+
+
+def test_random_delay_is_the_jitter_of_the_lines_after_it(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """cronie delays each job of the lines after ``RANDOM_DELAY=N`` by up to N minutes; it was
+    imported as a variable of the jobs' environment, and the jobs ran at their slots."""
+    path = write(
+        tmp_path,
+        "# name: first\n0 5 * * * true\nRANDOM_DELAY=10\n# name: spread\n0 5 * * * true\n"
+        "RANDOM_DELAY=5m\n# name: leading\n0 5 * * * true\nRANDOM_DELAY=0\n# name: back\n0 5 * * * true\n"
+        "RANDOM_DELAY=1441\n# name: too-long\n0 5 * * * true\nRANDOM_DELAY=soon\n# name: words\n0 5 * * * true\n",
+    )
+    imported = sqlite_only_cli("import", "crontab", str(path), "--json")
+    assert imported.code == 0, imported.stderr
+    assert [(issue["line"], issue["code"]) for issue in json.loads(imported.stdout)["issues"]] == [
+        (6, "random_delay"), (12, "random_delay"), (15, "random_delay"),
+    ]  # fmt: skip
+    jobs = jobs_json(sqlite_only_cli)
+    jitter = {name: job["scheduleConfig"].get("jitter") for name, job in jobs.items()}
+    assert jitter == {"first": None, "spread": 600, "leading": 300, "back": None, "too-long": None, "words": None}
+    assert all(not job["environment"] for job in jobs.values())
+    strict = sqlite_only_cli("import", "crontab", "-", "--strict", "--dry-run", input="RANDOM_DELAY=-1\n@daily true\n")
+    assert strict.code == 2
+    assert "<stdin>:1: warning: RANDOM_DELAY=-1: cron takes 0 to 1440 minutes" in strict.stderr

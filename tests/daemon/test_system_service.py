@@ -45,7 +45,7 @@ def test_the_unit_keeps_the_grace_and_does_not_restart_on_a_config_error() -> No
     settings = unit_settings()
     assert settings["KillMode"] == ["mixed"], "control-group would TERM every run at once"
     assert settings["StateDirectory"] == ["jobctl"] and settings["User"] == ["jobctl"]
-    assert settings["RestartPreventExitStatus"] == ["2 78"], "usage errors and a store newer than jobctl"
+    assert settings["RestartPreventExitStatus"] == ["2 78"], "usage errors and stores the daemon can never use"
     assert not any("JOBCTL_CONFIG" in value for value in settings.get("Environment", []))
 
 
