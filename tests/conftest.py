@@ -33,6 +33,7 @@ SERIAL = (
     "tests/daemon/test_scheduling.py",  # runs within a second of their slot
     "tests/daemon/test_failover.py",
     "tests/daemon/test_status_failover.py",  # status within a lease TTL after a kill -9
+    "tests/daemon/test_run_failover.py",  # jobctl run takes its run over within a lease TTL after a kill -9
     "tests/daemon/test_watchdog.py",  # kill grace periods
     "tests/daemon/test_run_as.py",  # useradd/groupadd lock /etc/passwd
 )

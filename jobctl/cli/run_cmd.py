@@ -18,7 +18,8 @@ INTERRUPTED_EXIT = 130
 def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or unique name.", metavar="JOB")]) -> None:
     """Run a job now, print its output as it comes, and exit with its exit code (124 on timeout).
 
-    With a daemon leading, the daemon runs it; otherwise (local mode) it runs in this process.
+    With a daemon leading, the daemon runs it; otherwise (local mode) it runs in this process,
+    also when the leader dies while the run waits and no other daemon takes over within its lease.
     The run is recorded like any other manual trigger. Ctrl-C cancels the run and exits 130;
     a second Ctrl-C leaves at once and lets the run go on. A reader of stdout that leaves
     (``| head``) cancels it too, and the command exits 141.
@@ -26,6 +27,8 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     Example: jobctl run backup && echo "backup ok"
     """
     from jobctl.cli.follow import exit_code_of, stream_output
+    from jobctl.cli.run_wait import wait_while_pending
+    from jobctl.errors import ApiUnreachable
 
     app_ctx: AppContext = ctx.obj
     app_ctx.store_threads = True  # a run in this process records from its runner's threads
@@ -34,7 +37,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     foreground: ForegroundRun | None = None
     interrupts = _Interrupts.install()  # from here on, Ctrl-C cancels the run
     try:
-        if not app_ctx.is_remote() and not service.get_status()["isRunning"]:
+        if wait_while_pending(service, execution_id, may_run_here=not app_ctx.is_remote(), interrupted=interrupts.seen):
             foreground = _foreground(app_ctx)
             if not foreground.start(execution_id, on_wait=_say_it_waits, interrupted=interrupts.seen):
                 foreground = None  # a daemon took it first
@@ -43,6 +46,9 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
         _cancel_on_interrupt(service, execution_id, foreground)
     except BrokenPipeError:
         _cancel_when_the_reader_left(service, execution_id, foreground)
+    except ApiUnreachable:
+        _say_the_api_went(execution_id)
+        raise
     finally:
         interrupts.uninstall()
     import sys
@@ -188,6 +194,18 @@ def _cancel_when_the_reader_left(service: JobService, execution_id: str, foregro
     if foreground is not None:
         foreground.finish(interrupted=False)  # stopped and recorded: only waits for that
     raise typer.Exit(EXIT_READER_LEFT)
+
+
+def _say_the_api_went(execution_id: str) -> None:
+    """Through ``--api``, the daemon stopped answering (killed, stopped, cut off): the command
+    ends with the client's error (exit 5) instead of waiting, and names the run it leaves, which
+    the daemons may still run or finish (with no id printed, it could not be looked up later)."""
+    import sys
+
+    sys.stderr.write(
+        f"jobctl: execution {execution_id} was not followed to its end "
+        f"(see jobctl executions show {execution_id} once a daemon answers)\n"
+    )
 
 
 def _say_it_waits(reason: str) -> None:
