@@ -307,6 +307,8 @@ class Instance:
 
 
 HEARTBEATS_PER_LEASE = 5
+MIN_LEASE_TTL_SECONDS = 2.0
+"""The shortest ``[daemon] lease_ttl_seconds`` the config accepts (jobctl/config.py checks it)."""
 """A daemon heartbeats this many times per lease TTL, the leader renewing its lease at each beat
 just before: a reader of the store knows from it when the next heartbeat is due."""
 

@@ -18,15 +18,27 @@ from datetime import UTC, datetime
 from jobctl import __version__
 from jobctl.errors import StoreError
 from jobctl.executors.context import RunAsPolicy
-from jobctl.models import KILL_GRACE_SECONDS, Execution, ExecutionStatus, Instance, Job
+from jobctl.models import (
+    HEARTBEATS_PER_LEASE,
+    KILL_GRACE_SECONDS,
+    MIN_LEASE_TTL_SECONDS,
+    Execution,
+    ExecutionStatus,
+    Instance,
+    Job,
+)
 from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.admission import start_waiting
 from jobctl.scheduler.runner import Runner
 from jobctl.store import Store
 
-HEARTBEAT_SECONDS = 2.0
-STOP_CHECK_SECONDS = 0.25
-"""How often the run is checked for a cancel asked through the store (as a daemon does)."""
+HEARTBEAT_SECONDS = MIN_LEASE_TTL_SECONDS / HEARTBEATS_PER_LEASE
+"""As often as a daemon with the shortest lease allowed beats: the daemon that reaps runs of dead
+instances (heartbeat older than its lease TTL) may have any TTL, which this process cannot know.
+Every 2 s, as it was, a live foreground run could look dead to a daemon with a 2 s lease."""
+STOP_CHECK_SECONDS = 0.1
+"""How often the run is checked for a cancel asked through the store (as a daemon does), and
+whether a heartbeat is due."""
 WAIT_POLL_SECONDS = 0.25
 """How often a run that waits for its job or its group looks again."""
 

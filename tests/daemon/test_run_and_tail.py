@@ -207,3 +207,23 @@ def test_tail_follow_of_a_busy_job_starts_at_its_latest_runs(running: Running, t
     assert shown == sorted(shown, key=lambda short: runs[short]["startedAt"]), "in the order they started"
     for short in shown:
         assert f"run-{runs[short]['id']}" in out.read_text()
+
+
+def test_a_foreground_run_heartbeats_often_enough_for_the_shortest_lease(service: Service, store_url: str) -> None:
+    """A daemon reaps the runs of an instance whose heartbeat is older than its lease TTL, which
+    may be as short as 2 s: a foreground run beating every 2 s could be taken for dead by it."""
+    shell_job(service, "fgbeat", "sleep 4", scheduleConfig={"hours": 1})
+    run = subprocess.Popen([sys.executable, "-m", "jobctl", "--db", store_url, "run", "fgbeat"])
+    oldest = 0.0
+    try:
+        deadline = time.monotonic() + 30
+        while run.poll() is None and time.monotonic() < deadline:
+            for instance in service.get_status()["instances"]:
+                age = datetime.now(UTC) - parse(instance["lastHeartbeat"])
+                oldest = max(oldest, age.total_seconds())
+            time.sleep(0.05)
+        assert run.wait(timeout=30) == 0
+    finally:
+        if run.poll() is None:
+            run.kill()
+    assert 0 < oldest < 1.0, f"a heartbeat {oldest:.2f}s old; a daemon with a 2 s lease reaps at 2 s"
