@@ -82,7 +82,7 @@ def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service
     job_row = store.jobs.get(job["id"])
     assert job_row is not None
     skipped = NewExecution.skipped_slot(job_row, start + 21 * MINUTE, now=start + 21 * MINUTE,
-                                        reason="skipped: 1 run(s) still active and maxInstances is 1")  # fmt: skip
+                                        reason="1 run(s) still active and maxInstances is 1")  # fmt: skip
     missed = NewExecution.missed_range(
         job_row, first=start + 22 * MINUTE, last=start + 29 * MINUTE, count=8, now=start + 30 * MINUTE,
         reason="no daemon was leading from 2026-01-01T00:00:00Z to 2026-01-01T00:10:00Z; caught up",
