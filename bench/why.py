@@ -59,7 +59,7 @@ def seed(store: Store) -> str:
     for k in range(SLOTS):
         slot = start + k * MINUTE
         if k == 5000:
-            rows.append(NewExecution.skipped_slot(record, slot, now=slot, reason="skipped: 1 run(s) still active"))
+            rows.append(NewExecution.skipped_slot(record, slot, now=slot, reason="1 run(s) still active"))
         elif 9000 <= k < 9030:
             if k == 9000:
                 rows.append(NewExecution.missed_range(record, first=slot, last=slot + 29 * MINUTE, count=30,

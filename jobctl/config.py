@@ -6,7 +6,6 @@ key by hand against :data:`KEYS`: an unknown or mistyped key is an error, not a 
 
 from __future__ import annotations
 
-import math
 import os
 import re
 import sys
@@ -16,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobctl.config_types import type_problem
+from jobctl.config_types import DAYS, SECONDS, Bounds, type_problem
 from jobctl.errors import UsageError
 from jobctl.models import (
     CONCURRENCY_GROUP_PATTERN,
@@ -35,7 +34,7 @@ from jobctl.models import (
     RetentionPolicy,
     TaskFunctionSpec,
 )
-from jobctl.notifier_config import NOTIFIER_MAXIMA, NOTIFY_MAXIMA, NotifySettings, parse_notifiers, parse_notify
+from jobctl.notifier_config import NOTIFIER_RANGES, NOTIFY_RANGES, NotifySettings, parse_notifiers, parse_notify
 
 KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "store": {"url": (str,)},
@@ -62,35 +61,36 @@ KEYS: dict[str, dict[str, tuple[type, ...]]] = {
 """Every key of every table and the TOML types it accepts (``task_functions`` and
 ``concurrency_groups`` are checked apart)."""
 
-HISTORY_MAXIMA: dict[str, tuple[float, str]] = {
-    "keep_days": (MAX_KEEP_DAYS, " (100 years)"),
-    "keep_per_job": (MAX_KEEP_PER_JOB, ""),
-    "output_keep_days": (MAX_KEEP_DAYS, " (100 years)"),
-    "audit_keep_days": (MAX_KEEP_DAYS, " (100 years)"),
+HISTORY_RANGES: dict[str, Bounds] = {
+    "keep_days": Bounds(least=1, most=MAX_KEEP_DAYS, unit=DAYS),
+    "keep_per_job": Bounds(least=1, most=MAX_KEEP_PER_JOB),
+    "output_keep_days": Bounds(least=1, most=MAX_KEEP_DAYS, unit=DAYS),
+    "audit_keep_days": Bounds(least=1, most=MAX_KEEP_DAYS, unit=DAYS),
 }
-"""The largest value of each ``[history]`` key (every key of ``KEYS["history"]`` has one), and
-what to say of it: the largest keeps for ever in practice (docs/retention.md)."""
+"""The range of each ``[history]`` key (every key of ``KEYS["history"]`` has one): keeping nothing
+is not retention, and the largest keeps for ever in practice (docs/retention.md)."""
 
 CONCURRENCY_GROUP_KEYS: dict[str, tuple[type, ...]] = {"name": (str,), "limit": (int,)}
 
-MAXIMA: dict[str, dict[str, tuple[float, str]]] = {
+RANGES: dict[str, dict[str, Bounds]] = {
     "daemon": {
-        "port": (65535, ""),
-        "lease_ttl_seconds": (MAX_LEASE_TTL_SECONDS, " (1 day)"),
-        "shutdown_grace_seconds": (MAX_SECONDS_SETTING, " (30 days)"),
-        "kill_grace_seconds": (60, ""),
-        "max_concurrent_runs": (MAX_CONCURRENT_RUNS, ""),
+        "port": Bounds(least=1, most=65535),
+        "lease_ttl_seconds": Bounds(least=2, most=MAX_LEASE_TTL_SECONDS, unit=SECONDS),
+        "shutdown_grace_seconds": Bounds(least=0, most=MAX_SECONDS_SETTING, unit=SECONDS),
+        "kill_grace_seconds": Bounds(least=0, most=60, unit=SECONDS),
+        "max_concurrent_runs": Bounds(least=1, most=MAX_CONCURRENT_RUNS),
     },
-    "scheduler": {"misfire_grace_seconds": (MAX_SECONDS_SETTING, " (30 days)")},
-    "history": HISTORY_MAXIMA,
-    "task_functions": {"default_timeout_seconds": (MAX_TIMEOUT_SECONDS, " (30 days)")},
-    "concurrency_groups": {"limit": (MAX_GROUP_LIMIT, "")},
-    "notifiers": NOTIFIER_MAXIMA,
-    "notify": NOTIFY_MAXIMA,
+    "scheduler": {"misfire_grace_seconds": Bounds(least=0, most=MAX_SECONDS_SETTING, unit=SECONDS)},
+    "history": HISTORY_RANGES,
+    "task_functions": {"default_timeout_seconds": Bounds(least=1, most=MAX_TIMEOUT_SECONDS, unit=SECONDS)},
+    "concurrency_groups": {"limit": Bounds(least=1, most=MAX_GROUP_LIMIT)},
+    "notifiers": NOTIFIER_RANGES,
+    "notify": NOTIFY_RANGES,
 }
-"""The largest value of every number the config takes, by table (every ``int`` or ``float`` key
-has one), and what to say of it. Each works wherever the value goes: a ``timedelta``, a thread's
-wait, an SQL parameter of a 32-bit column (docs/config-limits.md)."""
+"""The range of every number the config takes, by table (every ``int`` or ``float`` key has one).
+Each largest value works wherever the value goes: a ``timedelta``, a thread's wait, an SQL
+parameter of a 32-bit column (docs/config-limits.md). Every range check of the config goes
+through these, so each error says the range and the value given in the same words."""
 
 TASK_FUNCTION_KEYS: dict[str, tuple[type, ...]] = {
     "name": (str,),
@@ -314,13 +314,10 @@ def _checked(label: str, key: str, value: Any, allowed: dict[str, tuple[type, ..
 
 
 def _retention(history: dict[str, int], where: str) -> RetentionPolicy:
-    """``[history]``: every value a whole number of at least 1 (keeping nothing is not retention)
-    and at most its :data:`HISTORY_MAXIMA` (beyond it the pruner could not compute its cutoff
-    or bind the number)."""
+    """``[history]``: every value a whole number in its :data:`HISTORY_RANGES` (keeping nothing is
+    not retention; beyond the largest the pruner could not compute its cutoff or bind the number)."""
     for key, value in history.items():
-        if value < 1:
-            raise UsageError(f"{where}: [history] {key} must be at least 1, not {value}")
-        _at_most(value, "history", key, "[history]", where)
+        _in_range(value, "history", key, "[history]", where)
     return RetentionPolicy(**history)
 
 
@@ -361,9 +358,8 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
         for key in ("name", "display_name", "queue"):  # the store's columns hold 200 characters
             if len(entry.get(key) or "") > 200:
                 raise UsageError(f"{where}: {label} {key} must be at most 200 characters")
-        if entry.get("default_timeout_seconds", 1) < 1:
-            raise UsageError(f"{where}: {label} default_timeout_seconds must be at least 1")
-        _at_most(entry.get("default_timeout_seconds", 1), "task_functions", "default_timeout_seconds", label, where)
+        if "default_timeout_seconds" in entry:
+            _in_range(entry["default_timeout_seconds"], "task_functions", "default_timeout_seconds", label, where)
         if entry["handler_type"] not in {h.value for h in HandlerType}:
             raise UsageError(f"{where}: {label} handler_type must be command, python or celery_task")
         specs.append(
@@ -394,9 +390,7 @@ def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:
                 raise UsageError(f"{where}: {label} needs {required}")
         if not re.fullmatch(CONCURRENCY_GROUP_PATTERN, entry["name"]):
             raise UsageError(f"{where}: {label} name {entry['name']!r} must be 1-200 letters, digits, '.', '_' or '-'")
-        if entry["limit"] < 1:
-            raise UsageError(f"{where}: {label} limit must be at least 1, not {entry['limit']}")
-        _at_most(entry["limit"], "concurrency_groups", "limit", label, where)
+        _in_range(entry["limit"], "concurrency_groups", "limit", label, where)
         groups.append(ConcurrencyGroup(name=entry["name"], limit=entry["limit"]))
     names = [group.name for group in groups]
     duplicates = sorted({name for name in names if names.count(name) > 1})
@@ -406,33 +400,23 @@ def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:
 
 
 def _check_values(config: Config, where: str) -> None:
-    if not 0 < config.daemon_port < 65536:
-        raise UsageError(f"{where}: [daemon] port must be between 1 and 65535")
+    for table in ("daemon", "scheduler"):
+        for key in RANGES[table]:
+            _in_range(getattr(config, _field_name(table, key)), table, key, f"[{table}]", where)
     if config.log_format not in ("text", "json"):
         raise UsageError(f"{where}: [daemon] log_format must be 'text' or 'json'")
     if not config.run_path or "\0" in config.run_path:
         raise UsageError(f"{where}: [daemon] path must be a non-empty list of folders separated by ':'")
-    if not (math.isfinite(config.kill_grace_seconds) and 0 <= config.kill_grace_seconds <= 60):
-        raise UsageError(f"{where}: [daemon] kill_grace_seconds must be a number of seconds from 0 to 60")
-    for table, key, least in (
-        ("daemon", "lease_ttl_seconds", 2),
-        ("daemon", "shutdown_grace_seconds", 0),
-        ("daemon", "max_concurrent_runs", 1),
-        ("scheduler", "misfire_grace_seconds", 0),
-    ):
-        value = getattr(config, key)
-        _at_most(value, table, key, f"[{table}]", where)  # inf too
-        if not value >= least:  # nan too
-            raise UsageError(f"{where}: [{table}] {key} must be at least {least}, not {value}")
     if config.timezone is not None and not is_timezone(config.timezone):
         raise UsageError(f"{where}: [scheduler] timezone {config.timezone!r} is not a known IANA zone")
 
 
-def _at_most(value: float, table: str, key: str, label: str, where: str) -> None:
-    """:raises UsageError: when ``value`` is above the :data:`MAXIMA` of ``table``'s ``key`` (or inf)."""
-    most, said = MAXIMA[table][key]
-    if value > most:
-        raise UsageError(f"{where}: {label} {key} must be at most {most:.0f}{said}, not {value}")
+def _in_range(value: float, table: str, key: str, label: str, where: str) -> None:
+    """:raises UsageError: when ``value`` is outside the :data:`RANGES` of ``table``'s ``key``
+    (``nan`` and ``inf`` included), saying the range and the value."""
+    problem = RANGES[table][key].problem(value)
+    if problem:
+        raise UsageError(f"{where}: {label} {key} {problem}")
 
 
 def is_timezone(name: str) -> bool:

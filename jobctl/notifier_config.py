@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jobctl.config_types import type_problem
+from jobctl.config_types import BYTES, SECONDS, Bounds, type_problem
 from jobctl.errors import UsageError
 
 EVENTS = (
@@ -62,13 +62,16 @@ NOTIFY_KEYS: dict[str, tuple[type, ...]] = {
     "retry_for_seconds": (int, float),
 }
 
-NOTIFIER_MAXIMA: dict[str, tuple[float, str]] = {"timeout": (300, ""), "smtp_port": (65535, "")}
-"""The largest value of each number a notifier takes (of any type)."""
-NOTIFY_MAXIMA: dict[str, tuple[float, str]] = {
-    "output_tail_bytes": (1_000_000, ""),
-    "retry_for_seconds": (30 * 24 * 3600, ""),
+NOTIFIER_RANGES: dict[str, Bounds] = {
+    "timeout": Bounds(least=0, least_excluded=True, most=300, unit=SECONDS),
+    "smtp_port": Bounds(least=1, most=65535),
 }
-"""The largest value of each number of ``[notify]``."""
+"""The range of each number a notifier takes (of any type): per delivery attempt; a TCP port."""
+NOTIFY_RANGES: dict[str, Bounds] = {
+    "output_tail_bytes": Bounds(least=0, most=1_000_000, unit=BYTES),
+    "retry_for_seconds": Bounds(least=0, most=30 * 24 * 3600, unit=SECONDS),
+}
+"""The range of each number of ``[notify]``."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -129,12 +132,9 @@ def parse_notify(content: Any, notifiers: tuple[NotifierSpec, ...], where: str) 
         if key not in NOTIFY_KEYS:
             raise UsageError(f"{where}: unknown key {key!r} in [notify]")
         _check_type(f"[notify] {key}", value, NOTIFY_KEYS[key], where)
+    _check_ranges("[notify]", content, NOTIFY_RANGES, where)
     tail = content.get("output_tail_bytes", DEFAULT_OUTPUT_TAIL_BYTES)
-    if not 0 <= tail <= NOTIFY_MAXIMA["output_tail_bytes"][0]:
-        raise UsageError(f"{where}: [notify] output_tail_bytes must be between 0 and 1000000")
     retry_for = float(content.get("retry_for_seconds", DEFAULT_RETRY_FOR_SECONDS))
-    if not 0 <= retry_for <= NOTIFY_MAXIMA["retry_for_seconds"][0]:
-        raise UsageError(f"{where}: [notify] retry_for_seconds must be between 0 and 2592000")
     names = frozenset(spec.name for spec in notifiers)
     rules = []
     for index, raw in enumerate(content.get("default", [])):
@@ -189,9 +189,7 @@ def _notifier(entry: Any, label: str) -> NotifierSpec:
         if key not in _KEYS[kind]:
             raise UsageError(f"{label} ({name}): unknown key {key!r} for a {kind} notifier")
         _check_type(f"{label} ({name}) {key}", value, _KEYS[kind][key], "")
-    timeout = settings.get("timeout", DEFAULT_TIMEOUT_SECONDS)
-    if not 0 < timeout <= NOTIFIER_MAXIMA["timeout"][0]:
-        raise UsageError(f"{label} ({name}) timeout must be more than 0 and at most 300 seconds")
+    _check_ranges(f"{label} ({name})", settings, NOTIFIER_RANGES, "")
     {"email": _check_email, "webhook": _check_webhook, "command": _check_command}[kind](settings, f"{label} ({name})")
     return NotifierSpec(name=name, type=kind, settings=settings)
 
@@ -201,6 +199,16 @@ def _check_type(label: str, value: Any, types: tuple[type, ...], where: str) -> 
     if problem:
         prefix = f"{where}: " if where else ""
         raise UsageError(f"{prefix}{label} {problem}")
+
+
+def _check_ranges(label: str, content: dict[str, Any], ranges: dict[str, Bounds], where: str) -> None:
+    """:raises UsageError: for a number of ``content`` out of its range in ``ranges``, saying the
+    range and the value (:class:`~jobctl.config_types.Bounds`)."""
+    for key, bounds in ranges.items():
+        problem = bounds.problem(content[key]) if key in content else None
+        if problem:
+            prefix = f"{where}: " if where else ""
+            raise UsageError(f"{prefix}{label} {key} {problem}")
 
 
 def _check_email(settings: dict[str, Any], label: str) -> None:
@@ -216,8 +224,6 @@ def _check_email(settings: dict[str, Any], label: str) -> None:
         raise UsageError(f"{label} sendmail must be an absolute path")
     if settings.get("smtp_security", "starttls") not in SMTP_SECURITY:
         raise UsageError(f"{label} smtp_security must be one of {', '.join(SMTP_SECURITY)}")
-    if not 0 < settings.get("smtp_port", 25) <= NOTIFIER_MAXIMA["smtp_port"][0]:
-        raise UsageError(f"{label} smtp_port must be between 1 and 65535")
     if "smtp_password" in settings and "smtp_password_file" in settings:
         raise UsageError(f"{label} takes smtp_password or smtp_password_file, not both")
     if "smtp_password_file" in settings and not Path(settings["smtp_password_file"]).is_absolute():

@@ -249,6 +249,47 @@ def test_out_of_range_values_are_errors_naming_the_key(data: dict[str, Any], nam
     assert named in caught.value.message
 
 
+NOTIFIER = '[[notifiers]]\nname = "hook"\ntype = "webhook"\nurl = "http://127.0.0.1/x"\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("[daemon]\nkill_grace_seconds = 61",
+         "[daemon] kill_grace_seconds must be between 0 and 60 seconds (1 minute), not 61"),
+        ("[daemon]\nkill_grace_seconds = nan",
+         "[daemon] kill_grace_seconds must be between 0 and 60 seconds (1 minute), not nan"),
+        ("[daemon]\nport = 70000", "[daemon] port must be between 1 and 65535, not 70000"),
+        ("[daemon]\nlease_ttl_seconds = nan",
+         "[daemon] lease_ttl_seconds must be between 2 and 86400 seconds (1 day), not nan"),
+        ("[notify]\nretry_for_seconds = nan",
+         "[notify] retry_for_seconds must be between 0 and 2592000 seconds (30 days), not nan"),
+        ("[notify]\nretry_for_seconds = 1e300",
+         "[notify] retry_for_seconds must be between 0 and 2592000 seconds (30 days), not 1e+300"),
+        ("[notify]\noutput_tail_bytes = -1",
+         "[notify] output_tail_bytes must be between 0 and 1000000 bytes (1 MB), not -1"),
+        ("[history]\nkeep_days = 0", "[history] keep_days must be between 1 and 36500 days (100 years), not 0"),
+        ('[[task_functions]]\nname = "f"\nhandler_type = "command"\nhandler_path = "true"\ndefault_timeout_seconds = 0',
+         "task_functions[0] default_timeout_seconds must be between 1 and 2592000 seconds (30 days), not 0"),
+        (f"{NOTIFIER}timeout = 0",
+         "notifiers[0] (hook) timeout must be more than 0 and at most 300 seconds (5 minutes), not 0"),
+        ('[[notifiers]]\nname = "mail"\ntype = "email"\nto = ["a@example.com"]\nfrom = "j@example.com"\n'
+         'smtp_host = "127.0.0.1"\nsmtp_port = 0', "notifiers[0] (mail) smtp_port must be between 1 and 65535, not 0"),
+    ],
+    ids=["kill-grace-61", "kill-grace-nan", "port-70000", "lease-ttl-nan", "retry-for-nan", "retry-for-1e300",
+         "output-tail-negative", "keep-days-0", "default-timeout-0", "notifier-timeout-0", "smtp-port-0"],
+)  # fmt: skip
+def test_a_value_out_of_range_is_told_with_its_range_and_the_value_given(tmp_path: Path, text: str, said: str) -> None:
+    """Some range errors named the range without the value ("must be a number of seconds from 0 to
+    60", "must be between 0 and 2592000"), some the value without the range ("must be at least 2,
+    not nan"), some neither ("must be at least 1"): each now says both, in one form."""
+    path = tmp_path / "jobctl.toml"
+    path.write_text(text + "\n")
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    assert caught.value.message == f"config file {path}: {said}"
+
+
 def _function(**overrides: Any) -> dict[str, Any]:
     return {"name": "f", "handler_type": "command", "handler_path": "/bin/true", **overrides}
 
@@ -407,7 +448,7 @@ def test_the_host_zone_comes_from_etc_localtime_never_from_tz(monkeypatch: pytes
         ({"name": "db"}, "must be an array of tables"),
         ([{"name": "", "limit": 1}], "must be 1-200 letters"),
         ([{"name": "d b", "limit": 1}], "name 'd b' must be"),
-        ([{"name": "db", "limit": -3}], "limit must be at least 1, not -3"),
+        ([{"name": "db", "limit": -3}], "limit must be between 1 and 1000000, not -3"),
     ],
     ids=["no-limit", "limit-text", "unknown-key", "not-an-array", "empty-name", "space-in-name", "negative"],
 )

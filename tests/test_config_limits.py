@@ -1,6 +1,7 @@
-"""The largest value of every number the config takes (``MAXIMA``): above it (2**63, 1e300, inf
-included), a config error in every command and for the daemon at start-up, exit 2 and one line;
-at it, a real daemon starts, serves and runs on either backend (docs/config-limits.md).
+"""The range of every number the config takes (``RANGES``): outside it (2**63, 1e300, inf, nan
+included), a config error in every command and for the daemon at start-up, exit 2 and one line
+saying the range and the value given; at its largest, a real daemon starts, serves and runs on
+either backend (docs/config-limits.md).
 
 Before the bounds, such values passed the config check and failed later with an internal error
 (OverflowError, exit 1) or, on Postgres, a store error ("integer out of range")."""
@@ -18,7 +19,7 @@ import httpx
 import pytest
 
 from jobctl import notifier_config
-from jobctl.config import CONCURRENCY_GROUP_KEYS, KEYS, MAXIMA, TASK_FUNCTION_KEYS, load_config
+from jobctl.config import CONCURRENCY_GROUP_KEYS, KEYS, RANGES, TASK_FUNCTION_KEYS, load_config
 from jobctl.errors import UsageError
 from jobctl.models import (
     MAX_CONCURRENT_RUNS,
@@ -32,17 +33,14 @@ from jobctl.store import open_store
 from jobctl.wire.requests import TIMEOUT_MAX
 from tests.daemon.helpers import DaemonFactory, wait_for
 
-SPECIAL = {("daemon", "port"), ("daemon", "kill_grace_seconds"), ("notify", "output_tail_bytes"),
-           ("notify", "retry_for_seconds"), ("notifiers", "timeout"), ("notifiers", "smtp_port")}  # fmt: skip
-"""Settings whose message names their whole range ("between 1 and 65535") rather than the largest value."""
-
 CONTEXT = {
     "task_functions": '[[task_functions]]\nname = "f"\nhandler_type = "command"\nhandler_path = "true"\n',
     "concurrency_groups": '[[concurrency_groups]]\nname = "g"\n',
     "notifiers": '[[notifiers]]\nname = "n"\ntype = "email"\nto = ["a@example.com"]\nfrom = "j@example.com"\n'
     'smtp_host = "127.0.0.1"\n',
 }
-LABEL = {"task_functions": "task_functions[0]", "concurrency_groups": "concurrency_groups[0]"}
+LABEL = {"task_functions": "task_functions[0]", "concurrency_groups": "concurrency_groups[0]",
+         "notifiers": "notifiers[0] (n)"}  # fmt: skip
 
 
 def _numeric(keys: dict[str, tuple[type, ...]]) -> set[str]:
@@ -73,7 +71,7 @@ def jobctl(*args: str) -> subprocess.CompletedProcess[str]:
                           env=_env())  # fmt: skip
 
 
-def test_every_number_the_config_takes_has_a_largest_value() -> None:
+def test_every_number_the_config_takes_has_a_range() -> None:
     expected = {table: _numeric(keys) for table, keys in KEYS.items()}
     expected |= {
         "task_functions": _numeric(TASK_FUNCTION_KEYS),
@@ -81,56 +79,72 @@ def test_every_number_the_config_takes_has_a_largest_value() -> None:
         "notifiers": set().union(*(_numeric(keys) for keys in notifier_config._KEYS.values())),
         "notify": _numeric(notifier_config.NOTIFY_KEYS),
     }
-    assert {table: set(keys) for table, keys in MAXIMA.items()} == {t: keys for t, keys in expected.items() if keys}
+    assert {table: set(keys) for table, keys in RANGES.items()} == {t: keys for t, keys in expected.items() if keys}
     assert (MAX_LEASE_TTL_SECONDS, MAX_SECONDS_SETTING, MAX_TIMEOUT_SECONDS) == (86_400, 2_592_000, 2_592_000)
     assert (MAX_CONCURRENT_RUNS, MAX_GROUP_LIMIT) == (10_000, 1_000_000)
     assert TIMEOUT_MAX == MAX_TIMEOUT_SECONDS, "a task function's default timeout stands in for a job's timeoutSeconds"
-    assert all(most < 2**31 for keys in MAXIMA.values() for most, _ in keys.values()), "32-bit columns and timeouts"
+    largest = [bounds.most for keys in RANGES.values() for bounds in keys.values()]
+    assert all(most < 2**31 for most in largest), "32-bit columns and timeouts"
 
 
+UNITS = {"_seconds": "seconds", "timeout": "seconds", "_days": "days", "_bytes": "bytes"}
+"""The unit of a setting, by how its key ends."""
+IN_WORDS = {("seconds", 60): "1 minute", ("seconds", 300): "5 minutes", ("seconds", 86_400): "1 day",
+            ("seconds", 2_592_000): "30 days", ("days", 36_500): "100 years", ("bytes", 1_000_000): "1 MB"}  # fmt: skip
+"""What a largest value that is a duration or a size means, as the message says it."""
+
+
+def expected_range(key: str, least: float, most: float, *, least_excluded: bool) -> str:
+    """The range as every range error says it, written out here apart from the code."""
+    unit = next((unit for end, unit in UNITS.items() if key.endswith(end)), None)
+    largest = f"{most:.0f}" if unit is None else f"{most:.0f} {unit} ({IN_WORDS[unit, int(most)]})"
+    if least_excluded:
+        return f"more than {least:.0f} and at most {largest}"
+    return f"between {least:.0f} and {largest}"
+
+
+OUTSIDE = ("one-less", "one-more", "2**63", "-2**63", "10**20")
+OUTSIDE_FLOAT = ("a-half-more", "1e300", "inf", "-inf", "nan")
 CASES = [
-    (table, key, beyond)
-    for table, keys in MAXIMA.items()
+    (table, key, outside)
+    for table, keys in RANGES.items()
     for key in keys
-    for beyond in (
-        "one-more",
-        "2**63",
-        "10**20",
-        *(("a-half-more", "1e300", "inf") if _takes_float(table, key) else ()),
-    )
+    for outside in (*OUTSIDE, *(OUTSIDE_FLOAT if _takes_float(table, key) else ()))
 ]
 
 
-@pytest.mark.parametrize(("table", "key", "beyond"), CASES, ids=[f"{t}.{k}-{b}" for t, k, b in CASES])
-def test_every_number_above_its_largest_is_a_config_error(tmp_path: Path, table: str, key: str, beyond: str) -> None:
-    most, said = MAXIMA[table][key]
-    value = {"one-more": str(int(most) + 1), "a-half-more": f"{int(most)}.5", "2**63": str(2**63),
-             "10**20": str(10**20), "1e300": "1e300", "inf": "inf"}[beyond]  # fmt: skip
+@pytest.mark.parametrize(("table", "key", "outside"), CASES, ids=[f"{t}.{k}-{o}" for t, k, o in CASES])
+def test_every_number_outside_its_range_is_told_with_the_range_and_the_value(
+    tmp_path: Path, table: str, key: str, outside: str
+) -> None:
+    """One form for every number of every table, found from the key tables (the first test checks
+    that each has a range): the setting, both bounds, the largest in words when it is a duration or
+    a size, and the value as the file gave it."""
+    bounds = RANGES[table][key]
+    least, most = bounds.least, bounds.most
+    below = least if bounds.least_excluded else least - 1
+    value = {"one-less": f"{below:.0f}", "one-more": f"{most + 1:.0f}", "a-half-more": f"{most:.0f}.5",
+             "2**63": str(2**63), "-2**63": str(-(2**63)), "10**20": str(10**20), "1e300": "1e300",
+             "inf": "inf", "-inf": "-inf", "nan": "nan"}[outside]  # fmt: skip
     path = tmp_path / "jobctl.toml"
     path.write_text(toml(table, key, value))
     with pytest.raises(UsageError) as caught:
         load_config(str(path))
-    message = caught.value.message
-    assert key in message and "\n" not in message, message
-    if (table, key) not in SPECIAL:
-        shown = {"1e300": "1e+300"}.get(value, value)
-        label = LABEL.get(table, f"[{table}]")
-        assert message == f"config file {path}: {label} {key} must be at most {int(most)}{said}, not {shown}"
+    shown = {"1e300": "1e+300"}.get(value, value)
+    label = LABEL.get(table, f"[{table}]")
+    said = expected_range(key, least, most, least_excluded=bounds.least_excluded)
+    assert caught.value.message == f"config file {path}: {label} {key} must be {said}, not {shown}"
 
 
-@pytest.mark.parametrize(
-    ("setting", "least"),
-    [("[daemon]\nlease_ttl_seconds", 2), ("[daemon]\nshutdown_grace_seconds", 0),
-     ("[scheduler]\nmisfire_grace_seconds", 0)],
-    ids=["lease-ttl", "shutdown-grace", "misfire-grace"],
-)  # fmt: skip
-def test_nan_is_a_config_error(tmp_path: Path, setting: str, least: int) -> None:
-    path = tmp_path / "jobctl.toml"
-    path.write_text(f"{setting} = nan\n")
-    with pytest.raises(UsageError) as caught:
-        load_config(str(path))
-    table, key = setting.split("\n")
-    assert caught.value.message == f"config file {path}: {table} {key} must be at least {least}, not nan"
+def test_the_range_s_bounds_are_taken(tmp_path: Path) -> None:
+    """The smallest value of every number is in its range too (the largest: below)."""
+    for table, keys in RANGES.items():
+        for key, bounds in keys.items():
+            if bounds.least_excluded:
+                continue
+            path = tmp_path / "jobctl.toml"
+            path.write_text(toml(table, key, f"{bounds.least:.0f}"))
+            load_config(str(path))
 
 
 LARGEST = f"""
@@ -189,25 +203,27 @@ def test_the_largest_value_of_every_number_is_taken(tmp_path: Path) -> None:
     ("setting", "command", "message"),
     [
         (f"{CONTEXT['task_functions']}default_timeout_seconds = 9223372036854775808", "daemon --no-api",
-         "task_functions[0] default_timeout_seconds must be at most 2592000 (30 days), not 9223372036854775808"),
+         "task_functions[0] default_timeout_seconds must be between 1 and 2592000 seconds (30 days), "
+         "not 9223372036854775808"),
         ("[[concurrency_groups]]\nname = 'g'\nlimit = 9223372036854775808", "daemon --no-api",
-         "concurrency_groups[0] limit must be at most 1000000, not 9223372036854775808"),
+         "concurrency_groups[0] limit must be between 1 and 1000000, not 9223372036854775808"),
         ("[scheduler]\nmisfire_grace_seconds = 1e300", "daemon --no-api",
-         "[scheduler] misfire_grace_seconds must be at most 2592000 (30 days), not 1e+300"),
+         "[scheduler] misfire_grace_seconds must be between 0 and 2592000 seconds (30 days), not 1e+300"),
         ("[daemon]\nlease_ttl_seconds = 1e300", "daemon --no-api",
-         "[daemon] lease_ttl_seconds must be at most 86400 (1 day), not 1e+300"),
+         "[daemon] lease_ttl_seconds must be between 2 and 86400 seconds (1 day), not 1e+300"),
         ("[daemon]\nshutdown_grace_seconds = inf", "daemon --no-api",
-         "[daemon] shutdown_grace_seconds must be at most 2592000 (30 days), not inf"),
+         "[daemon] shutdown_grace_seconds must be between 0 and 2592000 seconds (30 days), not inf"),
         ("[daemon]\nmax_concurrent_runs = 9223372036854775808", "daemon --no-api",
-         "[daemon] max_concurrent_runs must be at most 10000, not 9223372036854775808"),
+         "[daemon] max_concurrent_runs must be between 1 and 10000, not 9223372036854775808"),
         ("[daemon]\nlease_ttl_seconds = 1e300", "store check",
-         "[daemon] lease_ttl_seconds must be at most 86400 (1 day), not 1e+300"),
+         "[daemon] lease_ttl_seconds must be between 2 and 86400 seconds (1 day), not 1e+300"),
         ("[scheduler]\nmisfire_grace_seconds = 2592000.5", "jobs list",
-         "[scheduler] misfire_grace_seconds must be at most 2592000 (30 days), not 2592000.5"),
+         "[scheduler] misfire_grace_seconds must be between 0 and 2592000 seconds (30 days), not 2592000.5"),
         (f"{CONTEXT['task_functions']}default_timeout_seconds = 9223372036854775807", "task-functions sync",
-         "task_functions[0] default_timeout_seconds must be at most 2592000 (30 days), not 9223372036854775807"),
+         "task_functions[0] default_timeout_seconds must be between 1 and 2592000 seconds (30 days), "
+         "not 9223372036854775807"),
         (f"{CONTEXT['task_functions']}default_timeout_seconds = 2147483648", "task-functions sync",
-         "task_functions[0] default_timeout_seconds must be at most 2592000 (30 days), not 2147483648"),
+         "task_functions[0] default_timeout_seconds must be between 1 and 2592000 seconds (30 days), not 2147483648"),
     ],
     ids=["default-timeout-daemon", "group-limit-daemon", "misfire-grace-daemon", "lease-ttl-daemon",
          "shutdown-grace-daemon", "max-runs-daemon", "lease-ttl-store-check", "misfire-grace-jobs-list",

@@ -288,14 +288,15 @@ def test_the_command_that_upgrades_the_store_says_so_on_stderr_and_the_next_says
         assert (again.code, again.stderr) == (0, ""), again
 
 
-def test_a_daemon_that_upgrades_the_store_logs_it(tmp_path: Path) -> None:
+def test_a_daemon_that_upgrades_the_store_logs_it_in_jobctl_s_lines_only(store_url: str, tmp_path: Path) -> None:
+    """Alembic's own INFO lines (plugin set-up, "Context impl ...", "Will assume transactional
+    DDL.", twice over) came before jobctl's "upgrading store" line: the daemon keeps them out."""
     from tests.daemon.helpers import DaemonFactory, write_config
 
-    url = f"sqlite:///{tmp_path / 'jobctl.db'}"
-    db = raw_db(url)
+    db = raw_db(store_url)
     upgrade(db, PREVIOUS_MIGRATION)
     db.close()
-    daemons = DaemonFactory(url, write_config(tmp_path / "jobctl.toml"), tmp_path)
+    daemons = DaemonFactory(store_url, write_config(tmp_path / "jobctl.toml"), tmp_path)
     try:
         daemon = daemons.start()
         assert daemon.stop() == 0
@@ -304,6 +305,9 @@ def test_a_daemon_that_upgrades_the_store_logs_it(tmp_path: Path) -> None:
     lines = daemon.log().splitlines()
     told = [line for line in lines if upgrade_line(PREVIOUS_MIGRATION).removeprefix("jobctl: ") in line]
     assert len(told) == 1 and "WARNING" in told[0], lines
+    assert any(" jobctl.store.schema_version: upgrading store " in line for line in lines), lines
+    loggers = {line.split(": ", 1)[0].split()[-1] for line in lines if ": " in line}
+    assert not [name for name in loggers if name.split(".")[0] == "alembic"], lines
 
 
 # -- refused stores ------------------------------------------------------------------------

@@ -82,7 +82,7 @@ def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service
     job_row = store.jobs.get(job["id"])
     assert job_row is not None
     skipped = NewExecution.skipped_slot(job_row, start + 21 * MINUTE, now=start + 21 * MINUTE,
-                                        reason="skipped: 1 run(s) still active and maxInstances is 1")  # fmt: skip
+                                        reason="1 run(s) still active and maxInstances is 1")  # fmt: skip
     missed = NewExecution.missed_range(
         job_row, first=start + 22 * MINUTE, last=start + 29 * MINUTE, count=8, now=start + 30 * MINUTE,
         reason="no daemon was leading from 2026-01-01T00:00:00Z to 2026-01-01T00:10:00Z; caught up",
@@ -114,6 +114,28 @@ def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service
     assert verdict["outcome"] == "not_run"
     assert verdict["text"] == f"not run: paused by ops-token at {as_shown(paused_at, timeline)} with reason 'disk full'"
     assert verdict["slot"] is not None and datetime.fromisoformat(verdict["slot"]) == now
+
+
+def test_a_skipped_slot_says_skipped_once(store: Store, service: Service) -> None:
+    """The stored reason of a skipped slot begins "skipped: " (the API's errorMessage); the
+    timeline's own "skipped" is not doubled by it, alone or grouped."""
+    start = a_minute_with_room() - 10 * MINUTE
+    job = minutely_job_from(service, store, start, maxInstances=1)
+    job_row = store.jobs.get(job["id"])
+    assert job_row is not None
+    busy = "1 run(s) still active and maxInstances is 1"
+    ran(store, job["id"], start)
+    store.executions.insert(NewExecution.skipped_slot(job_row, start + MINUTE, now=start + MINUTE, reason=busy))
+    ran(store, job["id"], start + 2 * MINUTE)
+    for k in (3, 4):
+        store.executions.insert(NewExecution.skipped_slot(job_row, start + k * MINUTE, now=start, reason=busy))
+    timeline = service.get_job_timeline(job["id"], since="2h")
+    skips = [e for e in timeline["events"] if e["kind"] == "skipped"]
+    at = [as_shown(start + k * MINUTE, timeline) for k in (1, 3, 4)]
+    assert [e["text"] for e in skips] == [
+        f"slot {at[0]} skipped: {busy}",
+        f"2 slots skipped, {at[1]} to {at[2]}: {busy}",
+    ]
 
 
 @pytest.mark.parametrize(

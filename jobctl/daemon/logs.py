@@ -42,7 +42,15 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+QUIET_LIBRARIES = ("uvicorn.access", "alembic")
+"""Loggers kept at WARNING: a line per request, and Alembic's INFO lines of an upgrade (seven of
+plugin set-up, "Context impl ..." and "Will assume transactional DDL." twice), which said nothing
+that jobctl's own "upgrading store ... to schema N" and "upgraded the store's schema" lines do not."""
+
+
 def configure_logging(log_format: str, level: int = logging.INFO) -> None:
+    """Log to stderr in ``log_format`` (``text`` or ``json``) from ``level`` on; the libraries of
+    :data:`QUIET_LIBRARIES` only from WARNING."""
     handler = logging.StreamHandler(sys.stderr)
     if log_format == "json":
         handler.setFormatter(JsonFormatter())
@@ -51,5 +59,5 @@ def configure_logging(log_format: str, level: int = logging.INFO) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("uvicorn.access",):
+    for noisy in QUIET_LIBRARIES:
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from jobctl.errors import ValidationFailed
 from jobctl.models import Execution, ExecutionStatus, Job, JobType
 from jobctl.notifier_config import NotifySettings
-from jobctl.scheduler.missed import LeaderGap, plan_missed
+from jobctl.scheduler.missed import LeaderGap, MissedSlots, plan_missed
 from jobctl.scheduler.overlap import GroupSeats, SlotDecision, decide_slot
 from jobctl.schedules import Schedule, parse_schedule
 from jobctl.schedules.timing import NextRun, run_after
@@ -141,34 +141,38 @@ def _claim_in_transaction(
     plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
     moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
     rows: list[tuple[_Plan, NewExecution]] = []
-    claimed: list[tuple[_Plan, datetime]] = []
+    claimed: list[tuple[_Plan, datetime, MissedSlots | None]] = []
     for plan, advanced in zip(plans, moved, strict=True):
         if not advanced:
             continue
-        slot = plan.slot
-        if plan.missed:
-            outcome = plan_missed(plan.job, plan.schedule, now=now, gap=gap, misfire_grace=misfire_grace)
-            if outcome.missed is not None:
-                _log_missed(plan.job, outcome.missed)
-                rows.append((plan, outcome.missed))
-            if outcome.catch_up is None:
-                continue
-            slot = outcome.catch_up
-        claimed.append((plan, slot))
-    seats = _lock_groups(store, {plan.job.concurrency_group for plan, _ in claimed})
-    for plan, slot in claimed:
+        if not plan.missed:
+            claimed.append((plan, plan.slot, None))
+            continue
+        outcome = plan_missed(plan.job, plan.schedule, now=now, gap=gap, misfire_grace=misfire_grace)
+        if outcome.catch_up is not None:
+            claimed.append((plan, outcome.catch_up, outcome))
+        elif outcome.missed is not None:
+            rows.append((plan, _logged_missed(plan.job, outcome.missed)))
+    seats = _lock_groups(store, {plan.job.concurrency_group for plan, _, _ in claimed})
+    for plan, slot, late in claimed:
         decision = decide_slot(plan.job, slot, active.get(plan.job.id, []), seats)
         _apply_side_effects(store, decision, now)
+        # The missed row says what became of the catch-up slot, known only now: a queued manual
+        # trigger or a run still going may have taken its place (docs/missed-slots.md).
+        missed = late.row(decision) if late is not None else None
+        if missed is not None:
+            rows.append((plan, _logged_missed(plan.job, missed)))
         rows.append((plan, _row(plan, slot, decision, now, instance_id)))
     inserted = store.executions.insert_many([row for _, row in rows])
     return rows, inserted
 
 
-def _log_missed(job: Job, missed: NewExecution) -> None:
+def _logged_missed(job: Job, missed: NewExecution) -> NewExecution:
     log.info(
         "job %s missed %d slot(s) from %s: %s", job.name, missed.missed_count or 0,
         missed.scheduled_for.isoformat() if missed.scheduled_for else "?", missed.error_message,
     )  # fmt: skip
+    return missed
 
 
 def _lock_groups(store: Store, groups: set[str | None]) -> GroupSeats:

@@ -3,16 +3,20 @@
 When the scheduler claims a slot more than ``misfire_grace_seconds`` late, every slot from the
 job's next slot up to now was missed. They become one ``missed`` execution (first slot, last
 slot, count; docs/missed-slots.md), unless the misfire policy ``run_once`` runs the last of them:
-then the run is its own row at that slot and the missed row holds the others. Nothing here runs
-in a normal tick: only a claim that is already late calls it.
+then the run is its own row at that slot and the missed row holds the others. What became of that
+last slot (it ran, waits, or was skipped because ``maxInstances`` runs were active) is known only
+once the claim has decided it, so the missed row's reason is finished then (:meth:`MissedSlots.row`).
+Nothing here runs in a normal tick: only a claim that is already late calls it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from jobctl.models import Job, MisfirePolicy
+from jobctl.scheduler.overlap import SlotDecision
 from jobctl.schedules import Schedule
 from jobctl.schedules.spans import SlotSpan, span_through
 from jobctl.store.writes import NewExecution
@@ -39,7 +43,17 @@ class MissedSlots:
     catch_up: datetime | None
     """The slot to run now (``run_once``: the last missed one), or None (``skip``)."""
     missed: NewExecution | None
-    """The ``missed`` row for the other slots, or None when there are none."""
+    """The ``missed`` row for the other slots, or None when there are none. With a catch-up slot
+    its reason holds only the cause: :meth:`row` adds what became of the catch-up."""
+
+    def row(self, catch_up: SlotDecision | None) -> NewExecution | None:
+        """The ``missed`` row to write, its reason ending with what the claim decided for the
+        catch-up slot (``catch_up``; None when there is no catch-up slot)."""
+        if self.missed is None or self.catch_up is None or catch_up is None:
+            return self.missed
+        fate = catch_up_fate(self.catch_up, catch_up)
+        reason = f"{self.missed.error_message}; {fate} (misfire policy run_once)"
+        return dataclasses.replace(self.missed, error_message=reason)
 
 
 def plan_missed(
@@ -61,8 +75,17 @@ def plan_missed(
     if span.before_last is None:
         return MissedSlots(catch_up=span.last, missed=None)
     others = SlotSpan(first=span.first, last=span.before_last, count=span.count - 1, before_last=None)
-    reason = f"{cause}; caught up with one run at {_moment(span.last)} (misfire policy run_once)"
-    return MissedSlots(catch_up=span.last, missed=_row(job, others, now=now, reason=reason))
+    return MissedSlots(catch_up=span.last, missed=_row(job, others, now=now, reason=cause))
+
+
+def catch_up_fate(slot: datetime, decision: SlotDecision) -> str:
+    """What became of the catch-up slot, in the missed row's words: it ran, it waits, or it was
+    skipped (a queued manual trigger or a run still going holds ``maxInstances``)."""
+    if decision.action == "skip":
+        return f"its last slot {_moment(slot)} was skipped: {decision.reason}"
+    if decision.action == "wait":
+        return f"its last slot {_moment(slot)} waits to run: {decision.reason}"
+    return f"caught up with one run at {_moment(slot)}"
 
 
 def missed_cause(first: datetime, *, gap: LeaderGap | None, misfire_grace: timedelta) -> str:

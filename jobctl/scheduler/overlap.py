@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from jobctl.models import Execution, ExecutionStatus, Job, OverlapPolicy, TriggeredBy
+from jobctl.store.writes import skipped_because
 
 
 def moment(value: datetime) -> str:
@@ -48,7 +49,8 @@ class SlotDecision:
     action: str
     """``start``, ``wait`` or ``skip``."""
     reason: str | None = None
-    """Why it waits (its ``pendingReason``) or was skipped (its ``errorMessage``)."""
+    """Why it waits (its ``pendingReason``) or is skipped (``1 run(s) still active ...``; its
+    ``errorMessage`` says ``skipped:`` before it, :func:`~jobctl.store.writes.skipped_because`)."""
     ending: list[Ending] = field(default_factory=list)
     stopping: list[str] = field(default_factory=list)
     """Running executions to stop and record ``cancelled`` (``replace``)."""
@@ -100,7 +102,7 @@ def _overlapping(job: Job, slot: datetime, busy: list[Execution], waiting: list[
     if job.overlap_policy == OverlapPolicy.QUEUE:
         if len(waiting) < job.max_queued:
             return SlotDecision(action="wait", reason=queued_behind(_oldest_running(busy).id))
-        reason = f"skipped: {len(waiting)} slot(s) already queued and maxQueued is {job.max_queued}"
+        reason = f"{len(waiting)} slot(s) already queued and maxQueued is {job.max_queued}"
         return SlotDecision(action="skip", reason=reason)
     if job.overlap_policy == OverlapPolicy.REPLACE:
         replaced = f"replaced by the slot of {moment(slot)}"
@@ -121,7 +123,7 @@ def _overlapping(job: Job, slot: datetime, busy: list[Execution], waiting: list[
             stopping=stopping,
             stop_reason=replaced,
         )
-    reason = f"skipped: {len(busy)} run(s) still active and maxInstances is {job.max_instances}"
+    reason = f"{len(busy)} run(s) still active and maxInstances is {job.max_instances}"
     ending = [_skipped_waiting(e, slot) for e in waiting]
     return SlotDecision(action="skip", reason=reason, ending=ending)
 
@@ -136,5 +138,5 @@ def _skipped_waiting(execution: Execution, slot: datetime) -> Ending:
     return Ending(
         execution_id=execution.id,
         status=ExecutionStatus.SKIPPED,
-        reason=f"skipped: {why} until the next slot ({moment(slot)}) came",
+        reason=skipped_because(f"{why} until the next slot ({moment(slot)}) came"),
     )

@@ -28,6 +28,16 @@ Only an element whose runs really are every S units, across the hour, day or yea
 (``5/15`` in minutes, ``3/6`` in hours, ``2/3`` in months), keeps cron-descriptor's reading.
 In a comma list (``1,20/6``, which cron-descriptor reads as "on day 1 and every 6 days, of
 the month") an ``N/S`` element becomes its values.
+
+A ``*/S`` whose step does not divide its field's range is the same misreading: ``*/2`` in the
+day field runs on days 1, 3, ..., 31 and again on the 1st, restarting each month, but
+cron-descriptor says "every 2 days" (and the step warning of :mod:`jobctl.schedules.cronlint`
+"so not every 2 days"). It is rewritten as ``1/S`` would be: ``*/10`` days to "on day 1, 11,
+21, and 31 of the month", ``*/2`` days to "every 2 days, between day 1 and 31 of the month",
+``*/7`` minutes to "every 7 minutes, minutes 0 through 56 past the hour". In the weekday field
+every ``*/S`` becomes its days ("every 2 days of the week" was Sunday, Tuesday, Thursday and
+Saturday). A ``*/S`` that divides its range (``*/15`` minutes, ``*/6`` hours) keeps its
+"every".
 """
 
 from __future__ import annotations
@@ -45,6 +55,8 @@ _DAY_FIELD = 3
 _WEEKDAY_FIELD = 5
 _START_STEP = re.compile(r"[a-z0-9]+/[0-9]+", re.ASCII)
 """``N/S``: a start (number or name) and a step, no range and no ``*``."""
+_STAR_STEP = re.compile(r"\*/([0-9]+)", re.ASCII)
+"""``*/S``: a step from the field's first value."""
 _CYCLES = {"second": (0, 60), "minute": (0, 60), "hour": (0, 24), "day": (1, 31), "month": (1, 12)}
 """Each field's first value and how many values one cycle of it has (the weekday is listed)."""
 _LISTED_MAX = 6
@@ -110,13 +122,13 @@ def as_runs(expression: str) -> str:
 
 def _field_as_runs(name: str, text: str) -> str:
     elements = text.split(",")
-    if not any(_START_STEP.fullmatch(element) for element in elements):
+    if not any(_misread(name, element) for element in elements):
         return text
     if len(elements) == 1 and name != "day_of_week":
         return _start_step(name, text)
     written: list[str] = []
     for element in elements:
-        if not _START_STEP.fullmatch(element):
+        if not _misread(name, element):
             written.append(element)
             continue
         values = crontab_element_values(name, element)
@@ -126,8 +138,20 @@ def _field_as_runs(name: str, text: str) -> str:
     return ",".join(dict.fromkeys(written))
 
 
+def _misread(name: str, element: str) -> bool:
+    """Whether cron-descriptor misreads ``element`` of field ``name``: an ``N/S``, or a ``*/S``
+    whose runs restart unevenly (its step does not divide the field's range; any in the weekday)."""
+    if _START_STEP.fullmatch(element):
+        return True
+    star = _STAR_STEP.fullmatch(element)
+    if star is None or int(star[1]) == 0:
+        return False
+    return name == "day_of_week" or _CYCLES[name][1] % int(star[1]) != 0
+
+
 def _start_step(name: str, text: str) -> str:
-    """One ``N/S`` element of a field other than the weekday, as cron-descriptor reads it right."""
+    """One ``N/S`` (or uneven ``*/S``) element of a field other than the weekday, as
+    cron-descriptor reads it right."""
     values = crontab_element_values(name, text)
     first, size = _CYCLES[name]
     if size % values.step == 0 and values.start - first < values.step:

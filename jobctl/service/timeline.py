@@ -29,6 +29,7 @@ from jobctl.service.pruned_history import PrunedSpan, pruned_span
 from jobctl.service.windows import Window
 from jobctl.store import Store
 from jobctl.store.history import RunRow
+from jobctl.store.writes import why_skipped
 from jobctl.wire.history import EventKind, JobTimeline, TimelineEvent, Verdict, event
 from jobctl.wire.responses import timestamp
 
@@ -157,7 +158,7 @@ def _flush(group: list[RunRow], times: Times) -> Iterable[TimelineEvent]:
 def _single(row: RunRow, times: Times) -> TimelineEvent:
     lateness = _lateness(row)
     if row.status == SKIPPED:
-        text = f"slot {times.short(row.moment)} skipped: {row.error_message or 'no reason recorded'}"
+        text = f"slot {times.short(row.moment)} skipped: {_skip_reason(row)}"
         return event(_ts(row.moment), "skipped", text, status=row.status, execution_id=row.id)
     what = _trigger(row)
     text = f"{what}: {_outcome(row, times)}"
@@ -172,7 +173,7 @@ def _grouped(group: list[RunRow], times: Times) -> TimelineEvent:
     worst = max(lateness) if lateness else None
     kind: EventKind = "skipped" if first.status == SKIPPED else "runs"
     if kind == "skipped":
-        text = f"{len(group):,} slots skipped, {span}: {last.error_message or 'no reason recorded'}"
+        text = f"{len(group):,} slots skipped, {span}: {_skip_reason(last)}"
     else:
         text = f"{len(group):,} runs {status}, {span}"
         if worst is not None:
@@ -180,6 +181,12 @@ def _grouped(group: list[RunRow], times: Times) -> TimelineEvent:
         if last.error_message and first.status != ExecutionStatus.SUCCESS.value:
             text += f" (last: {_first_line(last.error_message)})"
     return event(_ts(first.moment), kind, text, status=status, count=len(group), until=_ts(last.moment), lateness=worst)
+
+
+def _skip_reason(row: RunRow) -> str:
+    """Why a slot was skipped, for a text that says "skipped" itself: the stored reason of a
+    slot the scheduler skipped begins with "skipped: " too (the API's ``errorMessage``)."""
+    return why_skipped(row.error_message) if row.error_message else "no reason recorded"
 
 
 def _missed(row: RunRow, times: Times) -> TimelineEvent:

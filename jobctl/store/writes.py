@@ -18,6 +18,21 @@ from jobctl.models import Execution, ExecutionStatus, Job, JobSettings, Triggere
 SETTINGS = frozenset(f.name for f in dataclasses.fields(JobSettings))
 """The names of the settings a job has."""
 
+SKIPPED_PREFIX = "skipped: "
+"""How the ``errorMessage`` of a slot the scheduler skipped begins (the API's wording:
+"skipped: 1 run(s) still active and maxInstances is 1")."""
+
+
+def skipped_because(why: str) -> str:
+    """The ``errorMessage`` of a slot skipped for ``why``."""
+    return SKIPPED_PREFIX + why
+
+
+def why_skipped(error_message: str) -> str:
+    """The reason in a skipped row's ``errorMessage``, without the :data:`SKIPPED_PREFIX` it may
+    start with, for texts that say "skipped" themselves."""
+    return error_message.removeprefix(SKIPPED_PREFIX)
+
 
 @dataclass(frozen=True, kw_only=True)
 class NextSlot:
@@ -122,7 +137,8 @@ class NewExecution:
 
     @classmethod
     def skipped_slot(cls, job: Job, slot: datetime, *, now: datetime, reason: str) -> NewExecution:
-        """A scheduled slot that does not run (``maxInstances`` reached), recorded ``skipped`` with why."""
+        """A scheduled slot that does not run (``maxInstances`` reached), recorded ``skipped`` with
+        why (``reason``, "1 run(s) still active ...", after :data:`SKIPPED_PREFIX`)."""
         return cls(
             job_id=job.id,
             status=ExecutionStatus.SKIPPED,
@@ -130,7 +146,7 @@ class NewExecution:
             created_at=now,
             scheduled_for=slot,
             completed_at=now,
-            error_message=reason,
+            error_message=skipped_because(reason),
         )
 
     @classmethod

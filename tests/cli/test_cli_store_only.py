@@ -110,4 +110,4 @@ def test_a_broken_config_is_refused_though_the_store_is_named(
     """With ``--db`` naming the store no setting is read, and these ran on (exit 0) with a
     config file that every other command refuses: exit 2 with the config's one line."""
     result = jobctl(tmp_path, "--db", sqlite_url, *STORE_ONLY[command], config="[history]\nkeep_days = 36501\n")
-    fails(result, 2, "[history] keep_days must be at most 36500 (100 years), not 36501")
+    fails(result, 2, "[history] keep_days must be between 1 and 36500 days (100 years), not 36501")

@@ -76,6 +76,32 @@ def test_catch_up_after_a_gap(rig: Rig, policy: str, run: list[datetime], missed
     assert rig.stored(job["id"]).next_slot == S + timedelta(minutes=11), "then on at the next future slot"
 
 
+def test_a_catch_up_slot_that_is_skipped_is_not_called_a_catch_up_run(rig: Rig) -> None:
+    """The missed row's reason says what became of the last missed slot, as the claim decided it:
+    here the run of the first slot still holds ``maxInstances``, so the catch-up is skipped."""
+    job = rig.job("busy-gap", {"minutes": 1, "start_date": iso(S)}, maxInstances=1)
+    assert len(claim(rig, S)) == 1  # and it stays running
+    assert claim(rig, S + timedelta(minutes=3, seconds=5)) == [], "the catch-up slot finds the run active"
+    by_status = {e["status"]: e for e in rig.runs(job["id"])}
+    skipped, missed = by_status["skipped"], by_status["missed"]
+    assert parse(skipped["scheduledFor"]) == S + 3 * MINUTE
+    assert skipped["errorMessage"] == "skipped: 1 run(s) still active and maxInstances is 1"
+    assert missed["errorMessage"].endswith(
+        f"; its last slot {iso(S + 3 * MINUTE)} was skipped: 1 run(s) still active and maxInstances is 1"
+        " (misfire policy run_once)"
+    ), missed["errorMessage"]
+    assert "caught up" not in missed["errorMessage"]
+
+
+def test_a_catch_up_slot_that_runs_says_so(rig: Rig) -> None:
+    job = rig.job("free-gap", {"minutes": 1, "start_date": iso(S)}, maxInstances=2)
+    assert len(claim(rig, S)) == 1
+    assert len(claim(rig, S + timedelta(minutes=3, seconds=5))) == 1
+    missed = next(e for e in rig.runs(job["id"]) if e["status"] == "missed")
+    caught_up = f"; caught up with one run at {iso(S + 3 * MINUTE)} (misfire policy run_once)"
+    assert missed["errorMessage"].endswith(caught_up)
+
+
 def test_a_slot_finding_max_instances_runs_active_is_recorded_skipped(rig: Rig) -> None:
     job = rig.job("single", {"minutes": 1, "start_date": iso(S)}, maxInstances=1)
     assert len(claim(rig, S)) == 1  # and it stays running

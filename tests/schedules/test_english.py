@@ -25,9 +25,9 @@ from jobctl.schedules.explain import explain
         ("0 30 2 1,15 * mon-fri", "At 02:30, on day 1 and 15 of the month, or on Monday through Friday"),
         ("0 0 0 1 * */1", "At 00:00, on day 1 of the month, or on every day of the week"),
         ("0 0 0 */1 * */1", "At 00:00, on every day of the month, or on every day of the week"),
-        ("0 0 0 */2 * 1", "At 00:00, every 2 days, or on Monday"),
+        ("0 0 0 */2 * 1", "At 00:00, every 2 days, between day 1 and 31 of the month, or on Monday"),
         ("0 0 0 L * 5", "At 00:00, on the last day of the month, or on Friday"),
-        ("0 0 0 1 * */2", "At 00:00, on day 1 of the month, or every 2 days of the week"),
+        ("0 0 0 1 * */2", "At 00:00, on day 1 of the month, or on Sunday, Tuesday, Thursday, and Saturday"),
         ("0 0 9 1 jan mon", "At 09:00, on day 1 of the month, or on Monday, only in January"),
         ("0 */15 * 1 * 1", "Every 15 minutes, on day 1 of the month, or on Monday"),
     ],
@@ -111,6 +111,46 @@ def test_a_start_with_a_step_is_described_as_the_runs_listed(expression: str, en
 def test_a_start_with_a_step_that_runs_every_step_keeps_its_every(expression: str, english: str,
                                                                     runs: list[str]) -> None:  # fmt: skip
     assert listed(expression, len(runs), NEW_YEAR_2027 - timedelta(seconds=1)) == (english, runs)
+
+
+@pytest.mark.parametrize(
+    ("expression", "english", "runs"),
+    [
+        ("0 0 */2 * 1", "At 00:00, every 2 days, between day 1 and 31 of the month, or on Monday",
+         ["01-29 00:00", "01-31 00:00", "02-01 00:00", "02-03 00:00"]),
+        ("0 0 */2 * *", "At 00:00, every 2 days, between day 1 and 31 of the month",
+         ["01-29 00:00", "01-31 00:00", "02-01 00:00", "02-03 00:00"]),
+        ("0 0 */10 * *", "At 00:00, on day 1, 11, 21, and 31 of the month",
+         ["01-31 00:00", "02-01 00:00", "02-11 00:00", "02-21 00:00", "03-01 00:00"]),
+        ("*/7 * * * *", "Every 7 minutes, minutes 0 through 56 past the hour",
+         ["01-28 00:00", "01-28 00:07", "01-28 00:14", "01-28 00:21", "01-28 00:28", "01-28 00:35", "01-28 00:42",
+          "01-28 00:49", "01-28 00:56", "01-28 01:00"]),
+        ("0 */5 * * *", "At 00:00, 05:00, 10:00, 15:00 and 20:00",
+         ["01-28 00:00", "01-28 05:00", "01-28 10:00", "01-28 15:00", "01-28 20:00", "01-29 00:00"]),
+        ("0 0 1 */5 *", "At 00:00, on day 1 of the month, only in January, June, and November",
+         ["06-01 00:00", "11-01 00:00", "01-01 00:00"]),
+        ("0 0 * * */2", "At 00:00, only on Sunday, Tuesday, Thursday, and Saturday",
+         ["01-28 00:00", "01-30 00:00", "01-31 00:00", "02-02 00:00"]),
+    ],
+    ids=["day-either", "day-*/2", "day-*/10", "minute-*/7", "hour-*/5", "month-*/5", "weekday-*/2"],
+)  # fmt: skip
+def test_a_star_step_that_restarts_unevenly_is_described_as_the_runs_listed(
+    expression: str, english: str, runs: list[str]
+) -> None:
+    """A ``*/S`` whose step does not divide its field's range restarts each hour, day, month or
+    year (the ``step`` warning says "so not every S days"): the English names what runs, as for
+    ``N/S``; cron-descriptor said "every 2 days" for ``*/2`` days and "every 2 days of the week"."""
+    assert listed(expression, len(runs), datetime(2027, 1, 28, tzinfo=UTC) - timedelta(seconds=1)) == (english, runs)
+
+
+@pytest.mark.parametrize(
+    ("expression", "english"),
+    [("*/15 * * * *", "Every 15 minutes"), ("0 */6 * * *", "Every 6 hours"),
+     ("0 0 1 */3 *", "At 00:00, on day 1 of the month, every 3 months")],
+    ids=["minute-*/15", "hour-*/6", "month-*/3"],
+)  # fmt: skip
+def test_a_star_step_that_divides_its_range_keeps_its_every(expression: str, english: str) -> None:
+    assert describe_expression(" ".join(["0", *expression.split()])) == english
 
 
 def test_a_start_with_a_step_of_many_runs_is_a_range_that_ends_at_its_last_run() -> None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from jobctl.config import HISTORY_MAXIMA, KEYS, load_config
+from jobctl.config import HISTORY_RANGES, KEYS, load_config
 from jobctl.errors import StoreError, StoreUnavailable, UsageError
 from jobctl.models import MAX_KEEP_DAYS, MAX_KEEP_PER_JOB, Instance, RetentionPolicy
 from jobctl.scheduler import pruner as pruner_module
@@ -892,27 +892,27 @@ def test_a_bad_retention_value_is_exit_2_on_one_line_and_nothing_is_pruned(sqlit
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
     result = Cli(env)("--db", sqlite_url, "--config", str(config), "store", "prune")
     assert result.code == 2, result
-    assert result.stderr.count("\n") == 1 and "[history] keep_days must be at least 1" in result.stderr
+    assert result.stderr.count("\n") == 1 and "[history] keep_days must be between 1 and 36500 days" in result.stderr
     assert result.stdout == ""
 
 
 def test_every_history_setting_has_a_largest_value() -> None:
-    assert set(HISTORY_MAXIMA) == set(KEYS["history"])
-    assert {most for most, _ in HISTORY_MAXIMA.values()} == {MAX_KEEP_DAYS, MAX_KEEP_PER_JOB}
+    assert set(HISTORY_RANGES) == set(KEYS["history"])
+    assert {bounds.most for bounds in HISTORY_RANGES.values()} == {MAX_KEEP_DAYS, MAX_KEEP_PER_JOB}
     assert (MAX_KEEP_DAYS, MAX_KEEP_PER_JOB) == (36_500, 1_000_000_000)
 
 
 @pytest.mark.parametrize("key", sorted(KEYS["history"]))
 @pytest.mark.parametrize("beyond", [1, 2**31, 2**63, 10**20], ids=["one-more", "2**31", "2**63", "10**20"])
 def test_retention_values_above_their_largest_are_a_config_error(tmp_path: Path, key: str, beyond: int) -> None:
-    most = HISTORY_MAXIMA[key][0]
+    most = HISTORY_RANGES[key].most
     value = most + 1 if beyond == 1 else beyond
     path = tmp_path / "jobctl.toml"
     path.write_text(f"[history]\n{key} = {value}\n")
     with pytest.raises(UsageError) as caught:
         load_config(str(path))
-    years = " (100 years)" if key.endswith("_days") else ""
-    assert caught.value.message == f"config file {path}: [history] {key} must be at most {most}{years}, not {value}"
+    largest = f"{most} days (100 years)" if key.endswith("_days") else f"{most}"
+    assert caught.value.message == f"config file {path}: [history] {key} must be between 1 and {largest}, not {value}"
 
 
 def _cli_without_jobctl_env() -> Cli:
@@ -948,9 +948,11 @@ def test_a_retention_value_too_large_is_exit_2_on_one_line(
     config.write_text(f"[history]\n{setting}\n")
     result = _cli_without_jobctl_env()("--db", sqlite_url, "--config", str(config), *command.split())
     key, value = setting.split(" = ")
-    most = HISTORY_MAXIMA[key][0]
+    most = HISTORY_RANGES[key].most
     assert result.code == 2, result
-    assert result.stderr.startswith(f"jobctl: config file {config}: [history] {key} must be at most {most}"), result
+    assert result.stderr.startswith(f"jobctl: config file {config}: [history] {key} must be between 1 and {most}"), (
+        result
+    )
     assert result.stderr.endswith(f", not {int(value)}\n") and result.stderr.count("\n") == 1, result
     assert result.stdout == ""
     store = open_store(sqlite_url)
@@ -971,12 +973,12 @@ def test_the_daemon_refuses_to_start_with_a_retention_value_too_large(sqlite_url
     )  # fmt: skip
     assert result.returncode == 2, result
     assert result.stderr == (
-        f"jobctl: config file {config}: [history] keep_days must be at most 36500 (100 years), not 800000\n"
+        f"jobctl: config file {config}: [history] keep_days must be between 1 and 36500 days (100 years), not 800000\n"
     ), result.stderr
     assert result.stdout == ""
 
 
-LARGEST = "\n".join(f"{key} = {most}" for key, (most, _) in HISTORY_MAXIMA.items())
+LARGEST = "\n".join(f"{key} = {bounds.most}" for key, bounds in HISTORY_RANGES.items())
 
 
 def test_the_largest_retention_values_keep_a_century_and_prune_what_is_older(store: Store, tmp_path: Path) -> None:

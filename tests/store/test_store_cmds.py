@@ -375,7 +375,10 @@ def test_info_and_vacuum_leave_other_applications_tables_alone(store: Store, cli
 STORE_COMMANDS = {"prune": [], "info": [], "backup": ["{folder}/copy.db"], "check": [], "vacuum": []}
 """Every ``jobctl store`` command, with the arguments it needs."""
 BROKEN_CONFIGS = {
-    "setting": ("[history]\nkeep_days = 36501\n", "[history] keep_days must be at most 36500 (100 years), not 36501"),
+    "setting": (
+        "[history]\nkeep_days = 36501\n",
+        "[history] keep_days must be between 1 and 36500 days (100 years), not 36501",
+    ),
     "toml": ("[history\nkeep_days = 30\n", "is not valid TOML: "),
 }
 """A config file with a setting out of range, and one that is not TOML, with what each is said to be."""
