@@ -44,7 +44,7 @@ def daemon(
     _check_default_run_as(config)
     chosen_port = port if port is not None else config.daemon_port
     if not 0 < chosen_port < 65536:
-        raise UsageError("--port must be between 1 and 65535")
+        raise UsageError(f"--port must be between 1 and 65535, not {chosen_port}")
     # Before the store is even opened: a daemon that cannot serve its address exits having done
     # nothing, with that one line (docs/daemon-start.md).
     listener = None if no_api else bind_listener(host or config.daemon_host, chosen_port)

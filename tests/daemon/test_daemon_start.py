@@ -125,3 +125,10 @@ def _answers(url: str) -> bool:
             return bool(answer.status == 200)
     except OSError:
         return False
+
+
+@pytest.mark.parametrize("port", ["0", "70000"])
+def test_a_port_out_of_range_is_named_with_the_value_given(daemons: DaemonFactory, port: str) -> None:
+    command = [sys.executable, "-m", "jobctl", "--db", daemons.store_url, "--config", str(daemons.config_path)]
+    failed = subprocess.run([*command, "daemon", "--port", port], capture_output=True, text=True, env=daemon_env())
+    assert (failed.returncode, failed.stderr) == (2, f"jobctl: --port must be between 1 and 65535, not {port}\n")
