@@ -149,15 +149,13 @@ def _export_time(option: str, text: str | None, zone: str, now: datetime) -> dat
     if text is None:
         return None
     from jobctl.errors import UsageError
-    from jobctl.schedules.moments import FORMS, TimeOutOfRange, parse_moment
+    from jobctl.schedules.moments import parse_moment
     from jobctl.schedules.zones import load_zone
 
     try:
         return parse_moment(text, now=now, zone=load_zone(zone))
-    except TimeOutOfRange as exc:
+    except ValueError as exc:  # out of range, or no time: the message says which, as jobs why's does
         raise UsageError(f"{option}: {exc}") from None
-    except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a time: give {FORMS}") from None
 
 
 @app.command("show")
