@@ -45,3 +45,25 @@ def test_a_malformed_time_in_a_jobs_file_is_exit_2(
     jobs.write_text(f'[[jobs]]\nname = "timed"\n{schedule}{key} = "{value}"\ncommand = "true"\n')
     check_error(sqlite_only_cli("apply", "-f", str(jobs)), 2, f"{value!r} is not a time: {ISO}")
     assert check_ok(sqlite_only_cli("jobs", "list", "--json"))
+
+
+HISTORY_FORMS = f"{ISO}, a duration ago (24h, 7d) or now"
+HISTORY_TIMES = {
+    "why-since": ["jobs", "why", "hourly", "--since"],
+    "why-until": ["jobs", "why", "hourly", "--until"],
+    "audit-since": ["audit", "--since"],
+    "export-since": ["executions", "export", "--since"],
+    "export-until": ["executions", "export", "--until"],
+}
+
+
+@pytest.mark.parametrize("args", HISTORY_TIMES.values(), ids=list(HISTORY_TIMES))
+@pytest.mark.parametrize("text", ["soon", "2026-12-07x10:00"])
+def test_every_command_taking_a_history_time_refuses_it_in_the_same_words(
+    sqlite_only_cli: OneStoreCli, args: list[str], text: str
+) -> None:
+    """jobs why said "an ISO 8601 instant (2026-12-04T02:00:00Z)" though it takes a date alone,
+    export "an ISO 8601 time (2026-12-04, ...)": one sentence now, naming every form taken."""
+    check_ok(sqlite_only_cli("jobs", "create", "hourly", "--every", "1h", "--command", "true"))
+    line = check_error(sqlite_only_cli(*args, text), 2)
+    assert line == f"jobctl: {args[-1]}: {text!r} is not a time: {HISTORY_FORMS}"
