@@ -75,13 +75,10 @@ DEFAULT_LIMIT = 50
 
 
 def _check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool) -> None:
-    """One way of choosing runs: --limit (people), --page/--per-page, or --all."""
-    from jobctl.errors import UsageError
+    """One way of choosing runs: --limit (people), --page/--per-page, or --all, as in every listing."""
+    from jobctl.cli.paging import check_choice
 
-    if sum((limit, paged, every)) > 1:
-        raise UsageError("give one of --limit, --page/--per-page and --all")
-    if limit and as_json:
-        raise UsageError("--limit is for people; with --json use --page/--per-page or --all")
+    check_choice(limit=limit, paged=paged, every=every, as_json=as_json)
 
 
 @app.command("export")

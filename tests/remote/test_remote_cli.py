@@ -400,3 +400,14 @@ def test_jobs_list_all_walks_every_page_by_cursor_alike_on_the_store_and_through
     for bad in (daemon.remote("jobs", "list", "--after", "nope"), daemon.cli("jobs", "list", "--after", "nope")):
         assert (bad.returncode, bad.stdout) == (2, "")
         assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("jobctl: --after: not a cursor")
+
+
+def test_every_listing_pages_alike_on_the_store_and_through_the_api(daemon: Daemon) -> None:
+    """--all, --limit, --page/--per-page of the listings read by page number, in both modes."""
+    _rendering_only(daemon)
+    assert daemon.cli("jobs", "create", "paged-job", "--every", "1h", "--command", "true").returncode == 0
+    for command in (["audit"], ["notifications", "list"], ["task-functions", "list"]):
+        assert daemon.remote(*command, "--json", "--all").returncode == 0
+        for options in (["--json", "--all"], ["--all"], ["--limit", "2"], ["--json", "--page", "2", "--per-page", "1"],
+                        ["--page", "1", "--per-page", "1"], ["--json", "--limit", "2"]):  # fmt: skip
+            _same(daemon, *command, *options)
