@@ -17,7 +17,7 @@ COMMANDS = {
     "at-any-separator": (["jobs", "create", "at2", "--at", "2027-01-01x09:00", "--command", "true"], "at: "),
     "at-basic-time": (["jobs", "create", "at3", "--at", "0900", "--command", "true"], "at: "),
     "export-until": (["executions", "export", "--until", "2026-12-07+10:35"], "--until: "),
-    "export-since": (["executions", "export", "--since", "20261207"], "--since: "),
+    "export-since": (["executions", "export", "--since", "20261207-0500"], "--since: "),
     "why-since": (["jobs", "why", "hourly", "--since", "2026-12-07-05:00"], "--since: "),
     "why-until": (["jobs", "why", "hourly", "--until", "2026-12-07_05:00"], "--until: "),
     "audit-since": (["audit", "--since", "2026-12-07x10:00"], "--since: "),
