@@ -45,8 +45,15 @@ JobsAfterCursor = Annotated[
 BeforeCursor = Annotated[
     str | None, Query(max_length=36, description="an execution's id: the page before it (newer runs, the nearest)")
 ]
-SinceFilter = Annotated[datetime | None, Query(description="only executions created at or after this time (ISO 8601)")]
-UntilFilter = Annotated[datetime | None, Query(description="only executions created before this time (ISO 8601)")]
+_DATE_TIME = {"format": "date-time"}
+"""How the OpenAPI document describes a time parameter: read as text, by :func:`query_time`."""
+SinceFilter = Annotated[
+    str | None,
+    Query(description="only executions created at or after this time (ISO 8601)", json_schema_extra=_DATE_TIME),
+]
+UntilFilter = Annotated[
+    str | None, Query(description="only executions created before this time (ISO 8601)", json_schema_extra=_DATE_TIME)
+]
 DeliveryStatusFilter = Annotated[
     Literal["pending", "sent", "failed"] | None, Query(description="only notifications in this status")
 ]
@@ -69,3 +76,22 @@ ExecutionId = Annotated[str, IN_LOWER_CASE, Path(description="the execution's UU
 def as_bool(text: BoolText | None) -> bool | None:
     """``"true"``/``"false"`` as a boolean; None when the filter was not given."""
     return None if text is None else text == "true"
+
+
+def query_time(text: str | None, name: str) -> datetime | None:
+    """A time parameter (``since``, ``until``) read by the one grammar every time is read by
+    (:mod:`jobctl.schedules.iso_times`), not by pydantic's, which takes ``2026-12-07_10:00`` and
+    seconds since 1970 too: a time the CLI refuses is refused here alike. Without an offset the
+    service reads it as UTC.
+
+    :raises ValidationFailed: at ``["query", name]``.
+    """
+    if text is None:
+        return None
+    from jobctl.errors import ValidationFailed
+    from jobctl.schedules.iso_times import not_a_time, parse_date_time
+
+    try:
+        return parse_date_time(text)
+    except ValueError:
+        raise ValidationFailed.field(["query", name], not_a_time(text)) from None

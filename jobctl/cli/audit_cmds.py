@@ -6,12 +6,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from jobctl.cli import output
+from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
 from jobctl.cli.tables import Column
 
 if TYPE_CHECKING:
     from jobctl.service.contract import JobService
+    from jobctl.wire.history import AuditList
 
 
 def audit(
@@ -26,19 +27,35 @@ def audit(
     since: Annotated[
         str | None, typer.Option("--since", help="From: ISO 8601 time, or a duration ago (24h, 7d).", metavar="TIME")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", min=1, max=100, help="How many entries, newest first (1-100).")] = 50,
-    page: Annotated[int, typer.Option("--page", min=1, help="Page of --limit entries.")] = 1,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Show the newest N entries (default 50; not with --json).")
+    ] = None,
+    page: Annotated[int | None, typer.Option("--page", help="Only this page (default with --json: 1).")] = None,
+    per_page: Annotated[
+        int | None, typer.Option("--per-page", help="Entries per page, 1-100 (default with --json: 50).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every entry (with --json: every page, in one answer).")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON.")] = False,
 ) -> None:
     """Show the audit log: jobs created, updated, deleted, paused, resumed, enabled, disabled and
     triggered, tokens created and revoked, task functions synced; with who and when.
 
+    The newest 50 (--limit N), with a footer when there are more; with --json one page of the
+    API's answer (--page, --per-page), or every entry (--all).
+
     Example: jobctl audit --job backup --since 7d
     """
+    from jobctl.cli import paging
+
+    choice = paging.Choice(limit=limit, page=page, per_page=per_page, every=every, as_json=as_json).check()
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
     job_id = None if job is None else _job_id(service, job)
-    data = service.list_audit(job_id=job_id, actor=actor, since=since, page=page, per_page=limit)
+
+    def fetch(number: int, size: int) -> AuditList:
+        return service.list_audit(job_id=job_id, actor=actor, since=since, page=number, per_page=size)
+
+    data = paging.read(fetch, "entries", choice)
     if as_json:
         output.print_json(data)
         return
@@ -54,8 +71,7 @@ def audit(
     ]
     columns: list[str | Column] = ["TIME", Column("ACTOR", shrink=True), "ACTION", Column("TARGET", shrink=True),
                                    Column("WHAT", shrink=True)]  # fmt: skip
-    shown = len(rows)
-    footer = f"{shown} of {data['total']} entries" if shown < data["total"] else f"{data['total']} entries"
+    footer = render.listing_footer(len(rows), data["total"], noun="entry", page=choice.shown_page)
     output.print_table(None, columns, rows, footer=footer)
 
 

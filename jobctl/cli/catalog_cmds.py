@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
 from jobctl.cli.tables import Column
+
+if TYPE_CHECKING:
+    from jobctl.wire.responses import TaskFunctionList
 
 app = typer.Typer(suggest_commands=False, help="Task functions: what jobs can run.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
@@ -20,16 +23,31 @@ def list_task_functions(
     active: Annotated[
         bool | None, typer.Option("--active/--inactive", help="Only active (or inactive) ones.", show_default=False)
     ] = None,
-    page: Annotated[int, typer.Option(help="Page number.")] = 1,
-    per_page: Annotated[int, typer.Option(help="Entries per page (1-100).")] = 50,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Show the first N (default 50; not with --json).")
+    ] = None,
+    page: Annotated[int | None, typer.Option("--page", help="Only this page (default with --json: 1).")] = None,
+    per_page: Annotated[
+        int | None, typer.Option("--per-page", help="Entries per page, 1-100 (default with --json: 50).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every one (with --json: every page, in one answer).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
-    """List task functions.
+    """List task functions: the first 50 (--limit N), with a footer when there are more; with
+    --json one page of the API's answer (--page, --per-page), or every one (--all).
 
     Example: jobctl task-functions list --active
     """
+    from jobctl.cli import paging, render
+
+    choice = paging.Choice(limit=limit, page=page, per_page=per_page, every=every, as_json=as_json).check()
     app_ctx: AppContext = ctx.obj
-    data = app_ctx.service().list_task_functions(is_active=active, page=page, per_page=per_page)
+    service = app_ctx.service()
+
+    def fetch(number: int, size: int) -> TaskFunctionList:
+        return service.list_task_functions(is_active=active, page=number, per_page=size)
+
+    data = paging.read(fetch, "taskFunctions", choice)
     if as_json:
         output.print_json(data)
         return
@@ -49,7 +67,9 @@ def list_task_functions(
         None,
         TASK_FUNCTION_COLUMNS,
         rows,
-        footer=f"{data['total']} task function(s)",
+        footer=render.listing_footer(
+            len(rows), data["total"], noun="task function", page=choice.shown_page, newest_first=False
+        ),
     )
 
 

@@ -43,6 +43,7 @@ def explain(
     Example: jobctl cron explain '0 9 * * 1-5' --timezone Europe/Berlin -n 3
     """
     from jobctl.schedules.explain import explain as explain_expression
+    from jobctl.schedules.iso_times import not_a_time
     from jobctl.schedules.zones import UnknownZone, load_zone, parse_iso
 
     app_ctx: AppContext = ctx.obj
@@ -54,7 +55,7 @@ def explain(
         except UnknownZone:
             raise ValidationFailed.field(["timezone"], f"unknown time zone {zone_name!r}") from None
         except ValueError:
-            raise ValidationFailed.field(["from"], f"{start!r} is not an ISO 8601 time") from None
+            raise ValidationFailed.field(["from"], not_a_time(start)) from None
     result = explain_expression(expression, timezone=zone_name, after=after, count=count)
     if as_json:
         output.print_json(result.as_json())

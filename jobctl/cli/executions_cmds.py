@@ -75,13 +75,10 @@ DEFAULT_LIMIT = 50
 
 
 def _check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool) -> None:
-    """One way of choosing runs: --limit (people), --page/--per-page, or --all."""
-    from jobctl.errors import UsageError
+    """One way of choosing runs: --limit (people), --page/--per-page, or --all, as in every listing."""
+    from jobctl.cli.paging import check_choice
 
-    if sum((limit, paged, every)) > 1:
-        raise UsageError("give one of --limit, --page/--per-page and --all")
-    if limit and as_json:
-        raise UsageError("--limit is for people; with --json use --page/--per-page or --all")
+    check_choice(limit=limit, paged=paged, every=every, as_json=as_json)
 
 
 @app.command("export")
@@ -149,15 +146,13 @@ def _export_time(option: str, text: str | None, zone: str, now: datetime) -> dat
     if text is None:
         return None
     from jobctl.errors import UsageError
-    from jobctl.schedules.moments import FORMS, TimeOutOfRange, parse_moment
+    from jobctl.schedules.moments import parse_moment
     from jobctl.schedules.zones import load_zone
 
     try:
         return parse_moment(text, now=now, zone=load_zone(zone))
-    except TimeOutOfRange as exc:
+    except ValueError as exc:  # out of range, or no time: the message says which, as jobs why's does
         raise UsageError(f"{option}: {exc}") from None
-    except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a time: give {FORMS}") from None
 
 
 @app.command("show")

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
 from jobctl.errors import JobctlError
+
+if TYPE_CHECKING:
+    from jobctl.wire.responses import NotificationList
 
 app = typer.Typer(
     suggest_commands=False, help="Notifications: deliveries, notifiers and test sends.", no_args_is_help=True
@@ -21,23 +24,38 @@ def list_notifications(
     ctx: typer.Context,
     job: Annotated[str | None, typer.Option("--job", help="Only this job's (name or id).", metavar="JOB")] = None,
     status: Annotated[str | None, typer.Option("--status", help="pending, sent or failed.")] = None,
-    page: Annotated[int, typer.Option(help="Page number.")] = 1,
-    per_page: Annotated[int, typer.Option(help="Notifications per page, 1-100.")] = 50,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Show the newest N (default 50; not with --json).")
+    ] = None,
+    page: Annotated[int | None, typer.Option("--page", help="Only this page (default with --json: 1).")] = None,
+    per_page: Annotated[
+        int | None, typer.Option("--per-page", help="Notifications per page, 1-100 (default with --json: 50).")
+    ] = None,
+    every: Annotated[bool, typer.Option("--all", help="Every one (with --json: every page, in one answer).")] = False,
     as_json: JsonFlag = False,
 ) -> None:
     """List notifications, newest first: event, job, notifier, status, attempts and the last error.
 
-    A sent delivery shows no error; --json keeps its last failed attempt's (lastFailedAttemptError).
+    The newest 50 (--limit N), with a footer when there are more; with --json one page of the
+    API's answer (--page, --per-page), or every notification (--all). A sent delivery shows no
+    error; --json keeps its last failed attempt's (lastFailedAttemptError).
 
     \b
     Examples:
       jobctl notifications list --status failed
       jobctl notifications list --job backup
     """
+    from jobctl.cli import paging, render
+
+    choice = paging.Choice(limit=limit, page=page, per_page=per_page, every=every, as_json=as_json).check()
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
     job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
-    data = service.list_notifications(job_id=job_id, status=status, page=page, per_page=per_page)
+
+    def fetch(number: int, size: int) -> NotificationList:
+        return service.list_notifications(job_id=job_id, status=status, page=number, per_page=size)
+
+    data = paging.read(fetch, "notifications", choice)
     if as_json:
         output.print_json(data)
         return
@@ -55,7 +73,7 @@ def list_notifications(
         for n in data["notifications"]
     ]
     headers = ["ID", "WHEN", "EVENT", "JOB", "NOTIFIER", "STATUS", "ATTEMPTS", "LAST ERROR"]
-    footer = f"{len(rows)} of {data['total']}" if data["total"] > len(rows) else None
+    footer = render.listing_footer(len(rows), data["total"], noun="notification", page=choice.shown_page)
     output.print_table(None, headers, rows, footer=footer)
 
 

@@ -303,14 +303,22 @@ def executions_footer(shown: int, total: int, *, page: tuple[int, int] | None) -
     """``"3 runs"``, ``"showing 50 of 1,234 runs; use --limit N to see more"``, or for
     ``--page 2 --per-page 5``, which runs of the listing the page holds, as ``jobs list`` says it:
     ``"showing 6-10 of 19 runs (page 2); ..."`` (``none`` past the last page)."""
+    return listing_footer(shown, total, noun="run", page=page)
+
+
+def listing_footer(
+    shown: int, total: int, *, noun: str, page: tuple[int, int] | None, newest_first: bool = True
+) -> str:
+    """:func:`executions_footer` for any listing with ``--limit``, ``--page``/``--per-page``
+    and ``--all`` (jobctl/cli/paging.py): ``noun`` is one item's (``entry``, ``notification``)."""
     if page is None:
         if shown >= total:
-            return _count(total, "run")
-        return f"showing {shown:,} of {_count(total, 'run')}; use --limit N to see more"
+            return _count(total, noun)
+        return f"showing {shown:,} of {_count(total, noun)}; use --limit N to see more"
     if shown >= total and page[0] == 1:
-        return _count(total, "run")
-    hint = "without --page and --per-page the newest are listed"
-    return f"showing {_page_span(page, shown)} of {_count(total, 'run')} (page {page[0]}); {hint}"
+        return _count(total, noun)
+    hint = f"without --page and --per-page the {'newest' if newest_first else 'first'} are listed"
+    return f"showing {_page_span(page, shown)} of {_count(total, noun)} (page {page[0]}); {hint}"
 
 
 def _page_span(page: tuple[int, int], shown: int) -> str:
@@ -321,7 +329,9 @@ def _page_span(page: tuple[int, int], shown: int) -> str:
 
 
 def _count(number: int, noun: str) -> str:
-    return f"{number:,} {noun}" + ("" if number == 1 else "s")
+    if number == 1:
+        return f"1 {noun}"
+    return f"{number:,} {noun[:-1]}ies" if noun.endswith("y") else f"{number:,} {noun}s"
 
 
 def _json_text(value: Any) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 from jobctl.errors import ValidationFailed
 from jobctl.schedules.durations import MAX_SECONDS
+from jobctl.schedules.iso_times import not_a_time
 from jobctl.schedules.zones import UnknownZone, load_zone, parse_iso
 
 CONFIG = "scheduleConfig"
@@ -119,5 +120,5 @@ def take_instant(config: Mapping[str, Any], key: str, zone: tzinfo | None, probl
     try:
         return parse_iso(text, zone or UTC)
     except ValueError:
-        problems.add(key, f"{text!r} is not an ISO 8601 date-time such as '2026-12-01T09:00:00Z'")
+        problems.add(key, not_a_time(text))
         return None

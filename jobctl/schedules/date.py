@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from jobctl.errors import ValidationFailed
 from jobctl.models import JobType
 from jobctl.schedules.checks import Problems, as_mapping, check_keys, present, take_instant, take_zone
+from jobctl.schedules.iso_times import TIME_OF_DAY_FORM, not_a_time, parse_time_of_day
 from jobctl.schedules.zones import UnknownZone, as_utc, format_utc, load_zone, parse_iso, wall_to_utc
 
 KEYS = frozenset({"run_date", "timezone"})
@@ -62,9 +63,9 @@ def parse_date(config: object, *, default_timezone: str, anchor: datetime) -> Da
 def parse_at(text: str, *, default_timezone: str, now: datetime) -> dict[str, str]:
     """The date config for ``--at TIME``.
 
-    ``TIME`` is an ISO 8601 date-time (with an offset or ``Z``, or without one to mean local
-    time in ``default_timezone``), or a time of day like ``09:00`` meaning its next
-    occurrence after ``now`` on the local clock.
+    ``TIME`` is an ISO 8601 date or date-time (with an offset or ``Z``, or without one to mean
+    local time in ``default_timezone``), or a time of day like ``09:00`` meaning its next
+    occurrence after ``now`` on the local clock: the forms of :mod:`jobctl.schedules.iso_times`.
 
     :raises ValidationFailed: at ``["at"]`` for anything unreadable or in the past.
     """
@@ -72,16 +73,13 @@ def parse_at(text: str, *, default_timezone: str, now: datetime) -> dict[str, st
         zone = load_zone(default_timezone)
     except UnknownZone:
         raise ValidationFailed.field(["at"], f"unknown time zone {default_timezone!r}") from None
-    value = text.strip()
     try:
-        run_date = _next_time_of_day(time.fromisoformat(value), zone, as_utc(now))
+        run_date = _next_time_of_day(parse_time_of_day(text), zone, as_utc(now))
     except ValueError:
         try:
-            run_date = parse_iso(value, zone)
+            run_date = parse_iso(text, zone)
         except ValueError:
-            raise ValidationFailed.field(
-                ["at"], f"{text!r} is neither a date-time like '2026-12-01T09:00:00Z' nor a time like '09:00'"
-            ) from None
+            raise ValidationFailed.field(["at"], not_a_time(text, TIME_OF_DAY_FORM)) from None
         if run_date <= as_utc(now):
             raise ValidationFailed.field(["at"], f"{text!r} is in the past") from None
     return {"run_date": format_utc(run_date)}

@@ -1,9 +1,9 @@
 """The times a history query starts or ends at, as people write them (``--since``, ``--until``,
 ``?since=&until=``), parsed in one place for every command and the API:
 
-- an ISO 8601 date or date-time (``2026-12-04``, ``2026-12-04T02:00:00Z``, ``2026-12-04
-  02:00+01:00``; a date alone is its midnight; without an offset it is read in the zone the
-  caller gives);
+- an ISO 8601 date or date-time in the forms of :mod:`jobctl.schedules.iso_times`
+  (``2026-12-04``, ``2026-12-04T02:00:00Z``, ``2026-12-04 02:00+01:00``; a date alone is its
+  midnight; without an offset it is read in the zone the caller gives);
 - a duration before now (``24h``, ``7d``, ``1h30m``: the units of ``--every``, of any length:
   ``--every``'s bound of a hundred years is not one on how far back a time may be; a duration
   that reaches before the first instant a time can hold is that instant, as ``0001-01-01`` is);
@@ -12,14 +12,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
 from jobctl.schedules.durations import parse_units, total_seconds
+from jobctl.schedules.iso_times import DURATION_FORMS, NOW_FORM, not_a_time, parse_date_time
 from jobctl.schedules.zones import parse_iso
-
-FORMS = "an ISO 8601 time (2026-12-04, 2026-12-04T02:00:00Z), a duration ago (24h, 7d) or now"
-"""The forms :func:`parse_moment` takes, for messages that refuse a time."""
 
 
 def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
@@ -28,7 +27,7 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
 
     :raises TimeOutOfRange: for an ISO 8601 time whose own offset carries it past the first or
         the last instant (its message says so, ready to show).
-    :raises ValueError: for text in none of the forms.
+    :raises ValueError: for text in none of the forms, its message :func:`refusal`'s.
     """
     value = text.strip()
     if value.lower() == "now":
@@ -40,20 +39,29 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
             f"{text!r} lies outside the times a store holds (0001-01-01 to 9999-12-31 UTC): give a time between them"
         ) from None
     except ValueError:
-        raise ValueError(f"{text!r} is not a time: give {FORMS}") from None
+        raise ValueError(refusal(text)) from None
     if instant is not None:
         return instant
     try:
         seconds = total_seconds(parse_units(value))
     except ValidationFailed:
-        raise ValueError(f"{text!r} is not a time: give {FORMS}") from None
+        raise ValueError(refusal(text)) from None
     if seconds >= (now - FIRST_INSTANT).total_seconds():
         return FIRST_INSTANT  # as --since 0001-01-01 does: no stored time lies before it
     return now - timedelta(seconds=seconds)
 
 
+def refusal(text: str) -> str:
+    """What refuses ``text`` as a time of a history query, naming every form it may take."""
+    return not_a_time(text, DURATION_FORMS, NOW_FORM)
+
+
 FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
 LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
+_LOOKS_LIKE_A_DATE = re.compile(r"[0-9]{4}-")
+"""Where ISO 8601 and durations part: no duration starts with four digits and a dash."""
 
 
 class TimeOutOfRange(ValueError):
@@ -62,7 +70,8 @@ class TimeOutOfRange(ValueError):
 
 
 def _iso_instant(value: str, zone: tzinfo) -> datetime | None:
-    """``value`` as ISO 8601 in ``zone``, or None when it is not ISO 8601.
+    """``value`` as ISO 8601 in ``zone``, or None when it does not look like a date at all (a
+    duration, then); text that starts as a date but breaks the grammar is refused.
 
     A time written without an offset that ``zone`` carries past the first or the last instant a
     datetime holds (``--since 0001-01-01`` read in a zone east of UTC, ``--until
@@ -72,11 +81,11 @@ def _iso_instant(value: str, zone: tzinfo) -> datetime | None:
     API answers 422 for it), as before.
 
     :raises TimeOutOfRange: for such a time with an offset.
+    :raises ValueError: for text that starts with a date but is not in the grammar.
     """
-    try:
-        written = datetime.fromisoformat(value)
-    except ValueError:
+    if not _LOOKS_LIKE_A_DATE.match(value):
         return None
+    written = parse_date_time(value)
     try:
         return parse_iso(value, zone)
     except ValueError:

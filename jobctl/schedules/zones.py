@@ -17,6 +17,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from jobctl.schedules.iso_times import parse_date_time
+
 ONE_MICROSECOND = timedelta(microseconds=1)
 
 
@@ -100,11 +102,12 @@ def _offset_change(zone: tzinfo, low: datetime, high: datetime, new_offset: time
 def parse_iso(text: str, zone: tzinfo) -> datetime:
     """An ISO 8601 date or date-time as aware UTC; without an offset it is read in ``zone``.
 
-    A trailing ``Z`` means UTC. A date alone means its midnight.
+    A trailing ``Z`` means UTC. A date alone means its midnight. The forms are those of
+    :mod:`jobctl.schedules.iso_times`, not whatever ``datetime.fromisoformat`` takes.
 
-    :raises ValueError: if ``text`` is not ISO 8601 or lies outside what datetime can hold.
+    :raises ValueError: if ``text`` is not in those forms or lies outside what datetime can hold.
     """
-    value = datetime.fromisoformat(text.strip())
+    value = parse_date_time(text)
     try:
         if value.tzinfo is None:
             return wall_to_utc(value, zone)

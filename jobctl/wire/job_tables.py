@@ -17,7 +17,6 @@ structure (schedule, what to run, labels, environment, state) are handled by nam
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import time
 from typing import Any
 
 from jobctl.errors import JobctlError, ValidationFailed
@@ -209,10 +208,11 @@ def _schedule_fields(table: Mapping[str, Any], *, default_timezone: str, **_: An
 
 
 def _run_date(text: str, zone_name: str) -> str:
+    from jobctl.schedules.iso_times import not_a_time, parse_time_of_day
     from jobctl.schedules.zones import UnknownZone, format_utc, load_zone, parse_iso
 
     try:
-        time.fromisoformat(text.strip())
+        parse_time_of_day(text)
     except ValueError:
         pass
     else:
@@ -224,7 +224,7 @@ def _run_date(text: str, zone_name: str) -> str:
     try:
         return format_utc(parse_iso(text, zone))
     except ValueError:
-        raise ValidationFailed.field(["at"], f"{text!r} is not a date-time like '2026-12-01T09:00:00Z'") from None
+        raise ValidationFailed.field(["at"], not_a_time(text)) from None
 
 
 def _task_fields(table: Mapping[str, Any], *, resolve_task: TaskResolver, **_: Any) -> dict[str, Any]:

@@ -333,7 +333,7 @@ def test_a_bad_option_is_named_as_typed_on_the_store_and_through_the_api(daemon:
     the options the user typed, alike in both modes (jobctl/cli/option_terms.py)."""
     _rendering_only(daemon)
     assert daemon.cli("jobs", "create", "terms-job", "--every", "1h", "--command", "true").returncode == 0
-    forms = "give an ISO 8601 instant (2026-12-04T02:00:00Z), a duration ago (24h, 7d) or now"
+    forms = "give an ISO 8601 date or date-time (2026-12-04, 2026-12-04T02:00:00Z), a duration ago (24h, 7d) or now"
     expected = {
         ("jobs", "why", "terms-job", "--since", "1h", "--until", "2h"): "--until must be later than --since",
         ("jobs", "why", "terms-job", "--since", "now", "--until", "now"): "--until must be later than --since",
@@ -341,6 +341,7 @@ def test_a_bad_option_is_named_as_typed_on_the_store_and_through_the_api(daemon:
         ("jobs", "why", "terms-job", "--until", "since"): f"--until: 'since' is not a time: {forms}",
         ("jobs", "why", "terms-job", "--since", "400d"): "--since: the window may span at most 366 days",
         ("audit", "--since", "soon"): f"--since: 'soon' is not a time: {forms}",
+        ("executions", "export", "--until", "soon"): f"--until: 'soon' is not a time: {forms}",
         ("jobs", "list", "--label", "=x"): "--label: a label key is 1 to 63 of a-z, 0-9, '.', '_', '/', '-', "
                                           "starting with a letter or digit; got '=x'",
         ("executions", "export", "--since", "1h", "--until", "2h"): "--until must be later than --since",
@@ -399,3 +400,14 @@ def test_jobs_list_all_walks_every_page_by_cursor_alike_on_the_store_and_through
     for bad in (daemon.remote("jobs", "list", "--after", "nope"), daemon.cli("jobs", "list", "--after", "nope")):
         assert (bad.returncode, bad.stdout) == (2, "")
         assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("jobctl: --after: not a cursor")
+
+
+def test_every_listing_pages_alike_on_the_store_and_through_the_api(daemon: Daemon) -> None:
+    """--all, --limit, --page/--per-page of the listings read by page number, in both modes."""
+    _rendering_only(daemon)
+    assert daemon.cli("jobs", "create", "paged-job", "--every", "1h", "--command", "true").returncode == 0
+    for command in (["audit"], ["notifications", "list"], ["task-functions", "list"]):
+        assert daemon.remote(*command, "--json", "--all").returncode == 0
+        for options in (["--json", "--all"], ["--all"], ["--limit", "2"], ["--json", "--page", "2", "--per-page", "1"],
+                        ["--page", "1", "--per-page", "1"], ["--json", "--limit", "2"]):  # fmt: skip
+            _same(daemon, *command, *options)

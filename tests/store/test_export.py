@@ -190,7 +190,7 @@ def test_a_walk_goes_on_from_the_created_at_of_the_last_run_it_saw(store: Store,
         (["-o", "{dir}/missing/x.csv"], "cannot write"),
         (["-o", ""], "jobctl: -o is empty: give a file to write the export to, or - for standard output\n"),
         (["--format", "xml"], "--format must be one of csv, json, ndjson"),
-        (["--since", "last tuesday"], "--since: 'last tuesday' is not a time: give an ISO 8601 time"),
+        (["--since", "last tuesday"], "--since: 'last tuesday' is not a time: give an ISO 8601 date or date-time"),
         (["--until", "7x"], "--until: '7x' is not a time"),
         (
             ["--since", "0001-01-01T00:00:00+05:00"],

@@ -24,6 +24,7 @@ from jobctl.api.params import (
     SinceFilter,
     StatusFilter,
     UntilFilter,
+    query_time,
 )
 from jobctl.service import Service
 from jobctl.service.execution_log import read_execution_log
@@ -42,7 +43,8 @@ def list_executions(
     service = credentials.service()
     data = service.list_executions(
         job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page,
-        id_prefix=id_prefix, after=after, before=before, since=since, until=until,
+        id_prefix=id_prefix, after=after, before=before, since=query_time(since, "since"),
+        until=query_time(until, "until"),
     )  # fmt: skip
     return JSONResponse(data)
 
@@ -65,8 +67,9 @@ def stream_executions(
     refuse_paging(request, ("page", "per_page", "before", "id_prefix"))
     service = credentials.service()
     pages = service.stream_executions(
-        job_id=None if job_id is None else str(job_id), status=status, after=after, since=since, until=until
-    )
+        job_id=None if job_id is None else str(job_id), status=status, after=after,
+        since=query_time(since, "since"), until=query_time(until, "until"),
+    )  # fmt: skip
     return ndjson_response(pages)
 
 
@@ -81,7 +84,8 @@ def list_job_executions(
     """Runs of one job, newest first, by page or by cursor."""
     service = credentials.service()
     data = service.list_job_executions(job_id, status=status, page=page, per_page=per_page, after=after,
-                                       before=before, since=since, until=until)  # fmt: skip
+                                       before=before, since=query_time(since, "since"),
+                                       until=query_time(until, "until"))  # fmt: skip
     return JSONResponse(data)
 
 
