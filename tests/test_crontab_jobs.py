@@ -77,6 +77,9 @@ def test_duplicates_and_mailto_are_reported_per_line() -> None:
     assert "MAILTO=ops@example.com (line 1): no email notifier sends to ops@example.com" in issues[0].message
     assert "line 2" in issues[1].message and "# name:" in issues[1].message
     assert [job.line for job in jobs] == [2, 5, 9]
+    _, [named] = crontab_jobs(parse_crontab("# name: a\\b\n@daily a\n# name: a\\b\n@daily b\n", system=False,
+                                            default_timezone="UTC", now=NOW))  # fmt: skip
+    assert named.message == 'job name "a\\b" is already used by line 2'  # the name as written, one backslash
 
 
 def test_a_user_crontab_line_with_a_user_column_is_warned_about() -> None:
@@ -92,7 +95,7 @@ def test_a_user_crontab_line_with_a_user_column_is_warned_about() -> None:
     assert [(issue.line, issue.severity, issue.code) for issue in issues] == [
         (1, "warning", "user_column"), (5, "warning", "user_column"),
     ]  # fmt: skip
-    assert "'root', a user on this host" in issues[0].message and "--system" in issues[0].message
+    assert '"root", a user on this host' in issues[0].message and "--system" in issues[0].message
     system = parse_crontab(text.splitlines()[0] + "\n", system=True, default_timezone="UTC", now=NOW)
     assert crontab_jobs(system)[1] == [], "read with --system, root is the user"
 

@@ -47,6 +47,7 @@ from jobctl.schedules.crontab_file import (
     Crontab,
     CrontabEntry,
     LintIssue,
+    quoted,
     random_delay_minutes,
 )
 from jobctl.wire.job_keys import format_duration
@@ -98,9 +99,8 @@ def crontab_jobs(
             issues.append(_issue(entry.line, "error", "duplicate_name", _duplicate(name, first_line_of[name], entry)))
             continue
         if len(name) > NAME_MAX:
-            issues.append(
-                _issue(entry.line, "error", "name_too_long", f"job name {name[:40]!r}... is over {NAME_MAX} characters")
-            )
+            too_long = f"job name {quoted(name[:40])}... is over {NAME_MAX} characters"
+            issues.append(_issue(entry.line, "error", "name_too_long", too_long))
             continue
         first_line_of[name] = entry.line
         table = job_table(entry, name)
@@ -140,7 +140,7 @@ def _user_column(entry: CrontabEntry) -> str | None:
     if "/" not in second and second not in _SHELL_BUILTINS and shutil.which(second) is None:
         return None
     return (
-        f"the command begins with {first!r}, a user on this host and no command: a line of "
+        f"the command begins with {quoted(first)}, a user on this host and no command: a line of "
         "/etc/crontab's format (a user after the schedule)? Import such a file with --system"
     )
 
@@ -248,9 +248,9 @@ def _mailto_message(mailto: tuple[str, int], missing: Sequence[str]) -> str:
 
 def _duplicate(name: str, first: int, entry: CrontabEntry) -> str:
     if entry.name is not None:
-        return f"job name {name!r} is already used by line {first}"
+        return f"job name {quoted(name)} is already used by line {first}"
     return (
-        f"same schedule and command as line {first} (job name {name!r}): cron would run both; "
+        f"same schedule and command as line {first} (job name {quoted(name)}): cron would run both; "
         "give one a '# name: NAME' comment on the line above"
     )
 
