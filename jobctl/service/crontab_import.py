@@ -53,6 +53,11 @@ from jobctl.schedules.crontab_file import (
 from jobctl.wire.job_keys import format_duration
 
 SOURCE_PREFIX = "crontab:"
+DESCRIPTION_PREFIX = "crontab: "
+"""What the description of each imported job starts with; the line follows it."""
+DESCRIPTION_MAX = 2000
+"""The API's limit on a description (``jobctl.wire.requests``, not imported here: it brings pydantic
+into the CLI's start-up): a longer line is cut there."""
 DEFAULT_SHELL = "/bin/sh"
 _SLUG_WORDS = 3
 _SLUG_MAX = 40
@@ -173,7 +178,7 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     shell = variables.get("SHELL")
     if shell and shell != DEFAULT_SHELL:
         table["args"] = {"shell": shell}
-    table["description"] = f"crontab: {entry.expression} {entry.user + ' ' if entry.user else ''}{entry.raw}"[:2000]
+    table["description"] = line_description(f"{entry.expression} {entry.user + ' ' if entry.user else ''}{entry.raw}")
     if variables.get(HOME_VARIABLE):
         table["working_directory"] = variables[HOME_VARIABLE]  # cron starts each run in HOME
     if entry.stdin is not None:
@@ -184,6 +189,13 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     if environment:
         table["env"] = environment
     return table
+
+
+def line_description(line: str) -> str:
+    """The ``description`` of a job made from ``line``: its schedule (fields one blank apart),
+    user and command as written (blanks at its end dropped, as from the identity), cut to the
+    API's limit. ``jobctl export --format crontab`` writes a job's line back from it."""
+    return (DESCRIPTION_PREFIX + line)[:DESCRIPTION_MAX]
 
 
 def job_name(entry: CrontabEntry) -> str:
