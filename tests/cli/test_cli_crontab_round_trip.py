@@ -243,3 +243,17 @@ def test_every_line_cron_reads_alike_exports_as_written_and_imports_back_with_no
     assert (again.code, again.stdout) == (0, "no changes (11 unchanged)\n"), again.stderr
     assert there("import", "crontab", str(exported), "--name", "web1").code == 0
     assert check_ok(here("export")).stdout == check_ok(there("export")).stdout  # descriptions included
+
+
+def test_a_plan_shows_where_two_long_values_differ(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """Both descriptions were cut to their first 59 characters: an update shown as no change."""
+    cli = _cli(sqlite_only_cli, tmp_path, "store.db")
+    original = tmp_path / "crontab"
+    original.write_text(AS_CRON_READS_THEM)
+    assert cli("import", "crontab", str(original), "--name", "web1").code == 0  # with its '%' warnings
+    edited = tmp_path / "edited"
+    edited.write_text(AS_CRON_READS_THEM.replace("--on%and input", "--on%and input%"))
+    plan = cli("import", "crontab", str(edited), "--name", "web1", "--dry-run")
+    assert plan.stdout.splitlines()[0] == (
+        '~ update long: description … --go --on%and input" -> … --go --on%and input%"'
+    )  # both cut alike, from a little before where they differ: not twice the same text
