@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from hypothesis import assume, event, given, settings
+from hypothesis import strategies as st
+
 from jobctl.schedules.crontab_file import parse_crontab
 from jobctl.service.crontab_export import crontab_export
 from jobctl.service.crontab_import import crontab_jobs, mail_routes
@@ -77,6 +80,9 @@ def test_duplicates_and_mailto_are_reported_per_line() -> None:
     assert "MAILTO=ops@example.com (line 1): no email notifier sends to ops@example.com" in issues[0].message
     assert "line 2" in issues[1].message and "# name:" in issues[1].message
     assert [job.line for job in jobs] == [2, 5, 9]
+    _, [named] = crontab_jobs(parse_crontab("# name: a\\b\n@daily a\n# name: a\\b\n@daily b\n", system=False,
+                                            default_timezone="UTC", now=NOW))  # fmt: skip
+    assert named.message == 'job name "a\\b" is already used by line 2'  # the name as written, one backslash
 
 
 def test_a_user_crontab_line_with_a_user_column_is_warned_about() -> None:
@@ -92,7 +98,7 @@ def test_a_user_crontab_line_with_a_user_column_is_warned_about() -> None:
     assert [(issue.line, issue.severity, issue.code) for issue in issues] == [
         (1, "warning", "user_column"), (5, "warning", "user_column"),
     ]  # fmt: skip
-    assert "'root', a user on this host" in issues[0].message and "--system" in issues[0].message
+    assert '"root", a user on this host' in issues[0].message and "--system" in issues[0].message
     system = parse_crontab(text.splitlines()[0] + "\n", system=True, default_timezone="UTC", now=NOW)
     assert crontab_jobs(system)[1] == [], "read with --system, root is the user"
 
@@ -164,3 +170,72 @@ def test_home_is_where_runs_start_and_exports_as_one_home_line() -> None:
     _, refused = exported(job)
     assert refused == [("build", "working_directory = /srv/app and no HOME variable (cron starts a run in HOME: a "
                                  "crontab's HOME= line sets both)")]  # fmt: skip
+
+
+ROUTES = {"ops@example.com": ["ops-mail"]}
+_COMMAND_TEXT = st.text(alphabet="ab %\\\"'\t-", max_size=24)
+_SETTING_LINES = st.sampled_from(
+    ["RANDOM_DELAY=15", "RANDOM_DELAY=0", "CRON_TZ=Europe/Berlin", "CRON_TZ=UTC", "SHELL=/bin/bash", "SHELL=/bin/sh",
+     "MAILTO=ops@example.com", 'MAILTO=""', "A=one", 'A="  two words  "', "B=%\\"]
+)  # fmt: skip
+
+
+@st.composite
+def crontab_lines(draw: st.DrawFn) -> str:
+    """A crontab cron reads without complaint: settings and variables between job lines, each job
+    line with or without ``-``, ``-n``, a name, ``%``, ``\\%``, backslash pairs and blanks at its end."""
+    lines = ["A=zero", "B=zero"]  # every job names both: the export need not refuse any for its variables
+    for number in range(draw(st.integers(min_value=1, max_value=6))):
+        lines += draw(st.lists(_SETTING_LINES, max_size=2))
+        if draw(st.booleans()):
+            lines.append(f"# name: job-{number}")
+        mark = draw(st.sampled_from(["", "-"]))
+        schedule = draw(st.sampled_from(["0 5 * * *", "*/10  *  * * *", "@daily", "@Weekly", "30 2 * * mon-fri"]))
+        option = draw(st.sampled_from(["", "-n ", "-n \t "]))
+        command = draw(st.sampled_from("abc")) + draw(_COMMAND_TEXT)
+        blanks = draw(st.sampled_from(["", " ", " \t "]))
+        lines.append(f"{mark}{schedule} {option}{command}{blanks}")
+    return "\n".join(lines) + "\n"
+
+
+def imported(text: str) -> dict[str, dict[str, object]]:
+    crontab = parse_crontab(text, system=False, default_timezone="UTC", now=NOW)
+    jobs, issues = crontab_jobs(crontab, mail_routes=ROUTES)
+    assume(not crontab.errors and not [issue for issue in issues if issue.severity == "error"])
+    return {str(job.table["name"]): job.table for job in jobs}
+
+
+@settings(max_examples=150, deadline=None)
+@given(crontab_lines())
+def test_an_imported_crontab_exports_to_lines_that_import_to_the_very_same_jobs(text: str) -> None:
+    """Import, export, import: the same jobs, descriptions included (the plan says "no changes")."""
+    jobs = imported(text)
+    result = crontab_export(list(jobs.values()), mail_routes=ROUTES, now=NOW)
+    assert result.refused == []
+    assert imported(result.text) == jobs
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    command=st.sampled_from("abx"),
+    rest=_COMMAND_TEXT,
+    stdin=st.none() | st.text(alphabet="ab %\\\n\t", max_size=12),
+    description=st.none() | st.just("nightly") | _COMMAND_TEXT.map(lambda text: f"crontab: 0 5 * * * a{text}"),
+)
+def test_any_job_a_line_holds_exports_to_a_line_that_describes_itself(
+    command: str, rest: str, stdin: str | None, description: str | None
+) -> None:
+    """A job made otherwise (its own description, or one naming another line) is written in the
+    canonical form; read back, it is the same job described by that line, and exports to it again."""
+    job = {"name": "made", "cron": "0 5 * * *", "command": command + rest}
+    job |= {"stdin": stdin} if stdin is not None else {}
+    job |= {"description": description} if description is not None else {}
+    first = crontab_export([job], mail_routes={}, now=NOW)
+    if first.refused:
+        event("refused")
+        return  # refused with why, never written wrong
+    [line] = [line for line in first.text.splitlines() if line.startswith("0 5 ")]
+    [back] = imported(first.text).values()
+    assert {**back, "description": None} == {**job, "description": None}
+    assert back["description"] == f"crontab: {line.rstrip()}"
+    assert crontab_export([back], mail_routes={}, now=NOW).text == first.text

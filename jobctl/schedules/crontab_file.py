@@ -132,6 +132,17 @@ class Crontab:
         self.issues.append(LintIssue(line=line, severity=severity, code=code, message=message))
 
 
+def quoted(text: str) -> str:
+    """A line's text in a lint message: in double quotes, each character as written.
+
+    Python's ``repr`` doubled every backslash (``echo "a%b"\\\\`` shown with four), the very
+    characters a message about ``\\%`` is about, and switched quotes by the content. Control
+    characters are left to the printer: stderr shows them escaped, backslashes not doubled
+    (docs/terminal-output.md), and ``--json`` holds them exactly.
+    """
+    return f'"{text}"'
+
+
 def parse_crontab(
     text: str, *, system: bool, default_timezone: str, now: datetime, skip_unsupported: bool = False
 ) -> Crontab:
@@ -192,22 +203,23 @@ def _check_variable(variable: Variable, result: Crontab) -> None:
     name, value, line = variable.name, variable.value, variable.line
     if not re.fullmatch(VARIABLE_NAME_PATTERN, name) or name.startswith("JOBCTL_"):
         reason = "JOBCTL_ names are set by jobctl for each run" if name.startswith("JOBCTL_") else "not a valid name"
-        result.add(line, "error", "bad_variable", f"variable {name!r}: {reason}")
+        result.add(line, "error", "bad_variable", f"variable {quoted(name)}: {reason}")
     elif len(value.encode()) > VALUE_MAX:
-        result.add(line, "error", "bad_variable", f"variable {name!r}: value longer than {VALUE_MAX} bytes")
+        result.add(line, "error", "bad_variable", f"variable {quoted(name)}: value longer than {VALUE_MAX} bytes")
     elif name == ZONE_VARIABLE and value:
         try:
             load_zone(value)
         except UnknownZone:
-            result.add(line, "error", "unknown_zone", f"{name}={value!r}: unknown time zone")
+            result.add(line, "error", "unknown_zone", f"{name}={quoted(value)}: unknown time zone")
     elif name == "SHELL" and not value.startswith("/"):
-        result.add(line, "error", "bad_shell", f"SHELL={value!r}: the shell must be an absolute path")
+        result.add(line, "error", "bad_shell", f"SHELL={quoted(value)}: the shell must be an absolute path")
     elif name == HOME_VARIABLE and not value.startswith("/"):
         result.add(
             line,
             "error",
             "bad_home",
-            f"HOME={value!r}: cron starts each run in HOME, and jobctl needs an absolute directory to start it in",
+            f"HOME={quoted(value)}: cron starts each run in HOME, and jobctl needs an absolute directory to start "
+            "it in",
         )
     elif name == RANDOM_DELAY_VARIABLE and random_delay_minutes(value)[1] is not None:
         result.add(line, "warning", "random_delay", f"{name}={value}: {random_delay_minutes(value)[1]}")
@@ -276,7 +288,8 @@ def _read_job(
             result.add(number, severity, "reboot", f"@reboot runs at boot, which jobctl does not schedule: {tail}")
             return
         if expression not in MACROS:
-            result.add(number, "error", "unknown_macro", f"unknown macro {macro[0]!r}; use one of {', '.join(MACROS)}")
+            known = ", ".join(MACROS)
+            result.add(number, "error", "unknown_macro", f"unknown macro {quoted(macro[0])}; use one of {known}")
             return
     else:
         fields, rest = _take_words(line, 5)
@@ -306,7 +319,7 @@ def _read_job(
             number,
             "warning",
             "stdin",
-            f"'%' ends the command at {command!r} and sends the rest to it as standard input "
+            f"'%' ends the command at {quoted(command)} and sends the rest to it as standard input "
             "(each further '%' a newline), as cron does; write '\\%' for a literal percent",
         )
     entry = CrontabEntry(
@@ -337,7 +350,7 @@ def _take_options(text: str, number: int, result: Crontab) -> tuple[bool, str] |
                 number,
                 "error",
                 "bad_option",
-                f"{said!r} before the command: {why}; cron reads a '-' there as an option, knows only "
+                f"{quoted(said)} before the command: {why}; cron reads a '-' there as an option, knows only "
                 "'-n' followed by a blank (mail only when the run fails), and refuses the line",
             )
             return None
@@ -383,7 +396,7 @@ def _check_field_count(fields: list[str], rest: str, number: int, result: Cronta
         result.add(number, "error", "not_a_job", "not a job (five time fields and a command), a variable or a comment")
         return False
     if count < 5:
-        after = f"before {fields[count]!r}" if count < len(fields) else "and nothing after them"
+        after = f"before {quoted(fields[count])}" if count < len(fields) else "and nothing after them"
         if count < len(fields) and count in _NAMED_FIELDS and fields[count].isalpha():
             after += f" (not a {_NAMED_FIELDS[count]})"  # a misspelt name reads as the command's start
         result.add(
@@ -399,7 +412,7 @@ def _check_field_count(fields: list[str], rest: str, number: int, result: Cronta
             number,
             "error",
             "field_count",
-            f"6 time fields: a crontab line has 5 (minute hour day month weekday), so {words[0]!r} "
+            f"6 time fields: a crontab line has 5 (minute hour day month weekday), so {quoted(words[0])} "
             "would start the command",
         )
         return False
@@ -415,7 +428,7 @@ def _check_user(user: str, number: int, result: Crontab) -> bool:
             number,
             "error",
             "field_count",
-            f"6 time fields: a system crontab line has 5, then the user, so {user!r} would be the user",
+            f"6 time fields: a system crontab line has 5, then the user, so {quoted(user)} would be the user",
         )
         return False
     return True
@@ -477,7 +490,7 @@ def _lint_schedule(entry: CrontabEntry, result: Crontab, *, default_timezone: st
     try:
         spec = crontab_spec(entry.expression)
     except FieldError as exc:
-        result.add(entry.line, "error", exc.code, f"{entry.expression!r}: {exc}")
+        result.add(entry.line, "error", exc.code, f"{quoted(entry.expression)}: {exc}")
         return
     zone_name = _zone_name(entry, default_timezone)
     try:
@@ -486,7 +499,7 @@ def _lint_schedule(entry: CrontabEntry, result: Crontab, *, default_timezone: st
         return  # recorded at the variable's line
     search = build_search(spec)
     if search is None or CronSchedule(search, zone, timezone=zone_name).unbounded_slot_after(now) is None:
-        result.add(entry.line, "error", "never_fires", f"{entry.expression!r} never fires")
+        result.add(entry.line, "error", "never_fires", f"{quoted(entry.expression)} never fires")
         return
     for finding in [*lint_fields(normalized_fields(entry.expression)), *dst_findings(spec, zone_name, after=now)]:
         result.add(entry.line, "warning", finding.code, finding.message)

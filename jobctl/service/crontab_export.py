@@ -13,18 +13,24 @@ different variables share one crontab only in an order where each job names ever
 named before it: the longest such chain of jobs is written, and each other job is refused
 with the reason, as is a job with a setting no crontab holds.
 
+A job the import made is written as the line its description names (``crontab: LINE``) when that
+line reads back to this very job (:func:`_with_line`): cron reads ``cat%hello`` and ``cat%hello%``
+as one job, but the import describes each by its own line, so a canonical form would change the
+description of every line written the other way. Any other job gets the canonical line.
+
 Every job written is read back through the import's own parser and mapping before the text is
 given out (:func:`_misread`): a job that would not come back the same is refused too, never
-written wrong. Only jobctl's notes, ``description`` and ``labels``, are left out of the
-comparison: the import describes each job by its crontab line.
+written wrong. Only ``labels`` is left out of the comparison, and the job's own ``description``
+where it is not written as its own line: then the description must be the one of the line written.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,10 +45,12 @@ from jobctl.schedules.crontab_file import (
 )
 from jobctl.service.crontab_import import (
     DEFAULT_SHELL,
+    DESCRIPTION_PREFIX,
     FAILURE_MAIL_EVENTS,
     MAIL_EVENTS,
     MailRoutes,
     crontab_jobs,
+    line_description,
     route_mailto,
 )
 from jobctl.wire.job_keys import duration_seconds
@@ -50,6 +58,8 @@ from jobctl.wire.job_keys import duration_seconds
 HEADER = "# jobs exported by jobctl; read back with: jobctl import crontab FILE"
 NOTES = frozenset({"description", "labels"})
 """jobctl's own notes on a job: dropped, as the import describes each job by its line."""
+_LABELS = frozenset({"labels"})
+"""The notes of a job written as its own line: its description then comes back as it is."""
 SETTINGS = ("CRON_TZ", RANDOM_DELAY_VARIABLE, "SHELL", "MAILTO")
 """The variables cron reads as settings, written before a job's environment."""
 UNSET = {"CRON_TZ": "", RANDOM_DELAY_VARIABLE: "0", "SHELL": DEFAULT_SHELL, "MAILTO": ""}
@@ -88,6 +98,11 @@ class _Job:
     variables: dict[str, str]
     mail_on_failure: bool = False
     """Its rules mail failures only: cronie's ``-n`` before the command."""
+    line: str = ""
+    """The crontab line written for it: schedule, ``-n``, command and standard input."""
+    as_imported: bool = False
+    """``line`` is the one its description (the import's ``crontab: LINE``) names, read back to
+    this very job, description included; else it is the canonical line of the job."""
 
     @property
     def name(self) -> str:
@@ -122,6 +137,7 @@ def crontab_export(
             jobs.append(job)
     jobs, unchained = _chain(jobs)
     refused.update(unchained)
+    jobs = [_with_line(job, mail_routes, now) for job in jobs]
     while True:  # each round drops at least one job, so it ends
         lines, owners = _write(jobs)
         misread = _misread(jobs, lines, owners, mail_routes, now)
@@ -325,10 +341,7 @@ def _write(jobs: Sequence[_Job]) -> tuple[list[str], dict[int, str]]:
                 lines.append(_assignment(name, value))
                 in_force[name] = value
                 owners[len(lines) + 1] = job.name
-        command = _command(job.table["command"], job.table.get("stdin"))
-        if job.mail_on_failure:
-            command = f"{MAIL_ON_FAILURE} {command}"
-        lines += [f"# name: {job.name}", f"{job.table['cron']} {command}"]
+        lines += [f"# name: {job.name}", job.line]
         owners[len(lines)] = owners[len(lines) + 1] = job.name
     return lines, owners
 
@@ -339,13 +352,64 @@ def _assignment(name: str, value: str) -> str:
     return f'{name}="{value}"' if quoted else f"{name}={value}"
 
 
+def _with_line(job: _Job, routes: MailRoutes, now: datetime) -> _Job:
+    """``job`` with the line to write for it. A job the import made is described by its line, and
+    cron reads several lines as one job (``cat%hello`` and ``cat%hello%`` give the same standard
+    input): written in the canonical form, its re-import would change the description. So the
+    line its description names is written when that line, read back alone through the import,
+    gives exactly this job, description included; else the canonical line (:func:`_command`)."""
+    for line in _described_lines(job.table):
+        if _reads_back_as(job, line, routes, now):
+            return replace(job, line=line, as_imported=True)
+    command = _command(job.table["command"], job.table.get("stdin"))
+    if job.mail_on_failure:
+        command = f"{MAIL_ON_FAILURE} {command}"
+    return replace(job, line=f"{job.table['cron']} {command}")
+
+
+_FINAL_BLANKS = re.compile(r"[^\S\n]*\Z")
+
+
+def _described_lines(table: dict[str, Any]) -> list[str]:
+    """The lines an import description ``crontab: LINE`` may come from: LINE, and LINE with the
+    blanks the job's command or standard input ends with (the import drops those from the
+    description, not from the job: ``printf x   `` runs with its blanks)."""
+    description = table.get("description")
+    if not isinstance(description, str) or not description.startswith(DESCRIPTION_PREFIX):
+        return []
+    line = description.removeprefix(DESCRIPTION_PREFIX)
+    if _breaks_lines(line):
+        return []
+    stdin = table.get("stdin")
+    last = stdin.removesuffix("\n") if isinstance(stdin, str) else str(table.get("command") or "")
+    blanks = _FINAL_BLANKS.search(last)
+    return list(dict.fromkeys([line, line + (blanks.group() if blanks else "")]))
+
+
+def _reads_back_as(job: _Job, line: str, routes: MailRoutes, now: datetime) -> bool:
+    """Whether ``line``, under the job's variables, reads back as exactly ``job`` (all but its labels)."""
+    assignments = [_assignment(name, value) for name, value in job.variables.items()]
+    text = "\n".join([*assignments, f"# name: {job.name}", line])
+    crontab = parse_crontab(text, system=False, default_timezone="UTC", now=now)
+    read, issues = crontab_jobs(crontab, mail_routes=routes)
+    if crontab.errors or any(issue.severity == "error" for issue in issues) or len(read) != 1:
+        return False
+    return not _differences(job.table, read[0].table, ignored=_LABELS)
+
+
 def _command(command: str, stdin: str | None) -> str:
-    """The command part of a line: ``%`` escaped, standard input after a ``%`` with each line
-    break as a further ``%`` (a final one included, so it reads back whole)."""
+    """The command part of a line in canonical form: ``%`` escaped, standard input after a ``%``
+    with each line break as a further ``%`` (a final one included, so it reads back whole)."""
     text = command.replace("%", "\\%")
-    if stdin:
+    if stdin is not None:
         text += "%" + stdin.replace("%", "\\%").replace("\n", "%")
     return text
+
+
+def _differences(wanted: Mapping[str, Any], got: Mapping[str, Any], *, ignored: frozenset[str]) -> list[str]:
+    """The keys whose values differ between two tables, but ``ignored`` ones."""
+    keys = {*wanted, *got} - ignored
+    return sorted(key for key in keys if wanted.get(key) != got.get(key))
 
 
 def _misread(
@@ -363,9 +427,10 @@ def _misread(
     for job in jobs:
         if job.name in misread:
             continue
-        wanted = {key: value for key, value in job.table.items() if key not in NOTES}
-        got = {key: value for key, value in back.get(job.name, {}).items() if key not in NOTES}
-        differ = sorted(key for key in {*wanted, *got} if wanted.get(key) != got.get(key))
+        got = back.get(job.name, {})
+        differ = _differences(job.table, got, ignored=_LABELS if job.as_imported else NOTES)
+        if not job.as_imported and got.get("description") != line_description(job.line.rstrip()):
+            differ.append("description")  # the import describes a job by its line: by this one
         if differ:
             misread[job.name] = f"a crontab line cannot hold it exactly ({', '.join(differ)} would read back otherwise)"
     return misread

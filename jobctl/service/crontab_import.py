@@ -47,11 +47,17 @@ from jobctl.schedules.crontab_file import (
     Crontab,
     CrontabEntry,
     LintIssue,
+    quoted,
     random_delay_minutes,
 )
 from jobctl.wire.job_keys import format_duration
 
 SOURCE_PREFIX = "crontab:"
+DESCRIPTION_PREFIX = "crontab: "
+"""What the description of each imported job starts with; the line follows it."""
+DESCRIPTION_MAX = 2000
+"""The API's limit on a description (``jobctl.wire.requests``, not imported here: it brings pydantic
+into the CLI's start-up): a longer line is cut there."""
 DEFAULT_SHELL = "/bin/sh"
 _SLUG_WORDS = 3
 _SLUG_MAX = 40
@@ -98,9 +104,8 @@ def crontab_jobs(
             issues.append(_issue(entry.line, "error", "duplicate_name", _duplicate(name, first_line_of[name], entry)))
             continue
         if len(name) > NAME_MAX:
-            issues.append(
-                _issue(entry.line, "error", "name_too_long", f"job name {name[:40]!r}... is over {NAME_MAX} characters")
-            )
+            too_long = f"job name {quoted(name[:40])}... is over {NAME_MAX} characters"
+            issues.append(_issue(entry.line, "error", "name_too_long", too_long))
             continue
         first_line_of[name] = entry.line
         table = job_table(entry, name)
@@ -140,7 +145,7 @@ def _user_column(entry: CrontabEntry) -> str | None:
     if "/" not in second and second not in _SHELL_BUILTINS and shutil.which(second) is None:
         return None
     return (
-        f"the command begins with {first!r}, a user on this host and no command: a line of "
+        f"the command begins with {quoted(first)}, a user on this host and no command: a line of "
         "/etc/crontab's format (a user after the schedule)? Import such a file with --system"
     )
 
@@ -173,7 +178,7 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     shell = variables.get("SHELL")
     if shell and shell != DEFAULT_SHELL:
         table["args"] = {"shell": shell}
-    table["description"] = f"crontab: {entry.expression} {entry.user + ' ' if entry.user else ''}{entry.raw}"[:2000]
+    table["description"] = line_description(f"{entry.expression} {entry.user + ' ' if entry.user else ''}{entry.raw}")
     if variables.get(HOME_VARIABLE):
         table["working_directory"] = variables[HOME_VARIABLE]  # cron starts each run in HOME
     if entry.stdin is not None:
@@ -184,6 +189,13 @@ def job_table(entry: CrontabEntry, name: str) -> dict[str, Any]:
     if environment:
         table["env"] = environment
     return table
+
+
+def line_description(line: str) -> str:
+    """The ``description`` of a job made from ``line``: its schedule (fields one blank apart),
+    user and command as written (blanks at its end dropped, as from the identity), cut to the
+    API's limit. ``jobctl export --format crontab`` writes a job's line back from it."""
+    return (DESCRIPTION_PREFIX + line)[:DESCRIPTION_MAX]
 
 
 def job_name(entry: CrontabEntry) -> str:
@@ -248,9 +260,9 @@ def _mailto_message(mailto: tuple[str, int], missing: Sequence[str]) -> str:
 
 def _duplicate(name: str, first: int, entry: CrontabEntry) -> str:
     if entry.name is not None:
-        return f"job name {name!r} is already used by line {first}"
+        return f"job name {quoted(name)} is already used by line {first}"
     return (
-        f"same schedule and command as line {first} (job name {name!r}): cron would run both; "
+        f"same schedule and command as line {first} (job name {quoted(name)}): cron would run both; "
         "give one a '# name: NAME' comment on the line above"
     )
 

@@ -187,3 +187,73 @@ def test_jitter_goes_out_as_random_delay_and_comes_back(sqlite_only_cli: OneStor
         1,
         "jobctl: not exported: seconds: jitter other than whole minutes up to 1440 (cronie's RANDOM_DELAY)\n",
     )
+
+
+AS_CRON_READS_THEM = """\
+MAILTO=ops@example.com
+A=one
+# name: final-percent
+0 5 * * * cat%hello%
+# name: no-final-percent
+0 5 * * * cat%hello
+0 4 * * * echo "a\\%b"\\\\%in
+# name: trailing
+0 3 * * * printf '\\%s|' x > /tmp/out/trail   \n\
+# name: trailing-input
+0 3 * * * cat%two words \t\n\
+# name: empty-input
+0 2 * * * cat%
+# name: final-backslash
+0 2 * * * cat%a\\
+# name: pairs
+0 1 * * * printf '\\\\\\%d\\n' 5 \\\\%x\\\\%y\\%
+RANDOM_DELAY=15
+# name: on-failure
+-0   6 * * *  -n \t /usr/local/bin/sync.sh%go
+A="  two words  "
+# name: long
+0 7 * * * /usr/local/bin/a-rather-long-command --with --many --options --that --go --on%and input
+@daily date +\\%F
+"""
+
+
+def test_every_line_cron_reads_alike_exports_as_written_and_imports_back_with_no_changes(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """``cat%hello`` and ``cat%hello%`` give one job (cron ends standard input with a newline),
+    but the import describes a job by its line: written in one canonical form, the export's
+    re-import changed the description of every line written the other way."""
+    here, there = _cli(sqlite_only_cli, tmp_path, "here.db"), _cli(sqlite_only_cli, tmp_path, "there.db")
+    original = tmp_path / "crontab"
+    original.write_text(AS_CRON_READS_THEM)
+    assert here("import", "crontab", str(original), "--name", "web1").code == 0
+    exported = tmp_path / "exported"
+    check_ok(here("export", "--format", "crontab", "-o", str(exported)))
+    lines = exported.read_text().splitlines()
+    for written in (
+        "0 5 * * * cat%hello%", "0 5 * * * cat%hello", '0 4 * * * echo "a\\%b"\\\\%in',
+        "0 3 * * * printf '\\%s|' x > /tmp/out/trail   ", "0 3 * * * cat%two words \t", "0 2 * * * cat%",
+        "0 2 * * * cat%a\\", "0 1 * * * printf '\\\\\\%d\\n' 5 \\\\%x\\\\%y\\%", "RANDOM_DELAY=15",
+        "0 6 * * * -n /usr/local/bin/sync.sh%go", "@daily date +\\%F",
+    ):  # fmt: skip
+        assert written in lines, exported.read_text()
+    assert not [line for line in lines if line.startswith("# not exported")]
+
+    again = here("import", "crontab", str(exported), "--name", "web1", "--dry-run")
+    assert (again.code, again.stdout) == (0, "no changes (11 unchanged)\n"), again.stderr
+    assert there("import", "crontab", str(exported), "--name", "web1").code == 0
+    assert check_ok(here("export")).stdout == check_ok(there("export")).stdout  # descriptions included
+
+
+def test_a_plan_shows_where_two_long_values_differ(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """Both descriptions were cut to their first 59 characters: an update shown as no change."""
+    cli = _cli(sqlite_only_cli, tmp_path, "store.db")
+    original = tmp_path / "crontab"
+    original.write_text(AS_CRON_READS_THEM)
+    assert cli("import", "crontab", str(original), "--name", "web1").code == 0  # with its '%' warnings
+    edited = tmp_path / "edited"
+    edited.write_text(AS_CRON_READS_THEM.replace("--on%and input", "--on%and input%"))
+    plan = cli("import", "crontab", str(edited), "--name", "web1", "--dry-run")
+    assert plan.stdout.splitlines()[0] == (
+        '~ update long: description … --go --on%and input" -> … --go --on%and input%"'
+    )  # both cut alike, from a little before where they differ: not twice the same text

@@ -103,7 +103,7 @@ def test_lint_errors_write_nothing_and_name_every_line(sqlite_only_cli: OneStore
     assert (result.code, result.stdout) == (2, "")
     lines = result.stderr.splitlines()
     assert len(lines) == 5
-    assert lines[0] == f"{path}:2: error: '0 0 30 2 *' never fires"
+    assert lines[0] == f'{path}:2: error: "0 0 30 2 *" never fires'
     assert lines[-1] == f"jobctl: {path}: 4 errors: nothing imported"
     assert "Traceback" not in result.stderr
     assert json.loads(check_ok(sqlite_only_cli("jobs", "list", "--json")).stdout)["jobs"] == []
@@ -295,3 +295,17 @@ def test_random_delay_is_the_jitter_of_the_lines_after_it(sqlite_only_cli: OneSt
     strict = sqlite_only_cli("import", "crontab", "-", "--strict", "--dry-run", input="RANDOM_DELAY=-1\n@daily true\n")
     assert strict.code == 2
     assert "<stdin>:1: warning: RANDOM_DELAY=-1: cron takes 0 to 1440 minutes" in strict.stderr
+
+
+def test_a_lint_message_shows_the_command_as_written(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """Two backslashes in the command are two in the warning (``repr`` showed four); a tab is shown
+    as ``\\t`` on stderr, as every control character there, and is itself in the JSON."""
+    path = write(tmp_path, '0 4 * * * echo "a\\%b"\\\\%in\n0 5 * * * printf x\ty%in\n')
+    result = sqlite_only_cli("import", "crontab", str(path), "--dry-run")
+    assert result.code == 0
+    assert f'{path}:1: warning: \'%\' ends the command at "echo "a%b"\\\\" and sends' in result.stderr
+    assert f"{path}:2: warning: '%' ends the command at \"printf x\\ty\" and sends" in result.stderr
+    document = json.loads(check_ok(sqlite_only_cli("import", "crontab", str(path), "--dry-run", "--json")).stdout)
+    assert [issue["message"].split(" and sends")[0] for issue in document["issues"]] == [
+        "'%' ends the command at \"echo \"a%b\"\\\\\"", "'%' ends the command at \"printf x\ty\"",
+    ]  # fmt: skip

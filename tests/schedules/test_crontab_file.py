@@ -67,7 +67,7 @@ def test_percent_makes_stdin_and_escaped_percent_is_literal() -> None:
     assert split_percent(r"echo a\b") == (r"echo a\b", None)  # other backslashes stay
     crontab = read("0 0 * * * date +%Y-%m-%d\n0 1 * * * date +\\%F\n")
     assert codes(crontab) == [(1, "warning", "stdin")]
-    assert "'date +'" in crontab.issues[0].message and "\\%" in crontab.issues[0].message
+    assert '"date +"' in crontab.issues[0].message and "\\%" in crontab.issues[0].message
     assert [(entry.command, entry.stdin) for entry in crontab.entries] == [
         ("date +", "Y-\nm-\nd\n"), ("date +%F", None),
     ]  # fmt: skip
@@ -81,6 +81,27 @@ def test_a_backslash_pair_in_the_command_is_a_pair_as_in_cron() -> None:
     assert split_percent(r"printf '\\\%d'") == (r"printf '\\%d'", None)  # a pair, then an escaped %
     # in the input, a backslash escapes only a % right after it; every other backslash stays
     assert split_percent("x\\a%in\\\\%\\%\\") == ("x\\a", "in\\%%\\\n")
+
+
+@pytest.mark.parametrize(
+    "line,code,shown",
+    [
+        ('0 4 * * * echo "a\\%b"\\\\%in', "stdin", '\'%\' ends the command at "echo "a%b"\\\\" and sends'),
+        ("0 4 * * * printf '\\t'%x", "stdin", "'%' ends the command at \"printf '\\t'\" and sends"),
+        ("0 4 * * * -x\\y run", "bad_option", '"-x\\y" before the command'),
+        ("@every\\day run", "unknown_macro", 'unknown macro "@every\\day"'),
+        ("0 1 * * \\sun run", "field_count", '4 time fields before "\\sun"'),
+        ("SHELL=bin\\sh", "bad_shell", 'SHELL="bin\\sh": the shell'),
+        ("HOME=C:\\srv", "bad_home", 'HOME="C:\\srv": cron'),
+        ("CRON_TZ=Europe\\Berlin", "unknown_zone", 'CRON_TZ="Europe\\Berlin": unknown'),
+        ("A\\B=1", "bad_variable", 'variable "A\\B": not a valid name'),
+    ],
+)
+def test_a_message_quotes_the_line_s_text_as_written_backslashes_not_doubled(line: str, code: str, shown: str) -> None:
+    """``repr`` showed ``echo "a%b"\\\\`` (two backslashes, the command cron runs) with four:
+    the very characters a message about ``\\%`` is about were doubled."""
+    [issue] = [issue for issue in read(f"{line}\n").issues if issue.code == code]
+    assert shown in issue.message
 
 
 def test_the_input_ends_with_a_newline_as_cron_writes_it() -> None:
@@ -133,8 +154,8 @@ def test_system_format_reads_the_user() -> None:
     "line,code,words",
     [
         ("0 2 * * backup.sh", "field_count", "4 time fields"),
-        ("0 1 * * blursday echo d", "field_count", "before 'blursday' (not a weekday name: sun..sat)"),
-        ("0 1 * smarch * echo d", "field_count", "before 'smarch' (not a month name: jan..dec)"),
+        ("0 1 * * blursday echo d", "field_count", 'before "blursday" (not a weekday name: sun..sat)'),
+        ("0 1 * smarch * echo d", "field_count", 'before "smarch" (not a month name: jan..dec)'),
         ("0 2 * *", "field_count", "nothing after them"),
         ("0 0 2 * * * cmd", "field_count", "6 time fields"),
         ("61 * * * * cmd", "out_of_range", "61 is out of range 0-59"),
@@ -158,7 +179,7 @@ def test_system_format_reads_the_user() -> None:
         ("CRON_TZ=Mars/Olympus", "unknown_zone", "Mars/Olympus"),
         ("SHELL=bash", "bad_shell", "absolute"),
         ("HOME=srv", "bad_home", "absolute directory"),
-        ('HOME=""', "bad_home", "HOME=''"),
+        ('HOME=""', "bad_home", 'HOME=""'),
     ],
     ids=lambda value: value if isinstance(value, str) and " " not in value else None,
 )
