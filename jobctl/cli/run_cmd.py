@@ -9,6 +9,7 @@ import typer
 from jobctl.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from jobctl.cli.run_wait import SilentRunWatch
     from jobctl.scheduler.foreground import ForegroundRun
     from jobctl.service.contract import JobService
 
@@ -41,7 +42,8 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
             foreground = _foreground(app_ctx)
             if not foreground.start(execution_id, on_wait=_say_it_waits, interrupted=interrupts.seen):
                 foreground = None  # a daemon took it first
-        final = stream_output(service, execution_id, follow=True, interrupted=interrupts.seen)
+        watch = None if foreground is not None else _silence_watch(app_ctx, service, execution_id)
+        final = stream_output(service, execution_id, follow=True, interrupted=interrupts.seen, between_reads=watch)
     except KeyboardInterrupt:
         _cancel_on_interrupt(service, execution_id, foreground)
     except BrokenPipeError:
@@ -99,6 +101,15 @@ class _Interrupts:
         self.count += 1
         if self.count > 1:
             raise KeyboardInterrupt
+
+
+def _silence_watch(app_ctx: AppContext, service: JobService, execution_id: str) -> SilentRunWatch:
+    """Says once when the daemon running the run stops heartbeating (docs/run-waits-for-a-leader.md)."""
+    from datetime import timedelta
+
+    from jobctl.cli.run_wait import SilentRunWatch
+
+    return SilentRunWatch(service, execution_id, fallback_ttl=timedelta(seconds=app_ctx.config.lease_ttl_seconds))
 
 
 def _foreground(app_ctx: AppContext) -> ForegroundRun:
