@@ -114,7 +114,7 @@ def _silence_watch(app_ctx: AppContext, service: JobService, execution_id: str) 
 
 def _foreground(app_ctx: AppContext) -> ForegroundRun:
     """A runner in this process, set up as the daemon's would be (no daemon leads)."""
-    from jobctl.executors.context import RunAsPolicy
+    from jobctl.executors.context import RunAsPolicy, root_default_warning
     from jobctl.executors.environment import base_environment
     from jobctl.executors.isolation import enter_run_directory
     from jobctl.scheduler.foreground import ForegroundRun
@@ -124,6 +124,11 @@ def _foreground(app_ctx: AppContext) -> ForegroundRun:
     config = app_ctx.config
     base_env = base_environment(path=config.run_path, passed=config.pass_environment)
     policy = RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as)
+    root_default = root_default_warning(policy)
+    if root_default:  # what a daemon logs at its start under this config: here no daemon will
+        from jobctl.cli.output import warn
+
+        warn(root_default)
     return ForegroundRun(
         store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify
     )
