@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import IntEnum, StrEnum
 from typing import Any
 
@@ -335,6 +335,19 @@ class LeadingDaemon:
     lease_expires_at: datetime | None
     """When its lease ends unless renewed; None from an older daemon's API, which does not say."""
     heartbeat_overdue: bool
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunningDaemon:
+    """The instance a run is recorded on (a daemon, or a ``jobctl run`` running it itself), as
+    the store last heard from it; for ``jobctl run`` to say when it has gone silent."""
+
+    hostname: str
+    pid: int
+    last_heartbeat: datetime
+    lease_ttl: timedelta | None
+    """Its lease TTL as the store shows it (``expires_at - last_heartbeat``) while it holds the
+    lease, expired or not; None when it does not (the store does not know its TTL then)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,9 +19,12 @@ ACTIVE = {ExecutionStatus.PENDING.value, ExecutionStatus.RUNNING.value}
 
 def stream_output(
     service: JobService, execution_id: str, *, follow: bool, offset: int = 0,
-    interrupted: Callable[[], bool] | None = None,
+    interrupted: Callable[[], bool] | None = None, between_reads: Callable[[], None] | None = None,
 ) -> ExecutionOut:  # fmt: skip
     """Copy an execution's output to stdout; with ``follow``, until it has finished.
+
+    ``between_reads`` is called at each wait for more output (``jobctl run`` watching the
+    heartbeat of the daemon that runs the run).
 
     Returns the execution as it was last read. :raises KeyboardInterrupt: between two reads once
     ``interrupted()`` says so (a Ctrl-C noted by a signal handler, never in the middle of a read).
@@ -45,6 +48,8 @@ def stream_output(
                 _say(f"jobctl: {PRUNED_NOTE}")
             return final
         if not log["data"]:
+            if between_reads is not None:
+                between_reads()
             time.sleep(POLL_SECONDS)
 
 

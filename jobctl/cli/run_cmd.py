@@ -9,6 +9,7 @@ import typer
 from jobctl.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from jobctl.cli.run_wait import SilentRunWatch
     from jobctl.scheduler.foreground import ForegroundRun
     from jobctl.service.contract import JobService
 
@@ -41,7 +42,8 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
             foreground = _foreground(app_ctx)
             if not foreground.start(execution_id, on_wait=_say_it_waits, interrupted=interrupts.seen):
                 foreground = None  # a daemon took it first
-        final = stream_output(service, execution_id, follow=True, interrupted=interrupts.seen)
+        watch = None if foreground is not None else _silence_watch(app_ctx, service, execution_id)
+        final = stream_output(service, execution_id, follow=True, interrupted=interrupts.seen, between_reads=watch)
     except KeyboardInterrupt:
         _cancel_on_interrupt(service, execution_id, foreground)
     except BrokenPipeError:
@@ -101,9 +103,18 @@ class _Interrupts:
             raise KeyboardInterrupt
 
 
+def _silence_watch(app_ctx: AppContext, service: JobService, execution_id: str) -> SilentRunWatch:
+    """Says once when the daemon running the run stops heartbeating (docs/run-waits-for-a-leader.md)."""
+    from datetime import timedelta
+
+    from jobctl.cli.run_wait import SilentRunWatch
+
+    return SilentRunWatch(service, execution_id, fallback_ttl=timedelta(seconds=app_ctx.config.lease_ttl_seconds))
+
+
 def _foreground(app_ctx: AppContext) -> ForegroundRun:
     """A runner in this process, set up as the daemon's would be (no daemon leads)."""
-    from jobctl.executors.context import RunAsPolicy
+    from jobctl.executors.context import RunAsPolicy, root_default_warning
     from jobctl.executors.environment import base_environment
     from jobctl.executors.isolation import enter_run_directory
     from jobctl.scheduler.foreground import ForegroundRun
@@ -113,6 +124,11 @@ def _foreground(app_ctx: AppContext) -> ForegroundRun:
     config = app_ctx.config
     base_env = base_environment(path=config.run_path, passed=config.pass_environment)
     policy = RunAsPolicy(default_user=config.default_run_as, allowed=config.allowed_run_as)
+    root_default = root_default_warning(policy)
+    if root_default:  # what a daemon logs at its start under this config: here no daemon will
+        from jobctl.cli.output import warn
+
+        warn(root_default)
     return ForegroundRun(
         store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify
     )

@@ -9,8 +9,10 @@ status`` (docs/run-waits-for-a-leader.md).
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from jobctl.models import ExecutionStatus
@@ -79,3 +81,49 @@ def _say_it_runs_here(last_leader: LeadingDaemon, execution_id: str) -> None:
     )
     sys.stderr.write(printable(said) + "\n")
     sys.stderr.flush()
+
+
+class SilentRunWatch:
+    """While ``jobctl run`` follows a run that a daemon runs: says once on stderr when the
+    instance the run is recorded on has missed two heartbeats (the rule of
+    ``leaderHeartbeatOverdue``, on that instance's own heartbeat, leader or not).
+
+    Its outcome is unknown then, and only a daemon that leads records it (``failed``,
+    "abandoned", once the heartbeat is a lease TTL old); the command goes on waiting for that
+    record and never runs the run again (it may have run, or be running on a frozen host).
+    Asked every :data:`LEADER_CHECK_SECONDS` (docs/run-waits-for-a-leader.md).
+    """
+
+    def __init__(self, service: JobService, execution_id: str, *, fallback_ttl: timedelta) -> None:
+        self.service = service
+        self.execution_id = execution_id
+        self.fallback_ttl = fallback_ttl
+        """The TTL to judge an instance that does not hold the lease by (the store does not show
+        its TTL then): this command's ``[daemon] lease_ttl_seconds``."""
+        self.warned = False
+        self._next_check = time.monotonic() + LEADER_CHECK_SECONDS
+
+    def __call__(self) -> None:
+        if self.warned or time.monotonic() < self._next_check:
+            return
+        self._next_check = time.monotonic() + LEADER_CHECK_SECONDS
+        execution = self.service.get_execution(self.execution_id)
+        instance_id = execution.get("instanceId")
+        if execution["status"] != ExecutionStatus.RUNNING.value or not instance_id:
+            return
+        daemon = self.service.running_daemon(instance_id)
+        if daemon is None:
+            return
+        from jobctl.service.status import silent_too_long
+
+        now = datetime.now(UTC)
+        if silent_too_long(daemon.last_heartbeat, daemon.lease_ttl or self.fallback_ttl, now):
+            from jobctl.cli.output import span, warn
+
+            silent = span((now - daemon.last_heartbeat).total_seconds())
+            warn(
+                f"the daemon running execution {self.execution_id} ({daemon.hostname} pid {daemon.pid}) has not "
+                f"heartbeated for {silent}: its outcome is unknown; a daemon that leads records it failed (abandoned)"
+            )
+            sys.stderr.flush()
+            self.warned = True

@@ -19,7 +19,7 @@ import httpx
 
 from jobctl.client.session import ApiSession
 from jobctl.errors import NotFound, ValidationFailed
-from jobctl.models import LeadingDaemon
+from jobctl.models import LeadingDaemon, RunningDaemon
 from jobctl.wire import ids
 from jobctl.wire.history import AuditList, JobTimeline
 from jobctl.wire.responses import (
@@ -298,6 +298,22 @@ class RemoteService:
             last_heartbeat=datetime.fromisoformat(leader["lastHeartbeat"]),
             lease_expires_at=None if expires is None else datetime.fromisoformat(expires),
             heartbeat_overdue=bool(status.get("leaderHeartbeatOverdue")),
+        )
+
+    def running_daemon(self, instance_id: str) -> RunningDaemon | None:
+        """From ``instances`` of ``GET /status`` (instances that have not stopped); the lease TTL
+        from ``leaseExpiresAt`` when it leads (an older daemon's answer has none: unknown)."""
+        status = self.get_status()
+        found = next((i for i in status["instances"] if i["id"] == instance_id), None)
+        if found is None:
+            return None
+        last_beat = datetime.fromisoformat(found["lastHeartbeat"])
+        expires = status.get("leaseExpiresAt") if found["isLeader"] else None
+        return RunningDaemon(
+            hostname=found["hostname"],
+            pid=found["pid"],
+            last_heartbeat=last_beat,
+            lease_ttl=None if expires is None else datetime.fromisoformat(expires) - last_beat,
         )
 
     def get_overview(self) -> Overview:

@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
-from jobctl.models import LeadingDaemon
+from jobctl.models import LeadingDaemon, RunningDaemon
 from jobctl.wire.history import AuditList, JobTimeline
 from jobctl.wire.responses import (
     ApplyPlan,
@@ -337,6 +337,13 @@ class JobService(Protocol):
         Locally one query; through the API ``isRunning``, ``leaderInstance``, ``leaseExpiresAt``
         and ``leaderHeartbeatOverdue`` of ``GET /status``, the same rules (a standby daemon
         answers, but nobody leads: None).
+        """
+        ...
+
+    def running_daemon(self, instance_id: str) -> RunningDaemon | None:
+        """The instance ``instance_id`` (the one a run is recorded on) as the store last heard
+        from it: host, pid, last heartbeat, and its lease TTL while it holds the lease; None once
+        it has stopped. Locally two queries; through the API from ``instances`` of ``GET /status``.
         """
         ...
 

@@ -24,6 +24,7 @@ from jobctl.models import (
     JobSettings,
     LeadingDaemon,
     RetentionPolicy,
+    RunningDaemon,
     TaskFunction,
 )
 from jobctl.notifier_config import NotifySettings
@@ -536,6 +537,12 @@ class Service:
         from jobctl.service.status import leading_daemon
 
         return leading_daemon(self.store, utcnow())
+
+    def running_daemon(self, instance_id: str) -> RunningDaemon | None:
+        """The instance a run is recorded on, as the store last heard from it: two queries."""
+        from jobctl.service.status import running_daemon
+
+        return running_daemon(self.store, instance_id)
 
     def get_overview(self) -> Overview:
         """``GET /overview``: status, runs going on, next slots, latest failures and missed ranges."""

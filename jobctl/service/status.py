@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from jobctl.models import HEARTBEATS_PER_LEASE, Instance, LeadingDaemon, Lease
+from jobctl.models import HEARTBEATS_PER_LEASE, Instance, LeadingDaemon, Lease, RunningDaemon
 from jobctl.store import JobFilter, Store
 from jobctl.wire import responses
 from jobctl.wire.responses import SchedulerStatus
@@ -52,8 +52,29 @@ def heartbeat_overdue(leader: Instance, lease: Lease, now: datetime) -> bool:
     """
     if lease.expires_at is None:
         return False
-    ttl = lease.expires_at - leader.last_heartbeat
-    return now - leader.last_heartbeat > ttl * MISSED_HEARTBEATS / HEARTBEATS_PER_LEASE
+    return silent_too_long(leader.last_heartbeat, lease.expires_at - leader.last_heartbeat, now)
+
+
+def silent_too_long(last_heartbeat: datetime, ttl: timedelta, now: datetime) -> bool:
+    """Whether a daemon with lease TTL ``ttl`` (a heartbeat every ``ttl`` /
+    :data:`HEARTBEATS_PER_LEASE`) has missed :data:`MISSED_HEARTBEATS` heartbeats at ``now``."""
+    return now - last_heartbeat > ttl * MISSED_HEARTBEATS / HEARTBEATS_PER_LEASE
+
+
+def running_daemon(store: Store, instance_id: str) -> RunningDaemon | None:
+    """The instance ``instance_id`` as the store last heard from it, with its lease TTL while it
+    holds the lease; None once it has stopped (or is not known)."""
+    instance = next((i for i in store.cluster.live_instances() if i.id == instance_id), None)
+    if instance is None:
+        return None
+    lease = store.cluster.lease()
+    holds = lease.holder_id == instance.id and lease.expires_at is not None
+    return RunningDaemon(
+        hostname=instance.hostname,
+        pid=instance.pid,
+        last_heartbeat=instance.last_heartbeat,
+        lease_ttl=lease.expires_at - instance.last_heartbeat if holds and lease.expires_at is not None else None,
+    )
 
 
 def leading_daemon(store: Store, now: datetime) -> LeadingDaemon | None:

@@ -306,3 +306,21 @@ def test_a_daemon_that_is_not_root_refuses_other_users(pg_url: str, tmp_path: Pa
         for path in shared.iterdir():
             path.unlink()
         shared.rmdir()
+
+
+def test_run_in_the_foreground_as_root_bounding_users_without_a_default_warns_once(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    """No daemon leads, so ``jobctl run`` runs the job itself, as root: the warning a daemon logs
+    at its start under this config was not said anywhere; it is now said once on stderr."""
+    write_config(daemons.config_path, allowed_run_as=[user.name])
+    shell_job(service, "nameless", "id -u", scheduleConfig={"hours": 1})
+    ran = cli(daemons, "run", "nameless")
+    assert (ran.returncode, ran.stdout) == (0, "0\n"), ran.stderr
+    assert ran.stderr.splitlines() == [
+        "jobctl: warning: jobs that name no user run as root: [daemon] allowed_run_as is set but default_run_as is "
+        f'not; add default_run_as = "{user.name}" to [daemon] to run them as that user'
+    ]
+    write_config(daemons.config_path, allowed_run_as=[user.name], default_run_as=user.name)
+    bounded = cli(daemons, "run", "nameless")
+    assert (bounded.returncode, bounded.stdout, bounded.stderr) == (0, f"{user.uid}\n", ""), bounded.stderr

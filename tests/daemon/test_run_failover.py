@@ -169,3 +169,50 @@ def test_run_through_the_api_ends_with_exit_5_when_the_daemon_is_killed(
     )
     assert error.startswith(f"jobctl: cannot reach the jobctl API at http://127.0.0.1:{daemon.port}: "), said
     assert [e["status"] for e in executions(service, job["id"])] == ["pending"], "left to the daemons"
+
+
+SILENT_RUNNER = re.compile(
+    r"jobctl: warning: the daemon running execution (?P<id>\S+) \((?P<host>\S+) pid (?P<pid>\d+)\) has not "
+    r"heartbeated for (?P<silent>\d+)s: its outcome is unknown; a daemon that leads records it failed \(abandoned\)"
+)
+WARN_SLACK = 2.5
+"""Beyond two missed heartbeats (2.4 s at TTL 6): the command looks once a second, on a loaded machine."""
+
+
+def test_run_says_once_when_the_daemon_running_its_run_is_killed_and_waits_for_the_record(
+    service: Service, daemons: DaemonFactory, background: Background, tmp_path: Path
+) -> None:
+    """The daemon that started the run is killed: the command used to wait silently until a
+    daemon led again and recorded the run abandoned. Now it says so once, two missed heartbeats
+    later, goes on waiting, and ends with the abandoned run's outcome; it never runs it again."""
+    daemons.config_path = write_config(tmp_path / "ttl.toml", lease_ttl_seconds=TTL)
+    job = shell_job(service, "a", "echo started; sleep 60", scheduleConfig={"hours": 1})
+    leader = daemons.start()
+    wait_for(lambda: service.get_status()["leaderInstance"], timeout=10, what="a leader")
+    err = tmp_path / "run.err"
+    proc = background.run(err, "run", "a")
+    [run] = wait_for(
+        lambda: [e for e in executions(service, job["id"]) if e["status"] == "running"], timeout=20, what="the run"
+    )
+    killed_at = kill(leader)
+
+    wait_for(lambda: SILENT_RUNNER.search(err.read_text()) or proc.poll() is not None, timeout=TTL + 10,
+             what="the warning")  # fmt: skip
+    took = time.monotonic() - killed_at
+    found = SILENT_RUNNER.search(err.read_text())
+    assert found is not None, err.read_text()
+    assert (found["id"], found["host"], int(found["pid"])) == (run["id"], socket.gethostname(), leader.pid)
+    assert took <= TTL * 2 / 5 + WARN_SLACK, f"warned {took:.1f}s after the kill, lease TTL {TTL}s"
+    time.sleep(1.5)
+    assert proc.poll() is None, "it waits for the record"
+
+    daemons.start()  # leads once the dead leader's lease ends, and records the run abandoned
+    proc.communicate(timeout=TTL + 30)
+    said = err.read_text()
+    abandoned = f"abandoned: the daemon running it ({socket.gethostname()} pid {leader.pid}) stopped heartbeating"
+    assert proc.returncode == 1, said  # its output may not have reached the store before the kill
+    warning, failed = said.splitlines()
+    assert SILENT_RUNNER.fullmatch(warning), said
+    assert failed == f"jobctl: run failed: {abandoned}; outcome unknown"
+    [final] = executions(service, job["id"])
+    assert (final["id"], final["status"]) == (run["id"], "failed"), "run once, recorded abandoned"
