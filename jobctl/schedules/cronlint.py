@@ -163,6 +163,7 @@ def _ends_at(name: str, head: str, high: int) -> bool:
     except (FieldError, IndexError):
         return False  # the parser reports it
 
+
 def _step_finding(name: str, part: str, values: range, how: str) -> Finding:
     label = _FIELD_NAMES.get(name, name)
     shown = ", ".join(str(value) for value in values)
