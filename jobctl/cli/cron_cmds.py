@@ -13,7 +13,8 @@ import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
-from jobctl.errors import ValidationFailed
+from jobctl.cli.option_terms import options_message
+from jobctl.errors import UsageError, ValidationFailed
 
 if TYPE_CHECKING:
     from jobctl.schedules.explain import Explanation
@@ -21,6 +22,10 @@ if TYPE_CHECKING:
 app = typer.Typer(
     suggest_commands=False, help="Crontab expressions: check one before a job uses it.", no_args_is_help=True
 )
+
+
+_EXPLAIN_OPTIONS = {"from": "--from", "timezone": "--timezone", "count": "--count"}
+"""Fields an explanation can refuse and the options that set them (the expression keeps ``cron``)."""
 
 
 @app.command("explain")
@@ -49,14 +54,17 @@ def explain(
     app_ctx: AppContext = ctx.obj
     zone_name = timezone or app_ctx.config.scheduler_timezone
     after = datetime.now(UTC)
-    if start is not None:
-        try:
-            after = parse_iso(start, load_zone(zone_name))
-        except UnknownZone:
-            raise ValidationFailed.field(["timezone"], f"unknown time zone {zone_name!r}") from None
-        except ValueError:
-            raise ValidationFailed.field(["from"], not_a_time(start)) from None
-    result = explain_expression(expression, timezone=zone_name, after=after, count=count)
+    try:
+        if start is not None:
+            try:
+                after = parse_iso(start, load_zone(zone_name))
+            except UnknownZone:
+                raise ValidationFailed.field(["timezone"], f"unknown time zone {zone_name!r}") from None
+            except ValueError:
+                raise ValidationFailed.field(["from"], not_a_time(start)) from None
+        result = explain_expression(expression, timezone=zone_name, after=after, count=count)
+    except ValidationFailed as exc:
+        raise UsageError(options_message(exc, _EXPLAIN_OPTIONS)) from None
     if as_json:
         output.print_json(result.as_json())
         return

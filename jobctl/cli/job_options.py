@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from jobctl.cli.option_terms import options_message
 from jobctl.errors import UsageError, ValidationFailed
 from jobctl.models import SHELL_TASK_FUNCTION, JobType
 
@@ -204,11 +205,16 @@ def parse_args(pairs: list[str], *, flag: str = "--arg") -> dict[str, str]:
     return parsed
 
 
+SCHEDULE_OPTIONS = {"every": "--every", "at": "--at", "timezone": "--timezone"}
+"""The fields the schedule parsers name and the options that give them. A bad expression stays
+``cron:``: ``jobctl cron explain`` (where it is an argument) says it in the very same line."""
+
+
 def _cli_field(parse: Any, *args: Any) -> Any:
     try:
         return parse(*args)
     except ValidationFailed as exc:
-        raise UsageError(exc.message) from None
+        raise UsageError(options_message(exc, SCHEDULE_OPTIONS)) from None
 
 
 def notify_fields(options: JobOptions) -> dict[str, Any]:

@@ -160,9 +160,13 @@ def list_jobs(
         typer.Option("--after", help="Only the page after CURSOR (a nextCursor of --json).", metavar="CURSOR"),
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="With --json: every page, in one answer.")] = False,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, help="Show the first N by name (default all; not with --json).")
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """List jobs with their schedule, next run and last status: every job, by name.
+    """List jobs with their schedule, next run and last status: every job, by name (--limit N:
+    the first N), with a footer when some were left out.
 
     With --json: one page of the API's answer (--page, --per-page; --after the nextCursor of the
     page before), or every job (--all).
@@ -170,6 +174,7 @@ def list_jobs(
     \b
     Examples:
       jobctl jobs list
+      jobctl jobs list --limit 20
       jobctl jobs list --enabled --json --all
       jobctl jobs list --label team=ops --label tier=gold
     """
@@ -177,10 +182,7 @@ def list_jobs(
 
     service = _ctx(ctx).service()
     paged = page is not None or per_page is not None or after is not None
-    if every and paged:
-        from jobctl.errors import UsageError
-
-        raise UsageError("give either --all or --page/--per-page/--after")
+    _check_jobs_choice(limit=limit, paged=paged, every=every, as_json=as_json)
 
     def fetch(number: int, size: int, cursor: str | None = None) -> JobList:
         return service.list_jobs(
@@ -211,7 +213,23 @@ def list_jobs(
         output.print_json(data)
     else:
         by_name = sorted(data["jobs"], key=lambda job: (job["name"].casefold(), job["name"]))
-        render.jobs_table({**data, "jobs": by_name})
+        render.jobs_table({**data, "jobs": by_name[:limit]}, read=len(by_name) if limit is not None else None)
+
+
+def _check_jobs_choice(*, limit: int | None, paged: bool, every: bool, as_json: bool) -> None:
+    """One way of choosing jobs, as in every listing (:func:`jobctl.cli.paging.check_choice`);
+    ``--after`` is one more way of asking for a page here.
+
+    :raises UsageError:
+    """
+    from jobctl.cli.paging import check_choice
+    from jobctl.errors import UsageError
+
+    if every and paged:
+        raise UsageError("give either --all or --page/--per-page/--after")
+    if limit is not None and (paged or every):
+        raise UsageError("give one of --limit, --page/--per-page/--after and --all")
+    check_choice(limit=limit is not None, paged=paged, every=every, as_json=as_json)
 
 
 @app.command("show")

@@ -49,3 +49,19 @@ def _in_option_terms(error: dict[str, object]) -> str | None:
     msg = _BOUND.sub(lambda found: QUERY_OPTIONS[found[1]] if found[1] else found[0], str(error.get("msg", "invalid")))
     # a sentence about the option reads on from its name, export's "--until must be later than --since"
     return f"{option} {msg}" if msg.startswith("must ") else f"{option}: {msg}"
+
+
+def options_message(exc: ValidationFailed, options: dict[str, str]) -> str:
+    """``exc``'s message with each field that an option of the command sets named as that option.
+
+    The schedule parsers name what they read by its field (``at: 'x' is not a time``), as a jobs
+    file and the API spell it; on the command line the user typed ``--at``, so the line starts
+    ``--at:`` as ``--since:`` does. A field no option sets keeps its name.
+    """
+    parts = []
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc") or [] if part != "body"]
+        where = options.get(loc[0], loc[0]) if len(loc) == 1 else ".".join(loc)
+        msg = str(error.get("msg", "invalid"))
+        parts.append(f"{where}: {msg}" if where else msg)
+    return "; ".join(parts)

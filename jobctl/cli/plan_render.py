@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from jobctl.cli import output
+from jobctl.cli.terminal import UNSAFE
 from jobctl.wire.responses import ApplyPlan
 
 VALUE_MAX = 60
@@ -63,14 +64,22 @@ def _window(text: str, start: int) -> str:
 
 
 def value_text(value: Any, *, cut: bool = True) -> str:
-    """A value as the jobs file writes it, briefly: ``30s``, ``"tar czf ..."``, ``{"team":"ops"}``.
-    ``cut=False`` keeps it whole: a source is a file's path, told apart by its end."""
+    """A value briefly: ``30s``, ``"tar czf ..."``, ``{"team":"ops"}``. ``cut=False`` keeps it
+    whole: a source is a file's path, told apart by its end.
+
+    A string with blanks (or empty, or with a control character) is shown as written between
+    double quotes, as lint messages quote a crontab line (``quoted`` in
+    :mod:`jobctl.schedules.crontab_file`): JSON's escaping doubled every backslash and escaped
+    every quote, so ``echo "a\\%b"`` read as ``echo \\"a\\\\%b\\"``, not what the file or
+    the crontab says. Control characters are escaped once, by the printer
+    (docs/terminal-output.md); ``--json`` has the values exactly."""
     if value is None:
         text = "(none)"
     elif isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, str):
-        text = value if value and not any(ch.isspace() for ch in value) else json.dumps(value, ensure_ascii=False)
+        bare = value and not any(ch.isspace() for ch in value) and not UNSAFE.search(value)
+        text = value if bare else f'"{value}"'
     else:
         text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return text if len(text) <= VALUE_MAX or not cut else text[: VALUE_MAX - 1] + "…"

@@ -64,9 +64,12 @@ JOB_COLUMNS = (
 """Jobs in a table; when it is too wide, AT goes first, then LAST RUN, ID, RESULT, NEXT RUN."""
 
 
-def jobs_table(data: EveryJob, *, page: tuple[int, int] | None = None, next_cursor: str | None = None) -> None:
+def jobs_table(
+    data: EveryJob, *, page: tuple[int, int] | None = None, next_cursor: str | None = None, read: int | None = None
+) -> None:
     """``data`` in the API's shape; ``page`` (number, size) when it is one page of the listing,
-    ``next_cursor`` that page's ``nextCursor`` when it was read after a cursor (it has no counts)."""
+    ``next_cursor`` that page's ``nextCursor`` when it was read after a cursor (it has no counts),
+    ``read`` how many jobs were read when ``--limit`` kept only the first of them."""
     rows = [
         [
             job["name"],
@@ -80,10 +83,13 @@ def jobs_table(data: EveryJob, *, page: tuple[int, int] | None = None, next_curs
         ]
         for job in data["jobs"]
     ]
-    output.print_table(None, JOB_COLUMNS, rows, footer=_jobs_footer(data, len(rows), page, next_cursor))
+    footer = _jobs_footer(data, len(rows), page, next_cursor, read)
+    output.print_table(None, JOB_COLUMNS, rows, footer=footer)
 
 
-def _jobs_footer(data: EveryJob, shown: int, page: tuple[int, int] | None, next_cursor: str | None) -> str:
+def _jobs_footer(
+    data: EveryJob, shown: int, page: tuple[int, int] | None, next_cursor: str | None, read: int | None
+) -> str:
     total = data["total"]
     if total is None:  # a page after a cursor: the API counts nothing then
         more = f"; next page: --after {next_cursor}" if next_cursor else ""
@@ -95,6 +101,8 @@ def _jobs_footer(data: EveryJob, shown: int, page: tuple[int, int] | None, next_
     if page is not None and shown < total:
         hint = "without --page and --per-page every job is listed"
         footer += f"\nshowing {_page_span(page, shown)} of {total:,} (page {page[0]}); {hint}"
+    elif read is not None and shown < read:
+        footer += f"\nshowing the first {shown:,} by name; use --limit N to see more"
     elif page is None and shown != total:
         footer += f"\nshowing {shown:,}, {total:,} when the list was started: jobs were created or deleted meanwhile"
     return footer

@@ -6,7 +6,8 @@ reads the same and carries the same ``code`` in both:
 * ``step`` - a ``*/n`` whose step does not divide its field's range (``*/35`` in minutes runs
   at :00 and :35, not every 35 minutes): the count starts again each hour, day, month...; and
   a ``start/n`` (cron's ``start-MAX/n``) whose runs are not ``n`` apart across that restart
-  (``5/35``: :05 and :40; day ``1/10``: days 1, 11, 21 and 31);
+  (``5/35``: :05 and :40; day ``1/10``: days 1, 11, 21 and 31), and the same written as a
+  range to the field's maximum (``0-59/35``, day ``1-31/10``);
 * ``day_or_weekday`` - day of month and weekday both restricted: cron runs on days that
   match *either*, not both;
 * ``day_star_step`` - the same, with one of them starting with ``*`` (``*/2``): Vixie cron and
@@ -126,12 +127,15 @@ def _both_days(day: str, weekday: str) -> Finding:
 
 def _uneven_step(name: str, part: str) -> Finding | None:
     """A step that does not run every ``n`` units, as a warning: ``*/n`` whose ``n`` does not
-    divide the field's range, or ``start/n`` (``start-MAX/n``) whose last run and the next
-    unit's first are not ``n`` apart. The weekday field is left out (Sunday is both 0 and 7)."""
+    divide the field's range, or ``start/n`` or ``start-MAX/n`` (the same values) whose last run
+    and the next unit's first are not ``n`` apart. The weekday field is left out (Sunday is both 0 and 7)."""
     head, slash, step_text = part.partition("/")
-    if not slash or not step_text.isdigit() or name == "day_of_week" or "-" in head:
+    if not slash or not step_text.isdigit() or name == "day_of_week":
         return None
     step, size = int(step_text), _RANGE_SIZES[name]
+    high = _field_low(name) + size - 1
+    if "-" in head and not _ends_at(name, head, high):
+        return None  # a range that stops short of the field's end never runs into the restart
     if head in ("*", "?"):
         if step == 0 or size % step == 0:
             return None
@@ -143,12 +147,21 @@ def _uneven_step(name: str, part: str) -> Finding | None:
         return None  # the parser reports it
     if values[0] + size - values[-1] == step:
         return None  # the next unit's first run comes `step` after the last: every `step` units
-    high = _field_low(name) + size - 1
-    return _step_finding(name, part, values, f"(cron's {head}-{high}/{step}) runs")
+    how = "runs" if "-" in head else f"(cron's {head}-{high}/{step}) runs"
+    return _step_finding(name, part, values, how)
 
 
 def _field_low(name: str) -> int:
     return 1 if name in ("day", "month") else 0
+
+
+def _ends_at(name: str, head: str, high: int) -> bool:
+    """Whether the range ``head`` (``0-59``, ``jan-dec``) ends at ``high``, the field's maximum:
+    then ``A-MAX/n`` is ``A/n``, cron's very meaning of it, and restarts alike."""
+    try:
+        return crontab_element_values(name, head.lower())[-1] == high
+    except (FieldError, IndexError):
+        return False  # the parser reports it
 
 
 def _step_finding(name: str, part: str, values: range, how: str) -> Finding:

@@ -27,7 +27,8 @@ with a step that ends at its last run ("every 10 days, between day 1 and 31 of t
 Only an element whose runs really are every S units, across the hour, day or year
 (``5/15`` in minutes, ``3/6`` in hours, ``2/3`` in months), keeps cron-descriptor's reading.
 In a comma list (``1,20/6``, which cron-descriptor reads as "on day 1 and every 6 days, of
-the month") an ``N/S`` element becomes its values.
+the month") an ``N/S`` element becomes its values, and the list is then put in order of first
+values, each once (``*/7,5`` minutes: "At 0, 5, 7, ..."; not "0, 7, ..., 56, and 5").
 
 A ``*/S`` whose step does not divide its field's range is the same misreading: ``*/2`` in the
 day field runs on days 1, 3, ..., 31 and again on the 1st, restarting each month, but
@@ -45,7 +46,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from jobctl.schedules.cronfields import SECONDS_FIRST_ORDER, crontab_element_values
+from jobctl.schedules.cronfields import SECONDS_FIRST_ORDER, FieldError, crontab_element_values
 
 if TYPE_CHECKING:
     from cron_descriptor import ExpressionDescriptor, Options
@@ -126,16 +127,29 @@ def _field_as_runs(name: str, text: str) -> str:
         return text
     if len(elements) == 1 and name != "day_of_week":
         return _start_step(name, text)
-    written: list[str] = []
+    written: list[tuple[int, str]] = []  # (first value in cron's numbering, text), to sort by
     for element in elements:
         if not _misread(name, element):
-            written.append(element)
+            written.append((_first_value(name, element), element))
             continue
         values = crontab_element_values(name, element)
-        written.extend(str(value % _WEEK if name == "day_of_week" else value) for value in values)
-    if name == "day_of_week" and len(elements) == 1 and len(set(written)) == _WEEK:
+        written.extend((value, str(value % _WEEK if name == "day_of_week" else value)) for value in values)
+    texts = [text for _, text in written]
+    if name == "day_of_week" and len(elements) == 1 and len(set(texts)) == _WEEK:
         return "*"
-    return ",".join(dict.fromkeys(written))
+    if all(first >= 0 for first, _ in written):
+        texts = [text for _, text in sorted(written, key=lambda pair: pair[0])]
+    return ",".join(dict.fromkeys(texts))
+
+
+def _first_value(name: str, element: str) -> int:
+    """The first value of a list's element, by which the list is put in order: its values were
+    left where the element stood, so ``*/7,5`` in minutes read "At 0, 7, ..., 56, and 5 minutes".
+    -1 for an element with no plain first value (``L``, ``5#2``): that list keeps its order."""
+    try:
+        return crontab_element_values(name, element)[0]
+    except (FieldError, IndexError):
+        return -1
 
 
 def _misread(name: str, element: str) -> bool:

@@ -257,3 +257,20 @@ def test_a_plan_shows_where_two_long_values_differ(sqlite_only_cli: OneStoreCli,
     assert plan.stdout.splitlines()[0] == (
         '~ update long: description … --go --on%and input" -> … --go --on%and input%"'
     )  # both cut alike, from a little before where they differ: not twice the same text
+
+
+def test_a_plan_shows_values_as_written(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """A plan quoted strings as JSON does: every backslash doubled and every quote escaped, so
+    the description of ``echo "a\\%b"\\\\%in`` read ``echo \\"a\\\\%b\\"\\\\\\\\%in``. It is shown as
+    written, in double quotes; only control characters are escaped, once (a tab as ``\\t``)."""
+    cli = _cli(sqlite_only_cli, tmp_path, "store.db")
+    crontab = tmp_path / "crontab"
+    crontab.write_text('# name: quoting\n0 4 * * * echo "a\\%b"\\\\%in\n')
+    assert cli("import", "crontab", str(crontab), "--name", "web1").code == 0  # with its '%' warning
+    crontab.write_text('# name: quoting\n0 5 * * * echo "a\\%b"\\\\%in\tx\n')
+    plan = cli("import", "crontab", str(crontab), "--name", "web1", "--dry-run")
+    assert plan.stdout.splitlines()[0] == (
+        '~ update quoting: cron "0 4 * * *" -> "0 5 * * *", '
+        'description "crontab: 0 4 * * * echo "a\\%b"\\\\%in" -> "crontab: 0 5 * * * echo "a\\%b"\\\\%in\\tx", '
+        'stdin "in\\n" -> "in\\tx\\n"'
+    )

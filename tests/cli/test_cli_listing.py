@@ -218,3 +218,25 @@ def test_the_cursor_of_the_next_page_is_shown_whole_on_a_narrow_terminal(
     shown = in_terminal(cli.env, "jobs", "list", "--per-page", "1", "--after", first, columns=80)
     assert shown.code == 0, shown
     assert f"next page: --after {second}" in SGR.sub("", shown.stdout), shown.stdout
+
+
+def test_jobs_list_limit_shows_the_first_by_name(cli: Any, local: tuple[Store, Service], ok: Callable[[Any], Any],
+                                                 fails: Callable[..., str]) -> None:  # fmt: skip
+    """``--limit N`` as in every other listing: the first N rows of the table (by name), a footer
+    when some were left out, and not with --json or another way of choosing."""
+    _, service = local
+    make_jobs(service, 12)
+    lines = ok(cli("jobs", "list", "--limit", "5")).stdout.splitlines()
+    assert [line.split()[0] for line in lines[1:-2]] == [f"job-{n:02d}" for n in range(5)]
+    assert lines[-2:] == [
+        "12 jobs: 12 enabled, 0 disabled, 0 running",
+        "showing the first 5 by name; use --limit N to see more",
+    ]
+    whole = ok(cli("jobs", "list", "--limit", "12")).stdout
+    assert whole == ok(cli("jobs", "list")).stdout, "nothing left out: no footer about it"
+    fails(cli("jobs", "list", "--limit", "5", "--json"), 2, "--limit is for people; with --json use")
+    for other in (["--all"], ["--page", "1"], ["--after", "x"]):
+        fails(
+            cli("jobs", "list", "--limit", "5", *other), 2, "give one of --limit, --page/--per-page/--after and --all"
+        )
+    fails(cli("jobs", "list", "--limit", "0"), 2, "--limit")

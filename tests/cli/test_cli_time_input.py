@@ -13,15 +13,15 @@ from tests.cli.helpers import OneStoreCli, check_error, check_ok
 ISO = "give an ISO 8601 date or date-time (2026-12-04, 2026-12-04T02:00:00Z)"
 
 COMMANDS = {
-    "at-offset-as-time": (["jobs", "create", "at1", "--at", "2027-01-01+05:00", "--command", "true"], "at: "),
-    "at-any-separator": (["jobs", "create", "at2", "--at", "2027-01-01x09:00", "--command", "true"], "at: "),
-    "at-basic-time": (["jobs", "create", "at3", "--at", "0900", "--command", "true"], "at: "),
+    "at-offset-as-time": (["jobs", "create", "at1", "--at", "2027-01-01+05:00", "--command", "true"], "--at: "),
+    "at-any-separator": (["jobs", "create", "at2", "--at", "2027-01-01x09:00", "--command", "true"], "--at: "),
+    "at-basic-time": (["jobs", "create", "at3", "--at", "0900", "--command", "true"], "--at: "),
     "export-until": (["executions", "export", "--until", "2026-12-07+10:35"], "--until: "),
     "export-since": (["executions", "export", "--since", "20261207-0500"], "--since: "),
     "why-since": (["jobs", "why", "hourly", "--since", "2026-12-07-05:00"], "--since: "),
     "why-until": (["jobs", "why", "hourly", "--until", "2026-12-07_05:00"], "--until: "),
     "audit-since": (["audit", "--since", "2026-12-07x10:00"], "--since: "),
-    "cron-explain-from": (["cron", "explain", "0 9 * * *", "--from", "2027-01-01+05:00"], "from: "),
+    "cron-explain-from": (["cron", "explain", "0 9 * * *", "--from", "2027-01-01+05:00"], "--from: "),
 }
 
 
@@ -67,3 +67,29 @@ def test_every_command_taking_a_history_time_refuses_it_in_the_same_words(
     check_ok(sqlite_only_cli("jobs", "create", "hourly", "--every", "1h", "--command", "true"))
     line = check_error(sqlite_only_cli(*args, text), 2)
     assert line == f"jobctl: {args[-1]}: {text!r} is not a time: {HISTORY_FORMS}"
+
+
+OPTION_VALUES = {
+    "create-every": (["jobs", "create", "e1", "--every", "soon", "--command", "true"], "--every: 'soon' is not"),
+    "create-zone": (
+        ["jobs", "create", "z1", "--cron", "0 9 * * *", "--timezone", "Mars/Base", "--command", "true"],
+        "--timezone: unknown time zone 'Mars/Base'",
+    ),
+    "update-at": (["jobs", "update", "hourly", "--at", "soon"], "--at: 'soon' is not a time"),
+    "explain-zone": (
+        ["cron", "explain", "0 9 * * *", "--from", "2027-01-01", "--timezone", "Mars/Base"],
+        "--timezone: unknown time zone 'Mars/Base'",
+    ),
+    "explain-count": (["cron", "explain", "0 9 * * *", "-n", "0"], "--count: must be between 1 and 100"),
+}
+
+
+@pytest.mark.parametrize(("args", "starts"), OPTION_VALUES.values(), ids=list(OPTION_VALUES))
+def test_a_bad_option_value_is_named_as_the_option_typed(
+    sqlite_only_cli: OneStoreCli, args: list[str], starts: str
+) -> None:
+    """The schedule parsers name a field as a jobs file spells it (``at``); the command line
+    names the option the user typed (``--at``), as ``--since:`` errors always did."""
+    check_ok(sqlite_only_cli("jobs", "create", "hourly", "--every", "1h", "--command", "true"))
+    line = check_error(sqlite_only_cli(*args), 2)
+    assert line.startswith(f"jobctl: {starts}"), line

@@ -411,3 +411,5 @@ def test_every_listing_pages_alike_on_the_store_and_through_the_api(daemon: Daem
         for options in (["--json", "--all"], ["--all"], ["--limit", "2"], ["--json", "--page", "2", "--per-page", "1"],
                         ["--page", "1", "--per-page", "1"], ["--json", "--limit", "2"]):  # fmt: skip
             _same(daemon, *command, *options)
+    for options in (["--limit", "1"], ["--limit", "1", "--json"], ["--limit", "1", "--all"]):
+        _same(daemon, "jobs", "list", *options)

@@ -160,3 +160,20 @@ def test_a_start_with_a_step_of_many_runs_is_a_range_that_ends_at_its_last_run()
     explanation = explain("1/7 * * * * *", timezone="UTC", after=datetime(2027, 1, 1, 0, 0, 50, tzinfo=UTC), count=3)
     assert explanation.description == "Every 7 seconds, seconds 1 through 57 past the minute"
     assert [f"{instant.utc:%M:%S}" for instant in explanation.next] == ["00:57", "01:01", "01:08"]
+
+
+@pytest.mark.parametrize(
+    ("expression", "english"),
+    [
+        ("0 */7,5 * * * *", "At 0, 5, 7, 14, 21, 28, 35, 42, 49, and 56 minutes past the hour"),
+        ("0 0 0 25,1/10 * *", "At 00:00, on day 1, 11, 21, 25, and 31 of the month"),
+        ("0 5/35,40 * * * *", "At 5 and 40 minutes past the hour"),
+        ("0 0 0 * * 5/2,1", "At 00:00, only on Monday, Friday, and Sunday"),
+    ],
+    ids=["star-step-then-value", "value-then-start-step", "a-value-twice", "weekday-from-monday"],
+)
+def test_a_list_with_an_expanded_step_is_described_in_order(expression: str, english: str) -> None:
+    """An ``N/S`` or uneven ``*/S`` in a comma list becomes its values; they were left where the
+    element stood, so ``*/7,5`` read "At 0, 7, ..., 56, and 5 minutes". They are sorted (the
+    weekday in cron's numbering, where a step runs on to Sunday as 7) and each said once."""
+    assert describe_expression(expression) == english
