@@ -71,8 +71,6 @@ def wait_while_pending(
 def _say_it_runs_here(last_leader: LeadingDaemon, execution_id: str) -> None:
     """``jobctl: no daemon leads any more (the last leader was web1 pid 4242): running execution
     3f2c9a4e... in this process``."""
-    import sys
-
     from jobctl.cli.terminal import printable
 
     said = (

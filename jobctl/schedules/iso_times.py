@@ -24,7 +24,7 @@ import re
 from datetime import datetime, time
 
 _DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
-_CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,](?P<fraction>[0-9]+))?)?"
+_CLOCK = r"[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:[.,][0-9]+)?)?"
 _OFFSET = r"(?:[Zz]|[+-][0-9]{2}(?::?[0-9]{2})?)"
 
 DATE_TIME = re.compile(rf"{_DATE}(?:[Tt ]{_CLOCK}{_OFFSET}?)?")
@@ -63,13 +63,9 @@ def parse_date_time(text: str) -> datetime:
     :raises ValueError: when it is not in the grammar, or names no real time (``2026-02-30``).
     """
     value = text.strip()
-    found = DATE_TIME.fullmatch(value)
-    if found is not None:
-        return datetime.fromisoformat(_for_python(value, found))
-    if OTHER_DATE_TIME.fullmatch(value) is None:
+    if DATE_TIME.fullmatch(value) is None and OTHER_DATE_TIME.fullmatch(value) is None:
         raise ValueError(f"{text!r} is not an ISO 8601 date or date-time")
-    value = _LONG_FRACTION.sub(r"\1", value)
-    return datetime.fromisoformat(value[:-1] + "Z" if value.endswith("z") else value)
+    return datetime.fromisoformat(_for_python(value))
 
 
 def parse_time_of_day(text: str) -> time:
@@ -78,17 +74,13 @@ def parse_time_of_day(text: str) -> time:
     :raises ValueError: when it is not in the grammar, or names no real time (``25:00``).
     """
     value = text.strip()
-    found = TIME_OF_DAY.fullmatch(value)
-    if found is None:
+    if TIME_OF_DAY.fullmatch(value) is None:
         raise ValueError(f"{text!r} is not an ISO 8601 time of day")
-    return time.fromisoformat(_for_python(value, found))
+    return time.fromisoformat(_for_python(value))
 
 
-def _for_python(value: str, found: re.Match[str]) -> str:
-    """The matched text as ``fromisoformat`` reads it alike on every Python: upper-case ``Z``, a
-    fraction of at most six digits (read to the microsecond, as a datetime holds it)."""
-    fraction = found.group("fraction")
-    if fraction is not None and len(fraction) > 6:
-        start, end = found.span("fraction")
-        value = value[:start] + fraction[:6] + value[end:]
+def _for_python(value: str) -> str:
+    """Text the grammar matched, as ``fromisoformat`` reads it alike on every Python: upper-case
+    ``Z``, fractions of at most six digits (read to the microsecond, as a datetime holds it)."""
+    value = _LONG_FRACTION.sub(r"\1", value)
     return value[:-1] + "Z" if value.endswith("z") else value
