@@ -307,10 +307,10 @@ class Instance:
 
 
 HEARTBEATS_PER_LEASE = 5
-MIN_LEASE_TTL_SECONDS = 2.0
-"""The shortest ``[daemon] lease_ttl_seconds`` the config accepts (jobctl/config.py checks it)."""
 """A daemon heartbeats this many times per lease TTL, the leader renewing its lease at each beat
 just before: a reader of the store knows from it when the next heartbeat is due."""
+MIN_LEASE_TTL_SECONDS = 2.0
+"""The shortest ``[daemon] lease_ttl_seconds`` the config accepts (jobctl/config.py checks it)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -321,6 +321,21 @@ class Lease:
     expires_at: datetime | None
     vacated_at: datetime | None = None
     """When the term before this one ended (its lease expired or was released); None if unknown."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class LeaseTerm:
+    """One term of the leader lease as ``lease_terms`` recorded it."""
+
+    term: int
+    holder_id: str
+    hostname: str
+    pid: int
+    acquired_at: datetime
+    released_at: datetime | None
+    """When its holder gave the lease up (a clean stop); None while held, or when the lease ran out."""
+    last_heartbeat: datetime | None
+    """The holder's last heartbeat, while the store still keeps its instance."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -21,7 +21,7 @@ from datetime import timedelta
 
 from jobctl import __version__
 from jobctl.errors import StoreError
-from jobctl.models import Instance, Lease
+from jobctl.models import Instance, Lease, LeaseTerm
 from jobctl.scheduler.clock import Clock, SystemClock
 from jobctl.scheduler.missed import LeaderGap
 from jobctl.store import Store
@@ -131,16 +131,28 @@ class Leadership:
         if lease is None:
             self._lose("another instance holds the lease")
             return False
+        previous = self._begin_term(lease) if lease.term != self._term else None
         with self._lock:
             announced, self._announced = self._announced, True
             self._valid_until = started + self.ttl.total_seconds() - self.margin
             self._renewed_at = started
             if lease.term != self._term or self._gap is None:
-                self._gap = _gap_before(lease)
+                self._gap = _gap_before(lease, previous)
             self._term = lease.term
         if not announced:
             log.info("became leader (term %d)", lease.term)
         return True
+
+    def _begin_term(self, lease: Lease) -> LeaseTerm | None:
+        """Record the term this instance just began, and read the one before it: who led then,
+        and whether it gave the lease up or let it run out (what a missed range is put down to).
+        Only for the record: a store error here costs the words, not the lease."""
+        try:
+            self.cluster.record_term(lease, self.instance)
+            return self.cluster.lease_term(lease.term - 1)
+        except StoreError as exc:
+            log.warning("could not record the lease's term %d: %s", lease.term, exc.message)
+            return None
 
     def _lose(self, why: str) -> None:
         with self._lock:
@@ -155,7 +167,7 @@ class Leadership:
             self._valid_until = 0.0
             self._announced = False
         try:
-            self.cluster.release_lease(self.instance_id)
+            self.cluster.release_lease(self.instance_id, self._term or None)
         except StoreError as exc:
             log.warning("could not release the lease: %s", exc.message)
 
@@ -175,8 +187,8 @@ class Leadership:
         self.cluster.db.close()
 
 
-def _gap_before(lease: Lease) -> LeaderGap | None:
+def _gap_before(lease: Lease, previous: LeaseTerm | None) -> LeaderGap | None:
     """No daemon led from the end of the previous term until this one began."""
     if lease.acquired_at is None:
         return None
-    return LeaderGap(since=lease.vacated_at, until=lease.acquired_at)
+    return LeaderGap(since=lease.vacated_at, until=lease.acquired_at, previous=previous)

@@ -15,7 +15,7 @@ import dataclasses
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from jobctl.models import Job, MisfirePolicy
+from jobctl.models import Job, LeaseTerm, MisfirePolicy
 from jobctl.scheduler.overlap import SlotDecision
 from jobctl.schedules import Schedule
 from jobctl.schedules.spans import SlotSpan, span_through
@@ -34,6 +34,10 @@ class LeaderGap:
 
     since: datetime | None
     until: datetime
+    previous: LeaseTerm | None = None
+    """The term before, as ``lease_terms`` recorded it: who led and whether it gave the lease up.
+    None when it was not recorded (a new store, a leader of an earlier release, a leader that died
+    between its takeover and the record)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -97,21 +101,51 @@ def missed_cause(first: datetime, *, gap: LeaderGap | None, misfire_grace: timed
             # The slot came while the previous leader still held its lease, and it claimed
             # nothing more: it had stopped (killed, hung or cut off from the store, its lease
             # running on until it expired; or stopping cleanly, before it gave the lease up).
-            if gap.until - gap.since < PROMPT_TAKEOVER:
-                # A standby took the lease as it ended: there was no leaderless window to name.
-                return (
-                    f"the leading daemon stopped before this slot (its lease ended at {_moment(gap.since)}, "
-                    "when the next daemon took over)"
-                )
-            return (
-                f"the leading daemon stopped before this slot; its lease ended at {_moment(gap.since)} "
-                f"and no daemon led until {_moment(gap.until)}"
-            )
-        return f"no daemon was leading from {_moment(gap.since)} to {_moment(gap.until)}"
+            return _leader_stopped(gap.since, gap.until, gap.previous)
+        window = f"no daemon was leading from {_moment(gap.since)} to {_moment(gap.until)}"
+        return window if gap.previous is None else f"{window}: {_how_it_ended(gap.previous)}"
     return (
         f"claimed more than the misfire grace ({misfire_grace.total_seconds():g}s) late: "
         "every run slot was busy or the scheduler was held up"
     )
+
+
+def _leader_stopped(since: datetime, until: datetime, previous: LeaseTerm | None) -> str:
+    """A slot that came while the leader before still held the lease: it had stopped claiming."""
+    if previous is None:  # not recorded: the store cannot tell a clean stop from a kill
+        if until - since < PROMPT_TAKEOVER:
+            # A standby took the lease as it ended: there was no leaderless window to name.
+            return (
+                f"the leading daemon stopped before this slot (its lease ended at {_moment(since)}, "
+                "when the next daemon took over)"
+            )
+        return (
+            f"the leading daemon stopped before this slot; its lease ended at {_moment(since)} "
+            f"and no daemon led until {_moment(until)}"
+        )
+    after = (
+        ", when the next daemon took over"
+        if until - since < PROMPT_TAKEOVER
+        else f" and no daemon led until {_moment(until)}"
+    )
+    who = f"the leading daemon on {previous.hostname} (pid {previous.pid})"
+    if previous.released_at is not None:
+        return f"{who} was stopping at this slot; it gave its lease up at {_moment(since)}{after}"
+    return f"{who} stopped before this slot ({_unheard(previous)}); its lease ran out at {_moment(since)}{after}"
+
+
+def _how_it_ended(previous: LeaseTerm) -> str:
+    """How the term before a leaderless window ended, in a missed range's reason."""
+    who = f"the daemon on {previous.hostname} (pid {previous.pid}) that led before"
+    if previous.released_at is not None:
+        return f"{who} was stopped cleanly"
+    return f"{who} stopped renewing its lease ({_unheard(previous)})"
+
+
+def _unheard(previous: LeaseTerm) -> str:
+    """What a leader whose lease ran out may have met, with when it was last heard from."""
+    heard = f"last heard from at {_moment(previous.last_heartbeat)}: " if previous.last_heartbeat else ""
+    return f"{heard}killed, crashed, hung or cut off from the store"
 
 
 def _row(job: Job, span: SlotSpan, *, now: datetime, reason: str) -> NewExecution:

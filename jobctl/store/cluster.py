@@ -5,18 +5,21 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from jobctl.models import Instance, Lease
+from jobctl.models import Instance, Lease, LeaseTerm
 from jobctl.store.database import Database
-from jobctl.store.records import instance_from_row, lease_from_row
+from jobctl.store.records import instance_from_row, lease_from_row, lease_term_from_row
 
 LEASE_NAME = "scheduler"
+KEPT_TERMS = 100
+"""How many of the lease's latest terms ``lease_terms`` keeps: a leader reads only the one before
+its own, the rest are for people reading the store after a bad night."""
 BUMP_GENERATION_SQL = "UPDATE store_state SET generation = generation + 1 WHERE id = 1"
 CHANGES_CHANNEL = "jobctl_changes"
 """Postgres channel notified when jobs, pending runs or the lease change."""
 
 
 class ClusterRecords:
-    """Reads and writes ``scheduler_instances``, ``leases`` and ``store_state``."""
+    """Reads and writes ``scheduler_instances``, ``leases``, ``lease_terms`` and ``store_state``."""
 
     def __init__(self, db: Database) -> None:
         self.db = db
@@ -155,18 +158,70 @@ class ClusterRecords:
         )
         return row is not None
 
-    def release_lease(self, instance_id: str) -> None:
+    def release_lease(self, instance_id: str, term: int | None = None) -> None:
         """Give the lease up; standbys listening on Postgres hear of it at once.
 
         The lease expires now (rather than being cleared), so the next leader records when this
-        term ended as its ``vacated_at``.
+        term ended as its ``vacated_at``; ``term``'s row in ``lease_terms`` is marked released in
+        the same transaction, so the next leader never finds the lease free and its term unmarked.
         """
         clock = ":now" if self.db.is_sqlite else "clock_timestamp()"
-        self.db.execute(
-            f"UPDATE leases SET holder_id = NULL, expires_at = {clock} WHERE name = :name AND holder_id = :me",
-            {"name": LEASE_NAME, "me": instance_id, **({"now": datetime.now(UTC)} if self.db.is_sqlite else {})},
+        params: dict[str, Any] = {"name": LEASE_NAME, "me": instance_id, "term": term}
+        if self.db.is_sqlite:
+            params["now"] = datetime.now(UTC)
+        with self.db.transaction():
+            if term is not None:
+                self.db.execute(
+                    f"""
+                    UPDATE lease_terms SET released_at = {clock}
+                    WHERE term = :term AND holder_id = :me AND EXISTS (
+                        SELECT 1 FROM leases WHERE name = :name AND holder_id = :me AND term = :term
+                    )
+                    """,
+                    params,
+                )
+            self.db.execute(
+                f"UPDATE leases SET holder_id = NULL, expires_at = {clock} WHERE name = :name AND holder_id = :me",
+                params,
+            )
+            self._notify()
+
+    # -- terms ----------------------------------------------------------------------------
+
+    def record_term(self, lease: Lease, instance: Instance) -> None:
+        """Note that ``instance`` began ``lease``'s term, and forget terms long past.
+
+        Its own statement after the takeover, not part of it: a leader that dies in between
+        leaves the term unrecorded, and its successor then says less about why no daemon led,
+        nothing worse (docs/missed-slots.md).
+        """
+        assert lease.acquired_at is not None, "a held lease has begun"
+        with self.db.transaction():
+            self.db.execute(
+                """
+                INSERT INTO lease_terms (term, holder_id, hostname, pid, acquired_at)
+                VALUES (:term, :holder_id, :hostname, :pid, :acquired_at)
+                ON CONFLICT (term) DO NOTHING
+                """,
+                {
+                    "term": lease.term, "holder_id": instance.id, "hostname": instance.hostname,
+                    "pid": instance.pid, "acquired_at": lease.acquired_at,
+                },
+            )  # fmt: skip
+            self.db.execute("DELETE FROM lease_terms WHERE term <= :old", {"old": lease.term - KEPT_TERMS})
+
+    def lease_term(self, term: int) -> LeaseTerm | None:
+        """Who held ``term``, whether it gave the lease up, and when it was last heard from (its
+        instance's last heartbeat, while that row is kept); None when the term was not recorded."""
+        row = self.db.fetch_one(
+            """
+            SELECT lease_terms.*, scheduler_instances.last_heartbeat
+            FROM lease_terms LEFT JOIN scheduler_instances ON scheduler_instances.id = lease_terms.holder_id
+            WHERE lease_terms.term = :term
+            """,
+            {"term": term},
         )
-        self._notify()
+        return None if row is None else lease_term_from_row(row)
 
     # -- change counter -------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ Beside a scheduler the steps are sized by their time instead (:mod:`jobctl.servi
 TABLES = (
     "jobs", "executions", "execution_output", "task_functions", "job_types", "scheduler_instances", "leases",
     "api_tokens", "store_state", "audit_log", "notification_deliveries", "concurrency_groups", "job_run_stats",
+    "lease_terms",
 )  # fmt: skip
 """jobctl's tables, as ``store info`` counts them: every table a migration creates, and no other.
 A Postgres schema may hold other applications' tables too, which are not jobctl's to count,

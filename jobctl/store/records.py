@@ -25,6 +25,7 @@ from jobctl.models import (
     Job,
     JobTypeRecord,
     Lease,
+    LeaseTerm,
     Role,
     TaskFunction,
     TriggeredBy,
@@ -191,6 +192,18 @@ def lease_from_row(row: Row) -> Lease:
         acquired_at=to_utc(row["acquired_at"]),
         expires_at=to_utc(row["expires_at"]),
         vacated_at=to_utc(row.get("vacated_at")),
+    )
+
+
+def lease_term_from_row(row: Row) -> LeaseTerm:
+    return LeaseTerm(
+        term=int(row["term"]),
+        holder_id=row["holder_id"],
+        hostname=row["hostname"],
+        pid=int(row["pid"]),
+        acquired_at=_required_time(row["acquired_at"]),
+        released_at=to_utc(row["released_at"]),
+        last_heartbeat=to_utc(row.get("last_heartbeat")),
     )
 
 

@@ -32,10 +32,11 @@ that they match the scripts' own chain."""
 
 HEAD = SCHEMA_REVISIONS[-1]
 
-UPGRADE_UNLOCKED = frozenset({"leases", "scheduler_instances", "store_state"})
-"""Tables an upgrade on Postgres leaves unlocked: the lease, heartbeats and the change counter,
-which the daemons still running write on their own connection with a short lock timeout. A
-leader kept from renewing for the length of a migration would lose its lease."""
+UPGRADE_UNLOCKED = frozenset({"leases", "lease_terms", "scheduler_instances", "store_state"})
+"""Tables an upgrade on Postgres leaves unlocked: the lease and the record of its terms,
+heartbeats and the change counter, which the daemons still running write on their own connection
+with a short lock timeout. A leader kept from renewing for the length of a migration would lose
+its lease."""
 UPGRADE_LOCK_TIMEOUT = "1s"
 """How long an upgrade waits for its table locks before it gives way and tries again."""
 UPGRADE_RETRY_SECONDS = 0.5

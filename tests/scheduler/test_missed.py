@@ -7,6 +7,8 @@ seconds later and claims. The arithmetic of long ranges uses the fake clock.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -101,11 +103,16 @@ def test_slots_missed_while_no_daemon_led_are_one_row_saying_so(store: Store, po
     # The job's first slot comes a second after its creation: after the old leader released the
     # lease, unless the machine was slow enough to let the release come after it.
     since, until = f"{gap.since:%Y-%m-%dT%H:%M:%SZ}", f"{gap.until:%Y-%m-%dT%H:%M:%SZ}"
+    host, pid = socket.gethostname(), os.getpid()
     if first_slot >= gap.since:
-        assert row["errorMessage"].startswith(f"no daemon was leading from {since} to {until}"), row
+        assert row["errorMessage"].startswith(
+            f"no daemon was leading from {since} to {until}: "
+            f"the daemon on {host} (pid {pid}) that led before was stopped cleanly"
+        ), row
     else:
         assert row["errorMessage"].startswith(
-            f"the leading daemon stopped before this slot; its lease ended at {since} and no daemon led until {until}"
+            f"the leading daemon on {host} (pid {pid}) was stopping at this slot; "
+            f"it gave its lease up at {since} and no daemon led until {until}"
         ), row
     assert service.get_job(job["id"])["updatedAt"] == job["updatedAt"], "scheduling is no change to the job"
 
@@ -125,8 +132,11 @@ def test_a_failover_window_is_a_missed_range_from_the_dead_leaders_lease_expiry(
         assert abs((gap.since - lease_end).total_seconds()) < 0.5, "no daemon led once the crashed one's lease ran out"
         # the first missed slot came before the lease ran out: while the crashed leader held it
         assert parse(row["scheduledFor"]) < gap.since
+        assert gap.previous is not None and gap.previous.last_heartbeat is not None
         assert row["errorMessage"].startswith(
-            f"the leading daemon stopped before this slot; its lease ended at {gap.since:%Y-%m-%dT%H:%M:%SZ} "
+            f"the leading daemon on {socket.gethostname()} (pid {os.getpid()}) stopped before this slot "
+            f"(last heard from at {gap.previous.last_heartbeat:%Y-%m-%dT%H:%M:%SZ}: killed, crashed, hung or cut off "
+            f"from the store); its lease ran out at {gap.since:%Y-%m-%dT%H:%M:%SZ} "
             f"and no daemon led until {gap.until:%Y-%m-%dT%H:%M:%SZ}"
         ), row["errorMessage"]
         assert row["missedCount"] >= 1
@@ -156,10 +166,71 @@ def test_a_standby_taking_over_as_the_dead_leaders_lease_ends_names_no_empty_win
     scheduler_on(store, standby).tick(datetime.now(UTC))
     [row] = [e for e in rows(service, job["id"]) if e["status"] == "missed"]
     assert parse(row["scheduledFor"]) < gap.since, "the first slot came while the killed leader held the lease"
+    assert gap.previous is not None and gap.previous.last_heartbeat is not None
     assert row["errorMessage"] == (
-        f"the leading daemon stopped before this slot (its lease ended at {gap.since:%Y-%m-%dT%H:%M:%SZ}, "
-        "when the next daemon took over); misfire policy skip"
+        f"the leading daemon on {socket.gethostname()} (pid {os.getpid()}) stopped before this slot "
+        f"(last heard from at {gap.previous.last_heartbeat:%Y-%m-%dT%H:%M:%SZ}: killed, crashed, hung or cut off "
+        f"from the store); its lease ran out at {gap.since:%Y-%m-%dT%H:%M:%SZ}, when the next daemon took over; "
+        "misfire policy skip"
     ), row["errorMessage"]
+
+
+def test_a_takeover_after_a_term_nobody_recorded_keeps_the_words_that_name_no_daemon(store: Store) -> None:
+    """A leader of an earlier release records no term: the reason then says what the lease row
+    alone tells, and does not guess at a clean stop or a kill."""
+    service = Service(store, Caller(user_id="ops", role=Role.ADMIN), default_timezone="UTC")
+    job = every_second(service, "skip")
+    killed = Leadership(store, ttl_seconds=1)
+    killed.register()
+    assert killed.beat()
+    store.db.execute("DELETE FROM lease_terms")  # as a daemon before lease_terms left it
+    time.sleep(2.5)
+    standby = Leadership(store, ttl_seconds=15)
+    standby.register()
+    assert standby.beat()
+    gap = standby.gap
+    assert gap is not None and gap.since is not None and gap.previous is None
+    scheduler_on(store, standby).tick(datetime.now(UTC))
+    [row] = [e for e in rows(service, job["id"]) if e["status"] == "missed"]
+    assert row["errorMessage"].startswith(
+        f"the leading daemon stopped before this slot; its lease ended at {gap.since:%Y-%m-%dT%H:%M:%SZ} "
+        f"and no daemon led until {gap.until:%Y-%m-%dT%H:%M:%SZ}"
+    ), row["errorMessage"]
+
+
+def test_a_standby_that_stops_does_not_mark_a_term_it_lost_long_ago_as_given_up(store: Store) -> None:
+    """An instance that led term 1, lost the lease (frozen past its TTL) and stops as a standby
+    gives nothing up: term 1 ended by running out, and the next leader must read it so."""
+    first = Leadership(store, ttl_seconds=1)
+    first.register()
+    assert first.beat() and first.term == 1
+    time.sleep(1.2)
+    other = Leadership(store, ttl_seconds=15)
+    other.register()
+    assert other.beat() and other.term == 2
+    first.resign()  # a standby now: it holds no lease to give up
+    record = store.cluster.lease_term(1)
+    assert record is not None and record.released_at is None, record
+    other.resign()
+    record = store.cluster.lease_term(2)
+    assert record is not None and record.released_at is not None, "the leader's clean stop is recorded"
+    assert (record.holder_id, record.pid) == (other.instance_id, os.getpid())
+
+
+def test_lease_terms_keeps_only_the_latest_terms(store: Store) -> None:
+    from jobctl.store.cluster import KEPT_TERMS
+
+    leaders = []
+    for _ in range(KEPT_TERMS + 5):
+        leader = Leadership(store, ttl_seconds=15)
+        leader.register()
+        assert leader.beat()
+        leader.resign()
+        leader.mark_stopped()  # and closes its connection
+        leaders.append(leader)
+    terms = [row["term"] for row in store.db.fetch_all("SELECT term FROM lease_terms ORDER BY term")]
+    last = leaders[-1].term
+    assert terms == list(range(last - KEPT_TERMS + 1, last + 1)), terms
 
 
 def test_a_million_missed_slots_are_one_row_counted_at_once(rig: Rig) -> None:

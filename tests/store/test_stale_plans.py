@@ -68,7 +68,7 @@ def test_a_leading_daemon_goes_on_running_jobs_after_a_column_is_added(pg_url: s
         job = shell_job(service, "every-second", "true", scheduleConfig={"seconds": 1})
         daemon = daemons.start()
         wait_for(lambda: len(executions(service, job["id"])) >= 3, timeout=20, what="three runs")
-        for table in ("executions", "jobs", "leases", "scheduler_instances", "job_run_stats"):
+        for table in ("executions", "jobs", "leases", "lease_terms", "scheduler_instances", "job_run_stats"):
             add_a_column(pg_url, table)
         store.close()  # what follows reads on statements prepared after the change
         store = open_store(pg_url)
