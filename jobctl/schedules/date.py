@@ -67,12 +67,14 @@ def parse_at(text: str, *, default_timezone: str, now: datetime) -> dict[str, st
     local time in ``default_timezone``), or a time of day like ``09:00`` meaning its next
     occurrence after ``now`` on the local clock: the forms of :mod:`jobctl.schedules.iso_times`.
 
-    :raises ValidationFailed: at ``["at"]`` for anything unreadable or in the past.
+    :raises ValidationFailed: at ``["at"]`` for anything unreadable or in the past, at
+        ``["timezone"]`` for a zone that does not exist (the one ``--timezone`` gave: the
+        config's own was checked when it was read).
     """
     try:
         zone = load_zone(default_timezone)
     except UnknownZone:
-        raise ValidationFailed.field(["at"], f"unknown time zone {default_timezone!r}") from None
+        raise ValidationFailed.field(["timezone"], f"unknown time zone {default_timezone!r}") from None
     try:
         run_date = _next_time_of_day(parse_time_of_day(text), zone, as_utc(now))
     except ValueError:

@@ -47,6 +47,15 @@ def test_a_malformed_time_in_a_jobs_file_is_exit_2(
     assert check_ok(sqlite_only_cli("jobs", "list", "--json"))
 
 
+@pytest.mark.parametrize("schedule", [["--at", "2099-01-01 05:00"], ["--cron", "0 5 * * *"]], ids=["at", "cron"])
+def test_an_unknown_zone_is_named_as_the_option_that_gave_it(sqlite_only_cli: OneStoreCli, schedule: list[str]) -> None:
+    """Not ``--at: unknown time zone``: the zone came from ``--timezone``, whatever the schedule."""
+    args = ["jobs", "create", "zoned", *schedule, "--timezone", "Mars/Olympus", "--command", "true"]
+    line = check_error(sqlite_only_cli(*args), 2, "unknown time zone 'Mars/Olympus'")
+    assert line == "jobctl: --timezone: unknown time zone 'Mars/Olympus'", line
+    assert "zoned" not in check_ok(sqlite_only_cli("jobs", "list", "--json")).stdout, "nothing was created"
+
+
 HISTORY_FORMS = f"{ISO}, a duration ago (24h, 7d) or now"
 HISTORY_TIMES = {
     "why-since": ["jobs", "why", "hourly", "--since"],
