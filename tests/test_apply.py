@@ -3,6 +3,7 @@ when nothing changed (counted on the database itself), on SQLite and Postgres.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -248,3 +249,44 @@ def test_notify_rules_and_pause_after_failures_are_file_keys(service: Service) -
     with pytest.raises(ValidationFailed) as caught:
         service.apply_jobs(source="n.toml", jobs=[{**table, "notify": [{"notifier": "nobody", "on": ["failure"]}]}])
     assert caught.value.errors[0]["loc"] == ["body", "jobs", 0, "notify", 0, "notifier"]
+
+
+SECRET_JOB: dict[str, Any] = {
+    "name": "dump", "every": "1h", "command": "pg_dump postgres://app:url-one@127.0.0.1/app", "stdin": "stdin-one",
+    "args": {"password": "arg-one", "level": 1}, "env": {"PGPASSWORD": "s3cret-one", "OLD": "old-one", "SAME": "x"},
+}  # fmt: skip
+
+
+def test_a_plan_names_the_variables_it_changes_and_masks_every_secret(service: Service) -> None:
+    """A plan goes into deploy logs: environment values and stdin masked whole, secret-looking
+    keys and passwords in URLs masked (the audit log's rules), each variable named by what
+    happens to it; the job itself gets the values."""
+    service.apply_jobs(source="s.toml", jobs=[SECRET_JOB])
+    env = {"PGPASSWORD": "s3cret-two", "NEW": "new-one", "SAME": "x"}
+    changed = {**SECRET_JOB, "command": "pg_dump postgres://app:url-two@127.0.0.1/app", "stdin": "stdin-two",
+               "args": {"password": "arg-two", "level": 2}, "env": env}  # fmt: skip
+    dry = service.apply_jobs(source="s.toml", jobs=[changed], dry_run=True)
+    assert dry["updated"] == [{"name": "dump", "changes": {
+        "command": ["pg_dump postgres://app:***@127.0.0.1/app"] * 2,
+        "args": [{"level": 1, "password": "***"}, {"level": 2, "password": "***"}],
+        "stdin": ["***", "***"],
+        "env.NEW": [None, "***"],
+        "env.OLD": ["***", None],
+        "env.PGPASSWORD": ["***", "***"],
+    }}]  # fmt: skip
+    done = service.apply_jobs(source="s.toml", jobs=[changed])
+    assert done == dry
+    shown = json.dumps(done)
+    assert not [word for word in ("one", "two") if word in shown], shown
+    job = service.get_job(service.resolve_job("dump"))
+    assert (job["environment"], job["stdin"], job["taskArgs"]) == (
+        env,
+        "stdin-two",
+        {"command": changed["command"], "password": "arg-two", "level": 2},
+    )
+    without = {**changed, "env": {}}
+    del without["stdin"]
+    unset = service.apply_jobs(source="s.toml", jobs=[without])
+    assert unset["updated"][0]["changes"] == {
+        "stdin": ["***", None], "env.NEW": ["***", None], "env.PGPASSWORD": ["***", None], "env.SAME": ["***", None]
+    }  # fmt: skip

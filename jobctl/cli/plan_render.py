@@ -11,6 +11,7 @@ from typing import Any
 
 from jobctl.cli import output
 from jobctl.cli.terminal import UNSAFE
+from jobctl.wire.job_tables import ENV_KEY, ENV_PREFIX
 from jobctl.wire.responses import ApplyPlan
 
 VALUE_MAX = 60
@@ -24,10 +25,7 @@ def print_plan(plan: ApplyPlan, *, dry_run: bool) -> None:
     for name in plan["created"]:
         output.print_line(f"+ create {name}")
     for change in plan["updated"]:
-        parts = [
-            "{} {} -> {}".format(key, *change_texts(old, new, cut=key != "source"))
-            for key, (old, new) in change["changes"].items()
-        ]
+        parts = [change_text(key, old, new) for key, (old, new) in change["changes"].items()]
         output.print_line(f"~ update {change['name']}: {', '.join(parts)}")
     for name in plan["deleted"]:
         output.print_line(f"- delete {name}")
@@ -39,6 +37,20 @@ def print_plan(plan: ApplyPlan, *, dry_run: bool) -> None:
         output.print_line(f"{unchanged} unchanged")
         if dry_run:
             output.print_line("dry run: nothing was written")
+
+
+def change_text(key: str, old: Any, new: Any) -> str:
+    """One change: ``timeout 30s -> 1m``. The plan's values come with secrets masked
+    (docs/jobs-files.md): a variable of the environment is ``env +NAME`` (set), ``env -NAME``
+    (unset) or ``env NAME changed``, and a change the masking leaves alike on both sides (a
+    password in a URL, the standard input) is ``KEY changed``."""
+    if key.startswith(ENV_PREFIX):
+        name = key.removeprefix(ENV_PREFIX)
+        if old is None:
+            return f"{ENV_KEY} +{name}"
+        return f"{ENV_KEY} -{name}" if new is None else f"{ENV_KEY} {name} changed"
+    old_text, new_text = change_texts(old, new, cut=key != "source")
+    return f"{key} changed" if old_text == new_text else f"{key} {old_text} -> {new_text}"
 
 
 def change_texts(old: Any, new: Any, *, cut: bool = True) -> tuple[str, str]:

@@ -43,7 +43,11 @@ class PlannedApply:
     changes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
 
     def summary(self) -> ApplyPlan:
-        updated: list[JobChangeOut] = [{"name": job.name, "changes": self.changes[job.name]} for job, _ in self.updates]
+        from jobctl.service.plan_masking import shown_changes
+
+        updated: list[JobChangeOut] = [
+            {"name": job.name, "changes": shown_changes(self.changes[job.name])} for job, _ in self.updates
+        ]
         return {
             "created": [new.settings.name for new in self.creates],
             "updated": updated,

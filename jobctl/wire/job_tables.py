@@ -56,6 +56,9 @@ TASK_KEYS = ("command", "task", "args")
 STATE_KEYS = ("enabled", "paused")
 ENV_KEY = "env"
 ENV_ALIAS = "environment"
+ENV_PREFIX = f"{ENV_KEY}."
+"""An apply plan shows a change of the environment per variable, as the key ``env.NAME`` (TOML's
+dotted key for it), its values masked (:mod:`jobctl.service.plan_masking`)."""
 NOTIFY_KEY = "notify"
 """Notification rules: ``notify = [{notifier = "ops", on = ["failure"], each_attempt = true}]``."""
 _RULE_KEYS = {"notifier": "notifier", "on": "on", "each_attempt": "eachAttempt"}

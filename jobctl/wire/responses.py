@@ -435,7 +435,13 @@ class JobChangeOut(TypedDict):
     """One job ``POST /apply`` changes: each changed key of the jobs file with its old and new value."""
 
     name: str
-    changes: Annotated[dict[str, list[Any]], Schema("jobs-file key -> [old, new], values as in the file")]
+    changes: Annotated[
+        dict[str, list[Any]],
+        Schema(
+            "jobs-file key -> [old, new], values as in the file, secrets masked as in the audit log;"
+            " the environment per variable, env.NAME -> [old, new] with each value as ***"
+        ),
+    ]
 
 
 class ApplyPlan(TypedDict):

@@ -328,3 +328,32 @@ def test_a_byte_order_mark_at_the_start_of_a_jobs_file_is_no_part_of_it(
     assert check_ok(sqlite_only_cli("apply", "-f", str(tmp_path / "jobs.toml"))).stdout == "no changes (1 unchanged)\n"
     (tmp_path / "bad.toml").write_bytes(bom + toml_text.replace('cron = "0 2 * * *"', 'cron = "0 25 * * *"').encode())
     check_error(sqlite_only_cli("apply", "-f", str(tmp_path / "bad.toml")), 2, "bad.toml:3")
+
+
+def test_a_plan_names_environment_variables_without_their_values(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """The plan, text and --json, says which variables are set, unset or changed, never their
+    values (nor stdin, nor a password in a URL), as jobs show and the audit log; export still
+    writes the values, and reads back."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, '[[jobs]]\nname = "dump"\nevery = "1h"\ncommand = "pg_dump app"\n'
+                           'env = { PGPASSWORD = "s3cret-one", OLD = "gone-one" }\n')  # fmt: skip
+    check_ok(cli("apply", "-f", path))
+    Path(path).write_text(Path(path).read_text().replace("s3cret-one", "s3cret-two").replace("OLD", "NEW"))
+    dry = check_ok(cli("apply", "-f", path, "--dry-run"))
+    assert dry.stdout.splitlines() == [
+        "~ update dump: env +NEW, env -OLD, env PGPASSWORD changed", "0 unchanged", "dry run: nothing was written"
+    ]  # fmt: skip
+    as_json = check_ok(cli("apply", "-f", path, "--dry-run", "--json")).stdout
+    variables = {"env.NEW": [None, "***"], "env.OLD": ["***", None], "env.PGPASSWORD": ["***", "***"]}
+    assert json.loads(as_json)["updated"] == [{"name": "dump", "changes": variables}]
+    assert "-one" not in dry.stdout + as_json and "-two" not in dry.stdout + as_json
+    Path(path).write_text(Path(path).read_text().replace("pg_dump app", "pg_dump postgres://app:url-pw@127.0.0.1/app"))
+    applied = check_ok(cli("apply", "-f", path))
+    assert applied.stdout.splitlines()[0] == (
+        '~ update dump: command "pg_dump app" -> "pg_dump postgres://app:***@127.0.0.1/app", env +NEW, env -OLD,'
+        " env PGPASSWORD changed"
+    )
+    exported = check_ok(cli("export", "dump")).stdout
+    assert 'PGPASSWORD = "s3cret-two"' in exported and "url-pw" in exported  # the values, to apply elsewhere
+    again = cli("apply", "-f", write(tmp_path, exported, "exported.toml"), "--source", str(Path(path).resolve()))
+    assert check_ok(again).stdout == "no changes (1 unchanged)\n"
