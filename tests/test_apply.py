@@ -44,7 +44,8 @@ def write_counter(store: Store) -> Callable[[], int]:
 
 def test_first_apply_creates_and_second_writes_nothing(service: Service, store: Store) -> None:
     plan = service.apply_jobs(source="jobs.toml", jobs=JOBS)
-    assert plan == {"created": ["backup", "ping", "report"], "updated": [], "deleted": [], "unchanged": 0}
+    assert plan == {"created": ["backup", "ping", "report"], "updated": [], "deleted": [], "unchanged": 0,
+                    "staysPaused": []}  # fmt: skip
     backup = service.get_job(service.resolve_job("backup"))
     assert (backup["timeoutSeconds"], backup["labels"], backup["source"]) == (30, {"team": "ops"}, "jobs.toml")
     assert backup["scheduleConfig"]["timezone"] == "Europe/Berlin"  # the service's default zone
@@ -53,7 +54,7 @@ def test_first_apply_creates_and_second_writes_nothing(service: Service, store: 
     updated_at = backup["updatedAt"]
     writes = write_counter(store)
     again = service.apply_jobs(source="jobs.toml", jobs=JOBS)
-    assert again == {"created": [], "updated": [], "deleted": [], "unchanged": 3}
+    assert again == {"created": [], "updated": [], "deleted": [], "unchanged": 3, "staysPaused": []}
     assert writes() == 0
     assert service.get_job(service.resolve_job("backup"))["updatedAt"] == updated_at
 
@@ -290,3 +291,78 @@ def test_a_plan_names_the_variables_it_changes_and_masks_every_secret(service: S
     assert unset["updated"][0]["changes"] == {
         "stdin": ["***", None], "env.NEW": ["***", None], "env.PGPASSWORD": ["***", None], "env.SAME": ["***", None]
     }  # fmt: skip
+
+
+def _fail_twice(store: Store, service: Service, job_id: str) -> None:
+    """Two failed final outcomes of the job, recorded as the daemon's recorder records them."""
+    from datetime import UTC, datetime, timedelta
+
+    from jobctl.config import config_from_dict
+    from jobctl.service.notifications import FinishedAttempt, outcome_effects
+    from jobctl.store.executions import FinishedRun
+
+    for _ in range(2):
+        execution_id = service.trigger_job(job_id)["executionId"]
+        started = datetime.now(UTC)
+        assert store.executions.mark_running(execution_id, instance_id="test", started_at=started)
+        claimed = store.executions.get(execution_id)
+        assert claimed is not None
+        run = FinishedRun(execution_id=execution_id, status="failed", started_at=started,
+                          completed_at=started + timedelta(milliseconds=5), duration_seconds=0.005, result=None,
+                          error_message="exit code 1")  # fmt: skip
+        with store.transaction():
+            store.executions.finish_runs([run])
+            outcome_effects(store, config_from_dict({}).notify, [FinishedAttempt(claimed=claimed, run=run, final=True)])
+
+
+PAUSABLE: list[dict[str, Any]] = [
+    {"name": "sync", "every": "1h", "command": "exit 1", "pause_after_failures": 2},
+    {"name": "report", "every": "1h", "command": "true"},
+]
+
+
+def test_a_table_without_paused_keeps_the_pause_and_the_plan_says_so(service: Service, store: Store) -> None:
+    """The auto-pause and an operator's pause survive a re-apply of the unchanged file (nothing
+    written, who, when and why kept), and an update of another key; ``paused`` written in the
+    file still sets it, both ways."""
+    service.apply_jobs(source="p.toml", jobs=PAUSABLE)
+    _fail_twice(store, service, service.resolve_job("sync"))
+    report_id = service.resolve_job("report")
+    service.set_job_status(report_id, {"isPaused": True, "reason": "disk swap until Friday"})
+    before = {name: service.get_job(service.resolve_job(name)) for name in ("sync", "report")}
+    assert before["sync"]["isPaused"] and before["sync"]["pausedBy"] == "jobctl"
+
+    writes = write_counter(store)
+    plan = service.apply_jobs(source="p.toml", jobs=PAUSABLE)
+    assert writes() == 0
+    assert plan == {
+        "created": [], "updated": [], "deleted": [], "unchanged": 2,
+        "staysPaused": [
+            {"name": name, "pausedBy": before[name]["pausedBy"], "pausedAt": before[name]["pausedAt"],
+             "pausedReason": before[name]["pausedReason"]}
+            for name in ("sync", "report")
+        ],
+    }  # fmt: skip
+    assert before["report"]["pausedBy"] == "tester" and before["report"]["pausedReason"] == "disk swap until Friday"
+    assert {name: service.get_job(service.resolve_job(name)) for name in before} == before
+
+    changed = service.apply_jobs(source="p.toml", jobs=[PAUSABLE[0], {**PAUSABLE[1], "command": "true 2"}])
+    assert changed["updated"] == [{"name": "report", "changes": {"command": ["true", "true 2"]}}]
+    report = service.get_job(report_id)
+    assert (report["isPaused"], report["pausedReason"], report["nextRunTime"]) == (True, "disk swap until Friday", None)
+
+    later = {**PAUSABLE[1], "command": "true 2"}
+    resumed = service.apply_jobs(source="p.toml", jobs=[{**PAUSABLE[0], "paused": False}, later])
+    assert resumed["updated"] == [{"name": "sync", "changes": {"paused": [True, False]}}]
+    assert [job["name"] for job in resumed["staysPaused"]] == ["report"]
+    sync = service.get_job(service.resolve_job("sync"))
+    assert (sync["isPaused"], sync["pausedBy"], sync["nextRunTime"] is not None) == (False, None, True)
+    paused = service.apply_jobs(source="p.toml", jobs=[{**PAUSABLE[0], "paused": True}, later])
+    assert paused["updated"] == [{"name": "sync", "changes": {"paused": [False, True]}}]
+    assert service.get_job(service.resolve_job("sync"))["isPaused"] is True
+
+
+def test_a_job_created_from_a_table_without_paused_is_not_paused(service: Service) -> None:
+    plan = service.apply_jobs(source="p.toml", jobs=PAUSABLE)
+    assert (plan["created"], plan["staysPaused"]) == (["sync", "report"], [])
+    assert [service.get_job(service.resolve_job(t["name"]))["isPaused"] for t in PAUSABLE] == [False, False]

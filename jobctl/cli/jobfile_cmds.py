@@ -49,8 +49,8 @@ def apply(
     """Make the jobs of a jobs file exist as it says: create, update (and with --prune delete).
 
     Jobs are known by name; each [[jobs]] table declares the whole job (keys left out take their
-    defaults). Nothing changes unless every job is valid; a second apply of the same file
-    changes nothing.
+    defaults), but a table without paused keeps a job's pause. Nothing changes unless every job
+    is valid; a second apply of the same file changes nothing.
 
     \b
     Examples:

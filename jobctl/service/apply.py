@@ -26,10 +26,15 @@ from jobctl.store import JobFilter, Store
 from jobctl.store.writes import JobChanges, NewJob
 from jobctl.wire import job_tables
 from jobctl.wire.requests import JobCreate, parse_body
-from jobctl.wire.responses import ApplyPlan, JobChangeOut
+from jobctl.wire.responses import ApplyPlan, JobChangeOut, stays_paused
 
 ALL_JOBS = 1 << 62
 """A limit no store reaches: apply reads every job once."""
+
+PAUSED_KEY = "paused"
+"""A table that leaves it out keeps the stored pause (and who paused, when, why): a pause is the
+operator's (or auto-pause's) lever at run time, not part of the job's declaration
+(docs/jobs-files.md). Written in the table, it sets the pause as every other key sets its field."""
 
 
 @dataclass(kw_only=True)
@@ -41,6 +46,8 @@ class PlannedApply:
     deletes: list[Job] = field(default_factory=list)
     unchanged: int = 0
     changes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    stays_paused: list[Job] = field(default_factory=list)
+    """Paused jobs whose table leaves ``paused`` out: they stay paused, and the plan says so."""
 
     def summary(self) -> ApplyPlan:
         from jobctl.service.plan_masking import shown_changes
@@ -53,6 +60,7 @@ class PlannedApply:
             "updated": updated,
             "deleted": [job.name for job in self.deletes],
             "unchanged": self.unchanged,
+            "staysPaused": [stays_paused(job) for job in self.stays_paused],
         }
 
     @property
@@ -106,8 +114,12 @@ def plan_apply(
             seen[name] = index
         try:
             body = _checked_body(table, resolve_task=resolve_task, default_timezone=default_timezone)
-            wanted = job_tables.table_from_fields(body, task_name=by_id[body["taskFunctionId"]].name)
             current = stored.get(body["name"]) if isinstance(body["name"], str) else None
+            if current is not None and PAUSED_KEY not in table:
+                body["isPaused"] = current.is_paused  # the pause is a lever of run time, not declared
+                if current.is_paused:
+                    plan.stays_paused.append(current)
+            wanted = job_tables.table_from_fields(body, task_name=by_id[body["taskFunctionId"]].name)
             if current is None:
                 new = new_job(
                     store, body, caller=caller, default_timezone=default_timezone, now=now,

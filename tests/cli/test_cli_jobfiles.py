@@ -4,6 +4,7 @@ limits, the export formats and the round trip export -> apply -> export (SQLite 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def test_plan_then_no_changes_then_a_change(sqlite_only_cli: OneStoreCli, tmp_pa
         "2 unchanged",
     ]
     plan = json.loads(check_ok(cli("apply", "-f", path, "--json")).stdout)
-    assert plan == {"created": [], "updated": [], "deleted": [], "unchanged": 4}
+    assert plan == {"created": [], "updated": [], "deleted": [], "unchanged": 4, "staysPaused": []}
     shown = json.loads(cli("jobs", "show", "backup", "--json").stdout)
     assert (shown["timeoutSeconds"], shown["source"]) == (60, str(Path(path).resolve()))
 
@@ -357,3 +358,49 @@ def test_a_plan_names_environment_variables_without_their_values(sqlite_only_cli
     assert 'PGPASSWORD = "s3cret-two"' in exported and "url-pw" in exported  # the values, to apply elsewhere
     again = cli("apply", "-f", write(tmp_path, exported, "exported.toml"), "--source", str(Path(path).resolve()))
     assert check_ok(again).stdout == "no changes (1 unchanged)\n"
+
+
+def test_reapplying_a_file_keeps_the_pauses_it_does_not_declare(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """The auto-pause (two failed runs, ``jobctl run`` on the store) and an operator's pause
+    with a reason survive applying the unchanged file, and the plan says so once per job, text
+    and JSON; the export round trip still changes nothing and reads back to the same bytes."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, '[[jobs]]\nname = "sync"\nevery = "1h"\ncommand = "exit 1"\npause_after_failures = 2\n\n'
+                           '[[jobs]]\nname = "report"\nevery = "1h"\ncommand = "true"\n')  # fmt: skip
+    check_ok(cli("apply", "-f", path))
+    for _ in range(2):
+        assert cli("run", "sync").code == 1
+    check_ok(cli("jobs", "pause", "report", "--reason", "disk swap until Friday"))
+    shown = {name: json.loads(check_ok(cli("jobs", "show", name, "--json")).stdout) for name in ("sync", "report")}
+    assert shown["sync"]["isPaused"] and shown["sync"]["pausedBy"] == "jobctl"
+
+    applied = check_ok(cli("apply", "-f", path))
+    lines = applied.stdout.splitlines()
+    assert lines[-1] == "no changes (2 unchanged)" and len(lines) == 3
+    assert (
+        lines[0].startswith("= sync: stays paused (by jobctl at ")
+        and ': "paused after 2 consecutive failures' in lines[0]
+    )
+    assert re.fullmatch(
+        r'= report: stays paused \(by local:\S+ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+: "disk swap until Friday"\); '
+        r"the file does not say paused",
+        lines[1],
+    ), lines[1]
+    plan = json.loads(check_ok(cli("apply", "-f", path, "--json")).stdout)
+    assert plan["staysPaused"] == [
+        {key: shown[name][key] for key in ("name", "pausedBy", "pausedAt", "pausedReason")}
+        for name in ("sync", "report")
+    ]
+    listed = {job["name"]: job for job in json.loads(cli("jobs", "list", "--json").stdout)["jobs"]}
+    assert {name: (job["isPaused"], job["pausedReason"]) for name, job in listed.items()} == {
+        name: (True, shown[name]["pausedReason"]) for name in shown
+    }
+
+    exported = check_ok(cli("export")).stdout
+    assert exported.count("paused = true") == 2
+    source = str(Path(path).resolve())
+    again = check_ok(cli("apply", "-f", write(tmp_path, exported, "exported.toml"), "--source", source))
+    assert again.stdout == "no changes (2 unchanged)\n"  # the export says paused: no note
+    other = {"JOBCTL_DB": f"sqlite:///{tmp_path / 'other.db'}"}
+    check_ok(cli("apply", "-f", str(tmp_path / "exported.toml"), env=other))
+    assert check_ok(cli("export", env=other)).stdout == exported
