@@ -366,3 +366,36 @@ def test_a_job_created_from_a_table_without_paused_is_not_paused(service: Servic
     plan = service.apply_jobs(source="p.toml", jobs=PAUSABLE)
     assert (plan["created"], plan["staysPaused"]) == (["sync", "report"], [])
     assert [service.get_job(service.resolve_job(t["name"]))["isPaused"] for t in PAUSABLE] == [False, False]
+
+
+def test_an_empty_file_is_not_applied_with_prune_unless_allowed(service: Service, store: Store) -> None:
+    """A file of no jobs (a failed render, a truncated copy) with prune would delete every job
+    of its source: refused, the dry run too, at ``["body", "jobs"]``, until allowed."""
+    from jobctl.wire.job_tables import NO_JOBS
+
+    service.apply_jobs(source="a.toml", jobs=JOBS)
+    service.apply_jobs(source="b.toml", jobs=[{**PAUSABLE[1], "name": "other"}])
+    writes = write_counter(store)
+    for dry_run in (True, False):
+        with pytest.raises(ValidationFailed) as caught:
+            service.apply_jobs(source="a.toml", jobs=[], prune=True, dry_run=dry_run)
+        assert caught.value.errors == [{
+            "loc": ["body", "jobs"], "type": NO_JOBS,
+            "msg": "the file declares no jobs, and prune would delete all 3 jobs of source 'a.toml'; nothing was"
+                   " applied (send allowEmpty: true to delete them)",
+        }]  # fmt: skip
+    assert writes() == 0
+    assert service.apply_jobs(source="a.toml", jobs=[]) == {
+        "created": [],
+        "updated": [],
+        "deleted": [],
+        "unchanged": 0,
+        "staysPaused": [],
+    }  # without prune an empty file changes nothing, as ever
+    assert service.apply_jobs(source="c.toml", jobs=[], prune=True)["deleted"] == []  # nothing to lose: no refusal
+    assert service.list_jobs()["total"] == 4
+    plan = service.apply_jobs(source="a.toml", jobs=[], prune=True, allow_empty=True)
+    assert plan["deleted"] == ["backup", "ping", "report"]
+    assert [job["name"] for job in service.list_jobs()["jobs"]] == ["other"]
+    with pytest.raises(ValidationFailed, match=r"delete the 1 job of source 'b.toml'; .* to delete it\)"):
+        service.apply_jobs(source="b.toml", jobs=[], prune=True)

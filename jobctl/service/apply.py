@@ -79,11 +79,14 @@ def plan_apply(
     now: datetime,
     notifiers: frozenset[str] = frozenset(),
     concurrency_groups: Collection[str] = (),
+    allow_empty: bool = False,
 ) -> PlannedApply:
     """What applying ``tables`` (from ``source``) changes. Reads only. ``notifiers``: the names
-    notification rules may use (the config's).
+    notification rules may use (the config's). ``allow_empty``: let ``prune`` delete every job
+    of the source when ``tables`` is empty (:func:`refuse_an_empty_prune`).
 
-    :raises ValidationFailed: with every error of every job, each naming its job.
+    :raises ValidationFailed: with every error of every job, each naming its job; at
+        ``["body", "jobs"]`` for an empty file that would prune jobs, without ``allow_empty``.
     :raises Conflict: when a job to prune has pending or running runs (:func:`refuse_busy_prunes`).
     """
     from jobctl.service.job_input import job_changes, new_job
@@ -152,8 +155,25 @@ def plan_apply(
     if prune:
         gone = [job for job in stored.values() if job.source == source and job.name not in seen]
         plan.deletes = sorted(gone, key=lambda job: job.name)
+        if not tables and not allow_empty:
+            refuse_an_empty_prune(plan.deletes, source)
         refuse_busy_prunes(store, plan.deletes)  # a dry run answers as the apply would
     return plan
+
+
+def refuse_an_empty_prune(deletes: Sequence[Job], source: str) -> None:
+    """Refuse to prune every job of a source for a file that declares no jobs, unless asked to.
+
+    An empty file (or one of comments only) is what a failed template render, a truncated copy
+    or ``crontab -l`` of a user without a crontab leaves; applied with prune, it deleted every
+    job of its source, with their history, without a word. Without prune it changes nothing
+    and is not refused; nor is it when the source has no jobs to delete.
+
+    :raises ValidationFailed: at ``["body", "jobs"]``, naming how many jobs would go.
+    """
+    if deletes:
+        message = job_tables.no_jobs_message(len(deletes), source)
+        raise ValidationFailed.field(["body", "jobs"], message, job_tables.NO_JOBS)
 
 
 def refuse_busy_prunes(store: Store, deletes: Sequence[Job]) -> None:

@@ -112,7 +112,9 @@ def test_prune_and_source(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     ]  # fmt: skip
     names = sorted(job["name"] for job in json.loads(cli("jobs", "list", "--json").stdout)["jobs"])
     assert names == ["by-hand", "ping"]
-    plan = check_ok(cli("apply", "-f", "-", "--source", "team-ops", "--prune", input="")).stdout
+    emptied = "# the jobs of team ops\n"  # no jobs: --prune deletes them only when told to
+    check_error(cli("apply", "-f", "-", "--source", "team-ops", "--prune", input=emptied), 2, "--allow-empty")
+    plan = check_ok(cli("apply", "-f", "-", "--source", "team-ops", "--prune", "--allow-empty", input=emptied)).stdout
     assert plan.splitlines() == ["- delete ping", "0 unchanged"]
 
 
@@ -404,3 +406,28 @@ def test_reapplying_a_file_keeps_the_pauses_it_does_not_declare(sqlite_only_cli:
     other = {"JOBCTL_DB": f"sqlite:///{tmp_path / 'other.db'}"}
     check_ok(cli("apply", "-f", str(tmp_path / "exported.toml"), env=other))
     assert check_ok(cli("export", env=other)).stdout == exported
+
+
+def test_an_empty_file_with_prune_is_refused_unless_allowed(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """A file of no jobs (or of comments only) with --prune would delete every job of its
+    source: one line, exit 2, nothing deleted, the dry run too; --allow-empty lets it."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, JOBS_TOML)
+    check_ok(cli("apply", "-f", path))
+    source = str(Path(path).resolve())
+    message = (
+        f"{path}: error: the file declares no jobs, and --prune would delete all 4 jobs of source {source!r}; "
+        "nothing was applied (give --allow-empty to delete them)"
+    )
+    for text in ("", "# rendered by deploy.sh\n\n"):
+        Path(path).write_text(text)
+        for dry_run in ([], ["--dry-run"]):
+            assert check_error(cli("apply", "-f", path, "--prune", *dry_run), 2) == message
+    assert check_error(cli("apply", "-f", path, "--prune", "--json"), 2) == message
+    assert check_ok(cli("apply", "-f", path)).stdout == "no changes (0 unchanged)\n"  # no --prune: nothing to do
+    assert json.loads(cli("jobs", "list", "--json").stdout)["total"] == 4
+    allowed = check_ok(cli("apply", "-f", path, "--prune", "--allow-empty"))
+    assert allowed.stdout.splitlines() == [
+        "- delete backup", "- delete once", "- delete ping", "- delete weekly", "0 unchanged"
+    ]  # fmt: skip
+    assert check_ok(cli("apply", "-f", path, "--prune")).stdout == "no changes (0 unchanged)\n"  # none left to lose
