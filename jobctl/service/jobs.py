@@ -31,6 +31,7 @@ from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
+from jobctl.service.settings import ServiceSettings
 from jobctl.store import JobFilter, Store
 from jobctl.store.executions import ExecutionFilter
 from jobctl.store.writes import JobChanges, NewExecution
@@ -109,6 +110,15 @@ class Service:
         """``[history]`` of this process's config (a remote server's own): what a job's timeline
         takes as pruned (docs/why.md)."""
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
+
+    @classmethod
+    def configured(cls, store: Store, caller: Caller, settings: ServiceSettings) -> Service:
+        """A service for ``caller`` under ``settings`` (its process's config, as reloaded)."""
+        return cls(
+            store, caller, default_timezone=settings.default_timezone, notify=settings.notify,
+            notify_env=settings.notify_env, kill_grace_seconds=settings.kill_grace_seconds,
+            concurrency_groups=settings.concurrency_groups, retention=settings.retention,
+        )  # fmt: skip
 
     # -- catalog --------------------------------------------------------------------------
 
