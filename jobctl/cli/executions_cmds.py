@@ -261,5 +261,5 @@ def _tail_target(service: JobService, target: str) -> tuple[str | None, str | No
         return service.resolve_execution(target), None
     except NotFound:
         if job_id is None:
-            raise
+            raise NotFound("job or execution", target) from None
     return None, job_id
