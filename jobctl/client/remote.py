@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from jobctl.client.session import ApiSession
-from jobctl.errors import NotFound, ValidationFailed
+from jobctl.errors import ExecutionGone, NotFound, ValidationFailed
 from jobctl.models import LeadingDaemon, RunningDaemon
 from jobctl.wire import ids
 from jobctl.wire.history import AuditList, JobTimeline
@@ -245,6 +245,8 @@ class RemoteService:
         if ids.is_uuid(ref):
             try:
                 return str(self.get_execution(ref)["id"])
+            except ExecutionGone:
+                raise
             except NotFound:
                 pass
         prefix = ids.as_prefix(ref)

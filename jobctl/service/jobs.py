@@ -31,6 +31,7 @@ from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
+from jobctl.service.settings import ServiceSettings
 from jobctl.store import JobFilter, Store
 from jobctl.store.executions import ExecutionFilter
 from jobctl.store.writes import JobChanges, NewExecution
@@ -109,6 +110,15 @@ class Service:
         """``[history]`` of this process's config (a remote server's own): what a job's timeline
         takes as pruned (docs/why.md)."""
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
+
+    @classmethod
+    def configured(cls, store: Store, caller: Caller, settings: ServiceSettings) -> Service:
+        """A service for ``caller`` under ``settings`` (its process's config, as reloaded)."""
+        return cls(
+            store, caller, default_timezone=settings.default_timezone, notify=settings.notify,
+            notify_env=settings.notify_env, kill_grace_seconds=settings.kill_grace_seconds,
+            concurrency_groups=settings.concurrency_groups, retention=settings.retention,
+        )  # fmt: skip
 
     # -- catalog --------------------------------------------------------------------------
 
@@ -191,7 +201,8 @@ class Service:
     def resolve_execution(self, ref: str) -> str:
         """The id of the execution whose id or unique id prefix is ``ref``.
 
-        :raises NotFound: :raises AmbiguousId: for a prefix of several ids.
+        :raises NotFound: (``ExecutionGone`` for a whole id a forced delete ended and deleted)
+        :raises AmbiguousId: for a prefix of several ids.
         """
         execution = self.store.executions.get(ref) if is_uuid(ref) else None
         if execution is not None:
@@ -204,7 +215,9 @@ class Service:
             match = ids.unique_match("execution", ref, [(e.id, e.status) for e in found])
             if match is not None:
                 return match
-        raise NotFound("execution", ref)
+        from jobctl.service.deleted_runs import missing_execution
+
+        raise missing_execution(self.store, ref)
 
     def create_job(self, body: Mapping[str, Any]) -> JobOut:
         """``POST /jobs``. Admin only."""
@@ -295,6 +308,7 @@ class Service:
         runs are skipped and its running ones stopped and recorded first (docs/deleting-jobs.md).
         Jobs of a system task function are protected.
         """
+        from jobctl.service.deleted_runs import record_deleted_runs
         from jobctl.service.job_delete import STOP_MARGIN_SECONDS, active_runs_conflict, stop_runs_for_delete
 
         authorize(self.caller, "delete_job")
@@ -304,8 +318,9 @@ class Service:
             raise Conflict(
                 f"job {job.name!r} uses the system task function {task_function.name!r} and cannot be deleted"
             )
+        ended: list[str] = []
         if force:
-            stop_runs_for_delete(
+            ended = stop_runs_for_delete(
                 self.store, job, self.caller.user_id, wait_seconds=self.kill_grace_seconds + STOP_MARGIN_SECONDS
             )
         with self.store.transaction():
@@ -313,9 +328,10 @@ class Service:
             active = self.store.executions.active_of_job(job.id)
             if active and not force:
                 raise active_runs_conflict(job, active)
+            record_deleted_runs(self.store, self.caller, job, ended)
             self.store.jobs.delete(job.id)
             self.store.cluster.bump_generation()
-            details = {"force": True, "activeRuns": len(active)} if force else None
+            details = {"force": True, "activeRuns": len(ended)} if force else None
             audit.record_job(self.store, self.caller, audit.JOB_DELETED, job, details=details)
 
     def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
@@ -481,7 +497,9 @@ class Service:
         """``GET /executions/{id}``."""
         execution = self.store.executions.get(execution_id) if is_uuid(execution_id) else None
         if execution is None:
-            raise NotFound("execution", execution_id)
+            from jobctl.service.deleted_runs import missing_execution
+
+            raise missing_execution(self.store, execution_id)
         return responses.execution(execution)
 
     def cancel_execution(self, execution_id: str) -> ExecutionOut:

@@ -567,6 +567,26 @@ class ErrorBody(TypedDict):
     detail: str
 
 
+class DeletedRun(TypedDict):
+    """The last record of an execution a forced delete ended, kept in the audit log."""
+
+    id: str
+    jobId: str
+    jobName: str
+    status: StatusName
+    startedAt: Timestamp | None
+    completedAt: Timestamp | None
+    result: Annotated[Any, Schema("JSON value the run produced, or null")]
+    errorMessage: str | None
+    deletedBy: Annotated[str, Schema("who deleted the job (token name or local:USER)")]
+    deletedAt: Timestamp
+
+
+class GoneBody(TypedDict):
+    detail: str
+    execution: DeletedRun
+
+
 class FieldError(TypedDict):
     loc: list[str | int]
     msg: str
@@ -652,7 +672,7 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     TaskFunctionOut, TaskFunctionList, JobTypeOut, ExecutionOut, ExecutionList, ExecutionLog, JobOut, JobList,
     JobDetail, TriggerResult, NextRunTimes, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody,
     FieldError, ValidationErrorBody, JobChangeOut, ApplyPlan, NotificationOut, NotificationList, NotifierOut,
-    NotifierList, NotifierTestResult, ConcurrencyGroupOut,
+    NotifierList, NotifierTestResult, ConcurrencyGroupOut, DeletedRun, GoneBody,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""
 
