@@ -28,7 +28,10 @@ ADMIN = Caller(user_id="tester", role=Role.ADMIN)
 ROOT = Path(__file__).resolve().parents[1]
 
 SERIAL = (
-    "tests/cluster/",  # failover within a lease TTL, measured in wall time
+    "tests/cluster/test_frozen_claim.py",  # failover within a lease TTL, measured in wall time
+    "tests/cluster/test_lease_burst.py",
+    "tests/cluster/test_partition.py",
+    "tests/cluster/test_soak.py",
     "tests/celery/",  # workers on shared broker queues
     "tests/daemon/test_scheduling.py",  # runs within a second of their slot
     "tests/daemon/test_failover.py",
