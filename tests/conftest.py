@@ -28,18 +28,27 @@ ADMIN = Caller(user_id="tester", role=Role.ADMIN)
 ROOT = Path(__file__).resolve().parents[1]
 
 SERIAL = (
-    "tests/cluster/",  # failover within a lease TTL, measured in wall time
-    "tests/celery/",  # workers on shared broker queues
+    "tests/cluster/test_frozen_claim.py",  # failover within a lease TTL, measured in wall time
+    "tests/cluster/test_lease_burst.py",
+    "tests/cluster/test_partition.py",
+    "tests/cluster/test_soak.py",
+    "tests/celery/",  # a worker process per module; timeouts and revocations measured in seconds
     "tests/daemon/test_scheduling.py",  # runs within a second of their slot
     "tests/daemon/test_failover.py",
     "tests/daemon/test_status_failover.py",  # status within a lease TTL after a kill -9
     "tests/daemon/test_run_failover.py",  # jobctl run takes its run over within a lease TTL after a kill -9
     "tests/daemon/test_watchdog.py",  # kill grace periods
-    "tests/daemon/test_run_as.py",  # useradd/groupadd lock /etc/passwd
-    "tests/daemon/test_run_as_directory.py",  # the same
 )
-"""Tests that measure wall time or share a system resource: marked ``serial``, and run on
-their own after the others (see the README's test command), not beside them in parallel."""
+"""Tests that measure wall time or share a system resource: marked ``serial``, and run after the
+others (see the README's test command), two at a time instead of three: each of them spends its
+time waiting on a few daemons, so one neighbour of that kind leaves its margins intact."""
+
+ALONE = (
+    "tests/cluster/test_soak.py",  # 200 jobs on three daemons: the machine's whole CPU
+    "tests/cluster/test_lease_burst.py",  # lease renewals on time through a burst of 1,000 runs
+)
+"""Serial tests that load the machine themselves, or measure a daemon keeping up under a load of
+its own: marked ``alone`` as well, and run last, with nothing beside them."""
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -58,8 +67,11 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        if item.path.relative_to(ROOT).as_posix().startswith(SERIAL):
+        path = item.path.relative_to(ROOT).as_posix()
+        if path.startswith(SERIAL):
             item.add_marker(pytest.mark.serial)
+        if path.startswith(ALONE):
+            item.add_marker(pytest.mark.alone)
 
 
 def _pg_admin_connection():  # type: ignore[no-untyped-def]

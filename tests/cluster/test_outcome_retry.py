@@ -4,6 +4,9 @@ Through the proxy, the store goes away while a run is in flight and stays away l
 statement waits for a pooled connection, but less than a lease fence would allow a live daemon.
 Nobody would ever finish that execution otherwise: the reaper only finishes the runs of dead
 instances, and this one lives. (In-process Runner on a proxied Postgres store; no daemon.)
+
+No lease and no deadline: the tests run in the parallel phase. That the run is still going on
+when the store goes away is checked, not assumed, and has seconds of margin on a loaded machine.
 """
 
 from __future__ import annotations
@@ -40,12 +43,18 @@ def proxied(pg_url: str) -> Iterator[tuple[TcpProxy, Store, Store]]:
             direct.close()
 
 
+def still_running(store: Store, execution_id: str) -> bool:
+    """Read straight after the cut: the outcome was not written before it (nor can it be now)."""
+    execution = store.executions.get(execution_id)
+    return execution is not None and str(execution.status) == "running"
+
+
 def test_outcome_is_recorded_after_an_outage_longer_than_a_statement_wait(
     proxied: tuple[TcpProxy, Store, Store],
 ) -> None:
     proxy, through, direct = proxied
     service = admin_service(direct)
-    job_id = shell_job(service, "slow", "sleep 1", scheduleConfig={"hours": 1})["id"]
+    job_id = shell_job(service, "slow", "sleep 2", scheduleConfig={"hours": 1})["id"]
     execution_id = service.trigger_job(job_id)["executionId"]
     assert direct.executions.mark_running(execution_id, instance_id=str(uuid.uuid4()), started_at=datetime.now(UTC))
     execution, job = through.executions.get(execution_id), through.jobs.get(job_id)
@@ -55,6 +64,7 @@ def test_outcome_is_recorded_after_an_outage_longer_than_a_statement_wait(
         runner.submit(job, execution)
         time.sleep(0.5)
         proxy.cut()  # the run ends meanwhile; its outcome cannot be written
+        assert still_running(direct, execution_id), "the run ended before the store went away"
         time.sleep(OUTAGE)
         proxy.restore()
         done = wait_for(
@@ -73,7 +83,7 @@ def test_output_printed_during_an_outage_is_stored_once_the_store_is_back(
 ) -> None:
     proxy, through, direct = proxied
     service = admin_service(direct)
-    job_id = shell_job(service, "talks", "echo before; sleep 2; echo during", scheduleConfig={"hours": 1})["id"]
+    job_id = shell_job(service, "talks", "echo before; sleep 3; echo during", scheduleConfig={"hours": 1})["id"]
     execution_id = service.trigger_job(job_id)["executionId"]
     assert direct.executions.mark_running(execution_id, instance_id=str(uuid.uuid4()), started_at=datetime.now(UTC))
     execution, job = through.executions.get(execution_id), through.jobs.get(job_id)
@@ -83,6 +93,7 @@ def test_output_printed_during_an_outage_is_stored_once_the_store_is_back(
         runner.submit(job, execution)
         time.sleep(1.0)
         proxy.cut()  # "during" comes, and the run ends, while nothing can be written
+        assert still_running(direct, execution_id), "the run ended before the store went away"
         time.sleep(OUTAGE)
         proxy.restore()
         wait_for(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -129,6 +130,13 @@ def wait_for(condition: Callable[[], Any], *, timeout: float, what: str, interva
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def unique_sleep() -> str:
+    """A duration for ``sleep`` (13 to 16 minutes) that names one test's processes for ``pgrep -f``:
+    a fixed-length random fraction, so no other test's marker contains it, not even when the
+    same test runs beside itself (another parameter, another worktree)."""
+    return f"{800 + secrets.randbelow(200)}.{secrets.randbelow(10**9):09d}"
 
 
 def executions(service: Service, job_id: str) -> list[dict[str, Any]]:

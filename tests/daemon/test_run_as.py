@@ -1,11 +1,15 @@
 """``runAsUser`` / ``runAsGroup``: the run's real uid, gid, groups, directory and identity
 variables, the daemon's bounds on them, and a daemon that is not root refusing other users.
 
-The tests run as root (as CI does) and create their users and groups, removing them after.
+The tests run as root (as CI does) and create a user and two groups for the module, removing
+them after. They read the user's account and run as it, never change it, so one set serves
+every test. ``useradd`` and its kin refuse to run while another holds ``/etc/passwd``'s lock,
+so the tests of several pytest-xdist workers take turns through a lock file of their own.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import pwd
 import secrets
@@ -50,18 +54,26 @@ class TestUser:
     other_gid: int
 
 
-def _run(*argv: str) -> None:
-    subprocess.run(argv, check=True, capture_output=True, timeout=30)
+ACCOUNTS_LOCK = Path(tempfile.gettempdir()) / "jobctl-tests-accounts.lock"
+"""Held around each change to the system's users and groups, by every test process."""
 
 
-@pytest.fixture
+def _accounts(*argv: str, check: bool = True) -> None:
+    """``useradd`` and its kin, one at a time across processes (each fails at once, "cannot lock
+    /etc/passwd", while another runs)."""
+    with open(ACCOUNTS_LOCK, "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        subprocess.run(argv, check=check, capture_output=True, timeout=30)
+
+
+@pytest.fixture(scope="module")
 def user() -> Iterator[TestUser]:
     tag = secrets.token_hex(3)
     name, extra, other = f"jct{tag}", f"jcx{tag}", f"jco{tag}"
-    _run("groupadd", extra)
-    _run("groupadd", other)
+    _accounts("groupadd", extra)
+    _accounts("groupadd", other)
     try:
-        _run("useradd", "-m", "-U", "-G", extra, "-s", "/bin/sh", name)
+        _accounts("useradd", "-m", "-U", "-G", extra, "-s", "/bin/sh", name)
         entry = pwd.getpwnam(name)
         import grp
 
@@ -69,9 +81,9 @@ def user() -> Iterator[TestUser]:
         yield TestUser(name=name, uid=entry.pw_uid, gid=entry.pw_gid, home=entry.pw_dir, extra_group=extra,
                        extra_gid=extra_gid, other_group=other, other_gid=other_gid)  # fmt: skip
     finally:
-        subprocess.run(["userdel", "-r", name], capture_output=True, timeout=30)
-        subprocess.run(["groupdel", extra], capture_output=True, timeout=30)
-        subprocess.run(["groupdel", other], capture_output=True, timeout=30)
+        _accounts("userdel", "-r", name, check=False)
+        _accounts("groupdel", extra, check=False)
+        _accounts("groupdel", other, check=False)
 
 
 def reaches_our_interpreter(user: TestUser) -> bool:

@@ -10,7 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 from jobctl.service import Service
-from tests.daemon.helpers import DaemonFactory, executions, parse, shell_job, wait_for
+from tests.daemon.helpers import DaemonFactory, executions, parse, shell_job, unique_sleep, wait_for
 
 
 def test_one_second_interval_runs_once_per_second_with_exact_records(service: Service, daemons: DaemonFactory) -> None:
@@ -71,7 +71,7 @@ def test_created_and_triggered_from_cli_start_within_a_second(
 
 
 def test_timeout_kills_the_whole_process_group(service: Service, daemons: DaemonFactory) -> None:
-    marker = "987.123"
+    marker = unique_sleep()
     job = shell_job(service, "slow", f"sleep {marker} & sleep {marker}", timeoutSeconds=1, scheduleConfig={"hours": 1})
     daemons.start()
     execution_id = service.trigger_job(job["id"])["executionId"]
