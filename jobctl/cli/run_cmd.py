@@ -27,7 +27,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
 
     Example: jobctl run backup && echo "backup ok"
     """
-    from jobctl.cli.follow import exit_code_of, stream_output
+    from jobctl.cli.follow import exit_code_of, outcome_reason, stream_output
     from jobctl.cli.run_wait import wait_while_pending
     from jobctl.errors import ApiUnreachable
 
@@ -67,7 +67,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     if final["status"] != "success" and final["errorMessage"]:
         from jobctl.cli.terminal import printable
 
-        sys.stderr.write(f"jobctl: run {final['status']}: {printable(final['errorMessage'].splitlines()[0])}\n")
+        sys.stderr.write(f"jobctl: run {final['status']}: {printable(outcome_reason(final).splitlines()[0])}\n")
     raise typer.Exit(exit_code_of(final))
 
 
