@@ -1,5 +1,5 @@
 """Runs and slots apart in the CLI: ``executions tail JOB`` shows runs that started, however many
-skipped slots came after them."""
+skipped slots came after them, and ``executions list`` claims a start only for what started."""
 
 from __future__ import annotations
 
@@ -68,3 +68,28 @@ def test_tail_of_a_job_finds_its_runs_below_hundreds_of_skipped_slots(cli: Cli, 
     assert "skipped" not in both.stderr and "missed" not in both.stderr and "started -" not in both.stderr
     everything = cli("executions", "tail", "-n", "5")  # every job's: the same two runs
     assert (everything.code, everything.stdout) == (0, "first run\nsecond run\n")
+
+
+def test_the_started_column_claims_no_start_for_a_run_waiting_to_start(cli: Cli, local: tuple[Store, Job]) -> None:
+    """A waiting retry showed its failed run's slot as STARTED; a skipped slot shows its slot
+    (its status says it did not run); a run shows when it started."""
+    store, job = local
+    failed = ran(store, job, T0, "boom\n", ExecutionStatus.FAILED)
+    retry = store.executions.insert(NewExecution.retry_of(failed, now=T0 + SECOND, run_after=T0 + 31 * SECOND))
+    assert retry is not None
+    skipped(store, job, T0 + 5 * SECOND, 1)
+    listed = cli("executions", "list", "--job", "slow")
+    assert listed.code == 0, listed.stderr
+    header, *rows = listed.stdout.splitlines()
+    column = slice(header.index("STARTED"), header.index("DURATION"))
+
+    def started(status: str) -> str:
+        [row] = [row for row in rows if f" {status} " in row]
+        return row[column].strip()
+
+    local_time = "%Y-%m-%d %H:%M:%S"
+    assert started("pending") == "-", listed.stdout
+    assert started("failed") == T0.astimezone().strftime(local_time)
+    assert started("skipped") == (T0 + 5 * SECOND).astimezone().strftime(local_time)
+    [pending_row] = [row for row in rows if " pending " in row]
+    assert "waiting: retry at " in pending_row, "when it is due is in the ERROR column"
