@@ -338,6 +338,7 @@ def service_listing_ms(url: str, job_id: str, runs: int = 5) -> dict[str, float]
 
 def plans(url: str, job_id: str) -> dict[str, list[str]]:
     from jobctl.store import open_store
+    from jobctl.store.figures import recent_failures_sql
 
     queries = {
         "executions --job X (first page)": ("SELECT * FROM executions WHERE job_id = :j "
@@ -349,10 +350,11 @@ def plans(url: str, job_id: str) -> dict[str, list[str]]:
                                        "('pending', 'running') ORDER BY created_at LIMIT 200"),
     }  # fmt: skip
     store = open_store(url)
+    queries["recent failures (top, GET /overview)"] = recent_failures_sql(store.db)
     found = {}
     try:
         for name, sql in queries.items():
-            params = {"j": job_id, "t": datetime.now(UTC) - timedelta(days=90)}
+            params = {"j": job_id, "t": datetime.now(UTC) - timedelta(days=90), "limit": 20}
             if store.db.is_sqlite:
                 rows = store.db.fetch_all("EXPLAIN QUERY PLAN " + sql, params)
                 found[name] = [str(row["detail"]) for row in rows]

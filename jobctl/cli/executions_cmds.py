@@ -219,8 +219,9 @@ def tail(
 ) -> None:
     """Print the output of a run; with -f, follow it live (or a job's runs, or every job's, as they start).
 
-    For a job, -f first shows its latest run (or the latest N with -n N), then only runs that
-    start from then on; each run's header and result go to stderr.
+    For a job, it shows its latest run (or the latest N with -n N): one that started, as
+    skipped slots and missed ranges are no runs; -f then shows each run as it starts. With
+    headers (-f, -n N) each run's header and result go to stderr.
 
     \b
     Examples:
@@ -239,7 +240,7 @@ def tail(
     if follow:
         follow_executions(service, job_id=job_id, latest=runs)
     else:
-        latest = list(reversed(started_runs(service, job_id)[:runs]))
+        latest = list(reversed(started_runs(service, job_id, at_least=runs)[:runs]))
         show_runs(service, latest, follow=False, headers=runs > 1)
 
 

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from jobctl.models import ExecutionStatus
+from jobctl.store.writes import why_skipped
 
 if TYPE_CHECKING:
     from jobctl.service.contract import JobService
@@ -54,13 +55,31 @@ def stream_output(
 
 
 RECENT = 100
-"""Runs read per poll; a run seen once (or started before following began) is never shown again."""
+"""Executions read per page; a run seen once (or started before following began) is never shown again."""
 
 
-def started_runs(service: JobService, job_id: str | None) -> list[ExecutionOut]:
-    """The latest runs that have started (running or finished), newest first."""
-    executions = service.list_executions(job_id=job_id, page=1, per_page=RECENT)["executions"]
-    return [e for e in executions if e["status"] != ExecutionStatus.PENDING.value]
+def is_run(execution: ExecutionOut) -> bool:
+    """Whether ``tail`` counts the execution as a run: it started (it runs, or ended after
+    starting). A skipped slot or a missed range never starts, nor does a run cancelled while it
+    waited; a pending one is not a run yet, and becomes one when it starts (docs/tail-runs.md)."""
+    return execution["startedAt"] is not None
+
+
+def started_runs(service: JobService, job_id: str | None, *, at_least: int = 1) -> list[ExecutionOut]:
+    """The runs that have started, newest first: those among the newest :data:`RECENT`
+    executions, then the pages after them (by cursor) until ``at_least`` are found or none are
+    left (0: the newest page alone, what following polls).
+
+    The pages go on because a job whose run outlasts its interval records a skipped slot at every
+    interval: its run, the one to show, can be hundreds of executions down (as many as the
+    history keeps, ``[history] keep_per_job``).
+    """
+    page = service.list_executions(job_id=job_id, page=1, per_page=RECENT)
+    runs = [e for e in page["executions"] if is_run(e)]
+    while len(runs) < at_least and page["nextCursor"] is not None:
+        page = service.list_executions(job_id=job_id, per_page=RECENT, after=page["nextCursor"])
+        runs += [e for e in page["executions"] if is_run(e)]
+    return runs
 
 
 def show_runs(service: JobService, runs: list[ExecutionOut], *, follow: bool, headers: bool) -> None:
@@ -79,13 +98,13 @@ def follow_executions(service: JobService, *, job_id: str | None, latest: int) -
 
     Runs that started before following began are never replayed as new ones: they are all
     marked seen at the start (only the latest ``latest`` of them are shown), and a run
-    counts as new once it leaves ``pending`` and has not been seen.
+    counts as new once it has started (:func:`is_run`) and has not been seen.
     """
-    known = started_runs(service, job_id)
+    known = started_runs(service, job_id, at_least=latest)
     seen = {e["id"] for e in known}
     show_runs(service, list(reversed(known[:latest])), follow=True, headers=True)
     while True:
-        fresh = [e for e in reversed(started_runs(service, job_id)) if e["id"] not in seen]
+        fresh = [e for e in reversed(started_runs(service, job_id, at_least=0)) if e["id"] not in seen]
         seen.update(e["id"] for e in fresh)
         show_runs(service, fresh, follow=True, headers=True)
         if not fresh:
@@ -106,9 +125,18 @@ def header(execution: ExecutionOut, job_name: str) -> str:
 def footer(execution: ExecutionOut) -> str:
     """``<== success in 0.52s`` or ``<== failed: exit code 1``."""
     if execution["errorMessage"]:
-        return f"<== {execution['status']}: {execution['errorMessage']}"
+        return f"<== {execution['status']}: {outcome_reason(execution)}"
     duration = execution["durationSeconds"]
     return f"<== {execution['status']}" + (f" in {duration:.2f}s" if duration is not None else "")
+
+
+def outcome_reason(execution: ExecutionOut) -> str:
+    """The execution's ``errorMessage`` for a line that names its status first: a skipped slot's
+    stored reason begins with "skipped: " itself, which such a line would say twice."""
+    message = execution["errorMessage"] or ""
+    if execution["status"] != ExecutionStatus.SKIPPED.value:
+        return message
+    return why_skipped(message) or message
 
 
 def _name(service: JobService, names: dict[str, str], job_id: str) -> str:

@@ -273,7 +273,7 @@ def executions_table(
             styled_status(e["status"]),
             e["triggeredBy"],
             str(e.get("attempt", 1)),
-            local_seconds(e["startedAt"] or e.get("scheduledFor")),
+            _started(e),
             _duration(e["durationSeconds"]),
             _note(e),
         ]
@@ -284,6 +284,20 @@ def executions_table(
         columns = tuple(column for column in EXECUTION_COLUMNS if column.header != "JOB")
         rows = [row[:1] + row[2:] for row in rows]
     output.print_table(title, columns, rows, footer=footer)
+
+
+SLOTS_NOT_RUN = frozenset({"skipped", "missed"})
+"""Statuses of a slot that never ran: the STARTED column shows the slot, their status says why."""
+
+
+def _started(e: ExecutionOut) -> str:
+    """The STARTED column: when the run started. A slot skipped or missed shows its slot (the
+    status says it did not run); a run waiting to start, or one that ended before it started
+    (cancelled while waiting), shows ``-``: its slot, or for a retry the failed run's slot, read
+    as a start that never happened (docs/listings.md)."""
+    if e["startedAt"]:
+        return local_seconds(e["startedAt"])
+    return local_seconds(e.get("scheduledFor")) if e["status"] in SLOTS_NOT_RUN else "-"
 
 
 def _note(e: ExecutionOut) -> str:

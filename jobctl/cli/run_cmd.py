@@ -77,9 +77,10 @@ def _say_how_it_failed(final: Mapping[str, Any]) -> None:
     import sys
 
     if final["status"] != "success" and final["errorMessage"]:
+        from jobctl.cli.follow import outcome_reason
         from jobctl.cli.terminal import printable
 
-        sys.stderr.write(f"jobctl: run {final['status']}: {printable(final['errorMessage'].splitlines()[0])}\n")
+        sys.stderr.write(f"jobctl: run {final['status']}: {printable(outcome_reason(final).splitlines()[0])}\n")
 
 
 def _end_as_deleted(gone: ExecutionGone, foreground: ForegroundRun | None) -> NoReturn:

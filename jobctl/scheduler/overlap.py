@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from jobctl.models import Execution, ExecutionStatus, Job, OverlapPolicy, TriggeredBy
-from jobctl.store.writes import skipped_because
+from jobctl.store.writes import retry_at, skipped_because
 
 
 def moment(value: datetime) -> str:
@@ -49,8 +49,9 @@ class SlotDecision:
     action: str
     """``start``, ``wait`` or ``skip``."""
     reason: str | None = None
-    """Why it waits (its ``pendingReason``) or is skipped (``1 run(s) still active ...``; its
-    ``errorMessage`` says ``skipped:`` before it, :func:`~jobctl.store.writes.skipped_because`)."""
+    """Why it waits (its ``pendingReason``) or is skipped (``1 run(s) still active ...``, or what
+    else holds the job's places, :func:`holding`; its ``errorMessage`` says ``skipped:`` before
+    it, :func:`~jobctl.store.writes.skipped_because`)."""
     ending: list[Ending] = field(default_factory=list)
     stopping: list[str] = field(default_factory=list)
     """Running executions to stop and record ``cancelled`` (``replace``)."""
@@ -123,9 +124,31 @@ def _overlapping(job: Job, slot: datetime, busy: list[Execution], waiting: list[
             stopping=stopping,
             stop_reason=replaced,
         )
-    reason = f"{len(busy)} run(s) still active and maxInstances is {job.max_instances}"
+    reason = f"{holding(busy)} and maxInstances is {job.max_instances}"
     ending = [_skipped_waiting(e, slot) for e in waiting]
     return SlotDecision(action="skip", reason=reason, ending=ending)
+
+
+def holding(busy: Sequence[Execution]) -> str:
+    """What holds the job's places, as a skip's reason says it: "1 run(s) still active", "a retry
+    of this job waits (retry at T)", "2 manual runs wait to start", or several of them joined.
+
+    A waiting retry or manual trigger counts against ``maxInstances`` (docs/overlap.md) though
+    nothing of it runs yet: saying "still active" of it sent people looking for a process. The
+    words for running executions are those the reason always had, which scripts may match.
+    """
+    running = [e for e in busy if e.status == ExecutionStatus.RUNNING]
+    retries = [e for e in busy if e.status != ExecutionStatus.RUNNING and e.triggered_by == TriggeredBy.RETRY]
+    others = [e for e in busy if e.status != ExecutionStatus.RUNNING and e.triggered_by != TriggeredBy.RETRY]
+    parts = [f"{len(running)} run(s) still active"] if running else []
+    if retries:
+        due = sorted(e.run_after for e in retries if e.run_after is not None)
+        when = f" ({'the first ' if len(retries) > 1 else ''}{retry_at(due[0])})" if due else ""
+        waits = "a retry of this job waits" if len(retries) == 1 else f"{len(retries)} retries of this job wait"
+        parts.append(waits + when)
+    if others:
+        parts.append("a manual run waits to start" if len(others) == 1 else f"{len(others)} manual runs wait to start")
+    return ", ".join(parts)
 
 
 def _oldest_running(busy: list[Execution]) -> Execution:

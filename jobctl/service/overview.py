@@ -1,6 +1,6 @@
 """``GET /overview``: what ``jobctl top`` draws, read in one call so a remote view costs one
 round trip a second: the scheduler's status, the runs going on, the next slots, the latest
-failures and the latest missed ranges."""
+failures (by when they ended) and the latest missed ranges."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from jobctl.wire.responses import Overview
 OVERVIEW_LIMIT = 20
 """Entries per list by default: what fits a terminal."""
 
-FAILED = (ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value)
 ACTIVE = (ExecutionStatus.RUNNING.value,)
 
 
@@ -34,8 +33,7 @@ def overview(store: Store, now: datetime, *, limit: int = OVERVIEW_LIMIT) -> Ove
             for job_id, name, moment in figures.upcoming(limit=limit)
         ],
         "recentFailures": [
-            responses.recent_outcome(row.execution, row.job_name)
-            for row in figures.named_executions(FAILED, limit=limit)
+            responses.recent_outcome(row.execution, row.job_name) for row in figures.recent_failures(limit=limit)
         ],
         "missed": [
             responses.missed_range(row.execution, row.job_name)

@@ -34,6 +34,12 @@ def why_skipped(error_message: str) -> str:
     return error_message.removeprefix(SKIPPED_PREFIX)
 
 
+def retry_at(run_after: datetime) -> str:
+    """``retry at 2026-12-07T12:04:06Z``: when a waiting retry is due, as its ``pendingReason``
+    and a skip it causes say it (to the second)."""
+    return f"retry at {run_after.astimezone(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}"
+
+
 @dataclass(frozen=True, kw_only=True)
 class NextSlot:
     """The slot a job is due at next and the moment to run it (with jitter); both None: none."""
@@ -193,5 +199,5 @@ class NewExecution:
             run_after=run_after,
             triggered_by_user_id=previous.triggered_by_user_id,
             concurrency_group=previous.concurrency_group,
-            pending_reason=f"retry at {run_after.astimezone(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}",
+            pending_reason=retry_at(run_after),
         )

@@ -209,6 +209,52 @@ def test_tail_follow_of_a_busy_job_starts_at_its_latest_runs(running: Running, t
         assert f"run-{runs[short]['id']}" in out.read_text()
 
 
+def test_tail_of_a_job_that_overruns_its_interval_shows_its_run_not_a_skipped_slot(
+    running: Running, tmp_path: Path
+) -> None:
+    """A job whose run outlasts its interval records a skipped slot at each one. ``tail JOB``
+    took the newest of them for "the job's latest run": it printed nothing and exited 0 while
+    the run printed, ``-n 2`` showed ``started -`` and ``<== skipped: skipped: ...``, and ``-f``
+    never showed the run going on."""
+    service, store_url = running.service, running.store_url
+    job = shell_job(service, "overrun", "echo hello-$JOBCTL_EXECUTION_ID; sleep 30", scheduleConfig={"seconds": 1})
+
+    def overrun() -> list[dict[str, Any]] | None:
+        runs = executions(service, job["id"])
+        statuses = [run["status"] for run in runs]
+        return runs if statuses[:1] == ["running"] and statuses[-3:] == ["skipped"] * 3 else None
+
+    first, *skipped = wait_for(overrun, timeout=20, what="a run going on and three skipped slots after it")
+    try:
+        plain = jobctl(store_url, "executions", "tail", "overrun")
+        assert (plain.returncode, plain.stdout) == (0, f"hello-{first['id']}\n"), plain
+        latest = jobctl(store_url, "executions", "tail", "overrun", "-n", "2")
+        assert latest.returncode == 0 and latest.stdout == f"hello-{first['id']}\n", latest
+        assert latest.stderr.startswith(f"==> {first['id'][:8]} overrun (scheduler) started 2"), latest.stderr
+        assert "skipped" not in latest.stderr and "started -" not in latest.stderr, latest.stderr
+        with following(store_url, tmp_path, "overrun", "-f") as (out, err):
+            wait_for(lambda: f"hello-{first['id']}" in out.read_text(), timeout=10, what="the run's output, followed")
+        assert err.read_text().startswith(f"==> {first['id'][:8]} overrun (scheduler) started 2"), err.read_text()
+        assert "skipped" not in err.read_text()
+    finally:
+        service.set_job_status(job["id"], {"isPaused": True})
+        service.cancel_execution(first["id"])
+    assert all(run["status"] == "skipped" for run in skipped)
+
+
+def test_a_result_line_says_skipped_once() -> None:
+    """A skipped slot's stored reason begins with "skipped: " itself (the API's wording)."""
+    from jobctl.cli.follow import footer
+
+    slot = {"status": "skipped", "errorMessage": "skipped: 1 run(s) still active and maxInstances is 1",
+            "durationSeconds": None}  # fmt: skip
+    assert footer(slot) == "<== skipped: 1 run(s) still active and maxInstances is 1"  # type: ignore[arg-type]
+    disabled = {"status": "skipped", "errorMessage": "job disabled before the run started", "durationSeconds": None}
+    assert footer(disabled) == "<== skipped: job disabled before the run started"  # type: ignore[arg-type]
+    failed = {"status": "failed", "errorMessage": "skipped: not a slot's reason", "durationSeconds": 1.0}
+    assert footer(failed) == "<== failed: skipped: not a slot's reason"  # type: ignore[arg-type]
+
+
 def test_a_foreground_run_heartbeats_often_enough_for_the_shortest_lease(service: Service, store_url: str) -> None:
     """A daemon reaps the runs of an instance whose heartbeat is older than its lease TTL, which
     may be as short as 2 s: a foreground run beating every 2 s could be taken for dead by it."""

@@ -8,7 +8,9 @@ import pytest
 
 from jobctl.models import ExecutionStatus, Job
 from jobctl.scheduler.claims import Claim, claim_due_slots
+from jobctl.service.overview import overview
 from jobctl.store import Store
+from jobctl.store.writes import NewExecution
 from tests.scheduler.helpers import Rig, S, iso, parse
 
 MINUTE = timedelta(minutes=1)
@@ -91,6 +93,28 @@ def test_a_catch_up_slot_that_is_skipped_is_not_called_a_catch_up_run(rig: Rig) 
         " (misfire policy run_once)"
     ), missed["errorMessage"]
     assert "caught up" not in missed["errorMessage"]
+
+
+def test_a_catch_up_slot_skipped_for_a_waiting_retry_says_the_retry_holds_it(rig: Rig) -> None:
+    """What holds the place is said alike in the skipped row, the missed range's reason and
+    ``jobctl top``'s missed ranges (GET /overview): here no run is active, a retry waits."""
+    job = rig.job("retrying-gap", {"minutes": 1, "start_date": iso(S)}, maxInstances=1, retryCount=1)
+    [first] = claim(rig, S)
+    failed_at, retry_at = S + timedelta(seconds=2), S + timedelta(hours=1)
+    rig.store.executions.finish(first.execution.id, status="failed", started_at=None, completed_at=failed_at,
+                                duration_seconds=2.0, result=None, error_message="exit code 1")  # fmt: skip
+    failed = rig.store.executions.get(first.execution.id)
+    assert failed is not None
+    assert rig.store.executions.insert(NewExecution.retry_of(failed, now=failed_at, run_after=retry_at))
+    assert claim(rig, S + timedelta(minutes=3, seconds=5)) == []
+    by_status = {e["status"]: e for e in rig.runs(job["id"])}
+    why = f"a retry of this job waits (retry at {iso(retry_at)}) and maxInstances is 1"
+    assert by_status["skipped"]["errorMessage"] == f"skipped: {why}"
+    assert by_status["missed"]["errorMessage"].endswith(
+        f"; its last slot {iso(S + 3 * MINUTE)} was skipped: {why} (misfire policy run_once)"
+    ), by_status["missed"]["errorMessage"]
+    [missed] = overview(rig.store, S + 4 * MINUTE)["missed"]
+    assert missed["reason"] == by_status["missed"]["errorMessage"]
 
 
 def test_a_catch_up_slot_that_runs_says_so(rig: Rig) -> None:

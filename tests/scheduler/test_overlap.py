@@ -19,6 +19,7 @@ from jobctl.scheduler.leadership import Leadership
 from jobctl.service import Service
 from jobctl.store import Store, open_store
 from jobctl.store.executions import StopRequest
+from jobctl.store.writes import NewExecution
 from tests.conftest import ADMIN, TEST_ZONE
 from tests.scheduler.helpers import FakeClock, RecordingLauncher, Rig, S, iso
 
@@ -64,6 +65,52 @@ def test_skip_stays_the_default_and_records_why(rig: Rig) -> None:
     rig.tick(S + MINUTE)
     [_, skipped] = shown(rig, job["id"])
     assert skipped == ("skipped", None, "skipped: 1 run(s) still active and maxInstances is 1")
+
+
+def retry_of(rig: Rig, execution_id: str, *, at: datetime) -> str:
+    """The waiting retry of a failed run, due ``at``, as the daemon's recorder writes it."""
+    failed = rig.store.executions.get(execution_id)
+    assert failed is not None
+    retry = rig.store.executions.insert(NewExecution.retry_of(failed, now=rig.clock.now(), run_after=at))
+    assert retry is not None
+    return retry.id
+
+
+def test_a_skip_says_a_waiting_retry_holds_the_place_not_a_run(rig: Rig) -> None:
+    """A waiting retry counts against maxInstances (docs/overlap.md), but nothing runs: the
+    reason said "1 run(s) still active" and sent people looking for a process."""
+    job = every_minute(rig, "flaky", retryCount=1, retryDelaySeconds=90)
+    rig.tick(S)
+    [first] = rig.launcher.launched
+    rig.at(S + timedelta(seconds=1))
+    end(rig, first.execution.id, ExecutionStatus.FAILED)
+    retry_of(rig, first.execution.id, at=S + timedelta(seconds=91))
+    rig.tick(S + MINUTE)
+    assert shown(rig, job["id"])[-1] == (
+        "skipped", None, f"skipped: a retry of this job waits (retry at {iso(S + timedelta(seconds=91))}) "
+        "and maxInstances is 1",
+    )  # fmt: skip
+
+
+def test_a_skip_names_each_kind_of_what_holds_the_places(rig: Rig) -> None:
+    """A run going on, a waiting retry and a manual run waiting for its group's place: all three
+    hold one of the three places, and the reason says which."""
+    job = rig.job("crowded", {"minutes": 1, "start_date": iso(S + 10 * MINUTE)}, maxInstances=3, concurrencyGroup="db")
+    rig.service.trigger_job(job["id"])
+    rig.tick(S)
+    rig.at(S + timedelta(seconds=1))
+    end(rig, rig.launcher.launched[-1].execution.id, ExecutionStatus.FAILED)
+    retry_of(rig, rig.launcher.launched[-1].execution.id, at=S + 30 * MINUTE)
+    rig.service.trigger_job(job["id"])
+    rig.tick(S + timedelta(seconds=2))  # starts: the group has room
+    waiting = rig.service.trigger_job(job["id"])["executionId"]
+    rig.tick(S + 10 * MINUTE)  # waits for the group; the slot finds the three places taken
+    assert rig.service.get_execution(waiting)["pendingReason"] == "group db full"
+    assert [e["status"] for e in rig.runs(job["id"])][-1] == "skipped"
+    assert shown(rig, job["id"])[-1][2] == (
+        f"skipped: 1 run(s) still active, a retry of this job waits (retry at {iso(S + 30 * MINUTE)}), "
+        "a manual run waits to start and maxInstances is 3"
+    )
 
 
 def test_queue_waits_behind_the_run_keeps_at_most_max_queued_and_starts_when_the_run_ends(rig: Rig) -> None:
