@@ -130,7 +130,7 @@ def footer(execution: ExecutionOut) -> str:
     return f"<== {execution['status']}" + (f" in {duration:.2f}s" if duration is not None else "")
 
 
-def outcome_reason(execution: ExecutionOut) -> str:
+def outcome_reason(execution: Mapping[str, Any]) -> str:
     """The execution's ``errorMessage`` for a line that names its status first: a skipped slot's
     stored reason begins with "skipped: " itself, which such a line would say twice."""
     message = execution["errorMessage"] or ""
