@@ -112,8 +112,24 @@ def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service
     assert timeline["nextSlot"] is None
     verdict = timeline["verdict"]
     assert verdict["outcome"] == "not_run"
-    assert verdict["text"] == f"not run: paused by ops-token at {as_shown(paused_at, timeline)} with reason 'disk full'"
+    assert verdict["text"] == f'not run: paused by ops-token at {as_shown(paused_at, timeline)} with reason "disk full"'
+    assert pause["text"] == 'paused by ops-token with reason "disk full"', "a reason in double quotes, as written"
     assert verdict["slot"] is not None and datetime.fromisoformat(verdict["slot"]) == now
+
+
+def test_a_change_reads_in_the_apis_spelling_and_names_environment_variables(store: Store, service: Service) -> None:
+    """Not ``isPaused True -> False``, ``description None -> 'x'``, nor an environment change
+    as the same masked map twice (docs/audit-log.md)."""
+    job = minutely_job_from(service, store, a_minute_with_room() - 5 * MINUTE, environment={"PGDATABASE": "app"})
+    service.update_job(job["id"], {"environment": {"PGDATABASE": "app2", "NEW": "x"}})
+    service.update_job(job["id"], {"isPaused": True, "description": "it's \\ nightly", "maxInstances": 2})
+
+    texts = [e["text"] for e in service.get_job_timeline(job["id"], since="1h")["events"] if e["kind"] == "change"]
+    me = ADMIN.user_id
+    assert texts[1:] == [
+        f"updated by {me}: environment: +NEW, PGDATABASE changed",
+        f'updated by {me}: description null -> "it\'s \\ nightly"; isPaused false -> true; maxInstances 1 -> 2',
+    ], texts
 
 
 def test_a_skipped_slot_says_skipped_once(store: Store, service: Service) -> None:

@@ -32,6 +32,7 @@ from jobctl.store.history import RunRow
 from jobctl.store.writes import why_skipped
 from jobctl.wire.history import EventKind, JobTimeline, TimelineEvent, Verdict, event
 from jobctl.wire.responses import timestamp
+from jobctl.wire.values import change_text, quoted
 
 _ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 MISSED = ExecutionStatus.MISSED.value
@@ -207,11 +208,11 @@ def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
     verb = entry.action.split(".", 1)[-1]
     text = f"{verb} by {entry.actor}"
     if entry.reason:
-        text += f" with reason {entry.reason!r}"
+        text += f" with reason {quoted(entry.reason)}"
     changes = (entry.details or {}).get("changes") if entry.action == audit.JOB_UPDATED else None
     if isinstance(changes, dict) and changes:
         text += ": " + "; ".join(
-            f"{name} {_short(c.get('old'))} -> {_short(c.get('new'))}" for name, c in changes.items()
+            change_text(name, change) for name, change in changes.items() if isinstance(change, dict)
         )
     return event(_ts(entry.at), "change", text, actor=entry.actor, action=entry.action, reason=entry.reason)
 
@@ -273,7 +274,7 @@ def _unrecorded(
     state = _state_at(changes, slot)
     if state is not None:
         entry, what = state
-        reason = f" with reason {entry.reason!r}" if entry.reason else ""
+        reason = f" with reason {quoted(entry.reason)}" if entry.reason else ""
         return "not_run", f"not run: {what} by {entry.actor} at {times.short(entry.at)}{reason}"
     if job.next_slot is not None and job.next_slot <= slot:
         if store.cluster.has_live_leader(now):
@@ -384,8 +385,3 @@ def _ts(moment: datetime) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
-
-
-def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."
