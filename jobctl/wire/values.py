@@ -67,14 +67,14 @@ def change_text(field: str, change: Mapping[str, Any]) -> str:
     "nightly"``, ``environment: +NEW, -OLD, PGDATABASE changed``.
 
     Secrets are masked in the log, so two sides can read the same though the value changed (a
-    new standard input, a password in a URL): that reads ``stdin changed (values masked)``
-    rather than ``*** -> ***``.
+    new standard input, a password in a URL): that reads ``stdin changed`` rather than ``***
+    -> ***``, as an apply plan words it.
     """
     if field == "environment":
         return _environment_text(change)
     old, new = json_text(change.get("old")), json_text(change.get("new"))
     if old == new:
-        return f"{field} changed (values masked)"
+        return f"{field} changed"
     if field not in WHOLE:
         old, new = cut_alike(old, new)
     return f"{field} {old} -> {new}"
@@ -98,7 +98,7 @@ def _environment_text(change: Mapping[str, Any]) -> str:
         common = sorted(old & new)
         kept = [" or ".join(common) + " changed"] if common and not added and not removed else []
     parts = [f"+{name}" for name in added] + [f"-{name}" for name in removed] + kept
-    return "environment: " + ", ".join(parts) if parts else "environment changed (values masked)"
+    return "environment: " + ", ".join(parts) if parts else "environment changed"
 
 
 def _names(value: Any) -> set[str]:

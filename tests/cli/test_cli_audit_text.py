@@ -81,9 +81,9 @@ def test_entries_written_before_names_were_recorded_still_read(
     finally:
         store.close()
     expected = [
-        "environment: +NEW, -GONE; stdin changed (values masked)",
-        "environment: A or B changed; stdin changed (values masked)",
-        "environment: A changed; stdin changed (values masked)",
+        "environment: +NEW, -GONE; stdin changed",
+        "environment: A or B changed; stdin changed",
+        "environment: A changed; stdin changed",
     ]
     assert _what(cli, ok, "old")[:3] == expected
     assert _changes(cli, ok, "old")[1:] == [f"updated by ops-token: {text}" for text in reversed(expected)]
