@@ -36,6 +36,7 @@ SERIAL = (
     "tests/daemon/test_run_failover.py",  # jobctl run takes its run over within a lease TTL after a kill -9
     "tests/daemon/test_watchdog.py",  # kill grace periods
     "tests/daemon/test_run_as.py",  # useradd/groupadd lock /etc/passwd
+    "tests/daemon/test_run_as_directory.py",  # the same
 )
 """Tests that measure wall time or share a system resource: marked ``serial``, and run on
 their own after the others (see the README's test command), not beside them in parallel."""

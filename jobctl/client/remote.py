@@ -193,9 +193,17 @@ class RemoteService:
         return result
 
     def apply_jobs(
-        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+        self,
+        *,
+        source: str,
+        jobs: Sequence[Mapping[str, Any]],
+        prune: bool = False,
+        dry_run: bool = False,
+        allow_empty: bool = False,
     ) -> ApplyPlan:
         body = {"source": source, "jobs": [dict(job) for job in jobs], "prune": prune, "dryRun": dry_run}
+        if allow_empty:  # only when given: a daemon of the version before takes no such field
+            body["allowEmpty"] = True
         result: ApplyPlan = self._session.request("POST", "/apply", body=body)
         return result
 

@@ -157,22 +157,24 @@ def prepare(argv: Sequence[str], context: RunContext, who: Identity | None = Non
     switch = who is not None and who.switch
     if directory == DEFAULT_DIRECTORY and mask == daemon_umask() and context.nice is None and not switch:
         return list(argv)
-    inner = list(argv)
+    # The wrapper enters the directory as the run's user, as systemd's WorkingDirectory= does: a
+    # directory that user may not enter fails the run instead of being entered by root for it.
+    started = ["/bin/sh", "-c", WRAPPER, "jobctl-run", directory, f"{mask:04o}", *argv]
     if who is not None and who.switch:
         setpriv = shutil.which("setpriv", path=DEFAULT_RUN_PATH)
         if setpriv is None:
             return f"cannot run as {who.name}: no setpriv program on the PATH"
         groups = [f"--groups={','.join(map(str, who.groups))}"] if who.groups else ["--clear-groups"]
-        inner = [setpriv, f"--reuid={who.uid}", f"--regid={who.gid}", *groups, "--", *inner]
-    if context.nice is not None:
+        started = [setpriv, f"--reuid={who.uid}", f"--regid={who.gid}", *groups, "--", *started]
+    if context.nice is not None:  # before the switch: only root may lower it
         current = os.getpriority(os.PRIO_PROCESS, 0)
         if context.nice < current and os.geteuid() != 0:
             return f"cannot set nice {context.nice}: the daemon runs at {current} and is not root"
         nice = nice_program()
         if nice is None:
             return "cannot set nice: no nice program on the PATH"
-        inner = [nice, "-n", str(context.nice - current), "--", *inner]
-    return ["/bin/sh", "-c", WRAPPER, "jobctl-run", directory, f"{mask:04o}", *inner]
+        started = [nice, "-n", str(context.nice - current), "--", *started]
+    return started
 
 
 def missing_directory(context: RunContext, who: Identity | None = None) -> str | None:

@@ -182,7 +182,13 @@ class JobService(Protocol):
         ...
 
     def apply_jobs(
-        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+        self,
+        *,
+        source: str,
+        jobs: Sequence[Mapping[str, Any]],
+        prune: bool = False,
+        dry_run: bool = False,
+        allow_empty: bool = False,
     ) -> ApplyPlan:
         """``POST /apply``: make the jobs named in ``jobs`` (``[[jobs]]`` tables of a jobs file, its
         keys: :mod:`jobctl.wire.job_tables`) be as they say, in one transaction. Admin only.

@@ -336,19 +336,26 @@ class Service:
         return responses.next_run_times(job_id=job.id, timezone=zone or self.default_timezone, slots=slots)
 
     def apply_jobs(
-        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+        self,
+        *,
+        source: str,
+        jobs: Sequence[Mapping[str, Any]],
+        prune: bool = False,
+        dry_run: bool = False,
+        allow_empty: bool = False,
     ) -> ApplyPlan:
         """``POST /apply``: the jobs of a jobs file, all or nothing (:mod:`jobctl.service.apply`). Admin only."""
         from jobctl.service.apply import execute_apply, plan_apply
         from jobctl.wire.requests import ApplyRequest, parse_body
 
         authorize(self.caller, "apply_jobs")
-        request = parse_body(ApplyRequest, {"source": source, "jobs": list(jobs), "prune": prune, "dryRun": dry_run})
+        body = {"source": source, "jobs": list(jobs), "prune": prune, "dryRun": dry_run, "allowEmpty": allow_empty}
+        request = parse_body(ApplyRequest, body)
         now = utcnow()
         plan = plan_apply(
             self.store, request.jobs, source=request.source, prune=request.prune, caller=self.caller,
             default_timezone=self.default_timezone, now=now, notifiers=self.notify.names,
-            concurrency_groups=self.concurrency_groups,
+            concurrency_groups=self.concurrency_groups, allow_empty=request.allowEmpty,
         )  # fmt: skip
 
         def after_update(job: Job, changes: JobChanges) -> None:
