@@ -132,6 +132,25 @@ def test_a_change_reads_in_the_apis_spelling_and_names_environment_variables(sto
     ], texts
 
 
+def test_a_resume_by_an_update_ends_the_pause_the_verdict_sees(store: Store, service: Service) -> None:
+    """An update (or an apply) that sets isPaused is a ``job.updated`` entry, not ``job.resumed``:
+    the verdict on a slot after it must not blame the pause it ended."""
+    now = a_minute_with_room()
+    job = minutely_job_from(service, store, now - 10 * MINUTE)
+    Service(store, OPS, default_timezone="UTC").set_job_status(job["id"], {"isPaused": True, "reason": "disk full"})
+    service.update_job(job["id"], {"isPaused": False})
+    for action, at in (("job.paused", now - 6 * MINUTE), ("job.updated", now - 3 * MINUTE)):
+        store.db.execute("UPDATE audit_log SET at = :t WHERE target_id = :id AND action = :action",
+                         {"t": at, "id": job["id"], "action": action})  # fmt: skip
+
+    verdict = service.get_job_timeline(job["id"], since="1h")["verdict"]
+    assert "paused" not in verdict["text"], verdict
+    service.update_job(job["id"], {"isPaused": True})
+    store.db.execute("UPDATE audit_log SET at = :t WHERE id = (SELECT MAX(id) FROM audit_log)", {"t": now - MINUTE})
+    verdict = service.get_job_timeline(job["id"], since="1h")["verdict"]
+    assert verdict["text"].startswith(f"not run: paused by {ADMIN.user_id} at "), verdict
+
+
 def test_a_skipped_slot_says_skipped_once(store: Store, service: Service) -> None:
     """The stored reason of a skipped slot begins "skipped: " (the API's errorMessage); the
     timeline's own "skipped" is not doubled by it, alone or grouped."""

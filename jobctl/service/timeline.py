@@ -288,7 +288,10 @@ def _unrecorded(
 
 
 def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, str] | None:
-    """The pause or disable in force at ``slot`` (the entry that made it), if any."""
+    """The pause or disable in force at ``slot`` (the entry that made it), if any. A job is
+    paused or resumed by ``jobs pause``/``resume`` (``job.paused``/``job.resumed``) but also by an
+    update or an apply that sets ``isPaused`` (``job.updated``); a pause ended by the latter was
+    taken for still in force, and the slots after it read "not run: paused"."""
     paused: AuditEntry | None = None
     disabled: AuditEntry | None = None
     for entry in changes:
@@ -302,6 +305,12 @@ def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, st
             paused = entry if entry.action == audit.JOB_PAUSED else None
         elif entry.action in (audit.JOB_DISABLED, audit.JOB_ENABLED):
             disabled = entry if entry.action == audit.JOB_DISABLED else None
+        elif entry.action == audit.JOB_UPDATED:  # an update or an apply that set isPaused / isEnabled
+            fields = (entry.details or {}).get("changes") or {}
+            if isinstance(fields.get("isPaused"), dict):
+                paused = entry if fields["isPaused"].get("new") else None
+            if isinstance(fields.get("isEnabled"), dict):
+                disabled = entry if fields["isEnabled"].get("new") is False else None
     if disabled is not None:
         return disabled, "created disabled" if disabled.action == audit.JOB_CREATED else "disabled"
     if paused is not None:
