@@ -56,13 +56,39 @@ def test_every_job_change_is_recorded_with_its_actor(store: Store, caller: Calle
     assert updated.details == {
         "changes": {
             "maxInstances": {"old": 1, "new": 3},
-            "environment": {"old": {"DB_PASSWORD": "***"}, "new": {"DB_PASSWORD": "***"}},
+            "environment": {
+                "old": {"DB_PASSWORD": "***"},
+                "new": {"DB_PASSWORD": "***"},
+                "added": [],
+                "removed": [],
+                "changed": ["DB_PASSWORD"],
+            },
             "taskArgs": {"old": {"command": "echo hi"}, "new": {"command": "pg_dump postgresql://u:***@db/x"}},
         }
     }
     text = repr([e.details for e in log])
     assert "hunter2" not in text and "swordfish" not in text and "s3cret" not in text
     assert log[7].details is not None and "executionId" in log[7].details
+
+
+def test_an_environment_change_names_the_variables_added_removed_and_changed(store: Store) -> None:
+    """The values are masked on both sides, so the entry names which variables changed: the maps
+    alone read the same whether ``B`` changed or not."""
+    service = Service(store, OPS, default_timezone="UTC")
+    job = service.create_job(body("env", environment={"A": "1", "B": "2", "C": "3"}))
+    service.update_job(job["id"], {"environment": {"A": "1", "B": "two", "D": "4"}})
+    service.update_job(job["id"], {"environment": None})
+
+    changed, cleared = (e.details for e in entries(store, target_type="job", target_id=job["id"])[1:])
+    assert changed == {"changes": {"environment": {
+        "old": {"A": "***", "B": "***", "C": "***"}, "new": {"A": "***", "B": "***", "D": "***"},
+        "added": ["D"], "removed": ["C"], "changed": ["B"],
+    }}}  # fmt: skip
+    assert cleared == {"changes": {"environment": {
+        "old": {"A": "***", "B": "***", "D": "***"}, "new": None,
+        "added": [], "removed": ["A", "B", "D"], "changed": [],
+    }}}  # fmt: skip
+    assert "two" not in repr(changed)
 
 
 def test_a_change_that_fails_leaves_no_entry_and_an_entry_that_fails_undoes_the_change(store: Store) -> None:
@@ -106,3 +132,16 @@ def test_tokens_and_task_function_syncs_are_recorded(store: Store) -> None:
         (audit.local_actor(), {"changed": [], "deactivated": ["cleanup"]}),
     ]
     assert audit.local_actor().startswith("local:")
+
+
+def test_a_long_change_is_cut_alike_on_both_sides_where_they_differ() -> None:
+    """Two long commands differing at their ends read as different, not as the same cut text."""
+    from jobctl.wire.values import VALUE_MAX, change_text
+
+    head = "pg_dump --format=custom --compress=9 --file=/srv/backups/nightly "
+    text = change_text("taskArgs", {"old": {"command": head + "app"}, "new": {"command": head + "app2"}})
+    old, new = text.removeprefix("taskArgs ").split(" -> ")
+    assert old != new and old.startswith("…") and 'app"}' in old and 'app2"}' in new, text
+    assert max(len(old), len(new)) <= VALUE_MAX
+    path = "/etc/jobctl/jobs.d/" + "x" * 80 + ".toml"
+    assert change_text("source", {"old": None, "new": path}) == f'source null -> "{path}"', "a path is never cut"

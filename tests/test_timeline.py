@@ -112,8 +112,43 @@ def test_a_paused_job_names_who_paused_it_and_why(store: Store, service: Service
     assert timeline["nextSlot"] is None
     verdict = timeline["verdict"]
     assert verdict["outcome"] == "not_run"
-    assert verdict["text"] == f"not run: paused by ops-token at {as_shown(paused_at, timeline)} with reason 'disk full'"
+    assert verdict["text"] == f'not run: paused by ops-token at {as_shown(paused_at, timeline)} with reason "disk full"'
+    assert pause["text"] == 'paused by ops-token with reason "disk full"', "a reason in double quotes, as written"
     assert verdict["slot"] is not None and datetime.fromisoformat(verdict["slot"]) == now
+
+
+def test_a_change_reads_in_the_apis_spelling_and_names_environment_variables(store: Store, service: Service) -> None:
+    """Not ``isPaused True -> False``, ``description None -> 'x'``, nor an environment change
+    as the same masked map twice (docs/audit-log.md)."""
+    job = minutely_job_from(service, store, a_minute_with_room() - 5 * MINUTE, environment={"PGDATABASE": "app"})
+    service.update_job(job["id"], {"environment": {"PGDATABASE": "app2", "NEW": "x"}})
+    service.update_job(job["id"], {"isPaused": True, "description": "it's \\ nightly", "maxInstances": 2})
+
+    texts = [e["text"] for e in service.get_job_timeline(job["id"], since="1h")["events"] if e["kind"] == "change"]
+    me = ADMIN.user_id
+    assert texts[1:] == [
+        f"updated by {me}: environment: +NEW, PGDATABASE changed",
+        f'updated by {me}: description null -> "it\'s \\ nightly"; isPaused false -> true; maxInstances 1 -> 2',
+    ], texts
+
+
+def test_a_resume_by_an_update_ends_the_pause_the_verdict_sees(store: Store, service: Service) -> None:
+    """An update (or an apply) that sets isPaused is a ``job.updated`` entry, not ``job.resumed``:
+    the verdict on a slot after it must not blame the pause it ended."""
+    now = a_minute_with_room()
+    job = minutely_job_from(service, store, now - 10 * MINUTE)
+    Service(store, OPS, default_timezone="UTC").set_job_status(job["id"], {"isPaused": True, "reason": "disk full"})
+    service.update_job(job["id"], {"isPaused": False})
+    for action, at in (("job.paused", now - 6 * MINUTE), ("job.updated", now - 3 * MINUTE)):
+        store.db.execute("UPDATE audit_log SET at = :t WHERE target_id = :id AND action = :action",
+                         {"t": at, "id": job["id"], "action": action})  # fmt: skip
+
+    verdict = service.get_job_timeline(job["id"], since="1h")["verdict"]
+    assert "paused" not in verdict["text"], verdict
+    service.update_job(job["id"], {"isPaused": True})
+    store.db.execute("UPDATE audit_log SET at = :t WHERE id = (SELECT MAX(id) FROM audit_log)", {"t": now - MINUTE})
+    verdict = service.get_job_timeline(job["id"], since="1h")["verdict"]
+    assert verdict["text"].startswith(f"not run: paused by {ADMIN.user_id} at "), verdict
 
 
 def test_a_skipped_slot_says_skipped_once(store: Store, service: Service) -> None:

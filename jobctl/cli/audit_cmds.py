@@ -89,17 +89,25 @@ def _job_id(service: JobService, ref: str) -> str:
 
 
 def _detail(key: str, value: object) -> str:
-    """``key=value``; a mapping (``store.pruned``'s counts) as ``key: name value, ...``, not a Python repr."""
+    """``key=value`` in the API's spelling (``force=true``, ``changed=["a","b"]``); a mapping
+    (``store.pruned``'s counts) as ``key: name value, ...``."""
+    from jobctl.wire.values import json_text
+
     if isinstance(value, dict):
-        return f"{key}: " + ", ".join(f"{name} {count}" for name, count in value.items())
-    return f"{key}={value}"
+        return f"{key}: " + ", ".join(f"{name} {json_text(count)}" for name, count in value.items())
+    return f"{key}={json_text(value)}"
 
 
 def _summary(reason: str | None, details: dict[str, object] | None) -> str:
+    """The WHAT column: the reason, then each field an update changed (``maxInstances 1 -> 3``,
+    the environment by variable names) or else the entry's details; a creation's full settings
+    are left to --json."""
+    from jobctl.wire.values import change_text
+
     parts = [f"reason: {reason}"] if reason else []
     changes = (details or {}).get("changes")
     if isinstance(changes, dict):
-        parts += [f"{name} {value.get('old')!r} -> {value.get('new')!r}" for name, value in changes.items()]
+        parts += [change_text(name, change) for name, change in changes.items() if isinstance(change, dict)]
     elif details:
         parts += [_detail(key, value) for key, value in details.items() if key != "settings"]
     return "; ".join(parts) or "-"

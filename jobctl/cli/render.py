@@ -9,6 +9,7 @@ from jobctl.cli.output import Markup, local_minute, local_seconds, local_time, r
 from jobctl.cli.scheduler_state import leader_silence
 from jobctl.cli.tables import Column
 from jobctl.wire.ids import short_id
+from jobctl.wire.values import json_text, quoted
 
 if TYPE_CHECKING:
     from jobctl.cli.listing import EveryJob
@@ -21,7 +22,7 @@ def describe(job: JobOut) -> str:
     try:
         return describe_schedule(job["jobTypeId"], job["scheduleConfig"])
     except Exception:  # noqa: BLE001 - a view must not fail on an odd stored config
-        return str(job["scheduleConfig"])
+        return json_text(job["scheduleConfig"])
 
 
 def state(job: JobOut) -> str:
@@ -120,7 +121,7 @@ def job_detail(job: JobDetail) -> None:
         ("alerts", alerts(job)),
         ("auto-pause", _auto_pause(job.get("pauseAfterFailures"))),
         ("task", f"{task['name']} ({task['handlerType']}: {_handler(job)})"),
-        ("task args", str(job["taskArgs"]) if job["taskArgs"] is not None else "-"),
+        *task_args(job),
         ("next run", when(job["nextRunTime"])),
         ("last run", when(job["lastRunTime"])),
         ("last status", styled_status(job["lastStatus"])),
@@ -130,7 +131,7 @@ def job_detail(job: JobDetail) -> None:
         ("misfire policy", job["misfirePolicy"]),
         ("overlap", _overlap(job)),
         ("concurrency group", job.get("concurrencyGroup") or "-"),
-        ("labels", " ".join(f"{key}={value}" for key, value in sorted(job["labels"].items())) or "-"),
+        ("labels", labels(job["labels"])),
         *run_context(job),
         *other_settings(job),
         ("source", job.get("source") or "-"),
@@ -157,6 +158,31 @@ def retries(job: JobOut) -> str:
         text = f"{count}, {delay}s apart"
     codes = job.get("retryOnExitCodes")
     return text + (f", on exit {' '.join(str(code) for code in codes)}" if codes else "")
+
+
+def task_args(job: JobDetail) -> list[tuple[str, str]]:
+    """What the task is given: a shell job's ``command`` line as typed, then any other
+    arguments in the API's spelling (``{"shell":"/bin/bash"}``), not a Python repr that
+    doubled the command's backslashes and switched its quotes."""
+    from jobctl.models import SHELL_TASK_FUNCTION
+
+    args = job["taskArgs"]
+    shell = job["taskFunction"]["name"] == SHELL_TASK_FUNCTION
+    if not shell or not isinstance(args, dict) or not isinstance(args.get("command"), str):
+        return [("task args", "-" if args is None else json_text(args))]
+    command = args["command"]
+    rest = {key: value for key, value in args.items() if key != "command"}
+    return [("command", command), *([("task args", json_text(rest))] if rest else [])]
+
+
+def labels(values: dict[str, str]) -> str:
+    """``team=ops tier=gold``; a value with blanks, or empty, in double quotes (``owner="data eng"``),
+    so where one label ends stays plain."""
+    return " ".join(f"{key}={_word(value)}" for key, value in sorted(values.items())) or "-"
+
+
+def _word(text: str) -> str:
+    return text if text and " " not in text and text.isprintable() else quoted(text)
 
 
 def _handler(job: JobDetail) -> str:

@@ -29,6 +29,7 @@ from jobctl.models import Caller, Job, JobSettings
 from jobctl.redaction import MASK, redact
 from jobctl.store import Store
 from jobctl.store.writes import SETTINGS
+from jobctl.wire.values import environment_change
 
 JOB_CREATED = "job.created"
 JOB_UPDATED = "job.updated"
@@ -128,12 +129,18 @@ def record_job(
 
 def field_changes(before: JobSettings, after: JobSettings, names: Iterable[str]) -> dict[str, dict[str, Any]]:
     """``{"apiFieldName": {"old": ..., "new": ...}}`` for each of ``names`` whose value changed,
-    secrets masked (:func:`masked`)."""
+    secrets masked (:func:`masked`).
+
+    The environment's values are masked on both sides, so its maps alone cannot tell a changed
+    value from an unchanged one; its change also names the variables ``added``, ``removed`` and
+    ``changed`` (docs/audit-log.md)."""
     changes: dict[str, dict[str, Any]] = {}
     for name in sorted(names):
         old, new = getattr(before, name), getattr(after, name)
         if old != new:
             changes[_camel(name)] = {"old": masked(name, old), "new": masked(name, new)}
+            if name == "environment":
+                changes[_camel(name)].update(environment_change(old, new))
     return changes
 
 

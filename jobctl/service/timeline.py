@@ -32,6 +32,7 @@ from jobctl.store.history import RunRow
 from jobctl.store.writes import why_skipped
 from jobctl.wire.history import EventKind, JobTimeline, TimelineEvent, Verdict, event
 from jobctl.wire.responses import timestamp
+from jobctl.wire.values import change_text, quoted
 
 _ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 MISSED = ExecutionStatus.MISSED.value
@@ -207,11 +208,11 @@ def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
     verb = entry.action.split(".", 1)[-1]
     text = f"{verb} by {entry.actor}"
     if entry.reason:
-        text += f" with reason {entry.reason!r}"
+        text += f" with reason {quoted(entry.reason)}"
     changes = (entry.details or {}).get("changes") if entry.action == audit.JOB_UPDATED else None
     if isinstance(changes, dict) and changes:
         text += ": " + "; ".join(
-            f"{name} {_short(c.get('old'))} -> {_short(c.get('new'))}" for name, c in changes.items()
+            change_text(name, change) for name, change in changes.items() if isinstance(change, dict)
         )
     return event(_ts(entry.at), "change", text, actor=entry.actor, action=entry.action, reason=entry.reason)
 
@@ -273,7 +274,7 @@ def _unrecorded(
     state = _state_at(changes, slot)
     if state is not None:
         entry, what = state
-        reason = f" with reason {entry.reason!r}" if entry.reason else ""
+        reason = f" with reason {quoted(entry.reason)}" if entry.reason else ""
         return "not_run", f"not run: {what} by {entry.actor} at {times.short(entry.at)}{reason}"
     if job.next_slot is not None and job.next_slot <= slot:
         if store.cluster.has_live_leader(now):
@@ -287,7 +288,10 @@ def _unrecorded(
 
 
 def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, str] | None:
-    """The pause or disable in force at ``slot`` (the entry that made it), if any."""
+    """The pause or disable in force at ``slot`` (the entry that made it), if any. A job is
+    paused or resumed by ``jobs pause``/``resume`` (``job.paused``/``job.resumed``) but also by an
+    update or an apply that sets ``isPaused`` (``job.updated``); a pause ended by the latter was
+    taken for still in force, and the slots after it read "not run: paused"."""
     paused: AuditEntry | None = None
     disabled: AuditEntry | None = None
     for entry in changes:
@@ -301,6 +305,12 @@ def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, st
             paused = entry if entry.action == audit.JOB_PAUSED else None
         elif entry.action in (audit.JOB_DISABLED, audit.JOB_ENABLED):
             disabled = entry if entry.action == audit.JOB_DISABLED else None
+        elif entry.action == audit.JOB_UPDATED:  # an update or an apply that set isPaused / isEnabled
+            fields = (entry.details or {}).get("changes") or {}
+            if isinstance(fields.get("isPaused"), dict):
+                paused = entry if fields["isPaused"].get("new") else None
+            if isinstance(fields.get("isEnabled"), dict):
+                disabled = entry if fields["isEnabled"].get("new") is False else None
     if disabled is not None:
         return disabled, "created disabled" if disabled.action == audit.JOB_CREATED else "disabled"
     if paused is not None:
@@ -384,8 +394,3 @@ def _ts(moment: datetime) -> str:
 
 def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else text
-
-
-def _short(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value)
-    return text if len(text) <= 60 else text[:57] + "..."

@@ -25,6 +25,25 @@ def test_changes_through_the_api_are_audited_under_the_tokens_name(api: Api) -> 
     assert api.get("/audit", params={"actor": "nobody"}).json() == {"entries": [], "total": 0}
 
 
+def test_an_update_is_audited_as_json_values_and_the_environment_by_name(api: Api) -> None:
+    """``details`` holds JSON values (``false``, ``null``), not Python reprs in strings, and an
+    environment change names its variables beside the masked maps; the timeline words it so."""
+    job = api.create_job("spelled", environment={"PGDATABASE": "app"})
+    body = {"environment": {"PGDATABASE": "app2"}, "isPaused": True, "description": "x"}
+    assert api.call("PUT", f"/jobs/{job['id']}", json=body).status_code == 200
+    entry = api.get("/audit", params={"job_id": job["id"], "per_page": 1}).json()["entries"][0]
+    assert entry["details"] == {"changes": {
+        "description": {"old": None, "new": "x"},
+        "environment": {"old": {"PGDATABASE": "***"}, "new": {"PGDATABASE": "***"},
+                        "added": [], "removed": [], "changed": ["PGDATABASE"]},
+        "isPaused": {"old": False, "new": True},
+    }}  # fmt: skip
+    events = api.get(f"/jobs/{job['id']}/timeline").json()["events"]
+    assert events[-1]["text"] == (
+        'updated by admin-token: description null -> "x"; environment: PGDATABASE changed; isPaused false -> true'
+    )
+
+
 @pytest.mark.parametrize("role", ["viewer", "operator"])
 def test_only_admins_read_the_audit_log(api: Api, role: str) -> None:
     assert api.get("/audit", role=role).status_code == 403

@@ -1,5 +1,6 @@
 """Task arguments through the real CLI: what no run could be given is exit 2 with one line,
-and arguments at the size limit really reach a run (``jobctl run``, a real ``execve``)."""
+arguments at the size limit really reach a run (``jobctl run``, a real ``execve``), and
+``jobs show`` prints them as given."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import pytest
 
 from jobctl.models import TaskFunctionSpec
 from jobctl.service.task_args import TASK_ARGS_MAX_BYTES
@@ -51,3 +54,34 @@ def test_arguments_at_the_limit_reach_the_run(cli: Any, ok: Callable[[Any], Any]
     ok(cli("jobs", "create", "at-limit", "--every", "1h", "--command", command))
     result = cli("run", "at-limit")
     assert (result.code, result.stdout) == (0, "reached\n"), result.stderr
+
+
+def test_jobs_show_prints_the_command_as_typed_and_other_arguments_as_json(
+    cli: Any, store_url: str, run_json: Callable[..., Any], ok: Callable[[Any], Any]
+) -> None:
+    """A shell job's command is shown as typed (a Python repr gained a backslash before the
+    quote of ``it's``); other arguments, labels and the like in the API's spelling."""
+    from tests.cli.test_cli_environment import _fields
+
+    if not store_url.startswith("sqlite"):
+        pytest.skip("rendering, the same on either store: checked on SQLite")
+    command = 'echo "it\'s" done \\ a\\b'
+    run_json("jobs", "create", "typed", "--every", "5m", "--command", command, "--label", "owner=data eng",
+             "--label", "team=ops", "--json")  # fmt: skip
+    shown = _fields(ok(cli("jobs", "show", "typed")).stdout)
+    assert shown["command"] == command, shown
+    assert "task args" not in shown, "a shell job's only argument is its command"
+    assert shown["labels"] == 'owner="data eng" team=ops', "a value with a blank is quoted, so labels stay apart"
+
+    body = {"name": "bash", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"minutes": 5},
+            "taskArgs": {"command": "true", "shell": "/bin/bash"}}  # fmt: skip
+    ok(cli("jobs", "create", "--from-json", "-", input=json.dumps(body)))
+    shown = _fields(ok(cli("jobs", "show", "bash")).stdout)
+    assert (shown["command"], shown["task args"]) == ("true", '{"shell":"/bin/bash"}'), shown
+
+    _register_task(store_url)
+    run_json("jobs", "create", "argued", "--every", "5m", "--task", "with_args", "--arg", "path=/srv/a b",
+             "--arg", "quote=it's", "--json")  # fmt: skip
+    shown = _fields(ok(cli("jobs", "show", "argued")).stdout)
+    assert shown["task args"] == '{"path":"/srv/a b","quote":"it\'s"}', shown
+    assert "command" not in shown

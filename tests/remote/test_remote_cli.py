@@ -339,15 +339,17 @@ def test_why_and_audit_work_alike_and_name_both_kinds_of_actor(daemon: Daemon) -
     assert [(e["action"], e["actor"], e["reason"]) for e in entries] == [
         ("job.created", local, None), ("job.paused", "ops", "disk full"), ("job.resumed", local, None)
     ]  # fmt: skip
+    assert daemon.remote("jobs", "update", "au-job", "--env", "PGDATABASE=app", "--description", "x").returncode == 0
     since = (datetime.now(UTC) - timedelta(hours=1)).isoformat()
     until = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
-    for args in (["audit", "--job", "au-job", "--actor", "ops", "--json"],
+    for args in (["audit", "--job", "au-job", "--actor", "ops", "--json"], ["audit", "--job", "au-job"],
                  ["jobs", "why", "au-job", "--since", since, "--until", until],
                  ["jobs", "why", "au-job", "--since", since, "--until", until, "--json"],
                  ["jobs", "why", "au-job", "--since", "1h", "--until", "2h"]):  # fmt: skip
         _same(daemon, *args)
     why = daemon.remote("jobs", "why", "au-job", "--since", since, "--until", until).stdout.splitlines()
-    assert any("paused by ops with reason 'disk full'" in line for line in why), why
+    assert any('paused by ops with reason "disk full"' in line for line in why), why
+    assert any('updated by ops: description null -> "x"; environment: +PGDATABASE' in line for line in why), why
     assert why[-1].startswith("verdict"), why
     bad = daemon.remote("jobs", "why", "au-job", "--since", "400d")
     too_long = "jobctl: --since: the window may span at most 366 days\n"
