@@ -48,7 +48,11 @@ def test_update_refuses_them_too_and_changes_nothing(sqlite_only_cli: OneStoreCl
             '[[concurrency_groups]]\nname = "db"\nlimit = 0\n',
             "concurrency_groups[0] limit must be between 1 and 1000000, not 0",
         ),
-        ('[[concurrency_groups]]\nname = "db"\nlimit = 1\n' * 2, "concurrency group names must be unique (db"),
+        (
+            '[[concurrency_groups]]\nname = "db"\nlimit = 1\n' * 2,
+            "concurrency group names must be unique: concurrency_groups[0] and concurrency_groups[1] are both "
+            "named 'db'",
+        ),
     ],
     ids=["limit-0", "duplicate"],
 )
