@@ -179,7 +179,7 @@ def test_cli_notify_option_sets_replaces_and_clears_rules(cli: Cli) -> None:
     for bad, message in (
         (["--notify", "hook"], "--notify takes NOTIFIER:EVENT"),
         (["--notify", "ghost:failure"], "unknown notifier 'ghost'"),
-        (["--notify", "hook:explosion"], "notify.0.on.0: Input should be"),
+        (["--notify", "hook:explosion"], "notify.0.on.0: must be start, success, failure, "),
         (["--start-grace", "-5"], "start-grace"),
     ):
         result = cli("jobs", "update", "n", *bad)
