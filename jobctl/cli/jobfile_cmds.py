@@ -233,19 +233,27 @@ def _task_function_names(service: JobService) -> dict[int, str]:
 
 def _report(jobs_file: JobsFile, exc: ValidationFailed) -> NoReturn:
     """Every error on its own line, ``FILE:LINE: error: job 'NAME': KEY: message``; exit 2 (nothing
-    was applied: the service checks every job before it writes)."""
+    was applied: the service checks every job before it writes).
+
+    A job's errors are printed in the order of their lines, as a compiler's are: the service
+    finds them key kind by key kind (the ones it reads itself, then the model's), which put
+    line 6 before line 5. Jobs stay in file order, errors of no job first."""
     from jobctl.cli.terminal import printable
 
-    for error in exc.errors:
+    lines: list[tuple[tuple[int, int, int], str]] = []
+    for order, error in enumerate(exc.errors):
         loc = [part for part in error.get("loc", []) if part != "body"]
-        where = jobs_file.path
+        where, place = jobs_file.path, (-1, 0, order)
         if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int):
             line = jobs_file.line_of(loc[1], str(loc[2]) if len(loc) > 2 else None)
             where = f"{where}:{line}" if line else f"{where}: job #{loc[1] + 1}"
+            place = (loc[1], line or 0, order)
             message = str(error.get("msg"))
         else:
             message = f"{'.'.join(str(part) for part in loc)}: {error.get('msg')}" if loc else str(error.get("msg"))
-        sys.stderr.write(printable(f"{where}: error: {message}") + "\n")
+        lines.append((place, printable(f"{where}: error: {message}")))
+    for _, text in sorted(lines):
+        sys.stderr.write(text + "\n")
     raise typer.Exit(2)
 
 
