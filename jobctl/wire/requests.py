@@ -157,7 +157,9 @@ RunAs = Annotated[
     Field(
         min_length=1,
         max_length=255,
-        pattern=_pattern(r"^[^\x00-\x20:/]+$", "must be a name or a numeric id, without spaces, ':' or '/'"),
+        pattern=_pattern(
+            r"^[^\x00-\x20:/]+$", "must be a name or a numeric id, without spaces, control characters, ':' or '/'"
+        ),
         description="a name or a numeric id",
     ),
 ]

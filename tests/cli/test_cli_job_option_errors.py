@@ -53,7 +53,7 @@ REFUSED = {
     "exit-code": (["--retry-on-exit-code", "0"], "--retry-on-exit-code: must be 1 or more, got 0"),
     "run-as-user": (
         ["--run-as-user", "a:b"],
-        "--run-as-user: must be a name or a numeric id, without spaces, ':' or '/', got 'a:b'",
+        "--run-as-user: must be a name or a numeric id, without spaces, control characters, ':' or '/', got 'a:b'",
     ),
     "group": (
         ["--concurrency-group", "has space"],
