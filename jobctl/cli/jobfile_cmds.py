@@ -233,28 +233,36 @@ def _task_function_names(service: JobService) -> dict[int, str]:
 
 def _report(jobs_file: JobsFile, exc: ValidationFailed) -> NoReturn:
     """Every error on its own line, ``FILE:LINE: error: job 'NAME': KEY: message``; exit 2 (nothing
-    was applied: the service checks every job before it writes).
-
-    A job's errors are printed in the order of their lines, as a compiler's are: the service
-    finds them key kind by key kind (the ones it reads itself, then the model's), which put
-    line 6 before line 5. Jobs stay in file order, errors of no job first."""
+    was applied: the service checks every job before it writes)."""
     from jobctl.cli.terminal import printable
 
-    lines: list[tuple[tuple[int, int, int], str]] = []
-    for order, error in enumerate(exc.errors):
+    for error in _in_line_order(jobs_file, exc.errors):
         loc = [part for part in error.get("loc", []) if part != "body"]
-        where, place = jobs_file.path, (-1, 0, order)
+        where = jobs_file.path
         if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int):
             line = jobs_file.line_of(loc[1], str(loc[2]) if len(loc) > 2 else None)
             where = f"{where}:{line}" if line else f"{where}: job #{loc[1] + 1}"
-            place = (loc[1], line or 0, order)
             message = str(error.get("msg"))
         else:
             message = f"{'.'.join(str(part) for part in loc)}: {error.get('msg')}" if loc else str(error.get("msg"))
-        lines.append((place, printable(f"{where}: error: {message}")))
-    for _, text in sorted(lines):
-        sys.stderr.write(text + "\n")
+        sys.stderr.write(printable(f"{where}: error: {message}") + "\n")
     raise typer.Exit(2)
+
+
+def _in_line_order(jobs_file: JobsFile, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``errors`` with each job's in the order of their lines, as a compiler reports them: the
+    service finds them key kind by key kind (the keys it reads itself, then the model's), which
+    put line 8 before line 6. Jobs stay in file order; errors of no job come first."""
+
+    def place(numbered: tuple[int, dict[str, Any]]) -> tuple[int, int, int]:
+        order, error = numbered
+        loc = [part for part in error.get("loc", []) if part != "body"]
+        if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int):
+            line = jobs_file.line_of(loc[1], str(loc[2]) if len(loc) > 2 else None)
+            return loc[1], line or 0, order
+        return -1, 0, order
+
+    return [error for _, error in sorted(enumerate(errors), key=place)]
 
 
 def _ctx(ctx: typer.Context) -> AppContext:
