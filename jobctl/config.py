@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobctl.config_types import DAYS, SECONDS, Bounds, type_problem
+from jobctl.config_types import DAYS, SECONDS, Bounds, repeated_names, type_problem
 from jobctl.errors import UsageError
 from jobctl.models import (
     CONCURRENCY_GROUP_PATTERN,
@@ -35,6 +35,7 @@ from jobctl.models import (
     TaskFunctionSpec,
 )
 from jobctl.notifier_config import NOTIFIER_RANGES, NOTIFY_RANGES, NotifySettings, parse_notifiers, parse_notify
+from jobctl.shown import cut, quoted, shown
 
 KEYS: dict[str, dict[str, tuple[type, ...]]] = {
     "store": {"url": (str,)},
@@ -306,7 +307,7 @@ def _checked(label: str, key: str, value: Any, allowed: dict[str, tuple[type, ..
     """``value`` of ``key`` in the table ``label`` (``[history]``, ``task_functions[0]``), known and
     of a type it takes. :raises UsageError: naming the type as the docs do (:mod:`jobctl.config_types`)."""
     if key not in allowed:
-        raise UsageError(f"{where}: unknown key {key!r} in {label}")
+        raise UsageError(f"{where}: unknown key {quoted(key)} in {label}")
     problem = type_problem(value, allowed[key])
     if problem:
         raise UsageError(f"{where}: {label} {key} {problem}")
@@ -325,10 +326,10 @@ def _passed_names(names: list[Any], where: str) -> tuple[str, ...]:
     """``[daemon] pass_environment``: variable names, none of them a run's own ``JOBCTL_*``."""
     for name in names:
         if not isinstance(name, str) or not re.fullmatch(VARIABLE_NAME_PATTERN, name):
-            raise UsageError(f"{where}: [daemon] pass_environment must list variable names, not {name!r}")
+            raise UsageError(f"{where}: [daemon] pass_environment must list variable names, not {shown(name)}")
         if name.startswith("JOBCTL_"):
             raise UsageError(
-                f"{where}: [daemon] pass_environment cannot name {name}: JOBCTL_ variables are the run's own"
+                f"{where}: [daemon] pass_environment cannot name {cut(name)}: JOBCTL_ variables are the run's own"
             )
     return tuple(names)
 
@@ -375,9 +376,9 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
                 is_system=entry.get("is_system", False),
             )
         )
-    names = [spec.name for spec in specs]
-    if len(set(names)) != len(names):
-        raise UsageError(f"{where}: task function names must be unique")
+    repeated = repeated_names([spec.name for spec in specs], "task_functions")
+    if repeated:
+        raise UsageError(f"{where}: task function names must be unique: {repeated}")
     return specs
 
 
@@ -389,13 +390,14 @@ def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:
             if required not in entry:
                 raise UsageError(f"{where}: {label} needs {required}")
         if not re.fullmatch(CONCURRENCY_GROUP_PATTERN, entry["name"]):
-            raise UsageError(f"{where}: {label} name {entry['name']!r} must be 1-200 letters, digits, '.', '_' or '-'")
+            raise UsageError(
+                f"{where}: {label} name {shown(entry['name'])} must be 1-200 letters, digits, '.', '_' or '-'"
+            )
         _in_range(entry["limit"], "concurrency_groups", "limit", label, where)
         groups.append(ConcurrencyGroup(name=entry["name"], limit=entry["limit"]))
-    names = [group.name for group in groups]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise UsageError(f"{where}: concurrency group names must be unique ({', '.join(duplicates)} repeated)")
+    repeated = repeated_names([group.name for group in groups], "concurrency_groups")
+    if repeated:
+        raise UsageError(f"{where}: concurrency group names must be unique: {repeated}")
     return groups
 
 
@@ -408,7 +410,7 @@ def _check_values(config: Config, where: str) -> None:
     if not config.run_path or "\0" in config.run_path:
         raise UsageError(f"{where}: [daemon] path must be a non-empty list of folders separated by ':'")
     if config.timezone is not None and not is_timezone(config.timezone):
-        raise UsageError(f"{where}: [scheduler] timezone {config.timezone!r} is not a known IANA zone")
+        raise UsageError(f"{where}: [scheduler] timezone {shown(config.timezone)} is not a known IANA zone")
 
 
 def _in_range(value: float, table: str, key: str, label: str, where: str) -> None:

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
+from jobctl.shown import ELLIPSIS, LONGEST_SHOWN, cut, quoted
+
 SECONDS = "seconds"
 DAYS = "days"
 BYTES = "bytes"
@@ -41,9 +43,6 @@ EXPECTED: dict[type, str] = {
 }
 """How the docs name each type a key takes."""
 
-LONGEST_SHOWN = 60
-"""A string (or a number's digits) longer than this is described, not quoted whole."""
-
 
 def type_problem(value: Any, types: tuple[type, ...]) -> str | None:
     """``must be EXPECTED, not VALUE`` when ``value`` is none of ``types``, else None.
@@ -63,22 +62,20 @@ def expected(types: tuple[type, ...]) -> str:
 
 def as_written(value: Any) -> str:
     """``value`` as the TOML file spells it: strings quoted, ``true``/``false``, ``inf``, ``nan``;
-    an array or a table, and anything too long to be worth repeating, by what it is."""
+    an array or a table by what it is. A string or a number longer than the messages' limit is
+    cut with an ellipsis, as every message cuts a value (:mod:`jobctl.shown`)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int):
-        digits = str(value)
-        return digits if len(digits) <= LONGEST_SHOWN else f"a whole number of {len(digits.lstrip('-'))} digits"
+        return cut(str(value))
     if isinstance(value, float):
         if math.isnan(value):
             return "nan"
         return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
     if isinstance(value, str):
-        return (
-            json.dumps(value, ensure_ascii=False)
-            if len(value) <= LONGEST_SHOWN
-            else f"a string of {len(value)} characters"
-        )
+        if len(value) <= LONGEST_SHOWN:
+            return json.dumps(value, ensure_ascii=False)
+        return json.dumps(value[:LONGEST_SHOWN], ensure_ascii=False)[:-1] + ELLIPSIS + '"'
     if isinstance(value, list):
         return "an array"
     if isinstance(value, dict):
@@ -86,6 +83,20 @@ def as_written(value: Any) -> str:
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return type(value).__name__
+
+
+def repeated_names(names: list[str], section: str) -> str | None:
+    """Which entries of ``[[section]]`` share a name, or None when every name is unique:
+    ``notifiers[0] and notifiers[2] are both named 'ops'`` (each repeated name, in file order).
+
+    "names must be unique" alone left the user to find the pair in a long file."""
+    found = []
+    for name in dict.fromkeys(names):
+        places = [f"{section}[{index}]" for index, other in enumerate(names) if other == name]
+        if len(places) > 1:
+            listed = ", ".join(places[:-1]) + f" and {places[-1]}"
+            found.append(f"{listed} are {'both' if len(places) == 2 else 'all'} named {quoted(name)}")
+    return "; ".join(found) or None
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -32,6 +32,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from jobctl.shown import shown
+
 
 class JobctlError(Exception):
     """Base of every error jobctl reports to a user."""
@@ -103,7 +105,7 @@ class NotFound(JobctlError):
     http_status = 404
 
     def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"no {kind} {ident!r}")
+        super().__init__(f"no {kind} {shown(ident)}")  # a 300-character name is cut, not repeated
         self.kind = kind
         self.ident = ident
 

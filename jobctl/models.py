@@ -102,6 +102,11 @@ MAX_TIMEOUT_SECONDS = 30 * 24 * 3600
 """The longest timeout of a run (30 days): a job's ``timeoutSeconds`` and a task function's
 ``default_timeout_seconds``, which stands in for it. Both are 32-bit columns, and a run's
 timer waits this long without overflow (docs/config-limits.md)."""
+MAX_RETRY_DELAY_SECONDS = 7 * 24 * 3600
+"""The longest delay before a retry (a job's ``retryDelaySeconds`` and ``retryMaxDelaySeconds``): a week."""
+MAX_CHECK_SECONDS = 12 * MAX_TIMEOUT_SECONDS
+"""The longest time a job's checks wait (``startGraceSeconds``, ``maxRuntimeAlertSeconds``,
+``expectSuccessWithinSeconds``): 360 days."""
 MAX_SECONDS_SETTING = 30 * 24 * 3600
 """The largest ``[daemon] shutdown_grace_seconds`` and ``[scheduler] misfire_grace_seconds`` (30
 days): a shutdown may wait as long as a run may last; both become a ``timedelta`` or a thread's

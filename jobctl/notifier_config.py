@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from jobctl.config_types import BYTES, SECONDS, Bounds, type_problem
+from jobctl.config_types import BYTES, SECONDS, Bounds, repeated_names, type_problem
 from jobctl.errors import UsageError
+from jobctl.shown import cut, quoted, shown
 
 EVENTS = (
     "start",
@@ -118,9 +119,9 @@ def parse_notifiers(content: Any, where: str) -> tuple[NotifierSpec, ...]:
     if not isinstance(content, list):
         raise UsageError(f"{where}: notifiers must be an array of tables ([[notifiers]])")
     specs = tuple(_notifier(entry, f"{where}: notifiers[{index}]") for index, entry in enumerate(content))
-    names = [spec.name for spec in specs]
-    if len(set(names)) != len(names):
-        raise UsageError(f"{where}: notifier names must be unique")
+    repeated = repeated_names([spec.name for spec in specs], "notifiers")
+    if repeated:
+        raise UsageError(f"{where}: notifier names must be unique: {repeated}")
     return specs
 
 
@@ -130,7 +131,7 @@ def parse_notify(content: Any, notifiers: tuple[NotifierSpec, ...], where: str) 
         raise UsageError(f"{where}: [notify] must be a table")
     for key, value in content.items():
         if key not in NOTIFY_KEYS:
-            raise UsageError(f"{where}: unknown key {key!r} in [notify]")
+            raise UsageError(f"{where}: unknown key {quoted(key)} in [notify]")
         _check_type(f"[notify] {key}", value, NOTIFY_KEYS[key], where)
     _check_ranges("[notify]", content, NOTIFY_RANGES, where)
     tail = content.get("output_tail_bytes", DEFAULT_OUTPUT_TAIL_BYTES)
@@ -157,13 +158,13 @@ def rule_problem(raw: Any, names: frozenset[str]) -> tuple[str, str] | None:
     notifier = raw.get("notifier")
     if not isinstance(notifier, str) or notifier not in names:
         known = ", ".join(sorted(names)) or "none configured"
-        return "notifier", f"unknown notifier {notifier!r} (known: {known})"
+        return "notifier", f"unknown notifier {shown(notifier)} (known: {known})"
     on = raw.get("on")
     if not isinstance(on, list) or not on or not all(isinstance(event, str) for event in on):
         return "on", "must be a non-empty list of events"
     bad = [event for event in on if event not in EVENTS]
     if bad:
-        return "on", f"unknown event {bad[0]!r} (events: {', '.join(EVENTS)})"
+        return "on", f"unknown event {quoted(bad[0])} (events: {', '.join(EVENTS)})"
     each = raw.get("eachAttempt", raw.get("each_attempt", False))
     if not isinstance(each, bool):
         return "eachAttempt", "must be true or false"
@@ -182,15 +183,17 @@ def _notifier(entry: Any, label: str) -> NotifierSpec:
     name, kind = entry.get("name"), entry.get("type")
     if not isinstance(name, str) or not name.strip() or len(name) > 100:
         raise UsageError(f"{label} needs a name (1 to 100 characters)")
+    label = f"{label} ({cut(name)})"
     if kind not in NOTIFIER_TYPES:
-        raise UsageError(f"{label} ({name}) type must be one of {', '.join(NOTIFIER_TYPES)}")
+        raise UsageError(f"{label} type must be one of {', '.join(NOTIFIER_TYPES)}")
     settings = {key: value for key, value in entry.items() if key not in ("name", "type")}
     for key, value in settings.items():
         if key not in _KEYS[kind]:
-            raise UsageError(f"{label} ({name}): unknown key {key!r} for a {kind} notifier")
-        _check_type(f"{label} ({name}) {key}", value, _KEYS[kind][key], "")
-    _check_ranges(f"{label} ({name})", settings, NOTIFIER_RANGES, "")
-    {"email": _check_email, "webhook": _check_webhook, "command": _check_command}[kind](settings, f"{label} ({name})")
+            article = "an" if kind[0] in "aeiou" else "a"
+            raise UsageError(f"{label}: unknown key {quoted(key)} for {article} {kind} notifier")
+        _check_type(f"{label} {key}", value, _KEYS[kind][key], "")
+    _check_ranges(label, settings, NOTIFIER_RANGES, "")
+    {"email": _check_email, "webhook": _check_webhook, "command": _check_command}[kind](settings, label)
     return NotifierSpec(name=name, type=kind, settings=settings)
 
 

@@ -125,7 +125,7 @@ BAD_TABLES: list[tuple[dict[str, Any], str, str]] = [
     ({"name": "a", "every": "1h"}, "command", "give what to run"),
     ({"name": "a", "every": "1h", "command": "true", "task": "shell"}, "task", "either command or task"),
     ({"name": "a", "every": "1h", "command": "true", "timeout": "soon"}, "timeout", "duration"),
-    ({"name": "a", "every": "1h", "command": "true", "timeout": True}, "timeout", "got True"),
+    ({"name": "a", "every": "1h", "command": "true", "timeout": True}, "timeout", "got true"),
     ({"name": "a", "every": "1h", "command": "true", "timezone": "UTC"}, "timezone", "goes with cron or at"),
     ({"name": "a", "cron": "0 2 * * *", "timezone": "Mars/Base", "command": "true"}, "timezone", "Mars/Base"),
     ({"name": "a", "at": "09:00", "command": "true"}, "at", "date-time"),

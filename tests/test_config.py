@@ -206,6 +206,42 @@ def test_a_value_of_the_wrong_type_is_named_in_the_config_s_words(tmp_path: Path
     assert caught.value.message == f"config file {path}: {said}"
 
 
+EMAIL = '[[notifiers]]\nname = "mail"\ntype = "email"\nto = ["ops@example.org"]\nsendmail = "/usr/sbin/sendmail"\n'
+LONG = "n" * 100
+CUT = f"{'n' * 60}\u2026"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        (WEBHOOK + WEBHOOK.replace('name = "hook"', 'name = "other"') + WEBHOOK,
+         "notifier names must be unique: notifiers[0] and notifiers[2] are both named 'hook'"),
+        (TASK_FUNCTION * 3, "task function names must be unique: "
+                            "task_functions[0], task_functions[1] and task_functions[2] are all named 'f'"),
+        ('[[concurrency_groups]]\nname = "db"\nlimit = 1\n' * 2,
+         "concurrency group names must be unique: concurrency_groups[0] and concurrency_groups[1] are both named 'db'"),
+        (f"{EMAIL}colour = 1", "notifiers[0] (mail): unknown key 'colour' for an email notifier"),
+        (f"{WEBHOOK}colour = 1", "notifiers[0] (hook): unknown key 'colour' for a webhook notifier"),
+        (WEBHOOK.replace('"hook"', f'"{LONG}"') + "timeout = true",
+         f"notifiers[0] ({CUT}) timeout must be a number, not true"),
+        (f'[[concurrency_groups]]\nname = "{LONG}!"\nlimit = 1',
+         f"concurrency_groups[0] name '{CUT}' must be 1-200 letters, digits, '.', '_' or '-'"),
+        (f'[notify]\ndefault = [{{ notifier = "{LONG}", on = ["failure"] }}]',
+         f"[notify] default[0]: unknown notifier '{CUT}' (known: none configured)"),
+        (f'[daemon]\nhost = "{LONG}"\nport = "{LONG}"', f'[daemon] port must be a whole number, not "{CUT}"'),
+    ],
+    ids=["notifiers", "task-functions", "groups", "an-email", "a-webhook", "long-notifier", "long-group",
+         "long-rule", "long-string"],
+)  # fmt: skip
+def test_a_config_error_names_the_entries_and_cuts_long_values(tmp_path: Path, text: str, said: str) -> None:
+    """A repeated name is named with where it is; a value over 60 characters is cut with an
+    ellipsis (jobctl/shown.py), as every message cuts one, not repeated whole."""
+    path = write(tmp_path, text + "\n")
+    with pytest.raises(UsageError) as caught:
+        load_config(str(path))
+    assert caught.value.message == f"config file {path}: {said}"
+
+
 def test_a_wrong_type_is_one_line_and_exit_2_from_the_command_line(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -8,9 +8,10 @@ fields or read the job's current value: the schedule, what to run, labels, the e
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -137,7 +138,11 @@ def setting_fields(options: JobOptions) -> dict[str, Any]:
         return fields_of(dict(options.settings))
     except ValidationFailed as exc:
         error = exc.errors[0]
-        raise UsageError(f"{error['loc'][0]} {error['msg']}") from None
+        msg = str(error["msg"])
+        # "--timeout takes seconds or ..." reads on from the option; a rule is said after a colon
+        raise UsageError(
+            f"{error['loc'][0]} {msg}" if msg.startswith("takes ") else f"{error['loc'][0]}: {msg}"
+        ) from None
 
 
 def environment_fields(
@@ -208,6 +213,53 @@ def parse_args(pairs: list[str], *, flag: str = "--arg") -> dict[str, str]:
 SCHEDULE_OPTIONS = {"every": "--every", "at": "--at", "timezone": "--timezone"}
 """The fields the schedule parsers name and the options that give them. A bad expression stays
 ``cron:``: ``jobctl cron explain`` (where it is an argument) says it in the very same line."""
+
+
+_STRUCTURED_OPTIONS: dict[str, tuple[str, ...]] = {
+    "name": ("NAME", "--name"),
+    "scheduleConfig": ("--every", "--cron", "--at", "--timezone"),
+    "jobTypeId": ("--every", "--cron", "--at"),
+    "taskFunctionId": ("--task", "--command"),
+    "taskArgs": ("--command", "--arg"),
+    "labels": ("--label",),
+    "environment": ("--env",),
+    "notify": ("--notify",),
+    "isEnabled": ("--disabled",),
+}
+"""The fields the options with code of their own in this module set, each with those options
+(the first given names it). The plain settings come from ``JOB_SETTING_KEYS``."""
+
+ENTRY_NOUNS = {"labels": "key", "environment": "name", "taskArgs": "key"}
+"""What the keys of each field that maps names to values are called: ``--label: key must be ...``."""
+
+
+@functools.cache
+def job_field_options() -> dict[str, tuple[str, ...]]:
+    """Every field of a job body that ``jobs create`` or ``jobs update`` sets, with the options
+    (as declared: ``--retry-delay``; ``NAME`` for create's argument) that set it: the plain
+    settings from ``JOB_SETTING_KEYS``, the rest from the code above. A test holds it to every
+    field the API takes and every option the commands declare."""
+    from jobctl.wire.job_keys import JOB_SETTING_KEYS
+
+    return {**{setting.field: (setting.flag,) for setting in JOB_SETTING_KEYS}, **_STRUCTURED_OPTIONS}
+
+
+def typed_fields(given: Collection[str]) -> dict[str, str]:
+    """The API field -> the option that set it, of the options ``given`` (as declared): how a
+    field's error names what was typed. A field no given option set (one from ``--from-json``)
+    is left out, and keeps the API's name."""
+    typed = {}
+    for field_name, options in job_field_options().items():
+        option = next((option for option in options if option in given), None)
+        if option is not None:
+            typed[field_name] = option
+    return typed
+
+
+def body_errors_as_typed(exc: ValidationFailed, given: Collection[str]) -> UsageError:
+    """The API's (or the service's) refusal of a job body, each field named as the option that
+    set it: ``--umask: must be an octal mode ...`` for ``umask: ...``. :func:`typed_fields`."""
+    return UsageError(options_message(exc, typed_fields(given), entries=ENTRY_NOUNS))
 
 
 def _cli_field(parse: Any, *args: Any) -> Any:

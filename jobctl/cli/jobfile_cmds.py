@@ -244,7 +244,7 @@ def _report(jobs_file: JobsFile, exc: ValidationFailed) -> NoReturn:
     from jobctl.cli.terminal import printable
     from jobctl.wire.job_tables import NO_JOBS, in_cli_terms
 
-    for error in exc.errors:
+    for error in _in_line_order(jobs_file, exc.errors):
         loc = [part for part in error.get("loc", []) if part != "body"]
         where = jobs_file.path
         if error.get("type") == NO_JOBS:
@@ -257,6 +257,22 @@ def _report(jobs_file: JobsFile, exc: ValidationFailed) -> NoReturn:
             message = f"{'.'.join(str(part) for part in loc)}: {error.get('msg')}" if loc else str(error.get("msg"))
         sys.stderr.write(printable(f"{where}: error: {message}") + "\n")
     raise typer.Exit(2)
+
+
+def _in_line_order(jobs_file: JobsFile, errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``errors`` with each job's in the order of their lines, as a compiler reports them: the
+    service finds them key kind by key kind (the keys it reads itself, then the model's), which
+    put line 8 before line 6. Jobs stay in file order; errors of no job come first."""
+
+    def place(numbered: tuple[int, dict[str, Any]]) -> tuple[int, int, int]:
+        order, error = numbered
+        loc = [part for part in error.get("loc", []) if part != "body"]
+        if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int):
+            line = jobs_file.line_of(loc[1], str(loc[2]) if len(loc) > 2 else None)
+            return loc[1], line or 0, order
+        return -1, 0, order
+
+    return [error for _, error in sorted(enumerate(errors), key=place)]
 
 
 def _ctx(ctx: typer.Context) -> AppContext:

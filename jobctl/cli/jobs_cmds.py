@@ -13,6 +13,7 @@ from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
 from jobctl.cli.job_options import (
     JobOptions,
+    body_errors_as_typed,
     environment_fields,
     job_body_from_json,
     label_fields,
@@ -21,6 +22,7 @@ from jobctl.cli.job_options import (
     setting_fields,
     task_fields,
 )
+from jobctl.errors import ValidationFailed
 
 if TYPE_CHECKING:
     from jobctl.wire.job_keys import SettingKey
@@ -137,6 +139,17 @@ def _option(setting: SettingKey) -> Any:
 def _ctx(ctx: typer.Context) -> AppContext:
     obj: AppContext = ctx.obj
     return obj
+
+
+def given_options(ctx: typer.Context) -> set[str]:
+    """The options and arguments given on this command line, as the command declares them
+    (``--retry-delay``, ``NAME``): which options an error of the body they built may name."""
+    given = set()
+    for param in ctx.command.params:
+        source = ctx.get_parameter_source(param.name) if param.name else None
+        if source is not None and source.name == "COMMANDLINE":
+            given.add(max(param.opts, key=len) if param.param_type_name == "option" else param.human_readable_name)
+    return given
 
 
 @app.command("list")
@@ -356,7 +369,10 @@ def create(
         body.update(notify_fields(options))
         if disabled:
             body["isEnabled"] = False
-    data = service.create_job(body)
+    try:
+        data = service.create_job(body)
+    except ValidationFailed as exc:
+        raise body_errors_as_typed(exc, given_options(ctx)) from None
     output.print_json(data) if as_json else render.job_created(data)
     if data["isEnabled"] and not data["isPaused"]:
         warn_if_nothing_runs(app_ctx)
@@ -440,7 +456,10 @@ def update(
         from jobctl.errors import UsageError
 
         raise UsageError("nothing to change: give at least one option (see jobctl jobs update --help)")
-    data = service.update_job(job_id, body)
+    try:
+        data = service.update_job(job_id, body)
+    except ValidationFailed as exc:
+        raise body_errors_as_typed(exc, given_options(ctx)) from None
     output.print_json(data) if as_json else render.job_changed(data, "updated")
 
 

@@ -8,8 +8,10 @@ carries it. The user typed ``--until``, so the CLI says ``--until must be later 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from jobctl.errors import JobctlError, ValidationFailed
+from jobctl.shown import cut
 
 QUERY_OPTIONS = {
     "since": "--since",
@@ -51,17 +53,38 @@ def _in_option_terms(error: dict[str, object]) -> str | None:
     return f"{option} {msg}" if msg.startswith("must ") else f"{option}: {msg}"
 
 
-def options_message(exc: ValidationFailed, options: dict[str, str]) -> str:
+def options_message(
+    exc: ValidationFailed, options: Mapping[str, str], *, entries: Mapping[str, str] | None = None
+) -> str:
     """``exc``'s message with each field that an option of the command sets named as that option.
 
     The schedule parsers name what they read by its field (``at: 'x' is not a time``), as a jobs
     file and the API spell it; on the command line the user typed ``--at``, so the line starts
     ``--at:`` as ``--since:`` does. A field no option sets keeps its name.
+
+    Below a field the option sets, the message (which ends with the value refused) stands for
+    the part: ``retryOnExitCodes.0`` is ``--retry-on-exit-code``, ``notify.0.on.0`` is
+    ``--notify``. For a field of ``entries`` (one mapping names to values) a refused name is
+    said by its noun, ``labels.Team.[key]`` is ``--label: key must be ...`` (``--env: name
+    JOBCTL_X: ...`` for a sentence that is no rule), a refused value by its name,
+    ``environment.X`` is ``--env X: ...``.
     """
     parts = []
     for error in exc.errors:
         loc = [str(part) for part in error.get("loc") or [] if part != "body"]
-        where = options.get(loc[0], loc[0]) if len(loc) == 1 else ".".join(loc)
         msg = str(error.get("msg", "invalid"))
+        if loc and loc[0] in options:
+            option, rest = options[loc[0]], loc[1:]
+            noun = (entries or {}).get(loc[0])
+            if noun and rest[-1:] == ["[key]"]:  # a rule reads on from the noun, a sentence follows the name
+                parts.append(
+                    f"{option}: {noun} {msg}" if msg.startswith("must ") else f"{option}: {noun} {cut(rest[0])}: {msg}"
+                )
+            elif noun and len(rest) == 1:
+                parts.append(f"{option} {cut(rest[0])}: {msg}")
+            else:
+                parts.append(f"{option}: {msg}")
+            continue
+        where = ".".join(loc)
         parts.append(f"{where}: {msg}" if where else msg)
     return "; ".join(parts)

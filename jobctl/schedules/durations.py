@@ -43,11 +43,13 @@ def total_seconds(units: Mapping[str, int]) -> int:
     return sum(SECONDS_PER_UNIT[key] * value for key, value in units.items())
 
 
-def parse_units(text: str) -> dict[str, int]:
+def parse_units(text: str, *, zero: bool = False) -> dict[str, int]:
     """The units of a duration, as :func:`parse_every` reads them but of any length: the
     hundred years are a bound on how often a job may run, not on how far back a time may be
     (``--since 100000d`` is a time, as ``--since 1753-12-06`` is).
 
+    :param zero: read a zero total (``0s``) as the others: a job setting judges it by its own
+        rule (a retry delay may be 0, a timeout not), and says that rule.
     :raises ValidationFailed: at ``["every"]`` for text in no duration's form, or a zero total.
     """
     compact = text.strip().lower().replace(" ", "")
@@ -64,7 +66,7 @@ def parse_units(text: str) -> dict[str, int]:
         # refuses over 4,300 digits (ValueError, which no caller expects of a duration).
         digits = number.lstrip("0") or "0"
         result[key] = int(digits) if len(digits) <= _DIGITS else 10**_DIGITS
-    if total_seconds(result) == 0:
+    if total_seconds(result) == 0 and not zero:
         raise _bad(text, "must be longer than zero")
     return result
 

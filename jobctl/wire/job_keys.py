@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from jobctl.errors import ValidationFailed
+from jobctl.models import MAX_CHECK_SECONDS, MAX_RETRY_DELAY_SECONDS, MAX_TIMEOUT_SECONDS
+from jobctl.shown import shown
 
 Kind = Literal["text", "int", "duration"]
 
@@ -38,6 +40,11 @@ class SettingKey:
     clearable: bool = False
     """An empty value (``--run-as-user ''``) puts the setting back to its default (null in the
     API): without it ``jobs update`` could set such a setting but never unset it."""
+    least: int = 0
+    most: int | None = None
+    """A duration's range in seconds, the API field's own (a test holds them to ``JobCreate``):
+    checked here so that ``--timeout 0s`` says ``must be more than 0s, got '0s'`` in the terms
+    it was typed in, not the field's ``must be 1 or more, got 0``."""
 
     @property
     def flag(self) -> str:
@@ -58,20 +65,48 @@ class SettingKey:
 
     def _one(self, value: Any, where: tuple[str | int, ...]) -> Any:
         if self.kind == "duration":
-            return duration_seconds(value, loc=where)
+            seconds = duration_seconds(value, loc=where)
+            problem = self.range_problem(seconds)
+            if problem:
+                raise _invalid(where, f"{problem}, got {shown(value)}")
+            return seconds
         if self.kind == "int":
             if isinstance(value, bool) or not isinstance(value, int):
-                raise _invalid(where, f"takes a whole number, got {value!r}")
+                raise _invalid(where, f"takes a whole number, got {shown(value)}")
             return value
         if not isinstance(value, str):
-            raise _invalid(where, f"takes text, got {value!r}")
+            raise _invalid(where, f"takes text, got {shown(value)}")
         return value
+
+    def range_problem(self, seconds: int) -> str | None:
+        """``must be more than 0s`` (``0s or more``, ``at most 30d``) for a duration out of range."""
+        if seconds < self.least:
+            least = format_duration(self.least) if self.least > 0 else "0s"
+            return "must be more than 0s" if self.least == 1 else f"must be {least} or more"
+        if self.most is not None and seconds > self.most:
+            return f"must be at most {format_duration(self.most)}"
+        return None
 
 
 JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
-    SettingKey("timeout", "timeoutSeconds", "duration", "Timeout: seconds or 5m, 1h.", "DURATION"),
+    SettingKey(
+        "timeout",
+        "timeoutSeconds",
+        "duration",
+        "Timeout: seconds or 5m, 1h.",
+        "DURATION",
+        least=1,
+        most=MAX_TIMEOUT_SECONDS,
+    ),
     SettingKey("retries", "retryCount", "int", "Retries after a failure or timeout."),
-    SettingKey("retry_delay", "retryDelaySeconds", "duration", "Delay between retries.", "DURATION"),
+    SettingKey(
+        "retry_delay",
+        "retryDelaySeconds",
+        "duration",
+        "Delay between retries.",
+        "DURATION",
+        most=MAX_RETRY_DELAY_SECONDS,
+    ),
     SettingKey("max_instances", "maxInstances", "int", "Runs allowed at once."),
     SettingKey("description", "description", "text", "Free text."),
     SettingKey("misfire", "misfirePolicy", "text", "After downtime: run_once or skip.", "POLICY"),
@@ -109,9 +144,23 @@ JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
         clearable=True,
     ),
     SettingKey("pause_after_failures", "pauseAfterFailures", "int", "Pause after N failed final outcomes in a row."),
-    SettingKey("start_grace", "startGraceSeconds", "duration", "Late event when a run starts this late.", "DURATION"),
     SettingKey(
-        "max_runtime_alert", "maxRuntimeAlertSeconds", "duration", "long_running event after this long.", "DURATION"
+        "start_grace",
+        "startGraceSeconds",
+        "duration",
+        "Late event when a run starts this late.",
+        "DURATION",
+        least=1,
+        most=MAX_CHECK_SECONDS,
+    ),
+    SettingKey(
+        "max_runtime_alert",
+        "maxRuntimeAlertSeconds",
+        "duration",
+        "long_running event after this long.",
+        "DURATION",
+        least=1,
+        most=MAX_CHECK_SECONDS,
     ),
     SettingKey(
         "expect_success_within",
@@ -119,9 +168,19 @@ JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
         "duration",
         "no_success event after this long without a success (dead-man check).",
         "DURATION",
+        least=1,
+        most=MAX_CHECK_SECONDS,
     ),
     SettingKey("retry_backoff", "retryBackoff", "text", "Retry delays: fixed or exponential (doubling).", "BACKOFF"),
-    SettingKey("retry_max_delay", "retryMaxDelaySeconds", "duration", "Cap of exponential retry delays.", "DURATION"),
+    SettingKey(
+        "retry_max_delay",
+        "retryMaxDelaySeconds",
+        "duration",
+        "Cap of exponential retry delays.",
+        "DURATION",
+        least=1,
+        most=MAX_RETRY_DELAY_SECONDS,
+    ),
     SettingKey(
         "retry_on_exit_code",
         "retryOnExitCodes",
@@ -159,24 +218,30 @@ def setting_fields(values: dict[str, Any], *, flags: bool = True) -> dict[str, A
 
 
 def duration_seconds(value: Any, *, loc: Sequence[str | int] = ("duration",)) -> int:
-    """``300``, ``"300"``, ``"90s"``, ``"5m"``, ``"1h30m"`` as whole seconds.
+    """``300``, ``"300"``, ``"90s"``, ``"5m"``, ``"1h30m"`` as whole seconds; zero and negative
+    ones too (``"0s"``, ``"-5"``, ``"-5m"``), which the setting then refuses by its own range,
+    saying so, rather than as text in no duration's form.
 
     :raises ValidationFailed: for anything else, naming ``loc``.
     """
     if isinstance(value, int) and not isinstance(value, bool):
         return value
     if isinstance(value, str):
-        if value.isdigit():
-            return int(value)
-        from jobctl.schedules.durations import SECONDS_PER_UNIT, parse_every
+        sign, text = (-1, value[1:]) if value.startswith("-") else (1, value)
+        if text.isdigit():  # more digits than any bound needs stand for one over every bound
+            digits = text.lstrip("0") or "0"
+            return sign * (int(digits) if len(digits) <= _DIGITS else 10**_DIGITS)
+        from jobctl.schedules.durations import parse_units, total_seconds
 
         try:
-            parts = parse_every(value)
+            return sign * total_seconds(parse_units(text, zero=True))
         except ValidationFailed:
             pass
-        else:
-            return sum(SECONDS_PER_UNIT[unit] * count for unit, count in parts.items())
-    raise _invalid(tuple(loc), f"takes seconds or a duration like 90s, 5m, 1h30m; got {value!r}")
+    raise _invalid(tuple(loc), f"takes seconds or a duration like 90s, 5m, 1h30m; got {shown(value)}")
+
+
+_DIGITS = 30
+"""Digits of a number of seconds read: ``int()`` refuses over 4,300, and 10**30 is over every bound."""
 
 
 def format_duration(seconds: int) -> str:

@@ -2,28 +2,55 @@
 
 Strict types (``"3"`` is not an integer, ``1`` is not a boolean) and unknown fields rejected,
 so a typo in a field name is an error instead of a silently ignored setting.
+
+A refused value is told in words, with the value, not in pydantic's terms: ``umask: must be an
+octal mode such as 022 or 0027, got '8'``, not ``String should match pattern '^0?[0-7]{3}$'``
+(:func:`pydantic_errors`). Each pattern is declared with its words (:func:`_pattern`); bounds,
+choices and lengths are worded from what pydantic reports. The rules, the ``loc`` and the
+``type`` of each error stay pydantic's, and so does the OpenAPI document.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from jobctl.errors import ValidationFailed
-from jobctl.models import CONCURRENCY_GROUP_PATTERN, MAX_TIMEOUT_SECONDS, NAME_MAX, VARIABLE_NAME_PATTERN
+from jobctl.models import (
+    CONCURRENCY_GROUP_PATTERN,
+    MAX_CHECK_SECONDS,
+    MAX_RETRY_DELAY_SECONDS,
+    MAX_TIMEOUT_SECONDS,
+    NAME_MAX,
+    VARIABLE_NAME_PATTERN,
+)
+from jobctl.shown import shown
 from jobctl.wire import labels
 
 DESCRIPTION_MAX = 2000
 TIMEOUT_MAX = MAX_TIMEOUT_SECONDS
-RETRY_DELAY_MAX = 7 * 24 * 3600
+RETRY_DELAY_MAX = MAX_RETRY_DELAY_SECONDS
 STDIN_MAX_BYTES = 64 * 1024
 ENV_NAME_MAX = 255
 ENV_VALUE_MAX = 32 * 1024
 ENV_VARIABLES_MAX = 256
 """Bounds of a job's ``environment``: together well under what ``execve`` takes (2 MiB on Linux,
 128 KiB per string), so every run of a valid job can be started."""
+
+PATTERN_WORDS: dict[str, str] = {}
+"""What a value that does not match each pattern of the bodies is told (filled by :func:`_pattern`)."""
+
+
+def _pattern(regex: str, words: str) -> str:
+    """``regex``, with ``words`` the 422 says for a value that does not match it (``must be an
+    absolute path``; the value follows). Declared together, so no pattern is told as a regex."""
+    PATTERN_WORDS[regex] = words
+    return regex
+
 
 Name = Annotated[str, Field(min_length=1, max_length=NAME_MAX)]
 ID_MAX = 2**31 - 1
@@ -41,8 +68,20 @@ Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_
 IN_LOWER_CASE = AfterValidator(str.lower)
 """For an id in a URL's path: ids are stored in lower case, and a UUID written in capitals (as
 some tools print them) names the same job or run, as in ``job_id=``, ``after=`` and the CLI."""
-LabelKey = Annotated[str, Field(min_length=1, max_length=labels.KEY_MAX, pattern=labels.KEY_PATTERN)]
-LabelValue = Annotated[str, Field(max_length=labels.VALUE_MAX, pattern=labels.VALUE_PATTERN)]
+LabelKey = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=labels.KEY_MAX,
+        pattern=_pattern(
+            labels.KEY_PATTERN, "must be lowercase letters, digits and . _ / -, starting with a letter or digit"
+        ),
+    ),
+]
+LabelValue = Annotated[
+    str,
+    Field(max_length=labels.VALUE_MAX, pattern=_pattern(labels.VALUE_PATTERN, "must not contain control characters")),
+]
 Labels = Annotated[
     dict[LabelKey, LabelValue],
     Field(
@@ -63,7 +102,15 @@ def _own_variable(name: str) -> str:
 
 
 VariableName = Annotated[
-    str, Field(pattern=f"^{VARIABLE_NAME_PATTERN}$", max_length=ENV_NAME_MAX), AfterValidator(_own_variable)
+    str,
+    Field(
+        pattern=_pattern(
+            f"^{VARIABLE_NAME_PATTERN}$",
+            "must be a shell variable name (letters, digits, _; not starting with a digit)",
+        ),
+        max_length=ENV_NAME_MAX,
+    ),
+    AfterValidator(_own_variable),
 ]
 VariableValue = Annotated[str, Field(max_length=ENV_VALUE_MAX), AfterValidator(_no_nul)]
 Environment = Annotated[
@@ -76,10 +123,21 @@ Environment = Annotated[
 ]
 WorkingDirectory = Annotated[
     str,
-    Field(min_length=1, max_length=4096, pattern="^/", description="absolute path where runs start"),
+    Field(
+        min_length=1,
+        max_length=4096,
+        pattern=_pattern("^/", "must be an absolute path"),
+        description="absolute path where runs start",
+    ),
     AfterValidator(_no_nul),
 ]
-Umask = Annotated[str, Field(pattern="^0?[0-7]{3}$", description="octal umask of runs, e.g. 027")]
+Umask = Annotated[
+    str,
+    Field(
+        pattern=_pattern("^0?[0-7]{3}$", "must be an octal mode such as 022 or 0027"),
+        description="octal umask of runs, e.g. 027",
+    ),
+]
 
 
 def _fits_stdin(value: str) -> str:
@@ -95,7 +153,15 @@ Stdin = Annotated[
     AfterValidator(_fits_stdin),
 ]
 RunAs = Annotated[
-    str, Field(min_length=1, max_length=255, pattern=r"^[^\x00-\x20:/]+$", description="a name or a numeric id")
+    str,
+    Field(
+        min_length=1,
+        max_length=255,
+        pattern=_pattern(
+            r"^[^\x00-\x20:/]+$", "must be a name or a numeric id, without spaces, control characters, ':' or '/'"
+        ),
+        description="a name or a numeric id",
+    ),
 ]
 RetryBackoffName = Literal["fixed", "exponential"]
 RetryMaxDelay = Annotated[int, Field(ge=1, le=RETRY_DELAY_MAX, description="cap of an exponential retry delay")]
@@ -114,7 +180,7 @@ EventName = Literal[
     "start", "success", "failure", "timeout", "recovery", "output", "skipped", "missed", "abandoned", "cancelled",
     "paused", "late", "long_running", "no_success",
 ]  # fmt: skip
-CheckSeconds = Annotated[int, Field(ge=1, le=TIMEOUT_MAX * 12, description="seconds (at most 360 days)")]
+CheckSeconds = Annotated[int, Field(ge=1, le=MAX_CHECK_SECONDS, description="seconds (at most 360 days)")]
 PauseAfterFailures = Annotated[int, Field(ge=1, le=1000, description="pause after this many failed final outcomes")]
 PauseReason = Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
 
@@ -138,7 +204,7 @@ MaxQueued = Annotated[int, Field(ge=1, le=100, description="with overlapPolicy q
 GroupName = Annotated[
     str,
     Field(
-        pattern=f"^{CONCURRENCY_GROUP_PATTERN}$",
+        pattern=_pattern(f"^{CONCURRENCY_GROUP_PATTERN}$", "must be 1-200 letters, digits, '.', '_' or '-'"),
         description="a [[concurrency_groups]] name of the daemon's config (docs/concurrency-groups.md)",
     ),
 ]
@@ -284,7 +350,14 @@ class ApplyRequest(BaseModel):
 
     model_config = _STRICT
 
-    source: Annotated[str, Field(min_length=1, max_length=SOURCE_MAX, pattern=r"^[^\x00-\x1f\x7f]+$")]
+    source: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=SOURCE_MAX,
+            pattern=_pattern(r"^[^\x00-\x1f\x7f]+$", "must not contain control characters"),
+        ),
+    ]
     jobs: list[dict[str, Any]]
     prune: bool = False
     dryRun: bool = False
@@ -314,10 +387,52 @@ def parse_body(model: type[Body], data: Any) -> Body:
 
 
 def pydantic_errors(exc: ValidationError, *, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:
-    """Pydantic's errors in the API's ``{"loc", "msg", "type"}`` shape; our own validators'
-    sentences without the ``Value error, `` pydantic puts before them (``name: must not contain
-    control characters``, not ``name: Value error, must not ...``)."""
-    return [
-        {"loc": [*prefix, *error["loc"]], "msg": error["msg"].removeprefix("Value error, "), "type": error["type"]}
-        for error in exc.errors()
-    ]
+    """Pydantic's errors in the API's ``{"loc", "msg", "type"}`` shape, each ``msg`` in words
+    (:func:`in_words`); ``loc`` and ``type`` as pydantic gives them (scripts depend on them)."""
+    return [{"loc": [*prefix, *error["loc"]], "msg": in_words(error), "type": error["type"]} for error in exc.errors()]
+
+
+def in_words(error: ErrorDetails) -> str:
+    """One error's message as a sentence about the value, the value at its end: a pattern by
+    its words (:data:`PATTERN_WORDS`), ``must be 0 or more, got -1``, ``must be skip, queue or
+    replace, got 'wait'``, ``must be at most 200 characters, got 300``. Our own validators'
+    sentences lose the ``Value error, `` pydantic puts before them; any other error (a wrong
+    type, a missing or unknown field) keeps pydantic's message."""
+    kind, ctx, value = error["type"], error.get("ctx") or {}, error.get("input")
+    words: str | None = None
+    if kind == "string_pattern_mismatch":
+        words = PATTERN_WORDS.get(str(ctx.get("pattern")))
+    elif kind == "literal_error":
+        choices = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        words = f"must be {_one_of(choices)}" if choices else None
+    elif kind in _BOUNDS:
+        words = _BOUNDS[kind].format(ctx[_BOUND_KEYS[kind]])
+    elif kind in ("string_too_long", "string_too_short") and isinstance(value, str):
+        size = int(ctx.get("max_length", ctx.get("min_length", 0)))
+        if kind == "string_too_short" and size == 1:
+            return "must not be empty"
+        bound = "at most" if kind == "string_too_long" else "at least"
+        return f"must be {bound} {size} characters, got {len(value)}"
+    elif kind in ("too_long", "too_short"):
+        size = int(ctx.get("max_length", ctx.get("min_length", 0)))
+        bound = "at most" if kind == "too_long" else "at least"
+        count = len(value) if isinstance(value, list | dict) else ctx.get("actual_length")
+        got = f", got {count}" if count is not None else ""
+        return f"must have {bound} {size} {'entry' if size == 1 else 'entries'}{got}"
+    if words is None:
+        return str(error["msg"]).removeprefix("Value error, ")
+    return f"{words}, got {shown(value)}"
+
+
+_BOUNDS = {
+    "greater_than_equal": "must be {} or more",
+    "greater_than": "must be more than {}",
+    "less_than_equal": "must be at most {}",
+    "less_than": "must be less than {}",
+}
+_BOUND_KEYS = {"greater_than_equal": "ge", "greater_than": "gt", "less_than_equal": "le", "less_than": "lt"}
+
+
+def _one_of(choices: list[str]) -> str:
+    """``a, b or c``."""
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"

@@ -209,6 +209,51 @@ def test_every_error_is_reported_with_its_line_and_nothing_is_applied(
     assert json.loads(cli("jobs", "list", "--json").stdout)["total"] == 0
 
 
+REFUSED_KEYS = """\
+[[jobs]]
+name = "mixed"
+every = "1h"
+command = "true"
+timeout = true
+umask = "8"
+retries = -1
+retry_delay = "-1s"
+labels = { Team = "ops" }
+start_grace = "0s"
+"""
+
+
+def test_a_job_s_errors_come_in_line_order_in_words_with_values_as_toml_writes_them(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """The keys apply reads itself were reported before the ones the API's model checks (line 8
+    before line 6), a boolean as Python writes it (``True``), a zero duration as no duration,
+    and a pattern as a regular expression."""
+    path = write(tmp_path, REFUSED_KEYS)
+    result = sqlite_only_cli("apply", "-f", path)
+    assert (result.code, result.stdout) == (2, "")
+    job = f"{path}:{{}}: error: job 'mixed'"
+    assert result.stderr.splitlines() == [
+        f"{job.format(5)}: timeout: takes seconds or a duration like 90s, 5m, 1h30m; got true",
+        f"{job.format(6)}: umask: must be an octal mode such as 022 or 0027, got '8'",
+        f"{job.format(7)}: retries: must be 0 or more, got -1",
+        f"{job.format(8)}: retry_delay: must be 0s or more, got '-1s'",
+        f"{job.format(9)}: labels.Team.[key]: must be lowercase letters, digits and . _ / -, starting with a letter"
+        " or digit, got 'Team'",
+        f"{job.format(10)}: start_grace: must be more than 0s, got '0s'",
+    ]
+
+
+def test_a_zero_retry_delay_may_be_written_as_a_duration_in_a_jobs_file(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """``retry_delay = 0`` was taken and ``"0s"`` refused as no duration: both are zero."""
+    path = write(tmp_path, '[[jobs]]\nname = "now"\nevery = "1h"\ncommand = "true"\nretry_delay = "0s"\n')
+    check_ok(sqlite_only_cli("apply", "-f", path))
+    shown = json.loads(check_ok(sqlite_only_cli("jobs", "show", "now", "--json")).stdout)
+    assert shown["retryDelaySeconds"] == 0
+
+
 @pytest.mark.parametrize(
     ("text", "fragment"),
     [

@@ -21,8 +21,8 @@ CREATE = ("jobs", "create", "x", "--every", "1h", "--command", "true")
 @pytest.mark.parametrize(
     ("options", "fragment"),
     [
-        (("--overlap", "sometimes"), "overlapPolicy"),
-        (("--max-queued", "0"), "maxQueued"),
+        (("--overlap", "sometimes"), "--overlap: must be skip, queue or replace, got 'sometimes'"),
+        (("--max-queued", "0"), "--max-queued: must be 1 or more, got 0"),
         (("--concurrency-group", "nope"), "no concurrency group 'nope'"),
     ],
     ids=["policy", "max-queued-0", "unknown-group"],
@@ -35,7 +35,7 @@ def test_bad_values_are_one_line_and_exit_2(
 
 def test_update_refuses_them_too_and_changes_nothing(sqlite_only_cli: OneStoreCli) -> None:
     check_ok(sqlite_only_cli(*CREATE, "--json"))
-    check_error(sqlite_only_cli("jobs", "update", "x", "--overlap", "never"), 2, "overlapPolicy")
+    check_error(sqlite_only_cli("jobs", "update", "x", "--overlap", "never"), 2, "--overlap: must be skip,")
     check_error(sqlite_only_cli("jobs", "update", "x", "--concurrency-group", "nope"), 2, "no concurrency group")
     shown = json.loads(check_ok(sqlite_only_cli("jobs", "show", "x", "--json")).stdout)
     assert (shown["overlapPolicy"], shown["concurrencyGroup"]) == ("skip", None)
@@ -48,7 +48,11 @@ def test_update_refuses_them_too_and_changes_nothing(sqlite_only_cli: OneStoreCl
             '[[concurrency_groups]]\nname = "db"\nlimit = 0\n',
             "concurrency_groups[0] limit must be between 1 and 1000000, not 0",
         ),
-        ('[[concurrency_groups]]\nname = "db"\nlimit = 1\n' * 2, "concurrency group names must be unique (db"),
+        (
+            '[[concurrency_groups]]\nname = "db"\nlimit = 1\n' * 2,
+            "concurrency group names must be unique: concurrency_groups[0] and concurrency_groups[1] are both "
+            "named 'db'",
+        ),
     ],
     ids=["limit-0", "duplicate"],
 )

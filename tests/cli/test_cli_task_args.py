@@ -31,9 +31,9 @@ def test_arguments_too_large_for_a_run_are_exit_2(
 ) -> None:
     _register_task(store_url)
     big = "pad=" + "x" * TASK_ARGS_MAX_BYTES
-    fails(cli("jobs", "create", "big", "--every", "5m", "--task", "with_args", "--arg", big), 2, "taskArgs")
+    fails(cli("jobs", "create", "big", "--every", "5m", "--task", "with_args", "--arg", big), 2, "--arg: is ")
     run_json("jobs", "create", "small", "--every", "5m", "--task", "with_args", "--arg", "pad=x", "--json")
-    fails(cli("jobs", "update", "small", "--task", "with_args", "--arg", big), 2, "taskArgs")
+    fails(cli("jobs", "update", "small", "--task", "with_args", "--arg", big), 2, "--arg: is ")
     assert run_json("jobs", "show", "small", "--json")["taskArgs"] == {"pad": "x"}
 
 

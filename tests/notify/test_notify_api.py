@@ -180,8 +180,8 @@ def test_cli_notify_option_sets_replaces_and_clears_rules(cli: Cli) -> None:
     for bad, message in (
         (["--notify", "hook"], "--notify takes NOTIFIER:EVENT"),
         (["--notify", "ghost:failure"], "unknown notifier 'ghost'"),
-        (["--notify", "hook:explosion"], "notify.0.on.0: Input should be"),
-        (["--start-grace", "-5"], "start-grace"),
+        (["--notify", "hook:explosion"], "--notify: must be start, success, failure, "),
+        (["--start-grace", "-5"], "--start-grace: must be more than 0s, got '-5'"),
     ):
         result = cli("jobs", "update", "n", *bad)
         assert result.code == 2 and message in result.stderr and result.stderr.count("\n") == 1, result.stderr

@@ -393,6 +393,27 @@ def test_a_bad_option_is_named_as_typed_on_the_store_and_through_the_api(daemon:
             assert result.returncode == 2 and result.stderr.startswith("jobctl: --status"), result.stderr
 
 
+def test_a_refused_job_option_is_named_as_typed_in_words_on_the_store_and_through_the_api(daemon: Daemon) -> None:
+    """The service's error locally and the daemon's 422 through ``--api`` give the same line: the
+    option typed and the rule in words (docs/error-words.md)."""
+    _rendering_only(daemon)
+    assert daemon.cli("jobs", "create", "words-job", "--every", "1h", "--command", "true").returncode == 0
+    create = ("jobs", "create", "words-new", "--every", "1h", "--command", "true")
+    expected = {
+        (*create, "--umask", "8"): "--umask: must be an octal mode such as 022 or 0027, got '8'",
+        (*create, "--label", "Team=ops"): "--label: key must be lowercase letters, digits and . _ / -, starting "
+                                          "with a letter or digit, got 'Team'",
+        (*create, "--timeout", "0s"): "--timeout: must be more than 0s, got '0s'",
+        ("jobs", "update", "words-job", "--overlap", "wait"): "--overlap: must be skip, queue or replace, got 'wait'",
+        ("jobs", "update", "words-job", "--retries", "-1"): "--retries: must be 0 or more, got -1",
+        ("jobs", "update", "words-job", "--env", "1X=a"): "--env: name must be a shell variable name (letters, "
+                                                          "digits, _; not starting with a digit), got '1X'",
+    }  # fmt: skip
+    for args, message in expected.items():
+        for result in (daemon.cli(*args), daemon.remote(*args)):
+            assert (result.returncode, result.stdout, result.stderr) == (2, "", f"jobctl: {message}\n"), args
+
+
 def test_top_snapshot_through_the_api_is_the_one_on_the_store(daemon: Daemon) -> None:
     _rendering_only(daemon)
     assert daemon.cli("jobs", "create", "watched", "--every", "1h", "--command", "true").returncode == 0

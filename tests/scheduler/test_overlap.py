@@ -291,10 +291,10 @@ def test_two_daemons_starting_waiting_runs_at_once_never_exceed_the_limit(rig: R
 
 
 BAD_FIELDS = [
-    ({"overlapPolicy": "sometimes"}, ["body", "overlapPolicy"], "'skip', 'queue' or 'replace'"),
-    ({"maxQueued": 0}, ["body", "maxQueued"], "greater than or equal to 1"),
+    ({"overlapPolicy": "sometimes"}, ["body", "overlapPolicy"], "must be skip, queue or replace, got 'sometimes'"),
+    ({"maxQueued": 0}, ["body", "maxQueued"], "must be 1 or more, got 0"),
     ({"concurrencyGroup": "nope"}, ["body", "concurrencyGroup"], "no concurrency group 'nope'"),
-    ({"concurrencyGroup": "has space"}, ["body", "concurrencyGroup"], "should match pattern"),
+    ({"concurrencyGroup": "has space"}, ["body", "concurrencyGroup"], "must be 1-200 letters, digits, '.', '_' or '-'"),
     ({"overlapPolicy": None}, ["body", "overlapPolicy"], "may not be null"),
 ]
 
