@@ -31,6 +31,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+QUOTED_MAX = 64
+"""How many characters of a value a message quotes; an id is 36."""
+
+
+def quoted(value: object) -> str:
+    """``repr(value)`` for a message, a long text cut to its first :data:`QUOTED_MAX` characters
+    and said to be longer (``'aaaa...'... (10000 characters)``). A message quotes what it was
+    given so its sender sees what went wrong, not to echo a 10,000-character path back whole."""
+    if isinstance(value, str) and len(value) > QUOTED_MAX:
+        return f"{value[:QUOTED_MAX]!r}... ({len(value)} characters)"
+    return repr(value)
+
 
 class JobctlError(Exception):
     """Base of every error jobctl reports to a user."""
@@ -98,7 +110,7 @@ class NotFound(JobctlError):
     http_status = 404
 
     def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"no {kind} {ident!r}")
+        super().__init__(f"no {kind} {quoted(ident)}")
         self.kind = kind
         self.ident = ident
 

@@ -114,8 +114,9 @@ def _in_service_terms(request: Request, error: dict[str, Any]) -> str:
     """A query parameter out of its range or not one of its values is told in the service's
     words (``must be between 1 and 100``, ``must be one of cancelled, failed, ...``), which
     the command line shows the same in both modes, instead of pydantic's ("Input should be
-    greater than or equal to 1"); anything else keeps pydantic's message."""
-    kind, message = error.get("type"), str(error.get("msg", "invalid"))
+    greater than or equal to 1"); our own validators' sentences lose the ``Value error, `` pydantic
+    puts before them, as in bodies; anything else keeps pydantic's message."""
+    kind, message = error.get("type"), str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if kind in ("greater_than_equal", "less_than_equal"):
         bounds = _declared_bounds(request, list(error.get("loc", ())))
         return f"must be between {bounds[0]} and {bounds[1]}" if bounds else message

@@ -426,8 +426,7 @@ class Service:
 
         authorize(self.caller, "list_audit")
         limit, offset = check_page(page, per_page)
-        if job_id is not None and not is_uuid(job_id):
-            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+        job_id = None if job_id is None else ids.query_uuid(job_id, ["query", "job_id"])
         start = None if since is None else parse_instant(since, loc=["query", "since"], now=utcnow())
         filters = AuditFilter(
             target_type=None if job_id is None else audit.JOB, target_id=job_id, actor=actor, since=start
@@ -507,8 +506,7 @@ class Service:
         from jobctl.service.notification_ops import list_notifications
 
         limit, offset = check_page(page, per_page)
-        if job_id is not None and not is_uuid(job_id):
-            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+        job_id = None if job_id is None else ids.query_uuid(job_id, ["query", "job_id"])
         return list_notifications(self.store, job_id=job_id, status=status, limit=limit, offset=offset)
 
     def list_notifiers(self) -> NotifierList:
@@ -602,11 +600,9 @@ def _execution_filter(
 
     if status is not None and status not in EXECUTION_STATUSES:
         raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
-    if job_id is not None and not is_uuid(job_id):
-        raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
     return ExecutionFilter(
-        job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=query_time(since, "since"),
-        until=query_time(until, "until"),
+        job_id=None if job_id is None else ids.query_uuid(job_id, ["query", "job_id"]), status=status,
+        id_prefix=_id_prefix(id_prefix), since=query_time(since, "since"), until=query_time(until, "until"),
     )  # fmt: skip
 
 
