@@ -31,6 +31,7 @@ from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
+from jobctl.service.job_secrets import all_shown_to, pages_shown_to, shown_to
 from jobctl.store import JobFilter, Store
 from jobctl.store.executions import ExecutionFilter
 from jobctl.store.writes import JobChanges, NewExecution
@@ -150,7 +151,8 @@ class Service:
 
         limit, offset = check_page(page, per_page)
         filters = _job_filter(name, is_enabled, task_function_id, labels, id_prefix=_id_prefix(id_prefix))
-        return list_jobs(self.store, filters, limit=limit, offset=offset, after=after)
+        listed = list_jobs(self.store, filters, limit=limit, offset=offset, after=after)
+        return {**listed, "jobs": all_shown_to(self.caller, listed["jobs"])}
 
     def stream_jobs(
         self,
@@ -165,7 +167,7 @@ class Service:
         from jobctl.service.job_listing import stream_jobs
 
         filters = _job_filter(name, is_enabled, task_function_id, labels)
-        return stream_jobs(self.store, filters, after=after)
+        return pages_shown_to(self.caller, stream_jobs(self.store, filters, after=after))
 
     def get_job(self, job_id: str) -> JobDetail:
         """``GET /jobs/{id}`` with task function, job type and the latest executions."""
@@ -226,7 +228,7 @@ class Service:
             job = self.store.jobs.insert_and_announce(new)
             details = {"settings": audit.settings_snapshot(job)}
             audit.record_job(self.store, self.caller, audit.JOB_CREATED, job, details=details, at=now)
-        return responses.job(job)
+        return shown_to(self.caller, responses.job(job))
 
     def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
@@ -573,7 +575,8 @@ class Service:
         job_type = self.store.catalog.get_job_type(job.job_type_id)
         assert job_type is not None, "jobs.job_type_id is a foreign key"
         recent, _ = self.store.executions.list(job_id=job.id, status=None, limit=RECENT_EXECUTIONS, offset=0)
-        return responses.job_detail(job, self._task_function(job.task_function_id), job_type, recent)
+        detail = responses.job_detail(job, self._task_function(job.task_function_id), job_type, recent)
+        return shown_to(self.caller, detail)
 
 
 def _implements_the_contract(service: Service) -> JobService:
