@@ -4,7 +4,8 @@
   reader) answers with its own ``http_status`` and ``detail()``; 401s add ``WWW-Authenticate``.
 - FastAPI's request validation (query and path parameters) becomes the same field-error list
   the service produces for bodies, ``[{"loc", "msg", "type"}]``.
-- Starlette's HTTP errors (unknown path, wrong method) keep their status.
+- Starlette's HTTP errors (unknown path, wrong method) keep their status; a 405's ``Allow``
+  names every method of the path.
 - Anything else is a bug: logged with its traceback, answered with a bare 500 so no stack
   trace or internal detail reaches the client.
 """
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jobctl.api.methods import allowed_methods
 from jobctl.api.openapi import ErrorBody, ValidationErrorBody
 from jobctl.errors import JobctlError, NotAuthenticated, StoreError
 
@@ -142,8 +144,13 @@ def _declared_bounds(request: Request, loc: list[Any]) -> tuple[Any, Any] | None
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors keep their status and text; a 405 names in ``Allow`` every method
+    of the path, not only those of the first route that matched it (:mod:`.methods`)."""
     assert isinstance(exc, HTTPException)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers or None)
 
 
 class InternalErrorGuard:
@@ -169,6 +176,7 @@ class InternalErrorGuard:
 
         try:
             await self.app(scope, receive, tracking_send)
+
         except Exception:
             log.exception("internal error answering %s %s", scope.get("method"), scope.get("path"))
             if started:
