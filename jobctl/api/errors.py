@@ -6,6 +6,8 @@
   the service produces for bodies, ``[{"loc", "msg", "type"}]``.
 - Starlette's HTTP errors (unknown path, wrong method) keep their status; a 405's ``Allow``
   names every method of the path.
+- A client that hangs up before its request is read, or while a stream is sent to it, is no
+  error of ours: one INFO line, nothing sent (there is no one to send it to).
 - Anything else is a bug: logged with its traceback, answered with a bare 500 so no stack
   trace or internal detail reaches the client.
 """
@@ -19,6 +21,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobctl.api.methods import allowed_methods
@@ -154,7 +157,9 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 class InternalErrorGuard:
-    """ASGI middleware turning an unexpected exception into a logged, bare 500.
+    """ASGI middleware turning an unexpected exception into a logged, bare 500, and a client
+    that hung up into one INFO line (Starlette raises ``ClientDisconnect`` reading a body the
+    client stopped sending, or sending a stream to a closed connection).
 
     Starlette's own last-resort handler re-raises after answering, which makes the server log
     the error a second time; this guard answers and logs once.
@@ -176,7 +181,8 @@ class InternalErrorGuard:
 
         try:
             await self.app(scope, receive, tracking_send)
-
+        except ClientDisconnect:
+            log.info("client hung up before %s %s was answered", scope.get("method"), scope.get("path"))
         except Exception:
             log.exception("internal error answering %s %s", scope.get("method"), scope.get("path"))
             if started:
