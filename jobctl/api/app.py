@@ -15,6 +15,7 @@ from jobctl.api.auth import ApiContext
 from jobctl.api.docs import install_docs
 from jobctl.api.errors import install_error_handlers
 from jobctl.api.limits import BodyLimit
+from jobctl.api.methods import HeadAsGet
 from jobctl.api.metrics import MetricsEndpoint, install_metrics
 from jobctl.api.openapi import Health, request_schemas
 from jobctl.api.routes import scheduler_router
@@ -47,10 +48,14 @@ def create_app(
     must notice (create, update, status, delete, trigger). ``docs`` serves the ``/docs`` page
     and a public ``/openapi.json`` (see :mod:`.docs`). ``metrics`` serves ``/metrics`` (see
     :mod:`.metrics`). The store stays open and owned by the caller.
+
+    A path with a trailing slash (``/jobs/``) is a 404 like any unknown path: Starlette's default
+    answered it with a redirect, a 307 even for a ``POST``, with an empty body the API's error
+    shape does not have. ``HEAD`` is served wherever ``GET`` is (:mod:`.methods`).
     """
     app = FastAPI(
         title="jobctl scheduler API", version=__version__, description=DESCRIPTION, openapi_url=None, docs_url=None,
-        redoc_url=None, generate_unique_id_function=_operation_id,
+        redoc_url=None, generate_unique_id_function=_operation_id, redirect_slashes=False,
     )  # fmt: skip
     in_force = settings if callable(settings) else (lambda: settings)
     app.state.jobctl = ApiContext(store=store, settings=in_force, on_change=on_change)
@@ -63,6 +68,7 @@ def create_app(
         install_metrics(app, metrics)
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(HeadAsGet)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

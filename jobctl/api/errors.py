@@ -4,7 +4,10 @@
   reader) answers with its own ``http_status`` and ``detail()``; 401s add ``WWW-Authenticate``.
 - FastAPI's request validation (query and path parameters) becomes the same field-error list
   the service produces for bodies, ``[{"loc", "msg", "type"}]``.
-- Starlette's HTTP errors (unknown path, wrong method) keep their status.
+- Starlette's HTTP errors (unknown path, wrong method) keep their status; a 405's ``Allow``
+  names every method of the path.
+- A client that hangs up before its request is read, or while a stream is sent to it, is no
+  error of ours: one INFO line, nothing sent (there is no one to send it to).
 - Anything else is a bug: logged with its traceback, answered with a bare 500 so no stack
   trace or internal detail reaches the client.
 """
@@ -18,8 +21,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from jobctl.api.methods import allowed_methods
 from jobctl.api.openapi import ErrorBody, GoneBody, ValidationErrorBody
 from jobctl.errors import JobctlError, NotAuthenticated, StoreError
 
@@ -113,8 +118,9 @@ def _in_service_terms(request: Request, error: dict[str, Any]) -> str:
     """A query parameter out of its range or not one of its values is told in the service's
     words (``must be between 1 and 100``, ``must be one of cancelled, failed, ...``), which
     the command line shows the same in both modes, instead of pydantic's ("Input should be
-    greater than or equal to 1"); anything else keeps pydantic's message."""
-    kind, message = error.get("type"), str(error.get("msg", "invalid"))
+    greater than or equal to 1"); our own validators' sentences lose the ``Value error, `` pydantic
+    puts before them, as in bodies; anything else keeps pydantic's message."""
+    kind, message = error.get("type"), str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if kind in ("greater_than_equal", "less_than_equal"):
         bounds = _declared_bounds(request, list(error.get("loc", ())))
         return f"must be between {bounds[0]} and {bounds[1]}" if bounds else message
@@ -140,12 +146,19 @@ def _declared_bounds(request: Request, loc: list[Any]) -> tuple[Any, Any] | None
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's own errors keep their status and text; a 405 names in ``Allow`` every method
+    of the path, not only those of the first route that matched it (:mod:`.methods`)."""
     assert isinstance(exc, HTTPException)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request.app.router.routes, request.scope))
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers or None)
 
 
 class InternalErrorGuard:
-    """ASGI middleware turning an unexpected exception into a logged, bare 500.
+    """ASGI middleware turning an unexpected exception into a logged, bare 500, and a client
+    that hung up into one INFO line (Starlette raises ``ClientDisconnect`` reading a body the
+    client stopped sending, or sending a stream to a closed connection).
 
     Starlette's own last-resort handler re-raises after answering, which makes the server log
     the error a second time; this guard answers and logs once.
@@ -167,6 +180,8 @@ class InternalErrorGuard:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            log.info("client hung up before %s %s was answered", scope.get("method"), scope.get("path"))
         except Exception:
             log.exception("internal error answering %s %s", scope.get("method"), scope.get("path"))
             if started:

@@ -3,11 +3,14 @@
 FastAPI rejects a bad value with a 422 naming the parameter (``["query", "per_page"]``)
 before the route runs. Upper bounds keep numbers inside what the store's integer columns and
 ``OFFSET`` can hold, so an absurd value is a 422 rather than a driver error.
+
+Every text parameter is a :data:`QueryText`: a NUL in it is a 422 at its name, as in a body,
+where Postgres would fail the comparison with a text column (a 503) and SQLite would answer;
+tests/api/test_api_query_text.py walks every route to keep it so.
 """
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -15,7 +18,7 @@ from fastapi import Path, Query
 
 from jobctl.models import INT32_MAX, NAME_MAX
 from jobctl.wire.ids import ID_PREFIX_PATTERN
-from jobctl.wire.requests import IN_LOWER_CASE
+from jobctl.wire.requests import IN_LOWER_CASE, WithoutNul
 
 OFFSET_MAX = 2**53
 
@@ -26,40 +29,50 @@ Page = Annotated[int, Query(ge=1, le=INT32_MAX, description="page number, from 1
 PerPage = Annotated[int, Query(ge=1, le=100, description="items per page, 1 to 100")]
 IsEnabled = Annotated[BoolText | None, Query(description='"true" or "false"')]
 IsActive = Annotated[BoolText | None, Query(description='"true" or "false"')]
-NameFilter = Annotated[
-    str | None, Query(max_length=NAME_MAX, pattern=r"^[^\x00]*$", description="part of the job name, any case")
-]
+QueryText = WithoutNul
+"""A text query parameter: without NUL characters (see the module docstring)."""
+
+NameFilter = Annotated[QueryText | None, Query(max_length=NAME_MAX, description="part of the job name, any case")]
 LabelFilter = Annotated[
-    list[str] | None, Query(description="key=value; only jobs with this label (repeat: all of them)")
+    list[QueryText] | None, Query(description="key=value; only jobs with this label (repeat: all of them)")
 ]
 TaskFunctionId = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
 StatusFilter = Annotated[ExecutionStatusName | None, Query(description="only executions in this status")]
-JobIdFilter = Annotated[uuid.UUID | None, Query(description="only executions of this job")]
+_UUID = {"format": "uuid"}
+"""How the OpenAPI document describes an id parameter: read as text of any length and checked by
+the service (:func:`jobctl.wire.ids.query_uuid`), the one rule and error for every id in a query."""
+JobIdFilter = Annotated[
+    QueryText | None, Query(description="only those of this job (its UUID)", json_schema_extra=_UUID)
+]
 AfterCursor = Annotated[
-    str | None, Query(max_length=36, description="an execution's id: the page after it (older runs); see nextCursor")
+    QueryText | None,
+    Query(description="an execution's id: the page after it (older runs); see nextCursor", json_schema_extra=_UUID),
 ]
 JobsAfterCursor = Annotated[
-    str | None,
+    QueryText | None,
     Query(max_length=128, description="a nextCursor of an earlier answer: the page after it (no counts)"),
 ]
 BeforeCursor = Annotated[
-    str | None, Query(max_length=36, description="an execution's id: the page before it (newer runs, the nearest)")
+    QueryText | None,
+    Query(description="an execution's id: the page before it (newer runs, the nearest)", json_schema_extra=_UUID),
 ]
-_DATE_TIME = {"format": "date-time"}
-"""How the OpenAPI document describes a time parameter: read as text, by :func:`query_time`."""
+TIME_FORMS = "an ISO 8601 instant (UTC unless it has an offset), a duration before now (24h, 7d) or now"
+"""The forms of every time parameter, read by :func:`jobctl.service.windows.parse_instant`."""
+TIME_MAX = 64
 SinceFilter = Annotated[
-    str | None,
-    Query(description="only executions created at or after this time (ISO 8601)", json_schema_extra=_DATE_TIME),
+    QueryText | None, Query(max_length=TIME_MAX, description=f"only executions created at or after: {TIME_FORMS}")
 ]
 UntilFilter = Annotated[
-    str | None, Query(description="only executions created before this time (ISO 8601)", json_schema_extra=_DATE_TIME)
+    QueryText | None, Query(max_length=TIME_MAX, description=f"only executions created before: {TIME_FORMS}")
 ]
+WindowEdge = Annotated[QueryText | None, Query(max_length=TIME_MAX, description=TIME_FORMS)]
+ActorFilter = Annotated[QueryText | None, Query(max_length=255, description="only changes by this actor")]
 DeliveryStatusFilter = Annotated[
     Literal["pending", "sent", "failed"] | None, Query(description="only notifications in this status")
 ]
 NotifierName = Annotated[str, Path(description="the notifier's name in the daemon's config")]
 IdPrefix = Annotated[
-    str | None,
+    QueryText | None,
     Query(max_length=36, pattern=ID_PREFIX_PATTERN, description="only ids starting with this (hex digits, dashes)"),
 ]
 Force = Annotated[
@@ -79,19 +92,19 @@ def as_bool(text: BoolText | None) -> bool | None:
 
 
 def query_time(text: str | None, name: str) -> datetime | None:
-    """A time parameter (``since``, ``until``) read by the one grammar every time is read by
-    (:mod:`jobctl.schedules.iso_times`), not by pydantic's, which takes ``2026-12-07_10:00`` and
-    seconds since 1970 too: a time the CLI refuses is refused here alike. Without an offset the
-    service reads it as UTC.
+    """A time parameter of the execution listings (``since``, ``until``) as aware UTC, read as
+    the audit log's and a timeline's are (:func:`jobctl.service.windows.parse_instant`): the one
+    grammar every time is read by (:mod:`jobctl.schedules.iso_times`, not pydantic's, which takes
+    ``2026-12-07_10:00`` and seconds since 1970 too), a duration before now or ``now``; without an
+    offset, UTC.
 
-    :raises ValidationFailed: at ``["query", name]``.
+    :raises ValidationFailed: at ``["query", name]``, for text that is no time and for a time
+        outside the years 1-9999 in UTC, in the words of every history query.
     """
     if text is None:
         return None
-    from jobctl.errors import ValidationFailed
-    from jobctl.schedules.iso_times import not_a_time, parse_date_time
+    from datetime import UTC
 
-    try:
-        return parse_date_time(text)
-    except ValueError:
-        raise ValidationFailed.field(["query", name], not_a_time(text)) from None
+    from jobctl.service.windows import parse_instant
+
+    return parse_instant(text, loc=["query", name], now=datetime.now(UTC))

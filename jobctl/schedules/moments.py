@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 
 from jobctl.errors import ValidationFailed
@@ -35,9 +36,7 @@ def parse_moment(text: str, *, now: datetime, zone: tzinfo = UTC) -> datetime:
     try:
         instant = _iso_instant(value.replace("z", "Z"), zone)
     except TimeOutOfRange:
-        raise TimeOutOfRange(
-            f"{text!r} lies outside the times a store holds (0001-01-01 to 9999-12-31 UTC): give a time between them"
-        ) from None
+        raise TimeOutOfRange(STORED_TIMES.refusal(text)) from None
     except ValueError:
         raise ValueError(refusal(text)) from None
     if instant is not None:
@@ -58,6 +57,42 @@ def refusal(text: str) -> str:
 
 FIRST_INSTANT = datetime.min.replace(tzinfo=UTC)
 LAST_INSTANT = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """The instants a query may name, and the one sentence that refuses a time outside them:
+    every history query says it alike (the execution listings, the audit log, a timeline),
+    naming what it was given and the range in UTC."""
+
+    what: str
+    first: datetime
+    last: datetime
+
+    def holds(self, instant: datetime) -> bool:
+        return self.first <= instant <= self.last
+
+    def refusal(self, text: str) -> str:
+        first, last = self.first.date().isoformat(), self.last.date().isoformat()
+        return f"{text!r} lies outside {self.what} ({first} to {last} UTC): give a time between them"
+
+
+STORED_TIMES = Bounds("the times a store holds", FIRST_INSTANT, LAST_INSTANT)
+"""Every instant a datetime holds in UTC: what the store keeps, and what a listing may be bounded by."""
+
+
+def in_utc(value: datetime, text: str) -> datetime:
+    """``value`` as aware UTC (without an offset: taken as UTC), ``text`` being how it was written.
+
+    :raises TimeOutOfRange: when its own offset carries it past the first or the last instant
+        (``0001-01-01T00:00:00+01:00``), with :data:`STORED_TIMES`' refusal.
+    """
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise TimeOutOfRange(STORED_TIMES.refusal(text)) from None
 
 
 _LOOKS_LIKE_A_DATE = re.compile(r"[0-9]{4}-")

@@ -138,13 +138,11 @@ def _check(filters: ExecutionFilter, *, offset: int, after: str | None, before: 
 
 
 def _cursor_row(store: Store, name: str, execution_id: str | None) -> Execution | None:
-    from jobctl.wire.ids import is_uuid
+    from jobctl.wire.ids import query_uuid
 
     if execution_id is None:
         return None
-    if not is_uuid(execution_id):
-        raise ValidationFailed.field(["query", name], "must be a UUID", "type_error.uuid")
-    row = store.executions.get(execution_id.lower())  # ids are stored in lower case, as job_id is matched
+    row = store.executions.get(query_uuid(execution_id, ["query", name]))  # in lower case, as ids are stored
     if row is None:
         raise ValidationFailed.field(["query", name], "no execution with this id (it may have been pruned)")
     return row
@@ -154,17 +152,14 @@ def query_time(value: datetime | None, name: str) -> datetime | None:
     """A ``since``/``until`` time in UTC; one without a zone is UTC (the API's times all are).
 
     :raises ValidationFailed: at ``["query", name]`` for a time whose UTC instant falls outside
-        the years 1-9999 (``0001-01-01T00:00:00+01:00``): the store keeps UTC times.
+        the years 1-9999 (``0001-01-01T00:00:00+01:00``): the store keeps UTC times. The API
+        reads its text with the same check first (:func:`jobctl.service.windows.parse_instant`).
     """
     if value is None:
         return None
-    from datetime import UTC
+    from jobctl.schedules.moments import TimeOutOfRange, in_utc
 
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
     try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValidationFailed.field(
-            ["query", name], "is out of range: its UTC time falls outside the years 1-9999"
-        ) from None
+        return in_utc(value, value.isoformat())
+    except TimeOutOfRange as exc:
+        raise ValidationFailed.field(["query", name], str(exc)) from None

@@ -31,6 +31,7 @@ from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
+from jobctl.service.job_secrets import all_shown_to, pages_shown_to, shown_to
 from jobctl.service.settings import ServiceSettings
 from jobctl.store import JobFilter, Store
 from jobctl.store.executions import ExecutionFilter
@@ -160,7 +161,8 @@ class Service:
 
         limit, offset = check_page(page, per_page)
         filters = _job_filter(name, is_enabled, task_function_id, labels, id_prefix=_id_prefix(id_prefix))
-        return list_jobs(self.store, filters, limit=limit, offset=offset, after=after)
+        listed = list_jobs(self.store, filters, limit=limit, offset=offset, after=after)
+        return {**listed, "jobs": all_shown_to(self.caller, listed["jobs"])}
 
     def stream_jobs(
         self,
@@ -175,7 +177,7 @@ class Service:
         from jobctl.service.job_listing import stream_jobs
 
         filters = _job_filter(name, is_enabled, task_function_id, labels)
-        return stream_jobs(self.store, filters, after=after)
+        return pages_shown_to(self.caller, stream_jobs(self.store, filters, after=after))
 
     def get_job(self, job_id: str) -> JobDetail:
         """``GET /jobs/{id}`` with task function, job type and the latest executions."""
@@ -239,7 +241,7 @@ class Service:
             job = self.store.jobs.insert_and_announce(new)
             details = {"settings": audit.settings_snapshot(job)}
             audit.record_job(self.store, self.caller, audit.JOB_CREATED, job, details=details, at=now)
-        return responses.job(job)
+        return shown_to(self.caller, responses.job(job))
 
     def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
         """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
@@ -449,8 +451,7 @@ class Service:
 
         authorize(self.caller, "list_audit")
         limit, offset = check_page(page, per_page)
-        if job_id is not None and not is_uuid(job_id):
-            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+        job_id = None if job_id is None else ids.query_uuid(job_id, ["query", "job_id"])
         start = None if since is None else parse_instant(since, loc=["query", "since"], now=utcnow())
         filters = AuditFilter(
             target_type=None if job_id is None else audit.JOB, target_id=job_id, actor=actor, since=start
@@ -532,8 +533,7 @@ class Service:
         from jobctl.service.notification_ops import list_notifications
 
         limit, offset = check_page(page, per_page)
-        if job_id is not None and not is_uuid(job_id):
-            raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
+        job_id = None if job_id is None else ids.query_uuid(job_id, ["query", "job_id"])
         return list_notifications(self.store, job_id=job_id, status=status, limit=limit, offset=offset)
 
     def list_notifiers(self) -> NotifierList:
@@ -600,7 +600,8 @@ class Service:
         job_type = self.store.catalog.get_job_type(job.job_type_id)
         assert job_type is not None, "jobs.job_type_id is a foreign key"
         recent, _ = self.store.executions.list(job_id=job.id, status=None, limit=RECENT_EXECUTIONS, offset=0)
-        return responses.job_detail(job, self._task_function(job.task_function_id), job_type, recent)
+        detail = responses.job_detail(job, self._task_function(job.task_function_id), job_type, recent)
+        return shown_to(self.caller, detail)
 
 
 def _implements_the_contract(service: Service) -> JobService:
@@ -627,11 +628,9 @@ def _execution_filter(
 
     if status is not None and status not in EXECUTION_STATUSES:
         raise ValidationFailed.field(["query", "status"], f"must be one of {', '.join(sorted(EXECUTION_STATUSES))}")
-    if job_id is not None and not is_uuid(job_id):
-        raise ValidationFailed.field(["query", "job_id"], "must be a UUID", "type_error.uuid")
     return ExecutionFilter(
-        job_id=job_id, status=status, id_prefix=_id_prefix(id_prefix), since=query_time(since, "since"),
-        until=query_time(until, "until"),
+        job_id=None if job_id is None else ids.query_uuid(job_id, ["query", "job_id"]), status=status,
+        id_prefix=_id_prefix(id_prefix), since=query_time(since, "since"), until=query_time(until, "until"),
     )  # fmt: skip
 
 

@@ -6,6 +6,13 @@ store and the API accept exactly the same forms and refuse them with the same 42
 about: a job's timeline in the job's zone, which its texts show, the audit log in UTC; a
 duration before now such as ``24h`` or ``7d``; ``now``), which ``executions export`` reads too.
 
+A time outside the instants a query may name is refused in one sentence, naming the range
+(:class:`jobctl.schedules.moments.Bounds`): for the listings and the audit log the times a store
+holds; for a job's timeline :data:`TIMELINE_FIRST` to :data:`TIMELINE_LAST`, two days inside
+them, since a timeline reads a minute before ``since``, defaults ``since`` to a day before
+``until`` and shows its times in the job's zone, up to a day off UTC: each would pass the first or
+the last instant a datetime holds, which was a 500 (docs/history-windows.md).
+
 One rule for the order of a window's ends, wherever both are known (:func:`check_order`):
 ``until`` must be later than ``since``. A reversed window (``--since 1h --until 2h``) and an
 empty one (``--since now --until now``) hold nothing, so either is a mistyped command, refused
@@ -16,11 +23,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
+from typing import Any
 
 from jobctl.errors import ValidationFailed
 
 DEFAULT_SPAN = timedelta(hours=24)
 MAX_SPAN = timedelta(days=366)
+TIMELINE_MARGIN = timedelta(days=2)
+TIMELINE_FIRST = datetime.min.replace(tzinfo=UTC) + TIMELINE_MARGIN
+TIMELINE_LAST = datetime.max.replace(tzinfo=UTC) - TIMELINE_MARGIN
+TIMELINE_TIMES = "the times a job's timeline shows"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,19 +51,46 @@ def parse_window(
     default_span: timedelta = DEFAULT_SPAN,
     zone: tzinfo = UTC,
 ) -> Window:
-    """The window the texts name: ``until`` defaults to now, ``since`` to ``default_span`` before
-    it; a time without an offset is read in ``zone``.
+    """A job timeline's window as the texts name it: ``until`` defaults to now, ``since`` to
+    ``default_span`` (at most a day) before it; a time without an offset is read in ``zone``.
 
     :raises ValidationFailed: at ``["query", "since"]`` / ``["query", "until"]`` for text that is
-        no time, at ``until`` when the window does not end after it starts (:func:`check_order`), at
-        ``since`` when it spans more than 366 days.
+        no time or one outside :data:`TIMELINE_FIRST` to :data:`TIMELINE_LAST`, at ``until`` when
+        the window does not end after it starts (:func:`check_order`), at ``since`` when it spans
+        more than 366 days.
     """
-    end = now if until is None else parse_instant(until, loc=["query", "until"], now=now, zone=zone)
-    start = end - default_span if since is None else parse_instant(since, loc=["query", "since"], now=now, zone=zone)
+    errors: list[dict[str, Any]] = []  # both ends' mistakes at once, as a body's fields are told
+    start = _timeline_end(since, "since", errors, now=now, zone=zone)
+    end = _timeline_end(until, "until", errors, now=now, zone=zone)
+    if errors:
+        raise ValidationFailed(errors)
+    end = now if end is None else end
+    start = end - default_span if start is None else start
     check_order(start, end)
     if end - start > MAX_SPAN:
         raise ValidationFailed.field(["query", "since"], "the window may span at most 366 days")
     return Window(since=start, until=end)
+
+
+def _timeline_end(
+    text: str | None, name: str, errors: list[dict[str, Any]], *, now: datetime, zone: tzinfo
+) -> datetime | None:
+    """One end of a timeline's window, None when not given; a mistake is added to ``errors``
+    (at ``["query", name]``) and gives None."""
+    from jobctl.schedules.moments import Bounds
+
+    if text is None:
+        return None
+    try:
+        instant = parse_instant(text, loc=["query", name], now=now, zone=zone)
+    except ValidationFailed as exc:
+        errors += exc.errors
+        return None
+    bounds = Bounds(TIMELINE_TIMES, TIMELINE_FIRST, TIMELINE_LAST)
+    if not bounds.holds(instant):
+        errors.append({"loc": ["query", name], "msg": bounds.refusal(text), "type": "value_error"})
+        return None
+    return instant
 
 
 UNTIL_NOT_LATER = "must be later than since"

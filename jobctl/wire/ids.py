@@ -13,20 +13,37 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from jobctl.errors import AmbiguousId
+from jobctl.errors import AmbiguousId, ValidationFailed
 
 MIN_PREFIX = 4
 """Fewer hex digits than this are never taken as an id prefix (1 in 65,536 ids share 4)."""
 
 
 def is_uuid(text: str) -> bool:
-    """A whole id: a canonical 36-character UUID (the local service and the remote client both
-    tell a whole id from a name or a prefix with this)."""
+    """A whole id: a UUID in its 36-character form with dashes, in any case, and no other
+    (braces, ``urn:uuid:`` and 32 digits without dashes are not ids). The one rule for ids in
+    paths, query parameters and the CLI (docs/api.md, "Ids"); the local service and the remote
+    client both tell a whole id from a name or a prefix with it."""
     try:
         uuid.UUID(text)
     except (ValueError, TypeError):
         return False
     return len(text) == 36
+
+
+NOT_A_UUID = "must be a UUID, 36 characters with dashes (8-4-4-4-12 hex digits)"
+UUID_ERROR_TYPE = "uuid_parsing"
+"""The ``type`` of every refused id in a query (``job_id``, ``after``, ``before``): pydantic's name."""
+
+
+def query_uuid(text: str, loc: Sequence[str | int]) -> str:
+    """``text``, an id given in a query, in lower case (as ids are stored).
+
+    :raises ValidationFailed: at ``loc`` when it is not :func:`is_uuid`.
+    """
+    if not is_uuid(text):
+        raise ValidationFailed.field(loc, NOT_A_UUID, UUID_ERROR_TYPE)
+    return text.lower()
 
 
 SHORT_ID = 8

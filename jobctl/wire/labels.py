@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from jobctl.errors import ValidationFailed
+from jobctl.shown import shown
 
 KEY_MAX = 63
 VALUE_MAX = 255
@@ -42,5 +43,5 @@ def parse_filter(text: str, *, loc: list[str | int]) -> tuple[str, str]:
     key, sep, value = text.partition("=")
     problem = "give key=value" if not sep else key_error(key) or value_error(value)
     if problem:
-        raise ValidationFailed.field(loc, f"{problem}; got {text!r}")
+        raise ValidationFailed.field(loc, f"{problem}; got {shown(text)}")
     return key, value

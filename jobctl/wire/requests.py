@@ -57,13 +57,21 @@ ID_MAX = 2**31 - 1
 """Ids are 32-bit integer columns; a larger number is a 422, not a driver overflow."""
 
 
-def _no_nul(value: str) -> str:
+NO_NUL = "must not contain NUL characters"
+
+
+def no_nul(value: str) -> str:
+    """``value``, once it holds no NUL: Postgres text cannot hold one, and a NUL compared with a
+    text column fails there as a driver error (a 503), where SQLite answers. For every text of a
+    body and every text query parameter (:mod:`jobctl.api.params`). :raises ValueError:"""
     if "\x00" in value:
-        raise ValueError("must not contain NUL characters")  # Postgres text cannot hold them
+        raise ValueError(NO_NUL)
     return value
 
 
-Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX), AfterValidator(no_nul)]
+WithoutNul = Annotated[str, AfterValidator(no_nul)]
+"""Text without NUL characters: every text query parameter of the API (:mod:`jobctl.api.params`)."""
 
 IN_LOWER_CASE = AfterValidator(str.lower)
 """For an id in a URL's path: ids are stored in lower case, and a UUID written in capitals (as
@@ -112,7 +120,7 @@ VariableName = Annotated[
     ),
     AfterValidator(_own_variable),
 ]
-VariableValue = Annotated[str, Field(max_length=ENV_VALUE_MAX), AfterValidator(_no_nul)]
+VariableValue = Annotated[str, Field(max_length=ENV_VALUE_MAX), AfterValidator(no_nul)]
 Environment = Annotated[
     dict[VariableName, VariableValue],
     Field(
@@ -129,7 +137,7 @@ WorkingDirectory = Annotated[
         pattern=_pattern("^/", "must be an absolute path"),
         description="absolute path where runs start",
     ),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
 ]
 Umask = Annotated[
     str,
@@ -149,7 +157,7 @@ def _fits_stdin(value: str) -> str:
 Stdin = Annotated[
     str,
     Field(description="text given to each run on standard input, at most 64 KiB as UTF-8"),
-    AfterValidator(_no_nul),
+    AfterValidator(no_nul),
     AfterValidator(_fits_stdin),
 ]
 RunAs = Annotated[
@@ -182,7 +190,7 @@ EventName = Literal[
 ]  # fmt: skip
 CheckSeconds = Annotated[int, Field(ge=1, le=MAX_CHECK_SECONDS, description="seconds (at most 360 days)")]
 PauseAfterFailures = Annotated[int, Field(ge=1, le=1000, description="pause after this many failed final outcomes")]
-PauseReason = Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX), AfterValidator(_no_nul)]
+PauseReason = Annotated[str, Field(min_length=1, max_length=DESCRIPTION_MAX), AfterValidator(no_nul)]
 
 
 class NotifyRuleBody(BaseModel):

@@ -1,6 +1,10 @@
-"""A job's ``environment`` over HTTP: 422s with their loc, never a 500, and the document."""
+"""A job's ``environment`` over HTTP: 422s with their loc, never a 500, the document, and its
+values masked for viewers in every job answer."""
 
 from __future__ import annotations
+
+import json
+from typing import Any
 
 from tests.api.helpers import Api, job_body
 
@@ -25,3 +29,41 @@ def test_the_openapi_document_describes_the_environment(api: Api) -> None:
     assert "environment" in schemas["JobOut"]["required"]
     create = schemas["JobCreate"]["properties"]["environment"]
     assert any(option.get("maxProperties") == 256 for option in create["anyOf"])
+
+
+SECRET_ENVIRONMENT = {"DB_PASSWORD": "hunter2", "EMPTY": ""}
+MASKED = {"DB_PASSWORD": "***", "EMPTY": "***"}
+
+
+def _every_job_answer(api: Api, job_id: str, role: str) -> dict[str, Any]:
+    """The job as each read gives it to ``role``: show, list (by page and by cursor), stream."""
+    first_page = api.get("/jobs", params={"per_page": 1}, role=role).json()
+    by_cursor = api.get("/jobs", params={"after": first_page["nextCursor"]}, role=role).json()["jobs"]
+    streamed = [json.loads(line) for line in api.get("/jobs/stream", role=role).text.splitlines()]
+    answers = {
+        "show": api.get(f"/jobs/{job_id}", role=role).json(),
+        "list": next(job for job in api.get("/jobs", role=role).json()["jobs"] if job["id"] == job_id),
+        "list-by-cursor": next(job for job in by_cursor if job["id"] == job_id),
+        "stream": next(job for job in streamed if job["id"] == job_id),
+    }
+    return {name: answer["environment"] for name, answer in answers.items()}
+
+
+def test_a_viewer_reads_environment_names_and_never_their_values(api: Api) -> None:
+    """Viewers read ``"environment": {"DB_PASSWORD": "hunter2"}`` from every job answer, where
+    the audit log masks every value (docs/secrets.md)."""
+    api.create_job("first")
+    job = api.create_job("with-secret", environment=SECRET_ENVIRONMENT)
+    reads = ("show", "list", "list-by-cursor", "stream")
+    assert _every_job_answer(api, job["id"], "viewer") == dict.fromkeys(reads, MASKED)
+    for role in ("operator", "admin"):
+        assert _every_job_answer(api, job["id"], role) == dict.fromkeys(reads, SECRET_ENVIRONMENT), role
+    paused = api.call("PUT", f"/jobs/{job['id']}/status", json={"isPaused": True}, role="operator").json()
+    assert paused["environment"] == SECRET_ENVIRONMENT, "an operator's answer carries the values"
+    assert api.store.jobs.get(job["id"]).environment == SECRET_ENVIRONMENT, "masking is of answers, never of the job"
+
+
+def test_a_job_without_environment_reads_the_same_to_every_role(api: Api) -> None:
+    job = api.create_job("plain")
+    answers = [api.get(f"/jobs/{job['id']}", role=role).json() for role in ("viewer", "operator", "admin")]
+    assert answers[0] == answers[1] == answers[2] and answers[0]["environment"] is None

@@ -131,8 +131,8 @@ def test_the_first_and_last_dates_are_the_ends_of_time_in_any_zone(store: Store,
     assert exported("--until", "0001-01-01") == [], "a window that ends at the first instant holds no run"
     spans = cli("audit", "--since", "0001-01-01")
     assert spans.code == 0, spans
-    too_long = cli("jobs", "why", "j", "--since", "0001-01-01")
-    assert too_long.code == 2 and "at most 366 days" in too_long.stderr, too_long
+    before_a_timeline = cli("jobs", "why", "j", "--since", "0001-01-01")
+    assert before_a_timeline.code == 2 and "outside the times a job's timeline shows" in before_a_timeline.stderr
     own_offset = cli("audit", "--since", "0001-01-01T00:00:00+05:00")
     assert own_offset.code == 2 and own_offset.stderr == (
         "jobctl: --since: '0001-01-01T00:00:00+05:00' lies outside the times a store holds "

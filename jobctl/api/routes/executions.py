@@ -42,7 +42,7 @@ def list_executions(
     """Runs of every job, newest first: by page, or by cursor (``after``/``before`` and ``nextCursor``)."""
     service = credentials.service()
     data = service.list_executions(
-        job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page,
+        job_id=job_id, status=status, page=page, per_page=per_page,
         id_prefix=id_prefix, after=after, before=before, since=query_time(since, "since"),
         until=query_time(until, "until"),
     )  # fmt: skip
@@ -67,7 +67,7 @@ def stream_executions(
     refuse_paging(request, ("page", "per_page", "before", "id_prefix"))
     service = credentials.service()
     pages = service.stream_executions(
-        job_id=None if job_id is None else str(job_id), status=status, after=after,
+        job_id=job_id, status=status, after=after,
         since=query_time(since, "since"), until=query_time(until, "until"),
     )  # fmt: skip
     return ndjson_response(pages)

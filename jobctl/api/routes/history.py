@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Response
 from fastapi.responses import JSONResponse
 
 from jobctl.api.auth import Authenticated
 from jobctl.api.errors import error_responses
 from jobctl.api.openapi import AuditList, JobTimeline
-from jobctl.api.params import JobId, JobIdFilter, Page, PerPage
+from jobctl.api.params import ActorFilter, JobId, JobIdFilter, Page, PerPage, WindowEdge
 
 router = APIRouter(tags=["history"])
-
-WindowEdge = Annotated[
-    str | None,
-    Query(
-        max_length=64,
-        description="an ISO 8601 instant (UTC unless it has an offset), a duration before now (24h, 7d) or now",
-    ),
-]
-ActorFilter = Annotated[str | None, Query(max_length=255, description="only changes by this actor")]
 
 
 @router.get(
@@ -49,7 +38,5 @@ def list_audit(
     new, secrets masked), deleted, paused, resumed, enabled, disabled, triggered; tokens created
     and revoked; task functions synced."""
     service = credentials.service()
-    data = service.list_audit(
-        job_id=None if job_id is None else str(job_id), actor=actor, since=since, page=page, per_page=per_page
-    )
+    data = service.list_audit(job_id=job_id, actor=actor, since=since, page=page, per_page=per_page)
     return JSONResponse(data)

@@ -25,9 +25,7 @@ def list_notifications(
 ) -> Response:  # fmt: skip
     """Deliveries of events to notifiers, newest first, with their attempts and last error."""
     service = credentials.service()
-    data = service.list_notifications(
-        job_id=None if job_id is None else str(job_id), status=status, page=page, per_page=per_page
-    )
+    data = service.list_notifications(job_id=job_id, status=status, page=page, per_page=per_page)
     return JSONResponse(data)
 
 

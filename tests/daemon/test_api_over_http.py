@@ -1,0 +1,97 @@
+"""The API of a real daemon over real HTTP, on both stores, where the server and the store matter:
+a client that hangs up mid-body, ``HEAD`` and ``Allow`` as the server sends them, a trailing
+slash, a NUL in a query on Postgres, and what a viewer's CLI reads of a job's environment."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+
+import httpx
+
+from jobctl.service import Service
+from jobctl.service.tokens import create_token
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, cli, shell_job, wait_for
+
+PREFIX = "/api/v1/scheduler"
+
+
+def _hang_up_mid_body(daemon: DaemonProcess, token: str) -> None:
+    """``POST /jobs`` declaring 100 bytes, sending 12, then closing the socket."""
+    assert daemon.port is not None
+    with socket.create_connection(("127.0.0.1", daemon.port), timeout=10) as sock:
+        head = (
+            f"POST {PREFIX}/jobs HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        )
+        sock.sendall(head.encode() + b'{"name": "x"')
+        time.sleep(0.3)  # the route is reading the body when the client goes
+
+
+def test_a_client_that_hangs_up_mid_body_is_one_info_line(service: Service, daemons: DaemonFactory) -> None:
+    """It was ``ERROR jobctl.api.errors: internal error answering POST ...`` and Starlette's
+    traceback, ending in ``ClientDisconnect``."""
+    secret, _ = create_token(service.store, "admin-token", "admin")
+    daemon = daemons.start(api=True)
+    _hang_up_mid_body(daemon, secret)
+    line = wait_for(
+        lambda: next((line for line in daemon.log().splitlines() if "hung up" in line), None),
+        timeout=10, what="the hang-up in the log",
+    )  # fmt: skip
+    assert " INFO jobctl.api.errors: client hung up before POST /api/v1/scheduler/jobs was answered" in line
+    log = daemon.log()
+    assert "ERROR" not in log and "Traceback" not in log and "ClientDisconnect" not in log, log
+    with httpx.Client(base_url=f"http://127.0.0.1:{daemon.port}", timeout=30) as client:
+        assert client.get("/healthz").status_code == 200
+        listed = client.get(f"{PREFIX}/jobs", headers={"Authorization": f"Bearer {secret}"}).json()
+    assert listed["total"] == 0, "nothing of the half body was created"
+
+
+def test_methods_slashes_and_a_nul_over_http(service: Service, daemons: DaemonFactory) -> None:
+    """What ``curl -I``, a wrong method, ``$API/jobs/`` and ``?actor=%00`` get from the daemon."""
+    secret, _ = create_token(service.store, "admin-token", "admin")
+    job = shell_job(service, "seen", "true", scheduleConfig={"hours": 1})
+    daemon = daemons.start(api=True)
+    auth = {"Authorization": f"Bearer {secret}"}
+    with httpx.Client(base_url=f"http://127.0.0.1:{daemon.port}", timeout=30, headers=auth) as client:
+        for path in ("/healthz", f"{PREFIX}/jobs", f"{PREFIX}/jobs/{job['id']}", f"{PREFIX}/jobs/stream", "/metrics"):
+            got, head = client.get(path), client.head(path)
+            assert (head.status_code, head.content) == (got.status_code, b""), path
+            assert head.headers.get("content-type") == got.headers.get("content-type"), path
+            assert head.headers.get("content-length") == got.headers.get("content-length"), path
+        assert client.delete(f"{PREFIX}/jobs").headers["allow"] == "GET, HEAD, POST"
+        assert client.patch(f"{PREFIX}/jobs/{job['id']}").headers["allow"] == "DELETE, GET, HEAD, PUT"
+        assert client.request("OPTIONS", "/healthz").headers["allow"] == "GET, HEAD"
+        for method in ("GET", "POST"):
+            slashed = client.request(method, f"{PREFIX}/jobs/", json={})
+            assert (slashed.status_code, slashed.json()) == (404, {"detail": "Not Found"}), method
+            assert "location" not in slashed.headers
+        nul = client.get(f"{PREFIX}/audit", params={"actor": "\x00"})
+        assert nul.status_code == 422, nul.text
+        assert nul.json()["detail"][0]["loc"] == ["query", "actor"]
+    assert "ERROR" not in daemon.log(), daemon.log()
+
+
+def test_a_viewers_cli_reads_environment_names_and_masked_values(service: Service, daemons: DaemonFactory) -> None:
+    """``jobs show --json`` with a viewer token printed ``"DB_PASSWORD": "hunter2"``; with an
+    admin's it still prints the value, so a copy through ``jobs create --from-json`` keeps it."""
+    viewer, _ = create_token(service.store, "viewer-token", "viewer")
+    admin, _ = create_token(service.store, "admin-token", "admin")
+    shell_job(service, "with-secret", "true", scheduleConfig={"hours": 1}, environment={"DB_PASSWORD": "hunter2"})
+    daemon = daemons.start(api=True)
+    api = f"http://127.0.0.1:{daemon.port}"
+
+    def environments(token: str, *args: str) -> list[object]:
+        result = cli(daemons, "--api", api, *args, token=token)
+        assert result.returncode == 0, result.stderr
+        data = json.loads(result.stdout)
+        jobs = data["jobs"] if isinstance(data, dict) and "jobs" in data else [data]
+        return [job["environment"] for job in jobs]
+
+    for args in (("jobs", "show", "with-secret", "--json"), ("jobs", "list", "--json", "--all")):
+        assert environments(viewer, *args) == [{"DB_PASSWORD": "***"}], args
+        assert environments(admin, *args) == [{"DB_PASSWORD": "hunter2"}], args
+    exported = cli(daemons, "--api", api, "export", token=viewer)
+    assert exported.returncode == 0, exported.stderr
+    assert "hunter2" not in exported.stdout and "DB_PASSWORD" in exported.stdout
