@@ -93,7 +93,7 @@ def test_usage_errors_get_exit_2_and_one_line(sqlite_only_cli: Any, tmp_path: Pa
          "novalue"),
         ("bad timeout", (*create_x, "--every", "5m", "--timeout", "forever"), None, 2, "--timeout"),
         ("control character in a name", ("jobs", "create", "a\x1bb", "--every", "5m", "--command", "true"), None, 2,
-         "jobctl: name: must not contain control characters"),
+         "jobctl: NAME: must not contain control characters"),
         ("unknown option", ("jobs", "list", "--bogus"), None, 2, "--bogus"),
         ("unknown command", ("frobnicate",), None, 2, "frobnicate"),
         ("missing option value", ("token", "create", "x"), None, 2, "role"),
