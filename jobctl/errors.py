@@ -11,6 +11,7 @@ the identifier it is about, so that the CLI and the API report the same thing th
     │   └── AmbiguousId              exit 2, HTTP 400   (an id prefix of several jobs or executions)
     ├── ValidationFailed             exit 2, HTTP 422   (carries field-level errors with ``loc``)
     ├── NotFound                     exit 3, HTTP 404
+    │   └── ExecutionGone            exit 3, HTTP 410   (deleted with its job by a forced delete that ended it)
     ├── Conflict                     exit 4, HTTP 409
     ├── NotAuthenticated             exit 5, HTTP 401
     ├── PermissionDenied             exit 5, HTTP 403
@@ -57,6 +58,10 @@ class JobctlError(Exception):
     def detail(self) -> Any:
         """The value of ``detail`` in the API's error body."""
         return self.message
+
+    def extra(self) -> dict[str, Any]:
+        """Keys of the API's error body beside ``detail`` (none but for :class:`ExecutionGone`)."""
+        return {}
 
 
 class UsageError(JobctlError):
@@ -113,6 +118,29 @@ class NotFound(JobctlError):
         super().__init__(f"no {kind} {quoted(ident)}")
         self.kind = kind
         self.ident = ident
+
+
+class ExecutionGone(NotFound):
+    """An execution that a forced delete of its job ended (stopped or skipped) and then deleted
+    with the job's history. ``record`` is its last record, kept in the audit log
+    (``execution.deleted``): ``status``, ``errorMessage``, ``result``, ``jobName``, ... , so
+    that ``jobctl run`` following it tells how it ended (docs/deleting-jobs.md).
+    """
+
+    http_status = 410
+
+    def __init__(self, execution_id: str, record: dict[str, Any]) -> None:
+        status, error = record.get("status"), record.get("errorMessage")
+        ended = f"{status}: {str(error).splitlines()[0]}" if error else str(status)
+        JobctlError.__init__(
+            self, f"execution {execution_id!r} was deleted with its job {record.get('jobName')!r}; it had ended {ended}"
+        )
+        self.kind = "execution"
+        self.ident = execution_id
+        self.record = record
+
+    def extra(self) -> dict[str, Any]:
+        return {"execution": self.record}
 
 
 class Conflict(JobctlError):

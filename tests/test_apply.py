@@ -3,6 +3,7 @@ when nothing changed (counted on the database itself), on SQLite and Postgres.""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -43,7 +44,8 @@ def write_counter(store: Store) -> Callable[[], int]:
 
 def test_first_apply_creates_and_second_writes_nothing(service: Service, store: Store) -> None:
     plan = service.apply_jobs(source="jobs.toml", jobs=JOBS)
-    assert plan == {"created": ["backup", "ping", "report"], "updated": [], "deleted": [], "unchanged": 0}
+    assert plan == {"created": ["backup", "ping", "report"], "updated": [], "deleted": [], "unchanged": 0,
+                    "staysPaused": []}  # fmt: skip
     backup = service.get_job(service.resolve_job("backup"))
     assert (backup["timeoutSeconds"], backup["labels"], backup["source"]) == (30, {"team": "ops"}, "jobs.toml")
     assert backup["scheduleConfig"]["timezone"] == "Europe/Berlin"  # the service's default zone
@@ -52,7 +54,7 @@ def test_first_apply_creates_and_second_writes_nothing(service: Service, store: 
     updated_at = backup["updatedAt"]
     writes = write_counter(store)
     again = service.apply_jobs(source="jobs.toml", jobs=JOBS)
-    assert again == {"created": [], "updated": [], "deleted": [], "unchanged": 3}
+    assert again == {"created": [], "updated": [], "deleted": [], "unchanged": 3, "staysPaused": []}
     assert writes() == 0
     assert service.get_job(service.resolve_job("backup"))["updatedAt"] == updated_at
 
@@ -248,3 +250,152 @@ def test_notify_rules_and_pause_after_failures_are_file_keys(service: Service) -
     with pytest.raises(ValidationFailed) as caught:
         service.apply_jobs(source="n.toml", jobs=[{**table, "notify": [{"notifier": "nobody", "on": ["failure"]}]}])
     assert caught.value.errors[0]["loc"] == ["body", "jobs", 0, "notify", 0, "notifier"]
+
+
+SECRET_JOB: dict[str, Any] = {
+    "name": "dump", "every": "1h", "command": "pg_dump postgres://app:url-one@127.0.0.1/app", "stdin": "stdin-one",
+    "args": {"password": "arg-one", "level": 1}, "env": {"PGPASSWORD": "s3cret-one", "OLD": "old-one", "SAME": "x"},
+}  # fmt: skip
+
+
+def test_a_plan_names_the_variables_it_changes_and_masks_every_secret(service: Service) -> None:
+    """A plan goes into deploy logs: environment values and stdin masked whole, secret-looking
+    keys and passwords in URLs masked (the audit log's rules), each variable named by what
+    happens to it; the job itself gets the values."""
+    service.apply_jobs(source="s.toml", jobs=[SECRET_JOB])
+    env = {"PGPASSWORD": "s3cret-two", "NEW": "new-one", "SAME": "x"}
+    changed = {**SECRET_JOB, "command": "pg_dump postgres://app:url-two@127.0.0.1/app", "stdin": "stdin-two",
+               "args": {"password": "arg-two", "level": 2}, "env": env}  # fmt: skip
+    dry = service.apply_jobs(source="s.toml", jobs=[changed], dry_run=True)
+    assert dry["updated"] == [{"name": "dump", "changes": {
+        "command": ["pg_dump postgres://app:***@127.0.0.1/app"] * 2,
+        "args": [{"level": 1, "password": "***"}, {"level": 2, "password": "***"}],
+        "stdin": ["***", "***"],
+        "env.NEW": [None, "***"],
+        "env.OLD": ["***", None],
+        "env.PGPASSWORD": ["***", "***"],
+    }}]  # fmt: skip
+    done = service.apply_jobs(source="s.toml", jobs=[changed])
+    assert done == dry
+    shown = json.dumps(done)
+    assert not [word for word in ("one", "two") if word in shown], shown
+    job = service.get_job(service.resolve_job("dump"))
+    assert (job["environment"], job["stdin"], job["taskArgs"]) == (
+        env,
+        "stdin-two",
+        {"command": changed["command"], "password": "arg-two", "level": 2},
+    )
+    without = {**changed, "env": {}}
+    del without["stdin"]
+    unset = service.apply_jobs(source="s.toml", jobs=[without])
+    assert unset["updated"][0]["changes"] == {
+        "stdin": ["***", None], "env.NEW": ["***", None], "env.PGPASSWORD": ["***", None], "env.SAME": ["***", None]
+    }  # fmt: skip
+
+
+def _fail_twice(store: Store, service: Service, job_id: str) -> None:
+    """Two failed final outcomes of the job, recorded as the daemon's recorder records them."""
+    from datetime import UTC, datetime, timedelta
+
+    from jobctl.config import config_from_dict
+    from jobctl.service.notifications import FinishedAttempt, outcome_effects
+    from jobctl.store.executions import FinishedRun
+
+    for _ in range(2):
+        execution_id = service.trigger_job(job_id)["executionId"]
+        started = datetime.now(UTC)
+        assert store.executions.mark_running(execution_id, instance_id="test", started_at=started)
+        claimed = store.executions.get(execution_id)
+        assert claimed is not None
+        run = FinishedRun(execution_id=execution_id, status="failed", started_at=started,
+                          completed_at=started + timedelta(milliseconds=5), duration_seconds=0.005, result=None,
+                          error_message="exit code 1")  # fmt: skip
+        with store.transaction():
+            store.executions.finish_runs([run])
+            outcome_effects(store, config_from_dict({}).notify, [FinishedAttempt(claimed=claimed, run=run, final=True)])
+
+
+PAUSABLE: list[dict[str, Any]] = [
+    {"name": "sync", "every": "1h", "command": "exit 1", "pause_after_failures": 2},
+    {"name": "report", "every": "1h", "command": "true"},
+]
+
+
+def test_a_table_without_paused_keeps_the_pause_and_the_plan_says_so(service: Service, store: Store) -> None:
+    """The auto-pause and an operator's pause survive a re-apply of the unchanged file (nothing
+    written, who, when and why kept), and an update of another key; ``paused`` written in the
+    file still sets it, both ways."""
+    service.apply_jobs(source="p.toml", jobs=PAUSABLE)
+    _fail_twice(store, service, service.resolve_job("sync"))
+    report_id = service.resolve_job("report")
+    service.set_job_status(report_id, {"isPaused": True, "reason": "disk swap until Friday"})
+    before = {name: service.get_job(service.resolve_job(name)) for name in ("sync", "report")}
+    assert before["sync"]["isPaused"] and before["sync"]["pausedBy"] == "jobctl"
+
+    writes = write_counter(store)
+    plan = service.apply_jobs(source="p.toml", jobs=PAUSABLE)
+    assert writes() == 0
+    assert plan == {
+        "created": [], "updated": [], "deleted": [], "unchanged": 2,
+        "staysPaused": [
+            {"name": name, "pausedBy": before[name]["pausedBy"], "pausedAt": before[name]["pausedAt"],
+             "pausedReason": before[name]["pausedReason"]}
+            for name in ("sync", "report")
+        ],
+    }  # fmt: skip
+    assert before["report"]["pausedBy"] == "tester" and before["report"]["pausedReason"] == "disk swap until Friday"
+    assert {name: service.get_job(service.resolve_job(name)) for name in before} == before
+
+    changed = service.apply_jobs(source="p.toml", jobs=[PAUSABLE[0], {**PAUSABLE[1], "command": "true 2"}])
+    assert changed["updated"] == [{"name": "report", "changes": {"command": ["true", "true 2"]}}]
+    report = service.get_job(report_id)
+    assert (report["isPaused"], report["pausedReason"], report["nextRunTime"]) == (True, "disk swap until Friday", None)
+
+    later = {**PAUSABLE[1], "command": "true 2"}
+    resumed = service.apply_jobs(source="p.toml", jobs=[{**PAUSABLE[0], "paused": False}, later])
+    assert resumed["updated"] == [{"name": "sync", "changes": {"paused": [True, False]}}]
+    assert [job["name"] for job in resumed["staysPaused"]] == ["report"]
+    sync = service.get_job(service.resolve_job("sync"))
+    assert (sync["isPaused"], sync["pausedBy"], sync["nextRunTime"] is not None) == (False, None, True)
+    paused = service.apply_jobs(source="p.toml", jobs=[{**PAUSABLE[0], "paused": True}, later])
+    assert paused["updated"] == [{"name": "sync", "changes": {"paused": [False, True]}}]
+    assert service.get_job(service.resolve_job("sync"))["isPaused"] is True
+
+
+def test_a_job_created_from_a_table_without_paused_is_not_paused(service: Service) -> None:
+    plan = service.apply_jobs(source="p.toml", jobs=PAUSABLE)
+    assert (plan["created"], plan["staysPaused"]) == (["sync", "report"], [])
+    assert [service.get_job(service.resolve_job(t["name"]))["isPaused"] for t in PAUSABLE] == [False, False]
+
+
+def test_an_empty_file_is_not_applied_with_prune_unless_allowed(service: Service, store: Store) -> None:
+    """A file of no jobs (a failed render, a truncated copy) with prune would delete every job
+    of its source: refused, the dry run too, at ``["body", "jobs"]``, until allowed."""
+    from jobctl.wire.job_tables import NO_JOBS
+
+    service.apply_jobs(source="a.toml", jobs=JOBS)
+    service.apply_jobs(source="b.toml", jobs=[{**PAUSABLE[1], "name": "other"}])
+    writes = write_counter(store)
+    for dry_run in (True, False):
+        with pytest.raises(ValidationFailed) as caught:
+            service.apply_jobs(source="a.toml", jobs=[], prune=True, dry_run=dry_run)
+        assert caught.value.errors == [{
+            "loc": ["body", "jobs"], "type": NO_JOBS,
+            "msg": "the file declares no jobs, and prune would delete all 3 jobs of source 'a.toml'; nothing was"
+                   " applied (send allowEmpty: true to delete them)",
+        }]  # fmt: skip
+    assert writes() == 0
+    assert service.apply_jobs(source="a.toml", jobs=[]) == {
+        "created": [],
+        "updated": [],
+        "deleted": [],
+        "unchanged": 0,
+        "staysPaused": [],
+    }  # without prune an empty file changes nothing, as ever
+    assert service.apply_jobs(source="c.toml", jobs=[], prune=True)["deleted"] == []  # nothing to lose: no refusal
+    assert service.list_jobs()["total"] == 4
+    plan = service.apply_jobs(source="a.toml", jobs=[], prune=True, allow_empty=True)
+    assert plan["deleted"] == ["backup", "ping", "report"]
+    assert [job["name"] for job in service.list_jobs()["jobs"]] == ["other"]
+    with pytest.raises(ValidationFailed, match=r"delete the 1 job of source 'b.toml'; .* to delete it\)"):
+        service.apply_jobs(source="b.toml", jobs=[], prune=True)

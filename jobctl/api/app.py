@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
@@ -19,8 +19,7 @@ from jobctl.api.methods import HeadAsGet
 from jobctl.api.metrics import MetricsEndpoint, install_metrics
 from jobctl.api.openapi import Health, request_schemas
 from jobctl.api.routes import scheduler_router
-from jobctl.models import KILL_GRACE_SECONDS, RetentionPolicy
-from jobctl.notifier_config import NotifySettings
+from jobctl.service.settings import ServiceSettings
 from jobctl.store import Store
 
 API_PREFIX = "/api/v1/scheduler"
@@ -37,25 +36,18 @@ Every path below is also served under `{ALIAS_PREFIX}`.
 
 
 def create_app(
-    store: Store, *, default_timezone: str, on_change: Callable[[], None] | None = None, docs: bool = False,
-    notify: NotifySettings | None = None, notify_env: Mapping[str, str] | None = None,
-    metrics: MetricsEndpoint | None = None,
-    kill_grace_seconds: float = KILL_GRACE_SECONDS,
-    concurrency_groups: Callable[[], Collection[str]] = frozenset,
-    retention: Callable[[], RetentionPolicy] = RetentionPolicy,
+    store: Store, *, settings: ServiceSettings | Callable[[], ServiceSettings],
+    on_change: Callable[[], None] | None = None, docs: bool = False, metrics: MetricsEndpoint | None = None,
 ) -> FastAPI:  # fmt: skip
     """The ASGI app serving the scheduler API over ``store``.
 
-    ``default_timezone`` is the zone of cron jobs created without one; ``on_change`` is called
-    after every write the scheduler must notice (create, update, status, delete, trigger).
-    ``docs`` serves the ``/docs`` page and a public ``/openapi.json`` (see :mod:`.docs`).
-    ``notify`` holds the config's notifiers (``GET /notifiers``, the rules jobs may name) and
-    ``notify_env`` the environment command notifiers start from.
-    ``metrics`` serves ``/metrics`` (see :mod:`.metrics`).
-    ``kill_grace_seconds`` is how long a cancel waits for a stopped run beyond its SIGTERM.
-    ``concurrency_groups`` gives the names a job's ``concurrencyGroup`` may take (the config's).
-    ``retention`` gives ``[history]`` (the config's), what job timelines take as pruned.
-    The store stays open and owned by the caller.
+    ``settings`` is the config's part in the answers (the zone of cron jobs created without one,
+    the notifiers and the rules jobs may name, the groups, ``[history]``, the kill grace a
+    cancel waits for), or a function giving the settings in force: a daemon's, which a SIGHUP
+    swaps; each request asks it once. ``on_change`` is called after every write the scheduler
+    must notice (create, update, status, delete, trigger). ``docs`` serves the ``/docs`` page
+    and a public ``/openapi.json`` (see :mod:`.docs`). ``metrics`` serves ``/metrics`` (see
+    :mod:`.metrics`). The store stays open and owned by the caller.
 
     A path with a trailing slash (``/jobs/``) is a 404 like any unknown path: Starlette's default
     answered it with a redirect, a 307 even for a ``POST``, with an empty body the API's error
@@ -65,11 +57,8 @@ def create_app(
         title="jobctl scheduler API", version=__version__, description=DESCRIPTION, openapi_url=None, docs_url=None,
         redoc_url=None, generate_unique_id_function=_operation_id, redirect_slashes=False,
     )  # fmt: skip
-    app.state.jobctl = ApiContext(
-        store=store, default_timezone=default_timezone, on_change=on_change, notify=notify or NotifySettings(),
-        notify_env=dict(notify_env or {}), kill_grace_seconds=kill_grace_seconds, concurrency_groups=concurrency_groups,
-        retention=retention,
-    )  # fmt: skip
+    in_force = settings if callable(settings) else (lambda: settings)
+    app.state.jobctl = ApiContext(store=store, settings=in_force, on_change=on_change)
     router = scheduler_router()
     app.include_router(router, prefix=API_PREFIX)
     app.include_router(router, prefix=ALIAS_PREFIX, include_in_schema=False)

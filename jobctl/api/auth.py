@@ -16,7 +16,7 @@ authorizes in one hop, before a write route reads its body.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -24,10 +24,9 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from jobctl.errors import NotAuthenticated
-from jobctl.models import KILL_GRACE_SECONDS, RetentionPolicy
-from jobctl.notifier_config import NotifySettings
 from jobctl.service import Service
 from jobctl.service.access import authorize
+from jobctl.service.settings import ServiceSettings
 from jobctl.service.tokens import LastUseThrottle, authenticate
 from jobctl.store import Store
 
@@ -39,15 +38,10 @@ class ApiContext:
     """What every request of one app shares: the open store and the daemon's settings."""
 
     store: Store
-    default_timezone: str
+    settings: Callable[[], ServiceSettings]
+    """The daemon's config as it is in force now (a SIGHUP swaps it): asked once per request, so
+    that a request sees one config whole (docs/config-reload.md)."""
     on_change: Callable[[], None] | None = None
-    notify: NotifySettings = field(default_factory=NotifySettings)
-    notify_env: dict[str, str] = field(default_factory=dict)
-    kill_grace_seconds: float = KILL_GRACE_SECONDS
-    concurrency_groups: Callable[[], Collection[str]] = frozenset
-    """The group names jobs may name: the daemon's config (as reloaded)."""
-    retention: Callable[[], RetentionPolicy] = RetentionPolicy
-    """``[history]`` of the daemon's config (as reloaded): what job timelines take as pruned."""
     last_use: LastUseThrottle = field(default_factory=LastUseThrottle)
     """Which token uses this app records as ``lastUsedAt`` (at most one a minute per token)."""
 
@@ -75,13 +69,7 @@ class Credentials:
         :raises NotAuthenticated: (401)
         """
         caller = authenticate(self.context.store, self.secret, self.context.last_use)
-        context = self.context
-        return Service(
-            context.store, caller, default_timezone=context.default_timezone, notify=context.notify,
-            notify_env=context.notify_env,
-            kill_grace_seconds=context.kill_grace_seconds,
-            concurrency_groups=context.concurrency_groups(), retention=context.retention(),
-        )  # fmt: skip
+        return Service.configured(self.context.store, caller, self.context.settings())
 
 
 async def credentials(

@@ -25,7 +25,7 @@ from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from jobctl.api.methods import allowed_methods
-from jobctl.api.openapi import ErrorBody, ValidationErrorBody
+from jobctl.api.openapi import ErrorBody, GoneBody, ValidationErrorBody
 from jobctl.errors import JobctlError, NotAuthenticated, StoreError
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ _DESCRIPTIONS = {
     401: "Missing, invalid or revoked bearer token",
     403: "The token's role is too low for this operation",
     404: "No such job or execution",
+    410: "The execution was deleted with its job by a forced delete that ended it; its last record is in the body",
     409: (
         "Conflicts with the current state (disabled job, maxInstances reached, duplicate name, system job, "
         "delete of a job with active runs, cancel of a run that already ended)"
@@ -66,11 +67,9 @@ class UnsupportedMediaType(JobctlError):
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the error statuses a route can answer with."""
     every_route = (401, 503)
+    models = {422: ValidationErrorBody, 410: GoneBody}
     return {
-        status: {
-            "model": ValidationErrorBody if status == 422 else ErrorBody,
-            "description": _DESCRIPTIONS[status],
-        }
+        status: {"model": models.get(status, ErrorBody), "description": _DESCRIPTIONS[status]}
         for status in sorted({*statuses, *every_route})
     }
 
@@ -94,7 +93,7 @@ def error_response(exc: JobctlError) -> JSONResponse:
     if isinstance(exc, StoreError):
         log.error("store failure answered with %d: %s", exc.http_status, exc.message)
         detail = STORE_UNAVAILABLE
-    return JSONResponse({"detail": detail}, status_code=exc.http_status, headers=headers)
+    return JSONResponse({"detail": detail, **exc.extra()}, status_code=exc.http_status, headers=headers)
 
 
 async def _jobctl_error(request: Request, exc: Exception) -> JSONResponse:

@@ -24,6 +24,7 @@ from jobctl.wire.responses import (
     ExecutionList,
     ExecutionLog,
     ExecutionOut,
+    GoneBody,
     Health,
     JobDetail,
     JobList,
@@ -101,8 +102,8 @@ _SCHEDULE_HELP = (
 
 
 __all__ = [
-    "ApplyPlan", "AuditList", "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "Health", "JobDetail",
-    "JobList", "JobOut", "JobTimeline", "JobTypeOut", "NextRunTimes", "NotificationList", "NotifierList",
+    "ApplyPlan", "AuditList", "ErrorBody", "ExecutionList", "ExecutionLog", "ExecutionOut", "GoneBody", "Health",
+    "JobDetail", "JobList", "JobOut", "JobTimeline", "JobTypeOut", "NextRunTimes", "NotificationList", "NotifierList",
     "NotifierTestResult", "Overview", "SchedulerStatus", "TaskFunctionList", "TriggerResult", "ValidationErrorBody",
     "request_body",
     "request_schemas",

@@ -167,17 +167,10 @@ class AppContext:
     def _local_service(self) -> JobService:
         from jobctl.models import Caller, Role
         from jobctl.service import Service
+        from jobctl.service.settings import ServiceSettings
 
         caller = Caller(user_id=f"local:{_unix_user()}", role=Role.ADMIN)
-        from jobctl.executors.environment import base_environment
-
-        config = self.config
-        return Service(
-            self.store(), caller, default_timezone=config.scheduler_timezone, notify=config.notify,
-            notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
-            kill_grace_seconds=config.kill_grace_seconds,
-            concurrency_groups=config.concurrency_group_names, retention=config.retention,
-        )  # fmt: skip
+        return Service.configured(self.store(), caller, ServiceSettings.of(self.config))
 
     def is_remote(self) -> bool:
         return bool(self.api_url())

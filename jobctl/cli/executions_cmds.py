@@ -249,7 +249,7 @@ def _tail_target(service: JobService, target: str) -> tuple[str | None, str | No
     In this order: a whole execution id, a job's exact name, a unique execution id prefix,
     a job id or unique job id prefix (``docs/id-prefixes.md``). :raises NotFound, AmbiguousId:
     """
-    from jobctl.errors import NotFound
+    from jobctl.errors import ExecutionGone, NotFound
 
     try:
         job_id: str | None = service.resolve_job(target)
@@ -259,7 +259,9 @@ def _tail_target(service: JobService, target: str) -> tuple[str | None, str | No
         return None, job_id
     try:
         return service.resolve_execution(target), None
+    except ExecutionGone:
+        raise
     except NotFound:
         if job_id is None:
-            raise
+            raise NotFound("job or execution", target) from None
     return None, job_id

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 from jobctl.models import ExecutionStatus
 
@@ -128,7 +128,7 @@ def _say(line: str) -> None:
     sys.stderr.flush()
 
 
-def exit_code_of(execution: ExecutionOut) -> int:
+def exit_code_of(execution: Mapping[str, Any]) -> int:
     """The shell exit code a finished run stands for: its own, 124 on timeout, 128 + N for a
     failed run killed by signal N (as a shell reports it: 137 for SIGKILL, the OOM killer's), 1
     otherwise."""

@@ -57,6 +57,10 @@ def import_crontab(
             metavar="NAME",
         ),
     ] = None,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="With --prune, let a crontab of no jobs delete every job of its source."),
+    ] = False,
 ) -> None:
     """Import a crontab as jobs: lint it, then create, update (and with --prune delete) its jobs.
 
@@ -90,7 +94,7 @@ def import_crontab(
     if not refused:
         try:
             plan = app_ctx.service().apply_jobs(
-                source=source, jobs=[job.table for job in jobs], prune=prune, dry_run=dry_run
+                source=source, jobs=[job.table for job in jobs], prune=prune, dry_run=dry_run, allow_empty=allow_empty
             )
         except ValidationFailed as exc:
             rejected = _rejections(exc, jobs)
@@ -139,9 +143,13 @@ def read_crontab(file: str) -> str:
 def _rejections(exc: ValidationFailed, jobs: list[ImportedJob]) -> list[LintIssue]:
     """What apply refused, at the crontab line of each job (its ``loc`` holds the job's index)."""
     from jobctl.schedules.crontab_file import LintIssue
+    from jobctl.wire.job_tables import NO_JOBS, in_cli_terms
 
     found: list[LintIssue] = []
     for error in exc.errors:
+        if error.get("type") == NO_JOBS:  # of the whole crontab, not of a line
+            found.append(LintIssue(line=0, severity="error", code="no_jobs", message=in_cli_terms(error["msg"])))
+            continue
         loc = [part for part in error.get("loc", []) if part != "body"]
         index = loc[1] if len(loc) > 1 and loc[0] == "jobs" and isinstance(loc[1], int) else None
         line = jobs[index].line if index is not None and 0 <= index < len(jobs) else 0
@@ -155,7 +163,8 @@ def _rejections(exc: ValidationFailed, jobs: list[ImportedJob]) -> list[LintIssu
 
 def _print_issues(shown: str, issues: list[LintIssue]) -> None:
     for issue in issues:
-        output.print_diagnostic(f"{shown}:{issue.line}: {issue.severity}: {issue.message}")
+        where = f"{shown}:{issue.line}" if issue.line else shown  # line 0: the whole crontab
+        output.print_diagnostic(f"{where}: {issue.severity}: {issue.message}")
 
 
 def _document(shown: str, source: str, issues: list[LintIssue], plan: Any, *, dry_run: bool) -> dict[str, Any]:

@@ -45,12 +45,17 @@ def apply(
         bool, typer.Option("--prune", help="Delete jobs of this source that the file no longer holds.")
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as the API's JSON.")] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option("--allow-empty", help="With --prune, let a file of no jobs delete every job of its source."),
+    ] = False,
 ) -> None:
     """Make the jobs of a jobs file exist as it says: create, update (and with --prune delete).
 
     Jobs are known by name; each [[jobs]] table declares the whole job (keys left out take their
-    defaults). Nothing changes unless every job is valid; a second apply of the same file
-    changes nothing.
+    defaults), but a table without paused keeps a job's pause. Nothing changes unless every job
+    is valid; a second apply of the same file changes nothing. A file of no jobs with --prune is
+    refused (exit 2) unless --allow-empty is given.
 
     \b
     Examples:
@@ -68,7 +73,9 @@ def apply(
     name = source or default_source(file)
     service = _ctx(ctx).service()
     try:
-        plan = service.apply_jobs(source=name, jobs=jobs_file.tables, prune=prune, dry_run=dry_run)
+        plan = service.apply_jobs(
+            source=name, jobs=jobs_file.tables, prune=prune, dry_run=dry_run, allow_empty=allow_empty
+        )
     except ValidationFailed as exc:
         _report(jobs_file, exc)
     output.print_json(plan) if as_json else print_plan(plan, dry_run=dry_run)
@@ -235,11 +242,14 @@ def _report(jobs_file: JobsFile, exc: ValidationFailed) -> NoReturn:
     """Every error on its own line, ``FILE:LINE: error: job 'NAME': KEY: message``; exit 2 (nothing
     was applied: the service checks every job before it writes)."""
     from jobctl.cli.terminal import printable
+    from jobctl.wire.job_tables import NO_JOBS, in_cli_terms
 
     for error in exc.errors:
         loc = [part for part in error.get("loc", []) if part != "body"]
         where = jobs_file.path
-        if len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int):
+        if error.get("type") == NO_JOBS:
+            message = in_cli_terms(str(error.get("msg")))
+        elif len(loc) >= 2 and loc[0] == "jobs" and isinstance(loc[1], int):
             line = jobs_file.line_of(loc[1], str(loc[2]) if len(loc) > 2 else None)
             where = f"{where}:{line}" if line else f"{where}: job #{loc[1] + 1}"
             message = str(error.get("msg"))

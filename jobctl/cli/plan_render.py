@@ -1,4 +1,5 @@
-"""An apply plan for people: ``+ create NAME``, ``~ update NAME: timeout 30s -> 1m``, ``- delete NAME``.
+"""An apply plan for people: ``+ create NAME``, ``~ update NAME: timeout 30s -> 1m``, ``- delete NAME``,
+and ``= NAME: stays paused (...)`` for a paused job the file does not say is paused.
 
 Shared by ``jobctl apply`` and ``jobctl import crontab``, which apply through the same service
 call and answer the same plan (:class:`~jobctl.wire.responses.ApplyPlan`).
@@ -11,7 +12,8 @@ from typing import Any
 
 from jobctl.cli import output
 from jobctl.cli.terminal import UNSAFE
-from jobctl.wire.responses import ApplyPlan
+from jobctl.wire.job_tables import ENV_KEY, ENV_PREFIX
+from jobctl.wire.responses import ApplyPlan, StaysPausedOut
 
 VALUE_MAX = 60
 """Characters of a changed value shown; longer ones are cut with an ellipsis."""
@@ -24,13 +26,12 @@ def print_plan(plan: ApplyPlan, *, dry_run: bool) -> None:
     for name in plan["created"]:
         output.print_line(f"+ create {name}")
     for change in plan["updated"]:
-        parts = [
-            "{} {} -> {}".format(key, *change_texts(old, new, cut=key != "source"))
-            for key, (old, new) in change["changes"].items()
-        ]
+        parts = [change_text(key, old, new) for key, (old, new) in change["changes"].items()]
         output.print_line(f"~ update {change['name']}: {', '.join(parts)}")
     for name in plan["deleted"]:
         output.print_line(f"- delete {name}")
+    for job in plan["staysPaused"]:
+        output.print_line(f"= {job['name']}: stays paused{_pause_note(job)}; the file does not say paused")
     changed = plan["created"] or plan["updated"] or plan["deleted"]
     unchanged = plan["unchanged"]
     if not changed:
@@ -39,6 +40,32 @@ def print_plan(plan: ApplyPlan, *, dry_run: bool) -> None:
         output.print_line(f"{unchanged} unchanged")
         if dry_run:
             output.print_line("dry run: nothing was written")
+
+
+def _pause_note(job: StaysPausedOut) -> str:
+    """`` (by local:ops at TIME: "disk swap")``: who paused the job, when (the viewer's zone, as
+    ``jobs show`` says it) and why, each when known."""
+    when = " ".join(
+        part for part in (f"by {job['pausedBy']}" if job["pausedBy"] else "",
+                          f"at {output.local_time(job['pausedAt'])}" if job["pausedAt"] else "") if part
+    )  # fmt: skip
+    reason = f'"{job["pausedReason"]}"' if job["pausedReason"] else ""
+    note = f"{when}: {reason}" if when and reason else when or reason
+    return f" ({note})" if note else ""
+
+
+def change_text(key: str, old: Any, new: Any) -> str:
+    """One change: ``timeout 30s -> 1m``. The plan's values come with secrets masked
+    (docs/jobs-files.md): a variable of the environment is ``env +NAME`` (set), ``env -NAME``
+    (unset) or ``env NAME changed``, and a change the masking leaves alike on both sides (a
+    password in a URL, the standard input) is ``KEY changed``."""
+    if key.startswith(ENV_PREFIX):
+        name = key.removeprefix(ENV_PREFIX)
+        if old is None:
+            return f"{ENV_KEY} +{name}"
+        return f"{ENV_KEY} -{name}" if new is None else f"{ENV_KEY} {name} changed"
+    old_text, new_text = change_texts(old, new, cut=key != "source")
+    return f"{key} changed" if old_text == new_text else f"{key} {old_text} -> {new_text}"
 
 
 def change_texts(old: Any, new: Any, *, cut: bool = True) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -10,6 +11,7 @@ from jobctl.cli.context import AppContext
 
 if TYPE_CHECKING:
     from jobctl.cli.run_wait import SilentRunWatch
+    from jobctl.errors import ExecutionGone
     from jobctl.scheduler.foreground import ForegroundRun
     from jobctl.service.contract import JobService
 
@@ -29,7 +31,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     """
     from jobctl.cli.follow import exit_code_of, stream_output
     from jobctl.cli.run_wait import wait_while_pending
-    from jobctl.errors import ApiUnreachable
+    from jobctl.errors import ApiUnreachable, ExecutionGone
 
     app_ctx: AppContext = ctx.obj
     app_ctx.store_threads = True  # a run in this process records from its runner's threads
@@ -44,6 +46,8 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
                 foreground = None  # a daemon took it first
         watch = None if foreground is not None else _silence_watch(app_ctx, service, execution_id)
         final = stream_output(service, execution_id, follow=True, interrupted=interrupts.seen, between_reads=watch)
+    except ExecutionGone as gone:
+        _end_as_deleted(gone, foreground)
     except KeyboardInterrupt:
         _cancel_on_interrupt(service, execution_id, foreground)
     except BrokenPipeError:
@@ -64,11 +68,32 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     note = truncation_note(final)
     if note:
         sys.stderr.write(f"jobctl: {note}\n")
+    _say_how_it_failed(final)
+    raise typer.Exit(exit_code_of(final))
+
+
+def _say_how_it_failed(final: Mapping[str, Any]) -> None:
+    """``jobctl: run failed: exit code 3`` (the first line of its error), unless it succeeded."""
+    import sys
+
     if final["status"] != "success" and final["errorMessage"]:
         from jobctl.cli.terminal import printable
 
         sys.stderr.write(f"jobctl: run {final['status']}: {printable(final['errorMessage'].splitlines()[0])}\n")
-    raise typer.Exit(exit_code_of(final))
+
+
+def _end_as_deleted(gone: ExecutionGone, foreground: ForegroundRun | None) -> NoReturn:
+    """The run's job was deleted with force while it was followed: the delete stopped (or
+    skipped) the run, waited for its record, and deleted it with the job's history. Its last
+    record, kept for this (docs/deleting-jobs.md), ends the command as the record itself would
+    have: the same line and exit code, whichever of the two the follower read first.
+    """
+    from jobctl.cli.follow import exit_code_of
+
+    if foreground is not None:
+        foreground.finish(interrupted=False)  # stopped and recorded: only waits for that
+    _say_how_it_failed(gone.record)
+    raise typer.Exit(exit_code_of(gone.record))
 
 
 class _Interrupts:

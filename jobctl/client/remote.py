@@ -18,7 +18,7 @@ from urllib.parse import quote
 import httpx
 
 from jobctl.client.session import ApiSession
-from jobctl.errors import NotFound, ValidationFailed
+from jobctl.errors import ExecutionGone, NotFound, ValidationFailed
 from jobctl.models import LeadingDaemon, RunningDaemon
 from jobctl.wire import ids
 from jobctl.wire.history import AuditList, JobTimeline
@@ -193,9 +193,17 @@ class RemoteService:
         return result
 
     def apply_jobs(
-        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+        self,
+        *,
+        source: str,
+        jobs: Sequence[Mapping[str, Any]],
+        prune: bool = False,
+        dry_run: bool = False,
+        allow_empty: bool = False,
     ) -> ApplyPlan:
         body = {"source": source, "jobs": [dict(job) for job in jobs], "prune": prune, "dryRun": dry_run}
+        if allow_empty:  # only when given: a daemon of the version before takes no such field
+            body["allowEmpty"] = True
         result: ApplyPlan = self._session.request("POST", "/apply", body=body)
         return result
 
@@ -237,6 +245,8 @@ class RemoteService:
         if ids.is_uuid(ref):
             try:
                 return str(self.get_execution(ref)["id"])
+            except ExecutionGone:
+                raise
             except NotFound:
                 pass
         prefix = ids.as_prefix(ref)

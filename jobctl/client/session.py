@@ -6,6 +6,7 @@
     connection refused, timeout, DNS, bad scheme   -> ApiUnreachable    (exit 5)
     401 / 403                                      -> NotAuthenticated / PermissionDenied (exit 5)
     404                                            -> NotFound          (exit 3)
+    410                                            -> ExecutionGone     (exit 3, with the run's last record)
     409                                            -> Conflict          (exit 4)
     422                                            -> ValidationFailed  (exit 2, the server's field errors)
     400 / 413 / 415                                -> UsageError        (exit 2)
@@ -23,6 +24,7 @@ import httpx
 from jobctl.errors import (
     ApiUnreachable,
     Conflict,
+    ExecutionGone,
     JobctlError,
     NotAuthenticated,
     NotFound,
@@ -191,10 +193,23 @@ def _error_for(response: httpx.Response, not_found: NotFoundFactory | None) -> J
         return not_found() if not_found else NotFound("API path", response.request.url.path)
     if status == 422:
         return _validation_failed(detail)
+    if status == 410:
+        return _gone(response, detail)
     error_class = _BY_STATUS.get(status)
     if error_class is not None:
         return error_class(str(detail))
     return JobctlError(f"the jobctl API answered {status}: {detail}")
+
+
+def _gone(response: httpx.Response, detail: Any) -> JobctlError:
+    """410: an execution a forced delete ended and deleted, with its last record."""
+    try:
+        record = response.json().get("execution")
+    except (ValueError, AttributeError):
+        record = None
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+        return JobctlError(f"the jobctl API answered 410: {detail}")
+    return ExecutionGone(record["id"], record)
 
 
 def _detail(response: httpx.Response) -> Any:

@@ -37,6 +37,7 @@ from jobctl.scheduler.notify_sender import NotificationSender
 from jobctl.scheduler.runner import Runner
 from jobctl.scheduler.stats import SchedulerStats
 from jobctl.service.registry import SyncReport, sync_task_functions
+from jobctl.service.settings import ServiceSettings
 from jobctl.store import Store
 from jobctl.store.schema_version import upgrade_notice
 
@@ -128,6 +129,8 @@ class Daemon:
         self.stop_event = self.signals.stop
         self.reload_event = self.signals.reload
         self._lease_event = threading.Event()
+        self.service_settings = ServiceSettings.of(config)
+        """What the API's answers take from the config; a reload swaps it whole (docs/config-reload.md)."""
         self.guard = GroupGuard(config.kill_grace_seconds)
         self.leadership = Leadership(store, ttl_seconds=config.lease_ttl_seconds)
         # A session of this daemon frozen or cut off inside a transaction is ended by Postgres
@@ -264,7 +267,7 @@ class Daemon:
         try:
             self._server = start_api_server(
                 self.store, self.config, listener=listener, on_change=self._wake, metrics=self._metrics(),
-                concurrency_groups=lambda: self.config.concurrency_group_names, retention=lambda: self.config.retention,
+                settings=lambda: self.service_settings,
             )  # fmt: skip
         except BaseException:
             listener.close()
@@ -343,6 +346,7 @@ class Daemon:
             log.error("config reload failed, keeping the old one: %s: %s", "syncing task functions and groups", exc)
             return
         self.config = config
+        self.service_settings = self.service_settings.reloaded(config)
         self.runner.notify = self.sender.settings = config.notify
         if self.scheduler is not None:
             self.scheduler.notify = config.notify

@@ -10,17 +10,17 @@ from __future__ import annotations
 import logging
 import socket
 import threading
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from jobctl.config import Config
 from jobctl.errors import JobctlError, UsageError
-from jobctl.models import RetentionPolicy
 from jobctl.store import Store
 
 if TYPE_CHECKING:
     from jobctl.api.metrics import MetricsEndpoint
+    from jobctl.service.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -81,30 +81,21 @@ def start_api_server(
     *,
     listener: Listener,
     on_change: Callable[[], None],
+    settings: Callable[[], ServiceSettings],
     metrics: MetricsEndpoint | None = None,
-    concurrency_groups: Callable[[], Collection[str]] | None = None,
-    retention: Callable[[], RetentionPolicy] | None = None,
 ) -> ApiServer:
     """Serve on ``listener``, returning once the server has started.
 
-    ``concurrency_groups`` gives the group names jobs may name and ``retention`` the ``[history]``
-    settings (the daemon's config, as reloaded).
+    ``settings`` gives the daemon's settings in force (as reloaded), asked once per request;
+    ``config`` is read here only for what applies from a start (``[daemon] docs``).
 
     :raises JobctlError: when the server stopped before it started serving (its log says why).
     """
     import uvicorn
 
     from jobctl.api import create_app
-    from jobctl.executors.environment import base_environment
 
-    app = create_app(
-        store, default_timezone=config.scheduler_timezone, on_change=on_change, docs=config.api_docs,
-        notify=config.notify, notify_env=base_environment(path=config.run_path, passed=config.pass_environment),
-        metrics=metrics,
-        kill_grace_seconds=config.kill_grace_seconds,
-        concurrency_groups=concurrency_groups or (lambda: config.concurrency_group_names),
-        retention=retention or (lambda: config.retention),
-    )  # fmt: skip
+    app = create_app(store, settings=settings, on_change=on_change, docs=config.api_docs, metrics=metrics)
     server_config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off", timeout_graceful_shutdown=5)
     server = uvicorn.Server(server_config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [listener.sock]}, name="api", daemon=True)

@@ -3,7 +3,8 @@
 Outcome rules: exit code 0 is ``success``; anything else is ``failed`` with an error naming the
 exit code (or signal, or exception) followed by the tail of stderr. ``result`` is, for a
 command, the last non-empty stdout line when it is a JSON object, else ``{"exitCode": N}``;
-for a Python callable, its return value (a dict as is, anything else as ``{"value": ...}``).
+for a Python callable, its return value (a dict as is, anything else as ``{"value": ...}``),
+or ``{"exitCode": N}`` when it called ``sys.exit`` (docs/python-callables.md).
 """
 
 from __future__ import annotations
@@ -210,7 +211,10 @@ def _json_object(line: str) -> dict[str, Any] | None:
 
 def _python_outcome(result: ProcessResult, request: RunRequest, report: dict[str, Any]) -> RunOutcome:
     status, error = _status_and_error(result, request, reason=report.get("error"))
-    value = report.get("result") if status == ExecutionStatus.SUCCESS else None
+    if "exitCode" in report and result.exit_code is not None:
+        value: Any = {"exitCode": result.exit_code}  # sys.exit(n): the run ends as a script's does
+    else:
+        value = report.get("result") if status == ExecutionStatus.SUCCESS else None
     return RunOutcome(
         status=status,
         started_at=result.started_at,

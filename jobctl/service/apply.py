@@ -26,10 +26,15 @@ from jobctl.store import JobFilter, Store
 from jobctl.store.writes import JobChanges, NewJob
 from jobctl.wire import job_tables
 from jobctl.wire.requests import JobCreate, parse_body
-from jobctl.wire.responses import ApplyPlan, JobChangeOut
+from jobctl.wire.responses import ApplyPlan, JobChangeOut, stays_paused
 
 ALL_JOBS = 1 << 62
 """A limit no store reaches: apply reads every job once."""
+
+PAUSED_KEY = "paused"
+"""A table that leaves it out keeps the stored pause (and who paused, when, why): a pause is the
+operator's (or auto-pause's) lever at run time, not part of the job's declaration
+(docs/jobs-files.md). Written in the table, it sets the pause as every other key sets its field."""
 
 
 @dataclass(kw_only=True)
@@ -41,14 +46,21 @@ class PlannedApply:
     deletes: list[Job] = field(default_factory=list)
     unchanged: int = 0
     changes: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    stays_paused: list[Job] = field(default_factory=list)
+    """Paused jobs whose table leaves ``paused`` out: they stay paused, and the plan says so."""
 
     def summary(self) -> ApplyPlan:
-        updated: list[JobChangeOut] = [{"name": job.name, "changes": self.changes[job.name]} for job, _ in self.updates]
+        from jobctl.service.plan_masking import shown_changes
+
+        updated: list[JobChangeOut] = [
+            {"name": job.name, "changes": shown_changes(self.changes[job.name])} for job, _ in self.updates
+        ]
         return {
             "created": [new.settings.name for new in self.creates],
             "updated": updated,
             "deleted": [job.name for job in self.deletes],
             "unchanged": self.unchanged,
+            "staysPaused": [stays_paused(job) for job in self.stays_paused],
         }
 
     @property
@@ -67,11 +79,14 @@ def plan_apply(
     now: datetime,
     notifiers: frozenset[str] = frozenset(),
     concurrency_groups: Collection[str] = (),
+    allow_empty: bool = False,
 ) -> PlannedApply:
     """What applying ``tables`` (from ``source``) changes. Reads only. ``notifiers``: the names
-    notification rules may use (the config's).
+    notification rules may use (the config's). ``allow_empty``: let ``prune`` delete every job
+    of the source when ``tables`` is empty (:func:`refuse_an_empty_prune`).
 
-    :raises ValidationFailed: with every error of every job, each naming its job.
+    :raises ValidationFailed: with every error of every job, each naming its job; at
+        ``["body", "jobs"]`` for an empty file that would prune jobs, without ``allow_empty``.
     :raises Conflict: when a job to prune has pending or running runs (:func:`refuse_busy_prunes`).
     """
     from jobctl.service.job_input import job_changes, new_job
@@ -102,8 +117,12 @@ def plan_apply(
             seen[name] = index
         try:
             body = _checked_body(table, resolve_task=resolve_task, default_timezone=default_timezone)
-            wanted = job_tables.table_from_fields(body, task_name=by_id[body["taskFunctionId"]].name)
             current = stored.get(body["name"]) if isinstance(body["name"], str) else None
+            if current is not None and PAUSED_KEY not in table:
+                body["isPaused"] = current.is_paused  # the pause is a lever of run time, not declared
+                if current.is_paused:
+                    plan.stays_paused.append(current)
+            wanted = job_tables.table_from_fields(body, task_name=by_id[body["taskFunctionId"]].name)
             if current is None:
                 new = new_job(
                     store, body, caller=caller, default_timezone=default_timezone, now=now,
@@ -136,8 +155,25 @@ def plan_apply(
     if prune:
         gone = [job for job in stored.values() if job.source == source and job.name not in seen]
         plan.deletes = sorted(gone, key=lambda job: job.name)
+        if not tables and not allow_empty:
+            refuse_an_empty_prune(plan.deletes, source)
         refuse_busy_prunes(store, plan.deletes)  # a dry run answers as the apply would
     return plan
+
+
+def refuse_an_empty_prune(deletes: Sequence[Job], source: str) -> None:
+    """Refuse to prune every job of a source for a file that declares no jobs, unless asked to.
+
+    An empty file (or one of comments only) is what a failed template render, a truncated copy
+    or ``crontab -l`` of a user without a crontab leaves; applied with prune, it deleted every
+    job of its source, with their history, without a word. Without prune it changes nothing
+    and is not refused; nor is it when the source has no jobs to delete.
+
+    :raises ValidationFailed: at ``["body", "jobs"]``, naming how many jobs would go.
+    """
+    if deletes:
+        message = job_tables.no_jobs_message(len(deletes), source)
+        raise ValidationFailed.field(["body", "jobs"], message, job_tables.NO_JOBS)
 
 
 def refuse_busy_prunes(store: Store, deletes: Sequence[Job]) -> None:

@@ -43,8 +43,12 @@ TOKEN_REVOKED = "token.revoked"
 TASK_FUNCTIONS_SYNCED = "task_functions.synced"
 EXECUTION_CANCELLED = "execution.cancelled"
 """A run cancelled (recorded against its job, with ``executionId`` and the state it was in)."""
+EXECUTION_DELETED = "execution.deleted"
+"""A run a forced delete ended, deleted with its job: its last record, against the execution
+itself, so that it is found by its id (docs/deleting-jobs.md)."""
 
 JOB = "job"
+EXECUTION = "execution"
 TOKEN = "token"
 TASK_FUNCTIONS = "task_functions"
 
@@ -175,7 +179,8 @@ def _camel(name: str) -> str:
 
 
 __all__ = [
-    "JOB_CREATED", "JOB_DELETED", "JOB_DISABLED", "JOB_ENABLED", "JOB_PAUSED", "JOB_RESUMED", "JOB_TRIGGERED",
-    "JOB_UPDATED", "TASK_FUNCTIONS_SYNCED", "TOKEN_CREATED", "TOKEN_REVOKED",
+    "EXECUTION", "EXECUTION_CANCELLED", "EXECUTION_DELETED", "JOB_CREATED", "JOB_DELETED", "JOB_DISABLED",
+    "JOB_ENABLED", "JOB_PAUSED", "JOB_RESUMED", "JOB_TRIGGERED", "JOB_UPDATED", "TASK_FUNCTIONS_SYNCED",
+    "TOKEN_CREATED", "TOKEN_REVOKED",
     "actor_of", "field_changes", "local_actor", "masked", "record", "record_job", "settings_snapshot",
 ]  # fmt: skip

@@ -182,7 +182,13 @@ class JobService(Protocol):
         ...
 
     def apply_jobs(
-        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+        self,
+        *,
+        source: str,
+        jobs: Sequence[Mapping[str, Any]],
+        prune: bool = False,
+        dry_run: bool = False,
+        allow_empty: bool = False,
     ) -> ApplyPlan:
         """``POST /apply``: make the jobs named in ``jobs`` (``[[jobs]]`` tables of a jobs file, its
         keys: :mod:`jobctl.wire.job_tables`) be as they say, in one transaction. Admin only.
@@ -273,13 +279,14 @@ class JobService(Protocol):
     def resolve_execution(self, ref: str) -> str:
         """The id of the execution whose id or unique id prefix is ``ref``.
 
-        :raises NotFound:
+        :raises NotFound: (:class:`~jobctl.errors.ExecutionGone`, 410, for a whole id whose run a
+            forced delete of its job ended: its last record, docs/deleting-jobs.md)
         :raises AmbiguousId: for a prefix of several executions' ids (exit 2).
         """
         ...
 
     def get_execution(self, execution_id: str) -> ExecutionOut:
-        """``GET /executions/{id}``. :raises NotFound:"""
+        """``GET /executions/{id}``. :raises NotFound: (``ExecutionGone`` as for :meth:`resolve_execution`)"""
         ...
 
     def cancel_execution(self, execution_id: str) -> ExecutionOut:
@@ -296,7 +303,8 @@ class JobService(Protocol):
 
     def get_execution_log(self, execution_id: str, *, offset: int = 0) -> ExecutionLog:
         """``GET /executions/{id}/log``: output from ``offset`` on; ``complete`` once the run ended
-        and everything was read. :raises NotFound, ValidationFailed:"""
+        and everything was read. :raises NotFound, ValidationFailed: (``ExecutionGone`` as for
+        :meth:`resolve_execution`)"""
         ...
 
     # -- notifications --------------------------------------------------------------------

@@ -8,7 +8,7 @@ nothing or retention removed what it printed, and the body's three keys are fixe
 
 from __future__ import annotations
 
-from jobctl.errors import NotFound, ValidationFailed
+from jobctl.errors import ValidationFailed
 from jobctl.models import ExecutionStatus
 from jobctl.store import Store
 from jobctl.wire.ids import is_uuid
@@ -20,13 +20,16 @@ def read_execution_log(store: Store, execution_id: str, *, offset: int = 0) -> E
     ``outputPruned``.
 
     :raises ValidationFailed: for a negative ``offset``.
-    :raises NotFound: for an id that names no execution.
+    :raises NotFound: for an id that names no execution (``ExecutionGone`` for one a forced
+        delete of its job ended and deleted).
     """
     if offset < 0:
         raise ValidationFailed.field(["query", "offset"], "must be at least 0")
     execution = store.executions.get(execution_id) if is_uuid(execution_id) else None
     if execution is None:
-        raise NotFound("execution", execution_id)
+        from jobctl.service.deleted_runs import missing_execution
+
+        raise missing_execution(store, execution_id)
     data, next_offset = store.executions.read_output(execution.id, offset)
     finished = not ExecutionStatus(execution.status).is_active
     if finished and data:

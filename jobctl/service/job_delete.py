@@ -36,8 +36,11 @@ def active_runs_conflict(job: Job, active: list[Execution]) -> Conflict:
     )
 
 
-def stop_runs_for_delete(store: Store, job: Job, who: str | None, *, wait_seconds: float = STOP_WAIT_SECONDS) -> None:
-    """Disable the job, end its waiting runs, have its running ones stopped and recorded.
+def stop_runs_for_delete(
+    store: Store, job: Job, who: str | None, *, wait_seconds: float = STOP_WAIT_SECONDS
+) -> list[str]:
+    """Disable the job, end its waiting runs, have its running ones stopped and recorded; returns
+    the ids of the runs it ended (those active when it began), whose records the delete keeps.
 
     Runs still unrecorded after ``wait_seconds`` (their daemon died or cannot reach the store)
     are recorded here; a daemon that is alive still kills their processes once it sees them
@@ -48,6 +51,7 @@ def stop_runs_for_delete(store: Store, job: Job, who: str | None, *, wait_second
     now = datetime.now(UTC)
     with store.transaction():
         store.jobs.get(job.id, lock=True)
+        ended = [execution.id for execution in store.executions.active_of_job(job.id)]
         disabled = dataclasses.replace(job, is_enabled=False)
         store.jobs.update(
             job.id,
@@ -64,3 +68,4 @@ def stop_runs_for_delete(store: Store, job: Job, who: str | None, *, wait_second
         store.cluster.bump_generation()
     for execution_id in still_running_after(store, stopping, wait_seconds):
         record_unconfirmed_stop(store, execution_id, ExecutionStatus.FAILED, reason, wait_seconds)
+    return ended

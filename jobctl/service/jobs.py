@@ -32,6 +32,7 @@ from jobctl.service import audit
 from jobctl.service.access import authorize
 from jobctl.service.contract import JobService
 from jobctl.service.job_secrets import all_shown_to, pages_shown_to, shown_to
+from jobctl.service.settings import ServiceSettings
 from jobctl.store import JobFilter, Store
 from jobctl.store.executions import ExecutionFilter
 from jobctl.store.writes import JobChanges, NewExecution
@@ -110,6 +111,15 @@ class Service:
         """``[history]`` of this process's config (a remote server's own): what a job's timeline
         takes as pruned (docs/why.md)."""
         self._task_functions_seen: dict[int, TaskFunction | None] = {}
+
+    @classmethod
+    def configured(cls, store: Store, caller: Caller, settings: ServiceSettings) -> Service:
+        """A service for ``caller`` under ``settings`` (its process's config, as reloaded)."""
+        return cls(
+            store, caller, default_timezone=settings.default_timezone, notify=settings.notify,
+            notify_env=settings.notify_env, kill_grace_seconds=settings.kill_grace_seconds,
+            concurrency_groups=settings.concurrency_groups, retention=settings.retention,
+        )  # fmt: skip
 
     # -- catalog --------------------------------------------------------------------------
 
@@ -193,7 +203,8 @@ class Service:
     def resolve_execution(self, ref: str) -> str:
         """The id of the execution whose id or unique id prefix is ``ref``.
 
-        :raises NotFound: :raises AmbiguousId: for a prefix of several ids.
+        :raises NotFound: (``ExecutionGone`` for a whole id a forced delete ended and deleted)
+        :raises AmbiguousId: for a prefix of several ids.
         """
         execution = self.store.executions.get(ref) if is_uuid(ref) else None
         if execution is not None:
@@ -206,7 +217,9 @@ class Service:
             match = ids.unique_match("execution", ref, [(e.id, e.status) for e in found])
             if match is not None:
                 return match
-        raise NotFound("execution", ref)
+        from jobctl.service.deleted_runs import missing_execution
+
+        raise missing_execution(self.store, ref)
 
     def create_job(self, body: Mapping[str, Any]) -> JobOut:
         """``POST /jobs``. Admin only."""
@@ -297,6 +310,7 @@ class Service:
         runs are skipped and its running ones stopped and recorded first (docs/deleting-jobs.md).
         Jobs of a system task function are protected.
         """
+        from jobctl.service.deleted_runs import record_deleted_runs
         from jobctl.service.job_delete import STOP_MARGIN_SECONDS, active_runs_conflict, stop_runs_for_delete
 
         authorize(self.caller, "delete_job")
@@ -306,8 +320,9 @@ class Service:
             raise Conflict(
                 f"job {job.name!r} uses the system task function {task_function.name!r} and cannot be deleted"
             )
+        ended: list[str] = []
         if force:
-            stop_runs_for_delete(
+            ended = stop_runs_for_delete(
                 self.store, job, self.caller.user_id, wait_seconds=self.kill_grace_seconds + STOP_MARGIN_SECONDS
             )
         with self.store.transaction():
@@ -315,9 +330,10 @@ class Service:
             active = self.store.executions.active_of_job(job.id)
             if active and not force:
                 raise active_runs_conflict(job, active)
+            record_deleted_runs(self.store, self.caller, job, ended)
             self.store.jobs.delete(job.id)
             self.store.cluster.bump_generation()
-            details = {"force": True, "activeRuns": len(active)} if force else None
+            details = {"force": True, "activeRuns": len(ended)} if force else None
             audit.record_job(self.store, self.caller, audit.JOB_DELETED, job, details=details)
 
     def get_next_runs(self, job_id: str, *, count: int = 5) -> NextRunTimes:
@@ -338,19 +354,26 @@ class Service:
         return responses.next_run_times(job_id=job.id, timezone=zone or self.default_timezone, slots=slots)
 
     def apply_jobs(
-        self, *, source: str, jobs: Sequence[Mapping[str, Any]], prune: bool = False, dry_run: bool = False
+        self,
+        *,
+        source: str,
+        jobs: Sequence[Mapping[str, Any]],
+        prune: bool = False,
+        dry_run: bool = False,
+        allow_empty: bool = False,
     ) -> ApplyPlan:
         """``POST /apply``: the jobs of a jobs file, all or nothing (:mod:`jobctl.service.apply`). Admin only."""
         from jobctl.service.apply import execute_apply, plan_apply
         from jobctl.wire.requests import ApplyRequest, parse_body
 
         authorize(self.caller, "apply_jobs")
-        request = parse_body(ApplyRequest, {"source": source, "jobs": list(jobs), "prune": prune, "dryRun": dry_run})
+        body = {"source": source, "jobs": list(jobs), "prune": prune, "dryRun": dry_run, "allowEmpty": allow_empty}
+        request = parse_body(ApplyRequest, body)
         now = utcnow()
         plan = plan_apply(
             self.store, request.jobs, source=request.source, prune=request.prune, caller=self.caller,
             default_timezone=self.default_timezone, now=now, notifiers=self.notify.names,
-            concurrency_groups=self.concurrency_groups,
+            concurrency_groups=self.concurrency_groups, allow_empty=request.allowEmpty,
         )  # fmt: skip
 
         def after_update(job: Job, changes: JobChanges) -> None:
@@ -475,7 +498,9 @@ class Service:
         """``GET /executions/{id}``."""
         execution = self.store.executions.get(execution_id) if is_uuid(execution_id) else None
         if execution is None:
-            raise NotFound("execution", execution_id)
+            from jobctl.service.deleted_runs import missing_execution
+
+            raise missing_execution(self.store, execution_id)
         return responses.execution(execution)
 
     def cancel_execution(self, execution_id: str) -> ExecutionOut:

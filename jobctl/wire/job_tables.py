@@ -56,6 +56,9 @@ TASK_KEYS = ("command", "task", "args")
 STATE_KEYS = ("enabled", "paused")
 ENV_KEY = "env"
 ENV_ALIAS = "environment"
+ENV_PREFIX = f"{ENV_KEY}."
+"""An apply plan shows a change of the environment per variable, as the key ``env.NAME`` (TOML's
+dotted key for it), its values masked (:mod:`jobctl.service.plan_masking`)."""
 NOTIFY_KEY = "notify"
 """Notification rules: ``notify = [{notifier = "ops", on = ["failure"], each_attempt = true}]``."""
 _RULE_KEYS = {"notifier": "notifier", "on": "on", "each_attempt": "eachAttempt"}
@@ -96,6 +99,35 @@ _KEY_OF_FIELD: dict[str, str] = {
     "notify": NOTIFY_KEY,
 }
 _KEY_OF_SCHEDULE_FIELD = {"run_date": "at", "expression": "cron", **{k: k for k in SCHEDULE_EXTRA_KEYS}}
+
+NO_JOBS = "value_error.no_jobs"
+"""The ``type`` of the error refusing to prune every job of a source for a file that declares none."""
+_TERMS = ((" and prune would ", " and --prune would "), ("(send allowEmpty: true ", "(give --allow-empty "))
+"""How the message of :data:`NO_JOBS` names pruning and its override: in the API, on the command line."""
+
+
+def no_jobs_message(count: int, source: str) -> str:
+    """Why a file that declares no jobs is not applied with prune: it would delete every job of
+    its source, which is what a file emptied by a failed template render or copy looks like."""
+    what, them = ("the 1 job", "it") if count == 1 else (f"all {count} jobs", "them")
+    (prune, _), (allow, _) = _TERMS
+    return (
+        f"the file declares no jobs,{prune}delete {what} of source {source!r}; "
+        f"nothing was applied {allow}to delete {them})"
+    )
+
+
+def in_cli_terms(message: str) -> str:
+    """A :data:`NO_JOBS` message (the local service's or a daemon's) naming the options instead:
+    the first term is looked for before the source and the second after it, since a source may
+    hold any text."""
+    (api_prune, cli_prune), (api_allow, cli_allow) = _TERMS
+    head, found, tail = message.partition(api_prune)
+    middle, found_allow, end = tail.rpartition(api_allow)
+    if not found or not found_allow:
+        return message
+    return f"{head}{cli_prune}{middle}{cli_allow}{end}"
+
 
 TaskResolver = Callable[[str], int]
 """A task function's id from its name. :raises NotFound:"""

@@ -296,6 +296,8 @@ class ApplyRequest(BaseModel):
     jobs: list[dict[str, Any]]
     prune: bool = False
     dryRun: bool = False
+    allowEmpty: bool = False
+    """Let ``prune`` delete every job of ``source`` when ``jobs`` is empty (refused otherwise: 422)."""
 
 
 def _not_blank(value: str) -> str:

@@ -435,7 +435,27 @@ class JobChangeOut(TypedDict):
     """One job ``POST /apply`` changes: each changed key of the jobs file with its old and new value."""
 
     name: str
-    changes: Annotated[dict[str, list[Any]], Schema("jobs-file key -> [old, new], values as in the file")]
+    changes: Annotated[
+        dict[str, list[Any]],
+        Schema(
+            "jobs-file key -> [old, new], values as in the file, secrets masked as in the audit log;"
+            " the environment per variable, env.NAME -> [old, new] with each value as ***"
+        ),
+    ]
+
+
+class StaysPausedOut(TypedDict):
+    """A paused job of the file whose table leaves ``paused`` out: apply keeps its pause."""
+
+    name: str
+    pausedBy: Annotated[str | None, Schema("who paused it ('jobctl' for an automatic pause)")]
+    pausedAt: Timestamp | None
+    pausedReason: Annotated[str | None, Schema("why it is paused; null when no reason was given")]
+
+
+def stays_paused(job: Job) -> StaysPausedOut:
+    return {"name": job.name, "pausedBy": job.paused_by, "pausedAt": timestamp(job.paused_at),
+            "pausedReason": job.paused_reason}  # fmt: skip
 
 
 class ApplyPlan(TypedDict):
@@ -445,6 +465,10 @@ class ApplyPlan(TypedDict):
     updated: list[JobChangeOut]
     deleted: list[str]
     unchanged: Annotated[int, Schema("jobs of the file already as it says")]
+    staysPaused: Annotated[
+        list[StaysPausedOut],
+        Schema("paused jobs whose table does not say paused: the pause is kept (docs/jobs-files.md)"),
+    ]
 
 
 def next_run_times(*, job_id: str, timezone: str, slots: Iterable[datetime]) -> NextRunTimes:
@@ -543,6 +567,26 @@ class ErrorBody(TypedDict):
     detail: str
 
 
+class DeletedRun(TypedDict):
+    """The last record of an execution a forced delete ended, kept in the audit log."""
+
+    id: str
+    jobId: str
+    jobName: str
+    status: StatusName
+    startedAt: Timestamp | None
+    completedAt: Timestamp | None
+    result: Annotated[Any, Schema("JSON value the run produced, or null")]
+    errorMessage: str | None
+    deletedBy: Annotated[str, Schema("who deleted the job (token name or local:USER)")]
+    deletedAt: Timestamp
+
+
+class GoneBody(TypedDict):
+    detail: str
+    execution: DeletedRun
+
+
 class FieldError(TypedDict):
     loc: list[str | int]
     msg: str
@@ -628,7 +672,7 @@ RESPONSE_SHAPES: tuple[type, ...] = (
     TaskFunctionOut, TaskFunctionList, JobTypeOut, ExecutionOut, ExecutionList, ExecutionLog, JobOut, JobList,
     JobDetail, TriggerResult, NextRunTimes, InstanceOut, NextScheduledJob, SchedulerStatus, Health, ErrorBody,
     FieldError, ValidationErrorBody, JobChangeOut, ApplyPlan, NotificationOut, NotificationList, NotifierOut,
-    NotifierList, NotifierTestResult, ConcurrencyGroupOut,
+    NotifierList, NotifierTestResult, ConcurrencyGroupOut, DeletedRun, GoneBody,
 )  # fmt: skip
 """Every shape the API answers with (the OpenAPI document forbids keys beyond the declared ones)."""
 

@@ -12,6 +12,7 @@ import httpx
 
 from jobctl.api import API_PREFIX, create_app
 from jobctl.models import TaskFunctionSpec
+from jobctl.service.settings import ServiceSettings
 from jobctl.service.tokens import create_token
 from jobctl.store import Store
 
@@ -68,7 +69,8 @@ def make_api(store: Store, client_class: type[httpx.Client], *, docs: bool = Fal
     """The app over ``store`` in a ``client_class`` (FastAPI's TestClient), one token per role."""
     secrets = {role: create_token(store, f"{role}-token", role)[0] for role in ROLES}
     changes: list[int] = []
-    app = create_app(store, default_timezone=ZONE, on_change=lambda: changes.append(1), docs=docs)
+    settings = ServiceSettings(default_timezone=ZONE)
+    app = create_app(store, settings=settings, on_change=lambda: changes.append(1), docs=docs)
     with client_class(app) as client:  # type: ignore[call-arg]
         yield Api(client=client, store=store, secrets=secrets, changes=changes)
 

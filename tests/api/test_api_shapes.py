@@ -139,6 +139,28 @@ def test_status_update(api: Api, body: dict[str, bool], enabled: bool, paused: b
     )
 
 
+def test_a_run_a_forced_delete_ended_answers_410_with_its_last_record(api: Api) -> None:
+    """Its execution went with the job's history; whoever follows it learns how it ended
+    (docs/deleting-jobs.md). An id no run ever had stays a 404."""
+    job = api.create_job()
+    execution_id = api.call("POST", f"/jobs/{job['id']}/trigger").json()["executionId"]
+    assert api.call("DELETE", f"/jobs/{job['id']}?force=true").status_code == 204
+    for path in (f"/executions/{execution_id}", f"/executions/{execution_id}/log"):
+        response = api.get(path, role="viewer")
+        assert response.status_code == 410, (path, response.text)
+        body = TypeAdapter(openapi.GoneBody).validate_python(response.json())
+        record = body["execution"]
+        assert (record["id"], record["jobId"], record["jobName"], record["status"], record["deletedBy"]) == (
+            execution_id, job["id"], "backup", "skipped", "admin-token",
+        )  # fmt: skip
+        assert record["errorMessage"] == "job deleted by admin-token before the run started"
+        assert body["detail"] == (
+            f"execution '{execution_id}' was deleted with its job 'backup'; it had ended skipped: "
+            "job deleted by admin-token before the run started"
+        )
+    assert api.get(f"/executions/{job['id']}").status_code == 404
+
+
 def test_delete_is_204_without_body(api: Api) -> None:
     job = api.create_job()
     changes = len(api.changes)

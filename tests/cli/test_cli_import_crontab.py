@@ -185,6 +185,32 @@ def test_prune_of_a_job_with_a_waiting_run_is_a_conflict_and_changes_nothing(
     assert sorted(names) == ["busy", "keep"]
 
 
+def test_an_empty_crontab_with_prune_is_refused_unless_allowed(sqlite_only_cli: OneStoreCli) -> None:
+    """``crontab -l`` of a user without a crontab prints nothing: with --prune that deleted every
+    job of the crontab. Refused (exit 2, nothing written, --json too) until --allow-empty."""
+    cli = sqlite_only_cli
+    check_ok(cli("import", "crontab", "-", input="# name: keep\n0 12 * * * true\n# name: also\n0 13 * * * true\n"))
+    message = (
+        "the file declares no jobs, and --prune would delete all 2 jobs of source 'crontab:stdin'; nothing was applied"
+        " (give --allow-empty to delete them)"
+    )
+    for text in ("", "SHELL=/bin/bash\n# every job commented out\n"):
+        result = cli("import", "crontab", "-", "--prune", input=text)
+        assert (result.code, result.stdout) == (2, "")
+        assert result.stderr.splitlines() == [
+            f"<stdin>: error: {message}",
+            "jobctl: <stdin>: 1 error: nothing imported",
+        ]
+    as_json = cli("import", "crontab", "-", "--prune", "--dry-run", "--json", input="")
+    assert as_json.code == 2 and json.loads(as_json.stdout)["issues"] == [
+        {"line": 0, "severity": "error", "code": "no_jobs", "message": message}
+    ]
+    assert check_ok(cli("import", "crontab", "-", input="")).stdout == "no changes (0 unchanged)\n"
+    assert len(jobs_json(cli)) == 2
+    allowed = check_ok(cli("import", "crontab", "-", "--prune", "--allow-empty", input=""))
+    assert allowed.stdout.splitlines() == ["- delete also", "- delete keep", "0 unchanged"]
+
+
 def test_a_byte_order_mark_is_not_part_of_the_first_line(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     """A crontab saved by a Windows editor starts with U+FEFF: the first line reads as without it,
     whether it is a variable, a ``# name:`` comment or a job, in the lint and in the import."""

@@ -4,6 +4,7 @@ limits, the export formats and the round trip export -> apply -> export (SQLite 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,7 @@ def test_plan_then_no_changes_then_a_change(sqlite_only_cli: OneStoreCli, tmp_pa
         "2 unchanged",
     ]
     plan = json.loads(check_ok(cli("apply", "-f", path, "--json")).stdout)
-    assert plan == {"created": [], "updated": [], "deleted": [], "unchanged": 4}
+    assert plan == {"created": [], "updated": [], "deleted": [], "unchanged": 4, "staysPaused": []}
     shown = json.loads(cli("jobs", "show", "backup", "--json").stdout)
     assert (shown["timeoutSeconds"], shown["source"]) == (60, str(Path(path).resolve()))
 
@@ -111,7 +112,9 @@ def test_prune_and_source(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
     ]  # fmt: skip
     names = sorted(job["name"] for job in json.loads(cli("jobs", "list", "--json").stdout)["jobs"])
     assert names == ["by-hand", "ping"]
-    plan = check_ok(cli("apply", "-f", "-", "--source", "team-ops", "--prune", input="")).stdout
+    emptied = "# the jobs of team ops\n"  # no jobs: --prune deletes them only when told to
+    check_error(cli("apply", "-f", "-", "--source", "team-ops", "--prune", input=emptied), 2, "--allow-empty")
+    plan = check_ok(cli("apply", "-f", "-", "--source", "team-ops", "--prune", "--allow-empty", input=emptied)).stdout
     assert plan.splitlines() == ["- delete ping", "0 unchanged"]
 
 
@@ -328,3 +331,103 @@ def test_a_byte_order_mark_at_the_start_of_a_jobs_file_is_no_part_of_it(
     assert check_ok(sqlite_only_cli("apply", "-f", str(tmp_path / "jobs.toml"))).stdout == "no changes (1 unchanged)\n"
     (tmp_path / "bad.toml").write_bytes(bom + toml_text.replace('cron = "0 2 * * *"', 'cron = "0 25 * * *"').encode())
     check_error(sqlite_only_cli("apply", "-f", str(tmp_path / "bad.toml")), 2, "bad.toml:3")
+
+
+def test_a_plan_names_environment_variables_without_their_values(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """The plan, text and --json, says which variables are set, unset or changed, never their
+    values (nor stdin, nor a password in a URL), as jobs show and the audit log; export still
+    writes the values, and reads back."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, '[[jobs]]\nname = "dump"\nevery = "1h"\ncommand = "pg_dump app"\n'
+                           'env = { PGPASSWORD = "s3cret-one", OLD = "gone-one" }\n')  # fmt: skip
+    check_ok(cli("apply", "-f", path))
+    Path(path).write_text(Path(path).read_text().replace("s3cret-one", "s3cret-two").replace("OLD", "NEW"))
+    dry = check_ok(cli("apply", "-f", path, "--dry-run"))
+    assert dry.stdout.splitlines() == [
+        "~ update dump: env +NEW, env -OLD, env PGPASSWORD changed", "0 unchanged", "dry run: nothing was written"
+    ]  # fmt: skip
+    as_json = check_ok(cli("apply", "-f", path, "--dry-run", "--json")).stdout
+    variables = {"env.NEW": [None, "***"], "env.OLD": ["***", None], "env.PGPASSWORD": ["***", "***"]}
+    assert json.loads(as_json)["updated"] == [{"name": "dump", "changes": variables}]
+    assert "-one" not in dry.stdout + as_json and "-two" not in dry.stdout + as_json
+    Path(path).write_text(Path(path).read_text().replace("pg_dump app", "pg_dump postgres://app:url-pw@127.0.0.1/app"))
+    applied = check_ok(cli("apply", "-f", path))
+    assert applied.stdout.splitlines()[0] == (
+        '~ update dump: command "pg_dump app" -> "pg_dump postgres://app:***@127.0.0.1/app", env +NEW, env -OLD,'
+        " env PGPASSWORD changed"
+    )
+    exported = check_ok(cli("export", "dump")).stdout
+    assert 'PGPASSWORD = "s3cret-two"' in exported and "url-pw" in exported  # the values, to apply elsewhere
+    again = cli("apply", "-f", write(tmp_path, exported, "exported.toml"), "--source", str(Path(path).resolve()))
+    assert check_ok(again).stdout == "no changes (1 unchanged)\n"
+
+
+def test_reapplying_a_file_keeps_the_pauses_it_does_not_declare(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """The auto-pause (two failed runs, ``jobctl run`` on the store) and an operator's pause
+    with a reason survive applying the unchanged file, and the plan says so once per job, text
+    and JSON; the export round trip still changes nothing and reads back to the same bytes."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, '[[jobs]]\nname = "sync"\nevery = "1h"\ncommand = "exit 1"\npause_after_failures = 2\n\n'
+                           '[[jobs]]\nname = "report"\nevery = "1h"\ncommand = "true"\n')  # fmt: skip
+    check_ok(cli("apply", "-f", path))
+    for _ in range(2):
+        assert cli("run", "sync").code == 1
+    check_ok(cli("jobs", "pause", "report", "--reason", "disk swap until Friday"))
+    shown = {name: json.loads(check_ok(cli("jobs", "show", name, "--json")).stdout) for name in ("sync", "report")}
+    assert shown["sync"]["isPaused"] and shown["sync"]["pausedBy"] == "jobctl"
+
+    applied = check_ok(cli("apply", "-f", path))
+    lines = applied.stdout.splitlines()
+    assert lines[-1] == "no changes (2 unchanged)" and len(lines) == 3
+    assert (
+        lines[0].startswith("= sync: stays paused (by jobctl at ")
+        and ': "paused after 2 consecutive failures' in lines[0]
+    )
+    assert re.fullmatch(
+        r'= report: stays paused \(by local:\S+ at \d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+: "disk swap until Friday"\); '
+        r"the file does not say paused",
+        lines[1],
+    ), lines[1]
+    plan = json.loads(check_ok(cli("apply", "-f", path, "--json")).stdout)
+    assert plan["staysPaused"] == [
+        {key: shown[name][key] for key in ("name", "pausedBy", "pausedAt", "pausedReason")}
+        for name in ("sync", "report")
+    ]
+    listed = {job["name"]: job for job in json.loads(cli("jobs", "list", "--json").stdout)["jobs"]}
+    assert {name: (job["isPaused"], job["pausedReason"]) for name, job in listed.items()} == {
+        name: (True, shown[name]["pausedReason"]) for name in shown
+    }
+
+    exported = check_ok(cli("export")).stdout
+    assert exported.count("paused = true") == 2
+    source = str(Path(path).resolve())
+    again = check_ok(cli("apply", "-f", write(tmp_path, exported, "exported.toml"), "--source", source))
+    assert again.stdout == "no changes (2 unchanged)\n"  # the export says paused: no note
+    other = {"JOBCTL_DB": f"sqlite:///{tmp_path / 'other.db'}"}
+    check_ok(cli("apply", "-f", str(tmp_path / "exported.toml"), env=other))
+    assert check_ok(cli("export", env=other)).stdout == exported
+
+
+def test_an_empty_file_with_prune_is_refused_unless_allowed(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
+    """A file of no jobs (or of comments only) with --prune would delete every job of its
+    source: one line, exit 2, nothing deleted, the dry run too; --allow-empty lets it."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, JOBS_TOML)
+    check_ok(cli("apply", "-f", path))
+    source = str(Path(path).resolve())
+    message = (
+        f"{path}: error: the file declares no jobs, and --prune would delete all 4 jobs of source {source!r}; "
+        "nothing was applied (give --allow-empty to delete them)"
+    )
+    for text in ("", "# rendered by deploy.sh\n\n"):
+        Path(path).write_text(text)
+        for dry_run in ([], ["--dry-run"]):
+            assert check_error(cli("apply", "-f", path, "--prune", *dry_run), 2) == message
+    assert check_error(cli("apply", "-f", path, "--prune", "--json"), 2) == message
+    assert check_ok(cli("apply", "-f", path)).stdout == "no changes (0 unchanged)\n"  # no --prune: nothing to do
+    assert json.loads(cli("jobs", "list", "--json").stdout)["total"] == 4
+    allowed = check_ok(cli("apply", "-f", path, "--prune", "--allow-empty"))
+    assert allowed.stdout.splitlines() == [
+        "- delete backup", "- delete once", "- delete ping", "- delete weekly", "0 unchanged"
+    ]  # fmt: skip
+    assert check_ok(cli("apply", "-f", path, "--prune")).stdout == "no changes (0 unchanged)\n"  # none left to lose

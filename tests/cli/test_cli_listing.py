@@ -178,6 +178,11 @@ def test_tail_takes_a_job_name_before_a_run_id_prefix(cli: Any, local: tuple[Sto
     assert ok(cli("executions", "tail", execution_id[:7])).stdout == "from the run\n"
 
 
+def test_tail_of_an_unknown_name_says_it_is_no_job_or_execution(cli: Any, fails: Callable[..., str]) -> None:
+    """tail takes a job or a run; the error named only the run ("no execution 'nosuchjob'")."""
+    assert fails(cli("executions", "tail", "nosuchjob"), 3, "no job or execution 'nosuchjob'")
+
+
 def test_the_newest_runs_past_one_page_are_walked_by_cursor_so_a_run_recorded_meanwhile_repeats_none(
     store: Store, service: Service
 ) -> None:

@@ -36,3 +36,22 @@ def print_lines(count: int) -> None:
 def environment() -> dict[str, object]:
     """The run's whole environment, as its interpreter sees it (for the environment tests)."""
     return {"environ": dict(os.environ)}
+
+
+def exits(code: object = None) -> None:
+    """``sys.exit(code)``, as a script ends itself."""
+    sys.exit(code)
+
+
+def returns_a_datetime() -> dict[str, object]:
+    from datetime import UTC, datetime
+
+    return {"when": datetime.now(UTC)}
+
+
+def returns_an_object() -> object:
+    return object()
+
+
+def returns_nan() -> float:
+    return float("nan")

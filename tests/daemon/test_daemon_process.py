@@ -14,9 +14,11 @@ from pathlib import Path
 import httpx
 
 from jobctl.service import Service
-from jobctl.store import open_store
+from jobctl.service.tokens import create_token
+from jobctl.store import Store, open_store
 from tests.conftest import ADMIN, TEST_ZONE
 from tests.daemon.helpers import DaemonFactory, DaemonProcess, wait_for, write_config
+from tests.notify.helpers import SECRET, HttpReceiver
 
 TASK = """
 [[task_functions]]
@@ -119,6 +121,55 @@ def test_sighup_applies_history_settings_and_logs_them(daemons: DaemonFactory) -
     daemon.signal(signal.SIGHUP)
     wanted = "[history] keep_days = 7, keep_per_job = 3, output_keep_days = 30, audit_keep_days = 30"
     wait_for(lambda: wanted in daemon.log(), timeout=5, what="the reload's log line")
+
+
+def test_sighup_reaches_the_api_notifiers_rules_and_groups_over_http(
+    service: Service, store: Store, daemons: DaemonFactory
+) -> None:
+    """The API built its services from the settings it was given at start: after a SIGHUP the
+    sender used a new notifier while ``GET /notifiers`` listed none, its test was a 404 and a
+    rule naming it a 422. Now a request takes the daemon's settings as reloaded, all at once."""
+    receiver = HttpReceiver().start()
+    try:
+        daemon = daemons.start(api=True)
+        job = service.create_job({
+            "name": "reported", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"hours": 1},
+            "taskArgs": {"command": "true"},
+        })  # fmt: skip
+        secret, _ = create_token(store, "reload-admin", "admin")
+        api = httpx.Client(
+            base_url=f"http://127.0.0.1:{daemon.port}/api/v1/scheduler", headers={"Authorization": f"Bearer {secret}"},
+            timeout=30,
+        )  # fmt: skip
+        rule = {"notify": [{"notifier": "hook", "on": ["failure"]}]}
+        grouped = {"concurrencyGroup": "db"}
+        with api:
+            assert api.get("/notifiers").json() == {"notifiers": []}
+            assert api.put(f"/jobs/{job['id']}", json=rule).status_code == 422
+            daemons.config_path.write_text(
+                daemons.config_path.read_text()
+                + f'[[notifiers]]\nname = "hook"\ntype = "webhook"\nurl = "{receiver.url}/x"\nsecret = "{SECRET}"\n'
+                + '[[notifiers]]\nname = "mail"\ntype = "email"\nto = ["ops@example.com"]\n'
+                + 'from = "jobctl@example.com"\nsmtp_host = "127.0.0.1"\n'
+                + '[[concurrency_groups]]\nname = "db"\nlimit = 1\n'
+            )
+            daemon.signal(signal.SIGHUP)
+            wait_for(lambda: "config reloaded" in daemon.log(), timeout=10, what="the reload")
+
+            listed = api.get("/notifiers")
+            assert listed.status_code == 200, listed.text
+            assert sorted(n["name"] for n in listed.json()["notifiers"]) == ["hook", "mail"]
+            tested = api.post("/notifiers/hook/test")
+            assert tested.status_code == 200, tested.text
+            assert tested.json() == {"notifier": "hook", "ok": True, "error": None}
+            assert [r.path for r in receiver.received] == ["/x"]
+            updated = api.put(f"/jobs/{job['id']}", json={**rule, **grouped})
+            assert updated.status_code == 200, updated.text
+            assert updated.json()["notify"] == rule["notify"]
+            assert updated.json()["concurrencyGroup"] == "db"
+        assert daemon.stop() == 0
+    finally:
+        receiver.stop()
 
 
 def test_json_logs_are_one_object_per_line(store_url: str, tmp_path: Path) -> None:

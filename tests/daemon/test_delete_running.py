@@ -7,19 +7,22 @@ store or through the daemon's API (``--api``). See docs/deleting-jobs.md.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from jobctl.errors import NotFound
+from jobctl.errors import ExecutionGone, NotFound
 from jobctl.service import Service
 from jobctl.service.job_delete import STOP_WAIT_SECONDS
 from jobctl.service.tokens import create_token
 from jobctl.store import Store
 from tests.conftest import Cli
-from tests.daemon.helpers import DaemonFactory, DaemonProcess, wait_for
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, wait_for
 
 
 def group_alive(pgid: int) -> bool:
@@ -87,6 +90,15 @@ def test_delete_of_a_running_job_is_refused_then_forced_stops_records_and_delete
     with pytest.raises(NotFound):  # its history goes with the job, as for any delete
         service.get_execution(execution_id)
     who = "local:" if jobctl.mode == "local" else "admin-"
+    with pytest.raises(ExecutionGone) as gone:  # but the run it ended is told, for whoever follows it
+        service.get_execution(execution_id)
+    assert gone.value.record["status"] == "failed" and gone.value.record["jobName"] == "sleeper"
+    assert gone.value.record["errorMessage"].startswith(f"stopped: job 'sleeper' deleted by {who}")
+    for command in ("show", "tail"):
+        shown = jobctl(daemon, "executions", command, execution_id)
+        assert shown.code == 3 and shown.stderr.count("\n") == 1, shown
+        told = f"execution '{execution_id}' was deleted with its job 'sleeper'; it had ended failed: stopped: job "
+        assert told in shown.stderr, shown.stderr
     log = daemon.log()
     assert f"stopping execution {execution_id}: stopped: job 'sleeper' deleted by {who}" in log
     assert f"run finished: job sleeper, execution {execution_id}, failed" in log
@@ -116,3 +128,50 @@ def test_a_run_whose_job_vanished_behind_the_daemons_back_is_killed(
         store.cluster.bump_generation()
     wait_for(lambda: not group_alive(pgid), timeout=5, what="the orphaned run's process group to be killed")
     assert f"stopping execution {execution_id}: stopped: its execution no longer exists" in daemon.log()
+
+
+LOOP = "for i in $(seq 1 60); do echo $i; sleep 1; done"
+STOPPED = "jobctl: run failed: stopped: job 'longrun3' deleted by tester (killed by SIGTERM)"
+
+
+def is_running(service: Service, job_id: str) -> bool:
+    runs = executions(service, job_id)
+    return bool(runs) and runs[0]["status"] == "running"
+
+
+@pytest.mark.parametrize("mode", ["daemon", "daemon-api", "foreground"])
+def test_jobctl_run_whose_job_is_force_deleted_says_the_stop_and_exits_1_every_time(
+    service: Service, store: Store, store_url: str, daemons: DaemonFactory, mode: str
+) -> None:
+    """The follower reads its run every 0.25 s; the record of the stop lived some 50 ms before the
+    delete took it: most tries said "no execution '...'" (exit 3), the rest the stop (exit 1).
+    Now the delete keeps the run's last record, so every try ends the same way, as a run
+    cancelled by someone else does (exit 1). A few tries each, as the old answer depended on
+    when the follower looked."""
+    where = ["--db", store_url]
+    if mode != "foreground":
+        daemon = daemons.start(api=True)
+        if mode == "daemon-api":
+            secret, _ = create_token(store, "runner", "operator")
+            where = ["--api", f"http://127.0.0.1:{daemon.port}", "--token", secret]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_")}
+    for attempt in range(3):
+        job = service.create_job({
+            "name": "longrun3", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"days": 1},
+            "taskArgs": {"command": LOOP},
+        })  # fmt: skip
+        follower = subprocess.Popen(
+            [sys.executable, "-m", "jobctl", *where, "run", "longrun3"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        try:
+            wait_for(partial(is_running, service, job["id"]), timeout=15, what="the run to start")
+            time.sleep(0.5 + 0.3 * attempt)  # it prints, and is followed
+            service.delete_job(job["id"], force=True)
+            out, err = follower.communicate(timeout=30)
+        finally:
+            if follower.poll() is None:
+                follower.kill()
+                follower.wait()
+        assert (follower.returncode, err.splitlines()[-1]) == (1, STOPPED), (attempt, err)
+        assert "Traceback" not in err and out.startswith("1\n"), (out, err)

@@ -18,6 +18,7 @@ from jobctl.config import config_from_dict
 from jobctl.models import Caller, Role
 from jobctl.notifier_config import NotifySettings
 from jobctl.service import Service
+from jobctl.service.settings import ServiceSettings
 from jobctl.service.tokens import create_token
 from jobctl.store import Store
 from jobctl.store.deliveries import NewDelivery
@@ -63,7 +64,7 @@ def rig(module_store_url: str) -> Iterator[Rig]:
     settings = settings_for(receiver.url)
     secrets = {role.value: create_token(store, f"{role.value}-token", role.value)[0] for role in Role}
     local = Service(store, Caller(user_id="admin-token", role=Role.ADMIN), default_timezone="UTC", notify=settings)
-    app = create_app(store, default_timezone="UTC", notify=settings)
+    app = create_app(store, settings=ServiceSettings(default_timezone="UTC", notify=settings))
     with TestClient(app) as client:
         remote = RemoteService("http://testserver", token=secrets["admin"], client=client)
         yield Rig(client, secrets, local, remote, receiver, store)

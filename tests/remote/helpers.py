@@ -14,6 +14,7 @@ from jobctl.api import create_app
 from jobctl.client import RemoteService
 from jobctl.models import Caller, Instance, Role, TaskFunctionSpec
 from jobctl.service import Service
+from jobctl.service.settings import ServiceSettings
 from jobctl.service.tokens import create_token
 from jobctl.store import Store
 
@@ -84,7 +85,7 @@ def make_pair(store: Store, client_class: type[httpx.Client]) -> Iterator[Pair]:
     """A local admin service and a remote client with the admin token, as the same user."""
     secrets = {role.value: create_token(store, f"{role.value}-token", role.value)[0] for role in Role}
     local = Service(store, Caller(user_id="admin-token", role=Role.ADMIN), default_timezone=ZONE)
-    app = create_app(store, default_timezone=ZONE)
+    app = create_app(store, settings=ServiceSettings(default_timezone=ZONE))
     with client_class(app) as client:  # type: ignore[call-arg]
         remote = RemoteService("http://testserver", token=secrets["admin"], client=client)
         yield Pair(store=store, local=local, remote=remote, client=client, secrets=secrets)

@@ -275,6 +275,34 @@ def test_apply_and_export_through_the_daemon_match_the_store(daemon: Daemon, tmp
     assert viewer.returncode == 5 and "admin" in viewer.stderr
 
 
+def test_apply_plans_and_refusals_through_the_daemon_match_the_store(daemon: Daemon, tmp_path: Path) -> None:
+    """The masked environment, a kept pause and the refusal of a file of no jobs with --prune
+    print through the API (POST /apply's answer and 422) what they print on the store."""
+    _rendering_only(daemon)
+    path = tmp_path / "kept.toml"
+    path.write_text(
+        '[[jobs]]\nname = "k-dump"\nevery = "1h"\ncommand = "true"\nenv = { PGPASSWORD = "s3cret-one" }\n\n'
+        '[[jobs]]\nname = "k-report"\nevery = "1h"\ncommand = "true"\n'
+    )
+    assert daemon.remote("apply", "-f", str(path)).returncode == 0
+    assert daemon.remote("jobs", "pause", "k-report", "--reason", "disk swap until Friday").returncode == 0
+    path.write_text(path.read_text().replace("s3cret-one", "s3cret-two"))
+    for args in (["apply", "-f", str(path), "--dry-run"], ["apply", "-f", str(path), "--dry-run", "--json"]):
+        _same(daemon, *args)
+    plan = daemon.remote("apply", "-f", str(path), "--dry-run").stdout.splitlines()
+    assert plan[0] == "~ update k-dump: env PGPASSWORD changed" and "s3cret" not in "".join(plan)
+    assert re.fullmatch(r'= k-report: stays paused \(by ops at [-0-9]+ [0-9:]+ \S+: "disk swap until Friday"\); '
+                        r"the file does not say paused", plan[1]), plan  # fmt: skip
+    path.write_text("# nothing rendered\n")
+    refused = daemon.remote("apply", "-f", str(path), "--prune")
+    assert refused.returncode == 2 and "--prune would delete all 2 jobs" in refused.stderr, refused.stderr
+    assert "give --allow-empty to delete them" in refused.stderr
+    _same(daemon, "apply", "-f", str(path), "--prune", "--dry-run")
+    assert daemon.remote("apply", "-f", str(path), "--prune", "--allow-empty").stdout == (
+        "- delete k-dump\n- delete k-report\n0 unchanged\n"
+    )
+
+
 def test_an_export_through_the_api_onto_the_daemons_store_is_refused(
     module_store_url: str, request: pytest.FixtureRequest
 ) -> None:

@@ -55,3 +55,34 @@ def test_post_apply_needs_an_admin_and_a_well_formed_body(pair: Pair) -> None:
         )
         assert response.status_code == 422, response.text
         assert [error["loc"] for error in response.json()["detail"]] == [loc]
+
+
+def test_post_apply_masks_keeps_pauses_and_refuses_an_empty_prune_as_the_local_service(pair: Pair) -> None:
+    """The plan's masked values and kept pauses, and the refusal of a file of no jobs with
+    ``prune`` (422 at ``["body", "jobs"]``, ``allowEmpty`` to let it), the same through the API."""
+    secret = {**TABLES[1], "env": {"PGPASSWORD": "s3cret-one"}}
+    pair.remote.apply_jobs(source="r.toml", jobs=[TABLES[0], secret])
+    pair.local.set_job_status(pair.local.resolve_job("a-backup"), {"isPaused": True, "reason": "disk swap"})
+    changed = [TABLES[0], {**secret, "env": {"PGPASSWORD": "s3cret-two"}}]
+    local, remote = (
+        service.apply_jobs(source="r.toml", jobs=changed, dry_run=True) for service in (pair.local, pair.remote)
+    )
+    assert remote == local
+    assert remote["updated"] == [{"name": "a-ping", "changes": {"env.PGPASSWORD": ["***", "***"]}}]
+    assert [(job["name"], job["pausedReason"]) for job in remote["staysPaused"]] == [("a-backup", "disk swap")]
+
+    admin = {"Authorization": f"Bearer {pair.secrets['admin']}"}
+    body = {"source": "r.toml", "jobs": [], "prune": True}
+    for dry_run in (True, False):
+        refused = pair.client.post("/api/v1/scheduler/apply", json={**body, "dryRun": dry_run}, headers=admin)
+        assert refused.status_code == 422, refused.text
+        [error] = refused.json()["detail"]
+        assert error["loc"] == ["body", "jobs"]
+        assert error["msg"].endswith("would delete all 2 jobs of source 'r.toml'; nothing was applied (send allowEmpty:"
+                                     " true to delete them)")  # fmt: skip
+    assert pair.local.list_jobs()["total"] == 2
+    bad = pair.client.post("/api/v1/scheduler/apply", json={**body, "allowEmpty": "yes"}, headers=admin)
+    assert [error["loc"] for error in bad.json()["detail"]] == [["body", "allowEmpty"]]
+    allowed = pair.client.post("/api/v1/scheduler/apply", json={**body, "allowEmpty": True}, headers=admin)
+    assert (allowed.status_code, allowed.json()["deleted"]) == (200, ["a-backup", "a-ping"])
+    assert pair.local.list_jobs()["total"] == 0

@@ -90,7 +90,7 @@ def list_job_executions(
 
 
 @router.get(
-    "/executions/{execution_id}", response_model=ExecutionOut, responses=error_responses(404, 422),
+    "/executions/{execution_id}", response_model=ExecutionOut, responses=error_responses(404, 410, 422),
     summary="Show an execution",
 )  # fmt: skip
 def get_execution(credentials: Authenticated, execution_id: ExecutionId) -> Response:
@@ -109,7 +109,8 @@ _LOG_HEADERS = {
 
 @router.get(
     "/executions/{execution_id}/log", response_model=ExecutionLog,
-    responses={200: {"headers": _LOG_HEADERS}, **error_responses(404, 422)}, summary="Read an execution's output",
+    responses={200: {"headers": _LOG_HEADERS}, **error_responses(404, 410, 422)},
+    summary="Read an execution's output",
 )  # fmt: skip
 def get_execution_log(credentials: Authenticated, execution_id: ExecutionId, offset: LogOffset = 0) -> Response:
     """Output from ``offset`` on; poll with ``nextOffset`` until ``complete`` to follow a run live.

@@ -163,9 +163,12 @@ def trigger_job(request: Request, service: Annotated[Service, allowed_to("trigge
 def apply_jobs(request: Request, service: Annotated[Service, allowed_to("apply_jobs")], body: Body) -> Response:
     """Make the jobs of a jobs file (its ``[[jobs]]`` tables as JSON) be as they say, all or
     nothing, and answer the plan; with ``dryRun`` only the plan. ``prune`` deletes the jobs of
-    ``source`` the file no longer holds."""
+    ``source`` the file no longer holds; for a file of no jobs only with ``allowEmpty``."""
     parsed = parse_body(ApplyRequest, body)
-    data = service.apply_jobs(source=parsed.source, jobs=parsed.jobs, prune=parsed.prune, dry_run=parsed.dryRun)
+    data = service.apply_jobs(
+        source=parsed.source, jobs=parsed.jobs, prune=parsed.prune, dry_run=parsed.dryRun,
+        allow_empty=parsed.allowEmpty,
+    )  # fmt: skip
     if not parsed.dryRun and (data["created"] or data["updated"] or data["deleted"]):
         api_context(request).changed()
     return JSONResponse(data)
