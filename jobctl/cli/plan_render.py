@@ -14,11 +14,7 @@ from jobctl.cli import output
 from jobctl.cli.terminal import UNSAFE
 from jobctl.wire.job_tables import ENV_KEY, ENV_PREFIX
 from jobctl.wire.responses import ApplyPlan, StaysPausedOut
-
-VALUE_MAX = 60
-"""Characters of a changed value shown; longer ones are cut with an ellipsis."""
-BEFORE_CHANGE = 20
-"""Characters shown before where two long values first differ, when that is past the cut."""
+from jobctl.wire.values import VALUE_MAX, cut_alike
 
 
 def print_plan(plan: ApplyPlan, *, dry_run: bool) -> None:
@@ -69,25 +65,11 @@ def change_text(key: str, old: Any, new: Any) -> str:
 
 
 def change_texts(old: Any, new: Any, *, cut: bool = True) -> tuple[str, str]:
-    """Both values of a change (:func:`value_text`), cut alike so that they are seen to differ.
-    Two long values that differ past the cut (a crontab line and the same line with a final
-    ``%``) were shown as the same text twice; they are shown from a little before where they
-    first differ, with an ellipsis in front."""
+    """Both values of a change (:func:`value_text`), cut alike so that they are seen to differ
+    (:func:`jobctl.wire.values.cut_alike`, as the audit log's changes are): a crontab line and
+    the same line with a final ``%`` were shown as the same text twice."""
     old_text, new_text = value_text(old, cut=False), value_text(new, cut=False)
-    if not cut or max(len(old_text), len(new_text)) <= VALUE_MAX:
-        return old_text, new_text
-    pairs = zip(old_text, new_text, strict=False)
-    same = next((index for index, (one, other) in enumerate(pairs) if one != other), min(len(old_text), len(new_text)))
-    start = 0 if same + BEFORE_CHANGE // 2 < VALUE_MAX - 1 else same - BEFORE_CHANGE
-    return _window(old_text, start), _window(new_text, start)
-
-
-def _window(text: str, start: int) -> str:
-    """At most :data:`VALUE_MAX` characters of ``text`` from ``start``, an ellipsis where cut."""
-    head = "…" if start else ""
-    rest = text[start:]
-    room = VALUE_MAX - len(head)
-    return head + (rest if len(rest) <= room else rest[: room - 1] + "…")
+    return cut_alike(old_text, new_text) if cut else (old_text, new_text)
 
 
 def value_text(value: Any, *, cut: bool = True) -> str:
