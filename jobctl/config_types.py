@@ -14,12 +14,11 @@ not 61``. Standard library only: loaded with the config on every CLI call.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from typing import Any
 
-from jobctl.shown import ELLIPSIS, LONGEST_SHOWN, cut, quoted
+from jobctl.shown import ELLIPSIS, LONGEST_SHOWN, quoted, shown
 
 SECONDS = "seconds"
 DAYS = "days"
@@ -64,22 +63,12 @@ def as_written(value: Any) -> str:
     """``value`` as the TOML file spells it: strings quoted, ``true``/``false``, ``inf``, ``nan``;
     an array or a table by what it is. A string or a number longer than the messages' limit is
     cut with an ellipsis, as every message cuts a value (:mod:`jobctl.shown`)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return cut(str(value))
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        return repr(value) if math.isfinite(value) else ("inf" if value > 0 else "-inf")
-    if isinstance(value, str):
+    if isinstance(value, str):  # TOML's double quotes, where messages quote as Python does
         if len(value) <= LONGEST_SHOWN:
             return json.dumps(value, ensure_ascii=False)
         return json.dumps(value[:LONGEST_SHOWN], ensure_ascii=False)[:-1] + ELLIPSIS + '"'
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, dict):
-        return "a table"
+    if isinstance(value, bool | int | float | list | dict):
+        return shown(value)
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return type(value).__name__
