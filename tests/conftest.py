@@ -186,4 +186,5 @@ def cli(store_url: str, tmp_path: Path) -> Cli:
         if not key.startswith("JOBCTL_") or key.startswith("JOBCTL_TEST_")
     }
     env.update({"JOBCTL_DB": store_url, "JOBCTL_CONFIG": str(config), "COLUMNS": "200"})
+    open_store(store_url).close()  # a reading command creates no store it is pointed at
     return Cli(env)

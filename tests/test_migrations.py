@@ -483,8 +483,8 @@ def test_an_unopenable_store_url_is_one_line_and_exit_1(url: str, fragment: str,
     with pytest.raises(StoreError) as caught:
         open_store(url)
     assert fragment in caught.value.message
-    result = plain_cli("jobs", "list", "--json", env={"JOBCTL_DB": url})
-    assert_one_line_error(result, 1, fragment)
+    result = plain_cli("jobs", "create", "a", "--every", "1h", "--command", "true", env={"JOBCTL_DB": url})
+    assert_one_line_error(result, 1, fragment)  # a writing command: a reading one creates no store
     assert result.stdout == ""
 
 

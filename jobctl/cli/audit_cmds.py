@@ -49,7 +49,7 @@ def audit(
 
     choice = paging.Choice(limit=limit, page=page, per_page=per_page, every=every, as_json=as_json).check()
     app_ctx: AppContext = ctx.obj
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
     job_id = None if job is None else _job_id(service, job)
 
     def fetch(number: int, size: int) -> AuditList:

@@ -42,7 +42,7 @@ def list_task_functions(
 
     choice = paging.Choice(limit=limit, page=page, per_page=per_page, every=every, as_json=as_json).check()
     app_ctx: AppContext = ctx.obj
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
 
     def fetch(number: int, size: int) -> TaskFunctionList:
         return service.list_task_functions(is_active=active, page=number, per_page=size)

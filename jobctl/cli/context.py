@@ -149,12 +149,18 @@ class AppContext:
 
         print_diagnostic(f"jobctl: {upgrade_notice(store.upgraded_from, store.revision)}")
 
-    def service(self) -> JobService:
-        """The scheduler's operations: a :class:`~jobctl.service.Service` or the remote client."""
+    def service(self, *, reads_only: bool = False) -> JobService:
+        """The scheduler's operations: a :class:`~jobctl.service.Service` or the remote client.
+
+        ``reads_only``: the command only reads (a listing, ``show``, ``why``). A store named by
+        ``--db``, ``$JOBCTL_DB`` or ``[store] url`` must then exist already: a mistyped path
+        would otherwise become a new empty store, and the listing of it would say "0 jobs" as if
+        every job were gone. The default file is still created on first use, whatever the command.
+        """
         if self._service is None:
             self.check_not_both()
             url = self.api_url()
-            self._service = self._remote_service(url) if url else self._local_service()
+            self._service = self._remote_service(url) if url else self._local_service(reads_only=reads_only)
         return self._service
 
     def _remote_service(self, url: str) -> JobService:
@@ -164,13 +170,15 @@ class AppContext:
         self._closers.append(remote)
         return remote
 
-    def _local_service(self) -> JobService:
+    def _local_service(self, *, reads_only: bool) -> JobService:
         from jobctl.models import Caller, Role
         from jobctl.service import Service
         from jobctl.service.settings import ServiceSettings
 
         caller = Caller(user_id=f"local:{_unix_user()}", role=Role.ADMIN)
-        return Service.configured(self.store(), caller, ServiceSettings.of(self.config))
+        settings = ServiceSettings.of(self.config)  # a config error (exit 2) before any store error
+        store = self.store(create=not (reads_only and self._store_named()))
+        return Service.configured(store, caller, settings)
 
     def is_remote(self) -> bool:
         return bool(self.api_url())

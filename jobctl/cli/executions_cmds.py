@@ -46,7 +46,7 @@ def list_executions(
     from jobctl.cli import listing
 
     app_ctx: AppContext = ctx.obj
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
     paged = page is not None or per_page is not None
     _check_choice(limit=limit is not None, paged=paged, every=every, as_json=as_json)
     job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
@@ -168,7 +168,7 @@ def show(
     from jobctl.cli.listing import job_names
 
     app_ctx: AppContext = ctx.obj
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
     data = service.get_execution(service.resolve_execution(execution_id))
     if as_json:
         output.print_json(data)
@@ -232,7 +232,7 @@ def tail(
     from jobctl.cli.follow import follow_executions, show_runs, started_runs, stream_output
 
     app_ctx: AppContext = ctx.obj
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
     execution_id, job_id = _tail_target(service, target) if target is not None else (None, None)
     if execution_id is not None:
         stream_output(service, execution_id, follow=follow)

@@ -162,7 +162,7 @@ def export(
 
             store_file = parse_store_url(app_ctx.store_url()).sqlite_path  # else the store is overwritten
         refuse_the_store(out, store_file)
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
     tables, skipped = export_tables(service, jobs or [])
     refused: list[tuple[str, str]] = []
     if export_format == ExportFormat.CRONTAB:

@@ -193,7 +193,7 @@ def list_jobs(
     """
     from jobctl.cli import listing
 
-    service = _ctx(ctx).service()
+    service = _ctx(ctx).service(reads_only=True)
     paged = page is not None or per_page is not None or after is not None
     _check_jobs_choice(limit=limit, paged=paged, every=every, as_json=as_json)
 
@@ -251,7 +251,7 @@ def show(ctx: typer.Context, job: JobArg, as_json: JsonFlag = False) -> None:
 
     Example: jobctl jobs show backup
     """
-    service = _ctx(ctx).service()
+    service = _ctx(ctx).service(reads_only=True)
     data = service.get_job(service.resolve_job(job))
     output.print_json(data) if as_json else render.job_detail(data)
 
@@ -269,7 +269,7 @@ def next_runs(
     """
     from jobctl.cli.next_render import next_runs as render_next_runs
 
-    service = _ctx(ctx).service()
+    service = _ctx(ctx).service(reads_only=True)
     job_id = service.resolve_job(job)
     data = service.get_next_runs(job_id, count=count)
     output.print_json(data) if as_json else render_next_runs(service.get_job(job_id), data)
@@ -295,7 +295,7 @@ def why(
     """
     from jobctl.cli.why_render import timeline
 
-    service = _ctx(ctx).service()
+    service = _ctx(ctx).service(reads_only=True)
     data = service.get_job_timeline(service.resolve_job(job), since=since, until=until)
     output.print_json(data) if as_json else timeline(data)
 

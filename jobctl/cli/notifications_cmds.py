@@ -49,7 +49,7 @@ def list_notifications(
 
     choice = paging.Choice(limit=limit, page=page, per_page=per_page, every=every, as_json=as_json).check()
     app_ctx: AppContext = ctx.obj
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
     job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
 
     def fetch(number: int, size: int) -> NotificationList:
@@ -84,7 +84,7 @@ def list_notifiers(ctx: typer.Context, as_json: JsonFlag = False) -> None:
     Example: jobctl notifications notifiers
     """
     app_ctx: AppContext = ctx.obj
-    data = app_ctx.service().list_notifiers()
+    data = app_ctx.service(reads_only=True).list_notifiers()
     if as_json:
         output.print_json(data)
         return

@@ -18,5 +18,5 @@ def status(
     Example: jobctl status
     """
     app_ctx: AppContext = ctx.obj
-    data = app_ctx.service().get_status()
+    data = app_ctx.service(reads_only=True).get_status()
     output.print_json(data) if as_json else render.status(data)

@@ -25,7 +25,7 @@ def top(
     Example: jobctl top --interval 2
     """
     app_ctx: AppContext = ctx.obj
-    service = app_ctx.service()
+    service = app_ctx.service(reads_only=True)
     data = service.get_overview()
     if as_json:
         output.print_json(data)

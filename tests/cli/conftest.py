@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from jobctl.store import open_store
 from tests.cli.helpers import OneStoreCli, check_error, check_ok
 
 
@@ -39,4 +40,5 @@ def sqlite_only_cli(tmp_path: Path) -> OneStoreCli:
     config.write_text('[scheduler]\ntimezone = "Europe/Berlin"\n[[concurrency_groups]]\nname = "db"\nlimit = 1\n')
     env = {key: value for key, value in os.environ.items() if not key.startswith("JOBCTL_")}
     env.update({"JOBCTL_DB": f"sqlite:///{tmp_path / 'one-store.db'}", "JOBCTL_CONFIG": str(config), "COLUMNS": "200"})
+    open_store(env["JOBCTL_DB"]).close()  # a reading command creates no store it is pointed at
     return OneStoreCli(env)

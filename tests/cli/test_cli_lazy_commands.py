@@ -10,6 +10,7 @@ import pytest
 import typer.main
 
 from jobctl.cli.main import COMMANDS, build_app, command_named, subcommand_named
+from jobctl.store import open_store
 
 PROBE = """
 import sys
@@ -51,6 +52,7 @@ def test_the_command_is_found_past_the_global_options(argv: list[str], expected:
 
 
 def test_a_run_imports_only_its_own_command_module(sqlite_url: str) -> None:
+    open_store(sqlite_url).close()
     code, modules, out = probe(["--db", sqlite_url, "jobs", "list", "--json"])
     assert code == 0, out
     assert modules == ["jobctl.cli.jobs_cmds"], out

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from jobctl.store import open_store
+
 DELAYS = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.07, 0.08, 0.1, 0.15, 0.25)
 
 
@@ -28,6 +30,7 @@ def interrupted_the_imports(stderr: str) -> bool:
 
 def test_ctrl_c_at_any_moment_of_the_start_prints_no_traceback(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'jobctl.db'}"
+    open_store(url).close()  # jobs list reads: it creates no store
     ended = []
     for delay in DELAYS:
         proc = subprocess.Popen(
@@ -48,6 +51,7 @@ def test_a_sigint_ignored_from_the_start_stays_ignored(tmp_path: Path) -> None:
     """A command started with SIGINT ignored (``cmd &`` in a shell without job control) is not
     made interruptible by the start-up's handling."""
     url = f"sqlite:///{tmp_path / 'jobctl.db'}"
+    open_store(url).close()  # jobs list reads: it creates no store
     code = (
         "import signal, subprocess, sys\n"
         "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"

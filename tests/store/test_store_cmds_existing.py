@@ -190,7 +190,11 @@ def test_an_export_from_a_missing_sqlite_store_is_an_error(tmp_path: Path, bare_
     assert not missing.parent.exists() and not (tmp_path / "runs.csv").exists()
 
 
-@pytest.mark.parametrize("command", [["jobs", "list"], ["store", "info"]], ids=lambda c: " ".join(c))
+@pytest.mark.parametrize(
+    "command",
+    [["jobs", "create", "a", "--every", "1h", "--command", "true"], ["jobs", "list"], ["store", "info"]],
+    ids=lambda c: " ".join(c[:2]),
+)
 def test_a_foreign_file_is_refused_with_the_way_out_the_command_has(
     command: list[str], tmp_path: Path, bare_cli: Cli
 ) -> None:
@@ -200,5 +204,5 @@ def test_a_foreign_file_is_refused_with_the_way_out_the_command_has(
     result = bare_cli("--db", f"sqlite:///{foreign}", *command)
     one_line_error(result, 1, "is an empty file but is not a jobctl store")
     offers_a_new_store = "or one that does not exist yet to create a new store" in result.stderr
-    assert offers_a_new_store == (command[0] != "store")
+    assert offers_a_new_store == (command[:2] == ["jobs", "create"])  # reading commands create no store
     assert foreign.read_bytes() == b""
