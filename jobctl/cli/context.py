@@ -112,11 +112,11 @@ class AppContext:
         self.config  # noqa: B018 - loaded for its errors
         self.check_not_both()
         if self.api_option:
-            raise UsageError(f"{command} works on the store, not through the API: run it without --api")
+            raise UsageError(f"'{command}' works on the store, not through the API: run it without --api")
         if self.api_url() and not self._store_named():
             source = "$JOBCTL_API_URL" if os.environ.get("JOBCTL_API_URL") else "[client] api_url"
             raise UsageError(
-                f"{command} works on the store, and {source} points at an API: name the store with --db URL"
+                f"'{command}' works on the store, and {source} points at an API: name the store with --db URL"
             )
         return self.store_url()
 

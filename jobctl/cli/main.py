@@ -18,7 +18,7 @@ import typer
 
 from jobctl import __version__
 from jobctl.cli.context import AppContext
-from jobctl.errors import JobctlError
+from jobctl.errors import JobctlError, UsageError
 
 EXIT_CODES = {
     0: "success",
@@ -60,6 +60,10 @@ def main(
     ] = False,
 ) -> None:
     """Global options; the store or API is opened only when a command needs it."""
+    for option, value in (("--db", db), ("--api", api), ("--config", config)):
+        if value is not None and not value.strip():
+            # `jobctl --api "$API_URL" ...` with the variable unset: not the local default store
+            raise UsageError(f"{option}: empty value; give a URL or path, or leave the option out")
     ctx.obj = AppContext(db_option=db, api_option=api, token_option=token, config_option=config, debug=debug)
     ctx.call_on_close(ctx.obj.close)
 

@@ -5,7 +5,8 @@
 
     connection refused, timeout, DNS, bad scheme   -> ApiUnreachable    (exit 5)
     401 / 403                                      -> NotAuthenticated / PermissionDenied (exit 5)
-    404                                            -> NotFound          (exit 3)
+    404 about a job, execution or token            -> NotFound          (exit 3)
+    404 for a path the server has no route for     -> ApiUnreachable    (exit 5: not a jobctl API there)
     410                                            -> ExecutionGone     (exit 3, with the run's last record)
     409                                            -> Conflict          (exit 4)
     422                                            -> ValidationFailed  (exit 2, the server's field errors)
@@ -190,6 +191,11 @@ def _error_for(response: httpx.Response, not_found: NotFoundFactory | None) -> J
     detail = _detail(response)
     status = response.status_code
     if status == 404:
+        if not _names_a_missing_thing(response):
+            return ApiUnreachable(
+                f"no jobctl API at {response.request.url.copy_with(query=None)} (404 from the server; check --api: "
+                "the daemon's URL, such as http://127.0.0.1:8000)"
+            )
         return not_found() if not_found else NotFound("API path", response.request.url.path)
     if status == 422:
         return _validation_failed(detail)
@@ -199,6 +205,20 @@ def _error_for(response: httpx.Response, not_found: NotFoundFactory | None) -> J
     if error_class is not None:
         return error_class(str(detail))
     return JobctlError(f"the jobctl API answered {status}: {detail}")
+
+
+def _names_a_missing_thing(response: httpx.Response) -> bool:
+    """Whether a 404 is jobctl's answer about a job, execution or token that is not there
+    (JSON ``{"detail": "no job 'x'"}``), not a path the server has no route for: a mistyped
+    ``--api`` path, another web server or a proxy. Those answer Starlette's ``Not Found``, an HTML
+    page or an empty body, and a script that reads exit 3 as "absent, so create it" must not take
+    them for that; they are exit 5, the API cannot be reached, as a refused connection is."""
+    try:
+        body = response.json()
+    except ValueError:
+        return False
+    detail = body.get("detail") if isinstance(body, dict) else None
+    return isinstance(detail, str) and detail.strip() not in ("", "Not Found")
 
 
 def _gone(response: httpx.Response, detail: Any) -> JobctlError:

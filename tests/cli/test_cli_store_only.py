@@ -42,7 +42,7 @@ def jobctl(tmp_path: Path, *args: str, config: str, env: dict[str, str] | None =
 @pytest.mark.parametrize("command", STORE_ONLY)
 def test_api_option_is_refused(tmp_path: Path, sqlite_url: str, command: str, fails: Callable[..., str]) -> None:
     result = jobctl(tmp_path, "--api", API, *STORE_ONLY[command], config=f'[store]\nurl = "{sqlite_url}"\n')
-    fails(result, 2, f"jobctl: jobctl {command} works on the store, not through the API: run it without --api")
+    fails(result, 2, f"jobctl: 'jobctl {command}' works on the store, not through the API: run it without --api")
 
 
 @pytest.mark.parametrize("source", ["config", "env"])
@@ -53,10 +53,12 @@ def test_an_api_without_a_named_store_is_refused(
     args = STORE_ONLY[command]
     if source == "config":
         result = jobctl(tmp_path, *args, config=f'[client]\napi_url = "{API}"\n')
-        fails(result, 2, f"jobctl {command} works on the store, and [client] api_url points at an API: name the store")
+        fails(
+            result, 2, f"'jobctl {command}' works on the store, and [client] api_url points at an API: name the store"
+        )
     else:
         result = jobctl(tmp_path, *args, config="", env={"JOBCTL_API_URL": API})
-        fails(result, 2, f"jobctl {command} works on the store, and $JOBCTL_API_URL points at an API: name the store")
+        fails(result, 2, f"'jobctl {command}' works on the store, and $JOBCTL_API_URL points at an API: name the store")
     assert not (tmp_path / "data").exists(), "no default store was created"
 
 

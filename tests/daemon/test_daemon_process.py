@@ -210,5 +210,5 @@ def test_the_daemon_refuses_api_mode(store_url: str) -> None:
         [sys.executable, "-m", "jobctl", "--api", "http://127.0.0.1:9", "daemon"], capture_output=True, text=True
     )
     assert result.returncode == 2 and result.stderr.startswith(
-        "jobctl: jobctl daemon works on the store, not through the API"
+        "jobctl: 'jobctl daemon' works on the store, not through the API"
     )

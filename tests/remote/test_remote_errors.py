@@ -121,11 +121,14 @@ def _raising(error: Exception) -> RemoteService:
         (_answering(502, b"<html>bad gateway</html>", "text/html"), JobctlError, 1),
         (_answering(503, b'{"detail": "store"}'), JobctlError, 1),
         (_answering(422, b'{"detail": "not a list"}'), ValidationFailed, 2),
-        (_answering(404, b'{"detail": "Not Found"}'), NotFound, 3),
+        (_answering(404, b'{"detail": "no job \'x\'"}'), NotFound, 3),
+        (_answering(404, b'{"detail": "Not Found"}'), ApiUnreachable, 5),
+        (_answering(404, b"<html>File not found</html>", "text/html"), ApiUnreachable, 5),
+        (_answering(404), ApiUnreachable, 5),
         (_answering(200, b"<html>a proxy page</html>", "text/html"), ApiUnreachable, 5),
     ],
-    ids=["timeout", "connect", "protocol", "400", "413", "415", "500", "502-html", "503", "422-odd", "404-other-path",
-         "200-not-json"],
+    ids=["timeout", "connect", "protocol", "400", "413", "415", "500", "502-html", "503", "422-odd", "404-jobctl",
+         "404-no-route", "404-html", "404-empty", "200-not-json"],
 )  # fmt: skip
 def test_transport_failures_and_statuses(remote: RemoteService, error: type[JobctlError], exit_code: int) -> None:
     with pytest.raises(error) as caught:
