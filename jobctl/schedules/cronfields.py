@@ -376,7 +376,7 @@ def _located(name: str, text: str, parse: Callable[[str], _T]) -> _T:
     try:
         return parse(text)
     except FieldError as exc:
-        raise FieldError(f"{name} field {text!r}: {exc}", code=exc.code) from None
+        raise FieldError(f"{_FIELD_LABELS.get(name, name)} field {text!r}: {exc}", code=exc.code) from None
 
 
 def _crontab_day(text: str) -> tuple[frozenset[int], bool]:

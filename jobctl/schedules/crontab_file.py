@@ -382,11 +382,13 @@ _NAMED_FIELDS = {3: "month name: jan..dec", 4: "weekday name: sun..sat"}
 def _looks_like_field(word: str) -> bool:
     """Whether ``word`` is written like a time field (then the field parser names its error),
     rather than like the start of a command: field characters only, with a digit, ``*``,
-    ``?`` or a month or weekday name among them."""
+    ``?``, an ``L`` of its own or a month or weekday name among them."""
     lowered = word.lower()
     if _FIELD_CHARS.fullmatch(lowered) is None:
         return False
-    return bool(re.search(r"[0-9*?]", lowered)) or any(name in _FIELD_WORDS for name in re.findall(r"[a-z]+", lowered))
+    if re.search(r"[0-9*?]", lowered) or any(part in ("l", "lw") for part in lowered.split(",")):
+        return True  # "L" alone: the last day of the month (LW: the field parser says W is not supported)
+    return any(name in _FIELD_WORDS for name in re.findall(r"[a-z]+", lowered))
 
 
 def _check_field_count(fields: list[str], rest: str, number: int, result: Crontab, *, system: bool) -> bool:

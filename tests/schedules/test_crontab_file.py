@@ -55,6 +55,12 @@ def test_every_macro_is_read(macro: str) -> None:
     assert [entry.command for entry in crontab.entries] == ["echo hi", "echo upper"]
 
 
+def test_l_for_the_last_day_of_the_month_is_read_as_the_cron_option_reads_it() -> None:
+    crontab = read("0 0 L * * last-day\n0 0 1,L * * first-and-last\n0 0 * * 5L last-friday\n")
+    assert crontab.errors == [], crontab.issues
+    assert [entry.command for entry in crontab.entries] == ["last-day", "first-and-last", "last-friday"]
+
+
 def test_names_ranges_lists_and_steps_are_accepted() -> None:
     crontab = read("0 9-17/2 1,15 jan-jun,DEC sun,Sat cmd\n5 0 * * 7 sunday-as-seven\n0 0 1 */3 * quarterly\n")
     assert crontab.errors == [] and len(crontab.entries) == 3
@@ -162,7 +168,8 @@ def test_system_format_reads_the_user() -> None:
         ("0 24 * * * cmd", "out_of_range", "hour"),
         ("0 0 32 * * cmd", "out_of_range", "day"),
         ("0 0 * 13 * cmd", "out_of_range", "month"),
-        ("0 0 * * 8 cmd", "out_of_range", "day_of_week"),
+        ("0 0 * * 8 cmd", "out_of_range", "weekday field '8'"),
+        ("0 0 LW * * cmd", "bad_field", "W (nearest weekday) is not supported"),
         ("0 0 * jan-foo * cmd", "unknown_name", "'foo'"),
         ("0 0 * * mon-funday cmd", "unknown_name", "'funday'"),
         ("*/0 * * * * cmd", "step_zero", "step 0"),
