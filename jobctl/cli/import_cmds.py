@@ -107,6 +107,10 @@ def import_crontab(
         from jobctl.cli.plan_render import print_plan
 
         print_plan(plan, dry_run=dry_run)
+    if plan is not None and not dry_run and (plan["created"] or plan["updated"]):
+        from jobctl.cli.jobs_cmds import warn_if_nothing_runs
+
+        warn_if_nothing_runs(app_ctx)
     if refused and as_json:
         raise typer.Exit(2)  # the JSON says it: its issues, and a null plan
     if refused:

@@ -79,6 +79,10 @@ def apply(
     except ValidationFailed as exc:
         _report(jobs_file, exc)
     output.print_json(plan) if as_json else print_plan(plan, dry_run=dry_run)
+    if not dry_run and (plan["created"] or plan["updated"]):
+        from jobctl.cli.jobs_cmds import warn_if_nothing_runs
+
+        warn_if_nothing_runs(_ctx(ctx))
     if prune and not source:
         _warn_of_jobs_under_the_files_name(service, file, jobs_file)
 

@@ -32,12 +32,14 @@ def factory(store_url: str, tmp_path: Path) -> Iterator[DaemonFactory]:
     made.stop_all()
 
 
-def jobctl(factory: DaemonFactory, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def jobctl(
+    factory: DaemonFactory, *args: str, env: dict[str, str] | None = None, input: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """``python -m jobctl`` on the factory's store and config, in a shell whose env is ``env``."""
     base = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
     base.update({"JOBCTL_DB": factory.store_url, "JOBCTL_CONFIG": str(factory.config_path), "COLUMNS": "200"})
     return subprocess.run([sys.executable, "-m", "jobctl", *args], capture_output=True, text=True,
-                          env={**base, **(env or {})}, timeout=60)  # fmt: skip
+                          env={**base, **(env or {})}, timeout=60, input=input)  # fmt: skip
 
 
 def remote(factory: DaemonFactory, daemon: DaemonProcess, *args: str, env: dict[str, str] | None = None
@@ -100,6 +102,30 @@ def test_create_and_trigger_warn_while_no_daemon_leads(factory: DaemonFactory) -
     assert daemon.stop() == 0
     again = jobctl(factory, "jobs", "trigger", "b")
     assert (again.returncode, again.stderr) == (0, warning(NO_DAEMON)), "a cleanly stopped daemon leads no more"
+
+
+def test_apply_and_crontab_import_warn_while_no_daemon_leads(factory: DaemonFactory, tmp_path: Path) -> None:
+    from jobctl.cli.jobs_cmds import NO_DAEMON
+
+    jobs_file = tmp_path / "jobs.toml"
+    jobs_file.write_text('[[jobs]]\nname = "filed"\nevery = "1h"\ncommand = "true"\n')
+    crontab = "# name: cronned\n0 3 * * * true\n"
+    applied = jobctl(factory, "apply", "-f", str(jobs_file))
+    assert (applied.returncode, applied.stderr) == (0, warning(NO_DAEMON))
+    imported = jobctl(factory, "import", "crontab", "-", input=crontab)
+    assert (imported.returncode, imported.stderr) == (0, warning(NO_DAEMON))
+    for unchanged in (
+        jobctl(factory, "apply", "-f", str(jobs_file)),
+        jobctl(factory, "import", "crontab", "-", input=crontab),
+    ):
+        assert (unchanged.returncode, unchanged.stderr) == (0, ""), "nothing new to run: nothing to warn of"
+    dry = jobctl(factory, "apply", "-f", str(jobs_file), "--dry-run", "--source", "other")
+    assert (dry.returncode, dry.stderr) == (0, ""), "a dry run records nothing"
+
+    factory.start(api=True)
+    jobs_file.write_text('[[jobs]]\nname = "filed"\nevery = "2h"\ncommand = "true"\n')
+    changed = jobctl(factory, "apply", "-f", str(jobs_file))
+    assert (changed.returncode, changed.stderr) == (0, ""), changed
 
 
 def test_a_standby_daemon_with_no_leader_is_warned_about_through_the_api(
