@@ -44,7 +44,7 @@ EXECUTION_KEYS = {"id", "jobId", "celeryTaskId", "status", "startedAt", "complet
 INSTANCE_KEYS = {"id", "hostname", "pid", "isLeader", "leaderSince", "lastHeartbeat", "startedAt", "version"}
 STATUS_KEYS = {"isRunning", "leaderInstance", "totalJobs", "enabledJobs", "runningJobs", "nextScheduledJob",
                "instances"}  # fmt: skip
-STATUS_KEYS |= {"concurrencyGroups", "leaseExpiresAt", "leaderHeartbeatOverdue"}
+STATUS_KEYS |= {"concurrencyGroups", "leaseExpiresAt", "leaderHeartbeatOverdue", "pausedJobs"}
 JOB_LIST_KEYS = {"jobs", "total", "enabledCount", "disabledCount", "runningCount", "nextCursor"}
 TRIGGER_KEYS = {"jobId", "executionId", "celeryTaskId", "message"}
 

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from jobctl.cli import output
 from jobctl.cli.output import Markup, local_minute, local_seconds, local_time, relative, styled_status
-from jobctl.cli.scheduler_state import leader_silence
+from jobctl.cli.scheduler_state import job_totals, leader_silence
 from jobctl.cli.tables import Column
 from jobctl.wire.ids import short_id
 from jobctl.wire.values import json_text, quoted
@@ -434,7 +434,7 @@ def status(data: SchedulerStatus) -> None:
             "leader",
             f"{leader['hostname']} pid {leader['pid']} since {local_time(leader['leaderSince'])}" if leader else "-",
         ),
-        ("jobs", f"{data['totalJobs']} total, {data['enabledJobs']} enabled, {data['runningJobs']} running"),
+        ("jobs", job_totals(data)),
         ("next job", f"{nxt['name']} {when(nxt['nextRunTime'])}" if nxt else "-"),
     ]
     output.print_fields("jobctl", fields)

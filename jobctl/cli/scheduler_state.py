@@ -41,3 +41,12 @@ def silent_leader_warning(leader: LeadingDaemon, *, now: datetime | None = None)
         return said
     left = (leader.lease_expires_at - now).total_seconds()
     return said + (f" (a standby can when its lease ends, in {span(left)})" if left >= 1 else " (a standby can now)")
+
+
+def job_totals(status: SchedulerStatus) -> str:
+    """``"24 total, 23 enabled (3 paused), 0 running"``: a paused job is enabled but does not run
+    on schedule, and an auto-pause would otherwise not show in the summary. ``.get``: an older
+    daemon's API answers without ``pausedJobs``."""
+    paused = status.get("pausedJobs")
+    enabled = f"{status['enabledJobs']} enabled" + (f" ({paused} paused)" if paused else "")
+    return f"{status['totalJobs']} total, {enabled}, {status['runningJobs']} running"

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from jobctl.cli.output import local_seconds, parse_time, relative
-from jobctl.cli.scheduler_state import leader_silence
+from jobctl.cli.scheduler_state import job_totals, leader_silence
 from jobctl.cli.terminal import printable
 from jobctl.wire.responses import Overview
 
@@ -63,7 +63,7 @@ def _header(data: Overview) -> list[str]:
         f"jobctl top  {local_seconds(data['generatedAt'])}",
         "scheduler: " + (silence or scheduler),
         "leader: " + printable(leading),
-        f"jobs: {status['totalJobs']} total, {status['enabledJobs']} enabled, {status['runningJobs']} running",
+        f"jobs: {job_totals(status)}",
     ]  # fmt: skip
     lines += _section(
         f"INSTANCES ({len(status['instances'])})",

@@ -27,6 +27,7 @@ def scheduler_status(store: Store, now: datetime) -> SchedulerStatus:
         "leaderHeartbeatOverdue": leading is not None and heartbeat_overdue(leading, lease, now),
         "totalJobs": counts.total,
         "enabledJobs": counts.enabled,
+        "pausedJobs": store.jobs.paused_count(),
         "runningJobs": counts.running,
         "nextScheduledJob": None if upcoming is None else responses.next_scheduled_job(upcoming),
         "instances": instances,

@@ -503,6 +503,12 @@ class SchedulerStatus(TypedDict):
     ]
     totalJobs: int
     enabledJobs: int
+    pausedJobs: Annotated[
+        int,
+        Schema(
+            "enabled jobs that are paused, by hand or by auto-pause (counted among enabledJobs); a jobctl extension"
+        ),
+    ]
     runningJobs: int
     nextScheduledJob: NextScheduledJob | None
     instances: list[InstanceOut]

@@ -47,7 +47,7 @@ STATUS_KEYS = {
     "nextScheduledJob",
     "instances",
 }
-STATUS_KEYS |= {"concurrencyGroups", "leaseExpiresAt", "leaderHeartbeatOverdue"}
+STATUS_KEYS |= {"concurrencyGroups", "leaseExpiresAt", "leaderHeartbeatOverdue", "pausedJobs"}
 
 
 def _assert_utc(value: str | None) -> None:

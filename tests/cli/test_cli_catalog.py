@@ -32,6 +32,18 @@ handler_path = "reports.build:main"
 """
 
 
+def test_status_counts_paused_jobs_among_the_enabled(cli: Any, run_json: Callable[..., Any]) -> None:
+    for name in ("a", "b", "c"):
+        run_json("jobs", "create", name, "--every", "1h", "--command", "true", "--json")
+    run_json("jobs", "create", "off", "--every", "1h", "--command", "true", "--disabled", "--json")
+    assert cli("jobs", "pause", "b", "--reason", "disk swap").code == 0
+    status = run_json("status", "--json")
+    assert (status["totalJobs"], status["enabledJobs"], status["pausedJobs"]) == (4, 3, 1)
+    shown = cli("status").stdout
+    assert "4 total, 3 enabled (1 paused), 0 running" in shown, shown
+    assert run_json("top", "--json")["status"]["pausedJobs"] == 1
+
+
 def test_job_types_task_functions_and_status(run_json: Callable[..., Any]) -> None:
     assert run_json("job-types", "--json") == [
         {"id": 1, "name": "interval", "displayName": "Interval", "description": "Run at fixed time intervals"},
@@ -44,7 +56,7 @@ def test_job_types_task_functions_and_status(run_json: Callable[..., Any]) -> No
     assert (shell["name"], shell["handlerType"], shell["isActive"]) == ("shell", "command", True)
     status = run_json("status", "--json")
     assert status == {"isRunning": False, "leaderInstance": None, "totalJobs": 0, "enabledJobs": 0, "runningJobs": 0,
-                      "nextScheduledJob": None, "instances": [], "concurrencyGroups": [], "leaseExpiresAt": None,
+                      "pausedJobs": 0, "nextScheduledJob": None, "instances": [], "concurrencyGroups": [], "leaseExpiresAt": None,
                       "leaderHeartbeatOverdue": False}  # fmt: skip
 
 
