@@ -32,32 +32,58 @@ def list_executions(
     page: Annotated[int | None, typer.Option(help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[int | None, typer.Option(help="Runs per page, 1-100 (default with --json: 50).")] = None,
     every: Annotated[bool, typer.Option("--all", help="Every run (with --json: every page, in one answer).")] = False,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since", help="Only runs recorded at or after TIME: ISO 8601 or a duration ago (24h, 7d).", metavar="TIME"
+        ),
+    ] = None,
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", help="Only runs recorded before TIME: ISO 8601, a duration ago or now.", metavar="TIME"
+        ),
+    ] = None,
+    after: Annotated[
+        str | None,
+        typer.Option("--after", help="Only the page after CURSOR (a nextCursor of --json).", metavar="CURSOR"),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
     """List runs, newest first: the latest 50 (--limit N), with a footer when there are more.
+    Times without an offset are in [scheduler] timezone, as in executions export.
 
-    With --json: one page of the API's answer (--page, --per-page), or every run (--all).
+    With --json: one page of the API's answer (--page, --per-page; --after the nextCursor of
+    the page before), or every run (--all).
 
     \b
     Examples:
       jobctl executions list --job backup --status failed
       jobctl executions list --limit 200
+      jobctl executions list --since 24h --status failed
     """
     from jobctl.cli import listing
+    from jobctl.service.windows import check_order
 
     app_ctx: AppContext = ctx.obj
+    numbered = page is not None or per_page is not None
+    paged = numbered or after is not None
+    _check_choice(limit=limit is not None, paged=numbered, every=every, as_json=as_json, cursor=after is not None)
+    zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
+    start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
+    check_order(start, end)
     service = app_ctx.service(reads_only=True)
-    paged = page is not None or per_page is not None
-    _check_choice(limit=limit is not None, paged=paged, every=every, as_json=as_json)
     job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
 
-    def fetch(number: int, size: int, after: str | None = None) -> ExecutionList:
-        return service.list_executions(job_id=job_id, status=status, page=number, per_page=size, after=after)
+    def fetch(number: int, size: int, cursor: str | None = None) -> ExecutionList:
+        return service.list_executions(
+            job_id=job_id, status=status, page=number, per_page=size, after=cursor, since=start, until=end
+        )
 
     if every:
-        data = listing.every_execution(service.stream_executions(job_id=job_id, status=status))
+        data = listing.every_execution(service.stream_executions(job_id=job_id, status=status, since=start, until=end))
     elif paged or as_json:
-        data = fetch(1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page)
+        data = fetch(1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page, after)
     else:
         data = listing.first_items(fetch, "executions", limit or DEFAULT_LIMIT)
     if as_json:
@@ -65,7 +91,7 @@ def list_executions(
         return
     names = listing.job_names(service, {e["jobId"] for e in data["executions"]})
     total = data["total"] if data["total"] is not None else len(data["executions"])
-    shown_page = (1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page) if paged else None
+    shown_page = (1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page) if numbered else None
     footer = render.executions_footer(len(data["executions"]), total, page=shown_page)
     render.executions_table(data, names, footer=footer)
 
@@ -74,10 +100,17 @@ DEFAULT_LIMIT = 50
 """Runs shown to people unless --limit says otherwise (and the API's default page size)."""
 
 
-def _check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool) -> None:
-    """One way of choosing runs: --limit (people), --page/--per-page, or --all, as in every listing."""
+def _check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool, cursor: bool = False) -> None:
+    """One way of choosing runs: --limit (people), --page/--per-page, or --all, as in every
+    listing; ``--after`` (``cursor``) is one more way of asking for a page, worded as ``jobs list``
+    words it."""
     from jobctl.cli.paging import check_choice
+    from jobctl.errors import UsageError
 
+    if cursor and every:
+        raise UsageError("give either --all or --page/--per-page/--after")
+    if cursor and limit:
+        raise UsageError("give one of --limit, --page/--per-page/--after and --all")
     check_choice(limit=limit, paged=paged, every=every, as_json=as_json)
 
 

@@ -56,8 +56,8 @@ def test_job_types_task_functions_and_status(run_json: Callable[..., Any]) -> No
     assert (shell["name"], shell["handlerType"], shell["isActive"]) == ("shell", "command", True)
     status = run_json("status", "--json")
     assert status == {"isRunning": False, "leaderInstance": None, "totalJobs": 0, "enabledJobs": 0, "runningJobs": 0,
-                      "pausedJobs": 0, "nextScheduledJob": None, "instances": [], "concurrencyGroups": [], "leaseExpiresAt": None,
-                      "leaderHeartbeatOverdue": False}  # fmt: skip
+                      "pausedJobs": 0, "nextScheduledJob": None, "instances": [], "concurrencyGroups": [],
+                      "leaseExpiresAt": None, "leaderHeartbeatOverdue": False}  # fmt: skip
 
 
 def test_task_functions_sync_from_the_config(cli: Any, tmp_path: Path, run_json: Callable[..., Any],

@@ -8,7 +8,7 @@ import pytest
 
 from tests.cli.helpers import OneStoreCli, check_error, check_ok
 
-COMMANDS = [["executions", "export"], ["jobs", "why", "w"]]
+COMMANDS = [["executions", "export"], ["executions", "list"], ["jobs", "why", "w"]]
 """Every command with both options (``audit`` takes ``--since`` alone)."""
 
 REFUSED = [
