@@ -69,17 +69,35 @@ def print_table(
             continue
         limits = _shrunk(specs, naturals, shown, excess(), comfortable=floor == "comfortable", start=limits)
     if rich_rows or excess() > 0 or len(rows) < 2 or not shown:  # what does not fit is rich's to fold or squeeze
-        console.print(_table(title, specs, rows, shown, limits, box))
+        _print(console, _table(title, specs, rows, shown, limits, box), plain=box is None)
         return
     widths = [min(naturals[index], limits.get(index, naturals[index])) for index in shown]
     writer = RowWriter(console, widths, limits=[limits.get(index) for index in shown], box=box)
     lines = writer.lines([[row[index] for index in shown] for row in rows[1:]])
     if lines is None:  # a cell that would take more than one line: rich folds it
-        console.print(_table(title, specs, rows, shown, limits, box))
+        _print(console, _table(title, specs, rows, shown, limits, box), plain=box is None)
         return
-    console.print(_table(title, specs, rows[:1], shown, limits, box, widths=widths))
-    console.file.write("".join(lines))
+    _print(console, _table(title, specs, rows[:1], shown, limits, box, widths=widths), plain=box is None)
+    console.file.write("".join(_unpadded(line) for line in lines) if box is None else "".join(lines))
     console.file.flush()
+
+
+def _print(console: Any, table: Any, *, plain: bool) -> None:
+    """Print a rich table; ``plain`` (no box: into a pipe or file) without the blanks that pad
+    each line's last cell to the column's width: a listing whose widest error is 300 characters
+    ended every other line with up to 300 spaces, which ``grep``, ``diff`` and ``cut`` carry along."""
+    if not plain:
+        console.print(table)
+        return
+    with console.capture() as captured:
+        console.print(table)
+    console.file.write("".join(_unpadded(line) for line in captured.get().splitlines(keepends=True)))
+
+
+def _unpadded(line: str) -> str:
+    """``line`` without the blanks before its end (its newline kept)."""
+    body = line.rstrip("\n")
+    return body.rstrip(" ") + line[len(body) :]
 
 
 class RowWriter:
