@@ -502,11 +502,31 @@ def _status_command(verb: str, body: dict[str, object], doc: str) -> None:
 _status_command(
     "enable", {"isEnabled": True}, "Enable a job: it runs on schedule again.\n\nExample: jobctl jobs enable backup"
 )
-_status_command(
-    "disable",
-    {"isEnabled": False},
-    "Disable a job: no runs at all, triggers refused.\n\nExample: jobctl jobs disable backup",
-)
+
+
+@app.command("disable")
+def disable(
+    ctx: typer.Context,
+    job: JobArg,
+    reason: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--reason", help="Why: recorded with the change in the audit log.", metavar="TEXT"),
+    ] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Disable a job: no runs at all, triggers refused.
+
+    \b
+    Examples:
+      jobctl jobs disable backup
+      jobctl jobs disable backup --reason "host retired"
+    """
+    service = _ctx(ctx).service()
+    body: dict[str, object] = {"isEnabled": False}
+    if reason is not None:
+        body["reason"] = reason
+    data = service.set_job_status(service.resolve_job(job), body)
+    output.print_json(data) if as_json else render.job_changed(data, "disabled")
 
 
 @app.command("pause")

@@ -332,7 +332,8 @@ class JobUpdate(BaseModel):
 
 
 class JobStatusUpdate(BaseModel):
-    """Body of ``PUT /jobs/{id}/status``: ``isEnabled``, ``isPaused`` or both."""
+    """Body of ``PUT /jobs/{id}/status``: ``isEnabled``, ``isPaused`` or both, and the reason for a
+    pause or a disable (a pause shows it until the resume; both record it in the audit log)."""
 
     model_config = _STRICT
 
@@ -344,8 +345,8 @@ class JobStatusUpdate(BaseModel):
     def _something_to_change(self) -> JobStatusUpdate:
         if self.isEnabled is None and self.isPaused is None:
             raise ValueError("give isEnabled, isPaused or both")
-        if self.reason is not None and self.isPaused is not True:
-            raise ValueError("a reason goes with isPaused: true")
+        if self.reason is not None and self.isPaused is not True and self.isEnabled is not False:
+            raise ValueError("a reason goes with isPaused: true or isEnabled: false")
         return self
 
 

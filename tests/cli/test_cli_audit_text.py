@@ -87,3 +87,28 @@ def test_entries_written_before_names_were_recorded_still_read(
     ]
     assert _what(cli, ok, "old")[:3] == expected
     assert _changes(cli, ok, "old")[1:] == [f"updated by ops-token: {text}" for text in reversed(expected)]
+
+
+def test_a_disable_keeps_its_reason_in_the_log(
+    cli: Any, ok: Callable[[Any], Any], run_json: Callable[..., Any]
+) -> None:
+    """``jobs disable --reason`` was no option, and the API refused a reason without ``isPaused``,
+    though the README said the log keeps the reason given with a disable."""
+    run_json("jobs", "create", "old", "--every", "1h", "--command", "true", "--json")
+    disabled = run_json("jobs", "disable", "old", "--reason", "host retired", "--json")
+    assert disabled["isEnabled"] is False
+    assert _what(cli, ok, "old")[0] == "reason: host retired"
+    assert _changes(cli, ok, "old")[-1] == f'disabled by {audit.local_actor()} with reason "host retired"'
+
+
+def test_a_reason_goes_with_a_pause_or_a_disable_only() -> None:
+    import pytest
+    from pydantic import ValidationError
+
+    from jobctl.wire.requests import JobStatusUpdate
+
+    assert JobStatusUpdate(isEnabled=False, reason="retired").reason == "retired"
+    assert JobStatusUpdate(isPaused=True, reason="disk").reason == "disk"
+    for body in ({"isEnabled": True, "reason": "x"}, {"isPaused": False, "reason": "x"}):
+        with pytest.raises(ValidationError, match="a reason goes with isPaused: true or isEnabled: false"):
+            JobStatusUpdate(**body)
