@@ -101,7 +101,10 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _parse(path: str, text: str) -> dict[str, Any]:
-    if path.endswith(".json"):
+    """TOML, or JSON for a ``.json`` file and for standard input that starts with ``{`` (what
+    ``jobctl export --format json`` writes; no TOML document can start so), so that
+    ``jobctl export --format json | jobctl apply -f - --source NAME`` reads back."""
+    if path.endswith(".json") or (path == "-" and text.lstrip().startswith("{")):
         import json
 
         try:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from jobctl.store import open_store
 from tests.cli.helpers import OneStoreCli, check_error, check_ok
 
 JOBS_TOML = """\
@@ -75,6 +76,22 @@ def test_round_trip_export_apply_export_is_byte_for_byte(cli: Any, tmp_path: Pat
     other = dict(cli.env, JOBCTL_DB=second_store_url)
     check_ok(cli("apply", "-f", write(tmp_path, first, "exported.toml"), env=other))
     assert check_ok(cli("export", env=other)).stdout == first
+
+
+def test_a_json_export_applies_back_through_standard_input(cli: Any, tmp_path: Path, second_store_url: str) -> None:
+    """``export --format json | apply -f - --source NAME``: standard input was read as TOML only
+    ("not valid TOML"), a ``.json`` file name being the only way to say JSON."""
+    check_ok(cli("apply", "-f", write(tmp_path, JOBS_TOML)))
+    exported = check_ok(cli("export", "--format", "json")).stdout
+    other = dict(cli.env, JOBCTL_DB=second_store_url)
+    open_store(second_store_url).close()
+    check_ok(cli("apply", "-f", "-", "--source", "copied", input=exported, env=other))
+    assert check_ok(cli("export", "--format", "json", env=other)).stdout == exported
+    assert check_ok(cli("apply", "-f", "-", "--source", "copied", input=exported, env=other)).stdout.startswith(
+        "no changes"
+    )
+    line = check_error(cli("apply", "-f", "-", "--source", "x", input='{"jobs": [', env=other), 2)
+    assert line.startswith("jobctl: -: not valid JSON"), line
 
 
 def test_plan_then_no_changes_then_a_change(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
