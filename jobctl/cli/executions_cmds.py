@@ -236,6 +236,34 @@ def cancel(
     output.print_line(render.cancel_summary(data))
 
 
+@app.command("wait")
+def wait(
+    ctx: typer.Context,
+    execution_id: Annotated[str, typer.Argument(help="Execution id or prefix.", metavar="ID")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the ended run as the API's JSON.")] = False,
+) -> None:
+    """Wait until a run has ended, then exit as jobctl run does: 0 on success, the job's exit
+    code, 124 on timeout, 128+N when signal N killed it, 1 otherwise (cancelled, skipped,
+    missed, failed without a code); how it ended is one line on stderr.
+
+    Ctrl-C stops waiting (exit 130) and leaves the run alone: executions cancel stops it.
+
+    \b
+    Examples:
+      id=$(jobctl jobs trigger backup) && jobctl executions wait "$id"
+      jobctl executions wait 3f2c9a4e --json | jq .durationSeconds
+    """
+    from jobctl.cli.follow import exit_code_of, say_how_it_ended, wait_for_the_end
+
+    app_ctx: AppContext = ctx.obj
+    service = app_ctx.service(reads_only=True)
+    final = wait_for_the_end(service, service.resolve_execution(execution_id))
+    if as_json:
+        output.print_json(final)
+    say_how_it_ended(final)
+    raise typer.Exit(exit_code_of(final))
+
+
 @app.command("tail")
 def tail(
     ctx: typer.Context,

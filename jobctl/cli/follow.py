@@ -156,6 +156,28 @@ def _say(line: str) -> None:
     sys.stderr.flush()
 
 
+def wait_for_the_end(service: JobService, execution_id: str) -> Mapping[str, Any]:
+    """The execution once it has ended (polled every :data:`POLL_SECONDS`); the last record of
+    one a forced delete of its job ended and deleted meanwhile."""
+    from jobctl.errors import ExecutionGone
+
+    while True:
+        try:
+            execution: Mapping[str, Any] = service.get_execution(execution_id)
+        except ExecutionGone as gone:
+            return gone.record
+        if execution["status"] not in ACTIVE:
+            return execution
+        time.sleep(POLL_SECONDS)
+
+
+def say_how_it_ended(execution: Mapping[str, Any]) -> None:
+    """``jobctl: run failed: exit code 3`` (the first line of its error) on stderr, unless it
+    succeeded or has no error to tell."""
+    if execution["status"] != ExecutionStatus.SUCCESS.value and execution.get("errorMessage"):
+        _say(f"jobctl: run {execution['status']}: {outcome_reason(execution).splitlines()[0]}")
+
+
 def exit_code_of(execution: Mapping[str, Any]) -> int:
     """The shell exit code a finished run stands for: its own, 124 on timeout, 128 + N for a
     failed run killed by signal N (as a shell reports it: 137 for SIGKILL, the OOM killer's), 1

@@ -1,0 +1,81 @@
+"""``jobctl executions wait ID``: a script that triggered a run waits for its end and gets the
+exit code ``jobctl run`` would give, on the store and through ``--api``; ``tail -f`` exits 0
+whatever the run did."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon.helpers import DaemonFactory, cli, wait_for, write_config
+
+
+@pytest.fixture
+def factory(store_url: str, tmp_path: Path) -> Iterator[DaemonFactory]:
+    made = DaemonFactory(store_url, write_config(tmp_path / "jobctl.toml"), tmp_path)
+    yield made
+    made.stop_all()
+
+
+def _env(factory: DaemonFactory, token: str | None = None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
+    env.update({"JOBCTL_DB": factory.store_url, "JOBCTL_CONFIG": str(factory.config_path)})
+    if token is not None:
+        env["JOBCTL_TOKEN"] = token
+    return env
+
+
+@pytest.mark.parametrize("through_api", [False, True], ids=["store", "api"])
+def test_wait_exits_as_the_run_ended(factory: DaemonFactory, through_api: bool) -> None:
+    daemon = factory.start(api=True)
+    api: tuple[str, ...] = ("--api", f"http://127.0.0.1:{daemon.port}") if through_api else ()
+    token = cli(factory, "token", "create", "waiter", "--role", "admin").stdout.strip() if through_api else None
+    for name, command in (("ok", "sleep 1"), ("seven", "sleep 1; echo why >&2; exit 7"), ("slow", "sleep 30")):
+        created = cli(factory, *api, "jobs", "create", name, "--every", "1d", "--command", command, token=token)
+        assert created.returncode == 0, created.stderr
+    assert cli(factory, *api, "jobs", "update", "slow", "--timeout", "1s", token=token).returncode == 0
+
+    for name, code, line in (
+        ("ok", 0, ""),
+        ("seven", 7, "jobctl: run failed: exit code 7: why\n"),
+        ("slow", 124, None),
+    ):
+        run_id = cli(factory, *api, "jobs", "trigger", name, token=token).stdout.strip()
+        waited = cli(factory, *api, "executions", "wait", run_id[:8], token=token)
+        assert waited.returncode == code, (name, waited.stderr)
+        assert waited.stdout == ""
+        if line is not None:
+            assert waited.stderr == line, waited.stderr
+        else:
+            assert waited.stderr.startswith("jobctl: run timeout: "), waited.stderr
+        shown = json.loads(cli(factory, *api, "executions", "wait", run_id, "--json", token=token).stdout)
+        assert shown["id"] == run_id and shown["status"] in ("success", "failed", "timeout")
+
+    missing = cli(factory, *api, "executions", "wait", "00000000", token=token)
+    assert missing.returncode == 3 and missing.stderr == "jobctl: no execution '00000000'\n", missing.stderr
+
+
+def test_ctrl_c_stops_waiting_and_leaves_the_run_alone(factory: DaemonFactory) -> None:
+    factory.start()
+    assert cli(factory, "jobs", "create", "long", "--every", "1d", "--command", "sleep 20").returncode == 0
+    run_id = cli(factory, "jobs", "trigger", "long").stdout.strip()
+    waiter = subprocess.Popen(
+        [sys.executable, "-m", "jobctl", "executions", "wait", run_id],
+        env=_env(factory), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    wait_for(
+        lambda: json.loads(cli(factory, "executions", "show", run_id, "--json").stdout)["status"] == "running",
+        timeout=20, what="the run to start",
+    )  # fmt: skip
+    waiter.send_signal(signal.SIGINT)
+    _, stderr = waiter.communicate(timeout=30)
+    assert waiter.returncode == 130 and "Traceback" not in stderr, stderr
+    assert json.loads(cli(factory, "executions", "show", run_id, "--json").stdout)["status"] == "running"
+    assert cli(factory, "executions", "cancel", run_id).returncode == 0
