@@ -114,6 +114,30 @@ def test_a_refused_postgres_store_names_the_url_without_its_password(pg_availabl
         assert "jobctl_no_such_db" in result.stderr and SECRET not in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("query", "fragment"),
+    [("sslmode=bogus", 'invalid sslmode value: "bogus"'), ("foo=bar", 'invalid connection option "foo"'),
+     ("connect_timeout=x", "bad value for connect_timeout")],
+    ids=["bad-value", "unknown-option", "not-a-number"],
+)  # fmt: skip
+def test_a_connection_parameter_the_driver_refuses_is_a_malformed_url_exit_2(
+    query: str, fragment: str, pg_available: bool, tmp_path: Path
+) -> None:
+    """Exit 1 ("cannot open store") before, as for an outage: the README puts a malformed store
+    URL at exit 2, and a daemon under systemd is not restarted for one (RestartPreventExitStatus)."""
+    if not pg_available:
+        pytest.skip("Postgres is not reachable")
+    info = parse_store_url(PG_URL).pg_conninfo or {}
+    host, port, user = info.get("host", "127.0.0.1"), info.get("port", "5432"), info.get("user", "postgres")
+    url = f"postgresql+psycopg://{user}:{SECRET}@{host}:{port}/test?{query}"
+    for args in (["--db", url, "jobs", "create", "a", "--every", "1h", "--command", "true"], ["--db", url, "daemon"]):
+        result = jobctl(tmp_path, *args)
+        assert result.returncode == 2, result.stderr
+        line = result.stderr.splitlines()[-1]
+        assert line.startswith("jobctl: store URL postgresql+psycopg://") and fragment in line, result.stderr
+        assert SECRET not in result.stderr
+
+
 @pytest.mark.parametrize("formatter", [TextFormatter(), JsonFormatter()], ids=["text", "json"])
 def test_log_lines_mask_passwords(formatter: logging.Formatter) -> None:
     try:

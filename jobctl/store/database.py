@@ -194,6 +194,7 @@ class Database:
             try:
                 psycopg.connect(**info).close()
             except psycopg.Error as exc:
+                _refuse_a_malformed_url(exc, self.url)
                 raise StoreError(f"cannot open store {self.url.redacted()}: {_first_line(exc)}") from exc
             self._pool = ConnectionPool(
                 "",
@@ -237,6 +238,7 @@ class Database:
                     "(server unreachable or all pooled connections busy)"
                 ) from exc
             if _is_driver_error(exc):  # the dedicated connection's own connect
+                _refuse_a_malformed_url(exc, self.url)
                 raise StoreUnavailable(f"cannot open store {self.url.redacted()}: {_first_line(exc)}") from exc
             raise
         try:
@@ -676,6 +678,22 @@ def _is_outage(exc: BaseException) -> bool:
     client's ``InterfaceError``). Data, integrity and programming errors fail every time."""
     names = {cls.__name__ for cls in type(exc).__mro__}
     return bool(names & {"OperationalError", "InterfaceError", "PoolTimeout"})
+
+
+_MALFORMED_CONNINFO = re.compile(r'invalid connection option|invalid \S+ value|bad value for|missing "=" after')
+"""libpq's words for a connection parameter it does not know or a value it cannot take
+(``?foo=bar``, ``?sslmode=bogus``, ``?connect_timeout=x``): a mistake in the URL, which no retry
+mends, not an outage."""
+
+
+def _refuse_a_malformed_url(exc: BaseException, url: StoreUrl) -> None:
+    """:raises UsageError: (exit 2, as for any malformed store URL, and a daemon that systemd
+    does not restart for it) when the driver refused the URL's own parameters."""
+    line = _first_line(exc)
+    if _MALFORMED_CONNINFO.search(line):
+        from jobctl.errors import UsageError
+
+        raise UsageError(f"store URL {url.redacted()}: {line.removeprefix('connection is bad: ')}") from exc
 
 
 def _first_line(exc: BaseException) -> str:
