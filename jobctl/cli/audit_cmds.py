@@ -8,6 +8,7 @@ import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
+from jobctl.cli.paging import at_least_one
 from jobctl.cli.tables import Column
 
 if TYPE_CHECKING:
@@ -28,7 +29,10 @@ def audit(
         str | None, typer.Option("--since", help="From: ISO 8601 time, or a duration ago (24h, 7d).", metavar="TIME")
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Show the newest N entries (default 50; not with --json).")
+        int | None,
+        typer.Option(
+            "--limit", callback=at_least_one("--limit"), help="Show the newest N entries (default 50; not with --json)."
+        ),
     ] = None,
     page: Annotated[int | None, typer.Option("--page", help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[

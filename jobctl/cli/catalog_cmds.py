@@ -8,6 +8,7 @@ import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
+from jobctl.cli.paging import at_least_one
 from jobctl.cli.tables import Column
 
 if TYPE_CHECKING:
@@ -24,7 +25,10 @@ def list_task_functions(
         bool | None, typer.Option("--active/--inactive", help="Only active (or inactive) ones.", show_default=False)
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Show the first N (default 50; not with --json).")
+        int | None,
+        typer.Option(
+            "--limit", callback=at_least_one("--limit"), help="Show the first N (default 50; not with --json)."
+        ),
     ] = None,
     page: Annotated[int | None, typer.Option("--page", help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[

@@ -9,6 +9,7 @@ import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
+from jobctl.cli.paging import at_least_one
 
 if TYPE_CHECKING:
     from jobctl.service.contract import JobService
@@ -27,7 +28,10 @@ def list_executions(
         typer.Option("--status", help="pending, running, success, failed, timeout, skipped, missed or cancelled."),
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Show the newest N runs (default 50; not with --json).")
+        int | None,
+        typer.Option(
+            "--limit", callback=at_least_one("--limit"), help="Show the newest N runs (default 50; not with --json)."
+        ),
     ] = None,
     page: Annotated[int | None, typer.Option(help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[int | None, typer.Option(help="Runs per page, 1-100 (default with --json: 50).")] = None,

@@ -22,6 +22,7 @@ from jobctl.cli.job_options import (
     setting_fields,
     task_fields,
 )
+from jobctl.cli.paging import at_least_one
 from jobctl.errors import ValidationFailed
 
 if TYPE_CHECKING:
@@ -174,7 +175,10 @@ def list_jobs(
     ] = None,
     every: Annotated[bool, typer.Option("--all", help="With --json: every page, in one answer.")] = False,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Show the first N by name (default all; not with --json).")
+        int | None,
+        typer.Option(
+            "--limit", callback=at_least_one("--limit"), help="Show the first N by name (default all; not with --json)."
+        ),
     ] = None,
     as_json: JsonFlag = False,
 ) -> None:

@@ -8,6 +8,7 @@ import typer
 
 from jobctl.cli import output
 from jobctl.cli.context import AppContext
+from jobctl.cli.paging import at_least_one
 from jobctl.errors import JobctlError
 
 if TYPE_CHECKING:
@@ -25,7 +26,10 @@ def list_notifications(
     job: Annotated[str | None, typer.Option("--job", help="Only this job's (name or id).", metavar="JOB")] = None,
     status: Annotated[str | None, typer.Option("--status", help="pending, sent or failed.")] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Show the newest N (default 50; not with --json).")
+        int | None,
+        typer.Option(
+            "--limit", callback=at_least_one("--limit"), help="Show the newest N (default 50; not with --json)."
+        ),
     ] = None,
     page: Annotated[int | None, typer.Option("--page", help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[

@@ -52,6 +52,19 @@ class Choice:
         return self
 
 
+def at_least_one(option: str) -> Callable[[int | None], int | None]:
+    """An option callback refusing a count below 1 in jobctl's words (``--limit must be at least
+    1, got 0``, exit 2), as ``--page`` is refused, instead of click's ``Invalid value for
+    '--limit': 0 is not in the range x>=1.``"""
+
+    def check(value: int | None) -> int | None:
+        if value is not None and value < 1:
+            raise UsageError(f"{option} must be at least 1, got {value}")
+        return value
+
+    return check
+
+
 def check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool) -> None:
     """One way of choosing items: --limit (people), --page/--per-page, or --all.
 

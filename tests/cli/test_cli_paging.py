@@ -23,6 +23,8 @@ REFUSED = {
     "limit-with-json": (["--json", "--limit", "5"], f"--limit is for people; with --json use {WITH_JSON}"),
     "all-with-page": (["--all", "--page", "1"], ONE_WAY),
     "limit-with-per-page": (["--limit", "5", "--per-page", "5"], ONE_WAY),
+    "limit-zero": (["--limit", "0"], "--limit must be at least 1, got 0"),
+    "limit-negative": (["--limit", "-3"], "--limit must be at least 1, got -3"),
 }
 
 
@@ -46,6 +48,10 @@ def test_one_way_of_choosing_at_a_time(
     sqlite_only_cli: OneStoreCli, command: list[str], key: str, options: list[str], message: str
 ) -> None:
     assert check_error(sqlite_only_cli(*command, *options), 2) == f"jobctl: {message}"
+
+
+def test_jobs_list_refuses_a_limit_below_one_in_the_same_words(sqlite_only_cli: OneStoreCli) -> None:
+    assert check_error(sqlite_only_cli("jobs", "list", "--limit", "0"), 2) == "jobctl: --limit must be at least 1, got 0"
 
 
 def test_the_audit_log_past_one_page(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
