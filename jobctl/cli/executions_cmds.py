@@ -17,6 +17,16 @@ if TYPE_CHECKING:
 
 app = typer.Typer(suggest_commands=False, help="Inspect runs and their output.", no_args_is_help=True)
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print the API's JSON.")]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since", help="Only runs recorded at or after TIME: ISO 8601 or a duration ago (24h, 7d).", metavar="TIME"
+    ),
+]
+UntilOption = Annotated[
+    str | None,
+    typer.Option("--until", help="Only runs recorded before TIME: ISO 8601, a duration ago or now.", metavar="TIME"),
+]
 
 
 @app.command("list")
@@ -36,18 +46,8 @@ def list_executions(
     page: Annotated[int | None, typer.Option(help="Only this page (default with --json: 1).")] = None,
     per_page: Annotated[int | None, typer.Option(help="Runs per page, 1-100 (default with --json: 50).")] = None,
     every: Annotated[bool, typer.Option("--all", help="Every run (with --json: every page, in one answer).")] = False,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", help="Only runs recorded at or after TIME: ISO 8601 or a duration ago (24h, 7d).", metavar="TIME"
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until", help="Only runs recorded before TIME: ISO 8601, a duration ago or now.", metavar="TIME"
-        ),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     after: Annotated[
         str | None,
         typer.Option("--after", help="Only the page after CURSOR (a nextCursor of --json).", metavar="CURSOR"),
@@ -122,18 +122,8 @@ def _check_choice(*, limit: bool, paged: bool, every: bool, as_json: bool, curso
 def export(
     ctx: typer.Context,
     job: Annotated[str | None, typer.Option("--job", help="Only runs of this job (name or id).", metavar="JOB")] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since", help="Only runs recorded at or after TIME: ISO 8601 or a duration ago (24h, 7d).", metavar="TIME"
-        ),
-    ] = None,
-    until: Annotated[
-        str | None,
-        typer.Option(
-            "--until", help="Only runs recorded before TIME: ISO 8601, a duration ago or now.", metavar="TIME"
-        ),
-    ] = None,
+    since: SinceOption = None,
+    until: UntilOption = None,
     fmt: Annotated[str, typer.Option("--format", help="csv, json or ndjson.", metavar="FORMAT")] = "csv",
     to: Annotated[
         str | None, typer.Option("-o", "--output", help="Write to FILE (default, or -: stdout).", metavar="FILE")

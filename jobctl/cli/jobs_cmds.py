@@ -525,12 +525,7 @@ def disable(
       jobctl jobs disable backup
       jobctl jobs disable backup --reason "host retired"
     """
-    service = _ctx(ctx).service()
-    body: dict[str, object] = {"isEnabled": False}
-    if reason is not None:
-        body["reason"] = reason
-    data = service.set_job_status(service.resolve_job(job), body)
-    output.print_json(data) if as_json else render.job_changed(data, "disabled")
+    _set_status(ctx, job, {"isEnabled": False}, reason, as_json=as_json, done="disabled")
 
 
 @app.command("pause")
@@ -550,12 +545,18 @@ def pause(
       jobctl jobs pause backup
       jobctl jobs pause backup --reason "disk replacement until Friday"
     """
+    _set_status(ctx, job, {"isPaused": True}, reason, as_json=as_json, done="paused")
+
+
+def _set_status(
+    ctx: typer.Context, job: str, body: dict[str, object], reason: str | None, *, as_json: bool, done: str
+) -> None:
+    """``PUT /jobs/{id}/status`` with ``body`` and the reason given, if any, then the job as changed."""
     service = _ctx(ctx).service()
-    body: dict[str, object] = {"isPaused": True}
     if reason is not None:
-        body["reason"] = reason
+        body = {**body, "reason": reason}
     data = service.set_job_status(service.resolve_job(job), body)
-    output.print_json(data) if as_json else render.job_changed(data, "paused")
+    output.print_json(data) if as_json else render.job_changed(data, done)
 
 
 _status_command("resume", {"isPaused": False}, "Resume a paused job.\n\nExample: jobctl jobs resume backup")
