@@ -273,3 +273,24 @@ def test_a_foreground_run_heartbeats_often_enough_for_the_shortest_lease(service
         if run.poll() is None:
             run.kill()
     assert 0 < oldest < 1.0, f"a heartbeat {oldest:.2f}s old; a daemon with a 2 s lease reaps at 2 s"
+
+
+# -- as a script runs it, with no daemon (tests/daemon/test_run_in_scripts.py has the daemon's modes)
+
+
+def test_a_reader_that_leaves_a_big_foreground_run_ends_it_with_141(service: Service, store_url: str) -> None:
+    """A write larger than the pipe holds was cut short without an error when the reader left:
+    ``jobctl run chatty | head -1`` of a run whose output came in one read exited 0."""
+    job = shell_job(service, "fgbig", "seq 1 200000", scheduleConfig={"hours": 1})
+    proc = subprocess.Popen([sys.executable, "-m", "jobctl", "--db", store_url, "run", "fgbig"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    [run] = executions(service, job["id"])
+    if run["status"] == "cancelled":  # still going when the reader left
+        assert err == f"jobctl: stdout's reader left: execution {run['id']} cancelled\n"
+    else:
+        assert (run["status"], err) == ("success", "")
