@@ -35,7 +35,8 @@ EXIT_CODES = {
     5: "not authorised, or the API cannot be reached",
 }
 """The documented exit codes; ``jobctl run`` also exits with the job's own code, 128 + N when
-signal N killed it, 124 on timeout, 130 when Ctrl-C cancelled the run; ``jobctl daemon`` exits
+signal N killed it, 124 on timeout, 130, 143 or 129 when Ctrl-C, SIGTERM or SIGHUP cancelled the
+run; ``jobctl daemon`` exits
 78 when it refuses a store it can never use as configured, a newer one or one that is no jobctl
 store (:data:`jobctl.errors.EXIT_STORE_UNUSABLE`)."""
 

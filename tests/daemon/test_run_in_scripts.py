@@ -1,6 +1,6 @@
-"""``jobctl run`` and the commands that print much, as a script runs them: into a pipe whose
-reader leaves after a few bytes, and into a stdout that cannot be written (a full disk, a closed
-descriptor).
+"""``jobctl run`` and the commands that print much, as a script runs them: under ``timeout`` or
+``kill`` (SIGTERM, SIGHUP), into a pipe whose reader leaves after a few bytes, into a stdout that
+cannot be written (a full disk, a closed descriptor).
 
 Each test runs in both modes against one leading daemon on a SQLite store: the CLI on the store
 (``--db``; the daemon runs the run) and through the daemon's REST API on 127.0.0.1 (``--api``).
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import uuid
@@ -26,7 +27,7 @@ from jobctl.service import Service
 from jobctl.service.tokens import create_token
 from jobctl.store import Store, open_store
 from tests.conftest import ADMIN, TEST_ZONE
-from tests.daemon.helpers import DaemonFactory, DaemonProcess, shell_job, wait_for, write_config
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, shell_job, wait_for, write_config
 
 KILL_GRACE = 1
 BIG_OUTPUT = "seq 1 200000"
@@ -105,6 +106,32 @@ def sleeper(daemon: Daemon, tmp_path: Path, **fields: Any) -> tuple[dict[str, An
 def started(pidfile: Path) -> int:
     wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), timeout=10, what="the run to start")
     return int(pidfile.read_text())
+
+
+# -- SIGTERM and SIGHUP ------------------------------------------------------------------------
+
+
+SIGNALS = [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGHUP, 129, "hung up (SIGHUP)")]
+
+
+@pytest.mark.parametrize(("signum", "code", "said"), SIGNALS, ids=["TERM", "HUP"])
+def test_sigterm_or_sighup_cancels_the_run_as_ctrl_c_does(
+    daemon: Daemon, mode: list[str], tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    """``timeout 2 jobctl run JOB`` used to exit 124 with the run going on, recorded ``running``."""
+    job, pidfile = sleeper(daemon, tmp_path)
+    proc = subprocess.Popen(argv(mode, "run", job["name"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=daemon.env)  # fmt: skip
+    pgid = started(pidfile)
+    [run] = executions(daemon.service, job["id"])
+    os.kill(proc.pid, signum)
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == code, err
+    assert f"jobctl: {said}: cancelling execution {run['id']}" in err, err
+    assert f"jobctl: execution {run['id']} cancelled" in err and "Traceback" not in err, err
+    wait_for(lambda: not group_alive(pgid), timeout=2, what="the run's process group to go")
+    final = daemon.service.get_execution(run["id"])
+    assert final["status"] == "cancelled" and final["cancelledBy"], final
 
 
 # -- a reader that leaves after a few bytes ------------------------------------------------------
@@ -188,3 +215,23 @@ def test_a_stdout_that_cannot_be_written_is_one_line_and_exit_2(
     result = with_stdout_closed(daemon, command) if closed else into_full_disk(daemon, command)
     why = "it is closed" if closed else "No space left on device"
     assert (result.returncode, result.stderr) == (2, f"jobctl: cannot write to stdout: {why}\n")
+
+
+def test_run_into_a_full_disk_cancels_its_run(daemon: Daemon, mode: list[str], tmp_path: Path) -> None:
+    job, _ = sleeper(daemon, tmp_path)
+    result = into_full_disk(daemon, argv(mode, "run", job["name"]))
+    [run] = executions(daemon.service, job["id"])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.endswith(
+        f"jobctl: cannot write to stdout: No space left on device: execution {run['id']} cancelled\n"
+    ), result.stderr
+    assert "internal error" not in result.stderr
+    assert daemon.service.get_execution(run["id"])["status"] == "cancelled"
+
+
+def test_run_with_stdout_closed_is_refused_before_anything_runs(daemon: Daemon, mode: list[str]) -> None:
+    job = shell_job(daemon.service, unique("ok"), "echo ok", scheduleConfig={"days": 1})
+    result = with_stdout_closed(daemon, argv(mode, "run", job["name"]))
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("jobctl: cannot write to stdout: it is closed; nothing was run"), result.stderr
+    assert executions(daemon.service, job["id"]) == [], "nothing was triggered"
