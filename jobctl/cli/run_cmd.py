@@ -10,6 +10,8 @@ import typer
 from jobctl.cli.context import AppContext
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from jobctl.cli.run_wait import SilentRunWatch
     from jobctl.errors import ExecutionGone, OutputUnwritable
     from jobctl.scheduler.foreground import ForegroundRun
@@ -20,7 +22,8 @@ INTERRUPTED_EXIT = 130
 
 
 class _Following:
-    """The run ``jobctl run`` follows, and this process's runner of it when no daemon leads."""
+    """The attempt ``jobctl run`` follows (the triggered run, then each retry it waits for), and
+    this process's runner of it when no daemon leads."""
 
     def __init__(self) -> None:
         self.execution_id: str | None = None
@@ -32,8 +35,10 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
 
     With a daemon leading, the daemon runs it; otherwise (local mode) it runs in this process,
     also when the leader dies while the run waits and no other daemon takes over within its lease.
-    The run is recorded like any other manual trigger. Ctrl-C, SIGTERM or SIGHUP cancels the run
-    and exits 130, 143 or 129;
+    The run is recorded like any other manual trigger. A job with retries is followed through
+    them: a failed attempt whose retry is queued is said on stderr with the retry's time, the
+    command waits for it and prints its output, and exits with the last attempt's outcome.
+    Ctrl-C, SIGTERM or SIGHUP cancels the run (or the retry waiting) and exits 130, 143 or 129;
     a second signal leaves at once and lets the run go on. A reader of stdout that leaves
     (``| head``) cancels it too, and the command exits 141.
 
@@ -41,6 +46,7 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     """
     from jobctl.cli.follow import exit_code_of
     from jobctl.cli.output import stdout_closed
+    from jobctl.cli.run_wait import wait_until_due
     from jobctl.errors import ApiUnreachable, ExecutionGone, OutputUnwritable
 
     if stdout_closed():  # the run's output could go nowhere: refused before anything runs
@@ -53,7 +59,14 @@ def run(ctx: typer.Context, job: Annotated[str, typer.Argument(help="Job id or u
     signals = _Signals.install()  # from here on, Ctrl-C, SIGTERM and SIGHUP cancel the run
     try:
         following.execution_id = service.trigger_job(job_id)["executionId"]
-        final = _follow_attempt(app_ctx, service, following, signals)
+        while True:
+            final = _follow_attempt(app_ctx, service, following, signals)
+            retry = _queued_retry(service, final)
+            if retry is None:
+                break
+            _say_a_retry_waits(service, final, retry)
+            following.execution_id = retry["id"]
+            wait_until_due(service, retry, interrupted=signals.seen)
     except ExecutionGone as gone:
         _end_as_deleted(gone, following.foreground)
     except KeyboardInterrupt:
@@ -97,6 +110,59 @@ def _follow_attempt(app_ctx: AppContext, service: JobService, following: _Follow
     if note:
         sys.stderr.write(f"jobctl: {note}\n")
     return final
+
+
+def _queued_retry(service: JobService, final: ExecutionOut) -> ExecutionOut | None:
+    """The next attempt the failure of ``final`` queued, if any.
+
+    The transaction that records a failed attempt inserts its retry (docs/retry-backoff.md), so
+    once the attempt reads as ended its retry is there or never will be: the job's execution
+    created at the very moment the attempt completed, by ``retry``, with the next attempt number.
+    """
+    from jobctl.cli.output import parse_time
+    from jobctl.models import ExecutionStatus
+
+    failed = (ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value)
+    completed = parse_time(final["completedAt"])
+    if final["status"] not in failed or completed is None:
+        return None
+    page = service.list_executions(job_id=final["jobId"], since=completed, per_page=100)
+    for execution in page["executions"]:
+        if (
+            execution["triggeredBy"] == "retry"
+            and execution["attempt"] == final["attempt"] + 1
+            and parse_time(execution["createdAt"]) == completed
+        ):
+            return execution
+    return None
+
+
+def _say_a_retry_waits(service: JobService, final: ExecutionOut, retry: ExecutionOut) -> None:
+    """``jobctl: attempt 1 of 2 failed (exit code 5); retry at 15:00:03`` (the date too when not today)."""
+    import sys
+
+    from jobctl.cli.follow import outcome_reason
+    from jobctl.cli.terminal import printable
+    from jobctl.models import ExecutionStatus
+    from jobctl.store.writes import retry_due
+
+    attempts = service.get_job(final["jobId"])["retryCount"] + 1
+    how = "timed out" if final["status"] == ExecutionStatus.TIMEOUT.value else "failed"
+    reason = (outcome_reason(final).splitlines() or [""])[0]
+    said = f"attempt {final['attempt']} of {max(attempts, retry['attempt'])} {how}" + (f" ({reason})" if reason else "")
+    due = retry_due(retry["pendingReason"]) if retry["status"] == ExecutionStatus.PENDING.value else None
+    when = f"retry at {_local_clock(due)}" if due is not None else "retrying now"
+    sys.stderr.write(printable(f"jobctl: {said}; {when}") + "\n")
+    sys.stderr.flush()
+
+
+def _local_clock(moment: datetime) -> str:
+    """``15:00:03`` in the local zone, with the date before it when that is not today's."""
+    from datetime import datetime as clock
+
+    local = moment.astimezone()
+    same_day = local.date() == clock.now(local.tzinfo).date()
+    return local.strftime("%H:%M:%S" if same_day else "%Y-%m-%d %H:%M:%S")
 
 
 def _say_how_it_failed(final: Mapping[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -358,6 +359,27 @@ def test_a_foreground_run_with_stdout_closed_is_refused_before_it_starts(
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("jobctl: cannot write to stdout: it is closed; nothing was run"), result.stderr
     assert executions(service, job["id"]) == []
+
+
+def test_a_foreground_run_follows_its_retries(service: Service, store_url: str, tmp_path: Path) -> None:
+    """No daemon runs the retry: ``jobctl run`` runs it itself once it is due."""
+    job = shell_job(service, "fgretry", "echo attempt-$JOBCTL_EXECUTION_ID; exit 5", scheduleConfig={"hours": 1},
+                    retryCount=1, retryDelaySeconds=1)  # fmt: skip
+    env = foreground_env(store_url, tmp_path)
+    result = subprocess.run([sys.executable, "-m", "jobctl", "run", "fgretry"], capture_output=True, text=True,
+                            env=env, timeout=60)  # fmt: skip
+    first, second = executions(service, job["id"])
+    assert result.returncode == 5, result.stderr
+    assert result.stdout == f"attempt-{first['id']}\nattempt-{second['id']}\n"
+    assert re.fullmatch(
+        r"jobctl: attempt 1 of 2 failed \(exit code 5\); retry at \d\d:\d\d:\d\d\njobctl: run failed: exit code 5\n",
+        result.stderr,
+    ), result.stderr
+    assert (second["attempt"], second["triggeredBy"], second["status"]) == (2, "retry", "failed")
+    again = subprocess.run([sys.executable, "-m", "jobctl", "run", "fgretry"], capture_output=True, text=True,
+                           env=env, timeout=60)  # fmt: skip
+    assert again.returncode == 5, "no retry was left queued to block it"
+    assert service.get_status()["instances"] == [], "the foreground runs left the instance list"
 
 
 def test_a_reader_that_leaves_a_big_foreground_run_ends_it_with_141(service: Service, store_url: str) -> None:

@@ -1,6 +1,6 @@
 """``jobctl run`` and the commands that print much, as a script runs them: under ``timeout`` or
 ``kill`` (SIGTERM, SIGHUP), into a pipe whose reader leaves after a few bytes, into a stdout that
-cannot be written (a full disk, a closed descriptor).
+cannot be written (a full disk, a closed descriptor), and on a job with retries.
 
 Each test runs in both modes against one leading daemon on a SQLite store: the CLI on the store
 (``--db``; the daemon runs the run) and through the daemon's REST API on 127.0.0.1 (``--api``).
@@ -15,6 +15,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -235,3 +236,56 @@ def test_run_with_stdout_closed_is_refused_before_anything_runs(daemon: Daemon, 
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("jobctl: cannot write to stdout: it is closed; nothing was run"), result.stderr
     assert executions(daemon.service, job["id"]) == [], "nothing was triggered"
+
+
+# -- retries -------------------------------------------------------------------------------------
+
+RETRY_LINE = re.compile(r"jobctl: attempt 1 of 2 failed \(exit code 5\); retry at \d\d:\d\d:\d\d\n")
+
+
+def test_run_follows_the_jobs_retries_to_the_last_attempt(daemon: Daemon, mode: list[str]) -> None:
+    """It used to exit after the first attempt, saying nothing of the retry, which then made an
+    immediate second ``jobctl run`` fail with "already has 1 active run(s)" (exit 4)."""
+    job = shell_job(daemon.service, unique("retr"), "echo attempt-$JOBCTL_EXECUTION_ID; exit 5",
+                    scheduleConfig={"days": 1}, retryCount=1, retryDelaySeconds=1)  # fmt: skip
+    begun = time.monotonic()
+    result = subprocess.run(argv(mode, "run", job["name"]), capture_output=True, text=True, env=daemon.env, timeout=60)
+    took = time.monotonic() - begun
+    first, second = executions(daemon.service, job["id"])
+    assert result.returncode == 5, result.stderr
+    assert result.stdout == f"attempt-{first['id']}\nattempt-{second['id']}\n", "both attempts' output"
+    lines = result.stderr.splitlines(keepends=True)
+    assert RETRY_LINE.fullmatch(lines[0]) and lines[-1] == "jobctl: run failed: exit code 5\n", result.stderr
+    assert (first["attempt"], second["attempt"], second["status"]) == (1, 2, "failed")
+    assert took >= 1.0, "the retry ran after its delay"
+    again = subprocess.run(argv(mode, "run", job["name"]), capture_output=True, text=True, env=daemon.env, timeout=60)
+    assert again.returncode == 5, again.stderr
+
+
+def test_run_of_a_job_whose_retry_succeeds_exits_0(daemon: Daemon, mode: list[str], tmp_path: Path) -> None:
+    marker = tmp_path / f"{uuid.uuid4().hex}.tried"
+    command = f"if [ -e {marker} ]; then echo second; exit 0; fi; touch {marker}; echo first; exit 5"
+    job = shell_job(daemon.service, unique("flaky"), command, scheduleConfig={"days": 1},
+                    retryCount=2, retryDelaySeconds=1)  # fmt: skip
+    result = subprocess.run(argv(mode, "run", job["name"]), capture_output=True, text=True, env=daemon.env, timeout=60)
+    assert (result.returncode, result.stdout) == (0, "first\nsecond\n"), result.stderr
+    assert re.fullmatch(r"jobctl: attempt 1 of 3 failed \(exit code 5\); retry at \d\d:\d\d:\d\d\n", result.stderr)
+
+
+def test_sigterm_while_a_retry_waits_cancels_the_retry(daemon: Daemon, mode: list[str], tmp_path: Path) -> None:
+    job = shell_job(daemon.service, unique("slow-retry"), "exit 5", scheduleConfig={"days": 1},
+                    retryCount=1, retryDelaySeconds=600)  # fmt: skip
+    err_path = tmp_path / "err"
+    with err_path.open("w") as err_file:
+        proc = subprocess.Popen(argv(mode, "run", job["name"]), stdout=subprocess.DEVNULL, stderr=err_file,
+                                env=daemon.env)  # fmt: skip
+    try:
+        wait_for(lambda: "retry at" in err_path.read_text(), timeout=20, what="the retry to be said")
+        os.kill(proc.pid, signal.SIGTERM)
+        assert proc.wait(timeout=15) == 143, err_path.read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    first, retry = executions(daemon.service, job["id"])
+    assert (first["status"], retry["status"], retry["attempt"]) == ("failed", "cancelled", 2)
+    assert f"jobctl: execution {retry['id']} cancelled" in err_path.read_text()
