@@ -10,6 +10,7 @@ the identifier it is about, so that the CLI and the API report the same thing th
     ├── UsageError                   exit 2, HTTP 400
     │   └── AmbiguousId              exit 2, HTTP 400   (an id prefix of several jobs or executions)
     ├── ValidationFailed             exit 2, HTTP 422   (carries field-level errors with ``loc``)
+    ├── OutputUnwritable             exit 2             (the CLI's stdout takes no more: a full disk, closed)
     ├── NotFound                     exit 3, HTTP 404
     │   └── ExecutionGone            exit 3, HTTP 410   (deleted with its job by a forced delete that ended it)
     ├── Conflict                     exit 4, HTTP 409
@@ -96,6 +97,17 @@ def _describe(error: dict[str, Any]) -> str:
     loc = [str(part) for part in error.get("loc", []) if part != "body"]
     where = ".".join(loc)
     return f"{where}: {error.get('msg', 'invalid')}" if where else str(error.get("msg", "invalid"))
+
+
+class OutputUnwritable(JobctlError):
+    """The CLI's stdout cannot be written (a full disk, a closed descriptor, an I/O error): the
+    exit code an export's ``-o FILE`` that cannot be written has always had, for every command.
+    A reader that left (``| head``) is not this: it ends the command quietly (exit 141)."""
+
+    exit_code = 2
+
+    def __init__(self, why: str) -> None:
+        super().__init__(f"cannot write to stdout: {why}")
 
 
 class NotFound(JobctlError):

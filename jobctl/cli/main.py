@@ -18,12 +18,15 @@ import typer
 
 from jobctl import __version__
 from jobctl.cli.context import AppContext
-from jobctl.errors import JobctlError, UsageError
+from jobctl.errors import JobctlError, OutputUnwritable, UsageError
 
 EXIT_CODES = {
     0: "success",
     1: "error (store unusable, run failed, internal error)",
-    2: "usage or validation error (a malformed store URL included: bad port, unknown scheme, no database)",
+    2: (
+        "usage or validation error (a malformed store URL included: bad port, unknown scheme, no database), "
+        "or an output that cannot be written (`-o FILE`, stdout)"
+    ),
     3: "not found",
     4: (
         "conflict (disabled job, maxInstances reached, duplicate name, system job, delete of a job with active runs, "
@@ -32,7 +35,8 @@ EXIT_CODES = {
     5: "not authorised, or the API cannot be reached",
 }
 """The documented exit codes; ``jobctl run`` also exits with the job's own code, 128 + N when
-signal N killed it, 124 on timeout, 130 when Ctrl-C cancelled the run; ``jobctl daemon`` exits
+signal N killed it, 124 on timeout, 130, 143 or 129 when Ctrl-C, SIGTERM or SIGHUP cancelled the
+run; ``jobctl daemon`` exits
 78 when it refuses a store it can never use as configured, a newer one or one that is no jobctl
 store (:data:`jobctl.errors.EXIT_STORE_UNUSABLE`)."""
 
@@ -235,13 +239,15 @@ def run(argv: list[str] | None = None) -> None:
     completing = COMPLETE_VAR in os.environ
     if completing:
         _init_completion()
-    from jobctl.cli.output import escape_what_stdout_cannot_show
+    from jobctl.cli.output import escape_what_stdout_cannot_show, write_stdout_whole
 
+    write_stdout_whole()
     escape_what_stdout_cannot_show()
     try:
         words = sys.argv[1:] if argv is None else argv
         cli = build_app(None, None) if completing else build_app(command_named(words), subcommand_named(words))
         code = cli(args=argv, prog_name="jobctl", standalone_mode=False)
+        sys.stdout.flush()  # here, so that a stdout that cannot take the rest is said as such
     except JobctlError as exc:
         from jobctl.cli.option_terms import cli_message
 
@@ -250,19 +256,38 @@ def run(argv: list[str] | None = None) -> None:
         if _ended_by_a_closed_pipe(exc):
             sys.exit(EXIT_READER_LEFT)
         code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        _flush_before_exit(debug)
         sys.exit(code if isinstance(code, int) else 1)
     except typer.Abort:
         _fail("jobctl: aborted", 130, debug)
     except KeyboardInterrupt:
         _fail("jobctl: interrupted", 130, debug)
     except BrokenPipeError:  # `jobctl ... | head`: the reader has what it wanted
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
-        sys.exit(EXIT_READER_LEFT)
+        _leave_quietly()
     except Exception as error:  # noqa: BLE001 - the funnel: never a bare traceback for a user
         if isinstance(error, _click_exceptions()):
             _report_usage_error(error, debug)
         _fail(f"jobctl: internal error: {type(error).__name__}: {error} (run with --debug for details)", 1, debug)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _leave_quietly() -> None:
+    """stdout's reader left: exit 141, saying nothing, with nothing more to flush at exit."""
+    from jobctl.cli.output import abandon_stdout
+
+    abandon_stdout()
+    sys.exit(EXIT_READER_LEFT)
+
+
+def _flush_before_exit(debug: bool) -> None:
+    """Flush stdout before a command's own exit code ends it: what it printed is written, or its
+    reader left (exit 141), or it cannot be written (said, exit 2)."""
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _leave_quietly()
+    except OutputUnwritable as exc:
+        _fail(f"jobctl: {exc.message}", exc.exit_code, debug)
 
 
 def _ended_by_a_closed_pipe(exit_: BaseException) -> bool:
@@ -292,9 +317,17 @@ def _click_exceptions() -> tuple[type[BaseException], ...]:
 
 def _fail(message: str, code: int, debug: bool) -> None:
     """Print ``message`` (control characters escaped, passwords masked; with ``debug`` the
-    traceback too) and exit with ``code``."""
+    traceback too) and exit with ``code``. What the command printed before is flushed first; a
+    stdout that cannot take it has it dropped, so that the exit does not fail on it again."""
     from jobctl.cli.terminal import printable
     from jobctl.redaction import redact
+
+    try:
+        sys.stdout.flush()
+    except Exception:  # noqa: BLE001 - its reader left, or it cannot be written: the error says what matters
+        from jobctl.cli.output import abandon_stdout
+
+        abandon_stdout()
 
     if debug:
         sys.stderr.write(redact(traceback.format_exc()))

@@ -10,7 +10,9 @@ escaped (:mod:`jobctl.cli.terminal`); only a :class:`Markup` string is read as r
 from __future__ import annotations
 
 import codecs
+import io
 import json
+import os
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -80,6 +82,112 @@ def data_stream() -> TextIO:
         stream.flush()
         stream.reconfigure(encoding="utf-8", errors="strict")
     return stream
+
+
+class WholeWrites(io.RawIOBase):
+    """stdout's descriptor for the CLI, each write whole or an error.
+
+    Python's own stdout returns a short count when a pipe's reader leaves during a write larger
+    than the pipe holds, and its text layer ignores that count: the rest of the write was lost
+    without an error, and ``jobctl export | head -c 10`` of a long file exited 0 instead of 141
+    (docs/terminal-output.md). Here the write goes on until every byte is written, so the reader
+    that left is met as ``BrokenPipeError``; any other error (a full disk, a closed stdout, an
+    I/O error) is :class:`~jobctl.errors.OutputUnwritable`, one line and exit 2 instead of an
+    "internal error".
+    """
+
+    def __init__(self, fd: int, *, closed: bool = False) -> None:
+        super().__init__()
+        self._fd = fd
+        self.was_closed = closed
+        """stdout was closed when the command started (``jobctl ... >&-``): descriptor 1 is held
+        by /dev/null opened for reading, so that nothing the command opens takes its place and
+        every write fails."""
+
+    @property
+    def name(self) -> str:
+        return "<stdout>"
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        return not self.was_closed and os.isatty(self._fd)
+
+    def write(self, data: Any) -> int:
+        from jobctl.errors import OutputUnwritable
+
+        view = memoryview(data).cast("B")
+        done = 0
+        try:
+            while done < len(view):
+                try:
+                    done += os.write(self._fd, view[done:])
+                except BlockingIOError:  # a stdout shared with a program that made it non-blocking
+                    import select
+
+                    select.select([], [self._fd], [])
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputUnwritable("it is closed" if self.was_closed else exc.strerror or str(exc)) from None
+        return done
+
+
+def write_stdout_whole() -> None:
+    """Put stdout on :class:`WholeWrites` (its encoding and buffering kept); called once as the
+    CLI starts. A stdout replaced by someone else (a test capturing it) is left alone."""
+    stream = sys.stdout
+    if stream is not None and stream is not sys.__stdout__:
+        return
+    closed = stream is None or not _descriptor_open(1)
+    if closed:
+        _hold_closed_stdout()
+    text = io.TextIOWrapper(
+        io.BufferedWriter(WholeWrites(1, closed=closed)),
+        encoding=stream.encoding if stream is not None else "utf-8",
+        errors=stream.errors if stream is not None else "strict",
+        newline="\n",
+        line_buffering=stream.line_buffering if stream is not None else False,
+        write_through=stream.write_through if stream is not None else False,
+    )
+    if stream is not None:
+        stream.flush()
+    sys.stdout = text
+
+
+def _descriptor_open(fd: int) -> bool:
+    try:
+        os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
+def _hold_closed_stdout() -> None:
+    """Descriptor 1 on /dev/null opened for reading: the next file the command opens (the
+    SQLite store) would otherwise get descriptor 1, and what is printed would be written into it."""
+    held = os.open(os.devnull, os.O_RDONLY)
+    if held != 1:
+        os.dup2(held, 1)
+        os.close(held)
+
+
+def stdout_closed() -> bool:
+    """Whether stdout was closed when the command started (``jobctl ... >&-``)."""
+    raw = getattr(getattr(sys.stdout, "buffer", None), "raw", None)
+    return isinstance(raw, WholeWrites) and raw.was_closed
+
+
+def abandon_stdout() -> None:
+    """What is still buffered for stdout goes nowhere: its reader left or it cannot be written,
+    and the flush at exit must not fail again (Python would print "Exception ignored" and exit 120)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno() if sys.stdout is not None else 1)
+    os.close(null)
 
 
 def escape_what_stdout_cannot_show() -> None:

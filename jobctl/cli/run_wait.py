@@ -20,6 +20,7 @@ from jobctl.models import ExecutionStatus
 if TYPE_CHECKING:
     from jobctl.models import LeadingDaemon
     from jobctl.service.contract import JobService
+    from jobctl.wire.responses import ExecutionOut
 
 LEADER_CHECK_SECONDS = 1.0
 """How often a pending run's command asks who leads: one query locally, ``GET /status`` remotely."""
@@ -66,6 +67,31 @@ def wait_while_pending(
             seen = leader or seen
         time.sleep(POLL_SECONDS)
     return False
+
+
+def wait_until_due(service: JobService, retry: ExecutionOut, *, interrupted: Callable[[], bool]) -> None:
+    """Wait until the retry ``jobctl run`` follows is due (its ``pendingReason``, "retry at
+    TIME"), or has left ``pending`` sooner (a daemon started it, someone cancelled it), reading
+    it every :data:`LEADER_CHECK_SECONDS`. The retry's delay is the job's own setting, which may
+    be hours: the command waits that long, as the job's author asked (docs/retry-backoff.md).
+
+    :raises KeyboardInterrupt: within :data:`POLL_SECONDS` once ``interrupted()`` says so.
+    """
+    from jobctl.store.writes import retry_due
+
+    due = retry_due(retry["pendingReason"]) if retry["status"] == ExecutionStatus.PENDING.value else None
+    next_read = time.monotonic() + LEADER_CHECK_SECONDS
+    while due is not None:
+        if interrupted():
+            raise KeyboardInterrupt
+        left = (due - datetime.now(UTC)).total_seconds()
+        if left <= 0:
+            return
+        if time.monotonic() >= next_read:
+            next_read = time.monotonic() + LEADER_CHECK_SECONDS
+            if service.get_execution(retry["id"])["status"] != ExecutionStatus.PENDING.value:
+                return
+        time.sleep(min(POLL_SECONDS, left))
 
 
 def _say_it_runs_here(last_leader: LeadingDaemon, execution_id: str) -> None:

@@ -188,14 +188,23 @@ def _status_and_error(
         )
     if result.exit_code == 0:
         return ExecutionStatus.SUCCESS, None
+    if reason:  # a Python callable's own words: its exception, its sys.exit message
+        return ExecutionStatus.FAILED, _with_tail(reason, result, after="\n")
     if result.signal_name:
-        return ExecutionStatus.FAILED, _with_tail(reason or f"killed by {result.signal_name}", result)
-    return ExecutionStatus.FAILED, _with_tail(reason or f"exit code {result.exit_code}", result)
+        return ExecutionStatus.FAILED, _with_tail(f"killed by {result.signal_name}", result)
+    return ExecutionStatus.FAILED, _with_tail(f"exit code {result.exit_code}", result)
 
 
-def _with_tail(message: str, result: ProcessResult) -> str:
+def _with_tail(message: str, result: ProcessResult, *, after: str = ": ") -> str:
+    """``message``, then the tail of the run's stderr after ``after``.
+
+    A Python callable's reason is followed by its tail on the next line: that tail is mostly the
+    traceback, whose first line ("Traceback (most recent call last):", or the middle of a line
+    where the tail was cut) ended the error's first line, the one ``jobctl run``, ``executions
+    list`` and ``top`` show. A command's ``exit code 3: `` reads on into its own last words.
+    """
     tail = result.stderr_tail.strip()[-ERROR_TAIL_CHARS:]
-    return f"{message}: {tail}" if tail else message
+    return f"{message}{after}{tail}" if tail else message
 
 
 def _json_object(line: str) -> dict[str, Any] | None:

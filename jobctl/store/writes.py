@@ -40,6 +40,17 @@ def retry_at(run_after: datetime) -> str:
     return f"retry at {run_after.astimezone(UTC).isoformat(timespec='seconds').replace('+00:00', 'Z')}"
 
 
+def retry_due(pending_reason: str | None) -> datetime | None:
+    """When a waiting retry is due, read back from its ``pendingReason`` (:func:`retry_at`); None
+    for any other reason."""
+    if not pending_reason or not pending_reason.startswith("retry at "):
+        return None
+    try:
+        return datetime.fromisoformat(pending_reason.removeprefix("retry at ").replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
 @dataclass(frozen=True, kw_only=True)
 class NextSlot:
     """The slot a job is due at next and the moment to run it (with jitter); both None: none."""

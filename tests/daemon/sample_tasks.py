@@ -55,3 +55,7 @@ def returns_an_object() -> object:
 
 def returns_nan() -> float:
     return float("nan")
+
+
+def kaput() -> None:
+    raise ValueError("kaput ü")

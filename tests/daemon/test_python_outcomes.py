@@ -95,3 +95,23 @@ def test_a_return_value_json_cannot_hold_is_named_as_such(
     assert (run["status"], run["errorMessage"], run["result"]) == ("failed", wanted, None)
     assert result.stderr == f"jobctl: run failed: {wanted}\n"
     assert "Traceback" not in result.stdout
+
+
+@pytest.mark.parametrize("under_a_daemon", [False, True], ids=["foreground", "daemon"])
+def test_the_one_line_error_of_a_raised_exception_ends_with_its_message(
+    store: Store, service: Service, store_url: str, daemons: DaemonFactory, under_a_daemon: bool
+) -> None:
+    """The line ended in the start of the traceback: "ValueError: kaput ü: Traceback (most recent
+    call last):". The traceback stays in the error, on the lines after the exception's."""
+    job = python_job(store, service, "raises", "kaput")
+    if under_a_daemon:
+        daemons.start(extra_env={"PYTHONPATH": str(ROOT)})
+    result = jobctl_run(store_url, "raises")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines()[-1] == "jobctl: run failed: ValueError: kaput ü", result.stderr
+    [run] = executions(service, job["id"])
+    assert run["errorMessage"].startswith("ValueError: kaput ü\nTraceback (most recent call last):\n"), run
+    assert run["errorMessage"].endswith("ValueError: kaput ü"), "the traceback's end"
+    listing = [sys.executable, "-m", "jobctl", "--db", store_url, "executions", "list", "--job", "raises"]
+    listed = subprocess.run(listing, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
+    assert listed.stdout.splitlines()[1].rstrip().endswith("ValueError: kaput ü"), listed.stdout

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -273,3 +274,127 @@ def test_a_foreground_run_heartbeats_often_enough_for_the_shortest_lease(service
         if run.poll() is None:
             run.kill()
     assert 0 < oldest < 1.0, f"a heartbeat {oldest:.2f}s old; a daemon with a 2 s lease reaps at 2 s"
+
+
+# -- as a script runs it, with no daemon (tests/daemon/test_run_in_scripts.py has the daemon's modes)
+
+
+def foreground_env(store_url: str, tmp_path: Path) -> dict[str, str]:
+    config = write_config(tmp_path / "jobctl.toml", kill_grace_seconds=1)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
+    env.update({"JOBCTL_DB": store_url, "JOBCTL_CONFIG": str(config)})
+    return env
+
+
+def group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+SIGNALS = [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGHUP, 129, "hung up (SIGHUP)")]
+
+
+@pytest.mark.parametrize(("signum", "code", "said"), SIGNALS, ids=["TERM", "HUP"])
+def test_sigterm_or_sighup_cancels_a_foreground_run(
+    service: Service, store_url: str, tmp_path: Path, signum: int, code: int, said: str
+) -> None:
+    """``kill -TERM`` of ``jobctl run`` used to end the command (143, nothing said) and leave
+    its job's shell running, and the run ``running`` in the store."""
+    pidfile = tmp_path / "run.pid"
+    job = shell_job(service, "fgsig", f"echo $$ > {pidfile}; sleep 600", scheduleConfig={"hours": 1})
+    proc = subprocess.Popen([sys.executable, "-m", "jobctl", "run", "fgsig"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=foreground_env(store_url, tmp_path))  # fmt: skip
+    wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), timeout=10, what="the run to start")
+    pgid = int(pidfile.read_text())
+    os.kill(proc.pid, signum)
+    try:
+        _, err = proc.communicate(timeout=15)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == code, err
+    [run] = executions(service, job["id"])
+    assert f"jobctl: {said}: cancelling execution {run['id']}" in err and "Traceback" not in err, err
+    assert run["status"] == "cancelled", run
+    wait_for(lambda: not group_alive(pgid), timeout=2, what="the run's process group to go")
+    assert service.get_status()["instances"] == [], "the foreground run left the instance list"
+
+
+def test_timeout_around_a_foreground_run_cancels_it(service: Service, store_url: str, tmp_path: Path) -> None:
+    """``timeout 2 jobctl run JOB``: timeout's SIGTERM cancels the run; timeout exits 124."""
+    job = shell_job(service, "fgtimeout", "i=0; while [ $i -lt 50 ]; do echo tick $i; i=$((i+1)); sleep 0.2; done",
+                    scheduleConfig={"hours": 1})  # fmt: skip
+    result = subprocess.run(["timeout", "2", sys.executable, "-m", "jobctl", "run", "fgtimeout"], capture_output=True,
+                            text=True, env=foreground_env(store_url, tmp_path), timeout=60)  # fmt: skip
+    assert result.returncode == 124, result.stderr
+    [run] = executions(service, job["id"])
+    assert run["status"] == "cancelled", run
+    assert f"jobctl: execution {run['id']} cancelled" in result.stderr
+
+
+def test_a_foreground_run_into_a_full_disk_is_cancelled(service: Service, store_url: str, tmp_path: Path) -> None:
+    job = shell_job(service, "fgfull", "echo first; sleep 30; echo never", scheduleConfig={"hours": 1})
+    with open("/dev/full", "w") as full:
+        result = subprocess.run([sys.executable, "-m", "jobctl", "run", "fgfull"], stdout=full, stderr=subprocess.PIPE,
+                                text=True, env=foreground_env(store_url, tmp_path), timeout=60)  # fmt: skip
+    [run] = executions(service, job["id"])
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.endswith(
+        f"jobctl: cannot write to stdout: No space left on device: execution {run['id']} cancelled\n"
+    ), result.stderr
+    assert run["status"] == "cancelled", run
+    assert service.get_status()["instances"] == [], "the foreground run left the instance list"
+
+
+def test_a_foreground_run_with_stdout_closed_is_refused_before_it_starts(
+    service: Service, store_url: str, tmp_path: Path
+) -> None:
+    """It used to trigger and run the job, then fail with "internal error: AttributeError"."""
+    job = shell_job(service, "fgclosed", "echo ok", scheduleConfig={"hours": 1})
+    closed = ["sh", "-c", 'exec "$@" >&-', "sh", sys.executable, "-m", "jobctl", "run", "fgclosed"]
+    result = subprocess.run(closed, capture_output=True, text=True, env=foreground_env(store_url, tmp_path), timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("jobctl: cannot write to stdout: it is closed; nothing was run"), result.stderr
+    assert executions(service, job["id"]) == []
+
+
+def test_a_foreground_run_follows_its_retries(service: Service, store_url: str, tmp_path: Path) -> None:
+    """No daemon runs the retry: ``jobctl run`` runs it itself once it is due."""
+    job = shell_job(service, "fgretry", "echo attempt-$JOBCTL_EXECUTION_ID; exit 5", scheduleConfig={"hours": 1},
+                    retryCount=1, retryDelaySeconds=1)  # fmt: skip
+    env = foreground_env(store_url, tmp_path)
+    result = subprocess.run([sys.executable, "-m", "jobctl", "run", "fgretry"], capture_output=True, text=True,
+                            env=env, timeout=60)  # fmt: skip
+    first, second = executions(service, job["id"])
+    assert result.returncode == 5, result.stderr
+    assert result.stdout == f"attempt-{first['id']}\nattempt-{second['id']}\n"
+    assert re.fullmatch(
+        r"jobctl: attempt 1 of 2 failed \(exit code 5\); retry at \d\d:\d\d:\d\d\njobctl: run failed: exit code 5\n",
+        result.stderr,
+    ), result.stderr
+    assert (second["attempt"], second["triggeredBy"], second["status"]) == (2, "retry", "failed")
+    again = subprocess.run([sys.executable, "-m", "jobctl", "run", "fgretry"], capture_output=True, text=True,
+                           env=env, timeout=60)  # fmt: skip
+    assert again.returncode == 5, "no retry was left queued to block it"
+    assert service.get_status()["instances"] == [], "the foreground runs left the instance list"
+
+
+def test_a_reader_that_leaves_a_big_foreground_run_ends_it_with_141(service: Service, store_url: str) -> None:
+    """A write larger than the pipe holds was cut short without an error when the reader left:
+    ``jobctl run chatty | head -1`` of a run whose output came in one read exited 0."""
+    job = shell_job(service, "fgbig", "seq 1 200000", scheduleConfig={"hours": 1})
+    proc = subprocess.Popen([sys.executable, "-m", "jobctl", "--db", store_url, "run", "fgbig"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout.read(10)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err
+    [run] = executions(service, job["id"])
+    if run["status"] == "cancelled":  # still going when the reader left
+        assert err == f"jobctl: stdout's reader left: execution {run['id']} cancelled\n"
+    else:
+        assert (run["status"], err) == ("success", "")
