@@ -51,7 +51,8 @@ def test_one_way_of_choosing_at_a_time(
 
 
 def test_jobs_list_refuses_a_limit_below_one_in_the_same_words(sqlite_only_cli: OneStoreCli) -> None:
-    assert check_error(sqlite_only_cli("jobs", "list", "--limit", "0"), 2) == "jobctl: --limit must be at least 1, got 0"
+    refused = sqlite_only_cli("jobs", "list", "--limit", "0")
+    assert check_error(refused, 2) == "jobctl: --limit must be at least 1, got 0"
 
 
 def test_the_audit_log_past_one_page(sqlite_only_cli: OneStoreCli, tmp_path: Path) -> None:
