@@ -167,13 +167,9 @@ def _local_clock(moment: datetime) -> str:
 
 def _say_how_it_failed(final: Mapping[str, Any]) -> None:
     """``jobctl: run failed: exit code 3`` (the first line of its error), unless it succeeded."""
-    import sys
+    from jobctl.cli.follow import say_how_it_ended
 
-    if final["status"] != "success" and final["errorMessage"]:
-        from jobctl.cli.follow import outcome_reason
-        from jobctl.cli.terminal import printable
-
-        sys.stderr.write(f"jobctl: run {final['status']}: {printable(outcome_reason(final).splitlines()[0])}\n")
+    say_how_it_ended(final)
 
 
 def _end_as_deleted(gone: ExecutionGone, foreground: ForegroundRun | None) -> NoReturn:
