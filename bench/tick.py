@@ -87,11 +87,12 @@ class Recorder:
 @contextmanager
 def bypassed() -> Iterator[None]:
     """Missed-range recording replaced by a stub: the late slot runs, nothing is recorded."""
+    from jobctl.models import MisfirePolicy
     from jobctl.scheduler import claims, leadership
     from jobctl.scheduler.missed import MissedSlots
 
     def no_range(job: Any, schedule: Any, **_: Any) -> MissedSlots:
-        return MissedSlots(catch_up=job.next_slot, missed=None)
+        return MissedSlots(catch_up=job.next_slot, on_time=False, missed=None, policy=MisfirePolicy.RUN_ONCE)
 
     saved_plan, saved_gap = claims.plan_missed, leadership.Leadership.gap
     claims.plan_missed = no_range  # type: ignore[assignment]

@@ -36,6 +36,7 @@ SERIAL = (
     "tests/daemon/test_scheduling.py",  # runs within a second of their slot
     "tests/daemon/test_failover.py",
     "tests/daemon/test_status_failover.py",  # status within a lease TTL after a kill -9
+    "tests/daemon/test_restart_within_grace.py",  # a slot claimed within the misfire grace after a restart
     "tests/daemon/test_run_failover.py",  # jobctl run takes its run over within a lease TTL after a kill -9
     "tests/daemon/test_watchdog.py",  # kill grace periods
 )

@@ -7,6 +7,7 @@ pause are moved back, since the test cannot wait an hour.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -17,11 +18,12 @@ import pytest
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import Caller, RetentionPolicy, Role
+from jobctl.scheduler.leadership import Leadership
 from jobctl.service import Service
 from jobctl.service.retention import prune_store
 from jobctl.store import Store, open_store
 from jobctl.store.writes import NewExecution
-from tests.conftest import ADMIN, TEST_ZONE
+from tests.conftest import ADMIN, TEST_ZONE, Cli
 
 MINUTE = timedelta(minutes=1)
 ZONE = ZoneInfo(TEST_ZONE)
@@ -211,10 +213,74 @@ def test_a_slot_nobody_claimed_yet_is_due_and_says_whether_a_daemon_leads(store:
     job = minutely_job_from(service, store, now - 5 * MINUTE)
     store.db.execute("UPDATE jobs SET next_slot = :s, next_run_time = :s WHERE id = :id",
                      {"s": now - 2 * MINUTE, "id": job["id"]})  # fmt: skip
-    verdict = service.get_job_timeline(job["id"])["verdict"]
+    timeline = service.get_job_timeline(job["id"])
+    verdict = timeline["verdict"]
+    later = as_shown(now, timeline)
     assert (verdict["outcome"], verdict["text"]) == (
         "due",
-        "not run yet: no daemon is leading, so the slot still waits",
+        f"not run yet: no daemon is leading, so the slot and 2 later ones (to {later}) still wait",
+    )
+    assert verdict["slot"] == timeline["nextSlot"] == _iso(now - 2 * MINUTE), "the slot that waits, in both lines"
+    assert re.fullmatch(r"overdue by 2m(\d+s)?: no daemon is leading", timeline["nextSlotOverdue"] or ""), timeline
+
+    leader = Leadership(store, ttl_seconds=15)
+    leader.register()
+    assert leader.beat()
+    timeline = service.get_job_timeline(job["id"])
+    assert (
+        timeline["verdict"]["text"]
+        == f"due, not started yet: the slot and 2 later ones (to {later}) wait to be claimed"
+    )
+    assert (timeline["nextSlotOverdue"] or "").endswith(": the leading daemon has not claimed it yet"), timeline
+    leader.resign()
+
+
+def test_why_marks_a_past_next_slot_overdue_and_its_verdict_is_about_that_slot(store: Store, cli: Cli) -> None:
+    """``jobs why`` with no daemon leading: the next slot, already past, is marked overdue, and the
+    verdict is about that slot, not a later one the job has not reached."""
+    service = Service(store, ADMIN, default_timezone=TEST_ZONE)
+    now = datetime.now(UTC).replace(microsecond=0)
+    job = minutely_job_from(service, store, now - 10 * MINUTE)
+    store.db.execute("UPDATE jobs SET next_slot = :s, next_run_time = :s WHERE id = :id",
+                     {"s": now - 2 * MINUTE, "id": job["id"]})  # fmt: skip
+    result = cli("jobs", "why", "backup")
+    assert result.code == 0, result.stderr
+    *_, next_line, verdict_line = result.stdout.splitlines()
+    shown = (now - 2 * MINUTE).astimezone(ZONE).strftime("%Y-%m-%d %H:%M:%S")
+    assert re.fullmatch(rf"next slot: {shown} \(overdue by 2m(\d+s)?: no daemon is leading\)", next_line), next_line
+    assert verdict_line.startswith(f"verdict ({shown} slot): not run yet: no daemon is leading, so the slot"), (
+        verdict_line
+    )
+
+
+def test_after_a_schedule_change_the_verdict_is_about_the_slot_of_the_schedule_then(
+    store: Store, service: Service
+) -> None:
+    """A job that ran every 5 seconds and was then changed to once a year: its latest slot is one
+    of the old schedule, which ran, not "no slot was due yet"."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    start = now - timedelta(minutes=3) - timedelta(seconds=now.second % 5)
+    job = service.create_job({
+        "name": "fives", "taskFunctionId": 1, "jobTypeId": 2, "taskArgs": {"command": "true"},
+        "scheduleConfig": {"expression": "*/5 * * * * *"},
+    })  # fmt: skip
+    store.db.execute("UPDATE jobs SET created_at = :t WHERE id = :id", {"t": start - MINUTE, "id": job["id"]})
+    store.db.execute("UPDATE audit_log SET at = :t WHERE target_id = :id", {"t": start - MINUTE, "id": job["id"]})
+    for k in range(4):
+        ran(store, job["id"], start + k * timedelta(seconds=5))
+    last = start + 15 * timedelta(seconds=1)
+    service.update_job(job["id"], {"scheduleConfig": {"expression": "0 0 1 1 *"}})
+    changed_at = last + timedelta(seconds=2)
+    store.db.execute("UPDATE audit_log SET at = :t WHERE target_id = :id AND action = 'job.updated'",
+                     {"t": changed_at, "id": job["id"]})  # fmt: skip
+
+    timeline = service.get_job_timeline(job["id"], since="1h")
+    verdict = timeline["verdict"]
+    assert verdict["outcome"] == "ran", verdict
+    assert verdict["slot"] == _iso(last)
+    assert verdict["text"] == (
+        f"ran at {as_shown(last, timeline)}.012, success "
+        f"(a slot of the schedule before the change at {as_shown(changed_at, timeline)})"
     )
 
 

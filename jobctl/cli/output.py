@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from jobctl.cli.terminal import printable
+from jobctl.times import span
 
 if TYPE_CHECKING:
     from jobctl.cli.tables import Column
@@ -244,27 +245,6 @@ def relative(value: str | None, *, now: datetime | None = None) -> str:
         return "now"
     text = span(abs(seconds))
     return f"in {text}" if seconds > 0 else f"{text} ago"
-
-
-SPAN_UNITS = (("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
-"""Units of :func:`relative`, largest first; days are the largest (``"in 45d"`` reads fine)."""
-
-
-def span(seconds: float) -> str:
-    """``seconds`` (>= 1) in its largest unit, plus the next smaller one while the first is below 10.
-
-    Truncated, never rounded up: 2 days 14 hours 59 minutes is ``2d14h``; 59.9 s is ``59s``.
-    """
-    whole_seconds = int(seconds)
-    for index, (unit, size) in enumerate(SPAN_UNITS):
-        if whole_seconds >= size or unit == "s":
-            whole, rest = divmod(whole_seconds, size)
-            if whole >= 10 or unit == "s":
-                return f"{whole}{unit}"
-            minor, minor_size = SPAN_UNITS[index + 1]
-            part = rest // minor_size
-            return f"{whole}{unit}{part}{minor}" if part else f"{whole}{unit}"
-    raise AssertionError("unreachable: the loop ends at seconds")
 
 
 def local_time(value: str | None) -> str:

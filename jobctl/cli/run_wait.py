@@ -142,7 +142,8 @@ class SilentRunWatch:
 
         now = datetime.now(UTC)
         if silent_too_long(daemon.last_heartbeat, daemon.lease_ttl or self.fallback_ttl, now):
-            from jobctl.cli.output import span, warn
+            from jobctl.cli.output import warn
+            from jobctl.times import span
 
             silent = span((now - daemon.last_heartbeat).total_seconds())
             warn(

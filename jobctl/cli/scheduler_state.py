@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jobctl.cli.output import parse_time, span
+from jobctl.cli.output import parse_time
 from jobctl.models import LeadingDaemon
+from jobctl.times import span
 from jobctl.wire.responses import SchedulerStatus
 
 

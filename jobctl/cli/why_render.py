@@ -24,7 +24,9 @@ def timeline(data: JobTimeline) -> None:
     for event in data["events"]:
         output.print_line(f"  {_local(event['at'], zone)}  {event['kind']:<7}  {event['text']}")
     next_slot = data["nextSlot"]
-    output.print_line(f"next slot: {_local(next_slot, zone) if next_slot else 'none (paused, disabled or ended)'}")
+    overdue = data.get("nextSlotOverdue")  # a daemon of an earlier release leaves it out
+    shown = _local(next_slot, zone) if next_slot else "none (paused, disabled or ended)"
+    output.print_line(f"next slot: {shown}" + (f" ({overdue})" if overdue else ""))
     verdict = data["verdict"]
     slot = f" ({_local(verdict['slot'], zone)} slot)" if verdict["slot"] else ""
     output.print_line(f"verdict{slot}: {verdict['text']}")

@@ -82,10 +82,11 @@ def claim_due_slots(
     A slot that finds ``maxInstances`` runs active is ``skipped``, waits, or replaces the oldest
     run, as its job's ``overlapPolicy`` says; one whose concurrency group is full waits
     (:mod:`jobctl.scheduler.overlap`). A slot claimed
-    more than ``misfire_grace`` late means every slot from it up to now was missed: ``run_once``
-    runs the last of them, ``skip`` none, the others become one ``missed`` row (why: ``gap``,
-    the time no daemon led before this term, or a late scheduler; :mod:`.missed`), and the job
-    moves on to its next future slot either way. The whole batch is two statements, each sent
+    more than ``misfire_grace`` late means every slot from it on that is that late too was
+    missed; a slot after them within the grace runs as on time, and without one ``run_once`` runs
+    the last missed slot, ``skip`` none. The others become one ``missed`` row (why: ``gap``, the
+    time no daemon led before this term, or a late scheduler; :mod:`.missed`), and the job moves
+    on from the slot within the grace, else to its next future slot. The whole batch is two statements, each sent
     for all jobs at once: advance every job, then insert the executions of those that moved.
 
     The transaction commits only if this instance still holds term ``term`` of the lease with
@@ -138,17 +139,17 @@ def _claim_in_transaction(
     """Advance every due job and insert the executions of those that moved (running, waiting or
     skipped) and their missed ranges."""
     active = store.executions.active_of_jobs([job.id for job in jobs])
-    plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace)) is not None]
+    plans = [plan for job in jobs if (plan := _plan(store, job, now, schedules, misfire_grace, gap)) is not None]
     moved = store.jobs.advance_many([plan.advance for plan in plans], now=now)
     rows: list[tuple[_Plan, NewExecution]] = []
     claimed: list[tuple[_Plan, datetime, MissedSlots | None]] = []
     for plan, advanced in zip(plans, moved, strict=True):
         if not advanced:
             continue
-        if not plan.missed:
+        outcome = plan.missed
+        if outcome is None:
             claimed.append((plan, plan.slot, None))
             continue
-        outcome = plan_missed(plan.job, plan.schedule, now=now, gap=gap, misfire_grace=misfire_grace)
         if outcome.catch_up is not None:
             claimed.append((plan, outcome.catch_up, outcome))
         elif outcome.missed is not None:
@@ -222,11 +223,14 @@ class _Plan:
     schedule: Schedule
     slot: datetime
     due_at: datetime
-    missed: bool
+    missed: MissedSlots | None
+    """What becomes of the slots behind a job claimed more than the grace late (None: on time)."""
     advance: Advance
 
 
-def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfire_grace: timedelta) -> _Plan | None:
+def _plan(
+    store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfire_grace: timedelta, gap: LeaderGap | None
+) -> _Plan | None:
     slot = job.next_slot
     if slot is None or job.next_run_time is None:
         return None
@@ -236,8 +240,15 @@ def _plan(store: Store, job: Job, now: datetime, schedules: ScheduleCache, misfi
         log.error("job %s has an invalid schedule, disabling it: %s", job.name, exc.message)
         store.jobs.advance(job.id, expected_slot=slot, next_slot=None, next_run_time=None, disable=True, now=now)
         return None
-    missed = now - job.next_run_time > misfire_grace
-    following: NextRun = run_after(schedule, now if missed else slot)
+    missed = None
+    if now - job.next_run_time > misfire_grace:
+        # Only a late claim works the range out; the job moves on from the slot within the grace
+        # that it claims as on time, else from now (docs/missed-slots.md).
+        missed = plan_missed(job, schedule, now=now, gap=gap, misfire_grace=misfire_grace)
+    resume = slot
+    if missed is not None:
+        resume = missed.catch_up if missed.on_time and missed.catch_up is not None else now
+    following: NextRun = run_after(schedule, resume)
     return _Plan(
         job=job,
         schedule=schedule,

@@ -1,12 +1,15 @@
 """Missed slots: the range a late claim leaves behind, and why it was missed.
 
 When the scheduler claims a slot more than ``misfire_grace_seconds`` late, every slot from the
-job's next slot up to now was missed. They become one ``missed`` execution (first slot, last
-slot, count; docs/missed-slots.md), unless the misfire policy ``run_once`` runs the last of them:
-then the run is its own row at that slot and the missed row holds the others. What became of that
-last slot (it ran, waits, or was skipped because ``maxInstances`` runs were active) is known only
-once the claim has decided it, so the missed row's reason is finished then (:meth:`MissedSlots.row`).
-Nothing here runs in a normal tick: only a claim that is already late calls it.
+job's next slot on that is that late too was missed. They become one ``missed`` execution (first
+slot, last slot, count; docs/missed-slots.md). A slot after them that is due but within the grace
+at the claim is on time, as it would be for a leader that never stopped: it is claimed as usual,
+whatever the policy. Without one, the misfire policy ``run_once`` runs the last missed slot: then
+the run is its own row at that slot and the missed row holds the others. What became of the slot
+that runs (it ran, waits, or was skipped because ``maxInstances`` runs were active) is known only
+once the claim has decided it, so a ``run_once`` row's reason is finished then
+(:meth:`MissedSlots.row`). Nothing here runs in a normal tick: only a claim that is already late
+calls it.
 """
 
 from __future__ import annotations
@@ -20,6 +23,8 @@ from jobctl.scheduler.overlap import SlotDecision
 from jobctl.schedules import Schedule
 from jobctl.schedules.spans import SlotSpan, span_through
 from jobctl.store.writes import NewExecution
+
+_TICK = timedelta(microseconds=1)
 
 PROMPT_TAKEOVER = timedelta(seconds=1)
 """A takeover this soon after the previous lease ended left no leaderless time worth a window:
@@ -45,17 +50,22 @@ class MissedSlots:
     """What a late claim does with the slots behind it."""
 
     catch_up: datetime | None
-    """The slot to run now (``run_once``: the last missed one), or None (``skip``)."""
+    """The slot to claim now: the first slot within the grace when one is due (any policy), else
+    with ``run_once`` the last missed one; None when nothing runs (``skip``)."""
+    on_time: bool
+    """``catch_up`` is within the grace, not a missed slot: the job moves on from it, not from now."""
     missed: NewExecution | None
-    """The ``missed`` row for the other slots, or None when there are none. With a catch-up slot
-    its reason holds only the cause: :meth:`row` adds what became of the catch-up."""
+    """The ``missed`` row for the slots later than the grace (less a ``run_once`` catch-up), or
+    None when there are none. With ``run_once`` and a catch-up slot its reason holds only the
+    cause: :meth:`row` adds what became of the catch-up."""
+    policy: MisfirePolicy
 
     def row(self, catch_up: SlotDecision | None) -> NewExecution | None:
         """The ``missed`` row to write, its reason ending with what the claim decided for the
         catch-up slot (``catch_up``; None when there is no catch-up slot)."""
-        if self.missed is None or self.catch_up is None or catch_up is None:
+        if self.missed is None or self.catch_up is None or catch_up is None or self.policy == MisfirePolicy.SKIP:
             return self.missed
-        fate = catch_up_fate(self.catch_up, catch_up)
+        fate = catch_up_fate(self.catch_up, catch_up, on_time=self.on_time)
         reason = f"{self.missed.error_message}; {fate} (misfire policy run_once)"
         return dataclasses.replace(self.missed, error_message=reason)
 
@@ -68,27 +78,42 @@ def plan_missed(
     gap: LeaderGap | None,
     misfire_grace: timedelta,
 ) -> MissedSlots:
-    """The catch-up slot and the missed range of ``job``, whose ``next_slot`` is late at ``now``."""
+    """The catch-up slot and the missed range of ``job``, whose next run time is more than
+    ``misfire_grace`` before ``now``.
+
+    Missed are the slots from ``next_slot`` on that are more than the grace late at ``now``
+    (judged on the nominal slot: the jitter of a slot never claimed is never drawn). The slot
+    after them, when it is due by ``now``, is within the grace: it is claimed as on time.
+    """
     first = job.next_slot
     assert first is not None, "only a job with a next slot is claimed"
-    span = span_through(schedule, first, max(now, first))
-    assert span is not None
+    policy = MisfirePolicy(job.misfire_policy)
+    late = span_through(schedule, first, max(now - misfire_grace - _TICK, first))
+    assert late is not None
+    following = schedule.next_slot_after(late.last)
+    on_time = following if following is not None and following <= now else None
     cause = missed_cause(first, gap=gap, misfire_grace=misfire_grace)
-    if job.misfire_policy == MisfirePolicy.SKIP:
-        return MissedSlots(catch_up=None, missed=_row(job, span, now=now, reason=f"{cause}; misfire policy skip"))
-    if span.before_last is None:
-        return MissedSlots(catch_up=span.last, missed=None)
-    others = SlotSpan(first=span.first, last=span.before_last, count=span.count - 1, before_last=None)
-    return MissedSlots(catch_up=span.last, missed=_row(job, others, now=now, reason=cause))
+    if policy == MisfirePolicy.SKIP:
+        missed = _row(job, late, now=now, reason=f"{cause}; misfire policy skip")
+        return MissedSlots(catch_up=on_time, on_time=on_time is not None, missed=missed, policy=policy)
+    if on_time is not None:  # it runs for the missed slots too: one run, as run_once promises
+        return MissedSlots(catch_up=on_time, on_time=True, missed=_row(job, late, now=now, reason=cause), policy=policy)
+    if late.before_last is None:
+        return MissedSlots(catch_up=late.last, on_time=False, missed=None, policy=policy)
+    others = SlotSpan(first=late.first, last=late.before_last, count=late.count - 1, before_last=None)
+    missed = _row(job, others, now=now, reason=cause)
+    return MissedSlots(catch_up=late.last, on_time=False, missed=missed, policy=policy)
 
 
-def catch_up_fate(slot: datetime, decision: SlotDecision) -> str:
+def catch_up_fate(slot: datetime, decision: SlotDecision, *, on_time: bool = False) -> str:
     """What became of the catch-up slot, in the missed row's words: it ran, it waits, or it was
-    skipped (a queued manual trigger or a run still going holds ``maxInstances``)."""
+    skipped (a queued manual trigger or a run still going holds ``maxInstances``). ``on_time``:
+    the slot is the one after the range, within the grace, not the range's last."""
+    which = "its next slot" if on_time else "its last slot"
     if decision.action == "skip":
-        return f"its last slot {_moment(slot)} was skipped: {decision.reason}"
+        return f"{which} {_moment(slot)} was skipped: {decision.reason}"
     if decision.action == "wait":
-        return f"its last slot {_moment(slot)} waits to run: {decision.reason}"
+        return f"{which} {_moment(slot)} waits to run: {decision.reason}"
     return f"caught up with one run at {_moment(slot)}"
 
 

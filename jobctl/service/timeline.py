@@ -12,17 +12,16 @@ prints the same words in both modes.
 from __future__ import annotations
 
 import heapq
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import AuditEntry, ExecutionStatus, Job, JobType, RetentionPolicy, TriggeredBy
 from jobctl.schedules import Schedule, parse_schedule
-from jobctl.schedules.spans import last_slot_at_or_before
+from jobctl.schedules.spans import SlotSpan, last_slot_at_or_before, span_through
 from jobctl.schedules.timing import first_run
 from jobctl.service import audit
 from jobctl.service.pruned_history import PrunedSpan, pruned_span
@@ -30,11 +29,11 @@ from jobctl.service.windows import Window
 from jobctl.store import Store
 from jobctl.store.history import RunRow
 from jobctl.store.writes import why_skipped
+from jobctl.times import localized, span
 from jobctl.wire.history import EventKind, JobTimeline, TimelineEvent, Verdict, event
 from jobctl.wire.responses import timestamp
 from jobctl.wire.values import change_text, quoted
 
-_ISO_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 MISSED = ExecutionStatus.MISSED.value
 SKIPPED = ExecutionStatus.SKIPPED.value
 _FAILURES = frozenset({ExecutionStatus.FAILED.value, ExecutionStatus.TIMEOUT.value, ExecutionStatus.CANCELLED.value})
@@ -60,7 +59,13 @@ class Times:
 
     def localized(self, text: str) -> str:
         """``text`` with the UTC instants that reasons hold (``2026-12-04T01:58:00Z``) in this zone."""
-        return _ISO_INSTANT.sub(lambda m: self.short(datetime.fromisoformat(m.group().replace("Z", "+00:00"))), text)
+        return localized(text, self.short)
+
+
+OVERDUE_AFTER = timedelta(seconds=1)
+"""A next slot whose run time is this far past is marked overdue: a leader claims a slot a moment
+before it is due, so one just past is being claimed, not left waiting (docs/why.md)."""
+_TICK = timedelta(microseconds=1)
 
 
 def job_timeline(
@@ -72,12 +77,18 @@ def job_timeline(
     times = Times(ZoneInfo(zone_name), window.until.astimezone(ZoneInfo(zone_name)).date())
     schedule = _schedule(job, default_timezone)
     first = _first_slot(schedule, job)
-    slot = _due_slot(schedule, first, min(window.until, now))
+    every_change = store.audit.of_target(audit.JOB, job.id, until=max(window.until, now))
+    changes = [entry for entry in every_change if entry.at <= window.until]
+    active = job.is_enabled and not job.is_paused
+    due = _due_slot(_schedules_in_force(job, every_change, default_timezone), min(window.until, now))
+    waiting = _waiting(job, schedule, due.slot if due is not None else None) if active else None
+    if waiting is not None:  # the job still holds an earlier slot: that one is what the verdict is about
+        due = _Due(slot=waiting.first, changed_at=None)
+    slot = None if due is None else due.slot
     pruned = pruned_span(
         store, job.id, retention, first_slot=first or job.created_at, now=now,
         looking_from=window.since if slot is None else min(window.since, slot),
     )  # fmt: skip
-    changes = store.audit.of_target(audit.JOB, job.id, until=window.until)
     runs = store.history.runs_between(job.id, window.since, window.until)  # in time order already
     others: list[RunRow | AuditEntry | _PrunedMark] = [
         *store.history.missed_overlapping(job.id, window.since, window.until)
@@ -90,7 +101,7 @@ def job_timeline(
     end = _schedule_end(schedule, job, now)
     if end is not None and window.since <= end <= window.until:
         events.append(event(_ts(end), "end", f"the schedule ended at {times.short(end)}: no more runs"))
-    active = job.is_enabled and not job.is_paused
+    leading = store.cluster.has_live_leader(now) if active and job.next_slot is not None else None
     return {
         "jobId": job.id,
         "jobName": job.name,
@@ -99,7 +110,8 @@ def job_timeline(
         "timezone": zone_name,
         "events": events,
         "nextSlot": timestamp(job.next_slot) if active else None,
-        "verdict": _verdict(store, job, slot, changes, pruned, now, times),
+        "nextSlotOverdue": _overdue(job, now, leading) if leading is not None else None,
+        "verdict": _verdict(store, job, due, waiting, changes, pruned, leading, times),
     }
 
 
@@ -217,37 +229,126 @@ def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
     return event(_ts(entry.at), "change", text, actor=entry.actor, action=entry.action, reason=entry.reason)
 
 
+def _overdue(job: Job, now: datetime, leading: bool) -> str | None:
+    """How long the job's next slot is past, and why it waits; None when it is not past."""
+    if job.next_slot is None or job.next_run_time is None or now - job.next_run_time < OVERDUE_AFTER:
+        return None
+    why = "the leading daemon has not claimed it yet" if leading else "no daemon is leading"
+    return f"overdue by {span((now - job.next_slot).total_seconds())}: {why}"
+
+
 # -- the verdict ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Due:
+    """The slot a verdict is about; ``changed_at``: when the schedule it belongs to was replaced
+    (None: the schedule in force now)."""
+
+    slot: datetime
+    changed_at: datetime | None
+
+
+@dataclass(frozen=True)
+class _InForce:
+    """A schedule the job had, from ``since`` (its creation, or the change that set it) until
+    ``until`` (the change that replaced it; None: in force now)."""
+
+    schedule: Schedule | None
+    config: Mapping[str, Any]
+    since: datetime
+    until: datetime | None
 
 
 def _verdict(
     store: Store,
     job: Job,
-    slot: datetime | None,
+    due: _Due | None,
+    waiting: SlotSpan | None,
     changes: list[AuditEntry],
     pruned: PrunedSpan | None,
-    now: datetime,
+    leading: bool | None,
     times: Times,
 ) -> Verdict:
-    """About ``slot``, the schedule's last slot due by the window's end (None: none was due)."""
-    if slot is None:
+    """About ``due``, the last slot due by the window's end of the schedule in force then (None:
+    none was due), or the job's next slot when it still holds an earlier one (``waiting``)."""
+    if due is None:
         return {"slot": None, "outcome": "none", "text": "no slot was due yet"}
+    slot = due.slot
     rows = store.history.at_slot(job.id, slot)
     ran = [row for row in rows if row.status != MISSED and row.moment == slot]
     missed = [row for row in rows if row.status == MISSED]
     outcome, text = _slot_outcome(ran[-1], times) if ran else ("", "")
     if not ran and missed:
         outcome, text = "not_run", f"not run: {times.localized(missed[0].error_message or 'missed')}"
+    if not outcome and waiting is not None:
+        outcome, text = "due", _still_waiting(waiting, bool(leading), times)
     if not outcome:
-        outcome, text = _unrecorded(store, job, slot, changes, pruned, now, times)
+        outcome, text = _unrecorded(job, slot, changes, pruned, times)
+    if due.changed_at is not None:
+        text += f" (a slot of the schedule before the change at {times.short(due.changed_at)})"
     return cast(Verdict, {"slot": _ts(slot), "outcome": outcome, "text": text})
 
 
-def _due_slot(schedule: Schedule | None, first: datetime | None, moment: datetime) -> datetime | None:
-    """The schedule's last slot at or before ``moment``, not before the job's first one."""
-    if schedule is None or first is None:
+def _schedules_in_force(job: Job, entries: list[AuditEntry], default_timezone: str) -> list[_InForce]:
+    """The job's schedules, the one in force now first, then each it replaced, as far back as the
+    audit log's updates tell (each ``job.updated`` entry that changed ``scheduleConfig`` or
+    ``jobTypeId`` holds the values before it)."""
+    kind, config, until = job.job_type_id, job.schedule_config, None
+    found: list[_InForce] = []
+    for entry in reversed(entries):
+        fields = (entry.details or {}).get("changes") if entry.action == audit.JOB_UPDATED else None
+        if not isinstance(fields, dict):
+            continue
+        old_config, old_kind = fields.get("scheduleConfig"), fields.get("jobTypeId")
+        if not isinstance(old_config, dict) and not isinstance(old_kind, dict):
+            continue
+        found.append(_InForce(_parsed(job, kind, config, default_timezone), config, entry.at, until))
+        until = entry.at
+        if isinstance(old_kind, dict) and isinstance(old_kind.get("old"), int):
+            kind = old_kind["old"]
+        if isinstance(old_config, dict) and isinstance(old_config.get("old"), dict):
+            config = old_config["old"]
+    found.append(_InForce(_parsed(job, kind, config, default_timezone), config, job.created_at, until))
+    return found
+
+
+def _due_slot(schedules: list[_InForce], moment: datetime) -> _Due | None:
+    """The last slot at or before ``moment`` of the schedule in force then: the newest schedule
+    with a slot between its first one (from when it was set) and ``moment`` or its replacement."""
+    for period in schedules:
+        if period.schedule is None or period.since > moment:
+            continue
+        try:
+            first = first_run(period.schedule, period.config, period.since).slot
+        except ValidationFailed:
+            continue
+        end = moment if period.until is None else min(moment, period.until - _TICK)
+        if first is None or first > end:
+            continue
+        slot = last_slot_at_or_before(period.schedule, end, not_before=first)
+        if slot is not None:
+            return _Due(slot=slot, changed_at=period.until)
+    return None
+
+
+def _waiting(job: Job, schedule: Schedule | None, due: datetime | None) -> SlotSpan | None:
+    """The slots from the job's next slot through ``due`` when it still holds one at or before it:
+    nobody claimed them yet (no daemon leads, or the leader is held up)."""
+    if schedule is None or due is None or job.next_slot is None or job.next_slot > due:
         return None
-    return last_slot_at_or_before(schedule, moment, not_before=first)
+    return span_through(schedule, job.next_slot, due)
+
+
+def _still_waiting(waiting: SlotSpan, leading: bool, times: Times) -> str:
+    """The verdict on the job's next slot, past and not claimed, with the later slots due since."""
+    later = waiting.count - 1
+    if not later:
+        return "due, not started yet" if leading else "not run yet: no daemon is leading, so the slot still waits"
+    slots = f"the slot and {later:,} later one{'s' if later != 1 else ''} (to {times.short(waiting.last)})"
+    if leading:
+        return f"due, not started yet: {slots} wait to be claimed"
+    return f"not run yet: no daemon is leading, so {slots} still wait"
 
 
 def _slot_outcome(row: RunRow, times: Times) -> tuple[str, str]:
@@ -261,25 +362,15 @@ def _slot_outcome(row: RunRow, times: Times) -> tuple[str, str]:
 
 
 def _unrecorded(
-    store: Store,
-    job: Job,
-    slot: datetime,
-    changes: list[AuditEntry],
-    pruned: PrunedSpan | None,
-    now: datetime,
-    times: Times,
+    job: Job, slot: datetime, changes: list[AuditEntry], pruned: PrunedSpan | None, times: Times
 ) -> tuple[str, str]:
-    """No execution and no missed range holds the slot: the job was paused or disabled then, the
-    slot is still waiting to be claimed, or retention removed what was recorded of it."""
+    """No execution and no missed range holds the slot, and the job does not hold it as its next
+    one: the job was paused or disabled then, or retention removed what was recorded of it."""
     state = _state_at(changes, slot)
     if state is not None:
         entry, what = state
         reason = f" with reason {quoted(entry.reason)}" if entry.reason else ""
         return "not_run", f"not run: {what} by {entry.actor} at {times.short(entry.at)}{reason}"
-    if job.next_slot is not None and job.next_slot <= slot:
-        if store.cluster.has_live_leader(now):
-            return "due", "due, not started yet"
-        return "due", "not run yet: no daemon is leading, so the slot still waits"
     if pruned is not None and pruned.holds(slot):
         return "pruned", f"unknown: history pruned by retention ({pruned.settings(slot)})"
     if not job.is_enabled or job.is_paused:
@@ -351,10 +442,14 @@ def _seconds(value: float) -> str:
 
 
 def _schedule(job: Job, default_timezone: str) -> Schedule | None:
+    return _parsed(job, job.job_type_id, job.schedule_config, default_timezone)
+
+
+def _parsed(job: Job, kind: int, config: Mapping[str, Any], default_timezone: str) -> Schedule | None:
+    """A schedule of ``job`` (its own or one it had), anchored as the scheduler anchors it; None
+    when it does not parse (a config the audit log holds masked, or of an older release)."""
     try:
-        return parse_schedule(
-            job.job_type_id, job.schedule_config, default_timezone=default_timezone, anchor=job.created_at
-        )
+        return parse_schedule(kind, config, default_timezone=default_timezone, anchor=job.created_at)
     except ValidationFailed:
         return None
 

@@ -73,7 +73,10 @@ class TimelineEvent(TypedDict):
 
 
 class Verdict(TypedDict):
-    slot: Annotated[Timestamp | None, Schema("the most recent slot that was due, or null")]
+    slot: Annotated[
+        Timestamp | None,
+        Schema("the most recent slot that was due, or the job's next slot while it is past and unclaimed; or null"),
+    ]
     outcome: Annotated[
         Literal["ran", "running", "not_run", "due", "none", "pruned"],
         Schema("what became of it; pruned: unknown, retention removed its history"),
@@ -89,6 +92,13 @@ class JobTimeline(TypedDict):
     timezone: Annotated[str, Schema("the zone of the texts: a cron job's, else the scheduler's default")]
     events: list[TimelineEvent]
     nextSlot: Annotated[Timestamp | None, Schema("the job's next slot; null while paused or disabled, or at its end")]
+    nextSlotOverdue: Annotated[
+        str | None,
+        Schema(
+            'how long the next slot is past and why it waits ("overdue by 2m: no daemon is leading"); '
+            "null when it is not past"
+        ),
+    ]
     verdict: Verdict
 
 

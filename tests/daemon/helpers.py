@@ -114,8 +114,8 @@ class DaemonFactory:
                     daemon.proc.wait(timeout=10)
 
 
-def write_config(path: Path, **daemon_settings: Any) -> Path:
-    lines = ["[scheduler]", 'timezone = "UTC"', "misfire_grace_seconds = 1", "[daemon]"]
+def write_config(path: Path, *, misfire_grace_seconds: float = 1, **daemon_settings: Any) -> Path:
+    lines = ["[scheduler]", 'timezone = "UTC"', f"misfire_grace_seconds = {misfire_grace_seconds:g}", "[daemon]"]
     settings = {"lease_ttl_seconds": 15, "shutdown_grace_seconds": 5, **daemon_settings}
     lines += [f"{key} = {value!r}" if isinstance(value, str) else f"{key} = {value}" for key, value in settings.items()]
     path.write_text("\n".join(lines).replace("'", '"') + "\n")

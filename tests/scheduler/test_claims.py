@@ -24,7 +24,7 @@ def claim(rig: Rig, now: datetime, *, beat: bool = True, term: int | None = None
     return claim_with(rig, due, now, term=term)
 
 
-def claim_with(rig: Rig, due: list[Job], now: datetime, *, term: int | None = None) -> list[Claim]:
+def claim_with(rig: Rig, due: list[Job], now: datetime, *, term: int | None = None, grace: float = 1) -> list[Claim]:
     return claim_due_slots(
         rig.store,
         due,
@@ -33,7 +33,7 @@ def claim_with(rig: Rig, due: list[Job], now: datetime, *, term: int | None = No
         term=rig.leadership.term if term is None else term,
         fence=rig.leadership.fence,
         schedules=rig.scheduler.schedules,
-        misfire_grace=timedelta(seconds=1),
+        misfire_grace=timedelta(seconds=grace),
     )
 
 
@@ -76,6 +76,63 @@ def test_catch_up_after_a_gap(rig: Rig, policy: str, run: list[datetime], missed
     assert range_row["errorMessage"].startswith("claimed more than the misfire grace (1s) late")
     assert len(rest) == 1 + len(run), "one row for the range, one for the catch-up run"
     assert rig.stored(job["id"]).next_slot == S + timedelta(minutes=11), "then on at the next future slot"
+
+
+@pytest.mark.parametrize("policy", ["run_once", "skip"])
+def test_after_a_gap_a_slot_within_the_grace_runs_and_only_later_ones_are_missed(rig: Rig, policy: str) -> None:
+    """Lateness is judged slot by slot at the claim, as for a leader that never stopped: the
+    slots more than the grace (1 s) late are missed, the one 0.4 s late runs, whatever the policy."""
+    job = rig.job("grace", {"minutes": 1, "start_date": iso(S)}, misfirePolicy=policy, maxInstances=2)
+    assert len(claim(rig, S)) == 1
+    claims = claim(rig, S + timedelta(minutes=3, milliseconds=400))
+    assert [c.execution.scheduled_for for c in claims] == [S + 3 * MINUTE]
+    missed = next(e for e in rig.runs(job["id"]) if e["status"] == "missed")
+    assert (parse(missed["scheduledFor"]), missed["missedCount"]) == (S + MINUTE, 2)
+    assert parse(missed["missedUntil"]) == S + 2 * MINUTE
+    ending = "; misfire policy skip" if policy == "skip" else (
+        f"; caught up with one run at {iso(S + 3 * MINUTE)} (misfire policy run_once)"
+    )  # fmt: skip
+    assert missed["errorMessage"].endswith(ending), missed["errorMessage"]
+    assert rig.stored(job["id"]).next_slot == S + 4 * MINUTE
+
+
+def test_a_slot_exactly_the_grace_late_is_on_time(rig: Rig) -> None:
+    job = rig.job("edge", {"minutes": 1, "start_date": iso(S)}, misfirePolicy="skip", maxInstances=2)
+    assert len(claim(rig, S)) == 1
+    claims = claim(rig, S + timedelta(minutes=2, seconds=1))  # S+1m is 61 s late, S+2m exactly 1 s
+    assert [c.execution.scheduled_for for c in claims] == [S + 2 * MINUTE]
+    missed = next(e for e in rig.runs(job["id"]) if e["status"] == "missed")
+    assert (missed["missedCount"], parse(missed["missedUntil"])) == (1, S + MINUTE)
+
+
+def test_every_slot_within_a_long_grace_runs_one_claim_at_a_time(rig: Rig) -> None:
+    """With a grace longer than the period several slots are within it: each is claimed in turn,
+    the first with the missed range, the next ones by the claims after it, as a running leader
+    held up as long would claim them; ``run_once`` runs no extra catch-up beside them."""
+    job = rig.job("long-grace", {"seconds": 1, "start_date": iso(S)}, maxInstances=5)
+    assert len(claim(rig, S)) == 1
+    now = S + timedelta(seconds=10, milliseconds=500)  # S+1 .. S+7 more than 3 s late; S+8 .. S+10 within
+    ran = []
+    for _ in range(5):
+        ran += [c.execution.scheduled_for for c in claim_with(rig, rig.store.jobs.due(now, limit=10), now, grace=3)]
+    assert ran == [S + timedelta(seconds=n) for n in (8, 9, 10)]
+    missed = next(e for e in rig.runs(job["id"]) if e["status"] == "missed")
+    assert (parse(missed["scheduledFor"]), missed["missedCount"]) == (S + timedelta(seconds=1), 7)
+    assert missed["errorMessage"].endswith(f"; caught up with one run at {iso(S + timedelta(seconds=8))} "
+                                           "(misfire policy run_once)"), missed["errorMessage"]  # fmt: skip
+    assert rig.stored(job["id"]).next_slot == S + timedelta(seconds=11)
+
+
+def test_a_slot_within_the_grace_that_is_skipped_says_which_slot(rig: Rig) -> None:
+    job = rig.job("busy-grace", {"minutes": 1, "start_date": iso(S)}, maxInstances=1)
+    assert len(claim(rig, S)) == 1  # and it stays running
+    assert claim(rig, S + timedelta(minutes=3, milliseconds=400)) == []
+    missed = next(e for e in rig.runs(job["id"]) if e["status"] == "missed")
+    assert missed["missedCount"] == 2
+    assert missed["errorMessage"].endswith(
+        f"; its next slot {iso(S + 3 * MINUTE)} was skipped: 1 run(s) still active and maxInstances is 1"
+        " (misfire policy run_once)"
+    ), missed["errorMessage"]
 
 
 def test_a_catch_up_slot_that_is_skipped_is_not_called_a_catch_up_run(rig: Rig) -> None:
