@@ -45,9 +45,18 @@ def reap_dead_instances(
     return len(orphans) + len(leftovers)
 
 
+ABANDONED = "abandoned: "
+"""How the error of a run recorded by a leader for a dead instance begins."""
+
+
+def was_abandoned(execution: Execution) -> bool:
+    """Whether a leader recorded ``execution`` for an instance that stopped heartbeating."""
+    return (execution.error_message or "").startswith(ABANDONED)
+
+
 def _abandon(store: Store, execution: Execution, now: datetime, why: str, notify: NotifySettings | None) -> None:
     """Finish the run as failed, with its ``abandoned`` event in the same transaction."""
-    error = f"abandoned: {why}; outcome unknown"
+    error = f"{ABANDONED}{why}; outcome unknown"
     with store.transaction():
         finished = store.executions.finish(
             execution.id,
