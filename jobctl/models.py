@@ -310,6 +310,23 @@ class Instance:
     last_heartbeat: datetime
     stopped_at: datetime | None
 
+    @property
+    def is_foreground(self) -> bool:
+        """A ``jobctl run`` running its run itself (no daemon led), not a daemon."""
+        return self.version.endswith(FOREGROUND_VERSION_MARK)
+
+    def running_it(self) -> str:
+        """Who ran an execution recorded on this instance, as a sentence about it says so:
+        ``the daemon running it (web1 pid 4242)``, ``the jobctl run process (web1 pid 4242) running it``."""
+        where = f"{self.hostname} pid {self.pid}"
+        return (
+            f"the jobctl run process ({where}) running it" if self.is_foreground else f"the daemon running it ({where})"
+        )
+
+
+FOREGROUND_VERSION_MARK = "(jobctl run)"
+"""What ends the ``version`` a ``jobctl run`` registers with when it runs its run itself."""
+
 
 HEARTBEATS_PER_LEASE = 5
 """A daemon heartbeats this many times per lease TTL, the leader renewing its lease at each beat

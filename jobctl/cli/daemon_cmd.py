@@ -53,7 +53,7 @@ def daemon(
     log_start_warnings(config)
     signals = DaemonSignals.install()
     store = _open_store(app_ctx)
-    config_path = _absolute_config_path(app_ctx.config_option)
+    config_path = _config_file(config)
     enter_run_directory()  # every run starts in /, wherever the daemon was started
     instance = Daemon(store, config, listener=listener, config_path=config_path, signals=signals)
     raise typer.Exit(instance.run())
@@ -87,15 +87,14 @@ def _check_default_run_as(config: Config) -> None:
         raise UsageError(f"{where}: [daemon] default_run_as names no user of this host: {name!r}")
 
 
-def _absolute_config_path(option: str | None) -> str | None:
-    """The config file as an absolute path, so that SIGHUP re-reads it after the move to /."""
+def _config_file(config: Config) -> str | None:
+    """The config file the daemon started from, as an absolute path: SIGHUP re-reads that file
+    (after the move to /), whether ``--config``, ``$JOBCTL_CONFIG`` or a default place named it, so
+    that a file missing then is a failed reload, never every default (docs/config-reload.md).
+    None when it started from no file at all."""
     import os
 
-    if option is not None:
-        return os.path.abspath(option)
-    if os.environ.get("JOBCTL_CONFIG"):
-        os.environ["JOBCTL_CONFIG"] = os.path.abspath(os.environ["JOBCTL_CONFIG"])
-    return None
+    return None if config.path is None else os.path.abspath(config.path)
 
 
 def register(app: typer.Typer) -> None:

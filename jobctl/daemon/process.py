@@ -125,6 +125,10 @@ class Daemon:
         self.listener = listener
         """The API's socket, already listening (None: ``--no-api``)."""
         self.config_path = config_path
+        """The file a SIGHUP re-reads: the one the daemon started from (None: it started from none)."""
+        self.started_config = config
+        """The config as the daemon started: what it keeps of it until the next start
+        (:data:`RESTART_ONLY`) is what a reload compares a new file with."""
         self.signals = signals or DaemonSignals.install()
         self.stop_event = self.signals.stop
         self.reload_event = self.signals.reload
@@ -229,7 +233,7 @@ class Daemon:
         pruner.run(self.stop_event)
 
     def _heartbeat_loop(self) -> None:
-        interval = self.config.lease_ttl_seconds / HEARTBEATS_PER_LEASE
+        interval = self.started_config.lease_ttl_seconds / HEARTBEATS_PER_LEASE
         standby_check = min(0.5, interval)
         while not self.stop_event.is_set():
             try:
@@ -245,7 +249,9 @@ class Daemon:
     def _heartbeat_while_draining(self, drained: threading.Event) -> None:
         """Heartbeat (without the lease) while runs finish in the shutdown grace, which may last
         longer than the lease TTL: a leader reaps the runs of an instance whose heartbeat is older."""
-        while not drained.wait(self.config.lease_ttl_seconds / HEARTBEATS_PER_LEASE):
+        # The TTL the lease and the other daemons' reaper go by: the one it started with, not a
+        # reloaded one (a longer one would let the heartbeat go stale while runs finish).
+        while not drained.wait(self.started_config.lease_ttl_seconds / HEARTBEATS_PER_LEASE):
             self.leadership.heartbeat()
 
     def _listen(self) -> None:
@@ -346,6 +352,8 @@ class Daemon:
             log.error("config reload failed, keeping the old one: %s: %s", "syncing task functions and groups", exc)
             return
         self.config = config
+        if self.config_path is None and config.path is not None:
+            self.config_path = str(config.path)  # a file found now is this daemon's config from now on
         self.service_settings = self.service_settings.reloaded(config)
         self.runner.notify = self.sender.settings = config.notify
         if self.scheduler is not None:
@@ -363,6 +371,9 @@ class Daemon:
             kept.audit_keep_days,
         )
         self._log_concurrency_groups(config)
+        waiting = restart_only_changes(self.started_config, config)
+        if waiting:
+            log.warning("config reloaded; %s changed and take effect at the next start", waiting)
 
     def _sync_declarations(self, config: Config) -> SyncReport:
         """Write the config's concurrency groups and task functions to the store, in one
@@ -383,6 +394,42 @@ class Daemon:
                 "concurrency groups: %s",
                 ", ".join(f"{group.name} (limit {group.limit})" for group in config.concurrency_groups),
             )
+
+
+RESTART_ONLY: tuple[tuple[str, str, str], ...] = (
+    ("[store]", "url", "store_url"),
+    ("[daemon]", "host", "daemon_host"),
+    ("[daemon]", "port", "daemon_port"),
+    ("[daemon]", "log_format", "log_format"),
+    ("[daemon]", "lease_ttl_seconds", "lease_ttl_seconds"),
+    ("[daemon]", "kill_grace_seconds", "kill_grace_seconds"),
+    ("[daemon]", "max_concurrent_runs", "max_concurrent_runs"),
+    ("[daemon]", "docs", "api_docs"),
+    ("[daemon]", "path", "run_path"),
+    ("[daemon]", "pass_environment", "pass_environment"),
+    ("[daemon]", "default_run_as", "default_run_as"),
+    ("[daemon]", "allowed_run_as", "allowed_run_as"),
+    ("[scheduler]", "timezone", "timezone"),
+    ("[scheduler]", "misfire_grace_seconds", "misfire_grace_seconds"),
+    ("[celery]", "broker_url", "celery_broker_url"),
+    ("[celery]", "result_backend", "celery_result_backend"),
+)
+"""The daemon's settings a SIGHUP does not apply, each as (table, key, :class:`Config` field): the
+address, store, lease, run limits and runs' environment, the scheduler, Celery. The others a
+daemon reads (``[history]``, ``[metrics] public``, ``shutdown_grace_seconds``, the notifiers, task
+functions and groups) apply at once; ``[client]`` is not the daemon's (docs/config-reload.md)."""
+
+
+def restart_only_changes(started: Config, reloaded: Config) -> str:
+    """The :data:`RESTART_ONLY` settings whose value in ``reloaded`` is not the one the daemon
+    started with, by table (``[daemon] port, lease_ttl_seconds, [scheduler] timezone``); empty
+    when there is none. Compared with the start, not the last reload: until the restart every
+    reload says again what is not in force."""
+    changed: dict[str, list[str]] = {}
+    for table, key, name in RESTART_ONLY:
+        if getattr(started, name) != getattr(reloaded, name):
+            changed.setdefault(table, []).append(key)
+    return ", ".join(f"{table} {', '.join(keys)}" for table, keys in changed.items())
 
 
 def log_config_warnings(config: Config) -> None:

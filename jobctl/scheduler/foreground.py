@@ -2,6 +2,9 @@
 
 The process registers as an instance and heartbeats while the run lasts, so that if it is
 killed the leader (when one starts) finishes the run as failed instead of leaving it running.
+Its run's process group is told to a watchdog, as a daemon's are (docs/run-lifetime.md): killed
+even with SIGKILL, this process takes its run's processes with it, so none lives on unseen beside
+a run a daemon starts later within ``maxInstances``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,9 @@ from datetime import UTC, datetime
 from jobctl import __version__
 from jobctl.errors import StoreError
 from jobctl.executors.context import RunAsPolicy
+from jobctl.executors.guard import GroupGuard
 from jobctl.models import (
+    FOREGROUND_VERSION_MARK,
     HEARTBEATS_PER_LEASE,
     KILL_GRACE_SECONDS,
     MIN_LEASE_TTL_SECONDS,
@@ -59,14 +64,17 @@ class ForegroundRun:
             id=str(uuid.uuid4()),
             hostname=socket.gethostname(),
             pid=os.getpid(),
-            version=f"{__version__} (jobctl run)",
+            version=f"{__version__} {FOREGROUND_VERSION_MARK}",
             started_at=now,
             last_heartbeat=now,
             stopped_at=None,
         )
+        self.guard = GroupGuard(kill_grace)
+        """Kills the run's process group if this process dies, as a daemon's watchdog does."""
         self.runner = Runner(
-            store, max_workers=1, base_env=base_env, run_as=run_as, kill_grace=kill_grace, notify=self.notify
-        )
+            store, max_workers=1, on_group=self.guard, base_env=base_env, run_as=run_as, kill_grace=kill_grace,
+            notify=self.notify,
+        )  # fmt: skip
         self._done = threading.Event()
 
     def start(
@@ -125,12 +133,14 @@ class ForegroundRun:
 
     def _leave(self) -> None:
         self._done.set()
+        self.guard.close()
         self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
 
     def finish(self, *, interrupted: bool) -> None:
         """Wait for the run (or stop it at once when ``interrupted``) and leave the instance list."""
         self.runner.shutdown(0 if interrupted else float("inf"))
         self._done.set()
+        self.guard.close()
         self.store.cluster.mark_stopped(self.instance.id, datetime.now(UTC))
 
     def _watch(self) -> None:

@@ -32,10 +32,10 @@ def reap_dead_instances(
         if instance.id != me and now - instance.last_heartbeat > ttl
     ]
     orphans = store.executions.active_of_instances([i.id for i in dead])
-    names = {i.id: f"{i.hostname} pid {i.pid}" for i in dead}
+    names = {i.id: i.running_it() for i in dead}
     for execution in orphans:
-        who = names.get(execution.instance_id or "", f"instance {execution.instance_id}")
-        _abandon(store, execution, now, f"the daemon running it ({who}) stopped heartbeating", notify)
+        who = names.get(execution.instance_id or "", f"the daemon running it (instance {execution.instance_id})")
+        _abandon(store, execution, now, f"{who} stopped heartbeating", notify)
     leftovers = store.executions.active_of_gone_instances()
     for execution in leftovers:
         _abandon(store, execution, now, f"the daemon running it (instance {execution.instance_id}) stopped", notify)
@@ -45,9 +45,18 @@ def reap_dead_instances(
     return len(orphans) + len(leftovers)
 
 
+ABANDONED = "abandoned: "
+"""How the error of a run recorded by a leader for a dead instance begins."""
+
+
+def was_abandoned(execution: Execution) -> bool:
+    """Whether a leader recorded ``execution`` for an instance that stopped heartbeating."""
+    return (execution.error_message or "").startswith(ABANDONED)
+
+
 def _abandon(store: Store, execution: Execution, now: datetime, why: str, notify: NotifySettings | None) -> None:
     """Finish the run as failed, with its ``abandoned`` event in the same transaction."""
-    error = f"abandoned: {why}; outcome unknown"
+    error = f"{ABANDONED}{why}; outcome unknown"
     with store.transaction():
         finished = store.executions.finish(
             execution.id,

@@ -38,6 +38,7 @@ from jobctl.executors.reactor import ProcessReactor
 from jobctl.models import Execution, ExecutionStatus, HandlerType, Job, TaskFunction
 from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.output_writer import FLUSH_INTERVAL_SECONDS, OutputWriter
+from jobctl.scheduler.reaper import was_abandoned
 from jobctl.scheduler.recorder import OutcomeRecorder
 from jobctl.scheduler.retry_policy import retry_delay_seconds, retry_wanted
 from jobctl.scheduler.run_log import log_finished_run
@@ -345,22 +346,31 @@ class Runner:
             if ended.writer is not None:
                 ended.writer.flush()  # all of a run's output is stored before it shows as ended
         runs = [(ended, self._finished_run(ended)) for ended in batch]
-        retried = [(ended, run) for ended, run in runs if self._retries(run)]
+        retries = {run.execution_id for _, run in runs if self._retries(run)}
+        plain = [run for _, run in runs if run.execution_id not in retries]
         with self.store.transaction():
-            self.store.executions.finish_runs([run for _, run in runs if not self._retries(run)])
+            written = self.store.executions.finish_runs(plain)
+            recorded = {run.execution_id for run, done in zip(plain, written, strict=True) if done}
             queued: set[str] = set()
-            for ended, run in retried:
-                if self.store.executions.finish_run(run) and self._queue_retry(
-                    ended.job, ended.execution, run, ended.outcome().exit_code
-                ):
+            for ended, run in runs:
+                if run.execution_id not in retries or not self.store.executions.finish_run(run):
+                    continue
+                recorded.add(run.execution_id)
+                if self._queue_retry(ended.job, ended.execution, run, ended.outcome().exit_code):
                     queued.add(run.execution_id)
+            # Only outcomes recorded here notify and count in the job's streak: another record
+            # (a leader took the run for abandoned, a cancel not confirmed in time) has its own.
             attempts = [
                 FinishedAttempt(claimed=ended.execution, run=run, final=run.execution_id not in queued)
                 for ended, run in runs
+                if run.execution_id in recorded
             ]
             outcome_effects(self.store, self.notify, attempts)
         for ended, run in runs:
-            self._log_run(ended, run.status, run.duration_seconds)
+            if run.execution_id in recorded:
+                self._log_run(ended, run.status, run.duration_seconds)
+            else:
+                self._log_not_recorded(ended, run)
 
     def _log_run(self, ended: _Ended, status: str, duration_seconds: float | None) -> None:
         if self.log_runs:
@@ -371,6 +381,31 @@ class Runner:
                 duration_seconds=duration_seconds,
                 exit_code=ended.outcome().exit_code,
             )
+
+    def _log_not_recorded(self, ended: _Ended, run: FinishedRun) -> None:
+        """A run whose row was no longer ``running`` when its outcome came: say what the store
+        holds instead of ``run finished``, which would contradict it (the row is left as it is)."""
+        if not self.log_runs:
+            return
+        exit_code = ended.outcome().exit_code
+        here = run.status if exit_code is None else f"{run.status}, exit {exit_code}"
+        became = self._recorded_elsewhere(run.execution_id) or "no longer exists (its job was deleted)"
+        log.warning("execution %s %s; its outcome here (%s) is not recorded", run.execution_id, became, here)
+
+    def _recorded_elsewhere(self, execution_id: str) -> str | None:
+        """What became of a run of ours that the store no longer has ``running``, as the end of a
+        sentence about it (taken for abandoned by a leader, or recorded otherwise); None when its
+        row is gone (deleted with its job)."""
+        try:
+            record = self.store.executions.get(execution_id)
+        except StoreError as exc:
+            return f"is no longer running in the store (it could not be read again: {exc.message})"
+        if record is None:
+            return None
+        if was_abandoned(record):
+            return "was recorded as abandoned by another daemon while this one was not heard from"
+        said = f": {record.error_message.splitlines()[0]}" if record.error_message else ""
+        return f"was already recorded {record.status.value} by another process{said}"
 
     def _finished_run(self, ended: _Ended) -> FinishedRun:
         outcome = ended.outcome()
@@ -469,10 +504,13 @@ class Runner:
         if not candidates:
             return
         asked = running()
+        gone = {
+            execution_id: self._gone_reason(execution_id) for execution_id in candidates if execution_id not in asked
+        }
         stopping: list[tuple[str, SpawnedProcess | None, StopRequest]] = []
         with self._cond:
             for execution_id, process in candidates.items():
-                reason = asked.get(execution_id) if execution_id in asked else StopRequest(EXECUTION_GONE)
+                reason = asked[execution_id] if execution_id in asked else gone[execution_id]
                 if reason is None or execution_id in self._stop_reasons or execution_id not in self._active:
                     continue
                 self._stop_reasons[execution_id] = reason
@@ -481,6 +519,13 @@ class Runner:
             log.warning("stopping execution %s: %s", execution_id, reason.reason)
             if process is not None:
                 self._reactor.stop(process)
+
+    def _gone_reason(self, execution_id: str) -> StopRequest:
+        """Why a run of ours that the store no longer has ``running`` is stopped: its row was
+        deleted with its job, or another process recorded it (a leader that took it for abandoned
+        while this one was frozen or cut off: its process must not run on beside a new run)."""
+        became = self._recorded_elsewhere(execution_id)
+        return StopRequest(EXECUTION_GONE if became is None else f"it {became}")
 
     def shutdown(self, grace_seconds: float) -> None:
         """Let running runs finish for ``grace_seconds``, then stop them; hand back unstarted ones."""

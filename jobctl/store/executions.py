@@ -395,21 +395,27 @@ class ExecutionRecords:
             self.db.execute(_JOB_LAST_RUN_SQLITE_SQL, params)
         return True
 
-    def finish_runs(self, runs: Sequence[FinishedRun]) -> None:
-        """:meth:`finish_run` for many runs in one transaction (one round trip on Postgres).
+    def finish_runs(self, runs: Sequence[FinishedRun]) -> builtins.list[bool]:
+        """:meth:`finish_run` for many runs in one transaction (one round trip on Postgres);
+        whether each was recorded, in order.
 
-        Runs that had already finished are left as they are, as by :meth:`finish_run`.
+        Runs that had already finished are left as they are, as by :meth:`finish_run`: another
+        instance recorded them (a leader that took them for abandoned, a cancel that its daemon
+        did not confirm in time), and that record stands.
         """
         params = [_finish_params(run) for run in runs]
         if not params:
-            return
+            return []
         if not self.db.is_sqlite:
-            self.db.execute_many(_FINISH_RUN_PG_SQL, params)
-            return
+            return [changed > 0 for changed in self.db.execute_many(_FINISH_RUN_PG_SQL, params)]
+        recorded = []
         with self.db.transaction():
             for one in params:
-                if self.db.execute(_FINISH_SQL, one):
+                finished = self.db.execute(_FINISH_SQL, one) > 0
+                if finished:
                     self.db.execute(_JOB_LAST_RUN_SQLITE_SQL, one)
+                recorded.append(finished)
+        return recorded
 
     def active_of_job(self, job_id: str) -> builtins.list[Execution]:
         """The job's pending and running executions, oldest first."""

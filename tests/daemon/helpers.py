@@ -82,10 +82,13 @@ class DaemonFactory:
         python_flags: tuple[str, ...] = (),
         user: str | None = None,
         python: str = sys.executable,
+        config_option: bool = True,
     ) -> DaemonProcess:
+        """``config_option=False``: no ``--config``, as the system service starts it; the daemon
+        then reads the config's default places (``extra_env`` may point ``XDG_CONFIG_HOME`` at one)."""
         port = free_port() if api else None
         args = [python, *python_flags, "-m", "jobctl", "--db", self.store_url]
-        args += ["--config", str(self.config_path), "daemon"]
+        args += ["--config", str(self.config_path), "daemon"] if config_option else ["daemon"]
         args += ["--host", "127.0.0.1", "--port", str(port)] if api else ["--no-api"]
         if user is not None:  # a daemon that is not root (the test runs as root)
             args = ["runuser", "-u", user, "--", *args]

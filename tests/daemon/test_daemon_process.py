@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from jobctl.config import KEYS, Config
+from jobctl.daemon.process import RESTART_ONLY
 from jobctl.service import Service
 from jobctl.service.tokens import create_token
 from jobctl.store import Store, open_store
@@ -121,6 +123,76 @@ def test_sighup_applies_history_settings_and_logs_them(daemons: DaemonFactory) -
     daemon.signal(signal.SIGHUP)
     wanted = "[history] keep_days = 7, keep_per_job = 3, output_keep_days = 30, audit_keep_days = 30"
     wait_for(lambda: wanted in daemon.log(), timeout=5, what="the reload's log line")
+
+
+def test_a_default_config_file_missing_at_a_reload_keeps_the_old_config(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    """Started with no --config (as the system service is), the daemon read the user's
+    jobctl.toml; that file moved away, a SIGHUP read "no file" as every default: its task
+    functions deactivated, its group gone, [history] back to 90 days. The file it started from
+    is its config: missing at a reload, that is a failed reload, and all of the old one stays."""
+    home = tmp_path / "xdg"
+    (home / "jobctl").mkdir(parents=True)
+    config = home / "jobctl" / "jobctl.toml"
+    config.write_text(
+        daemons.config_path.read_text()
+        + TASK.format(name="hello")
+        + '[[concurrency_groups]]\nname = "db"\nlimit = 1\n[history]\nkeep_days = 400\n'
+    )
+    daemon = daemons.start(config_option=False, extra_env={"XDG_CONFIG_HOME": str(home)})
+
+    def store_state() -> tuple[dict[str, bool], list[tuple[str, int]]]:
+        functions = {tf["name"]: tf["isActive"] for tf in service.list_task_functions()["taskFunctions"]}
+        return functions, [(group["name"], group["limit"]) for group in service.get_status()["concurrencyGroups"]]
+
+    assert store_state() == ({"shell": True, "hello": True}, [("db", 1)])
+    config.rename(tmp_path / "moved.toml")
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: RELOAD_FAILED in daemon.log(), timeout=10, what="the refused reload")
+    assert reload_failure(daemon).endswith(f"{RELOAD_FAILED}: config file {config} does not exist")
+    assert "config reloaded" not in daemon.log(), daemon.log()
+    assert store_state() == ({"shell": True, "hello": True}, [("db", 1)])
+    (tmp_path / "moved.toml").rename(config)
+    config.write_text(config.read_text().replace("keep_days = 400", "keep_days = 300"))
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: "[history] keep_days = 300," in daemon.log(), timeout=10, what="the reload of the file back")
+    assert daemon.stop() == 0
+
+
+def test_a_reload_names_the_settings_that_wait_for_a_restart(daemons: DaemonFactory) -> None:
+    """A changed port or lease TTL was taken without a word ("config reloaded; ..."), though the
+    daemon goes on with the old ones until it restarts: one warning names them, again at every
+    reload until then, and none when only what a reload applies changed."""
+    daemon = daemons.start()
+    config = daemons.config_path
+    config.write_text(config.read_text() + "\n[history]\nkeep_days = 7\n")
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: "[history] keep_days = 7," in daemon.log(), timeout=10, what="the first reload")
+    assert "take effect at the next start" not in daemon.log(), daemon.log()
+    edited = config.read_text().replace("lease_ttl_seconds = 15", "lease_ttl_seconds = 20")
+    config.write_text(edited.replace("[daemon]", "[daemon]\nport = 8123").replace('"UTC"', '"Europe/Berlin"'))
+    waiting = (
+        "config reloaded; [daemon] port, lease_ttl_seconds, [scheduler] timezone changed"
+        " and take effect at the next start"
+    )
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: waiting in daemon.log(), timeout=10, what="the warning")
+    line = next(line for line in daemon.log().splitlines() if waiting in line)
+    assert "WARNING" in line, line
+    daemon.signal(signal.SIGHUP)
+    wait_for(lambda: daemon.log().count(waiting) == 2, timeout=10, what="the warning again")
+    assert daemon.stop() == 0
+
+
+def test_every_daemon_setting_is_either_reloaded_or_named_as_waiting_for_a_restart() -> None:
+    """A key added to the config is in one of the two lists, so a reload never takes it silently."""
+    reloaded = {("[history]", key) for key in KEYS["history"]} | {("[metrics]", "public")}
+    reloaded.add(("[daemon]", "shutdown_grace_seconds"))
+    waiting = {(table, key) for table, key, _ in RESTART_ONLY}
+    every = {(f"[{table}]", key) for table, keys in KEYS.items() if table != "client" for key in keys}
+    assert waiting | reloaded == every and not waiting & reloaded
+    assert all(hasattr(Config(), name) for _, _, name in RESTART_ONLY)
 
 
 def test_sighup_reaches_the_api_notifiers_rules_and_groups_over_http(

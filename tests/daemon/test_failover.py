@@ -198,3 +198,41 @@ def test_a_run_finishing_in_its_stopping_daemons_grace_is_not_taken_for_abandone
     assert (run["status"], run["errorMessage"]) == ("success", None)
     assert "orphaned" not in standby.log()
     assert leader.pid not in {i["pid"] for i in service.get_status()["instances"]}
+
+
+def test_a_frozen_daemon_that_resumes_leaves_the_abandoned_record_of_its_run_and_says_so(
+    service: Service, fast_lease: DaemonFactory, tmp_path: Path
+) -> None:
+    """A leader stopped (SIGSTOP) while its run goes on: the new leader records the run failed,
+    abandoned. Resumed after the run ended well, the old leader logged "stopping execution X:
+    its execution no longer exists (its job was deleted)" and then "run finished: ... success",
+    both untrue. It leaves the record as it is, and says what happened."""
+    done = tmp_path / "done"
+    job = shell_job(service, "short", f"sleep 5; touch {done}", scheduleConfig={"hours": 1})
+    first = fast_lease.start()
+    second = fast_lease.start()
+    leader = the_leader(service, [first, second])
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    wait_for(lambda: service.get_execution(execution_id)["status"] == "running", timeout=5, what="the run to start")
+    leader.signal(signal.SIGSTOP)
+    try:
+        run = wait_for(
+            lambda: (e := service.get_execution(execution_id))["status"] == "failed" and e,
+            timeout=TTL + 6,
+            what="the new leader to take the run for abandoned",
+        )
+        assert run["errorMessage"].startswith("abandoned: the daemon running it"), run
+        wait_for(done.exists, timeout=10, what="the run's process to end")
+        time.sleep(0.5)
+    finally:
+        leader.signal(signal.SIGCONT)
+    said = (
+        f"execution {execution_id} was recorded as abandoned by another daemon while this one was not heard from;"
+        " its outcome here (success, exit 0) is not recorded"
+    )
+    wait_for(lambda: said in leader.log(), timeout=10, what="the resumed daemon to say what became of its run")
+    assert "run finished: job short" not in leader.log(), leader.log()
+    assert "its execution no longer exists" not in leader.log(), leader.log()
+    after = service.get_execution(execution_id)
+    assert (after["status"], after["errorMessage"]) == ("failed", run["errorMessage"])
+    assert service.get_job(job["id"])["lastStatus"] != "success"
