@@ -479,7 +479,7 @@ def delete(
         ),
     ] = False,
 ) -> None:
-    """Delete a job and its history.
+    """Delete a job and its history; prints `deleted job 'NAME' (ID)`.
 
     A job with pending or running runs is refused (exit 4, naming them) unless --force.
 
@@ -487,8 +487,9 @@ def delete(
     """
     service = _ctx(ctx).service()
     job_id = service.resolve_job(job)
+    name = service.get_job(job_id)["name"]
     service.delete_job(job_id, force=force)
-    output.note(f"deleted job {job!r}")
+    render.job_deleted(job_id, name)
 
 
 def _status_command(verb: str, body: dict[str, object], doc: str) -> None:

@@ -274,6 +274,12 @@ def job_changed(job: JobOut, verb: str) -> None:
     output.print_line(f"{verb} job {job['name']!r} ({job['id']}): {describe(job)}, {next_run}")
 
 
+def job_deleted(job_id: str, name: str) -> None:
+    """The line ``jobs delete`` prints, as :func:`job_changed` names the job (the API answers
+    a delete with no body)."""
+    output.print_line(f"deleted job {name!r} ({job_id})")
+
+
 EXECUTION_COLUMNS = (
     Column("ID"),
     Column("JOB", shrink=True),
