@@ -125,7 +125,9 @@ def header(execution: ExecutionOut, job_name: str) -> str:
 def footer(execution: ExecutionOut) -> str:
     """``<== success in 0.52s`` or ``<== failed: exit code 1``."""
     if execution["errorMessage"]:
-        return f"<== {execution['status']}: {outcome_reason(execution)}"
+        from jobctl.cli.output import local_instants
+
+        return f"<== {execution['status']}: {local_instants(outcome_reason(execution))}"
     duration = execution["durationSeconds"]
     return f"<== {execution['status']}" + (f" in {duration:.2f}s" if duration is not None else "")
 

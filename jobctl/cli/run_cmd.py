@@ -78,9 +78,11 @@ def _say_how_it_failed(final: Mapping[str, Any]) -> None:
 
     if final["status"] != "success" and final["errorMessage"]:
         from jobctl.cli.follow import outcome_reason
+        from jobctl.cli.output import local_instants
         from jobctl.cli.terminal import printable
 
-        sys.stderr.write(f"jobctl: run {final['status']}: {printable(outcome_reason(final).splitlines()[0])}\n")
+        why = local_instants(outcome_reason(final).splitlines()[0])
+        sys.stderr.write(f"jobctl: run {final['status']}: {printable(why)}\n")
 
 
 def _end_as_deleted(gone: ExecutionGone, foreground: ForegroundRun | None) -> NoReturn:
