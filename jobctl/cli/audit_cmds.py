@@ -106,9 +106,10 @@ def _summary(reason: str | None, details: dict[str, object] | None) -> str:
     """The WHAT column: the reason, then each field an update changed (``maxInstances 1 -> 3``,
     the environment by variable names) or else the entry's details; a creation's full settings
     are left to --json."""
+    from jobctl.cli.output import local_instants
     from jobctl.wire.values import change_text
 
-    parts = [f"reason: {reason}"] if reason else []
+    parts = [f"reason: {local_instants(reason, with_zone=True)}"] if reason else []  # as the TIME column
     changes = (details or {}).get("changes")
     if isinstance(changes, dict):
         parts += [change_text(name, change) for name, change in changes.items() if isinstance(change, dict)]

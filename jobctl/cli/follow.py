@@ -125,7 +125,9 @@ def header(execution: ExecutionOut, job_name: str) -> str:
 def footer(execution: ExecutionOut) -> str:
     """``<== success in 0.52s`` or ``<== failed: exit code 1``."""
     if execution["errorMessage"]:
-        return f"<== {execution['status']}: {outcome_reason(execution)}"
+        from jobctl.cli.output import local_instants
+
+        return f"<== {execution['status']}: {local_instants(outcome_reason(execution))}"
     duration = execution["durationSeconds"]
     return f"<== {execution['status']}" + (f" in {duration:.2f}s" if duration is not None else "")
 
@@ -175,7 +177,9 @@ def say_how_it_ended(execution: Mapping[str, Any]) -> None:
     """``jobctl: run failed: exit code 3`` (the first line of its error) on stderr, unless it
     succeeded or has no error to tell."""
     if execution["status"] != ExecutionStatus.SUCCESS.value and execution.get("errorMessage"):
-        _say(f"jobctl: run {execution['status']}: {outcome_reason(execution).splitlines()[0]}")
+        from jobctl.cli.output import local_instants
+
+        _say(f"jobctl: run {execution['status']}: {local_instants(outcome_reason(execution).splitlines()[0])}")
 
 
 def exit_code_of(execution: Mapping[str, Any]) -> int:

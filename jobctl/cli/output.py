@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, cast
 
 from jobctl.cli.terminal import printable
-from jobctl.times import span
+from jobctl.times import localized, span
 
 if TYPE_CHECKING:
     from jobctl.cli.tables import Column
@@ -257,6 +257,14 @@ def local_seconds(value: str | None) -> str:
     """Like :func:`local_time` without the zone's name, for tables (the viewer's own zone)."""
     moment = parse_time(value)
     return "-" if moment is None else moment.astimezone().strftime("%Y-%m-%d %H:%M:%S")
+
+
+def local_instants(text: str, *, with_zone: bool = False) -> str:
+    """``text`` with the UTC instants a stored reason holds (``2026-12-07T14:50:14Z``: a missed
+    range's, an auto-pause's, a retry's) in the viewer's zone, as the view shows its other times:
+    a table's (:func:`local_seconds`), or with ``with_zone`` a detail block's (:func:`local_time`)."""
+    form = "%Y-%m-%d %H:%M:%S %Z" if with_zone else "%Y-%m-%d %H:%M:%S"
+    return localized(text, lambda moment: moment.astimezone().strftime(form))
 
 
 def local_minute(value: str | None) -> str:

@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from jobctl.cli import output
-from jobctl.cli.output import Markup, local_minute, local_seconds, local_time, relative, styled_status
+from jobctl.cli.output import (
+    Markup,
+    local_instants,
+    local_minute,
+    local_seconds,
+    local_time,
+    relative,
+    styled_status,
+)
 from jobctl.cli.scheduler_state import job_totals, leader_silence
 from jobctl.cli.tables import Column
 from jobctl.wire.ids import short_id
@@ -31,7 +39,7 @@ def state(job: JobOut) -> str:
     if not job["isPaused"]:
         return Markup("[green]enabled[/green]")
     reason = job.get("pausedReason")
-    return f"paused: {_short(reason, 48)}" if reason else Markup("[yellow]paused[/yellow]")
+    return f"paused: {_short(local_instants(reason), 48)}" if reason else Markup("[yellow]paused[/yellow]")
 
 
 def _short(text: str, width: int) -> str:
@@ -45,7 +53,8 @@ def paused_note(job: JobOut) -> str:
         return "-"
     by = f" by {job['pausedBy']}" if job.get("pausedBy") else ""
     at = f" at {local_time(job['pausedAt'])}" if job.get("pausedAt") else ""
-    return f"{job.get('pausedReason') or 'no reason given'}{by}{at}"
+    reason = job.get("pausedReason")
+    return f"{local_instants(reason, with_zone=True) if reason else 'no reason given'}{by}{at}"
 
 
 def when(value: str | None) -> str:
@@ -336,8 +345,8 @@ def _note(e: ExecutionOut) -> str:
     """The ERROR column: why a pending run waits, else the first line of its error."""
     waiting = e.get("pendingReason")
     if waiting:
-        return f"waiting: {waiting}"
-    return (e["errorMessage"] or "").splitlines()[0] if e["errorMessage"] else ""
+        return f"waiting: {local_instants(waiting)}"
+    return local_instants(e["errorMessage"].splitlines()[0]) if e["errorMessage"] else ""
 
 
 PRUNED_NOTE = "output pruned: older than [history] output_keep_days"
@@ -399,7 +408,7 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
     fields = [
         ("job", f"{job_name} ({short_id(e['jobId'])})" if job_name else e["jobId"]),
         ("status", styled_status(e["status"])),
-        *([("waiting", str(e["pendingReason"]))] if e.get("pendingReason") else []),
+        *([("waiting", local_instants(str(e["pendingReason"]), with_zone=True))] if e.get("pendingReason") else []),
         ("triggered by", f"{e['triggeredBy']}" + (f" ({e['triggeredByUserId']})" if e["triggeredByUserId"] else "")),
         ("attempt", str(e.get("attempt", 1))),
         ("scheduled for", local_time(e.get("scheduledFor"))),
@@ -408,7 +417,7 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
         ("completed", local_time(e["completedAt"])),
         ("duration", _duration(e["durationSeconds"])),
         ("result", _json_text(e["result"]) if e["result"] is not None else "-"),
-        ("error", e["errorMessage"] or "-"),
+        ("error", local_instants(e["errorMessage"], with_zone=True) if e["errorMessage"] else "-"),
         *([("cancelled by", str(e["cancelledBy"]))] if e.get("cancelledBy") else []),
         ("instance", e.get("instanceId") or "-"),
         ("celery task", e["celeryTaskId"] or "-"),
@@ -419,7 +428,8 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
 def cancel_summary(e: ExecutionOut) -> str:
     """One line saying how a cancel ended: cancelled, or finished first (it succeeded)."""
     if e["status"] == "cancelled":
-        return f"Cancelled execution {e['id']}" + (f": {e['errorMessage']}" if e["errorMessage"] else "")
+        why = local_instants(e["errorMessage"], with_zone=True) if e["errorMessage"] else ""
+        return f"Cancelled execution {e['id']}" + (f": {why}" if why else "")
     return f"Execution {e['id']} ended {e['status']} before it could be stopped"
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from jobctl.cli.output import local_seconds, parse_time, relative
+from jobctl.cli.output import local_instants, local_seconds, parse_time, relative
 from jobctl.cli.scheduler_state import job_totals, leader_silence
 from jobctl.cli.terminal import printable
 from jobctl.wire.responses import Overview
@@ -98,4 +98,5 @@ def _elapsed(started: str | None, now: datetime | None) -> str:
 
 
 def _first_line(text: str | None) -> str:
-    return (text or "-").strip().splitlines()[0] if (text or "").strip() else "-"
+    """A stored reason's first line, its UTC instants in the viewer's zone like the view's times."""
+    return local_instants((text or "-").strip().splitlines()[0]) if (text or "").strip() else "-"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import subprocess
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 from jobctl.notifier_config import NotifierSpec
 from jobctl.notify import DeliveryFailed
+from jobctl.times import localized
 
 SUMMARY_WORDS = {
     "failure": "failed", "timeout": "timed out", "success": "succeeded", "start": "started",
@@ -38,18 +40,37 @@ def subject_of(payload: dict[str, Any]) -> str:
 
 
 def body_of(payload: dict[str, Any]) -> str:
+    """The mail's text: the message, the run's facts, the output's tail. Its times, those inside
+    the message and the error included (an auto-pause's "last at", a missed range's window), read
+    ``2026-12-07 14:50:14 UTC``: the mail goes to people in any zone, and says which."""
     execution = payload.get("execution") or {}
-    lines = [payload["message"], "", f"event:      {payload['event']}", f"host:       {payload['host']}"]
+    lines = [_times(payload["message"]), "", f"event:      {payload['event']}", f"host:       {payload['host']}"]
     for label, key in (("execution", "id"), ("status", "status"), ("attempt", "attempt"),
                        ("started", "startedAt"), ("finished", "completedAt"), ("exit code", "exitCode"),
                        ("error", "errorMessage")):  # fmt: skip
-        if execution.get(key) is not None:
-            lines.append(f"{label + ':':<11} {execution[key]}")
+        value = execution.get(key)
+        if value is None:
+            continue
+        if key in ("startedAt", "completedAt"):
+            value = _moment(datetime.fromisoformat(str(value)))
+        elif key == "errorMessage":
+            value = _times(str(value))
+        lines.append(f"{label + ':':<11} {value}")
     if payload.get("outputTail"):
         lines += ["", "--- the output's last lines ---", str(payload["outputTail"]).rstrip("\n"), "--- end ---"]
     if execution.get("id") and payload["event"] != "test":  # a test's run is a sample: nothing to show
         lines += ["", f"All of it: jobctl executions show {execution['id']}"]
     return "\n".join(lines) + "\n"
+
+
+def _moment(value: datetime) -> str:
+    return f"{value.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _times(text: str) -> str:
+    """``text`` with the UTC instants a stored reason holds (``2026-12-07T14:50:14Z``) as the mail
+    shows its times."""
+    return localized(text, _moment)
 
 
 def message_of(spec: NotifierSpec, payload: dict[str, Any]) -> EmailMessage:
