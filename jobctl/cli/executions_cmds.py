@@ -190,17 +190,24 @@ def cancel(
     as_json: JsonFlag = False,
 ) -> None:
     """Cancel a run: a waiting one ends at once, a running one is stopped (TERM, then KILL after
-    the kill grace, on its whole process group) and recorded cancelled. Exit 4 if it already ended.
+    the kill grace, on its whole process group) and recorded cancelled. Exit 4 if it already
+    ended, or ended on its own (succeeded) before it could be stopped.
 
     Example: jobctl executions cancel 3f2c9a4e
     """
+    from jobctl.errors import Conflict
+
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
     data = service.cancel_execution(service.resolve_execution(execution_id))
     if as_json:
         output.print_json(data)
-        return
-    output.print_line(render.cancel_summary(data))
+    elif data["status"] == "cancelled":
+        output.print_line(render.cancel_summary(data))
+    if data["status"] != "cancelled":  # nothing was cancelled: as for a run that had already ended
+        raise Conflict(
+            f"execution {data['id']} ended {data['status']} before it could be stopped; nothing was cancelled"
+        )
 
 
 @app.command("tail")

@@ -411,10 +411,8 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
 
 
 def cancel_summary(e: ExecutionOut) -> str:
-    """One line saying how a cancel ended: cancelled, or finished first (it succeeded)."""
-    if e["status"] == "cancelled":
-        return f"Cancelled execution {e['id']}" + (f": {e['errorMessage']}" if e["errorMessage"] else "")
-    return f"Execution {e['id']} ended {e['status']} before it could be stopped"
+    """One line saying that a cancel ended the run, and how (a run that ended first is exit 4)."""
+    return f"Cancelled execution {e['id']}" + (f": {e['errorMessage']}" if e["errorMessage"] else "")
 
 
 def _missed_range(e: ExecutionOut) -> list[tuple[str, str]]:
