@@ -26,7 +26,12 @@ def audit(
         str | None, typer.Option("--actor", help="Only changes by this actor (token name or local:USER).", metavar="A")
     ] = None,
     since: Annotated[
-        str | None, typer.Option("--since", help="From: ISO 8601 time, or a duration ago (24h, 7d).", metavar="TIME")
+        str | None,
+        typer.Option(
+            "--since",
+            help="From: ISO 8601 time (no offset: [scheduler] timezone), or a duration ago (24h, 7d).",
+            metavar="TIME",
+        ),
     ] = None,
     limit: Annotated[
         int | None,
@@ -49,15 +54,21 @@ def audit(
 
     Example: jobctl audit --job backup --since 7d
     """
+    from datetime import UTC, datetime
+
     from jobctl.cli import paging
+    from jobctl.cli.moments import history_time
 
     choice = paging.Choice(limit=limit, page=page, per_page=per_page, every=every, as_json=as_json).check()
     app_ctx: AppContext = ctx.obj
+    # Read here, as export reads its times: without an offset in [scheduler] timezone, in both modes.
+    start = history_time("--since", since, app_ctx.config.scheduler_timezone, datetime.now(UTC))
     service = app_ctx.service(reads_only=True)
     job_id = None if job is None else _job_id(service, job)
+    sent = None if start is None else start.isoformat()
 
     def fetch(number: int, size: int) -> AuditList:
-        return service.list_audit(job_id=job_id, actor=actor, since=since, page=number, per_page=size)
+        return service.list_audit(job_id=job_id, actor=actor, since=sent, page=number, per_page=size)
 
     data = paging.read(fetch, "entries", choice)
     if as_json:

@@ -147,8 +147,10 @@ def export(
         raise UsageError(f"--format must be one of {', '.join(exporting.FORMATS)}, not {fmt!r}")
     if to == "-":  # standard output, as - is standard input to --from-json and import crontab
         to = None
+    from jobctl.cli.moments import history_time
+
     zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
-    start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
+    start, end = history_time("--since", since, zone, now), history_time("--until", until, zone, now)
     check_order(start, end)  # the service's rule, before -o is touched
     with exporting.Destination(to) as target:  # checks -o; FILE itself is not touched yet
         store_file = None  # through --api: any SQLite file is refused, the daemon's store among them
@@ -162,24 +164,6 @@ def export(
         count = target.write(rows, fmt)  # the first page was read: the export starts
         target.finish()
     output.note(f"exported {count} runs" + (f" to {to}" if to else ""))
-
-
-def _export_time(option: str, text: str | None, zone: str, now: datetime) -> datetime | None:
-    """A time as ``jobs why`` and ``audit`` take one (:mod:`jobctl.schedules.moments`): ISO 8601
-    (a date alone is its midnight; no offset: ``zone``), a duration before ``now``, or now.
-
-    :raises UsageError:
-    """
-    if text is None:
-        return None
-    from jobctl.errors import UsageError
-    from jobctl.schedules.moments import parse_moment
-    from jobctl.schedules.zones import load_zone
-
-    try:
-        return parse_moment(text, now=now, zone=load_zone(zone))
-    except ValueError as exc:  # out of range, or no time: the message says which, as jobs why's does
-        raise UsageError(f"{option}: {exc}") from None
 
 
 @app.command("show")
@@ -217,17 +201,24 @@ def cancel(
     as_json: JsonFlag = False,
 ) -> None:
     """Cancel a run: a waiting one ends at once, a running one is stopped (TERM, then KILL after
-    the kill grace, on its whole process group) and recorded cancelled. Exit 4 if it already ended.
+    the kill grace, on its whole process group) and recorded cancelled. Exit 4 if it already
+    ended, or ended on its own (succeeded) before it could be stopped.
 
     Example: jobctl executions cancel 3f2c9a4e
     """
+    from jobctl.errors import Conflict
+
     app_ctx: AppContext = ctx.obj
     service = app_ctx.service()
     data = service.cancel_execution(service.resolve_execution(execution_id))
     if as_json:
         output.print_json(data)
-        return
-    output.print_line(render.cancel_summary(data))
+    elif data["status"] == "cancelled":
+        output.print_line(render.cancel_summary(data))
+    if data["status"] != "cancelled":  # nothing was cancelled: as for a run that had already ended
+        raise Conflict(
+            f"execution {data['id']} ended {data['status']} before it could be stopped; nothing was cancelled"
+        )
 
 
 @app.command("wait")

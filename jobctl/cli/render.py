@@ -426,11 +426,9 @@ def execution_detail(e: ExecutionOut, job_name: str | None) -> None:
 
 
 def cancel_summary(e: ExecutionOut) -> str:
-    """One line saying how a cancel ended: cancelled, or finished first (it succeeded)."""
-    if e["status"] == "cancelled":
-        why = local_instants(e["errorMessage"], with_zone=True) if e["errorMessage"] else ""
-        return f"Cancelled execution {e['id']}" + (f": {why}" if why else "")
-    return f"Execution {e['id']} ended {e['status']} before it could be stopped"
+    """One line saying that a cancel ended the run, and how (a run that ended first is exit 4)."""
+    why = local_instants(e["errorMessage"], with_zone=True) if e["errorMessage"] else ""
+    return f"Cancelled execution {e['id']}" + (f": {why}" if why else "")
 
 
 def _missed_range(e: ExecutionOut) -> list[tuple[str, str]]:

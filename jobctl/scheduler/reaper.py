@@ -10,13 +10,12 @@ marks the instance stopped so it leaves the status list.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from datetime import datetime, timedelta
 
 from jobctl.models import Execution, ExecutionStatus
 from jobctl.notifier_config import NotifySettings
-from jobctl.service.notifications import abandoned_effects
+from jobctl.service.notifications import abandoned_effects, execution_event
 from jobctl.store import Store
 
 log = logging.getLogger(__name__)
@@ -46,28 +45,30 @@ def reap_dead_instances(
 
 
 ABANDONED = "abandoned: "
-"""How the error of a run recorded by a leader for a dead instance begins."""
+"""How the error of a run recorded by a leader for a dead instance begins (after the cancel's
+reason, ``cancelled by WHO; abandoned: ...``, for a run someone asked to cancel)."""
 
 
 def was_abandoned(execution: Execution) -> bool:
     """Whether a leader recorded ``execution`` for an instance that stopped heartbeating."""
-    return (execution.error_message or "").startswith(ABANDONED)
+    error = execution.error_message or ""
+    return error.startswith(ABANDONED) or f"; {ABANDONED}" in error
 
 
 def _abandon(store: Store, execution: Execution, now: datetime, why: str, notify: NotifySettings | None) -> None:
-    """Finish the run as failed, with its ``abandoned`` event in the same transaction."""
-    error = f"{ABANDONED}{why}; outcome unknown"
+    """Finish the run as failed, with its ``abandoned`` event in the same transaction; a run
+    someone asked to cancel as ``cancelled``, with its ``cancelled`` event (docs/cancelling-runs.md)."""
     with store.transaction():
-        finished = store.executions.finish(
-            execution.id,
-            status=ExecutionStatus.FAILED.value,
-            started_at=None,
-            completed_at=now,
-            duration_seconds=None,
-            result=None,
-            error_message=error,
-        )
-        if finished and notify is not None:
-            ended = dataclasses.replace(execution, status=ExecutionStatus.FAILED, completed_at=now, error_message=error)
-            abandoned_effects(store, notify, ended, now=now)
-    log.warning("finished orphaned execution %s as failed: %s", execution.id, why)
+        recorded = store.executions.abandon(
+            execution.id, completed_at=now, error=f"{ABANDONED}{why}; outcome unknown",
+            cancel_note=f"; {ABANDONED}{why} before it confirmed the stop",
+        )  # fmt: skip
+        if recorded is None:
+            return
+        cancelled = recorded.status == ExecutionStatus.CANCELLED
+        if notify is not None:
+            if cancelled:
+                execution_event(store, notify, recorded, "cancelled", now=now)
+            else:
+                abandoned_effects(store, notify, recorded, now=now)
+    log.warning("finished orphaned execution %s as %s: %s", execution.id, recorded.status.value, why)

@@ -381,6 +381,36 @@ class ExecutionRecords:
             > 0
         )
 
+    def abandon(self, execution_id: str, *, completed_at: datetime, error: str, cancel_note: str) -> Execution | None:
+        """Record an active execution of an instance that stopped heartbeating: ``failed`` with
+        ``error``, or, when someone asked to cancel it (``cancelled_by``, set with the reason in
+        ``stop_requested``), ``cancelled`` with that reason followed by ``cancel_note``, as the
+        finish statement turns any marked outcome but success into ``cancelled``
+        (docs/cancelling-runs.md). Decided in the statement, so a cancel marked since the
+        execution was read counts. The row as recorded; None if it had already finished.
+        """
+        changed = self.db.execute(
+            """
+            UPDATE executions SET
+                status = CASE WHEN cancelled_by IS NOT NULL THEN :cancelled ELSE :failed END,
+                error_message = CASE WHEN cancelled_by IS NOT NULL
+                    THEN COALESCE(stop_requested, 'cancelled by ' || cancelled_by) || :cancel_note ELSE :error END,
+                completed_at = :completed_at, pending_reason = NULL, duration_seconds = NULL, result = NULL
+            WHERE id = :id AND status IN (:pending, :running)
+            """,
+            {
+                "cancelled": ExecutionStatus.CANCELLED.value,
+                "failed": ExecutionStatus.FAILED.value,
+                "cancel_note": cancel_note,
+                "error": optional_text(error),
+                "completed_at": completed_at,
+                "id": execution_id,
+                "pending": ACTIVE[0],
+                "running": ACTIVE[1],
+            },
+        )
+        return self.get(execution_id) if changed else None
+
     def finish_run(self, run: FinishedRun) -> bool:
         """:meth:`finish` plus the job's ``lastRunTime``/``lastStatus``; False if it had already finished.
 

@@ -159,6 +159,29 @@ def test_cancelling_an_ended_run_is_409_and_a_viewer_may_not_cancel(
     assert again.stderr.count("\n") == 1 and "already ended (cancelled)" in again.stderr
 
 
+def test_a_cancel_that_stopped_nothing_is_exit_4(cluster: Cluster, tmp_path: Path, cli_behaviour: None) -> None:
+    """A run that ends ``success`` although asked to stop (here: it exits 0 on SIGTERM; as well
+    one that succeeded just before its daemon saw the request) keeps its success, and the
+    command said "ended success before it could be stopped" with exit 0, the code of a cancel
+    that worked. Nothing was cancelled: exit 4, as for a run that had already ended."""
+    pidfile = tmp_path / "run.pid"
+    job = cluster.service.create_job({
+        "name": f"graceful-{uuid.uuid4().hex[:6]}", "taskFunctionId": 1, "jobTypeId": 1,
+        "scheduleConfig": {"hours": 1},
+        "taskArgs": {"command": f"trap 'exit 0' TERM; echo $$ > {pidfile}; sleep 600 & wait"},
+    })  # fmt: skip
+    execution_id = cluster.service.trigger_job(job["id"])["executionId"]
+    started(cluster, pidfile)
+    result = cluster.cli("executions", "cancel", execution_id)
+    assert result.code == 4, result
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"jobctl: execution {execution_id} ended success before it could be stopped; nothing was cancelled\n"
+    )
+    as_json = cluster.cli("executions", "cancel", execution_id, "--json")
+    assert as_json.code == 4 and "already ended (success)" in as_json.stderr, as_json
+
+
 def run_in_background(cluster: Cluster, job_name: str, store_url: str | None = None) -> subprocess.Popen[str]:
     env = dict(cluster.cli.env) if store_url is None else {**cluster.cli.env, "JOBCTL_DB": store_url}
     return subprocess.Popen([sys.executable, "-m", "jobctl", "run", job_name], stdout=subprocess.PIPE,

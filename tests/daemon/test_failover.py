@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import getpass
 import itertools
 import signal
+import socket
 import subprocess
 import time
 from collections import defaultdict
@@ -16,6 +18,7 @@ from jobctl.service import Service
 from tests.daemon.helpers import (
     DaemonFactory,
     DaemonProcess,
+    cli,
     executions,
     parse,
     shell_job,
@@ -244,3 +247,38 @@ def test_a_frozen_daemon_that_resumes_leaves_the_abandoned_record_of_its_run_and
     after = service.get_execution(execution_id)
     assert (after["status"], after["errorMessage"]) == ("failed", run["errorMessage"])
     assert service.get_job(job["id"])["lastStatus"] != "success"
+
+
+def test_a_cancel_of_a_run_whose_daemon_was_killed_records_it_cancelled(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    """The daemon running a run is killed (SIGKILL) and the run cancelled right after: the new
+    leader's reaper recorded it ``failed`` (abandoned) while the cancel waited, leaving
+    ``cancelledBy`` on a failed row, and the command printed "ended failed before it could be
+    stopped", exit 0. A marked run whose outcome is not success is ``cancelled``, the reaper's
+    record too (docs/cancelling-runs.md)."""
+    daemons.config_path = write_config(tmp_path / "ttl.toml", lease_ttl_seconds=TTL, kill_grace_seconds=5)
+    marker = unique_sleep()
+    job = shell_job(service, "long", f"sleep {marker}", scheduleConfig={"hours": 1})
+    first = daemons.start()
+    second = daemons.start()
+    leader = the_leader(service, [first, second])
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    wait_for(lambda: service.get_execution(execution_id)["status"] == "running", timeout=5, what="the run to start")
+    leader.signal(signal.SIGKILL)
+    leader.proc.wait(timeout=10)
+    result = cli(daemons, "executions", "cancel", execution_id)  # waits up to the kill grace + 3 s = 8 s
+    assert result.returncode == 0, result
+    run = service.get_execution(execution_id)
+    who = f"the daemon running it ({socket.gethostname()} pid {leader.pid})"
+    assert (run["status"], run["cancelledBy"]) == ("cancelled", f"local:{getpass.getuser()}"), run
+    error = (
+        f"cancelled by local:{getpass.getuser()}; abandoned: {who} stopped heartbeating before it confirmed the stop"
+    )
+    assert run["errorMessage"] == error
+    assert result.stdout == f"Cancelled execution {execution_id}: {error}\n"
+    wait_for(
+        lambda: subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True).returncode == 1,
+        timeout=8,
+        what="the dead daemon's watchdog to kill the run's process",
+    )

@@ -50,3 +50,23 @@ def test_runs_of_live_instances_are_left_alone(service: Service) -> None:
     assert store.executions.mark_running(execution_id, instance_id=alive.id, started_at=now)
     assert reap_dead_instances(store, now=now, ttl=timedelta(seconds=15), me=alive.id) == 0
     assert service.get_execution(execution_id)["status"] == "running"
+
+
+def test_a_run_asked_to_cancel_is_recorded_cancelled_by_the_reaper(service: Service) -> None:
+    """Its daemon died before it confirmed the cancel: ``cancelled`` (not ``failed`` with
+    ``cancelledBy`` set), the cancel's reason first (docs/cancelling-runs.md)."""
+    store = service.store
+    now = datetime.now(UTC)
+    gone = _instance(now, last_heartbeat=now - timedelta(seconds=60), hostname="web1", pid=4242)
+    store.cluster.register_instance(gone)
+    job = shell_job(service, "marked", "true", scheduleConfig={"hours": 1})
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    assert store.executions.mark_running(execution_id, instance_id=gone.id, started_at=now)
+    assert store.executions.request_cancel(execution_id, who="ops", reason="cancelled by ops")
+    assert reap_dead_instances(store, now=now, ttl=timedelta(seconds=15), me=str(uuid.uuid4())) == 1
+    run = service.get_execution(execution_id)
+    assert (run["status"], run["cancelledBy"]) == ("cancelled", "ops")
+    assert run["errorMessage"] == (
+        "cancelled by ops; abandoned: the daemon running it (web1 pid 4242) stopped heartbeating"
+        " before it confirmed the stop"
+    )

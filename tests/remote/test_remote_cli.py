@@ -358,6 +358,26 @@ def test_why_and_audit_work_alike_and_name_both_kinds_of_actor(daemon: Daemon) -
     assert (refused.returncode, refused.stdout) == (5, "") and "admin" in refused.stderr
 
 
+def test_a_time_without_an_offset_names_one_moment_in_audit_and_export_in_both_modes(daemon: Daemon) -> None:
+    """With ``[scheduler] timezone = "Europe/Berlin"``, ``audit --since "2026-12-07 16:01"`` read
+    the time as UTC and ``executions export --since`` as Berlin time: an hour or two apart. Both
+    read it in the zone, on the store and through the API alike (docs/time-input.md)."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    name = f"tz-{os.urandom(4).hex()}"
+    assert daemon.cli("jobs", "create", name, "--every", "1h", "--command", "true").returncode == 0
+    assert daemon.cli("jobs", "trigger", name).returncode == 0
+    half_an_hour_ago = (datetime.now(ZoneInfo("Europe/Berlin")) - timedelta(minutes=30)).strftime("%Y-%m-%d %H:%M")
+    for call in (daemon.cli, daemon.remote):
+        audit = call("audit", "--job", name, "--since", half_an_hour_ago, "--json")
+        assert audit.returncode == 0, audit.stderr
+        assert {entry["action"] for entry in json.loads(audit.stdout)["entries"]} == {"job.created", "job.triggered"}
+        export = call("executions", "export", "--job", name, "--since", half_an_hour_ago, "--format", "ndjson")
+        assert export.returncode == 0, export.stderr
+        assert len(export.stdout.splitlines()) == 1, export.stdout
+
+
 def test_a_bad_option_is_named_as_typed_on_the_store_and_through_the_api(daemon: Daemon) -> None:
     """The service and the daemon's 422 name query parameters (``query.until``); the CLI names
     the options the user typed, alike in both modes (jobctl/cli/option_terms.py)."""
