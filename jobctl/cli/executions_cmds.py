@@ -74,7 +74,9 @@ def list_executions(
     paged = numbered or after is not None
     _check_choice(limit=limit is not None, paged=numbered, every=every, as_json=as_json, cursor=after is not None)
     zone, now = app_ctx.config.scheduler_timezone, datetime.now(UTC)
-    start, end = _export_time("--since", since, zone, now), _export_time("--until", until, zone, now)
+    from jobctl.cli.moments import history_time
+
+    start, end = history_time("--since", since, zone, now), history_time("--until", until, zone, now)
     check_order(start, end)
     service = app_ctx.service(reads_only=True)
     job_id = service.resolve_job(job) if job is not None else None  # --job "" names no job, not every job
