@@ -30,7 +30,6 @@ READING_COMMANDS = [
     ["notifications", "list"],
     ["notifications", "notifiers"],
     ["task-functions", "list"],
-    ["job-types"],
 ]
 
 
