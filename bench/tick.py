@@ -199,7 +199,8 @@ def cron_gap_tick() -> tuple[float, int]:
         store.db.execute(
             "UPDATE jobs SET next_slot = :s, next_run_time = :s WHERE id = :id", {"s": T0, "id": job["id"]}
         )
-        clock = Clock(T0 + timedelta(seconds=1_000_000, milliseconds=500))
+        # T0 .. T0 + 1,000,000 s are more than the grace late; T0 + 1,000,001 s, 0.5 s late, runs
+        clock = Clock(T0 + timedelta(seconds=1_000_001, milliseconds=500))
         leadership = Leadership(store, ttl_seconds=15, clock=clock)
         leadership.register()
         assert leadership.beat()
