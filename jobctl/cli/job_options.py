@@ -13,13 +13,12 @@ import json
 import sys
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from jobctl.cli.option_terms import options_message
 from jobctl.errors import UsageError, ValidationFailed
-from jobctl.models import SHELL_TASK_FUNCTION, JobType
+from jobctl.models import SHELL_TASK_FUNCTION
 
 
 @dataclass(kw_only=True)
@@ -80,51 +79,92 @@ def job_body_from_json(source: str, *, resolve_task: Callable[[str], int]) -> di
     return body
 
 
-def schedule_fields(options: JobOptions, *, default_timezone: str, required: bool) -> dict[str, Any]:
-    """``jobTypeId`` and ``scheduleConfig`` from ``--every``, ``--cron`` or ``--at``."""
-    from jobctl.schedules import crontab_config, parse_at, parse_every
-
-    given = [
-        flag for flag, value in (("--every", options.every), ("--cron", options.cron), ("--at", options.at)) if value
-    ]
-    if len(given) > 1:
-        raise UsageError(f"give only one of --every, --cron, --at (got {', '.join(given)})")
-    if not given:
-        if required:
-            raise UsageError("give a schedule: --every 1h30m, --cron '0 2 * * *' or --at TIME")
-        if options.timezone:
-            raise UsageError("--timezone goes with --cron or --at")
-        return {}
-    if options.every:
-        if options.timezone:
-            raise UsageError("--timezone goes with --cron or --at")
-        return {"jobTypeId": int(JobType.INTERVAL), "scheduleConfig": _cli_field(parse_every, options.every)}
-    if options.cron:
-        return {
-            "jobTypeId": int(JobType.CRON),
-            "scheduleConfig": _cli_field(crontab_config, options.cron, options.timezone),
-        }
-    assert options.at is not None
-    zone = options.timezone or default_timezone
-    config = _cli_field(lambda text: parse_at(text, default_timezone=zone, now=datetime.now(UTC)), options.at)
-    return {"jobTypeId": int(JobType.DATE), "scheduleConfig": config}
+Current = Callable[[str], Any]
+"""The value of an API job field that options change from: the ``--from-json`` body's when it
+holds the field, else the job's (``jobs update``; None for ``jobs create``)."""
 
 
-def task_fields(options: JobOptions, *, resolve_task: Any, required: bool) -> dict[str, Any]:
-    """``taskFunctionId`` and ``taskArgs`` from ``--command`` or ``--task`` with ``--arg``."""
+def body_from_options(
+    body: dict[str, Any],
+    options: JobOptions,
+    *,
+    current: Current,
+    resolve_task: Callable[[str], int],
+    default_timezone: str,
+    required: bool,
+) -> dict[str, Any]:
+    """``body`` with the fields the options set: every option given wins over the body's field,
+    and the options that change part of a field (``--cron`` of a schedule, ``--command`` of the
+    task's arguments, ``--env``, ``--label``) change ``current``'s value of it
+    (docs/updating-jobs.md). ``required``: a schedule and what to run must be given.
+
+    :raises UsageError: naming the option, for options that do not go together or a bad value.
+    """
+    from jobctl.cli.schedule_options import schedule_fields
+
+    body.update(
+        schedule_fields(
+            options,
+            default_timezone=default_timezone,
+            required=required,
+            current=lambda: (current("jobTypeId"), current("scheduleConfig")),
+        )
+    )
+    body.update(
+        task_fields(
+            options,
+            resolve_task=resolve_task,
+            required=required,
+            current=lambda: (current("taskFunctionId"), current("taskArgs")),
+        )
+    )
+    body.update(setting_fields(options))
+    body.update(environment_fields(options, current=lambda: _mapping(current("environment"))))
+    body.update(notify_fields(options))
+    body.update(label_fields(options, current=lambda: _mapping(current("labels"))))
+    return body
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    """A field's value to add to: none for anything but an object (the options' result replaces it)."""
+    return value if isinstance(value, Mapping) else {}
+
+
+CurrentTask = Callable[[], tuple[Any, Any]]
+"""``taskFunctionId`` and ``taskArgs`` as the job has them (None, None when it has none yet)."""
+
+
+def task_fields(
+    options: JobOptions, *, resolve_task: Any, required: bool, current: CurrentTask | None = None
+) -> dict[str, Any]:
+    """``taskFunctionId`` and ``taskArgs`` from ``--command`` or ``--task``, with ``--arg``.
+
+    ``--task`` gives the task and all its arguments. ``--command`` and ``--arg`` without
+    ``--task`` change the arguments they name and keep the others the job's task has
+    (``taskArgs.shell`` of a shell job; none when ``--command`` replaces another task).
+
+    :raises UsageError:
+    """
     if options.command and options.task:
         raise UsageError("give either --command or --task, not both")
-    if options.command:
-        if options.args:
-            raise UsageError("--arg goes with --task; put arguments in the --command line")
-        return {"taskFunctionId": resolve_task(SHELL_TASK_FUNCTION), "taskArgs": {"command": options.command}}
+    args = parse_args(options.args or [])
     if options.task:
-        return {"taskFunctionId": resolve_task(options.task), "taskArgs": parse_args(options.args or []) or None}
+        return {"taskFunctionId": resolve_task(options.task), "taskArgs": args or None}
+    if not options.command and options.args is None:
+        if required:
+            raise UsageError("give what to run: --command CMD or --task NAME [--arg K=V]...")
+        return {}
+    task_id, task_args = current() if current is not None else (None, None)
+    kept = dict(task_args) if isinstance(task_args, Mapping) else {}
+    if options.command:
+        if "command" in args:
+            raise UsageError("--arg command=... and --command both give the command: give it to --command")
+        shell_id = resolve_task(SHELL_TASK_FUNCTION)
+        others = {key: value for key, value in kept.items() if key != "command"} if task_id == shell_id else {}
+        return {"taskFunctionId": shell_id, "taskArgs": {"command": options.command, **others, **args}}
     if required:
         raise UsageError("give what to run: --command CMD or --task NAME [--arg K=V]...")
-    if options.args is not None:
-        return {"taskArgs": parse_args(options.args) or None}
-    return {}
+    return {"taskArgs": {**kept, **args} or None}
 
 
 def setting_fields(options: JobOptions) -> dict[str, Any]:
@@ -210,11 +250,6 @@ def parse_args(pairs: list[str], *, flag: str = "--arg") -> dict[str, str]:
     return parsed
 
 
-SCHEDULE_OPTIONS = {"every": "--every", "at": "--at", "timezone": "--timezone"}
-"""The fields the schedule parsers name and the options that give them. A bad expression stays
-``cron:``: ``jobctl cron explain`` (where it is an argument) says it in the very same line."""
-
-
 _STRUCTURED_OPTIONS: dict[str, tuple[str, ...]] = {
     "name": ("NAME", "--name"),
     "scheduleConfig": ("--every", "--cron", "--at", "--timezone"),
@@ -260,13 +295,6 @@ def body_errors_as_typed(exc: ValidationFailed, given: Collection[str]) -> Usage
     """The API's (or the service's) refusal of a job body, each field named as the option that
     set it: ``--umask: must be an octal mode ...`` for ``umask: ...``. :func:`typed_fields`."""
     return UsageError(options_message(exc, typed_fields(given), entries=ENTRY_NOUNS))
-
-
-def _cli_field(parse: Any, *args: Any) -> Any:
-    try:
-        return parse(*args)
-    except ValidationFailed as exc:
-        raise UsageError(options_message(exc, SCHEDULE_OPTIONS)) from None
 
 
 def notify_fields(options: JobOptions) -> dict[str, Any]:

@@ -4,24 +4,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Optional, get_type_hints
 
 import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
-from jobctl.cli.job_options import (
-    JobOptions,
-    body_errors_as_typed,
-    environment_fields,
-    job_body_from_json,
-    label_fields,
-    notify_fields,
-    schedule_fields,
-    setting_fields,
-    task_fields,
-)
+from jobctl.cli.job_options import JobOptions, body_errors_as_typed, body_from_options, job_body_from_json
 from jobctl.cli.paging import at_least_one
 from jobctl.errors import ValidationFailed
 
@@ -52,11 +42,31 @@ At = Annotated[
 ]
 Zone = Annotated[
     str | None,
-    typer.Option("--timezone", help="Zone for --cron/--at (default: [scheduler] timezone).", metavar="ZONE"),
+    typer.Option(
+        "--timezone",
+        help="Zone for --cron/--at (default: the job's on update, else [scheduler] timezone); on update alone, "
+        "moves a cron or date job to ZONE, keeping its wall times.",
+        metavar="ZONE",
+    ),
 ]
 Task = Annotated[Optional[str], typer.Option("--task", help="Task function name.", metavar="NAME")]  # noqa: UP045
-Args = Annotated[list[str] | None, typer.Option("--arg", help="Task argument KEY=VALUE (repeatable).", metavar="K=V")]
-Command = Annotated[str | None, typer.Option("--command", help="Shell command (runs with /bin/sh -c).", metavar="CMD")]
+Args = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--arg",
+        help="Task argument KEY=VALUE, with --task or --command (e.g. shell=/bin/bash); repeatable; on update, "
+        "added to the job's or changed (--task gives them all).",
+        metavar="K=V",
+    ),
+]
+Command = Annotated[
+    str | None,
+    typer.Option(
+        "--command",
+        help="Shell command (runs with /bin/sh -c, or --arg shell=PATH); on update, the other arguments stay.",
+        metavar="CMD",
+    ),
+]
 Label = Annotated[
     list[str] | None,
     typer.Option("--label", help="Label KEY=VALUE (repeatable); e.g. team=ops.", metavar="K=V"),
@@ -335,6 +345,7 @@ def create(
       jobctl jobs create sync --every 15m --command /usr/local/bin/sync --notify slack:failure,recovery
       jobctl jobs create --from-json job.json
       jobctl jobs show backup --json | jobctl --db sqlite:///other.db jobs create --from-json -
+      jobctl jobs show backup --json | jobctl jobs create backup-2 --from-json - --every 6h --disabled
     """
     app_ctx = _ctx(ctx)
     service = app_ctx.service()
@@ -353,26 +364,24 @@ def create(
     )
     if from_json:
         body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
-        if name is not None:
-            body["name"] = name
-        body.update(label_fields(options, current=lambda: body.get("labels", {})))
-        body.update(environment_fields(options))
-        body.update(notify_fields(options))
-    else:
-        if name is None:
-            from jobctl.errors import UsageError
+    elif name is None:
+        from jobctl.errors import UsageError
 
-            raise UsageError("give the job a NAME (or use --from-json FILE)")
-        zone = app_ctx.config.scheduler_timezone
-        body = {"name": name}
-        body.update(schedule_fields(options, default_timezone=zone, required=True))
-        body.update(task_fields(options, resolve_task=service.resolve_task_function, required=True))
-        body.update(setting_fields(options))
-        body.update(label_fields(options, current=dict))
-        body.update(environment_fields(options))
-        body.update(notify_fields(options))
-        if disabled:
-            body["isEnabled"] = False
+        raise UsageError("give the job a NAME (or use --from-json FILE)")
+    else:
+        body = {}
+    if name is not None:
+        body["name"] = name
+    body_from_options(
+        body,
+        options,
+        current=lambda field: body.get(field),
+        resolve_task=service.resolve_task_function,
+        default_timezone=app_ctx.config.scheduler_timezone,
+        required=not from_json,
+    )
+    if disabled:
+        body["isEnabled"] = False
     try:
         data = service.create_job(body)
     except ValidationFailed as exc:
@@ -415,6 +424,7 @@ def update(
     \b
     Examples:
       jobctl jobs update backup --cron '30 3 * * *'
+      jobctl jobs update backup --timezone America/Chicago
       jobctl jobs update backup --timeout 1h --retries 3
       jobctl jobs update backup --env TAR_OPTIONS=--one-file-system --unset-env OLD_NAME
       jobctl jobs update backup --label tier=gold --unlabel team
@@ -443,18 +453,14 @@ def update(
     body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}
     if name is not None:
         body["name"] = name
-    body.update(schedule_fields(options, default_timezone=app_ctx.config.scheduler_timezone, required=False))
-    body.update(task_fields(options, resolve_task=service.resolve_task_function, required=False))
-    body.update(setting_fields(options))
-    body.update(
-        environment_fields(
-            options,
-            current=lambda: body["environment"] if "environment" in body else service.get_job(job_id)["environment"],
-        )
-    )
-    body.update(notify_fields(options))
-    body.update(
-        label_fields(options, current=lambda: body["labels"] if "labels" in body else service.get_job(job_id)["labels"])
+    job_now: Callable[[], Mapping[str, Any]] = functools.cache(lambda: service.get_job(job_id))
+    body_from_options(
+        body,
+        options,
+        current=lambda field: body[field] if field in body else job_now().get(field),
+        resolve_task=service.resolve_task_function,
+        default_timezone=app_ctx.config.scheduler_timezone,
+        required=False,
     )
     if not body:
         from jobctl.errors import UsageError

@@ -14,6 +14,7 @@ from jobctl.schedules.date import parse_date
 from jobctl.schedules.durations import format_every
 from jobctl.schedules.interval import parse_interval
 from jobctl.schedules.protocol import Schedule
+from jobctl.schedules.zones import UnknownZone, load_zone
 
 
 def job_type_of(job_type_id: object) -> JobType:
@@ -84,10 +85,16 @@ def _date_text(config: Mapping[str, Any]) -> str:
         value = datetime.fromisoformat(run_date.strip())
     except ValueError:
         return f"at {run_date}"
+    zone = config.get("timezone")
+    if value.tzinfo is not None and isinstance(zone, str):
+        try:
+            value = value.astimezone(load_zone(zone)).replace(tzinfo=None)  # the time in the job's zone
+        except (UnknownZone, OverflowError):
+            pass
     shown = value.strftime("%Y-%m-%d %H:%M" if value.second == 0 else "%Y-%m-%d %H:%M:%S")
     if value.tzinfo is not None:
         return f"at {shown}Z" if value.utcoffset() == UTC.utcoffset(None) else f"at {shown}{value.strftime('%z')}"
-    return f"at {shown} ({config['timezone']})" if config.get("timezone") else f"at {shown}"
+    return f"at {shown} ({zone})" if zone else f"at {shown}"
 
 
 def _extras(config: Mapping[str, Any]) -> str:

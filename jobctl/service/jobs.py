@@ -350,7 +350,7 @@ class Service:
             job.job_type_id, config, default_timezone=self.default_timezone, anchor=job.created_at
         )
         slots = upcoming_slots(schedule, config, next_slot=job.next_slot, now=utcnow(), count=count)
-        zone = config.get("timezone") if job.job_type_id == JobType.CRON else None
+        zone = config.get("timezone") if job.job_type_id in (JobType.CRON, JobType.DATE) else None
         return responses.next_run_times(job_id=job.id, timezone=zone or self.default_timezone, slots=slots)
 
     def apply_jobs(

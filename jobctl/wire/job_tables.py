@@ -231,6 +231,8 @@ def _schedule_fields(table: Mapping[str, Any], *, default_timezone: str, **_: An
         job_type, config = JobType.CRON, crontab_config(value, zone or default_timezone)
     else:
         job_type, config = JobType.DATE, {"run_date": _run_date(value, zone or default_timezone)}
+        if zone is not None:  # the job's zone, as ``jobs create --at TIME --timezone ZONE`` keeps it
+            config["timezone"] = zone
     for extra in ("start_date", "end_date"):
         if extra in table:
             config[extra] = _text(table, extra)

@@ -255,6 +255,38 @@ def test_import_crontab_works_alike_on_the_store_and_through_the_api(daemon: Dae
     assert denied.returncode == 5 and "Traceback" not in denied.stderr
 
 
+def test_updates_keep_the_rest_copies_take_options_and_deletes_say_so_alike_through_the_api(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    """``jobs update --cron/--command/--timezone``, ``jobs create --from-json`` with options and
+    ``jobs delete`` (docs/updating-jobs.md) do the same on the store and through the API."""
+    crontab = tmp_path / "crontab"
+    crontab.write_text("SHELL=/bin/bash\nCRON_TZ=Asia/Tokyo\nRANDOM_DELAY=5\n# name: pu-api\n0 6 1 1 * echo a\n"
+                       "# name: pu-store\n0 6 1 1 * echo s\n")  # fmt: skip
+    assert daemon.cli("import", "crontab", str(crontab)).returncode == 0
+    for call, name in ((daemon.remote, "pu-api"), (daemon.cli, "pu-store")):
+        result = call("jobs", "update", name, "--cron", "30 7 1 1 *", "--command", "echo $0", "--env", "A=1", "--json")
+        assert result.returncode == 0, result.stderr
+        job = json.loads(result.stdout)
+        assert job["scheduleConfig"] == {"expression": "30 7 1 1 *", "timezone": "Asia/Tokyo", "jitter": 300}, name
+        assert job["taskArgs"] == {"command": "echo $0", "shell": "/bin/bash"}, name
+        moved = call("jobs", "update", name, "--timezone", "America/Chicago")
+        assert moved.returncode == 0, moved.stderr
+        assert ": cron 30 7 1 1 * (America/Chicago) (+0-300s jitter), next run" in moved.stdout, moved.stdout
+
+        shown = tmp_path / f"{name}.json"
+        shown.write_text(call("jobs", "show", name, "--json").stdout)
+        copy = call("jobs", "create", f"{name}-copy", "--from-json", str(shown), "--cron", "0 9 1 1 *", "--env", "Q=1",
+                    "--retries", "5", "--disabled", "--json")  # fmt: skip
+        assert copy.returncode == 0, copy.stderr
+        copied = json.loads(copy.stdout)
+        assert copied["scheduleConfig"] == {"expression": "0 9 1 1 *", "timezone": "America/Chicago", "jitter": 300}
+        assert (copied["environment"], copied["retryCount"], copied["isEnabled"]) == ({"A": "1", "Q": "1"}, 5, False)
+        deleted = call("jobs", "delete", f"{name}-copy")
+        assert (deleted.returncode, deleted.stdout) == (0, f"deleted job '{name}-copy' ({copied['id']})\n")
+    _same(daemon, "jobs", "update", "pu-store", "--timezone", "Mars/Base")
+
+
 def test_apply_and_export_through_the_daemon_match_the_store(daemon: Daemon, tmp_path: Path) -> None:
     """``jobctl apply`` / ``export`` (POST /apply and the reads) print what they print on the store."""
     _rendering_only(daemon)
