@@ -23,6 +23,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from jobctl.api.params import check_query_names
 from jobctl.errors import NotAuthenticated
 from jobctl.service import Service
 from jobctl.service.access import authorize
@@ -62,14 +63,30 @@ class Credentials:
 
     context: ApiContext
     secret: str | None
+    request: Request | None = None
 
     def service(self) -> Service:
-        """The service acting for the token's owner; reads the store, so call it off the loop.
+        """The service acting for the token's owner, once the query's names are known good;
+        reads the store, so call it off the loop.
 
         :raises NotAuthenticated: (401)
+        :raises ValidationFailed: (422) for a query parameter the route does not take, or one
+            given twice that takes one value (:func:`~jobctl.api.params.check_query_names`)
         """
+        service = self.authenticated()
+        self.check_query()
+        return service
+
+    def authenticated(self) -> Service:
+        """:meth:`service` without the check of the query's names. :raises NotAuthenticated: (401)"""
         caller = authenticate(self.context.store, self.secret, self.context.last_use)
         return Service.configured(self.context.store, caller, self.context.settings())
+
+    def check_query(self) -> None:
+        """The query's names, checked where FastAPI has checked its values: after the token (and,
+        for a write, the role), before the operation."""
+        if self.request is not None:
+            check_query_names(self.request)
 
 
 async def credentials(
@@ -82,7 +99,7 @@ async def credentials(
     secret = bearer_credentials.credentials if bearer_credentials else None
     if not secret:
         raise NotAuthenticated("missing bearer token")
-    return Credentials(api_context(request), secret)
+    return Credentials(api_context(request), secret, request)
 
 
 Authenticated = Annotated[Credentials, Depends(credentials)]
@@ -110,8 +127,9 @@ def allowed_to(operation: str) -> Any:
     """
 
     def check(credentials: Authenticated) -> Service:
-        service = credentials.service()
+        service = credentials.authenticated()
         authorize(service.caller, operation)
+        credentials.check_query()
         return service
 
     return Depends(check)

@@ -11,27 +11,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import orjson
-from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from jobctl.errors import ValidationFailed
-
 NDJSON = "application/x-ndjson"
-
-
-def refuse_paging(request: Request, names: tuple[str, ...]) -> None:
-    """A stream sends every item its filters match after ``after``: a parameter of the paged
-    listing that it does not take (``page``, ``per_page``, ``before``, ``id_prefix``), given by a
-    script moving from that listing, would otherwise be ignored without a word and everything
-    sent. :raises ValidationFailed: at ``["query", name]`` for each one given."""
-    given = [name for name in names if name in request.query_params]
-    if given:
-        raise ValidationFailed([
-            {"loc": ["query", name], "msg": "not taken by a stream, which sends every item its filters match "
-                                            "after `after` (the paged listing takes it)",
-             "type": "value_error"}
-            for name in given
-        ])  # fmt: skip
 
 
 def ndjson_response(pages: Iterator[list[Any]]) -> StreamingResponse:

@@ -12,10 +12,13 @@ tests/api/test_api_query_text.py walks every route to keep it so.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from fastapi import Path, Query
+from fastapi import Path, Query, Request
+from fastapi.routing import APIRoute
 
+from jobctl.errors import ValidationFailed
 from jobctl.models import INT32_MAX, NAME_MAX
 from jobctl.wire.ids import ID_PREFIX_PATTERN
 from jobctl.wire.requests import IN_LOWER_CASE, WithoutNul
@@ -108,3 +111,71 @@ def query_time(text: str | None, name: str) -> datetime | None:
     from jobctl.service.windows import parse_instant
 
     return parse_instant(text, loc=["query", name], now=datetime.now(UTC))
+
+
+STREAM_REFUSAL = (
+    "not taken by a stream, which sends every item its filters match after `after` (the paged listing takes it)"
+)
+
+
+def check_query_names(request: Request) -> None:
+    """Every query parameter given is one the endpoint takes, and one that takes one value is
+    given once (``label`` may repeat).
+
+    FastAPI reads the last of a repeated parameter and ignores one the route does not declare:
+    ``GET /executions?status=success&status=failed`` listed the failed runs alone, and a
+    misspelt ``?stauts=failed`` every run, without a word, as a body's unknown field never was.
+    Called for every scheduler route once the token is known good (and, for a write, the role),
+    where FastAPI's own check of the values has been made (jobctl/api/auth.py).
+
+    :raises ValidationFailed: (422) at ``["query", name]`` for each such parameter.
+    """
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute):
+        return
+    taken = _query_parameters(route)
+    errors: list[dict[str, Any]] = []
+    for name in dict.fromkeys(request.query_params.keys()):
+        if name not in taken:
+            takes = ", ".join(taken) if taken else "no query parameter"
+            msg = STREAM_REFUSAL if _paged_only(route, name) else f"not taken here; this endpoint takes {takes}"
+            errors.append({"loc": ["query", name], "msg": msg, "type": "value_error"})
+        elif not taken[name] and len(request.query_params.getlist(name)) > 1:
+            errors.append(
+                {"loc": ["query", name], "msg": "given more than once; it takes one value", "type": "value_error"}
+            )
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def _paged_only(route: APIRoute, name: str) -> bool:
+    """Whether ``route`` is a stream (``/jobs/stream``) whose paged listing (``/jobs``, paired
+    in :mod:`jobctl.api.routes`) takes ``name`` (``page``, ``per_page``, ...): a script moving
+    from the listing is told why."""
+    listing = getattr(route, "paged_listing", None)
+    return isinstance(listing, APIRoute) and name in _query_parameters(listing)
+
+
+def _query_parameters(route: APIRoute) -> dict[str, bool]:
+    """The query parameters ``route`` takes, its dependencies' included, each with whether it
+    takes several values; worked out once a route."""
+    known: dict[str, bool] | None = getattr(route, "_jobctl_query_parameters", None)
+    if known is None:
+        known = {}
+        pending = [route.dependant]
+        while pending:
+            dependant = pending.pop()
+            for param in dependant.query_params:
+                known[param.alias] = _takes_several(param.field_info.annotation)
+            pending.extend(dependant.dependencies)
+        route._jobctl_query_parameters = known  # type: ignore[attr-defined]
+    return known
+
+
+def _takes_several(annotation: Any) -> bool:
+    """Whether a parameter so annotated takes repeated values: a list (or other collection), maybe
+    optional; what FastAPI reads with ``getlist``."""
+    origin = get_origin(annotation)
+    if origin in (Union, UnionType):
+        return any(_takes_several(arg) for arg in get_args(annotation) if arg is not type(None))
+    return (origin or annotation) in (list, tuple, set, frozenset)

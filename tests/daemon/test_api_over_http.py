@@ -95,3 +95,50 @@ def test_a_viewers_cli_reads_environment_names_and_masked_values(service: Servic
     exported = cli(daemons, "--api", api, "export", token=viewer)
     assert exported.returncode == 0, exported.stderr
     assert "hunter2" not in exported.stdout and "DB_PASSWORD" in exported.stdout
+
+
+def test_a_repeated_or_unknown_query_parameter_is_422_at_its_name(service: Service, daemons: DaemonFactory) -> None:
+    """``GET /executions?status=success&status=failed`` listed the failed runs alone (the last
+    value won) and ``?stauts=failed`` every run, while the stream refused a paged listing's
+    parameters: every endpoint now refuses a parameter it does not take and one given twice
+    that takes one value (the seed API's ``status`` is one string); ``label`` repeats."""
+    secret, _ = create_token(service.store, "admin-token", "admin")
+    viewer, _ = create_token(service.store, "viewer-token", "viewer")
+    job = shell_job(service, "seen", "true", scheduleConfig={"hours": 1})
+    daemon = daemons.start(api=True)
+
+    def refused(client: httpx.Client, method: str, path: str, params: list[tuple[str, str]]) -> list[object]:
+        answer = client.request(method, f"{PREFIX}{path}", params=params)
+        assert answer.status_code == 422, (path, params, answer.text)
+        return [(error["loc"], error["msg"]) for error in answer.json()["detail"]]
+
+    once = "given more than once; it takes one value"
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{daemon.port}", timeout=30, headers={"Authorization": f"Bearer {secret}"}
+    ) as client:
+        assert refused(client, "GET", "/executions", [("status", "success"), ("status", "failed")]) == [
+            (["query", "status"], once)
+        ]
+        [(loc, msg)] = refused(client, "GET", "/executions", [("stauts", "failed")])
+        assert loc == ["query", "stauts"] and msg.startswith("not taken here; this endpoint takes job_id, status,")
+        [(loc, msg)] = refused(client, "GET", "/executions/stream", [("page", "2")])
+        assert loc == ["query", "page"] and msg.startswith("not taken by a stream"), msg
+        assert refused(client, "GET", f"/jobs/{job['id']}/executions", [("per_page", "5"), ("per_page", "9")]) == [
+            (["query", "per_page"], once)
+        ]
+        [(loc, msg)] = refused(client, "POST", f"/jobs/{job['id']}/trigger", [("now", "1")])
+        assert (loc, msg) == (["query", "now"], "not taken here; this endpoint takes no query parameter")
+        labelled = client.get(f"{PREFIX}/jobs", params=[("label", "a=1"), ("label", "b=2")])
+        assert labelled.status_code == 200 and labelled.json()["total"] == 0, labelled.text
+        assert client.get(f"{PREFIX}/executions", params={"status": "failed"}).status_code == 200
+        assert (
+            client.get(
+                f"{PREFIX}/executions", params={"stauts": "x"}, headers={"Authorization": "Bearer no"}
+            ).status_code
+            == 401
+        )
+        as_viewer = client.post(
+            f"{PREFIX}/jobs/{job['id']}/trigger", params={"now": "1"}, headers={"Authorization": f"Bearer {viewer}"}
+        )
+        assert as_viewer.status_code == 403, "the role first, as for a bad value"
+    assert service.list_executions(job_id=job["id"])["total"] == 0, "nothing was triggered"

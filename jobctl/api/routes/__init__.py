@@ -9,6 +9,7 @@ without revalidating it.
 """
 
 from fastapi import APIRouter
+from fastapi.routing import APIRoute
 
 from jobctl.api.routes import catalog, executions, history, jobs, notifications
 
@@ -16,12 +17,23 @@ from jobctl.api.routes import catalog, executions, history, jobs, notifications
 def scheduler_router() -> APIRouter:
     """Every scheduler endpoint, relative to the mount point (``/api/v1/scheduler``)."""
     router = APIRouter()
-    router.include_router(jobs.router)
-    router.include_router(executions.router)
-    router.include_router(catalog.router)
-    router.include_router(notifications.router)
-    router.include_router(history.router)
+    for module in (jobs, executions, catalog, notifications, history):
+        _pair_streams(module.router)
+        router.include_router(module.router)
     return router
+
+
+def _pair_streams(router: APIRouter) -> None:
+    """Give each stream (``GET /jobs/stream``) its paged listing (``GET /jobs``) as
+    ``paged_listing``, so that a listing's parameter sent to the stream is refused in words that
+    say why (:func:`jobctl.api.params.check_query_names`)."""
+    gets = {
+        route.path: route for route in router.routes if isinstance(route, APIRoute) and "GET" in (route.methods or ())
+    }
+    for path, route in gets.items():
+        listing = gets.get(path.removesuffix("/stream")) if path.endswith("/stream") else None
+        if listing is not None:
+            route.paged_listing = listing  # type: ignore[attr-defined]
 
 
 __all__ = ["scheduler_router"]

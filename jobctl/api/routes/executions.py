@@ -9,7 +9,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 
 from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
-from jobctl.api.ndjson import ndjson_ok, ndjson_response, refuse_paging
+from jobctl.api.ndjson import ndjson_ok, ndjson_response
 from jobctl.api.openapi import ExecutionList, ExecutionLog, ExecutionOut
 from jobctl.api.params import (
     AfterCursor,
@@ -56,7 +56,7 @@ def list_executions(
     summary="Every execution, streamed",
 )  # fmt: skip
 def stream_executions(
-    request: Request, credentials: Authenticated, job_id: JobIdFilter = None, status: StatusFilter = None,
+    credentials: Authenticated, job_id: JobIdFilter = None, status: StatusFilter = None,
     after: AfterCursor = None, since: SinceFilter = None, until: UntilFilter = None,
 ) -> Response:  # fmt: skip
     """Every execution the filters match, newest first as in ``GET /executions``, after ``after``
@@ -64,7 +64,6 @@ def stream_executions(
     execution per line, in one answer instead of a request per page. Declared before
     ``/executions/{execution_id}``, which would take ``stream`` for an id. An answer cut short
     (the connection closed before the end of its chunked body) is incomplete, never the whole list."""
-    refuse_paging(request, ("page", "per_page", "before", "id_prefix"))
     service = credentials.service()
     pages = service.stream_executions(
         job_id=job_id, status=status, after=after,

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from jobctl.api.auth import Authenticated, allowed_to, api_context
 from jobctl.api.errors import error_responses
 from jobctl.api.json_body import json_body
-from jobctl.api.ndjson import ndjson_ok, ndjson_response, refuse_paging
+from jobctl.api.ndjson import ndjson_ok, ndjson_response
 from jobctl.api.openapi import ApplyPlan, JobDetail, JobList, JobOut, NextRunTimes, TriggerResult, request_body
 from jobctl.api.params import (
     Force,
@@ -57,14 +57,13 @@ def list_jobs(
     summary="Every job, streamed",
 )  # fmt: skip
 def stream_jobs(
-    request: Request, credentials: Authenticated, name: NameFilter = None, is_enabled: IsEnabled = None,
+    credentials: Authenticated, name: NameFilter = None, is_enabled: IsEnabled = None,
     task_function_id: TaskFunctionId = None, label: LabelFilter = None, after: JobsAfterCursor = None,
 ) -> Response:  # fmt: skip
     """Every job the filters match, oldest first as in ``GET /jobs``, after ``after`` (a
     ``nextCursor``) or from the first: newline-delimited JSON, one job per line, in one answer
     instead of a request per page. An answer cut short (the connection closed before the end of
     its chunked body, as when the store fails midway) is incomplete, never the whole list."""
-    refuse_paging(request, ("page", "per_page", "id_prefix"))
     service = credentials.service()
     pages = service.stream_jobs(
         name=name, is_enabled=as_bool(is_enabled), task_function_id=task_function_id, labels=label or (), after=after
