@@ -24,7 +24,8 @@ EXIT_CODES = {
     0: "success",
     1: "error (store unusable, run failed, internal error)",
     2: (
-        "usage or validation error (a malformed store URL included: bad port, unknown scheme, no database), "
+        "usage or validation error (a malformed store URL included: bad port, unknown scheme, no database, "
+        "a parameter the Postgres driver refuses; an empty `--db`, `--api` or `--config`), "
         "or an output that cannot be written (`-o FILE`, stdout)"
     ),
     3: "not found",
@@ -32,7 +33,7 @@ EXIT_CODES = {
         "conflict (disabled job, maxInstances reached, duplicate name, system job, delete of a job with active runs, "
         "cancel of a run that already ended)"
     ),
-    5: "not authorised, or the API cannot be reached",
+    5: "not authorised, or the API cannot be reached (refused, timed out, or no jobctl API at the `--api` URL)",
 }
 """The documented exit codes; ``jobctl run`` also exits with the job's own code, 128 + N when
 signal N killed it, 124 on timeout, 130, 143 or 129 when Ctrl-C, SIGTERM or SIGHUP cancelled the
@@ -239,11 +240,12 @@ def run(argv: list[str] | None = None) -> None:
     completing = COMPLETE_VAR in os.environ
     if completing:
         _init_completion()
-    from jobctl.cli.output import escape_what_stdout_cannot_show, write_stdout_whole
-
-    write_stdout_whole()
-    escape_what_stdout_cannot_show()
     try:
+        # In the try: a Ctrl-C while this module loads is "interrupted", exit 130, not a traceback.
+        from jobctl.cli.output import escape_what_stdout_cannot_show, write_stdout_whole
+
+        write_stdout_whole()
+        escape_what_stdout_cannot_show()
         words = sys.argv[1:] if argv is None else argv
         cli = build_app(None, None) if completing else build_app(command_named(words), subcommand_named(words))
         code = cli(args=argv, prog_name="jobctl", standalone_mode=False)

@@ -89,3 +89,15 @@ def in_terminal(env: dict[str, str], *args: str, columns: int = 80, timeout: flo
     stderr = proc.stderr.read().decode()
     proc.wait(timeout=timeout)
     return Outcome(proc.returncode, b"".join(chunks).decode().replace("\r\n", "\n"), stderr)
+
+
+def _no_daemon_warning() -> str:
+    from jobctl.cli.jobs_cmds import NO_DAEMON
+
+    return f"jobctl: warning: {NO_DAEMON}"
+
+
+def but_the_no_daemon_warning(stderr: str) -> str:
+    """``stderr`` without the warning that no daemon runs, which a command that created or changed
+    jobs adds when no daemon leads (docs/no-daemon-warning.md): what a test about another line checks."""
+    return "".join(line for line in stderr.splitlines(keepends=True) if line.rstrip("\n") != _no_daemon_warning())

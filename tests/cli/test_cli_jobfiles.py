@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from jobctl.store import open_store
-from tests.cli.helpers import OneStoreCli, check_error, check_ok
+from tests.cli.helpers import OneStoreCli, but_the_no_daemon_warning, check_error, check_ok
 
 JOBS_TOML = """\
 # jobs of the ops team
@@ -193,7 +193,7 @@ def test_jobs_applied_under_the_files_name_are_adopted_by_name_and_never_pruned(
     result = cli("apply", "-f", path, "--prune")
     assert result.code == 0, result
     assert result.stdout.splitlines() == [f"~ update app2-clean: source jobs.toml -> {source}", "0 unchanged"]
-    assert result.stderr.splitlines() == [
+    assert but_the_no_daemon_warning(result.stderr).splitlines() == [
         "jobctl: warning: not pruned: 'app1-clean', 'app2-gone': source 'jobs.toml', a file's name as apply recorded"
         " it before it recorded the path, so another directory's jobs.toml may hold them: apply that file, or delete"
         " them with jobctl jobs delete"

@@ -179,3 +179,14 @@ def cli(factory: DaemonFactory, *args: str, token: str | None = None) -> subproc
     if token is not None:
         env["JOBCTL_TOKEN"] = token
     return subprocess.run([sys.executable, "-m", "jobctl", *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def with_default_action(signum: int) -> Callable[[], None]:
+    """A ``preexec_fn`` giving ``signum`` its default action in the child: a test run under
+    ``nohup`` (SIGHUP ignored) would otherwise start ``jobctl run`` with the signal ignored, which
+    it keeps ignored as a command started so must."""
+
+    def reset() -> None:
+        signal.signal(signum, signal.SIG_DFL)
+
+    return reset

@@ -20,7 +20,16 @@ import pytest
 from jobctl.service import Service
 from jobctl.store import open_store
 from tests.conftest import ADMIN, TEST_ZONE
-from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, parse, shell_job, wait_for, write_config
+from tests.daemon.helpers import (
+    DaemonFactory,
+    DaemonProcess,
+    executions,
+    parse,
+    shell_job,
+    wait_for,
+    with_default_action,
+    write_config,
+)
 
 
 @dataclass
@@ -306,7 +315,8 @@ def test_sigterm_or_sighup_cancels_a_foreground_run(
     pidfile = tmp_path / "run.pid"
     job = shell_job(service, "fgsig", f"echo $$ > {pidfile}; sleep 600", scheduleConfig={"hours": 1})
     proc = subprocess.Popen([sys.executable, "-m", "jobctl", "run", "fgsig"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, env=foreground_env(store_url, tmp_path))  # fmt: skip
+                            stderr=subprocess.PIPE, text=True, env=foreground_env(store_url, tmp_path),
+                            preexec_fn=with_default_action(signum))  # fmt: skip
     wait_for(lambda: pidfile.exists() and pidfile.read_text().strip(), timeout=10, what="the run to start")
     pgid = int(pidfile.read_text())
     os.kill(proc.pid, signum)

@@ -28,7 +28,15 @@ from jobctl.service import Service
 from jobctl.service.tokens import create_token
 from jobctl.store import Store, open_store
 from tests.conftest import ADMIN, TEST_ZONE
-from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, shell_job, wait_for, write_config
+from tests.daemon.helpers import (
+    DaemonFactory,
+    DaemonProcess,
+    executions,
+    shell_job,
+    wait_for,
+    with_default_action,
+    write_config,
+)
 
 KILL_GRACE = 1
 BIG_OUTPUT = "seq 1 200000"
@@ -122,7 +130,7 @@ def test_sigterm_or_sighup_cancels_the_run_as_ctrl_c_does(
     """``timeout 2 jobctl run JOB`` used to exit 124 with the run going on, recorded ``running``."""
     job, pidfile = sleeper(daemon, tmp_path)
     proc = subprocess.Popen(argv(mode, "run", job["name"]), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=daemon.env)  # fmt: skip
+                            text=True, env=daemon.env, preexec_fn=with_default_action(signum))  # fmt: skip
     pgid = started(pidfile)
     [run] = executions(daemon.service, job["id"])
     os.kill(proc.pid, signum)
