@@ -190,3 +190,12 @@ def with_default_action(signum: int) -> Callable[[], None]:
         signal.signal(signum, signal.SIG_DFL)
 
     return reset
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any process of the process group ``pgid`` is still there."""
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True

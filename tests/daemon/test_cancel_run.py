@@ -26,7 +26,7 @@ from jobctl.service import Service
 from jobctl.service.tokens import create_token
 from jobctl.store import Store, open_store
 from tests.conftest import TEST_ZONE, Cli
-from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, wait_for, write_config
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, group_alive, wait_for, write_config
 
 KILL_GRACE = 1
 
@@ -70,14 +70,6 @@ def cli_behaviour(module_store_url: str) -> None:
     """What a test checks is the CLI's, the same on either store: run it on SQLite only."""
     if not module_store_url.startswith("sqlite"):
         pytest.skip("the CLI's behaviour, independent of the store: checked on SQLite")
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def sleeper(cluster: Cluster, tmp_path: Path, *, trap_term: bool = False, **fields: Any) -> tuple[dict[str, Any], Path]:

@@ -22,15 +22,7 @@ from jobctl.service.job_delete import STOP_WAIT_SECONDS
 from jobctl.service.tokens import create_token
 from jobctl.store import Store
 from tests.conftest import Cli
-from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, wait_for
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, executions, group_alive, wait_for
 
 
 def start_sleeper(service: Service, daemons: DaemonFactory, tmp_path: Path, *, trap_term: bool = False) -> tuple[

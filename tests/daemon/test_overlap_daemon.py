@@ -8,7 +8,6 @@ own, and two jobs sharing a group of limit 1. Each run writes its own start and 
 
 from __future__ import annotations
 
-import os
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from typing import Any
 from jobctl.service import Service
 from jobctl.store import open_store
 from tests.conftest import ADMIN
-from tests.daemon.helpers import DaemonFactory, executions, shell_job, wait_for, write_config
+from tests.daemon.helpers import DaemonFactory, executions, group_alive, shell_job, wait_for, write_config
 
 TIMES = 'echo "$JOBCTL_EXECUTION_ID {0} $(date +%s.%N)" >> {1}'
 
@@ -33,14 +32,6 @@ def spans(path: Path) -> dict[str, tuple[float, float]]:
 def timed_job(service: Service, name: str, log: Path, seconds: float, **fields: Any) -> dict[str, Any]:
     command = f"{TIMES.format('start', log)}; sleep {seconds}; {TIMES.format('end', log)}"
     return shell_job(service, name, command, **fields)
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def test_queue_replace_and_a_group_with_a_real_daemon(store_url: str, tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from tests.daemon.helpers import (
     DaemonFactory,
     DaemonProcess,
     executions,
+    group_alive,
     parse,
     shell_job,
     wait_for,
@@ -293,14 +294,6 @@ def foreground_env(store_url: str, tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("JOBCTL_") or k.startswith("JOBCTL_TEST_")}
     env.update({"JOBCTL_DB": store_url, "JOBCTL_CONFIG": str(config)})
     return env
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 SIGNALS = [(signal.SIGTERM, 143, "terminated (SIGTERM)"), (signal.SIGHUP, 129, "hung up (SIGHUP)")]

@@ -32,6 +32,7 @@ from tests.daemon.helpers import (
     DaemonFactory,
     DaemonProcess,
     executions,
+    group_alive,
     shell_job,
     wait_for,
     with_default_action,
@@ -94,14 +95,6 @@ def argv(mode: list[str], *args: str) -> list[str]:
 
 def unique(name: str) -> str:
     return f"{name}-{uuid.uuid4().hex[:6]}"
-
-
-def group_alive(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def sleeper(daemon: Daemon, tmp_path: Path, **fields: Any) -> tuple[dict[str, Any], Path]:
