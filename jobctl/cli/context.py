@@ -5,7 +5,6 @@ Built lazily, so ``jobctl --help`` opens no store, and a command opens the store
 
 from __future__ import annotations
 
-import getpass
 import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -173,9 +172,10 @@ class AppContext:
     def _local_service(self, *, reads_only: bool) -> JobService:
         from jobctl.models import Caller, Role
         from jobctl.service import Service
+        from jobctl.service.audit import local_actor
         from jobctl.service.settings import ServiceSettings
 
-        caller = Caller(user_id=f"local:{_unix_user()}", role=Role.ADMIN)
+        caller = Caller(user_id=local_actor(), role=Role.ADMIN)
         settings = ServiceSettings.of(self.config)  # a config error (exit 2) before any store error
         store = self.store(create=not (reads_only and self._store_named()))
         return Service.configured(store, caller, settings)
@@ -187,10 +187,3 @@ class AppContext:
         for closer in reversed(self._closers):
             closer.close()
         self._closers.clear()
-
-
-def _unix_user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return str(os.getuid())

@@ -18,8 +18,8 @@ constants below, and a new kind of change adds its own (``execution.cancelled``,
 
 from __future__ import annotations
 
-import getpass
 import os
+import pwd
 import re
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -64,11 +64,17 @@ where secrets are handed to jobs. The names of environment variables stay visibl
 
 
 def local_actor() -> str:
-    """``local:UNIXUSER``: the actor of a change made on the store by this process's user."""
+    """``local:UNIXUSER``: the actor of a change made on the store by this process's user.
+
+    The name comes from the real uid's passwd entry, not from ``$LOGNAME`` or ``$USER``
+    (which ``getpass.getuser`` reads first): anyone can set those, and the audit log must not
+    let ``LOGNAME=root jobctl jobs pause x`` be recorded as root's. A uid with no passwd entry
+    is named by its number."""
+    uid = os.getuid()
     try:
-        return LOCAL_PREFIX + getpass.getuser()
-    except (KeyError, OSError):
-        return f"{LOCAL_PREFIX}{os.getuid()}"
+        return LOCAL_PREFIX + pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"{LOCAL_PREFIX}{uid}"
 
 
 def actor_of(caller: Caller) -> str:

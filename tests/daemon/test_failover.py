@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import getpass
 import itertools
+import os
+import pwd
 import signal
 import socket
 import subprocess
@@ -271,10 +272,9 @@ def test_a_cancel_of_a_run_whose_daemon_was_killed_records_it_cancelled(
     assert result.returncode == 0, result
     run = service.get_execution(execution_id)
     who = f"the daemon running it ({socket.gethostname()} pid {leader.pid})"
-    assert (run["status"], run["cancelledBy"]) == ("cancelled", f"local:{getpass.getuser()}"), run
-    error = (
-        f"cancelled by local:{getpass.getuser()}; abandoned: {who} stopped heartbeating before it confirmed the stop"
-    )
+    me = f"local:{pwd.getpwuid(os.getuid()).pw_name}"
+    assert (run["status"], run["cancelledBy"]) == ("cancelled", me), run
+    error = f"cancelled by {me}; abandoned: {who} stopped heartbeating before it confirmed the stop"
     assert run["errorMessage"] == error
     assert result.stdout == f"Cancelled execution {execution_id}: {error}\n"
     wait_for(

@@ -358,10 +358,11 @@ def test_an_export_through_the_api_onto_the_daemons_store_is_refused(
 
 def test_why_and_audit_work_alike_and_name_both_kinds_of_actor(daemon: Daemon) -> None:
     _rendering_only(daemon)
-    import getpass
+    import os
+    import pwd
     from datetime import UTC, datetime, timedelta
 
-    local = f"local:{getpass.getuser()}"
+    local = f"local:{pwd.getpwuid(os.getuid()).pw_name}"
     assert daemon.cli("jobs", "create", "au-job", "--every", "1h", "--command", "true").returncode == 0
     assert daemon.remote("jobs", "pause", "au-job", "--reason", "disk full").returncode == 0
     assert daemon.cli("jobs", "resume", "au-job").returncode == 0
