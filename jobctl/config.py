@@ -180,10 +180,22 @@ def find_config(explicit: str | None = None) -> Path | None:
     """
     chosen = explicit or os.environ.get("JOBCTL_CONFIG")
     if chosen:
-        if not Path(chosen).exists():
+        if not _may_exist(Path(chosen)):
             raise UsageError(f"config file {chosen} does not exist")
         return Path(chosen)
-    return next((path for path in (default_config_path(), SYSTEM_CONFIG_PATH) if path.exists()), None)
+    return next((path for path in (default_config_path(), SYSTEM_CONFIG_PATH) if _may_exist(path)), None)
+
+
+def _may_exist(path: Path) -> bool:
+    """Whether ``path`` exists, or may: a directory on the way that this user cannot search
+    (``HOME=/root`` kept by ``su -m`` or ``sudo -E``, a ``~/.config/jobctl`` of mode 000) hides
+    whether the file is there. Such a file is taken as there, so that reading it fails with
+    ``cannot read config file ...: Permission denied`` rather than being skipped for the
+    defaults (which might name another store) or ending in a traceback."""
+    try:
+        return path.exists()
+    except PermissionError:
+        return True
 
 
 BYTE_ORDER_MARK = "\ufeff"
