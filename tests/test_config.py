@@ -411,7 +411,8 @@ def test_a_default_config_this_user_cannot_reach_is_a_clear_error(tmp_path: Path
     with os.fdopen(read, "rb") as pipe:
         message = pipe.read().decode()
     os.waitpid(child, 0)
-    assert message == f"UsageError: cannot read config file {hidden / 'jobctl.toml'}: [Errno 13] Permission denied: '{hidden / 'jobctl.toml'}'"
+    file = hidden / "jobctl.toml"
+    assert message == f"UsageError: cannot read config file {file}: [Errno 13] Permission denied: '{file}'"
 
 
 def test_the_system_config_is_read_when_there_is_no_user_config(
