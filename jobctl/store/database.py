@@ -13,6 +13,7 @@ errors. Driver exceptions are translated into :mod:`jobctl.errors` here and nowh
 
 from __future__ import annotations
 
+import os
 import re
 import select
 import socket
@@ -706,6 +707,25 @@ SQLITE_DAMAGE_CODES = (11, 26)
 """``SQLITE_CORRUPT`` and ``SQLITE_NOTADB``: the primary result codes of a file with damaged pages."""
 
 
+def why_unopenable(path: Path | None) -> str | None:
+    """Why SQLite's "unable to open database file" happened, when the file system can tell: it
+    gives that one sentence for a file this user may not read, a directory on the way it may not
+    enter and a directory that is not there, and the fix differs for each. None when it
+    cannot tell (root may do all of these)."""
+    if path is None:
+        return None
+    for folder in reversed(path.parents):  # from / down: the first one this user may not enter
+        if not folder.is_dir():
+            return f"directory {folder} does not exist"
+        if not os.access(folder, os.X_OK):
+            return f"permission denied: this user may not enter {folder}"
+    if os.path.lexists(path):
+        return None if os.access(path, os.R_OK | os.W_OK) else "permission denied: this user may not read and write it"
+    if not os.access(path.parent, os.W_OK):
+        return f"permission denied: this user may not create files in {path.parent}"
+    return None
+
+
 def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:
     text = str(exc)
     code = getattr(exc, "sqlite_errorcode", 0) & 0xFF
@@ -714,7 +734,7 @@ def _sqlite_error(exc: sqlite3.Error, path: Path | None) -> StoreError:
     if "readonly" in text or "read-only" in text:
         return StoreError(f"store {path} is read-only; nothing was written")
     if "unable to open" in text:
-        return StoreUnavailable(f"cannot open store {path}: {text}")
+        return StoreUnavailable(f"cannot open store {path}: {why_unopenable(path) or text}")
     if "locked" in text or "busy" in text:
         return StoreBusy(f"store {path} is busy (another process holds a long write); try again")
     if "disk I/O" in text or "full" in text:

@@ -21,7 +21,7 @@ import stat
 from pathlib import Path
 
 from jobctl.errors import StoreError, StoreUnusable
-from jobctl.store.database import Database
+from jobctl.store.database import Database, why_unopenable
 from jobctl.store.schema_version import HEAD, upgrade
 from jobctl.store.url import SQLITE, StoreUrl
 
@@ -148,6 +148,9 @@ def create_if_missing(path: Path) -> None:
         os.close(os.open(scratch, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600))
         _give_to_folder_owner(scratch)
     except OSError as exc:
+        blocked = why_unopenable(path) if exc.errno == errno.EACCES else None
+        if blocked and "may not enter" in blocked:  # the store may well be there, unseen
+            raise StoreError(f"cannot open store {path}: {blocked}") from exc
         raise StoreError(f"cannot create store {path}: {exc.strerror}") from exc
     try:
         _write_schema(scratch, path)
