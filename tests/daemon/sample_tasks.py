@@ -59,3 +59,16 @@ def returns_nan() -> float:
 
 def kaput() -> None:
     raise ValueError("kaput ü")
+
+
+def fails_deep_down(depth: int) -> None:
+    """Raise from ``depth`` calls down (two functions in turn: Python folds a frame repeated in a
+    row): a traceback longer than the error keeps of it."""
+    if depth > 0:
+        _deeper(depth - 1)
+        return
+    raise ValueError("deep down")
+
+
+def _deeper(depth: int) -> None:
+    fails_deep_down(depth)
