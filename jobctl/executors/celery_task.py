@@ -4,8 +4,8 @@ A run sends ``handler_path`` by name with ``taskArgs`` as keyword arguments to t
 function's ``queue`` and polls the result backend until the task is ready. Outcome rules mirror
 :mod:`jobctl.executors.local`: ``SUCCESS`` is ``success`` with the return value as ``result``
 (a dict as is, anything else as ``{"value": ...}``); ``FAILURE`` is ``failed`` with
-``"ExcType: message"`` followed by the tail of the worker's traceback; past the timeout the task
-is revoked with ``terminate=True`` and the run is ``timeout``.
+``"ExcType: message"`` and, on the lines below, the tail of the worker's traceback; past the
+timeout the task is revoked with ``terminate=True`` and the run is ``timeout``.
 
 Why polling and not ``AsyncResult.get()``: the runner follows many tasks from many threads, and
 Celery's push-based result consumers (Redis pub/sub, ``rpc://``) keep per-process subscription
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jobctl.executors.outcome import RunOutcome, RunRequest
+from jobctl.executors.outcome import RunOutcome, RunRequest, tail_at_a_line
 from jobctl.models import ExecutionStatus
 
 log = logging.getLogger(__name__)
@@ -361,14 +361,19 @@ def _as_result(value: Any) -> Any:
 
 
 def _failure_message(result: Any) -> str:
-    """``ExcType: message`` of a failed task, followed by the tail of its traceback when there is one."""
+    """``ExcType: message`` of a failed task, then the tail of its traceback on the lines below.
+
+    The exception's words end the first line, the one ``jobctl run``, ``executions list`` and
+    ``top`` show (after ``: `` the line went on into "Traceback (most recent call last):"), as
+    a Python callable's do (docs/python-callables.md); the tail starts at a line of its own.
+    """
     try:
         exc, traceback = result.result, result.traceback
     except Exception as err:  # noqa: BLE001 - an undecodable exception is still a failure
         return f"the task failed, and its exception could not be read: {type(err).__name__}: {err}"
     message = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else f"task failed: {exc!r}"
-    tail = str(traceback or "").strip()[-ERROR_TAIL_CHARS:]
-    return f"{message}: {tail}" if tail else message
+    tail = tail_at_a_line(str(traceback or "").strip(), ERROR_TAIL_CHARS)
+    return f"{message}\n{tail}" if tail else message
 
 
 def _describe(exc: BaseException) -> str:

@@ -47,6 +47,19 @@ def test_run_without_a_daemon_sends_the_task_with_the_configs_celery_settings(en
     assert env.service.get_status()["instances"] == [], "the command left the instance list"
 
 
+def test_run_without_a_daemon_of_a_raising_task_says_its_exception_on_one_line(env: CeleryEnv) -> None:
+    job = env.job("boom", "boom")
+    ran = jobctl(env, env.config("jobctl.toml"), "run", "boom")
+    assert ran.returncode == 1, ran.stderr
+    assert ran.stderr == "jobctl: run failed: ValueError: boom from the worker\n"
+    [run] = executions(env.service, job["id"])
+    first, *rest = run["errorMessage"].splitlines()
+    assert first == "ValueError: boom from the worker"
+    assert rest[0] == "Traceback (most recent call last):", "the traceback's tail, below, cut at a line"
+    assert rest[-1] == "ValueError: boom from the worker"
+    assert run["celeryTaskId"] and task_state(run["celeryTaskId"]) == "FAILURE"
+
+
 def test_run_takes_over_a_celery_run_once_the_killed_leaders_lease_ends(env: CeleryEnv) -> None:
     job = env.job("adder", "add", taskArgs={"a": 20, "b": 1})
     leader = env.start_daemon(lease_ttl_seconds=LEASE_TTL)
