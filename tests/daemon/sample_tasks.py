@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 
 def add(a: int, b: int) -> dict[str, object]:
@@ -72,3 +73,9 @@ def fails_deep_down(depth: int) -> None:
 
 def _deeper(depth: int) -> None:
     fails_deep_down(depth)
+
+
+def prints_then_sleeps(seconds: float) -> None:
+    """Say that it started (with print, as a callable does), then work for ``seconds``."""
+    print("started")
+    time.sleep(seconds)
