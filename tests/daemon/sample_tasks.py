@@ -79,3 +79,12 @@ def prints_then_sleeps(seconds: float) -> None:
     """Say that it started (with print, as a callable does), then work for ``seconds``."""
     print("started")
     time.sleep(seconds)
+
+
+def says_in_turn(pause: float) -> None:
+    """A line on stdout, one on stderr, one on stdout again, ``pause`` seconds apart."""
+    print("one")
+    time.sleep(pause)
+    sys.stderr.write("two\n")
+    time.sleep(pause)
+    print("three")
