@@ -199,9 +199,10 @@ def _with_tail(message: str, result: ProcessResult, *, after: str = ": ") -> str
     """``message``, then the tail of the run's stderr after ``after``, from the start of a line.
 
     A Python callable's reason is followed by its tail on the next line: that tail is mostly the
-    traceback, whose first line ("Traceback (most recent call last):", or the middle of a line
-    where the tail was cut) ended the error's first line, the one ``jobctl run``, ``executions
-    list`` and ``top`` show. A command's ``exit code 3: `` reads on into its own last words.
+    traceback, whose first line ("Traceback (most recent call last):") would otherwise end the
+    error's first line, the one ``jobctl run``, ``executions list`` and ``top`` show. A
+    command's ``exit code 3: `` reads on into its own last words. The tail starts at a line
+    (:func:`tail_at_a_line`): cut anywhere, it began mid-word.
     """
     tail = tail_at_a_line(result.stderr_tail.strip(), ERROR_TAIL_CHARS)
     return f"{message}{after}{tail}" if tail else message
