@@ -259,7 +259,9 @@ def _silence_watch(app_ctx: AppContext, service: JobService, execution_id: str) 
 
 
 def _foreground(app_ctx: AppContext) -> ForegroundRun:
-    """A runner in this process, set up as the daemon's would be (no daemon leads)."""
+    """A runner in this process, set up as the daemon's would be (no daemon leads): the same
+    environment, run-as policy, kill grace, notifiers and ``[celery]`` broker."""
+    from jobctl.executors.celery_task import configured_executor
     from jobctl.executors.context import RunAsPolicy, root_default_warning
     from jobctl.executors.environment import base_environment
     from jobctl.executors.isolation import enter_run_directory
@@ -275,9 +277,11 @@ def _foreground(app_ctx: AppContext) -> ForegroundRun:
         from jobctl.cli.output import warn
 
         warn(root_default)
+    celery = configured_executor(config.celery_broker_url, config.celery_result_backend, deferred=True)
     return ForegroundRun(
-        store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify
-    )
+        store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify,
+        celery=celery,
+    )  # fmt: skip
 
 
 def _send_notifications(foreground: ForegroundRun, execution_id: str) -> None:

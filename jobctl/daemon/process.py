@@ -455,8 +455,9 @@ def log_start_warnings(config: Config) -> None:
 
 
 def _celery_executor(config: Config) -> Any:
+    """Built at the start, so that a ``[celery]`` setting it cannot work with is logged then."""
     if not config.celery_broker_url:
         return None
-    from jobctl.executors.celery_task import CeleryExecutor
+    from jobctl.executors.celery_task import configured_executor
 
-    return CeleryExecutor(broker_url=config.celery_broker_url, result_backend=config.celery_result_backend)
+    return configured_executor(config.celery_broker_url, config.celery_result_backend)

@@ -4,8 +4,8 @@ A run sends ``handler_path`` by name with ``taskArgs`` as keyword arguments to t
 function's ``queue`` and polls the result backend until the task is ready. Outcome rules mirror
 :mod:`jobctl.executors.local`: ``SUCCESS`` is ``success`` with the return value as ``result``
 (a dict as is, anything else as ``{"value": ...}``); ``FAILURE`` is ``failed`` with
-``"ExcType: message"`` followed by the tail of the worker's traceback; past the timeout the task
-is revoked with ``terminate=True`` and the run is ``timeout``.
+``"ExcType: message"`` and, on the lines below, the tail of the worker's traceback; past the
+timeout the task is revoked with ``terminate=True`` and the run is ``timeout``.
 
 Why polling and not ``AsyncResult.get()``: the runner follows many tasks from many threads, and
 Celery's push-based result consumers (Redis pub/sub, ``rpc://``) keep per-process subscription
@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from jobctl.executors.outcome import RunOutcome, RunRequest
+from jobctl.executors.outcome import RunOutcome, RunRequest, tail_at_a_line
 from jobctl.models import ExecutionStatus
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,13 @@ ERROR_TAIL_CHARS = 1000
 READY_STATES = ("SUCCESS", "FAILURE", "REVOKED")
 
 
+NOT_CONFIGURED = (
+    "celery_task needs [celery] broker_url and result_backend in the config (of the daemon, or of jobctl run "
+    "when it runs the run itself) and the jobctl[celery] extra installed"
+)
+"""The error of a ``celery_task`` run in a process whose config has no ``[celery] broker_url``."""
+
+
 def sanitized_url(url: str) -> str:
     """``url`` with any password replaced by ``***``, for messages and logs (never raises)."""
     from jobctl.redaction import redact
@@ -91,8 +98,15 @@ class CeleryExecutor:
     """
 
     def __init__(
-        self, *, broker_url: str, result_backend: str | None, result_outage_limit: float = RESULT_OUTAGE_LIMIT
+        self,
+        *,
+        broker_url: str,
+        result_backend: str | None,
+        result_outage_limit: float = RESULT_OUTAGE_LIMIT,
+        log_problem: bool = True,
     ) -> None:
+        """``log_problem``: log at once why runs will fail, if they will (the daemon's log says it at
+        its start; ``jobctl run`` says it as the run's error, once)."""
         self.broker_display = sanitized_url(broker_url)
         self.backend_display = sanitized_url(result_backend) if result_backend else None
         self.result_outage_limit = result_outage_limit
@@ -105,7 +119,7 @@ class CeleryExecutor:
                 self.problem = f"celery_task needs the jobctl[celery] extra (pip install 'jobctl[celery]'): {exc}"
             except Exception as exc:  # noqa: BLE001 - a bad [celery] setting must fail runs, not the daemon
                 self.problem = f"cannot set up Celery for {self.broker_display}: {type(exc).__name__}: {exc}"
-        if self.problem:
+        if self.problem and log_problem:
             log.error("celery_task runs will fail: %s", self.problem)
 
     def __call__(
@@ -241,6 +255,45 @@ class CeleryExecutor:
         return _outcome(ExecutionStatus.FAILED, follow.started_at, None, _failure_message(result), follow.task_id)
 
 
+RunSender = Callable[[RunRequest, Callable[[str], None], Callable[[], bool]], RunOutcome]
+"""What runs a ``celery_task`` request: (request, record_task_id, stop_requested) -> outcome."""
+
+
+def configured_executor(
+    broker_url: str | None, result_backend: str | None, *, deferred: bool = False
+) -> RunSender | None:
+    """The executor the config's ``[celery]`` settings describe; None without a ``broker_url``.
+
+    The daemon and ``jobctl run`` (when it runs its run itself) both build it here, so a
+    ``celery_task`` run goes to the same broker whichever of them runs it. ``deferred`` builds
+    the Celery app only when the first ``celery_task`` run starts: ``jobctl run`` of any other
+    job does not pay for importing Celery (about half a second).
+    """
+    if not broker_url:
+        return None
+    if deferred:
+        return _DeferredExecutor(broker_url, result_backend)
+    return CeleryExecutor(broker_url=broker_url, result_backend=result_backend)
+
+
+class _DeferredExecutor:
+    """A :class:`CeleryExecutor` made on the first call (see :func:`configured_executor`)."""
+
+    def __init__(self, broker_url: str, result_backend: str | None) -> None:
+        self._settings = (broker_url, result_backend)
+        self._lock = threading.Lock()
+        self._executor: CeleryExecutor | None = None
+
+    def __call__(
+        self, request: RunRequest, record_task_id: Callable[[str], None], stop_requested: Callable[[], bool]
+    ) -> RunOutcome:
+        with self._lock:
+            if self._executor is None:
+                broker_url, result_backend = self._settings
+                self._executor = CeleryExecutor(broker_url=broker_url, result_backend=result_backend, log_problem=False)
+        return self._executor(request, record_task_id, stop_requested)
+
+
 # -- helpers ----------------------------------------------------------------------------------
 
 
@@ -308,14 +361,19 @@ def _as_result(value: Any) -> Any:
 
 
 def _failure_message(result: Any) -> str:
-    """``ExcType: message`` of a failed task, followed by the tail of its traceback when there is one."""
+    """``ExcType: message`` of a failed task, then the tail of its traceback on the lines below.
+
+    The exception's words end the first line, the one ``jobctl run``, ``executions list`` and
+    ``top`` show (after ``: `` the line went on into "Traceback (most recent call last):"), as
+    a Python callable's do (docs/python-callables.md); the tail starts at a line of its own.
+    """
     try:
         exc, traceback = result.result, result.traceback
     except Exception as err:  # noqa: BLE001 - an undecodable exception is still a failure
         return f"the task failed, and its exception could not be read: {type(err).__name__}: {err}"
     message = f"{type(exc).__name__}: {exc}" if isinstance(exc, BaseException) else f"task failed: {exc!r}"
-    tail = str(traceback or "").strip()[-ERROR_TAIL_CHARS:]
-    return f"{message}: {tail}" if tail else message
+    tail = tail_at_a_line(str(traceback or "").strip(), ERROR_TAIL_CHARS)
+    return f"{message}\n{tail}" if tail else message
 
 
 def _describe(exc: BaseException) -> str:

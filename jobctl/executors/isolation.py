@@ -29,8 +29,14 @@ BOOTSTRAP = (
 
 
 def python_argv(handler_path: str) -> list[str]:
-    """The command line of a Python run of ``handler_path``."""
-    return [sys.executable, "-I", "-c", BOOTSTRAP, handler_path]
+    """The command line of a Python run of ``handler_path``.
+
+    ``-u``: the callable's stdout and stderr are unbuffered. Its stdout is a pipe, which Python
+    buffers in blocks: ``print()`` output could not be read while the run went on, came after
+    what stderr said meanwhile, and was lost when a timeout or a cancel killed the interpreter.
+    (``-I`` ignores ``PYTHONUNBUFFERED``, so it has to be the option.)
+    """
+    return [sys.executable, "-I", "-u", "-c", BOOTSTRAP, handler_path]
 
 
 @functools.cache

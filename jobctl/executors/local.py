@@ -22,7 +22,7 @@ from typing import Any
 
 from jobctl.executors import context
 from jobctl.executors.isolation import PYTHON_PATH_VARIABLE, child_import_path, python_argv
-from jobctl.executors.outcome import RunOutcome, RunRequest
+from jobctl.executors.outcome import RunOutcome, RunRequest, tail_at_a_line
 from jobctl.executors.process import ProcessResult, SpawnedProcess, spawn, spawn_failure
 from jobctl.models import SHELL_TASK_FUNCTION, ExecutionStatus, HandlerType
 
@@ -196,14 +196,15 @@ def _status_and_error(
 
 
 def _with_tail(message: str, result: ProcessResult, *, after: str = ": ") -> str:
-    """``message``, then the tail of the run's stderr after ``after``.
+    """``message``, then the tail of the run's stderr after ``after``, from the start of a line.
 
     A Python callable's reason is followed by its tail on the next line: that tail is mostly the
-    traceback, whose first line ("Traceback (most recent call last):", or the middle of a line
-    where the tail was cut) ended the error's first line, the one ``jobctl run``, ``executions
-    list`` and ``top`` show. A command's ``exit code 3: `` reads on into its own last words.
+    traceback, whose first line ("Traceback (most recent call last):") would otherwise end the
+    error's first line, the one ``jobctl run``, ``executions list`` and ``top`` show. A
+    command's ``exit code 3: `` reads on into its own last words. The tail starts at a line
+    (:func:`tail_at_a_line`): cut anywhere, it began mid-word.
     """
-    tail = result.stderr_tail.strip()[-ERROR_TAIL_CHARS:]
+    tail = tail_at_a_line(result.stderr_tail.strip(), ERROR_TAIL_CHARS)
     return f"{message}{after}{tail}" if tail else message
 
 

@@ -50,3 +50,19 @@ class RunOutcome:
     @property
     def duration_seconds(self) -> float:
         return max(0.0, (self.completed_at - self.started_at).total_seconds())
+
+
+def tail_at_a_line(text: str, limit: int) -> str:
+    """The end of ``text`` in at most ``limit`` characters, from the start of a line.
+
+    An error message holds the tail of a traceback or of a command's stderr: cut anywhere, its
+    first kept line began mid-word (``n3.11/site-packages/...``). Only when the last line alone
+    is longer than ``limit`` is it cut within that line, since dropping it would leave nothing.
+    """
+    if len(text) <= limit:
+        return text
+    kept = text[-limit:]
+    if text[-limit - 1] == "\n":
+        return kept
+    newline = kept.find("\n")
+    return kept if newline == -1 else kept[newline + 1 :]

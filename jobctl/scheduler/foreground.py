@@ -34,7 +34,7 @@ from jobctl.models import (
 )
 from jobctl.notifier_config import NotifySettings
 from jobctl.scheduler.admission import start_waiting
-from jobctl.scheduler.runner import Runner
+from jobctl.scheduler.runner import RemoteExecutor, Runner
 from jobctl.store import Store
 
 HEARTBEAT_SECONDS = MIN_LEASE_TTL_SECONDS / HEARTBEATS_PER_LEASE
@@ -54,7 +54,9 @@ class ForegroundRun:
     def __init__(
         self, store: Store, *, base_env: Mapping[str, str] | None = None, run_as: RunAsPolicy | None = None,
         kill_grace: float = KILL_GRACE_SECONDS, notify: NotifySettings | None = None,
+        celery: RemoteExecutor | None = None,
     ) -> None:  # fmt: skip
+        """``celery`` sends a ``celery_task`` run, as the daemon's does (the config's ``[celery]``)."""
         self.store = store
         self.notify = notify or NotifySettings()
         """The config's notifiers: the run's outcome writes its deliveries, and :meth:`notify_outcome` sends them."""
@@ -73,7 +75,7 @@ class ForegroundRun:
         """Kills the run's process group if this process dies, as a daemon's watchdog does."""
         self.runner = Runner(
             store, max_workers=1, on_group=self.guard, base_env=base_env, run_as=run_as, kill_grace=kill_grace,
-            notify=self.notify,
+            notify=self.notify, celery=celery,
         )  # fmt: skip
         self._done = threading.Event()
 

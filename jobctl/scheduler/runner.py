@@ -325,9 +325,9 @@ class Runner:
 
     def _execute_celery(self, request: RunRequest, execution: Execution) -> RunOutcome:
         if self.celery is None:
-            return _failed(
-                "celery_task needs [celery] broker_url in the daemon's config and the jobctl[celery] extra installed"
-            )
+            from jobctl.executors.celery_task import NOT_CONFIGURED
+
+            return _failed(NOT_CONFIGURED)
 
         def record_task_id(task_id: str) -> None:
             self.store.executions.set_celery_task_id(execution.id, task_id)

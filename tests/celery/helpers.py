@@ -315,15 +315,18 @@ class CeleryEnv:
         }
         return self.service.create_job(body)
 
+    def config(self, name: str, *, broker_url: str | None = None, **daemon: Any) -> Path:
+        """A config file with ``[celery]`` (the worker's broker unless ``broker_url``) and the tests' task functions."""
+        path = write_celery_config(
+            self.folder / name, specs=self.specs, broker_url=broker_url or self.worker.broker.url, **daemon
+        )
+        path.chmod(0o600)  # it holds the broker's password
+        return path
+
     def start_daemon(self, *, broker_url: str | None = None, **daemon: Any) -> DaemonProcess:
         """A ``jobctl daemon --no-api`` with ``[celery]`` (the worker's broker unless ``broker_url``)."""
         index = len(self.factories)
-        config = write_celery_config(
-            self.folder / f"jobctl-{index}.toml",
-            specs=self.specs,
-            broker_url=broker_url or self.worker.broker.url,
-            **daemon,
-        )
+        config = self.config(f"jobctl-{index}.toml", broker_url=broker_url, **daemon)
         workdir = self.folder / f"daemon-{index}"
         workdir.mkdir()
         factory = DaemonFactory(self.store_url, config, workdir)

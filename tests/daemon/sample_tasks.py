@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 
 
 def add(a: int, b: int) -> dict[str, object]:
@@ -59,3 +60,31 @@ def returns_nan() -> float:
 
 def kaput() -> None:
     raise ValueError("kaput ü")
+
+
+def fails_deep_down(depth: int) -> None:
+    """Raise from ``depth`` calls down (two functions in turn: Python folds a frame repeated in a
+    row): a traceback longer than the error keeps of it."""
+    if depth > 0:
+        _deeper(depth - 1)
+        return
+    raise ValueError("deep down")
+
+
+def _deeper(depth: int) -> None:
+    fails_deep_down(depth)
+
+
+def prints_then_sleeps(seconds: float) -> None:
+    """Say that it started (with print, as a callable does), then work for ``seconds``."""
+    print("started")
+    time.sleep(seconds)
+
+
+def says_in_turn(pause: float) -> None:
+    """A line on stdout, one on stderr, one on stdout again, ``pause`` seconds apart."""
+    print("one")
+    time.sleep(pause)
+    sys.stderr.write("two\n")
+    time.sleep(pause)
+    print("three")

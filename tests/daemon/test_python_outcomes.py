@@ -115,3 +115,20 @@ def test_the_one_line_error_of_a_raised_exception_ends_with_its_message(
     listing = [sys.executable, "-m", "jobctl", "--db", store_url, "executions", "list", "--job", "raises"]
     listed = subprocess.run(listing, capture_output=True, text=True, timeout=60, env={**os.environ, "COLUMNS": "200"})
     assert listed.stdout.splitlines()[1].rstrip().endswith("ValueError: kaput ü"), listed.stdout
+
+
+def test_the_traceback_below_the_error_starts_at_the_start_of_a_line(
+    store: Store, service: Service, store_url: str
+) -> None:
+    """The error keeps the traceback's last 1,000 characters; cut there, its second line began
+    mid-word ("n3.11/site-packages/jobctl/executors/..."). It now starts at a line the output has whole."""
+    job = python_job(store, service, "deep", "fails_deep_down", depth=40)
+    result = jobctl_run(store_url, "deep")
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == "jobctl: run failed: ValueError: deep down\n"
+    [run] = executions(service, job["id"])
+    first, *tail = run["errorMessage"].splitlines()
+    traceback = service.get_execution_log(run["id"])["data"].strip().splitlines()
+    assert first == "ValueError: deep down" and len(traceback) > len(tail) > 3
+    assert tail == traceback[-len(tail) :], "whole lines: the traceback's last ones"
+    assert len("\n".join(tail)) <= 1000 < len("\n".join(traceback[-len(tail) - 1 :]))
