@@ -63,7 +63,10 @@ def signature(secret: str, body: bytes) -> str:
 def where(url: str) -> str:
     """The part of a URL safe to show: scheme, host and port."""
     parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port that is no number: the host alone still says where
+        port = ""
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
@@ -102,7 +105,7 @@ def send_webhook(spec: NotifierSpec, payload: dict[str, Any]) -> None:
         response = _client(spec.timeout).post(url, content=body, headers=headers)
     except httpx.TimeoutException as exc:
         raise DeliveryFailed(f"no answer from {where(url)} within {spec.timeout:g}s") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # their messages may quote the URL: the type only
         raise DeliveryFailed(f"cannot reach {where(url)}: {type(exc).__name__}") from exc
     if not 200 <= response.status_code < 300:
         raise DeliveryFailed(f"{where(url)} answered {response.status_code}")
