@@ -1,7 +1,8 @@
 """Webhook notifiers: the event JSON (or Slack's ``{"text"}``) POSTed to a URL, optionally signed.
 
 The only module here that imports httpx. The URL may hold ``{job_name}``, ``{job_id}``,
-``{event}`` and ``{execution_id}``, filled in URL-encoded, so one notifier can ping a
+``{event}`` and ``{execution_id}`` (any other name in braces is refused when the config loads),
+filled in URL-encoded, so one notifier can ping a
 Healthchecks-style ``/start`` and ``/fail`` endpoint per job. With a ``secret`` the raw body is
 signed: ``X-Jobctl-Signature: sha256=HEX`` (HMAC-SHA256), so the receiver can check it came
 from us. Errors name the host only, never the path or query (a Slack or Healthchecks URL is
@@ -25,7 +26,8 @@ USER_AGENT = "jobctl-notify"
 
 
 def expand_url(template: str, payload: dict[str, Any]) -> str:
-    """``template`` with its placeholders filled in, each value URL-encoded."""
+    """``template`` with its placeholders filled in, each value URL-encoded: those of
+    :data:`~jobctl.notifier_config.URL_PLACEHOLDERS`, the only ones a config may hold."""
     job = payload.get("job") or {}
     execution = payload.get("execution") or {}
     values = {
