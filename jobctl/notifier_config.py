@@ -242,6 +242,10 @@ def _check_webhook(settings: dict[str, Any], label: str) -> None:
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{label} url must be an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - read for its check: showing the masked URL reads it too
+    except ValueError as exc:
+        raise UsageError(f"{label} url has a bad port: {exc}") from exc
     unknown = list(dict.fromkeys(name for name in _BRACED.findall(str(url)) if name not in URL_PLACEHOLDERS))
     if unknown:
         raise UsageError(
