@@ -276,8 +276,9 @@ def _foreground(app_ctx: AppContext) -> ForegroundRun:
 
         warn(root_default)
     return ForegroundRun(
-        store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify
-    )
+        store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify,
+        default_timezone=config.scheduler_timezone,
+    )  # fmt: skip
 
 
 def _send_notifications(foreground: ForegroundRun, execution_id: str) -> None:

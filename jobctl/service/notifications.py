@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from jobctl.models import Execution, ExecutionStatus, Job
 from jobctl.notifier_config import ATTEMPT_EVENTS, NotifyRule, NotifySettings, rule_from_dict
@@ -252,18 +253,24 @@ def _after_final(
 
 
 def scheduled_effects(
-    store: Store, settings: NotifySettings, claimed: Sequence[tuple[Job, Execution]], *, now: datetime
+    store: Store,
+    settings: NotifySettings,
+    claimed: Sequence[tuple[Job, Execution]],
+    *,
+    now: datetime,
+    default_timezone: str,
 ) -> None:
     """``start``, ``late``, ``skipped`` and ``missed`` deliveries of executions just claimed or
     started (a missed range is one event); call inside the transaction that writes them. Costs
-    nothing for jobs without rules for them."""
+    nothing for jobs without rules for them. ``default_timezone`` is the zone of jobs that name
+    none (``[scheduler] timezone``): a ``late`` or ``missed`` message names its slot in the job's zone."""
     deliveries: list[NewDelivery] = []
     for job, execution in claimed:
         if execution.status == ExecutionStatus.SKIPPED:
             deliveries += event_deliveries(store, settings, job, "skipped", execution=execution, now=now)
             continue
         if execution.status == ExecutionStatus.MISSED:
-            message = f"{job.name} missed {execution.missed_count} slot(s): {execution.error_message}"
+            message = missed_message(job, execution, default_timezone)
             deliveries += event_deliveries(
                 store, settings, job, "missed", execution=execution, now=now, message=message
             )
@@ -271,10 +278,35 @@ def scheduled_effects(
         first = execution.attempt == 1
         deliveries += event_deliveries(store, settings, job, "start", execution=execution, now=now, final=first)
         late = _lateness(job, execution, now)
-        if late is not None:
-            message = f"{job.name} started {late:.0f}s after its slot (grace {job.start_grace_seconds}s)"
+        if late is not None and execution.scheduled_for is not None:
+            slot = slot_text(job, default_timezone, execution.scheduled_for)
+            message = f"{job.name} started {late:.0f}s after its slot, {slot} (grace {job.start_grace_seconds}s)"
             deliveries += event_deliveries(store, settings, job, "late", execution=execution, now=now, message=message)
     store.deliveries.insert_many(deliveries)
+
+
+def missed_message(job: Job, execution: Execution, default_timezone: str) -> str:
+    """``backup missed 3 slots, 2026-12-07 09:54:00 to 2026-12-07 09:56:00 America/New_York: WHY``:
+    the range itself, then its stored reason (whose UTC instants a mail shows in UTC)."""
+    count = execution.missed_count or 1
+    first = execution.scheduled_for or execution.created_at
+    slots = slot_text(job, default_timezone, first, execution.missed_until if count > 1 else None)
+    return f"{job.name} missed {count:,} slot{'s' if count != 1 else ''}, {slots}: {execution.error_message}"
+
+
+def slot_text(job: Job, default_timezone: str, first: datetime, last: datetime | None = None) -> str:
+    """A slot (or the range from ``first`` to ``last``) as an event's message names it: in the job's
+    zone, the zone in the job's ``jobs why`` (a cron job's own, else ``default_timezone``), to the
+    second and with the zone named, as a mail names its UTC times (``2026-12-07 14:50:14 UTC``).
+    The people reading it think of the job's slots in its zone ("the 02:00 backup")."""
+    from jobctl.service.timeline import timeline_zone
+
+    name = timeline_zone(job, default_timezone)
+    zone = ZoneInfo(name)
+    shown = f"{first.astimezone(zone):%Y-%m-%d %H:%M:%S}"
+    if last is not None and last != first:
+        shown += f" to {last.astimezone(zone):%Y-%m-%d %H:%M:%S}"
+    return f"{shown} {name}"
 
 
 def _lateness(job: Job, execution: Execution, now: datetime) -> float | None:
