@@ -7,6 +7,7 @@ error at start-up, not a delivery that fails at 3 a.m. (docs/notifications.md).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ ATTEMPT_EVENTS = frozenset({"start", "success", "failure", "timeout"})
 """Events of an attempt: sent for the final attempt only, unless the rule has ``eachAttempt``."""
 
 NOTIFIER_TYPES = ("email", "webhook", "command")
+URL_PLACEHOLDERS = ("job_name", "job_id", "event", "execution_id")
+"""What a webhook URL may hold in braces, filled in per event (``jobctl.notify.webhook``)."""
+_BRACED = re.compile(r"\{([^{}]*)\}")
 SMTP_SECURITY = ("starttls", "ssl", "none")
 WEBHOOK_FORMATS = ("json", "slack")
 DEFAULT_OUTPUT_TAIL_BYTES = 16 * 1024
@@ -238,6 +242,17 @@ def _check_webhook(settings: dict[str, Any], label: str) -> None:
     parts = urlsplit(url) if isinstance(url, str) else None
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"{label} url must be an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 - read for its check: showing the masked URL reads it too
+    except ValueError as exc:
+        raise UsageError(f"{label} url has a bad port: {exc}") from exc
+    unknown = list(dict.fromkeys(name for name in _BRACED.findall(str(url)) if name not in URL_PLACEHOLDERS))
+    if unknown:
+        raise UsageError(
+            f"{label} url has {'an unknown placeholder' if len(unknown) == 1 else 'unknown placeholders'} "
+            f"{', '.join('{' + name + '}' for name in unknown)} (placeholders: "
+            f"{', '.join('{' + name + '}' for name in URL_PLACEHOLDERS)})"
+        )
     if settings.get("format", "json") not in WEBHOOK_FORMATS:
         raise UsageError(f"{label} format must be one of {', '.join(WEBHOOK_FORMATS)}")
     headers = settings.get("headers", {})

@@ -280,7 +280,7 @@ def _foreground(app_ctx: AppContext) -> ForegroundRun:
     celery = configured_executor(config.celery_broker_url, config.celery_result_backend, deferred=True)
     return ForegroundRun(
         store, base_env=base_env, run_as=policy, kill_grace=config.kill_grace_seconds, notify=config.notify,
-        celery=celery,
+        celery=celery, default_timezone=config.scheduler_timezone,
     )  # fmt: skip
 
 

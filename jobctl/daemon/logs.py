@@ -42,10 +42,14 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-QUIET_LIBRARIES = ("uvicorn.access", "alembic")
+QUIET_LIBRARIES = ("uvicorn.access", "alembic", "httpx", "httpcore")
 """Loggers kept at WARNING: a line per request, and Alembic's INFO lines of an upgrade (seven of
 plugin set-up, "Context impl ..." and "Will assume transactional DDL." twice), which said nothing
-that jobctl's own "upgrading store ... to schema N" and "upgraded the store's schema" lines do not."""
+that jobctl's own "upgrading store ... to schema N" and "upgraded the store's schema" lines do not.
+httpx logs every request it sends at INFO with its whole URL (``HTTP Request: POST
+https://hooks.slack.com/services/T000/B000/XXXX "HTTP/1.1 200 OK"``), and httpcore each step of it
+at DEBUG: a webhook's URL path is its credential, which no log may hold (docs/notifications.md,
+"Secrets"); the notification sender logs a failed delivery itself, naming the host only."""
 
 
 def configure_logging(log_format: str, level: int = logging.INFO) -> None:

@@ -36,6 +36,7 @@ from jobctl.scheduler.loop import Scheduler
 from jobctl.scheduler.notify_sender import NotificationSender
 from jobctl.scheduler.runner import Runner
 from jobctl.scheduler.stats import SchedulerStats
+from jobctl.service.notifications import jobs_naming_missing_notifiers
 from jobctl.service.registry import SyncReport, sync_task_functions
 from jobctl.service.settings import ServiceSettings
 from jobctl.store import Store
@@ -194,6 +195,7 @@ class Daemon:
             report.deactivated or "none",
         )
         self._log_concurrency_groups(self.config)
+        self._warn_of_missing_notifiers(self.config)
         self.leadership.register()
         try:
             self._start_scheduling()
@@ -371,6 +373,7 @@ class Daemon:
             kept.audit_keep_days,
         )
         self._log_concurrency_groups(config)
+        self._warn_of_missing_notifiers(config)
         waiting = restart_only_changes(self.started_config, config)
         if waiting:
             log.warning("config reloaded; %s changed and take effect at the next start", waiting)
@@ -387,6 +390,19 @@ class Daemon:
             report = sync_task_functions(self.store, config.task_functions)
         self._wake()  # a raised limit may let waiting runs start
         return report
+
+    def _warn_of_missing_notifiers(self, config: Config) -> None:
+        """One WARNING naming the jobs whose rules name a notifier ``config`` lacks (it was removed
+        while they still name it): their events for it are failed deliveries, which nobody may look
+        at. Said at the start and at every reload, like the config's other warnings."""
+        try:
+            missing = jobs_naming_missing_notifiers(self.store, config.notify)
+        except StoreError as exc:
+            log.warning("could not look for jobs naming a notifier the config lacks: %s", exc.message)
+            return
+        self.sender.jobs_name_missing_notifiers = bool(missing)
+        if missing:
+            log.warning("%s", missing_notifiers_warning(missing))
 
     def _log_concurrency_groups(self, config: Config) -> None:
         if config.concurrency_groups:
@@ -430,6 +446,23 @@ def restart_only_changes(started: Config, reloaded: Config) -> str:
         if getattr(started, name) != getattr(reloaded, name):
             changed.setdefault(table, []).append(key)
     return ", ".join(f"{table} {', '.join(keys)}" for table, keys in changed.items())
+
+
+MISSING_NOTIFIER_JOBS_SHOWN = 20
+"""Jobs named in the warning about notifiers the config lacks; the rest are counted."""
+
+
+def missing_notifiers_warning(missing: list[tuple[str, list[str]]]) -> str:
+    """``2 jobs name a notifier the config lacks; their events for it are failed deliveries (jobctl
+    notifications list): backup (n2), report (n2, pager)``."""
+    shown = ", ".join(f"{job} ({', '.join(names)})" for job, names in missing[:MISSING_NOTIFIER_JOBS_SHOWN])
+    more = len(missing) - MISSING_NOTIFIER_JOBS_SHOWN
+    jobs = "1 job names" if len(missing) == 1 else f"{len(missing):,} jobs name"
+    their = "its" if len(missing) == 1 else "their"
+    return (
+        f"{jobs} a notifier the config lacks; {their} events for it are failed deliveries"
+        f" (jobctl notifications list): {shown}" + (f", and {more:,} more" if more > 0 else "")
+    )
 
 
 def log_config_warnings(config: Config) -> None:

@@ -1,7 +1,8 @@
 """Webhook notifiers: the event JSON (or Slack's ``{"text"}``) POSTed to a URL, optionally signed.
 
 The only module here that imports httpx. The URL may hold ``{job_name}``, ``{job_id}``,
-``{event}`` and ``{execution_id}``, filled in URL-encoded, so one notifier can ping a
+``{event}`` and ``{execution_id}`` (any other name in braces is refused when the config loads),
+filled in URL-encoded, so one notifier can ping a
 Healthchecks-style ``/start`` and ``/fail`` endpoint per job. With a ``secret`` the raw body is
 signed: ``X-Jobctl-Signature: sha256=HEX`` (HMAC-SHA256), so the receiver can check it came
 from us. Errors name the host only, never the path or query (a Slack or Healthchecks URL is
@@ -25,7 +26,8 @@ USER_AGENT = "jobctl-notify"
 
 
 def expand_url(template: str, payload: dict[str, Any]) -> str:
-    """``template`` with its placeholders filled in, each value URL-encoded."""
+    """``template`` with its placeholders filled in, each value URL-encoded: those of
+    :data:`~jobctl.notifier_config.URL_PLACEHOLDERS`, the only ones a config may hold."""
     job = payload.get("job") or {}
     execution = payload.get("execution") or {}
     values = {
@@ -63,7 +65,10 @@ def signature(secret: str, body: bytes) -> str:
 def where(url: str) -> str:
     """The part of a URL safe to show: scheme, host and port."""
     parts = urlsplit(url)
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # a port that is no number: the host alone still says where
+        port = ""
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
@@ -102,7 +107,7 @@ def send_webhook(spec: NotifierSpec, payload: dict[str, Any]) -> None:
         response = _client(spec.timeout).post(url, content=body, headers=headers)
     except httpx.TimeoutException as exc:
         raise DeliveryFailed(f"no answer from {where(url)} within {spec.timeout:g}s") from exc
-    except httpx.HTTPError as exc:
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # their messages may quote the URL: the type only
         raise DeliveryFailed(f"cannot reach {where(url)}: {type(exc).__name__}") from exc
     if not 200 <= response.status_code < 300:
         raise DeliveryFailed(f"{where(url)} answered {response.status_code}")

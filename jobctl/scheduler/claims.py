@@ -106,7 +106,7 @@ def claim_due_slots(
                     (plan.job, execution) for (plan, _), execution in zip(rows, inserted, strict=True)
                     if execution and execution.status != ExecutionStatus.PENDING
                 ]  # fmt: skip
-                scheduled_effects(store, notify, written, now=now)
+                scheduled_effects(store, notify, written, now=now, default_timezone=schedules.default_timezone)
             if not store.cluster.holds_lease(instance_id, term, for_at_least=fence):
                 raise _LeaseLost
     except _LeaseLost:

@@ -54,12 +54,14 @@ class ForegroundRun:
     def __init__(
         self, store: Store, *, base_env: Mapping[str, str] | None = None, run_as: RunAsPolicy | None = None,
         kill_grace: float = KILL_GRACE_SECONDS, notify: NotifySettings | None = None,
-        celery: RemoteExecutor | None = None,
+        celery: RemoteExecutor | None = None, default_timezone: str = "UTC",
     ) -> None:  # fmt: skip
         """``celery`` sends a ``celery_task`` run, as the daemon's does (the config's ``[celery]``)."""
         self.store = store
         self.notify = notify or NotifySettings()
         """The config's notifiers: the run's outcome writes its deliveries, and :meth:`notify_outcome` sends them."""
+        self.default_timezone = default_timezone
+        """``[scheduler] timezone``: the zone a ``late`` message names the slot in for a job without its own."""
         self.base_env = dict(base_env or {})
         now = datetime.now(UTC)
         self.instance = Instance(
@@ -120,7 +122,7 @@ class ForegroundRun:
         """The run's ``start`` (and ``late``) deliveries, in the transaction that starts it, as under a daemon."""
         from jobctl.service.notifications import scheduled_effects
 
-        scheduled_effects(self.store, self.notify, [(job, started)], now=now)
+        scheduled_effects(self.store, self.notify, [(job, started)], now=now, default_timezone=self.default_timezone)
 
     def notify_outcome(self, execution_id: str) -> list[tuple[str, str, str | None]]:
         """Send the run's notifications now, as no leader will (call after :meth:`finish`);

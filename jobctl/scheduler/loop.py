@@ -252,7 +252,9 @@ class Scheduler:
     def _started_effects(self, job: Job, started: Execution, *, now: datetime) -> None:
         """The ``start`` event of a waiting run, written in the transaction that starts it."""
         if self.notify is not None:
-            scheduled_effects(self.store, self.notify, [(job, started)], now=now)
+            scheduled_effects(
+                self.store, self.notify, [(job, started)], now=now, default_timezone=self.schedules.default_timezone
+            )
 
     def _skip_disabled(self, execution: Execution, now: datetime) -> None:
         """A disabled job gets no runs: a run that was already waiting ends without running.

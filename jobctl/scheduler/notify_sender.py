@@ -32,7 +32,9 @@ from jobctl.notify.send import prepare, send
 from jobctl.scheduler.leadership import Leadership
 from jobctl.scheduler.quiet import wait_for_quiet
 from jobctl.service.job_checks import check_deliveries
+from jobctl.service.notifications import log_given_up
 from jobctl.store import Store
+from jobctl.store.deliveries import NO_SUCH_NOTIFIER
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,8 @@ POLL_SECONDS = 0.5
 GATHER_SECONDS = 0.01
 """After a wake-up, results that finish within this are recorded in the same transaction."""
 ORPHAN_CHECK_SECONDS = 30.0
+"""How often the leader fails the pending deliveries to notifiers the config lacks (a leader that
+started or reloaded does it at once): only another daemon on another config can make new ones."""
 CHECK_SECONDS = 1.0
 """How often the leader looks for runs running too long and jobs past their success deadline."""
 CLAIM_MARGIN_SECONDS = 10.0
@@ -83,7 +87,11 @@ class NotificationSender:
         """Seconds the scheduling path will leave the store alone (the scheduler's
         :meth:`~jobctl.scheduler.loop.Scheduler.quiet_for`); None: never wait for it."""
         self.leadership = leadership
-        self.settings = settings
+        self._settings = settings
+        self.jobs_name_missing_notifiers = False
+        """Some job names a notifier the config lacks (the daemon finds out at its start and at
+        each reload): the time-based checks then run even with no notifier in the config, so that
+        their events are failed deliveries rather than none."""
         self.base_env = dict(base_env)
         self._wake = threading.Event()
         self._lock = threading.Lock()
@@ -94,6 +102,19 @@ class NotificationSender:
         self._checked: set[str] = set()
         self._results: list[tuple[Delivery, str | None]] = []
         """Sends finished by the workers, recorded by the sender's thread in one transaction."""
+
+    @property
+    def settings(self) -> NotifySettings:
+        """The notifiers and rules in force; a reload sets new ones."""
+        return self._settings
+
+    @settings.setter
+    def settings(self, settings: NotifySettings) -> None:
+        """Take a reloaded config: the pending deliveries to a notifier it dropped fail at the next
+        round, not at the next of the periodic passes (up to :data:`ORPHAN_CHECK_SECONDS` later)."""
+        self._settings = settings
+        self._last_orphan_check = None
+        self.wake()
 
     def in_flight(self) -> int:
         """Sends started and not yet recorded."""
@@ -138,8 +159,12 @@ class NotificationSender:
         """One round: record finished sends, run the checks, claim and hand out what is due."""
         try:
             self.record_results()
-            if self.leadership.is_leader() and self.settings.notifiers:
+            if not self.leadership.is_leader():
+                return
+            self.give_up_orphans(now)
+            if self.settings.notifiers or self.jobs_name_missing_notifiers:
                 self.run_checks(now)
+            if self.settings.notifiers:
                 self.claim_and_send(now)
         except StoreError as exc:
             log.warning("notification sender: %s", exc.message)
@@ -168,9 +193,6 @@ class NotificationSender:
             for delivery in self._claim(spec, now, free, ahead=busy):
                 self._submit(spec, delivery)
                 handed += 1
-        if self._last_orphan_check is None or (now - self._last_orphan_check).total_seconds() >= ORPHAN_CHECK_SECONDS:
-            self._last_orphan_check = now
-            self._give_up_orphans(now)
         return handed
 
     def _claim(self, spec: NotifierSpec, now: datetime, limit: int, *, ahead: int) -> list[Delivery]:
@@ -186,9 +208,24 @@ class NotificationSender:
                 now=now, until=until, instance_id=leader.instance_id, limit=limit, notifier=spec.name
             )
 
-    def _give_up_orphans(self, now: datetime) -> None:
-        """Deliveries to a notifier no longer in the config fail at once, saying so."""
-        self.store.deliveries.fail_unknown_notifiers(sorted(self.settings.names), now=now)
+    def give_up_orphans(self, now: datetime) -> None:
+        """Pending deliveries to a notifier no longer in the config fail, saying so in ``lastError``
+        and in the log (one WARNING each, as any delivery that fails for good): at the first round
+        after the start or a reload, then every :data:`ORPHAN_CHECK_SECONDS`. Those of events
+        written since are failed when written (:func:`~jobctl.service.notifications.event_deliveries`)."""
+        if (
+            self._last_orphan_check is not None
+            and (now - self._last_orphan_check).total_seconds() < ORPHAN_CHECK_SECONDS
+        ):
+            return
+        leader = self.leadership
+        with self.store.transaction():
+            if not self.store.cluster.holds_lease(leader.instance_id, leader.term, for_at_least=leader.fence):
+                return
+            given_up = self.store.deliveries.fail_unknown_notifiers(sorted(self.settings.names), now=now)
+        self._last_orphan_check = now
+        for delivery in given_up:
+            log_given_up(delivery.id, delivery.event, delivery.job_name, delivery.notifier, NO_SUCH_NOTIFIER)
 
     def _submit(self, spec: NotifierSpec, delivery: Delivery) -> None:
         with self._lock:
@@ -222,6 +259,8 @@ class NotificationSender:
             with self._lock:
                 self._results = results + self._results
             raise
+        if any(delivery.notifier not in self.settings.names for delivery, _ in results):
+            self._last_orphan_check = None  # sent before a reload dropped its notifier: a retry fails now
 
     def _send(self, spec: NotifierSpec, delivery: Delivery) -> str | None:
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from jobctl.notifier_config import NotifySettings
-from jobctl.service.notifications import event_deliveries
+from jobctl.service.notifications import event_deliveries, write_deliveries
 from jobctl.store import Store
 from jobctl.store.deliveries import NewDelivery
 
@@ -47,4 +47,4 @@ def check_deliveries(store: Store, settings: NotifySettings, *, now: datetime, s
         message = f"{job.name}: no successful run for {within}s ({what})"
         found += event_deliveries(store, settings, job, "no_success", execution=None, now=now,
                                   subject=f"{job.id}:{deadline.isoformat()}", message=message)  # fmt: skip
-    return store.deliveries.insert_many(found)
+    return write_deliveries(store, found)

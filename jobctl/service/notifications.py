@@ -11,20 +11,24 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from zoneinfo import ZoneInfo
 
 from jobctl.models import Execution, ExecutionStatus, Job
 from jobctl.notifier_config import ATTEMPT_EVENTS, NotifyRule, NotifySettings, rule_from_dict
 from jobctl.notify.payload import event_payload, tail_bytes
 from jobctl.service import audit
 from jobctl.store import Store
-from jobctl.store.deliveries import NewDelivery
+from jobctl.store.deliveries import NO_SUCH_NOTIFIER, NewDelivery
 from jobctl.store.executions import FinishedRun
 from jobctl.store.job_health import FinalOutcome, JobStreak
+
+log = logging.getLogger(__name__)
 
 AUTO_PAUSER = "jobctl"
 """``pausedBy`` of a job paused after too many failures."""
@@ -108,16 +112,22 @@ def event_deliveries(
     message: str | None = None,
     has_output: bool | None = None,
 ) -> list[NewDelivery]:
-    """The deliveries ``event`` makes for ``job`` (none when no rule takes it); not written yet.
+    """The deliveries ``event`` makes for ``job`` (none when no rule takes it); not written yet
+    (:func:`write_deliveries` writes them).
 
-    ``subject`` keys the event for exactly-once delivery; default: the execution's id.
-    ``has_output`` False spares the read of an output tail that is known to be empty.
+    A rule naming a notifier the config lacks (removed while the job still names it) makes a
+    delivery written ``failed`` at once with :data:`NO_SUCH_NOTIFIER`, not none: the event is not
+    lost without a trace (docs/notifications.md). ``subject`` keys the event for exactly-once
+    delivery; default: the execution's id. ``has_output`` False spares the read of an output
+    tail that is known to be empty, as does an event that no notifier in the config takes.
     """
-    notifiers = [name for name in wanted(rules_of(job, settings), event, final=final) if settings.notifier(name)]
+    notifiers = wanted(rules_of(job, settings), event, final=final)
     if not notifiers:
         return []
+    known = settings.names
     tail = None
-    if execution is not None and settings.output_tail_bytes and has_output is not False:
+    sendable = any(name in known for name in notifiers)
+    if sendable and execution is not None and settings.output_tail_bytes and has_output is not False:
         text = store.executions.output_tail(execution.id, settings.output_tail_bytes)
         tail = tail_bytes(text, settings.output_tail_bytes) or None
     payload = event_payload(
@@ -134,9 +144,42 @@ def event_deliveries(
             notifier=name,
             payload=payload,
             created_at=now,
+            failed_because=None if name in known else NO_SUCH_NOTIFIER,
         )
         for name in notifiers
     ]
+
+
+def write_deliveries(store: Store, deliveries: Sequence[NewDelivery]) -> int:
+    """Write ``deliveries`` (those already written for the same event are left out); how many were
+    new. Each new one that is ``failed`` from the start (its notifier is not in the config) is
+    logged as a failed delivery is: a WARNING, as the sender logs a send that failed for good."""
+    written = store.deliveries.insert_new(deliveries)
+    for new in written:
+        if new.failed_because is not None:
+            log_given_up(new.id, new.event, new.job_name, new.notifier, new.failed_because)
+    return len(written)
+
+
+def jobs_naming_missing_notifiers(store: Store, settings: NotifySettings) -> list[tuple[str, list[str]]]:
+    """Each job whose own rules name a notifier that ``settings`` lacks, with those notifiers, by
+    name (``[notify] default`` cannot: the config is refused if it does)."""
+    known = settings.names
+    found = []
+    for name, rules in store.job_health.own_rules():
+        named = [rule.get("notifier") for rule in rules if isinstance(rule, dict)]
+        missing = [str(notifier) for notifier in dict.fromkeys(named) if notifier not in known]
+        if missing:
+            found.append((name, missing))
+    return found
+
+
+def log_given_up(delivery_id: str, event: str, job_name: str | None, notifier: str, error: str) -> None:
+    """One WARNING for a delivery failed for good without an attempt (its notifier is gone), in
+    the words of the sender's line for a failed attempt."""
+    log.warning(
+        "notification %s (%s of job %s) to %s failed: %s; giving up", delivery_id, event, job_name, notifier, error
+    )
 
 
 def outcome_effects(
@@ -178,7 +221,7 @@ def outcome_effects(
                 last_final_status=str(attempt.execution.status),
             )  # fmt: skip
     store.job_health.record_final_outcomes(list(streaks.values()))
-    store.deliveries.insert_many(deliveries)
+    write_deliveries(store, deliveries)
 
 
 def _may_act(streak: JobStreak, settings: NotifySettings) -> bool:
@@ -191,8 +234,9 @@ def _with_output(
     store: Store, settings: NotifySettings, jobs: dict[str, Job], attempts: Sequence[FinishedAttempt]
 ) -> set[str]:
     """The attempts that printed anything, in one query, and only if some job has rules at all:
-    a burst of outcomes then costs one read instead of one per delivery."""
-    if not settings.notifiers or not any(rules_of(job, settings) for job in jobs.values()):
+    a burst of outcomes then costs one read instead of one per delivery. (Rules naming only
+    notifiers the config lacks count: their ``output`` events are failed deliveries.)"""
+    if not any(rules_of(job, settings) for job in jobs.values()):
         return set()
     return store.executions.with_output([a.run.execution_id for a in attempts if a.job_id in jobs])
 
@@ -252,18 +296,24 @@ def _after_final(
 
 
 def scheduled_effects(
-    store: Store, settings: NotifySettings, claimed: Sequence[tuple[Job, Execution]], *, now: datetime
+    store: Store,
+    settings: NotifySettings,
+    claimed: Sequence[tuple[Job, Execution]],
+    *,
+    now: datetime,
+    default_timezone: str,
 ) -> None:
     """``start``, ``late``, ``skipped`` and ``missed`` deliveries of executions just claimed or
     started (a missed range is one event); call inside the transaction that writes them. Costs
-    nothing for jobs without rules for them."""
+    nothing for jobs without rules for them. ``default_timezone`` is the zone of jobs that name
+    none (``[scheduler] timezone``): a ``late`` or ``missed`` message names its slot in the job's zone."""
     deliveries: list[NewDelivery] = []
     for job, execution in claimed:
         if execution.status == ExecutionStatus.SKIPPED:
             deliveries += event_deliveries(store, settings, job, "skipped", execution=execution, now=now)
             continue
         if execution.status == ExecutionStatus.MISSED:
-            message = f"{job.name} missed {execution.missed_count} slot(s): {execution.error_message}"
+            message = missed_message(job, execution, default_timezone)
             deliveries += event_deliveries(
                 store, settings, job, "missed", execution=execution, now=now, message=message
             )
@@ -271,10 +321,35 @@ def scheduled_effects(
         first = execution.attempt == 1
         deliveries += event_deliveries(store, settings, job, "start", execution=execution, now=now, final=first)
         late = _lateness(job, execution, now)
-        if late is not None:
-            message = f"{job.name} started {late:.0f}s after its slot (grace {job.start_grace_seconds}s)"
+        if late is not None and execution.scheduled_for is not None:
+            slot = slot_text(job, default_timezone, execution.scheduled_for)
+            message = f"{job.name} started {late:.0f}s after its slot, {slot} (grace {job.start_grace_seconds}s)"
             deliveries += event_deliveries(store, settings, job, "late", execution=execution, now=now, message=message)
-    store.deliveries.insert_many(deliveries)
+    write_deliveries(store, deliveries)
+
+
+def missed_message(job: Job, execution: Execution, default_timezone: str) -> str:
+    """``backup missed 3 slots, 2026-12-07 09:54:00 to 2026-12-07 09:56:00 America/New_York: WHY``:
+    the range itself, then its stored reason (whose UTC instants a mail shows in UTC)."""
+    count = execution.missed_count or 1
+    first = execution.scheduled_for or execution.created_at
+    slots = slot_text(job, default_timezone, first, execution.missed_until if count > 1 else None)
+    return f"{job.name} missed {count:,} slot{'s' if count != 1 else ''}, {slots}: {execution.error_message}"
+
+
+def slot_text(job: Job, default_timezone: str, first: datetime, last: datetime | None = None) -> str:
+    """A slot (or the range from ``first`` to ``last``) as an event's message names it: in the job's
+    zone, the zone in the job's ``jobs why`` (a cron job's own, else ``default_timezone``), to the
+    second and with the zone named, as a mail names its UTC times (``2026-12-07 14:50:14 UTC``).
+    The people reading it think of the job's slots in its zone ("the 02:00 backup")."""
+    from jobctl.service.timeline import timeline_zone
+
+    name = timeline_zone(job, default_timezone)
+    zone = ZoneInfo(name)
+    shown = f"{first.astimezone(zone):%Y-%m-%d %H:%M:%S}"
+    if last is not None and last != first:
+        shown += f" to {last.astimezone(zone):%Y-%m-%d %H:%M:%S}"
+    return f"{shown} {name}"
 
 
 def _lateness(job: Job, execution: Execution, now: datetime) -> float | None:
@@ -289,7 +364,7 @@ def abandoned_effects(store: Store, settings: NotifySettings, execution: Executi
     """The ``abandoned`` delivery of a run whose daemon died; call in the transaction that finishes it."""
     job = store.jobs.get(execution.job_id)
     if job is not None:
-        store.deliveries.insert_many(event_deliveries(store, settings, job, "abandoned", execution=execution, now=now))
+        write_deliveries(store, event_deliveries(store, settings, job, "abandoned", execution=execution, now=now))
 
 
 def execution_event(
@@ -299,4 +374,4 @@ def execution_event(
     outcome); call inside the transaction that records it."""
     job = store.jobs.get(execution.job_id)
     if settings is not None and job is not None:
-        store.deliveries.insert_many(event_deliveries(store, settings, job, event, execution=execution, now=now))
+        write_deliveries(store, event_deliveries(store, settings, job, event, execution=execution, now=now))

@@ -171,7 +171,7 @@ def _flush(group: list[RunRow], times: Times) -> Iterable[TimelineEvent]:
 def _single(row: RunRow, times: Times) -> TimelineEvent:
     lateness = _lateness(row)
     if row.status == SKIPPED:
-        text = f"slot {times.short(row.moment)} skipped: {_skip_reason(row)}"
+        text = f"slot {times.short(row.moment)} skipped: {_skip_reason(row, times)}"
         return event(_ts(row.moment), "skipped", text, status=row.status, execution_id=row.id)
     what = _trigger(row)
     text = f"{what}: {_outcome(row, times)}"
@@ -186,20 +186,20 @@ def _grouped(group: list[RunRow], times: Times) -> TimelineEvent:
     worst = max(lateness) if lateness else None
     kind: EventKind = "skipped" if first.status == SKIPPED else "runs"
     if kind == "skipped":
-        text = f"{len(group):,} slots skipped, {span}: {_skip_reason(last)}"
+        text = f"{len(group):,} slots skipped, {span}: {_skip_reason(last, times)}"
     else:
         text = f"{len(group):,} runs {status}, {span}"
         if worst is not None:
             text += f", at most {_seconds(worst)} late"
         if last.error_message and first.status != ExecutionStatus.SUCCESS.value:
-            text += f" (last: {_first_line(last.error_message)})"
+            text += f" (last: {times.localized(_first_line(last.error_message))})"
     return event(_ts(first.moment), kind, text, status=status, count=len(group), until=_ts(last.moment), lateness=worst)
 
 
-def _skip_reason(row: RunRow) -> str:
+def _skip_reason(row: RunRow, times: Times) -> str:
     """Why a slot was skipped, for a text that says "skipped" itself: the stored reason of a
     slot the scheduler skipped begins with "skipped: " too (the API's ``errorMessage``)."""
-    return why_skipped(row.error_message) if row.error_message else "no reason recorded"
+    return times.localized(why_skipped(row.error_message)) if row.error_message else "no reason recorded"
 
 
 def _missed(row: RunRow, times: Times) -> TimelineEvent:
@@ -219,8 +219,8 @@ def _pruned(mark: _PrunedMark, times: Times) -> TimelineEvent:
 def _change(entry: AuditEntry, times: Times) -> TimelineEvent:
     verb = entry.action.split(".", 1)[-1]
     text = f"{verb} by {entry.actor}"
-    if entry.reason:
-        text += f" with reason {quoted(entry.reason)}"
+    if entry.reason:  # an auto-pause's holds its "last at" in UTC
+        text += f" with reason {quoted(times.localized(entry.reason))}"
     changes = (entry.details or {}).get("changes") if entry.action == audit.JOB_UPDATED else None
     if isinstance(changes, dict) and changes:
         text += ": " + "; ".join(
@@ -353,7 +353,7 @@ def _still_waiting(waiting: SlotSpan, leading: bool, times: Times) -> str:
 
 def _slot_outcome(row: RunRow, times: Times) -> tuple[str, str]:
     if row.status == SKIPPED:
-        return "not_run", f"not run: {row.error_message or 'skipped'}"
+        return "not_run", f"not run: {times.localized(row.error_message or 'skipped')}"
     if row.status == ExecutionStatus.PENDING.value:
         return "due", "waiting to start" + (" (a retry)" if row.triggered_by == TriggeredBy.RETRY.value else "")
     if row.status == ExecutionStatus.RUNNING.value:
@@ -369,7 +369,7 @@ def _unrecorded(
     state = _state_at(changes, slot)
     if state is not None:
         entry, what = state
-        reason = f" with reason {quoted(entry.reason)}" if entry.reason else ""
+        reason = f" with reason {quoted(times.localized(entry.reason))}" if entry.reason else ""
         return "not_run", f"not run: {what} by {entry.actor} at {times.short(entry.at)}{reason}"
     if pruned is not None and pruned.holds(slot):
         return "pruned", f"unknown: history pruned by retention ({pruned.settings(slot)})"
@@ -420,7 +420,7 @@ def _outcome(row: RunRow, times: Times) -> str:
         return "waiting to start"
     text = f"ran at {times.precise(started)}, {row.status}"
     if row.status in _FAILURES and row.error_message:
-        text += f": {_first_line(row.error_message)}"
+        text += f": {times.localized(_first_line(row.error_message))}"
     return text
 
 

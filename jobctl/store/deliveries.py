@@ -23,13 +23,16 @@ from jobctl.store.text import optional_text
 
 _COLUMNS = (
     "id", "dedupe_key", "event", "job_id", "job_name", "execution_id", "notifier", "status", "payload",
-    "created_at", "next_attempt_at",
+    "created_at", "next_attempt_at", "last_error",
 )  # fmt: skip
 _INSERT_SQL = (
     f"INSERT INTO notification_deliveries ({', '.join(_COLUMNS)}, attempts)"
     f" VALUES ({', '.join(':' + name for name in _COLUMNS)}, 0) ON CONFLICT DO NOTHING"
 )
 LAST_ERROR_MAX = 2000
+NO_SUCH_NOTIFIER = "no notifier of this name in the daemon's config"
+"""The ``lastError`` of a delivery to a notifier the config lacks (it was removed while jobs still
+name it): failed at once, never tried (docs/notifications.md)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -46,14 +49,18 @@ class NewDelivery:
     notifier: str
     payload: dict[str, Any]
     created_at: datetime
+    failed_because: str | None = None
+    """Written ``failed`` with this error instead of ``pending``: there is nothing to try (its
+    notifier is not in the config)."""
 
     def row(self) -> dict[str, Any]:
+        status = DeliveryStatus.PENDING if self.failed_because is None else DeliveryStatus.FAILED
         return {
             "id": self.id, "dedupe_key": f"{self.event}:{self.subject}:{self.notifier}", "event": self.event,
             "job_id": self.job_id, "job_name": self.job_name, "execution_id": self.execution_id,
-            "notifier": self.notifier, "status": DeliveryStatus.PENDING.value,
+            "notifier": self.notifier, "status": status.value,
             "payload": dump_json({**self.payload, "deliveryId": self.id}),
-            "created_at": self.created_at, "next_attempt_at": self.created_at,
+            "created_at": self.created_at, "next_attempt_at": self.created_at, "last_error": self.failed_because,
         }  # fmt: skip
 
 
@@ -65,9 +72,14 @@ class DeliveryRecords:
 
     def insert_many(self, news: Sequence[NewDelivery]) -> int:
         """Write deliveries, leaving out those whose (event, subject, notifier) exists; how many were new."""
+        return len(self.insert_new(news))
+
+    def insert_new(self, news: Sequence[NewDelivery]) -> builtins.list[NewDelivery]:
+        """Write deliveries, leaving out those whose (event, subject, notifier) exists; those written."""
         if not news:
-            return 0
-        return sum(self.db.execute_many(_INSERT_SQL, [new.row() for new in news]))
+            return []
+        written = self.db.execute_many(_INSERT_SQL, [new.row() for new in news])
+        return [new for new, count in zip(news, written, strict=True) if count]
 
     def claim_due(
         self, *, now: datetime, until: datetime, instance_id: str, limit: int, notifier: str
@@ -162,18 +174,29 @@ class DeliveryRecords:
              "id": delivery_id, "me": instance_id, "pending": DeliveryStatus.PENDING.value},
         )  # fmt: skip
 
-    def fail_unknown_notifiers(self, known: Sequence[str], *, now: datetime) -> int:
-        """Give up on due deliveries to notifiers that left the config; how many."""
+    def fail_unknown_notifiers(self, known: Sequence[str], *, now: datetime) -> builtins.list[Delivery]:
+        """Give up on the pending deliveries to notifiers that left the config, due or waiting for
+        their next try, but not one a sender holds a claim on now (its send is under way: its result
+        is recorded, then a later pass fails it if it was not sent); those given up, as they were.
+        Call inside a transaction."""
         keys = {f"n{n}": name for n, name in enumerate(known)}
         not_in = f"AND notifier NOT IN ({', '.join(':' + k for k in keys)})" if keys else ""
-        return self.db.execute(
+        params = {"pending": DeliveryStatus.PENDING.value, "now": now, **keys}
+        unclaimed = "(claimed_until IS NULL OR claimed_until < :now)"
+        rows = self.db.fetch_all(
+            f"SELECT * FROM notification_deliveries WHERE status = :pending AND {unclaimed} {not_in}", params
+        )
+        if not rows:
+            return []
+        ids = {f"d{n}": row["id"] for n, row in enumerate(rows)}
+        self.db.execute(
             f"""
             UPDATE notification_deliveries SET status = :failed, last_error = :error, next_attempt_at = :now
-            WHERE status = :pending AND next_attempt_at <= :now {not_in}
+            WHERE id IN ({", ".join(":" + key for key in ids)}) AND status = :pending AND {unclaimed}
             """,
-            {"failed": DeliveryStatus.FAILED.value, "pending": DeliveryStatus.PENDING.value, "now": now,
-             "error": "no notifier of this name in the daemon's config", **keys},
-        )  # fmt: skip
+            {**params, **ids, "failed": DeliveryStatus.FAILED.value, "error": NO_SUCH_NOTIFIER},
+        )
+        return [delivery_from_row(row) for row in rows]
 
     def earliest_due(self) -> datetime | None:
         """When the next pending delivery can be claimed: due and not claimed (None: nothing pending)."""

@@ -133,3 +133,11 @@ class JobHealthRecords:
         )
         by_job = {row["job_id"]: to_utc(row["last_success"]) for row in last}
         return [(job, by_job.get(job.id)) for job in jobs]
+
+    def own_rules(self) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Each job with rules of its own (``notify`` not null, not empty): its name and its rules,
+        by name. Read at a daemon's start and at each reload to find jobs naming a notifier the
+        config lacks (two narrow columns of every job, once)."""
+        rows = self.db.fetch_all("SELECT name, notify FROM jobs WHERE notify IS NOT NULL ORDER BY name")
+        found = [(str(row["name"]), load_json(row["notify"])) for row in rows]
+        return [(name, rules) for name, rules in found if isinstance(rules, list) and rules]

@@ -1,8 +1,11 @@
 """A slot skipped while only a retry waits, with a real daemon: the reason says a retry holds the
-place (no run is active), alike in the API's ``errorMessage``, ``jobs why`` and the listing,
-which claims no start for the waiting retry."""
+place (no run is active), alike in the API's ``errorMessage``, ``jobs why`` (its "retry at" in
+the job's zone, as ``why`` shows every instant) and the listing, which claims no start for the
+waiting retry."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from jobctl.service import Service
 from tests.daemon.helpers import DaemonFactory, cli, executions, shell_job, wait_for
@@ -25,7 +28,10 @@ def test_a_slot_skipped_while_a_retry_waits_says_the_retry_holds_it(daemons: Dae
 
     timeline = cli(daemons, "jobs", "why", "hc", "--since", "10m")
     assert timeline.returncode == 0, timeline.stderr
-    assert f"skipped: {why}" in timeline.stdout, timeline.stdout
+    retry_at = datetime.fromisoformat(retry["pendingReason"].removeprefix("retry at ").replace("Z", "+00:00"))
+    shown = f"{retry_at:%H:%M:%S}" if retry_at.date() == datetime.now(UTC).date() else f"{retry_at:%Y-%m-%d %H:%M:%S}"
+    local_why = f"a retry of this job waits (retry at {shown}) and maxInstances is 1"  # the job's zone: UTC
+    assert f"skipped: {local_why}" in timeline.stdout, timeline.stdout
     assert "still active" not in timeline.stdout and "skipped: skipped:" not in timeline.stdout
 
     listed = cli(daemons, "executions", "list", "--job", "hc")

@@ -4,8 +4,9 @@ out from stored times and so also catch what happened while no daemon ran."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -58,7 +59,10 @@ def test_a_missed_range_is_one_missed_event_written_with_the_claim(rig: Rig) -> 
     [missed] = [e for e in rig.runs(job["id"]) if e["status"] == "missed"]
     [delivery], _ = rig.store.deliveries.list(job_id=job["id"], status=None, limit=10, offset=0)
     assert (delivery.event, delivery.execution_id) == ("missed", missed["id"])
-    assert delivery.payload["message"].startswith(f"gappy missed {missed['missedCount']} slot(s)")
+    first, last = (datetime.fromisoformat(missed[key]).astimezone(ZoneInfo(TEST_ZONE)) for key in
+                   ("scheduledFor", "missedUntil"))  # fmt: skip
+    slots = f"{first:%Y-%m-%d %H:%M:%S} to {last:%Y-%m-%d %H:%M:%S} {TEST_ZONE}"  # the job's zone: the default
+    assert delivery.payload["message"].startswith(f"gappy missed {missed['missedCount']} slots, {slots}: ")
 
 
 def test_a_job_without_rules_for_an_event_gets_no_delivery(rig: Rig) -> None:

@@ -128,6 +128,7 @@ def test_command_failure_is_reported(tmp_path: Path) -> None:
     ("entry", "message"),
     [
         ({"type": "webhook", "url": "ftp://x"}, "url must be an http"),
+        ({"type": "webhook", "url": "http://x:99999/p"}, "url has a bad port: Port out of range 0-65535"),
         ({"type": "webhook", "url": "http://x", "timeout": -1}, "timeout must be more than 0"),
         ({"type": "webhook", "url": "http://x", "format": "xml"}, "format must be one of"),
         ({"type": "email", "to": ["a@b"], "from": "c@d"}, "needs either smtp_host or sendmail"),
@@ -136,7 +137,17 @@ def test_command_failure_is_reported(tmp_path: Path) -> None:
         ({"type": "pager"}, "type must be one of"),
         ({"type": "webhook", "url": "http://x", "colour": "red"}, "unknown key 'colour'"),
     ],
-    ids=["bad-url", "negative-timeout", "format", "no-transport", "bad-address", "argv", "type", "unknown-key"],
+    ids=[
+        "bad-url",
+        "bad-port",
+        "negative-timeout",
+        "format",
+        "no-transport",
+        "bad-address",
+        "argv",
+        "type",
+        "unknown-key",
+    ],
 )
 def test_bad_notifier_config_is_a_clear_error(entry: dict[str, object], message: str) -> None:
     with pytest.raises(UsageError, match=message):
