@@ -96,9 +96,12 @@ def list_executions(
         output.print_json(data)
         return
     names = listing.job_names(service, {e["jobId"] for e in data["executions"]})
-    total = data["total"] if data["total"] is not None else len(data["executions"])
+    shown, total = len(data["executions"]), data["total"]
     shown_page = (1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page) if numbered else None
-    footer = render.executions_footer(len(data["executions"]), total, page=shown_page)
+    if total is None:  # a page after a cursor: the API counts nothing then
+        footer = render.after_cursor_footer(shown, "run", data["nextCursor"])
+    else:
+        footer = render.executions_footer(shown, total, page=shown_page)
     render.executions_table(data, names, footer=footer)
 
 
