@@ -302,6 +302,7 @@ def _tail_target(service: JobService, target: str) -> tuple[str | None, str | No
     a job id or unique job id prefix (``docs/id-prefixes.md``). :raises NotFound, AmbiguousId:
     """
     from jobctl.errors import ExecutionGone, NotFound
+    from jobctl.wire import ids
 
     try:
         job_id: str | None = service.resolve_job(target)
@@ -314,6 +315,7 @@ def _tail_target(service: JobService, target: str) -> tuple[str | None, str | No
     except ExecutionGone:
         raise
     except NotFound:
-        if job_id is None:
-            raise NotFound("job or execution", target) from None
+        if job_id is None:  # a whole id may be a run's that retention removed (a job is deleted, not pruned)
+            note = ids.MAY_BE_PRUNED if ids.is_uuid(target) else None
+            raise NotFound("job or execution", target, note=note) from None
     return None, job_id
