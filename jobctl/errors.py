@@ -116,8 +116,10 @@ class NotFound(JobctlError):
     exit_code = 3
     http_status = 404
 
-    def __init__(self, kind: str, ident: object) -> None:
-        super().__init__(f"no {kind} {shown(ident)}")  # a 300-character name is cut, not repeated
+    def __init__(self, kind: str, ident: object, *, note: str | None = None) -> None:
+        """``note``: what may explain the absence, said after the name in parentheses."""
+        text = f"no {kind} {shown(ident)}"  # a 300-character name is cut, not repeated
+        super().__init__(text if note is None else f"{text} ({note})")
         self.kind = kind
         self.ident = ident
 

@@ -378,6 +378,48 @@ def test_slots_older_than_keep_days_are_unknown_and_the_timeline_says_from_when(
     )  # fmt: skip
 
 
+def test_a_pause_after_a_pruned_slot_is_not_the_reason_it_did_not_run(store: Store, service: Service) -> None:
+    """Retention under smaller settings than those in force (``store prune`` with ``keep_per_job
+    = 3``) removed the runs of a slot, and the job was paused later. The audit log holds the
+    job's creation and no pause before that slot: "no record of this slot", not "the job was
+    paused" (the job's state now), in the verdict and in its outcome."""
+    now = a_minute_with_room()
+    start = now - 10 * MINUTE
+    job = minutely_job_from(service, store, start)
+    for k in range(11):
+        ran(store, job["id"], start + k * MINUTE)
+    assert prune_store(store, RetentionPolicy(keep_per_job=3), now=datetime.now(UTC)).removed["excessExecutions"] == 8
+    Service(store, OPS, default_timezone="UTC").set_job_status(job["id"], {"isPaused": True, "reason": "disk full"})
+
+    pruned_slot = start + 2 * MINUTE
+    timeline = service.get_job_timeline(job["id"], since="1h", until=_iso(pruned_slot + timedelta(seconds=30)))
+    assert timeline["verdict"] == {
+        "slot": _iso(pruned_slot), "outcome": "not_run", "text": "not run: no record of this slot"
+    }  # fmt: skip
+    later = service.get_job_timeline(job["id"], since="1h")["verdict"]
+    assert later["outcome"] == "ran", "the kept slots still read as they ran"
+
+
+def test_where_the_audit_log_was_pruned_the_state_at_a_slot_comes_from_the_change_after_it(
+    store: Store, service: Service
+) -> None:
+    """``audit_keep_days`` removed the job's creation entry: what the job was at an old slot is
+    no longer in the log. A pause recorded after the slot says it was not paused then; a job
+    paused before the log begins (a resume after the slot, or its state now) was."""
+    now = a_minute_with_room()
+    start = now - 3 * 24 * 60 * MINUTE
+    job = minutely_job_from(service, store, start)  # created three days ago, as its audit entry says
+    Service(store, OPS, default_timezone="UTC").set_job_status(job["id"], {"isPaused": True})
+    removed = prune_store(store, RetentionPolicy(audit_keep_days=1), now=datetime.now(UTC)).removed
+    assert removed["auditEntries"] == 1, "the creation entry went; the pause of now stays"
+    old_slot = start + 60 * MINUTE
+    window = {"since": _iso(old_slot - MINUTE), "until": _iso(old_slot + timedelta(seconds=30))}
+
+    assert service.get_job_timeline(job["id"], **window)["verdict"]["text"] == "not run: no record of this slot"
+    store.db.execute("DELETE FROM audit_log WHERE target_id = :id", {"id": job["id"]})  # paused before the log
+    assert service.get_job_timeline(job["id"], **window)["verdict"]["text"] == "not run: the job was paused"
+
+
 @pytest.fixture(scope="module")
 def windowed(module_store_url: str) -> Iterator[tuple[Service, str]]:
     """A service and a job on a store shared by the bad-window cases (they write nothing)."""

@@ -155,9 +155,16 @@ class AppContext:
         ``--db``, ``$JOBCTL_DB`` or ``[store] url`` must then exist already: a mistyped path
         would otherwise become a new empty store, and the listing of it would say "0 jobs" as if
         every job were gone. The default file is still created on first use, whatever the command.
+
+        The config is loaded in either mode, before anything else: a config that does not load is
+        exit 2 with its one line for every command. With ``--api`` and ``--token`` a command may
+        need no setting of it, and ``jobs list`` and a dozen others then ran on as if a missing
+        ``--config`` file or one that is not TOML were sound, while ``executions list``, which
+        reads ``[scheduler] timezone``, refused it.
         """
         if self._service is None:
             self.check_not_both()
+            self.config  # noqa: B018 - loaded for its errors
             url = self.api_url()
             self._service = self._remote_service(url) if url else self._local_service(reads_only=reads_only)
         return self._service

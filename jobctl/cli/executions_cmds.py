@@ -96,9 +96,12 @@ def list_executions(
         output.print_json(data)
         return
     names = listing.job_names(service, {e["jobId"] for e in data["executions"]})
-    total = data["total"] if data["total"] is not None else len(data["executions"])
+    shown, total = len(data["executions"]), data["total"]
     shown_page = (1 if page is None else page, DEFAULT_LIMIT if per_page is None else per_page) if numbered else None
-    footer = render.executions_footer(len(data["executions"]), total, page=shown_page)
+    if total is None:  # a page after a cursor: the API counts nothing then
+        footer = render.after_cursor_footer(shown, "run", data["nextCursor"])
+    else:
+        footer = render.executions_footer(shown, total, page=shown_page)
     render.executions_table(data, names, footer=footer)
 
 
@@ -299,6 +302,7 @@ def _tail_target(service: JobService, target: str) -> tuple[str | None, str | No
     a job id or unique job id prefix (``docs/id-prefixes.md``). :raises NotFound, AmbiguousId:
     """
     from jobctl.errors import ExecutionGone, NotFound
+    from jobctl.wire import ids
 
     try:
         job_id: str | None = service.resolve_job(target)
@@ -311,6 +315,7 @@ def _tail_target(service: JobService, target: str) -> tuple[str | None, str | No
     except ExecutionGone:
         raise
     except NotFound:
-        if job_id is None:
-            raise NotFound("job or execution", target) from None
+        if job_id is None:  # a whole id may be a run's that retention removed (a job is deleted, not pruned)
+            note = ids.MAY_BE_PRUNED if ids.is_uuid(target) else None
+            raise NotFound("job or execution", target, note=note) from None
     return None, job_id

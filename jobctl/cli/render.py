@@ -102,8 +102,7 @@ def _jobs_footer(
 ) -> str:
     total = data["total"]
     if total is None:  # a page after a cursor: the API counts nothing then
-        more = f"; next page: --after {next_cursor}" if next_cursor else ""
-        return f"{_count(shown, 'job')} after the cursor{more}"
+        return after_cursor_footer(shown, "job", next_cursor)
     footer = (
         f"{_count(total, 'job')}: {data['enabledCount'] or 0:,} enabled, {data['disabledCount'] or 0:,} disabled, "
         f"{data['runningCount'] or 0:,} running"
@@ -367,6 +366,14 @@ def executions_footer(shown: int, total: int, *, page: tuple[int, int] | None) -
     ``--page 2 --per-page 5``, which runs of the listing the page holds, as ``jobs list`` says it:
     ``"showing 6-10 of 19 runs (page 2); ..."`` (``none`` past the last page)."""
     return listing_footer(shown, total, noun="run", page=page)
+
+
+def after_cursor_footer(shown: int, noun: str, next_cursor: str | None) -> str:
+    """The footer of a page read after a cursor (``--after``), which the API counts nothing for:
+    ``"2 runs after the cursor; next page: --after ID"`` (no next page at the end). A bare ``"2
+    runs"`` read as the whole listing's count."""
+    more = f"; next page: --after {next_cursor}" if next_cursor else ""
+    return f"{_count(shown, noun)} after the cursor{more}"
 
 
 def listing_footer(

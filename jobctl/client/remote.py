@@ -255,7 +255,7 @@ class RemoteService:
             match = ids.unique_match("execution", ref, [(e["id"], e["status"]) for e in found])
             if match is not None:
                 return match
-        raise NotFound("execution", ref)
+        raise ids.execution_not_found(ref)
 
     def get_execution(self, execution_id: str) -> ExecutionOut:
         result: ExecutionOut = self._execution_request(execution_id, "")
@@ -343,7 +343,7 @@ class RemoteService:
         if not ids.is_uuid(execution_id):
             raise NotFound("execution", execution_id)
         path = f"/executions/{quote(execution_id, safe='')}{suffix}"
-        return self._session.request(method, path, not_found=lambda: NotFound("execution", execution_id), **kwargs)
+        return self._session.request(method, path, not_found=lambda: ids.execution_not_found(execution_id), **kwargs)
 
 
 def _pages(fetch: Callable[[int], Mapping[str, Any]], key: str) -> Iterator[list[Mapping[str, Any]]]:

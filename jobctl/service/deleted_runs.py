@@ -22,7 +22,7 @@ from jobctl.errors import ExecutionGone, NotFound
 from jobctl.models import Caller, Job
 from jobctl.service import audit
 from jobctl.store import Store
-from jobctl.wire.ids import is_uuid
+from jobctl.wire.ids import execution_not_found, is_uuid
 from jobctl.wire.responses import DeletedRun, timestamp
 
 
@@ -53,9 +53,9 @@ def record_deleted_runs(store: Store, caller: Caller, job: Job, execution_ids: I
 
 def missing_execution(store: Store, execution_id: str) -> NotFound:
     """The error for an id no execution has: :class:`ExecutionGone` when a forced delete ended
-    that run and deleted it, else :class:`NotFound`."""
+    that run and deleted it, else :class:`NotFound` (for a whole id, saying it may have been pruned)."""
     gone = deleted_run(store, execution_id) if is_uuid(execution_id) else None
-    return NotFound("execution", execution_id) if gone is None else ExecutionGone(execution_id, dict(gone))
+    return execution_not_found(execution_id) if gone is None else ExecutionGone(execution_id, dict(gone))
 
 
 def deleted_run(store: Store, execution_id: str) -> DeletedRun | None:

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from jobctl.errors import Conflict, NotFound
+from jobctl.errors import Conflict
 from jobctl.models import Execution, ExecutionStatus
 from jobctl.notifier_config import NotifySettings
 from jobctl.service import audit
 from jobctl.service.notifications import execution_event
 from jobctl.service.stop_wait import record_unconfirmed_stop, still_running_after
 from jobctl.store import Store
+from jobctl.wire.ids import execution_not_found
 
 CONFIRM_MARGIN_SECONDS = 3.0
 """Beyond the kill grace: up to a second for the daemon to notice, plus the record itself."""
@@ -85,5 +86,5 @@ def _record(store: Store, execution: Execution, who: str) -> None:
 def _get(store: Store, execution_id: str) -> Execution:
     execution = store.executions.get(execution_id)
     if execution is None:
-        raise NotFound("execution", execution_id)
+        raise execution_not_found(execution_id)
     return execution

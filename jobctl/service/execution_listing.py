@@ -138,13 +138,13 @@ def _check(filters: ExecutionFilter, *, offset: int, after: str | None, before: 
 
 
 def _cursor_row(store: Store, name: str, execution_id: str | None) -> Execution | None:
-    from jobctl.wire.ids import query_uuid
+    from jobctl.wire.ids import MAY_BE_PRUNED, query_uuid
 
     if execution_id is None:
         return None
     row = store.executions.get(query_uuid(execution_id, ["query", name]))  # in lower case, as ids are stored
     if row is None:
-        raise ValidationFailed.field(["query", name], "no execution with this id (it may have been pruned)")
+        raise ValidationFailed.field(["query", name], f"no execution with this id ({MAY_BE_PRUNED})")
     return row
 
 

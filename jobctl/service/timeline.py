@@ -111,7 +111,7 @@ def job_timeline(
         "events": events,
         "nextSlot": timestamp(job.next_slot) if active else None,
         "nextSlotOverdue": _overdue(job, now, leading) if leading is not None else None,
-        "verdict": _verdict(store, job, due, waiting, changes, pruned, leading, times),
+        "verdict": _verdict(store, job, due, waiting, every_change, pruned, leading, times),
     }
 
 
@@ -271,7 +271,8 @@ def _verdict(
     times: Times,
 ) -> Verdict:
     """About ``due``, the last slot due by the window's end of the schedule in force then (None:
-    none was due), or the job's next slot when it still holds an earlier one (``waiting``)."""
+    none was due), or the job's next slot when it still holds an earlier one (``waiting``);
+    ``changes``: the job's audit entries up to now, oldest first."""
     if due is None:
         return {"slot": None, "outcome": "none", "text": "no slot was due yet"}
     slot = due.slot
@@ -365,26 +366,47 @@ def _unrecorded(
     job: Job, slot: datetime, changes: list[AuditEntry], pruned: PrunedSpan | None, times: Times
 ) -> tuple[str, str]:
     """No execution and no missed range holds the slot, and the job does not hold it as its next
-    one: the job was paused or disabled then, or retention removed what was recorded of it."""
+    one: the job was paused or disabled then, or retention removed what was recorded of it.
+
+    What the job was at the slot comes from the audit log. Only where the log does not reach back
+    that far (``[history] audit_keep_days`` removed the job's creation and every pause or disable
+    before the slot) is it inferred, from the first later change of it, else from the job as it is
+    now: taking the job's state now whenever no pause was in force said "not run: the job was
+    paused" of a slot from before a pause, once retention had removed the slot's run."""
     state = _state_at(changes, slot)
-    if state is not None:
-        entry, what = state
+    if state.stopped is not None:
+        entry, what = state.stopped
         reason = f" with reason {quoted(times.localized(entry.reason))}" if entry.reason else ""
         return "not_run", f"not run: {what} by {entry.actor} at {times.short(entry.at)}{reason}"
     if pruned is not None and pruned.holds(slot):
         return "pruned", f"unknown: history pruned by retention ({pruned.settings(slot)})"
-    if not job.is_enabled or job.is_paused:
-        return "not_run", f"not run: the job was {'disabled' if not job.is_enabled else 'paused'}"
+    later = [entry for entry in changes if entry.at > slot]
+    if not state.knows_enabled and not _was(later, "isEnabled", job.is_enabled):
+        return "not_run", "not run: the job was disabled"
+    if not state.knows_paused and _was(later, "isPaused", job.is_paused):
+        return "not_run", "not run: the job was paused"
     return "not_run", "not run: no record of this slot"
 
 
-def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, str] | None:
+@dataclass(frozen=True)
+class _StateAt:
+    """What the audit log tells of a job at a slot: the entry of the pause or disable in force
+    then and its words (None: neither was), and whether the log reaches back far enough to know
+    each: it holds the job's creation, or a later entry that set the field before the slot."""
+
+    stopped: tuple[AuditEntry, str] | None
+    knows_paused: bool
+    knows_enabled: bool
+
+
+def _state_at(changes: list[AuditEntry], slot: datetime) -> _StateAt:
     """The pause or disable in force at ``slot`` (the entry that made it), if any. A job is
     paused or resumed by ``jobs pause``/``resume`` (``job.paused``/``job.resumed``) but also by an
     update or an apply that sets ``isPaused`` (``job.updated``); a pause ended by the latter was
     taken for still in force, and the slots after it read "not run: paused"."""
     paused: AuditEntry | None = None
     disabled: AuditEntry | None = None
+    knows_paused = knows_enabled = False
     for entry in changes:
         if entry.at > slot:
             break
@@ -392,21 +414,47 @@ def _state_at(changes: list[AuditEntry], slot: datetime) -> tuple[AuditEntry, st
             settings = (entry.details or {}).get("settings") or {}
             paused = entry if settings.get("isPaused") else None
             disabled = entry if settings.get("isEnabled") is False else None
+            knows_paused = knows_enabled = True
         elif entry.action in (audit.JOB_PAUSED, audit.JOB_RESUMED):
             paused = entry if entry.action == audit.JOB_PAUSED else None
+            knows_paused = True
         elif entry.action in (audit.JOB_DISABLED, audit.JOB_ENABLED):
             disabled = entry if entry.action == audit.JOB_DISABLED else None
+            knows_enabled = True
         elif entry.action == audit.JOB_UPDATED:  # an update or an apply that set isPaused / isEnabled
             fields = (entry.details or {}).get("changes") or {}
             if isinstance(fields.get("isPaused"), dict):
                 paused = entry if fields["isPaused"].get("new") else None
+                knows_paused = True
             if isinstance(fields.get("isEnabled"), dict):
                 disabled = entry if fields["isEnabled"].get("new") is False else None
+                knows_enabled = True
+    stopped = None
     if disabled is not None:
-        return disabled, "created disabled" if disabled.action == audit.JOB_CREATED else "disabled"
-    if paused is not None:
-        return paused, "created paused" if paused.action == audit.JOB_CREATED else "paused"
-    return None
+        stopped = disabled, "created disabled" if disabled.action == audit.JOB_CREATED else "disabled"
+    elif paused is not None:
+        stopped = paused, "created paused" if paused.action == audit.JOB_CREATED else "paused"
+    return _StateAt(stopped, knows_paused, knows_enabled)
+
+
+_SETS: dict[str, dict[str, bool]] = {
+    "isPaused": {audit.JOB_PAUSED: True, audit.JOB_RESUMED: False},
+    "isEnabled": {audit.JOB_ENABLED: True, audit.JOB_DISABLED: False},
+}
+"""The status actions that set each field, and to what."""
+
+
+def _was(later: list[AuditEntry], field: str, now: bool) -> bool:
+    """``field`` (``isPaused``, ``isEnabled``) before the first of the ``later`` entries that
+    changed it (a status change is recorded only when it changes the job, so a ``job.paused``
+    says the job was not paused before it), else as it is ``now``."""
+    for entry in later:
+        if entry.action in _SETS[field]:
+            return not _SETS[field][entry.action]
+        change = ((entry.details or {}).get("changes") or {}).get(field) if entry.action == audit.JOB_UPDATED else None
+        if isinstance(change, dict) and isinstance(change.get("old"), bool):
+            return bool(change["old"])
+    return now
 
 
 # -- pieces --------------------------------------------------------------------------------

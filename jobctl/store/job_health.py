@@ -79,11 +79,15 @@ class JobHealthRecords:
         )
 
     def pause(self, job_id: str, *, reason: str, by: str, now: datetime) -> bool:
-        """Pause an enabled, unpaused job (no next run until resumed); False if it already was."""
+        """Pause an enabled, unpaused job (no next run until resumed); False if it already was.
+
+        A pause is a change of the job, made ``by`` someone: ``updated_at`` and ``updated_by`` say
+        so, as a manual pause sets them (the auto-pause used to move ``updated_at`` alone, and the
+        job read "updated ... by" whoever had changed it before)."""
         changed = self.db.execute(
             """
             UPDATE jobs SET is_paused = :true, next_slot = NULL, next_run_time = NULL, paused_reason = :reason,
-                paused_by = :by, paused_at = :now, updated_at = :now
+                paused_by = :by, paused_at = :now, updated_at = :now, updated_by = :by
             WHERE id = :id AND is_paused = :false
             """,
             {"true": True, "false": False, "reason": reason, "by": by, "now": now, "id": job_id},

@@ -13,7 +13,7 @@ import re
 import uuid
 from collections.abc import Sequence
 
-from jobctl.errors import AmbiguousId, ValidationFailed
+from jobctl.errors import AmbiguousId, NotFound, ValidationFailed
 
 MIN_PREFIX = 4
 """Fewer hex digits than this are never taken as an id prefix (1 in 65,536 ids share 4)."""
@@ -29,6 +29,17 @@ def is_uuid(text: str) -> bool:
     except (ValueError, TypeError):
         return False
     return len(text) == 36
+
+
+MAY_BE_PRUNED = "it may have been pruned: [history] keep_days / keep_per_job"
+"""Why a whole execution id may name no execution: retention deleted the run (docs/retention.md)."""
+
+
+def execution_not_found(ref: str) -> NotFound:
+    """The error for ``ref``, which names no execution: a whole id says it may have been pruned,
+    since retention removes runs and keeps no record of which (``executions show`` of a run from
+    last month said only "no execution 'ID'"); a prefix matched none that are there now."""
+    return NotFound("execution", ref, note=MAY_BE_PRUNED if is_uuid(ref) else None)
 
 
 NOT_A_UUID = "must be a UUID, 36 characters with dashes (8-4-4-4-12 hex digits)"

@@ -50,6 +50,19 @@ def test_after_takes_the_cursor_of_the_page_before(store: Store, cli: Cli) -> No
     assert table.code == 0 and runs[2][:8] in table.stdout and runs[0][:8] not in table.stdout, table
 
 
+def test_a_page_after_a_cursor_says_so_in_its_footer_and_where_the_next_begins(store: Store, cli: Cli) -> None:
+    """The API counts nothing after a cursor: the footer says how many runs the page holds after
+    it and the next page's ``--after``, as ``jobs list --after`` does, not a bare "2 runs" that
+    reads as the listing's total."""
+    job = add_job(store.db, "w")
+    runs = list(reversed(add_executions(store.db, job, days(5, 4, 3, 2, 1))))  # newest first
+    middle = cli("executions", "list", "--per-page", "2", "--after", runs[1])
+    assert middle.code == 0 and runs[2][:8] in middle.stdout, middle
+    assert middle.stdout.splitlines()[-1] == f"2 runs after the cursor; next page: --after {runs[3]}", middle.stdout
+    last = cli("executions", "list", "--per-page", "2", "--after", runs[3])
+    assert last.code == 0 and last.stdout.splitlines()[-1] == "1 run after the cursor", last.stdout
+
+
 def test_after_with_all_or_limit_is_refused(cli: Cli) -> None:
     for options, message in (
         (["--all", "--after", "x"], "jobctl: give either --all or --page/--per-page/--after\n"),

@@ -12,8 +12,10 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
+from jobctl.api import API_PREFIX
 from tests.daemon.helpers import DaemonFactory, cli, wait_for, write_config
 
 
@@ -60,6 +62,40 @@ def test_wait_exits_as_the_run_ended(factory: DaemonFactory, through_api: bool) 
 
     missing = cli(factory, *api, "executions", "wait", "00000000", token=token)
     assert missing.returncode == 3 and missing.stderr == "jobctl: no execution '00000000'\n", missing.stderr
+
+
+PRUNED_NOTE = "(it may have been pruned: [history] keep_days / keep_per_job)"
+
+
+@pytest.mark.parametrize("through_api", [False, True], ids=["store", "api"])
+def test_a_whole_id_of_a_pruned_run_says_it_may_have_been_pruned(
+    factory: DaemonFactory, tmp_path: Path, through_api: bool
+) -> None:
+    """``store prune`` with ``keep_per_job = 1`` removed the older of two runs: ``executions
+    show`` and ``wait`` of its whole id (and ``GET /executions/{id}``) say it may have been
+    pruned, exit 3 / 404 as before; a prefix, which never named one run for sure, does not."""
+    daemon = factory.start(api=True)
+    url = f"http://127.0.0.1:{daemon.port}"
+    api: tuple[str, ...] = ("--api", url) if through_api else ()
+    token = cli(factory, "token", "create", "pruner", "--role", "admin").stdout.strip()
+    assert cli(factory, "jobs", "create", "p", "--every", "1d", "--command", "true").returncode == 0
+    gone, kept = (cli(factory, "jobs", "trigger", "p").stdout.strip() for _ in range(2))
+    for run_id in (gone, kept):
+        assert cli(factory, "executions", "wait", run_id).returncode == 0
+    keep_one = tmp_path / "keep-one.toml"
+    keep_one.write_text(factory.config_path.read_text() + "[history]\nkeep_per_job = 1\n")
+    assert cli(factory, "--config", str(keep_one), "store", "prune").returncode == 0
+
+    for command in ("show", "wait"):
+        missing = cli(factory, *api, "executions", command, gone, token=token)
+        assert (missing.returncode, missing.stdout) == (3, ""), missing.stderr
+        assert missing.stderr == f"jobctl: no execution '{gone}' {PRUNED_NOTE}\n", missing.stderr
+    prefix = cli(factory, *api, "executions", "show", gone[:8], token=token)
+    assert (prefix.returncode, prefix.stderr) == (3, f"jobctl: no execution '{gone[:8]}'\n"), prefix.stderr
+    assert cli(factory, *api, "executions", "show", kept, token=token).returncode == 0
+    if through_api:
+        answer = httpx.get(f"{url}{API_PREFIX}/executions/{gone}", headers={"Authorization": f"Bearer {token}"})
+        assert (answer.status_code, answer.json()["detail"]) == (404, f"no execution '{gone}' {PRUNED_NOTE}")
 
 
 def test_ctrl_c_stops_waiting_and_leaves_the_run_alone(factory: DaemonFactory) -> None:

@@ -8,6 +8,7 @@ import json
 import re
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from tests.daemon.helpers import DaemonFactory, cli, wait_for
 
@@ -19,8 +20,8 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def _succeeded_slots(daemons: DaemonFactory) -> set[str]:
-    listed = cli(daemons, "executions", "list", "--job", "s1", "--status", "success", "--per-page", "100", "--json")
+def _succeeded_slots(daemons: DaemonFactory, job: str = "s1") -> set[str]:
+    listed = cli(daemons, "executions", "list", "--job", job, "--status", "success", "--per-page", "100", "--json")
     assert listed.returncode == 0, listed.stderr
     return {run["scheduledFor"] for run in json.loads(listed.stdout)["executions"]}
 
@@ -66,3 +67,35 @@ def test_why_says_a_pruned_slot_is_unknown_on_the_store_and_through_the_api(daem
     timeline = json.loads(as_json.stdout)
     assert (timeline["verdict"]["outcome"], timeline["verdict"]["text"]) == ("pruned", PRUNED)
     assert [event["kind"] for event in timeline["events"]] == ["pruned"]
+
+
+def test_a_slot_pruned_under_smaller_settings_before_a_pause_has_no_record_not_the_pause(
+    daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    """The daemon keeps 1,000 runs per job; ``store prune`` with a config of ``keep_per_job = 3``
+    removed a slot's run, and the job was paused after it. The audit log holds the creation and
+    no pause before the slot: "no record of this slot" (docs/why.md, step 7), not "the job was
+    paused", on the store and through the API."""
+    daemon = daemons.start(api=True)
+    token = cli(daemons, "token", "create", "ops", "--role", "admin").stdout.strip()
+    created = cli(daemons, "jobs", "create", "t2", "--every", "1s", "--command", "true", "--json")
+    assert created.returncode == 0, created.stderr
+    first = datetime.fromisoformat(json.loads(created.stdout)["nextRunTime"].replace("Z", "+00:00"))
+    asked = first + 2 * SECOND
+    wait_for(lambda: _iso(asked + 4 * SECOND) in _succeeded_slots(daemons, "t2"), timeout=30, what="runs after it")
+    smaller = tmp_path / "prune.toml"
+    smaller.write_text(daemons.config_path.read_text() + "[history]\nkeep_per_job = 3\n")
+    pruned = cli(daemons, "--config", str(smaller), "store", "prune", "--json")
+    assert pruned.returncode == 0, pruned.stderr
+    assert _iso(asked) not in _succeeded_slots(daemons, "t2"), "the prune removed the slot's run"
+    assert cli(daemons, "jobs", "pause", "t2").returncode == 0
+
+    window = ["--since", "1m", "--until", _iso(asked + SECOND / 2)]
+    api = ["--api", f"http://127.0.0.1:{daemon.port}"]
+    local = cli(daemons, "jobs", "why", "t2", *window)
+    assert (local.returncode, local.stderr) == (0, ""), local.stderr
+    assert local.stdout.splitlines()[-1] == f"verdict ({asked:%Y-%m-%d %H:%M:%S} slot): not run: no record of this slot"
+    remote = cli(daemons, *api, "jobs", "why", "t2", *window, "--json", token=token)
+    assert remote.returncode == 0, remote.stderr
+    verdict = json.loads(remote.stdout)["verdict"]
+    assert (verdict["outcome"], verdict["text"]) == ("not_run", "not run: no record of this slot")

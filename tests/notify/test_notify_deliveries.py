@@ -189,6 +189,27 @@ def test_auto_pause_after_n_failures_and_resume(rig: Rig) -> None:
     assert rig.service.get_job(job["id"])["isPaused"] is False, "the streak starts again after a resume"
 
 
+def test_an_auto_pause_is_a_change_by_jobctl_as_a_manual_pause_is_by_its_caller(rig: Rig) -> None:
+    """``updatedAt``/``updatedBy`` say who last changed the job (README): a manual pause sets both
+    to the pause and its caller, so the auto-pause sets them to the pause and ``jobctl``, the
+    actor of its ``job.paused`` entry, not the time alone beside the name of who changed it before."""
+    manual = rig.job("manual-pause", "true")
+    Service(rig.store, Caller(user_id="ops-token", role=Role.OPERATOR), default_timezone="UTC").set_job_status(
+        manual["id"], {"isPaused": True}
+    )
+    by_hand = rig.service.get_job(manual["id"])
+    assert (by_hand["updatedAt"], by_hand["updatedBy"]) == (by_hand["pausedAt"], "ops-token")
+
+    job = rig.job("auto-pause", "exit 2", pauseAfterFailures=1)
+    assert rig.service.get_job(job["id"])["updatedBy"] == "tester"
+    rig.run(job["id"])
+    paused = rig.service.get_job(job["id"])
+    assert paused["isPaused"] and paused["pausedBy"] == "jobctl"
+    assert (paused["updatedAt"], paused["updatedBy"]) == (paused["pausedAt"], "jobctl")
+    [entry] = [e for e in rig.service.list_audit(job_id=job["id"])["entries"] if e["action"] == "job.paused"]
+    assert entry["actor"] == paused["updatedBy"]
+
+
 def test_manual_pause_with_a_reason(rig: Rig) -> None:
     job = rig.job("manual", "true")
     paused = rig.service.set_job_status(job["id"], {"isPaused": True, "reason": "disk swap until Friday"})
