@@ -246,7 +246,8 @@ def run_context(job: JobOut) -> list[tuple[str, str]]:
     """How runs start: user, directory, umask, nice, environment names, stdin size.
 
     Environment values and the stdin text are left out: they are where secrets are handed to
-    jobs, and ``jobs show`` is for reading over a shoulder (``--json`` has them).
+    jobs, and ``jobs show`` is for reading over a shoulder (``--json`` has them, but for a
+    viewer's token, to which the API answers them masked).
     """
     user, group = job.get("runAsUser"), job.get("runAsGroup")
     environment = job.get("environment") or {}
@@ -257,8 +258,18 @@ def run_context(job: JobOut) -> list[tuple[str, str]]:
         ("umask", job.get("umask") or "022"),
         ("nice", "the daemon's" if job.get("nice") is None else str(job.get("nice"))),
         ("environment", " ".join(sorted(environment)) or "-"),
-        ("stdin", "-" if stdin is None else f"{len(stdin.encode('utf-8')):,} bytes"),
+        ("stdin", _stdin_size(stdin)),
     ]
+
+
+def _stdin_size(stdin: str | None) -> str:
+    """``-``, ``12 bytes``, or ``***`` as a viewer's token reads it through the API (its size
+    unknown: docs/secrets.md)."""
+    from jobctl.redaction import MASK
+
+    if stdin is None:
+        return "-"
+    return MASK if stdin == MASK else f"{len(stdin.encode('utf-8')):,} bytes"
 
 
 def _rules(rules: list[dict[str, Any]] | None) -> str:

@@ -97,6 +97,39 @@ def test_a_viewers_cli_reads_environment_names_and_masked_values(service: Servic
     assert "hunter2" not in exported.stdout and "DB_PASSWORD" in exported.stdout
 
 
+def test_a_viewers_cli_reads_stdin_and_secret_looking_args_masked(service: Service, daemons: DaemonFactory) -> None:
+    """``jobs show --json``, ``jobs list --json`` and ``export`` with a viewer token printed the
+    job's ``stdin`` and ``--arg password=...`` as they are; now ``***``, as the audit log shows
+    them. An admin's token still reads them whole."""
+    viewer, _ = create_token(service.store, "viewer-token", "viewer")
+    admin, _ = create_token(service.store, "admin-token", "admin")
+    command = "echo $JOBCTL_ARG_PASSWORD"
+    args = {"command": command, "password": "topsecret", "api_token": "tok123"}
+    shell_job(service, "argsec", command, scheduleConfig={"hours": 1}, stdin="pw=abc", taskArgs=args)
+    daemon = daemons.start(api=True)
+    api = f"http://127.0.0.1:{daemon.port}"
+
+    def read(token: str, *args: str) -> str:
+        result = cli(daemons, "--api", api, *args, token=token)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    secrets = ("topsecret", "tok123", "pw=abc")
+    for args in (("jobs", "show", "argsec", "--json"), ("jobs", "list", "--json", "--all")):
+        data = json.loads(read(viewer, *args))
+        job = data["jobs"][0] if "jobs" in data else data
+        assert job["stdin"] == "***", args
+        assert job["taskArgs"] == {"command": command, "password": "***", "api_token": "***"}
+        assert json.loads(read(admin, *args)) != data, "an admin reads them whole"
+    for args in (("jobs", "show", "argsec"), ("export",), ("export", "--format", "json"), ("export", "argsec")):
+        shown = read(viewer, *args)
+        assert not [secret for secret in secrets if secret in shown], (args, shown)
+        assert "password" in shown and "api_token" in shown, (args, shown)
+    fields = dict(line.split(None, 1) for line in read(viewer, "jobs", "show", "argsec").splitlines() if line.strip())
+    assert fields["stdin"].strip() == "***", "not the 3 bytes of the mask"
+    assert all(secret in read(admin, "export") for secret in secrets)
+
+
 def test_a_repeated_or_unknown_query_parameter_is_422_at_its_name(service: Service, daemons: DaemonFactory) -> None:
     """``GET /executions?status=success&status=failed`` listed the failed runs alone (the last
     value won) and ``?stauts=failed`` every run, while the stream refused a paged listing's
