@@ -242,6 +242,13 @@ def _auto_pause(failures: int | None) -> str:
     return f"after {failures} failed outcomes in a row" if failures else "-"
 
 
+DEFAULT_USERS_HOME = "the default user's home (/ without [daemon] default_run_as)"
+"""Where a run of a job that names no directory and no user starts: ``[daemon] default_run_as``'s
+home, or ``/`` on a daemon without it (docs/run-as.md). The daemon's config is not part of a
+job, nor of the API's answers, and the CLI's own config need not be the daemon's, so the view
+says both, and is true whichever holds, read from the store or through ``--api``."""
+
+
 def run_context(job: JobOut) -> list[tuple[str, str]]:
     """How runs start: user, directory, umask, nice, environment names, stdin size.
 
@@ -254,7 +261,7 @@ def run_context(job: JobOut) -> list[tuple[str, str]]:
     stdin = job.get("stdin")
     return [
         ("run as", (user or "the daemon's default") + (f", group {group}" if group else "")),
-        ("directory", job.get("workingDirectory") or ("the user's home" if user else "/")),
+        ("directory", job.get("workingDirectory") or ("the user's home" if user else DEFAULT_USERS_HOME)),
         ("umask", job.get("umask") or "022"),
         ("nice", "the daemon's" if job.get("nice") is None else str(job.get("nice"))),
         ("environment", " ".join(sorted(environment)) or "-"),
