@@ -529,3 +529,22 @@ def test_a_new_export_file_is_its_owners_alone_and_an_existing_one_keeps_its_mod
     done = _export_under_umask(cli, "077", "-o", str(existing))
     assert done.returncode == 0, done
     assert stat.S_IMODE(existing.stat().st_mode) == 0o644 and 'name = "argsec"' in existing.read_text()
+
+
+def test_a_umask_written_as_a_toml_number_says_to_quote_it_and_22_is_022(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """``umask = 0o27`` in a jobs file said "umask: takes text, got 23" (TOML's octal 27 is 23)
+    and ``--umask 22`` was refused, though the shell's umask takes 22: the number is told to be
+    written as text, and 22 is taken, kept as written, as the shell reads it."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, '[[jobs]]\nname = "octal"\nevery = "1h"\ncommand = "umask"\numask = 0o27\n')
+    check_error(
+        cli("apply", "-f", path), 2, f"{path}:5: error: job 'octal': umask: write the mode as text, such as \"027\""
+    )
+    created = json.loads(check_ok(cli("jobs", "create", "short", "--every", "1h", "--command", "umask",
+                                      "--umask", "22", "--json")).stdout)  # fmt: skip
+    assert created["umask"] == "22"
+    quoted = write(tmp_path, '[[jobs]]\nname = "quoted"\nevery = "1h"\ncommand = "umask"\numask = "27"\n', "q.toml")
+    check_ok(cli("apply", "-f", quoted))
+    assert check_ok(cli("apply", "-f", quoted)).stdout == "no changes (1 unchanged)\n"
