@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobctl.config_types import DAYS, SECONDS, Bounds, repeated_names, type_problem
+from jobctl.config_types import DAYS, SECONDS, Bounds, as_written, repeated_names, type_problem
 from jobctl.errors import UsageError
 from jobctl.models import (
     CONCURRENCY_GROUP_PATTERN,
@@ -291,9 +291,7 @@ def config_from_dict(data: dict[str, Any], *, path: Path | None = None) -> Confi
     if history:
         values["retention"] = _retention(history, where)
     if "allowed_run_as" in values:
-        if not all(isinstance(name, str) and name for name in values["allowed_run_as"]):
-            raise UsageError(f"{where}: [daemon] allowed_run_as must list user names or uids")
-        values["allowed_run_as"] = tuple(values["allowed_run_as"])
+        values["allowed_run_as"] = tuple(_run_as_user(user, where) for user in values["allowed_run_as"])
     if "pass_environment" in values:
         values["pass_environment"] = _passed_names(values["pass_environment"], where)
     config = Config(path=path, **values)
@@ -332,6 +330,23 @@ def _retention(history: dict[str, int], where: str) -> RetentionPolicy:
     for key, value in history.items():
         _in_range(value, "history", key, "[history]", where)
     return RetentionPolicy(**history)
+
+
+def _run_as_user(user: Any, where: str) -> str:
+    """A user of ``[daemon] allowed_run_as`` as the run-as rules compare it: a name, or a uid as
+    its digits. A uid may be written as a TOML integer (``1003``) or as text (``"1003"``): the
+    same user either way (docs/run-as.md).
+
+    :raises UsageError: for an empty name, a negative number, true or false, an array or a table.
+    """
+    if isinstance(user, int) and not isinstance(user, bool) and user >= 0:
+        return str(user)
+    if isinstance(user, str) and user:
+        return user
+    raise UsageError(
+        f"{where}: [daemon] allowed_run_as must list user names or uids (a uid as a whole number, 0 or more), "
+        f"not {as_written(user)}"
+    )
 
 
 def _passed_names(names: list[Any], where: str) -> tuple[str, ...]:

@@ -273,7 +273,7 @@ def test_a_wrong_type_is_one_line_and_exit_2_from_the_command_line(tmp_path: Pat
         ({"daemon": {"pass_environment": ["A-B"]}}, "pass_environment"),
         ({"daemon": {"pass_environment": ["JOBCTL_TOKEN"]}}, "JOBCTL_TOKEN"),
         ({"daemon": {"path": ""}}, "path"),
-        ({"daemon": {"allowed_run_as": [1]}}, "allowed_run_as"),
+        ({"daemon": {"allowed_run_as": [-1]}}, "allowed_run_as"),
     ],
     ids=["port-0", "port-65536", "port-negative", "log-format", "ttl-too-short", "ttl-nan", "ttl-inf", "no-runs",
          "negative-grace", "negative-misfire-grace", "unknown-zone", "path-as-zone", "passed-bad-name",
@@ -537,3 +537,19 @@ def test_concurrency_groups_are_read() -> None:
     config = config_from_dict({"concurrency_groups": [{"name": "db", "limit": 2}, {"name": "gpu", "limit": 1}]})
     assert config.concurrency_groups == (ConcurrencyGroup(name="db", limit=2), ConcurrencyGroup(name="gpu", limit=1))
     assert config.concurrency_group_names == {"db", "gpu"}
+
+
+def test_a_uid_may_be_a_toml_integer_as_well_as_text(tmp_path: Path) -> None:
+    """``allowed_run_as = ["walk2a", 1003]`` was refused, "must list user names or uids", though
+    1003 is a uid: an integer is now the uid it names, the same as ``"1003"``. Anything else
+    still says what the list takes, and what it got."""
+    path = write(tmp_path, '[daemon]\nallowed_run_as = ["walk2a", 1003, "1004", 0]\n')
+    assert load_config(str(path)).allowed_run_as == ("walk2a", "1003", "1004", "0")
+    takes = "[daemon] allowed_run_as must list user names or uids (a uid as a whole number, 0 or more)"
+    for value, said in (("[-1]", "-1"), ("[true]", "true"), ('[""]', '""'), ("[[1003]]", "an array")):
+        with pytest.raises(UsageError) as caught:
+            load_config(str(write(tmp_path, f"[daemon]\nallowed_run_as = {value}\n", "bad.toml")))
+        assert caught.value.message.endswith(f"{takes}, not {said}")
+    with pytest.raises(UsageError) as caught:  # a single user: the name, or the uid in quotes
+        load_config(str(write(tmp_path, "[daemon]\ndefault_run_as = 1003\n", "bad.toml")))
+    assert caught.value.message.endswith("[daemon] default_run_as must be a string, not 1003")

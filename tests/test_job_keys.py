@@ -34,6 +34,9 @@ def test_values_become_api_fields_and_not_given_is_left_out() -> None:
         ("retries", "2", "takes a whole number, got '2'"),
         ("retries", True, "takes a whole number, got true"),
         ("description", 5, "takes text, got 5"),
+        ("umask", 0o27, 'write the mode as text, such as "027"'),
+        ("umask", 2.5, 'write the mode as text, such as "027"'),
+        ("umask", True, "takes text, got true"),
     ],
 )
 def test_a_value_of_the_wrong_kind_is_refused_at_its_key(key: str, value: object, message: str) -> None:

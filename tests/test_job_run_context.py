@@ -37,7 +37,7 @@ def test_the_fields_are_stored_and_null_when_unset(service: Service, store: Stor
         ({"workingDirectory": "/srv/\x00"}, ["body", "workingDirectory"]),
         ({"workingDirectory": 5}, ["body", "workingDirectory"]),
         ({"umask": "999"}, ["body", "umask"]),
-        ({"umask": "22"}, ["body", "umask"]),
+        ({"umask": "1022"}, ["body", "umask"]),
         ({"umask": "0o22"}, ["body", "umask"]),
         ({"umask": 18}, ["body", "umask"]),
         ({"nice": 20}, ["body", "nice"]),
@@ -45,7 +45,7 @@ def test_the_fields_are_stored_and_null_when_unset(service: Service, store: Stor
         ({"nice": "5"}, ["body", "nice"]),
     ],
     ids=["relative-directory", "empty-directory", "nul-in-directory", "directory-not-a-string", "umask-not-octal",
-         "umask-short", "umask-python-prefix", "umask-number", "nice-too-high", "nice-too-low", "nice-string"],
+         "umask-four-digits", "umask-python-prefix", "umask-number", "nice-too-high", "nice-too-low", "nice-string"],
 )  # fmt: skip
 def test_bad_values_are_422_at_their_loc(service: Service, fields: dict[str, Any], loc: list[str]) -> None:
     with pytest.raises(ValidationFailed) as created:
@@ -56,6 +56,19 @@ def test_bad_values_are_422_at_their_loc(service: Service, fields: dict[str, Any
         service.update_job(job["id"], fields)
     assert [error["loc"] for error in updated.value.errors] == [loc]
     assert service.get_job(job["id"])["umask"] == "027"
+
+
+def test_a_umask_of_one_or_two_digits_is_taken_as_the_shell_takes_it(service: Service) -> None:
+    """``umask 22`` is the shell's 022, and ``--umask 22`` was refused "must be an octal mode
+    such as 022": one or two octal digits are now taken, kept as written (runs read them as
+    octal, 22 as 022), so a jobs file saying ``umask = "22"`` stays unchanged from apply to apply."""
+    for mask in ("22", "7", "0", "77"):
+        job = service.create_job(body(f"mask-{mask}", umask=mask))
+        assert (job["umask"], service.get_job(job["id"])["umask"]) == (mask, mask)
+    for bad in ("8", "28", "", "0o22"):
+        with pytest.raises(ValidationFailed) as refused:
+            service.create_job(body("bad", umask=bad))
+        assert [error["loc"] for error in refused.value.errors] == [["body", "umask"]], bad
 
 
 def test_stdin_is_stored_and_bounded_in_bytes(service: Service) -> None:

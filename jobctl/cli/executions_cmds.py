@@ -137,6 +137,7 @@ def export(
     """Write every run matching the filters, newest first, streaming (constant memory for
     millions of runs); times without an offset are in [scheduler] timezone. A plain -o FILE is
     replaced only once the export is whole: bad input or a failure midway leaves it as it was.
+    A new FILE is mode 0600 (run output can hold secrets); an existing one keeps its mode.
 
     \b
     Examples:

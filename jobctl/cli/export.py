@@ -6,7 +6,9 @@ keyset walk of the store locally, one chunked answer of ``GET /executions/stream
 that of one page however many millions of rows there are (docs/keyset-paging.md).
 
 ``-o FILE`` is written only once the export is known to start (:class:`Destination`): a bad
-job, range or store leaves FILE as it was, and so does an export that fails midway.
+job, range or store leaves FILE as it was, and so does an export that fails midway. A new FILE
+is its owner's alone from the moment it exists (run output, like a jobs export, can hold
+secrets: docs/export-files.md); ``jobctl export`` writes its jobs file through the same class.
 """
 
 from __future__ import annotations
@@ -150,13 +152,33 @@ def _refuse_a_sqlite_file(path: str) -> None:
                          "destroy that file; give another file to write the export to")  # fmt: skip
 
 
+NEW_FILE_MODE = 0o600
+"""The mode of a file an export creates: owner-only, as ``store backup`` makes its copy. An
+export holds what a job hands its runs (environment values, stdin, task arguments) or what its
+runs printed, and a umask of 022 would make it readable by every user of the host; an existing
+FILE keeps its own mode, which its owner chose (docs/export-files.md)."""
+
+
+def open_for_writing(path: str) -> TextIO:
+    """``path`` opened for writing in place, truncated: created :data:`NEW_FILE_MODE` from its first
+    moment (the mode is given to ``open(2)`` itself, so no other user can open it in between),
+    an existing file with its mode kept. For FILEs that are not replaced (a FIFO, a device, a
+    symlink, a file with other hard links). :raises OSError:"""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, NEW_FILE_MODE)
+    try:
+        return open(descriptor, "w", encoding="utf-8", newline="")
+    except BaseException:
+        os.close(descriptor)
+        raise
+
+
 class Destination:
     """Where an export goes: stdout, or ``-o FILE``.
 
     A FILE that is a regular file (with no other hard link) or does not exist yet is written
     under a temporary name in its folder and renamed over FILE by :meth:`finish`, with FILE's
-    permissions (a new one: those ``open`` gives): until then FILE is as it was, and an export
-    that fails, midway or before it starts, only removes the temporary file. Anything else at
+    permissions (a new one: :data:`NEW_FILE_MODE`, whatever the umask): until then FILE is as it
+    was, and an export that fails, midway or before it starts, only removes the temporary file. Anything else at
     FILE (a FIFO, a device, a symlink such as ``/dev/stdout``), and a FILE this user may write
     in a folder he may not, is opened by :meth:`open`, once the export starts, and written as
     the runs come. Memory stays that of one page either way.
@@ -210,9 +232,7 @@ class Destination:
         descriptor, self._temp = tempfile.mkstemp(prefix=part_prefix(name, folder), suffix=PART_SUFFIX, dir=folder)
         try:
             if info is None:
-                mask = os.umask(0)
-                os.umask(mask)
-                os.fchmod(descriptor, 0o666 & ~mask)
+                os.fchmod(descriptor, NEW_FILE_MODE)  # mkstemp's own, unless a umask such as 0277 took from it
             else:
                 os.fchmod(descriptor, stat.S_IMODE(info.st_mode))
                 if (info.st_uid, info.st_gid) != (os.geteuid(), os.getegid()):
@@ -234,7 +254,7 @@ class Destination:
             return data_stream()
         if self._stream is None:
             try:
-                self._stream = open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115 - finish or discard closes it
+                self._stream = open_for_writing(self.path)
             except OSError as exc:
                 raise _cannot_write(self.path, exc) from None
         return self._stream
@@ -250,6 +270,16 @@ class Destination:
             raise  # FILE is a pipe or FIFO whose reader left: as on stdout (jobctl.cli.main)
         except OSError as exc:
             raise _cannot_write(self.path, exc) from None
+
+    def write_text(self, text: str) -> None:
+        """Write ``text`` whole to :meth:`open`'s stream (a jobs file). :raises UsageError: as :meth:`write`."""
+        out = self.open()
+        try:
+            out.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise _cannot_write(self.path or "-", exc) from None
 
     def finish(self) -> None:
         """The export is whole: flush it, and rename the temporary file over FILE. :raises UsageError:"""

@@ -141,7 +141,8 @@ def export(
     Jobs are sorted by name; settings at their defaults are left out. A job the format cannot
     hold is left out with a warning. In a crontab, zone, shell, MAILTO and variables are lines
     above the jobs that use them; a job no crontab holds is a comment saying why, and a line
-    jobctl: not exported: JOB: why on stderr, and the exit code is 1.
+    jobctl: not exported: JOB: why on stderr, and the exit code is 1. A new -o FILE is mode
+    0600 (it holds the jobs' secrets); an existing one keeps its mode.
 
     \b
     Examples:
@@ -181,14 +182,25 @@ def export(
     if out is None:
         output.data_stream().write(text)
     else:
-        try:
-            Path(out).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {out}: {exc.strerror}") from None
+        _write_file(out, text)
     for name, why in refused:
         output.print_diagnostic(f"jobctl: not exported: {name}: {why}")
     if refused:
         raise typer.Exit(1)
+
+
+def _write_file(path: str, text: str) -> None:
+    """Write the export to ``path`` as ``executions export`` writes its FILE: a new file is its
+    owner's alone from its creation (it holds the jobs' environment values, stdin and task
+    arguments), an existing one keeps its mode, and a plain file is replaced whole or not at all.
+
+    :raises UsageError: when it cannot be written.
+    """
+    from jobctl.cli.export import Destination
+
+    with Destination(path) as target:
+        target.write_text(text)
+        target.finish()
 
 
 def _crontab(

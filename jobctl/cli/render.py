@@ -241,23 +241,41 @@ def _auto_pause(failures: int | None) -> str:
     return f"after {failures} failed outcomes in a row" if failures else "-"
 
 
+DEFAULT_USERS_HOME = "the default user's home (/ without [daemon] default_run_as)"
+"""Where a run of a job that names no directory and no user starts: ``[daemon] default_run_as``'s
+home, or ``/`` on a daemon without it (docs/run-as.md). The daemon's config is not part of a
+job, nor of the API's answers, and the CLI's own config need not be the daemon's, so the view
+says both, and is true whichever holds, read from the store or through ``--api``."""
+
+
 def run_context(job: JobOut) -> list[tuple[str, str]]:
     """How runs start: user, directory, umask, nice, environment names, stdin size.
 
     Environment values and the stdin text are left out: they are where secrets are handed to
-    jobs, and ``jobs show`` is for reading over a shoulder (``--json`` has them).
+    jobs, and ``jobs show`` is for reading over a shoulder (``--json`` has them, but for a
+    viewer's token, to which the API answers them masked).
     """
     user, group = job.get("runAsUser"), job.get("runAsGroup")
     environment = job.get("environment") or {}
     stdin = job.get("stdin")
     return [
         ("run as", (user or "the daemon's default") + (f", group {group}" if group else "")),
-        ("directory", job.get("workingDirectory") or ("the user's home" if user else "/")),
+        ("directory", job.get("workingDirectory") or ("the user's home" if user else DEFAULT_USERS_HOME)),
         ("umask", job.get("umask") or "022"),
         ("nice", "the daemon's" if job.get("nice") is None else str(job.get("nice"))),
         ("environment", " ".join(sorted(environment)) or "-"),
-        ("stdin", "-" if stdin is None else f"{len(stdin.encode('utf-8')):,} bytes"),
+        ("stdin", _stdin_size(stdin)),
     ]
+
+
+def _stdin_size(stdin: str | None) -> str:
+    """``-``, ``12 bytes``, or ``***`` as a viewer's token reads it through the API (its size
+    unknown: docs/secrets.md)."""
+    from jobctl.redaction import MASK
+
+    if stdin is None:
+        return "-"
+    return MASK if stdin == MASK else f"{len(stdin.encode('utf-8')):,} bytes"
 
 
 def _rules(rules: list[dict[str, Any]] | None) -> str:

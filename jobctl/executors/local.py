@@ -174,6 +174,7 @@ def _command_outcome(result: ProcessResult, request: RunRequest) -> RunOutcome:
         result=payload,
         error_message=error,
         exit_code=result.exit_code,
+        daemons_reason=result.spawn_error is not None,
     )
 
 
@@ -232,6 +233,7 @@ def _python_outcome(result: ProcessResult, request: RunRequest, report: dict[str
         result=value,
         error_message=error,
         exit_code=result.exit_code,
+        daemons_reason=result.spawn_error is not None,
     )
 
 

@@ -46,6 +46,10 @@ class RunOutcome:
     error_message: str | None
     exit_code: int | None = None
     celery_task_id: str | None = None
+    daemons_reason: bool = False
+    """Whether ``error_message`` is the daemon's own account of why the run could not run (a
+    run-as refusal, a missing directory, no such program), not words of the run's output: the
+    daemon's log line of the run says it too, where a failed run's stderr is left out."""
 
     @property
     def duration_seconds(self) -> float:

@@ -374,12 +374,14 @@ class Runner:
 
     def _log_run(self, ended: _Ended, status: str, duration_seconds: float | None) -> None:
         if self.log_runs:
+            outcome = ended.outcome()
             log_finished_run(
                 job_name=ended.job.name,
                 execution_id=ended.execution.id,
                 status=status,
                 duration_seconds=duration_seconds,
-                exit_code=ended.outcome().exit_code,
+                exit_code=outcome.exit_code,
+                error=outcome.error_message if outcome.daemons_reason else None,
             )
 
     def _log_not_recorded(self, ended: _Ended, run: FinishedRun) -> None:
@@ -568,8 +570,9 @@ class Runner:
 def _failed(message: str) -> RunOutcome:
     now = datetime.now(UTC)
     return RunOutcome(
-        status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=message
-    )
+        status=ExecutionStatus.FAILED, started_at=now, completed_at=now, result=None, error_message=message,
+        daemons_reason=True,
+    )  # fmt: skip
 
 
 def _request(job: Job, execution: Execution, task_function: TaskFunction) -> RunRequest:

@@ -40,6 +40,9 @@ class SettingKey:
     clearable: bool = False
     """An empty value (``--run-as-user ''``) puts the setting back to its default (null in the
     API): without it ``jobs update`` could set such a setting but never unset it."""
+    number_hint: str | None = None
+    """What a text setting given a number says instead of ``takes text, got 23``: the TOML of
+    a jobs file writes ``umask = 0o27`` as a number, 23, which is no mode as typed."""
     least: int = 0
     most: int | None = None
     """A duration's range in seconds, the API field's own (a test holds them to ``JobCreate``):
@@ -75,7 +78,10 @@ class SettingKey:
                 raise _invalid(where, f"takes a whole number, got {shown(value)}")
             return value
         if not isinstance(value, str):
-            raise _invalid(where, f"takes text, got {shown(value)}")
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            raise _invalid(
+                where, self.number_hint if number and self.number_hint else f"takes text, got {shown(value)}"
+            )
         return value
 
     def range_problem(self, seconds: int) -> str | None:
@@ -118,7 +124,14 @@ JOB_SETTING_KEYS: tuple[SettingKey, ...] = (
         "DIR",
         clearable=True,
     ),
-    SettingKey("umask", "umask", "text", "Octal umask of runs (default 022).", "MASK"),
+    SettingKey(
+        "umask",
+        "umask",
+        "text",
+        "Octal umask of runs (default 022; 22 is 022, as for the shell's umask).",
+        "MASK",
+        number_hint='write the mode as text, such as "027"',
+    ),
     SettingKey("nice", "nice", "int", "Nice value of runs, 0..19 (below 0: root daemon only)."),
     SettingKey(
         "stdin",

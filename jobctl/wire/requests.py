@@ -142,10 +142,13 @@ WorkingDirectory = Annotated[
 Umask = Annotated[
     str,
     Field(
-        pattern=_pattern("^0?[0-7]{3}$", "must be an octal mode such as 022 or 0027"),
-        description="octal umask of runs, e.g. 027",
+        pattern=_pattern("^(0?[0-7]{3}|[0-7]{1,2})$", "must be an octal mode such as 022 or 0027"),
+        description="octal umask of runs, e.g. 027; fewer digits read as the shell's umask reads them: 22 is 022",
     ),
 ]
+"""Kept as written (``22``, ``022``, ``0022``): runs read it as octal, the shell's ``umask``
+builtin's way, where ``22`` is ``022``; rewriting it would make ``apply`` of a file saying
+``umask = "22"`` see a change at every run."""
 
 
 def _fits_stdin(value: str) -> str:

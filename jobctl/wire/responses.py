@@ -268,7 +268,10 @@ class JobOut(TypedDict):
     environment: Annotated[
         dict[str, str] | None, Schema("variables set for each run (docs/run-environment.md); null when none")
     ]
-    workingDirectory: Annotated[str | None, Schema("where runs start; null: /")]
+    workingDirectory: Annotated[
+        str | None,
+        Schema("where runs start; null: the home of the run's user (runAsUser, else [daemon] default_run_as), else /"),
+    ]
     umask: Annotated[str | None, Schema("octal umask of runs; null: 022")]
     nice: Annotated[int | None, Schema("nice value of runs; null: the daemon's")]
     stdin: Annotated[str | None, Schema("text given to each run on standard input; null: /dev/null")]

@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 
+DEFAULT_USERS_HOME = "the default user's home (/ without [daemon] default_run_as)"
+"""Where ``jobs show`` says a job that names no directory and no user starts."""
+
 
 def test_env_options_set_replace_and_clear_and_show_json_goes_back_in(
     cli: Any, fails: Callable[..., str], run_json: Callable[..., Any]
@@ -121,7 +124,7 @@ def test_jobs_show_tells_how_runs_start_without_the_secret_values(
     run_json("jobs", "create", "plain-show", "--every", "1h", "--command", "true", "--json")
     plain = _fields(cli("jobs", "show", "plain-show").stdout)
     assert {key: plain[key] for key in ("run as", "directory", "umask", "nice", "environment", "stdin", "retries")} == {
-        "run as": "the daemon's default", "directory": "/", "umask": "022", "nice": "the daemon's",
+        "run as": "the daemon's default", "directory": DEFAULT_USERS_HOME, "umask": "022", "nice": "the daemon's",
         "environment": "-", "stdin": "-", "retries": "none"}  # fmt: skip
 
 
@@ -133,3 +136,25 @@ def test_a_daemon_whose_default_run_as_user_does_not_exist_does_not_start(cli: A
     assert result.stderr == (
         f"jobctl: config file {config}: [daemon] default_run_as names no user of this host: 'no-such-user-here'\n"
     )
+
+
+def test_jobs_show_says_where_a_job_naming_no_user_starts_whatever_the_config(
+    cli: Any, run_json: Callable[..., Any], store_url: str, tmp_path: Any
+) -> None:
+    """``directory /`` was shown for a job naming no user while ``[daemon] default_run_as``
+    started its runs in that user's home. The config is not the job's, so the line says both
+    cases, the same with and without ``default_run_as``; a job with only a group names no user
+    either, and one with a user or a directory says so."""
+    if not store_url.startswith("sqlite"):
+        pytest.skip("rendering, the same on either store: checked on SQLite")
+    run_json("jobs", "create", "nobody-named", "--every", "1h", "--command", "true", "--json")
+    run_json("jobs", "create", "group-only", "--every", "1h", "--command", "true", "--run-as-group", "root", "--json")
+    run_json("jobs", "create", "user-named", "--every", "1h", "--command", "true", "--run-as-user", "root", "--json")
+    config = tmp_path / "default-user.toml"
+    config.write_text('[daemon]\ndefault_run_as = "nobody"\n')
+    for with_config in ((), ("--config", str(config))):
+        directories = {name: _fields(cli(*with_config, "jobs", "show", name).stdout)["directory"]
+                       for name in ("nobody-named", "group-only", "user-named")}  # fmt: skip
+        assert directories == {
+            "nobody-named": DEFAULT_USERS_HOME, "group-only": DEFAULT_USERS_HOME, "user-named": "the user's home"
+        }, with_config  # fmt: skip

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import json
 import re
+import stat
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -493,3 +496,55 @@ def test_an_empty_file_with_prune_is_refused_unless_allowed(sqlite_only_cli: One
         "- delete backup", "- delete once", "- delete ping", "- delete weekly", "0 unchanged"
     ]  # fmt: skip
     assert check_ok(cli("apply", "-f", path, "--prune")).stdout == "no changes (0 unchanged)\n"  # none left to lose
+
+
+def _export_under_umask(cli: OneStoreCli, mask: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """``jobctl export ARGS`` started by a shell whose umask is ``mask``, as a user's would be."""
+    return subprocess.run(
+        ["sh", "-c", f'umask {mask} && exec "$0" -m jobctl export "$@"', sys.executable, *args],
+        capture_output=True, text=True, env=cli.env, timeout=60,
+    )  # fmt: skip
+
+
+def test_a_new_export_file_is_its_owners_alone_and_an_existing_one_keeps_its_mode(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """``export -o jobs.toml`` wrote the jobs' environment values, stdin and task arguments to a
+    new file of mode 0644 (the umask's): any user of the host could read them. A new file is now
+    0600, as ``store backup`` makes its copy, whatever the umask; a file that exists keeps the
+    mode its owner gave it."""
+    cli = sqlite_only_cli
+    check_ok(cli("jobs", "create", "argsec", "--cron", "0 2 * * *", "--command", "echo $JOBCTL_ARG_PASSWORD",
+                 "--arg", "password=topsecret", "--stdin", "pw=abc", "--env", "DB_PASSWORD=hunter2"))  # fmt: skip
+    for fmt, mask in (("toml", "022"), ("json", "000"), ("crontab", "022"), ("toml", "0277")):
+        new = tmp_path / f"new-{mask}.{fmt}"
+        done = _export_under_umask(cli, mask, "--format", fmt, "-o", str(new))
+        assert done.returncode in (0, 1), done  # 1: a job a crontab cannot hold, still written as a comment
+        assert stat.S_IMODE(new.stat().st_mode) == 0o600, (fmt, mask, oct(new.stat().st_mode))
+        assert "hunter2" in new.read_text() or fmt == "crontab"
+    assert sorted(path.name for path in tmp_path.iterdir() if path.name.startswith(".")) == [], "no part file left"
+    existing = tmp_path / "shared.toml"
+    existing.write_text("old\n")
+    existing.chmod(0o644)
+    done = _export_under_umask(cli, "077", "-o", str(existing))
+    assert done.returncode == 0, done
+    assert stat.S_IMODE(existing.stat().st_mode) == 0o644 and 'name = "argsec"' in existing.read_text()
+
+
+def test_a_umask_written_as_a_toml_number_says_to_quote_it_and_22_is_022(
+    sqlite_only_cli: OneStoreCli, tmp_path: Path
+) -> None:
+    """``umask = 0o27`` in a jobs file said "umask: takes text, got 23" (TOML's octal 27 is 23)
+    and ``--umask 22`` was refused, though the shell's umask takes 22: the number is told to be
+    written as text, and 22 is taken, kept as written, as the shell reads it."""
+    cli = sqlite_only_cli
+    path = write(tmp_path, '[[jobs]]\nname = "octal"\nevery = "1h"\ncommand = "umask"\numask = 0o27\n')
+    check_error(
+        cli("apply", "-f", path), 2, f"{path}:5: error: job 'octal': umask: write the mode as text, such as \"027\""
+    )
+    created = json.loads(check_ok(cli("jobs", "create", "short", "--every", "1h", "--command", "umask",
+                                      "--umask", "22", "--json")).stdout)  # fmt: skip
+    assert created["umask"] == "22"
+    quoted = write(tmp_path, '[[jobs]]\nname = "quoted"\nevery = "1h"\ncommand = "umask"\numask = "27"\n', "q.toml")
+    check_ok(cli("apply", "-f", quoted))
+    assert check_ok(cli("apply", "-f", quoted)).stdout == "no changes (1 unchanged)\n"

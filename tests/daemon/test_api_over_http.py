@@ -12,7 +12,7 @@ import httpx
 
 from jobctl.service import Service
 from jobctl.service.tokens import create_token
-from tests.daemon.helpers import DaemonFactory, DaemonProcess, cli, shell_job, wait_for
+from tests.daemon.helpers import DaemonFactory, DaemonProcess, cli, shell_job, wait_for, write_config
 
 PREFIX = "/api/v1/scheduler"
 
@@ -95,6 +95,58 @@ def test_a_viewers_cli_reads_environment_names_and_masked_values(service: Servic
     exported = cli(daemons, "--api", api, "export", token=viewer)
     assert exported.returncode == 0, exported.stderr
     assert "hunter2" not in exported.stdout and "DB_PASSWORD" in exported.stdout
+
+
+def test_a_viewers_cli_reads_stdin_and_secret_looking_args_masked(service: Service, daemons: DaemonFactory) -> None:
+    """``jobs show --json``, ``jobs list --json`` and ``export`` with a viewer token printed the
+    job's ``stdin`` and ``--arg password=...`` as they are; now ``***``, as the audit log shows
+    them. An admin's token still reads them whole."""
+    viewer, _ = create_token(service.store, "viewer-token", "viewer")
+    admin, _ = create_token(service.store, "admin-token", "admin")
+    command = "echo $JOBCTL_ARG_PASSWORD"
+    args = {"command": command, "password": "topsecret", "api_token": "tok123"}
+    shell_job(service, "argsec", command, scheduleConfig={"hours": 1}, stdin="pw=abc", taskArgs=args)
+    daemon = daemons.start(api=True)
+    api = f"http://127.0.0.1:{daemon.port}"
+
+    def read(token: str, *args: str) -> str:
+        result = cli(daemons, "--api", api, *args, token=token)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    secrets = ("topsecret", "tok123", "pw=abc")
+    for args in (("jobs", "show", "argsec", "--json"), ("jobs", "list", "--json", "--all")):
+        data = json.loads(read(viewer, *args))
+        job = data["jobs"][0] if "jobs" in data else data
+        assert job["stdin"] == "***", args
+        assert job["taskArgs"] == {"command": command, "password": "***", "api_token": "***"}
+        assert json.loads(read(admin, *args)) != data, "an admin reads them whole"
+    for args in (("jobs", "show", "argsec"), ("export",), ("export", "--format", "json"), ("export", "argsec")):
+        shown = read(viewer, *args)
+        assert not [secret for secret in secrets if secret in shown], (args, shown)
+        assert "password" in shown and "api_token" in shown, (args, shown)
+    fields = dict(line.split(None, 1) for line in read(viewer, "jobs", "show", "argsec").splitlines() if line.strip())
+    assert fields["stdin"].strip() == "***", "not the 3 bytes of the mask"
+    assert all(secret in read(admin, "export") for secret in secrets)
+
+
+def test_jobs_show_through_the_api_says_where_a_job_naming_no_user_starts(
+    service: Service, daemons: DaemonFactory
+) -> None:
+    """With ``default_run_as = "nobody"``, ``jobs show`` said ``directory /`` (from the store and
+    through ``--api``) while the job's runs started in nobody's home: it now says where they
+    start whatever the daemon's config, which neither the job nor the API's answer holds."""
+    shell_job(service, "plain", "pwd", scheduleConfig={"hours": 1})
+    write_config(daemons.config_path, default_run_as="nobody")
+    daemon = daemons.start(api=True)
+    admin, _ = create_token(service.store, "admin-token", "admin")
+    api = ("--api", f"http://127.0.0.1:{daemon.port}")
+    for mode in ((), api):
+        shown = cli(daemons, *mode, "jobs", "show", "plain", token=admin if mode else None)
+        assert shown.returncode == 0, shown.stderr
+        lines = [line.split(None, 1) for line in shown.stdout.splitlines() if line.strip()]
+        directory = next(words[1].strip() for words in lines if words[0] == "directory")
+        assert directory == "the default user's home (/ without [daemon] default_run_as)", (mode, shown.stdout)
 
 
 def test_a_repeated_or_unknown_query_parameter_is_422_at_its_name(service: Service, daemons: DaemonFactory) -> None:

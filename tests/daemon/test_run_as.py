@@ -159,6 +159,20 @@ def test_allowed_run_as_bounds_the_users(service: Service, daemons: DaemonFactor
     assert execution["errorMessage"] == f"cannot run as {user.name}: not allowed by [daemon] allowed_run_as"
 
 
+def test_a_uid_listed_as_a_toml_integer_allows_its_user(
+    service: Service, daemons: DaemonFactory, user: TestUser
+) -> None:
+    """``allowed_run_as = ["nobody", UID]`` stopped the daemon at start ("must list user names or
+    uids"); the integer now allows the user whose uid it is, as ``"UID"`` in quotes does."""
+    write_config(daemons.config_path, allowed_run_as=["nobody", user.uid])
+    job = shell_job(service, "by-uid", "id -u", scheduleConfig={"hours": 1}, runAsUser=user.name)
+    daemons.start()
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    execution = _finished(service, execution_id)
+    assert execution["status"] == "success", execution["errorMessage"]
+    assert service.get_execution_log(execution_id)["data"] == f"{user.uid}\n"
+
+
 def test_a_root_daemon_bounding_users_without_a_default_warns_that_jobs_naming_none_run_as_root(
     service: Service, daemons: DaemonFactory, user: TestUser
 ) -> None:

@@ -41,6 +41,16 @@ def test_a_run_starts_in_its_directory_with_its_umask_and_nice_value(
     assert service.get_execution_log(runs[2])["data"] == "/\n0022\n0\n"
 
 
+def test_a_two_digit_umask_is_read_as_the_shell_reads_it(service: Service, daemons: DaemonFactory) -> None:
+    """``umask = "27"`` runs as the shell's ``umask 27`` would: 0027, not decimal 27 (0033)."""
+    job = shell_job(service, "short-mask", "umask", scheduleConfig={"hours": 1}, umask="27")
+    daemons.start()
+    execution_id = service.trigger_job(job["id"])["executionId"]
+    execution = _finished(service, execution_id)
+    assert execution["status"] == "success", execution["errorMessage"]
+    assert service.get_execution_log(execution_id)["data"] == "0027\n"
+
+
 def test_a_missing_directory_fails_the_run_with_that_reason(
     service: Service, daemons: DaemonFactory, tmp_path: Path
 ) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from pathlib import Path
 
 import pytest
 
@@ -79,6 +80,49 @@ def test_at_warning_level_a_success_is_not_logged_and_a_failure_says_the_same(
         "run finished: job broken, execution e-2, failed, duration 1.235s, exit code 7",
         "run finished: job slow, execution e-3, timeout, duration -, exit code -",
     ]
+    log_finished_run(job_name="nowhere", execution_id="e-4", status="failed", duration_seconds=0.0, exit_code=None,
+                     error="working directory /srv/gone does not exist")  # fmt: skip
+    assert caplog.records[-1].getMessage() == (
+        "run finished: job nowhere, execution e-4, failed, duration 0.000s, exit code -, "
+        "error: working directory /srv/gone does not exist"
+    )
+    assert caplog.records[-1].fields["error"] == "working directory /srv/gone does not exist"  # type: ignore[attr-defined]
     assert records[0].fields == {  # type: ignore[attr-defined]
         "job": "broken", "executionId": "e-2", "status": "failed", "durationSeconds": 1.235, "exitCode": 7,
     }  # fmt: skip
+
+
+def test_a_run_that_could_not_run_says_why_on_its_line(
+    service: Service, daemons: DaemonFactory, tmp_path: Path
+) -> None:
+    """A run the run-as rules refused was logged ``run finished: job X, ..., failed, ..., exit
+    code -`` and nothing more: the line now ends with the execution's error, in its very words.
+    A run that ran and failed keeps its stderr out of the log."""
+    write_config(daemons.config_path, allowed_run_as=["root"])
+    hourly = {"scheduleConfig": {"hours": 1}}
+    jobs = [
+        shell_job(service, "refused", "id -u", runAsUser="nobody", **hourly),
+        shell_job(service, "nowhere", "pwd", workingDirectory=str(tmp_path / "gone"), **hourly),
+        shell_job(service, "broken", "echo private words >&2; exit 7", **hourly),
+    ]
+    daemon = daemons.start()
+    ids = _run_all(service, jobs)
+    wait_for(lambda: daemon.log().count("run finished:") >= 3, timeout=10, what="the log lines")
+    lines = {name: next(line for line in daemon.log().splitlines() if ids[name] in line) for name in ids}
+    for name in ("refused", "nowhere"):
+        error = service.get_execution(ids[name])["errorMessage"]
+        assert error.startswith("cannot run as nobody: " if name == "refused" else "working directory "), error
+        assert " WARNING jobctl.runs: run finished: job " in lines[name] and ", failed, " in lines[name]
+        assert lines[name].endswith(f", exit code -, error: {error}"), lines[name]
+    assert lines["broken"].endswith("exit code 7") and "private words" not in daemon.log()
+
+
+def test_with_json_logs_the_reason_is_the_error_key(service: Service, daemons: DaemonFactory) -> None:
+    write_config(daemons.config_path, log_format="json", allowed_run_as=["root"])
+    job = shell_job(service, "refused", "id -u", runAsUser="nobody", scheduleConfig={"hours": 1})
+    daemon = daemons.start()
+    ids = _run_all(service, [job])
+    wait_for(lambda: "run finished:" in daemon.log(), timeout=10, what="the log line")
+    [record] = [json.loads(line) for line in daemon.log().splitlines() if ids["refused"] in line]
+    assert record["error"] == service.get_execution(ids["refused"])["errorMessage"]
+    assert record["message"].endswith(f", exit code -, error: {record['error']}")

@@ -500,14 +500,32 @@ def test_a_file_is_replaced_whole_with_its_permissions(sqlite_url: str, bare_cli
     assert len(target.read_text().splitlines()) == 3 and stat.S_IMODE(target.stat().st_mode) == 0o640
     assert sorted(path.name for path in tmp_path.iterdir()) == ["bare.toml", "jobctl.db", "runs.ndjson"]
 
-    fresh = tmp_path / "fresh.csv"
-    done = subprocess.run(
-        ["sh", "-c", 'umask 027 && exec "$0" -m jobctl --db "$1" executions export -o "$2"', sys.executable,
-         sqlite_url, str(fresh)],
-        capture_output=True, text=True, env=bare_cli.env, timeout=60,
-    )  # fmt: skip
-    assert done.returncode == 0, done
-    assert stat.S_IMODE(fresh.stat().st_mode) == 0o640 and len(fresh.read_text().splitlines()) == 4
+
+def test_a_new_file_is_its_owners_alone_from_its_creation(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
+    """A new FILE took the umask's mode (0644 under 022, 0640 under 027), though run output can
+    hold secrets: it is now 0600, as ``store backup`` makes its copy, from the moment it exists
+    (the temporary file it is renamed from, and a FILE opened in place through a symlink)."""
+    store = open_store(sqlite_url)
+    add_executions(store.db, add_job(store.db, "backup"), [timedelta(minutes=n) for n in range(3)])
+    store.close()
+    for mask in ("022", "027", "0277"):
+        fresh = tmp_path / f"fresh-{mask}.csv"
+        done = subprocess.run(
+            ["sh", "-c", f'umask {mask} && exec "$0" -m jobctl --db "$1" executions export -o "$2"',
+             sys.executable, sqlite_url, str(fresh)],
+            capture_output=True, text=True, env=bare_cli.env, timeout=60,
+        )  # fmt: skip
+        assert done.returncode == 0, done
+        assert stat.S_IMODE(fresh.stat().st_mode) == 0o600 and len(fresh.read_text().splitlines()) == 4, mask
+    dangling = tmp_path / "link.ndjson"
+    dangling.symlink_to(tmp_path / "through-link.ndjson")
+    done = bare_cli("--db", sqlite_url, "executions", "export", "--format", "ndjson", "-o", str(dangling))
+    assert done.code == 0, done
+    assert stat.S_IMODE((tmp_path / "through-link.ndjson").stat().st_mode) == 0o600
+    with exporting.Destination(str(tmp_path / "watched.csv")) as out:  # the part file, before a byte is written
+        [part] = [path for path in tmp_path.iterdir() if path.name.startswith(".watched.csv.")]
+        assert stat.S_IMODE(part.stat().st_mode) == 0o600
+        out.discard()
 
 
 def test_a_fifo_stdout_and_a_symlink_are_written_in_place(sqlite_url: str, bare_cli: Cli, tmp_path: Path) -> None:
