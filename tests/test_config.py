@@ -14,6 +14,7 @@ from jobctl import config as config_module
 from jobctl.config import Config, config_from_dict, host_timezone, load_config
 from jobctl.errors import UsageError
 from jobctl.models import TaskFunctionSpec
+from tests.as_nobody import error_as_nobody, needs_root
 
 BOM = "\ufeff".encode()
 
@@ -378,41 +379,18 @@ def test_the_default_path_is_read_when_present_and_optional_when_absent(tmp_path
     assert load_config().timezone == "Asia/Tokyo"
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
+@needs_root
 def test_a_default_config_this_user_cannot_reach_is_a_clear_error(tmp_path: Path) -> None:
     """``su -m`` keeps root's ``HOME``: the user's default config is behind a directory this
     user cannot search. That is one line naming the file and exit 2, not a traceback, and not
     a silent fall back to the defaults (which may name another store)."""
-    import pwd
-
     hidden = tmp_path / "xdg" / "jobctl"
     hidden.mkdir(parents=True)
     (hidden / "jobctl.toml").write_text('[store]\nurl = "sqlite:////elsewhere.db"\n')
     hidden.chmod(0o700)  # root's; nobody may not look inside
-    nobody = pwd.getpwnam("nobody")
-    tmp_path.chmod(0o755)
-    (tmp_path / "xdg").chmod(0o755)
-    read, write_end = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child reports through the pipe
-        os.close(read)
-        try:
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            load_config()
-            message = "no error"
-        except UsageError as exc:
-            message = f"UsageError: {exc}"
-        except BaseException as exc:
-            message = f"{type(exc).__name__}: {exc}"
-        os.write(write_end, message.encode())
-        os._exit(0)
-    os.close(write_end)
-    with os.fdopen(read, "rb") as pipe:
-        message = pipe.read().decode()
-    os.waitpid(child, 0)
+    message = error_as_nobody(load_config, UsageError)
     file = hidden / "jobctl.toml"
-    assert message == f"UsageError: cannot read config file {file}: [Errno 13] Permission denied: '{file}'"
+    assert message == f"cannot read config file {file}: [Errno 13] Permission denied: '{file}'"
 
 
 def test_the_system_config_is_read_when_there_is_no_user_config(

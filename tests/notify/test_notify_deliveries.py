@@ -26,13 +26,6 @@ from tests.daemon.helpers import wait_for
 from tests.notify.helpers import SECRET, HttpReceiver
 
 
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
-
-
 def settings_for(receiver: HttpReceiver, **notify: Any) -> NotifySettings:
     return config_from_dict({
         "notifiers": [{"name": "hook", "type": "webhook", "url": receiver.url + "/{event}", "secret": SECRET,

@@ -27,13 +27,6 @@ def notifier(name: str, url: str) -> str:
 
 
 @pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def setting(store_url: str, tmp_path: Path, receiver: HttpReceiver) -> Iterator[tuple[Service, DaemonFactory, Path]]:
     """A config with ``n1`` (the receiver) and ``n2`` (a port nobody listens on), deliveries
     retried for two minutes; the test takes ``n2`` out of it."""

@@ -6,7 +6,6 @@ server (aiosmtpd) and posts them to a Slack-format webhook receiver."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,20 +21,6 @@ from tests.daemon.helpers import DaemonFactory, shell_job, wait_for, write_confi
 from tests.notify.helpers import SMTP_PASSWORD, SMTP_USER, HttpReceiver, SmtpServer
 
 ZONE = "America/New_York"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
 
 
 def notifiers(smtp: SmtpServer, receiver: HttpReceiver) -> str:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,20 +18,6 @@ pytestmark = pytest.mark.parametrize("store_url", ["sqlite"], indirect=True)  # 
 TEST_JOB_NAME = "jobctl-test-job"  # the samples docs/notifications.md documents
 TEST_JOB_ID = "00000000-0000-0000-0000-000000000000"
 TEST_EXECUTION_ID = "00000000-0000-0000-0000-000000000001"
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 def add_notifier(cli: Cli, toml: str) -> None:

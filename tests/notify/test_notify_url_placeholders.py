@@ -8,7 +8,6 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,13 +24,6 @@ VALID = "{job_name}, {job_id}, {event}, {execution_id}"
 
 def webhook(url: str) -> str:
     return f'[[notifiers]]\nname = "hc"\ntype = "webhook"\nurl = "{url}"\ntimeout = 2\n'
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpReceiver]:
-    server = HttpReceiver().start()
-    yield server
-    server.stop()
 
 
 def test_a_config_with_an_unknown_placeholder_is_refused_in_one_line(tmp_path: Path) -> None:

@@ -5,41 +5,15 @@ directory that is not there alike."""
 from __future__ import annotations
 
 import os
-import pwd
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from jobctl.errors import StoreError
 from jobctl.store import open_store
+from tests.as_nobody import error_as_nobody, needs_root
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="switching to another user needs root")
-
-
-def _as_nobody(action: Callable[[], None]) -> str:
-    """The error ``action`` raises in a child process that runs as ``nobody``."""
-    nobody = pwd.getpwnam("nobody")
-    read, write = os.pipe()
-    child = os.fork()
-    if child == 0:  # pragma: no cover - the child reports through the pipe
-        os.close(read)
-        try:
-            os.setgid(nobody.pw_gid)
-            os.setuid(nobody.pw_uid)
-            action()
-            message = "no error"
-        except StoreError as exc:
-            message = str(exc)
-        except BaseException as exc:
-            message = f"{type(exc).__name__}: {exc}"
-        os.write(write, message.encode())
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read, "rb") as pipe:
-        message = pipe.read().decode()
-    os.waitpid(child, 0)
-    return message
+pytestmark = needs_root
 
 
 @pytest.fixture
@@ -59,7 +33,7 @@ def test_a_store_file_this_user_may_not_read(shared: Path) -> None:
     path = shared / "root.db"
     open_store(f"sqlite:///{path}").close()
     path.chmod(0o600)
-    message = _as_nobody(lambda: open_store(f"sqlite:///{path}").close())
+    message = error_as_nobody(lambda: open_store(f"sqlite:///{path}").close(), StoreError)
     assert message == f"cannot open store {path}: permission denied: this user may not read and write it"
 
 
@@ -67,6 +41,6 @@ def test_a_directory_this_user_may_not_enter(shared: Path) -> None:
     private = shared / "private"
     private.mkdir(mode=0o700)
     open_store(f"sqlite:///{private / 'x.db'}").close()
-    message = _as_nobody(lambda: open_store(f"sqlite:///{private / 'x.db'}").close())
+    message = error_as_nobody(lambda: open_store(f"sqlite:///{private / 'x.db'}").close(), StoreError)
     assert message.startswith(f"cannot open store {private / 'x.db'}: permission denied: "), message
     assert f"may not enter {private}" in message, message
