@@ -19,6 +19,7 @@ from typing import Any
 from jobctl.cli.option_terms import options_message
 from jobctl.errors import UsageError, ValidationFailed
 from jobctl.models import SHELL_TASK_FUNCTION
+from jobctl.wire.free_json import too_deep_to_read
 
 
 @dataclass(kw_only=True)
@@ -54,6 +55,8 @@ def read_json_body(source: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise UsageError(too_deep_to_read(source)) from None
     if not isinstance(data, dict):
         raise UsageError(f"{source} must hold a JSON object (an API job body)")
     return data
