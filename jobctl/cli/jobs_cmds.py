@@ -466,11 +466,17 @@ def update(
         from jobctl.errors import UsageError
 
         raise UsageError("nothing to change: give at least one option (see jobctl jobs update --help)")
+    before = job_now()
     try:
         data = service.update_job(job_id, body)
     except ValidationFailed as exc:
         raise body_errors_as_typed(exc, given_options(ctx)) from None
-    output.print_json(data) if as_json else render.job_changed(data, "updated")
+    if as_json:
+        output.print_json(data)
+    elif data["updatedAt"] == before["updatedAt"]:  # an update that changes nothing writes nothing
+        render.job_unchanged(data)
+    else:
+        render.job_changed(data, "updated")
 
 
 @app.command("delete")
