@@ -25,18 +25,25 @@ _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 JSON_MEDIA_TYPE = "application/json"
 
+EMPTY_BODY = "the body is empty: send a JSON object"
+"""What a request with no body (or only whitespace) is told. Every body the API reads is a JSON
+object; the decoder's own words for it were ``malformed JSON: Expecting value: line 1 column 1
+(char 0)``, which says nothing about what to send."""
+
 
 async def json_body(request: Request) -> Any:
     """The request's JSON body, decoded.
 
     :raises UnsupportedMediaType: when it is not sent as ``application/json`` (415).
-    :raises ValidationFailed: when it is not valid JSON.
+    :raises ValidationFailed: when it is empty or not valid JSON.
     """
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type != JSON_MEDIA_TYPE:
         shown = f"Content-Type {media_type!r}" if media_type else "no Content-Type"
         raise UnsupportedMediaType(f"the body must be sent as Content-Type: {JSON_MEDIA_TYPE}, not with {shown}")
     raw = await request.body()
+    if not raw.strip():
+        raise ValidationFailed.field(["body"], EMPTY_BODY, "json_invalid")
     try:
         data = json.loads(raw, parse_constant=_reject_constant)
         if _ESCAPED_SURROGATE.search(raw):

@@ -224,3 +224,22 @@ def test_unknown_paths_and_methods(shared_api: Api, unchanged_job: dict[str, Any
     assert shared_api.get("/nothing-here").status_code == 404
     assert shared_api.call("PATCH", f"/jobs/{unchanged_job['id']}", json={}).status_code == 405
     assert shared_api.call("DELETE", "/jobs").json() == {"detail": "Method Not Allowed"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/jobs"), ("PUT", "/jobs/{id}"), ("PUT", "/jobs/{id}/status"), ("POST", "/apply")],
+    ids=["create", "update", "status", "apply"],
+)
+@pytest.mark.parametrize("raw", [b"", b" \n\t "], ids=["empty", "whitespace"])
+def test_an_empty_body_is_told_to_send_an_object(
+    shared_api: Api, unchanged_job: dict[str, Any], method: str, path: str, raw: bytes
+) -> None:
+    """It was told ``malformed JSON: Expecting value: line 1 column 1 (char 0)``."""
+    response = shared_api.call(
+        method, path.format(id=unchanged_job["id"]), content=raw, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == [
+        {"loc": ["body"], "msg": "the body is empty: send a JSON object", "type": "json_invalid"}
+    ]
