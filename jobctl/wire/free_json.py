@@ -3,11 +3,11 @@
 ``taskArgs`` and ``scheduleConfig`` take any JSON object, so their types alone do not keep out
 two values that break every reader of the job later:
 
-- **A number that is not finite** (NaN, Infinity, -Infinity). JSON has none; the API's body
-  reader refuses the words, but a body read by the CLI (``jobs create --from-json``, which
-  Python's decoder reads with ``NaN``) or a jobs file (TOML has ``nan`` and ``inf``) carried one
-  into the store, and every answer holding it then failed to encode (a 500 for ``GET /jobs``
-  and ``GET /audit``, a literal ``NaN`` in ``--json`` output).
+- **A number that is not finite** (NaN, Infinity, -Infinity). JSON has none, but ``1e999``
+  reads as infinity, a body read by the CLI (``jobs create --from-json``, which Python's decoder
+  reads with ``NaN``) or a jobs file (TOML has ``nan`` and ``inf``) carried one into the store,
+  and every answer holding it then failed to encode (a 500 for ``GET /jobs`` and ``GET
+  /audit``, a literal ``NaN`` in ``--json`` output).
 - **Nesting deeper than** :data:`MAX_DEPTH` levels. The code that reads a job's values back
   (masking secrets for the audit log, comparing, encoding) walks them by recursion; about 500
   levels, a 2 KB body, ended in a RecursionError: a 500 from the API, an internal error from the

@@ -26,9 +26,8 @@ def _locs(response: Any) -> list[list[Any]]:
 )
 @pytest.mark.parametrize(
     "raw",
-    [b"{", b"", b"nul", b'{"name": "x",}', b"\xff\xfe", b'{"isEnabled": NaN}', b"[" * 100_000,
-     b'{"name": "\\ud800"}'],
-    ids=["truncated", "empty", "not-json", "trailing-comma", "not-utf8", "nan", "deeply-nested", "lone-surrogate"],
+    [b"{", b"", b"nul", b'{"name": "x",}', b"\xff\xfe", b"[" * 100_000, b'{"name": "\\ud800"}'],
+    ids=["truncated", "empty", "not-json", "trailing-comma", "not-utf8", "deeply-nested", "lone-surrogate"],
 )  # fmt: skip
 def test_malformed_json_is_422(
     shared_api: Api, unchanged_job: dict[str, Any], method: str, path: str, raw: bytes

@@ -54,6 +54,24 @@ def test_a_number_json_reads_as_infinite_is_refused_at_its_loc(
     assert [loc for loc, _ in _errors(updated)] == [loc]
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "text", "error"),
+    [("POST", "/jobs", BODY_TEXT.replace("%s", '{"command": "true", "x": NaN}'),
+      (["body", "taskArgs", "x"], "must be a finite number: JSON has no NaN or Infinity, got nan")),
+     ("PUT", "/jobs/{id}", '{"scheduleConfig": {"minutes": -Infinity}}',
+      (["body", "scheduleConfig", "minutes"], "must be a finite number: JSON has no NaN or Infinity, got -inf")),
+     ("PUT", "/jobs/{id}/status", '{"isEnabled": NaN}', (["body", "isEnabled"], "Input should be a valid boolean"))],
+    ids=["create", "update", "status"],
+)  # fmt: skip
+def test_nan_and_infinity_as_python_writes_them_are_refused_at_their_field(
+    shared_api: Api, unchanged_job: dict[str, Any], method: str, path: str, text: str, error: tuple[list[Any], str]
+) -> None:
+    """What ``jobctl --api`` sends for a jobs file's ``nan`` or a ``--from-json`` body's ``NaN``: the
+    one validation refuses it where it is, in the words the CLI on the store uses (it was
+    ``malformed JSON`` at ``["body"]``, and the CLI failed to encode it: an internal error)."""
+    assert _errors(_send(shared_api, method, path.format(id=unchanged_job["id"]), text)) == [error]
+
+
 def _sign(args: str) -> str:
     return "-" if "-1e999" in args else ""
 

@@ -497,6 +497,40 @@ def test_an_unknown_task_is_bad_input_in_the_words_of_apply_on_the_store_and_thr
         assert (result.returncode, result.stderr) == (3, "jobctl: no job 'no-such-job'\n")
 
 
+def test_nan_and_deep_nesting_are_refused_alike_on_the_store_and_through_the_api(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    """A ``--from-json`` body's ``NaN`` and a jobs file's ``nan`` failed to encode through ``--api``
+    (an internal error), and 495 levels of nesting was an internal error on the store and a 500
+    through the API: the same one line, exit 2, in both modes (docs/free-form-json.md)."""
+    _rendering_only(daemon)
+    finite = "must be a finite number: JSON has no NaN or Infinity, got nan"
+    body = tmp_path / "nan.json"
+    body.write_text('{"name": "nan-job", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"minutes": 5},'
+                    ' "taskArgs": {"command": "true", "x": NaN}}')  # fmt: skip
+    jobs_file = tmp_path / "nan.toml"
+    jobs_file.write_text('[[jobs]]\nname = "nan-job"\nevery = "5m"\ncommand = "true"\nargs = {a = nan}\n')
+    deep: dict[str, object] = {"command": "true"}
+    inner = deep
+    for _ in range(494):
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    deep_body = tmp_path / "deep.json"
+    deep_body.write_text(json.dumps({"name": "deep-job", "taskFunctionId": 1, "jobTypeId": 1,
+                                     "scheduleConfig": {"minutes": 5}, "taskArgs": deep}))  # fmt: skip
+    expected = {
+        ("jobs", "create", "--from-json", str(body)): f"jobctl: taskArgs.x: {finite}\n",
+        ("apply", "-f", str(jobs_file)): f"{jobs_file}:5: error: job 'nan-job': args.a: {finite}\n",
+        ("jobs", "create", "--from-json", str(deep_body)):
+            "jobctl: taskArgs: is nested more than 64 levels deep (objects and arrays within one another)\n",
+    }  # fmt: skip
+    for args, line in expected.items():
+        for result in (daemon.cli(*args), daemon.remote(*args)):
+            assert (result.returncode, result.stdout, result.stderr) == (2, "", line), args
+    listed = json.loads(daemon.remote("jobs", "list", "--json", "--all").stdout)["jobs"]
+    assert not {"nan-job", "deep-job"} & {job["name"] for job in listed}
+
+
 def test_an_update_that_changes_nothing_says_so_on_the_store_and_through_the_api(daemon: Daemon) -> None:
     _rendering_only(daemon)
     created = daemon.cli("jobs", "create", "same-job", "--every", "1h", "--command", "true", "--json")
