@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import sys
 import tomllib
 from collections.abc import Iterator
@@ -390,6 +391,10 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
             _in_range(entry["default_timeout_seconds"], "task_functions", "default_timeout_seconds", label, where)
         if entry["handler_type"] not in {h.value for h in HandlerType}:
             raise UsageError(f"{where}: {label} handler_type must be command, python or celery_task")
+        problem = handler_path_problem(entry["handler_type"], entry["handler_path"])
+        if problem:
+            named = f"{label} ({shown(entry['name'])})"
+            raise UsageError(f"{where}: {named} handler_path {problem}, not {as_written(entry['handler_path'])}")
         specs.append(
             TaskFunctionSpec(
                 name=entry["name"],
@@ -407,6 +412,37 @@ def _task_functions(content: Any, where: str) -> list[TaskFunctionSpec]:
     if repeated:
         raise UsageError(f"{where}: task function names must be unique: {repeated}")
     return specs
+
+
+def handler_path_problem(handler_type: str, path: str) -> str | None:
+    """What is wrong with ``path`` as the ``handler_path`` of a ``handler_type`` task function,
+    or None. Checked when the config is read (``task-functions sync``, a daemon's start), so a
+    path no run could use is refused there, naming its entry, instead of failing every run:
+
+    - ``python``: ``pkg.module:func`` or ``pkg.module.func`` (what the run imports and calls,
+      :func:`jobctl.executors.python_runner.load`), each part a Python name; after ``:`` a
+      dotted attribute (``pkg.module:Class.method``) is fine too.
+    - ``command``: a command line that splits as a shell would split it (no open quote).
+
+    A Celery task's name is the worker's business (any text names a task).
+    """
+    if handler_type == HandlerType.PYTHON.value:
+        module, colon, attribute = path.partition(":")
+        if not colon:
+            module, _, attribute = path.rpartition(".")
+        if not (_dotted_names(module) and _dotted_names(attribute)):
+            return "must be a Python callable as module:function or module.function (e.g. pkg.tasks:cleanup)"
+    elif handler_type == HandlerType.COMMAND.value:
+        try:
+            shlex.split(path)
+        except ValueError as exc:
+            return f"must be a command line a shell could split ({exc})"
+    return None
+
+
+def _dotted_names(text: str) -> bool:
+    """``a.b.c``: one or more Python names joined by dots."""
+    return all(part.isidentifier() for part in text.split("."))
 
 
 def _concurrency_groups(content: Any, where: str) -> list[ConcurrencyGroup]:

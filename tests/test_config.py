@@ -358,9 +358,36 @@ def test_task_functions_are_validated(content: Any, named: str) -> None:
 
 
 def test_every_handler_type_is_accepted() -> None:
-    functions = [_function(name=kind, handler_type=kind) for kind in ("command", "python", "celery_task")]
+    paths = {"command": "/bin/true", "python": "reports.build:main", "celery_task": "reports.build"}
+    functions = [_function(name=kind, handler_type=kind, handler_path=path) for kind, path in paths.items()]
     config = config_from_dict({"task_functions": functions})
     assert [spec.handler_type for spec in config.task_functions] == ["command", "python", "celery_task"]
+    shapes = ["w4calls:main", "w4calls.main", "pkg.tasks:cleanup", "pkg.tasks:Job.run", "paquet_é.tâches:nettoie"]
+    python = [_function(name=f"p{n}", handler_type="python", handler_path=path) for n, path in enumerate(shapes)]
+    assert [spec.handler_path for spec in config_from_dict({"task_functions": python}).task_functions] == shapes
+
+
+PYTHON_SHAPE = "must be a Python callable as module:function or module.function (e.g. pkg.tasks:cleanup)"
+
+
+@pytest.mark.parametrize(
+    ("handler_type", "handler_path", "problem"),
+    [("python", "w4calls:", PYTHON_SHAPE), ("python", "w4calls", PYTHON_SHAPE), ("python", ":main", PYTHON_SHAPE),
+     ("python", "reports..build:main", PYTHON_SHAPE), ("python", "reports build:main", PYTHON_SHAPE),
+     ("python", "reports.build:main.", PYTHON_SHAPE), ("python", "/bin/true", PYTHON_SHAPE),
+     ("command", 'echo "open', "must be a command line a shell could split (No closing quotation)")],
+    ids=["colon-no-function", "module-alone", "no-module", "empty-part", "space", "trailing-dot", "a-command",
+         "open-quote"],
+)  # fmt: skip
+def test_a_handler_path_no_run_could_use_is_refused_naming_its_entry(
+    handler_type: str, handler_path: str, problem: str
+) -> None:
+    """It was accepted and every run of it failed (`'w4calls:' is not a dotted path`)."""
+    functions = [_function(), _function(name="w4", handler_type=handler_type, handler_path=handler_path)]
+    with pytest.raises(UsageError) as caught:
+        config_from_dict({"task_functions": functions})
+    shown = '"' + handler_path.replace('"', '\\"') + '"'
+    assert caught.value.message.endswith(f"task_functions[1] ('w4') handler_path {problem}, not {shown}")
 
 
 def test_jobctl_config_env_is_used_and_an_explicit_path_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

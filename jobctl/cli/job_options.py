@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from jobctl.cli.option_terms import options_message
-from jobctl.errors import UsageError, ValidationFailed
+from jobctl.errors import NotFound, UsageError, ValidationFailed
 from jobctl.models import SHELL_TASK_FUNCTION
+from jobctl.wire.free_json import too_deep_to_read
+from jobctl.wire.job_tables import no_task_function_named
 
 
 @dataclass(kw_only=True)
@@ -54,9 +56,26 @@ def read_json_body(source: str) -> dict[str, Any]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise UsageError(f"{source} is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise UsageError(too_deep_to_read(source)) from None
     if not isinstance(data, dict):
         raise UsageError(f"{source} must hold a JSON object (an API job body)")
     return data
+
+
+def task_by_name(resolve: Callable[[str], int]) -> Callable[[str], int]:
+    """``resolve`` (the service's task function by name), with a name the store lacks refused
+    as bad input at ``taskFunctionId``: exit 2 with the words of a jobs file's unknown ``task``
+    (``--task: no task function named 'x'``), as the API's 422 for an unknown
+    ``taskFunctionId`` and ``apply`` are. Exit 3 is for the job or run a command is about."""
+
+    def resolve_or_refuse(name: str) -> int:
+        try:
+            return resolve(name)
+        except NotFound:
+            raise ValidationFailed.field(["body", "taskFunctionId"], no_task_function_named(name)) from None
+
+    return resolve_or_refuse
 
 
 def job_body_from_json(source: str, *, resolve_task: Callable[[str], int]) -> dict[str, Any]:
@@ -67,7 +86,8 @@ def job_body_from_json(source: str, *, resolve_task: Callable[[str], int]) -> di
     its task function (``taskFunction.name``, as ``show`` prints it), the task function of that
     name in *this* store is used: ids differ between stores, names do not.
 
-    :raises UsageError: for unreadable input. :raises NotFound: for a task function this store lacks.
+    :raises UsageError: for unreadable input. :raises ValidationFailed: for a task function this
+        store lacks (with :func:`task_by_name`).
     """
     from jobctl.wire.responses import JOB_READ_ONLY_KEYS
 
@@ -75,7 +95,11 @@ def job_body_from_json(source: str, *, resolve_task: Callable[[str], int]) -> di
     body = {key: value for key, value in data.items() if key not in JOB_READ_ONLY_KEYS}
     task = data.get("taskFunction")
     if isinstance(task, dict) and isinstance(task.get("name"), str):
-        body["taskFunctionId"] = resolve_task(task["name"])
+        try:
+            body["taskFunctionId"] = resolve_task(task["name"])
+        except ValidationFailed as exc:  # named where the input named it
+            where = ["body", "taskFunction", "name"]
+            raise ValidationFailed([{**error, "loc": where} for error in exc.errors]) from None
     return body
 
 

@@ -11,7 +11,13 @@ import typer
 
 from jobctl.cli import output, render
 from jobctl.cli.context import AppContext
-from jobctl.cli.job_options import JobOptions, body_errors_as_typed, body_from_options, job_body_from_json
+from jobctl.cli.job_options import (
+    JobOptions,
+    body_errors_as_typed,
+    body_from_options,
+    job_body_from_json,
+    task_by_name,
+)
 from jobctl.cli.paging import at_least_one
 from jobctl.errors import ValidationFailed
 
@@ -362,27 +368,25 @@ def create(
         notify=notify,
         settings=settings or {},
     )
-    if from_json:
-        body = job_body_from_json(from_json, resolve_task=service.resolve_task_function)
-    elif name is None:
+    if not from_json and name is None:
         from jobctl.errors import UsageError
 
         raise UsageError("give the job a NAME (or use --from-json FILE)")
-    else:
-        body = {}
-    if name is not None:
-        body["name"] = name
-    body_from_options(
-        body,
-        options,
-        current=lambda field: body.get(field),
-        resolve_task=service.resolve_task_function,
-        default_timezone=app_ctx.config.scheduler_timezone,
-        required=not from_json,
-    )
-    if disabled:
-        body["isEnabled"] = False
+    resolve_task = task_by_name(service.resolve_task_function)
     try:
+        body = job_body_from_json(from_json, resolve_task=resolve_task) if from_json else {}
+        if name is not None:
+            body["name"] = name
+        body_from_options(
+            body,
+            options,
+            current=lambda field: body.get(field),
+            resolve_task=resolve_task,
+            default_timezone=app_ctx.config.scheduler_timezone,
+            required=not from_json,
+        )
+        if disabled:
+            body["isEnabled"] = False
         data = service.create_job(body)
     except ValidationFailed as exc:
         raise body_errors_as_typed(exc, given_options(ctx)) from None
@@ -450,27 +454,34 @@ def update(
         clear_notify=clear_notify,
         settings=settings or {},
     )
-    body = job_body_from_json(from_json, resolve_task=service.resolve_task_function) if from_json else {}
-    if name is not None:
-        body["name"] = name
+    resolve_task = task_by_name(service.resolve_task_function)
     job_now: Callable[[], Mapping[str, Any]] = functools.cache(lambda: service.get_job(job_id))
-    body_from_options(
-        body,
-        options,
-        current=lambda field: body[field] if field in body else job_now().get(field),
-        resolve_task=service.resolve_task_function,
-        default_timezone=app_ctx.config.scheduler_timezone,
-        required=False,
-    )
-    if not body:
-        from jobctl.errors import UsageError
-
-        raise UsageError("nothing to change: give at least one option (see jobctl jobs update --help)")
     try:
+        body = job_body_from_json(from_json, resolve_task=resolve_task) if from_json else {}
+        if name is not None:
+            body["name"] = name
+        body_from_options(
+            body,
+            options,
+            current=lambda field: body[field] if field in body else job_now().get(field),
+            resolve_task=resolve_task,
+            default_timezone=app_ctx.config.scheduler_timezone,
+            required=False,
+        )
+        if not body:
+            from jobctl.errors import UsageError
+
+            raise UsageError("nothing to change: give at least one option (see jobctl jobs update --help)")
+        before = job_now()
         data = service.update_job(job_id, body)
     except ValidationFailed as exc:
         raise body_errors_as_typed(exc, given_options(ctx)) from None
-    output.print_json(data) if as_json else render.job_changed(data, "updated")
+    if as_json:
+        output.print_json(data)
+    elif data["updatedAt"] == before["updatedAt"]:  # an update that changes nothing writes nothing
+        render.job_unchanged(data)
+    else:
+        render.job_changed(data, "updated")
 
 
 @app.command("delete")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from jobctl.errors import UsageError
+from jobctl.wire.free_json import too_deep_to_read
 
 MAX_FILE_BYTES = 1024 * 1024
 """The largest jobs file apply reads (and crontab import), 1 MiB."""
@@ -70,7 +71,10 @@ def read_jobs_file(path: str) -> JobsFile:
         text = raw.decode("utf-8").removeprefix(BYTE_ORDER_MARK)
     except UnicodeDecodeError as exc:
         raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    data = _parse(path, text)
+    try:
+        data = _parse(path, text)
+    except RecursionError:
+        raise UsageError(too_deep_to_read(path)) from None
     unknown = sorted(set(data) - {"jobs"})
     if unknown:
         raise UsageError(f"{path}: unknown top-level key(s) {', '.join(unknown)}: a jobs file holds [[jobs]] tables")
@@ -78,9 +82,13 @@ def read_jobs_file(path: str) -> JobsFile:
     if not isinstance(tables, list):
         raise UsageError(f"{path}: jobs must be an array of tables ([[jobs]])")
     starts = [number for number, line in enumerate(text.splitlines(), start=1) if _HEADER.match(line)]
+    try:
+        plain = [_plain(table) for table in tables]
+    except RecursionError:
+        raise UsageError(too_deep_to_read(path)) from None
     return JobsFile(
         path=path,
-        tables=[_plain(table) for table in tables],
+        tables=plain,
         text=text,
         starts=starts if len(starts) == len(tables) else [],
     )

@@ -28,7 +28,10 @@ EXIT_CODES = {
         "a parameter the Postgres driver refuses; an empty `--db`, `--api` or `--config`), "
         "or an output that cannot be written (`-o FILE`, stdout)"
     ),
-    3: "not found",
+    3: (
+        "not found (the job, run, token or notifier a command is about; an unknown name in a job's settings, "
+        "such as `--task NAME`, is bad input: 2)"
+    ),
     4: (
         "conflict (disabled job, maxInstances reached, duplicate name, system job, delete of a job with active runs, "
         "cancel of a run that already ended)"

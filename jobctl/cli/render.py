@@ -300,6 +300,12 @@ def job_changed(job: JobOut, verb: str) -> None:
     output.print_line(f"{verb} job {job['name']!r} ({job['id']}): {describe(job)}, {next_run}")
 
 
+def job_unchanged(job: JobOut) -> None:
+    """What ``jobs update`` says when the job already was as asked: nothing was written, not
+    even its ``updatedAt`` (docs/updating-jobs.md)."""
+    output.print_line(f"no changes to job {job['name']!r} ({job['id']})")
+
+
 def job_deleted(job_id: str, name: str) -> None:
     """The line ``jobs delete`` prints, as :func:`job_changed` names the job (the API answers
     a delete with no body)."""

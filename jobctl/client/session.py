@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
@@ -61,6 +62,7 @@ class ApiSession:
         self.base_url = base_url.rstrip("/")
         token = token.strip() if token else None  # a token read from a file keeps its newline
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._json_headers = {**self._headers, "Content-Type": "application/json"}
         self._owned = client is None
         self._client = client or _new_client(self.base_url, timeout, transport)
         self._prefix = _api_root(self._client, self.base_url)
@@ -80,8 +82,9 @@ class ApiSession:
         """
         try:
             extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+            content, headers = (None, self._headers) if body is None else (_json_bytes(body), self._json_headers)
             response = self._client.request(
-                method, self._prefix + path, params=_query(params), json=body, headers=self._headers, **extra
+                method, self._prefix + path, params=_query(params), content=content, headers=headers, **extra
             )
         except httpx.HTTPError as exc:
             raise ApiUnreachable(f"cannot reach the jobctl API at {self.base_url}: {_reason(exc)}") from exc
@@ -164,6 +167,15 @@ def _api_root(client: httpx.Client, base_url: str) -> str:
     """The scheduler API's root path: ``--api`` may name the server or the API root itself."""
     path = httpx.URL(base_url).path.rstrip("/") if base_url else client.base_url.path.rstrip("/")
     return "" if path.endswith(API_PREFIX) else API_PREFIX
+
+
+def _json_bytes(body: Any) -> bytes:
+    """``body`` as the request's JSON, encoded as httpx's ``json=`` would (compact, UTF-8), but
+    with a number that is not finite written as Python writes it (``NaN``, ``Infinity``) where
+    httpx's encoder refused it with a ValueError, an internal error: a jobs file's ``nan`` and a
+    ``--from-json`` body's ``NaN`` reach the API, whose validation refuses them at their field
+    in the words the CLI on the store uses (docs/free-form-json.md)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
 def _query(params: Mapping[str, Any] | None) -> dict[str, str | int | list[str]] | None:

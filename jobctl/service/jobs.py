@@ -244,7 +244,12 @@ class Service:
         return shown_to(self.caller, responses.job(job))
 
     def update_job(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
-        """``PUT /jobs/{id}``: only the fields sent change. Admin only."""
+        """``PUT /jobs/{id}``: only the fields sent change. Admin only.
+
+        A body that changes nothing (``{}``, or every field as the job has it) writes nothing:
+        not the job, so its ``updatedAt``/``updatedBy`` still say who last changed it, and no
+        audit entry, as ``apply`` leaves a job that is already as declared (docs/updating-jobs.md).
+        """
         from jobctl.service.job_input import job_changes
 
         authorize(self.caller, "update_job")
@@ -255,14 +260,15 @@ class Service:
             notifiers=self.notify.names,
             concurrency_groups=self.concurrency_groups,
         )  # fmt: skip
+        fields = audit.field_changes(job, changes.settings, changes.changed)
+        if not fields:
+            return self._detail(job)
         with self.store.transaction():
             self.store.jobs.update(job.id, changes)
             self._end_waiting_runs_if_disabled(job, changes, now)
             self._note_pause(job, changes.settings.is_paused, None, now)
             self.store.cluster.bump_generation()
-            fields = audit.field_changes(job, changes.settings, changes.changed)
-            if fields:
-                audit.record_job(self.store, self.caller, audit.JOB_UPDATED, job, details={"changes": fields}, at=now)
+            audit.record_job(self.store, self.caller, audit.JOB_UPDATED, job, details={"changes": fields}, at=now)
         return self._detail(self._job(job.id))
 
     def set_job_status(self, job_id: str, body: Mapping[str, Any]) -> JobDetail:
@@ -274,12 +280,15 @@ class Service:
         now = utcnow()
         changes = status_changes(job, body, caller=self.caller, default_timezone=self.default_timezone, now=now)
         reason = body.get("reason") if isinstance(body.get("reason"), str) else None
+        actions = _status_actions(job, changes.settings)
+        if not actions and reason is None:  # already as asked: nothing to write (see update_job)
+            return self._detail(job)
         with self.store.transaction():
             self.store.jobs.update(job.id, changes)
             self._end_waiting_runs_if_disabled(job, changes, now)
             self._note_pause(job, changes.settings.is_paused, reason, now)
             self.store.cluster.bump_generation()
-            for action in _status_actions(job, changes.settings):
+            for action in actions:
                 audit.record_job(self.store, self.caller, action, job, reason=reason, at=now)
         return self._detail(self._job(job.id))
 

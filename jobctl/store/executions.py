@@ -621,10 +621,13 @@ class ExecutionRecords:
                 )
 
     def read_output(self, execution_id: str, offset: int, *, max_chars: int = OUTPUT_LIMIT_CHARS) -> tuple[str, int]:
-        """Output from ``offset`` on and the offset after it.
+        """Output from ``offset`` on and the offset after it: where what was read ends.
 
         Only the last :data:`OUTPUT_LIMIT_CHARS` characters are kept: a read from before them
-        starts where the kept tail starts (a stored chunk may begin a little earlier).
+        starts where the kept tail starts (a stored chunk may begin a little earlier). A read
+        from past the end gives nothing and the end (the output's size so far, 0 for none), not
+        the offset asked for: a client that follows from ``nextOffset`` then reads what is
+        printed next instead of waiting for the output to grow past a number it never reached.
         """
         rows = self.db.fetch_all(
             """
@@ -634,7 +637,7 @@ class ExecutionRecords:
             {"id": execution_id, "offset": offset},
         )
         if not rows:
-            return "", offset
+            return "", min(offset, self._output_end(execution_id))
         end = int(rows[-1]["start_offset"]) + len(str(rows[-1]["data"]))
         parts: builtins.list[str] = []
         size = 0
@@ -651,6 +654,18 @@ class ExecutionRecords:
             size += len(piece)
             position = start + len(data)
         return "".join(parts), position
+
+    def _output_end(self, execution_id: str) -> int:
+        """The offset after the last character stored for the run (0 when it stored none): the
+        end of its last chunk, found by the primary key without reading the others."""
+        row = self.db.fetch_one(
+            """
+            SELECT start_offset + LENGTH(data) AS output_end FROM execution_output WHERE execution_id = :id
+            ORDER BY start_offset DESC LIMIT 1
+            """,
+            {"id": execution_id},
+        )
+        return 0 if row is None else int(row["output_end"])
 
     def with_output(self, execution_ids: Sequence[str]) -> set[str]:
         """Those of ``execution_ids`` that stored any output (one query for a batch of outcomes)."""

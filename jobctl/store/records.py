@@ -50,11 +50,22 @@ def load_json(value: Any) -> Any:
     try:
         parsed, end = _scan(value)
     except ValueError:
-        return json.loads(value)
-    return parsed if end == len(value) else json.loads(value)
+        return _DECODER.decode(value)
+    return parsed if end == len(value) else _DECODER.decode(value)
 
 
-_scan = json.JSONDecoder().raw_decode
+def _not_finite_as_null(name: str) -> None:
+    """``NaN``, ``Infinity`` and ``-Infinity`` in a stored value read as ``null``.
+
+    JSON has no such numbers and jobs refuse them (:mod:`jobctl.wire.free_json`), but a release
+    before that stored them as ``json.dumps`` writes them; read as floats, they made every
+    answer holding them fail to encode (a 500 for ``GET /jobs`` or ``GET /audit``). ``null``
+    is what JSON can say of a number that is none (docs/free-form-json.md)."""
+    return None
+
+
+_DECODER = json.JSONDecoder(parse_constant=_not_finite_as_null)
+_scan = _DECODER.raw_decode
 
 
 def dump_json(value: Any) -> str | None:

@@ -281,8 +281,15 @@ def _task_fields(table: Mapping[str, Any], *, resolve_task: TaskResolver, **_: A
     try:
         task_function_id = resolve_task(name)
     except NotFound:
-        raise ValidationFailed.field(["task"], f"no task function named {name!r}") from None
+        raise ValidationFailed.field(["task"], no_task_function_named(name)) from None
     return {"taskFunctionId": task_function_id, "taskArgs": task_args}
+
+
+def no_task_function_named(name: str) -> str:
+    """What a job that names a task function the store lacks is told, by name: a jobs file's
+    ``task`` and the command line's ``--task`` alike. It is bad input (a 422, exit 2) like the
+    API's unknown ``taskFunctionId``, not a "not found" of what the command is about."""
+    return f"no task function named {name!r}"
 
 
 def _text(table: Mapping[str, Any], key: str) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
@@ -30,6 +30,7 @@ from jobctl.models import (
 )
 from jobctl.shown import shown
 from jobctl.wire import labels
+from jobctl.wire.free_json import free_json_errors
 
 DESCRIPTION_MAX = 2000
 TIMEOUT_MAX = MAX_TIMEOUT_SECONDS
@@ -223,10 +224,15 @@ GroupName = Annotated[
 _STRICT = ConfigDict(strict=True, extra="forbid")
 
 
+FREE_JSON_FIELDS = ("scheduleConfig", "taskArgs")
+"""A job's fields of any JSON object, whose numbers and depth :func:`parse_body` checks."""
+
+
 class JobCreate(BaseModel):
     """Body of ``POST /jobs``."""
 
     model_config = _STRICT
+    free_json: ClassVar[tuple[str, ...]] = FREE_JSON_FIELDS
 
     name: Name
     description: Description | None = None
@@ -271,6 +277,7 @@ class JobUpdate(BaseModel):
     """Body of ``PUT /jobs/{id}``: every field optional; only the ones sent change."""
 
     model_config = _STRICT
+    free_json: ClassVar[tuple[str, ...]] = FREE_JSON_FIELDS
 
     name: Name | None = None
     description: Description | None = None
@@ -389,13 +396,25 @@ Body = TypeVar("Body", bound=BaseModel)
 
 
 def parse_body(model: type[Body], data: Any) -> Body:
-    """Validate ``data`` as ``model``. :raises ValidationFailed: with ``loc`` starting at ``"body"``."""
+    """Validate ``data`` as ``model``. :raises ValidationFailed: with ``loc`` starting at ``"body"``.
+
+    The model's free-form JSON fields (its ``free_json``) are checked here too, for numbers that
+    are not finite and for nesting too deep (:mod:`jobctl.wire.free_json`): the one check every
+    body goes through, from the API, the CLI or a jobs file. A field whose type is already
+    wrong is told that alone.
+    """
     if not isinstance(data, Mapping):
         raise ValidationFailed.field(["body"], "the body must be a JSON object", "type_error.dict")
+    errors = free_json_errors(data, getattr(model, "free_json", ()))
     try:
-        return model.model_validate(dict(data))
+        parsed = model.model_validate(dict(data))
     except ValidationError as exc:
-        raise ValidationFailed(pydantic_errors(exc, prefix=("body",))) from None
+        typed = pydantic_errors(exc, prefix=("body",))
+        wrong_fields = {error["loc"][1] for error in typed if len(error["loc"]) > 1}
+        raise ValidationFailed(typed + [error for error in errors if error["loc"][1] not in wrong_fields]) from None
+    if errors:
+        raise ValidationFailed(errors)
+    return parsed
 
 
 def pydantic_errors(exc: ValidationError, *, prefix: tuple[str, ...] = ()) -> list[dict[str, Any]]:

@@ -82,6 +82,21 @@ def test_task_functions_sync_from_the_config(cli: Any, tmp_path: Path, run_json:
     assert [tf["name"] for tf in inactive["taskFunctions"]] == ["report"] and inactive["total"] == 1
 
 
+def test_task_functions_sync_refuses_a_handler_path_no_run_could_use(cli: Any, fails: Callable[..., str]) -> None:
+    """``"w4calls:"`` was synced, and every run of it failed: "'w4calls:' is not a dotted path"."""
+    config = Path(cli.env["JOBCTL_CONFIG"])
+    broken = '[[task_functions]]\nname = "w4"\nhandler_type = "python"\nhandler_path = "w4calls:"\n'
+    config.write_text(f"{TWO_FUNCTIONS}\n{broken}")
+    fails(cli("task-functions", "sync"), 2,
+          f"config file {config}: task_functions[2] ('w4') handler_path must be a Python callable as module:function "
+          'or module.function (e.g. pkg.tasks:cleanup), not "w4calls:"')  # fmt: skip
+    store = open_store(cli.env["JOBCTL_DB"])  # every command reads the broken config: the store tells
+    try:
+        assert store.catalog.get_task_function_by_name("w4") is None
+    finally:
+        store.close()
+
+
 def test_tokens(cli: Any, store_url: str, run_json: Callable[..., Any], ok: Callable[[Any], Any],
                 fails: Callable[..., str]) -> None:  # fmt: skip
     created = ok(cli("token", "create", "ci", "--role", "viewer"))

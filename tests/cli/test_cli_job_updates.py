@@ -136,3 +136,19 @@ def test_delete_says_which_job_it_deleted(cli: Any, run_json: Callable[..., Any]
     assert (result.code, result.stdout, result.stderr) == (0, f"deleted job 'old-backup' ({created['id']})\n", "")
     fails(cli("jobs", "delete", "old-backup"), 3, "old-backup")
     assert json.loads(cli("jobs", "list", "--json").stdout)["total"] == 0
+
+
+def test_an_update_that_changes_nothing_writes_nothing_and_says_so(
+    cli: Any, run_json: Callable[..., Any], ok: Callable[[Any], Any]
+) -> None:
+    """``updatedAt``/``updatedBy`` change only when someone changes the job (README); an update to
+    the values the job has moved them while the audit log recorded nothing."""
+    job = run_json("jobs", "create", "same", "--every", "5m", "--command", "true", "--json")
+    for options in (["--retries", "0"], ["--every", "5m"], ["--command", "true"]):
+        result = ok(cli("jobs", "update", "same", *options))
+        assert result.stdout == f"no changes to job 'same' ({job['id']})\n", options
+    now = run_json("jobs", "show", "same", "--json")
+    assert (now["updatedAt"], now["updatedBy"]) == (job["updatedAt"], job["updatedBy"])
+    assert [entry["action"] for entry in run_json("audit", "--json")["entries"]] == ["job.created"]
+    assert ok(cli("jobs", "update", "same", "--retries", "1")).stdout.startswith("updated job 'same'")
+    assert run_json("jobs", "show", "same", "--json")["updatedAt"] != job["updatedAt"]

@@ -467,6 +467,81 @@ def test_a_refused_job_option_is_named_as_typed_in_words_on_the_store_and_throug
             assert (result.returncode, result.stdout, result.stderr) == (2, "", f"jobctl: {message}\n"), args
 
 
+def test_an_unknown_task_is_bad_input_in_the_words_of_apply_on_the_store_and_through_the_api(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    """``--task NAME`` naming no task function is exit 2 (bad input), as the API's 422 for an
+    unknown ``taskFunctionId`` and ``apply`` are; it was exit 3, "not found", which is for the
+    job or run a command is about."""
+    _rendering_only(daemon)
+    assert daemon.cli("jobs", "create", "task-job", "--every", "1h", "--command", "true").returncode == 0
+    unknown = "no task function named 'nosuchtask'"
+    body = {"name": "from-json", "jobTypeId": 1, "scheduleConfig": {"minutes": 5},
+            "taskFunction": {"name": "nosuchtask"}}  # fmt: skip
+    path = tmp_path / "body.json"
+    path.write_text(json.dumps(body))
+    expected = {
+        ("jobs", "create", "task-new", "--every", "1h", "--task", "nosuchtask"): f"--task: {unknown}",
+        ("jobs", "update", "task-job", "--task", "nosuchtask"): f"--task: {unknown}",
+        ("jobs", "create", "--from-json", str(path)): f"taskFunction.name: {unknown}",
+    }
+    for args, message in expected.items():
+        for result in (daemon.cli(*args), daemon.remote(*args)):
+            assert (result.returncode, result.stdout, result.stderr) == (2, "", f"jobctl: {message}\n"), args
+    jobs_file = tmp_path / "jobs.toml"
+    jobs_file.write_text('[[jobs]]\nname = "task-new"\nevery = "1h"\ntask = "nosuchtask"\n')
+    for result in (daemon.cli("apply", "-f", str(jobs_file)), daemon.remote("apply", "-f", str(jobs_file))):
+        assert result.returncode == 2 and result.stderr.endswith(f"task: {unknown}\n"), result.stderr
+    for result in (daemon.cli("jobs", "update", "no-such-job", "--task", "shell"),
+                   daemon.remote("jobs", "update", "no-such-job", "--task", "shell")):  # fmt: skip
+        assert (result.returncode, result.stderr) == (3, "jobctl: no job 'no-such-job'\n")
+
+
+def test_nan_and_deep_nesting_are_refused_alike_on_the_store_and_through_the_api(
+    daemon: Daemon, tmp_path: Path
+) -> None:
+    """A ``--from-json`` body's ``NaN`` and a jobs file's ``nan`` failed to encode through ``--api``
+    (an internal error), and 495 levels of nesting was an internal error on the store and a 500
+    through the API: the same one line, exit 2, in both modes (docs/free-form-json.md)."""
+    _rendering_only(daemon)
+    finite = "must be a finite number: JSON has no NaN or Infinity, got nan"
+    body = tmp_path / "nan.json"
+    body.write_text('{"name": "nan-job", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"minutes": 5},'
+                    ' "taskArgs": {"command": "true", "x": NaN}}')  # fmt: skip
+    jobs_file = tmp_path / "nan.toml"
+    jobs_file.write_text('[[jobs]]\nname = "nan-job"\nevery = "5m"\ncommand = "true"\nargs = {a = nan}\n')
+    deep: dict[str, object] = {"command": "true"}
+    inner = deep
+    for _ in range(494):
+        inner["a"] = {}
+        inner = inner["a"]  # type: ignore[assignment]
+    deep_body = tmp_path / "deep.json"
+    deep_body.write_text(json.dumps({"name": "deep-job", "taskFunctionId": 1, "jobTypeId": 1,
+                                     "scheduleConfig": {"minutes": 5}, "taskArgs": deep}))  # fmt: skip
+    expected = {
+        ("jobs", "create", "--from-json", str(body)): f"jobctl: taskArgs.x: {finite}\n",
+        ("apply", "-f", str(jobs_file)): f"{jobs_file}:5: error: job 'nan-job': args.a: {finite}\n",
+        ("jobs", "create", "--from-json", str(deep_body)):
+            "jobctl: taskArgs: is nested more than 64 levels deep (objects and arrays within one another)\n",
+    }  # fmt: skip
+    for args, line in expected.items():
+        for result in (daemon.cli(*args), daemon.remote(*args)):
+            assert (result.returncode, result.stdout, result.stderr) == (2, "", line), args
+    listed = json.loads(daemon.remote("jobs", "list", "--json", "--all").stdout)["jobs"]
+    assert not {"nan-job", "deep-job"} & {job["name"] for job in listed}
+
+
+def test_an_update_that_changes_nothing_says_so_on_the_store_and_through_the_api(daemon: Daemon) -> None:
+    _rendering_only(daemon)
+    created = daemon.cli("jobs", "create", "same-job", "--every", "1h", "--command", "true", "--json")
+    job = json.loads(created.stdout)
+    for result in (daemon.cli("jobs", "update", "same-job", "--retries", "0"),
+                   daemon.remote("jobs", "update", "same-job", "--every", "1h")):  # fmt: skip
+        assert (result.returncode, result.stdout) == (0, f"no changes to job 'same-job' ({job['id']})\n")
+    shown = json.loads(daemon.remote("jobs", "show", "same-job", "--json").stdout)
+    assert (shown["updatedAt"], shown["updatedBy"]) == (job["updatedAt"], job["updatedBy"])
+
+
 def test_top_snapshot_through_the_api_is_the_one_on_the_store(daemon: Daemon) -> None:
     _rendering_only(daemon)
     assert daemon.cli("jobs", "create", "watched", "--every", "1h", "--command", "true").returncode == 0
