@@ -92,4 +92,8 @@ def test_a_trigger_warns_while_the_leader_is_not_heartbeating(
         os.kill(leader.pid, signal.SIGCONT)
         wait_for(lambda: [e["status"] for e in executions(service, job["id"])] == ["success"], timeout=TTL,
                  what="the leader, back, to run the triggered run")  # fmt: skip
+        # The run may end before the resumed leader's heartbeat thread has written: the warning
+        # goes once the store shows it heartbeating, which is what a trigger then reads.
+        wait_for(lambda: not service.get_status()["leaderHeartbeatOverdue"], timeout=TTL,
+                 what="the leader, back, to heartbeat")  # fmt: skip
         assert cli(daemons, "jobs", "trigger", "hourly").stderr == "", "a leader heartbeating again: no warning"
