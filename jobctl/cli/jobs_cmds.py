@@ -472,13 +472,13 @@ def update(
             from jobctl.errors import UsageError
 
             raise UsageError("nothing to change: give at least one option (see jobctl jobs update --help)")
-        before = job_now()
+        before = None if as_json else job_now()  # to tell a no-op update; --json prints the job whatever
         data = service.update_job(job_id, body)
     except ValidationFailed as exc:
         raise body_errors_as_typed(exc, given_options(ctx)) from None
     if as_json:
         output.print_json(data)
-    elif data["updatedAt"] == before["updatedAt"]:  # an update that changes nothing writes nothing
+    elif before is not None and data["updatedAt"] == before["updatedAt"]:  # a no-op update writes nothing
         render.job_unchanged(data)
     else:
         render.job_changed(data, "updated")
