@@ -100,3 +100,13 @@ def start_leader(api: Api, instance_id: str = "instance-1") -> str:
                                            started_at=now, last_heartbeat=now, stopped_at=None))  # fmt: skip
         assert cluster.acquire_or_renew_lease(instance_id, timedelta(minutes=5)) is not None
     return instance_id
+
+
+def nested_args(levels: int) -> dict[str, Any]:
+    """Shell arguments whose objects nest ``levels`` deep, the arguments' own object the first."""
+    args: dict[str, Any] = {"command": "true"}
+    inner = args
+    for _ in range(levels - 1):
+        inner["a"] = {}
+        inner = inner["a"]
+    return args

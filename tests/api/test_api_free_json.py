@@ -10,19 +10,9 @@ from typing import Any
 import pytest
 
 from jobctl.wire.free_json import MAX_DEPTH
-from tests.api.helpers import Api, job_body
+from tests.api.helpers import Api, job_body, nested_args
 
 JSON = {"Content-Type": "application/json"}
-
-
-def _nested(levels: int) -> dict[str, Any]:
-    """Shell arguments whose objects nest ``levels`` deep, the arguments' own object the first."""
-    args: dict[str, Any] = {"command": "true"}
-    inner = args
-    for _ in range(levels - 1):
-        inner["a"] = {}
-        inner = inner["a"]
-    return args
 
 
 def _send(api: Api, method: str, path: str, text: str) -> Any:
@@ -91,9 +81,9 @@ def test_arguments_nested_too_deep_are_refused_at_the_field(
 ) -> None:
     """495 levels, a 2 KB body, was a 500 (RecursionError masking the audit entry)."""
     message = f"is nested more than {MAX_DEPTH} levels deep (objects and arrays within one another)"
-    body = job_body("deep", taskArgs=_nested(levels))
+    body = job_body("deep", taskArgs=nested_args(levels))
     assert _errors(shared_api.call("POST", "/jobs", json=body)) == [(["body", "taskArgs"], message)]
-    update = {"taskArgs": _nested(levels)}
+    update = {"taskArgs": nested_args(levels)}
     assert _errors(shared_api.call("PUT", f"/jobs/{unchanged_job['id']}", json=update)) == [
         (["body", "taskArgs"], message)
     ]
@@ -108,18 +98,18 @@ def test_a_schedule_nested_too_deep_is_refused_at_the_field(shared_api: Api, unc
 
 
 def test_a_jobs_file_nested_too_deep_is_refused_at_its_key(shared_api: Api, unchanged_job: dict[str, Any]) -> None:
-    table = {"name": "deep", "every": "5m", "task": "shell", "args": _nested(600)}
+    table = {"name": "deep", "every": "5m", "task": "shell", "args": nested_args(600)}
     response = shared_api.call("POST", "/apply", json={"source": "deep.toml", "jobs": [table]})
     assert [loc for loc, _ in _errors(response)] == [["body", "jobs", 0, "args"]]
 
 
 def test_arguments_at_the_depth_limit_are_taken_one_more_level_is_not(api: Api) -> None:
-    job = api.create_job("deep", taskArgs=_nested(MAX_DEPTH))
-    assert job["taskArgs"] == _nested(MAX_DEPTH)
+    job = api.create_job("deep", taskArgs=nested_args(MAX_DEPTH))
+    assert job["taskArgs"] == nested_args(MAX_DEPTH)
     assert api.get("/audit").status_code == 200
-    refused = api.call("PUT", f"/jobs/{job['id']}", json={"taskArgs": _nested(MAX_DEPTH + 1)})
+    refused = api.call("PUT", f"/jobs/{job['id']}", json={"taskArgs": nested_args(MAX_DEPTH + 1)})
     assert [loc for loc, _ in _errors(refused)] == [["body", "taskArgs"]]
-    assert api.get(f"/jobs/{job['id']}").json()["taskArgs"] == _nested(MAX_DEPTH)
+    assert api.get(f"/jobs/{job['id']}").json()["taskArgs"] == nested_args(MAX_DEPTH)
 
 
 def test_a_stored_number_that_is_not_finite_reads_as_null(api: Api) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from jobctl.store import open_store
 from jobctl.wire.free_json import MAX_DEPTH
+from tests.api.helpers import nested_args
 
 FINITE = "must be a finite number: JSON has no NaN or Infinity"
 
@@ -63,22 +64,13 @@ def test_a_jobs_file_with_nan_or_inf_in_args_is_exit_2_and_nothing_is_stored(
     _nothing_stored(run_json)
 
 
-def _nested(levels: int) -> dict[str, Any]:
-    args: dict[str, Any] = {"command": "true"}
-    inner = args
-    for _ in range(levels - 1):
-        inner["a"] = {}
-        inner = inner["a"]
-    return args
-
-
 @pytest.mark.parametrize("levels", [MAX_DEPTH + 1, 495], ids=["one-too-many", "495"])
 def test_a_json_body_nested_too_deep_is_exit_2(
     cli: Any, fails: Callable[..., str], run_json: Callable[..., Any], levels: int
 ) -> None:
     """495 levels was ``jobctl: internal error: RecursionError``."""
     body = {"name": "deep", "taskFunctionId": 1, "jobTypeId": 1, "scheduleConfig": {"minutes": 5},
-            "taskArgs": _nested(levels)}  # fmt: skip
+            "taskArgs": nested_args(levels)}  # fmt: skip
     fails(cli("jobs", "create", "--from-json", "-", input=json.dumps(body)), 2,
           f"taskArgs: is nested more than {MAX_DEPTH} levels deep")  # fmt: skip
     _nothing_stored(run_json)
