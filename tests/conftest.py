@@ -3,11 +3,18 @@
 Postgres comes from ``$JOBCTL_TEST_PG_URL`` (default: the local server's ``test`` database).
 Each test gets a schema of its own, dropped afterwards. When the server is unreachable the
 Postgres cases are skipped, unless ``JOBCTL_TEST_REQUIRE_PG=1`` (set in CI) makes that a failure.
+
+``store_url`` is a store at the current schema, copied from one made once per worker (a SQLite
+file copied, a Postgres schema made by replaying ``pg_dump``'s script): creating a store runs every
+migration, and a daemon or CLI that did that in each of thousands of tests spent more of the
+suite's CPU than the tests themselves (docs/test-suite.md). ``empty_store_url`` is the old kind,
+a place where no store is yet, for the tests of creating one.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import uuid
@@ -20,6 +27,7 @@ import pytest
 from jobctl.models import Caller, Role
 from jobctl.service import Service
 from jobctl.store import Store, open_store
+from jobctl.store.url import parse_store_url
 
 PG_URL = os.environ.get("JOBCTL_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("JOBCTL_TEST_REQUIRE_PG") == "1"
@@ -78,8 +86,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def _pg_admin_connection():  # type: ignore[no-untyped-def]
     import psycopg
 
-    from jobctl.store.url import parse_store_url
-
     info = parse_store_url(PG_URL).pg_conninfo or {}
     return psycopg.connect(autocommit=True, connect_timeout=5, **info)
 
@@ -128,14 +134,86 @@ def module_store_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.Te
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
+    """Where a new SQLite store would go: no file is there yet."""
     return f"sqlite:///{tmp_path / 'jobctl.db'}"
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def store_url(request: pytest.FixtureRequest) -> str:
-    """The URL of an empty store, once per backend."""
+def empty_store_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a place with no store yet (a missing SQLite file, an empty Postgres schema),
+    once per backend: for the tests of what creating a store does."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
     return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def store_url(request: pytest.FixtureRequest) -> str:
+    """The URL of a new store at the current schema with nothing in it, once per backend."""
+    name = "ready_sqlite_url" if request.param == "sqlite" else "ready_pg_url"
+    return str(request.getfixturevalue(name))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store made by ``open_store`` once per worker, to be copied."""
+    path = tmp_path_factory.mktemp("template") / "jobctl.db"
+    open_store(f"sqlite:///{path}").close()
+    leftovers = [p.name for p in path.parent.iterdir() if p != path]
+    assert not leftovers, f"the template store left {leftovers} beside it: a copy would miss them"
+    return path
+
+
+@pytest.fixture
+def ready_sqlite_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """A copy of the template store, as a new store would be."""
+    path = tmp_path / "jobctl.db"
+    shutil.copy(sqlite_template, path)  # its mode too: a new store file is 0600
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def pg_template_script(pg_available: bool) -> str:
+    """The SQL that makes a store as ``open_store`` makes it on Postgres, in a schema named
+    :data:`TEMPLATE_SCHEMA_MARK`: ``pg_dump`` of a store made once per worker (its schema is
+    dropped at once). A test's schema runs it, with its own name in place of the mark."""
+    if not pg_available:
+        pytest.skip("Postgres is not reachable")
+    schemas = _fresh_pg_schema()
+    url = next(schemas)
+    schema = url.rsplit("search_path%3D", 1)[1]
+    try:
+        open_store(url).close()
+        info = parse_store_url(PG_URL).pg_conninfo or {}
+        dumped = subprocess.run(
+            ["pg_dump", "--schema", schema, "--inserts", "--no-owner", "--no-privileges"],
+            capture_output=True, text=True, check=True, timeout=60,
+            env={**os.environ, "PGHOST": info.get("host", ""), "PGPORT": info.get("port", "5432"),
+                 "PGUSER": info.get("user", ""), "PGDATABASE": info["dbname"], "PGPASSWORD": info.get("password", "")},
+        ).stdout  # fmt: skip
+    finally:
+        next(schemas, None)
+    # psql's own commands (``\restrict``) are for psql alone: the script goes to the server
+    script = "\n".join(line for line in dumped.splitlines() if not line.startswith("\\"))
+    assert f"CREATE SCHEMA {schema};" in script, script[:2000]
+    return script.replace(schema, TEMPLATE_SCHEMA_MARK)
+
+
+TEMPLATE_SCHEMA_MARK = "jobctl_template_schema_mark"
+"""Stands for the schema's name in the template script; each test puts its own in its place."""
+
+
+@pytest.fixture
+def ready_pg_url(pg_template_script: str) -> Iterator[str]:
+    """A schema of its own made by the template script; dropped afterwards."""
+    schema = f"jobctl_t_{uuid.uuid4().hex[:12]}"
+    with _pg_admin_connection() as conn:
+        conn.execute(pg_template_script.replace(TEMPLATE_SCHEMA_MARK, schema))
+    sep = "&" if "?" in PG_URL else "?"
+    try:
+        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+    finally:
+        with _pg_admin_connection() as conn:
+            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
 @pytest.fixture

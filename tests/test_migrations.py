@@ -25,6 +25,13 @@ from jobctl.store.database import Database
 from jobctl.store.schema_version import HEAD, MIGRATIONS_DIR, SCHEMA_REVISIONS, upgrade
 from jobctl.store.url import parse_store_url
 
+
+@pytest.fixture
+def store_url(empty_store_url: str) -> str:
+    """Here a test's store starts as no store at all: these tests make, upgrade or refuse it."""
+    return empty_store_url
+
+
 JOB_ID = "11111111-1111-4111-8111-111111111111"
 EXECUTION_ID = "22222222-2222-4222-8222-222222222222"
 CREATED = datetime(2024, 1, 15, 10, 0, tzinfo=UTC)

@@ -413,8 +413,9 @@ store.close()
 """
 
 
-def test_concurrent_processes_create_and_migrate_one_store_without_losing_a_write(store_url: str) -> None:
+def test_concurrent_processes_create_and_migrate_one_store_without_losing_a_write(empty_store_url: str) -> None:
     """Several processes open a brand-new store at once (racing to create it) and write to it."""
+    store_url = empty_store_url
     procs_n, per_proc = 4, 10
     procs = [
         subprocess.Popen([sys.executable, "-c", WRITER_SCRIPT, store_url, f"p{n}", str(per_proc)],

@@ -79,9 +79,11 @@ def test_a_whole_id_of_a_pruned_run_says_it_may_have_been_pruned(
     api: tuple[str, ...] = ("--api", url) if through_api else ()
     token = cli(factory, "token", "create", "pruner", "--role", "admin").stdout.strip()
     assert cli(factory, "jobs", "create", "p", "--every", "1d", "--command", "true").returncode == 0
-    gone, kept = (cli(factory, "jobs", "trigger", "p").stdout.strip() for _ in range(2))
-    for run_id in (gone, kept):
-        assert cli(factory, "executions", "wait", run_id).returncode == 0
+    runs = []
+    for _ in range(2):  # one at a time: a second trigger while the first runs meets maxInstances 1
+        runs.append(cli(factory, "jobs", "trigger", "p").stdout.strip())
+        assert cli(factory, "executions", "wait", runs[-1]).returncode == 0
+    gone, kept = runs
     keep_one = tmp_path / "keep-one.toml"
     keep_one.write_text(factory.config_path.read_text() + "[history]\nkeep_per_job = 1\n")
     assert cli(factory, "--config", str(keep_one), "store", "prune").returncode == 0

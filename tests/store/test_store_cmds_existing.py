@@ -15,6 +15,13 @@ from tests.conftest import Cli
 from tests.store.test_store_cmds import one_line_error
 from tests.store.test_upgrade import PREVIOUS_HEAD, empty_database, fill_at_previous_head, upgrade
 
+
+@pytest.fixture
+def store_url(empty_store_url: str) -> str:
+    """Here a test's store starts as no store at all: these tests make, upgrade or refuse it."""
+    return empty_store_url
+
+
 ALL_COMMANDS = [["info"], ["check"], ["backup", "{tmp}/copy.db"], ["prune"], ["prune", "--dry-run"], ["vacuum"]]
 
 

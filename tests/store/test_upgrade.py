@@ -22,6 +22,13 @@ from jobctl.store.database import Database
 from jobctl.store.schema_version import HEAD, SCHEMA_REVISIONS, upgrade
 from jobctl.store.url import parse_store_url
 
+
+@pytest.fixture
+def store_url(empty_store_url: str) -> str:
+    """Here a test's store starts as no store at all: these tests make, upgrade or refuse it."""
+    return empty_store_url
+
+
 PREVIOUS_HEAD = "0012"
 CREATED = datetime(2026, 1, 10, 8, 0, tzinfo=UTC)
 JOBS = 40
