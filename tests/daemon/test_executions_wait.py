@@ -100,6 +100,16 @@ def test_a_whole_id_of_a_pruned_run_says_it_may_have_been_pruned(
         assert (answer.status_code, answer.json()["detail"]) == (404, f"no execution '{gone}' {PRUNED_NOTE}")
 
 
+def _reads_the_store(pid: int) -> bool:
+    """Whether the process has the store open (the SQLite file, or a socket: a local ``wait`` opens
+    no other): past its start-up, in the command itself."""
+    try:
+        targets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+    except OSError:
+        return False
+    return any(t.endswith(".db") or t.startswith("socket:[") for t in targets)
+
+
 def test_ctrl_c_stops_waiting_and_leaves_the_run_alone(factory: DaemonFactory) -> None:
     factory.start()
     assert cli(factory, "jobs", "create", "long", "--every", "1d", "--command", "sleep 20").returncode == 0
@@ -112,7 +122,8 @@ def test_ctrl_c_stops_waiting_and_leaves_the_run_alone(factory: DaemonFactory) -
         lambda: json.loads(cli(factory, "executions", "show", run_id, "--json").stdout)["status"] == "running",
         timeout=20, what="the run to start",
     )  # fmt: skip
-    waiter.send_signal(signal.SIGINT)
+    wait_for(lambda: _reads_the_store(waiter.pid), timeout=20, what="the waiter to ask the store")
+    waiter.send_signal(signal.SIGINT)  # now in the wait, not still importing its modules
     _, stderr = waiter.communicate(timeout=30)
     assert waiter.returncode == 130 and "Traceback" not in stderr, stderr
     assert json.loads(cli(factory, "executions", "show", run_id, "--json").stdout)["status"] == "running"
