@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -131,6 +132,20 @@ def is_running(service: Service, job_id: str) -> bool:
     return bool(runs) and runs[0]["status"] == "running"
 
 
+def _read_lines(process: subprocess.Popen[str]) -> tuple[list[str], threading.Thread]:
+    """The lines ``process`` prints, gathered as they come by a thread of their own: a test can
+    wait for the first before it acts, whatever the machine's load."""
+    lines: list[str] = []
+
+    def read() -> None:
+        assert process.stdout is not None
+        lines.extend(iter(process.stdout.readline, ""))
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return lines, reader
+
+
 @pytest.mark.parametrize("mode", ["daemon", "daemon-api", "foreground"])
 def test_jobctl_run_whose_job_is_force_deleted_says_the_stop_and_exits_1_every_time(
     service: Service, store: Store, store_url: str, daemons: DaemonFactory, mode: str
@@ -156,14 +171,20 @@ def test_jobctl_run_whose_job_is_force_deleted_says_the_stop_and_exits_1_every_t
             [sys.executable, "-m", "jobctl", *where, "run", "longrun3"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         )  # fmt: skip
+        printed, reader = _read_lines(follower)
         try:
             wait_for(partial(is_running, service, job["id"]), timeout=15, what="the run to start")
-            time.sleep(0.5 + 0.3 * attempt)  # it prints, and is followed
+            wait_for(partial(len, printed), timeout=15, what="the follower to print the run's first line")
+            time.sleep(0.3 * attempt)  # the delete at another moment of the follower's reads
             service.delete_job(job["id"], force=True)
-            out, err = follower.communicate(timeout=30)
+            follower.wait(timeout=30)
+            assert follower.stderr is not None
+            err = follower.stderr.read()
+            reader.join(timeout=10)
         finally:
             if follower.poll() is None:
                 follower.kill()
                 follower.wait()
+        out = "".join(printed)
         assert (follower.returncode, err.splitlines()[-1]) == (1, STOPPED), (attempt, err)
         assert "Traceback" not in err and out.startswith("1\n"), (out, err)
