@@ -219,13 +219,16 @@ def test_a_frozen_daemon_that_resumes_leaves_the_abandoned_record_of_its_run_and
     abandoned. Resumed after the run ended well, the old leader logged "stopping execution X:
     its execution no longer exists (its job was deleted)" and then "run finished: ... success",
     both untrue. It leaves the record as it is, and says what happened."""
-    done = tmp_path / "done"
-    job = shell_job(service, "short", f"sleep 5; touch {done}", scheduleConfig={"hours": 1})
+    started, done = tmp_path / "started", tmp_path / "done"
+    job = shell_job(service, "short", f"touch {started}; sleep 5; touch {done}", scheduleConfig={"hours": 1})
     first = fast_lease.start()
     second = fast_lease.start()
     leader = the_leader(service, [first, second])
     execution_id = service.trigger_job(job["id"])["executionId"]
     wait_for(lambda: service.get_execution(execution_id)["status"] == "running", timeout=5, what="the run to start")
+    # the record says running a moment before the process is there: stopped in between, the
+    # daemon would never start it
+    wait_for(started.exists, timeout=5, what="the run's process to start")
     leader.signal(signal.SIGSTOP)
     try:
         run = wait_for(
