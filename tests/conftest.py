@@ -109,11 +109,12 @@ def pg_url(pg_available: bool) -> Iterator[str]:
     yield from _fresh_pg_schema()
 
 
-def _fresh_pg_schema() -> Iterator[str]:
-    """Yields the URL of a new schema, and drops the schema when resumed."""
+def _fresh_pg_schema(script: str | None = None) -> Iterator[str]:
+    """Yields the URL of a new schema, and drops the schema when resumed. ``script`` makes the
+    schema (its name in place of :data:`TEMPLATE_SCHEMA_MARK`); without one it is empty."""
     schema = f"jobctl_t_{uuid.uuid4().hex[:12]}"
     with _pg_admin_connection() as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
+        conn.execute(script.replace(TEMPLATE_SCHEMA_MARK, schema) if script else f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in PG_URL else "?"
     yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
     with _pg_admin_connection() as conn:
@@ -205,15 +206,7 @@ TEMPLATE_SCHEMA_MARK = "jobctl_template_schema_mark"
 @pytest.fixture
 def ready_pg_url(pg_template_script: str) -> Iterator[str]:
     """A schema of its own made by the template script; dropped afterwards."""
-    schema = f"jobctl_t_{uuid.uuid4().hex[:12]}"
-    with _pg_admin_connection() as conn:
-        conn.execute(pg_template_script.replace(TEMPLATE_SCHEMA_MARK, schema))
-    sep = "&" if "?" in PG_URL else "?"
-    try:
-        yield f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
-    finally:
-        with _pg_admin_connection() as conn:
-            conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+    yield from _fresh_pg_schema(pg_template_script)
 
 
 @pytest.fixture
