@@ -21,15 +21,15 @@ from fastapi.routing import APIRoute
 from jobctl.errors import ValidationFailed
 from jobctl.models import INT32_MAX, NAME_MAX
 from jobctl.wire.ids import ID_PREFIX_PATTERN
-from jobctl.wire.requests import IN_LOWER_CASE, WithoutNul
+from jobctl.wire.requests import IN_LOWER_CASE, WholeNumber, WithoutNul
 
 OFFSET_MAX = 2**53
 
 BoolText = Literal["true", "false"]
 ExecutionStatusName = Literal["pending", "running", "success", "failed", "timeout", "skipped", "missed", "cancelled"]
 
-Page = Annotated[int, Query(ge=1, le=INT32_MAX, description="page number, from 1")]
-PerPage = Annotated[int, Query(ge=1, le=100, description="items per page, 1 to 100")]
+Page = Annotated[WholeNumber, Query(ge=1, le=INT32_MAX, description="page number, from 1")]
+PerPage = Annotated[WholeNumber, Query(ge=1, le=100, description="items per page, 1 to 100")]
 IsEnabled = Annotated[BoolText | None, Query(description='"true" or "false"')]
 IsActive = Annotated[BoolText | None, Query(description='"true" or "false"')]
 QueryText = WithoutNul
@@ -39,7 +39,7 @@ NameFilter = Annotated[QueryText | None, Query(max_length=NAME_MAX, description=
 LabelFilter = Annotated[
     list[QueryText] | None, Query(description="key=value; only jobs with this label (repeat: all of them)")
 ]
-TaskFunctionId = Annotated[int | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
+TaskFunctionId = Annotated[WholeNumber | None, Query(ge=1, le=INT32_MAX, description="only jobs of this task function")]
 StatusFilter = Annotated[ExecutionStatusName | None, Query(description="only executions in this status")]
 _UUID = {"format": "uuid"}
 """How the OpenAPI document describes an id parameter: read as text of any length and checked by
@@ -82,8 +82,8 @@ Force = Annotated[
     BoolText | None,
     Query(description='"true": stop the job\'s active runs (TERM, grace, KILL) and record them, then delete'),
 ]
-NextCount = Annotated[int, Query(ge=1, le=100, description="how many next run times, 1 to 100")]
-LogOffset = Annotated[int, Query(ge=0, le=OFFSET_MAX, description="character offset to read from")]
+NextCount = Annotated[WholeNumber, Query(ge=1, le=100, description="how many next run times, 1 to 100")]
+LogOffset = Annotated[WholeNumber, Query(ge=0, le=OFFSET_MAX, description="character offset to read from")]
 
 JobId = Annotated[str, IN_LOWER_CASE, Path(description="the job's UUID (any case)")]
 ExecutionId = Annotated[str, IN_LOWER_CASE, Path(description="the execution's UUID (any case)")]
@@ -94,12 +94,12 @@ def as_bool(text: BoolText | None) -> bool | None:
     return None if text is None else text == "true"
 
 
-def query_time(text: str | None, name: str) -> datetime | None:
+def query_time(text: str | None, name: str, *, now: datetime | None = None) -> datetime | None:
     """A time parameter of the execution listings (``since``, ``until``) as aware UTC, read as
     the audit log's and a timeline's are (:func:`jobctl.service.windows.parse_instant`): the one
     grammar every time is read by (:mod:`jobctl.schedules.iso_times`, not pydantic's, which takes
     ``2026-12-07_10:00`` and seconds since 1970 too), a duration before now or ``now``; without an
-    offset, UTC.
+    offset, UTC. Durations count back from ``now`` (default: the clock's).
 
     :raises ValidationFailed: at ``["query", name]``, for text that is no time and for a time
         outside the years 1-9999 in UTC, in the words of every history query.
@@ -110,7 +110,18 @@ def query_time(text: str | None, name: str) -> datetime | None:
 
     from jobctl.service.windows import parse_instant
 
-    return parse_instant(text, loc=["query", name], now=datetime.now(UTC))
+    return parse_instant(text, loc=["query", name], now=now or datetime.now(UTC))
+
+
+def query_window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
+    """``since`` and ``until`` of an execution listing, both read against one ``now``: read
+    apart, ``since=now&until=now`` (or ``1h`` and ``3600s``) were two instants microseconds apart,
+    a window that was never empty, which the CLI and the rule of every window refuse
+    (:func:`jobctl.service.windows.check_order`: a 422 at ``["query", "until"]``)."""
+    from datetime import UTC
+
+    now = datetime.now(UTC)
+    return query_time(since, "since", now=now), query_time(until, "until", now=now)
 
 
 STREAM_REFUSAL = (

@@ -16,8 +16,17 @@ import re
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
-from pydantic_core import ErrorDetails
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 from jobctl.errors import ValidationFailed
 from jobctl.models import (
@@ -102,6 +111,25 @@ Labels = Annotated[
         },
     ),
 ]
+
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+_NOT_AN_INTEGER = "Input should be a valid integer, unable to parse string as an integer"
+"""Pydantic's own words for text that is no integer (``per_page=abc``)."""
+
+
+def _digits_only(value: Any) -> Any:
+    """A whole-number query parameter as text of ASCII digits (a leading ``-`` allowed, so that a
+    negative number meets the bound's own message). Pydantic's lax reading of text also takes
+    ``1_0`` (Python's digit grouping), ``10.0`` and `` 10 ``: a mistyped ``per_page`` was read
+    as another number instead of refused."""
+    if isinstance(value, str) and not _WHOLE_NUMBER.fullmatch(value):
+        raise PydanticCustomError("int_parsing", _NOT_AN_INTEGER)
+    return value
+
+
+WholeNumber = Annotated[int, BeforeValidator(_digits_only)]
+"""An integer query parameter, written in digits alone."""
 
 
 def _own_variable(name: str) -> str:

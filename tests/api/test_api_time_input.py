@@ -38,6 +38,18 @@ def test_well_formed_query_times_are_read(shared_api: Api, unchanged_job: dict[s
         assert response.status_code == 200, response.text
 
 
+@pytest.mark.parametrize(("since", "until"), [("now", "now"), ("1h", "3600s"), ("90m", "1h30m")])
+@pytest.mark.parametrize("path", ["/executions", "/executions/stream", "/jobs/{id}/executions"])
+def test_an_empty_window_of_relative_times_is_422_at_until(
+    shared_api: Api, unchanged_job: dict[str, Any], path: str, since: str, until: str
+) -> None:
+    """Both ends are read against one ``now``: read apart, they were two instants microseconds
+    apart, and the empty window the CLI refuses was answered as a window holding nothing."""
+    response = shared_api.get(path.format(id=unchanged_job["id"]), params={"since": since, "until": until})
+    error = _only_error(response)
+    assert error["loc"] == ["query", "until"], error
+
+
 def test_the_audit_query_time_is_read_alike(shared_api: Api, unchanged_job: dict[str, Any]) -> None:
     error = _only_error(shared_api.get("/audit", params={"since": "2026-12-07x10:00"}))
     assert error["loc"] == ["query", "since"]

@@ -24,7 +24,7 @@ from jobctl.api.params import (
     SinceFilter,
     StatusFilter,
     UntilFilter,
-    query_time,
+    query_window,
 )
 from jobctl.service import Service
 from jobctl.service.execution_log import read_execution_log
@@ -41,10 +41,10 @@ def list_executions(
 ) -> Response:  # fmt: skip
     """Runs of every job, newest first: by page, or by cursor (``after``/``before`` and ``nextCursor``)."""
     service = credentials.service()
+    since_at, until_at = query_window(since, until)
     data = service.list_executions(
         job_id=job_id, status=status, page=page, per_page=per_page,
-        id_prefix=id_prefix, after=after, before=before, since=query_time(since, "since"),
-        until=query_time(until, "until"),
+        id_prefix=id_prefix, after=after, before=before, since=since_at, until=until_at,
     )  # fmt: skip
     return JSONResponse(data)
 
@@ -65,10 +65,8 @@ def stream_executions(
     ``/executions/{execution_id}``, which would take ``stream`` for an id. An answer cut short
     (the connection closed before the end of its chunked body) is incomplete, never the whole list."""
     service = credentials.service()
-    pages = service.stream_executions(
-        job_id=job_id, status=status, after=after,
-        since=query_time(since, "since"), until=query_time(until, "until"),
-    )  # fmt: skip
+    since_at, until_at = query_window(since, until)
+    pages = service.stream_executions(job_id=job_id, status=status, after=after, since=since_at, until=until_at)
     return ndjson_response(pages)
 
 
@@ -82,9 +80,9 @@ def list_job_executions(
 ) -> Response:  # fmt: skip
     """Runs of one job, newest first, by page or by cursor."""
     service = credentials.service()
+    since_at, until_at = query_window(since, until)
     data = service.list_job_executions(job_id, status=status, page=page, per_page=per_page, after=after,
-                                       before=before, since=query_time(since, "since"),
-                                       until=query_time(until, "until"))  # fmt: skip
+                                       before=before, since=since_at, until=until_at)  # fmt: skip
     return JSONResponse(data)
 
 
