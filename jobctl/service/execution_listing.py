@@ -133,7 +133,7 @@ def _check(filters: ExecutionFilter, *, offset: int, after: str | None, before: 
     if after is not None and before is not None:
         raise ValidationFailed.field(["query", "before"], "give after or before, not both")
     if (after is not None or before is not None) and offset:
-        raise ValidationFailed.field(["query", "page"], "a cursor (after or before) replaces the page number")
+        raise ValidationFailed.field(["query", "page"], "give a cursor or a page number past the first, not both")
     check_order(filters.since, filters.until)
 
 

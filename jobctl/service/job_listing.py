@@ -45,7 +45,7 @@ def list_jobs(store: Store, filters: JobFilter, *, limit: int, offset: int, afte
         cursor of this listing.
     """
     if after is not None and offset:
-        raise ValidationFailed.field(["query", "page"], "a cursor (after) replaces the page number")
+        raise ValidationFailed.field(["query", "page"], "give a cursor or a page number past the first, not both")
     key = parse_cursor(after) if after is not None else None
     rows, more = store.jobs.page_rows(filters, limit=limit, offset=offset, after=key)
     next_cursor = _cursor_of_row(rows[-1]) if more and rows else None

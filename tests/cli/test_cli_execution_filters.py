@@ -46,6 +46,14 @@ def test_after_takes_the_cursor_of_the_page_before(store: Store, cli: Cli) -> No
     third = cli("executions", "list", "--json", "--after", json.loads(second.stdout)["nextCursor"])
     assert _ids(third) == runs[4:]
     assert json.loads(third.stdout)["nextCursor"] is None
+    # a page number past the first beside a cursor: refused in words of no option the CLI lacks
+    both = cli("executions", "list", "--json", "--page", "2", "--after", cursor)
+    message = "jobctl: --page: give a cursor or a page number past the first, not both\n"
+    assert (both.code, both.stderr) == (2, message), both
+    add_job(store.db, "v")
+    jobs_cursor = json.loads(cli("jobs", "list", "--json", "--per-page", "1").stdout)["nextCursor"]
+    jobs_both = cli("jobs", "list", "--json", "--page", "2", "--after", jobs_cursor)
+    assert (jobs_both.code, jobs_both.stderr) == (2, message), jobs_both
     table = cli("executions", "list", "--after", cursor)
     assert table.code == 0 and runs[2][:8] in table.stdout and runs[0][:8] not in table.stdout, table
 
