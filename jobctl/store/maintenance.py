@@ -19,7 +19,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from jobctl.errors import StoreError, UsageError
-from jobctl.store.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_DAMAGE_CODES, Database, Row, to_utc
+from jobctl.store.database import SQLITE_BUSY_TIMEOUT_MS, SQLITE_DAMAGE_CODES, Database, Row, to_utc, utc_text
 from jobctl.store.executions import ACTIVE
 
 INCREMENTAL = 2
@@ -505,6 +505,22 @@ def damage(exc: BaseException) -> str | None:
     return None
 
 
+def _orphan_line(row: Row) -> str:
+    """An active run whose daemon is gone, said as what it is: the state a crash or a kill -9
+    leaves, and a backup taken while runs were going on, which the next daemon to lead records
+    ``failed`` (``abandoned: ...``) when it starts, not damage to the file (docs/store-backup.md)."""
+    if row["known"] is None:
+        whose = f"instance {row['instance_id'] or 'none'}, which the store does not know"
+    elif row["stopped_at"] is not None:
+        whose = f"instance {row['instance_id']}, stopped at {utc_text(row['stopped_at'])}"
+    else:
+        whose = f"instance {row['instance_id']}, not heard from since {utc_text(row['last_heartbeat'])}"
+    return (
+        f"execution {row['id']} is {row['status']} on {whose}: "
+        "the next daemon to lead records it failed (abandoned) when it starts"
+    )
+
+
 def invariant_findings(db: Database, *, now: datetime, stale_after_seconds: float) -> list[Finding]:
     """jobctl's own rules: one execution per slot and attempt; no active execution whose
     instance is dead (stopped, forgotten, or silent for ``stale_after_seconds``). A rule whose
@@ -520,12 +536,12 @@ def invariant_findings(db: Database, *, now: datetime, stale_after_seconds: floa
     orphans = _rule_findings(
         db, "active execution without a live instance",
         """
-        SELECT e.id, e.status, e.instance_id FROM executions e
+        SELECT e.id, e.status, e.instance_id, i.id AS known, i.stopped_at, i.last_heartbeat FROM executions e
         LEFT JOIN scheduler_instances i ON i.id = e.instance_id
         WHERE (e.status = :running OR (e.status = :pending AND e.instance_id IS NOT NULL))
         AND (i.id IS NULL OR i.stopped_at IS NOT NULL OR i.last_heartbeat < :stale)
         """,
-        lambda row: f"execution {row['id']} is {row['status']} on instance {row['instance_id'] or 'none'}",
+        _orphan_line,
         {"running": ACTIVE[1], "pending": ACTIVE[0], "stale": now - timedelta(seconds=stale_after_seconds)},
     )  # fmt: skip
     return slots + orphans

@@ -125,6 +125,11 @@ def test_check_finds_an_active_execution_without_a_live_instance(store: Store, c
     problems = json.loads(result.stdout)["problems"]
     assert [p["check"] for p in problems] == ["active execution without a live instance"]
     assert orphan in problems[0]["detail"]
+    # what it is and what becomes of it: the state a crash or a backup taken mid-run leaves, not damage
+    assert problems[0]["detail"] == (
+        f"execution {orphan} is running on instance gone-instance, which the store does not know: "
+        "the next daemon to lead records it failed (abandoned) when it starts"
+    )
     human = cli("store", "check")
     assert human.code == 1 and orphan in human.stdout
 
