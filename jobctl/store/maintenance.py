@@ -350,7 +350,11 @@ def _quick_check(conn: sqlite3.Connection) -> list[str]:
     except sqlite3.DatabaseError as exc:
         if damage(exc) is None:
             raise
-        return [str(exc)]
+        try:
+            first = conn.execute(_first_row_of("quick_check")).fetchall()
+        except sqlite3.DatabaseError:
+            first = []
+        return [*problem_lines(str(row[0]) for row in first), str(exc)]
     return problem_lines(str(row[0]) for row in rows)
 
 
@@ -474,8 +478,17 @@ def _sqlite_check(db: Database, pragma: str) -> tuple[list[str], str | None]:
     when it says ``ok``), and SQLite's error if damaged pages stopped it."""
     rows = _rows_unless_damaged(db, f"PRAGMA {pragma}")
     if isinstance(rows, str):
-        return [], rows
+        first = _rows_unless_damaged(db, _first_row_of(pragma))
+        return ([] if isinstance(first, str) else problem_lines(str(row[pragma]) for row in first)), rows
     return problem_lines(str(next(iter(row.values()))) for row in rows), None
+
+
+def _first_row_of(pragma: str) -> str:
+    """The check's first row alone: SQLite puts every problem it found in that row and may meet
+    unreadable pages only when asked for another, and Python's ``sqlite3`` drops the row it holds
+    when that next step fails, so a ``fetchall`` of a check that damage stops returned no
+    problem at all (``sqlite3``'s shell lists them). ``LIMIT 1`` never takes that step."""
+    return f"SELECT {pragma} FROM pragma_{pragma} LIMIT 1"
 
 
 def _rows_unless_damaged(db: Database, sql: str, params: dict[str, object] | None = None) -> list[Row] | str:

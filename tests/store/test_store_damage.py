@@ -99,6 +99,34 @@ def test_damage_that_stops_the_integrity_check_is_reported_as_findings(filled: P
     assert details[-1] == "integrity_check stopped: database disk image is malformed"
 
 
+def test_pages_a_stopped_quick_check_found_are_listed_too(filled: Path, bare_cli: Cli, tmp_path: Path) -> None:
+    """Five pages of zeros: both checks find them in their first row and stop at the next step,
+    whose failure made Python's sqlite3 drop that row (a ``fetchall`` gives nothing but the error)."""
+    with filled.open("r+b") as file:
+        file.seek(PAGE * 20)
+        file.write(bytes(PAGE * 5))
+    conn = sqlite3.connect(filled)
+    try:
+        with pytest.raises(sqlite3.DatabaseError, match="malformed"):
+            conn.execute("PRAGMA quick_check").fetchall()
+    finally:
+        conn.close()
+
+    result = bare_cli("--db", f"sqlite:///{filled}", "store", "check", "--json")
+
+    assert result.code == 1 and result.stderr == "", result
+    details = [p["detail"] for p in json.loads(result.stdout)["problems"] if p["check"] == "integrity"]
+    pages = [detail for detail in details if detail.endswith(": btreeInitPage() returns error code 11")]
+    assert len(pages) >= 3 and all(page.startswith("Page ") for page in pages), details
+    assert details[-1] == "integrity_check stopped: database disk image is malformed", details
+    copy = tmp_path / "copy.db"
+    backup = bare_cli("--db", f"sqlite:///{filled}", "store", "backup", str(copy), "--json")
+    assert backup.code == 1, backup
+    quick = json.loads(backup.stdout)["quickCheck"]
+    assert quick[0].startswith("Page ") and quick[0].endswith("btreeInitPage() returns error code 11"), quick
+    assert quick[-1] == "database disk image is malformed", quick
+
+
 def test_a_file_that_does_not_open_is_one_line_on_stderr(filled: Path, bare_cli: Cli) -> None:
     with filled.open("r+b") as file:
         file.write(b"not a sqlite file")
