@@ -49,8 +49,8 @@ SERIAL = (
     "tests/daemon/test_watchdog.py",  # kill grace periods
 )
 """Tests that measure wall time or share a system resource: marked ``serial``, and run after the
-others (see the README's test command), two at a time instead of three: each of them spends its
-time waiting on a few daemons, so one neighbour of that kind leaves its margins intact."""
+others (see the README's test command), three at a time: each of them spends its time waiting
+on a few daemons, so neighbours of that kind leave its margins intact (docs/test-suite.md)."""
 
 ALONE = (
     "tests/cluster/test_soak.py",  # 200 jobs on three daemons: the machine's whole CPU
