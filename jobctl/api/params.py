@@ -94,23 +94,21 @@ def as_bool(text: BoolText | None) -> bool | None:
     return None if text is None else text == "true"
 
 
-def query_time(text: str | None, name: str, *, now: datetime | None = None) -> datetime | None:
+def query_time(text: str | None, name: str, *, now: datetime) -> datetime | None:
     """A time parameter of the execution listings (``since``, ``until``) as aware UTC, read as
     the audit log's and a timeline's are (:func:`jobctl.service.windows.parse_instant`): the one
     grammar every time is read by (:mod:`jobctl.schedules.iso_times`, not pydantic's, which takes
     ``2026-12-07_10:00`` and seconds since 1970 too), a duration before now or ``now``; without an
-    offset, UTC. Durations count back from ``now`` (default: the clock's).
+    offset, UTC. Durations count back from ``now`` (:func:`query_window` gives both ends one).
 
     :raises ValidationFailed: at ``["query", name]``, for text that is no time and for a time
         outside the years 1-9999 in UTC, in the words of every history query.
     """
     if text is None:
         return None
-    from datetime import UTC
-
     from jobctl.service.windows import parse_instant
 
-    return parse_instant(text, loc=["query", name], now=now or datetime.now(UTC))
+    return parse_instant(text, loc=["query", name], now=now)
 
 
 def query_window(since: str | None, until: str | None) -> tuple[datetime | None, datetime | None]:
